@@ -1,0 +1,3 @@
+from chartfix.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,54 @@
+"""The outcome of fixing one chart: the verified file changes and the evidence behind them.
+
+Everything after verification (dry-run diff, --write, --branch commits, migration notes,
+PR bodies, bulk reports) is a function of a `ChartChange`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from chartfix.findings import Finding
+from chartfix.objects import Rendering
+
+
+@dataclass(frozen=True)
+class FileChange:
+    """One file's bytes before and after the fix; `path` is relative to the chart root."""
+
+    path: str
+    before: bytes
+    after: bytes
+
+
+@dataclass(frozen=True)
+class Unfixed:
+    """A finding the recipes could not fix, and why (shown to the user, counted in exit 1)."""
+
+    finding: Finding
+    reason: str
+
+
+@dataclass
+class ChartChange:
+    chart_root: Path
+    chart_name: str
+    chart_version: str
+    files: list[FileChange] = field(default_factory=list)
+    fixed: list[Finding] = field(default_factory=list)
+    unfixed: list[Unfixed] = field(default_factory=list)
+    before: list[Rendering] = field(default_factory=list)
+    """Renderings of the chart as it was, one per scenario."""
+    after: list[Rendering] = field(default_factory=list)
+    """Renderings of the verified new chart, same scenarios in the same order."""
+    recipes: list[str] = field(default_factory=list)
+    unsafe: bool = False
+    """True when an immutable field changes (a controller's selector, a non-hook Job's
+    template): upgrading a release then needs the migration note."""
+    notes: list[str] = field(default_factory=list)
+    """Warnings for the user that are not findings (kube-state-metrics restarts...)."""
+
+    @property
+    def changed(self) -> bool:
+        return any(f.before != f.after for f in self.files)

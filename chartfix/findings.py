@@ -1,0 +1,45 @@
+"""Findings: what a rule reports, in a form every output (text, JSON, SARIF) can carry."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from chartfix.objects import ObjectRef
+
+Severity = Literal["error", "warning"]
+
+
+@dataclass(frozen=True)
+class Location:
+    """A place in the chart's source: path relative to the chart root, 1-based line."""
+
+    path: str
+    line: int | None = None
+
+    def __str__(self) -> str:
+        return self.path if self.line is None else f"{self.path}:{self.line}"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem with one object.
+
+    `key` identifies the finding across scenarios (same rule, object and related objects), so
+    that renders of several scenarios merge into one finding listing them all.
+    """
+
+    rule: str
+    severity: Severity
+    obj: ObjectRef
+    message: str
+    remediation: str
+    location: Location
+    related: tuple[ObjectRef, ...] = ()
+    chart: str = ""
+    scenarios: tuple[str, ...] = ()
+    detail: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def key(self) -> tuple[str, ObjectRef, tuple[ObjectRef, ...]]:
+        return (self.rule, self.obj, self.related)

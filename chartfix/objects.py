@@ -1,0 +1,218 @@
+"""Rendered Kubernetes objects: what Helm produced, and where in the chart it came from.
+
+Analysis runs on these, never on templates: only the rendered object says which labels a pod
+really gets. Each object keeps its `source` (template path and document position) so that a
+finding can be traced back to the file a fix must edit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from chartfix.selectors import LabelSelector
+
+CONTROLLER_KINDS = frozenset({"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet"})
+BATCH_KINDS = frozenset({"Job", "CronJob"})
+CONSUMER_KINDS = frozenset({"Service", "PodDisruptionBudget", "NetworkPolicy"})
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a rendered object came from.
+
+    `path` is relative to the chart root (`templates/deployment.yaml`, or
+    `charts/redis/templates/master.yaml` for a subchart). `doc_index` counts the non-empty
+    documents that template file rendered to, so two objects of one file stay apart.
+    """
+
+    path: str
+    doc_index: int = 0
+
+
+@dataclass(frozen=True)
+class ObjectRef:
+    """A short, hashable handle on an object, for findings, reports and migration notes."""
+
+    kind: str
+    name: str
+    namespace: str | None = None
+
+    def __str__(self) -> str:
+        return f"{self.kind}/{self.name}"
+
+
+@dataclass(frozen=True)
+class K8sObject:
+    """One rendered manifest document."""
+
+    body: Mapping[str, Any]
+    source: Source
+    chart: str = ""
+    """Name of the (sub)chart whose template rendered this object."""
+
+    @property
+    def kind(self) -> str:
+        return str(self.body.get("kind") or "")
+
+    @property
+    def api_version(self) -> str:
+        return str(self.body.get("apiVersion") or "")
+
+    @property
+    def metadata(self) -> Mapping[str, Any]:
+        meta = self.body.get("metadata")
+        return meta if isinstance(meta, Mapping) else {}
+
+    @property
+    def name(self) -> str:
+        return str(self.metadata.get("name") or "")
+
+    @property
+    def namespace(self) -> str | None:
+        ns = self.metadata.get("namespace")
+        return None if ns is None else str(ns)
+
+    @property
+    def ref(self) -> ObjectRef:
+        return ObjectRef(self.kind, self.name, self.namespace)
+
+    @property
+    def labels(self) -> dict[str, str]:
+        return string_map(self.metadata.get("labels"))
+
+    @property
+    def annotations(self) -> dict[str, str]:
+        return string_map(self.metadata.get("annotations"))
+
+    @property
+    def hooks(self) -> tuple[str, ...]:
+        """Helm hook events (`pre-install`, `test`, ...) this object runs on, if any."""
+        raw = self.annotations.get("helm.sh/hook", "")
+        return tuple(h.strip() for h in raw.split(",") if h.strip())
+
+    @property
+    def is_test(self) -> bool:
+        return any(h in ("test", "test-success", "test-failure") for h in self.hooks)
+
+    @property
+    def is_hook(self) -> bool:
+        return bool(self.hooks)
+
+    @property
+    def recreated_by_helm(self) -> bool:
+        """A hook Helm deletes before creating again: its immutable fields may change freely."""
+        policy = self.annotations.get("helm.sh/hook-delete-policy", "")
+        return self.is_hook and "before-hook-creation" in policy
+
+    @property
+    def is_controller(self) -> bool:
+        return self.kind in CONTROLLER_KINDS
+
+    @property
+    def is_consumer(self) -> bool:
+        return self.kind in CONSUMER_KINDS
+
+    @property
+    def pod_template(self) -> Mapping[str, Any] | None:
+        """The pod template of a workload (CronJob: its job's template)."""
+        spec = _mapping(self.body.get("spec"))
+        if self.kind == "CronJob":
+            spec = _mapping(_mapping(spec.get("jobTemplate")).get("spec"))
+        template = spec.get("template")
+        return template if isinstance(template, Mapping) else None
+
+    @property
+    def pod_labels(self) -> dict[str, str] | None:
+        """Labels every pod of this object carries; None for objects that make no pods."""
+        if self.kind == "Pod":
+            return self.labels
+        template = self.pod_template
+        if template is None:
+            return None
+        return string_map(_mapping(template.get("metadata")).get("labels"))
+
+    @property
+    def makes_pods(self) -> bool:
+        return self.pod_labels is not None
+
+    @property
+    def selector(self) -> LabelSelector | None:
+        """The selector by which this object finds pods, in full label-selector form.
+
+        Controllers and PDBs: `spec.selector`; Services: the `spec.selector` map;
+        NetworkPolicies: `spec.podSelector`. None when the object has no such selector
+        (a Service without selector selects nothing by label).
+        """
+        spec = _mapping(self.body.get("spec"))
+        if self.kind == "Service":
+            raw = spec.get("selector")
+            return LabelSelector(string_map(raw)) if isinstance(raw, Mapping) and raw else None
+        if self.kind == "NetworkPolicy":
+            raw = spec.get("podSelector")
+        elif self.kind in CONTROLLER_KINDS or self.kind in ("PodDisruptionBudget", "Job"):
+            raw = spec.get("selector")
+        else:
+            return None
+        return LabelSelector.from_spec(raw) if isinstance(raw, Mapping) else None
+
+    def selector_path(self) -> str | None:
+        """Dotted path of the selector's label map in the manifest (for template lookup)."""
+        if self.kind == "Service":
+            return "spec.selector"
+        if self.kind == "NetworkPolicy":
+            return "spec.podSelector.matchLabels"
+        if self.kind in CONTROLLER_KINDS or self.kind == "PodDisruptionBudget":
+            return "spec.selector.matchLabels"
+        return None
+
+    def pod_labels_path(self) -> str | None:
+        """Dotted path of the pod template's labels in the manifest."""
+        if self.kind == "CronJob":
+            return "spec.jobTemplate.spec.template.metadata.labels"
+        if self.kind == "Pod":
+            return "metadata.labels"
+        if self.pod_template is not None:
+            return "spec.template.metadata.labels"
+        return None
+
+    def containers(self) -> list[Mapping[str, Any]]:
+        """Containers of the pods this object makes (init containers excluded)."""
+        if self.kind == "Pod":
+            spec = _mapping(self.body.get("spec"))
+        else:
+            spec = _mapping(_mapping(self.pod_template).get("spec"))
+        found = spec.get("containers")
+        return [c for c in found if isinstance(c, Mapping)] if isinstance(found, list) else []
+
+
+def string_map(raw: Any) -> dict[str, str]:
+    """A label or annotation map as Kubernetes sees it: string keys and values.
+
+    YAML may have typed a value (`version: 1.0`); the API server would store its text, so we
+    do too. `null` values become empty strings.
+    """
+    if not isinstance(raw, Mapping):
+        return {}
+    return {str(k): "" if v is None else _scalar_text(v) for k, v in raw.items()}
+
+
+def _scalar_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _mapping(raw: Any) -> Mapping[str, Any]:
+    return raw if isinstance(raw, Mapping) else {}
+
+
+@dataclass
+class Rendering:
+    """All objects one chart rendered to under one scenario."""
+
+    scenario: str
+    objects: list[K8sObject] = field(default_factory=list)
+    release: str = "release-name"
+    namespace: str = "default"
