@@ -1,0 +1,138 @@
+"""Edits to template text: splices at positions the outline found, nothing else.
+
+An edit replaces `text[start:end]`; every byte outside it stays. Inserting a label copies the
+shape of the mapping it goes into: a line at the mapping's entry indentation for block
+mappings, `, key: value` for flow mappings. Where the splice cannot be made safely the
+functions raise `NotEditable` with the reason, instead of guessing.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from chartfix.template.outline import Entry, MappingSite
+
+_PLAIN = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_./-]*$")
+_YAML11_SPECIAL = re.compile(
+    r"^(y|n|yes|no|true|false|on|off|null|~|[-+]?[0-9][0-9_]*(\.[0-9_]*)?([eE][-+]?[0-9]+)?"
+    r"|0x[0-9a-fA-F]+|0o?[0-7]+|\.inf|\.nan)$",
+    re.IGNORECASE,
+)
+
+
+class NotEditable(Exception):
+    """The mapping cannot take this edit without risking the rest of the file."""
+
+
+@dataclass(frozen=True, order=True)
+class Edit:
+    start: int
+    end: int
+    text: str
+
+    @property
+    def is_insertion(self) -> bool:
+        return self.start == self.end
+
+
+def yaml_scalar(value: str) -> str:
+    """`value` as YAML that reads back as that string (labels are strings).
+
+    A template expression (`{{ $name }}`) is written as is: it renders to the value.
+    """
+    if "{{" in value or (_PLAIN.match(value) and not _YAML11_SPECIAL.match(value)):
+        return value
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def insert_entry(site: MappingSite, key: str, value: str, newline: str = "\n") -> Edit:
+    """An edit adding `key: value` to the mapping at `site`, always rendered.
+
+    Block mappings get a new line right after their last unconditional entry (or after the key
+    line when every entry is conditional), so the new line renders whenever the mapping does.
+    """
+    if site.problem:
+        raise NotEditable(site.problem)
+    if key in site.literal_keys():
+        raise NotEditable(f"{key} is already written in {site.path}")
+    entry_text = f"{yaml_scalar(key)}: {yaml_scalar(value)}"
+    if site.flow is not None:
+        return _insert_into_flow(site, entry_text)
+    anchor_end, anchor_newline, trims = _anchor(site)
+    if trims:
+        raise NotEditable(
+            f"the line before the insertion point in {site.path} ends with '-}}}}', "
+            "which would join the new entry to it"
+        )
+    line = " " * site.entry_indent + entry_text
+    if not anchor_newline:  # the anchor is the file's last line, which has no newline
+        return Edit(anchor_end, anchor_end, newline + line)
+    return Edit(anchor_end, anchor_end, line + anchor_newline)
+
+
+def remove_entry(site: MappingSite, key: str) -> Edit:
+    """An edit deleting the literal entry `key` from the mapping at `site`."""
+    if site.problem:
+        raise NotEditable(site.problem)
+    if site.flow is not None:
+        return _remove_from_flow(site, key)
+    matches = [e for e in site.entries if e.key == key]
+    if not matches:
+        raise NotEditable(f"{key} is not written literally in {site.path}")
+    if len(matches) > 1:
+        raise NotEditable(f"{key} is written more than once in {site.path}")
+    entry = matches[0]
+    if not _others_remain(site.entries, entry) and not site.inline_generator:
+        raise NotEditable(f"removing {key} would leave {site.path} empty")
+    return Edit(entry.line.start, entry.end, "")
+
+
+def apply_edits(text: str, edits: Iterable[Edit]) -> str:
+    """Apply non-overlapping edits; identical duplicates (one source, many objects) count once."""
+    ordered = sorted(set(edits))
+    for before, after in itertools.pairwise(ordered):
+        if after.start < before.end:
+            raise NotEditable(f"overlapping edits at offset {after.start}")
+    out: list[str] = []
+    cursor = 0
+    for edit in ordered:
+        out.append(text[cursor : edit.start])
+        out.append(edit.text)
+        cursor = edit.end
+    out.append(text[cursor:])
+    return "".join(out)
+
+
+def _anchor(site: MappingSite) -> tuple[int, str, bool]:
+    """(insert position, newline to end the new line with, anchor trims what follows)."""
+    unconditional = [e for e in site.entries if not e.conditional]
+    anchor = unconditional[-1].last if unconditional else site.key_line
+    return anchor.next_start, anchor.newline, anchor.trims_following
+
+
+def _others_remain(entries: tuple[Entry, ...], removed: Entry) -> bool:
+    return any(e is not removed and not e.conditional for e in entries)
+
+
+def _insert_into_flow(site: MappingSite, entry_text: str) -> Edit:
+    assert site.flow is not None
+    if not site.flow.items:
+        return Edit(site.flow.open + 1, site.flow.open + 1, entry_text)
+    last = site.flow.items[-1]
+    return Edit(last.end, last.end, ", " + entry_text)
+
+
+def _remove_from_flow(site: MappingSite, key: str) -> Edit:
+    assert site.flow is not None
+    items = site.flow.items
+    index = next((i for i, item in enumerate(items) if item.key == key), None)
+    if index is None:
+        raise NotEditable(f"{key} is not written literally in {site.path}")
+    if len(items) == 1:
+        raise NotEditable(f"removing {key} would leave {site.path} empty")
+    if index + 1 < len(items):
+        return Edit(items[index].start, items[index + 1].start, "")
+    return Edit(items[index - 1].end, items[index].end, "")
