@@ -129,6 +129,9 @@ class Document:
     first_line: int
     in_define: bool = False
     """Written inside a `define` in this file: rendered wherever it is included."""
+    name_value: str | None = None
+    """The last action of `metadata.name` as written (`{{ $name }}`): what tells apart the
+    objects one `range` renders, usable as a templated label value."""
 
     @property
     def renders_many(self) -> bool:
@@ -202,6 +205,7 @@ class _DocBuilder:
     sites: dict[str, MappingSite] = field(default_factory=dict)
     has_content: bool = False
     in_define: bool = False
+    name_value: str | None = None
 
 
 class _Scanner:
@@ -373,6 +377,9 @@ class _Scanner:
             self.doc.name_fragments = tuple(
                 f for f in (_unquote(p.strip()) for p in value.split(PLACEHOLDER)) if f
             )
+            outputs = line.output_actions
+            if outputs:
+                self.doc.name_value = self.text[outputs[-1].start : outputs[-1].end]
             self.doc.in_range = self.doc.in_range or "range" in self.control
         if path in LABEL_PATHS:
             self._open_site(line, path, indent, value, depth_before)
@@ -414,6 +421,7 @@ class _Scanner:
                     doc.sites,
                     doc.first_line,
                     doc.in_define,
+                    doc.name_value,
                 )
             )
 

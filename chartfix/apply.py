@@ -1,0 +1,107 @@
+"""The last step: what a verified change becomes — a dry-run diff, files, or a git commit.
+
+Dry run and --write share one path up to the end: the same verified `ChartChange` is either
+printed as a patch or written atomically.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TextIO
+
+from chartfix.changes import ChartChange
+from chartfix.chart import write_files_atomically
+from chartfix.diff import chart_diff, colorize, display_path, summarize
+from chartfix.errors import ChartError
+
+
+@dataclass
+class Outcome:
+    """One chart's result in a fix or bulk run."""
+
+    root: Path
+    change: ChartChange | None = None
+    error: ChartError | None = None
+    branch_commit: str | None = None
+
+    @property
+    def unfixed(self) -> int:
+        return len(self.change.unfixed) if self.change else 0
+
+
+@dataclass
+class RunSummary:
+    outcomes: list[Outcome] = field(default_factory=list)
+
+    @property
+    def exit_status(self) -> int:
+        """2 when a chart could not be processed, else 1 when a finding stays unfixed, else 0."""
+        if any(o.error for o in self.outcomes):
+            return 2
+        return 1 if any(o.unfixed for o in self.outcomes) else 0
+
+
+def write_change(change: ChartChange) -> None:
+    """Write the verified files of `change` into the chart, atomically."""
+    write_files_atomically(change.chart_root, {f.path: f.after for f in change.files})
+
+
+def print_dry_run(
+    outcomes: Sequence[Outcome], out: TextIO = sys.stdout, err: TextIO = sys.stderr
+) -> None:
+    """The patch on `out` (so `chartfix fix > fix.patch` is a clean patch); findings, notes
+    and the summary on `err`."""
+    color = out.isatty()
+    diffs = []
+    for outcome in outcomes:
+        if outcome.change is None:
+            continue
+        diff = chart_diff(outcome.change)
+        diffs.append(diff)
+        out.write(colorize(diff) if color else diff)
+    report(outcomes, err, diffs, written=False)
+
+
+def report(
+    outcomes: Sequence[Outcome], err: TextIO, diffs: Sequence[str], written: bool
+) -> None:
+    """Per chart: errors, fixed and unfixed findings, notes; then one summary line."""
+    for outcome in outcomes:
+        name = display_path(outcome.root)
+        if outcome.error is not None:
+            err.write(f"error: {outcome.error}\n")
+            continue
+        change = outcome.change
+        assert change is not None
+        if not change.fixed and not change.unfixed and not change.files:
+            continue
+        verb = "fixed" if written else "fixable"
+        err.write(f"{name}: {len(change.fixed)} {verb}, {len(change.unfixed)} left\n")
+        for finding in change.fixed:
+            err.write(f"  {verb}: {finding.rule} {finding.obj}\n")
+        for item in change.unfixed:
+            err.write(f"  left: {item.finding.rule} {item.finding.obj}: {item.reason}\n")
+        for note in change.notes:
+            err.write(f"  note: {note}\n")
+        if change.unsafe:
+            err.write(
+                "  unsafe: a controller's spec.selector changes (immutable): upgrading a "
+                "release needs the migration steps (use --branch for a migration note)\n"
+            )
+        if outcome.branch_commit:
+            err.write(f"  committed {outcome.branch_commit[:12]}\n")
+    charts = len(outcomes)
+    failed = sum(1 for o in outcomes if o.error)
+    fixed = sum(len(o.change.fixed) for o in outcomes if o.change)
+    left = sum(o.unfixed for o in outcomes)
+    summary = summarize(diffs)
+    verb = "fixed" if written else "fixable"
+    err.write(
+        f"{charts} chart{'s' if charts != 1 else ''}: {summary}; "
+        f"{fixed} finding{'s' if fixed != 1 else ''} {verb}, {left} left"
+        + (f"; {failed} could not be processed" if failed else "")
+        + "\n"
+    )

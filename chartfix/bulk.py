@@ -1,0 +1,275 @@
+"""`chartfix bulk`: every chart under some roots, or in many repositories, in one run.
+
+Charts are processed in parallel; one chart's failure never stops the others. `--shard I/N`
+picks charts by a hash of their identity, so N machines (a CI matrix, an indexed Kubernetes
+Job's completion index) split the work without talking to each other, and `chartfix report
+merge` joins their reports. A re-run with the same `--report` skips charts recorded as done
+whose files have not changed since, and retries the rest.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import sys
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from chartfix.apply import Outcome, RunSummary
+from chartfix.chart import find_charts
+from chartfix.diff import chart_diff, display_path, summarize
+from chartfix.errors import UsageError
+from chartfix.fixcmd import apply_outcomes, check_mode, fix_outcome, request_from
+from chartfix.pipeline import select_recipes
+from chartfix.runner import run_parallel
+
+REPORT_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Shard:
+    index: int
+    count: int
+
+    @classmethod
+    def parse(cls, text: str) -> Shard:
+        index, sep, count = text.partition("/")
+        if not sep or not index.isdigit() or not count.isdigit() or int(count) < 1:
+            raise UsageError(f"--shard takes I/N (for example 0/4), not {text!r}")
+        shard = cls(int(index), int(count))
+        if shard.index >= shard.count:
+            raise UsageError(
+                f"--shard {text}: the index is 0-based (0..{shard.count - 1}), like a "
+                "Kubernetes Job completion index"
+            )
+        return shard
+
+    def holds(self, identity: str) -> bool:
+        digest = hashlib.sha256(identity.encode()).digest()
+        return int.from_bytes(digest[:8], "big") % self.count == self.index
+
+
+def chart_identity(chart: Path, roots: Sequence[Path]) -> str:
+    """A name for a chart that is the same on every machine: its path below its root."""
+    for root in roots:
+        resolved = root.resolve()
+        if chart.is_relative_to(resolved):
+            return f"{resolved.name}/{chart.relative_to(resolved).as_posix()}"
+    return chart.name
+
+
+def content_hash(chart: Path) -> str:
+    """Hash of every file of the chart (names and bytes): has it changed since the last run?"""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in chart.rglob("*") if p.is_file() and not p.is_symlink()):
+        digest.update(path.relative_to(chart).as_posix().encode() + b"\0")
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def run_bulk(args: argparse.Namespace) -> int:
+    check_mode(args)
+    request = request_from(args)
+    select_recipes(request.recipes)
+    roots = list(args.roots)
+    if args.repos:
+        from chartfix.repos import checkout_repos
+
+        roots += checkout_repos(args.repos, args.workdir or Path(".chartfix-repos"))
+    if not roots:
+        raise UsageError("bulk needs ROOT directories or --repos FILE")
+    charts = find_charts(roots)
+    if args.shard:
+        shard = Shard.parse(args.shard)
+        charts = [c for c in charts if shard.holds(chart_identity(c, roots))]
+    done = _done_before(args.report, roots) if args.report else {}
+    todo = [c for c in charts if done.get(str(c)) != content_hash(c)]
+    skipped = [c for c in charts if c not in todo]
+
+    progress = Progress(len(todo))
+    outcomes: list[Outcome] = []
+    for outcome in run_parallel(partial(fix_outcome, request=request), todo, args.jobs):
+        outcomes.append(outcome)
+        progress.advance(outcome)
+    progress.close()
+    outcomes.sort(key=lambda o: str(o.root))
+
+    apply_outcomes(outcomes, args)
+    print_table(outcomes, skipped, sys.stderr)
+    if args.report:
+        write_report(args.report, outcomes, skipped, roots, args.shard, previous=args.report)
+    return RunSummary(outcomes).exit_status
+
+
+# --- progress and the final table -------------------------------------------------------------
+
+
+class Progress:
+    """A live bar on a terminal (rich); one plain line per chart in CI logs."""
+
+    def __init__(self, total: int) -> None:
+        self.total = total
+        self.count = 0
+        self.live = sys.stderr.isatty() and not os.environ.get("CI")
+        self._bar: Any = None
+        if self.live and total:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress as RichProgress
+            from rich.progress import TextColumn, TimeElapsedColumn
+
+            self._bar = RichProgress(
+                TextColumn("fixing charts"), BarColumn(), MofNCompleteColumn(),
+                TimeElapsedColumn(), TextColumn("{task.description}"), transient=True,
+            )
+            self._bar.start()
+            self._task = self._bar.add_task("", total=total)
+
+    def advance(self, outcome: Outcome) -> None:
+        self.count += 1
+        line = f"[{self.count}/{self.total}] {display_path(outcome.root)}: {_status(outcome)}"
+        if self._bar is not None:
+            self._bar.update(self._task, advance=1, description=display_path(outcome.root))
+        else:
+            print(line, file=sys.stderr, flush=True)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+
+
+def _status(outcome: Outcome) -> str:
+    if outcome.error is not None:
+        return "error"
+    change = outcome.change
+    assert change is not None
+    if not change.fixed and not change.unfixed:
+        return "clean"
+    return "fixed" if not change.unfixed else ("partial" if change.fixed else "left")
+
+
+def print_table(outcomes: Sequence[Outcome], skipped: Sequence[Path], stream: Any) -> None:
+    rows = [
+        (
+            display_path(o.root),
+            str(len(o.change.fixed) + len(o.change.unfixed)) if o.change else "-",
+            str(len(o.change.fixed)) if o.change else "-",
+            str(len(o.change.unfixed)) if o.change else "-",
+            str(o.error) if o.error else "",
+        )
+        for o in outcomes
+        if o.error or (o.change and (o.change.fixed or o.change.unfixed))
+    ]
+    headers = ("chart", "findings", "fixed", "left", "error")
+    if stream.isatty():
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table(*headers)
+        for row in rows:
+            table.add_row(*row)
+        Console(file=stream).print(table)
+    else:
+        widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(headers)]
+        for row in [headers, *rows]:
+            stream.write("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+            stream.write("\n")
+    clean = sum(1 for o in outcomes if _status(o) == "clean")
+    stream.write(
+        f"{len(outcomes)} charts processed ({clean} clean), {len(skipped)} skipped as done\n"
+    )
+
+
+# --- reports -------------------------------------------------------------------------------
+
+
+def report_entry(outcome: Outcome, roots: Sequence[Path]) -> dict[str, Any]:
+    change = outcome.change
+    diff = chart_diff(change) if change else ""
+    summary = summarize([diff]) if diff else None
+    return {
+        "path": str(outcome.root),
+        "id": chart_identity(outcome.root, roots),
+        "name": change.chart_name if change else outcome.root.name,
+        "status": _status(outcome),
+        "findings": len(change.fixed) + len(change.unfixed) if change else 0,
+        "fixed": [f"{f.rule} {f.obj}" for f in change.fixed] if change else [],
+        "left": [f"{u.finding.rule} {u.finding.obj}: {u.reason}" for u in change.unfixed]
+        if change else [],
+        "error": str(outcome.error) if outcome.error else None,
+        "unsafe": bool(change and change.unsafe),
+        "files": [f.path for f in change.files] if change else [],
+        "lines_added": summary.added if summary else 0,
+        "lines_removed": summary.removed if summary else 0,
+        "diff": diff,
+        "content_hash": content_hash(outcome.root) if change else None,
+        "commit": outcome.branch_commit,
+    }
+
+
+def write_report(
+    path: Path,
+    outcomes: Sequence[Outcome],
+    skipped: Sequence[Path],
+    roots: Sequence[Path],
+    shard: str | None,
+    previous: Path | None = None,
+) -> None:
+    kept: list[dict[str, Any]] = []
+    if previous and previous.exists():
+        old = _read_report(previous)
+        skipped_names = {str(s) for s in skipped}
+        kept = [c for c in old["charts"] if c["path"] in skipped_names]
+    charts = sorted(kept + [report_entry(o, roots) for o in outcomes], key=lambda c: c["path"])
+    _write_json(path, {"version": REPORT_VERSION, "shard": shard, "charts": charts})
+
+
+def _write_json(path: Path, data: dict[str, Any]) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def _read_report(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as err:
+        raise UsageError(f"{path}: not a chartfix report: {err}") from err
+    if not isinstance(data, dict) or data.get("version") != REPORT_VERSION:
+        raise UsageError(f"{path}: not a chartfix report of version {REPORT_VERSION}")
+    return data
+
+
+def _done_before(report: Path, roots: Sequence[Path]) -> dict[str, str]:
+    """Charts a previous run finished (clean or fully fixed) -> their content hash then."""
+    if not report.exists():
+        return {}
+    data = _read_report(report)
+    return {
+        c["path"]: c["content_hash"]
+        for c in data["charts"]
+        if c["status"] in ("clean", "fixed") and c.get("content_hash")
+    }
+
+
+def merge_reports(paths: Iterable[Path], output: Path | None) -> int:
+    """Join the reports of sharded runs into one; a chart in two shards keeps its last entry."""
+    charts: dict[str, dict[str, Any]] = {}
+    for path in paths:
+        for chart in _read_report(path)["charts"]:
+            charts[chart.get("id") or chart["path"]] = chart
+    merged = {"version": REPORT_VERSION, "shard": None, "charts": sorted(
+        charts.values(), key=lambda c: c.get("id") or c["path"]
+    )}
+    if output:
+        _write_json(output, merged)
+    else:
+        json.dump(merged, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    statuses = [c["status"] for c in merged["charts"]]
+    if "error" in statuses:
+        return 2
+    return 1 if any(s in ("partial", "left") for s in statuses) else 0

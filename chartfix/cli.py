@@ -1,0 +1,163 @@
+"""The command line: check, fix, bulk, recipes (and report merge for sharded bulk runs).
+
+Exit status: `check` 0 clean, 1 findings; `fix`/`bulk` 0 every finding fixed (dry run:
+fixable), 1 some finding left; all commands 2 when a chart could not be processed or the
+command was misused.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from chartfix import __version__
+from chartfix.errors import ChartError, UsageError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="chartfix",
+        description="Find label-selector bugs in Helm charts by rendering them; fix them "
+        "with minimal, verified template edits.",
+    )
+    parser.add_argument("--version", action="version", version=f"chartfix {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    check = commands.add_parser("check", help="report selector bugs (no changes)")
+    _paths(check, "PATH", "chart directory, or a directory searched for charts")
+    _render_options(check)
+    check.add_argument("--format", choices=("text", "json", "sarif"), default="text")
+    _jobs(check)
+
+    fix = commands.add_parser("fix", help="fix selector bugs (dry run by default)")
+    _paths(fix, "PATH", "chart directory, or a directory searched for charts")
+    _fix_options(fix)
+    _jobs(fix)
+
+    bulk = commands.add_parser("bulk", help="fix every chart under roots or in many repos")
+    bulk.add_argument("roots", nargs="*", type=Path, metavar="ROOT")
+    bulk.add_argument("--repos", type=Path, help="file listing git repositories (paths or URLs)")
+    bulk.add_argument("--workdir", type=Path, help="where --repos clones go (reused on re-runs)")
+    _fix_options(bulk)
+    _jobs(bulk)
+    bulk.add_argument("--shard", help="I/N: process only the I-th of N deterministic shares")
+    bulk.add_argument("--report", type=Path, help="write a JSON report to FILE")
+    bulk.add_argument(
+        "--branch-per-chart", action="store_true", help="one branch per chart, not per repo"
+    )
+    bulk.add_argument("--pr-body-dir", type=Path, help="write one PR description per branch")
+
+    commands.add_parser("recipes", help="list the recipes")
+
+    report = commands.add_parser("report", help="work with bulk reports")
+    report_commands = report.add_subparsers(dest="report_command", required=True)
+    merge = report_commands.add_parser("merge", help="merge the reports of sharded runs")
+    merge.add_argument("reports", nargs="+", type=Path, metavar="REPORT")
+    merge.add_argument("-o", "--output", type=Path, help="write here instead of stdout")
+    return parser
+
+
+def _paths(parser: argparse.ArgumentParser, metavar: str, help_text: str) -> None:
+    parser.add_argument("paths", nargs="+", type=Path, metavar=metavar, help=help_text)
+
+
+def _render_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "-f", "--values", action="append", type=Path, default=[], metavar="VALUES",
+        help="values file, as for helm (repeatable)",
+    )
+    parser.add_argument(
+        "--set", action="append", default=[], metavar="K=V", help="value, as for helm"
+    )
+    parser.add_argument("--release", default="release-name", help="release name to render")
+    parser.add_argument("--namespace", default="default", help="namespace to render into")
+
+
+def _jobs(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "-j", "--jobs", type=int, default=None, metavar="N",
+        help="charts processed in parallel (default: all cores)",
+    )
+
+
+def _fix_options(parser: argparse.ArgumentParser) -> None:
+    _render_options(parser)
+    parser.add_argument(
+        "--recipe", action="append", default=[], metavar="NAME",
+        help="run only this recipe (repeatable; default: all)",
+    )
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--write", action="store_true", help="write the fixed files in place")
+    mode.add_argument("--branch", metavar="NAME", help="commit the fix to a new git branch")
+    parser.add_argument("--push", metavar="REMOTE", help="push the branch (never forced)")
+    parser.add_argument(
+        "--component", action="append", default=[], metavar="WORKLOAD=VALUE",
+        help="component value for a workload (rendered name or its role suffix)",
+    )
+    parser.add_argument(
+        "--label-jobs", action="store_true",
+        help="also label the Jobs, CronJobs and test Pods that overlap",
+    )
+    parser.add_argument(
+        "--bump", choices=("auto", "major", "minor", "patch", "none"), default="auto",
+        help="chart version bump with --branch (auto: major when a selector changes)",
+    )
+    parser.add_argument(
+        "--note-target", choices=("auto", "migration", "readme"), default="auto",
+        help="where the migration note goes (auto: README 'Upgrading' section if any)",
+    )
+    parser.add_argument("--pr-body", type=Path, metavar="FILE", help="write a PR description")
+    parser.add_argument(
+        "--open-pr", action="store_true", help="run `gh pr create` after pushing"
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "check":
+            from chartfix.check import run_check
+
+            return run_check(
+                args.paths, args.values, args.set, args.format, args.jobs, sys.stdout
+            )
+        if args.command == "fix":
+            from chartfix.fixcmd import run_fix
+
+            return run_fix(args)
+        if args.command == "bulk":
+            from chartfix.bulk import run_bulk
+
+            return run_bulk(args)
+        if args.command == "recipes":
+            return list_recipes()
+        if args.command == "report":
+            from chartfix.bulk import merge_reports
+
+            return merge_reports(args.reports, args.output)
+    except UsageError as err:
+        print(f"chartfix: {err}", file=sys.stderr)
+        return 2
+    except ChartError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    parser.error(f"unknown command {args.command}")
+    return 2
+
+
+def list_recipes() -> int:
+    from chartfix.recipe import registry
+
+    for recipe in registry().values():
+        rules = ", ".join(sorted(recipe.rules))
+        print(f"{recipe.name:<18} {recipe.summary} (fixes: {rules})")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,82 @@
+"""Unified diffs of a verified change (difflib) and their summaries (unidiff).
+
+The diff is a real patch: `git apply` takes it, CRLF lines keep their `\\r`, and a file
+without a final newline says so the way git does.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from unidiff import PatchSet
+
+from chartfix.changes import ChartChange, FileChange
+from chartfix.template.locate import decode
+
+_NO_NEWLINE = "\\ No newline at end of file\n"
+
+
+def display_path(path: Path) -> str:
+    """`path` relative to the working directory when it lies below it (as git would show it)."""
+    try:
+        return os.path.relpath(path) if path.resolve().is_relative_to(Path.cwd()) else str(path)
+    except ValueError:
+        return str(path)
+
+
+def file_diff(chart_dir: str, change: FileChange) -> str:
+    name = f"{chart_dir}/{change.path}" if chart_dir not in ("", ".") else change.path
+    old = decode(change.before).splitlines(keepends=True)
+    new = decode(change.after).splitlines(keepends=True)
+    lines = difflib.unified_diff(old, new, f"a/{name}", f"b/{name}")
+    out: list[str] = []
+    for line in lines:
+        out.append(line if line.endswith("\n") else line + "\n" + _NO_NEWLINE)
+    return "".join(out)
+
+
+def chart_diff(change: ChartChange) -> str:
+    chart_dir = display_path(change.chart_root)
+    return "".join(file_diff(chart_dir, f) for f in change.files)
+
+
+@dataclass(frozen=True)
+class DiffSummary:
+    files: int
+    added: int
+    removed: int
+
+    def __str__(self) -> str:
+        noun = "file" if self.files == 1 else "files"
+        return f"{self.files} {noun} changed, {self.added} lines added, {self.removed} removed"
+
+
+def summarize(diffs: Iterable[str]) -> DiffSummary:
+    """Count files and lines from the diff text itself, as a reviewer would see them."""
+    patch = PatchSet("".join(diffs))
+    return DiffSummary(
+        len(patch),
+        sum(f.added for f in patch),
+        sum(f.removed for f in patch),
+    )
+
+
+def colorize(diff: str) -> str:
+    """ANSI colours for a terminal: additions green, removals red, hunk headers cyan."""
+    out = []
+    for line in diff.splitlines(keepends=True):
+        if line.startswith(("+++", "---")):
+            out.append(f"\x1b[1m{line.rstrip(chr(10))}\x1b[0m\n")
+        elif line.startswith("+"):
+            out.append(f"\x1b[32m{line.rstrip(chr(10))}\x1b[0m\n")
+        elif line.startswith("-"):
+            out.append(f"\x1b[31m{line.rstrip(chr(10))}\x1b[0m\n")
+        elif line.startswith("@@"):
+            out.append(f"\x1b[36m{line.rstrip(chr(10))}\x1b[0m\n")
+        else:
+            out.append(line)
+    return "".join(out)

@@ -1,0 +1,125 @@
+"""The fix pipeline for one chart: load, render, analyze, plan, verify -> a ChartChange.
+
+Each step is a function of the last; nothing is written here. The caller decides what to do
+with the verified change (print a diff, write files, commit to a branch).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from chartfix.analysis import analyze
+from chartfix.changes import ChartChange, FileChange, Unfixed
+from chartfix.chart import load_chart, scenarios
+from chartfix.config import load_config
+from chartfix.errors import UsageError
+from chartfix.findings import Finding
+from chartfix.ksm import restarts_needed
+from chartfix.recipe import FixOptions, Recipe, RecipeContext, registry
+from chartfix.render import render
+from chartfix.template.locate import ChartSources
+from chartfix.verify import Verifier
+
+
+@dataclass(frozen=True)
+class FixRequest:
+    """Everything a fix run needs besides the chart; picklable, for worker processes."""
+
+    recipes: tuple[str, ...] = ()
+    """Recipe names; empty means every built-in recipe."""
+    values_files: tuple[Path, ...] = ()
+    set_values: tuple[str, ...] = ()
+    components: tuple[tuple[str, str], ...] = ()
+    label_jobs: bool = False
+    release: str = "release-name"
+    namespace: str = "default"
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+def select_recipes(names: Sequence[str]) -> list[Recipe]:
+    """Built-in recipes by name, in their registry order; unknown names are a usage error."""
+    available = registry()
+    unknown = [n for n in names if n not in available]
+    if unknown:
+        raise UsageError(
+            f"unknown recipe {', '.join(unknown)}; available: {', '.join(available)}"
+        )
+    return [r for n, r in available.items() if not names or n in names]
+
+
+def fix_chart(root: Path, request: FixRequest) -> ChartChange:
+    """Plan and verify every selected recipe's fixes for the chart at `root`.
+
+    Raises ChartError when the chart cannot be read or rendered as it is.
+    """
+    recipes = select_recipes(request.recipes)
+    chart = load_chart(root)
+    config = load_config(chart.root)
+    options = FixOptions(
+        components={**config.components, **dict(request.components)},
+        label_jobs=request.label_jobs or config.label_jobs,
+        release=request.release,
+        namespace=request.namespace,
+    )
+    cases = scenarios(chart, request.values_files, request.set_values)
+    before = [render(chart, s, None, request.release, request.namespace) for s in cases]
+    findings = analyze(chart, before)
+    sources = ChartSources(chart.root)
+    context = RecipeContext(chart, sources, before, findings, options)
+
+    units = []
+    refused: list[Unfixed] = []
+    for recipe in recipes:
+        plan = recipe.plan(context)
+        units.extend(plan.units)
+        refused.extend(plan.refused)
+
+    verifier = Verifier(
+        chart, sources, cases, before, findings, request.release, request.namespace
+    )
+    verified = verifier.run(units)
+
+    in_scope = set().union(*(r.rules for r in recipes)) if recipes else set()
+    remaining = {(f.rule, f.obj) for f in verified.after_findings}
+    fixed = [f for f in findings if f.rule in in_scope and (f.rule, f.obj) not in remaining]
+    reasons = _reasons(refused, verified.failed)
+    unfixed = [
+        Unfixed(f, reasons.get((f.rule, f.obj), f"no recipe fixes this {f.rule} finding"))
+        for f in findings
+        if f.rule in in_scope and f.severity == "error" and (f.rule, f.obj) in remaining
+    ]
+    files = [
+        FileChange(path, sources.read(path), data) for path, data in verified.files.items()
+    ]
+    notes = [note for unit in verified.kept for note in unit.notes]
+    notes += [f"not applied: {unit.title}: {why}" for unit, why in verified.failed]
+    notes += restarts_needed(before, verified.after)
+    return ChartChange(
+        chart_root=chart.root,
+        chart_name=chart.name,
+        chart_version=chart.version,
+        files=[f for f in files if f.before != f.after],
+        fixed=fixed,
+        unfixed=unfixed,
+        before=before,
+        after=verified.after,
+        recipes=[r.name for r in recipes],
+        unsafe=any(u.applicability == "unsafe" for u in verified.kept),
+        notes=notes,
+    )
+
+
+def _reasons(refused: Sequence[Unfixed], failed: Sequence[tuple[object, str]]) -> dict:
+    """Why each unfixed finding stayed: a recipe refused it, or its edit failed verification."""
+    reasons: dict[tuple[str, object], str] = {}
+    for item in refused:
+        reasons.setdefault((item.finding.rule, item.finding.obj), item.reason)
+    for unit, why in failed:
+        for target in getattr(unit, "targets", []):
+            target_f: Finding = target
+            reasons.setdefault(
+                (target_f.rule, target_f.obj), f"the fix failed verification: {why}"
+            )
+    return reasons

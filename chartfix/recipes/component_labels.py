@@ -1,0 +1,418 @@
+"""component-labels: give every controller whose selector catches other pods a label of its own.
+
+What it fixes
+    `overlap`: a Deployment/StatefulSet/DaemonSet selector also matches pods of Jobs, CronJobs,
+    test Pods or other controllers. `stray`: a Service, PodDisruptionBudget or NetworkPolicy
+    selects such pods.
+
+The fix (the FleetDM fix of DOMAIN.md §1, done by a tool)
+    Add `component: ROLE` to the controller's pod template labels and `spec.selector`, and the
+    same entry to each Service, PDB and NetworkPolicy meant for that controller (decided by
+    ports, then names). The key follows the chart's convention: `app.kubernetes.io/component`
+    when its selector uses `app.kubernetes.io/*` keys, `component` otherwise. Literal lines
+    are inserted next to shared helper includes, in the workload's own template: helpers used
+    by other workloads are never changed. Jobs, CronJobs and test Pods are left alone unless
+    `label_jobs` is set (a non-hook Job's pod template is immutable).
+
+Fix safety
+    Unsafe for the controller: `spec.selector` is immutable, so upgrading a release needs the
+    migration note. Safe for Services, PDBs and NetworkPolicies.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from chartfix.changes import Unfixed
+from chartfix.findings import Finding
+from chartfix.objects import K8sObject, ObjectRef, Rendering
+from chartfix.recipe import FixUnit, LabelChange, Plan, PlannedEdit, RecipeContext
+from chartfix.template.edit import NotEditable, insert_entry
+
+COMPONENT_KEYS = ("app.kubernetes.io/component", "component")
+_INVALID_VALUE_CHARS = re.compile(r"[^A-Za-z0-9_.-]+")
+_DEFAULT_ROLE = {"DaemonSet": "agent", "Job": "job", "CronJob": "cronjob", "Pod": "test"}
+
+
+@dataclass(frozen=True)
+class Label:
+    key: str
+    value: str
+    templated: bool = False
+
+
+class ComponentLabels:
+    name = "component-labels"
+    summary = "Add a component label to controllers whose selectors match other workloads' pods"
+    rules = frozenset({"overlap", "stray"})
+
+    def plan(self, context: RecipeContext) -> Plan:
+        plan = Plan()
+        overlaps: dict[ObjectRef, list[Finding]] = defaultdict(list)
+        strays: list[Finding] = []
+        for finding in context.findings:
+            if finding.rule == "overlap":
+                overlaps[finding.obj].append(finding)
+            elif finding.rule == "stray":
+                strays.append(finding)
+
+        claimed: dict[ObjectRef, ObjectRef] = {}  # consumer -> controller it was meant for
+        stray_of: dict[ObjectRef, list[Finding]] = defaultdict(list)
+        for finding in strays:
+            rendering = context.scenario_of(finding)
+            consumer = context.find(rendering, finding.obj)
+            owner = _owner(consumer, rendering) if consumer else None
+            if owner is None:
+                plan.refused.append(Unfixed(finding, _unattributed(consumer, rendering)))
+                continue
+            claimed[finding.obj] = owner.ref
+            stray_of[owner.ref].append(finding)
+            overlaps.setdefault(owner.ref, [])
+
+        used: set[tuple[str, str]] = set()
+        for ref in sorted(overlaps, key=str):
+            findings = overlaps[ref] + stray_of.get(ref, [])
+            unit_or_reason = self._controller_unit(context, ref, findings, claimed, used)
+            if isinstance(unit_or_reason, str):
+                plan.refused.extend(Unfixed(f, unit_or_reason) for f in findings)
+            else:
+                plan.units.append(unit_or_reason)
+        if context.options.label_jobs:
+            plan.units.extend(self._job_units(context, overlaps))
+        return plan
+
+    # --- one controller ---------------------------------------------------------------------
+
+    def _controller_unit(
+        self,
+        context: RecipeContext,
+        ref: ObjectRef,
+        findings: list[Finding],
+        claimed: dict[ObjectRef, ObjectRef],
+        used: set[tuple[str, str]],
+    ) -> FixUnit | str:
+        rendering = context.scenario_of(findings[0]) if findings else context.renderings[0]
+        controller = context.find(rendering, ref)
+        if controller is None or controller.selector is None:
+            return f"{ref} has no selector in the rendered chart"
+        if controller.source.path.startswith("charts/"):
+            return f"{ref} comes from the subchart in {_subchart_dir(controller)}: fix it there"
+        label = _choose_label(context, controller, rendering, used)
+        if isinstance(label, str):
+            return label
+        used.add((label.key, label.value))
+
+        doc = context.sources.document_for(controller, rendering.objects)
+        if doc is None:
+            return f"no template document in {controller.source.path} renders {ref}"
+        newline = context.sources.outline(controller.source.path).newline()
+        edits: list[PlannedEdit] = []
+        changes: dict[tuple[str, str], list[LabelChange]] = defaultdict(list)
+        value = None if label.templated else label.value
+        key_of = (controller.source.path, controller.kind)
+        for path, why in (
+            (controller.pod_labels_path(), "pod template labels"),
+            (controller.selector_path(), "selector"),
+        ):
+            assert path is not None
+            rendered = _labels_at(controller, path)
+            if rendered.get(label.key) == label.value:
+                continue  # already there (the pod template often has it already)
+            site = doc.sites.get(path)
+            if site is None:
+                return f"{controller.source.path}: {path} of {ref} is not written in the template"
+            try:
+                edit = insert_entry(site, label.key, label.value, newline)
+            except NotEditable as err:
+                return f"{controller.source.path}:{site.line}: {err}"
+            edits.append(PlannedEdit(controller.source.path, edit, f"{why} of {ref}"))
+            changes[key_of].append(LabelChange(path, label.key, value))
+
+        own_edits = list(edits)
+        notes: list[str] = []
+        for consumer in _consumers_of(controller, rendering):
+            if claimed.get(consumer.ref, controller.ref) != controller.ref:
+                continue
+            owner = _owner(consumer, rendering)
+            if owner is None or owner.ref != controller.ref:
+                notes.append(
+                    f"{consumer.ref} selects pods of several workloads; left as it is"
+                )
+                continue
+            consumer_edit = _consumer_edit(context, consumer, rendering, label)
+            if isinstance(consumer_edit, str):
+                notes.append(consumer_edit)
+                continue
+            if consumer_edit is not None:
+                edits.append(consumer_edit)
+                changes[(consumer.source.path, consumer.kind)].append(
+                    LabelChange(str(consumer.selector_path()), label.key, value)
+                )
+        title = f"{ref}: add {label.key}={label.value}"
+        fallback = FixUnit(
+            title,
+            own_edits,
+            [f for f in findings if f.rule == "overlap"],
+            {key_of: changes[key_of]},
+            "unsafe",
+            [*notes, "the Services, PDBs and NetworkPolicies meant for it failed verification"],
+        )
+        unit = FixUnit(title, edits, findings, dict(changes), "unsafe", notes)
+        unit.fallback = fallback if len(own_edits) < len(edits) else None
+        return unit
+
+    # --- Jobs, CronJobs and test Pods (opt-in) ------------------------------------------------
+
+    def _job_units(
+        self, context: RecipeContext, overlaps: dict[ObjectRef, list[Finding]]
+    ) -> list[FixUnit]:
+        units: list[FixUnit] = []
+        seen: set[ObjectRef] = set()
+        for findings in overlaps.values():
+            for finding in findings:
+                rendering = context.scenario_of(finding)
+                for ref in finding.related:
+                    obj = context.find(rendering, ref)
+                    if obj is None or obj.is_controller or ref in seen:
+                        continue
+                    seen.add(ref)
+                    unit = _job_unit(context, obj, rendering)
+                    if unit is not None:
+                        units.append(unit)
+        return units
+
+
+# --- choosing the label ---------------------------------------------------------------------
+
+
+def _choose_label(
+    context: RecipeContext,
+    controller: K8sObject,
+    rendering: Rendering,
+    used: set[tuple[str, str]],
+) -> Label | str:
+    selector = controller.selector
+    assert selector is not None
+    pod = controller.pod_labels or {}
+    for key in COMPONENT_KEYS:
+        if key in pod and key not in selector.keys():
+            # The pods already say what they are; the selector just never asked.
+            return Label(key, pod[key])
+    for key in COMPONENT_KEYS:
+        if key in selector.keys():
+            return f"{controller.ref} already selects on {key}; its value is shared with other pods"
+    key = (
+        "app.kubernetes.io/component"
+        if any(k.startswith("app.kubernetes.io/") for k in selector.keys())
+        else "component"
+    )
+    doc = context.sources.document_for(controller, rendering.objects)
+    siblings = [
+        o for o in rendering.objects
+        if o.kind == controller.kind and o.source.path == controller.source.path
+        and context.sources.document_for(o, rendering.objects) is doc
+    ]
+    if doc is not None and doc.renders_many and len(siblings) > 1 and doc.name_value:
+        # One template renders several controllers: their names tell them apart.
+        return Label(key, doc.name_value, templated=True)
+    value = role_of(controller, context.chart.name, context.options)
+    if (key, value) in used:
+        value = f"{value}-{controller.kind.lower()}"
+    return Label(key, value)
+
+
+def role_of(obj: K8sObject, chart_name: str, options_or_overrides: object) -> str:
+    """The component value for a workload: the user's choice, else the part of its name after
+    the release's fullname, else its first container's name, else a default for its kind."""
+    overrides = getattr(options_or_overrides, "components", {}) or {}
+    release = getattr(options_or_overrides, "release", "release-name")
+    suffix = _name_suffix(obj.name, release, chart_name)
+    for name in (obj.name, suffix):
+        if name and name in overrides:
+            return str(overrides[name])
+    if suffix:
+        return _label_value(suffix)
+    containers = obj.containers()
+    first = str(containers[0].get("name", "")) if containers else ""
+    if first and first not in (chart_name, release, obj.name):
+        return _label_value(first)
+    return _DEFAULT_ROLE.get(obj.kind, "server")
+
+
+def _name_suffix(name: str, release: str, chart_name: str) -> str:
+    fullname = release if chart_name in release else f"{release}-{chart_name}"
+    for prefix in (fullname, release, chart_name):
+        if name.startswith(prefix):
+            return name[len(prefix):].strip("-")
+    return ""
+
+
+def _label_value(text: str) -> str:
+    value = _INVALID_VALUE_CHARS.sub("-", text.lower()).strip("-_.")
+    return value[:63].rstrip("-_.") or "server"
+
+
+# --- consumers --------------------------------------------------------------------------------
+
+
+def _consumers_of(controller: K8sObject, rendering: Rendering) -> list[K8sObject]:
+    """Services, PDBs and NetworkPolicies whose selector matches the controller's pods."""
+    pods = controller.pod_labels or {}
+    found = []
+    for obj in rendering.objects:
+        selector = obj.selector
+        if not obj.is_consumer or selector is None or selector.is_empty:
+            continue
+        if obj.namespace != controller.namespace:
+            continue
+        if selector.matches(pods):
+            found.append(obj)
+    return found
+
+
+def _controllers_selected(consumer: K8sObject, rendering: Rendering) -> list[K8sObject]:
+    selector = consumer.selector
+    if selector is None or selector.is_empty:
+        return []
+    return [
+        o for o in rendering.objects
+        if o.is_controller and o.namespace == consumer.namespace
+        and selector.matches(o.pod_labels or {})
+    ]
+
+
+def _owner(consumer: K8sObject, rendering: Rendering) -> K8sObject | None:
+    """The controller a consumer was meant for: the only one it selects, else the one its
+    ports and then its name point at. None when that cannot be told."""
+    candidates = _controllers_selected(consumer, rendering)
+    if len(candidates) <= 1:
+        return candidates[0] if candidates else None
+    scored = sorted(
+        ((_port_score(consumer, c), _name_score(consumer.name, c.name), c) for c in candidates),
+        key=lambda t: (t[0], t[1]),
+        reverse=True,
+    )
+    best, runner_up = scored[0], scored[1]
+    if (best[0], best[1]) > (runner_up[0], runner_up[1]):
+        return best[2]
+    return None
+
+
+def _port_score(consumer: K8sObject, controller: K8sObject) -> int:
+    if consumer.kind != "Service":
+        return 0
+    names: set[str] = set()
+    numbers: set[str] = set()
+    for container in controller.containers():
+        for port in container.get("ports") or []:
+            if isinstance(port, dict):
+                if port.get("name"):
+                    names.add(str(port["name"]))
+                if port.get("containerPort") is not None:
+                    numbers.add(str(port["containerPort"]))
+    score = 0
+    for port in (consumer.body.get("spec") or {}).get("ports") or []:
+        if not isinstance(port, dict):
+            continue
+        target = str(port.get("targetPort", port.get("port", "")))
+        if target in names or target in numbers:
+            score += 1
+    return score
+
+
+def _name_score(consumer_name: str, controller_name: str) -> int:
+    if consumer_name == controller_name:
+        return 3
+    if consumer_name.startswith(controller_name + "-"):
+        return 2
+    if controller_name.startswith(consumer_name + "-"):
+        return 1
+    return 0
+
+
+def _unattributed(consumer: K8sObject | None, rendering: Rendering) -> str:
+    if consumer is None:
+        return "object not found in the rendered chart"
+    controllers = _controllers_selected(consumer, rendering)
+    if not controllers:
+        return f"{consumer.ref} selects no controller's pods, only Job or test pods"
+    names = ", ".join(str(c.ref) for c in controllers)
+    return f"cannot tell which of {names} {consumer.ref} is meant for (ports and names tie)"
+
+
+def _consumer_edit(
+    context: RecipeContext, consumer: K8sObject, rendering: Rendering, label: Label
+) -> PlannedEdit | str | None:
+    path = consumer.selector_path()
+    assert path is not None
+    if _labels_at(consumer, path).get(label.key) == label.value:
+        return None
+    if consumer.source.path.startswith("charts/"):
+        return f"{consumer.ref} comes from a subchart; left as it is"
+    doc = context.sources.document_for(consumer, rendering.objects)
+    site = doc.sites.get(path) if doc else None
+    if site is None:
+        return f"{consumer.source.path}: {path} of {consumer.ref} is not written in the template"
+    newline = context.sources.outline(consumer.source.path).newline()
+    try:
+        edit = insert_entry(site, label.key, label.value, newline)
+    except NotEditable as err:
+        return f"{consumer.source.path}:{site.line}: {consumer.ref} left as it is: {err}"
+    return PlannedEdit(consumer.source.path, edit, f"selector of {consumer.ref}")
+
+
+def _job_unit(context: RecipeContext, obj: K8sObject, rendering: Rendering) -> FixUnit | None:
+    path = obj.pod_labels_path()
+    doc = context.sources.document_for(obj, rendering.objects)
+    site = doc.sites.get(path) if doc and path else None
+    if site is None or path is None or obj.source.path.startswith("charts/"):
+        return None
+    pods = obj.pod_labels or {}
+    key = "app.kubernetes.io/component" if any(
+        k.startswith("app.kubernetes.io/") for k in pods
+    ) else "component"
+    if key in pods:
+        return None
+    value = role_of(obj, context.chart.name, context.options)
+    newline = context.sources.outline(obj.source.path).newline()
+    try:
+        edit = insert_entry(site, key, value, newline)
+    except NotEditable:
+        return None
+    kind = "hook " if obj.is_hook else ""
+    safe = obj.recreated_by_helm or obj.kind == "Pod"
+    note = (
+        f"{obj.ref} is a {kind}{obj.kind}"
+        + ("" if safe else "; its pod template is immutable: delete it before upgrading")
+    )
+    return FixUnit(
+        f"{obj.ref}: add {key}={value}",
+        [PlannedEdit(obj.source.path, edit, f"pod labels of {obj.ref}")],
+        [],
+        {(obj.source.path, obj.kind): [LabelChange(path, key, value)]},
+        "safe" if safe else "unsafe",
+        [note],
+    )
+
+
+# --- helpers ----------------------------------------------------------------------------------
+
+
+def _labels_at(obj: K8sObject, path: str) -> dict[str, str]:
+    node: object = obj.body
+    for part in path.split("."):
+        node = node.get(part) if isinstance(node, dict) else None
+    if not isinstance(node, dict):
+        return {}
+    return {str(k): str(v) for k, v in node.items()}
+
+
+def _subchart_dir(obj: K8sObject) -> str:
+    parts = obj.source.path.split("/")
+    return "/".join(parts[:2]) if len(parts) > 1 else obj.source.path
+
+
+__all__: Sequence[str] = ("ComponentLabels", "role_of")

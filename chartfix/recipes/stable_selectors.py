@@ -1,0 +1,257 @@
+"""stable-selectors: selectors hold only labels that never change for a release.
+
+What it fixes
+    `volatile`: a selector entry holding the chart version (`helm.sh/chart`, `chart:
+    NAME-VERSION`) or the app version (`app.kubernetes.io/version`, `version`). Every
+    `helm upgrade` that bumps it then fails on an immutable selector, or (Services) silently
+    stops matching pods that were not restarted (DOMAIN.md §3).
+
+The fix
+    Remove the entry from controller and consumer selectors; keep it in metadata and pod
+    template labels. A literal entry is deleted in place. When the entry comes from a helper
+    that also feeds metadata labels, the helper is split: a selector-only helper without the
+    volatile lines is added next to it, and the selectors include that one instead.
+
+Fix safety
+    Unsafe for controllers (`spec.selector` is immutable: the migration note says what to
+    do); safe for Services, PodDisruptionBudgets and NetworkPolicies.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+
+from chartfix.changes import Unfixed
+from chartfix.findings import Finding
+from chartfix.objects import K8sObject, Rendering
+from chartfix.recipe import FixUnit, LabelChange, Plan, PlannedEdit, RecipeContext
+from chartfix.template.edit import Edit, NotEditable, remove_entry
+from chartfix.template.helpers import Helper, find_helpers, included_helper
+from chartfix.template.outline import MappingSite
+
+VOLATILE_KEYS = frozenset({"helm.sh/chart", "app.kubernetes.io/version", "version"})
+
+
+@dataclass
+class _Target:
+    finding: Finding
+    obj: K8sObject
+    site: MappingSite
+    keys: list[str]
+
+
+class StableSelectors:
+    name = "stable-selectors"
+    summary = "Remove chart and app versions from selectors"
+    rules = frozenset({"volatile"})
+
+    def plan(self, context: RecipeContext) -> Plan:
+        plan = Plan()
+        by_helper: dict[str, list[tuple[_Target, list[str]]]] = defaultdict(list)
+        helpers = find_helpers(context.sources)
+        for finding in context.findings:
+            if finding.rule != "volatile" or finding.severity != "error":
+                continue
+            target = _target(context, finding)
+            if isinstance(target, str):
+                plan.refused.append(Unfixed(finding, target))
+                continue
+            literal = [k for k in target.keys if k in target.site.literal_keys()]
+            generated = [k for k in target.keys if k not in literal]
+            if not generated:
+                unit = _literal_unit(target, literal)
+                if isinstance(unit, str):
+                    plan.refused.append(Unfixed(finding, unit))
+                else:
+                    plan.units.append(unit)
+                continue
+            helper = _helper_writing(target.site, generated, helpers)
+            if isinstance(helper, str):
+                plan.refused.append(Unfixed(finding, helper))
+                continue
+            by_helper[helper.name].append((target, literal))
+        for name, targets in sorted(by_helper.items()):
+            unit = _split_unit(context, helpers, name, targets)
+            if isinstance(unit, str):
+                plan.refused.extend(Unfixed(t.finding, unit) for t, _ in targets)
+            else:
+                plan.units.append(unit)
+        return plan
+
+
+def volatile_keys(obj: K8sObject, chart_version: str, app_version: str | None) -> list[str]:
+    """Selector keys of `obj` whose values change from one release version to the next."""
+    selector = obj.selector
+    if selector is None:
+        return []
+    versions = [v for v in (chart_version, app_version) if v]
+    keys = []
+    for key, value in selector.match_labels.items():
+        if key in VOLATILE_KEYS or any(_holds_version(value, v) for v in versions):
+            keys.append(key)
+    return keys
+
+
+def _holds_version(value: str, version: str) -> bool:
+    return re.search(rf"(?<![0-9A-Za-z.]){re.escape(version)}(?![0-9A-Za-z.])", value) is not None
+
+
+def _target(context: RecipeContext, finding: Finding) -> _Target | str:
+    rendering: Rendering = context.scenario_of(finding)
+    obj = context.find(rendering, finding.obj)
+    if obj is None:
+        return f"{finding.obj} not found in the rendered chart"
+    if obj.source.path.startswith("charts/"):
+        return f"{finding.obj} comes from a subchart: fix it there"
+    keys = volatile_keys(obj, context.chart.version, context.chart.app_version)
+    if not keys:
+        return f"{finding.obj}: the volatile entry is in matchExpressions; edit it by hand"
+    path = obj.selector_path()
+    doc = context.sources.document_for(obj, rendering.objects)
+    site = doc.sites.get(path) if doc and path else None
+    if site is None:
+        return f"{obj.source.path}: {path} of {obj.ref} is not written in the template"
+    return _Target(finding, obj, site, keys)
+
+
+def _literal_unit(target: _Target, keys: list[str]) -> FixUnit | str:
+    obj = target.obj
+    edits = []
+    for key in keys:
+        try:
+            edit = remove_entry(target.site, key)
+        except NotEditable as err:
+            return f"{obj.source.path}:{target.site.line}: {err}"
+        edits.append(PlannedEdit(obj.source.path, edit, f"selector of {obj.ref}"))
+    return FixUnit(
+        f"{obj.ref}: remove {', '.join(keys)} from its selector",
+        edits,
+        [target.finding],
+        {(obj.source.path, obj.kind): _removals(target.site.path, keys)},
+        "unsafe" if obj.is_controller else "safe",
+    )
+
+
+def _helper_writing(
+    site: MappingSite, keys: list[str], helpers: dict[str, Helper]
+) -> Helper | str:
+    """The chart's own helper, included in `site`, whose body writes `keys`; else why not."""
+    included = [
+        name
+        for entry in site.entries
+        if entry.generated and not entry.conditional
+        for action in entry.line.output_actions
+        if (name := included_helper(action))
+    ]
+    if site.inline_generator:
+        included += [n for a in site.key_line.output_actions if (n := included_helper(a))]
+    for name in included:
+        helper = helpers.get(name)
+        if helper is not None and all(_writes(helper, k) for k in keys):
+            return helper
+    if not included:
+        return f"{', '.join(keys)} in {site.path} is not written in the chart's own templates"
+    return (
+        f"{', '.join(keys)} comes from {', '.join(included)}, which the chart does not define "
+        "with literal lines (a subchart or nested helper): edit it by hand"
+    )
+
+
+def _writes(helper: Helper, key: str) -> bool:
+    return _key_line(helper.body, key) is not None
+
+
+def _key_line(body: str, key: str) -> re.Match[str] | None:
+    quoted = rf"(?:{re.escape(key)}|\"{re.escape(key)}\"|'{re.escape(key)}')"
+    return re.search(rf"(?m)^[ \t]*{quoted}:[^\n]*(?:\n|$)", body)
+
+
+def _split_unit(
+    context: RecipeContext,
+    helpers: dict[str, Helper],
+    name: str,
+    targets: list[tuple[_Target, list[str]]],
+) -> FixUnit | str:
+    """Add a selector-only copy of helper `name` and point the selectors at it."""
+    helper = helpers[name]
+    keys = sorted({k for t, _ in targets for k in t.keys if k not in t.site.literal_keys()})
+    new_name = _new_helper_name(name, helpers)
+    body = helper.body
+    for key in keys:
+        while (match := _key_line(body, key)) is not None:
+            body = body[: match.start()] + body[match.end() :]
+    newline = context.sources.outline(helper.path).newline()
+    opening = helper.text[helper.open.start : helper.open.end].replace(
+        f'"{name}"', f'"{new_name}"', 1
+    )
+    closing = helper.text[helper.close.start : helper.close.end]
+    definition = (
+        f"{newline}{{{{/*{newline}{name} without release-specific values, for selectors "
+        f"(selectors are immutable and must not change on upgrade){newline}*/}}}}{newline}"
+        f"{opening}{body}{closing}{newline}"
+    )
+    at = helper.end_of_definition
+    edits = [PlannedEdit(helper.path, Edit(at, at, definition), f"add helper {new_name}")]
+    changes: dict[tuple[str, str], list[LabelChange]] = defaultdict(list)
+    for target, literal in targets:
+        obj = target.obj
+        for action in _include_actions(target.site, name):
+            quoted = f'"{name}"'
+            start = action.start + context.sources.outline(obj.source.path).text[
+                action.start : action.end
+            ].index(quoted)
+            edits.append(
+                PlannedEdit(
+                    obj.source.path,
+                    Edit(start, start + len(quoted), f'"{new_name}"'),
+                    f"selector of {obj.ref} uses {new_name}",
+                )
+            )
+        for key in literal:
+            try:
+                edit = remove_entry(target.site, key)
+            except NotEditable as err:
+                return f"{obj.source.path}:{target.site.line}: {err}"
+            edits.append(PlannedEdit(obj.source.path, edit, f"selector of {obj.ref}"))
+        changes[(obj.source.path, obj.kind)].extend(
+            _removals(target.site.path, target.keys)
+        )
+    unsafe = any(t.obj.is_controller for t, _ in targets)
+    return FixUnit(
+        f"selectors use {new_name} ({name} without {', '.join(keys)})",
+        _unique(edits),
+        [t.finding for t, _ in targets],
+        dict(changes),
+        "unsafe" if unsafe else "safe",
+    )
+
+
+def _include_actions(site: MappingSite, name: str) -> list:  # type: ignore[type-arg]
+    lines = [e.line for e in site.entries if e.generated]
+    if site.inline_generator:
+        lines.append(site.key_line)
+    return [a for line in lines for a in line.output_actions if included_helper(a) == name]
+
+
+def _new_helper_name(name: str, helpers: dict[str, Helper]) -> str:
+    prefix = name.rsplit(".", 1)[0] if "." in name else name
+    for candidate in (f"{prefix}.selectorLabels", f"{prefix}.stableSelectorLabels"):
+        if candidate not in helpers and candidate != name:
+            return candidate
+    return f"{name}.stable"
+
+
+def _removals(path: str, keys: list[str]) -> list[LabelChange]:
+    return [LabelChange(path, key, None, removed=True) for key in keys]
+
+
+def _unique(edits: list[PlannedEdit]) -> list[PlannedEdit]:
+    seen = set()
+    out = []
+    for planned in edits:
+        if (planned.path, planned.edit) not in seen:
+            seen.add((planned.path, planned.edit))
+            out.append(planned)
+    return out

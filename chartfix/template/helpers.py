@@ -1,0 +1,83 @@
+"""Named templates (`{{ define "x.labels" }}`): where they are and what their bodies say.
+
+Recipes need this when a label comes from a helper rather than from the workload's own
+template: to see which keys a helper writes, and to add a sibling helper next to it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from chartfix.template.lexer import Action, lex
+from chartfix.template.locate import ChartSources
+
+_NAME = re.compile(r'^(?:define|template|include)\s+"([^"]+)"')
+_INCLUDE = re.compile(r'(?:include|template)\s+"([^"]+)"')
+
+
+@dataclass(frozen=True)
+class Helper:
+    name: str
+    path: str
+    """Chart-relative file holding the definition."""
+    open: Action
+    close: Action
+    """The `{{ end }}` closing the definition."""
+    text: str
+    """The whole file's text (the spans index it)."""
+
+    @property
+    def body(self) -> str:
+        return self.text[self.open.end : self.close.start]
+
+    @property
+    def end_of_definition(self) -> int:
+        """Just after the closing `{{ end }}` and its newline."""
+        end = self.close.end
+        if self.text.startswith("\r\n", end):
+            return end + 2
+        return end + 1 if self.text.startswith("\n", end) else end
+
+    def includes(self) -> list[str]:
+        """Names of the helpers this one includes."""
+        return _INCLUDE.findall(self.body)
+
+
+def find_helpers(sources: ChartSources) -> dict[str, Helper]:
+    """Every helper the chart itself defines (its own templates/, not its subcharts')."""
+    helpers: dict[str, Helper] = {}
+    templates = sources.root / "templates"
+    if not templates.is_dir():
+        return helpers
+    for file in sorted(templates.rglob("*")):
+        if not file.is_file() or file.suffix not in (".tpl", ".yaml", ".yml", ".txt"):
+            continue
+        rel = file.relative_to(sources.root).as_posix()
+        try:
+            text = sources.outline(rel).text
+        except (OSError, ValueError):
+            continue
+        for helper in _definitions(rel, text):
+            helpers.setdefault(helper.name, helper)
+    return helpers
+
+
+def _definitions(rel: str, text: str) -> list[Helper]:
+    found: list[Helper] = []
+    stack: list[tuple[Action, str | None]] = []
+    for action in lex(text):
+        if action.kind == "open":
+            match = _NAME.match(action.inner) if action.keyword == "define" else None
+            stack.append((action, match.group(1) if match else None))
+        elif action.kind == "end" and stack:
+            opened, name = stack.pop()
+            if name is not None:
+                found.append(Helper(name, rel, opened, action, text))
+    return found
+
+
+def included_helper(action: Action) -> str | None:
+    """The helper an `include "x" ...` / `template "x" ...` action renders, if it is one."""
+    match = _INCLUDE.search(action.inner)
+    return match.group(1) if match else None

@@ -1,0 +1,187 @@
+"""Verification: render the edited chart again and accept only the changes that were promised.
+
+A set of fix units passes when every scenario that rendered before still renders, the findings
+the units target are gone, no new finding appears, and the rendered objects differ from the
+old ones only by the label changes the units declared. Units that fail are dropped (or
+replaced by their smaller fallback), so one bad edit never sinks the fixes around it.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from chartfix.analysis import analyze
+from chartfix.chart import Chart, Scenario
+from chartfix.errors import ChartError
+from chartfix.findings import Finding
+from chartfix.objects import K8sObject, Rendering
+from chartfix.recipe import FixUnit, LabelChange
+from chartfix.render import render
+from chartfix.template.edit import NotEditable, apply_edits
+from chartfix.template.locate import ChartSources, decode, encode
+
+_LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
+
+
+@dataclass
+class Verified:
+    """The units that passed, the chart they produce, and why the others were dropped."""
+
+    kept: list[FixUnit] = field(default_factory=list)
+    failed: list[tuple[FixUnit, str]] = field(default_factory=list)
+    files: dict[str, bytes] = field(default_factory=dict)
+    """New bytes of every file the kept units edit (chart-relative paths)."""
+    after: list[Rendering] = field(default_factory=list)
+    after_findings: list[Finding] = field(default_factory=list)
+
+
+@dataclass
+class Verifier:
+    chart: Chart
+    sources: ChartSources
+    scenarios: Sequence[Scenario]
+    before: Sequence[Rendering]
+    before_findings: Sequence[Finding]
+    release: str = "release-name"
+    namespace: str = "default"
+
+    def run(self, units: Sequence[FixUnit]) -> Verified:
+        unchanged = Verified(after=list(self.before), after_findings=list(self.before_findings))
+        if not units:
+            return unchanged
+        together = self.attempt(units)
+        if isinstance(together, Verified):
+            return together
+        # Something failed: add units one at a time, each falling back to its smaller self.
+        best = unchanged
+        failed: list[tuple[FixUnit, str]] = []
+        for unit in units:
+            candidate: FixUnit | None = unit
+            reason = ""
+            while candidate is not None:
+                outcome = self.attempt([*best.kept, candidate])
+                if isinstance(outcome, Verified):
+                    best = outcome
+                    break
+                reason = reason or outcome
+                candidate = candidate.fallback
+            else:
+                failed.append((unit, reason))
+        best.failed = failed
+        return best
+
+    def attempt(self, units: Sequence[FixUnit]) -> Verified | str:
+        """Verify these units together: a Verified on success, else the reason they fail."""
+        try:
+            files = self._apply(units)
+        except NotEditable as err:
+            return f"edits collide: {err}"
+        after: list[Rendering] = []
+        for scenario, old in zip(self.scenarios, self.before, strict=True):
+            try:
+                after.append(
+                    render(self.chart, scenario, files, self.release, self.namespace)
+                )
+            except ChartError as err:
+                return f"scenario {old.scenario} no longer renders: {err}"
+        findings = analyze(self.chart, after)
+        reason = self._findings_problem(units, findings) or self._objects_problem(units, after)
+        if reason:
+            return reason
+        return Verified(list(units), [], files, after, findings)
+
+    def _apply(self, units: Sequence[FixUnit]) -> dict[str, bytes]:
+        by_file = defaultdict(list)
+        for unit in units:
+            for planned in unit.edits:
+                by_file[planned.path].append(planned.edit)
+        return {
+            path: encode(apply_edits(decode(self.sources.read(path)), edits))
+            for path, edits in sorted(by_file.items())
+        }
+
+    def _findings_problem(self, units: Sequence[FixUnit], after: Sequence[Finding]) -> str:
+        remaining = {(f.rule, f.obj) for f in after}
+        for unit in units:
+            for target in unit.targets:
+                if (target.rule, target.obj) in remaining:
+                    return f"{target.rule} on {target.obj} is still there after the edit"
+        known = {(f.rule, f.obj) for f in self.before_findings}
+        for finding in after:
+            if (finding.rule, finding.obj) not in known:
+                return f"the edit causes a new finding: {finding.rule} on {finding.obj}: {finding.message}"
+        return ""
+
+    def _objects_problem(self, units: Sequence[FixUnit], after: Sequence[Rendering]) -> str:
+        allowed: dict[tuple[str, str], list[LabelChange]] = defaultdict(list)
+        for unit in units:
+            for key, changes in unit.changes.items():
+                allowed[key].extend(changes)
+        for old, new in zip(self.before, after, strict=True):
+            problem = compare_renderings(old, new, allowed)
+            if problem:
+                return f"scenario {old.scenario}: {problem}"
+        return ""
+
+
+def compare_renderings(
+    old: Rendering, new: Rendering, allowed: Mapping[tuple[str, str], Sequence[LabelChange]]
+) -> str:
+    """'' when `new` is `old` plus exactly the allowed label changes, else what differs."""
+    old_objects = _by_identity(old.objects)
+    new_objects = _by_identity(new.objects)
+    if old_objects.keys() != new_objects.keys():
+        gone = sorted(map(str, old_objects.keys() - new_objects.keys()))
+        added = sorted(map(str, new_objects.keys() - old_objects.keys()))
+        return f"objects changed: gone {gone or '-'}, new {added or '-'}"
+    for identity, before in old_objects.items():
+        after = new_objects[identity]
+        changes = allowed.get((before.source.path, before.kind), ())
+        expected = _expected_body(before.body, after.body, changes)
+        if isinstance(expected, str):
+            return f"{identity[0]}/{identity[2]}: {expected}"
+        if expected != after.body:
+            return f"{identity[0]}/{identity[2]} changed beyond the planned labels"
+    return ""
+
+
+def _by_identity(objects: Sequence[K8sObject]) -> dict[tuple[str, str, str], K8sObject]:
+    return {(o.kind, o.namespace or "", o.name): o for o in objects}
+
+
+def _expected_body(
+    before: Mapping[str, Any], after: Mapping[str, Any], changes: Sequence[LabelChange]
+) -> dict[str, Any] | str:
+    """`before` with the planned changes applied (templated values taken from `after`)."""
+    body = copy.deepcopy(dict(before))
+    for change in changes:
+        target = _walk(body, change.path)
+        if target is None:
+            continue  # the change does not apply to this object (another doc of the file)
+        if change.removed:
+            target.pop(change.key, None)
+            continue
+        rendered = _walk(after, change.path)
+        value = change.value
+        if value is None:
+            value = None if rendered is None else rendered.get(change.key)
+            if value is None:
+                return f"{change.key} was not rendered at {change.path}"
+        if rendered is not None and str(rendered.get(change.key)) != value:
+            continue  # not this object's change (same file and kind, another document)
+        if not _LABEL_VALUE.match(str(value)) or len(str(value)) > 63:
+            return f"{change.key}={value!r} is not a valid label value"
+        target[change.key] = rendered.get(change.key) if rendered is not None else value
+    return body
+
+
+def _walk(body: Mapping[str, Any], path: str) -> dict[str, Any] | None:
+    node: Any = body
+    for part in path.split("."):
+        node = node.get(part) if isinstance(node, dict) else None
+    return node if isinstance(node, dict) else None
