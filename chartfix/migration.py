@@ -1,0 +1,424 @@
+"""Migration notes: the exact commands that carry an existing release over a breaking fix.
+
+Written from the rendered objects before and after the fix, never from templates: only the
+rendered objects hold the real names, selectors and hook annotations. Objects are matched by
+kind, name and namespace across all scenarios; the first scenario to render an object (the
+default one comes first) gives its names. Steps follow DOMAIN.md §2: label what is running,
+orphan-delete the controller, upgrade, let the new controller adopt and roll, check, clean up.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from chartfix.changes import ChartChange
+from chartfix.ksm import runs_autosharded_ksm
+from chartfix.objects import K8sObject, ObjectRef
+from chartfix.selectors import LabelSelector
+
+NoteTarget = Literal["auto", "migration", "readme"]
+IMMUTABLE_SELECTOR_KINDS = ("Deployment", "StatefulSet", "DaemonSet")
+# A label only the controller's own pods carry, so that Job pods sharing the old selector are
+# never relabelled (DOMAIN.md §2).
+OWN_POD_KEY = {
+    "Deployment": "pod-template-hash",
+    "StatefulSet": "statefulset.kubernetes.io/pod-name",
+    "DaemonSet": "controller-revision-hash",
+}
+MIGRATION_FILE = "MIGRATION.md"
+README_FILE = "README.md"
+_UPGRADING = re.compile(r"^(#{1,6})\s+Upgrad", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class ObjectChange:
+    """One object as rendered before and after the fix."""
+
+    before: K8sObject
+    after: K8sObject
+
+    @property
+    def ref(self) -> ObjectRef:
+        return self.before.ref
+
+    @property
+    def selector_changed(self) -> bool:
+        return self.before.selector != self.after.selector
+
+    @property
+    def template_changed(self) -> bool:
+        return self.before.pod_template != self.after.pod_template
+
+    @property
+    def labels_changed(self) -> bool:
+        return (
+            self.before.labels != self.after.labels
+            or self.before.pod_labels != self.after.pod_labels
+            or self.selector_changed
+        )
+
+
+def object_changes(change: ChartChange) -> list[ObjectChange]:
+    """Objects that differ between the renderings, once each, default scenario first."""
+    pairs = list(zip(change.before, change.after, strict=True))
+    pairs.sort(key=lambda pair: pair[0].scenario != "default")
+    seen: set[ObjectRef] = set()
+    found: list[ObjectChange] = []
+    for old, new in pairs:
+        after = {obj.ref: obj for obj in new.objects}
+        for obj in old.objects:
+            twin = after.get(obj.ref)
+            if obj.ref in seen or twin is None or twin.body == obj.body:
+                continue
+            seen.add(obj.ref)
+            found.append(ObjectChange(obj, twin))
+    return found
+
+
+@dataclass
+class Plan:
+    """The note's steps, gathered per phase so that there is a single `helm upgrade`."""
+
+    before: list[tuple[str, list[str], list[str]]]
+    """(heading, explanation lines, commands) to run before the upgrade."""
+    after: list[str]
+    checks: list[str]
+    cleanup: list[str]
+    safe: list[str]
+    warnings: list[str]
+    recreate: list[str]
+
+
+def plan(changes: Sequence[ObjectChange], namespace: str) -> Plan:
+    steps = Plan([], [], [], [], [], [], [])
+    for item in sorted(changes, key=lambda c: _kind_rank(c.before.kind)):
+        obj, new = item.before, item.after
+        ns = obj.namespace or namespace
+        if obj.kind in IMMUTABLE_SELECTOR_KINDS and item.selector_changed:
+            _controller_steps(steps, item, ns)
+        elif obj.kind == "Job" and item.template_changed:
+            if obj.recreated_by_helm:
+                steps.safe.append(f"Job `{obj.name}`: a Helm hook recreated on each run.")
+            elif not obj.is_hook:
+                steps.before.append((
+                    f"Job `{obj.name}`",
+                    ["Its pod template changes, which Kubernetes refuses for an existing "
+                     "Job: delete the Job before upgrading (the upgrade creates it again)."],
+                    [f"kubectl -n {ns} delete job {obj.name}"],
+                ))
+        elif obj.kind in ("Service", "PodDisruptionBudget", "NetworkPolicy") and (
+            item.selector_changed
+        ):
+            steps.safe.append(
+                f"{obj.kind} `{obj.name}`: selector `{_sel(obj.selector)}` becomes "
+                f"`{_sel(new.selector)}` (updated in place by the upgrade)."
+            )
+        elif obj.is_controller and item.template_changed:
+            steps.safe.append(
+                f"{obj.kind} `{obj.name}`: pod labels change; a normal rolling update."
+            )
+        if obj.kind == "StatefulSet" and item.labels_changed:
+            affected, image = runs_autosharded_ksm(obj)
+            if affected:
+                steps.warnings.append(
+                    f"StatefulSet `{obj.name}` runs kube-state-metrics with autosharding on "
+                    f"`{image}` (older than v2.13.0). After its labels change the running "
+                    "pods keep watching with the old selector and stop recomputing shards, "
+                    f"silently. Restart it after the upgrade: `kubectl -n {ns} rollout "
+                    f"restart statefulset/{obj.name}`"
+                )
+                restart = f"kubectl -n {ns} rollout restart statefulset/{obj.name}"
+                if restart not in steps.after:
+                    steps.after.append(restart)
+    return steps
+
+
+def _controller_steps(steps: Plan, item: ObjectChange, ns: str) -> None:
+    obj, new = item.before, item.after
+    old_sel, new_sel = obj.selector or LabelSelector(), new.selector or LabelSelector()
+    added = {k: v for k, v in new_sel.match_labels.items() if old_sel.match_labels.get(k) != v}
+    label_args = " ".join(shlex.quote(f"{k}={v}") for k, v in sorted(added.items()))
+    own_pods = _quote(f"{_sel(old_sel)},{OWN_POD_KEY[obj.kind]}")
+    kind = obj.kind.lower()
+    explain = [f"selector `{_sel(old_sel)}` becomes `{_sel(new_sel)}`."]
+    commands: list[str] = []
+    if added:
+        targets = ["rs", "pods"] if obj.kind == "Deployment" else ["pods"]
+        for target in targets:
+            commands.append(
+                f"kubectl -n {ns} get {target} -l {own_pods} -o name"
+                f" | xargs kubectl -n {ns} label --overwrite {label_args}"
+            )
+        what = "ReplicaSet(s) and their pods" if obj.kind == "Deployment" else "pods"
+        explain.append(
+            f"Give the running {what} the new label, so that the new {obj.kind} adopts them "
+            "and replaces them without downtime; then delete the old object but not its pods."
+        )
+    else:
+        explain.append(
+            "The running pods already match the new selector; delete the old object but not "
+            "its pods, and the new one adopts them."
+        )
+    if obj.kind == "DaemonSet" and _host_ports(obj):
+        ports = ", ".join(str(p) for p in _host_ports(obj))
+        steps.warnings.append(
+            f"DaemonSet `{obj.name}` uses hostPort {ports}: old and new pods cannot run on "
+            "one node together. Make sure the label step below found the old pods (they "
+            "must be adopted); an old pod left unadopted holds the port and its node's new "
+            f"pod stays Pending until you delete the old one (`kubectl -n {ns} get pods -l "
+            f"{_quote(_sel(old_sel))}`)."
+        )
+    commands.append(f"kubectl -n {ns} delete {kind} {obj.name} --cascade=orphan")
+    steps.before.append((f"{obj.kind} `{obj.name}`", explain, commands))
+    steps.recreate.append(f"{kind}/{obj.name}")
+    if obj.kind == "StatefulSet":
+        steps.after.append(f"kubectl -n {ns} rollout restart statefulset/{obj.name}")
+    steps.checks.append(f"kubectl -n {ns} rollout status {kind}/{obj.name}")
+    if obj.kind == "Deployment":
+        steps.cleanup.append(
+            f"kubectl -n {ns} get rs -l {_quote(_sel(old_sel))} -o custom-columns="
+            "NAME:.metadata.name,READY:.status.readyReplicas,OWNER:.metadata.ownerReferences[0].name"
+        )
+
+
+def _host_ports(obj: K8sObject) -> list[int]:
+    ports: list[int] = []
+    for container in obj.containers():
+        for port in container.get("ports") or []:
+            if isinstance(port, Mapping) and port.get("hostPort"):
+                ports.append(int(port["hostPort"]))
+    return ports
+
+
+def _quote(text: str) -> str:
+    """Single quotes always: a selector is easier to read, and to edit, when it looks alike
+    in every command."""
+    return "'" + text.replace("'", "'\\''") + "'"
+
+
+def _sel(selector: LabelSelector | None) -> str:
+    return str(selector) if selector is not None else "<none>"
+
+
+def migration_note(
+    change: ChartChange,
+    release: str,
+    namespace: str,
+    *,
+    version: str | None = None,
+    chart_ref: str | None = None,
+    heading_level: int = 2,
+    title: str | None = None,
+) -> str:
+    """The Markdown note for upgrading release `release` in `namespace` over this change.
+
+    `version` is the chart's new version (for `helm upgrade --version`), `chart_ref` how the
+    user installs the chart (default: `CHART`, a placeholder to replace).
+    """
+    h = "#" * heading_level
+    sub = "#" * min(heading_level + 1, 6)
+    target = version or change.chart_version
+    steps = plan(object_changes(change), namespace)
+    ref = chart_ref or "CHART"
+    upgrade = f"helm upgrade {release} {ref}" + (f" --version {version}" if version else "")
+    upgrade += f" -n {namespace}  # plus your usual -f/--set values"
+    out = [f"{h} {title or f'Upgrading to {target}'}", ""]
+    out += _written_for(change, release, namespace)
+    breaking = bool(steps.before)
+    if not breaking:
+        out += ["No manual step is needed: `helm upgrade` applies every change in place.", ""]
+    else:
+        out += [
+            "This version changes fields Kubernetes does not let `helm upgrade` change: until "
+            "the steps below are done the upgrade fails with `field is immutable`. Run them "
+            "in this order.",
+            "",
+        ]
+    for warning in steps.warnings + _ksm_notes(change, steps):
+        out += [f"> **Warning:** {warning}", ""]
+    if breaking:
+        out += [f"{sub} 1. Before `helm upgrade`", ""]
+        for heading, explain, commands in steps.before:
+            out += [f"{heading}: " + " ".join(explain), "", "```sh", *commands, "```", ""]
+        out += [f"{sub} 2. Upgrade", "", "```sh", upgrade, "```", ""]
+        out += [f"{sub} 3. After the upgrade", ""]
+        if steps.after:
+            out += ["Restart the StatefulSets, so that every pod runs the new template:", "",
+                    "```sh", *steps.after, "```", ""]
+        if steps.checks:
+            out += ["Wait until the new pods are ready:", "", "```sh", *steps.checks, "```", ""]
+        if steps.cleanup:
+            out += [
+                "Old ReplicaSets were adopted (OWNER set) and are scaled down by the rollout. "
+                "Delete any old ReplicaSet left without OWNER once the new pods are ready "
+                f"(`kubectl -n {namespace} delete rs NAME`):",
+                "", "```sh", *steps.cleanup, "```", "",
+            ]
+        out += [_simple_variant(steps, release, ref, namespace), ""]
+    if steps.safe:
+        out += [f"{sub} Changed in place by the upgrade (safe)", ""]
+        out += [f"- {line}" for line in steps.safe] + [""]
+    return "\n".join(out).rstrip("\n") + "\n"
+
+
+_KIND_ORDER = ("Deployment", "StatefulSet", "DaemonSet", "Job")
+
+
+def _kind_rank(kind: str) -> int:
+    """Deployments first, Jobs last: the order in which a reader meets the risk."""
+    return _KIND_ORDER.index(kind) if kind in _KIND_ORDER else len(_KIND_ORDER)
+
+
+def _written_for(change: ChartChange, release: str, namespace: str) -> list[str]:
+    lines = [
+        f"Written for release `{release}` in namespace `{namespace}`. For another release, "
+        "regenerate it with `chartfix fix CHART --release NAME --namespace NS --pr-body "
+        "FILE` or replace the names below.",
+        "",
+    ]
+    rendered = {r.release for r in change.before}
+    if rendered and rendered != {release}:
+        lines += [
+            f"> **Warning:** object names below were rendered for release "
+            f"`{', '.join(sorted(rendered))}`, not `{release}`: check them before running.",
+            "",
+        ]
+    return lines
+
+
+def _ksm_notes(change: ChartChange, steps: Plan) -> list[str]:
+    """kube-state-metrics warnings the fix pipeline raised and this note did not repeat."""
+    said = " ".join(steps.warnings)
+    return [
+        note for note in change.notes
+        if "kube-state-metrics" in note and not _same_object(note, said)
+    ]
+
+
+def _same_object(note: str, said: str) -> bool:
+    names = re.findall(r"statefulset/([\w.-]+)", note)
+    return bool(names) and all(f"statefulset/{name}" in said for name in names)
+
+
+def _simple_variant(steps: Plan, release: str, ref: str, namespace: str) -> str:
+    objects = " ".join(steps.recreate)
+    deletes = f"`kubectl -n {namespace} delete {objects}` then " if objects else ""
+    return (
+        f"Simple variant, with downtime: {deletes}`helm upgrade {release} {ref} -n "
+        f"{namespace}` (Helm 4: `helm upgrade --force-replace` does both; Helm 3's `--force` "
+        "replaces objects in place, which the API refuses for immutable fields)."
+    )
+
+
+def commit_message(
+    change: ChartChange, release: str, namespace: str, *, version: str | None = None
+) -> str:
+    """Subject line, blank line, migration note: ready for `git commit -F`."""
+    return summary_line(change) + "\n\n" + migration_note(
+        change, release, namespace, version=version
+    )
+
+
+def summary_line(change: ChartChange) -> str:
+    """One line saying what the fix does to this chart (a commit subject)."""
+    count = len(change.fixed)
+    rules = sorted({finding.rule for finding in change.fixed})
+    what = f"fix {count} label-selector finding{'s' if count != 1 else ''}"
+    if rules:
+        what += f" ({', '.join(rules)})"
+    if change.unsafe:
+        what += "; upgrade needs migration"
+    return f"{change.chart_name}: {what}"
+
+
+def note_files(
+    chart_root: str | Path, note: str, target: NoteTarget, version: str
+) -> dict[str, bytes]:
+    """Where the note goes, as {chart-relative path: new bytes}.
+
+    `readme` (or `auto` when the chart has a README.md): under the README's "Upgrading"
+    heading, newest first, or in a new "## Upgrading" section at its end. `migration` (or a
+    chart without README): on top of MIGRATION.md, created when missing.
+    """
+    root = Path(chart_root)
+    readme = root / README_FILE
+    if target != "migration" and readme.is_file() and not readme.is_symlink():
+        return {README_FILE: _into_readme(readme.read_bytes(), note, version)}
+    migration = root / MIGRATION_FILE
+    old = migration.read_bytes() if migration.is_file() and not migration.is_symlink() else b""
+    return {MIGRATION_FILE: _into_migration(old, note)}
+
+
+def _into_readme(raw: bytes, note: str, version: str) -> bytes:
+    text = raw.decode("utf-8-sig" if raw.startswith(b"\xef\xbb\xbf") else "utf-8")
+    bom = "\ufeff" if raw.startswith(b"\xef\xbb\xbf") else ""
+    text = text.removeprefix("\ufeff")
+    nl = "\r\n" if "\r\n" in text.split("\n", 1)[0] + "\n" else "\n"
+    lines = text.splitlines(keepends=True)
+    heading = next((i for i, line in enumerate(lines) if _UPGRADING.match(line)), None)
+    if heading is None:
+        section = _retitle(note, 3, f"To {version}")
+        body = f"## Upgrading{nl}{nl}" + _with_newlines(section, nl)
+        if lines and not lines[-1].endswith("\n"):
+            lines[-1] += nl
+        sep = nl if lines and lines[-1].strip() else ""
+        return (bom + "".join(lines) + sep + body).encode("utf-8")
+    match = _UPGRADING.match(lines[heading])
+    assert match is not None
+    level = len(match.group(1)) + 1
+    at = heading + 1
+    while at < len(lines) and not lines[at].strip():
+        at += 1
+    block = _with_newlines(_retitle(note, level, f"To {version}"), nl) + nl
+    if at == len(lines):
+        block = nl + block
+    lines[at:at] = [block] if at > heading + 1 else [nl + block]
+    return (bom + "".join(lines)).encode("utf-8")
+
+
+def _into_migration(old: bytes, note: str) -> bytes:
+    text = old.decode("utf-8")
+    nl = "\r\n" if "\r\n" in text else "\n"
+    if not text.strip():
+        return _with_newlines("# Migration notes\n\n" + note, nl).encode("utf-8")
+    lines = text.splitlines(keepends=True)
+    at = 0
+    if lines[0].startswith("# "):
+        at = 1
+        while at < len(lines) and not lines[at].strip():
+            at += 1
+    lines[at:at] = [_with_newlines(note, nl) + nl]
+    return "".join(lines).encode("utf-8")
+
+
+def _retitle(note: str, level: int, title: str) -> str:
+    """The note with its headings moved to start at `level` and its first heading renamed."""
+    lines = note.split("\n")
+    first = len(lines[0]) - len(lines[0].lstrip("#"))
+    shift = level - first
+    out: list[str] = []
+    for index, line in enumerate(lines):
+        hashes = len(line) - len(line.lstrip("#"))
+        if hashes and line[hashes:hashes + 1] == " " and not _in_code(lines, index):
+            line = "#" * max(1, min(6, hashes + shift)) + line[hashes:]
+        out.append(line)
+    out[0] = "#" * level + " " + title
+    return "\n".join(out)
+
+
+def _in_code(lines: Sequence[str], index: int) -> bool:
+    return sum(1 for line in lines[:index] if line.startswith("```")) % 2 == 1
+
+
+def _with_newlines(text: str, nl: str) -> str:
+    return text.replace("\r\n", "\n").replace("\n", nl)
+
+
+def changed_refs(change: ChartChange) -> list[str]:
+    """`Kind/name` of every object the fix changes (for reports and PR bodies)."""
+    return [str(item.ref) for item in object_changes(change)]
