@@ -336,6 +336,20 @@ def summary_line(change: ChartChange) -> str:
     return f"{change.chart_name}: {what}"
 
 
+def change_summary(change: ChartChange) -> str:
+    """One sentence for CHANGELOG.md and Artifact Hub: what was fixed, on which objects."""
+    objects = sorted({str(finding.obj) for finding in change.fixed})
+    shown = ", ".join(objects[:3]) + (f" and {len(objects) - 3} more" if len(objects) > 3 else "")
+    text = "Fix label selectors that also select other workloads' pods"
+    if change.recipes:
+        text += f" ({', '.join(change.recipes)})"
+    if shown:
+        text += f" on {shown}"
+    if change.unsafe:
+        text += "; selectors change, see the upgrade notes before upgrading a release"
+    return text + "."
+
+
 def note_files(
     chart_root: str | Path, note: str, target: NoteTarget, version: str
 ) -> dict[str, bytes]:

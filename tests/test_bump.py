@@ -172,7 +172,7 @@ def test_artifacthub_plain_style_and_crlf(tmp_path: Path) -> None:
 def test_artifacthub_list_of_strings_gets_a_string(tmp_path: Path) -> None:
     text = b"name: x\nversion: 1.0.0\nannotations:\n  artifacthub.io/changes: |\n    - Old\n"
     out = bump_chart(write_chart(tmp_path, text), "none", "New thing")["Chart.yaml"]
-    assert changes_of(out) == ["Old", "New thing"]  # type: ignore[comparison-overlap]
+    assert changes_of(out) == ["Old", "New thing"]
 
 
 def test_unreadable_chart_yaml_is_a_chart_error(tmp_path: Path) -> None:

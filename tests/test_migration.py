@@ -42,11 +42,15 @@ def with_component(text: str, anchor: str, label: str) -> str:
     )
 
 
-def shop_change(release: str = "shop", namespace: str = "prod") -> ChartChange:
-    chart = load_chart(CHART)
+def shop_change(
+    release: str = "shop", namespace: str = "prod", root: Path = CHART
+) -> ChartChange:
+    """The fixture (or a copy of it at `root`) fixed with component labels, as the pipeline
+    would report it: file changes plus renderings before and after."""
+    chart = load_chart(root)
     files = []
     for path, (anchor, label) in COMPONENTS.items():
-        before = (CHART / path).read_bytes()
+        before = (root / path).read_bytes()
         after = with_component(before.decode(), anchor, label).encode()
         assert after != before
         files.append(FileChange(path, before, after))
@@ -58,7 +62,7 @@ def shop_change(release: str = "shop", namespace: str = "prod") -> ChartChange:
         Location("templates/web.yaml", 11),
     )
     return ChartChange(
-        chart_root=CHART, chart_name="shop", chart_version="1.3.0", files=files,
+        chart_root=chart.root, chart_name="shop", chart_version="1.3.0", files=files,
         fixed=[finding],
         before=[render(chart, scenario, release=release, namespace=namespace)],
         after=[render(chart, scenario, overrides, release=release, namespace=namespace)],

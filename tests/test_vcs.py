@@ -1,0 +1,234 @@
+"""Branch commits, pushes and refusals on real git repositories (a local bare repo as remote).
+
+Every test that commits also checks the promise that matters most: the user's checkout (HEAD,
+index file, working tree, `git status`) is byte-identical afterwards.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import git
+import pytest
+import yaml
+from test_migration import CHART, shop_change
+
+from chartfix.changes import ChartChange
+from chartfix.errors import UsageError
+from chartfix.vcs import (
+    commit_charts,
+    commit_to_branch,
+    describe_head,
+    open_pr,
+    push,
+    repo_for,
+)
+
+
+def run(cwd: Path, *args: str) -> str:
+    return subprocess.run(
+        ["git", *args], cwd=cwd, check=True, capture_output=True, text=True
+    ).stdout.strip()
+
+
+@dataclass
+class Checkout:
+    """A user's clone: the shop chart under charts/shop, plus a file outside the chart."""
+
+    top: Path
+    remote: Path
+
+    @property
+    def chart(self) -> Path:
+        return self.top / "charts" / "shop"
+
+    @property
+    def repo(self) -> git.Repo:
+        return repo_for(self.chart)
+
+    def state(self) -> tuple[str, str, str, str]:
+        """HEAD, index file hash, work tree hash, `git status`: all must survive a commit."""
+        index = hashlib.sha256((self.top / ".git" / "index").read_bytes()).hexdigest()
+        tree = hashlib.sha256()
+        for path in sorted(self.top.rglob("*")):
+            if ".git" not in path.relative_to(self.top).parts and path.is_file():
+                tree.update(str(path).encode() + b"\0" + path.read_bytes())
+        head = run(self.top, "rev-parse", "HEAD")
+        status = run(self.top, "--no-optional-locks", "status", "--porcelain")
+        return head, index, tree.hexdigest(), status
+
+
+@pytest.fixture
+def checkout(tmp_path: Path) -> Iterator[Checkout]:
+    remote = tmp_path / "remote.git"
+    run(tmp_path, "init", "--bare", "-q", "-b", "main", str(remote))
+    top = tmp_path / "work"
+    run(tmp_path, "clone", "-q", str(remote), str(top))
+    for key, value in (("user.name", "Chart Dev"), ("user.email", "dev@example.org")):
+        run(top, "config", key, value)
+    shutil.copytree(CHART, top / "charts" / "shop")
+    (top / "charts" / "shop" / "templates" / "web.yaml").chmod(0o755)
+    (top / "NOTES.md").write_text("outside the chart\n")
+    run(top, "add", "-A")
+    run(top, "commit", "-q", "-m", "initial")
+    run(top, "push", "-q", "origin", "main")
+    yield Checkout(top, remote)
+
+
+def fixed(checkout: Checkout) -> ChartChange:
+    return shop_change("shop", "prod", checkout.chart)
+
+
+def test_branch_holds_one_commit_with_fix_bump_and_note(checkout: Checkout) -> None:
+    before = checkout.state()
+    change = fixed(checkout)
+    tip = commit_charts(
+        checkout.repo, "chartfix/selectors", [change], release="shop", namespace="prod"
+    )
+    assert checkout.state() == before
+    assert run(checkout.top, "rev-parse", "chartfix/selectors") == tip
+    assert run(checkout.top, "rev-list", "--count", f"{before[0]}..{tip}") == "1"
+    assert run(checkout.top, "rev-parse", f"{tip}^") == before[0]
+    names = run(checkout.top, "diff", "--name-only", before[0], tip).splitlines()
+    assert sorted(names) == sorted(
+        [f"charts/shop/{f.path}" for f in change.files]
+        + ["charts/shop/Chart.yaml", "charts/shop/README.md"]
+    )
+    for f in change.files:
+        blob = run(checkout.top, "show", f"{tip}:charts/shop/{f.path}") + "\n"
+        assert blob.encode() == f.after
+    chart_yaml = yaml.safe_load(run(checkout.top, "show", f"{tip}:charts/shop/Chart.yaml"))
+    assert chart_yaml["version"] == "2.0.0"
+    readme = run(checkout.top, "show", f"{tip}:charts/shop/README.md")
+    assert "### To 2.0.0" in readme
+    assert "kubectl -n prod delete deployment shop-web --cascade=orphan" in readme
+    message = run(checkout.top, "log", "-1", "--format=%B", tip)
+    assert message.startswith(
+        "shop: fix 1 label-selector finding (overlap); upgrade needs migration\n\n"
+        "## Upgrading to 2.0.0"
+    )
+    modes = run(checkout.top, "ls-tree", "-r", tip, "charts/shop/templates")
+    assert "100755 blob" in next(line for line in modes.splitlines() if "web.yaml" in line)
+    assert "100644 blob" in next(line for line in modes.splitlines() if "db.yaml" in line)
+
+
+def test_note_target_migration_and_bump_override(checkout: Checkout) -> None:
+    tip = commit_charts(
+        checkout.repo, "fix", [fixed(checkout)], release="shop", namespace="prod",
+        bump="patch", note_target="migration",
+    )
+    names = run(checkout.top, "diff", "--name-only", "HEAD", tip).splitlines()
+    assert "charts/shop/MIGRATION.md" in names and "charts/shop/README.md" not in names
+    chart_yaml = yaml.safe_load(run(checkout.top, "show", f"{tip}:charts/shop/Chart.yaml"))
+    assert chart_yaml["version"] == "1.3.1"
+
+
+def test_several_commits_chain_and_push_lands_in_the_remote(checkout: Checkout) -> None:
+    before = checkout.state()
+    tip = commit_to_branch(
+        checkout.repo, "two",
+        [("first", {"charts/shop/new.txt": b"one\n"}),
+         ("second", {"charts/shop/new.txt": b"two\n", "NOTES.md": b"changed\n"})],
+    )
+    assert run(checkout.top, "log", "--format=%s", f"main..{tip}").splitlines() == [
+        "second", "first"
+    ]
+    assert run(checkout.top, "show", f"{tip}~1:charts/shop/new.txt") == "one"
+    push(checkout.repo, "two", "origin")
+    assert run(checkout.remote, "rev-parse", "refs/heads/two") == tip
+    assert checkout.state() == before
+
+
+def test_refuses_an_existing_branch(checkout: Checkout) -> None:
+    run(checkout.top, "branch", "taken")
+    with pytest.raises(UsageError, match="branch taken already exists"):
+        commit_charts(checkout.repo, "taken", [fixed(checkout)], release="shop",
+                      namespace="prod")
+    with pytest.raises(UsageError, match="not a valid branch name"):
+        commit_to_branch(checkout.repo, "bad..name", [("m", {"x": b""})])
+
+
+@pytest.mark.parametrize("dirt", ["modified", "staged", "untracked"])
+def test_refuses_uncommitted_changes_in_the_chart(checkout: Checkout, dirt: str) -> None:
+    change = fixed(checkout)
+    target = checkout.chart / ("extra.yaml" if dirt == "untracked" else "values.yaml")
+    target.write_text("image: other\n")
+    if dirt == "staged":
+        run(checkout.top, "add", str(target))
+    before = checkout.state()
+    with pytest.raises(UsageError, match=r"uncommitted changes under charts/shop: .*\.yaml"):
+        commit_charts(checkout.repo, "fix", [change], release="shop", namespace="prod")
+    assert checkout.state() == before
+    assert "fix" not in [h.name for h in checkout.repo.heads]
+
+
+def test_changes_outside_the_chart_do_not_block(checkout: Checkout) -> None:
+    (checkout.top / "NOTES.md").write_text("work in progress\n")
+    before = checkout.state()
+    commit_charts(checkout.repo, "fix", [fixed(checkout)], release="shop", namespace="prod")
+    assert checkout.state() == before
+
+
+def test_detached_head_branches_from_it(checkout: Checkout) -> None:
+    head = run(checkout.top, "rev-parse", "HEAD")
+    run(checkout.top, "checkout", "-q", "--detach")
+    assert describe_head(checkout.repo) == f"detached HEAD at {head[:7]}"
+    before = checkout.state()
+    tip = commit_charts(checkout.repo, "fix", [fixed(checkout)], release="shop",
+                        namespace="prod")
+    assert run(checkout.top, "rev-parse", f"{tip}^") == head
+    assert checkout.state() == before
+    assert run(checkout.top, "rev-parse", "--abbrev-ref", "HEAD") == "HEAD"
+
+
+def test_describe_head_on_a_branch(checkout: Checkout) -> None:
+    head = run(checkout.top, "rev-parse", "--short=7", "HEAD")
+    assert describe_head(checkout.repo) == f"main ({head})"
+
+
+def test_path_outside_any_repository(tmp_path: Path) -> None:
+    lone = tmp_path / "lone"
+    lone.mkdir()
+    with pytest.raises(UsageError, match="lone is not inside a git repository"):
+        repo_for(lone)
+
+
+def test_non_fast_forward_push_is_refused_without_force(checkout: Checkout, tmp_path: Path) -> None:
+    other = tmp_path / "other"
+    run(tmp_path, "clone", "-q", str(checkout.remote), str(other))
+    run(other, "checkout", "-q", "-b", "fix")
+    (other / "theirs.txt").write_text("theirs\n")
+    run(other, "add", "theirs.txt")
+    run(other, "-c", "user.name=O", "-c", "user.email=o@example.org", "commit", "-q", "-m", "x")
+    run(other, "push", "-q", "origin", "fix")
+    theirs = run(other, "rev-parse", "HEAD")
+    run(checkout.top, "fetch", "-q", "origin")
+    commit_charts(checkout.repo, "fix", [fixed(checkout)], release="shop", namespace="prod")
+    rejected = r"push of fix to origin failed: .*rejected.*non-fast-forward"
+    with pytest.raises(UsageError, match=rejected):
+        push(checkout.repo, "fix", "origin")
+    assert run(checkout.remote, "rev-parse", "refs/heads/fix") == theirs
+
+
+def test_push_to_an_unknown_remote_says_why(checkout: Checkout) -> None:
+    commit_to_branch(checkout.repo, "b", [("m", {"charts/shop/a.txt": b"a\n"})])
+    with pytest.raises(UsageError, match=r"push of b to nowhere failed: .*nowhere"):
+        push(checkout.repo, "b", "nowhere")
+
+
+def test_open_pr_without_gh_says_what_to_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))
+    message = open_pr(tmp_path / "body.md", "fix", "shop: fix selectors")
+    assert message == (
+        "gh is not available; to open the pull request run: gh pr create --head fix "
+        f"--title 'shop: fix selectors' --body-file {tmp_path / 'body.md'}"
+    )
+    assert os.environ["PATH"] == str(tmp_path)
