@@ -70,8 +70,10 @@ class LabelSelector:
             return False
         return all(req.matches(labels) for req in self.match_expressions)
 
-    def keys(self) -> set[str]:
+    def label_keys(self) -> set[str]:
         return set(self.match_labels) | {r.key for r in self.match_expressions}
+
+    keys = label_keys  # TODO(lead): drop once chartfix/cdk8s uses label_keys()
 
     def __str__(self) -> str:
         parts = [f"{k}={v}" for k, v in sorted(self.match_labels.items())]

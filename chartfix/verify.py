@@ -114,7 +114,10 @@ class Verifier:
         known = {(f.rule, f.obj) for f in self.before_findings}
         for finding in after:
             if (finding.rule, finding.obj) not in known:
-                return f"the edit causes a new finding: {finding.rule} on {finding.obj}: {finding.message}"
+                return (
+                    f"the edit causes a new finding: {finding.rule} on {finding.obj}: "
+                    f"{finding.message}"
+                )
         return ""
 
     def _objects_problem(self, units: Sequence[FixUnit], after: Sequence[Rendering]) -> str:

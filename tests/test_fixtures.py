@@ -184,7 +184,7 @@ def render(chart_dir: Path, values: dict[str, object] | None = None) -> list[K8s
 def selector_keys(obj: K8sObject) -> set[str]:
     """Keys of an object's selector (empty when it has none)."""
     selector = obj.selector
-    return set() if selector is None else selector.keys()
+    return set() if selector is None else selector.label_keys()
 
 
 def overlaps(objects: list[K8sObject]) -> set[tuple[str, str]]:

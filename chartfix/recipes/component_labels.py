@@ -30,7 +30,8 @@ from chartfix.changes import Unfixed
 from chartfix.findings import Finding
 from chartfix.objects import K8sObject, ObjectRef, Rendering
 from chartfix.recipe import FixUnit, LabelChange, Plan, PlannedEdit, RecipeContext
-from chartfix.template.edit import NotEditable, insert_entry
+from chartfix.template.edit import Edit, NotEditable, insert_entry
+from chartfix.template.outline import MappingSite
 
 COMPONENT_KEYS = ("app.kubernetes.io/component", "component")
 _INVALID_VALUE_CHARS = re.compile(r"[^A-Za-z0-9_.-]+")
@@ -125,7 +126,9 @@ class ComponentLabels:
             if site is None:
                 return f"{controller.source.path}: {path} of {ref} is not written in the template"
             try:
-                edit = insert_entry(site, label.key, label.value, newline)
+                edit = component_argument_edit(site, label.value) or insert_entry(
+                    site, label.key, label.value, newline
+                )
             except NotEditable as err:
                 return f"{controller.source.path}:{site.line}: {err}"
             edits.append(PlannedEdit(controller.source.path, edit, f"{why} of {ref}"))
@@ -137,11 +140,14 @@ class ComponentLabels:
             if claimed.get(consumer.ref, controller.ref) != controller.ref:
                 continue
             owner = _owner(consumer, rendering)
-            if owner is None or owner.ref != controller.ref:
+            if owner is None:
                 notes.append(
-                    f"{consumer.ref} selects pods of several workloads; left as it is"
+                    f"{consumer.ref} selects pods of several workloads and neither ports nor "
+                    "names tell which it is meant for; left as it is"
                 )
                 continue
+            if owner.ref != controller.ref:
+                continue  # another controller's consumer: its own unit labels it
             consumer_edit = _consumer_edit(context, consumer, rendering, label)
             if isinstance(consumer_edit, str):
                 notes.append(consumer_edit)
@@ -198,15 +204,15 @@ def _choose_label(
     assert selector is not None
     pod = controller.pod_labels or {}
     for key in COMPONENT_KEYS:
-        if key in pod and key not in selector.keys():
+        if key in pod and key not in selector.label_keys():
             # The pods already say what they are; the selector just never asked.
             return Label(key, pod[key])
     for key in COMPONENT_KEYS:
-        if key in selector.keys():
+        if key in selector.label_keys():
             return f"{controller.ref} already selects on {key}; its value is shared with other pods"
-    key = (
+    key = _chart_component_key(rendering) or (
         "app.kubernetes.io/component"
-        if any(k.startswith("app.kubernetes.io/") for k in selector.keys())
+        if any(k.startswith("app.kubernetes.io/") for k in selector.label_keys())
         else "component"
     )
     doc = context.sources.document_for(controller, rendering.objects)
@@ -222,6 +228,37 @@ def _choose_label(
     if (key, value) in used:
         value = f"{value}-{controller.kind.lower()}"
     return Label(key, value)
+
+
+def _chart_component_key(rendering: Rendering) -> str | None:
+    """The component key the chart already puts on some pods, if any: its own convention."""
+    for obj in rendering.objects:
+        for key in COMPONENT_KEYS:
+            if key in (obj.pod_labels or {}):
+                return key
+    return None
+
+
+_EMPTY_COMPONENT_ARG = re.compile(r'"component"\s+(""|\x60\x60)')
+
+
+def component_argument_edit(site: MappingSite, value: str) -> Edit | None:
+    """Fill a helper's empty component argument (`dict ... "component" ""`) with `value`.
+
+    Charts whose label helpers already take a component get the value where their authors
+    expect it, instead of a literal line next to the include.
+    """
+    lines = [e.line for e in site.entries if e.generated and not e.conditional]
+    if site.inline_generator:
+        lines.append(site.key_line)
+    for line in lines:
+        for action in line.output_actions:
+            match = _EMPTY_COMPONENT_ARG.search(action.inner)
+            if match is None:
+                continue
+            start = action.inner_start + match.start(1)
+            return Edit(start, start + len(match.group(1)), f'"{value}"')
+    return None
 
 
 def role_of(obj: K8sObject, chart_name: str, options_or_overrides: object) -> str:
@@ -383,7 +420,9 @@ def _job_unit(context: RecipeContext, obj: K8sObject, rendering: Rendering) -> F
     except NotEditable:
         return None
     kind = "hook " if obj.is_hook else ""
-    safe = obj.recreated_by_helm or obj.kind == "Pod"
+    # Only a Job's own pod template is immutable; a CronJob's applies to the Jobs it makes
+    # next, test Pods are recreated by `helm test`, and hooks Helm recreates are safe too.
+    safe = obj.kind != "Job" or obj.recreated_by_helm
     note = (
         f"{obj.ref} is a {kind}{obj.kind}"
         + ("" if safe else "; its pod template is immutable: delete it before upgrading")

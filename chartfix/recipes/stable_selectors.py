@@ -188,8 +188,9 @@ def _split_unit(
     )
     closing = helper.text[helper.close.start : helper.close.end]
     definition = (
-        f"{newline}{{{{/*{newline}{name} without release-specific values, for selectors "
-        f"(selectors are immutable and must not change on upgrade){newline}*/}}}}{newline}"
+        f"{newline}{{{{/*{newline}Selector labels: {name} without the values that change "
+        f"between releases.{newline}Selectors are immutable; see MIGRATION.md.{newline}"
+        f"*/}}}}{newline}"
         f"{opening}{body}{closing}{newline}"
     )
     at = helper.end_of_definition

@@ -40,6 +40,8 @@ class Action:
     """`if`, `range`, `define`... for control actions; empty otherwise."""
     trim_left: bool
     trim_right: bool
+    inner_start: int = 0
+    """Position of `inner` in the text, for edits inside an action (a helper's argument)."""
 
     @property
     def produces_output(self) -> bool:
@@ -86,7 +88,7 @@ def _read_action(text: str, start: int) -> Action:
             raise TemplateSyntaxError("unclosed comment", _line_of(text, start))
         end, trim_right = _close_delimiter(text, close + 2, start)
         inner = text[stripped_start : close + 2]
-        return Action(start, end, inner, "comment", "", trim_left, trim_right)
+        return Action(start, end, inner, "comment", "", trim_left, trim_right, stripped_start)
 
     i = body
     while i < len(text):
@@ -104,9 +106,11 @@ def _read_action(text: str, start: int) -> Action:
             # Go's right trim marker is exactly " -}}": a space, a dash, the braces.
             trim_right = i - 2 >= body and text[i - 1] == "-" and text[i - 2] in " \t\r\n"
             inner_end = i - 1 if trim_right else i
-            inner = text[body:inner_end].strip()
+            raw = text[body:inner_end]
+            inner = raw.strip()
+            inner_start = body + len(raw) - len(raw.lstrip())
             kind, keyword = _classify(inner)
-            return Action(start, i + 2, inner, kind, keyword, trim_left, trim_right)
+            return Action(start, i + 2, inner, kind, keyword, trim_left, trim_right, inner_start)
         i += 1
     raise TemplateSyntaxError("unterminated action '{{'", _line_of(text, start))
 

@@ -1,0 +1,149 @@
+"""Before/after tests of the recipes on our fixture charts, rendered with Helm's engine.
+
+The three charts the component-labels issue names are spelled out as expected template text;
+every fixture's whole patch is pinned in tests/snapshots/ (set CHARTFIX_UPDATE_SNAPSHOTS=1
+to rewrite them after a reviewed change).
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from pathlib import Path
+
+import pytest
+from conftest import FIXTURES
+
+from chartfix.apply import write_change
+from chartfix.diff import file_diff
+from chartfix.pipeline import FixRequest, fix_chart
+
+BUGGY = sorted(
+    p.name for p in FIXTURES.iterdir()
+    if (p / "Chart.yaml").exists() and p.name != "clean" and p.name != "migration-shop"
+)
+SNAPSHOTS = Path(__file__).parent / "snapshots"
+
+
+def only_insertions(before: bytes, after: bytes) -> bool:
+    """Every byte of `before` is still there, in order: the fix only inserted text."""
+    matcher = difflib.SequenceMatcher(None, before, after, autojunk=False)
+    return all(tag in ("equal", "insert") for tag, *_ in matcher.get_opcodes())
+
+
+def fixed_text(chart: Path, rel: str, request: FixRequest | None = None) -> str:
+    change = fix_chart(chart, request or FixRequest())
+    files = {f.path: f.after for f in change.files}
+    return files.get(rel, (chart / rel).read_bytes()).decode()
+
+
+def test_legacy_server_gets_the_fleetdm_fix(chart_copy) -> None:
+    chart = chart_copy("legacy-server")
+    deployment = fixed_text(chart, "templates/deployment.yaml")
+    assert "      release: {{ .Release.Name }}\n      component: server\n  template:" in deployment
+    assert (
+        "        heritage: {{ .Release.Service }}\n        component: server\n    spec:"
+        in deployment
+    )
+    service = fixed_text(chart, "templates/service.yaml")
+    assert service.endswith("    release: {{ .Release.Name }}\n    component: server\n")
+    change = fix_chart(chart, FixRequest())
+    assert sorted(f.path for f in change.files) == [
+        "templates/deployment.yaml", "templates/service.yaml"
+    ], "the hook Job and the CronJob are left alone by default"
+    assert change.unsafe and not change.unfixed
+
+
+def test_scaffold_chart_labels_next_to_the_helper_never_in_it(chart_copy) -> None:
+    chart = chart_copy("scaffold-helpers")
+    change = fix_chart(chart, FixRequest())
+    assert "templates/_helpers.tpl" not in {f.path for f in change.files}
+    deployment = fixed_text(chart, "templates/deployment.yaml")
+    assert (
+        '      {{- include "scaffold-helpers.selectorLabels" . | nindent 6 }}\n'
+        "      app.kubernetes.io/component: server\n"
+    ) in deployment
+    pdb = fixed_text(chart, "templates/pdb.yaml")
+    assert pdb.endswith("      app.kubernetes.io/component: server\n")
+    fixed = sorted((f.rule, f.obj.kind) for f in change.fixed)
+    assert fixed == [
+        ("overlap", "Deployment"), ("stray", "PodDisruptionBudget"), ("stray", "Service")
+    ]
+
+
+def test_shared_selector_services_are_attributed_by_port(chart_copy) -> None:
+    chart = chart_copy("shared-selector")
+    services = fixed_text(chart, "templates/services.yaml").split("---")
+    assert len(services) == 3
+    web, worker, cache = services  # targetPort http, port 9090, targetPort 6379
+    assert web.rstrip().endswith("component: web")
+    assert worker.rstrip().endswith("component: worker")
+    assert cache.rstrip().endswith("component: cache")
+    change = fix_chart(chart, FixRequest())
+    assert {f.obj.name.rsplit("-", 1)[-1] for f in change.fixed} >= {"web", "worker", "cache"}
+
+
+def test_a_helper_that_takes_a_component_gets_it_as_argument(chart_copy) -> None:
+    chart = chart_copy("component-helper")
+    text = fixed_text(chart, "templates/worker-deployment.yaml")
+    selector, _, rest = text.partition("  template:")
+    assert '"component" "worker"' in selector.split("selector:")[1]
+    assert '"component" "worker"' in rest.split("spec:")[0], "pod template labels"
+    assert text.count('"component" ""') == 1, "the Deployment's own metadata is left as is"
+
+
+def test_component_override_from_the_command_line(chart_copy) -> None:
+    chart = chart_copy("legacy-server")
+    request = FixRequest(components=(("release-name-legacy-server", "fleet-server"),))
+    assert "component: fleet-server" in fixed_text(chart, "templates/deployment.yaml", request)
+
+
+def test_component_override_from_chartfix_yaml(chart_copy) -> None:
+    chart = chart_copy("shared-selector")
+    (chart / ".chartfix.yaml").write_text("components:\n  worker: background\n")
+    text = fixed_text(chart, "templates/worker-deployment.yaml")
+    assert "component: background" in text
+
+
+def test_label_jobs_option_labels_the_job_and_says_it_is_a_hook(chart_copy) -> None:
+    chart = chart_copy("legacy-server")
+    change = fix_chart(chart, FixRequest(label_jobs=True))
+    paths = {f.path for f in change.files}
+    assert {"templates/migration-job.yaml", "templates/cronjob.yaml"} <= paths
+    assert "Job/release-name-legacy-server-migration is a hook Job" in change.notes
+    assert not any("immutable" in note for note in change.notes), "hook and CronJob are safe"
+
+
+@pytest.mark.parametrize("name", BUGGY)
+def test_fix_is_verified_written_and_idempotent(chart_copy, name: str) -> None:
+    chart = chart_copy(name)
+    change = fix_chart(chart, FixRequest())
+    assert change.files, "every buggy fixture gets a fix"
+    assert not change.unfixed, [u.reason for u in change.unfixed]
+    if not (name.startswith("volatile") or name == "component-helper"):
+        for file in change.files:  # volatile fixes remove entries; component-helper fills
+            assert only_insertions(file.before, file.after), file.path  # an argument
+    write_change(change)
+    again = fix_chart(chart, FixRequest())
+    assert again.files == [] and again.fixed == [] and again.unfixed == []
+
+
+@pytest.mark.parametrize("name", BUGGY)
+def test_patch_snapshot(chart_copy, name: str) -> None:
+    chart = chart_copy(name)
+    patch = "".join(file_diff(name, f) for f in fix_chart(chart, FixRequest()).files)
+    snapshot = SNAPSHOTS / f"{name}.patch"
+    if os.environ.get("CHARTFIX_UPDATE_SNAPSHOTS"):
+        snapshot.write_bytes(patch.encode())
+    assert patch == snapshot.read_bytes().decode(), name
+
+
+def test_clean_chart_is_left_alone(chart_copy) -> None:
+    change = fix_chart(chart_copy("clean"), FixRequest())
+    assert change.files == [] and change.fixed == [] and change.unfixed == []
+
+
+def test_only_the_selected_recipe_runs(chart_copy) -> None:
+    chart = chart_copy("volatile-legacy")
+    change = fix_chart(chart, FixRequest(recipes=("component-labels",)))
+    assert change.files == [] and change.fixed == []
