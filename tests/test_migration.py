@@ -22,6 +22,7 @@ from chartfix.migration import (
     object_changes,
 )
 from chartfix.objects import ObjectRef
+from chartfix.prbody import pr_body, pr_title
 from chartfix.render import render
 
 CHART = Path(__file__).resolve().parent.parent / "fixtures" / "migration-shop"
@@ -212,3 +213,21 @@ def test_note_target_migration_and_readme_without_section(tmp_path: Path, note: 
     migration = note_files(tmp_path, note, "auto", "2.0.0")["MIGRATION.md"].decode()
     assert migration.startswith("# Migrations\n\n## Upgrading to ")
     assert migration.endswith("\n## Upgrading to 1.0.0\n\nOld.\n")
+
+
+def test_pr_body_answers_what_why_how(change: ChartChange) -> None:
+    body = pr_body(change, "5 files changed, 14 lines added, 0 removed", "shop", "prod",
+                   version="2.0.0")
+    sections = [line for line in body.splitlines() if line.startswith("## ")]
+    assert sections == [
+        "## What was wrong", "## What changed", "## Why this is a breaking change",
+        "## Upgrading an existing release", "## How it was verified",
+    ]
+    assert "- `overlap` Deployment/shop-web (templates/web.yaml:11): selector matches" in body
+    assert "5 files changed, 14 lines added, 0 removed" in body
+    assert "- `templates/web.yaml`" in body
+    assert "- Deployment `shop-web`: `spec.selector`\n" in body
+    assert "- Job `shop-reindex`: `spec.template`\n" in body
+    assert "kubectl -n prod delete deployment shop-web --cascade=orphan" in body
+    assert "| default | 8 | 8 | 8 |" in body
+    assert pr_title(change) == commit_message(change, "shop", "prod").split("\n")[0]
