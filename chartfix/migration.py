@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from chartfix.bump import bump_version, default_level
 from chartfix.changes import ChartChange
 from chartfix.ksm import runs_autosharded_ksm
 from chartfix.objects import K8sObject, ObjectRef
@@ -217,11 +218,13 @@ def migration_note(
 ) -> str:
     """The Markdown note for upgrading release `release` in `namespace` over this change.
 
-    `version` is the chart's new version (for `helm upgrade --version`), `chart_ref` how the
-    user installs the chart (default: `CHART`, a placeholder to replace).
+    `version` is the chart's new version (for `helm upgrade --version`; default: the version
+    the default bump gives), `chart_ref` how the user installs the chart (default: `CHART`,
+    a placeholder to replace).
     """
     h = "#" * heading_level
     sub = "#" * min(heading_level + 1, 6)
+    version = version or default_version(change)
     target = version or change.chart_version
     steps = plan(object_changes(change), namespace)
     ref = chart_ref or "CHART"
@@ -272,6 +275,14 @@ _KIND_ORDER = ("Deployment", "StatefulSet", "DaemonSet", "Job")
 def _kind_rank(kind: str) -> int:
     """Deployments first, Jobs last: the order in which a reader meets the risk."""
     return _KIND_ORDER.index(kind) if kind in _KIND_ORDER else len(_KIND_ORDER)
+
+
+def default_version(change: ChartChange) -> str | None:
+    """The chart version after the default bump, or None when the version is not SemVer."""
+    try:
+        return bump_version(change.chart_version, default_level(change))
+    except ValueError:
+        return None
 
 
 def _written_for(change: ChartChange, release: str, namespace: str) -> list[str]:

@@ -165,7 +165,7 @@ def test_commit_message_starts_with_a_subject_line(change: ChartChange) -> None:
     subject, blank, rest = message.split("\n", 2)
     assert subject == "shop: fix 1 label-selector finding (overlap); upgrade needs migration"
     assert blank == ""
-    assert rest.startswith("## Upgrading to 1.3.0")
+    assert rest.startswith("## Upgrading to 2.0.0")  # the default bump: major
 
 
 def test_names_follow_the_release_they_were_rendered_for() -> None:

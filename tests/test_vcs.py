@@ -232,3 +232,18 @@ def test_open_pr_without_gh_says_what_to_run(
         f"--title 'shop: fix selectors' --body-file {tmp_path / 'body.md'}"
     )
     assert os.environ["PATH"] == str(tmp_path)
+
+
+def test_chart_at_the_top_of_its_repository(tmp_path: Path) -> None:
+    top = tmp_path / "shop"
+    shutil.copytree(CHART, top)
+    run(tmp_path, "init", "-q", "-b", "main", str(top))
+    run(top, "add", "-A")
+    run(top, "-c", "user.name=D", "-c", "user.email=d@example.org", "commit", "-q", "-m", "i")
+    run(top, "config", "user.name", "D")
+    run(top, "config", "user.email", "d@example.org")
+    change = shop_change("shop", "prod", top)
+    tip = commit_charts(repo_for(top), "fix", [change], release="shop", namespace="prod")
+    names = run(top, "diff", "--name-only", "main", tip).splitlines()
+    assert "Chart.yaml" in names and "templates/web.yaml" in names
+    assert run(top, "--no-optional-locks", "status", "--porcelain") == ""
