@@ -1,0 +1,109 @@
+"""--branch: verified changes become commits on a new branch, then a push and a PR body.
+
+One branch per repository holding one commit per chart (or, for bulk --branch-per-chart, one
+branch per chart). A refusal (branch exists, chart has uncommitted changes, not in a git
+repository, push rejected) becomes that chart's error line, so a bulk run goes on with the
+other repositories.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+from collections import defaultdict
+from collections.abc import Sequence
+from pathlib import Path
+
+from chartfix.apply import Outcome
+from chartfix.bump import bump_version, default_level
+from chartfix.changes import ChartChange
+from chartfix.diff import chart_diff, summarize
+from chartfix.errors import ChartError, UsageError
+from chartfix.prbody import pr_body, pr_title
+from chartfix.vcs import commit_charts, open_pr, push, repo_for
+
+
+def publish(outcomes: Sequence[Outcome], args: argparse.Namespace) -> None:
+    for branch, repo_dir, group in _branches(outcomes, args):
+        changes = [o.change for o in group if o.change is not None]
+        try:
+            repo = repo_for(repo_dir)
+            sha = commit_charts(
+                repo, branch, changes, release=args.release, namespace=args.namespace,
+                bump=args.bump, note_target=args.note_target,
+            )
+            for outcome in group:
+                outcome.branch_commit = sha
+            if args.push:
+                push(repo, branch, args.push)
+            body_file = _pr_body_file(args, branch)
+            if body_file is not None:
+                _write_body(body_file, changes, args)
+            if args.open_pr and body_file is not None:
+                print(open_pr(body_file, branch, _title(changes), cwd=repo_dir))
+        except (UsageError, ChartError) as err:
+            reason = err.reason if isinstance(err, ChartError) else str(err)
+            for outcome in group:
+                outcome.error = ChartError(outcome.root, reason)
+
+
+def _branches(
+    outcomes: Sequence[Outcome], args: argparse.Namespace
+) -> list[tuple[str, Path, list[Outcome]]]:
+    """(branch name, repository directory, charts) for every branch to create."""
+    by_repo: dict[Path, list[Outcome]] = defaultdict(list)
+    for outcome in outcomes:
+        if outcome.change is None or not outcome.change.changed:
+            continue
+        try:
+            repo_dir = Path(str(repo_for(outcome.root).working_tree_dir))
+        except UsageError as err:
+            outcome.error = ChartError(outcome.root, str(err))
+            continue
+        by_repo[repo_dir].append(outcome)
+    branches = []
+    for repo_dir, group in sorted(by_repo.items()):
+        if getattr(args, "branch_per_chart", False):
+            for outcome in group:
+                assert outcome.change is not None
+                name = f"{args.branch}-{_slug(outcome.change.chart_name)}"
+                branches.append((name, repo_dir, [outcome]))
+        else:
+            branches.append((args.branch, repo_dir, group))
+    return branches
+
+
+def _pr_body_file(args: argparse.Namespace, branch: str) -> Path | None:
+    directory = getattr(args, "pr_body_dir", None)
+    if directory is not None:
+        directory.mkdir(parents=True, exist_ok=True)
+        return Path(directory) / f"{_slug(branch)}.md"
+    return args.pr_body
+
+
+def write_pr_body(outcomes: Sequence[Outcome], args: argparse.Namespace) -> None:
+    """--pr-body in a dry run: the description the branch would get."""
+    changes = [o.change for o in outcomes if o.change is not None and o.change.changed]
+    if changes and args.pr_body:
+        _write_body(args.pr_body, changes, args)
+
+
+def _write_body(path: Path, changes: Sequence[ChartChange], args: argparse.Namespace) -> None:
+    parts = []
+    for change in changes:
+        summary = str(summarize([chart_diff(change)]))
+        level = default_level(change) if args.bump == "auto" else args.bump
+        version = bump_version(change.chart_version, level)
+        body = pr_body(change, summary, args.release, args.namespace, version=version)
+        parts.append(body if len(changes) == 1 else f"# {change.chart_name}\n\n{body}")
+    path.write_text("\n".join(parts), encoding="utf-8")
+
+
+def _title(changes: Sequence[ChartChange]) -> str:
+    if len(changes) == 1:
+        return pr_title(changes[0])
+    return f"Fix label selectors in {len(changes)} charts"
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-") or "chart"

@@ -1,0 +1,114 @@
+"""End-to-end: `chartfix fix` as a user runs it, on fixture charts and real git repositories."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from chartfix.cli import main
+
+
+def snapshot(root: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and ".git" not in p.relative_to(root).parts
+    }
+
+
+def git(cwd: Path, *args: str) -> str:
+    return subprocess.run(
+        ["git", *args], cwd=cwd, check=True, capture_output=True, text=True
+    ).stdout.strip()
+
+
+def test_dry_run_prints_the_patch_and_changes_nothing(chart_copy, capsys) -> None:
+    chart = chart_copy("legacy-server")
+    before = snapshot(chart)
+    assert main(["fix", str(chart)]) == 0
+    out, err = capsys.readouterr()
+    assert "+      component: server" in out
+    assert out.startswith("--- a/")
+    assert "1 chart: 2 files changed, 3 lines added, 0 removed; 2 findings fixable, 0 left" in err
+    assert snapshot(chart) == before
+
+
+def test_write_applies_exactly_the_dry_run_patch(chart_copy, capsys, tmp_path) -> None:
+    chart = chart_copy("scaffold-helpers")
+    main(["fix", str(chart)])
+    patch = capsys.readouterr().out
+    mirror = tmp_path / "mirror"
+    subprocess.run(["cp", "-r", str(chart), str(mirror)], check=True)
+    (tmp_path / "fix.patch").write_text(patch)
+    subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
+    subprocess.run(
+        ["git", "apply", "-p1", "--directory=mirror", "-"], input=_relative(patch, chart),
+        text=True, cwd=tmp_path, check=True,
+    )
+    assert main(["fix", str(chart), "--write"]) == 0
+    assert snapshot(chart) == snapshot(mirror)
+    assert main(["fix", str(chart)]) == 0
+    assert capsys.readouterr().out == "", "a second run has nothing to do"
+
+
+def _relative(patch: str, chart: Path) -> str:
+    """The patch names files by their path as shown; make them relative to the chart."""
+    shown = next(line[6:] for line in patch.splitlines() if line.startswith("--- a/"))
+    prefix = shown[: shown.index("templates/")]
+    return patch.replace(f"a/{prefix}", "a/").replace(f"b/{prefix}", "b/")
+
+
+def test_branch_and_push_leave_the_checkout_alone(chart_copy, tmp_path, capsys) -> None:
+    chart = chart_copy("legacy-server")
+    repo = chart.parent
+    remote = tmp_path.parent / f"{tmp_path.name}-remote.git"
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "config", "user.email", "dev@example.com")
+    git(repo, "config", "user.name", "Dev")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "charts")
+    subprocess.run(["git", "init", "-q", "--bare", str(remote)], check=True)
+    git(repo, "remote", "add", "origin", str(remote))
+    head, status = git(repo, "rev-parse", "HEAD"), git(repo, "status", "--porcelain")
+
+    code = main(["fix", str(chart), "--branch", "fix/selectors", "--push", "origin",
+                 "--release", "shop", "--namespace", "prod"])
+    assert code == 0, capsys.readouterr().err
+    assert git(repo, "rev-parse", "HEAD") == head
+    assert git(repo, "symbolic-ref", "--short", "HEAD") == "main"
+    assert git(repo, "status", "--porcelain") == status
+    assert git(remote, "rev-parse", "fix/selectors") == git(repo, "rev-parse", "fix/selectors")
+    assert git(repo, "rev-list", "--count", "main..fix/selectors") == "1"
+    changed = git(repo, "diff", "--name-only", "main", "fix/selectors").splitlines()
+    assert "legacy-server/templates/deployment.yaml" in changed
+    assert "legacy-server/Chart.yaml" in changed
+    note = git(repo, "show", "fix/selectors:legacy-server/MIGRATION.md")
+    assert "kubectl -n prod delete deployment shop-legacy-server --cascade=orphan" in note
+
+    assert main(["fix", str(chart), "--branch", "fix/selectors"]) == 2
+    assert "fix/selectors" in capsys.readouterr().err
+
+
+def test_branch_outside_a_repository_is_refused(chart_copy, capsys) -> None:
+    chart = chart_copy("legacy-server")
+    assert main(["fix", str(chart), "--branch", "x"]) == 2
+    assert "not inside a git repository" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["--push", "origin"], ["--write", "--branch", "b"], ["--recipe", "nope"], ["--open-pr"]],
+)
+def test_misuse_exits_2(chart_copy, argv: list[str]) -> None:
+    chart = chart_copy("legacy-server")
+    with pytest.raises(SystemExit) as exit_info:
+        raise SystemExit(main(["fix", str(chart), *argv]))
+    assert exit_info.value.code == 2
+
+
+def test_recipes_lists_both(capsys) -> None:
+    assert main(["recipes"]) == 0
+    out = capsys.readouterr().out
+    assert "component-labels" in out and "stable-selectors" in out
