@@ -216,3 +216,5 @@ class Rendering:
     objects: list[K8sObject] = field(default_factory=list)
     release: str = "release-name"
     namespace: str = "default"
+    warnings: list[str] = field(default_factory=list)
+    """Things the user should know about this render (a dependency rendered without...)."""

@@ -1,0 +1,458 @@
+"""A chart on disk: finding charts, reading Chart.yaml, its scenarios, its files and writes.
+
+Everything that touches the chart's directory goes through here, so the safety rules live in
+one place: a symlink that leaves the chart is an error, never followed; reads refuse paths
+that escape the root; writes are atomic and never go through a link out of the chart.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from chartfix.errors import ChartError, UsageError
+
+SKIPPED_DIRS = frozenset({"node_modules"})
+"""Directories never searched for charts (besides hidden ones)."""
+
+
+# --- finding charts ----------------------------------------------------------------------
+
+
+def find_charts(paths: Sequence[Path]) -> list[Path]:
+    """Chart directories named by `paths`: each is a chart or a tree searched for charts.
+
+    A chart's own `charts/` folder holds its dependencies, not targets, so it is not
+    searched; its other folders are (monorepos nest charts). Hidden folders, node_modules
+    and symlinked folders are skipped. Sorted, deduplicated, resolved.
+    """
+    found: set[Path] = set()
+    for given in paths:
+        path = Path(given)
+        if not path.exists():
+            raise UsageError(f"{path}: no such file or directory")
+        if path.is_file() and path.name == "Chart.yaml":
+            path = path.parent
+        if not path.is_dir():
+            raise UsageError(f"{path}: not a chart directory")
+        if (path / "Chart.yaml").is_file():
+            found.add(path.resolve())
+            continue
+        found.update(_search(path.resolve()))
+    return sorted(found)
+
+
+def _search(top: Path) -> Iterator[Path]:
+    for dirpath, dirnames, filenames in os.walk(top):
+        is_chart = "Chart.yaml" in filenames
+        if is_chart:
+            yield Path(dirpath)
+        dirnames[:] = sorted(
+            d
+            for d in dirnames
+            if not d.startswith(".") and d not in SKIPPED_DIRS and not (is_chart and d == "charts")
+        )
+
+
+# --- Chart.yaml ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Dependency:
+    """One entry of Chart.yaml `dependencies:` (or requirements.yaml for apiVersion v1)."""
+
+    name: str
+    version: str = ""
+    repository: str = ""
+    alias: str | None = None
+    condition: str | None = None
+    tags: tuple[str, ...] = ()
+
+    @property
+    def local_name(self) -> str:
+        """The name the subchart renders under (its alias when it has one)."""
+        return self.alias or self.name
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A chart directory and the facts of its Chart.yaml that chartfix needs."""
+
+    root: Path
+    name: str
+    version: str
+    app_version: str | None
+    api_version: str
+    dependencies: tuple[Dependency, ...] = ()
+
+
+def load_chart(root: Path) -> Chart:
+    """Read the chart at `root`, checking what would make every later step unsafe or moot.
+
+    Raises ChartError naming the file for: a missing or unparsable Chart.yaml (with the YAML
+    line), a Chart.yaml without name or version, an unparsable values.yaml, and any symlink
+    in the chart that points outside it.
+    """
+    root = Path(root).resolve()
+    meta_path = root / "Chart.yaml"
+    if not meta_path.is_file():
+        raise ChartError(meta_path, "missing Chart.yaml")
+    check_symlinks(root)
+    meta = _yaml_mapping(meta_path)
+    for key in ("name", "version"):
+        if not meta.get(key):
+            raise ChartError(meta_path, f"Chart.yaml has no {key}")
+    read_default_values(root)
+    return Chart(
+        root=root,
+        name=str(meta["name"]),
+        version=str(meta["version"]),
+        app_version=None if meta.get("appVersion") is None else str(meta["appVersion"]),
+        api_version=str(meta.get("apiVersion") or "v1"),
+        dependencies=tuple(declared_dependencies(root, meta)),
+    )
+
+
+def read_chart_meta(root: Path) -> dict[str, Any]:
+    """Chart.yaml of any chart directory (dependencies included) as a mapping."""
+    return _yaml_mapping(Path(root) / "Chart.yaml")
+
+
+def _yaml_mapping(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_bytes()
+    except OSError as err:
+        raise ChartError(path, f"cannot read: {err.strerror or err}") from err
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f"line {mark.line + 1}: " if mark is not None else ""
+        problem = getattr(err, "problem", None) or str(err)
+        raise ChartError(path, f"invalid YAML: {where}{problem}") from err
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ChartError(path, "expected a YAML mapping")
+    return data
+
+
+def declared_dependencies(root: Path, meta: Mapping[str, Any]) -> Iterator[Dependency]:
+    """Dependencies a chart declares: Chart.yaml, or requirements.yaml (apiVersion v1)."""
+    meta_path = root / "Chart.yaml"
+    raw = meta.get("dependencies")
+    requirements = root / "requirements.yaml"
+    if raw is None and requirements.is_file():
+        meta_path = requirements
+        raw = _yaml_mapping(requirements).get("dependencies")
+    if raw is None:
+        return
+    if not isinstance(raw, list):
+        raise ChartError(meta_path, "dependencies must be a list")
+    for entry in raw:
+        if not isinstance(entry, dict) or not entry.get("name"):
+            raise ChartError(meta_path, "a dependency has no name")
+        tags = entry.get("tags") or ()
+        yield Dependency(
+            name=str(entry["name"]),
+            version=str(entry.get("version") or ""),
+            repository=str(entry.get("repository") or ""),
+            alias=str(entry["alias"]) if entry.get("alias") else None,
+            condition=str(entry["condition"]) if entry.get("condition") else None,
+            tags=tuple(str(t) for t in tags) if isinstance(tags, list) else (),
+        )
+
+
+def read_default_values(root: Path) -> dict[str, Any]:
+    """The chart's values.yaml, parsed by Helm's own parser (so types match Helm's).
+
+    A chart without values.yaml has no defaults. Raises ChartError naming values.yaml.
+    """
+    path = Path(root) / "values.yaml"
+    if not path.is_file():
+        return {}
+    return parse_values_file(path)
+
+
+def parse_values_file(path: Path) -> dict[str, Any]:
+    """A values file (-f, ci/*.yaml, values.yaml) as Helm reads it; ChartError when it can't."""
+    import helm_python
+
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as err:
+        raise ChartError(path, f"cannot read values: {err}") from err
+    try:
+        return helm_python.values_from_yaml(text) or {}
+    except helm_python.HelmError as err:
+        raise ChartError(path, f"invalid values YAML: {err}") from err
+
+
+# --- symlinks ------------------------------------------------------------------------------
+
+
+def check_symlinks(root: Path) -> None:
+    """Raise ChartError for the first symlink in the chart that resolves outside it.
+
+    Helm follows symlinks when it loads a chart directory, so a link out of the chart would
+    let rendering (and our writes) reach files that are not the chart's.
+    """
+    root = root.resolve()
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = [d for d in dirnames if d != ".git"]
+        for name in sorted(dirnames + filenames):
+            link = Path(dirpath, name)
+            if link.is_symlink():
+                target = link.resolve()
+                if not target.is_relative_to(root):
+                    raise ChartError(link, f"symlink points outside the chart, to {target}")
+
+
+def inside(root: Path, rel: str) -> Path:
+    """The real path of chart-relative `rel`, refusing anything that escapes `root`."""
+    root = root.resolve()
+    if not rel or Path(rel).is_absolute():
+        raise ChartError(root / rel, "not a chart-relative path")
+    target = (root / rel).resolve()
+    if not target.is_relative_to(root):
+        raise ChartError(root / rel, "path escapes the chart")
+    return target
+
+
+def read_file(chart: Chart, rel: str) -> bytes:
+    """Bytes of a chart file; paths that leave the chart (by `..` or a symlink) are refused."""
+    path = inside(chart.root, rel)
+    try:
+        return path.read_bytes()
+    except OSError as err:
+        raise ChartError(chart.root / rel, f"cannot read: {err.strerror or err}") from err
+
+
+# --- the files Helm loads ------------------------------------------------------------------
+
+
+def chart_files(root: Path) -> dict[str, bytes]:
+    """Every file Helm would load from the chart directory, by chart-relative path.
+
+    Applies the chart's .helmignore as Helm does (plus Helm's default `templates/.?*`) and
+    follows symlinks that stay inside the chart. `.git` folders are never read: they cannot
+    matter to a render and can be large.
+    """
+    root = root.resolve()
+    rules = IgnoreRules.for_chart(root)
+    files: dict[str, bytes] = {}
+    seen: set[Path] = set()
+
+    def walk(directory: Path, rel_dir: str) -> None:
+        real = directory.resolve()
+        if real in seen:  # a symlink loop inside the chart
+            return
+        seen.add(real)
+        for entry in sorted(os.scandir(directory), key=lambda e: e.name):
+            rel = f"{rel_dir}{entry.name}"
+            is_dir = entry.is_dir()  # follows symlinks, like Helm's loader
+            if entry.name == ".git" or rules.ignored(rel, is_dir):
+                continue
+            if entry.is_symlink() and not Path(entry.path).resolve().is_relative_to(root):
+                raise ChartError(entry.path, "symlink points outside the chart")
+            if is_dir:
+                walk(Path(entry.path), rel + "/")
+            elif entry.is_file():
+                files[rel] = Path(entry.path).read_bytes()
+
+    walk(root, "")
+    return files
+
+
+def tree_signature(root: Path) -> tuple[tuple[str, int, int], ...]:
+    """Cheap fingerprint of a chart tree (paths, sizes, mtimes): a changed chart misses caches."""
+    out: list[tuple[str, int, int]] = []
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
+        dirnames[:] = sorted(d for d in dirnames if d != ".git")
+        for name in sorted(filenames):
+            try:
+                st = os.stat(os.path.join(dirpath, name))
+            except OSError:
+                continue
+            out.append((os.path.join(dirpath, name), st.st_size, st.st_mtime_ns))
+    return tuple(out)
+
+
+@dataclass(frozen=True)
+class _IgnoreRule:
+    pattern: re.Pattern[str]
+    negate: bool
+    dir_only: bool
+    basename_only: bool
+
+
+class IgnoreRules:
+    """Helm's .helmignore semantics (pkg/ignore), including its quirks.
+
+    Patterns are Go `filepath.Match` globs (`*` stops at `/`); a pattern without `/` matches
+    the base name; a leading `/` anchors at the root; a trailing `/` matches directories only;
+    `!pattern` is Helm's negation: any path the pattern does *not* match is ignored.
+    """
+
+    def __init__(self, lines: Sequence[str]) -> None:
+        self.rules = [r for r in (_parse_rule(line) for line in lines) if r is not None]
+
+    @classmethod
+    def for_chart(cls, root: Path) -> IgnoreRules:
+        lines = ["templates/.?*"]
+        ignore_file = root / ".helmignore"
+        if ignore_file.is_file():
+            lines += ignore_file.read_text(encoding="utf-8", errors="replace").splitlines()
+        return cls(lines)
+
+    def ignored(self, rel: str, is_dir: bool) -> bool:
+        for rule in self.rules:
+            subject = rel.rsplit("/", 1)[-1] if rule.basename_only else rel
+            if rule.negate:
+                if rule.dir_only and not is_dir:
+                    return True
+                if not rule.pattern.fullmatch(subject):
+                    return True
+                continue
+            if rule.dir_only and not is_dir:
+                continue
+            if rule.pattern.fullmatch(subject):
+                return True
+        return False
+
+
+def _parse_rule(line: str) -> _IgnoreRule | None:
+    rule = line.strip()
+    if not rule or rule.startswith("#") or "**" in rule:
+        return None  # Helm rejects `**`; we skip it rather than fail the chart
+    negate = rule.startswith("!")
+    rule = rule.removeprefix("!")
+    dir_only = rule.endswith("/")
+    rule = rule.rstrip("/")
+    anchored = rule.startswith("/")
+    rule = rule.lstrip("/")
+    return _IgnoreRule(_glob_regex(rule), negate, dir_only, not anchored and "/" not in rule)
+
+
+def _glob_regex(glob: str) -> re.Pattern[str]:
+    """Go filepath.Match syntax as a regex: `*`, `?`, `[...]` (with `^` negation), `\\`."""
+    out: list[str] = []
+    i = 0
+    while i < len(glob):
+        c = glob[i]
+        if c == "*":
+            out.append("[^/]*")
+        elif c == "?":
+            out.append("[^/]")
+        elif c == "\\" and i + 1 < len(glob):
+            i += 1
+            out.append(re.escape(glob[i]))
+        elif c == "[" and "]" in glob[i + 1 :]:
+            end = glob.index("]", i + 1)
+            body = glob[i + 1 : end]
+            negated = body.startswith("^")
+            body = body.removeprefix("^").replace("\\", "\\\\")
+            out.append(f"[{'^' if negated else ''}{body}]")
+            i = end
+        else:
+            out.append(re.escape(c))
+        i += 1
+    return re.compile("".join(out))
+
+
+# --- scenarios -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """One set of values a chart is rendered with: defaults, a ci/ file, or the user's."""
+
+    name: str
+    values_files: tuple[Path, ...] = ()
+    set_values: tuple[str, ...] = ()
+
+
+def scenarios(
+    chart: Chart, values_files: Sequence[Path] = (), set_values: Sequence[str] = ()
+) -> list[Scenario]:
+    """The configurations to analyse the chart under, and to verify a fix against.
+
+    Without user values: "default" (values.yaml alone) plus one "ci/<file>" scenario per
+    `ci/*.yaml|yml` (chart-testing's convention: each file rendered over the defaults).
+
+    With -f/--set: "user" replaces "default" (the user told us how they deploy; the bare
+    defaults are then not what they ship), and the ci/ scenarios stay as the chart defines
+    them, without the user's values layered on: a fix is written into the chart for every
+    user, so it must keep the chart's own test configurations rendering, and mixing the
+    user's values into those would create configurations nobody runs.
+    """
+    first = (
+        Scenario("user", tuple(Path(f) for f in values_files), tuple(set_values))
+        if values_files or set_values
+        else Scenario("default")
+    )
+    ci_dir = chart.root / "ci"
+    ci_files = (
+        sorted(p for p in ci_dir.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+        if ci_dir.is_dir()
+        else []
+    )
+    return [first] + [Scenario(f"ci/{p.name}", (p,)) for p in ci_files]
+
+
+# --- writing ---------------------------------------------------------------------------------
+
+
+def write_files_atomically(root: Path, files: Mapping[str, bytes]) -> None:
+    """Write chart-relative files so that a failure leaves every file whole.
+
+    All new contents go to temp files beside their targets first; only when every one is
+    written are they moved into place with os.replace. Modes are kept. A target that is a
+    symlink inside the chart is written at its real path (the link stays a link); a path
+    that leaves the chart, directly or through a link, is refused before anything is written.
+    """
+    root = Path(root).resolve()
+    targets = {rel: inside(root, rel) for rel in files}
+    staged: list[tuple[str, Path]] = []
+    try:
+        for rel, target in targets.items():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            mode = _mode_for(target)
+            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+            staged.append((tmp, target))
+            with os.fdopen(fd, "wb") as out:
+                out.write(files[rel])
+                out.flush()
+                os.fsync(out.fileno())
+            os.chmod(tmp, mode)
+        for tmp, target in staged:
+            os.replace(tmp, target)
+    except OSError as err:
+        for tmp, _ in staged:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+        raise ChartError(err.filename or root, f"cannot write: {err.strerror or err}") from err
+
+
+def _mode_for(target: Path) -> int:
+    try:
+        return os.stat(target).st_mode & 0o7777
+    except FileNotFoundError:
+        return 0o666 & ~_UMASK
+
+
+def _read_umask() -> int:
+    """The process umask, read once at import (setting it later is not thread-safe)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return umask
+
+
+_UMASK = _read_umask()

@@ -1,0 +1,535 @@
+"""Helm's engine -> rendered objects, with dependencies found offline and files overridden.
+
+How a chart reaches Helm: we assemble its files in memory (the chart's own files as Helm's
+directory loader would pick them, plus dependencies staged under `charts/`), apply any
+overrides, and hand Helm one in-memory archive. That one path serves every case:
+- verifying a fix renders the chart as if its files had the new content, without touching
+  the chart and without temp directories;
+- a dependency that lives beside the chart (monorepo sibling, `file://`) renders as if
+  `helm dependency build` had vendored it;
+- Helm never follows a symlink, and says nothing on stderr about staging links.
+A loaded chart is not reused between renders: Helm drops disabled subcharts from the loaded
+chart while rendering, so a reused handle would render the next scenario without them.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import os
+import re
+import shutil
+import subprocess
+import tarfile
+import tempfile
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Protocol
+
+import yaml
+
+from chartfix.chart import (
+    Chart,
+    Dependency,
+    Scenario,
+    chart_files,
+    declared_dependencies,
+    parse_values_file,
+    read_chart_meta,
+    read_default_values,
+    tree_signature,
+)
+from chartfix.errors import ChartError
+from chartfix.objects import K8sObject, Rendering, Source
+
+try:
+    _Base: type[yaml.SafeLoader] = yaml.CSafeLoader
+except AttributeError:  # PyYAML built without libyaml
+    _Base = yaml.SafeLoader
+
+
+class _Loader(_Base):
+    """Safe YAML as Kubernetes reads manifests: `=` and timestamps stay plain strings."""
+
+
+def _plain(loader: yaml.SafeLoader, node: yaml.Node) -> str:
+    return str(loader.construct_scalar(node))
+
+
+_Loader.add_constructor("tag:yaml.org,2002:value", _plain)
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _plain)
+
+
+# --- engines ---------------------------------------------------------------------------------
+
+
+class EngineError(Exception):
+    """Helm refused to render; the message is Helm's own."""
+
+
+class Engine(Protocol):
+    """Something that renders a chart archive the way `helm template` does.
+
+    Returns {"<chart>/templates/x.yaml": text, "<chart>/charts/<sub>/templates/...": ...}.
+    """
+
+    def render(
+        self, archive: bytes, values: Mapping[str, Any], release: str, namespace: str
+    ) -> dict[str, str]: ...
+
+
+class SdkEngine:
+    """Helm's Go engine in-process through helm-python-sdk (ctypes; releases the GIL)."""
+
+    def render(
+        self, archive: bytes, values: Mapping[str, Any], release: str, namespace: str
+    ) -> dict[str, str]:
+        import helm_python
+
+        try:
+            with helm_python.Chart.load_archive(archive) as loaded:
+                return loaded.render(
+                    values=dict(values), name=release, namespace=namespace, is_install=True
+                )
+        except helm_python.HelmError as err:
+            raise EngineError(str(err)) from err
+
+
+_SOURCE = re.compile(r"^# Source: (\S.*?)\s*$", re.MULTILINE)
+
+
+class HelmBinaryEngine:
+    """The `helm` binary on PATH: `helm template` of the same archive, split by `# Source:`."""
+
+    def __init__(self, helm: str) -> None:
+        self.helm = helm
+
+    def render(
+        self, archive: bytes, values: Mapping[str, Any], release: str, namespace: str
+    ) -> dict[str, str]:
+        import json
+
+        with tempfile.TemporaryDirectory(prefix="chartfix-") as tmp:
+            chart_tgz = Path(tmp, "chart.tgz")
+            chart_tgz.write_bytes(archive)
+            values_json = Path(tmp, "values.json")  # JSON is YAML
+            values_json.write_text(json.dumps(dict(values)), encoding="utf-8")
+            done = subprocess.run(
+                [self.helm, "template", release, str(chart_tgz), "--namespace", namespace,
+                 "--values", str(values_json)],
+                capture_output=True, text=True, check=False,
+            )  # fmt: skip
+        if done.returncode != 0:
+            raise EngineError(done.stderr.strip().removeprefix("Error: "))
+        return split_by_source(done.stdout)
+
+
+def split_by_source(stream: str) -> dict[str, str]:
+    """`helm template` output -> text per template, keyed by its `# Source:` comment."""
+    out: dict[str, list[str]] = {}
+    for doc in re.split(r"^---[ \t]*$", stream, flags=re.MULTILINE):
+        found = _SOURCE.search(doc)
+        if found:
+            out.setdefault(found.group(1), []).append(doc[found.end() :].lstrip("\n"))
+    return {key: "---\n".join(docs) for key, docs in out.items()}
+
+
+@lru_cache(maxsize=1)
+def default_engine() -> Engine:
+    """`helm` when it is on PATH (CHARTFIX_ENGINE=sdk|helm forces one), else the SDK."""
+    choice = os.environ.get("CHARTFIX_ENGINE", "")
+    helm = shutil.which("helm")
+    if choice != "sdk" and helm:
+        return HelmBinaryEngine(helm)
+    return SdkEngine()
+
+
+# --- dependencies and the staged file tree ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MissingDependency:
+    """A declared dependency found nowhere offline; `values_path` scopes its condition."""
+
+    dependency: Dependency
+    declared_in: str
+    values_path: tuple[str, ...]
+
+
+@dataclass
+class StagedChart:
+    """The chart as Helm will see it: its files plus dependencies vendored under charts/."""
+
+    name: str
+    files: dict[str, bytes]
+    missing: list[MissingDependency] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    disk_dirs: dict[str, str] = field(default_factory=dict)
+    """Rendered subchart prefix ("charts/<alias>") -> its folder in `files` ("charts/<dir>")."""
+    watched: list[Path] = field(default_factory=list)
+    archive: bytes | None = None
+    members: dict[str, bytes] = field(default_factory=dict)
+
+    def archive_with(self, overrides: Mapping[str, bytes] | None) -> bytes:
+        """The gzipped tar Helm loads, with `overrides` replacing (or adding) files.
+
+        Tar members are built once per file and joined, so an override costs one member.
+        """
+        if not overrides and self.archive is not None:
+            return self.archive
+        members = dict(self.members)
+        for rel in self.files.keys() - members.keys():
+            members[rel] = _tar_member(f"{self.name}/{rel}", self.files[rel])
+        self.members = members
+        if overrides:
+            members = {**members}
+            for rel, data in overrides.items():
+                members[rel] = _tar_member(f"{self.name}/{rel}", data)
+        tar = b"".join(members[rel] for rel in sorted(members)) + bytes(2 * tarfile.BLOCKSIZE)
+        archive = gzip.compress(tar, compresslevel=0, mtime=0)  # speed over size
+        if not overrides:
+            self.archive = archive
+        return archive
+
+    def disk_path(self, rendered: str) -> str:
+        """Map a rendered template path to the path of its file in the staged tree."""
+        best = ""
+        for prefix in self.disk_dirs:
+            if rendered.startswith(prefix + "/") and len(prefix) > len(best):
+                best = prefix
+        return self.disk_dirs[best] + rendered[len(best) :] if best else rendered
+
+
+def _tar_member(name: str, data: bytes) -> bytes:
+    """One tar member (header, data, padding), ready to be joined into an archive."""
+    info = tarfile.TarInfo(name)
+    info.size = len(data)
+    info.mode = 0o644
+    header = info.tobuf(format=tarfile.GNU_FORMAT, encoding="utf-8", errors="surrogateescape")
+    padding = -len(data) % tarfile.BLOCKSIZE
+    return header + data + bytes(padding)
+
+
+_stage_lock = threading.Lock()
+_stage_cache: dict[Path, tuple[tuple[Any, ...], StagedChart]] = {}
+
+
+def stage(chart: Chart) -> StagedChart:
+    """The staged tree of `chart`, cached per process until a file of it (or a dep) changes."""
+    cached = _stage_cache.get(chart.root)
+    if cached is not None:
+        key, staged = cached
+        if key == _signature(staged.watched):
+            return staged
+    staged = StagedChart(name=chart.name, files={})
+    _add_chart(staged, chart.root, "", (), (chart.root,))
+    with _stage_lock:
+        _stage_cache[chart.root] = (_signature(staged.watched), staged)
+    return staged
+
+
+def _signature(dirs: Sequence[Path]) -> tuple[Any, ...]:
+    return tuple(tree_signature(d) for d in dirs)
+
+
+def _add_chart(
+    staged: StagedChart,
+    root: Path,
+    prefix: str,
+    values_path: tuple[str, ...],
+    chain: tuple[Path, ...],
+) -> None:
+    """Add the chart at `root` under `prefix`, then stage its dependencies that are absent."""
+    staged.watched.append(root)
+    own = chart_files(root)
+    for rel, data in own.items():
+        staged.files[prefix + rel] = data
+    meta = read_chart_meta(root)
+    declared = list(declared_dependencies(root, meta))
+    present = _vendored(own)
+    for rel_dir, sub_name in present.items():
+        if rel_dir.endswith("gz"):
+            continue  # a packaged subchart renders under its own name
+        for local in {d.local_name for d in declared if d.name == sub_name} | {sub_name}:
+            staged.disk_dirs[f"{prefix}charts/{local}"] = prefix + rel_dir
+    for dep in declared:
+        if dep.name in present.values() or f"{prefix}charts/{dep.name}" in staged.disk_dirs:
+            continue
+        found = _locate(dep, root)
+        here = str(root / "Chart.yaml")
+        if found is None:
+            staged.missing.append(MissingDependency(dep, here, values_path))
+            continue
+        if found in chain:
+            raise ChartError(here, f"dependency cycle through {found}")
+        sub_meta = read_chart_meta(found)
+        note = _version_note(dep, str(sub_meta.get("version") or ""), found)
+        if note and note not in staged.notes:
+            staged.notes.append(note)
+        sub_prefix = f"{prefix}charts/{dep.name}/"
+        for local in {d.local_name for d in declared if d.name == dep.name}:
+            staged.disk_dirs[f"{prefix}charts/{local}"] = sub_prefix.rstrip("/")
+        _add_chart(staged, found, sub_prefix, (*values_path, dep.local_name), (*chain, found))
+
+
+def _vendored(files: Mapping[str, bytes]) -> dict[str, str]:
+    """Subcharts already in charts/ (folders and .tgz): their path -> their chart name."""
+    out: dict[str, str] = {}
+    for rel, data in files.items():
+        parts = rel.split("/")
+        if len(parts) == 3 and parts[0] == "charts" and parts[2] == "Chart.yaml":
+            meta = yaml.load(data, Loader=_Loader)
+            name = meta.get("name") if isinstance(meta, dict) else None
+            out["/".join(parts[:2])] = str(name or parts[1])
+        elif len(parts) == 2 and parts[0] == "charts" and rel.endswith((".tgz", ".tar.gz")):
+            out[rel] = _archive_chart_name(data, parts[1])
+    return out
+
+
+def _archive_chart_name(data: bytes, filename: str) -> str:
+    """A packaged chart's name: Helm archives hold one top folder named after the chart."""
+    try:
+        with tarfile.open(fileobj=io.BytesIO(data), mode="r:*") as tar:
+            first = tar.next()
+            if first is not None:
+                return first.name.split("/", 1)[0]
+    except (tarfile.TarError, OSError, EOFError):
+        pass
+    return re.sub(r"-v?\d.*$", "", filename)
+
+
+def _locate(dep: Dependency, root: Path) -> Path | None:
+    """Where a dependency can be had offline: `file://` path, else a monorepo sibling."""
+    if dep.repository.startswith("file://"):
+        target = (root / dep.repository.removeprefix("file://")).resolve()
+        return target if _chart_named(target, dep.name) else None
+    sibling = (root.parent / dep.name).resolve()
+    if _chart_named(sibling, dep.name):
+        return sibling
+    for candidate in _sibling_charts(root.parent.resolve()):
+        if candidate[1] == dep.name and candidate[0] != root.resolve():
+            return candidate[0]
+    return None
+
+
+def _chart_named(path: Path, name: str) -> bool:
+    meta_path = path / "Chart.yaml"
+    if not meta_path.is_file():
+        return False
+    try:
+        meta = yaml.load(meta_path.read_bytes(), Loader=_Loader)
+    except yaml.YAMLError:
+        return False
+    return isinstance(meta, dict) and str(meta.get("name")) == name
+
+
+@lru_cache(maxsize=256)
+def _sibling_charts(parent: Path) -> tuple[tuple[Path, str], ...]:
+    """Charts in a monorepo folder whose directory name differs from their chart name."""
+    out = []
+    for entry in sorted(parent.iterdir()) if parent.is_dir() else []:
+        meta_path = entry / "Chart.yaml"
+        if entry.is_dir() and meta_path.is_file():
+            try:
+                meta = yaml.load(meta_path.read_bytes(), Loader=_Loader)
+            except yaml.YAMLError:
+                continue
+            if isinstance(meta, dict) and meta.get("name"):
+                out.append((entry.resolve(), str(meta["name"])))
+    return tuple(out)
+
+
+def _version_note(dep: Dependency, version: str, found: Path) -> str | None:
+    """A note when the staged chart's version obviously misses the constraint (x-ranges only)."""
+    want = dep.version.strip()
+    if not want or not version:
+        return None
+    match = re.fullmatch(r"[~^=v]*(\d+)(?:\.(\d+|x|\*))?(?:\.(\d+|x|\*))?", want)
+    if not match:
+        return None
+    have = version.lstrip("v").split(".")
+    for i, part in enumerate(match.groups()):
+        if part is None or part in ("x", "*"):
+            break
+        if i >= len(have) or have[i] != part:
+            if want[0] in "~^" and i > 0:
+                break  # caret/tilde ranges allow newer minors/patches: too fiddly to judge here
+            return f"dependency {dep.name} {want}: staged {found}, version {version}, instead"
+    return None
+
+
+# --- values ----------------------------------------------------------------------------------
+
+
+def scenario_values(scenario: Scenario) -> dict[str, Any]:
+    """User values of a scenario: its files in order, then its --set strings (later wins)."""
+    import helm_python
+
+    merged: dict[str, Any] = {}
+    for path in scenario.values_files:
+        merged = deep_merge(merged, parse_values_file(Path(path)))
+    for text in scenario.set_values:
+        try:
+            merged = deep_merge(merged, helm_python.parse_set_string(text))
+        except helm_python.HelmError as err:
+            raise ChartError(f"--set {text}", str(err)) from err
+    return merged
+
+
+def deep_merge(base: Mapping[str, Any], top: Mapping[str, Any]) -> dict[str, Any]:
+    """Helm's merge of values files: maps merge key by key, anything else is replaced."""
+    out = dict(base)
+    for key, value in top.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
+            out[key] = deep_merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def _enabled(missing: MissingDependency, values: Mapping[str, Any]) -> bool:
+    """Helm's rule for a subchart: first condition path found wins, else tags, else on."""
+    scope: Any = values
+    for part in missing.values_path:
+        scope = scope.get(part) if isinstance(scope, Mapping) else None
+    scope = scope if isinstance(scope, Mapping) else {}
+    dep = missing.dependency
+    for path in (dep.condition or "").split(","):
+        found = _lookup(scope, path.strip())
+        if isinstance(found, bool):
+            return found
+    tags = scope.get("tags") if isinstance(scope.get("tags"), Mapping) else {}
+    states = [tags.get(t) for t in dep.tags if isinstance(tags.get(t), bool)]
+    if states:
+        return any(states)
+    return True
+
+
+def _lookup(values: Mapping[str, Any], dotted: str) -> Any:
+    if not dotted:
+        return None
+    node: Any = values
+    for part in dotted.split("."):
+        if not isinstance(node, Mapping) or part not in node:
+            return None
+        node = node[part]
+    return node
+
+
+_defaults_cache: dict[Path, tuple[int, dict[str, Any]]] = {}
+
+
+def _defaults(root: Path) -> dict[str, Any]:
+    path = root / "values.yaml"
+    mtime = path.stat().st_mtime_ns if path.exists() else 0
+    cached = _defaults_cache.get(root)
+    if cached is None or cached[0] != mtime:
+        cached = (mtime, read_default_values(root))
+        _defaults_cache[root] = cached
+    return cached[1]
+
+
+# --- render ----------------------------------------------------------------------------------
+
+
+def render(
+    chart: Chart,
+    scenario: Scenario,
+    overrides: Mapping[str, bytes] | None = None,
+    release: str = "release-name",
+    namespace: str = "default",
+    engine: Engine | None = None,
+) -> Rendering:
+    """Render `chart` under `scenario` into objects, as if `overrides` replaced its files.
+
+    `overrides` maps chart-relative paths to new contents; the chart on disk is not touched.
+    Dependencies absent from charts/ are taken from `file://` paths or monorepo siblings;
+    one that cannot be had offline is named in `Rendering.warnings` (when the scenario
+    enables it) and the chart renders without it. Raises ChartError naming the template
+    file when Helm fails or a rendered document is not YAML.
+    """
+    staged = stage(chart)
+    values = scenario_values(scenario)
+    warnings = list(staged.notes)
+    if staged.missing:
+        merged = deep_merge(_defaults(chart.root), values)
+        for miss in staged.missing:
+            if _enabled(miss, merged):
+                dep = miss.dependency
+                warnings.append(
+                    f"dependency {dep.name} {dep.version} ({dep.repository or 'no repository'}) "
+                    f"of {miss.declared_in} is not available offline; rendered without it"
+                )
+    archive = staged.archive_with(overrides)
+    try:
+        manifests = (engine or default_engine()).render(archive, values, release, namespace)
+    except EngineError as err:
+        raise _render_error(chart, staged, str(err)) from err
+    objects = list(_objects(chart, staged, manifests))
+    return Rendering(scenario.name, objects, release, namespace, warnings)
+
+
+_TEMPLATE_IN_ERROR = re.compile(r"[\w.-]+((?:/charts/[\w.-]+)*/templates/[^\s:()\"]+)")
+
+
+def _render_error(chart: Chart, staged: StagedChart, message: str) -> ChartError:
+    found = _TEMPLATE_IN_ERROR.search(message)
+    if found is None:
+        return ChartError(chart.root, f"helm could not render: {message}")
+    rel = staged.disk_path(found.group(1).lstrip("/"))
+    return ChartError(chart.root / rel, f"helm could not render: {message}")
+
+
+def _objects(
+    chart: Chart, staged: StagedChart, manifests: Mapping[str, str]
+) -> Iterator[K8sObject]:
+    for key in sorted(manifests):
+        rendered = key.split("/", 1)[1] if "/" in key else key
+        base = rendered.rsplit("/", 1)[-1]
+        if base == "NOTES.txt" or base.startswith("_"):
+            continue
+        rel = staged.disk_path(rendered)
+        owner = _owner_chart(chart.name, rendered)
+        for index, body in enumerate(_documents(chart, rel, manifests[key])):
+            if not isinstance(body, dict):
+                continue
+            source = Source(rel, index)
+            if body.get("kind") == "List" and isinstance(body.get("items"), list):
+                for item in body["items"]:
+                    if isinstance(item, dict):
+                        yield K8sObject(item, source, owner)
+            else:
+                yield K8sObject(body, source, owner)
+
+
+def _owner_chart(root_name: str, rendered: str) -> str:
+    """The (sub)chart a rendered template belongs to: the last `charts/<name>` in its path."""
+    parts = rendered.split("/")
+    owner = root_name
+    for i in range(len(parts) - 1):
+        if parts[i] == "charts" and i + 1 < len(parts) - 1:
+            owner = parts[i + 1]
+    return owner
+
+
+def _documents(chart: Chart, rel: str, text: str) -> list[Any]:
+    """Non-empty YAML documents of one rendered template (empty and comment-only skipped)."""
+    try:
+        docs = list(yaml.load_all(text, Loader=_Loader))
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f" (rendered line {mark.line + 1})" if mark is not None else ""
+        problem = getattr(err, "problem", None) or str(err)
+        raise ChartError(chart.root / rel, f"rendered invalid YAML{where}: {problem}") from err
+    return [d for d in docs if d is not None]
+
+
+def clear_caches() -> None:
+    """Forget staged charts (tests; long-lived processes that rewrite charts on purpose)."""
+    with _stage_lock:
+        _stage_cache.clear()
+    _defaults_cache.clear()
+    _sibling_charts.cache_clear()

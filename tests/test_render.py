@@ -1,0 +1,348 @@
+"""Rendering with Helm's real engine (helm-python-sdk): objects, values, dependencies, errors.
+
+Every chart here is written by the test into tmp_path; nothing about Helm is mocked.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import helm_python
+import pytest
+import yaml
+
+from chartfix.chart import Scenario, load_chart, scenarios
+from chartfix.errors import ChartError
+from chartfix.render import SdkEngine, render, split_by_source
+
+SDK = SdkEngine()
+
+CONFIGMAP = """\
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: {{ .Release.Name }}-%s
+  namespace: {{ .Release.Namespace }}
+data:
+  greeting: {{ .Values.greeting | quote }}
+"""
+
+
+def make_chart(
+    root: Path,
+    name: str,
+    templates: dict[str, str] | None = None,
+    values: str = "greeting: hello\n",
+    dependencies: list[dict[str, Any]] | None = None,
+    version: str = "1.0.0",
+) -> Path:
+    """Write a chart; by default one ConfigMap named after the chart."""
+    root.mkdir(parents=True, exist_ok=True)
+    meta: dict[str, Any] = {"apiVersion": "v2", "name": name, "version": version}
+    if dependencies:
+        meta["dependencies"] = dependencies
+    (root / "Chart.yaml").write_text(yaml.safe_dump(meta, sort_keys=False))
+    (root / "values.yaml").write_text(values)
+    (root / "templates").mkdir(exist_ok=True)
+    for rel, text in (templates or {"configmap.yaml": CONFIGMAP % name}).items():
+        (root / "templates" / rel).write_text(text)
+    return root
+
+
+def tree_bytes(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+
+def render_default(root: Path, **kwargs: Any) -> Any:
+    chart = load_chart(root)
+    return render(chart, scenarios(chart)[0], engine=SDK, **kwargs)
+
+
+def names(rendering: Any) -> list[str]:
+    return sorted(o.name for o in rendering.objects)
+
+
+# --- objects -------------------------------------------------------------------------------------
+
+
+def test_documents_become_objects_with_their_source(tmp_path: Path) -> None:
+    root = make_chart(
+        tmp_path / "app",
+        "app",
+        {
+            "multi.yaml": "# a comment only\n---\n"
+            + (CONFIGMAP % "one")
+            + "---\n# nothing here\n---\n"
+            + (CONFIGMAP % "two"),
+            "list.yaml": "apiVersion: v1\nkind: List\nitems:\n"
+            "- {apiVersion: v1, kind: Secret, metadata: {name: s1}}\n"
+            "- {apiVersion: v1, kind: Secret, metadata: {name: s2}}\n",
+            "NOTES.txt": "Thanks for installing {{ .Release.Name }}\n",
+            "_helpers.tpl": '{{- define "app.name" -}}app{{- end }}\n',
+        },
+    )
+
+    rendering = render_default(root, release="rel", namespace="ns")
+
+    got = [(o.kind, o.name, o.source.path, o.source.doc_index, o.chart) for o in rendering.objects]
+    assert got == [
+        ("Secret", "s1", "templates/list.yaml", 0, "app"),
+        ("Secret", "s2", "templates/list.yaml", 0, "app"),
+        ("ConfigMap", "rel-one", "templates/multi.yaml", 0, "app"),
+        ("ConfigMap", "rel-two", "templates/multi.yaml", 1, "app"),
+    ]
+    assert rendering.objects[2].namespace == "ns"
+    assert (rendering.scenario, rendering.release, rendering.warnings) == ("default", "rel", [])
+
+
+def test_values_layer_defaults_then_files_then_set(tmp_path: Path) -> None:
+    template = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm}\ndata:\n" + "".join(
+        f"  {k}: {{{{ .Values.m.{k} | quote }}}}\n" for k in "abcd"
+    )
+    root = make_chart(
+        tmp_path / "app", "app", {"cm.yaml": template}, values="m: {a: A0, b: B0, c: C0, d: D0}\n"
+    )
+    first = tmp_path / "first.yaml"
+    first.write_text("m: {b: B1, c: C1}\n")
+    second = tmp_path / "second.yaml"
+    second.write_text("m: {c: C2}\n")
+    chart = load_chart(root)
+
+    (scenario,) = scenarios(chart, [first, second], ["m.d=D3"])
+    rendering = render(chart, scenario, engine=SDK)
+
+    assert rendering.scenario == "user"
+    assert rendering.objects[0].body["data"] == {"a": "A0", "b": "B1", "c": "C2", "d": "D3"}
+
+
+def test_each_ci_file_is_its_own_scenario_over_the_defaults(tmp_path: Path) -> None:
+    root = make_chart(tmp_path / "app", "app")
+    (root / "ci").mkdir()
+    (root / "ci" / "french.yaml").write_text("greeting: bonjour\n")
+    chart = load_chart(root)
+
+    greetings = {
+        s.name: render(chart, s, engine=SDK).objects[0].body["data"]["greeting"]
+        for s in scenarios(chart)
+    }
+    assert greetings == {"default": "hello", "ci/french.yaml": "bonjour"}
+
+
+# --- overrides -----------------------------------------------------------------------------------
+
+
+def test_overrides_render_the_new_text_and_leave_the_chart_untouched(tmp_path: Path) -> None:
+    root = make_chart(tmp_path / "app", "app")
+    before = tree_bytes(root)
+    edited = (CONFIGMAP % "app").replace("greeting:", "salutation:").encode()
+
+    changed = render_default(root, overrides={"templates/configmap.yaml": edited})
+    again = render_default(root)
+
+    assert changed.objects[0].body["data"] == {"salutation": "hello"}
+    assert again.objects[0].body["data"] == {"greeting": "hello"}
+    assert tree_bytes(root) == before
+
+
+def test_a_changed_template_on_disk_is_seen_by_the_next_render(tmp_path: Path) -> None:
+    root = make_chart(tmp_path / "app", "app")
+    assert names(render_default(root)) == ["release-name-app"]
+
+    (root / "templates" / "configmap.yaml").write_text(CONFIGMAP % "renamed-after-edit")
+
+    assert names(render_default(root)) == ["release-name-renamed-after-edit"]
+
+
+# --- dependencies --------------------------------------------------------------------------------
+
+
+def test_subchart_folder_renders_under_its_folder_path(tmp_path: Path) -> None:
+    root = make_chart(tmp_path / "app", "app", dependencies=[{"name": "db", "version": "1.x"}])
+    make_chart(root / "charts" / "db-folder", "db")
+
+    rendering = render_default(root)
+
+    db = next(o for o in rendering.objects if o.chart == "db")
+    assert db.name == "release-name-db"
+    assert db.source.path == "charts/db-folder/templates/configmap.yaml"
+    assert rendering.warnings == []
+
+
+def test_packaged_subchart_renders(tmp_path: Path) -> None:
+    root = make_chart(tmp_path / "app", "app", dependencies=[{"name": "db", "version": "1.x"}])
+    (root / "charts").mkdir()
+    helm_python.package(make_chart(tmp_path / "src" / "db", "db"), destination=root / "charts")
+    assert [p.name for p in (root / "charts").iterdir()] == ["db-1.0.0.tgz"]
+
+    rendering = render_default(root)
+
+    assert names(rendering) == ["release-name-app", "release-name-db"]
+    db = next(o for o in rendering.objects if o.chart == "db")
+    assert db.source.path == "charts/db/templates/configmap.yaml"
+
+
+def test_file_repository_dependency_is_staged(tmp_path: Path) -> None:
+    make_chart(tmp_path / "libs" / "database", "db")
+    root = make_chart(
+        tmp_path / "apps" / "app",
+        "app",
+        dependencies=[
+            {"name": "db", "version": "1.0.0", "repository": "file://../../libs/database"}
+        ],
+    )
+    before = tree_bytes(root)
+
+    rendering = render_default(root)
+
+    assert names(rendering) == ["release-name-app", "release-name-db"]
+    assert tree_bytes(root) == before  # nothing vendored into the chart
+
+
+def test_monorepo_sibling_dependency_is_staged_even_from_an_oci_repository(tmp_path: Path) -> None:
+    make_chart(tmp_path / "common", "common", version="2.3.0")
+    make_chart(tmp_path / "differently-named-dir", "cache")
+    root = make_chart(
+        tmp_path / "app",
+        "app",
+        dependencies=[
+            {"name": "common", "version": "2.x.x", "repository": "oci://registry.example/charts"},
+            {"name": "cache", "version": "1.x.x", "repository": "https://charts.example"},
+        ],
+    )
+
+    rendering = render_default(root)
+
+    assert names(rendering) == ["release-name-app", "release-name-cache", "release-name-common"]
+    assert rendering.warnings == []
+
+
+def test_sibling_with_another_major_version_is_used_and_noted(tmp_path: Path) -> None:
+    make_chart(tmp_path / "common", "common", version="3.0.0")
+    root = make_chart(
+        tmp_path / "app",
+        "app",
+        dependencies=[{"name": "common", "version": "2.x.x", "repository": "oci://r/c"}],
+    )
+
+    rendering = render_default(root)
+
+    assert "release-name-common" in names(rendering)
+    assert rendering.warnings == [
+        f"dependency common 2.x.x: staged {tmp_path / 'common'}, version 3.0.0, instead"
+    ]
+
+
+def test_missing_dependency_is_a_warning_and_the_chart_renders_without_it(tmp_path: Path) -> None:
+    root = make_chart(
+        tmp_path / "app",
+        "app",
+        values="greeting: hi\nmonitoring:\n  enabled: false\n",
+        dependencies=[
+            {"name": "grafana", "version": "9.x", "repository": "https://grafana.example"},
+            {
+                "name": "prom",
+                "version": "1.x",
+                "repository": "https://p",
+                "condition": "monitoring.enabled",
+            },
+        ],
+    )
+
+    rendering = render_default(root)
+
+    assert names(rendering) == ["release-name-app"]
+    assert len(rendering.warnings) == 1  # the disabled one is not worth a warning
+    assert "grafana 9.x (https://grafana.example)" in rendering.warnings[0]
+    assert "rendered without it" in rendering.warnings[0]
+
+
+def test_a_disabled_subchart_does_not_render_and_later_scenarios_still_get_it(
+    tmp_path: Path,
+) -> None:
+    root = make_chart(
+        tmp_path / "app",
+        "app",
+        values="greeting: hi\ndb:\n  enabled: true\n",
+        dependencies=[
+            {"name": "db", "version": "1.x", "condition": "db.enabled"},
+            {"name": "extra", "version": "1.x", "tags": ["optional"]},
+        ],
+    )
+    make_chart(root / "charts" / "db", "db")
+    make_chart(root / "charts" / "extra", "extra")
+    chart = load_chart(root)
+
+    def rendered(*sets: str) -> list[str]:
+        return names(render(chart, Scenario("user", (), sets), engine=SDK))
+
+    everything = ["release-name-app", "release-name-db", "release-name-extra"]
+    assert rendered() == everything
+    assert rendered("db.enabled=false") == ["release-name-app", "release-name-extra"]
+    assert rendered("tags.optional=false") == ["release-name-app", "release-name-db"]
+    assert rendered() == everything  # Helm prunes its loaded chart: we must not reuse it
+
+
+# --- errors --------------------------------------------------------------------------------------
+
+
+def test_render_failure_names_the_template_in_one_line(tmp_path: Path) -> None:
+    root = make_chart(
+        tmp_path / "app",
+        "app",
+        {"ok.yaml": CONFIGMAP % "ok", "broken.yaml": "a: {{ .Values.missing.deeper }}\n"},
+    )
+
+    with pytest.raises(ChartError) as caught:
+        render_default(root)
+
+    assert caught.value.path == str(root / "templates" / "broken.yaml")
+    assert "nil pointer" in caught.value.reason
+    assert "\n" not in str(caught.value)
+
+
+def test_failure_in_a_subchart_names_its_folder(tmp_path: Path) -> None:
+    root = make_chart(tmp_path / "app", "app", dependencies=[{"name": "db", "version": "1.x"}])
+    make_chart(root / "charts" / "db-folder", "db", {"bad.yaml": '{{ fail "no db password" }}\n'})
+
+    with pytest.raises(ChartError) as caught:
+        render_default(root)
+
+    assert caught.value.path == str(root / "charts" / "db-folder" / "templates" / "bad.yaml")
+    assert "no db password" in caught.value.reason
+
+
+def test_invalid_rendered_yaml_names_the_template(tmp_path: Path) -> None:
+    root = make_chart(tmp_path / "app", "app", {"bad.yaml": "a: b\n  c: d: e\n"})
+
+    with pytest.raises(ChartError) as caught:
+        render_default(root)
+
+    assert caught.value.path == str(root / "templates" / "bad.yaml")
+    assert "invalid YAML" in caught.value.reason
+
+
+def test_bad_set_string_and_values_file_are_chart_errors(tmp_path: Path) -> None:
+    chart = load_chart(make_chart(tmp_path / "app", "app"))
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("a: [1\n")
+
+    with pytest.raises(ChartError) as caught:
+        render(chart, Scenario("user", (broken,)), engine=SDK)
+    assert caught.value.path == str(broken)
+
+
+# --- the helm binary's output --------------------------------------------------------------------
+
+
+def test_helm_template_output_splits_by_source_comment() -> None:
+    stream = (
+        "---\n# Source: app/templates/a.yaml\nkind: A\n"
+        "---\n# Source: app/charts/db/templates/b.yaml\nkind: B\n"
+        "---\n# Source: app/templates/a.yaml\nkind: A2\n"
+    )
+
+    assert split_by_source(stream) == {
+        "app/templates/a.yaml": "kind: A\n---\nkind: A2\n",
+        "app/charts/db/templates/b.yaml": "kind: B\n",
+    }
