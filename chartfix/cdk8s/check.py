@@ -1,0 +1,44 @@
+"""Findings for a cdk8s app: the Helm rules over its synthesized objects, located in Python.
+
+The rules of chartfix.analysis do not care where objects come from. Only the location
+changes: a finding points at the Python line that builds the selector (or, failing that,
+the line that constructs the object).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+from chartfix.analysis import analyze
+from chartfix.cdk8s.app import load_app
+from chartfix.cdk8s.locate import AppSources, NotLocated, locate_labels
+from chartfix.cdk8s.synth import Synthesis, synthesize
+from chartfix.errors import ChartError
+from chartfix.findings import Finding, Location
+
+
+def check_app(app_dir: Path) -> list[Finding]:
+    """Synthesize the app at `app_dir` and report every label-selector finding."""
+    app = load_app(app_dir)
+    return findings_for(synthesize(app), AppSources(app.root))
+
+
+def findings_for(synthesis: Synthesis, sources: AppSources) -> list[Finding]:
+    findings = analyze(synthesis.app, [synthesis.rendering])
+    return [replace(f, location=python_location(f, synthesis, sources)) for f in findings]
+
+
+def python_location(finding: Finding, synthesis: Synthesis, sources: AppSources) -> Location:
+    obj = next((o for o in synthesis.rendering.objects if o.ref == finding.obj), None)
+    origin = synthesis.origins.get(finding.obj)
+    if obj is None or origin is None or origin.frame is None:
+        return Location(obj.source.path if obj else synthesis.app.entry)
+    path = obj.selector_path() or obj.pod_labels_path()
+    if path is not None:
+        try:
+            site = locate_labels(sources, origin, path)
+            return Location(site.path, site.line)
+        except (NotLocated, ChartError):
+            pass
+    return Location(origin.frame.path, origin.frame.line)

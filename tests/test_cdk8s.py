@@ -1,0 +1,477 @@
+"""cdk8s apps in Python: synthesis with the real cdk8s library, findings, libcst fixes.
+
+Every app here runs for real (a child Python with cdk8s on Node.js); fixtures are copied to a
+temporary directory first so that no test can change them.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("cdk8s", reason="cdk8s is not installed: pip install 'chartfix[cdk8s]'")
+
+from chartfix.cdk8s import check_app, find_apps, fix_app, synth
+from chartfix.cdk8s.edit import LabelEdit, apply_label_edits
+from chartfix.cdk8s.locate import AppSources, NotLocated, locate_labels
+from chartfix.cdk8s.synth import Frame, Origin
+from chartfix.errors import ChartError
+from chartfix.objects import K8sObject, Rendering
+from chartfix.selectors import LabelSelector
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+
+SHARED_DICT_FIXED = '''\
+#!/usr/bin/env python
+"""A web shop: the server, its database migration and the Service in front of it."""
+
+from cdk8s import App, Chart
+from constructs import Construct
+from imports import k8s
+
+
+class Shop(Chart):
+    def __init__(self, scope: Construct, id: str) -> None:
+        super().__init__(scope, id)
+
+        # one label set for everything (the bug)
+        label = {"app": "shop"}
+
+        k8s.KubeDeployment(
+            self,
+            "server",
+            spec=k8s.DeploymentSpec(
+                replicas=2,
+                selector=k8s.LabelSelector(match_labels={**label, "component": "server"}),
+                template=k8s.PodTemplateSpec(
+                    metadata=k8s.ObjectMeta(labels={**label, "component": "server"}),
+                    spec=k8s.PodSpec(
+                        containers=[
+                            k8s.Container(
+                                name="web",
+                                image="shop:1.0",
+                                ports=[k8s.ContainerPort(container_port=8080)],
+                            )
+                        ]
+                    ),
+                ),
+            ),
+        )
+
+        k8s.KubeJob(
+            self,
+            "migrate",
+            spec=k8s.JobSpec(
+                template=k8s.PodTemplateSpec(
+                    metadata=k8s.ObjectMeta(labels=label),
+                    spec=k8s.PodSpec(
+                        restart_policy="Never",
+                        containers=[k8s.Container(name="migrate", image="shop:1.0")],
+                    ),
+                )
+            ),
+        )
+
+        k8s.KubeService(
+            self,
+            "web",
+            spec=k8s.ServiceSpec(
+                selector={**label, "component": "server"},
+                ports=[k8s.ServicePort(port=80, target_port=8080)],
+            ),
+        )
+
+
+app = App()
+Shop(app, "shop")
+app.synth()
+'''
+
+HELPER_FN_FIXED = '''\
+"""A job queue built from plain ApiObjects: an API, a worker, a cleanup Job and a Service.
+
+Labels come from a helper function; both Deployments come from one factory function.
+"""
+
+from cdk8s import ApiObject, App, Chart, JsonPatch
+from constructs import Construct
+
+
+def selector_labels(name: str) -> dict[str, str]:
+    """The labels every object of `name` is selected by."""
+    return {
+        "app.kubernetes.io/name": name,
+        "app.kubernetes.io/instance": "queue",
+    }
+
+
+def deployment(scope: Construct, id: str, labels: dict, image: str, port: int = 0) -> ApiObject:
+    ports = [{"containerPort": port}] if port else []
+    obj = ApiObject(scope, id, api_version="apps/v1", kind="Deployment")
+    obj.add_json_patch(
+        JsonPatch.add(
+            "/spec",
+            {
+                "selector": {"matchLabels": labels},
+                "template": {
+                    "metadata": {"labels": labels},
+                    "spec": {"containers": [{"name": id, "image": image, "ports": ports}]},
+                },
+            },
+        )
+    )
+    return obj
+
+
+class Queue(Chart):
+    def __init__(self, scope: Construct, id: str) -> None:
+        super().__init__(scope, id)
+        deployment(
+            self,
+            "api",
+            {**selector_labels("queue"), "app.kubernetes.io/component": "api"},
+            "queue:2.1",
+            port=8080,
+        )
+        deployment(
+            self,
+            "worker",
+            {**selector_labels("queue"), "app.kubernetes.io/component": "worker"},  # the bug
+            "queue:2.1",
+        )
+
+        cleanup = ApiObject(self, "cleanup", api_version="batch/v1", kind="Job")
+        cleanup.add_json_patch(
+            JsonPatch.add(
+                "/spec",
+                {
+                    "template": {
+                        "metadata": {"labels": selector_labels("queue")},
+                        "spec": {
+                            "restartPolicy": "OnFailure",
+                            "containers": [{"name": "cleanup", "image": "queue:2.1"}],
+                        },
+                    }
+                },
+            )
+        )
+
+        http = ApiObject(self, "http", api_version="v1", kind="Service")
+        http.add_json_patch(
+            JsonPatch.add(
+                "/spec",
+                {
+                    "selector": {**selector_labels("queue"), "app.kubernetes.io/component": "api"},
+                    "ports": [{"port": 80, "targetPort": 8080}],
+                },
+            )
+        )
+
+
+app = App()
+Queue(app, "queue")
+app.synth()
+'''
+
+
+def copy_app(tmp_path: Path, name: str) -> Path:
+    target = tmp_path / name
+    shutil.copytree(FIXTURES / name, target, ignore=shutil.ignore_patterns("__pycache__"))
+    return target
+
+
+def write_app(root: Path, main: str) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "cdk8s.yaml").write_text("language: python\napp: python main.py\n")
+    (root / "main.py").write_text(main)
+    return root
+
+
+def overlaps(rendering: Rendering) -> list[tuple[str, str]]:
+    """A tiny independent overlap check: (controller, other) pairs sharing pods."""
+    found = []
+    makers = [o for o in rendering.objects if o.pod_labels is not None]
+    for obj in rendering.objects:
+        selector = obj.selector
+        if not obj.is_controller or selector is None:
+            continue
+        for other in makers:
+            if other is not obj and selector.matches(other.pod_labels or {}):
+                found.append((str(obj.ref), str(other.ref)))
+    return found
+
+
+def without(body: object, key: str) -> object:
+    """`body` with every map entry named `key` dropped (to compare objects but one label)."""
+    if isinstance(body, dict):
+        return {k: without(v, key) for k, v in body.items() if k != key}
+    if isinstance(body, list):
+        return [without(v, key) for v in body]
+    return body
+
+
+def service_targets(rendering: Rendering, service: K8sObject) -> list[str]:
+    selector = service.selector
+    assert isinstance(selector, LabelSelector)
+    return sorted(
+        o.kind for o in rendering.objects if o.pod_labels and selector.matches(o.pod_labels)
+    )
+
+
+# --- finding apps and synthesizing them -------------------------------------------------------
+
+
+def test_find_apps_skips_build_output_and_symlinks(tmp_path: Path) -> None:
+    shop = copy_app(tmp_path, "cdk8s-shared-dict")
+    queue = copy_app(tmp_path / "nested", "cdk8s-helper-fn")
+    write_app(shop / "dist" / "old", "")  # build output, not an app
+    (tmp_path / "link").symlink_to(shop, target_is_directory=True)
+    assert find_apps([tmp_path]) == sorted([shop.resolve(), queue.resolve()])
+    assert find_apps([queue]) == [queue.resolve()]
+
+
+def test_synth_traces_each_object_to_its_python_file(tmp_path: Path) -> None:
+    rendering = synth(copy_app(tmp_path, "cdk8s-shared-dict"))
+    assert [(o.kind, o.source.path, o.source.doc_index) for o in rendering.objects] == [
+        ("Deployment", "main.py", 0),
+        ("Job", "main.py", 1),
+        ("Service", "main.py", 2),
+    ]
+    deployment = rendering.objects[0]
+    assert deployment.selector == LabelSelector({"app": "shop"})
+    assert deployment.pod_labels == {"app": "shop"}
+
+
+def test_synth_applies_overrides_without_touching_the_app(tmp_path: Path) -> None:
+    app = copy_app(tmp_path, "cdk8s-shared-dict")
+    source = (app / "main.py").read_bytes()
+    edited = source.replace(b'{"app": "shop"}', b'{"app": "store"}')
+    rendering = synth(app, {"main.py": edited})
+    assert {o.pod_labels["app"] for o in rendering.objects if o.pod_labels} == {"store"}
+    assert (app / "main.py").read_bytes() == source
+    assert not (app / "dist").exists()
+
+
+def test_an_app_that_raises_is_a_chart_error_naming_file_and_line(tmp_path: Path) -> None:
+    app = write_app(
+        tmp_path / "broken",
+        "from cdk8s import App\n\napp = App()\nraise RuntimeError('no database URL')\n",
+    )
+    with pytest.raises(ChartError) as caught:
+        synth(app)
+    message = str(caught.value)
+    assert message.endswith("main.py:4: RuntimeError: no database URL")
+    assert "\n" not in message and "Node" not in message
+
+
+def test_an_app_that_never_synthesizes_is_a_chart_error(tmp_path: Path) -> None:
+    app = write_app(tmp_path / "lazy", "from cdk8s import App\n\napp = App()\n")
+    with pytest.raises(ChartError, match=r"main.py: the app wrote no manifests"):
+        synth(app)
+
+
+def test_a_symlink_out_of_the_app_is_refused(tmp_path: Path) -> None:
+    app = copy_app(tmp_path, "cdk8s-shared-dict")
+    (tmp_path / "secret.py").write_text("TOKEN = 1\n")
+    (app / "secret.py").symlink_to(tmp_path / "secret.py")
+    with pytest.raises(ChartError, match="symlink points outside the app"):
+        synth(app)
+
+
+def test_a_bad_config_is_a_chart_error(tmp_path: Path) -> None:
+    app = tmp_path / "noentry"
+    app.mkdir()
+    (app / "cdk8s.yaml").write_text("app: node main.js\n")
+    with pytest.raises(ChartError, match=r"cdk8s.yaml: `app: node main.js` names no Python file"):
+        synth(app)
+
+
+# --- findings ---------------------------------------------------------------------------------
+
+
+def test_check_reports_the_shared_dict_at_its_python_lines(tmp_path: Path) -> None:
+    findings = check_app(copy_app(tmp_path, "cdk8s-shared-dict"))
+    assert [(f.rule, f.obj.kind, str(f.location)) for f in findings] == [
+        ("overlap", "Deployment", "main.py:21"),  # selector=k8s.LabelSelector(match_labels=...)
+        ("stray", "Service", "main.py:55"),  # selector=label
+    ]
+    assert findings[0].related[0].kind == "Job"
+
+
+# --- fixing -----------------------------------------------------------------------------------
+
+
+def test_fix_shared_dict_wraps_each_use_of_the_shared_dict(tmp_path: Path) -> None:
+    app = copy_app(tmp_path, "cdk8s-shared-dict")
+    change = fix_app(app)
+    assert [f.path for f in change.files] == ["main.py"]
+    assert change.files[0].after.decode() == SHARED_DICT_FIXED
+    assert sorted(f.rule for f in change.fixed) == ["overlap", "stray"]
+    assert change.unfixed == []
+    assert change.unsafe
+    assert (app / "main.py").read_bytes() == change.files[0].before  # nothing written
+
+
+def test_fix_helper_fn_wraps_at_the_factory_call_sites(tmp_path: Path) -> None:
+    change = fix_app(copy_app(tmp_path, "cdk8s-helper-fn"))
+    assert [f.path for f in change.files] == ["main.py"]
+    assert change.files[0].after.decode() == HELPER_FN_FIXED
+    assert sorted((f.rule, f.obj.name.split("-")[1]) for f in change.fixed) == [
+        ("overlap", "api"),
+        ("overlap", "worker"),
+        ("stray", "http"),
+    ]
+
+
+@pytest.mark.parametrize("name", ["cdk8s-shared-dict", "cdk8s-helper-fn"])
+def test_after_the_fix_no_overlap_and_only_the_added_labels_differ(
+    tmp_path: Path, name: str
+) -> None:
+    app = copy_app(tmp_path, name)
+    before = synth(app)
+    assert overlaps(before)
+    change = fix_app(app)
+    for file in change.files:
+        (app / file.path).write_bytes(file.after)
+    after = synth(app)
+    assert overlaps(after) == []
+    key = "component" if name == "cdk8s-shared-dict" else "app.kubernetes.io/component"
+    assert [o.ref for o in after.objects] == [o.ref for o in before.objects]
+    for old, new in zip(before.objects, after.objects, strict=True):
+        assert without(new.body, key) == old.body
+        if old.kind == "Job":
+            assert new.body == old.body  # a Job's pod template is immutable: left alone
+    service = next(o for o in after.objects if o.kind == "Service")
+    assert service_targets(after, service) == ["Deployment"]
+
+
+@pytest.mark.parametrize("name", ["cdk8s-shared-dict", "cdk8s-helper-fn"])
+def test_a_second_fix_does_nothing(tmp_path: Path, name: str) -> None:
+    app = copy_app(tmp_path, name)
+    for file in fix_app(app).files:
+        (app / file.path).write_bytes(file.after)
+    again = fix_app(app)
+    assert again.files == [] and again.fixed == [] and again.unfixed == []
+    assert not again.changed
+
+
+def test_a_fix_that_fails_verification_is_not_returned_as_fixed(tmp_path: Path) -> None:
+    # Both Deployments get their labels from ONE literal inside the factory: a label added
+    # there would reach the other Deployment too, so verification must refuse it.
+    app = write_app(
+        tmp_path / "factory",
+        '''from cdk8s import ApiObject, App, Chart, JsonPatch
+
+
+def deployment(scope, id):
+    labels = {"app": "same"}
+    obj = ApiObject(scope, id, api_version="apps/v1", kind="Deployment")
+    obj.add_json_patch(JsonPatch.add("/spec", {
+        "selector": {"matchLabels": labels},
+        "template": {"metadata": {"labels": labels}, "spec": {"containers": []}},
+    }))
+
+
+app = App()
+chart = Chart(app, "twins")
+deployment(chart, "server")
+deployment(chart, "worker")
+app.synth()
+''',
+    )
+    change = fix_app(app)
+    assert change.files == [] and change.fixed == []
+    assert len(change.unfixed) == 2
+    assert all("failed verification" in u.reason for u in change.unfixed)
+    assert all("differs by more than the added labels" in u.reason for u in change.unfixed)
+
+
+# --- locating and editing (libcst), before/after ----------------------------------------------
+
+
+def codemod(tmp_path: Path, before: str, line: int, construct_id: str, path: str) -> str:
+    """Locate `path` of the object built on `line`, add component=server, return the source."""
+    (tmp_path / "main.py").write_text(before)
+    sources = AppSources(tmp_path)
+    origin = Origin(construct_id, f"c/{construct_id}", (Frame("main.py", line, "<module>"),))
+    site = locate_labels(sources, origin, path)
+    edit = LabelEdit(site, "component", "server")
+    return apply_label_edits(sources.file("main.py"), [edit]).decode()
+
+
+def test_codemod_inserts_into_a_one_line_literal(tmp_path: Path) -> None:
+    before = (
+        "KubeService(self, 'web', spec=ServiceSpec(selector={'app': 'shop'}))  # front\n"
+    )
+    after = (
+        "KubeService(self, 'web', spec=ServiceSpec(selector={'app': 'shop', "
+        "'component': 'server'}))  # front\n"
+    )
+    assert codemod(tmp_path, before, 1, "web", "spec.selector") == after
+
+
+def test_codemod_inserts_into_a_multi_line_literal_keeping_its_layout(tmp_path: Path) -> None:
+    before = """\
+KubeDeployment(
+    self,
+    "server",
+    spec={
+        "selector": {
+            "matchLabels": {
+                "app": "shop",  # the name
+                "tier": "web",
+            },
+        },
+    },
+)
+"""
+    after = """\
+KubeDeployment(
+    self,
+    "server",
+    spec={
+        "selector": {
+            "matchLabels": {
+                "app": "shop",  # the name
+                "tier": "web",
+                "component": "server",
+            },
+        },
+    },
+)
+"""
+    assert codemod(tmp_path, before, 1, "server", "spec.selector.matchLabels") == after
+
+
+def test_codemod_wraps_a_name_at_its_use_and_follows_spreads(tmp_path: Path) -> None:
+    before = """\
+label = {"app": "shop"}
+base = {"replicas": 1}
+spec = {**base, "selector": LabelSelector(match_labels=label)}
+KubeDeployment(self, "server", spec=spec)
+"""
+    after = before.replace("match_labels=label", 'match_labels={**label, "component": "server"}')
+    assert codemod(tmp_path, before, 4, "server", "spec.selector.matchLabels") == after
+
+
+def test_codemod_stacks_a_wrap_that_would_make_its_line_too_long(tmp_path: Path) -> None:
+    before = """\
+def build(self, labels_for):
+    KubeService(self, "web", spec=ServiceSpec(selector=labels_for("shop", "production-eu-west")))
+"""
+    after = """\
+def build(self, labels_for):
+    KubeService(self, "web", spec=ServiceSpec(selector={
+        **labels_for("shop", "production-eu-west"),
+        "component": "server",
+    }))
+"""
+    assert codemod(tmp_path, before, 2, "web", "spec.selector") == after
+
+
+def test_codemod_says_why_it_cannot_follow_a_helper_built_spec(tmp_path: Path) -> None:
+    before = 'KubeDeployment(self, "server", spec=make_spec("shop"))\n'
+    with pytest.raises(NotLocated, match=r"main.py:1: cannot follow `selector`"):
+        codemod(tmp_path, before, 1, "server", "spec.selector.matchLabels")
