@@ -1,0 +1,359 @@
+"""Properties of the template model over generated templates.
+
+Templates are built from a grammar of the pieces real charts are made of (DOMAIN.md section 5):
+YAML key lines, label blocks of literal entries, include/nindent lines, `if`/`with`/`range`/
+`end` lines at odd indentation, comments holding arbitrary unicode, flow mappings, templated
+keys and values, block scalars, `---` separators, CRLF or LF, a BOM, a final newline or not.
+Every generated template is one Helm renders, so the last property asks Helm itself whether an
+insertion changed exactly one label.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import helm_python
+import yaml
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+from chartfix.template.edit import NotEditable, apply_edits, insert_entry
+from chartfix.template.lexer import TemplateSyntaxError
+from chartfix.template.lines import split_lines
+from chartfix.template.locate import decode, encode
+from chartfix.template.outline import Document, MappingSite, outline
+
+NEW_KEY = "app.kubernetes.io/component"
+
+# Printable YAML characters, minus the ones that end a line for YAML 1.1 (NEL, LS, PS) and
+# the braces and stars that would open template actions or close template comments.
+UNICODE = st.text(
+    st.characters(
+        blacklist_categories=("Cs", "Cc"),
+        blacklist_characters="{}*\ufeff\ufffe\uffff\u2028\u2029",
+    ),
+    max_size=10,
+)
+
+TEMPLATED_VALUES = (
+    "{{ $.Release.Name }}",
+    "{{ $.Values.tier | quote }}",
+    '{{ "x}}y" | quote }}',
+    "{{ `raw}}` | quote }}",
+    '"{{ $.Release.Namespace }}-{{ $.Values.tier }}"',
+)
+
+HELPERS = """\
+{{- define "demo.labels" -}}
+app: demo
+release: {{ .Release.Name }}
+{{- end }}
+"""
+
+VALUES = {"on": True, "off": False, "tier": "api", "podLabels": {"team": "core"}}
+
+
+def quoted(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+@st.composite
+def values(draw: st.DrawFn) -> str:
+    kind = draw(st.sampled_from(["plain", "unicode", "templated"]))
+    if kind == "plain":
+        return draw(st.from_regex(r"[a-z][a-z0-9-]{0,8}", fullmatch=True))
+    if kind == "unicode":
+        return quoted(draw(UNICODE))
+    return draw(st.sampled_from(TEMPLATED_VALUES))
+
+
+@st.composite
+def block_items(draw: st.DrawFn, entry: int) -> list[str]:
+    """The lines of a block mapping whose entries start at column `entry`."""
+    pad = st.integers(0, entry + 6)
+    lines: list[str] = []
+    pieces = draw(
+        st.lists(
+            st.sampled_from(
+                ["literal", "include", "if", "with", "comment", "tcomment", "tkey", "blank"]
+            ),
+            max_size=6,
+        )
+    )
+    for n, piece in enumerate(pieces):
+        key = f"l{n}"
+        if piece == "literal":
+            lines.append(f"{' ' * entry}{key}: {draw(values())}")
+        elif piece == "include":
+            lines.append(f'{" " * draw(pad)}{{{{- include "demo.labels" $ | nindent {entry} }}}}')
+        elif piece == "if":
+            flag = draw(st.sampled_from(["on", "off"]))
+            lines.append(f"{' ' * draw(pad)}{{{{- if $.Values.{flag} }}}}")
+            lines.append(f"{' ' * entry}{key}: {draw(values())}")
+            if draw(st.booleans()):
+                lines.append(f"{' ' * draw(pad)}{{{{- else }}}}")
+                lines.append(f"{' ' * entry}{key}: {draw(values())}")
+            lines.append(f"{' ' * draw(pad)}{{{{- end }}}}")
+        elif piece == "with":
+            lines.append(
+                f"{' ' * draw(pad)}{{{{- with $.Values.podLabels }}}}"
+                f"{{{{ toYaml . | nindent {entry} }}}}{{{{- end }}}}"
+            )
+        elif piece == "comment":
+            lines.append(f"{' ' * draw(pad)}# {draw(UNICODE)}")
+        elif piece == "tcomment":
+            lines.append(f"{' ' * draw(pad)}{{{{- /* {draw(UNICODE)} */}}}}")
+        elif piece == "tkey":
+            lines.append(f'{" " * entry}{{{{ $.Values.keyName | default "t{n}" }}}}: v')
+        else:
+            lines.append("")
+    return lines
+
+
+@st.composite
+def mapping(draw: st.DrawFn, key: str, indent: int) -> list[str]:
+    """`key:` at column `indent` and its label mapping in one of the shapes charts use."""
+    head = " " * indent + key + ":"
+    shape = draw(st.sampled_from(["block", "block", "block", "flow", "empty", "inline"]))
+    if shape == "flow":
+        items = [f"f{n}: {v}" for n, v in enumerate(draw(st.lists(values(), max_size=3)))]
+        return [f"{head} {{{', '.join(items)}}}"]
+    if shape == "empty":
+        return [f"{head} {{}}"]
+    if shape == "inline":
+        return [f'{head} {{{{- include "demo.labels" $ | nindent {indent + 2} }}}}']
+    return [head + draw(st.sampled_from(["", "  # labels"])), *draw(block_items(indent + 2))]
+
+
+@st.composite
+def document(draw: st.DrawFn, index: int) -> list[str]:
+    kind = draw(st.sampled_from(["Deployment", "Service", "ConfigMap"]))
+    ranged = draw(st.booleans())
+    name = f"n{index}" + ("-{{ $i }}" if ranged else "")
+    lines = ["{{- range $i := until 2 }}", "---"] if ranged else []
+    lines += ["apiVersion: v1", f"kind: {kind}", "metadata:", f"  name: {name}"]
+    lines += draw(mapping("labels", 2))
+    if kind == "ConfigMap":
+        lines += ["data:", "  text: |", "    labels:", "      fake: entry", "    selector: {}"]
+    elif kind == "Service":
+        lines += ["spec:", *draw(mapping("selector", 2)), "  ports:", "  - port: 80"]
+    else:
+        lines += ["spec:", "  selector:", *draw(mapping("matchLabels", 4))]
+        lines += ["  template:", "    metadata:", *draw(mapping("labels", 6))]
+        lines += ["    spec:", "      containers:", "      - name: c", "        image: i"]
+    if ranged:
+        lines.append("{{- end }}")
+    return lines
+
+
+@dataclass(frozen=True)
+class Template:
+    text: str
+    newline: str
+
+
+@st.composite
+def templates(draw: st.DrawFn) -> Template:
+    count = draw(st.integers(1, 3))
+    lines: list[str] = ["---"] if draw(st.booleans()) else []
+    for index in range(count):
+        if index:
+            lines.append(draw(st.sampled_from(["---", "--- # next"])))
+        lines += draw(document(index))
+    if draw(st.booleans()):
+        lines = ["{{- if $.Values.on }}", *lines, "{{- end }}"]
+    newline = draw(st.sampled_from(["\n", "\r\n"]))
+    text = newline.join(lines) + (newline if draw(st.booleans()) else "")
+    if draw(st.booleans()):
+        text = "\ufeff" + text
+    return Template(text, newline)
+
+
+def sites_of(text: str) -> list[MappingSite]:
+    return [site for doc in outline(text).documents for site in editable(doc)]
+
+
+def editable(doc: Document) -> list[MappingSite]:
+    """The document's sites, less those holding a nested site (`spec.selector` around
+    `matchLabels`): their entries end at the nested key's line, a known bug pinned by
+    test_outline.py::test_nested_mapping_entry_spans_its_children."""
+    paths = list(doc.sites)
+    return [
+        site
+        for path, site in doc.sites.items()
+        if not any(other.startswith(path + ".") for other in paths)
+    ]
+
+
+def insertion_into(text: str, site: MappingSite, newline: str) -> tuple[str, int, str] | None:
+    """(new text, insertion position, inserted text), or None when the site refuses."""
+    try:
+        edit = insert_entry(site, NEW_KEY, "server", newline)
+    except NotEditable:
+        return None
+    assert edit.is_insertion
+    return apply_edits(text, [edit]), edit.start, edit.text
+
+
+MAIN = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+# --- (a) reading and writing back changes nothing ---------------------------------------------
+
+
+@MAIN
+@given(templates())
+def test_outline_and_write_back_is_identity(template: Template) -> None:
+    text = template.text
+    out = outline(text)
+    assert apply_edits(out.text, []) == text
+    assert "".join(text[ln.start : ln.end] + ln.newline for ln in out.lines) == text
+    assert out.newline() == template.newline
+    assert all(ln.newline in ("\n", "\r\n", "") for ln in out.lines)
+    assert [ln.newline for ln in out.lines].count("") == 1
+    previous_end = 0
+    for doc in out.documents:
+        assert previous_end <= doc.start <= doc.end <= len(text)
+        previous_end = doc.end
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=200))
+def test_lines_rejoin_for_any_text(text: str) -> None:
+    try:
+        lines = split_lines(text)
+    except TemplateSyntaxError:
+        assume(False)
+        return
+    assert "".join(text[ln.start : ln.end] + ln.newline for ln in lines) == text
+    assert [ln.number for ln in lines] == sorted({ln.number for ln in lines})
+
+
+# --- (b) an insertion changes only the inserted line -----------------------------------------
+
+
+@MAIN
+@given(templates(), st.data())
+def test_insertion_changes_only_the_inserted_line(template: Template, data: st.DataObject) -> None:
+    text = template.text
+    sites = sites_of(text)
+    assume(sites)
+    site = data.draw(st.sampled_from(sites))
+    result = insertion_into(text, site, template.newline)
+    assume(result is not None)
+    assert result is not None
+    new_text, at, inserted = result
+    assert new_text[:at] + new_text[at + len(inserted) :] == text
+    if site.flow is not None:
+        assert inserted in (f"{NEW_KEY}: server", f", {NEW_KEY}: server")
+        return
+    line = " " * site.entry_indent + f"{NEW_KEY}: server"
+    if text.endswith("\n") or at < len(text):
+        assert inserted == line + template.newline
+        assert at == 0 or text[at - 1] == "\n"
+    else:  # after the last line of a file without a final newline
+        assert inserted == template.newline + line
+        assert at == len(text)
+    # The new text still outlines the same way, with the new key in the same mapping.
+    after = {(s.path, s.line): s for s in sites_of(new_text)}
+    again = after[(site.path, site.line)]
+    assert again.literal_keys() == site.literal_keys() | {NEW_KEY}
+    assert len(again.entries) == len(site.entries) + 1
+
+
+# --- (c) bytes survive decoding -------------------------------------------------------------------
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=300))
+def test_bytes_round_trip_through_decode_and_encode(data: bytes) -> None:
+    assert encode(decode(data)) == data
+
+
+@settings(max_examples=100, deadline=None)
+@given(templates(), st.binary(max_size=8))
+def test_undecodable_bytes_in_a_template_survive_an_edit(template: Template, junk: bytes) -> None:
+    raw = encode(template.text) + b"\n# " + junk.replace(b"{", b"(").replace(b"\n", b" ")
+    text = decode(raw)
+    sites = sites_of(text)
+    assume(sites)
+    result = insertion_into(text, sites[0], template.newline)
+    assume(result is not None)
+    assert result is not None
+    new_text, at, inserted = result
+    new_raw = encode(new_text)
+    cut = len(encode(new_text[:at]))
+    assert new_raw[:cut] + new_raw[cut + len(encode(inserted)) :] == raw
+
+
+# --- (d) Helm agrees: exactly one label more -----------------------------------------------------
+
+
+def render(chart: Path, template: str) -> list[dict[str, Any]]:
+    (chart / "templates" / "t.yaml").write_text(template, encoding="utf-8", newline="")
+    rendered = helm_python.Chart.load(chart).render(
+        VALUES, name="rel", namespace="ns", is_install=True
+    )
+    return [
+        obj
+        for text in rendered.values()
+        for obj in yaml.safe_load_all(text)
+        if isinstance(obj, dict)
+    ]
+
+
+def pop_label(obj: dict[str, Any], path: str) -> object:
+    """Remove the inserted label at `path`; a mapping left empty reads as an empty value."""
+    *parents, last = path.split(".")
+    node: Any = obj
+    for part in parents:
+        node = node.get(part) if isinstance(node, dict) else None
+    labels = node.get(last) if isinstance(node, dict) else None
+    if not isinstance(labels, dict) or NEW_KEY not in labels:
+        return None
+    value = labels.pop(NEW_KEY)
+    if not labels:
+        node[last] = None
+    return value
+
+
+def empty_as_none(objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """`labels: {}` and `labels:` render alike for Kubernetes; the test compares them alike."""
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, dict):
+            return {k: walk(v) for k, v in node.items()} or None
+        if isinstance(node, list):
+            return [walk(v) for v in node]
+        return node
+
+    return [walk(obj) for obj in objects]
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(templates(), st.data())
+def test_helm_renders_exactly_one_more_label(template: Template, data: st.DataObject) -> None:
+    text = template.text
+    out = outline(text)
+    targets = [(doc, site) for doc in out.documents for site in editable(doc)]
+    assume(targets)
+    doc, site = data.draw(st.sampled_from(targets))
+    result = insertion_into(text, site, out.newline())
+    assume(result is not None)
+    assert result is not None
+    with tempfile.TemporaryDirectory() as tmp:
+        chart = Path(tmp)
+        (chart / "templates").mkdir()
+        (chart / "Chart.yaml").write_text("apiVersion: v2\nname: demo\nversion: 0.1.0\n")
+        (chart / "templates" / "_helpers.tpl").write_text(HELPERS)
+        before = render(chart, text)
+        after = render(chart, result[0])
+    assert len(after) == len(before)
+    changed = [obj["metadata"]["name"] for obj in after if pop_label(obj, site.path) == "server"]
+    prefix = f"n{doc.index}"
+    assert changed and all(name.split("-")[0] == prefix for name in changed)
+    assert len(changed) == (2 if doc.in_range else 1)
+    assert empty_as_none(after) == empty_as_none(before)
