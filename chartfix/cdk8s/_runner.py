@@ -34,7 +34,12 @@ def _user_stack(staging: str) -> list[list[Any]]:
 
 def main() -> int:
     staging, entry, sidecar = (os.path.realpath(a) for a in sys.argv[1:4])
-    import cdk8s  # the real library; ImportError reaches the parent through stderr
+    try:
+        import cdk8s  # the real library, installed with the `cdk8s` extra
+    except ImportError as err:
+        where = os.path.relpath(entry, staging)
+        sys.stderr.write(f"CHARTFIX-APP-ERROR {where}: {type(err).__name__}: {err}\n")
+        return 3
 
     records: list[tuple[Any, list[list[Any]]]] = []
     original_init = cdk8s.ApiObject.__init__
@@ -72,7 +77,7 @@ def main() -> int:
     except SystemExit as done:
         return done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
     except BaseException as err:  # report the app's own failure, one line, innermost app frame
-        where = entry
+        where = os.path.relpath(entry, staging)
         for frame, line in traceback.walk_tb(err.__traceback__):
             name = frame.f_code.co_filename
             path = os.path.realpath(name) if os.path.isabs(name) else ""
