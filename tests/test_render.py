@@ -129,6 +129,22 @@ def test_each_ci_file_is_its_own_scenario_over_the_defaults(tmp_path: Path) -> N
     assert greetings == {"default": "hello", "ci/french.yaml": "bonjour"}
 
 
+def test_hooks_and_tests_are_rendered_like_any_object(tmp_path: Path) -> None:
+    job = (
+        "apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: migrate\n  annotations:\n"
+        '    helm.sh/hook: pre-install,pre-upgrade\n    helm.sh/hook-weight: "-5"\n'
+        "spec:\n  template:\n    metadata: {labels: {app: x}}\n    spec: {containers: []}\n"
+    )
+    pod = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: smoke\n"
+    pod += "  annotations:\n    helm.sh/hook: test\n"
+    root = make_chart(tmp_path / "app", "app", {"job.yaml": job, "test-pod.yaml": pod})
+
+    rendering = render_default(root)
+
+    hooks = {o.name: o.hooks for o in rendering.objects if o.is_hook}
+    assert hooks == {"migrate": ("pre-install", "pre-upgrade"), "smoke": ("test",)}
+
+
 # --- overrides -----------------------------------------------------------------------------------
 
 
