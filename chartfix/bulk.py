@@ -118,8 +118,8 @@ class Progress:
         self.live = sys.stderr.isatty() and not os.environ.get("CI")
         self._bar: Any = None
         if self.live and total:
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress as RichProgress
-            from rich.progress import TextColumn, TimeElapsedColumn
+            from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
+            from rich.progress import Progress as RichProgress
 
             self._bar = RichProgress(
                 TextColumn("fixing charts"), BarColumn(), MofNCompleteColumn(),

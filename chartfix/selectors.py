@@ -73,8 +73,6 @@ class LabelSelector:
     def label_keys(self) -> set[str]:
         return set(self.match_labels) | {r.key for r in self.match_expressions}
 
-    keys = label_keys  # TODO(lead): drop once chartfix/cdk8s uses label_keys()
-
     def __str__(self) -> str:
         parts = [f"{k}={v}" for k, v in sorted(self.match_labels.items())]
         for r in self.match_expressions:

@@ -164,7 +164,7 @@ def _controller_unit(
     selector = controller.selector
     if origin is None or selector is None:
         return f"{controller.ref}: no Python construct call or selector found"
-    selector_keys = selector.keys()
+    selector_keys = selector.label_keys()
     key = (
         "app.kubernetes.io/component"
         if any(k.startswith("app.kubernetes.io/") for k in selector_keys)
