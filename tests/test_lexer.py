@@ -261,9 +261,6 @@ def test_line_ending_with_right_trim_eats_the_following_newline() -> None:
     assert [line.trims_following for line in lines] == [True, False, False]
 
 
-@pytest.mark.xfail(
-    strict=True, reason="spaces after a closing '-}}' hide that it still eats the newline"
-)
 def test_right_trim_followed_by_trailing_spaces_still_eats_the_newline() -> None:
     lines = split_lines("  a: {{ .x -}}   \n  b: {{ .y }}\n")
     assert lines[0].trims_following

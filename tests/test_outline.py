@@ -389,10 +389,6 @@ spec:
     assert docs[1].sites == {}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a define closed on its own line swallows the next line: its `kind:` is lost",
-)
 def test_one_line_define_does_not_hide_the_next_line() -> None:
     text = (
         '{{- define "demo.svcName" -}}{{ .Release.Name }}-svc{{- end -}}\n'
@@ -582,9 +578,6 @@ def test_value_continued_on_deeper_lines_belongs_to_its_entry() -> None:
     ]
 
 
-@pytest.mark.xfail(
-    strict=True, reason="lines of a block scalar value are skipped, not added to its entry"
-)
 def test_block_scalar_value_belongs_to_its_entry() -> None:
     text = "kind: Service\nspec:\n  selector:\n    app: >-\n      web\n    tier: api\n"
     site = single(text).sites["spec.selector"]
@@ -594,10 +587,6 @@ def test_block_scalar_value_belongs_to_its_entry() -> None:
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="an entry that opens a nested site (selector.matchLabels) ends at its key line",
-)
 def test_nested_mapping_entry_spans_its_children() -> None:
     text = (
         "kind: PodDisruptionBudget\n"

@@ -24,7 +24,7 @@ from chartfix.template.edit import NotEditable, apply_edits, insert_entry
 from chartfix.template.lexer import TemplateSyntaxError
 from chartfix.template.lines import split_lines
 from chartfix.template.locate import decode, encode
-from chartfix.template.outline import Document, MappingSite, outline
+from chartfix.template.outline import MappingSite, outline
 
 NEW_KEY = "app.kubernetes.io/component"
 
@@ -173,19 +173,7 @@ def templates(draw: st.DrawFn) -> Template:
 
 
 def sites_of(text: str) -> list[MappingSite]:
-    return [site for doc in outline(text).documents for site in editable(doc)]
-
-
-def editable(doc: Document) -> list[MappingSite]:
-    """The document's sites, less those holding a nested site (`spec.selector` around
-    `matchLabels`): their entries end at the nested key's line, a known bug pinned by
-    test_outline.py::test_nested_mapping_entry_spans_its_children."""
-    paths = list(doc.sites)
-    return [
-        site
-        for path, site in doc.sites.items()
-        if not any(other.startswith(path + ".") for other in paths)
-    ]
+    return [site for doc in outline(text).documents for site in doc.sites.values()]
 
 
 def insertion_into(text: str, site: MappingSite, newline: str) -> tuple[str, int, str] | None:
@@ -338,7 +326,7 @@ def empty_as_none(objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def test_helm_renders_exactly_one_more_label(template: Template, data: st.DataObject) -> None:
     text = template.text
     out = outline(text)
-    targets = [(doc, site) for doc in out.documents for site in editable(doc)]
+    targets = [(doc, site) for doc in out.documents for site in doc.sites.values()]
     assume(targets)
     doc, site = data.draw(st.sampled_from(targets))
     result = insertion_into(text, site, out.newline())

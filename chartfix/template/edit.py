@@ -18,7 +18,9 @@ from chartfix.template.outline import Entry, MappingSite
 _PLAIN = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_./-]*$")
 _YAML11_SPECIAL = re.compile(
     r"^(y|n|yes|no|true|false|on|off|null|~|[-+]?[0-9][0-9_]*(\.[0-9_]*)?([eE][-+]?[0-9]+)?"
-    r"|0x[0-9a-fA-F]+|0o?[0-7]+|\.inf|\.nan)$",
+    r"|0x[0-9a-fA-F_]+|0o?[0-7_]+|0b[01_]+|\.inf|\.nan"
+    r"|[-+]?[0-9][0-9_]*(:[0-5]?[0-9])+(\.[0-9_]*)?"  # sexagesimal, 1:30
+    r"|[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}([Tt ].*)?)$",  # timestamps
     re.IGNORECASE,
 )
 
@@ -87,6 +89,11 @@ def remove_entry(site: MappingSite, key: str) -> Edit:
     entry = matches[0]
     if not _others_remain(site.entries, entry) and not site.inline_generator:
         raise NotEditable(f"removing {key} would leave {site.path} empty")
+    if not entry.last.newline and entry.line.start > 0:
+        # The file ends without a newline after this entry: take the newline before it, so
+        # the file still ends without one.
+        start = entry.line.start - (2 if site.key_line.newline == "\r\n" else 1)
+        return Edit(start, entry.end, "")
     return Edit(entry.line.start, entry.end, "")
 
 

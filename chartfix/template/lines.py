@@ -31,6 +31,8 @@ class Line:
     """The line's text with output actions replaced by PLACEHOLDER and other actions removed."""
     indent: int
     cls: LineClass
+    ends_in_action: bool = False
+    """Only blanks follow the line's last action."""
 
     @property
     def next_start(self) -> int:
@@ -53,11 +55,8 @@ class Line:
 
     @property
     def trims_following(self) -> bool:
-        """The line's last action ends with `-}}`, which eats the newline after it."""
-        return bool(self.actions) and self.actions[-1].trim_right and self._ends_with_action()
-
-    def _ends_with_action(self) -> bool:
-        return self.actions[-1].end >= self.end
+        """The line ends (but for blanks) with a `-}}`, which eats the newline after it."""
+        return self.ends_in_action and self.actions[-1].trim_right
 
 
 def split_lines(text: str) -> list[Line]:
@@ -127,4 +126,5 @@ def _make_line(
     if cls == "generator" and actions and text[start:end].lstrip(" \ufeff").startswith("{{"):
         # A line that starts with an action: its own column says little; nindent says more.
         indent = len(text[start:end]) - len(text[start:end].lstrip(" \ufeff"))
-    return Line(number, start, end, newline, actions, masked, indent, cls)
+    ends_in_action = bool(actions) and not text[actions[-1].end : end].strip(" \t")
+    return Line(number, start, end, newline, actions, masked, indent, cls, ends_in_action)

@@ -9,6 +9,7 @@ the block. Nothing here edits; `edit.py` turns a `MappingSite` into a text splic
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass, field
 
@@ -225,6 +226,8 @@ class _Scanner:
             depth_before = len(self.control)
             min_depth, opens_before_output = self._track_control(line)
             if line.actions and line.actions[0].keyword == "define":
+                if len(self.control) <= depth_before:
+                    continue  # defined and closed on this one line: no document in it
                 # A define's body is a document of its own: it renders wherever it is included.
                 self._start_document(line, in_define=True)
                 self.define_depth = depth_before
@@ -283,12 +286,20 @@ class _Scanner:
             in_define = self.doc.in_define
             self._start_document(line, in_define)
             return
-        if line.cls in ("blank", "comment", "control"):
+        if line.cls == "control":
+            # An `else`/`end` of a block opened inside an outer site's entry belongs to that
+            # entry: a line added after the entry must come after the block, not inside it.
+            for site in self.open_sites[:-1]:
+                if site.entries and depth_before > site.base_depth:
+                    self._extend_site(site, line)
+            return
+        if line.cls in ("blank", "comment"):
             return
         if self.scalar_indent is not None:
             if line.indent > self.scalar_indent or (
                 line.cls == "generator" and line.effective_indent > self.scalar_indent
             ):
+                self._extend_entries(line, innermost=True)
                 return
             self.scalar_indent = None
         self.doc.has_content = True
@@ -297,11 +308,24 @@ class _Scanner:
         else:
             self._content_line(line, depth_before, opens_before_output)
 
+    def _extend_entries(self, line: Line, innermost: bool) -> None:
+        """`line` continues the last entry of the open sites (all, or all but the innermost):
+        a block scalar's text, or the children of an entry that opened a nested mapping."""
+        sites = self.open_sites if innermost else self.open_sites[:-1]
+        for site in sites:
+            if site.entries:
+                self._extend_site(site, line)
+
+    @staticmethod
+    def _extend_site(site: _OpenSite, line: Line) -> None:
+        site.entries[-1] = dataclasses.replace(site.entries[-1], last=line)
+
     def _generator_line(self, line: Line, depth_before: int, opens_before_output: bool) -> None:
         indent = line.effective_indent
         while self.open_sites and indent <= self.open_sites[-1].key_indent:
             self._close_site()
         if self.open_sites:
+            self._extend_entries(line, innermost=False)
             site = self.open_sites[-1]
             site.entries.append(
                 Entry(
@@ -319,15 +343,12 @@ class _Scanner:
         while self.open_sites and indent <= self.open_sites[-1].key_indent:
             self._close_site()
         if self.open_sites:
+            self._extend_entries(line, innermost=False)
             site = self.open_sites[-1]
             if site.entry_level is None:
                 site.entry_level = indent
             if indent > site.entry_level and site.entries:
-                last = site.entries[-1]  # a continuation of the previous entry
-                site.entries[-1] = Entry(
-                    last.line, line, last.key, last.generated, last.conditional,
-                    last.templated_key,
-                )
+                self._extend_entries(line, innermost=True)  # continues the previous entry
                 return
             key, _ = _split_key(body)
             site.entries.append(
@@ -394,6 +415,11 @@ class _Scanner:
                 problem = "flow mapping not closed on its own line"
         elif value and set(value) <= {PLACEHOLDER, " "}:
             inline = True
+            if not any(a.starts_new_line for a in line.output_actions):
+                problem = (
+                    f"{path.rsplit('.', 1)[-1]} is rendered on its key's line by an action "
+                    "without nindent: a line below it would not belong to it"
+                )
         elif value and value not in ("{}", "null", "~"):
             problem = f"value of {path.rsplit('.', 1)[-1]} is not a mapping in the template"
         site = _OpenSite(path, line, indent, depth, flow, inline, problem)
