@@ -147,3 +147,25 @@ def test_only_the_selected_recipe_runs(chart_copy) -> None:
     chart = chart_copy("volatile-legacy")
     change = fix_chart(chart, FixRequest(recipes=("component-labels",)))
     assert change.files == [] and change.fixed == []
+
+
+def test_random_secrets_do_not_fail_verification(chart_copy) -> None:
+    """A chart whose every render differs (a generated password, and a checksum of it on the
+    Deployment) still gets its verified fix: that difference is noise, not the edit's."""
+    chart = chart_copy("legacy-server")
+    (chart / "templates" / "secret.yaml").write_text(
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: {{ .Release.Name }}-password\n"
+        "data:\n  password: {{ randAlphaNum 16 | b64enc | quote }}\n"
+    )
+    deployment = chart / "templates" / "deployment.yaml"
+    text = deployment.read_text()
+    assert "  template:\n    metadata:\n" in text
+    deployment.write_text(text.replace(
+        "  template:\n    metadata:\n",
+        "  template:\n    metadata:\n      annotations:\n        checksum/secret: "
+        '{{ include (print $.Template.BasePath "/secret.yaml") . | sha256sum }}\n',
+        1,
+    ))
+    change = fix_chart(chart, FixRequest())
+    assert not change.unfixed, [u.reason for u in change.unfixed]
+    assert {f.obj.kind for f in change.fixed} == {"Deployment", "Service"}
