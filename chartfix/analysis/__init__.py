@@ -1,0 +1,129 @@
+"""The analysis rules: label-selector bugs found in rendered objects.
+
+Each rule is one module (`overlap`, `stray`, `spans`, `volatile`, `mismatch`) with a stable
+`CODE`, a `SEVERITY`, a one-line `SUMMARY`, a docstring in fixed sections (What it does /
+Why it matters / Example / How to fix / Fix safety) and `check(objects, context)` over the
+objects of ONE scenario. `analyze` runs every rule over every scenario and merges what the
+scenarios agree on, so a bug present under default values and under `ci/x.yaml` is reported
+once, listing both.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from types import ModuleType
+from typing import Protocol
+
+from chartfix.analysis import mismatch, overlap, spans, stray, volatile
+from chartfix.analysis.context import RuleContext, ref_order
+from chartfix.errors import ChartError
+from chartfix.findings import Finding, Severity
+from chartfix.objects import K8sObject, Rendering
+from chartfix.template.locate import ChartSources
+
+CheckFn = Callable[[Sequence[K8sObject], RuleContext], Iterator[Finding]]
+
+
+@dataclass(frozen=True)
+class Rule:
+    code: str
+    severity: Severity
+    """The usual severity; a rule may lower it for some findings (volatile: heritage)."""
+    summary: str
+    doc: str
+    check: CheckFn
+
+    def section(self, title: str) -> str:
+        """One `## Title` section of the rule's docstring (for SARIF help and docs)."""
+        return doc_sections(self.doc).get(title, "")
+
+
+def _rule(module: ModuleType) -> Rule:
+    return Rule(module.CODE, module.SEVERITY, module.SUMMARY, module.__doc__ or "", module.check)
+
+
+RULES: dict[str, Rule] = {
+    r.code: r for r in map(_rule, (overlap, stray, spans, volatile, mismatch))
+}
+"""The registry: rule code -> rule, in the order rules run and are documented."""
+
+
+class ChartInfo(Protocol):
+    """What analysis needs of a chart (chartfix.chart.Chart, a cdk8s app...)."""
+
+    @property
+    def root(self) -> Path: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def version(self) -> str: ...
+    @property
+    def app_version(self) -> str | None: ...
+
+
+def doc_sections(doc: str) -> dict[str, str]:
+    """`## Title` sections of a rule docstring -> their text ("" key: the first line)."""
+    sections: dict[str, str] = {}
+    title = ""
+    lines: list[str] = []
+    for line in doc.strip().splitlines():
+        heading = re.match(r"^## (.+)$", line)
+        if heading:
+            sections[title] = "\n".join(lines).strip()
+            title, lines = heading.group(1).strip(), []
+        else:
+            lines.append(line)
+    sections[title] = "\n".join(lines).strip()
+    return sections
+
+
+def analyze(chart: ChartInfo, renderings: Sequence[Rendering]) -> list[Finding]:
+    """Every rule over every scenario; findings with equal `key` merged, sorted stably.
+
+    A merged finding keeps the first scenario's message and location and lists every
+    scenario it appears in, in rendering order.
+    """
+    sources = ChartSources(chart.root)
+    merged: dict[tuple[object, ...], Finding] = {}
+    for rendering in renderings:
+        context = RuleContext(
+            chart_name=chart.name,
+            chart_version=chart.version,
+            app_version=chart.app_version,
+            release=rendering.release,
+            namespace=rendering.namespace,
+            chart_root=chart.root,
+            sources=sources,
+        )
+        for rule in RULES.values():
+            try:
+                found = list(rule.check(rendering.objects, context))
+            except ValueError as err:  # an unknown selector operator: the API would refuse it
+                raise ChartError(chart.root, f"rule {rule.code}: {err}") from err
+            for finding in found:
+                earlier = merged.get(finding.key)
+                if earlier is None:
+                    merged[finding.key] = replace(finding, scenarios=(rendering.scenario,))
+                elif rendering.scenario not in earlier.scenarios:
+                    merged[finding.key] = replace(
+                        earlier, scenarios=(*earlier.scenarios, rendering.scenario)
+                    )
+    return sorted(merged.values(), key=finding_order)
+
+
+def finding_order(finding: Finding) -> tuple[object, ...]:
+    """File, line, rule, object, related: the order a reader of the chart expects."""
+    return (
+        finding.location.path,
+        finding.location.line or 0,
+        list(RULES).index(finding.rule) if finding.rule in RULES else len(RULES),
+        finding.rule,
+        ref_order(finding.obj),
+        [ref_order(r) for r in finding.related],
+    )
+
+
+__all__ = ["RULES", "ChartInfo", "Rule", "RuleContext", "analyze", "doc_sections"]

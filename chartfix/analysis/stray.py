@@ -1,0 +1,97 @@
+"""stray: a Service, PodDisruptionBudget or NetworkPolicy also selects Job or test pods.
+
+## What it does
+Reports a Service, PodDisruptionBudget or NetworkPolicy whose selector matches the pods of a
+controller and also the pods of a Job, a CronJob, or a bare Pod (helm test and hook pods
+included) in the same namespace.
+
+## Why it matters
+A Service routes traffic to every ready pod it selects: a migration Job or a test Pod
+without a readiness probe counts as ready and receives requests. A PodDisruptionBudget
+counts the wrong pods, and a NetworkPolicy admits traffic to pods it was not written for.
+
+## Example
+```yaml
+kind: Service
+spec:
+  selector: {app: web}          # matches the Deployment's pods and the test Pod's
+---
+kind: Pod
+metadata:
+  labels: {app: web}
+  annotations: {helm.sh/hook: test}
+```
+
+## How to fix
+Add the distinguishing label of the controller the consumer is meant for (its component
+label) to the consumer's selector. `chartfix fix` does it together with the controller.
+
+## Fix safety
+Safe: Service and PodDisruptionBudget selectors and NetworkPolicy pod selectors may change.
+
+Consumers that select no controller's pods at all are left alone: their selector was
+written for the Job or Pod itself (a NetworkPolicy for a migration Job). Empty selectors
+(`podSelector: {}`) mean "every pod" on purpose and are skipped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+from chartfix.analysis.context import (
+    RuleContext,
+    chart_of,
+    describe,
+    sorted_refs,
+    special_detail,
+)
+from chartfix.findings import Finding, Severity
+from chartfix.objects import BATCH_KINDS, K8sObject
+
+CODE = "stray"
+SEVERITY: Severity = "error"
+SUMMARY = "A Service, PDB or NetworkPolicy also selects Job, CronJob or test pods"
+
+
+def selected(
+    consumer: K8sObject, objects: Sequence[K8sObject], context: RuleContext
+) -> list[K8sObject]:
+    """Pod-making objects whose pods the consumer's (non-empty) selector matches."""
+    selector = consumer.selector
+    if not consumer.is_consumer or selector is None or selector.is_empty:
+        return []
+    return [
+        o
+        for o in objects
+        if o is not consumer
+        and o.pod_labels is not None
+        and (o.is_controller or o.kind in BATCH_KINDS or o.kind == "Pod")
+        and context.same_scope(consumer, o)
+        and selector.matches(o.pod_labels)
+    ]
+
+
+def check(objects: Sequence[K8sObject], context: RuleContext) -> Iterator[Finding]:
+    for consumer in objects:
+        matched = selected(consumer, objects, context)
+        owners = [o for o in matched if o.is_controller]
+        strays = [o for o in matched if not o.is_controller]
+        if not owners or not strays:
+            continue
+        described = ", ".join(sorted(describe(o) for o in strays))
+        meant = ", ".join(sorted(str(o.ref) for o in owners))
+        yield Finding(
+            rule=CODE,
+            severity=SEVERITY,
+            obj=consumer.ref,
+            message=f"selector {consumer.selector} matches the pods of {meant} and also of "
+            f"{described}",
+            remediation=f"Add the component label of the workload {consumer.ref} is meant for "
+            f"({meant}) to its selector so that it matches only those pods; `chartfix fix` "
+            "does it (safe).",
+            location=context.location(consumer, consumer.selector_path(), objects),
+            related=sorted_refs(strays),
+            chart=chart_of(consumer, context),
+            detail={"selector": str(consumer.selector), "meant_for": meant,
+                    **special_detail(strays)},
+        )
