@@ -87,8 +87,8 @@ def run_bulk(args: argparse.Namespace) -> int:
     if args.shard:
         shard = Shard.parse(args.shard)
         charts = [c for c in charts if shard.holds(chart_identity(c, roots))]
-    done = _done_before(args.report, roots) if args.report else {}
-    todo = [c for c in charts if done.get(str(c)) != content_hash(c)]
+    done = _done_before(args.report) if args.report else {}
+    todo = [c for c in charts if str(c) not in done or done[str(c)] != content_hash(c)]
     skipped = [c for c in charts if c not in todo]
 
     progress = Progress(len(todo))
@@ -99,10 +99,13 @@ def run_bulk(args: argparse.Namespace) -> int:
     progress.close()
     outcomes.sort(key=lambda o: str(o.root))
 
-    apply_outcomes(outcomes, args)
+    applied = apply_outcomes(outcomes, args)
     print_table(outcomes, skipped, sys.stderr)
     if args.report:
-        write_report(args.report, outcomes, skipped, roots, args.shard, previous=args.report)
+        write_report(
+            args.report, outcomes, skipped, roots, args.shard, previous=args.report,
+            applied=applied,
+        )
     return RunSummary(outcomes).exit_status
 
 
@@ -186,7 +189,10 @@ def print_table(outcomes: Sequence[Outcome], skipped: Sequence[Path], stream: An
 # --- reports -------------------------------------------------------------------------------
 
 
-def report_entry(outcome: Outcome, roots: Sequence[Path]) -> dict[str, Any]:
+def report_entry(
+    outcome: Outcome, roots: Sequence[Path], applied: bool = False
+) -> dict[str, Any]:
+    """`applied`: the change was written or committed (a dry run's "fixed" means fixable)."""
     change = outcome.change
     diff = chart_diff(change) if change else ""
     summary = summarize([diff]) if diff else None
@@ -206,6 +212,7 @@ def report_entry(outcome: Outcome, roots: Sequence[Path]) -> dict[str, Any]:
         "lines_removed": summary.removed if summary else 0,
         "diff": diff,
         "content_hash": content_hash(outcome.root) if change else None,
+        "applied": applied and outcome.error is None and bool(change and change.files),
         "commit": outcome.branch_commit,
     }
 
@@ -217,13 +224,15 @@ def write_report(
     roots: Sequence[Path],
     shard: str | None,
     previous: Path | None = None,
+    applied: bool = False,
 ) -> None:
     kept: list[dict[str, Any]] = []
     if previous and previous.exists():
         old = _read_report(previous)
         skipped_names = {str(s) for s in skipped}
         kept = [c for c in old["charts"] if c["path"] in skipped_names]
-    charts = sorted(kept + [report_entry(o, roots) for o in outcomes], key=lambda c: c["path"])
+    entries = [report_entry(o, roots, applied) for o in outcomes]
+    charts = sorted(kept + entries, key=lambda c: c["path"])
     _write_json(path, {"version": REPORT_VERSION, "shard": shard, "charts": charts})
 
 
@@ -243,15 +252,20 @@ def _read_report(path: Path) -> dict[str, Any]:
     return data
 
 
-def _done_before(report: Path, roots: Sequence[Path]) -> dict[str, str]:
-    """Charts a previous run finished (clean or fully fixed) -> their content hash then."""
+def _done_before(report: Path) -> dict[str, str]:
+    """Charts a previous run finished -> their content hash then.
+
+    Done is clean, or fixed with the fix written or committed: a dry run's "fixed" chart
+    still has its bugs on disk, so a following --write run must not skip it.
+    """
     if not report.exists():
         return {}
     data = _read_report(report)
     return {
         c["path"]: c["content_hash"]
         for c in data["charts"]
-        if c["status"] in ("clean", "fixed") and c.get("content_hash")
+        if (c["status"] == "clean" or (c["status"] == "fixed" and c.get("applied")))
+        and c.get("content_hash")
     }
 
 
