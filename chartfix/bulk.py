@@ -23,7 +23,7 @@ from typing import Any
 from chartfix.apply import Outcome, RunSummary
 from chartfix.chart import find_charts
 from chartfix.diff import chart_diff, display_path, summarize
-from chartfix.errors import UsageError
+from chartfix.errors import ChartError, UsageError
 from chartfix.fixcmd import apply_outcomes, check_mode, fix_outcome, request_from
 from chartfix.pipeline import select_recipes
 from chartfix.runner import run_parallel
@@ -93,7 +93,8 @@ def run_bulk(args: argparse.Namespace) -> int:
 
     progress = Progress(len(todo))
     outcomes: list[Outcome] = []
-    for outcome in run_parallel(partial(fix_outcome, request=request), todo, args.jobs):
+    work = partial(fix_outcome, request=request)
+    for outcome in run_parallel(work, todo, args.jobs, on_crash=_crashed):
         outcomes.append(outcome)
         progress.advance(outcome)
     progress.close()
@@ -107,6 +108,13 @@ def run_bulk(args: argparse.Namespace) -> int:
             applied=applied,
         )
     return RunSummary(outcomes).exit_status
+
+
+def _crashed(root: Path, error: BaseException) -> Outcome:
+    """A chart whose worker died or raised an unexpected error: its own error line, so the
+    other charts go on (a bug in chartfix, or an engine crash, on one chart of thousands)."""
+    reason = f"chartfix failed ({type(error).__name__}: {error})"
+    return Outcome(root, error=ChartError(root, reason))
 
 
 # --- progress and the final table -------------------------------------------------------------
@@ -275,15 +283,14 @@ def merge_reports(paths: Iterable[Path], output: Path | None) -> int:
     for path in paths:
         for chart in _read_report(path)["charts"]:
             charts[chart.get("id") or chart["path"]] = chart
-    merged = {"version": REPORT_VERSION, "shard": None, "charts": sorted(
-        charts.values(), key=lambda c: c.get("id") or c["path"]
-    )}
+    entries = sorted(charts.values(), key=lambda c: c.get("id") or c["path"])
+    merged: dict[str, Any] = {"version": REPORT_VERSION, "shard": None, "charts": entries}
     if output:
         _write_json(output, merged)
     else:
         json.dump(merged, sys.stdout, indent=2)
         sys.stdout.write("\n")
-    statuses = [c["status"] for c in merged["charts"]]
+    statuses = [c["status"] for c in entries]
     if "error" in statuses:
         return 2
     return 1 if any(s in ("partial", "left") for s in statuses) else 0
