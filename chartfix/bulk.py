@@ -58,6 +58,8 @@ def chart_identity(chart: Path, roots: Sequence[Path]) -> str:
     """A name for a chart that is the same on every machine: its path below its root."""
     for root in roots:
         resolved = root.resolve()
+        if chart == resolved:
+            return chart.name
         if chart.is_relative_to(resolved):
             return f"{resolved.name}/{chart.relative_to(resolved).as_posix()}"
     return chart.name
