@@ -6,6 +6,7 @@ again), so an interrupted organisation-wide run picks up where it stopped.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from pathlib import Path
 
@@ -30,7 +31,7 @@ def checkout_repos(list_file: Path, workdir: Path) -> list[Path]:
         if "://" not in entry and not entry.startswith("git@") and local.exists():
             roots.append(local.resolve())
             continue
-        target = workdir / _dir_name(entry)
+        target = _clone_dir(entry, workdir)
         if not (target / ".git").exists():
             workdir.mkdir(parents=True, exist_ok=True)
             try:
@@ -39,6 +40,24 @@ def checkout_repos(list_file: Path, workdir: Path) -> list[Path]:
                 raise UsageError(f"cannot clone {entry}: {err.stderr.strip()}") from err
         roots.append(target.resolve())
     return roots
+
+
+def _clone_dir(url: str, workdir: Path) -> Path:
+    """The readable name, unless a clone of another URL already holds it (two hosts, one
+    `org/repo`): then the name plus a hash of the URL, so no repository is mistaken for
+    another."""
+    target = workdir / _dir_name(url)
+    if (target / ".git").exists() and _origin_url(target) != url:
+        digest = hashlib.sha256(url.encode()).hexdigest()[:10]
+        target = workdir / f"{target.name}-{digest}"
+    return target
+
+
+def _origin_url(clone: Path) -> str | None:
+    try:
+        return str(git.Repo(clone).remotes.origin.url)
+    except (AttributeError, IndexError, ValueError, git.GitError):
+        return None
 
 
 def _dir_name(url: str) -> str:
