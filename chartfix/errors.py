@@ -17,6 +17,10 @@ class ChartError(Exception):
         self.reason = " ".join(str(reason).split())  # one line, whatever the engine said
         super().__init__(f"{self.path}: {self.reason}")
 
+    def __reduce__(self) -> tuple[type[ChartError], tuple[str, str]]:
+        """Rebuild from (path, reason): reports carrying errors cross process pools."""
+        return (type(self), (self.path, self.reason))
+
 
 class UsageError(Exception):
     """The command was misused (bad flag combination, unknown recipe...): exit status 2."""

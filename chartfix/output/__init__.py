@@ -1,0 +1,24 @@
+"""Report formats for `chartfix check`: text for people, JSON for scripts, SARIF for CI.
+
+All three read the same `ChartReport`s and agree on paths: a file below the current
+directory is shown relative to it, anything else absolute.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from chartfix.diff import display_path
+from chartfix.findings import Finding
+
+
+def finding_path(chart_root: Path, finding: Finding) -> str:
+    """The finding's template file as the user should see it (relative to cwd when below)."""
+    return display_path(chart_root / finding.location.path)
+
+
+def plural(count: int, word: str) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
+__all__ = ["display_path", "finding_path", "plural"]

@@ -1,0 +1,63 @@
+"""JSON for scripts: a stable, versioned schema (docs/output.md).
+
+`version` changes only when a field changes meaning or disappears; new fields may be added
+without a version bump. Keys are written in a fixed order, so two runs over the same charts
+produce the same bytes.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, TextIO
+
+from chartfix.findings import Finding
+from chartfix.objects import ObjectRef
+from chartfix.output import display_path, finding_path
+
+if TYPE_CHECKING:
+    from chartfix.check import ChartReport
+
+SCHEMA_VERSION = 1
+
+
+def report_document(reports: Sequence[ChartReport]) -> dict[str, Any]:
+    return {"version": SCHEMA_VERSION, "charts": [chart_entry(r) for r in reports]}
+
+
+def chart_entry(report: ChartReport) -> dict[str, Any]:
+    return {
+        "path": display_path(report.root),
+        "name": report.name,
+        "error": None if report.error is None else str(report.error),
+        "warnings": list(report.warnings),
+        "scenarios": list(report.scenarios),
+        "findings": [finding_entry(report, f) for f in report.findings],
+    }
+
+
+def finding_entry(report: ChartReport, finding: Finding) -> dict[str, Any]:
+    return {
+        "rule": finding.rule,
+        "severity": finding.severity,
+        "object": ref_entry(finding.obj),
+        "related": [ref_entry(r) for r in finding.related],
+        "location": {
+            "path": finding_path(report.root, finding),
+            "line": finding.location.line,
+        },
+        "message": finding.message,
+        "remediation": finding.remediation,
+        "scenarios": list(finding.scenarios),
+        "chart": finding.chart,
+        "detail": dict(sorted(finding.detail.items())),
+    }
+
+
+def ref_entry(ref: ObjectRef) -> dict[str, Any]:
+    return {"kind": ref.kind, "name": ref.name, "namespace": ref.namespace}
+
+
+def write_json(reports: Sequence[ChartReport], stream: TextIO) -> None:
+    json.dump(report_document(reports), stream, indent=2, ensure_ascii=False)
+    stream.write("\n")
