@@ -6,6 +6,7 @@ printed as a patch or written atomically.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -50,11 +51,13 @@ def write_change(change: ChartChange) -> None:
 
 
 def print_dry_run(
-    outcomes: Sequence[Outcome], out: TextIO = sys.stdout, err: TextIO = sys.stderr
+    outcomes: Sequence[Outcome], out: TextIO | None = None, err: TextIO | None = None
 ) -> None:
-    """The patch on `out` (so `chartfix fix > fix.patch` is a clean patch); findings, notes
-    and the summary on `err`."""
-    color = out.isatty()
+    """The patch on stdout (so `chartfix fix > fix.patch` is a clean patch); findings, notes
+    and the summary on stderr."""
+    out = out or sys.stdout
+    err = err or sys.stderr
+    color = out.isatty() and not os.environ.get("NO_COLOR")
     diffs = []
     for outcome in outcomes:
         if outcome.change is None:
