@@ -9,11 +9,11 @@ from functools import partial
 from pathlib import Path
 
 from chartfix.apply import Outcome, RunSummary, print_dry_run, report, write_change
-from chartfix.chart import find_charts
 from chartfix.diff import chart_diff
 from chartfix.errors import ChartError, UsageError
 from chartfix.pipeline import FixRequest, fix_chart, select_recipes
 from chartfix.runner import run_parallel
+from chartfix.targets import find_targets, is_cdk8s_app
 
 
 def request_from(args: argparse.Namespace) -> FixRequest:
@@ -43,8 +43,13 @@ def check_mode(args: argparse.Namespace) -> None:
 
 
 def fix_outcome(root: Path, request: FixRequest) -> Outcome:
-    """One chart, never raising for a bad chart: the error travels in the outcome."""
+    """One chart (or cdk8s app), never raising for a bad one: the error travels in the
+    outcome."""
     try:
+        if is_cdk8s_app(root):
+            from chartfix.cdk8s import fix_app
+
+            return Outcome(root, change=fix_app(root))
         return Outcome(root, change=fix_chart(root, request))
     except ChartError as err:
         return Outcome(root, error=err)
@@ -60,9 +65,11 @@ def run_fix(args: argparse.Namespace) -> int:
     check_mode(args)
     request = request_from(args)
     select_recipes(request.recipes)
-    charts = find_charts(args.paths)
+    charts = find_targets(args.paths)
     if not charts:
-        raise UsageError(f"no chart (Chart.yaml) under {', '.join(map(str, args.paths))}")
+        raise UsageError(
+            f"no chart (Chart.yaml) or cdk8s app under {', '.join(map(str, args.paths))}"
+        )
     outcomes = fix_all(charts, request, args.jobs)
     return finish(outcomes, args)
 

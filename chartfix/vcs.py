@@ -218,7 +218,8 @@ def chart_commit(
     except ValueError as err:
         raise ChartError(change.chart_root / "Chart.yaml", str(err)) from err
     files = {f.path: f.after for f in change.files if f.before != f.after}
-    files.update(bump_chart(change.chart_root, level, change_summary(change)))
+    if (change.chart_root / "Chart.yaml").is_file():  # a cdk8s app has no chart version
+        files.update(bump_chart(change.chart_root, level, change_summary(change)))
     if change.unsafe:
         note = migration_note(change, release, namespace, version=version)
         files.update(note_files(change.chart_root, note, note_target, version))
