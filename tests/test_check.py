@@ -1,0 +1,132 @@
+"""`chartfix check` end to end: real charts rendered by Helm's engine, real worker processes."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import pickle
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import FIXTURES
+
+from chartfix.check import check_chart, exit_status, run_check
+from chartfix.cli import main
+from chartfix.errors import ChartError, UsageError
+from chartfix.runner import run_parallel
+
+RULE_CHARTS = FIXTURES / "rules-charts"
+
+
+def broken_chart(tmp_path: Path) -> Path:
+    root = tmp_path / "broken"
+    (root / "templates").mkdir(parents=True)
+    (root / "Chart.yaml").write_text("apiVersion: v2\nname: broken\nversion: 0.1.0\n")
+    (root / "templates" / "bad.yaml").write_text("kind: Pod\nmetadata: {name: {{ .Values.x.y }}}\n")
+    return root
+
+
+def test_check_chart_reports_findings_scenarios_and_keeps_renderings() -> None:
+    report = check_chart(RULE_CHARTS / "scenarios")
+    assert report.error is None
+    assert report.name == "rules-scenarios"
+    assert report.scenarios == ["default", "ci/broken-selector.yaml", "ci/no-migration.yaml"]
+    assert {f.rule for f in report.findings} == {"overlap", "mismatch"}
+    assert [r.scenario for r in report.renderings] == report.scenarios
+
+
+def test_a_broken_chart_is_captured_not_raised(tmp_path: Path) -> None:
+    report = check_chart(broken_chart(tmp_path))
+    assert isinstance(report.error, ChartError)
+    assert "templates/bad.yaml" in str(report.error)
+    assert "\n" not in str(report.error)
+    assert report.findings == []
+
+
+def test_reports_survive_pickling(tmp_path: Path) -> None:
+    for report in (check_chart(RULE_CHARTS / "consumers"), check_chart(broken_chart(tmp_path))):
+        again = pickle.loads(pickle.dumps(report))
+        assert again.findings == report.findings
+        assert str(again.error) == str(report.error)
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_exit_status_two_wins_over_findings(tmp_path: Path, jobs: int) -> None:
+    shutil.copytree(RULE_CHARTS / "overlap", tmp_path / "overlap")
+    broken_chart(tmp_path)
+    out = io.StringIO()
+    assert run_check([tmp_path], [], [], "json", jobs, out) == 2
+    charts = json.loads(out.getvalue())["charts"]
+    assert [c["name"] for c in charts] == ["broken", "rules-overlap"]  # input (path) order
+    assert charts[0]["error"] and charts[1]["findings"]
+
+
+def test_exit_status_zero_one() -> None:
+    assert run_check([FIXTURES / "clean"], [], [], "text", 1, io.StringIO()) == 0
+    assert run_check([RULE_CHARTS / "consumers"], [], [], "text", 1, io.StringIO()) == 1
+    assert exit_status([]) == 0
+
+
+def test_warnings_alone_count_as_findings(tmp_path: Path) -> None:
+    report = check_chart(RULE_CHARTS / "volatile")
+    report.findings = [f for f in report.findings if f.severity == "warning"]
+    assert report.findings and exit_status([report]) == 1
+
+
+def test_values_file_and_set_reach_the_render(tmp_path: Path) -> None:
+    values = tmp_path / "v.yaml"
+    values.write_text("cronjob: {enabled: true}\n")
+    out = io.StringIO()
+    run_check([RULE_CHARTS / "scenarios"], [values], ["tests.enabled=true"], "json", 1, out)
+    (chart,) = json.loads(out.getvalue())["charts"]
+    assert chart["scenarios"][0] == "user"
+    related = {r["name"] for f in chart["findings"] for r in f["related"]}
+    assert {"release-name-report", "release-name-test-api"} <= related
+
+
+def test_usage_errors() -> None:
+    with pytest.raises(UsageError):
+        run_check([FIXTURES / "clean"], [], [], "xml", 1, io.StringIO())
+    with pytest.raises(UsageError):
+        run_check([FIXTURES / "clean"], [Path("/nonexistent.yaml")], [], "text", 1, io.StringIO())
+
+
+def test_cli_check_exit_code(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check", str(RULE_CHARTS / "overlap"), "-j", "1", "--format", "json"]) == 1
+    assert json.loads(capsys.readouterr().out)["version"] == 1
+
+
+# --- the runner --------------------------------------------------------------------------------
+
+
+def square_or_die(n: int) -> int:
+    """Module-level so spawned workers can import it: item 3 kills its worker outright."""
+    if n == 3:
+        os._exit(7)
+    if n == 5:
+        raise ValueError("five")
+    return n * n
+
+
+def test_runner_keeps_input_order_and_survives_a_dying_worker() -> None:
+    results = list(
+        run_parallel(square_or_die, range(8), 2, on_crash=lambda item, err: -item)
+    )
+    assert results == [0, 1, 4, -3, 16, -5, 36, 49]
+
+
+def test_runner_inline_mode_and_errors_without_on_crash() -> None:
+    assert list(run_parallel(square_or_die, [1, 2], 1)) == [1, 4]
+    with pytest.raises(ValueError, match="five"):
+        list(run_parallel(square_or_die, [5], 1))
+
+
+def test_runner_threads_give_the_same_results() -> None:
+    results = list(
+        run_parallel(
+            square_or_die, [0, 1, 2, 4, 5], 2, on_crash=lambda i, e: -i, kind="thread"
+        )
+    )
+    assert results == [0, 1, 4, 16, -5]
