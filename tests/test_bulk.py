@@ -1,0 +1,668 @@
+"""`chartfix bulk` end to end: trees of our fixture charts with broken ones among them, dry run
+and --write, shards and merged reports, re-runs that skip finished charts, --repos (local and
+cloned), --branch per repository or per chart with push and PR bodies, progress lines.
+
+Every run renders with Helm's engine and commits with real git; nothing is mocked.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from chartfix import runner
+from chartfix.cli import main
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+GOOD = ("clean", "flow-mapping", "legacy-server", "scaffold-helpers")
+"""Fixtures bulk fixes completely (clean has nothing to fix)."""
+
+BROKEN = {
+    # chart directory -> (the file its error line must name, a phrase of the reason)
+    "bad-action": ("templates/broken.yaml", "unclosed action"),
+    "bad-values": ("values.yaml", "invalid values YAML"),
+    "evil": ("templates/evil.yaml", "symlink points outside the chart"),
+    "evil-etc": ("templates/hostname.yaml", "symlink points outside the chart, to /etc/"),
+    "evil-dir": ("templates/etc", "symlink points outside the chart, to /etc"),
+}
+PROGRESS = re.compile(r"^\[(\d+)/(\d+)\] (\S+): (clean|fixed|partial|left|error)$")
+
+
+@pytest.fixture(autouse=True)
+def _in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Paths print relative to tmp_path, and no default --workdir lands in the checkout."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("CI", raising=False)
+
+
+# --- building trees --------------------------------------------------------------------------
+
+
+def add_chart(tree: Path, fixture: str, name: str | None = None) -> Path:
+    """A copy of a fixture chart at tree/name (renamed in Chart.yaml too)."""
+    target = tree / (name or fixture)
+    shutil.copytree(FIXTURES / fixture, target, symlinks=True)
+    if name:
+        chart_yaml = target / "Chart.yaml"
+        text = re.sub(r"(?m)^name: .*$", f"name: {target.name}", chart_yaml.read_text())
+        chart_yaml.write_text(text)
+    return target
+
+
+def good_tree(tree: Path, charts: Iterable[str] = GOOD) -> Path:
+    for fixture in charts:
+        add_chart(tree, fixture)
+    return tree
+
+
+def add_broken(tree: Path) -> None:
+    """Charts that cannot be processed: a template with an unterminated action, bad YAML in
+    values.yaml, symlinks out of the chart (to a file of the tree, to /etc/hostname, to /etc)."""
+    action = add_chart(tree, "clean", "bad-action")
+    (action / "templates" / "broken.yaml").write_text(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata:\n  a: {{ .Values.x \n"
+    )
+    values = add_chart(tree, "clean", "bad-values")
+    (values / "values.yaml").write_text("replicaCount: [2\nimage: {repository: x\n")
+    evil = add_chart(tree, "clean", "evil")
+    outside = tree / "shared" / "secret.yaml"  # inside the tree, outside the chart
+    outside.parent.mkdir()
+    outside.write_text("apiVersion: v1\nkind: Secret\nmetadata:\n  name: stolen\n")
+    (evil / "templates" / "evil.yaml").symlink_to(outside)
+    etc = add_chart(tree, "clean", "evil-etc")
+    (etc / "templates" / "hostname.yaml").symlink_to("/etc/hostname")
+    etc_dir = add_chart(tree, "clean", "evil-dir")
+    (etc_dir / "templates" / "etc").symlink_to("/etc", target_is_directory=True)
+
+
+def add_symlink_loop(tree: Path) -> Path:
+    """A chart on which chartfix itself fails (not a ChartError): links that point at each
+    other make Path.resolve() raise RuntimeError."""
+    chart = add_chart(tree, "clean", "loop")
+    (chart / "templates" / "loop1.yaml").symlink_to("loop2.yaml")
+    (chart / "templates" / "loop2.yaml").symlink_to("loop1.yaml")
+    return chart
+
+
+def add_leftover(tree: Path) -> Path:
+    """A chart whose findings cannot be fixed: the hook Job shares the server's component, so
+    no component value tells the Deployment's pods from the Job's."""
+    chart = add_chart(tree, "clean", "leftover")
+    job = chart / "templates" / "migration-job.yaml"
+    job.write_text(job.read_text().replace("component: migration", "component: server"))
+    return chart
+
+
+def snapshot(root: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and ".git" not in p.relative_to(root).parts
+    }
+
+
+def git(cwd: Path, *args: str) -> str:
+    return subprocess.run(
+        ["git", *args], cwd=cwd, check=True, capture_output=True, text=True
+    ).stdout.strip()
+
+
+def git_repo(path: Path, fixtures: Iterable[str], remote: Path | None = None) -> Path:
+    """A repository holding copies of `fixtures` on main; with `remote`, a bare origin."""
+    path.mkdir()
+    for fixture in fixtures:
+        add_chart(path, fixture)
+    git(path, "init", "-q", "-b", "main")
+    git(path, "config", "user.email", "dev@example.com")
+    git(path, "config", "user.name", "Dev")
+    git(path, "add", "-A")
+    git(path, "commit", "-qm", "charts")
+    if remote is not None:
+        subprocess.run(["git", "init", "-q", "--bare", str(remote)], check=True)
+        git(path, "remote", "add", "origin", str(remote))
+    return path
+
+
+# --- running ---------------------------------------------------------------------------------
+
+
+def bulk(capsys: pytest.CaptureFixture[str], *argv: object) -> tuple[int, str]:
+    """`chartfix bulk ARGV` in-process -> (exit status, stderr)."""
+    code = main(["bulk", *map(str, argv)])
+    return code, capsys.readouterr().err
+
+
+def progress_lines(err: str) -> list[tuple[int, int, str, str]]:
+    found = [PROGRESS.match(line) for line in err.splitlines()]
+    return [(int(m[1]), int(m[2]), m[3], m[4]) for m in found if m]
+
+
+def read_report(path: Path) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(path.read_text())
+    return data
+
+
+def statuses(report: Path) -> dict[str, str]:
+    return {c["id"]: c["status"] for c in read_report(report)["charts"]}
+
+
+# --- broken charts and exit statuses ---------------------------------------------------------
+
+
+def test_write_fixes_the_good_charts_and_names_each_broken_one(tmp_path, capsys) -> None:
+    tree = good_tree(tmp_path / "tree")
+    add_broken(tree)
+    broken_before = {name: snapshot(tree / name) for name in BROKEN}
+
+    code, err = bulk(capsys, tree, "--write", "-j", "1")
+
+    assert code == 2, err
+    for name, (file, reason) in BROKEN.items():
+        path = tree / name / file
+        lines = [line for line in err.splitlines() if f"{path}:" in line]
+        assert len(lines) == 1, f"{name} must get exactly one error line:\n{err}"
+        assert lines[0].startswith(f"tree/{name} "), lines[0]
+        assert reason in lines[0], lines[0]
+        assert snapshot(tree / name) == broken_before[name], f"{name} was modified"
+    assert main(["check", *(str(tree / name) for name in GOOD)]) == 0, "bugs are left"
+    assert "no findings" in capsys.readouterr().out
+    code, err = bulk(capsys, *(tree / name for name in GOOD), "--write", "-j", "1")
+    assert code == 0
+    assert {status for *_, status in progress_lines(err)} == {"clean"}
+
+
+def test_dry_run_changes_nothing_and_exits_0_1_2(tmp_path, capsys) -> None:
+    tree = good_tree(tmp_path / "tree")
+    before = snapshot(tree)
+    code, err = bulk(capsys, tree, "-j", "1")
+    assert code == 0, "every finding is fixable"
+    assert "fixed" in {status for *_, status in progress_lines(err)}
+    assert snapshot(tree) == before
+
+    add_leftover(tree)
+    before = snapshot(tree)
+    code, err = bulk(capsys, tree, "-j", "1")
+    assert code == 1, "a finding is left"
+    assert ("tree/leftover", "left") in {(path, status) for *_, path, status in progress_lines(err)}
+    assert snapshot(tree) == before
+
+    add_broken(tree)
+    before = snapshot(tree)
+    code, err = bulk(capsys, tree, "-j", "1")
+    assert code == 2, "a chart could not be processed"
+    assert snapshot(tree) == before
+
+
+# --- shards --------------------------------------------------------------------------------
+
+
+def shard_tree(tree: Path) -> Path:
+    """Eight charts, some nested a level deeper (a monorepo with teams)."""
+    good_tree(tree)
+    good_tree(tree / "team-b", ("clean", "legacy-server", "volatile-one", "multi-doc"))
+    return tree
+
+
+def shard_ids(capsys, tree: Path, spec: str, report: Path) -> list[str]:
+    code, err = bulk(capsys, tree, "-j", "1", "--shard", spec, "--report", report)
+    assert code == 0, err
+    return [c["id"] for c in read_report(report)["charts"]]
+
+
+def test_shards_partition_the_charts_deterministically(tmp_path, capsys) -> None:
+    tree = shard_tree(tmp_path / "tree")
+    code, err = bulk(capsys, tree, "-j", "1", "--report", tmp_path / "all.json")
+    assert code == 0, err
+    everything = sorted(statuses(tmp_path / "all.json"))
+    assert len(everything) == 8
+    for count in (1, 2, 3):
+        shards = [
+            shard_ids(capsys, tree, f"{i}/{count}", tmp_path / f"s{i}.json") for i in range(count)
+        ]
+        together = [chart for shard in shards for chart in shard]
+        assert sorted(together) == everything, f"{count} shards: a chart twice or missing"
+        again = [
+            shard_ids(capsys, tree, f"{i}/{count}", tmp_path / f"again{i}.json")
+            for i in range(count)
+        ]
+        assert again == shards
+    assert all(shards), "3 shards of 8 charts: each shard should hold some"
+
+
+@pytest.mark.parametrize("spec", ["2/2", "a/b", "1/0", "1", "-1/2", "0/"])
+def test_bad_shard_specs_exit_2(tmp_path, capsys, spec: str) -> None:
+    tree = good_tree(tmp_path / "tree", ["clean"])
+    code, err = bulk(capsys, tree, "-j", "1", f"--shard={spec}")
+    assert code == 2
+    assert err.startswith("chartfix: --shard"), err
+
+
+def test_shard_choice_is_the_same_in_a_fresh_process(tmp_path, capsys) -> None:
+    """End to end through the console script: another interpreter picks the same charts."""
+    tree = shard_tree(tmp_path / "tree")
+    here = shard_ids(capsys, tree, "1/3", tmp_path / "here.json")
+    env = {**os.environ, "CI": "1", "PYTHONHASHSEED": "123"}
+    result = subprocess.run(
+        ["/tmp/venv/bin/chartfix", "bulk", "tree", "-j", "1", "--shard", "1/3",
+         "--report", "there.json"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert [c["id"] for c in read_report(tmp_path / "there.json")["charts"]] == here
+    lines = progress_lines(result.stderr)
+    assert [(i, n) for i, n, *_ in lines] == [(i, len(here)) for i in range(1, len(here) + 1)]
+    assert result.stdout == "", "a dry bulk run prints its patches to the report only"
+
+
+# --- reports, re-runs ------------------------------------------------------------------------
+
+
+def test_report_has_one_entry_per_chart(tmp_path, capsys) -> None:
+    tree = good_tree(tmp_path / "tree")
+    add_leftover(tree)
+    add_broken(tree)
+    report = tmp_path / "report.json"
+    code, _ = bulk(capsys, tree, "-j", "1", "--report", report)
+    assert code == 2
+    data = read_report(report)
+    charts = {c["id"]: c for c in data["charts"]}
+    assert sorted(charts) == sorted(f"tree/{n}" for n in [*GOOD, "leftover", *BROKEN])
+    for chart in charts.values():
+        assert {"status", "findings", "fixed", "left", "error", "files", "diff"} <= set(chart)
+
+    legacy = charts["tree/legacy-server"]
+    assert legacy["status"] == "fixed"
+    assert legacy["findings"] == 2 == len(legacy["fixed"])
+    assert sorted(f.split()[0] for f in legacy["fixed"]) == ["overlap", "stray"]
+    assert legacy["left"] == [] and legacy["error"] is None
+    assert legacy["files"] == ["templates/deployment.yaml", "templates/service.yaml"]
+    patch = subprocess.run(
+        ["/tmp/venv/bin/chartfix", "fix", "tree/legacy-server"], cwd=tmp_path,
+        capture_output=True, text=True, check=True, timeout=120,
+    ).stdout
+    assert legacy["diff"] == patch, "the report holds the patch `chartfix fix` prints"
+
+    leftover = charts["tree/leftover"]
+    assert leftover["status"] == "left"
+    assert leftover["findings"] == 2 == len(leftover["left"])
+    assert leftover["fixed"] == [] and leftover["files"] == [] and leftover["diff"] == ""
+
+    assert charts["tree/clean"]["status"] == "clean"
+    assert charts["tree/clean"]["findings"] == 0
+    for name, (file, reason) in BROKEN.items():
+        entry = charts[f"tree/{name}"]
+        assert entry["status"] == "error"
+        assert entry["error"].startswith(f"{tree / name / file}: ")
+        assert reason in entry["error"]
+        assert entry["files"] == [] and entry["diff"] == ""
+
+
+def test_rerun_skips_done_charts_and_retries_the_rest(tmp_path, capsys) -> None:
+    tree = good_tree(tmp_path / "tree")
+    add_leftover(tree)
+    add_chart(tree, "clean", "bad-values")
+    clean_values = (tree / "bad-values" / "values.yaml").read_bytes()
+    (tree / "bad-values" / "values.yaml").write_text("replicaCount: [2\n")
+    report = tmp_path / "report.json"
+
+    code, err = bulk(capsys, tree, "--write", "-j", "1", "--report", report)
+    assert code == 2
+    assert "6 charts processed (1 clean), 0 skipped as done" in err
+
+    written = snapshot(tree)
+    code, err = bulk(capsys, tree, "--write", "-j", "1", "--report", report)
+    assert code == 2
+    assert progress_lines(err) == [
+        (1, 2, "tree/bad-values", "error"), (2, 2, "tree/leftover", "left"),
+    ], "the clean and fixed charts are not processed again"
+    assert "2 charts processed (0 clean), 4 skipped as done" in err
+    assert snapshot(tree) == written
+    assert len(read_report(report)["charts"]) == 6, "skipped charts keep their entries"
+
+    (tree / "bad-values" / "values.yaml").write_bytes(clean_values)
+    code, err = bulk(capsys, tree, "--write", "-j", "1", "--report", report)
+    assert code == 1, "only the leftover finding remains"
+    assert progress_lines(err) == [
+        (1, 2, "tree/bad-values", "clean"), (2, 2, "tree/leftover", "left"),
+    ]
+    assert statuses(report)["tree/bad-values"] == "clean"
+
+    values = tree / "legacy-server" / "values.yaml"
+    values.write_text(values.read_text() + "# edited after the run\n")
+    code, err = bulk(capsys, tree, "--write", "-j", "1", "--report", report)
+    assert progress_lines(err) == [
+        (1, 2, "tree/leftover", "left"), (2, 2, "tree/legacy-server", "clean"),
+    ], "a done chart whose files changed is processed again"
+    assert "5 skipped as done" not in err and "4 skipped as done" in err
+
+
+def test_a_dry_run_report_does_not_mark_fixable_charts_done(tmp_path, capsys) -> None:
+    """Regression: a --write run after a dry run with the same --report skipped the charts
+    the dry run had found fixable, leaving their bugs on disk."""
+    tree = good_tree(tmp_path / "tree")
+    report = tmp_path / "report.json"
+    assert bulk(capsys, tree, "-j", "1", "--report", report)[0] == 0
+    assert statuses(report)["tree/legacy-server"] == "fixed"
+
+    code, err = bulk(capsys, tree, "--write", "-j", "1", "--report", report)
+    assert code == 0
+    assert "3 charts processed (0 clean), 1 skipped as done" in err
+    assert main(["check", str(tree)]) == 0
+    capsys.readouterr()
+    code, err = bulk(capsys, tree, "--write", "-j", "1", "--report", report)
+    assert "0 charts processed (0 clean), 4 skipped as done" in err
+
+
+def test_merged_shard_reports_equal_the_unsharded_report(tmp_path, capsys) -> None:
+    tree = shard_tree(tmp_path / "tree")
+    add_leftover(tree)
+    add_broken(tree)
+    full = tmp_path / "full.json"
+    assert bulk(capsys, tree, "-j", "1", "--report", full)[0] == 2
+    shards = [tmp_path / f"shard{i}.json" for i in range(3)]
+    for i, report in enumerate(shards):
+        bulk(capsys, tree, "-j", "1", "--shard", f"{i}/3", "--report", report)
+
+    merged = tmp_path / "merged.json"
+    assert main(["report", "merge", *map(str, shards), "-o", str(merged)]) == 2
+    assert statuses(merged) == statuses(full)
+    full_diffs = {c["id"]: c["diff"] for c in read_report(full)["charts"]}
+    assert {c["id"]: c["diff"] for c in read_report(merged)["charts"]} == full_diffs
+    assert read_report(merged)["shard"] is None
+    capsys.readouterr()
+
+    assert main(["report", "merge", *map(str, shards)]) == 2
+    assert statuses_of(json.loads(capsys.readouterr().out)) == statuses(full), "stdout form"
+
+
+def statuses_of(data: dict[str, Any]) -> dict[str, str]:
+    return {c["id"]: c["status"] for c in data["charts"]}
+
+
+def test_merge_exit_status_follows_the_worst_chart(tmp_path, capsys) -> None:
+    good = good_tree(tmp_path / "good")
+    left = tmp_path / "left"
+    add_leftover(left)
+    broken = tmp_path / "broken"
+    add_broken(broken)
+    for tree in (good, left, broken):
+        bulk(capsys, tree, "-j", "1", "--report", tmp_path / f"{tree.name}.json")
+
+    def merge(*names: str) -> int:
+        code = main(["report", "merge", *(str(tmp_path / f"{n}.json") for n in names)])
+        capsys.readouterr()
+        return code
+
+    assert merge("good") == 0
+    assert merge("good", "left") == 1
+    assert merge("good", "left", "broken") == 2
+    assert merge("broken", "good") == 2
+    (tmp_path / "junk.json").write_text("[1, 2]\n")
+    assert main(["report", "merge", str(tmp_path / "junk.json")]) == 2
+    assert "not a chartfix report" in capsys.readouterr().err
+
+
+# --- repositories ------------------------------------------------------------------------------
+
+
+def test_repos_file_takes_local_paths_and_clones_urls_once(tmp_path, capsys) -> None:
+    local = git_repo(tmp_path / "local", ["legacy-server", "clean"])
+    source = git_repo(tmp_path / "source", ["scaffold-helpers"])
+    bare = tmp_path / "shop.git"
+    subprocess.run(["git", "clone", "-q", "--bare", str(source), str(bare)], check=True)
+    repos = tmp_path / "repos.txt"
+    repos.write_text(f"# our repositories\n\n{local}\nfile://{bare}\n")
+    workdir = tmp_path / "work"
+    report = tmp_path / "report.json"
+
+    code, err = bulk(capsys, "--repos", repos, "--workdir", workdir, "-j", "1", "--report", report)
+    assert code == 0, err
+    clone = workdir / f"{tmp_path.name}+shop"
+    assert [p.name for p in workdir.iterdir()] == [clone.name], "only the URL is cloned"
+    assert sorted(statuses(report)) == sorted(
+        [f"{clone.name}/scaffold-helpers", "local/clean", "local/legacy-server"]
+    )
+    paths = {c["id"]: c["path"] for c in read_report(report)["charts"]}
+    assert paths[f"{clone.name}/scaffold-helpers"] == str(clone.resolve() / "scaffold-helpers")
+    assert paths["local/legacy-server"] == str(local.resolve() / "legacy-server")
+
+    marker = clone / ".git" / "chartfix-test-marker"
+    marker.write_text("from the first run\n")
+    inode = (clone / ".git").stat().st_ino
+    code, err = bulk(capsys, "--repos", repos, "--workdir", workdir, "-j", "1", "--write")
+    assert code == 0, err
+    assert marker.exists() and (clone / ".git").stat().st_ino == inode, "cloned again"
+    assert [p.name for p in workdir.iterdir()] == [clone.name]
+    changed = git(clone, "diff", "--name-only").splitlines()
+    assert changed and all(f.startswith("scaffold-helpers/templates/") for f in changed), (
+        "the fix lands in the clone's work tree"
+    )
+    assert git(local, "status", "--porcelain") != "", "and in the local checkout"
+
+
+def test_two_urls_ending_alike_get_two_clones(tmp_path, capsys) -> None:
+    """`file:///x/org/charts.git` and `file:///y/org/charts.git` both read `org+charts`; the
+    second must not reuse the first one's clone."""
+    urls = []
+    for host, fixture in (("x", "legacy-server"), ("y", "flow-mapping")):
+        source = git_repo(tmp_path / f"src-{host}", [fixture])
+        bare = tmp_path / host / "org" / "charts.git"
+        subprocess.run(["git", "clone", "-q", "--bare", str(source), str(bare)], check=True)
+        urls.append(f"file://{bare}")
+    repos = tmp_path / "repos.txt"
+    repos.write_text("\n".join(urls) + "\n")
+    workdir = tmp_path / "work"
+    report = tmp_path / "report.json"
+    for _ in range(2):  # and a re-run finds each clone again
+        code, err = bulk(capsys, "--repos", repos, "--workdir", workdir, "-j", "1",
+                         "--report", report)
+        assert code == 0, err
+        charts = sorted(Path(c["path"]).name for c in read_report(report)["charts"])
+        assert charts == ["flow-mapping", "legacy-server"]
+        assert len(list(workdir.iterdir())) == 2
+
+
+def test_an_unreachable_repository_is_a_usage_error(tmp_path, capsys) -> None:
+    repos = tmp_path / "repos.txt"
+    repos.write_text(f"file://{tmp_path / 'missing.git'}\n")
+    code, err = bulk(capsys, "--repos", repos, "--workdir", tmp_path / "work", "-j", "1")
+    assert code == 2
+    assert err.startswith(f"chartfix: cannot clone file://{tmp_path / 'missing.git'}"), err
+
+
+REPOS = {"shop": ["clean", "legacy-server", "scaffold-helpers"], "blog": ["flow-mapping",
+                                                                       "volatile-one"]}
+
+
+def two_repos(tmp_path: Path) -> tuple[Path, dict[str, Path], dict[str, Path]]:
+    """repos.txt, {name: checkout}, {name: bare origin} for REPOS."""
+    checkouts = {
+        name: git_repo(tmp_path / name, charts, tmp_path / f"{name}-origin.git")
+        for name, charts in REPOS.items()
+    }
+    repos = tmp_path / "repos.txt"
+    repos.write_text("".join(f"{path}\n" for path in checkouts.values()))
+    return repos, checkouts, {name: tmp_path / f"{name}-origin.git" for name in REPOS}
+
+
+def charts_touched(repo: Path, commit: str) -> set[str]:
+    files = git(repo, "diff-tree", "--no-commit-id", "--name-only", "-r", commit).splitlines()
+    return {f.split("/")[0] for f in files}
+
+
+def test_branch_commits_one_chart_per_commit_in_each_repo(tmp_path, capsys) -> None:
+    repos, checkouts, origins = two_repos(tmp_path)
+    heads = {name: git(repo, "rev-parse", "HEAD") for name, repo in checkouts.items()}
+    report = tmp_path / "report.json"
+
+    code, err = bulk(
+        capsys, "--repos", repos, "-j", "1", "--branch", "fix/selectors", "--push", "origin",
+        "--release", "shop", "--namespace", "prod", "--report", report,
+    )
+
+    assert code == 0, err
+    entries = {c["id"]: c for c in read_report(report)["charts"]}
+    for name, repo in checkouts.items():
+        assert git(repo, "rev-parse", "HEAD") == heads[name]
+        assert git(repo, "symbolic-ref", "--short", "HEAD") == "main"
+        assert git(repo, "status", "--porcelain") == ""
+        tip = git(repo, "rev-parse", "fix/selectors")
+        commits = git(repo, "rev-list", "--reverse", "main..fix/selectors").splitlines()
+        fixed = sorted(c for c in REPOS[name] if c != "clean")
+        assert len(commits) == len(fixed), "one commit per changed chart"
+        assert sorted(set().union(*(charts_touched(repo, c) for c in commits))) == fixed
+        assert all(len(charts_touched(repo, c)) == 1 for c in commits)
+        assert git(origins[name], "rev-parse", "refs/heads/fix/selectors") == tip, "pushed"
+        for chart in fixed:
+            assert entries[f"{name}/{chart}"]["commit"] == tip
+    assert entries["shop/clean"]["commit"] is None
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="publish._pr_body_file names the file after the branch only: two repositories "
+    "with the same --branch write the same .md, the second overwrites the first",
+)
+def test_pr_body_dir_writes_one_file_per_repository_branch(tmp_path, capsys) -> None:
+    repos, _, _ = two_repos(tmp_path)
+    bodies = tmp_path / "bodies"
+    code, err = bulk(
+        capsys, "--repos", repos, "-j", "1", "--branch", "fix/selectors",
+        "--pr-body-dir", bodies,
+    )
+    assert code == 0, err
+    assert len(list(bodies.iterdir())) == 2, sorted(p.name for p in bodies.iterdir())
+
+
+def test_branch_per_chart_with_push_and_pr_bodies(tmp_path, capsys) -> None:
+    repos, checkouts, origins = two_repos(tmp_path)
+    heads = {name: git(repo, "rev-parse", "HEAD") for name, repo in checkouts.items()}
+    bodies = tmp_path / "bodies"
+    report = tmp_path / "report.json"
+
+    code, err = bulk(
+        capsys, "--repos", repos, "-j", "1", "--branch", "fix/sel", "--branch-per-chart",
+        "--push", "origin", "--pr-body-dir", bodies, "--report", report,
+    )
+
+    assert code == 0, err
+    entries = {c["id"]: c for c in read_report(report)["charts"]}
+    expected_bodies = set()
+    for name, repo in checkouts.items():
+        assert git(repo, "rev-parse", "HEAD") == heads[name]
+        assert git(repo, "status", "--porcelain") == ""
+        fixed = sorted(c for c in REPOS[name] if c != "clean")
+        branches = git(repo, "for-each-ref", "--format=%(refname:short)", "refs/heads/fix")
+        assert branches.splitlines() == [f"fix/sel-{chart}" for chart in fixed]
+        for chart in fixed:
+            branch = f"fix/sel-{chart}"
+            commits = git(repo, "rev-list", f"main..{branch}").splitlines()
+            assert len(commits) == 1
+            assert charts_touched(repo, commits[0]) == {chart}
+            assert git(origins[name], "rev-parse", f"refs/heads/{branch}") == commits[0]
+            assert entries[f"{name}/{chart}"]["commit"] == commits[0]
+            body = (bodies / f"fix-sel-{chart}.md").read_text()
+            for finding in entries[f"{name}/{chart}"]["fixed"]:
+                rule, obj = finding.split(" ", 1)
+                assert f"`{rule}` {obj}" in body, f"{chart}'s body lacks {finding}"
+            expected_bodies.add(f"fix-sel-{chart}.md")
+    assert {p.name for p in bodies.iterdir()} == expected_bodies
+
+
+# --- progress, parallel ------------------------------------------------------------------------
+
+
+def test_progress_is_one_line_per_chart_then_the_table(tmp_path, capsys) -> None:
+    tree = good_tree(tmp_path / "tree")
+    add_leftover(tree)
+    add_chart(tree, "clean", "bad-values")
+    (tree / "bad-values" / "values.yaml").write_text("replicaCount: [2\n")
+
+    code, err = bulk(capsys, tree, "-j", "1")
+
+    assert code == 2
+    lines = err.splitlines()
+    names = sorted([*GOOD, "leftover", "bad-values"])
+    expected = {"clean": "clean", "leftover": "left", "bad-values": "error"}
+    assert lines[: len(names)] == [
+        f"[{i}/{len(names)}] tree/{name}: {expected.get(name, 'fixed')}"
+        for i, name in enumerate(names, 1)
+    ]
+    table = lines[len(names):]
+    assert table[0].split() == ["chart", "findings", "fixed", "left", "error"]
+    rows = {line.split()[0]: line.split()[1:4] for line in table[1:-1]}
+    assert rows == {
+        "tree/bad-values": ["-", "-", "-"],
+        "tree/flow-mapping": ["2", "2", "0"],
+        "tree/leftover": ["2", "0", "2"],
+        "tree/legacy-server": ["2", "2", "0"],
+        "tree/scaffold-helpers": ["3", "3", "0"],
+    }, "clean charts are left out of the table"
+    assert table[-1] == "6 charts processed (1 clean), 0 skipped as done"
+
+
+@pytest.fixture
+def pool() -> Iterator[None]:
+    """The runner keeps its worker processes for the life of the process: stop them after."""
+    yield
+    runner.shutdown()
+
+
+def test_process_pool_gives_the_same_results_as_one_process(tmp_path, capsys, pool) -> None:
+    tree = good_tree(tmp_path / "tree")
+    add_leftover(tree)
+    code2, err2 = bulk(capsys, tree, "-j", "2", "--report", tmp_path / "two.json")
+    code1, err1 = bulk(capsys, tree, "-j", "1", "--report", tmp_path / "one.json")
+    assert code2 == code1 == 1
+    assert err2 == err1, "same lines, same order"
+    assert read_report(tmp_path / "two.json") == read_report(tmp_path / "one.json")
+
+    assert bulk(capsys, tree, "-j", "2", "--write")[0] == 1
+    assert main(["check", *(str(tree / name) for name in GOOD)]) == 0
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_a_failure_of_chartfix_on_one_chart_does_not_stop_the_others(
+    tmp_path, capsys, pool, jobs: str
+) -> None:
+    """However chartfix fails on a chart (here an exception that is no ChartError, raised in
+    this process or in a worker), that chart gets one error line; the rest are fixed."""
+    tree = good_tree(tmp_path / "tree")
+    add_broken(tree)
+    add_symlink_loop(tree)
+    broken_before = {name: snapshot(tree / name) for name in [*BROKEN, "loop"]}
+
+    code, err = bulk(capsys, tree, "-j", jobs, "--write")
+
+    assert code == 2, err
+    assert "Traceback" not in err
+    loop_lines = [line for line in err.splitlines() if line.startswith("tree/loop ")]
+    assert len(loop_lines) == 1 and "loop1.yaml" in loop_lines[0], err
+    for name, before in broken_before.items():
+        assert len([line for line in err.splitlines() if line.startswith(f"tree/{name} ")]) == 1
+        assert snapshot(tree / name) == before, f"{name} was modified"
+    assert main(["check", *(str(tree / name) for name in GOOD)]) == 0
+
+
+def test_process_pool_reports_the_same_reasons_for_broken_charts(tmp_path, capsys, pool) -> None:
+    """A ChartError must survive the trip back from a worker process (pickling)."""
+    tree = tmp_path / "tree"
+    add_broken(tree)
+    bulk(capsys, tree, "-j", "2", "--report", tmp_path / "two.json")
+    bulk(capsys, tree, "-j", "1", "--report", tmp_path / "one.json")
+    assert read_report(tmp_path / "two.json") == read_report(tmp_path / "one.json")
+
+
+def test_a_chart_given_as_the_root_is_named_by_its_directory(tmp_path, capsys) -> None:
+    chart = add_chart(tmp_path, "legacy-server")
+    report = tmp_path / "report.json"
+    assert bulk(capsys, chart, "-j", "1", "--report", report)[0] == 0
+    assert list(statuses(report)) == ["legacy-server"]
