@@ -30,6 +30,7 @@ def display_path(path: Path) -> str:
 
 def file_diff(chart_dir: str, change: FileChange) -> str:
     name = f"{chart_dir}/{change.path}" if chart_dir not in ("", ".") else change.path
+    name = name.lstrip("/")  # a/ and b/ prefixes, as git writes them, even for absolute paths
     old = decode(change.before).splitlines(keepends=True)
     new = decode(change.after).splitlines(keepends=True)
     lines = difflib.unified_diff(old, new, f"a/{name}", f"b/{name}")

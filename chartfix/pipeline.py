@@ -94,7 +94,12 @@ def fix_chart(root: Path, request: FixRequest) -> ChartChange:
         FileChange(path, sources.read(path), data) for path, data in verified.files.items()
     ]
     notes = [note for unit in verified.kept for note in unit.notes]
-    notes += [f"not applied: {unit.title}: {why}" for unit, why in verified.failed]
+    kept = {id(u) for u in verified.kept}
+    notes += [
+        f"not applied: {unit.title}: {why}"
+        for unit, why in verified.failed
+        if id(unit) not in kept and id(unit.fallback) not in kept
+    ]
     notes += restarts_needed(before, verified.after)
     return ChartChange(
         chart_root=chart.root,

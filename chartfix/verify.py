@@ -24,6 +24,7 @@ from chartfix.recipe import FixUnit, LabelChange
 from chartfix.render import render
 from chartfix.template.edit import NotEditable, apply_edits
 from chartfix.template.locate import ChartSources, decode, encode
+from chartfix.template.outline import outline
 
 _LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
 
@@ -34,6 +35,7 @@ class Verified:
 
     kept: list[FixUnit] = field(default_factory=list)
     failed: list[tuple[FixUnit, str]] = field(default_factory=list)
+    """Units dropped, or kept only as their fallback, with the reason verification gave."""
     files: dict[str, bytes] = field(default_factory=dict)
     """New bytes of every file the kept units edit (chart-relative paths)."""
     after: list[Rendering] = field(default_factory=list)
@@ -61,19 +63,22 @@ class Verifier:
         # Something failed: add units one at a time, each falling back to its smaller self.
         best = unchanged
         failed: list[tuple[FixUnit, str]] = []
+        shrunk: list[tuple[FixUnit, str]] = []  # passed only as their smaller fallback
         for unit in units:
             candidate: FixUnit | None = unit
             reason = ""
             while candidate is not None:
                 outcome = self.attempt([*best.kept, candidate])
                 if isinstance(outcome, Verified):
+                    if candidate is not unit:
+                        shrunk.append((unit, reason))
                     best = outcome
                     break
                 reason = reason or outcome
                 candidate = candidate.fallback
             else:
                 failed.append((unit, reason))
-        best.failed = failed
+        best.failed = failed + shrunk
         return best
 
     def attempt(self, units: Sequence[FixUnit]) -> Verified | str:
@@ -82,6 +87,9 @@ class Verifier:
             files = self._apply(units)
         except NotEditable as err:
             return f"edits collide: {err}"
+        duplicate = _duplicate_key(files)
+        if duplicate:
+            return duplicate
         after: list[Rendering] = []
         for scenario, old in zip(self.scenarios, self.before, strict=True):
             try:
@@ -145,6 +153,21 @@ class Verifier:
                 again = self.before[index]
             self._noise_cache[index] = unplanned_differences(self.before[index], again, {})
         return self._noise_cache[index]
+
+
+def _duplicate_key(files: Mapping[str, bytes]) -> str:
+    """A label written twice in one mapping: Helm renders it, the API server may not, and
+    which one wins is up to the YAML parser. No fix may leave one behind."""
+    for path, data in files.items():
+        for doc in outline(decode(data)).documents:
+            for site in doc.sites.values():
+                keys = [e.key for e in site.entries if e.key is not None and not e.conditional]
+                if site.flow is not None:
+                    keys += [i.key for i in site.flow.items if i.key is not None]
+                twice = sorted({k for k in keys if keys.count(k) > 1})
+                if twice:
+                    return f"{path}:{site.line}: {', '.join(twice)} written twice in {site.path}"
+    return ""
 
 
 Difference = tuple[str, str]

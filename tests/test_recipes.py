@@ -169,3 +169,18 @@ def test_random_secrets_do_not_fail_verification(chart_copy) -> None:
     change = fix_chart(chart, FixRequest())
     assert not change.unfixed, [u.reason for u in change.unfixed]
     assert {f.obj.kind for f in change.fixed} == {"Deployment", "Service"}
+
+
+def test_a_workload_renamed_in_one_scenario_is_fixed_once(chart_copy) -> None:
+    """fullnameOverride in a ci/ scenario renames the Deployment there: still one workload,
+    one label per mapping (two labels with two values would be a duplicate key)."""
+    chart = chart_copy("scaffold-helpers")
+    (chart / "ci").mkdir()
+    (chart / "ci" / "renamed-values.yaml").write_text("fullnameOverride: shop\n")
+    change = fix_chart(chart, FixRequest())
+    assert not change.unfixed, [u.reason for u in change.unfixed]
+    deployment = next(f for f in change.files if f.path == "templates/deployment.yaml")
+    assert deployment.after.decode().count("app.kubernetes.io/component") == 2
+    names = {f.obj.name for f in change.fixed if f.obj.kind == "Deployment"}
+    assert names == {"release-name-scaffold-helpers", "shop"}
+    assert not [n for n in change.notes if n.startswith("not applied")], change.notes

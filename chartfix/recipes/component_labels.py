@@ -52,37 +52,39 @@ class ComponentLabels:
 
     def plan(self, context: RecipeContext) -> Plan:
         plan = Plan()
-        overlaps: dict[ObjectRef, list[Finding]] = defaultdict(list)
-        strays: list[Finding] = []
+        # Findings grouped by the template document that writes the controller: one
+        # Deployment may carry different names in different scenarios (fullnameOverride).
+        groups: dict[DocKey, list[Finding]] = defaultdict(list)
+        claimed: dict[DocKey, DocKey] = {}  # consumer -> controller it was meant for
         for finding in context.findings:
-            if finding.rule == "overlap":
-                overlaps[finding.obj].append(finding)
-            elif finding.rule == "stray":
-                strays.append(finding)
-
-        claimed: dict[ObjectRef, ObjectRef] = {}  # consumer -> controller it was meant for
-        stray_of: dict[ObjectRef, list[Finding]] = defaultdict(list)
-        for finding in strays:
-            rendering = context.scenario_of(finding)
-            consumer = context.find(rendering, finding.obj)
-            owner = _owner(consumer, rendering) if consumer else None
-            if owner is None:
-                plan.refused.append(Unfixed(finding, _unattributed(consumer, rendering)))
+            if finding.rule not in self.rules:
                 continue
-            claimed[finding.obj] = owner.ref
-            stray_of[owner.ref].append(finding)
-            overlaps.setdefault(owner.ref, [])
+            rendering = context.scenario_of(finding)
+            obj = context.find(rendering, finding.obj)
+            if obj is None:
+                plan.refused.append(Unfixed(finding, f"{finding.obj} not found"))
+                continue
+            if finding.rule == "stray":
+                owner = _owner(obj, rendering)
+                if owner is None:
+                    plan.refused.append(Unfixed(finding, _unattributed(obj, rendering)))
+                    continue
+                claimed[doc_key(context, obj, rendering)] = doc_key(context, owner, rendering)
+                obj = owner
+            groups[doc_key(context, obj, rendering)].append(finding)
 
         used: set[tuple[str, str]] = set()
-        for ref in sorted(overlaps, key=str):
-            findings = overlaps[ref] + stray_of.get(ref, [])
-            unit_or_reason = self._controller_unit(context, ref, findings, claimed, used)
+        for key in sorted(groups):
+            findings = groups[key]
+            unit_or_reason = self._controller_unit(
+                context, key, findings, claimed, used, plan.refused
+            )
             if isinstance(unit_or_reason, str):
                 plan.refused.extend(Unfixed(f, unit_or_reason) for f in findings)
             else:
                 plan.units.append(unit_or_reason)
         if context.options.label_jobs:
-            plan.units.extend(self._job_units(context, overlaps))
+            plan.units.extend(self._job_units(context))
         return plan
 
     # --- one controller ---------------------------------------------------------------------
@@ -90,14 +92,18 @@ class ComponentLabels:
     def _controller_unit(
         self,
         context: RecipeContext,
-        ref: ObjectRef,
+        key: DocKey,
         findings: list[Finding],
-        claimed: dict[ObjectRef, ObjectRef],
+        claimed: dict[DocKey, DocKey],
         used: set[tuple[str, str]],
+        refused: list[Unfixed],
     ) -> FixUnit | str:
-        rendering = context.scenario_of(findings[0]) if findings else context.renderings[0]
-        controller = context.find(rendering, ref)
-        if controller is None or controller.selector is None:
+        instances = list(_instances(context, key))
+        if not instances:
+            return f"{findings[0].obj} not found in the rendered chart"
+        controller, rendering = instances[0]
+        ref = controller.ref
+        if controller.selector is None:
             return f"{ref} has no selector in the rendered chart"
         if controller.source.path.startswith("charts/"):
             return f"{ref} comes from the subchart in {_subchart_dir(controller)}: fix it there"
@@ -136,27 +142,28 @@ class ComponentLabels:
 
         own_edits = list(edits)
         notes: list[str] = []
-        for consumer in _consumers_of(controller, rendering):
-            if claimed.get(consumer.ref, controller.ref) != controller.ref:
-                continue
-            owner = _owner(consumer, rendering)
-            if owner is None:
-                notes.append(
-                    f"{consumer.ref} selects pods of several workloads and neither ports nor "
-                    "names tell which it is meant for; left as it is"
-                )
-                continue
-            if owner.ref != controller.ref:
-                continue  # another controller's consumer: its own unit labels it
-            consumer_edit = _consumer_edit(context, consumer, rendering, label)
-            if isinstance(consumer_edit, str):
-                notes.append(consumer_edit)
-                continue
-            if consumer_edit is not None:
-                edits.append(consumer_edit)
-                changes[(consumer.source.path, consumer.kind)].append(
-                    LabelChange(str(consumer.selector_path()), label.key, value)
-                )
+        outcome: dict[DocKey, str | None] = {}  # consumer -> None (labelled) or why not
+        edited: set[ObjectRef] = set()
+        left: dict[ObjectRef, str] = {}
+        for instance, scenario in instances:  # consumers may exist in some scenarios only
+            for consumer in _consumers_of(instance, scenario):
+                consumer_key = doc_key(context, consumer, scenario)
+                if consumer_key not in outcome:
+                    outcome[consumer_key] = self._consumer(
+                        context, key, consumer, scenario, claimed, label, edits, changes
+                    )
+                result = outcome[consumer_key]
+                if result is None:
+                    edited.add(consumer.ref)
+                elif result:
+                    left[consumer.ref] = result
+        notes += sorted(set(left.values()))
+        for finding in [f for f in findings if f.rule == "stray" and f.obj not in edited]:
+            findings.remove(finding)
+            reason = left.get(
+                finding.obj, f"{finding.obj} could not be matched to {ref}'s pods"
+            )
+            refused.append(Unfixed(finding, reason))
         title = f"{ref}: add {label.key}={label.value}"
         fallback = FixUnit(
             title,
@@ -166,28 +173,66 @@ class ComponentLabels:
             "unsafe",
             [*notes, "the Services, PDBs and NetworkPolicies meant for it failed verification"],
         )
-        unit = FixUnit(title, edits, findings, dict(changes), "unsafe", notes)
-        unit.fallback = fallback if len(own_edits) < len(edits) else None
+        unit = FixUnit(title, _unique(edits), findings, dict(changes), "unsafe", notes)
+        unit.fallback = fallback if len(own_edits) < len(unit.edits) else None
         return unit
+
+    def _consumer(
+        self,
+        context: RecipeContext,
+        key: DocKey,
+        consumer: K8sObject,
+        scenario: Rendering,
+        claimed: dict[DocKey, DocKey],
+        label: Label,
+        edits: list[PlannedEdit],
+        changes: dict[tuple[str, str], list[LabelChange]],
+    ) -> str | None:
+        """Label one consumer of the controller `key`: None when done (or nothing to do),
+        '' when it belongs to another controller, else why it is left as it is."""
+        consumer_key = doc_key(context, consumer, scenario)
+        if claimed.get(consumer_key, key) != key:
+            return ""  # meant for another controller: its own unit labels it
+        owner = _owner(consumer, scenario)
+        if owner is None:
+            return (
+                f"{consumer.ref} selects pods of several workloads and neither ports nor "
+                "names tell which it is meant for; left as it is"
+            )
+        if doc_key(context, owner, scenario) != key:
+            return ""
+        planned = _consumer_edit(context, consumer, scenario, label)
+        if isinstance(planned, str):
+            return planned
+        if planned is not None:
+            edits.append(planned)
+            value = None if label.templated else label.value
+            changes[(consumer.source.path, consumer.kind)].append(
+                LabelChange(str(consumer.selector_path()), label.key, value)
+            )
+        return None
 
     # --- Jobs, CronJobs and test Pods (opt-in) ------------------------------------------------
 
-    def _job_units(
-        self, context: RecipeContext, overlaps: dict[ObjectRef, list[Finding]]
-    ) -> list[FixUnit]:
+    def _job_units(self, context: RecipeContext) -> list[FixUnit]:
+        """Opt-in: label the Jobs, CronJobs and test Pods that controllers' selectors catch."""
         units: list[FixUnit] = []
-        seen: set[ObjectRef] = set()
-        for findings in overlaps.values():
-            for finding in findings:
-                rendering = context.scenario_of(finding)
-                for ref in finding.related:
-                    obj = context.find(rendering, ref)
-                    if obj is None or obj.is_controller or ref in seen:
-                        continue
-                    seen.add(ref)
-                    unit = _job_unit(context, obj, rendering)
-                    if unit is not None:
-                        units.append(unit)
+        seen: set[DocKey] = set()
+        for finding in context.findings:
+            if finding.rule != "overlap":
+                continue
+            rendering = context.scenario_of(finding)
+            for ref in finding.related:
+                obj = context.find(rendering, ref)
+                if obj is None or obj.is_controller:
+                    continue
+                key = doc_key(context, obj, rendering)
+                if key in seen:
+                    continue
+                seen.add(key)
+                unit = _job_unit(context, obj, rendering)
+                if unit is not None:
+                    units.append(unit)
         return units
 
 
@@ -303,7 +348,7 @@ def _consumers_of(controller: K8sObject, rendering: Rendering) -> list[K8sObject
         selector = obj.selector
         if not obj.is_consumer or selector is None or selector.is_empty:
             continue
-        if obj.namespace != controller.namespace:
+        if _namespace(obj, rendering) != _namespace(controller, rendering):
             continue
         if selector.matches(pods):
             found.append(obj)
@@ -316,7 +361,7 @@ def _controllers_selected(consumer: K8sObject, rendering: Rendering) -> list[K8s
         return []
     return [
         o for o in rendering.objects
-        if o.is_controller and o.namespace == consumer.namespace
+        if o.is_controller and _namespace(o, rendering) == _namespace(consumer, rendering)
         and selector.matches(o.pod_labels or {})
     ]
 
@@ -438,6 +483,40 @@ def _job_unit(context: RecipeContext, obj: K8sObject, rendering: Rendering) -> F
 
 
 # --- helpers ----------------------------------------------------------------------------------
+
+
+DocKey = tuple[str, str, int]
+"""(template path, kind, document index): one workload however its name renders."""
+
+
+def doc_key(context: RecipeContext, obj: K8sObject, rendering: Rendering) -> DocKey:
+    doc = context.sources.document_for(obj, rendering.objects)
+    return (obj.source.path, obj.kind, doc.index if doc else -1 - obj.source.doc_index)
+
+
+def _instances(context: RecipeContext, key: DocKey) -> list[tuple[K8sObject, Rendering]]:
+    """The objects the document `key` renders, in every scenario (first scenario first)."""
+    found = []
+    for rendering in context.renderings:
+        for obj in rendering.objects:
+            same_file = obj.source.path == key[0] and obj.kind == key[1]
+            if same_file and doc_key(context, obj, rendering) == key:
+                found.append((obj, rendering))
+    return found
+
+
+def _unique(edits: list[PlannedEdit]) -> list[PlannedEdit]:
+    """One edit per place: the same consumer, seen in several scenarios, is labelled once."""
+    out: list[PlannedEdit] = []
+    for planned in edits:
+        if all((p.path, p.edit) != (planned.path, planned.edit) for p in out):
+            out.append(planned)
+    return out
+
+
+def _namespace(obj: K8sObject, rendering: Rendering) -> str:
+    """An object without a namespace lands in the release's."""
+    return obj.namespace or rendering.namespace
 
 
 def _labels_at(obj: K8sObject, path: str) -> dict[str, str]:
