@@ -210,7 +210,10 @@ def check_symlinks(root: Path) -> None:
         for name in sorted(dirnames + filenames):
             link = Path(dirpath, name)
             if link.is_symlink():
-                target = link.resolve()
+                try:
+                    target = link.resolve(strict=False)
+                except (RuntimeError, OSError) as err:
+                    raise ChartError(link, "symlink loop") from err
                 if not target.is_relative_to(root):
                     raise ChartError(link, f"symlink points outside the chart, to {target}")
 
@@ -220,7 +223,10 @@ def inside(root: Path, rel: str) -> Path:
     root = root.resolve()
     if not rel or Path(rel).is_absolute():
         raise ChartError(root / rel, "not a chart-relative path")
-    target = (root / rel).resolve()
+    try:
+        target = (root / rel).resolve()
+    except (RuntimeError, OSError) as err:
+        raise ChartError(root / rel, "symlink loop") from err
     if not target.is_relative_to(root):
         raise ChartError(root / rel, "path escapes the chart")
     return target

@@ -14,12 +14,13 @@ from pathlib import Path
 from typing import TextIO
 
 from chartfix.analysis import analyze
-from chartfix.chart import find_charts, load_chart, scenarios
+from chartfix.chart import load_chart, scenarios
 from chartfix.errors import ChartError, UsageError
 from chartfix.findings import Finding
 from chartfix.objects import Rendering
 from chartfix.render import render
 from chartfix.runner import run_parallel
+from chartfix.targets import find_targets, is_cdk8s_app
 
 FORMATS = ("text", "json", "sarif")
 
@@ -57,6 +58,8 @@ def check_chart(
     """Render the chart at `root` under each scenario and analyze it. Never raises for a bad
     chart: its ChartError travels in the report."""
     report = ChartReport(root=root, name=root.name)
+    if is_cdk8s_app(root):
+        return _check_cdk8s_app(report)
     try:
         chart = load_chart(root)
         report.name = chart.name
@@ -73,6 +76,19 @@ def check_chart(
                 report.warnings.append(warning)
     if keep_renderings:
         report.renderings = renderings
+    return report
+
+
+def _check_cdk8s_app(report: ChartReport) -> ChartReport:
+    """A cdk8s app: synthesized by cdk8s, then the same rules as a chart."""
+    from chartfix.cdk8s import check_app, load_app
+
+    try:
+        report.name = load_app(report.root).name
+        report.scenarios = ["synth"]
+        report.findings = check_app(report.root)
+    except ChartError as err:
+        report.error = err
     return report
 
 
@@ -125,9 +141,11 @@ def run_check(
     for values in values_files:
         if not Path(values).is_file():
             raise UsageError(f"{values}: no such values file")
-    charts = find_charts(paths)
+    charts = find_targets(paths)
     if not charts:
-        raise UsageError(f"no chart (Chart.yaml) under {', '.join(map(str, paths))}")
+        raise UsageError(
+            f"no chart (Chart.yaml) or cdk8s app under {', '.join(map(str, paths))}"
+        )
     reports = check_all(charts, values_files, set_values, jobs, release, namespace)
     if fmt == "json":
         from chartfix.output.json import write_json

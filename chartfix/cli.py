@@ -122,7 +122,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             from chartfix.check import run_check
 
             return run_check(
-                args.paths, args.values, args.set, args.format, args.jobs, sys.stdout
+                args.paths, args.values, args.set, args.format, args.jobs, sys.stdout,
+                release=args.release, namespace=args.namespace,
             )
         if args.command == "fix":
             from chartfix.fixcmd import run_fix

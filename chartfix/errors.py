@@ -14,12 +14,24 @@ class ChartError(Exception):
 
     def __init__(self, path: str | Path, reason: str) -> None:
         self.path = str(path)
-        self.reason = " ".join(str(reason).split())  # one line, whatever the engine said
+        self.reason = _one_line(str(reason))
         super().__init__(f"{self.path}: {self.reason}")
 
     def __reduce__(self) -> tuple[type[ChartError], tuple[str, str]]:
         """Rebuild from (path, reason): reports carrying errors cross process pools."""
         return (type(self), (self.path, self.reason))
+
+
+MAX_REASON = 500
+
+
+def _one_line(reason: str) -> str:
+    """One line, whatever the engine said, and short enough to read (a template that
+    includes itself makes Helm repeat 'error calling include' thousands of times)."""
+    text = " ".join(reason.split())
+    if len(text) <= MAX_REASON:
+        return text
+    return f"{text[: MAX_REASON // 2]} … {text[-MAX_REASON // 2 :]}"
 
 
 class UsageError(Exception):

@@ -55,10 +55,17 @@ def fix_outcome(root: Path, request: FixRequest) -> Outcome:
         return Outcome(root, error=err)
 
 
+def crashed(root: Path, error: BaseException) -> Outcome:
+    """A chart on which chartfix itself failed (a bug, a dead worker): its error line."""
+    reason = f"chartfix failed ({type(error).__name__}: {error})"
+    return Outcome(root, error=ChartError(root, reason))
+
+
 def fix_all(
     charts: Sequence[Path], request: FixRequest, jobs: int | None
 ) -> list[Outcome]:
-    return list(run_parallel(partial(fix_outcome, request=request), charts, jobs))
+    work = partial(fix_outcome, request=request)
+    return list(run_parallel(work, charts, jobs, on_crash=crashed))
 
 
 def run_fix(args: argparse.Namespace) -> int:

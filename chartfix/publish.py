@@ -36,7 +36,7 @@ def publish(outcomes: Sequence[Outcome], args: argparse.Namespace) -> None:
                 outcome.branch_commit = sha
             if args.push:
                 push(repo, branch, args.push)
-            body_file = _pr_body_file(args, branch)
+            body_file = _pr_body_file(args, branch, repo_dir)
             if body_file is not None:
                 _write_body(body_file, changes, args)
             if args.open_pr and body_file is not None:
@@ -73,11 +73,13 @@ def _branches(
     return branches
 
 
-def _pr_body_file(args: argparse.Namespace, branch: str) -> Path | None:
+def _pr_body_file(args: argparse.Namespace, branch: str, repo_dir: Path) -> Path | None:
+    """--pr-body-dir: one file per repository and branch (two repositories may share a
+    branch name); --pr-body: the one file given."""
     directory = getattr(args, "pr_body_dir", None)
     if directory is not None:
         directory.mkdir(parents=True, exist_ok=True)
-        return Path(directory) / f"{_slug(branch)}.md"
+        return Path(directory) / f"{_slug(repo_dir.name)}-{_slug(branch)}.md"
     return args.pr_body
 
 

@@ -28,6 +28,8 @@ def checkout_repos(list_file: Path, workdir: Path) -> list[Path]:
     roots = []
     for entry in read_repo_list(list_file):
         local = Path(entry).expanduser()
+        if not local.is_absolute():
+            local = list_file.parent / local  # relative to the list, not to where we run
         if "://" not in entry and not entry.startswith("git@") and local.exists():
             roots.append(local.resolve())
             continue

@@ -526,11 +526,6 @@ def test_branch_commits_one_chart_per_commit_in_each_repo(tmp_path, capsys) -> N
     assert entries["shop/clean"]["commit"] is None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="publish._pr_body_file names the file after the branch only: two repositories "
-    "with the same --branch write the same .md, the second overwrites the first",
-)
 def test_pr_body_dir_writes_one_file_per_repository_branch(tmp_path, capsys) -> None:
     repos, _, _ = two_repos(tmp_path)
     bodies = tmp_path / "bodies"

@@ -112,3 +112,22 @@ def test_recipes_lists_both(capsys) -> None:
     assert main(["recipes"]) == 0
     out = capsys.readouterr().out
     assert "component-labels" in out and "stable-selectors" in out
+
+
+@pytest.mark.parametrize("name", ["legacy-server", "shared-selector", "volatile-helper"])
+def test_write_then_check_is_clean(chart_copy, capsys, name: str) -> None:
+    chart = chart_copy(name)
+    assert main(["check", str(chart)]) == 1
+    assert main(["fix", str(chart), "--write", "-j", "1"]) == 0
+    capsys.readouterr()
+    assert main(["check", str(chart)]) == 0, capsys.readouterr().out
+
+
+def test_cdk8s_app_is_checked_and_fixed_like_a_chart(chart_copy, capsys) -> None:
+    pytest.importorskip("cdk8s")
+    app = chart_copy("cdk8s-shared-dict")
+    assert main(["check", str(app)]) == 1
+    assert "error[overlap]" in capsys.readouterr().out
+    assert main(["fix", str(app), "--write", "-j", "1"]) == 0
+    assert '{**label, "component": "server"}' in (app / "main.py").read_text()
+    assert main(["check", str(app)]) == 0

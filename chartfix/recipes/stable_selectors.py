@@ -29,6 +29,7 @@ from chartfix.objects import K8sObject, Rendering
 from chartfix.recipe import FixUnit, LabelChange, Plan, PlannedEdit, RecipeContext
 from chartfix.template.edit import Edit, NotEditable, remove_entry
 from chartfix.template.helpers import Helper, find_helpers, included_helper
+from chartfix.template.lexer import Action
 from chartfix.template.outline import MappingSite
 
 VOLATILE_KEYS = frozenset({"helm.sh/chart", "app.kubernetes.io/version", "version"})
@@ -229,7 +230,8 @@ def _split_unit(
     )
 
 
-def _include_actions(site: MappingSite, name: str) -> list:  # type: ignore[type-arg]
+def _include_actions(site: MappingSite, name: str) -> list[Action]:
+    """The actions in `site` that include helper `name` (on entry lines or the key line)."""
     lines = [e.line for e in site.entries if e.generated]
     if site.inline_generator:
         lines.append(site.key_line)
