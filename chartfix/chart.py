@@ -125,13 +125,17 @@ def read_chart_meta(root: Path) -> dict[str, Any]:
     return _yaml_mapping(Path(root) / "Chart.yaml")
 
 
+_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+"""libyaml's loader when PyYAML has it: Chart.yaml of a big chart is 10x faster to read."""
+
+
 def _yaml_mapping(path: Path) -> dict[str, Any]:
     try:
         text = path.read_bytes()
     except OSError as err:
         raise ChartError(path, f"cannot read: {err.strerror or err}") from err
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_SafeLoader)
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f"line {mark.line + 1}: " if mark is not None else ""

@@ -7,7 +7,7 @@ finding can be traced back to the file a fix must edit.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,6 +16,61 @@ from chartfix.selectors import LabelSelector
 CONTROLLER_KINDS = frozenset({"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet"})
 BATCH_KINDS = frozenset({"Job", "CronJob"})
 CONSUMER_KINDS = frozenset({"Service", "PodDisruptionBudget", "NetworkPolicy"})
+POD_MAKING_KINDS = CONTROLLER_KINDS | BATCH_KINDS | {"Pod"}
+SELECTING_KINDS = CONTROLLER_KINDS | CONSUMER_KINDS | {"Job"}
+ANALYZED_KINDS = POD_MAKING_KINDS | CONSUMER_KINDS
+"""The kinds the rules read; other objects are kept as text and parsed only on demand."""
+
+
+class LazyBody(Mapping[str, Any]):
+    """A rendered document parsed on first use; its `kind` is known without parsing.
+
+    Most of what a chart renders (CRDs, ConfigMaps, RBAC) is never read by the rules, and
+    parsing it would be most of a check's time. Verification compares such documents by
+    their text and parses them only when the text differs.
+    """
+
+    def __init__(self, text: str, kind: str, parse: Callable[[str], Mapping[str, Any]]) -> None:
+        self.text = text
+        self._kind = kind
+        self._parse: Callable[[str], Mapping[str, Any]] | None = parse
+        self._data: Mapping[str, Any] | None = None
+
+    @property
+    def data(self) -> Mapping[str, Any]:
+        if self._data is None:
+            assert self._parse is not None
+            self._data = self._parse(self.text)
+            self._parse = None
+        return self._data
+
+    def get(self, key: str, default: Any = None) -> Any:
+        if key == "kind" and self._data is None:
+            return self._kind
+        return self.data.get(key, default)
+
+    def __getitem__(self, key: str) -> Any:
+        return self.data[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.data)
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, LazyBody) and self.text == other.text:
+            return True
+        return isinstance(other, Mapping) and dict(self.data) == dict(other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_parsed_body, (dict(self.data),))
+
+
+def _parsed_body(data: dict[str, Any]) -> dict[str, Any]:
+    return data
 
 
 @dataclass(frozen=True)
@@ -51,6 +106,8 @@ class K8sObject:
     source: Source
     chart: str = ""
     """Name of the (sub)chart whose template rendered this object."""
+    text: str | None = field(default=None, compare=False, repr=False)
+    """The document as Helm rendered it, when known: equal text means an equal object."""
 
     @property
     def kind(self) -> str:
@@ -117,6 +174,8 @@ class K8sObject:
     @property
     def pod_template(self) -> Mapping[str, Any] | None:
         """The pod template of a workload (CronJob: its job's template)."""
+        if self.kind not in POD_MAKING_KINDS:
+            return None
         spec = _mapping(self.body.get("spec"))
         if self.kind == "CronJob":
             spec = _mapping(_mapping(spec.get("jobTemplate")).get("spec"))
@@ -145,6 +204,8 @@ class K8sObject:
         NetworkPolicies: `spec.podSelector`. None when the object has no such selector
         (a Service without selector selects nothing by label).
         """
+        if self.kind not in SELECTING_KINDS:
+            return None
         spec = _mapping(self.body.get("spec"))
         if self.kind == "Service":
             raw = spec.get("selector")

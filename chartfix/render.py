@@ -25,7 +25,7 @@ import tempfile
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -43,19 +43,16 @@ from chartfix.chart import (
     tree_signature,
 )
 from chartfix.errors import ChartError
-from chartfix.objects import K8sObject, Rendering, Source
+from chartfix.objects import ANALYZED_KINDS, K8sObject, LazyBody, Rendering, Source
 
-try:
-    _Base: type[yaml.SafeLoader] = yaml.CSafeLoader
-except AttributeError:  # PyYAML built without libyaml
-    _Base = yaml.SafeLoader
+_Base: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when PyYAML has it
 
 
 class _Loader(_Base):
     """Safe YAML as Kubernetes reads manifests: `=` and timestamps stay plain strings."""
 
 
-def _plain(loader: yaml.SafeLoader, node: yaml.Node) -> str:
+def _plain(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> str:
     return str(loader.construct_scalar(node))
 
 
@@ -493,8 +490,8 @@ def _objects(
             continue
         rel = staged.disk_path(rendered)
         owner = _owner_chart(chart.name, rendered)
-        for index, body in enumerate(_documents(chart, rel, manifests[key])):
-            if not isinstance(body, dict):
+        for index, (text, body) in enumerate(_documents(chart, rel, manifests[key])):
+            if not isinstance(body, Mapping):
                 continue
             source = Source(rel, index)
             if body.get("kind") == "List" and isinstance(body.get("items"), list):
@@ -502,7 +499,7 @@ def _objects(
                     if isinstance(item, dict):
                         yield K8sObject(item, source, owner)
             else:
-                yield K8sObject(body, source, owner)
+                yield K8sObject(body, source, owner, text)
 
 
 def _owner_chart(root_name: str, rendered: str) -> str:
@@ -515,8 +512,42 @@ def _owner_chart(root_name: str, rendered: str) -> str:
     return owner
 
 
-def _documents(chart: Chart, rel: str, text: str) -> list[Any]:
-    """Non-empty YAML documents of one rendered template (empty and comment-only skipped)."""
+_SEPARATOR = re.compile(r"^---[ \t]*(?:#[^\n]*)?$", re.MULTILINE)
+_KIND = re.compile(
+    r"^kind:[ \t]*[\"']?([A-Za-z][A-Za-z0-9]*)[\"']?[ \t]*(?:#[^\n]*)?$", re.MULTILINE
+)
+_CONTENT = re.compile(r"^[ \t]*[^\s#]", re.MULTILINE)
+
+
+def _documents(chart: Chart, rel: str, text: str) -> list[tuple[str | None, Any]]:
+    """(text, body) of each non-empty YAML document of one rendered template.
+
+    Documents of kinds the rules read are parsed now; the others (CRDs, ConfigMaps...) get a
+    LazyBody that parses on first use. A template whose output does not split cleanly on
+    `---` lines is parsed whole, as before.
+    """
+    pieces = _SEPARATOR.split(text)
+    if any(p.lstrip().startswith("---") for p in pieces) or "\n..." in text:
+        return [(None, d) for d in _parse_all(chart, rel, text)]
+    out: list[tuple[str | None, Any]] = []
+    for piece in pieces:
+        if not _CONTENT.search(piece):
+            continue  # empty or comment-only
+        kinds = _KIND.findall(piece)
+        if len(kinds) == 1 and kinds[0] not in ANALYZED_KINDS and kinds[0] != "List":
+            parse = partial(_parse_one, chart, rel)
+            out.append((piece, LazyBody(piece, kinds[0], parse)))
+            continue
+        out.extend((piece, d) for d in _parse_all(chart, rel, piece))
+    return out
+
+
+def _parse_one(chart: Chart, rel: str, text: str) -> Mapping[str, Any]:
+    docs = _parse_all(chart, rel, text)
+    return docs[0] if docs and isinstance(docs[0], Mapping) else {}
+
+
+def _parse_all(chart: Chart, rel: str, text: str) -> list[Any]:
     try:
         docs = list(yaml.load_all(text, Loader=_Loader))
     except yaml.YAMLError as err:

@@ -178,23 +178,59 @@ def unplanned_differences(
     old: Rendering, new: Rendering, allowed: Mapping[tuple[str, str], Sequence[LabelChange]]
 ) -> set[Difference]:
     """Where `new` differs from `old` plus the allowed label changes."""
+    pairs = _pairs_by_position(old, new)
+    if pairs is None:
+        by_identity = _pairs_by_identity(old, new)
+        if isinstance(by_identity, set):
+            return by_identity
+        pairs = by_identity
+    found: set[Difference] = set()
+    for before, after in pairs:
+        found |= _pair_differences(before, after, allowed)
+    return found
+
+
+def _pairs_by_position(old: Rendering, new: Rendering) -> list[tuple[K8sObject, K8sObject]] | None:
+    """The pairs whose text differs, when both renderings hold the same documents in the same
+    order (the usual case: a fix adds labels). Equal text needs no parsing at all."""
+    if len(old.objects) != len(new.objects):
+        return None
+    pairs = []
+    for before, after in zip(old.objects, new.objects, strict=True):
+        if before.source != after.source or before.kind != after.kind:
+            return None
+        if before.text is not None and before.text == after.text:
+            continue
+        if (before.name, before.namespace) != (after.name, after.namespace):
+            return None
+        pairs.append((before, after))
+    return pairs
+
+
+def _pairs_by_identity(
+    old: Rendering, new: Rendering
+) -> list[tuple[K8sObject, K8sObject]] | set[Difference]:
+    """Pairs by kind, namespace and name; objects gone or new are differences already."""
     old_objects = _by_identity(old.objects)
     new_objects = _by_identity(new.objects)
-    found: set[Difference] = set()
-    for identity in old_objects.keys() ^ new_objects.keys():
-        state = "gone" if identity in old_objects else "new"
-        found.add((f"{identity[0]}/{identity[2]}", f"<{state}>"))
-    for identity in old_objects.keys() & new_objects.keys():
-        before, after = old_objects[identity], new_objects[identity]
-        name = f"{identity[0]}/{identity[2]}"
-        expected = _expected_body(
-            before.body, after.body, allowed.get((before.source.path, before.kind), ())
-        )
-        if isinstance(expected, str):
-            found.add((name, expected))
-            continue
-        found.update((name, path) for path in _paths_differing(expected, after.body, ""))
-    return found
+    unmatched = old_objects.keys() ^ new_objects.keys()
+    if unmatched:
+        return {
+            (f"{i[0]}/{i[2]}", "<gone>" if i in old_objects else "<new>") for i in unmatched
+        }
+    return [(old_objects[i], new_objects[i]) for i in old_objects]
+
+
+def _pair_differences(
+    before: K8sObject, after: K8sObject, allowed: Mapping[tuple[str, str], Sequence[LabelChange]]
+) -> set[Difference]:
+    name = f"{before.kind}/{before.name}"
+    expected = _expected_body(
+        before.body, after.body, allowed.get((before.source.path, before.kind), ())
+    )
+    if isinstance(expected, str):
+        return {(name, expected)}
+    return {(name, path) for path in _paths_differing(expected, after.body, "")}
 
 
 def _paths_differing(a: Any, b: Any, prefix: str) -> list[str]:
