@@ -392,6 +392,13 @@ class Scenario:
 def scenarios(
     chart: Chart, values_files: Sequence[Path] = (), set_values: Sequence[str] = ()
 ) -> list[Scenario]:
+    """The scenarios of `chart` (see scenarios_at)."""
+    return scenarios_at(chart.root, values_files, set_values)
+
+
+def scenarios_at(
+    root: Path, values_files: Sequence[Path] = (), set_values: Sequence[str] = ()
+) -> list[Scenario]:
     """The configurations to analyse the chart under, and to verify a fix against.
 
     Without user values: "default" (values.yaml alone) plus one "ci/<file>" scenario per
@@ -408,7 +415,7 @@ def scenarios(
         if values_files or set_values
         else Scenario("default")
     )
-    ci_dir = chart.root / "ci"
+    ci_dir = root / "ci"
     ci_files = (
         sorted(p for p in ci_dir.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
         if ci_dir.is_dir()

@@ -7,19 +7,20 @@ even if other charts had findings (a CI job must not pass over a chart it never 
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import TextIO
 
-from chartfix.analysis import analyze
-from chartfix.chart import load_chart, scenarios
+from chartfix.analysis import analyze, merge_findings
+from chartfix.chart import Scenario, load_chart, scenarios, scenarios_at
 from chartfix.errors import ChartError, UsageError
 from chartfix.findings import Finding
 from chartfix.objects import Rendering
 from chartfix.render import render
-from chartfix.runner import run_parallel
+from chartfix.runner import default_jobs, run_parallel
 from chartfix.targets import find_targets, is_cdk8s_app
 
 FORMATS = ("text", "json", "sarif")
@@ -98,6 +99,48 @@ def crashed_report(root: Path, error: BaseException) -> ChartReport:
     return ChartReport(root=root, name=root.name, error=ChartError(root, reason))
 
 
+@dataclass(frozen=True)
+class ScenarioTask:
+    """Some scenarios of one chart: the unit of parallel work. Charts differ a lot in cost
+    (one big chart can take a third of a tree's time), so a heavy chart's scenarios are
+    shared out among the workers; a light chart stays one task (it is loaded and staged
+    once)."""
+
+    root: Path
+    scenarios: tuple[Scenario, ...]
+    release: str
+    namespace: str
+
+
+@dataclass
+class ScenarioResult:
+    name: str
+    findings: list[Finding] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    error: ChartError | None = None
+
+
+def check_scenarios(task: ScenarioTask) -> ScenarioResult:
+    """Render some scenarios of one chart and run the rules; never raises ChartError."""
+    result = ScenarioResult(task.root.name)
+    try:
+        chart = load_chart(task.root)
+        result.name = chart.name
+        renderings = [
+            render(chart, s, None, task.release, task.namespace) for s in task.scenarios
+        ]
+        result.findings = analyze(chart, renderings)
+        for rendering in renderings:
+            result.warnings += [w for w in rendering.warnings if w not in result.warnings]
+    except ChartError as err:
+        result.error = err
+    return result
+
+
+def _crashed_scenario(task: ScenarioTask, error: BaseException) -> ScenarioResult:
+    return ScenarioResult(task.root.name, error=crashed_report(task.root, error).error)
+
+
 def check_all(
     charts: Sequence[Path],
     values_files: Sequence[Path] = (),
@@ -106,17 +149,79 @@ def check_all(
     release: str = "release-name",
     namespace: str = "default",
 ) -> list[ChartReport]:
-    """Reports for `charts`, in their order; renderings are dropped (they are not needed
-    for output, and pickling them back from workers costs more than the rules)."""
-    work = partial(
-        check_chart,
-        values_files=tuple(Path(v).resolve() for v in values_files),
-        set_values=tuple(set_values),
-        release=release,
-        namespace=namespace,
-        keep_renderings=False,
-    )
-    return list(run_parallel(work, charts, jobs, on_crash=crashed_report))
+    """Reports for `charts`, in their order.
+
+    Helm charts are split into one task per scenario, biggest charts first, so that two
+    workers stay busy until the end; cdk8s apps are one task each. Findings of a chart's
+    scenarios are merged as `analyze` merges them.
+    """
+    values = tuple(Path(v).resolve() for v in values_files)
+    apps = [c for c in charts if is_cdk8s_app(c)]
+    helm = [c for c in charts if c not in apps]
+    tasks = _tasks(helm, values, tuple(set_values), jobs or default_jobs(), release, namespace)
+    results: dict[Path, list[tuple[ScenarioTask, ScenarioResult]]] = {c: [] for c in helm}
+    for task, result in zip(
+        tasks, run_parallel(check_scenarios, tasks, jobs, on_crash=_crashed_scenario),
+        strict=True,
+    ):
+        results[task.root].append((task, result))
+    reports = {root: _report(root, parts) for root, parts in results.items()}
+    app_work = partial(check_chart, release=release, namespace=namespace, keep_renderings=False)
+    for root, report in zip(
+        apps, run_parallel(app_work, apps, jobs, on_crash=crashed_report), strict=True
+    ):
+        reports[root] = report
+    return [reports[c] for c in charts]
+
+
+def _tasks(
+    charts: Sequence[Path],
+    values: tuple[Path, ...],
+    set_values: tuple[str, ...],
+    jobs: int,
+    release: str,
+    namespace: str,
+) -> list[ScenarioTask]:
+    """Tasks biggest first; a chart costing more than half a worker's fair share is split
+    into `jobs` tasks of consecutive scenarios."""
+    cost = {c: _size(c) * len(scenarios_at(c, values, set_values)) for c in charts}
+    share = sum(cost.values()) / (2 * jobs) if charts else 0
+    tasks = []
+    for root in sorted(charts, key=cost.__getitem__, reverse=True):
+        cases = scenarios_at(root, values, set_values)
+        parts = jobs if cost[root] > share and len(cases) > 1 else 1
+        size = -(-len(cases) // parts)
+        for start in range(0, len(cases), size):
+            chunk = tuple(cases[start : start + size])
+            tasks.append(ScenarioTask(root, chunk, release, namespace))
+    return tasks
+
+
+def _report(root: Path, parts: list[tuple[ScenarioTask, ScenarioResult]]) -> ChartReport:
+    """One chart's report from its tasks' results, in scenario order (the first error
+    wins, as a serial check would have stopped there)."""
+    report = ChartReport(root=root, name=parts[0][1].name if parts else root.name)
+    report.scenarios = [s.name for task, _ in parts for s in task.scenarios]
+    for _, part in parts:
+        if part.error is not None:
+            report.error = part.error
+            report.findings = []
+            return report
+        report.warnings += [w for w in part.warnings if w not in report.warnings]
+    report.findings = merge_findings([part.findings for _, part in parts])
+    return report
+
+
+def _size(root: Path) -> int:
+    """A chart's bytes on disk, as an estimate of how long it takes to render."""
+    total = 0
+    for dirpath, _, files in os.walk(root):
+        for name in files:
+            try:
+                total += os.lstat(os.path.join(dirpath, name)).st_size
+            except OSError:
+                continue  # vanished or unreadable: the render will say so
+    return total
 
 
 def exit_status(reports: Sequence[ChartReport]) -> int:

@@ -79,7 +79,15 @@ class Engine(Protocol):
 
 
 class SdkEngine:
-    """Helm's Go engine in-process through helm-python-sdk (ctypes; releases the GIL)."""
+    """Helm's Go engine in-process through helm-python-sdk (ctypes; releases the GIL).
+
+    A chart without subcharts is loaded once and rendered for each scenario from the same
+    handle (loading is a fifth of a render). A chart with subcharts is loaded afresh every
+    time: rendering a scenario that disables a subchart removes it from the handle.
+    """
+
+    def __init__(self) -> None:
+        self._local = threading.local()
 
     def render(
         self, archive: bytes, values: Mapping[str, Any], release: str, namespace: str
@@ -87,12 +95,36 @@ class SdkEngine:
         import helm_python
 
         try:
-            with helm_python.Chart.load_archive(archive) as loaded:
-                return loaded.render(
-                    values=dict(values), name=release, namespace=namespace, is_install=True
-                )
+            loaded = self._reusable(archive)
+            if loaded is not None:
+                return self._render(loaded, values, release, namespace)
+            loaded = helm_python.Chart.load_archive(archive)
+            if loaded.dependencies:
+                with loaded:
+                    return self._render(loaded, values, release, namespace)
+            self._keep(archive, loaded)
+            return self._render(loaded, values, release, namespace)
         except helm_python.HelmError as err:
             raise EngineError(str(err)) from err
+
+    @staticmethod
+    def _render(
+        loaded: Any, values: Mapping[str, Any], release: str, namespace: str
+    ) -> dict[str, str]:
+        rendered: dict[str, str] = loaded.render(
+            values=dict(values), name=release, namespace=namespace, is_install=True
+        )
+        return rendered
+
+    def _reusable(self, archive: bytes) -> Any:
+        kept = getattr(self._local, "kept", None)
+        return kept[1] if kept is not None and kept[0] is archive else None
+
+    def _keep(self, archive: bytes, loaded: Any) -> None:
+        kept = getattr(self._local, "kept", None)
+        if kept is not None:
+            kept[1].close()
+        self._local.kept = (archive, loaded)
 
 
 _SOURCE = re.compile(r"^# Source: (\S.*?)\s*$", re.MULTILINE)
@@ -137,8 +169,13 @@ def split_by_source(stream: str) -> dict[str, str]:
 @lru_cache(maxsize=1)
 def default_engine() -> Engine:
     """`helm` when it is on PATH (CHARTFIX_ENGINE=sdk|helm forces one), else the SDK."""
-    choice = os.environ.get("CHARTFIX_ENGINE", "")
-    helm = shutil.which("helm")
+    return _engine_for(os.environ.get("CHARTFIX_ENGINE", ""), os.environ.get("PATH", ""))
+
+
+@lru_cache(maxsize=4)
+def _engine_for(choice: str, path: str) -> Engine:
+    """One engine per setting, kept: the SDK engine holds loaded charts between renders."""
+    helm = shutil.which("helm", path=path)
     if choice != "sdk" and helm:
         return HelmBinaryEngine(helm)
     return SdkEngine()
@@ -547,7 +584,23 @@ def _parse_one(chart: Chart, rel: str, text: str) -> Mapping[str, Any]:
     return docs[0] if docs and isinstance(docs[0], Mapping) else {}
 
 
+_parsed: dict[str, list[Any]] = {}
+"""Parsed documents by their text: a chart's scenarios mostly render the same documents."""
+_PARSED_MAX = 4096
+
+
 def _parse_all(chart: Chart, rel: str, text: str) -> list[Any]:
+    cached = _parsed.get(text)
+    if cached is not None:
+        return cached
+    docs = _parse_uncached(chart, rel, text)
+    if len(_parsed) >= _PARSED_MAX:
+        _parsed.clear()
+    _parsed[text] = docs
+    return docs
+
+
+def _parse_uncached(chart: Chart, rel: str, text: str) -> list[Any]:
     try:
         docs = list(yaml.load_all(text, Loader=_Loader))
     except yaml.YAMLError as err:

@@ -87,7 +87,7 @@ def analyze(chart: ChartInfo, renderings: Sequence[Rendering]) -> list[Finding]:
     scenario it appears in, in rendering order.
     """
     sources = ChartSources(chart.root)
-    merged: dict[tuple[object, ...], Finding] = {}
+    per_scenario: list[list[Finding]] = []
     for rendering in renderings:
         context = RuleContext(
             chart_name=chart.name,
@@ -98,18 +98,33 @@ def analyze(chart: ChartInfo, renderings: Sequence[Rendering]) -> list[Finding]:
             chart_root=chart.root,
             sources=sources,
         )
+        found: list[Finding] = []
         for rule in RULES.values():
             try:
-                found = list(rule.check(rendering.objects, context))
+                found.extend(
+                    replace(f, scenarios=(rendering.scenario,))
+                    for f in rule.check(rendering.objects, context)
+                )
             except ValueError as err:  # an unknown selector operator: the API would refuse it
                 raise ChartError(chart.root, f"rule {rule.code}: {err}") from err
-            for finding in found:
-                earlier = merged.get(finding.key)
-                if earlier is None:
-                    merged[finding.key] = replace(finding, scenarios=(rendering.scenario,))
-                elif rendering.scenario not in earlier.scenarios:
+        per_scenario.append(found)
+    return merge_findings(per_scenario)
+
+
+def merge_findings(per_scenario: Sequence[Sequence[Finding]]) -> list[Finding]:
+    """One finding per key across scenarios (given in rendering order): the first
+    scenario's message and location, every scenario it appears in; sorted stably."""
+    merged: dict[tuple[object, ...], Finding] = {}
+    for found in per_scenario:
+        for finding in found:
+            earlier = merged.get(finding.key)
+            if earlier is None:
+                merged[finding.key] = finding
+            else:
+                new = [s for s in finding.scenarios if s not in earlier.scenarios]
+                if new:
                     merged[finding.key] = replace(
-                        earlier, scenarios=(*earlier.scenarios, rendering.scenario)
+                        earlier, scenarios=(*earlier.scenarios, *new)
                     )
     return sorted(merged.values(), key=finding_order)
 
@@ -126,4 +141,6 @@ def finding_order(finding: Finding) -> tuple[object, ...]:
     )
 
 
-__all__ = ["RULES", "ChartInfo", "Rule", "RuleContext", "analyze", "doc_sections"]
+__all__ = [
+    "RULES", "ChartInfo", "Rule", "RuleContext", "analyze", "doc_sections", "merge_findings"
+]
