@@ -184,3 +184,43 @@ def test_a_workload_renamed_in_one_scenario_is_fixed_once(chart_copy) -> None:
     names = {f.obj.name for f in change.fixed if f.obj.kind == "Deployment"}
     assert names == {"release-name-scaffold-helpers", "shop"}
     assert not [n for n in change.notes if n.startswith("not applied")], change.notes
+
+
+LIBRARY_HELPERS = """\
+{{- define "kit.labels.standard" -}}
+app.kubernetes.io/name: {{ .Chart.Name }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+{{- end -}}
+{{- define "kit.labels.matchLabels" -}}
+app.kubernetes.io/name: {{ .Chart.Name }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end -}}
+"""
+
+
+def test_a_library_helper_is_swapped_for_its_selector_only_sibling(tmp_path: Path) -> None:
+    """The version comes from a library chart's helper the chart cannot edit: the selector
+    includes the library's own selector-only helper instead (bitnami's common does this)."""
+    chart = tmp_path / "shop"
+    (chart / "templates").mkdir(parents=True)
+    (chart / "Chart.yaml").write_text(
+        "apiVersion: v2\nname: shop\nversion: 1.0.0\nappVersion: 2.0.0\n"
+        "dependencies:\n- name: kit\n  version: 1.0.0\n"
+    )
+    kit = chart / "charts" / "kit"
+    (kit / "templates").mkdir(parents=True)
+    (kit / "Chart.yaml").write_text("apiVersion: v2\nname: kit\nversion: 1.0.0\ntype: library\n")
+    (kit / "templates" / "_labels.tpl").write_text(LIBRARY_HELPERS)
+    policy = (
+        "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: shop\n"
+        "spec:\n  podSelector:\n"
+        '    matchLabels: {{- include "kit.labels.standard" . | nindent 6 }}\n'
+        "  policyTypes: [Ingress]\n"
+    )
+    (chart / "templates" / "networkpolicy.yaml").write_text(policy)
+    change = fix_chart(chart, FixRequest())
+    assert [f.rule for f in change.fixed] == ["volatile"] and not change.unfixed
+    (file,) = change.files
+    assert file.after.decode() == policy.replace("kit.labels.standard", "kit.labels.matchLabels")

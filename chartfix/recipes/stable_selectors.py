@@ -19,6 +19,7 @@ Fix safety
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections import defaultdict
 from dataclasses import dataclass
@@ -33,6 +34,9 @@ from chartfix.template.lexer import Action
 from chartfix.template.outline import MappingSite
 
 VOLATILE_KEYS = frozenset({"helm.sh/chart", "app.kubernetes.io/version", "version"})
+MANAGER_KEYS = frozenset({"heritage", "app.kubernetes.io/managed-by"})
+"""Not versions, but not identity either: a selector-only helper may rightly drop them."""
+SELECTOR_HELPER_NAMES = ("matchLabels", "selectorLabels")
 
 
 @dataclass
@@ -51,6 +55,7 @@ class StableSelectors:
     def plan(self, context: RecipeContext) -> Plan:
         plan = Plan()
         by_helper: dict[str, list[tuple[_Target, list[str]]]] = defaultdict(list)
+        by_library_helper: dict[str, list[_Target]] = defaultdict(list)
         helpers = find_helpers(context.sources)
         for finding in context.findings:
             if finding.rule != "volatile" or finding.severity != "error":
@@ -70,7 +75,11 @@ class StableSelectors:
                 continue
             helper = _helper_writing(target.site, generated, helpers)
             if isinstance(helper, str):
-                plan.refused.append(Unfixed(finding, helper))
+                library = _library_helper(target.site, helpers)
+                if library is None or literal:
+                    plan.refused.append(Unfixed(finding, helper))
+                else:
+                    by_library_helper[library].append(target)
                 continue
             by_helper[helper.name].append((target, literal))
         for name, targets in sorted(by_helper.items()):
@@ -79,6 +88,8 @@ class StableSelectors:
                 plan.refused.extend(Unfixed(t.finding, unit) for t, _ in targets)
             else:
                 plan.units.append(unit)
+        for name, library_targets in sorted(by_library_helper.items()):
+            plan.units.append(_switch_units(context, name, library_targets))
         return plan
 
 
@@ -157,6 +168,67 @@ def _helper_writing(
     return (
         f"{', '.join(keys)} comes from {', '.join(included)}, which the chart does not define "
         "with literal lines (a subchart or nested helper): edit it by hand"
+    )
+
+
+def _library_helper(site: MappingSite, helpers: dict[str, Helper]) -> str | None:
+    """The one helper `site` includes that the chart does not define (a library's, such as
+    `common.labels.standard`), if that is where the labels come from."""
+    names = {
+        name
+        for entry in site.entries
+        if entry.generated and not entry.conditional
+        for action in entry.line.output_actions
+        if (name := included_helper(action))
+    }
+    if site.inline_generator:
+        names |= {n for a in site.key_line.output_actions if (n := included_helper(a))}
+    foreign = [n for n in names if n not in helpers and "." in n]
+    return foreign[0] if len(foreign) == 1 else None
+
+
+def _switch_units(context: RecipeContext, name: str, targets: list[_Target]) -> FixUnit:
+    """Selectors include the library's selector-only sibling of `name` instead (say
+    `common.labels.matchLabels` for `common.labels.standard`): tried in turn as fallbacks,
+    verification keeps the first that renders the same selectors less the volatile keys."""
+    prefix = name.rsplit(".", 1)[0]
+    candidates = [f"{prefix}.{suffix}" for suffix in SELECTOR_HELPER_NAMES]
+    units = [_switch_unit(context, name, new, targets) for new in candidates if new != name]
+    for unit, fallback in itertools.pairwise(units):
+        unit.fallback = fallback
+    return units[0]
+
+
+def _switch_unit(
+    context: RecipeContext, name: str, new_name: str, targets: list[_Target]
+) -> FixUnit:
+    edits = []
+    changes: dict[tuple[str, str], list[LabelChange]] = defaultdict(list)
+    for target in targets:
+        obj = target.obj
+        text = context.sources.outline(obj.source.path).text
+        for action in _include_actions(target.site, name):
+            quoted = f'"{name}"'
+            start = action.start + text[action.start : action.end].index(quoted)
+            edits.append(
+                PlannedEdit(
+                    obj.source.path,
+                    Edit(start, start + len(quoted), f'"{new_name}"'),
+                    f"selector of {obj.ref} uses {new_name}",
+                )
+            )
+        selector = obj.selector
+        keys = [k for k in (selector.match_labels if selector else {}) if k in MANAGER_KEYS]
+        changes[(obj.source.path, obj.kind)].extend(
+            _removals(target.site.path, [*target.keys, *keys])
+        )
+    unsafe = any(t.obj.is_controller for t in targets)
+    return FixUnit(
+        f"selectors use {new_name} instead of {name}",
+        _unique(edits),
+        [t.finding for t in targets],
+        dict(changes),
+        "unsafe" if unsafe else "safe",
     )
 
 
