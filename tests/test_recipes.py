@@ -224,3 +224,44 @@ def test_a_library_helper_is_swapped_for_its_selector_only_sibling(tmp_path: Pat
     assert [f.rule for f in change.fixed] == ["volatile"] and not change.unfixed
     (file,) = change.files
     assert file.after.decode() == policy.replace("kit.labels.standard", "kit.labels.matchLabels")
+
+
+KSM_STATEFULSET = """\
+apiVersion: apps/v1
+kind: StatefulSet
+metadata:
+  name: {{ .Release.Name }}-ksm
+spec:
+  serviceName: ksm
+  selector:
+    matchLabels:
+      app: ksm
+      helm.sh/chart: {{ .Chart.Name }}-{{ .Chart.Version }}
+  template:
+    metadata:
+      labels:
+        app: ksm
+        helm.sh/chart: {{ .Chart.Name }}-{{ .Chart.Version }}
+    spec:
+      containers:
+        - name: ksm
+          image: registry.k8s.io/kube-state-metrics/kube-state-metrics:v2.10.1
+          args: ["--pod=$(POD_NAME)", "--pod-namespace=$(POD_NAMESPACE)"]
+"""
+
+
+def test_autosharded_kube_state_metrics_gets_the_restart(tmp_path: Path) -> None:
+    """DOMAIN.md §3: relabelling an autosharded kube-state-metrics older than v2.13.0 stops
+    its shards until the pods restart; the finding and the migration note both say so."""
+    from chartfix.migration import migration_note
+
+    chart = tmp_path / "metrics"
+    (chart / "templates").mkdir(parents=True)
+    (chart / "Chart.yaml").write_text("apiVersion: v2\nname: metrics\nversion: 1.0.0\n")
+    (chart / "templates" / "ksm.yaml").write_text(KSM_STATEFULSET)
+    change = fix_chart(chart, FixRequest())
+    (finding,) = change.fixed
+    assert "shards stop updating until its pods are restarted" in finding.message
+    assert any("kubectl rollout restart statefulset/release-name-ksm" in n for n in change.notes)
+    note = migration_note(change, "release-name", "default")
+    assert "rollout restart statefulset/release-name-ksm" in note

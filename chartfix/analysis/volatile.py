@@ -38,6 +38,7 @@ from collections.abc import Iterator, Sequence
 
 from chartfix.analysis.context import RuleContext, chart_of
 from chartfix.findings import Finding, Severity
+from chartfix.ksm import runs_autosharded_ksm
 from chartfix.objects import K8sObject
 from chartfix.selectors import LabelSelector
 
@@ -100,11 +101,19 @@ def check(objects: Sequence[K8sObject], context: RuleContext) -> Iterator[Findin
                 f"{', '.join(warnings)} (names the release manager, which changed once already:"
                 " Tiller to Helm)"
             )
+        message = f"selector holds {' and '.join(parts)}"
+        affected, image = runs_autosharded_ksm(obj)
+        if affected:
+            message += (
+                f"; it runs kube-state-metrics with autosharding on {image} (older than "
+                "v2.13.0): when its labels change, shards stop updating until its pods are "
+                "restarted"
+            )
         yield Finding(
             rule=CODE,
             severity=severity,
             obj=obj.ref,
-            message=f"selector holds {' and '.join(parts)}",
+            message=message,
             remediation=f"Remove {', '.join(keys)} from the selector of {obj.ref} and keep "
             f"{'it' if len(keys) == 1 else 'them'} in metadata and pod template labels; "
             "`chartfix fix --recipe stable-selectors` does it"

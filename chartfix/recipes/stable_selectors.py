@@ -24,18 +24,17 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass
 
+from chartfix.analysis.volatile import MANAGER_KEYS, volatile_entries
 from chartfix.changes import Unfixed
 from chartfix.findings import Finding
 from chartfix.objects import K8sObject, Rendering
 from chartfix.recipe import FixUnit, LabelChange, Plan, PlannedEdit, RecipeContext
+from chartfix.selectors import LabelSelector
 from chartfix.template.edit import Edit, NotEditable, remove_entry
 from chartfix.template.helpers import Helper, find_helpers, included_helper
 from chartfix.template.lexer import Action
 from chartfix.template.outline import MappingSite
 
-VOLATILE_KEYS = frozenset({"helm.sh/chart", "app.kubernetes.io/version", "version"})
-MANAGER_KEYS = frozenset({"heritage", "app.kubernetes.io/managed-by"})
-"""Not versions, but not identity either: a selector-only helper may rightly drop them."""
 SELECTOR_HELPER_NAMES = ("matchLabels", "selectorLabels")
 
 
@@ -94,20 +93,15 @@ class StableSelectors:
 
 
 def volatile_keys(obj: K8sObject, chart_version: str, app_version: str | None) -> list[str]:
-    """Selector keys of `obj` whose values change from one release version to the next."""
+    """Selector keys of `obj` (matchLabels only: those are what templates write as lines)
+    whose values change from one release version to the next, as the `volatile` rule sees
+    them."""
     selector = obj.selector
     if selector is None:
         return []
     versions = [v for v in (chart_version, app_version) if v]
-    keys = []
-    for key, value in selector.match_labels.items():
-        if key in VOLATILE_KEYS or any(_holds_version(value, v) for v in versions):
-            keys.append(key)
-    return keys
-
-
-def _holds_version(value: str, version: str) -> bool:
-    return re.search(rf"(?<![0-9A-Za-z.]){re.escape(version)}(?![0-9A-Za-z.])", value) is not None
+    errors, _ = volatile_entries(LabelSelector(selector.match_labels), versions)
+    return errors
 
 
 def _target(context: RecipeContext, finding: Finding) -> _Target | str:
