@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -20,3 +21,18 @@ def chart_copy(tmp_path: Path):  # type: ignore[no-untyped-def]
         return target
 
     return copy
+
+
+def snapshot(root: Path) -> dict[str, bytes]:
+    """Every file below `root` (outside .git) and its bytes: to prove nothing changed."""
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and ".git" not in p.relative_to(root).parts
+    }
+
+
+def git(cwd: Path, *args: str) -> str:
+    return subprocess.run(
+        ["git", *args], cwd=cwd, check=True, capture_output=True, text=True
+    ).stdout.strip()

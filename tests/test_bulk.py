@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import git, snapshot
 
 from chartfix import runner
 from chartfix.cli import main
@@ -101,18 +102,8 @@ def add_leftover(tree: Path) -> Path:
     return chart
 
 
-def snapshot(root: Path) -> dict[str, bytes]:
-    return {
-        p.relative_to(root).as_posix(): p.read_bytes()
-        for p in sorted(root.rglob("*"))
-        if p.is_file() and ".git" not in p.relative_to(root).parts
-    }
 
 
-def git(cwd: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", *args], cwd=cwd, check=True, capture_output=True, text=True
-    ).stdout.strip()
 
 
 def git_repo(path: Path, fixtures: Iterable[str], remote: Path | None = None) -> Path:

@@ -6,22 +6,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from conftest import git, snapshot
 
 from chartfix.cli import main
-
-
-def snapshot(root: Path) -> dict[str, bytes]:
-    return {
-        p.relative_to(root).as_posix(): p.read_bytes()
-        for p in sorted(root.rglob("*"))
-        if p.is_file() and ".git" not in p.relative_to(root).parts
-    }
-
-
-def git(cwd: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", *args], cwd=cwd, check=True, capture_output=True, text=True
-    ).stdout.strip()
 
 
 def test_dry_run_prints_the_patch_and_changes_nothing(chart_copy, capsys) -> None:

@@ -144,15 +144,7 @@ def _helper_writing(
     site: MappingSite, keys: list[str], helpers: dict[str, Helper]
 ) -> Helper | str:
     """The chart's own helper, included in `site`, whose body writes `keys`; else why not."""
-    included = [
-        name
-        for entry in site.entries
-        if entry.generated and not entry.conditional
-        for action in entry.line.output_actions
-        if (name := included_helper(action))
-    ]
-    if site.inline_generator:
-        included += [n for a in site.key_line.output_actions if (n := included_helper(a))]
+    included = _included_helpers(site)
     for name in included:
         helper = helpers.get(name)
         if helper is not None and all(_writes(helper, k) for k in keys):
@@ -165,19 +157,38 @@ def _helper_writing(
     )
 
 
+def _included_helpers(site: MappingSite) -> list[str]:
+    """Helpers `site` always includes (on its unconditional entry lines or its key line)."""
+    lines = [e.line for e in site.entries if e.generated and not e.conditional]
+    if site.inline_generator:
+        lines.append(site.key_line)
+    return [n for line in lines for a in line.output_actions if (n := included_helper(a))]
+
+
+def _renamed_includes(
+    context: RecipeContext, target: _Target, name: str, new_name: str
+) -> list[PlannedEdit]:
+    """Edits pointing the includes of helper `name` in target's selector at `new_name`."""
+    obj = target.obj
+    text = context.sources.outline(obj.source.path).text
+    edits = []
+    quoted = f'"{name}"'
+    for action in _include_actions(target.site, name):
+        start = action.start + text[action.start : action.end].index(quoted)
+        edits.append(
+            PlannedEdit(
+                obj.source.path,
+                Edit(start, start + len(quoted), f'"{new_name}"'),
+                f"selector of {obj.ref} uses {new_name}",
+            )
+        )
+    return edits
+
+
 def _library_helper(site: MappingSite, helpers: dict[str, Helper]) -> str | None:
     """The one helper `site` includes that the chart does not define (a library's, such as
     `common.labels.standard`), if that is where the labels come from."""
-    names = {
-        name
-        for entry in site.entries
-        if entry.generated and not entry.conditional
-        for action in entry.line.output_actions
-        if (name := included_helper(action))
-    }
-    if site.inline_generator:
-        names |= {n for a in site.key_line.output_actions if (n := included_helper(a))}
-    foreign = [n for n in names if n not in helpers and "." in n]
+    foreign = sorted({n for n in _included_helpers(site) if n not in helpers and "." in n})
     return foreign[0] if len(foreign) == 1 else None
 
 
@@ -200,17 +211,7 @@ def _switch_unit(
     changes: dict[tuple[str, str], list[LabelChange]] = defaultdict(list)
     for target in targets:
         obj = target.obj
-        text = context.sources.outline(obj.source.path).text
-        for action in _include_actions(target.site, name):
-            quoted = f'"{name}"'
-            start = action.start + text[action.start : action.end].index(quoted)
-            edits.append(
-                PlannedEdit(
-                    obj.source.path,
-                    Edit(start, start + len(quoted), f'"{new_name}"'),
-                    f"selector of {obj.ref} uses {new_name}",
-                )
-            )
+        edits += _renamed_includes(context, target, name, new_name)
         selector = obj.selector
         keys = [k for k in (selector.match_labels if selector else {}) if k in MANAGER_KEYS]
         changes[(obj.source.path, obj.kind)].extend(
@@ -265,18 +266,7 @@ def _split_unit(
     changes: dict[tuple[str, str], list[LabelChange]] = defaultdict(list)
     for target, literal in targets:
         obj = target.obj
-        for action in _include_actions(target.site, name):
-            quoted = f'"{name}"'
-            start = action.start + context.sources.outline(obj.source.path).text[
-                action.start : action.end
-            ].index(quoted)
-            edits.append(
-                PlannedEdit(
-                    obj.source.path,
-                    Edit(start, start + len(quoted), f'"{new_name}"'),
-                    f"selector of {obj.ref} uses {new_name}",
-                )
-            )
+        edits += _renamed_includes(context, target, name, new_name)
         for key in literal:
             try:
                 edit = remove_entry(target.site, key)
