@@ -21,12 +21,12 @@ from pathlib import Path
 from typing import Any
 
 from chartfix.apply import Outcome, RunSummary
-from chartfix.chart import find_charts
 from chartfix.diff import chart_diff, display_path, summarize
-from chartfix.errors import ChartError, UsageError
-from chartfix.fixcmd import apply_outcomes, check_mode, fix_outcome, request_from
+from chartfix.errors import UsageError
+from chartfix.fixcmd import apply_outcomes, check_mode, crashed, fix_outcome, request_from
 from chartfix.pipeline import select_recipes
 from chartfix.runner import run_parallel
+from chartfix.targets import find_targets
 
 REPORT_VERSION = 1
 
@@ -79,13 +79,19 @@ def run_bulk(args: argparse.Namespace) -> int:
     request = request_from(args)
     select_recipes(request.recipes)
     roots = list(args.roots)
+    repo_errors: list[str] = []
     if args.repos:
         from chartfix.repos import checkout_repos
 
-        roots += checkout_repos(args.repos, args.workdir or Path(".chartfix-repos"))
+        cloned, repo_errors = checkout_repos(args.repos, args.workdir or Path(".chartfix-repos"))
+        roots += cloned
+        for error in repo_errors:
+            print(f"error: {error}", file=sys.stderr)
+        if not roots:
+            return 2
     if not roots:
         raise UsageError("bulk needs ROOT directories or --repos FILE")
-    charts = find_charts(roots)
+    charts = find_targets(roots)
     if args.shard:
         shard = Shard.parse(args.shard)
         charts = [c for c in charts if shard.holds(chart_identity(c, roots))]
@@ -96,7 +102,7 @@ def run_bulk(args: argparse.Namespace) -> int:
     progress = Progress(len(todo))
     outcomes: list[Outcome] = []
     work = partial(fix_outcome, request=request)
-    for outcome in run_parallel(work, todo, args.jobs, on_crash=_crashed):
+    for outcome in run_parallel(work, todo, args.jobs, on_crash=crashed):
         outcomes.append(outcome)
         progress.advance(outcome)
     progress.close()
@@ -109,14 +115,7 @@ def run_bulk(args: argparse.Namespace) -> int:
             args.report, outcomes, skipped, roots, args.shard, previous=args.report,
             applied=applied,
         )
-    return RunSummary(outcomes).exit_status
-
-
-def _crashed(root: Path, error: BaseException) -> Outcome:
-    """A chart whose worker died or raised an unexpected error: its own error line, so the
-    other charts go on (a bug in chartfix, or an engine crash, on one chart of thousands)."""
-    reason = f"chartfix failed ({type(error).__name__}: {error})"
-    return Outcome(root, error=ChartError(root, reason))
+    return 2 if repo_errors else RunSummary(outcomes).exit_status
 
 
 # --- progress and the final table -------------------------------------------------------------

@@ -9,8 +9,9 @@ other repositories.
 from __future__ import annotations
 
 import argparse
+import os
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -64,10 +65,13 @@ def _branches(
     branches = []
     for repo_dir, group in sorted(by_repo.items()):
         if getattr(args, "branch_per_chart", False):
+            names = Counter(o.change.chart_name for o in group if o.change is not None)
             for outcome in group:
                 assert outcome.change is not None
-                name = f"{args.branch}-{_slug(outcome.change.chart_name)}"
-                branches.append((name, repo_dir, [outcome]))
+                label = outcome.change.chart_name
+                if names[label] > 1:  # two charts of one name: tell them apart by path
+                    label = os.path.relpath(outcome.root, repo_dir)
+                branches.append((f"{args.branch}-{_slug(label)}", repo_dir, [outcome]))
         else:
             branches.append((args.branch, repo_dir, group))
     return branches

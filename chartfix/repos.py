@@ -24,8 +24,13 @@ def read_repo_list(path: Path) -> list[str]:
     return [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
 
 
-def checkout_repos(list_file: Path, workdir: Path) -> list[Path]:
-    roots = []
+def checkout_repos(list_file: Path, workdir: Path) -> tuple[list[Path], list[str]]:
+    """(roots to search for charts, one error line per repository that could not be had).
+
+    A repository that cannot be cloned is named and skipped: the others go on.
+    """
+    roots: list[Path] = []
+    errors: list[str] = []
     for entry in read_repo_list(list_file):
         local = Path(entry).expanduser()
         if not local.is_absolute():
@@ -39,9 +44,11 @@ def checkout_repos(list_file: Path, workdir: Path) -> list[Path]:
             try:
                 git.Repo.clone_from(entry, target)
             except git.GitCommandError as err:
-                raise UsageError(f"cannot clone {entry}: {err.stderr.strip()}") from err
+                reason = " ".join(str(err.stderr).split()) or "git clone failed"
+                errors.append(f"{entry}: cannot clone: {reason}")
+                continue
         roots.append(target.resolve())
-    return roots
+    return roots, errors
 
 
 def _clone_dir(url: str, workdir: Path) -> Path:

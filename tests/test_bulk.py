@@ -461,12 +461,17 @@ def test_two_urls_ending_alike_get_two_clones(tmp_path, capsys) -> None:
         assert len(list(workdir.iterdir())) == 2
 
 
-def test_an_unreachable_repository_is_a_usage_error(tmp_path, capsys) -> None:
+def test_an_unreachable_repository_is_named_and_the_others_go_on(tmp_path, capsys) -> None:
+    good = tmp_path / "good"
+    shutil.copytree(FIXTURES / "legacy-server", good / "legacy-server")
+    missing = f"file://{tmp_path / 'missing.git'}"
     repos = tmp_path / "repos.txt"
-    repos.write_text(f"file://{tmp_path / 'missing.git'}\n")
-    code, err = bulk(capsys, "--repos", repos, "--workdir", tmp_path / "work", "-j", "1")
+    repos.write_text(f"{missing}\ngood\n")
+    code, err = bulk(capsys, "--repos", repos, "--workdir", tmp_path / "work", "-j", "1",
+                     "--write")
     assert code == 2
-    assert err.startswith(f"chartfix: cannot clone file://{tmp_path / 'missing.git'}"), err
+    assert err.startswith(f"error: {missing}: cannot clone"), err
+    assert "component: server" in (good / "legacy-server/templates/service.yaml").read_text()
 
 
 REPOS = {"shop": ["clean", "legacy-server", "scaffold-helpers"], "blog": ["flow-mapping",
@@ -653,3 +658,15 @@ def test_a_chart_given_as_the_root_is_named_by_its_directory(tmp_path, capsys) -
     report = tmp_path / "report.json"
     assert bulk(capsys, chart, "-j", "1", "--report", report)[0] == 0
     assert list(statuses(report)) == ["legacy-server"]
+
+
+def test_bulk_takes_cdk8s_apps_beside_charts(tmp_path, capsys) -> None:
+    pytest.importorskip("cdk8s")
+    tree = tmp_path / "tree"
+    for name in ("legacy-server", "cdk8s-shared-dict"):
+        shutil.copytree(FIXTURES / name, tree / name)
+    report = tmp_path / "report.json"
+    code, err = bulk(capsys, tree, "-j", "1", "--report", report)
+    assert code == 0, err
+    statuses = {Path(c["path"]).name: c["status"] for c in read_report(report)["charts"]}
+    assert statuses == {"legacy-server": "fixed", "cdk8s-shared-dict": "fixed"}
