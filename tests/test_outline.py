@@ -8,6 +8,8 @@ key and generated/conditional flags, written as `(line, key, flags)` tuples wher
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from chartfix.template.lexer import TemplateSyntaxError
@@ -612,3 +614,25 @@ def test_bad_template_raises_syntax_error_with_line() -> None:
     with pytest.raises(TemplateSyntaxError) as caught:
         outline("kind: Service\nspec:\n  selector:\n    app: {{ .x\n")
     assert caught.value.line == 4
+
+
+def test_a_printf_name_keeps_document_for_from_guessing(tmp_path: Path) -> None:
+    """A file whose one literal Service is named by printf "%s-metrics", while the Service
+    Helm rendered from it came from an include elsewhere: no document, rather than the
+    wrong one (an edit there would miss the object)."""
+    from chartfix.objects import K8sObject, Source
+    from chartfix.template.locate import ChartSources
+
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "templates" / "svc.yaml").write_text(
+        '{{ include "other.service" . }}\n---\nkind: Service\nmetadata:\n'
+        '  name: {{ printf "%s-metrics" .Release.Name }}\nspec:\n  selector:\n    app: x\n'
+    )
+    sources = ChartSources(tmp_path)
+    included = K8sObject({"kind": "Service", "metadata": {"name": "rel-web"}},
+                         Source("templates/svc.yaml", 0))
+    literal = K8sObject({"kind": "Service", "metadata": {"name": "rel-metrics"}},
+                        Source("templates/svc.yaml", 1))
+    assert sources.document_for(included) is None
+    doc = sources.document_for(literal)
+    assert doc is not None and doc.name_fragments == ("-metrics",)

@@ -71,6 +71,10 @@ class ChartSources:
             d for d in docs if d.kind is None
         ]
         if len(candidates) <= 1:
+            # One literal document of this kind, but its name says it renders another
+            # object (which comes from an include elsewhere): no guess.
+            if candidates and not _name_matches(candidates[0].name_fragments, obj.name):
+                return None
             return candidates[0] if candidates else None
         named = [d for d in candidates if _name_matches(d.name_fragments, obj.name)]
         if named:

@@ -401,6 +401,8 @@ class _Scanner:
             outputs = line.output_actions
             if outputs:
                 self.doc.name_value = self.text[outputs[-1].start : outputs[-1].end]
+            if not self.doc.name_fragments and len(outputs) == 1:
+                self.doc.name_fragments = _printf_fragments(outputs[0].inner)
             self.doc.in_range = self.doc.in_range or "range" in self.control
         if path in LABEL_PATHS:
             self._open_site(line, path, indent, value, depth_before)
@@ -478,6 +480,18 @@ def _split_key(body: str) -> tuple[str | None, str]:
         if colon + 1 == len(body) or body[colon + 1] in " \t":
             return body[:colon].rstrip(), body[colon + 1 :].strip()
         pos = colon + 1
+
+
+_PRINTF = re.compile(r'^printf\s+"((?:[^"\\]|\\.)*)"')
+_VERB = re.compile(r"%[-+# 0-9.]*[a-zA-Z%]")
+
+
+def _printf_fragments(inner: str) -> tuple[str, ...]:
+    """Literal pieces of `printf "%s-envoy-metrics" ...`: what every rendered name holds."""
+    match = _PRINTF.match(inner)
+    if match is None:
+        return ()
+    return tuple(p for p in _VERB.split(match.group(1)) if len(p) >= 3)
 
 
 def _strip_comment(value: str) -> str:
