@@ -249,19 +249,28 @@ def _tar_member(name: str, data: bytes) -> bytes:
 
 _stage_lock = threading.Lock()
 _stage_cache: dict[Path, tuple[tuple[Any, ...], StagedChart]] = {}
+_staged_for: dict[int, tuple[Chart, StagedChart]] = {}
+"""The staged tree per loaded Chart object: one `load_chart` is one snapshot of the chart,
+so its scenarios need not look at the disk again."""
 
 
 def stage(chart: Chart) -> StagedChart:
     """The staged tree of `chart`, cached per process until a file of it (or a dep) changes."""
+    same_load = _staged_for.get(id(chart))
+    if same_load is not None and same_load[0] is chart:
+        return same_load[1]
     cached = _stage_cache.get(chart.root)
-    if cached is not None:
-        key, staged = cached
-        if key == _signature(staged.watched):
-            return staged
-    staged = StagedChart(name=chart.name, files={})
-    _add_chart(staged, chart.root, "", (), (chart.root,))
+    if cached is not None and cached[0] == _signature(cached[1].watched):
+        staged = cached[1]
+    else:
+        staged = StagedChart(name=chart.name, files={})
+        _add_chart(staged, chart.root, "", (), (chart.root,))
+        with _stage_lock:
+            _stage_cache[chart.root] = (_signature(staged.watched), staged)
     with _stage_lock:
-        _stage_cache[chart.root] = (_signature(staged.watched), staged)
+        if len(_staged_for) > 64:
+            _staged_for.clear()
+        _staged_for[id(chart)] = (chart, staged)
     return staged
 
 
@@ -615,5 +624,6 @@ def clear_caches() -> None:
     """Forget staged charts (tests; long-lived processes that rewrite charts on purpose)."""
     with _stage_lock:
         _stage_cache.clear()
+        _staged_for.clear()
     _defaults_cache.clear()
     _sibling_charts.cache_clear()
