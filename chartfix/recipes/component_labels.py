@@ -30,6 +30,7 @@ from chartfix.changes import Unfixed
 from chartfix.findings import Finding
 from chartfix.objects import K8sObject, ObjectRef, Rendering
 from chartfix.recipe import FixUnit, LabelChange, Plan, PlannedEdit, RecipeContext
+from chartfix.recipes.attribution import consumers_of, meant_for, unattributed
 from chartfix.template.edit import Edit, NotEditable, insert_entry
 from chartfix.template.outline import MappingSite
 
@@ -65,9 +66,9 @@ class ComponentLabels:
                 plan.refused.append(Unfixed(finding, f"{finding.obj} not found"))
                 continue
             if finding.rule == "stray":
-                owner = _owner(obj, rendering)
+                owner = meant_for(obj, rendering)
                 if owner is None:
-                    plan.refused.append(Unfixed(finding, _unattributed(obj, rendering)))
+                    plan.refused.append(Unfixed(finding, unattributed(obj, rendering)))
                     continue
                 claimed[doc_key(context, obj, rendering)] = doc_key(context, owner, rendering)
                 obj = owner
@@ -146,7 +147,7 @@ class ComponentLabels:
         edited: set[ObjectRef] = set()
         left: dict[ObjectRef, str] = {}
         for instance, scenario in instances:  # consumers may exist in some scenarios only
-            for consumer in _consumers_of(instance, scenario):
+            for consumer in consumers_of(instance, scenario):
                 consumer_key = doc_key(context, consumer, scenario)
                 if consumer_key not in outcome:
                     outcome[consumer_key] = self._consumer(
@@ -193,7 +194,7 @@ class ComponentLabels:
         consumer_key = doc_key(context, consumer, scenario)
         if claimed.get(consumer_key, key) != key:
             return ""  # meant for another controller: its own unit labels it
-        owner = _owner(consumer, scenario)
+        owner = meant_for(consumer, scenario)
         if owner is None:
             return (
                 f"{consumer.ref} selects pods of several workloads and neither ports nor "
@@ -340,91 +341,6 @@ def _label_value(text: str) -> str:
 # --- consumers --------------------------------------------------------------------------------
 
 
-def _consumers_of(controller: K8sObject, rendering: Rendering) -> list[K8sObject]:
-    """Services, PDBs and NetworkPolicies whose selector matches the controller's pods."""
-    pods = controller.pod_labels or {}
-    found = []
-    for obj in rendering.objects:
-        selector = obj.selector
-        if not obj.is_consumer or selector is None or selector.is_empty:
-            continue
-        if _namespace(obj, rendering) != _namespace(controller, rendering):
-            continue
-        if selector.matches(pods):
-            found.append(obj)
-    return found
-
-
-def _controllers_selected(consumer: K8sObject, rendering: Rendering) -> list[K8sObject]:
-    selector = consumer.selector
-    if selector is None or selector.is_empty:
-        return []
-    return [
-        o for o in rendering.objects
-        if o.is_controller and _namespace(o, rendering) == _namespace(consumer, rendering)
-        and selector.matches(o.pod_labels or {})
-    ]
-
-
-def _owner(consumer: K8sObject, rendering: Rendering) -> K8sObject | None:
-    """The controller a consumer was meant for: the only one it selects, else the one its
-    ports and then its name point at. None when that cannot be told."""
-    candidates = _controllers_selected(consumer, rendering)
-    if len(candidates) <= 1:
-        return candidates[0] if candidates else None
-    scored = sorted(
-        ((_port_score(consumer, c), _name_score(consumer.name, c.name), c) for c in candidates),
-        key=lambda t: (t[0], t[1]),
-        reverse=True,
-    )
-    best, runner_up = scored[0], scored[1]
-    if (best[0], best[1]) > (runner_up[0], runner_up[1]):
-        return best[2]
-    return None
-
-
-def _port_score(consumer: K8sObject, controller: K8sObject) -> int:
-    if consumer.kind != "Service":
-        return 0
-    names: set[str] = set()
-    numbers: set[str] = set()
-    for container in controller.containers():
-        for port in container.get("ports") or []:
-            if isinstance(port, dict):
-                if port.get("name"):
-                    names.add(str(port["name"]))
-                if port.get("containerPort") is not None:
-                    numbers.add(str(port["containerPort"]))
-    score = 0
-    for port in (consumer.body.get("spec") or {}).get("ports") or []:
-        if not isinstance(port, dict):
-            continue
-        target = str(port.get("targetPort", port.get("port", "")))
-        if target in names or target in numbers:
-            score += 1
-    return score
-
-
-def _name_score(consumer_name: str, controller_name: str) -> int:
-    if consumer_name == controller_name:
-        return 3
-    if consumer_name.startswith(controller_name + "-"):
-        return 2
-    if controller_name.startswith(consumer_name + "-"):
-        return 1
-    return 0
-
-
-def _unattributed(consumer: K8sObject | None, rendering: Rendering) -> str:
-    if consumer is None:
-        return "object not found in the rendered chart"
-    controllers = _controllers_selected(consumer, rendering)
-    if not controllers:
-        return f"{consumer.ref} selects no controller's pods, only Job or test pods"
-    names = ", ".join(str(c.ref) for c in controllers)
-    return f"cannot tell which of {names} {consumer.ref} is meant for (ports and names tie)"
-
-
 def _consumer_edit(
     context: RecipeContext, consumer: K8sObject, rendering: Rendering, label: Label
 ) -> PlannedEdit | str | None:
@@ -512,11 +428,6 @@ def _unique(edits: list[PlannedEdit]) -> list[PlannedEdit]:
         if all((p.path, p.edit) != (planned.path, planned.edit) for p in out):
             out.append(planned)
     return out
-
-
-def _namespace(obj: K8sObject, rendering: Rendering) -> str:
-    """An object without a namespace lands in the release's."""
-    return obj.namespace or rendering.namespace
 
 
 def _labels_at(obj: K8sObject, path: str) -> dict[str, str]:

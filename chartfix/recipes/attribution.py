@@ -1,0 +1,101 @@
+"""Which controller a Service, PodDisruptionBudget or NetworkPolicy was meant for.
+
+A consumer that selects the pods of one controller was meant for it. One that selects the
+pods of several is told apart by its ports (a Service's targetPort names and numbers against
+the containers' ports), then by its name; when neither decides, nobody can say, and the
+consumer is left as it is.
+"""
+
+from __future__ import annotations
+
+from chartfix.objects import K8sObject, Rendering
+
+
+def namespace_of(obj: K8sObject, rendering: Rendering) -> str:
+    """An object without a namespace lands in the release's."""
+    return obj.namespace or rendering.namespace
+
+
+def consumers_of(controller: K8sObject, rendering: Rendering) -> list[K8sObject]:
+    """Services, PDBs and NetworkPolicies whose selector matches the controller's pods."""
+    pods = controller.pod_labels or {}
+    found = []
+    for obj in rendering.objects:
+        selector = obj.selector
+        if not obj.is_consumer or selector is None or selector.is_empty:
+            continue
+        if namespace_of(obj, rendering) != namespace_of(controller, rendering):
+            continue
+        if selector.matches(pods):
+            found.append(obj)
+    return found
+
+
+def controllers_selected(consumer: K8sObject, rendering: Rendering) -> list[K8sObject]:
+    selector = consumer.selector
+    if selector is None or selector.is_empty:
+        return []
+    return [
+        o for o in rendering.objects
+        if o.is_controller and namespace_of(o, rendering) == namespace_of(consumer, rendering)
+        and selector.matches(o.pod_labels or {})
+    ]
+
+
+def meant_for(consumer: K8sObject, rendering: Rendering) -> K8sObject | None:
+    """The controller a consumer was meant for: the only one it selects, else the one its
+    ports and then its name point at. None when that cannot be told."""
+    candidates = controllers_selected(consumer, rendering)
+    if len(candidates) <= 1:
+        return candidates[0] if candidates else None
+    scored = sorted(
+        ((_port_score(consumer, c), _name_score(consumer.name, c.name), c) for c in candidates),
+        key=lambda t: (t[0], t[1]),
+        reverse=True,
+    )
+    best, runner_up = scored[0], scored[1]
+    if (best[0], best[1]) > (runner_up[0], runner_up[1]):
+        return best[2]
+    return None
+
+
+def _port_score(consumer: K8sObject, controller: K8sObject) -> int:
+    if consumer.kind != "Service":
+        return 0
+    names: set[str] = set()
+    numbers: set[str] = set()
+    for container in controller.containers():
+        for port in container.get("ports") or []:
+            if isinstance(port, dict):
+                if port.get("name"):
+                    names.add(str(port["name"]))
+                if port.get("containerPort") is not None:
+                    numbers.add(str(port["containerPort"]))
+    score = 0
+    for port in (consumer.body.get("spec") or {}).get("ports") or []:
+        if not isinstance(port, dict):
+            continue
+        target = str(port.get("targetPort", port.get("port", "")))
+        if target in names or target in numbers:
+            score += 1
+    return score
+
+
+def _name_score(consumer_name: str, controller_name: str) -> int:
+    if consumer_name == controller_name:
+        return 3
+    if consumer_name.startswith(controller_name + "-"):
+        return 2
+    if controller_name.startswith(consumer_name + "-"):
+        return 1
+    return 0
+
+
+def unattributed(consumer: K8sObject | None, rendering: Rendering) -> str:
+    if consumer is None:
+        return "object not found in the rendered chart"
+    controllers = controllers_selected(consumer, rendering)
+    if not controllers:
+        return f"{consumer.ref} selects no controller's pods, only Job or test pods"
+    names = ", ".join(str(c.ref) for c in controllers)
+    return f"cannot tell which of {names} {consumer.ref} is meant for (ports and names tie)"
