@@ -27,7 +27,8 @@ class LazyBody(Mapping[str, Any]):
 
     Most of what a chart renders (CRDs, ConfigMaps, RBAC) is never read by the rules, and
     parsing it would be most of a check's time. Verification compares such documents by
-    their text and parses them only when the text differs.
+    their text and parses them only when the text differs. It pickles as it is (text and
+    parser), so a worker sending a rendering back does not parse it on the way.
     """
 
     def __init__(self, text: str, kind: str, parse: Callable[[str], Mapping[str, Any]]) -> None:
@@ -64,13 +65,6 @@ class LazyBody(Mapping[str, Any]):
         return isinstance(other, Mapping) and dict(self.data) == dict(other)
 
     __hash__ = None  # type: ignore[assignment]
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (_parsed_body, (dict(self.data),))
-
-
-def _parsed_body(data: dict[str, Any]) -> dict[str, Any]:
-    return data
 
 
 @dataclass(frozen=True)
@@ -246,6 +240,14 @@ class K8sObject:
             spec = _mapping(_mapping(self.pod_template).get("spec"))
         found = spec.get("containers")
         return [c for c in found if isinstance(c, Mapping)] if isinstance(found, list) else []
+
+
+def mapping_at(body: Mapping[str, Any], path: str) -> dict[str, Any] | None:
+    """The mapping at dotted `path` in a manifest (`spec.selector.matchLabels`), if any."""
+    node: Any = body
+    for part in path.split("."):
+        node = node.get(part) if isinstance(node, Mapping) else None
+    return node if isinstance(node, dict) else None
 
 
 def string_map(raw: Any) -> dict[str, str]:
