@@ -72,6 +72,7 @@ def report(
     outcomes: Sequence[Outcome], err: TextIO, diffs: Sequence[str], written: bool
 ) -> None:
     """Per chart: errors, fixed and unfixed findings, notes; then one summary line."""
+    verb = "fixed" if written else "fixable"
     for outcome in outcomes:
         name = display_path(outcome.root)
         if outcome.error is not None:
@@ -81,7 +82,6 @@ def report(
         assert change is not None
         if not change.fixed and not change.unfixed and not change.files:
             continue
-        verb = "fixed" if written else "fixable"
         err.write(f"{name}: {len(change.fixed)} {verb}, {len(change.unfixed)} left\n")
         for finding in change.fixed:
             err.write(f"  {verb}: {finding.rule} {finding.obj}\n")
@@ -101,7 +101,6 @@ def report(
     fixed = sum(len(o.change.fixed) for o in outcomes if o.change)
     left = sum(o.unfixed for o in outcomes)
     summary = summarize(diffs)
-    verb = "fixed" if written else "fixable"
     err.write(
         f"{charts} chart{'s' if charts != 1 else ''}: {summary}; "
         f"{fixed} finding{'s' if fixed != 1 else ''} {verb}, {left} left"

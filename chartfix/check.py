@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TextIO
 
 from chartfix.analysis import analyze, merge_findings
-from chartfix.chart import Scenario, load_chart, scenarios, scenarios_at
+from chartfix.chart import Scenario, load_chart, scenarios_at
 from chartfix.errors import ChartError, UsageError
 from chartfix.findings import Finding
 from chartfix.objects import Rendering
@@ -58,24 +58,13 @@ def check_chart(
 ) -> ChartReport:
     """Render the chart at `root` under each scenario and analyze it. Never raises for a bad
     chart: its ChartError travels in the report."""
-    report = ChartReport(root=root, name=root.name)
     if is_cdk8s_app(root):
-        return _check_cdk8s_app(report)
-    try:
-        chart = load_chart(root)
-        report.name = chart.name
-        cases = scenarios(chart, values_files, set_values)
-        report.scenarios = [s.name for s in cases]
-        renderings = [render(chart, s, None, release, namespace) for s in cases]
-        report.findings = analyze(chart, renderings)
-    except ChartError as err:
-        report.error = err
-        return report
-    for rendering in renderings:
-        for warning in rendering.warnings:
-            if warning not in report.warnings:
-                report.warnings.append(warning)
-    if keep_renderings:
+        return _check_cdk8s_app(ChartReport(root=root, name=root.name))
+    cases = tuple(scenarios_at(root, values_files, set_values))
+    task = ScenarioTask(root, cases, release, namespace)
+    result, renderings = _check(task)
+    report = _report(root, [(task, result)])
+    if keep_renderings and report.error is None:
         report.renderings = renderings
     return report
 
@@ -122,7 +111,12 @@ class ScenarioResult:
 
 def check_scenarios(task: ScenarioTask) -> ScenarioResult:
     """Render some scenarios of one chart and run the rules; never raises ChartError."""
+    return _check(task)[0]
+
+
+def _check(task: ScenarioTask) -> tuple[ScenarioResult, list[Rendering]]:
     result = ScenarioResult(task.root.name)
+    renderings: list[Rendering] = []
     try:
         chart = load_chart(task.root)
         result.name = chart.name
@@ -134,7 +128,7 @@ def check_scenarios(task: ScenarioTask) -> ScenarioResult:
             result.warnings += [w for w in rendering.warnings if w not in result.warnings]
     except ChartError as err:
         result.error = err
-    return result
+    return result, renderings
 
 
 def _crashed_scenario(task: ScenarioTask, error: BaseException) -> ScenarioResult:

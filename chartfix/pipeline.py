@@ -15,9 +15,9 @@ from chartfix.changes import ChartChange, FileChange, Unfixed
 from chartfix.chart import load_chart, scenarios
 from chartfix.config import load_config
 from chartfix.errors import UsageError
-from chartfix.findings import Finding
 from chartfix.ksm import restarts_needed
-from chartfix.recipe import FixOptions, Recipe, RecipeContext, registry
+from chartfix.objects import ObjectRef
+from chartfix.recipe import FixOptions, FixUnit, Recipe, RecipeContext, registry
 from chartfix.render import render
 from chartfix.template.locate import ChartSources
 from chartfix.verify import Verifier
@@ -116,15 +116,14 @@ def fix_chart(root: Path, request: FixRequest) -> ChartChange:
     )
 
 
-def _reasons(refused: Sequence[Unfixed], failed: Sequence[tuple[object, str]]) -> dict:
+def _reasons(
+    refused: Sequence[Unfixed], failed: Sequence[tuple[FixUnit, str]]
+) -> dict[tuple[str, ObjectRef], str]:
     """Why each unfixed finding stayed: a recipe refused it, or its edit failed verification."""
-    reasons: dict[tuple[str, object], str] = {}
+    reasons: dict[tuple[str, ObjectRef], str] = {}
     for item in refused:
         reasons.setdefault((item.finding.rule, item.finding.obj), item.reason)
     for unit, why in failed:
-        for target in getattr(unit, "targets", []):
-            target_f: Finding = target
-            reasons.setdefault(
-                (target_f.rule, target_f.obj), f"the fix failed verification: {why}"
-            )
+        for target in unit.targets:
+            reasons.setdefault((target.rule, target.obj), f"the fix failed verification: {why}")
     return reasons

@@ -19,7 +19,7 @@ from chartfix.analysis import analyze
 from chartfix.chart import Chart, Scenario
 from chartfix.errors import ChartError
 from chartfix.findings import Finding
-from chartfix.objects import K8sObject, Rendering
+from chartfix.objects import K8sObject, Rendering, mapping_at
 from chartfix.recipe import FixUnit, LabelChange
 from chartfix.render import render
 from chartfix.template.edit import NotEditable, apply_edits
@@ -268,13 +268,13 @@ def _expected_body(
     """`before` with the planned changes applied (templated values taken from `after`)."""
     body = copy.deepcopy(dict(before))
     for change in changes:
-        target = _walk(body, change.path)
+        target = mapping_at(body, change.path)
         if target is None:
             continue  # the change does not apply to this object (another doc of the file)
         if change.removed:
             target.pop(change.key, None)
             continue
-        rendered = _walk(after, change.path)
+        rendered = mapping_at(after, change.path)
         value = change.value
         if value is None:
             value = None if rendered is None else rendered.get(change.key)
@@ -287,9 +287,3 @@ def _expected_body(
         target[change.key] = rendered.get(change.key) if rendered is not None else value
     return body
 
-
-def _walk(body: Mapping[str, Any], path: str) -> dict[str, Any] | None:
-    node: Any = body
-    for part in path.split("."):
-        node = node.get(part) if isinstance(node, dict) else None
-    return node if isinstance(node, dict) else None

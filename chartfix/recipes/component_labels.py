@@ -28,8 +28,15 @@ from dataclasses import dataclass
 
 from chartfix.changes import Unfixed
 from chartfix.findings import Finding
-from chartfix.objects import K8sObject, ObjectRef, Rendering
-from chartfix.recipe import FixUnit, LabelChange, Plan, PlannedEdit, RecipeContext
+from chartfix.objects import K8sObject, ObjectRef, Rendering, mapping_at, string_map
+from chartfix.recipe import (
+    FixOptions,
+    FixUnit,
+    LabelChange,
+    Plan,
+    PlannedEdit,
+    RecipeContext,
+)
 from chartfix.recipes.attribution import consumers_of, meant_for, unattributed
 from chartfix.template.edit import Edit, NotEditable, insert_entry
 from chartfix.template.outline import MappingSite
@@ -307,20 +314,18 @@ def component_argument_edit(site: MappingSite, value: str) -> Edit | None:
     return None
 
 
-def role_of(obj: K8sObject, chart_name: str, options_or_overrides: object) -> str:
+def role_of(obj: K8sObject, chart_name: str, options: FixOptions) -> str:
     """The component value for a workload: the user's choice, else the part of its name after
     the release's fullname, else its first container's name, else a default for its kind."""
-    overrides = getattr(options_or_overrides, "components", {}) or {}
-    release = getattr(options_or_overrides, "release", "release-name")
-    suffix = _name_suffix(obj.name, release, chart_name)
+    suffix = _name_suffix(obj.name, options.release, chart_name)
     for name in (obj.name, suffix):
-        if name and name in overrides:
-            return str(overrides[name])
+        if name and name in options.components:
+            return str(options.components[name])
     if suffix:
         return _label_value(suffix)
     containers = obj.containers()
     first = str(containers[0].get("name", "")) if containers else ""
-    if first and first not in (chart_name, release, obj.name):
+    if first and first not in (chart_name, options.release, obj.name):
         return _label_value(first)
     return _DEFAULT_ROLE.get(obj.kind, "server")
 
@@ -431,12 +436,7 @@ def _unique(edits: list[PlannedEdit]) -> list[PlannedEdit]:
 
 
 def _labels_at(obj: K8sObject, path: str) -> dict[str, str]:
-    node: object = obj.body
-    for part in path.split("."):
-        node = node.get(part) if isinstance(node, dict) else None
-    if not isinstance(node, dict):
-        return {}
-    return {str(k): str(v) for k, v in node.items()}
+    return string_map(mapping_at(obj.body, path))
 
 
 def _subchart_dir(obj: K8sObject) -> str:

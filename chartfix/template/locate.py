@@ -11,6 +11,8 @@ from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
 
+from chartfix.chart import inside
+from chartfix.errors import ChartError
 from chartfix.findings import Location
 from chartfix.objects import K8sObject
 from chartfix.template.outline import Document, MappingSite, Outline, outline
@@ -46,10 +48,7 @@ class ChartSources:
         if rel in self.overrides:
             return self.overrides[rel]
         if rel not in self._cache:
-            path = (self.root / rel).resolve()
-            if not path.is_relative_to(self.root.resolve()):
-                raise PermissionError(f"{rel} leaves the chart")
-            self._cache[rel] = path.read_bytes()
+            self._cache[rel] = inside(self.root, rel).read_bytes()
         return self._cache[rel]
 
     def outline(self, rel: str) -> Outline:
@@ -65,7 +64,7 @@ class ChartSources:
         """
         try:
             docs = self.outline(obj.source.path).documents
-        except (OSError, ValueError):
+        except (OSError, ValueError, ChartError):
             return None
         candidates = [d for d in docs if d.kind == obj.kind] or [
             d for d in docs if d.kind is None
