@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,10 @@ if os.environ.get("CI"):
     settings.load_profile("ci")
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+
+# The chartfix command of the environment the tests run in: a fresh clone's own install,
+# never a virtualenv that exists only on one machine.
+CHARTFIX = [sys.executable, "-m", "chartfix"]
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import git, snapshot
+from conftest import CHARTFIX, git, snapshot
 
 from chartfix import runner
 from chartfix.cli import main
@@ -242,7 +242,7 @@ def test_shard_choice_is_the_same_in_a_fresh_process(tmp_path, capsys) -> None:
     here = shard_ids(capsys, tree, "1/3", tmp_path / "here.json")
     env = {**os.environ, "CI": "1", "PYTHONHASHSEED": "123"}
     result = subprocess.run(
-        ["/tmp/venv/bin/chartfix", "bulk", "tree", "-j", "1", "--shard", "1/3",
+        [*CHARTFIX, "bulk", "tree", "-j", "1", "--shard", "1/3",
          "--report", "there.json"],
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,
     )
@@ -276,7 +276,7 @@ def test_report_has_one_entry_per_chart(tmp_path, capsys) -> None:
     assert legacy["left"] == [] and legacy["error"] is None
     assert legacy["files"] == ["templates/deployment.yaml", "templates/service.yaml"]
     patch = subprocess.run(
-        ["/tmp/venv/bin/chartfix", "fix", "tree/legacy-server"], cwd=tmp_path,
+        [*CHARTFIX, "fix", "tree/legacy-server"], cwd=tmp_path,
         capture_output=True, text=True, check=True, timeout=120,
     ).stdout
     assert legacy["diff"] == patch, "the report holds the patch `chartfix fix` prints"
