@@ -27,6 +27,8 @@ class Outcome:
     change: ChartChange | None = None
     error: ChartError | None = None
     branch_commit: str | None = None
+    branch: str | None = None
+    """The branch `branch_commit` is on (--branch)."""
 
     @property
     def unfixed(self) -> int:

@@ -10,20 +10,23 @@ whose files have not changed since, and retries the rest.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import json
 import os
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 from chartfix.apply import Outcome, RunSummary
+from chartfix.changes import ChartChange
 from chartfix.diff import chart_diff, display_path, summarize
 from chartfix.errors import UsageError
 from chartfix.fixcmd import apply_outcomes, check_mode, crashed, fix_outcome, request_from
+from chartfix.output.json import finding_entry
 from chartfix.pipeline import select_recipes
 from chartfix.runner import run_parallel
 from chartfix.targets import find_targets
@@ -76,6 +79,10 @@ def content_hash(chart: Path) -> str:
 
 def run_bulk(args: argparse.Namespace) -> int:
     check_mode(args)
+    if args.html:
+        from chartfix.report.html import check_output
+
+        check_output(args.html, "--html")
     request = request_from(args)
     select_recipes(request.recipes)
     roots = list(args.roots)
@@ -110,11 +117,15 @@ def run_bulk(args: argparse.Namespace) -> int:
 
     applied = apply_outcomes(outcomes, args)
     print_table(outcomes, skipped, sys.stderr)
-    if args.report:
-        write_report(
+    if args.report or args.html:
+        document = write_report(
             args.report, outcomes, skipped, roots, args.shard, previous=args.report,
-            applied=applied,
+            applied=applied, args=args,
         )
+        if args.html:
+            from chartfix.report.html import write_html
+
+            write_html(args.html, [document])
     return 2 if repo_errors else RunSummary(outcomes).exit_status
 
 
@@ -199,9 +210,13 @@ def print_table(outcomes: Sequence[Outcome], skipped: Sequence[Path], stream: An
 
 
 def report_entry(
-    outcome: Outcome, roots: Sequence[Path], applied: bool = False
+    outcome: Outcome,
+    roots: Sequence[Path],
+    applied: bool = False,
+    args: argparse.Namespace | None = None,
 ) -> dict[str, Any]:
-    """`applied`: the change was written or committed (a dry run's "fixed" means fixable)."""
+    """`applied`: the change was written or committed (a dry run's "fixed" means fixable);
+    `args`: the run's options (release, namespace, bump) the migration note is written for."""
     change = outcome.change
     diff = chart_diff(change) if change else ""
     summary = summarize([diff]) if diff else None
@@ -223,26 +238,68 @@ def report_entry(
         "content_hash": content_hash(outcome.root) if change else None,
         "applied": applied and outcome.error is None and bool(change and change.files),
         "commit": outcome.branch_commit,
+        "branch": outcome.branch,
+        "finding_details": finding_details(change) if change else [],
+        "notes": list(change.notes) if change else [],
+        "migration": migration_for(change, args) if change else None,
     }
 
 
+def finding_details(change: ChartChange) -> list[dict[str, Any]]:
+    """Every finding of the chart as in `check --format json` (location relative to the
+    chart), with `state` fixed or left and, when left, the `reason`."""
+    fixed = [
+        {"state": "fixed", "reason": None, **finding_entry(f, f.location.path)}
+        for f in change.fixed
+    ]
+    left = [
+        {"state": "left", "reason": u.reason, **finding_entry(u.finding, u.finding.location.path)}
+        for u in change.unfixed
+    ]
+    return fixed + left
+
+
+def migration_for(change: ChartChange, args: argparse.Namespace | None) -> str | None:
+    """The migration note the branch commit carries (unsafe changes only), for the run's
+    release and namespace."""
+    if not change.unsafe or not change.changed:
+        return None
+    from chartfix.bump import LEVELS, bump_version
+    from chartfix.migration import migration_note
+
+    release = getattr(args, "release", "release-name")
+    namespace = getattr(args, "namespace", "default")
+    bump = getattr(args, "bump", "auto")
+    version = None  # the default bump's version, as the branch commit gets
+    if bump in LEVELS:
+        with contextlib.suppress(ValueError):  # not SemVer: the note names no version
+            version = bump_version(change.chart_version, bump)
+    return migration_note(change, release, namespace, version=version)
+
+
 def write_report(
-    path: Path,
+    path: Path | None,
     outcomes: Sequence[Outcome],
     skipped: Sequence[Path],
     roots: Sequence[Path],
     shard: str | None,
     previous: Path | None = None,
     applied: bool = False,
-) -> None:
+    args: argparse.Namespace | None = None,
+) -> dict[str, Any]:
+    """The report of this run (written to `path` unless None); charts skipped as done keep
+    their entries from `previous`."""
     kept: list[dict[str, Any]] = []
     if previous and previous.exists():
         old = _read_report(previous)
         skipped_names = {str(s) for s in skipped}
         kept = [c for c in old["charts"] if c["path"] in skipped_names]
-    entries = [report_entry(o, roots, applied) for o in outcomes]
+    entries = [report_entry(o, roots, applied, args) for o in outcomes]
     charts = sorted(kept + entries, key=lambda c: c["path"])
-    _write_json(path, {"version": REPORT_VERSION, "shard": shard, "charts": charts})
+    document = {"version": REPORT_VERSION, "shard": shard, "dry_run": not applied, "charts": charts}
+    if path is not None:
+        _write_json(path, document)
+    return document
 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:
@@ -276,22 +333,3 @@ def _done_before(report: Path) -> dict[str, str]:
         if (c["status"] == "clean" or (c["status"] == "fixed" and c.get("applied")))
         and c.get("content_hash")
     }
-
-
-def merge_reports(paths: Iterable[Path], output: Path | None) -> int:
-    """Join the reports of sharded runs into one; a chart in two shards keeps its last entry."""
-    charts: dict[str, dict[str, Any]] = {}
-    for path in paths:
-        for chart in _read_report(path)["charts"]:
-            charts[chart.get("id") or chart["path"]] = chart
-    entries = sorted(charts.values(), key=lambda c: c.get("id") or c["path"])
-    merged: dict[str, Any] = {"version": REPORT_VERSION, "shard": None, "charts": entries}
-    if output:
-        _write_json(output, merged)
-    else:
-        json.dump(merged, sys.stdout, indent=2)
-        sys.stdout.write("\n")
-    statuses = [c["status"] for c in entries]
-    if "error" in statuses:
-        return 2
-    return 1 if any(s in ("partial", "left") for s in statuses) else 0

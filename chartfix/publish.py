@@ -35,6 +35,7 @@ def publish(outcomes: Sequence[Outcome], args: argparse.Namespace) -> None:
             )
             for outcome in group:
                 outcome.branch_commit = sha
+                outcome.branch = branch
             if args.push:
                 push(repo, branch, args.push)
             body_file = _pr_body_file(args, branch, repo_dir)

@@ -32,18 +32,20 @@ def chart_entry(report: ChartReport) -> dict[str, Any]:
         "error": None if report.error is None else str(report.error),
         "warnings": list(report.warnings),
         "scenarios": list(report.scenarios),
-        "findings": [finding_entry(report, f) for f in report.findings],
+        "findings": [finding_entry(f, finding_path(report.root, f)) for f in report.findings],
     }
 
 
-def finding_entry(report: ChartReport, finding: Finding) -> dict[str, Any]:
+def finding_entry(finding: Finding, path: str) -> dict[str, Any]:
+    """`path`: the finding's template file as shown (check: relative to the current directory;
+    bulk reports: relative to the chart)."""
     return {
         "rule": finding.rule,
         "severity": finding.severity,
         "object": ref_entry(finding.obj),
         "related": [ref_entry(r) for r in finding.related],
         "location": {
-            "path": finding_path(report.root, finding),
+            "path": path,
             "line": finding.location.line,
         },
         "message": finding.message,
