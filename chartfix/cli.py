@@ -1,4 +1,4 @@
-"""The command line: check, fix, bulk, recipes (and report merge for sharded bulk runs).
+"""The command line: check, fix, bulk, recipes, report (merge and html, for bulk reports).
 
 Exit status: `check` 0 clean, 1 findings; `fix`/`bulk` 0 every finding fixed (dry run:
 fixable), 1 some finding left; all commands 2 when a chart could not be processed or the
@@ -45,6 +45,9 @@ def build_parser() -> argparse.ArgumentParser:
     bulk.add_argument("--shard", help="I/N: process only the I-th of N deterministic shares")
     bulk.add_argument("--report", type=Path, help="write a JSON report to FILE")
     bulk.add_argument(
+        "--html", type=Path, metavar="FILE", help="write the report as one HTML page to FILE"
+    )
+    bulk.add_argument(
         "--branch-per-chart", action="store_true", help="one branch per chart, not per repo"
     )
     bulk.add_argument("--pr-body-dir", type=Path, help="write one PR description per branch")
@@ -56,6 +59,11 @@ def build_parser() -> argparse.ArgumentParser:
     merge = report_commands.add_parser("merge", help="merge the reports of sharded runs")
     merge.add_argument("reports", nargs="+", type=Path, metavar="REPORT")
     merge.add_argument("-o", "--output", type=Path, help="write here instead of stdout")
+    html = report_commands.add_parser(
+        "html", help="one self-contained HTML page from bulk reports (shards merged)"
+    )
+    html.add_argument("reports", nargs="+", type=Path, metavar="REPORT")
+    html.add_argument("-o", "--output", type=Path, required=True, help="the page to write")
     return parser
 
 
@@ -135,8 +143,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_bulk(args)
         if args.command == "recipes":
             return list_recipes()
+        if args.command == "report" and args.report_command == "html":
+            from chartfix.report.html import html_command
+
+            return html_command(args.reports, args.output)
         if args.command == "report":
-            from chartfix.bulk import merge_reports
+            from chartfix.report.merge import merge_reports
 
             return merge_reports(args.reports, args.output)
     except UsageError as err:
