@@ -1,0 +1,332 @@
+"""`chartfix report html` and `bulk --html`: the page, opened in headless Chromium.
+
+A bulk dry run over copies of our fixtures in two repositories (fixed, left, clean and
+broken charts), then the page is loaded from disk in Debian's chromium (tests/chromium.py
+drives it over the DevTools protocol) and the DOM is checked as a reader would use it:
+every chart a row, filters and sorting, the patch of a fixed chart, both colour schemes,
+print. A chart whose directory, object names, messages and patch hold `<script>`, event
+handlers and quotes must show them as text and run none of them.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+from chromium import Browser
+from conftest import git
+
+from chartfix.cli import main
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+REPO_A = ("clean", "legacy-server", "volatile-one")
+REPO_B = ("multi-doc", "shared-selector")
+
+
+def add_chart(tree: Path, fixture: str, name: str | None = None) -> Path:
+    target = tree / (name or fixture)
+    shutil.copytree(FIXTURES / fixture, target, symlinks=True)
+    return target
+
+
+def run(*argv: object) -> int:
+    return main([str(a) for a in argv])
+
+
+@pytest.fixture(scope="module")
+def browser() -> Any:
+    with Browser(width=1280, height=900) as chromium:
+        yield chromium
+
+
+@pytest.fixture(scope="module")
+def bulk_page(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
+    """Two repositories: repo-a (clean, fixable, volatile), repo-b (fixable, one chart with
+    a finding left, one that cannot be rendered). -> (page, report)."""
+    base = tmp_path_factory.mktemp("html")
+    repo_a, repo_b = base / "repo-a", base / "repo-b"
+    for fixture in REPO_A:
+        add_chart(repo_a, fixture)
+    for fixture in REPO_B:
+        add_chart(repo_b, fixture)
+    leftover = add_chart(repo_b, "clean", "leftover")
+    job = leftover / "templates" / "migration-job.yaml"
+    job.write_text(job.read_text().replace("component: migration", "component: server"))
+    broken = add_chart(repo_b, "clean", "bad-values")
+    (broken / "values.yaml").write_text("replicaCount: [2\n")
+    page, report = base / "page.html", base / "report.json"
+    assert run("bulk", repo_a, repo_b, "-j", "1", "--report", report, "--html", page) == 2
+    return page, json.loads(report.read_text())
+
+
+def visible_ids(browser: Browser) -> list[str]:
+    return list(browser.eval(
+        "[...document.querySelectorAll('#charts tbody tr')].filter(r => !r.hidden)"
+        ".map(r => r.querySelector('.id').textContent)"
+    ))
+
+
+def choose(browser: Browser, select: str, value: str) -> None:
+    browser.eval(
+        f"(() => {{ const s = document.getElementById({json.dumps(select)});"
+        f" s.value = {json.dumps(value)}; s.dispatchEvent(new Event('change')); }})()"
+    )
+
+
+def test_every_chart_is_a_row_with_its_status(browser, bulk_page) -> None:
+    page, report = bulk_page
+    browser.open(page)
+    rows = browser.eval(
+        "[...document.querySelectorAll('#charts tbody tr')].map(r => [r.querySelector('.id')"
+        ".textContent, r.dataset.status, r.cells[2].textContent, r.cells[1].textContent])"
+    )
+    expected = {c["id"]: c["status"] for c in report["charts"]}
+    assert len(rows) == len(expected) == 7
+    assert {row[0]: row[1] for row in rows} == expected
+    labels = {row[0]: row[2] for row in rows}
+    assert labels["repo-a/legacy-server"] == "fixable", "a dry run's fix is not applied"
+    assert labels["repo-b/leftover"] == "left" and labels["repo-b/bad-values"] == "error"
+    assert {row[0]: row[3] for row in rows}["repo-b/multi-doc"] == "repo-b"
+    assert "Dry run" in browser.eval("document.getElementById('mode').textContent")
+    cards = browser.eval(
+        "Object.fromEntries([...document.querySelectorAll('.card')].map(c => "
+        "[c.dataset.count, Number(c.querySelector('.n').textContent)]))"
+    )
+    assert cards == {
+        "found": 7, "analyzed": 6, "clean": 1, "fixed": 4, "partial": 0, "left": 1, "error": 1
+    }
+    assert browser.eval("document.getElementById('shown').textContent") == "7 of 7 charts shown"
+    assert browser.problems() == []
+
+
+def test_filters_change_the_visible_rows_and_sections(browser, bulk_page) -> None:
+    page, report = bulk_page
+    browser.open(page)
+    everything = sorted(visible_ids(browser))
+    by_status: dict[str, list[str]] = {}
+    for chart in report["charts"]:
+        by_status.setdefault(chart["status"], []).append(chart["id"])
+
+    choose(browser, "f-status", "error")
+    assert visible_ids(browser) == ["repo-b/bad-values"]
+    sections = browser.eval(
+        "[...document.querySelectorAll('article.chart')].filter(a => !a.hidden)"
+        ".map(a => a.querySelector('code').textContent)"
+    )
+    assert sections == ["repo-b/bad-values"], "a chart's section follows its row"
+    choose(browser, "f-status", "fixed")
+    assert sorted(visible_ids(browser)) == sorted(by_status["fixed"])
+    choose(browser, "f-status", "")
+
+    choose(browser, "f-rule", "volatile")
+    assert visible_ids(browser) == ["repo-a/volatile-one"]
+    choose(browser, "f-repo", "repo-b")
+    assert visible_ids(browser) == [], "filters combine"
+    choose(browser, "f-rule", "")
+    assert sorted(visible_ids(browser)) == sorted(c for c in everything if c.startswith("repo-b/"))
+    assert browser.eval("document.getElementById('shown').textContent") == "4 of 7 charts shown"
+    choose(browser, "f-repo", "")
+
+    browser.eval(
+        "(() => { const t = document.getElementById('f-text'); t.value = 'LEGACY';"
+        " t.dispatchEvent(new Event('input')); })()"
+    )
+    assert visible_ids(browser) == ["repo-a/legacy-server"]
+
+
+def test_headers_sort_the_rows(browser, bulk_page) -> None:
+    page, report = bulk_page
+    browser.open(page)
+    findings = {c["id"]: c["findings"] for c in report["charts"]}
+    browser.eval("document.querySelectorAll('#charts th button')[3].click()")
+    ascending = [findings[i] for i in visible_ids(browser)]
+    assert ascending == sorted(ascending)
+    browser.eval("document.querySelectorAll('#charts th button')[3].click()")
+    descending = [findings[i] for i in visible_ids(browser)]
+    assert descending == sorted(ascending, reverse=True)
+    browser.eval("document.querySelectorAll('#charts th button')[0].click()")
+    assert visible_ids(browser) == sorted(findings)
+
+
+def test_a_fixed_chart_shows_findings_migration_and_its_patch(browser, bulk_page) -> None:
+    page, report = bulk_page
+    browser.open(page)
+    legacy = next(c for c in report["charts"] if c["id"] == "repo-a/legacy-server")
+    anchor = browser.eval(
+        "[...document.querySelectorAll('#charts tbody tr')].find(r => "
+        "r.querySelector('.id').textContent === 'repo-a/legacy-server').dataset.section"
+    )
+    assert anchor
+    section = f"document.getElementById({json.dumps(anchor)})"
+    patch = browser.eval(f"{section}.querySelector('.patch pre').textContent")
+    assert patch == legacy["diff"] and "+      component: server" in patch
+    added = browser.eval(f"[...{section}.querySelectorAll('.patch .gi')].map(s => s.textContent)")
+    assert "+      component: server" in added, "added lines are highlighted as insertions"
+    colors = browser.eval(
+        f"[...new Set([...{section}.querySelectorAll('.patch .gi, .patch .gd')]"
+        ".map(s => getComputedStyle(s).color))].length"
+    )
+    assert colors == 2, "insertions and deletions have their own colours"
+    rows = browser.eval(
+        f"[...{section}.querySelectorAll('table.findings tbody tr')]"
+        ".map(r => [...r.cells].map(c => c.textContent))"
+    )
+    assert sorted(r[1] for r in rows) == ["overlap", "stray"]
+    assert rows[0][:3] == ["fixed", "overlap", "error"]
+    locations = {r[1]: r[4] for r in rows}
+    assert locations["overlap"] == "templates/deployment.yaml:13"
+    assert locations["stray"] == "templates/service.yaml:17"
+    note = browser.eval(f"{section}.querySelector('.migration pre').textContent")
+    assert note == legacy["migration"] and "--cascade=orphan" in note
+    assert "was not applied" in browser.eval(f"{section}.querySelector('.commit').textContent")
+
+    left = browser.eval(
+        "[...document.querySelectorAll('article.chart')].find(a => "
+        "a.querySelector('code').textContent === 'repo-b/leftover')"
+        ".querySelector('ul.left').textContent"
+    )
+    reasons = [f["reason"] for f in next(
+        c for c in report["charts"] if c["id"] == "repo-b/leftover"
+    )["finding_details"]]
+    assert reasons and all(reason in left for reason in reasons)
+
+
+def test_light_and_dark_schemes_and_print(browser, bulk_page) -> None:
+    page, _ = bulk_page
+    browser.open(page)
+    colors = "[getComputedStyle(document.body).backgroundColor, getComputedStyle(document.body)" \
+        ".color]"
+    light = browser.eval(colors)
+    browser.color_scheme("dark")
+    try:
+        dark = browser.eval(colors)
+    finally:
+        browser.color_scheme("light")
+    assert light == ["rgb(255, 255, 255)", "rgb(27, 31, 36)"]
+    assert browser.eval("document.documentElement.scrollWidth <= innerWidth"), "no sideways scroll"
+    assert dark[0] != light[0] and dark[1] != light[1]
+    browser.call("Emulation.setEmulatedMedia", session=True, media="print")
+    try:
+        hidden = browser.eval("getComputedStyle(document.getElementById('filters')).display")
+        details = browser.eval("[...document.querySelectorAll('details')].every(d => d.open)")
+    finally:
+        browser.call("Emulation.setEmulatedMedia", session=True, media="")
+    assert hidden == "none", "the filter form is not printed"
+    assert details, "patches and notes are open, so they print"
+
+
+def test_merged_shard_reports_give_one_page(browser, bulk_page, tmp_path) -> None:
+    page, report = bulk_page
+    roots = [page.parent / "repo-a", page.parent / "repo-b"]
+    shards = [tmp_path / f"s{i}.json" for i in range(3)]
+    for i, shard in enumerate(shards):
+        run("bulk", *roots, "-j", "1", "--shard", f"{i}/3", "--report", shard)
+    merged = tmp_path / "merged.html"
+    assert run("report", "html", *shards, "-o", merged) == 0
+    browser.open(merged)
+    assert sorted(visible_ids(browser)) == sorted(c["id"] for c in report["charts"])
+    sources = browser.eval("document.querySelector('.sources').textContent")
+    assert "Merged from 3 reports: s0.json, s1.json, s2.json" in sources
+    assert "shards 0/3, 1/3, 2/3" in sources
+
+
+def test_report_html_checks_its_output_before_reading(tmp_path, capsys) -> None:
+    assert run("report", "html", tmp_path / "nothing.json", "-o", tmp_path / "no" / "p.html") == 2
+    assert "directory" in capsys.readouterr().err
+    assert run("report", "html", tmp_path / "nothing.json", "-o", tmp_path / "p.html") == 2
+    assert "not a chartfix report" in capsys.readouterr().err
+    assert not (tmp_path / "p.html").exists()
+
+
+# --- a chart that tries to inject -----------------------------------------------------------
+
+EVIL_DIR = "x<img src=x onerror=window.pwned=1>'\""
+EVIL_NAME = "<script>window.pwned=2</script>\"q\"'"
+EVIL_COMMENT = "# <script>window.pwned=3</script> \"quoted\" & 'single'"
+EVIL_BROKEN = "<svg onload=window.pwned=4>'\""
+EVIL_FIELD = "<script>window.pwned=5</script>"
+
+
+def test_markup_from_a_chart_shows_as_text_and_never_runs(browser, tmp_path) -> None:
+    """Object names (from nameOverride), messages, the chart's directory, a comment in the
+    patch's context, an error line and a field added to the report by a later chartfix all
+    carry markup; the page shows each as written and runs none."""
+    tree = tmp_path / "evil"
+    chart = add_chart(tree, "legacy-server", EVIL_DIR)
+    deployment = chart / "templates" / "deployment.yaml"
+    text = deployment.read_text()
+    deployment.write_text(text.replace("matchLabels:\n", f"matchLabels:\n      {EVIL_COMMENT}\n"))
+    values = chart / "values.yaml"
+    values.write_text(values.read_text() + f"nameOverride: {json.dumps(EVIL_NAME)}\n")
+    broken = add_chart(tree, "clean", EVIL_BROKEN)
+    (broken / "values.yaml").write_text("a: [1\n")
+    report = tmp_path / "r.json"
+    assert run("bulk", tree, "-j", "1", "--report", report) == 2
+    data = json.loads(report.read_text())
+    data["charts"][0]["coverage_note"] = EVIL_FIELD  # a field this page does not know
+    report.write_text(json.dumps(data))
+    page = tmp_path / "page.html"
+    assert run("report", "html", report, "-o", page) == 0
+
+    browser.open(page)
+    assert browser.eval("typeof window.pwned") == "undefined"
+    assert browser.eval("document.scripts.length") == 1, "only the page's own script"
+    assert browser.eval("document.querySelectorAll('img, svg [onload], iframe').length") == 0
+    assert browser.eval("document.querySelectorAll('[onerror], [onload]').length") == 0
+    assert browser.problems() == [], "nothing was refused by the CSP: nothing tried to run"
+
+    ids = browser.eval("[...document.querySelectorAll('#charts .id')].map(e => e.textContent)")
+    assert sorted(ids) == sorted(f"evil/{d}" for d in (EVIL_DIR, EVIL_BROKEN))
+    body = browser.eval("document.body.innerText")
+    for shown in (EVIL_COMMENT, f"release-name-{EVIL_NAME}", EVIL_FIELD, EVIL_BROKEN):
+        assert shown in body, f"{shown!r} must show as written"
+    messages = browser.eval(
+        "[...document.querySelectorAll('table.findings td:nth-child(6)')].map(c => c.textContent)"
+    )
+    entry = next(c for c in data["charts"] if c["id"] == f"evil/{EVIL_DIR}")
+    assert messages == [f["message"] for f in entry["finding_details"]]
+    assert EVIL_NAME in messages[0]
+    patch = browser.eval("document.querySelector('.patch pre').textContent")
+    assert patch == entry["diff"] and EVIL_COMMENT in patch
+    error = browser.eval("document.querySelector('pre.error').textContent")
+    assert error == next(c["error"] for c in data["charts"] if c["status"] == "error")
+    more = browser.eval("[...document.querySelectorAll('dl.more > *')].map(e => e.textContent)")
+    assert more == ["coverage_note", EVIL_FIELD], "fields a later chartfix adds show too"
+    html = page.read_text()
+    assert "<script>window" not in html and not re.search(r"<(img|svg)\b[^>]*\son\w+=", html)
+
+
+def test_a_branch_run_shows_each_commit_and_branch(browser, tmp_path) -> None:
+    repo = tmp_path / "repo"
+    add_chart(repo, "legacy-server")
+    add_chart(repo, "clean")
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "config", "user.email", "dev@example.com")
+    git(repo, "config", "user.name", "Dev")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "charts")
+    page = tmp_path / "page.html"
+    assert run("bulk", repo, "-j", "1", "--branch", "fix/selectors", "--html", page) == 0
+    sha = git(repo, "rev-parse", "fix/selectors")
+    browser.open(page)
+    assert browser.eval("document.getElementById('mode').textContent") == (
+        "Fixes were written or committed."
+    )
+    assert browser.eval("document.querySelector('article .commit').textContent") == (
+        f"Committed {sha[:12]} on branch fix/selectors"
+    )
+    assert browser.eval("document.querySelector('#charts .st').textContent") == "fixed"
+
+
+def test_bulk_checks_the_html_path_before_any_work(tmp_path, capsys) -> None:
+    tree = tmp_path / "tree"
+    add_chart(tree, "legacy-server")
+    assert run("bulk", tree, "-j", "1", "--write", "--html", tmp_path / "no" / "p.html") == 2
+    assert capsys.readouterr().err.startswith("chartfix: --html ")
+    assert (tree / "legacy-server" / "templates" / "deployment.yaml").read_bytes() == (
+        FIXTURES / "legacy-server" / "templates" / "deployment.yaml"
+    ).read_bytes(), "nothing was written"
