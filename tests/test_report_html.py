@@ -330,3 +330,28 @@ def test_bulk_checks_the_html_path_before_any_work(tmp_path, capsys) -> None:
     assert (tree / "legacy-server" / "templates" / "deployment.yaml").read_bytes() == (
         FIXTURES / "legacy-server" / "templates" / "deployment.yaml"
     ).read_bytes(), "nothing was written"
+
+
+def test_a_report_from_before_the_detail_fields_still_makes_a_page(browser, bulk_page) -> None:
+    """Reports written by an older chartfix (no dry_run, finding_details, migration) keep
+    working: rules and reasons come from the fixed/left lines."""
+    page, report = bulk_page
+    new_fields = ("finding_details", "notes", "migration", "branch")
+    old = {
+        "version": 1, "shard": None,
+        "charts": [{k: v for k, v in c.items() if k not in new_fields} for c in report["charts"]],
+    }
+    old_report = page.parent / "old.json"
+    old_report.write_text(json.dumps(old))
+    old_page = page.parent / "old.html"
+    assert run("report", "html", old_report, "-o", old_page) == 0
+    browser.open(old_page)
+    assert "Dry run" in browser.eval("document.getElementById('mode').textContent")
+    rules = browser.eval(
+        "Object.fromEntries([...document.querySelectorAll('#charts tbody tr')].map(r => "
+        "[r.querySelector('.id').textContent, JSON.parse(r.dataset.rules)]))"
+    )
+    assert rules["repo-a/legacy-server"] == ["overlap", "stray"]
+    leftover = next(c for c in report["charts"] if c["id"] == "repo-b/leftover")
+    text = browser.eval("document.body.innerText")
+    assert all(line.split(": ", 1)[1] in text for line in leftover["left"])

@@ -199,8 +199,6 @@ def render_page(documents: Sequence[dict[str, Any]], sources: Sequence[str] = ()
     merged = merge_documents(documents)
     charts = [chart_view(c) for c in merged["charts"]]
     dry_run = merged["dry_run"]
-    if dry_run is None and "dry_run" not in merged:
-        dry_run = not any(c.applied for c in charts)
     details = [(f"c{i}", c) for i, c in enumerate(charts) if c.status != "clean" or c.more]
     anchors = {id(c): anchor for anchor, c in details}
     script, style = _SCRIPT, _STYLE + _diff_style()
@@ -257,9 +255,12 @@ def _sources(sources: Sequence[str], documents: Sequence[dict[str, Any]]) -> str
     if len(documents) < 2 and not sources:
         return ""
     shards = sorted({str(d["shard"]) for d in documents if d.get("shard")})
-    text = f"Merged from {plural(len(documents), 'report')}"
-    if sources:
-        text += ": " + ", ".join(sources)
+    if len(documents) == 1:
+        text = f"Report: {', '.join(sources)}"
+    else:
+        text = f"Merged from {plural(len(documents), 'report')}"
+        if sources:
+            text += ": " + ", ".join(sources)
     if shards:
         text += f" (shards {', '.join(shards)})"
     return f'<p class="sources">{escape(text)}</p>'

@@ -28,7 +28,10 @@ def merge_documents(documents: Sequence[dict[str, Any]]) -> dict[str, Any]:
     for document in documents:
         for chart in document["charts"]:
             charts[chart_key(chart)] = chart
-    modes = {document.get("dry_run") for document in documents}
+    modes = {
+        document.get("dry_run", not any(c.get("applied") for c in document["charts"]))
+        for document in documents
+    }  # a report older than `dry_run`: a dry run when no chart was applied
     return {
         "version": REPORT_VERSION,
         "shard": None,
