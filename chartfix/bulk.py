@@ -28,10 +28,17 @@ from chartfix.errors import UsageError
 from chartfix.fixcmd import apply_outcomes, check_mode, crashed, fix_outcome, request_from
 from chartfix.output.json import finding_entry
 from chartfix.pipeline import select_recipes
+from chartfix.repos import unique_names
 from chartfix.runner import run_parallel
 from chartfix.targets import find_targets
 
 REPORT_VERSION = 1
+
+
+SHARD_INDEX_ENV = "JOB_COMPLETION_INDEX"
+"""Set by Kubernetes in each pod of an Indexed Job: 0..completions-1."""
+SHARD_COUNT_ENV = "CHARTFIX_SHARDS"
+"""Set by the Job manifest (deploy/kubernetes/): the Job's completions."""
 
 
 @dataclass(frozen=True)
@@ -39,8 +46,13 @@ class Shard:
     index: int
     count: int
 
+    def __str__(self) -> str:
+        return f"{self.index}/{self.count}"
+
     @classmethod
     def parse(cls, text: str) -> Shard:
+        if text == "auto":
+            return cls.from_environment()
         index, sep, count = text.partition("/")
         if not sep or not index.isdigit() or not count.isdigit() or int(count) < 1:
             raise UsageError(f"--shard takes I/N (for example 0/4), not {text!r}")
@@ -52,20 +64,54 @@ class Shard:
             )
         return shard
 
+    @classmethod
+    def from_environment(cls) -> Shard:
+        """--shard auto: the index from an Indexed Job's pod, the count from the manifest."""
+        index = os.environ.get(SHARD_INDEX_ENV, "").strip()
+        count = os.environ.get(SHARD_COUNT_ENV, "").strip()
+        if not index:
+            raise UsageError(
+                f"--shard auto: {SHARD_INDEX_ENV} is not set (Kubernetes sets it in the pods "
+                "of an Indexed Job); elsewhere use --shard I/N"
+            )
+        if not count:
+            raise UsageError(
+                f"--shard auto: {SHARD_COUNT_ENV} is not set: set it to the Job's completions"
+            )
+        if not index.isdigit() or not count.isdigit() or int(count) < 1:
+            raise UsageError(
+                f"--shard auto: {SHARD_INDEX_ENV}={index!r} and {SHARD_COUNT_ENV}={count!r} "
+                "must be whole numbers, the count at least 1"
+            )
+        if int(index) >= int(count):
+            raise UsageError(
+                f"--shard auto: {SHARD_INDEX_ENV}={index} is not below {SHARD_COUNT_ENV}="
+                f"{count}: set {SHARD_COUNT_ENV} to the Job's completions"
+            )
+        return cls(int(index), int(count))
+
     def holds(self, identity: str) -> bool:
         digest = hashlib.sha256(identity.encode()).digest()
         return int.from_bytes(digest[:8], "big") % self.count == self.index
 
 
 def chart_identity(chart: Path, roots: Sequence[Path]) -> str:
-    """A name for a chart that is the same on every machine: its path below its root."""
-    for root in roots:
-        resolved = root.resolve()
-        if chart == resolved:
-            return chart.name
-        if chart.is_relative_to(resolved):
-            return f"{resolved.name}/{chart.relative_to(resolved).as_posix()}"
+    """A name for a chart that is the same on every machine: its root's name (unique among
+    the roots: `repos.unique_names`), then its path below the root."""
+    labels = unique_names(roots)
+    for root in reversed((chart, *chart.parents)):  # the outermost root holding the chart
+        if root in labels:
+            below = chart.relative_to(root).as_posix()
+            return labels[root] if below == "." else f"{labels[root]}/{below}"
     return chart.name
+
+
+def shard_key(identity: str, args: argparse.Namespace) -> str:
+    """What a shard is chosen by: the chart, or with --branch (one branch per repository)
+    the chart's root, so that two shards never build the same branch of one repository."""
+    if args.branch and not getattr(args, "branch_per_chart", False):
+        return identity.split("/", 1)[0]
+    return identity
 
 
 def content_hash(chart: Path) -> str:
@@ -79,6 +125,7 @@ def content_hash(chart: Path) -> str:
 
 def run_bulk(args: argparse.Namespace) -> int:
     check_mode(args)
+    shard = Shard.parse(args.shard) if args.shard else None
     if args.html:
         from chartfix.report.html import check_output
 
@@ -99,9 +146,8 @@ def run_bulk(args: argparse.Namespace) -> int:
     if not roots:
         raise UsageError("bulk needs ROOT directories or --repos FILE")
     charts = find_targets(roots)
-    if args.shard:
-        shard = Shard.parse(args.shard)
-        charts = [c for c in charts if shard.holds(chart_identity(c, roots))]
+    if shard is not None:
+        charts = [c for c in charts if shard.holds(shard_key(chart_identity(c, roots), args))]
     done = _done_before(args.report) if args.report else {}
     todo = [c for c in charts if str(c) not in done or done[str(c)] != content_hash(c)]
     skipped = [c for c in charts if c not in todo]
@@ -119,8 +165,8 @@ def run_bulk(args: argparse.Namespace) -> int:
     print_table(outcomes, skipped, sys.stderr)
     if args.report or args.html:
         document = write_report(
-            args.report, outcomes, skipped, roots, args.shard, previous=args.report,
-            applied=applied, args=args,
+            args.report, outcomes, skipped, roots, str(shard) if shard else None,
+            previous=args.report, applied=applied, args=args,
         )
         if args.html:
             from chartfix.report.html import write_html

@@ -42,7 +42,11 @@ def build_parser() -> argparse.ArgumentParser:
     bulk.add_argument("--workdir", type=Path, help="where --repos clones go (reused on re-runs)")
     _fix_options(bulk)
     _jobs(bulk)
-    bulk.add_argument("--shard", help="I/N: process only the I-th of N deterministic shares")
+    bulk.add_argument(
+        "--shard", metavar="I/N|auto",
+        help="process only the I-th (0-based) of N deterministic shares; auto: I from "
+        "JOB_COMPLETION_INDEX (a Kubernetes Indexed Job), N from CHARTFIX_SHARDS",
+    )
     bulk.add_argument("--report", type=Path, help="write a JSON report to FILE")
     bulk.add_argument(
         "--html", type=Path, metavar="FILE", help="write the report as one HTML page to FILE"

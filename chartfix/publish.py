@@ -21,11 +21,14 @@ from chartfix.changes import ChartChange
 from chartfix.diff import chart_diff, summarize
 from chartfix.errors import ChartError, UsageError
 from chartfix.prbody import pr_body, pr_title
+from chartfix.repos import unique_names
 from chartfix.vcs import commit_charts, open_pr, push, repo_for
 
 
 def publish(outcomes: Sequence[Outcome], args: argparse.Namespace) -> None:
-    for branch, repo_dir, group in _branches(outcomes, args):
+    branches = _branches(outcomes, args)
+    names = unique_names(repo_dir for _, repo_dir, _ in branches)
+    for branch, repo_dir, group in branches:
         changes = [o.change for o in group if o.change is not None]
         try:
             repo = repo_for(repo_dir)
@@ -38,7 +41,7 @@ def publish(outcomes: Sequence[Outcome], args: argparse.Namespace) -> None:
                 outcome.branch = branch
             if args.push:
                 push(repo, branch, args.push)
-            body_file = _pr_body_file(args, branch, repo_dir)
+            body_file = _pr_body_file(args, branch, names[repo_dir.resolve()])
             if body_file is not None:
                 _write_body(body_file, changes, args)
             if args.open_pr and body_file is not None:
@@ -78,13 +81,14 @@ def _branches(
     return branches
 
 
-def _pr_body_file(args: argparse.Namespace, branch: str, repo_dir: Path) -> Path | None:
+def _pr_body_file(args: argparse.Namespace, branch: str, repo_name: str) -> Path | None:
     """--pr-body-dir: one file per repository and branch (two repositories may share a
-    branch name); --pr-body: the one file given."""
+    branch name, two owners a repository name: `repo_name` is unique in the run);
+    --pr-body: the one file given."""
     directory = getattr(args, "pr_body_dir", None)
     if directory is not None:
         directory.mkdir(parents=True, exist_ok=True)
-        return Path(directory) / f"{_slug(repo_dir.name)}-{_slug(branch)}.md"
+        return Path(directory) / f"{_slug(repo_name)}-{_slug(branch)}.md"
     return args.pr_body
 
 

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections import Counter
+from collections.abc import Iterable
+from functools import lru_cache
 from pathlib import Path
 
 import git
@@ -74,3 +77,21 @@ def _dir_name(url: str) -> str:
     tail = re.sub(r"\.git/?$", "", url.rstrip("/"))
     parts = re.split(r"[/:]", tail)
     return "+".join(p for p in parts[-2:] if p) or "repo"
+
+
+def unique_names(directories: Iterable[Path]) -> dict[Path, str]:
+    """Resolved directory -> a short name no other directory of the set has: its own name,
+    else `parent+name` (two owners' `charts` repositories), else its whole path. Depends only
+    on the set, so every shard of a run names a repository alike."""
+    return dict(_unique_names(tuple(sorted({d.resolve() for d in directories}))))
+
+
+@lru_cache(maxsize=16)
+def _unique_names(resolved: tuple[Path, ...]) -> tuple[tuple[Path, str], ...]:
+    names = Counter(d.name for d in resolved)
+    first = {d: d.name if names[d.name] == 1 else f"{d.parent.name}+{d.name}" for d in resolved}
+    clash = Counter(first.values())
+    return tuple(
+        (d, label if clash[label] == 1 else d.as_posix().strip("/").replace("/", "+"))
+        for d, label in first.items()
+    )

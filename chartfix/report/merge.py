@@ -1,17 +1,26 @@
-"""`chartfix report merge`: the reports of sharded bulk runs joined into one.
+"""`chartfix report merge`: the reports of sharded bulk runs joined into one, saying what it did.
 
 A chart in two reports keeps its last entry (a shard run again replaces its older report).
+On stderr: the charts each report brings, shards given twice or missing from 0..N-1, and a
+summary by status. Exit status: 2 when a shard is missing (part of the tree is not in the
+report) or a chart could not be processed, else 1 when a finding is left, else 0; 2 also
+for a file that is not a report, or shards of different splits (N differs).
 """
 
 from __future__ import annotations
 
 import json
 import sys
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
-from chartfix.bulk import REPORT_VERSION, _read_report, _write_json
+from chartfix.bulk import REPORT_VERSION, Shard, _read_report, _write_json
+from chartfix.errors import UsageError
+from chartfix.output import plural
+
+STATUS_ORDER = ("clean", "fixed", "partial", "left", "error")
 
 
 def chart_key(chart: dict[str, Any]) -> str:
@@ -40,14 +49,87 @@ def merge_documents(documents: Sequence[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def merge_reports(paths: Iterable[Path], output: Path | None) -> int:
-    merged = merge_documents([_read_report(path) for path in paths])
+def merge_reports(paths: Iterable[Path], output: Path | None, err: TextIO | None = None) -> int:
+    err = err or sys.stderr
+    documents = [(path, _read_report(path)) for path in paths]
+    shards = _shards(documents)
+    merged = merge_documents([document for _, document in documents])
     if output:
         _write_json(output, merged)
     else:
         json.dump(merged, sys.stdout, indent=2)
         sys.stdout.write("\n")
-    statuses = [c["status"] for c in merged["charts"]]
-    if "error" in statuses:
+
+    missing = _tell(documents, shards, merged, err)
+    statuses = Counter(c["status"] for c in merged["charts"])
+    if missing or statuses["error"]:
         return 2
-    return 1 if any(s in ("partial", "left") for s in statuses) else 0
+    return 1 if statuses["partial"] or statuses["left"] else 0
+
+
+def _shards(documents: Sequence[tuple[Path, dict[str, Any]]]) -> dict[Path, Shard]:
+    """Each sharded report's shard; all must split the tree the same way (one N)."""
+    shards: dict[Path, Shard] = {}
+    for path, document in documents:
+        if document.get("shard"):
+            try:
+                shards[path] = Shard.parse(str(document["shard"]))
+            except UsageError as error:
+                raise UsageError(f"{path}: shard {document['shard']!r}: {error}") from error
+    counts = sorted({shard.count for shard in shards.values()})
+    if len(counts) > 1:
+        listed = ", ".join(f"{path.name} ({shard})" for path, shard in shards.items())
+        raise UsageError(
+            f"report merge: shards of different splits ({listed}): merge the shards of one run"
+        )
+    return shards
+
+
+def _tell(
+    documents: Sequence[tuple[Path, dict[str, Any]]],
+    shards: dict[Path, Shard],
+    merged: dict[str, Any],
+    err: TextIO,
+) -> list[int]:
+    """What the merge did, on stderr; returns the missing shard indexes."""
+    for path, document in documents:
+        which = f"shard {shards[path]}" if path in shards else "unsharded"
+        err.write(f"{path}: {which}, {plural(len(document['charts']), 'chart')}\n")
+    given: dict[int, list[Path]] = defaultdict(list)
+    for path, shard in shards.items():
+        given[shard.index].append(path)
+    for index, paths in sorted(given.items()):
+        if len(paths) > 1:
+            count = shards[paths[0]].count
+            err.write(
+                f"warning: shard {index}/{count} given {len(paths)} times "
+                f"({', '.join(p.name for p in paths)}): for a chart in both, the entry of "
+                f"{paths[-1].name} is kept\n"
+            )
+    missing: list[int] = []
+    if shards and len(shards) == len(documents):  # every report a shard: are all N there?
+        count = next(iter(shards.values())).count
+        missing = [i for i in range(count) if i not in given]
+        for index in missing:
+            err.write(
+                f"error: shard {index}/{count} is missing: its charts are not in the merged "
+                "report\n"
+            )
+    seen = Counter(chart_key(c) for _, d in documents for c in d["charts"])
+    twice = sum(1 for n in seen.values() if n > 1)
+    if twice:
+        err.write(
+            f"warning: {plural(twice, 'chart')} in more than one report: the last report's "
+            "entry is kept\n"
+        )
+    statuses = Counter(c["status"] for c in merged["charts"])
+    width = max(len(s) for s in STATUS_ORDER)
+    err.write(f"{'status'.ljust(width)}  charts\n")
+    for status in STATUS_ORDER:
+        err.write(f"{status.ljust(width)}  {statuses[status]}\n")
+    err.write(
+        f"merged {plural(len(documents), 'report')}: {plural(len(merged['charts']), 'chart')}"
+        + (" (dry run)" if merged["dry_run"] else "")
+        + "\n"
+    )
+    return missing
