@@ -1,0 +1,198 @@
+"""The container image and the deploy/ files, checked offline with real parsers.
+
+- Dockerfile: parsed with `dockerfile` (Docker's own Go parser, from PyPI); no daemon here.
+- deploy/kubernetes/: validated against the Kubernetes OpenAPI schemas that
+  `kubernetes-validate` ships (strict: an unknown field is an error), and checked to set the
+  environment `chartfix bulk --shard auto` reads, for every completion index.
+- deploy/github/: the shard matrix is 0..N-1 and each command line parses with chartfix's own
+  argument parser.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+import shlex
+from pathlib import Path
+from typing import Any
+
+import dockerfile
+import kubernetes_validate
+import pytest
+import yaml
+
+from chartfix.bulk import SHARD_COUNT_ENV, SHARD_INDEX_ENV, Shard
+from chartfix.cli import build_parser
+
+ROOT = Path(__file__).resolve().parent.parent
+KUBERNETES = ROOT / "deploy" / "kubernetes"
+WORKFLOW = ROOT / "deploy" / "github" / "chartfix-bulk.yaml"
+INDEX_ANNOTATION = "metadata.annotations['batch.kubernetes.io/job-completion-index']"
+
+
+# --- Dockerfile ----------------------------------------------------------------------------
+
+
+def instructions() -> list[Any]:
+    return list(dockerfile.parse_file(str(ROOT / "Dockerfile")))
+
+
+def test_the_image_is_slim_python_with_git_and_chartfix_as_a_non_root_user() -> None:
+    commands = instructions()
+    assert commands[0].cmd == "FROM"
+    assert re.fullmatch(r"python:3\.\d+-slim", commands[0].value[0]), commands[0].value
+    runs = [" ".join(c.value) for c in commands if c.cmd == "RUN"]
+    installs = [r for r in runs if "apt-get install" in r]
+    assert installs and "git" in installs[0].split(), "git clones, commits and pushes"
+    copied = {src for c in commands if c.cmd == "COPY" for src in c.value[:-1]}
+    assert {"pyproject.toml", "chartfix"} <= copied
+    assert all((ROOT / src).exists() for src in copied), copied
+    assert any(re.search(r"pip install .*/src\b", r) for r in runs), "chartfix from the source"
+    dependencies = tomllib_dependencies()
+    assert any(d.startswith("helm-python-sdk") for d in dependencies), "Helm's engine"
+
+    users = [i for i, c in enumerate(commands) if c.cmd == "USER"]
+    assert users, "no USER: the container would run as root"
+    user = commands[users[-1]].value[0]
+    assert user.isdigit() and int(user) != 0, "numeric, so that runAsNonRoot can check it"
+    assert all(c.cmd != "RUN" for c in commands[users[-1]:]), "nothing runs as root after"
+    entry = next(c for c in commands if c.cmd == "ENTRYPOINT")
+    assert entry.json and entry.value == ("chartfix",)
+
+
+def test_the_build_context_holds_what_the_image_copies() -> None:
+    """.dockerignore excludes everything but what COPY takes (no .venv, no .git)."""
+    lines = [
+        line for line in (ROOT / ".dockerignore").read_text().splitlines()
+        if line and not line.startswith("#")
+    ]
+    assert lines[0] == "*"
+    allowed = {line[1:].rstrip("/") for line in lines if line.startswith("!")}
+    copied = {src for c in instructions() if c.cmd == "COPY" for src in c.value[:-1]}
+    assert copied <= allowed
+
+
+def tomllib_dependencies() -> list[str]:
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib
+    data = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    return list(data["project"]["dependencies"])
+
+
+# --- Kubernetes ----------------------------------------------------------------------------
+
+
+def manifests() -> list[dict[str, Any]]:
+    docs = []
+    for path in sorted(KUBERNETES.glob("*.yaml")):
+        docs += [d for d in yaml.safe_load_all(path.read_text()) if d]
+    return docs
+
+
+def the_job(docs: list[dict[str, Any]], name: str = "chartfix-bulk") -> dict[str, Any]:
+    return next(d for d in docs if d["kind"] == "Job" and d["metadata"]["name"] == name)
+
+
+@pytest.mark.parametrize("version", ["1.27.0", kubernetes_validate.latest_version()])
+def test_the_manifests_validate_against_the_kubernetes_schemas(version: str) -> None:
+    docs = manifests()
+    assert {d["kind"] for d in docs} == {"ConfigMap", "PersistentVolumeClaim", "Job"}
+    for doc in docs:
+        kubernetes_validate.validate(doc, version, strict=True)
+
+
+def test_the_schema_check_catches_a_misspelt_field() -> None:
+    job = copy.deepcopy(the_job(manifests()))
+    job["spec"]["completionsMode"] = job["spec"].pop("completionMode")
+    with pytest.raises(kubernetes_validate.ValidationError):
+        kubernetes_validate.validate(job, kubernetes_validate.latest_version(), strict=True)
+
+
+def container_env(container: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {e["name"]: e for e in container.get("env", [])}
+
+
+def test_the_indexed_job_sets_what_shard_auto_reads() -> None:
+    docs = manifests()
+    job = the_job(docs)
+    spec = job["spec"]
+    assert spec["completionMode"] == "Indexed"
+    assert spec["completions"] == spec["parallelism"]
+    pod = spec["template"]["spec"]
+    [container] = pod["containers"]
+    env = container_env(container)
+    assert int(env[SHARD_COUNT_ENV]["value"]) == spec["completions"]
+    assert env[SHARD_INDEX_ENV]["valueFrom"]["fieldRef"]["fieldPath"] == INDEX_ANNOTATION
+
+    args = build_parser().parse_args(
+        [a.replace(f"$({SHARD_INDEX_ENV})", "0") for a in container["args"]]
+    )
+    assert args.command == "bulk" and args.shard == "auto"
+    for index in range(spec["completions"]):  # what each pod's chartfix makes of its env
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setenv(SHARD_INDEX_ENV, str(index))
+            patch.setenv(SHARD_COUNT_ENV, env[SHARD_COUNT_ENV]["value"])
+            assert Shard.parse(args.shard) == Shard(index, spec["completions"])
+
+    mounts = {m["mountPath"]: m["name"] for m in container["volumeMounts"]}
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    assert set(mounts.values()) <= set(volumes), "every mount has its volume"
+
+    def volume_of(path: Path) -> dict[str, Any]:
+        mount = next(m for m in mounts if path.is_relative_to(m))
+        return volumes[mounts[mount]]
+
+    report = volume_of(Path(args.report))
+    assert "persistentVolumeClaim" in report, "reports outlive the pods"
+    raw = container["args"]
+    assert f"$({SHARD_INDEX_ENV})" in raw[raw.index("--report") + 1], "one report per shard"
+    assert "configMap" in volume_of(args.repos)
+    helper = env["GIT_CONFIG_VALUE_0"]["value"]
+    credentials = volume_of(Path(helper.split("--file=")[1]))
+    assert env["GIT_CONFIG_KEY_0"]["value"] == "credential.helper"
+    assert credentials["secret"]["secretName"], "git credentials come from a Secret"
+
+    merge = the_job(docs, "chartfix-merge")["spec"]["template"]["spec"]
+    claims = {
+        v["persistentVolumeClaim"]["claimName"] for v in merge["volumes"]
+        if "persistentVolumeClaim" in v
+    }
+    assert claims == {report["persistentVolumeClaim"]["claimName"]}, "merge reads the shards"
+    assert "report merge" in " ".join(merge["containers"][0]["args"])
+
+
+def test_the_pods_run_as_the_images_user() -> None:
+    user = next(c for c in reversed(instructions()) if c.cmd == "USER").value[0]
+    for name in ("chartfix-bulk", "chartfix-merge"):
+        security = the_job(manifests(), name)["spec"]["template"]["spec"]["securityContext"]
+        assert security["runAsNonRoot"] is True
+        assert str(security["runAsUser"]) == user
+
+
+# --- GitHub Actions --------------------------------------------------------------------------
+
+
+def test_the_workflow_runs_one_job_per_shard_then_merges() -> None:
+    workflow = yaml.safe_load(WORKFLOW.read_text())
+    count = int(workflow["env"][SHARD_COUNT_ENV])
+    shard = workflow["jobs"]["shard"]
+    assert shard["strategy"]["matrix"]["shard"] == list(range(count))
+    assert shard["strategy"]["fail-fast"] is False, "one failing shard must not cancel others"
+    [bulk_step] = [s for s in shard["steps"] if "chartfix bulk" in s.get("run", "")]
+    line = bulk_step["run"].split("||")[0]
+    words = shlex.split(
+        line.replace("${{ matrix.shard }}", "2").replace(f"${SHARD_COUNT_ENV}", str(count))
+        .replace("$RUNNER_TEMP", "/tmp")
+    )
+    args = build_parser().parse_args(words[1:])
+    assert Shard.parse(args.shard) == Shard(2, count)
+    upload = next(s for s in shard["steps"] if s.get("uses", "").startswith("actions/upload"))
+    assert upload["with"]["path"] == str(args.report).replace("2", "${{ matrix.shard }}")
+
+    merge = workflow["jobs"]["merge"]
+    assert merge["needs"] == "shard" and merge["if"] == "always()"
+    [merge_step] = [s for s in merge["steps"] if "report merge" in s.get("run", "")]
+    for command in re.findall(r"chartfix (report (?:merge|html) [^;|]*)", merge_step["run"]):
+        build_parser().parse_args(shlex.split(command))
