@@ -267,7 +267,8 @@ def test_markup_from_a_chart_shows_as_text_and_never_runs(browser, tmp_path) -> 
     report = tmp_path / "r.json"
     assert run("bulk", tree, "-j", "1", "--report", report) == 2
     data = json.loads(report.read_text())
-    data["charts"][0]["coverage_note"] = EVIL_FIELD  # a field this page does not know
+    data["charts"][0]["coverage_note"] = EVIL_FIELD  # fields this page does not know
+    data["coverage"] = {"note": EVIL_FIELD}
     report.write_text(json.dumps(data))
     page = tmp_path / "page.html"
     assert run("report", "html", report, "-o", page) == 0
@@ -294,8 +295,14 @@ def test_markup_from_a_chart_shows_as_text_and_never_runs(browser, tmp_path) -> 
     assert patch == entry["diff"] and EVIL_COMMENT in patch
     error = browser.eval("document.querySelector('pre.error').textContent")
     assert error == next(c["error"] for c in data["charts"] if c["status"] == "error")
-    more = browser.eval("[...document.querySelectorAll('dl.more > *')].map(e => e.textContent)")
+    more = browser.eval(
+        "[...document.querySelectorAll('article dl.more > *')].map(e => e.textContent)"
+    )
     assert more == ["coverage_note", EVIL_FIELD], "fields a later chartfix adds show too"
+    run_fields = browser.eval(
+        "[...document.querySelectorAll('#run-fields > *')].map(e => e.textContent)"
+    )
+    assert run_fields == ["coverage", json.dumps({"note": EVIL_FIELD})]
     html = page.read_text()
     assert "<script>window" not in html and not re.search(r"<(img|svg)\b[^>]*\son\w+=", html)
 

@@ -214,6 +214,7 @@ def render_page(documents: Sequence[dict[str, Any]], sources: Sequence[str] = ()
         "</header>",
         "<main>",
         _summary(charts, dry_run),
+        _run_fields(documents, sources),
         _table(charts, anchors, fixed_word="fixable" if dry_run else "fixed"),
         '<section id="details"><h2>Charts</h2>',
         *(_chart_section(anchor, chart) for anchor, chart in details),
@@ -264,6 +265,20 @@ def _sources(sources: Sequence[str], documents: Sequence[dict[str, Any]]) -> str
     if shards:
         text += f" (shards {', '.join(shards)})"
     return f'<p class="sources">{escape(text)}</p>'
+
+
+def _run_fields(documents: Sequence[dict[str, Any]], sources: Sequence[str]) -> str:
+    """Top-level fields of the reports this page does not know (added by a later chartfix)."""
+    rows = []
+    for index, document in enumerate(documents):
+        source = sources[index] if index < len(sources) else f"report {index + 1}"
+        for key, value in sorted(document.items()):
+            if key in ("version", "shard", "dry_run", "charts") or value in (None, "", [], {}):
+                continue
+            shown = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+            label = key if len(documents) == 1 else f"{key} ({source})"
+            rows.append(f"<dt>{escape(label)}</dt><dd>{escape(str(shown))}</dd>")
+    return f'<dl class="more" id="run-fields">{"".join(rows)}</dl>' if rows else ""
 
 
 def _summary(charts: Sequence[ChartView], dry_run: bool | None) -> str:
