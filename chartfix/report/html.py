@@ -558,7 +558,8 @@ border:1px solid currentColor;white-space:nowrap}
 .add{color:var(--add)}.del{color:var(--del)}
 article.chart{border:1px solid var(--line);border-radius:8px;padding:.6rem 1rem;margin:1rem 0}
 article.chart .where{color:var(--muted);margin:.2rem 0;word-break:break-all}
-.findings{width:100%}.findings td{overflow-wrap:anywhere}
+.findings{width:100%}.findings td:nth-child(-n+3){white-space:nowrap}
+.findings td:nth-child(4),.findings td:nth-child(6){overflow-wrap:anywhere}
 .findings tr.left td:first-child{color:var(--warn)}
 .findings tr.fixed td:first-child{color:var(--ok)}
 pre{background:var(--panel);border:1px solid var(--line);border-radius:6px;padding:.6rem;
