@@ -101,21 +101,24 @@ class Plan:
 def change_plan(change: ChartChange, namespace: str) -> Plan:
     """The plan for a whole chart change: its changed objects, judged against every object
     the chart rendered before (the first scenario: the default one)."""
-    rendered = change.before[0].objects if change.before else []
-    return plan(object_changes(change), namespace, rendered)
+    before = change.before[0].objects if change.before else []
+    after = change.after[0].objects if change.after else []
+    return plan(object_changes(change), namespace, before, after)
 
 
 def plan(
-    changes: Sequence[ObjectChange], namespace: str, rendered: Sequence[K8sObject] = ()
+    changes: Sequence[ObjectChange], namespace: str, rendered: Sequence[K8sObject] = (),
+    rendered_after: Sequence[K8sObject] = (),
 ) -> Plan:
-    """Steps for `changes`; `rendered` (the objects as they were) tells which other
-    controllers' pods carry the same labels, so that a label step never reaches them."""
+    """Steps for `changes`; `rendered` (the objects as they were, and `rendered_after` as
+    they become, for the rollback) tells which other controllers' pods carry the same
+    labels, so that a label step never reaches them."""
     steps = Plan([], [], [], [], [], [], [], [])
     for item in sorted(changes, key=lambda c: _kind_rank(c.before.kind)):
         obj, new = item.before, item.after
         ns = obj.namespace or namespace
         if obj.kind in IMMUTABLE_SELECTOR_KINDS and item.selector_changed:
-            _controller_steps(steps, item, ns, rendered)
+            _controller_steps(steps, item, ns, rendered, rendered_after)
         elif obj.kind == "Job" and item.template_changed:
             if obj.recreated_by_helm:
                 steps.safe.append(f"Job `{obj.name}`: a Helm hook recreated on each run.")
@@ -246,7 +249,8 @@ def _distinguishing(mine: Mapping[str, str], theirs: Mapping[str, str]) -> str |
 
 
 def _controller_steps(
-    steps: Plan, item: ObjectChange, ns: str, rendered: Sequence[K8sObject]
+    steps: Plan, item: ObjectChange, ns: str, rendered: Sequence[K8sObject],
+    rendered_after: Sequence[K8sObject],
 ) -> None:
     obj, new = item.before, item.after
     old_sel, new_sel = obj.selector or LabelSelector(), new.selector or LabelSelector()
@@ -290,12 +294,13 @@ def _controller_steps(
             f"kubectl -n {ns} get rs -l {_quote(_sel(old_sel))} -o custom-columns="
             "NAME:.metadata.name,READY:.status.readyReplicas,OWNER:.metadata.ownerReferences[0].name"
         )
-    # Back to the old chart: the pods must match the old selector again (labels the fix
-    # removed or changed), then the new object goes the same way.
-    new_pods = new.pod_labels or {}
-    back = {k: v for k, v in old_sel.match_labels.items() if new_pods.get(k) != v}
+    # Back to the old chart: what runs then must match the old selector again. A label the
+    # fix took out of the selector may have another value on the new pods (a chart version
+    # in it changes with the bump), so every such label is given back; the new selector
+    # does not hold it, so the new object keeps its pods until it is deleted.
+    back = {k: v for k, v in old_sel.match_labels.items() if new_sel.match_labels.get(k) != v}
     if back:
-        steps.rollback += _label_commands(new, new_sel, back, ns, ())[0]
+        steps.rollback += _label_commands(new, new_sel, back, ns, rendered_after)[0]
     steps.rollback.append(orphan)
 
 

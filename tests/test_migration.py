@@ -491,6 +491,21 @@ def test_labelled_objects_match_the_new_selectors(
             assert selector is not None and not selector.matches(body["metadata"]["labels"])
 
 
+def test_rollback_gives_back_a_label_the_fix_took_out_of_the_selector(
+    notes: dict[str, str],
+) -> None:
+    """volatile-legacy drops `chart=NAME-VERSION` from the selector; after the upgrade the
+    pods carry the new version there, so rolling back must give the old value back first."""
+    text = notes["volatile-legacy"]
+    back = commands(text[text.index("### Rolling back"):])
+    relabel = [line for line in back if " label " in line]
+    assert relabel and all("--overwrite chart=volatile-legacy-" in line for line in relabel)
+    assert back.index(relabel[-1]) < back.index(
+        "kubectl -n prod delete deployment shop-volatile-legacy --cascade=orphan"
+    )
+    assert not any(" label " in line for line in commands(text[: text.index("### 2.")]))
+
+
 def test_controllers_with_the_same_labels_are_told_apart(notes: dict[str, str]) -> None:
     """Where another Deployment's pods carry a label ours lack, the step excludes them by it;
     where they carry the very same labels, it lists ReplicaSets with their owner and labels
