@@ -444,18 +444,13 @@ def label_step(line: str) -> tuple[set[str], LabelSelector, list[str]]:
     return kinds, selector, [p for p in pairs if p != argv[argv.index("-l") + 1]]
 
 
-def test_labelled_objects_match_the_new_selectors(
-    change: ChartChange, note: str, tmp_path: Path
-) -> None:
-    """Each label step selects exactly its controller's ReplicaSet and pods (never a Job's),
-    and once kubectl has labelled them (`kubectl label -f FILE --local`), the new
-    controller's selector matches them: it adopts them instead of starting from nothing."""
-    before = change.before[0].objects
-    after = {obj.ref: obj for obj in change.after[0].objects}
-    world = running(before)
-    steps = [line for line in kubectl_lines(note[: note.index("### 2. Upgrade")])
-             if " label " in line]
-    adopted: set[str] = set()
+def label_with_kubectl(
+    steps: list[str], world: list[tuple[dict[str, Any], str]], scratch: Path
+) -> dict[str, list[dict[str, Any]]]:
+    """Apply a note's label steps to `world` as kubectl does (`kubectl label -f FILE --local`),
+    each on the objects its -l selects, which must all belong to one controller and never
+    to a Job: the labelled objects by owner."""
+    labelled: dict[str, list[dict[str, Any]]] = {}
     for number, line in enumerate(steps):
         kinds, selector, pairs = label_step(line)
         chosen = [(body, owner) for body, owner in world
@@ -464,18 +459,34 @@ def test_labelled_objects_match_the_new_selectors(
         assert len(owners) == 1, f"{line} selects the objects of {owners}"
         owner = owners.pop()
         assert not owner.startswith(("Job/", "CronJob/"))
-        manifest = tmp_path / f"step{number}.yaml"
+        manifest = scratch / f"step{number}.yaml"
         manifest.write_text(yaml.safe_dump_all([body for body, _ in chosen]))
         result = subprocess.run(
             ["kubectl", "label", "-f", str(manifest), "--local", "-o", "yaml", "--overwrite",
              *pairs], capture_output=True, text=True, check=True,
         )
-        labelled = [doc for doc in yaml.safe_load_all(result.stdout) if doc]
-        labelled = [item for doc in labelled for item in doc.get("items", [doc])]
-        assert len(labelled) == len(chosen)
+        docs = [doc for doc in yaml.safe_load_all(result.stdout) if doc]
+        bodies = [item for doc in docs for item in doc.get("items", [doc])]
+        assert len(bodies) == len(chosen)
+        labelled.setdefault(owner, []).extend(bodies)
+    return labelled
+
+
+def test_labelled_objects_match_the_new_selectors(
+    change: ChartChange, note: str, tmp_path: Path
+) -> None:
+    """Each label step selects exactly its controller's ReplicaSet and pods (never a Job's),
+    and once kubectl has labelled them, the new controller's selector matches them: it
+    adopts them instead of starting from nothing."""
+    after = {obj.ref: obj for obj in change.after[0].objects}
+    world = running(change.before[0].objects)
+    steps = [line for line in kubectl_lines(note[: note.index("### 2. Upgrade")])
+             if " label " in line]
+    adopted: set[str] = set()
+    for owner, bodies in label_with_kubectl(steps, world, tmp_path).items():
         new_selector = after[ObjectRef(*owner.split("/"))].selector
         assert new_selector is not None
-        for body in labelled:
+        for body in bodies:
             assert new_selector.matches(body["metadata"]["labels"]), body["metadata"]["name"]
             if body["kind"] == "ReplicaSet":  # the ReplicaSet still owns its pods
                 rs = LabelSelector.from_spec(body["spec"]["selector"])
@@ -491,19 +502,31 @@ def test_labelled_objects_match_the_new_selectors(
             assert selector is not None and not selector.matches(body["metadata"]["labels"])
 
 
-def test_rollback_gives_back_a_label_the_fix_took_out_of_the_selector(
-    notes: dict[str, str],
-) -> None:
+def test_rollback_gives_back_a_label_the_fix_took_out_of_the_selector(tmp_path: Path) -> None:
     """volatile-legacy drops `chart=NAME-VERSION` from the selector; after the upgrade the
-    pods carry the new version there, so rolling back must give the old value back first."""
-    text = notes["volatile-legacy"]
-    back = commands(text[text.index("### Rolling back"):])
-    relabel = [line for line in back if " label " in line]
-    assert relabel and all("--overwrite chart=volatile-legacy-" in line for line in relabel)
-    assert back.index(relabel[-1]) < back.index(
+    pods carry the new version there, so rolling back gives the old value back first, and
+    the old selector then matches what the new chart runs."""
+    change = fix_chart(FIXTURES / "volatile-legacy", FixRequest(release="shop", namespace="prod"))
+    text = migration_note(change, "shop", "prod", version="3.0.0")
+    back = kubectl_lines(text[text.index("### Rolling back"):])
+    steps = [line for line in back if " label " in line]
+    assert steps and back.index(steps[-1]) < back.index(
         "kubectl -n prod delete deployment shop-volatile-legacy --cascade=orphan"
     )
     assert not any(" label " in line for line in commands(text[: text.index("### 2.")]))
+    old = change.chart_version
+    world = [  # as the upgraded release runs: the chart label holds the new version
+        (yaml.safe_load(yaml.safe_dump(body).replace(f"-{old}", "-3.0.0")), owner)
+        for body, owner in running(change.after[0].objects)
+    ]
+    deployment = next(o for o in change.before[0].objects if o.kind == "Deployment")
+    selector = deployment.selector
+    assert selector is not None
+    mine = [body for body, owner in world if owner == str(deployment.ref)]
+    assert mine and not any(selector.matches(body["metadata"]["labels"]) for body in mine)
+    labelled = label_with_kubectl(steps, world, tmp_path)[str(deployment.ref)]
+    assert len(labelled) == len(mine)
+    assert all(selector.matches(body["metadata"]["labels"]) for body in labelled)
 
 
 def test_controllers_with_the_same_labels_are_told_apart(notes: dict[str, str]) -> None:
