@@ -236,12 +236,15 @@ def _label_commands(
 
 
 def _distinguishing(mine: Mapping[str, str], theirs: Mapping[str, str]) -> str | None:
-    """A selector requirement our pods meet and theirs do not, or None."""
+    """A selector requirement our pods meet and theirs do not, or None: our own value of a
+    key both carry (one requirement then sets us apart from every other), else a key only
+    they carry, else a key only we carry."""
+    for key in sorted(mine):
+        if key in theirs and mine[key] != theirs[key]:
+            return f"{key}={mine[key]}"
     for key in sorted(theirs):
         if key not in mine:
             return f"!{key}"
-        if mine[key] != theirs[key]:
-            return f"{key}!={theirs[key]}"
     for key in sorted(mine):
         if key not in theirs:
             return key
@@ -254,7 +257,8 @@ def _controller_steps(
 ) -> None:
     obj, new = item.before, item.after
     old_sel, new_sel = obj.selector or LabelSelector(), new.selector or LabelSelector()
-    added = {k: v for k, v in new_sel.match_labels.items() if old_sel.match_labels.get(k) != v}
+    running = obj.pod_labels or {}
+    added = {k: v for k, v in new_sel.match_labels.items() if running.get(k) != v}
     kind = obj.kind.lower()
     explain = [f"selector `{_sel(old_sel)}` becomes `{_sel(new_sel)}`."]
     commands: list[str] = []
