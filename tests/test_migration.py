@@ -529,6 +529,22 @@ def test_rollback_gives_back_a_label_the_fix_took_out_of_the_selector(tmp_path: 
     assert all(selector.matches(body["metadata"]["labels"]) for body in labelled)
 
 
+def test_pods_that_already_carry_the_new_labels_need_no_label_step() -> None:
+    """templated-keys: the default backend's pods carry their component label already; only
+    its selector lacked it. The new selector matches what runs as it is: orphan, upgrade."""
+    change = fix_chart(FIXTURES / "templated-keys", FixRequest(release="shop", namespace="prod"))
+    text = migration_note(change, "shop", "prod")
+    assert commands(text[text.index("### 1."):text.index("### 2.")]) == [
+        "kubectl -n prod delete deployment shop-default-backend --cascade=orphan"
+    ]
+    after = {obj.ref: obj for obj in change.after[0].objects}
+    selector = after[ObjectRef("Deployment", "shop-default-backend")].selector
+    assert selector is not None
+    mine = [body for body, owner in running(change.before[0].objects)
+            if owner == "Deployment/shop-default-backend"]
+    assert len(mine) == 2 and all(selector.matches(b["metadata"]["labels"]) for b in mine)
+
+
 def test_controllers_with_the_same_labels_are_told_apart(notes: dict[str, str]) -> None:
     """Where another Deployment's pods carry a label ours lack, the step excludes them by it;
     where they carry the very same labels, it lists ReplicaSets with their owner and labels
