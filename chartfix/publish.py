@@ -32,11 +32,11 @@ def publish(outcomes: Sequence[Outcome], args: argparse.Namespace) -> None:
         changes = [o.change for o in group if o.change is not None]
         try:
             repo = repo_for(repo_dir)
-            base = repo.head.commit.hexsha
             sha = commit_charts(
                 repo, branch, changes, release=args.release, namespace=args.namespace,
                 bump=args.bump, note_target=args.note_target,
             )
+            base = repo.head.commit.hexsha  # the branch's start: HEAD never moves
             for outcome in group:
                 outcome.branch_commit = sha
                 outcome.committed_diff = _committed_diff(repo, base, sha, outcome.root)
@@ -59,8 +59,9 @@ def publish(outcomes: Sequence[Outcome], args: argparse.Namespace) -> None:
 
 def _committed_diff(repo: git.Repo, base: str, tip: str, chart: Path) -> str:
     """What the branch changes under `chart`: the fix, the version bump and the note."""
-    return str(repo.git.diff(
-        "--no-color", "--no-ext-diff", "--no-textconv", base, tip, "--", str(chart.resolve()),
+    return str(repo.git.execute(
+        ["git", "--literal-pathspecs", "diff", "--no-color", "--no-ext-diff", "--no-textconv",
+         base, tip, "--", str(chart.resolve())],
         strip_newline_in_stdout=False,
     ))
 
