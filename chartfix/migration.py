@@ -298,6 +298,11 @@ def _controller_steps(
             f"kubectl -n {ns} get rs -l {_quote(_sel(old_sel))} -o custom-columns="
             "NAME:.metadata.name,READY:.status.readyReplicas,OWNER:.metadata.ownerReferences[0].name"
         )
+    else:  # its revision history, orphaned with it and never matched by the new selector
+        steps.cleanup.append(
+            f"kubectl -n {ns} get controllerrevisions -l {_quote(_sel(old_sel))} -o "
+            "custom-columns=NAME:.metadata.name,OWNER:.metadata.ownerReferences[0].name"
+        )
     # Back to the old chart: what runs then must match the old selector again. A label the
     # fix took out of the selector may have another value on the new pods (a chart version
     # in it changes with the bump), so every such label is given back; the new selector
@@ -377,12 +382,7 @@ def migration_note(
         if steps.checks:
             out += ["Wait until the new pods are ready:", "", "```sh", *steps.checks, "```", ""]
         if steps.cleanup:
-            out += [
-                "Old ReplicaSets were adopted (OWNER set) and are scaled down by the rollout. "
-                "Delete any old ReplicaSet left without OWNER once the new pods are ready "
-                f"(`kubectl -n {namespace} delete rs NAME`):",
-                "", "```sh", *steps.cleanup, "```", "",
-            ]
+            out += [_cleanup_text(steps, namespace), "", "```sh", *steps.cleanup, "```", ""]
         out += _simple_variant(steps, upgrade, namespace, sub)
         out += _rollback(change, steps, release, namespace, sub)
     if steps.safe:
@@ -436,6 +436,22 @@ def _ksm_notes(change: ChartChange, steps: Plan) -> list[str]:
 def _same_object(note: str, said: str) -> bool:
     names = re.findall(r"statefulset/([\w.-]+)", note)
     return bool(names) and all(f"statefulset/{name}" in said for name in names)
+
+
+def _cleanup_text(steps: Plan, namespace: str) -> str:
+    said, deletes = [], []
+    if any(" get rs " in line for line in steps.cleanup):
+        said.append("Old ReplicaSets were adopted (OWNER set) and are scaled down by the rollout.")
+        deletes.append(f"`kubectl -n {namespace} delete rs NAME`")
+    if any(" get controllerrevisions " in line for line in steps.cleanup):
+        said.append(
+            "The old StatefulSets' and DaemonSets' ControllerRevisions (their rollout history) "
+            "stay without OWNER."
+        )
+        deletes.append(f"`kubectl -n {namespace} delete controllerrevision NAME`")
+    return " ".join(said) + (
+        f" Once the new pods are ready, delete what is left without OWNER ({', '.join(deletes)}):"
+    )
 
 
 def _simple_variant(steps: Plan, upgrade: str, namespace: str, sub: str) -> list[str]:

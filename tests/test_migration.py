@@ -162,6 +162,10 @@ def test_the_simple_variant_and_cleanup_are_named(note: str) -> None:
     assert "--force-replace` does both" not in note
     assert "does not do this: it replaces each object in place" in simple
     assert "delete rs NAME" in note
+    assert (  # orphaned with the StatefulSet; the new selector never adopts them
+        "kubectl -n prod get controllerrevisions -l 'app=shop-db,release=shop' -o "
+        "custom-columns=NAME:.metadata.name,OWNER:.metadata.ownerReferences[0].name"
+    ) in commands(note)
     assert "Written for release `shop` in namespace `prod`" in note
 
 
