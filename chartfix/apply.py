@@ -29,6 +29,12 @@ class Outcome:
     branch_commit: str | None = None
     branch: str | None = None
     """The branch `branch_commit` is on (--branch)."""
+    committed_diff: str | None = None
+    """The diff of what was committed for this chart (fix, version bump, note), when it was."""
+    note: str | None = None
+    """Where the migration note went, for the user: `MIGRATION.md in the commit`, a file."""
+    pushed: tuple[str, str, str] | None = None
+    """(branch, remote, commit) of the push that carried this chart's commit."""
 
     @property
     def unfixed(self) -> int:
@@ -92,12 +98,21 @@ def report(
         for note in change.notes:
             err.write(f"  note: {note}\n")
         if change.unsafe:
+            where = (
+                f"migration note: {outcome.note}" if outcome.note
+                else "--branch or --pr-body FILE writes a migration note"
+            )
             err.write(
                 "  unsafe: a controller's spec.selector changes (immutable): upgrading a "
-                "release needs the migration steps (use --branch for a migration note)\n"
+                f"release needs the migration steps ({where})\n"
             )
         if outcome.branch_commit:
             err.write(f"  committed {outcome.branch_commit[:12]}\n")
+    pushes = dict.fromkeys(o.pushed for o in outcomes if o.pushed and o.error is None)
+    for pushed in pushes:
+        assert pushed is not None
+        branch, remote, sha = pushed
+        err.write(f"pushed branch {branch} to {remote} (commit {sha[:12]})\n")
     charts = len(outcomes)
     failed = sum(1 for o in outcomes if o.error)
     fixed = sum(len(o.change.fixed) for o in outcomes if o.change)

@@ -43,6 +43,7 @@ class ChartChange:
     after: list[Rendering] = field(default_factory=list)
     """Renderings of the verified new chart, same scenarios in the same order."""
     recipes: list[str] = field(default_factory=list)
+    """The recipes whose edits the change holds (not every recipe that ran)."""
     unsafe: bool = False
     """True when an immutable field changes (a controller's selector, a non-hook Job's
     template): upgrading a release then needs the migration note."""

@@ -118,7 +118,8 @@ def _fix_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--note-target", choices=("auto", "migration", "readme"), default="auto",
-        help="where the migration note goes (auto: README 'Upgrading' section if any)",
+        help="with --branch, where the migration note goes (auto: README.md when the chart "
+        "has one, under its 'Upgrading' heading or a new one at its end; else MIGRATION.md)",
     )
     parser.add_argument("--pr-body", type=Path, metavar="FILE", help="write a PR description")
     parser.add_argument(

@@ -106,8 +106,12 @@ def apply_outcomes(outcomes: list[Outcome], args: argparse.Namespace) -> bool:
 def finish(outcomes: list[Outcome], args: argparse.Namespace) -> int:
     """Apply the changes, print what happened, return the exit status."""
     written = apply_outcomes(outcomes, args)
-    if written:
-        report(outcomes, sys.stderr, [chart_diff(o.change) for o in outcomes if o.change], True)
+    if written:  # what was written or committed: with --branch, the note and bump too
+        diffs = [
+            o.committed_diff if o.committed_diff is not None else chart_diff(o.change)
+            for o in outcomes if o.change
+        ]
+        report(outcomes, sys.stderr, diffs, True)
     else:
         print_dry_run(outcomes)
     return RunSummary(outcomes).exit_status

@@ -93,25 +93,45 @@ class Plan:
     safe: list[str]
     warnings: list[str]
     recreate: list[str]
+    """`kind/name` of every object that must go before `helm upgrade` or `helm rollback`."""
+    rollback: list[str]
+    """Commands that let `helm rollback` to the old chart through the same immutable fields."""
 
 
-def plan(changes: Sequence[ObjectChange], namespace: str) -> Plan:
-    steps = Plan([], [], [], [], [], [], [])
+def change_plan(change: ChartChange, namespace: str) -> Plan:
+    """The plan for a whole chart change: its changed objects, judged against every object
+    the chart rendered before (the first scenario: the default one)."""
+    before = change.before[0].objects if change.before else []
+    after = change.after[0].objects if change.after else []
+    return plan(object_changes(change), namespace, before, after)
+
+
+def plan(
+    changes: Sequence[ObjectChange], namespace: str, rendered: Sequence[K8sObject] = (),
+    rendered_after: Sequence[K8sObject] = (),
+) -> Plan:
+    """Steps for `changes`; `rendered` (the objects as they were, and `rendered_after` as
+    they become, for the rollback) tells which other controllers' pods carry the same
+    labels, so that a label step never reaches them."""
+    steps = Plan([], [], [], [], [], [], [], [])
     for item in sorted(changes, key=lambda c: _kind_rank(c.before.kind)):
         obj, new = item.before, item.after
         ns = obj.namespace or namespace
         if obj.kind in IMMUTABLE_SELECTOR_KINDS and item.selector_changed:
-            _controller_steps(steps, item, ns)
+            _controller_steps(steps, item, ns, rendered, rendered_after)
         elif obj.kind == "Job" and item.template_changed:
             if obj.recreated_by_helm:
                 steps.safe.append(f"Job `{obj.name}`: a Helm hook recreated on each run.")
             elif not obj.is_hook:
+                delete = f"kubectl -n {ns} delete job {obj.name} --ignore-not-found"
                 steps.before.append((
                     f"Job `{obj.name}`",
                     ["Its pod template changes, which Kubernetes refuses for an existing "
                      "Job: delete the Job before upgrading (the upgrade creates it again)."],
-                    [f"kubectl -n {ns} delete job {obj.name}"],
+                    [delete],
                 ))
+                steps.recreate.append(f"job/{obj.name}")
+                steps.rollback.append(delete)
         elif obj.kind in ("Service", "PodDisruptionBudget", "NetworkPolicy") and (
             item.selector_changed
         ):
@@ -139,27 +159,119 @@ def plan(changes: Sequence[ObjectChange], namespace: str) -> Plan:
     return steps
 
 
-def _controller_steps(steps: Plan, item: ObjectChange, ns: str) -> None:
+# Controllers whose pods carry each kind's own-pod key (OWN_POD_KEY): a label step selecting
+# by that key reaches their pods too when they match the old selector.
+_SAME_KEY_KINDS = {
+    "Deployment": ("Deployment",),
+    "StatefulSet": ("StatefulSet",),
+    "DaemonSet": ("DaemonSet", "StatefulSet"),
+}
+_STATEFULSET_POD = OWN_POD_KEY["StatefulSet"]
+
+
+def _label_commands(
+    obj: K8sObject, selector: LabelSelector, labels: Mapping[str, str], ns: str,
+    rendered: Sequence[K8sObject],
+) -> tuple[list[str], str]:
+    """kubectl lines giving `labels` to the pods (and ReplicaSets) of `obj` that `selector`
+    selects, and a sentence for the reader when other controllers share those labels.
+
+    Selected with `-l` (never a pipe into xargs: kubectl wants the resources before the
+    labels, and a step that selects nothing must do nothing). When another controller's
+    pods match too, a label they lack (or hold with another value) tells them apart; when no
+    label does, the step lists the objects with their owner and labels by owner.
+    """
+    label_args = " ".join(shlex.quote(f"{k}={v}") for k, v in sorted(labels.items()))
+    own_key = OWN_POD_KEY[obj.kind]
+    mine = obj.pod_labels or {}
+    extra: list[str] = []
+    tangled: list[str] = []
+    for other in rendered:
+        if (
+            other.ref == obj.ref or other.kind not in _SAME_KEY_KINDS[obj.kind]
+            or other.pod_labels is None or not selector.matches(other.pod_labels)
+        ):
+            continue
+        if obj.kind == "DaemonSet" and other.kind == "StatefulSet":
+            requirement: str | None = f"!{_STATEFULSET_POD}"
+        else:
+            requirement = _distinguishing(mine, other.pod_labels)
+        if requirement is None:
+            tangled.append(str(other.ref))
+        elif requirement not in extra:
+            extra.append(requirement)
+    base = ",".join([str(selector), *extra])
+    if tangled:
+        who = ", ".join(tangled)
+        if obj.kind == "Deployment":
+            listing = (
+                f"kubectl -n {ns} get rs -l {_quote(base)} -o custom-columns="
+                "NAME:.metadata.name,HASH:.metadata.labels.pod-template-hash,"
+                "OWNER:.metadata.ownerReferences[0].name"
+            )
+            step = (
+                f"kubectl -n {ns} label rs,pods -l {_quote(base + ',pod-template-hash=HASH')}"
+                f" --overwrite {label_args}  # once per HASH whose OWNER is {obj.name}"
+            )
+        else:
+            listing = (
+                f"kubectl -n {ns} get pods -l {_quote(base + ',' + own_key)} -o custom-columns="
+                "NAME:.metadata.name,OWNER:.metadata.ownerReferences[0].name"
+            )
+            step = (
+                f"kubectl -n {ns} label pods POD --overwrite {label_args}"
+                f"  # once per POD whose OWNER is {obj.name}"
+            )
+        why = (
+            f"The pods of {who} carry the same labels, so no label selects only those of "
+            f"{obj.kind} `{obj.name}`: list them with their owner and label those it owns."
+        )
+        return [listing, step], why
+    own = _quote(f"{base},{own_key}")
+    targets = ["rs", "pods"] if obj.kind == "Deployment" else ["pods"]
+    return [
+        f"kubectl -n {ns} label {target} -l {own} --overwrite {label_args}"
+        for target in targets
+    ], ""
+
+
+def _distinguishing(mine: Mapping[str, str], theirs: Mapping[str, str]) -> str | None:
+    """A selector requirement our pods meet and theirs do not, or None: our own value of a
+    key both carry (one requirement then sets us apart from every other), else a key only
+    they carry, else a key only we carry."""
+    for key in sorted(mine):
+        if key in theirs and mine[key] != theirs[key]:
+            return f"{key}={mine[key]}"
+    for key in sorted(theirs):
+        if key not in mine:
+            return f"!{key}"
+    for key in sorted(mine):
+        if key not in theirs:
+            return key
+    return None
+
+
+def _controller_steps(
+    steps: Plan, item: ObjectChange, ns: str, rendered: Sequence[K8sObject],
+    rendered_after: Sequence[K8sObject],
+) -> None:
     obj, new = item.before, item.after
     old_sel, new_sel = obj.selector or LabelSelector(), new.selector or LabelSelector()
-    added = {k: v for k, v in new_sel.match_labels.items() if old_sel.match_labels.get(k) != v}
-    label_args = " ".join(shlex.quote(f"{k}={v}") for k, v in sorted(added.items()))
-    own_pods = _quote(f"{_sel(old_sel)},{OWN_POD_KEY[obj.kind]}")
+    running = obj.pod_labels or {}
+    added = {k: v for k, v in new_sel.match_labels.items() if running.get(k) != v}
     kind = obj.kind.lower()
     explain = [f"selector `{_sel(old_sel)}` becomes `{_sel(new_sel)}`."]
     commands: list[str] = []
     if added:
-        targets = ["rs", "pods"] if obj.kind == "Deployment" else ["pods"]
-        for target in targets:
-            commands.append(
-                f"kubectl -n {ns} get {target} -l {own_pods} -o name"
-                f" | xargs kubectl -n {ns} label --overwrite {label_args}"
-            )
+        labelling, why = _label_commands(obj, old_sel, added, ns, rendered)
+        commands += labelling
         what = "ReplicaSet(s) and their pods" if obj.kind == "Deployment" else "pods"
         explain.append(
             f"Give the running {what} the new label, so that the new {obj.kind} adopts them "
             "and replaces them without downtime; then delete the old object but not its pods."
         )
+        if why:
+            explain.append(why)
     else:
         explain.append(
             "The running pods already match the new selector; delete the old object but not "
@@ -174,7 +286,8 @@ def _controller_steps(steps: Plan, item: ObjectChange, ns: str) -> None:
             f"pod stays Pending until you delete the old one (`kubectl -n {ns} get pods -l "
             f"{_quote(_sel(old_sel))}`)."
         )
-    commands.append(f"kubectl -n {ns} delete {kind} {obj.name} --cascade=orphan")
+    orphan = f"kubectl -n {ns} delete {kind} {obj.name} --cascade=orphan"
+    commands.append(orphan)
     steps.before.append((f"{obj.kind} `{obj.name}`", explain, commands))
     steps.recreate.append(f"{kind}/{obj.name}")
     if obj.kind == "StatefulSet":
@@ -185,6 +298,19 @@ def _controller_steps(steps: Plan, item: ObjectChange, ns: str) -> None:
             f"kubectl -n {ns} get rs -l {_quote(_sel(old_sel))} -o custom-columns="
             "NAME:.metadata.name,READY:.status.readyReplicas,OWNER:.metadata.ownerReferences[0].name"
         )
+    else:  # its revision history, orphaned with it and never matched by the new selector
+        steps.cleanup.append(
+            f"kubectl -n {ns} get controllerrevisions -l {_quote(_sel(old_sel))} -o "
+            "custom-columns=NAME:.metadata.name,OWNER:.metadata.ownerReferences[0].name"
+        )
+    # Back to the old chart: what runs then must match the old selector again. A label the
+    # fix took out of the selector may have another value on the new pods (a chart version
+    # in it changes with the bump), so every such label is given back; the new selector
+    # does not hold it, so the new object keeps its pods until it is deleted.
+    back = {k: v for k, v in old_sel.match_labels.items() if new_sel.match_labels.get(k) != v}
+    if back:
+        steps.rollback += _label_commands(new, new_sel, back, ns, rendered_after)[0]
+    steps.rollback.append(orphan)
 
 
 def _host_ports(obj: K8sObject) -> list[int]:
@@ -226,7 +352,7 @@ def migration_note(
     sub = "#" * min(heading_level + 1, 6)
     version = version or default_version(change)
     target = version or change.chart_version
-    steps = plan(object_changes(change), namespace)
+    steps = change_plan(change, namespace)
     ref = chart_ref or "CHART"
     upgrade = f"helm upgrade {release} {ref}" + (f" --version {version}" if version else "")
     upgrade += f" -n {namespace}  # plus your usual -f/--set values"
@@ -256,13 +382,9 @@ def migration_note(
         if steps.checks:
             out += ["Wait until the new pods are ready:", "", "```sh", *steps.checks, "```", ""]
         if steps.cleanup:
-            out += [
-                "Old ReplicaSets were adopted (OWNER set) and are scaled down by the rollout. "
-                "Delete any old ReplicaSet left without OWNER once the new pods are ready "
-                f"(`kubectl -n {namespace} delete rs NAME`):",
-                "", "```sh", *steps.cleanup, "```", "",
-            ]
-        out += [_simple_variant(steps, release, ref, namespace), ""]
+            out += [_cleanup_text(steps, namespace), "", "```sh", *steps.cleanup, "```", ""]
+        out += _simple_variant(steps, upgrade, namespace, sub)
+        out += _rollback(change, steps, release, namespace, sub)
     if steps.safe:
         out += [f"{sub} Changed in place by the upgrade (safe)", ""]
         out += [f"- {line}" for line in steps.safe] + [""]
@@ -316,14 +438,58 @@ def _same_object(note: str, said: str) -> bool:
     return bool(names) and all(f"statefulset/{name}" in said for name in names)
 
 
-def _simple_variant(steps: Plan, release: str, ref: str, namespace: str) -> str:
-    objects = " ".join(steps.recreate)
-    deletes = f"`kubectl -n {namespace} delete {objects}` then " if objects else ""
-    return (
-        f"Simple variant, with downtime: {deletes}`helm upgrade {release} {ref} -n "
-        f"{namespace}` (Helm 4: `helm upgrade --force-replace` does both; Helm 3's `--force` "
-        "replaces objects in place, which the API refuses for immutable fields)."
+def _cleanup_text(steps: Plan, namespace: str) -> str:
+    said, deletes = [], []
+    if any(" get rs " in line for line in steps.cleanup):
+        said.append("Old ReplicaSets were adopted (OWNER set) and are scaled down by the rollout.")
+        deletes.append(f"`kubectl -n {namespace} delete rs NAME`")
+    if any(" get controllerrevisions " in line for line in steps.cleanup):
+        said.append(
+            "The old StatefulSets' and DaemonSets' ControllerRevisions (their rollout history) "
+            "stay without OWNER."
+        )
+        deletes.append(f"`kubectl -n {namespace} delete controllerrevision NAME`")
+    return " ".join(said) + (
+        f" Once the new pods are ready, delete what is left without OWNER ({', '.join(deletes)}):"
     )
+
+
+def _simple_variant(steps: Plan, upgrade: str, namespace: str, sub: str) -> list[str]:
+    """Delete, then upgrade: the pods stop until the new ones are ready.
+
+    Helm's own force does not replace this step: Helm 3's `--force` and Helm 4's
+    `--force-replace` (its new name; `--force` stays as a deprecated alias) update each
+    object by replacement, an HTTP PUT (`replaceResource` in helm/helm pkg/kube/client.go),
+    which the API refuses for an immutable field just as it refuses a patch (helm/helm#7173).
+    """
+    return [
+        f"{sub} Simple variant, with downtime", "",
+        "Delete the objects with their pods, then upgrade; nothing serves until the new pods "
+        "are ready. `helm upgrade --force` (Helm 3) or `--force-replace` (Helm 4) does not "
+        "do this: it replaces each object in place, which the API refuses for immutable "
+        "fields.",
+        "", "```sh", f"kubectl -n {namespace} delete {' '.join(steps.recreate)}", upgrade,
+        "```", "",
+    ]
+
+
+def _rollback(
+    change: ChartChange, steps: Plan, release: str, namespace: str, sub: str
+) -> list[str]:
+    """Back to the old chart: `helm rollback` meets the same immutable fields, in reverse."""
+    old = f"{change.chart_name}-{change.chart_version}"
+    return [
+        f"{sub} Rolling back to {change.chart_version}", "",
+        "`helm rollback` to the old chart changes the same immutable fields back and fails "
+        "the same way. The steps mirror the upgrade: give the running pods the labels the old "
+        "selectors need (when the fix removed or changed one), delete the new objects but not "
+        "their pods, then roll back; the old objects adopt the pods and roll them.",
+        "", "```sh", *steps.rollback,
+        f"helm history {release} -n {namespace}",
+        f"helm rollback {release} REVISION -n {namespace}  # REVISION: the last one of "
+        f"chart {old}",
+        *steps.after, *steps.checks, "```", "",
+    ]
 
 
 def commit_message(
@@ -368,15 +534,24 @@ def note_files(
 
     `readme` (or `auto` when the chart has a README.md): under the README's "Upgrading"
     heading, newest first, or in a new "## Upgrading" section at its end. `migration` (or a
-    chart without README): on top of MIGRATION.md, created when missing.
+    chart without README): on top of MIGRATION.md under a top-level heading of its own,
+    newest first; the file is created when missing.
     """
     root = Path(chart_root)
-    readme = root / README_FILE
-    if target != "migration" and readme.is_file() and not readme.is_symlink():
-        return {README_FILE: _into_readme(readme.read_bytes(), note, version)}
+    if note_path(root, target) == README_FILE:
+        return {README_FILE: _into_readme((root / README_FILE).read_bytes(), note, version)}
     migration = root / MIGRATION_FILE
     old = migration.read_bytes() if migration.is_file() and not migration.is_symlink() else b""
     return {MIGRATION_FILE: _into_migration(old, note)}
+
+
+def note_path(chart_root: str | Path, target: NoteTarget) -> str:
+    """The chart-relative file the note goes to: README.md for `readme`, and for `auto` when
+    the chart has a README.md; MIGRATION.md otherwise."""
+    readme = Path(chart_root) / README_FILE
+    if target != "migration" and readme.is_file() and not readme.is_symlink():
+        return README_FILE
+    return MIGRATION_FILE
 
 
 def _into_readme(raw: bytes, note: str, version: str) -> bytes:
@@ -407,22 +582,20 @@ def _into_readme(raw: bytes, note: str, version: str) -> bytes:
 
 
 def _into_migration(old: bytes, note: str) -> bytes:
-    text = old.decode("utf-8")
+    """The note on top of MIGRATION.md as a section of its own (a top-level heading, newest
+    first), never under the file's old title, where it would read as part of what follows."""
+    bom = b"\xef\xbb\xbf" if old.startswith(b"\xef\xbb\xbf") else b""
+    text = old[len(bom):].decode("utf-8")
     nl = "\r\n" if "\r\n" in text else "\n"
+    section = _with_newlines(_retitle(note, 1), nl)
     if not text.strip():
-        return _with_newlines("# Migration notes\n\n" + note, nl).encode("utf-8")
-    lines = text.splitlines(keepends=True)
-    at = 0
-    if lines[0].startswith("# "):
-        at = 1
-        while at < len(lines) and not lines[at].strip():
-            at += 1
-    lines[at:at] = [_with_newlines(note, nl) + nl]
-    return "".join(lines).encode("utf-8")
+        return bom + section.encode("utf-8")
+    return bom + (section + nl + text).encode("utf-8")
 
 
-def _retitle(note: str, level: int, title: str) -> str:
-    """The note with its headings moved to start at `level` and its first heading renamed."""
+def _retitle(note: str, level: int, title: str | None = None) -> str:
+    """The note with its headings moved to start at `level` and its first heading renamed
+    (when `title` is given)."""
     lines = note.split("\n")
     first = len(lines[0]) - len(lines[0].lstrip("#"))
     shift = level - first
@@ -432,7 +605,8 @@ def _retitle(note: str, level: int, title: str) -> str:
         if hashes and line[hashes:hashes + 1] == " " and not _in_code(lines, index):
             line = "#" * max(1, min(6, hashes + shift)) + line[hashes:]
         out.append(line)
-    out[0] = "#" * level + " " + title
+    if title is not None:
+        out[0] = "#" * level + " " + title
     return "\n".join(out)
 
 

@@ -71,10 +71,16 @@ def fix_chart(root: Path, request: FixRequest) -> ChartChange:
 
     units = []
     refused: list[Unfixed] = []
+    made_by: dict[int, str] = {}
     for recipe in recipes:
         plan = recipe.plan(context)
         units.extend(plan.units)
         refused.extend(plan.refused)
+        for unit in plan.units:  # and the smaller fallbacks verification may keep instead
+            step: FixUnit | None = unit
+            while step is not None:
+                made_by[id(step)] = recipe.name
+                step = step.fallback
 
     verifier = Verifier(
         chart, sources, cases, before, findings, request.release, request.namespace
@@ -110,7 +116,7 @@ def fix_chart(root: Path, request: FixRequest) -> ChartChange:
         unfixed=unfixed,
         before=before,
         after=verified.after,
-        recipes=[r.name for r in recipes],
+        recipes=[r.name for r in recipes if r.name in {made_by[id(u)] for u in verified.kept}],
         unsafe=any(u.applicability == "unsafe" for u in verified.kept),
         notes=notes,
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from chartfix.changes import ChartChange
 from chartfix.findings import Finding
-from chartfix.migration import migration_note, object_changes, plan, summary_line
+from chartfix.migration import change_plan, migration_note, summary_line
 
 
 def pr_title(change: ChartChange) -> str:
@@ -46,15 +46,16 @@ def pr_body(
 
 def _finding_line(finding: Finding) -> str:
     line = f"- `{finding.rule}` {finding.obj} ({finding.location}): {finding.message}"
-    if finding.related:
-        line += f" (with {', '.join(str(r) for r in finding.related)})"
+    unnamed = [str(r) for r in finding.related if str(r) not in finding.message]
+    if unnamed:  # the message often names them already
+        line += f" (with {', '.join(unnamed)})"
     if finding.scenarios:
         line += f" [scenarios: {', '.join(finding.scenarios)}]"
     return line
 
 
 def _breaking(change: ChartChange, namespace: str) -> list[str]:
-    steps = plan(object_changes(change), namespace)
+    steps = change_plan(change, namespace)
     lines = [
         "Kubernetes does not let `helm upgrade` change these fields of existing objects; "
         "upgrading a release installed from an older version fails with "

@@ -15,11 +15,14 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from pathlib import Path
 
+import git
+
 from chartfix.apply import Outcome
 from chartfix.bump import bump_version, default_level
 from chartfix.changes import ChartChange
 from chartfix.diff import chart_diff, summarize
 from chartfix.errors import ChartError, UsageError
+from chartfix.migration import NoteTarget, note_path
 from chartfix.prbody import pr_body, pr_title
 from chartfix.repos import unique_names
 from chartfix.vcs import commit_charts, open_pr, push, repo_for
@@ -36,12 +39,18 @@ def publish(outcomes: Sequence[Outcome], args: argparse.Namespace) -> None:
                 repo, branch, changes, release=args.release, namespace=args.namespace,
                 bump=args.bump, note_target=args.note_target,
             )
+            base = repo.head.commit.hexsha  # the branch's start: HEAD never moves
             for outcome in group:
                 outcome.branch_commit = sha
                 outcome.branch = branch
+                outcome.committed_diff = _committed_diff(repo, base, sha, outcome.root)
+            body_file = _pr_body_file(args, branch, names[repo_dir.resolve()])
+            for outcome in group:
+                _say_where_the_note_is(outcome, args.note_target, body_file)
             if args.push:
                 push(repo, branch, args.push)
-            body_file = _pr_body_file(args, branch, names[repo_dir.resolve()])
+                for outcome in group:
+                    outcome.pushed = (branch, args.push, sha)
             if body_file is not None:
                 _write_body(body_file, changes, args)
             if args.open_pr and body_file is not None:
@@ -50,6 +59,24 @@ def publish(outcomes: Sequence[Outcome], args: argparse.Namespace) -> None:
             reason = err.reason if isinstance(err, ChartError) else str(err)
             for outcome in group:
                 outcome.error = ChartError(outcome.root, reason)
+
+
+def _committed_diff(repo: git.Repo, base: str, tip: str, chart: Path) -> str:
+    """What the branch changes under `chart`: the fix, the version bump and the note."""
+    return str(repo.git.execute(
+        ["git", "--literal-pathspecs", "diff", "--no-color", "--no-ext-diff", "--no-textconv",
+         base, tip, "--", str(chart.resolve())],
+        strip_newline_in_stdout=False,
+    ))
+
+
+def _say_where_the_note_is(outcome: Outcome, target: NoteTarget, body: Path | None) -> None:
+    if outcome.change is None or not outcome.change.unsafe:
+        return
+    where = [f"{note_path(outcome.change.chart_root, target)} in the commit"]
+    if body is not None:
+        where.append(f"the PR description {body}")
+    outcome.note = ", ".join(where)
 
 
 def _branches(
@@ -97,6 +124,9 @@ def write_pr_body(outcomes: Sequence[Outcome], args: argparse.Namespace) -> None
     changes = [o.change for o in outcomes if o.change is not None and o.change.changed]
     if changes and args.pr_body:
         _write_body(args.pr_body, changes, args)
+        for outcome in outcomes:
+            if outcome.change is not None and outcome.change.unsafe:
+                outcome.note = f"the PR description {args.pr_body}"
 
 
 def _write_body(path: Path, changes: Sequence[ChartChange], args: argparse.Namespace) -> None:

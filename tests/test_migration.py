@@ -6,10 +6,18 @@ templates, rendered through the same overrides path the fix pipeline verifies wi
 
 from __future__ import annotations
 
+import os
 import re
+import shlex
+import shutil
+import socket
+import subprocess
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 
 from chartfix.changes import ChartChange, FileChange
 from chartfix.chart import Scenario, load_chart
@@ -21,11 +29,14 @@ from chartfix.migration import (
     note_files,
     object_changes,
 )
-from chartfix.objects import ObjectRef
+from chartfix.objects import K8sObject, ObjectRef
+from chartfix.pipeline import FixRequest, fix_chart
 from chartfix.prbody import pr_body, pr_title
 from chartfix.render import render
+from chartfix.selectors import LabelSelector, Requirement
 
-CHART = Path(__file__).resolve().parent.parent / "fixtures" / "migration-shop"
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+CHART = FIXTURES / "migration-shop"
 COMPONENTS = {
     "templates/web.yaml": ("release: {{ .Release.Name }}", "component: server"),
     "templates/db.yaml": ("release: {{ .Release.Name }}", "component: database"),
@@ -101,23 +112,25 @@ def test_every_changed_object_is_found_once(change: ChartChange) -> None:
 
 
 def test_the_commands_name_real_objects_in_the_right_order(note: str) -> None:
+    """The zero-downtime sequence for a Deployment, a StatefulSet and a DaemonSet: label what
+    runs (selected with -l, by the old selector plus a key only the controller's own pods
+    carry), orphan-delete, one upgrade, then restart and wait."""
     ran = commands(note)
     deployment = [
-        "kubectl -n prod get rs -l 'app=shop,release=shop,pod-template-hash' -o name"
-        " | xargs kubectl -n prod label --overwrite component=server",
-        "kubectl -n prod get pods -l 'app=shop,release=shop,pod-template-hash' -o name"
-        " | xargs kubectl -n prod label --overwrite component=server",
+        "kubectl -n prod label rs -l 'app=shop,release=shop,pod-template-hash'"
+        " --overwrite component=server",
+        "kubectl -n prod label pods -l 'app=shop,release=shop,pod-template-hash'"
+        " --overwrite component=server",
         "kubectl -n prod delete deployment shop-web --cascade=orphan",
     ]
     statefulset = [
-        "kubectl -n prod get pods -l 'app=shop-db,release=shop,"
-        "statefulset.kubernetes.io/pod-name' -o name"
-        " | xargs kubectl -n prod label --overwrite component=database",
+        "kubectl -n prod label pods -l 'app=shop-db,release=shop,"
+        "statefulset.kubernetes.io/pod-name' --overwrite component=database",
         "kubectl -n prod delete statefulset shop-db --cascade=orphan",
     ]
     daemonset = [
-        "kubectl -n prod get pods -l 'app=shop-agent,release=shop,controller-revision-hash'"
-        " -o name | xargs kubectl -n prod label --overwrite component=agent",
+        "kubectl -n prod label pods -l 'app=shop-agent,release=shop,controller-revision-hash'"
+        " --overwrite component=agent",
         "kubectl -n prod delete daemonset shop-agent --cascade=orphan",
     ]
     upgrade = "helm upgrade shop CHART --version 2.0.0 -n prod  # plus your usual -f/--set values"
@@ -125,19 +138,50 @@ def test_the_commands_name_real_objects_in_the_right_order(note: str) -> None:
         start = ran.index(block[0])
         assert ran[start:start + len(block)] == block
         assert start < ran.index(upgrade)
-    assert ran.index("kubectl -n prod delete job shop-reindex") < ran.index(upgrade)
+    assert ran.index("kubectl -n prod delete job shop-reindex --ignore-not-found") < ran.index(
+        upgrade
+    )
     after = ran[ran.index(upgrade):]
     assert "kubectl -n prod rollout restart statefulset/shop-db" in after
     assert "kubectl -n prod rollout status deployment/shop-web" in after
     assert "kubectl -n prod rollout status statefulset/shop-db" in after
     assert "kubectl -n prod rollout status daemonset/shop-agent" in after
-    assert sum(1 for line in ran if line.startswith("helm upgrade")) == 1
+    zero_downtime = note[: note.index("Simple variant")]
+    assert sum(1 for line in commands(zero_downtime) if line.startswith("helm upgrade")) == 1
+    assert not any("xargs" in line for line in ran)
 
 
 def test_the_simple_variant_and_cleanup_are_named(note: str) -> None:
-    assert "Simple variant, with downtime: `kubectl -n prod delete deployment/shop-web" in note
+    simple = note[note.index("### Simple variant, with downtime"):note.index("### Rolling back")]
+    assert commands(simple) == [
+        "kubectl -n prod delete deployment/shop-web statefulset/shop-db statefulset/shop-ksm"
+        " daemonset/shop-agent job/shop-reindex",
+        "helm upgrade shop CHART --version 2.0.0 -n prod  # plus your usual -f/--set values",
+    ]
+    # Helm's own force replaces in place (a PUT, helm/helm#7173): it never deletes first
+    assert "--force-replace` does both" not in note
+    assert "does not do this: it replaces each object in place" in simple
     assert "delete rs NAME" in note
+    assert (  # orphaned with the StatefulSet; the new selector never adopts them
+        "kubectl -n prod get controllerrevisions -l 'app=shop-db,release=shop' -o "
+        "custom-columns=NAME:.metadata.name,OWNER:.metadata.ownerReferences[0].name"
+    ) in commands(note)
     assert "Written for release `shop` in namespace `prod`" in note
+
+
+def test_rollback_mirrors_the_upgrade(note: str) -> None:
+    """`helm rollback` meets the same immutable selectors: orphan-delete first; the running
+    pods keep every old label (the fix only added one), so the old selectors adopt them."""
+    back = commands(note[note.index("### Rolling back to 1.3.0"):note.index("(safe)")])
+    rollback = "helm rollback shop REVISION -n prod  # REVISION: the last one of chart shop-1.3.0"
+    assert back.index("kubectl -n prod delete deployment shop-web --cascade=orphan") < \
+        back.index(rollback)
+    assert back.index("kubectl -n prod delete daemonset shop-agent --cascade=orphan") < \
+        back.index(rollback)
+    assert back.index("kubectl -n prod delete job shop-reindex --ignore-not-found") < \
+        back.index(rollback)
+    assert not any(" label " in line for line in back), "no label was removed: none to restore"
+    assert back[-1] == "kubectl -n prod rollout status daemonset/shop-agent"
 
 
 def test_hook_job_and_consumers_are_listed_as_safe(note: str) -> None:
@@ -203,16 +247,23 @@ def test_note_goes_under_the_readme_upgrading_heading(note: str) -> None:
 
 def test_note_target_migration_and_readme_without_section(tmp_path: Path, note: str) -> None:
     files = note_files(CHART, note, "migration", "2.0.0")
-    assert files["MIGRATION.md"].decode() == "# Migration notes\n\n" + note
+    created = files["MIGRATION.md"].decode()
+    assert created.startswith("# Upgrading to 2.0.0\n\n")
+    assert "\n## 1. Before `helm upgrade`\n" in created
     (tmp_path / "README.md").write_bytes(b"# x\r\n\r\nText\r\n")
     readme = note_files(tmp_path, note, "readme", "2.0.0")["README.md"]
     assert readme.startswith(b"# x\r\n\r\nText\r\n\r\n## Upgrading\r\n\r\n### To 2.0.0\r\n")
     assert b"\n" not in readme.replace(b"\r\n", b"")
     (tmp_path / "README.md").unlink()
-    (tmp_path / "MIGRATION.md").write_text("# Migrations\n\n## Upgrading to 1.0.0\n\nOld.\n")
+    old = "# Migrations\n\n## Upgrading to 1.0.0\n\nOld.\n"
+    (tmp_path / "MIGRATION.md").write_text(old)
     migration = note_files(tmp_path, note, "auto", "2.0.0")["MIGRATION.md"].decode()
-    assert migration.startswith("# Migrations\n\n## Upgrading to ")
-    assert migration.endswith("\n## Upgrading to 1.0.0\n\nOld.\n")
+    # its own top-level section, newest first: never under the old title
+    assert migration.startswith("# Upgrading to 2.0.0\n\n")
+    assert migration.endswith("```\n\n" + old) or migration.endswith(".\n\n" + old)
+    assert [line for line in migration.splitlines() if line.startswith("# ")] == [
+        "# Upgrading to 2.0.0", "# Migrations",
+    ]
 
 
 def test_pr_body_answers_what_why_how(change: ChartChange) -> None:
@@ -231,3 +282,350 @@ def test_pr_body_answers_what_why_how(change: ChartChange) -> None:
     assert "kubectl -n prod delete deployment shop-web --cascade=orphan" in body
     assert "| default | 8 | 8 | 8 |" in body
     assert pr_title(change) == commit_message(change, "shop", "prod").split("\n")[0]
+
+
+# --- every kubectl line, checked by kubectl itself ---------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def kubectl(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[str], str]]:
+    """`kubectl(line)` runs one shell line of a note with bash, every kubectl in it pointed
+    at a closed port on 127.0.0.1; it returns what kubectl said besides failing to connect:
+    "" when every kubectl got as far as connecting, the usage or parse error otherwise."""
+    if shutil.which("kubectl") is None:
+        pytest.fail("kubectl is needed (bash .ci/run installs Debian's kubernetes-client)")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]  # closed once the probe is: nothing listens there
+    home = tmp_path_factory.mktemp("kube")
+    server = f"127.0.0.1:{port}"
+    (home / "config").write_text(yaml.safe_dump({
+        "apiVersion": "v1", "kind": "Config", "current-context": "c",
+        "clusters": [{"name": "c", "cluster": {"server": f"https://{server}"}}],
+        "contexts": [{"name": "c", "context": {"cluster": "c", "user": "u"}}],
+        "users": [{"name": "u", "user": {"token": "t"}}],
+    }))
+    env = {**os.environ, "KUBECONFIG": str(home / "config"), "HOME": str(home)}
+
+    def check(line: str) -> str:
+        result = subprocess.run(
+            ["bash", "-c", line], env=env, capture_output=True, text=True, timeout=120
+        )
+        said = (result.stdout + result.stderr).splitlines()
+        if not any(server in out for out in said):
+            return "never connected: " + " | ".join(said)
+        return " | ".join(out for out in said if out.strip() and server not in out)
+
+    yield check
+
+
+def kubectl_lines(note: str) -> list[str]:
+    return [line for line in commands(note) if line.startswith("kubectl ")]
+
+
+def test_the_checker_refuses_the_old_xargs_form(kubectl: Callable[[str], str]) -> None:
+    """The form notes had before: xargs appends the names after the label, which kubectl
+    refuses; on empty input it runs `kubectl label` with no resource at all."""
+    old = ("kubectl -n prod get rs -l 'app=shop,release=shop,pod-template-hash' -o name"
+           " | xargs kubectl -n prod label --overwrite component=server")
+    assert "resources must be specified" in kubectl(old)
+    assert "resources must be specified" in kubectl(
+        "kubectl -n prod label rs shop-web-5d9f7 component=server shop-web-6c8d2"
+    )
+    assert kubectl("kubectl -n prod delete deployment shop-web --cascade=orphans")
+    assert kubectl("kubectl -n prod label rs -l 'app=shop' --overwrite")
+    assert kubectl("kubectl -n prod label rs -l 'app=shop' --overwrite component=server") == ""
+
+
+def shell_of(note: str) -> str:
+    return "\n".join(commands(note)) + "\n"
+
+
+def fixture_notes() -> Iterator[tuple[str, str]]:
+    yield "migration-shop", migration_note(shop_change(), "shop", "prod", version="2.0.0")
+    for chart in sorted(FIXTURES.iterdir()):
+        if (chart / "Chart.yaml").is_file() and chart.name != "migration-shop":
+            change = fix_chart(chart, FixRequest(release="shop", namespace="prod"))
+            if change.unsafe:
+                yield chart.name, migration_note(change, "shop", "prod")
+
+
+@pytest.fixture(scope="module")
+def notes() -> dict[str, str]:
+    return dict(fixture_notes())
+
+
+def test_every_kubectl_line_of_every_note_is_valid(
+    notes: dict[str, str], kubectl: Callable[[str], str]
+) -> None:
+    assert {"migration-shop", "legacy-server", "shared-selector", "multi-doc"} <= set(notes)
+    checked: set[str] = set()
+    for name, text in notes.items():
+        syntax = subprocess.run(
+            ["bash", "-n"], input=shell_of(text), capture_output=True, text=True
+        )
+        assert syntax.returncode == 0, f"{name}: {syntax.stderr}"
+        for line in kubectl_lines(text):
+            if line not in checked:
+                assert kubectl(line) == "", f"{name}: {line}"
+                checked.add(line)
+    assert len(checked) > 60
+
+
+# --- the label steps, applied by kubectl to what runs before the fix --------------------------
+
+HASH = "5d9f7c8b6"
+
+
+def running(objects: list[K8sObject]) -> list[tuple[dict[str, Any], str]]:
+    """What a cluster runs for the release as rendered before the fix, each with the object
+    that owns it: per Deployment a ReplicaSet (with its pod-template-hash) and a pod, pods of
+    StatefulSets, DaemonSets and Jobs with the labels their controllers add."""
+    out: list[tuple[dict[str, Any], str]] = []
+
+    def pod(name: str, labels: Mapping[str, str], owner: str) -> None:
+        out.append(({"apiVersion": "v1", "kind": "Pod",
+                     "metadata": {"name": name, "namespace": "prod", "labels": dict(labels)},
+                     "spec": {"containers": [{"name": "c", "image": "x"}]}}, owner))
+
+    for obj in objects:
+        labels = obj.pod_labels or {}
+        owner = str(obj.ref)
+        if obj.kind == "Deployment":
+            hashed = {**labels, "pod-template-hash": HASH}
+            selector = {**(obj.selector or LabelSelector()).match_labels,
+                        "pod-template-hash": HASH}
+            out.append(({
+                "apiVersion": "apps/v1", "kind": "ReplicaSet",
+                "metadata": {"name": f"{obj.name}-{HASH}", "namespace": "prod",
+                             "labels": hashed},
+                "spec": {"selector": {"matchLabels": selector},
+                         "template": {"metadata": {"labels": hashed},
+                                      "spec": {"containers": [{"name": "c", "image": "x"}]}}},
+            }, owner))
+            pod(f"{obj.name}-{HASH}-x7k2p", hashed, owner)
+        elif obj.kind == "StatefulSet":
+            pod(f"{obj.name}-0", {**labels, "statefulset.kubernetes.io/pod-name":
+                                  f"{obj.name}-0", "controller-revision-hash": f"{obj.name}-7f"},
+                owner)
+        elif obj.kind == "DaemonSet":
+            pod(f"{obj.name}-q8z4m", {**labels, "controller-revision-hash": "6b9d",
+                                      "pod-template-generation": "1"}, owner)
+        elif obj.kind in ("Job", "CronJob"):
+            pod(f"{obj.name}-r2v9c", {**labels, "batch.kubernetes.io/job-name": obj.name,
+                                      "job-name": obj.name}, owner)
+    return out
+
+
+def parse_selector(text: str) -> LabelSelector:
+    """kubectl's -l syntax, for the forms notes use."""
+    labels: dict[str, str] = {}
+    requirements = []
+    for part in re.split(r",(?![^()]*\))", text):
+        if part.startswith("!"):
+            requirements.append(Requirement(part[1:], "DoesNotExist"))
+        elif "!=" in part:
+            key, value = part.split("!=")
+            requirements.append(Requirement(key, "NotIn", frozenset([value])))
+        elif "=" in part:
+            key, value = part.split("=")
+            labels[key] = value
+        else:
+            requirements.append(Requirement(part, "Exists"))
+    return LabelSelector(labels, tuple(requirements))
+
+
+KINDS = {"rs": "ReplicaSet", "pods": "Pod"}
+
+
+def label_step(line: str) -> tuple[set[str], LabelSelector, list[str]]:
+    """(kinds, selector, key=value arguments) of a note's `kubectl label ... -l` line."""
+    argv = shlex.split(line, comments=True)
+    assert argv[:4] == ["kubectl", "-n", "prod", "label"]
+    kinds = {KINDS[k] for k in argv[4].split(",")}
+    selector = parse_selector(argv[argv.index("-l") + 1])
+    pairs = [arg for arg in argv[5:] if "=" in arg and not arg.startswith("-")]
+    return kinds, selector, [p for p in pairs if p != argv[argv.index("-l") + 1]]
+
+
+def label_with_kubectl(
+    steps: list[str], world: list[tuple[dict[str, Any], str]], scratch: Path
+) -> dict[str, list[dict[str, Any]]]:
+    """Apply a note's label steps to `world` as kubectl does (`kubectl label -f FILE --local`),
+    each on the objects its -l selects, which must all belong to one controller and never
+    to a Job: the labelled objects by owner."""
+    labelled: dict[str, list[dict[str, Any]]] = {}
+    for number, line in enumerate(steps):
+        kinds, selector, pairs = label_step(line)
+        chosen = [(body, owner) for body, owner in world
+                  if body["kind"] in kinds and selector.matches(body["metadata"]["labels"])]
+        owners = {owner for _, owner in chosen}
+        assert len(owners) == 1, f"{line} selects the objects of {owners}"
+        owner = owners.pop()
+        assert not owner.startswith(("Job/", "CronJob/"))
+        manifest = scratch / f"step{number}.yaml"
+        manifest.write_text(yaml.safe_dump_all([body for body, _ in chosen]))
+        result = subprocess.run(
+            ["kubectl", "label", "-f", str(manifest), "--local", "-o", "yaml", "--overwrite",
+             *pairs], capture_output=True, text=True, check=True,
+        )
+        docs = [doc for doc in yaml.safe_load_all(result.stdout) if doc]
+        bodies = [item for doc in docs for item in doc.get("items", [doc])]
+        assert len(bodies) == len(chosen)
+        labelled.setdefault(owner, []).extend(bodies)
+    return labelled
+
+
+def test_labelled_objects_match_the_new_selectors(
+    change: ChartChange, note: str, tmp_path: Path
+) -> None:
+    """Each label step selects exactly its controller's ReplicaSet and pods (never a Job's),
+    and once kubectl has labelled them, the new controller's selector matches them: it
+    adopts them instead of starting from nothing."""
+    after = {obj.ref: obj for obj in change.after[0].objects}
+    world = running(change.before[0].objects)
+    steps = [line for line in kubectl_lines(note[: note.index("### 2. Upgrade")])
+             if " label " in line]
+    adopted: set[str] = set()
+    for owner, bodies in label_with_kubectl(steps, world, tmp_path).items():
+        new_selector = after[ObjectRef(*owner.split("/"))].selector
+        assert new_selector is not None
+        for body in bodies:
+            assert new_selector.matches(body["metadata"]["labels"]), body["metadata"]["name"]
+            if body["kind"] == "ReplicaSet":  # the ReplicaSet still owns its pods
+                rs = LabelSelector.from_spec(body["spec"]["selector"])
+                assert rs.matches({**body["spec"]["template"]["metadata"]["labels"]})
+            adopted.add(f"{body['kind']}/{body['metadata']['name']}")
+    assert adopted == {
+        "ReplicaSet/shop-web-5d9f7c8b6", "Pod/shop-web-5d9f7c8b6-x7k2p", "Pod/shop-db-0",
+        "Pod/shop-agent-q8z4m", "Pod/shop-ksm-0",
+    }
+    for body, owner in world:  # without the label, the new selectors leave them unowned
+        if owner.startswith(("Deployment/", "StatefulSet/", "DaemonSet/")):
+            selector = after[ObjectRef(*owner.split("/"))].selector
+            assert selector is not None and not selector.matches(body["metadata"]["labels"])
+
+
+def test_rollback_gives_back_a_label_the_fix_took_out_of_the_selector(tmp_path: Path) -> None:
+    """volatile-legacy drops `chart=NAME-VERSION` from the selector; after the upgrade the
+    pods carry the new version there, so rolling back gives the old value back first, and
+    the old selector then matches what the new chart runs."""
+    change = fix_chart(FIXTURES / "volatile-legacy", FixRequest(release="shop", namespace="prod"))
+    text = migration_note(change, "shop", "prod", version="3.0.0")
+    back = kubectl_lines(text[text.index("### Rolling back"):])
+    steps = [line for line in back if " label " in line]
+    assert steps and back.index(steps[-1]) < back.index(
+        "kubectl -n prod delete deployment shop-volatile-legacy --cascade=orphan"
+    )
+    assert not any(" label " in line for line in commands(text[: text.index("### 2.")]))
+    old = change.chart_version
+    world = [  # as the upgraded release runs: the chart label holds the new version
+        (yaml.safe_load(yaml.safe_dump(body).replace(f"-{old}", "-3.0.0")), owner)
+        for body, owner in running(change.after[0].objects)
+    ]
+    deployment = next(o for o in change.before[0].objects if o.kind == "Deployment")
+    selector = deployment.selector
+    assert selector is not None
+    mine = [body for body, owner in world if owner == str(deployment.ref)]
+    assert mine and not any(selector.matches(body["metadata"]["labels"]) for body in mine)
+    labelled = label_with_kubectl(steps, world, tmp_path)[str(deployment.ref)]
+    assert len(labelled) == len(mine)
+    assert all(selector.matches(body["metadata"]["labels"]) for body in labelled)
+
+
+def test_pods_that_already_carry_the_new_labels_need_no_label_step() -> None:
+    """templated-keys: the default backend's pods carry their component label already; only
+    its selector lacked it. The new selector matches what runs as it is: orphan, upgrade."""
+    change = fix_chart(FIXTURES / "templated-keys", FixRequest(release="shop", namespace="prod"))
+    text = migration_note(change, "shop", "prod")
+    assert commands(text[text.index("### 1."):text.index("### 2.")]) == [
+        "kubectl -n prod delete deployment shop-default-backend --cascade=orphan"
+    ]
+    after = {obj.ref: obj for obj in change.after[0].objects}
+    selector = after[ObjectRef("Deployment", "shop-default-backend")].selector
+    assert selector is not None
+    mine = [body for body, owner in running(change.before[0].objects)
+            if owner == "Deployment/shop-default-backend"]
+    assert len(mine) == 2 and all(selector.matches(b["metadata"]["labels"]) for b in mine)
+
+
+def test_controllers_with_the_same_labels_are_told_apart(notes: dict[str, str]) -> None:
+    """Where another Deployment's pods carry a label ours lack, the step excludes them by it;
+    where they carry the very same labels, it lists ReplicaSets with their owner and labels
+    by pod-template-hash, never every pod of the old selector."""
+    assert (
+        "kubectl -n prod label pods -l 'app=multi-doc,release=shop,!pool,pod-template-hash'"
+        " --overwrite component=api"
+    ) in commands(notes["multi-doc"])
+    shared = commands(notes["shared-selector"])
+    assert (
+        "kubectl -n prod label rs,pods -l 'app=shared-selector,release=shop,"
+        "pod-template-hash=HASH' --overwrite component=web"
+        "  # once per HASH whose OWNER is shop-shared-selector-web"
+    ) in shared
+    assert not any(
+        line.startswith("kubectl -n prod label") and "pod-template-hash'" in line
+        for line in shared
+    )
+    assert "The pods of Deployment/shop-shared-selector-worker carry the same labels" in (
+        notes["shared-selector"]
+    )
+
+
+def test_pr_body_names_each_object_once_and_only_recipes_that_changed_something() -> None:
+    change = fix_chart(FIXTURES / "legacy-server", FixRequest(release="fleet", namespace="fleet"))
+    assert change.recipes == ["component-labels"]
+    body = pr_body(change, "2 files changed", "fleet", "fleet")
+    wrong = body[: body.index("## What changed")]
+    assert wrong.count("Job/fleet-legacy-server-migration") == 2  # one per finding
+    assert "(with " not in wrong
+    assert "Recipes: `component-labels`." in body
+
+
+# --- what a run says about the note, the commit and the push ----------------------------------
+
+
+def test_a_branch_run_reports_the_commit_it_made(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    from conftest import git
+
+    from chartfix.cli import main
+
+    repo, remote = tmp_path / "work", tmp_path / "remote.git"
+    shutil.copytree(FIXTURES / "legacy-server", repo / "legacy-server")
+    git(tmp_path, "init", "-q", "--bare", str(remote))
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "config", "user.email", "dev@example.com")
+    git(repo, "config", "user.name", "Dev")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "charts")
+    git(repo, "remote", "add", "origin", str(remote))
+
+    assert main(["fix", str(repo / "legacy-server"), "--pr-body", str(tmp_path / "pr.md")]) == 0
+    err = capsys.readouterr().err
+    assert f"(migration note: the PR description {tmp_path / 'pr.md'})" in err
+    assert "2 files changed" in err  # a dry run commits nothing: the templates alone
+
+    code = main(["fix", str(repo / "legacy-server"), "--branch", "fix/selectors",
+                 "--push", "origin", "--release", "fleet", "--namespace", "fleet"])
+    err = capsys.readouterr().err
+    assert code == 0, err
+    tip = git(repo, "rev-parse", "fix/selectors")
+    stat = git(repo, "diff", "--shortstat", "main", "fix/selectors")
+    files, added, removed = (int(n) for n in re.findall(r"(\d+) \w+", stat))
+    assert files == 4  # templates, Chart.yaml and MIGRATION.md
+    assert f"1 chart: 4 files changed, {added} lines added, {removed} removed;" in err
+    assert "use --branch" not in err and "--branch or --pr-body" not in err
+    assert "(migration note: MIGRATION.md in the commit)" in err
+    assert f"pushed branch fix/selectors to origin (commit {tip[:12]})" in err
+    assert git(remote, "rev-parse", "fix/selectors") == tip
+
+
+def test_note_target_help_says_what_auto_does(capsys) -> None:  # type: ignore[no-untyped-def]
+    """As note_files does it (test_note_target_migration_and_readme_without_section)."""
+    from chartfix.cli import main
+
+    with pytest.raises(SystemExit):
+        main(["fix", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "README.md when the chart has one, under its 'Upgrading' heading or a new one" in text
+    assert "else MIGRATION.md" in text
