@@ -1,8 +1,9 @@
 """`chartfix check`: render every chart under every scenario, run the rules, report.
 
-Exit status: 0 when no chart has a finding, 1 when some chart has a finding (errors and
-warnings alike: a warning still asks for a look), 2 when any chart could not be processed,
-even if other charts had findings (a CI job must not pass over a chart it never checked).
+Exit status, as `helm lint`'s: 0 when no finding is an error, 1 when some is (with
+`--strict`, warnings too: warning findings and suppressions that match nothing), 2 when any
+chart could not be processed, even if other charts had findings (a CI job must not pass over
+a chart it never checked). Suppressed findings count for nothing.
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ from functools import partial
 from pathlib import Path
 from typing import TextIO
 
-from chartfix.analysis import analyze, merge_findings
+from chartfix.analysis import Analysis, Policy, analyze_each, apply_policy, merge_findings
 from chartfix.chart import Scenario, load_chart, scenarios_at
+from chartfix.config import load_config
 from chartfix.errors import ChartError, UsageError
 from chartfix.findings import Finding
 from chartfix.objects import Rendering
@@ -33,11 +35,18 @@ class ChartReport:
     root: Path
     name: str
     findings: list[Finding] = field(default_factory=list)
+    """The findings that count (not suppressed, of enabled rules, at their set severity)."""
     warnings: list[str] = field(default_factory=list)
     error: ChartError | None = None
     scenarios: list[str] = field(default_factory=list)
     renderings: list[Rendering] = field(default_factory=list, repr=False)
     """The evidence (not serialized; dropped when the report crosses processes)."""
+    suppressed: list[Finding] = field(default_factory=list)
+    """Accepted findings, each with its `suppression`."""
+    unused_suppressions: list[str] = field(default_factory=list)
+    """Suppressions that matched nothing in the run (filled in by `settle_suppressions`)."""
+    suppressions: Analysis = field(default_factory=Analysis, repr=False)
+    """Suppressions declared and used in this chart, by id."""
 
     @property
     def errors(self) -> int:
@@ -55,13 +64,16 @@ def check_chart(
     release: str = "release-name",
     namespace: str = "default",
     keep_renderings: bool = True,
+    policy: Policy | None = None,
 ) -> ChartReport:
     """Render the chart at `root` under each scenario and analyze it. Never raises for a bad
-    chart: its ChartError travels in the report."""
+    chart: its ChartError travels in the report. `policy`: the command line's rule control,
+    on top of the chart's `.chartfix.yaml`."""
+    policy = policy or Policy()
     if is_cdk8s_app(root):
-        return _check_cdk8s_app(ChartReport(root=root, name=root.name))
+        return _check_cdk8s_app(ChartReport(root=root, name=root.name), policy)
     cases = tuple(scenarios_at(root, values_files, set_values))
-    task = ScenarioTask(root, cases, release, namespace)
+    task = ScenarioTask(root, cases, release, namespace, policy)
     result, renderings = _check(task)
     report = _report(root, [(task, result)])
     if keep_renderings and report.error is None:
@@ -69,17 +81,26 @@ def check_chart(
     return report
 
 
-def _check_cdk8s_app(report: ChartReport) -> ChartReport:
-    """A cdk8s app: synthesized by cdk8s, then the same rules as a chart."""
-    from chartfix.cdk8s import check_app, load_app
+def _check_cdk8s_app(report: ChartReport, policy: Policy) -> ChartReport:
+    """A cdk8s app: synthesized by cdk8s, then the same rules and policy as a chart."""
+    from chartfix.cdk8s import load_app
+    from chartfix.cdk8s.check import check_synthesis
 
     try:
         report.name = load_app(report.root).name
         report.scenarios = ["synth"]
-        report.findings = check_app(report.root)
+        findings, rendering = check_synthesis(report.root)
+        effective = load_config(report.root).policy.overridden_by(policy)
+        _keep(report, apply_policy([findings], [rendering], effective, report.root))
     except ChartError as err:
         report.error = err
     return report
+
+
+def _keep(report: ChartReport, analysis: Analysis) -> None:
+    report.findings = analysis.findings
+    report.suppressed = analysis.suppressed
+    report.suppressions = Analysis(declared=analysis.declared, used=analysis.used)
 
 
 def crashed_report(root: Path, error: BaseException) -> ChartReport:
@@ -99,12 +120,13 @@ class ScenarioTask:
     scenarios: tuple[Scenario, ...]
     release: str
     namespace: str
+    policy: Policy = field(default_factory=Policy)
 
 
 @dataclass
 class ScenarioResult:
     name: str
-    findings: list[Finding] = field(default_factory=list)
+    analysis: Analysis = field(default_factory=Analysis)
     warnings: list[str] = field(default_factory=list)
     error: ChartError | None = None
 
@@ -120,10 +142,13 @@ def _check(task: ScenarioTask) -> tuple[ScenarioResult, list[Rendering]]:
     try:
         chart = load_chart(task.root)
         result.name = chart.name
+        policy = load_config(chart.root).policy.overridden_by(task.policy)
         renderings = [
             render(chart, s, None, task.release, task.namespace) for s in task.scenarios
         ]
-        result.findings = analyze(chart, renderings)
+        result.analysis = apply_policy(
+            analyze_each(chart, renderings), renderings, policy, chart.root
+        )
         for rendering in renderings:
             result.warnings += [w for w in rendering.warnings if w not in result.warnings]
     except ChartError as err:
@@ -142,8 +167,9 @@ def check_all(
     jobs: int | None = None,
     release: str = "release-name",
     namespace: str = "default",
+    policy: Policy | None = None,
 ) -> list[ChartReport]:
-    """Reports for `charts`, in their order.
+    """Reports for `charts`, in their order, with `settle_suppressions` done.
 
     Helm charts are split into one task per scenario, biggest charts first, so that two
     workers stay busy until the end; cdk8s apps are one task each. Findings of a chart's
@@ -152,7 +178,10 @@ def check_all(
     values = tuple(Path(v).resolve() for v in values_files)
     apps = [c for c in charts if is_cdk8s_app(c)]
     helm = [c for c in charts if c not in apps]
-    tasks = _tasks(helm, values, tuple(set_values), jobs or default_jobs(), release, namespace)
+    policy = policy or Policy()
+    tasks = _tasks(
+        helm, values, tuple(set_values), jobs or default_jobs(), release, namespace, policy
+    )
     results: dict[Path, list[tuple[ScenarioTask, ScenarioResult]]] = {c: [] for c in helm}
     for task, result in zip(
         tasks, run_parallel(check_scenarios, tasks, jobs, on_crash=_crashed_scenario),
@@ -160,12 +189,32 @@ def check_all(
     ):
         results[task.root].append((task, result))
     reports = {root: _report(root, parts) for root, parts in results.items()}
-    app_work = partial(check_chart, release=release, namespace=namespace, keep_renderings=False)
+    app_work = partial(
+        check_chart, release=release, namespace=namespace, keep_renderings=False, policy=policy
+    )
     for root, report in zip(
         apps, run_parallel(app_work, apps, jobs, on_crash=crashed_report), strict=True
     ):
         reports[root] = report
-    return [reports[c] for c in charts]
+    ordered = [reports[c] for c in charts]
+    settle_suppressions(ordered)
+    return ordered
+
+
+def settle_suppressions(reports: Sequence[ChartReport]) -> None:
+    """Warn about suppressions that matched nothing in the whole run, each once, in the
+    first chart that declared it (an entry of a shared `.chartfix.yaml` may be meant for
+    another chart)."""
+    used: set[str] = set()
+    for report in reports:
+        used |= report.suppressions.used
+    warned: set[str] = set()
+    for report in reports:
+        report.unused_suppressions = []
+        for ident, message in report.suppressions.declared.items():
+            if ident not in used and ident not in warned:
+                warned.add(ident)
+                report.unused_suppressions.append(message)
 
 
 def _tasks(
@@ -175,6 +224,7 @@ def _tasks(
     jobs: int,
     release: str,
     namespace: str,
+    policy: Policy,
 ) -> list[ScenarioTask]:
     """Tasks biggest first; a chart costing more than half a worker's fair share is split
     into `jobs` tasks of consecutive scenarios."""
@@ -187,7 +237,7 @@ def _tasks(
         size = -(-len(cases) // parts)
         for start in range(0, len(cases), size):
             chunk = tuple(cases[start : start + size])
-            tasks.append(ScenarioTask(root, chunk, release, namespace))
+            tasks.append(ScenarioTask(root, chunk, release, namespace, policy))
     return tasks
 
 
@@ -202,7 +252,7 @@ def _report(root: Path, parts: list[tuple[ScenarioTask, ScenarioResult]]) -> Cha
             report.findings = []
             return report
         report.warnings += [w for w in part.warnings if w not in report.warnings]
-    report.findings = merge_findings([part.findings for _, part in parts])
+    _keep(report, Analysis.combine([part.analysis for _, part in parts], merge_findings))
     return report
 
 
@@ -218,10 +268,16 @@ def _size(root: Path) -> int:
     return total
 
 
-def exit_status(reports: Sequence[ChartReport]) -> int:
+def exit_status(reports: Sequence[ChartReport], strict: bool = False) -> int:
+    """2 when a chart could not be processed; else 1 on an error finding, or with `strict` on
+    a warning finding or an unused suppression; else 0."""
     if any(r.error is not None for r in reports):
         return 2
-    return 1 if any(r.findings for r in reports) else 0
+    if any(r.errors for r in reports):
+        return 1
+    if strict and any(r.warning_findings or r.unused_suppressions for r in reports):
+        return 1
+    return 0
 
 
 def run_check(
@@ -233,6 +289,8 @@ def run_check(
     stream: TextIO,
     release: str = "release-name",
     namespace: str = "default",
+    strict: bool = False,
+    policy: Policy | None = None,
 ) -> int:
     """The `check` command: find charts, check them in parallel, print, return the status."""
     if fmt not in FORMATS:
@@ -245,7 +303,7 @@ def run_check(
         raise UsageError(
             f"no chart (Chart.yaml) or cdk8s app under {', '.join(map(str, paths))}"
         )
-    reports = check_all(charts, values_files, set_values, jobs, release, namespace)
+    reports = check_all(charts, values_files, set_values, jobs, release, namespace, policy)
     if fmt == "json":
         from chartfix.output.json import write_json
 
@@ -258,4 +316,4 @@ def run_check(
         from chartfix.output.text import write_text
 
         write_text(reports, stream)
-    return exit_status(reports)
+    return exit_status(reports, strict)

@@ -1,8 +1,9 @@
 """The command line: check, fix, bulk, recipes, report (merge and html, for bulk reports).
 
-Exit status: `check` 0 clean, 1 findings; `fix`/`bulk` 0 every finding fixed (dry run:
-fixable), 1 some finding left; all commands 2 when a chart could not be processed or the
-command was misused.
+Exit status: `check` 0 when no finding is an error (with --strict: no finding at all, and no
+unused suppression), 1 otherwise; `fix`/`bulk` 0 every finding fixed (dry run: fixable), 1
+some finding left; all commands 2 when a chart could not be processed or the command was
+misused.
 """
 
 from __future__ import annotations
@@ -11,9 +12,13 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from chartfix import __version__
 from chartfix.errors import ChartError, UsageError
+
+if TYPE_CHECKING:
+    from chartfix.analysis.policy import Policy
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -29,6 +34,10 @@ def build_parser() -> argparse.ArgumentParser:
     _paths(check, "PATH", "chart directory, or a directory searched for charts")
     _render_options(check)
     check.add_argument("--format", choices=("text", "json", "sarif"), default="text")
+    check.add_argument(
+        "--strict", action="store_true",
+        help="fail on warnings too (warning findings, suppressions that match nothing)",
+    )
     _jobs(check)
 
     fix = commands.add_parser("fix", help="fix selector bugs (dry run by default)")
@@ -85,6 +94,26 @@ def _render_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--release", default="release-name", help="release name to render")
     parser.add_argument("--namespace", default="default", help="namespace to render into")
+    parser.add_argument(
+        "--include", action="append", default=[], metavar="RULE",
+        help="run only these rules (repeatable, or RULE,RULE; default: all)",
+    )
+    parser.add_argument(
+        "--exclude", action="append", default=[], metavar="RULE",
+        help="do not run these rules (repeatable, or RULE,RULE)",
+    )
+    parser.add_argument(
+        "--severity", action="append", default=[], metavar="RULE=LEVEL",
+        help="report RULE's findings as error or warning (repeatable)",
+    )
+
+
+def policy_from(args: argparse.Namespace) -> Policy:
+    """The command line's rule control (it wins over `.chartfix.yaml`)."""
+    from chartfix.analysis import RULES
+    from chartfix.analysis.policy import command_line_policy
+
+    return command_line_policy(args.include, args.exclude, args.severity, list(RULES))
 
 
 def _jobs(parser: argparse.ArgumentParser) -> None:
@@ -136,7 +165,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return run_check(
                 args.paths, args.values, args.set, args.format, args.jobs, sys.stdout,
-                release=args.release, namespace=args.namespace,
+                release=args.release, namespace=args.namespace, strict=args.strict,
+                policy=policy_from(args),
             )
         if args.command == "fix":
             from chartfix.fixcmd import run_fix

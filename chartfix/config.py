@@ -3,32 +3,52 @@
     components:          # workload (rendered name, or its suffix after the fullname) -> value
       worker: background
     label-jobs: false    # also label Jobs, CronJobs and test Pods
+    rules:               # rule control (the command line's --include/--exclude/--severity win)
+      exclude: [spans]   # or include: [overlap, stray]: only these
+      severity: {volatile: warning}
+    suppress:            # accepted findings, by rule and object name pattern
+      - rule: spans
+        object: "*-memberlist"       # name, or Kind/name; * and ? as in shell patterns
+        reason: gossip ring, one Service over every member on purpose
 
 The file in the chart directory wins over one in a parent directory, up to the repository
-root (the first directory holding `.git`).
+root (the first directory holding `.git`); `suppress` entries of every file apply. An
+unknown key is an error that names the key and the known ones: a misspelt setting must not
+be silently ignored.
 """
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import yaml
 
+from chartfix.analysis import RULES
+from chartfix.analysis.policy import Policy, SuppressEntry
 from chartfix.errors import ChartError
+from chartfix.findings import SEVERITIES, Severity
 
 CONFIG_NAME = ".chartfix.yaml"
+KEYS = ("components", "label-jobs", "rules", "suppress")
+RULE_KEYS = ("include", "exclude", "severity")
+SUPPRESS_KEYS = ("rule", "object", "reason")
 
 
 @dataclass(frozen=True)
 class Config:
     components: dict[str, str] = field(default_factory=dict)
     label_jobs: bool = False
+    policy: Policy = field(default_factory=Policy)
 
 
 def load_config(chart_root: Path) -> Config:
     components: dict[str, str] = {}
     label_jobs = False
+    policy = Policy()
     for directory in reversed(_config_dirs(chart_root)):
         path = directory / CONFIG_NAME
         if not path.is_file():
@@ -39,12 +59,94 @@ def load_config(chart_root: Path) -> Config:
             raise ChartError(path, f"cannot read chartfix config: {err}") from err
         if not isinstance(data, dict):
             raise ChartError(path, "chartfix config must be a mapping")
+        _known(path, "", data, KEYS)
         raw = data.get("components") or {}
         if not isinstance(raw, dict):
             raise ChartError(path, "`components` must map workload names to values")
         components.update({str(k): str(v) for k, v in raw.items()})
         label_jobs = bool(data.get("label-jobs", label_jobs))
-    return Config(components, label_jobs)
+        policy = policy.overridden_by(_policy(path, data))
+    return Config(components, label_jobs, policy)
+
+
+def _policy(path: Path, data: Mapping[str, Any]) -> Policy:
+    rules = data.get("rules") or {}
+    if not isinstance(rules, dict):
+        raise ChartError(path, "`rules` must be a mapping with include, exclude, severity")
+    _known(path, "rules.", rules, RULE_KEYS)
+    include = _rule_list(path, "rules.include", rules.get("include"))
+    exclude = _rule_list(path, "rules.exclude", rules.get("exclude")) or []
+    severity = rules.get("severity") or {}
+    if not isinstance(severity, dict):
+        raise ChartError(path, "`rules.severity` must map rules to error or warning")
+    overrides: list[tuple[str, Severity]] = []
+    for rule, level in severity.items():
+        overrides.append((_rule(path, "rules.severity", rule), _severity(path, rule, level)))
+    entries = data.get("suppress") or []
+    if not isinstance(entries, list):
+        raise ChartError(path, "`suppress` must be a list of {rule, object, reason}")
+    suppress = [_suppress_entry(path, index, entry) for index, entry in enumerate(entries)]
+    return Policy(
+        None if include is None else frozenset(include),
+        frozenset(exclude),
+        tuple(overrides),
+        tuple(suppress),
+    )
+
+
+def _suppress_entry(path: Path, index: int, entry: Any) -> SuppressEntry:
+    where = f"suppress[{index}]"
+    if not isinstance(entry, dict):
+        raise ChartError(path, f"`{where}` must be a mapping with rule, object, reason")
+    _known(path, f"{where}.", entry, SUPPRESS_KEYS)
+    missing = [k for k in SUPPRESS_KEYS if not str(entry.get(k) or "").strip()]
+    if missing:
+        raise ChartError(path, f"`{where}` needs {', '.join(missing)}")
+    rule = _rule(path, f"{where}.rule", entry["rule"])
+    return SuppressEntry(
+        rule, str(entry["object"]).strip(), str(entry["reason"]).strip(), f"{path}: {where}"
+    )
+
+
+def _rule_list(path: Path, where: str, raw: Any) -> list[str] | None:
+    if raw is None:
+        return None
+    if isinstance(raw, str):
+        raw = [raw]
+    if not isinstance(raw, list):
+        raise ChartError(path, f"`{where}` must be a list of rules")
+    return [_rule(path, where, r) for r in raw]
+
+
+def _rule(path: Path, where: str, name: Any) -> str:
+    if str(name) not in RULES:
+        raise ChartError(
+            path, f"`{where}`: unknown rule {name!r}; rules: {', '.join(RULES)}"
+        )
+    return str(name)
+
+
+def _severity(path: Path, rule: str, level: Any) -> Severity:
+    for severity in SEVERITIES:
+        if str(level) == severity:
+            return severity
+    raise ChartError(
+        path, f"`rules.severity.{rule}`: {level!r} is no severity; use {' or '.join(SEVERITIES)}"
+    )
+
+
+def _known(path: Path, prefix: str, data: Mapping[str, Any], known: Sequence[str]) -> None:
+    """Unknown keys are errors naming the key, the closest known key, and all of them."""
+    for key in data:
+        if key in known:
+            continue
+        close = difflib.get_close_matches(str(key), known, n=1)
+        hint = f" (did you mean `{prefix}{close[0]}`?)" if close else ""
+        raise ChartError(
+            path,
+            f"unknown key `{prefix}{key}`{hint}; known keys: "
+            + ", ".join(f"{prefix}{k}" for k in known),
+        )
 
 
 def _config_dirs(chart_root: Path) -> list[Path]:

@@ -8,6 +8,8 @@ from typing import Literal
 from chartfix.objects import ObjectRef
 
 Severity = Literal["error", "warning"]
+SEVERITIES: tuple[Severity, ...] = ("error", "warning")
+SuppressionKind = Literal["inSource", "external"]
 
 
 @dataclass(frozen=True)
@@ -19,6 +21,19 @@ class Location:
 
     def __str__(self) -> str:
         return self.path if self.line is None else f"{self.path}:{self.line}"
+
+
+@dataclass(frozen=True)
+class Suppression:
+    """Why a finding is accepted, and who said so (SARIF `suppressions`: kind, justification).
+
+    `inSource`: an annotation on the object in its template; `external`: an entry of a
+    `.chartfix.yaml`. `origin` names the annotation or the config entry.
+    """
+
+    kind: SuppressionKind
+    justification: str
+    origin: str
 
 
 @dataclass(frozen=True)
@@ -39,6 +54,9 @@ class Finding:
     chart: str = ""
     scenarios: tuple[str, ...] = ()
     detail: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
+    suppression: Suppression | None = field(default=None, compare=False, hash=False)
+    """Set on an accepted finding: it is reported as suppressed and counts for no exit
+    status."""
 
     @property
     def key(self) -> tuple[str, ObjectRef, tuple[ObjectRef, ...]]:

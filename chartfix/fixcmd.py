@@ -9,6 +9,7 @@ from functools import partial
 from pathlib import Path
 
 from chartfix.apply import Outcome, RunSummary, print_dry_run, report, write_change
+from chartfix.cli import policy_from
 from chartfix.diff import chart_diff
 from chartfix.errors import ChartError, UsageError
 from chartfix.pipeline import FixRequest, fix_chart, select_recipes
@@ -31,6 +32,7 @@ def request_from(args: argparse.Namespace) -> FixRequest:
         label_jobs=args.label_jobs,
         release=args.release,
         namespace=args.namespace,
+        policy=policy_from(args),
     )
 
 

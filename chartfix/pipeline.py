@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from chartfix.analysis import analyze
+from chartfix.analysis import RULES, Policy, analyze_each, apply_policy, merge_findings
 from chartfix.changes import ChartChange, FileChange, Unfixed
 from chartfix.chart import load_chart, scenarios
 from chartfix.config import load_config
@@ -36,6 +36,8 @@ class FixRequest:
     release: str = "release-name"
     namespace: str = "default"
     extra: dict[str, str] = field(default_factory=dict)
+    policy: Policy = field(default_factory=Policy)
+    """The command line's rule control, on top of `.chartfix.yaml` (as for `check`)."""
 
 
 def select_recipes(names: Sequence[str]) -> list[Recipe]:
@@ -52,6 +54,9 @@ def select_recipes(names: Sequence[str]) -> list[Recipe]:
 def fix_chart(root: Path, request: FixRequest) -> ChartChange:
     """Plan and verify every selected recipe's fixes for the chart at `root`.
 
+    The findings are `check`'s: the same rules, severities and suppressions. A default run
+    fixes the errors and counts every error left, whichever rule it is; recipes asked for by
+    name fix the warnings of their rules too, and count what is left of their rules.
     Raises ChartError when the chart cannot be read or rendered as it is.
     """
     recipes = select_recipes(request.recipes)
@@ -65,7 +70,11 @@ def fix_chart(root: Path, request: FixRequest) -> ChartChange:
     )
     cases = scenarios(chart, request.values_files, request.set_values)
     before = [render(chart, s, None, request.release, request.namespace) for s in cases]
-    findings = analyze(chart, before)
+    per_scenario = analyze_each(chart, before)
+    policy = config.policy.overridden_by(request.policy)
+    counted = apply_policy(per_scenario, before, policy, chart.root).findings
+    explicit = bool(request.recipes)
+    findings = [f for f in counted if explicit or f.severity == "error"]
     sources = ChartSources(chart.root)
     context = RecipeContext(chart, sources, before, findings, options)
 
@@ -83,18 +92,19 @@ def fix_chart(root: Path, request: FixRequest) -> ChartChange:
                 step = step.fallback
 
     verifier = Verifier(
-        chart, sources, cases, before, findings, request.release, request.namespace
+        chart, sources, cases, before, merge_findings(per_scenario), request.release,
+        request.namespace,
     )
     verified = verifier.run(units)
 
-    in_scope = set().union(*(r.rules for r in recipes)) if recipes else set()
+    in_scope = set().union(*(r.rules for r in recipes)) if explicit else set(RULES)
     remaining = {(f.rule, f.obj) for f in verified.after_findings}
     fixed = [f for f in findings if f.rule in in_scope and (f.rule, f.obj) not in remaining]
     reasons = _reasons(refused, verified.failed)
     unfixed = [
         Unfixed(f, reasons.get((f.rule, f.obj), f"no recipe fixes this {f.rule} finding"))
         for f in findings
-        if f.rule in in_scope and f.severity == "error" and (f.rule, f.obj) in remaining
+        if f.rule in in_scope and (f.rule, f.obj) in remaining
     ]
     files = [
         FileChange(path, sources.read(path), data) for path, data in verified.files.items()

@@ -19,6 +19,7 @@ from typing import Protocol
 
 from chartfix.analysis import mismatch, overlap, spans, stray, volatile
 from chartfix.analysis.context import RuleContext, ref_order
+from chartfix.analysis.policy import Analysis, Policy, judge
 from chartfix.errors import ChartError
 from chartfix.findings import Finding, Severity
 from chartfix.objects import K8sObject, Rendering
@@ -86,6 +87,11 @@ def analyze(chart: ChartInfo, renderings: Sequence[Rendering]) -> list[Finding]:
     A merged finding keeps the first scenario's message and location and lists every
     scenario it appears in, in rendering order.
     """
+    return merge_findings(analyze_each(chart, renderings))
+
+
+def analyze_each(chart: ChartInfo, renderings: Sequence[Rendering]) -> list[list[Finding]]:
+    """Every rule over each scenario: one list of findings per rendering, unmerged."""
     sources = ChartSources(chart.root)
     per_scenario: list[list[Finding]] = []
     for rendering in renderings:
@@ -108,7 +114,27 @@ def analyze(chart: ChartInfo, renderings: Sequence[Rendering]) -> list[Finding]:
             except ValueError as err:  # an unknown selector operator: the API would refuse it
                 raise ChartError(chart.root, f"rule {rule.code}: {err}") from err
         per_scenario.append(found)
-    return merge_findings(per_scenario)
+    return per_scenario
+
+
+def apply_policy(
+    per_scenario: Sequence[Sequence[Finding]],
+    renderings: Sequence[Rendering],
+    policy: Policy,
+    chart_root: Path,
+) -> Analysis:
+    """Each scenario's findings judged against the objects it rendered, then merged."""
+    parts = [
+        judge(found, rendering.objects, policy, list(RULES), str(chart_root))
+        for found, rendering in zip(per_scenario, renderings, strict=True)
+    ]
+    return Analysis.combine(parts, merge_findings)
+
+
+def analyze_with_policy(
+    chart: ChartInfo, renderings: Sequence[Rendering], policy: Policy
+) -> Analysis:
+    return apply_policy(analyze_each(chart, renderings), renderings, policy, chart.root)
 
 
 def merge_findings(per_scenario: Sequence[Sequence[Finding]]) -> list[Finding]:
@@ -142,5 +168,6 @@ def finding_order(finding: Finding) -> tuple[object, ...]:
 
 
 __all__ = [
-    "RULES", "ChartInfo", "Rule", "RuleContext", "analyze", "doc_sections", "merge_findings"
+    "RULES", "Analysis", "ChartInfo", "Policy", "Rule", "RuleContext", "analyze",
+    "analyze_with_policy", "apply_policy", "doc_sections", "merge_findings",
 ]

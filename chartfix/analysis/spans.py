@@ -19,8 +19,10 @@ spec:
 
 ## How to fix
 If the consumer is meant for one workload, add that workload's component label to its
-selector (once the workloads have distinguishing labels). If it spans them on purpose,
-nothing needs to change.
+selector (once the workloads have distinguishing labels). If it spans them on purpose (a
+headless Service over every member of a cluster, a gossip ring), accept it with an
+annotation on the consumer in its template, giving the reason:
+`ignore-check.chartfix.io/spans: "gossip ring: every member on purpose"`.
 
 ## Fix safety
 Safe when done: consumer selectors may change. `chartfix fix` leaves these alone unless
@@ -32,6 +34,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 
 from chartfix.analysis.context import RuleContext, chart_of, sorted_refs
+from chartfix.analysis.policy import IGNORE_PREFIX
 from chartfix.analysis.stray import selected
 from chartfix.findings import Finding, Severity
 from chartfix.objects import K8sObject
@@ -55,7 +58,9 @@ def check(objects: Sequence[K8sObject], context: RuleContext) -> Iterator[Findin
             message=f"selector {consumer.selector} matches the pods of {len(related)} controllers: "
             f"{names}",
             remediation=f"If {consumer.ref} is meant for one of them, add that workload's "
-            "component label to its selector; if it spans them on purpose, ignore this.",
+            "component label to its selector; if it spans them on purpose, accept it with the "
+            f"annotation `{IGNORE_PREFIX}{CODE}: \"<why>\"` on {consumer.ref} in "
+            f"{consumer.source.path}.",
             location=context.location(consumer, consumer.selector_path(), objects),
             related=related,
             chart=chart_of(consumer, context),

@@ -16,12 +16,19 @@ from chartfix.cdk8s.locate import AppSources, NotLocated, locate_labels
 from chartfix.cdk8s.synth import Synthesis, synthesize
 from chartfix.errors import ChartError
 from chartfix.findings import Finding, Location
+from chartfix.objects import Rendering
 
 
 def check_app(app_dir: Path) -> list[Finding]:
     """Synthesize the app at `app_dir` and report every label-selector finding."""
+    return check_synthesis(app_dir)[0]
+
+
+def check_synthesis(app_dir: Path) -> tuple[list[Finding], Rendering]:
+    """The findings and the synthesized objects they are about (annotations included)."""
     app = load_app(app_dir)
-    return findings_for(synthesize(app), AppSources(app.root))
+    synthesis = synthesize(app)
+    return findings_for(synthesis, AppSources(app.root)), synthesis.rendering
 
 
 def findings_for(synthesis: Synthesis, sources: AppSources) -> list[Finding]:

@@ -33,6 +33,8 @@ def chart_entry(report: ChartReport) -> dict[str, Any]:
         "warnings": list(report.warnings),
         "scenarios": list(report.scenarios),
         "findings": [finding_entry(f, finding_path(report.root, f)) for f in report.findings],
+        "suppressed": [finding_entry(f, finding_path(report.root, f)) for f in report.suppressed],
+        "unused_suppressions": list(report.unused_suppressions),
     }
 
 
@@ -53,6 +55,11 @@ def finding_entry(finding: Finding, path: str) -> dict[str, Any]:
         "scenarios": list(finding.scenarios),
         "chart": finding.chart,
         "detail": dict(sorted(finding.detail.items())),
+        "suppression": None if finding.suppression is None else {
+            "kind": finding.suppression.kind,
+            "justification": finding.suppression.justification,
+            "origin": finding.suppression.origin,
+        },
     }
 
 

@@ -3,7 +3,10 @@
 One run, tool `chartfix`, one reporting descriptor per rule (its help text is the rule's
 docstring), one result per finding located at the template file and line. Charts that could
 not be processed become error notifications of the run's invocation, which is then marked
-unsuccessful: a scanner must not read "no results" as "clean".
+unsuccessful: a scanner must not read "no results" as "clean". Suppressed findings are
+results with `suppressions` (kind `inSource` for an annotation, `external` for a
+`.chartfix.yaml` entry; the reason is the justification); suppressions that match nothing
+are warning-level tool configuration notifications.
 """
 
 from __future__ import annotations
@@ -74,6 +77,13 @@ def result(report: ChartReport, finding: Finding, rule_index: int) -> dict[str, 
     }
     if rule_index >= 0:
         entry["ruleIndex"] = rule_index
+    if finding.suppression is not None:
+        accepted = finding.suppression
+        suppression: dict[str, Any] = {"kind": accepted.kind, "status": "accepted"}
+        if accepted.justification:
+            suppression["justification"] = accepted.justification
+        suppression["properties"] = {"origin": accepted.origin}
+        entry["suppressions"] = [suppression]
     return entry
 
 
@@ -82,7 +92,7 @@ def sarif_document(reports: Sequence[ChartReport]) -> dict[str, Any]:
     results = [
         result(report, f, codes.index(f.rule) if f.rule in codes else -1)
         for report in reports
-        for f in report.findings
+        for f in [*report.findings, *report.suppressed]
     ]
     notifications = [
         {
@@ -94,6 +104,17 @@ def sarif_document(reports: Sequence[ChartReport]) -> dict[str, Any]:
         }
         for report in reports
         if report.error is not None
+    ]
+    configuration = [
+        {
+            "level": "warning",
+            "message": {"text": unused},
+            "locations": [
+                {"physicalLocation": {"artifactLocation": {"uri": uri(display_path(report.root))}}}
+            ],
+        }
+        for report in reports
+        for unused in report.unused_suppressions
     ]
     return {
         "$schema": SARIF_SCHEMA,
@@ -111,6 +132,7 @@ def sarif_document(reports: Sequence[ChartReport]) -> dict[str, Any]:
                     {
                         "executionSuccessful": not notifications,
                         "toolExecutionNotifications": notifications,
+                        "toolConfigurationNotifications": configuration,
                     }
                 ],
                 "results": results,

@@ -35,7 +35,9 @@ def write_text(reports: Sequence[ChartReport], stream: TextIO, color: bool | Non
         if report.error is not None:
             stream.write(f"{paint('error', 'error')}: {report.error}\n")
             continue
-        if not report.findings and not report.warnings:
+        if not (
+            report.findings or report.warnings or report.suppressed or report.unused_suppressions
+        ):
             continue
         stream.write(paint("bold", f"{display_path(report.root)} ({report.name})") + "\n")
         for finding in report.findings:
@@ -46,17 +48,33 @@ def write_text(reports: Sequence[ChartReport], stream: TextIO, color: bool | Non
             stream.write(f"  {where}: {label} {finding.obj}: {finding.message}\n")
             stream.write(paint("dim", f"    scenarios: {', '.join(finding.scenarios)}") + "\n")
             stream.write(f"    fix: {finding.remediation}\n")
+        for finding in report.suppressed:
+            assert finding.suppression is not None
+            accepted = finding.suppression
+            stream.write(
+                paint(
+                    "dim",
+                    f"  suppressed[{finding.rule}] {finding.obj}: {accepted.justification or '-'}"
+                    f" ({accepted.origin})",
+                )
+                + "\n"
+            )
+        for unused in report.unused_suppressions:
+            stream.write(f"  {paint('warning', 'warning')}: {unused}\n")
         for warning in report.warnings:
             stream.write(f"  {paint('warning', 'note')}: {warning}\n")
     stream.write(summary_line(reports) + "\n")
 
 
 def summary_line(reports: Sequence[ChartReport]) -> str:
-    """"3 charts, 2 with findings: 4 errors, 1 warning; 1 chart could not be processed"."""
+    """"3 charts, 2 with findings: 4 errors, 1 warning; 2 suppressed; 1 unused suppression;
+    1 chart could not be processed"."""
     errors = sum(r.errors for r in reports)
     warnings = sum(r.warning_findings for r in reports)
     with_findings = sum(1 for r in reports if r.findings)
     failed = sum(1 for r in reports if r.error is not None)
+    suppressed = sum(len(r.suppressed) for r in reports)
+    unused = sum(len(r.unused_suppressions) for r in reports)
     line = plural(len(reports), "chart")
     if with_findings:
         line += (
@@ -65,6 +83,10 @@ def summary_line(reports: Sequence[ChartReport]) -> str:
         )
     else:
         line += ", no findings"
+    if suppressed:
+        line += f"; {suppressed} suppressed"
+    if unused:
+        line += f"; {plural(unused, 'unused suppression')}"
     if failed:
         line += f"; {plural(failed, 'chart')} could not be processed"
     return line

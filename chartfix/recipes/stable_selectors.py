@@ -57,7 +57,7 @@ class StableSelectors:
         by_library_helper: dict[str, list[_Target]] = defaultdict(list)
         helpers = find_helpers(context.sources)
         for finding in context.findings:
-            if finding.rule != "volatile" or finding.severity != "error":
+            if finding.rule != "volatile":
                 continue
             target = _target(context, finding)
             if isinstance(target, str):
@@ -94,14 +94,16 @@ class StableSelectors:
 
 def volatile_keys(obj: K8sObject, chart_version: str, app_version: str | None) -> list[str]:
     """Selector keys of `obj` (matchLabels only: those are what templates write as lines)
-    whose values change from one release version to the next, as the `volatile` rule sees
-    them."""
+    that the `volatile` rule reports: values that change from one release version to the
+    next, and the release manager (`heritage`), which changed once already. The pipeline
+    hands the recipe a finding only when it is to be fixed (errors; warnings too when the
+    recipe was asked for by name), and fixing it means removing every key it names."""
     selector = obj.selector
     if selector is None:
         return []
     versions = [v for v in (chart_version, app_version) if v]
-    errors, _ = volatile_entries(LabelSelector(selector.match_labels), versions)
-    return errors
+    errors, warnings = volatile_entries(LabelSelector(selector.match_labels), versions)
+    return errors + warnings
 
 
 def _target(context: RecipeContext, finding: Finding) -> _Target | str:
