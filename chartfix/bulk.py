@@ -25,7 +25,14 @@ from chartfix.apply import Outcome, RunSummary
 from chartfix.changes import ChartChange
 from chartfix.diff import chart_diff, display_path, summarize
 from chartfix.errors import UsageError
-from chartfix.fixcmd import apply_outcomes, check_mode, crashed, fix_outcome, request_from
+from chartfix.fixcmd import (
+    apply_outcomes,
+    check_components,
+    check_mode,
+    crashed,
+    fix_outcome,
+    request_from,
+)
 from chartfix.output.json import finding_entry
 from chartfix.pipeline import select_recipes
 from chartfix.repos import unique_names
@@ -160,6 +167,7 @@ def run_bulk(args: argparse.Namespace) -> int:
         progress.advance(outcome)
     progress.close()
     outcomes.sort(key=lambda o: str(o.root))
+    check_components(request, outcomes)
 
     applied = apply_outcomes(outcomes, args)
     print_table(outcomes, skipped, sys.stderr)

@@ -80,7 +80,32 @@ def run_fix(args: argparse.Namespace) -> int:
             f"no chart (Chart.yaml) or cdk8s app under {', '.join(map(str, args.paths))}"
         )
     outcomes = fix_all(charts, request, args.jobs)
+    check_components(request, outcomes)
     return finish(outcomes, args)
+
+
+def check_components(request: FixRequest, outcomes: Sequence[Outcome]) -> None:
+    """A `--component NAME=VALUE` whose NAME is no workload in any scenario of any chart is a
+    usage error naming the workloads (a typo must not pass silently); checked before anything
+    is written. Not decidable when a chart could not be rendered: that chart's error says so."""
+    from chartfix.recipes.component_labels import workload_names
+
+    if not request.components or any(o.error is not None for o in outcomes):
+        return
+    known: dict[str, str] = {}
+    for change in [o.change for o in outcomes if o.change is not None]:
+        for rendering in change.before:
+            for obj in rendering.objects:
+                if obj.makes_pods:
+                    names = workload_names(obj, change.chart_name, request.release)
+                    known.update({n: names[-1] for n in names})
+    unknown = sorted({name for name, _ in request.components if name not in known})
+    if unknown:
+        choices = ", ".join(sorted(set(known.values()))) or "none"
+        raise UsageError(
+            f"--component {', '.join(unknown)}: no workload of that name in any scenario; "
+            f"workloads: {choices}"
+        )
 
 
 def apply_outcomes(outcomes: list[Outcome], args: argparse.Namespace) -> bool:

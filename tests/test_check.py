@@ -69,10 +69,13 @@ def test_exit_status_zero_one() -> None:
     assert exit_status([]) == 0
 
 
-def test_warnings_alone_count_as_findings(tmp_path: Path) -> None:
+def test_warnings_alone_fail_only_with_strict(tmp_path: Path) -> None:
+    """helm lint's policy: warnings pass unless --strict."""
     report = check_chart(RULE_CHARTS / "volatile")
     report.findings = [f for f in report.findings if f.severity == "warning"]
-    assert report.findings and exit_status([report]) == 1
+    assert report.findings
+    assert exit_status([report]) == 0
+    assert exit_status([report], strict=True) == 1
 
 
 def test_values_file_and_set_reach_the_render(tmp_path: Path) -> None:

@@ -56,6 +56,25 @@ def chart_of(obj: K8sObject, context: RuleContext) -> str:
     return obj.chart or context.chart_name
 
 
+def shared_component(controller: K8sObject) -> str | None:
+    """`key=value` when the controller already selects on a component label (so adding one,
+    what `chartfix fix` does, cannot tell its pods apart: the value itself is shared)."""
+    from chartfix.recipes.component_labels import COMPONENT_KEYS
+
+    selector = controller.selector
+    labels = selector.match_labels if selector else {}
+    for key in COMPONENT_KEYS:
+        if key in (selector.label_keys() if selector else ()):
+            return f"{key}={labels[key]}" if key in labels else key
+    return None
+
+
+def subchart_dir(obj: K8sObject) -> str | None:
+    """`charts/NAME` when a subchart's template rendered `obj` (fixed there, not here)."""
+    parts = obj.source.path.split("/")
+    return "/".join(parts[:2]) if parts[0] == "charts" and len(parts) > 2 else None
+
+
 def sorted_refs(objects: Sequence[K8sObject]) -> tuple[ObjectRef, ...]:
     return tuple(sorted({o.ref for o in objects}, key=ref_order))
 

@@ -40,8 +40,10 @@ from chartfix.analysis.context import (
     RuleContext,
     chart_of,
     describe,
+    shared_component,
     sorted_refs,
     special_detail,
+    subchart_dir,
 )
 from chartfix.findings import Finding, Severity
 from chartfix.objects import K8sObject
@@ -77,12 +79,31 @@ def check(objects: Sequence[K8sObject], context: RuleContext) -> Iterator[Findin
             severity=SEVERITY,
             obj=controller.ref,
             message=f"selector {selector} also matches the pods of {described}",
-            remediation=f"Add a distinguishing label (e.g. app.kubernetes.io/component: <role>)"
-            f" to the pod template and selector of {controller.ref}, and a different one to the"
-            " other workloads' pods; `chartfix fix` does it (unsafe: the selector is immutable,"
-            " follow the migration note to upgrade).",
+            remediation=_remediation(controller),
             location=context.location(controller, controller.selector_path(), objects),
             related=related,
             chart=chart_of(controller, context),
             detail={"selector": str(selector), **special_detail(others)},
         )
+
+
+def _remediation(controller: K8sObject) -> str:
+    """The advice, naming `chartfix fix` only where it does the fix."""
+    subchart = subchart_dir(controller)
+    if subchart:
+        return (
+            f"{controller.ref} comes from the subchart in {subchart}: give its pods a "
+            "distinguishing label in that chart's own source (run chartfix fix there)."
+        )
+    shared = shared_component(controller)
+    if shared:
+        return (
+            f"{controller.ref} already selects on {shared}, which the other pods carry too: "
+            "give each workload its own component value, by hand."
+        )
+    return (
+        "Add a distinguishing label (e.g. app.kubernetes.io/component: <role>) to the pod "
+        f"template and selector of {controller.ref}, and a different one to the other "
+        "workloads' pods; `chartfix fix` does it (unsafe: the selector is immutable, follow "
+        "the migration note to upgrade)."
+    )

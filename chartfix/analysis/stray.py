@@ -42,11 +42,13 @@ from chartfix.analysis.context import (
     RuleContext,
     chart_of,
     describe,
+    shared_component,
     sorted_refs,
     special_detail,
+    subchart_dir,
 )
 from chartfix.findings import Finding, Severity
-from chartfix.objects import BATCH_KINDS, K8sObject
+from chartfix.objects import BATCH_KINDS, K8sObject, Rendering
 
 CODE = "stray"
 SEVERITY: Severity = "error"
@@ -86,12 +88,45 @@ def check(objects: Sequence[K8sObject], context: RuleContext) -> Iterator[Findin
             obj=consumer.ref,
             message=f"selector {consumer.selector} matches the pods of {meant} and also of "
             f"{described}",
-            remediation=f"Add the component label of the workload {consumer.ref} is meant for "
-            f"({meant}) to its selector so that it matches only those pods; `chartfix fix` "
-            "does it (safe).",
+            remediation=_remediation(consumer, owners, objects, context),
             location=context.location(consumer, consumer.selector_path(), objects),
             related=sorted_refs(strays),
             chart=chart_of(consumer, context),
             detail={"selector": str(consumer.selector), "meant_for": meant,
                     **special_detail(strays)},
         )
+
+
+def _remediation(
+    consumer: K8sObject,
+    owners: Sequence[K8sObject],
+    objects: Sequence[K8sObject],
+    context: RuleContext,
+) -> str:
+    """The advice, naming `chartfix fix` only where it does the fix: the consumer's owner
+    is told by the same attribution the recipe uses (ports, then names)."""
+    from chartfix.recipes.attribution import meant_for
+
+    rendering = Rendering("", list(objects), context.release, context.namespace)
+    owner = meant_for(consumer, rendering)
+    subchart = subchart_dir(consumer)
+    if owner is None:
+        names = ", ".join(sorted(str(o.ref) for o in owners))
+        return (
+            f"Decide which of {names} {consumer.ref} is meant for (its ports and name do not "
+            "tell) and add that workload's component label to its selector, by hand."
+        )
+    shared = shared_component(owner)
+    if subchart or shared:
+        why = (
+            f"it comes from the subchart in {subchart}" if subchart
+            else f"{owner.ref} already selects on {shared}, which the other pods carry too"
+        )
+        return (
+            f"Give {owner.ref} a component label of its own and add it to the selector of "
+            f"{consumer.ref}, by hand: {why}."
+        )
+    return (
+        f"Add the component label of the workload {consumer.ref} is meant for ({owner.ref}) "
+        "to its selector so that it matches only those pods; `chartfix fix` does it (safe)."
+    )

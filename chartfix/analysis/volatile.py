@@ -116,9 +116,19 @@ def check(objects: Sequence[K8sObject], context: RuleContext) -> Iterator[Findin
             message=message,
             remediation=f"Remove {', '.join(keys)} from the selector of {obj.ref} and keep "
             f"{'it' if len(keys) == 1 else 'them'} in metadata and pod template labels; "
-            "`chartfix fix --recipe stable-selectors` does it"
+            + _who_does_it(obj, keys, selector)
             + (" (unsafe: the selector is immutable)." if obj.is_controller else "."),
             location=context.location(obj, obj.selector_path(), objects),
             chart=chart_of(obj, context),
             detail=detail,
         )
+
+
+def _who_does_it(obj: K8sObject, keys: Sequence[str], selector: LabelSelector) -> str:
+    """The command that removes `keys`, or why it is a hand edit: the advice must work."""
+    if obj.source.path.startswith("charts/"):
+        return f"edit the subchart that renders it ({obj.source.path}) by hand"
+    in_expressions = [k for k in keys if k not in selector.match_labels]
+    if in_expressions:
+        return f"edit the matchExpressions entry of {', '.join(in_expressions)} by hand"
+    return "`chartfix fix --recipe stable-selectors` does it"

@@ -317,10 +317,11 @@ def component_argument_edit(site: MappingSite, value: str) -> Edit | None:
 def role_of(obj: K8sObject, chart_name: str, options: FixOptions) -> str:
     """The component value for a workload: the user's choice, else the part of its name after
     the release's fullname, else its first container's name, else a default for its kind."""
-    suffix = _name_suffix(obj.name, options.release, chart_name)
-    for name in (obj.name, suffix):
-        if name and name in options.components:
+    names = workload_names(obj, chart_name, options.release)
+    for name in names:
+        if name in options.components:
             return str(options.components[name])
+    suffix = names[-1] if len(names) > 1 else ""
     if suffix:
         return _label_value(suffix)
     containers = obj.containers()
@@ -328,6 +329,13 @@ def role_of(obj: K8sObject, chart_name: str, options: FixOptions) -> str:
     if first and first not in (chart_name, options.release, obj.name):
         return _label_value(first)
     return _DEFAULT_ROLE.get(obj.kind, "server")
+
+
+def workload_names(obj: K8sObject, chart_name: str, release: str) -> tuple[str, ...]:
+    """The names `--component NAME=VALUE` may give a workload: its rendered name, and the
+    part after the release's fullname (`worker`) when there is one."""
+    suffix = _name_suffix(obj.name, release, chart_name)
+    return (obj.name, suffix) if suffix and suffix != obj.name else (obj.name,)
 
 
 def _name_suffix(name: str, release: str, chart_name: str) -> str:
