@@ -23,7 +23,7 @@ from chartfix.findings import Finding
 from chartfix.objects import Rendering
 from chartfix.render import render
 from chartfix.runner import default_jobs, run_parallel
-from chartfix.targets import find_targets, is_cdk8s_app
+from chartfix.targets import find_targets, is_cdk8s_app, only_files
 
 FORMATS = ("text", "json", "sarif")
 
@@ -299,10 +299,11 @@ def run_check(
         if not Path(values).is_file():
             raise UsageError(f"{values}: no such values file")
     charts = find_targets(paths)
-    if not charts:
+    if not charts and not only_files(paths):
         raise UsageError(
             f"no chart (Chart.yaml) or cdk8s app under {', '.join(map(str, paths))}"
         )
+    # Files no chart holds (a hook's changed files): nothing to check, and that is a pass.
     reports = check_all(charts, values_files, set_values, jobs, release, namespace, policy)
     if fmt == "json":
         from chartfix.output.json import write_json

@@ -1,0 +1,20 @@
+#!/bin/sh
+# The Helm plugin's command (plugin.yaml): run the chartfix that is installed, with the
+# arguments given after `helm chartfix`. Helm keeps --namespace/-n for itself and passes it
+# on as HELM_NAMESPACE; check, fix and bulk get it back as the namespace to render into,
+# unless their arguments name one.
+set -eu
+case "${1:-}" in
+    check | fix | bulk)
+        case " $* " in
+            *" --namespace "* | *" --namespace="*) ;;
+            *) if [ -n "${HELM_NAMESPACE:-}" ]; then set -- "$@" --namespace "$HELM_NAMESPACE"; fi ;;
+        esac ;;
+esac
+if command -v chartfix >/dev/null 2>&1; then
+    exec chartfix "$@"
+elif command -v python3 >/dev/null 2>&1 && python3 -c "import chartfix" 2>/dev/null; then
+    exec python3 -m chartfix "$@"
+fi
+echo "helm chartfix: chartfix is not installed here (pip install chartfix)" >&2
+exit 2
