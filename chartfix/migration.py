@@ -33,6 +33,7 @@ OWN_POD_KEY = {
 }
 MIGRATION_FILE = "MIGRATION.md"
 README_FILE = "README.md"
+HELM_DOCS_TEMPLATE = "README.md.gotmpl"
 _UPGRADING = re.compile(r"^(#{1,6})\s+Upgrad", re.IGNORECASE)
 
 
@@ -538,19 +539,25 @@ def note_files(
     newest first; the file is created when missing.
     """
     root = Path(chart_root)
-    if note_path(root, target) == README_FILE:
-        return {README_FILE: _into_readme((root / README_FILE).read_bytes(), note, version)}
+    path = note_path(root, target)
+    if path == HELM_DOCS_TEMPLATE:  # a Go template: `{{` must come out as text
+        note = note.replace("{{", '{{ "{{" }}')
+    if path != MIGRATION_FILE:
+        return {path: _into_readme((root / path).read_bytes(), note, version)}
     migration = root / MIGRATION_FILE
     old = migration.read_bytes() if migration.is_file() and not migration.is_symlink() else b""
     return {MIGRATION_FILE: _into_migration(old, note)}
 
 
 def note_path(chart_root: str | Path, target: NoteTarget) -> str:
-    """The chart-relative file the note goes to: README.md for `readme`, and for `auto` when
-    the chart has a README.md; MIGRATION.md otherwise."""
-    readme = Path(chart_root) / README_FILE
-    if target != "migration" and readme.is_file() and not readme.is_symlink():
-        return README_FILE
+    """The chart-relative file the note goes to: for `readme`, and for `auto` when the chart
+    has one, the README; MIGRATION.md otherwise. A README that helm-docs generates from
+    README.md.gotmpl gets the note in the template: the next helm-docs run would drop it
+    from the generated file."""
+    for name in (HELM_DOCS_TEMPLATE, README_FILE):
+        candidate = Path(chart_root) / name
+        if target != "migration" and candidate.is_file() and not candidate.is_symlink():
+            return name
     return MIGRATION_FILE
 
 

@@ -11,10 +11,8 @@ case "${1:-}" in
             *) if [ -n "${HELM_NAMESPACE:-}" ]; then set -- "$@" --namespace "$HELM_NAMESPACE"; fi ;;
         esac ;;
 esac
-if command -v chartfix >/dev/null 2>&1; then
-    exec chartfix "$@"
-elif command -v python3 >/dev/null 2>&1 && python3 -c "import chartfix" 2>/dev/null; then
-    exec python3 -m chartfix "$@"
+if ! command -v chartfix >/dev/null 2>&1; then
+    echo "helm chartfix: no chartfix on PATH (install it: pip install chartfix)" >&2
+    exit 2
 fi
-echo "helm chartfix: chartfix is not installed here (pip install chartfix)" >&2
-exit 2
+exec chartfix "$@"
