@@ -26,6 +26,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from chartfix.analysis.context import subchart_dir
 from chartfix.changes import Unfixed
 from chartfix.findings import Finding
 from chartfix.objects import K8sObject, ObjectRef, Rendering, mapping_at, string_map
@@ -113,8 +114,9 @@ class ComponentLabels:
         ref = controller.ref
         if controller.selector is None:
             return f"{ref} has no selector in the rendered chart"
-        if controller.source.path.startswith("charts/"):
-            return f"{ref} comes from the subchart in {_subchart_dir(controller)}: fix it there"
+        subchart = subchart_dir(controller)
+        if subchart:
+            return f"{ref} comes from the subchart in {subchart}: fix it there"
         label = _choose_label(context, controller, rendering, used)
         if isinstance(label, str):
             return label
@@ -445,11 +447,6 @@ def _unique(edits: list[PlannedEdit]) -> list[PlannedEdit]:
 
 def _labels_at(obj: K8sObject, path: str) -> dict[str, str]:
     return string_map(mapping_at(obj.body, path))
-
-
-def _subchart_dir(obj: K8sObject) -> str:
-    parts = obj.source.path.split("/")
-    return "/".join(parts[:2]) if len(parts) > 1 else obj.source.path
 
 
 __all__: Sequence[str] = ("ComponentLabels", "role_of")
