@@ -51,7 +51,7 @@ def fix_outcome(root: Path, request: FixRequest) -> Outcome:
         if is_cdk8s_app(root):
             from chartfix.cdk8s import fix_app
 
-            return Outcome(root, change=fix_app(root))
+            return Outcome(root, change=fix_app(root, request.policy))
         return Outcome(root, change=fix_chart(root, request))
     except ChartError as err:
         return Outcome(root, error=err)

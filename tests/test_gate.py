@@ -341,3 +341,18 @@ def test_every_command_a_fix_line_names_does_it(tmp_path: Path, name: str) -> No
         )["charts"][0]["findings"]
         left = {(f["rule"], f"{f['object']['kind']}/{f['object']['name']}") for f in after}
         assert not left & set(targets), f"`{command}` left {sorted(left & set(targets))}"
+
+
+def test_cdk8s_apps_take_the_same_policy(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pytest.importorskip("cdk8s")
+    app = tmp_path / "app"
+    shutil.copytree(FIXTURES / "cdk8s-shared-dict", app,
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    status, doc = check_json(capsys, str(app))
+    assert status == 1 and doc["charts"][0]["findings"]
+    (app / ".chartfix.yaml").write_text("rules: {include: [spans]}\n")
+    assert check(capsys, str(app), "--strict")[0] == 0
+    assert main(["fix", "-j", "1", str(app)]) == 0
+    assert "0 findings fixable, 0 left" in capsys.readouterr().err

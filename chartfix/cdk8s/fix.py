@@ -21,12 +21,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from chartfix.analysis import Policy, apply_policy
 from chartfix.cdk8s.app import CdkApp, load_app
 from chartfix.cdk8s.check import findings_for
 from chartfix.cdk8s.edit import LabelEdit, apply_label_edits
 from chartfix.cdk8s.locate import AppSources, NotLocated, locate_labels
 from chartfix.cdk8s.synth import Synthesis, synthesize
 from chartfix.changes import ChartChange, FileChange, Unfixed
+from chartfix.config import load_config
 from chartfix.errors import ChartError
 from chartfix.findings import Finding
 from chartfix.objects import K8sObject, ObjectRef
@@ -63,26 +65,30 @@ class FixUnit:
     notes: list[str] = field(default_factory=list)
 
 
-def fix_app(app_dir: Path) -> ChartChange:
+def fix_app(app_dir: Path, policy: Policy | None = None) -> ChartChange:
     """Plan, apply in memory and verify the fix of the cdk8s app at `app_dir`.
 
-    Raises ChartError when the app cannot be synthesized as it is. Nothing is written.
+    The findings are `check`'s: `policy` (the command line's) over the app's
+    `.chartfix.yaml`. Raises ChartError when the app cannot be synthesized as it is.
+    Nothing is written.
     """
     app = load_app(app_dir)
     sources = AppSources(app.root)
     before = synthesize(app)
-    findings = findings_for(before, sources)
+    all_findings = findings_for(before, sources)
+    effective = load_config(app.root).policy.overridden_by(policy or Policy())
+    findings = apply_policy([all_findings], [before.rendering], effective, app.root).findings
     units, refused = plan(before, findings, sources)
 
     kept: list[FixUnit] = []
     failed: list[tuple[FixUnit, str]] = []
-    result = _verify(app, before, findings, units, sources) if units else None
+    result = _verify(app, before, all_findings, units, sources) if units else None
     if isinstance(result, Synthesis) or not units:
         kept = list(units)
     else:  # one bad unit must not sink the others: add them one at a time
         result = None
         for unit in units:
-            attempt = _verify(app, before, findings, [*kept, unit], sources)
+            attempt = _verify(app, before, all_findings, [*kept, unit], sources)
             if isinstance(attempt, Synthesis):
                 kept.append(unit)
                 result = attempt
