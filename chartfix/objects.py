@@ -102,6 +102,9 @@ class K8sObject:
     """Name of the (sub)chart whose template rendered this object."""
     text: str | None = field(default=None, compare=False, repr=False)
     """The document as Helm rendered it, when known: equal text means an equal object."""
+    stable_name: str | None = field(default=None, compare=False)
+    """The name with the parts its template makes up anew on every render (`randAlphaNum`,
+    `uuidv4`, `now`) shown as `*`, when it has such parts: what the object is known by."""
 
     @property
     def kind(self) -> str:
@@ -127,7 +130,8 @@ class K8sObject:
 
     @property
     def ref(self) -> ObjectRef:
-        return ObjectRef(self.kind, self.name, self.namespace)
+        """Kind, name and namespace; a random name as its stable pattern (`x-test-*`)."""
+        return ObjectRef(self.kind, self.stable_name or self.name, self.namespace)
 
     @property
     def labels(self) -> dict[str, str]:

@@ -44,6 +44,8 @@ from chartfix.chart import (
 )
 from chartfix.errors import ChartError
 from chartfix.objects import ANALYZED_KINDS, K8sObject, LazyBody, Rendering, Source
+from chartfix.template.locate import ChartSources
+from chartfix.template.names import stable_names
 
 _Base: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when PyYAML has it
 
@@ -511,7 +513,9 @@ def render(
         manifests = (engine or default_engine()).render(archive, values, release, namespace)
     except EngineError as err:
         raise _render_error(chart, staged, str(err)) from err
-    objects = list(_objects(chart, staged, manifests))
+    objects = stable_names(list(_objects(chart, staged, manifests)), ChartSources(
+        chart.root, overrides
+    ))
     return Rendering(scenario.name, objects, release, namespace, warnings)
 
 

@@ -122,14 +122,22 @@ class ComponentLabels:
             return label
         used.add((label.key, label.value))
 
-        doc = context.sources.document_for(controller, rendering.objects)
-        if doc is None:
+        place = context.sources.place_for(controller, rendering.objects)
+        if place is None:
             return f"no template document in {controller.source.path} renders {ref}"
-        newline = context.sources.outline(controller.source.path).newline()
+        if place.includes > 1 and not label.templated:
+            return (
+                f"{ref} is written in define \"{place.define}\" ({place.path}), which "
+                f"{place.includes} includes render: a label there would reach every one of them"
+            )
+        doc, where = place.doc, place.path
+        newline = context.sources.outline(where).newline()
         edits: list[PlannedEdit] = []
         changes: dict[tuple[str, str], list[LabelChange]] = defaultdict(list)
         value = None if label.templated else label.value
         key_of = (controller.source.path, controller.kind)
+        # One document may render another kind in another scenario (Deployment or DaemonSet).
+        also = [(controller.source.path, k) for k in doc.kinds if k != controller.kind]
         for path, why in (
             (controller.pod_labels_path(), "pod template labels"),
             (controller.selector_path(), "selector"),
@@ -140,15 +148,16 @@ class ComponentLabels:
                 continue  # already there (the pod template often has it already)
             site = doc.sites.get(path)
             if site is None:
-                return f"{controller.source.path}: {path} of {ref} is not written in the template"
+                return f"{where}: {path} of {ref} is not written in the template"
             try:
                 edit = component_argument_edit(site, label.value) or insert_entry(
                     site, label.key, label.value, newline
                 )
             except NotEditable as err:
-                return f"{controller.source.path}:{site.line}: {err}"
-            edits.append(PlannedEdit(controller.source.path, edit, f"{why} of {ref}"))
-            changes[key_of].append(LabelChange(path, label.key, value))
+                return f"{where}:{site.line}: {err}"
+            edits.append(PlannedEdit(where, edit, f"{why} of {ref}"))
+            for kind_key in (key_of, *also):
+                changes[kind_key].append(LabelChange(path, label.key, value))
 
         own_edits = list(edits)
         notes: list[str] = []
@@ -179,7 +188,7 @@ class ComponentLabels:
             title,
             own_edits,
             [f for f in findings if f.rule == "overlap"],
-            {key_of: changes[key_of]},
+            {k: changes[k] for k in (key_of, *also)},
             "unsafe",
             [*notes, "the Services, PDBs and NetworkPolicies meant for it failed verification"],
         )
@@ -365,16 +374,21 @@ def _consumer_edit(
         return None
     if consumer.source.path.startswith("charts/"):
         return f"{consumer.ref} comes from a subchart; left as it is"
-    doc = context.sources.document_for(consumer, rendering.objects)
-    site = doc.sites.get(path) if doc else None
-    if site is None:
+    place = context.sources.place_for(consumer, rendering.objects)
+    site = place.doc.sites.get(path) if place else None
+    if place is None or site is None:
         return f"{consumer.source.path}: {path} of {consumer.ref} is not written in the template"
-    newline = context.sources.outline(consumer.source.path).newline()
+    if place.includes > 1:
+        return (
+            f"{consumer.ref} is written in define \"{place.define}\" ({place.path}), which "
+            f"{place.includes} includes render; left as it is"
+        )
+    newline = context.sources.outline(place.path).newline()
     try:
         edit = insert_entry(site, label.key, label.value, newline)
     except NotEditable as err:
-        return f"{consumer.source.path}:{site.line}: {consumer.ref} left as it is: {err}"
-    return PlannedEdit(consumer.source.path, edit, f"selector of {consumer.ref}")
+        return f"{place.path}:{site.line}: {consumer.ref} left as it is: {err}"
+    return PlannedEdit(place.path, edit, f"selector of {consumer.ref}")
 
 
 def _job_unit(context: RecipeContext, obj: K8sObject, rendering: Rendering) -> FixUnit | None:
@@ -417,12 +431,16 @@ def _job_unit(context: RecipeContext, obj: K8sObject, rendering: Rendering) -> F
 
 
 DocKey = tuple[str, str, int]
-"""(template path, kind, document index): one workload however its name renders."""
+"""(file, kinds, document index): one workload however its name renders, and whichever of
+its document's kinds (`Deployment|DaemonSet`) a scenario gives it."""
 
 
 def doc_key(context: RecipeContext, obj: K8sObject, rendering: Rendering) -> DocKey:
-    doc = context.sources.document_for(obj, rendering.objects)
-    return (obj.source.path, obj.kind, doc.index if doc else -1 - obj.source.doc_index)
+    place = context.sources.place_for(obj, rendering.objects)
+    if place is None:
+        return (obj.source.path, obj.kind, -1 - obj.source.doc_index)
+    kinds = "|".join(place.doc.kinds) if obj.kind in place.doc.kinds else obj.kind
+    return (place.path, kinds, place.doc.index)
 
 
 def _instances(context: RecipeContext, key: DocKey) -> list[tuple[K8sObject, Rendering]]:
@@ -430,8 +448,7 @@ def _instances(context: RecipeContext, key: DocKey) -> list[tuple[K8sObject, Ren
     found = []
     for rendering in context.renderings:
         for obj in rendering.objects:
-            same_file = obj.source.path == key[0] and obj.kind == key[1]
-            if same_file and doc_key(context, obj, rendering) == key:
+            if obj.kind in key[1].split("|") and doc_key(context, obj, rendering) == key:
                 found.append((obj, rendering))
     return found
 

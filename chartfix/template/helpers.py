@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from chartfix.template.lexer import Action, lex
-from chartfix.template.locate import ChartSources
+
+if TYPE_CHECKING:
+    from chartfix.template.locate import ChartSources
 
 _NAME = re.compile(r'^(?:define|template|include)\s+"([^"]+)"')
 _INCLUDE = re.compile(r'(?:include|template)\s+"([^"]+)"')

@@ -2,12 +2,15 @@
 
 Helm tells us the file (`# Source:`); the outline tells us the documents in it. Which document
 wrote an object is decided by kind, then by the literal pieces of `metadata.name`, then by
-order among objects of the same kind from the same file.
+order among objects of the same kind from the same file. A file whose documents are only
+`{{ include "x" . }}` lines rendered the object from a `define`: the include is followed to
+the define that writes it, in whichever file that is.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -15,6 +18,7 @@ from chartfix.chart import inside
 from chartfix.errors import ChartError
 from chartfix.findings import Location
 from chartfix.objects import K8sObject
+from chartfix.template.helpers import Helper, find_helpers, included_helper
 from chartfix.template.outline import Document, MappingSite, Outline, outline
 
 
@@ -32,6 +36,20 @@ def _outline_bytes(data: bytes) -> Outline:
     return outline(decode(data))
 
 
+@dataclass(frozen=True)
+class Place:
+    """The document that wrote an object, and the chart-relative file it is written in: the
+    object's own template, or the helper file of the `define` its template includes."""
+
+    path: str
+    doc: Document
+    define: str | None = None
+    """The define the document is the body of, when it was reached through an include."""
+    includes: int = 1
+    """How many include actions in the chart render that define (1 for a template's own
+    documents): more than one, and an edit there reaches other objects too."""
+
+
 class ChartSources:
     """The template files of one chart, read once and outlined on demand.
 
@@ -43,6 +61,7 @@ class ChartSources:
         self.root = root
         self.overrides = dict(overrides or {})
         self._cache: dict[str, bytes] = {}
+        self._helpers: dict[str, Helper] | None = None
 
     def read(self, rel: str) -> bytes:
         if rel in self.overrides:
@@ -57,7 +76,13 @@ class ChartSources:
     def document_for(
         self, obj: K8sObject, siblings: Sequence[K8sObject] = ()
     ) -> Document | None:
-        """The document of `obj.source.path` that rendered `obj`.
+        """The document that rendered `obj` (see `place_for`)."""
+        place = self.place_for(obj, siblings)
+        return None if place is None else place.doc
+
+    def place_for(self, obj: K8sObject, siblings: Sequence[K8sObject] = ()) -> Place | None:
+        """Where `obj` is written: a document of `obj.source.path`, or of the define that a
+        document made only of include lines renders.
 
         `siblings` are the other objects rendered in the same scenario; they settle which of
         several same-kind documents is meant when names do not.
@@ -66,35 +91,107 @@ class ChartSources:
             docs = self.outline(obj.source.path).documents
         except (OSError, ValueError, ChartError):
             return None
-        candidates = [d for d in docs if d.kind == obj.kind] or [
-            d for d in docs if d.kind is None
-        ]
-        if len(candidates) <= 1:
-            # One literal document of this kind, but its name says it renders another
-            # object (which comes from an include elsewhere): no guess.
-            if candidates and not _name_matches(candidates[0].name_fragments, obj.name):
-                return None
-            return candidates[0] if candidates else None
-        named = [d for d in candidates if _name_matches(d.name_fragments, obj.name)]
-        if named:
-            best = max(sum(len(f) for f in d.name_fragments) for d in named)
-            named = [d for d in named if sum(len(f) for f in d.name_fragments) == best]
+        if not any(obj.kind in d.kinds for d in docs):
+            through = self._through_include(obj, obj.source.path, docs)
+            if through is not None:
+                return through
+        doc = _pick(obj, docs, [
+            o for o in siblings if o.source.path == obj.source.path and o.kind == obj.kind
+        ])
+        return None if doc is None else Place(obj.source.path, doc)
+
+    def helpers(self) -> dict[str, Helper]:
+        if self._helpers is None:
+            self._helpers = find_helpers(self)
+        return self._helpers
+
+    def _through_include(
+        self, obj: K8sObject, path: str, docs: Sequence[Document], depth: int = 0
+    ) -> Place | None:
+        """The define body writing `obj` among those the documents' own lines include."""
+        helpers = self.helpers()
+        found: list[Place] = []
+        for name in _included_names(self.outline(path), docs):
+            helper = helpers.get(name)
+            if helper is None or depth > 3:
+                continue
+            body = [
+                d for d in self.outline(helper.path).documents
+                if d.in_define and helper.open.end <= d.start <= helper.close.start
+            ]
+            named = [
+                d for d in body
+                if obj.kind in d.kinds and _name_matches(d.name_fragments, obj.name)
+            ]
             if len(named) == 1:
-                return named[0]
-            candidates = named
-        same = [
-            o for o in siblings
-            if o.source.path == obj.source.path and o.kind == obj.kind
-        ]
-        if len(same) == len(candidates) and obj in same:
-            return candidates[same.index(obj)]
-        return candidates[0]
+                found.append(Place(helper.path, named[0], name, self.include_count(name)))
+            elif not named:
+                deeper = self._through_include(obj, helper.path, body, depth + 1)
+                if deeper is not None:
+                    found.append(deeper)
+        return found[0] if len(found) == 1 else None
+
+    def include_count(self, name: str) -> int:
+        """How many include/template actions in the chart's own templates render `name`."""
+        files = {h.path for h in self.helpers().values()} | set(self._template_files())
+        return sum(
+            1
+            for rel in files
+            for line in self.outline(rel).lines
+            for action in line.output_actions
+            if included_helper(action) == name
+        )
+
+    def _template_files(self) -> list[str]:
+        templates = self.root / "templates"
+        if not templates.is_dir():
+            return []
+        return sorted(
+            p.relative_to(self.root).as_posix() for p in templates.rglob("*")
+            if p.is_file() and p.suffix in (".yaml", ".yml", ".tpl")
+        )
 
     def site_for(
         self, obj: K8sObject, path: str, siblings: Sequence[K8sObject] = ()
     ) -> MappingSite | None:
         doc = self.document_for(obj, siblings)
         return None if doc is None else doc.sites.get(path)
+
+
+def _included_names(source: Outline, docs: Sequence[Document]) -> list[str]:
+    """Helpers rendered by lines of `docs` that hold nothing but the include (a whole object
+    or list of objects), in order."""
+    names: list[str] = []
+    for line in source.lines:
+        if line.cls != "generator" or not any(d.start <= line.start < d.end for d in docs):
+            continue
+        for action in line.output_actions:
+            name = included_helper(action)
+            if name is not None and name not in names:
+                names.append(name)
+    return names
+
+
+def _pick(obj: K8sObject, docs: Sequence[Document], same: list[K8sObject]) -> Document | None:
+    """Which of a file's documents rendered `obj`; `same` are the file's objects of obj's
+    kind in the same scenario, in order."""
+    candidates = [d for d in docs if obj.kind in d.kinds] or [d for d in docs if not d.kinds]
+    if len(candidates) <= 1:
+        # One literal document of this kind, but its name says it renders another
+        # object (which comes from an include elsewhere): no guess.
+        if candidates and not _name_matches(candidates[0].name_fragments, obj.name):
+            return None
+        return candidates[0] if candidates else None
+    named = [d for d in candidates if _name_matches(d.name_fragments, obj.name)]
+    if named:
+        best = max(sum(len(f) for f in d.name_fragments) for d in named)
+        named = [d for d in named if sum(len(f) for f in d.name_fragments) == best]
+        if len(named) == 1:
+            return named[0]
+        candidates = named
+    if len(same) == len(candidates) and obj in same:
+        return candidates[same.index(obj)]
+    return candidates[0]
 
 
 def _name_matches(fragments: tuple[str, ...], name: str) -> bool:

@@ -10,6 +10,7 @@ the block. Nothing here edits; `edit.py` turns a `MappingSite` into a text splic
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import re
 from dataclasses import dataclass, field
 
@@ -133,6 +134,15 @@ class Document:
     name_value: str | None = None
     """The last action of `metadata.name` as written (`{{ $name }}`): what tells apart the
     objects one `range` renders, usable as a templated label value."""
+    kinds: tuple[str, ...] = ()
+    """Every kind the document may render: one `kind:` line per `if` branch, or the names a
+    templated kind chooses from (`{{ ternary "StatefulSet" "Deployment" .x }}`)."""
+    name_template: str | None = None
+    """`metadata.name` as written, unquoted, each output action a PLACEHOLDER."""
+    name_actions: tuple[str, ...] = ()
+    """The inner text of those actions, in order."""
+    pod_template_line: Line | None = None
+    """The `template:` key line under `spec` (where an explicit selector goes before it)."""
 
     @property
     def renders_many(self) -> bool:
@@ -207,6 +217,10 @@ class _DocBuilder:
     has_content: bool = False
     in_define: bool = False
     name_value: str | None = None
+    kinds: list[str] = field(default_factory=list)
+    name_template: str | None = None
+    name_actions: tuple[str, ...] = ()
+    pod_template_line: Line | None = None
 
 
 class _Scanner:
@@ -391,14 +405,23 @@ class _Scanner:
         path = ".".join(k.name for k in self.keys)
         if path == "kind" and len(self.keys) == 1:
             templated = bool(line.actions)  # `kind: {{ if .x }}StatefulSet{{ else }}...`
-            self.doc.kind = None if templated else _unquote(value)
-            self.doc.kind_line = line.number
+            kinds = _kind_choices(self.text, line) if templated else [_unquote(value)]
+            self.doc.kinds += [k for k in kinds if k not in self.doc.kinds]
+            self.doc.kind = self.doc.kinds[0] if len(self.doc.kinds) == 1 else None
+            if not kinds:  # `kind: {{ .Values.kind }}`: nothing literal to go by
+                self.doc.kind = None
+            self.doc.kind_line = self.doc.kind_line or line.number
             self.doc.in_range = self.doc.in_range or "range" in self.control
+        elif path == "spec.template":
+            self.doc.pod_template_line = self.doc.pod_template_line or line
         elif path == "metadata.name":
+            unquoted = _unquote(value)
             self.doc.name_fragments = tuple(
-                f for f in (_unquote(p.strip()) for p in value.split(PLACEHOLDER)) if f
+                f for f in (p.strip() for p in unquoted.split(PLACEHOLDER)) if f
             )
             outputs = line.output_actions
+            self.doc.name_template = unquoted
+            self.doc.name_actions = tuple(a.inner for a in outputs)
             if outputs:
                 self.doc.name_value = self.text[outputs[-1].start : outputs[-1].end]
             if not self.doc.name_fragments and len(outputs) == 1:
@@ -450,6 +473,10 @@ class _Scanner:
                     doc.first_line,
                     doc.in_define,
                     doc.name_value,
+                    tuple(doc.kinds),
+                    doc.name_template,
+                    doc.name_actions,
+                    doc.pod_template_line,
                 )
             )
 
@@ -492,6 +519,22 @@ def _printf_fragments(inner: str) -> tuple[str, ...]:
     if match is None:
         return ()
     return tuple(p for p in _VERB.split(match.group(1)) if len(p) >= 3)
+
+
+_KIND_NAME = re.compile(r"^[A-Z][A-Za-z0-9]*$")
+_QUOTED_KIND = re.compile(r'"([A-Z][A-Za-z0-9]*)"')
+
+
+def _kind_choices(text: str, line: Line) -> list[str]:
+    """The kinds a templated `kind:` line chooses from: literal words between its actions
+    (`{{ if .x }}StatefulSet{{ else }}Deployment{{ end }}`) and quoted names inside them
+    (`{{ ternary "DaemonSet" "Deployment" .x }}`); empty when none is written."""
+    pieces = [text[a.end : b.start] for a, b in itertools.pairwise(line.actions)]
+    pieces.append(text[line.actions[-1].end : line.end])
+    words = [w for piece in pieces for w in piece.split() if _KIND_NAME.match(w)]
+    for action in line.actions:
+        words += _QUOTED_KIND.findall(action.inner)
+    return list(dict.fromkeys(words))
 
 
 def _strip_comment(value: str) -> str:

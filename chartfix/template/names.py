@@ -1,0 +1,115 @@
+"""Names Helm makes up anew on every render, and what stays of them.
+
+helm test Pods and some Jobs are named with `randAlphaNum`, `uuidv4`, `randNumeric` or `now`:
+`{{ include "x.fullname" . }}-test-{{ randAlphaNum 5 | lower }}` renders to another name each
+time. Such an object is known by what is stable: its kind and the name as its template writes
+it, with each random part shown as `*` (`Pod/release-name-x-test-*`). Findings, their merging
+across scenarios and their fingerprints then stay the same from run to run.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Sequence
+
+from chartfix.errors import ChartError
+from chartfix.objects import ANALYZED_KINDS, K8sObject
+from chartfix.template.helpers import Helper, included_helper
+from chartfix.template.lexer import lex
+from chartfix.template.locate import ChartSources, decode
+from chartfix.template.outline import PLACEHOLDER, Document
+
+RANDOM = re.compile(
+    r"\b(randAlphaNum|randAlpha|randNumeric|randAscii|randInt|randBytes|uuidv4|now)\b"
+)
+"""Template functions whose result differs from one render to the next."""
+
+MASK = "*"
+
+
+def stable_names(objects: Sequence[K8sObject], sources: ChartSources) -> list[K8sObject]:
+    """`objects` with `stable_name` set on those whose template names them randomly."""
+    if not _chart_uses_randomness(sources):
+        return list(objects)
+    random_helpers: dict[str, bool] = {}
+    out = []
+    for obj in objects:
+        stable = None
+        if obj.kind in ANALYZED_KINDS:
+            try:
+                place = sources.place_for(obj)
+            except (OSError, ValueError, ChartError):
+                place = None
+            if place is not None:
+                stable = stable_name(obj.name, place.doc, sources, random_helpers)
+        out.append(obj if stable is None else dataclasses.replace(obj, stable_name=stable))
+    return out
+
+
+def stable_name(
+    name: str, doc: Document, sources: ChartSources, cache: dict[str, bool] | None = None
+) -> str | None:
+    """`name` with the parts random actions of `doc`'s `metadata.name` wrote masked; None
+    when no action there is random."""
+    if doc.name_template is None:
+        return None
+    cache = {} if cache is None else cache
+    random = [_is_random(inner, sources, cache) for inner in doc.name_actions]
+    if not any(random):
+        return None
+    literals = doc.name_template.split(PLACEHOLDER)
+    if len(literals) != len(random) + 1:
+        return None
+    pattern = re.escape(literals[0]) + "".join(f"(.*){re.escape(lit)}" for lit in literals[1:])
+    match = re.fullmatch(pattern, name)
+    if match is None:  # truncated or rewritten by the template: keep what is surely literal
+        return MASK + MASK.join(doc.name_fragments) + MASK
+    parts = [literals[0]]
+    for index, is_random in enumerate(random):
+        parts += [MASK if is_random else match.group(index + 1), literals[index + 1]]
+    return "".join(parts)
+
+
+def _is_random(inner: str, sources: ChartSources, cache: dict[str, bool]) -> bool:
+    if RANDOM.search(inner):
+        return True
+    name = next((n for n in re.findall(r'(?:include|template)\s+"([^"]+)"', inner)), None)
+    return name is not None and _helper_random(name, sources.helpers(), cache, set())
+
+
+def _helper_random(
+    name: str, helpers: dict[str, Helper], cache: dict[str, bool], seen: set[str]
+) -> bool:
+    if name in cache:
+        return cache[name]
+    helper = helpers.get(name)
+    if helper is None or name in seen:
+        return False
+    seen.add(name)
+    found = False
+    for action in lex(helper.body):
+        if RANDOM.search(action.inner):
+            found = True
+            break
+        inner = included_helper(action)
+        if inner is not None and _helper_random(inner, helpers, cache, seen):
+            found = True
+            break
+    cache[name] = found
+    return found
+
+
+def _chart_uses_randomness(sources: ChartSources) -> bool:
+    """Cheap first look: does any template file of the chart (or of a subchart directory)
+    call a random function?"""
+    for path in sources.root.glob("**/templates/**/*"):
+        if not path.is_file() or path.is_symlink():
+            continue
+        rel = path.relative_to(sources.root).as_posix()
+        try:
+            if RANDOM.search(decode(sources.read(rel))):
+                return True
+        except OSError:
+            continue
+    return False
