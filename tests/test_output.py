@@ -104,7 +104,7 @@ JSON_SCHEMA = {
                             "type": "object",
                             "required": [
                                 "rule", "severity", "object", "related", "location",
-                                "message", "remediation", "scenarios",
+                                "message", "remediation", "scenarios", "fingerprint",
                             ],
                             "properties": {
                                 "severity": {"enum": ["error", "warning"]},
@@ -119,6 +119,7 @@ JSON_SCHEMA = {
                                     },
                                 },
                                 "scenarios": {"type": "array", "items": {"type": "string"}},
+                                "fingerprint": {"type": "string"},
                             },
                         },
                     },

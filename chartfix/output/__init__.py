@@ -17,8 +17,14 @@ def finding_path(chart_root: Path, finding: Finding) -> str:
     return display_path(chart_root / finding.location.path)
 
 
+def fingerprint(chart_name: str, finding: Finding) -> str:
+    """What identifies a finding from run to run: chart, rule, object and related objects
+    (random names in their stable form, `x-test-*`), never a line number or a message."""
+    return "|".join([chart_name, finding.rule, str(finding.obj), *map(str, finding.related)])
+
+
 def plural(count: int, word: str) -> str:
     return f"{count} {word}" if count == 1 else f"{count} {word}s"
 
 
-__all__ = ["display_path", "finding_path", "plural"]
+__all__ = ["display_path", "finding_path", "fingerprint", "plural"]

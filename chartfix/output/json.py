@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from chartfix.findings import Finding
 from chartfix.objects import ObjectRef
-from chartfix.output import display_path, finding_path
+from chartfix.output import display_path, finding_path, fingerprint
 
 if TYPE_CHECKING:
     from chartfix.check import ChartReport

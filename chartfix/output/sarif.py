@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from chartfix import __version__
 from chartfix.analysis import RULES, Rule
 from chartfix.findings import Finding
-from chartfix.output import display_path, finding_path
+from chartfix.output import display_path, finding_path, fingerprint
 
 if TYPE_CHECKING:
     from chartfix.check import ChartReport
@@ -63,11 +63,7 @@ def result(report: ChartReport, finding: Finding, rule_index: int) -> dict[str, 
         "level": finding.severity,
         "message": {"text": f"{finding.message}. {finding.remediation}"},
         "locations": [{"physicalLocation": physical}],
-        "partialFingerprints": {
-            "chartfix/v1": "|".join(
-                [report.name, finding.rule, str(finding.obj), *map(str, finding.related)]
-            )
-        },
+        "partialFingerprints": {"chartfix/v1": fingerprint(report.name, finding)},
         "properties": {
             "chart": display_path(report.root),
             "object": str(finding.obj),

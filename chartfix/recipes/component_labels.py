@@ -345,7 +345,7 @@ def role_of(obj: K8sObject, chart_name: str, options: FixOptions) -> str:
 def workload_names(obj: K8sObject, chart_name: str, release: str) -> tuple[str, ...]:
     """The names `--component NAME=VALUE` may give a workload: its rendered name, and the
     part after the release's fullname (`worker`) when there is one."""
-    suffix = _name_suffix(obj.name, release, chart_name)
+    suffix = _name_suffix(obj.ref.name, release, chart_name)  # a random name: x-test-* -> test-*
     return (obj.name, suffix) if suffix and suffix != obj.name else (obj.name,)
 
 
@@ -393,9 +393,11 @@ def _consumer_edit(
 
 def _job_unit(context: RecipeContext, obj: K8sObject, rendering: Rendering) -> FixUnit | None:
     path = obj.pod_labels_path()
-    doc = context.sources.document_for(obj, rendering.objects)
-    site = doc.sites.get(path) if doc and path else None
-    if site is None or path is None or obj.source.path.startswith("charts/"):
+    place = context.sources.place_for(obj, rendering.objects)
+    site = place.doc.sites.get(path) if place and path else None
+    if place is None or site is None or path is None or obj.source.path.startswith("charts/"):
+        return None
+    if place.includes > 1:
         return None
     pods = obj.pod_labels or {}
     key = "app.kubernetes.io/component" if any(
@@ -404,7 +406,7 @@ def _job_unit(context: RecipeContext, obj: K8sObject, rendering: Rendering) -> F
     if key in pods:
         return None
     value = role_of(obj, context.chart.name, context.options)
-    newline = context.sources.outline(obj.source.path).newline()
+    newline = context.sources.outline(place.path).newline()
     try:
         edit = insert_entry(site, key, value, newline)
     except NotEditable:
@@ -419,7 +421,7 @@ def _job_unit(context: RecipeContext, obj: K8sObject, rendering: Rendering) -> F
     )
     return FixUnit(
         f"{obj.ref}: add {key}={value}",
-        [PlannedEdit(obj.source.path, edit, f"pod labels of {obj.ref}")],
+        [PlannedEdit(place.path, edit, f"pod labels of {obj.ref}")],
         [],
         {(obj.source.path, obj.kind): [LabelChange(path, key, value)]},
         "safe" if safe else "unsafe",

@@ -44,6 +44,8 @@ class _Target:
     obj: K8sObject
     site: MappingSite
     keys: list[str]
+    path: str
+    """The file that writes the selector: the object's template, or the define it includes."""
 
 
 class StableSelectors:
@@ -117,11 +119,16 @@ def _target(context: RecipeContext, finding: Finding) -> _Target | str:
     if not keys:
         return f"{finding.obj}: the volatile entry is in matchExpressions; edit it by hand"
     path = obj.selector_path()
-    doc = context.sources.document_for(obj, rendering.objects)
-    site = doc.sites.get(path) if doc and path else None
-    if site is None:
+    place = context.sources.place_for(obj, rendering.objects)
+    site = place.doc.sites.get(path) if place and path else None
+    if place is None or site is None:
         return f"{obj.source.path}: {path} of {obj.ref} is not written in the template"
-    return _Target(finding, obj, site, keys)
+    if place.includes > 1:
+        return (
+            f"{obj.ref} is written in define \"{place.define}\" ({place.path}), which "
+            f"{place.includes} includes render: edit it by hand"
+        )
+    return _Target(finding, obj, site, keys, place.path)
 
 
 def _literal_unit(target: _Target, keys: list[str]) -> FixUnit | str:
@@ -131,8 +138,8 @@ def _literal_unit(target: _Target, keys: list[str]) -> FixUnit | str:
         try:
             edit = remove_entry(target.site, key)
         except NotEditable as err:
-            return f"{obj.source.path}:{target.site.line}: {err}"
-        edits.append(PlannedEdit(obj.source.path, edit, f"selector of {obj.ref}"))
+            return f"{target.path}:{target.site.line}: {err}"
+        edits.append(PlannedEdit(target.path, edit, f"selector of {obj.ref}"))
     return FixUnit(
         f"{obj.ref}: remove {', '.join(keys)} from its selector",
         edits,
@@ -172,14 +179,14 @@ def _renamed_includes(
 ) -> list[PlannedEdit]:
     """Edits pointing the includes of helper `name` in target's selector at `new_name`."""
     obj = target.obj
-    text = context.sources.outline(obj.source.path).text
+    text = context.sources.outline(target.path).text
     edits = []
     quoted = f'"{name}"'
     for action in _include_actions(target.site, name):
         start = action.start + text[action.start : action.end].index(quoted)
         edits.append(
             PlannedEdit(
-                obj.source.path,
+                target.path,
                 Edit(start, start + len(quoted), f'"{new_name}"'),
                 f"selector of {obj.ref} uses {new_name}",
             )
@@ -273,8 +280,8 @@ def _split_unit(
             try:
                 edit = remove_entry(target.site, key)
             except NotEditable as err:
-                return f"{obj.source.path}:{target.site.line}: {err}"
-            edits.append(PlannedEdit(obj.source.path, edit, f"selector of {obj.ref}"))
+                return f"{target.path}:{target.site.line}: {err}"
+            edits.append(PlannedEdit(target.path, edit, f"selector of {obj.ref}"))
         changes[(obj.source.path, obj.kind)].extend(
             _removals(target.site.path, target.keys)
         )

@@ -213,13 +213,14 @@ def locate(
 ) -> Location:
     """The template file and line of `manifest_path` (say `spec.selector.matchLabels`) of obj.
 
-    Falls back to the document's `kind:` line, then to the file alone.
+    Falls back to the document's `kind:` line, then to the file alone. An object written in
+    a define is located in the define's file.
     """
     sources = sources or ChartSources(chart_root)
-    doc = sources.document_for(obj, siblings)
-    if doc is None:
+    place = sources.place_for(obj, siblings)
+    if place is None:
         return Location(obj.source.path)
-    site = doc.sites.get(manifest_path) if manifest_path else None
+    site = place.doc.sites.get(manifest_path) if manifest_path else None
     if site is not None:
-        return Location(obj.source.path, site.line)
-    return Location(obj.source.path, doc.kind_line or doc.first_line)
+        return Location(place.path, site.line)
+    return Location(place.path, place.doc.kind_line or place.doc.first_line)

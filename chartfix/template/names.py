@@ -55,20 +55,46 @@ def stable_name(
     if doc.name_template is None:
         return None
     cache = {} if cache is None else cache
-    random = [_is_random(inner, sources, cache) for inner in doc.name_actions]
+    template, actions = _inlined(doc.name_template, doc.name_actions, sources)
+    random = [_is_random(inner, sources, cache) for inner in actions]
     if not any(random):
         return None
-    literals = doc.name_template.split(PLACEHOLDER)
+    literals = template.split(PLACEHOLDER)
     if len(literals) != len(random) + 1:
         return None
     pattern = re.escape(literals[0]) + "".join(f"(.*){re.escape(lit)}" for lit in literals[1:])
     match = re.fullmatch(pattern, name)
     if match is None:  # truncated or rewritten by the template: keep what is surely literal
-        return MASK + MASK.join(doc.name_fragments) + MASK
+        fragments = [f for f in literals if f]
+        return MASK + MASK.join(fragments) + MASK if fragments else MASK
     parts = [literals[0]]
     for index, is_random in enumerate(random):
         parts += [MASK if is_random else match.group(index + 1), literals[index + 1]]
     return "".join(parts)
+
+
+def _inlined(
+    template: str, actions: tuple[str, ...], sources: ChartSources
+) -> tuple[str, tuple[str, ...]]:
+    """A name written as one include of a one-line helper is that helper's line:
+    `{{ include "x.jobName" . }}` with `{{ include "x.fullname" . }}-seed-{{ randNumeric 6 }}`
+    keeps `-seed-` as a stable part."""
+    if template != PLACEHOLDER or len(actions) != 1:
+        return template, actions
+    name = next(iter(re.findall(r'^(?:include|template)\s+"([^"]+)"', actions[0])), None)
+    helper = sources.helpers().get(name) if name else None
+    if helper is None:
+        return template, actions
+    body = helper.body
+    found = lex(body)
+    if "\n" in body.strip() or any(not a.produces_output for a in found):
+        return template, actions
+    pieces, cursor = [], 0
+    for action in found:
+        pieces += [body[cursor : action.start], PLACEHOLDER]
+        cursor = action.end
+    pieces.append(body[cursor:])
+    return "".join(pieces).strip(), tuple(a.inner for a in found)
 
 
 def _is_random(inner: str, sources: ChartSources, cache: dict[str, bool]) -> bool:
