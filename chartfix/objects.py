@@ -19,6 +19,15 @@ CONSUMER_KINDS = frozenset({"Service", "PodDisruptionBudget", "NetworkPolicy"})
 POD_MAKING_KINDS = CONTROLLER_KINDS | BATCH_KINDS | {"Pod"}
 SELECTING_KINDS = CONTROLLER_KINDS | CONSUMER_KINDS | {"Job"}
 ANALYZED_KINDS = POD_MAKING_KINDS | CONSUMER_KINDS
+DEFAULTED_SELECTORS = frozenset({
+    ("extensions/v1beta1", "Deployment"),
+    ("extensions/v1beta1", "DaemonSet"),
+    ("extensions/v1beta1", "ReplicaSet"),
+    ("apps/v1beta1", "Deployment"),
+    ("apps/v1beta1", "StatefulSet"),
+})
+"""(apiVersion, kind) whose missing `spec.selector` the API server fills in from the pod
+template labels. apps/v1beta2 and apps/v1 require it instead (kubernetes#50164)."""
 """The kinds the rules read; other objects are kept as text and parsed only on demand."""
 
 
@@ -214,7 +223,20 @@ class K8sObject:
             raw = spec.get("selector")
         else:
             return None
+        if self.selector_defaulted:
+            return LabelSelector(self.pod_labels or {})
         return LabelSelector.from_spec(raw) if isinstance(raw, Mapping) else None
+
+    @property
+    def selector_defaulted(self) -> bool:
+        """The manifest has no `spec.selector` and its API version fills one in from the pod
+        template labels, chart version and all (extensions/v1beta1, apps/v1beta1)."""
+        spec = _mapping(self.body.get("spec"))
+        return (
+            (self.api_version, self.kind) in DEFAULTED_SELECTORS
+            and spec.get("selector") is None
+            and bool(self.pod_labels)
+        )
 
     def selector_path(self) -> str | None:
         """Dotted path of the selector's label map in the manifest (for template lookup)."""

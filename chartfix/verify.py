@@ -278,6 +278,8 @@ def _expected_body(
     body = copy.deepcopy(dict(before))
     for change in changes:
         target = mapping_at(body, change.path)
+        if target is None and not change.removed and mapping_at(after, change.path) is not None:
+            target = _new_selector(body, change.path)  # written where it was defaulted
         if target is None:
             continue  # the change does not apply to this object (another doc of the file)
         if change.removed:
@@ -296,3 +298,14 @@ def _expected_body(
         target[change.key] = rendered.get(change.key) if rendered is not None else value
     return body
 
+
+
+def _new_selector(body: dict[str, Any], path: str) -> dict[str, Any] | None:
+    """The empty `spec.selector.matchLabels` of a manifest that had no `spec.selector` (its
+    API version defaulted it), created in `body`; None for any other missing mapping."""
+    spec = body.get("spec")
+    if path != "spec.selector.matchLabels" or not isinstance(spec, dict) or "selector" in spec:
+        return None
+    labels: dict[str, Any] = {}
+    spec["selector"] = {"matchLabels": labels}
+    return labels

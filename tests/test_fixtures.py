@@ -38,6 +38,10 @@ EXPECTED_KINDS: dict[str, dict[str, int]] = {
     "volatile-helper": {"Deployment": 1, "Service": 1, "PodDisruptionBudget": 1},
     "volatile-one": {"Deployment": 2},
     "clean": {"Deployment": 1, "Service": 1, "Job": 1},
+    "random-names": {"Deployment": 1, "Service": 1, "Job": 1, "Pod": 1},
+    "two-kinds": {"Deployment": 2, "Service": 2, "Job": 1},
+    "define-objects": {"Deployment": 2, "Service": 1},
+    "defaulted-selector": {"Deployment": 1, "StatefulSet": 1, "Service": 1, "Job": 1},
 }
 
 # (controller, pod-making object) pairs where the controller's selector matches the other
@@ -87,6 +91,17 @@ EXPECTED_OVERLAPS: dict[str, set[tuple[str, str]]] = {
     "volatile-helper": set(),
     "volatile-one": set(),
     "clean": set(),
+    "two-kinds": {  # default values: both are Deployments
+        ("Deployment/rel-proxy", "Deployment/rel-store"),
+        ("Deployment/rel-store", "Deployment/rel-proxy"),
+        ("Deployment/rel-proxy", "Job/rel-schema"),
+        ("Deployment/rel-store", "Job/rel-schema"),
+    },
+    "define-objects": {
+        ("Deployment/rel-define-objects-web", "Deployment/rel-define-objects-worker"),
+        ("Deployment/rel-define-objects-worker", "Deployment/rel-define-objects-web"),
+    },
+    "defaulted-selector": {("Deployment/rel-ledger", "Job/rel-backup")},  # defaulted selector
 }
 
 # Selector label that changes with the chart version, per object ("Kind/name" -> key).
@@ -101,6 +116,10 @@ EXPECTED_VOLATILE: dict[str, dict[str, str]] = {
         "PodDisruptionBudget/rel-volatile-helper": "helm.sh/chart",
     },
     "volatile-one": {"Deployment/rel-frontend": "version"},
+    "defaulted-selector": {
+        "Deployment/rel-ledger": "chart",
+        "StatefulSet/rel-journal": "chart",
+    },
 }
 
 # Template shapes (DOMAIN.md section 5) each fixture exists to exercise: a regex that must
@@ -161,6 +180,25 @@ SHAPES: list[tuple[str, str, str]] = [
      r"define \"volatile-helper.selectorLabels\" -\}\}\n(.*\n){2}helm.sh/chart: "),
     ("volatile-one", "templates/frontend.yaml",
      r"\n    matchLabels:\n(.*\n){2}      version: \{\{ \.Chart\.Version \}\}\n"),
+    ("random-names", "templates/tests/test-stock.yaml",
+     r'\n  name: "\{\{ include "random-names.fullname" \. \}\}-test-'
+     r'\{\{ randAlphaNum 5 \| lower \}\}"\n'),
+    ("random-names", "templates/_helpers.tpl",
+     r"-seed-\{\{ randNumeric 6 \}\}\n\{\{- end \}\}"),
+    ("two-kinds", "templates/proxy.yaml",
+     r"\{\{- if \.Values\.proxy\.daemonset \}\}\nkind: DaemonSet\n\{\{- else \}\}\n"
+     r"kind: Deployment\n\{\{- end \}\}\n"),
+    ("two-kinds", "templates/store.yaml",
+     r"\nkind: \{\{ ternary \"StatefulSet\" \"Deployment\" \.Values\.store\.persistence \}\}\n"),
+    ("define-objects", "templates/deployments.yaml",
+     r'^\{\{ include "define-objects\.deployment\.web" \. \}\}\n---\n'),
+    ("define-objects", "templates/_deployments.yaml.tpl",
+     r'\{\{- define "define-objects\.deployment\.worker" -\}\}\napiVersion: apps/v1\n'
+     r"kind: Deployment\n"),
+    ("defaulted-selector", "templates/deployment.yaml",
+     r"^apiVersion: extensions/v1beta1\nkind: Deployment\n(?![\s\S]*selector:)"),
+    ("defaulted-selector", "templates/statefulset.yaml",
+     r"^apiVersion: apps/v1beta1\nkind: StatefulSet\n(?![\s\S]*selector:)"),
 ]
 
 

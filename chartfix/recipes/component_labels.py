@@ -39,6 +39,7 @@ from chartfix.recipe import (
     RecipeContext,
 )
 from chartfix.recipes.attribution import consumers_of, meant_for, unattributed
+from chartfix.recipes.explicit_selector import write_selector
 from chartfix.template.edit import Edit, NotEditable, insert_entry
 from chartfix.template.outline import MappingSite
 
@@ -138,6 +139,7 @@ class ComponentLabels:
         key_of = (controller.source.path, controller.kind)
         # One document may render another kind in another scenario (Deployment or DaemonSet).
         also = [(controller.source.path, k) for k in doc.kinds if k != controller.kind]
+        also += sorted({(o.source.path, o.kind) for o, _ in instances} - {key_of, *also})
         for path, why in (
             (controller.pod_labels_path(), "pod template labels"),
             (controller.selector_path(), "selector"),
@@ -146,6 +148,16 @@ class ComponentLabels:
             rendered = _labels_at(controller, path)
             if rendered.get(label.key) == label.value:
                 continue  # already there (the pod template often has it already)
+            if path == controller.selector_path() and controller.selector_defaulted:
+                written = write_selector(
+                    context, controller, rendering, (label.key, label.value), label.templated
+                )
+                if isinstance(written, str):
+                    return written
+                edits += written[0]
+                for kind_key in (key_of, *also):
+                    changes[kind_key] += written[1]
+                continue
             site = doc.sites.get(path)
             if site is None:
                 return f"{where}: {path} of {ref} is not written in the template"
@@ -282,7 +294,7 @@ def _choose_label(
     doc = context.sources.document_for(controller, rendering.objects)
     siblings = [
         o for o in rendering.objects
-        if o.kind == controller.kind and o.source.path == controller.source.path
+        if o.kind == controller.kind  # a define's objects may come from several files
         and context.sources.document_for(o, rendering.objects) is doc
     ]
     if doc is not None and doc.renders_many and len(siblings) > 1 and doc.name_value:

@@ -29,6 +29,7 @@ from chartfix.changes import Unfixed
 from chartfix.findings import Finding
 from chartfix.objects import K8sObject, Rendering
 from chartfix.recipe import FixUnit, LabelChange, Plan, PlannedEdit, RecipeContext
+from chartfix.recipes.explicit_selector import write_selector
 from chartfix.selectors import LabelSelector
 from chartfix.template.edit import Edit, NotEditable, remove_entry
 from chartfix.template.helpers import Helper, find_helpers, included_helper
@@ -60,6 +61,13 @@ class StableSelectors:
         helpers = find_helpers(context.sources)
         for finding in context.findings:
             if finding.rule != "volatile":
+                continue
+            defaulted = _defaulted_unit(context, finding)
+            if defaulted is not None:
+                if isinstance(defaulted, str):
+                    plan.refused.append(Unfixed(finding, defaulted))
+                else:
+                    plan.units.append(defaulted)
                 continue
             target = _target(context, finding)
             if isinstance(target, str):
@@ -129,6 +137,26 @@ def _target(context: RecipeContext, finding: Finding) -> _Target | str:
             f"{place.includes} includes render: edit it by hand"
         )
     return _Target(finding, obj, site, keys, place.path)
+
+
+def _defaulted_unit(context: RecipeContext, finding: Finding) -> FixUnit | str | None:
+    """A selector the API server fills in from the pod labels, written out of the stable
+    ones; None when the finding's object writes its own selector."""
+    rendering = context.scenario_of(finding)
+    obj = context.find(rendering, finding.obj)
+    if obj is None or not obj.selector_defaulted or obj.source.path.startswith("charts/"):
+        return None
+    written = write_selector(context, obj, rendering)
+    if isinstance(written, str):
+        return written
+    edits, changes = written
+    return FixUnit(
+        f"{obj.ref}: write its defaulted selector out, without {finding.detail.get('keys')}",
+        edits,
+        [finding],
+        {(obj.source.path, obj.kind): changes},
+        "unsafe",
+    )
 
 
 def _literal_unit(target: _Target, keys: list[str]) -> FixUnit | str:

@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from chartfix.template.outline import Entry, MappingSite
+from chartfix.template.outline import Document, Entry, MappingSite, Outline
 
 _PLAIN = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_./-]*$")
 _YAML11_SPECIAL = re.compile(
@@ -143,3 +143,49 @@ def _remove_from_flow(site: MappingSite, key: str) -> Edit:
     if index + 1 < len(items):
         return Edit(items[index].start, items[index + 1].start, "")
     return Edit(items[index - 1].end, items[index].end, "")
+
+
+
+def explicit_selector(
+    source: Outline, doc: Document, drop: Iterable[str], newline: str = "\n"
+) -> tuple[Edit, list[str]]:
+    """An edit writing `selector: matchLabels:` into `doc` just before its pod template's
+    `template:` line, holding a copy of each always-rendered literal pod label line but those
+    in `drop`; and the keys it writes.
+
+    The edit re-writes the newline before `template:`, so an entry inserted at the start of
+    the `template:` line (a component label) lands inside the new mapping, after the copies.
+    """
+    template = doc.pod_template_line
+    pods = doc.sites.get("spec.template.metadata.labels")
+    if template is None or pods is None:
+        raise NotEditable("the pod template's labels are not written in the template")
+    if pods.problem or pods.flow is not None:
+        raise NotEditable(pods.problem or "the pod labels are a flow mapping")
+    dropped = set(drop)
+    copies = [
+        e for e in pods.entries
+        if not e.conditional and not e.generated and e.key is not None
+        and e.key not in dropped and e.line is e.last
+    ]
+    if not copies:
+        raise NotEditable("no stable pod label is written as a literal line to select on")
+    index = next(i for i, line in enumerate(source.lines) if line.start == template.start)
+    before = source.lines[index - 1] if index else None
+    if before is None or before.trims_following:
+        raise NotEditable("the line before `template:` ends with '-}}', which would join to it")
+    indent = " " * template.indent
+    lines = [f"{indent}selector:", f"{indent}  matchLabels:"]
+    for entry in copies:
+        start = entry.line.start + entry.line.indent
+        lines.append(f"{indent}    {source.text[start : entry.line.end]}")
+    block = before.newline + newline.join(lines) + newline
+    return Edit(before.end, before.next_start, block), [str(e.key) for e in copies]
+
+
+def selector_entry_insertion(doc: Document, key: str, value: str, newline: str = "\n") -> Edit:
+    """`key: value` as the last entry of the selector `explicit_selector` writes into `doc`."""
+    template = doc.pod_template_line
+    assert template is not None
+    line = f"{' ' * (template.indent + 4)}{yaml_scalar(key)}: {yaml_scalar(value)}{newline}"
+    return Edit(template.start, template.start, line)

@@ -1,0 +1,249 @@
+"""Shapes real charts throw at chartfix (issue 11), before and after, with Helm's real engine.
+
+1. random names (helm test Pods, Jobs named with randAlphaNum/randNumeric): one finding per
+   object across scenarios, the same fingerprints every run, a fix that verifies;
+2. one document, two kinds (DaemonSet or Deployment by values): one label for the document,
+   allowed on whichever kind a scenario renders;
+7. selectors the API server defaults (extensions/v1beta1, apps/v1beta1): written out of the
+   stable pod labels;
+8. whole objects written in a `define` and rendered by an include line: edited in the define.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+from conftest import FIXTURES
+
+from chartfix.chart import load_chart, scenarios
+from chartfix.check import check_chart, run_check
+from chartfix.objects import K8sObject, Source
+from chartfix.pipeline import FixRequest, fix_chart
+from chartfix.render import render
+from chartfix.template.outline import outline
+from chartfix.verify import unplanned_differences
+
+
+def fixed_files(chart: Path, request: FixRequest | None = None) -> dict[str, str]:
+    change = fix_chart(chart, request or FixRequest())
+    assert not change.unfixed, [u.reason for u in change.unfixed]
+    return {f.path: f.after.decode() for f in change.files}
+
+
+def objects_after(chart: Path, files: dict[str, str], scenario: str) -> dict[str, K8sObject]:
+    """The chart rendered as the fix would leave it, by `Kind/name`."""
+    loaded = load_chart(chart)
+    case = next(s for s in scenarios(loaded, (), ()) if s.name == scenario)
+    rendering = render(loaded, case, {p: t.encode() for p, t in files.items()})
+    return {str(o.ref): o for o in rendering.objects}
+
+
+# --- 1. random names ------------------------------------------------------------------------
+
+
+def test_random_names_are_known_by_their_stable_parts() -> None:
+    report = check_chart(FIXTURES / "random-names")
+    overlap = next(f for f in report.findings if f.rule == "overlap")
+    assert [str(r) for r in overlap.related] == [
+        "Job/release-name-random-names-seed-*",
+        "Pod/release-name-random-names-test-*",
+    ]
+    assert overlap.scenarios == ("default", "ci/ha-values.yaml"), "one finding, both scenarios"
+    assert sorted(f.rule for f in report.findings) == ["overlap", "stray"]
+
+
+@pytest.mark.parametrize("fmt", ["json", "sarif"])
+def test_random_names_give_the_same_output_every_run(fmt: str) -> None:
+    runs = []
+    for _ in range(2):
+        out = io.StringIO()
+        assert run_check([FIXTURES / "random-names"], [], [], fmt, 1, out) == 1
+        runs.append(out.getvalue())
+    assert runs[0] == runs[1]
+    document = json.loads(runs[0])
+    if fmt == "json":
+        prints = [f["fingerprint"] for f in document["charts"][0]["findings"]]
+    else:
+        prints = [r["partialFingerprints"]["chartfix/v1"] for r in document["runs"][0]["results"]]
+    assert "random-names|overlap|Deployment/release-name-random-names|" \
+        "Job/release-name-random-names-seed-*|Pod/release-name-random-names-test-*" in prints
+
+
+def test_two_renders_of_random_names_differ_only_in_noise() -> None:
+    chart = load_chart(FIXTURES / "random-names")
+    case = scenarios(chart, (), ())[0]
+    first, second = render(chart, case), render(chart, case)
+    pod_names = {o.name for r in (first, second) for o in r.objects if o.kind == "Pod"}
+    assert len(pod_names) == 2, "the engine really names the test Pod anew"
+    assert unplanned_differences(first, second, {}) == set()
+
+
+def test_random_names_fix_verifies_and_roles_come_from_the_stable_name(chart_copy) -> None:
+    chart = chart_copy("random-names")
+    files = fixed_files(chart)
+    assert sorted(files) == ["templates/deployment.yaml", "templates/service.yaml"]
+    assert files["templates/service.yaml"].endswith(
+        "    release: {{ .Release.Name }}\n    component: inventory\n"
+    )
+    with_jobs = fixed_files(chart, FixRequest(label_jobs=True))
+    assert "    release: {{ .Release.Name }}\n    component: test\n  annotations:" in (
+        with_jobs["templates/tests/test-stock.yaml"]
+    )
+    assert "        component: seed\n" in with_jobs["templates/seed-job.yaml"]
+
+
+# --- 2. one document, two kinds -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "kinds"),
+    [
+        ("{{- if .Values.ds }}\nkind: DaemonSet\n{{- else }}\nkind: Deployment\n{{- end }}\n",
+         ("DaemonSet", "Deployment")),
+        ('kind: {{ ternary "StatefulSet" "Deployment" .Values.persist }}\n',
+         ("StatefulSet", "Deployment")),
+        ("kind: {{ if .Values.sts }}StatefulSet{{- else }}Deployment{{- end }}\n",
+         ("StatefulSet", "Deployment")),
+        ("kind: {{ .Values.kind }}\n", ()),
+        ("kind: Deployment\n", ("Deployment",)),
+    ],
+)
+def test_every_kind_a_document_may_render(text: str, kinds: tuple[str, ...]) -> None:
+    doc = outline("apiVersion: apps/v1\n" + text + "metadata:\n  name: x\n").documents[0]
+    assert doc.kinds == kinds
+    assert doc.kind == (kinds[0] if len(kinds) == 1 else None)
+
+
+def test_two_kinds_one_label_per_document_on_every_kind(chart_copy) -> None:
+    chart = chart_copy("two-kinds")
+    change = fix_chart(chart, FixRequest())
+    assert not change.unfixed, [u.reason for u in change.unfixed]
+    fixed = {(f.rule, str(f.obj)) for f in change.fixed}
+    assert {
+        ("overlap", "DaemonSet/release-name-proxy"),
+        ("overlap", "Deployment/release-name-proxy"),
+        ("overlap", "StatefulSet/release-name-store"),
+        ("overlap", "Deployment/release-name-store"),
+    } <= fixed
+    files = {f.path: f.after.decode() for f in change.files}
+    assert files["templates/proxy.yaml"].count("app.kubernetes.io/component: proxy") == 2
+    assert files["templates/store.yaml"].count("app.kubernetes.io/component: store") == 2
+    for scenario, proxy, store in (
+        ("default", "Deployment/release-name-proxy", "Deployment/release-name-store"),
+        ("ci/node-local-values.yaml", "DaemonSet/release-name-proxy",
+         "StatefulSet/release-name-store"),
+    ):
+        after = objects_after(chart, files, scenario)
+        for ref, role in ((proxy, "proxy"), (store, "store")):
+            selector = after[ref].selector
+            assert selector is not None
+            assert selector.match_labels["app.kubernetes.io/component"] == role, (scenario, ref)
+
+
+# --- 7. defaulted selectors -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("api_version", "kind", "defaulted"),
+    [
+        ("extensions/v1beta1", "Deployment", True),
+        ("extensions/v1beta1", "DaemonSet", True),
+        ("apps/v1beta1", "StatefulSet", True),
+        ("apps/v1beta2", "Deployment", False),  # required there: the API refuses it
+        ("apps/v1", "Deployment", False),
+    ],
+)
+def test_which_api_versions_default_the_selector(
+    api_version: str, kind: str, defaulted: bool
+) -> None:
+    pods = {"app": "x", "chart": "x-1.0.0"}
+    body = {
+        "apiVersion": api_version, "kind": kind, "metadata": {"name": "x"},
+        "spec": {"template": {"metadata": {"labels": pods}}},
+    }
+    obj = K8sObject(body, Source("templates/x.yaml"))
+    assert obj.selector_defaulted is defaulted
+    assert (obj.selector is not None and obj.selector.match_labels == pods) is defaulted
+
+
+def test_defaulted_selectors_are_written_out_of_the_stable_labels(chart_copy) -> None:
+    chart = chart_copy("defaulted-selector")
+    files = fixed_files(chart)
+    assert (
+        "  replicas: 1\n  selector:\n    matchLabels:\n      app: ledger\n"
+        "      release: {{ .Release.Name }}\n      component: ledger\n  template:\n"
+    ) in files["templates/deployment.yaml"]
+    assert (
+        "  replicas: 1\n  selector:\n    matchLabels:\n      app: journal\n"
+        "      release: {{ .Release.Name | quote }}\n  template:\n"
+    ) in files["templates/statefulset.yaml"]
+    after = objects_after(chart, files, "default")
+    ledger = after["Deployment/release-name-ledger"]
+    assert not ledger.selector_defaulted
+    assert ledger.body["spec"]["selector"] == {
+        "matchLabels": {"app": "ledger", "release": "release-name", "component": "ledger"}
+    }
+
+
+def test_stable_selectors_alone_writes_the_selector_without_a_component(chart_copy) -> None:
+    chart = chart_copy("defaulted-selector")
+    change = fix_chart(chart, FixRequest(recipes=("stable-selectors",)))
+    assert {(f.rule, str(f.obj)) for f in change.fixed} == {
+        ("volatile", "Deployment/release-name-ledger"),
+        ("volatile", "StatefulSet/release-name-journal"),
+    }
+    deployment = next(f for f in change.files if f.path == "templates/deployment.yaml")
+    assert "component" not in deployment.after.decode()
+
+
+# --- 8. objects written in a define ---------------------------------------------------------
+
+
+def test_objects_in_a_define_are_fixed_in_the_define(chart_copy) -> None:
+    chart = chart_copy("define-objects")
+    report = check_chart(chart)
+    assert {f.location.path for f in report.findings if f.rule == "overlap"} == {
+        "templates/_deployments.yaml.tpl"
+    }
+    files = fixed_files(chart)
+    assert sorted(files) == ["templates/_deployments.yaml.tpl"], "the includes and the library"
+    helper = files["templates/_deployments.yaml.tpl"]
+    assert (
+        '      {{- include "lib.selectorLabels" . | nindent 6 }}\n'
+        "      app.kubernetes.io/component: worker\n  template:\n"
+    ) in helper
+    assert (
+        '    {{- include "lib.selectorLabels" . | nindent 4 }}\n'
+        "    app.kubernetes.io/component: web\n{{- end }}"
+    ) in helper
+
+
+def test_a_define_other_includes_render_is_left_with_the_reason(chart_copy) -> None:
+    """A canary include of the web define, off by default: a label written in the define
+    would reach it too, so the web define stays as it is and the reason names it (the worker
+    define, included once, is still fixed)."""
+    chart = chart_copy("define-objects")
+    (chart / "templates" / "canary.yaml").write_text(
+        '{{- if .Values.canary }}\n{{ include "define-objects.deployment.web" . }}\n{{- end }}\n'
+    )
+    change = fix_chart(chart, FixRequest())
+    (helper,) = change.files
+    web_define = helper.before.split(b'{{- define "define-objects.deployment.worker"')[0]
+    assert helper.after.startswith(web_define)
+    assert b"app.kubernetes.io/component: worker" in helper.after
+    reasons = {u.reason for u in change.unfixed if u.finding.obj.name.endswith("-web")}
+    assert reasons == {
+        'Deployment/release-name-define-objects-web is written in define '
+        '"define-objects.deployment.web" (templates/_deployments.yaml.tpl), which 2 includes '
+        "render: a label there would reach every one of them"
+    }
+
+
+def test_a_quoted_name_still_finds_its_document() -> None:
+    doc = outline(
+        'kind: Deployment\nmetadata:\n  name: "{{ template "x.fullname" . }}-proxy"\n'
+    ).documents[0]
+    assert doc.name_fragments == ("-proxy",)
