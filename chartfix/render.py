@@ -513,9 +513,8 @@ def render(
         manifests = (engine or default_engine()).render(archive, values, release, namespace)
     except EngineError as err:
         raise _render_error(chart, staged, str(err)) from err
-    objects = stable_names(list(_objects(chart, staged, manifests)), ChartSources(
-        chart.root, overrides
-    ))
+    sources = ChartSources(chart.root, overrides, staged.files)
+    objects = stable_names(list(_objects(chart, staged, manifests)), sources)
     return Rendering(scenario.name, objects, release, namespace, warnings)
 
 

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
+from chartfix.errors import ChartError
 from chartfix.template.lexer import Action, lex
+from chartfix.template.lines import decode
 
 if TYPE_CHECKING:
     from chartfix.template.locate import ChartSources
@@ -50,23 +53,19 @@ class Helper:
 def find_helpers(sources: ChartSources) -> dict[str, Helper]:
     """Every helper the chart itself defines (its own templates/, not its subcharts')."""
     helpers: dict[str, Helper] = {}
-    templates = sources.root / "templates"
-    if not templates.is_dir():
-        return helpers
-    for file in sorted(templates.rglob("*")):
-        if not file.is_file() or file.suffix not in (".tpl", ".yaml", ".yml", ".txt"):
-            continue
-        rel = file.relative_to(sources.root).as_posix()
+    for rel in sources.template_files():
         try:
-            text = sources.outline(rel).text
-        except (OSError, ValueError):
+            text = decode(sources.read(rel))
+        except (OSError, ValueError, ChartError):
             continue
         for helper in _definitions(rel, text):
             helpers.setdefault(helper.name, helper)
     return helpers
 
 
-def _definitions(rel: str, text: str) -> list[Helper]:
+@lru_cache(maxsize=1024)
+def _definitions(rel: str, text: str) -> tuple[Helper, ...]:
+    """The defines of one file (cached: every render of a chart asks again)."""
     found: list[Helper] = []
     stack: list[tuple[Action, str | None]] = []
     for action in lex(text):
@@ -77,7 +76,7 @@ def _definitions(rel: str, text: str) -> list[Helper]:
             opened, name = stack.pop()
             if name is not None:
                 found.append(Helper(name, rel, opened, action, text))
-    return found
+    return tuple(found)
 
 
 def included_helper(action: Action) -> str | None:

@@ -19,16 +19,8 @@ from chartfix.errors import ChartError
 from chartfix.findings import Location
 from chartfix.objects import K8sObject
 from chartfix.template.helpers import Helper, find_helpers, included_helper
+from chartfix.template.lines import decode, encode
 from chartfix.template.outline import Document, MappingSite, Outline, outline
-
-
-def decode(data: bytes) -> str:
-    """Template bytes as text; undecodable bytes survive the round trip unchanged."""
-    return data.decode("utf-8", "surrogateescape")
-
-
-def encode(text: str) -> bytes:
-    return text.encode("utf-8", "surrogateescape")
 
 
 @lru_cache(maxsize=512)
@@ -57,18 +49,47 @@ class ChartSources:
     same lookups work on the chart before and after an edit.
     """
 
-    def __init__(self, root: Path, overrides: Mapping[str, bytes] | None = None) -> None:
+    def __init__(
+        self,
+        root: Path,
+        overrides: Mapping[str, bytes] | None = None,
+        files: Mapping[str, bytes] | None = None,
+    ) -> None:
         self.root = root
         self.overrides = dict(overrides or {})
+        self.files = files
+        """The chart's files already read (the staged tree a render uses), if any: then the
+        disk is not looked at again."""
         self._cache: dict[str, bytes] = {}
         self._helpers: dict[str, Helper] | None = None
 
     def read(self, rel: str) -> bytes:
         if rel in self.overrides:
             return self.overrides[rel]
+        if self.files is not None and rel in self.files:
+            return self.files[rel]
         if rel not in self._cache:
             self._cache[rel] = inside(self.root, rel).read_bytes()
         return self._cache[rel]
+
+    def site_for(
+        self, obj: K8sObject, path: str, siblings: Sequence[K8sObject] = ()
+    ) -> MappingSite | None:
+        doc = self.document_for(obj, siblings)
+        return None if doc is None else doc.sites.get(path)
+
+    def template_files(self, under: str = "templates/") -> list[str]:
+        """Chart-relative paths of the template files below `under` (own chart by default)."""
+        suffixes = (".yaml", ".yml", ".tpl", ".txt")
+        if self.files is not None:
+            return sorted(r for r in self.files if r.startswith(under) and r.endswith(suffixes))
+        top = self.root / under
+        if not top.is_dir():
+            return []
+        return sorted(
+            p.relative_to(self.root).as_posix() for p in top.rglob("*")
+            if p.is_file() and p.suffix in suffixes
+        )
 
     def outline(self, rel: str) -> Outline:
         return _outline_bytes(self.read(rel))
@@ -133,7 +154,7 @@ class ChartSources:
 
     def include_count(self, name: str) -> int:
         """How many include/template actions in the chart's own templates render `name`."""
-        files = {h.path for h in self.helpers().values()} | set(self._template_files())
+        files = self.template_files()
         return sum(
             1
             for rel in files
@@ -141,21 +162,6 @@ class ChartSources:
             for action in line.output_actions
             if included_helper(action) == name
         )
-
-    def _template_files(self) -> list[str]:
-        templates = self.root / "templates"
-        if not templates.is_dir():
-            return []
-        return sorted(
-            p.relative_to(self.root).as_posix() for p in templates.rglob("*")
-            if p.is_file() and p.suffix in (".yaml", ".yml", ".tpl")
-        )
-
-    def site_for(
-        self, obj: K8sObject, path: str, siblings: Sequence[K8sObject] = ()
-    ) -> MappingSite | None:
-        doc = self.document_for(obj, siblings)
-        return None if doc is None else doc.sites.get(path)
 
 
 def _included_names(source: Outline, docs: Sequence[Document]) -> list[str]:
@@ -224,3 +230,6 @@ def locate(
     if site is not None:
         return Location(place.path, site.line)
     return Location(place.path, place.doc.kind_line or place.doc.first_line)
+
+
+__all__ = ["ChartSources", "Place", "decode", "encode", "locate"]

@@ -129,13 +129,12 @@ def _helper_random(
 def _chart_uses_randomness(sources: ChartSources) -> bool:
     """Cheap first look: does any template file of the chart (or of a subchart directory)
     call a random function?"""
-    for path in sources.root.glob("**/templates/**/*"):
-        if not path.is_file() or path.is_symlink():
+    for rel in sources.template_files(under=""):
+        if "templates/" not in rel:
             continue
-        rel = path.relative_to(sources.root).as_posix()
         try:
             if RANDOM.search(decode(sources.read(rel))):
                 return True
-        except OSError:
+        except (OSError, ChartError):
             continue
     return False
