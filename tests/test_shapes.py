@@ -247,3 +247,21 @@ def test_a_quoted_name_still_finds_its_document() -> None:
         'kind: Deployment\nmetadata:\n  name: "{{ template "x.fullname" . }}-proxy"\n'
     ).documents[0]
     assert doc.name_fragments == ("-proxy",)
+
+
+def test_a_test_pod_renamed_by_an_unreadable_template_is_noise_not_new() -> None:
+    """A Pod or Job whose template cannot be read (a packed subchart's) has no stable name:
+    paired by position, its name is one difference that a second render shows as noise; a
+    renamed Deployment is gone and new."""
+    from chartfix.objects import Rendering
+
+    def obj(kind: str, name: str) -> K8sObject:
+        return K8sObject({"kind": kind, "metadata": {"name": name}}, Source("t.yaml"))
+
+    before = Rendering("default", [obj("Deployment", "web"), obj("Pod", "web-test-abcde")])
+    after = Rendering("default", [obj("Deployment", "web"), obj("Pod", "web-test-fghij")])
+    assert unplanned_differences(before, after, {}) == {("Pod/web-test-abcde", "metadata.name")}
+    renamed = Rendering("default", [obj("Deployment", "api"), obj("Pod", "web-test-abcde")])
+    assert unplanned_differences(before, renamed, {}) == {
+        ("Deployment/web", "<gone>"), ("Deployment/api", "<new>")
+    }

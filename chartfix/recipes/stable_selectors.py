@@ -10,7 +10,9 @@ The fix
     Remove the entry from controller and consumer selectors; keep it in metadata and pod
     template labels. A literal entry is deleted in place. When the entry comes from a helper
     that also feeds metadata labels, the helper is split: a selector-only helper without the
-    volatile lines is added next to it, and the selectors include that one instead.
+    volatile lines is added next to it, and the selectors include that one instead. A
+    selector the API server defaults from the pod labels (extensions/v1beta1, apps/v1beta1
+    without `spec.selector`) is written out, of the stable literal pod label lines.
 
 Fix safety
     Unsafe for controllers (`spec.selector` is immutable: the migration note says what to

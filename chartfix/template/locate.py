@@ -62,6 +62,7 @@ class ChartSources:
         disk is not looked at again."""
         self._cache: dict[str, bytes] = {}
         self._helpers: dict[str, Helper] | None = None
+        self._includes: dict[str, int] = {}
 
     def read(self, rel: str) -> bytes:
         if rel in self.overrides:
@@ -154,14 +155,16 @@ class ChartSources:
 
     def include_count(self, name: str) -> int:
         """How many include/template actions in the chart's own templates render `name`."""
-        files = self.template_files()
-        return sum(
+        if name in self._includes:
+            return self._includes[name]
+        self._includes[name] = sum(
             1
-            for rel in files
+            for rel in self.template_files()
             for line in self.outline(rel).lines
             for action in line.output_actions
             if included_helper(action) == name
         )
+        return self._includes[name]
 
 
 def _included_names(source: Outline, docs: Sequence[Document]) -> list[str]:
