@@ -238,7 +238,7 @@ def test_a_define_other_includes_render_is_left_with_the_reason(chart_copy) -> N
     assert reasons == {
         'Deployment/release-name-define-objects-web is written in define '
         '"define-objects.deployment.web" (templates/_deployments.yaml.tpl), which 2 includes '
-        "render: a label there would reach every one of them"
+        "render: an edit there would reach every one of them"
     }
 
 

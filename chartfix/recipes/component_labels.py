@@ -126,11 +126,8 @@ class ComponentLabels:
         place = context.sources.place_for(controller, rendering.objects)
         if place is None:
             return f"no template document in {controller.source.path} renders {ref}"
-        if place.includes > 1 and not label.templated:
-            return (
-                f"{ref} is written in define \"{place.define}\" ({place.path}), which "
-                f"{place.includes} includes render: a label there would reach every one of them"
-            )
+        if place.shared and not label.templated:
+            return place.shared_reason(ref)
         doc, where = place.doc, place.path
         newline = context.sources.outline(where).newline()
         edits: list[PlannedEdit] = []
@@ -390,11 +387,8 @@ def _consumer_edit(
     site = place.doc.sites.get(path) if place else None
     if place is None or site is None:
         return f"{consumer.source.path}: {path} of {consumer.ref} is not written in the template"
-    if place.includes > 1:
-        return (
-            f"{consumer.ref} is written in define \"{place.define}\" ({place.path}), which "
-            f"{place.includes} includes render; left as it is"
-        )
+    if place.shared:
+        return f"{place.shared_reason(consumer.ref)}; left as it is"
     newline = context.sources.outline(place.path).newline()
     try:
         edit = insert_entry(site, label.key, label.value, newline)
@@ -409,7 +403,7 @@ def _job_unit(context: RecipeContext, obj: K8sObject, rendering: Rendering) -> F
     site = place.doc.sites.get(path) if place and path else None
     if place is None or site is None or path is None or obj.source.path.startswith("charts/"):
         return None
-    if place.includes > 1:
+    if place.shared:
         return None
     pods = obj.pod_labels or {}
     key = "app.kubernetes.io/component" if any(

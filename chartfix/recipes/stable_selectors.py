@@ -133,11 +133,8 @@ def _target(context: RecipeContext, finding: Finding) -> _Target | str:
     site = place.doc.sites.get(path) if place and path else None
     if place is None or site is None:
         return f"{obj.source.path}: {path} of {obj.ref} is not written in the template"
-    if place.includes > 1:
-        return (
-            f"{obj.ref} is written in define \"{place.define}\" ({place.path}), which "
-            f"{place.includes} includes render: edit it by hand"
-        )
+    if place.shared:
+        return f"{place.shared_reason(obj.ref)}; edit it by hand"
     return _Target(finding, obj, site, keys, place.path)
 
 

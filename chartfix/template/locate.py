@@ -41,6 +41,17 @@ class Place:
     """How many include actions in the chart render that define (1 for a template's own
     documents): more than one, and an edit there reaches other objects too."""
 
+    @property
+    def shared(self) -> bool:
+        """Other includes render this define too: an edit here reaches their objects."""
+        return self.includes > 1
+
+    def shared_reason(self, ref: object) -> str:
+        return (
+            f'{ref} is written in define "{self.define}" ({self.path}), which '
+            f"{self.includes} includes render: an edit there would reach every one of them"
+        )
+
 
 class ChartSources:
     """The template files of one chart, read once and outlined on demand.
