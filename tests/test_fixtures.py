@@ -39,7 +39,7 @@ EXPECTED_KINDS: dict[str, dict[str, int]] = {
     "volatile-one": {"Deployment": 2},
     "clean": {"Deployment": 1, "Service": 1, "Job": 1},
     "random-names": {"Deployment": 1, "Service": 1, "Job": 1, "Pod": 1},
-    "two-kinds": {"Deployment": 2, "Service": 2, "Job": 1},
+    "two-kinds": {"Deployment": 3, "Service": 2, "Job": 1},
     "define-objects": {"Deployment": 2, "Service": 1},
     "defaulted-selector": {"Deployment": 1, "StatefulSet": 1, "Service": 1, "Job": 1},
 }
@@ -91,11 +91,13 @@ EXPECTED_OVERLAPS: dict[str, set[tuple[str, str]]] = {
     "volatile-helper": set(),
     "volatile-one": set(),
     "clean": set(),
-    "two-kinds": {  # default values: both are Deployments
-        ("Deployment/rel-proxy", "Deployment/rel-store"),
-        ("Deployment/rel-store", "Deployment/rel-proxy"),
-        ("Deployment/rel-proxy", "Job/rel-schema"),
-        ("Deployment/rel-store", "Job/rel-schema"),
+    "two-kinds": {  # default values: all three are Deployments
+        (a, b)
+        for a in ("Deployment/rel-proxy", "Deployment/rel-store", "Deployment/rel-cache")
+        for b in (
+            "Deployment/rel-proxy", "Deployment/rel-store", "Deployment/rel-cache", "Job/rel-schema"
+        )
+        if a != b
     },
     "define-objects": {
         ("Deployment/rel-define-objects-web", "Deployment/rel-define-objects-worker"),
@@ -190,6 +192,7 @@ SHAPES: list[tuple[str, str, str]] = [
      r"kind: Deployment\n\{\{- end \}\}\n"),
     ("two-kinds", "templates/store.yaml",
      r"\nkind: \{\{ ternary \"StatefulSet\" \"Deployment\" \.Values\.store\.persistence \}\}\n"),
+    ("two-kinds", "templates/cache.yaml", r"\nkind: \{\{ \.Values\.cache\.kind \}\}\n"),
     ("define-objects", "templates/deployments.yaml",
      r'^\{\{ include "define-objects\.deployment\.web" \. \}\}\n---\n'),
     ("define-objects", "templates/_deployments.yaml.tpl",

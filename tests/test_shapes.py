@@ -127,17 +127,20 @@ def test_two_kinds_one_label_per_document_on_every_kind(chart_copy) -> None:
         ("overlap", "Deployment/release-name-proxy"),
         ("overlap", "StatefulSet/release-name-store"),
         ("overlap", "Deployment/release-name-store"),
+        ("overlap", "DaemonSet/release-name-cache"),
+        ("overlap", "Deployment/release-name-cache"),
     } <= fixed
     files = {f.path: f.after.decode() for f in change.files}
     assert files["templates/proxy.yaml"].count("app.kubernetes.io/component: proxy") == 2
     assert files["templates/store.yaml"].count("app.kubernetes.io/component: store") == 2
-    for scenario, proxy, store in (
-        ("default", "Deployment/release-name-proxy", "Deployment/release-name-store"),
-        ("ci/node-local-values.yaml", "DaemonSet/release-name-proxy",
-         "StatefulSet/release-name-store"),
+    assert files["templates/cache.yaml"].count("app.kubernetes.io/component: cache") == 2
+    for scenario, kinds in (
+        ("default", ("Deployment", "Deployment", "Deployment")),
+        ("ci/node-local-values.yaml", ("DaemonSet", "StatefulSet", "DaemonSet")),
     ):
         after = objects_after(chart, files, scenario)
-        for ref, role in ((proxy, "proxy"), (store, "store")):
+        for kind, role in zip(kinds, ("proxy", "store", "cache"), strict=True):
+            ref = f"{kind}/release-name-{role}"
             selector = after[ref].selector
             assert selector is not None
             assert selector.match_labels["app.kubernetes.io/component"] == role, (scenario, ref)

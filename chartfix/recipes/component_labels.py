@@ -438,6 +438,7 @@ def _job_unit(context: RecipeContext, obj: K8sObject, rendering: Rendering) -> F
 # --- helpers ----------------------------------------------------------------------------------
 
 
+ANY_KIND = "*"
 DocKey = tuple[str, str, int]
 """(file, kinds, document index): one workload however its name renders, and whichever of
 its document's kinds (`Deployment|DaemonSet`) a scenario gives it."""
@@ -448,6 +449,8 @@ def doc_key(context: RecipeContext, obj: K8sObject, rendering: Rendering) -> Doc
     if place is None:
         return (obj.source.path, obj.kind, -1 - obj.source.doc_index)
     kinds = "|".join(place.doc.kinds) if obj.kind in place.doc.kinds else obj.kind
+    if not place.doc.kinds and place.doc.name_template is not None:
+        kinds = ANY_KIND  # `kind: {{ .Values.kind }}`: whatever a scenario renders
     return (place.path, kinds, place.doc.index)
 
 
@@ -456,7 +459,8 @@ def _instances(context: RecipeContext, key: DocKey) -> list[tuple[K8sObject, Ren
     found = []
     for rendering in context.renderings:
         for obj in rendering.objects:
-            if obj.kind in key[1].split("|") and doc_key(context, obj, rendering) == key:
+            kinds = key[1].split("|")
+            if (obj.kind in kinds or ANY_KIND in kinds) and doc_key(context, obj, rendering) == key:
                 found.append((obj, rendering))
     return found
 
