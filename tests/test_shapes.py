@@ -268,3 +268,15 @@ def test_a_test_pod_renamed_by_an_unreadable_template_is_noise_not_new() -> None
     assert unplanned_differences(before, renamed, {}) == {
         ("Deployment/web", "<gone>"), ("Deployment/api", "<new>")
     }
+
+
+def test_check_says_where_a_defaulted_selector_comes_from() -> None:
+    report = check_chart(FIXTURES / "defaulted-selector")
+    journal = next(f for f in report.findings if str(f.obj) == "StatefulSet/release-name-journal")
+    assert journal.rule == "volatile"
+    assert journal.message.startswith(
+        "selector, which apps/v1beta1 fills in from the pod labels (no spec.selector is written)"
+    )
+    assert journal.remediation.startswith(
+        "Write spec.selector.matchLabels of StatefulSet/release-name-journal with its pod labels"
+    )

@@ -102,6 +102,20 @@ def check(objects: Sequence[K8sObject], context: RuleContext) -> Iterator[Findin
                 " Tiller to Helm)"
             )
         message = f"selector holds {' and '.join(parts)}"
+        remediation = (
+            f"Remove {', '.join(keys)} from the selector of {obj.ref} and keep "
+            f"{'it' if len(keys) == 1 else 'them'} in metadata and pod template labels; "
+            + _who_does_it(obj, keys, selector)
+        )
+        if obj.selector_defaulted:
+            message = (
+                f"selector, which {obj.api_version} fills in from the pod labels (no "
+                f"spec.selector is written), holds {' and '.join(parts)}"
+            )
+            remediation = (
+                f"Write spec.selector.matchLabels of {obj.ref} with its pod labels but "
+                f"{', '.join(keys)}; " + _who_does_it(obj, keys, selector)
+            )
         affected, image = runs_autosharded_ksm(obj)
         if affected:
             message += (
@@ -114,9 +128,7 @@ def check(objects: Sequence[K8sObject], context: RuleContext) -> Iterator[Findin
             severity=severity,
             obj=obj.ref,
             message=message,
-            remediation=f"Remove {', '.join(keys)} from the selector of {obj.ref} and keep "
-            f"{'it' if len(keys) == 1 else 'them'} in metadata and pod template labels; "
-            + _who_does_it(obj, keys, selector)
+            remediation=remediation
             + (" (unsafe: the selector is immutable)." if obj.is_controller else "."),
             location=context.location(obj, obj.selector_path(), objects),
             chart=chart_of(obj, context),
