@@ -196,6 +196,8 @@ SHAPES: list[tuple[str, str, str]] = [
     ("define-objects", "templates/deployments.yaml",
      r'^\{\{ include "define-objects\.deployment\.web" \. \}\}\n---\n'),
     ("define-objects", "templates/_deployments.yaml.tpl",
+     r'\n  selector:\n  \{\{- include "lib\.selector" \. \| indent 4 \}\}\n  template:'),
+    ("define-objects", "templates/_deployments.yaml.tpl",
      r'\{\{- define "define-objects\.deployment\.worker" -\}\}\napiVersion: apps/v1\n'
      r"kind: Deployment\n"),
     ("defaulted-selector", "templates/deployment.yaml",

@@ -214,10 +214,17 @@ def test_objects_in_a_define_are_fixed_in_the_define(chart_copy) -> None:
     files = fixed_files(chart)
     assert sorted(files) == ["templates/_deployments.yaml.tpl"], "the includes and the library"
     helper = files["templates/_deployments.yaml.tpl"]
-    assert (
-        '      {{- include "lib.selectorLabels" . | nindent 6 }}\n'
+    assert (  # the helper writes `matchLabels:` itself: the entry goes after the include
+        '  selector:\n  {{- include "lib.selector" . | indent 4 }}\n'
         "      app.kubernetes.io/component: worker\n  template:\n"
     ) in helper
+    after = objects_after(chart, files, "default")
+    selector = after["Deployment/release-name-define-objects-worker"].selector
+    assert selector is not None and selector.match_labels == {
+        "app.kubernetes.io/name": "define-objects",
+        "app.kubernetes.io/instance": "release-name",
+        "app.kubernetes.io/component": "worker",
+    }
     assert (
         '    {{- include "lib.selectorLabels" . | nindent 4 }}\n'
         "    app.kubernetes.io/component: web\n{{- end }}"

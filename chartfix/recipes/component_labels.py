@@ -155,7 +155,7 @@ class ComponentLabels:
                 for kind_key in (key_of, *also):
                     changes[kind_key] += written[1]
                 continue
-            site = doc.sites.get(path)
+            site = context.sources.site(doc, path)
             if site is None:
                 return f"{where}: {path} of {ref} is not written in the template"
             try:

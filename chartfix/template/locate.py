@@ -88,7 +88,29 @@ class ChartSources:
         self, obj: K8sObject, path: str, siblings: Sequence[K8sObject] = ()
     ) -> MappingSite | None:
         doc = self.document_for(obj, siblings)
-        return None if doc is None else doc.sites.get(path)
+        return None if doc is None else self.site(doc, path)
+
+    def site(self, doc: Document, path: str) -> MappingSite | None:
+        """The mapping at `path` in `doc`. `matchLabels` rendered, key and entries, by a
+        helper included under `selector:` (a vendored `base.meta.selector`) is a site whose
+        new entries go right after that include line, at the helper's entry indentation."""
+        found = doc.sites.get(path)
+        if found is not None or path != "spec.selector.matchLabels":
+            return found
+        parent = doc.sites.get("spec.selector")
+        if parent is None or parent.flow is not None or parent.inline_generator:
+            return None
+        if len(parent.entries) != 1 or parent.entries[0].conditional:
+            return None
+        line = parent.entries[0].line
+        actions = line.output_actions
+        if not parent.entries[0].generated or len(actions) != 1:
+            return None
+        name, indent = included_helper(actions[0]), actions[0].indent_argument()
+        helper = self.helpers().get(name) if name else None
+        if helper is None or indent is None or not _renders_key(helper.body, "matchLabels"):
+            return None
+        return MappingSite(path, line, indent, ())
 
     def template_files(self, under: str = "templates/") -> list[str]:
         """Chart-relative paths of the template files below `under` (own chart by default)."""
@@ -176,6 +198,14 @@ class ChartSources:
             if included_helper(action) == name
         )
         return self._includes[name]
+
+
+def _renders_key(body: str, key: str) -> bool:
+    """A helper body that is `key:` and then only lines indented below it (its entries)."""
+    lines = [line for line in body.strip("\r\n").splitlines() if line.strip()]
+    return bool(lines) and lines[0].rstrip() == f"{key}:" and all(
+        line.startswith(("  ", "{{")) for line in lines[1:]
+    )
 
 
 def _included_names(source: Outline, docs: Sequence[Document]) -> list[str]:
