@@ -81,5 +81,10 @@ def _definitions(rel: str, text: str) -> tuple[Helper, ...]:
 
 def included_helper(action: Action) -> str | None:
     """The helper an `include "x" ...` / `template "x" ...` action renders, if it is one."""
-    match = _INCLUDE.search(action.inner)
+    return included_name(action.inner)
+
+
+def included_name(inner: str) -> str | None:
+    """The helper the action text `inner` includes first, if any."""
+    match = _INCLUDE.search(inner)
     return match.group(1) if match else None

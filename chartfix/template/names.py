@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 from chartfix.errors import ChartError
 from chartfix.objects import ANALYZED_KINDS, K8sObject
-from chartfix.template.helpers import Helper, included_helper
+from chartfix.template.helpers import Helper, included_helper, included_name
 from chartfix.template.lexer import lex
 from chartfix.template.locate import ChartSources, decode
 from chartfix.template.outline import PLACEHOLDER, Document
@@ -38,7 +38,7 @@ def stable_names(objects: Sequence[K8sObject], sources: ChartSources) -> list[K8
         stable = None
         if obj.kind in ANALYZED_KINDS:
             try:
-                place = sources.place_for(obj)
+                place = sources.place_for(obj, objects)
             except (OSError, ValueError, ChartError):
                 place = None
             if place is not None:
@@ -81,7 +81,7 @@ def _inlined(
     keeps `-seed-` as a stable part."""
     if template != PLACEHOLDER or len(actions) != 1:
         return template, actions
-    name = next(iter(re.findall(r'^(?:include|template)\s+"([^"]+)"', actions[0])), None)
+    name = included_name(actions[0])
     helper = sources.helpers().get(name) if name else None
     if helper is None:
         return template, actions
@@ -100,7 +100,7 @@ def _inlined(
 def _is_random(inner: str, sources: ChartSources, cache: dict[str, bool]) -> bool:
     if RANDOM.search(inner):
         return True
-    name = next((n for n in re.findall(r'(?:include|template)\s+"([^"]+)"', inner)), None)
+    name = included_name(inner)
     return name is not None and _helper_random(name, sources.helpers(), cache, set())
 
 
