@@ -32,10 +32,15 @@ def chart_entry(report: ChartReport) -> dict[str, Any]:
         "error": None if report.error is None else str(report.error),
         "warnings": list(report.warnings),
         "scenarios": list(report.scenarios),
-        "findings": [finding_entry(f, finding_path(report.root, f)) for f in report.findings],
-        "suppressed": [finding_entry(f, finding_path(report.root, f)) for f in report.suppressed],
+        "findings": [_with_fingerprint(report, f) for f in report.findings],
+        "suppressed": [_with_fingerprint(report, f) for f in report.suppressed],
         "unused_suppressions": list(report.unused_suppressions),
     }
+
+
+def _with_fingerprint(report: ChartReport, finding: Finding) -> dict[str, Any]:
+    path = finding_path(report.root, finding)
+    return {**finding_entry(finding, path), "fingerprint": fingerprint(report.name, finding)}
 
 
 def finding_entry(finding: Finding, path: str) -> dict[str, Any]:
