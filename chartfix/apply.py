@@ -27,6 +27,9 @@ class Outcome:
     change: ChartChange | None = None
     error: ChartError | None = None
     branch_commit: str | None = None
+    """This chart's own commit on the --branch branch."""
+    branch_reused: bool = False
+    """The branch held this commit already (an earlier run's), and was kept."""
     branch: str | None = None
     """The branch `branch_commit` is on (--branch)."""
     committed_diff: str | None = None
@@ -107,7 +110,8 @@ def report(
                 f"release needs the migration steps ({where})\n"
             )
         if outcome.branch_commit:
-            err.write(f"  committed {outcome.branch_commit[:12]}\n")
+            kept = " (already on the branch from an earlier run)" if outcome.branch_reused else ""
+            err.write(f"  committed {outcome.branch_commit[:12]}{kept}\n")
     pushes = dict.fromkeys(o.pushed for o in outcomes if o.pushed and o.error is None)
     for pushed in pushes:
         assert pushed is not None
@@ -115,8 +119,9 @@ def report(
         err.write(f"pushed branch {branch} to {remote} (commit {sha[:12]})\n")
     charts = len(outcomes)
     failed = sum(1 for o in outcomes if o.error)
-    fixed = sum(len(o.change.fixed) for o in outcomes if o.change)
-    left = sum(o.unfixed for o in outcomes)
+    done = [o.change for o in outcomes if o.change and o.error is None]
+    fixed = sum(len(change.fixed) for change in done)
+    left = sum(len(change.unfixed) for change in done)
     summary = summarize(diffs)
     err.write(
         f"{charts} chart{'s' if charts != 1 else ''}: {summary}; "

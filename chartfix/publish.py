@@ -25,7 +25,7 @@ from chartfix.errors import ChartError, UsageError
 from chartfix.migration import NoteTarget, note_path
 from chartfix.prbody import pr_body, pr_title
 from chartfix.repos import unique_names
-from chartfix.vcs import commit_charts, open_pr, push, repo_for
+from chartfix.vcs import BranchCommits, commit_charts, open_pr, push, repo_for
 
 
 def publish(outcomes: Sequence[Outcome], args: argparse.Namespace) -> None:
@@ -35,22 +35,23 @@ def publish(outcomes: Sequence[Outcome], args: argparse.Namespace) -> None:
         changes = [o.change for o in group if o.change is not None]
         try:
             repo = repo_for(repo_dir)
-            sha = commit_charts(
+            made = commit_charts(
                 repo, branch, changes, release=args.release, namespace=args.namespace,
-                bump=args.bump, note_target=args.note_target,
+                bump=args.bump, note_target=args.note_target, reuse=bool(args.push),
             )
             base = repo.head.commit.hexsha  # the branch's start: HEAD never moves
-            for outcome in group:
+            for outcome, sha in zip(group, made.shas, strict=True):
                 outcome.branch_commit = sha
+                outcome.branch_reused = made.reused
                 outcome.branch = branch
                 outcome.committed_diff = _committed_diff(repo, base, sha, outcome.root)
             body_file = _pr_body_file(args, branch, names[repo_dir.resolve()])
             for outcome in group:
                 _say_where_the_note_is(outcome, args.note_target, body_file)
             if args.push:
-                push(repo, branch, args.push)
+                _push(repo, made, args.push)
                 for outcome in group:
-                    outcome.pushed = (branch, args.push, sha)
+                    outcome.pushed = (branch, args.push, made.tip)
             if body_file is not None:
                 _write_body(body_file, changes, args)
             if args.open_pr and body_file is not None:
@@ -77,6 +78,18 @@ def _say_where_the_note_is(outcome: Outcome, target: NoteTarget, body: Path | No
     if body is not None:
         where.append(f"the PR description {body}")
     outcome.note = ", ".join(where)
+
+
+def _push(repo: git.Repo, made: BranchCommits, remote: str) -> None:
+    """Push the branch; when git refuses, say that the branch stays and how to go on."""
+    try:
+        push(repo, made.branch, remote)
+    except UsageError as err:
+        raise UsageError(
+            f"{err}; the local branch {made.branch} stays (tip {made.tip[:12]}): once the "
+            f"cause is fixed, run `git push {remote} {made.branch}`, or this command again "
+            "(it pushes the branch as it is while it holds this fix)"
+        ) from err
 
 
 def _branches(

@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
@@ -84,36 +85,69 @@ def require_clean(repo: git.Repo, paths: Iterable[str]) -> None:
         )
 
 
+@dataclass(frozen=True)
+class BranchCommits:
+    """What `commit_to_branch` did: one commit sha per (message, files), oldest first."""
+
+    branch: str
+    shas: list[str]
+    reused: bool = False
+    """The branch existed already and held exactly these changes (an earlier run's)."""
+
+    @property
+    def tip(self) -> str:
+        return self.shas[-1]
+
+
 def commit_to_branch(
     repo: git.Repo,
     branch: str,
     commits: Sequence[tuple[str, Mapping[str, bytes]]],
     clean_paths: Iterable[str] | None = None,
-) -> str:
-    """Create `branch` from HEAD with one commit per (message, {repo path: bytes}); its tip sha.
+    reuse: bool = False,
+) -> BranchCommits:
+    """Create `branch` from HEAD with one commit per (message, {repo path: bytes}).
 
     `clean_paths` (repo-relative files or directories, default: the committed files) must
     have no uncommitted changes. File modes of existing files are kept; new files are
     regular files. Blobs go through `hash-object --path`, so the repository's clean filters
-    (eol, LFS) apply as they would on `git add`.
+    (eol, LFS) apply as they would on `git add`. Commits are signed when `commit.gpgsign`
+    is set (`git commit-tree` alone ignores it); no commit hook runs.
+
+    An existing branch is refused, except with `reuse` when it holds exactly these changes
+    on top of HEAD (an earlier run that committed, then could not push): it is kept as is.
     """
     _check_branch_name(repo, branch)
     base = _head_sha(repo)
     written = [path for _, files in commits for path in files]
     require_clean(repo, written if clean_paths is None else clean_paths)
-    parent = base
     with tempfile.TemporaryDirectory(prefix="chartfix-index-") as scratch:
         env = {"GIT_INDEX_FILE": os.path.join(scratch, "index")}
         _git(repo, ["read-tree", base], env)
-        for message, files in commits:
+        trees = []
+        for _, files in commits:
             for path, data in sorted(files.items()):
                 mode = _mode_for(repo, path, env)
                 sha = _write_blob(repo, path, data, scratch)
                 _git(repo, ["update-index", "--add", "--cacheinfo", f"{mode},{sha},{path}"], env)
-            tree = _git(repo, ["write-tree"], env)
+            trees.append(_git(repo, ["write-tree"], env))
+        existing = _branch_sha(repo, branch)
+        if existing is not None:
+            held = _chain_holding(repo, existing, base, trees)
+            if reuse and held is not None:
+                return BranchCommits(branch, held, reused=True)
+            raise UsageError(_existing_branch(branch, existing, held))
+        shas = []
+        parent = base
+        sign = ["-S"] if _signing(repo) else []
+        for (message, _), tree in zip(commits, trees, strict=True):
             message_file = os.path.join(scratch, "message")
             Path(message_file).write_text(message.rstrip("\n") + "\n", encoding="utf-8")
-            parent = _git(repo, ["commit-tree", tree, "-p", parent, "-F", message_file], env)
+            parent = _git(
+                repo, ["commit-tree", *sign, tree, "-p", parent, "-F", message_file], env,
+                refusal="commit.gpgsign is set but signing the commit failed" if sign else None,
+            )
+            shas.append(parent)
     _git(
         repo,
         ["update-ref", "-m", f"chartfix: branch from {base[:7]}", f"refs/heads/{branch}",
@@ -121,7 +155,48 @@ def commit_to_branch(
         {},
         refusal=f"branch {branch} could not be created (it appeared meanwhile?)",
     )
-    return parent
+    return BranchCommits(branch, shas)
+
+
+def _branch_sha(repo: git.Repo, branch: str) -> str | None:
+    try:
+        return str(repo.git.rev_parse("--verify", "--quiet", f"refs/heads/{branch}^{{commit}}"))
+    except git.GitCommandError:
+        return None
+
+
+def _chain_holding(
+    repo: git.Repo, tip: str, base: str, trees: Sequence[str]
+) -> list[str] | None:
+    """The commits from `base` to `tip`, oldest first, when they are exactly one commit per
+    tree of `trees` in order (the same change, made by an earlier run); else None."""
+    chain = []
+    sha = tip
+    for tree in reversed(trees):
+        fields = str(repo.git.show("-s", "--format=%T %P", sha)).split()
+        if fields[0] != tree or len(fields) != 2:
+            return None
+        chain.append(sha)
+        sha = fields[1]
+    return list(reversed(chain)) if sha == base else None
+
+
+def _existing_branch(branch: str, tip: str, held: list[str] | None) -> str:
+    if held is not None:
+        return (
+            f"branch {branch} already exists and holds this fix ({tip[:12]}, from an earlier "
+            f"run); push it with `git push REMOTE {branch}` or add --push REMOTE, or delete "
+            "it to start over"
+        )
+    return f"branch {branch} already exists; choose another name or delete it"
+
+
+def _signing(repo: git.Repo) -> bool:
+    """commit.gpgsign, as `git commit` reads it (`git commit-tree` does not)."""
+    try:
+        return str(repo.git.config("--type=bool", "--get", "commit.gpgsign")) == "true"
+    except git.GitCommandError:
+        return False
 
 
 def push(repo: git.Repo, branch: str, remote: str) -> None:
@@ -161,8 +236,6 @@ def _check_branch_name(repo: git.Repo, branch: str) -> None:
         repo.git.check_ref_format("--branch", branch)
     except git.GitCommandError as err:
         raise UsageError(f"{branch!r} is not a valid branch name") from err
-    if f"refs/heads/{branch}" in {ref.path for ref in repo.references}:
-        raise UsageError(f"branch {branch} already exists; choose another name or delete it")
 
 
 def _mode_for(repo: git.Repo, path: str, env: Mapping[str, str]) -> str:
@@ -237,16 +310,40 @@ def commit_charts(
     namespace: str,
     bump: Level | Literal["auto"] = "auto",
     note_target: NoteTarget = "auto",
-) -> str:
-    """Create `branch` with one commit per changed chart; every chart dir must be clean."""
+    reuse: bool = False,
+) -> BranchCommits:
+    """Create `branch` with one commit per changed chart, in order; every chart dir must be
+    clean and tracked by git."""
     charts = [c for c in changes if c.changed]
     if not charts:
         raise UsageError("nothing to commit: no chart changed")
     clean = [repo_path(repo, c.chart_root) for c in charts]
     require_clean(repo, clean)
+    for change in charts:
+        require_tracked(repo, change)
     commits = [
         chart_commit(repo, c, release=release, namespace=namespace, bump=bump,
                      note_target=note_target)
         for c in charts
     ]
-    return commit_to_branch(repo, branch, commits, clean_paths=clean)
+    return commit_to_branch(repo, branch, commits, clean_paths=clean, reuse=reuse)
+
+
+def require_tracked(repo: git.Repo, change: ChartChange) -> None:
+    """Refuse a chart whose files git does not track (ignored, or never added): a commit
+    would add them whole, with whatever else lies on disk."""
+    meta = "Chart.yaml" if (change.chart_root / "Chart.yaml").is_file() else "cdk8s.yaml"
+    relative = [meta, *(f.path for f in change.files if (change.chart_root / f.path).exists())]
+    prefix = repo_path(repo, change.chart_root)
+    paths = [p if prefix == "." else f"{prefix}/{p}" for p in relative]
+    tracked = set(
+        _git(repo, ["ls-tree", "-r", "-z", "--name-only", "--full-tree", _head_sha(repo), "--",
+                    *paths], {}).split("\0")
+    )
+    missing = [p for p in paths if p not in tracked]
+    if missing:
+        shown = ", ".join(missing[:3]) + (f" and {len(missing) - 3} more" if len(missing) > 3 else "")
+        raise UsageError(
+            f"{shown} not tracked by git (ignored or never committed); commit the chart "
+            "first: --branch commits a fix on top of HEAD"
+        )

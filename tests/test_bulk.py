@@ -517,8 +517,9 @@ def test_branch_commits_one_chart_per_commit_in_each_repo(tmp_path, capsys) -> N
         assert sorted(set().union(*(charts_touched(repo, c) for c in commits))) == fixed
         assert all(len(charts_touched(repo, c)) == 1 for c in commits)
         assert git(origins[name], "rev-parse", "refs/heads/fix/selectors") == tip, "pushed"
-        for chart in fixed:
-            assert entries[f"{name}/{chart}"]["commit"] == tip
+        for commit in commits:  # each chart's own commit, not the branch tip
+            [chart] = charts_touched(repo, commit)
+            assert entries[f"{name}/{chart}"]["commit"] == commit
     assert entries["shop/clean"]["commit"] is None
 
 

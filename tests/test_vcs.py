@@ -90,7 +90,7 @@ def test_branch_holds_one_commit_with_fix_bump_and_note(checkout: Checkout) -> N
     change = fixed(checkout)
     tip = commit_charts(
         checkout.repo, "chartfix/selectors", [change], release="shop", namespace="prod"
-    )
+    ).tip
     assert checkout.state() == before
     assert run(checkout.top, "rev-parse", "chartfix/selectors") == tip
     assert run(checkout.top, "rev-list", "--count", f"{before[0]}..{tip}") == "1"
@@ -122,7 +122,7 @@ def test_note_target_migration_and_bump_override(checkout: Checkout) -> None:
     tip = commit_charts(
         checkout.repo, "fix", [fixed(checkout)], release="shop", namespace="prod",
         bump="patch", note_target="migration",
-    )
+    ).tip
     names = run(checkout.top, "diff", "--name-only", "HEAD", tip).splitlines()
     assert "charts/shop/MIGRATION.md" in names and "charts/shop/README.md" not in names
     chart_yaml = yaml.safe_load(run(checkout.top, "show", f"{tip}:charts/shop/Chart.yaml"))
@@ -135,7 +135,7 @@ def test_several_commits_chain_and_push_lands_in_the_remote(checkout: Checkout) 
         checkout.repo, "two",
         [("first", {"charts/shop/new.txt": b"one\n"}),
          ("second", {"charts/shop/new.txt": b"two\n", "NOTES.md": b"changed\n"})],
-    )
+    ).tip
     assert run(checkout.top, "log", "--format=%s", f"main..{tip}").splitlines() == [
         "second", "first"
     ]
@@ -181,7 +181,7 @@ def test_detached_head_branches_from_it(checkout: Checkout) -> None:
     assert describe_head(checkout.repo) == f"detached HEAD at {head[:7]}"
     before = checkout.state()
     tip = commit_charts(checkout.repo, "fix", [fixed(checkout)], release="shop",
-                        namespace="prod")
+                        namespace="prod").tip
     assert run(checkout.top, "rev-parse", f"{tip}^") == head
     assert checkout.state() == before
     assert run(checkout.top, "rev-parse", "--abbrev-ref", "HEAD") == "HEAD"
@@ -243,7 +243,133 @@ def test_chart_at_the_top_of_its_repository(tmp_path: Path) -> None:
     run(top, "config", "user.name", "D")
     run(top, "config", "user.email", "d@example.org")
     change = shop_change("shop", "prod", top)
-    tip = commit_charts(repo_for(top), "fix", [change], release="shop", namespace="prod")
+    tip = commit_charts(repo_for(top), "fix", [change], release="shop", namespace="prod").tip
     names = run(top, "diff", "--name-only", "main", tip).splitlines()
     assert "Chart.yaml" in names and "templates/web.yaml" in names
     assert run(top, "--no-optional-locks", "status", "--porcelain") == ""
+
+
+# --- refusals and the way on, through the command line ----------------------------------------
+
+
+def fix_cli(capsys: pytest.CaptureFixture[str], *argv: object) -> tuple[int, str]:
+    from chartfix.cli import main
+
+    code = main(["fix", *map(str, argv)])
+    return code, capsys.readouterr().err
+
+
+def test_an_ignored_chart_is_refused_and_nothing_is_counted_as_fixed(
+    checkout: Checkout, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ignored = checkout.top / "charts" / "local"
+    shutil.copytree(CHART, ignored)
+    (checkout.top / ".gitignore").write_text("charts/local/\n")
+    run(checkout.top, "add", ".gitignore")
+    run(checkout.top, "commit", "-q", "-m", "ignore local charts")
+    before = checkout.state()
+    code, err = fix_cli(capsys, ignored, "--branch", "fix")
+    assert code == 2
+    assert "charts/local/Chart.yaml" in err and "not tracked by git" in err
+    assert "fix" not in [h.name for h in checkout.repo.heads]
+    assert checkout.state() == before
+    assert err.splitlines()[-1].endswith("0 findings fixed, 0 left; 1 could not be processed")
+
+
+def test_each_chart_prints_its_own_commit(
+    checkout: Checkout, capsys: pytest.CaptureFixture[str]
+) -> None:
+    second = checkout.top / "charts" / "shop2"
+    shutil.copytree(CHART, second)
+    meta = second / "Chart.yaml"
+    meta.write_text(meta.read_text().replace("name: shop", "name: shop2"))
+    run(checkout.top, "add", "-A")
+    run(checkout.top, "commit", "-q", "-m", "second shop")
+    code, err = fix_cli(capsys, checkout.top / "charts", "--branch", "fix", "-j", "1")
+    assert code == 0, err
+    commits = run(checkout.top, "rev-list", "--reverse", "main..fix").splitlines()
+    assert len(commits) == 2
+    for commit in commits:
+        [chart] = {
+            path.split("/")[1]
+            for path in run(checkout.top, "diff-tree", "--no-commit-id", "--name-only", "-r",
+                            commit).splitlines()
+        }
+        block = err.split(f"charts/{chart}:", 1)[1].split("\ncharts/", 1)[0]
+        assert f"committed {commit[:12]}" in block, (chart, err)
+
+
+def ssh_signing(checkout: Checkout, tmp_path: Path) -> Path:
+    key = tmp_path / "signing-key"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
+    run(checkout.top, "config", "gpg.format", "ssh")
+    run(checkout.top, "config", "user.signingkey", str(key))
+    run(checkout.top, "config", "commit.gpgsign", "true")
+    return key
+
+
+def test_commits_are_signed_when_commit_gpgsign_is_set(
+    checkout: Checkout, tmp_path: Path
+) -> None:
+    key = ssh_signing(checkout, tmp_path)
+    allowed = tmp_path / "allowed_signers"
+    public = (tmp_path / "signing-key.pub").read_text().split()
+    allowed.write_text(f"dev@example.org {public[0]} {public[1]}\n")
+    run(checkout.top, "config", "gpg.ssh.allowedSignersFile", str(allowed))
+    before = checkout.state()
+    tip = commit_charts(checkout.repo, "fix", [fixed(checkout)], release="shop",
+                        namespace="prod").tip
+    assert "gpgsig" in run(checkout.top, "cat-file", "commit", tip)
+    run(checkout.top, "verify-commit", tip)  # raises when the signature is not good
+    assert checkout.state() == before
+    assert key.exists()
+
+
+def test_a_signature_that_cannot_be_made_refuses_the_commit(
+    checkout: Checkout, tmp_path: Path
+) -> None:
+    key = ssh_signing(checkout, tmp_path)
+    key.unlink()
+    with pytest.raises(UsageError, match="commit.gpgsign is set but signing the commit failed"):
+        commit_charts(checkout.repo, "fix", [fixed(checkout)], release="shop", namespace="prod")
+    assert "fix" not in [h.name for h in checkout.repo.heads]
+
+
+def test_a_rejected_push_keeps_the_branch_and_a_rerun_pushes_it(
+    checkout: Checkout, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    other = tmp_path / "other"
+    run(tmp_path, "clone", "-q", str(checkout.remote), str(other))
+    run(other, "checkout", "-q", "-b", "fix")
+    (other / "theirs.txt").write_text("theirs\n")
+    run(other, "add", "theirs.txt")
+    run(other, "-c", "user.name=O", "-c", "user.email=o@example.org", "commit", "-q", "-m", "x")
+    run(other, "push", "-q", "origin", "fix")
+    before = checkout.state()
+
+    code, err = fix_cli(capsys, checkout.chart, "--branch", "fix", "--push", "origin")
+    assert code == 2
+    local = run(checkout.top, "rev-parse", "refs/heads/fix")
+    assert "push of fix to origin failed" in err
+    assert f"the local branch fix stays (tip {local[:12]})" in err
+    assert "`git push origin fix`" in err
+    assert err.splitlines()[-1].endswith("0 findings fixed, 0 left; 1 could not be processed")
+
+    run(other, "push", "-q", "origin", "--delete", "fix")  # the cause is gone
+    code, err = fix_cli(capsys, checkout.chart, "--branch", "fix", "--push", "origin")
+    assert code == 0, err
+    assert f"committed {local[:12]} (already on the branch from an earlier run)" in err
+    assert run(checkout.remote, "rev-parse", "refs/heads/fix") == local
+    assert run(checkout.top, "rev-parse", "refs/heads/fix") == local
+    assert checkout.state() == before
+
+
+def test_an_existing_branch_that_differs_is_still_refused_with_push(
+    checkout: Checkout, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run(checkout.top, "branch", "fix")
+    code, err = fix_cli(capsys, checkout.chart, "--branch", "fix", "--push", "origin")
+    assert code == 2
+    assert "branch fix already exists; choose another name or delete it" in err
+    assert "0 findings fixed" in err.splitlines()[-1]
+    assert run(checkout.top, "rev-parse", "fix") == run(checkout.top, "rev-parse", "main")
