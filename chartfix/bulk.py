@@ -33,6 +33,7 @@ from chartfix.fixcmd import (
     fix_outcome,
     request_from,
 )
+from chartfix.output import plural
 from chartfix.output.json import finding_entry
 from chartfix.pipeline import select_recipes
 from chartfix.repos import unique_names
@@ -170,7 +171,7 @@ def run_bulk(args: argparse.Namespace) -> int:
     check_components(request, outcomes)
 
     applied = apply_outcomes(outcomes, args)
-    print_table(outcomes, skipped, sys.stderr)
+    print_table(outcomes, skipped, sys.stderr, dry_run=not applied)
     if args.report or args.html:
         document = write_report(
             args.report, outcomes, skipped, roots, str(shard) if shard else None,
@@ -228,27 +229,22 @@ def _status(outcome: Outcome) -> str:
     return "fixed" if not change.unfixed else ("partial" if change.fixed else "left")
 
 
-def print_table(outcomes: Sequence[Outcome], skipped: Sequence[Path], stream: Any) -> None:
-    rows = [
-        (
-            display_path(o.root),
-            str(len(o.change.fixed) + len(o.change.unfixed)) if o.change else "-",
-            str(len(o.change.fixed)) if o.change else "-",
-            str(len(o.change.unfixed)) if o.change else "-",
-            str(o.error) if o.error else "",
-        )
-        for o in outcomes
-        if o.error or (o.change and (o.change.fixed or o.change.unfixed))
-    ]
-    headers = ("chart", "findings", "fixed", "left", "error")
-    if stream.isatty():
-        from rich.console import Console
-        from rich.table import Table
+def print_table(
+    outcomes: Sequence[Outcome], skipped: Sequence[Path], stream: Any, dry_run: bool = False
+) -> None:
+    """The final table: charts with findings or an error (the error column holds the reason).
 
-        table = Table(*headers)
-        for row in rows:
-            table.add_row(*row)
-        Console(file=stream).print(table)
+    A chart that failed (or was refused) counts no fix; in a dry run the column says "would
+    fix". On a terminal the table grows wider than the screen rather than cut a chart's
+    name, an error stays on one line there, and each error follows in full below it.
+    """
+    rows = [_row(o) for o in outcomes if o.error is not None or _status(o) != "clean"]
+    headers = ("chart", "findings", "would fix" if dry_run else "fixed", "left", "error")
+    if stream.isatty():
+        _rich_table(headers, rows, stream)
+        for outcome in outcomes:
+            if outcome.error is not None:
+                stream.write(f"error: {outcome.error}\n")
     else:
         widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(headers)]
         for row in [headers, *rows]:
@@ -256,8 +252,48 @@ def print_table(outcomes: Sequence[Outcome], skipped: Sequence[Path], stream: An
             stream.write("\n")
     clean = sum(1 for o in outcomes if _status(o) == "clean")
     stream.write(
-        f"{len(outcomes)} charts processed ({clean} clean), {len(skipped)} skipped as done\n"
+        f"{plural(len(outcomes), 'chart')} processed ({clean} clean), {len(skipped)} skipped "
+        f"as done{'; dry run: nothing written' if dry_run else ''}\n"
     )
+
+
+def _row(outcome: Outcome) -> tuple[str, str, str, str, str]:
+    change = outcome.change
+    findings = str(len(change.fixed) + len(change.unfixed)) if change else "-"
+    if outcome.error is not None or change is None:
+        return (display_path(outcome.root), findings, "-", "-", _error_cell(outcome))
+    return (display_path(outcome.root), findings, str(len(change.fixed)),
+            str(len(change.unfixed)), "")
+
+
+def _error_cell(outcome: Outcome) -> str:
+    """The error as the chart's row shows it: the file relative to the chart, the reason."""
+    error = outcome.error
+    if error is None:
+        return ""
+    path = Path(error.path)
+    if path.is_absolute() and path.is_relative_to(outcome.root) and path != outcome.root:
+        return f"{path.relative_to(outcome.root).as_posix()}: {error.reason}"
+    return error.reason if path == outcome.root else str(error)
+
+
+def _rich_table(headers: Sequence[str], rows: Sequence[Sequence[str]], stream: Any) -> None:
+    """Every column but the last as wide as its widest cell (wider than the screen if need
+    be); the error column takes what is left, its cells cut with an ellipsis."""
+    from rich.console import Console
+    from rich.table import Table
+
+    borders = 3 * len(headers) + 1
+    widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(headers)]
+    room = max(Console(file=stream).width - sum(widths[:-1]) - borders, len(headers[-1]))
+    cut = [(*r[:-1], r[-1] if len(r[-1]) <= room else r[-1][: room - 1] + "…") for r in rows]
+    widths[-1] = max([len(headers[-1])] + [len(r[-1]) for r in cut])
+    table = Table()
+    for header in headers:
+        table.add_column(header, no_wrap=True)
+    for row in cut:
+        table.add_row(*row)
+    Console(file=stream, width=sum(widths) + borders).print(table)
 
 
 # --- reports -------------------------------------------------------------------------------

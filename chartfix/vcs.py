@@ -78,9 +78,8 @@ def require_clean(repo: git.Repo, paths: Iterable[str]) -> None:
     )
     dirty = [line[3:] for line in str(out).splitlines() if line.strip()]
     if dirty:
-        shown = ", ".join(dirty[:5]) + (f" and {len(dirty) - 5} more" if len(dirty) > 5 else "")
         raise UsageError(
-            f"uncommitted changes under {', '.join(wanted)}: {shown}; "
+            f"uncommitted changes under {', '.join(wanted)}: {_some(dirty, 5)}; "
             "commit or stash them first (the fix is committed on top of HEAD)"
         )
 
@@ -97,6 +96,12 @@ class BranchCommits:
     @property
     def tip(self) -> str:
         return self.shas[-1]
+
+
+def _some(paths: Sequence[str], shown: int) -> str:
+    """`a, b and 3 more`: the first paths of a list, for a one-line message."""
+    rest = len(paths) - shown
+    return ", ".join(paths[:shown]) + (f" and {rest} more" if rest > 0 else "")
 
 
 def commit_to_branch(
@@ -342,8 +347,7 @@ def require_tracked(repo: git.Repo, change: ChartChange) -> None:
     )
     missing = [p for p in paths if p not in tracked]
     if missing:
-        shown = ", ".join(missing[:3]) + (f" and {len(missing) - 3} more" if len(missing) > 3 else "")
         raise UsageError(
-            f"{shown} not tracked by git (ignored or never committed); commit the chart "
-            "first: --branch commits a fix on top of HEAD"
+            f"{_some(missing, 3)} not tracked by git (ignored or never committed); commit "
+            "the chart first: --branch commits a fix on top of HEAD"
         )

@@ -590,7 +590,7 @@ def test_progress_is_one_line_per_chart_then_the_table(tmp_path, capsys) -> None
         for i, name in enumerate(names, 1)
     ]
     table = lines[len(names):]
-    assert table[0].split() == ["chart", "findings", "fixed", "left", "error"]
+    assert table[0].split() == ["chart", "findings", "would", "fix", "left", "error"]
     rows = {line.split()[0]: line.split()[1:4] for line in table[1:-1]}
     assert rows == {
         "tree/bad-values": ["-", "-", "-"],
@@ -599,7 +599,7 @@ def test_progress_is_one_line_per_chart_then_the_table(tmp_path, capsys) -> None
         "tree/legacy-server": ["2", "2", "0"],
         "tree/scaffold-helpers": ["3", "3", "0"],
     }, "clean charts are left out of the table"
-    assert table[-1] == "6 charts processed (1 clean), 0 skipped as done"
+    assert table[-1] == "6 charts processed (1 clean), 0 skipped as done; dry run: nothing written"
 
 
 @pytest.fixture

@@ -330,7 +330,7 @@ def test_a_signature_that_cannot_be_made_refuses_the_commit(
 ) -> None:
     key = ssh_signing(checkout, tmp_path)
     key.unlink()
-    with pytest.raises(UsageError, match="commit.gpgsign is set but signing the commit failed"):
+    with pytest.raises(UsageError, match=r"commit\.gpgsign is set but signing the commit failed"):
         commit_charts(checkout.repo, "fix", [fixed(checkout)], release="shop", namespace="prod")
     assert "fix" not in [h.name for h in checkout.repo.heads]
 

@@ -1,0 +1,103 @@
+"""Summaries say what the run did: no fix counted for a refused chart, a dry run says so,
+plurals agree, and the terminal table keeps chart names whole and errors on one line."""
+
+from __future__ import annotations
+
+import io
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import FIXTURES, git
+
+from chartfix.apply import Outcome
+from chartfix.bulk import print_table
+from chartfix.cli import main
+from chartfix.errors import ChartError
+
+
+def repo_with(tmp_path: Path, *fixtures: str) -> Path:
+    top = tmp_path / "repo"
+    top.mkdir()
+    for name in fixtures:
+        shutil.copytree(FIXTURES / name, top / name)
+    git(top, "init", "-q", "-b", "main")
+    git(top, "config", "user.email", "dev@example.com")
+    git(top, "config", "user.name", "Dev")
+    git(top, "add", "-A")
+    git(top, "commit", "-qm", "charts")
+    return top
+
+
+def table_rows(err: str) -> dict[str, list[str]]:
+    lines = err.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("chart "))
+    return {line.split()[0]: line.split()[1:] for line in lines[start + 1 : -1]}
+
+
+def test_a_refused_chart_counts_no_fix_in_the_bulk_table(tmp_path, capsys) -> None:
+    top = repo_with(tmp_path, "legacy-server")
+    values = top / "legacy-server" / "values.yaml"
+    values.write_text(values.read_text() + "# work in progress\n")
+    code = main(["bulk", str(top), "-j", "1", "--branch", "fix"])
+    err = capsys.readouterr().err
+    assert code == 2
+    [row] = [r for name, r in table_rows(err).items() if name.endswith("legacy-server")]
+    assert row[:3] == ["2", "-", "-"], err
+    assert "uncommitted changes" in " ".join(row[3:])
+    assert err.splitlines()[-1] == "1 chart processed (0 clean), 0 skipped as done"
+
+
+def test_a_refused_chart_counts_no_fix_in_the_fix_summary(tmp_path, capsys) -> None:
+    top = repo_with(tmp_path, "legacy-server")
+    git(top, "branch", "fix")
+    assert main(["fix", str(top / "legacy-server"), "--branch", "fix"]) == 2
+    err = capsys.readouterr().err
+    assert "branch fix already exists" in err
+    assert "2 findings fixed" not in err
+    assert err.splitlines()[-1].endswith("0 findings fixed, 0 left; 1 could not be processed")
+
+
+def test_a_bulk_dry_run_says_would_fix_and_nothing_written(tmp_path, capsys) -> None:
+    top = tmp_path / "tree"
+    shutil.copytree(FIXTURES / "legacy-server", top / "legacy-server")
+    assert main(["bulk", str(top), "-j", "1"]) == 0
+    err = capsys.readouterr().err
+    header = next(line for line in err.splitlines() if line.startswith("chart "))
+    assert header.split() == ["chart", "findings", "would", "fix", "left", "error"]
+    assert err.splitlines()[-1] == (
+        "1 chart processed (0 clean), 0 skipped as done; dry run: nothing written"
+    )
+    assert main(["bulk", str(top), "-j", "1", "--write"]) == 0
+    err = capsys.readouterr().err
+    header = next(line for line in err.splitlines() if line.startswith("chart "))
+    assert header.split() == ["chart", "findings", "fixed", "left", "error"]
+    assert err.splitlines()[-1] == "1 chart processed (0 clean), 0 skipped as done"
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_the_terminal_table_keeps_long_names_and_errors_on_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "80")
+    monkeypatch.chdir(tmp_path)
+    names = [f"{'deeply-nested-' * 6}chart-{i}" for i in range(2)]
+    reason = "helm could not render: " + "a very long reason " * 20
+    outcomes = [
+        Outcome(tmp_path / name, error=ChartError(tmp_path / name / "values.yaml", reason))
+        for name in names
+    ]
+    stream = Terminal()
+    print_table(outcomes, [], stream)
+    lines = stream.getvalue().splitlines()
+    for name in names:
+        assert sum(1 for line in lines if name in line) == 2, "its row and its error line"
+        [full] = [line for line in lines if line.startswith("error: ") and name in line]
+        assert full == f"error: {tmp_path / name}/values.yaml: {' '.join(reason.split())}"
+    rows = [line for line in lines if "deeply-nested" in line and not line.startswith("error")]
+    assert len(rows) == 2, "one line per row: no wrapped cells"
+    assert lines[-1] == "2 charts processed (0 clean), 0 skipped as done"
