@@ -316,7 +316,8 @@ def report_entry(
         "name": change.chart_name if change else outcome.root.name,
         "status": _status(outcome),
         "findings": len(change.fixed) + len(change.unfixed) if change else 0,
-        "fixed": [f"{f.rule} {f.obj}" for f in change.fixed] if change else [],
+        "fixed": [f"{f.rule} {f.obj}" for f in change.fixed] if change and not outcome.error
+        else [],
         "left": [f"{u.finding.rule} {u.finding.obj}: {u.reason}" for u in change.unfixed]
         if change else [],
         "error": str(outcome.error) if outcome.error else None,

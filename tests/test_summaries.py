@@ -4,6 +4,7 @@ plurals agree, and the terminal table keeps chart names whole and errors on one 
 from __future__ import annotations
 
 import io
+import json
 import shutil
 from pathlib import Path
 
@@ -39,9 +40,12 @@ def test_a_refused_chart_counts_no_fix_in_the_bulk_table(tmp_path, capsys) -> No
     top = repo_with(tmp_path, "legacy-server")
     values = top / "legacy-server" / "values.yaml"
     values.write_text(values.read_text() + "# work in progress\n")
-    code = main(["bulk", str(top), "-j", "1", "--branch", "fix"])
+    report = tmp_path / "report.json"
+    code = main(["bulk", str(top), "-j", "1", "--branch", "fix", "--report", str(report)])
     err = capsys.readouterr().err
     assert code == 2
+    [entry] = json.loads(report.read_text())["charts"]
+    assert (entry["status"], entry["findings"], entry["fixed"]) == ("error", 2, [])
     [row] = [r for name, r in table_rows(err).items() if name.endswith("legacy-server")]
     assert row[:3] == ["2", "-", "-"], err
     assert "uncommitted changes" in " ".join(row[3:])
