@@ -28,6 +28,8 @@ class Outcome:
     error: ChartError | None = None
     branch_commit: str | None = None
     """This chart's own commit on the --branch branch."""
+    skipped: str | None = None
+    """Why the target was not processed (a cdk8s app the user did not allow to run)."""
     branch_reused: bool = False
     """The branch held this commit already (an earlier run's), and was kept."""
     branch: str | None = None
@@ -89,6 +91,9 @@ def report(
         if outcome.error is not None:
             err.write(f"error: {outcome.error}\n")
             continue
+        if outcome.skipped is not None:
+            err.write(f"skipped: {name}: {outcome.skipped}\n")
+            continue
         change = outcome.change
         assert change is not None
         if not change.fixed and not change.unfixed and not change.files:
@@ -119,6 +124,7 @@ def report(
         err.write(f"pushed branch {branch} to {remote} (commit {sha[:12]})\n")
     charts = len(outcomes)
     failed = sum(1 for o in outcomes if o.error)
+    skipped = sum(1 for o in outcomes if o.skipped)
     done = [o.change for o in outcomes if o.change and o.error is None]
     fixed = sum(len(change.fixed) for change in done)
     left = sum(len(change.unfixed) for change in done)
@@ -127,5 +133,6 @@ def report(
         f"{charts} chart{'s' if charts != 1 else ''}: {summary}; "
         f"{fixed} finding{'s' if fixed != 1 else ''} {verb}, {left} left"
         + (f"; {failed} could not be processed" if failed else "")
+        + (f"; {skipped} skipped" if skipped else "")
         + "\n"
     )

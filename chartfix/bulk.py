@@ -16,7 +16,7 @@ import json
 import os
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -147,6 +147,7 @@ def run_bulk(args: argparse.Namespace) -> int:
 
         cloned, repo_errors = checkout_repos(args.repos, args.workdir or Path(".chartfix-repos"))
         roots += cloned
+        request = replace(request, untrusted=tuple(cloned))
         for error in repo_errors:
             print(f"error: {error}", file=sys.stderr)
         if not roots:
@@ -222,6 +223,8 @@ class Progress:
 def _status(outcome: Outcome) -> str:
     if outcome.error is not None:
         return "error"
+    if outcome.skipped is not None:
+        return "skipped"
     change = outcome.change
     assert change is not None
     if not change.fixed and not change.unfixed:
@@ -251,9 +254,11 @@ def print_table(
             stream.write("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
             stream.write("\n")
     clean = sum(1 for o in outcomes if _status(o) == "clean")
+    not_run = sum(1 for o in outcomes if o.skipped is not None)
     stream.write(
         f"{plural(len(outcomes), 'chart')} processed ({clean} clean), {len(skipped)} skipped "
-        f"as done{'; dry run: nothing written' if dry_run else ''}\n"
+        f"as done{f', {not_run} not run' if not_run else ''}"
+        f"{'; dry run: nothing written' if dry_run else ''}\n"
     )
 
 
@@ -261,7 +266,8 @@ def _row(outcome: Outcome) -> tuple[str, str, str, str, str]:
     change = outcome.change
     findings = str(len(change.fixed) + len(change.unfixed)) if change else "-"
     if outcome.error is not None or change is None:
-        return (display_path(outcome.root), findings, "-", "-", _error_cell(outcome))
+        return (display_path(outcome.root), findings, "-", "-",
+                outcome.skipped or _error_cell(outcome))
     return (display_path(outcome.root), findings, str(len(change.fixed)),
             str(len(change.unfixed)), "")
 

@@ -38,6 +38,8 @@ class ChartReport:
     """The findings that count (not suppressed, of enabled rules, at their set severity)."""
     warnings: list[str] = field(default_factory=list)
     error: ChartError | None = None
+    skipped: str | None = None
+    """Why the target was not checked (a cdk8s app the user did not allow to run)."""
     scenarios: list[str] = field(default_factory=list)
     renderings: list[Rendering] = field(default_factory=list, repr=False)
     """The evidence (not serialized; dropped when the report crosses processes)."""
@@ -65,13 +67,14 @@ def check_chart(
     namespace: str = "default",
     keep_renderings: bool = True,
     policy: Policy | None = None,
+    run_apps: bool | None = None,
 ) -> ChartReport:
     """Render the chart at `root` under each scenario and analyze it. Never raises for a bad
     chart: its ChartError travels in the report. `policy`: the command line's rule control,
     on top of the chart's `.chartfix.yaml`."""
     policy = policy or Policy()
     if is_cdk8s_app(root):
-        return _check_cdk8s_app(ChartReport(root=root, name=root.name), policy)
+        return _check_cdk8s_app(ChartReport(root=root, name=root.name), policy, run_apps)
     cases = tuple(scenarios_at(root, values_files, set_values))
     task = ScenarioTask(root, cases, release, namespace, policy)
     result, renderings = _check(task)
@@ -81,12 +84,17 @@ def check_chart(
     return report
 
 
-def _check_cdk8s_app(report: ChartReport, policy: Policy) -> ChartReport:
-    """A cdk8s app: synthesized by cdk8s, then the same rules and policy as a chart."""
-    from chartfix.cdk8s import load_app
+def _check_cdk8s_app(report: ChartReport, policy: Policy, run_apps: bool | None
+) -> ChartReport:
+    """A cdk8s app: synthesized by cdk8s, then the same rules and policy as a chart (when
+    the user lets its code run)."""
+    from chartfix.cdk8s import load_app, skip_reason
     from chartfix.cdk8s.check import check_synthesis
 
     try:
+        report.skipped = skip_reason(report.root, run_apps)
+        if report.skipped is not None:
+            return report
         report.name = load_app(report.root).name
         report.scenarios = ["synth"]
         findings, rendering = check_synthesis(report.root)
@@ -168,6 +176,7 @@ def check_all(
     release: str = "release-name",
     namespace: str = "default",
     policy: Policy | None = None,
+    run_apps: bool | None = None,
 ) -> list[ChartReport]:
     """Reports for `charts`, in their order, with `settle_suppressions` done.
 
@@ -190,7 +199,8 @@ def check_all(
         results[task.root].append((task, result))
     reports = {root: _report(root, parts) for root, parts in results.items()}
     app_work = partial(
-        check_chart, release=release, namespace=namespace, keep_renderings=False, policy=policy
+        check_chart, release=release, namespace=namespace, keep_renderings=False,
+        policy=policy, run_apps=run_apps,
     )
     for root, report in zip(
         apps, run_parallel(app_work, apps, jobs, on_crash=crashed_report), strict=True
@@ -291,6 +301,7 @@ def run_check(
     namespace: str = "default",
     strict: bool = False,
     policy: Policy | None = None,
+    run_apps: bool | None = None,
 ) -> int:
     """The `check` command: find charts, check them in parallel, print, return the status."""
     if fmt not in FORMATS:
@@ -304,7 +315,8 @@ def run_check(
             f"no chart (Chart.yaml) or cdk8s app under {', '.join(map(str, paths))}"
         )
     # Files no chart holds (a hook's changed files): nothing to check, and that is a pass.
-    reports = check_all(charts, values_files, set_values, jobs, release, namespace, policy)
+    reports = check_all(charts, values_files, set_values, jobs, release, namespace, policy,
+                        run_apps)
     if fmt == "json":
         from chartfix.output.json import write_json
 

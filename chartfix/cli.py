@@ -106,6 +106,11 @@ def _render_options(parser: argparse.ArgumentParser) -> None:
         "--severity", action="append", default=[], metavar="RULE=LEVEL",
         help="report RULE's findings as error or warning (repeatable)",
     )
+    parser.add_argument(
+        "--run-apps", action=argparse.BooleanOptionalAction, default=None,
+        help="run cdk8s apps (their Python is code; default: only where a .chartfix.yaml "
+        "says run-apps: true)",
+    )
 
 
 def policy_from(args: argparse.Namespace) -> Policy:
@@ -166,7 +171,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_check(
                 args.paths, args.values, args.set, args.format, args.jobs, sys.stdout,
                 release=args.release, namespace=args.namespace, strict=args.strict,
-                policy=policy_from(args),
+                policy=policy_from(args), run_apps=args.run_apps,
             )
         if args.command == "fix":
             from chartfix.fixcmd import run_fix

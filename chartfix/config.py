@@ -10,6 +10,7 @@
       - rule: spans
         object: "*-memberlist"       # name, or Kind/name; * and ? as in shell patterns
         reason: gossip ring, one Service over every member on purpose
+    run-apps: true       # run the cdk8s apps here (their Python is code)
 
 The file in the chart directory wins over one in a parent directory, up to the repository
 root (the first directory holding `.git`); `suppress` entries of every file apply. An
@@ -33,7 +34,7 @@ from chartfix.errors import ChartError
 from chartfix.findings import SEVERITIES, Severity
 
 CONFIG_NAME = ".chartfix.yaml"
-KEYS = ("components", "label-jobs", "rules", "suppress")
+KEYS = ("components", "label-jobs", "rules", "suppress", "run-apps")
 RULE_KEYS = ("include", "exclude", "severity")
 SUPPRESS_KEYS = ("rule", "object", "reason")
 
@@ -43,12 +44,15 @@ class Config:
     components: dict[str, str] = field(default_factory=dict)
     label_jobs: bool = False
     policy: Policy = field(default_factory=Policy)
+    run_apps: bool | None = None
+    """`run-apps`: None when no config file says."""
 
 
 def load_config(chart_root: Path) -> Config:
     components: dict[str, str] = {}
     label_jobs = False
     policy = Policy()
+    run_apps: bool | None = None
     for directory in reversed(_config_dirs(chart_root)):
         path = directory / CONFIG_NAME
         if not path.is_file():
@@ -66,7 +70,11 @@ def load_config(chart_root: Path) -> Config:
         components.update({str(k): str(v) for k, v in raw.items()})
         label_jobs = bool(data.get("label-jobs", label_jobs))
         policy = policy.overridden_by(_policy(path, data))
-    return Config(components, label_jobs, policy)
+        if "run-apps" in data:
+            if not isinstance(data["run-apps"], bool):
+                raise ChartError(path, "`run-apps` must be true or false")
+            run_apps = data["run-apps"]
+    return Config(components, label_jobs, policy, run_apps)
 
 
 def _policy(path: Path, data: Mapping[str, Any]) -> Policy:

@@ -33,6 +33,7 @@ def request_from(args: argparse.Namespace) -> FixRequest:
         release=args.release,
         namespace=args.namespace,
         policy=policy_from(args),
+        run_apps=args.run_apps,
     )
 
 
@@ -49,8 +50,11 @@ def fix_outcome(root: Path, request: FixRequest) -> Outcome:
     outcome."""
     try:
         if is_cdk8s_app(root):
-            from chartfix.cdk8s import fix_app
+            from chartfix.cdk8s import fix_app, skip_reason
 
+            reason = skip_reason(root, request.run_apps, request.untrusted)
+            if reason is not None:
+                return Outcome(root, skipped=reason)
             return Outcome(root, change=fix_app(root, request.policy))
         return Outcome(root, change=fix_chart(root, request))
     except ChartError as err:

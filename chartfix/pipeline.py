@@ -38,6 +38,10 @@ class FixRequest:
     extra: dict[str, str] = field(default_factory=dict)
     policy: Policy = field(default_factory=Policy)
     """The command line's rule control, on top of `.chartfix.yaml` (as for `check`)."""
+    run_apps: bool | None = None
+    """--run-apps / --no-run-apps; None: as a .chartfix.yaml says (see cdk8s.app.skip_reason)."""
+    untrusted: tuple[Path, ...] = ()
+    """Roots whose own `run-apps` setting does not count (bulk --repos clones)."""
 
 
 def select_recipes(names: Sequence[str]) -> list[Recipe]:

@@ -667,7 +667,7 @@ def test_bulk_takes_cdk8s_apps_beside_charts(tmp_path, capsys) -> None:
     for name in ("legacy-server", "cdk8s-shared-dict"):
         shutil.copytree(FIXTURES / name, tree / name)
     report = tmp_path / "report.json"
-    code, err = bulk(capsys, tree, "-j", "1", "--report", report)
+    code, err = bulk(capsys, tree, "-j", "1", "--report", report, "--run-apps")
     assert code == 0, err
     statuses = {Path(c["path"]).name: c["status"] for c in read_report(report)["charts"]}
     assert statuses == {"legacy-server": "fixed", "cdk8s-shared-dict": "fixed"}

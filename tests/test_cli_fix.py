@@ -113,8 +113,9 @@ def test_write_then_check_is_clean(chart_copy, capsys, name: str) -> None:
 def test_cdk8s_app_is_checked_and_fixed_like_a_chart(chart_copy, capsys) -> None:
     pytest.importorskip("cdk8s")
     app = chart_copy("cdk8s-shared-dict")
-    assert main(["check", str(app)]) == 1
+    assert main(["check", str(app), "--run-apps"]) == 1
     assert "error[overlap]" in capsys.readouterr().out
+    (app / ".chartfix.yaml").write_text("run-apps: true\n")
     assert main(["fix", str(app), "--write", "-j", "1"]) == 0
     assert '{**label, "component": "server"}' in (app / "main.py").read_text()
     assert main(["check", str(app)]) == 0

@@ -1,7 +1,8 @@
 """cdk8s apps written in Python: synthesize, check and fix them like Helm charts.
 
 Needs the optional `cdk8s` extra (`pip install 'chartfix[cdk8s]'`) and Node.js, because the
-cdk8s library runs on jsii. Apps run in a child process (they are user code).
+cdk8s library runs on jsii. Apps are user code: they run only when the user asks
+(`skip_reason`), in a child process with a scrubbed environment and a time limit (`synth`).
 
 `check_app` and `fix_app` are imported on first use: they need libcst, and finding apps
 must not cost a Helm-only run that import (a third of a worker's start-up).
@@ -12,7 +13,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from chartfix.cdk8s.app import CdkApp, find_apps, load_app
+from chartfix.cdk8s.app import CdkApp, find_apps, load_app, skip_reason
 from chartfix.cdk8s.synth import Synthesis, synth, synthesize
 
 _LAZY = {"check_app": "chartfix.cdk8s.check", "fix_app": "chartfix.cdk8s.fix"}
@@ -24,6 +25,7 @@ __all__ = [
     "find_apps",
     "fix_app",
     "load_app",
+    "skip_reason",
     "synth",
     "synthesize",
 ]

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import yaml
 
+from chartfix.config import CONFIG_NAME, load_config
 from chartfix.errors import ChartError
 
 CONFIG_FILE = "cdk8s.yaml"
@@ -85,3 +86,25 @@ def load_app(root: Path) -> CdkApp:
     if not entry_path.is_file():
         raise ChartError(root / entry, "entry file does not exist")
     return CdkApp(root=root, entry=entry_path.relative_to(root).as_posix(), name=root.name)
+
+
+def skip_reason(
+    root: Path, run_apps: bool | None, untrusted: Iterable[Path] = ()
+) -> str | None:
+    """Why the app at `root` must not run (None: it may).
+
+    A cdk8s app is a program, unlike a Helm template: it runs only when the user asks, with
+    --run-apps or `run-apps: true` in a `.chartfix.yaml`; --no-run-apps (False) wins over
+    the file. Under `untrusted` roots (repositories cloned by `bulk --repos`) a file's
+    `run-apps` does not count: it is the repository's author speaking, not the user.
+    """
+    if run_apps is not None:
+        return None if run_apps else "not run (--no-run-apps)"
+    cloned = any(Path(root).resolve().is_relative_to(Path(r).resolve()) for r in untrusted)
+    if not cloned and load_config(Path(root)).run_apps:
+        return None
+    where = " (a cloned repository's own setting does not count)" if cloned else ""
+    return (
+        "cdk8s app not run: its Python is code from the repository; run it with --run-apps "
+        f"or `run-apps: true` in {CONFIG_NAME}{where}"
+    )

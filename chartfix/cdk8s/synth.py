@@ -7,9 +7,11 @@ Python file and line that constructed it (see `_runner.py`).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -116,25 +118,56 @@ def _inside(root: Path, link: Path) -> None:
 
 
 def _run(app: CdkApp, staging: Path, outdir: Path, sidecar: Path) -> None:
-    env = {**os.environ, **_QUIET_JSII, "CDK8S_OUTDIR": str(outdir)}
-    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    """Run the app's entry on the staged copy, in its folder, with a scrubbed environment,
+    in a process group of its own that is killed at the time limit (and at the end, so a
+    process the app left behind does not outlive it)."""
+    env = {**app_environment(os.environ, staging.parent / "home"), "CDK8S_OUTDIR": str(outdir)}
     command = [sys.executable, str(_RUNNER), str(staging), str(staging / app.entry), str(sidecar)]
-    try:
-        done = subprocess.run(
-            command, cwd=staging, env=env, capture_output=True, text=True,
-            timeout=TIMEOUT_SECONDS, check=False,
-        )
-    except subprocess.TimeoutExpired as err:
-        raise ChartError(app.entry_path, f"synthesis took over {TIMEOUT_SECONDS}s") from err
-    if done.returncode == 0:
+    with subprocess.Popen(
+        command, cwd=staging, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True, start_new_session=True,
+    ) as child:
+        try:
+            _, stderr = child.communicate(timeout=TIMEOUT_SECONDS)
+        except subprocess.TimeoutExpired as err:
+            _kill_group(child.pid)
+            child.communicate()
+            raise ChartError(app.entry_path, f"synthesis took over {TIMEOUT_SECONDS}s") from err
+        finally:
+            _kill_group(child.pid)
+    if child.returncode == 0:
         return
-    for line in done.stderr.splitlines():
+    for line in stderr.splitlines():
         if line.startswith(_ERROR_MARK):
             where, _, reason = line[len(_ERROR_MARK):].partition(": ")
             if "No module named 'cdk8s'" in reason or "No module named 'constructs'" in reason:
                 reason = "cdk8s is not installed (pip install 'chartfix[cdk8s]')"
             raise ChartError(app.root / where, reason)
-    raise ChartError(app.entry_path, f"synthesis failed: {_last_line(done.stderr)}")
+    raise ChartError(app.entry_path, f"synthesis failed: {_last_line(stderr)}")
+
+
+def _kill_group(pgid: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):  # the group is gone
+        os.killpg(pgid, signal.SIGKILL)
+
+
+_KEPT = frozenset({
+    "PATH", "LANG", "LANGUAGE", "TZ", "TMPDIR", "TEMP", "TMP", "SYSTEMROOT", "TERM",
+    "NO_COLOR", "PYTHONPATH", "VIRTUAL_ENV", "NODE_PATH", "NODE_OPTIONS",
+})
+_KEPT_PREFIXES = ("LC_", "JSII_")
+
+
+def app_environment(environ: Mapping[str, str], home: Path) -> dict[str, str]:
+    """What an app sees of chartfix's environment: an allowlist (PATH, locale, temp dirs,
+    Python and Node search paths, JSII_*), with HOME an empty folder of its own. Everything
+    else, tokens and cloud keys above all (GITHUB_TOKEN, AWS_*, ...), stays out."""
+    home.mkdir(parents=True, exist_ok=True)
+    kept = {
+        key: value for key, value in environ.items()
+        if key in _KEPT or key.startswith(_KEPT_PREFIXES)
+    }
+    return {**kept, **_QUIET_JSII, "HOME": str(home), "PYTHONDONTWRITEBYTECODE": "1"}
 
 
 def _last_line(text: str) -> str:

@@ -30,6 +30,7 @@ def chart_entry(report: ChartReport) -> dict[str, Any]:
         "path": display_path(report.root),
         "name": report.name,
         "error": None if report.error is None else str(report.error),
+        "skipped": report.skipped,
         "warnings": list(report.warnings),
         "scenarios": list(report.scenarios),
         "findings": [_with_fingerprint(report, f) for f in report.findings],

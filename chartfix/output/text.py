@@ -35,6 +35,9 @@ def write_text(reports: Sequence[ChartReport], stream: TextIO, color: bool | Non
         if report.error is not None:
             stream.write(f"{paint('error', 'error')}: {report.error}\n")
             continue
+        if report.skipped is not None:
+            stream.write(f"skipped: {display_path(report.root)}: {report.skipped}\n")
+            continue
         if not (
             report.findings or report.warnings or report.suppressed or report.unused_suppressions
         ):
@@ -89,4 +92,7 @@ def summary_line(reports: Sequence[ChartReport]) -> str:
         line += f"; {plural(unused, 'unused suppression')}"
     if failed:
         line += f"; {plural(failed, 'chart')} could not be processed"
+    skipped = sum(1 for r in reports if r.skipped is not None)
+    if skipped:
+        line += f"; {plural(skipped, 'cdk8s app')} not run"
     return line
