@@ -267,20 +267,9 @@ def _row(outcome: Outcome) -> tuple[str, str, str, str, str]:
     findings = str(len(change.fixed) + len(change.unfixed)) if change else "-"
     if outcome.error is not None or change is None:
         return (display_path(outcome.root), findings, "-", "-",
-                outcome.skipped or _error_cell(outcome))
+                outcome.skipped or str(outcome.error))
     return (display_path(outcome.root), findings, str(len(change.fixed)),
             str(len(change.unfixed)), "")
-
-
-def _error_cell(outcome: Outcome) -> str:
-    """The error as the chart's row shows it: the file relative to the chart, the reason."""
-    error = outcome.error
-    if error is None:
-        return ""
-    path = Path(error.path)
-    if path.is_absolute() and path.is_relative_to(outcome.root) and path != outcome.root:
-        return f"{path.relative_to(outcome.root).as_posix()}: {error.reason}"
-    return error.reason if path == outcome.root else str(error)
 
 
 def _rich_table(headers: Sequence[str], rows: Sequence[Sequence[str]], stream: Any) -> None:
