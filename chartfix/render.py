@@ -20,10 +20,12 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import tarfile
 import tempfile
 import threading
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache, partial
 from pathlib import Path
@@ -42,6 +44,7 @@ from chartfix.chart import (
     read_default_values,
     tree_signature,
 )
+from chartfix.diff import display_path
 from chartfix.errors import ChartError
 from chartfix.objects import ANALYZED_KINDS, K8sObject, LazyBody, Rendering, Source
 from chartfix.template.locate import ChartSources
@@ -76,8 +79,11 @@ class Engine(Protocol):
     """
 
     def render(
-        self, archive: bytes, values: Mapping[str, Any], release: str, namespace: str
-    ) -> dict[str, str]: ...
+        self, archive: bytes, values: Mapping[str, Any], release: str, namespace: str,
+        log: list[str] | None = None,
+    ) -> dict[str, str]:
+        """`log` receives the lines Helm logged while rendering (its warnings)."""
+        ...
 
 
 class SdkEngine:
@@ -92,6 +98,13 @@ class SdkEngine:
         self._local = threading.local()
 
     def render(
+        self, archive: bytes, values: Mapping[str, Any], release: str, namespace: str,
+        log: list[str] | None = None,
+    ) -> dict[str, str]:
+        with _go_log(log if log is not None else []):
+            return self._render_archive(archive, values, release, namespace)
+
+    def _render_archive(
         self, archive: bytes, values: Mapping[str, Any], release: str, namespace: str
     ) -> dict[str, str]:
         import helm_python
@@ -139,7 +152,8 @@ class HelmBinaryEngine:
         self.helm = helm
 
     def render(
-        self, archive: bytes, values: Mapping[str, Any], release: str, namespace: str
+        self, archive: bytes, values: Mapping[str, Any], release: str, namespace: str,
+        log: list[str] | None = None,
     ) -> dict[str, str]:
         import json
 
@@ -155,7 +169,50 @@ class HelmBinaryEngine:
             )  # fmt: skip
         if done.returncode != 0:
             raise EngineError(done.stderr.strip().removeprefix("Error: "))
+        if log is not None:
+            log.extend(line for line in done.stderr.splitlines() if line.strip())
         return split_by_source(done.stdout)
+
+
+_go_log_lock = threading.Lock()
+
+
+@contextmanager
+def _go_log(lines: list[str]) -> Iterator[None]:
+    """Catch what Helm's Go code writes to stderr (its `log` package: "coalesce.go: warning:
+    cannot overwrite table...") into `lines`, so that it can be said which chart it is about.
+
+    Go writes to file descriptor 2 itself, so the descriptor is pointed at a temporary file
+    for the call; a lock keeps two threads of one process from swapping it at once.
+    """
+    with _go_log_lock, tempfile.TemporaryFile() as caught:
+        sys.stderr.flush()
+        saved = os.dup(2)
+        os.dup2(caught.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            caught.seek(0)
+            text = caught.read().decode("utf-8", errors="replace")
+            lines.extend(line for line in text.splitlines() if line.strip())
+
+
+_GO_LOG_TIME = re.compile(r"^\d{4}/\d\d/\d\d \d\d:\d\d:\d\d(?:\.\d+)? ")
+_said: set[tuple[Path, str]] = set()
+
+
+def _say_helm_log(chart: Chart, lines: Sequence[str]) -> None:
+    """Helm's log lines on stderr, each naming its chart, once per chart and process (every
+    scenario and every verification render would repeat them)."""
+    for line in lines:
+        text = _GO_LOG_TIME.sub("", line.strip())
+        if (chart.root, text) in _said:
+            continue
+        _said.add((chart.root, text))
+        sys.stderr.write(f"{display_path(chart.root)}: helm: {text}\n")
+    sys.stderr.flush()
 
 
 def split_by_source(stream: str) -> dict[str, str]:
@@ -509,10 +566,15 @@ def render(
                     f"of {miss.declared_in} is not available offline; rendered without it"
                 )
     archive = staged.archive_with(overrides)
+    log: list[str] = []
     try:
-        manifests = (engine or default_engine()).render(archive, values, release, namespace)
+        manifests = (engine or default_engine()).render(
+            archive, values, release, namespace, log=log
+        )
     except EngineError as err:
         raise _render_error(chart, staged, str(err)) from err
+    finally:
+        _say_helm_log(chart, log)
     sources = ChartSources(chart.root, overrides, staged.files)
     objects = stable_names(list(_objects(chart, staged, manifests)), sources)
     return Rendering(scenario.name, objects, release, namespace, warnings)

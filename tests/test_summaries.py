@@ -105,3 +105,25 @@ def test_the_terminal_table_keeps_long_names_and_errors_on_one_line(
     rows = [line for line in lines if "deeply-nested" in line and not line.startswith("error")]
     assert len(rows) == 2, "one line per row: no wrapped cells"
     assert lines[-1] == "2 charts processed (0 clean), 0 skipped as done"
+
+
+def test_helms_log_lines_name_their_chart(tmp_path, capfd, monkeypatch) -> None:
+    """Helm's Go code logs some warnings to stderr itself (a values file giving a string
+    where the chart's defaults hold a map): each such line names the chart it is about."""
+    monkeypatch.chdir(tmp_path)
+    chart = tmp_path / "maps"
+    (chart / "templates").mkdir(parents=True)
+    (chart / "Chart.yaml").write_text("apiVersion: v2\nname: maps\nversion: 1.0.0\n")
+    (chart / "values.yaml").write_text("config:\n  policy: {}\n")
+    (chart / "ci").mkdir()
+    (chart / "ci" / "string-values.yaml").write_text("config:\n  policy: deny\n")
+    (chart / "templates" / "cm.yaml").write_text(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata:\n  a: \"1\"\n"
+    )
+    assert main(["check", str(chart), "-j", "1"]) == 0
+    err = capfd.readouterr().err
+    logged = [line for line in err.splitlines() if "cannot overwrite table" in line]
+    assert logged == [
+        "maps: helm: warning: cannot overwrite table with non table for maps.config.policy "
+        "(map[])"
+    ], err
