@@ -175,6 +175,9 @@ class HelmBinaryEngine:
 
 
 _go_log_lock = threading.Lock()
+_go_log_file: list[Any] = []
+"""One temporary file per process, reused under the lock (a new one per render costs more
+than a small render)."""
 
 
 @contextmanager
@@ -185,7 +188,12 @@ def _go_log(lines: list[str]) -> Iterator[None]:
     Go writes to file descriptor 2 itself, so the descriptor is pointed at a temporary file
     for the call; a lock keeps two threads of one process from swapping it at once.
     """
-    with _go_log_lock, tempfile.TemporaryFile() as caught:
+    with _go_log_lock:
+        if not _go_log_file:
+            _go_log_file.append(tempfile.TemporaryFile())  # noqa: SIM115 (kept open)
+        caught = _go_log_file[0]
+        caught.seek(0)
+        caught.truncate()
         sys.stderr.flush()
         saved = os.dup(2)
         os.dup2(caught.fileno(), 2)
