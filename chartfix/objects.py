@@ -307,3 +307,10 @@ class Rendering:
     namespace: str = "default"
     warnings: list[str] = field(default_factory=list)
     """Things the user should know about this render (a dependency rendered without...)."""
+    borrowed: dict[str, str] = field(default_factory=dict)
+    """Staged folder of a dependency rendered from a chart elsewhere on disk (a monorepo
+    sibling, a `file://` path): "charts/sub" -> that chart's folder, relative to this chart's
+    root ("../sub"). That chart reports its own findings."""
+    packed: dict[str, str] = field(default_factory=dict)
+    """Rendered folder of a packaged dependency ("charts/sub") -> its archive, the file
+    that exists ("charts/sub-1.0.0.tgz")."""

@@ -271,6 +271,11 @@ class StagedChart:
     disk_dirs: dict[str, str] = field(default_factory=dict)
     """Rendered subchart prefix ("charts/<alias>") -> its folder in `files` ("charts/<dir>")."""
     watched: list[Path] = field(default_factory=list)
+    borrowed: dict[str, str] = field(default_factory=dict)
+    """Staged folder of a dependency found elsewhere on disk -> that folder, relative to
+    the chart's root (see Rendering.borrowed)."""
+    packed: dict[str, str] = field(default_factory=dict)
+    """Rendered folder of a packaged dependency -> its archive (see Rendering.packed)."""
     archive: bytes | None = None
     members: dict[str, bytes] = field(default_factory=dict)
 
@@ -361,8 +366,10 @@ def _add_chart(
     declared = list(declared_dependencies(root, meta))
     present = _vendored(own)
     for rel_dir, sub_name in present.items():
-        if rel_dir.endswith("gz"):
-            continue  # a packaged subchart renders under its own name
+        if rel_dir.endswith("gz"):  # a packaged subchart renders under its own name
+            for local in {d.local_name for d in declared if d.name == sub_name} | {sub_name}:
+                staged.packed[f"{prefix}charts/{local}"] = prefix + rel_dir
+            continue
         for local in {d.local_name for d in declared if d.name == sub_name} | {sub_name}:
             staged.disk_dirs[f"{prefix}charts/{local}"] = prefix + rel_dir
     for dep in declared:
@@ -380,6 +387,12 @@ def _add_chart(
         if note and note not in staged.notes:
             staged.notes.append(note)
         sub_prefix = f"{prefix}charts/{dep.name}/"
+        if not prefix:  # the top chart's own dependency; deeper ones live inside it
+            staged.borrowed[sub_prefix.rstrip("/")] = os.path.relpath(found, root)
+            staged.notes.append(
+                f"dependency {dep.name} is rendered from {display_path(found)}: findings in "
+                "its own templates are reported with that chart"
+            )
         for local in {d.local_name for d in declared if d.name == dep.name}:
             staged.disk_dirs[f"{prefix}charts/{local}"] = sub_prefix.rstrip("/")
         _add_chart(staged, found, sub_prefix, (*values_path, dep.local_name), (*chain, found))
@@ -585,7 +598,10 @@ def render(
         _say_helm_log(chart, log)
     sources = ChartSources(chart.root, overrides, staged.files)
     objects = stable_names(list(_objects(chart, staged, manifests)), sources)
-    return Rendering(scenario.name, objects, release, namespace, warnings)
+    return Rendering(
+        scenario.name, objects, release, namespace, warnings,
+        borrowed=dict(staged.borrowed), packed=dict(staged.packed),
+    )
 
 
 _TEMPLATE_IN_ERROR = re.compile(r"[\w.-]+((?:/charts/[\w.-]+)*/templates/[^\s:()\"]+)")

@@ -10,8 +10,9 @@ once, listing both.
 
 from __future__ import annotations
 
+import posixpath
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from types import ModuleType
@@ -21,7 +22,7 @@ from chartfix.analysis import mismatch, overlap, spans, stray, volatile
 from chartfix.analysis.context import RuleContext, ref_order
 from chartfix.analysis.policy import Analysis, Policy, judge
 from chartfix.errors import ChartError
-from chartfix.findings import Finding, Severity
+from chartfix.findings import Finding, Location, Severity
 from chartfix.objects import K8sObject, Rendering
 from chartfix.template.locate import ChartSources
 
@@ -113,7 +114,7 @@ def analyze_each(chart: ChartInfo, renderings: Sequence[Rendering]) -> list[list
                 )
             except ValueError as err:  # an unknown selector operator: the API would refuse it
                 raise ChartError(chart.root, f"rule {rule.code}: {err}") from err
-        per_scenario.append(found)
+        per_scenario.append(_own_findings(found, rendering))
     return per_scenario
 
 
@@ -135,6 +136,38 @@ def analyze_with_policy(
     chart: ChartInfo, renderings: Sequence[Rendering], policy: Policy
 ) -> Analysis:
     return apply_policy(analyze_each(chart, renderings), renderings, policy, chart.root)
+
+
+def _own_findings(found: Sequence[Finding], rendering: Rendering) -> list[Finding]:
+    """The findings that are this chart's to report, each pointing at a file that exists.
+
+    A finding among the objects of a dependency rendered from another chart on disk (a
+    monorepo sibling, a `file://` path) is that chart's own: it reports it. A finding that
+    involves this chart too stays, pointing at the dependency's real file; one in a packaged
+    dependency points at its archive.
+    """
+    if not rendering.borrowed and not rendering.packed:
+        return list(found)
+    paths = {o.ref: o.source.path for o in rendering.objects}
+
+    def folder(path: str, folders: Mapping[str, str]) -> str | None:
+        return next((f for f in folders if path.startswith(f + "/")), None)
+
+    kept = []
+    for finding in found:
+        refs = (finding.obj, *finding.related)
+        if all(folder(paths.get(r, ""), rendering.borrowed) for r in refs):
+            continue
+        path = finding.location.path
+        borrowed = folder(path, rendering.borrowed)
+        packed = folder(path, rendering.packed)
+        if borrowed is not None:
+            real = posixpath.normpath(rendering.borrowed[borrowed] + path[len(borrowed):])
+            finding = replace(finding, location=Location(real, finding.location.line))
+        elif packed is not None:
+            finding = replace(finding, location=Location(rendering.packed[packed]))
+        kept.append(finding)
+    return kept
 
 
 def merge_findings(per_scenario: Sequence[Sequence[Finding]]) -> list[Finding]:

@@ -6,6 +6,7 @@ directory is shown relative to it, anything else absolute.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from chartfix.diff import display_path
@@ -14,7 +15,7 @@ from chartfix.findings import Finding
 
 def finding_path(chart_root: Path, finding: Finding) -> str:
     """The finding's template file as the user should see it (relative to cwd when below)."""
-    return display_path(chart_root / finding.location.path)
+    return display_path(Path(os.path.normpath(chart_root / finding.location.path)))
 
 
 def fingerprint(chart_name: str, finding: Finding) -> str:
