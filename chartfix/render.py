@@ -389,10 +389,6 @@ def _add_chart(
         sub_prefix = f"{prefix}charts/{dep.name}/"
         if not prefix:  # the top chart's own dependency; deeper ones live inside it
             staged.borrowed[sub_prefix.rstrip("/")] = os.path.relpath(found, root)
-            staged.notes.append(
-                f"dependency {dep.name} is rendered from {display_path(found)}: findings in "
-                "its own templates are reported with that chart"
-            )
         for local in {d.local_name for d in declared if d.name == dep.name}:
             staged.disk_dirs[f"{prefix}charts/{local}"] = sub_prefix.rstrip("/")
         _add_chart(staged, found, sub_prefix, (*values_path, dep.local_name), (*chain, found))

@@ -199,7 +199,8 @@ def test_path_outside_any_repository(tmp_path: Path) -> None:
         repo_for(lone)
 
 
-def test_non_fast_forward_push_is_refused_without_force(checkout: Checkout, tmp_path: Path) -> None:
+def someone_pushes_fix(checkout: Checkout, tmp_path: Path) -> Path:
+    """Another clone pushes a branch `fix` of its own to the remote: ours will be rejected."""
     other = tmp_path / "other"
     run(tmp_path, "clone", "-q", str(checkout.remote), str(other))
     run(other, "checkout", "-q", "-b", "fix")
@@ -207,6 +208,11 @@ def test_non_fast_forward_push_is_refused_without_force(checkout: Checkout, tmp_
     run(other, "add", "theirs.txt")
     run(other, "-c", "user.name=O", "-c", "user.email=o@example.org", "commit", "-q", "-m", "x")
     run(other, "push", "-q", "origin", "fix")
+    return other
+
+
+def test_non_fast_forward_push_is_refused_without_force(checkout: Checkout, tmp_path: Path) -> None:
+    other = someone_pushes_fix(checkout, tmp_path)
     theirs = run(other, "rev-parse", "HEAD")
     run(checkout.top, "fetch", "-q", "origin")
     commit_charts(checkout.repo, "fix", [fixed(checkout)], release="shop", namespace="prod")
@@ -338,13 +344,7 @@ def test_a_signature_that_cannot_be_made_refuses_the_commit(
 def test_a_rejected_push_keeps_the_branch_and_a_rerun_pushes_it(
     checkout: Checkout, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    other = tmp_path / "other"
-    run(tmp_path, "clone", "-q", str(checkout.remote), str(other))
-    run(other, "checkout", "-q", "-b", "fix")
-    (other / "theirs.txt").write_text("theirs\n")
-    run(other, "add", "theirs.txt")
-    run(other, "-c", "user.name=O", "-c", "user.email=o@example.org", "commit", "-q", "-m", "x")
-    run(other, "push", "-q", "origin", "fix")
+    other = someone_pushes_fix(checkout, tmp_path)
     before = checkout.state()
 
     code, err = fix_cli(capsys, checkout.chart, "--branch", "fix", "--push", "origin")

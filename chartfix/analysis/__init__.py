@@ -142,7 +142,8 @@ def _own_findings(found: Sequence[Finding], rendering: Rendering) -> list[Findin
     """The findings that are this chart's to report, each pointing at a file that exists.
 
     A finding among the objects of a dependency rendered from another chart on disk (a
-    monorepo sibling, a `file://` path) is that chart's own: it reports it. A finding that
+    monorepo sibling, a `file://` path) is that chart's own: it reports it (the rendering's
+    warnings say so, for a user who checks the umbrella alone). A finding that
     involves this chart too stays, pointing at the dependency's real file; one in a packaged
     dependency points at its archive.
     """
@@ -157,6 +158,13 @@ def _own_findings(found: Sequence[Finding], rendering: Rendering) -> list[Findin
     for finding in found:
         refs = (finding.obj, *finding.related)
         if all(folder(paths.get(r, ""), rendering.borrowed) for r in refs):
+            home = folder(paths.get(finding.obj, ""), rendering.borrowed) or ""
+            note = (
+                f"findings among the objects of dependency {home.rsplit('/', 1)[-1]} are "
+                f"reported with its chart, {rendering.borrowed[home]}"
+            )
+            if note not in rendering.warnings:
+                rendering.warnings.append(note)
             continue
         path = finding.location.path
         borrowed = folder(path, rendering.borrowed)
