@@ -32,7 +32,8 @@ from chartfix import __version__
 from chartfix.errors import UsageError
 from chartfix.output import plural
 
-STATUSES = ("fixed", "partial", "left", "error", "clean")
+STATUSES = ("fixed", "partial", "left", "error", "skipped", "clean")
+"""`skipped`: a cdk8s app that was not run (no --run-apps)."""
 """Table order: what needs a look first."""
 
 _KNOWN = {
@@ -283,7 +284,7 @@ def _run_fields(documents: Sequence[dict[str, Any]], sources: Sequence[str]) -> 
 
 def _summary(charts: Sequence[ChartView], dry_run: bool | None) -> str:
     by_status = Counter(c.status for c in charts)
-    analyzed = len(charts) - by_status["error"]
+    analyzed = len(charts) - by_status["error"] - by_status["skipped"]
     share = f"{100 * analyzed / len(charts):.0f}%" if charts else "-"
     fixed_word = "fixable" if dry_run else "fixed"
     cards = [
