@@ -33,8 +33,7 @@ from chartfix.errors import UsageError
 from chartfix.output import plural
 
 STATUSES = ("fixed", "partial", "left", "error", "skipped", "clean")
-"""`skipped`: a cdk8s app that was not run (no --run-apps)."""
-"""Table order: what needs a look first."""
+"""Table order: what needs a look first (`skipped`: a cdk8s app not run, no --run-apps)."""
 
 _KNOWN = {
     "path", "id", "name", "status", "findings", "fixed", "left", "error", "unsafe", "files",
