@@ -220,9 +220,9 @@ def test_rule_control_on_the_command_line_wins_over_config(
     ("config", "says"),
     [
         ("label_jobs: true\n", "unknown key `label_jobs` (did you mean `label-jobs`?); known "
-         "keys: components, label-jobs, rules, suppress"),
+         "keys: components, label-jobs, rules, suppress, run-apps"),
         ("ignore: [spans]\n", "unknown key `ignore`; known keys: components, label-jobs, "
-         "rules, suppress"),
+         "rules, suppress, run-apps"),
         ("rules: {exclude: [spams]}\n", "`rules.exclude`: unknown rule 'spams'; rules: "
          "overlap, stray, spans, volatile, mismatch"),
         ("rules: {severity: {spans: fatal}}\n", "`rules.severity.spans`: 'fatal' is no "
@@ -350,9 +350,9 @@ def test_cdk8s_apps_take_the_same_policy(
     app = tmp_path / "app"
     shutil.copytree(FIXTURES / "cdk8s-shared-dict", app,
                     ignore=shutil.ignore_patterns("__pycache__"))
-    status, doc = check_json(capsys, str(app))
+    status, doc = check_json(capsys, str(app), "--run-apps")
     assert status == 1 and doc["charts"][0]["findings"]
-    (app / ".chartfix.yaml").write_text("rules: {include: [spans]}\n")
+    (app / ".chartfix.yaml").write_text("rules: {include: [spans]}\nrun-apps: true\n")
     assert check(capsys, str(app), "--strict")[0] == 0
     assert main(["fix", "-j", "1", str(app)]) == 0
     assert "0 findings fixable, 0 left" in capsys.readouterr().err
