@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import TextIO
 
 from chartfix.changes import ChartChange
-from chartfix.chart import write_files_atomically
 from chartfix.diff import chart_diff, colorize, display_path, summarize
 from chartfix.errors import ChartError
+from chartfix.write import write_chart
 
 
 @dataclass
@@ -54,8 +54,8 @@ class RunSummary:
 
 
 def write_change(change: ChartChange) -> None:
-    """Write the verified files of `change` into the chart, atomically."""
-    write_files_atomically(change.chart_root, {f.path: f.after for f in change.files})
+    """Write the verified files of `change` into the chart, all or none (chartfix.write)."""
+    write_chart(change.chart_root, change.files)
 
 
 def print_dry_run(
@@ -88,7 +88,7 @@ def report(
             continue
         change = outcome.change
         assert change is not None
-        if not change.fixed and not change.unfixed and not change.files:
+        if not (change.fixed or change.unfixed or change.files or change.notes):
             continue
         err.write(f"{name}: {len(change.fixed)} {verb}, {len(change.unfixed)} left\n")
         for finding in change.fixed:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -422,54 +421,3 @@ def scenarios_at(
         else []
     )
     return [first] + [Scenario(f"ci/{p.name}", (p,)) for p in ci_files]
-
-
-# --- writing ---------------------------------------------------------------------------------
-
-
-def write_files_atomically(root: Path, files: Mapping[str, bytes]) -> None:
-    """Write chart-relative files so that a failure leaves every file whole.
-
-    All new contents go to temp files beside their targets first; only when every one is
-    written are they moved into place with os.replace. Modes are kept. A target that is a
-    symlink inside the chart is written at its real path (the link stays a link); a path
-    that leaves the chart, directly or through a link, is refused before anything is written.
-    """
-    root = Path(root).resolve()
-    targets = {rel: inside(root, rel) for rel in files}
-    staged: list[tuple[str, Path]] = []
-    try:
-        for rel, target in targets.items():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            mode = _mode_for(target)
-            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-            staged.append((tmp, target))
-            with os.fdopen(fd, "wb") as out:
-                out.write(files[rel])
-                out.flush()
-                os.fsync(out.fileno())
-            os.chmod(tmp, mode)
-        for tmp, target in staged:
-            os.replace(tmp, target)
-    except OSError as err:
-        for tmp, _ in staged:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-        raise ChartError(err.filename or root, f"cannot write: {err.strerror or err}") from err
-
-
-def _mode_for(target: Path) -> int:
-    try:
-        return os.stat(target).st_mode & 0o7777
-    except FileNotFoundError:
-        return 0o666 & ~_UMASK
-
-
-def _read_umask() -> int:
-    """The process umask, read once at import (setting it later is not thread-safe)."""
-    umask = os.umask(0)
-    os.umask(umask)
-    return umask
-
-
-_UMASK = _read_umask()

@@ -14,6 +14,7 @@ from chartfix.errors import ChartError, UsageError
 from chartfix.pipeline import FixRequest, fix_chart, select_recipes
 from chartfix.runner import run_parallel
 from chartfix.targets import find_targets, is_cdk8s_app
+from chartfix.write import recover
 
 
 def request_from(args: argparse.Namespace) -> FixRequest:
@@ -46,11 +47,16 @@ def fix_outcome(root: Path, request: FixRequest) -> Outcome:
     """One chart (or cdk8s app), never raising for a bad one: the error travels in the
     outcome."""
     try:
+        recovered = recover(root)  # a --write that a kill interrupted: finish it first
         if is_cdk8s_app(root):
             from chartfix.cdk8s import fix_app
 
-            return Outcome(root, change=fix_app(root))
-        return Outcome(root, change=fix_chart(root, request))
+            change = fix_app(root)
+        else:
+            change = fix_chart(root, request)
+        if recovered:
+            change.notes.insert(0, recovered)
+        return Outcome(root, change=change)
     except ChartError as err:
         return Outcome(root, error=err)
 
