@@ -35,6 +35,8 @@ class Outcome:
     """Where the migration note went, for the user: `MIGRATION.md in the commit`, a file."""
     pushed: tuple[str, str, str] | None = None
     """(branch, remote, commit) of the push that carried this chart's commit."""
+    written: bool = False
+    """--write put the change into the chart's files."""
 
     @property
     def unfixed(self) -> int:
@@ -56,6 +58,18 @@ class RunSummary:
 def write_change(change: ChartChange) -> None:
     """Write the verified files of `change` into the chart, all or none (chartfix.write)."""
     write_chart(change.chart_root, change.files)
+
+
+def write_outcome(outcome: Outcome) -> None:
+    """--write for one chart (once): its error line when it cannot be written."""
+    change = outcome.change
+    if outcome.written or outcome.error is not None or change is None or not change.files:
+        return
+    try:
+        write_change(change)
+        outcome.written = True
+    except ChartError as err:
+        outcome.error = err
 
 
 def print_dry_run(
