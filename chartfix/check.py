@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TextIO
 
 from chartfix.analysis import analyze, merge_findings
-from chartfix.chart import Scenario, load_chart, scenarios_at
+from chartfix.chart import Scenario, load_chart, scenarios_at, values_once
 from chartfix.errors import ChartError, UsageError
 from chartfix.findings import Finding
 from chartfix.objects import Rendering
@@ -237,9 +237,7 @@ def run_check(
     """The `check` command: find charts, check them in parallel, print, return the status."""
     if fmt not in FORMATS:
         raise UsageError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
-    for values in values_files:
-        if not Path(values).is_file():
-            raise UsageError(f"{values}: no such values file")
+    values_files = values_once(values_files)  # -f <(...): read once, here
     charts = find_targets(paths)
     if not charts:
         raise UsageError(

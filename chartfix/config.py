@@ -34,7 +34,7 @@ def load_config(chart_root: Path) -> Config:
         if not path.is_file():
             continue
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            data = yaml.load(path.read_text(encoding="utf-8"), Loader=_NoAliases) or {}
         except (OSError, UnicodeDecodeError, yaml.YAMLError) as err:
             raise ChartError(path, f"cannot read chartfix config: {err}") from err
         if not isinstance(data, dict):
@@ -45,6 +45,19 @@ def load_config(chart_root: Path) -> Config:
         components.update({str(k): str(v) for k, v in raw.items()})
         label_jobs = bool(data.get("label-jobs", label_jobs))
     return Config(components, label_jobs)
+
+
+class _NoAliases(yaml.SafeLoader):
+    """Safe YAML without aliases: a config never needs them, and a few nested aliases
+    (a "billion laughs") expand to gigabytes."""
+
+    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node:
+        if self.check_event(yaml.AliasEvent):
+            mark = self.peek_event().start_mark
+            raise yaml.composer.ComposerError(
+                None, None, "aliases (*name) are not allowed in a chartfix config", mark
+            )
+        return super().compose_node(parent, index)  # type: ignore[no-any-return]
 
 
 def _config_dirs(chart_root: Path) -> list[Path]:

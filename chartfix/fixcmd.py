@@ -13,6 +13,7 @@ from functools import partial
 from pathlib import Path
 
 from chartfix.apply import Outcome, RunSummary, print_dry_run, report, write_outcome
+from chartfix.chart import values_once
 from chartfix.diff import chart_diff
 from chartfix.errors import ChartError, UsageError
 from chartfix.pipeline import FixRequest, fix_chart, select_recipes
@@ -30,7 +31,7 @@ def request_from(args: argparse.Namespace) -> FixRequest:
         components.append((name, value))
     return FixRequest(
         recipes=tuple(args.recipe),
-        values_files=tuple(args.values),
+        values_files=values_once(args.values),
         set_values=tuple(args.set),
         components=tuple(components),
         label_jobs=args.label_jobs,
@@ -86,6 +87,7 @@ def fix_outcome(root: Path, request: FixRequest, timeout: float | None = None) -
     """One chart (or cdk8s app), never raising for a bad one: the error travels in the
     outcome. `timeout`: seconds the analysis may take before it becomes the chart's error."""
     try:
+        readable(root)
         recovered = recover(root)  # a --write that a kill interrupted: finish it first
         with time_limit(timeout, root):
             if is_cdk8s_app(root):
@@ -99,6 +101,15 @@ def fix_outcome(root: Path, request: FixRequest, timeout: float | None = None) -
         return Outcome(root, change=change)
     except ChartError as err:
         return Outcome(root, error=err)
+
+
+def readable(root: Path) -> None:
+    """A chart folder chartfix may not list is that chart's error line, not a traceback."""
+    try:
+        with os.scandir(root):
+            pass
+    except OSError as err:
+        raise ChartError(root, f"cannot read the folder: {err.strerror}") from err
 
 
 class _TimeUp(BaseException):

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -12,8 +13,9 @@ from chartfix.chart import find_charts
 
 def find_targets(paths: Sequence[Path]) -> list[Path]:
     """Every chart and cdk8s app under `paths`, sorted, each once."""
-    found = {p.resolve() for p in find_charts(paths)}
-    found |= {p.resolve() for p in find_apps(paths) if not (p / "Chart.yaml").is_file()}
+    found = {p.resolve() for p in find_charts(paths)}  # unreadable folders too: their errors
+    readable = [p for p in paths if os.access(p, os.R_OK | os.X_OK)]
+    found |= {p.resolve() for p in find_apps(readable) if not (p / "Chart.yaml").is_file()}
     return sorted(found)
 
 
