@@ -200,3 +200,51 @@ def test_timeout_turns_a_slow_chart_into_its_error_line(tmp_path, capsys) -> Non
     assert code == 2
     assert f"{slow}: took longer than --timeout 0.2s; skipped" in err
     assert "[1/2] tree/clean: clean" in err
+
+
+# --- --repos ----------------------------------------------------------------------------------
+
+
+def test_repos_refuses_transports_that_run_commands_one_line_each(tmp_path, capsys) -> None:
+    from test_bulk import git_repo
+
+    git_repo(tmp_path / "good", ["legacy-server"])
+    remote = git_repo(tmp_path / "remote", ["clean"])
+    repos = tmp_path / "repos.txt"
+    repos.write_text(
+        "ext::sh -c touch% pwned\nhttp://example.invalid/org/x.git\nfd::3\n"
+        f"good\nfile://{remote}\n"
+    )
+
+    code, err = bulk(capsys, "--repos", repos, "-j", "1", "--workdir", tmp_path / "clones")
+
+    assert code == 2
+    errors = [line for line in err.splitlines() if line.startswith("error: ")]
+    assert errors == [
+        "error: ext::sh -c touch% pwned: the ext:: transport is refused (use https, ssh, git or file)",
+        "error: http://example.invalid/org/x.git: the http:// transport is refused (use https, ssh, git or file)",
+        "error: fd::3: the fd:: transport is refused (use https, ssh, git or file)",
+    ]
+    assert not (tmp_path / "pwned").exists()
+    assert "] good/legacy-server: fixed" in err and "2 charts processed (1 clean)" in err
+
+
+@pytest.mark.parametrize(
+    ("content", "argv", "message"),
+    [
+        (b"\xff\xfe/repo\n", [], "not UTF-8 text (byte 0)"),
+        (b"# nothing yet\n\n", [], "lists no repository"),
+        (b"file:///nowhere/repo.git\n", ["--shard", "x"], "--shard takes I/N"),
+    ],
+)
+def test_a_bad_repo_list_or_shard_stops_before_cloning(
+    tmp_path, capsys, content: bytes, argv: list[str], message: str
+) -> None:
+    repos = tmp_path / "repos.txt"
+    repos.write_bytes(content)
+
+    code, err = bulk(capsys, "--repos", repos, "--workdir", tmp_path / "clones", *argv)
+
+    assert code == 2
+    assert err.startswith("chartfix: ") and message in err and len(err.splitlines()) == 1
+    assert not (tmp_path / "clones").exists()
