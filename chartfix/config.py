@@ -51,13 +51,13 @@ class _NoAliases(yaml.SafeLoader):
     """Safe YAML without aliases: a config never needs them, and a few nested aliases
     (a "billion laughs") expand to gigabytes."""
 
-    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node:
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
         if self.check_event(yaml.AliasEvent):
             mark = self.peek_event().start_mark
             raise yaml.composer.ComposerError(
                 None, None, "aliases (*name) are not allowed in a chartfix config", mark
             )
-        return super().compose_node(parent, index)  # type: ignore[no-any-return]
+        return super().compose_node(parent, index)
 
 
 def _config_dirs(chart_root: Path) -> list[Path]:

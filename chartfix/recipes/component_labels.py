@@ -270,8 +270,8 @@ def _choose_label(
     )
     doc = context.sources.document_for(controller, rendering.objects)
     siblings = [
-        o for o in rendering.objects
-        if o.kind == controller.kind and o.source.path == controller.source.path
+        o for o in rendering.in_file(controller.source.path)
+        if o.kind == controller.kind
         and context.sources.document_for(o, rendering.objects) is doc
     ]
     if doc is not None and doc.renders_many and len(siblings) > 1 and doc.name_value:
@@ -285,7 +285,12 @@ def _choose_label(
 
 def _chart_component_key(rendering: Rendering) -> str | None:
     """The component key the chart already puts on some pods, if any: its own convention."""
-    for obj in rendering.objects:
+    key: str | None = rendering.memo("component-key", _first_component_key)
+    return key
+
+
+def _first_component_key(objects: Sequence[K8sObject], namespace: str) -> str | None:
+    for obj in objects:
         for key in COMPONENT_KEYS:
             if key in (obj.pod_labels or {}):
                 return key
@@ -419,9 +424,8 @@ def _instances(context: RecipeContext, key: DocKey) -> list[tuple[K8sObject, Ren
     """The objects the document `key` renders, in every scenario (first scenario first)."""
     found = []
     for rendering in context.renderings:
-        for obj in rendering.objects:
-            same_file = obj.source.path == key[0] and obj.kind == key[1]
-            if same_file and doc_key(context, obj, rendering) == key:
+        for obj in rendering.in_file(key[0]):
+            if obj.kind == key[1] and doc_key(context, obj, rendering) == key:
                 found.append((obj, rendering))
     return found
 

@@ -43,6 +43,7 @@ class ChartSources:
         self.root = root
         self.overrides = dict(overrides or {})
         self._cache: dict[str, bytes] = {}
+        self._outlines: dict[bytes, Outline] = {}
 
     def read(self, rel: str) -> bytes:
         if rel in self.overrides:
@@ -52,7 +53,13 @@ class ChartSources:
         return self._cache[rel]
 
     def outline(self, rel: str) -> Outline:
-        return _outline_bytes(self.read(rel))
+        """Outlined once per chart however many files it has (the shared cache below is
+        bounded: a chart of thousands of templates would outline each one again and again)."""
+        data = self.read(rel)
+        found = self._outlines.get(data)
+        if found is None:
+            found = self._outlines[data] = _outline_bytes(data)
+        return found
 
     def document_for(
         self, obj: K8sObject, siblings: Sequence[K8sObject] = ()
