@@ -70,13 +70,15 @@ def test_an_unreadable_chart_folder_is_one_error_line_and_exit_2(tmp_path, comma
     assert done.returncode == 2, done.stderr
     assert "Traceback" not in done.stderr
     lines = [line for line in done.stderr.splitlines() if "cannot read the folder" in line]
-    assert len(lines) == 1 and f"{tree / 'locked'}: cannot read the folder: Permission denied" in lines[0]
+    assert len(lines) == 1
+    assert f"{tree / 'locked'}: cannot read the folder: Permission denied" in lines[0]
 
 
 def test_yaml_aliases_in_a_config_file_are_refused(chart_copy, capsys) -> None:
     chart = chart_copy("legacy-server")
     bomb = ["a: &a [x, x, x, x, x, x, x, x, x]"]
-    bomb += [f"{c}: &{c} [{', '.join(['*' + p] * 9)}]" for p, c in zip("abcdefgh", "bcdefghi")]
+    pairs = zip("abcdefgh", "bcdefghi", strict=True)
+    bomb += [f"{c}: &{c} [{', '.join(['*' + p] * 9)}]" for p, c in pairs]
     (chart / ".chartfix.yaml").write_text("\n".join(bomb) + "\ncomponents: *i\n")
     before = snapshot(chart)
 
