@@ -14,9 +14,12 @@ import contextlib
 import hashlib
 import json
 import os
+import signal
 import sys
 import tempfile
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -160,12 +163,13 @@ def run_bulk(args: argparse.Namespace) -> int:
     work = partial(fix_outcome, request=request, timeout=args.timeout)
     try:
         for outcome in run_parallel(work, todo, args.jobs, on_crash=crashed):
-            if args.write:
-                write_outcome(outcome)  # as each chart finishes: an interrupted run keeps them
-            outcomes.append(outcome)
+            with _uninterrupted():  # a chart's files and its report line land together
+                if args.write:
+                    write_outcome(outcome)  # as each chart finishes: a stopped run keeps them
+                outcomes.append(outcome)
+                if report:
+                    report.add(report_entry(outcome, roots, args))
             progress.advance(outcome)
-            if report:
-                report.add(report_entry(outcome, roots, args))
     except KeyboardInterrupt:
         abandon()
         progress.close()
@@ -193,6 +197,22 @@ def run_bulk(args: argparse.Namespace) -> int:
 
         write_html(args.html, [document])
     return 2 if repo_errors else RunSummary(outcomes).exit_status
+
+
+@contextmanager
+def _uninterrupted() -> Iterator[None]:
+    """Ctrl-C during the block takes effect when it ends (main thread only)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if caught:
+        raise KeyboardInterrupt
 
 
 # --- progress and the final table -------------------------------------------------------------

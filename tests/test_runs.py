@@ -74,6 +74,23 @@ def test_an_interrupted_bulk_run_keeps_its_report_and_the_next_run_resumes(
     assert not (tmp_path / "report.json.partial").exists()
 
 
+def test_ctrl_c_in_fix_ends_quietly_with_130(tmp_path) -> None:
+    tree = many_charts(tmp_path / "tree", 40)
+    run = subprocess.Popen(
+        [*CHARTFIX, "fix", str(tree), "-j", "2"], cwd=tmp_path, text=True,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
+    )
+    children = Path(f"/proc/{run.pid}/task/{run.pid}/children")
+    while run.poll() is None and len(children.read_text().split()) < 2:
+        time.sleep(0.01)  # until the worker pool is up
+    time.sleep(0.3)
+    assert run.poll() is None, "finished before Ctrl-C: give it more charts"
+    os.killpg(run.pid, signal.SIGINT)
+    out, err = run.communicate(timeout=60)
+    assert run.returncode == 130, err
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err
+
+
 def read_report_any(report: Path) -> list[dict]:
     """What a reader sees after any interruption: the report, or its .partial lines."""
     from chartfix.bulk import read_report as chartfix_read
