@@ -86,7 +86,7 @@ def test_ctrl_c_in_fix_ends_quietly_with_130(tmp_path) -> None:
     time.sleep(0.3)
     assert run.poll() is None, "finished before Ctrl-C: give it more charts"
     os.killpg(run.pid, signal.SIGINT)
-    out, err = run.communicate(timeout=60)
+    _, err = run.communicate(timeout=60)
     assert run.returncode == 130, err
     assert "Traceback" not in err and "KeyboardInterrupt" not in err
 
