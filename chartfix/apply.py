@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import TextIO
 
 from chartfix.changes import ChartChange
-from chartfix.chart import write_files_atomically
 from chartfix.diff import chart_diff, colorize, display_path, summarize
 from chartfix.errors import ChartError
+from chartfix.write import write_chart
 
 
 @dataclass
@@ -40,6 +40,8 @@ class Outcome:
     """Where the migration note went, for the user: `MIGRATION.md in the commit`, a file."""
     pushed: tuple[str, str, str] | None = None
     """(branch, remote, commit) of the push that carried this chart's commit."""
+    written: bool = False
+    """--write put the change into the chart's files."""
 
     @property
     def unfixed(self) -> int:
@@ -59,8 +61,20 @@ class RunSummary:
 
 
 def write_change(change: ChartChange) -> None:
-    """Write the verified files of `change` into the chart, atomically."""
-    write_files_atomically(change.chart_root, {f.path: f.after for f in change.files})
+    """Write the verified files of `change` into the chart, all or none (chartfix.write)."""
+    write_chart(change.chart_root, change.files)
+
+
+def write_outcome(outcome: Outcome) -> None:
+    """--write for one chart (once): its error line when it cannot be written."""
+    change = outcome.change
+    if outcome.written or outcome.error is not None or change is None or not change.files:
+        return
+    try:
+        write_change(change)
+        outcome.written = True
+    except ChartError as err:
+        outcome.error = err
 
 
 def print_dry_run(
@@ -96,7 +110,7 @@ def report(
             continue
         change = outcome.change
         assert change is not None
-        if not change.fixed and not change.unfixed and not change.files:
+        if not (change.fixed or change.unfixed or change.files or change.notes):
             continue
         err.write(f"{name}: {len(change.fixed)} {verb}, {len(change.unfixed)} left\n")
         for finding in change.fixed:

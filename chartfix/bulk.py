@@ -14,14 +14,18 @@ import contextlib
 import hashlib
 import json
 import os
+import signal
 import sys
-from collections.abc import Sequence
+import tempfile
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 from typing import Any
 
-from chartfix.apply import Outcome, RunSummary
+from chartfix.apply import Outcome, RunSummary, write_outcome
 from chartfix.changes import ChartChange
 from chartfix.diff import chart_diff, display_path, summarize
 from chartfix.errors import UsageError
@@ -37,7 +41,7 @@ from chartfix.output import plural
 from chartfix.output.json import finding_entry
 from chartfix.pipeline import select_recipes
 from chartfix.repos import unique_names
-from chartfix.runner import run_parallel
+from chartfix.runner import abandon, run_parallel
 from chartfix.targets import find_targets
 
 REPORT_VERSION = 1
@@ -135,11 +139,12 @@ def run_bulk(args: argparse.Namespace) -> int:
     check_mode(args)
     shard = Shard.parse(args.shard) if args.shard else None
     if args.html:
-        from chartfix.report.html import check_output
+        from chartfix.fixcmd import writable_file
 
-        check_output(args.html, "--html")
+        writable_file(args.html, "--html")
     request = request_from(args)
     select_recipes(request.recipes)
+    report = ReportFile(args.report) if args.report else None  # a bad one stops us here
     roots = list(args.roots)
     repo_errors: list[str] = []
     if args.repos:
@@ -157,32 +162,69 @@ def run_bulk(args: argparse.Namespace) -> int:
     charts = find_targets(roots)
     if shard is not None:
         charts = [c for c in charts if shard.holds(shard_key(chart_identity(c, roots), args))]
-    done = _done_before(args.report) if args.report else {}
+    done = report.done() if report else {}
     todo = [c for c in charts if str(c) not in done or done[str(c)] != content_hash(c)]
     skipped = [c for c in charts if c not in todo]
+    shard_name = str(shard) if shard else None
 
     progress = Progress(len(todo))
     outcomes: list[Outcome] = []
-    work = partial(fix_outcome, request=request)
-    for outcome in run_parallel(work, todo, args.jobs, on_crash=crashed):
-        outcomes.append(outcome)
-        progress.advance(outcome)
+    work = partial(fix_outcome, request=request, timeout=args.timeout)
+    try:
+        for outcome in run_parallel(work, todo, args.jobs, on_crash=crashed):
+            with _uninterrupted():  # a chart's files and its report line land together
+                # as each chart finishes, so a stopped run keeps them; --component names are
+                # first checked against every chart's workloads (check_components, below)
+                if args.write and not request.components:
+                    write_outcome(outcome)
+                outcomes.append(outcome)
+                if report:
+                    report.add(report_entry(outcome, roots, args))
+            progress.advance(outcome)
+    except KeyboardInterrupt:
+        abandon()
+        progress.close()
+        if report:
+            entries = [report_entry(o, roots, args) for o in outcomes]
+            report.finish(entries, keep=None, shard=shard_name, dry_run=not args.write)
+        print(
+            f"interrupted: {len(outcomes)} of {len(todo)} charts done"
+            + (f"; {args.report} has them: run again with the same --report to resume"
+               if report else ""),
+            file=sys.stderr,
+        )
+        return 130
     progress.close()
     outcomes.sort(key=lambda o: str(o.root))
     check_components(request, outcomes)
 
     applied = apply_outcomes(outcomes, args)
     print_table(outcomes, skipped, sys.stderr, dry_run=not applied)
-    if args.report or args.html:
-        document = write_report(
-            args.report, outcomes, skipped, roots, str(shard) if shard else None,
-            previous=args.report, applied=applied, args=args,
-        )
-        if args.html:
-            from chartfix.report.html import write_html
+    entries = [report_entry(o, roots, args) for o in outcomes]
+    document = report_document(entries, shard_name, dry_run=not applied)
+    if report:
+        document = report.finish(entries, keep=skipped, shard=shard_name, dry_run=not applied)
+    if args.html:
+        from chartfix.report.html import write_html
 
-            write_html(args.html, [document])
+        write_html(args.html, [document])
     return 2 if repo_errors else RunSummary(outcomes).exit_status
+
+
+@contextmanager
+def _uninterrupted() -> Iterator[None]:
+    """Ctrl-C during the block takes effect when it ends (main thread only)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if caught:
+        raise KeyboardInterrupt
 
 
 # --- progress and the final table -------------------------------------------------------------
@@ -295,10 +337,7 @@ def _rich_table(headers: Sequence[str], rows: Sequence[Sequence[str]], stream: A
 
 
 def report_entry(
-    outcome: Outcome,
-    roots: Sequence[Path],
-    applied: bool = False,
-    args: argparse.Namespace | None = None,
+    outcome: Outcome, roots: Sequence[Path], args: argparse.Namespace | None = None
 ) -> dict[str, Any]:
     """`applied`: the change was written or committed (a dry run's "fixed" means fixable);
     `args`: the run's options (release, namespace, bump) the migration note is written for."""
@@ -322,7 +361,9 @@ def report_entry(
         "lines_removed": summary.removed if summary else 0,
         "diff": diff,
         "content_hash": content_hash(outcome.root) if change else None,
-        "applied": applied and outcome.error is None and bool(change and change.files),
+        "applied": outcome.error is None
+        and bool(change and change.files)
+        and (outcome.written or outcome.branch_commit is not None),
         "commit": outcome.branch_commit,
         "branch": outcome.branch,
         "finding_details": finding_details(change) if change else [],
@@ -363,59 +404,162 @@ def migration_for(change: ChartChange, args: argparse.Namespace | None) -> str |
     return migration_note(change, release, namespace, version=version)
 
 
-def write_report(
-    path: Path | None,
-    outcomes: Sequence[Outcome],
-    skipped: Sequence[Path],
-    roots: Sequence[Path],
-    shard: str | None,
-    previous: Path | None = None,
-    applied: bool = False,
-    args: argparse.Namespace | None = None,
+STATUSES = ("clean", "fixed", "partial", "left", "error")
+
+
+class ReportFile:
+    """--report FILE, kept current as charts finish, so an interrupted run loses nothing.
+
+    Each finished chart is appended as one JSON line to FILE.partial (flushed and fsynced: a
+    kill can tear only the line being written, which readers skip); the end of the run, or
+    Ctrl-C, writes FILE whole (a fresh temp file, never one through a link, replaced
+    atomically) and removes FILE.partial. Readers take FILE plus FILE.partial, so a re-run
+    resumes where a killed one stopped.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.partial = partial_of(path)
+        self.previous = {c["path"]: c for c in _read_report(path)["charts"]} if (
+            path.exists() or self.partial.exists()
+        ) else {}
+
+    def done(self) -> dict[str, str]:
+        """Charts a previous run finished -> their content hash then.
+
+        Done is clean, or fixed with the fix written or committed: a dry run's "fixed" chart
+        still has its bugs on disk, so a following --write run must not skip it.
+        """
+        return {
+            c["path"]: c["content_hash"]
+            for c in self.previous.values()
+            if (c["status"] == "clean" or (c["status"] == "fixed" and c.get("applied")))
+            and c.get("content_hash")
+        }
+
+    def add(self, entry: dict[str, Any]) -> None:
+        line = (json.dumps(entry) + "\n").encode("utf-8")
+        flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
+        try:
+            fd = os.open(self.partial, flags, 0o644)
+        except OSError as err:
+            raise UsageError(f"--report {self.partial}: {err.strerror}") from err
+        try:
+            os.write(fd, line)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+    def finish(
+        self,
+        entries: Sequence[dict[str, Any]],
+        keep: Sequence[Path] | None,
+        shard: str | None,
+        dry_run: bool,
+    ) -> dict[str, Any]:
+        """The whole report: `entries`, plus the previous entries of the charts in `keep`
+        (None: of every chart this run did not reach). Returns what it wrote."""
+        new = {e["path"] for e in entries}
+        kept_paths = {str(p) for p in keep} if keep is not None else None
+        kept = [
+            c for path, c in self.previous.items()
+            if path not in new and (kept_paths is None or path in kept_paths)
+        ]
+        document = report_document([*kept, *entries], shard, dry_run)
+        _write_json(self.path, document)
+        self.partial.unlink(missing_ok=True)
+        return document
+
+
+def report_document(
+    charts: Sequence[dict[str, Any]], shard: str | None, dry_run: bool
 ) -> dict[str, Any]:
-    """The report of this run (written to `path` unless None); charts skipped as done keep
-    their entries from `previous`."""
-    kept: list[dict[str, Any]] = []
-    if previous and previous.exists():
-        old = _read_report(previous)
-        skipped_names = {str(s) for s in skipped}
-        kept = [c for c in old["charts"] if c["path"] in skipped_names]
-    entries = [report_entry(o, roots, applied, args) for o in outcomes]
-    charts = sorted(kept + entries, key=lambda c: c["path"])
-    document = {"version": REPORT_VERSION, "shard": shard, "dry_run": not applied, "charts": charts}
-    if path is not None:
-        _write_json(path, document)
-    return document
+    return {
+        "version": REPORT_VERSION, "shard": shard, "dry_run": dry_run,
+        "charts": sorted(charts, key=lambda c: c["path"]),
+    }
+
+
+def partial_of(path: Path) -> Path:
+    return path.with_name(path.name + ".partial")
 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    replace_text(path, json.dumps(data, indent=2) + "\n")
+
+
+def replace_text(path: Path, text: str) -> None:
+    """Replace `path` atomically; the temp file is new (O_EXCL), so a link planted under a
+    predictable name is never followed."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(text)
+        os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def _read_report(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as err:
-        raise UsageError(f"{path}: not a chartfix report: {err}") from err
-    if not isinstance(data, dict) or data.get("version") != REPORT_VERSION:
-        raise UsageError(f"{path}: not a chartfix report of version {REPORT_VERSION}")
+    """A report and, when a run was interrupted, the lines of its FILE.partial; a file of
+    another shape is a usage error naming what is wrong."""
+    data: dict[str, Any] = {"version": REPORT_VERSION, "shard": None, "charts": []}
+    if path.exists() or not partial_of(path).exists():
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as err:
+            raise UsageError(f"{path}: not a chartfix report: {err}") from err
+        if not isinstance(data, dict) or data.get("version") != REPORT_VERSION:
+            raise UsageError(f"{path}: not a chartfix report of version {REPORT_VERSION}")
+    charts = data.get("charts")
+    if not isinstance(charts, list):
+        raise UsageError(f"{path}: not a chartfix report: `charts` is not a list")
+    for i, chart in enumerate(charts):
+        problem = _entry_problem(chart)
+        if problem:
+            raise UsageError(f"{path}: not a chartfix report: charts[{i}] {problem}")
+    by_path = {c["path"]: c for c in charts}
+    for line in _partial_lines(partial_of(path)):
+        by_path[line["path"]] = line
+    data["charts"] = sorted(by_path.values(), key=lambda c: c["path"])
     return data
 
 
-def _done_before(report: Path) -> dict[str, str]:
-    """Charts a previous run finished -> their content hash then.
+def _entry_problem(chart: object) -> str | None:
+    if not isinstance(chart, dict):
+        return "is not an object"
+    for key in ("path", "status"):
+        if not isinstance(chart.get(key), str):
+            return f"has no {key!r} string"
+    if chart["status"] not in STATUSES:
+        return f"has an unknown status {chart['status']!r}"
+    if not isinstance(chart.get("content_hash"), str | None):
+        return "has a `content_hash` that is not a string"
+    return None
 
-    Done is clean, or fixed with the fix written or committed: a dry run's "fixed" chart
-    still has its bugs on disk, so a following --write run must not skip it.
-    """
-    if not report.exists():
-        return {}
-    data = _read_report(report)
-    return {
-        c["path"]: c["content_hash"]
-        for c in data["charts"]
-        if (c["status"] == "clean" or (c["status"] == "fixed" and c.get("applied")))
-        and c.get("content_hash")
-    }
+
+def _partial_lines(path: Path) -> list[dict[str, Any]]:
+    """Entries of FILE.partial; a line torn by a kill (the last one) is skipped."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return []
+    except OSError as err:
+        raise UsageError(f"{path}: {err.strerror}") from err
+    entries = []
+    for line in raw.splitlines():
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        if _entry_problem(entry) is None:
+            entries.append(entry)
+    return entries

@@ -7,8 +7,10 @@ that escape the root; writes are atomic and never go through a link out of the c
 
 from __future__ import annotations
 
+import atexit
 import os
 import re
+import shutil
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -42,15 +44,20 @@ def find_charts(paths: Sequence[Path]) -> list[Path]:
             path = path.parent
         if not path.is_dir():
             raise UsageError(f"{path}: not a chart directory")
-        if (path / "Chart.yaml").is_file():
-            found.add(path.resolve())
+        if not os.access(path, os.R_OK | os.X_OK) or (path / "Chart.yaml").is_file():
+            found.add(path.resolve())  # an unreadable folder is a target: its error line
             continue
         found.update(_search(path.resolve()))
     return sorted(found)
 
 
 def _search(top: Path) -> Iterator[Path]:
-    for dirpath, dirnames, filenames in os.walk(top):
+    """Chart folders below `top`, and the folders that cannot be read (they might hold one:
+    each gets its error line instead of vanishing from the run)."""
+    unreadable: list[Path] = []
+    for dirpath, dirnames, filenames in os.walk(top, onerror=lambda e: unreadable.append(
+        Path(e.filename)
+    )):
         is_chart = "Chart.yaml" in filenames
         if is_chart:
             yield Path(dirpath)
@@ -59,6 +66,7 @@ def _search(top: Path) -> Iterator[Path]:
             for d in dirnames
             if not d.startswith(".") and d not in SKIPPED_DIRS and not (is_chart and d == "charts")
         )
+    yield from unreadable
 
 
 # --- Chart.yaml ----------------------------------------------------------------------------
@@ -424,52 +432,36 @@ def scenarios_at(
     return [first] + [Scenario(f"ci/{p.name}", (p,)) for p in ci_files]
 
 
-# --- writing ---------------------------------------------------------------------------------
+def values_once(paths: Sequence[Path]) -> tuple[Path, ...]:
+    """The user's -f files, made safe to read many times and in worker processes.
 
-
-def write_files_atomically(root: Path, files: Mapping[str, bytes]) -> None:
-    """Write chart-relative files so that a failure leaves every file whole.
-
-    All new contents go to temp files beside their targets first; only when every one is
-    written are they moved into place with os.replace. Modes are kept. A target that is a
-    symlink inside the chart is written at its real path (the link stays a link); a path
-    that leaves the chart, directly or through a link, is refused before anything is written.
+    A regular file stays as it is. A pipe (`-f <(sops -d secrets.yaml)`, `-f -` as
+    /dev/stdin) can be read only once and only by this process: its bytes are read now and
+    kept in a private file for the run. A missing file is a usage error before any work.
     """
-    root = Path(root).resolve()
-    targets = {rel: inside(root, rel) for rel in files}
-    staged: list[tuple[str, Path]] = []
-    try:
-        for rel, target in targets.items():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            mode = _mode_for(target)
-            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-            staged.append((tmp, target))
-            with os.fdopen(fd, "wb") as out:
-                out.write(files[rel])
-                out.flush()
-                os.fsync(out.fileno())
-            os.chmod(tmp, mode)
-        for tmp, target in staged:
-            os.replace(tmp, target)
-    except OSError as err:
-        for tmp, _ in staged:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-        raise ChartError(err.filename or root, f"cannot write: {err.strerror or err}") from err
+    kept = []
+    for path in paths:
+        path = Path(path)
+        try:
+            if path.is_file():
+                kept.append(path)
+                continue
+            data = path.read_bytes()
+        except OSError as err:
+            raise UsageError(f"-f {path}: {err.strerror or err}") from err
+        kept.append(_private_copy(path, data))
+    return tuple(kept)
 
 
-def _mode_for(target: Path) -> int:
-    try:
-        return os.stat(target).st_mode & 0o7777
-    except FileNotFoundError:
-        return 0o666 & ~_UMASK
+def _private_copy(path: Path, data: bytes) -> Path:
+    global _values_dir
+    if _values_dir is None:
+        _values_dir = tempfile.mkdtemp(prefix="chartfix-values-")
+        atexit.register(shutil.rmtree, _values_dir, True)
+    fd, name = tempfile.mkstemp(dir=_values_dir, prefix=f"{path.name}-", suffix=".yaml")
+    with os.fdopen(fd, "wb") as out:
+        out.write(data)
+    return Path(name)
 
 
-def _read_umask() -> int:
-    """The process umask, read once at import (setting it later is not thread-safe)."""
-    umask = os.umask(0)
-    os.umask(umask)
-    return umask
-
-
-_UMASK = _read_umask()
+_values_dir: str | None = None

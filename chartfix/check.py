@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TextIO
 
 from chartfix.analysis import Analysis, Policy, analyze_each, apply_policy, merge_findings
-from chartfix.chart import Scenario, load_chart, scenarios_at
+from chartfix.chart import Scenario, load_chart, scenarios_at, values_once
 from chartfix.config import load_config
 from chartfix.errors import ChartError, UsageError
 from chartfix.findings import Finding
@@ -306,9 +306,7 @@ def run_check(
     """The `check` command: find charts, check them in parallel, print, return the status."""
     if fmt not in FORMATS:
         raise UsageError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
-    for values in values_files:
-        if not Path(values).is_file():
-            raise UsageError(f"{values}: no such values file")
+    values_files = values_once(values_files)  # -f <(...): read once, here
     charts = find_targets(paths)
     if not charts and not only_files(paths):
         raise UsageError(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -123,9 +123,25 @@ def policy_from(args: argparse.Namespace) -> Policy:
 
 def _jobs(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "-j", "--jobs", type=int, default=None, metavar="N",
+        "-j", "--jobs", type=_positive(int), default=None, metavar="N",
         help="charts processed in parallel (default: all cores)",
     )
+
+
+def _positive(kind: type[int] | type[float]) -> Callable[[str], float]:
+    """An argparse type: a number above 0 (`-j -5` or `--timeout 0` is a usage error)."""
+
+    def parse(text: str) -> float:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"must be above 0, not {text}")
+        return value
+
+    parse.__name__ = kind.__name__
+    return parse
 
 
 def _fix_options(parser: argparse.ArgumentParser) -> None:
@@ -159,6 +175,10 @@ def _fix_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--open-pr", action="store_true", help="run `gh pr create` after pushing"
     )
+    parser.add_argument(
+        "--timeout", type=_positive(float), metavar="SECONDS",
+        help="give up on a chart after this long (it gets an error line; the others go on)",
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -188,8 +208,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return html_command(args.reports, args.output)
         if args.command == "report":
+            from chartfix.fixcmd import writable_file
             from chartfix.report.merge import merge_reports
 
+            if args.output is not None:
+                writable_file(args.output, "-o")
             return merge_reports(args.reports, args.output)
     except UsageError as err:
         print(f"chartfix: {err}", file=sys.stderr)
@@ -197,7 +220,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ChartError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # quietly: no traceback, no worker left running
+        from chartfix.runner import abandon
+
+        abandon()
         return 130
     parser.error(f"unknown command {args.command}")
     return 2

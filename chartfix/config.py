@@ -58,7 +58,7 @@ def load_config(chart_root: Path) -> Config:
         if not path.is_file():
             continue
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            data = yaml.load(path.read_text(encoding="utf-8"), Loader=_NoAliases) or {}
         except (OSError, UnicodeDecodeError, yaml.YAMLError) as err:
             raise ChartError(path, f"cannot read chartfix config: {err}") from err
         if not isinstance(data, dict):
@@ -155,6 +155,19 @@ def _known(path: Path, prefix: str, data: Mapping[str, Any], known: Sequence[str
             f"unknown key `{prefix}{key}`{hint}; known keys: "
             + ", ".join(f"{prefix}{k}" for k in known),
         )
+
+
+class _NoAliases(yaml.SafeLoader):
+    """Safe YAML without aliases: a config never needs them, and a few nested aliases
+    (a "billion laughs") expand to gigabytes."""
+
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+        if self.check_event(yaml.AliasEvent):
+            mark = self.peek_event().start_mark
+            raise yaml.composer.ComposerError(
+                None, None, "aliases (*name) are not allowed in a chartfix config", mark
+            )
+        return super().compose_node(parent, index)
 
 
 def _config_dirs(chart_root: Path) -> list[Path]:

@@ -33,11 +33,28 @@ def file_diff(chart_dir: str, change: FileChange) -> str:
     name = name.lstrip("/")  # a/ and b/ prefixes, as git writes them, even for absolute paths
     old = decode(change.before).splitlines(keepends=True)
     new = decode(change.after).splitlines(keepends=True)
-    lines = difflib.unified_diff(old, new, f"a/{name}", f"b/{name}")
+    lines = difflib.unified_diff(old, new, quote_path(f"a/{name}"), quote_path(f"b/{name}"))
     out: list[str] = []
     for line in lines:
         out.append(line if line.endswith("\n") else line + "\n" + _NO_NEWLINE)
     return "".join(out)
+
+
+_C_ESCAPES = {7: "\\a", 8: "\\b", 9: "\\t", 10: "\\n", 11: "\\v", 12: "\\f", 13: "\\r",
+              34: '\\"', 92: "\\\\"}
+
+
+def quote_path(name: str) -> str:
+    """A path as git writes it in a patch: in C-style quotes when it holds a control
+    character, a quote, a backslash or a non-ASCII byte (git's default core.quotePath), so a
+    chart folder named with a newline still makes one header line that `git apply` reads."""
+    data = name.encode("utf-8", "surrogateescape")
+    if all(0x20 <= b < 0x7F and b not in (34, 92) for b in data):
+        return name
+    out = "".join(
+        _C_ESCAPES.get(b) or (chr(b) if 0x20 <= b < 0x7F else f"\\{b:03o}") for b in data
+    )
+    return f'"{out}"'
 
 
 def chart_diff(change: ChartChange) -> str:

@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 import argparse
+import os
+import signal
 import sys
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 
-from chartfix.apply import Outcome, RunSummary, print_dry_run, report, write_change
+from chartfix.apply import Outcome, RunSummary, print_dry_run, report, write_outcome
+from chartfix.chart import values_once
 from chartfix.cli import policy_from
 from chartfix.diff import chart_diff
 from chartfix.errors import ChartError, UsageError
 from chartfix.pipeline import FixRequest, fix_chart, select_recipes
 from chartfix.runner import run_parallel
 from chartfix.targets import find_targets, is_cdk8s_app
+from chartfix.write import recover
 
 
 def request_from(args: argparse.Namespace) -> FixRequest:
@@ -26,7 +32,7 @@ def request_from(args: argparse.Namespace) -> FixRequest:
         components.append((name, value))
     return FixRequest(
         recipes=tuple(args.recipe),
-        values_files=tuple(args.values),
+        values_files=values_once(args.values),
         set_values=tuple(args.set),
         components=tuple(components),
         label_jobs=args.label_jobs,
@@ -38,27 +44,108 @@ def request_from(args: argparse.Namespace) -> FixRequest:
 
 
 def check_mode(args: argparse.Namespace) -> None:
-    """Flag combinations that make no sense are usage errors (exit 2), before any work."""
+    """Flag combinations that make no sense, and output paths that cannot be written, are
+    usage errors (exit 2), before any work."""
+    if args.branch is not None and not args.branch.strip():
+        raise UsageError("--branch needs a branch name")
     if args.push and not args.branch:
         raise UsageError("--push needs --branch")
     if args.open_pr and not args.push:
         raise UsageError("--open-pr needs --push")
+    if args.open_pr and not (args.pr_body or getattr(args, "pr_body_dir", None)):
+        raise UsageError("--open-pr needs the description to open it with: --pr-body FILE")
+    if args.pr_body:
+        writable_file(args.pr_body, "--pr-body")
+    if getattr(args, "pr_body_dir", None):
+        writable_dir(args.pr_body_dir, "--pr-body-dir")
+    if getattr(args, "report", None):
+        writable_file(args.report, "--report")
 
 
-def fix_outcome(root: Path, request: FixRequest) -> Outcome:
+def writable_file(path: Path, flag: str) -> None:
+    """An output file chartfix will create or replace: its folder must exist and be
+    writable (checked before any chart is touched, not after)."""
+    folder = path.parent
+    if path.is_dir():
+        raise UsageError(f"{flag} {path}: is a directory")
+    if not folder.is_dir():
+        raise UsageError(f"{flag} {path}: no such directory {folder}")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise UsageError(f"{flag} {path}: cannot write in {folder}")
+
+
+def writable_dir(path: Path, flag: str) -> None:
+    """An output folder chartfix will create if needed: it, or its nearest existing parent,
+    must be a writable directory."""
+    existing = path
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise UsageError(f"{flag} {path}: {existing} is not a directory")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise UsageError(f"{flag} {path}: cannot write in {existing}")
+
+
+def fix_outcome(root: Path, request: FixRequest, timeout: float | None = None) -> Outcome:
     """One chart (or cdk8s app), never raising for a bad one: the error travels in the
-    outcome."""
+    outcome. `timeout`: seconds the analysis may take before it becomes the chart's error."""
     try:
-        if is_cdk8s_app(root):
-            from chartfix.cdk8s import fix_app, skip_reason
+        readable(root)
+        recovered = recover(root)  # a --write that a kill interrupted: finish it first
+        with time_limit(timeout, root):
+            if is_cdk8s_app(root):
+                from chartfix.cdk8s import fix_app, skip_reason
 
-            reason = skip_reason(root, request.run_apps, request.untrusted)
-            if reason is not None:
-                return Outcome(root, skipped=reason)
-            return Outcome(root, change=fix_app(root, request.policy))
-        return Outcome(root, change=fix_chart(root, request))
+                reason = skip_reason(root, request.run_apps, request.untrusted)
+                if reason is not None:
+                    return Outcome(root, skipped=reason)
+                change = fix_app(root, request.policy)
+            else:
+                change = fix_chart(root, request)
+        if recovered:
+            change.notes.insert(0, recovered)
+        return Outcome(root, change=change)
     except ChartError as err:
         return Outcome(root, error=err)
+
+
+def readable(root: Path) -> None:
+    """A chart folder chartfix may not list is that chart's error line, not a traceback."""
+    try:
+        with os.scandir(root):
+            pass
+    except OSError as err:
+        raise ChartError(root, f"cannot read the folder: {err.strerror}") from err
+
+
+class _TimeUp(BaseException):
+    """Raised by SIGALRM; a BaseException, so no `except Exception` on the way swallows it."""
+
+
+@contextmanager
+def time_limit(seconds: float | None, root: Path) -> Iterator[None]:
+    """--timeout: a ChartError when the block runs longer than `seconds`.
+
+    A timer signal, so it works only in a process's main thread (inline runs and process
+    pool workers; a thread pool runs without a limit). A Helm render in Go is one call: the
+    limit strikes when it returns.
+    """
+    if not seconds or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expire(signum: int, frame: object) -> None:
+        raise _TimeUp
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    except _TimeUp:
+        raise ChartError(root, f"took longer than --timeout {seconds:g}s; skipped") from None
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def crashed(root: Path, error: BaseException) -> Outcome:
@@ -68,9 +155,9 @@ def crashed(root: Path, error: BaseException) -> Outcome:
 
 
 def fix_all(
-    charts: Sequence[Path], request: FixRequest, jobs: int | None
+    charts: Sequence[Path], request: FixRequest, jobs: int | None, timeout: float | None = None
 ) -> list[Outcome]:
-    work = partial(fix_outcome, request=request)
+    work = partial(fix_outcome, request=request, timeout=timeout)
     return list(run_parallel(work, charts, jobs, on_crash=crashed))
 
 
@@ -83,7 +170,7 @@ def run_fix(args: argparse.Namespace) -> int:
         raise UsageError(
             f"no chart (Chart.yaml) or cdk8s app under {', '.join(map(str, args.paths))}"
         )
-    outcomes = fix_all(charts, request, args.jobs)
+    outcomes = fix_all(charts, request, args.jobs, args.timeout)
     check_components(request, outcomes)
     return finish(outcomes, args)
 
@@ -121,17 +208,12 @@ def apply_outcomes(outcomes: list[Outcome], args: argparse.Namespace) -> bool:
         return True
     if args.write:
         for outcome in outcomes:
-            if outcome.change is not None and outcome.change.files:
-                try:
-                    write_change(outcome.change)
-                except ChartError as err:
-                    outcome.error = err
-        return True
-    if args.pr_body:
+            write_outcome(outcome)
+    if args.pr_body:  # a dry run's or a --write's change, described for a pull request
         from chartfix.publish import write_pr_body
 
-        write_pr_body(outcomes, args)
-    return False
+        write_pr_body([o for o in outcomes if o.error is None], args)
+    return bool(args.write)
 
 
 def finish(outcomes: list[Outcome], args: argparse.Namespace) -> int:

@@ -7,8 +7,10 @@ finding can be traced back to the file a fix must edit.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from chartfix.selectors import LabelSelector
@@ -137,7 +139,7 @@ class K8sObject:
         ns = self.metadata.get("namespace")
         return None if ns is None else str(ns)
 
-    @property
+    @cached_property
     def ref(self) -> ObjectRef:
         """Kind, name and namespace; a random name as its stable pattern (`x-test-*`)."""
         return ObjectRef(self.kind, self.stable_name or self.name, self.namespace)
@@ -189,7 +191,7 @@ class K8sObject:
         template = spec.get("template")
         return template if isinstance(template, Mapping) else None
 
-    @property
+    @cached_property
     def pod_labels(self) -> dict[str, str] | None:
         """Labels every pod of this object carries; None for objects that make no pods."""
         if self.kind == "Pod":
@@ -203,7 +205,7 @@ class K8sObject:
     def makes_pods(self) -> bool:
         return self.pod_labels is not None
 
-    @property
+    @cached_property
     def selector(self) -> LabelSelector | None:
         """The selector by which this object finds pods, in full label-selector form.
 
@@ -268,6 +270,88 @@ class K8sObject:
         return [c for c in found if isinstance(c, Mapping)] if isinstance(found, list) else []
 
 
+class PodIndex:
+    """The objects that make pods, indexed by namespace and pod label: which of them a
+    selector matches, found without trying every object (a chart of thousands of workloads
+    is analysed in near-linear time, not quadratic).
+
+    A selector with matchLabels can only match objects carrying each of its pairs, so the
+    candidates are the shortest list among its pairs'; only those are tried in full.
+    Results keep the order of `objects`.
+    """
+
+    def __init__(self, objects: Iterable[K8sObject], release_namespace: str) -> None:
+        self.release_namespace = release_namespace
+        self._in_namespace: dict[str, list[K8sObject]] = defaultdict(list)
+        self._by_label: dict[tuple[str, str, str], list[K8sObject]] = defaultdict(list)
+        for obj in objects:
+            labels = obj.pod_labels
+            if labels is None:
+                continue
+            namespace = self.namespace_of(obj)
+            self._in_namespace[namespace].append(obj)
+            for pair in labels.items():
+                self._by_label[(namespace, pair[0], pair[1])].append(obj)
+
+    def namespace_of(self, obj: K8sObject) -> str:
+        return obj.namespace or self.release_namespace
+
+    def matching(self, selector: LabelSelector, namespace: str) -> list[K8sObject]:
+        """Pod-making objects in `namespace` whose pod labels `selector` matches."""
+        candidates = self._in_namespace.get(namespace, [])
+        for pair in selector.match_labels.items():
+            bucket = self._by_label.get((namespace, pair[0], pair[1]), [])
+            if len(bucket) < len(candidates):
+                candidates = bucket
+        return [o for o in candidates if selector.matches(o.pod_labels or {})]
+
+
+class SelectorIndex:
+    """The reverse question: which objects' selectors match a given set of pod labels.
+
+    Each selector is filed under one of its matchLabels pairs (a matching label set must
+    carry it); selectors without matchLabels are tried every time. Results keep the order
+    of `objects`.
+    """
+
+    def __init__(self, objects: Sequence[K8sObject], release_namespace: str) -> None:
+        self.release_namespace = release_namespace
+        self._filed: dict[tuple[str, str, str], list[tuple[int, K8sObject]]] = defaultdict(list)
+        self._always: dict[str, list[tuple[int, K8sObject]]] = defaultdict(list)
+        for position, obj in enumerate(objects):
+            selector = obj.selector
+            if selector is None:
+                continue
+            namespace = obj.namespace or release_namespace
+            if selector.match_labels:
+                pair = min(selector.match_labels.items())
+                self._filed[(namespace, pair[0], pair[1])].append((position, obj))
+            else:
+                self._always[namespace].append((position, obj))
+
+    def selecting(self, labels: Mapping[str, str], namespace: str) -> list[K8sObject]:
+        """Objects in `namespace` whose selector matches `labels` (an empty selector too)."""
+        found = list(self._always.get(namespace, []))
+        for pair in labels.items():
+            found += self._filed.get((namespace, pair[0], pair[1]), [])
+        found.sort(key=lambda item: item[0])
+        return [o for _, o in found if o.selector is not None and o.selector.matches(labels)]
+
+
+def _first_by_ref(objects: Sequence[K8sObject], namespace: str) -> dict[ObjectRef, K8sObject]:
+    found: dict[ObjectRef, K8sObject] = {}
+    for obj in objects:
+        found.setdefault(obj.ref, obj)
+    return found
+
+
+def _by_file(objects: Sequence[K8sObject], namespace: str) -> dict[str, list[K8sObject]]:
+    found: dict[str, list[K8sObject]] = defaultdict(list)
+    for obj in objects:
+        found[obj.source.path].append(obj)
+    return found
+
+
 def mapping_at(body: Mapping[str, Any], path: str) -> dict[str, Any] | None:
     """The mapping at dotted `path` in a manifest (`spec.selector.matchLabels`), if any."""
     node: Any = body
@@ -314,3 +398,37 @@ class Rendering:
     packed: dict[str, str] = field(default_factory=dict)
     """Rendered folder of a packaged dependency ("charts/sub") -> its archive, the file
     that exists ("charts/sub-1.0.0.tgz")."""
+    _indexes: dict[tuple[str, int, int], Any] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+
+    def pod_index(self) -> PodIndex:
+        """Its pod-making objects by label (built once per rendering)."""
+        index: PodIndex = self.memo("pods", PodIndex)
+        return index
+
+    def selector_index(self) -> SelectorIndex:
+        """Its selecting objects by selector (built once per rendering)."""
+        index: SelectorIndex = self.memo("selectors", SelectorIndex)
+        return index
+
+    def in_file(self, path: str) -> list[K8sObject]:
+        """The objects one template file rendered, in order."""
+        index: dict[str, list[K8sObject]] = self.memo("files", _by_file)
+        return index.get(path, [])
+
+    def find(self, ref: ObjectRef) -> K8sObject | None:
+        """The first object with this reference (looked up, not searched)."""
+        index: dict[ObjectRef, K8sObject] = self.memo("refs", _first_by_ref)
+        return index.get(ref)
+
+    def memo(self, name: str, make: Callable[[list[K8sObject], str], Any]) -> Any:
+        """`make(objects, namespace)`, computed once per rendering (until objects change)."""
+        key = (name, id(self.objects), len(self.objects))
+        if key not in self._indexes:
+            self._indexes[key] = make(self.objects, self.namespace)
+        return self._indexes[key]
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Indexes stay behind when a rendering crosses to another process."""
+        return {**self.__dict__, "_indexes": {}}

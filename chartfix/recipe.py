@@ -96,10 +96,7 @@ class RecipeContext:
         return self.renderings[0]
 
     def find(self, rendering: Rendering, ref: ObjectRef) -> K8sObject | None:
-        for obj in rendering.objects:
-            if obj.ref == ref:
-                return obj
-        return None
+        return rendering.find(ref)
 
 
 class Recipe(Protocol):

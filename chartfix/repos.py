@@ -17,24 +17,55 @@ import git
 
 from chartfix.errors import UsageError
 
+ALLOWED_SCHEMES = ("https", "ssh", "git", "file")
+"""Transports --repos may clone with; git's others (`ext::` runs a command, `fd::`, plain
+http) are refused, here and, through GIT_ALLOW_PROTOCOL, in submodules and redirects."""
+
 
 def read_repo_list(path: Path) -> list[str]:
-    """One repository a line; blank lines and `#` comments are skipped."""
+    """One repository a line; blank lines and `#` comments are skipped. An unreadable,
+    non-UTF-8 or empty list is a usage error."""
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        lines = path.read_bytes().decode("utf-8").splitlines()
     except OSError as err:
         raise UsageError(f"--repos {path}: {err.strerror or err}") from err
-    return [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
+    except UnicodeDecodeError as err:
+        raise UsageError(f"--repos {path}: not UTF-8 text (byte {err.start})") from err
+    entries = [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
+    if not entries:
+        raise UsageError(f"--repos {path}: lists no repository")
+    return entries
+
+
+def refused_transport(entry: str) -> str | None:
+    """Why `entry` may not be cloned, or None: URLs of the allowed schemes, scp-like
+    `user@host:path` (ssh) and local paths are fine."""
+    helper = re.match(r"^([A-Za-z][A-Za-z0-9+.-]*)::", entry)
+    if helper:
+        return f"the {helper.group(1)}:: transport is refused (use https, ssh, git or file)"
+    scheme = re.match(r"^([A-Za-z][A-Za-z0-9+.-]*)://", entry)
+    if scheme and scheme.group(1).lower() not in ALLOWED_SCHEMES:
+        return f"the {scheme.group(1)}:// transport is refused (use https, ssh, git or file)"
+    return None
 
 
 def checkout_repos(list_file: Path, workdir: Path) -> tuple[list[Path], list[str]]:
     """(roots to search for charts, one error line per repository that could not be had).
 
-    A repository that cannot be cloned is named and skipped: the others go on.
+    Every entry is checked before the first clone; a repository that is refused or cannot
+    be cloned is named and skipped: the others go on.
     """
     roots: list[Path] = []
     errors: list[str] = []
-    for entry in read_repo_list(list_file):
+    entries = read_repo_list(list_file)
+    allowed = []
+    for entry in entries:
+        reason = refused_transport(entry)
+        if reason:
+            errors.append(f"{entry}: {reason}")
+        else:
+            allowed.append(entry)
+    for entry in allowed:
         local = Path(entry).expanduser()
         if not local.is_absolute():
             local = list_file.parent / local  # relative to the list, not to where we run
@@ -45,7 +76,9 @@ def checkout_repos(list_file: Path, workdir: Path) -> tuple[list[Path], list[str
         if not (target / ".git").exists():
             workdir.mkdir(parents=True, exist_ok=True)
             try:
-                git.Repo.clone_from(entry, target)
+                git.Repo.clone_from(
+                    entry, target, env={"GIT_ALLOW_PROTOCOL": ":".join(ALLOWED_SCHEMES)}
+                )
             except git.GitCommandError as err:
                 reason = " ".join(str(err.stderr).split()) or "git clone failed"
                 errors.append(f"{entry}: cannot clone: {reason}")

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import (
@@ -174,7 +175,11 @@ def _pool(kind: PoolKind, workers: int) -> Executor:
 
 
 def _worker_start() -> None:
-    """One Go thread per worker: N workers on N cores, each Go runtime sized to its share."""
+    """One Go thread per worker: N workers on N cores, each Go runtime sized to its share.
+
+    Ctrl-C reaches every process of the terminal's group: the main process handles it (see
+    `abandon`); a worker ignores it, so no worker prints a traceback."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     if os.environ.get("CHARTFIX_WORKER_GOMAXPROCS", "1") != "inherit":
         os.environ.setdefault("GOMAXPROCS", os.environ.get("CHARTFIX_WORKER_GOMAXPROCS", "1"))
 
@@ -184,6 +189,18 @@ def _discard(kind: PoolKind, workers: int) -> None:
         pool = _pools.pop((kind, workers), None)
     if pool is not None:
         pool.shutdown(wait=False, cancel_futures=True)
+
+
+def abandon() -> None:
+    """Ctrl-C: stop every worker now (their charts are dropped) and forget the pools."""
+    with _pools_lock:
+        pools = list(_pools.values())
+        _pools.clear()
+    for pool in pools:
+        workers = getattr(pool, "_processes", None) or {}
+        for process in list(workers.values()):
+            process.terminate()
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def shutdown() -> None:

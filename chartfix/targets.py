@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -19,8 +20,9 @@ def find_targets(paths: Sequence[Path]) -> list[Path]:
     given = [Path(p) for p in paths]
     holders = {h for p in given if _is_member_file(p) and (h := holder_of(p)) is not None}
     dirs = [p for p in given if not _is_member_file(p)] + sorted(holders)
-    found = {p.resolve() for p in find_charts(dirs)}
-    found |= {p.resolve() for p in find_apps(dirs) if not (p / "Chart.yaml").is_file()}
+    found = {p.resolve() for p in find_charts(dirs)}  # unreadable folders too: their errors
+    readable = [p for p in dirs if os.access(p, os.R_OK | os.X_OK)]
+    found |= {p.resolve() for p in find_apps(readable) if not (p / "Chart.yaml").is_file()}
     return sorted(found)
 
 

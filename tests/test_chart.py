@@ -1,9 +1,7 @@
-"""A chart on disk: discovery, Chart.yaml, scenarios, safe reads and atomic writes."""
+"""A chart on disk: discovery, Chart.yaml, scenarios, safe reads."""
 
 from __future__ import annotations
 
-import os
-import stat
 from pathlib import Path
 
 import pytest
@@ -16,7 +14,6 @@ from chartfix.chart import (
     load_chart,
     read_file,
     scenarios,
-    write_files_atomically,
 )
 from chartfix.errors import ChartError, UsageError
 
@@ -237,43 +234,3 @@ def test_chart_files_apply_helmignore(tmp_path: Path) -> None:
         "templates/cm.yaml",
         "values.yaml",
     ]
-
-
-# --- writing -----------------------------------------------------------------------------------
-
-
-def test_write_keeps_mode_and_writes_through_links_inside_the_chart(tmp_path: Path) -> None:
-    root = chart_dir(tmp_path / "app")
-    script = root / "templates" / "cm.yaml"
-    script.chmod(0o640)
-    (root / "templates" / "link.yaml").symlink_to("cm.yaml")
-
-    write_files_atomically(root, {"templates/link.yaml": b"new\n", "templates/fresh.yaml": b"f"})
-
-    assert script.read_bytes() == b"new\n"
-    assert stat.S_IMODE(script.stat().st_mode) == 0o640
-    assert (root / "templates" / "link.yaml").is_symlink()
-    assert (root / "templates" / "fresh.yaml").read_bytes() == b"f"
-
-
-def test_write_refuses_escapes_before_writing_anything(tmp_path: Path) -> None:
-    root = chart_dir(tmp_path / "app")
-    (root / "templates" / "out.yaml").symlink_to(tmp_path / "victim.yaml")
-
-    for bad in ("../victim.yaml", "templates/out.yaml", str(tmp_path / "abs.yaml")):
-        with pytest.raises(ChartError):
-            write_files_atomically(root, {"templates/cm.yaml": b"changed", bad: b"x"})
-    assert (root / "templates" / "cm.yaml").read_bytes() == b"kind: ConfigMap\n"
-    assert not (tmp_path / "victim.yaml").exists()
-
-
-def test_a_failure_midway_leaves_every_file_whole(tmp_path: Path) -> None:
-    root = chart_dir(tmp_path / "app")
-    (root / "blocker").write_text("a file where a folder is needed")
-    before = sorted(os.listdir(root / "templates"))
-
-    with pytest.raises(ChartError):
-        write_files_atomically(root, {"templates/cm.yaml": b"changed", "blocker/x.yaml": b"x"})
-
-    assert (root / "templates" / "cm.yaml").read_bytes() == b"kind: ConfigMap\n"
-    assert sorted(os.listdir(root / "templates")) == before  # no temp file left behind

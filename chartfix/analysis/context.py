@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from chartfix.findings import Location
-from chartfix.objects import K8sObject, ObjectRef
+from chartfix.objects import K8sObject, ObjectRef, PodIndex
 from chartfix.template.locate import ChartSources, locate
 
 
@@ -29,6 +29,13 @@ class RuleContext:
     chart_root: Path | None = None
     sources: ChartSources | None = field(default=None, repr=False)
     """A shared `ChartSources` (template files read and outlined once per chart)."""
+    _pods: tuple[Sequence[K8sObject], PodIndex] | None = field(default=None, repr=False)
+
+    def pods(self, objects: Sequence[K8sObject]) -> PodIndex:
+        """The pod index of this scenario's objects, built once and shared by the rules."""
+        if self._pods is None or self._pods[0] is not objects:
+            self._pods = (objects, PodIndex(objects, self.namespace))
+        return self._pods[1]
 
     def namespace_of(self, obj: K8sObject) -> str:
         return obj.namespace or self.namespace

@@ -58,17 +58,15 @@ POD_MAKER_KINDS = frozenset(
 
 
 def check(objects: Sequence[K8sObject], context: RuleContext) -> Iterator[Finding]:
-    makers = [o for o in objects if o.kind in POD_MAKER_KINDS and o.pod_labels is not None]
+    pods = context.pods(objects)
     for controller in objects:
         selector = controller.selector
         if not controller.is_controller or selector is None or selector.is_empty:
             continue  # an empty controller selector is rejected by the API server
         others = [
             other
-            for other in makers
-            if other is not controller
-            and context.same_scope(controller, other)
-            and selector.matches(other.pod_labels or {})
+            for other in pods.matching(selector, context.namespace_of(controller))
+            if other is not controller and other.kind in POD_MAKER_KINDS
         ]
         if not others:
             continue

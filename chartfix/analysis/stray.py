@@ -64,12 +64,8 @@ def selected(
         return []
     return [
         o
-        for o in objects
-        if o is not consumer
-        and o.pod_labels is not None
-        and (o.is_controller or o.kind in BATCH_KINDS or o.kind == "Pod")
-        and context.same_scope(consumer, o)
-        and selector.matches(o.pod_labels)
+        for o in context.pods(objects).matching(selector, context.namespace_of(consumer))
+        if o is not consumer and (o.is_controller or o.kind in BATCH_KINDS or o.kind == "Pod")
     ]
 
 

@@ -19,27 +19,19 @@ def namespace_of(obj: K8sObject, rendering: Rendering) -> str:
 def consumers_of(controller: K8sObject, rendering: Rendering) -> list[K8sObject]:
     """Services, PDBs and NetworkPolicies whose selector matches the controller's pods."""
     pods = controller.pod_labels or {}
-    found = []
-    for obj in rendering.objects:
-        selector = obj.selector
-        if not obj.is_consumer or selector is None or selector.is_empty:
-            continue
-        if namespace_of(obj, rendering) != namespace_of(controller, rendering):
-            continue
-        if selector.matches(pods):
-            found.append(obj)
-    return found
+    return [
+        obj
+        for obj in rendering.selector_index().selecting(pods, namespace_of(controller, rendering))
+        if obj.is_consumer and obj.selector is not None and not obj.selector.is_empty
+    ]
 
 
 def controllers_selected(consumer: K8sObject, rendering: Rendering) -> list[K8sObject]:
     selector = consumer.selector
     if selector is None or selector.is_empty:
         return []
-    return [
-        o for o in rendering.objects
-        if o.is_controller and namespace_of(o, rendering) == namespace_of(consumer, rendering)
-        and selector.matches(o.pod_labels or {})
-    ]
+    namespace = namespace_of(consumer, rendering)
+    return [o for o in rendering.pod_index().matching(selector, namespace) if o.is_controller]
 
 
 def meant_for(consumer: K8sObject, rendering: Rendering) -> K8sObject | None:

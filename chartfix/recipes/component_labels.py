@@ -305,7 +305,12 @@ def _choose_label(
 
 def _chart_component_key(rendering: Rendering) -> str | None:
     """The component key the chart already puts on some pods, if any: its own convention."""
-    for obj in rendering.objects:
+    key: str | None = rendering.memo("component-key", _first_component_key)
+    return key
+
+
+def _first_component_key(objects: Sequence[K8sObject], namespace: str) -> str | None:
+    for obj in objects:
         for key in COMPONENT_KEYS:
             if key in (obj.pod_labels or {}):
                 return key

@@ -16,7 +16,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import os
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -29,7 +28,6 @@ from pygments.formatters import HtmlFormatter
 from pygments.lexers import DiffLexer
 
 from chartfix import __version__
-from chartfix.errors import UsageError
 from chartfix.output import plural
 
 STATUSES = ("fixed", "partial", "left", "error", "skipped", "clean")
@@ -157,23 +155,13 @@ def html_command(paths: Sequence[Path], output: Path) -> int:
     """`chartfix report html`: the reports (shards are merged) -> one page. Exit 0, or 2 on a
     report that cannot be read or a page that cannot be written."""
     from chartfix.bulk import _read_report
+    from chartfix.fixcmd import writable_file
 
-    check_output(output, "-o")
+    writable_file(output, "-o")
     documents = [_read_report(path) for path in paths]
     write_html(output, documents, sources=[p.name for p in paths])
     print(f"wrote {output} ({plural(len(page_charts(documents)), 'chart')})")
     return 0
-
-
-def check_output(path: Path, flag: str) -> None:
-    """Before any work: the page's directory exists and the page is not a directory."""
-    if path.is_dir():
-        raise UsageError(f"{flag} {path}: is a directory")
-    parent = path.parent if str(path.parent) else Path(".")
-    if not parent.is_dir():
-        raise UsageError(f"{flag} {path}: directory {parent} does not exist")
-    if not os.access(parent, os.W_OK):
-        raise UsageError(f"{flag} {path}: directory {parent} is not writable")
 
 
 def page_charts(documents: Sequence[dict[str, Any]]) -> list[ChartView]:
@@ -185,9 +173,9 @@ def page_charts(documents: Sequence[dict[str, Any]]) -> list[ChartView]:
 def write_html(
     path: Path, documents: Sequence[dict[str, Any]], sources: Sequence[str] = ()
 ) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(render_page(documents, sources), encoding="utf-8")
-    os.replace(tmp, path)
+    from chartfix.bulk import replace_text
+
+    replace_text(path, render_page(documents, sources))
 
 
 # --- the page ------------------------------------------------------------------------------

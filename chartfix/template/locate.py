@@ -74,6 +74,7 @@ class ChartSources:
         self._cache: dict[str, bytes] = {}
         self._helpers: dict[str, Helper] | None = None
         self._includes: dict[str, int] = {}
+        self._outlines: dict[bytes, Outline] = {}
 
     def read(self, rel: str) -> bytes:
         if rel in self.overrides:
@@ -126,7 +127,13 @@ class ChartSources:
         )
 
     def outline(self, rel: str) -> Outline:
-        return _outline_bytes(self.read(rel))
+        """Outlined once per chart however many files it has (the shared cache below is
+        bounded: a chart of thousands of templates would outline each one again and again)."""
+        data = self.read(rel)
+        found = self._outlines.get(data)
+        if found is None:
+            found = self._outlines[data] = _outline_bytes(data)
+        return found
 
     def document_for(
         self, obj: K8sObject, siblings: Sequence[K8sObject] = ()

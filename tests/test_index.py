@@ -1,0 +1,65 @@
+"""The label indexes answer exactly what trying every object would (they only go faster)."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from chartfix.objects import K8sObject, PodIndex, Rendering, SelectorIndex, Source
+from chartfix.selectors import LabelSelector, Requirement
+
+KEYS = st.sampled_from(["app", "release", "component", "tier"])
+VALUES = st.sampled_from(["a", "b", "c"])
+LABELS = st.dictionaries(KEYS, VALUES, max_size=4)
+NAMESPACES = st.sampled_from([None, "default", "other"])
+REQUIREMENT = st.builds(
+    Requirement, KEYS, st.sampled_from(["In", "NotIn", "Exists", "DoesNotExist"]),
+    st.frozensets(VALUES, max_size=2),
+)
+SELECTOR = st.builds(LabelSelector, LABELS, st.tuples(REQUIREMENT) | st.just(()))
+
+
+def workload(i: int, kind: str, labels: dict[str, str], namespace: str | None) -> K8sObject:
+    meta: dict[str, object] = {"name": f"w{i}"}
+    if namespace:
+        meta["namespace"] = namespace
+    body = {"kind": kind, "metadata": meta,
+            "spec": {"selector": {"matchLabels": labels},
+                     "template": {"metadata": {"labels": labels}}}}
+    return K8sObject(body, Source("templates/x.yaml", i))
+
+
+OBJECTS = st.lists(
+    st.tuples(st.sampled_from(["Deployment", "Job", "ConfigMap"]), LABELS, NAMESPACES),
+    max_size=12,
+).map(lambda items: [workload(i, *item) for i, item in enumerate(items)])
+
+
+@given(OBJECTS, SELECTOR, NAMESPACES)
+def test_pod_index_matches_like_a_scan(objects, selector, namespace) -> None:
+    ns = namespace or "default"
+    expected = [
+        o for o in objects
+        if o.pod_labels is not None and (o.namespace or "default") == ns
+        and selector.matches(o.pod_labels)
+    ]
+    assert PodIndex(objects, "default").matching(selector, ns) == expected
+
+
+@given(OBJECTS, LABELS, NAMESPACES)
+def test_selector_index_selects_like_a_scan(objects, labels, namespace) -> None:
+    ns = namespace or "default"
+    expected = [
+        o for o in objects
+        if o.selector is not None and (o.namespace or "default") == ns
+        and o.selector.matches(labels)
+    ]
+    assert SelectorIndex(objects, "default").selecting(labels, ns) == expected
+
+
+def test_a_rendering_rebuilds_its_index_when_its_objects_change() -> None:
+    rendering = Rendering("default", [workload(0, "Deployment", {"app": "a"}, None)])
+    selector = LabelSelector({"app": "a"})
+    assert len(rendering.pod_index().matching(selector, "default")) == 1
+    rendering.objects.append(workload(1, "Job", {"app": "a"}, None))
+    assert len(rendering.pod_index().matching(selector, "default")) == 2

@@ -1,0 +1,111 @@
+"""Strict input: odd paths, unreadable folders, hostile config files and piped values give
+one clear line or the right answer, never a traceback or a silent wrong result."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from conftest import CHARTFIX, FIXTURES, git, snapshot
+
+from chartfix.cli import main
+
+
+@pytest.fixture(autouse=True)
+def _in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("CI", raising=False)
+
+
+def copy(fixture: str, target: Path) -> Path:
+    shutil.copytree(FIXTURES / fixture, target, symlinks=True)
+    return target
+
+
+def test_a_chart_path_with_a_newline_is_fixed_and_its_patch_quoted_as_git_does(
+    tmp_path, capsys
+) -> None:
+    repo = tmp_path / "repo"
+    chart = copy("legacy-server", repo / "odd\nname")
+    git(repo, "init", "-q")
+    patch = subprocess.run(
+        [*CHARTFIX, "fix", "odd\nname"], cwd=repo, capture_output=True, text=True, check=True
+    ).stdout
+    assert '--- "a/odd\\nname/templates/deployment.yaml"' in patch
+    subprocess.run(["git", "apply", "--check", "-"], cwd=repo, input=patch, text=True, check=True)
+
+    assert main(["fix", str(chart), "--write"]) == 0
+    assert "1 chart: 2 files changed" in capsys.readouterr().err
+    assert main(["check", str(chart)]) == 0
+
+
+# Root reads any folder; without these two capabilities it obeys the mode bits like anyone.
+DROP = ["--inh-caps=-dac_override,-dac_read_search",
+        "--bounding-set=-dac_override,-dac_read_search"]
+
+
+def unprivileged(argv: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    prefix: list[str] = []
+    if os.geteuid() == 0:
+        if shutil.which("setpriv") is None:
+            pytest.skip("root reads every folder and setpriv is missing to drop that")
+        prefix = ["setpriv", *DROP]
+    return subprocess.run([*prefix, *argv], cwd=cwd, capture_output=True, text=True)
+
+
+@pytest.mark.parametrize("command", ["fix", "bulk"])
+def test_an_unreadable_chart_folder_is_one_error_line_and_exit_2(tmp_path, command) -> None:
+    tree = tmp_path / "tree"
+    copy("clean", tree / "locked" / "chart")
+    copy("clean", tree / "ok")
+    (tree / "locked").chmod(0)
+    try:
+        target = "tree" if command == "bulk" else "tree/locked"
+        done = unprivileged([*CHARTFIX, command, target, "-j", "1"], tmp_path)
+    finally:
+        (tree / "locked").chmod(0o755)
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr
+    lines = [line for line in done.stderr.splitlines() if "cannot read the folder" in line]
+    assert len(lines) == 1
+    assert f"{tree / 'locked'}: cannot read the folder: Permission denied" in lines[0]
+
+
+def test_yaml_aliases_in_a_config_file_are_refused(chart_copy, capsys) -> None:
+    chart = chart_copy("legacy-server")
+    bomb = ["a: &a [x, x, x, x, x, x, x, x, x]"]
+    pairs = zip("abcdefgh", "bcdefghi", strict=True)
+    bomb += [f"{c}: &{c} [{', '.join(['*' + p] * 9)}]" for p, c in pairs]
+    (chart / ".chartfix.yaml").write_text("\n".join(bomb) + "\ncomponents: *i\n")
+    before = snapshot(chart)
+
+    assert main(["fix", str(chart), "--write"]) == 2
+
+    err = capsys.readouterr().err
+    assert f"{chart / '.chartfix.yaml'}: cannot read chartfix config:" in err
+    assert "aliases (*name) are not allowed" in err
+    assert snapshot(chart) == before
+
+
+def test_piped_values_are_read_once_and_reach_every_worker(tmp_path) -> None:
+    copy("legacy-server", tmp_path / "tree" / "a")
+    copy("scaffold-helpers", tmp_path / "tree" / "b")
+    piped = "nameOverride: piped\n"
+
+    done = subprocess.run(
+        [*CHARTFIX, "fix", "tree", "-j", "2", "-f", "/dev/stdin", "--release", "r"],
+        cwd=tmp_path, input=piped, capture_output=True, text=True,
+    )
+    checked = subprocess.run(
+        [*CHARTFIX, "check", "tree", "-j", "2", "-f", "/dev/stdin", "--release", "r"],
+        cwd=tmp_path, input=piped, capture_output=True, text=True,
+    )
+
+    assert done.returncode == 0, done.stderr
+    assert "fixable: overlap Deployment/r-piped" in done.stderr
+    assert "fixable: overlap Deployment/r-legacy-server" not in done.stderr
+    assert checked.returncode == 1, checked.stderr
+    assert "Deployment/r-piped" in checked.stdout

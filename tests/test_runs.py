@@ -1,0 +1,267 @@
+"""Runs that are interrupted, and input or output that is wrong before any work starts:
+Ctrl-C and kill -9 in bulk keep the report and resume; output paths, flags and reports are
+checked first (exit 2, nothing written)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+from conftest import CHARTFIX, snapshot
+from test_bulk import add_chart, bulk, good_tree, read_report
+
+from chartfix.cli import main
+
+
+@pytest.fixture(autouse=True)
+def _in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("CI", raising=False)
+
+
+def many_charts(tree: Path, count: int = 10) -> Path:
+    for i in range(count):
+        add_chart(tree, "legacy-server", f"chart{i:02}")
+    return tree
+
+
+def start_bulk(tmp_path: Path, *argv: object) -> subprocess.Popen[str]:
+    """`chartfix bulk` in its own process group, as a terminal runs it."""
+    return subprocess.Popen(
+        [*CHARTFIX, "bulk", *map(str, argv)], cwd=tmp_path, text=True,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
+    )
+
+
+def wait_for_lines(path: Path, count: int, process: subprocess.Popen[str]) -> None:
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and process.poll() is None:
+        if path.exists() and len(path.read_bytes().splitlines()) >= count:
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"{path} never got {count} lines")
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL])
+def test_an_interrupted_bulk_run_keeps_its_report_and_the_next_run_resumes(
+    tmp_path, capsys, sig: signal.Signals
+) -> None:
+    tree = many_charts(tmp_path / "tree")
+    report = tmp_path / "report.json"
+    run = start_bulk(tmp_path, tree, "--write", "-j", "2", "--report", report)
+    wait_for_lines(tmp_path / "report.json.partial", 2, run)
+
+    os.killpg(run.pid, sig)  # Ctrl-C reaches the whole group: main process and workers
+    _, err = run.communicate(timeout=60)
+
+    if sig == signal.SIGINT:
+        assert run.returncode == 130
+        assert "Traceback" not in err and "KeyboardInterrupt" not in err
+        assert "run again with the same --report to resume" in err.splitlines()[-1]
+        assert not (tmp_path / "report.json.partial").exists()
+    else:
+        assert run.returncode == -signal.SIGKILL
+    done = [c for c in read_report_any(report) if c["applied"]]
+    assert 2 <= len(done) < 10
+    code, err = bulk(capsys, tree, "--write", "-j", "1", "--report", report)
+    assert code == 0
+    assert f"{10 - len(done)} charts processed (0 clean), {len(done)} skipped as done" in err
+    assert len(read_report(report)["charts"]) == 10
+    assert not (tmp_path / "report.json.partial").exists()
+
+
+def test_ctrl_c_in_fix_ends_quietly_with_130(tmp_path) -> None:
+    tree = many_charts(tmp_path / "tree", 40)
+    run = subprocess.Popen(
+        [*CHARTFIX, "fix", str(tree), "-j", "2"], cwd=tmp_path, text=True,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
+    )
+    children = Path(f"/proc/{run.pid}/task/{run.pid}/children")
+    while run.poll() is None and len(children.read_text().split()) < 2:
+        time.sleep(0.01)  # until the worker pool is up
+    time.sleep(0.3)
+    assert run.poll() is None, "finished before Ctrl-C: give it more charts"
+    os.killpg(run.pid, signal.SIGINT)
+    _, err = run.communicate(timeout=60)
+    assert run.returncode == 130, err
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err
+
+
+def read_report_any(report: Path) -> list[dict]:
+    """What a reader sees after any interruption: the report, or its .partial lines."""
+    from chartfix.bulk import _read_report as chartfix_read
+
+    return chartfix_read(report)["charts"]
+
+
+# --- output paths, checked before work -----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--write", "--report", "missing/report.json"],
+        ["--write", "--report", "."],
+        ["--write", "--pr-body", "missing/body.md"],
+        ["--branch", "fix", "--pr-body-dir", "a-file/bodies"],
+    ],
+)
+def test_an_output_path_that_cannot_be_written_stops_the_run_before_any_chart(
+    tmp_path, capsys, argv: list[str]
+) -> None:
+    tree = good_tree(tmp_path / "tree")
+    (tmp_path / "a-file").write_text("")
+    before = snapshot(tree)
+
+    code, err = bulk(capsys, tree, "-j", "1", *argv)
+
+    assert code == 2
+    assert err.startswith("chartfix: ") and len(err.splitlines()) == 1, err
+    assert argv[-1] in err
+    assert snapshot(tree) == before
+
+
+def test_report_merge_checks_its_output_before_reading(tmp_path, capsys) -> None:
+    tree = good_tree(tmp_path / "tree", ["clean"])
+    bulk(capsys, tree, "-j", "1", "--report", tmp_path / "r.json")
+    assert main(["report", "merge", "r.json", "-o", "missing/merged.json"]) == 2
+    assert "-o missing/merged.json: no such directory missing" in capsys.readouterr().err
+
+
+def test_the_reports_temp_file_never_follows_a_planted_link(tmp_path, capsys) -> None:
+    tree = good_tree(tmp_path / "tree", ["clean"])
+    victim = tmp_path / "victim"
+    victim.write_text("precious\n")
+    for name in ("report.json.tmp", ".report.json.tmp", "report.json.partial.tmp"):
+        (tmp_path / name).symlink_to(victim)
+
+    assert bulk(capsys, tree, "-j", "1", "--report", "report.json")[0] == 0
+
+    assert victim.read_text() == "precious\n"
+    assert [c["status"] for c in read_report(tmp_path / "report.json")["charts"]] == ["clean"]
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        ('{"version": 1}', "`charts` is not a list"),
+        ('{"version": 1, "charts": [{"path": "x"}]}', "charts[0] has no 'status' string"),
+        ('{"version": 1, "charts": [7]}', "charts[0] is not an object"),
+    ],
+)
+def test_a_report_of_the_wrong_shape_is_a_clear_error(
+    tmp_path, capsys, content: str, reason: str
+) -> None:
+    tree = good_tree(tmp_path / "tree", ["legacy-server"])
+    (tmp_path / "r.json").write_text(content)
+    before = snapshot(tree)
+
+    code, err = bulk(capsys, tree, "--write", "-j", "1", "--report", "r.json")
+    assert code == 2
+    assert err == f"chartfix: r.json: not a chartfix report: {reason}\n"
+    assert snapshot(tree) == before
+    assert main(["report", "merge", "r.json"]) == 2
+    assert reason in capsys.readouterr().err
+
+
+# --- flags that did nothing ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["-j", "-5"], "argument -j/--jobs: must be above 0, not -5"),
+        (["-j", "0"], "argument -j/--jobs: must be above 0, not 0"),
+        (["--branch", ""], "--branch needs a branch name"),
+        (["--branch", "b", "--push", "o", "--open-pr"], "--open-pr needs the description"),
+        (["--timeout", "0"], "argument --timeout: must be above 0, not 0"),
+    ],
+)
+def test_flags_that_would_do_nothing_are_usage_errors(
+    chart_copy, capsys, argv: list[str], message: str
+) -> None:
+    chart = chart_copy("legacy-server")
+    before = snapshot(chart)
+    try:
+        code = main(["fix", str(chart), *argv])
+    except SystemExit as exit:  # argparse's own usage error
+        code = exit.code
+    assert code == 2
+    assert message in capsys.readouterr().err
+    assert snapshot(chart) == before
+
+
+def test_write_with_pr_body_writes_the_description_too(chart_copy, tmp_path, capsys) -> None:
+    chart = chart_copy("legacy-server")
+    body = tmp_path / "body.md"
+    assert main(["fix", str(chart), "--write", "--pr-body", str(body)]) == 0
+    assert "overlap" in body.read_text()
+    assert main(["check", str(chart)]) == 0
+
+
+def test_timeout_turns_a_slow_chart_into_its_error_line(tmp_path, capsys) -> None:
+    tree = good_tree(tmp_path / "tree", ["clean"])
+    slow = add_chart(tree, "legacy-server", "slow")
+    many = "".join(
+        f"---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c{i}\n" for i in range(3000)
+    )
+    (slow / "templates" / "many.yaml").write_text(many)
+
+    code, err = bulk(capsys, tree, "-j", "1", "--timeout", "0.2")
+
+    assert code == 2
+    assert f"{slow}: took longer than --timeout 0.2s; skipped" in err
+    assert "[1/2] tree/clean: clean" in err
+
+
+# --- --repos ----------------------------------------------------------------------------------
+
+
+def test_repos_refuses_transports_that_run_commands_one_line_each(tmp_path, capsys) -> None:
+    from test_bulk import git_repo
+
+    git_repo(tmp_path / "good", ["legacy-server"])
+    remote = git_repo(tmp_path / "remote", ["clean"])
+    repos = tmp_path / "repos.txt"
+    repos.write_text(
+        "ext::sh -c touch% pwned\nhttp://example.invalid/org/x.git\nfd::3\n"
+        f"good\nfile://{remote}\n"
+    )
+
+    code, err = bulk(capsys, "--repos", repos, "-j", "1", "--workdir", tmp_path / "clones")
+
+    assert code == 2
+    errors = [line for line in err.splitlines() if line.startswith("error: ")]
+    refused = "transport is refused (use https, ssh, git or file)"
+    assert errors == [
+        f"error: ext::sh -c touch% pwned: the ext:: {refused}",
+        f"error: http://example.invalid/org/x.git: the http:// {refused}",
+        f"error: fd::3: the fd:: {refused}",
+    ]
+    assert not (tmp_path / "pwned").exists()
+    assert "] good/legacy-server: fixed" in err and "2 charts processed (1 clean)" in err
+
+
+@pytest.mark.parametrize(
+    ("content", "argv", "message"),
+    [
+        (b"\xff\xfe/repo\n", [], "not UTF-8 text (byte 0)"),
+        (b"# nothing yet\n\n", [], "lists no repository"),
+        (b"file:///nowhere/repo.git\n", ["--shard", "x"], "--shard takes I/N"),
+    ],
+)
+def test_a_bad_repo_list_or_shard_stops_before_cloning(
+    tmp_path, capsys, content: bytes, argv: list[str], message: str
+) -> None:
+    repos = tmp_path / "repos.txt"
+    repos.write_bytes(content)
+
+    code, err = bulk(capsys, "--repos", repos, "--workdir", tmp_path / "clones", *argv)
+
+    assert code == 2
+    assert err.startswith("chartfix: ") and message in err and len(err.splitlines()) == 1
+    assert not (tmp_path / "clones").exists()
