@@ -90,7 +90,7 @@ def upstream_fleet_fix(name: str) -> str:
 
 def test_recipe_file_reproduces_the_upstream_fleetdm_fix(tmp_path: Path, capsys) -> None:
     """`--recipe fleet` is found in the repository's own recipes/ folder."""
-    repo, chart = chart_repo(tmp_path)
+    _, chart = chart_repo(tmp_path)
     before = snapshot(chart)
     assert main(["fix", "--recipe", "fleet", "--write", str(chart)]) == 0
     after = snapshot(chart)
@@ -324,3 +324,20 @@ def test_entry_point_recipe_is_listed_and_runs(tmp_path: Path) -> None:
 def test_without_the_package_the_recipe_is_unknown(chart_copy, capsys) -> None:
     assert main(["fix", "--recipe", "team-component", str(chart_copy("legacy-server"))]) == 2
     assert "unknown recipe team-component" in capsys.readouterr().err
+
+
+def test_readme_recipe_examples_load_and_the_shipped_ones_are_shown_as_shipped(
+    tmp_path: Path,
+) -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    blocks = [b.split("```", 1)[0] for b in readme.split("```yaml\n")[1:]]
+    recipes = [b for b in blocks if "type: chartfix/v1/recipe" in b]
+    assert len(recipes) >= 3
+    for index, block in enumerate(recipes):
+        path = tmp_path / f"example-{index}.yaml"
+        path.write_text(block, encoding="utf-8")
+        load_recipe_file(path)
+    for shipped in SHIPPED:
+        body = shipped.read_text(encoding="utf-8")
+        body = body[body.index("type: chartfix/v1/recipe"):]
+        assert any(body in block for block in recipes), shipped.name
