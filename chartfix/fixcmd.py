@@ -58,8 +58,8 @@ def declarative_recipe(args: argparse.Namespace) -> RecipeFile | None:
         return None
     if len(args.recipe) > 1:
         raise UsageError(
-            f"--recipe {declarative[0]} is a recipe file: give it alone (its recipeList says "
-            "which recipes run)"
+            f"--recipe {declarative[0]} is a declarative recipe: give it alone (its "
+            "recipeList says which recipes run)"
         )
     roots = getattr(args, "paths", None) or getattr(args, "roots", None) or []
     return resolve(declarative[0], [*roots, Path.cwd()])
