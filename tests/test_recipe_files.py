@@ -341,3 +341,20 @@ def test_readme_recipe_examples_load_and_the_shipped_ones_are_shown_as_shipped(
         body = shipped.read_text(encoding="utf-8")
         body = body[body.index("type: chartfix/v1/recipe"):]
         assert any(body in block for block in recipes), shipped.name
+
+
+@pytest.mark.parametrize(
+    ("argv", "says"),
+    [
+        (["--recipe", "component-labels", "--recipe", "legacy-component"],
+         "--recipe legacy-component is a declarative recipe: give it alone (its recipeList "
+         "says which recipes run)"),
+        (["--branch"], "--branch needs a NAME (or a --recipe whose file sets `branch`)"),
+        (["--recipe", "nothere"], "unknown recipe nothere; available: stable-selectors, "
+         "component-labels, legacy-component, selector-hygiene"),
+    ],
+)
+def test_recipe_misuse_is_a_usage_error(chart_copy, capsys, argv: list[str], says: str) -> None:
+    chart = chart_copy("legacy-server")
+    assert main(["fix", *argv, "--", str(chart)]) == 2
+    assert capsys.readouterr().err == f"chartfix: {says}\n"
