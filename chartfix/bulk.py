@@ -369,6 +369,7 @@ def report_entry(
         "finding_details": finding_details(change) if change else [],
         "notes": list(change.notes) if change else [],
         "migration": migration_for(change, args) if change else None,
+        "recipe": change.recipe_file.describe() if change and change.recipe_file else None,
     }
 
 

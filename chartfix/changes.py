@@ -8,9 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from chartfix.findings import Finding
 from chartfix.objects import Rendering
+
+if TYPE_CHECKING:
+    from chartfix.recipefile import RecipeFile
 
 
 @dataclass(frozen=True)
@@ -49,6 +53,9 @@ class ChartChange:
     template): upgrading a release then needs the migration note."""
     notes: list[str] = field(default_factory=list)
     """Warnings for the user that are not findings (kube-state-metrics restarts...)."""
+    recipe_file: RecipeFile | None = None
+    """The declarative recipe that ran, with its options (reports, commits and PR bodies
+    record it so a reviewer can re-run it)."""
 
     @property
     def changed(self) -> bool:

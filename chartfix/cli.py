@@ -147,12 +147,17 @@ def _positive(kind: type[int] | type[float]) -> Callable[[str], float]:
 def _fix_options(parser: argparse.ArgumentParser) -> None:
     _render_options(parser)
     parser.add_argument(
-        "--recipe", action="append", default=[], metavar="NAME",
-        help="run only this recipe (repeatable; default: all)",
+        "--recipe", action="append", default=[], metavar="NAME|FILE",
+        help="run only this recipe (repeatable; default: all), or a recipe file / a "
+        "declarative recipe's name (alone; see `chartfix recipes`)",
     )
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--write", action="store_true", help="write the fixed files in place")
-    mode.add_argument("--branch", metavar="NAME", help="commit the fix to a new git branch")
+    mode.add_argument(
+        "--branch", metavar="NAME", nargs="?", const="",
+        help="commit the fix to a new git branch (NAME may be left out when the recipe file "
+        "sets `branch`)",
+    )
     parser.add_argument("--push", metavar="REMOTE", help="push the branch (never forced)")
     parser.add_argument(
         "--component", action="append", default=[], metavar="WORKLOAD=VALUE",
@@ -163,11 +168,12 @@ def _fix_options(parser: argparse.ArgumentParser) -> None:
         help="also label the Jobs, CronJobs and test Pods that overlap",
     )
     parser.add_argument(
-        "--bump", choices=("auto", "major", "minor", "patch", "none"), default="auto",
-        help="chart version bump with --branch (auto: major when a selector changes)",
+        "--bump", choices=("auto", "major", "minor", "patch", "none"), default=None,
+        help="chart version bump with --branch (default: the recipe file's, else auto: "
+        "major when a selector changes)",
     )
     parser.add_argument(
-        "--note-target", choices=("auto", "migration", "readme"), default="auto",
+        "--note-target", choices=("auto", "migration", "readme"), default=None,
         help="with --branch, where the migration note goes (auto: README.md when the chart "
         "has one, under its 'Upgrading' heading or a new one at its end; else MIGRATION.md)",
     )
@@ -230,11 +236,23 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def list_recipes() -> int:
-    from chartfix.recipe import registry
+    """Python recipes (built-in, then entry points) with their declared options, then the
+    declarative recipe files (shipped, then the current repository's `recipes/`)."""
+    from chartfix.recipe import options_of, registry_with_origins
+    from chartfix.recipefile import declarative_recipes, load_recipe_file, shipped_dir
 
-    for recipe in registry().values():
+    for recipe, origin in registry_with_origins().values():
         rules = ", ".join(sorted(recipe.rules))
         print(f"{recipe.name:<18} {recipe.summary} (fixes: {rules})")
+        print(f"{'':<18} from: {origin}")
+        for option in options_of(recipe):
+            print(f"{'':<18} option {option.name}: {option.description} "
+                  f"(example: {option.example})")
+    for name, path in declarative_recipes([Path.cwd()]).items():
+        recipe_file = load_recipe_file(path, shipped=path.parent == shipped_dir())
+        print(f"{name:<18} {recipe_file.description}")
+        print(f"{'':<18} from: {recipe_file.origin}")
+        print(f"{'':<18} runs: {recipe_file.describe().split(': ', 1)[1]}")
     return 0
 
 

@@ -3,6 +3,7 @@
     components:          # workload (rendered name, or its suffix after the fullname) -> value
       worker: background
     label-jobs: false    # also label Jobs, CronJobs and test Pods
+    recipe: legacy-component  # the declarative recipe `fix`/`bulk` run without --recipe
     rules:               # rule control (the command line's --include/--exclude/--severity win)
       exclude: [spans]   # or include: [overlap, stray]: only these
       severity: {volatile: warning}
@@ -34,7 +35,7 @@ from chartfix.errors import ChartError
 from chartfix.findings import SEVERITIES, Severity
 
 CONFIG_NAME = ".chartfix.yaml"
-KEYS = ("components", "label-jobs", "rules", "suppress", "run-apps")
+KEYS = ("components", "label-jobs", "rules", "suppress", "run-apps", "recipe")
 RULE_KEYS = ("include", "exclude", "severity")
 SUPPRESS_KEYS = ("rule", "object", "reason")
 
@@ -46,6 +47,8 @@ class Config:
     policy: Policy = field(default_factory=Policy)
     run_apps: bool | None = None
     """`run-apps`: None when no config file says."""
+    recipe: tuple[Path, str] | None = None
+    """(directory of the file that names it, recipe name or file relative to it)."""
 
 
 def load_config(chart_root: Path) -> Config:
@@ -53,6 +56,7 @@ def load_config(chart_root: Path) -> Config:
     label_jobs = False
     policy = Policy()
     run_apps: bool | None = None
+    recipe: tuple[Path, str] | None = None
     for directory in reversed(_config_dirs(chart_root)):
         path = directory / CONFIG_NAME
         if not path.is_file():
@@ -69,12 +73,16 @@ def load_config(chart_root: Path) -> Config:
             raise ChartError(path, "`components` must map workload names to values")
         components.update({str(k): str(v) for k, v in raw.items()})
         label_jobs = bool(data.get("label-jobs", label_jobs))
+        if "recipe" in data:
+            if not isinstance(data["recipe"], str) or not data["recipe"].strip():
+                raise ChartError(path, "`recipe` must name a recipe or a recipe file")
+            recipe = (directory, data["recipe"].strip())
         policy = policy.overridden_by(_policy(path, data))
         if "run-apps" in data:
             if not isinstance(data["run-apps"], bool):
                 raise ChartError(path, "`run-apps` must be true or false")
             run_apps = data["run-apps"]
-    return Config(components, label_jobs, policy, run_apps)
+    return Config(components, label_jobs, policy, run_apps, recipe)
 
 
 def _policy(path: Path, data: Mapping[str, Any]) -> Policy:

@@ -18,12 +18,23 @@ from chartfix.cli import policy_from
 from chartfix.diff import chart_diff
 from chartfix.errors import ChartError, UsageError
 from chartfix.pipeline import FixRequest, fix_chart, select_recipes
+from chartfix.recipe import registry
+from chartfix.recipefile import RecipeFile, resolve
 from chartfix.runner import run_parallel
 from chartfix.targets import find_targets, is_cdk8s_app
 from chartfix.write import recover
 
 
 def request_from(args: argparse.Namespace) -> FixRequest:
+    """The fix request the command line asks for. A declarative recipe (`--recipe NAME|FILE`)
+    also fills the run settings the user left unset (--bump, --note-target, the branch)."""
+    recipe_file = declarative_recipe(args)
+    args.bump = args.bump or (recipe_file and recipe_file.bump) or "auto"
+    args.note_target = args.note_target or (recipe_file and recipe_file.note_target) or "auto"
+    if args.branch == "":  # --branch without NAME: the recipe's branch template
+        if recipe_file is None or recipe_file.branch is None:
+            raise UsageError("--branch needs a NAME (or a --recipe whose file sets `branch`)")
+        args.branch = recipe_file.branch.format(recipe=recipe_file.name)
     components = []
     for item in args.component:
         name, sep, value = item.partition("=")
@@ -31,7 +42,8 @@ def request_from(args: argparse.Namespace) -> FixRequest:
             raise UsageError(f"--component takes WORKLOAD=VALUE, not {item!r}")
         components.append((name, value))
     return FixRequest(
-        recipes=tuple(args.recipe),
+        recipes=() if recipe_file else tuple(args.recipe),
+        recipe_file=recipe_file,
         values_files=values_once(args.values),
         set_values=tuple(args.set),
         components=tuple(components),
@@ -43,12 +55,29 @@ def request_from(args: argparse.Namespace) -> FixRequest:
     )
 
 
+def declarative_recipe(args: argparse.Namespace) -> RecipeFile | None:
+    """The recipe file `--recipe` names, if any: one per run, not mixed with Python recipes
+    (its recipeList says which run)."""
+    python = registry()
+    declarative = [ref for ref in args.recipe if ref not in python]
+    if not declarative:
+        return None
+    if len(args.recipe) > 1:
+        raise UsageError(
+            f"--recipe {declarative[0]} is a declarative recipe: give it alone (its "
+            "recipeList says which recipes run)"
+        )
+    roots = getattr(args, "paths", None) or getattr(args, "roots", None) or []
+    return resolve(declarative[0], [*roots, Path.cwd()])
+
+
 def check_mode(args: argparse.Namespace) -> None:
     """Flag combinations that make no sense, and output paths that cannot be written, are
-    usage errors (exit 2), before any work."""
-    if args.branch is not None and not args.branch.strip():
+    usage errors (exit 2), before any work. `--branch` without NAME (or empty) takes the
+    recipe file's branch template: request_from resolves it, or refuses."""
+    if args.branch and not args.branch.strip():
         raise UsageError("--branch needs a branch name")
-    if args.push and not args.branch:
+    if args.push and args.branch is None:
         raise UsageError("--push needs --branch")
     if args.open_pr and not args.push:
         raise UsageError("--open-pr needs --push")

@@ -496,10 +496,17 @@ def _rollback(
 def commit_message(
     change: ChartChange, release: str, namespace: str, *, version: str | None = None
 ) -> str:
-    """Subject line, blank line, migration note: ready for `git commit -F`."""
-    return summary_line(change) + "\n\n" + migration_note(
-        change, release, namespace, version=version
-    )
+    """Subject line, blank line, migration note: ready for `git commit -F`. A declarative
+    recipe's `commit-message` template makes the subject; the recipe, with its options, ends
+    the message so a reviewer can re-run it."""
+    subject = summary_line(change)
+    recipe = change.recipe_file
+    if recipe is not None:
+        subject = recipe.subject(change.chart_name, subject.split(": ", 1)[1])
+    message = subject + "\n\n" + migration_note(change, release, namespace, version=version)
+    if recipe is not None:
+        message = message.rstrip("\n") + f"\n\nchartfix recipe: {recipe.describe()}\n"
+    return message
 
 
 def summary_line(change: ChartChange) -> str:

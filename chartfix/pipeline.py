@@ -7,17 +7,18 @@ with the verified change (print a diff, write files, commit to a branch).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from chartfix.analysis import RULES, Policy, analyze_each, apply_policy, merge_findings
 from chartfix.changes import ChartChange, FileChange, Unfixed
 from chartfix.chart import load_chart, scenarios
-from chartfix.config import load_config
-from chartfix.errors import UsageError
+from chartfix.config import CONFIG_NAME, load_config
+from chartfix.errors import ChartError, UsageError
 from chartfix.ksm import restarts_needed
 from chartfix.objects import ObjectRef
 from chartfix.recipe import FixOptions, FixUnit, Recipe, RecipeContext, registry
+from chartfix.recipefile import RecipeFile, resolve
 from chartfix.render import render
 from chartfix.template.locate import ChartSources
 from chartfix.verify import Verifier
@@ -42,6 +43,9 @@ class FixRequest:
     """--run-apps / --no-run-apps; None: as a .chartfix.yaml says (see cdk8s.app.skip_reason)."""
     untrusted: tuple[Path, ...] = ()
     """Roots whose own `run-apps` setting does not count (bulk --repos clones)."""
+    recipe_file: RecipeFile | None = None
+    """The declarative recipe asked for (`--recipe NAME|FILE`): its steps replace `recipes`;
+    without one, a chart's `.chartfix.yaml` may name one."""
 
 
 def select_recipes(names: Sequence[str]) -> list[Recipe]:
@@ -63,21 +67,32 @@ def fix_chart(root: Path, request: FixRequest) -> ChartChange:
     name fix the warnings of their rules too, and count what is left of their rules.
     Raises ChartError when the chart cannot be read or rendered as it is.
     """
-    recipes = select_recipes(request.recipes)
     chart = load_chart(root)
     config = load_config(chart.root)
-    options = FixOptions(
-        components={**config.components, **dict(request.components)},
-        label_jobs=request.label_jobs or config.label_jobs,
-        release=request.release,
-        namespace=request.namespace,
+    recipe_file = request.recipe_file
+    if recipe_file is None and config.recipe is not None:
+        try:
+            recipe_file = resolve(config.recipe[1], [chart.root], base=config.recipe[0])
+        except UsageError as err:  # this chart's config is wrong: other charts go on
+            raise ChartError(config.recipe[0] / CONFIG_NAME, f"`recipe`: {err}") from err
+    names = recipe_file.recipe_names if recipe_file else request.recipes
+    recipes = select_recipes(names)
+    options = FixOptions(release=request.release, namespace=request.namespace)
+    if recipe_file is not None:  # the recipe's options, then the chart's, then the user's
+        options = recipe_file.apply(options)
+    options = replace(
+        options,
+        components={**options.components, **config.components, **dict(request.components)},
+        label_jobs=request.label_jobs or config.label_jobs or options.label_jobs,
     )
     cases = scenarios(chart, request.values_files, request.set_values)
     before = [render(chart, s, None, request.release, request.namespace) for s in cases]
     per_scenario = analyze_each(chart, before)
     policy = config.policy.overridden_by(request.policy)
+    if recipe_file is not None and recipe_file.rules is not None:
+        policy = Policy(include=frozenset(recipe_file.rules)).overridden_by(policy)
     counted = apply_policy(per_scenario, before, policy, chart.root).findings
-    explicit = bool(request.recipes)
+    explicit = bool(names)
     findings = [f for f in counted if explicit or f.severity == "error"]
     sources = ChartSources(chart.root)
     context = RecipeContext(chart, sources, before, findings, options)
@@ -133,6 +148,7 @@ def fix_chart(root: Path, request: FixRequest) -> ChartChange:
         recipes=[r.name for r in recipes if r.name in {made_by[id(u)] for u in verified.kept}],
         unsafe=any(u.applicability == "unsafe" for u in verified.kept),
         notes=notes,
+        recipe_file=recipe_file,
     )
 
 

@@ -30,6 +30,8 @@ def pr_body(
     out += ["", "## What changed", "", diff_summary.strip() or "(no file changed)", ""]
     if change.recipes:
         out += [f"Recipes: {', '.join(f'`{r}`' for r in change.recipes)}.", ""]
+    if change.recipe_file is not None:
+        out += [f"Recipe file that ran: `{change.recipe_file.describe()}`", ""]
     out += [f"- `{f.path}`" for f in change.files if f.before != f.after] + [""]
     if change.unsafe:
         out += ["## Why this is a breaking change", "", *_breaking(change, namespace), ""]

@@ -8,9 +8,11 @@ committing all live elsewhere, so a recipe stays a pure function of its context.
 
 from __future__ import annotations
 
+import fnmatch
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal, Protocol
+from importlib.metadata import entry_points
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from chartfix.changes import Unfixed
 from chartfix.findings import Finding
@@ -74,8 +76,11 @@ class FixOptions:
     """What the user may steer: component values per workload, labelling Jobs too."""
 
     components: Mapping[str, str] = field(default_factory=dict)
-    """Workload name (rendered, or its suffix after the release fullname) -> component value."""
+    """Workload name (rendered, or its suffix after the release fullname) or shell-style name
+    pattern (`*-server`) -> component value; an exact name wins over a pattern."""
     label_jobs: bool = False
+    component_key: str | None = None
+    """The component label's key; None: the chart's own convention."""
     release: str = "release-name"
     namespace: str = "default"
 
@@ -99,6 +104,41 @@ class RecipeContext:
         return rendering.find(ref)
 
 
+def component_for(options: FixOptions, names: Sequence[str]) -> str | None:
+    """The component value `options` give a workload known by `names`: an exact name first,
+    then the first pattern (in the order written) that matches one of them."""
+    for name in names:
+        if name in options.components:
+            return str(options.components[name])
+    for pattern, value in options.components.items():
+        if any(fnmatch.fnmatchcase(name, pattern) for name in names):
+            return str(value)
+    return None
+
+
+@dataclass(frozen=True)
+class RecipeOption:
+    """An option a recipe declares (OpenRewrite's `@Option`): how a recipe file writes it,
+    the `FixOptions` field it sets, its type, and what it means."""
+
+    name: str
+    field: str
+    kind: type
+    description: str
+    example: str
+
+    def check(self, value: Any) -> str | None:
+        """Why `value` is no value of this option; None when it is."""
+        if self.kind is bool:
+            return None if isinstance(value, bool) else "must be true or false"
+        if self.kind is dict:
+            if not isinstance(value, dict) or not value:
+                return "must map workload names or patterns to values"
+            bad = [k for k, v in value.items() if not isinstance(v, str) or not v]
+            return f"the value for {bad[0]!r} must be a string" if bad else None
+        return None if isinstance(value, str) and value else "must be a non-empty string"
+
+
 class Recipe(Protocol):
     name: str
     summary: str
@@ -108,10 +148,41 @@ class Recipe(Protocol):
     def plan(self, context: RecipeContext) -> Plan: ...
 
 
+ENTRY_POINT_GROUP = "chartfix.recipes"
+
+
+def options_of(recipe: Recipe) -> tuple[RecipeOption, ...]:
+    """The options a recipe declares (none when it declares nothing)."""
+    return tuple(getattr(recipe, "options", ()))
+
+
 def registry() -> dict[str, Recipe]:
-    """Built-in recipes by name, in the order they run."""
+    """Every Python recipe by name, in the order they run: the built-in ones, then those
+    installed packages add under the `chartfix.recipes` entry point group."""
+    return {name: recipe for name, (recipe, _) in registry_with_origins().items()}
+
+
+def registry_with_origins() -> dict[str, tuple[Recipe, str]]:
+    """(recipe, where it comes from) by name. An entry point that does not load, or that
+    reuses a taken name, is an error naming its package: a recipe must not vanish silently."""
+    from chartfix.errors import UsageError
     from chartfix.recipes.component_labels import ComponentLabels
     from chartfix.recipes.stable_selectors import StableSelectors
 
-    recipes: list[Recipe] = [StableSelectors(), ComponentLabels()]
-    return {r.name: r for r in recipes}
+    found: dict[str, tuple[Recipe, str]] = {}
+    for builtin in (StableSelectors(), ComponentLabels()):
+        found[builtin.name] = (builtin, "built-in")
+    for point in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda p: p.name):
+        package = point.dist.name if point.dist is not None else point.value
+        origin = f"entry point {point.name} = {point.value} (package {package})"
+        try:
+            loaded = point.load()
+            recipe: Recipe = loaded() if isinstance(loaded, type) else loaded
+        except Exception as err:  # a third-party package's failure, whatever it is
+            raise UsageError(f"recipe from {origin} failed to load: {err}") from err
+        if recipe.name in found:
+            raise UsageError(
+                f"recipe {recipe.name!r} from {origin} is already {found[recipe.name][1]}"
+            )
+        found[recipe.name] = (recipe, origin)
+    return found

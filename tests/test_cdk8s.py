@@ -435,14 +435,32 @@ KubeDeployment(
         "selector": {
             "matchLabels": {
                 "app": "shop",  # the name
-                "tier": "web",
                 "component": "server",
+                "tier": "web",
             },
         },
     },
 )
 """
     assert codemod(tmp_path, before, 1, "server", "spec.selector.matchLabels") == after
+
+
+def test_codemod_appends_when_the_keys_are_not_sorted(tmp_path: Path) -> None:
+    before = "KubeService(self, 'web', spec=ServiceSpec(selector={'tier': 'web', 'app': 'a'}))\n"
+    after = (
+        "KubeService(self, 'web', spec=ServiceSpec(selector={'tier': 'web', 'app': 'a', "
+        "'component': 'server'}))\n"
+    )
+    assert codemod(tmp_path, before, 1, "web", "spec.selector") == after
+
+
+def test_codemod_inserts_first_in_a_sorted_one_line_literal(tmp_path: Path) -> None:
+    before = "KubeService(self, 'web', spec=ServiceSpec(selector={'tier': 'web', 'zone': 'a'}))\n"
+    after = (
+        "KubeService(self, 'web', spec=ServiceSpec(selector={'component': 'server', "
+        "'tier': 'web', 'zone': 'a'}))\n"
+    )
+    assert codemod(tmp_path, before, 1, "web", "spec.selector") == after
 
 
 def test_codemod_wraps_a_name_at_its_use_and_follows_spreads(tmp_path: Path) -> None:

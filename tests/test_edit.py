@@ -41,13 +41,14 @@ def remove(text: str, path: str, key: str, doc: int = 0) -> str:
 
 
 def test_insert_after_literal_lines() -> None:
+    """Keys not in alphabetical order (release before app): the new line goes at the end."""
     before = """\
 kind: Deployment
 spec:
   selector:
     matchLabels:
-      app: web
       release: {{ .Release.Name }}
+      app: web
   template:
     metadata:
       labels:
@@ -58,8 +59,8 @@ kind: Deployment
 spec:
   selector:
     matchLabels:
-      app: web
       release: {{ .Release.Name }}
+      app: web
       app.kubernetes.io/component: server
   template:
     metadata:
@@ -67,6 +68,55 @@ spec:
         app: web
 """
     assert insert(before, "spec.selector.matchLabels") == after
+
+
+def test_insert_in_sorted_place_when_literal_keys_are_alphabetical() -> None:
+    """The upstream FleetDM fix's convention: app, chart, heritage, release stay sorted."""
+    before = """\
+kind: Deployment
+spec:
+  selector:
+    matchLabels:
+      app: web
+      chart: {{ .Chart.Name }}
+      heritage: {{ .Release.Service }}
+      release: {{ .Release.Name }}
+"""
+    after = """\
+kind: Deployment
+spec:
+  selector:
+    matchLabels:
+      app: web
+      chart: {{ .Chart.Name }}
+      component: server
+      heritage: {{ .Release.Service }}
+      release: {{ .Release.Name }}
+"""
+    assert insert(before, "spec.selector.matchLabels", key="component") == after
+
+
+def test_insert_sorted_key_after_every_key_is_appended() -> None:
+    before = "spec:\n  selector:\n    app: web\n    chart: x\n"
+    after = "spec:\n  selector:\n    app: web\n    chart: x\n    zone: server\n"
+    assert insert(before, "spec.selector", key="zone") == after
+
+
+def test_insert_sorted_place_keeps_crlf() -> None:
+    before = "spec:\r\n  selector:\r\n    app: web\r\n    release: r\r\n"
+    after = "spec:\r\n  selector:\r\n    app: web\r\n    component: server\r\n    release: r\r\n"
+    assert insert(before, "spec.selector", key="component") == after
+
+
+def test_single_key_or_generated_entries_give_no_order_to_follow() -> None:
+    """One literal key says nothing about order; an include may render any keys: append."""
+    one = "spec:\n  selector:\n    zone: a\n"
+    assert insert(one, "spec.selector", key="app") == one + "    app: server\n"
+    mixed = (
+        "spec:\n  selector:\n    app: web\n"
+        '    {{- include "x.labels" . | nindent 4 }}\n    zone: a\n'
+    )
+    assert insert(mixed, "spec.selector", key="component") == mixed + "    component: server\n"
 
 
 SCAFFOLD = """\
@@ -339,14 +389,20 @@ def test_insert_into_flow_mapping() -> None:
     before = """\
 kind: Service
 spec:
-  selector: {app: web, release: {{ .Release.Name | quote }}}  # comment
+  selector: {release: {{ .Release.Name | quote }}, app: web}  # comment
 """
     after = """\
 kind: Service
 spec:
-  selector: {app: web, release: {{ .Release.Name | quote }}, app.kubernetes.io/component: server}  # comment
+  selector: {release: {{ .Release.Name | quote }}, app: web, app.kubernetes.io/component: server}  # comment
 """  # noqa: E501
     assert insert(before, "spec.selector") == after
+
+
+def test_insert_into_sorted_flow_mapping_in_sorted_place() -> None:
+    before = "spec:\n  selector: {app: web, release: r}\n"
+    after = "spec:\n  selector: {app: web, component: server, release: r}\n"
+    assert insert(before, "spec.selector", key="component") == after
 
 
 def test_insert_into_empty_flow_mapping() -> None:

@@ -220,9 +220,9 @@ def test_rule_control_on_the_command_line_wins_over_config(
     ("config", "says"),
     [
         ("label_jobs: true\n", "unknown key `label_jobs` (did you mean `label-jobs`?); known "
-         "keys: components, label-jobs, rules, suppress, run-apps"),
+         "keys: components, label-jobs, rules, suppress, run-apps, recipe"),
         ("ignore: [spans]\n", "unknown key `ignore`; known keys: components, label-jobs, "
-         "rules, suppress, run-apps"),
+         "rules, suppress, run-apps, recipe"),
         ("rules: {exclude: [spams]}\n", "`rules.exclude`: unknown rule 'spams'; rules: "
          "overlap, stray, spans, volatile, mismatch"),
         ("rules: {severity: {spans: fatal}}\n", "`rules.severity.spans`: 'fatal' is no "

@@ -40,13 +40,16 @@ def fixed_text(chart: Path, rel: str, request: FixRequest | None = None) -> str:
 def test_legacy_server_gets_the_fleetdm_fix(chart_copy) -> None:
     chart = chart_copy("legacy-server")
     deployment = fixed_text(chart, "templates/deployment.yaml")
-    assert "      release: {{ .Release.Name }}\n      component: server\n  template:" in deployment
+    # selectors keep their alphabetical order (app, component, release), as upstream did;
+    # the pod labels (app, chart, release, heritage) have none: the key goes last
+    assert "      app: {{ template \"legacy-server.name\" . }}\n      component: server\n" \
+        "      release: {{ .Release.Name }}\n  template:" in deployment
     assert (
         "        heritage: {{ .Release.Service }}\n        component: server\n    spec:"
         in deployment
     )
     service = fixed_text(chart, "templates/service.yaml")
-    assert service.endswith("    release: {{ .Release.Name }}\n    component: server\n")
+    assert service.endswith("    component: server\n    release: {{ .Release.Name }}\n")
     change = fix_chart(chart, FixRequest())
     assert sorted(f.path for f in change.files) == [
         "templates/deployment.yaml", "templates/service.yaml"

@@ -40,7 +40,8 @@ def start_bulk(tmp_path: Path, *argv: object) -> subprocess.Popen[str]:
 def wait_for_lines(path: Path, count: int, process: subprocess.Popen[str]) -> None:
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and process.poll() is None:
-        if path.exists() and len(path.read_bytes().splitlines()) >= count:
+        # whole lines only: a line being appended can be read half written
+        if path.exists() and path.read_bytes().count(b"\n") >= count:
             return
         time.sleep(0.02)
     raise AssertionError(f"{path} never got {count} lines")
@@ -176,7 +177,8 @@ def test_a_report_of_the_wrong_shape_is_a_clear_error(
     [
         (["-j", "-5"], "argument -j/--jobs: must be above 0, not -5"),
         (["-j", "0"], "argument -j/--jobs: must be above 0, not 0"),
-        (["--branch", ""], "--branch needs a branch name"),
+        (["--branch", ""], "--branch needs a NAME"),
+        (["--branch", " "], "--branch needs a branch name"),
         (["--branch", "b", "--push", "o", "--open-pr"], "--open-pr needs the description"),
         (["--timeout", "0"], "argument --timeout: must be above 0, not 0"),
     ],

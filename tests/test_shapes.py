@@ -86,10 +86,10 @@ def test_random_names_fix_verifies_and_roles_come_from_the_stable_name(chart_cop
     files = fixed_files(chart)
     assert sorted(files) == ["templates/deployment.yaml", "templates/service.yaml"]
     assert files["templates/service.yaml"].endswith(
-        "    release: {{ .Release.Name }}\n    component: inventory\n"
+        "    component: inventory\n    release: {{ .Release.Name }}\n"
     )
     with_jobs = fixed_files(chart, FixRequest(label_jobs=True))
-    assert "    release: {{ .Release.Name }}\n    component: test\n  annotations:" in (
+    assert "    component: test\n    release: {{ .Release.Name }}\n  annotations:" in (
         with_jobs["templates/tests/test-stock.yaml"]
     )
     assert "        component: seed\n" in with_jobs["templates/seed-job.yaml"]

@@ -111,8 +111,13 @@ def _insert(node: cst.Dict, entries: list[tuple[str, str]], quote: str) -> cst.D
 
     Comments stay with the entry they follow: the last entry keeps its own line end, the
     new entries get the plain separator, the final one the dict's closing whitespace.
+    Where the dict's keys are two or more string literals in alphabetical order, an entry
+    goes in its sorted place instead (as template edits do).
     """
     quote = _dict_quote(node) or quote
+    node, entries = _insert_sorted(node, entries, quote)
+    if not entries:
+        return node
     elements = list(node.elements)
     new = [_element(key, value, quote) for key, value in entries]
     if not elements:
@@ -131,6 +136,32 @@ def _insert(node: cst.Dict, entries: list[tuple[str, str]], quote: str) -> cst.D
         new[i] = element.with_changes(comma=separator if i < len(new) - 1 else closing)
     elements[-1] = last.with_changes(comma=own_line_end)
     return node.with_changes(elements=[*elements, *new])
+
+
+def _insert_sorted(
+    node: cst.Dict, entries: list[tuple[str, str]], quote: str
+) -> tuple[cst.Dict, list[tuple[str, str]]]:
+    """The dict with each entry that sorts before some key placed before the first such key,
+    and the entries left to append; nothing moves unless the keys are sorted literals."""
+    keys = [
+        e.key.evaluated_value
+        if isinstance(e, cst.DictElement) and isinstance(e.key, cst.SimpleString) else None
+        for e in node.elements
+    ]
+    literal = [k for k in keys if isinstance(k, str)]
+    if len(literal) < 2 or len(literal) != len(keys) or literal != sorted(literal):
+        return node, entries
+    separator = _plain(_separator(node))
+    elements = list(node.elements)
+    rest = []
+    for key, value in entries:
+        index = next((i for i, k in enumerate(literal) if k > key), None)
+        if index is None:
+            rest.append((key, value))
+            continue
+        elements.insert(index, _element(key, value, quote).with_changes(comma=separator))
+        literal.insert(index, key)
+    return node.with_changes(elements=elements), rest
 
 
 def _plain(comma: cst.Comma) -> cst.Comma:

@@ -37,6 +37,8 @@ from chartfix.recipe import (
     Plan,
     PlannedEdit,
     RecipeContext,
+    RecipeOption,
+    component_for,
 )
 from chartfix.recipes.attribution import consumers_of, meant_for, unattributed
 from chartfix.recipes.explicit_selector import write_selector
@@ -59,6 +61,24 @@ class ComponentLabels:
     name = "component-labels"
     summary = "Add a component label to controllers whose selectors match other workloads' pods"
     rules = frozenset({"overlap", "stray"})
+    options = (
+        RecipeOption(
+            "component-key", "component_key", str,
+            "the component label's key (default: the chart's convention, else "
+            "app.kubernetes.io/component beside app.kubernetes.io/* keys, else component)",
+            "component",
+        ),
+        RecipeOption(
+            "components", "components", dict,
+            "component value per workload: rendered name, its role suffix, or a shell-style "
+            "pattern (exact names win, then patterns in the order written)",
+            "{'*-server': fleet-server}",
+        ),
+        RecipeOption(
+            "label-jobs", "label_jobs", bool,
+            "also label the Jobs, CronJobs and test Pods that overlap", "true",
+        ),
+    )
 
     def plan(self, context: RecipeContext) -> Plan:
         plan = Plan()
@@ -283,7 +303,7 @@ def _choose_label(
     for key in COMPONENT_KEYS:
         if key in selector.label_keys():
             return f"{controller.ref} already selects on {key}; its value is shared with other pods"
-    key = _chart_component_key(rendering) or (
+    key = context.options.component_key or _chart_component_key(rendering) or (
         "app.kubernetes.io/component"
         if any(k.startswith("app.kubernetes.io/") for k in selector.label_keys())
         else "component"
@@ -343,9 +363,9 @@ def role_of(obj: K8sObject, chart_name: str, options: FixOptions) -> str:
     """The component value for a workload: the user's choice, else the part of its name after
     the release's fullname, else its first container's name, else a default for its kind."""
     names = workload_names(obj, chart_name, options.release)
-    for name in names:
-        if name in options.components:
-            return str(options.components[name])
+    chosen = component_for(options, names)
+    if chosen is not None:
+        return chosen
     suffix = names[-1] if len(names) > 1 else ""
     if suffix:
         return _label_value(suffix)

@@ -55,6 +55,8 @@ def insert_entry(site: MappingSite, key: str, value: str, newline: str = "\n") -
 
     Block mappings get a new line right after their last unconditional entry (or after the key
     line when every entry is conditional), so the new line renders whenever the mapping does.
+    Where the mapping's keys are all literal and in alphabetical order (two or more: `app,
+    chart, heritage, release`), the new key goes in its sorted place instead.
     """
     if site.problem:
         raise NotEditable(site.problem)
@@ -62,7 +64,10 @@ def insert_entry(site: MappingSite, key: str, value: str, newline: str = "\n") -
         raise NotEditable(f"{key} is already written in {site.path}")
     entry_text = f"{yaml_scalar(key)}: {yaml_scalar(value)}"
     if site.flow is not None:
-        return _insert_into_flow(site, entry_text)
+        return _insert_into_flow(site, key, entry_text)
+    sorted_edit = _insert_sorted(site, key, entry_text)
+    if sorted_edit is not None:
+        return sorted_edit
     anchor_end, anchor_newline, trims = _anchor(site)
     if trims:
         raise NotEditable(
@@ -124,8 +129,37 @@ def _others_remain(entries: tuple[Entry, ...], removed: Entry) -> bool:
     return any(e is not removed and not e.conditional for e in entries)
 
 
-def _insert_into_flow(site: MappingSite, entry_text: str) -> Edit:
+def _sorted_before(keys: list[str | None], key: str) -> int | None:
+    """The index of the first key after `key` when `keys` are two or more literal keys in
+    alphabetical order (the mapping's own convention); None: append."""
+    literal = [k for k in keys if k is not None]
+    if len(literal) < 2 or len(literal) != len(keys) or literal != sorted(literal):
+        return None
+    return next((i for i, k in enumerate(literal) if k > key), None)
+
+
+def _insert_sorted(site: MappingSite, key: str, entry_text: str) -> Edit | None:
+    """`key: value` as a line of its own before the first entry sorting after it, when the
+    mapping's entries are plain literal lines in alphabetical order."""
+    entries = site.entries
+    if site.inline_generator or any(e.generated or e.conditional for e in entries):
+        return None
+    index = _sorted_before([e.key for e in entries], key)
+    if index is None:
+        return None
+    before = entries[index - 1].last if index else site.key_line
+    if before.trims_following:
+        return None
+    line = entries[index].line
+    return Edit(line.start, line.start, " " * line.indent + entry_text + line.newline)
+
+
+def _insert_into_flow(site: MappingSite, key: str, entry_text: str) -> Edit:
     assert site.flow is not None
+    index = _sorted_before([item.key for item in site.flow.items], key)
+    if index is not None:
+        start = site.flow.items[index].start
+        return Edit(start, start, entry_text + ", ")
     if not site.flow.items:
         return Edit(site.flow.open + 1, site.flow.open + 1, entry_text)
     last = site.flow.items[-1]

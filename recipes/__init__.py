@@ -1,0 +1,1 @@
+"""The declarative recipes shipped with chartfix (YAML; see recipe.schema.json)."""
