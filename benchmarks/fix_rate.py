@@ -11,7 +11,10 @@ For every chart under each TREE, as a new user would meet it:
 3. run `python -m chartfix fix --write COPY` with the Python of the running environment;
 4. render every scenario of the copy again and run the rules here, without trusting fix's
    own summary: the chart is "fixed" when no error finding is left on any scenario that
-   rendered before, "broken" when such a scenario no longer renders;
+   rendered before, "broken" when such a scenario no longer renders; when findings are left
+   and the chart stages dependency charts from the tree (monorepo siblings), fix --write
+   those copies too, as a run over the whole monorepo would, and render again: a chart
+   fixed that way is counted apart ("once the dependency charts ... are fixed too");
 5. run fix --write once more: "not idempotent" when that second run changes a byte.
 
 Prints one table per tree and one in total, each chart that is left with the reasons fix
@@ -66,6 +69,9 @@ class ChartResult:
     broken: list[str] = field(default_factory=list)
     """Scenarios that rendered before the fix and not after it."""
     idempotent: bool = True
+    with_dependencies: bool = False
+    """Fixed only once the dependency charts it stages from the tree were fixed as well (a
+    monorepo run); its own fix left their findings ("comes from the subchart")."""
     fix_exit: int | None = None
 
 
@@ -96,18 +102,20 @@ def measure(root: Path, tree: Path, scratch: Path) -> ChartResult:
         return result
     work = Path(tempfile.mkdtemp(prefix="fix-rate-", dir=scratch))
     try:
-        copy = _copy(chart, work)
-        fixed = _run_fix(copy)
+        copy, deps = _copy(chart, work)
+        fixed = _run_fix([copy])
         result.fix_exit = fixed.returncode
         result.reasons = _fix_reasons(fixed.stderr)
-        after_chart = load_chart(copy)
-        after, _ = _render_all(after_chart)
-        result.broken = [r.scenario for r in before if r.scenario not in
-                         {a.scenario for a in after}]
-        result.errors_after = _errors(after_chart, after) if after else result.errors_before
-        snapshot = _snapshot(copy)
-        _run_fix(copy)
-        result.idempotent = _snapshot(copy) == snapshot
+        _judge(result, before, copy)
+        if result.errors_after and deps:
+            # A monorepo user fixes the sibling charts too: does that fix this one?
+            _run_fix(deps)
+            _judge(result, before, copy)
+            if not result.errors_after and not result.broken:
+                result.with_dependencies = True
+        snapshot = _snapshot(work)
+        _run_fix([copy, *deps] if result.with_dependencies else [copy])
+        result.idempotent = _snapshot(work) == snapshot
     except (ChartError, OSError, subprocess.SubprocessError) as err:
         result.reasons.append(f"fix_rate could not finish: {err}")
         result.errors_after = result.errors_before
@@ -121,6 +129,15 @@ def measure(root: Path, tree: Path, scratch: Path) -> ChartResult:
             else "a scenario no longer renders"
         )
     return result
+
+
+def _judge(result: ChartResult, before: list[Rendering], copy: Path) -> None:
+    """Render the fixed copy's scenarios again and count what is left, here, not in fix."""
+    after_chart = load_chart(copy)
+    after, _ = _render_all(after_chart)
+    rendered = {a.scenario for a in after}
+    result.broken = [r.scenario for r in before if r.scenario not in rendered]
+    result.errors_after = _errors(after_chart, after) if after else result.errors_before
 
 
 def _render_all(chart: Chart) -> tuple[list[Rendering], dict[str, str]]:
@@ -139,21 +156,30 @@ def _errors(chart: Chart, renderings: list[Rendering]) -> int:
     return sum(1 for f in analyze(chart, renderings) if f.severity == "error")
 
 
-def _copy(chart: Chart, work: Path) -> Path:
-    """Copy the chart and the folders its dependencies are staged from into `work`, keeping
-    their layout relative to each other; return the copy's root."""
+def _copy(chart: Chart, work: Path) -> tuple[Path, list[Path]]:
+    """Copy the chart and the folders its dependencies are staged from (monorepo siblings,
+    `file://` paths) into `work`, keeping their layout relative to each other; return the
+    chart's copy and the copies of dependency charts outside it."""
     dirs = [Path(d) for d in stage(chart).watched]
     base = Path(os.path.commonpath([chart.root.parent, *dirs]))
     for folder in sorted(set(dirs)):
-        shutil.copytree(folder, work / folder.relative_to(base), symlinks=True,
-                        dirs_exist_ok=True)
-    return work / chart.root.relative_to(base)
+        shutil.copytree(
+            folder, work / folder.relative_to(base), symlinks=True, dirs_exist_ok=True
+        )
+    deps = sorted({
+        work / d.relative_to(base) for d in dirs
+        if d != chart.root and not d.is_relative_to(chart.root)
+    })
+    return work / chart.root.relative_to(base), deps
 
 
-def _run_fix(copy: Path) -> subprocess.CompletedProcess[str]:
+def _run_fix(charts: list[Path]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "chartfix", "fix", "--write", str(copy)],
-        capture_output=True, text=True, timeout=FIX_TIMEOUT, check=False,
+        [sys.executable, "-m", "chartfix", "fix", "--write", *map(str, charts)],
+        capture_output=True,
+        text=True,
+        timeout=FIX_TIMEOUT,
+        check=False,
     )
 
 
@@ -199,20 +225,22 @@ def reason_kind(reason: str) -> str:
 
 
 COVERAGE_KINDS = (
-    # (kind, pattern over a scenario's render error): issue #19 refines these.
-    ("a value is required", r"required|must (be set|provide|be provided)|should be set"),
-    ("a dependency is missing", r"dependenc|found in Chart.yaml, but missing"),
-    ("schema", r"schema"),
-    ("nil pointer", r"nil pointer"),
-    ("symlink", r"symlink"),
-    ("bad YAML", r"yaml|YAML"),
+    # (kind, pattern over a scenario's render error, paths left out): issue #19 refines these.
+    ("fail/required: a value must be set", r"execution error at"),
+    ("a dependency is missing", r"[Dd]ependenc|missing in charts/"),
+    ("values schema", r"schema"),
+    ("nil pointer in a template", r"nil pointer"),
+    ("a template function failed", r"error calling|executing"),
+    ("a symlink points outside the chart", r"symlink"),
+    ("rendered YAML does not parse", r"yaml: |YAML"),
 )
 
 
 def coverage_kind(reason: str) -> str:
     """Why a scenario did not render, as a short kind for the coverage line."""
+    text = re.sub(r"\S*/\S*", "…", reason)
     for kind, pattern in COVERAGE_KINDS:
-        if re.search(pattern, reason):
+        if re.search(pattern, text):
             return kind
     return "other"
 
@@ -226,12 +254,16 @@ def table(title: str, results: list[ChartResult]) -> str:
     broken = [r for r in errors if r.broken]
     unstable = [r for r in errors if not r.idempotent]
     rate = f"{len(fixed) / len(errors):.0%}" if errors else "-"
-    goal = "" if not errors else (" (goal >= 95%: met)" if len(fixed) >= GOAL * len(errors)
-                                  else " (goal >= 95%: NOT met)")
+    met = len(fixed) >= GOAL * len(errors)
+    goal = "" if not errors else f" (goal >= 95%: {'met' if met else 'NOT met'})"
+    through_deps = [r for r in fixed if r.with_dependencies]
     lines = [
         f"== {title}",
         f"charts with error findings  {len(errors)}",
         f"fixed                       {len(fixed)}  {rate}{goal}",
+        f"  by its own fix            {len(fixed) - len(through_deps)}",
+        f"  once the dependency charts it stages from the tree are fixed too: "
+        f"{len(through_deps)}",
         f"left                        {len(left)}",
     ]
     by_kind = Counter(kind for r in left for kind in {reason_kind(x) for x in r.reasons})
@@ -252,9 +284,12 @@ def table(title: str, results: list[ChartResult]) -> str:
 def details(results: list[ChartResult]) -> str:
     lines = []
     for r in results:
-        if r.errors_before and (r.status != "fixed" or r.broken or not r.idempotent):
+        if r.errors_before and (
+            r.status != "fixed" or r.broken or not r.idempotent or r.with_dependencies
+        ):
             flags = [f"broken: {', '.join(r.broken)}"] if r.broken else []
             flags += [] if r.idempotent else ["not idempotent"]
+            flags += ["once its dependency charts are fixed too"] if r.with_dependencies else []
             lines.append(f"{r.chart}: {r.status}, {r.errors_before} error finding(s) before, "
                          f"{r.errors_after} after" + (f" ({'; '.join(flags)})" if flags else ""))
             lines += [f"    {reason}" for reason in dict.fromkeys(r.reasons)]
