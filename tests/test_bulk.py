@@ -94,11 +94,13 @@ def add_symlink_loop(tree: Path) -> Path:
 
 
 def add_leftover(tree: Path) -> Path:
-    """A chart whose findings cannot be fixed: the hook Job shares the server's component, so
-    no component value tells the Deployment's pods from the Job's."""
+    """A chart whose findings cannot be fixed: the hook Job shares the server's component,
+    and takes it from a value, which chartfix cannot give another value in the template."""
     chart = add_chart(tree, "clean", "leftover")
     job = chart / "templates" / "migration-job.yaml"
-    job.write_text(job.read_text().replace("component: migration", "component: server"))
+    job.write_text(job.read_text().replace(
+        "component: migration", 'component: {{ .Values.jobComponent | default "server" }}'
+    ))
     return chart
 
 
