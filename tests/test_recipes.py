@@ -266,3 +266,21 @@ def test_autosharded_kube_state_metrics_gets_the_restart(tmp_path: Path) -> None
     assert any("kubectl rollout restart statefulset/release-name-ksm" in n for n in change.notes)
     note = migration_note(change, "release-name", "default")
     assert "rollout restart statefulset/release-name-ksm" in note
+
+
+def test_a_volatile_selector_that_also_names_the_manager_loses_both(chart_copy) -> None:
+    """The volatile finding lists the chart version and `heritage`; removing the version
+    alone would leave the same finding (as a warning), so both go in one edit."""
+    chart = chart_copy("volatile-legacy")
+    service = chart / "templates" / "service.yaml"
+    text = service.read_text()
+    assert text.endswith("    release: {{ .Release.Name }}\n")
+    service.write_text(text + "    heritage: {{ .Release.Service }}\n")
+    change = fix_chart(chart, FixRequest(recipes=("stable-selectors",)))
+    assert not change.unfixed, [u.reason for u in change.unfixed]
+    selector = fixed_text(chart, "templates/service.yaml").split("  selector:\n")[1]
+    assert selector == (
+        '    app: {{ template "volatile-legacy.name" . }}\n    release: {{ .Release.Name }}\n'
+    )
+    write_change(change)
+    assert fix_chart(chart, FixRequest()).fixed == [], "no volatile finding is left at all"
