@@ -125,8 +125,8 @@ def report(
                 else "--branch or --pr-body FILE writes a migration note"
             )
             err.write(
-                "  unsafe: a controller's spec.selector changes (immutable): upgrading a "
-                f"release needs the migration steps ({where})\n"
+                "  unsafe: an immutable field changes (a controller's spec.selector or a "
+                f"Job's pod template): upgrading a release needs the migration steps ({where})\n"
             )
         if outcome.branch_commit:
             kept = " (already on the branch from an earlier run)" if outcome.branch_reused else ""

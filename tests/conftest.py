@@ -49,3 +49,14 @@ def git(cwd: Path, *args: str) -> str:
     return subprocess.run(
         ["git", *args], cwd=cwd, check=True, capture_output=True, text=True
     ).stdout.strip()
+
+
+def make_leftover(chart: Path) -> Path:
+    """Turn a copy of the `clean` fixture into a chart whose findings cannot be fixed: the
+    hook Job shares the server's component, and takes it from a value, which chartfix cannot
+    give another value in the template."""
+    job = chart / "templates" / "migration-job.yaml"
+    job.write_text(job.read_text().replace(
+        "component: migration", 'component: {{ .Values.jobComponent | default "server" }}'
+    ))
+    return chart

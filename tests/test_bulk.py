@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import CHARTFIX, git, snapshot
+from conftest import CHARTFIX, git, make_leftover, snapshot
 
 from chartfix import runner
 from chartfix.cli import main
@@ -94,12 +94,8 @@ def add_symlink_loop(tree: Path) -> Path:
 
 
 def add_leftover(tree: Path) -> Path:
-    """A chart whose findings cannot be fixed: the hook Job shares the server's component, so
-    no component value tells the Deployment's pods from the Job's."""
-    chart = add_chart(tree, "clean", "leftover")
-    job = chart / "templates" / "migration-job.yaml"
-    job.write_text(job.read_text().replace("component: migration", "component: server"))
-    return chart
+    """A chart whose findings cannot be fixed (see make_leftover)."""
+    return make_leftover(add_chart(tree, "clean", "leftover"))
 
 
 

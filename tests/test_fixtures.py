@@ -42,6 +42,9 @@ EXPECTED_KINDS: dict[str, dict[str, int]] = {
     "two-kinds": {"Deployment": 3, "Service": 2, "Job": 1},
     "define-objects": {"Deployment": 2, "Service": 1},
     "defaulted-selector": {"Deployment": 1, "StatefulSet": 1, "Service": 1, "Job": 1},
+    "shared-component": {"Deployment": 1, "Service": 1, "Job": 2, "Pod": 1},
+    "range-shards": {"StatefulSet": 2, "Service": 1},
+    "volatile-only-difference": {"Deployment": 2, "Service": 1},
 }
 
 # (controller, pod-making object) pairs where the controller's selector matches the other
@@ -104,6 +107,16 @@ EXPECTED_OVERLAPS: dict[str, set[tuple[str, str]]] = {
         ("Deployment/rel-define-objects-worker", "Deployment/rel-define-objects-web"),
     },
     "defaulted-selector": {("Deployment/rel-ledger", "Job/rel-backup")},  # defaulted selector
+    "shared-component": {
+        ("Deployment/rel-shared-component", "Job/rel-shared-component-migrate"),
+        ("Deployment/rel-shared-component", "Job/rel-shared-component-reindex"),
+        ("Deployment/rel-shared-component", "Pod/rel-shared-component-test-connection"),
+    },
+    "range-shards": {
+        ("StatefulSet/rel-range-shards-shard0", "StatefulSet/rel-range-shards-shard1"),
+        ("StatefulSet/rel-range-shards-shard1", "StatefulSet/rel-range-shards-shard0"),
+    },
+    "volatile-only-difference": set(),
 }
 
 # Selector label that changes with the chart version, per object ("Kind/name" -> key).
@@ -122,6 +135,7 @@ EXPECTED_VOLATILE: dict[str, dict[str, str]] = {
         "Deployment/rel-ledger": "chart",
         "StatefulSet/rel-journal": "chart",
     },
+    "volatile-only-difference": {"Deployment/rel-web": "version", "Service/rel-web": "version"},
 }
 
 # Template shapes (DOMAIN.md section 5) each fixture exists to exercise: a regex that must
@@ -204,6 +218,21 @@ SHAPES: list[tuple[str, str, str]] = [
      r"^apiVersion: extensions/v1beta1\nkind: Deployment\n(?![\s\S]*selector:)"),
     ("defaulted-selector", "templates/statefulset.yaml",
      r"^apiVersion: apps/v1beta1\nkind: StatefulSet\n(?![\s\S]*selector:)"),
+    ("shared-component", "templates/deployment.yaml",
+     r"\n    matchLabels:\n(.*\n){2}      component: server\n"),
+    ("shared-component", "templates/migrate-job.yaml",
+     r"\n        component: server  # copied from the Deployment\n"),
+    ("shared-component", "templates/reindex-job.yaml", r"\n        component: \"server\"\n"),
+    ("shared-component", "templates/tests/test-connection.yaml",
+     r"\"helm.sh/hook\": test\n"),
+    ("range-shards", "templates/shards.yaml",
+     r"^\{\{- range \$i, \$e := until \(int \.Values\.shards\) \}\}\n"
+     r"(.|\n)*\n    matchLabels:\n(.*\n){2}      app.kubernetes.io/component: shard\n  template:"
+     r"(.|\n)*\n        shard: \{\{ \$i \| quote \}\}\n"),
+    ("volatile-only-difference", "templates/web.yaml",
+     r"\n    matchLabels:\n(.*\n){2}      version: \{\{ \.Chart\.Version \}\}\n"),
+    ("volatile-only-difference", "templates/worker.yaml",
+     r"\n    matchLabels:\n(.*\n){2}      component: worker\n"),
 ]
 
 

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 from chromium import Browser
-from conftest import git
+from conftest import git, make_leftover
 
 from chartfix.cli import main
 
@@ -53,9 +53,7 @@ def bulk_page(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str,
         add_chart(repo_a, fixture)
     for fixture in REPO_B:
         add_chart(repo_b, fixture)
-    leftover = add_chart(repo_b, "clean", "leftover")
-    job = leftover / "templates" / "migration-job.yaml"
-    job.write_text(job.read_text().replace("component: migration", "component: server"))
+    make_leftover(add_chart(repo_b, "clean", "leftover"))
     broken = add_chart(repo_b, "clean", "bad-values")
     (broken / "values.yaml").write_text("replicaCount: [2\n")
     page, report = base / "page.html", base / "report.json"

@@ -14,9 +14,18 @@ The fix (the FleetDM fix of DOMAIN.md §1, done by a tool)
     by other workloads are never changed. Jobs, CronJobs and test Pods are left alone unless
     `label_jobs` is set (a non-hook Job's pod template is immutable).
 
+    When the controller already selects on its component value and other pods carry that
+    value too, the controller keeps its selector: the Job, CronJob or test Pod gets a value
+    of its own (its role) where its template writes the shared one, and the consumers meant
+    for the controller alone select on its value. StatefulSets made by one `range` that
+    share every selector label select also on the pod label that tells them apart
+    (`shard: {{ $i | quote }}`).
+
 Fix safety
     Unsafe for the controller: `spec.selector` is immutable, so upgrading a release needs the
-    migration note. Safe for Services, PDBs and NetworkPolicies.
+    migration note. Safe for Services, PDBs and NetworkPolicies. A new component value is safe
+    for test Pods, CronJobs and hook Jobs Helm recreates; unsafe for any other Job (its pod
+    template is immutable: the migration note deletes it before the upgrade).
 """
 
 from __future__ import annotations
@@ -40,9 +49,16 @@ from chartfix.recipe import (
     RecipeOption,
     component_for,
 )
-from chartfix.recipes.attribution import consumers_of, meant_for, unattributed
+from chartfix.recipes.attribution import (
+    consumers_of,
+    controllers_selected,
+    meant_for,
+    namespace_of,
+    unattributed,
+)
 from chartfix.recipes.explicit_selector import write_selector
-from chartfix.template.edit import Edit, NotEditable, insert_entry
+from chartfix.template.edit import Edit, NotEditable, insert_entry, replace_value
+from chartfix.template.helpers import included_helper
 from chartfix.template.outline import MappingSite
 
 COMPONENT_KEYS = ("app.kubernetes.io/component", "component")
@@ -138,55 +154,16 @@ class ComponentLabels:
         subchart = subchart_dir(controller)
         if subchart:
             return f"{ref} comes from the subchart in {subchart}: fix it there"
-        label = _choose_label(context, controller, rendering, used)
-        if isinstance(label, str):
-            return label
-        used.add((label.key, label.value))
-
-        place = context.sources.place_for(controller, rendering.objects)
-        if place is None:
-            return f"no template document in {controller.source.path} renders {ref}"
-        if place.shared and not label.templated:
-            return place.shared_reason(ref)
-        doc, where = place.doc, place.path
-        newline = context.sources.outline(where).newline()
-        edits: list[PlannedEdit] = []
+        own = _selected_component(controller)
+        if own is not None:
+            return _own_values_unit(context, findings, instances, own, used)
+        labelled = controller_label_edits(context, controller, rendering, used, instances)
+        if isinstance(labelled, str):
+            return labelled
+        label, edits, own_changes = labelled
         changes: dict[tuple[str, str], list[LabelChange]] = defaultdict(list)
-        value = None if label.templated else label.value
-        key_of = (controller.source.path, controller.kind)
-        # One document may render another kind in another scenario (Deployment or DaemonSet).
-        also = [(controller.source.path, k) for k in doc.kinds if k != controller.kind]
-        also += sorted({(o.source.path, o.kind) for o, _ in instances} - {key_of, *also})
-        for path, why in (
-            (controller.pod_labels_path(), "pod template labels"),
-            (controller.selector_path(), "selector"),
-        ):
-            assert path is not None
-            rendered = _labels_at(controller, path)
-            if rendered.get(label.key) == label.value:
-                continue  # already there (the pod template often has it already)
-            if path == controller.selector_path() and controller.selector_defaulted:
-                written = write_selector(
-                    context, controller, rendering, (label.key, label.value), label.templated
-                )
-                if isinstance(written, str):
-                    return written
-                edits += written[0]
-                for kind_key in (key_of, *also):
-                    changes[kind_key] += written[1]
-                continue
-            site = context.sources.site(doc, path)
-            if site is None:
-                return f"{where}: {path} of {ref} is not written in the template"
-            try:
-                edit = component_argument_edit(site, label.value) or insert_entry(
-                    site, label.key, label.value, newline
-                )
-            except NotEditable as err:
-                return f"{where}:{site.line}: {err}"
-            edits.append(PlannedEdit(where, edit, f"{why} of {ref}"))
-            for kind_key in (key_of, *also):
-                changes[kind_key].append(LabelChange(path, label.key, value))
+        for kind_key, more in own_changes.items():
+            changes[kind_key].extend(more)
 
         own_edits = list(edits)
         notes: list[str] = []
@@ -217,7 +194,7 @@ class ComponentLabels:
             title,
             own_edits,
             [f for f in findings if f.rule == "overlap"],
-            {k: changes[k] for k in (key_of, *also)},
+            {k: list(v) for k, v in own_changes.items()},
             "unsafe",
             [*notes, "the Services, PDBs and NetworkPolicies meant for it failed verification"],
         )
@@ -249,7 +226,7 @@ class ComponentLabels:
             )
         if doc_key(context, owner, scenario) != key:
             return ""
-        planned = _consumer_edit(context, consumer, scenario, label)
+        planned = consumer_edit(context, consumer, scenario, label)
         if isinstance(planned, str):
             return planned
         if planned is not None:
@@ -321,6 +298,286 @@ def _choose_label(
     if (key, value) in used:
         value = f"{value}-{controller.kind.lower()}"
     return Label(key, value)
+
+
+def _selected_component(controller: K8sObject) -> Label | None:
+    """The component label the controller already selects on, if any."""
+    selector = controller.selector
+    assert selector is not None
+    for key in COMPONENT_KEYS:
+        if key in selector.match_labels:
+            return Label(key, selector.match_labels[key])
+    return None
+
+
+def _sharing_pods(
+    controller: K8sObject, rendering: Rendering, label: Label
+) -> list[K8sObject]:
+    """Other objects whose pods the controller's selector catches, component value and all."""
+    selector = controller.selector
+    assert selector is not None
+    return [
+        o for o in rendering.objects
+        if o is not controller and o.pod_labels is not None
+        and namespace_of(o, rendering) == namespace_of(controller, rendering)
+        and o.pod_labels.get(label.key) == label.value and selector.matches(o.pod_labels)
+    ]
+
+
+def controller_label_edits(
+    context: RecipeContext,
+    controller: K8sObject,
+    rendering: Rendering,
+    used: set[tuple[str, str]],
+    instances: Sequence[tuple[K8sObject, Rendering]] = (),
+) -> tuple[Label, list[PlannedEdit], dict[tuple[str, str], list[LabelChange]]] | str:
+    """The component label for `controller` and the edits adding it to its pod template and
+    selector (where they lack it), with the changes they make by (template, kind); else why
+    not. `instances`: the objects its document renders in every scenario."""
+    ref = controller.ref
+    label = _choose_label(context, controller, rendering, used)
+    if isinstance(label, str):
+        return label
+    used.add((label.key, label.value))
+
+    place = context.sources.place_for(controller, rendering.objects)
+    if place is None:
+        return f"no template document in {controller.source.path} renders {ref}"
+    if place.shared and not label.templated:
+        return place.shared_reason(ref)
+    doc, where = place.doc, place.path
+    newline = context.sources.outline(where).newline()
+    edits: list[PlannedEdit] = []
+    changes: dict[tuple[str, str], list[LabelChange]] = defaultdict(list)
+    value = None if label.templated else label.value
+    key_of = (controller.source.path, controller.kind)
+    # One document may render another kind in another scenario (Deployment or DaemonSet).
+    also = [(controller.source.path, k) for k in doc.kinds if k != controller.kind]
+    also += sorted({(o.source.path, o.kind) for o, _ in instances} - {key_of, *also})
+    for path, why in (
+        (controller.pod_labels_path(), "pod template labels"),
+        (controller.selector_path(), "selector"),
+    ):
+        assert path is not None
+        rendered = _labels_at(controller, path)
+        if rendered.get(label.key) == label.value:
+            continue  # already there (the pod template often has it already)
+        if path == controller.selector_path() and controller.selector_defaulted:
+            written = write_selector(
+                context, controller, rendering, (label.key, label.value), label.templated
+            )
+            if isinstance(written, str):
+                return written
+            edits += written[0]
+            for kind_key in (key_of, *also):
+                changes[kind_key] += written[1]
+            continue
+        site = context.sources.site(doc, path)
+        if site is None:
+            return f"{where}: {path} of {ref} is not written in the template"
+        try:
+            edit = component_argument_edit(site, label.value) or insert_entry(
+                site, label.key, label.value, newline
+            )
+        except NotEditable as err:
+            return f"{where}:{site.line}: {err}"
+        edits.append(PlannedEdit(where, edit, f"{why} of {ref}"))
+        for kind_key in (key_of, *also):
+            changes[kind_key].append(LabelChange(path, label.key, value))
+    return label, edits, {k: changes[k] for k in (key_of, *also)}
+
+
+def _own_values_unit(
+    context: RecipeContext,
+    findings: list[Finding],
+    instances: list[tuple[K8sObject, Rendering]],
+    label: Label,
+    used: set[tuple[str, str]],
+) -> FixUnit | str:
+    """The controller already selects on its component value, and other pods share it
+    (class 5 of issue #11): give those pods a value of their own, and add the value to
+    the consumers meant for the controller that do not select on it yet. The controller
+    itself keeps its selector."""
+    controller, first = instances[0]
+    siblings = [o for o, r in instances if r is first]
+    if any(
+        a is not b and a.selector is not None and a.selector.matches(b.pod_labels or {})
+        for a in siblings for b in siblings
+    ):
+        return _range_unit(context, findings, siblings, first)
+    used.add((label.key, label.value))
+    edits: list[PlannedEdit] = []
+    changes: dict[tuple[str, str], list[LabelChange]] = defaultdict(list)
+    notes: list[str] = []
+    unsafe = False
+    done: set[DocKey] = set()
+    for instance, scenario in instances:
+        for other in _sharing_pods(instance, scenario, label):
+            other_key = doc_key(context, other, scenario)
+            if other_key in done:
+                continue
+            done.add(other_key)
+            if other.is_controller:
+                return (
+                    f"{controller.ref} and {other.ref} share every selector label, "
+                    f"{label.key}={label.value} included"
+                )
+            planned = _own_value_edit(context, other, scenario, label, used)
+            if isinstance(planned, str):
+                return planned
+            edit, value = planned
+            edits.append(edit)
+            changes[(other.source.path, other.kind)].append(
+                LabelChange(str(other.pod_labels_path()), label.key, value)
+            )
+            if other.kind == "Job" and not other.recreated_by_helm:
+                unsafe = True
+                notes.append(
+                    f"{other.ref} is a Job; its pod template is immutable: delete it "
+                    "before upgrading"
+                )
+    # Only the consumers found selecting other pods change, and only when they select
+    # this controller alone: narrowing one that spans several would drop the others.
+    strays = {f.obj for f in findings if f.rule == "stray"}
+    for instance, scenario in instances:
+        for consumer in consumers_of(instance, scenario):
+            consumer_key = doc_key(context, consumer, scenario)
+            if consumer.ref not in strays or consumer_key in done:
+                continue
+            done.add(consumer_key)
+            owners = controllers_selected(consumer, scenario)
+            if len(owners) > 1:
+                return (
+                    f"{consumer.ref} selects the pods of {len(owners)} controllers "
+                    f"({', '.join(str(o.ref) for o in owners)}) and of other workloads; "
+                    f"selecting on {label.key}={label.value} would drop all but "
+                    f"{controller.ref}"
+                )
+            selector_edit = consumer_edit(context, consumer, scenario, label)
+            if isinstance(selector_edit, str):
+                return selector_edit
+            if selector_edit is not None:
+                edits.append(selector_edit)
+                changes[(consumer.source.path, consumer.kind)].append(
+                    LabelChange(str(consumer.selector_path()), label.key, label.value)
+                )
+    if not edits:
+        return (
+            f"{controller.ref} already selects on {label.key}={label.value}; "
+            "no pod or selector to change was found"
+        )
+    return FixUnit(
+        f"{controller.ref}: other pods get their own {label.key}",
+        _unique(edits),
+        findings,
+        dict(changes),
+        "unsafe" if unsafe else "safe",
+        notes,
+    )
+
+
+def _range_unit(
+    context: RecipeContext,
+    findings: list[Finding],
+    siblings: list[K8sObject],
+    rendering: Rendering,
+) -> FixUnit | str:
+    """Controllers one `range` renders share every selector label: their selector asks also
+    for a pod label that tells them apart, written as their pod template writes it
+    (`shard: {{ $i | quote }}`)."""
+    controller = siblings[0]
+    selector = controller.selector
+    assert selector is not None
+    pods = [o.pod_labels or {} for o in siblings]
+    keys = [
+        k for k in pods[0]
+        if k not in selector.label_keys() and all(k in p for p in pods)
+        and len({p[k] for p in pods}) == len(pods)
+    ]
+    place = context.sources.place_for(controller, rendering.objects)
+    pod_path, path = controller.pod_labels_path(), controller.selector_path()
+    assert pod_path is not None and path is not None
+    pod_site = context.sources.site(place.doc, pod_path) if place is not None else None
+    site = context.sources.site(place.doc, path) if place is not None else None
+    if place is None or site is None or pod_site is None:
+        return f"no template document in {controller.source.path} renders {controller.ref}"
+    if place.shared:
+        return place.shared_reason(controller.ref)
+    text = context.sources.outline(place.path).text
+    written = [(k, v) for k in keys if (v := _value_text(text, pod_site, k))]
+    if not written:
+        names = ", ".join(str(o.ref) for o in siblings)
+        return (
+            f"{names} are rendered by one template and share every selector label; no pod "
+            "label written in the template tells them apart: add one by hand"
+        )
+    key, value = written[0]
+    newline = context.sources.outline(place.path).newline()
+    try:
+        edit = insert_entry(site, key, value, newline)
+    except NotEditable as err:
+        return f"{place.path}:{site.line}: {err}"
+    return FixUnit(
+        f"{controller.source.path}: the {controller.kind}s it renders select on {key}",
+        [PlannedEdit(place.path, edit, f"selector of {controller.ref} and its siblings")],
+        [f for f in findings if f.rule == "overlap"],
+        {(controller.source.path, controller.kind): [LabelChange(path, key, None)]},
+        "unsafe",
+    )
+
+
+def _value_text(text: str, site: MappingSite, key: str) -> str | None:
+    """The value of the one-line, unconditional entry `key` as written (`{{ $i | quote }}`)."""
+    for entry in site.entries:
+        if entry.key == key and not entry.conditional and entry.line is entry.last:
+            line = text[entry.line.start : entry.line.end]
+            value = line.split(":", 1)[1].strip() if ":" in line else ""
+            return value or None
+    return None
+
+
+def _own_value_edit(
+    context: RecipeContext,
+    obj: K8sObject,
+    rendering: Rendering,
+    label: Label,
+    used: set[tuple[str, str]],
+) -> tuple[PlannedEdit, str] | str:
+    """An edit giving the pods of `obj` (a Job, CronJob or test Pod) their own value for
+    `label.key`, written where their template writes the shared one; else why not."""
+    subchart = subchart_dir(obj)
+    if subchart:
+        return f"{obj.ref} comes from the subchart in {subchart}: fix it there"
+    value = role_of(obj, context.chart.name, context.options)
+    if value == label.value or (label.key, value) in used:
+        value = f"{value}-{obj.kind.lower()}"
+    path = obj.pod_labels_path()
+    place = context.sources.place_for(obj, rendering.objects)
+    site = context.sources.site(place.doc, path) if place and path else None
+    if place is None or site is None:
+        return f"{obj.source.path}: {path} of {obj.ref} is not written in the template"
+    if place.shared:
+        return place.shared_reason(obj.ref)
+    text = context.sources.outline(place.path).text
+    if label.key not in site.literal_keys():
+        helpers = [
+            name for entry in site.entries if entry.generated
+            for action in entry.line.output_actions if (name := included_helper(action))
+        ]
+        source = f"the helper {', '.join(helpers)}" if helpers else "a templated line"
+        return (
+            f"{obj.ref} gets {label.key}={label.value} from {source} "
+            f"({place.path}:{site.line}), like the controller's pods: give it a value "
+            "of its own there by hand"
+        )
+    try:
+        edit = replace_value(text, site, label.key, value)
+    except NotEditable as err:
+        return (
+            f"{obj.ref} shares {label.key}={label.value} with the controller, and "
+            f"{place.path}:{site.line} cannot give it another: {err}"
+        )
+    return PlannedEdit(place.path, edit, f"pod labels of {obj.ref}"), value
 
 
 def _chart_component_key(rendering: Rendering) -> str | None:
@@ -399,9 +656,11 @@ def _label_value(text: str) -> str:
 # --- consumers --------------------------------------------------------------------------------
 
 
-def _consumer_edit(
+def consumer_edit(
     context: RecipeContext, consumer: K8sObject, rendering: Rendering, label: Label
 ) -> PlannedEdit | str | None:
+    """The edit adding `label` to a consumer's selector; None when it is there already,
+    else why it cannot be added."""
     path = consumer.selector_path()
     assert path is not None
     if _labels_at(consumer, path).get(label.key) == label.value:
@@ -503,4 +762,6 @@ def _labels_at(obj: K8sObject, path: str) -> dict[str, str]:
     return string_map(mapping_at(obj.body, path))
 
 
-__all__: Sequence[str] = ("ComponentLabels", "role_of")
+__all__: Sequence[str] = (
+    "ComponentLabels", "Label", "consumer_edit", "controller_label_edits", "role_of"
+)

@@ -13,6 +13,9 @@ The fix
     volatile lines is added next to it, and the selectors include that one instead. A
     selector the API server defaults from the pod labels (extensions/v1beta1, apps/v1beta1
     without `spec.selector`) is written out, of the stable literal pod label lines.
+    When the volatile entry was all that told a controller's pods from another workload's,
+    the same unit gives the controller a component label (as component-labels would) and
+    the consumers meant for it select on that label.
 
 Fix safety
     Unsafe for controllers (`spec.selector` is immutable: the migration note says what to
@@ -29,8 +32,10 @@ from dataclasses import dataclass
 from chartfix.analysis.volatile import MANAGER_KEYS, volatile_entries
 from chartfix.changes import Unfixed
 from chartfix.findings import Finding
-from chartfix.objects import K8sObject, Rendering
+from chartfix.objects import K8sObject, ObjectRef, Rendering
 from chartfix.recipe import FixUnit, LabelChange, Plan, PlannedEdit, RecipeContext
+from chartfix.recipes.attribution import controllers_selected
+from chartfix.recipes.component_labels import Label, consumer_edit, controller_label_edits
 from chartfix.recipes.explicit_selector import write_selector
 from chartfix.selectors import LabelSelector
 from chartfix.template.edit import Edit, NotEditable, remove_entry
@@ -101,6 +106,7 @@ class StableSelectors:
                 plan.units.append(unit)
         for name, library_targets in sorted(by_library_helper.items()):
             plan.units.append(_switch_units(context, name, library_targets))
+        plan.units = _kept_apart(context, plan.units)
         return plan
 
 
@@ -350,3 +356,101 @@ def _unique(edits: list[PlannedEdit]) -> list[PlannedEdit]:
             seen.add((planned.path, planned.edit))
             out.append(planned)
     return out
+
+
+# --- when the volatile entry was the only difference ---------------------------------------
+
+
+def _kept_apart(context: RecipeContext, units: list[FixUnit]) -> list[FixUnit]:
+    """Units whose removal would make a controller's selector catch other workloads' pods
+    (the volatile entry was all that told them apart) also give that controller a component
+    label, and the consumers meant for it select on it too: in one unit, since none of these
+    edits is right without the others (class 6 of issue #11)."""
+    used: set[tuple[str, str]] = set()
+    labels: dict[ObjectRef, tuple[Label, FixUnit]] = {}
+    for unit in units:
+        for finding in unit.targets:
+            rendering = context.scenario_of(finding)
+            obj = context.find(rendering, finding.obj)
+            if obj is None or not obj.is_controller:
+                continue
+            reduced = _without_removed(obj, unit)
+            if reduced is None or not _catches_others(obj, reduced, rendering):
+                continue
+            labelled = controller_label_edits(context, obj, rendering, used)
+            if isinstance(labelled, str):
+                unit.notes.append(f"{obj.ref} needs a label of its own: {labelled}")
+                continue
+            label, edits, changes = labelled
+            _extend(unit, edits, changes)
+            unit.title += f"; add {label.key}={label.value}"
+            unit.fallback = None
+            labels[obj.ref] = (label, unit)
+    if not labels:
+        return units
+    merged: dict[int, FixUnit] = {}  # id of a consumer's unit -> the unit it went into
+    for unit in units:
+        for finding in unit.targets:
+            rendering = context.scenario_of(finding)
+            obj = context.find(rendering, finding.obj)
+            if obj is None or obj.is_controller:
+                continue
+            owners = [o for o in controllers_selected(obj, rendering) if o.ref in labels]
+            if len(owners) != 1:
+                continue
+            label, owner_unit = labels[owners[0].ref]
+            planned = consumer_edit(context, obj, rendering, label)
+            if isinstance(planned, str):
+                owner_unit.notes.append(planned)
+                continue
+            target = merged.get(id(unit), unit)
+            if planned is not None:
+                _extend(target, [planned], {
+                    (obj.source.path, obj.kind): [
+                        LabelChange(str(obj.selector_path()), label.key, label.value)
+                    ]
+                })
+            if target is not owner_unit:
+                _extend(owner_unit, target.edits, target.changes)
+                owner_unit.targets += [t for t in target.targets if t not in owner_unit.targets]
+                owner_unit.notes += target.notes
+                if target.applicability == "unsafe":
+                    owner_unit.applicability = "unsafe"
+                merged[id(unit)] = owner_unit
+    return [u for u in units if id(u) not in merged]
+
+
+def _without_removed(obj: K8sObject, unit: FixUnit) -> LabelSelector | None:
+    """The controller's selector as the unit leaves it, when the unit removes entries."""
+    selector = obj.selector
+    removed = {
+        c.key for c in unit.changes.get((obj.source.path, obj.kind), ())
+        if c.removed and c.path == obj.selector_path()
+    }
+    if selector is None or not removed:
+        return None
+    kept = {k: v for k, v in selector.match_labels.items() if k not in removed}
+    return LabelSelector(kept, selector.match_expressions)
+
+
+def _catches_others(obj: K8sObject, selector: LabelSelector, rendering: Rendering) -> bool:
+    """The selector would match pods of another workload that it does not match today."""
+    before = obj.selector
+    assert before is not None
+    return any(
+        other is not obj and other.pod_labels is not None
+        and selector.matches(other.pod_labels) and not before.matches(other.pod_labels)
+        for other in rendering.objects
+    )
+
+
+def _extend(
+    unit: FixUnit,
+    edits: list[PlannedEdit],
+    changes: dict[tuple[str, str], list[LabelChange]],
+) -> None:
+    unit.edits = _unique([*unit.edits, *edits])
+    merged = {key: list(value) for key, value in unit.changes.items()}
+    for key, more in changes.items():
+        merged.setdefault(key, []).extend(c for c in more if c not in merged[key])
+    unit.changes = merged

@@ -102,6 +102,36 @@ def remove_entry(site: MappingSite, key: str) -> Edit:
     return Edit(entry.line.start, entry.end, "")
 
 
+_LITERAL_ENTRY = re.compile(
+    r"^[ \t]*(?P<key>\"[^\"]*\"|'[^']*'|[^\s:'\"#][^:#]*?)[ \t]*:[ \t]+"
+    r"(?P<value>\"[^\"\\]*\"|'[^']*'|[^\s'\"#]+)[ \t]*(#.*)?$"
+)
+
+
+def replace_value(text: str, site: MappingSite, key: str, value: str) -> Edit:
+    """An edit giving the literal entry `key` of the block mapping at `site` a new value.
+
+    Only a one-line entry whose value is written literally qualifies: a value from a helper
+    or an action belongs to whatever writes it, not to this line.
+    """
+    if site.problem:
+        raise NotEditable(site.problem)
+    if site.flow is not None:
+        raise NotEditable(f"{key} is in a flow mapping at {site.path}")
+    matches = [e for e in site.entries if e.key == key]
+    if len(matches) != 1 or matches[0].conditional or matches[0].line is not matches[0].last:
+        raise NotEditable(f"{key} is not written once, literally, in {site.path}")
+    line = matches[0].line
+    match = None if line.actions else _LITERAL_ENTRY.match(text[line.start : line.end])
+    if match is None:
+        raise NotEditable(f"the value of {key} in {site.path} is not a literal")
+    old = match.group("value")
+    new = yaml_scalar(value)
+    if old[0] in "\"'" and new[0] not in "\"'":
+        new = old[0] + new + old[0]  # the chart's quoting style
+    return Edit(line.start + match.start("value"), line.start + match.end("value"), new)
+
+
 def apply_edits(text: str, edits: Iterable[Edit]) -> str:
     """Apply non-overlapping edits; identical duplicates (one source, many objects) count once."""
     ordered = sorted(set(edits))

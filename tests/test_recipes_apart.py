@@ -1,0 +1,201 @@
+"""Workloads that only a shared or a volatile label told apart (issue #11, classes 5 and 6).
+
+Class 5: the controller already selects on its component value, and a Job, CronJob or test
+Pod carries that value too, or StatefulSets made by one `range` share every selector label.
+Class 6: a workload's selector differs from its siblings' only by a volatile entry, so
+removing that entry alone would make it catch their pods.
+
+Every fix here is rendered again with Helm's engine by the pipeline's verifier; the tests
+also re-check the written chart from scratch (`check_chart`), as a user's next run would.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from chartfix.apply import write_change
+from chartfix.chart import Scenario, load_chart
+from chartfix.check import check_chart
+from chartfix.migration import migration_note
+from chartfix.pipeline import FixRequest, fix_chart
+from chartfix.render import render
+from chartfix.template.edit import NotEditable, apply_edits, replace_value
+from chartfix.template.outline import outline
+
+
+def files_after(change) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    return {f.path: f.after.decode() for f in change.files}
+
+
+def errors_left(chart: Path) -> list[str]:
+    report = check_chart(chart)
+    assert report.error is None, report.error
+    return [f"{f.rule} {f.obj}" for f in report.findings if f.severity == "error"]
+
+
+# --- class 5: a shared component value ---------------------------------------------------------
+
+
+def test_jobs_and_test_pod_get_their_own_component_value(chart_copy) -> None:
+    chart = chart_copy("shared-component")
+    change = fix_chart(chart, FixRequest())
+    assert not change.unfixed, [u.reason for u in change.unfixed]
+    files = files_after(change)
+    assert "templates/deployment.yaml" not in files, "the controller's selector stays"
+    assert "        component: migrate  # copied from the Deployment\n" in files[
+        "templates/migrate-job.yaml"
+    ], "the value changes in place; the comment stays"
+    assert '        component: "reindex"\n' in files["templates/reindex-job.yaml"], (
+        "the chart's quoting stays"
+    )
+    assert "    component: test-connection\n" in files["templates/tests/test-connection.yaml"]
+    assert files["templates/service.yaml"].endswith(
+        "    release: {{ .Release.Name }}\n    component: server\n"
+    ), "the Service meant for the server selects on its value"
+    write_change(change)
+    assert errors_left(chart) == []
+    again = fix_chart(chart, FixRequest())
+    assert again.files == [] and again.unfixed == []
+
+
+def test_a_non_hook_job_is_the_unsafe_part_and_the_migration_note_deletes_it(
+    chart_copy,
+) -> None:
+    change = fix_chart(chart_copy("shared-component"), FixRequest())
+    assert change.unsafe, "the reindex Job's pod template is immutable"
+    assert (
+        "Job/release-name-shared-component-reindex is a Job; its pod template is immutable: "
+        "delete it before upgrading" in change.notes
+    )
+    assert not [n for n in change.notes if "migrate" in n], "a recreated hook Job is safe"
+    note = migration_note(change, "tally", "prod")
+    assert "kubectl -n prod delete job release-name-shared-component-reindex" in note
+    assert "delete job release-name-shared-component-migrate" not in note
+
+
+def test_a_value_from_a_shared_helper_is_left_with_the_helper_named(chart_copy) -> None:
+    chart = chart_copy("shared-component")
+    (chart / "templates" / "_helpers.tpl").write_text(
+        '{{- define "shared-component.podLabels" -}}\n'
+        "app: {{ .Chart.Name }}\nrelease: {{ .Release.Name }}\ncomponent: server\n"
+        "{{- end }}\n"
+    )
+    pod = chart / "templates" / "tests" / "test-connection.yaml"
+    text = pod.read_text()
+    literal = (
+        "    app: {{ .Chart.Name }}\n    release: {{ .Release.Name }}\n    component: server\n"
+    )
+    assert literal in text
+    pod.write_text(text.replace(
+        literal, '    {{- include "shared-component.podLabels" . | nindent 4 }}\n'
+    ))
+    change = fix_chart(chart, FixRequest())
+    reasons = {u.reason for u in change.unfixed}
+    assert reasons == {
+        "Pod/release-name-shared-component-test-connection gets component=server from the "
+        "helper shared-component.podLabels (templates/tests/test-connection.yaml:5), like "
+        "the controller's pods: give it a value of its own there by hand"
+    }
+    assert change.files == [], "nothing half-done: the Jobs' edits go with the Pod's"
+
+
+def test_a_consumer_spanning_several_controllers_is_not_narrowed(chart_copy) -> None:
+    """A headless Service for the server and a second Deployment: selecting on the server's
+    component would cut the other one off, so the stray finding is left, with that reason."""
+    chart = chart_copy("shared-component")
+    deployment = chart / "templates" / "deployment.yaml"
+    second = deployment.read_text().replace("shared-component\n", "shared-component-b\n", 1)
+    (chart / "templates" / "deployment-b.yaml").write_text(
+        second.replace("component: server", "component: replica")
+    )
+    change = fix_chart(chart, FixRequest())
+    stray = [u for u in change.unfixed if u.finding.rule == "stray"]
+    assert len(stray) == 1
+    assert "selects the pods of 2 controllers" in stray[0].reason
+    assert "would drop all but Deployment/release-name-shared-component" in stray[0].reason
+    assert "templates/service.yaml" not in files_after(change)
+
+
+def test_range_made_statefulsets_select_on_the_pod_label_that_tells_them_apart(
+    chart_copy,
+) -> None:
+    chart = chart_copy("range-shards")
+    change = fix_chart(chart, FixRequest())
+    assert not change.unfixed, [u.reason for u in change.unfixed]
+    shards = files_after(change)["templates/shards.yaml"]
+    assert (
+        "      app.kubernetes.io/component: shard\n      shard: {{ $i | quote }}\n  template:"
+        in shards
+    )
+    assert change.unsafe
+    write_change(change)
+    assert errors_left(chart) == []
+    loaded = load_chart(chart)
+    rendered = render(loaded, Scenario("default"), None, "rel", "ns")
+    selectors = {
+        o.name: dict(o.selector.match_labels) for o in rendered.objects
+        if o.kind == "StatefulSet" and o.selector is not None
+    }
+    assert selectors["rel-range-shards-shard0"]["shard"] == "0"
+    assert selectors["rel-range-shards-shard1"]["shard"] == "1"
+
+
+# --- class 6: the only difference was volatile -------------------------------------------------
+
+
+@pytest.mark.parametrize("recipes", [(), ("stable-selectors",)])
+def test_removing_the_only_difference_comes_with_a_component(
+    chart_copy, recipes: tuple[str, ...]
+) -> None:
+    chart = chart_copy("volatile-only-difference")
+    change = fix_chart(chart, FixRequest(recipes=recipes))
+    assert not change.unfixed, [u.reason for u in change.unfixed]
+    assert sorted(str(f.obj) for f in change.fixed) == [
+        "Deployment/release-name-web", "Service/release-name-web"
+    ]
+    web = files_after(change)["templates/web.yaml"]
+    assert web.count("version: {{ .Chart.Version }}") == 1, "kept in the pod labels only"
+    assert "      release: {{ .Release.Name }}\n      component: web\n  template:" in web
+    assert "        version: {{ .Chart.Version }}\n        component: web\n    spec:" in web
+    assert web.endswith("    release: {{ .Release.Name }}\n    component: web\n")
+    assert "templates/worker.yaml" not in files_after(change)
+    write_change(change)
+    assert errors_left(chart) == []
+    report = check_chart(chart)
+    assert [f.rule for f in report.findings] == [], "no overlap, no spans either"
+
+
+# --- the edit: a literal value replaced in place ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("    component: server\n", "    component: job\n"),
+        ("    component: server  # note\n", "    component: job  # note\n"),
+        ('    component: "server"\n', '    component: "job"\n'),
+        ("    component: 'server'\n", "    component: 'job'\n"),
+        ('    "component": server\r\n', '    "component": job\r\n'),
+    ],
+)
+def test_replace_value_keeps_every_other_byte(line: str, expected: str) -> None:
+    text = f"metadata:\n  labels:\n    app: x\n{line}spec: {{}}\n"
+    site = outline(text).documents[0].sites["metadata.labels"]
+    edit = replace_value(text, site, "component", "job")
+    assert apply_edits(text, [edit]) == f"metadata:\n  labels:\n    app: x\n{expected}spec: {{}}\n"
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "    component: {{ .Values.component }}\n",
+        "    {{- if .Values.x }}\n    component: server\n    {{- end }}\n",
+    ],
+)
+def test_replace_value_refuses_what_is_not_a_literal_line(line: str) -> None:
+    text = f"metadata:\n  labels:\n    app: x\n{line}"
+    site = outline(text).documents[0].sites["metadata.labels"]
+    with pytest.raises(NotEditable):
+        replace_value(text, site, "component", "job")
