@@ -52,8 +52,8 @@ def test_jobs_and_test_pod_get_their_own_component_value(chart_copy) -> None:
     )
     assert "    component: test-connection\n" in files["templates/tests/test-connection.yaml"]
     assert files["templates/service.yaml"].endswith(
-        "    release: {{ .Release.Name }}\n    component: server\n"
-    ), "the Service meant for the server selects on its value"
+        "    app: {{ .Chart.Name }}\n    component: server\n    release: {{ .Release.Name }}\n"
+    ), "the Service meant for the server selects on its value, the key in its sorted place"
     write_change(change)
     assert errors_left(chart) == []
     again = fix_chart(chart, FixRequest())
@@ -157,9 +157,12 @@ def test_removing_the_only_difference_comes_with_a_component(
     ]
     web = files_after(change)["templates/web.yaml"]
     assert web.count("version: {{ .Chart.Version }}") == 1, "kept in the pod labels only"
-    assert "      release: {{ .Release.Name }}\n      component: web\n  template:" in web
-    assert "        version: {{ .Chart.Version }}\n        component: web\n    spec:" in web
-    assert web.endswith("    release: {{ .Release.Name }}\n    component: web\n")
+    # the keys are in alphabetical order: the new one takes its sorted place
+    assert "      app: shop\n      component: web\n      release: {{ .Release.Name }}\n" \
+        "  template:" in web
+    assert "        app: shop\n        component: web\n        release: {{ .Release.Name }}\n" \
+        "        version: {{ .Chart.Version }}\n    spec:" in web
+    assert web.endswith("    app: shop\n    component: web\n    release: {{ .Release.Name }}\n")
     assert "templates/worker.yaml" not in files_after(change)
     write_change(change)
     assert errors_left(chart) == []
