@@ -27,6 +27,7 @@ from typing import Any
 
 from chartfix.apply import Outcome, RunSummary, write_outcome
 from chartfix.changes import ChartChange
+from chartfix.coverage import Coverage
 from chartfix.diff import chart_diff, display_path, summarize
 from chartfix.errors import UsageError
 from chartfix.fixcmd import (
@@ -39,7 +40,7 @@ from chartfix.fixcmd import (
 )
 from chartfix.output import plural
 from chartfix.output.json import finding_entry
-from chartfix.pipeline import select_recipes
+from chartfix.pipeline import organisation_request, select_recipes
 from chartfix.repos import unique_names
 from chartfix.runner import abandon, run_parallel
 from chartfix.targets import find_targets
@@ -142,7 +143,7 @@ def run_bulk(args: argparse.Namespace) -> int:
         from chartfix.fixcmd import writable_file
 
         writable_file(args.html, "--html")
-    request = request_from(args)
+    request = organisation_request(request_from(args))
     select_recipes(request.recipes)
     report = ReportFile(args.report) if args.report else None  # a bad one stops us here
     roots = list(args.roots)
@@ -302,6 +303,16 @@ def print_table(
         f"as done{f', {not_run} not run' if not_run else ''}"
         f"{'; dry run: nothing written' if dry_run else ''}\n"
     )
+    coverage = Coverage()
+    coverage.skipped_as_done(len(skipped))
+    for o in outcomes:
+        change = o.change
+        coverage.add(
+            str(o.error) if o.error else None,
+            bool(change and change.synthesized),
+            bool(change and change.unrendered),
+        )
+    stream.write("".join(line + "\n" for line in coverage.lines()))
 
 
 def _row(outcome: Outcome) -> tuple[str, str, str, str, str]:
@@ -355,6 +366,8 @@ def report_entry(
         "left": [f"{u.finding.rule} {u.finding.obj}: {u.reason}" for u in change.unfixed]
         if change else [],
         "error": str(outcome.error) if outcome.error else None,
+        "synthesized": change.synthesized if change else {},
+        "unrendered": change.unrendered if change else {},
         "unsafe": bool(change and change.unsafe),
         "files": [f.path for f in change.files] if change else [],
         "lines_added": summary.added if summary else 0,

@@ -56,6 +56,10 @@ class ChartChange:
     recipe_file: RecipeFile | None = None
     """The declarative recipe that ran, with its options (reports, commits and PR bodies
     record it so a reviewer can re-run it)."""
+    synthesized: dict[str, list[str]] = field(default_factory=dict)
+    """Scenario -> placeholder values chartfix made up so it renders; never written."""
+    unrendered: dict[str, str] = field(default_factory=dict)
+    """Scenario -> why it could not render; the fix was planned and verified without it."""
 
     @property
     def changed(self) -> bool:

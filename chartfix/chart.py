@@ -1,8 +1,10 @@
 """A chart on disk: finding charts, reading Chart.yaml, its scenarios, its files and writes.
 
 Everything that touches the chart's directory goes through here, so the safety rules live in
-one place: a symlink that leaves the chart is an error, never followed; reads refuse paths
-that escape the root; writes are atomic and never go through a link out of the chart.
+one place: a symlink is read through, as Helm does, while it stays inside the repository (a
+monorepo shares a values.yaml between charts that way); one that leaves the repository is an
+error, never followed; reads refuse paths that escape it; writes are atomic and never go
+through a symlink at all (the file behind it belongs to another chart too).
 """
 
 from __future__ import annotations
@@ -210,13 +212,24 @@ def parse_values_file(path: Path) -> dict[str, Any]:
 # --- symlinks ------------------------------------------------------------------------------
 
 
-def check_symlinks(root: Path) -> None:
-    """Raise ChartError for the first symlink in the chart that resolves outside it.
+def repository_root(chart_root: Path) -> Path:
+    """The repository holding a chart: the nearest directory with `.git`, else the chart."""
+    chart_root = Path(chart_root).resolve()
+    for directory in [chart_root, *chart_root.parents]:
+        if (directory / ".git").exists():
+            return directory
+    return chart_root
 
-    Helm follows symlinks when it loads a chart directory, so a link out of the chart would
-    let rendering (and our writes) reach files that are not the chart's.
+
+def check_symlinks(root: Path) -> None:
+    """Raise ChartError for the first symlink in the chart that resolves outside its repository.
+
+    Helm follows symlinks when it loads a chart directory, so a link out of the repository
+    would let rendering reach files that are not the organisation's. Links that stay inside
+    it (to a sibling chart's values.yaml) are read through, as Helm does.
     """
     root = root.resolve()
+    bound = repository_root(root)
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames[:] = [d for d in dirnames if d != ".git"]
         for name in sorted(dirnames + filenames):
@@ -226,22 +239,42 @@ def check_symlinks(root: Path) -> None:
                     target = link.resolve(strict=False)
                 except (RuntimeError, OSError) as err:
                     raise ChartError(link, "symlink loop") from err
-                if not target.is_relative_to(root):
-                    raise ChartError(link, f"symlink points outside the chart, to {target}")
+                if not target.is_relative_to(bound):
+                    where = _where(root, bound)
+                    raise ChartError(link, f"symlink points outside {where}, to {target}")
+
+
+def _where(root: Path, bound: Path) -> str:
+    return "the chart" if bound == root else "the repository"
 
 
 def inside(root: Path, rel: str) -> Path:
-    """The real path of chart-relative `rel`, refusing anything that escapes `root`."""
+    """The real path of chart-relative `rel`, refusing anything that escapes the chart, or
+    through a symlink, its repository."""
     root = root.resolve()
     if not rel or Path(rel).is_absolute():
         raise ChartError(root / rel, "not a chart-relative path")
+    if not os.path.normpath(root / rel).startswith(str(root) + os.sep):
+        raise ChartError(root / rel, "path escapes the chart")
     try:
         target = (root / rel).resolve()
     except (RuntimeError, OSError) as err:
         raise ChartError(root / rel, "symlink loop") from err
-    if not target.is_relative_to(root):
-        raise ChartError(root / rel, "path escapes the chart")
+    bound = repository_root(root)
+    if not target.is_relative_to(bound):
+        raise ChartError(root / rel, f"path escapes {_where(root, bound)}")
     return target
+
+
+def linked(root: Path, rel: str) -> Path | None:
+    """The symlink on the way to chart-relative `rel` (the file or a folder above it), if any:
+    chartfix never writes through one."""
+    path = Path(root).resolve()
+    for part in Path(rel).parts:
+        path = path / part
+        if path.is_symlink():
+            return path
+    return None
 
 
 def read_file(chart: Chart, rel: str) -> bytes:
@@ -264,6 +297,7 @@ def chart_files(root: Path) -> dict[str, bytes]:
     matter to a render and can be large.
     """
     root = root.resolve()
+    bound = repository_root(root)
     rules = IgnoreRules.for_chart(root)
     files: dict[str, bytes] = {}
     seen: set[Path] = set()
@@ -278,8 +312,8 @@ def chart_files(root: Path) -> dict[str, bytes]:
             is_dir = entry.is_dir()  # follows symlinks, like Helm's loader
             if entry.name == ".git" or rules.ignored(rel, is_dir):
                 continue
-            if entry.is_symlink() and not Path(entry.path).resolve().is_relative_to(root):
-                raise ChartError(entry.path, "symlink points outside the chart")
+            if entry.is_symlink() and not Path(entry.path).resolve().is_relative_to(bound):
+                raise ChartError(entry.path, f"symlink points outside {_where(root, bound)}")
             if is_dir:
                 walk(Path(entry.path), rel + "/")
             elif entry.is_file():
@@ -390,46 +424,66 @@ def _glob_regex(glob: str) -> re.Pattern[str]:
 
 @dataclass(frozen=True)
 class Scenario:
-    """One set of values a chart is rendered with: defaults, a ci/ file, or the user's."""
+    """One set of values a chart is rendered with: defaults, a ci/ file, or the user's.
+
+    Values layer as Helm's `-f` flags would, later wins: the chart's values.yaml, then
+    `base` (organisation values: bulk -f/--set and the `values` key of .chartfix.yaml, as
+    JSON), then `values_files`, then `set_values`, then `synthesized`: placeholders chartfix
+    made up so that a chart that needs deploy-time values renders at all (`--set-json`
+    strings, `global.region="placeholder"`; see synthesis.py). A synthesized scenario is
+    marked as such wherever it is reported.
+    """
 
     name: str
     values_files: tuple[Path, ...] = ()
     set_values: tuple[str, ...] = ()
+    base: str = ""
+    synthesized: tuple[str, ...] = ()
+
+
+CI_VALUES_GLOB = "*-values.yaml"
+"""chart-testing's convention (`ct`'s NewChart: `filepath.Glob(chart/ci/*-values.yaml)`):
+only these files in ci/ are test configurations; others there are not."""
 
 
 def scenarios(
-    chart: Chart, values_files: Sequence[Path] = (), set_values: Sequence[str] = ()
+    chart: Chart,
+    values_files: Sequence[Path] = (),
+    set_values: Sequence[str] = (),
+    base: str = "",
 ) -> list[Scenario]:
     """The scenarios of `chart` (see scenarios_at)."""
-    return scenarios_at(chart.root, values_files, set_values)
+    return scenarios_at(chart.root, values_files, set_values, base)
 
 
 def scenarios_at(
-    root: Path, values_files: Sequence[Path] = (), set_values: Sequence[str] = ()
+    root: Path,
+    values_files: Sequence[Path] = (),
+    set_values: Sequence[str] = (),
+    base: str = "",
 ) -> list[Scenario]:
     """The configurations to analyse the chart under, and to verify a fix against.
 
     Without user values: "default" (values.yaml alone) plus one "ci/<file>" scenario per
-    `ci/*.yaml|yml` (chart-testing's convention: each file rendered over the defaults).
+    `ci/*-values.yaml` (chart-testing's convention: each file rendered over the defaults).
+    chart-testing skips the defaults when ci/ has files; chartfix keeps them, as a fix
+    ships to every user, but a chart whose defaults cannot render is still analysed
+    under the ci/ scenarios that can (see synthesis.render_scenarios).
 
     With -f/--set: "user" replaces "default" (the user told us how they deploy; the bare
     defaults are then not what they ship), and the ci/ scenarios stay as the chart defines
     them, without the user's values layered on: a fix is written into the chart for every
     user, so it must keep the chart's own test configurations rendering, and mixing the
-    user's values into those would create configurations nobody runs.
+    user's values into those would create configurations nobody runs. Organisation values
+    (`base`) are layered under every scenario: they are what every deployment sets.
     """
     first = (
-        Scenario("user", tuple(Path(f) for f in values_files), tuple(set_values))
+        Scenario("user", tuple(Path(f) for f in values_files), tuple(set_values), base)
         if values_files or set_values
-        else Scenario("default")
+        else Scenario("default", base=base)
     )
-    ci_dir = root / "ci"
-    ci_files = (
-        sorted(p for p in ci_dir.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
-        if ci_dir.is_dir()
-        else []
-    )
-    return [first] + [Scenario(f"ci/{p.name}", (p,)) for p in ci_files]
+    ci_files = sorted(p for p in (root / "ci").glob(CI_VALUES_GLOB) if p.is_file())
+    return [first] + [Scenario(f"ci/{p.name}", (p,), base=base) for p in ci_files]
 
 
 def values_once(paths: Sequence[Path]) -> tuple[Path, ...]:

@@ -10,19 +10,19 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 from typing import TextIO
 
 from chartfix.analysis import Analysis, Policy, analyze_each, apply_policy, merge_findings
 from chartfix.chart import Scenario, load_chart, scenarios_at, values_once
-from chartfix.config import load_config
+from chartfix.config import load_config, organisation_values
 from chartfix.errors import ChartError, UsageError
 from chartfix.findings import Finding
 from chartfix.objects import Rendering
-from chartfix.render import render
 from chartfix.runner import default_jobs, run_parallel
+from chartfix.synthesis import render_scenarios
 from chartfix.targets import find_targets, is_cdk8s_app, only_files
 
 FORMATS = ("text", "json", "sarif")
@@ -41,6 +41,11 @@ class ChartReport:
     skipped: str | None = None
     """Why the target was not checked (a cdk8s app the user did not allow to run)."""
     scenarios: list[str] = field(default_factory=list)
+    synthesized: dict[str, list[str]] = field(default_factory=dict)
+    """Scenario -> the placeholder values chartfix made up so it renders (`a.b="placeholder"`):
+    findings under it come from values that are not the chart's own."""
+    unrendered: dict[str, str] = field(default_factory=dict)
+    """Scenario -> why it could not render even so; the others were analysed."""
     renderings: list[Rendering] = field(default_factory=list, repr=False)
     """The evidence (not serialized; dropped when the report crosses processes)."""
     suppressed: list[Finding] = field(default_factory=list)
@@ -137,6 +142,8 @@ class ScenarioResult:
     analysis: Analysis = field(default_factory=Analysis)
     warnings: list[str] = field(default_factory=list)
     error: ChartError | None = None
+    synthesized: dict[str, list[str]] = field(default_factory=dict)
+    unrendered: dict[str, ChartError] = field(default_factory=dict)
 
 
 def check_scenarios(task: ScenarioTask) -> ScenarioResult:
@@ -150,15 +157,22 @@ def _check(task: ScenarioTask) -> tuple[ScenarioResult, list[Rendering]]:
     try:
         chart = load_chart(task.root)
         result.name = chart.name
-        policy = load_config(chart.root).policy.overridden_by(task.policy)
-        renderings = [
-            render(chart, s, None, task.release, task.namespace) for s in task.scenarios
-        ]
+        config = load_config(chart.root)
+        policy = config.policy.overridden_by(task.policy)
+        base = organisation_values(config.values)
+        cases = [replace(s, base=base) for s in task.scenarios] if base else task.scenarios
+        rendered = render_scenarios(chart, cases, task.release, task.namespace)
+        renderings = rendered.renderings
+        result.unrendered = dict(rendered.unrendered)
+        if not renderings:
+            raise rendered.unrendered[0][1]
         result.analysis = apply_policy(
             analyze_each(chart, renderings), renderings, policy, chart.root
         )
         for rendering in renderings:
             result.warnings += [w for w in rendering.warnings if w not in result.warnings]
+            if rendering.synthesized:
+                result.synthesized[rendering.scenario] = list(rendering.synthesized)
     except ChartError as err:
         result.error = err
     return result, renderings
@@ -256,13 +270,17 @@ def _report(root: Path, parts: list[tuple[ScenarioTask, ScenarioResult]]) -> Cha
     wins, as a serial check would have stopped there)."""
     report = ChartReport(root=root, name=parts[0][1].name if parts else root.name)
     report.scenarios = [s.name for task, _ in parts for s in task.scenarios]
+    rendered = [part for _, part in parts if part.error is None]
     for _, part in parts:
-        if part.error is not None:
-            report.error = part.error
-            report.findings = []
+        if part.error is not None and (not rendered or not part.unrendered):
+            report.error = part.error  # a broken chart, or no scenario renders at all
             return report
+    for _, part in parts:
         report.warnings += [w for w in part.warnings if w not in report.warnings]
-    _keep(report, Analysis.combine([part.analysis for _, part in parts], merge_findings))
+        report.synthesized.update(part.synthesized)
+        report.unrendered.update({n: e.reason for n, e in part.unrendered.items()})
+    analyses = [part.analysis for _, part in parts if part.error is None]
+    _keep(report, Analysis.combine(analyses, merge_findings))
     return report
 
 

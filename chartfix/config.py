@@ -12,16 +12,23 @@
         object: "*-memberlist"       # name, or Kind/name; * and ? as in shell patterns
         reason: gossip ring, one Service over every member on purpose
     run-apps: true       # run the cdk8s apps here (their Python is code)
+    values:              # organisation values, layered under every scenario of every chart
+      global:            # (or a list of values files, relative to this file)
+        region: eu-west-1
 
 The file in the chart directory wins over one in a parent directory, up to the repository
-root (the first directory holding `.git`); `suppress` entries of every file apply. An
-unknown key is an error that names the key and the known ones: a misspelt setting must not
-be silently ignored.
+root (the first directory holding `.git`); `suppress` entries of every file apply; `values`
+merge, the nearer file's keys winning. An unknown key is an error that names the key and
+the known ones: a misspelt setting must not be silently ignored.
+
+Organisation values are what a platform team sets for every deployment; chartfix renders
+with them before it synthesizes any missing value (see synthesis.py).
 """
 
 from __future__ import annotations
 
 import difflib
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,11 +38,13 @@ import yaml
 
 from chartfix.analysis import RULES
 from chartfix.analysis.policy import Policy, SuppressEntry
-from chartfix.errors import ChartError
+from chartfix.chart import parse_values_file
+from chartfix.errors import ChartError, UsageError
 from chartfix.findings import SEVERITIES, Severity
+from chartfix.render import deep_merge
 
 CONFIG_NAME = ".chartfix.yaml"
-KEYS = ("components", "label-jobs", "rules", "suppress", "run-apps", "recipe")
+KEYS = ("components", "label-jobs", "rules", "suppress", "run-apps", "recipe", "values")
 RULE_KEYS = ("include", "exclude", "severity")
 SUPPRESS_KEYS = ("rule", "object", "reason")
 
@@ -49,6 +58,7 @@ class Config:
     """`run-apps`: None when no config file says."""
     recipe: tuple[Path, str] | None = None
     """(directory of the file that names it, recipe name or file relative to it)."""
+    values: dict[str, Any] = field(default_factory=dict)
 
 
 def load_config(chart_root: Path) -> Config:
@@ -57,6 +67,7 @@ def load_config(chart_root: Path) -> Config:
     policy = Policy()
     run_apps: bool | None = None
     recipe: tuple[Path, str] | None = None
+    values: dict[str, Any] = {}
     for directory in reversed(_config_dirs(chart_root)):
         path = directory / CONFIG_NAME
         if not path.is_file():
@@ -82,7 +93,8 @@ def load_config(chart_root: Path) -> Config:
             if not isinstance(data["run-apps"], bool):
                 raise ChartError(path, "`run-apps` must be true or false")
             run_apps = data["run-apps"]
-    return Config(components, label_jobs, policy, run_apps, recipe)
+        values = deep_merge(values, _values_key(path, data.get("values")))
+    return Config(components, label_jobs, policy, run_apps, recipe, values)
 
 
 def _policy(path: Path, data: Mapping[str, Any]) -> Policy:
@@ -163,6 +175,46 @@ def _known(path: Path, prefix: str, data: Mapping[str, Any], known: Sequence[str
             f"unknown key `{prefix}{key}`{hint}; known keys: "
             + ", ".join(f"{prefix}{k}" for k in known),
         )
+
+
+def _values_key(path: Path, raw: Any) -> dict[str, Any]:
+    if raw is None:
+        return {}
+    if isinstance(raw, dict):
+        return raw
+    if isinstance(raw, list) and all(isinstance(f, str) for f in raw):
+        merged: dict[str, Any] = {}
+        for name in raw:
+            merged = deep_merge(merged, parse_values_file(path.parent / name))
+        return merged
+    raise ChartError(path, "`values` must be a mapping of values or a list of values files")
+
+
+def organisation_values(config: Mapping[str, Any], given: str = "") -> str:
+    """The organisation values of a chart as JSON: its config's, then the command line's."""
+    merged = deep_merge(config, json.loads(given) if given else {})
+    return json.dumps(merged) if merged else ""
+
+
+def values_json(files: Sequence[Path], set_values: Sequence[str]) -> str:
+    """Values files and --set strings read once, here, merged as Helm would, as JSON.
+
+    Raises UsageError naming the file or string Helm cannot read.
+    """
+    import helm_python
+
+    merged: dict[str, Any] = {}
+    try:
+        for name in files:
+            merged = deep_merge(merged, parse_values_file(Path(name)))
+    except ChartError as err:
+        raise UsageError(str(err)) from err
+    for text in set_values:
+        try:
+            merged = deep_merge(merged, helm_python.parse_set_string(text))
+        except helm_python.HelmError as err:
+            raise UsageError(f"--set {text}: {err}") from err
+    return json.dumps(merged) if merged else ""
 
 
 class _NoAliases(yaml.SafeLoader):

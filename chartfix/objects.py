@@ -398,6 +398,9 @@ class Rendering:
     packed: dict[str, str] = field(default_factory=dict)
     """Rendered folder of a packaged dependency ("charts/sub") -> its archive, the file
     that exists ("charts/sub-1.0.0.tgz")."""
+    synthesized: tuple[str, ...] = ()
+    """Placeholder values chartfix made up for this scenario to render (`a.b="placeholder"`),
+    empty when the chart's own values sufficed."""
     _indexes: dict[tuple[str, int, int], Any] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )

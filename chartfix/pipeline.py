@@ -12,14 +12,14 @@ from pathlib import Path
 
 from chartfix.analysis import RULES, Policy, analyze_each, apply_policy, merge_findings
 from chartfix.changes import ChartChange, FileChange, Unfixed
-from chartfix.chart import load_chart, scenarios
-from chartfix.config import CONFIG_NAME, load_config
+from chartfix.chart import linked, load_chart, scenarios
+from chartfix.config import CONFIG_NAME, load_config, organisation_values, values_json
 from chartfix.errors import ChartError, UsageError
 from chartfix.ksm import restarts_needed
 from chartfix.objects import ObjectRef
 from chartfix.recipe import FixOptions, FixUnit, Recipe, RecipeContext, registry
 from chartfix.recipefile import RecipeFile, resolve
-from chartfix.render import render
+from chartfix.synthesis import render_scenarios, synthesized_note, unrendered_note
 from chartfix.template.locate import ChartSources
 from chartfix.verify import Verifier
 
@@ -36,6 +36,8 @@ class FixRequest:
     label_jobs: bool = False
     release: str = "release-name"
     namespace: str = "default"
+    base_values: str = ""
+    """Organisation values (bulk -f/--set) as JSON, layered under every scenario."""
     extra: dict[str, str] = field(default_factory=dict)
     policy: Policy = field(default_factory=Policy)
     """The command line's rule control, on top of `.chartfix.yaml` (as for `check`)."""
@@ -46,6 +48,17 @@ class FixRequest:
     recipe_file: RecipeFile | None = None
     """The declarative recipe asked for (`--recipe NAME|FILE`): its steps replace `recipes`;
     without one, a chart's `.chartfix.yaml` may name one."""
+
+
+def organisation_request(request: FixRequest) -> FixRequest:
+    """bulk's -f/--values and --set are organisation values: layered under every scenario
+    of every chart (its defaults and each ci/ file), not a "user" scenario of one chart."""
+    return replace(
+        request,
+        values_files=(),
+        set_values=(),
+        base_values=values_json(request.values_files, request.set_values),
+    )
 
 
 def select_recipes(names: Sequence[str]) -> list[Recipe]:
@@ -85,8 +98,12 @@ def fix_chart(root: Path, request: FixRequest) -> ChartChange:
         components={**options.components, **config.components, **dict(request.components)},
         label_jobs=request.label_jobs or config.label_jobs or options.label_jobs,
     )
-    cases = scenarios(chart, request.values_files, request.set_values)
-    before = [render(chart, s, None, request.release, request.namespace) for s in cases]
+    base = organisation_values(config.values, request.base_values)
+    requested = scenarios(chart, request.values_files, request.set_values, base)
+    rendered = render_scenarios(chart, requested, request.release, request.namespace)
+    if not rendered.renderings:
+        raise rendered.unrendered[0][1]
+    cases, before = rendered.scenarios, rendered.renderings
     per_scenario = analyze_each(chart, before)
     policy = config.policy.overridden_by(request.policy)
     if recipe_file is not None and recipe_file.rules is not None:
@@ -109,6 +126,8 @@ def fix_chart(root: Path, request: FixRequest) -> ChartChange:
             while step is not None:
                 made_by[id(step)] = recipe.name
                 step = step.fallback
+    units, through_links = _writable(chart.root, units)
+    refused.extend(through_links)
 
     verifier = Verifier(
         chart, sources, cases, before, merge_findings(per_scenario), request.release,
@@ -136,6 +155,10 @@ def fix_chart(root: Path, request: FixRequest) -> ChartChange:
         if id(unit) not in kept and id(unit.fallback) not in kept
     ]
     notes += restarts_needed(before, verified.after)
+    notes += [w for r in before for w in r.warnings]
+    notes += [synthesized_note(r.scenario, r.synthesized) for r in before if r.synthesized]
+    notes += [unrendered_note(name, err.reason) for name, err in rendered.unrendered]
+    notes = list(dict.fromkeys(notes))
     return ChartChange(
         chart_root=chart.root,
         chart_name=chart.name,
@@ -149,7 +172,31 @@ def fix_chart(root: Path, request: FixRequest) -> ChartChange:
         unsafe=any(u.applicability == "unsafe" for u in verified.kept),
         notes=notes,
         recipe_file=recipe_file,
+        synthesized={r.scenario: list(r.synthesized) for r in before if r.synthesized},
+        unrendered={name: err.reason for name, err in rendered.unrendered},
     )
+
+
+def _writable(root: Path, units: Sequence[FixUnit]) -> tuple[list[FixUnit], list[Unfixed]]:
+    """Units whose every edit lands in a file of the chart itself; the others are refused:
+    a file reached through a symlink is shared with whatever else links to it."""
+    kept: list[FixUnit] = []
+    refused: list[Unfixed] = []
+    for unit in units:
+        links = [(e.path, linked(root, e.path)) for e in unit.edits]
+        shared = [(path, link) for path, link in links if link is not None]
+        if not shared:
+            kept.append(unit)
+            continue
+        path, link = shared[0]
+        assert link is not None
+        why = (
+            f"{path} is reached through the symlink {link.relative_to(root)} (to "
+            f"{link.resolve()}); chartfix does not write through links: edit the file it "
+            "points to, or replace the link by a copy"
+        )
+        refused += [Unfixed(target, why) for target in unit.targets]
+    return kept, refused
 
 
 def _reasons(

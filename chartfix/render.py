@@ -39,12 +39,15 @@ from chartfix.chart import (
     Scenario,
     chart_files,
     declared_dependencies,
+    find_charts,
     parse_values_file,
     read_chart_meta,
     read_default_values,
+    repository_root,
     tree_signature,
 )
 from chartfix.diff import display_path
+from chartfix.constraint import BadConstraint, satisfies
 from chartfix.errors import ChartError
 from chartfix.objects import ANALYZED_KINDS, K8sObject, LazyBody, Rendering, Source
 from chartfix.template.locate import ChartSources
@@ -421,16 +424,28 @@ def _archive_chart_name(data: bytes, filename: str) -> str:
 
 
 def _locate(dep: Dependency, root: Path) -> Path | None:
-    """Where a dependency can be had offline: `file://` path, else a monorepo sibling."""
+    """Where a dependency can be had offline: `file://` path, else a monorepo sibling, else
+    a chart of that name elsewhere in the same repository (monorepos keep shared library
+    charts in a folder of their own, `common/`, and publish them to their registry).
+
+    Never the chart itself: a wrapper chart often depends on the upstream chart of its own
+    name, which is not available offline.
+    """
+    here = root.resolve()
     if dep.repository.startswith("file://"):
         target = (root / dep.repository.removeprefix("file://")).resolve()
         return target if _chart_named(target, dep.name) else None
     sibling = (root.parent / dep.name).resolve()
-    if _chart_named(sibling, dep.name):
+    if sibling != here and _chart_named(sibling, dep.name):
         return sibling
-    for candidate in _sibling_charts(root.parent.resolve()):
-        if candidate[1] == dep.name and candidate[0] != root.resolve():
-            return candidate[0]
+    for path, name in _sibling_charts(root.parent.resolve()):
+        if name == dep.name and path != here:
+            return path
+    repo = repository_root(here)
+    if repo != here:
+        for path, name in _repository_charts(repo):
+            if name == dep.name and path != here and not here.is_relative_to(path):
+                return path
     return None
 
 
@@ -461,33 +476,51 @@ def _sibling_charts(parent: Path) -> tuple[tuple[Path, str], ...]:
     return tuple(out)
 
 
+@lru_cache(maxsize=16)
+def _repository_charts(repo: Path) -> tuple[tuple[Path, str], ...]:
+    """Every chart of a repository (not the vendored ones under a chart's charts/), by path."""
+    out = []
+    for chart in find_charts([repo]):
+        try:
+            meta = yaml.load((chart / "Chart.yaml").read_bytes(), Loader=_Loader)
+        except (OSError, yaml.YAMLError):
+            continue
+        if isinstance(meta, dict) and meta.get("name"):
+            out.append((chart, str(meta["name"])))
+    return tuple(out)
+
+
 def _version_note(dep: Dependency, version: str, found: Path) -> str | None:
-    """A note when the staged chart's version obviously misses the constraint (x-ranges only)."""
+    """A note when the chart staged for `dep` does not satisfy its pinned version or range.
+
+    Offline, the only candidate is the chart beside it; rendering with it is still the best
+    analysis available, but the user must know it is not the version Helm would fetch.
+    """
     want = dep.version.strip()
     if not want or not version:
         return None
-    match = re.fullmatch(r"[~^=v]*(\d+)(?:\.(\d+|x|\*))?(?:\.(\d+|x|\*))?", want)
-    if not match:
-        return None
-    have = version.lstrip("v").split(".")
-    for i, part in enumerate(match.groups()):
-        if part is None or part in ("x", "*"):
-            break
-        if i >= len(have) or have[i] != part:
-            if want[0] in "~^" and i > 0:
-                break  # caret/tilde ranges allow newer minors/patches: too fiddly to judge here
-            return f"dependency {dep.name} {want}: staged {found}, version {version}, instead"
-    return None
+    try:
+        if satisfies(version, want):
+            return None
+    except BadConstraint as err:
+        return f"dependency {dep.name} {want}: cannot judge {found} (version {version}): {err}"
+    return (
+        f"dependency {dep.name} {want}: the chart found offline at {found} is version "
+        f"{version}, which does not satisfy {want}; rendered with it instead"
+    )
 
 
 # --- values ----------------------------------------------------------------------------------
 
 
 def scenario_values(scenario: Scenario) -> dict[str, Any]:
-    """User values of a scenario: its files in order, then its --set strings (later wins)."""
+    """Values of a scenario over the chart's defaults, in Helm's order (later wins):
+    organisation values, its files, its --set strings, then synthesized placeholders."""
+    import json
+
     import helm_python
 
-    merged: dict[str, Any] = {}
+    merged: dict[str, Any] = json.loads(scenario.base) if scenario.base else {}
     for path in scenario.values_files:
         merged = deep_merge(merged, parse_values_file(Path(path)))
     for text in scenario.set_values:
@@ -495,6 +528,8 @@ def scenario_values(scenario: Scenario) -> dict[str, Any]:
             merged = deep_merge(merged, helm_python.parse_set_string(text))
         except helm_python.HelmError as err:
             raise ChartError(f"--set {text}", str(err)) from err
+    for text in scenario.synthesized:
+        merged = deep_merge(merged, helm_python.parse_set_json(text))
     return merged
 
 
@@ -597,6 +632,7 @@ def render(
     return Rendering(
         scenario.name, objects, release, namespace, warnings,
         borrowed=dict(staged.borrowed), packed=dict(staged.packed),
+        synthesized=scenario.synthesized,
     )
 
 
@@ -712,3 +748,4 @@ def clear_caches() -> None:
         _staged_for.clear()
     _defaults_cache.clear()
     _sibling_charts.cache_clear()
+    _repository_charts.cache_clear()

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from chartfix.changes import FileChange
-from chartfix.chart import inside
+from chartfix.chart import inside, linked
 from chartfix.errors import ChartError
 
 JOURNAL = ".chartfix-write.json"
@@ -44,6 +44,10 @@ def write_chart(root: Path, files: Sequence[FileChange]) -> None:
     file no longer holds `files[i].before`."""
     root = Path(root).resolve()
     wanted = [(f, inside(root, f.path)) for f in files]
+    for change in files:  # the file behind a link is shared: never written through it
+        link = linked(root, change.path)
+        if link is not None:
+            raise ChartError(link, "is a symlink; chartfix does not write through links")
     with _locked(root):
         _recover_locked(root)
         _check_unchanged(wanted)

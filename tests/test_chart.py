@@ -138,15 +138,16 @@ def test_symlink_inside_the_chart_is_fine(tmp_path: Path) -> None:
 # --- scenarios ---------------------------------------------------------------------------------
 
 
-def test_scenarios_are_defaults_plus_each_ci_file(tmp_path: Path) -> None:
+def test_scenarios_are_defaults_plus_each_ci_values_file(tmp_path: Path) -> None:
+    """chart-testing's convention: only ci/*-values.yaml are test configurations."""
     root = chart_dir(tmp_path / "app")
     (root / "ci").mkdir()
-    for name in ("b-values.yaml", "a-values.yml", "notes.txt"):
+    for name in ("b-values.yaml", "a-values.yaml", "c-values.yml", "other.yaml", "notes.txt"):
         (root / "ci" / name).write_text("replicas: 2\n")
 
     assert scenarios(load_chart(root)) == [
         Scenario("default"),
-        Scenario("ci/a-values.yml", (root / "ci" / "a-values.yml",)),
+        Scenario("ci/a-values.yaml", (root / "ci" / "a-values.yaml",)),
         Scenario("ci/b-values.yaml", (root / "ci" / "b-values.yaml",)),
     ]
 
@@ -154,12 +155,12 @@ def test_scenarios_are_defaults_plus_each_ci_file(tmp_path: Path) -> None:
 def test_user_values_replace_the_default_scenario_and_keep_ci(tmp_path: Path) -> None:
     root = chart_dir(tmp_path / "app")
     (root / "ci").mkdir()
-    (root / "ci" / "x.yaml").write_text("replicas: 2\n")
+    (root / "ci" / "x-values.yaml").write_text("replicas: 2\n")
     mine = tmp_path / "prod.yaml"
 
     assert scenarios(load_chart(root), [mine], ["replicas=3"]) == [
         Scenario("user", (mine,), ("replicas=3",)),
-        Scenario("ci/x.yaml", (root / "ci" / "x.yaml",)),
+        Scenario("ci/x-values.yaml", (root / "ci" / "x-values.yaml",)),
     ]
 
 

@@ -24,7 +24,9 @@ def broken_chart(tmp_path: Path) -> Path:
     root = tmp_path / "broken"
     (root / "templates").mkdir(parents=True)
     (root / "Chart.yaml").write_text("apiVersion: v2\nname: broken\nversion: 0.1.0\n")
-    (root / "templates" / "bad.yaml").write_text("kind: Pod\nmetadata: {name: {{ .Values.x.y }}}\n")
+    (root / "templates" / "bad.yaml").write_text(
+        'kind: Pod\nmetadata: {name: {{ include "nowhere" . }}}\n'
+    )
     return root
 
 
@@ -32,7 +34,9 @@ def test_check_chart_reports_findings_scenarios_and_keeps_renderings() -> None:
     report = check_chart(RULE_CHARTS / "scenarios")
     assert report.error is None
     assert report.name == "rules-scenarios"
-    assert report.scenarios == ["default", "ci/broken-selector.yaml", "ci/no-migration.yaml"]
+    assert report.scenarios == [
+        "default", "ci/broken-selector-values.yaml", "ci/no-migration-values.yaml"
+    ]
     assert {f.rule for f in report.findings} == {"overlap", "mismatch"}
     assert [r.scenario for r in report.renderings] == report.scenarios
 

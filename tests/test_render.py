@@ -5,6 +5,7 @@ Every chart here is written by the test into tmp_path; nothing about Helm is moc
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -119,14 +120,14 @@ def test_values_layer_defaults_then_files_then_set(tmp_path: Path) -> None:
 def test_each_ci_file_is_its_own_scenario_over_the_defaults(tmp_path: Path) -> None:
     root = make_chart(tmp_path / "app", "app")
     (root / "ci").mkdir()
-    (root / "ci" / "french.yaml").write_text("greeting: bonjour\n")
+    (root / "ci" / "french-values.yaml").write_text("greeting: bonjour\n")
     chart = load_chart(root)
 
     greetings = {
         s.name: render(chart, s, engine=SDK).objects[0].body["data"]["greeting"]
         for s in scenarios(chart)
     }
-    assert greetings == {"default": "hello", "ci/french.yaml": "bonjour"}
+    assert greetings == {"default": "hello", "ci/french-values.yaml": "bonjour"}
 
 
 def test_hooks_and_tests_are_rendered_like_any_object(tmp_path: Path) -> None:
@@ -245,7 +246,91 @@ def test_sibling_with_another_major_version_is_used_and_noted(tmp_path: Path) ->
 
     assert "release-name-common" in names(rendering)
     assert rendering.warnings == [
-        f"dependency common 2.x.x: staged {tmp_path / 'common'}, version 3.0.0, instead"
+        f"dependency common 2.x.x: the chart found offline at {tmp_path / 'common'} is version "
+        "3.0.0, which does not satisfy 2.x.x; rendered with it instead"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("pinned", "sibling", "noted"),
+    [
+        ("^2.1.0", "2.0.5", True),  # caret ranges were not judged before: used silently
+        ("~1.4.0", "1.5.0", True),
+        (">=1.2.0, <1.5.0", "1.5.0", True),
+        ("1.2.3", "1.2.4", True),
+        ("^2.1.0", "2.9.0", False),
+        ("~1.4.0", "1.4.7", False),
+        ("1.x || >=3.0.0", "3.1.0", False),
+    ],
+)
+def test_a_sibling_is_noted_exactly_when_it_misses_the_pinned_range(
+    tmp_path: Path, pinned: str, sibling: str, noted: bool
+) -> None:
+    make_chart(tmp_path / "common", "common", version=sibling)
+    root = make_chart(
+        tmp_path / "app",
+        "app",
+        dependencies=[{"name": "common", "version": pinned, "repository": "oci://r/c"}],
+    )
+
+    warnings = render_default(root).warnings
+
+    assert bool(warnings) == noted
+    if noted:
+        assert f"is version {sibling}, which does not satisfy {pinned}" in warnings[0]
+
+
+def test_a_wrapper_of_an_upstream_chart_of_its_own_name_is_no_cycle(tmp_path: Path) -> None:
+    root = make_chart(
+        tmp_path / "trust-manager",
+        "trust-manager",
+        dependencies=[{"name": "trust-manager", "version": ">=0", "repository": "oci://r/c"}],
+    )
+
+    rendering = render_default(root)
+
+    assert names(rendering) == ["release-name-trust-manager"]
+    assert "trust-manager >=0 (oci://r/c)" in rendering.warnings[0]
+    assert "not available offline" in rendering.warnings[0]
+
+
+def test_a_library_chart_elsewhere_in_the_repository_is_staged(tmp_path: Path) -> None:
+    """Monorepos keep shared charts in a folder of their own (common/) and publish them to
+    their registry; offline, the repository's copy is the one to render with."""
+    make_chart(tmp_path / "common" / "helpers", "helpers", version="0.3.0")
+    root = make_chart(
+        tmp_path / "system" / "dns",
+        "dns",
+        dependencies=[{"name": "helpers", "version": "0.3.0", "repository": "oci://r/c"}],
+    )
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+
+    rendering = render_default(root)
+
+    assert names(rendering) == ["release-name-dns", "release-name-helpers"]
+    assert rendering.warnings == []
+
+
+def test_helm2_chart_finds_requirements_yaml_dependencies_and_judges_their_version(
+    tmp_path: Path,
+) -> None:
+    """apiVersion v1: dependencies live in requirements.yaml; a sibling of the wrong version
+    is still staged (the best analysis offline) and named."""
+    make_chart(tmp_path / "redis", "redis", version="10.5.0")
+    root = make_chart(tmp_path / "app", "app")
+    meta = yaml.safe_load((root / "Chart.yaml").read_text())
+    (root / "Chart.yaml").write_text(yaml.safe_dump({**meta, "apiVersion": "v1"}))
+    (root / "requirements.yaml").write_text(
+        "dependencies:\n- name: redis\n  version: ~9.1.0\n"
+        "  repository: https://kubernetes-charts.storage.googleapis.com\n"
+    )
+
+    rendering = render_default(root)
+
+    assert names(rendering) == ["release-name-app", "release-name-redis"]
+    assert rendering.warnings == [
+        f"dependency redis ~9.1.0: the chart found offline at {tmp_path / 'redis'} is version "
+        "10.5.0, which does not satisfy ~9.1.0; rendered with it instead"
     ]
 
 

@@ -169,10 +169,11 @@ def test_scenarios_default_and_ci_files_merge() -> None:
         ("overlap", "Deployment/release-name-api"),
         ("mismatch", "Deployment/release-name-api"),
     }
-    # ci/no-migration.yaml drops the Job; ci/broken-selector.yaml's extra entry keeps it out
+    # ci/no-migration-values.yaml drops the Job; ci/broken-selector-values.yaml's extra
+    # entry keeps it out
     assert found[("overlap", "Deployment/release-name-api")].scenarios == ("default",)
     mismatch = found[("mismatch", "Deployment/release-name-api")]
-    assert mismatch.scenarios == ("ci/broken-selector.yaml",)
+    assert mismatch.scenarios == ("ci/broken-selector-values.yaml",)
     assert mismatch.detail["unmet"] == "component=api"
 
 

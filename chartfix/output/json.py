@@ -33,6 +33,8 @@ def chart_entry(report: ChartReport) -> dict[str, Any]:
         "skipped": report.skipped,
         "warnings": list(report.warnings),
         "scenarios": list(report.scenarios),
+        "synthesized": {name: list(values) for name, values in report.synthesized.items()},
+        "unrendered": dict(report.unrendered),
         "findings": [_with_fingerprint(report, f) for f in report.findings],
         "suppressed": [_with_fingerprint(report, f) for f in report.suppressed],
         "unused_suppressions": list(report.unused_suppressions),

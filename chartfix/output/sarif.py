@@ -20,6 +20,7 @@ from chartfix import __version__
 from chartfix.analysis import RULES, Rule
 from chartfix.findings import Finding
 from chartfix.output import display_path, finding_path, fingerprint
+from chartfix.synthesis import synthesized_note, unrendered_note
 
 if TYPE_CHECKING:
     from chartfix.check import ChartReport
@@ -71,6 +72,12 @@ def result(report: ChartReport, finding: Finding, rule_index: int) -> dict[str, 
             "scenarios": list(finding.scenarios),
         },
     }
+    synthesized = {s: report.synthesized[s] for s in finding.scenarios if s in report.synthesized}
+    if synthesized:
+        entry["properties"]["synthesized"] = synthesized
+        entry["message"]["text"] += " " + " ".join(
+            f"({synthesized_note(s, v)})" for s, v in synthesized.items()
+        )
     if rule_index >= 0:
         entry["ruleIndex"] = rule_index
     if finding.suppression is not None:
@@ -100,6 +107,16 @@ def sarif_document(reports: Sequence[ChartReport]) -> dict[str, Any]:
         }
         for report in reports
         if report.error is not None
+    ] + [
+        {
+            "level": "warning",
+            "message": {"text": unrendered_note(name, why)},
+            "locations": [
+                {"physicalLocation": {"artifactLocation": {"uri": uri(display_path(report.root))}}}
+            ],
+        }
+        for report in reports
+        for name, why in report.unrendered.items()
     ]
     configuration = [
         {
@@ -126,7 +143,9 @@ def sarif_document(reports: Sequence[ChartReport]) -> dict[str, Any]:
                 },
                 "invocations": [
                     {
-                        "executionSuccessful": not notifications,
+                        "executionSuccessful": not any(
+                            n["level"] == "error" for n in notifications
+                        ),
                         "toolExecutionNotifications": notifications,
                         "toolConfigurationNotifications": configuration,
                     }

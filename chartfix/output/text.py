@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, TextIO
 
 from chartfix.output import display_path, finding_path, plural
+from chartfix.synthesis import synthesized_note, unrendered_note
 
 if TYPE_CHECKING:
     from chartfix.check import ChartReport
@@ -38,8 +39,14 @@ def write_text(reports: Sequence[ChartReport], stream: TextIO, color: bool | Non
         if report.skipped is not None:
             stream.write(f"skipped: {display_path(report.root)}: {report.skipped}\n")
             continue
+        notes = [synthesized_note(n, v) for n, v in report.synthesized.items()]
+        notes += [unrendered_note(n, why) for n, why in report.unrendered.items()]
         if not (
-            report.findings or report.warnings or report.suppressed or report.unused_suppressions
+            report.findings
+            or report.warnings
+            or report.suppressed
+            or report.unused_suppressions
+            or notes
         ):
             continue
         stream.write(paint("bold", f"{display_path(report.root)} ({report.name})") + "\n")
@@ -64,7 +71,7 @@ def write_text(reports: Sequence[ChartReport], stream: TextIO, color: bool | Non
             )
         for unused in report.unused_suppressions:
             stream.write(f"  {paint('warning', 'warning')}: {unused}\n")
-        for warning in report.warnings:
+        for warning in [*notes, *report.warnings]:
             stream.write(f"  {paint('warning', 'note')}: {warning}\n")
     stream.write(summary_line(reports) + "\n")
 

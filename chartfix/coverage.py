@@ -1,0 +1,92 @@
+"""Coverage: of the charts found, how many could chartfix look at at all?
+
+A chart is analysed when at least one of its scenarios rendered (with its own values, the
+organisation's, or synthesized ones); the others are errors, counted by kind of reason.
+bulk prints this under its final table; benchmarks/fix_rate.py prints it per tree.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+ERROR_KINDS = (
+    # (kind, pattern over the error line with paths left out), first match wins
+    ("a required/fail check no placeholder satisfies", r"execution error at"),
+    ("values schema", r"schema"),
+    ("nil pointer off values", r"nil pointer"),
+    ("a dependency is missing or unusable", r"[Dd]ependenc|missing in charts/|no template"),
+    ("a template function failed", r"error calling|executing|template:"),
+    ("a symlink leaves the repository", r"symlink"),
+    ("rendered YAML does not parse", r"rendered invalid YAML"),
+    ("unreadable chart files", r"invalid (?:values )?YAML|cannot read|Chart\.yaml"),
+    ("chartfix failed", r"chartfix failed"),
+)
+
+
+def error_kind(error: str) -> str:
+    """A short kind for a chart's (or scenario's) error line, for counting."""
+    text = re.sub(r"\S*/\S*\.(?:yaml|yml|tpl|txt)\b", "…", error)
+    for kind, pattern in ERROR_KINDS:
+        if re.search(pattern, text):
+            return kind
+    return "other"
+
+
+@dataclass
+class Coverage:
+    found: int = 0
+    analyzed: int = 0
+    synthesized: int = 0
+    """Analysed charts with at least one scenario rendered with synthesized values."""
+    partial: int = 0
+    """Analysed charts with some scenario that still could not render."""
+    errors: Counter[str] = field(default_factory=Counter)
+    earlier: int = 0
+    """Charts a resumed bulk run skipped as done: analysed by an earlier run."""
+
+    def add(self, error: str | None, synthesized: bool = False, partial: bool = False) -> None:
+        self.found += 1
+        if error:
+            self.errors[error_kind(error)] += 1
+            return
+        self.analyzed += 1
+        self.synthesized += synthesized
+        self.partial += partial
+
+    @classmethod
+    def of_report(cls, charts: Iterable[dict[str, object]]) -> Coverage:
+        """Coverage of a bulk report's chart entries."""
+        out = cls()
+        for chart in charts:
+            error = chart.get("error")
+            out.add(
+                str(error) if error else None,
+                bool(chart.get("synthesized")),
+                bool(chart.get("unrendered")),
+            )
+        return out
+
+    def skipped_as_done(self, count: int) -> None:
+        self.found += count
+        self.analyzed += count
+        self.earlier += count
+
+    def lines(self) -> list[str]:
+        share = f"{self.analyzed / self.found:.0%}" if self.found else ""
+        if self.earlier:
+            share += f"; {self.earlier} of them by an earlier run"
+        first = (
+            f"coverage: {self.found} charts found, {self.analyzed} analyzed"
+            + (f" ({share})" if share else "")
+            + f", {self.synthesized} {'in this run ' if self.earlier else 'of them '}"
+            "with synthesized values"
+        )
+        if self.partial:
+            first += f", {self.partial} with a scenario that could not render"
+        errors = sum(self.errors.values())
+        out = [first + f"; {errors} errors" + (":" if errors else "")]
+        out += [f"  {n} x {kind}" for kind, n in self.errors.most_common()]
+        return out
