@@ -48,7 +48,7 @@ PLACEHOLDERS: dict[Kind, object] = {
     "string": "placeholder",
     "number": 1,
     "list": [{}],  # one item, so `if not .Values.x` passes; a map, so `$item.url` renders
-    "map": {},
+    "map": {"placeholder": "placeholder"},  # `toYaml` of it is a valid block mapping
 }
 
 _RENDER_FAILED = "helm could not render: "

@@ -63,7 +63,7 @@ def test_a_chart_not_processed_is_two_even_with_strict(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     broken = ring_copy(tmp_path)
-    bad = "kind: Pod\nmetadata: {name: {{ .Values.x.y }}}\n"
+    bad = "kind: Pod\nmetadata: {name: {{ include \"nowhere\" . }}}\n"  # a missing define
     (broken / "templates" / "bad.yaml").write_text(bad)
     assert check(capsys, str(broken), str(FIXTURES / "clean"), "--strict")[0] == 2
 

@@ -33,7 +33,7 @@ SYNTHESIZED = {
     "needs-global": ['global.registry.host="placeholder"'],
     # a list under `range` (first guessed a string from `if not`, then retyped once Helm
     # said it cannot range over it), a map under `toYaml`, a number compared with `lt`
-    "needs-list-map": ['brokers=[{}]', "tls={}", "shards=1"],
+    "needs-list-map": ['brokers=[{}]', 'tls={"placeholder": "placeholder"}', "shards=1"],
 }
 
 
@@ -307,14 +307,17 @@ def test_a_template_rendering_invalid_yaml_for_want_of_values_gets_them(tmp_path
     """`toYaml` of a missing map renders `null` where YAML wants a mapping: Helm names no
     value, so the unset values of that template are tried together, then pruned."""
     chart = shutil.copytree(DEPLOY_TIME / "needs-global", tmp_path / "c")
-    (chart / "values.yaml").write_text("image: x\nglobal: {registry: {host: r}}\n")
-    (chart / "templates" / "ingress.yaml").write_text(
-        "apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata:\n  name: web\n"
-        "  annotations:\n    a: b\n{{ toYaml .Values.ingress.annotations | indent 4 }}\n"
-        "spec:\n  rules:\n    - host: {{ .Values.ingress.host | default \"h\" }}\n"
+    (chart / "values.yaml").write_text("image: x\nglobal: {registry: {host: r}}\nservice: {}\n")
+    (chart / "templates" / "service.yaml").write_text(
+        "apiVersion: v1\nkind: Service\nmetadata:\n  name: web\n"
+        "  annotations:\n    a: b\n{{ toYaml .Values.service.annotations | indent 4 }}\n"
+        "spec:\n  type: {{ .Values.service.type | default \"ClusterIP\" }}\n"
+        "  selector:\n    app: needs-global\n"
     )
 
     report = check_chart(chart)
 
     assert report.error is None
-    assert report.synthesized == {"default": ["ingress.annotations={}"]}
+    assert report.synthesized == {
+        "default": ['service.annotations={"placeholder": "placeholder"}']
+    }
