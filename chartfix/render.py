@@ -442,11 +442,24 @@ def _locate(dep: Dependency, root: Path) -> Path | None:
         if name == dep.name and path != here:
             return path
     repo = repository_root(here)
-    if repo != here:
-        for path, name in _repository_charts(repo):
-            if name == dep.name and path != here and not here.is_relative_to(path):
-                return path
-    return None
+    if repo == here:
+        return None
+    found = [
+        path
+        for path, name in _repository_charts(repo)
+        if name == dep.name and path != here and not here.is_relative_to(path)
+    ]
+    fitting = [path for path in found if _fits(dep, path)]
+    return next(iter(fitting or found), None)
+
+
+def _fits(dep: Dependency, path: Path) -> bool:
+    """The chart at `path` satisfies the dependency's version (or it pins none)."""
+    version = str(read_chart_meta(path).get("version") or "")
+    try:
+        return not dep.version.strip() or satisfies(version, dep.version.strip())
+    except (BadConstraint, ChartError):
+        return False
 
 
 def _chart_named(path: Path, name: str) -> bool:

@@ -447,3 +447,21 @@ def test_helm_template_output_splits_by_source_comment() -> None:
         "app/templates/a.yaml": "kind: A\n---\nkind: A2\n",
         "app/charts/db/templates/b.yaml": "kind: B\n",
     }
+
+
+def test_of_two_charts_of_the_name_in_the_repository_the_fitting_version_is_staged(
+    tmp_path: Path,
+) -> None:
+    make_chart(tmp_path / "archive" / "helpers", "helpers", version="0.1.0")
+    make_chart(tmp_path / "common" / "helpers", "helpers", version="2.4.0")
+    root = make_chart(
+        tmp_path / "system" / "dns",
+        "dns",
+        dependencies=[{"name": "helpers", "version": "^2.0.0", "repository": "oci://r/c"}],
+    )
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+
+    rendering = render_default(root)
+
+    assert "release-name-helpers" in names(rendering)
+    assert rendering.warnings == []  # common/helpers 2.4.0, not archive/helpers 0.1.0
