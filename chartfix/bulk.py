@@ -296,6 +296,13 @@ def print_table(
         for row in [headers, *rows]:
             stream.write("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
             stream.write("\n")
+    coverage = Coverage()
+    coverage.skipped_as_done(len(skipped))
+    for o in outcomes:
+        change = o.change
+        error = str(o.error) if o.error else (f"not run: {o.skipped}" if o.skipped else None)
+        coverage.add(error, bool(change and change.synthesized), bool(change and change.unrendered))
+    stream.write("".join(line + "\n" for line in coverage.lines()))
     clean = sum(1 for o in outcomes if _status(o) == "clean")
     not_run = sum(1 for o in outcomes if o.skipped is not None)
     stream.write(
@@ -303,16 +310,6 @@ def print_table(
         f"as done{f', {not_run} not run' if not_run else ''}"
         f"{'; dry run: nothing written' if dry_run else ''}\n"
     )
-    coverage = Coverage()
-    coverage.skipped_as_done(len(skipped))
-    for o in outcomes:
-        change = o.change
-        coverage.add(
-            str(o.error) if o.error else None,
-            bool(change and change.synthesized),
-            bool(change and change.unrendered),
-        )
-    stream.write("".join(line + "\n" for line in coverage.lines()))
 
 
 def _row(outcome: Outcome) -> tuple[str, str, str, str, str]:

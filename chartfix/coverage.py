@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 ERROR_KINDS = (
     # (kind, pattern over the error line with paths left out), first match wins
+    ("a cdk8s app not run (see --run-apps)", r"^not run: "),
     ("a required/fail check no placeholder satisfies", r"execution error at"),
     ("values schema", r"schema"),
     ("nil pointer off values", r"nil pointer"),

@@ -46,8 +46,8 @@ from chartfix.chart import (
     repository_root,
     tree_signature,
 )
-from chartfix.diff import display_path
 from chartfix.constraint import BadConstraint, satisfies
+from chartfix.diff import display_path
 from chartfix.errors import ChartError
 from chartfix.objects import ANALYZED_KINDS, K8sObject, LazyBody, Rendering, Source
 from chartfix.template.locate import ChartSources
