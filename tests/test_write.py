@@ -44,22 +44,39 @@ def planned(chart: Path) -> ChartChange:
     return change
 
 
-def test_write_keeps_mode_and_writes_through_links_inside_the_chart(tmp_path: Path) -> None:
+def test_write_keeps_mode(tmp_path: Path) -> None:
     root = chart_dir(tmp_path / "app")
     script = root / "templates" / "cm.yaml"
     script.chmod(0o640)
-    (root / "templates" / "link.yaml").symlink_to("cm.yaml")
 
     write_change(change_of(root, {
-        "templates/link.yaml": (b"kind: ConfigMap\n", b"new\n"),
+        "templates/cm.yaml": (b"kind: ConfigMap\n", b"new\n"),
         "templates/fresh.yaml": (b"", b"f"),
     }))
 
     assert script.read_bytes() == b"new\n"
     assert stat.S_IMODE(script.stat().st_mode) == 0o640
-    assert (root / "templates" / "link.yaml").is_symlink()
     assert (root / "templates" / "fresh.yaml").read_bytes() == b"f"
     assert sorted(os.listdir(root)) == ["Chart.yaml", "templates"]  # no journal left
+
+
+def test_write_never_goes_through_a_link_even_inside_the_chart(tmp_path: Path) -> None:
+    """The file behind a link is shared (another chart's values, a common template): editing
+    it through this chart would change the other one too (issue #19)."""
+    root = chart_dir(tmp_path / "app")
+    (root / "templates" / "link.yaml").symlink_to("cm.yaml")
+    (root / "shared").mkdir()
+    (root / "templates" / "dir").symlink_to(root / "shared", target_is_directory=True)
+
+    linked = (("templates/link.yaml", b"kind: ConfigMap\n"), ("templates/dir/x.yaml", b""))
+    for rel, before in linked:
+        with pytest.raises(ChartError, match="does not write through links"):
+            write_change(change_of(root, {
+                "templates/fresh.yaml": (b"", b"f"), rel: (before, b"new\n"),
+            }))
+    assert (root / "templates" / "cm.yaml").read_bytes() == b"kind: ConfigMap\n"
+    assert not (root / "templates" / "fresh.yaml").exists()
+    assert not (root / "shared" / "x.yaml").exists()
 
 
 def test_write_refuses_escapes_before_writing_anything(tmp_path: Path) -> None:
