@@ -3,9 +3,9 @@
     python benchmarks/fix_rate.py TREE... [-j N] [--scratch DIR] [--json FILE]
 
 For every chart under each TREE, as a new user would meet it:
-1. render every scenario (defaults, each ci/ file) with the project's render code, one by
-   one, and run the rules on those that rendered: a chart counts when it has an error
-   finding;
+1. render every scenario (defaults, each ci/ file; values a chart needs at deploy time
+   synthesized, as fix does) with the project's code, one by one, and run the rules on
+   those that rendered: a chart counts when it has an error finding;
 2. copy the chart (and the dependency folders it is staged with: monorepo siblings,
    `file://` paths) into a scratch directory, keeping their relative layout;
 3. run `python -m chartfix fix --write COPY` with the Python of the running environment;
@@ -41,10 +41,12 @@ from pathlib import Path
 
 from chartfix.analysis import analyze
 from chartfix.chart import Chart, find_charts, load_chart, scenarios
+from chartfix.coverage import Coverage, error_kind
 from chartfix.errors import ChartError
 from chartfix.objects import Rendering
-from chartfix.render import render, stage
+from chartfix.render import stage
 from chartfix.runner import run_parallel
+from chartfix.synthesis import render_scenarios
 
 GOAL = 0.95
 FIX_TIMEOUT = 900  # seconds for one `chartfix fix` of one chart
@@ -58,6 +60,8 @@ class ChartResult:
     chart: str
     scenarios: int = 0
     rendered: int = 0
+    synthesized: bool = False
+    """Some scenario rendered only with synthesized values (issue #19)."""
     not_rendered: list[str] = field(default_factory=list)
     """Why each scenario that did not render failed (one reason each), before any fix."""
     errors_before: int = 0
@@ -89,6 +93,7 @@ def measure(root: Path, tree: Path, scratch: Path) -> ChartResult:
     before, failures = _render_all(chart)
     result.not_rendered = list(failures.values())
     result.rendered = len(before)
+    result.synthesized = any(r.synthesized for r in before)
     if not before:
         result.status = "unanalyzed"
         return result
@@ -141,15 +146,11 @@ def _judge(result: ChartResult, before: list[Rendering], copy: Path) -> None:
 
 
 def _render_all(chart: Chart) -> tuple[list[Rendering], dict[str, str]]:
-    """Renderings of the scenarios that render, and the reason of each that does not."""
-    done: list[Rendering] = []
-    failed: dict[str, str] = {}
-    for scenario in scenarios(chart):
-        try:
-            done.append(render(chart, scenario, None, "release-name", "default"))
-        except ChartError as err:
-            failed[scenario.name] = f"{scenario.name}: {err.reason}"
-    return done, failed
+    """Renderings of the scenarios that render (synthesizing missing values as fix does),
+    and the reason of each that does not."""
+    rendered = render_scenarios(chart, scenarios(chart))
+    failed = {name: f"{name}: {err.reason}" for name, err in rendered.unrendered}
+    return rendered.renderings, failed
 
 
 def _errors(chart: Chart, renderings: list[Rendering]) -> int:
@@ -224,30 +225,7 @@ def reason_kind(reason: str) -> str:
     return text[:110]
 
 
-COVERAGE_KINDS = (
-    # (kind, pattern over a scenario's render error, paths left out): issue #19 refines these.
-    ("fail/required: a value must be set", r"execution error at"),
-    ("a dependency is missing", r"[Dd]ependenc|missing in charts/"),
-    ("values schema", r"schema"),
-    ("nil pointer in a template", r"nil pointer"),
-    ("a template function failed", r"error calling|executing"),
-    ("a symlink points outside the chart", r"symlink"),
-    ("rendered YAML does not parse", r"yaml: |YAML"),
-)
-
-
-def coverage_kind(reason: str) -> str:
-    """Why a scenario did not render, as a short kind for the coverage line."""
-    text = re.sub(r"\S*/\S*", "…", reason)
-    for kind, pattern in COVERAGE_KINDS:
-        if re.search(pattern, text):
-            return kind
-    return "other"
-
-
 def table(title: str, results: list[ChartResult]) -> str:
-    found = len(results)
-    analyzed = [r for r in results if r.status != "unanalyzed"]
     errors = [r for r in results if r.errors_before]
     fixed = [r for r in errors if r.status == "fixed"]
     left = [r for r in errors if r.status == "left"]
@@ -271,12 +249,19 @@ def table(title: str, results: list[ChartResult]) -> str:
     lines += [
         f"broken renders              {len(broken)}",
         f"not idempotent              {len(unstable)}",
-        # Coverage (issue #19): how much of the tree chartfix could look at at all.
-        f"coverage: charts found {found}, analyzed {len(analyzed)} "
-        f"(at least one scenario rendered); scenarios {sum(r.scenarios for r in results)}, "
-        f"rendered {sum(r.rendered for r in results)}",
     ]
-    kinds = Counter(coverage_kind(x) for r in results for x in r.not_rendered)
+    # Coverage (issue #19): how much of the tree chartfix could look at at all, as bulk says
+    coverage = Coverage()
+    for r in results:
+        error = r.not_rendered[0] if r.status == "unanalyzed" and r.not_rendered else None
+        coverage.add(error or ("unanalyzed" if r.status == "unanalyzed" else None),
+                     r.synthesized, r.status != "unanalyzed" and bool(r.not_rendered))
+    lines += coverage.lines()
+    lines.append(
+        f"  scenarios {sum(r.scenarios for r in results)}, "
+        f"rendered {sum(r.rendered for r in results)}"
+    )
+    kinds = Counter(error_kind(x) for r in results for x in r.not_rendered)
     lines += [f"  not rendered: {n:3d} x {kind}" for kind, n in kinds.most_common()]
     return "\n".join(lines)
 
