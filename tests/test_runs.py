@@ -5,6 +5,7 @@ checked first (exit 2, nothing written)."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import time
@@ -70,7 +71,13 @@ def test_an_interrupted_bulk_run_keeps_its_report_and_the_next_run_resumes(
     assert 2 <= len(done) < 10
     code, err = bulk(capsys, tree, "--write", "-j", "1", "--report", report)
     assert code == 0
-    assert f"{10 - len(done)} charts processed (0 clean), {len(done)} skipped as done" in err
+    # a kill -9 can fall between a chart's write and its report line: that one chart is run
+    # again and found clean (its fix is on disk); Ctrl-C waits for both
+    clean = {"0"} if sig == signal.SIGINT else {"0", "1"}
+    summary = re.search(r"(\d+) charts processed \((\d+) clean\), (\d+) skipped as done", err)
+    assert summary, err
+    assert summary.group(1) == str(10 - len(done)) and summary.group(3) == str(len(done))
+    assert summary.group(2) in clean
     assert len(read_report(report)["charts"]) == 10
     assert not (tmp_path / "report.json.partial").exists()
 
