@@ -44,6 +44,12 @@ class Outcome:
     """--write put the change into the chart's files."""
 
     @property
+    def landed(self) -> bool:
+        """The change is in the chart's files or in a commit (a push that failed after the
+        commit leaves the commit on the local branch)."""
+        return self.written or self.branch_commit is not None
+
+    @property
     def unfixed(self) -> int:
         return len(self.change.unfixed) if self.change else 0
 
@@ -87,7 +93,7 @@ def print_dry_run(
     color = out.isatty() and not os.environ.get("NO_COLOR")
     diffs = []
     for outcome in outcomes:
-        if outcome.change is None:
+        if outcome.change is None or outcome.error is not None:
             continue
         diff = chart_diff(outcome.change)
         diffs.append(diff)
@@ -104,7 +110,8 @@ def report(
         name = display_path(outcome.root)
         if outcome.error is not None:
             err.write(f"error: {outcome.error}\n")
-            continue
+            if outcome.branch_commit is None:
+                continue
         if outcome.skipped is not None:
             err.write(f"skipped: {name}: {outcome.skipped}\n")
             continue
@@ -130,16 +137,18 @@ def report(
             )
         if outcome.branch_commit:
             kept = " (already on the branch from an earlier run)" if outcome.branch_reused else ""
-            err.write(f"  committed {outcome.branch_commit[:12]}{kept}\n")
+            local = f" on the local branch {outcome.branch}, not pushed" if outcome.error else ""
+            err.write(f"  committed {outcome.branch_commit[:12]}{kept}{local}\n")
     pushes = dict.fromkeys(o.pushed for o in outcomes if o.pushed and o.error is None)
     for pushed in pushes:
         assert pushed is not None
         branch, remote, sha = pushed
         err.write(f"pushed branch {branch} to {remote} (commit {sha[:12]})\n")
     charts = len(outcomes)
-    failed = sum(1 for o in outcomes if o.error)
+    failed = sum(1 for o in outcomes if o.error and o.branch_commit is None)
+    unpushed = sum(1 for o in outcomes if o.error and o.branch_commit is not None)
     skipped = sum(1 for o in outcomes if o.skipped)
-    done = [o.change for o in outcomes if o.change and o.error is None]
+    done = [o.change for o in outcomes if o.change and (o.error is None or o.landed)]
     fixed = sum(len(change.fixed) for change in done)
     left = sum(len(change.unfixed) for change in done)
     summary = summarize(diffs)
@@ -147,6 +156,7 @@ def report(
         f"{charts} chart{'s' if charts != 1 else ''}: {summary}; "
         f"{fixed} finding{'s' if fixed != 1 else ''} {verb}, {left} left"
         + (f"; {failed} could not be processed" if failed else "")
+        + (f"; {unpushed} committed but not pushed" if unpushed else "")
         + (f"; {skipped} skipped" if skipped else "")
         + "\n"
     )

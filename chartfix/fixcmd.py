@@ -251,7 +251,7 @@ def finish(outcomes: list[Outcome], args: argparse.Namespace) -> int:
     if written:  # what was written or committed: with --branch, the note and bump too
         diffs = [
             o.committed_diff if o.committed_diff is not None else chart_diff(o.change)
-            for o in outcomes if o.change
+            for o in outcomes if o.change and o.landed
         ]
         report(outcomes, sys.stderr, diffs, True)
     else:

@@ -144,6 +144,14 @@ def fix_chart(root: Path, request: FixRequest) -> ChartChange:
         for f in findings
         if f.rule in in_scope and (f.rule, f.obj) in remaining
     ]
+    # An error of a rule the chosen recipes do not fix stays what `check` says it is: an
+    # error, left by this run (fix exits 1 where check does).
+    ran = f"--recipe {recipe_file.name}" if recipe_file else f"--recipe {' --recipe '.join(names)}"
+    unfixed += [
+        Unfixed(f, _out_of_scope(f.rule, ran))
+        for f in counted
+        if f.severity == "error" and f.rule not in in_scope
+    ]
     files = [
         FileChange(path, sources.read(path), data) for path, data in verified.files.items()
     ]
@@ -197,6 +205,16 @@ def _writable(root: Path, units: Sequence[FixUnit]) -> tuple[list[FixUnit], list
         )
         refused += [Unfixed(target, why) for target in unit.targets]
     return kept, refused
+
+
+def _out_of_scope(rule: str, ran: str) -> str:
+    """Why an error of a rule outside the recipes run stays, and what would fix it."""
+    fixers = [name for name, recipe in registry().items() if rule in recipe.rules]
+    hint = (
+        f"`chartfix fix --recipe {fixers[0]}` fixes it" if fixers
+        else f"no recipe fixes {rule} findings"
+    )
+    return f"not fixed by the recipes run ({ran}); {hint}"
 
 
 def _reasons(

@@ -59,7 +59,30 @@ def test_a_refused_chart_counts_no_fix_in_the_fix_summary(tmp_path, capsys) -> N
     err = capsys.readouterr().err
     assert "branch fix already exists" in err
     assert "2 findings fixed" not in err
-    assert err.splitlines()[-1].endswith("0 findings fixed, 0 left; 1 could not be processed")
+    assert err.splitlines()[-1] == (
+        "1 chart: 0 files changed, 0 lines added, 0 removed; 0 findings fixed, 0 left; "
+        "1 could not be processed"
+    )
+
+
+@pytest.mark.parametrize("refusal", ["no git", "uncommitted"])
+def test_a_chart_refused_a_commit_counts_no_changed_file(tmp_path, capsys, refusal) -> None:
+    """Files and lines in the summary are what was committed: none, when git refused."""
+    if refusal == "no git":
+        chart = tmp_path / "legacy-server"
+        shutil.copytree(FIXTURES / "legacy-server", chart)
+        reason = "is not inside a git repository"
+    else:
+        chart = repo_with(tmp_path, "legacy-server") / "legacy-server"
+        (chart / "values.yaml").write_text((chart / "values.yaml").read_text() + "# wip\n")
+        reason = "uncommitted changes"
+    assert main(["fix", str(chart), "--branch", "fix"]) == 2
+    err = capsys.readouterr().err
+    assert reason in err
+    assert err.splitlines()[-1] == (
+        "1 chart: 0 files changed, 0 lines added, 0 removed; 0 findings fixed, 0 left; "
+        "1 could not be processed"
+    )
 
 
 def test_a_bulk_dry_run_says_would_fix_and_nothing_written(tmp_path, capsys) -> None:
@@ -127,3 +150,20 @@ def test_helms_log_lines_name_their_chart(tmp_path, capfd, monkeypatch) -> None:
         "maps: helm: warning: cannot overwrite table with non table for maps.config.policy "
         "(map[])"
     ], err
+
+
+def test_errors_of_rules_outside_the_recipes_run_count_as_left(capsys) -> None:
+    """`fix --recipe X` exits 1 where `check` does: an error no chosen recipe fixes stays an
+    error, left, with the recipe that would fix it."""
+    chart = str(FIXTURES / "volatile-only-difference")
+    assert main(["check", chart]) == 1
+    capsys.readouterr()
+    assert main(["fix", chart, "--recipe", "component-labels"]) == 1
+    err = capsys.readouterr().err
+    left = [line.strip() for line in err.splitlines() if line.strip().startswith("left:")]
+    assert left == [
+        f"left: volatile {kind}/release-name-web: not fixed by the recipes run (--recipe "
+        "component-labels); `chartfix fix --recipe stable-selectors` fixes it"
+        for kind in ("Deployment", "Service")
+    ], err
+    assert err.splitlines()[-1].endswith("0 findings fixable, 2 left")

@@ -353,7 +353,12 @@ def test_a_rejected_push_keeps_the_branch_and_a_rerun_pushes_it(
     assert "push of fix to origin failed" in err
     assert f"the local branch fix stays (tip {local[:12]})" in err
     assert "`git push origin fix`" in err
-    assert err.splitlines()[-1].endswith("0 findings fixed, 0 left; 1 could not be processed")
+    # the fix is committed on the local branch: the summary counts it, and says it stayed
+    assert f"  committed {local[:12]} on the local branch fix, not pushed" in err
+    assert err.splitlines()[-1] == (
+        "1 chart: 3 files changed, 66 lines added, 1 removed; 3 findings fixed, 0 left; "
+        "1 committed but not pushed"
+    )
 
     run(other, "push", "-q", "origin", "--delete", "fix")  # the cause is gone
     code, err = fix_cli(capsys, checkout.chart, "--branch", "fix", "--push", "origin")
