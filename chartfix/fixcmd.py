@@ -79,6 +79,10 @@ def check_mode(args: argparse.Namespace) -> None:
         raise UsageError("--branch needs a branch name")
     if args.push and args.branch is None:
         raise UsageError("--push needs --branch")
+    if args.bump and args.branch is None and not args.pr_body:
+        raise UsageError("--bump needs --branch (or --pr-body FILE, whose version it names)")
+    if args.note_target and args.branch is None:
+        raise UsageError("--note-target needs --branch")
     if args.open_pr and not args.push:
         raise UsageError("--open-pr needs --push")
     if args.open_pr and not (args.pr_body or getattr(args, "pr_body_dir", None)):

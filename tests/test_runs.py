@@ -188,6 +188,11 @@ def test_a_report_of_the_wrong_shape_is_a_clear_error(
         (["--branch", " "], "--branch needs a branch name"),
         (["--branch", "b", "--push", "o", "--open-pr"], "--open-pr needs the description"),
         (["--timeout", "0"], "argument --timeout: must be above 0, not 0"),
+        (["--push", "o"], "--push needs --branch"),
+        (["--bump", "major"], "--bump needs --branch (or --pr-body FILE"),
+        (["--write", "--bump", "patch"], "--bump needs --branch"),
+        (["--note-target", "readme"], "--note-target needs --branch"),
+        (["--write", "--note-target", "migration"], "--note-target needs --branch"),
     ],
 )
 def test_flags_that_would_do_nothing_are_usage_errors(
