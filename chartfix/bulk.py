@@ -161,6 +161,10 @@ def run_bulk(args: argparse.Namespace) -> int:
     if not roots:
         raise UsageError("bulk needs ROOT directories or --repos FILE")
     charts = find_targets(roots)
+    if not charts:
+        raise UsageError(
+            f"no chart (Chart.yaml) or cdk8s app under {', '.join(map(str, roots))}"
+        )
     if shard is not None:
         charts = [c for c in charts if shard.holds(shard_key(chart_identity(c, roots), args))]
     done = report.done() if report else {}

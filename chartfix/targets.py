@@ -9,15 +9,26 @@ from pathlib import Path
 
 from chartfix.cdk8s.app import find_apps
 from chartfix.chart import find_charts
+from chartfix.errors import UsageError
+
+PACKAGED = (".tgz", ".tar.gz")
+"""What `helm package` makes: a chart in a tarball."""
 
 
 def find_targets(paths: Sequence[Path]) -> list[Path]:
     """Every chart and cdk8s app under `paths`, sorted, each once.
 
     A file (other than a Chart.yaml) stands for the chart or app that holds it, so that a
-    pre-commit hook can pass the files that changed; a file no chart holds is skipped.
+    pre-commit hook can pass the files that changed; a file no chart holds is skipped. A
+    packaged chart (`.tgz`) no chart holds is a usage error: it would be skipped silently.
     """
     given = [Path(p) for p in paths]
+    for path in given:
+        if path.name.endswith(PACKAGED) and path.is_file() and holder_of(path) is None:
+            raise UsageError(
+                f"{path}: a packaged chart (helm package); chartfix works on a chart's "
+                f"folder: extract it first (tar xzf {path}) and give the folder"
+            )
     holders = {h for p in given if _is_member_file(p) and (h := holder_of(p)) is not None}
     dirs = [p for p in given if not _is_member_file(p)] + sorted(holders)
     found = {p.resolve() for p in find_charts(dirs)}  # unreadable folders too: their errors

@@ -12,8 +12,8 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import CHARTFIX, snapshot
-from test_bulk import add_chart, bulk, good_tree, read_report
+from conftest import CHARTFIX, git, snapshot
+from test_bulk import add_chart, bulk, git_repo, good_tree, read_report
 
 from chartfix.cli import main
 
@@ -279,3 +279,37 @@ def test_a_bad_repo_list_or_shard_stops_before_cloning(
     assert code == 2
     assert err.startswith("chartfix: ") and message in err and len(err.splitlines()) == 1
     assert not (tmp_path / "clones").exists()
+
+
+# --- nothing to work on ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("command", ["check", "fix", "bulk"])
+def test_a_folder_without_a_chart_is_a_usage_error(tmp_path, capsys, command) -> None:
+    (tmp_path / "empty").mkdir()
+    assert main([command, "empty"]) == 2
+    assert capsys.readouterr().err == (
+        "chartfix: no chart (Chart.yaml) or cdk8s app under empty\n"
+    )
+
+
+def test_repos_that_hold_no_chart_are_a_usage_error(tmp_path, capsys) -> None:
+    repo = git_repo(tmp_path / "docs-only", ["clean"])
+    git(repo, "rm", "-rq", "clean")
+    git(repo, "commit", "-qm", "no charts here")
+    (tmp_path / "repos.txt").write_text(f"{repo}\n")
+    code, err = bulk(capsys, "--repos", "repos.txt", "--workdir", "work")
+    assert code == 2
+    assert err == f"chartfix: no chart (Chart.yaml) or cdk8s app under {repo}\n"
+
+
+@pytest.mark.parametrize("command", ["check", "fix", "bulk"])
+def test_a_packaged_chart_says_to_extract_it(tmp_path, capsys, command) -> None:
+    """`helm package`'s .tgz is not a chart folder: it is named, not skipped as a file that
+    no chart holds."""
+    (tmp_path / "mysql-1.0.0.tgz").write_bytes(b"\x1f\x8b")
+    assert main([command, "mysql-1.0.0.tgz"]) == 2
+    assert capsys.readouterr().err == (
+        "chartfix: mysql-1.0.0.tgz: a packaged chart (helm package); chartfix works on a "
+        "chart's folder: extract it first (tar xzf mysql-1.0.0.tgz) and give the folder\n"
+    )
