@@ -172,7 +172,7 @@ def run_bulk(args: argparse.Namespace) -> int:
     skipped = [c for c in charts if c not in todo]
     shard_name = str(shard) if shard else None
 
-    progress = Progress(len(todo))
+    progress = Progress(len(todo), fixing=bool(args.write or args.branch))
     outcomes: list[Outcome] = []
     work = partial(fix_outcome, request=request, timeout=args.timeout)
     try:
@@ -238,7 +238,8 @@ def _uninterrupted() -> Iterator[None]:
 class Progress:
     """A live bar on a terminal (rich); one plain line per chart in CI logs."""
 
-    def __init__(self, total: int) -> None:
+    def __init__(self, total: int, fixing: bool = False) -> None:
+        """`fixing`: the run writes or commits (else a dry run: the bar says so)."""
         self.total = total
         self.count = 0
         self.live = sys.stderr.isatty() and not os.environ.get("CI")
@@ -248,7 +249,8 @@ class Progress:
             from rich.progress import Progress as RichProgress
 
             self._bar = RichProgress(
-                TextColumn("fixing charts"), BarColumn(), MofNCompleteColumn(),
+                TextColumn("fixing charts" if fixing else "checking charts (dry run)"),
+                BarColumn(), MofNCompleteColumn(),
                 TimeElapsedColumn(), TextColumn("{task.description}"), transient=True,
             )
             self._bar.start()
@@ -256,7 +258,7 @@ class Progress:
 
     def advance(self, outcome: Outcome) -> None:
         self.count += 1
-        line = f"[{self.count}/{self.total}] {display_path(outcome.root)}: {_status(outcome)}"
+        line = f"[{self.count}/{self.total}] {display_path(outcome.root)}: {progress_word(outcome)}"
         if self._bar is not None:
             self._bar.update(self._task, advance=1, description=display_path(outcome.root))
         else:
@@ -277,6 +279,15 @@ def _status(outcome: Outcome) -> str:
     if not change.fixed and not change.unfixed:
         return "clean"
     return "fixed" if not change.unfixed else ("partial" if change.fixed else "left")
+
+
+def progress_word(outcome: Outcome) -> str:
+    """The chart's status as far as the run has gone: "fixed" once written; until then (a dry
+    run, or a --branch commit still to come) "fixable"."""
+    status = _status(outcome)
+    if status in ("fixed", "partial") and not outcome.landed:
+        return "fixable" if status == "fixed" else "partly fixable"
+    return status
 
 
 def print_table(

@@ -174,7 +174,7 @@ def test_a_fixed_chart_shows_findings_migration_and_its_patch(browser, bulk_page
         ".map(r => [...r.cells].map(c => c.textContent))"
     )
     assert sorted(r[1] for r in rows) == ["overlap", "stray"]
-    assert rows[0][:3] == ["fixed", "overlap", "error"]
+    assert rows[0][:3] == ["fixable", "overlap", "error"], "a dry run fixed nothing"
     locations = {r[1]: r[4] for r in rows}
     assert locations["overlap"] == "templates/deployment.yaml:13"
     assert locations["stray"] == "templates/service.yaml:17"
@@ -230,6 +230,28 @@ def test_merged_shard_reports_give_one_page(browser, bulk_page, tmp_path) -> Non
     sources = browser.eval("document.querySelector('.sources').textContent")
     assert "Merged from 3 reports: s0.json, s1.json, s2.json" in sources
     assert "shards 0/3, 1/3, 2/3" in sources
+
+
+def test_a_page_from_shards_with_one_missing_says_so_and_exits_2(
+    browser, bulk_page, tmp_path, capsys
+) -> None:
+    """As `report merge`: the page is written, but it and the command say it is partial."""
+    page, _ = bulk_page
+    roots = [page.parent / "repo-a", page.parent / "repo-b"]
+    shards = [tmp_path / f"s{i}.json" for i in range(3)]
+    for i, shard in enumerate(shards):
+        run("bulk", *roots, "-j", "1", "--shard", f"{i}/3", "--report", shard)
+    capsys.readouterr()
+    partial = tmp_path / "partial.html"
+    assert run("report", "html", shards[0], shards[2], "-o", partial) == 2
+    assert "error: shard 1/3 is missing: its charts are not on the page" in capsys.readouterr().err
+    browser.open(partial)
+    banner = browser.eval("document.getElementById('missing').textContent")
+    assert banner.startswith("Incomplete: shard 1/3 of this run is missing")
+    whole = tmp_path / "whole.html"
+    assert run("report", "html", *shards, "-o", whole) == 0
+    browser.open(whole)
+    assert browser.eval("document.getElementById('missing')") is None
 
 
 def test_report_html_checks_its_output_before_reading(tmp_path, capsys) -> None:

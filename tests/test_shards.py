@@ -155,8 +155,8 @@ def test_merge_warns_of_a_shard_given_twice(tmp_path, capsys, shard_reports) -> 
     assert f"warning: {charts} chart" in err and "in more than one report" in err
     table = [line.split() for line in err[err.index("status "):].splitlines()]
     assert table[0] == ["status", "charts"] and [row[0] for row in table[1:6]] == [
-        "clean", "fixed", "partial", "left", "error"
-    ]
+        "clean", "fixable", "partial", "left", "error"
+    ], "a dry run's fixes are fixable"
     assert sum(int(row[1]) for row in table[1:6]) == len(read_report(tmp_path / "merged.json")[
         "charts"])
 

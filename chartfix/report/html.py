@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import sys
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -152,16 +153,21 @@ def _finding(detail: dict[str, Any]) -> FindingView:
 
 
 def html_command(paths: Sequence[Path], output: Path) -> int:
-    """`chartfix report html`: the reports (shards are merged) -> one page. Exit 0, or 2 on a
-    report that cannot be read or a page that cannot be written."""
+    """`chartfix report html`: the reports (shards are merged) -> one page. Exit 0; 2 on a
+    report that cannot be read, a page that cannot be written, or a shard missing (as
+    `report merge`: the page is written, and says so)."""
     from chartfix.bulk import _read_report
     from chartfix.fixcmd import writable_file
+    from chartfix.report.merge import missing_shards
 
     writable_file(output, "-o")
     documents = [_read_report(path) for path in paths]
     write_html(output, documents, sources=[p.name for p in paths])
+    missing = missing_shards(documents)
+    for shard in missing:
+        print(f"error: shard {shard} is missing: its charts are not on the page", file=sys.stderr)
     print(f"wrote {output} ({plural(len(page_charts(documents)), 'chart')})")
-    return 0
+    return 2 if missing else 0
 
 
 def page_charts(documents: Sequence[dict[str, Any]]) -> list[ChartView]:
@@ -198,6 +204,7 @@ def render_page(documents: Sequence[dict[str, Any]], sources: Sequence[str] = ()
     body = [
         f"<header><h1>{title}</h1>",
         _mode_banner(dry_run, len(documents)),
+        _missing_banner(documents),
         _sources(sources, documents),
         "</header>",
         "<main>",
@@ -238,6 +245,20 @@ def _mode_banner(dry_run: bool | None, reports: int) -> str:
     else:
         return '<p class="mode applied" id="mode">Fixes were written or committed.</p>'
     return f'<p class="mode dry" id="mode">{escape(text)}</p>'
+
+
+def _missing_banner(documents: Sequence[dict[str, Any]]) -> str:
+    from chartfix.report.merge import missing_shards
+
+    missing = missing_shards(documents)
+    if not missing:
+        return ""
+    text = (
+        f"Incomplete: shard{'s' if len(missing) > 1 else ''} "
+        f"{', '.join(map(str, missing))} of this run {'are' if len(missing) > 1 else 'is'} "
+        "missing; their charts are not on this page, and the counts below leave them out."
+    )
+    return f'<p class="mode missing" id="missing">{escape(text)}</p>'
 
 
 def _sources(sources: Sequence[str], documents: Sequence[dict[str, Any]]) -> str:
@@ -478,7 +499,8 @@ def _applied_line(chart: ChartView) -> str:
 
 def _findings_table(chart: ChartView) -> str:
     rows = "".join(
-        f'<tr class="{escape(f.state)}"><td>{escape(f.state)}</td><td>{escape(f.rule)}</td>'
+        f'<tr class="{escape(f.state)}"><td>{escape(_state_label(f.state, chart))}</td>'
+        f"<td>{escape(f.rule)}</td>"
         f"<td>{escape(f.severity)}</td><td>{escape(f.obj)}</td>"
         f"<td><code>{escape(f.location)}</code></td><td>{escape(f.message)}</td></tr>"
         for f in chart.findings
@@ -488,6 +510,11 @@ def _findings_table(chart: ChartView) -> str:
         "<th>object</th><th>template</th><th>message</th></tr></thead>"
         f"<tbody>{rows}</tbody></table>"
     )
+
+
+def _state_label(state: str, chart: ChartView) -> str:
+    """A finding's state as the run left it: a fix not applied is "fixable"."""
+    return "fixable" if state == "fixed" and not chart.applied else state
 
 
 def _highlight(diff: str) -> str:
@@ -517,7 +544,7 @@ padding-bottom:.2rem;margin-top:1.6rem}h3{font-size:1.1rem;margin:.2rem 0}
 h4{font-size:.95rem;margin:.8rem 0 .3rem}
 a{color:var(--info)}code,pre{font:13px/1.4 ui-monospace,SFMono-Regular,Menlo,monospace}
 .mode{padding:.5rem .8rem;border-radius:6px;border:1px solid var(--line);background:var(--panel)}
-.mode.dry{border-color:var(--warn)}.sources{color:var(--muted)}
+.mode.dry{border-color:var(--warn)}.mode.missing{border-color:var(--bad)}.sources{color:var(--muted)}
 .cards{display:flex;flex-wrap:wrap;gap:.6rem}
 .card{border:1px solid var(--line);border-radius:8px;padding:.5rem .8rem;min-width:7.5rem;
 background:var(--panel);display:flex;flex-direction:column}

@@ -20,7 +20,13 @@ from chartfix.bulk import REPORT_VERSION, Shard, _read_report, _write_json
 from chartfix.errors import UsageError
 from chartfix.output import plural
 
-STATUS_ORDER = ("clean", "fixed", "partial", "left", "error")
+STATUS_LABELS = ("clean", "fixed", "fixable", "partial", "left", "error")
+
+
+def status_label(chart: dict[str, Any]) -> str:
+    """A chart's status as the run left it: "fixed" only when its fix was applied."""
+    status = str(chart["status"])
+    return "fixable" if status == "fixed" and not chart.get("applied") else status
 
 
 def chart_key(chart: dict[str, Any]) -> str:
@@ -85,13 +91,24 @@ def _shards(documents: Sequence[tuple[Path, dict[str, Any]]]) -> dict[Path, Shar
     return shards
 
 
+def missing_shards(documents: Sequence[dict[str, Any]]) -> list[Shard]:
+    """The shards of the run absent from `documents` (when every report is a shard of one
+    split: a report without a shard is a whole run, and nothing is missing)."""
+    shards = [d.get("shard") for d in documents]
+    if not shards or not all(shards):
+        return []
+    given = {Shard.parse(str(s)) for s in shards}
+    count = next(iter(given)).count
+    return [Shard(i, count) for i in range(count) if Shard(i, count) not in given]
+
+
 def _tell(
     documents: Sequence[tuple[Path, dict[str, Any]]],
     shards: dict[Path, Shard],
     merged: dict[str, Any],
     err: TextIO,
-) -> list[int]:
-    """What the merge did, on stderr; returns the missing shard indexes."""
+) -> list[Shard]:
+    """What the merge did, on stderr; returns the missing shards."""
     for path, document in documents:
         which = f"shard {shards[path]}" if path in shards else "unsharded"
         err.write(f"{path}: {which}, {plural(len(document['charts']), 'chart')}\n")
@@ -106,15 +123,9 @@ def _tell(
                 f"({', '.join(p.name for p in paths)}): for a chart in both, the entry of "
                 f"{paths[-1].name} is kept\n"
             )
-    missing: list[int] = []
-    if shards and len(shards) == len(documents):  # every report a shard: are all N there?
-        count = next(iter(shards.values())).count
-        missing = [i for i in range(count) if i not in given]
-        for index in missing:
-            err.write(
-                f"error: shard {index}/{count} is missing: its charts are not in the merged "
-                "report\n"
-            )
+    missing = missing_shards([document for _, document in documents])
+    for shard in missing:
+        err.write(f"error: shard {shard} is missing: its charts are not in the merged report\n")
     seen = Counter(chart_key(c) for _, d in documents for c in d["charts"])
     twice = sum(1 for n in seen.values() if n > 1)
     if twice:
@@ -122,10 +133,15 @@ def _tell(
             f"warning: {plural(twice, 'chart')} in more than one report: the last report's "
             "entry is kept\n"
         )
-    statuses = Counter(c["status"] for c in merged["charts"])
-    width = max(len(s) for s in STATUS_ORDER)
+    statuses = Counter(status_label(c) for c in merged["charts"])
+    shown = [  # a dry run's fixes are fixable, an applied run's fixed; a mixed merge has both
+        s for s in STATUS_LABELS
+        if not (s == "fixed" and merged["dry_run"]) and not (s == "fixable" and
+                                                           merged["dry_run"] is False)
+    ]
+    width = max(len(s) for s in shown)
     err.write(f"{'status'.ljust(width)}  charts\n")
-    for status in STATUS_ORDER:
+    for status in shown:
         err.write(f"{status.ljust(width)}  {statuses[status]}\n")
     err.write(
         f"merged {plural(len(documents), 'report')}: {plural(len(merged['charts']), 'chart')}"
