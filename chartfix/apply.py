@@ -101,6 +101,15 @@ def print_dry_run(
     report(outcomes, err, diffs, written=False)
 
 
+def print_pushes(outcomes: Sequence[Outcome], err: TextIO) -> None:
+    """One line per branch pushed (fix and bulk alike)."""
+    pushes = dict.fromkeys(o.pushed for o in outcomes if o.pushed and o.error is None)
+    for pushed in pushes:
+        assert pushed is not None
+        branch, remote, sha = pushed
+        err.write(f"pushed branch {branch} to {remote} (commit {sha[:12]})\n")
+
+
 def report(
     outcomes: Sequence[Outcome], err: TextIO, diffs: Sequence[str], written: bool
 ) -> None:
@@ -139,11 +148,7 @@ def report(
             kept = " (already on the branch from an earlier run)" if outcome.branch_reused else ""
             local = f" on the local branch {outcome.branch}, not pushed" if outcome.error else ""
             err.write(f"  committed {outcome.branch_commit[:12]}{kept}{local}\n")
-    pushes = dict.fromkeys(o.pushed for o in outcomes if o.pushed and o.error is None)
-    for pushed in pushes:
-        assert pushed is not None
-        branch, remote, sha = pushed
-        err.write(f"pushed branch {branch} to {remote} (commit {sha[:12]})\n")
+    print_pushes(outcomes, err)
     charts = len(outcomes)
     failed = sum(1 for o in outcomes if o.error and o.branch_commit is None)
     unpushed = sum(1 for o in outcomes if o.error and o.branch_commit is not None)

@@ -25,7 +25,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from chartfix.apply import Outcome, RunSummary, write_outcome
+from chartfix.apply import Outcome, RunSummary, print_pushes, write_outcome
 from chartfix.changes import ChartChange
 from chartfix.coverage import Coverage
 from chartfix.diff import chart_diff, display_path, summarize
@@ -205,6 +205,7 @@ def run_bulk(args: argparse.Namespace) -> int:
 
     applied = apply_outcomes(outcomes, args)
     print_table(outcomes, skipped, sys.stderr, dry_run=not applied)
+    print_pushes(outcomes, sys.stderr)
     entries = [report_entry(o, roots, args) for o in outcomes]
     document = report_document(entries, shard_name, dry_run=not applied)
     if report:

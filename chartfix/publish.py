@@ -59,7 +59,9 @@ def publish(outcomes: Sequence[Outcome], args: argparse.Namespace) -> None:
         except (UsageError, ChartError) as err:
             reason = err.reason if isinstance(err, ChartError) else str(err)
             for outcome in group:
-                outcome.error = ChartError(outcome.root, reason)
+                own = outcome.branch_commit  # committed before the push failed: name it
+                mine = f"; this chart's commit on it: {own[:12]}" if own else ""
+                outcome.error = ChartError(outcome.root, reason + mine)
 
 
 def _committed_diff(repo: git.Repo, base: str, tip: str, chart: Path) -> str:

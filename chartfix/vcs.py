@@ -268,7 +268,10 @@ def _git(
     try:
         return str(repo.git.execute(["git", *args], env=dict(env)))
     except git.GitCommandError as err:
-        said = str(err.stderr or err.stdout).strip().removeprefix("stderr:").strip().strip("'")
+        said = str(err.stderr or err.stdout).strip()
+        said = said.removeprefix("stderr:").removeprefix("stdout:").strip()
+        if len(said) > 1 and said[0] == said[-1] == "'":  # GitPython's quotes, not git's own
+            said = said[1:-1]
         reason = " ".join(
             " ".join(line.split()) for line in said.splitlines()
             if line.strip() and not line.lstrip().startswith("hint:")

@@ -560,6 +560,7 @@ def test_branch_per_chart_with_push_and_pr_bodies(tmp_path, capsys) -> None:
             assert len(commits) == 1
             assert charts_touched(repo, commits[0]) == {chart}
             assert git(origins[name], "rev-parse", f"refs/heads/{branch}") == commits[0]
+            assert f"pushed branch {branch} to origin (commit {commits[0][:12]})" in err
             assert entries[f"{name}/{chart}"]["commit"] == commits[0]
             [body_file] = bodies.glob(f"*fix-sel-{chart}.md")  # may gain a repo prefix
             body = body_file.read_text()
@@ -568,6 +569,26 @@ def test_branch_per_chart_with_push_and_pr_bodies(tmp_path, capsys) -> None:
                 assert f"`{rule}` {obj}" in body, f"{chart}'s body lacks {finding}"
             bodies_seen.add(body_file.name)
     assert {p.name for p in bodies.iterdir()} == bodies_seen, "one .md per branch, no more"
+
+
+def test_a_rejected_push_names_each_charts_own_commit(tmp_path, capsys) -> None:
+    repo = git_repo(tmp_path / "shop", ["legacy-server", "scaffold-helpers"], tmp_path / "o.git")
+    git(repo, "checkout", "-qb", "fix")  # someone else's `fix` on the remote
+    git(repo, "commit", "-q", "--allow-empty", "-m", "theirs")
+    git(repo, "push", "-q", "origin", "fix")
+    git(repo, "checkout", "-q", "main")
+    git(repo, "branch", "-qD", "fix")
+
+    code, err = bulk(capsys, repo, "-j", "1", "--branch", "fix", "--push", "origin")
+
+    assert code == 2
+    commits = git(repo, "rev-list", "--reverse", "main..fix").splitlines()
+    errors = [line for line in err.splitlines() if "push of fix to origin failed" in line]
+    assert len(commits) == len(errors) == 2, err
+    for line, commit in zip(errors, commits, strict=True):
+        assert line.endswith(f"; this chart's commit on it: {commit[:12]}"), line
+        assert f"failed to push some refs to '{tmp_path / 'o.git'}'" in line
+    assert "pushed branch" not in err
 
 
 # --- progress, parallel ------------------------------------------------------------------------
@@ -586,7 +607,7 @@ def test_progress_is_one_line_per_chart_then_the_table(tmp_path, capsys) -> None
     names = sorted([*GOOD, "leftover", "bad-values"])
     expected = {"clean": "clean", "leftover": "left", "bad-values": "error"}
     assert lines[: len(names)] == [
-        f"[{i}/{len(names)}] tree/{name}: {expected.get(name, 'fixed')}"
+        f"[{i}/{len(names)}] tree/{name}: {expected.get(name, 'fixable')}"
         for i, name in enumerate(names, 1)
     ]
     table = lines[len(names):]
