@@ -217,6 +217,7 @@ def test_non_fast_forward_push_is_refused_without_force(checkout: Checkout, tmp_
     run(checkout.top, "fetch", "-q", "origin")
     commit_charts(checkout.repo, "fix", [fixed(checkout)], release="shop", namespace="prod")
     rejected = r"push of fix to origin failed: .*rejected.*non-fast-forward"
+    run(checkout.top, "config", "advice.pushUpdateRejected", "false")  # git's message ends it
     with pytest.raises(UsageError, match=rejected) as refused:
         push(checkout.repo, "fix", "origin")
     assert str(refused.value).endswith(f"failed to push some refs to '{checkout.remote}'"), (
