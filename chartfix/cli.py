@@ -21,6 +21,12 @@ if TYPE_CHECKING:
     from chartfix.analysis.policy import Policy
 
 
+PATHS_HELP = (
+    "chart directory, a directory searched for charts, or a file in a chart (that chart: what "
+    "a pre-commit hook passes)"
+)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="chartfix",
@@ -31,7 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     check = commands.add_parser("check", help="report selector bugs (no changes)")
-    _paths(check, "PATH", "chart directory, or a directory searched for charts")
+    _paths(check, "PATH", PATHS_HELP)
     _render_options(check)
     check.add_argument("--format", choices=("text", "json", "sarif"), default="text")
     check.add_argument(
@@ -41,7 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
     _jobs(check)
 
     fix = commands.add_parser("fix", help="fix selector bugs (dry run by default)")
-    _paths(fix, "PATH", "chart directory, or a directory searched for charts")
+    _paths(fix, "PATH", PATHS_HELP)
     _fix_options(fix)
     _jobs(fix)
 

@@ -313,3 +313,10 @@ def test_a_packaged_chart_says_to_extract_it(tmp_path, capsys, command) -> None:
         "chartfix: mysql-1.0.0.tgz: a packaged chart (helm package); chartfix works on a "
         "chart's folder: extract it first (tar xzf mysql-1.0.0.tgz) and give the folder\n"
     )
+
+
+@pytest.mark.parametrize("command", ["check", "fix"])
+def test_help_says_a_file_in_a_chart_is_a_path_too(capsys, command) -> None:
+    with pytest.raises(SystemExit):
+        main([command, "--help"])
+    assert "or a file in a chart" in " ".join(capsys.readouterr().out.split())
