@@ -257,7 +257,7 @@ def test_repos_refuses_transports_that_run_commands_one_line_each(tmp_path, caps
         f"error: fd::3: the fd:: {refused}",
     ]
     assert not (tmp_path / "pwned").exists()
-    assert "] good/legacy-server: fixed" in err and "2 charts processed (1 clean)" in err
+    assert "] good/legacy-server: fixable" in err and "2 charts processed (1 clean)" in err
 
 
 @pytest.mark.parametrize(
