@@ -22,7 +22,7 @@ from chartfix.recipe import registry
 from chartfix.recipefile import RecipeFile, resolve
 from chartfix.runner import run_parallel
 from chartfix.targets import find_targets, is_cdk8s_app
-from chartfix.write import recover
+from chartfix.write import recover, refuse_pending
 
 
 def request_from(args: argparse.Namespace) -> FixRequest:
@@ -52,6 +52,7 @@ def request_from(args: argparse.Namespace) -> FixRequest:
         namespace=args.namespace,
         policy=policy_from(args),
         run_apps=args.run_apps,
+        mode="--branch" if args.branch else "--write" if args.write else "a dry run",
     )
 
 
@@ -124,7 +125,11 @@ def fix_outcome(root: Path, request: FixRequest, timeout: float | None = None) -
     outcome. `timeout`: seconds the analysis may take before it becomes the chart's error."""
     try:
         readable(root)
-        recovered = recover(root)  # a --write that a kill interrupted: finish it first
+        recovered = None
+        if request.mode == "--write":  # a --write that a kill interrupted: finish it first
+            recovered = recover(root)
+        else:
+            refuse_pending(root, request.mode)
         with time_limit(timeout, root):
             if is_cdk8s_app(root):
                 from chartfix.cdk8s import fix_app, skip_reason

@@ -45,6 +45,9 @@ class FixRequest:
     """--run-apps / --no-run-apps; None: as a .chartfix.yaml says (see cdk8s.app.skip_reason)."""
     untrusted: tuple[Path, ...] = ()
     """Roots whose own `run-apps` setting does not count (bulk --repos clones)."""
+    mode: str = "a dry run"
+    """How the change lands: "--write" (which also finishes an interrupted write), "--branch"
+    or "a dry run" (these two refuse a chart with a pending write: they change no file)."""
     recipe_file: RecipeFile | None = None
     """The declarative recipe asked for (`--recipe NAME|FILE`): its steps replace `recipes`;
     without one, a chart's `.chartfix.yaml` may name one."""

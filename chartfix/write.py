@@ -8,8 +8,12 @@ file it replaces) before any target is touched; a journal in the chart directory
     replacing  every temp file is whole: the next run moves the rest into place (completes)
 
 A kill at any point therefore leaves either the old chart, the new chart, or a journal that
-the next chartfix run on that chart (any command that fixes: dry run, --write, --branch)
-finishes before it reads a byte. Each step is fsynced, the journal is replaced atomically,
+the next `--write` on that chart finishes before it reads a byte. The journal holds each
+file's sha256 before and after: recovery moves a staged file into place only while its
+target still holds the recorded before (or already the after), so an edit the user made
+after the kill is never overwritten; the chart is refused instead. A dry run or --branch run
+never finishes a write (they change no file): the pending journal refuses the chart, saying
+how to finish it. Each step is fsynced, the journal is replaced atomically,
 and the chart directory is locked (flock) while a write or a recovery runs, so two runs never
 interleave. Before the replace step every target must still hold the bytes the fix was
 planned against: a file edited meanwhile refuses the chart, nothing written.
@@ -18,6 +22,7 @@ planned against: a file edited meanwhile refuses the chart, nothing written.
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import json
 import os
 from collections.abc import Iterator, Sequence
@@ -37,6 +42,10 @@ TEMP_SUFFIX = ".chartfix.tmp"
 class _Staged:
     target: Path
     tmp: Path
+    before: str
+    """sha256 of the bytes the target held when the fix was planned (b"" for a new file)."""
+    after: str
+    """sha256 of the staged bytes."""
 
 
 def write_chart(root: Path, files: Sequence[FileChange]) -> None:
@@ -51,7 +60,10 @@ def write_chart(root: Path, files: Sequence[FileChange]) -> None:
     with _locked(root):
         _recover_locked(root)
         _check_unchanged(wanted)
-        staged = [_Staged(target, _temp_for(target)) for _, target in wanted]
+        staged = [
+            _Staged(target, _temp_for(target), _sha(change.before), _sha(change.after))
+            for change, target in wanted
+        ]
         for item in staged:
             if os.path.lexists(item.tmp):
                 raise ChartError(item.tmp, "exists and is not chartfix's: remove it first")
@@ -68,12 +80,34 @@ def write_chart(root: Path, files: Sequence[FileChange]) -> None:
 
 
 def recover(root: Path) -> str | None:
-    """Finish a write that a kill interrupted; a note saying what was done, or None."""
+    """Finish a write that a kill interrupted; a note saying what was done, or None. A
+    target edited since the kill refuses the chart (ChartError), nothing changed."""
     root = Path(root).resolve()
     if not (root / JOURNAL).exists() and not (root / (JOURNAL + ".tmp")).exists():
         return None
     with _locked(root):
         return _recover_locked(root)
+
+
+def refuse_pending(root: Path, command: str) -> None:
+    """For a run that must not write (dry run, --branch): a ChartError when an interrupted
+    --write is pending, saying what would finish it; nothing is changed."""
+    root = Path(root).resolve()
+    if not os.path.lexists(root / JOURNAL):
+        return
+    state, staged = _read_journal(root)
+    pending = sum(1 for item in staged if os.path.lexists(item.tmp))
+    if state == "replacing":
+        finish = (f"`chartfix fix {root} --write` completes it ({pending} of {len(staged)} "
+                  "staged files still to move into place)")
+    else:
+        finish = (f"`chartfix fix {root} --write` rolls it back (deletes {pending} staged "
+                  f"{TEMP_SUFFIX} files)")
+    raise ChartError(
+        root / JOURNAL,
+        f"an interrupted --write is pending ({state}); {command} does not finish it: "
+        f"{finish}, or delete the journal and its {TEMP_SUFFIX} files",
+    )
 
 
 def _recover_locked(root: Path) -> str | None:
@@ -85,6 +119,7 @@ def _recover_locked(root: Path) -> str | None:
         return None
     state, staged = _read_journal(root)
     if state == "replacing":
+        _check_recoverable(staged)
         moved = _replace_all(root, staged)
         return f"completed an interrupted --write ({moved} of {len(staged)} files were pending)"
     _roll_back(root, staged)
@@ -106,6 +141,31 @@ def _check_unchanged(wanted: Sequence[tuple[FileChange, Path]]) -> None:
             raise ChartError(
                 target, "changed since chartfix read it; nothing written (run chartfix again)"
             )
+
+
+def _check_recoverable(staged: Sequence[_Staged]) -> None:
+    """Before an interrupted write is completed: every staged file is whole (its recorded
+    after) and its target still holds its recorded before, or already the after."""
+    for item in staged:
+        if not (item.tmp.is_file() and not item.tmp.is_symlink()):
+            continue  # moved into place before the kill
+        if _sha(item.tmp.read_bytes()) != item.after:
+            raise ChartError(item.tmp, "does not hold what an interrupted --write staged; "
+                             "nothing written (delete it and the journal to start over)")
+        try:
+            now = _sha(item.target.read_bytes())
+        except FileNotFoundError:
+            now = _sha(b"")
+        if now not in (item.before, item.after):
+            raise ChartError(
+                item.target,
+                f"changed since an interrupted --write staged it; nothing written (keep your "
+                f"edit: delete {JOURNAL} and the {TEMP_SUFFIX} files, then run chartfix again)",
+            )
+
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
 
 
 def _temp_for(target: Path) -> Path:
@@ -160,9 +220,11 @@ def _roll_back(root: Path, staged: Sequence[_Staged]) -> None:
 
 def _write_journal(root: Path, state: str, staged: Sequence[_Staged]) -> None:
     entries = [
-        {"target": item.target.relative_to(root).as_posix()} for item in staged
+        {"target": item.target.relative_to(root).as_posix(), "before": item.before,
+         "after": item.after}
+        for item in staged
     ]
-    data = json.dumps({"version": 1, "state": state, "files": entries}, indent=1).encode()
+    data = json.dumps({"version": 2, "state": state, "files": entries}, indent=1).encode()
     tmp = root / (JOURNAL + ".tmp")
     if tmp.is_symlink():
         tmp.unlink()
@@ -184,10 +246,15 @@ def _read_journal(root: Path) -> tuple[str, list[_Staged]]:
         state = data["state"]
         if state not in ("staging", "replacing"):
             raise ValueError(f"unknown state {state!r}")
-        targets = [inside(root, str(entry["target"])) for entry in data["files"]]
+        staged = []
+        for entry in data["files"]:
+            target = inside(root, str(entry["target"]))
+            staged.append(
+                _Staged(target, _temp_for(target), str(entry["before"]), str(entry["after"]))
+            )
     except (OSError, ValueError, KeyError, TypeError) as err:
         raise ChartError(path, f"not a chartfix write journal ({err}); remove it") from err
-    return state, [_Staged(t, _temp_for(t)) for t in targets]
+    return state, staged
 
 
 def _drop_journal(root: Path) -> None:

@@ -175,9 +175,53 @@ def test_a_kill_during_write_is_finished_by_the_next_run(
     assert killed.returncode == 9
     assert (chart / JOURNAL).exists()
 
-    assert main(["fix", str(chart), "--release", "rel"]) in (0, 1)  # a dry run recovers
-    assert snapshot(chart) == (old if expect == "old" else new)
+    killed_state = snapshot(chart)
+    capsys.readouterr()
+    assert main(["fix", str(chart), "--release", "rel"]) == 2  # a dry run changes nothing
+    assert snapshot(chart) == killed_state
+    assert "an interrupted --write is pending" in capsys.readouterr().err
+
+    assert main(["fix", str(chart), "--release", "rel", "--write"]) in (0, 1)
     assert "an interrupted --write" in capsys.readouterr().err
+    # the chart as the kill left it was completed or rolled back, then fixed: the new chart
+    assert {k: v for k, v in snapshot(chart).items() if k in new} == new
+    assert not (chart / JOURNAL).exists()
+
+
+def killed_while_replacing(chart: Path) -> tuple[str, bytes]:
+    """A --write killed after its first replace: the journal says `replacing`, a staged
+    file waits; (that file's path, its bytes before the fix)."""
+    killed = subprocess.run([sys.executable, "-c", KILLER, str(chart), "replace", "3"])
+    assert killed.returncode == 9
+    waiting = sorted(chart.rglob(f"*{'.chartfix.tmp'}"))
+    assert waiting
+    tmp = waiting[0]
+    target = tmp.with_name(tmp.name.removeprefix(".").removesuffix(".chartfix.tmp"))
+    return str(target.relative_to(chart)), target.read_bytes()
+
+
+def test_recovery_never_overwrites_an_edit_made_after_the_kill(chart_copy, capsys) -> None:
+    chart = chart_copy(FIXTURE)
+    path, _ = killed_while_replacing(chart)
+    (chart / path).write_bytes(b"# my edit after the kill\n")
+    left = snapshot(chart)
+
+    for mode in ([], ["--write"]):
+        assert main(["fix", str(chart), "--release", "rel", *mode]) == 2
+        assert snapshot(chart) == left
+    err = capsys.readouterr().err
+    assert f"{chart / path}: changed since an interrupted --write staged it" in err
+
+
+def test_a_branch_run_never_touches_a_pending_write(chart_copy, capsys) -> None:
+    chart = chart_copy(FIXTURE)
+    killed_while_replacing(chart)
+    left = snapshot(chart)
+    assert main(["fix", str(chart), "--release", "rel", "--branch", "fix-it"]) == 2
+    assert snapshot(chart) == left
+    err = capsys.readouterr().err
+    assert f"{chart / JOURNAL}: an interrupted --write is pending (replacing)" in err
+    assert "--write` completes it" in err
 
 
 def test_a_killed_write_does_not_block_a_branch_run_with_temp_files(chart_copy) -> None:
