@@ -62,7 +62,8 @@ def repo_path(repo: git.Repo, path: str | Path) -> str:
 
 
 def require_clean(repo: git.Repo, paths: Iterable[str]) -> None:
-    """Refuse when files under `paths` (repo-relative) differ from HEAD or are untracked.
+    """Refuse when files under `paths` (repo-relative) differ from HEAD, are untracked or are
+    ignored.
 
     The fix was computed from the files on disk but is committed on top of HEAD: both must
     agree, or the commit would silently carry (or drop) the user's uncommitted work.
@@ -73,10 +74,18 @@ def require_clean(repo: git.Repo, paths: Iterable[str]) -> None:
         return
     out = repo.git.execute(
         ["git", "--no-optional-locks", "status", "--porcelain=v1", "--untracked-files=all",
-         "--", *wanted],
+         "--ignored=matching", "--", *wanted],
         strip_newline_in_stdout=False,
     )
-    dirty = [line[3:] for line in str(out).splitlines() if line.strip()]
+    lines = [line for line in str(out).splitlines() if line.strip()]
+    ignored = [line[3:] for line in lines if line.startswith("!!")]
+    dirty = [line[3:] for line in lines if not line.startswith("!!")]
+    if ignored:
+        raise UsageError(
+            f"{_some(ignored, 3)} under {', '.join(wanted)} ignored by git (not tracked); the "
+            "fix was computed with it on disk but the commit would leave it out: remove it, "
+            "or commit it first (--branch commits on top of HEAD)"
+        )
     if dirty:
         raise UsageError(
             f"uncommitted changes under {', '.join(wanted)}: {_some(dirty, 5)}; "
@@ -326,9 +335,9 @@ def commit_charts(
     if not charts:
         raise UsageError("nothing to commit: no chart changed")
     clean = [repo_path(repo, c.chart_root) for c in charts]
-    require_clean(repo, clean)
     for change in charts:
         require_tracked(repo, change)
+    require_clean(repo, clean)
     commits = [
         chart_commit(repo, c, release=release, namespace=namespace, bump=bump,
                      note_target=note_target)

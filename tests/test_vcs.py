@@ -382,3 +382,25 @@ def test_an_existing_branch_that_differs_is_still_refused_with_push(
     assert "branch fix already exists; choose another name or delete it" in err
     assert "0 findings fixed" in err.splitlines()[-1]
     assert run(checkout.top, "rev-parse", "fix") == run(checkout.top, "rev-parse", "main")
+
+
+@pytest.mark.parametrize("how", ["info/exclude", ".gitignore"])
+def test_a_git_ignored_template_in_the_chart_is_refused(
+    checkout: Checkout, capsys: pytest.CaptureFixture[str], how: str
+) -> None:
+    """The render reads every template on disk; a commit would carry none of the ignored
+    ones: the fix would be computed from a chart that is not the one committed."""
+    if how == "info/exclude":
+        (checkout.top / ".git" / "info" / "exclude").write_text("*.local.yaml\n")
+    else:
+        (checkout.top / ".gitignore").write_text("*.local.yaml\n")
+        run(checkout.top, "add", ".gitignore")
+        run(checkout.top, "commit", "-q", "-m", "ignore local files")
+    extra = checkout.chart / "templates" / "extra.local.yaml"
+    extra.write_text("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: extra\n")
+    before = checkout.state()
+    code, err = fix_cli(capsys, checkout.chart, "--release", "shop", "--branch", "t5")
+    assert code == 2
+    assert "charts/shop/templates/extra.local.yaml under charts/shop ignored by git" in err
+    assert "t5" not in [h.name for h in checkout.repo.heads]
+    assert checkout.state() == before
