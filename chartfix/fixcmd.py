@@ -35,6 +35,10 @@ def request_from(args: argparse.Namespace) -> FixRequest:
         if recipe_file is None or recipe_file.branch is None:
             raise UsageError("--branch needs a NAME (or a --recipe whose file sets `branch`)")
         args.branch = recipe_file.branch.format(recipe=recipe_file.name)
+    if args.branch:
+        from chartfix.vcs import check_branch_name
+
+        check_branch_name(args.branch)
     components = []
     for item in args.component:
         name, sep, value = item.partition("=")

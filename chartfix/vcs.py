@@ -246,10 +246,28 @@ def _head_sha(repo: git.Repo) -> str:
 
 
 def _check_branch_name(repo: git.Repo, branch: str) -> None:
-    try:
-        repo.git.check_ref_format("--branch", branch)
-    except git.GitCommandError as err:
-        raise UsageError(f"{branch!r} is not a valid branch name") from err
+    check_branch_name(branch)
+
+
+def check_branch_name(branch: str) -> None:
+    """A UsageError unless `branch` is a plain new branch name: valid for git
+    (`check-ref-format --branch`) and none of the names git reads otherwise (`HEAD`,
+    `FETCH_HEAD` and other `*_HEAD`, `@`, `@{...}`, a full `refs/...` name, a leading `-`)."""
+    special = (
+        branch == "HEAD" or branch.endswith("_HEAD") or branch == "@" or "@{" in branch
+        or branch.startswith(("refs/", "-"))
+    )
+    if special:
+        raise UsageError(
+            f"--branch {branch!r}: git reads that name as something else than a new branch; "
+            "choose another name"
+        )
+    checked = subprocess.run(
+        ["git", "check-ref-format", "--branch", branch], capture_output=True, text=True,
+        check=False,
+    )
+    if checked.returncode != 0 or checked.stdout.strip() != branch:
+        raise UsageError(f"--branch {branch!r} is not a valid branch name")
 
 
 def _mode_for(repo: git.Repo, path: str, env: Mapping[str, str]) -> str:

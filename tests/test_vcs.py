@@ -404,3 +404,19 @@ def test_a_git_ignored_template_in_the_chart_is_refused(
     assert "charts/shop/templates/extra.local.yaml under charts/shop ignored by git" in err
     assert "t5" not in [h.name for h in checkout.repo.heads]
     assert checkout.state() == before
+
+
+@pytest.mark.parametrize(
+    "name", ["refs/heads/main", "@", "HEAD", "FETCH_HEAD", "ORIG_HEAD", "@{-1}", "-x", "a..b"]
+)
+def test_branch_names_git_reads_otherwise_are_a_usage_error_before_work(
+    checkout: Checkout, capsys: pytest.CaptureFixture[str], name: str
+) -> None:
+    before = checkout.state()
+    heads = sorted(h.name for h in checkout.repo.heads)
+    code, err = fix_cli(capsys, checkout.chart, "--release", "shop", f"--branch={name}")
+    assert code == 2
+    assert f"--branch {name!r}" in err
+    assert "chart:" not in err  # refused before any chart was analysed
+    assert sorted(h.name for h in checkout.repo.heads) == heads
+    assert checkout.state() == before
