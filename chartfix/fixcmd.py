@@ -94,6 +94,8 @@ def check_mode(args: argparse.Namespace) -> None:
         raise UsageError("--open-pr needs the description to open it with: --pr-body FILE")
     if args.pr_body:
         writable_file(args.pr_body, "--pr-body")
+        if args.pr_body.is_symlink():  # replaced, never written through
+            raise UsageError(f"--pr-body {args.pr_body}: is a symlink; give the file itself")
     if getattr(args, "pr_body_dir", None):
         writable_dir(args.pr_body_dir, "--pr-body-dir")
     if getattr(args, "report", None):

@@ -152,7 +152,9 @@ def _write_body(path: Path, changes: Sequence[ChartChange], args: argparse.Names
         version = bump_version(change.chart_version, level)
         body = pr_body(change, summary, args.release, args.namespace, version=version)
         parts.append(body if len(changes) == 1 else f"# {change.chart_name}\n\n{body}")
-    path.write_text("\n".join(parts), encoding="utf-8")
+    from chartfix.bulk import replace_text  # a fresh temp file renamed over the path
+
+    replace_text(path, "\n".join(parts))
 
 
 def _title(changes: Sequence[ChartChange]) -> str:

@@ -119,3 +119,37 @@ def test_cdk8s_app_is_checked_and_fixed_like_a_chart(chart_copy, capsys) -> None
     assert main(["fix", str(app), "--write", "-j", "1"]) == 0
     assert '{**label, "component": "server"}' in (app / "main.py").read_text()
     assert main(["check", str(app)]) == 0
+
+
+@pytest.mark.parametrize("mode", [[], ["--write"]])
+@pytest.mark.parametrize("link_to", ["missing/x", "victim"])
+def test_a_pr_body_path_that_is_a_symlink_is_refused_before_work(
+    chart_copy, capsys, tmp_path, mode: list[str], link_to: str
+) -> None:
+    """A dangling link would fail after the templates were written; a live one would be
+    written through (into whatever file it names)."""
+    chart = chart_copy("legacy-server")
+    (tmp_path / "victim").write_text("someone else's file\n")
+    body = tmp_path / "pr.md"
+    body.symlink_to(tmp_path / link_to)
+    before = snapshot(tmp_path)
+    assert main(["fix", str(chart), "--pr-body", str(body), *mode]) == 2
+    assert f"--pr-body {body}: is a symlink" in capsys.readouterr().err
+    assert snapshot(tmp_path) == before
+    assert body.is_symlink()
+
+
+def test_the_pr_body_replaces_the_file_through_a_fresh_temp_file(
+    chart_copy, capsys, tmp_path
+) -> None:
+    chart = chart_copy("legacy-server")
+    body = tmp_path / "pr.md"
+    body.write_text("old description\n")
+    other = tmp_path / "hard-link-to-old.md"
+    other.hardlink_to(body)
+    assert main(["fix", str(chart), "--pr-body", str(body)]) == 0
+    assert "legacy-server" in body.read_text()
+    assert other.read_text() == "old description\n"  # a new file, not the old one rewritten
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "hard-link-to-old.md", "legacy-server", "pr.md"
+    ]
