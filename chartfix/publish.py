@@ -24,7 +24,7 @@ from chartfix.diff import chart_diff, summarize
 from chartfix.errors import ChartError, UsageError
 from chartfix.migration import NoteTarget, note_path
 from chartfix.prbody import pr_body, pr_title
-from chartfix.repos import unique_names
+from chartfix.repos import redact, unique_names
 from chartfix.vcs import BranchCommits, commit_charts, open_pr, push, repo_for
 
 
@@ -51,7 +51,7 @@ def publish(outcomes: Sequence[Outcome], args: argparse.Namespace) -> None:
             if args.push:
                 _push(repo, made, args.push)
                 for outcome in group:
-                    outcome.pushed = (branch, args.push, made.tip)
+                    outcome.pushed = (branch, redact(args.push), made.tip)
             if body_file is not None:
                 _write_body(body_file, changes, args)
             if args.open_pr and body_file is not None:
@@ -87,11 +87,11 @@ def _push(repo: git.Repo, made: BranchCommits, remote: str) -> None:
     try:
         push(repo, made.branch, remote)
     except UsageError as err:
-        raise UsageError(
+        raise UsageError(redact(
             f"{err}; the local branch {made.branch} stays (tip {made.tip[:12]}): once the "
             f"cause is fixed, run `git push {remote} {made.branch}`, or this command again "
             "(it pushes the branch as it is while it holds this fix)"
-        ) from err
+        )) from err
 
 
 def _branches(

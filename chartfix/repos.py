@@ -22,6 +22,25 @@ ALLOWED_SCHEMES = ("https", "ssh", "git", "file")
 http) are refused, here and, through GIT_ALLOW_PROTOCOL, in submodules and redirects."""
 
 
+_USERINFO = re.compile(r"\b([A-Za-z][A-Za-z0-9+.-]*://)([^/\s@'\"]+)@")
+
+
+def redact(text: str) -> str:
+    """`text` with the secrets of every URL's userinfo hidden: `user:***@` for a password,
+    `***@` for an http(s) token (`https://TOKEN@host`); an ssh user name stays."""
+
+    def hide(match: re.Match[str]) -> str:
+        scheme, userinfo = match.group(1), match.group(2)
+        user, colon, _ = userinfo.partition(":")
+        if colon:
+            return f"{scheme}{user}:***@"
+        if scheme.lower().startswith("http"):
+            return f"{scheme}***@"
+        return match.group(0)
+
+    return _USERINFO.sub(hide, text)
+
+
 def read_repo_list(path: Path) -> list[str]:
     """One repository a line; blank lines and `#` comments are skipped. An unreadable,
     non-UTF-8 or empty list is a usage error."""
@@ -62,7 +81,7 @@ def checkout_repos(list_file: Path, workdir: Path) -> tuple[list[Path], list[str
     for entry in entries:
         reason = refused_transport(entry)
         if reason:
-            errors.append(f"{entry}: {reason}")
+            errors.append(redact(f"{entry}: {reason}"))
         else:
             allowed.append(entry)
     for entry in allowed:
@@ -81,7 +100,7 @@ def checkout_repos(list_file: Path, workdir: Path) -> tuple[list[Path], list[str
                 )
             except git.GitCommandError as err:
                 reason = " ".join(str(err.stderr).split()) or "git clone failed"
-                errors.append(f"{entry}: cannot clone: {reason}")
+                errors.append(redact(f"{entry}: cannot clone: {reason}"))
                 continue
         roots.append(target.resolve())
     return roots, errors

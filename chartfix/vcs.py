@@ -30,6 +30,7 @@ from chartfix.migration import (
     migration_note,
     note_files,
 )
+from chartfix.repos import redact
 
 REGULAR_FILE = "100644"
 _WRITABLE_MODES = ("100644", "100755")
@@ -303,7 +304,8 @@ def _git(
             " ".join(line.split()) for line in said.splitlines()
             if line.strip() and not line.lstrip().startswith("hint:")
         )
-        raise UsageError(f"{refusal or 'git ' + args[0] + ' failed'}: {reason}") from err
+        said = f"{refusal or 'git ' + args[0] + ' failed'}: {reason}"
+        raise UsageError(redact(said)) from err  # a remote URL may carry a password
 
 
 def chart_commit(

@@ -420,3 +420,33 @@ def test_branch_names_git_reads_otherwise_are_a_usage_error_before_work(
     assert "chart:" not in err  # refused before any chart was analysed
     assert sorted(h.name for h in checkout.repo.heads) == heads
     assert checkout.state() == before
+
+
+# --- credentials in repository URLs are never printed ----------------------------------------
+
+SECRET_URL = "https://user:s3cr3t@127.0.0.1:1/x.git"
+
+
+def test_a_password_in_a_repos_url_is_not_printed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from chartfix.cli import main
+
+    repos = tmp_path / "repos.txt"
+    repos.write_text(f"{SECRET_URL}\nhttps://ghp_T0KEN@127.0.0.1:1/y.git\n")
+    code = main(["bulk", "--repos", str(repos), "--workdir", str(tmp_path / "work")])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "error: https://user:***@127.0.0.1:1/x.git: cannot clone" in err
+    assert "error: https://***@127.0.0.1:1/y.git: cannot clone" in err
+    assert "s3cr3t" not in err and "T0KEN" not in err
+
+
+def test_a_password_in_a_push_url_is_not_printed(
+    checkout: Checkout, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, err = fix_cli(capsys, checkout.chart, "--release", "shop", "--branch", "fix",
+                        "--push", SECRET_URL)
+    assert code == 2
+    assert "push of fix to https://user:***@127.0.0.1:1/x.git failed" in err
+    assert "s3cr3t" not in err
