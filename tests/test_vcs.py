@@ -450,3 +450,37 @@ def test_a_password_in_a_push_url_is_not_printed(
     assert code == 2
     assert "push of fix to https://user:***@127.0.0.1:1/x.git failed" in err
     assert "s3cr3t" not in err
+
+
+def test_a_committed_pending_write_is_left_alone_by_branch_and_dry_runs(
+    checkout: Checkout, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A --write that died between two replaces, its journal and temp files committed: a
+    --branch run (or a dry run) changes no file of the user's checkout and says how to
+    finish the write; only --write completes it."""
+    from chartfix.apply import write_change
+    from chartfix.write import JOURNAL
+
+    change = fixed(checkout)
+    real, calls = os.replace, []
+
+    def dies_on_the_second_file(*args: object) -> None:
+        calls.append(args)
+        if len(calls) == 3:  # journal `staging`, journal `replacing`, first file: then die
+            raise KeyboardInterrupt
+        real(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "replace", dies_on_the_second_file)
+    with pytest.raises(KeyboardInterrupt):
+        write_change(change)
+    monkeypatch.undo()
+    run(checkout.top, "add", "-A")
+    run(checkout.top, "commit", "-q", "-m", "a half-done write")
+    before = checkout.state()
+    for mode in (["--branch", "fix"], []):
+        code, err = fix_cli(capsys, checkout.chart, "--release", "shop", *mode)
+        assert code == 2
+        assert f"{JOURNAL}: an interrupted --write is pending (replacing)" in err
+        assert f"`chartfix fix {checkout.chart} --write` completes it" in err
+        assert checkout.state() == before
+    assert "fix" not in [h.name for h in checkout.repo.heads]
