@@ -125,8 +125,9 @@ def _origin_url(clone: Path) -> str | None:
 
 
 def _dir_name(url: str) -> str:
-    """`https://host/org/repo.git` -> `org+repo`: stable and readable."""
-    tail = re.sub(r"\.git/?$", "", url.rstrip("/"))
+    """`https://host/org/repo.git` -> `org+repo`: stable and readable (never a password:
+    chart paths below it are printed)."""
+    tail = re.sub(r"\.git/?$", "", _USERINFO.sub(r"\1", url).rstrip("/"))
     parts = re.split(r"[/:]", tail)
     return "+".join(p for p in parts[-2:] if p) or "repo"
 
