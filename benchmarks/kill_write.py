@@ -9,7 +9,8 @@ a third at a uniform time over a whole run, a third 0-20 ms after the write jour
 appears (staging), a third 0-3 ms after it says `replacing` (the replace step, where a kill
 does the most harm). Each chart is then
 classified as it lies on disk (old / new / mixed / other), then again after the next
-chartfix run on it (a dry run, which finishes or rolls back the write), and rendered with
+`fix --write` on it (only --write finishes or rolls back an interrupted write; a dry run
+refuses the chart; that run then fixes the chart, so "old" becomes "new"), and rendered with
 `chartfix check` (exit 2 = unrenderable). The figures that must be 0 are marked.
 For scale, (a) a plain serial render of the chart and (b) one whole `fix --write` run are
 timed first, in the same run.
@@ -117,7 +118,7 @@ def main() -> int:
                 os.kill(proc.pid, signal.SIGKILL)
             proc.wait()
             on_disk[classify(chart, old, new)] += 1
-            run_fix(chart)  # the next run finishes or rolls back what the kill interrupted
+            run_fix(chart, "--write")  # finishes or rolls back what the kill interrupted
             after[classify(chart, old, new)] += 1
             left_behind += leftovers(chart) > 0
             if run_fix_check(chart) == 2:
