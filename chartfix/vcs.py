@@ -62,6 +62,14 @@ def repo_path(repo: git.Repo, path: str | Path) -> str:
     return relative.as_posix() or "."
 
 
+def _dependency_archive(path: str) -> bool:
+    """`charts/NAME-VERSION.tgz`: what `helm dependency build` downloads and many
+    repositories ignore. It is built from Chart.yaml/Chart.lock, which are committed, and a
+    fix never edits it, so an ignored one does not stop a commit."""
+    parts = path.rstrip("/").split("/")
+    return len(parts) >= 2 and parts[-2] == "charts" and parts[-1].endswith(".tgz")
+
+
 def require_clean(repo: git.Repo, paths: Iterable[str]) -> None:
     """Refuse when files under `paths` (repo-relative) differ from HEAD, are untracked or are
     ignored.
@@ -79,7 +87,10 @@ def require_clean(repo: git.Repo, paths: Iterable[str]) -> None:
         strip_newline_in_stdout=False,
     )
     lines = [line for line in str(out).splitlines() if line.strip()]
-    ignored = [line[3:] for line in lines if line.startswith("!!")]
+    ignored = [
+        line[3:] for line in lines
+        if line.startswith("!!") and not _dependency_archive(line[3:])
+    ]
     dirty = [line[3:] for line in lines if not line.startswith("!!")]
     if ignored:
         raise UsageError(

@@ -406,6 +406,36 @@ def test_a_git_ignored_template_in_the_chart_is_refused(
     assert checkout.state() == before
 
 
+def test_an_ignored_dependency_archive_does_not_stop_a_commit(
+    checkout: Checkout, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`helm dependency build` downloads charts/NAME-VERSION.tgz, which many repositories
+    ignore: a fix never edits it and Chart.yaml, which pins it, is committed."""
+    import io
+    import tarfile
+
+    (checkout.top / ".gitignore").write_text("charts/**/charts/*.tgz\n")
+    run(checkout.top, "add", ".gitignore")
+    run(checkout.top, "commit", "-q", "-m", "ignore dependency archives")
+    archive = io.BytesIO()
+    with tarfile.open(fileobj=archive, mode="w:gz") as tar:
+        for name, text in {
+            "dep/Chart.yaml": "apiVersion: v2\nname: dep\nversion: 1.0.0\n",
+            "dep/templates/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: dep\n",
+        }.items():
+            data = text.encode()
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    (checkout.chart / "charts").mkdir(exist_ok=True)
+    (checkout.chart / "charts" / "dep-1.0.0.tgz").write_bytes(archive.getvalue())
+    code, err = fix_cli(capsys, checkout.chart, "--release", "shop", "--branch", "t6")
+    assert code == 0, err
+    assert "t6" in [h.name for h in checkout.repo.heads]
+    committed = checkout.repo.git.ls_tree("-r", "--name-only", "t6").splitlines()
+    assert not any(name.endswith(".tgz") for name in committed), "the archive stays out"
+
+
 @pytest.mark.parametrize(
     "name", ["refs/heads/main", "@", "HEAD", "FETCH_HEAD", "ORIG_HEAD", "@{-1}", "-x", "a..b"]
 )
