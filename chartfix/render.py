@@ -31,8 +31,7 @@ from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any, Protocol
 
-import yaml
-
+from chartfix import yamlfile
 from chartfix.chart import (
     Chart,
     Dependency,
@@ -52,21 +51,6 @@ from chartfix.errors import ChartError
 from chartfix.objects import ANALYZED_KINDS, K8sObject, LazyBody, Rendering, Source
 from chartfix.template.locate import ChartSources
 from chartfix.template.names import stable_names
-
-_Base: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when PyYAML has it
-
-
-class _Loader(_Base):
-    """Safe YAML as Kubernetes reads manifests: `=` and timestamps stay plain strings."""
-
-
-def _plain(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> str:
-    return str(loader.construct_scalar(node))
-
-
-_Loader.add_constructor("tag:yaml.org,2002:value", _plain)
-_Loader.add_constructor("tag:yaml.org,2002:timestamp", _plain)
-
 
 # --- engines ---------------------------------------------------------------------------------
 
@@ -367,7 +351,7 @@ def _add_chart(
         staged.files[prefix + rel] = data
     meta = read_chart_meta(root)
     declared = list(declared_dependencies(root, meta))
-    present = _vendored(own)
+    present = _vendored(root, own)
     for rel_dir, sub_name in present.items():
         if rel_dir.endswith("gz"):  # a packaged subchart renders under its own name
             for local in {d.local_name for d in declared if d.name == sub_name} | {sub_name}:
@@ -397,13 +381,13 @@ def _add_chart(
         _add_chart(staged, found, sub_prefix, (*values_path, dep.local_name), (*chain, found))
 
 
-def _vendored(files: Mapping[str, bytes]) -> dict[str, str]:
+def _vendored(root: Path, files: Mapping[str, bytes]) -> dict[str, str]:
     """Subcharts already in charts/ (folders and .tgz): their path -> their chart name."""
     out: dict[str, str] = {}
     for rel, data in files.items():
         parts = rel.split("/")
         if len(parts) == 3 and parts[0] == "charts" and parts[2] == "Chart.yaml":
-            meta = yaml.load(data, Loader=_Loader)
+            meta = yamlfile.load(data, root / rel)
             name = meta.get("name") if isinstance(meta, dict) else None
             out["/".join(parts[:2])] = str(name or parts[1])
         elif len(parts) == 2 and parts[0] == "charts" and rel.endswith((".tgz", ".tar.gz")):
@@ -467,10 +451,24 @@ def _chart_named(path: Path, name: str) -> bool:
     if not meta_path.is_file():
         return False
     try:
-        meta = yaml.load(meta_path.read_bytes(), Loader=_Loader)
-    except yaml.YAMLError:
+        meta = yamlfile.load(meta_path.read_bytes(), meta_path)
+    except (OSError, ChartError) as err:
+        _skip_candidate(meta_path, err)
         return False
     return isinstance(meta, dict) and str(meta.get("name")) == name
+
+
+_skipped: set[str] = set()
+
+
+def _skip_candidate(meta_path: Path, err: Exception) -> None:
+    """A chart looked at only as a candidate dependency is unreadable: warn once, go on."""
+    line = f"warning: {err if isinstance(err, ChartError) else f'{meta_path}: {err}'}"
+    with _stage_lock:
+        if line in _skipped:
+            return
+        _skipped.add(line)
+    print(f"{line} (skipped as a candidate dependency)", file=sys.stderr)
 
 
 @lru_cache(maxsize=256)
@@ -481,8 +479,9 @@ def _sibling_charts(parent: Path) -> tuple[tuple[Path, str], ...]:
         meta_path = entry / "Chart.yaml"
         if entry.is_dir() and meta_path.is_file():
             try:
-                meta = yaml.load(meta_path.read_bytes(), Loader=_Loader)
-            except yaml.YAMLError:
+                meta = yamlfile.load(meta_path.read_bytes(), meta_path)
+            except (OSError, ChartError) as err:
+                _skip_candidate(meta_path, err)
                 continue
             if isinstance(meta, dict) and meta.get("name"):
                 out.append((entry.resolve(), str(meta["name"])))
@@ -495,8 +494,9 @@ def _repository_charts(repo: Path) -> tuple[tuple[Path, str], ...]:
     out = []
     for chart in find_charts([repo]):
         try:
-            meta = yaml.load((chart / "Chart.yaml").read_bytes(), Loader=_Loader)
-        except (OSError, yaml.YAMLError):
+            meta = yamlfile.load((chart / "Chart.yaml").read_bytes(), chart / "Chart.yaml")
+        except (OSError, ChartError) as err:
+            _skip_candidate(chart / "Chart.yaml", err)
             continue
         if isinstance(meta, dict) and meta.get("name"):
             out.append((chart, str(meta["name"])))
@@ -745,12 +745,9 @@ def _parse_all(chart: Chart, rel: str, text: str) -> list[Any]:
 
 def _parse_uncached(chart: Chart, rel: str, text: str) -> list[Any]:
     try:
-        docs = list(yaml.load_all(text, Loader=_Loader))
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f" (rendered line {mark.line + 1})" if mark is not None else ""
-        problem = getattr(err, "problem", None) or str(err)
-        raise ChartError(chart.root / rel, f"rendered invalid YAML{where}: {problem}") from err
+        docs = list(yamlfile.load_all(text, chart.root / rel, max_bytes=None))
+    except ChartError as err:
+        raise ChartError(chart.root / rel, f"rendered {err.reason}") from err
     return [d for d in docs if d is not None]
 
 

@@ -109,3 +109,73 @@ def test_piped_values_are_read_once_and_reach_every_worker(tmp_path) -> None:
     assert "fixable: overlap Deployment/r-legacy-server" not in done.stderr
     assert checked.returncode == 1, checked.stderr
     assert "Deployment/r-piped" in checked.stdout
+
+
+def _bomb(key: str = "name") -> str:
+    """A "billion laughs": nine levels of nine aliases, about 400 million strings."""
+    lines = ["a: &a [x, x, x, x, x, x, x, x, x]"]
+    pairs = zip("abcdefgh", "bcdefghi", strict=True)
+    lines += [f"{c}: &{c} [{', '.join(['*' + p] * 9)}]" for p, c in pairs]
+    return "\n".join(lines) + f"\n{key}: *i\n"
+
+
+def _limited(argv: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    """Run chartfix with 3 GB of address space, so a bomb fails it instead of the machine."""
+    import resource
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (3 << 30, 3 << 30))
+
+    return subprocess.run(
+        [*CHARTFIX, *argv], cwd=cwd, capture_output=True, text=True, preexec_fn=limit,
+        timeout=300,
+    )
+
+
+def _with_dependency(chart: Path, name: str, repository: str) -> None:
+    meta = chart / "Chart.yaml"
+    meta.write_text(
+        meta.read_text()
+        + f"dependencies:\n  - name: {name}\n    version: 1.0.0\n    repository: {repository}\n"
+    )
+
+
+def test_an_alias_bomb_in_a_sibling_chart_is_skipped_with_a_warning(tmp_path) -> None:
+    chart = copy("legacy-server", tmp_path / "mono" / "a")
+    _with_dependency(chart, "foo", "https://example.com")
+    (tmp_path / "mono" / "zz").mkdir()
+    (tmp_path / "mono" / "zz" / "Chart.yaml").write_text(_bomb())
+
+    done = _limited(["check", "mono/a"], tmp_path)
+
+    assert "Traceback" not in done.stderr, done.stderr[-2000:]
+    assert done.returncode == 1, done.stderr  # the chart's own findings, as without zz
+    warning = f"warning: {tmp_path / 'mono' / 'zz' / 'Chart.yaml'}: aliases expand"
+    assert warning in done.stderr
+    assert "skipped as a candidate dependency" in done.stderr
+
+
+def test_an_alias_bomb_in_a_subchart_is_one_error_line_naming_it(tmp_path) -> None:
+    chart = copy("legacy-server", tmp_path / "base")
+    (chart / "charts" / "sub").mkdir(parents=True)
+    (chart / "charts" / "sub" / "Chart.yaml").write_text(_bomb())
+    before = snapshot(chart)
+
+    done = _limited(["fix", "base", "--write"], tmp_path)
+
+    assert "Traceback" not in done.stderr, done.stderr[-2000:]
+    assert done.returncode == 2, done.stderr
+    sub = chart / "charts" / "sub" / "Chart.yaml"
+    lines = [line for line in done.stderr.splitlines() if str(sub) in line]
+    assert len(lines) == 1, done.stderr
+    assert "refused as an alias bomb" in lines[0]
+    assert snapshot(chart) == before
+
+
+def test_anchors_used_as_defaults_are_still_read(tmp_path, capsys) -> None:
+    chart = copy("legacy-server", tmp_path / "base")
+    meta = chart / "Chart.yaml"
+    meta.write_text(meta.read_text() + "maintainers:\n  - &me {name: a}\n  - *me\n")
+
+    assert main(["check", str(chart)]) == 1
+    assert "Chart.yaml" not in capsys.readouterr().err
