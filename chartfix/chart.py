@@ -118,6 +118,10 @@ def load_chart(root: Path) -> Chart:
     for key in ("name", "version"):
         if not meta.get(key):
             raise ChartError(meta_path, f"Chart.yaml has no {key}")
+    name = str(meta["name"])
+    if name != os.path.basename(name):
+        # Helm's own check (Metadata.Validate): the name is the folder of the chart archive
+        raise ChartError(meta_path, f"chart name {name!r} is invalid: it must not be a path")
     read_default_values(root)
     return Chart(
         root=root,

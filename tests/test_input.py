@@ -179,3 +179,31 @@ def test_anchors_used_as_defaults_are_still_read(tmp_path, capsys) -> None:
 
     assert main(["check", str(chart)]) == 1
     assert "Chart.yaml" not in capsys.readouterr().err
+
+
+def test_an_unknown_tag_in_requirements_is_read_as_helm_reads_it(chart_copy, capsys) -> None:
+    """Helm's YAML library drops a tag it does not know and keeps the plain string
+    (stable/express-gateway writes `condition: !redis.emulate`)."""
+    chart = chart_copy("legacy-server")
+    (chart / "requirements.yaml").write_text(
+        "dependencies:\n- name: redis\n  version: 10.5.7\n"
+        "  repository: https://example.com\n  condition: !redis.emulate\n"
+    )
+
+    assert main(["check", str(chart)]) == 1  # the chart's own findings
+
+    out, err = capsys.readouterr()
+    assert "could not determine a constructor" not in out + err
+    assert "dependency redis 10.5.7 (https://example.com)" in out
+
+
+def test_a_chart_name_with_a_slash_is_refused_with_the_real_reason(chart_copy, capsys) -> None:
+    chart = chart_copy("legacy-server")
+    meta = chart / "Chart.yaml"
+    meta.write_text(meta.read_text().replace("name: legacy-server", "name: legacy/server"))
+
+    assert main(["check", str(chart)]) == 2
+
+    out, err = capsys.readouterr()
+    assert f"{meta}: chart name 'legacy/server' is invalid: it must not be a path" in out + err
+    assert "missing" not in out + err
