@@ -22,6 +22,7 @@ from chartfix.recipe import registry
 from chartfix.recipefile import RecipeFile, resolve
 from chartfix.runner import run_parallel
 from chartfix.targets import find_targets, is_cdk8s_app
+from chartfix.verify import LABEL_VALUE_RULE, valid_label_value
 from chartfix.write import recover, refuse_pending
 
 
@@ -44,6 +45,8 @@ def request_from(args: argparse.Namespace) -> FixRequest:
         name, sep, value = item.partition("=")
         if not sep or not name or not value:
             raise UsageError(f"--component takes WORKLOAD=VALUE, not {item!r}")
+        if not valid_label_value(value):
+            raise UsageError(f"--component {item}: {value!r} is no label value; {LABEL_VALUE_RULE}")
         components.append((name, value))
     return FixRequest(
         recipes=() if recipe_file else tuple(args.recipe),

@@ -28,6 +28,15 @@ from chartfix.template.outline import outline
 
 _LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
 
+LABEL_VALUE_RULE = (
+    "a label value is at most 63 characters: letters, digits, and -_. between them"
+)
+
+
+def valid_label_value(value: str) -> bool:
+    """Kubernetes' rule for a label value (empty is valid)."""
+    return len(value) <= 63 and _LABEL_VALUE.match(value) is not None
+
 
 @dataclass
 class Verified:
@@ -293,7 +302,7 @@ def _expected_body(
                 return f"{change.key} was not rendered at {change.path}"
         if rendered is not None and str(rendered.get(change.key)) != value:
             continue  # not this object's change (same file and kind, another document)
-        if not _LABEL_VALUE.match(str(value)) or len(str(value)) > 63:
+        if not valid_label_value(str(value)):
             return f"{change.key}={value!r} is not a valid label value"
         target[change.key] = rendered.get(change.key) if rendered is not None else value
     return body

@@ -207,3 +207,15 @@ def test_a_chart_name_with_a_slash_is_refused_with_the_real_reason(chart_copy, c
     out, err = capsys.readouterr()
     assert f"{meta}: chart name 'legacy/server' is invalid: it must not be a path" in out + err
     assert "missing" not in out + err
+
+
+def test_a_component_that_is_no_label_value_is_a_usage_error(chart_copy, capsys) -> None:
+    chart = chart_copy("legacy-server")
+    before = snapshot(chart)
+
+    assert main(["fix", str(chart), "--component", "migration=a b", "--write"]) == 2
+
+    err = capsys.readouterr().err
+    assert "--component migration=a b: 'a b' is no label value" in err
+    assert "at most 63 characters: letters, digits, and -_. between them" in err
+    assert snapshot(chart) == before
