@@ -253,6 +253,7 @@ class Progress:
                 TextColumn("fixing charts" if fixing else "checking charts (dry run)"),
                 BarColumn(), MofNCompleteColumn(),
                 TimeElapsedColumn(), TextColumn("{task.description}"), transient=True,
+                console=_console(sys.stderr),
             )
             self._bar.start()
             self._task = self._bar.add_task("", total=total)
@@ -341,12 +342,11 @@ def _row(outcome: Outcome) -> tuple[str, str, str, str, str]:
 def _rich_table(headers: Sequence[str], rows: Sequence[Sequence[str]], stream: Any) -> None:
     """Every column but the last as wide as its widest cell (wider than the screen if need
     be); the error column takes what is left, its cells cut with an ellipsis."""
-    from rich.console import Console
     from rich.table import Table
 
     borders = 3 * len(headers) + 1
     widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(headers)]
-    room = max(Console(file=stream).width - sum(widths[:-1]) - borders, len(headers[-1]))
+    room = max(_console(stream).width - sum(widths[:-1]) - borders, len(headers[-1]))
     cut = [(*r[:-1], r[-1] if len(r[-1]) <= room else r[-1][: room - 1] + "…") for r in rows]
     widths[-1] = max([len(headers[-1])] + [len(r[-1]) for r in cut])
     table = Table()
@@ -354,7 +354,19 @@ def _rich_table(headers: Sequence[str], rows: Sequence[Sequence[str]], stream: A
         table.add_column(header, no_wrap=True)
     for row in cut:
         table.add_row(*row)
-    Console(file=stream, width=sum(widths) + borders).print(table)
+    _console(stream, width=sum(widths) + borders).print(table)
+
+
+def _console(stream: Any, width: int | None = None) -> Any:
+    """A rich console on `stream`; NO_COLOR (no-color.org) turns off every style, bold too
+    (rich's own NO_COLOR support drops colours only), and nothing is highlighted."""
+    from rich.console import Console
+
+    plain = bool(os.environ.get("NO_COLOR"))
+    return Console(
+        file=stream, width=width, highlight=False, no_color=plain,
+        color_system=None if plain else "auto",
+    )
 
 
 # --- reports -------------------------------------------------------------------------------

@@ -699,3 +699,38 @@ def test_bulk_takes_cdk8s_apps_beside_charts(tmp_path, capsys) -> None:
     assert code == 0, err
     statuses = {Path(c["path"]).name: c["status"] for c in read_report(report)["charts"]}
     assert statuses == {"legacy-server": "fixed", "cdk8s-shared-dict": "fixed"}
+
+
+def test_no_color_on_a_terminal_prints_the_table_without_any_style(tmp_path) -> None:
+    import pty
+    import threading
+
+    shutil.copytree(FIXTURES / "legacy-server", tmp_path / "tree" / "a")
+    main_end, tty_end = pty.openpty()
+    chunks: list[bytes] = []
+
+    def drain() -> None:
+        while True:
+            try:
+                data = os.read(main_end, 65536)
+            except OSError:  # the terminal closed
+                return
+            if not data:
+                return
+            chunks.append(data)
+
+    reader = threading.Thread(target=drain)
+    reader.start()
+    env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "200"}
+    env.pop("CI", None)
+    done = subprocess.run([*CHARTFIX, "bulk", "tree", "-j", "1"], cwd=tmp_path, env=env,
+                          stdout=subprocess.DEVNULL, stderr=tty_end)
+    os.close(tty_end)
+    reader.join()
+    os.close(main_end)
+    shown = b"".join(chunks).decode()
+
+    assert done.returncode == 0, shown
+    assert "legacy-server" in shown or "tree/a" in shown, shown
+    assert "┃" in shown  # the terminal table, not the plain one
+    assert re.findall(r"\x1b\[[0-9;]*m", shown) == []
