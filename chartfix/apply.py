@@ -68,7 +68,7 @@ class RunSummary:
 
 def write_change(change: ChartChange) -> None:
     """Write the verified files of `change` into the chart, all or none (chartfix.write)."""
-    write_chart(change.chart_root, change.files)
+    write_chart(change.chart_root, change.files, change.read)
 
 
 def write_outcome(outcome: Outcome) -> None:

@@ -59,6 +59,9 @@ class ChartChange:
     synthesized: dict[str, list[str]] = field(default_factory=dict)
     """Scenario -> placeholder values chartfix made up so it renders; never written."""
     unrendered: dict[str, str] = field(default_factory=dict)
+    read: dict[Path, str] = field(default_factory=dict)
+    """sha256 of every chart file the renders read (subcharts and borrowed siblings too):
+    --write refuses the chart when one of them changed before the replace."""
     """Scenario -> why it could not render; the fix was planned and verified without it."""
 
     @property

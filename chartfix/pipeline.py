@@ -19,6 +19,7 @@ from chartfix.ksm import restarts_needed
 from chartfix.objects import ObjectRef
 from chartfix.recipe import FixOptions, FixUnit, Recipe, RecipeContext, registry
 from chartfix.recipefile import RecipeFile, resolve
+from chartfix.render import stage
 from chartfix.synthesis import render_scenarios, synthesized_note, unrendered_note
 from chartfix.template.locate import ChartSources
 from chartfix.verify import Verifier
@@ -183,6 +184,7 @@ def fix_chart(root: Path, request: FixRequest) -> ChartChange:
         unsafe=any(u.applicability == "unsafe" for u in verified.kept),
         notes=notes,
         recipe_file=recipe_file,
+        read=dict(stage(chart).read),
         synthesized={r.scenario: list(r.synthesized) for r in before if r.synthesized},
         unrendered={name: err.reason for name, err in rendered.unrendered},
     )

@@ -15,6 +15,7 @@ chart while rendering, so a reused handle would render the next scenario without
 from __future__ import annotations
 
 import gzip
+import hashlib
 import io
 import os
 import re
@@ -253,6 +254,8 @@ class StagedChart:
 
     name: str
     files: dict[str, bytes]
+    read: dict[Path, str] = field(default_factory=dict)
+    """sha256 of every file taken from disk, by its path: --write rechecks them all."""
     missing: list[MissingDependency] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     disk_dirs: dict[str, str] = field(default_factory=dict)
@@ -349,6 +352,7 @@ def _add_chart(
     own = chart_files(root)
     for rel, data in own.items():
         staged.files[prefix + rel] = data
+        staged.read[root / rel] = hashlib.sha256(data).hexdigest()
     meta = read_chart_meta(root)
     declared = list(declared_dependencies(root, meta))
     present = _vendored(root, own)

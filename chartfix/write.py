@@ -25,7 +25,7 @@ import fcntl
 import hashlib
 import json
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +36,7 @@ from chartfix.errors import ChartError
 
 JOURNAL = ".chartfix-write.json"
 TEMP_SUFFIX = ".chartfix.tmp"
+_CHANGED = "changed since chartfix read it; nothing written (run chartfix again)"
 
 
 @dataclass(frozen=True)
@@ -48,9 +49,12 @@ class _Staged:
     """sha256 of the staged bytes."""
 
 
-def write_chart(root: Path, files: Sequence[FileChange]) -> None:
+def write_chart(
+    root: Path, files: Sequence[FileChange], read: Mapping[Path, str] | None = None
+) -> None:
     """Replace the chart's files by `files[i].after`, all or none; refuse (ChartError) when a
-    file no longer holds `files[i].before`."""
+    file no longer holds `files[i].before`, or a file the fix was planned from (`read`: its
+    sha256 by path) changed."""
     root = Path(root).resolve()
     wanted = [(f, inside(root, f.path)) for f in files]
     for change in files:  # the file behind a link is shared: never written through it
@@ -59,7 +63,7 @@ def write_chart(root: Path, files: Sequence[FileChange]) -> None:
             raise ChartError(link, "is a symlink; chartfix does not write through links")
     with _locked(root):
         _recover_locked(root)
-        _check_unchanged(wanted)
+        _check_unchanged(wanted, read or {})
         staged = [
             _Staged(target, _temp_for(target), _sha(change.before), _sha(change.after))
             for change, target in wanted
@@ -71,7 +75,7 @@ def write_chart(root: Path, files: Sequence[FileChange]) -> None:
         try:
             for (change, _), item in zip(wanted, staged, strict=True):
                 _stage(item, change.after)
-            _check_unchanged(wanted)  # the last moment before any target changes
+            _check_unchanged(wanted, read or {})  # the last moment before any target changes
         except BaseException:
             _roll_back(root, staged)
             raise
@@ -129,7 +133,19 @@ def _recover_locked(root: Path) -> str | None:
 # --- steps ---------------------------------------------------------------------------------
 
 
-def _check_unchanged(wanted: Sequence[tuple[FileChange, Path]]) -> None:
+def _check_unchanged(
+    wanted: Sequence[tuple[FileChange, Path]], read: Mapping[Path, str]
+) -> None:
+    targets = {target for _, target in wanted}
+    for path, digest in read.items():
+        if path in targets:
+            continue  # compared byte for byte below
+        try:
+            same = _sha(path.read_bytes()) == digest
+        except OSError:
+            same = False
+        if not same:
+            raise ChartError(path, _CHANGED)
     for change, target in wanted:
         try:
             now = target.read_bytes()
@@ -138,9 +154,7 @@ def _check_unchanged(wanted: Sequence[tuple[FileChange, Path]]) -> None:
         except OSError as err:
             raise ChartError(target, f"cannot read: {err.strerror or err}") from err
         if now != change.before:
-            raise ChartError(
-                target, "changed since chartfix read it; nothing written (run chartfix again)"
-            )
+            raise ChartError(target, _CHANGED)
 
 
 def _check_recoverable(staged: Sequence[_Staged]) -> None:

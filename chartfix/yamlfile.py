@@ -10,6 +10,7 @@ sigs.k8s.io/yaml) does: the tag is dropped and the scalar stays a plain string.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -54,7 +55,7 @@ class TooLarge(yaml.YAMLError):
     """The file or its alias expansion is past the bounds above."""
 
 
-def load(data: bytes | str, path: object) -> Any:
+def load(data: bytes | str, path: str | Path) -> Any:
     """The one document of `data` (read from `path`); ChartError naming `path` when it is not
     valid YAML or is too large."""
     docs = list(load_all(data, path, single=True))
@@ -62,7 +63,7 @@ def load(data: bytes | str, path: object) -> Any:
 
 
 def load_all(
-    data: bytes | str, path: object, single: bool = False, max_bytes: int | None = MAX_BYTES
+    data: bytes | str, path: str | Path, single: bool = False, max_bytes: int | None = MAX_BYTES
 ) -> Iterator[Any]:
     """Every document of `data`, each checked as `load` checks one (`max_bytes` None: any
     size, for what Helm rendered)."""

@@ -234,3 +234,20 @@ def test_a_killed_write_does_not_block_a_branch_run_with_temp_files(chart_copy) 
     assert done.returncode == 0
     assert not any(p.name.endswith(".tmp") or p.name == JOURNAL for p in chart.rglob("*"))
     assert subprocess.run([*CHARTFIX, "check", str(chart), "--release", "rel"]).returncode == 0
+
+
+def test_a_values_file_edited_after_planning_refuses_the_chart_naming_it(chart_copy) -> None:
+    """Not only the files a fix edits: every file the renders read was the plan's input."""
+    chart = chart_copy("legacy-server")
+    change = fix_chart(chart, FixRequest())
+    assert change.files and "values.yaml" not in {f.path for f in change.files}
+    values = chart / "values.yaml"
+    values.write_bytes(values.read_bytes() + b"migration: {enabled: false}\n")
+    before = snapshot(chart)
+
+    with pytest.raises(ChartError) as refused:
+        write_change(change)
+
+    assert str(refused.value) == f"{values}: changed since chartfix read it; nothing written " \
+        "(run chartfix again)"
+    assert snapshot(chart) == before
