@@ -36,6 +36,7 @@ from typing import Any
 
 import yaml
 
+from chartfix import yamlfile
 from chartfix.analysis import RULES
 from chartfix.analysis.policy import Policy, SuppressEntry
 from chartfix.chart import parse_values_file
@@ -73,7 +74,9 @@ def load_config(chart_root: Path) -> Config:
         if not path.is_file():
             continue
         try:
-            data = yaml.load(path.read_text(encoding="utf-8"), Loader=_NoAliases) or {}
+            text = path.read_text(encoding="utf-8")
+            yamlfile.check_size(text, path)
+            data = yaml.load(text, Loader=_NoAliases) or {}
         except (OSError, UnicodeDecodeError, yaml.YAMLError) as err:
             raise ChartError(path, f"cannot read chartfix config: {err}") from err
         if not isinstance(data, dict):

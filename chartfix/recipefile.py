@@ -34,8 +34,9 @@ from typing import Any
 
 import yaml
 
+from chartfix import yamlfile
 from chartfix.analysis import RULES
-from chartfix.errors import UsageError
+from chartfix.errors import ChartError, UsageError
 from chartfix.recipe import FixOptions, Recipe, options_of, registry
 
 TYPE = "chartfix/v1/recipe"
@@ -187,12 +188,17 @@ def load_recipe_file(path: Path, shipped: bool = False) -> RecipeFile:
     """Read and check the recipe file at `path`; a UsageError `FILE:LINE: KEY: reason`."""
     try:
         text = path.read_text(encoding="utf-8")
+        yamlfile.check_size(text, path)
         node = yaml.compose(text, Loader=yaml.SafeLoader)
+        if node is not None:
+            yamlfile.check_expansion(node)
     except yaml.MarkedYAMLError as err:
         line = err.problem_mark.line + 1 if err.problem_mark else 1
         raise UsageError(f"{path}:{line}: not valid YAML: {err.problem}") from err
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as err:
         raise UsageError(f"{path}: cannot read recipe file: {err}") from err
+    except ChartError as err:
+        raise UsageError(str(err)) from err
     origin = f"shipped with chartfix ({path})" if shipped else str(path)
     try:
         return _recipe(node, origin)

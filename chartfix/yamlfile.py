@@ -67,8 +67,8 @@ def load_all(
 ) -> Iterator[Any]:
     """Every document of `data`, each checked as `load` checks one (`max_bytes` None: any
     size, for what Helm rendered)."""
-    if max_bytes is not None and len(data) > max_bytes:
-        raise ChartError(path, f"{len(data)} bytes, larger than Helm's limit of {MAX_BYTES}")
+    if max_bytes is not None:
+        check_size(data, path)
     loader = Loader(data)
     try:
         try:
@@ -80,13 +80,19 @@ def load_all(
                 while loader.check_node():
                     nodes.append(loader.get_node())
             for node in nodes:
-                _check_expansion(node)
+                check_expansion(node)
             docs = [loader.construct_document(node) for node in nodes]
         except yaml.YAMLError as err:
             raise ChartError(path, _problem(err)) from err
     finally:
         loader.dispose()
     yield from docs
+
+
+def check_size(data: bytes | str, path: str | Path) -> None:
+    """Refuse (ChartError) a file larger than Helm reads."""
+    if len(data) > MAX_BYTES:
+        raise ChartError(path, f"{len(data)} bytes, larger than Helm's limit of {MAX_BYTES}")
 
 
 def _problem(err: yaml.YAMLError) -> str:
@@ -97,7 +103,7 @@ def _problem(err: yaml.YAMLError) -> str:
     return f"invalid YAML: {where}{getattr(err, 'problem', None) or err}"
 
 
-def _check_expansion(root: yaml.Node) -> None:
+def check_expansion(root: yaml.Node) -> None:
     """Refuse a document whose aliases expand it past MAX_EXPANSION times its own size."""
     sizes: dict[int, int] = {}
     distinct = 0

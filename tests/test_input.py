@@ -219,3 +219,18 @@ def test_a_component_that_is_no_label_value_is_a_usage_error(chart_copy, capsys)
     assert "--component migration=a b: 'a b' is no label value" in err
     assert "at most 63 characters: letters, digits, and -_. between them" in err
     assert snapshot(chart) == before
+
+
+def test_an_alias_bomb_in_a_recipe_file_is_a_usage_error(tmp_path) -> None:
+    chart = copy("legacy-server", tmp_path / "base")
+    recipe = tmp_path / "bomb.yaml"
+    recipe.write_text(
+        "type: chartfix/v1/recipe\nname: x\nrecipeList: [component-labels]\n"
+        + _bomb("description")
+    )
+
+    done = _limited(["fix", str(chart), "--recipe", str(recipe)], tmp_path)
+
+    assert "Traceback" not in done.stderr, done.stderr[-2000:]
+    assert done.returncode == 2, done.stderr
+    assert f"{recipe}: cannot read recipe file: aliases expand" in done.stderr
