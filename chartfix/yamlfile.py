@@ -9,6 +9,7 @@ sigs.k8s.io/yaml) does: the tag is dropped and the scalar stays a plain string.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -79,7 +80,7 @@ def load_all(
                 nodes = []
                 while loader.check_node():
                     nodes.append(loader.get_node())
-            for node in nodes:
+            for node in nodes if _may_alias(data) else ():
                 check_expansion(node)
             docs = [loader.construct_document(node) for node in nodes]
         except yaml.YAMLError as err:
@@ -87,6 +88,16 @@ def load_all(
     finally:
         loader.dispose()
     yield from docs
+
+
+_ALIAS = re.compile(r"(?:^|[\s\[\]{},:?-])\*")
+"""Where an alias can start (the YAML token `*name` follows a space or a flow indicator):
+a text without it has no alias, and the expansion walk is skipped."""
+
+
+def _may_alias(data: bytes | str) -> bool:
+    text = data.decode("utf-8", "replace") if isinstance(data, bytes) else data
+    return "&" in text and _ALIAS.search(text) is not None
 
 
 def check_size(data: bytes | str, path: str | Path) -> None:
