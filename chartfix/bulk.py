@@ -177,7 +177,7 @@ def run_bulk(args: argparse.Namespace) -> int:
     work = partial(fix_outcome, request=request)
     try:
         for outcome in run_parallel(
-            work, todo, args.jobs, on_crash=crashed, timeout=args.timeout, ordered=False
+            work, todo, args.jobs, on_crash=crashed, timeout=args.timeout
         ):
             with _uninterrupted():  # a chart's files and its report line land together
                 # as each chart finishes, so a stopped run keeps them; --component names are

@@ -118,10 +118,8 @@ def run_parallel(
     on_crash: Callable[[T, BaseException], R] | None = None,
     kind: PoolKind | None = None,
     timeout: float | None = None,
-    ordered: bool = True,
 ) -> Iterator[R]:
-    """`fn(item)` for every item, yielded in input order (`ordered=False`: as each
-    finishes, so that a caller stopped by Ctrl-C keeps every result that was ready).
+    """`fn(item)` for every item, yielded in input order.
 
     jobs=None (or 0) uses every core. `fn` must be picklable for process workers (a
     module-level function or a `functools.partial` of one). An exception raised by `fn`,
@@ -137,9 +135,9 @@ def run_parallel(
     if workers == 1 and (chosen == "thread" or os.environ.get("CHARTFIX_INLINE") == "1"):
         yield from _inline(fn, todo, on_crash, timeout)
     elif chosen == "thread":
-        yield from _threaded(fn, todo, workers, on_crash, ordered)
+        yield from _threaded(fn, todo, workers, on_crash)
     else:
-        yield from _processes(fn, todo, workers, on_crash, timeout, ordered)
+        yield from _processes(fn, todo, workers, on_crash, timeout)
 
 
 def _env_kind() -> PoolKind | None:
@@ -196,7 +194,6 @@ def _threaded(
     todo: list[T],
     workers: int,
     on_crash: Callable[[T, BaseException], R] | None,
-    ordered: bool,
 ) -> Iterator[R]:
     window = workers + 1  # one queued item per pool keeps every worker busy
     done: dict[int, R] = {}
@@ -219,7 +216,7 @@ def _threaded(
                 done[index] = _crashed(todo[index], error, on_crash)
             else:
                 done[index] = future.result()
-        emit += yield from _ready(done, emit, ordered)
+        emit += yield from _ready(done, emit)
 
 
 # --- process workers -------------------------------------------------------------------------
@@ -259,7 +256,6 @@ def _processes(
     workers: int,
     on_crash: Callable[[T, BaseException], R] | None,
     timeout: float | None,
-    ordered: bool,
 ) -> Iterator[R]:
     crew = _hire(workers)
     queue = deque(range(len(todo)))
@@ -289,7 +285,7 @@ def _processes(
                     continue
                 del busy[worker]
                 done[index] = value if ok else _crashed(todo[index], value, on_crash)
-            emit += yield from _ready(done, emit, ordered)
+            emit += yield from _ready(done, emit)
     finally:  # a run stopped early: what its busy workers hold is of no use to anyone
         for worker in busy:
             worker.stop()
@@ -385,16 +381,14 @@ def _release(crew: list[_Worker]) -> None:
                     _idle.append(worker)
 
 
-def _ready(done: dict[int, R], emit: int, ordered: bool) -> Generator[R, None, int]:
-    """Yield the results that may go out now (in order: from index `emit` on without a
-    gap; else all), taking them out of `done`; returns how many went."""
-    ready = sorted(done) if not ordered else []
-    if ordered:
-        while emit + len(ready) in done:
-            ready.append(emit + len(ready))
-    for index in ready:
-        yield done.pop(index)
-    return len(ready)
+def _ready(done: dict[int, R], emit: int) -> Generator[R, None, int]:
+    """Yield the results from index `emit` on without a gap, taking them out of `done`;
+    returns how many went."""
+    count = 0
+    while emit + count in done:
+        yield done.pop(emit + count)
+        count += 1
+    return count
 
 
 def _crashed(

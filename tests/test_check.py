@@ -164,19 +164,3 @@ def test_runner_stops_a_worker_past_the_timeout_and_names_a_dead_one(jobs: int) 
     assert str(errors[2]).startswith("helm crashed while rendering (exit signal 6, SIGABRT)")
     assert crash_reason(errors[2]) == str(errors[2])
     assert list(run_parallel(square_or_die, [4], jobs)) == [16]  # the workers were replaced
-
-
-def test_runner_can_yield_as_items_finish() -> None:
-    results = list(
-        run_parallel(hang_or_die, [1, 0, 3], 2, lambda i, e: -i, timeout=2, ordered=False)
-    )
-    assert results == [0, 9, -1]  # the hanging first item comes last, the others go on
-
-
-def test_runner_threads_give_the_same_results() -> None:
-    results = list(
-        run_parallel(
-            square_or_die, [0, 1, 2, 4, 5], 2, on_crash=lambda i, e: -i, kind="thread"
-        )
-    )
-    assert results == [0, 1, 4, 16, -5]

@@ -241,25 +241,26 @@ HANG = "{{- range until 100000 }}{{- range until 100000 }}{{- end }}{{- end }}\n
 """Ten billion turns of Go's template engine: a render that never returns in a test's life."""
 
 
-def hung_tree(tmp_path: Path) -> tuple[Path, Path, Path]:
-    """tree/a, whose render never finishes, and tree/b, a chart with findings to fix."""
+def hung_tree(tmp_path: Path) -> tuple[Path, Path]:
+    """tree/a, a chart with findings to fix, and tree/b, whose render never finishes."""
     tree = tmp_path / "tree"
-    hung = add_chart(tree, "legacy-server", "a")
+    add_chart(tree, "legacy-server", "a")
+    hung = add_chart(tree, "legacy-server", "b")
     (hung / "templates" / "loop.yaml").write_text(HANG)
-    return tree, hung, add_chart(tree, "legacy-server", "b")
+    return tree, hung
 
 
 @pytest.mark.parametrize("jobs", ["1", "2"])
 def test_timeout_stops_a_render_that_never_returns_and_the_others_go_on(
     tmp_path, capsys, jobs: str
 ) -> None:
-    tree, hung, _ = hung_tree(tmp_path)
+    tree, hung = hung_tree(tmp_path)
     code, err = bulk(capsys, tree, "-j", jobs, "--timeout", "3", "--report", "r.json")
     assert code == 2
     assert f"{hung}: took longer than --timeout 3s; skipped" in err
     charts = {c["id"]: c for c in read_report(tmp_path / "r.json")["charts"]}
-    assert charts["tree/b"]["status"] == "fixed"
-    assert charts["tree/a"]["error"] == f"{hung}: took longer than --timeout 3s; skipped"
+    assert charts["tree/a"]["status"] == "fixed"
+    assert charts["tree/b"]["error"] == f"{hung}: took longer than --timeout 3s; skipped"
 
 
 def workers_of(pid: int) -> list[int]:
@@ -279,20 +280,20 @@ def still_running(pids: list[int]) -> list[int]:
 
 
 def test_ctrl_c_during_a_render_that_never_returns_keeps_what_finished(tmp_path) -> None:
-    tree, _, _ = hung_tree(tmp_path)
+    tree, _ = hung_tree(tmp_path)
     run = start_bulk(tmp_path, tree, "-j", "2", "--report", "r.json")
-    wait_for_lines(tmp_path / "r.json.partial", 1, run)  # b is done, a renders on
+    wait_for_lines(tmp_path / "r.json.partial", 1, run)  # a is done, b renders on
     workers = workers_of(run.pid)
     os.killpg(run.pid, signal.SIGINT)
     _, err = run.communicate(timeout=60)
     assert run.returncode == 130, err
     assert "interrupted: 1 of 2 charts done" in err
-    assert [c["id"] for c in read_report(tmp_path / "r.json")["charts"]] == ["tree/b"]
+    assert [c["id"] for c in read_report(tmp_path / "r.json")["charts"]] == ["tree/a"]
     assert workers and not still_running(workers)
 
 
 def test_workers_die_with_a_killed_parent(tmp_path) -> None:
-    tree, _, _ = hung_tree(tmp_path)
+    tree, _ = hung_tree(tmp_path)
     run = start_bulk(tmp_path, tree, "-j", "2", "--report", "r.json")
     wait_for_lines(tmp_path / "r.json.partial", 1, run)
     workers = workers_of(run.pid)
