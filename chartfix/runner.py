@@ -238,7 +238,7 @@ class _Worker:
 
     def give(self, fn: Callable[[Any], Any], item: Any) -> bool:
         try:
-            self.conn.send((fn, item))
+            self.conn.send((os.getcwd(), fn, item))  # relative paths mean the same there
         except (OSError, ValueError):  # died while idle (its parent thread ended, a kill)
             return False
         return True
@@ -267,7 +267,7 @@ def _processes(
             for slot, worker in enumerate(crew):
                 if worker not in busy and queue:
                     worker = crew[slot] = _assigned(worker, fn, todo[queue[0]])
-                    worker.deadline = time.monotonic() + timeout if timeout else math.inf
+                    worker.deadline = math.inf  # the clock starts when the work does
                     busy[worker] = queue.popleft()
             left = max(0.0, min(w.deadline for w in busy) - time.monotonic())
             # in slices: a Ctrl-C caught by one of Go's threads (the parent may have loaded
@@ -278,6 +278,9 @@ def _processes(
             for worker, index in list(busy.items()):
                 if worker.conn in ready or worker.process.sentinel in ready:
                     ok, value = _result(worker)
+                    if ok is None:  # it has its item (and has imported what it needs)
+                        worker.deadline = now + timeout if timeout else math.inf
+                        continue
                 elif now >= worker.deadline:
                     worker.stop()
                     ok, value = False, TimedOut(timeout or 0)
@@ -306,12 +309,13 @@ def _assigned(worker: _Worker, fn: Callable[[Any], Any], item: Any) -> _Worker:
     return fresh
 
 
-def _result(worker: _Worker) -> tuple[bool, Any]:
-    """What the worker sent back, or why it died without sending anything."""
+def _result(worker: _Worker) -> tuple[bool | None, Any]:
+    """What the worker sent (None: that it has started on its item), or why it died
+    without sending anything."""
     try:
         if worker.conn.poll():
             ok, value = worker.conn.recv()
-            return bool(ok), value
+            return ok, value
     except (EOFError, OSError):
         pass
     except Exception as err:  # a result or an exception that does not unpickle
@@ -328,9 +332,12 @@ def _serve(conn: Connection, parent: int) -> None:
     _die_with_parent(parent)
     while True:
         try:
-            fn, item = conn.recv()
+            cwd, fn, item = conn.recv()
         except (EOFError, OSError):
             return
+        if os.getcwd() != cwd:  # workers outlive a call; the caller may have moved since
+            os.chdir(cwd)
+        conn.send((None, None))  # started: --timeout counts from here, not the spawn
         try:
             answer: tuple[bool, Any] = (True, fn(item))
         except Exception as err:
