@@ -231,7 +231,8 @@ class _Worker:
         self.process = context.Process(
             target=_serve, args=(theirs, os.getpid()), daemon=True, name="chartfix-worker"
         )
-        self.process.start()
+        with _sigint_ignored():  # inherited: a Ctrl-C while it imports prints nothing
+            self.process.start()
         theirs.close()
         self.conn: Connection = ours
         self.deadline = math.inf
@@ -248,6 +249,19 @@ class _Worker:
             self.process.kill()
         self.process.join()
         self.conn.close()
+
+
+@contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    """SIGINT ignored for the block (main thread only: elsewhere signals cannot be set)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _processes(
