@@ -174,9 +174,11 @@ def run_bulk(args: argparse.Namespace) -> int:
 
     progress = Progress(len(todo), fixing=bool(args.write or args.branch))
     outcomes: list[Outcome] = []
-    work = partial(fix_outcome, request=request, timeout=args.timeout)
+    work = partial(fix_outcome, request=request)
     try:
-        for outcome in run_parallel(work, todo, args.jobs, on_crash=crashed):
+        for outcome in run_parallel(
+            work, todo, args.jobs, on_crash=crashed, timeout=args.timeout
+        ):
             with _uninterrupted():  # a chart's files and its report line land together
                 # as each chart finishes, so a stopped run keeps them; --component names are
                 # first checked against every chart's workloads (check_components, below)

@@ -21,7 +21,7 @@ from chartfix.config import load_config, organisation_values
 from chartfix.errors import ChartError, UsageError
 from chartfix.findings import Finding
 from chartfix.objects import Rendering
-from chartfix.runner import default_jobs, run_parallel
+from chartfix.runner import crash_reason, default_jobs, run_parallel
 from chartfix.synthesis import render_scenarios
 from chartfix.targets import find_targets, is_cdk8s_app, only_files
 
@@ -118,8 +118,7 @@ def _keep(report: ChartReport, analysis: Analysis) -> None:
 
 def crashed_report(root: Path, error: BaseException) -> ChartReport:
     """A chart whose check raised something other than ChartError (a bug, a dead worker)."""
-    reason = f"chartfix failed on this chart: {type(error).__name__}: {error}"
-    return ChartReport(root=root, name=root.name, error=ChartError(root, reason))
+    return ChartReport(root=root, name=root.name, error=ChartError(root, crash_reason(error)))
 
 
 @dataclass(frozen=True)

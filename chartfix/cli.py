@@ -9,6 +9,7 @@ misused.
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -129,25 +130,35 @@ def policy_from(args: argparse.Namespace) -> Policy:
 
 def _jobs(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "-j", "--jobs", type=_positive(int), default=None, metavar="N",
+        "-j", "--jobs", type=_positive(int, MAX_JOBS), default=None, metavar="N",
         help="charts processed in parallel (default: all cores)",
     )
 
 
-def _positive(kind: type[int] | type[float]) -> Callable[[str], float]:
-    """An argparse type: a number above 0 (`-j -5` or `--timeout 0` is a usage error)."""
+def _positive(kind: type[int] | type[float], most: float) -> Callable[[str], float]:
+    """An argparse type: a finite number above 0 and at most `most` (`-j -5`, `--timeout 0`
+    or `--timeout nan` is a usage error, not an error on every chart)."""
 
     def parse(text: str) -> float:
         try:
             value = kind(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+        if not math.isfinite(value):
+            raise argparse.ArgumentTypeError(f"must be a finite number, not {text}")
         if value <= 0:
             raise argparse.ArgumentTypeError(f"must be above 0, not {text}")
+        if value > most:
+            raise argparse.ArgumentTypeError(f"must be at most {most:g}, not {text}")
         return value
 
     parse.__name__ = kind.__name__
     return parse
+
+
+MAX_JOBS = 1024
+MAX_TIMEOUT = 7 * 24 * 3600.0
+"""A week: past that a limit means none (and larger numbers overflow the timers)."""
 
 
 def _fix_options(parser: argparse.ArgumentParser) -> None:
@@ -188,7 +199,7 @@ def _fix_options(parser: argparse.ArgumentParser) -> None:
         "--open-pr", action="store_true", help="run `gh pr create` after pushing"
     )
     parser.add_argument(
-        "--timeout", type=_positive(float), metavar="SECONDS",
+        "--timeout", type=_positive(float, MAX_TIMEOUT), metavar="SECONDS",
         help="give up on a chart after this long (it gets an error line; the others go on)",
     )
 

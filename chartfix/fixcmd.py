@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
 import sys
-import threading
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from functools import partial
 from pathlib import Path
 
@@ -20,7 +17,7 @@ from chartfix.errors import ChartError, UsageError
 from chartfix.pipeline import FixRequest, fix_chart, select_recipes
 from chartfix.recipe import registry
 from chartfix.recipefile import RecipeFile, resolve
-from chartfix.runner import run_parallel
+from chartfix.runner import crash_reason, run_parallel
 from chartfix.targets import find_targets, is_cdk8s_app
 from chartfix.verify import LABEL_VALUE_RULE, valid_label_value
 from chartfix.write import recover, refuse_pending
@@ -129,9 +126,9 @@ def writable_dir(path: Path, flag: str) -> None:
         raise UsageError(f"{flag} {path}: cannot write in {existing}")
 
 
-def fix_outcome(root: Path, request: FixRequest, timeout: float | None = None) -> Outcome:
+def fix_outcome(root: Path, request: FixRequest) -> Outcome:
     """One chart (or cdk8s app), never raising for a bad one: the error travels in the
-    outcome. `timeout`: seconds the analysis may take before it becomes the chart's error."""
+    outcome (--timeout is the runner's: `run_parallel(..., timeout=)`)."""
     try:
         readable(root)
         recovered = None
@@ -139,16 +136,15 @@ def fix_outcome(root: Path, request: FixRequest, timeout: float | None = None) -
             recovered = recover(root)
         else:
             refuse_pending(root, request.mode)
-        with time_limit(timeout, root):
-            if is_cdk8s_app(root):
-                from chartfix.cdk8s import fix_app, skip_reason
+        if is_cdk8s_app(root):
+            from chartfix.cdk8s import fix_app, skip_reason
 
-                reason = skip_reason(root, request.run_apps, request.untrusted)
-                if reason is not None:
-                    return Outcome(root, skipped=reason)
-                change = fix_app(root, request.policy)
-            else:
-                change = fix_chart(root, request)
+            reason = skip_reason(root, request.run_apps, request.untrusted)
+            if reason is not None:
+                return Outcome(root, skipped=reason)
+            change = fix_app(root, request.policy)
+        else:
+            change = fix_chart(root, request)
         if recovered:
             change.notes.insert(0, recovered)
         return Outcome(root, change=change)
@@ -165,47 +161,17 @@ def readable(root: Path) -> None:
         raise ChartError(root, f"cannot read the folder: {err.strerror}") from err
 
 
-class _TimeUp(BaseException):
-    """Raised by SIGALRM; a BaseException, so no `except Exception` on the way swallows it."""
-
-
-@contextmanager
-def time_limit(seconds: float | None, root: Path) -> Iterator[None]:
-    """--timeout: a ChartError when the block runs longer than `seconds`.
-
-    A timer signal, so it works only in a process's main thread (inline runs and process
-    pool workers; a thread pool runs without a limit). A Helm render in Go is one call: the
-    limit strikes when it returns.
-    """
-    if not seconds or threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def expire(signum: int, frame: object) -> None:
-        raise _TimeUp
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    except _TimeUp:
-        raise ChartError(root, f"took longer than --timeout {seconds:g}s; skipped") from None
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
-
-
 def crashed(root: Path, error: BaseException) -> Outcome:
-    """A chart on which chartfix itself failed (a bug, a dead worker): its error line."""
-    reason = f"chartfix failed ({type(error).__name__}: {error})"
-    return Outcome(root, error=ChartError(root, reason))
+    """A chart whose worker was stopped or died, or on which chartfix itself failed (a
+    bug): its error line."""
+    return Outcome(root, error=ChartError(root, crash_reason(error)))
 
 
 def fix_all(
     charts: Sequence[Path], request: FixRequest, jobs: int | None, timeout: float | None = None
 ) -> list[Outcome]:
-    work = partial(fix_outcome, request=request, timeout=timeout)
-    return list(run_parallel(work, charts, jobs, on_crash=crashed))
+    work = partial(fix_outcome, request=request)
+    return list(run_parallel(work, charts, jobs, on_crash=crashed, timeout=timeout))
 
 
 def run_fix(args: argparse.Namespace) -> int:

@@ -12,28 +12,37 @@ Spawning costs a fresh interpreter and imports per worker (~0.3 s), so the pool 
 the life of the process and reused by every call (bulk runs, benchmarks, tests).
 
 Results come back in INPUT order (deterministic output; callers that sort need not care).
-At most a few items are in flight at once, so when a worker dies (a segfault in the engine,
-the OOM killer) the culprits are among those few: each is run again alone, and the one that
-kills its worker again becomes `on_crash(item, error)`; the other charts go on.
+Each worker process runs one item at a time, sent down its own pipe, so the parent always
+knows which item a worker holds: when a worker dies (a Go runtime abort on an endless `tpl`
+recursion, a segfault, the OOM killer) that item becomes `on_crash(item, WorkerDied)` and a
+fresh worker takes the next one; when an item runs past `timeout` the parent kills its worker
+(a Go render is one call that no signal in the worker interrupts) and the item becomes
+`on_crash(item, TimedOut)`. Workers die with the parent (PR_SET_PDEATHSIG on Linux), and a
+run that stops early (Ctrl-C, an exception) kills the workers that were busy for it.
+
+`jobs=1` runs in one such worker too, so that a chart that crashes Helm's engine or never
+finishes costs one error line, not the whole run (the pre-commit hook and the Action check
+one chart). CHARTFIX_INLINE=1 runs it in this process instead (debugging, tests that capture
+what the work prints); the limit is then a SIGALRM timer, which strikes only between calls
+into Go.
 """
 
 from __future__ import annotations
 
+import ctypes
+import math
 import multiprocessing
 import os
 import signal
 import threading
-from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import (
-    FIRST_COMPLETED,
-    Executor,
-    Future,
-    ProcessPoolExecutor,
-    ThreadPoolExecutor,
-    wait,
-)
-from concurrent.futures.process import BrokenProcessPool
-from typing import Literal, TypeVar
+import time
+from collections import deque
+from collections.abc import Callable, Generator, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from contextlib import contextmanager
+from multiprocessing.connection import Connection
+from multiprocessing.connection import wait as wait_any
+from typing import Any, Literal, TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -44,8 +53,58 @@ OnCrash = Callable[[T, BaseException], R]
 DEFAULT_KIND: PoolKind = "process"
 """Override with CHARTFIX_POOL=thread|process (benchmarks, debugging)."""
 
-_pools: dict[tuple[str, int], Executor] = {}
-_pools_lock = threading.Lock()
+
+class Stopped(Exception):
+    """The item's worker was stopped or died: `str()` is the reason, fit for an error line."""
+
+
+class TimedOut(Stopped):
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"took longer than --timeout {seconds:g}s; skipped")
+        self.seconds = seconds
+
+
+class WorkerDied(Stopped):
+    def __init__(self, exitcode: int | None) -> None:
+        super().__init__(_death(exitcode))
+        self.exitcode = exitcode
+
+
+def crash_reason(error: BaseException) -> str:
+    """The error line's reason for an item that failed outside its own error handling."""
+    if isinstance(error, Stopped):
+        return str(error)
+    return f"chartfix failed ({type(error).__name__}: {error})"
+
+
+def _death(exitcode: int | None) -> str:
+    if exitcode is not None and exitcode < 0:
+        signum = -exitcode
+        try:
+            name = signal.Signals(signum).name
+        except ValueError:
+            name = f"signal {signum}"
+        how = f"exit signal {signum}, {name}"
+        if signum == signal.SIGABRT:
+            return (
+                f"helm crashed while rendering ({how}): likely endless recursion in a "
+                "template (a `tpl` or `include` that calls itself)"
+            )
+        if signum == signal.SIGKILL:
+            return f"the process rendering it was killed ({how}): out of memory?"
+        return f"the process rendering it died ({how})"
+    return f"the process rendering it exited unexpectedly (exit status {exitcode})"
+
+
+_SLICE = 0.2
+"""Seconds the parent waits for its workers before it looks at signals again."""
+
+_threads: dict[int, ThreadPoolExecutor] = {}
+_idle: list[_Worker] = []
+"""Process workers kept for the life of the process and reused by every call (spawning one
+costs a fresh interpreter and imports, ~0.3 s)."""
+_hired: set[_Worker] = set()
+_lock = threading.Lock()
 
 
 def default_jobs() -> int:
@@ -58,21 +117,27 @@ def run_parallel(
     jobs: int | None,
     on_crash: Callable[[T, BaseException], R] | None = None,
     kind: PoolKind | None = None,
+    timeout: float | None = None,
 ) -> Iterator[R]:
     """`fn(item)` for every item, yielded in input order.
 
-    jobs=None (or 0) uses every core; jobs=1 runs inline in this process (easy debugging,
-    used by tests). `fn` must be picklable for process pools (a module-level function or a
-    `functools.partial` of one). An exception raised by `fn`, or the death of the worker
-    running it, becomes `on_crash(item, error)` when given; without `on_crash` it is raised.
+    jobs=None (or 0) uses every core. `fn` must be picklable for process workers (a
+    module-level function or a `functools.partial` of one). An exception raised by `fn`,
+    the death of the worker running it, or `timeout` seconds passing becomes
+    `on_crash(item, error)` when given (a `Stopped` for the last two); without `on_crash`
+    it is raised.
     """
     todo = list(items)
-    workers = min(jobs or default_jobs(), len(todo))
-    if workers <= 1:
-        yield from _inline(fn, todo, on_crash)
-        return
+    workers = max(1, min(jobs or default_jobs(), len(todo)))
     chosen: PoolKind = kind or _env_kind() or DEFAULT_KIND
-    yield from _pooled(fn, todo, workers, chosen, on_crash)
+    if not todo:
+        return
+    if workers == 1 and (chosen == "thread" or os.environ.get("CHARTFIX_INLINE") == "1"):
+        yield from _inline(fn, todo, on_crash, timeout)
+    elif chosen == "thread":
+        yield from _threaded(fn, todo, workers, on_crash)
+    else:
+        yield from _processes(fn, todo, workers, on_crash, timeout)
 
 
 def _env_kind() -> PoolKind | None:
@@ -81,97 +146,220 @@ def _env_kind() -> PoolKind | None:
 
 
 def _inline(
-    fn: Callable[[T], R], todo: list[T], on_crash: Callable[[T, BaseException], R] | None
+    fn: Callable[[T], R],
+    todo: list[T],
+    on_crash: Callable[[T, BaseException], R] | None,
+    timeout: float | None,
 ) -> Iterator[R]:
     for item in todo:
         try:
-            result = fn(item)
+            with time_limit(timeout):
+                result = fn(item)
         except Exception as err:
-            if on_crash is None:
-                raise
-            result = on_crash(item, err)
+            result = _crashed(item, err, on_crash)
         yield result
 
 
-def _pooled(
+class _TimeUp(BaseException):
+    """Raised by SIGALRM; a BaseException, so no `except Exception` on the way swallows it."""
+
+
+@contextmanager
+def time_limit(seconds: float | None) -> Iterator[None]:
+    """`TimedOut` when the block runs longer than `seconds`, in this process.
+
+    A timer signal, so it works only in the main thread, and only between calls into Go (a
+    Helm render is one call): the process workers are stopped from outside instead.
+    """
+    if not seconds or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expire(signum: int, frame: object) -> None:
+        raise _TimeUp
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    except _TimeUp:
+        raise TimedOut(seconds) from None
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _threaded(
     fn: Callable[[T], R],
     todo: list[T],
     workers: int,
-    kind: PoolKind,
     on_crash: Callable[[T, BaseException], R] | None,
 ) -> Iterator[R]:
     window = workers + 1  # one queued item per pool keeps every worker busy
     done: dict[int, R] = {}
-    suspects: list[int] = []
     next_index = 0  # next item to submit
     emit = 0  # next result to yield
     running: dict[Future[R], int] = {}
-    pool = _pool(kind, workers)
+    with _lock:
+        pool = _threads.get(workers)
+        if pool is None:
+            pool = _threads[workers] = ThreadPoolExecutor(workers, thread_name_prefix="chartfix")
     while emit < len(todo):
-        while next_index < len(todo) and len(running) < window and not suspects:
+        while next_index < len(todo) and len(running) < window:
             running[pool.submit(fn, todo[next_index])] = next_index
             next_index += 1
-        if running:
-            finished, _ = wait(running, return_when=FIRST_COMPLETED)
-            for future in finished:
-                index = running.pop(future)
-                error = future.exception()
-                if isinstance(error, BrokenProcessPool):
-                    suspects.append(index)
-                elif error is not None:
-                    done[index] = _crashed(todo[index], error, on_crash)
-                else:
-                    done[index] = future.result()
-            if suspects and running:
-                continue  # collect every in-flight item the dead pool takes down with it
-        if suspects:
-            _discard(kind, workers)
-            for index in sorted(suspects):
-                done[index] = _alone(fn, todo[index], on_crash)
-            suspects.clear()
-            pool = _pool(kind, workers)
-        while emit in done:
-            yield done.pop(emit)
-            emit += 1
-
-
-def _alone(
-    fn: Callable[[T], R], item: T, on_crash: Callable[[T, BaseException], R] | None
-) -> R:
-    """Run one suspect in a fresh single-worker process: does it kill its worker again?"""
-    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
-        future = pool.submit(fn, item)
-        try:
-            return future.result()
-        except BrokenProcessPool as err:
-            reason = RuntimeError(f"the worker process died ({err})")
-            return _crashed(item, reason, on_crash)
-        except Exception as err:
-            return _crashed(item, err, on_crash)
-
-
-def _crashed(
-    item: T, error: BaseException, on_crash: Callable[[T, BaseException], R] | None
-) -> R:
-    if on_crash is None:
-        raise error
-    return on_crash(item, error)
-
-
-def _pool(kind: PoolKind, workers: int) -> Executor:
-    """The shared pool of this kind and size, started on first use."""
-    with _pools_lock:
-        pool = _pools.get((kind, workers))
-        if pool is None:
-            if kind == "thread":
-                pool = ThreadPoolExecutor(workers, thread_name_prefix="chartfix")
+        finished, _ = wait(running, return_when=FIRST_COMPLETED)
+        for future in finished:
+            index = running.pop(future)
+            error = future.exception()
+            if error is not None:
+                done[index] = _crashed(todo[index], error, on_crash)
             else:
-                context = multiprocessing.get_context("spawn")
-                pool = ProcessPoolExecutor(
-                    workers, mp_context=context, initializer=_worker_start
-                )
-            _pools[(kind, workers)] = pool
-        return pool
+                done[index] = future.result()
+        emit += yield from _ready(done, emit)
+
+
+# --- process workers -------------------------------------------------------------------------
+
+
+class _Worker:
+    """One spawned process serving one item at a time over its pipe."""
+
+    def __init__(self) -> None:
+        context = multiprocessing.get_context("spawn")
+        ours, theirs = context.Pipe()
+        self.process = context.Process(
+            target=_serve, args=(theirs, os.getpid()), daemon=True, name="chartfix-worker"
+        )
+        with _sigint_ignored():  # inherited: a Ctrl-C while it imports prints nothing
+            self.process.start()
+        theirs.close()
+        self.conn: Connection = ours
+        self.deadline = math.inf
+
+    def give(self, fn: Callable[[Any], Any], item: Any) -> bool:
+        try:
+            self.conn.send((os.getcwd(), fn, item))  # relative paths mean the same there
+        except (OSError, ValueError):  # died while idle (its parent thread ended, a kill)
+            return False
+        return True
+
+    def stop(self) -> None:
+        if self.process.exitcode is None:
+            self.process.kill()
+        self.process.join()
+        self.conn.close()
+
+
+@contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    """SIGINT ignored for the block (main thread only: elsewhere signals cannot be set)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _processes(
+    fn: Callable[[T], R],
+    todo: list[T],
+    workers: int,
+    on_crash: Callable[[T, BaseException], R] | None,
+    timeout: float | None,
+) -> Iterator[R]:
+    crew = _hire(workers)
+    queue = deque(range(len(todo)))
+    busy: dict[_Worker, int] = {}
+    done: dict[int, R] = {}
+    emit = 0
+    try:
+        while emit < len(todo):
+            for slot, worker in enumerate(crew):
+                if worker not in busy and queue:
+                    worker = crew[slot] = _assigned(worker, fn, todo[queue[0]])
+                    worker.deadline = math.inf  # the clock starts when the work does
+                    busy[worker] = queue.popleft()
+            left = max(0.0, min(w.deadline for w in busy) - time.monotonic())
+            # in slices: a Ctrl-C caught by one of Go's threads (the parent may have loaded
+            # the engine) is only acted on when this thread returns to Python
+            waited = [w.conn for w in busy] + [w.process.sentinel for w in busy]
+            ready = wait_any(waited, min(left, _SLICE))
+            now = time.monotonic()
+            for worker, index in list(busy.items()):
+                if worker.conn in ready or worker.process.sentinel in ready:
+                    ok, value = _result(worker)
+                    if ok is None:  # it has its item (and has imported what it needs)
+                        worker.deadline = now + timeout if timeout else math.inf
+                        continue
+                elif now >= worker.deadline:
+                    worker.stop()
+                    ok, value = False, TimedOut(timeout or 0)
+                else:
+                    continue
+                del busy[worker]
+                done[index] = value if ok else _crashed(todo[index], value, on_crash)
+            emit += yield from _ready(done, emit)
+    finally:  # a run stopped early: what its busy workers hold is of no use to anyone
+        for worker in busy:
+            worker.stop()
+        _release(crew)
+
+
+def _assigned(worker: _Worker, fn: Callable[[Any], Any], item: Any) -> _Worker:
+    """`worker`, or a fresh one when it has died, now working on `item`."""
+    if worker.process.exitcode is None and worker.give(fn, item):
+        return worker
+    worker.stop()
+    with _lock:
+        _hired.discard(worker)
+        fresh = _Worker()
+        _hired.add(fresh)
+    if not fresh.give(fn, item):
+        raise RuntimeError("a freshly started worker process died at once")
+    return fresh
+
+
+def _result(worker: _Worker) -> tuple[bool | None, Any]:
+    """What the worker sent (None: that it has started on its item), or why it died
+    without sending anything."""
+    try:
+        if worker.conn.poll():
+            ok, value = worker.conn.recv()
+            return ok, value
+    except (EOFError, OSError):
+        pass
+    except Exception as err:  # a result or an exception that does not unpickle
+        return False, err
+    worker.process.join()
+    exitcode = worker.process.exitcode
+    worker.stop()
+    return False, WorkerDied(exitcode)
+
+
+def _serve(conn: Connection, parent: int) -> None:
+    """A worker's life: items in, results out, until the pipe closes or the parent dies."""
+    _worker_start()
+    _die_with_parent(parent)
+    while True:
+        try:
+            cwd, fn, item = conn.recv()
+        except (EOFError, OSError):
+            return
+        if os.getcwd() != cwd:  # workers outlive a call; the caller may have moved since
+            os.chdir(cwd)
+        conn.send((None, None))  # started: --timeout counts from here, not the spawn
+        try:
+            answer: tuple[bool, Any] = (True, fn(item))
+        except Exception as err:
+            answer = (False, err)
+        try:
+            conn.send(answer)
+        except Exception as err:  # an unpicklable result or exception
+            conn.send((False, RuntimeError(f"{type(err).__name__}: {err}")))
 
 
 def _worker_start() -> None:
@@ -184,29 +372,78 @@ def _worker_start() -> None:
         os.environ.setdefault("GOMAXPROCS", os.environ.get("CHARTFIX_WORKER_GOMAXPROCS", "1"))
 
 
-def _discard(kind: PoolKind, workers: int) -> None:
-    with _pools_lock:
-        pool = _pools.pop((kind, workers), None)
-    if pool is not None:
-        pool.shutdown(wait=False, cancel_futures=True)
+def _die_with_parent(parent: int) -> None:
+    """SIGKILL this worker when its parent dies, even by SIGKILL (Linux; elsewhere an idle
+    worker ends when its pipe closes)."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # the parent died before the line above
+        os._exit(1)
+
+
+def _hire(count: int) -> list[_Worker]:
+    with _lock:
+        crew = [_idle.pop() for _ in range(min(count, len(_idle)))]
+        while len(crew) < count:
+            crew.append(_Worker())
+        _hired.update(crew)
+        return crew
+
+
+def _release(crew: list[_Worker]) -> None:
+    with _lock:
+        for worker in crew:
+            if worker in _hired:
+                _hired.discard(worker)
+                if worker.process.exitcode is None and not worker.conn.closed:
+                    _idle.append(worker)
+
+
+def _ready(done: dict[int, R], emit: int) -> Generator[R, None, int]:
+    """Yield the results from index `emit` on without a gap, taking them out of `done`;
+    returns how many went."""
+    count = 0
+    while emit + count in done:
+        yield done.pop(emit + count)
+        count += 1
+    return count
+
+
+def _crashed(
+    item: T, error: BaseException, on_crash: Callable[[T, BaseException], R] | None
+) -> R:
+    if on_crash is None:
+        raise error
+    return on_crash(item, error)
 
 
 def abandon() -> None:
-    """Ctrl-C: stop every worker now (their charts are dropped) and forget the pools."""
-    with _pools_lock:
-        pools = list(_pools.values())
-        _pools.clear()
-    for pool in pools:
-        workers = getattr(pool, "_processes", None) or {}
-        for process in list(workers.values()):
-            process.terminate()
-        pool.shutdown(wait=True, cancel_futures=True)
+    """Ctrl-C: stop every worker now (their items are dropped) and forget the pools."""
+    with _lock:
+        workers = list(_idle) + list(_hired)
+        _idle.clear()
+        _hired.clear()
+        threads = list(_threads.values())
+        _threads.clear()
+    for worker in workers:
+        worker.stop()
+    for pool in threads:
+        pool.shutdown(wait=False, cancel_futures=True)
 
 
 def shutdown() -> None:
-    """Stop every shared pool (tests that count processes; otherwise left to exit)."""
-    with _pools_lock:
-        pools = list(_pools.values())
-        _pools.clear()
-    for pool in pools:
+    """Stop every idle worker and thread pool (tests that count processes; otherwise left
+    to exit, which ends the daemon workers)."""
+    with _lock:
+        workers = list(_idle)
+        _idle.clear()
+        threads = list(_threads.values())
+        _threads.clear()
+    for worker in workers:
+        worker.conn.close()  # its loop ends at the closed pipe
+        worker.process.join()
+    for pool in threads:
         pool.shutdown(wait=True)

@@ -7,6 +7,7 @@ import json
 import os
 import pickle
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,7 @@ from conftest import FIXTURES
 from chartfix.check import check_chart, exit_status, run_check
 from chartfix.cli import main
 from chartfix.errors import ChartError, UsageError
-from chartfix.runner import run_parallel
+from chartfix.runner import TimedOut, WorkerDied, crash_reason, run_parallel
 
 RULE_CHARTS = FIXTURES / "rules-charts"
 
@@ -124,16 +125,42 @@ def test_runner_keeps_input_order_and_survives_a_dying_worker() -> None:
     assert results == [0, 1, 4, -3, 16, -5, 36, 49]
 
 
-def test_runner_inline_mode_and_errors_without_on_crash() -> None:
+@pytest.mark.parametrize("inline", ["0", "1"])
+def test_runner_one_job_and_errors_without_on_crash(
+    monkeypatch: pytest.MonkeyPatch, inline: str
+) -> None:
+    monkeypatch.setenv("CHARTFIX_INLINE", inline)
     assert list(run_parallel(square_or_die, [1, 2], 1)) == [1, 4]
     with pytest.raises(ValueError, match="five"):
         list(run_parallel(square_or_die, [5], 1))
 
 
-def test_runner_threads_give_the_same_results() -> None:
-    results = list(
-        run_parallel(
-            square_or_die, [0, 1, 2, 4, 5], 2, on_crash=lambda i, e: -i, kind="thread"
-        )
-    )
-    assert results == [0, 1, 4, 16, -5]
+def hang_or_die(n: int) -> int:
+    """Item 1 never finishes (as a Go render that never returns: no signal in the worker
+    ends it); item 2 aborts its process (as Go does on an endless template recursion)."""
+    if n == 1:
+        while True:
+            time.sleep(60)
+    if n == 2:
+        os.abort()
+    return n * n
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_runner_stops_a_worker_past_the_timeout_and_names_a_dead_one(jobs: int) -> None:
+    errors: dict[int, BaseException] = {}
+
+    def crashed(item: int, error: BaseException) -> int:
+        errors[item] = error
+        return -item
+
+    # a hang against a 2 s limit: the hanging item can only end by being killed
+    results = list(run_parallel(hang_or_die, [0, 1, 2, 3], jobs, crashed, timeout=2))
+
+    assert results == [0, -1, -2, 9]
+    assert isinstance(errors[1], TimedOut)
+    assert str(errors[1]) == "took longer than --timeout 2s; skipped"
+    assert isinstance(errors[2], WorkerDied)
+    assert str(errors[2]).startswith("helm crashed while rendering (exit signal 6, SIGABRT)")
+    assert crash_reason(errors[2]) == str(errors[2])
+    assert list(run_parallel(square_or_die, [4], jobs)) == [16]  # the workers were replaced

@@ -193,6 +193,11 @@ def test_a_report_of_the_wrong_shape_is_a_clear_error(
         (["--write", "--bump", "patch"], "--bump needs --branch"),
         (["--note-target", "readme"], "--note-target needs --branch"),
         (["--write", "--note-target", "migration"], "--note-target needs --branch"),
+        (["--timeout", "nan"], "argument --timeout: must be a finite number, not nan"),
+        (["--timeout", "inf"], "argument --timeout: must be a finite number, not inf"),
+        (["--timeout", "1e308"], "argument --timeout: must be at most 604800, not 1e308"),
+        (["--timeout", "99999999999"], "--timeout: must be at most 604800, not 99999999999"),
+        (["-j", "99999999999"], "argument -j/--jobs: must be at most 1024, not 99999999999"),
     ],
 )
 def test_flags_that_would_do_nothing_are_usage_errors(
@@ -230,6 +235,88 @@ def test_timeout_turns_a_slow_chart_into_its_error_line(tmp_path, capsys) -> Non
     assert code == 2
     assert f"{slow}: took longer than --timeout 1.5s; skipped" in err
     assert "[1/2] tree/clean: clean" in err
+
+
+HANG = "{{- range until 100000 }}{{- range until 100000 }}{{- end }}{{- end }}\n"
+"""Ten billion turns of Go's template engine: a render that never returns in a test's life."""
+
+
+def hung_tree(tmp_path: Path) -> tuple[Path, Path]:
+    """tree/a, a chart with findings to fix, and tree/b, whose render never finishes."""
+    tree = tmp_path / "tree"
+    add_chart(tree, "legacy-server", "a")
+    hung = add_chart(tree, "legacy-server", "b")
+    (hung / "templates" / "loop.yaml").write_text(HANG)
+    return tree, hung
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_timeout_stops_a_render_that_never_returns_and_the_others_go_on(
+    tmp_path, capsys, jobs: str
+) -> None:
+    tree, hung = hung_tree(tmp_path)
+    code, err = bulk(capsys, tree, "-j", jobs, "--timeout", "3", "--report", "r.json")
+    assert code == 2
+    assert f"{hung}: took longer than --timeout 3s; skipped" in err
+    charts = {c["id"]: c for c in read_report(tmp_path / "r.json")["charts"]}
+    assert charts["tree/a"]["status"] == "fixed"
+    assert charts["tree/b"]["error"] == f"{hung}: took longer than --timeout 3s; skipped"
+
+
+def workers_of(pid: int) -> list[int]:
+    """The processes `pid` started (its workers; Python's resource tracker among them)."""
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    return [int(c) for c in children.read_text().split()] if children.exists() else []
+
+
+def still_running(pids: list[int]) -> list[int]:
+    """Those of `pids` that have not ended within a minute (a hung worker never does)."""
+    deadline = time.monotonic() + 60
+    while True:
+        alive = [p for p in pids if Path(f"/proc/{p}").exists()]
+        if not alive or time.monotonic() > deadline:
+            return alive
+        time.sleep(0.1)
+
+
+def test_ctrl_c_during_a_render_that_never_returns_keeps_what_finished(tmp_path) -> None:
+    tree, _ = hung_tree(tmp_path)
+    run = start_bulk(tmp_path, tree, "-j", "2", "--report", "r.json")
+    wait_for_lines(tmp_path / "r.json.partial", 1, run)  # a is done, b renders on
+    workers = workers_of(run.pid)
+    os.killpg(run.pid, signal.SIGINT)
+    _, err = run.communicate(timeout=60)
+    assert run.returncode == 130, err
+    assert "interrupted: 1 of 2 charts done" in err
+    assert [c["id"] for c in read_report(tmp_path / "r.json")["charts"]] == ["tree/a"]
+    assert workers and not still_running(workers)
+
+
+def test_workers_die_with_a_killed_parent(tmp_path) -> None:
+    tree, _ = hung_tree(tmp_path)
+    run = start_bulk(tmp_path, tree, "-j", "2", "--report", "r.json")
+    wait_for_lines(tmp_path / "r.json.partial", 1, run)
+    workers = workers_of(run.pid)
+    os.kill(run.pid, signal.SIGKILL)  # the parent alone, as an OOM killer or kill -9 does
+    run.communicate(timeout=60)
+    assert workers and not still_running(workers)
+
+
+def test_a_template_that_recurses_forever_is_one_error_line_even_alone(
+    chart_copy, capsys
+) -> None:
+    # Go's runtime aborts the process at its 1 GB stack limit (helm-python-sdk sets no
+    # smaller one), after some seconds: the single-chart check of a pre-commit hook too
+    chart = chart_copy("legacy-server")
+    (chart / "templates" / "r.yaml").write_text(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: r\n"
+        "data:\n  x: {{ tpl .Values.rec . | quote }}\n"
+    )
+    with (chart / "values.yaml").open("a") as values:
+        values.write('rec: "{{ tpl .Values.rec . }}"\n')
+    assert main(["check", str(chart)]) == 2
+    out = capsys.readouterr().out
+    assert f"{chart}: helm crashed while rendering (exit signal 6, SIGABRT)" in out
 
 
 # --- --repos ----------------------------------------------------------------------------------

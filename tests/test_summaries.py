@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from conftest import FIXTURES, git
 
+from chartfix import runner
 from chartfix.apply import Outcome
 from chartfix.bulk import print_table
 from chartfix.cli import main
@@ -134,6 +135,7 @@ def test_helms_log_lines_name_their_chart(tmp_path, capfd, monkeypatch) -> None:
     """Helm's Go code logs some warnings to stderr itself (a values file giving a string
     where the chart's defaults hold a map): each such line names the chart it is about."""
     monkeypatch.chdir(tmp_path)
+    runner.shutdown()  # a worker started by an earlier test writes to that test's capture
     chart = tmp_path / "maps"
     (chart / "templates").mkdir(parents=True)
     (chart / "Chart.yaml").write_text("apiVersion: v2\nname: maps\nversion: 1.0.0\n")
