@@ -576,6 +576,35 @@ def test_an_unreachable_repository_is_named_and_the_others_go_on(tmp_path, capsy
     assert "component: server" in (good / "legacy-server/templates/service.yaml").read_text()
 
 
+def test_a_repository_that_cannot_be_cloned_is_an_error_of_the_report(tmp_path, capsys) -> None:
+    """Regression: a failed clone was missing from the report, so `report merge` said
+    "error 0" and exited 0; with every clone failed no report or page was written."""
+    good = git_repo(tmp_path / "good", ["legacy-server"])
+    failing = "https://user:s3cret@127.0.0.1:1/x.git"  # nothing listens on port 1
+    (tmp_path / "repos.txt").write_text(f"{failing}\nfile://{good}\n")
+    code, err = bulk(capsys, "--repos", "repos.txt", "--workdir", "work", "-j", "1",
+                     "--report", "r.json")
+    assert code == 2
+    assert "s3cret" not in err
+    entries = {c["path"]: c for c in read_report(tmp_path / "r.json")["charts"]}
+    failed = entries["https://user:***@127.0.0.1:1/x.git"]
+    assert failed["status"] == "error" and failed["error"].startswith("cannot clone: ")
+    assert [c["status"] for c in entries.values()].count("fixed") == 1
+    assert "s3cret" not in (tmp_path / "r.json").read_text()
+
+    assert main(["report", "merge", "r.json", "-o", "m.json"]) == 2
+    assert "error    1" in capsys.readouterr().err
+
+    (tmp_path / "only.txt").write_text(f"{failing}\n")
+    code, err = bulk(capsys, "--repos", "only.txt", "--workdir", "work", "-j", "1",
+                     "--report", "r2.json", "--html", "r2.html")
+    assert code == 2
+    assert [c["status"] for c in read_report(tmp_path / "r2.json")["charts"]] == ["error"]
+    page = (tmp_path / "r2.html").read_text()
+    assert "127.0.0.1:1/x.git" in page and "s3cret" not in page
+    assert main(["report", "merge", "r2.json", "-o", "m2.json"]) == 2
+
+
 REPOS = {"shop": ["clean", "legacy-server", "scaffold-helpers"], "blog": ["flow-mapping",
                                                                        "volatile-one"]}
 
