@@ -373,7 +373,7 @@ def test_a_resumed_run_with_other_options_runs_every_chart_again(tmp_path, capsy
     repo, report = done_repo(tmp_path, capsys, "--exclude", "overlap", "--exclude", "stray")
     assert statuses(report) == {"repo/c": "clean"}
 
-    code, err = bulk(capsys, repo, "-j", "1", "--report", report)
+    err = bulk(capsys, repo, "-j", "1", "--report", report)[1]
     assert progress_lines(err) == [(1, 1, "repo/c", "fixed")]
     assert "1 chart done with other options" in err
     assert statuses(report) == {"repo/c": "fixed"}
@@ -398,7 +398,7 @@ def test_each_option_that_changes_results_reruns_done_charts(
 ) -> None:
     (tmp_path / "org.yaml").write_text("replicaCount: 2\n")
     repo, report = done_repo(tmp_path, capsys)
-    code, err = bulk(capsys, repo, "--write", "-j", "1", "--report", report, *options)
+    err = bulk(capsys, repo, "--write", "-j", "1", "--report", report, *options)[1]
     assert "1 chart done with other options" in err, options
     assert progress_lines(err) == [(1, 1, "repo/c", progress_lines(err)[0][3])]
 
