@@ -374,7 +374,7 @@ def test_a_resumed_run_with_other_options_runs_every_chart_again(tmp_path, capsy
     assert statuses(report) == {"repo/c": "clean"}
 
     err = bulk(capsys, repo, "-j", "1", "--report", report)[1]
-    assert progress_lines(err) == [(1, 1, "repo/c", "fixed")]
+    assert progress_lines(err) == [(1, 1, "repo/c", "fixable")]
     assert "1 chart done with other options" in err
     assert statuses(report) == {"repo/c": "fixed"}
 
