@@ -40,8 +40,8 @@ from chartfix.fixcmd import (
 )
 from chartfix.output import plural
 from chartfix.output.json import finding_entry
-from chartfix.pipeline import organisation_request, select_recipes
-from chartfix.repos import unique_names
+from chartfix.pipeline import FixRequest, organisation_request, select_recipes
+from chartfix.repos import RepoFailure, unique_names
 from chartfix.runner import abandon, run_parallel
 from chartfix.targets import find_targets
 
@@ -128,12 +128,87 @@ def shard_key(identity: str, args: argparse.Namespace) -> str:
 
 
 def content_hash(chart: Path) -> str:
-    """Hash of every file of the chart (names and bytes): has it changed since the last run?"""
+    """Hash of what the chart's results are made from, besides the options (`options_hash`):
+    its files (names and bytes; a link's target text and, when it is a file, its bytes), the
+    `.chartfix.yaml` files that apply to it (up to the repository root) and the files of its
+    `file://` dependencies. Has any changed since the last run?"""
     digest = hashlib.sha256()
-    for path in sorted(p for p in chart.rglob("*") if p.is_file() and not p.is_symlink()):
-        digest.update(path.relative_to(chart).as_posix().encode() + b"\0")
-        digest.update(path.read_bytes())
+    _hash_tree(chart, digest, seen=set())
+    from chartfix.config import CONFIG_NAME, _config_dirs, load_config
+    from chartfix.errors import ChartError
+
+    for directory in _config_dirs(chart)[1:]:  # the chart's own is among its files
+        config = directory / CONFIG_NAME
+        digest.update(b"config\0" + str(config).encode() + b"\0" + _file_bytes(config))
+    with contextlib.suppress(ChartError):  # a config's values files (a bad config: the run
+        values = load_config(chart).values  # says why)
+        digest.update(b"values\0" + json.dumps(values, sort_keys=True, default=str).encode())
     return digest.hexdigest()
+
+
+def _hash_tree(chart: Path, digest: Any, seen: set[Path]) -> None:
+    """The chart's files into `digest`, then those of its `file://` dependencies."""
+    seen.add(chart.resolve())
+    for path in sorted(p for p in chart.rglob("*") if p.is_file() or p.is_symlink()):
+        digest.update(path.relative_to(chart).as_posix().encode() + b"\0")
+        if path.is_symlink():
+            digest.update(b"link\0" + os.readlink(path).encode() + b"\0")
+        digest.update(_file_bytes(path))
+    for dependency in _file_dependencies(chart):
+        if dependency not in seen:
+            digest.update(b"dependency\0" + str(dependency).encode() + b"\0")
+            _hash_tree(dependency, digest, seen)
+
+
+def _file_dependencies(chart: Path) -> list[Path]:
+    """The directories of the chart's `file://` dependencies (a Chart.yaml that cannot be
+    read has none here: the run says why)."""
+    from chartfix.chart import declared_dependencies, read_chart_meta
+    from chartfix.errors import ChartError
+
+    try:
+        dependencies = list(declared_dependencies(chart, read_chart_meta(chart)))
+    except (ChartError, OSError, ValueError):
+        return []
+    return [
+        (chart / d.repository.removeprefix("file://")).resolve()
+        for d in dependencies
+        if d.repository.startswith("file://")
+        and (chart / d.repository.removeprefix("file://")).is_dir()
+    ]
+
+
+def _file_bytes(path: Path) -> bytes:
+    """A file's bytes; b"" when it is absent or not a file, b"?" when it cannot be read."""
+    try:
+        return path.read_bytes() if path.is_file() else b""
+    except OSError:
+        return b"?"
+
+
+def options_hash(request: FixRequest) -> str:
+    """Hash of the run's options that change a chart's results: recipes, rule control,
+    organisation values (the values files' bytes and --set), components, label-jobs,
+    release, namespace, run-apps."""
+    policy = request.policy
+    options = {
+        "recipes": list(request.recipes),
+        "recipe_file": repr(request.recipe_file),
+        "base_values": request.base_values,
+        "values_files": [_file_bytes(p).hex() for p in request.values_files],
+        "set": list(request.set_values),
+        "components": [list(c) for c in request.components],
+        "label_jobs": request.label_jobs,
+        "release": request.release,
+        "namespace": request.namespace,
+        "extra": sorted(request.extra.items()),
+        "include": sorted(policy.include) if policy.include is not None else None,
+        "exclude": sorted(policy.exclude),
+        "severity": [[rule, str(level)] for rule, level in policy.severity],
+        "suppress": repr(policy.suppress),
+        "run_apps": request.run_apps,
+    }
+    return hashlib.sha256(json.dumps(options, sort_keys=True).encode()).hexdigest()
 
 
 def run_bulk(args: argparse.Namespace) -> int:
@@ -147,7 +222,7 @@ def run_bulk(args: argparse.Namespace) -> int:
     select_recipes(request.recipes)
     report = ReportFile(args.report) if args.report else None  # a bad one stops us here
     roots = list(args.roots)
-    repo_errors: list[str] = []
+    repo_errors: list[RepoFailure] = []
     if args.repos:
         from chartfix.repos import checkout_repos
 
@@ -156,20 +231,18 @@ def run_bulk(args: argparse.Namespace) -> int:
         request = replace(request, untrusted=tuple(cloned))
         for error in repo_errors:
             print(f"error: {error}", file=sys.stderr)
-        if not roots:
-            return 2
-    if not roots:
+    elif not roots:
         raise UsageError("bulk needs ROOT directories or --repos FILE")
-    charts = find_targets(roots)
-    if not charts:
+    failed = [failure_entry(f) for f in repo_errors]  # in the report, as errors
+    charts = find_targets(roots) if roots else []
+    if not charts and not failed:
         raise UsageError(
             f"no chart (Chart.yaml) or cdk8s app under {', '.join(map(str, roots))}"
         )
     if shard is not None:
         charts = [c for c in charts if shard.holds(shard_key(chart_identity(c, roots), args))]
-    done = report.done() if report else {}
-    todo = [c for c in charts if str(c) not in done or done[str(c)] != content_hash(c)]
-    skipped = [c for c in charts if c not in todo]
+    options = options_hash(request)
+    todo, skipped = report.resume(charts, options) if report else (charts, [])
     shard_name = str(shard) if shard else None
 
     progress = Progress(len(todo), fixing=bool(args.write or args.branch))
@@ -186,13 +259,13 @@ def run_bulk(args: argparse.Namespace) -> int:
                     write_outcome(outcome)
                 outcomes.append(outcome)
                 if report:
-                    report.add(report_entry(outcome, roots, args))
+                    report.add(report_entry(outcome, roots, args, options))
             progress.advance(outcome)
     except KeyboardInterrupt:
         abandon()
         progress.close()
         if report:
-            entries = [report_entry(o, roots, args) for o in outcomes]
+            entries = [*failed, *(report_entry(o, roots, args, options) for o in outcomes)]
             report.finish(entries, keep=None, shard=shard_name, dry_run=not args.write)
         print(
             f"interrupted: {len(outcomes)} of {len(todo)} charts done"
@@ -208,7 +281,7 @@ def run_bulk(args: argparse.Namespace) -> int:
     applied = apply_outcomes(outcomes, args)
     print_table(outcomes, skipped, sys.stderr, dry_run=not applied)
     print_pushes(outcomes, sys.stderr)
-    entries = [report_entry(o, roots, args) for o in outcomes]
+    entries = [*failed, *(report_entry(o, roots, args, options) for o in outcomes)]
     document = report_document(entries, shard_name, dry_run=not applied)
     if report:
         document = report.finish(entries, keep=skipped, shard=shard_name, dry_run=not applied)
@@ -375,10 +448,14 @@ def _console(stream: Any, width: int | None = None) -> Any:
 
 
 def report_entry(
-    outcome: Outcome, roots: Sequence[Path], args: argparse.Namespace | None = None
+    outcome: Outcome,
+    roots: Sequence[Path],
+    args: argparse.Namespace | None = None,
+    options: str | None = None,
 ) -> dict[str, Any]:
     """`applied`: the change was written or committed (a dry run's "fixed" means fixable);
-    `args`: the run's options (release, namespace, bump) the migration note is written for."""
+    `args`: the run's options (release, namespace, bump) the migration note is written for;
+    `options`: their `options_hash`, which a resumed run compares with its own."""
     change = outcome.change
     diff = chart_diff(change) if change else ""
     summary = summarize([diff]) if diff else None
@@ -401,6 +478,7 @@ def report_entry(
         "lines_removed": summary.removed if summary else 0,
         "diff": diff,
         "content_hash": content_hash(outcome.root) if change else None,
+        "options": options,
         "applied": outcome.error is None
         and bool(change and change.files)
         and (outcome.written or outcome.branch_commit is not None),
@@ -410,6 +488,16 @@ def report_entry(
         "notes": list(change.notes) if change else [],
         "migration": migration_for(change, args) if change else None,
         "recipe": change.recipe_file.describe() if change and change.recipe_file else None,
+    }
+
+
+def failure_entry(failure: RepoFailure) -> dict[str, Any]:
+    """A repository of --repos that could not be had, as an error entry of the report."""
+    return {
+        "path": failure.url, "id": failure.url, "name": failure.url.rstrip("/").rsplit("/")[-1],
+        "status": "error", "findings": 0, "fixed": [], "left": [], "error": failure.reason,
+        "files": [], "lines_added": 0, "lines_removed": 0, "diff": "", "content_hash": None,
+        "applied": False, "finding_details": [], "notes": [],
     }
 
 
@@ -465,18 +553,44 @@ class ReportFile:
             path.exists() or self.partial.exists()
         ) else {}
 
-    def done(self) -> dict[str, str]:
-        """Charts a previous run finished -> their content hash then.
+    def resume(self, charts: Sequence[Path], options: str) -> tuple[list[Path], list[Path]]:
+        """(charts to run, charts done), saying on stderr why done charts are run again.
 
-        Done is clean, or fixed with the fix written or committed: a dry run's "fixed" chart
-        still has its bugs on disk, so a following --write run must not skip it.
+        Done is clean, or fixed with the fix written or committed (a dry run's "fixed" chart
+        still has its bugs on disk, so a following --write run must not skip it), by a run
+        with the same options (`options_hash`) on the same inputs (`content_hash`).
         """
-        return {
-            c["path"]: c["content_hash"]
-            for c in self.previous.values()
-            if (c["status"] == "clean" or (c["status"] == "fixed" and c.get("applied")))
-            and c.get("content_hash")
+        finished = {
+            path: c for path, c in self.previous.items()
+            if c["status"] == "clean" or (c["status"] == "fixed" and c.get("applied"))
         }
+        todo, done, other_options, changed = [], [], 0, 0
+        for chart in charts:
+            entry = finished.get(str(chart))
+            if entry is None:
+                todo.append(chart)
+            elif entry.get("options") != options:
+                other_options += 1
+                todo.append(chart)
+            elif entry.get("content_hash") != content_hash(chart):
+                changed += 1
+                todo.append(chart)
+            else:
+                done.append(chart)
+        if other_options:
+            print(
+                f"{self.path}: {plural(other_options, 'chart')} done with other options "
+                "(recipes, rules, values, --set, components, release, namespace, run-apps): "
+                "run again",
+                file=sys.stderr,
+            )
+        if changed:
+            print(
+                f"{self.path}: {plural(changed, 'chart')} changed since done (files, "
+                ".chartfix.yaml or file:// dependencies): run again",
+                file=sys.stderr,
+            )
+        return todo, done
 
     def add(self, entry: dict[str, Any]) -> None:
         line = (json.dumps(entry) + "\n").encode("utf-8")
@@ -551,27 +665,88 @@ def _umask() -> int:
 
 def _read_report(path: Path) -> dict[str, Any]:
     """A report and, when a run was interrupted, the lines of its FILE.partial; a file of
-    another shape is a usage error naming what is wrong."""
+    another shape is a usage error naming what is wrong. The one reader of reports: bulk's
+    resume, `report merge` and `report html` take only what it let through."""
     data: dict[str, Any] = {"version": REPORT_VERSION, "shard": None, "charts": []}
     if path.exists() or not partial_of(path).exists():
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as err:
             raise UsageError(f"{path}: not a chartfix report: {err}") from err
+        except RecursionError as err:
+            raise UsageError(f"{path}: not a chartfix report: nested too deeply") from err
         if not isinstance(data, dict) or data.get("version") != REPORT_VERSION:
             raise UsageError(f"{path}: not a chartfix report of version {REPORT_VERSION}")
-    charts = data.get("charts")
-    if not isinstance(charts, list):
-        raise UsageError(f"{path}: not a chartfix report: `charts` is not a list")
-    for i, chart in enumerate(charts):
-        problem = _entry_problem(chart)
-        if problem:
-            raise UsageError(f"{path}: not a chartfix report: charts[{i}] {problem}")
-    by_path = {c["path"]: c for c in charts}
+    problem = _document_problem(data)
+    if problem:
+        raise UsageError(f"{path}: not a chartfix report: {problem}")
+    by_path = {c["path"]: c for c in data["charts"]}
     for line in _partial_lines(partial_of(path)):
         by_path[line["path"]] = line
     data["charts"] = sorted(by_path.values(), key=lambda c: c["path"])
     return data
+
+
+def _document_problem(data: dict[str, Any]) -> str | None:
+    shard = data.get("shard")
+    if shard is not None:
+        if not isinstance(shard, str) or shard == "auto":
+            return f"`shard` {shard!r} is not I/N"
+        try:
+            Shard.parse(shard)
+        except UsageError as err:
+            return f"`shard` {shard!r}: {err}"
+    if not isinstance(data.get("dry_run"), bool | None):
+        return "`dry_run` is not true, false or null"
+    charts = data.get("charts")
+    if not isinstance(charts, list):
+        return "`charts` is not a list"
+    for i, chart in enumerate(charts):
+        problem = _entry_problem(chart)
+        if problem:
+            return f"charts[{i}] {problem}"
+    return None
+
+
+def _is_count(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _is_strings(value: object) -> bool:
+    return isinstance(value, list) and all(isinstance(v, str) for v in value)
+
+
+def _is_text(value: object) -> bool:
+    return isinstance(value, str | None)
+
+
+_ENTRY_FIELDS: dict[str, tuple[Any, str]] = {
+    "id": (lambda v: isinstance(v, str), "a string"),
+    "name": (lambda v: isinstance(v, str), "a string"),
+    "findings": (_is_count, "a count"),
+    "lines_added": (_is_count, "a count"),
+    "lines_removed": (_is_count, "a count"),
+    "fixed": (_is_strings, "a list of strings"),
+    "left": (_is_strings, "a list of strings"),
+    "files": (_is_strings, "a list of strings"),
+    "notes": (_is_strings, "a list of strings"),
+    "diff": (lambda v: isinstance(v, str), "a string"),
+    "error": (_is_text, "a string or null"),
+    "content_hash": (_is_text, "a string or null"),
+    "options": (_is_text, "a string or null"),
+    "commit": (_is_text, "a string or null"),
+    "branch": (_is_text, "a string or null"),
+    "migration": (_is_text, "a string or null"),
+    "recipe": (_is_text, "a string or null"),
+    "applied": (lambda v: isinstance(v, bool), "true or false"),
+    "unsafe": (lambda v: isinstance(v, bool), "true or false"),
+    "synthesized": (lambda v: isinstance(v, dict), "an object"),
+    "unrendered": (lambda v: isinstance(v, dict), "an object"),
+}
+"""The fields of a chart entry readers use (each may be absent, in older reports), with
+the test of its shape and what the test wants."""
+
+_DETAIL_TEXT = ("state", "rule", "severity", "message", "reason", "remediation")
 
 
 def _entry_problem(chart: object) -> str | None:
@@ -582,8 +757,37 @@ def _entry_problem(chart: object) -> str | None:
             return f"has no {key!r} string"
     if chart["status"] not in STATUSES:
         return f"has an unknown status {chart['status']!r}"
-    if not isinstance(chart.get("content_hash"), str | None):
-        return "has a `content_hash` that is not a string"
+    for key, (valid, wanted) in _ENTRY_FIELDS.items():
+        if key in chart and not valid(chart[key]):
+            return f"`{key}` is not {wanted}"
+    details = chart.get("finding_details")
+    if details is not None:
+        if not isinstance(details, list):
+            return "`finding_details` is not a list"
+        for i, detail in enumerate(details):
+            problem = _detail_problem(detail)
+            if problem:
+                return f"finding_details[{i}] {problem}"
+    return None
+
+
+def _detail_problem(detail: object) -> str | None:
+    if not isinstance(detail, dict):
+        return "is not an object"
+    for key in _DETAIL_TEXT:
+        if not _is_text(detail.get(key)):
+            return f"`{key}` is not a string or null"
+    if detail.get("state") not in (None, "fixed", "left"):
+        return f"has an unknown state {detail['state']!r}"
+    if not isinstance(detail.get("object"), dict | str | None):
+        return "`object` is not an object or a string"
+    location = detail.get("location")
+    if location is not None:
+        if not isinstance(location, dict) or not _is_text(location.get("path")):
+            return "`location` is not an object with a `path` string"
+        line = location.get("line")
+        if line is not None and not _is_count(line):
+            return "`location.line` is not a line number"
     return None
 
 
@@ -599,7 +803,7 @@ def _partial_lines(path: Path) -> list[dict[str, Any]]:
     for line in raw.splitlines():
         try:
             entry = json.loads(line)
-        except ValueError:
+        except (ValueError, RecursionError):
             continue
         if _entry_problem(entry) is None:
             entries.append(entry)

@@ -10,6 +10,7 @@ import hashlib
 import re
 from collections import Counter
 from collections.abc import Iterable
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -68,20 +69,31 @@ def refused_transport(entry: str) -> str | None:
     return None
 
 
-def checkout_repos(list_file: Path, workdir: Path) -> tuple[list[Path], list[str]]:
-    """(roots to search for charts, one error line per repository that could not be had).
+@dataclass(frozen=True)
+class RepoFailure:
+    """A repository of the list that could not be had: its URL (password hidden) and why."""
+
+    url: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.url}: {self.reason}"
+
+
+def checkout_repos(list_file: Path, workdir: Path) -> tuple[list[Path], list[RepoFailure]]:
+    """(roots to search for charts, each repository that could not be had).
 
     Every entry is checked before the first clone; a repository that is refused or cannot
     be cloned is named and skipped: the others go on.
     """
     roots: list[Path] = []
-    errors: list[str] = []
+    errors: list[RepoFailure] = []
     entries = read_repo_list(list_file)
     allowed = []
     for entry in entries:
         reason = refused_transport(entry)
         if reason:
-            errors.append(redact(f"{entry}: {reason}"))
+            errors.append(RepoFailure(redact(entry), redact(reason)))
         else:
             allowed.append(entry)
     for entry in allowed:
@@ -100,7 +112,7 @@ def checkout_repos(list_file: Path, workdir: Path) -> tuple[list[Path], list[str
                 )
             except git.GitCommandError as err:
                 reason = " ".join(str(err.stderr).split()) or "git clone failed"
-                errors.append(redact(f"{entry}: cannot clone: {reason}"))
+                errors.append(RepoFailure(redact(entry), f"cannot clone: {redact(reason)}"))
                 continue
         roots.append(target.resolve())
     return roots, errors

@@ -352,6 +352,108 @@ def test_a_dry_run_report_does_not_mark_fixable_charts_done(tmp_path, capsys) ->
     assert "0 charts processed (0 clean), 4 skipped as done" in err
 
 
+def done_repo(tmp_path: Path, capsys, *options: object) -> tuple[Path, Path]:
+    """A repository holding legacy-server, written by a run with `options` and --report
+    (the chart is done: clean, or fixed and written) -> (repository, report)."""
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git(repo, "init", "-q")
+    add_chart(repo, "legacy-server", "c")
+    report = tmp_path / "r.json"
+    assert bulk(capsys, repo, "--write", "-j", "1", "--report", report, *options)[0] == 0
+    assert bulk(capsys, repo, "--write", "-j", "1", "--report", report, *options)[1].count(
+        "1 skipped as done"
+    ) == 1
+    return repo, report
+
+
+def test_a_resumed_run_with_other_options_runs_every_chart_again(tmp_path, capsys) -> None:
+    """Regression: a chart done by a run that excluded the rules that find its bugs was
+    skipped by a run with every rule: "0 charts processed", exit 0, its bugs unreported."""
+    repo, report = done_repo(tmp_path, capsys, "--exclude", "overlap", "--exclude", "stray")
+    assert statuses(report) == {"repo/c": "clean"}
+
+    err = bulk(capsys, repo, "-j", "1", "--report", report)[1]
+    assert progress_lines(err) == [(1, 1, "repo/c", "fixable")]
+    assert "1 chart done with other options" in err
+    assert statuses(report) == {"repo/c": "fixed"}
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        ["--set", "replicaCount=3"],
+        ["-f", "org.yaml"],
+        ["--release", "shop"],
+        ["--namespace", "prod"],
+        ["--label-jobs"],
+        ["--severity", "stray=warning"],
+        ["--recipe", "component-labels"],
+        ["--recipe", "legacy-component"],
+        ["--run-apps"],
+    ],
+)
+def test_each_option_that_changes_results_reruns_done_charts(
+    tmp_path, capsys, options: list[str]
+) -> None:
+    (tmp_path / "org.yaml").write_text("replicaCount: 2\n")
+    repo, report = done_repo(tmp_path, capsys)
+    err = bulk(capsys, repo, "--write", "-j", "1", "--report", report, *options)[1]
+    assert "1 chart done with other options" in err, options
+    assert progress_lines(err) == [(1, 1, "repo/c", progress_lines(err)[0][3])]
+
+
+def test_a_changed_values_file_reruns_done_charts(tmp_path, capsys) -> None:
+    values = tmp_path / "org.yaml"
+    values.write_text("replicaCount: 2\n")
+    repo, report = done_repo(tmp_path, capsys, "-f", values)
+    values.write_text("replicaCount: 3\n")
+    err = bulk(capsys, repo, "--write", "-j", "1", "--report", report, "-f", values)[1]
+    assert "1 chart done with other options" in err
+    assert "0 skipped as done" in err
+
+
+def test_a_done_chart_runs_again_when_what_it_reads_changes(tmp_path, capsys) -> None:
+    """Regression: only the chart's regular files were hashed, so a done chart was skipped
+    after a .chartfix.yaml above it, a link in it or a file:// dependency changed."""
+    repo, report = done_repo(tmp_path, capsys)
+    chart = repo / "c"
+
+    def rerun() -> str:
+        err = bulk(capsys, repo, "--write", "-j", "1", "--report", report)[1]
+        assert "1 chart changed since done" in err
+        assert "0 skipped as done" in err
+        return err
+
+    (repo / ".chartfix.yaml").write_text("rules:\n  exclude: [spans]\n")
+    rerun()
+
+    (chart / "files").mkdir()
+    (chart / "files" / "a.txt").write_text("a\n")
+    (chart / "files" / "b.txt").write_text("b\n")
+    (chart / "notes.txt").symlink_to("files/a.txt")
+    rerun()
+    (chart / "notes.txt").unlink()
+    (chart / "notes.txt").symlink_to("files/b.txt")  # the same names, another target
+    rerun()
+
+    lib = add_chart(tmp_path / "shared", "clean", "lib")  # outside the bulk root
+    (lib / "Chart.yaml").write_text((lib / "Chart.yaml").read_text() + "type: library\n")
+    shutil.rmtree(lib / "templates")
+    (lib / "templates").mkdir()
+    (lib / "templates" / "_lib.tpl").write_text('{{- define "lib.x" }}x{{ end }}\n')
+    meta = chart / "Chart.yaml"
+    meta.write_text(
+        meta.read_text()
+        + "dependencies:\n  - name: lib\n    version: '*'\n    repository: file://../../shared/lib\n"
+    )
+    bulk(capsys, repo, "--write", "-j", "1", "--report", report)
+    (lib / "templates" / "_lib.tpl").write_text('{{- define "lib.x" }}y{{ end }}\n')
+    err = bulk(capsys, repo, "--write", "-j", "1", "--report", report)[1]
+    assert progress_lines(err) == [(1, 1, "repo/c", "clean")]
+    assert "1 chart changed since done" in err
+
+
 def test_merged_shard_reports_equal_the_unsharded_report(tmp_path, capsys) -> None:
     tree = shard_tree(tmp_path / "tree")
     add_leftover(tree)
@@ -472,6 +574,35 @@ def test_an_unreachable_repository_is_named_and_the_others_go_on(tmp_path, capsy
     assert code == 2
     assert err.startswith(f"error: {missing}: cannot clone"), err
     assert "component: server" in (good / "legacy-server/templates/service.yaml").read_text()
+
+
+def test_a_repository_that_cannot_be_cloned_is_an_error_of_the_report(tmp_path, capsys) -> None:
+    """Regression: a failed clone was missing from the report, so `report merge` said
+    "error 0" and exited 0; with every clone failed no report or page was written."""
+    good = git_repo(tmp_path / "good", ["legacy-server"])
+    failing = "https://user:s3cret@127.0.0.1:1/x.git"  # nothing listens on port 1
+    (tmp_path / "repos.txt").write_text(f"{failing}\nfile://{good}\n")
+    code, err = bulk(capsys, "--repos", "repos.txt", "--workdir", "work", "-j", "1",
+                     "--report", "r.json")
+    assert code == 2
+    assert "s3cret" not in err
+    entries = {c["path"]: c for c in read_report(tmp_path / "r.json")["charts"]}
+    failed = entries["https://user:***@127.0.0.1:1/x.git"]
+    assert failed["status"] == "error" and failed["error"].startswith("cannot clone: ")
+    assert [c["status"] for c in entries.values()].count("fixed") == 1
+    assert "s3cret" not in (tmp_path / "r.json").read_text()
+
+    assert main(["report", "merge", "r.json", "-o", "m.json"]) == 2
+    assert "error    1" in capsys.readouterr().err
+
+    (tmp_path / "only.txt").write_text(f"{failing}\n")
+    code, err = bulk(capsys, "--repos", "only.txt", "--workdir", "work", "-j", "1",
+                     "--report", "r2.json", "--html", "r2.html")
+    assert code == 2
+    assert [c["status"] for c in read_report(tmp_path / "r2.json")["charts"]] == ["error"]
+    page = (tmp_path / "r2.html").read_text()
+    assert "127.0.0.1:1/x.git" in page and "s3cret" not in page
+    assert main(["report", "merge", "r2.json", "-o", "m2.json"]) == 2
 
 
 REPOS = {"shop": ["clean", "legacy-server", "scaffold-helpers"], "blog": ["flow-mapping",

@@ -153,12 +153,35 @@ def test_the_reports_temp_file_never_follows_a_planted_link(tmp_path, capsys) ->
     assert [c["status"] for c in read_report(tmp_path / "report.json")["charts"]] == ["clean"]
 
 
+CHART = '{"version": 1, "charts": [{"path": "c", "status": "fixed", %s}]}'
+"""A report of one chart entry with the given field."""
+
+
 @pytest.mark.parametrize(
     ("content", "reason"),
     [
         ('{"version": 1}', "`charts` is not a list"),
         ('{"version": 1, "charts": [{"path": "x"}]}', "charts[0] has no 'status' string"),
         ('{"version": 1, "charts": [7]}', "charts[0] is not an object"),
+        (CHART % '"finding_details": "str"', "charts[0] `finding_details` is not a list"),
+        (CHART % '"finding_details": [{"location": 3}]',
+         "charts[0] finding_details[0] `location` is not an object with a `path` string"),
+        (CHART % '"finding_details": [{"rule": ["x"]}]',
+         "charts[0] finding_details[0] `rule` is not a string or null"),
+        (CHART % '"lines_added": "lots"', "charts[0] `lines_added` is not a count"),
+        (CHART % '"findings": -5', "charts[0] `findings` is not a count"),
+        (CHART % '"fixed": 5', "charts[0] `fixed` is not a list of strings"),
+        (CHART % '"diff": {}', "charts[0] `diff` is not a string"),
+        (CHART % '"applied": "yes"', "charts[0] `applied` is not true or false"),
+        ('{"version": 1, "shard": {"index": 5, "count": 2}, "charts": []}',
+         "`shard` {'index': 5, 'count': 2} is not I/N"),
+        ('{"version": 1, "shard": "5/2", "charts": []}',
+         "`shard` '5/2': --shard 5/2: the index is 0-based (0..1), like a Kubernetes Job "
+         "completion index"),
+        ('{"version": 1, "shard": "a/0", "charts": []}',
+         "`shard` 'a/0': --shard takes I/N (for example 0/4), not 'a/0'"),
+        ('{"version": 1, "dry_run": "no", "charts": []}', "`dry_run` is not true, false or null"),
+        ("[" * 100000, "nested too deeply"),
     ],
 )
 def test_a_report_of_the_wrong_shape_is_a_clear_error(
@@ -172,8 +195,12 @@ def test_a_report_of_the_wrong_shape_is_a_clear_error(
     assert code == 2
     assert err == f"chartfix: r.json: not a chartfix report: {reason}\n"
     assert snapshot(tree) == before
-    assert main(["report", "merge", "r.json"]) == 2
-    assert reason in capsys.readouterr().err
+    for command in (["merge", "r.json"], ["html", "r.json", "-o", "r.html"]):
+        assert main(["report", *command]) == 2, command
+        err = capsys.readouterr().err
+        assert err.startswith("chartfix: r.json: not a chartfix report: ") and reason in err
+        assert len(err.splitlines()) == 1, err
+    assert not (tmp_path / "r.html").exists()
 
 
 # --- flags that did nothing ------------------------------------------------------------------

@@ -36,8 +36,8 @@ STATUSES = ("fixed", "partial", "left", "error", "skipped", "clean")
 
 _KNOWN = {
     "path", "id", "name", "status", "findings", "fixed", "left", "error", "unsafe", "files",
-    "lines_added", "lines_removed", "diff", "content_hash", "applied", "commit", "branch",
-    "finding_details", "notes", "migration",
+    "lines_added", "lines_removed", "diff", "content_hash", "options", "applied", "commit",
+    "branch", "finding_details", "notes", "migration",
 }
 
 

@@ -74,14 +74,11 @@ def merge_reports(paths: Iterable[Path], output: Path | None, err: TextIO | None
 
 
 def _shards(documents: Sequence[tuple[Path, dict[str, Any]]]) -> dict[Path, Shard]:
-    """Each sharded report's shard; all must split the tree the same way (one N)."""
-    shards: dict[Path, Shard] = {}
-    for path, document in documents:
-        if document.get("shard"):
-            try:
-                shards[path] = Shard.parse(str(document["shard"]))
-            except UsageError as error:
-                raise UsageError(f"{path}: shard {document['shard']!r}: {error}") from error
+    """Each sharded report's shard (the reader checked it is I/N); all must split the tree
+    the same way (one N)."""
+    shards = {
+        path: Shard.parse(document["shard"]) for path, document in documents if document["shard"]
+    }
     counts = sorted({shard.count for shard in shards.values()})
     if len(counts) > 1:
         listed = ", ".join(f"{path.name} ({shard})" for path, shard in shards.items())
