@@ -89,6 +89,9 @@ def test_a_run_app_sees_no_credentials_and_runs_in_its_folder(
     for key, value in secrets.items():
         monkeypatch.setenv(key, value)
     monkeypatch.setenv("LC_ALL", "C.UTF-8")
+    from chartfix.runner import shutdown
+
+    shutdown()  # workers kept from earlier tests were started with another environment
     app, seen = spy_app(tmp_path)
     assert main(["check", str(app), "--run-apps"]) == 1, "the app ran and has findings"
     capsys.readouterr()
