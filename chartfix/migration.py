@@ -112,8 +112,8 @@ def change_plan(change: ChartChange, namespace: str) -> Plan:
 
 
 def other_scenarios(change: ChartChange) -> dict[str, list[str]]:
-    """Scenario -> `Kind/name` of the objects its values change and the first scenario's do
-    not render changed: what the note does not cover."""
+    """`Kind/name` -> the scenarios whose values change that object, for objects the first
+    scenario does not render changed: what the note does not cover."""
     covered = {item.ref for item in object_changes(change, first_only=True)}
     out: dict[str, list[str]] = {}
     for old, new in list(zip(change.before, change.after, strict=True))[1:]:
@@ -123,9 +123,9 @@ def other_scenarios(change: ChartChange) -> dict[str, list[str]]:
             if obj.ref in covered or twin is None or twin.body == obj.body:
                 continue
             if twin.selector != obj.selector or twin.pod_template != obj.pod_template:
-                names = out.setdefault(old.scenario, [])
-                if str(obj.ref) not in names:
-                    names.append(str(obj.ref))
+                names = out.setdefault(str(obj.ref), [])
+                if old.scenario not in names:
+                    names.append(old.scenario)
     return out
 
 
@@ -452,11 +452,11 @@ def default_version(change: ChartChange) -> str | None:
 
 
 def _written_for(change: ChartChange, release: str, namespace: str) -> list[str]:
-    first = change.before[0].scenario if change.before else "default"
+    first = change.before[0] if change.before else None
     values = (
-        "the chart's default values (values.yaml)" if first == "default"
-        else "the -f/--set values this note was generated with" if first == "user"
-        else f"the values of `{first}`"
+        "the chart's default values (values.yaml)" if first is None or first.scenario == "default"
+        else f"the values `{' '.join(first.values)}`" if first.values
+        else f"the values of `{first.scenario}`"
     )
     lines = [
         f"Written for release `{release}` in namespace `{namespace}`, installed with {values}: "
@@ -469,7 +469,7 @@ def _written_for(change: ChartChange, release: str, namespace: str) -> list[str]
     if others:
         lines += [
             "> **Note:** other values render other objects, which these steps do not cover: "
-            + "; ".join(f"with `{name}`, {', '.join(refs)}" for name, refs in others.items())
+            + "; ".join(f"{ref} (with {_some(names)})" for ref, names in others.items())
             + ". For a release installed with such values, regenerate the note with them "
             "(`-f VALUES`).",
             "",
@@ -482,6 +482,11 @@ def _written_for(change: ChartChange, release: str, namespace: str) -> list[str]
             "",
         ]
     return lines
+
+
+def _some(names: Sequence[str], shown: int = 3) -> str:
+    listed = ", ".join(f"`{name}`" for name in names[:shown])
+    return listed + (f" and {len(names) - shown} more" if len(names) > shown else "")
 
 
 def _ksm_notes(change: ChartChange, steps: Plan) -> list[str]:

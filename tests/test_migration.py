@@ -649,8 +649,8 @@ def test_a_note_names_only_the_objects_its_values_render(
     assert "kubectl -n prod delete deployment shop-cache --cascade=orphan" in lines
     assert not any("daemonset" in line or "statefulset" in line for line in lines)
     assert "installed with the chart's default values (values.yaml)" in default
-    assert ("with `ci/node-local-values.yaml`, DaemonSet/shop-cache, DaemonSet/shop-proxy, "
-            "StatefulSet/shop-store") in default
+    assert ("DaemonSet/shop-cache (with `ci/node-local-values.yaml`); DaemonSet/shop-proxy "
+            "(with `ci/node-local-values.yaml`); StatefulSet/shop-store") in default
     after = commands(default[default.index("### 3."):default.index("### Simple")])
     assert len(after) == len(set(after))
 
@@ -663,7 +663,7 @@ def test_a_note_names_only_the_objects_its_values_render(
     assert "kubectl -n prod delete daemonset shop-cache --cascade=orphan" in lines_ci
     assert "kubectl -n prod rollout status statefulset/shop-store" in lines_ci
     assert not any(" deployment" in line for line in lines_ci)
-    assert "installed with the -f/--set values this note was generated with" in other
+    assert "installed with the values `-f node-local-values.yaml`" in other
     for line in dict.fromkeys(lines + lines_ci):
         assert kubectl(line) == "", line
 
