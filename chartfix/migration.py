@@ -19,7 +19,7 @@ from typing import Literal
 from chartfix.bump import bump_version, default_level
 from chartfix.changes import ChartChange
 from chartfix.ksm import runs_autosharded_ksm
-from chartfix.objects import K8sObject, ObjectRef
+from chartfix.objects import K8sObject, ObjectRef, mapping_at
 from chartfix.selectors import LabelSelector
 
 NoteTarget = Literal["auto", "migration", "readme"]
@@ -65,9 +65,12 @@ class ObjectChange:
         )
 
 
-def object_changes(change: ChartChange) -> list[ObjectChange]:
-    """Objects that differ between the renderings, once each, default scenario first."""
+def object_changes(change: ChartChange, *, first_only: bool = False) -> list[ObjectChange]:
+    """Objects that differ between the renderings, once each, default scenario first;
+    `first_only`: those of the first scenario alone (the release a note is written for)."""
     pairs = list(zip(change.before, change.after, strict=True))
+    if first_only:
+        pairs = pairs[:1]
     pairs.sort(key=lambda pair: pair[0].scenario != "default")
     seen: set[ObjectRef] = set()
     found: list[ObjectChange] = []
@@ -100,11 +103,30 @@ class Plan:
 
 
 def change_plan(change: ChartChange, namespace: str) -> Plan:
-    """The plan for a whole chart change: its changed objects, judged against every object
-    the chart rendered before (the first scenario: the default one)."""
+    """The plan for the release the note is written for: the objects of the first scenario
+    (the default values, or the user's -f/--set), never those other values render instead (a
+    chart rendering a Deployment or a DaemonSet by value has only one of them)."""
     before = change.before[0].objects if change.before else []
     after = change.after[0].objects if change.after else []
-    return plan(object_changes(change), namespace, before, after)
+    return plan(object_changes(change, first_only=True), namespace, before, after)
+
+
+def other_scenarios(change: ChartChange) -> dict[str, list[str]]:
+    """`Kind/name` -> the scenarios whose values change that object, for objects the first
+    scenario does not render changed: what the note does not cover."""
+    covered = {item.ref for item in object_changes(change, first_only=True)}
+    out: dict[str, list[str]] = {}
+    for old, new in list(zip(change.before, change.after, strict=True))[1:]:
+        after = {obj.ref: obj for obj in new.objects}
+        for obj in old.objects:
+            twin = after.get(obj.ref)
+            if obj.ref in covered or twin is None or twin.body == obj.body:
+                continue
+            if twin.selector != obj.selector or twin.pod_template != obj.pod_template:
+                names = out.setdefault(str(obj.ref), [])
+                if old.scenario not in names:
+                    names.append(old.scenario)
+    return out
 
 
 def plan(
@@ -267,10 +289,21 @@ def _controller_steps(
         labelling, why = _label_commands(obj, old_sel, added, ns, rendered)
         commands += labelling
         what = "ReplicaSet(s) and their pods" if obj.kind == "Deployment" else "pods"
-        explain.append(
-            f"Give the running {what} the new label, so that the new {obj.kind} adopts them "
-            "and replaces them without downtime; then delete the old object but not its pods."
-        )
+        if _recreates(obj):
+            explain.append(
+                f"Give the running {what} the new label, so that the new {obj.kind} adopts "
+                "them; then delete the old object but not its pods. Its strategy is "
+                "`Recreate`: the new Deployment stops every old pod before it starts a new "
+                "one, so nothing serves from the upgrade until the new pods are ready (no "
+                "old and new pod ever run together, as the chart wants). Without the label "
+                "the old pods would keep running beside the new ones."
+            )
+        else:
+            explain.append(
+                f"Give the running {what} the new label, so that the new {obj.kind} adopts "
+                "them and replaces them without downtime; then delete the old object but not "
+                "its pods."
+            )
         if why:
             explain.append(why)
     else:
@@ -295,15 +328,17 @@ def _controller_steps(
         steps.after.append(f"kubectl -n {ns} rollout restart statefulset/{obj.name}")
     steps.checks.append(f"kubectl -n {ns} rollout status {kind}/{obj.name}")
     if obj.kind == "Deployment":
-        steps.cleanup.append(
+        listing = (
             f"kubectl -n {ns} get rs -l {_quote(_sel(old_sel))} -o custom-columns="
             "NAME:.metadata.name,READY:.status.readyReplicas,OWNER:.metadata.ownerReferences[0].name"
         )
     else:  # its revision history, orphaned with it and never matched by the new selector
-        steps.cleanup.append(
+        listing = (
             f"kubectl -n {ns} get controllerrevisions -l {_quote(_sel(old_sel))} -o "
             "custom-columns=NAME:.metadata.name,OWNER:.metadata.ownerReferences[0].name"
         )
+    if listing not in steps.cleanup:  # controllers sharing one old selector list it once
+        steps.cleanup.append(listing)
     # Back to the old chart: what runs then must match the old selector again. A label the
     # fix took out of the selector may have another value on the new pods (a chart version
     # in it changes with the bump), so every such label is given back; the new selector
@@ -312,6 +347,12 @@ def _controller_steps(
     if back:
         steps.rollback += _label_commands(new, new_sel, back, ns, rendered_after)[0]
     steps.rollback.append(orphan)
+
+
+def _recreates(obj: K8sObject) -> bool:
+    """A Deployment whose strategy is Recreate: its rollouts stop every old pod first."""
+    strategy = mapping_at(obj.body, "spec.strategy") or {}
+    return obj.kind == "Deployment" and strategy.get("type") == "Recreate"
 
 
 def _host_ports(obj: K8sObject) -> list[int]:
@@ -357,6 +398,8 @@ def migration_note(
     ref = chart_ref or "CHART"
     upgrade = f"helm upgrade {release} {ref}" + (f" --version {version}" if version else "")
     upgrade += f" -n {namespace}  # plus your usual -f/--set values"
+    if target == change.chart_version:  # --bump none: both charts carry one version
+        title = title or f"Upgrading to this change (chart version {target} unchanged)"
     out = [f"{h} {title or f'Upgrading to {target}'}", ""]
     out += _written_for(change, release, namespace)
     breaking = bool(steps.before)
@@ -385,7 +428,7 @@ def migration_note(
         if steps.cleanup:
             out += [_cleanup_text(steps, namespace), "", "```sh", *steps.cleanup, "```", ""]
         out += _simple_variant(steps, upgrade, namespace, sub)
-        out += _rollback(change, steps, release, namespace, sub)
+        out += _rollback(change, steps, release, namespace, sub, version)
     if steps.safe:
         out += [f"{sub} Changed in place by the upgrade (safe)", ""]
         out += [f"- {line}" for line in steps.safe] + [""]
@@ -409,12 +452,28 @@ def default_version(change: ChartChange) -> str | None:
 
 
 def _written_for(change: ChartChange, release: str, namespace: str) -> list[str]:
+    first = change.before[0] if change.before else None
+    values = (
+        "the chart's default values (values.yaml)" if first is None or first.scenario == "default"
+        else f"the values `{' '.join(first.values)}`" if first.values
+        else f"the values of `{first.scenario}`"
+    )
     lines = [
-        f"Written for release `{release}` in namespace `{namespace}`. For another release, "
-        "regenerate it with `chartfix fix CHART --release NAME --namespace NS --pr-body "
+        f"Written for release `{release}` in namespace `{namespace}`, installed with {values}: "
+        "the steps name the objects those values render. For another release, regenerate "
+        "it with `chartfix fix CHART --release NAME --namespace NS [-f VALUES] --pr-body "
         "FILE` or replace the names below.",
         "",
     ]
+    others = other_scenarios(change)
+    if others:
+        lines += [
+            "> **Note:** other values render other objects, which these steps do not cover: "
+            + "; ".join(f"{ref} (with {_some(names)})" for ref, names in others.items())
+            + ". For a release installed with such values, regenerate the note with them "
+            "(`-f VALUES`).",
+            "",
+        ]
     rendered = {r.release for r in change.before}
     if rendered and rendered != {release}:
         lines += [
@@ -423,6 +482,11 @@ def _written_for(change: ChartChange, release: str, namespace: str) -> list[str]
             "",
         ]
     return lines
+
+
+def _some(names: Sequence[str], shown: int = 3) -> str:
+    listed = ", ".join(f"`{name}`" for name in names[:shown])
+    return listed + (f" and {len(names) - shown} more" if len(names) > shown else "")
 
 
 def _ksm_notes(change: ChartChange, steps: Plan) -> list[str]:
@@ -475,20 +539,25 @@ def _simple_variant(steps: Plan, upgrade: str, namespace: str, sub: str) -> list
 
 
 def _rollback(
-    change: ChartChange, steps: Plan, release: str, namespace: str, sub: str
+    change: ChartChange, steps: Plan, release: str, namespace: str, sub: str,
+    version: str | None,
 ) -> list[str]:
     """Back to the old chart: `helm rollback` meets the same immutable fields, in reverse."""
     old = f"{change.chart_name}-{change.chart_version}"
+    heading, last = f"Rolling back to {change.chart_version}", f"the last one of chart {old}"
+    if (version or default_version(change) or change.chart_version) == change.chart_version:
+        heading = "Rolling back to the chart before this change"
+        last = (f"the last one before this change (both are chart {old}: tell them apart by "
+                "their date)")
     return [
-        f"{sub} Rolling back to {change.chart_version}", "",
+        f"{sub} {heading}", "",
         "`helm rollback` to the old chart changes the same immutable fields back and fails "
         "the same way. The steps mirror the upgrade: give the running pods the labels the old "
         "selectors need (when the fix removed or changed one), delete the new objects but not "
         "their pods, then roll back; the old objects adopt the pods and roll them.",
         "", "```sh", *steps.rollback,
         f"helm history {release} -n {namespace}",
-        f"helm rollback {release} REVISION -n {namespace}  # REVISION: the last one of "
-        f"chart {old}",
+        f"helm rollback {release} REVISION -n {namespace}  # REVISION: {last}",
         *steps.after, *steps.checks, "```", "",
     ]
 
@@ -576,7 +645,7 @@ def _into_readme(raw: bytes, note: str, version: str) -> bytes:
     lines = text.splitlines(keepends=True)
     heading = next((i for i, line in enumerate(lines) if _UPGRADING.match(line)), None)
     if heading is None:
-        section = _retitle(note, 3, f"To {version}")
+        section = _retitle(note, 3, _readme_title(note, version))
         body = f"## Upgrading{nl}{nl}" + _with_newlines(section, nl)
         if lines and not lines[-1].endswith("\n"):
             lines[-1] += nl
@@ -588,11 +657,17 @@ def _into_readme(raw: bytes, note: str, version: str) -> bytes:
     at = heading + 1
     while at < len(lines) and not lines[at].strip():
         at += 1
-    block = _with_newlines(_retitle(note, level, f"To {version}"), nl) + nl
+    block = _with_newlines(_retitle(note, level, _readme_title(note, version)), nl) + nl
     if at == len(lines):
         block = nl + block
     lines[at:at] = [block] if at > heading + 1 else [nl + block]
     return (bom + "".join(lines)).encode("utf-8")
+
+
+def _readme_title(note: str, version: str) -> str | None:
+    """"To VERSION" under the README's Upgrading heading, for a note upgrading to that
+    version; another note (the version unchanged) keeps its own title."""
+    return f"To {version}" if note.split("\n", 1)[0].endswith(f" Upgrading to {version}") else None
 
 
 def _into_migration(old: bytes, note: str) -> bytes:

@@ -401,6 +401,9 @@ class Rendering:
     synthesized: tuple[str, ...] = ()
     """Placeholder values chartfix made up for this scenario to render (`a.b="placeholder"`),
     empty when the chart's own values sufficed."""
+    values: tuple[str, ...] = ()
+    """The scenario's values as a user gives them (`-f NAME`, file names only; `--set K=V`),
+    for a migration note to say which values it was written for."""
     _indexes: dict[tuple[str, int, int], Any] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )

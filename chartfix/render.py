@@ -650,6 +650,8 @@ def render(
         scenario.name, objects, release, namespace, warnings,
         borrowed=dict(staged.borrowed), packed=dict(staged.packed),
         synthesized=scenario.synthesized,
+        values=tuple([f"-f {Path(f).name}" for f in scenario.values_files]
+                     + [f"--set {text}" for text in scenario.set_values]),
     )
 
 

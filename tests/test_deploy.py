@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 import re
 import shlex
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -196,3 +197,30 @@ def test_the_workflow_runs_one_job_per_shard_then_merges() -> None:
     [merge_step] = [s for s in merge["steps"] if "report merge" in s.get("run", "")]
     for command in re.findall(r"chartfix (report (?:merge|html) [^;|]*)", merge_step["run"]):
         build_parser().parse_args(shlex.split(command))
+
+
+@pytest.mark.parametrize(("code", "succeeds"), [(0, True), (1, True), (2, False)])
+def test_a_shard_with_findings_left_completes_and_a_failure_fails(
+    code: int, succeeds: bool, tmp_path: Path
+) -> None:
+    """The pod's command as Kubernetes runs it (command + args, `$(VAR)` expanded), with a
+    test double `chartfix` on PATH that records its arguments and exits `code`: exit 1
+    (findings left) is a completed shard, as in the GitHub workflow; 2 fails the pod. The
+    real chartfix gets the manifest's args unchanged."""
+    container = the_job(manifests())["spec"]["template"]["spec"]["containers"][0]
+    argv = [
+        a.replace(f"$({SHARD_INDEX_ENV})", "3")
+        for a in container.get("command", []) + container["args"]
+    ]
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    stub = bin_dir / "chartfix"
+    stub.write_text(f'#!/bin/sh\nprintf "%s\\n" "$@" > "{tmp_path}/argv"\nexit {code}\n')
+    stub.chmod(0o755)
+    env = {"PATH": f"{bin_dir}:/usr/bin:/bin"}
+    result = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=60)
+    assert (result.returncode == 0) is succeeds, result
+    if not succeeds:
+        assert result.returncode == code
+    passed = (tmp_path / "argv").read_text().splitlines()
+    assert passed == [a.replace(f"$({SHARD_INDEX_ENV})", "3") for a in container["args"]]

@@ -629,3 +629,80 @@ def test_note_target_help_says_what_auto_does(capsys) -> None:  # type: ignore[n
     text = " ".join(capsys.readouterr().out.split())
     assert "README.md when the chart has one, under its 'Upgrading' heading or a new one" in text
     assert "else MIGRATION.md" in text
+
+
+# --- a note for the release it is written for ---------------------------------------------------
+
+
+def test_a_note_names_only_the_objects_its_values_render(
+    kubectl: Callable[[str], str],
+) -> None:
+    """two-kinds renders Deployments by default and DaemonSets and a StatefulSet with its ci/
+    values: a release has one or the other, so the note for the defaults deletes and waits
+    for the Deployments alone (a DaemonSet step would fail with NotFound), says which values
+    it assumed and names what other values render; with those values it is the other way
+    round. A listing shared by controllers with one old selector comes once."""
+    chart = FIXTURES / "two-kinds"
+    default = migration_note(fix_chart(chart, FixRequest(release="shop", namespace="prod")),
+                             "shop", "prod")
+    lines = kubectl_lines(default)
+    assert "kubectl -n prod delete deployment shop-cache --cascade=orphan" in lines
+    assert not any("daemonset" in line or "statefulset" in line for line in lines)
+    assert "installed with the chart's default values (values.yaml)" in default
+    assert ("DaemonSet/shop-cache (with `ci/node-local-values.yaml`); DaemonSet/shop-proxy "
+            "(with `ci/node-local-values.yaml`); StatefulSet/shop-store") in default
+    after = commands(default[default.index("### 3."):default.index("### Simple")])
+    assert len(after) == len(set(after))
+
+    ci = chart / "ci" / "node-local-values.yaml"
+    other = migration_note(
+        fix_chart(chart, FixRequest(release="shop", namespace="prod", values_files=(ci,))),
+        "shop", "prod",
+    )
+    lines_ci = kubectl_lines(other)
+    assert "kubectl -n prod delete daemonset shop-cache --cascade=orphan" in lines_ci
+    assert "kubectl -n prod rollout status statefulset/shop-store" in lines_ci
+    assert not any(" deployment" in line for line in lines_ci)
+    assert "installed with the values `-f node-local-values.yaml`" in other
+    for line in dict.fromkeys(lines + lines_ci):
+        assert kubectl(line) == "", line
+
+
+def test_a_recreate_deployment_is_not_promised_zero_downtime(
+    tmp_path: Path, kubectl: Callable[[str], str],
+) -> None:
+    """A Deployment with `strategy: Recreate` (a database on a volume one pod may mount)
+    stops its old pods before it starts new ones: the note says so instead of "without
+    downtime", and still labels the old pods first so that they are adopted and stopped,
+    never left running beside the new ones."""
+    root = tmp_path / "migration-shop"
+    shutil.copytree(CHART, root)
+    web = root / "templates" / "web.yaml"
+    web.write_text(web.read_text().replace(
+        "  replicas: 2\n", "  replicas: 2\n  strategy:\n    type: Recreate\n", 1))
+    text = migration_note(shop_change(root=root), "shop", "prod", version="2.0.0")
+    step = text[text.index("Deployment `shop-web`"):text.index("StatefulSet `shop-db`")]
+    assert "without downtime" not in step
+    assert "`Recreate`" in step and "stops every old pod before it starts a new one" in step
+    ran = commands(step)
+    assert ran[-1] == "kubectl -n prod delete deployment shop-web --cascade=orphan"
+    assert any(line.startswith("kubectl -n prod label pods -l ") for line in ran)
+    assert "without downtime" in text[text.index("StatefulSet `shop-db`"):]  # the others roll
+    for line in ran:
+        assert kubectl(line) == "", line
+
+
+def test_an_unchanged_version_is_not_called_an_upgrade_to_itself(
+    change: ChartChange, tmp_path: Path
+) -> None:
+    """--bump none: the chart keeps its version, so neither the title, the README section
+    nor the rollback names that version as where one goes."""
+    text = migration_note(change, "shop", "prod", version=change.chart_version)
+    assert f"to {change.chart_version}" not in text.lower()
+    assert "## Upgrading to this change (chart version 1.3.0 unchanged)" in text
+    assert "### Rolling back to the chart before this change" in text
+    assert "REVISION: the last one before this change" in text
+    (tmp_path / "README.md").write_text("# shop\n")
+    readme = note_files(tmp_path, text, "readme", change.chart_version)["README.md"].decode()
+    assert "### Upgrading to this change (chart version 1.3.0 unchanged)" in readme
+    assert "To 1.3.0" not in readme

@@ -287,3 +287,40 @@ def test_a_volatile_selector_that_also_names_the_manager_loses_both(chart_copy) 
     )
     write_change(change)
     assert fix_chart(chart, FixRequest()).fixed == [], "no volatile finding is left at all"
+
+
+def test_a_split_helper_keeps_no_conditional_the_removed_keys_emptied(chart_copy) -> None:
+    """When the volatile key sits in an if/else in the helper (graylog's `managed-by`
+    under helm2Compatibility), the selector-only copy leaves out the whole conditional, not
+    an empty `{{- if }}{{- else }}{{- end }}`; a conditional still holding a stable key
+    stays. The comment names no file the note may not be in (--branch writes README.md)."""
+    chart = chart_copy("volatile-helper")
+    helpers = chart / "templates" / "_helpers.tpl"
+    text = helpers.read_text()
+    old = "helm.sh/chart: {{ include \"volatile-helper.chart\" . }}\n{{- end }}\n"
+    assert text.endswith(old)
+    helpers.write_text(text[: -len(old)] + (
+        "{{- if .Values.legacy }}\n"
+        "helm.sh/chart: legacy\n"
+        "{{- else }}\n"
+        "helm.sh/chart: {{ include \"volatile-helper.chart\" . }}\n"
+        "{{- end }}\n"
+        "{{- with .Values.tier }}\n"
+        "tier: {{ . }}\n"
+        "{{- end }}\n"
+        "{{- end }}\n"
+    ))
+    change = fix_chart(chart, FixRequest(recipes=("stable-selectors",)))
+    assert not change.unfixed, [u.reason for u in change.unfixed]
+    new = fixed_text(chart, "templates/_helpers.tpl", FixRequest(recipes=("stable-selectors",)))
+    added = new[len(helpers.read_text()):]
+    assert added.endswith(
+        '{{- define "volatile-helper.stableSelectorLabels" -}}\n'
+        'app.kubernetes.io/name: {{ include "volatile-helper.name" . }}\n'
+        "app.kubernetes.io/instance: {{ .Release.Name }}\n"
+        "{{- with .Values.tier }}\n"
+        "tier: {{ . }}\n"
+        "{{- end }}\n"
+        "{{- end }}\n"
+    ), added
+    assert "MIGRATION.md" not in added

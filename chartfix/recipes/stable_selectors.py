@@ -292,6 +292,7 @@ def _split_unit(
     for key in keys:
         while (match := _key_line(body, key)) is not None:
             body = body[: match.start()] + body[match.end() :]
+    body = _drop_emptied_blocks(helper.body, body)
     newline = context.sources.outline(helper.path).newline()
     opening = helper.text[helper.open.start : helper.open.end].replace(
         f'"{name}"', f'"{new_name}"', 1
@@ -299,7 +300,8 @@ def _split_unit(
     closing = helper.text[helper.close.start : helper.close.end]
     definition = (
         f"{newline}{{{{/*{newline}Selector labels: {name} without the values that change "
-        f"between releases.{newline}Selectors are immutable; see MIGRATION.md.{newline}"
+        f"between releases.{newline}Selectors are immutable: an existing release needs "
+        f"the migration steps that came with this change.{newline}"
         f"*/}}}}{newline}"
         f"{opening}{body}{closing}{newline}"
     )
@@ -326,6 +328,30 @@ def _split_unit(
         dict(changes),
         "unsafe" if unsafe else "safe",
     )
+
+
+# An `if`/`with` block with nothing but `else` branches in it: it writes nothing.
+_EMPTY_BLOCK = re.compile(
+    r"(?m)^[ \t]*\{\{-?\s*(?:if|with)\b[^}]*\}\}"
+    r"(?:\s|\{\{-?\s*else\b[^}]*\}\})*"
+    r"\{\{-?\s*end\s*(?P<trim>-?)\}\}[ \t]*(?:\n|$)"
+)
+
+
+def _drop_emptied_blocks(original: str, body: str) -> str:
+    """`body` without the conditionals that removing keys emptied (all their branches held
+    only those keys), innermost first; a block that was empty in `original` stays, and so
+    does one whose `-}}` trims text that follows it."""
+    if _EMPTY_BLOCK.search(original):
+        return body
+    while True:
+        for match in _EMPTY_BLOCK.finditer(body):
+            rest = body[match.end():].lstrip()
+            if not match.group("trim") or not rest or rest.startswith("{{-"):
+                body = body[: match.start()] + body[match.end():]
+                break
+        else:
+            return body
 
 
 def _include_actions(site: MappingSite, name: str) -> list[Action]:
