@@ -33,7 +33,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from chartfix.analysis.context import subchart_dir
 from chartfix.changes import Unfixed
@@ -71,6 +71,8 @@ class Label:
     key: str
     value: str
     templated: bool = False
+    note: str = field(default="", compare=False)
+    """Said in the fix's notes: why the label is not the one the user asked for."""
 
 
 class ComponentLabels:
@@ -166,7 +168,7 @@ class ComponentLabels:
             changes[kind_key].extend(more)
 
         own_edits = list(edits)
-        notes: list[str] = []
+        notes: list[str] = [label.note] if label.note else []
         outcome: dict[DocKey, str | None] = {}  # consumer -> None (labelled) or why not
         edited: set[ObjectRef] = set()
         left: dict[ObjectRef, str] = {}
@@ -276,7 +278,7 @@ def _choose_label(
     for key in COMPONENT_KEYS:
         if key in pod and key not in selector.label_keys():
             # The pods already say what they are; the selector just never asked.
-            return Label(key, pod[key])
+            return Label(key, pod[key], note=_kept_value_note(context, controller, key, pod[key]))
     for key in COMPONENT_KEYS:
         if key in selector.label_keys():
             return f"{controller.ref} already selects on {key}; its value is shared with other pods"
@@ -298,6 +300,22 @@ def _choose_label(
     if (key, value) in used:
         value = f"{value}-{controller.kind.lower()}"
     return Label(key, value)
+
+
+def _kept_value_note(
+    context: RecipeContext, controller: K8sObject, key: str, value: str
+) -> str:
+    """Why a `--component` value given for `controller` is not used: its pods already carry
+    `key: value`, and the selector must ask for what the pods carry."""
+    names = workload_names(controller, context.chart.name, context.options.release)
+    asked = component_for(context.options, names)
+    if asked is None or asked == value:
+        return ""
+    return (
+        f"--component {asked} for {controller.ref} is not used: its pods already carry "
+        f"{key}={value}, so its selector asks for that; change the value in the pod "
+        "template first to use another"
+    )
 
 
 def _selected_component(controller: K8sObject) -> Label | None:
