@@ -67,6 +67,30 @@ def _plain(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> str:
 _Loader.add_constructor("tag:yaml.org,2002:value", _plain)
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _plain)
 
+_LABEL_MAPS = frozenset({"labels", "matchLabels", "selector"})
+"""Mappings where a key written twice changes what a selector or pod label means."""
+
+
+def _duplicate_label_key(node: yaml.Node, parent: str) -> None:
+    """Refuse a label map or selector that renders a key twice: PyYAML would keep the last
+    one silently, hiding from the rules the entry the API server may read."""
+    if isinstance(node, yaml.SequenceNode):
+        for item in node.value:
+            _duplicate_label_key(item, parent)
+        return
+    if not isinstance(node, yaml.MappingNode):
+        return
+    seen: dict[str, yaml.Node] = {}
+    for key_node, value_node in node.value:
+        key = str(key_node.value) if isinstance(key_node, yaml.ScalarNode) else ""
+        if parent in _LABEL_MAPS and key in seen:
+            raise yaml.constructor.ConstructorError(
+                f"while reading {parent}", seen[key].start_mark,
+                f"key {key!r} appears twice in {parent}", key_node.start_mark,
+            )
+        seen[key] = key_node
+        _duplicate_label_key(value_node, key)
+
 
 # --- engines ---------------------------------------------------------------------------------
 
@@ -745,13 +769,27 @@ def _parse_all(chart: Chart, rel: str, text: str) -> list[Any]:
 
 def _parse_uncached(chart: Chart, rel: str, text: str) -> list[Any]:
     try:
-        docs = list(yaml.load_all(text, Loader=_Loader))
+        docs = _load_all(text)
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f" (rendered line {mark.line + 1})" if mark is not None else ""
         problem = getattr(err, "problem", None) or str(err)
         raise ChartError(chart.root / rel, f"rendered invalid YAML{where}: {problem}") from err
     return [d for d in docs if d is not None]
+
+
+def _load_all(text: str) -> list[Any]:
+    """`yaml.load_all`, each document's label maps checked for twice-written keys."""
+    loader = _Loader(text)
+    docs = []
+    try:
+        while loader.check_node():
+            node = loader.get_node()
+            _duplicate_label_key(node, "")
+            docs.append(loader.construct_document(node))
+    finally:
+        loader.dispose()
+    return docs
 
 
 def clear_caches() -> None:

@@ -367,6 +367,11 @@ def controller_label_edits(
     newline = context.sources.outline(where).newline()
     edits: list[PlannedEdit] = []
     changes: dict[tuple[str, str], list[LabelChange]] = defaultdict(list)
+    pod_site = context.sources.site(doc, str(controller.pod_labels_path()))
+    text = context.sources.outline(where).text
+    written = _written_as(text, pod_site, label) if pod_site is not None else None
+    if isinstance(written, str):
+        return f"{where}:{pod_site.line if pod_site else '?'}: {ref}: {written}"
     value = None if label.templated else label.value
     key_of = (controller.source.path, controller.kind)
     # One document may render another kind in another scenario (Deployment or DaemonSet).
@@ -393,9 +398,14 @@ def controller_label_edits(
         site = context.sources.site(doc, path)
         if site is None:
             return f"{where}: {path} of {ref} is not written in the template"
+        clash = _conditional_twin(text, site, label, written)
+        if clash:
+            return f"{where}:{site.line}: {ref}: {clash}"
         try:
-            edit = component_argument_edit(site, label.value) or insert_entry(
-                site, label.key, label.value, newline
+            edit = (
+                _insert_written(site, written, newline) if written is not None
+                else component_argument_edit(site, label.value)
+                or insert_entry(site, label.key, label.value, newline)
             )
         except NotEditable as err:
             return f"{where}:{site.line}: {err}"
@@ -542,6 +552,103 @@ def _range_unit(
         {(controller.source.path, controller.kind): [LabelChange(path, key, None)]},
         "unsafe",
     )
+
+
+def _split_entry(text: str, entry_line_start: int, entry_line_end: int) -> tuple[str, str]:
+    """The key and value of a one-line entry as written, actions kept whole
+    (`{{ .Values.k | default "a/b" }}: controller` -> the action, `controller`)."""
+    line = text[entry_line_start:entry_line_end].strip()
+    depth, i = 0, 0
+    while i < len(line):
+        if line.startswith("{{", i):
+            depth += 1
+            i += 2
+            continue
+        if line.startswith("}}", i):
+            depth -= 1
+            i += 2
+            continue
+        if depth == 0 and line[i] == ":" and (i + 1 == len(line) or line[i + 1] == " "):
+            return line[:i].strip(), line[i + 1:].strip()
+        i += 1
+    return line, ""
+
+
+def _written_as(text: str, site: MappingSite, label: Label) -> tuple[str, str] | str | None:
+    """How the pod template writes `label` when its key or value is templated: the key and
+    value texts to copy into selectors, so that they render what the pods carry under any
+    values. None when it is written literally or by a helper (the rendered text is right);
+    a reason when it is written under a condition, or which line writes it is unclear."""
+    found = []
+    for entry in site.entries:
+        if entry.generated or entry.line is not entry.last:
+            continue
+        key, value = _split_entry(text, entry.line.start, entry.line.end)
+        if entry.key == label.key and "{{" not in value:
+            return None if not entry.conditional else (
+                f"its pods carry {label.key} only under a condition; add it to the selector "
+                "by hand under the same condition"
+            )
+        if entry.key == label.key or (
+            entry.templated_key
+            and (label.key in key or value.strip("'\"") == label.value)
+        ):
+            found.append((entry, key, value))
+    if not found:
+        return None
+    if len(found) > 1:
+        return (
+            f"{len(found)} templated lines may write its pods' {label.key}; "
+            "add it to the selector by hand"
+        )
+    entry, key, value = found[0]
+    if entry.conditional:
+        return (
+            f"its pods carry {key}: {value} only under a condition; add it to the selector "
+            "by hand under the same condition"
+        )
+    return key, value
+
+
+def _conditional_twin(
+    text: str, site: MappingSite, label: Label, written: tuple[str, str] | None
+) -> str | None:
+    """Why the label cannot be added to `site`: the mapping already writes the same key under
+    a condition, so adding it always would render the key twice when the condition holds."""
+    for entry in site.entries:
+        if entry.generated or not entry.conditional:
+            continue
+        key, _ = _split_entry(text, entry.line.start, entry.line.end)
+        if entry.key == label.key or (written is not None and key == written[0]) or (
+            entry.templated_key and label.key in key
+        ):
+            condition = _condition_before(text, site, entry.line.start)
+            when = f"only when {condition}" if condition else "only under a condition"
+            return (
+                f"{site.path} writes {key} {when}, while the pods always carry it: turn "
+                "that on, or make the entry unconditional by hand (adding it again would "
+                "render the key twice)"
+            )
+    return None
+
+
+_CONDITION = re.compile(r"\{\{-?\s*(?:if|with)\s+(.*?)\s*-?\}\}")
+
+
+def _condition_before(text: str, site: MappingSite, before: int) -> str | None:
+    """The `if`/`with` condition last opened in `site` before the offset `before`."""
+    found = None
+    for match in _CONDITION.finditer(text, site.key_line.start, before):
+        found = match.group(1)
+    return found
+
+
+def _insert_written(site: MappingSite, written: tuple[str, str], newline: str) -> Edit:
+    """The entry written as the pod template writes it (`yaml_scalar` keeps actions as is)."""
+    key, value = written
+    if "{{" not in value and len(value) > 1 and value[0] == value[-1] and value[0] in "'\"":
+        value = value[1:-1]
+    return insert_entry(site, key, value, newline)
 
 
 def _value_text(text: str, site: MappingSite, key: str) -> str | None:
