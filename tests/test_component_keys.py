@@ -1,6 +1,5 @@
-"""A component label whose key is templated (`{{ .Values.x | default "app.kubernetes.io/component" }}`)
-and a toggle that selects on it: the selector the fix writes agrees with the pod labels under
-the override and the toggle, and a key rendered twice in a selector is refused, not hidden."""
+"""A component label whose key is templated (`{{ .Values.x | default "..." }}`) and a toggle
+that selects on it: the selector the fix writes agrees with the pod labels under the override and the toggle, and a key rendered twice in a selector is refused, not hidden."""
 
 from __future__ import annotations
 
@@ -29,7 +28,8 @@ def test_selector_copies_the_pod_templates_key_expression(chart_copy, capsys) ->
     key = '{{ .Values.server.componentLabelKeyOverride | default "app.kubernetes.io/component" }}'
     assert text.count(f"{key}: server") == 2  # pod labels and selector
     # The worker's selector writes the key under its toggle: nothing added there.
-    assert "app.kubernetes.io/component: worker" not in (chart / "templates/worker.yaml").read_text()
+    worker = (chart / "templates/worker.yaml").read_text()
+    assert "app.kubernetes.io/component: worker" not in worker
 
 
 @pytest.mark.parametrize(

@@ -369,9 +369,9 @@ def controller_label_edits(
     changes: dict[tuple[str, str], list[LabelChange]] = defaultdict(list)
     pod_site = context.sources.site(doc, str(controller.pod_labels_path()))
     text = context.sources.outline(where).text
-    written = _written_as(text, pod_site, label) if pod_site is not None else None
-    if isinstance(written, str):
-        return f"{where}:{pod_site.line if pod_site else '?'}: {ref}: {written}"
+    as_written = _written_as(text, pod_site, label) if pod_site is not None else None
+    if isinstance(as_written, str):
+        return f"{where}:{pod_site.line if pod_site else '?'}: {ref}: {as_written}"
     value = None if label.templated else label.value
     key_of = (controller.source.path, controller.kind)
     # One document may render another kind in another scenario (Deployment or DaemonSet).
@@ -398,12 +398,12 @@ def controller_label_edits(
         site = context.sources.site(doc, path)
         if site is None:
             return f"{where}: {path} of {ref} is not written in the template"
-        clash = _conditional_twin(text, site, label, written)
+        clash = _conditional_twin(text, site, label, as_written)
         if clash:
             return f"{where}:{site.line}: {ref}: {clash}"
         try:
             edit = (
-                _insert_written(site, written, newline) if written is not None
+                _insert_written(site, as_written, newline) if as_written is not None
                 else component_argument_edit(site, label.value)
                 or insert_entry(site, label.key, label.value, newline)
             )
