@@ -1,5 +1,6 @@
 """A component label whose key is templated (`{{ .Values.x | default "..." }}`) and a toggle
-that selects on it: the selector the fix writes agrees with the pod labels under the override and the toggle, and a key rendered twice in a selector is refused, not hidden."""
+that selects on it: the selector the fix writes agrees with the pod labels under the override
+and the toggle, and a key rendered twice in a selector is refused, not hidden."""
 
 from __future__ import annotations
 
