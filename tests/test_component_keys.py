@@ -28,6 +28,8 @@ def test_selector_copies_the_pod_templates_key_expression(chart_copy, capsys) ->
     text = (chart / "templates/server.yaml").read_text()
     key = '{{ .Values.server.componentLabelKeyOverride | default "app.kubernetes.io/component" }}'
     assert text.count(f"{key}: server") == 2  # pod labels and selector
+    service = (chart / "templates/server-service.yaml").read_text()
+    assert service.endswith(f"    {key}: server\n")  # the Service meant for it, likewise
     # The worker's selector writes the key under its toggle: nothing added there.
     worker = (chart / "templates/worker.yaml").read_text()
     assert "app.kubernetes.io/component: worker" not in worker
@@ -45,6 +47,7 @@ def test_fixed_chart_agrees_under_override_and_toggle(chart_copy, capsys, values
     out = capsys.readouterr().out
     assert "mismatch" not in out
     assert "] Deployment/release-name-server" not in out  # fixed under every value
+    assert "] Service/release-name-server" not in out
 
 
 def test_a_key_rendered_twice_in_a_selector_is_an_error(chart_copy, capsys) -> None:  # type: ignore[no-untyped-def]

@@ -33,7 +33,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from chartfix.analysis.context import subchart_dir
 from chartfix.changes import Unfixed
@@ -73,6 +73,9 @@ class Label:
     templated: bool = False
     note: str = field(default="", compare=False)
     """Said in the fix's notes: why the label is not the one the user asked for."""
+    written: tuple[str, str] | None = field(default=None, compare=False)
+    """Key and value as the pod template writes them, when either is templated: selectors
+    copy them, so that they ask for what the pods carry under any values."""
 
 
 class ComponentLabels:
@@ -412,6 +415,8 @@ def controller_label_edits(
         edits.append(PlannedEdit(where, edit, f"{why} of {ref}"))
         for kind_key in (key_of, *also):
             changes[kind_key].append(LabelChange(path, label.key, value))
+    if as_written is not None:
+        label = replace(label, written=as_written)
     return label, edits, {k: changes[k] for k in (key_of, *also)}
 
 
@@ -799,8 +804,14 @@ def consumer_edit(
     if place.shared:
         return f"{place.shared_reason(consumer.ref)}; left as it is"
     newline = context.sources.outline(place.path).newline()
+    clash = _conditional_twin(context.sources.outline(place.path).text, site, label, label.written)
+    if clash:
+        return f"{place.path}:{site.line}: {consumer.ref} left as it is: {clash}"
     try:
-        edit = insert_entry(site, label.key, label.value, newline)
+        edit = (
+            _insert_written(site, label.written, newline) if label.written is not None
+            else insert_entry(site, label.key, label.value, newline)
+        )
     except NotEditable as err:
         return f"{place.path}:{site.line}: {consumer.ref} left as it is: {err}"
     return PlannedEdit(place.path, edit, f"selector of {consumer.ref}")
