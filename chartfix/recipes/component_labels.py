@@ -14,6 +14,12 @@ The fix (the FleetDM fix of DOMAIN.md §1, done by a tool)
     by other workloads are never changed. Jobs, CronJobs and test Pods are left alone unless
     `label_jobs` is set (a non-hook Job's pod template is immutable).
 
+    When the pods already carry a component label written with a templated key or value
+    (`{{ .Values.x | default "app.kubernetes.io/component" }}: controller`), selectors get
+    the same text, so that they ask for what the pods carry under any values; a selector that
+    already writes that key under a condition (a `useComponentLabel` toggle) is left, with the
+    reason: adding the key again would render it twice when the toggle is on.
+
     When the controller already selects on its component value and other pods carry that
     value too, the controller keeps its selector: the Job, CronJob or test Pod gets a value
     of its own (its role) where its template writes the shared one, and the consumers meant
