@@ -67,6 +67,11 @@ def _plain(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> str:
 _Loader.add_constructor("tag:yaml.org,2002:value", _plain)
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _plain)
 
+class _DuplicateKey(Exception):
+    """A label map or selector renders a key twice. Not `invalid YAML`: no missing value
+    causes it, so value synthesis must not try to render past it."""
+
+
 _LABEL_MAPS = frozenset({"labels", "matchLabels", "selector"})
 """Mappings where a key written twice changes what a selector or pod label means."""
 
@@ -84,10 +89,8 @@ def _duplicate_label_key(node: yaml.Node, parent: str) -> None:
     for key_node, value_node in node.value:
         key = str(key_node.value) if isinstance(key_node, yaml.ScalarNode) else ""
         if parent in _LABEL_MAPS and key in seen:
-            raise yaml.constructor.ConstructorError(
-                f"while reading {parent}", seen[key].start_mark,
-                f"key {key!r} appears twice in {parent}", key_node.start_mark,
-            )
+            line = key_node.start_mark.line + 1
+            raise _DuplicateKey(f"renders the key {key!r} twice in {parent} (rendered line {line})")
         seen[key] = key_node
         _duplicate_label_key(value_node, key)
 
@@ -770,6 +773,8 @@ def _parse_all(chart: Chart, rel: str, text: str) -> list[Any]:
 def _parse_uncached(chart: Chart, rel: str, text: str) -> list[Any]:
     try:
         docs = _load_all(text)
+    except _DuplicateKey as err:
+        raise ChartError(chart.root / rel, str(err)) from err
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f" (rendered line {mark.line + 1})" if mark is not None else ""
