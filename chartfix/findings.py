@@ -40,8 +40,9 @@ class Suppression:
 class Finding:
     """One problem with one object.
 
-    `key` identifies the finding across scenarios (same rule, object and related objects), so
-    that renders of several scenarios merge into one finding listing them all.
+    `key` identifies the problem across scenarios (same rule and object), so that renders of
+    several scenarios merge into one finding listing them all, with the related objects of
+    every scenario: totals count problems, not scenario groups.
     """
 
     rule: str
@@ -59,5 +60,5 @@ class Finding:
     status."""
 
     @property
-    def key(self) -> tuple[str, ObjectRef, tuple[ObjectRef, ...]]:
-        return (self.rule, self.obj, self.related)
+    def key(self) -> tuple[str, ObjectRef]:
+        return (self.rule, self.obj)

@@ -32,6 +32,8 @@ from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any, Protocol
 
+import yaml
+
 from chartfix import yamlfile
 from chartfix.chart import (
     Chart,
@@ -52,6 +54,39 @@ from chartfix.errors import ChartError
 from chartfix.objects import ANALYZED_KINDS, K8sObject, LazyBody, Rendering, Source
 from chartfix.template.locate import ChartSources
 from chartfix.template.names import stable_names
+
+
+def _no_duplicate_label_key(document: yaml.Node) -> None:
+    _duplicate_label_key(document, "")
+
+
+class _DuplicateKey(Exception):
+    """A label map or selector renders a key twice. Not `invalid YAML`: no missing value
+    causes it, so value synthesis must not try to render past it."""
+
+
+_LABEL_MAPS = frozenset({"labels", "matchLabels", "selector"})
+"""Mappings where a key written twice changes what a selector or pod label means."""
+
+
+def _duplicate_label_key(node: yaml.Node, parent: str) -> None:
+    """Refuse a label map or selector that renders a key twice: PyYAML would keep the last
+    one silently, hiding from the rules the entry the API server may read."""
+    if isinstance(node, yaml.SequenceNode):
+        for item in node.value:
+            _duplicate_label_key(item, parent)
+        return
+    if not isinstance(node, yaml.MappingNode):
+        return
+    seen: dict[str, yaml.Node] = {}
+    for key_node, value_node in node.value:
+        key = str(key_node.value) if isinstance(key_node, yaml.ScalarNode) else ""
+        if parent in _LABEL_MAPS and key in seen:
+            line = key_node.start_mark.line + 1
+            raise _DuplicateKey(f"renders the key {key!r} twice in {parent} (rendered line {line})")
+        seen[key] = key_node
+        _duplicate_label_key(value_node, key)
+
 
 # --- engines ---------------------------------------------------------------------------------
 
@@ -751,10 +786,15 @@ def _parse_all(chart: Chart, rel: str, text: str) -> list[Any]:
 
 def _parse_uncached(chart: Chart, rel: str, text: str) -> list[Any]:
     try:
-        docs = list(yamlfile.load_all(text, chart.root / rel, max_bytes=None))
+        docs = list(yamlfile.load_all(
+            text, chart.root / rel, max_bytes=None, check=_no_duplicate_label_key
+        ))
+    except _DuplicateKey as err:
+        raise ChartError(chart.root / rel, str(err)) from err
     except ChartError as err:
         raise ChartError(chart.root / rel, f"rendered {err.reason}") from err
     return [d for d in docs if d is not None]
+
 
 
 def clear_caches() -> None:

@@ -10,7 +10,7 @@ sigs.k8s.io/yaml) does: the tag is dropped and the scalar stays a plain string.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -64,10 +64,14 @@ def load(data: bytes | str, path: str | Path) -> Any:
 
 
 def load_all(
-    data: bytes | str, path: str | Path, single: bool = False, max_bytes: int | None = MAX_BYTES
+    data: bytes | str,
+    path: str | Path,
+    single: bool = False,
+    max_bytes: int | None = MAX_BYTES,
+    check: Callable[[yaml.Node], None] | None = None,
 ) -> Iterator[Any]:
     """Every document of `data`, each checked as `load` checks one (`max_bytes` None: any
-    size, for what Helm rendered)."""
+    size, for what Helm rendered); `check` sees each document's node before it is built."""
     if max_bytes is not None:
         check_size(data, path)
     loader = Loader(data)
@@ -82,6 +86,9 @@ def load_all(
                     nodes.append(loader.get_node())
             for node in nodes if _may_alias(data) else ():
                 check_expansion(node)
+            if check is not None:
+                for node in nodes:
+                    check(node)
             docs = [loader.construct_document(node) for node in nodes]
         except yaml.YAMLError as err:
             raise ChartError(path, _problem(err)) from err

@@ -179,20 +179,26 @@ def _own_findings(found: Sequence[Finding], rendering: Rendering) -> list[Findin
 
 
 def merge_findings(per_scenario: Sequence[Sequence[Finding]]) -> list[Finding]:
-    """One finding per key across scenarios (given in rendering order): the first
-    scenario's message and location, every scenario it appears in; sorted stably."""
+    """One finding per key (rule and object) across scenarios, given in rendering order:
+    the first scenario's message and location, the related objects of every scenario as a
+    sorted set, every scenario it appears in; sorted stably."""
     merged: dict[tuple[object, ...], Finding] = {}
     for found in per_scenario:
         for finding in found:
             earlier = merged.get(finding.key)
             if earlier is None:
-                merged[finding.key] = finding
-            else:
-                new = [s for s in finding.scenarios if s not in earlier.scenarios]
-                if new:
-                    merged[finding.key] = replace(
-                        earlier, scenarios=(*earlier.scenarios, *new)
-                    )
+                merged[finding.key] = replace(
+                    finding, related=tuple(sorted(set(finding.related), key=ref_order))
+                )
+                continue
+            new = [s for s in finding.scenarios if s not in earlier.scenarios]
+            related = set(earlier.related) | set(finding.related)
+            if new or len(related) > len(earlier.related):
+                merged[finding.key] = replace(
+                    earlier,
+                    scenarios=(*earlier.scenarios, *new),
+                    related=tuple(sorted(related, key=ref_order)),
+                )
     return sorted(merged.values(), key=finding_order)
 
 

@@ -14,6 +14,12 @@ The fix (the FleetDM fix of DOMAIN.md §1, done by a tool)
     by other workloads are never changed. Jobs, CronJobs and test Pods are left alone unless
     `label_jobs` is set (a non-hook Job's pod template is immutable).
 
+    When the pods already carry a component label written with a templated key or value
+    (`{{ .Values.x | default "app.kubernetes.io/component" }}: controller`), selectors get
+    the same text, so that they ask for what the pods carry under any values; a selector that
+    already writes that key under a condition (a `useComponentLabel` toggle) is left, with the
+    reason: adding the key again would render it twice when the toggle is on.
+
     When the controller already selects on its component value and other pods carry that
     value too, the controller keeps its selector: the Job, CronJob or test Pod gets a value
     of its own (its role) where its template writes the shared one, and the consumers meant
@@ -33,7 +39,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 from chartfix.analysis.context import subchart_dir
 from chartfix.changes import Unfixed
@@ -71,6 +77,11 @@ class Label:
     key: str
     value: str
     templated: bool = False
+    note: str = field(default="", compare=False)
+    """Said in the fix's notes: why the label is not the one the user asked for."""
+    written: tuple[str, str] | None = field(default=None, compare=False)
+    """Key and value as the pod template writes them, when either is templated: selectors
+    copy them, so that they ask for what the pods carry under any values."""
 
 
 class ComponentLabels:
@@ -166,7 +177,7 @@ class ComponentLabels:
             changes[kind_key].extend(more)
 
         own_edits = list(edits)
-        notes: list[str] = []
+        notes: list[str] = [label.note] if label.note else []
         outcome: dict[DocKey, str | None] = {}  # consumer -> None (labelled) or why not
         edited: set[ObjectRef] = set()
         left: dict[ObjectRef, str] = {}
@@ -276,7 +287,7 @@ def _choose_label(
     for key in COMPONENT_KEYS:
         if key in pod and key not in selector.label_keys():
             # The pods already say what they are; the selector just never asked.
-            return Label(key, pod[key])
+            return Label(key, pod[key], note=_kept_value_note(context, controller, key, pod[key]))
     for key in COMPONENT_KEYS:
         if key in selector.label_keys():
             return f"{controller.ref} already selects on {key}; its value is shared with other pods"
@@ -298,6 +309,22 @@ def _choose_label(
     if (key, value) in used:
         value = f"{value}-{controller.kind.lower()}"
     return Label(key, value)
+
+
+def _kept_value_note(
+    context: RecipeContext, controller: K8sObject, key: str, value: str
+) -> str:
+    """Why a `--component` value given for `controller` is not used: its pods already carry
+    `key: value`, and the selector must ask for what the pods carry."""
+    names = workload_names(controller, context.chart.name, context.options.release)
+    asked = component_for(context.options, names)
+    if asked is None or asked == value:
+        return ""
+    return (
+        f"--component {asked} for {controller.ref} is not used: its pods already carry "
+        f"{key}={value}, so its selector asks for that; change the value in the pod "
+        "template first to use another"
+    )
 
 
 def _selected_component(controller: K8sObject) -> Label | None:
@@ -349,6 +376,11 @@ def controller_label_edits(
     newline = context.sources.outline(where).newline()
     edits: list[PlannedEdit] = []
     changes: dict[tuple[str, str], list[LabelChange]] = defaultdict(list)
+    pod_site = context.sources.site(doc, str(controller.pod_labels_path()))
+    text = context.sources.outline(where).text
+    as_written = _written_as(text, pod_site, label) if pod_site is not None else None
+    if isinstance(as_written, str):
+        return f"{where}:{pod_site.line if pod_site else '?'}: {ref}: {as_written}"
     value = None if label.templated else label.value
     key_of = (controller.source.path, controller.kind)
     # One document may render another kind in another scenario (Deployment or DaemonSet).
@@ -375,15 +407,22 @@ def controller_label_edits(
         site = context.sources.site(doc, path)
         if site is None:
             return f"{where}: {path} of {ref} is not written in the template"
+        clash = _conditional_twin(text, site, label, as_written)
+        if clash:
+            return f"{where}:{site.line}: {ref}: {clash}"
         try:
-            edit = component_argument_edit(site, label.value) or insert_entry(
-                site, label.key, label.value, newline
+            edit = (
+                _insert_written(site, as_written, newline) if as_written is not None
+                else component_argument_edit(site, label.value)
+                or insert_entry(site, label.key, label.value, newline)
             )
         except NotEditable as err:
             return f"{where}:{site.line}: {err}"
         edits.append(PlannedEdit(where, edit, f"{why} of {ref}"))
         for kind_key in (key_of, *also):
             changes[kind_key].append(LabelChange(path, label.key, value))
+    if as_written is not None:
+        label = replace(label, written=as_written)
     return label, edits, {k: changes[k] for k in (key_of, *also)}
 
 
@@ -524,6 +563,103 @@ def _range_unit(
         {(controller.source.path, controller.kind): [LabelChange(path, key, None)]},
         "unsafe",
     )
+
+
+def _split_entry(text: str, entry_line_start: int, entry_line_end: int) -> tuple[str, str]:
+    """The key and value of a one-line entry as written, actions kept whole
+    (`{{ .Values.k | default "a/b" }}: controller` -> the action, `controller`)."""
+    line = text[entry_line_start:entry_line_end].strip()
+    depth, i = 0, 0
+    while i < len(line):
+        if line.startswith("{{", i):
+            depth += 1
+            i += 2
+            continue
+        if line.startswith("}}", i):
+            depth -= 1
+            i += 2
+            continue
+        if depth == 0 and line[i] == ":" and (i + 1 == len(line) or line[i + 1] == " "):
+            return line[:i].strip(), line[i + 1:].strip()
+        i += 1
+    return line, ""
+
+
+def _written_as(text: str, site: MappingSite, label: Label) -> tuple[str, str] | str | None:
+    """How the pod template writes `label` when its key or value is templated: the key and
+    value texts to copy into selectors, so that they render what the pods carry under any
+    values. None when it is written literally or by a helper (the rendered text is right);
+    a reason when it is written under a condition, or which line writes it is unclear."""
+    found = []
+    for entry in site.entries:
+        if entry.generated or entry.line is not entry.last:
+            continue
+        key, value = _split_entry(text, entry.line.start, entry.line.end)
+        if entry.key == label.key and "{{" not in value:
+            return None if not entry.conditional else (
+                f"its pods carry {label.key} only under a condition; add it to the selector "
+                "by hand under the same condition"
+            )
+        if entry.key == label.key or (
+            entry.templated_key
+            and (label.key in key or value.strip("'\"") == label.value)
+        ):
+            found.append((entry, key, value))
+    if not found:
+        return None
+    if len(found) > 1:
+        return (
+            f"{len(found)} templated lines may write its pods' {label.key}; "
+            "add it to the selector by hand"
+        )
+    entry, key, value = found[0]
+    if entry.conditional:
+        return (
+            f"its pods carry {key}: {value} only under a condition; add it to the selector "
+            "by hand under the same condition"
+        )
+    return key, value
+
+
+def _conditional_twin(
+    text: str, site: MappingSite, label: Label, written: tuple[str, str] | None
+) -> str | None:
+    """Why the label cannot be added to `site`: the mapping already writes the same key under
+    a condition, so adding it always would render the key twice when the condition holds."""
+    for entry in site.entries:
+        if entry.generated or not entry.conditional:
+            continue
+        key, _ = _split_entry(text, entry.line.start, entry.line.end)
+        if entry.key == label.key or (written is not None and key == written[0]) or (
+            entry.templated_key and label.key in key
+        ):
+            condition = _condition_before(text, site, entry.line.start)
+            when = f"only when {condition}" if condition else "only under a condition"
+            return (
+                f"{site.path} writes {key} {when}, while the pods always carry it: turn "
+                "that on, or make the entry unconditional by hand (adding it again would "
+                "render the key twice)"
+            )
+    return None
+
+
+_CONDITION = re.compile(r"\{\{-?\s*(?:if|with)\s+(.*?)\s*-?\}\}")
+
+
+def _condition_before(text: str, site: MappingSite, before: int) -> str | None:
+    """The `if`/`with` condition last opened in `site` before the offset `before`."""
+    found = None
+    for match in _CONDITION.finditer(text, site.key_line.start, before):
+        found = match.group(1)
+    return found
+
+
+def _insert_written(site: MappingSite, written: tuple[str, str], newline: str) -> Edit:
+    """The entry written as the pod template writes it (`yaml_scalar` keeps actions as is)."""
+    key, value = written
+    if "{{" not in value and len(value) > 1 and value[0] == value[-1] and value[0] in "'\"":
+        value = value[1:-1]
+    return insert_entry(site, key, value, newline)
 
 
 def _value_text(text: str, site: MappingSite, key: str) -> str | None:
@@ -674,8 +810,14 @@ def consumer_edit(
     if place.shared:
         return f"{place.shared_reason(consumer.ref)}; left as it is"
     newline = context.sources.outline(place.path).newline()
+    clash = _conditional_twin(context.sources.outline(place.path).text, site, label, label.written)
+    if clash:
+        return f"{place.path}:{site.line}: {consumer.ref} left as it is: {clash}"
     try:
-        edit = insert_entry(site, label.key, label.value, newline)
+        edit = (
+            _insert_written(site, label.written, newline) if label.written is not None
+            else insert_entry(site, label.key, label.value, newline)
+        )
     except NotEditable as err:
         return f"{place.path}:{site.line}: {consumer.ref} left as it is: {err}"
     return PlannedEdit(place.path, edit, f"selector of {consumer.ref}")
