@@ -28,6 +28,9 @@ def _outline_bytes(data: bytes) -> Outline:
     return outline(decode(data))
 
 
+_PeerIndex = dict[tuple[str, str], list[K8sObject]]
+
+
 @dataclass(frozen=True)
 class Place:
     """The document that wrote an object, and the chart-relative file it is written in: the
@@ -75,6 +78,10 @@ class ChartSources:
         self._helpers: dict[str, Helper] | None = None
         self._includes: dict[str, int] = {}
         self._outlines: dict[bytes, Outline] = {}
+        self._peers: dict[int, tuple[Sequence[K8sObject], int, _PeerIndex]] = {}
+        """Per `siblings` sequence (held, so its id stays its own; with its length, in case
+        it grew): its objects by file and kind, so that placing every object of a rendering
+        is linear, not quadratic."""
 
     def read(self, rel: str) -> bytes:
         if rel in self.overrides:
@@ -157,10 +164,20 @@ class ChartSources:
             through = self._through_include(obj, obj.source.path, docs)
             if through is not None:
                 return through
-        doc = _pick(obj, docs, [
-            o for o in siblings if o.source.path == obj.source.path and o.kind == obj.kind
-        ])
+        doc = _pick(obj, docs, self._same_file_and_kind(obj, siblings))
         return None if doc is None else Place(obj.source.path, doc)
+
+    def _same_file_and_kind(
+        self, obj: K8sObject, siblings: Sequence[K8sObject]
+    ) -> list[K8sObject]:
+        """The siblings `obj`'s template file rendered with its kind, looked up."""
+        held = self._peers.get(id(siblings))
+        if held is None or held[0] is not siblings or held[1] != len(siblings):
+            index: _PeerIndex = {}
+            for other in siblings:
+                index.setdefault((other.source.path, other.kind), []).append(other)
+            held = self._peers[id(siblings)] = (siblings, len(siblings), index)
+        return held[2].get((obj.source.path, obj.kind), [])
 
     def helpers(self) -> dict[str, Helper]:
         if self._helpers is None:
