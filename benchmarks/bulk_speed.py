@@ -30,10 +30,10 @@ import time
 from functools import partial
 from pathlib import Path
 
-from chartfix.chart import find_charts
-from chartfix.fixcmd import fix_outcome
+from chartfix.commands.fix import fix_outcome
 from chartfix.pipeline import FixRequest
 from chartfix.runner import run_parallel
+from chartfix.sources.helm.chart import find_charts
 
 
 def main() -> None:

@@ -30,10 +30,10 @@ from pathlib import Path
 import helm_python
 
 from chartfix import runner
-from chartfix.chart import find_charts, load_chart, scenarios
-from chartfix.check import run_check
+from chartfix.commands.check import run_check
 from chartfix.errors import ChartError
-from chartfix.render import scenario_values, stage
+from chartfix.sources.helm.chart import find_charts, load_chart, scenarios
+from chartfix.sources.helm.render import scenario_values, stage
 
 
 def serial_render(charts: list[Path]) -> tuple[float, int, int]:

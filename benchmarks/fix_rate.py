@@ -39,14 +39,14 @@ from dataclasses import asdict, dataclass, field
 from functools import partial
 from pathlib import Path
 
-from chartfix.analysis import analyze
-from chartfix.chart import Chart, find_charts, load_chart, scenarios
-from chartfix.coverage import Coverage, error_kind
+from chartfix.commands.coverage import Coverage, error_kind
 from chartfix.errors import ChartError
-from chartfix.objects import Rendering
-from chartfix.render import stage
+from chartfix.model.objects import Rendering
+from chartfix.rules import analyze
 from chartfix.runner import run_parallel
-from chartfix.synthesis import render_scenarios
+from chartfix.sources.helm.chart import Chart, find_charts, load_chart, scenarios
+from chartfix.sources.helm.render import stage
+from chartfix.sources.helm.synthesis import render_scenarios
 
 GOAL = 0.95
 FIX_TIMEOUT = 900  # seconds for one `chartfix fix` of one chart

@@ -19,7 +19,7 @@ from chartfix import __version__
 from chartfix.errors import ChartError, UsageError
 
 if TYPE_CHECKING:
-    from chartfix.analysis.policy import Policy
+    from chartfix.rules.policy import Policy
 
 
 PATHS_HELP = (
@@ -122,8 +122,8 @@ def _render_options(parser: argparse.ArgumentParser) -> None:
 
 def policy_from(args: argparse.Namespace) -> Policy:
     """The command line's rule control (it wins over `.chartfix.yaml`)."""
-    from chartfix.analysis import RULES
-    from chartfix.analysis.policy import command_line_policy
+    from chartfix.rules import RULES
+    from chartfix.rules.policy import command_line_policy
 
     return command_line_policy(args.include, args.exclude, args.severity, list(RULES))
 
@@ -209,7 +209,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.command == "check":
-            from chartfix.check import run_check
+            from chartfix.commands.check import run_check
 
             return run_check(
                 args.paths, args.values, args.set, args.format, args.jobs, sys.stdout,
@@ -217,22 +217,22 @@ def main(argv: Sequence[str] | None = None) -> int:
                 policy=policy_from(args), run_apps=args.run_apps,
             )
         if args.command == "fix":
-            from chartfix.fixcmd import run_fix
+            from chartfix.commands.fix import run_fix
 
             return run_fix(args)
         if args.command == "bulk":
-            from chartfix.bulk import run_bulk
+            from chartfix.commands.bulk import run_bulk
 
             return run_bulk(args)
         if args.command == "recipes":
             return list_recipes()
         if args.command == "report" and args.report_command == "html":
-            from chartfix.report.html import html_command
+            from chartfix.publish.report.html import html_command
 
             return html_command(args.reports, args.output)
         if args.command == "report":
-            from chartfix.fixcmd import writable_file
-            from chartfix.report.merge import merge_reports
+            from chartfix.publish.paths import writable_file
+            from chartfix.publish.report.merge import merge_reports
 
             if args.output is not None:
                 writable_file(args.output, "-o")
@@ -255,8 +255,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 def list_recipes() -> int:
     """Python recipes (built-in, then entry points) with their declared options, then the
     declarative recipe files (shipped, then the current repository's `recipes/`)."""
-    from chartfix.recipe import options_of, registry_with_origins
-    from chartfix.recipefile import declarative_recipes, load_recipe_file, shipped_dir
+    from chartfix.recipes import registry_with_origins
+    from chartfix.recipes.base import options_of
+    from chartfix.recipes.files import declarative_recipes, load_recipe_file, shipped_dir
 
     for recipe, origin in registry_with_origins().values():
         rules = ", ".join(sorted(recipe.rules))

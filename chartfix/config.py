@@ -37,12 +37,12 @@ from typing import Any
 import yaml
 
 from chartfix import yamlfile
-from chartfix.analysis import RULES
-from chartfix.analysis.policy import Policy, SuppressEntry
-from chartfix.chart import parse_values_file
 from chartfix.errors import ChartError, UsageError
-from chartfix.findings import SEVERITIES, Severity
-from chartfix.render import deep_merge
+from chartfix.model.findings import SEVERITIES, Severity
+from chartfix.rules import RULES
+from chartfix.rules.policy import Policy, SuppressEntry
+from chartfix.sources.helm.chart import parse_values_file
+from chartfix.sources.helm.render import deep_merge
 
 CONFIG_NAME = ".chartfix.yaml"
 KEYS = ("components", "label-jobs", "rules", "suppress", "run-apps", "recipe", "values")

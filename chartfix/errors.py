@@ -1,7 +1,9 @@
-"""The one error type a chart can fail with: it names the file and the reason, on one line."""
+"""The one error type a chart can fail with: it names the file and the reason, on one line;
+and how chartfix shows a path in any message."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 
@@ -36,3 +38,11 @@ def _one_line(reason: str) -> str:
 
 class UsageError(Exception):
     """The command was misused (bad flag combination, unknown recipe...): exit status 2."""
+
+
+def display_path(path: Path) -> str:
+    """`path` relative to the working directory when it lies below it (as git would show it)."""
+    try:
+        return os.path.relpath(path) if path.resolve().is_relative_to(Path.cwd()) else str(path)
+    except ValueError:
+        return str(path)

@@ -10,18 +10,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from chartfix.analysis import RULES, Policy, analyze_each, apply_policy, merge_findings
-from chartfix.changes import ChartChange, FileChange, Unfixed
-from chartfix.chart import linked, load_chart, scenarios
 from chartfix.config import CONFIG_NAME, load_config, organisation_values, values_json
 from chartfix.errors import ChartError, UsageError
-from chartfix.ksm import restarts_needed
-from chartfix.objects import ObjectRef
-from chartfix.recipe import FixOptions, FixUnit, Recipe, RecipeContext, registry
-from chartfix.recipefile import RecipeFile, resolve
-from chartfix.render import stage
-from chartfix.synthesis import render_scenarios, synthesized_note, unrendered_note
-from chartfix.template.locate import ChartSources
+from chartfix.model.changes import ChartChange, FileChange, Unfixed
+from chartfix.model.objects import ObjectRef
+from chartfix.recipes import registry
+from chartfix.recipes.base import FixOptions, FixUnit, Recipe, RecipeContext
+from chartfix.recipes.files import RecipeFile, resolve
+from chartfix.rules import RULES, Policy, analyze_each, apply_policy, merge_findings
+from chartfix.rules.ksm import restarts_needed
+from chartfix.sources.helm.chart import linked, load_chart, scenarios
+from chartfix.sources.helm.render import stage
+from chartfix.sources.helm.synthesis import render_scenarios, synthesized_note, unrendered_note
+from chartfix.sources.helm.template.locate import ChartSources
 from chartfix.verify import Verifier
 
 

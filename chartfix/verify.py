@@ -15,16 +15,16 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from chartfix.analysis import analyze
-from chartfix.chart import Chart, Scenario
 from chartfix.errors import ChartError
-from chartfix.findings import Finding
-from chartfix.objects import K8sObject, Rendering, mapping_at
-from chartfix.recipe import FixUnit, LabelChange
-from chartfix.render import render
-from chartfix.template.edit import NotEditable, apply_edits
-from chartfix.template.locate import ChartSources, decode, encode
-from chartfix.template.outline import outline
+from chartfix.model.findings import Finding
+from chartfix.model.objects import K8sObject, Rendering, mapping_at
+from chartfix.recipes.base import FixUnit, LabelChange
+from chartfix.rules import analyze
+from chartfix.sources.helm.chart import Chart, Scenario
+from chartfix.sources.helm.render import render
+from chartfix.sources.helm.template.edit import NotEditable, apply_edits
+from chartfix.sources.helm.template.locate import ChartSources, decode, encode
+from chartfix.sources.helm.template.outline import outline
 
 _LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
 

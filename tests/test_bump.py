@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from chartfix.bump import bump_chart, bump_version, changelog_with_entry, default_level
-from chartfix.changes import ChartChange
 from chartfix.errors import ChartError
+from chartfix.model.changes import ChartChange
+from chartfix.publish.bump import bump_chart, bump_version, changelog_with_entry, default_level
 
 TODAY = datetime.date(2026, 3, 1)
 

@@ -13,13 +13,13 @@ import pytest
 
 pytest.importorskip("cdk8s", reason="cdk8s is not installed: pip install 'chartfix[cdk8s]'")
 
-from chartfix.cdk8s import check_app, find_apps, fix_app, synth
-from chartfix.cdk8s.edit import LabelEdit, apply_label_edits
-from chartfix.cdk8s.locate import AppSources, NotLocated, locate_labels
-from chartfix.cdk8s.synth import Frame, Origin
 from chartfix.errors import ChartError
-from chartfix.objects import K8sObject, Rendering
-from chartfix.selectors import LabelSelector
+from chartfix.model.objects import K8sObject, Rendering
+from chartfix.model.selectors import LabelSelector
+from chartfix.sources.cdk8s import check_app, find_apps, fix_app, synth
+from chartfix.sources.cdk8s.edit import LabelEdit, apply_label_edits
+from chartfix.sources.cdk8s.locate import AppSources, NotLocated, locate_labels
+from chartfix.sources.cdk8s.synth import Frame, Origin
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 

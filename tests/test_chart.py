@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from chartfix.chart import (
+from chartfix.errors import ChartError, UsageError
+from chartfix.sources.helm.chart import (
     IgnoreRules,
     Scenario,
     chart_files,
@@ -15,7 +16,6 @@ from chartfix.chart import (
     read_file,
     scenarios,
 )
-from chartfix.errors import ChartError, UsageError
 
 
 def chart_dir(root: Path, name: str = "app", extra: str = "") -> Path:

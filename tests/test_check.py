@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from conftest import FIXTURES
 
-from chartfix.check import check_chart, exit_status, run_check
 from chartfix.cli import main
+from chartfix.commands.check import check_chart, exit_status, run_check
 from chartfix.errors import ChartError, UsageError
 from chartfix.runner import TimedOut, WorkerDied, crash_reason, run_parallel
 

@@ -22,8 +22,8 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from chartfix.bulk import SHARD_COUNT_ENV, SHARD_INDEX_ENV, Shard
 from chartfix.cli import build_parser
+from chartfix.publish.report.file import SHARD_COUNT_ENV, SHARD_INDEX_ENV, Shard
 
 ROOT = Path(__file__).resolve().parent.parent
 KUBERNETES = ROOT / "deploy" / "kubernetes"

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from chartfix.changes import FileChange
-from chartfix.diff import file_diff, summarize
+from chartfix.model.changes import FileChange
+from chartfix.publish.diff import file_diff, summarize
 
 CASES = {
     "lf": (b"a: 1\nb: 2\n", b"a: 1\nc: 3\nb: 2\n"),

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from chartfix.template.edit import (
+from chartfix.sources.helm.template.edit import (
     Edit,
     NotEditable,
     apply_edits,
@@ -17,7 +17,7 @@ from chartfix.template.edit import (
     remove_entry,
     yaml_scalar,
 )
-from chartfix.template.outline import MappingSite, outline
+from chartfix.sources.helm.template.outline import MappingSite, outline
 
 COMPONENT = "app.kubernetes.io/component"
 

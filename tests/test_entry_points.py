@@ -230,7 +230,7 @@ def test_helm_chartfix_without_chartfix_says_how_to_install(tmp_path: Path) -> N
 
 
 def test_a_helm_docs_readme_gets_the_note_in_its_template(tmp_path: Path) -> None:
-    from chartfix.migration import note_files
+    from chartfix.publish.migration import note_files
 
     template = "# {{ template \"chart.name\" . }}\n\n## Upgrading\n\n### To 1.0.0\n\nNothing.\n"
     (tmp_path / "README.md.gotmpl").write_text(template)

@@ -17,7 +17,7 @@ import helm_python
 import pytest
 import yaml
 
-from chartfix.objects import K8sObject, Source
+from chartfix.model.objects import K8sObject, Source
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 RELEASE = "rel"

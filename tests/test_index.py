@@ -5,8 +5,8 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from chartfix.objects import K8sObject, PodIndex, Rendering, SelectorIndex, Source
-from chartfix.selectors import LabelSelector, Requirement
+from chartfix.model.objects import K8sObject, PodIndex, Rendering, SelectorIndex, Source
+from chartfix.model.selectors import LabelSelector, Requirement
 
 KEYS = st.sampled_from(["app", "release", "component", "tier"])
 VALUES = st.sampled_from(["a", "b", "c"])

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from chartfix.template.lexer import Action, TemplateSyntaxError, lex
-from chartfix.template.lines import split_lines
+from chartfix.sources.helm.template.lexer import Action, TemplateSyntaxError, lex
+from chartfix.sources.helm.template.lines import split_lines
 
 
 def spans(text: str) -> list[str]:

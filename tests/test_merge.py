@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from chartfix.analysis import merge_findings
-from chartfix.findings import Finding, Location
-from chartfix.objects import ObjectRef
-from chartfix.output import fingerprint
+from chartfix.model.findings import Finding, Location
+from chartfix.model.objects import ObjectRef
+from chartfix.publish.output import fingerprint
+from chartfix.rules import merge_findings
 
 SERVICE = ObjectRef("Service", "x-admin")
 JOB = ObjectRef("Job", "x-cleanup", "default")

@@ -19,21 +19,21 @@ from typing import Any
 import pytest
 import yaml
 
-from chartfix.changes import ChartChange, FileChange
-from chartfix.chart import Scenario, load_chart
-from chartfix.findings import Finding, Location
-from chartfix.migration import (
+from chartfix.model.changes import ChartChange, FileChange
+from chartfix.model.findings import Finding, Location
+from chartfix.model.objects import K8sObject, ObjectRef
+from chartfix.model.selectors import LabelSelector, Requirement
+from chartfix.pipeline import FixRequest, fix_chart
+from chartfix.publish.migration import (
     changed_refs,
     commit_message,
     migration_note,
     note_files,
     object_changes,
 )
-from chartfix.objects import K8sObject, ObjectRef
-from chartfix.pipeline import FixRequest, fix_chart
-from chartfix.prbody import pr_body, pr_title
-from chartfix.render import render
-from chartfix.selectors import LabelSelector, Requirement
+from chartfix.publish.prbody import pr_body, pr_title
+from chartfix.sources.helm.chart import Scenario, load_chart
+from chartfix.sources.helm.render import render
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 CHART = FIXTURES / "migration-shop"

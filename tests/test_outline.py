@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from chartfix.template.lexer import TemplateSyntaxError
-from chartfix.template.outline import Document, MappingSite, Outline, outline
+from chartfix.sources.helm.template.lexer import TemplateSyntaxError
+from chartfix.sources.helm.template.outline import Document, MappingSite, Outline, outline
 
 
 def entries(site: MappingSite) -> list[tuple[int, str | None, str]]:
@@ -620,8 +620,8 @@ def test_a_printf_name_keeps_document_for_from_guessing(tmp_path: Path) -> None:
     """A file whose one literal Service is named by printf "%s-metrics", while the Service
     Helm rendered from it came from an include elsewhere: no document, rather than the
     wrong one (an edit there would miss the object)."""
-    from chartfix.objects import K8sObject, Source
-    from chartfix.template.locate import ChartSources
+    from chartfix.model.objects import K8sObject, Source
+    from chartfix.sources.helm.template.locate import ChartSources
 
     (tmp_path / "templates").mkdir()
     (tmp_path / "templates" / "svc.yaml").write_text(

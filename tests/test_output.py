@@ -10,11 +10,11 @@ import jsonschema
 import pytest
 from conftest import FIXTURES
 
-from chartfix.check import ChartReport, check_chart
+from chartfix.commands.check import ChartReport, check_chart
 from chartfix.errors import ChartError
-from chartfix.output.json import write_json
-from chartfix.output.sarif import write_sarif
-from chartfix.output.text import summary_line, write_text
+from chartfix.publish.output.json import write_json
+from chartfix.publish.output.sarif import write_sarif
+from chartfix.publish.output.text import summary_line, write_text
 
 RULE_CHARTS = FIXTURES / "rules-charts"
 

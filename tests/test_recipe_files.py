@@ -16,8 +16,9 @@ import yaml
 from conftest import CHARTFIX, FIXTURES, git, snapshot
 
 from chartfix.cli import main
-from chartfix.recipe import options_of, registry
-from chartfix.recipefile import load_recipe_file
+from chartfix.recipes import registry
+from chartfix.recipes.base import options_of
+from chartfix.recipes.files import load_recipe_file
 
 if sys.version_info >= (3, 11):
     import tomllib

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from conftest import FIXTURES
 
-from chartfix.apply import write_change
-from chartfix.diff import file_diff
 from chartfix.pipeline import FixRequest, fix_chart
+from chartfix.publish.apply import write_change
+from chartfix.publish.diff import file_diff
 
 LEFT_ON_PURPOSE = {"component-key-toggle"}
 """Fixtures with a finding the fix must leave, with its reason (tests/test_component_keys.py)."""
@@ -259,7 +259,7 @@ spec:
 def test_autosharded_kube_state_metrics_gets_the_restart(tmp_path: Path) -> None:
     """DOMAIN.md §3: relabelling an autosharded kube-state-metrics older than v2.13.0 stops
     its shards until the pods restart; the finding and the migration note both say so."""
-    from chartfix.migration import migration_note
+    from chartfix.publish.migration import migration_note
 
     chart = tmp_path / "metrics"
     (chart / "templates").mkdir(parents=True)

@@ -15,14 +15,14 @@ from pathlib import Path
 
 import pytest
 
-from chartfix.apply import write_change
-from chartfix.chart import Scenario, load_chart
-from chartfix.check import check_chart
-from chartfix.migration import migration_note
+from chartfix.commands.check import check_chart
 from chartfix.pipeline import FixRequest, fix_chart
-from chartfix.render import render
-from chartfix.template.edit import NotEditable, apply_edits, replace_value
-from chartfix.template.outline import outline
+from chartfix.publish.apply import write_change
+from chartfix.publish.migration import migration_note
+from chartfix.sources.helm.chart import Scenario, load_chart
+from chartfix.sources.helm.render import render
+from chartfix.sources.helm.template.edit import NotEditable, apply_edits, replace_value
+from chartfix.sources.helm.template.outline import outline
 
 
 def files_after(change) -> dict[str, str]:  # type: ignore[no-untyped-def]

@@ -13,9 +13,9 @@ import helm_python
 import pytest
 import yaml
 
-from chartfix.chart import Scenario, load_chart, scenarios
 from chartfix.errors import ChartError
-from chartfix.render import SdkEngine, render, split_by_source
+from chartfix.sources.helm.chart import Scenario, load_chart, scenarios
+from chartfix.sources.helm.render import SdkEngine, render, split_by_source
 
 SDK = SdkEngine()
 

@@ -14,13 +14,13 @@ from conftest import FIXTURES
 from hypothesis import given
 from hypothesis import strategies as st
 
-from chartfix.analysis import RULES, RuleContext, analyze, doc_sections
-from chartfix.analysis.volatile import holds_version
-from chartfix.chart import load_chart, scenarios
-from chartfix.findings import Finding
-from chartfix.objects import K8sObject, Source
-from chartfix.render import render
-from chartfix.selectors import LabelSelector, Requirement
+from chartfix.model.findings import Finding
+from chartfix.model.objects import K8sObject, Source
+from chartfix.model.selectors import LabelSelector, Requirement
+from chartfix.rules import RULES, RuleContext, analyze, doc_sections
+from chartfix.rules.volatile import holds_version
+from chartfix.sources.helm.chart import load_chart, scenarios
+from chartfix.sources.helm.render import render
 
 RULE_CHARTS = FIXTURES / "rules-charts"
 

@@ -101,7 +101,7 @@ def test_ctrl_c_in_fix_ends_quietly_with_130(tmp_path) -> None:
 
 def read_report_any(report: Path) -> list[dict]:
     """What a reader sees after any interruption: the report, or its .partial lines."""
-    from chartfix.bulk import _read_report as chartfix_read
+    from chartfix.publish.report.file import read_report as chartfix_read
 
     return chartfix_read(report)["charts"]
 

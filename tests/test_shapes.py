@@ -18,12 +18,12 @@ from pathlib import Path
 import pytest
 from conftest import FIXTURES
 
-from chartfix.chart import load_chart, scenarios
-from chartfix.check import check_chart, run_check
-from chartfix.objects import K8sObject, Source
+from chartfix.commands.check import check_chart, run_check
+from chartfix.model.objects import K8sObject, Source
 from chartfix.pipeline import FixRequest, fix_chart
-from chartfix.render import render
-from chartfix.template.outline import outline
+from chartfix.sources.helm.chart import load_chart, scenarios
+from chartfix.sources.helm.render import render
+from chartfix.sources.helm.template.outline import outline
 from chartfix.verify import unplanned_differences
 
 
@@ -263,7 +263,7 @@ def test_a_test_pod_renamed_by_an_unreadable_template_is_noise_not_new() -> None
     """A Pod or Job whose template cannot be read (a packed subchart's) has no stable name:
     paired by position, its name is one difference that a second render shows as noise; a
     renamed Deployment is gone and new."""
-    from chartfix.objects import Rendering
+    from chartfix.model.objects import Rendering
 
     def obj(kind: str, name: str) -> K8sObject:
         return K8sObject({"kind": kind, "metadata": {"name": name}}, Source("t.yaml"))

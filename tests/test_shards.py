@@ -26,8 +26,8 @@ from test_bulk import (
     shard_tree,
 )
 
-from chartfix.bulk import SHARD_COUNT_ENV, SHARD_INDEX_ENV
 from chartfix.cli import main
+from chartfix.publish.report.file import SHARD_COUNT_ENV, SHARD_INDEX_ENV
 
 
 @pytest.fixture(autouse=True)

@@ -12,10 +12,10 @@ import pytest
 from conftest import FIXTURES, git
 
 from chartfix import runner
-from chartfix.apply import Outcome
-from chartfix.bulk import print_table
 from chartfix.cli import main
+from chartfix.commands.bulk import print_table
 from chartfix.errors import ChartError
+from chartfix.publish.apply import Outcome
 
 
 def repo_with(tmp_path: Path, *fixtures: str) -> Path:

@@ -17,13 +17,13 @@ from pathlib import Path
 import pytest
 from conftest import CHARTFIX, FIXTURES, git
 
-from chartfix.chart import load_chart, scenarios
-from chartfix.check import check_chart, run_check
 from chartfix.cli import main
+from chartfix.commands.check import check_chart, run_check
 from chartfix.errors import ChartError
 from chartfix.pipeline import FixRequest, fix_chart
-from chartfix.prbody import pr_body
-from chartfix.synthesis import render_scenario
+from chartfix.publish.prbody import pr_body
+from chartfix.sources.helm.chart import load_chart, scenarios
+from chartfix.sources.helm.synthesis import render_scenario
 
 DEPLOY_TIME = FIXTURES / "deploy-time"
 
@@ -289,7 +289,7 @@ def test_a_fail_inside_an_included_helper_is_traced_to_its_condition(tmp_path: P
 
 
 def test_coverage_of_a_resumed_run_counts_the_charts_done_before() -> None:
-    from chartfix.coverage import Coverage
+    from chartfix.commands.coverage import Coverage
 
     coverage = Coverage()
     coverage.skipped_as_done(8)

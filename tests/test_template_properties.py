@@ -20,11 +20,11 @@ import yaml
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from chartfix.template.edit import NotEditable, apply_edits, insert_entry
-from chartfix.template.lexer import TemplateSyntaxError
-from chartfix.template.lines import split_lines
-from chartfix.template.locate import decode, encode
-from chartfix.template.outline import MappingSite, outline
+from chartfix.sources.helm.template.edit import NotEditable, apply_edits, insert_entry
+from chartfix.sources.helm.template.lexer import TemplateSyntaxError
+from chartfix.sources.helm.template.lines import split_lines
+from chartfix.sources.helm.template.locate import decode, encode
+from chartfix.sources.helm.template.outline import MappingSite, outline
 
 NEW_KEY = "app.kubernetes.io/component"
 

@@ -17,9 +17,9 @@ import helm_python
 import pytest
 import yaml
 
-from chartfix.template.edit import apply_edits, insert_entry
-from chartfix.template.locate import decode, encode
-from chartfix.template.outline import outline
+from chartfix.sources.helm.template.edit import apply_edits, insert_entry
+from chartfix.sources.helm.template.locate import decode, encode
+from chartfix.sources.helm.template.outline import outline
 
 KEY = "app.kubernetes.io/component"
 VALUE = "server"

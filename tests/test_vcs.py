@@ -19,9 +19,9 @@ import pytest
 import yaml
 from test_migration import CHART, shop_change
 
-from chartfix.changes import ChartChange
 from chartfix.errors import UsageError
-from chartfix.vcs import (
+from chartfix.model.changes import ChartChange
+from chartfix.publish.vcs import (
     commit_charts,
     commit_to_branch,
     describe_head,
@@ -488,8 +488,8 @@ def test_a_committed_pending_write_is_left_alone_by_branch_and_dry_runs(
     """A --write that died between two replaces, its journal and temp files committed: a
     --branch run (or a dry run) changes no file of the user's checkout and says how to
     finish the write; only --write completes it."""
-    from chartfix.apply import write_change
-    from chartfix.write import JOURNAL
+    from chartfix.publish.apply import write_change
+    from chartfix.publish.write import JOURNAL
 
     change = fixed(checkout)
     real, calls = os.replace, []

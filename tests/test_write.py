@@ -13,12 +13,12 @@ from pathlib import Path
 import pytest
 from conftest import CHARTFIX, snapshot
 
-from chartfix.apply import write_change
-from chartfix.changes import ChartChange, FileChange
 from chartfix.cli import main
 from chartfix.errors import ChartError
+from chartfix.model.changes import ChartChange, FileChange
 from chartfix.pipeline import FixRequest, fix_chart
-from chartfix.write import JOURNAL
+from chartfix.publish.apply import write_change
+from chartfix.publish.write import JOURNAL
 
 # shared-selector: the fix edits four files, so a half-done write is visible.
 FIXTURE = "shared-selector"
@@ -139,7 +139,7 @@ def test_write_as_root_keeps_each_files_owner_and_mode(chart_copy) -> None:
 KILLER = textwrap.dedent("""
     import os, sys
     from pathlib import Path
-    from chartfix.apply import write_change
+    from chartfix.publish.apply import write_change
     from chartfix.pipeline import FixRequest, fix_chart
     chart, step, n = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3])
     change = fix_chart(chart, FixRequest(release="rel"))

@@ -8,7 +8,7 @@ consumer is left as it is.
 
 from __future__ import annotations
 
-from chartfix.objects import K8sObject, Rendering
+from chartfix.model.objects import K8sObject, Rendering
 
 
 def namespace_of(obj: K8sObject, rendering: Rendering) -> str:

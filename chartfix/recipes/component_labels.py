@@ -41,11 +41,17 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
-from chartfix.analysis.context import subchart_dir
-from chartfix.changes import Unfixed
-from chartfix.findings import Finding
-from chartfix.objects import K8sObject, ObjectRef, Rendering, mapping_at, string_map
-from chartfix.recipe import (
+from chartfix.model.changes import Unfixed
+from chartfix.model.findings import Finding
+from chartfix.model.objects import K8sObject, ObjectRef, Rendering, mapping_at, string_map
+from chartfix.recipes.attribution import (
+    consumers_of,
+    controllers_selected,
+    meant_for,
+    namespace_of,
+    unattributed,
+)
+from chartfix.recipes.base import (
     FixOptions,
     FixUnit,
     LabelChange,
@@ -55,17 +61,11 @@ from chartfix.recipe import (
     RecipeOption,
     component_for,
 )
-from chartfix.recipes.attribution import (
-    consumers_of,
-    controllers_selected,
-    meant_for,
-    namespace_of,
-    unattributed,
-)
 from chartfix.recipes.explicit_selector import write_selector
-from chartfix.template.edit import Edit, NotEditable, insert_entry, replace_value
-from chartfix.template.helpers import included_helper
-from chartfix.template.outline import MappingSite
+from chartfix.rules.context import subchart_dir
+from chartfix.sources.helm.template.edit import Edit, NotEditable, insert_entry, replace_value
+from chartfix.sources.helm.template.helpers import included_helper
+from chartfix.sources.helm.template.outline import MappingSite
 
 COMPONENT_KEYS = ("app.kubernetes.io/component", "component")
 _INVALID_VALUE_CHARS = re.compile(r"[^A-Za-z0-9_.-]+")

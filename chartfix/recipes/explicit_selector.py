@@ -11,11 +11,15 @@ identical in two units is applied once.
 
 from __future__ import annotations
 
-from chartfix.analysis.volatile import volatile_entries
-from chartfix.objects import K8sObject, Rendering
-from chartfix.recipe import LabelChange, PlannedEdit, RecipeContext
-from chartfix.selectors import LabelSelector
-from chartfix.template.edit import NotEditable, explicit_selector, selector_entry_insertion
+from chartfix.model.objects import K8sObject, Rendering
+from chartfix.model.selectors import LabelSelector
+from chartfix.recipes.base import LabelChange, PlannedEdit, RecipeContext
+from chartfix.rules.volatile import volatile_entries
+from chartfix.sources.helm.template.edit import (
+    NotEditable,
+    explicit_selector,
+    selector_entry_insertion,
+)
 
 SELECTOR = "spec.selector.matchLabels"
 

@@ -29,19 +29,19 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass
 
-from chartfix.analysis.volatile import MANAGER_KEYS, volatile_entries
-from chartfix.changes import Unfixed
-from chartfix.findings import Finding
-from chartfix.objects import K8sObject, ObjectRef, Rendering
-from chartfix.recipe import FixUnit, LabelChange, Plan, PlannedEdit, RecipeContext
+from chartfix.model.changes import Unfixed
+from chartfix.model.findings import Finding
+from chartfix.model.objects import K8sObject, ObjectRef, Rendering
+from chartfix.model.selectors import LabelSelector
 from chartfix.recipes.attribution import controllers_selected
+from chartfix.recipes.base import FixUnit, LabelChange, Plan, PlannedEdit, RecipeContext
 from chartfix.recipes.component_labels import Label, consumer_edit, controller_label_edits
 from chartfix.recipes.explicit_selector import write_selector
-from chartfix.selectors import LabelSelector
-from chartfix.template.edit import Edit, NotEditable, remove_entry
-from chartfix.template.helpers import Helper, find_helpers, included_helper
-from chartfix.template.lexer import Action
-from chartfix.template.outline import MappingSite
+from chartfix.rules.volatile import MANAGER_KEYS, volatile_entries
+from chartfix.sources.helm.template.edit import Edit, NotEditable, remove_entry
+from chartfix.sources.helm.template.helpers import Helper, find_helpers, included_helper
+from chartfix.sources.helm.template.lexer import Action
+from chartfix.sources.helm.template.outline import MappingSite
 
 SELECTOR_HELPER_NAMES = ("matchLabels", "selectorLabels")
 

@@ -1,0 +1,311 @@
+"""`chartfix check`: render every chart under every scenario, run the rules, report.
+
+Exit status, as `helm lint`'s: 0 when no finding is an error, 1 when some is (with
+`--strict`, warnings too: warning findings and suppressions that match nothing), 2 when any
+chart could not be processed, even if other charts had findings (a CI job must not pass over
+a chart it never checked). Suppressed findings count for nothing.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from functools import partial
+from pathlib import Path
+from typing import TextIO
+
+from chartfix.config import load_config, organisation_values
+from chartfix.errors import ChartError, UsageError
+from chartfix.model.objects import Rendering
+from chartfix.model.report import ChartReport
+from chartfix.rules import Analysis, Policy, analyze_each, apply_policy, merge_findings
+from chartfix.runner import crash_reason, default_jobs, run_parallel
+from chartfix.sources.helm.chart import Scenario, load_chart, scenarios_at, values_once
+from chartfix.sources.helm.synthesis import render_scenarios
+from chartfix.sources.targets import find_targets, is_cdk8s_app, only_files
+
+FORMATS = ("text", "json", "sarif")
+
+
+def check_chart(
+    root: Path,
+    values_files: Sequence[Path] = (),
+    set_values: Sequence[str] = (),
+    release: str = "release-name",
+    namespace: str = "default",
+    keep_renderings: bool = True,
+    policy: Policy | None = None,
+    run_apps: bool | None = None,
+) -> ChartReport:
+    """Render the chart at `root` under each scenario and analyze it. Never raises for a bad
+    chart: its ChartError travels in the report. `policy`: the command line's rule control,
+    on top of the chart's `.chartfix.yaml`."""
+    policy = policy or Policy()
+    if is_cdk8s_app(root):
+        return _check_cdk8s_app(ChartReport(root=root, name=root.name), policy, run_apps)
+    cases = tuple(scenarios_at(root, values_files, set_values))
+    task = ScenarioTask(root, cases, release, namespace, policy)
+    result, renderings = _check(task)
+    report = _report(root, [(task, result)])
+    if keep_renderings and report.error is None:
+        report.renderings = renderings
+    return report
+
+
+def _check_cdk8s_app(report: ChartReport, policy: Policy, run_apps: bool | None
+) -> ChartReport:
+    """A cdk8s app: synthesized by cdk8s, then the same rules and policy as a chart (when
+    the user lets its code run)."""
+    from chartfix.sources.cdk8s import load_app, skip_reason
+    from chartfix.sources.cdk8s.check import check_synthesis
+
+    try:
+        report.skipped = skip_reason(report.root, run_apps)
+        if report.skipped is not None:
+            return report
+        report.name = load_app(report.root).name
+        report.scenarios = ["synth"]
+        findings, rendering = check_synthesis(report.root)
+        effective = load_config(report.root).policy.overridden_by(policy)
+        _keep(report, apply_policy([findings], [rendering], effective, report.root))
+    except ChartError as err:
+        report.error = err
+    return report
+
+
+def _keep(report: ChartReport, analysis: Analysis) -> None:
+    report.findings = analysis.findings
+    report.suppressed = analysis.suppressed
+    report.suppressions = Analysis(declared=analysis.declared, used=analysis.used)
+
+
+def crashed_report(root: Path, error: BaseException) -> ChartReport:
+    """A chart whose check raised something other than ChartError (a bug, a dead worker)."""
+    return ChartReport(root=root, name=root.name, error=ChartError(root, crash_reason(error)))
+
+
+@dataclass(frozen=True)
+class ScenarioTask:
+    """Some scenarios of one chart: the unit of parallel work. Charts differ a lot in cost
+    (one big chart can take a third of a tree's time), so a heavy chart's scenarios are
+    shared out among the workers; a light chart stays one task (it is loaded and staged
+    once)."""
+
+    root: Path
+    scenarios: tuple[Scenario, ...]
+    release: str
+    namespace: str
+    policy: Policy = field(default_factory=Policy)
+
+
+@dataclass
+class ScenarioResult:
+    name: str
+    analysis: Analysis = field(default_factory=Analysis)
+    warnings: list[str] = field(default_factory=list)
+    error: ChartError | None = None
+    synthesized: dict[str, list[str]] = field(default_factory=dict)
+    unrendered: dict[str, ChartError] = field(default_factory=dict)
+
+
+def check_scenarios(task: ScenarioTask) -> ScenarioResult:
+    """Render some scenarios of one chart and run the rules; never raises ChartError."""
+    return _check(task)[0]
+
+
+def _check(task: ScenarioTask) -> tuple[ScenarioResult, list[Rendering]]:
+    result = ScenarioResult(task.root.name)
+    renderings: list[Rendering] = []
+    try:
+        chart = load_chart(task.root)
+        result.name = chart.name
+        config = load_config(chart.root)
+        policy = config.policy.overridden_by(task.policy)
+        base = organisation_values(config.values)
+        cases = [replace(s, base=base) for s in task.scenarios] if base else task.scenarios
+        rendered = render_scenarios(chart, cases, task.release, task.namespace)
+        renderings = rendered.renderings
+        result.unrendered = dict(rendered.unrendered)
+        if not renderings:
+            raise rendered.unrendered[0][1]
+        result.analysis = apply_policy(
+            analyze_each(chart, renderings), renderings, policy, chart.root
+        )
+        for rendering in renderings:
+            result.warnings += [w for w in rendering.warnings if w not in result.warnings]
+            if rendering.synthesized:
+                result.synthesized[rendering.scenario] = list(rendering.synthesized)
+    except ChartError as err:
+        result.error = err
+    return result, renderings
+
+
+def _crashed_scenario(task: ScenarioTask, error: BaseException) -> ScenarioResult:
+    return ScenarioResult(task.root.name, error=crashed_report(task.root, error).error)
+
+
+def check_all(
+    charts: Sequence[Path],
+    values_files: Sequence[Path] = (),
+    set_values: Sequence[str] = (),
+    jobs: int | None = None,
+    release: str = "release-name",
+    namespace: str = "default",
+    policy: Policy | None = None,
+    run_apps: bool | None = None,
+) -> list[ChartReport]:
+    """Reports for `charts`, in their order, with `settle_suppressions` done.
+
+    Helm charts are split into one task per scenario, biggest charts first, so that two
+    workers stay busy until the end; cdk8s apps are one task each. Findings of a chart's
+    scenarios are merged as `analyze` merges them.
+    """
+    values = tuple(Path(v).resolve() for v in values_files)
+    apps = [c for c in charts if is_cdk8s_app(c)]
+    helm = [c for c in charts if c not in apps]
+    policy = policy or Policy()
+    tasks = _tasks(
+        helm, values, tuple(set_values), jobs or default_jobs(), release, namespace, policy
+    )
+    results: dict[Path, list[tuple[ScenarioTask, ScenarioResult]]] = {c: [] for c in helm}
+    for task, result in zip(
+        tasks, run_parallel(check_scenarios, tasks, jobs, on_crash=_crashed_scenario),
+        strict=True,
+    ):
+        results[task.root].append((task, result))
+    reports = {root: _report(root, parts) for root, parts in results.items()}
+    app_work = partial(
+        check_chart, release=release, namespace=namespace, keep_renderings=False,
+        policy=policy, run_apps=run_apps,
+    )
+    for root, report in zip(
+        apps, run_parallel(app_work, apps, jobs, on_crash=crashed_report), strict=True
+    ):
+        reports[root] = report
+    ordered = [reports[c] for c in charts]
+    settle_suppressions(ordered)
+    return ordered
+
+
+def settle_suppressions(reports: Sequence[ChartReport]) -> None:
+    """Warn about suppressions that matched nothing in the whole run, each once, in the
+    first chart that declared it (an entry of a shared `.chartfix.yaml` may be meant for
+    another chart)."""
+    used: set[str] = set()
+    for report in reports:
+        used |= report.suppressions.used
+    warned: set[str] = set()
+    for report in reports:
+        report.unused_suppressions = []
+        for ident, message in report.suppressions.declared.items():
+            if ident not in used and ident not in warned:
+                warned.add(ident)
+                report.unused_suppressions.append(message)
+
+
+def _tasks(
+    charts: Sequence[Path],
+    values: tuple[Path, ...],
+    set_values: tuple[str, ...],
+    jobs: int,
+    release: str,
+    namespace: str,
+    policy: Policy,
+) -> list[ScenarioTask]:
+    """Tasks biggest first; a chart costing more than half a worker's fair share is split
+    into `jobs` tasks of consecutive scenarios."""
+    cost = {c: _size(c) * len(scenarios_at(c, values, set_values)) for c in charts}
+    share = sum(cost.values()) / (2 * jobs) if charts else 0
+    tasks = []
+    for root in sorted(charts, key=cost.__getitem__, reverse=True):
+        cases = scenarios_at(root, values, set_values)
+        parts = jobs if cost[root] > share and len(cases) > 1 else 1
+        size = -(-len(cases) // parts)
+        for start in range(0, len(cases), size):
+            chunk = tuple(cases[start : start + size])
+            tasks.append(ScenarioTask(root, chunk, release, namespace, policy))
+    return tasks
+
+
+def _report(root: Path, parts: list[tuple[ScenarioTask, ScenarioResult]]) -> ChartReport:
+    """One chart's report from its tasks' results, in scenario order (the first error
+    wins, as a serial check would have stopped there)."""
+    report = ChartReport(root=root, name=parts[0][1].name if parts else root.name)
+    report.scenarios = [s.name for task, _ in parts for s in task.scenarios]
+    rendered = [part for _, part in parts if part.error is None]
+    for _, part in parts:
+        if part.error is not None and (not rendered or not part.unrendered):
+            report.error = part.error  # a broken chart, or no scenario renders at all
+            return report
+    for _, part in parts:
+        report.warnings += [w for w in part.warnings if w not in report.warnings]
+        report.synthesized.update(part.synthesized)
+        report.unrendered.update({n: e.reason for n, e in part.unrendered.items()})
+    analyses = [part.analysis for _, part in parts if part.error is None]
+    _keep(report, Analysis.combine(analyses, merge_findings))
+    return report
+
+
+def _size(root: Path) -> int:
+    """A chart's bytes on disk, as an estimate of how long it takes to render."""
+    total = 0
+    for dirpath, _, files in os.walk(root):
+        for name in files:
+            try:
+                total += os.lstat(os.path.join(dirpath, name)).st_size
+            except OSError:
+                continue  # vanished or unreadable: the render will say so
+    return total
+
+
+def exit_status(reports: Sequence[ChartReport], strict: bool = False) -> int:
+    """2 when a chart could not be processed; else 1 on an error finding, or with `strict` on
+    a warning finding or an unused suppression; else 0."""
+    if any(r.error is not None for r in reports):
+        return 2
+    if any(r.errors for r in reports):
+        return 1
+    if strict and any(r.warning_findings or r.unused_suppressions for r in reports):
+        return 1
+    return 0
+
+
+def run_check(
+    paths: Sequence[Path],
+    values_files: Sequence[Path],
+    set_values: Sequence[str],
+    fmt: str,
+    jobs: int | None,
+    stream: TextIO,
+    release: str = "release-name",
+    namespace: str = "default",
+    strict: bool = False,
+    policy: Policy | None = None,
+    run_apps: bool | None = None,
+) -> int:
+    """The `check` command: find charts, check them in parallel, print, return the status."""
+    if fmt not in FORMATS:
+        raise UsageError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    values_files = values_once(values_files)  # -f <(...): read once, here
+    charts = find_targets(paths)
+    if not charts and not only_files(paths):
+        raise UsageError(
+            f"no chart (Chart.yaml) or cdk8s app under {', '.join(map(str, paths))}"
+        )
+    # Files no chart holds (a hook's changed files): nothing to check, and that is a pass.
+    reports = check_all(charts, values_files, set_values, jobs, release, namespace, policy,
+                        run_apps)
+    if fmt == "json":
+        from chartfix.publish.output.json import write_json
+
+        write_json(reports, stream)
+    elif fmt == "sarif":
+        from chartfix.publish.output.sarif import write_sarif
+
+        write_sarif(reports, stream)
+    else:
+        from chartfix.publish.output.text import write_text
+
+        write_text(reports, stream)
+    return exit_status(reports, strict)

@@ -1,0 +1,69 @@
+"""The outcome of fixing one chart: the verified file changes and the evidence behind them.
+
+Everything after verification (dry-run diff, --write, --branch commits, migration notes,
+PR bodies, bulk reports) is a function of a `ChartChange`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from chartfix.model.findings import Finding
+from chartfix.model.objects import Rendering
+
+if TYPE_CHECKING:
+    from chartfix.recipes.files import RecipeFile
+
+
+@dataclass(frozen=True)
+class FileChange:
+    """One file's bytes before and after the fix; `path` is relative to the chart root."""
+
+    path: str
+    before: bytes
+    after: bytes
+
+
+@dataclass(frozen=True)
+class Unfixed:
+    """A finding the recipes could not fix, and why (shown to the user, counted in exit 1)."""
+
+    finding: Finding
+    reason: str
+
+
+@dataclass
+class ChartChange:
+    chart_root: Path
+    chart_name: str
+    chart_version: str
+    files: list[FileChange] = field(default_factory=list)
+    fixed: list[Finding] = field(default_factory=list)
+    unfixed: list[Unfixed] = field(default_factory=list)
+    before: list[Rendering] = field(default_factory=list)
+    """Renderings of the chart as it was, one per scenario."""
+    after: list[Rendering] = field(default_factory=list)
+    """Renderings of the verified new chart, same scenarios in the same order."""
+    recipes: list[str] = field(default_factory=list)
+    """The recipes whose edits the change holds (not every recipe that ran)."""
+    unsafe: bool = False
+    """True when an immutable field changes (a controller's selector, a non-hook Job's
+    template): upgrading a release then needs the migration note."""
+    notes: list[str] = field(default_factory=list)
+    """Warnings for the user that are not findings (kube-state-metrics restarts...)."""
+    recipe_file: RecipeFile | None = None
+    """The declarative recipe that ran, with its options (reports, commits and PR bodies
+    record it so a reviewer can re-run it)."""
+    synthesized: dict[str, list[str]] = field(default_factory=dict)
+    """Scenario -> placeholder values chartfix made up so it renders; never written."""
+    unrendered: dict[str, str] = field(default_factory=dict)
+    read: dict[Path, str] = field(default_factory=dict)
+    """sha256 of every chart file the renders read (subcharts and borrowed siblings too):
+    --write refuses the chart when one of them changed before the replace."""
+    """Scenario -> why it could not render; the fix was planned and verified without it."""
+
+    @property
+    def changed(self) -> bool:
+        return any(f.before != f.after for f in self.files)

@@ -1,0 +1,93 @@
+"""Findings: what a rule reports, in a form every output (text, JSON, SARIF) can carry."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+from chartfix.model.objects import ObjectRef
+
+Severity = Literal["error", "warning"]
+SEVERITIES: tuple[Severity, ...] = ("error", "warning")
+SuppressionKind = Literal["inSource", "external"]
+
+
+@dataclass(frozen=True)
+class Location:
+    """A place in the chart's source: path relative to the chart root, 1-based line."""
+
+    path: str
+    line: int | None = None
+
+    def __str__(self) -> str:
+        return self.path if self.line is None else f"{self.path}:{self.line}"
+
+
+@dataclass(frozen=True)
+class Suppression:
+    """Why a finding is accepted, and who said so (SARIF `suppressions`: kind, justification).
+
+    `inSource`: an annotation on the object in its template; `external`: an entry of a
+    `.chartfix.yaml`. `origin` names the annotation or the config entry.
+    """
+
+    kind: SuppressionKind
+    justification: str
+    origin: str
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem with one object.
+
+    `key` identifies the problem across scenarios (same rule and object), so that renders of
+    several scenarios merge into one finding listing them all, with the related objects of
+    every scenario: totals count problems, not scenario groups.
+    """
+
+    rule: str
+    severity: Severity
+    obj: ObjectRef
+    message: str
+    remediation: str
+    location: Location
+    related: tuple[ObjectRef, ...] = ()
+    chart: str = ""
+    scenarios: tuple[str, ...] = ()
+    detail: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
+    suppression: Suppression | None = field(default=None, compare=False, hash=False)
+    """Set on an accepted finding: it is reported as suppressed and counts for no exit
+    status."""
+
+    @property
+    def key(self) -> tuple[str, ObjectRef]:
+        return (self.rule, self.obj)
+
+
+@dataclass
+class Analysis:
+    """Findings after the policy: what counts, what was accepted (with its `suppression`),
+    and the suppressions declared and used, by id (to warn about those matching nothing)."""
+
+    findings: list[Finding] = field(default_factory=list)
+    suppressed: list[Finding] = field(default_factory=list)
+    declared: dict[str, str] = field(default_factory=dict)
+    """Suppression id -> the warning to give when it matches nothing in the whole run."""
+    used: set[str] = field(default_factory=set)
+
+    @staticmethod
+    def combine(
+        parts: Sequence[Analysis], merge: Callable[[Sequence[Sequence[Finding]]], list[Finding]]
+    ) -> Analysis:
+        """Parts in scenario order -> one (findings merged by `merge`); a finding that counts
+        in some scenario counts."""
+        findings = merge([p.findings for p in parts])
+        counted = {f.key for f in findings}
+        suppressed = [f for f in merge([p.suppressed for p in parts]) if f.key not in counted]
+        result = Analysis(findings, suppressed)
+        for part in parts:
+            for ident, message in part.declared.items():
+                result.declared.setdefault(ident, message)
+            result.used |= part.used
+        return result

@@ -1,0 +1,167 @@
+"""The last step: what a verified change becomes — a dry-run diff, files, or a git commit.
+
+Dry run and --write share one path up to the end: the same verified `ChartChange` is either
+printed as a patch or written atomically.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TextIO
+
+from chartfix.errors import ChartError, display_path
+from chartfix.model.changes import ChartChange
+from chartfix.publish.diff import chart_diff, colorize, summarize
+from chartfix.publish.write import write_chart
+
+
+@dataclass
+class Outcome:
+    """One chart's result in a fix or bulk run."""
+
+    root: Path
+    change: ChartChange | None = None
+    error: ChartError | None = None
+    branch_commit: str | None = None
+    """This chart's own commit on the --branch branch."""
+    skipped: str | None = None
+    """Why the target was not processed (a cdk8s app the user did not allow to run)."""
+    branch_reused: bool = False
+    """The branch held this commit already (an earlier run's), and was kept."""
+    branch: str | None = None
+    """The branch `branch_commit` is on (--branch)."""
+    committed_diff: str | None = None
+    """The diff of what was committed for this chart (fix, version bump, note), when it was."""
+    note: str | None = None
+    """Where the migration note went, for the user: `MIGRATION.md in the commit`, a file."""
+    pushed: tuple[str, str, str] | None = None
+    """(branch, remote, commit) of the push that carried this chart's commit."""
+    written: bool = False
+    """--write put the change into the chart's files."""
+
+    @property
+    def landed(self) -> bool:
+        """The change is in the chart's files or in a commit (a push that failed after the
+        commit leaves the commit on the local branch)."""
+        return self.written or self.branch_commit is not None
+
+    @property
+    def unfixed(self) -> int:
+        return len(self.change.unfixed) if self.change else 0
+
+
+@dataclass
+class RunSummary:
+    outcomes: list[Outcome] = field(default_factory=list)
+
+    @property
+    def exit_status(self) -> int:
+        """2 when a chart could not be processed, else 1 when a finding stays unfixed, else 0."""
+        if any(o.error for o in self.outcomes):
+            return 2
+        return 1 if any(o.unfixed for o in self.outcomes) else 0
+
+
+def write_change(change: ChartChange) -> None:
+    """Write the verified files of `change` into the chart, all or none (chartfix.publish.write)."""
+    write_chart(change.chart_root, change.files, change.read)
+
+
+def write_outcome(outcome: Outcome) -> None:
+    """--write for one chart (once): its error line when it cannot be written."""
+    change = outcome.change
+    if outcome.written or outcome.error is not None or change is None or not change.files:
+        return
+    try:
+        write_change(change)
+        outcome.written = True
+    except ChartError as err:
+        outcome.error = err
+
+
+def print_dry_run(
+    outcomes: Sequence[Outcome], out: TextIO | None = None, err: TextIO | None = None
+) -> None:
+    """The patch on stdout (so `chartfix fix > fix.patch` is a clean patch); findings, notes
+    and the summary on stderr."""
+    out = out or sys.stdout
+    err = err or sys.stderr
+    color = out.isatty() and not os.environ.get("NO_COLOR")
+    diffs = []
+    for outcome in outcomes:
+        if outcome.change is None or outcome.error is not None:
+            continue
+        diff = chart_diff(outcome.change)
+        diffs.append(diff)
+        out.write(colorize(diff) if color else diff)
+    report(outcomes, err, diffs, written=False)
+
+
+def print_pushes(outcomes: Sequence[Outcome], err: TextIO) -> None:
+    """One line per branch pushed (fix and bulk alike)."""
+    pushes = dict.fromkeys(o.pushed for o in outcomes if o.pushed and o.error is None)
+    for pushed in pushes:
+        assert pushed is not None
+        branch, remote, sha = pushed
+        err.write(f"pushed branch {branch} to {remote} (commit {sha[:12]})\n")
+
+
+def report(
+    outcomes: Sequence[Outcome], err: TextIO, diffs: Sequence[str], written: bool
+) -> None:
+    """Per chart: errors, fixed and unfixed findings, notes; then one summary line."""
+    verb = "fixed" if written else "fixable"
+    for outcome in outcomes:
+        name = display_path(outcome.root)
+        if outcome.error is not None:
+            err.write(f"error: {outcome.error}\n")
+            if outcome.branch_commit is None:
+                continue
+        if outcome.skipped is not None:
+            err.write(f"skipped: {name}: {outcome.skipped}\n")
+            continue
+        change = outcome.change
+        assert change is not None
+        if not (change.fixed or change.unfixed or change.files or change.notes):
+            continue
+        err.write(f"{name}: {len(change.fixed)} {verb}, {len(change.unfixed)} left\n")
+        for finding in change.fixed:
+            err.write(f"  {verb}: {finding.rule} {finding.obj}\n")
+        for item in change.unfixed:
+            err.write(f"  left: {item.finding.rule} {item.finding.obj}: {item.reason}\n")
+        for note in change.notes:
+            err.write(f"  note: {note}\n")
+        if change.unsafe:
+            where = (
+                f"migration note: {outcome.note}" if outcome.note
+                else "--branch or --pr-body FILE writes a migration note"
+            )
+            err.write(
+                "  unsafe: an immutable field changes (a controller's spec.selector or a "
+                f"Job's pod template): upgrading a release needs the migration steps ({where})\n"
+            )
+        if outcome.branch_commit:
+            kept = " (already on the branch from an earlier run)" if outcome.branch_reused else ""
+            local = f" on the local branch {outcome.branch}, not pushed" if outcome.error else ""
+            err.write(f"  committed {outcome.branch_commit[:12]}{kept}{local}\n")
+    print_pushes(outcomes, err)
+    charts = len(outcomes)
+    failed = sum(1 for o in outcomes if o.error and o.branch_commit is None)
+    unpushed = sum(1 for o in outcomes if o.error and o.branch_commit is not None)
+    skipped = sum(1 for o in outcomes if o.skipped)
+    done = [o.change for o in outcomes if o.change and (o.error is None or o.landed)]
+    fixed = sum(len(change.fixed) for change in done)
+    left = sum(len(change.unfixed) for change in done)
+    summary = summarize(diffs)
+    err.write(
+        f"{charts} chart{'s' if charts != 1 else ''}: {summary}; "
+        f"{fixed} finding{'s' if fixed != 1 else ''} {verb}, {left} left"
+        + (f"; {failed} could not be processed" if failed else "")
+        + (f"; {unpushed} committed but not pushed" if unpushed else "")
+        + (f"; {skipped} skipped" if skipped else "")
+        + "\n"
+    )

@@ -1,0 +1,712 @@
+"""Migration notes: the exact commands that carry an existing release over a breaking fix.
+
+Written from the rendered objects before and after the fix, never from templates: only the
+rendered objects hold the real names, selectors and hook annotations. Objects are matched by
+kind, name and namespace across all scenarios; the first scenario to render an object (the
+default one comes first) gives its names. Steps follow DOMAIN.md §2: label what is running,
+orphan-delete the controller, upgrade, let the new controller adopt and roll, check, clean up.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from chartfix.model.changes import ChartChange
+from chartfix.model.objects import K8sObject, ObjectRef, mapping_at
+from chartfix.model.selectors import LabelSelector
+from chartfix.publish.bump import bump_version, default_level
+from chartfix.rules.ksm import runs_autosharded_ksm
+
+NoteTarget = Literal["auto", "migration", "readme"]
+IMMUTABLE_SELECTOR_KINDS = ("Deployment", "StatefulSet", "DaemonSet")
+# A label only the controller's own pods carry, so that Job pods sharing the old selector are
+# never relabelled (DOMAIN.md §2).
+OWN_POD_KEY = {
+    "Deployment": "pod-template-hash",
+    "StatefulSet": "statefulset.kubernetes.io/pod-name",
+    "DaemonSet": "controller-revision-hash",
+}
+MIGRATION_FILE = "MIGRATION.md"
+README_FILE = "README.md"
+HELM_DOCS_TEMPLATE = "README.md.gotmpl"
+_UPGRADING = re.compile(r"^(#{1,6})\s+Upgrad", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class ObjectChange:
+    """One object as rendered before and after the fix."""
+
+    before: K8sObject
+    after: K8sObject
+
+    @property
+    def ref(self) -> ObjectRef:
+        return self.before.ref
+
+    @property
+    def selector_changed(self) -> bool:
+        return self.before.selector != self.after.selector
+
+    @property
+    def template_changed(self) -> bool:
+        return self.before.pod_template != self.after.pod_template
+
+    @property
+    def labels_changed(self) -> bool:
+        return (
+            self.before.labels != self.after.labels
+            or self.before.pod_labels != self.after.pod_labels
+            or self.selector_changed
+        )
+
+
+def object_changes(change: ChartChange, *, first_only: bool = False) -> list[ObjectChange]:
+    """Objects that differ between the renderings, once each, default scenario first;
+    `first_only`: those of the first scenario alone (the release a note is written for)."""
+    pairs = list(zip(change.before, change.after, strict=True))
+    if first_only:
+        pairs = pairs[:1]
+    pairs.sort(key=lambda pair: pair[0].scenario != "default")
+    seen: set[ObjectRef] = set()
+    found: list[ObjectChange] = []
+    for old, new in pairs:
+        after = {obj.ref: obj for obj in new.objects}
+        for obj in old.objects:
+            twin = after.get(obj.ref)
+            if obj.ref in seen or twin is None or twin.body == obj.body:
+                continue
+            seen.add(obj.ref)
+            found.append(ObjectChange(obj, twin))
+    return found
+
+
+@dataclass
+class Plan:
+    """The note's steps, gathered per phase so that there is a single `helm upgrade`."""
+
+    before: list[tuple[str, list[str], list[str]]]
+    """(heading, explanation lines, commands) to run before the upgrade."""
+    after: list[str]
+    checks: list[str]
+    cleanup: list[str]
+    safe: list[str]
+    warnings: list[str]
+    recreate: list[str]
+    """`kind/name` of every object that must go before `helm upgrade` or `helm rollback`."""
+    rollback: list[str]
+    """Commands that let `helm rollback` to the old chart through the same immutable fields."""
+
+
+def change_plan(change: ChartChange, namespace: str) -> Plan:
+    """The plan for the release the note is written for: the objects of the first scenario
+    (the default values, or the user's -f/--set), never those other values render instead (a
+    chart rendering a Deployment or a DaemonSet by value has only one of them)."""
+    before = change.before[0].objects if change.before else []
+    after = change.after[0].objects if change.after else []
+    return plan(object_changes(change, first_only=True), namespace, before, after)
+
+
+def other_scenarios(change: ChartChange) -> dict[str, list[str]]:
+    """`Kind/name` -> the scenarios whose values change that object, for objects the first
+    scenario does not render changed: what the note does not cover."""
+    covered = {item.ref for item in object_changes(change, first_only=True)}
+    out: dict[str, list[str]] = {}
+    for old, new in list(zip(change.before, change.after, strict=True))[1:]:
+        after = {obj.ref: obj for obj in new.objects}
+        for obj in old.objects:
+            twin = after.get(obj.ref)
+            if obj.ref in covered or twin is None or twin.body == obj.body:
+                continue
+            if twin.selector != obj.selector or twin.pod_template != obj.pod_template:
+                names = out.setdefault(str(obj.ref), [])
+                if old.scenario not in names:
+                    names.append(old.scenario)
+    return out
+
+
+def plan(
+    changes: Sequence[ObjectChange], namespace: str, rendered: Sequence[K8sObject] = (),
+    rendered_after: Sequence[K8sObject] = (),
+) -> Plan:
+    """Steps for `changes`; `rendered` (the objects as they were, and `rendered_after` as
+    they become, for the rollback) tells which other controllers' pods carry the same
+    labels, so that a label step never reaches them."""
+    steps = Plan([], [], [], [], [], [], [], [])
+    for item in sorted(changes, key=lambda c: _kind_rank(c.before.kind)):
+        obj, new = item.before, item.after
+        ns = obj.namespace or namespace
+        if obj.kind in IMMUTABLE_SELECTOR_KINDS and item.selector_changed:
+            _controller_steps(steps, item, ns, rendered, rendered_after)
+        elif obj.kind == "Job" and item.template_changed:
+            if obj.recreated_by_helm:
+                steps.safe.append(f"Job `{obj.name}`: a Helm hook recreated on each run.")
+            elif not obj.is_hook:
+                delete = f"kubectl -n {ns} delete job {obj.name} --ignore-not-found"
+                steps.before.append((
+                    f"Job `{obj.name}`",
+                    ["Its pod template changes, which Kubernetes refuses for an existing "
+                     "Job: delete the Job before upgrading (the upgrade creates it again)."],
+                    [delete],
+                ))
+                steps.recreate.append(f"job/{obj.name}")
+                steps.rollback.append(delete)
+        elif obj.kind in ("Service", "PodDisruptionBudget", "NetworkPolicy") and (
+            item.selector_changed
+        ):
+            steps.safe.append(
+                f"{obj.kind} `{obj.name}`: selector `{_sel(obj.selector)}` becomes "
+                f"`{_sel(new.selector)}` (updated in place by the upgrade)."
+            )
+        elif obj.is_controller and item.template_changed:
+            steps.safe.append(
+                f"{obj.kind} `{obj.name}`: pod labels change; a normal rolling update."
+            )
+        if obj.kind == "StatefulSet" and item.labels_changed:
+            affected, image = runs_autosharded_ksm(obj)
+            if affected:
+                steps.warnings.append(
+                    f"StatefulSet `{obj.name}` runs kube-state-metrics with autosharding on "
+                    f"`{image}` (older than v2.13.0). After its labels change the running "
+                    "pods keep watching with the old selector and stop recomputing shards, "
+                    f"silently. Restart it after the upgrade: `kubectl -n {ns} rollout "
+                    f"restart statefulset/{obj.name}`"
+                )
+                restart = f"kubectl -n {ns} rollout restart statefulset/{obj.name}"
+                if restart not in steps.after:
+                    steps.after.append(restart)
+    return steps
+
+
+# Controllers whose pods carry each kind's own-pod key (OWN_POD_KEY): a label step selecting
+# by that key reaches their pods too when they match the old selector.
+_SAME_KEY_KINDS = {
+    "Deployment": ("Deployment",),
+    "StatefulSet": ("StatefulSet",),
+    "DaemonSet": ("DaemonSet", "StatefulSet"),
+}
+_STATEFULSET_POD = OWN_POD_KEY["StatefulSet"]
+
+
+def _label_commands(
+    obj: K8sObject, selector: LabelSelector, labels: Mapping[str, str], ns: str,
+    rendered: Sequence[K8sObject],
+) -> tuple[list[str], str]:
+    """kubectl lines giving `labels` to the pods (and ReplicaSets) of `obj` that `selector`
+    selects, and a sentence for the reader when other controllers share those labels.
+
+    Selected with `-l` (never a pipe into xargs: kubectl wants the resources before the
+    labels, and a step that selects nothing must do nothing). When another controller's
+    pods match too, a label they lack (or hold with another value) tells them apart; when no
+    label does, the step lists the objects with their owner and labels by owner.
+    """
+    label_args = " ".join(shlex.quote(f"{k}={v}") for k, v in sorted(labels.items()))
+    own_key = OWN_POD_KEY[obj.kind]
+    mine = obj.pod_labels or {}
+    extra: list[str] = []
+    tangled: list[str] = []
+    for other in rendered:
+        if (
+            other.ref == obj.ref or other.kind not in _SAME_KEY_KINDS[obj.kind]
+            or other.pod_labels is None or not selector.matches(other.pod_labels)
+        ):
+            continue
+        if obj.kind == "DaemonSet" and other.kind == "StatefulSet":
+            requirement: str | None = f"!{_STATEFULSET_POD}"
+        else:
+            requirement = _distinguishing(mine, other.pod_labels)
+        if requirement is None:
+            tangled.append(str(other.ref))
+        elif requirement not in extra:
+            extra.append(requirement)
+    base = ",".join([str(selector), *extra])
+    if tangled:
+        who = ", ".join(tangled)
+        if obj.kind == "Deployment":
+            listing = (
+                f"kubectl -n {ns} get rs -l {_quote(base)} -o custom-columns="
+                "NAME:.metadata.name,HASH:.metadata.labels.pod-template-hash,"
+                "OWNER:.metadata.ownerReferences[0].name"
+            )
+            step = (
+                f"kubectl -n {ns} label rs,pods -l {_quote(base + ',pod-template-hash=HASH')}"
+                f" --overwrite {label_args}  # once per HASH whose OWNER is {obj.name}"
+            )
+        else:
+            listing = (
+                f"kubectl -n {ns} get pods -l {_quote(base + ',' + own_key)} -o custom-columns="
+                "NAME:.metadata.name,OWNER:.metadata.ownerReferences[0].name"
+            )
+            step = (
+                f"kubectl -n {ns} label pods POD --overwrite {label_args}"
+                f"  # once per POD whose OWNER is {obj.name}"
+            )
+        why = (
+            f"The pods of {who} carry the same labels, so no label selects only those of "
+            f"{obj.kind} `{obj.name}`: list them with their owner and label those it owns."
+        )
+        return [listing, step], why
+    own = _quote(f"{base},{own_key}")
+    targets = ["rs", "pods"] if obj.kind == "Deployment" else ["pods"]
+    return [
+        f"kubectl -n {ns} label {target} -l {own} --overwrite {label_args}"
+        for target in targets
+    ], ""
+
+
+def _distinguishing(mine: Mapping[str, str], theirs: Mapping[str, str]) -> str | None:
+    """A selector requirement our pods meet and theirs do not, or None: our own value of a
+    key both carry (one requirement then sets us apart from every other), else a key only
+    they carry, else a key only we carry."""
+    for key in sorted(mine):
+        if key in theirs and mine[key] != theirs[key]:
+            return f"{key}={mine[key]}"
+    for key in sorted(theirs):
+        if key not in mine:
+            return f"!{key}"
+    for key in sorted(mine):
+        if key not in theirs:
+            return key
+    return None
+
+
+def _controller_steps(
+    steps: Plan, item: ObjectChange, ns: str, rendered: Sequence[K8sObject],
+    rendered_after: Sequence[K8sObject],
+) -> None:
+    obj, new = item.before, item.after
+    old_sel, new_sel = obj.selector or LabelSelector(), new.selector or LabelSelector()
+    running = obj.pod_labels or {}
+    added = {k: v for k, v in new_sel.match_labels.items() if running.get(k) != v}
+    kind = obj.kind.lower()
+    explain = [f"selector `{_sel(old_sel)}` becomes `{_sel(new_sel)}`."]
+    commands: list[str] = []
+    if added:
+        labelling, why = _label_commands(obj, old_sel, added, ns, rendered)
+        commands += labelling
+        what = "ReplicaSet(s) and their pods" if obj.kind == "Deployment" else "pods"
+        if _recreates(obj):
+            explain.append(
+                f"Give the running {what} the new label, so that the new {obj.kind} adopts "
+                "them; then delete the old object but not its pods. Its strategy is "
+                "`Recreate`: the new Deployment stops every old pod before it starts a new "
+                "one, so nothing serves from the upgrade until the new pods are ready (no "
+                "old and new pod ever run together, as the chart wants). Without the label "
+                "the old pods would keep running beside the new ones."
+            )
+        else:
+            explain.append(
+                f"Give the running {what} the new label, so that the new {obj.kind} adopts "
+                "them and replaces them without downtime; then delete the old object but not "
+                "its pods."
+            )
+        if why:
+            explain.append(why)
+    else:
+        explain.append(
+            "The running pods already match the new selector; delete the old object but not "
+            "its pods, and the new one adopts them."
+        )
+    if obj.kind == "DaemonSet" and _host_ports(obj):
+        ports = ", ".join(str(p) for p in _host_ports(obj))
+        steps.warnings.append(
+            f"DaemonSet `{obj.name}` uses hostPort {ports}: old and new pods cannot run on "
+            "one node together. Make sure the label step below found the old pods (they "
+            "must be adopted); an old pod left unadopted holds the port and its node's new "
+            f"pod stays Pending until you delete the old one (`kubectl -n {ns} get pods -l "
+            f"{_quote(_sel(old_sel))}`)."
+        )
+    orphan = f"kubectl -n {ns} delete {kind} {obj.name} --cascade=orphan"
+    commands.append(orphan)
+    steps.before.append((f"{obj.kind} `{obj.name}`", explain, commands))
+    steps.recreate.append(f"{kind}/{obj.name}")
+    if obj.kind == "StatefulSet":
+        steps.after.append(f"kubectl -n {ns} rollout restart statefulset/{obj.name}")
+    steps.checks.append(f"kubectl -n {ns} rollout status {kind}/{obj.name}")
+    if obj.kind == "Deployment":
+        listing = (
+            f"kubectl -n {ns} get rs -l {_quote(_sel(old_sel))} -o custom-columns="
+            "NAME:.metadata.name,READY:.status.readyReplicas,OWNER:.metadata.ownerReferences[0].name"
+        )
+    else:  # its revision history, orphaned with it and never matched by the new selector
+        listing = (
+            f"kubectl -n {ns} get controllerrevisions -l {_quote(_sel(old_sel))} -o "
+            "custom-columns=NAME:.metadata.name,OWNER:.metadata.ownerReferences[0].name"
+        )
+    if listing not in steps.cleanup:  # controllers sharing one old selector list it once
+        steps.cleanup.append(listing)
+    # Back to the old chart: what runs then must match the old selector again. A label the
+    # fix took out of the selector may have another value on the new pods (a chart version
+    # in it changes with the bump), so every such label is given back; the new selector
+    # does not hold it, so the new object keeps its pods until it is deleted.
+    back = {k: v for k, v in old_sel.match_labels.items() if new_sel.match_labels.get(k) != v}
+    if back:
+        steps.rollback += _label_commands(new, new_sel, back, ns, rendered_after)[0]
+    steps.rollback.append(orphan)
+
+
+def _recreates(obj: K8sObject) -> bool:
+    """A Deployment whose strategy is Recreate: its rollouts stop every old pod first."""
+    strategy = mapping_at(obj.body, "spec.strategy") or {}
+    return obj.kind == "Deployment" and strategy.get("type") == "Recreate"
+
+
+def _host_ports(obj: K8sObject) -> list[int]:
+    ports: list[int] = []
+    for container in obj.containers():
+        for port in container.get("ports") or []:
+            if isinstance(port, Mapping) and port.get("hostPort"):
+                ports.append(int(port["hostPort"]))
+    return ports
+
+
+def _quote(text: str) -> str:
+    """Single quotes always: a selector is easier to read, and to edit, when it looks alike
+    in every command."""
+    return "'" + text.replace("'", "'\\''") + "'"
+
+
+def _sel(selector: LabelSelector | None) -> str:
+    return str(selector) if selector is not None else "<none>"
+
+
+def migration_note(
+    change: ChartChange,
+    release: str,
+    namespace: str,
+    *,
+    version: str | None = None,
+    chart_ref: str | None = None,
+    heading_level: int = 2,
+    title: str | None = None,
+) -> str:
+    """The Markdown note for upgrading release `release` in `namespace` over this change.
+
+    `version` is the chart's new version (for `helm upgrade --version`; default: the version
+    the default bump gives), `chart_ref` how the user installs the chart (default: `CHART`,
+    a placeholder to replace).
+    """
+    h = "#" * heading_level
+    sub = "#" * min(heading_level + 1, 6)
+    version = version or default_version(change)
+    target = version or change.chart_version
+    steps = change_plan(change, namespace)
+    ref = chart_ref or "CHART"
+    upgrade = f"helm upgrade {release} {ref}" + (f" --version {version}" if version else "")
+    upgrade += f" -n {namespace}  # plus your usual -f/--set values"
+    if target == change.chart_version:  # --bump none: both charts carry one version
+        title = title or f"Upgrading to this change (chart version {target} unchanged)"
+    out = [f"{h} {title or f'Upgrading to {target}'}", ""]
+    out += _written_for(change, release, namespace)
+    breaking = bool(steps.before)
+    if not breaking:
+        out += ["No manual step is needed: `helm upgrade` applies every change in place.", ""]
+    else:
+        out += [
+            "This version changes fields Kubernetes does not let `helm upgrade` change: until "
+            "the steps below are done the upgrade fails with `field is immutable`. Run them "
+            "in this order.",
+            "",
+        ]
+    for warning in steps.warnings + _ksm_notes(change, steps):
+        out += [f"> **Warning:** {warning}", ""]
+    if breaking:
+        out += [f"{sub} 1. Before `helm upgrade`", ""]
+        for heading, explain, commands in steps.before:
+            out += [f"{heading}: " + " ".join(explain), "", "```sh", *commands, "```", ""]
+        out += [f"{sub} 2. Upgrade", "", "```sh", upgrade, "```", ""]
+        out += [f"{sub} 3. After the upgrade", ""]
+        if steps.after:
+            out += ["Restart the StatefulSets, so that every pod runs the new template:", "",
+                    "```sh", *steps.after, "```", ""]
+        if steps.checks:
+            out += ["Wait until the new pods are ready:", "", "```sh", *steps.checks, "```", ""]
+        if steps.cleanup:
+            out += [_cleanup_text(steps, namespace), "", "```sh", *steps.cleanup, "```", ""]
+        out += _simple_variant(steps, upgrade, namespace, sub)
+        out += _rollback(change, steps, release, namespace, sub, version)
+    if steps.safe:
+        out += [f"{sub} Changed in place by the upgrade (safe)", ""]
+        out += [f"- {line}" for line in steps.safe] + [""]
+    return "\n".join(out).rstrip("\n") + "\n"
+
+
+_KIND_ORDER = ("Deployment", "StatefulSet", "DaemonSet", "Job")
+
+
+def _kind_rank(kind: str) -> int:
+    """Deployments first, Jobs last: the order in which a reader meets the risk."""
+    return _KIND_ORDER.index(kind) if kind in _KIND_ORDER else len(_KIND_ORDER)
+
+
+def default_version(change: ChartChange) -> str | None:
+    """The chart version after the default bump, or None when the version is not SemVer."""
+    try:
+        return bump_version(change.chart_version, default_level(change))
+    except ValueError:
+        return None
+
+
+def _written_for(change: ChartChange, release: str, namespace: str) -> list[str]:
+    first = change.before[0] if change.before else None
+    values = (
+        "the chart's default values (values.yaml)" if first is None or first.scenario == "default"
+        else f"the values `{' '.join(first.values)}`" if first.values
+        else f"the values of `{first.scenario}`"
+    )
+    lines = [
+        f"Written for release `{release}` in namespace `{namespace}`, installed with {values}: "
+        "the steps name the objects those values render. For another release, regenerate "
+        "it with `chartfix fix CHART --release NAME --namespace NS [-f VALUES] --pr-body "
+        "FILE` or replace the names below.",
+        "",
+    ]
+    others = other_scenarios(change)
+    if others:
+        lines += [
+            "> **Note:** other values render other objects, which these steps do not cover: "
+            + "; ".join(f"{ref} (with {_some(names)})" for ref, names in others.items())
+            + ". For a release installed with such values, regenerate the note with them "
+            "(`-f VALUES`).",
+            "",
+        ]
+    rendered = {r.release for r in change.before}
+    if rendered and rendered != {release}:
+        lines += [
+            f"> **Warning:** object names below were rendered for release "
+            f"`{', '.join(sorted(rendered))}`, not `{release}`: check them before running.",
+            "",
+        ]
+    return lines
+
+
+def _some(names: Sequence[str], shown: int = 3) -> str:
+    listed = ", ".join(f"`{name}`" for name in names[:shown])
+    return listed + (f" and {len(names) - shown} more" if len(names) > shown else "")
+
+
+def _ksm_notes(change: ChartChange, steps: Plan) -> list[str]:
+    """kube-state-metrics warnings the fix pipeline raised and this note did not repeat."""
+    said = " ".join(steps.warnings)
+    return [
+        note for note in change.notes
+        if "kube-state-metrics" in note and not _same_object(note, said)
+    ]
+
+
+def _same_object(note: str, said: str) -> bool:
+    names = re.findall(r"statefulset/([\w.-]+)", note)
+    return bool(names) and all(f"statefulset/{name}" in said for name in names)
+
+
+def _cleanup_text(steps: Plan, namespace: str) -> str:
+    said, deletes = [], []
+    if any(" get rs " in line for line in steps.cleanup):
+        said.append("Old ReplicaSets were adopted (OWNER set) and are scaled down by the rollout.")
+        deletes.append(f"`kubectl -n {namespace} delete rs NAME`")
+    if any(" get controllerrevisions " in line for line in steps.cleanup):
+        said.append(
+            "The old StatefulSets' and DaemonSets' ControllerRevisions (their rollout history) "
+            "stay without OWNER."
+        )
+        deletes.append(f"`kubectl -n {namespace} delete controllerrevision NAME`")
+    return " ".join(said) + (
+        f" Once the new pods are ready, delete what is left without OWNER ({', '.join(deletes)}):"
+    )
+
+
+def _simple_variant(steps: Plan, upgrade: str, namespace: str, sub: str) -> list[str]:
+    """Delete, then upgrade: the pods stop until the new ones are ready.
+
+    Helm's own force does not replace this step: Helm 3's `--force` and Helm 4's
+    `--force-replace` (its new name; `--force` stays as a deprecated alias) update each
+    object by replacement, an HTTP PUT (`replaceResource` in helm/helm pkg/kube/client.go),
+    which the API refuses for an immutable field just as it refuses a patch (helm/helm#7173).
+    """
+    return [
+        f"{sub} Simple variant, with downtime", "",
+        "Delete the objects with their pods, then upgrade; nothing serves until the new pods "
+        "are ready. `helm upgrade --force` (Helm 3) or `--force-replace` (Helm 4) does not "
+        "do this: it replaces each object in place, which the API refuses for immutable "
+        "fields.",
+        "", "```sh", f"kubectl -n {namespace} delete {' '.join(steps.recreate)}", upgrade,
+        "```", "",
+    ]
+
+
+def _rollback(
+    change: ChartChange, steps: Plan, release: str, namespace: str, sub: str,
+    version: str | None,
+) -> list[str]:
+    """Back to the old chart: `helm rollback` meets the same immutable fields, in reverse."""
+    old = f"{change.chart_name}-{change.chart_version}"
+    heading, last = f"Rolling back to {change.chart_version}", f"the last one of chart {old}"
+    if (version or default_version(change) or change.chart_version) == change.chart_version:
+        heading = "Rolling back to the chart before this change"
+        last = (f"the last one before this change (both are chart {old}: tell them apart by "
+                "their date)")
+    return [
+        f"{sub} {heading}", "",
+        "`helm rollback` to the old chart changes the same immutable fields back and fails "
+        "the same way. The steps mirror the upgrade: give the running pods the labels the old "
+        "selectors need (when the fix removed or changed one), delete the new objects but not "
+        "their pods, then roll back; the old objects adopt the pods and roll them.",
+        "", "```sh", *steps.rollback,
+        f"helm history {release} -n {namespace}",
+        f"helm rollback {release} REVISION -n {namespace}  # REVISION: {last}",
+        *steps.after, *steps.checks, "```", "",
+    ]
+
+
+def commit_message(
+    change: ChartChange, release: str, namespace: str, *, version: str | None = None
+) -> str:
+    """Subject line, blank line, migration note: ready for `git commit -F`. A declarative
+    recipe's `commit-message` template makes the subject; the recipe, with its options, ends
+    the message so a reviewer can re-run it."""
+    subject = summary_line(change)
+    recipe = change.recipe_file
+    if recipe is not None:
+        subject = recipe.subject(change.chart_name, subject.split(": ", 1)[1])
+    message = subject + "\n\n" + migration_note(change, release, namespace, version=version)
+    if recipe is not None:
+        message = message.rstrip("\n") + f"\n\nchartfix recipe: {recipe.describe()}\n"
+    return message
+
+
+def summary_line(change: ChartChange) -> str:
+    """One line saying what the fix does to this chart (a commit subject)."""
+    count = len(change.fixed)
+    rules = sorted({finding.rule for finding in change.fixed})
+    what = f"fix {count} label-selector finding{'s' if count != 1 else ''}"
+    if rules:
+        what += f" ({', '.join(rules)})"
+    if change.unsafe:
+        what += "; upgrade needs migration"
+    return f"{change.chart_name}: {what}"
+
+
+def change_summary(change: ChartChange) -> str:
+    """One sentence for CHANGELOG.md and Artifact Hub: what was fixed, on which objects."""
+    objects = sorted({str(finding.obj) for finding in change.fixed})
+    shown = ", ".join(objects[:3]) + (f" and {len(objects) - 3} more" if len(objects) > 3 else "")
+    text = "Fix label selectors that also select other workloads' pods"
+    if change.recipes:
+        text += f" ({', '.join(change.recipes)})"
+    if shown:
+        text += f" on {shown}"
+    if change.unsafe:
+        text += "; selectors change, see the upgrade notes before upgrading a release"
+    return text + "."
+
+
+def note_files(
+    chart_root: str | Path, note: str, target: NoteTarget, version: str
+) -> dict[str, bytes]:
+    """Where the note goes, as {chart-relative path: new bytes}.
+
+    `readme` (or `auto` when the chart has a README.md): under the README's "Upgrading"
+    heading, newest first, or in a new "## Upgrading" section at its end. `migration` (or a
+    chart without README): on top of MIGRATION.md under a top-level heading of its own,
+    newest first; the file is created when missing.
+    """
+    root = Path(chart_root)
+    path = note_path(root, target)
+    if path == HELM_DOCS_TEMPLATE:  # a Go template: `{{` must come out as text
+        note = note.replace("{{", '{{ "{{" }}')
+    if path != MIGRATION_FILE:
+        return {path: _into_readme((root / path).read_bytes(), note, version)}
+    migration = root / MIGRATION_FILE
+    old = migration.read_bytes() if migration.is_file() and not migration.is_symlink() else b""
+    return {MIGRATION_FILE: _into_migration(old, note)}
+
+
+def note_path(chart_root: str | Path, target: NoteTarget) -> str:
+    """The chart-relative file the note goes to: for `readme`, and for `auto` when the chart
+    has one, the README; MIGRATION.md otherwise. A README that helm-docs generates from
+    README.md.gotmpl gets the note in the template: the next helm-docs run would drop it
+    from the generated file."""
+    for name in (HELM_DOCS_TEMPLATE, README_FILE):
+        candidate = Path(chart_root) / name
+        if target != "migration" and candidate.is_file() and not candidate.is_symlink():
+            return name
+    return MIGRATION_FILE
+
+
+def _into_readme(raw: bytes, note: str, version: str) -> bytes:
+    text = raw.decode("utf-8-sig" if raw.startswith(b"\xef\xbb\xbf") else "utf-8")
+    bom = "\ufeff" if raw.startswith(b"\xef\xbb\xbf") else ""
+    text = text.removeprefix("\ufeff")
+    nl = "\r\n" if "\r\n" in text.split("\n", 1)[0] + "\n" else "\n"
+    lines = text.splitlines(keepends=True)
+    heading = next((i for i, line in enumerate(lines) if _UPGRADING.match(line)), None)
+    if heading is None:
+        section = _retitle(note, 3, _readme_title(note, version))
+        body = f"## Upgrading{nl}{nl}" + _with_newlines(section, nl)
+        if lines and not lines[-1].endswith("\n"):
+            lines[-1] += nl
+        sep = nl if lines and lines[-1].strip() else ""
+        return (bom + "".join(lines) + sep + body).encode("utf-8")
+    match = _UPGRADING.match(lines[heading])
+    assert match is not None
+    level = len(match.group(1)) + 1
+    at = heading + 1
+    while at < len(lines) and not lines[at].strip():
+        at += 1
+    block = _with_newlines(_retitle(note, level, _readme_title(note, version)), nl) + nl
+    if at == len(lines):
+        block = nl + block
+    lines[at:at] = [block] if at > heading + 1 else [nl + block]
+    return (bom + "".join(lines)).encode("utf-8")
+
+
+def _readme_title(note: str, version: str) -> str | None:
+    """"To VERSION" under the README's Upgrading heading, for a note upgrading to that
+    version; another note (the version unchanged) keeps its own title."""
+    return f"To {version}" if note.split("\n", 1)[0].endswith(f" Upgrading to {version}") else None
+
+
+def _into_migration(old: bytes, note: str) -> bytes:
+    """The note on top of MIGRATION.md as a section of its own (a top-level heading, newest
+    first), never under the file's old title, where it would read as part of what follows."""
+    bom = b"\xef\xbb\xbf" if old.startswith(b"\xef\xbb\xbf") else b""
+    text = old[len(bom):].decode("utf-8")
+    nl = "\r\n" if "\r\n" in text else "\n"
+    section = _with_newlines(_retitle(note, 1), nl)
+    if not text.strip():
+        return bom + section.encode("utf-8")
+    return bom + (section + nl + text).encode("utf-8")
+
+
+def _retitle(note: str, level: int, title: str | None = None) -> str:
+    """The note with its headings moved to start at `level` and its first heading renamed
+    (when `title` is given)."""
+    lines = note.split("\n")
+    first = len(lines[0]) - len(lines[0].lstrip("#"))
+    shift = level - first
+    out: list[str] = []
+    for index, line in enumerate(lines):
+        hashes = len(line) - len(line.lstrip("#"))
+        if hashes and line[hashes:hashes + 1] == " " and not _in_code(lines, index):
+            line = "#" * max(1, min(6, hashes + shift)) + line[hashes:]
+        out.append(line)
+    if title is not None:
+        out[0] = "#" * level + " " + title
+    return "\n".join(out)
+
+
+def _in_code(lines: Sequence[str], index: int) -> bool:
+    return sum(1 for line in lines[:index] if line.startswith("```")) % 2 == 1
+
+
+def _with_newlines(text: str, nl: str) -> str:
+    return text.replace("\r\n", "\n").replace("\n", nl)
+
+
+def changed_refs(change: ChartChange) -> list[str]:
+    """`Kind/name` of every object the fix changes (for reports and PR bodies)."""
+    return [str(item.ref) for item in object_changes(change)]

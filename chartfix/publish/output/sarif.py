@@ -1,0 +1,161 @@
+"""SARIF 2.1.0 for code-scanning services (GitHub, GitLab, Azure DevOps).
+
+One run, tool `chartfix`, one reporting descriptor per rule (its help text is the rule's
+docstring), one result per finding located at the template file and line. Charts that could
+not be processed become error notifications of the run's invocation, which is then marked
+unsuccessful: a scanner must not read "no results" as "clean". Suppressed findings are
+results with `suppressions` (kind `inSource` for an annotation, `external` for a
+`.chartfix.yaml` entry; the reason is the justification); suppressions that match nothing
+are warning-level tool configuration notifications.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
+
+from chartfix import __version__
+from chartfix.model.findings import Finding
+from chartfix.publish.output import display_path, finding_path, fingerprint
+from chartfix.rules import RULES, Rule
+from chartfix.sources.helm.synthesis import synthesized_note, unrendered_note
+
+if TYPE_CHECKING:
+    from chartfix.model.report import ChartReport
+
+SARIF_VERSION = "2.1.0"
+SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+
+
+def uri(shown: str) -> str:
+    """A relative path stays a relative URI reference; an absolute one becomes file://."""
+    path = Path(shown)
+    return path.as_uri() if path.is_absolute() else path.as_posix()
+
+
+def rule_descriptor(rule: Rule) -> dict[str, Any]:
+    what = rule.section("What it does")
+    help_md = "\n\n".join(
+        f"## {title}\n{rule.section(title)}"
+        for title in ("What it does", "Why it matters", "Example", "How to fix", "Fix safety")
+        if rule.section(title)
+    )
+    return {
+        "id": rule.code,
+        "name": rule.code,
+        "shortDescription": {"text": rule.summary},
+        "fullDescription": {"text": " ".join(what.split())},
+        "help": {"text": " ".join(rule.section("How to fix").split()), "markdown": help_md},
+        "defaultConfiguration": {"level": rule.severity},
+    }
+
+
+def result(report: ChartReport, finding: Finding, rule_index: int) -> dict[str, Any]:
+    region = {"startLine": finding.location.line} if finding.location.line else None
+    physical: dict[str, Any] = {
+        "artifactLocation": {"uri": uri(finding_path(report.root, finding))}
+    }
+    if region:
+        physical["region"] = region
+    entry: dict[str, Any] = {
+        "ruleId": finding.rule,
+        "level": finding.severity,
+        "message": {"text": f"{finding.message}. {finding.remediation}"},
+        "locations": [{"physicalLocation": physical}],
+        "partialFingerprints": {"chartfix/v1": fingerprint(report.name, finding)},
+        "properties": {
+            "chart": display_path(report.root),
+            "object": str(finding.obj),
+            "related": [str(r) for r in finding.related],
+            "scenarios": list(finding.scenarios),
+        },
+    }
+    synthesized = {s: report.synthesized[s] for s in finding.scenarios if s in report.synthesized}
+    if synthesized:
+        entry["properties"]["synthesized"] = synthesized
+        entry["message"]["text"] += " " + " ".join(
+            f"({synthesized_note(s, v)})" for s, v in synthesized.items()
+        )
+    if rule_index >= 0:
+        entry["ruleIndex"] = rule_index
+    if finding.suppression is not None:
+        accepted = finding.suppression
+        suppression: dict[str, Any] = {"kind": accepted.kind, "status": "accepted"}
+        if accepted.justification:
+            suppression["justification"] = accepted.justification
+        suppression["properties"] = {"origin": accepted.origin}
+        entry["suppressions"] = [suppression]
+    return entry
+
+
+def sarif_document(reports: Sequence[ChartReport]) -> dict[str, Any]:
+    codes = list(RULES)
+    results = [
+        result(report, f, codes.index(f.rule) if f.rule in codes else -1)
+        for report in reports
+        for f in [*report.findings, *report.suppressed]
+    ]
+    notifications = [
+        {
+            "level": "error",
+            "message": {"text": str(report.error)},
+            "locations": [
+                {"physicalLocation": {"artifactLocation": {"uri": uri(display_path(report.root))}}}
+            ],
+        }
+        for report in reports
+        if report.error is not None
+    ] + [
+        {
+            "level": "warning",
+            "message": {"text": unrendered_note(name, why)},
+            "locations": [
+                {"physicalLocation": {"artifactLocation": {"uri": uri(display_path(report.root))}}}
+            ],
+        }
+        for report in reports
+        for name, why in report.unrendered.items()
+    ]
+    configuration = [
+        {
+            "level": "warning",
+            "message": {"text": unused},
+            "locations": [
+                {"physicalLocation": {"artifactLocation": {"uri": uri(display_path(report.root))}}}
+            ],
+        }
+        for report in reports
+        for unused in report.unused_suppressions
+    ]
+    return {
+        "$schema": SARIF_SCHEMA,
+        "version": SARIF_VERSION,
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "chartfix",
+                        "version": __version__,
+                        "rules": [rule_descriptor(RULES[c]) for c in codes],
+                    }
+                },
+                "invocations": [
+                    {
+                        "executionSuccessful": not any(
+                            n["level"] == "error" for n in notifications
+                        ),
+                        "toolExecutionNotifications": notifications,
+                        "toolConfigurationNotifications": configuration,
+                    }
+                ],
+                "results": results,
+            }
+        ],
+    }
+
+
+def write_sarif(reports: Sequence[ChartReport], stream: TextIO) -> None:
+    json.dump(sarif_document(reports), stream, indent=2, ensure_ascii=False)
+    stream.write("\n")

@@ -1,0 +1,105 @@
+"""Text for a terminal or a CI log: findings grouped by chart, one summary line at the end.
+
+Each finding starts with `path:line: severity[code] Object/name: message`, the shape editors
+and CI logs turn into links. Colour only on a TTY and never when NO_COLOR is set
+(https://no-color.org).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, TextIO
+
+from chartfix.publish.output import display_path, finding_path, plural
+from chartfix.sources.helm.synthesis import synthesized_note, unrendered_note
+
+if TYPE_CHECKING:
+    from chartfix.model.report import ChartReport
+
+_STYLES = {"error": "\033[1;31m", "warning": "\033[1;33m", "bold": "\033[1m", "dim": "\033[2m"}
+_RESET = "\033[0m"
+
+
+def use_color(stream: TextIO) -> bool:
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty()) and not os.environ.get("NO_COLOR")
+
+
+def write_text(reports: Sequence[ChartReport], stream: TextIO, color: bool | None = None) -> None:
+    color = use_color(stream) if color is None else color
+
+    def paint(style: str, text: str) -> str:
+        return f"{_STYLES[style]}{text}{_RESET}" if color else text
+
+    for report in reports:
+        if report.error is not None:
+            stream.write(f"{paint('error', 'error')}: {report.error}\n")
+            continue
+        if report.skipped is not None:
+            stream.write(f"skipped: {display_path(report.root)}: {report.skipped}\n")
+            continue
+        notes = [synthesized_note(n, v) for n, v in report.synthesized.items()]
+        notes += [unrendered_note(n, why) for n, why in report.unrendered.items()]
+        if not (
+            report.findings
+            or report.warnings
+            or report.suppressed
+            or report.unused_suppressions
+            or notes
+        ):
+            continue
+        stream.write(paint("bold", f"{display_path(report.root)} ({report.name})") + "\n")
+        for finding in report.findings:
+            where = finding_path(report.root, finding)
+            if finding.location.line is not None:
+                where += f":{finding.location.line}"
+            label = paint(finding.severity, f"{finding.severity}[{finding.rule}]")
+            stream.write(f"  {where}: {label} {finding.obj}: {finding.message}\n")
+            stream.write(paint("dim", f"    scenarios: {', '.join(finding.scenarios)}") + "\n")
+            stream.write(f"    fix: {finding.remediation}\n")
+        for finding in report.suppressed:
+            assert finding.suppression is not None
+            accepted = finding.suppression
+            stream.write(
+                paint(
+                    "dim",
+                    f"  suppressed[{finding.rule}] {finding.obj}: {accepted.justification or '-'}"
+                    f" ({accepted.origin})",
+                )
+                + "\n"
+            )
+        for unused in report.unused_suppressions:
+            stream.write(f"  {paint('warning', 'warning')}: {unused}\n")
+        for warning in [*notes, *report.warnings]:
+            stream.write(f"  {paint('warning', 'note')}: {warning}\n")
+    stream.write(summary_line(reports) + "\n")
+
+
+def summary_line(reports: Sequence[ChartReport]) -> str:
+    """"3 charts, 2 with findings: 4 errors, 1 warning; 2 suppressed; 1 unused suppression;
+    1 chart could not be processed"."""
+    errors = sum(r.errors for r in reports)
+    warnings = sum(r.warning_findings for r in reports)
+    with_findings = sum(1 for r in reports if r.findings)
+    failed = sum(1 for r in reports if r.error is not None)
+    suppressed = sum(len(r.suppressed) for r in reports)
+    unused = sum(len(r.unused_suppressions) for r in reports)
+    line = plural(len(reports), "chart")
+    if with_findings:
+        line += (
+            f", {with_findings} with findings: {plural(errors, 'error')}, "
+            f"{plural(warnings, 'warning')}"
+        )
+    else:
+        line += ", no findings"
+    if suppressed:
+        line += f"; {suppressed} suppressed"
+    if unused:
+        line += f"; {plural(unused, 'unused suppression')}"
+    if failed:
+        line += f"; {plural(failed, 'chart')} could not be processed"
+    skipped = sum(1 for r in reports if r.skipped is not None)
+    if skipped:
+        line += f"; {plural(skipped, 'cdk8s app')} not run"
+    return line

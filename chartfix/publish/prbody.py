@@ -1,0 +1,89 @@
+"""The pull request description for one chart's fix: what, why, how to upgrade, how verified.
+
+A reviewer of a chart PR asks four questions in this order: what was wrong, what changed,
+what will it break, and how do I know it works. Every answer comes from the `ChartChange`;
+nothing is claimed that the renderings did not show.
+"""
+
+from __future__ import annotations
+
+from chartfix.model.changes import ChartChange
+from chartfix.model.findings import Finding
+from chartfix.publish.migration import change_plan, migration_note, summary_line
+
+
+def pr_title(change: ChartChange) -> str:
+    return summary_line(change)
+
+
+def pr_body(
+    change: ChartChange,
+    diff_summary: str,
+    release: str,
+    namespace: str,
+    *,
+    version: str | None = None,
+) -> str:
+    """Markdown for `gh pr create --body-file`."""
+    out = ["## What was wrong", ""]
+    out += [_finding_line(f) for f in change.fixed] or ["- (no finding fixed)"]
+    out += ["", "## What changed", "", diff_summary.strip() or "(no file changed)", ""]
+    if change.recipes:
+        out += [f"Recipes: {', '.join(f'`{r}`' for r in change.recipes)}.", ""]
+    if change.recipe_file is not None:
+        out += [f"Recipe file that ran: `{change.recipe_file.describe()}`", ""]
+    out += [f"- `{f.path}`" for f in change.files if f.before != f.after] + [""]
+    if change.unsafe:
+        out += ["## Why this is a breaking change", "", *_breaking(change, namespace), ""]
+    out += [migration_note(change, release, namespace, version=version, heading_level=2,
+                           title="Upgrading an existing release")]
+    out += ["## How it was verified", "", *_verification(change)]
+    if change.unfixed:
+        out += ["", "## Not fixed", ""]
+        out += [f"- {_finding_line(u.finding)[2:]}: {u.reason}" for u in change.unfixed]
+    if change.notes:
+        out += ["", "## Notes", ""] + [f"- {note}" for note in change.notes]
+    return "\n".join(out).rstrip("\n") + "\n"
+
+
+def _finding_line(finding: Finding) -> str:
+    line = f"- `{finding.rule}` {finding.obj} ({finding.location}): {finding.message}"
+    unnamed = [str(r) for r in finding.related if str(r) not in finding.message]
+    if unnamed:  # the message often names them already
+        line += f" (with {', '.join(unnamed)})"
+    if finding.scenarios:
+        line += f" [scenarios: {', '.join(finding.scenarios)}]"
+    return line
+
+
+def _breaking(change: ChartChange, namespace: str) -> list[str]:
+    steps = change_plan(change, namespace)
+    lines = [
+        "Kubernetes does not let `helm upgrade` change these fields of existing objects; "
+        "upgrading a release installed from an older version fails with "
+        "`field is immutable` until the steps below are done:",
+        "",
+    ]
+    for heading, _, _ in steps.before:
+        field = "`spec.template`" if heading.startswith("Job ") else "`spec.selector`"
+        lines.append(f"- {heading}: {field}")
+    if not steps.before:
+        lines += ["- (none in the rendered scenarios; the change was marked unsafe by a recipe)"]
+    lines += ["", "New installations are not affected."]
+    return lines
+
+
+def _verification(change: ChartChange) -> list[str]:
+    lines = [
+        "chartfix rendered the chart with Helm's engine before and after the change, in "
+        "every scenario below, and keeps a change only when its findings are gone, no new "
+        "finding appears and objects differ by the planned labels alone.",
+        "",
+        "| scenario | objects before | objects after | objects changed |",
+        "| --- | ---: | ---: | ---: |",
+    ]
+    for old, new in zip(change.before, change.after, strict=True):
+        after = {o.ref: o.body for o in new.objects}
+        changed = sum(1 for o in old.objects if o.ref in after and after[o.ref] != o.body)
+        lines.append(f"| {old.scenario} | {len(old.objects)} | {len(new.objects)} | {changed} |")
+    return lines

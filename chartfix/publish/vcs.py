@@ -1,0 +1,396 @@
+"""Commit a verified fix to a new branch, push it, open a pull request.
+
+The user's checkout is never moved: commits are built with git plumbing in a temporary index
+(GIT_INDEX_FILE), so HEAD, the real index and the working tree stay byte-identical, and the
+branch is created with `update-ref` against an empty old value, so an existing branch is never
+overwritten. Nothing is forced: a push git rejects is reported, not retried with force.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import git
+
+from chartfix.errors import ChartError, UsageError
+from chartfix.model.changes import ChartChange
+from chartfix.publish.bump import Level, bump_chart, bump_version, default_level
+from chartfix.publish.migration import (
+    NoteTarget,
+    change_summary,
+    commit_message,
+    migration_note,
+    note_files,
+)
+from chartfix.publish.repos import redact
+
+REGULAR_FILE = "100644"
+_WRITABLE_MODES = ("100644", "100755")
+
+
+def repo_for(path: str | Path) -> git.Repo:
+    """The git repository whose work tree holds `path`."""
+    try:
+        return git.Repo(Path(path), search_parent_directories=True)
+    except (git.InvalidGitRepositoryError, git.NoSuchPathError) as err:
+        raise UsageError(f"{path} is not inside a git repository") from err
+
+
+def describe_head(repo: git.Repo) -> str:
+    """What a new branch starts from, for the user: `main (1a2b3c4)` or a detached HEAD."""
+    sha = _head_sha(repo)[:7]
+    if repo.head.is_detached:
+        return f"detached HEAD at {sha}"
+    return f"{repo.active_branch.name} ({sha})"
+
+
+def repo_path(repo: git.Repo, path: str | Path) -> str:
+    """`path` relative to the work tree, in git's `/` form (`.` for the top)."""
+    top = Path(_work_tree(repo)).resolve()
+    try:
+        relative = Path(path).resolve().relative_to(top)
+    except ValueError as err:
+        raise UsageError(f"{path} is not inside the repository at {top}") from err
+    return relative.as_posix() or "."
+
+
+def _dependency_archive(path: str) -> bool:
+    """`charts/NAME-VERSION.tgz`: what `helm dependency build` downloads and many
+    repositories ignore. It is built from Chart.yaml/Chart.lock, which are committed, and a
+    fix never edits it, so an ignored one does not stop a commit."""
+    parts = path.rstrip("/").split("/")
+    return len(parts) >= 2 and parts[-2] == "charts" and parts[-1].endswith(".tgz")
+
+
+def require_clean(repo: git.Repo, paths: Iterable[str]) -> None:
+    """Refuse when files under `paths` (repo-relative) differ from HEAD, are untracked or are
+    ignored.
+
+    The fix was computed from the files on disk but is committed on top of HEAD: both must
+    agree, or the commit would silently carry (or drop) the user's uncommitted work.
+    `--no-optional-locks` keeps `git status` from rewriting the user's index.
+    """
+    wanted = sorted(set(paths))
+    if not wanted:
+        return
+    out = repo.git.execute(
+        ["git", "--no-optional-locks", "status", "--porcelain=v1", "--untracked-files=all",
+         "--ignored=matching", "--", *wanted],
+        strip_newline_in_stdout=False,
+    )
+    lines = [line for line in str(out).splitlines() if line.strip()]
+    ignored = [
+        line[3:] for line in lines
+        if line.startswith("!!") and not _dependency_archive(line[3:])
+    ]
+    dirty = [line[3:] for line in lines if not line.startswith("!!")]
+    if ignored:
+        raise UsageError(
+            f"{_some(ignored, 3)} under {', '.join(wanted)} ignored by git (not tracked); the "
+            "fix was computed with it on disk but the commit would leave it out: remove it, "
+            "or commit it first (--branch commits on top of HEAD)"
+        )
+    if dirty:
+        raise UsageError(
+            f"uncommitted changes under {', '.join(wanted)}: {_some(dirty, 5)}; "
+            "commit or stash them first (the fix is committed on top of HEAD)"
+        )
+
+
+@dataclass(frozen=True)
+class BranchCommits:
+    """What `commit_to_branch` did: one commit sha per (message, files), oldest first."""
+
+    branch: str
+    shas: list[str]
+    reused: bool = False
+    """The branch existed already and held exactly these changes (an earlier run's)."""
+
+    @property
+    def tip(self) -> str:
+        return self.shas[-1]
+
+
+def _some(paths: Sequence[str], shown: int) -> str:
+    """`a, b and 3 more`: the first paths of a list, for a one-line message."""
+    rest = len(paths) - shown
+    return ", ".join(paths[:shown]) + (f" and {rest} more" if rest > 0 else "")
+
+
+def commit_to_branch(
+    repo: git.Repo,
+    branch: str,
+    commits: Sequence[tuple[str, Mapping[str, bytes]]],
+    clean_paths: Iterable[str] | None = None,
+    reuse: bool = False,
+) -> BranchCommits:
+    """Create `branch` from HEAD with one commit per (message, {repo path: bytes}).
+
+    `clean_paths` (repo-relative files or directories, default: the committed files) must
+    have no uncommitted changes. File modes of existing files are kept; new files are
+    regular files. Blobs go through `hash-object --path`, so the repository's clean filters
+    (eol, LFS) apply as they would on `git add`. Commits are signed when `commit.gpgsign`
+    is set (`git commit-tree` alone ignores it); no commit hook runs.
+
+    An existing branch is refused, except with `reuse` when it holds exactly these changes
+    on top of HEAD (an earlier run that committed, then could not push): it is kept as is.
+    """
+    _check_branch_name(repo, branch)
+    base = _head_sha(repo)
+    written = [path for _, files in commits for path in files]
+    require_clean(repo, written if clean_paths is None else clean_paths)
+    with tempfile.TemporaryDirectory(prefix="chartfix-index-") as scratch:
+        env = {"GIT_INDEX_FILE": os.path.join(scratch, "index")}
+        _git(repo, ["read-tree", base], env)
+        trees = []
+        for _, files in commits:
+            for path, data in sorted(files.items()):
+                mode = _mode_for(repo, path, env)
+                sha = _write_blob(repo, path, data, scratch)
+                _git(repo, ["update-index", "--add", "--cacheinfo", f"{mode},{sha},{path}"], env)
+            trees.append(_git(repo, ["write-tree"], env))
+        existing = _branch_sha(repo, branch)
+        if existing is not None:
+            held = _chain_holding(repo, existing, base, trees)
+            if reuse and held is not None:
+                return BranchCommits(branch, held, reused=True)
+            raise UsageError(_existing_branch(branch, existing, held))
+        shas = []
+        parent = base
+        sign = ["-S"] if _signing(repo) else []
+        for (message, _), tree in zip(commits, trees, strict=True):
+            message_file = os.path.join(scratch, "message")
+            Path(message_file).write_text(message.rstrip("\n") + "\n", encoding="utf-8")
+            parent = _git(
+                repo, ["commit-tree", *sign, tree, "-p", parent, "-F", message_file], env,
+                refusal="commit.gpgsign is set but signing the commit failed" if sign else None,
+            )
+            shas.append(parent)
+    _git(
+        repo,
+        ["update-ref", "-m", f"chartfix: branch from {base[:7]}", f"refs/heads/{branch}",
+         parent, ""],
+        {},
+        refusal=f"branch {branch} could not be created (it appeared meanwhile?)",
+    )
+    return BranchCommits(branch, shas)
+
+
+def _branch_sha(repo: git.Repo, branch: str) -> str | None:
+    try:
+        return str(repo.git.rev_parse("--verify", "--quiet", f"refs/heads/{branch}^{{commit}}"))
+    except git.GitCommandError:
+        return None
+
+
+def _chain_holding(
+    repo: git.Repo, tip: str, base: str, trees: Sequence[str]
+) -> list[str] | None:
+    """The commits from `base` to `tip`, oldest first, when they are exactly one commit per
+    tree of `trees` in order (the same change, made by an earlier run); else None."""
+    chain = []
+    sha = tip
+    for tree in reversed(trees):
+        fields = str(repo.git.show("-s", "--format=%T %P", sha)).split()
+        if fields[0] != tree or len(fields) != 2:
+            return None
+        chain.append(sha)
+        sha = fields[1]
+    return list(reversed(chain)) if sha == base else None
+
+
+def _existing_branch(branch: str, tip: str, held: list[str] | None) -> str:
+    if held is not None:
+        return (
+            f"branch {branch} already exists and holds this fix ({tip[:12]}, from an earlier "
+            f"run); push it with `git push REMOTE {branch}` or add --push REMOTE, or delete "
+            "it to start over"
+        )
+    return f"branch {branch} already exists; choose another name or delete it"
+
+
+def _signing(repo: git.Repo) -> bool:
+    """commit.gpgsign, as `git commit` reads it (`git commit-tree` does not)."""
+    try:
+        return str(repo.git.config("--type=bool", "--get", "commit.gpgsign")) == "true"
+    except git.GitCommandError:
+        return False
+
+
+def push(repo: git.Repo, branch: str, remote: str) -> None:
+    """Push `branch` to the same name on `remote`, never forced."""
+    refspec = f"refs/heads/{branch}:refs/heads/{branch}"
+    _git(repo, ["push", remote, refspec], {}, refusal=f"push of {branch} to {remote} failed")
+
+
+def open_pr(body_file: str | Path, branch: str, title: str, cwd: str | Path | None = None) -> str:
+    """Open a pull request with `gh`; without `gh`, say what to run instead."""
+    command = ["gh", "pr", "create", "--head", branch, "--title", title,
+               "--body-file", str(body_file)]
+    if shutil.which("gh") is None:
+        return f"gh is not available; to open the pull request run: {shlex.join(command)}"
+    result = subprocess.run(command, cwd=cwd, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        reason = " ".join((result.stderr or result.stdout).split())
+        raise UsageError(f"gh pr create failed: {reason}")
+    return result.stdout.strip()
+
+
+def _work_tree(repo: git.Repo) -> str:
+    if repo.working_tree_dir is None:
+        raise UsageError(f"{repo.git_dir} is a bare repository; run chartfix in a checkout")
+    return str(repo.working_tree_dir)
+
+
+def _head_sha(repo: git.Repo) -> str:
+    try:
+        return repo.head.commit.hexsha
+    except ValueError as err:
+        raise UsageError(f"{_work_tree(repo)} has no commit yet to branch from") from err
+
+
+def _check_branch_name(repo: git.Repo, branch: str) -> None:
+    check_branch_name(branch)
+
+
+def check_branch_name(branch: str) -> None:
+    """A UsageError unless `branch` is a plain new branch name: valid for git
+    (`check-ref-format --branch`) and none of the names git reads otherwise (`HEAD`,
+    `FETCH_HEAD` and other `*_HEAD`, `@`, `@{...}`, a full `refs/...` name, a leading `-`)."""
+    special = (
+        branch == "HEAD" or branch.endswith("_HEAD") or branch == "@" or "@{" in branch
+        or branch.startswith(("refs/", "-"))
+    )
+    if special:
+        raise UsageError(
+            f"--branch {branch!r}: git reads that name as something else than a new branch; "
+            "choose another name"
+        )
+    checked = subprocess.run(
+        ["git", "check-ref-format", "--branch", branch], capture_output=True, text=True,
+        check=False,
+    )
+    if checked.returncode != 0 or checked.stdout.strip() != branch:
+        raise UsageError(f"--branch {branch!r} is not a valid branch name")
+
+
+def _mode_for(repo: git.Repo, path: str, env: Mapping[str, str]) -> str:
+    """The mode the file has at HEAD (kept), or a regular file's for a new one."""
+    entry = _git(repo, ["ls-files", "--stage", "--", path], env)
+    if not entry:
+        return REGULAR_FILE
+    mode = entry.split()[0]
+    if mode not in _WRITABLE_MODES:
+        raise UsageError(f"{path} is not a regular file in git (mode {mode}); not changing it")
+    return mode
+
+
+def _write_blob(repo: git.Repo, path: str, data: bytes, scratch: str) -> str:
+    source = os.path.join(scratch, "blob")
+    Path(source).write_bytes(data)
+    with open(source, "rb") as stream:
+        return str(repo.git.hash_object("-w", "--stdin", f"--path={path}", istream=stream))
+
+
+def _git(
+    repo: git.Repo, args: Sequence[str], env: Mapping[str, str], refusal: str | None = None
+) -> str:
+    """Run git; a failure becomes a UsageError carrying git's own reason."""
+    try:
+        return str(repo.git.execute(["git", *args], env=dict(env)))
+    except git.GitCommandError as err:
+        said = str(err.stderr or err.stdout).strip()
+        said = said.removeprefix("stderr:").removeprefix("stdout:").strip()
+        if len(said) > 1 and said[0] == said[-1] == "'":  # GitPython's quotes, not git's own
+            said = said[1:-1]
+        reason = " ".join(
+            " ".join(line.split()) for line in said.splitlines()
+            if line.strip() and not line.lstrip().startswith("hint:")
+        )
+        said = f"{refusal or 'git ' + args[0] + ' failed'}: {reason}"
+        raise UsageError(redact(said)) from err  # a remote URL may carry a password
+
+
+def chart_commit(
+    repo: git.Repo,
+    change: ChartChange,
+    *,
+    release: str,
+    namespace: str,
+    bump: Level | Literal["auto"] = "auto",
+    note_target: NoteTarget = "auto",
+) -> tuple[str, dict[str, bytes]]:
+    """(message, {repo path: bytes}) for one chart: the fix, the version bump, the note.
+
+    The note file is written only when the change is unsafe (a safe change needs no manual
+    step); the commit message carries the note either way.
+    """
+    level = default_level(change) if bump == "auto" else bump
+    try:
+        version = bump_version(change.chart_version, level)
+    except ValueError as err:
+        raise ChartError(change.chart_root / "Chart.yaml", str(err)) from err
+    files = {f.path: f.after for f in change.files if f.before != f.after}
+    if (change.chart_root / "Chart.yaml").is_file():  # a cdk8s app has no chart version
+        files.update(bump_chart(change.chart_root, level, change_summary(change)))
+    if change.unsafe:
+        note = migration_note(change, release, namespace, version=version)
+        files.update(note_files(change.chart_root, note, note_target, version))
+    prefix = repo_path(repo, change.chart_root)
+    moved = {path if prefix == "." else f"{prefix}/{path}": data for path, data in files.items()}
+    return commit_message(change, release, namespace, version=version), moved
+
+
+def commit_charts(
+    repo: git.Repo,
+    branch: str,
+    changes: Sequence[ChartChange],
+    *,
+    release: str,
+    namespace: str,
+    bump: Level | Literal["auto"] = "auto",
+    note_target: NoteTarget = "auto",
+    reuse: bool = False,
+) -> BranchCommits:
+    """Create `branch` with one commit per changed chart, in order; every chart dir must be
+    clean and tracked by git."""
+    charts = [c for c in changes if c.changed]
+    if not charts:
+        raise UsageError("nothing to commit: no chart changed")
+    clean = [repo_path(repo, c.chart_root) for c in charts]
+    for change in charts:
+        require_tracked(repo, change)
+    require_clean(repo, clean)
+    commits = [
+        chart_commit(repo, c, release=release, namespace=namespace, bump=bump,
+                     note_target=note_target)
+        for c in charts
+    ]
+    return commit_to_branch(repo, branch, commits, clean_paths=clean, reuse=reuse)
+
+
+def require_tracked(repo: git.Repo, change: ChartChange) -> None:
+    """Refuse a chart whose files git does not track (ignored, or never added): a commit
+    would add them whole, with whatever else lies on disk."""
+    meta = "Chart.yaml" if (change.chart_root / "Chart.yaml").is_file() else "cdk8s.yaml"
+    relative = [meta, *(f.path for f in change.files if (change.chart_root / f.path).exists())]
+    prefix = repo_path(repo, change.chart_root)
+    paths = [p if prefix == "." else f"{prefix}/{p}" for p in relative]
+    tracked = set(
+        _git(repo, ["ls-tree", "-r", "-z", "--name-only", "--full-tree", _head_sha(repo), "--",
+                    *paths], {}).split("\0")
+    )
+    missing = [p for p in paths if p not in tracked]
+    if missing:
+        raise UsageError(
+            f"{_some(missing, 3)} not tracked by git (ignored or never committed); commit "
+            "the chart first: --branch commits a fix on top of HEAD"
+        )

@@ -1,0 +1,152 @@
+"""What a recipe is: detection and edit planning for one kind of bug, nothing else.
+
+A recipe reads the chart as rendered (objects, findings) and as written (template outlines)
+and returns a `Plan`: text edits, the findings they are meant to fix, and the changes they
+are allowed to make to rendered objects. Rendering again, verifying, diffing, writing and
+committing all live elsewhere, so a recipe stays a pure function of its context.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal, Protocol
+
+from chartfix.model.changes import Unfixed
+from chartfix.model.findings import Finding
+from chartfix.model.objects import K8sObject, ObjectRef, Rendering
+from chartfix.sources.helm.template.edit import Edit
+from chartfix.sources.helm.template.locate import ChartSources
+
+if TYPE_CHECKING:
+    from chartfix.sources.helm.chart import Chart
+
+Applicability = Literal["safe", "unsafe"]
+
+
+@dataclass(frozen=True)
+class LabelChange:
+    """A change a plan may make to rendered objects at `path` (`spec.selector.matchLabels`...):
+    `key` added with `value` (any value when None: a templated value), or removed.
+    Verification allows exactly these."""
+
+    path: str
+    key: str
+    value: str | None
+    removed: bool = False
+
+
+@dataclass(frozen=True)
+class PlannedEdit:
+    path: str
+    """Chart-relative file the edit applies to."""
+    edit: Edit
+    why: str
+
+
+@dataclass
+class FixUnit:
+    """Edits that only make sense together (a controller's selector and its pod labels), the
+    findings they fix and what they change in rendered objects. Verification keeps or drops
+    a unit as a whole."""
+
+    title: str
+    edits: list[PlannedEdit]
+    targets: list[Finding]
+    changes: dict[tuple[str, str], list[LabelChange]]
+    """Allowed changes by (template path, kind) of the objects they apply to: one edit in a
+    `range` or `define` changes every object that source renders."""
+    applicability: Applicability
+    notes: list[str] = field(default_factory=list)
+    fallback: FixUnit | None = None
+    """A smaller unit to try when this one fails verification (the controller without the
+    consumers that were meant for it)."""
+
+
+@dataclass
+class Plan:
+    units: list[FixUnit] = field(default_factory=list)
+    refused: list[Unfixed] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class FixOptions:
+    """What the user may steer: component values per workload, labelling Jobs too."""
+
+    components: Mapping[str, str] = field(default_factory=dict)
+    """Workload name (rendered, or its suffix after the release fullname) or shell-style name
+    pattern (`*-server`) -> component value; an exact name wins over a pattern."""
+    label_jobs: bool = False
+    component_key: str | None = None
+    """The component label's key; None: the chart's own convention."""
+    release: str = "release-name"
+    namespace: str = "default"
+
+
+@dataclass(frozen=True)
+class RecipeContext:
+    chart: Chart
+    sources: ChartSources
+    renderings: Sequence[Rendering]
+    findings: Sequence[Finding]
+    options: FixOptions
+
+    def scenario_of(self, finding: Finding) -> Rendering:
+        """The first rendering in which `finding` appears (its objects hold the evidence)."""
+        for rendering in self.renderings:
+            if rendering.scenario in finding.scenarios:
+                return rendering
+        return self.renderings[0]
+
+    def find(self, rendering: Rendering, ref: ObjectRef) -> K8sObject | None:
+        return rendering.find(ref)
+
+
+def component_for(options: FixOptions, names: Sequence[str]) -> str | None:
+    """The component value `options` give a workload known by `names`: an exact name first,
+    then the first pattern (in the order written) that matches one of them."""
+    for name in names:
+        if name in options.components:
+            return str(options.components[name])
+    for pattern, value in options.components.items():
+        if any(fnmatch.fnmatchcase(name, pattern) for name in names):
+            return str(value)
+    return None
+
+
+@dataclass(frozen=True)
+class RecipeOption:
+    """An option a recipe declares (OpenRewrite's `@Option`): how a recipe file writes it,
+    the `FixOptions` field it sets, its type, and what it means."""
+
+    name: str
+    field: str
+    kind: type
+    description: str
+    example: str
+
+    def check(self, value: Any) -> str | None:
+        """Why `value` is no value of this option; None when it is."""
+        if self.kind is bool:
+            return None if isinstance(value, bool) else "must be true or false"
+        if self.kind is dict:
+            if not isinstance(value, dict) or not value:
+                return "must map workload names or patterns to values"
+            bad = [k for k, v in value.items() if not isinstance(v, str) or not v]
+            return f"the value for {bad[0]!r} must be a string" if bad else None
+        return None if isinstance(value, str) and value else "must be a non-empty string"
+
+
+class Recipe(Protocol):
+    name: str
+    summary: str
+    rules: frozenset[str]
+    """Codes of the findings this recipe fixes."""
+
+    def plan(self, context: RecipeContext) -> Plan: ...
+
+
+def options_of(recipe: Recipe) -> tuple[RecipeOption, ...]:
+    """The options a recipe declares (none when it declares nothing)."""
+    return tuple(getattr(recipe, "options", ()))

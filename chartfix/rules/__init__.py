@@ -1,0 +1,220 @@
+"""The analysis rules: label-selector bugs found in rendered objects.
+
+Each rule is one module (`overlap`, `stray`, `spans`, `volatile`, `mismatch`) with a stable
+`CODE`, a `SEVERITY`, a one-line `SUMMARY`, a docstring in fixed sections (What it does /
+Why it matters / Example / How to fix / Fix safety) and `check(objects, context)` over the
+objects of ONE scenario. `analyze` runs every rule over every scenario and merges what the
+scenarios agree on, so a bug present under default values and under `ci/x.yaml` is reported
+once, listing both.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from types import ModuleType
+from typing import Protocol
+
+from chartfix.errors import ChartError
+from chartfix.model.findings import Finding, Location, Severity
+from chartfix.model.objects import K8sObject, Rendering
+from chartfix.rules import mismatch, overlap, spans, stray, volatile
+from chartfix.rules.context import RuleContext, ref_order
+from chartfix.rules.policy import Analysis, Policy, judge
+from chartfix.sources.helm.template.locate import ChartSources
+
+CheckFn = Callable[[Sequence[K8sObject], RuleContext], Iterator[Finding]]
+
+
+@dataclass(frozen=True)
+class Rule:
+    code: str
+    severity: Severity
+    """The usual severity; a rule may lower it for some findings (volatile: heritage)."""
+    summary: str
+    doc: str
+    check: CheckFn
+
+    def section(self, title: str) -> str:
+        """One `## Title` section of the rule's docstring (for SARIF help and docs)."""
+        return doc_sections(self.doc).get(title, "")
+
+
+def _rule(module: ModuleType) -> Rule:
+    return Rule(module.CODE, module.SEVERITY, module.SUMMARY, module.__doc__ or "", module.check)
+
+
+RULES: dict[str, Rule] = {
+    r.code: r for r in map(_rule, (overlap, stray, spans, volatile, mismatch))
+}
+"""The registry: rule code -> rule, in the order rules run and are documented."""
+
+
+class ChartInfo(Protocol):
+    """What analysis needs of a chart (chartfix.sources.helm.chart.Chart, a cdk8s app...)."""
+
+    @property
+    def root(self) -> Path: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def version(self) -> str: ...
+    @property
+    def app_version(self) -> str | None: ...
+
+
+def doc_sections(doc: str) -> dict[str, str]:
+    """`## Title` sections of a rule docstring -> their text ("" key: the first line)."""
+    sections: dict[str, str] = {}
+    title = ""
+    lines: list[str] = []
+    for line in doc.strip().splitlines():
+        heading = re.match(r"^## (.+)$", line)
+        if heading:
+            sections[title] = "\n".join(lines).strip()
+            title, lines = heading.group(1).strip(), []
+        else:
+            lines.append(line)
+    sections[title] = "\n".join(lines).strip()
+    return sections
+
+
+def analyze(chart: ChartInfo, renderings: Sequence[Rendering]) -> list[Finding]:
+    """Every rule over every scenario; findings with equal `key` merged, sorted stably.
+
+    A merged finding keeps the first scenario's message and location and lists every
+    scenario it appears in, in rendering order.
+    """
+    return merge_findings(analyze_each(chart, renderings))
+
+
+def analyze_each(chart: ChartInfo, renderings: Sequence[Rendering]) -> list[list[Finding]]:
+    """Every rule over each scenario: one list of findings per rendering, unmerged."""
+    sources = ChartSources(chart.root)
+    per_scenario: list[list[Finding]] = []
+    for rendering in renderings:
+        context = RuleContext(
+            chart_name=chart.name,
+            chart_version=chart.version,
+            app_version=chart.app_version,
+            release=rendering.release,
+            namespace=rendering.namespace,
+            chart_root=chart.root,
+            sources=sources,
+        )
+        found: list[Finding] = []
+        for rule in RULES.values():
+            try:
+                found.extend(
+                    replace(f, scenarios=(rendering.scenario,))
+                    for f in rule.check(rendering.objects, context)
+                )
+            except ValueError as err:  # an unknown selector operator: the API would refuse it
+                raise ChartError(chart.root, f"rule {rule.code}: {err}") from err
+        per_scenario.append(_own_findings(found, rendering))
+    return per_scenario
+
+
+def apply_policy(
+    per_scenario: Sequence[Sequence[Finding]],
+    renderings: Sequence[Rendering],
+    policy: Policy,
+    chart_root: Path,
+) -> Analysis:
+    """Each scenario's findings judged against the objects it rendered, then merged."""
+    parts = [
+        judge(found, rendering.objects, policy, list(RULES), str(chart_root))
+        for found, rendering in zip(per_scenario, renderings, strict=True)
+    ]
+    return Analysis.combine(parts, merge_findings)
+
+
+def analyze_with_policy(
+    chart: ChartInfo, renderings: Sequence[Rendering], policy: Policy
+) -> Analysis:
+    return apply_policy(analyze_each(chart, renderings), renderings, policy, chart.root)
+
+
+def _own_findings(found: Sequence[Finding], rendering: Rendering) -> list[Finding]:
+    """The findings that are this chart's to report, each pointing at a file that exists.
+
+    A finding among the objects of a dependency rendered from another chart on disk (a
+    monorepo sibling, a `file://` path) is that chart's own: it reports it (the rendering's
+    warnings say so, for a user who checks the umbrella alone). A finding that
+    involves this chart too stays, pointing at the dependency's real file; one in a packaged
+    dependency points at its archive.
+    """
+    if not rendering.borrowed and not rendering.packed:
+        return list(found)
+    paths = {o.ref: o.source.path for o in rendering.objects}
+
+    def folder(path: str, folders: Mapping[str, str]) -> str | None:
+        return next((f for f in folders if path.startswith(f + "/")), None)
+
+    kept = []
+    for finding in found:
+        refs = (finding.obj, *finding.related)
+        if all(folder(paths.get(r, ""), rendering.borrowed) for r in refs):
+            home = folder(paths.get(finding.obj, ""), rendering.borrowed) or ""
+            note = (
+                f"findings among the objects of dependency {home.rsplit('/', 1)[-1]} are "
+                f"reported with its chart, {rendering.borrowed[home]}"
+            )
+            if note not in rendering.warnings:
+                rendering.warnings.append(note)
+            continue
+        path = finding.location.path
+        borrowed = folder(path, rendering.borrowed)
+        packed = folder(path, rendering.packed)
+        if borrowed is not None:
+            real = posixpath.normpath(rendering.borrowed[borrowed] + path[len(borrowed):])
+            finding = replace(finding, location=Location(real, finding.location.line))
+        elif packed is not None:
+            finding = replace(finding, location=Location(rendering.packed[packed]))
+        kept.append(finding)
+    return kept
+
+
+def merge_findings(per_scenario: Sequence[Sequence[Finding]]) -> list[Finding]:
+    """One finding per key (rule and object) across scenarios, given in rendering order:
+    the first scenario's message and location, the related objects of every scenario as a
+    sorted set, every scenario it appears in; sorted stably."""
+    merged: dict[tuple[object, ...], Finding] = {}
+    for found in per_scenario:
+        for finding in found:
+            earlier = merged.get(finding.key)
+            if earlier is None:
+                merged[finding.key] = replace(
+                    finding, related=tuple(sorted(set(finding.related), key=ref_order))
+                )
+                continue
+            new = [s for s in finding.scenarios if s not in earlier.scenarios]
+            related = set(earlier.related) | set(finding.related)
+            if new or len(related) > len(earlier.related):
+                merged[finding.key] = replace(
+                    earlier,
+                    scenarios=(*earlier.scenarios, *new),
+                    related=tuple(sorted(related, key=ref_order)),
+                )
+    return sorted(merged.values(), key=finding_order)
+
+
+def finding_order(finding: Finding) -> tuple[object, ...]:
+    """File, line, rule, object, related: the order a reader of the chart expects."""
+    return (
+        finding.location.path,
+        finding.location.line or 0,
+        list(RULES).index(finding.rule) if finding.rule in RULES else len(RULES),
+        finding.rule,
+        ref_order(finding.obj),
+        [ref_order(r) for r in finding.related],
+    )
+
+
+__all__ = [
+    "RULES", "Analysis", "ChartInfo", "Policy", "Rule", "RuleContext", "analyze",
+    "analyze_with_policy", "apply_policy", "doc_sections", "merge_findings",
+]

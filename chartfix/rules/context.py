@@ -1,0 +1,113 @@
+"""What a rule may know besides the objects: the chart, the release, and where sources are.
+
+Rules stay pure functions of (objects, context); the context answers the few questions that
+need more than one object: which namespace an object really lands in, and where in the
+chart's templates an object's selector is written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from chartfix.model.findings import Location
+from chartfix.model.objects import K8sObject, ObjectRef, PodIndex
+from chartfix.sources.helm.template.locate import ChartSources, locate
+
+
+@dataclass
+class RuleContext:
+    """The chart and release one scenario was rendered for."""
+
+    chart_name: str
+    chart_version: str = ""
+    app_version: str | None = None
+    release: str = "release-name"
+    namespace: str = "default"
+    """The release namespace: where objects without `metadata.namespace` go."""
+    chart_root: Path | None = None
+    sources: ChartSources | None = field(default=None, repr=False)
+    """A shared `ChartSources` (template files read and outlined once per chart)."""
+    _pods: tuple[Sequence[K8sObject], PodIndex] | None = field(default=None, repr=False)
+
+    def pods(self, objects: Sequence[K8sObject]) -> PodIndex:
+        """The pod index of this scenario's objects, built once and shared by the rules."""
+        if self._pods is None or self._pods[0] is not objects:
+            self._pods = (objects, PodIndex(objects, self.namespace))
+        return self._pods[1]
+
+    def namespace_of(self, obj: K8sObject) -> str:
+        return obj.namespace or self.namespace
+
+    def same_scope(self, a: K8sObject, b: K8sObject) -> bool:
+        """Selectors only ever see pods of their own namespace."""
+        return self.namespace_of(a) == self.namespace_of(b)
+
+    def location(
+        self, obj: K8sObject, manifest_path: str | None, siblings: Sequence[K8sObject] = ()
+    ) -> Location:
+        """Template file and line that wrote `manifest_path` of `obj` (file alone if unknown)."""
+        if self.chart_root is None:
+            return Location(obj.source.path)
+        if self.sources is None:
+            self.sources = ChartSources(self.chart_root)
+        try:
+            return locate(self.chart_root, obj, manifest_path, siblings, self.sources)
+        except (OSError, ValueError):  # unreadable or escaping template: the file is enough
+            return Location(obj.source.path)
+
+
+def chart_of(obj: K8sObject, context: RuleContext) -> str:
+    """The (sub)chart whose template rendered `obj`."""
+    return obj.chart or context.chart_name
+
+
+def shared_component(controller: K8sObject) -> str | None:
+    """`key=value` when the controller already selects on a component label (so adding one,
+    what `chartfix fix` does, cannot tell its pods apart: the value itself is shared)."""
+    from chartfix.recipes.component_labels import COMPONENT_KEYS
+
+    selector = controller.selector
+    labels = selector.match_labels if selector else {}
+    for key in COMPONENT_KEYS:
+        if key in (selector.label_keys() if selector else ()):
+            return f"{key}={labels[key]}" if key in labels else key
+    return None
+
+
+def subchart_dir(obj: K8sObject) -> str | None:
+    """`charts/NAME` when a subchart's template rendered `obj` (fixed there, not here)."""
+    parts = obj.source.path.split("/")
+    return "/".join(parts[:2]) if parts[0] == "charts" and len(parts) > 2 else None
+
+
+def sorted_refs(objects: Sequence[K8sObject]) -> tuple[ObjectRef, ...]:
+    return tuple(sorted({o.ref for o in objects}, key=ref_order))
+
+
+def ref_order(ref: ObjectRef) -> tuple[str, str, str]:
+    return (ref.kind, ref.name, ref.namespace or "")
+
+
+def describe(obj: K8sObject) -> str:
+    """`Job/migrate (hook pre-install,pre-upgrade)`: a reference plus what makes it special."""
+    if obj.is_test:
+        return f"{obj.ref} (helm test)"
+    if obj.is_hook:
+        return f"{obj.ref} (hook {','.join(obj.hooks)})"
+    return str(obj.ref)
+
+
+def special_detail(objects: Sequence[K8sObject]) -> dict[str, str]:
+    """`detail` entries naming which related objects are helm tests and which are hooks."""
+    detail: dict[str, str] = {}
+    tests = sorted(str(o.ref) for o in objects if o.is_test)
+    hooks = sorted(
+        f"{o.ref} ({','.join(o.hooks)})" for o in objects if o.is_hook and not o.is_test
+    )
+    if tests:
+        detail["tests"] = ", ".join(tests)
+    if hooks:
+        detail["hooks"] = ", ".join(hooks)
+    return detail

@@ -1,0 +1,68 @@
+"""spans: a Service, PodDisruptionBudget or NetworkPolicy selects pods of several controllers.
+
+## What it does
+Reports a Service, PodDisruptionBudget or NetworkPolicy whose selector matches the pods of
+two or more controllers (Deployments, StatefulSets, DaemonSets, ReplicaSets) in the same
+namespace.
+
+## Why it matters
+Often a sign of the shared-selector-labels bug: a Service meant for the server also sends
+traffic to the worker, and a PodDisruptionBudget counts both. Sometimes it is deliberate (a
+headless Service over every member of a cluster), hence a warning, not an error.
+
+## Example
+```yaml
+kind: Service
+spec:
+  selector: {app: web}     # the web Deployment and the worker Deployment both carry it
+```
+
+## How to fix
+If the consumer is meant for one workload, add that workload's component label to its
+selector (once the workloads have distinguishing labels). If it spans them on purpose (a
+headless Service over every member of a cluster, a gossip ring), accept it with an
+annotation on the consumer in its template, giving the reason:
+`ignore-check.chartfix.io/spans: "gossip ring: every member on purpose"`.
+
+## Fix safety
+Safe when done: consumer selectors may change. `chartfix fix` leaves these alone unless
+ports and names show which workload the consumer is for.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+from chartfix.model.findings import Finding, Severity
+from chartfix.model.objects import K8sObject
+from chartfix.rules.context import RuleContext, chart_of, sorted_refs
+from chartfix.rules.policy import IGNORE_PREFIX
+from chartfix.rules.stray import selected
+
+CODE = "spans"
+SEVERITY: Severity = "warning"
+SUMMARY = "A Service, PDB or NetworkPolicy selects pods of several controllers"
+
+
+def check(objects: Sequence[K8sObject], context: RuleContext) -> Iterator[Finding]:
+    for consumer in objects:
+        controllers = [o for o in selected(consumer, objects, context) if o.is_controller]
+        if len(controllers) < 2:
+            continue
+        related = sorted_refs(controllers)
+        names = ", ".join(map(str, related))
+        yield Finding(
+            rule=CODE,
+            severity=SEVERITY,
+            obj=consumer.ref,
+            message=f"selector {consumer.selector} matches the pods of {len(related)} controllers: "
+            f"{names}",
+            remediation=f"If {consumer.ref} is meant for one of them, add that workload's "
+            "component label to its selector; if it spans them on purpose, accept it with the "
+            f"annotation `{IGNORE_PREFIX}{CODE}: \"<why>\"` on {consumer.ref} in "
+            f"{consumer.source.path}.",
+            location=context.location(consumer, consumer.selector_path(), objects),
+            related=related,
+            chart=chart_of(consumer, context),
+            detail={"selector": str(consumer.selector)},
+        )

@@ -1,0 +1,128 @@
+"""stray: a Service, PodDisruptionBudget or NetworkPolicy also selects Job or test pods.
+
+## What it does
+Reports a Service, PodDisruptionBudget or NetworkPolicy whose selector matches the pods of a
+controller and also the pods of a Job, a CronJob, or a bare Pod (helm test and hook pods
+included) in the same namespace.
+
+## Why it matters
+A Service routes traffic to every ready pod it selects: a migration Job or a test Pod
+without a readiness probe counts as ready and receives requests. A PodDisruptionBudget
+counts the wrong pods, and a NetworkPolicy admits traffic to pods it was not written for.
+
+## Example
+```yaml
+kind: Service
+spec:
+  selector: {app: web}          # matches the Deployment's pods and the test Pod's
+---
+kind: Pod
+metadata:
+  labels: {app: web}
+  annotations: {helm.sh/hook: test}
+```
+
+## How to fix
+Add the distinguishing label of the controller the consumer is meant for (its component
+label) to the consumer's selector. `chartfix fix` does it together with the controller.
+
+## Fix safety
+Safe: Service and PodDisruptionBudget selectors and NetworkPolicy pod selectors may change.
+
+Consumers that select no controller's pods at all are left alone: their selector was
+written for the Job or Pod itself (a NetworkPolicy for a migration Job). Empty selectors
+(`podSelector: {}`) mean "every pod" on purpose and are skipped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+from chartfix.model.findings import Finding, Severity
+from chartfix.model.objects import BATCH_KINDS, K8sObject, Rendering
+from chartfix.rules.context import (
+    RuleContext,
+    chart_of,
+    describe,
+    shared_component,
+    sorted_refs,
+    special_detail,
+    subchart_dir,
+)
+
+CODE = "stray"
+SEVERITY: Severity = "error"
+SUMMARY = "A Service, PDB or NetworkPolicy also selects Job, CronJob or test pods"
+
+
+def selected(
+    consumer: K8sObject, objects: Sequence[K8sObject], context: RuleContext
+) -> list[K8sObject]:
+    """Pod-making objects whose pods the consumer's (non-empty) selector matches."""
+    selector = consumer.selector
+    if not consumer.is_consumer or selector is None or selector.is_empty:
+        return []
+    return [
+        o
+        for o in context.pods(objects).matching(selector, context.namespace_of(consumer))
+        if o is not consumer and (o.is_controller or o.kind in BATCH_KINDS or o.kind == "Pod")
+    ]
+
+
+def check(objects: Sequence[K8sObject], context: RuleContext) -> Iterator[Finding]:
+    for consumer in objects:
+        matched = selected(consumer, objects, context)
+        owners = [o for o in matched if o.is_controller]
+        strays = [o for o in matched if not o.is_controller]
+        if not owners or not strays:
+            continue
+        described = ", ".join(sorted(describe(o) for o in strays))
+        meant = ", ".join(sorted(str(o.ref) for o in owners))
+        yield Finding(
+            rule=CODE,
+            severity=SEVERITY,
+            obj=consumer.ref,
+            message=f"selector {consumer.selector} matches the pods of {meant} and also of "
+            f"{described}",
+            remediation=_remediation(consumer, owners, objects, context),
+            location=context.location(consumer, consumer.selector_path(), objects),
+            related=sorted_refs(strays),
+            chart=chart_of(consumer, context),
+            detail={"selector": str(consumer.selector), "meant_for": meant,
+                    **special_detail(strays)},
+        )
+
+
+def _remediation(
+    consumer: K8sObject,
+    owners: Sequence[K8sObject],
+    objects: Sequence[K8sObject],
+    context: RuleContext,
+) -> str:
+    """The advice, naming `chartfix fix` only where it does the fix: the consumer's owner
+    is told by the same attribution the recipe uses (ports, then names)."""
+    from chartfix.recipes.attribution import meant_for
+
+    rendering = Rendering("", list(objects), context.release, context.namespace)
+    owner = meant_for(consumer, rendering)
+    subchart = subchart_dir(consumer)
+    if owner is None:
+        names = ", ".join(sorted(str(o.ref) for o in owners))
+        return (
+            f"Decide which of {names} {consumer.ref} is meant for (its ports and name do not "
+            "tell) and add that workload's component label to its selector, by hand."
+        )
+    shared = shared_component(owner)
+    if subchart or shared:
+        why = (
+            f"it comes from the subchart in {subchart}" if subchart
+            else f"{owner.ref} already selects on {shared}, which the other pods carry too"
+        )
+        return (
+            f"Give {owner.ref} a component label of its own and add it to the selector of "
+            f"{consumer.ref}, by hand: {why}."
+        )
+    return (
+        f"Add the component label of the workload {consumer.ref} is meant for ({owner.ref}) "
+        "to its selector so that it matches only those pods; `chartfix fix` does it (safe)."
+    )

@@ -1,0 +1,221 @@
+"""Synthesis: run a cdk8s app (user code) in a child process, read back its manifests.
+
+The app runs on a staged copy of its directory, so edited sources (`overrides`) can be
+synthesized for verification without touching the user's files. Each object is traced to the
+Python file and line that constructed it (see `_runner.py`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from chartfix.errors import ChartError
+from chartfix.model.objects import K8sObject, ObjectRef, Rendering, Source
+from chartfix.sources.cdk8s.app import _SKIPPED_DIRS, CdkApp, load_app
+
+SCENARIO = "synth"
+TIMEOUT_SECONDS = 120
+_RUNNER = Path(__file__).with_name("_runner.py")
+_ERROR_MARK = "CHARTFIX-APP-ERROR "
+# jsii prints a large banner on Node versions it no longer supports; the app still works.
+_QUIET_JSII = {
+    "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": ",".join(str(v) for v in range(10, 40)),
+    "JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION": "1",
+    "JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION": "1",
+    "JSII_SILENCE_WARNING_KNOWN_BROKEN_NODE_VERSION": "1",
+}
+
+
+@dataclass(frozen=True)
+class Frame:
+    path: str
+    line: int
+    function: str
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where in the app's Python an object was constructed."""
+
+    construct_id: str
+    construct_path: str
+    stack: tuple[Frame, ...]
+    """The app's own frames, innermost first (generated `imports/` left out)."""
+
+    @property
+    def frame(self) -> Frame | None:
+        return self.stack[0] if self.stack else None
+
+
+@dataclass
+class Synthesis:
+    app: CdkApp
+    rendering: Rendering
+    origins: dict[ObjectRef, Origin] = field(default_factory=dict)
+    seconds: float = 0.0
+
+
+def synth(app_dir: Path, overrides: Mapping[str, bytes] | None = None) -> Rendering:
+    """The objects the app at `app_dir` synthesizes (with `overrides` replacing its files)."""
+    return synthesize(load_app(app_dir), overrides).rendering
+
+
+def synthesize(app: CdkApp, overrides: Mapping[str, bytes] | None = None) -> Synthesis:
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="chartfix-cdk8s-") as tmp:
+        staging = Path(tmp) / "app"
+        outdir = Path(tmp) / "out"
+        sidecar = Path(tmp) / "origins.json"
+        _stage(app.root, staging, overrides or {})
+        _run(app, staging, outdir, sidecar)
+        documents = _read_manifests(app, outdir)
+        records = _read_sidecar(app, sidecar)
+    synthesis = _objects(app, documents, records)
+    synthesis.seconds = time.perf_counter() - started
+    return synthesis
+
+
+def _stage(root: Path, staging: Path, overrides: Mapping[str, bytes]) -> None:
+    """Copy the app without following symlinks out of it, then apply `overrides`."""
+    for dirpath, dirnames, filenames in os.walk(root):
+        here = Path(dirpath)
+        dirnames[:] = [d for d in dirnames if d not in _SKIPPED_DIRS]
+        target_dir = staging / here.relative_to(root)
+        target_dir.mkdir(parents=True, exist_ok=True)
+        for name in list(dirnames):
+            if (here / name).is_symlink():
+                _inside(root, here / name)
+        for name in filenames:
+            source = here / name
+            if source.is_symlink():
+                _inside(root, source)
+            shutil.copyfile(source, target_dir / name)
+    for relative, data in overrides.items():
+        target = (staging / relative).resolve()
+        if not target.is_relative_to(staging.resolve()):
+            raise ChartError(root / relative, "override lies outside the app")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+
+
+def _inside(root: Path, link: Path) -> None:
+    if not link.resolve().is_relative_to(root.resolve()):
+        raise ChartError(link, "symlink points outside the app")
+
+
+def _run(app: CdkApp, staging: Path, outdir: Path, sidecar: Path) -> None:
+    """Run the app's entry on the staged copy, in its folder, with a scrubbed environment,
+    in a process group of its own that is killed at the time limit (and at the end, so a
+    process the app left behind does not outlive it)."""
+    env = {**app_environment(os.environ, staging.parent / "home"), "CDK8S_OUTDIR": str(outdir)}
+    command = [sys.executable, str(_RUNNER), str(staging), str(staging / app.entry), str(sidecar)]
+    with subprocess.Popen(
+        command, cwd=staging, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True, start_new_session=True,
+    ) as child:
+        try:
+            _, stderr = child.communicate(timeout=TIMEOUT_SECONDS)
+        except subprocess.TimeoutExpired as err:
+            _kill_group(child.pid)
+            child.communicate()
+            raise ChartError(app.entry_path, f"synthesis took over {TIMEOUT_SECONDS}s") from err
+        finally:
+            _kill_group(child.pid)
+    if child.returncode == 0:
+        return
+    for line in stderr.splitlines():
+        if line.startswith(_ERROR_MARK):
+            where, _, reason = line[len(_ERROR_MARK):].partition(": ")
+            if "No module named 'cdk8s'" in reason or "No module named 'constructs'" in reason:
+                reason = "cdk8s is not installed (pip install 'chartfix[cdk8s]')"
+            raise ChartError(app.root / where, reason)
+    raise ChartError(app.entry_path, f"synthesis failed: {_last_line(stderr)}")
+
+
+def _kill_group(pgid: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):  # the group is gone
+        os.killpg(pgid, signal.SIGKILL)
+
+
+_KEPT = frozenset({
+    "PATH", "LANG", "LANGUAGE", "TZ", "TMPDIR", "TEMP", "TMP", "SYSTEMROOT", "TERM",
+    "NO_COLOR", "PYTHONPATH", "VIRTUAL_ENV", "NODE_PATH", "NODE_OPTIONS",
+})
+_KEPT_PREFIXES = ("LC_", "JSII_")
+
+
+def app_environment(environ: Mapping[str, str], home: Path) -> dict[str, str]:
+    """What an app sees of chartfix's environment: an allowlist (PATH, locale, temp dirs,
+    Python and Node search paths, JSII_*), with HOME an empty folder of its own. Everything
+    else, tokens and cloud keys above all (GITHUB_TOKEN, AWS_*, ...), stays out."""
+    home.mkdir(parents=True, exist_ok=True)
+    kept = {
+        key: value for key, value in environ.items()
+        if key in _KEPT or key.startswith(_KEPT_PREFIXES)
+    }
+    return {**kept, **_QUIET_JSII, "HOME": str(home), "PYTHONDONTWRITEBYTECODE": "1"}
+
+
+def _last_line(text: str) -> str:
+    lines = [line for line in text.splitlines() if line.strip() and "!!" not in line]
+    return lines[-1] if lines else "no output"
+
+
+def _read_manifests(app: CdkApp, outdir: Path) -> list[dict[str, Any]]:
+    files = sorted(outdir.glob("*.yaml")) if outdir.is_dir() else []
+    if not files:
+        raise ChartError(app.entry_path, "the app wrote no manifests (does it call app.synth()?)")
+    documents: list[dict[str, Any]] = []
+    for path in files:
+        try:
+            loaded = list(yaml.safe_load_all(path.read_text(encoding="utf-8")))
+        except yaml.YAMLError as err:
+            raise ChartError(app.entry_path, f"synthesized invalid YAML: {err}") from err
+        documents.extend(doc for doc in loaded if isinstance(doc, dict))
+    return documents
+
+
+def _read_sidecar(app: CdkApp, sidecar: Path) -> list[dict[str, Any]]:
+    try:
+        records = json.loads(sidecar.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    return records if isinstance(records, list) else []
+
+
+def _objects(
+    app: CdkApp, documents: list[dict[str, Any]], records: list[dict[str, Any]]
+) -> Synthesis:
+    by_ref: dict[ObjectRef, Origin] = {}
+    for record in records:
+        ref = ObjectRef(str(record["kind"]), str(record["name"]), record.get("namespace"))
+        frames = tuple(Frame(str(p), int(n), str(f)) for p, n, f in record.get("stack") or [])
+        by_ref.setdefault(ref, Origin(str(record["id"]), str(record["path"]), frames))
+    rendering = Rendering(scenario=SCENARIO)
+    per_file: dict[str, int] = {}
+    origins: dict[ObjectRef, Origin] = {}
+    for body in documents:
+        obj = K8sObject(body, Source(""), chart=app.name)
+        origin = by_ref.get(obj.ref)
+        path = origin.frame.path if origin and origin.frame else app.entry
+        index = per_file.get(path, 0)
+        per_file[path] = index + 1
+        obj = K8sObject(body, Source(path, index), chart=app.name)
+        rendering.objects.append(obj)
+        if origin is not None:
+            origins[obj.ref] = origin
+    return Synthesis(app, rendering, origins)

@@ -1,0 +1,1 @@
+"""chartfix.sources.helm"""

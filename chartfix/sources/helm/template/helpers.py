@@ -1,0 +1,90 @@
+"""Named templates (`{{ define "x.labels" }}`): where they are and what their bodies say.
+
+Recipes need this when a label comes from a helper rather than from the workload's own
+template: to see which keys a helper writes, and to add a sibling helper next to it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+from chartfix.errors import ChartError
+from chartfix.sources.helm.template.lexer import Action, lex
+from chartfix.sources.helm.template.lines import decode
+
+if TYPE_CHECKING:
+    from chartfix.sources.helm.template.locate import ChartSources
+
+_NAME = re.compile(r'^(?:define|template|include)\s+"([^"]+)"')
+_INCLUDE = re.compile(r'(?:include|template)\s+"([^"]+)"')
+
+
+@dataclass(frozen=True)
+class Helper:
+    name: str
+    path: str
+    """Chart-relative file holding the definition."""
+    open: Action
+    close: Action
+    """The `{{ end }}` closing the definition."""
+    text: str
+    """The whole file's text (the spans index it)."""
+
+    @property
+    def body(self) -> str:
+        return self.text[self.open.end : self.close.start]
+
+    @property
+    def end_of_definition(self) -> int:
+        """Just after the closing `{{ end }}` and its newline."""
+        end = self.close.end
+        if self.text.startswith("\r\n", end):
+            return end + 2
+        return end + 1 if self.text.startswith("\n", end) else end
+
+    def includes(self) -> list[str]:
+        """Names of the helpers this one includes."""
+        return _INCLUDE.findall(self.body)
+
+
+def find_helpers(sources: ChartSources) -> dict[str, Helper]:
+    """Every helper the chart itself defines (its own templates/, not its subcharts')."""
+    helpers: dict[str, Helper] = {}
+    for rel in sources.template_files():
+        try:
+            text = decode(sources.read(rel))
+        except (OSError, ValueError, ChartError):
+            continue
+        for helper in _definitions(rel, text):
+            helpers.setdefault(helper.name, helper)
+    return helpers
+
+
+@lru_cache(maxsize=1024)
+def _definitions(rel: str, text: str) -> tuple[Helper, ...]:
+    """The defines of one file (cached: every render of a chart asks again)."""
+    found: list[Helper] = []
+    stack: list[tuple[Action, str | None]] = []
+    for action in lex(text):
+        if action.kind == "open":
+            match = _NAME.match(action.inner) if action.keyword == "define" else None
+            stack.append((action, match.group(1) if match else None))
+        elif action.kind == "end" and stack:
+            opened, name = stack.pop()
+            if name is not None:
+                found.append(Helper(name, rel, opened, action, text))
+    return tuple(found)
+
+
+def included_helper(action: Action) -> str | None:
+    """The helper an `include "x" ...` / `template "x" ...` action renders, if it is one."""
+    return included_name(action.inner)
+
+
+def included_name(inner: str) -> str | None:
+    """The helper the action text `inner` includes first, if any."""
+    match = _INCLUDE.search(inner)
+    return match.group(1) if match else None

@@ -1,0 +1,140 @@
+"""Names Helm makes up anew on every render, and what stays of them.
+
+helm test Pods and some Jobs are named with `randAlphaNum`, `uuidv4`, `randNumeric` or `now`:
+`{{ include "x.fullname" . }}-test-{{ randAlphaNum 5 | lower }}` renders to another name each
+time. Such an object is known by what is stable: its kind and the name as its template writes
+it, with each random part shown as `*` (`Pod/release-name-x-test-*`). Findings, their merging
+across scenarios and their fingerprints then stay the same from run to run.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Sequence
+
+from chartfix.errors import ChartError
+from chartfix.model.objects import ANALYZED_KINDS, K8sObject
+from chartfix.sources.helm.template.helpers import Helper, included_helper, included_name
+from chartfix.sources.helm.template.lexer import lex
+from chartfix.sources.helm.template.locate import ChartSources, decode
+from chartfix.sources.helm.template.outline import PLACEHOLDER, Document
+
+RANDOM = re.compile(
+    r"\b(randAlphaNum|randAlpha|randNumeric|randAscii|randInt|randBytes|uuidv4|now)\b"
+)
+"""Template functions whose result differs from one render to the next."""
+
+MASK = "*"
+
+
+def stable_names(objects: Sequence[K8sObject], sources: ChartSources) -> list[K8sObject]:
+    """`objects` with `stable_name` set on those whose template names them randomly."""
+    if not _chart_uses_randomness(sources):
+        return list(objects)
+    random_helpers: dict[str, bool] = {}
+    out = []
+    for obj in objects:
+        stable = None
+        if obj.kind in ANALYZED_KINDS:
+            try:
+                place = sources.place_for(obj, objects)
+            except (OSError, ValueError, ChartError):
+                place = None
+            if place is not None:
+                stable = stable_name(obj.name, place.doc, sources, random_helpers)
+        out.append(obj if stable is None else dataclasses.replace(obj, stable_name=stable))
+    return out
+
+
+def stable_name(
+    name: str, doc: Document, sources: ChartSources, cache: dict[str, bool] | None = None
+) -> str | None:
+    """`name` with the parts random actions of `doc`'s `metadata.name` wrote masked; None
+    when no action there is random."""
+    if doc.name_template is None:
+        return None
+    cache = {} if cache is None else cache
+    template, actions = _inlined(doc.name_template, doc.name_actions, sources)
+    random = [_is_random(inner, sources, cache) for inner in actions]
+    if not any(random):
+        return None
+    literals = template.split(PLACEHOLDER)
+    if len(literals) != len(random) + 1:
+        return None
+    pattern = re.escape(literals[0]) + "".join(f"(.*){re.escape(lit)}" for lit in literals[1:])
+    match = re.fullmatch(pattern, name)
+    if match is None:  # truncated or rewritten by the template: keep what is surely literal
+        fragments = [f for f in literals if f]
+        return MASK + MASK.join(fragments) + MASK if fragments else MASK
+    parts = [literals[0]]
+    for index, is_random in enumerate(random):
+        parts += [MASK if is_random else match.group(index + 1), literals[index + 1]]
+    return "".join(parts)
+
+
+def _inlined(
+    template: str, actions: tuple[str, ...], sources: ChartSources
+) -> tuple[str, tuple[str, ...]]:
+    """A name written as one include of a one-line helper is that helper's line:
+    `{{ include "x.jobName" . }}` with `{{ include "x.fullname" . }}-seed-{{ randNumeric 6 }}`
+    keeps `-seed-` as a stable part."""
+    if template != PLACEHOLDER or len(actions) != 1:
+        return template, actions
+    name = included_name(actions[0])
+    helper = sources.helpers().get(name) if name else None
+    if helper is None:
+        return template, actions
+    body = helper.body
+    found = lex(body)
+    if "\n" in body.strip() or any(not a.produces_output for a in found):
+        return template, actions
+    pieces, cursor = [], 0
+    for action in found:
+        pieces += [body[cursor : action.start], PLACEHOLDER]
+        cursor = action.end
+    pieces.append(body[cursor:])
+    return "".join(pieces).strip(), tuple(a.inner for a in found)
+
+
+def _is_random(inner: str, sources: ChartSources, cache: dict[str, bool]) -> bool:
+    if RANDOM.search(inner):
+        return True
+    name = included_name(inner)
+    return name is not None and _helper_random(name, sources.helpers(), cache, set())
+
+
+def _helper_random(
+    name: str, helpers: dict[str, Helper], cache: dict[str, bool], seen: set[str]
+) -> bool:
+    if name in cache:
+        return cache[name]
+    helper = helpers.get(name)
+    if helper is None or name in seen:
+        return False
+    seen.add(name)
+    found = False
+    for action in lex(helper.body):
+        if RANDOM.search(action.inner):
+            found = True
+            break
+        inner = included_helper(action)
+        if inner is not None and _helper_random(inner, helpers, cache, seen):
+            found = True
+            break
+    cache[name] = found
+    return found
+
+
+def _chart_uses_randomness(sources: ChartSources) -> bool:
+    """Cheap first look: does any template file of the chart (or of a subchart directory)
+    call a random function?"""
+    for rel in sources.template_files(under=""):
+        if "templates/" not in rel:
+            continue
+        try:
+            if RANDOM.search(decode(sources.read(rel))):
+                return True
+        except (OSError, ChartError):
+            continue
+    return False
