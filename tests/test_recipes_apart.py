@@ -75,22 +75,78 @@ def test_a_non_hook_job_is_the_unsafe_part_and_the_migration_note_deletes_it(
     assert "delete job release-name-shared-component-migrate" not in note
 
 
-def test_a_value_from_a_shared_helper_is_left_with_the_helper_named(chart_copy) -> None:
-    chart = chart_copy("shared-component")
-    (chart / "templates" / "_helpers.tpl").write_text(
-        '{{- define "shared-component.podLabels" -}}\n'
-        "app: {{ .Chart.Name }}\nrelease: {{ .Release.Name }}\ncomponent: server\n"
-        "{{- end }}\n"
-    )
+SHARED_LABELS = (
+    '{{- define "shared-component.podLabels" -}}\n'
+    "app: {{ .Chart.Name }}\nrelease: {{ .Release.Name }}\ncomponent: server\n"
+    "{{- end }}\n"
+)
+
+
+def labels_from_helper(chart: Path, line: str) -> None:
+    """Make the fixture's test Pod take its labels, component included, from a helper."""
+    (chart / "templates" / "_helpers.tpl").write_text(SHARED_LABELS)
     pod = chart / "templates" / "tests" / "test-connection.yaml"
     text = pod.read_text()
     literal = (
         "    app: {{ .Chart.Name }}\n    release: {{ .Release.Name }}\n    component: server\n"
     )
     assert literal in text
-    pod.write_text(text.replace(
-        literal, '    {{- include "shared-component.podLabels" . | nindent 4 }}\n'
-    ))
+    pod.write_text(text.replace(literal, line))
+
+
+def test_a_value_from_a_shared_helper_is_overridden_after_the_include(chart_copy) -> None:
+    """The test Pod includes the helper the Deployment's pods get `component: server` from:
+    its own template overrides that one key of the helper's output; the helper stays."""
+    chart = chart_copy("shared-component")
+    labels_from_helper(
+        chart, '    {{- include "shared-component.podLabels" . | nindent 4 }}\n'
+    )
+    change = fix_chart(chart, FixRequest())
+    assert not change.unfixed, [u.reason for u in change.unfixed]
+    files = files_after(change)
+    assert "templates/_helpers.tpl" not in files
+    assert (
+        '    {{- mergeOverwrite (include "shared-component.podLabels" . | fromYaml) '
+        '(dict "component" "test-connection") | toYaml | nindent 4 }}\n'
+    ) in files["templates/tests/test-connection.yaml"]
+    write_change(change)
+    assert errors_left(chart) == []
+    rendered = render(load_chart(chart), Scenario("default"), None, "rel", "ns")
+    labels = {o.name: o.pod_labels for o in rendered.objects if o.pod_labels is not None}
+    assert labels["rel-shared-component-test-connection"] == {
+        "app": "shared-component", "release": "rel", "component": "test-connection"
+    }
+    assert labels["rel-shared-component"] == {
+        "app": "shared-component", "release": "rel", "component": "server"
+    }
+
+
+def test_a_helper_taking_the_component_gets_the_test_pods_own_value(chart_copy) -> None:
+    chart = chart_copy("shared-component")
+    labels_from_helper(
+        chart, '    {{- include "shared-component.labelsFor" (dict "ctx" . "component" "server")'
+        " | nindent 4 }}\n",
+    )
+    (chart / "templates" / "_helpers.tpl").write_text(
+        '{{- define "shared-component.labelsFor" -}}\n'
+        "app: {{ .ctx.Chart.Name }}\nrelease: {{ .ctx.Release.Name }}\n"
+        "component: {{ .component }}\n{{- end }}\n"
+    )
+    change = fix_chart(chart, FixRequest())
+    assert not change.unfixed, [u.reason for u in change.unfixed]
+    assert (
+        '    {{- include "shared-component.labelsFor" (dict "ctx" . "component" '
+        '"test-connection") | nindent 4 }}\n'
+    ) in files_after(change)["templates/tests/test-connection.yaml"]
+
+
+def test_a_helper_output_reworked_by_its_pipeline_is_left_with_the_helper_named(
+    chart_copy,
+) -> None:
+    chart = chart_copy("shared-component")
+    labels_from_helper(
+        chart, '    {{- tpl (include "shared-component.podLabels" .) . | nindent 4 }}\n'
+    )
     change = fix_chart(chart, FixRequest())
     reasons = {u.reason for u in change.unfixed}
     assert reasons == {
@@ -99,6 +155,43 @@ def test_a_value_from_a_shared_helper_is_left_with_the_helper_named(chart_copy) 
         "the controller's pods: give it a value of its own there by hand"
     }
     assert change.files == [], "nothing half-done: the Jobs' edits go with the Pod's"
+
+
+def test_test_pods_sharing_the_statefulsets_helper_get_their_own_value(chart_copy) -> None:
+    """fixtures/test-pod-shared-helper (nexus3's shape): both test Pods include the labels
+    helper that writes the server's component through its selector-labels helper, once on
+    a line of its own and once on the key's line."""
+    chart = chart_copy("test-pod-shared-helper")
+    change = fix_chart(chart, FixRequest())
+    assert not change.unfixed, [u.reason for u in change.unfixed]
+    assert not change.unsafe, "test Pods are recreated by helm test"
+    files = files_after(change)
+    assert sorted(files) == [
+        "templates/tests/test-connection.yaml", "templates/tests/test-metrics.yaml"
+    ]
+    assert (
+        '  labels: {{- mergeOverwrite (include "test-pod-shared-helper.labels" . | fromYaml) '
+        '(dict "app.kubernetes.io/component" "test-metrics") | toYaml | nindent 4 }}\n'
+        "  annotations:\n"
+    ) in files["templates/tests/test-metrics.yaml"]
+    write_change(change)
+    assert errors_left(chart) == []
+    for team in (None, "storage"):
+        scenario = Scenario("default", set_values=(f"commonLabels.team={team}",) if team else ())
+        rendered = render(load_chart(chart), scenario, None, "rel", "ns")
+        pods = {o.name: o.pod_labels or {} for o in rendered.objects if o.pod_labels is not None}
+        assert pods["rel-test-pod-shared-helper"]["app.kubernetes.io/component"] == "repository"
+        connection = pods["rel-test-pod-shared-helper-test-connection"]
+        assert connection["app.kubernetes.io/component"] == "test-connection"
+        assert connection["test-resource"] == "true"
+        assert connection["app.kubernetes.io/version"] == "3.1.0", "a string, as before"
+        assert connection.get("team") == team, "values the helper renders still come through"
+        assert (
+            pods["rel-test-pod-shared-helper-test-metrics"]["app.kubernetes.io/component"]
+            == "test-metrics"
+        )
+    again = fix_chart(chart, FixRequest())
+    assert again.files == [] and again.unfixed == []
 
 
 def test_a_consumer_spanning_several_controllers_is_not_narrowed(chart_copy) -> None:

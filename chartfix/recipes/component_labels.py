@@ -22,10 +22,12 @@ The fix (the FleetDM fix of DOMAIN.md §1, done by a tool)
 
     When the controller already selects on its component value and other pods carry that
     value too, the controller keeps its selector: the Job, CronJob or test Pod gets a value
-    of its own (its role) where its template writes the shared one, and the consumers meant
-    for the controller alone select on its value. StatefulSets made by one `range` that
-    share every selector label select also on the pod label that tells them apart
-    (`shard: {{ $i | quote }}`).
+    of its own (its role) where its template writes the shared one (from a helper it shares
+    with the controller: the helper's component argument, else the helper's output with
+    that key overridden, `mergeOverwrite (include ... | fromYaml) (dict KEY ROLE) | toYaml`),
+    and the consumers meant for the controller alone select on its value. StatefulSets made
+    by one `range` that share every selector label select also on the pod label that tells
+    them apart (`shard: {{ $i | quote }}`).
 
 Fix safety
     Unsafe for the controller: `spec.selector` is immutable, so upgrading a release needs the
@@ -63,8 +65,14 @@ from chartfix.recipes.attribution import (
     unattributed,
 )
 from chartfix.recipes.explicit_selector import write_selector
-from chartfix.template.edit import Edit, NotEditable, insert_entry, replace_value
-from chartfix.template.helpers import included_helper
+from chartfix.template.edit import (
+    Edit,
+    NotEditable,
+    insert_entry,
+    override_included_key,
+    replace_value,
+)
+from chartfix.template.helpers import included_helper, writes_key
 from chartfix.template.outline import MappingSite
 
 COMPONENT_KEYS = ("app.kubernetes.io/component", "component")
@@ -696,11 +704,10 @@ def _own_value_edit(
         return place.shared_reason(obj.ref)
     text = context.sources.outline(place.path).text
     if label.key not in site.literal_keys():
-        helpers = [
-            name for entry in site.entries if entry.generated
-            for action in entry.line.output_actions if (name := included_helper(action))
-        ]
-        source = f"the helper {', '.join(helpers)}" if helpers else "a templated line"
+        overridden = _helper_override(context, site, label, value)
+        if isinstance(overridden, Edit):
+            return PlannedEdit(place.path, overridden, f"pod labels of {obj.ref}"), value
+        source = f"the helper {overridden}" if overridden else "a templated line"
         return (
             f"{obj.ref} gets {label.key}={label.value} from {source} "
             f"({place.path}:{site.line}), like the controller's pods: give it a value "
@@ -714,6 +721,40 @@ def _own_value_edit(
             f"{place.path}:{site.line} cannot give it another: {err}"
         )
     return PlannedEdit(place.path, edit, f"pod labels of {obj.ref}"), value
+
+
+def _helper_override(
+    context: RecipeContext, site: MappingSite, label: Label, value: str
+) -> Edit | str:
+    """An edit giving the pods `value` for `label.key` where the helper they share with the
+    controller writes it (a test Pod's `{{- include "x.labels" . | nindent 4 }}`), the helper
+    itself unchanged: the helper's own component argument when it takes one, else its output
+    with that one key overridden. Else the helpers that write the label, for the reason."""
+    lines = [e.line for e in site.entries if e.generated and not e.conditional]
+    if site.inline_generator:
+        lines.append(site.key_line)
+    includes = [
+        (action, name) for line in lines for action in line.output_actions
+        if (name := included_helper(action))
+    ]
+    helpers = context.sources.helpers()
+    writers = [(a, n) for a, n in includes if writes_key(helpers, n, label.key)]
+    if not writers and len(includes) == 1:
+        writers = includes  # the key may come from values the helper renders
+    names = ", ".join(dict.fromkeys(n for _, n in writers or includes))
+    if len(writers) != 1:
+        return names
+    action, _ = writers[0]
+    argument = re.search(
+        rf'"component"\s+("{re.escape(label.value)}"|`{re.escape(label.value)}`)', action.inner
+    )
+    if argument is not None:  # a helper that takes the component: give it another
+        start = action.inner_start + argument.start(1)
+        return Edit(start, start + len(argument.group(1)), f'"{value}"')
+    try:
+        return override_included_key(action, label.key, value)
+    except NotEditable:
+        return names
 
 
 def _chart_component_key(rendering: Rendering) -> str | None:
