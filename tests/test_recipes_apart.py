@@ -194,9 +194,10 @@ def test_test_pods_sharing_the_statefulsets_helper_get_their_own_value(chart_cop
     assert again.files == [] and again.unfixed == []
 
 
-def test_a_consumer_spanning_several_controllers_is_not_narrowed(chart_copy) -> None:
-    """A headless Service for the server and a second Deployment: selecting on the server's
-    component would cut the other one off, so the stray finding is left, with that reason."""
+def test_a_consumer_spanning_several_controllers_keeps_them_all(chart_copy) -> None:
+    """A Service for the server and a second Deployment: selecting on the server's component
+    would cut the other one off, so both Deployments' pods get a label of the Service's and
+    it selects on that; the Jobs and the test Pod get their own component as before."""
     chart = chart_copy("shared-component")
     deployment = chart / "templates" / "deployment.yaml"
     second = deployment.read_text().replace("shared-component\n", "shared-component-b\n", 1)
@@ -204,11 +205,147 @@ def test_a_consumer_spanning_several_controllers_is_not_narrowed(chart_copy) -> 
         second.replace("component: server", "component: replica")
     )
     change = fix_chart(chart, FixRequest())
-    stray = [u for u in change.unfixed if u.finding.rule == "stray"]
-    assert len(stray) == 1
-    assert "selects the pods of 2 controllers" in stray[0].reason
-    assert "would drop all but Deployment/release-name-shared-component" in stray[0].reason
-    assert "templates/service.yaml" not in files_after(change)
+    assert not change.unfixed, [u.reason for u in change.unfixed]
+    files = files_after(change)
+    assert files["templates/service.yaml"].endswith(
+        "    app: {{ .Chart.Name }}\n    member-of: shared-component\n"
+        "    release: {{ .Release.Name }}\n"
+    ), "the Service's role (none: named as the chart) in its sorted place"
+    for name in ("deployment.yaml", "deployment-b.yaml"):
+        text = files[f"templates/{name}"]
+        selector, _, pods = text.partition("  template:")
+        assert "member-of" not in selector, "the selectors stay"
+        assert "        member-of: shared-component\n" in pods
+    write_change(change)
+    assert errors_left(chart) == []
+
+
+# --- a consumer meant for several controllers: a label they share ----------------------------
+
+
+def selected_by(chart: Path, service: str) -> set[str]:
+    rendered = render(load_chart(chart), Scenario("default"), None, "rel", "ns")
+    (svc,) = [o for o in rendered.objects if o.kind == "Service" and o.name == service]
+    assert svc.selector is not None
+    return {
+        str(o.ref) for o in rendered.objects
+        if o.pod_labels is not None and svc.selector.matches(o.pod_labels)
+    }
+
+
+PEERS = {
+    "StatefulSet/rel-peer-service-master", "StatefulSet/rel-peer-service-coordinator",
+    "StatefulSet/rel-peer-service-executor-default", "StatefulSet/rel-peer-service-executor-large",
+}
+
+
+def test_a_headless_service_over_a_cluster_keeps_every_member(chart_copy) -> None:
+    """fixtures/peer-service (bitnami/dremio's shape): the headless Service selects the
+    StatefulSets on purpose, and also the bootstrap Job and the test Pod. The StatefulSets'
+    pods get `member-of: headless` (the `range` in one edit), the Service selects on it, and
+    no selector of a StatefulSet changes."""
+    chart = chart_copy("peer-service")
+    assert selected_by(chart, "rel-peer-service-headless") == PEERS | {
+        "Job/rel-peer-service-bootstrap", "Pod/rel-peer-service-test-peers"
+    }
+    change = fix_chart(chart, FixRequest())
+    assert not change.unfixed, [u.reason for u in change.unfixed]
+    assert not change.unsafe, "pod labels and a Service selector change in place"
+    files = files_after(change)
+    assert sorted(files) == [
+        "templates/coordinator.yaml", "templates/executors.yaml",
+        "templates/headless-service.yaml", "templates/master.yaml",
+    ]
+    assert files["templates/headless-service.yaml"].endswith(
+        "    app.kubernetes.io/part-of: peer-service\n    member-of: headless\n"
+    )
+    assert (
+        "        group: {{ $group }}\n        member-of: headless\n    spec:"
+        in files["templates/executors.yaml"]
+    )
+    (note,) = [n for n in change.notes if "member-of" in n]
+    assert note.startswith(
+        "Service/release-name-peer-service-headless keeps selecting "
+        "StatefulSet/release-name-peer-service-coordinator, "
+    )
+    assert "no longer Job/release-name-peer-service-bootstrap, " in note
+    assert "label the running pods first" in note
+    before = {o.ref: o.selector for r in change.before for o in r.objects if o.is_controller}
+    after = {o.ref: o.selector for r in change.after for o in r.objects if o.is_controller}
+    assert before == after
+    write_change(change)
+    assert selected_by(chart, "rel-peer-service-headless") == PEERS
+    assert errors_left(chart) == []
+    assert [f.rule for f in check_chart(chart).findings] == ["spans"], "spans on purpose"
+    again = fix_chart(chart, FixRequest())
+    assert again.files == [] and again.unfixed == []
+
+
+def test_a_headless_service_a_port_ties_to_one_member_still_keeps_them_all(chart_copy) -> None:
+    """A port only the master has makes the Service look meant for the master, which already
+    selects on its component: narrowing the Service to it would drop the other members."""
+    chart = chart_copy("peer-service")
+    master = chart / "templates" / "master.yaml"
+    master.write_text(master.read_text().replace(
+        "              containerPort: 7000\n",
+        "              containerPort: 7000\n            - name: admin\n"
+        "              containerPort: 9047\n",
+    ))
+    service = chart / "templates" / "headless-service.yaml"
+    service.write_text(service.read_text().replace(
+        "      targetPort: peer\n",
+        "      targetPort: peer\n    - name: admin\n      port: 9047\n      targetPort: admin\n",
+    ))
+    (stray,) = [f for f in check_chart(chart).findings if f.rule == "stray"]
+    assert stray.remediation.startswith(
+        "Service/release-name-peer-service-headless selects the pods of "
+    )
+    assert "`chartfix fix` makes it select them on a label their pods share" in (
+        stray.remediation
+    )
+    change = fix_chart(chart, FixRequest())
+    assert not change.unfixed, [u.reason for u in change.unfixed]
+    assert files_after(change)["templates/headless-service.yaml"].endswith(
+        "    member-of: headless\n"
+    )
+    write_change(change)
+    assert selected_by(chart, "rel-peer-service-headless") == PEERS
+    assert errors_left(chart) == []
+
+
+def test_a_label_the_members_already_share_is_selected_on_as_it_is(chart_copy) -> None:
+    chart = chart_copy("peer-service")
+    for name in ("master", "coordinator", "executors"):
+        path = chart / "templates" / f"{name}.yaml"
+        text = path.read_text()
+        assert text.count("        app.kubernetes.io/part-of: peer-service\n") == 1
+        path.write_text(text.replace(
+            "        app.kubernetes.io/part-of: peer-service\n",
+            "        app.kubernetes.io/part-of: peer-service\n        tier: 'cluster'\n",
+        ))
+    change = fix_chart(chart, FixRequest())
+    assert not change.unfixed, [u.reason for u in change.unfixed]
+    assert sorted(files_after(change)) == ["templates/headless-service.yaml"]
+    assert files_after(change)["templates/headless-service.yaml"].endswith(
+        "    app.kubernetes.io/part-of: peer-service\n    tier: cluster\n"
+    )
+    write_change(change)
+    assert selected_by(chart, "rel-peer-service-headless") == PEERS
+
+
+def test_a_member_label_already_taken_is_left_with_the_reason(chart_copy) -> None:
+    chart = chart_copy("peer-service")
+    job = chart / "templates" / "bootstrap-job.yaml"
+    job.write_text(job.read_text().replace(
+        "        app.kubernetes.io/component: bootstrap\n",
+        "        app.kubernetes.io/component: bootstrap\n        member-of: setup\n",
+    ))
+    change = fix_chart(chart, FixRequest())
+    (left,) = change.unfixed
+    assert left.reason.endswith(
+        "no label tells them apart, and member-of is taken: add one by hand"
+    )
+    assert change.files == []
 
 
 def test_range_made_statefulsets_select_on_the_pod_label_that_tells_them_apart(
