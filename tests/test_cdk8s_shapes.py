@@ -358,3 +358,16 @@ def test_an_edit_keeps_every_byte_outside_the_edited_expression(
             r"\{\s*\*\*" + re.escape(text) + r",\s*[\"']component[\"']: [\"']server[\"'],?\s*\}",
             middle,
         ), middle
+
+
+def test_a_stray_unparseable_script_does_not_stop_the_use_count(tmp_path: Path) -> None:
+    main_py = """\
+LABELS = {"app": "shop"}
+SPEC = {"selector": LABELS}
+KubeService(chart, "web", spec=SPEC)
+"""
+    (tmp_path / "old_script.py").write_text("print 'python 2'\n")
+    sources, site = locate(tmp_path, {"main.py": main_py}, 3, "web", "spec.selector")
+    assert edited(sources, site) == main_py.replace(
+        '"selector": LABELS', '"selector": {**LABELS, "component": "server"}'
+    )

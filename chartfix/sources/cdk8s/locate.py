@@ -171,7 +171,10 @@ class AppSources:
             relative = path.relative_to(self.root)
             if relative.parts[0] == "imports" or set(relative.parts) & _SKIPPED_DIRS:
                 continue
-            found.append(self.file(relative.as_posix()))
+            try:
+                found.append(self.file(relative.as_posix()))
+            except ChartError:  # a stray script the app never imports: it reads nothing
+                continue
         return found
 
 
