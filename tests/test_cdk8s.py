@@ -13,12 +13,12 @@ import pytest
 
 pytest.importorskip("cdk8s", reason="cdk8s is not installed: pip install 'chartfix[cdk8s]'")
 
-from chartfix.errors import ChartError
-from chartfix.model.objects import K8sObject, Rendering
-from chartfix.model.selectors import LabelSelector
 from chartfix.commands.check import check_chart
+from chartfix.errors import ChartError
 from chartfix.model.changes import ChartChange
 from chartfix.model.findings import Finding
+from chartfix.model.objects import K8sObject, Rendering
+from chartfix.model.selectors import LabelSelector
 from chartfix.pipeline import FixRequest, fix_chart
 from chartfix.sources.cdk8s import find_apps, synth
 from chartfix.sources.cdk8s.edit import LabelEdit, apply_label_edits
