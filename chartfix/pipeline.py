@@ -9,13 +9,26 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
-from chartfix.config import CONFIG_NAME, load_config, organisation_values, values_json
+from chartfix.config import (
+    CONFIG_NAME,
+    Config,
+    load_config,
+    organisation_values,
+    values_json,
+)
 from chartfix.errors import ChartError, UsageError
 from chartfix.model.changes import ChartChange, FileChange, Unfixed
 from chartfix.model.objects import ObjectRef
 from chartfix.recipes import registry
-from chartfix.recipes.base import FixOptions, FixUnit, Recipe, RecipeContext
+from chartfix.recipes.base import (
+    FixUnit,
+    Recipe,
+    RecipeContext,
+    RecipeOptions,
+    options_class,
+)
 from chartfix.recipes.files import RecipeFile, resolve
 from chartfix.rules import RULES, Policy, analyze_each, apply_policy, merge_findings
 from chartfix.rules.ksm import restarts_needed
@@ -95,14 +108,6 @@ def fix_chart(root: Path, request: FixRequest) -> ChartChange:
             raise ChartError(config.recipe[0] / CONFIG_NAME, f"`recipe`: {err}") from err
     names = recipe_file.recipe_names if recipe_file else request.recipes
     recipes = select_recipes(names)
-    options = FixOptions(release=request.release, namespace=request.namespace)
-    if recipe_file is not None:  # the recipe's options, then the chart's, then the user's
-        options = recipe_file.apply(options)
-    options = replace(
-        options,
-        components={**options.components, **config.components, **dict(request.components)},
-        label_jobs=request.label_jobs or config.label_jobs or options.label_jobs,
-    )
     base = organisation_values(config.values, request.base_values)
     requested = scenarios(chart, request.values_files, request.set_values, base)
     rendered = render_scenarios(chart, requested, request.release, request.namespace)
@@ -117,13 +122,16 @@ def fix_chart(root: Path, request: FixRequest) -> ChartChange:
     explicit = bool(names)
     findings = [f for f in counted if explicit or f.severity == "error"]
     sources = ChartSources(chart.root)
-    context = RecipeContext(chart, sources, before, findings, options)
+    context = RecipeContext(
+        chart, sources, before, findings, release=request.release, namespace=request.namespace
+    )
 
     units = []
     refused: list[Unfixed] = []
     made_by: dict[int, str] = {}
     for recipe in recipes:
-        plan = recipe.plan(context)
+        options = recipe_options(recipe, recipe_file, config, request, chart.root)
+        plan = recipe.plan(replace(context, options=options))
         units.extend(plan.units)
         refused.extend(plan.refused)
         for unit in plan.units:  # and the smaller fallbacks verification may keep instead
@@ -189,6 +197,28 @@ def fix_chart(root: Path, request: FixRequest) -> ChartChange:
         synthesized={r.scenario: list(r.synthesized) for r in before if r.synthesized},
         unrendered={name: err.reason for name, err in rendered.unrendered},
     )
+
+
+def recipe_options(
+    recipe: Recipe,
+    recipe_file: RecipeFile | None,
+    config: Config,
+    request: FixRequest,
+    chart_root: Path,
+) -> RecipeOptions:
+    """`recipe`'s own options: the recipe file's steps, then the chart's `.chartfix.yaml`,
+    then the command line (components merge name by name; Jobs are labelled when any asks).
+    A chart whose `.chartfix.yaml` gives an option a bad value is that chart's error."""
+    user: list[dict[str, Any]] = [
+        {"components": dict(config.components)} if config.components else {},
+        {"components": dict(request.components)} if request.components else {},
+        {"label-jobs": True} if request.label_jobs or config.label_jobs else {},
+    ]
+    steps = recipe_file.options_for(recipe.name) if recipe_file is not None else []
+    try:
+        return options_class(recipe).of(*steps, *user)
+    except ValueError as err:
+        raise ChartError(chart_root, f"{CONFIG_NAME}: {err}") from err
 
 
 def _writable(root: Path, units: Sequence[FixUnit]) -> tuple[list[FixUnit], list[Unfixed]]:

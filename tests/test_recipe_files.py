@@ -238,11 +238,32 @@ def test_shipped_recipes_are_both_there() -> None:
 
 
 def test_schema_lists_every_built_in_recipe_and_the_options_each_declares() -> None:
+    """The schema editors check recipe files with says what the recipes declare: each
+    built-in recipe, its options by name, each option's JSON type."""
+    json_type = {str: "string", bool: "boolean", dict: "object"}
     recipes = registry()
-    assert set(SCHEMA["$defs"]) == set(recipes)
+    names = SCHEMA["properties"]["recipeList"]["items"]["oneOf"][0]["enum"]
+    assert names == list(recipes)
     for name, recipe in recipes.items():
         props = SCHEMA["$defs"][name]["properties"][name]["properties"]
-        assert set(props) == {o.name for o in options_of(recipe)}
+        declared = {o.name: o for o in options_of(recipe)}
+        assert set(props) == set(declared), name
+        for option_name, prop in props.items():
+            if "$ref" in prop:
+                prop = SCHEMA["$defs"][prop["$ref"].rsplit("/", 1)[-1]]
+            assert prop["type"] == json_type[declared[option_name].kind], option_name
+
+
+def test_schema_and_recipes_agree_on_what_a_component_is() -> None:
+    """A value the schema refuses, loading the file refuses too (one label rule)."""
+    validator = jsonschema.Draft202012Validator(SCHEMA)
+    for key, accepted in [("component", True), ("team.example.com/component", True),
+                          ("Team_Example/component", False), ("a/b/c", False)]:
+        doc = {"type": "chartfix/v1/recipe", "name": "x", "description": "d",
+               "recipeList": [{"component-labels": {"component-key": key}}]}
+        assert validator.is_valid(doc) is accepted, key
+        problem = options_of(registry()["component-labels"])[0].check(key)
+        assert (problem is None) is accepted, key
 
 
 def test_every_package_is_packaged() -> None:
@@ -264,13 +285,14 @@ PLUGIN = '''\
 """A team's recipe: component labels under the team's own key."""
 from dataclasses import replace
 
-from chartfix.recipes.component_labels import ComponentLabels
+from chartfix.recipes.component_labels import ComponentLabels, ComponentLabelsOptions
 
 
 class TeamComponent:
     name = "team-component"
     summary = "Component labels under team.example.com/component"
     rules = frozenset({"overlap", "stray"})
+    Options = ComponentLabelsOptions
 
     def plan(self, context):
         options = replace(context.options, component_key="team.example.com/component")

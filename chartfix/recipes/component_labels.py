@@ -38,12 +38,18 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from chartfix.model.changes import Unfixed
 from chartfix.model.findings import Finding
 from chartfix.model.objects import K8sObject, ObjectRef, Rendering, mapping_at, string_map
+from chartfix.model.selectors import (
+    LABEL_KEY_RULE,
+    LABEL_VALUE_RULE,
+    valid_label_key,
+    valid_label_value,
+)
 from chartfix.recipes.attribution import (
     consumers_of,
     controllers_selected,
@@ -52,14 +58,15 @@ from chartfix.recipes.attribution import (
     unattributed,
 )
 from chartfix.recipes.base import (
-    FixOptions,
     FixUnit,
     LabelChange,
     Plan,
     PlannedEdit,
     RecipeContext,
-    RecipeOption,
+    RecipeOptions,
     component_for,
+    option,
+    unique_edits,
 )
 from chartfix.recipes.explicit_selector import write_selector
 from chartfix.rules.context import subchart_dir
@@ -84,28 +91,48 @@ class Label:
     copy them, so that they ask for what the pods carry under any values."""
 
 
+def _key_problem(key: str) -> str | None:
+    return None if valid_label_key(key) else f"{key!r} is no label key: {LABEL_KEY_RULE}"
+
+
+def _values_problem(components: Mapping[str, str]) -> str | None:
+    bad = [name for name, value in components.items() if not valid_label_value(value)]
+    if not bad:
+        return None
+    return f"the value for {bad[0]!r} is no label value: {LABEL_VALUE_RULE}"
+
+
+@dataclass(frozen=True)
+class ComponentNaming(RecipeOptions):
+    """How a component label is named: the options of every recipe that adds one."""
+
+    component_key: str | None = option(
+        "component-key",
+        "the component label's key (default: the chart's convention, else "
+        "app.kubernetes.io/component beside app.kubernetes.io/* keys, else component)",
+        "component", default=None, check=_key_problem,
+    )
+    components: Mapping[str, str] = option(
+        "components",
+        "component value per workload: rendered name, its role suffix, or a shell-style "
+        "pattern (exact names win, then patterns in the order written)",
+        "{'*-server': fleet-server}", default_factory=dict, check=_values_problem,
+    )
+
+
+@dataclass(frozen=True)
+class ComponentLabelsOptions(ComponentNaming):
+    label_jobs: bool = option(
+        "label-jobs", "also label the Jobs, CronJobs and test Pods that overlap", "true",
+        default=False,
+    )
+
+
 class ComponentLabels:
     name = "component-labels"
     summary = "Add a component label to controllers whose selectors match other workloads' pods"
     rules = frozenset({"overlap", "stray"})
-    options = (
-        RecipeOption(
-            "component-key", "component_key", str,
-            "the component label's key (default: the chart's convention, else "
-            "app.kubernetes.io/component beside app.kubernetes.io/* keys, else component)",
-            "component",
-        ),
-        RecipeOption(
-            "components", "components", dict,
-            "component value per workload: rendered name, its role suffix, or a shell-style "
-            "pattern (exact names win, then patterns in the order written)",
-            "{'*-server': fleet-server}",
-        ),
-        RecipeOption(
-            "label-jobs", "label_jobs", bool,
-            "also label the Jobs, CronJobs and test Pods that overlap", "true",
-        ),
-    )
+    Options = ComponentLabelsOptions
 
     def plan(self, context: RecipeContext) -> Plan:
         plan = Plan()
@@ -209,7 +236,7 @@ class ComponentLabels:
             "unsafe",
             [*notes, "the Services, PDBs and NetworkPolicies meant for it failed verification"],
         )
-        unit = FixUnit(title, _unique(edits), findings, dict(changes), "unsafe", notes)
+        unit = FixUnit(title, unique_edits(edits), findings, dict(changes), "unsafe", notes)
         unit.fallback = fallback if len(own_edits) < len(unit.edits) else None
         return unit
 
@@ -305,7 +332,7 @@ def _choose_label(
     if doc is not None and doc.renders_many and len(siblings) > 1 and doc.name_value:
         # One template renders several controllers: their names tell them apart.
         return Label(key, doc.name_value, templated=True)
-    value = role_of(controller, context.chart.name, context.options)
+    value = role_of(controller, context.chart.name, context.release, context.options.components)
     if (key, value) in used:
         value = f"{value}-{controller.kind.lower()}"
     return Label(key, value)
@@ -316,8 +343,8 @@ def _kept_value_note(
 ) -> str:
     """Why a `--component` value given for `controller` is not used: its pods already carry
     `key: value`, and the selector must ask for what the pods carry."""
-    names = workload_names(controller, context.chart.name, context.options.release)
-    asked = component_for(context.options, names)
+    names = workload_names(controller, context.chart.name, context.release)
+    asked = component_for(context.options.components, names)
     if asked is None or asked == value:
         return ""
     return (
@@ -507,7 +534,7 @@ def _own_values_unit(
         )
     return FixUnit(
         f"{controller.ref}: other pods get their own {label.key}",
-        _unique(edits),
+        unique_edits(edits),
         findings,
         dict(changes),
         "unsafe" if unsafe else "safe",
@@ -684,7 +711,7 @@ def _own_value_edit(
     subchart = subchart_dir(obj)
     if subchart:
         return f"{obj.ref} comes from the subchart in {subchart}: fix it there"
-    value = role_of(obj, context.chart.name, context.options)
+    value = role_of(obj, context.chart.name, context.release, context.options.components)
     if value == label.value or (label.key, value) in used:
         value = f"{value}-{obj.kind.lower()}"
     path = obj.pod_labels_path()
@@ -752,11 +779,13 @@ def component_argument_edit(site: MappingSite, value: str) -> Edit | None:
     return None
 
 
-def role_of(obj: K8sObject, chart_name: str, options: FixOptions) -> str:
+def role_of(
+    obj: K8sObject, chart_name: str, release: str, components: Mapping[str, str]
+) -> str:
     """The component value for a workload: the user's choice, else the part of its name after
     the release's fullname, else its first container's name, else a default for its kind."""
-    names = workload_names(obj, chart_name, options.release)
-    chosen = component_for(options, names)
+    names = workload_names(obj, chart_name, release)
+    chosen = component_for(components, names)
     if chosen is not None:
         return chosen
     suffix = names[-1] if len(names) > 1 else ""
@@ -764,7 +793,7 @@ def role_of(obj: K8sObject, chart_name: str, options: FixOptions) -> str:
         return _label_value(suffix)
     containers = obj.containers()
     first = str(containers[0].get("name", "")) if containers else ""
-    if first and first not in (chart_name, options.release, obj.name):
+    if first and first not in (chart_name, release, obj.name):
         return _label_value(first)
     return _DEFAULT_ROLE.get(obj.kind, "server")
 
@@ -837,7 +866,7 @@ def _job_unit(context: RecipeContext, obj: K8sObject, rendering: Rendering) -> F
     ) else "component"
     if key in pods:
         return None
-    value = role_of(obj, context.chart.name, context.options)
+    value = role_of(obj, context.chart.name, context.release, context.options.components)
     newline = context.sources.outline(place.path).newline()
     try:
         edit = insert_entry(site, key, value, newline)
@@ -889,15 +918,6 @@ def _instances(context: RecipeContext, key: DocKey) -> list[tuple[K8sObject, Ren
             if (obj.kind in kinds or ANY_KIND in kinds) and doc_key(context, obj, rendering) == key:
                 found.append((obj, rendering))
     return found
-
-
-def _unique(edits: list[PlannedEdit]) -> list[PlannedEdit]:
-    """One edit per place: the same consumer, seen in several scenarios, is labelled once."""
-    out: list[PlannedEdit] = []
-    for planned in edits:
-        if all((p.path, p.edit) != (planned.path, planned.edit) for p in out):
-            out.append(planned)
-    return out
 
 
 def _labels_at(obj: K8sObject, path: str) -> dict[str, str]:

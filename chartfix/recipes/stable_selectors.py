@@ -34,8 +34,20 @@ from chartfix.model.findings import Finding
 from chartfix.model.objects import K8sObject, ObjectRef, Rendering
 from chartfix.model.selectors import LabelSelector
 from chartfix.recipes.attribution import controllers_selected
-from chartfix.recipes.base import FixUnit, LabelChange, Plan, PlannedEdit, RecipeContext
-from chartfix.recipes.component_labels import Label, consumer_edit, controller_label_edits
+from chartfix.recipes.base import (
+    FixUnit,
+    LabelChange,
+    Plan,
+    PlannedEdit,
+    RecipeContext,
+    unique_edits,
+)
+from chartfix.recipes.component_labels import (
+    ComponentNaming,
+    Label,
+    consumer_edit,
+    controller_label_edits,
+)
 from chartfix.recipes.explicit_selector import write_selector
 from chartfix.rules.volatile import MANAGER_KEYS, volatile_entries
 from chartfix.sources.helm.template.edit import Edit, NotEditable, remove_entry
@@ -60,6 +72,9 @@ class StableSelectors:
     name = "stable-selectors"
     summary = "Remove chart and app versions from selectors"
     rules = frozenset({"volatile"})
+    Options = ComponentNaming
+    """When a version was all that told two workloads apart, the controller gets a component
+    label in the same change, named as component-labels would name it."""
 
     def plan(self, context: RecipeContext) -> Plan:
         plan = Plan()
@@ -262,7 +277,7 @@ def _switch_unit(
     unsafe = any(t.obj.is_controller for t in targets)
     return FixUnit(
         f"selectors use {new_name} instead of {name}",
-        _unique(edits),
+        unique_edits(edits),
         [t.finding for t in targets],
         dict(changes),
         "unsafe" if unsafe else "safe",
@@ -323,7 +338,7 @@ def _split_unit(
     unsafe = any(t.obj.is_controller for t, _ in targets)
     return FixUnit(
         f"selectors use {new_name} ({name} without {', '.join(keys)})",
-        _unique(edits),
+        unique_edits(edits),
         [t.finding for t, _ in targets],
         dict(changes),
         "unsafe" if unsafe else "safe",
@@ -372,16 +387,6 @@ def _new_helper_name(name: str, helpers: dict[str, Helper]) -> str:
 
 def _removals(path: str, keys: list[str]) -> list[LabelChange]:
     return [LabelChange(path, key, None, removed=True) for key in keys]
-
-
-def _unique(edits: list[PlannedEdit]) -> list[PlannedEdit]:
-    seen = set()
-    out = []
-    for planned in edits:
-        if (planned.path, planned.edit) not in seen:
-            seen.add((planned.path, planned.edit))
-            out.append(planned)
-    return out
 
 
 # --- when the volatile entry was the only difference ---------------------------------------
@@ -475,7 +480,7 @@ def _extend(
     edits: list[PlannedEdit],
     changes: dict[tuple[str, str], list[LabelChange]],
 ) -> None:
-    unit.edits = _unique([*unit.edits, *edits])
+    unit.edits = unique_edits([*unit.edits, *edits])
     merged = {key: list(value) for key, value in unit.changes.items()}
     for key, more in changes.items():
         merged.setdefault(key, []).extend(c for c in more if c not in merged[key])
