@@ -36,6 +36,9 @@ if TYPE_CHECKING:
 
 Applicability = Literal["safe", "unsafe"]
 
+RECIPE_SECTIONS = ("What it fixes", "What it does", "Example", "Fix safety")
+"""The `##` sections of every recipe's doc, in order (a rule's are in chartfix.rules)."""
+
 
 @dataclass(frozen=True)
 class LabelChange:

@@ -1,37 +1,132 @@
 """component-labels: give every controller whose selector catches other pods a label of its own.
 
-What it fixes
-    `overlap`: a Deployment/StatefulSet/DaemonSet selector also matches pods of Jobs, CronJobs,
-    test Pods or other controllers. `stray`: a Service, PodDisruptionBudget or NetworkPolicy
-    selects such pods.
+## What it fixes
+`overlap`: a Deployment/StatefulSet/DaemonSet selector also matches pods of Jobs, CronJobs,
+test Pods or other controllers. `stray`: a Service, PodDisruptionBudget or NetworkPolicy
+selects such pods.
 
-The fix (the FleetDM fix of DOMAIN.md §1, done by a tool)
-    Add `component: ROLE` to the controller's pod template labels and `spec.selector`, and the
-    same entry to each Service, PDB and NetworkPolicy meant for that controller (decided by
-    ports, then names). The key follows the chart's convention: `app.kubernetes.io/component`
-    when its selector uses `app.kubernetes.io/*` keys, `component` otherwise. Literal lines
-    are inserted next to shared helper includes, in the workload's own template: helpers used
-    by other workloads are never changed. Jobs, CronJobs and test Pods are left alone unless
-    `label_jobs` is set (a non-hook Job's pod template is immutable).
+## What it does
+The FleetDM fix of DOMAIN.md §1, done by a tool: add `component: ROLE` to the controller's
+pod template labels and `spec.selector`, and the same entry to each Service, PDB and
+NetworkPolicy meant for that controller (decided by ports, then names). The key follows the
+chart's convention: `app.kubernetes.io/component` when its selector uses
+`app.kubernetes.io/*` keys, `component` otherwise. The value is the workload's role: the
+part of its name after the release's fullname, else its container's name. Literal lines are
+inserted next to shared helper includes, in the workload's own template: helpers used by
+other workloads are never changed. Jobs, CronJobs and test Pods are left alone unless
+`label-jobs` is set (a non-hook Job's pod template is immutable).
 
-    When the pods already carry a component label written with a templated key or value
-    (`{{ .Values.x | default "app.kubernetes.io/component" }}: controller`), selectors get
-    the same text, so that they ask for what the pods carry under any values; a selector that
-    already writes that key under a condition (a `useComponentLabel` toggle) is left, with the
-    reason: adding the key again would render it twice when the toggle is on.
+When the pods already carry a component label written with a templated key or value
+(`{{ .Values.x | default "app.kubernetes.io/component" }}: controller`), selectors get the
+same text, so that they ask for what the pods carry under any values; a selector that
+already writes that key under a condition (a `useComponentLabel` toggle) is left, with the
+reason: adding the key again would render it twice when the toggle is on.
 
-    When the controller already selects on its component value and other pods carry that
-    value too, the controller keeps its selector: the Job, CronJob or test Pod gets a value
-    of its own (its role) where its template writes the shared one, and the consumers meant
-    for the controller alone select on its value. StatefulSets made by one `range` that
-    share every selector label select also on the pod label that tells them apart
-    (`shard: {{ $i | quote }}`).
+When the controller already selects on its component value and other pods carry that value
+too, the controller keeps its selector: the Job, CronJob or test Pod gets a value of its own
+(its role) where its template writes the shared one, and the consumers meant for the
+controller alone select on its value. StatefulSets made by one `range` that share every
+selector label select also on the pod label that tells them apart (`shard: {{ $i | quote }}`).
 
-Fix safety
-    Unsafe for the controller: `spec.selector` is immutable, so upgrading a release needs the
-    migration note. Safe for Services, PDBs and NetworkPolicies. A new component value is safe
-    for test Pods, CronJobs and hook Jobs Helm recreates; unsafe for any other Job (its pod
-    template is immutable: the migration note deletes it before the upgrade).
+## Example
+Before, `templates/app.yaml`: the migration Job's pods carry the Deployment's only label.
+```yaml
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {{ .Release.Name }}-web
+spec:
+  selector:
+    matchLabels:
+      app: web
+  template:
+    metadata:
+      labels:
+        app: web
+    spec:
+      containers:
+        - name: web
+          image: nginx
+---
+apiVersion: batch/v1
+kind: Job
+metadata:
+  name: {{ .Release.Name }}-migrate
+spec:
+  template:
+    metadata:
+      labels:
+        app: web
+    spec:
+      restartPolicy: Never
+      containers:
+        - name: migrate
+          image: busybox
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: {{ .Release.Name }}-web
+spec:
+  selector:
+    app: web
+  ports:
+    - port: 80
+```
+
+After, `templates/app.yaml`:
+```yaml
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {{ .Release.Name }}-web
+spec:
+  selector:
+    matchLabels:
+      app: web
+      component: web
+  template:
+    metadata:
+      labels:
+        app: web
+        component: web
+    spec:
+      containers:
+        - name: web
+          image: nginx
+---
+apiVersion: batch/v1
+kind: Job
+metadata:
+  name: {{ .Release.Name }}-migrate
+spec:
+  template:
+    metadata:
+      labels:
+        app: web
+    spec:
+      restartPolicy: Never
+      containers:
+        - name: migrate
+          image: busybox
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: {{ .Release.Name }}-web
+spec:
+  selector:
+    app: web
+    component: web
+  ports:
+    - port: 80
+```
+
+## Fix safety
+Unsafe for the controller: `spec.selector` is immutable, so upgrading a release needs the
+migration note. Safe for Services, PDBs and NetworkPolicies. A new component value is safe
+for test Pods, CronJobs and hook Jobs Helm recreates; unsafe for any other Job (its pod
+template is immutable: the migration note deletes it before the upgrade).
 """
 
 from __future__ import annotations

@@ -1,25 +1,90 @@
 """stable-selectors: selectors hold only labels that never change for a release.
 
-What it fixes
-    `volatile`: a selector entry holding the chart version (`helm.sh/chart`, `chart:
-    NAME-VERSION`) or the app version (`app.kubernetes.io/version`, `version`). Every
-    `helm upgrade` that bumps it then fails on an immutable selector, or (Services) silently
-    stops matching pods that were not restarted (DOMAIN.md §3).
+## What it fixes
+`volatile`: a selector entry holding the chart version (`helm.sh/chart`, `chart:
+NAME-VERSION`) or the app version (`app.kubernetes.io/version`, `version`). Every `helm
+upgrade` that bumps it then fails on an immutable selector, or (Services) silently stops
+matching pods that were not restarted (DOMAIN.md §3).
 
-The fix
-    Remove the entry from controller and consumer selectors; keep it in metadata and pod
-    template labels. A literal entry is deleted in place. When the entry comes from a helper
-    that also feeds metadata labels, the helper is split: a selector-only helper without the
-    volatile lines is added next to it, and the selectors include that one instead. A
-    selector the API server defaults from the pod labels (extensions/v1beta1, apps/v1beta1
-    without `spec.selector`) is written out, of the stable literal pod label lines.
-    When the volatile entry was all that told a controller's pods from another workload's,
-    the same unit gives the controller a component label (as component-labels would) and
-    the consumers meant for it select on that label.
+## What it does
+Remove the entry from controller and consumer selectors; keep it in metadata and pod
+template labels. A literal entry is deleted in place. When the entry comes from a helper
+that also feeds metadata labels, the helper is split: a selector-only helper without the
+volatile lines is added next to it, and the selectors include that one instead. A selector
+the API server defaults from the pod labels (extensions/v1beta1, apps/v1beta1 without
+`spec.selector`) is written out, of the stable literal pod label lines. When the volatile
+entry was all that told a controller's pods from another workload's, the same unit gives
+the controller a component label (as component-labels would, with this recipe's
+`component-key` and `components`) and the consumers meant for it select on that label.
 
-Fix safety
-    Unsafe for controllers (`spec.selector` is immutable: the migration note says what to
-    do); safe for Services, PodDisruptionBudgets and NetworkPolicies.
+## Example
+Before, `templates/app.yaml`:
+```yaml
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {{ .Release.Name }}-web
+spec:
+  selector:
+    matchLabels:
+      app: web
+      chart: {{ .Chart.Name }}-{{ .Chart.Version }}
+  template:
+    metadata:
+      labels:
+        app: web
+        chart: {{ .Chart.Name }}-{{ .Chart.Version }}
+    spec:
+      containers:
+        - name: web
+          image: nginx
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: {{ .Release.Name }}-web
+spec:
+  selector:
+    app: web
+    chart: {{ .Chart.Name }}-{{ .Chart.Version }}
+  ports:
+    - port: 80
+```
+
+After, `templates/app.yaml`: the pods keep the label, the selectors lose it.
+```yaml
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {{ .Release.Name }}-web
+spec:
+  selector:
+    matchLabels:
+      app: web
+  template:
+    metadata:
+      labels:
+        app: web
+        chart: {{ .Chart.Name }}-{{ .Chart.Version }}
+    spec:
+      containers:
+        - name: web
+          image: nginx
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: {{ .Release.Name }}-web
+spec:
+  selector:
+    app: web
+  ports:
+    - port: 80
+```
+
+## Fix safety
+Unsafe for controllers (`spec.selector` is immutable: the migration note says what to do);
+safe for Services, PodDisruptionBudgets and NetworkPolicies.
 """
 
 from __future__ import annotations

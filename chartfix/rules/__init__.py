@@ -26,6 +26,9 @@ from chartfix.rules.context import RuleContext, ref_order
 from chartfix.rules.policy import Analysis, Policy, judge
 from chartfix.sources.helm.template.locate import ChartSources
 
+RULE_SECTIONS = ("What it does", "Why it matters", "Example", "How to fix", "Fix safety")
+"""The `##` sections of every rule's doc, in order."""
+
 CheckFn = Callable[[Sequence[K8sObject], RuleContext], Iterator[Finding]]
 
 
@@ -215,6 +218,6 @@ def finding_order(finding: Finding) -> tuple[object, ...]:
 
 
 __all__ = [
-    "RULES", "Analysis", "ChartInfo", "Policy", "Rule", "RuleContext", "analyze",
+    "RULES", "RULE_SECTIONS", "Analysis", "ChartInfo", "Policy", "Rule", "RuleContext", "analyze",
     "analyze_with_policy", "apply_policy", "doc_sections", "merge_findings",
 ]

@@ -13,13 +13,22 @@ over pods they never created, and two Deployments confuse each other's rollouts.
 
 ## Example
 ```yaml
+apiVersion: apps/v1
 kind: Deployment
+metadata: {name: web}
 spec:
   selector: {matchLabels: {app: web, release: r}}
+  template:
+    metadata: {labels: {app: web, release: r}}
+    spec: {containers: [{name: web, image: nginx}]}
 ---
+apiVersion: batch/v1
 kind: Job            # a pre-install migration hook
+metadata: {name: migrate, annotations: {helm.sh/hook: pre-install}}
 spec:
-  template: {metadata: {labels: {app: web, release: r}}}
+  template:
+    metadata: {labels: {app: web, release: r}}
+    spec: {restartPolicy: Never, containers: [{name: migrate, image: busybox}]}
 ```
 
 ## How to fix

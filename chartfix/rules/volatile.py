@@ -15,10 +15,15 @@ with the version silently stops matching pods that were not restarted.
 
 ## Example
 ```yaml
+apiVersion: apps/v1
 kind: Deployment
+metadata: {name: web}
 spec:
   selector:
-    matchLabels: {app: web, chart: web-1.2.3}
+    matchLabels: {app: web, chart: example-0.1.0}    # the chart's name and version
+  template:
+    metadata: {labels: {app: web, chart: example-0.1.0}}
+    spec: {containers: [{name: web, image: nginx}]}
 ```
 
 ## How to fix
