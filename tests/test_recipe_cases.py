@@ -286,3 +286,53 @@ def test_example_chart_path_is_left_as_it_is(tmp_path: Path) -> None:
     before = {p: p.read_bytes() for p in chart.rglob("*") if p.is_file()}
     run_recipe(ComponentLabels(), chart)
     assert before == {p: p.read_bytes() for p in chart.rglob("*") if p.is_file()}
+
+
+# --- `chartfix recipes NAME`, `chartfix rule CODE`, the README's tables -----------------------
+
+
+def test_recipes_name_prints_the_doc_and_every_declared_option(capsys) -> None:
+    from chartfix.cli import main
+    from chartfix.recipes.base import RECIPE_SECTIONS, options_of
+
+    for name, recipe in registry().items():
+        assert main(["recipes", name]) == 0
+        out = capsys.readouterr().out
+        for title in (*RECIPE_SECTIONS, "Options"):
+            assert f"## {title}\n" in out, (name, title)
+        for option in options_of(recipe):
+            assert f"- `{option.name}` " in out and option.example in out
+
+
+def test_rule_code_prints_the_doc_and_the_recipe_that_fixes_it(capsys) -> None:
+    from chartfix.cli import main
+
+    assert main(["rule", "volatile"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("severity: error (warning for `heritage`/`managed-by`)\n")
+    assert "## Fixed by\n`stable-selectors`" in out, "named from Recipe.rules, the registry"
+    assert main(["rule", "spans"]) == 0
+    assert "## Fixed by\nno recipe: a hand edit" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(("argv", "known"), [
+    (["rule", "overlaps"], "known: overlap, stray, spans, volatile, mismatch"),
+    (["recipes", "component-label"], "known: stable-selectors, component-labels"),
+])
+def test_an_unknown_name_is_a_usage_error_listing_the_known_ones(capsys, argv, known) -> None:
+    from chartfix.cli import main
+
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "did you mean" in err and known in err
+
+
+def test_readme_tables_are_what_the_code_says() -> None:
+    """README.md's rule and recipe tables are generated: run scripts/readme_tables.py."""
+    import runpy
+
+    script = runpy.run_path(str(Path(__file__).parent.parent / "scripts" / "readme_tables.py"))
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    assert script["render"](readme) == readme, "README.md is out of date: run " \
+        "python scripts/readme_tables.py"
+    assert "| `volatile` | error (warning for `heritage`/`managed-by`) |" in readme

@@ -40,6 +40,8 @@ class Rule:
     summary: str
     doc: str
     check: CheckFn
+    severity_note: str = ""
+    """When some findings get another severity, which (volatile: `heritage` is a warning)."""
 
     def section(self, title: str) -> str:
         """One `## Title` section of the rule's docstring (for SARIF help and docs)."""
@@ -47,7 +49,10 @@ class Rule:
 
 
 def _rule(module: ModuleType) -> Rule:
-    return Rule(module.CODE, module.SEVERITY, module.SUMMARY, module.__doc__ or "", module.check)
+    return Rule(
+        module.CODE, module.SEVERITY, module.SUMMARY, module.__doc__ or "", module.check,
+        getattr(module, "SEVERITY_NOTE", ""),
+    )
 
 
 RULES: dict[str, Rule] = {

@@ -34,7 +34,7 @@ spec:
 ## How to fix
 Give each workload a label that tells it apart, such as `app.kubernetes.io/component:
 server` (or `component: server` in charts with legacy keys), in its pod template, and add it
-to the controller's selector. `chartfix fix` does this with the `component-labels` recipe.
+to the controller's selector. `chartfix fix` does this.
 
 ## Fix safety
 Unsafe: `spec.selector` of apps/v1 controllers is immutable, so upgrading an existing

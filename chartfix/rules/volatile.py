@@ -28,7 +28,7 @@ spec:
 
 ## How to fix
 Keep the version labels in `metadata.labels` and in the pod template, and remove them from
-selectors. `chartfix fix --recipe stable-selectors` does it, splitting a shared label helper
+selectors. `chartfix fix` does it, splitting a shared label helper
 into a selector-only one when needed.
 
 ## Fix safety
@@ -49,6 +49,7 @@ from chartfix.rules.ksm import runs_autosharded_ksm
 
 CODE = "volatile"
 SEVERITY: Severity = "error"
+SEVERITY_NOTE = "warning for `heritage`/`managed-by`"
 SUMMARY = "A selector holds the chart or app version"
 
 VERSION_KEYS = frozenset({"helm.sh/chart", "app.kubernetes.io/version", "version"})
@@ -110,7 +111,7 @@ def check(objects: Sequence[K8sObject], context: RuleContext) -> Iterator[Findin
         remediation = (
             f"Remove {', '.join(keys)} from the selector of {obj.ref} and keep "
             f"{'it' if len(keys) == 1 else 'them'} in metadata and pod template labels; "
-            + _who_does_it(obj, keys, selector)
+            + _who_does_it(obj, keys, selector, bool(errors))
         )
         if obj.selector_defaulted:
             message = (
@@ -119,7 +120,7 @@ def check(objects: Sequence[K8sObject], context: RuleContext) -> Iterator[Findin
             )
             remediation = (
                 f"Write spec.selector.matchLabels of {obj.ref} with its pod labels but "
-                f"{', '.join(keys)}; " + _who_does_it(obj, keys, selector)
+                f"{', '.join(keys)}; " + _who_does_it(obj, keys, selector, bool(errors))
             )
         affected, image = runs_autosharded_ksm(obj)
         if affected:
@@ -141,11 +142,17 @@ def check(objects: Sequence[K8sObject], context: RuleContext) -> Iterator[Findin
         )
 
 
-def _who_does_it(obj: K8sObject, keys: Sequence[str], selector: LabelSelector) -> str:
-    """The command that removes `keys`, or why it is a hand edit: the advice must work."""
+def _who_does_it(
+    obj: K8sObject, keys: Sequence[str], selector: LabelSelector, error: bool
+) -> str:
+    """The command that removes `keys`, or why it is a hand edit: the advice must work. A
+    default `chartfix fix` fixes errors; a warning needs its recipe asked for by name, which
+    `chartfix rule volatile` gives (rules do not know the recipes: they sit below them)."""
     if obj.source.path.startswith("charts/"):
         return f"edit the subchart that renders it ({obj.source.path}) by hand"
     in_expressions = [k for k in keys if k not in selector.match_labels]
     if in_expressions:
         return f"edit the matchExpressions entry of {', '.join(in_expressions)} by hand"
-    return "`chartfix fix --recipe stable-selectors` does it"
+    if error:
+        return "`chartfix fix` does it"
+    return "`chartfix fix --recipe NAME` does it, NAME a recipe `chartfix rule volatile` lists"
