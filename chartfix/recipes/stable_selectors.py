@@ -244,15 +244,23 @@ def _defaulted_unit(context: RecipeContext, finding: Finding) -> FixUnit | str |
     )
 
 
-def _literal_unit(target: _Target, keys: list[str]) -> FixUnit | str:
-    obj = target.obj
+def _removal_edits(target: _Target, keys: list[str]) -> list[PlannedEdit] | str:
+    """Edits deleting the literal selector lines of `keys`; else why one cannot go."""
     edits = []
     for key in keys:
         try:
             edit = remove_entry(target.site, key)
         except NotEditable as err:
             return f"{target.path}:{target.site.line}: {err}"
-        edits.append(PlannedEdit(target.path, edit, f"selector of {obj.ref}"))
+        edits.append(PlannedEdit(target.path, edit, f"selector of {target.obj.ref}"))
+    return edits
+
+
+def _literal_unit(target: _Target, keys: list[str]) -> FixUnit | str:
+    obj = target.obj
+    edits = _removal_edits(target, keys)
+    if isinstance(edits, str):
+        return edits
     return FixUnit(
         f"{obj.ref}: remove {', '.join(keys)} from its selector",
         edits,
@@ -391,12 +399,10 @@ def _split_unit(
     for target, literal in targets:
         obj = target.obj
         edits += _renamed_includes(context, target, name, new_name)
-        for key in literal:
-            try:
-                edit = remove_entry(target.site, key)
-            except NotEditable as err:
-                return f"{target.path}:{target.site.line}: {err}"
-            edits.append(PlannedEdit(target.path, edit, f"selector of {obj.ref}"))
+        removals = _removal_edits(target, literal)
+        if isinstance(removals, str):
+            return removals
+        edits += removals
         changes[(obj.source.path, obj.kind)].extend(
             _removals(target.site.path, target.keys)
         )
