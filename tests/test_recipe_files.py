@@ -177,6 +177,12 @@ INVALID = [
     ("type: chartfix/v1/recipe\nname: x\ndescription: d\nrecipeList:\n  - component-labels:\n"
      "      components: [server]\n", 6,
      "`recipeList[0].component-labels.components`: must map workload names"),
+    ("type: chartfix/v1/recipe\nname: x\ndescription: d\nrecipeList:\n  - component-labels:\n"
+     "      components: {server: web server}\n", 6,
+     "`recipeList[0].component-labels.components`: the value for 'server' is no label value"),
+    ("type: chartfix/v1/recipe\nname: x\ndescription: d\nrecipeList:\n  - stable-selectors:\n"
+     "      component-key: Team.Example/role\n", 6,
+     "`recipeList[0].stable-selectors.component-key`: 'Team.Example/role' is no label key"),
     ("type: chartfix/v1/recipe\nname: x\ndescription: d\nrecipeList: [component-labels]\n"
      "rules: [overlap, strays]\n", 5, "`rules[1]`: unknown rule 'strays'"),
     ("type: chartfix/v1/recipe\nname: x\ndescription: d\nrecipeList: [component-labels]\n"
@@ -381,3 +387,17 @@ def test_recipe_misuse_is_a_usage_error(chart_copy, capsys, argv: list[str], say
     chart = chart_copy("legacy-server")
     assert main(["fix", *argv, "--", str(chart)]) == 2
     assert capsys.readouterr().err == f"chartfix: {says}\n"
+
+
+def test_a_bad_component_value_in_chartfix_yaml_fails_that_chart_only(
+    chart_copy, capsys
+) -> None:
+    """`.chartfix.yaml` components are the component-labels options too: checked as such,
+    one line naming the chart and the key, nothing written."""
+    chart = chart_copy("legacy-server")
+    (chart / ".chartfix.yaml").write_text("components:\n  server: web server\n")
+    before = snapshot(chart)
+    assert main(["fix", "--write", str(chart)]) == 2
+    err = capsys.readouterr().err
+    assert ".chartfix.yaml: `components`: the value for 'server' is no label value" in err, err
+    assert snapshot(chart) == before

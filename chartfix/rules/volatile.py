@@ -41,7 +41,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 
-from chartfix.model.findings import Finding, Severity
+from chartfix.model.findings import RECIPE_MARK, Finding, Severity
 from chartfix.model.objects import K8sObject
 from chartfix.model.selectors import LabelSelector
 from chartfix.rules.context import RuleContext, chart_of
@@ -111,7 +111,7 @@ def check(objects: Sequence[K8sObject], context: RuleContext) -> Iterator[Findin
         remediation = (
             f"Remove {', '.join(keys)} from the selector of {obj.ref} and keep "
             f"{'it' if len(keys) == 1 else 'them'} in metadata and pod template labels; "
-            + _who_does_it(obj, keys, selector, bool(errors))
+            + _who_does_it(obj, keys, selector)
         )
         if obj.selector_defaulted:
             message = (
@@ -120,7 +120,7 @@ def check(objects: Sequence[K8sObject], context: RuleContext) -> Iterator[Findin
             )
             remediation = (
                 f"Write spec.selector.matchLabels of {obj.ref} with its pod labels but "
-                f"{', '.join(keys)}; " + _who_does_it(obj, keys, selector, bool(errors))
+                f"{', '.join(keys)}; " + _who_does_it(obj, keys, selector)
             )
         affected, image = runs_autosharded_ksm(obj)
         if affected:
@@ -142,17 +142,13 @@ def check(objects: Sequence[K8sObject], context: RuleContext) -> Iterator[Findin
         )
 
 
-def _who_does_it(
-    obj: K8sObject, keys: Sequence[str], selector: LabelSelector, error: bool
-) -> str:
-    """The command that removes `keys`, or why it is a hand edit: the advice must work. A
-    default `chartfix fix` fixes errors; a warning needs its recipe asked for by name, which
-    `chartfix rule volatile` gives (rules do not know the recipes: they sit below them)."""
+def _who_does_it(obj: K8sObject, keys: Sequence[str], selector: LabelSelector) -> str:
+    """The command that removes `keys`, or why it is a hand edit: the advice must work. The
+    recipe is named by its mark (a default run fixes errors only; warnings need the recipe
+    asked for by name), filled in where the finding is printed."""
     if obj.source.path.startswith("charts/"):
         return f"edit the subchart that renders it ({obj.source.path}) by hand"
     in_expressions = [k for k in keys if k not in selector.match_labels]
     if in_expressions:
         return f"edit the matchExpressions entry of {', '.join(in_expressions)} by hand"
-    if error:
-        return "`chartfix fix` does it"
-    return "`chartfix fix --recipe NAME` does it, NAME a recipe `chartfix rule volatile` lists"
+    return f"`chartfix fix --recipe {RECIPE_MARK}` does it"
