@@ -14,9 +14,11 @@ from chartfix.sources.helm.template.edit import (
     NotEditable,
     apply_edits,
     insert_entry,
+    override_included_key,
     remove_entry,
     yaml_scalar,
 )
+from chartfix.sources.helm.template.lexer import lex
 from chartfix.sources.helm.template.outline import MappingSite, outline
 
 COMPONENT = "app.kubernetes.io/component"
@@ -666,6 +668,58 @@ def test_remove_only_literal_entry_next_to_inline_include() -> None:
     )
     after = 'kind: Service\nspec:\n  selector: {{- include "demo.selectorLabels" . | nindent 4 }}\n'
     assert remove(before, "spec.selector", "version") == after
+
+
+# --- override_included_key: one key of a helper's output given another value ----------------
+
+
+def override(line: str, key: str = COMPONENT, value: str = "test") -> str:
+    """`line` with its (first) action's include overridden at `key`."""
+    (action, *_) = lex(line)
+    return apply_edits(line, [override_included_key(action, key, value)])
+
+
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        (
+            '    {{- include "x.labels" . | nindent 4 }}\n',
+            '    {{- mergeOverwrite (include "x.labels" . | fromYaml) '
+            '(dict "app.kubernetes.io/component" "test") | toYaml | nindent 4 }}\n',
+        ),
+        (
+            '  labels: {{- include "x.labels" . | nindent 4 }}\r\n',
+            '  labels: {{- mergeOverwrite (include "x.labels" . | fromYaml) '
+            '(dict "app.kubernetes.io/component" "test") | toYaml | nindent 4 }}\r\n',
+        ),
+        (
+            '{{ include "x.labels" (dict "ctx" $ "pipe" "a|b") |trim| indent 4 }}',
+            '{{ mergeOverwrite (include "x.labels" (dict "ctx" $ "pipe" "a|b") | fromYaml) '
+            '(dict "app.kubernetes.io/component" "test") | toYaml |trim| indent 4 }}',
+        ),
+    ],
+    ids=["own-line", "key-line-crlf", "arguments-with-a-pipe"],
+)
+def test_override_included_key_wraps_only_the_include(before: str, after: str) -> None:
+    assert override(before) == after
+
+
+@pytest.mark.parametrize(
+    ("line", "reason"),
+    [
+        ('    {{- template "x.labels" . }}\n', "does not start with an include"),
+        ('    {{- tpl (include "x.labels" .) . | nindent 4 }}\n', "does not start"),
+        ('    {{- include "x.labels" . | upper | nindent 4 }}\n', "more than indent"),
+    ],
+)
+def test_override_included_key_refusals(line: str, reason: str) -> None:
+    with pytest.raises(NotEditable, match=reason):
+        override(line)
+
+
+def test_override_refuses_a_value_that_is_no_template_string() -> None:
+    with pytest.raises(NotEditable, match="template string"):
+        override('{{ include "x.labels" . }}', value='a"b')
 
 
 # --- apply_edits ----------------------------------------------------------------------------

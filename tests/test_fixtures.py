@@ -45,6 +45,8 @@ EXPECTED_KINDS: dict[str, dict[str, int]] = {
     "shared-component": {"Deployment": 1, "Service": 1, "Job": 2, "Pod": 1},
     "range-shards": {"StatefulSet": 2, "Service": 1},
     "volatile-only-difference": {"Deployment": 2, "Service": 1},
+    "test-pod-shared-helper": {"StatefulSet": 1, "Service": 1, "Pod": 2},
+    "peer-service": {"StatefulSet": 4, "Service": 1, "Job": 1, "Pod": 1},
 }
 
 # (controller, pod-making object) pairs where the controller's selector matches the other
@@ -117,6 +119,11 @@ EXPECTED_OVERLAPS: dict[str, set[tuple[str, str]]] = {
         ("StatefulSet/rel-range-shards-shard1", "StatefulSet/rel-range-shards-shard0"),
     },
     "volatile-only-difference": set(),
+    "test-pod-shared-helper": {
+        ("StatefulSet/rel-test-pod-shared-helper", f"Pod/rel-test-pod-shared-helper-test-{t}")
+        for t in ("connection", "metrics")
+    },
+    "peer-service": set(),  # each StatefulSet selects on its component; the Service does not
 }
 
 # Selector label that changes with the chart version, per object ("Kind/name" -> key).
@@ -233,6 +240,24 @@ SHAPES: list[tuple[str, str, str]] = [
      r"\n    matchLabels:\n(.*\n){2}      version: \{\{ \.Chart\.Version \}\}\n"),
     ("volatile-only-difference", "templates/worker.yaml",
      r"\n    matchLabels:\n(.*\n){2}      component: worker\n"),
+    ("test-pod-shared-helper", "templates/_helpers.tpl",
+     r'\n\{\{ include "test-pod-shared-helper\.selectorLabels" \. \}\}\n(.*\n)*'
+     r"app\.kubernetes\.io/component: repository\n"),
+    ("test-pod-shared-helper", "templates/tests/test-connection.yaml",
+     r'\n  labels:\n    \{\{- include "test-pod-shared-helper\.labels" \. \| nindent 4 \}\}\n'
+     r'    test-resource: "true"\n'),
+    ("test-pod-shared-helper", "templates/tests/test-metrics.yaml",
+     r'\n  labels: \{\{- include "test-pod-shared-helper\.labels" \. \| nindent 4 \}\}\n'),
+    ("peer-service", "templates/headless-service.yaml",
+     r"\n  clusterIP: None\n(.*\n)*"
+     r'  selector: \{\{- include "peer-service\.selectorLabels" \. \| nindent 4 \}\}\n'
+     r"    app\.kubernetes\.io/part-of: peer-service\n$"),
+    ("peer-service", "templates/executors.yaml",
+     r"^\{\{- range \$group := \.Values\.executor\.groups \}\}\n(.|\n)*"
+     r"\n  serviceName: \{\{ include \"peer-service\.fullname\" \$ \}\}-headless\n"),
+    ("peer-service", "templates/bootstrap-job.yaml",
+     r"\n        app\.kubernetes\.io/part-of: peer-service\n"
+     r"        app\.kubernetes\.io/component: bootstrap\n"),
 ]
 
 

@@ -308,7 +308,7 @@ def test_fix_counts_what_check_counts(tmp_path: Path, capsys: pytest.CaptureFixt
 ADVISED = [
     "legacy-server", "volatile-legacy", "volatile-helper", "scaffold-helpers",
     "shared-selector", "multi-doc", "rules-charts/volatile", "rules-charts/consumers",
-    "rules-charts/subchart", "rules-charts/controllers",
+    "rules-charts/subchart", "rules-charts/controllers", "peer-service",
 ]
 
 

@@ -75,22 +75,78 @@ def test_a_non_hook_job_is_the_unsafe_part_and_the_migration_note_deletes_it(
     assert "delete job release-name-shared-component-migrate" not in note
 
 
-def test_a_value_from_a_shared_helper_is_left_with_the_helper_named(chart_copy) -> None:
-    chart = chart_copy("shared-component")
-    (chart / "templates" / "_helpers.tpl").write_text(
-        '{{- define "shared-component.podLabels" -}}\n'
-        "app: {{ .Chart.Name }}\nrelease: {{ .Release.Name }}\ncomponent: server\n"
-        "{{- end }}\n"
-    )
+SHARED_LABELS = (
+    '{{- define "shared-component.podLabels" -}}\n'
+    "app: {{ .Chart.Name }}\nrelease: {{ .Release.Name }}\ncomponent: server\n"
+    "{{- end }}\n"
+)
+
+
+def labels_from_helper(chart: Path, line: str) -> None:
+    """Make the fixture's test Pod take its labels, component included, from a helper."""
+    (chart / "templates" / "_helpers.tpl").write_text(SHARED_LABELS)
     pod = chart / "templates" / "tests" / "test-connection.yaml"
     text = pod.read_text()
     literal = (
         "    app: {{ .Chart.Name }}\n    release: {{ .Release.Name }}\n    component: server\n"
     )
     assert literal in text
-    pod.write_text(text.replace(
-        literal, '    {{- include "shared-component.podLabels" . | nindent 4 }}\n'
-    ))
+    pod.write_text(text.replace(literal, line))
+
+
+def test_a_value_from_a_shared_helper_is_overridden_after_the_include(chart_copy) -> None:
+    """The test Pod includes the helper the Deployment's pods get `component: server` from:
+    its own template overrides that one key of the helper's output; the helper stays."""
+    chart = chart_copy("shared-component")
+    labels_from_helper(
+        chart, '    {{- include "shared-component.podLabels" . | nindent 4 }}\n'
+    )
+    change = fix_chart(chart, FixRequest())
+    assert not change.unfixed, [u.reason for u in change.unfixed]
+    files = files_after(change)
+    assert "templates/_helpers.tpl" not in files
+    assert (
+        '    {{- mergeOverwrite (include "shared-component.podLabels" . | fromYaml) '
+        '(dict "component" "test-connection") | toYaml | nindent 4 }}\n'
+    ) in files["templates/tests/test-connection.yaml"]
+    write_change(change)
+    assert errors_left(chart) == []
+    rendered = render(load_chart(chart), Scenario("default"), None, "rel", "ns")
+    labels = {o.name: o.pod_labels for o in rendered.objects if o.pod_labels is not None}
+    assert labels["rel-shared-component-test-connection"] == {
+        "app": "shared-component", "release": "rel", "component": "test-connection"
+    }
+    assert labels["rel-shared-component"] == {
+        "app": "shared-component", "release": "rel", "component": "server"
+    }
+
+
+def test_a_helper_taking_the_component_gets_the_test_pods_own_value(chart_copy) -> None:
+    chart = chart_copy("shared-component")
+    labels_from_helper(
+        chart, '    {{- include "shared-component.labelsFor" (dict "ctx" . "component" "server")'
+        " | nindent 4 }}\n",
+    )
+    (chart / "templates" / "_helpers.tpl").write_text(
+        '{{- define "shared-component.labelsFor" -}}\n'
+        "app: {{ .ctx.Chart.Name }}\nrelease: {{ .ctx.Release.Name }}\n"
+        "component: {{ .component }}\n{{- end }}\n"
+    )
+    change = fix_chart(chart, FixRequest())
+    assert not change.unfixed, [u.reason for u in change.unfixed]
+    assert (
+        '    {{- include "shared-component.labelsFor" (dict "ctx" . "component" '
+        '"test-connection") | nindent 4 }}\n'
+    ) in files_after(change)["templates/tests/test-connection.yaml"]
+
+
+def test_a_helper_output_reworked_by_its_pipeline_is_left_with_the_helper_named(
+    chart_copy,
+) -> None:
+    chart = chart_copy("shared-component")
+    labels_from_helper(
+        chart, '    {{- tpl (include "shared-component.podLabels" .) . | nindent 4 }}\n'
+    )
     change = fix_chart(chart, FixRequest())
     reasons = {u.reason for u in change.unfixed}
     assert reasons == {
@@ -101,9 +157,47 @@ def test_a_value_from_a_shared_helper_is_left_with_the_helper_named(chart_copy) 
     assert change.files == [], "nothing half-done: the Jobs' edits go with the Pod's"
 
 
-def test_a_consumer_spanning_several_controllers_is_not_narrowed(chart_copy) -> None:
-    """A headless Service for the server and a second Deployment: selecting on the server's
-    component would cut the other one off, so the stray finding is left, with that reason."""
+def test_test_pods_sharing_the_statefulsets_helper_get_their_own_value(chart_copy) -> None:
+    """fixtures/test-pod-shared-helper (nexus3's shape): both test Pods include the labels
+    helper that writes the server's component through its selector-labels helper, once on
+    a line of its own and once on the key's line."""
+    chart = chart_copy("test-pod-shared-helper")
+    change = fix_chart(chart, FixRequest())
+    assert not change.unfixed, [u.reason for u in change.unfixed]
+    assert not change.unsafe, "test Pods are recreated by helm test"
+    files = files_after(change)
+    assert sorted(files) == [
+        "templates/tests/test-connection.yaml", "templates/tests/test-metrics.yaml"
+    ]
+    assert (
+        '  labels: {{- mergeOverwrite (include "test-pod-shared-helper.labels" . | fromYaml) '
+        '(dict "app.kubernetes.io/component" "test-metrics") | toYaml | nindent 4 }}\n'
+        "  annotations:\n"
+    ) in files["templates/tests/test-metrics.yaml"]
+    write_change(change)
+    assert errors_left(chart) == []
+    for team in (None, "storage"):
+        scenario = Scenario("default", set_values=(f"commonLabels.team={team}",) if team else ())
+        rendered = render(load_chart(chart), scenario, None, "rel", "ns")
+        pods = {o.name: o.pod_labels or {} for o in rendered.objects if o.pod_labels is not None}
+        assert pods["rel-test-pod-shared-helper"]["app.kubernetes.io/component"] == "repository"
+        connection = pods["rel-test-pod-shared-helper-test-connection"]
+        assert connection["app.kubernetes.io/component"] == "test-connection"
+        assert connection["test-resource"] == "true"
+        assert connection["app.kubernetes.io/version"] == "3.1.0", "a string, as before"
+        assert connection.get("team") == team, "values the helper renders still come through"
+        assert (
+            pods["rel-test-pod-shared-helper-test-metrics"]["app.kubernetes.io/component"]
+            == "test-metrics"
+        )
+    again = fix_chart(chart, FixRequest())
+    assert again.files == [] and again.unfixed == []
+
+
+def test_a_consumer_spanning_several_controllers_keeps_them_all(chart_copy) -> None:
+    """A Service for the server and a second Deployment: selecting on the server's component
+    would cut the other one off, so both Deployments' pods get a label of the Service's and
+    it selects on that; the Jobs and the test Pod get their own component as before."""
     chart = chart_copy("shared-component")
     deployment = chart / "templates" / "deployment.yaml"
     second = deployment.read_text().replace("shared-component\n", "shared-component-b\n", 1)
@@ -111,11 +205,147 @@ def test_a_consumer_spanning_several_controllers_is_not_narrowed(chart_copy) -> 
         second.replace("component: server", "component: replica")
     )
     change = fix_chart(chart, FixRequest())
-    stray = [u for u in change.unfixed if u.finding.rule == "stray"]
-    assert len(stray) == 1
-    assert "selects the pods of 2 controllers" in stray[0].reason
-    assert "would drop all but Deployment/release-name-shared-component" in stray[0].reason
-    assert "templates/service.yaml" not in files_after(change)
+    assert not change.unfixed, [u.reason for u in change.unfixed]
+    files = files_after(change)
+    assert files["templates/service.yaml"].endswith(
+        "    app: {{ .Chart.Name }}\n    member-of: shared-component\n"
+        "    release: {{ .Release.Name }}\n"
+    ), "the Service's role (none: named as the chart) in its sorted place"
+    for name in ("deployment.yaml", "deployment-b.yaml"):
+        text = files[f"templates/{name}"]
+        selector, _, pods = text.partition("  template:")
+        assert "member-of" not in selector, "the selectors stay"
+        assert "        member-of: shared-component\n" in pods
+    write_change(change)
+    assert errors_left(chart) == []
+
+
+# --- a consumer meant for several controllers: a label they share ----------------------------
+
+
+def selected_by(chart: Path, service: str) -> set[str]:
+    rendered = render(load_chart(chart), Scenario("default"), None, "rel", "ns")
+    (svc,) = [o for o in rendered.objects if o.kind == "Service" and o.name == service]
+    assert svc.selector is not None
+    return {
+        str(o.ref) for o in rendered.objects
+        if o.pod_labels is not None and svc.selector.matches(o.pod_labels)
+    }
+
+
+PEERS = {
+    "StatefulSet/rel-peer-service-master", "StatefulSet/rel-peer-service-coordinator",
+    "StatefulSet/rel-peer-service-executor-default", "StatefulSet/rel-peer-service-executor-large",
+}
+
+
+def test_a_headless_service_over_a_cluster_keeps_every_member(chart_copy) -> None:
+    """fixtures/peer-service (bitnami/dremio's shape): the headless Service selects the
+    StatefulSets on purpose, and also the bootstrap Job and the test Pod. The StatefulSets'
+    pods get `member-of: headless` (the `range` in one edit), the Service selects on it, and
+    no selector of a StatefulSet changes."""
+    chart = chart_copy("peer-service")
+    assert selected_by(chart, "rel-peer-service-headless") == PEERS | {
+        "Job/rel-peer-service-bootstrap", "Pod/rel-peer-service-test-peers"
+    }
+    change = fix_chart(chart, FixRequest())
+    assert not change.unfixed, [u.reason for u in change.unfixed]
+    assert not change.unsafe, "pod labels and a Service selector change in place"
+    files = files_after(change)
+    assert sorted(files) == [
+        "templates/coordinator.yaml", "templates/executors.yaml",
+        "templates/headless-service.yaml", "templates/master.yaml",
+    ]
+    assert files["templates/headless-service.yaml"].endswith(
+        "    app.kubernetes.io/part-of: peer-service\n    member-of: headless\n"
+    )
+    assert (
+        "        group: {{ $group }}\n        member-of: headless\n    spec:"
+        in files["templates/executors.yaml"]
+    )
+    (note,) = [n for n in change.notes if "member-of" in n]
+    assert note.startswith(
+        "Service/release-name-peer-service-headless keeps selecting "
+        "StatefulSet/release-name-peer-service-coordinator, "
+    )
+    assert "no longer Job/release-name-peer-service-bootstrap, " in note
+    assert "label the running pods first" in note
+    before = {o.ref: o.selector for r in change.before for o in r.objects if o.is_controller}
+    after = {o.ref: o.selector for r in change.after for o in r.objects if o.is_controller}
+    assert before == after
+    write_change(change)
+    assert selected_by(chart, "rel-peer-service-headless") == PEERS
+    assert errors_left(chart) == []
+    assert [f.rule for f in check_chart(chart).findings] == ["spans"], "spans on purpose"
+    again = fix_chart(chart, FixRequest())
+    assert again.files == [] and again.unfixed == []
+
+
+def test_a_headless_service_a_port_ties_to_one_member_still_keeps_them_all(chart_copy) -> None:
+    """A port only the master has makes the Service look meant for the master, which already
+    selects on its component: narrowing the Service to it would drop the other members."""
+    chart = chart_copy("peer-service")
+    master = chart / "templates" / "master.yaml"
+    master.write_text(master.read_text().replace(
+        "              containerPort: 7000\n",
+        "              containerPort: 7000\n            - name: admin\n"
+        "              containerPort: 9047\n",
+    ))
+    service = chart / "templates" / "headless-service.yaml"
+    service.write_text(service.read_text().replace(
+        "      targetPort: peer\n",
+        "      targetPort: peer\n    - name: admin\n      port: 9047\n      targetPort: admin\n",
+    ))
+    (stray,) = [f for f in check_chart(chart).findings if f.rule == "stray"]
+    assert stray.remediation.startswith(
+        "Service/release-name-peer-service-headless selects the pods of "
+    )
+    assert "`chartfix fix` makes it select them on a label their pods share" in (
+        stray.remediation
+    )
+    change = fix_chart(chart, FixRequest())
+    assert not change.unfixed, [u.reason for u in change.unfixed]
+    assert files_after(change)["templates/headless-service.yaml"].endswith(
+        "    member-of: headless\n"
+    )
+    write_change(change)
+    assert selected_by(chart, "rel-peer-service-headless") == PEERS
+    assert errors_left(chart) == []
+
+
+def test_a_label_the_members_already_share_is_selected_on_as_it_is(chart_copy) -> None:
+    chart = chart_copy("peer-service")
+    for name in ("master", "coordinator", "executors"):
+        path = chart / "templates" / f"{name}.yaml"
+        text = path.read_text()
+        assert text.count("        app.kubernetes.io/part-of: peer-service\n") == 1
+        path.write_text(text.replace(
+            "        app.kubernetes.io/part-of: peer-service\n",
+            "        app.kubernetes.io/part-of: peer-service\n        tier: 'cluster'\n",
+        ))
+    change = fix_chart(chart, FixRequest())
+    assert not change.unfixed, [u.reason for u in change.unfixed]
+    assert sorted(files_after(change)) == ["templates/headless-service.yaml"]
+    assert files_after(change)["templates/headless-service.yaml"].endswith(
+        "    app.kubernetes.io/part-of: peer-service\n    tier: cluster\n"
+    )
+    write_change(change)
+    assert selected_by(chart, "rel-peer-service-headless") == PEERS
+
+
+def test_a_member_label_already_taken_is_left_with_the_reason(chart_copy) -> None:
+    chart = chart_copy("peer-service")
+    job = chart / "templates" / "bootstrap-job.yaml"
+    job.write_text(job.read_text().replace(
+        "        app.kubernetes.io/component: bootstrap\n",
+        "        app.kubernetes.io/component: bootstrap\n        member-of: setup\n",
+    ))
+    change = fix_chart(chart, FixRequest())
+    (left,) = change.unfixed
+    assert left.reason.endswith(
+        "no label tells them apart, and member-of is taken: add one by hand"
+    )
+    assert change.files == []
 
 
 def test_range_made_statefulsets_select_on_the_pod_label_that_tells_them_apart(

@@ -24,9 +24,18 @@ reason: adding the key again would render it twice when the toggle is on.
 
 When the controller already selects on its component value and other pods carry that value
 too, the controller keeps its selector: the Job, CronJob or test Pod gets a value of its own
-(its role) where its template writes the shared one, and the consumers meant for the
-controller alone select on its value. StatefulSets made by one `range` that share every
-selector label select also on the pod label that tells them apart (`shard: {{ $i | quote }}`).
+(its role) where its template writes the shared one (from a helper it shares with the
+controller: the helper's component argument, else the helper's output with that key
+overridden, `mergeOverwrite (include ... | fromYaml) (dict KEY ROLE) | toYaml`), and the
+consumers meant for the controller alone select on its value. StatefulSets made by one
+`range` that share every selector label select also on the pod label that tells them apart
+(`shard: {{ $i | quote }}`).
+
+A consumer meant for several controllers (a headless Service over every StatefulSet of a
+cluster, or one whose ports and name tie) is not narrowed to one: it selects also on a label
+their pods share and the other pods lack, one they already carry, written alike in every
+template, else `member-of: ROLE` (ROLE from the consumer's name, `headless`) added to their
+pod templates. Their selectors stay.
 
 ## Example
 Before, `templates/app.yaml`: the migration Job's pods carry the Deployment's only label.
@@ -124,9 +133,10 @@ spec:
 
 ## Fix safety
 Unsafe for the controller: `spec.selector` is immutable, so upgrading a release needs the
-migration note. Safe for Services, PDBs and NetworkPolicies. A new component value is safe
-for test Pods, CronJobs and hook Jobs Helm recreates; unsafe for any other Job (its pod
-template is immutable: the migration note deletes it before the upgrade).
+migration note. Safe for Services, PDBs and NetworkPolicies, and for a label added to pod
+templates only (a rolling update). A new component value is safe for test Pods, CronJobs and
+hook Jobs Helm recreates; unsafe for any other Job (its pod template is immutable: the
+migration note deletes it before the upgrade).
 """
 
 from __future__ import annotations
@@ -165,8 +175,15 @@ from chartfix.recipes.base import (
 )
 from chartfix.recipes.explicit_selector import write_selector
 from chartfix.rules.context import subchart_dir
-from chartfix.sources.helm.template.edit import Edit, NotEditable, insert_entry, replace_value
-from chartfix.sources.helm.template.helpers import included_helper
+from chartfix.rules.volatile import MANAGER_KEYS, VERSION_KEYS
+from chartfix.sources.helm.template.edit import (
+    Edit,
+    NotEditable,
+    insert_entry,
+    override_included_key,
+    replace_value,
+)
+from chartfix.sources.helm.template.helpers import included_helper, writes_key
 from chartfix.sources.helm.template.outline import MappingSite
 
 COMPONENT_KEYS = ("app.kubernetes.io/component", "component")
@@ -235,6 +252,7 @@ class ComponentLabels:
         # Deployment may carry different names in different scenarios (fullnameOverride).
         groups: dict[DocKey, list[Finding]] = defaultdict(list)
         claimed: dict[DocKey, DocKey] = {}  # consumer -> controller it was meant for
+        spanning: dict[DocKey, list[Finding]] = defaultdict(list)
         for finding in context.findings:
             if finding.rule not in self.rules:
                 continue
@@ -245,6 +263,13 @@ class ComponentLabels:
                 continue
             if finding.rule == "stray":
                 owner = meant_for(obj, rendering)
+                if owner is None and len(controllers_selected(obj, rendering)) > 1:
+                    # Meant for several controllers, as far as anyone can tell: it keeps
+                    # them all (its own unit); the controllers' units leave it alone.
+                    consumer_key = doc_key(context, obj, rendering)
+                    spanning[consumer_key].append(finding)
+                    claimed[consumer_key] = consumer_key
+                    continue
                 if owner is None:
                     plan.refused.append(Unfixed(finding, unattributed(obj, rendering)))
                     continue
@@ -262,6 +287,16 @@ class ComponentLabels:
                 plan.refused.extend(Unfixed(f, unit_or_reason) for f in findings)
             else:
                 plan.units.append(unit_or_reason)
+        for key in sorted(spanning):
+            spanned = _members_edits(context, key)
+            if isinstance(spanned, str):
+                plan.refused.extend(Unfixed(f, spanned) for f in spanning[key])
+                continue
+            edits, changes, note = spanned
+            plan.units.append(FixUnit(
+                f"{spanning[key][0].obj}: select the controllers it spans on a label of theirs",
+                unique_edits(edits), spanning[key], changes, "safe", [note],
+            ))
         if context.options.label_jobs:
             plan.units.extend(self._job_units(context))
         return plan
@@ -608,12 +643,17 @@ def _own_values_unit(
             done.add(consumer_key)
             owners = controllers_selected(consumer, scenario)
             if len(owners) > 1:
-                return (
-                    f"{consumer.ref} selects the pods of {len(owners)} controllers "
-                    f"({', '.join(str(o.ref) for o in owners)}) and of other workloads; "
-                    f"selecting on {label.key}={label.value} would drop all but "
-                    f"{controller.ref}"
-                )
+                # Narrowing it to this controller would drop the others (a headless
+                # Service over every member of a cluster): it selects them all on a label
+                # they share and the other pods lack.
+                spanned = _members_edits(context, consumer_key)
+                if isinstance(spanned, str):
+                    return spanned
+                edits.extend(spanned[0])
+                for kind_key, more in spanned[1].items():
+                    changes[kind_key].extend(more)
+                notes.append(spanned[2])
+                continue
             selector_edit = consumer_edit(context, consumer, scenario, label)
             if isinstance(selector_edit, str):
                 return selector_edit
@@ -635,6 +675,118 @@ def _own_values_unit(
         "unsafe" if unsafe else "safe",
         notes,
     )
+
+
+MEMBER_KEY = "member-of"
+"""The label that tells the pods of the controllers a consumer spans from the other pods
+it selects, when no label they carry does: `member-of: headless` for `NAME-headless`."""
+
+
+def _members_edits(
+    context: RecipeContext, consumer_key: DocKey
+) -> tuple[list[PlannedEdit], dict[tuple[str, str], list[LabelChange]], str] | str:
+    """Edits making the consumer `consumer_key` (a headless Service over the StatefulSets of
+    one cluster) select the pods of every controller it selects now, and no other pods: it
+    selects also on a label those pods share and the others lack. A label the controllers'
+    pod templates already write that way is used as it is; else they all get
+    `member-of: ROLE` (ROLE from the consumer's name). Their selectors stay as they are. The
+    edits, the changes they make by (template, kind), and a note; else why not."""
+    instances = _instances(context, consumer_key)
+    members: dict[DocKey, list[tuple[K8sObject, Rendering]]] = defaultdict(list)
+    others: dict[ObjectRef, K8sObject] = {}
+    selector_keys: set[str] = set()
+    for consumer, scenario in instances:
+        selector = consumer.selector
+        if selector is None or selector.is_empty:
+            continue
+        selector_keys |= selector.label_keys()
+        for obj in scenario.pod_index().matching(selector, namespace_of(consumer, scenario)):
+            if obj.is_controller:
+                members[doc_key(context, obj, scenario)].append((obj, scenario))
+            else:
+                others.setdefault(obj.ref, obj)
+    consumer, first = instances[0]
+    flat = [pair for group in members.values() for pair in group]
+    if not flat or not others:
+        return f"{consumer.ref} does not select controllers' pods and other pods together"
+    names = ", ".join(sorted({str(o.ref) for o, _ in flat}))
+    for obj, _ in flat:
+        subchart = subchart_dir(obj)
+        if subchart:
+            return f"{obj.ref} comes from the subchart in {subchart}: fix it there"
+    sites: list[tuple[K8sObject, Rendering, str, MappingSite]] = []
+    for group in members.values():
+        obj, scenario = group[0]
+        place = context.sources.place_for(obj, scenario.objects)
+        path = obj.pod_labels_path()
+        site = context.sources.site(place.doc, path) if place and path else None
+        if place is None or site is None:
+            return f"{obj.source.path}: the pod labels of {obj.ref} are not written in the template"
+        if place.shared:
+            return place.shared_reason(obj.ref)
+        sites.append((obj, scenario, place.path, site))
+    pods = [o.pod_labels or {} for o, _ in flat]
+    taken = VERSION_KEYS | MANAGER_KEYS | selector_keys
+    shared = [
+        (k, v) for k, v in sorted(pods[0].items())
+        if k not in taken and all(p.get(k) == v for p in pods)
+        and not any((o.pod_labels or {}).get(k) == v for o in others.values())
+    ]
+    label: Label | None = None
+    for key, value in shared:
+        written = [
+            _literal_text(context.sources.outline(where).text, site, key)
+            for _, _, where, site in sites
+        ]
+        if all(w is not None and "{{" not in w and w.strip("'\"") == value for w in written):
+            label = Label(key, value)  # written alike in every template: ask for it as is
+            break
+    edits: list[PlannedEdit] = []
+    changes: dict[tuple[str, str], list[LabelChange]] = defaultdict(list)
+    relabelled = label is None
+    if label is None:
+        if any(MEMBER_KEY in p for p in [*pods, *(o.pod_labels or {} for o in others.values())]):
+            return (
+                f"{consumer.ref} selects the pods of {names} and of other workloads; no "
+                f"label tells them apart, and {MEMBER_KEY} is taken: add one by hand"
+            )
+        suffix = _name_suffix(consumer.ref.name, context.release, context.chart.name)
+        label = Label(MEMBER_KEY, _label_value(suffix or context.chart.name))
+        for obj, _, where, site in sites:
+            try:
+                edit = insert_entry(
+                    site, label.key, label.value, context.sources.outline(where).newline()
+                )
+            except NotEditable as err:
+                return f"{where}:{site.line}: {err}"
+            edits.append(PlannedEdit(where, edit, f"pod labels of {obj.ref}"))
+        for obj, _ in flat:
+            pod_path = obj.pod_labels_path()
+            assert pod_path is not None
+            change = LabelChange(pod_path, label.key, label.value)
+            if change not in changes[(obj.source.path, obj.kind)]:
+                changes[(obj.source.path, obj.kind)].append(change)
+    planned = consumer_edit(context, consumer, first, label)
+    if isinstance(planned, str):
+        return planned
+    if planned is not None:
+        edits.append(planned)
+        path = consumer.selector_path()
+        assert path is not None
+        changes[(consumer.source.path, consumer.kind)].append(
+            LabelChange(path, label.key, label.value)
+        )
+    stray = ", ".join(sorted(str(r) for r in others))
+    how = (
+        f"their pods get {label.key}={label.value} (a rolling update; until a pod is "
+        f"replaced, {consumer.ref} leaves it out: label the running pods first to keep them)"
+        if relabelled else f"their pods already carry {label.key}={label.value}"
+    )
+    note = (
+        f"{consumer.ref} keeps selecting {names}, no longer {stray}: it selects on "
+        f"{label.key}={label.value}; {how}"
+    )
+    return edits, dict(changes), note
 
 
 def _range_unit(
@@ -794,6 +946,18 @@ def _value_text(text: str, site: MappingSite, key: str) -> str | None:
     return None
 
 
+def _literal_text(text: str, site: MappingSite, key: str) -> str | None:
+    """The value of the entry `key` as written, in a block mapping (one line, always
+    rendered) or a flow mapping (`{tier: backend}`)."""
+    if site.flow is not None:
+        for item in site.flow.items:
+            if item.key == key:
+                _, _, value = text[item.start : item.end].partition(":")
+                return value.strip() or None
+        return None
+    return _value_text(text, site, key)
+
+
 def _own_value_edit(
     context: RecipeContext,
     obj: K8sObject,
@@ -818,11 +982,10 @@ def _own_value_edit(
         return place.shared_reason(obj.ref)
     text = context.sources.outline(place.path).text
     if label.key not in site.literal_keys():
-        helpers = [
-            name for entry in site.entries if entry.generated
-            for action in entry.line.output_actions if (name := included_helper(action))
-        ]
-        source = f"the helper {', '.join(helpers)}" if helpers else "a templated line"
+        overridden = _helper_override(context, site, label, value)
+        if isinstance(overridden, Edit):
+            return PlannedEdit(place.path, overridden, f"pod labels of {obj.ref}"), value
+        source = f"the helper {overridden}" if overridden else "a templated line"
         return (
             f"{obj.ref} gets {label.key}={label.value} from {source} "
             f"({place.path}:{site.line}), like the controller's pods: give it a value "
@@ -836,6 +999,40 @@ def _own_value_edit(
             f"{place.path}:{site.line} cannot give it another: {err}"
         )
     return PlannedEdit(place.path, edit, f"pod labels of {obj.ref}"), value
+
+
+def _helper_override(
+    context: RecipeContext, site: MappingSite, label: Label, value: str
+) -> Edit | str:
+    """An edit giving the pods `value` for `label.key` where the helper they share with the
+    controller writes it (a test Pod's `{{- include "x.labels" . | nindent 4 }}`), the helper
+    itself unchanged: the helper's own component argument when it takes one, else its output
+    with that one key overridden. Else the helpers that write the label, for the reason."""
+    lines = [e.line for e in site.entries if e.generated and not e.conditional]
+    if site.inline_generator:
+        lines.append(site.key_line)
+    includes = [
+        (action, name) for line in lines for action in line.output_actions
+        if (name := included_helper(action))
+    ]
+    helpers = context.sources.helpers()
+    writers = [(a, n) for a, n in includes if writes_key(helpers, n, label.key)]
+    if not writers and len(includes) == 1:
+        writers = includes  # the key may come from values the helper renders
+    names = ", ".join(dict.fromkeys(n for _, n in writers or includes))
+    if len(writers) != 1:
+        return names
+    action, _ = writers[0]
+    argument = re.search(
+        rf'"component"\s+("{re.escape(label.value)}"|`{re.escape(label.value)}`)', action.inner
+    )
+    if argument is not None:  # a helper that takes the component: give it another
+        start = action.inner_start + argument.start(1)
+        return Edit(start, start + len(argument.group(1)), f'"{value}"')
+    try:
+        return override_included_key(action, label.key, value)
+    except NotEditable:
+        return names
 
 
 def _chart_component_key(rendering: Rendering) -> str | None:

@@ -40,6 +40,9 @@ spec: {restartPolicy: Never, containers: [{name: test, image: busybox}]}
 ## How to fix
 Add the distinguishing label of the controller the consumer is meant for (its component
 label) to the consumer's selector. `chartfix fix` does it together with the controller.
+A consumer meant for several controllers (a headless Service over every member of a
+cluster) selects them all on a label their pods share and the other pods lack: one they
+carry already, else `member-of: ROLE` added to their pod templates (their selectors stay).
 
 ## Fix safety
 Safe: Service and PodDisruptionBudget selectors and NetworkPolicy pod selectors may change.
@@ -121,13 +124,24 @@ def _remediation(
     rendering = Rendering("", list(objects), context.release, context.namespace)
     owner = meant_for(consumer, rendering)
     subchart = subchart_dir(consumer)
+    every = (
+        "for all of them, `chartfix fix` makes it select them on a label their pods share "
+        "and the other pods lack (safe: their selectors stay)"
+    )
     if owner is None:
         names = ", ".join(sorted(str(o.ref) for o in owners))
         return (
             f"Decide which of {names} {consumer.ref} is meant for (its ports and name do not "
-            "tell) and add that workload's component label to its selector, by hand."
+            "tell): for one of them, add that workload's component label to its selector, by "
+            + ("hand." if subchart else f"hand; {every}.")
         )
     shared = shared_component(owner)
+    if shared and not subchart and len(owners) > 1:
+        names = ", ".join(sorted(str(o.ref) for o in owners))
+        return (
+            f"{consumer.ref} selects the pods of {names}: {every}; if it is meant for "
+            f"{owner.ref} alone, add {shared} to its selector, by hand."
+        )
     if subchart or shared:
         why = (
             f"it comes from the subchart in {subchart}" if subchart

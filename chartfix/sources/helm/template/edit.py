@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from chartfix.sources.helm.template.lexer import Action
 from chartfix.sources.helm.template.outline import Document, Entry, MappingSite, Outline
 
 _PLAIN = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_./-]*$")
@@ -130,6 +131,64 @@ def replace_value(text: str, site: MappingSite, key: str, value: str) -> Edit:
     if old[0] in "\"'" and new[0] not in "\"'":
         new = old[0] + new + old[0]  # the chart's quoting style
     return Edit(line.start + match.start("value"), line.start + match.end("value"), new)
+
+
+_INCLUDE_COMMAND = re.compile(r'^include\s+"[^"]+"')
+
+
+def override_included_key(action: Action, key: str, value: str) -> Edit:
+    """An edit making the `include` action give `key` the value `value`, whatever the helper
+    writes there: `include "x.labels" . | nindent 4` becomes `mergeOverwrite (include
+    "x.labels" . | fromYaml) (dict "KEY" "VALUE") | toYaml | nindent 4`.
+
+    The helper stays as it is for every other template that includes it; the map is written
+    once, so the key cannot render twice. Only a pipeline that starts with the include
+    qualifies (`template` cannot be piped; a pipeline that does more to the helper's text
+    than indent it is left to whoever wrote it).
+    """
+    steps = _pipeline_steps(action.inner)
+    command = steps[0].rstrip()
+    rest = action.inner[len(command):]  # ` | nindent 4`, as written
+    if not _INCLUDE_COMMAND.match(command):
+        raise NotEditable(f"{{{{ {action.inner} }}}} does not start with an include")
+    if any(not _INDENT_ONLY.match(step.strip()) for step in steps[1:]):
+        raise NotEditable(f"{{{{ {action.inner} }}}} does more than indent the helper's text")
+    for text in (key, value):
+        if '"' in text or "\\" in text:
+            raise NotEditable(f"{text!r} cannot be written as a template string")
+    inner = (
+        f'mergeOverwrite ({command} | fromYaml) (dict "{key}" "{value}") | toYaml{rest}'
+    )
+    start = action.inner_start
+    return Edit(start, start + len(action.inner), inner)
+
+
+_INDENT_ONLY = re.compile(r"^(n?indent\s+\d+|trim)$")
+
+
+def _pipeline_steps(inner: str) -> list[str]:
+    """The commands of a pipeline, split at `|` outside strings and parentheses."""
+    steps: list[str] = []
+    depth, start, i = 0, 0, 0
+    while i < len(inner):
+        ch = inner[i]
+        if ch in "\"'`":
+            close = i + 1
+            while close < len(inner) and inner[close] != ch:
+                close += 2 if inner[close] == "\\" and ch != "`" else 1
+            i = close + 1
+            continue
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif ch == "|" and depth == 0:
+            steps.append(inner[start:i])
+            start = i + 1
+        i += 1
+    if inner[start:].strip() or not steps:
+        steps.append(inner[start:])
+    return steps
 
 
 def apply_edits(text: str, edits: Iterable[Edit]) -> str:

@@ -88,3 +88,21 @@ def included_name(inner: str) -> str | None:
     """The helper the action text `inner` includes first, if any."""
     match = _INCLUDE.search(inner)
     return match.group(1) if match else None
+
+
+def writes_key(helpers: dict[str, Helper], name: str, key: str) -> bool:
+    """The helper `name`, or one it includes, writes the mapping key `key` literally
+    (`app.kubernetes.io/component: server` on a line of its own)."""
+    pattern = re.compile(rf"^[ \t]*([\"']?){re.escape(key)}\1[ \t]*:", re.MULTILINE)
+    seen: set[str] = set()
+    todo = [name]
+    while todo:
+        current = todo.pop()
+        helper = helpers.get(current)
+        if helper is None or current in seen:
+            continue
+        seen.add(current)
+        if pattern.search(helper.body):
+            return True
+        todo.extend(helper.includes())
+    return False
