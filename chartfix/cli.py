@@ -1,4 +1,5 @@
-"""The command line: check, fix, bulk, recipes, report (merge and html, for bulk reports).
+"""The command line: check, fix, bulk, recipes, rule, report (merge and html, for bulk
+reports).
 
 Exit status: `check` 0 when no finding is an error (with --strict: no finding at all, and no
 unused suppression), 1 otherwise; `fix`/`bulk` 0 every finding fixed (dry run: fixable), 1
@@ -72,7 +73,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     bulk.add_argument("--pr-body-dir", type=Path, help="write one PR description per branch")
 
-    commands.add_parser("recipes", help="list the recipes")
+    recipes = commands.add_parser(
+        "recipes", help="list the recipes, or show one recipe's doc and options"
+    )
+    recipes.add_argument("name", nargs="?", metavar="NAME", help="the recipe to explain")
+    rule = commands.add_parser("rule", help="show a rule's doc and the recipes that fix it")
+    rule.add_argument("code", metavar="CODE", help="the rule (overlap, stray, ...)")
 
     report = commands.add_parser("report", help="work with bulk reports")
     report_commands = report.add_subparsers(dest="report_command", required=True)
@@ -224,8 +230,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             from chartfix.commands.bulk import run_bulk
 
             return run_bulk(args)
-        if args.command == "recipes":
-            return list_recipes()
+        if args.command in ("recipes", "rule"):
+            from chartfix.commands.recipes import explain_recipe, explain_rule, list_recipes
+
+            if args.command == "rule":
+                return explain_rule(args.code, sys.stdout)
+            if args.name is not None:
+                return explain_recipe(args.name, sys.stdout)
+            return list_recipes(sys.stdout)
         if args.command == "report" and args.report_command == "html":
             from chartfix.publish.report.html import html_command
 
@@ -250,28 +262,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     parser.error(f"unknown command {args.command}")
     return 2
-
-
-def list_recipes() -> int:
-    """Python recipes (built-in, then entry points) with their declared options, then the
-    declarative recipe files (shipped, then the current repository's `recipes/`)."""
-    from chartfix.recipes import registry_with_origins
-    from chartfix.recipes.base import options_of
-    from chartfix.recipes.files import declarative_recipes, load_recipe_file, shipped_dir
-
-    for recipe, origin in registry_with_origins().values():
-        rules = ", ".join(sorted(recipe.rules))
-        print(f"{recipe.name:<18} {recipe.summary} (fixes: {rules})")
-        print(f"{'':<18} from: {origin}")
-        for option in options_of(recipe):
-            print(f"{'':<18} option {option.name}: {option.description} "
-                  f"(example: {option.example})")
-    for name, path in declarative_recipes([Path.cwd()]).items():
-        recipe_file = load_recipe_file(path, shipped=path.parent == shipped_dir())
-        print(f"{name:<18} {recipe_file.description}")
-        print(f"{'':<18} from: {recipe_file.origin}")
-        print(f"{'':<18} runs: {recipe_file.describe().split(': ', 1)[1]}")
-    return 0
 
 
 if __name__ == "__main__":

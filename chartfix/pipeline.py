@@ -9,14 +9,27 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
-from chartfix.config import CONFIG_NAME, load_config, organisation_values, values_json
+from chartfix.config import (
+    CONFIG_NAME,
+    Config,
+    load_config,
+    organisation_values,
+    values_json,
+)
 from chartfix.errors import ChartError, UsageError
 from chartfix.model.changes import ChartChange, FileChange, Unfixed
 from chartfix.model.findings import Finding
 from chartfix.model.objects import ObjectRef, Rendering
 from chartfix.recipes import registry
-from chartfix.recipes.base import FixOptions, FixUnit, Recipe, RecipeContext
+from chartfix.recipes.base import (
+    FixUnit,
+    Recipe,
+    RecipeContext,
+    RecipeOptions,
+    options_class,
+)
 from chartfix.recipes.files import RecipeFile, resolve
 from chartfix.recipes.naming import workload_names
 from chartfix.rules import RULES, Policy, analyze_each, apply_policy, merge_findings
@@ -96,14 +109,6 @@ def fix_chart(root: Path, request: FixRequest) -> ChartChange:
             raise ChartError(config.recipe[0] / CONFIG_NAME, f"`recipe`: {err}") from err
     names = recipe_file.recipe_names if recipe_file else request.recipes
     recipes = select_recipes(names)
-    options = FixOptions(release=request.release, namespace=request.namespace)
-    if recipe_file is not None:  # the recipe's options, then the chart's, then the user's
-        options = recipe_file.apply(options)
-    options = replace(
-        options,
-        components={**options.components, **config.components, **dict(request.components)},
-        label_jobs=request.label_jobs or config.label_jobs or options.label_jobs,
-    )
     settings = RenderSettings(
         request.values_files, request.set_values,
         organisation_values(config.values, request.base_values),
@@ -121,13 +126,17 @@ def fix_chart(root: Path, request: FixRequest) -> ChartChange:
     explicit = bool(names)
     findings = [f for f in counted if explicit or f.severity == "error"]
     templates = getattr(source, "templates", None)  # a Helm chart's, for Helm-only shapes
-    context = RecipeContext(source, templates, before, findings, options, source)
+    context = RecipeContext(
+        source, templates, before, findings, source,
+        release=request.release, namespace=request.namespace,
+    )
 
     units = []
     refused: list[Unfixed] = []
     made_by: dict[int, str] = {}
     for recipe in recipes:
-        plan = recipe.plan(context)
+        options = recipe_options(recipe, recipe_file, config, request, source.root)
+        plan = recipe.plan(replace(context, options=options))
         units.extend(plan.units)
         refused.extend(plan.refused)
         for unit in plan.units:  # and the smaller fallbacks verification may keep instead
@@ -227,6 +236,28 @@ def workloads(source: Source, renderings: Sequence[Rendering], release: str) -> 
                 )
                 known.update({n: names[-1] for n in names})
     return known
+
+
+def recipe_options(
+    recipe: Recipe,
+    recipe_file: RecipeFile | None,
+    config: Config,
+    request: FixRequest,
+    root: Path,
+) -> RecipeOptions:
+    """`recipe`'s own options: the recipe file's steps, then the chart's `.chartfix.yaml`,
+    then the command line (components merge name by name; Jobs are labelled when any asks).
+    A chart whose `.chartfix.yaml` gives an option a bad value is that chart's error."""
+    user: list[dict[str, Any]] = [
+        {"components": dict(config.components)} if config.components else {},
+        {"components": dict(request.components)} if request.components else {},
+        {"label-jobs": True} if request.label_jobs or config.label_jobs else {},
+    ]
+    steps = recipe_file.options_for(recipe.name) if recipe_file is not None else []
+    try:
+        return options_class(recipe).of(*steps, *user)
+    except ValueError as err:
+        raise ChartError(root, f"{CONFIG_NAME}: {err}") from err
 
 
 def _writable(source: Source, units: Sequence[FixUnit]) -> tuple[list[FixUnit], list[Unfixed]]:

@@ -10,7 +10,6 @@ replaced by their smaller fallback), so one bad edit never sinks the fixes aroun
 from __future__ import annotations
 
 import copy
-import re
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -19,20 +18,10 @@ from typing import Any
 from chartfix.errors import ChartError
 from chartfix.model.findings import Finding
 from chartfix.model.objects import K8sObject, Rendering, mapping_at
+from chartfix.model.selectors import valid_label_value
 from chartfix.recipes.base import FixUnit, LabelChange
 from chartfix.rules import analyze
 from chartfix.sources.base import Source
-
-_LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
-
-LABEL_VALUE_RULE = (
-    "a label value is at most 63 characters: letters, digits, and -_. between them"
-)
-
-
-def valid_label_value(value: str) -> bool:
-    """Kubernetes' rule for a label value (empty is valid)."""
-    return len(value) <= 63 and _LABEL_VALUE.match(value) is not None
 
 
 @dataclass

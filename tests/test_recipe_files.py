@@ -177,6 +177,12 @@ INVALID = [
     ("type: chartfix/v1/recipe\nname: x\ndescription: d\nrecipeList:\n  - component-labels:\n"
      "      components: [server]\n", 6,
      "`recipeList[0].component-labels.components`: must map workload names"),
+    ("type: chartfix/v1/recipe\nname: x\ndescription: d\nrecipeList:\n  - component-labels:\n"
+     "      components: {server: web server}\n", 6,
+     "`recipeList[0].component-labels.components`: the value for 'server' is no label value"),
+    ("type: chartfix/v1/recipe\nname: x\ndescription: d\nrecipeList:\n  - stable-selectors:\n"
+     "      component-key: Team.Example/role\n", 6,
+     "`recipeList[0].stable-selectors.component-key`: 'Team.Example/role' is no label key"),
     ("type: chartfix/v1/recipe\nname: x\ndescription: d\nrecipeList: [component-labels]\n"
      "rules: [overlap, strays]\n", 5, "`rules[1]`: unknown rule 'strays'"),
     ("type: chartfix/v1/recipe\nname: x\ndescription: d\nrecipeList: [component-labels]\n"
@@ -238,11 +244,32 @@ def test_shipped_recipes_are_both_there() -> None:
 
 
 def test_schema_lists_every_built_in_recipe_and_the_options_each_declares() -> None:
+    """The schema editors check recipe files with says what the recipes declare: each
+    built-in recipe, its options by name, each option's JSON type."""
+    json_type = {str: "string", bool: "boolean", dict: "object"}
     recipes = registry()
-    assert set(SCHEMA["$defs"]) == set(recipes)
+    names = SCHEMA["properties"]["recipeList"]["items"]["oneOf"][0]["enum"]
+    assert names == list(recipes)
     for name, recipe in recipes.items():
         props = SCHEMA["$defs"][name]["properties"][name]["properties"]
-        assert set(props) == {o.name for o in options_of(recipe)}
+        declared = {o.name: o for o in options_of(recipe)}
+        assert set(props) == set(declared), name
+        for option_name, prop in props.items():
+            if "$ref" in prop:
+                prop = SCHEMA["$defs"][prop["$ref"].rsplit("/", 1)[-1]]
+            assert prop["type"] == json_type[declared[option_name].kind], option_name
+
+
+def test_schema_and_recipes_agree_on_what_a_component_is() -> None:
+    """A value the schema refuses, loading the file refuses too (one label rule)."""
+    validator = jsonschema.Draft202012Validator(SCHEMA)
+    for key, accepted in [("component", True), ("team.example.com/component", True),
+                          ("Team_Example/component", False), ("a/b/c", False)]:
+        doc = {"type": "chartfix/v1/recipe", "name": "x", "description": "d",
+               "recipeList": [{"component-labels": {"component-key": key}}]}
+        assert validator.is_valid(doc) is accepted, key
+        problem = options_of(registry()["component-labels"])[0].check(key)
+        assert (problem is None) is accepted, key
 
 
 def test_every_package_is_packaged() -> None:
@@ -264,13 +291,14 @@ PLUGIN = '''\
 """A team's recipe: component labels under the team's own key."""
 from dataclasses import replace
 
-from chartfix.recipes.component_labels import ComponentLabels
+from chartfix.recipes.component_labels import ComponentLabels, ComponentLabelsOptions
 
 
 class TeamComponent:
     name = "team-component"
     summary = "Component labels under team.example.com/component"
     rules = frozenset({"overlap", "stray"})
+    Options = ComponentLabelsOptions
 
     def plan(self, context):
         options = replace(context.options, component_key="team.example.com/component")
@@ -359,3 +387,17 @@ def test_recipe_misuse_is_a_usage_error(chart_copy, capsys, argv: list[str], say
     chart = chart_copy("legacy-server")
     assert main(["fix", *argv, "--", str(chart)]) == 2
     assert capsys.readouterr().err == f"chartfix: {says}\n"
+
+
+def test_a_bad_component_value_in_chartfix_yaml_fails_that_chart_only(
+    chart_copy, capsys
+) -> None:
+    """`.chartfix.yaml` components are the component-labels options too: checked as such,
+    one line naming the chart and the key, nothing written."""
+    chart = chart_copy("legacy-server")
+    (chart / ".chartfix.yaml").write_text("components:\n  server: web server\n")
+    before = snapshot(chart)
+    assert main(["fix", "--write", str(chart)]) == 2
+    err = capsys.readouterr().err
+    assert ".chartfix.yaml: `components`: the value for 'server' is no label value" in err, err
+    assert snapshot(chart) == before

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from chartfix.model.findings import Finding
 from chartfix.model.objects import K8sObject, Source
 from chartfix.model.selectors import LabelSelector, Requirement
-from chartfix.rules import RULES, RuleContext, analyze, doc_sections
+from chartfix.rules import RULE_SECTIONS, RULES, RuleContext, analyze, doc_sections
 from chartfix.rules.volatile import holds_version
 from chartfix.sources.helm.chart import load_chart, scenarios
 from chartfix.sources.helm.render import render
@@ -243,7 +243,7 @@ def test_mismatch_reports_unmet_expressions() -> None:
 def test_every_rule_documents_itself() -> None:
     for code, rule in RULES.items():
         sections = doc_sections(rule.doc)
-        for title in ("What it does", "Why it matters", "Example", "How to fix", "Fix safety"):
+        for title in RULE_SECTIONS:
             assert sections.get(title), f"{code}: section {title!r} missing"
         assert rule.summary and rule.severity in ("error", "warning")
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from chartfix.cli import policy_from
 from chartfix.errors import ChartError, UsageError
+from chartfix.model.selectors import LABEL_VALUE_RULE, valid_label_value
 from chartfix.pipeline import FixRequest, fix_chart, select_recipes
 from chartfix.publish.apply import Outcome, RunSummary, print_dry_run, report, write_outcome
 from chartfix.publish.diff import chart_diff
@@ -21,7 +22,6 @@ from chartfix.recipes.files import RecipeFile, resolve
 from chartfix.runner import crash_reason, run_parallel
 from chartfix.sources.helm.chart import values_once
 from chartfix.sources.targets import find_targets, kind_of
-from chartfix.verify import LABEL_VALUE_RULE, valid_label_value
 
 
 def request_from(args: argparse.Namespace) -> FixRequest:

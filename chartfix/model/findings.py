@@ -37,6 +37,12 @@ class Suppression:
     origin: str
 
 
+RECIPE_MARK = "<recipe>"
+"""Written by a rule where its advice needs the name of the recipe that fixes its finding
+(`chartfix fix --recipe <recipe>`): the layer that prints the finding fills it in from the
+recipe registry (`Recipe.rules`), since rules sit below recipes and do not know them."""
+
+
 @dataclass(frozen=True)
 class Finding:
     """One problem with one object.

@@ -6,11 +6,36 @@ selector matches every pod; `NotIn` and `DoesNotExist` match pods that lack the 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 OPERATORS = ("In", "NotIn", "Exists", "DoesNotExist")
+
+_LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
+_DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+
+LABEL_VALUE_RULE = (
+    "a label value is at most 63 characters: letters, digits, and -_. between them"
+)
+LABEL_KEY_RULE = (
+    "a label key is an optional DNS subdomain prefix and `/`, then a name of at most 63 "
+    "characters: letters, digits, and -_. between them"
+)
+
+
+def valid_label_value(value: str) -> bool:
+    """Kubernetes' rule for a label value (empty is valid)."""
+    return len(value) <= 63 and _LABEL_VALUE.match(value) is not None
+
+
+def valid_label_key(key: str) -> bool:
+    """Kubernetes' rule for a label key: `[prefix/]name`, the prefix a DNS subdomain."""
+    prefix, _, name = key.rpartition("/")
+    if "/" in key and (not prefix or len(prefix) > 253 or not _DNS_SUBDOMAIN.match(prefix)):
+        return False
+    return bool(name) and valid_label_value(name)
 
 
 @dataclass(frozen=True)

@@ -8,14 +8,27 @@ committing all live elsewhere, so a recipe stays a pure function of its context.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+import collections.abc
+import inspect
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import MISSING, dataclass, field, fields
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Literal,
+    Protocol,
+    TypeVar,
+    get_args,
+    get_origin,
+    get_type_hints,
+)
 
 from chartfix.model.changes import Unfixed
 from chartfix.model.edits import LabelChange, PlannedEdit
 from chartfix.model.findings import Finding
 from chartfix.model.objects import K8sObject, ObjectRef, Rendering
+from chartfix.recipes.naming import unique
 from chartfix.sources.helm.template.locate import ChartSources
 
 if TYPE_CHECKING:
@@ -23,6 +36,15 @@ if TYPE_CHECKING:
     from chartfix.sources.base import Source
 
 Applicability = Literal["safe", "unsafe"]
+
+RECIPE_SECTIONS = ("What it fixes", "What it does", "Example", "Fix safety")
+"""The `##` sections of every recipe's doc, in order (a rule's are in chartfix.rules)."""
+
+
+def unique_edits(edits: Sequence[PlannedEdit]) -> list[PlannedEdit]:
+    """One edit per place, in the order first planned: the same consumer seen in several
+    scenarios, or an edit two units share, is applied once."""
+    return unique(edits, key=lambda planned: (planned.path, planned.edit))
 
 
 @dataclass
@@ -51,30 +73,92 @@ class Plan:
 
 
 @dataclass(frozen=True)
-class FixOptions:
-    """What the user may steer: component values per workload, labelling Jobs too."""
+class RecipeOptions:
+    """A recipe's own options (OpenRewrite's `@Option` fields): a frozen dataclass, subclassed
+    per recipe, whose fields are made with `option(...)`. This base declares none: a recipe
+    without options uses it as it is."""
 
-    components: Mapping[str, str] = field(default_factory=dict)
-    """Workload name (rendered, or its suffix after the release fullname) or shell-style name
-    pattern (`*-server`) -> component value; an exact name wins over a pattern."""
-    label_jobs: bool = False
-    component_key: str | None = None
-    """The component label's key; None: the chart's own convention."""
-    release: str = "release-name"
-    namespace: str = "default"
+    @classmethod
+    def declared(cls) -> tuple[RecipeOption, ...]:
+        """The options as a recipe file, `chartfix recipes NAME` and the schema see them."""
+        hints = get_type_hints(cls)
+        return tuple(
+            RecipeOption(
+                f.metadata["name"], f.name, _kind(hints[f.name]), f.metadata["description"],
+                f.metadata["example"], f.metadata["check"],
+            )
+            for f in fields(cls)
+            if "name" in f.metadata
+        )
+
+    @classmethod
+    def of(cls: type[OptionsT], *layers: Mapping[str, Any]) -> OptionsT:
+        """The options `layers` give (each: option name as written -> value; later layers
+        win, a mapping option merges name by name). Names this recipe does not declare are
+        left: the command line's `--component` is for the recipes that name components.
+        ValueError when a value is no value of its option."""
+        declared = {o.name: o for o in cls.declared()}
+        values: dict[str, Any] = {}
+        for layer in layers:
+            for name, value in layer.items():
+                option = declared.get(name)
+                if option is None:
+                    continue
+                problem = option.check(value)
+                if problem:
+                    raise ValueError(f"`{name}`: {problem}")
+                if option.kind is dict:
+                    value = {**values.get(option.field, {}), **value}
+                values[option.field] = value
+        return cls(**values)
+
+
+def option(
+    name: str, description: str, example: str, default: Any = MISSING,
+    default_factory: Any = MISSING, check: Callable[[Any], str | None] | None = None,
+) -> Any:
+    """A field of a recipe's options: its name in recipe files, what it means, an example,
+    and `check`, why a well-typed value is still wrong (None when it is right)."""
+    metadata = {"name": name, "description": description, "example": example, "check": check}
+    if default_factory is not MISSING:
+        return field(default_factory=default_factory, metadata=metadata)
+    return field(default=default, metadata=metadata)
+
+
+OptionsT = TypeVar("OptionsT", bound=RecipeOptions)
+
+
+def _kind(hint: Any) -> type:
+    """str, bool or dict: the YAML shape an option's type annotation asks for."""
+    if hint is bool:
+        return bool
+    origin = get_origin(hint)
+    if origin in (dict, Mapping, collections.abc.Mapping):
+        return dict
+    args = [a for a in get_args(hint) if a is not type(None)]
+    if (args and all(a is str for a in args)) or hint is str:
+        return str
+    raise TypeError(f"recipe options are str, bool or Mapping[str, str], not {hint}")
 
 
 @dataclass(frozen=True)
 class RecipeContext:
+    """What a recipe decides on: the target as rendered (and, for a Helm chart, as written),
+    the findings to fix, the recipe's own options, and the release the target was rendered
+    for (run context, not an option: it names what is rendered, not how to fix it)."""
+
     chart: ChartInfo
     sources: ChartSources | None
     """A Helm chart's templates (None for other source kinds): for the Helm-only recipes
     and template shapes; everything else asks `source`."""
     renderings: Sequence[Rendering]
     findings: Sequence[Finding]
-    options: FixOptions
     source: Source
     """The target's source kind: where objects are written, and how to edit them."""
+    options: Any = field(default_factory=RecipeOptions)
+    """The running recipe's own options: an instance of its `Options`."""
+    release: str = "release-name"
+    namespace: str = "default"
 
     @property
     def templates(self) -> ChartSources:
@@ -97,14 +181,15 @@ class RecipeContext:
 
 @dataclass(frozen=True)
 class RecipeOption:
-    """An option a recipe declares (OpenRewrite's `@Option`): how a recipe file writes it,
-    the `FixOptions` field it sets, its type, and what it means."""
+    """An option a recipe declares, as recipe files write it: its name, the field of the
+    recipe's `Options` it sets, its type, what it means, an example, and its own check."""
 
     name: str
     field: str
     kind: type
     description: str
     example: str
+    extra_check: Callable[[Any], str | None] | None = None
 
     def check(self, value: Any) -> str | None:
         """Why `value` is no value of this option; None when it is."""
@@ -114,11 +199,18 @@ class RecipeOption:
             if not isinstance(value, dict) or not value:
                 return "must map workload names or patterns to values"
             bad = [k for k, v in value.items() if not isinstance(v, str) or not v]
-            return f"the value for {bad[0]!r} must be a string" if bad else None
-        return None if isinstance(value, str) and value else "must be a non-empty string"
+            if bad:
+                return f"the value for {bad[0]!r} must be a string"
+        elif not isinstance(value, str) or not value:
+            return "must be a non-empty string"
+        return self.extra_check(value) if self.extra_check else None
 
 
 class Recipe(Protocol):
+    """One kind of fix. Besides these, a recipe may have `Options`, its `RecipeOptions`
+    subclass (none when it has no such attribute), and a docstring in `##` sections (the
+    class's, else its module's: see `recipe_doc`)."""
+
     name: str
     summary: str
     rules: frozenset[str]
@@ -127,6 +219,24 @@ class Recipe(Protocol):
     def plan(self, context: RecipeContext) -> Plan: ...
 
 
+def options_class(recipe: Recipe) -> type[RecipeOptions]:
+    """The recipe's `Options` (RecipeOptions itself when it declares none)."""
+    declared = getattr(recipe, "Options", RecipeOptions)
+    if not (isinstance(declared, type) and issubclass(declared, RecipeOptions)):
+        raise TypeError(f"recipe {recipe.name}: Options must subclass RecipeOptions")
+    return declared
+
+
 def options_of(recipe: Recipe) -> tuple[RecipeOption, ...]:
     """The options a recipe declares (none when it declares nothing)."""
-    return tuple(getattr(recipe, "options", ()))
+    return options_class(recipe).declared()
+
+
+def recipe_doc(recipe: Recipe) -> str:
+    """The recipe's documentation: its class's docstring, else its module's (a recipe module
+    holds one recipe, as a rule module holds one rule)."""
+    own = type(recipe).__dict__.get("__doc__")
+    if own:
+        return inspect.cleandoc(own)
+    module = sys.modules.get(type(recipe).__module__)
+    return inspect.cleandoc(module.__doc__ or "") if module is not None else ""

@@ -1,59 +1,161 @@
 """component-labels: give every controller whose selector catches other pods a label of its own.
 
-What it fixes
-    `overlap`: a Deployment/StatefulSet/DaemonSet selector also matches pods of Jobs, CronJobs,
-    test Pods or other controllers. `stray`: a Service, PodDisruptionBudget or NetworkPolicy
-    selects such pods.
+## What it fixes
+`overlap`: a Deployment/StatefulSet/DaemonSet selector also matches pods of Jobs, CronJobs,
+test Pods or other controllers. `stray`: a Service, PodDisruptionBudget or NetworkPolicy
+selects such pods.
 
-The fix (the FleetDM fix of DOMAIN.md §1, done by a tool)
-    Add `component: ROLE` to the controller's pod template labels and `spec.selector`, and the
-    same entry to each Service, PDB and NetworkPolicy meant for that controller (decided by
-    ports, then names). The key follows the chart's convention: `app.kubernetes.io/component`
-    when its selector uses `app.kubernetes.io/*` keys, `component` otherwise. Literal lines
-    are inserted next to shared helper includes, in the workload's own template: helpers used
-    by other workloads are never changed. Jobs, CronJobs and test Pods are left alone unless
-    `label_jobs` is set (a non-hook Job's pod template is immutable).
+## What it does
+The FleetDM fix of DOMAIN.md §1, done by a tool: add `component: ROLE` to the controller's
+pod template labels and `spec.selector`, and the same entry to each Service, PDB and
+NetworkPolicy meant for that controller (decided by ports, then names). The key follows the
+chart's convention: `app.kubernetes.io/component` when its selector uses
+`app.kubernetes.io/*` keys, `component` otherwise. The value is the workload's role: the
+part of its name after the release's fullname, else its container's name. Literal lines are
+inserted next to shared helper includes, in the workload's own template: helpers used by
+other workloads are never changed. Jobs, CronJobs and test Pods are left alone unless
+`label-jobs` is set (a non-hook Job's pod template is immutable).
 
-    When the pods already carry a component label written with a templated key or value
-    (`{{ .Values.x | default "app.kubernetes.io/component" }}: controller`), selectors get
-    the same text, so that they ask for what the pods carry under any values; a selector that
-    already writes that key under a condition (a `useComponentLabel` toggle) is left, with the
-    reason: adding the key again would render it twice when the toggle is on.
+When the pods already carry a component label written with a templated key or value
+(`{{ .Values.x | default "app.kubernetes.io/component" }}: controller`), selectors get the
+same text, so that they ask for what the pods carry under any values; a selector that
+already writes that key under a condition (a `useComponentLabel` toggle) is left, with the
+reason: adding the key again would render it twice when the toggle is on.
 
-    When the controller already selects on its component value and other pods carry that
-    value too, the controller keeps its selector: the Job, CronJob or test Pod gets a value
-    of its own (its role) where its template writes the shared one (from a helper it shares
-    with the controller: the helper's component argument, else the helper's output with
-    that key overridden, `mergeOverwrite (include ... | fromYaml) (dict KEY ROLE) | toYaml`),
-    and the consumers meant for the controller alone select on its value. StatefulSets made
-    by one `range` that share every selector label select also on the pod label that tells
-    them apart (`shard: {{ $i | quote }}`).
+When the controller already selects on its component value and other pods carry that value
+too, the controller keeps its selector: the Job, CronJob or test Pod gets a value of its own
+(its role) where its template writes the shared one (from a helper it shares with the
+controller: the helper's component argument, else the helper's output with that key
+overridden, `mergeOverwrite (include ... | fromYaml) (dict KEY ROLE) | toYaml`), and the
+consumers meant for the controller alone select on its value. StatefulSets made by one
+`range` that share every selector label select also on the pod label that tells them apart
+(`shard: {{ $i | quote }}`).
 
-    A consumer meant for several controllers (a headless Service over every StatefulSet of
-    a cluster, or one whose ports and name tie) is not narrowed to one: it selects also on a
-    label their pods share and the other pods lack, one they already carry, written alike in
-    every template, else `member-of: ROLE` (ROLE from the consumer's name, `headless`) added
-    to their pod templates. Their selectors stay.
+A consumer meant for several controllers (a headless Service over every StatefulSet of a
+cluster, or one whose ports and name tie) is not narrowed to one: it selects also on a label
+their pods share and the other pods lack, one they already carry, written alike in every
+template, else `member-of: ROLE` (ROLE from the consumer's name, `headless`) added to their
+pod templates. Their selectors stay.
 
-Fix safety
-    Unsafe for the controller: `spec.selector` is immutable, so upgrading a release needs the
-    migration note. Safe for Services, PDBs and NetworkPolicies, and for a label added to
-    pod templates only (a rolling update). A new component value is safe
-    for test Pods, CronJobs and hook Jobs Helm recreates; unsafe for any other Job (its pod
-    template is immutable: the migration note deletes it before the upgrade).
+## Example
+Before, `templates/app.yaml`: the migration Job's pods carry the Deployment's only label.
+```yaml
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {{ .Release.Name }}-web
+spec:
+  selector:
+    matchLabels:
+      app: web
+  template:
+    metadata:
+      labels:
+        app: web
+    spec:
+      containers:
+        - name: web
+          image: nginx
+---
+apiVersion: batch/v1
+kind: Job
+metadata:
+  name: {{ .Release.Name }}-migrate
+spec:
+  template:
+    metadata:
+      labels:
+        app: web
+    spec:
+      restartPolicy: Never
+      containers:
+        - name: migrate
+          image: busybox
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: {{ .Release.Name }}-web
+spec:
+  selector:
+    app: web
+  ports:
+    - port: 80
+```
+
+After, `templates/app.yaml`:
+```yaml
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {{ .Release.Name }}-web
+spec:
+  selector:
+    matchLabels:
+      app: web
+      component: web
+  template:
+    metadata:
+      labels:
+        app: web
+        component: web
+    spec:
+      containers:
+        - name: web
+          image: nginx
+---
+apiVersion: batch/v1
+kind: Job
+metadata:
+  name: {{ .Release.Name }}-migrate
+spec:
+  template:
+    metadata:
+      labels:
+        app: web
+    spec:
+      restartPolicy: Never
+      containers:
+        - name: migrate
+          image: busybox
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: {{ .Release.Name }}-web
+spec:
+  selector:
+    app: web
+    component: web
+  ports:
+    - port: 80
+```
+
+## Fix safety
+Unsafe for the controller: `spec.selector` is immutable, so upgrading a release needs the
+migration note. Safe for Services, PDBs and NetworkPolicies, and for a label added to pod
+templates only (a rolling update). A new component value is safe for test Pods, CronJobs and
+hook Jobs Helm recreates; unsafe for any other Job (its pod template is immutable: the
+migration note deletes it before the upgrade).
 """
 
 from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from chartfix.model.changes import Unfixed
 from chartfix.model.edits import Edit
 from chartfix.model.findings import Finding
 from chartfix.model.objects import K8sObject, ObjectRef, Rendering, mapping_at, string_map
+from chartfix.model.selectors import (
+    LABEL_KEY_RULE,
+    LABEL_VALUE_RULE,
+    valid_label_key,
+    valid_label_value,
+)
 from chartfix.recipes.attribution import (
     consumers_of,
     controllers_selected,
@@ -67,7 +169,9 @@ from chartfix.recipes.base import (
     Plan,
     PlannedEdit,
     RecipeContext,
-    RecipeOption,
+    RecipeOptions,
+    option,
+    unique_edits,
 )
 from chartfix.recipes.explicit_selector import write_selector
 from chartfix.recipes.naming import (
@@ -77,7 +181,6 @@ from chartfix.recipes.naming import (
     component_value,
     label_value,
     name_suffix,
-    unique,
     workload_names,
 )
 from chartfix.rules.context import subchart_dir
@@ -111,28 +214,48 @@ class Label:
     copy them, so that they ask for what the pods carry under any values."""
 
 
+def _key_problem(key: str) -> str | None:
+    return None if valid_label_key(key) else f"{key!r} is no label key: {LABEL_KEY_RULE}"
+
+
+def _values_problem(components: Mapping[str, str]) -> str | None:
+    bad = [name for name, value in components.items() if not valid_label_value(value)]
+    if not bad:
+        return None
+    return f"the value for {bad[0]!r} is no label value: {LABEL_VALUE_RULE}"
+
+
+@dataclass(frozen=True)
+class ComponentNaming(RecipeOptions):
+    """How a component label is named: the options of every recipe that adds one."""
+
+    component_key: str | None = option(
+        "component-key",
+        "the component label's key (default: the chart's convention, else "
+        "app.kubernetes.io/component beside app.kubernetes.io/* keys, else component)",
+        "component", default=None, check=_key_problem,
+    )
+    components: Mapping[str, str] = option(
+        "components",
+        "component value per workload: rendered name, its role suffix, or a shell-style "
+        "pattern (exact names win, then patterns in the order written)",
+        "{'*-server': fleet-server}", default_factory=dict, check=_values_problem,
+    )
+
+
+@dataclass(frozen=True)
+class ComponentLabelsOptions(ComponentNaming):
+    label_jobs: bool = option(
+        "label-jobs", "also label the Jobs, CronJobs and test Pods that overlap", "true",
+        default=False,
+    )
+
+
 class ComponentLabels:
     name = "component-labels"
     summary = "Add a component label to controllers whose selectors match other workloads' pods"
     rules = frozenset({"overlap", "stray"})
-    options = (
-        RecipeOption(
-            "component-key", "component_key", str,
-            "the component label's key (default: the chart's convention, else "
-            "app.kubernetes.io/component beside app.kubernetes.io/* keys, else component)",
-            "component",
-        ),
-        RecipeOption(
-            "components", "components", dict,
-            "component value per workload: rendered name, its role suffix, or a shell-style "
-            "pattern (exact names win, then patterns in the order written)",
-            "{'*-server': fleet-server}",
-        ),
-        RecipeOption(
-            "label-jobs", "label_jobs", bool,
-            "also label the Jobs, CronJobs and test Pods that overlap", "true",
-        ),
-    )
+    Options = ComponentLabelsOptions
 
     def plan(self, context: RecipeContext) -> Plan:
         plan = Plan()
@@ -183,7 +306,7 @@ class ComponentLabels:
             edits, changes, note = spanned
             plan.units.append(FixUnit(
                 f"{spanning[key][0].obj}: select the controllers it spans on a label of theirs",
-                _unique(edits), spanning[key], changes, "safe", [note],
+                unique_edits(edits), spanning[key], changes, "safe", [note],
             ))
         if context.options.label_jobs:
             plan.units.extend(self._job_units(context))
@@ -259,7 +382,7 @@ class ComponentLabels:
             "unsafe",
             [*notes, "the Services, PDBs and NetworkPolicies meant for it failed verification"],
         )
-        unit = FixUnit(title, _unique(edits), findings, dict(changes), "unsafe", notes)
+        unit = FixUnit(title, unique_edits(edits), findings, dict(changes), "unsafe", notes)
         unit.fallback = fallback if len(own_edits) < len(unit.edits) else None
         return unit
 
@@ -361,7 +484,7 @@ def _kept_value_note(
     """Why a `--component` value given for `controller` is not used: its pods already carry
     `key: value`, and the selector must ask for what the pods carry."""
     names = workload_names(
-        controller, context.chart.name, context.options.release,
+        controller, context.chart.name, context.release,
         context.source.author_name(controller, rendering),
     )
     asked = component_for(context.options.components, names)
@@ -563,7 +686,7 @@ def _own_values_unit(
         )
     return FixUnit(
         f"{controller.ref}: other pods get their own {label.key}",
-        _unique(edits),
+        unique_edits(edits),
         findings,
         dict(changes),
         "unsafe" if unsafe else "safe",
@@ -649,7 +772,7 @@ def _members_edits(
                 f"{consumer.ref} selects the pods of {names} and of other workloads; no "
                 f"label tells them apart, and {MEMBER_KEY} is taken: add one by hand"
             )
-        suffix = name_suffix(consumer.ref.name, context.options.release, context.chart.name)
+        suffix = name_suffix(consumer.ref.name, context.release, context.chart.name)
         label = Label(MEMBER_KEY, label_value(suffix or context.chart.name))
         for obj, _, where, site in sites:
             try:
@@ -844,7 +967,7 @@ def _first_component_key(objects: Sequence[K8sObject], namespace: str) -> str | 
 def role_of(context: RecipeContext, obj: K8sObject, rendering: Rendering) -> str:
     """The component value for a workload (see naming.component_value)."""
     return component_value(
-        obj, context.chart.name, context.options.release, context.options.components,
+        obj, context.chart.name, context.release, context.options.components,
         context.source.author_name(obj, rendering),
     )
 
@@ -984,11 +1107,6 @@ def _instances(context: RecipeContext, key: DocKey) -> list[tuple[K8sObject, Ren
             if (obj.kind in kinds or ANY_KIND in kinds) and doc_key(context, obj, rendering) == key:
                 found.append((obj, rendering))
     return found
-
-
-def _unique(edits: list[PlannedEdit]) -> list[PlannedEdit]:
-    """One edit per place: the same consumer, seen in several scenarios, is labelled once."""
-    return unique(edits, key=lambda p: (p.path, p.edit))
 
 
 def _labels_at(obj: K8sObject, path: str) -> dict[str, str]:

@@ -27,7 +27,7 @@ from __future__ import annotations
 import difflib
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -37,7 +37,7 @@ import yaml
 from chartfix import yamlfile
 from chartfix.errors import ChartError, UsageError
 from chartfix.recipes import registry
-from chartfix.recipes.base import FixOptions, Recipe, options_of
+from chartfix.recipes.base import Recipe, options_of
 from chartfix.rules import RULES
 
 TYPE = "chartfix/v1/recipe"
@@ -78,17 +78,10 @@ class RecipeFile:
     def recipe_names(self) -> tuple[str, ...]:
         return tuple(step.recipe for step in self.steps)
 
-    def apply(self, options: FixOptions) -> FixOptions:
-        """`options` with every step's options set (a later step wins)."""
-        recipes = registry()
-        for step in self.steps:
-            declared = {o.name: o for o in options_of(recipes[step.recipe])}
-            for name, value in step.options:
-                option = declared[name]
-                if option.kind is dict:
-                    value = {**value, **getattr(options, option.field)}
-                options = replace(options, **{option.field: value})
-        return options
+    def options_for(self, recipe: str) -> list[dict[str, Any]]:
+        """The options the steps running `recipe` set, one mapping per step (option name as
+        written -> value), in order: layers for `RecipeOptions.of`, a later step winning."""
+        return [dict(step.options) for step in self.steps if step.recipe == recipe]
 
     def describe(self) -> str:
         """One line that re-runs it: the name and every step's options."""

@@ -1,25 +1,90 @@
 """stable-selectors: selectors hold only labels that never change for a release.
 
-What it fixes
-    `volatile`: a selector entry holding the chart version (`helm.sh/chart`, `chart:
-    NAME-VERSION`) or the app version (`app.kubernetes.io/version`, `version`). Every
-    `helm upgrade` that bumps it then fails on an immutable selector, or (Services) silently
-    stops matching pods that were not restarted (DOMAIN.md §3).
+## What it fixes
+`volatile`: a selector entry holding the chart version (`helm.sh/chart`, `chart:
+NAME-VERSION`) or the app version (`app.kubernetes.io/version`, `version`). Every `helm
+upgrade` that bumps it then fails on an immutable selector, or (Services) silently stops
+matching pods that were not restarted (DOMAIN.md §3).
 
-The fix
-    Remove the entry from controller and consumer selectors; keep it in metadata and pod
-    template labels. A literal entry is deleted in place. When the entry comes from a helper
-    that also feeds metadata labels, the helper is split: a selector-only helper without the
-    volatile lines is added next to it, and the selectors include that one instead. A
-    selector the API server defaults from the pod labels (extensions/v1beta1, apps/v1beta1
-    without `spec.selector`) is written out, of the stable literal pod label lines.
-    When the volatile entry was all that told a controller's pods from another workload's,
-    the same unit gives the controller a component label (as component-labels would) and
-    the consumers meant for it select on that label.
+## What it does
+Remove the entry from controller and consumer selectors; keep it in metadata and pod
+template labels. A literal entry is deleted in place. When the entry comes from a helper
+that also feeds metadata labels, the helper is split: a selector-only helper without the
+volatile lines is added next to it, and the selectors include that one instead. A selector
+the API server defaults from the pod labels (extensions/v1beta1, apps/v1beta1 without
+`spec.selector`) is written out, of the stable literal pod label lines. When the volatile
+entry was all that told a controller's pods from another workload's, the same unit gives
+the controller a component label (as component-labels would, with this recipe's
+`component-key` and `components`) and the consumers meant for it select on that label.
 
-Fix safety
-    Unsafe for controllers (`spec.selector` is immutable: the migration note says what to
-    do); safe for Services, PodDisruptionBudgets and NetworkPolicies.
+## Example
+Before, `templates/app.yaml`:
+```yaml
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {{ .Release.Name }}-web
+spec:
+  selector:
+    matchLabels:
+      app: web
+      chart: {{ .Chart.Name }}-{{ .Chart.Version }}
+  template:
+    metadata:
+      labels:
+        app: web
+        chart: {{ .Chart.Name }}-{{ .Chart.Version }}
+    spec:
+      containers:
+        - name: web
+          image: nginx
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: {{ .Release.Name }}-web
+spec:
+  selector:
+    app: web
+    chart: {{ .Chart.Name }}-{{ .Chart.Version }}
+  ports:
+    - port: 80
+```
+
+After, `templates/app.yaml`: the pods keep the label, the selectors lose it.
+```yaml
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {{ .Release.Name }}-web
+spec:
+  selector:
+    matchLabels:
+      app: web
+  template:
+    metadata:
+      labels:
+        app: web
+        chart: {{ .Chart.Name }}-{{ .Chart.Version }}
+    spec:
+      containers:
+        - name: web
+          image: nginx
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: {{ .Release.Name }}-web
+spec:
+  selector:
+    app: web
+  ports:
+    - port: 80
+```
+
+## Fix safety
+Unsafe for controllers (`spec.selector` is immutable: the migration note says what to do);
+safe for Services, PodDisruptionBudgets and NetworkPolicies.
 """
 
 from __future__ import annotations
@@ -34,8 +99,20 @@ from chartfix.model.findings import Finding
 from chartfix.model.objects import K8sObject, ObjectRef, Rendering
 from chartfix.model.selectors import LabelSelector
 from chartfix.recipes.attribution import controllers_selected
-from chartfix.recipes.base import FixUnit, LabelChange, Plan, PlannedEdit, RecipeContext
-from chartfix.recipes.component_labels import Label, consumer_edit, controller_label_edits
+from chartfix.recipes.base import (
+    FixUnit,
+    LabelChange,
+    Plan,
+    PlannedEdit,
+    RecipeContext,
+    unique_edits,
+)
+from chartfix.recipes.component_labels import (
+    ComponentNaming,
+    Label,
+    consumer_edit,
+    controller_label_edits,
+)
 from chartfix.recipes.explicit_selector import write_selector
 from chartfix.rules.volatile import MANAGER_KEYS, volatile_entries
 from chartfix.sources.helm.template.edit import Edit, NotEditable, remove_entry
@@ -60,6 +137,9 @@ class StableSelectors:
     name = "stable-selectors"
     summary = "Remove chart and app versions from selectors"
     rules = frozenset({"volatile"})
+    Options = ComponentNaming
+    """When a version was all that told two workloads apart, the controller gets a component
+    label in the same change, named as component-labels would name it."""
 
     def plan(self, context: RecipeContext) -> Plan:
         plan = Plan()
@@ -171,15 +251,23 @@ def _defaulted_unit(context: RecipeContext, finding: Finding) -> FixUnit | str |
     )
 
 
-def _literal_unit(target: _Target, keys: list[str]) -> FixUnit | str:
-    obj = target.obj
+def _removal_edits(target: _Target, keys: list[str]) -> list[PlannedEdit] | str:
+    """Edits deleting the literal selector lines of `keys`; else why one cannot go."""
     edits = []
     for key in keys:
         try:
             edit = remove_entry(target.site, key)
         except NotEditable as err:
             return f"{target.path}:{target.site.line}: {err}"
-        edits.append(PlannedEdit(target.path, edit, f"selector of {obj.ref}"))
+        edits.append(PlannedEdit(target.path, edit, f"selector of {target.obj.ref}"))
+    return edits
+
+
+def _literal_unit(target: _Target, keys: list[str]) -> FixUnit | str:
+    obj = target.obj
+    edits = _removal_edits(target, keys)
+    if isinstance(edits, str):
+        return edits
     return FixUnit(
         f"{obj.ref}: remove {', '.join(keys)} from its selector",
         edits,
@@ -269,7 +357,7 @@ def _switch_unit(
     unsafe = any(t.obj.is_controller for t in targets)
     return FixUnit(
         f"selectors use {new_name} instead of {name}",
-        _unique(edits),
+        unique_edits(edits),
         [t.finding for t in targets],
         dict(changes),
         "unsafe" if unsafe else "safe",
@@ -318,19 +406,17 @@ def _split_unit(
     for target, literal in targets:
         obj = target.obj
         edits += _renamed_includes(context, target, name, new_name)
-        for key in literal:
-            try:
-                edit = remove_entry(target.site, key)
-            except NotEditable as err:
-                return f"{target.path}:{target.site.line}: {err}"
-            edits.append(PlannedEdit(target.path, edit, f"selector of {obj.ref}"))
+        removals = _removal_edits(target, literal)
+        if isinstance(removals, str):
+            return removals
+        edits += removals
         changes[(obj.source.path, obj.kind)].extend(
             _removals(target.site.path, target.keys)
         )
     unsafe = any(t.obj.is_controller for t, _ in targets)
     return FixUnit(
         f"selectors use {new_name} ({name} without {', '.join(keys)})",
-        _unique(edits),
+        unique_edits(edits),
         [t.finding for t, _ in targets],
         dict(changes),
         "unsafe" if unsafe else "safe",
@@ -379,16 +465,6 @@ def _new_helper_name(name: str, helpers: dict[str, Helper]) -> str:
 
 def _removals(path: str, keys: list[str]) -> list[LabelChange]:
     return [LabelChange(path, key, None, removed=True) for key in keys]
-
-
-def _unique(edits: list[PlannedEdit]) -> list[PlannedEdit]:
-    seen = set()
-    out = []
-    for planned in edits:
-        if (planned.path, planned.edit) not in seen:
-            seen.add((planned.path, planned.edit))
-            out.append(planned)
-    return out
 
 
 # --- when the volatile entry was the only difference ---------------------------------------
@@ -482,7 +558,7 @@ def _extend(
     edits: list[PlannedEdit],
     changes: dict[tuple[str, str], list[LabelChange]],
 ) -> None:
-    unit.edits = _unique([*unit.edits, *edits])
+    unit.edits = unique_edits([*unit.edits, *edits])
     merged = {key: list(value) for key, value in unit.changes.items()}
     for key, more in changes.items():
         merged.setdefault(key, []).extend(c for c in more if c not in merged[key])

@@ -26,6 +26,9 @@ from chartfix.rules.context import RuleContext, ref_order
 from chartfix.rules.policy import Analysis, Policy, judge
 from chartfix.sources.helm.template.locate import ChartSources
 
+RULE_SECTIONS = ("What it does", "Why it matters", "Example", "How to fix", "Fix safety")
+"""The `##` sections of every rule's doc, in order."""
+
 CheckFn = Callable[[Sequence[K8sObject], RuleContext], Iterator[Finding]]
 
 
@@ -37,6 +40,8 @@ class Rule:
     summary: str
     doc: str
     check: CheckFn
+    severity_note: str = ""
+    """When some findings get another severity, which (volatile: `heritage` is a warning)."""
 
     def section(self, title: str) -> str:
         """One `## Title` section of the rule's docstring (for SARIF help and docs)."""
@@ -44,7 +49,10 @@ class Rule:
 
 
 def _rule(module: ModuleType) -> Rule:
-    return Rule(module.CODE, module.SEVERITY, module.SUMMARY, module.__doc__ or "", module.check)
+    return Rule(
+        module.CODE, module.SEVERITY, module.SUMMARY, module.__doc__ or "", module.check,
+        getattr(module, "SEVERITY_NOTE", ""),
+    )
 
 
 RULES: dict[str, Rule] = {
@@ -215,6 +223,6 @@ def finding_order(finding: Finding) -> tuple[object, ...]:
 
 
 __all__ = [
-    "RULES", "Analysis", "ChartInfo", "Policy", "Rule", "RuleContext", "analyze",
+    "RULES", "RULE_SECTIONS", "Analysis", "ChartInfo", "Policy", "Rule", "RuleContext", "analyze",
     "analyze_with_policy", "apply_policy", "doc_sections", "merge_findings",
 ]

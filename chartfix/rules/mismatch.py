@@ -11,11 +11,14 @@ the pod template, or a pod label overridden by values.
 
 ## Example
 ```yaml
+apiVersion: apps/v1
 kind: Deployment
+metadata: {name: web}
 spec:
   selector: {matchLabels: {app: web, component: server}}
   template:
     metadata: {labels: {app: web}}     # component is missing
+    spec: {containers: [{name: web, image: nginx}]}
 ```
 
 ## How to fix

@@ -13,19 +13,28 @@ over pods they never created, and two Deployments confuse each other's rollouts.
 
 ## Example
 ```yaml
+apiVersion: apps/v1
 kind: Deployment
+metadata: {name: web}
 spec:
   selector: {matchLabels: {app: web, release: r}}
+  template:
+    metadata: {labels: {app: web, release: r}}
+    spec: {containers: [{name: web, image: nginx}]}
 ---
+apiVersion: batch/v1
 kind: Job            # a pre-install migration hook
+metadata: {name: migrate, annotations: {helm.sh/hook: pre-install}}
 spec:
-  template: {metadata: {labels: {app: web, release: r}}}
+  template:
+    metadata: {labels: {app: web, release: r}}
+    spec: {restartPolicy: Never, containers: [{name: migrate, image: busybox}]}
 ```
 
 ## How to fix
 Give each workload a label that tells it apart, such as `app.kubernetes.io/component:
 server` (or `component: server` in charts with legacy keys), in its pod template, and add it
-to the controller's selector. `chartfix fix` does this with the `component-labels` recipe.
+to the controller's selector. `chartfix fix` does this.
 
 ## Fix safety
 Unsafe: `spec.selector` of apps/v1 controllers is immutable, so upgrading an existing

@@ -12,9 +12,30 @@ headless Service over every member of a cluster), hence a warning, not an error.
 
 ## Example
 ```yaml
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  selector: {matchLabels: {app: web, component: server}}
+  template:
+    metadata: {labels: {app: web, component: server}}
+    spec: {containers: [{name: web, image: nginx}]}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: worker}
+spec:
+  selector: {matchLabels: {app: web, component: worker}}
+  template:
+    metadata: {labels: {app: web, component: worker}}
+    spec: {containers: [{name: worker, image: busybox}]}
+---
+apiVersion: v1
 kind: Service
+metadata: {name: web}
 spec:
   selector: {app: web}     # the web Deployment and the worker Deployment both carry it
+  ports: [{port: 80}]
 ```
 
 ## How to fix

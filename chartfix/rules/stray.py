@@ -12,14 +12,29 @@ counts the wrong pods, and a NetworkPolicy admits traffic to pods it was not wri
 
 ## Example
 ```yaml
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  selector: {matchLabels: {app: web, component: server}}
+  template:
+    metadata: {labels: {app: web, component: server}}
+    spec: {containers: [{name: web, image: nginx}]}
+---
+apiVersion: v1
 kind: Service
+metadata: {name: web}
 spec:
   selector: {app: web}          # matches the Deployment's pods and the test Pod's
+  ports: [{port: 80}]
 ---
+apiVersion: v1
 kind: Pod
 metadata:
+  name: web-test
   labels: {app: web}
   annotations: {helm.sh/hook: test}
+spec: {restartPolicy: Never, containers: [{name: test, image: busybox}]}
 ```
 
 ## How to fix

@@ -15,15 +15,20 @@ with the version silently stops matching pods that were not restarted.
 
 ## Example
 ```yaml
+apiVersion: apps/v1
 kind: Deployment
+metadata: {name: web}
 spec:
   selector:
-    matchLabels: {app: web, chart: web-1.2.3}
+    matchLabels: {app: web, chart: example-0.1.0}    # the chart's name and version
+  template:
+    metadata: {labels: {app: web, chart: example-0.1.0}}
+    spec: {containers: [{name: web, image: nginx}]}
 ```
 
 ## How to fix
 Keep the version labels in `metadata.labels` and in the pod template, and remove them from
-selectors. `chartfix fix --recipe stable-selectors` does it, splitting a shared label helper
+selectors. `chartfix fix` does it, splitting a shared label helper
 into a selector-only one when needed.
 
 ## Fix safety
@@ -36,7 +41,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 
-from chartfix.model.findings import Finding, Severity
+from chartfix.model.findings import RECIPE_MARK, Finding, Severity
 from chartfix.model.objects import K8sObject
 from chartfix.model.selectors import LabelSelector
 from chartfix.rules.context import RuleContext, chart_of
@@ -44,6 +49,7 @@ from chartfix.rules.ksm import runs_autosharded_ksm
 
 CODE = "volatile"
 SEVERITY: Severity = "error"
+SEVERITY_NOTE = "warning for `heritage`/`managed-by`"
 SUMMARY = "A selector holds the chart or app version"
 
 VERSION_KEYS = frozenset({"helm.sh/chart", "app.kubernetes.io/version", "version"})
@@ -137,10 +143,12 @@ def check(objects: Sequence[K8sObject], context: RuleContext) -> Iterator[Findin
 
 
 def _who_does_it(obj: K8sObject, keys: Sequence[str], selector: LabelSelector) -> str:
-    """The command that removes `keys`, or why it is a hand edit: the advice must work."""
+    """The command that removes `keys`, or why it is a hand edit: the advice must work. The
+    recipe is named by its mark (a default run fixes errors only; warnings need the recipe
+    asked for by name), filled in where the finding is printed."""
     if obj.source.path.startswith("charts/"):
         return f"edit the subchart that renders it ({obj.source.path}) by hand"
     in_expressions = [k for k in keys if k not in selector.match_labels]
     if in_expressions:
         return f"edit the matchExpressions entry of {', '.join(in_expressions)} by hand"
-    return "`chartfix fix --recipe stable-selectors` does it"
+    return f"`chartfix fix --recipe {RECIPE_MARK}` does it"

@@ -7,15 +7,33 @@ directory is shown relative to it, anything else absolute.
 from __future__ import annotations
 
 import os
+from functools import cache
 from pathlib import Path
 
 from chartfix.errors import display_path
-from chartfix.model.findings import Finding
+from chartfix.model.findings import RECIPE_MARK, Finding
 
 
 def finding_path(chart_root: Path, finding: Finding) -> str:
     """The finding's template file as the user should see it (relative to cwd when below)."""
     return display_path(Path(os.path.normpath(chart_root / finding.location.path)))
+
+
+def remediation(finding: Finding) -> str:
+    """The finding's advice as printed: the recipe that fixes its rule named where the rule
+    wrote RECIPE_MARK."""
+    if RECIPE_MARK not in finding.remediation:
+        return finding.remediation
+    return finding.remediation.replace(RECIPE_MARK, _fixer(finding.rule))
+
+
+@cache
+def _fixer(rule: str) -> str:
+    """The first recipe, in the order recipes run, whose `rules` hold `rule`."""
+    from chartfix.recipes import registry
+
+    names = [name for name, recipe in registry().items() if rule in recipe.rules]
+    return names[0] if names else RECIPE_MARK
 
 
 def fingerprint(chart_name: str, finding: Finding) -> str:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from chartfix.model.findings import Finding
 from chartfix.model.objects import ObjectRef
-from chartfix.publish.output import display_path, finding_path, fingerprint
+from chartfix.publish.output import display_path, finding_path, fingerprint, remediation
 
 if TYPE_CHECKING:
     from chartfix.model.report import ChartReport
@@ -59,7 +59,7 @@ def finding_entry(finding: Finding, path: str) -> dict[str, Any]:
             "line": finding.location.line,
         },
         "message": finding.message,
-        "remediation": finding.remediation,
+        "remediation": remediation(finding),
         "scenarios": list(finding.scenarios),
         "chart": finding.chart,
         "detail": dict(sorted(finding.detail.items())),

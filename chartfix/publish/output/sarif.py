@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from chartfix import __version__
 from chartfix.model.findings import Finding
-from chartfix.publish.output import display_path, finding_path, fingerprint
+from chartfix.publish.output import display_path, finding_path, fingerprint, remediation
 from chartfix.rules import RULES, Rule
 from chartfix.sources.helm.synthesis import synthesized_note, unrendered_note
 
@@ -62,7 +62,7 @@ def result(report: ChartReport, finding: Finding, rule_index: int) -> dict[str, 
     entry: dict[str, Any] = {
         "ruleId": finding.rule,
         "level": finding.severity,
-        "message": {"text": f"{finding.message}. {finding.remediation}"},
+        "message": {"text": f"{finding.message}. {remediation(finding)}"},
         "locations": [{"physicalLocation": physical}],
         "partialFingerprints": {"chartfix/v1": fingerprint(report.name, finding)},
         "properties": {

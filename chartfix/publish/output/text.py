@@ -11,7 +11,7 @@ import os
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, TextIO
 
-from chartfix.publish.output import display_path, finding_path, plural
+from chartfix.publish.output import display_path, finding_path, plural, remediation
 from chartfix.sources.helm.synthesis import synthesized_note, unrendered_note
 
 if TYPE_CHECKING:
@@ -57,7 +57,7 @@ def write_text(reports: Sequence[ChartReport], stream: TextIO, color: bool | Non
             label = paint(finding.severity, f"{finding.severity}[{finding.rule}]")
             stream.write(f"  {where}: {label} {finding.obj}: {finding.message}\n")
             stream.write(paint("dim", f"    scenarios: {', '.join(finding.scenarios)}") + "\n")
-            stream.write(f"    fix: {finding.remediation}\n")
+            stream.write(f"    fix: {remediation(finding)}\n")
         for finding in report.suppressed:
             assert finding.suppression is not None
             accepted = finding.suppression

@@ -1,0 +1,338 @@
+"""Each recipe alone on small charts written before and after (`assert_recipe`), and the
+docs: every recipe's and rule's `##` sections, their examples rendered with Helm's engine.
+
+The pipeline's tests (test_recipes.py) run every recipe together on the fixture charts; here
+one recipe runs at a time, so a case says what that recipe does, with which options.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import FIXTURES
+
+from chartfix.recipes import registry
+from chartfix.recipes.component_labels import ComponentLabels, ComponentLabelsOptions
+from chartfix.recipes.stable_selectors import StableSelectors
+from chartfix.rules import RULE_SECTIONS, RULES, doc_sections
+from chartfix.testing import assert_documented, assert_recipe, rule_example, run_recipe
+
+# --- the docs ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", list(registry()))
+def test_recipe_doc_has_its_sections_and_its_example_is_what_it_does(name: str) -> None:
+    assert_documented(registry()[name])
+
+
+@pytest.mark.parametrize("code", list(RULES))
+def test_rule_doc_has_its_sections_and_its_example_is_reported(code: str) -> None:
+    rule = RULES[code]
+    sections = doc_sections(rule.doc)
+    missing = [title for title in RULE_SECTIONS if not sections.get(title)]
+    assert not missing, f"{code}: doc sections missing: {missing}"
+    assert rule_example(rule), f"the {code} example, rendered, gets no {code} finding"
+
+
+# --- component-labels --------------------------------------------------------------------------
+
+DEPLOYMENT = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {{ .Release.Name }}-server
+spec:
+  selector:
+    matchLabels:
+      app: shop
+  template:
+    metadata:
+      labels:
+        app: shop
+    spec:
+      containers:
+        - name: server
+          image: nginx
+"""
+
+HOOK_JOB = """\
+apiVersion: batch/v1
+kind: Job
+metadata:
+  name: {{ .Release.Name }}-migrate
+  annotations:
+    helm.sh/hook: pre-upgrade
+    helm.sh/hook-delete-policy: before-hook-creation
+spec:
+  template:
+    metadata:
+      labels:
+        app: shop
+    spec:
+      restartPolicy: Never
+      containers:
+        - name: migrate
+          image: busybox
+"""
+
+SERVICE = """\
+apiVersion: v1
+kind: Service
+metadata:
+  name: {{ .Release.Name }}-server
+spec:
+  selector:
+    app: shop
+  ports:
+    - port: 80
+"""
+
+SHOP = {
+    "templates/deployment.yaml": DEPLOYMENT,
+    "templates/job.yaml": HOOK_JOB,
+    "templates/service.yaml": SERVICE,
+}
+
+
+def with_line(text: str, after: str, line: str, count: int = 1) -> str:
+    """`text` with `line` inserted after the first `count` lines equal to `after`."""
+    out, seen = [], 0
+    for current in text.splitlines(keepends=True):
+        out.append(current)
+        if current.rstrip("\n") == after and seen < count:
+            out.append(line + "\n")
+            seen += 1
+    assert seen == count, f"{after!r} found {seen} times"
+    return "".join(out)
+
+
+def test_component_labels_names_the_role_after_the_release() -> None:
+    assert_recipe(ComponentLabels(), SHOP, {
+        "templates/deployment.yaml": with_line(
+            DEPLOYMENT, "        app: shop", "        component: server"
+        ).replace("      app: shop\n  template", "      app: shop\n      component: server\n"
+                  "  template"),
+        "templates/service.yaml": SERVICE.replace(
+            "    app: shop\n", "    app: shop\n    component: server\n"
+        ),
+    })
+
+
+def test_component_labels_options_set_the_key_and_the_value() -> None:
+    key, value = "team.example.com/component", "storefront"
+    assert_recipe(
+        ComponentLabels(), SHOP, {
+            "templates/deployment.yaml": DEPLOYMENT.replace(
+                "      app: shop\n  template",
+                f"      app: shop\n      {key}: {value}\n  template",
+            ).replace("        app: shop\n", f"        app: shop\n        {key}: {value}\n"),
+            "templates/service.yaml": SERVICE.replace(
+                "    app: shop\n", f"    app: shop\n    {key}: {value}\n"
+            ),
+        },
+        options={"component-key": key, "components": {"*-server": value}},
+    )
+
+
+def test_component_labels_label_jobs_labels_the_hook_job_too() -> None:
+    run = assert_recipe(
+        ComponentLabels(), SHOP, {
+            "templates/deployment.yaml": DEPLOYMENT.replace(
+                "      app: shop\n  template", "      app: shop\n      component: server\n"
+                "  template",
+            ).replace("        app: shop\n", "        app: shop\n        component: server\n"),
+            "templates/service.yaml": SERVICE.replace(
+                "    app: shop\n", "    app: shop\n    component: server\n"
+            ),
+            "templates/job.yaml": HOOK_JOB.replace(
+                "        app: shop\n", "        app: shop\n        component: migrate\n"
+            ),
+        },
+        options=ComponentLabelsOptions(label_jobs=True),
+    )
+    job_unit = next(u for u in run.verified.kept if "Job/" in u.title)
+    assert job_unit.applicability == "safe", "Helm recreates this hook Job: its new label is safe"
+
+
+def test_component_labels_follow_the_chart_key_convention_beside_helpers() -> None:
+    """The scaffold chart's selectors come from a helper shared by every workload: the
+    label goes next to the include, in each workload's own template, never in the helper."""
+    chart = FIXTURES / "scaffold-helpers"
+    include = '      {{- include "scaffold-helpers.selectorLabels" . | nindent 6 }}'
+    deployment = (chart / "templates/deployment.yaml").read_text()
+    pdb = (chart / "templates/pdb.yaml").read_text()
+    service = (chart / "templates/service.yaml").read_text()
+    run = assert_recipe(ComponentLabels(), chart, {
+        "templates/deployment.yaml": with_line(with_line(
+            deployment, include, "      app.kubernetes.io/component: server"
+        ), "        app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}",
+            "        app.kubernetes.io/component: server"),
+        "templates/pdb.yaml": with_line(pdb, include, "      app.kubernetes.io/component: server"),
+        "templates/service.yaml": service.replace(
+            '    {{- include "scaffold-helpers.selectorLabels" . | nindent 4 }}\n',
+            '    {{- include "scaffold-helpers.selectorLabels" . | nindent 4 }}\n'
+            "    app.kubernetes.io/component: server\n",
+        ),
+    })
+    assert all(u.applicability == "unsafe" for u in run.verified.kept if "Deployment/" in u.title)
+
+
+def test_a_component_value_that_is_no_label_value_is_refused_before_any_work() -> None:
+    with pytest.raises(ValueError, match="no label value"):
+        run_recipe(ComponentLabels(), SHOP, options={"components": {"server": "not a value"}})
+    with pytest.raises(ValueError, match="declares no option label-job"):
+        run_recipe(ComponentLabels(), SHOP, options={"label-job": True})
+
+
+# --- stable-selectors --------------------------------------------------------------------------
+
+VERSIONED = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {{ .Release.Name }}-web
+spec:
+  selector:
+    matchLabels:
+      app: web
+      app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+  template:
+    metadata:
+      labels:
+        app: web
+        app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+    spec:
+      containers:
+        - name: web
+          image: nginx
+"""
+
+
+def test_stable_selectors_drop_the_app_version_from_the_selector_only() -> None:
+    assert_recipe(StableSelectors(), {"templates/web.yaml": VERSIONED}, {
+        "templates/web.yaml": VERSIONED.replace(
+            '      app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}\n  template',
+            "  template",
+        ),
+    })
+
+
+def test_stable_selectors_split_a_shared_helper() -> None:
+    """The volatile entry comes from a helper that also writes metadata labels: a
+    selector-only helper is added beside it, and the selectors include that one."""
+    chart = FIXTURES / "volatile-helper"
+    old = '{{- include "volatile-helper.selectorLabels" . | nindent '
+    new = '{{- include "volatile-helper.stableSelectorLabels" . | nindent '
+    after = {
+        path: (chart / path).read_text().replace(old + "6", new + "6").replace(
+            old + "4", new + "4")
+        for path in ("templates/deployment.yaml", "templates/pdb.yaml", "templates/service.yaml")
+    }
+    after["templates/_helpers.tpl"] = (chart / "templates/_helpers.tpl").read_text() + """
+{{/*
+Selector labels: volatile-helper.selectorLabels without the values that change between releases.
+Selectors are immutable: an existing release needs the migration steps that came with this change.
+*/}}
+{{- define "volatile-helper.stableSelectorLabels" -}}
+app.kubernetes.io/name: {{ include "volatile-helper.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
+"""
+    assert_recipe(StableSelectors(), chart, after)
+
+
+def test_stable_selectors_name_the_component_with_their_own_options() -> None:
+    """When the version was all that told two Deployments apart, removing it gives the
+    controller a component label in the same unit, named by this recipe's options."""
+    chart = FIXTURES / "volatile-only-difference"
+    default = run_recipe(StableSelectors(), chart)
+    custom = run_recipe(
+        StableSelectors(), chart, options={"component-key": "tier", "components": {"*": "x"}}
+    )
+    assert not default.verified.failed and not custom.verified.failed
+    added = "".join(custom.files[p] for p in custom.files if p.startswith("templates/"))
+    assert "tier: x" in added
+    assert "tier: x" not in "".join(default.files.values())
+
+
+# --- the harness itself ------------------------------------------------------------------------
+
+
+def test_assert_recipe_fails_on_a_wrong_after() -> None:
+    with pytest.raises(AssertionError, match="component: server"):
+        assert_recipe(ComponentLabels(), SHOP, {})  # "nothing changes": wrong
+
+
+def test_assert_recipe_fails_when_findings_are_left_unless_named() -> None:
+    """A version in `matchExpressions` is a hand edit: the recipe leaves that finding, and
+    the harness says so until the case names it as left."""
+    expression = VERSIONED.replace(
+        "    matchLabels:\n      app: web\n"
+        "      app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}\n",
+        "    matchLabels:\n      app: web\n    matchExpressions:\n"
+        "      - {key: app.kubernetes.io/version, operator: In, values: [{{ .Chart.AppVersion "
+        "| quote }}]}\n",
+    )
+    assert expression != VERSIONED
+    chart = {"templates/web.yaml": expression}
+    with pytest.raises(AssertionError, match="findings left"):
+        assert_recipe(StableSelectors(), chart, {})
+    assert_recipe(StableSelectors(), chart, {}, left=["volatile Deployment/release-name-web"])
+
+
+def test_example_chart_path_is_left_as_it_is(tmp_path: Path) -> None:
+    chart = FIXTURES / "legacy-server"
+    before = {p: p.read_bytes() for p in chart.rglob("*") if p.is_file()}
+    run_recipe(ComponentLabels(), chart)
+    assert before == {p: p.read_bytes() for p in chart.rglob("*") if p.is_file()}
+
+
+# --- `chartfix recipes NAME`, `chartfix rule CODE`, the README's tables -----------------------
+
+
+def test_recipes_name_prints_the_doc_and_every_declared_option(capsys) -> None:
+    from chartfix.cli import main
+    from chartfix.recipes.base import RECIPE_SECTIONS, options_of
+
+    for name, recipe in registry().items():
+        assert main(["recipes", name]) == 0
+        out = capsys.readouterr().out
+        for title in (*RECIPE_SECTIONS, "Options"):
+            assert f"## {title}\n" in out, (name, title)
+        for option in options_of(recipe):
+            assert f"- `{option.name}` " in out and option.example in out
+
+
+def test_rule_code_prints_the_doc_and_the_recipe_that_fixes_it(capsys) -> None:
+    from chartfix.cli import main
+
+    assert main(["rule", "volatile"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("severity: error (warning for `heritage`/`managed-by`)\n")
+    assert "## Fixed by\n`stable-selectors`" in out, "named from Recipe.rules, the registry"
+    assert main(["rule", "spans"]) == 0
+    assert "## Fixed by\nno recipe: a hand edit" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(("argv", "known"), [
+    (["rule", "overlaps"], "known: overlap, stray, spans, volatile, mismatch"),
+    (["recipes", "component-label"], "known: stable-selectors, component-labels"),
+])
+def test_an_unknown_name_is_a_usage_error_listing_the_known_ones(capsys, argv, known) -> None:
+    from chartfix.cli import main
+
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "did you mean" in err and known in err
+
+
+def test_readme_tables_are_what_the_code_says() -> None:
+    """README.md's rule and recipe tables are generated: run scripts/readme_tables.py."""
+    import runpy
+
+    script = runpy.run_path(str(Path(__file__).parent.parent / "scripts" / "readme_tables.py"))
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    assert script["render"](readme) == readme, "README.md is out of date: run " \
+        "python scripts/readme_tables.py"
+    assert "| `volatile` | error (warning for `heritage`/`managed-by`) |" in readme
