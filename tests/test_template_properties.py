@@ -434,7 +434,7 @@ def test_helm_renders_the_flow_value_replaced_and_nothing_else(
     template: Template, data: st.DataObject
 ) -> None:
     text = template.text
-    site, key, value, new_text = check_replacement(text, data)
+    _, key, value, new_text = check_replacement(text, data)
     with tempfile.TemporaryDirectory() as tmp:
         chart = Path(tmp)
         (chart / "templates").mkdir()
