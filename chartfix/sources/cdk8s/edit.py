@@ -3,7 +3,9 @@
 A dict literal written at the use site gets one more entry, in its own layout (one line or
 one entry per line, trailing comma or not, its quote style). Any other expression (a shared
 name, a helper call) is wrapped where it is used: `label` -> `{**label, "component": "server"}`,
-so the shared value and its other users stay as they were.
+so the shared value and its other users stay as they were. A call that leaves the labels
+parameter to its default gets it passed, `labels={**DEFAULT, "component": "server"}`, after
+its last argument and in its layout.
 """
 
 from __future__ import annotations
@@ -42,13 +44,90 @@ def apply_label_edits(file: ParsedFile, edits: Sequence[LabelEdit]) -> bytes:
             if wanted is None or sites[id(original_node)].node is not original_node:
                 return updated_node
             assert isinstance(updated_node, cst.BaseExpression)
+            site = sites[id(original_node)]
+            if site.how == "pass":
+                assert isinstance(updated_node, cst.Call)
+                return _pass(updated_node, wanted, quote)
             entries = _unique_entries(wanted)
-            if sites[id(original_node)].how == "insert":
+            if site.how == "insert":
                 assert isinstance(updated_node, cst.Dict)
                 return _insert(updated_node, entries, quote)
             return _wrap(updated_node, entries, quote, _room(file, original_node))
 
     return file.module.visit(Replace()).bytes
+
+
+def _pass(call: cst.Call, edits: Sequence[LabelEdit], quote: str) -> cst.Call:
+    """The call with each defaulted parameter passed: its default plus the new entries."""
+    by_keyword: dict[str, list[LabelEdit]] = {}
+    for edit in edits:
+        by_keyword.setdefault(edit.site.keyword, []).append(edit)
+    args = list(call.args)
+    new: list[cst.Arg] = []
+    for keyword, group in by_keyword.items():
+        default = group[0].site.default
+        assert default is not None
+        entries = _unique_entries(group)
+        if isinstance(default, cst.Dict):
+            copied = [
+                _element(_string_of(e.key), _string_of(e.value), quote)
+                for e in default.elements
+                if isinstance(e, cst.DictElement)
+            ]
+            value: cst.BaseExpression = _insert(
+                cst.Dict([e.with_changes(comma=_COMMA) for e in copied[:-1]] + copied[-1:]),
+                entries,
+                quote,
+            )
+        else:
+            value = _wrap(default, entries, quote, None)
+        new.append(
+            cst.Arg(
+                value,
+                keyword=cst.Name(keyword),
+                equal=cst.AssignEqual(
+                    whitespace_before=cst.SimpleWhitespace(""),
+                    whitespace_after=cst.SimpleWhitespace(""),
+                ),
+            )
+        )
+    if not args:
+        return call.with_changes(args=new)
+    separator = _plain(_arg_separator(call))
+    last = args[-1]
+    closing = last.comma
+    if isinstance(closing, cst.Comma):
+        own_line_end = closing.with_changes(
+            whitespace_after=_continue_with(closing.whitespace_after, separator)
+        )
+        closing = closing.with_changes(whitespace_after=_plain_ws(closing.whitespace_after))
+    else:
+        own_line_end = separator
+    for i, arg in enumerate(new):
+        new[i] = arg.with_changes(comma=separator if i < len(new) - 1 else closing)
+    args[-1] = last.with_changes(comma=own_line_end)
+    return call.with_changes(args=[*args, *new])
+
+
+_COMMA = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+
+
+def _arg_separator(call: cst.Call) -> cst.Comma:
+    """The comma (and whitespace) between two arguments of this call."""
+    args = call.args
+    if len(args) >= 2 and isinstance(args[-2].comma, cst.Comma):
+        return args[-2].comma
+    after_paren = call.whitespace_before_args
+    if isinstance(after_paren, cst.ParenthesizedWhitespace):
+        return cst.Comma(whitespace_after=after_paren)
+    return _COMMA
+
+
+def _string_of(node: cst.BaseExpression) -> str:
+    assert isinstance(node, (cst.SimpleString, cst.ConcatenatedString))
+    value = node.evaluated_value
+    assert isinstance(value, str)
+    return value
 
 
 def _unique_entries(edits: Sequence[LabelEdit]) -> list[tuple[str, str]]:

@@ -21,8 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from chartfix import yamlfile
 from chartfix.errors import ChartError
 from chartfix.model.objects import K8sObject, ObjectRef, Rendering, Source
 from chartfix.sources.cdk8s.app import _SKIPPED_DIRS, CdkApp, load_app
@@ -181,10 +180,11 @@ def _read_manifests(app: CdkApp, outdir: Path) -> list[dict[str, Any]]:
         raise ChartError(app.entry_path, "the app wrote no manifests (does it call app.synth()?)")
     documents: list[dict[str, Any]] = []
     for path in files:
+        # As Helm's rendered output: any size, but aliases bounded (the app is user code).
         try:
-            loaded = list(yaml.safe_load_all(path.read_text(encoding="utf-8")))
-        except yaml.YAMLError as err:
-            raise ChartError(app.entry_path, f"synthesized invalid YAML: {err}") from err
+            loaded = list(yamlfile.load_all(path.read_bytes(), path.name, max_bytes=None))
+        except ChartError as err:
+            raise ChartError(app.entry_path, f"synthesized {err}") from err
         documents.extend(doc for doc in loaded if isinstance(doc, dict))
     return documents
 

@@ -8,11 +8,11 @@ functions raise `NotEditable` with the reason, instead of guessing.
 
 from __future__ import annotations
 
-import itertools
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
 
+from chartfix.model.edits import Edit
+from chartfix.sources.base import splice
 from chartfix.sources.helm.template.lexer import Action
 from chartfix.sources.helm.template.outline import Document, Entry, MappingSite, Outline
 
@@ -26,19 +26,8 @@ _YAML11_SPECIAL = re.compile(
 )
 
 
-class NotEditable(Exception):
+class NotEditable(ValueError):
     """The mapping cannot take this edit without risking the rest of the file."""
-
-
-@dataclass(frozen=True, order=True)
-class Edit:
-    start: int
-    end: int
-    text: str
-
-    @property
-    def is_insertion(self) -> bool:
-        return self.start == self.end
 
 
 def yaml_scalar(value: str) -> str:
@@ -225,18 +214,10 @@ def _pipeline_steps(inner: str) -> list[str]:
 
 def apply_edits(text: str, edits: Iterable[Edit]) -> str:
     """Apply non-overlapping edits; identical duplicates (one source, many objects) count once."""
-    ordered = sorted(set(edits))
-    for before, after in itertools.pairwise(ordered):
-        if after.start < before.end:
-            raise NotEditable(f"overlapping edits at offset {after.start}")
-    out: list[str] = []
-    cursor = 0
-    for edit in ordered:
-        out.append(text[cursor : edit.start])
-        out.append(edit.text)
-        cursor = edit.end
-    out.append(text[cursor:])
-    return "".join(out)
+    try:
+        return splice(text, edits)
+    except ValueError as err:
+        raise NotEditable(str(err)) from err
 
 
 def _anchor(site: MappingSite) -> tuple[int, str, bool]:
