@@ -30,6 +30,8 @@ from chartfix.publish.migration import (
     migration_note,
     note_files,
     object_changes,
+    summary_line,
+    upgrade_kind,
 )
 from chartfix.publish.prbody import pr_body, pr_title
 from chartfix.sources.helm.chart import Scenario, load_chart
@@ -346,7 +348,7 @@ def fixture_notes() -> Iterator[tuple[str, str]]:
     for chart in sorted(FIXTURES.iterdir()):
         if (chart / "Chart.yaml").is_file() and chart.name != "migration-shop":
             change = fix_chart(chart, FixRequest(release="shop", namespace="prod"))
-            if change.unsafe:
+            if upgrade_kind(change) != "safe":
                 yield chart.name, migration_note(change, "shop", "prod")
 
 
@@ -358,7 +360,9 @@ def notes() -> dict[str, str]:
 def test_every_kubectl_line_of_every_note_is_valid(
     notes: dict[str, str], kubectl: Callable[[str], str]
 ) -> None:
-    assert {"migration-shop", "legacy-server", "shared-selector", "multi-doc"} <= set(notes)
+    assert {"migration-shop", "legacy-server", "shared-selector", "multi-doc", "peer-service"} <= (
+        set(notes)
+    )
     checked: set[str] = set()
     for name, text in notes.items():
         syntax = subprocess.run(
@@ -706,3 +710,119 @@ def test_an_unchanged_version_is_not_called_an_upgrade_to_itself(
     readme = note_files(tmp_path, text, "readme", change.chart_version)["README.md"].decode()
     assert "### Upgrading to this change (chart version 1.3.0 unchanged)" in readme
     assert "To 1.3.0" not in readme
+
+
+# --- a change that needs a step although no immutable field changes --------------------------
+
+
+@pytest.fixture(scope="module")
+def peers() -> ChartChange:
+    return fix_chart(FIXTURES / "peer-service", FixRequest(release="shop", namespace="prod"))
+
+
+HEADLESS = ObjectRef("Service", "shop-peer-service-headless")
+MEMBERS = {
+    f"StatefulSet/shop-peer-service-{name}"
+    for name in ("master", "coordinator", "executor-default", "executor-large")
+}
+
+
+def test_a_service_that_would_drop_running_pods_needs_a_step_first(peers: ChartChange) -> None:
+    """peer-service: the headless Service selects on member-of, which the StatefulSets' pods
+    get only when the rolling update replaces them. No selector of a controller changes, so
+    the upgrade succeeds: not "unsafe", not "no manual step" either."""
+    assert not peers.unsafe and upgrade_kind(peers) == "step"
+    text = migration_note(peers, "shop", "prod")
+    assert "No manual step is needed" not in text
+    assert "field is immutable" not in text and "Simple variant" not in text
+    assert "`helm upgrade` alone succeeds" in text
+    before = text[text.index("### 1. Before `helm upgrade`"):text.index("### 2. Upgrade")]
+    assert "Service `shop-peer-service-headless`" in before and "quorum" in before
+    assert "--cascade=orphan" not in text
+    after = commands(text[text.index("### 3."):])
+    assert (
+        "kubectl -n prod get endpointslices -l 'kubernetes.io/service-name="
+        "shop-peer-service-headless' -o "
+        "'custom-columns=NAME:.metadata.name,PODS:.endpoints[*].targetRef.name'"
+    ) in after
+    for member in sorted(MEMBERS):
+        assert f"kubectl -n prod rollout status {member.lower()}" in after
+    safe = text[text.index("(safe)"):]
+    assert "Service `shop-peer-service-headless`" not in safe, "it needs the step"
+    assert "`helm rollback` needs no step" in text
+    assert summary_line(peers).endswith("; upgrade needs a step first")
+    body = pr_body(peers, "4 files changed", "shop", "prod")
+    assert "## Why upgrading needs a step first" in body
+    assert "## Why this is a breaking change" not in body
+    assert "- Service `shop-peer-service-headless`: `spec.selector`" in body
+
+
+def test_the_step_labels_every_member_pod_and_the_new_service_selector_finds_them(
+    peers: ChartChange, tmp_path: Path, kubectl: Callable[[str], str]
+) -> None:
+    """Each label line is one member's own selector (plus the key only StatefulSet pods
+    carry): kubectl labels that member's pods and nothing else, never the bootstrap Job's or
+    the test Pod's, and afterwards the NEW Service selector matches every member pod while
+    the Job and test pods stay out. Without the step it would match none of them."""
+    text = migration_note(peers, "shop", "prod")
+    before = text[text.index("### 1."):text.index("### 2.")]
+    steps = [line for line in kubectl_lines(before) if " label " in line]
+    assert len(steps) == len(MEMBERS)
+    for line in kubectl_lines(text):
+        assert kubectl(line) == "", line
+    world = running(peers.before[0].objects)
+    test_pod = next(o for o in peers.before[0].objects if o.kind == "Pod")
+    world.append(({"apiVersion": "v1", "kind": "Pod",
+                   "metadata": {"name": test_pod.name, "namespace": "prod",
+                                "labels": dict(test_pod.labels or {})},
+                   "spec": {"containers": [{"name": "c", "image": "x"}]}}, str(test_pod.ref)))
+    service = {o.ref: o for o in peers.after[0].objects}[HEADLESS].selector
+    assert service is not None
+    assert not any(service.matches(body["metadata"]["labels"]) for body, _ in world)
+    labelled = label_with_kubectl(steps, world, tmp_path)
+    assert set(labelled) == MEMBERS
+    for bodies in labelled.values():
+        assert bodies and all(service.matches(b["metadata"]["labels"]) for b in bodies)
+    others = [body for body, owner in world if owner not in MEMBERS]
+    assert {owner.split("/")[0] for body, owner in world if owner not in MEMBERS} == {"Job", "Pod"}
+    assert not any(service.matches(body["metadata"]["labels"]) for body in others)
+
+
+def test_a_branch_and_a_bulk_report_carry_the_step(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    """The note is written down although the change is not unsafe: MIGRATION.md in the
+    commit, the `migration` of the bulk report (with `upgrade: step`), a line in the run's
+    output; the version bump stays minor (no immutable field changes)."""
+    import json
+
+    from conftest import git
+
+    from chartfix.cli import main
+
+    repo = tmp_path / "work"
+    shutil.copytree(FIXTURES / "peer-service", repo / "peer-service")
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "config", "user.email", "dev@example.com")
+    git(repo, "config", "user.name", "Dev")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "charts")
+
+    report = tmp_path / "report.json"
+    assert main(["bulk", str(repo), "-j", "1", "--report", str(report)]) == 0
+    capsys.readouterr()
+    entry = json.loads(report.read_text())["charts"][0]
+    assert entry["unsafe"] is False and entry["upgrade"] == "step"
+    assert "kubectl -n default label pods -l " in entry["migration"]
+
+    code = main(["fix", str(repo / "peer-service"), "--branch", "fix/peers",
+                 "--release", "shop", "--namespace", "prod"])
+    err = capsys.readouterr().err
+    assert code == 0, err
+    assert "needs a step before upgrade" in err and "unsafe:" not in err
+    assert "(migration note: MIGRATION.md in the commit)" in err
+    files = git(repo, "diff", "--name-only", "main", "fix/peers").split()
+    assert "peer-service/MIGRATION.md" in files
+    note = git(repo, "show", "fix/peers:peer-service/MIGRATION.md")
+    assert note.startswith("# Upgrading to 0.2.0\n")
+    assert "kubectl -n prod label pods -l " in note
+    subject = git(repo, "log", "-1", "--format=%s", "fix/peers")
+    assert subject.endswith("; upgrade needs a step first")

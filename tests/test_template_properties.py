@@ -20,7 +20,12 @@ import yaml
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from chartfix.sources.helm.template.edit import NotEditable, apply_edits, insert_entry
+from chartfix.sources.helm.template.edit import (
+    NotEditable,
+    apply_edits,
+    insert_entry,
+    replace_value,
+)
 from chartfix.sources.helm.template.lexer import TemplateSyntaxError
 from chartfix.sources.helm.template.lines import split_lines
 from chartfix.sources.helm.template.locate import decode, encode
@@ -346,3 +351,97 @@ def test_helm_renders_exactly_one_more_label(template: Template, data: st.DataOb
     assert changed and all(name.split("-")[0] == prefix for name in changed)
     assert len(changed) == (2 if doc.in_range else 1)
     assert empty_as_none(after) == empty_as_none(before)
+
+
+# --- (e) replacing a value changes that value alone --------------------------------------------
+
+NEW_VALUES = st.sampled_from(["probe", "yes", "a b", "1.0", "x:y", "it's", 'say "hi"'])
+"""Role values a recipe writes, with the ones YAML would read as something else or that
+need quotes (a bool, a float, a space, a colon, quotes of either kind)."""
+
+
+@st.composite
+def flow_items(draw: st.DrawFn) -> list[str]:
+    """Items of a flow mapping as charts write them: plain, single- or double-quoted keys;
+    `: `, ` : ` or (after a quoted key) a bare `:`; plain values holding a space, a colon or
+    a hash that are not indicators there, quoted values, templated ones."""
+    items = []
+    for n in range(draw(st.integers(1, 4))):
+        key = draw(st.sampled_from([f"k{n}", f'"k{n}"', f"'k{n}'", f"app.kubernetes.io/k{n}"]))
+        colon = draw(st.sampled_from([": ", " : ", ":"] if key[0] in "\"'" else [": ", " : "]))
+        value = draw(st.sampled_from([
+            "server", "two words", "a:b", "a#b", "'single'", '"double"', "''", '"x, y"',
+            "{{ $.Release.Name }}", '"{{ $.Values.tier }}-x"', "yes",
+        ]))
+        items.append(f"{key}{colon}{value}")
+    return items
+
+
+@st.composite
+def flow_templates(draw: st.DrawFn) -> Template:
+    items = draw(flow_items())
+    inside = ", ".join(items) + draw(st.sampled_from(["", ",", " "]))
+    pad = draw(st.sampled_from(["", " "]))
+    tail = draw(st.sampled_from(["", "  # labels", " {{- /* c */}}"]))
+    newline = draw(st.sampled_from(["\n", "\r\n"]))
+    lines = ["apiVersion: v1", "kind: Pod", "metadata:", "  name: p",
+             f"  labels: {{{pad}{inside}{pad}}}{tail}",
+             "spec:", "  containers:", "  - name: c", "    image: i"]
+    text = newline.join(lines) + (newline if draw(st.booleans()) else "")
+    return Template(text, newline)
+
+
+def replacement(
+    text: str, site: MappingSite, key: str, value: str
+) -> tuple[str, int, int, str] | None:
+    """(new text, start, end in the old text, text written), or None when the site refuses."""
+    try:
+        edit = replace_value(text, site, key, value)
+    except NotEditable:
+        return None
+    return apply_edits(text, [edit]), edit.start, edit.end, edit.text
+
+
+def check_replacement(text: str, data: st.DataObject) -> tuple[MappingSite, str, str, str]:
+    targets = [(s, k) for s in sites_of(text) for k in sorted(s.literal_keys())]
+    assume(targets)
+    site, key = data.draw(st.sampled_from(targets))
+    value = data.draw(NEW_VALUES)
+    result = replacement(text, site, key, value)
+    assume(result is not None)
+    assert result is not None
+    new_text, start, end, written = result
+    # every byte outside the old value stays; the old value was the literal one
+    assert new_text[:start] == text[:start]
+    assert new_text[start + len(written):] == text[end:]
+    assert "{{" not in text[start:end] and "\n" not in text[start:end]
+    assert yaml.safe_load(written) == value
+    # it still outlines the same way: same mapping, same keys
+    again = {(s.path, s.line): s for s in sites_of(new_text)}[(site.path, site.line)]
+    assert again.literal_keys() == site.literal_keys()
+    return site, key, value, new_text
+
+
+@MAIN
+@given(templates(), st.data())
+def test_replacing_a_value_changes_only_that_value(template: Template, data: st.DataObject) -> None:
+    check_replacement(template.text, data)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(flow_templates(), st.data())
+def test_helm_renders_the_flow_value_replaced_and_nothing_else(
+    template: Template, data: st.DataObject
+) -> None:
+    text = template.text
+    _, key, value, new_text = check_replacement(text, data)
+    with tempfile.TemporaryDirectory() as tmp:
+        chart = Path(tmp)
+        (chart / "templates").mkdir()
+        (chart / "Chart.yaml").write_text("apiVersion: v2\nname: demo\nversion: 0.1.0\n")
+        before = render(chart, text)
+        after = render(chart, new_text)
+    (old,), (new,) = before, after
+    assert new["metadata"]["labels"][key] == value
+    new["metadata"]["labels"][key] = old["metadata"]["labels"][key]
+    assert new == old

@@ -38,6 +38,7 @@ from chartfix.model.changes import ChartChange
 from chartfix.pipeline import FixRequest, organisation_request, select_recipes
 from chartfix.publish.apply import Outcome, RunSummary, print_pushes, write_outcome
 from chartfix.publish.diff import chart_diff, summarize
+from chartfix.publish.migration import migration_note, needs_note, upgrade_kind
 from chartfix.publish.output import plural
 from chartfix.publish.output.json import finding_entry
 from chartfix.publish.report.file import (
@@ -358,6 +359,7 @@ def report_entry(
         "synthesized": change.synthesized if change else {},
         "unrendered": change.unrendered if change else {},
         "unsafe": bool(change and change.unsafe),
+        "upgrade": upgrade_kind(change) if change else None,
         "files": [f.path for f in change.files] if change else [],
         "lines_added": summary.added if summary else 0,
         "lines_removed": summary.removed if summary else 0,
@@ -401,12 +403,11 @@ def finding_details(change: ChartChange) -> list[dict[str, Any]]:
 
 
 def migration_for(change: ChartChange, args: argparse.Namespace | None) -> str | None:
-    """The migration note the branch commit carries (unsafe changes only), for the run's
-    release and namespace."""
-    if not change.unsafe or not change.changed:
+    """The migration note the branch commit carries (when upgrading needs more than `helm
+    upgrade`: `needs_note`), for the run's release and namespace."""
+    if not change.changed or not needs_note(change):
         return None
     from chartfix.publish.bump import LEVELS, bump_version
-    from chartfix.publish.migration import migration_note
 
     release = getattr(args, "release", "release-name")
     namespace = getattr(args, "namespace", "default")

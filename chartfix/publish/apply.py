@@ -16,6 +16,7 @@ from typing import TextIO
 from chartfix.errors import ChartError, display_path
 from chartfix.model.changes import ChartChange
 from chartfix.publish.diff import chart_diff, colorize, summarize
+from chartfix.publish.migration import upgrade_kind
 from chartfix.publish.write import write_chart
 
 
@@ -135,14 +136,21 @@ def report(
             err.write(f"  left: {item.finding.rule} {item.finding.obj}: {item.reason}\n")
         for note in change.notes:
             err.write(f"  note: {note}\n")
-        if change.unsafe:
-            where = (
-                f"migration note: {outcome.note}" if outcome.note
-                else "--branch or --pr-body FILE writes a migration note"
-            )
+        kind = upgrade_kind(change)
+        where = (
+            f"migration note: {outcome.note}" if outcome.note
+            else "--branch or --pr-body FILE writes a migration note"
+        )
+        if kind == "unsafe":
             err.write(
                 "  unsafe: an immutable field changes (a controller's spec.selector or a "
                 f"Job's pod template): upgrading a release needs the migration steps ({where})\n"
+            )
+        elif kind == "step":
+            err.write(
+                "  needs a step before upgrade: no immutable field changes, but a Service (or "
+                "another selector) would leave running pods out until each is replaced: label "
+                f"them before `helm upgrade` ({where})\n"
             )
         if outcome.branch_commit:
             kept = " (already on the branch from an earlier run)" if outcome.branch_reused else ""

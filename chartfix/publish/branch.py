@@ -22,7 +22,7 @@ from chartfix.model.changes import ChartChange
 from chartfix.publish.apply import Outcome
 from chartfix.publish.bump import bump_version, default_level
 from chartfix.publish.diff import chart_diff, summarize
-from chartfix.publish.migration import NoteTarget, note_path
+from chartfix.publish.migration import NoteTarget, needs_note, note_path
 from chartfix.publish.prbody import pr_body, pr_title
 from chartfix.publish.repos import redact, unique_names
 from chartfix.publish.vcs import BranchCommits, commit_charts, open_pr, push, repo_for
@@ -74,7 +74,7 @@ def _committed_diff(repo: git.Repo, base: str, tip: str, chart: Path) -> str:
 
 
 def _say_where_the_note_is(outcome: Outcome, target: NoteTarget, body: Path | None) -> None:
-    if outcome.change is None or not outcome.change.unsafe:
+    if outcome.change is None or not needs_note(outcome.change):
         return
     where = [f"{note_path(outcome.change.chart_root, target)} in the commit"]
     if body is not None:
@@ -140,7 +140,7 @@ def write_pr_body(outcomes: Sequence[Outcome], args: argparse.Namespace) -> None
     if changes and args.pr_body:
         _write_body(args.pr_body, changes, args)
         for outcome in outcomes:
-            if outcome.change is not None and outcome.change.unsafe:
+            if outcome.change is not None and needs_note(outcome.change):
                 outcome.note = f"the PR description {args.pr_body}"
 
 

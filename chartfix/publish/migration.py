@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import shlex
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
@@ -23,6 +23,11 @@ from chartfix.publish.bump import bump_version, default_level
 from chartfix.rules.ksm import runs_autosharded_ksm
 
 NoteTarget = Literal["auto", "migration", "readme"]
+UpgradeKind = Literal["safe", "step", "unsafe"]
+"""What upgrading a release over a change asks: `safe`, `helm upgrade` alone; `step`, no
+immutable field changes (the upgrade succeeds) but a step must come first or running pods
+drop out of a Service; `unsafe`, an immutable field changes (the upgrade fails without the
+steps)."""
 IMMUTABLE_SELECTOR_KINDS = ("Deployment", "StatefulSet", "DaemonSet")
 # A label only the controller's own pods carry, so that Job pods sharing the old selector are
 # never relabelled (DOMAIN.md §2).
@@ -100,6 +105,16 @@ class Plan:
     """`kind/name` of every object that must go before `helm upgrade` or `helm rollback`."""
     rollback: list[str]
     """Commands that let `helm rollback` to the old chart through the same immutable fields."""
+    keep: list[tuple[str, list[str], list[str]]] = field(default_factory=list)
+    """(heading, explanation lines, commands) to run before the upgrade although no
+    immutable field asks for them: a consumer (a Service) starts to select on a label the
+    running pods of its controllers get only as each is replaced; labelled first, they stay
+    selected through the rolling update."""
+    kept: list[str] = field(default_factory=list)
+    """Commands showing, after the upgrade, that those consumers still select every pod."""
+    unkept_back: list[str] = field(default_factory=list)
+    """Consumers whose old selector misses pods the new chart starts: `helm rollback` drops
+    them the same way (only when the fix took a label out of a pod template)."""
 
 
 def change_plan(change: ChartChange, namespace: str) -> Plan:
@@ -109,6 +124,21 @@ def change_plan(change: ChartChange, namespace: str) -> Plan:
     before = change.before[0].objects if change.before else []
     after = change.after[0].objects if change.after else []
     return plan(object_changes(change, first_only=True), namespace, before, after)
+
+
+def upgrade_kind(change: ChartChange) -> UpgradeKind:
+    """What upgrading a release over `change` asks (UpgradeKind). `unsafe` stays the
+    recipes' word (an immutable field changes); `step` is read from the renderings: a
+    consumer's selector asks for a label running pods get only when replaced."""
+    if change.unsafe:
+        return "unsafe"
+    return "step" if change.changed and change_plan(change, "default").keep else "safe"
+
+
+def needs_note(change: ChartChange) -> bool:
+    """The change needs its migration note written down (a file in the commit, a report's
+    `migration`): upgrading a release asks for more than `helm upgrade`."""
+    return upgrade_kind(change) != "safe"
 
 
 def other_scenarios(change: ChartChange) -> dict[str, list[str]]:
@@ -179,7 +209,101 @@ def plan(
                 restart = f"kubectl -n {ns} rollout restart statefulset/{obj.name}"
                 if restart not in steps.after:
                     steps.after.append(restart)
+    for item in changes:
+        if item.before.kind in CONSUMER_KINDS and item.selector_changed:
+            _keep_steps(steps, item, changes, namespace, rendered, rendered_after)
     return steps
+
+
+CONSUMER_KINDS = ("Service", "PodDisruptionBudget", "NetworkPolicy")
+"""Objects that select pods and whose selector `helm upgrade` changes in place."""
+
+
+def _keep_steps(
+    steps: Plan, item: ObjectChange, changes: Sequence[ObjectChange], namespace: str,
+    rendered: Sequence[K8sObject], rendered_after: Sequence[K8sObject],
+) -> None:
+    """A consumer whose new selector asks for a label the running pods of a controller it
+    keeps selecting lack: `helm upgrade` changes the selector at once, the pods get the label
+    only as the rolling update replaces each (a StatefulSet from its last ordinal, one at a
+    time). Until then the consumer leaves them out: a headless Service drops them from peer
+    discovery, which can cost a clustered database its quorum. The step labels them before
+    the upgrade, per controller by its own selector (plus the key only its own pods carry, so
+    that a Job's pods are never labelled). A controller whose selector changes is labelled by
+    its own step already: only a label that step does not give is given here."""
+    obj, new = item.before, item.after
+    ns = obj.namespace or namespace
+    old_sel, new_sel = obj.selector, new.selector
+    if old_sel is None or new_sel is None or new_sel.is_empty:
+        return
+    after = {o.ref: o for o in rendered_after}
+    by_ref = {c.ref: c for c in changes}
+    members: list[tuple[K8sObject, dict[str, str]]] = []
+    for ctrl in rendered:
+        later = after.get(ctrl.ref)
+        if (
+            ctrl.kind not in OWN_POD_KEY or (ctrl.namespace or namespace) != ns
+            or ctrl.pod_labels is None or later is None or later.pod_labels is None
+            or ctrl.selector is None or ctrl.selector.is_empty
+            or not old_sel.matches(ctrl.pod_labels) or not new_sel.matches(later.pod_labels)
+        ):
+            continue
+        running = ctrl.pod_labels
+        missing = {k: v for k, v in new_sel.match_labels.items() if running.get(k) != v}
+        own = by_ref.get(ctrl.ref)
+        if own is not None and own.selector_changed:  # its own step labels its pods
+            given = (own.after.selector or LabelSelector()).match_labels
+            missing = {k: v for k, v in missing.items() if given.get(k) != v}
+        if missing:
+            members.append((ctrl, missing))
+    if not members:
+        return
+    names = ", ".join(f"{m.kind} `{m.name}`" for m, _ in members)
+    labels = sorted({f"{k}={v}" for _, missing in members for k, v in missing.items()})
+    explain = [
+        f"selector `{_sel(old_sel)}` becomes `{_sel(new_sel)}`. `helm upgrade` changes it at "
+        f"once, while the running pods of {names} get `{', '.join(labels)}` only as the "
+        f"rolling update replaces each: until then {obj.kind} `{obj.name}` leaves them out"
+        + (" (for a headless Service, out of peer discovery: a cluster can lose its quorum)"
+           if obj.kind == "Service" and _headless(obj) else "")
+        + ". Label them first (each pod the update starts writes the label itself), then "
+        "check that the new selector finds every one of them.",
+    ]
+    commands: list[str] = []
+    for ctrl, missing in members:
+        assert ctrl.selector is not None
+        labelling, why = _label_commands(
+            ctrl, ctrl.selector, missing, ns, rendered, targets=("pods",)
+        )
+        commands += labelling
+        if why:
+            explain.append(why)
+    commands.append(
+        f"kubectl -n {ns} get pods -l {_quote(_sel(new_sel))} -o "
+        + _quote("custom-columns=NAME:.metadata.name,OWNER:.metadata.ownerReferences[0].name")
+        + f"  # every pod of {', '.join(m.name for m, _ in members)}"
+    )
+    steps.keep.append((f"{obj.kind} `{obj.name}`", explain, commands))
+    steps.safe = [line for line in steps.safe if not line.startswith(f"{obj.kind} `{obj.name}`:")]
+    if obj.kind == "Service":
+        steps.kept.append(
+            f"kubectl -n {ns} get endpointslices -l "
+            f"{_quote('kubernetes.io/service-name=' + obj.name)} -o "
+            + _quote("custom-columns=NAME:.metadata.name,PODS:.endpoints[*].targetRef.name")
+        )
+    if not all(
+        (later := after.get(m.ref)) is not None and old_sel.matches(later.pod_labels or {})
+        for m, _ in members
+    ):
+        steps.unkept_back.append(f"{obj.kind} `{obj.name}`")
+    for ctrl, _ in members:
+        check = f"kubectl -n {ns} rollout status {ctrl.kind.lower()}/{ctrl.name}"
+        if check not in steps.checks:
+            steps.checks.append(check)
+
+
+def _headless(obj: K8sObject) -> bool:
+    return (mapping_at(obj.body, "spec") or {}).get("clusterIP") == "None"
 
 
 # Controllers whose pods carry each kind's own-pod key (OWN_POD_KEY): a label step selecting
@@ -194,7 +318,7 @@ _STATEFULSET_POD = OWN_POD_KEY["StatefulSet"]
 
 def _label_commands(
     obj: K8sObject, selector: LabelSelector, labels: Mapping[str, str], ns: str,
-    rendered: Sequence[K8sObject],
+    rendered: Sequence[K8sObject], targets: Sequence[str] = (),
 ) -> tuple[list[str], str]:
     """kubectl lines giving `labels` to the pods (and ReplicaSets) of `obj` that `selector`
     selects, and a sentence for the reader when other controllers share those labels.
@@ -202,7 +326,8 @@ def _label_commands(
     Selected with `-l` (never a pipe into xargs: kubectl wants the resources before the
     labels, and a step that selects nothing must do nothing). When another controller's
     pods match too, a label they lack (or hold with another value) tells them apart; when no
-    label does, the step lists the objects with their owner and labels by owner.
+    label does, the step lists the objects with their owner and labels by owner. `targets`:
+    what to label (default: a Deployment's ReplicaSets and pods, another's pods).
     """
     label_args = " ".join(shlex.quote(f"{k}={v}") for k, v in sorted(labels.items()))
     own_key = OWN_POD_KEY[obj.kind]
@@ -251,7 +376,7 @@ def _label_commands(
         )
         return [listing, step], why
     own = _quote(f"{base},{own_key}")
-    targets = ["rs", "pods"] if obj.kind == "Deployment" else ["pods"]
+    targets = targets or (["rs", "pods"] if obj.kind == "Deployment" else ["pods"])
     return [
         f"kubectl -n {ns} label {target} -l {own} --overwrite {label_args}"
         for target in targets
@@ -403,20 +528,27 @@ def migration_note(
     out = [f"{h} {title or f'Upgrading to {target}'}", ""]
     out += _written_for(change, release, namespace)
     breaking = bool(steps.before)
-    if not breaking:
-        out += ["No manual step is needed: `helm upgrade` applies every change in place.", ""]
-    else:
+    if breaking:
         out += [
             "This version changes fields Kubernetes does not let `helm upgrade` change: until "
             "the steps below are done the upgrade fails with `field is immutable`. Run them "
             "in this order.",
             "",
         ]
+    elif steps.keep:
+        out += [
+            "This version changes no field Kubernetes keeps immutable, and `helm upgrade` "
+            "alone succeeds; but without the step below, running pods drop out of a Service "
+            "(or another selector) until the rolling update replaces them. Run it first.",
+            "",
+        ]
+    else:
+        out += ["No manual step is needed: `helm upgrade` applies every change in place.", ""]
     for warning in steps.warnings + _ksm_notes(change, steps):
         out += [f"> **Warning:** {warning}", ""]
-    if breaking:
+    if breaking or steps.keep:
         out += [f"{sub} 1. Before `helm upgrade`", ""]
-        for heading, explain, commands in steps.before:
+        for heading, explain, commands in steps.before + steps.keep:
             out += [f"{heading}: " + " ".join(explain), "", "```sh", *commands, "```", ""]
         out += [f"{sub} 2. Upgrade", "", "```sh", upgrade, "```", ""]
         out += [f"{sub} 3. After the upgrade", ""]
@@ -425,10 +557,24 @@ def migration_note(
                     "```sh", *steps.after, "```", ""]
         if steps.checks:
             out += ["Wait until the new pods are ready:", "", "```sh", *steps.checks, "```", ""]
+        if steps.kept:
+            out += ["Check, while the pods roll and after, that each Service still has every "
+                    "pod as an endpoint (PODS lists them by name):", "",
+                    "```sh", *steps.kept, "```", ""]
         if steps.cleanup:
             out += [_cleanup_text(steps, namespace), "", "```sh", *steps.cleanup, "```", ""]
+    if breaking:
         out += _simple_variant(steps, upgrade, namespace, sub)
         out += _rollback(change, steps, release, namespace, sub, version)
+    elif steps.keep:
+        back = (
+            "`helm rollback` needs no step: the old selectors ask for no label that the pods "
+            "the new chart started lack." if not steps.unkept_back else
+            f"`helm rollback` changes the selector of {', '.join(steps.unkept_back)} back at "
+            "once as well, and the pods the new chart started lack a label the old selector "
+            "asks for until each is replaced: give them that label first, as above."
+        )
+        out += [f"{sub} Rolling back", "", back, ""]
     if steps.safe:
         out += [f"{sub} Changed in place by the upgrade (safe)", ""]
         out += [f"- {line}" for line in steps.safe] + [""]
@@ -585,8 +731,11 @@ def summary_line(change: ChartChange) -> str:
     what = f"fix {count} label-selector finding{'s' if count != 1 else ''}"
     if rules:
         what += f" ({', '.join(rules)})"
-    if change.unsafe:
+    kind = upgrade_kind(change)
+    if kind == "unsafe":
         what += "; upgrade needs migration"
+    elif kind == "step":
+        what += "; upgrade needs a step first"
     return f"{change.chart_name}: {what}"
 
 
@@ -599,8 +748,11 @@ def change_summary(change: ChartChange) -> str:
         text += f" ({', '.join(change.recipes)})"
     if shown:
         text += f" on {shown}"
-    if change.unsafe:
+    kind = upgrade_kind(change)
+    if kind == "unsafe":
         text += "; selectors change, see the upgrade notes before upgrading a release"
+    elif kind == "step":
+        text += "; running pods need a label before upgrading a release, see the upgrade notes"
     return text + "."
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from chartfix.model.changes import ChartChange
 from chartfix.model.findings import Finding
-from chartfix.publish.migration import change_plan, migration_note, summary_line
+from chartfix.publish.migration import change_plan, migration_note, summary_line, upgrade_kind
 
 
 def pr_title(change: ChartChange) -> str:
@@ -33,8 +33,11 @@ def pr_body(
     if change.recipe_file is not None:
         out += [f"Recipe file that ran: `{change.recipe_file.describe()}`", ""]
     out += [f"- `{f.path}`" for f in change.files if f.before != f.after] + [""]
-    if change.unsafe:
+    kind = upgrade_kind(change)
+    if kind == "unsafe":
         out += ["## Why this is a breaking change", "", *_breaking(change, namespace), ""]
+    elif kind == "step":
+        out += ["## Why upgrading needs a step first", "", *_step(change, namespace), ""]
     out += [migration_note(change, release, namespace, version=version, heading_level=2,
                            title="Upgrading an existing release")]
     out += ["## How it was verified", "", *_verification(change)]
@@ -69,6 +72,21 @@ def _breaking(change: ChartChange, namespace: str) -> list[str]:
         lines.append(f"- {heading}: {field}")
     if not steps.before:
         lines += ["- (none in the rendered scenarios; the change was marked unsafe by a recipe)"]
+    lines += ["", "New installations are not affected."]
+    return lines
+
+
+def _step(change: ChartChange, namespace: str) -> list[str]:
+    """Not breaking (no immutable field changes, `helm upgrade` succeeds), not safe either:
+    say which selectors would leave running pods out."""
+    steps = change_plan(change, namespace)
+    lines = [
+        "No field Kubernetes keeps immutable changes, so `helm upgrade` succeeds; but these "
+        "selectors start to ask for a label the running pods get only as the rolling update "
+        "replaces each, and leave them out until then, unless they are labelled first:",
+        "",
+    ]
+    lines += [f"- {heading}: `spec.selector`" for heading, _, _ in steps.keep]
     lines += ["", "New installations are not affected."]
     return lines
 

@@ -28,6 +28,7 @@ from chartfix.publish.migration import (
     change_summary,
     commit_message,
     migration_note,
+    needs_note,
     note_files,
 )
 from chartfix.publish.repos import redact
@@ -330,8 +331,9 @@ def chart_commit(
 ) -> tuple[str, dict[str, bytes]]:
     """(message, {repo path: bytes}) for one chart: the fix, the version bump, the note.
 
-    The note file is written only when the change is unsafe (a safe change needs no manual
-    step); the commit message carries the note either way.
+    The note file is written only when upgrading needs more than `helm upgrade` (an
+    immutable field changes, or a step must come first: `needs_note`); the commit message
+    carries the note either way.
     """
     level = default_level(change) if bump == "auto" else bump
     try:
@@ -341,7 +343,7 @@ def chart_commit(
     files = {f.path: f.after for f in change.files if f.before != f.after}
     if (change.chart_root / "Chart.yaml").is_file():  # a cdk8s app has no chart version
         files.update(bump_chart(change.chart_root, level, change_summary(change)))
-    if change.unsafe:
+    if needs_note(change):
         note = migration_note(change, release, namespace, version=version)
         files.update(note_files(change.chart_root, note, note_target, version))
     prefix = repo_path(repo, change.chart_root)

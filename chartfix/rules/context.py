@@ -74,6 +74,44 @@ def shared_component(controller: K8sObject) -> str | None:
     return None
 
 
+def own_value_advice(controller: K8sObject, sharing: Sequence[K8sObject]) -> str | None:
+    """What `chartfix fix` does when `controller` already selects on its component value and
+    the pods of `sharing` carry that value too, as a clause for a fix: line; None where it
+    does nothing (another controller shares every selector label: by hand).
+
+    As the component-labels recipe decides: controllers one template renders (a `range`)
+    select also on the pod label their template writes to tell them apart; Jobs, CronJobs
+    and Pods get a component value of their own where their template writes the shared
+    one, literally or through a helper they include with the controller."""
+    controllers = [o for o in sharing if o.is_controller]
+    if controllers:
+        if len(controllers) < len(sharing) or any(
+            o.kind != controller.kind or o.source.path != controller.source.path
+            for o in controllers
+        ):
+            return None
+        return (
+            "`chartfix fix` makes the controllers that template renders select also on a pod "
+            "label it writes to tell them apart, where it writes one (unsafe: the selector "
+            "is immutable, follow the migration note to upgrade)"
+        )
+    refs = sorted({str(o.ref) for o in sharing})
+    names, own = ", ".join(refs), ("their own" if len(refs) > 1 else "its own")
+    immutable = sorted(
+        str(o.ref) for o in sharing if o.kind == "Job" and not o.recreated_by_helm
+    )
+    safety = (
+        f"unsafe for {', '.join(immutable)}: a Job's pod template is immutable, the "
+        "migration note deletes it before the upgrade" if immutable
+        else f"safe: the selector of {controller.ref} stays"
+    )
+    return (
+        f"`chartfix fix` gives {names} a component value of {own} where the template writes "
+        f"the shared one, literally or through a helper it includes like {controller.ref} "
+        f"({safety})"
+    )
+
+
 def subchart_dir(obj: K8sObject) -> str | None:
     """`charts/NAME` when a subchart's template rendered `obj` (fixed there, not here)."""
     parts = obj.source.path.split("/")

@@ -51,6 +51,7 @@ from chartfix.rules.context import (
     RuleContext,
     chart_of,
     describe,
+    own_value_advice,
     shared_component,
     sorted_refs,
     special_detail,
@@ -86,7 +87,7 @@ def check(objects: Sequence[K8sObject], context: RuleContext) -> Iterator[Findin
             severity=SEVERITY,
             obj=controller.ref,
             message=f"selector {selector} also matches the pods of {described}",
-            remediation=_remediation(controller),
+            remediation=_remediation(controller, others),
             location=context.location(controller, controller.selector_path(), objects),
             related=related,
             chart=chart_of(controller, context),
@@ -94,7 +95,7 @@ def check(objects: Sequence[K8sObject], context: RuleContext) -> Iterator[Findin
         )
 
 
-def _remediation(controller: K8sObject) -> str:
+def _remediation(controller: K8sObject, others: Sequence[K8sObject]) -> str:
     """The advice, naming `chartfix fix` only where it does the fix."""
     subchart = subchart_dir(controller)
     if subchart:
@@ -104,9 +105,11 @@ def _remediation(controller: K8sObject) -> str:
         )
     shared = shared_component(controller)
     if shared:
+        done = own_value_advice(controller, others) if "=" in shared else None
         return (
             f"{controller.ref} already selects on {shared}, which the other pods carry too: "
-            "give each workload its own component value, by hand."
+            "give each workload its own component value"
+            + (f"; {done}." if done else ", by hand.")
         )
     return (
         "Add a distinguishing label (e.g. app.kubernetes.io/component: <role>) to the pod "

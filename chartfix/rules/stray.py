@@ -62,6 +62,7 @@ from chartfix.rules.context import (
     RuleContext,
     chart_of,
     describe,
+    own_value_advice,
     shared_component,
     sorted_refs,
     special_detail,
@@ -102,7 +103,7 @@ def check(objects: Sequence[K8sObject], context: RuleContext) -> Iterator[Findin
             obj=consumer.ref,
             message=f"selector {consumer.selector} matches the pods of {meant} and also of "
             f"{described}",
-            remediation=_remediation(consumer, owners, objects, context),
+            remediation=_remediation(consumer, owners, strays, objects, context),
             location=context.location(consumer, consumer.selector_path(), objects),
             related=sorted_refs(strays),
             chart=chart_of(consumer, context),
@@ -114,6 +115,7 @@ def check(objects: Sequence[K8sObject], context: RuleContext) -> Iterator[Findin
 def _remediation(
     consumer: K8sObject,
     owners: Sequence[K8sObject],
+    strays: Sequence[K8sObject],
     objects: Sequence[K8sObject],
     context: RuleContext,
 ) -> str:
@@ -126,7 +128,8 @@ def _remediation(
     subchart = subchart_dir(consumer)
     every = (
         "for all of them, `chartfix fix` makes it select them on a label their pods share "
-        "and the other pods lack (safe: their selectors stay)"
+        "and the other pods lack (no selector of theirs changes; when their pods get a new "
+        "label for it, the migration note labels the running ones before `helm upgrade`)"
     )
     if owner is None:
         names = ", ".join(sorted(str(o.ref) for o in owners))
@@ -142,6 +145,10 @@ def _remediation(
             f"{consumer.ref} selects the pods of {names}: {every}; if it is meant for "
             f"{owner.ref} alone, add {shared} to its selector, by hand."
         )
+    if shared and not subchart and "=" in shared:
+        own = _own_value_remediation(consumer, owner, strays, objects, context, shared)
+        if own is not None:
+            return own
     if subchart or shared:
         why = (
             f"it comes from the subchart in {subchart}" if subchart
@@ -154,4 +161,44 @@ def _remediation(
     return (
         f"Add the component label of the workload {consumer.ref} is meant for ({owner.ref}) "
         "to its selector so that it matches only those pods; `chartfix fix` does it (safe)."
+    )
+
+
+def _own_value_remediation(
+    consumer: K8sObject,
+    owner: K8sObject,
+    strays: Sequence[K8sObject],
+    objects: Sequence[K8sObject],
+    context: RuleContext,
+    shared: str,
+) -> str | None:
+    """`owner` selects on its component value `shared` (`key=value`): when no stray pod
+    carries it, the consumer only lacks it in its selector (the plain advice, None here);
+    when some do, `chartfix fix` gives them a value of their own, as it does for overlap,
+    unless another controller shares the value too (None: by hand)."""
+    key, value = shared.split("=", 1)
+    carriers = [o for o in strays if (o.pod_labels or {}).get(key) == value]
+    if not carriers:
+        return (
+            f"Add {shared}, the component label of the workload {consumer.ref} is meant for "
+            f"({owner.ref}), to its selector so that it matches only those pods; `chartfix "
+            "fix` does it (safe)."
+        )
+    selector = owner.selector
+    assert selector is not None
+    sharing = [
+        o for o in objects
+        if o is not owner and o.pod_labels is not None and context.same_scope(o, owner)
+        and selector.matches(o.pod_labels)
+    ]
+    advice = own_value_advice(owner, sharing)
+    if advice is None:
+        return None
+    asks = (consumer.selector.match_labels if consumer.selector else {}).get(key) == value
+    names = ", ".join(sorted(str(o.ref) for o in carriers))
+    return (
+        f"{owner.ref} already selects on {shared}, which {names} "
+        f"{'carry' if len(carriers) > 1 else 'carries'} too: {advice}; "
+        f"{consumer.ref} then selects on {shared}"
+        + ("." if asks else " (added to its selector by the same fix).")
     )

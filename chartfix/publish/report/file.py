@@ -350,6 +350,7 @@ _ENTRY_FIELDS: dict[str, tuple[Any, str]] = {
     "recipe": (_is_text, "a string or null"),
     "applied": (lambda v: isinstance(v, bool), "true or false"),
     "unsafe": (lambda v: isinstance(v, bool), "true or false"),
+    "upgrade": (lambda v: v in (None, "safe", "step", "unsafe"), "safe, step, unsafe or null"),
     "synthesized": (lambda v: isinstance(v, dict), "an object"),
     "unrendered": (lambda v: isinstance(v, dict), "an object"),
 }

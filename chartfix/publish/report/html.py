@@ -37,7 +37,7 @@ STATUSES = ("fixed", "partial", "left", "error", "skipped", "clean")
 _KNOWN = {
     "path", "id", "name", "status", "findings", "fixed", "left", "error", "unsafe", "files",
     "lines_added", "lines_removed", "diff", "content_hash", "options", "applied", "commit",
-    "branch", "finding_details", "notes", "migration",
+    "branch", "finding_details", "notes", "migration", "upgrade",
 }
 
 
@@ -65,6 +65,8 @@ class ChartView:
     findings: list[FindingView]
     error: str
     unsafe: bool
+    step: bool
+    """Upgrading needs a step first though no immutable field changes (`upgrade: step`)."""
     files: list[str]
     added: int
     removed: int
@@ -105,6 +107,7 @@ def chart_view(entry: dict[str, Any]) -> ChartView:
         findings=_findings(entry),
         error=str(entry.get("error") or ""),
         unsafe=bool(entry.get("unsafe")),
+        step=entry.get("upgrade") == "step",
         files=[str(f) for f in entry.get("files") or []],
         added=int(entry.get("lines_added") or 0),
         removed=int(entry.get("lines_removed") or 0),
@@ -462,6 +465,12 @@ def _chart_section(anchor: str, chart: ChartView) -> str:
         out.append(
             '<p class="unsafe">Breaking for existing releases: a controller’s selector '
             "changes (immutable), so upgrading needs the migration steps.</p>"
+        )
+    elif chart.step:
+        out.append(
+            '<p class="unsafe">Needs a step before upgrading existing releases: no immutable '
+            "field changes, but a selector would leave running pods out until each is "
+            "replaced; the migration note labels them first.</p>"
         )
     if chart.migration:
         out.append(

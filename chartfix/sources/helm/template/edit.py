@@ -99,15 +99,16 @@ _LITERAL_ENTRY = re.compile(
 
 
 def replace_value(text: str, site: MappingSite, key: str, value: str) -> Edit:
-    """An edit giving the literal entry `key` of the block mapping at `site` a new value.
+    """An edit giving the literal entry `key` of the mapping at `site` a new value.
 
     Only a one-line entry whose value is written literally qualifies: a value from a helper
-    or an action belongs to whatever writes it, not to this line.
+    or an action belongs to whatever writes it, not to this line. In a flow mapping
+    (`labels: {app: x, component: server}`) the item's value alone is replaced.
     """
     if site.problem:
         raise NotEditable(site.problem)
     if site.flow is not None:
-        raise NotEditable(f"{key} is in a flow mapping at {site.path}")
+        return _replace_in_flow(text, site, key, value)
     matches = [e for e in site.entries if e.key == key]
     if len(matches) != 1 or matches[0].conditional or matches[0].line is not matches[0].last:
         raise NotEditable(f"{key} is not written once, literally, in {site.path}")
@@ -120,6 +121,37 @@ def replace_value(text: str, site: MappingSite, key: str, value: str) -> Edit:
     if old[0] in "\"'" and new[0] not in "\"'":
         new = old[0] + new + old[0]  # the chart's quoting style
     return Edit(line.start + match.start("value"), line.start + match.end("value"), new)
+
+
+_FLOW_KEY = re.compile(r"^(?:\"[^\"\\]*\"|'[^']*')[ \t]*:[ \t]*|^[^\s'\"][^:]*?[ \t]*:[ \t]+")
+"""The key of one flow item and the `:` after it: a quoted key may be followed by the value
+without a space (`{"a":"b"}`), a plain key may not."""
+_FLOW_VALUE = re.compile(
+    r"^(?:\"[^\"\\]*\"|'[^']*'|[^\s'\"#,\[\]{}&*!|>%@`](?:[^:#,\[\]{}]|:(?!\s)|(?<!\s)#)*)$"
+)
+"""A literal flow value: quoted (no escape sequence), or plain with no flow indicator
+(`,[]{}`), no `: `, no comment, and no other indicator first."""
+
+
+def _replace_in_flow(text: str, site: MappingSite, key: str, value: str) -> Edit:
+    """`replace_value` for a flow mapping: the value of the one item whose key is `key`."""
+    assert site.flow is not None
+    items = [item for item in site.flow.items if item.key == key]
+    if len(items) != 1:
+        raise NotEditable(f"{key} is not written once, literally, in {site.path}")
+    item = items[0]
+    written = text[item.start:item.end]
+    head = _FLOW_KEY.match(written)
+    literal = not any(a.start < item.end and item.start < a.end for a in site.key_line.actions)
+    if not literal or head is None or not _FLOW_VALUE.match(written[head.end():]):
+        raise NotEditable(f"the value of {key} in {site.path} is not a literal")
+    old = written[head.end():]
+    new = yaml_scalar(value)
+    if "{{" in new:
+        raise NotEditable(f"{value!r} cannot be written into the flow mapping at {site.path}")
+    if old[0] in "\"'" and new[0] not in "\"'":
+        new = old[0] + new + old[0]  # the chart's quoting style
+    return Edit(item.start + head.end(), item.end, new)
 
 
 _INCLUDE_COMMAND = re.compile(r'^include\s+"[^"]+"')
