@@ -755,7 +755,7 @@ def test_progress_is_one_line_per_chart_then_the_table(tmp_path, capsys) -> None
     end = next(i for i, line in enumerate(table) if line.startswith("coverage:"))
     assert table[end:] == [
         "coverage: 6 charts found, 5 analyzed (83%), 0 of them with synthesized values; "
-        "1 errors:",
+        "1 error:",
         "  1 x unreadable chart files",
         "6 charts processed (1 clean), 0 skipped as done; dry run: nothing written",
     ]

@@ -142,7 +142,7 @@ def test_bulk_report_and_table_show_synthesized_values_and_coverage(
 
     assert (
         "coverage: 7 charts found, 6 analyzed (86%), 4 of them with synthesized values, "
-        "1 with a scenario that could not render; 1 errors:" in err
+        "1 with a scenario that could not render; 1 error:" in err
     )
     charts = {Path(c["path"]).name: c for c in json.loads(report.read_text())["charts"]}
     assert charts["needs-global"]["synthesized"] == {"default": SYNTHESIZED["needs-global"]}
@@ -298,7 +298,7 @@ def test_coverage_of_a_resumed_run_counts_the_charts_done_before() -> None:
 
     assert coverage.lines() == [
         "coverage: 10 charts found, 9 analyzed (90%; 8 of them by an earlier run), 1 in this "
-        "run with synthesized values; 1 errors:",
+        "run with synthesized values; 1 error:",
         "  1 x a required/fail check no placeholder satisfies",
     ]
 

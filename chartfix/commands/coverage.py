@@ -12,6 +12,8 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from chartfix.publish.output import plural
+
 ERROR_KINDS = (
     # (kind, pattern over the error line with paths left out), first match wins
     ("a cdk8s app not run (see --run-apps)", r"^not run: "),
@@ -88,6 +90,6 @@ class Coverage:
         if self.partial:
             first += f", {self.partial} with a scenario that could not render"
         errors = sum(self.errors.values())
-        out = [first + f"; {errors} errors" + (":" if errors else "")]
+        out = [first + f"; {plural(errors, 'error')}" + (":" if errors else "")]
         out += [f"  {n} x {kind}" for kind, n in self.errors.most_common()]
         return out
