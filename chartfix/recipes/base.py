@@ -14,35 +14,15 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from chartfix.model.changes import Unfixed
+from chartfix.model.edits import LabelChange, PlannedEdit
 from chartfix.model.findings import Finding
 from chartfix.model.objects import K8sObject, ObjectRef, Rendering
-from chartfix.sources.helm.template.edit import Edit
 from chartfix.sources.helm.template.locate import ChartSources
 
 if TYPE_CHECKING:
     from chartfix.sources.helm.chart import Chart
 
 Applicability = Literal["safe", "unsafe"]
-
-
-@dataclass(frozen=True)
-class LabelChange:
-    """A change a plan may make to rendered objects at `path` (`spec.selector.matchLabels`...):
-    `key` added with `value` (any value when None: a templated value), or removed.
-    Verification allows exactly these."""
-
-    path: str
-    key: str
-    value: str | None
-    removed: bool = False
-
-
-@dataclass(frozen=True)
-class PlannedEdit:
-    path: str
-    """Chart-relative file the edit applies to."""
-    edit: Edit
-    why: str
 
 
 @dataclass

@@ -11,8 +11,8 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
 
+from chartfix.model.edits import Edit
 from chartfix.sources.helm.template.outline import Document, Entry, MappingSite, Outline
 
 _PLAIN = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_./-]*$")
@@ -25,19 +25,8 @@ _YAML11_SPECIAL = re.compile(
 )
 
 
-class NotEditable(Exception):
+class NotEditable(ValueError):
     """The mapping cannot take this edit without risking the rest of the file."""
-
-
-@dataclass(frozen=True, order=True)
-class Edit:
-    start: int
-    end: int
-    text: str
-
-    @property
-    def is_insertion(self) -> bool:
-        return self.start == self.end
 
 
 def yaml_scalar(value: str) -> str:

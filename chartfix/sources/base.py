@@ -1,0 +1,207 @@
+"""What every source kind offers the pipeline, the rules, the recipes and the verifier.
+
+A source kind is one way of writing Kubernetes objects: a Helm chart, a cdk8s app, later
+plain manifests and kustomize. Everything that decides (rules, recipes, verification, diff,
+write, commit, reports) works on rendered objects and talks to the source only through
+this module's `SourceKind` and `Source`:
+
+    SourceKind.find(paths)          -> target roots on disk
+    SourceKind.load(root)           -> Source (root, name, version)
+    Source.render_all(settings)     -> Renderings: objects that remember their `Source` file
+    Source.render(scenario, files)  -> the objects again, with some files replaced (verify)
+    Source.read(path)               -> a file's bytes, as the edits are spliced into
+    Source.locate(obj, path, r)     -> file:line of a label map, for findings
+    Source.origin(obj, r)           -> what writes `obj`: the same in every scenario
+    Source.label_edits(obj, r, cs)  -> PlannedEdits (splices) making the LabelChanges, or why not
+    Source.apply(path, edits)       -> the file's new bytes
+
+Adding a source kind:
+1. a package `chartfix/sources/NAME/` with a class implementing `SourceKind` (finding and
+   loading its targets) and one implementing `Source` (rendering and editing one target);
+2. its instance added to `chartfix.sources.targets.KINDS` (the registry, in priority order:
+   a folder two kinds claim is the first's);
+3. nothing else: no recipe, rule, verifier or command changes. Tests: a fixture under
+   `fixtures/`, and the kind in the same-bug test (tests/test_source_kinds.py).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Hashable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from chartfix.errors import ChartError
+from chartfix.model.edits import Edit, LabelChange, PlannedEdit
+from chartfix.model.findings import Location
+from chartfix.model.objects import K8sObject, Rendering
+
+__all__ = [
+    "Edit",
+    "LabelChange",
+    "PlannedEdit",
+    "RenderSettings",
+    "Renderings",
+    "Source",
+    "SourceKind",
+    "minimal_edit",
+    "splice",
+]
+
+
+@dataclass(frozen=True)
+class RenderSettings:
+    """What the user asked for besides the target: values, release and namespace.
+
+    Kinds without values (cdk8s, plain manifests) ignore what does not apply to them."""
+
+    values_files: tuple[Path, ...] = ()
+    set_values: tuple[str, ...] = ()
+    base_values: str = ""
+    """Organisation values as JSON (bulk -f/--set, `.chartfix.yaml` `values`)."""
+    release: str = "release-name"
+    namespace: str = "default"
+
+
+@dataclass
+class Renderings:
+    """Every scenario of a target that rendered, and those that did not (with the reason)."""
+
+    renderings: list[Rendering] = field(default_factory=list)
+    unrendered: list[tuple[str, ChartError]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    """Said with the fix: values chartfix had to make up, how long synthesis took..."""
+    read: dict[Path, str] = field(default_factory=dict)
+    """sha256 of every file rendering read, by path: --write rechecks them before writing."""
+    synthesized: dict[str, list[str]] = field(default_factory=dict)
+    """Scenario -> values chartfix made up so that it renders at all."""
+
+
+class Source(Protocol):
+    """One loaded target (a chart, an app): renders it and edits its files."""
+
+    kind: str
+    """The source kind's name: `helm`, `cdk8s`..."""
+    root: Path
+    name: str
+    version: str | None
+    """What a release of the target is called, to bump; None when there is nothing to bump."""
+    app_version: str | None
+
+    def render_all(self, settings: RenderSettings) -> Renderings:
+        """Render every scenario; raises ChartError when the target cannot be read at all."""
+        ...
+
+    def render(self, scenario: str, files: Mapping[str, bytes] | None = None) -> Rendering:
+        """Render scenario `scenario` (one `render_all` rendered) again, with `files`
+        (target-relative path -> bytes) replacing those on disk. Raises ChartError."""
+        ...
+
+    def read(self, path: str) -> bytes:
+        """The bytes of a target-relative file (as edits are planned against)."""
+        ...
+
+    def locate(self, obj: K8sObject, path: str, rendering: Rendering) -> Location | None:
+        """Where the label map at `path` (`spec.selector.matchLabels`) of `obj` is written;
+        None when the source cannot tell (findings then point at the object's file)."""
+        ...
+
+    def origin(self, obj: K8sObject, rendering: Rendering) -> Hashable:
+        """What writes `obj` (a template document, a constructor call): equal across
+        scenarios even when the object's name differs, so that a fix is planned once."""
+        ...
+
+    def workload_names(self, obj: K8sObject, release: str) -> tuple[str, ...]:
+        """The names a user may give `obj` by (`--component NAME=VALUE`), most specific
+        last: its rendered name, then the part of it the author chose (the suffix after the
+        release fullname, a construct id)."""
+        ...
+
+    def written_name(self, obj: K8sObject, rendering: Rendering) -> str | None:
+        """When one piece of source writes several objects of `obj`'s kind (a `range`), the
+        source text of their name (`{{ $name }}`), to write as a label value; else None."""
+        ...
+
+    def label_edits(
+        self, obj: K8sObject, rendering: Rendering, changes: Sequence[LabelChange]
+    ) -> list[PlannedEdit] | str:
+        """Edits of the target's files that make `changes` to `obj` (add or remove label
+        keys at `spec.selector.matchLabels`, `spec.template.metadata.labels`, a Service's
+        `spec.selector`...), or why they cannot be made. Must not change any other object
+        than the ones the same source writes (a shared helper is a reason, not an edit)."""
+        ...
+
+    def apply(self, path: str, edits: Iterable[Edit]) -> bytes:
+        """The bytes of `path` with `edits` spliced in. Raises ValueError (NotEditable)
+        when edits overlap."""
+        ...
+
+    def problem(self, files: Mapping[str, bytes]) -> str:
+        """Why edited `files` must not be kept although they render (a label key written
+        twice in one mapping...); "" when none."""
+        ...
+
+    def unwritable(self, path: str) -> str | None:
+        """Why chartfix must not write `path` (reached through a symlink...); None: it may."""
+        ...
+
+
+class SourceKind(Protocol):
+    """A way of writing Kubernetes objects; finds and loads its targets."""
+
+    name: str
+    marker: str
+    """The file that makes a folder a target of this kind (`Chart.yaml`, `cdk8s.yaml`)."""
+
+    def find(self, paths: Sequence[Path]) -> list[Path]:
+        """Every target root at or under `paths` (unreadable ones too: their errors)."""
+        ...
+
+    def holds(self, root: Path) -> bool:
+        """Whether `root` is a target of this kind."""
+        ...
+
+    def skip_reason(
+        self, root: Path, run_apps: bool | None, untrusted: Sequence[Path]
+    ) -> str | None:
+        """Why the target must not be processed (a program the user did not allow to
+        run); None: go on."""
+        ...
+
+    def load(self, root: Path) -> Source:
+        """The target at `root`; raises ChartError when it cannot be read."""
+        ...
+
+
+def splice(text: str, edits: Iterable[Edit]) -> str:
+    """`text` with non-overlapping `edits` applied; identical duplicates count once.
+    Raises ValueError when two edits overlap."""
+    ordered = sorted(set(edits))
+    for before, after in itertools.pairwise(ordered):
+        if after.start < before.end:
+            raise ValueError(f"overlapping edits at offset {after.start}")
+    out: list[str] = []
+    cursor = 0
+    for edit in ordered:
+        out.append(text[cursor : edit.start])
+        out.append(edit.text)
+        cursor = edit.end
+    out.append(text[cursor:])
+    return "".join(out)
+
+
+def minimal_edit(old: str, new: str) -> Edit | None:
+    """The one splice turning `old` into `new` (common start and end left out): how a
+    source that rewrites a whole file (libcst) expresses its change as an `Edit`."""
+    if old == new:
+        return None
+    start = 0
+    limit = min(len(old), len(new))
+    while start < limit and old[start] == new[start]:
+        start += 1
+    end_old, end_new = len(old), len(new)
+    while end_old > start and end_new > start and old[end_old - 1] == new[end_new - 1]:
+        end_old -= 1
+        end_new -= 1
+    return Edit(start, end_old, new[start:end_new])
