@@ -13,16 +13,16 @@ from pathlib import Path
 from chartfix.config import CONFIG_NAME, load_config, organisation_values, values_json
 from chartfix.errors import ChartError, UsageError
 from chartfix.model.changes import ChartChange, FileChange, Unfixed
-from chartfix.model.objects import ObjectRef
+from chartfix.model.findings import Finding
+from chartfix.model.objects import ObjectRef, Rendering
 from chartfix.recipes import registry
 from chartfix.recipes.base import FixOptions, FixUnit, Recipe, RecipeContext
 from chartfix.recipes.files import RecipeFile, resolve
+from chartfix.recipes.naming import workload_names
 from chartfix.rules import RULES, Policy, analyze_each, apply_policy, merge_findings
 from chartfix.rules.ksm import restarts_needed
-from chartfix.sources.helm.chart import linked, load_chart, scenarios
-from chartfix.sources.helm.render import stage
-from chartfix.sources.helm.synthesis import render_scenarios, synthesized_note, unrendered_note
-from chartfix.sources.helm.template.locate import ChartSources
+from chartfix.sources.base import RenderSettings, Source
+from chartfix.sources.targets import kind_of
 from chartfix.verify import Verifier
 
 
@@ -78,19 +78,20 @@ def select_recipes(names: Sequence[str]) -> list[Recipe]:
 
 
 def fix_chart(root: Path, request: FixRequest) -> ChartChange:
-    """Plan and verify every selected recipe's fixes for the chart at `root`.
+    """Plan and verify every selected recipe's fixes for the target at `root` (a Helm chart,
+    a cdk8s app: any source kind of chartfix.sources.targets).
 
     The findings are `check`'s: the same rules, severities and suppressions. A default run
     fixes the errors and counts every error left, whichever rule it is; recipes asked for by
     name fix the warnings of their rules too, and count what is left of their rules.
-    Raises ChartError when the chart cannot be read or rendered as it is.
+    Raises ChartError when the target cannot be read or rendered as it is.
     """
-    chart = load_chart(root)
-    config = load_config(chart.root)
+    source = kind_of(root).load(root)
+    config = load_config(source.root)
     recipe_file = request.recipe_file
     if recipe_file is None and config.recipe is not None:
         try:
-            recipe_file = resolve(config.recipe[1], [chart.root], base=config.recipe[0])
+            recipe_file = resolve(config.recipe[1], [source.root], base=config.recipe[0])
         except UsageError as err:  # this chart's config is wrong: other charts go on
             raise ChartError(config.recipe[0] / CONFIG_NAME, f"`recipe`: {err}") from err
     names = recipe_file.recipe_names if recipe_file else request.recipes
@@ -103,21 +104,24 @@ def fix_chart(root: Path, request: FixRequest) -> ChartChange:
         components={**options.components, **config.components, **dict(request.components)},
         label_jobs=request.label_jobs or config.label_jobs or options.label_jobs,
     )
-    base = organisation_values(config.values, request.base_values)
-    requested = scenarios(chart, request.values_files, request.set_values, base)
-    rendered = render_scenarios(chart, requested, request.release, request.namespace)
+    settings = RenderSettings(
+        request.values_files, request.set_values,
+        organisation_values(config.values, request.base_values),
+        request.release, request.namespace,
+    )
+    rendered = source.render_all(settings)
     if not rendered.renderings:
         raise rendered.unrendered[0][1]
-    cases, before = rendered.scenarios, rendered.renderings
-    per_scenario = analyze_each(chart, before)
+    before = rendered.renderings
+    per_scenario = located(source, analyze_each(source, before), before)
     policy = config.policy.overridden_by(request.policy)
     if recipe_file is not None and recipe_file.rules is not None:
         policy = Policy(include=frozenset(recipe_file.rules)).overridden_by(policy)
-    counted = apply_policy(per_scenario, before, policy, chart.root).findings
+    counted = apply_policy(per_scenario, before, policy, source.root).findings
     explicit = bool(names)
     findings = [f for f in counted if explicit or f.severity == "error"]
-    sources = ChartSources(chart.root)
-    context = RecipeContext(chart, sources, before, findings, options)
+    templates = getattr(source, "templates", None)  # a Helm chart's, for Helm-only shapes
+    context = RecipeContext(source, templates, before, findings, options, source)
 
     units = []
     refused: list[Unfixed] = []
@@ -131,13 +135,10 @@ def fix_chart(root: Path, request: FixRequest) -> ChartChange:
             while step is not None:
                 made_by[id(step)] = recipe.name
                 step = step.fallback
-    units, through_links = _writable(chart.root, units)
+    units, through_links = _writable(source, units)
     refused.extend(through_links)
 
-    verifier = Verifier(
-        chart, sources, cases, before, merge_findings(per_scenario), request.release,
-        request.namespace,
-    )
+    verifier = Verifier(source, before, merge_findings(per_scenario))
     verified = verifier.run(units)
 
     in_scope = set().union(*(r.rules for r in recipes)) if explicit else set(RULES)
@@ -158,7 +159,7 @@ def fix_chart(root: Path, request: FixRequest) -> ChartChange:
         if f.severity == "error" and f.rule not in in_scope
     ]
     files = [
-        FileChange(path, sources.read(path), data) for path, data in verified.files.items()
+        FileChange(path, source.read(path), data) for path, data in verified.files.items()
     ]
     notes = [note for unit in verified.kept for note in unit.notes]
     kept = {id(u) for u in verified.kept}
@@ -169,13 +170,12 @@ def fix_chart(root: Path, request: FixRequest) -> ChartChange:
     ]
     notes += restarts_needed(before, verified.after)
     notes += [w for r in before for w in r.warnings]
-    notes += [synthesized_note(r.scenario, r.synthesized) for r in before if r.synthesized]
-    notes += [unrendered_note(name, err.reason) for name, err in rendered.unrendered]
+    notes += rendered.notes
     notes = list(dict.fromkeys(notes))
     return ChartChange(
-        chart_root=chart.root,
-        chart_name=chart.name,
-        chart_version=chart.version,
+        chart_root=source.root,
+        chart_name=source.name,
+        chart_version=source.version or "",
         files=[f for f in files if f.before != f.after],
         fixed=fixed,
         unfixed=unfixed,
@@ -185,30 +185,60 @@ def fix_chart(root: Path, request: FixRequest) -> ChartChange:
         unsafe=any(u.applicability == "unsafe" for u in verified.kept),
         notes=notes,
         recipe_file=recipe_file,
-        read=dict(stage(chart).read),
-        synthesized={r.scenario: list(r.synthesized) for r in before if r.synthesized},
+        read=rendered.read,
+        synthesized=rendered.synthesized,
         unrendered={name: err.reason for name, err in rendered.unrendered},
+        workloads=workloads(source, before, request.release),
     )
 
 
-def _writable(root: Path, units: Sequence[FixUnit]) -> tuple[list[FixUnit], list[Unfixed]]:
-    """Units whose every edit lands in a file of the chart itself; the others are refused:
-    a file reached through a symlink is shared with whatever else links to it."""
+fix_target = fix_chart
+"""Any target: a chart is the first kind, and the name the callers know."""
+
+
+def located(
+    source: Source, per_scenario: Sequence[Sequence[Finding]], renderings: Sequence[Rendering]
+) -> list[list[Finding]]:
+    """Findings pointing where their source kind writes the label map they are about (the
+    rules locate in Helm templates themselves; other kinds answer `Source.locate`)."""
+    if source.kind == "helm":
+        return [list(found) for found in per_scenario]
+    out = []
+    for found, rendering in zip(per_scenario, renderings, strict=True):
+        objects = {o.ref: o for o in rendering.objects}
+        placed = []
+        for finding in found:
+            obj = objects.get(finding.obj)
+            path = obj and (obj.selector_path() or obj.pod_labels_path())
+            where = source.locate(obj, path, rendering) if obj and path else None
+            placed.append(replace(finding, location=where) if where else finding)
+        out.append(placed)
+    return out
+
+
+def workloads(source: Source, renderings: Sequence[Rendering], release: str) -> dict[str, str]:
+    """Every name a `--component NAME=VALUE` may give a workload -> the name shown for it."""
+    known: dict[str, str] = {}
+    for rendering in renderings:
+        for obj in rendering.objects:
+            if obj.makes_pods:
+                names = workload_names(
+                    obj, source.name, release, source.author_name(obj, rendering)
+                )
+                known.update({n: names[-1] for n in names})
+    return known
+
+
+def _writable(source: Source, units: Sequence[FixUnit]) -> tuple[list[FixUnit], list[Unfixed]]:
+    """Units whose every edit lands in a file chartfix may write; the others are refused
+    (a file reached through a symlink is shared with whatever else links to it)."""
     kept: list[FixUnit] = []
     refused: list[Unfixed] = []
     for unit in units:
-        links = [(e.path, linked(root, e.path)) for e in unit.edits]
-        shared = [(path, link) for path, link in links if link is not None]
-        if not shared:
+        why = next((w for e in unit.edits if (w := source.unwritable(e.path))), None)
+        if why is None:
             kept.append(unit)
             continue
-        path, link = shared[0]
-        assert link is not None
-        why = (
-            f"{path} is reached through the symlink {link.relative_to(root)} (to "
-            f"{link.resolve()}); chartfix does not write through links: edit the file it "
-            "points to, or replace the link by a copy"
-        )
         refused += [Unfixed(target, why) for target in unit.targets]
     return kept, refused
 

@@ -1,4 +1,5 @@
-"""Verification: render the edited chart again and accept only the changes that were promised.
+"""Verification: render the edited target again (through its source kind, any kind) and
+accept only the changes that were promised.
 
 A set of fix units passes when every scenario that rendered before still renders, the findings
 the units target are gone, no new finding appears, and the rendered objects differ from the
@@ -20,11 +21,7 @@ from chartfix.model.findings import Finding
 from chartfix.model.objects import K8sObject, Rendering, mapping_at
 from chartfix.recipes.base import FixUnit, LabelChange
 from chartfix.rules import analyze
-from chartfix.sources.helm.chart import Chart, Scenario
-from chartfix.sources.helm.render import render
-from chartfix.sources.helm.template.edit import NotEditable, apply_edits
-from chartfix.sources.helm.template.locate import ChartSources, decode, encode
-from chartfix.sources.helm.template.outline import outline
+from chartfix.sources.base import Source
 
 _LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
 
@@ -53,13 +50,10 @@ class Verified:
 
 @dataclass
 class Verifier:
-    chart: Chart
-    sources: ChartSources
-    scenarios: Sequence[Scenario]
+    source: Source
+    """The target, whose source kind renders it again and splices the edits in."""
     before: Sequence[Rendering]
     before_findings: Sequence[Finding]
-    release: str = "release-name"
-    namespace: str = "default"
     _noise_cache: dict[int, set[tuple[str, str]]] = field(default_factory=dict)
 
     def run(self, units: Sequence[FixUnit]) -> Verified:
@@ -94,20 +88,18 @@ class Verifier:
         """Verify these units together: a Verified on success, else the reason they fail."""
         try:
             files = self._apply(units)
-        except NotEditable as err:
+        except ValueError as err:  # NotEditable: two edits overlap
             return f"edits collide: {err}"
-        duplicate = _duplicate_key(files)
-        if duplicate:
-            return duplicate
+        problem = self.source.problem(files)
+        if problem:
+            return problem
         after: list[Rendering] = []
-        for scenario, old in zip(self.scenarios, self.before, strict=True):
+        for old in self.before:
             try:
-                after.append(
-                    render(self.chart, scenario, files, self.release, self.namespace)
-                )
+                after.append(self.source.render(old.scenario, files))
             except ChartError as err:
                 return f"scenario {old.scenario} no longer renders: {err}"
-        findings = analyze(self.chart, after)
+        findings = analyze(self.source, after)
         reason = self._findings_problem(units, findings) or self._objects_problem(units, after)
         if reason:
             return reason
@@ -119,8 +111,7 @@ class Verifier:
             for planned in unit.edits:
                 by_file[planned.path].append(planned.edit)
         return {
-            path: encode(apply_edits(decode(self.sources.read(path)), edits))
-            for path, edits in sorted(by_file.items())
+            path: self.source.apply(path, edits) for path, edits in sorted(by_file.items())
         }
 
     def _findings_problem(self, units: Sequence[FixUnit], after: Sequence[Finding]) -> str:
@@ -155,28 +146,12 @@ class Verifier:
         """What differs between two renders of the unedited chart (generated certificates,
         random passwords, checksums of them): not the fix's doing."""
         if index not in self._noise_cache:
-            scenario = self.scenarios[index]
             try:
-                again = render(self.chart, scenario, None, self.release, self.namespace)
+                again = self.source.render(self.before[index].scenario)
             except ChartError:
                 again = self.before[index]
             self._noise_cache[index] = unplanned_differences(self.before[index], again, {})
         return self._noise_cache[index]
-
-
-def _duplicate_key(files: Mapping[str, bytes]) -> str:
-    """A label written twice in one mapping: Helm renders it, the API server may not, and
-    which one wins is up to the YAML parser. No fix may leave one behind."""
-    for path, data in files.items():
-        for doc in outline(decode(data)).documents:
-            for site in doc.sites.values():
-                keys = [e.key for e in site.entries if e.key is not None and not e.conditional]
-                if site.flow is not None:
-                    keys += [i.key for i in site.flow.items if i.key is not None]
-                twice = sorted({k for k in keys if keys.count(k) > 1})
-                if twice:
-                    return f"{path}:{site.line}: {', '.join(twice)} written twice in {site.path}"
-    return ""
 
 
 Difference = tuple[str, str]

@@ -21,9 +21,10 @@ from chartfix.model.objects import Rendering
 from chartfix.model.report import ChartReport
 from chartfix.rules import Analysis, Policy, analyze_each, apply_policy, merge_findings
 from chartfix.runner import crash_reason, default_jobs, run_parallel
+from chartfix.sources.base import RenderSettings
 from chartfix.sources.helm.chart import Scenario, load_chart, scenarios_at, values_once
 from chartfix.sources.helm.synthesis import render_scenarios
-from chartfix.sources.targets import find_targets, is_cdk8s_app, only_files
+from chartfix.sources.targets import find_targets, kind_of, only_files
 
 FORMATS = ("text", "json", "sarif")
 
@@ -42,8 +43,9 @@ def check_chart(
     chart: its ChartError travels in the report. `policy`: the command line's rule control,
     on top of the chart's `.chartfix.yaml`."""
     policy = policy or Policy()
-    if is_cdk8s_app(root):
-        return _check_cdk8s_app(ChartReport(root=root, name=root.name), policy, run_apps)
+    if kind_of(root).name != "helm":
+        settings = RenderSettings(tuple(values_files), tuple(set_values), "", release, namespace)
+        return _check_source(ChartReport(root=root, name=root.name), policy, run_apps, settings)
     cases = tuple(scenarios_at(root, values_files, set_values))
     task = ScenarioTask(root, cases, release, namespace, policy)
     result, renderings = _check(task)
@@ -53,22 +55,34 @@ def check_chart(
     return report
 
 
-def _check_cdk8s_app(report: ChartReport, policy: Policy, run_apps: bool | None
+def _check_source(
+    report: ChartReport, policy: Policy, run_apps: bool | None, settings: RenderSettings
 ) -> ChartReport:
-    """A cdk8s app: synthesized by cdk8s, then the same rules and policy as a chart (when
-    the user lets its code run)."""
-    from chartfix.sources.cdk8s import load_app, skip_reason
-    from chartfix.sources.cdk8s.check import check_synthesis
+    """A target of another source kind than Helm (a cdk8s app): rendered through its
+    kind, then the same rules and policy as a chart (when the user lets its code run).
+    Helm charts take `_check`, which shares a big chart's scenarios among workers."""
+    from chartfix.pipeline import located
 
+    kind = kind_of(report.root)
     try:
-        report.skipped = skip_reason(report.root, run_apps)
+        report.skipped = kind.skip_reason(report.root, run_apps, ())
         if report.skipped is not None:
             return report
-        report.name = load_app(report.root).name
-        report.scenarios = ["synth"]
-        findings, rendering = check_synthesis(report.root)
-        effective = load_config(report.root).policy.overridden_by(policy)
-        _keep(report, apply_policy([findings], [rendering], effective, report.root))
+        source = kind.load(report.root)
+        report.name = source.name
+        config = load_config(report.root)
+        settings = replace(
+            settings, base_values=organisation_values(config.values, settings.base_values)
+        )
+        rendered = source.render_all(settings)
+        if not rendered.renderings:
+            raise rendered.unrendered[0][1]
+        report.scenarios = [r.scenario for r in rendered.renderings]
+        per_scenario = located(
+            source, analyze_each(source, rendered.renderings), rendered.renderings
+        )
+        effective = config.policy.overridden_by(policy)
+        _keep(report, apply_policy(per_scenario, rendered.renderings, effective, report.root))
     except ChartError as err:
         report.error = err
     return report
@@ -162,7 +176,7 @@ def check_all(
     scenarios are merged as `analyze` merges them.
     """
     values = tuple(Path(v).resolve() for v in values_files)
-    apps = [c for c in charts if is_cdk8s_app(c)]
+    apps = [c for c in charts if kind_of(c).name != "helm"]  # one task each
     helm = [c for c in charts if c not in apps]
     policy = policy or Policy()
     tasks = _tasks(

@@ -20,7 +20,7 @@ from chartfix.recipes import registry
 from chartfix.recipes.files import RecipeFile, resolve
 from chartfix.runner import crash_reason, run_parallel
 from chartfix.sources.helm.chart import values_once
-from chartfix.sources.targets import find_targets, is_cdk8s_app
+from chartfix.sources.targets import find_targets, kind_of
 from chartfix.verify import LABEL_VALUE_RULE, valid_label_value
 
 
@@ -113,15 +113,10 @@ def fix_outcome(root: Path, request: FixRequest) -> Outcome:
             recovered = recover(root)
         else:
             refuse_pending(root, request.mode)
-        if is_cdk8s_app(root):
-            from chartfix.sources.cdk8s import fix_app, skip_reason
-
-            reason = skip_reason(root, request.run_apps, request.untrusted)
-            if reason is not None:
-                return Outcome(root, skipped=reason)
-            change = fix_app(root, request.policy)
-        else:
-            change = fix_chart(root, request)
+        reason = kind_of(root).skip_reason(root, request.run_apps, request.untrusted)
+        if reason is not None:
+            return Outcome(root, skipped=reason)
+        change = fix_chart(root, request)
         if recovered:
             change.notes.insert(0, recovered)
         return Outcome(root, change=change)
@@ -169,17 +164,11 @@ def check_components(request: FixRequest, outcomes: Sequence[Outcome]) -> None:
     """A `--component NAME=VALUE` whose NAME is no workload in any scenario of any chart is a
     usage error naming the workloads (a typo must not pass silently); checked before anything
     is written. Not decidable when a chart could not be rendered: that chart's error says so."""
-    from chartfix.recipes.component_labels import workload_names
-
     if not request.components or any(o.error is not None for o in outcomes):
         return
     known: dict[str, str] = {}
     for change in [o.change for o in outcomes if o.change is not None]:
-        for rendering in change.before:
-            for obj in rendering.objects:
-                if obj.makes_pods:
-                    names = workload_names(obj, change.chart_name, request.release)
-                    known.update({n: names[-1] for n in names})
+        known.update(change.workloads)
     unknown = sorted({name for name, _ in request.components if name not in known})
     if unknown:
         choices = ", ".join(sorted(set(known.values()))) or "none"

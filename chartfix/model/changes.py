@@ -64,6 +64,9 @@ class ChartChange:
     --write refuses the chart when one of them changed before the replace."""
     """Scenario -> why it could not render; the fix was planned and verified without it."""
 
+    workloads: dict[str, str] = field(default_factory=dict)
+    """Every name a `--component NAME=VALUE` may give a workload -> the name shown for it."""
+
     @property
     def changed(self) -> bool:
         return any(f.before != f.after for f in self.files)

@@ -21,6 +21,8 @@ CONSUMER_KINDS = frozenset({"Service", "PodDisruptionBudget", "NetworkPolicy"})
 POD_MAKING_KINDS = CONTROLLER_KINDS | BATCH_KINDS | {"Pod"}
 SELECTING_KINDS = CONTROLLER_KINDS | CONSUMER_KINDS | {"Job"}
 ANALYZED_KINDS = POD_MAKING_KINDS | CONSUMER_KINDS
+COMPONENT_KEYS = ("app.kubernetes.io/component", "component")
+"""Label keys that say which part of an application a workload is."""
 DEFAULTED_SELECTORS = frozenset({
     ("extensions/v1beta1", "Deployment"),
     ("extensions/v1beta1", "DaemonSet"),

@@ -8,7 +8,6 @@ committing all live elsewhere, so a recipe stays a pure function of its context.
 
 from __future__ import annotations
 
-import fnmatch
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, Protocol
@@ -20,7 +19,8 @@ from chartfix.model.objects import K8sObject, ObjectRef, Rendering
 from chartfix.sources.helm.template.locate import ChartSources
 
 if TYPE_CHECKING:
-    from chartfix.sources.helm.chart import Chart
+    from chartfix.rules import ChartInfo
+    from chartfix.sources.base import Source
 
 Applicability = Literal["safe", "unsafe"]
 
@@ -66,11 +66,23 @@ class FixOptions:
 
 @dataclass(frozen=True)
 class RecipeContext:
-    chart: Chart
-    sources: ChartSources
+    chart: ChartInfo
+    sources: ChartSources | None
+    """A Helm chart's templates (None for other source kinds): for the Helm-only recipes
+    and template shapes; everything else asks `source`."""
     renderings: Sequence[Rendering]
     findings: Sequence[Finding]
     options: FixOptions
+    source: Source
+    """The target's source kind: where objects are written, and how to edit them."""
+
+    @property
+    def templates(self) -> ChartSources:
+        """The chart's templates, for what only Helm recipes and template shapes need;
+        they check `sources` first for other kinds."""
+        if self.sources is None:
+            raise TypeError(f"{self.source.kind} sources have no Helm templates")
+        return self.sources
 
     def scenario_of(self, finding: Finding) -> Rendering:
         """The first rendering in which `finding` appears (its objects hold the evidence)."""
@@ -81,18 +93,6 @@ class RecipeContext:
 
     def find(self, rendering: Rendering, ref: ObjectRef) -> K8sObject | None:
         return rendering.find(ref)
-
-
-def component_for(options: FixOptions, names: Sequence[str]) -> str | None:
-    """The component value `options` give a workload known by `names`: an exact name first,
-    then the first pattern (in the order written) that matches one of them."""
-    for name in names:
-        if name in options.components:
-            return str(options.components[name])
-    for pattern, value in options.components.items():
-        if any(fnmatch.fnmatchcase(name, pattern) for name in names):
-            return str(value)
-    return None
 
 
 @dataclass(frozen=True)

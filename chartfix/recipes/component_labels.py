@@ -52,24 +52,26 @@ from chartfix.recipes.attribution import (
     unattributed,
 )
 from chartfix.recipes.base import (
-    FixOptions,
     FixUnit,
     LabelChange,
     Plan,
     PlannedEdit,
     RecipeContext,
     RecipeOption,
-    component_for,
 )
 from chartfix.recipes.explicit_selector import write_selector
+from chartfix.recipes.naming import (
+    COMPONENT_KEYS,
+    component_for,
+    component_key,
+    component_value,
+    unique,
+    workload_names,
+)
 from chartfix.rules.context import subchart_dir
 from chartfix.sources.helm.template.edit import Edit, NotEditable, insert_entry, replace_value
 from chartfix.sources.helm.template.helpers import included_helper
 from chartfix.sources.helm.template.outline import MappingSite
-
-COMPONENT_KEYS = ("app.kubernetes.io/component", "component")
-_INVALID_VALUE_CHARS = re.compile(r"[^A-Za-z0-9_.-]+")
-_DEFAULT_ROLE = {"DaemonSet": "agent", "Job": "job", "CronJob": "cronjob", "Pod": "test"}
 
 
 @dataclass(frozen=True)
@@ -167,6 +169,11 @@ class ComponentLabels:
             return f"{ref} comes from the subchart in {subchart}: fix it there"
         own = _selected_component(controller)
         if own is not None:
+            if context.sources is None:  # relabelling the other pods: Helm templates only
+                return (
+                    f"{ref} already selects on {own.key}={own.value}, which other pods carry "
+                    f"too: give those pods a value of their own by hand"
+                )
             return _own_values_unit(context, findings, instances, own, used)
         labelled = controller_label_edits(context, controller, rendering, used, instances)
         if isinstance(labelled, str):
@@ -287,37 +294,34 @@ def _choose_label(
     for key in COMPONENT_KEYS:
         if key in pod and key not in selector.label_keys():
             # The pods already say what they are; the selector just never asked.
-            return Label(key, pod[key], note=_kept_value_note(context, controller, key, pod[key]))
+            note = _kept_value_note(context, controller, rendering, key, pod[key])
+            return Label(key, pod[key], note=note)
     for key in COMPONENT_KEYS:
         if key in selector.label_keys():
             return f"{controller.ref} already selects on {key}; its value is shared with other pods"
-    key = context.options.component_key or _chart_component_key(rendering) or (
-        "app.kubernetes.io/component"
-        if any(k.startswith("app.kubernetes.io/") for k in selector.label_keys())
-        else "component"
+    key = component_key(
+        selector.label_keys(), _chart_component_key(rendering), context.options.component_key
     )
-    doc = context.sources.document_for(controller, rendering.objects)
-    siblings = [
-        o for o in rendering.objects
-        if o.kind == controller.kind  # a define's objects may come from several files
-        and context.sources.document_for(o, rendering.objects) is doc
-    ]
-    if doc is not None and doc.renders_many and len(siblings) > 1 and doc.name_value:
+    written = context.source.written_name(controller, rendering)
+    if written is not None:
         # One template renders several controllers: their names tell them apart.
-        return Label(key, doc.name_value, templated=True)
-    value = role_of(controller, context.chart.name, context.options)
+        return Label(key, written, templated=True)
+    value = role_of(context, controller, rendering)
     if (key, value) in used:
         value = f"{value}-{controller.kind.lower()}"
     return Label(key, value)
 
 
 def _kept_value_note(
-    context: RecipeContext, controller: K8sObject, key: str, value: str
+    context: RecipeContext, controller: K8sObject, rendering: Rendering, key: str, value: str
 ) -> str:
     """Why a `--component` value given for `controller` is not used: its pods already carry
     `key: value`, and the selector must ask for what the pods carry."""
-    names = workload_names(controller, context.chart.name, context.options.release)
-    asked = component_for(context.options, names)
+    names = workload_names(
+        controller, context.chart.name, context.options.release,
+        context.source.author_name(controller, rendering),
+    )
+    asked = component_for(context.options.components, names)
     if asked is None or asked == value:
         return ""
     return (
@@ -366,18 +370,20 @@ def controller_label_edits(
     if isinstance(label, str):
         return label
     used.add((label.key, label.value))
+    if context.sources is None:
+        return _source_label_edits(context, controller, rendering, label)
 
-    place = context.sources.place_for(controller, rendering.objects)
+    place = context.templates.place_for(controller, rendering.objects)
     if place is None:
         return f"no template document in {controller.source.path} renders {ref}"
     if place.shared and not label.templated:
         return place.shared_reason(ref)
     doc, where = place.doc, place.path
-    newline = context.sources.outline(where).newline()
+    newline = context.templates.outline(where).newline()
     edits: list[PlannedEdit] = []
     changes: dict[tuple[str, str], list[LabelChange]] = defaultdict(list)
-    pod_site = context.sources.site(doc, str(controller.pod_labels_path()))
-    text = context.sources.outline(where).text
+    pod_site = context.templates.site(doc, str(controller.pod_labels_path()))
+    text = context.templates.outline(where).text
     as_written = _written_as(text, pod_site, label) if pod_site is not None else None
     if isinstance(as_written, str):
         return f"{where}:{pod_site.line if pod_site else '?'}: {ref}: {as_written}"
@@ -404,7 +410,7 @@ def controller_label_edits(
             for kind_key in (key_of, *also):
                 changes[kind_key] += written[1]
             continue
-        site = context.sources.site(doc, path)
+        site = context.templates.site(doc, path)
         if site is None:
             return f"{where}: {path} of {ref} is not written in the template"
         clash = _conditional_twin(text, site, label, as_written)
@@ -533,16 +539,16 @@ def _range_unit(
         if k not in selector.label_keys() and all(k in p for p in pods)
         and len({p[k] for p in pods}) == len(pods)
     ]
-    place = context.sources.place_for(controller, rendering.objects)
+    place = context.templates.place_for(controller, rendering.objects)
     pod_path, path = controller.pod_labels_path(), controller.selector_path()
     assert pod_path is not None and path is not None
-    pod_site = context.sources.site(place.doc, pod_path) if place is not None else None
-    site = context.sources.site(place.doc, path) if place is not None else None
+    pod_site = context.templates.site(place.doc, pod_path) if place is not None else None
+    site = context.templates.site(place.doc, path) if place is not None else None
     if place is None or site is None or pod_site is None:
         return f"no template document in {controller.source.path} renders {controller.ref}"
     if place.shared:
         return place.shared_reason(controller.ref)
-    text = context.sources.outline(place.path).text
+    text = context.templates.outline(place.path).text
     written = [(k, v) for k in keys if (v := _value_text(text, pod_site, k))]
     if not written:
         names = ", ".join(str(o.ref) for o in siblings)
@@ -551,7 +557,7 @@ def _range_unit(
             "label written in the template tells them apart: add one by hand"
         )
     key, value = written[0]
-    newline = context.sources.outline(place.path).newline()
+    newline = context.templates.outline(place.path).newline()
     try:
         edit = insert_entry(site, key, value, newline)
     except NotEditable as err:
@@ -684,17 +690,17 @@ def _own_value_edit(
     subchart = subchart_dir(obj)
     if subchart:
         return f"{obj.ref} comes from the subchart in {subchart}: fix it there"
-    value = role_of(obj, context.chart.name, context.options)
+    value = role_of(context, obj, rendering)
     if value == label.value or (label.key, value) in used:
         value = f"{value}-{obj.kind.lower()}"
     path = obj.pod_labels_path()
-    place = context.sources.place_for(obj, rendering.objects)
-    site = context.sources.site(place.doc, path) if place and path else None
+    place = context.templates.place_for(obj, rendering.objects)
+    site = context.templates.site(place.doc, path) if place and path else None
     if place is None or site is None:
         return f"{obj.source.path}: {path} of {obj.ref} is not written in the template"
     if place.shared:
         return place.shared_reason(obj.ref)
-    text = context.sources.outline(place.path).text
+    text = context.templates.outline(place.path).text
     if label.key not in site.literal_keys():
         helpers = [
             name for entry in site.entries if entry.generated
@@ -752,41 +758,12 @@ def component_argument_edit(site: MappingSite, value: str) -> Edit | None:
     return None
 
 
-def role_of(obj: K8sObject, chart_name: str, options: FixOptions) -> str:
-    """The component value for a workload: the user's choice, else the part of its name after
-    the release's fullname, else its first container's name, else a default for its kind."""
-    names = workload_names(obj, chart_name, options.release)
-    chosen = component_for(options, names)
-    if chosen is not None:
-        return chosen
-    suffix = names[-1] if len(names) > 1 else ""
-    if suffix:
-        return _label_value(suffix)
-    containers = obj.containers()
-    first = str(containers[0].get("name", "")) if containers else ""
-    if first and first not in (chart_name, options.release, obj.name):
-        return _label_value(first)
-    return _DEFAULT_ROLE.get(obj.kind, "server")
-
-
-def workload_names(obj: K8sObject, chart_name: str, release: str) -> tuple[str, ...]:
-    """The names `--component NAME=VALUE` may give a workload: its rendered name, and the
-    part after the release's fullname (`worker`) when there is one."""
-    suffix = _name_suffix(obj.ref.name, release, chart_name)  # a random name: x-test-* -> test-*
-    return (obj.name, suffix) if suffix and suffix != obj.name else (obj.name,)
-
-
-def _name_suffix(name: str, release: str, chart_name: str) -> str:
-    fullname = release if chart_name in release else f"{release}-{chart_name}"
-    for prefix in (fullname, release, chart_name):
-        if name.startswith(prefix):
-            return name[len(prefix):].strip("-")
-    return ""
-
-
-def _label_value(text: str) -> str:
-    value = _INVALID_VALUE_CHARS.sub("-", text.lower()).strip("-_.")
-    return value[:63].rstrip("-_.") or "server"
+def role_of(context: RecipeContext, obj: K8sObject, rendering: Rendering) -> str:
+    """The component value for a workload (see naming.component_value)."""
+    return component_value(
+        obj, context.chart.name, context.options.release, context.options.components,
+        context.source.author_name(obj, rendering),
+    )
 
 
 # --- consumers --------------------------------------------------------------------------------
@@ -801,16 +778,24 @@ def consumer_edit(
     assert path is not None
     if _labels_at(consumer, path).get(label.key) == label.value:
         return None
+    if context.sources is None:
+        planned = context.source.label_edits(
+            consumer, rendering, [LabelChange(path, label.key, label.value)]
+        )
+        if isinstance(planned, str):
+            return f"{consumer.ref} left as it is: {planned}"
+        return planned[0] if planned else None
     if consumer.source.path.startswith("charts/"):
         return f"{consumer.ref} comes from a subchart; left as it is"
-    place = context.sources.place_for(consumer, rendering.objects)
+    place = context.templates.place_for(consumer, rendering.objects)
     site = place.doc.sites.get(path) if place else None
     if place is None or site is None:
         return f"{consumer.source.path}: {path} of {consumer.ref} is not written in the template"
     if place.shared:
         return f"{place.shared_reason(consumer.ref)}; left as it is"
-    newline = context.sources.outline(place.path).newline()
-    clash = _conditional_twin(context.sources.outline(place.path).text, site, label, label.written)
+    newline = context.templates.outline(place.path).newline()
+    text = context.templates.outline(place.path).text
+    clash = _conditional_twin(text, site, label, label.written)
     if clash:
         return f"{place.path}:{site.line}: {consumer.ref} left as it is: {clash}"
     try:
@@ -823,26 +808,60 @@ def consumer_edit(
     return PlannedEdit(place.path, edit, f"selector of {consumer.ref}")
 
 
+def _source_label_edits(
+    context: RecipeContext, controller: K8sObject, rendering: Rendering, label: Label
+) -> tuple[Label, list[PlannedEdit], dict[tuple[str, str], list[LabelChange]]] | str:
+    """`label` added to the controller's pod template and selector by its source kind's
+    own editor (any kind but Helm, whose template shapes controller_label_edits knows)."""
+    wanted = [
+        LabelChange(path, label.key, label.value)
+        for path in (controller.pod_labels_path(), controller.selector_path())
+        if path is not None and _labels_at(controller, path).get(label.key) != label.value
+    ]
+    edits = context.source.label_edits(controller, rendering, wanted)
+    if isinstance(edits, str):
+        return edits
+    return label, edits, {(controller.source.path, controller.kind): wanted}
+
+
 def _job_unit(context: RecipeContext, obj: K8sObject, rendering: Rendering) -> FixUnit | None:
+    if context.sources is None:
+        return _source_job_unit(context, obj, rendering)
     path = obj.pod_labels_path()
-    place = context.sources.place_for(obj, rendering.objects)
+    place = context.templates.place_for(obj, rendering.objects)
     site = place.doc.sites.get(path) if place and path else None
     if place is None or site is None or path is None or obj.source.path.startswith("charts/"):
         return None
     if place.shared:
         return None
     pods = obj.pod_labels or {}
-    key = "app.kubernetes.io/component" if any(
-        k.startswith("app.kubernetes.io/") for k in pods
-    ) else "component"
+    key = component_key(pods, None, None)
     if key in pods:
         return None
-    value = role_of(obj, context.chart.name, context.options)
-    newline = context.sources.outline(place.path).newline()
+    value = role_of(context, obj, rendering)
+    newline = context.templates.outline(place.path).newline()
     try:
         edit = insert_entry(site, key, value, newline)
     except NotEditable:
         return None
+    return _labelled_job(obj, [PlannedEdit(place.path, edit, f"pod labels of {obj.ref}")],
+                         LabelChange(path, key, value))
+
+
+def _source_job_unit(
+    context: RecipeContext, obj: K8sObject, rendering: Rendering
+) -> FixUnit | None:
+    path = obj.pod_labels_path()
+    pods = obj.pod_labels or {}
+    key = component_key(pods, None, None)
+    if path is None or key in pods:
+        return None
+    change = LabelChange(path, key, role_of(context, obj, rendering))
+    edits = context.source.label_edits(obj, rendering, [change])
+    return None if isinstance(edits, str) else _labelled_job(obj, edits, change)
+
+
+def _labelled_job(obj: K8sObject, edits: list[PlannedEdit], change: LabelChange) -> FixUnit:
     kind = "hook " if obj.is_hook else ""
     # Only a Job's own pod template is immutable; a CronJob's applies to the Jobs it makes
     # next, test Pods are recreated by `helm test`, and hooks Helm recreates are safe too.
@@ -852,10 +871,10 @@ def _job_unit(context: RecipeContext, obj: K8sObject, rendering: Rendering) -> F
         + ("" if safe else "; its pod template is immutable: delete it before upgrading")
     )
     return FixUnit(
-        f"{obj.ref}: add {key}={value}",
-        [PlannedEdit(place.path, edit, f"pod labels of {obj.ref}")],
+        f"{obj.ref}: add {change.key}={change.value}",
+        edits,
         [],
-        {(obj.source.path, obj.kind): [LabelChange(path, key, value)]},
+        {(obj.source.path, obj.kind): [change]},
         "safe" if safe else "unsafe",
         [note],
     )
@@ -864,20 +883,13 @@ def _job_unit(context: RecipeContext, obj: K8sObject, rendering: Rendering) -> F
 # --- helpers ----------------------------------------------------------------------------------
 
 
-ANY_KIND = "*"
 DocKey = tuple[str, str, int]
-"""(file, kinds, document index): one workload however its name renders, and whichever of
-its document's kinds (`Deployment|DaemonSet`) a scenario gives it."""
+"""What writes a workload (Source.origin): one workload however its name renders."""
+ANY_KIND = "*"
 
 
 def doc_key(context: RecipeContext, obj: K8sObject, rendering: Rendering) -> DocKey:
-    place = context.sources.place_for(obj, rendering.objects)
-    if place is None:
-        return (obj.source.path, obj.kind, -1 - obj.source.doc_index)
-    kinds = "|".join(place.doc.kinds) if obj.kind in place.doc.kinds else obj.kind
-    if not place.doc.kinds and place.doc.name_template is not None:
-        kinds = ANY_KIND  # `kind: {{ .Values.kind }}`: whatever a scenario renders
-    return (place.path, kinds, place.doc.index)
+    return context.source.origin(obj, rendering)  # type: ignore[return-value]
 
 
 def _instances(context: RecipeContext, key: DocKey) -> list[tuple[K8sObject, Rendering]]:
@@ -893,11 +905,7 @@ def _instances(context: RecipeContext, key: DocKey) -> list[tuple[K8sObject, Ren
 
 def _unique(edits: list[PlannedEdit]) -> list[PlannedEdit]:
     """One edit per place: the same consumer, seen in several scenarios, is labelled once."""
-    out: list[PlannedEdit] = []
-    for planned in edits:
-        if all((p.path, p.edit) != (planned.path, planned.edit) for p in out):
-            out.append(planned)
-    return out
+    return unique(edits, key=lambda p: (p.path, p.edit))
 
 
 def _labels_at(obj: K8sObject, path: str) -> dict[str, str]:

@@ -33,12 +33,12 @@ def write_selector(
 ) -> tuple[list[PlannedEdit], list[LabelChange]] | str:
     """Edits writing `obj`'s defaulted selector out (plus the `extra` entry, a component
     label), and the changes they make to it; else why they cannot be made."""
-    place = context.sources.place_for(obj, rendering.objects)
+    place = context.templates.place_for(obj, rendering.objects)
     if place is None:
         return f"no template document in {obj.source.path} renders {obj.ref}"
     versions = [v for v in (context.chart.version, context.chart.app_version) if v]
     errors, managers = volatile_entries(LabelSelector(obj.pod_labels or {}), versions)
-    source = context.sources.outline(place.path)
+    source = context.templates.outline(place.path)
     newline = source.newline()
     try:
         edit, keys = explicit_selector(source, place.doc, [*errors, *managers], newline)

@@ -63,9 +63,16 @@ class StableSelectors:
 
     def plan(self, context: RecipeContext) -> Plan:
         plan = Plan()
+        if context.sources is None:  # the volatile values live in Helm helpers
+            plan.refused += [
+                Unfixed(f, f"{self.name} edits Helm templates; fix {context.source.kind} "
+                        "sources by hand")
+                for f in context.findings if f.rule in self.rules
+            ]
+            return plan
         by_helper: dict[str, list[tuple[_Target, list[str]]]] = defaultdict(list)
         by_library_helper: dict[str, list[_Target]] = defaultdict(list)
-        helpers = find_helpers(context.sources)
+        helpers = find_helpers(context.templates)
         for finding in context.findings:
             if finding.rule != "volatile":
                 continue
@@ -131,11 +138,11 @@ def _target(context: RecipeContext, finding: Finding) -> _Target | str:
         return f"{finding.obj} not found in the rendered chart"
     if obj.source.path.startswith("charts/"):
         return f"{finding.obj} comes from a subchart: fix it there"
-    keys = volatile_keys(obj, context.chart.version, context.chart.app_version)
+    keys = volatile_keys(obj, context.chart.version or "", context.chart.app_version)
     if not keys:
         return f"{finding.obj}: the volatile entry is in matchExpressions; edit it by hand"
     path = obj.selector_path()
-    place = context.sources.place_for(obj, rendering.objects)
+    place = context.templates.place_for(obj, rendering.objects)
     site = place.doc.sites.get(path) if place and path else None
     if place is None or site is None:
         return f"{obj.source.path}: {path} of {obj.ref} is not written in the template"
@@ -212,7 +219,7 @@ def _renamed_includes(
 ) -> list[PlannedEdit]:
     """Edits pointing the includes of helper `name` in target's selector at `new_name`."""
     obj = target.obj
-    text = context.sources.outline(target.path).text
+    text = context.templates.outline(target.path).text
     edits = []
     quoted = f'"{name}"'
     for action in _include_actions(target.site, name):
@@ -293,7 +300,7 @@ def _split_unit(
         while (match := _key_line(body, key)) is not None:
             body = body[: match.start()] + body[match.end() :]
     body = _drop_emptied_blocks(helper.body, body)
-    newline = context.sources.outline(helper.path).newline()
+    newline = context.templates.outline(helper.path).newline()
     opening = helper.text[helper.open.start : helper.open.end].replace(
         f'"{name}"', f'"{new_name}"', 1
     )

@@ -61,7 +61,7 @@ class ChartInfo(Protocol):
     @property
     def name(self) -> str: ...
     @property
-    def version(self) -> str: ...
+    def version(self) -> str | None: ...
     @property
     def app_version(self) -> str | None: ...
 
@@ -98,7 +98,7 @@ def analyze_each(chart: ChartInfo, renderings: Sequence[Rendering]) -> list[list
     for rendering in renderings:
         context = RuleContext(
             chart_name=chart.name,
-            chart_version=chart.version,
+            chart_version=chart.version or "",
             app_version=chart.app_version,
             release=rendering.release,
             namespace=rendering.namespace,

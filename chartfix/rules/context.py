@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from chartfix.model.findings import Location
-from chartfix.model.objects import K8sObject, ObjectRef, PodIndex
+from chartfix.model.objects import COMPONENT_KEYS, K8sObject, ObjectRef, PodIndex
 from chartfix.sources.helm.template.locate import ChartSources, locate
 
 
@@ -66,8 +66,6 @@ def chart_of(obj: K8sObject, context: RuleContext) -> str:
 def shared_component(controller: K8sObject) -> str | None:
     """`key=value` when the controller already selects on a component label (so adding one,
     what `chartfix fix` does, cannot tell its pods apart: the value itself is shared)."""
-    from chartfix.recipes.component_labels import COMPONENT_KEYS
-
     selector = controller.selector
     labels = selector.match_labels if selector else {}
     for key in COMPONENT_KEYS:

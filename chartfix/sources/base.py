@@ -112,10 +112,10 @@ class Source(Protocol):
         scenarios even when the object's name differs, so that a fix is planned once."""
         ...
 
-    def workload_names(self, obj: K8sObject, release: str) -> tuple[str, ...]:
-        """The names a user may give `obj` by (`--component NAME=VALUE`), most specific
-        last: its rendered name, then the part of it the author chose (the suffix after the
-        release fullname, a construct id)."""
+    def author_name(self, obj: K8sObject, rendering: Rendering) -> str | None:
+        """The name the author gave `obj` in the source when its rendered name is made up
+        from it (a cdk8s construct id: `web` of `app-web-c8a1b2c3`); None when the rendered
+        name is the author's (the recipes strip a release fullname themselves)."""
         ...
 
     def written_name(self, obj: K8sObject, rendering: Rendering) -> str | None:

@@ -1,15 +1,27 @@
-"""What chartfix works on: Helm charts (a `Chart.yaml`) and cdk8s apps written in Python (a
-`cdk8s.yaml`). Both go through the same rules; each has its own renderer and editor."""
+"""The registry of source kinds, and what chartfix works on: their targets on disk.
+
+Helm charts (a `Chart.yaml`) and cdk8s apps written in Python (a `cdk8s.yaml`) today. Every
+kind goes through the same rules, recipes and verifier (chartfix.sources.base); adding one
+is adding it to `KINDS`."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from pathlib import Path
 
 from chartfix.errors import UsageError
-from chartfix.sources.cdk8s.app import find_apps
-from chartfix.sources.helm.chart import find_charts
+from chartfix.sources.base import SourceKind
+from chartfix.sources.cdk8s.kind import Cdk8sKind
+from chartfix.sources.helm.source import HelmKind
+
+KINDS: tuple[SourceKind, ...] = (HelmKind(), Cdk8sKind())
+"""Every source kind, in priority order: a folder two kinds claim is the first's."""
+
+
+def kind_of(root: Path) -> SourceKind:
+    """The source kind of the target at `root` (Helm when none claims it: its load says
+    what is missing)."""
+    return next((k for k in KINDS if k.holds(root)), KINDS[0])
 
 PACKAGED = (".tgz", ".tar.gz")
 """What `helm package` makes: a chart in a tarball."""
@@ -31,9 +43,12 @@ def find_targets(paths: Sequence[Path]) -> list[Path]:
             )
     holders = {h for p in given if _is_member_file(p) and (h := holder_of(p)) is not None}
     dirs = [p for p in given if not _is_member_file(p)] + sorted(holders)
-    found = {p.resolve() for p in find_charts(dirs)}  # unreadable folders too: their errors
-    readable = [p for p in dirs if os.access(p, os.R_OK | os.X_OK)]
-    found |= {p.resolve() for p in find_apps(readable) if not (p / "Chart.yaml").is_file()}
+    found: set[Path] = set()
+    for index, kind in enumerate(KINDS):  # unreadable folders too: their errors
+        earlier = KINDS[:index]
+        found |= {
+            p.resolve() for p in kind.find(dirs) if not any(k.holds(p) for k in earlier)
+        }
     return sorted(found)
 
 
@@ -48,7 +63,7 @@ def holder_of(path: Path) -> Path | None:
     dependency changes the chart that vendors it). None when no chart holds it."""
     found: Path | None = None
     for directory in Path(path).resolve().parents:
-        if (directory / "Chart.yaml").is_file() or (directory / "cdk8s.yaml").is_file():
+        if any((directory / kind.marker).is_file() for kind in KINDS):
             vendored = found is not None and found.parent == directory / "charts"
             if found is not None and not vendored:
                 break
@@ -60,8 +75,8 @@ def holder_of(path: Path) -> Path | None:
 
 
 def _is_member_file(path: Path) -> bool:
-    return path.is_file() and path.name not in ("Chart.yaml", "cdk8s.yaml")
+    return path.is_file() and path.name not in {kind.marker for kind in KINDS}
 
 
 def is_cdk8s_app(root: Path) -> bool:
-    return (root / "cdk8s.yaml").is_file() and not (root / "Chart.yaml").is_file()
+    return kind_of(root).name == "cdk8s"

@@ -1,0 +1,128 @@
+"""A cdk8s app as a source: synthesized by its own Python, edited with libcst.
+
+Each synthesized object remembers the construct call that built it (`Origin`); a label map
+of it is followed from there through the app's Python (`locate_labels`), and a label added
+there is a libcst edit of that expression (`apply_label_edits`), expressed as the one splice
+of the file's text it makes (`minimal_edit`), so that the verifier, the diff and the writer
+treat it like any template edit.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+
+from chartfix.errors import ChartError
+from chartfix.model.edits import Edit, LabelChange, PlannedEdit
+from chartfix.model.findings import Location
+from chartfix.model.objects import K8sObject, ObjectRef, Rendering
+from chartfix.sources.base import Renderings, RenderSettings, minimal_edit, splice
+from chartfix.sources.cdk8s.app import CdkApp, load_app
+from chartfix.sources.cdk8s.edit import LabelEdit, apply_label_edits
+from chartfix.sources.cdk8s.locate import AppSources, LabelSite, NotLocated, locate_labels
+from chartfix.sources.cdk8s.synth import SCENARIO, Origin, synthesize
+
+
+class CdkSource:
+    """One cdk8s app: one scenario (`synth`), its Python files edited in place."""
+
+    kind = "cdk8s"
+
+    def __init__(self, app: CdkApp) -> None:
+        self.app = app
+        self.root = app.root
+        self.name = app.name
+        self.version: str | None = None  # an app has no version of its own to bump
+        self.app_version = app.app_version
+        self.files = AppSources(app.root)
+        self.origins: dict[ObjectRef, Origin] = {}
+
+    @classmethod
+    def at(cls, root: Path) -> CdkSource:
+        return cls(load_app(root))
+
+    # --- rendering ------------------------------------------------------------------------
+
+    def render_all(self, settings: RenderSettings) -> Renderings:
+        synthesis = synthesize(self.app)
+        self.origins = synthesis.origins
+        return Renderings(
+            [synthesis.rendering], notes=[f"synthesis: {synthesis.seconds:.2f}s"]
+        )
+
+    def render(self, scenario: str, files: Mapping[str, bytes] | None = None) -> Rendering:
+        if scenario != SCENARIO:
+            raise ChartError(self.root, f"a cdk8s app has one scenario, not {scenario!r}")
+        return synthesize(self.app, files).rendering
+
+    def read(self, path: str) -> bytes:
+        return self.files.file(path).data
+
+    # --- locating -------------------------------------------------------------------------
+
+    def locate(self, obj: K8sObject, path: str, rendering: Rendering) -> Location | None:
+        origin = self.origins.get(obj.ref)
+        if origin is None or origin.frame is None:
+            return None
+        try:
+            site = locate_labels(self.files, origin, path)
+            return Location(site.path, site.line)
+        except (NotLocated, ChartError):
+            return Location(origin.frame.path, origin.frame.line)
+
+    def origin(self, obj: K8sObject, rendering: Rendering) -> tuple[str, str, int]:
+        """The construct (its path in the app's tree) that built `obj`."""
+        origin = self.origins.get(obj.ref)
+        if origin is None:
+            return (obj.source.path, obj.kind, -1 - obj.source.doc_index)
+        return (origin.construct_path, obj.kind, 0)
+
+    def author_name(self, obj: K8sObject, rendering: Rendering) -> str | None:
+        """The construct id: `server` of `shop-server-c8e5b3a1`."""
+        origin = self.origins.get(obj.ref)
+        return origin.construct_id if origin is not None else None
+
+    def written_name(self, obj: K8sObject, rendering: Rendering) -> str | None:
+        return None  # each construct call builds one object
+
+    # --- editing --------------------------------------------------------------------------
+
+    def label_edits(
+        self, obj: K8sObject, rendering: Rendering, changes: Sequence[LabelChange]
+    ) -> list[PlannedEdit] | str:
+        origin = self.origins.get(obj.ref)
+        if origin is None:
+            return f"{obj.ref}: not traced to a line of the app's Python"
+        sites: dict[int, LabelSite] = {}
+        wanted: dict[int, list[LabelEdit]] = defaultdict(list)
+        for change in changes:
+            if change.removed or change.value is None:
+                return f"{obj.ref}: removing a label from Python sources is not supported"
+            try:
+                site = locate_labels(self.files, origin, change.path)
+            except NotLocated as err:
+                return str(err)
+            sites.setdefault(id(site.node), site)
+            wanted[id(site.node)].append(LabelEdit(sites[id(site.node)], change.key, change.value))
+        edits: list[PlannedEdit] = []
+        for node, site in sites.items():
+            file = self.files.file(site.path)
+            old = file.data.decode("utf-8")
+            new = apply_label_edits(file, wanted[node]).decode("utf-8")
+            edit = minimal_edit(old, new)
+            if edit is not None:
+                edits.append(PlannedEdit(site.path, edit, f"labels of {obj.ref}"))
+        return edits
+
+    def apply(self, path: str, edits: Iterable[Edit]) -> bytes:
+        return splice(self.read(path).decode("utf-8"), edits).encode("utf-8")
+
+    def problem(self, files: Mapping[str, bytes]) -> str:
+        return ""  # a dict key written twice is one key in Python: synthesis shows it
+
+    def unwritable(self, path: str) -> str | None:
+        full = self.root / path
+        if any(p.is_symlink() for p in (full, *full.parents) if p.is_relative_to(self.root)):
+            return f"{path} is reached through a symlink; chartfix does not write through links"
+        return None

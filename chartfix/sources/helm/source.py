@@ -1,0 +1,195 @@
+"""Helm charts as a source kind: scenarios rendered by Helm, edits spliced into templates.
+
+What a chart's objects remember (`Source`: template path, document index) leads back to the
+template document that wrote them (`ChartSources.place_for`); a label change becomes a line
+inserted into (or removed from) the mapping that document writes at the change's path.
+Shapes only templates have (a key written by a helper include, a `define` several includes
+render, a `range`) are reasons here, or handled by the component-labels recipe's Helm
+editing (see chartfix/recipes/helm_labels.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Iterable, Mapping, Sequence
+from pathlib import Path
+
+from chartfix.errors import ChartError
+from chartfix.model.edits import Edit, LabelChange, PlannedEdit
+from chartfix.model.findings import Location
+from chartfix.model.objects import K8sObject, Rendering
+from chartfix.sources.base import Renderings, RenderSettings
+from chartfix.sources.helm.chart import (
+    Chart,
+    Scenario,
+    find_charts,
+    linked,
+    load_chart,
+    scenarios,
+)
+from chartfix.sources.helm.render import render, stage
+from chartfix.sources.helm.synthesis import render_scenarios, synthesized_note, unrendered_note
+from chartfix.sources.helm.template.edit import (
+    NotEditable,
+    apply_edits,
+    insert_entry,
+    remove_entry,
+)
+from chartfix.sources.helm.template.locate import ChartSources, decode, encode
+from chartfix.sources.helm.template.outline import outline
+
+ANY_KIND = "*"
+
+
+class HelmKind:
+    """Helm charts: a folder with a Chart.yaml."""
+
+    name = "helm"
+    marker = "Chart.yaml"
+
+    def find(self, paths: Sequence[Path]) -> list[Path]:
+        return find_charts(paths)
+
+    def holds(self, root: Path) -> bool:
+        return (Path(root) / self.marker).is_file()
+
+    def skip_reason(
+        self, root: Path, run_apps: bool | None, untrusted: Sequence[Path]
+    ) -> str | None:
+        return None  # templates are data, not programs: always rendered
+
+    def load(self, root: Path) -> HelmSource:
+        return HelmSource(load_chart(root))
+
+
+class HelmSource:
+    """One chart: its scenarios rendered by Helm, its templates outlined and edited."""
+
+    kind = "helm"
+
+    def __init__(self, chart: Chart) -> None:
+        self.chart = chart
+        self.root = chart.root
+        self.name = chart.name
+        self.version: str | None = chart.version
+        self.app_version = chart.app_version
+        self.templates = ChartSources(chart.root)
+        self.scenarios: dict[str, Scenario] = {}
+        self.release = "release-name"
+        self.namespace = "default"
+
+    # --- rendering ------------------------------------------------------------------------
+
+    def render_all(self, settings: RenderSettings) -> Renderings:
+        self.release, self.namespace = settings.release, settings.namespace
+        requested = scenarios(
+            self.chart, settings.values_files, settings.set_values, settings.base_values
+        )
+        rendered = render_scenarios(self.chart, requested, self.release, self.namespace)
+        self.scenarios = {s.name: s for s in rendered.scenarios}
+        out = Renderings(rendered.renderings, rendered.unrendered)
+        out.notes += [
+            synthesized_note(r.scenario, r.synthesized) for r in out.renderings if r.synthesized
+        ]
+        out.notes += [unrendered_note(name, err.reason) for name, err in out.unrendered]
+        out.synthesized = {r.scenario: list(r.synthesized) for r in out.renderings if r.synthesized}
+        out.read = dict(stage(self.chart).read)
+        return out
+
+    def render(self, scenario: str, files: Mapping[str, bytes] | None = None) -> Rendering:
+        if scenario not in self.scenarios:
+            raise ChartError(self.root, f"no scenario {scenario!r} was rendered")
+        return render(self.chart, self.scenarios[scenario], files, self.release, self.namespace)
+
+    def read(self, path: str) -> bytes:
+        return self.templates.read(path)
+
+    # --- locating -------------------------------------------------------------------------
+
+    def locate(self, obj: K8sObject, path: str, rendering: Rendering) -> Location | None:
+        site = self.templates.site_for(obj, path, rendering.objects)
+        place = self.templates.place_for(obj, rendering.objects)
+        if site is None or place is None:
+            return None
+        return Location(place.path, site.line)
+
+    def origin(self, obj: K8sObject, rendering: Rendering) -> Hashable:
+        """(file, kinds, document index): one workload however its name renders, and
+        whichever of its document's kinds (`Deployment|DaemonSet`) a scenario gives it."""
+        place = self.templates.place_for(obj, rendering.objects)
+        if place is None:
+            return (obj.source.path, obj.kind, -1 - obj.source.doc_index)
+        kinds = "|".join(place.doc.kinds) if obj.kind in place.doc.kinds else obj.kind
+        if not place.doc.kinds and place.doc.name_template is not None:
+            kinds = ANY_KIND  # `kind: {{ .Values.kind }}`: whatever a scenario renders
+        return (place.path, kinds, place.doc.index)
+
+    def author_name(self, obj: K8sObject, rendering: Rendering) -> str | None:
+        return None  # a template writes the name: the recipes strip the release fullname
+
+    def written_name(self, obj: K8sObject, rendering: Rendering) -> str | None:
+        doc = self.templates.document_for(obj, rendering.objects)
+        if doc is None or not doc.renders_many or not doc.name_value:
+            return None
+        siblings = [
+            o for o in rendering.objects
+            if o.kind == obj.kind  # a define's objects may come from several files
+            and self.templates.document_for(o, rendering.objects) is doc
+        ]
+        return doc.name_value if len(siblings) > 1 else None
+
+    # --- editing --------------------------------------------------------------------------
+
+    def label_edits(
+        self, obj: K8sObject, rendering: Rendering, changes: Sequence[LabelChange]
+    ) -> list[PlannedEdit] | str:
+        if obj.source.path.startswith("charts/"):
+            return f"{obj.ref} comes from a subchart; left as it is"
+        place = self.templates.place_for(obj, rendering.objects)
+        if place is None:
+            return f"no template document in {obj.source.path} renders {obj.ref}"
+        if place.shared:
+            return place.shared_reason(obj.ref)
+        newline = self.templates.outline(place.path).newline()
+        edits: list[PlannedEdit] = []
+        for change in changes:
+            site = self.templates.site(place.doc, change.path)
+            if site is None:
+                where = obj.source.path
+                return f"{where}: {change.path} of {obj.ref} is not written in the template"
+            try:
+                edit = (
+                    remove_entry(site, change.key) if change.removed
+                    else insert_entry(site, change.key, str(change.value), newline)
+                )
+            except NotEditable as err:
+                return f"{place.path}:{site.line}: {obj.ref} left as it is: {err}"
+            edits.append(PlannedEdit(place.path, edit, f"{change.path} of {obj.ref}"))
+        return edits
+
+    def apply(self, path: str, edits: Iterable[Edit]) -> bytes:
+        return encode(apply_edits(decode(self.read(path)), edits))
+
+    def problem(self, files: Mapping[str, bytes]) -> str:
+        """A label written twice in one mapping: Helm renders it, the API server may not,
+        and which one wins is up to the YAML parser. No fix may leave one behind."""
+        for path, data in files.items():
+            for doc in outline(decode(data)).documents:
+                for site in doc.sites.values():
+                    keys = [e.key for e in site.entries if e.key is not None and not e.conditional]
+                    if site.flow is not None:
+                        keys += [i.key for i in site.flow.items if i.key is not None]
+                    twice = sorted({k for k in keys if keys.count(k) > 1})
+                    if twice:
+                        named = ", ".join(twice)
+                        return f"{path}:{site.line}: {named} written twice in {site.path}"
+        return ""
+
+    def unwritable(self, path: str) -> str | None:
+        link = linked(self.root, path)
+        if link is None:
+            return None
+        return (
+            f"{path} is reached through the symlink {link.relative_to(self.root)} (to "
+            f"{link.resolve()}); chartfix does not write through links: edit the file it "
+            "points to, or replace the link by a copy"
+        )
