@@ -26,7 +26,7 @@ import os
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -172,14 +172,17 @@ class KustomizeSource(YamlFiles):
         writer = self._label_writer(rendering.scenario, path)
         return writer or Location(obj.source.path, obj.source.line)
 
-    def origin(self, obj: K8sObject, rendering: Rendering) -> Hashable:
+    def origin(self, obj: K8sObject, rendering: Rendering) -> tuple[str, str, int]:
+        """(resource file, kind, document): the same in every overlay, whatever name or
+        namespace the overlay gives the object; a generated object is its own."""
         if obj.source.doc_index < 0:
-            return (rendering.scenario, obj.kind, obj.name)
-        return (obj.source.path, obj.source.doc_index)
+            return (f"{rendering.scenario}:{obj.source.path}:{obj.name}", obj.kind, -1)
+        return (obj.source.path, obj.kind, obj.source.doc_index)
 
-    def workload_names(self, obj: K8sObject, release: str) -> tuple[str, ...]:
+    def author_name(self, obj: K8sObject, rendering: Rendering) -> str | None:
+        """The name written in the resource (`api` of `staging-api`, after `namePrefix`)."""
         written = self._written_name(obj)
-        return (obj.name, written) if written and written != obj.name else (obj.name,)
+        return written if written and written != obj.name else None
 
     def written_name(self, obj: K8sObject, rendering: Rendering) -> str | None:
         return None

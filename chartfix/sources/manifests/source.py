@@ -20,7 +20,7 @@ A file given on the command line stands for its folder when that folder is a tar
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -171,11 +171,12 @@ class ManifestsSource(YamlFiles):
         line = obj.source.line if node is None else node.start_mark.line + 1
         return Location(obj.source.path, line)
 
-    def origin(self, obj: K8sObject, rendering: Rendering) -> Hashable:
-        return (obj.source.path, obj.source.doc_index)
+    def origin(self, obj: K8sObject, rendering: Rendering) -> tuple[str, str, int]:
+        """(file, kind, document): the shape the recipes key workloads by."""
+        return (obj.source.path, obj.kind, obj.source.doc_index)
 
-    def workload_names(self, obj: K8sObject, release: str) -> tuple[str, ...]:
-        return (obj.name,)
+    def author_name(self, obj: K8sObject, rendering: Rendering) -> str | None:
+        return None  # the name is as written
 
     def written_name(self, obj: K8sObject, rendering: Rendering) -> str | None:
         return None
