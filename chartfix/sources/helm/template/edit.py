@@ -8,11 +8,11 @@ functions raise `NotEditable` with the reason, instead of guessing.
 
 from __future__ import annotations
 
-import itertools
 import re
 from collections.abc import Iterable
 
 from chartfix.model.edits import Edit
+from chartfix.sources.base import splice
 from chartfix.sources.helm.template.outline import Document, Entry, MappingSite, Outline
 
 _PLAIN = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_./-]*$")
@@ -123,18 +123,10 @@ def replace_value(text: str, site: MappingSite, key: str, value: str) -> Edit:
 
 def apply_edits(text: str, edits: Iterable[Edit]) -> str:
     """Apply non-overlapping edits; identical duplicates (one source, many objects) count once."""
-    ordered = sorted(set(edits))
-    for before, after in itertools.pairwise(ordered):
-        if after.start < before.end:
-            raise NotEditable(f"overlapping edits at offset {after.start}")
-    out: list[str] = []
-    cursor = 0
-    for edit in ordered:
-        out.append(text[cursor : edit.start])
-        out.append(edit.text)
-        cursor = edit.end
-    out.append(text[cursor:])
-    return "".join(out)
+    try:
+        return splice(text, edits)
+    except ValueError as err:
+        raise NotEditable(str(err)) from err
 
 
 def _anchor(site: MappingSite) -> tuple[int, str, bool]:

@@ -1,0 +1,118 @@
+"""One pipeline for every source kind: the same bug, written as a Helm chart and as a cdk8s
+app, gets the same fix decisions (key, value, consumers); value naming is one set of rules."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from chartfix.model.changes import ChartChange
+from chartfix.model.objects import K8sObject, Source
+from chartfix.pipeline import FixRequest, fix_chart
+from chartfix.recipes.naming import component_value, name_suffix, workload_names
+from chartfix.sources.targets import KINDS, find_targets, kind_of
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+
+
+def copy(tmp_path: Path, name: str) -> Path:
+    target = tmp_path / name
+    shutil.copytree(FIXTURES / name, target, ignore=shutil.ignore_patterns("__pycache__"))
+    return target
+
+
+def decisions(change: ChartChange) -> dict[str, object]:
+    """What the recipes decided, in terms every source kind shares: the label each kind of
+    object gained in the rendered result, the findings fixed, the findings left."""
+    before = {o.ref: o for o in change.before[0].objects}
+    gained: dict[str, dict[str, dict[str, str]]] = {}
+    for obj in change.after[0].objects:
+        old = before[obj.ref]
+        for path in filter(None, (obj.pod_labels_path(), obj.selector_path())):
+            new = {k: v for k, v in _at(obj, path).items() if _at(old, path).get(k) != v}
+            if new:
+                gained.setdefault(obj.kind, {})[path] = new
+    return {
+        "gained": gained,
+        "fixed": sorted((f.rule, f.obj.kind) for f in change.fixed),
+        "unfixed": sorted((u.finding.rule, u.finding.obj.kind) for u in change.unfixed),
+        "recipes": change.recipes,
+        "unsafe": change.unsafe,
+    }
+
+
+def _at(obj: K8sObject, path: str) -> dict[str, str]:
+    node: object = obj.body
+    for key in path.split("."):
+        node = node.get(key, {}) if isinstance(node, dict) else {}
+    return dict(node) if isinstance(node, dict) else {}
+
+
+def test_the_same_bug_gets_the_same_fix_as_a_helm_chart_and_as_a_cdk8s_app(
+    tmp_path: Path,
+) -> None:
+    pytest.importorskip("cdk8s", reason="cdk8s is not installed: pip install 'chartfix[cdk8s]'")
+    helm = fix_chart(copy(tmp_path, "same-bug-helm"), FixRequest())
+    cdk8s = fix_chart(copy(tmp_path, "same-bug-cdk8s"), FixRequest(run_apps=True))
+    expected = {
+        "gained": {
+            "Deployment": {
+                "spec.template.metadata.labels": {"component": "web"},
+                "spec.selector.matchLabels": {"component": "web"},
+            },
+            "Service": {"spec.selector": {"component": "web"}},
+        },
+        "fixed": [("overlap", "Deployment"), ("stray", "Service")],
+        "unfixed": [],
+        "recipes": ["component-labels"],
+        "unsafe": True,
+    }
+    assert decisions(helm) == expected
+    assert decisions(cdk8s) == expected
+    # each in its own language, every other byte kept
+    assert [f.path for f in helm.files] == ["templates/service.yaml", "templates/web.yaml"]
+    assert [f.path for f in cdk8s.files] == ["main.py"]
+    python = cdk8s.files[0].after.decode()
+    assert 'match_labels={"app": "shop", "component": "web", "tier": "backend"}' in python
+    assert 'selector={"app": "shop", "component": "web", "tier": "backend"}' in python
+
+
+def test_component_and_label_jobs_reach_a_cdk8s_app(tmp_path: Path) -> None:
+    pytest.importorskip("cdk8s", reason="cdk8s is not installed: pip install 'chartfix[cdk8s]'")
+    for name, run_apps in (("same-bug-helm", None), ("same-bug-cdk8s", True)):
+        request = FixRequest(components=(("web", "frontend"),), label_jobs=True, run_apps=run_apps)
+        change = fix_chart(copy(tmp_path, name), request)
+        gained = decisions(change)["gained"]
+        assert isinstance(gained, dict)
+        assert gained["Deployment"]["spec.selector.matchLabels"] == {"component": "frontend"}
+        assert gained["Job"] == {"spec.template.metadata.labels": {"component": "migrate"}}, name
+        # --recipe reaches it too: a recipe that fixes nothing here leaves the overlap
+    only = fix_chart(
+        copy(tmp_path / "again", "same-bug-cdk8s"),
+        FixRequest(recipes=("stable-selectors",), run_apps=True),
+    )
+    assert only.files == [] and only.fixed == []
+
+
+def test_the_release_fullname_is_stripped_only_as_a_whole_word() -> None:
+    assert name_suffix("shop-web", "shop", "shop") == "web"
+    assert name_suffix("shoplike", "shop", "shop") == ""
+    assert name_suffix("rel-chart-worker", "rel", "chart") == "worker"
+
+    def deployment(name: str) -> K8sObject:
+        return K8sObject({"kind": "Deployment", "metadata": {"name": name}}, Source("t.yaml"))
+
+    assert component_value(deployment("shoplike"), "shop", "shop", {}) != "like"
+    assert component_value(deployment("shop-like"), "shop", "shop", {}) == "like"
+    assert workload_names(deployment("shoplike"), "shop", "shop") == ("shoplike",)
+    # a source kind whose rendered names are made up (cdk8s) gives the author's name
+    assert component_value(deployment("shop-web-c8a1b2c3"), "x", "rel", {}, "web") == "web"
+
+
+def test_targets_is_the_registry_of_source_kinds(tmp_path: Path) -> None:
+    assert [k.name for k in KINDS] == ["helm", "cdk8s"]
+    helm, app = copy(tmp_path, "same-bug-helm"), copy(tmp_path, "same-bug-cdk8s")
+    assert find_targets([tmp_path]) == sorted([helm.resolve(), app.resolve()])
+    assert kind_of(helm).name == "helm" and kind_of(app).name == "cdk8s"
