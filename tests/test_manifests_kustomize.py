@@ -164,7 +164,8 @@ def test_without_kubectl_a_kustomize_target_is_one_clear_error(tmp_path: Path) -
     env = {**os.environ, "PATH": str(bin_dir)}
     done = run("check", "fixtures/kustomize-overlays", "fixtures/manifests-app", env=env)
     assert done.returncode == 2
-    errors = [line for line in (done.stdout + done.stderr).splitlines() if "kubectl not found" in line]
+    said = (done.stdout + done.stderr).splitlines()
+    errors = [line for line in said if "kubectl not found" in line]
     assert len(errors) == 1 and "kustomize-overlays" in errors[0]
     assert "Deployment/shop" in done.stdout  # the other target went on
 

@@ -200,7 +200,7 @@ def test_shared_map_takes_one_edit_for_both_places(case: tuple[str, int, str, bo
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(encoded())
 def test_removing_an_entry_keeps_the_rest(case: tuple[str, int, str, bool]) -> None:
-    text, index, path, share = case
+    text, index, path, _ = case
     source = YamlText(text, "deploy.yaml")
     site = source.site(index, path)
     assert site is not None
@@ -240,7 +240,9 @@ def test_an_existing_value_is_replaced_in_its_own_quoting() -> None:
     text = "metadata:\n  labels:\n    app: 'x'   # keep\n    tier: web\n"
     source = YamlText(text)
     edits = label_edits(source, [LabelRequest(0, "metadata.labels", "app", "y")])
-    assert apply_edits(text, edits) == "metadata:\n  labels:\n    app: 'y'   # keep\n    tier: web\n"
+    assert apply_edits(text, edits) == (
+        "metadata:\n  labels:\n    app: 'y'   # keep\n    tier: web\n"
+    )
     assert label_edits(source, [LabelRequest(0, "metadata.labels", "tier", "web")]) == []
 
 
@@ -249,7 +251,7 @@ def test_an_alias_shared_with_a_place_not_asked_is_refused() -> None:
         "kind: Deployment\nmetadata:\n  labels: &l {app: x}\nspec:\n  selector:\n"
         "    matchLabels: *l\n"
     )
-    with pytest.raises(NotEditable, match="shared through an alias with metadata.labels"):
+    with pytest.raises(NotEditable, match=r"shared through an alias with metadata\.labels"):
         label_edits(YamlText(text), [LabelRequest(0, "spec.selector.matchLabels", "c", "s")])
 
 

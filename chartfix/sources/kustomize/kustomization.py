@@ -159,8 +159,8 @@ def groups(seeds: Sequence[Path]) -> list[Group]:
     referenced = {b for bases in built_on.values() for b in bases}
     for group in by_root.values():
         group.members.sort()
-        group.tops = [m for m in group.members if m not in referenced]
-    return sorted(by_root.values(), key=lambda g: g.root)
+        group.tops = [m for m in group.members if m not in referenced and not _component(m)]
+    return sorted((g for g in by_root.values() if g.tops), key=lambda g: g.root)
 
 
 def claimed(group: Group) -> set[Path]:
@@ -173,6 +173,15 @@ def claimed(group: Group) -> set[Path]:
             continue
         dirs |= {r if r.is_dir() else r.parent for r in refs}
     return dirs
+
+
+def _component(directory: Path) -> bool:
+    """A `kind: Component`: built only as part of a kustomization that names it, never alone
+    (so never a scenario, and no target when nothing uses it)."""
+    try:
+        return read(directory).data.get("kind") == "Component"
+    except ChartError:
+        return False
 
 
 def _strings(raw: Any) -> list[str]:

@@ -22,7 +22,9 @@ Editing: a label is written where kustomize takes it from:
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -37,7 +39,7 @@ from chartfix.errors import ChartError
 from chartfix.model.edits import LabelChange, PlannedEdit
 from chartfix.model.findings import Location
 from chartfix.model.objects import K8sObject, Rendering, Source
-from chartfix.sources.base import RenderSettings, Renderings
+from chartfix.sources.base import Renderings, RenderSettings
 from chartfix.sources.kustomize.kustomization import (
     Group,
     Kustomization,
@@ -88,7 +90,7 @@ class KustomizeSource(YamlFiles):
         with tempfile.TemporaryDirectory(prefix="chartfix-kustomize-") as tmp:
             copy = Path(tmp) / "t"
             self._copy(copy, files or {})
-            built = build(copy / top.relative_to(self.root), top)
+            built = build(copy / top.relative_to(self.root), top, (copy, self.root))
             objects = [self._traced(body, top) for body in built]
         return Rendering(scenario, objects, release=self.release, namespace=self.namespace)
 
@@ -97,10 +99,8 @@ class KustomizeSource(YamlFiles):
         `files` in place of those on disk and origin annotations asked for."""
         wanted = set(self.group.members)
         for member in self.group.members:
-            try:
+            with contextlib.suppress(ChartError):  # its build says what is wrong
                 wanted |= {r for r in read(member).local_refs() if r.exists()}
-            except ChartError:
-                pass
         for path in sorted(wanted):
             if not path.is_relative_to(self.root):
                 raise ChartError(path, f"outside the kustomize group's folder {self.root}")
@@ -129,7 +129,7 @@ class KustomizeSource(YamlFiles):
         origin: Any = None
         if isinstance(annotations, dict) and ORIGIN in annotations:
             origin = yaml.safe_load(str(annotations.pop(ORIGIN)))
-            if not annotations:
+            if not annotations and isinstance(metadata, dict):
                 del metadata["annotations"]
         source = Source("", -1)
         if isinstance(origin, dict) and isinstance(origin.get("path"), str) and not origin.get(
@@ -165,7 +165,7 @@ class KustomizeSource(YamlFiles):
         try:
             text = YamlText(decode(self.read(obj.source.path)), obj.source.path)
             node = text.node_at(obj.source.doc_index, path)
-        except Exception:  # noqa: BLE001 - a location is a courtesy; the object's file will do
+        except Exception:
             node = None
         if node is not None:
             return Location(obj.source.path, node.start_mark.line + 1)
@@ -309,9 +309,12 @@ class KustomizeSource(YamlFiles):
         return None
 
 
-def build(directory: Path, shown: Path) -> list[dict[str, Any]]:
+def build(
+    directory: Path, shown: Path, moved: tuple[Path, Path] | None = None
+) -> list[dict[str, Any]]:
     """`kubectl kustomize DIRECTORY`'s objects; ChartError naming `shown` (the folder on
-    disk) when kubectl is missing or the build fails."""
+    disk) when kubectl is missing or the build fails. `moved`: (copy, original) folders, so
+    that kubectl's messages name the original."""
     kubectl = shutil.which(KUBECTL)
     if kubectl is None:
         raise ChartError(
@@ -327,10 +330,21 @@ def build(directory: Path, shown: Path) -> list[dict[str, Any]]:
     except subprocess.TimeoutExpired as err:
         raise ChartError(shown, f"kubectl kustomize took longer than {TIMEOUT}s") from err
     if done.returncode != 0:
-        message = done.stderr.replace(str(directory.parent), "").strip() or "failed"
-        raise ChartError(shown, f"kubectl kustomize: {message}")
+        raise ChartError(shown, f"kubectl kustomize: {_kubectl_error(done.stderr, moved)}")
     docs = list(load_all(done.stdout, shown, max_bytes=None))
     return [d for d in docs if is_manifest(d)]
+
+
+def _kubectl_error(stderr: str, moved: tuple[Path, Path] | None) -> str:
+    """kubectl's reason without its log prefix (`E1202 08:43 run.go:72] "command failed"
+    err="..."`) and without the temporary copy's path."""
+    lines = [line for line in stderr.strip().splitlines() if line.strip()]
+    text = lines[-1] if lines else "failed"
+    match = re.search(r'err="(.*)"\s*$', text)
+    if match:
+        text = match.group(1).replace('\\"', '"')
+    text = re.sub(r"^error: ", "", text)
+    return text if moved is None else text.replace(str(moved[0]), str(moved[1]))
 
 
 def _ask_for_origins(file: Path) -> None:
@@ -354,12 +368,11 @@ def _line_of(file: Path, key: str) -> int | None:
     return None
 
 
-@dataclass(frozen=True)
 class KustomizeKind:
     """kustomize bases and overlays (see kustomization.py for how they group)."""
 
-    name: str = "kustomize"
-    marker: str = "kustomization.yaml"
+    name = "kustomize"
+    marker = "kustomization.yaml"
 
     def find(self, paths: Sequence[Path]) -> list[Path]:
         return sorted({g.root for g in groups(find_dirs(paths))})

@@ -46,7 +46,7 @@ def documents(data: bytes, rel: str) -> list[Document]:
 
     text = data.decode("utf-8", "surrogateescape").lstrip("\ufeff")
     docs = list(load_all(text, rel, check=note))
-    found = []
+    found: list[Document] = []
     for line, body in zip(lines, docs, strict=True):
         if body is not None:
             found.append(Document(len(found), line, body))

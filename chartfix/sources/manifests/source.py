@@ -27,8 +27,8 @@ from pathlib import Path
 from chartfix.errors import ChartError
 from chartfix.model.edits import Edit, LabelChange, PlannedEdit
 from chartfix.model.findings import Location
-from chartfix.model.objects import K8sObject, Rendering
-from chartfix.sources.base import RenderSettings, Renderings, splice
+from chartfix.model.objects import ANALYZED_KINDS, K8sObject, Rendering
+from chartfix.sources.base import Renderings, RenderSettings, splice
 from chartfix.sources.helm.template.edit import NotEditable
 from chartfix.sources.manifests.files import SUFFIXES, manifest_kind, objects_of
 from chartfix.sources.manifests.yamledit import LabelRequest, YamlText, label_edits, remove_entry
@@ -117,6 +117,26 @@ class YamlFiles:
         return [PlannedEdit(rel, edit, why) for edit in edits]
 
 
+def _last_of_each(objects: list[K8sObject]) -> tuple[list[K8sObject], list[str]]:
+    """One object per kind, namespace and name, as `kubectl apply -f DIR` leaves it: the
+    last file (in name order) wins. A folder holding an all-in-one file beside the same
+    objects one per file is told so, instead of each copy overlapping the other."""
+    last: dict[tuple[str, str, str], K8sObject] = {}
+    for obj in objects:
+        last[(obj.kind, obj.namespace or "", obj.name)] = obj
+    kept = [o for o in objects if last[(o.kind, o.namespace or "", o.name)] is o]
+    warnings = []
+    for obj in objects:
+        winner = last[(obj.kind, obj.namespace or "", obj.name)]
+        if winner is not obj and obj.kind in ANALYZED_KINDS:  # the ones findings are about
+            warnings.append(
+                f"{obj.ref} is written twice, in {obj.source.path} and "
+                f"{winner.source.path}: `kubectl apply -f` keeps the latter, so chartfix "
+                "reads and fixes that one only"
+            )
+    return kept, warnings
+
+
 def duplicate_keys(text: YamlText) -> str:
     """`KEY written twice in PATH (line N)` for the first mapping holding a key twice."""
     from ruamel.yaml.nodes import MappingNode, ScalarNode
@@ -130,7 +150,8 @@ def duplicate_keys(text: YamlText) -> str:
                 twice = sorted({k for k in keys if keys.count(k) > 1 and k != "<<"})
                 if twice:
                     line = node.start_mark.line + 1
-                    return f"{', '.join(twice)} written twice in {path or 'the document'} (line {line})"
+                    where = path or "the document"
+                    return f"{', '.join(twice)} written twice in {where} (line {line})"
                 for key, value in node.value:
                     if isinstance(key, ScalarNode):
                         stack.append((value, f"{path}.{key.value}" if path else str(key.value)))
@@ -160,7 +181,10 @@ class ManifestsSource(YamlFiles):
         for rel in self.files:
             data = files[rel] if files and rel in files else self.read(rel)
             objects += objects_of(data, rel, chart=self.name)
-        return Rendering(SCENARIO, objects, release=self.release, namespace=self.namespace)
+        kept, warnings = _last_of_each(objects)
+        return Rendering(
+            SCENARIO, kept, release=self.release, namespace=self.namespace, warnings=warnings
+        )
 
     def locate(self, obj: K8sObject, path: str, rendering: Rendering) -> Location | None:
         try:
@@ -187,14 +211,16 @@ class ManifestsSource(YamlFiles):
         return self.yaml_edits(obj, obj.source.path, changes, f"labels of {obj.ref}")
 
 
-@dataclass(frozen=True)
 class ManifestsKind:
     """Directories of plain manifests (see the module docstring for the rules)."""
 
-    owned: Callable[[Sequence[Path]], set[Path]] | None = None
-    """Folders other kinds own under the searched paths (a kustomization's resources)."""
-    name: str = "manifests"
-    marker: str = "*.yaml"
+    name = "manifests"
+    marker = "*.yaml"
+    """No file makes a folder a manifests target: its YAML does (never matches a file)."""
+
+    def __init__(self, owned: Callable[[Sequence[Path]], set[Path]] | None = None) -> None:
+        self.owned = owned
+        """Folders other kinds own under the searched paths (a kustomization's resources)."""
 
     def find(self, paths: Sequence[Path]) -> list[Path]:
         dirs: set[Path] = set()

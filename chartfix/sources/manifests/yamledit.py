@@ -91,7 +91,8 @@ class YamlText:
         try:
             nodes = list(YAML(typ="rt").compose_all(self.text))
         except YAMLError as err:
-            raise NotEditable(f"{self.name}: not parsed by ruamel.yaml: {_first_line(err)}") from err
+            why = _first_line(err)
+            raise NotEditable(f"{self.name}: not parsed by ruamel.yaml: {why}") from err
         except Exception as err:  # the reader refuses some characters (control, surrogates)
             raise NotEditable(f"{self.name}: not parsed by ruamel.yaml: {err}") from err
         return [n for n in nodes if n is not None and not _is_null(n)]
@@ -125,7 +126,8 @@ class YamlText:
                 continue
             if not isinstance(key, ScalarNode):
                 continue
-            quoted = value.style if isinstance(value, ScalarNode) and value.style in ("\"", "'") else ""
+            scalar = isinstance(value, ScalarNode) and value.style in ("\"", "'")
+            quoted = value.style if scalar else ""
             entries.append(
                 Entry(
                     str(key.value),
@@ -380,7 +382,7 @@ def _walk(node: Node, path: str, depth: int) -> Iterator[tuple[str, Node]]:
 
 
 def _is_null(node: Node) -> bool:
-    return isinstance(node, ScalarNode) and node.tag.endswith(":null")
+    return isinstance(node, ScalarNode) and str(node.tag).endswith(":null")
 
 
 def _column(text: str, offset: int) -> int | None:
