@@ -33,7 +33,8 @@ from chartfix import runner
 from chartfix.commands.check import run_check
 from chartfix.errors import ChartError
 from chartfix.sources.helm.chart import find_charts, load_chart, scenarios
-from chartfix.sources.helm.render import scenario_values, stage
+from chartfix.sources.helm.dependencies import stage
+from chartfix.sources.helm.render import scenario_values
 
 
 def serial_render(charts: list[Path]) -> tuple[float, int, int]:

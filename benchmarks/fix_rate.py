@@ -45,7 +45,7 @@ from chartfix.model.objects import Rendering
 from chartfix.rules import analyze
 from chartfix.runner import run_parallel
 from chartfix.sources.helm.chart import Chart, find_charts, load_chart, scenarios
-from chartfix.sources.helm.render import stage
+from chartfix.sources.helm.dependencies import stage
 from chartfix.sources.helm.synthesis import render_scenarios
 
 GOAL = 0.95

@@ -36,7 +36,6 @@ Fix safety
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -69,9 +68,15 @@ from chartfix.recipes.naming import (
     workload_names,
 )
 from chartfix.rules.context import subchart_dir
-from chartfix.sources.helm.template.edit import Edit, NotEditable, insert_entry, replace_value
+from chartfix.sources.helm.template.edit import NotEditable, insert_entry, replace_value
 from chartfix.sources.helm.template.helpers import included_helper
-from chartfix.sources.helm.template.outline import MappingSite
+from chartfix.sources.helm.template.labels import (
+    component_argument_edit,
+    conditional_twin,
+    insert_written,
+    value_text,
+    written_as,
+)
 
 
 @dataclass(frozen=True)
@@ -384,7 +389,9 @@ def controller_label_edits(
     changes: dict[tuple[str, str], list[LabelChange]] = defaultdict(list)
     pod_site = context.templates.site(doc, str(controller.pod_labels_path()))
     text = context.templates.outline(where).text
-    as_written = _written_as(text, pod_site, label) if pod_site is not None else None
+    as_written = (
+        written_as(text, pod_site, label.key, label.value) if pod_site is not None else None
+    )
     if isinstance(as_written, str):
         return f"{where}:{pod_site.line if pod_site else '?'}: {ref}: {as_written}"
     value = None if label.templated else label.value
@@ -413,12 +420,12 @@ def controller_label_edits(
         site = context.templates.site(doc, path)
         if site is None:
             return f"{where}: {path} of {ref} is not written in the template"
-        clash = _conditional_twin(text, site, label, as_written)
+        clash = conditional_twin(text, site, label.key, as_written)
         if clash:
             return f"{where}:{site.line}: {ref}: {clash}"
         try:
             edit = (
-                _insert_written(site, as_written, newline) if as_written is not None
+                insert_written(site, as_written, newline) if as_written is not None
                 else component_argument_edit(site, label.value)
                 or insert_entry(site, label.key, label.value, newline)
             )
@@ -549,7 +556,7 @@ def _range_unit(
     if place.shared:
         return place.shared_reason(controller.ref)
     text = context.templates.outline(place.path).text
-    written = [(k, v) for k in keys if (v := _value_text(text, pod_site, k))]
+    written = [(k, v) for k in keys if (v := value_text(text, pod_site, k))]
     if not written:
         names = ", ".join(str(o.ref) for o in siblings)
         return (
@@ -569,113 +576,6 @@ def _range_unit(
         {(controller.source.path, controller.kind): [LabelChange(path, key, None)]},
         "unsafe",
     )
-
-
-def _split_entry(text: str, entry_line_start: int, entry_line_end: int) -> tuple[str, str]:
-    """The key and value of a one-line entry as written, actions kept whole
-    (`{{ .Values.k | default "a/b" }}: controller` -> the action, `controller`)."""
-    line = text[entry_line_start:entry_line_end].strip()
-    depth, i = 0, 0
-    while i < len(line):
-        if line.startswith("{{", i):
-            depth += 1
-            i += 2
-            continue
-        if line.startswith("}}", i):
-            depth -= 1
-            i += 2
-            continue
-        if depth == 0 and line[i] == ":" and (i + 1 == len(line) or line[i + 1] == " "):
-            return line[:i].strip(), line[i + 1:].strip()
-        i += 1
-    return line, ""
-
-
-def _written_as(text: str, site: MappingSite, label: Label) -> tuple[str, str] | str | None:
-    """How the pod template writes `label` when its key or value is templated: the key and
-    value texts to copy into selectors, so that they render what the pods carry under any
-    values. None when it is written literally or by a helper (the rendered text is right);
-    a reason when it is written under a condition, or which line writes it is unclear."""
-    found = []
-    for entry in site.entries:
-        if entry.generated or entry.line is not entry.last:
-            continue
-        key, value = _split_entry(text, entry.line.start, entry.line.end)
-        if entry.key == label.key and "{{" not in value:
-            return None if not entry.conditional else (
-                f"its pods carry {label.key} only under a condition; add it to the selector "
-                "by hand under the same condition"
-            )
-        if entry.key == label.key or (
-            entry.templated_key
-            and (label.key in key or value.strip("'\"") == label.value)
-        ):
-            found.append((entry, key, value))
-    if not found:
-        return None
-    if len(found) > 1:
-        return (
-            f"{len(found)} templated lines may write its pods' {label.key}; "
-            "add it to the selector by hand"
-        )
-    entry, key, value = found[0]
-    if entry.conditional:
-        return (
-            f"its pods carry {key}: {value} only under a condition; add it to the selector "
-            "by hand under the same condition"
-        )
-    return key, value
-
-
-def _conditional_twin(
-    text: str, site: MappingSite, label: Label, written: tuple[str, str] | None
-) -> str | None:
-    """Why the label cannot be added to `site`: the mapping already writes the same key under
-    a condition, so adding it always would render the key twice when the condition holds."""
-    for entry in site.entries:
-        if entry.generated or not entry.conditional:
-            continue
-        key, _ = _split_entry(text, entry.line.start, entry.line.end)
-        if entry.key == label.key or (written is not None and key == written[0]) or (
-            entry.templated_key and label.key in key
-        ):
-            condition = _condition_before(text, site, entry.line.start)
-            when = f"only when {condition}" if condition else "only under a condition"
-            return (
-                f"{site.path} writes {key} {when}, while the pods always carry it: turn "
-                "that on, or make the entry unconditional by hand (adding it again would "
-                "render the key twice)"
-            )
-    return None
-
-
-_CONDITION = re.compile(r"\{\{-?\s*(?:if|with)\s+(.*?)\s*-?\}\}")
-
-
-def _condition_before(text: str, site: MappingSite, before: int) -> str | None:
-    """The `if`/`with` condition last opened in `site` before the offset `before`."""
-    found = None
-    for match in _CONDITION.finditer(text, site.key_line.start, before):
-        found = match.group(1)
-    return found
-
-
-def _insert_written(site: MappingSite, written: tuple[str, str], newline: str) -> Edit:
-    """The entry written as the pod template writes it (`yaml_scalar` keeps actions as is)."""
-    key, value = written
-    if "{{" not in value and len(value) > 1 and value[0] == value[-1] and value[0] in "'\"":
-        value = value[1:-1]
-    return insert_entry(site, key, value, newline)
-
-
-def _value_text(text: str, site: MappingSite, key: str) -> str | None:
-    """The value of the one-line, unconditional entry `key` as written (`{{ $i | quote }}`)."""
-    for entry in site.entries:
-        if entry.key == key and not entry.conditional and entry.line is entry.last:
-            line = text[entry.line.start : entry.line.end]
-            value = line.split(":", 1)[1].strip() if ":" in line else ""
-            return value or None
-    return None
 
 
 def _own_value_edit(
@@ -736,28 +636,6 @@ def _first_component_key(objects: Sequence[K8sObject], namespace: str) -> str | 
     return None
 
 
-_EMPTY_COMPONENT_ARG = re.compile(r'"component"\s+(""|\x60\x60)')
-
-
-def component_argument_edit(site: MappingSite, value: str) -> Edit | None:
-    """Fill a helper's empty component argument (`dict ... "component" ""`) with `value`.
-
-    Charts whose label helpers already take a component get the value where their authors
-    expect it, instead of a literal line next to the include.
-    """
-    lines = [e.line for e in site.entries if e.generated and not e.conditional]
-    if site.inline_generator:
-        lines.append(site.key_line)
-    for line in lines:
-        for action in line.output_actions:
-            match = _EMPTY_COMPONENT_ARG.search(action.inner)
-            if match is None:
-                continue
-            start = action.inner_start + match.start(1)
-            return Edit(start, start + len(match.group(1)), f'"{value}"')
-    return None
-
-
 def role_of(context: RecipeContext, obj: K8sObject, rendering: Rendering) -> str:
     """The component value for a workload (see naming.component_value)."""
     return component_value(
@@ -795,12 +673,12 @@ def consumer_edit(
         return f"{place.shared_reason(consumer.ref)}; left as it is"
     newline = context.templates.outline(place.path).newline()
     text = context.templates.outline(place.path).text
-    clash = _conditional_twin(text, site, label, label.written)
+    clash = conditional_twin(text, site, label.key, label.written)
     if clash:
         return f"{place.path}:{site.line}: {consumer.ref} left as it is: {clash}"
     try:
         edit = (
-            _insert_written(site, label.written, newline) if label.written is not None
+            insert_written(site, label.written, newline) if label.written is not None
             else insert_entry(site, label.key, label.value, newline)
         )
     except NotEditable as err:

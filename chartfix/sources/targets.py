@@ -83,6 +83,3 @@ def holder_of(path: Path) -> Path | None:
 def _is_member_file(path: Path) -> bool:
     return path.is_file() and path.name not in {kind.marker for kind in KINDS}
 
-
-def is_cdk8s_app(root: Path) -> bool:
-    return kind_of(root).name == "cdk8s"

@@ -26,7 +26,8 @@ from chartfix.sources.helm.chart import (
     load_chart,
     scenarios,
 )
-from chartfix.sources.helm.render import render, stage
+from chartfix.sources.helm.dependencies import stage
+from chartfix.sources.helm.render import render
 from chartfix.sources.helm.synthesis import render_scenarios, synthesized_note, unrendered_note
 from chartfix.sources.helm.template.edit import (
     NotEditable,

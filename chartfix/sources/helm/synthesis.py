@@ -33,7 +33,8 @@ from typing import Any, Literal
 from chartfix.errors import ChartError
 from chartfix.model.objects import Rendering
 from chartfix.sources.helm.chart import Chart, Scenario, read_default_values
-from chartfix.sources.helm.render import Engine, deep_merge, render, scenario_values, stage
+from chartfix.sources.helm.dependencies import stage
+from chartfix.sources.helm.render import Engine, deep_merge, render, scenario_values
 from chartfix.sources.helm.template.lexer import Action, TemplateSyntaxError, lex
 from chartfix.sources.helm.template.locate import decode
 

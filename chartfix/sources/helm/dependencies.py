@@ -1,0 +1,368 @@
+"""A chart's dependencies, found offline, and the file tree Helm is given (`stage`).
+
+Helm renders a chart with its dependencies vendored under `charts/`. chartfix assembles that
+tree in memory: the chart's own files as Helm's directory loader picks them, plus each
+declared dependency from `charts/` (folder or archive), a `file://` path, or a chart of the
+same name beside it in the monorepo, whose version must fit the constraint (a note says
+when it does not). A dependency found nowhere is a `MissingDependency`: the chart renders
+without it, with a warning when the scenario enables it.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import os
+import re
+import sys
+import tarfile
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from chartfix import yamlfile
+from chartfix.errors import ChartError
+from chartfix.sources.helm.chart import (
+    Chart,
+    Dependency,
+    chart_files,
+    declared_dependencies,
+    find_charts,
+    read_chart_meta,
+    repository_root,
+    tree_signature,
+)
+from chartfix.sources.helm.constraint import BadConstraint, satisfies
+
+# --- dependencies and the staged file tree ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MissingDependency:
+    """A declared dependency found nowhere offline; `values_path` scopes its condition."""
+
+    dependency: Dependency
+    declared_in: str
+    values_path: tuple[str, ...]
+
+
+@dataclass
+class StagedChart:
+    """The chart as Helm will see it: its files plus dependencies vendored under charts/."""
+
+    name: str
+    files: dict[str, bytes]
+    read: dict[Path, str] = field(default_factory=dict)
+    """sha256 of every file taken from disk, by its path: --write rechecks them all."""
+    missing: list[MissingDependency] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    disk_dirs: dict[str, str] = field(default_factory=dict)
+    """Rendered subchart prefix ("charts/<alias>") -> its folder in `files` ("charts/<dir>")."""
+    watched: list[Path] = field(default_factory=list)
+    borrowed: dict[str, str] = field(default_factory=dict)
+    """Staged folder of a dependency found elsewhere on disk -> that folder, relative to
+    the chart's root (see Rendering.borrowed)."""
+    packed: dict[str, str] = field(default_factory=dict)
+    """Rendered folder of a packaged dependency -> its archive (see Rendering.packed)."""
+    archive: bytes | None = None
+    members: dict[str, bytes] = field(default_factory=dict)
+
+    def archive_with(self, overrides: Mapping[str, bytes] | None) -> bytes:
+        """The gzipped tar Helm loads, with `overrides` replacing (or adding) files.
+
+        Tar members are built once per file and joined, so an override costs one member.
+        """
+        if not overrides and self.archive is not None:
+            return self.archive
+        members = dict(self.members)
+        for rel in self.files.keys() - members.keys():
+            members[rel] = _tar_member(f"{self.name}/{rel}", self.files[rel])
+        self.members = members
+        if overrides:
+            members = {**members}
+            for rel, data in overrides.items():
+                members[rel] = _tar_member(f"{self.name}/{rel}", data)
+        tar = b"".join(members[rel] for rel in sorted(members)) + bytes(2 * tarfile.BLOCKSIZE)
+        archive = gzip.compress(tar, compresslevel=0, mtime=0)  # speed over size
+        if not overrides:
+            self.archive = archive
+        return archive
+
+    def disk_path(self, rendered: str) -> str:
+        """Map a rendered template path to the path of its file in the staged tree."""
+        best = ""
+        for prefix in self.disk_dirs:
+            if rendered.startswith(prefix + "/") and len(prefix) > len(best):
+                best = prefix
+        return self.disk_dirs[best] + rendered[len(best) :] if best else rendered
+
+
+def _tar_member(name: str, data: bytes) -> bytes:
+    """One tar member (header, data, padding), ready to be joined into an archive."""
+    info = tarfile.TarInfo(name)
+    info.size = len(data)
+    info.mode = 0o644
+    header = info.tobuf(format=tarfile.GNU_FORMAT, encoding="utf-8", errors="surrogateescape")
+    padding = -len(data) % tarfile.BLOCKSIZE
+    return header + data + bytes(padding)
+
+
+_stage_lock = threading.Lock()
+_stage_cache: dict[Path, tuple[tuple[Any, ...], StagedChart]] = {}
+_staged_for: dict[int, tuple[Chart, StagedChart]] = {}
+"""The staged tree per loaded Chart object: one `load_chart` is one snapshot of the chart,
+so its scenarios need not look at the disk again."""
+
+
+def stage(chart: Chart) -> StagedChart:
+    """The staged tree of `chart`, cached per process until a file of it (or a dep) changes."""
+    same_load = _staged_for.get(id(chart))
+    if same_load is not None and same_load[0] is chart:
+        return same_load[1]
+    cached = _stage_cache.get(chart.root)
+    if cached is not None and cached[0] == _signature(cached[1].watched):
+        staged = cached[1]
+    else:
+        staged = StagedChart(name=chart.name, files={})
+        _add_chart(staged, chart.root, "", (), (chart.root,))
+        with _stage_lock:
+            _stage_cache[chart.root] = (_signature(staged.watched), staged)
+    with _stage_lock:
+        if len(_staged_for) > 64:
+            _staged_for.clear()
+        _staged_for[id(chart)] = (chart, staged)
+    return staged
+
+
+def _signature(dirs: Sequence[Path]) -> tuple[Any, ...]:
+    return tuple(tree_signature(d) for d in dirs)
+
+
+def _add_chart(
+    staged: StagedChart,
+    root: Path,
+    prefix: str,
+    values_path: tuple[str, ...],
+    chain: tuple[Path, ...],
+) -> None:
+    """Add the chart at `root` under `prefix`, then stage its dependencies that are absent."""
+    staged.watched.append(root)
+    own = chart_files(root)
+    for rel, data in own.items():
+        staged.files[prefix + rel] = data
+        staged.read[root / rel] = hashlib.sha256(data).hexdigest()
+    meta = read_chart_meta(root)
+    declared = list(declared_dependencies(root, meta))
+    present = _vendored(root, own)
+    for rel_dir, sub_name in present.items():
+        if rel_dir.endswith("gz"):  # a packaged subchart renders under its own name
+            for local in {d.local_name for d in declared if d.name == sub_name} | {sub_name}:
+                staged.packed[f"{prefix}charts/{local}"] = prefix + rel_dir
+            continue
+        for local in {d.local_name for d in declared if d.name == sub_name} | {sub_name}:
+            staged.disk_dirs[f"{prefix}charts/{local}"] = prefix + rel_dir
+    for dep in declared:
+        if dep.name in present.values() or f"{prefix}charts/{dep.name}" in staged.disk_dirs:
+            continue
+        found = _locate(dep, root)
+        here = str(root / "Chart.yaml")
+        if found is None:
+            staged.missing.append(MissingDependency(dep, here, values_path))
+            continue
+        if found in chain:
+            raise ChartError(here, f"dependency cycle through {found}")
+        sub_meta = read_chart_meta(found)
+        note = _version_note(dep, str(sub_meta.get("version") or ""), found)
+        if note and note not in staged.notes:
+            staged.notes.append(note)
+        sub_prefix = f"{prefix}charts/{dep.name}/"
+        if not prefix:  # the top chart's own dependency; deeper ones live inside it
+            staged.borrowed[sub_prefix.rstrip("/")] = os.path.relpath(found, root)
+        for local in {d.local_name for d in declared if d.name == dep.name}:
+            staged.disk_dirs[f"{prefix}charts/{local}"] = sub_prefix.rstrip("/")
+        _add_chart(staged, found, sub_prefix, (*values_path, dep.local_name), (*chain, found))
+
+
+def _vendored(root: Path, files: Mapping[str, bytes]) -> dict[str, str]:
+    """Subcharts already in charts/ (folders and .tgz): their path -> their chart name."""
+    out: dict[str, str] = {}
+    for rel, data in files.items():
+        parts = rel.split("/")
+        if len(parts) == 3 and parts[0] == "charts" and parts[2] == "Chart.yaml":
+            meta = yamlfile.load(data, root / rel)
+            name = meta.get("name") if isinstance(meta, dict) else None
+            out["/".join(parts[:2])] = str(name or parts[1])
+        elif len(parts) == 2 and parts[0] == "charts" and rel.endswith((".tgz", ".tar.gz")):
+            out[rel] = _archive_chart_name(data, parts[1])
+    return out
+
+
+def _archive_chart_name(data: bytes, filename: str) -> str:
+    """A packaged chart's name: Helm archives hold one top folder named after the chart."""
+    try:
+        with tarfile.open(fileobj=io.BytesIO(data), mode="r:*") as tar:
+            first = tar.next()
+            if first is not None:
+                return first.name.split("/", 1)[0]
+    except (tarfile.TarError, OSError, EOFError):
+        pass
+    return re.sub(r"-v?\d.*$", "", filename)
+
+
+def _locate(dep: Dependency, root: Path) -> Path | None:
+    """Where a dependency can be had offline: `file://` path, else a monorepo sibling, else
+    a chart of that name elsewhere in the same repository (monorepos keep shared library
+    charts in a folder of their own, `common/`, and publish them to their registry).
+
+    Never the chart itself: a wrapper chart often depends on the upstream chart of its own
+    name, which is not available offline.
+    """
+    here = root.resolve()
+    if dep.repository.startswith("file://"):
+        target = (root / dep.repository.removeprefix("file://")).resolve()
+        return target if _chart_named(target, dep.name) else None
+    sibling = (root.parent / dep.name).resolve()
+    if sibling != here and _chart_named(sibling, dep.name):
+        return sibling
+    for path, name in _sibling_charts(root.parent.resolve()):
+        if name == dep.name and path != here:
+            return path
+    repo = repository_root(here)
+    if repo == here:
+        return None
+    found = [
+        path
+        for path, name in _repository_charts(repo)
+        if name == dep.name and path != here and not here.is_relative_to(path)
+    ]
+    fitting = [path for path in found if _fits(dep, path)]
+    return next(iter(fitting or found), None)
+
+
+def _fits(dep: Dependency, path: Path) -> bool:
+    """The chart at `path` satisfies the dependency's version (or it pins none)."""
+    version = str(read_chart_meta(path).get("version") or "")
+    try:
+        return not dep.version.strip() or satisfies(version, dep.version.strip())
+    except (BadConstraint, ChartError):
+        return False
+
+
+def _chart_named(path: Path, name: str) -> bool:
+    meta_path = path / "Chart.yaml"
+    if not meta_path.is_file():
+        return False
+    try:
+        meta = yamlfile.load(meta_path.read_bytes(), meta_path)
+    except (OSError, ChartError) as err:
+        _skip_candidate(meta_path, err)
+        return False
+    return isinstance(meta, dict) and str(meta.get("name")) == name
+
+
+_skipped: set[str] = set()
+
+
+def _skip_candidate(meta_path: Path, err: Exception) -> None:
+    """A chart looked at only as a candidate dependency is unreadable: warn once, go on."""
+    line = f"warning: {err if isinstance(err, ChartError) else f'{meta_path}: {err}'}"
+    with _stage_lock:
+        if line in _skipped:
+            return
+        _skipped.add(line)
+    print(f"{line} (skipped as a candidate dependency)", file=sys.stderr)
+
+
+@lru_cache(maxsize=256)
+def _sibling_charts(parent: Path) -> tuple[tuple[Path, str], ...]:
+    """Charts in a monorepo folder whose directory name differs from their chart name."""
+    out = []
+    for entry in sorted(parent.iterdir()) if parent.is_dir() else []:
+        meta_path = entry / "Chart.yaml"
+        if entry.is_dir() and meta_path.is_file():
+            try:
+                meta = yamlfile.load(meta_path.read_bytes(), meta_path)
+            except (OSError, ChartError) as err:
+                _skip_candidate(meta_path, err)
+                continue
+            if isinstance(meta, dict) and meta.get("name"):
+                out.append((entry.resolve(), str(meta["name"])))
+    return tuple(out)
+
+
+@lru_cache(maxsize=16)
+def _repository_charts(repo: Path) -> tuple[tuple[Path, str], ...]:
+    """Every chart of a repository (not the vendored ones under a chart's charts/), by path."""
+    out = []
+    for chart in find_charts([repo]):
+        try:
+            meta = yamlfile.load((chart / "Chart.yaml").read_bytes(), chart / "Chart.yaml")
+        except (OSError, ChartError) as err:
+            _skip_candidate(chart / "Chart.yaml", err)
+            continue
+        if isinstance(meta, dict) and meta.get("name"):
+            out.append((chart, str(meta["name"])))
+    return tuple(out)
+
+
+def _version_note(dep: Dependency, version: str, found: Path) -> str | None:
+    """A note when the chart staged for `dep` does not satisfy its pinned version or range.
+
+    Offline, the only candidate is the chart beside it; rendering with it is still the best
+    analysis available, but the user must know it is not the version Helm would fetch.
+    """
+    want = dep.version.strip()
+    if not want or not version:
+        return None
+    try:
+        if satisfies(version, want):
+            return None
+    except BadConstraint as err:
+        return f"dependency {dep.name} {want}: cannot judge {found} (version {version}): {err}"
+    return (
+        f"dependency {dep.name} {want}: the chart found offline at {found} is version "
+        f"{version}, which does not satisfy {want}; rendered with it instead"
+    )
+
+
+
+def enabled(missing: MissingDependency, values: Mapping[str, Any]) -> bool:
+    """Helm's rule for a subchart: first condition path found wins, else tags, else on."""
+    scope: Any = values
+    for part in missing.values_path:
+        scope = scope.get(part) if isinstance(scope, Mapping) else None
+    scope = scope if isinstance(scope, Mapping) else {}
+    dep = missing.dependency
+    for path in (dep.condition or "").split(","):
+        found = _lookup(scope, path.strip())
+        if isinstance(found, bool):
+            return found
+    tags = scope.get("tags") if isinstance(scope.get("tags"), Mapping) else {}
+    states = [tags.get(t) for t in dep.tags if isinstance(tags.get(t), bool)]
+    if states:
+        return any(states)
+    return True
+
+
+def _lookup(values: Mapping[str, Any], dotted: str) -> Any:
+    if not dotted:
+        return None
+    node: Any = values
+    for part in dotted.split("."):
+        if not isinstance(node, Mapping) or part not in node:
+            return None
+        node = node[part]
+    return node
+
+
+def clear_staged() -> None:
+    """Forget staged charts and the charts found beside them."""
+    with _stage_lock:
+        _stage_cache.clear()
+        _staged_for.clear()
+    _sibling_charts.cache_clear()
+    _repository_charts.cache_clear()
