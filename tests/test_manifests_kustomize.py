@@ -176,3 +176,15 @@ def test_a_broken_kustomization_names_its_file(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert "kubectl kustomize" in done.stdout + done.stderr
     assert KustomizeKind().find([tmp_path]) == [tmp_path.resolve()]
+
+
+def test_the_same_bug_gets_the_same_fix_as_in_a_helm_chart(tmp_path: Path) -> None:
+    """The same-bug fixture of tests/test_source_kinds.py, as plain manifests and as a
+    kustomization: the same decisions as for the Helm chart."""
+    from test_source_kinds import copy, decisions
+
+    helm = decisions(fix_chart(copy(tmp_path, "same-bug-helm"), FixRequest()))
+    for name in ("same-bug-manifests", "same-bug-kustomize"):
+        change = fix_chart(copy(tmp_path, name), FixRequest())
+        assert decisions(change) == helm, name
+        assert [f.path for f in change.files] == ["service.yaml", "web.yaml"], name

@@ -50,7 +50,7 @@ from chartfix.sources.kustomize.kustomization import (
     read,
 )
 from chartfix.sources.manifests.files import is_manifest, objects_of
-from chartfix.sources.manifests.source import YamlFiles, decode
+from chartfix.sources.manifests.source import YamlFiles, decode, own_part
 from chartfix.sources.manifests.yamledit import YamlText
 from chartfix.yamlfile import load_all
 
@@ -182,7 +182,7 @@ class KustomizeSource(YamlFiles):
     def author_name(self, obj: K8sObject, rendering: Rendering) -> str | None:
         """The name written in the resource (`api` of `staging-api`, after `namePrefix`)."""
         written = self._written_name(obj)
-        return written if written and written != obj.name else None
+        return own_part(obj, written) if written else None
 
     def written_name(self, obj: K8sObject, rendering: Rendering) -> str | None:
         return None

@@ -117,6 +117,25 @@ class YamlFiles:
         return [PlannedEdit(rel, edit, why) for edit in edits]
 
 
+APP_KEYS = ("app.kubernetes.io/name", "app", "k8s-app")
+
+
+def own_part(obj: K8sObject, name: str) -> str | None:
+    """The part of a written name that tells the workload apart: what follows the
+    application's name (its `app.kubernetes.io/name` or `app` label: `migrate` of
+    `shop-migrate`, `web` of `web`); None when the name is just the application's."""
+    labels = {**obj.labels, **(obj.pod_labels or {})}
+    for key in APP_KEYS:
+        app = labels.get(key)
+        if not app:
+            continue
+        if name == app:
+            return None
+        if name.startswith(app + "-"):
+            return name[len(app) + 1:] or None
+    return name or None
+
+
 def _last_of_each(objects: list[K8sObject]) -> tuple[list[K8sObject], list[str]]:
     """One object per kind, namespace and name, as `kubectl apply -f DIR` leaves it: the
     last file (in name order) wins. A folder holding an all-in-one file beside the same
@@ -200,7 +219,7 @@ class ManifestsSource(YamlFiles):
         return (obj.source.path, obj.kind, obj.source.doc_index)
 
     def author_name(self, obj: K8sObject, rendering: Rendering) -> str | None:
-        return None  # the name is as written
+        return own_part(obj, obj.name)
 
     def written_name(self, obj: K8sObject, rendering: Rendering) -> str | None:
         return None
