@@ -27,8 +27,11 @@ OWNER_MARKERS = ("Chart.yaml", "cdk8s.yaml")
 
 def kustomization_file(directory: Path) -> Path | None:
     for name in NAMES:
-        if (directory / name).is_file():
-            return directory / name
+        try:
+            if (directory / name).is_file():
+                return directory / name
+        except OSError:  # unreadable: not ours to report
+            return None
     return None
 
 
@@ -108,7 +111,7 @@ def find_dirs(paths: Iterable[Path]) -> list[Path]:
             top = top.parent
         for current, subdirs, _ in os.walk(top):
             here = Path(current)
-            if any((here / m).is_file() for m in OWNER_MARKERS):
+            if any(_is_file(here / m) for m in OWNER_MARKERS):
                 subdirs[:] = []
                 continue
             subdirs[:] = sorted(
@@ -173,6 +176,13 @@ def claimed(group: Group) -> set[Path]:
             continue
         dirs |= {r if r.is_dir() else r.parent for r in refs}
     return dirs
+
+
+def _is_file(path: Path) -> bool:
+    try:
+        return path.is_file()
+    except OSError:
+        return False
 
 
 def _component(directory: Path) -> bool:

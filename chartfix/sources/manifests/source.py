@@ -245,6 +245,8 @@ class ManifestsKind:
         dirs: set[Path] = set()
         for given in paths:
             given = Path(given)
+            if not os.access(given, os.R_OK):
+                continue
             if given.is_file():
                 if given.suffix in SUFFIXES and manifest_kind(given) and self._free(given.parent):
                     dirs.add(given.parent.resolve())
@@ -304,7 +306,7 @@ def _manifest_dirs(top: Path) -> list[Path]:
         subdirs[:] = sorted(
             d for d in subdirs
             if not d.startswith(".") and d not in SKIPPED_DIRS
-            and not any((here / d / m).is_file() for m in OWNER_MARKERS)
+            and not any(_is_file(here / d / m) for m in OWNER_MARKERS)
         )
         if _has_kustomization(here):
             continue
@@ -314,13 +316,22 @@ def _manifest_dirs(top: Path) -> list[Path]:
 
 
 def _has_kustomization(directory: Path) -> bool:
-    return any((directory / name).is_file() for name in KUSTOMIZATION_NAMES)
+    return any(_is_file(directory / name) for name in KUSTOMIZATION_NAMES)
+
+
+def _is_file(path: Path) -> bool:
+    """Whether `path` is a file; False when it cannot be looked at (an unreadable folder is
+    the kind that claims it's to report, not a crash of the search)."""
+    try:
+        return path.is_file()
+    except OSError:
+        return False
 
 
 def _owned_by_marker(directory: Path) -> bool:
     """At or under a chart or cdk8s app (up to the repository's top)."""
     for current in [directory.resolve(), *directory.resolve().parents]:
-        if any((current / m).is_file() for m in OWNER_MARKERS):
+        if any(_is_file(current / m) for m in OWNER_MARKERS):
             return True
         if (current / ".git").exists():
             break
