@@ -180,6 +180,8 @@ def fix_chart(root: Path, request: FixRequest) -> ChartChange:
     notes += restarts_needed(before, verified.after)
     notes += [w for r in before for w in r.warnings]
     notes += rendered.notes
+    if source.version is None and request.mode == "--branch":
+        notes.append(f"no version bump: a {source.kind} target has no version to raise")
     notes = list(dict.fromkeys(notes))
     return ChartChange(
         chart_root=source.root,
@@ -198,6 +200,7 @@ def fix_chart(root: Path, request: FixRequest) -> ChartChange:
         synthesized=rendered.synthesized,
         unrendered={name: err.reason for name, err in rendered.unrendered},
         workloads=workloads(source, before, request.release),
+        source_kind=source.kind,
     )
 
 

@@ -265,7 +265,12 @@ def test_report_has_one_entry_per_chart(tmp_path, capsys) -> None:
     assert code == 2
     data = read_report(report)
     charts = {c["id"]: c for c in data["charts"]}
-    assert sorted(charts) == sorted(f"tree/{n}" for n in [*GOOD, "leftover", *BROKEN])
+    # tree/shared holds a plain Secret manifest (the evil chart's link target): a folder of
+    # plain manifests, checked as one
+    assert sorted(charts) == sorted(
+        f"tree/{n}" for n in [*GOOD, "leftover", *BROKEN, "shared"]
+    )
+    assert charts["tree/shared"]["status"] == "clean"
     for chart in charts.values():
         assert {"status", "findings", "fixed", "left", "error", "files", "diff"} <= set(chart)
 

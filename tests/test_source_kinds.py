@@ -112,7 +112,7 @@ def test_the_release_fullname_is_stripped_only_as_a_whole_word() -> None:
 
 
 def test_targets_is_the_registry_of_source_kinds(tmp_path: Path) -> None:
-    assert [k.name for k in KINDS] == ["helm", "cdk8s"]
+    assert [k.name for k in KINDS] == ["helm", "cdk8s", "kustomize", "manifests"]
     helm, app = copy(tmp_path, "same-bug-helm"), copy(tmp_path, "same-bug-cdk8s")
     assert find_targets([tmp_path]) == sorted([helm.resolve(), app.resolve()])
     assert kind_of(helm).name == "helm" and kind_of(app).name == "cdk8s"

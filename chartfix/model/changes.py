@@ -64,6 +64,9 @@ class ChartChange:
     --write refuses the chart when one of them changed before the replace."""
     """Scenario -> why it could not render; the fix was planned and verified without it."""
 
+    source_kind: str = "helm"
+    """The kind of target (`helm`, `cdk8s`, `kustomize`, `manifests`): how it is deployed,
+    and whether it has a version to bump."""
     workloads: dict[str, str] = field(default_factory=dict)
     """Every name a `--component NAME=VALUE` may give a workload -> the name shown for it."""
 

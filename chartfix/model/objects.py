@@ -85,12 +85,16 @@ class Source:
     """Where a rendered object came from.
 
     `path` is relative to the chart root (`templates/deployment.yaml`, or
-    `charts/redis/templates/master.yaml` for a subchart). `doc_index` counts the non-empty
-    documents that template file rendered to, so two objects of one file stay apart.
+    `charts/redis/templates/master.yaml` for a subchart, `deploy.yaml` for a plain manifest).
+    `doc_index` counts the non-empty documents that file rendered to (or holds), so two
+    objects of one file stay apart.
     """
 
     path: str
     doc_index: int = 0
+    line: int | None = field(default=None, compare=False)
+    """1-based line where the document starts, when the file is the object as written
+    (plain manifests, kustomize resources); not part of equality: an edit above moves it."""
 
 
 @dataclass(frozen=True)

@@ -46,8 +46,8 @@ def bump_version(version: str, level: Level) -> str:
 
     Helm accepts `1.2` as `1.2.0`; the bumped version is written out in full.
     """
-    if level == "none":
-        return version
+    if level == "none" or not version:
+        return version  # "": a target without a version (plain manifests, kustomize)
     match = _SEMVER.match(version.strip())
     if not match:
         raise ValueError(f"chart version {version!r} is not a SemVer version")

@@ -523,31 +523,35 @@ def migration_note(
     ref = chart_ref or "CHART"
     upgrade = f"helm upgrade {release} {ref}" + (f" --version {version}" if version else "")
     upgrade += f" -n {namespace}  # plus your usual -f/--set values"
-    if target == change.chart_version:  # --bump none: both charts carry one version
+    deploy = "`helm upgrade`"
+    if change.source_kind in APPLIED_KINDS:
+        upgrade, deploy = _apply_command(change, namespace), "`kubectl apply`"
+        title = title or "Applying this change"
+    elif target == change.chart_version:  # --bump none: both charts carry one version
         title = title or f"Upgrading to this change (chart version {target} unchanged)"
     out = [f"{h} {title or f'Upgrading to {target}'}", ""]
     out += _written_for(change, release, namespace)
     breaking = bool(steps.before)
     if breaking:
         out += [
-            "This version changes fields Kubernetes does not let `helm upgrade` change: until "
+            f"This version changes fields Kubernetes does not let {deploy} change: until "
             "the steps below are done the upgrade fails with `field is immutable`. Run them "
             "in this order.",
             "",
         ]
     elif steps.keep:
         out += [
-            "This version changes no field Kubernetes keeps immutable, and `helm upgrade` "
+            f"This version changes no field Kubernetes keeps immutable, and {deploy} "
             "alone succeeds; but without the step below, running pods drop out of a Service "
             "(or another selector) until the rolling update replaces them. Run it first.",
             "",
         ]
     else:
-        out += ["No manual step is needed: `helm upgrade` applies every change in place.", ""]
+        out += [f"No manual step is needed: {deploy} applies every change in place.", ""]
     for warning in steps.warnings + _ksm_notes(change, steps):
         out += [f"> **Warning:** {warning}", ""]
     if breaking or steps.keep:
-        out += [f"{sub} 1. Before `helm upgrade`", ""]
+        out += [f"{sub} 1. Before {deploy}", ""]
         for heading, explain, commands in steps.before + steps.keep:
             out += [f"{heading}: " + " ".join(explain), "", "```sh", *commands, "```", ""]
         out += [f"{sub} 2. Upgrade", "", "```sh", upgrade, "```", ""]
@@ -565,13 +569,20 @@ def migration_note(
             out += [_cleanup_text(steps, namespace), "", "```sh", *steps.cleanup, "```", ""]
     if breaking:
         out += _simple_variant(steps, upgrade, namespace, sub)
-        out += _rollback(change, steps, release, namespace, sub, version)
+        if change.source_kind in APPLIED_KINDS:
+            out += _revert(steps, upgrade, sub)
+        else:
+            out += _rollback(change, steps, release, namespace, sub, version)
     elif steps.keep:
+        undo = (
+            "Reverting the commit and applying again" if change.source_kind in APPLIED_KINDS
+            else "`helm rollback`"
+        )
         back = (
-            "`helm rollback` needs no step: the old selectors ask for no label that the pods "
-            "the new chart started lack." if not steps.unkept_back else
-            f"`helm rollback` changes the selector of {', '.join(steps.unkept_back)} back at "
-            "once as well, and the pods the new chart started lack a label the old selector "
+            f"{undo} needs no step: the old selectors ask for no label that the pods "
+            "the new version started lack." if not steps.unkept_back else
+            f"{undo} changes the selector of {', '.join(steps.unkept_back)} back at "
+            "once as well, and the pods the new version started lack a label the old selector "
             "asks for until each is replaced: give them that label first, as above."
         )
         out += [f"{sub} Rolling back", "", back, ""]
@@ -579,6 +590,35 @@ def migration_note(
         out += [f"{sub} Changed in place by the upgrade (safe)", ""]
         out += [f"- {line}" for line in steps.safe] + [""]
     return "\n".join(out).rstrip("\n") + "\n"
+
+
+APPLIED_KINDS = frozenset({"manifests", "kustomize"})
+"""Targets deployed by applying their YAML (kubectl, Argo CD, Flux), not by a Helm release."""
+
+
+def _apply_command(change: ChartChange, namespace: str) -> str:
+    """How such a target is applied: `kubectl apply -k` per kustomize scenario (overlay),
+    `kubectl apply -f` of the folder of plain manifests; a GitOps tool's sync does the same."""
+    root = change.chart_root.name
+    if change.source_kind == "kustomize":
+        dirs = [r.scenario for r in change.before]
+        paths = [root if d == "default" else f"{root}/{d}" for d in dirs]
+        return " && ".join(f"kubectl apply -k {_quote(p)}" for p in paths) + (
+            "  # or let Argo CD / Flux sync"
+        )
+    return f"kubectl -n {namespace} apply -f {_quote(root)}  # or let Argo CD / Flux sync"
+
+
+def _revert(steps: Plan, apply: str, sub: str) -> list[str]:
+    """Back to the YAML before this change: applying it meets the same immutable fields."""
+    return [
+        f"{sub} Going back to the YAML before this change", "",
+        "Applying the old YAML changes the same immutable fields back and fails the same "
+        "way. The steps mirror the apply: give the running pods the labels the old selectors "
+        "need, delete the new objects but not their pods, then revert this commit and apply.",
+        "", "```sh", *steps.rollback, "git revert --no-edit COMMIT  # COMMIT: this change",
+        apply, *steps.after, *steps.checks, "```", "",
+    ]
 
 
 _KIND_ORDER = ("Deployment", "StatefulSet", "DaemonSet", "Job")

@@ -382,8 +382,8 @@ def commit_charts(
 def require_tracked(repo: git.Repo, change: ChartChange) -> None:
     """Refuse a chart whose files git does not track (ignored, or never added): a commit
     would add them whole, with whatever else lies on disk."""
-    meta = "Chart.yaml" if (change.chart_root / "Chart.yaml").is_file() else "cdk8s.yaml"
-    relative = [meta, *(f.path for f in change.files if (change.chart_root / f.path).exists())]
+    meta = [m for m in ("Chart.yaml", "cdk8s.yaml") if (change.chart_root / m).is_file()]
+    relative = [*meta, *(f.path for f in change.files if (change.chart_root / f.path).exists())]
     prefix = repo_path(repo, change.chart_root)
     paths = [p if prefix == "." else f"{prefix}/{p}" for p in relative]
     tracked = set(

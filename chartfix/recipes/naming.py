@@ -94,7 +94,7 @@ def component_value(
     chosen = component_for(components, names)
     if chosen is not None:
         return chosen
-    own = names[-1] if len(names) > 1 else ""
+    own = names[-1] if len(names) > 1 else (author or "")  # a plain manifest's `web`
     if own:
         return label_value(own)
     containers = obj.containers()

@@ -1,6 +1,7 @@
 """The registry of source kinds, and what chartfix works on: their targets on disk.
 
-Helm charts (a `Chart.yaml`) and cdk8s apps written in Python (a `cdk8s.yaml`) today. Every
+Helm charts (a `Chart.yaml`), cdk8s apps written in Python (a `cdk8s.yaml`), kustomize
+bases with their overlays (`kustomization.yaml`) and folders of plain manifests. Every
 kind goes through the same rules, recipes and verifier (chartfix.sources.base); adding one
 is adding it to `KINDS`."""
 
@@ -13,8 +14,13 @@ from chartfix.errors import UsageError
 from chartfix.sources.base import SourceKind
 from chartfix.sources.cdk8s.kind import Cdk8sKind
 from chartfix.sources.helm.source import HelmKind
+from chartfix.sources.kustomize.source import KustomizeKind
+from chartfix.sources.manifests.source import ManifestsKind
 
-KINDS: tuple[SourceKind, ...] = (HelmKind(), Cdk8sKind())
+_KUSTOMIZE = KustomizeKind()
+KINDS: tuple[SourceKind, ...] = (
+    HelmKind(), Cdk8sKind(), _KUSTOMIZE, ManifestsKind(owned=_KUSTOMIZE.owned)
+)
 """Every source kind, in priority order: a folder two kinds claim is the first's."""
 
 

@@ -1,0 +1,202 @@
+"""Kustomization files: what they reference on disk, and how bases and overlays group.
+
+A kustomization (`kustomization.yaml`, `.yml` or `Kustomization`) lists `resources` (files,
+or folders holding another kustomization), `components`, patches and generators. Folders
+that reference each other form one group: a base and every overlay built on it. A group is
+one chartfix target whose root is the group's common folder; the kustomizations no other one
+of the group references (the overlays, or a lone kustomization) are its scenarios, each
+built with `kubectl kustomize`. An overlay is therefore never a target of its own.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from chartfix.errors import ChartError
+from chartfix.yamlfile import load
+
+NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
+SKIPPED_DIRS = frozenset({"node_modules", "__pycache__"})
+OWNER_MARKERS = ("Chart.yaml", "cdk8s.yaml")
+"""A Helm chart's or cdk8s app's folder is theirs, even when it holds a kustomization."""
+
+
+def kustomization_file(directory: Path) -> Path | None:
+    for name in NAMES:
+        try:
+            if (directory / name).is_file():
+                return directory / name
+        except OSError:  # unreadable: not ours to report
+            return None
+    return None
+
+
+@dataclass(frozen=True)
+class Kustomization:
+    """One kustomization file, read."""
+
+    dir: Path
+    file: Path
+    data: dict[str, Any]
+
+    def local_refs(self) -> list[Path]:
+        """Every local path it names (resources, components, patch files, generator files):
+        resolved, remote URLs left out."""
+        refs: list[str] = []
+        for key in ("resources", "bases", "components", "crds", "configurations"):
+            refs += [r for r in _strings(self.data.get(key))]
+        for key in ("patchesStrategicMerge",):
+            refs += [r for r in _strings(self.data.get(key)) if "\n" not in r]
+        for key in ("patches", "patchesJson6902", "replacements"):
+            for item in self.data.get(key) or []:
+                if isinstance(item, dict) and isinstance(item.get("path"), str):
+                    refs.append(item["path"])
+        for key in ("configMapGenerator", "secretGenerator"):
+            for item in self.data.get(key) or []:
+                if isinstance(item, dict):
+                    for entry in _strings(item.get("files")) + _strings(item.get("envs")):
+                        refs.append(entry.split("=", 1)[-1])
+        return [(self.dir / r).resolve() for r in refs if not _remote(r)]
+
+    def bases(self) -> list[Path]:
+        """The folders it builds on that hold a kustomization (resources, bases, components)."""
+        found = []
+        for key in ("resources", "bases", "components"):
+            for ref in _strings(self.data.get(key)):
+                path = (self.dir / ref).resolve()
+                if not _remote(ref) and path.is_dir() and kustomization_file(path):
+                    found.append(path)
+        return found
+
+
+def read(directory: Path) -> Kustomization:
+    file = kustomization_file(directory)
+    if file is None:
+        raise ChartError(directory, "no kustomization.yaml here")
+    try:
+        data = load(file.read_bytes(), file)
+    except OSError as err:
+        raise ChartError(file, f"cannot read: {err.strerror or err}") from err
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ChartError(file, "not a kustomization: the file is not a mapping")
+    return Kustomization(directory.resolve(), file, data)
+
+
+@dataclass
+class Group:
+    """Kustomizations that build on each other: one target."""
+
+    root: Path
+    members: list[Path] = field(default_factory=list)
+    tops: list[Path] = field(default_factory=list)
+    """Members no other member builds on: the scenarios."""
+
+    def scenario_name(self, top: Path) -> str:
+        rel = top.relative_to(self.root).as_posix()
+        return "default" if rel == "." else rel
+
+
+def find_dirs(paths: Iterable[Path]) -> list[Path]:
+    """Every kustomization folder at or under `paths` (hidden folders and charts skipped)."""
+    found: list[Path] = []
+    for top in paths:
+        top = Path(top)
+        if top.is_file():
+            top = top.parent
+        for current, subdirs, _ in os.walk(top):
+            here = Path(current)
+            if any(_is_file(here / m) for m in OWNER_MARKERS):
+                subdirs[:] = []
+                continue
+            subdirs[:] = sorted(
+                d for d in subdirs if not d.startswith(".") and d not in SKIPPED_DIRS
+            )
+            if kustomization_file(here):
+                found.append(here.resolve())
+    return sorted(set(found))
+
+
+def groups(seeds: Sequence[Path]) -> list[Group]:
+    """The groups the kustomizations `seeds` belong to, following what they build on.
+
+    Groups whose common folder is the same are one target (two apps whose bases and
+    overlays interleave in one tree)."""
+    parent: dict[Path, Path] = {}
+
+    def find(x: Path) -> Path:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    built_on: dict[Path, list[Path]] = {}
+    pending = list(seeds)
+    while pending:
+        directory = pending.pop()
+        if directory in built_on:
+            continue
+        parent.setdefault(directory, directory)
+        try:
+            bases = read(directory).bases()
+        except ChartError:
+            bases = []  # its build will say what is wrong
+        built_on[directory] = bases
+        for base in bases:
+            parent.setdefault(base, base)
+            parent[find(base)] = find(directory)
+            pending.append(base)
+    components: dict[Path, list[Path]] = {}
+    for directory in built_on:
+        components.setdefault(find(directory), []).append(directory)
+    by_root: dict[Path, Group] = {}
+    for members in components.values():
+        root = Path(os.path.commonpath([str(m) for m in members]))
+        group = by_root.setdefault(root, Group(root))
+        group.members += members
+    referenced = {b for bases in built_on.values() for b in bases}
+    for group in by_root.values():
+        group.members.sort()
+        group.tops = [m for m in group.members if m not in referenced and not _component(m)]
+    return sorted((g for g in by_root.values() if g.tops), key=lambda g: g.root)
+
+
+def claimed(group: Group) -> set[Path]:
+    """The folders a group's kustomizations use: theirs, not a manifests target's."""
+    dirs: set[Path] = set(group.members)
+    for member in group.members:
+        try:
+            refs = read(member).local_refs()
+        except ChartError:
+            continue
+        dirs |= {r if r.is_dir() else r.parent for r in refs}
+    return dirs
+
+
+def _is_file(path: Path) -> bool:
+    try:
+        return path.is_file()
+    except OSError:
+        return False
+
+
+def _component(directory: Path) -> bool:
+    """A `kind: Component`: built only as part of a kustomization that names it, never alone
+    (so never a scenario, and no target when nothing uses it)."""
+    try:
+        return read(directory).data.get("kind") == "Component"
+    except ChartError:
+        return False
+
+
+def _strings(raw: Any) -> list[str]:
+    return [r for r in raw if isinstance(r, str)] if isinstance(raw, list) else []
+
+
+def _remote(ref: str) -> bool:
+    return "://" in ref or ref.startswith(("github.com/", "git@", "gitlab.com/", "bitbucket.org/"))

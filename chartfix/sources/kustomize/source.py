@@ -1,0 +1,400 @@
+"""A kustomize base and its overlays as a source kind: built by the real engine, edited where
+each label is written.
+
+Building: `kubectl kustomize SCENARIO` (kustomize's own engine, as Argo CD and Flux run it),
+on a copy of the group in a temporary folder whose kustomizations also ask for
+`buildMetadata: [originAnnotations]`. kustomize then says, on every object it builds, which
+file the object came from (`config.kubernetes.io/origin`); chartfix reads that, removes the
+annotation again, and finds the document in that file by kind and name. Edited files (for
+verification) are written into the copy, never into the repository.
+
+Editing: a label is written where kustomize takes it from:
+- the resource file (in the base, or in an overlay's own resources): added, changed or
+  removed there, as in plain manifests;
+- a strategic-merge patch of an overlay that writes the key for that object: removed there
+  too (it would put the key back);
+- `commonLabels:` (which also writes every selector and pod template) or `labels:` (which
+  writes selectors only with `includeSelectors: true`) of a kustomization: that changes every
+  object of the kustomization, so a fix for one object is refused there, with the reason;
+- a JSON 6902 patch op: refused with the reason (remove the op by hand);
+- a generated object (configMapGenerator...) or a remote base is never edited.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from chartfix.errors import ChartError
+from chartfix.model.edits import LabelChange, PlannedEdit
+from chartfix.model.findings import Location
+from chartfix.model.objects import K8sObject, Rendering, Source
+from chartfix.sources.base import Renderings, RenderSettings
+from chartfix.sources.kustomize.kustomization import (
+    Group,
+    Kustomization,
+    claimed,
+    find_dirs,
+    groups,
+    kustomization_file,
+    read,
+)
+from chartfix.sources.manifests.files import is_manifest, objects_of
+from chartfix.sources.manifests.source import YamlFiles, decode, own_part
+from chartfix.sources.manifests.yamledit import YamlText
+from chartfix.yamlfile import load_all
+
+ORIGIN = "config.kubernetes.io/origin"
+KUBECTL = "kubectl"
+TIMEOUT = 120
+SKIPPED_DIRS = frozenset({".git", "node_modules", "__pycache__"})
+
+
+@dataclass
+class KustomizeSource(YamlFiles):
+    """One group: a base and the overlays built on it (or one lone kustomization)."""
+
+    group: Group = field(default_factory=lambda: Group(Path(".")))
+    kind: str = "kustomize"
+    name: str = ""
+    version: str | None = None
+    app_version: str | None = None
+    namespace: str = "default"
+    release: str = "release-name"
+
+    def render_all(self, settings: RenderSettings) -> Renderings:
+        self.namespace, self.release = settings.namespace, settings.release
+        result = Renderings()
+        for top in self.group.tops:
+            scenario = self.group.scenario_name(top)
+            try:
+                result.renderings.append(self.render(scenario))
+            except ChartError as err:
+                result.unrendered.append((scenario, err))
+        if not result.renderings and result.unrendered:
+            raise result.unrendered[0][1]
+        return result
+
+    def render(self, scenario: str, files: Mapping[str, bytes] | None = None) -> Rendering:
+        top = self.root if scenario == "default" else self.root / scenario
+        with tempfile.TemporaryDirectory(prefix="chartfix-kustomize-") as tmp:
+            copy = Path(tmp) / "t"
+            self._copy(copy, files or {})
+            built = build(copy / top.relative_to(self.root), top, (copy, self.root))
+            objects = [self._traced(body, top) for body in built]
+        return Rendering(scenario, objects, release=self.release, namespace=self.namespace)
+
+    def _copy(self, copy: Path, files: Mapping[str, bytes]) -> None:
+        """The group's folders and the files they name, below `copy` as below the root, with
+        `files` in place of those on disk and origin annotations asked for."""
+        wanted = set(self.group.members)
+        for member in self.group.members:
+            with contextlib.suppress(ChartError):  # its build says what is wrong
+                wanted |= {r for r in read(member).local_refs() if r.exists()}
+        for path in sorted(wanted):
+            if not path.is_relative_to(self.root):
+                raise ChartError(path, f"outside the kustomize group's folder {self.root}")
+            target = copy / path.relative_to(self.root)
+            if path.is_dir():
+                shutil.copytree(
+                    path, target, dirs_exist_ok=True, symlinks=False,
+                    ignore=shutil.ignore_patterns(*SKIPPED_DIRS),
+                )
+            elif path.is_file():
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(path, target)
+        for rel, data in files.items():
+            target = copy / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+        for member in self.group.members:
+            file = kustomization_file(copy / member.relative_to(self.root))
+            if file is not None:
+                _ask_for_origins(file)
+
+    def _traced(self, body: dict[str, Any], top: Path) -> K8sObject:
+        """An object built by kustomize, with its origin read and the annotation removed."""
+        metadata = body.get("metadata") if isinstance(body.get("metadata"), dict) else {}
+        annotations = metadata.get("annotations") if isinstance(metadata, dict) else None
+        origin: Any = None
+        if isinstance(annotations, dict) and ORIGIN in annotations:
+            origin = yaml.safe_load(str(annotations.pop(ORIGIN)))
+            if not annotations and isinstance(metadata, dict):
+                del metadata["annotations"]
+        source = Source("", -1)
+        if isinstance(origin, dict) and isinstance(origin.get("path"), str) and not origin.get(
+            "repo"
+        ) and not origin.get("configuredBy"):
+            path = Path(os.path.normpath(top / origin["path"]))
+            if path.is_relative_to(self.root):
+                source = self._document(path.relative_to(self.root).as_posix(), body)
+        elif isinstance(origin, dict) and origin.get("configuredIn"):
+            source = Source(str(origin["configuredIn"]), -1)  # generated: never edited
+        return K8sObject(body, source, chart=self.name)
+
+    def _document(self, rel: str, body: Mapping[str, Any]) -> Source:
+        """The document of resource file `rel` that kustomize built `body` from: the one of
+        its kind whose written name the built name contains (prefixes, suffixes)."""
+        try:
+            written = objects_of(self.read(rel), rel)
+        except ChartError:
+            return Source(rel, -1)
+        kind = body.get("kind")
+        name = str((body.get("metadata") or {}).get("name") or "")
+        candidates = [o for o in written if o.kind == kind and o.name and o.name in name]
+        if not candidates:
+            return Source(rel, -1)
+        best = max(candidates, key=lambda o: len(o.name))
+        return best.source
+
+    # --- what the recipes and the verifier ask --------------------------------------------
+
+    def locate(self, obj: K8sObject, path: str, rendering: Rendering) -> Location | None:
+        if obj.source.doc_index < 0:
+            return Location(obj.source.path) if obj.source.path else None
+        try:
+            text = YamlText(decode(self.read(obj.source.path)), obj.source.path)
+            node = text.node_at(obj.source.doc_index, path)
+        except Exception:
+            node = None
+        if node is not None:
+            return Location(obj.source.path, node.start_mark.line + 1)
+        writer = self._label_writer(rendering.scenario, path)
+        return writer or Location(obj.source.path, obj.source.line)
+
+    def origin(self, obj: K8sObject, rendering: Rendering) -> tuple[str, str, int]:
+        """(resource file, kind, document): the same in every overlay, whatever name or
+        namespace the overlay gives the object; a generated object is its own."""
+        if obj.source.doc_index < 0:
+            return (f"{rendering.scenario}:{obj.source.path}:{obj.name}", obj.kind, -1)
+        return (obj.source.path, obj.kind, obj.source.doc_index)
+
+    def author_name(self, obj: K8sObject, rendering: Rendering) -> str | None:
+        """The name written in the resource (`api` of `staging-api`, after `namePrefix`)."""
+        written = self._written_name(obj)
+        return own_part(obj, written) if written else None
+
+    def written_name(self, obj: K8sObject, rendering: Rendering) -> str | None:
+        return None
+
+    def label_edits(
+        self, obj: K8sObject, rendering: Rendering, changes: Sequence[LabelChange]
+    ) -> list[PlannedEdit] | str:
+        if obj.source.doc_index < 0:
+            where = obj.source.path or "a remote base"
+            return f"{obj.ref} is generated or remote ({where}); chartfix edits no generated file"
+        rel = obj.source.path
+        planned: list[PlannedEdit] = []
+        resource = YamlText(decode(self.read(rel)), rel)
+        for change in changes:
+            if not change.removed:
+                continue
+            site = resource.site(obj.source.doc_index, change.path)
+            if site is None or site.entry(change.key) is None:
+                writer = self._label_writer(rendering.scenario, change.path, change.key)
+                where = f" ({writer})" if writer else ""
+                return (
+                    f"{change.key} at {change.path} of {obj.ref} is not written in {rel} but "
+                    f"by the kustomization{where}, which labels every object: change it there "
+                    "by hand"
+                )
+        planned_or_why = self.yaml_edits(obj, rel, changes, f"labels of {obj.ref}")
+        if isinstance(planned_or_why, str):
+            return planned_or_why
+        planned += planned_or_why
+        for patch_rel, doc in self._patches_for(obj):
+            removed = [c for c in changes if c.removed]
+            text = YamlText(decode(self.read(patch_rel)), patch_rel)
+            for change in removed:
+                site = text.site(doc, change.path)
+                if site is not None and site.entry(change.key) is not None:
+                    more = self.yaml_edits(
+                        K8sObject(obj.body, Source(patch_rel, doc)), patch_rel, [change],
+                        f"the patch of {obj.ref}",
+                    )
+                    if isinstance(more, str):
+                        return more
+                    planned += more
+        return planned
+
+    # --- where kustomize writes labels --------------------------------------------------------
+
+    def _chain(self, scenario: str) -> list[Kustomization]:
+        """The kustomizations a scenario builds through, top first."""
+        top = self.root if scenario == "default" else self.root / scenario
+        seen: list[Kustomization] = []
+        pending = [top.resolve()]
+        while pending:
+            directory = pending.pop(0)
+            if any(k.dir == directory for k in seen):
+                continue
+            try:
+                kustomization = read(directory)
+            except ChartError:
+                continue
+            seen.append(kustomization)
+            pending += kustomization.bases()
+        return seen
+
+    def _label_writer(self, scenario: str, path: str, key: str | None = None) -> Location | None:
+        """The kustomization of `scenario`'s chain whose `commonLabels` (or `labels:` with
+        selectors or templates) write into label maps at `path`."""
+        selector = "selector" in path.lower()
+        template = "template" in path
+        for kustomization in self._chain(scenario):
+            rel = kustomization.file.relative_to(self.root).as_posix()
+            common = kustomization.data.get("commonLabels")
+            if isinstance(common, dict) and (key is None or key in common):
+                return Location(rel, _line_of(kustomization.file, "commonLabels"))
+            for entry in kustomization.data.get("labels") or []:
+                if not isinstance(entry, dict) or not isinstance(entry.get("pairs"), dict):
+                    continue
+                if key is not None and key not in entry["pairs"]:
+                    continue
+                if (selector and entry.get("includeSelectors")) or (
+                    template and (entry.get("includeTemplates") or entry.get("includeSelectors"))
+                ) or not (selector or template):
+                    return Location(rel, _line_of(kustomization.file, "labels"))
+        return None
+
+    def _patches_for(self, obj: K8sObject) -> list[tuple[str, int]]:
+        """(file, document) of the strategic-merge patches, in any kustomization of the
+        group, whose target is the object `obj` was built from (same kind, written name)."""
+        written = self._written_name(obj)
+        found = []
+        for member in self.group.members:
+            try:
+                kustomization = read(member)
+            except ChartError:
+                continue
+            paths = [p for p in kustomization.data.get("patchesStrategicMerge") or []
+                     if isinstance(p, str) and "\n" not in p]
+            paths += [p["path"] for p in kustomization.data.get("patches") or []
+                      if isinstance(p, dict) and isinstance(p.get("path"), str)]
+            for ref in paths:
+                file = (member / ref).resolve()
+                if not file.is_file() or not file.is_relative_to(self.root):
+                    continue
+                rel = file.relative_to(self.root).as_posix()
+                try:
+                    docs = objects_of(self.read(rel), rel)
+                except ChartError:
+                    continue
+                found += [
+                    (rel, d.source.doc_index) for d in docs
+                    if d.kind == obj.kind and d.name == written
+                ]
+        return found
+
+    def _written_name(self, obj: K8sObject) -> str | None:
+        if obj.source.doc_index < 0:
+            return None
+        try:
+            written = objects_of(self.read(obj.source.path), obj.source.path)
+        except ChartError:
+            return None
+        for other in written:
+            if other.source.doc_index == obj.source.doc_index and other.kind == obj.kind:
+                return other.name
+        return None
+
+
+def build(
+    directory: Path, shown: Path, moved: tuple[Path, Path] | None = None
+) -> list[dict[str, Any]]:
+    """`kubectl kustomize DIRECTORY`'s objects; ChartError naming `shown` (the folder on
+    disk) when kubectl is missing or the build fails. `moved`: (copy, original) folders, so
+    that kubectl's messages name the original."""
+    kubectl = shutil.which(KUBECTL)
+    if kubectl is None:
+        raise ChartError(
+            shown, "kubectl not found on PATH: kustomize targets are built with "
+            "`kubectl kustomize` (install kubectl, e.g. Debian's `kubectl` package)"
+        )
+    try:
+        done = subprocess.run(
+            [kubectl, "kustomize", str(directory)],
+            capture_output=True, text=True, timeout=TIMEOUT, check=False,
+            stdin=subprocess.DEVNULL,
+        )
+    except subprocess.TimeoutExpired as err:
+        raise ChartError(shown, f"kubectl kustomize took longer than {TIMEOUT}s") from err
+    if done.returncode != 0:
+        raise ChartError(shown, f"kubectl kustomize: {_kubectl_error(done.stderr, moved)}")
+    docs = list(load_all(done.stdout, shown, max_bytes=None))
+    return [d for d in docs if is_manifest(d)]
+
+
+def _kubectl_error(stderr: str, moved: tuple[Path, Path] | None) -> str:
+    """kubectl's reason without its log prefix (`E1202 08:43 run.go:72] "command failed"
+    err="..."`) and without the temporary copy's path."""
+    lines = [line for line in stderr.strip().splitlines() if line.strip()]
+    text = lines[-1] if lines else "failed"
+    match = re.search(r'err="(.*)"\s*$', text)
+    if match:
+        text = match.group(1).replace('\\"', '"')
+    text = re.sub(r"^error: ", "", text)
+    return text if moved is None else text.replace(str(moved[0]), str(moved[1]))
+
+
+def _ask_for_origins(file: Path) -> None:
+    """Add `originAnnotations` to the (copied) kustomization's `buildMetadata`."""
+    docs = list(load_all(file.read_bytes(), file))
+    data = docs[0] if docs and isinstance(docs[0], dict) else {}
+    meta = data.get("buildMetadata")
+    meta = [m for m in meta if isinstance(m, str)] if isinstance(meta, list) else []
+    if "originAnnotations" not in meta:
+        data["buildMetadata"] = [*meta, "originAnnotations"]
+    file.write_text(yaml.safe_dump(data, sort_keys=False))
+
+
+def _line_of(file: Path, key: str) -> int | None:
+    try:
+        for number, line in enumerate(file.read_text(errors="replace").splitlines(), 1):
+            if line.startswith(f"{key}:"):
+                return number
+    except OSError:
+        return None
+    return None
+
+
+class KustomizeKind:
+    """kustomize bases and overlays (see kustomization.py for how they group)."""
+
+    name = "kustomize"
+    marker = "kustomization.yaml"
+
+    def find(self, paths: Sequence[Path]) -> list[Path]:
+        return sorted({g.root for g in groups(find_dirs(paths))})
+
+    def holds(self, root: Path) -> bool:
+        return any(g.root == Path(root).resolve() for g in groups(find_dirs([root])))
+
+    def owned(self, paths: Sequence[Path]) -> set[Path]:
+        """Folders the kustomizations at or under `paths` use (not manifests targets)."""
+        dirs: set[Path] = set()
+        for group in groups(find_dirs(paths)):
+            dirs |= claimed(group)
+        return dirs
+
+    def skip_reason(
+        self, root: Path, run_apps: bool | None, untrusted: Sequence[Path]
+    ) -> str | None:
+        return None
+
+    def load(self, root: Path) -> KustomizeSource:
+        root = Path(root).resolve()
+        mine = [g for g in groups(find_dirs([root])) if g.root == root]
+        if not mine:
+            raise ChartError(root, "no kustomize base or overlay has this folder as its own")
+        return KustomizeSource(root=root, group=mine[0], name=root.name)

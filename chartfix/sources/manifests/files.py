@@ -1,0 +1,95 @@
+"""Plain manifest files: which YAML files are Kubernetes objects, and the objects they hold.
+
+A manifest is a YAML document with a string `apiVersion` and a string `kind`; a file is a
+manifest file when it holds at least one. A `values.yaml`, a CI workflow, a kustomization's
+`configurations:` file hold none and are not. Files are read with the one bounded loader
+(chartfix/yamlfile.py), so a repository's YAML cannot blow up a run.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from chartfix.errors import ChartError
+from chartfix.model.objects import K8sObject, Source
+from chartfix.yamlfile import load_all
+
+SUFFIXES = (".yaml", ".yml")
+
+_LOOKS_LIKE = re.compile(r"^apiVersion:.*?^kind:|^kind:.*?^apiVersion:", re.M | re.S)
+"""Top-level `apiVersion:` and `kind:` lines: a file meant as a manifest, even when broken."""
+
+
+@dataclass(frozen=True)
+class Document:
+    """One non-empty document of a manifest file."""
+
+    index: int
+    """Its position among the file's non-empty documents (what `Source.doc_index` counts)."""
+    line: int
+    body: Any
+
+
+def documents(data: bytes, rel: str) -> list[Document]:
+    """The non-empty documents of a YAML file; ChartError naming `rel` when it does not parse
+    (or is past the loader's bounds)."""
+    lines: list[int] = []
+
+    def note(node: yaml.Node) -> None:
+        lines.append(node.start_mark.line + 1)
+
+    text = data.decode("utf-8", "surrogateescape").lstrip("\ufeff")
+    docs = list(load_all(text, rel, check=note))
+    found: list[Document] = []
+    for line, body in zip(lines, docs, strict=True):
+        if body is not None:
+            found.append(Document(len(found), line, body))
+    return found
+
+
+def is_manifest(body: Any) -> bool:
+    return (
+        isinstance(body, Mapping)
+        and isinstance(body.get("apiVersion"), str)
+        and isinstance(body.get("kind"), str)
+    )
+
+
+def manifest_kind(path: Path) -> str | None:
+    """"manifest" when the file holds a Kubernetes object, "broken" when it is meant to (its
+    top-level lines say `apiVersion:` and `kind:`) but does not parse, None otherwise."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    try:
+        docs = documents(data, str(path))
+    except ChartError:
+        text = data.decode("utf-8", "replace")
+        return "broken" if "{{" not in text and _LOOKS_LIKE.search(text) else None
+    return "manifest" if any(is_manifest(d.body) for d in docs) else None
+
+
+def objects_of(data: bytes, rel: str, chart: str = "") -> list[K8sObject]:
+    """The Kubernetes objects of one manifest file, each knowing its file, document and line.
+    A `kind: List` is read as its items (as kubectl applies it), all at the list's place."""
+    found: list[K8sObject] = []
+    for doc in documents(data, rel):
+        source = Source(rel, doc.index, doc.line)
+        if not is_manifest(doc.body):
+            continue
+        if doc.body["kind"] == "List" and isinstance(doc.body.get("items"), list):
+            found += [
+                K8sObject(item, source, chart=chart)
+                for item in doc.body["items"]
+                if is_manifest(item)
+            ]
+            continue
+        found.append(K8sObject(doc.body, source, chart=chart))
+    return found

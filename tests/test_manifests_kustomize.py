@@ -1,0 +1,190 @@
+"""Plain manifests and kustomize bases with overlays: the same rules, recipes and verifier.
+
+Each fixture holds the same bug (a Deployment and a Job sharing a pod label, a Service
+selecting both): `check` finds it, a dry run shows the exact patch, `--write` fixes it so
+that `check` is clean, every byte outside the new lines stays, and every kubectl line of the
+migration note is one kubectl accepts (checked by kubectl itself, as test_migration does).
+kustomize is built by the real engine (`kubectl kustomize`).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from conftest import CHARTFIX, FIXTURES, snapshot
+from test_migration import kubectl, kubectl_lines  # noqa: F401 - the kubectl fixture
+
+from chartfix.pipeline import FixRequest, fix_chart
+from chartfix.publish.migration import migration_note
+from chartfix.sources.kustomize.source import KustomizeKind
+from chartfix.sources.targets import find_targets, kind_of
+
+DEPRECATED = (
+    "# Warning: 'commonLabels' is deprecated. Please use 'labels' instead. Run 'kustomize "
+    "edit fix' to update your Kustomization automatically."
+)
+"""kustomize's own warning on the commonLabels fixture: the line itself is valid."""
+
+KINDS = {
+    "manifests-app": "manifests",
+    "kustomize-overlays": "kustomize",
+    "kustomize-common-labels": "kustomize",
+}
+
+
+def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*CHARTFIX, *args], capture_output=True, text=True, env=env, check=False,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
+
+
+def test_discovery_finds_each_kind_once_and_no_overlay_alone(tmp_path: Path) -> None:
+    found = find_targets([FIXTURES])
+    for name, kind in KINDS.items():
+        assert (FIXTURES / name).resolve() in found
+        assert kind_of(FIXTURES / name).name == kind
+    overlays = FIXTURES / "kustomize-overlays"
+    assert not [p for p in found if p.is_relative_to(overlays) and p != overlays.resolve()]
+    assert find_targets([overlays / "overlays" / "staging"]) == [overlays.resolve()]
+    # values files, CI workflows and random YAML are no manifests
+    (tmp_path / "values.yaml").write_text("replicaCount: 1\nimage: {tag: x}\n")
+    (tmp_path / ".github").mkdir()
+    (tmp_path / ".github" / "ci.yml").write_text("on: push\njobs: {}\n")
+    assert find_targets([tmp_path]) == []
+    (tmp_path / "cm.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n")
+    assert find_targets([tmp_path]) == [tmp_path.resolve()]
+
+
+@pytest.mark.parametrize("name", sorted(KINDS))
+def test_check_finds_the_shared_label(name: str) -> None:
+    done = run("check", f"fixtures/{name}", "--format", "json")
+    assert done.returncode == 1, done.stderr
+    assert "error[overlap]" in run("check", f"fixtures/{name}").stdout
+    assert '"stray"' in done.stdout
+
+
+def test_dry_run_shows_the_exact_patch_for_plain_manifests() -> None:
+    done = run("fix", "fixtures/manifests-app")
+    assert done.returncode == 0, done.stdout + done.stderr
+    added = [line for line in done.stdout.splitlines() if line.startswith(("+ ", "- ", "+  "))]
+    assert added == [
+        "+      app.kubernetes.io/component: web",
+        "+        app.kubernetes.io/component: web",
+        "-  selector: {\"app.kubernetes.io/name\": shop}   # flow style, kept as it is",
+        "+  selector: {\"app.kubernetes.io/name\": shop, app.kubernetes.io/component: web}"
+        "   # flow style, kept as it is",
+    ]
+
+
+def test_an_overlay_patch_and_every_overlay_are_verified_with_one_base_edit() -> None:
+    change = fix_chart((FIXTURES / "kustomize-overlays").resolve(), FixRequest())
+    assert sorted(f.path for f in change.files) == ["base/deployment.yaml", "base/service.yaml"]
+    assert [r.scenario for r in change.after] == ["overlays/production", "overlays/staging"]
+    for rendering in change.after:
+        deployment = next(o for o in rendering.objects if o.kind == "Deployment")
+        assert deployment.selector is not None
+        assert deployment.selector.match_labels["component"] == "server"
+        if rendering.scenario == "overlays/production":  # the patch's label is kept
+            assert deployment.pod_labels == {"app": "api", "component": "server",
+                                             "tier": "backend"}
+    assert not change.unfixed
+
+
+def test_common_labels_are_left_alone_and_the_resources_get_selectors() -> None:
+    change = fix_chart((FIXTURES / "kustomize-common-labels").resolve(), FixRequest())
+    assert "kustomization.yaml" not in {f.path for f in change.files}
+    after = {f.path: f.after.decode() for f in change.files}
+    assert "  selector:\n    matchLabels:\n      component: web\n  replicas: 2\n" in after[
+        "deployment.yaml"
+    ]
+    assert "spec:\n  selector:\n    component: web\n  ports:" in after["service.yaml"]
+
+
+@pytest.mark.parametrize("name", sorted(KINDS))
+def test_write_then_check_is_clean_and_only_lines_are_added(
+    name: str, chart_copy: Callable[[str], Path]
+) -> None:
+    root = chart_copy(name)
+    before = snapshot(root)
+    done = run("fix", str(root), "--write")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert run("check", str(root)).returncode == 0
+    after = snapshot(root)
+    changed = [p for p in before if before[p] != after[p]]
+    assert changed and set(after) == set(before)
+    for path in changed:
+        old, new = before[path].decode(), after[path].decode()
+        # formatting kept: the old text is the new one minus whole inserted pieces
+        rest = iter(new)
+        assert all(ch in rest for ch in old), path
+
+
+def test_every_kubectl_line_of_the_notes_is_valid(
+    kubectl: Callable[[str], str], monkeypatch: pytest.MonkeyPatch  # noqa: F811
+) -> None:
+    monkeypatch.chdir(FIXTURES)  # `kubectl apply -k DIR` builds DIR before it connects
+    checked = 0
+    for name in sorted(KINDS):
+        change = fix_chart((FIXTURES / name).resolve(), FixRequest(namespace="prod"))
+        assert change.unsafe
+        note = migration_note(change, "shop", "prod")
+        assert "helm rollback" not in note and "kubectl apply" in note
+        for line in kubectl_lines(note):
+            said = kubectl(line).replace(DEPRECATED, "").strip(" |")
+            assert said == "", f"{name}: {line}"
+            checked += 1
+    assert checked >= 10
+
+
+def test_branch_commits_without_a_version_bump(tmp_path: Path) -> None:
+    repo = tmp_path / "gitops"
+    shutil.copytree(FIXTURES / "manifests-app", repo / "apps" / "shop")
+    for args in (["init", "-q"], ["add", "-A"], ["-c", "user.name=t", "-c", "user.email=t@t",
+                                                   "commit", "-qm", "init"]):
+        subprocess.run(["git", *args], cwd=repo, check=True)
+    done = run("fix", str(repo), "--branch", "fix/labels")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "no version bump: a manifests target has no version to raise" in done.stderr
+    files = subprocess.run(
+        ["git", "show", "--name-only", "--format=", "fix/labels"], cwd=repo, check=True,
+        capture_output=True, text=True,
+    ).stdout.split()
+    assert "apps/shop/app.yaml" in files and "apps/shop/README.md" in files
+
+
+def test_without_kubectl_a_kustomize_target_is_one_clear_error(tmp_path: Path) -> None:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    env = {**os.environ, "PATH": str(bin_dir)}
+    done = run("check", "fixtures/kustomize-overlays", "fixtures/manifests-app", env=env)
+    assert done.returncode == 2
+    said = (done.stdout + done.stderr).splitlines()
+    errors = [line for line in said if "kubectl not found" in line]
+    assert len(errors) == 1 and "kustomize-overlays" in errors[0]
+    assert "Deployment/shop" in done.stdout  # the other target went on
+
+
+def test_a_broken_kustomization_names_its_file(tmp_path: Path) -> None:
+    (tmp_path / "kustomization.yaml").write_text("resources:\n- missing.yaml\n")
+    done = run("check", str(tmp_path))
+    assert done.returncode == 2
+    assert "kubectl kustomize" in done.stdout + done.stderr
+    assert KustomizeKind().find([tmp_path]) == [tmp_path.resolve()]
+
+
+def test_the_same_bug_gets_the_same_fix_as_in_a_helm_chart(tmp_path: Path) -> None:
+    """The same-bug fixture of tests/test_source_kinds.py, as plain manifests and as a
+    kustomization: the same decisions as for the Helm chart."""
+    from test_source_kinds import copy, decisions
+
+    helm = decisions(fix_chart(copy(tmp_path, "same-bug-helm"), FixRequest()))
+    for name in ("same-bug-manifests", "same-bug-kustomize"):
+        change = fix_chart(copy(tmp_path, name), FixRequest())
+        assert decisions(change) == helm, name
+        assert [f.path for f in change.files] == ["service.yaml", "web.yaml"], name
