@@ -116,6 +116,8 @@ FORBIDDEN = [
     ("chartfix.sources", "chartfix.publish"),
     ("chartfix.sources", "chartfix.commands"),
     ("chartfix.recipes", "chartfix.sources.cdk8s"),
+    ("chartfix.recipes.component_labels", "chartfix.sources.helm"),
+    ("chartfix.recipes.explicit_selector", "chartfix.sources.helm"),
     ("chartfix.recipes", "chartfix.verify"),
     ("chartfix.recipes", "chartfix.pipeline"),
     ("chartfix.verify", "chartfix.pipeline"),

@@ -105,6 +105,7 @@ from chartfix.recipes.base import (
     Plan,
     PlannedEdit,
     RecipeContext,
+    label_edits,
     unique_edits,
 )
 from chartfix.recipes.component_labels import (
@@ -113,7 +114,7 @@ from chartfix.recipes.component_labels import (
     consumer_edit,
     controller_label_edits,
 )
-from chartfix.recipes.explicit_selector import write_selector
+from chartfix.recipes.explicit_selector import unstable_removals
 from chartfix.rules.volatile import MANAGER_KEYS, volatile_entries
 from chartfix.sources.helm.template.edit import Edit, NotEditable, remove_entry
 from chartfix.sources.helm.template.helpers import Helper, find_helpers, included_helper
@@ -238,7 +239,7 @@ def _defaulted_unit(context: RecipeContext, finding: Finding) -> FixUnit | str |
     obj = context.find(rendering, finding.obj)
     if obj is None or not obj.selector_defaulted or obj.source.path.startswith("charts/"):
         return None
-    written = write_selector(context, obj, rendering)
+    written = label_edits(context, obj, rendering, unstable_removals(context, obj))
     if isinstance(written, str):
         return written
     edits, changes = written
@@ -508,17 +509,13 @@ def _kept_apart(context: RecipeContext, units: list[FixUnit]) -> list[FixUnit]:
             if len(owners) != 1:
                 continue
             label, owner_unit = labels[owners[0].ref]
-            planned = consumer_edit(context, obj, rendering, label)
+            planned = consumer_edit(context, obj, rendering, label, owners[0].ref)
             if isinstance(planned, str):
                 owner_unit.notes.append(planned)
                 continue
             target = merged.get(id(unit), unit)
             if planned is not None:
-                _extend(target, [planned], {
-                    (obj.source.path, obj.kind): [
-                        LabelChange(str(obj.selector_path()), label.key, label.value)
-                    ]
-                })
+                _extend(target, planned[0], {(obj.source.path, obj.kind): planned[1]})
             if target is not owner_unit:
                 _extend(owner_unit, target.edits, target.changes)
                 owner_unit.targets += [t for t in target.targets if t not in owner_unit.targets]
