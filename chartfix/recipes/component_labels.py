@@ -154,13 +154,6 @@ from chartfix.model.selectors import (
     valid_label_key,
     valid_label_value,
 )
-from chartfix.recipes.attribution import (
-    consumers_of,
-    controllers_selected,
-    meant_for,
-    namespace_of,
-    unattributed,
-)
 from chartfix.recipes.base import (
     FixUnit,
     LabelChange,
@@ -181,6 +174,13 @@ from chartfix.recipes.naming import (
     label_value,
     name_suffix,
     workload_names,
+)
+from chartfix.rules.attribution import (
+    consumers_of,
+    controllers_selected,
+    meant_for,
+    namespace_of,
+    unattributed,
 )
 from chartfix.rules.context import subchart_dir
 from chartfix.rules.volatile import MANAGER_KEYS, VERSION_KEYS

@@ -98,7 +98,6 @@ from chartfix.model.changes import Unfixed
 from chartfix.model.findings import Finding
 from chartfix.model.objects import K8sObject, ObjectRef, Rendering
 from chartfix.model.selectors import LabelSelector
-from chartfix.recipes.attribution import controllers_selected
 from chartfix.recipes.base import (
     FixUnit,
     LabelChange,
@@ -115,6 +114,7 @@ from chartfix.recipes.component_labels import (
     controller_label_edits,
 )
 from chartfix.recipes.explicit_selector import unstable_removals
+from chartfix.rules.attribution import controllers_selected
 from chartfix.rules.volatile import MANAGER_KEYS, volatile_entries
 from chartfix.sources.helm.template.edit import Edit, NotEditable, remove_entry
 from chartfix.sources.helm.template.helpers import Helper, find_helpers, included_helper
