@@ -397,13 +397,7 @@ class ComponentLabels:
             )
         if doc_key(context, owner, scenario) != key:
             return ""
-        planned = consumer_edit(context, consumer, scenario, label, controller)
-        if isinstance(planned, str):
-            return planned
-        if planned is not None:
-            edits.extend(planned[0])
-            changes[(consumer.source.path, consumer.kind)].extend(planned[1])
-        return None
+        return _select_also(context, consumer, scenario, label, edits, changes, controller)
 
     # --- Jobs, CronJobs and test Pods (opt-in) ------------------------------------------------
 
@@ -607,12 +601,9 @@ def _own_values_unit(
                     changes[kind_key].extend(more)
                 notes.append(spanned[2])
                 continue
-            selector_edit = consumer_edit(context, consumer, scenario, label)
-            if isinstance(selector_edit, str):
-                return selector_edit
-            if selector_edit is not None:
-                edits.extend(selector_edit[0])
-                changes[(consumer.source.path, consumer.kind)].extend(selector_edit[1])
+            left = _select_also(context, consumer, scenario, label, edits, changes)
+            if left is not None:
+                return left
     if not edits:
         return (
             f"{controller.ref} already selects on {label.key}={label.value}; "
@@ -704,12 +695,9 @@ def _members_edits(
             change = LabelChange(pod_path, label.key, label.value)
             if change not in changes[(obj.source.path, obj.kind)]:
                 changes[(obj.source.path, obj.kind)].append(change)
-    selected = consumer_edit(context, consumer, first, label)
-    if isinstance(selected, str):
-        return selected
-    if selected is not None:
-        edits.extend(selected[0])
-        changes[(consumer.source.path, consumer.kind)].extend(selected[1])
+    left = _select_also(context, consumer, first, label, edits, changes)
+    if left is not None:
+        return left
     stray = ", ".join(sorted(str(r) for r in others))
     how = (
         f"their pods get {label.key}={label.value} (a rolling update; until a pod is "
@@ -827,6 +815,25 @@ def consumer_edit(
             return planned
         return f"{consumer.ref} left as it is: {planned}"
     return planned if planned[0] else None
+
+
+def _select_also(
+    context: RecipeContext,
+    consumer: K8sObject,
+    rendering: Rendering,
+    label: Label,
+    edits: list[PlannedEdit],
+    changes: dict[tuple[str, str], list[LabelChange]],
+    like: ObjectRef | None = None,
+) -> str | None:
+    """`consumer_edit`'s edits and changes added to `edits` and `changes`; else why not."""
+    planned = consumer_edit(context, consumer, rendering, label, like)
+    if isinstance(planned, str):
+        return planned
+    if planned is not None:
+        edits.extend(planned[0])
+        changes[(consumer.source.path, consumer.kind)].extend(planned[1])
+    return None
 
 
 def _job_unit(context: RecipeContext, obj: K8sObject, rendering: Rendering) -> FixUnit | None:
