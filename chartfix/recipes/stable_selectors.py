@@ -144,12 +144,14 @@ class StableSelectors:
 
     def plan(self, context: RecipeContext) -> Plan:
         plan = Plan()
-        if context.sources is None:  # the volatile values live in Helm helpers
-            plan.refused += [
-                Unfixed(f, f"{self.name} edits Helm templates; fix {context.source.kind} "
-                        "sources by hand")
-                for f in context.findings if f.rule in self.rules
-            ]
+        if context.sources is None:  # no helpers to split: each source removes the entries
+            for finding in [f for f in context.findings if f.rule in self.rules]:
+                unit = _defaulted_unit(context, finding) or _removal_unit(context, finding)
+                if isinstance(unit, str):
+                    plan.refused.append(Unfixed(finding, unit))
+                else:
+                    plan.units.append(unit)
+            plan.units = _kept_apart(context, plan.units)
             return plan
         by_helper: dict[str, list[tuple[_Target, list[str]]]] = defaultdict(list)
         by_library_helper: dict[str, list[_Target]] = defaultdict(list)
@@ -249,6 +251,29 @@ def _defaulted_unit(context: RecipeContext, finding: Finding) -> FixUnit | str |
         [finding],
         {(obj.source.path, obj.kind): changes},
         "unsafe",
+    )
+
+
+def _removal_unit(context: RecipeContext, finding: Finding) -> FixUnit | str:
+    """The volatile keys removed from the selector wherever the source writes them (any
+    source kind but Helm, whose helpers the units above split)."""
+    rendering = context.scenario_of(finding)
+    obj = context.find(rendering, finding.obj)
+    if obj is None:
+        return f"{finding.obj} not found in the rendered {context.source.kind} source"
+    keys = volatile_keys(obj, context.chart.version or "", context.chart.app_version)
+    path = obj.selector_path()
+    if not keys or path is None:
+        return f"{finding.obj}: the volatile entry is in matchExpressions; edit it by hand"
+    planned = label_edits(context, obj, rendering, _removals(path, keys))
+    if isinstance(planned, str):
+        return planned
+    return FixUnit(
+        f"{obj.ref}: remove {', '.join(keys)} from its selector",
+        planned[0],
+        [finding],
+        {(obj.source.path, obj.kind): planned[1]},
+        "unsafe" if obj.is_controller else "safe",
     )
 
 
