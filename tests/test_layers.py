@@ -135,9 +135,10 @@ FORBIDDEN = [
 
 @pytest.mark.parametrize(("importer", "imported"), FORBIDDEN)
 def test_data_flows_one_way(importer: str, imported: str) -> None:
-    """Recipes decide on rendered objects (no source kind of their own but the Helm template
-    shapes docs/architecture.md lists); source kinds know no recipe; publishing and the
-    commands come last."""
+    """Recipes decide on rendered objects (no source kind's package: component-labels asks
+    every kind through `Source.label_edits`; stable-selectors' Helm helpers are what
+    docs/architecture.md lists as still Helm-specific); rules import no recipe; source kinds
+    know no recipe; publishing and the commands come last."""
     against = sorted(
         f"{module} imports {other}"
         for module, others in EVERY_IMPORT.items()
