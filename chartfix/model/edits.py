@@ -8,7 +8,9 @@ renders again.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from chartfix.model.objects import ObjectRef
 
 
 @dataclass(frozen=True, order=True)
@@ -27,13 +29,32 @@ class Edit:
 @dataclass(frozen=True)
 class LabelChange:
     """A change a plan may make to rendered objects at `path` (`spec.selector.matchLabels`...):
-    `key` added with `value` (any value when None: a templated value), or removed.
-    Verification allows exactly these."""
+    `key` given `value` (any value when None: a templated value), or removed. Verification
+    allows exactly these (`path`, `key`, `value`, `removed`).
+
+    Asked of a source kind (`Source.label_edits`), it reads as the state wanted after:
+    - `key` absent at `path`: add it; present with another value: replace that value where
+      the source writes it (a Job's pods get a component value of their own);
+    - `removed`: delete it; at the `spec.selector.matchLabels` of an object whose selector
+      the API server defaults (`K8sObject.selector_defaulted`) every change there means
+      "write the selector out, of the pod labels but the removed keys, plus the added ones"
+      (the edit reports the keys it copies in `PlannedEdit.changes`).
+    The two hints below say how the value is written where a source writes text; a kind
+    that writes plain data may ignore them (it never gets `named` without `written_name`).
+    """
 
     path: str
     key: str
     value: str | None
     removed: bool = False
+    like: ObjectRef | None = field(default=None, compare=False)
+    """Write the entry as the pod template of this object (same rendering) writes it: a
+    templated key or value (`{{ .Values.k }}: controller`) is copied as written, so that a
+    selector asks for what those pods carry under any values. With `value` None the pods'
+    entry must be written that way (`shard: {{ $i | quote }}`), else the source says why."""
+    named: bool = field(default=False, compare=False)
+    """The value is the name as the source writes it (`Source.written_name` of `like`, else
+    of the object): one piece of source writing several objects gives each its own."""
 
 
 @dataclass(frozen=True)
@@ -42,3 +63,6 @@ class PlannedEdit:
     """Target-relative file the edit applies to."""
     edit: Edit
     why: str
+    changes: tuple[LabelChange, ...] = field(default=(), compare=False)
+    """What the edit changes in rendered objects besides the `LabelChange`s it was asked
+    for: a defaulted selector written out holds copies of the pod labels (value None)."""

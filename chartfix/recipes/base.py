@@ -41,6 +41,24 @@ RECIPE_SECTIONS = ("What it fixes", "What it does", "Example", "Fix safety")
 """The `##` sections of every recipe's doc, in order (a rule's are in chartfix.rules)."""
 
 
+def label_edits(
+    context: RecipeContext, obj: K8sObject, rendering: Rendering, changes: Sequence[LabelChange]
+) -> tuple[list[PlannedEdit], list[LabelChange]] | str:
+    """The source's edits making `changes` to `obj`, and what they change in rendered objects
+    (for verification): the changes asked for, but removals from a selector the API server
+    defaults (there was none to remove from), plus what the edits report besides (a
+    defaulted selector written out copies the pod labels); else the source's reason."""
+    edits = context.source.label_edits(obj, rendering, changes)
+    if isinstance(edits, str):
+        return edits
+    made = [
+        c for c in changes
+        if not (c.removed and obj.selector_defaulted and c.path == obj.selector_path())
+    ]
+    made += [c for planned in edits for c in planned.changes]
+    return edits, made
+
+
 def unique_edits(edits: Sequence[PlannedEdit]) -> list[PlannedEdit]:
     """One edit per place, in the order first planned: the same consumer seen in several
     scenarios, or an edit two units share, is applied once."""

@@ -141,13 +141,11 @@ migration note deletes it before the upgrade).
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from chartfix.model.changes import Unfixed
-from chartfix.model.edits import Edit
 from chartfix.model.findings import Finding
 from chartfix.model.objects import K8sObject, ObjectRef, Rendering, mapping_at, string_map
 from chartfix.model.selectors import (
@@ -156,13 +154,6 @@ from chartfix.model.selectors import (
     valid_label_key,
     valid_label_value,
 )
-from chartfix.recipes.attribution import (
-    consumers_of,
-    controllers_selected,
-    meant_for,
-    namespace_of,
-    unattributed,
-)
 from chartfix.recipes.base import (
     FixUnit,
     LabelChange,
@@ -170,10 +161,11 @@ from chartfix.recipes.base import (
     PlannedEdit,
     RecipeContext,
     RecipeOptions,
+    label_edits,
     option,
     unique_edits,
 )
-from chartfix.recipes.explicit_selector import write_selector
+from chartfix.recipes.explicit_selector import unstable_removals
 from chartfix.recipes.naming import (
     COMPONENT_KEYS,
     component_for,
@@ -183,23 +175,15 @@ from chartfix.recipes.naming import (
     name_suffix,
     workload_names,
 )
+from chartfix.rules.attribution import (
+    consumers_of,
+    controllers_selected,
+    meant_for,
+    namespace_of,
+    unattributed,
+)
 from chartfix.rules.context import subchart_dir
 from chartfix.rules.volatile import MANAGER_KEYS, VERSION_KEYS
-from chartfix.sources.helm.template.edit import (
-    NotEditable,
-    insert_entry,
-    override_included_key,
-    replace_value,
-)
-from chartfix.sources.helm.template.helpers import included_helper, writes_key
-from chartfix.sources.helm.template.labels import (
-    component_argument_edit,
-    conditional_twin,
-    insert_written,
-    value_text,
-    written_as,
-)
-from chartfix.sources.helm.template.outline import MappingSite
 
 
 @dataclass(frozen=True)
@@ -207,11 +191,16 @@ class Label:
     key: str
     value: str
     templated: bool = False
+    """`value` is the name as the source writes it (`Source.written_name`): one piece of
+    source writes several controllers, each gets its own."""
     note: str = field(default="", compare=False)
     """Said in the fix's notes: why the label is not the one the user asked for."""
-    written: tuple[str, str] | None = field(default=None, compare=False)
-    """Key and value as the pod template writes them, when either is templated: selectors
-    copy them, so that they ask for what the pods carry under any values."""
+
+    def change(self, path: str, like: ObjectRef | None = None) -> LabelChange:
+        """The label added at `path`, written as the pods of `like` write it (a templated
+        key or value copied as written: see `LabelChange.like`)."""
+        value = None if self.templated else self.value
+        return LabelChange(path, self.key, value, like=like, named=self.templated)
 
 
 def _key_problem(key: str) -> str | None:
@@ -335,11 +324,6 @@ class ComponentLabels:
             return f"{ref} comes from the subchart in {subchart}: fix it there"
         own = _selected_component(controller)
         if own is not None:
-            if context.sources is None:  # relabelling the other pods: Helm templates only
-                return (
-                    f"{ref} already selects on {own.key}={own.value}, which other pods carry "
-                    f"too: give those pods a value of their own by hand"
-                )
             return _own_values_unit(context, findings, instances, own, used)
         labelled = controller_label_edits(context, controller, rendering, used, instances)
         if isinstance(labelled, str):
@@ -359,7 +343,8 @@ class ComponentLabels:
                 consumer_key = doc_key(context, consumer, scenario)
                 if consumer_key not in outcome:
                     outcome[consumer_key] = self._consumer(
-                        context, key, consumer, scenario, claimed, label, edits, changes
+                        context, key, consumer, scenario, claimed, label, edits, changes,
+                        instance.ref,
                     )
                 result = outcome[consumer_key]
                 if result is None:
@@ -396,9 +381,11 @@ class ComponentLabels:
         label: Label,
         edits: list[PlannedEdit],
         changes: dict[tuple[str, str], list[LabelChange]],
+        controller: ObjectRef,
     ) -> str | None:
-        """Label one consumer of the controller `key`: None when done (or nothing to do),
-        '' when it belongs to another controller, else why it is left as it is."""
+        """Label one consumer of the controller `key` (`controller` in `scenario`) as its
+        pods write the label: None when done (or nothing to do), '' when it belongs to
+        another controller, else why it is left as it is."""
         consumer_key = doc_key(context, consumer, scenario)
         if claimed.get(consumer_key, key) != key:
             return ""  # meant for another controller: its own unit labels it
@@ -410,16 +397,7 @@ class ComponentLabels:
             )
         if doc_key(context, owner, scenario) != key:
             return ""
-        planned = consumer_edit(context, consumer, scenario, label)
-        if isinstance(planned, str):
-            return planned
-        if planned is not None:
-            edits.append(planned)
-            value = None if label.templated else label.value
-            changes[(consumer.source.path, consumer.kind)].append(
-                LabelChange(str(consumer.selector_path()), label.key, value)
-            )
-        return None
+        return _select_also(context, consumer, scenario, label, edits, changes, controller)
 
     # --- Jobs, CronJobs and test Pods (opt-in) ------------------------------------------------
 
@@ -529,75 +507,30 @@ def controller_label_edits(
     instances: Sequence[tuple[K8sObject, Rendering]] = (),
 ) -> tuple[Label, list[PlannedEdit], dict[tuple[str, str], list[LabelChange]]] | str:
     """The component label for `controller` and the edits adding it to its pod template and
-    selector (where they lack it), with the changes they make by (template, kind); else why
-    not. `instances`: the objects its document renders in every scenario."""
-    ref = controller.ref
+    selector (where they lack it), with the changes they make by (file, kind): every kind
+    the same source writes (a Deployment or a DaemonSet by values, `instances`: the objects
+    it writes in every scenario). Else why not."""
     label = _choose_label(context, controller, rendering, used)
     if isinstance(label, str):
         return label
     used.add((label.key, label.value))
-    if context.sources is None:
-        return _source_label_edits(context, controller, rendering, label)
-
-    place = context.templates.place_for(controller, rendering.objects)
-    if place is None:
-        return f"no template document in {controller.source.path} renders {ref}"
-    if place.shared and not label.templated:
-        return place.shared_reason(ref)
-    doc, where = place.doc, place.path
-    newline = context.templates.outline(where).newline()
-    edits: list[PlannedEdit] = []
-    changes: dict[tuple[str, str], list[LabelChange]] = defaultdict(list)
-    pod_site = context.templates.site(doc, str(controller.pod_labels_path()))
-    text = context.templates.outline(where).text
-    as_written = (
-        written_as(text, pod_site, label.key, label.value) if pod_site is not None else None
+    wanted = [
+        label.change(path, like=controller.ref)
+        for path in (controller.pod_labels_path(), controller.selector_path())
+        if path is not None and _labels_at(controller, path).get(label.key) != label.value
+    ]
+    planned = label_edits(
+        context, controller, rendering, [*wanted, *unstable_removals(context, controller)]
     )
-    if isinstance(as_written, str):
-        return f"{where}:{pod_site.line if pod_site else '?'}: {ref}: {as_written}"
-    value = None if label.templated else label.value
+    if isinstance(planned, str):
+        return planned
+    edits, made = planned
     key_of = (controller.source.path, controller.kind)
-    # One document may render another kind in another scenario (Deployment or DaemonSet).
-    also = [(controller.source.path, k) for k in doc.kinds if k != controller.kind]
+    # One source may write another kind in another scenario (Deployment or DaemonSet).
+    kinds = doc_key(context, controller, rendering)[1].split("|")
+    also = [(controller.source.path, k) for k in kinds if k not in (controller.kind, ANY_KIND)]
     also += sorted({(o.source.path, o.kind) for o, _ in instances} - {key_of, *also})
-    for path, why in (
-        (controller.pod_labels_path(), "pod template labels"),
-        (controller.selector_path(), "selector"),
-    ):
-        assert path is not None
-        rendered = _labels_at(controller, path)
-        if rendered.get(label.key) == label.value:
-            continue  # already there (the pod template often has it already)
-        if path == controller.selector_path() and controller.selector_defaulted:
-            written = write_selector(
-                context, controller, rendering, (label.key, label.value), label.templated
-            )
-            if isinstance(written, str):
-                return written
-            edits += written[0]
-            for kind_key in (key_of, *also):
-                changes[kind_key] += written[1]
-            continue
-        site = context.templates.site(doc, path)
-        if site is None:
-            return f"{where}: {path} of {ref} is not written in the template"
-        clash = conditional_twin(text, site, label.key, as_written)
-        if clash:
-            return f"{where}:{site.line}: {ref}: {clash}"
-        try:
-            edit = (
-                insert_written(site, as_written, newline) if as_written is not None
-                else component_argument_edit(site, label.value)
-                or insert_entry(site, label.key, label.value, newline)
-            )
-        except NotEditable as err:
-            return f"{where}:{site.line}: {err}"
-        edits.append(PlannedEdit(where, edit, f"{why} of {ref}"))
-        for kind_key in (key_of, *also):
-            changes[kind_key].append(LabelChange(path, label.key, value))
-    if as_written is not None:
-        label = replace(label, written=as_written)
-    return label, edits, {k: changes[k] for k in (key_of, *also)}
+    return label, edits, {k: list(made) for k in (key_of, *also)}
 
 
 def _own_values_unit(
@@ -638,11 +571,8 @@ def _own_values_unit(
             planned = _own_value_edit(context, other, scenario, label, used)
             if isinstance(planned, str):
                 return planned
-            edit, value = planned
-            edits.append(edit)
-            changes[(other.source.path, other.kind)].append(
-                LabelChange(str(other.pod_labels_path()), label.key, value)
-            )
+            edits.extend(planned[0])
+            changes[(other.source.path, other.kind)].append(planned[1])
             if other.kind == "Job" and not other.recreated_by_helm:
                 unsafe = True
                 notes.append(
@@ -671,14 +601,9 @@ def _own_values_unit(
                     changes[kind_key].extend(more)
                 notes.append(spanned[2])
                 continue
-            selector_edit = consumer_edit(context, consumer, scenario, label)
-            if isinstance(selector_edit, str):
-                return selector_edit
-            if selector_edit is not None:
-                edits.append(selector_edit)
-                changes[(consumer.source.path, consumer.kind)].append(
-                    LabelChange(str(consumer.selector_path()), label.key, label.value)
-                )
+            left = _select_also(context, consumer, scenario, label, edits, changes)
+            if left is not None:
+                return left
     if not edits:
         return (
             f"{controller.ref} already selects on {label.key}={label.value}; "
@@ -707,12 +632,7 @@ def _members_edits(
     selects also on a label those pods share and the others lack. A label the controllers'
     pod templates already write that way is used as it is; else they all get
     `member-of: ROLE` (ROLE from the consumer's name). Their selectors stay as they are. The
-    edits, the changes they make by (template, kind), and a note; else why not."""
-    if context.sources is None:
-        return (
-            f"a Service over several controllers is relabelled in Helm templates only, not in "
-            f"{context.source.kind} sources: add a label their pods share by hand"
-        )
+    edits, the changes they make by (file, kind), and a note; else why not."""
     instances = _instances(context, consumer_key)
     members: dict[DocKey, list[tuple[K8sObject, Rendering]]] = defaultdict(list)
     others: dict[ObjectRef, K8sObject] = {}
@@ -736,17 +656,7 @@ def _members_edits(
         subchart = subchart_dir(obj)
         if subchart:
             return f"{obj.ref} comes from the subchart in {subchart}: fix it there"
-    sites: list[tuple[K8sObject, Rendering, str, MappingSite]] = []
-    for group in members.values():
-        obj, scenario = group[0]
-        place = context.templates.place_for(obj, scenario.objects)
-        path = obj.pod_labels_path()
-        site = context.templates.site(place.doc, path) if place and path else None
-        if place is None or site is None:
-            return f"{obj.source.path}: the pod labels of {obj.ref} are not written in the template"
-        if place.shared:
-            return place.shared_reason(obj.ref)
-        sites.append((obj, scenario, place.path, site))
+    leaders = [group[0] for group in members.values()]  # one per piece of source
     pods = [o.pod_labels or {} for o, _ in flat]
     taken = VERSION_KEYS | MANAGER_KEYS | selector_keys
     shared = [
@@ -756,11 +666,10 @@ def _members_edits(
     ]
     label: Label | None = None
     for key, value in shared:
-        written = [
-            _literal_text(context.templates.outline(where).text, site, key)
-            for _, _, where, site in sites
-        ]
-        if all(w is not None and "{{" not in w and w.strip("'\"") == value for w in written):
+        if all(
+            context.source.writes_literally(obj, scenario, str(obj.pod_labels_path()), key)
+            for obj, scenario in leaders
+        ):
             label = Label(key, value)  # written alike in every template: ask for it as is
             break
     edits: list[PlannedEdit] = []
@@ -774,30 +683,21 @@ def _members_edits(
             )
         suffix = name_suffix(consumer.ref.name, context.release, context.chart.name)
         label = Label(MEMBER_KEY, label_value(suffix or context.chart.name))
-        for obj, _, where, site in sites:
-            try:
-                edit = insert_entry(
-                    site, label.key, label.value, context.templates.outline(where).newline()
-                )
-            except NotEditable as err:
-                return f"{where}:{site.line}: {err}"
-            edits.append(PlannedEdit(where, edit, f"pod labels of {obj.ref}"))
+        for obj, scenario in leaders:
+            change = label.change(str(obj.pod_labels_path()))
+            planned = context.source.label_edits(obj, scenario, [change])
+            if isinstance(planned, str):
+                return planned
+            edits.extend(planned)
         for obj, _ in flat:
             pod_path = obj.pod_labels_path()
             assert pod_path is not None
             change = LabelChange(pod_path, label.key, label.value)
             if change not in changes[(obj.source.path, obj.kind)]:
                 changes[(obj.source.path, obj.kind)].append(change)
-    planned = consumer_edit(context, consumer, first, label)
-    if isinstance(planned, str):
-        return planned
-    if planned is not None:
-        edits.append(planned)
-        path = consumer.selector_path()
-        assert path is not None
-        changes[(consumer.source.path, consumer.kind)].append(
-            LabelChange(path, label.key, label.value)
-        )
+    left = _select_also(context, consumer, first, label, edits, changes)
+    if left is not None:
+        return left
     stray = ", ".join(sorted(str(r) for r in others))
     how = (
         f"their pods get {label.key}={label.value} (a rolling update; until a pod is "
@@ -817,60 +717,36 @@ def _range_unit(
     siblings: list[K8sObject],
     rendering: Rendering,
 ) -> FixUnit | str:
-    """Controllers one `range` renders share every selector label: their selector asks also
-    for a pod label that tells them apart, written as their pod template writes it
-    (`shard: {{ $i | quote }}`)."""
+    """Controllers one piece of source renders (a `range`) share every selector label:
+    their selector asks also for a pod label that tells them apart, written as their pod
+    template writes it (`shard: {{ $i | quote }}`), the first such label that is."""
     controller = siblings[0]
     selector = controller.selector
-    assert selector is not None
+    path = controller.selector_path()
+    assert selector is not None and path is not None
     pods = [o.pod_labels or {} for o in siblings]
     keys = [
         k for k in pods[0]
         if k not in selector.label_keys() and all(k in p for p in pods)
         and len({p[k] for p in pods}) == len(pods)
     ]
-    place = context.templates.place_for(controller, rendering.objects)
-    pod_path, path = controller.pod_labels_path(), controller.selector_path()
-    assert pod_path is not None and path is not None
-    pod_site = context.templates.site(place.doc, pod_path) if place is not None else None
-    site = context.templates.site(place.doc, path) if place is not None else None
-    if place is None or site is None or pod_site is None:
-        return f"no template document in {controller.source.path} renders {controller.ref}"
-    if place.shared:
-        return place.shared_reason(controller.ref)
-    text = context.templates.outline(place.path).text
-    written = [(k, v) for k in keys if (v := value_text(text, pod_site, k))]
-    if not written:
-        names = ", ".join(str(o.ref) for o in siblings)
-        return (
-            f"{names} are rendered by one template and share every selector label; no pod "
-            "label written in the template tells them apart: add one by hand"
+    for key in keys:
+        change = LabelChange(path, key, None, like=controller.ref)
+        edits = context.source.label_edits(controller, rendering, [change])
+        if isinstance(edits, str):
+            continue
+        return FixUnit(
+            f"{controller.source.path}: the {controller.kind}s it renders select on {key}",
+            edits,
+            [f for f in findings if f.rule == "overlap"],
+            {(controller.source.path, controller.kind): [change]},
+            "unsafe",
         )
-    key, value = written[0]
-    newline = context.templates.outline(place.path).newline()
-    try:
-        edit = insert_entry(site, key, value, newline)
-    except NotEditable as err:
-        return f"{place.path}:{site.line}: {err}"
-    return FixUnit(
-        f"{controller.source.path}: the {controller.kind}s it renders select on {key}",
-        [PlannedEdit(place.path, edit, f"selector of {controller.ref} and its siblings")],
-        [f for f in findings if f.rule == "overlap"],
-        {(controller.source.path, controller.kind): [LabelChange(path, key, None)]},
-        "unsafe",
+    names = ", ".join(str(o.ref) for o in siblings)
+    return (
+        f"{names} are rendered by one template and share every selector label; no pod "
+        "label written in the template tells them apart: add one by hand"
     )
-
-
-def _literal_text(text: str, site: MappingSite, key: str) -> str | None:
-    """The value of the entry `key` as written, in a block mapping (one line, always
-    rendered) or a flow mapping (`{tier: backend}`)."""
-    if site.flow is not None:
-        for item in site.flow.items:
-            if item.key == key:
-                _, _, value = text[item.start : item.end].partition(":")
-                return value.strip() or None
-        return None
-    return value_text(text, site, key)
 
 
 def _own_value_edit(
@@ -879,9 +755,9 @@ def _own_value_edit(
     rendering: Rendering,
     label: Label,
     used: set[tuple[str, str]],
-) -> tuple[PlannedEdit, str] | str:
-    """An edit giving the pods of `obj` (a Job, CronJob or test Pod) their own value for
-    `label.key`, written where their template writes the shared one; else why not."""
+) -> tuple[list[PlannedEdit], LabelChange] | str:
+    """Edits giving the pods of `obj` (a Job, CronJob or test Pod) their own value for
+    `label.key` where their source writes the shared one, and the change; else why not."""
     subchart = subchart_dir(obj)
     if subchart:
         return f"{obj.ref} comes from the subchart in {subchart}: fix it there"
@@ -889,65 +765,10 @@ def _own_value_edit(
     if value == label.value or (label.key, value) in used:
         value = f"{value}-{obj.kind.lower()}"
     path = obj.pod_labels_path()
-    place = context.templates.place_for(obj, rendering.objects)
-    site = context.templates.site(place.doc, path) if place and path else None
-    if place is None or site is None:
-        return f"{obj.source.path}: {path} of {obj.ref} is not written in the template"
-    if place.shared:
-        return place.shared_reason(obj.ref)
-    text = context.templates.outline(place.path).text
-    if label.key not in site.literal_keys():
-        overridden = _helper_override(context, site, label, value)
-        if isinstance(overridden, Edit):
-            return PlannedEdit(place.path, overridden, f"pod labels of {obj.ref}"), value
-        source = f"the helper {overridden}" if overridden else "a templated line"
-        return (
-            f"{obj.ref} gets {label.key}={label.value} from {source} "
-            f"({place.path}:{site.line}), like the controller's pods: give it a value "
-            "of its own there by hand"
-        )
-    try:
-        edit = replace_value(text, site, label.key, value)
-    except NotEditable as err:
-        return (
-            f"{obj.ref} shares {label.key}={label.value} with the controller, and "
-            f"{place.path}:{site.line} cannot give it another: {err}"
-        )
-    return PlannedEdit(place.path, edit, f"pod labels of {obj.ref}"), value
-
-
-def _helper_override(
-    context: RecipeContext, site: MappingSite, label: Label, value: str
-) -> Edit | str:
-    """An edit giving the pods `value` for `label.key` where the helper they share with the
-    controller writes it (a test Pod's `{{- include "x.labels" . | nindent 4 }}`), the helper
-    itself unchanged: the helper's own component argument when it takes one, else its output
-    with that one key overridden. Else the helpers that write the label, for the reason."""
-    lines = [e.line for e in site.entries if e.generated and not e.conditional]
-    if site.inline_generator:
-        lines.append(site.key_line)
-    includes = [
-        (action, name) for line in lines for action in line.output_actions
-        if (name := included_helper(action))
-    ]
-    helpers = context.templates.helpers()
-    writers = [(a, n) for a, n in includes if writes_key(helpers, n, label.key)]
-    if not writers and len(includes) == 1:
-        writers = includes  # the key may come from values the helper renders
-    names = ", ".join(dict.fromkeys(n for _, n in writers or includes))
-    if len(writers) != 1:
-        return names
-    action, _ = writers[0]
-    argument = re.search(
-        rf'"component"\s+("{re.escape(label.value)}"|`{re.escape(label.value)}`)', action.inner
-    )
-    if argument is not None:  # a helper that takes the component: give it another
-        start = action.inner_start + argument.start(1)
-        return Edit(start, start + len(argument.group(1)), f'"{value}"')
-    try:
-        return override_included_key(action, label.key, value)
-    except NotEditable:
-        return names
+    assert path is not None  # its pods share the controller's label
+    change = LabelChange(path, label.key, value)
+    edits = context.source.label_edits(obj, rendering, [change])
+    return edits if isinstance(edits, str) else (edits, change)
 
 
 def _chart_component_key(rendering: Rendering) -> str | None:
@@ -976,87 +797,48 @@ def role_of(context: RecipeContext, obj: K8sObject, rendering: Rendering) -> str
 
 
 def consumer_edit(
-    context: RecipeContext, consumer: K8sObject, rendering: Rendering, label: Label
-) -> PlannedEdit | str | None:
-    """The edit adding `label` to a consumer's selector; None when it is there already,
-    else why it cannot be added."""
+    context: RecipeContext,
+    consumer: K8sObject,
+    rendering: Rendering,
+    label: Label,
+    like: ObjectRef | None = None,
+) -> tuple[list[PlannedEdit], list[LabelChange]] | str | None:
+    """The edits adding `label` to a consumer's selector, written as the pods of `like`
+    write it, and the changes they make; None when it is there already, else why not."""
     path = consumer.selector_path()
     assert path is not None
     if _labels_at(consumer, path).get(label.key) == label.value:
         return None
-    if context.sources is None:
-        planned = context.source.label_edits(
-            consumer, rendering, [LabelChange(path, label.key, label.value)]
-        )
-        if isinstance(planned, str):
-            return f"{consumer.ref} left as it is: {planned}"
-        return planned[0] if planned else None
-    if consumer.source.path.startswith("charts/"):
-        return f"{consumer.ref} comes from a subchart; left as it is"
-    place = context.templates.place_for(consumer, rendering.objects)
-    site = place.doc.sites.get(path) if place else None
-    if place is None or site is None:
-        return f"{consumer.source.path}: {path} of {consumer.ref} is not written in the template"
-    if place.shared:
-        return f"{place.shared_reason(consumer.ref)}; left as it is"
-    newline = context.templates.outline(place.path).newline()
-    text = context.templates.outline(place.path).text
-    clash = conditional_twin(text, site, label.key, label.written)
-    if clash:
-        return f"{place.path}:{site.line}: {consumer.ref} left as it is: {clash}"
-    try:
-        edit = (
-            insert_written(site, label.written, newline) if label.written is not None
-            else insert_entry(site, label.key, label.value, newline)
-        )
-    except NotEditable as err:
-        return f"{place.path}:{site.line}: {consumer.ref} left as it is: {err}"
-    return PlannedEdit(place.path, edit, f"selector of {consumer.ref}")
+    planned = label_edits(context, consumer, rendering, [label.change(path, like)])
+    if isinstance(planned, str):
+        if str(consumer.ref) in planned:
+            return planned
+        return f"{consumer.ref} left as it is: {planned}"
+    return planned if planned[0] else None
 
 
-def _source_label_edits(
-    context: RecipeContext, controller: K8sObject, rendering: Rendering, label: Label
-) -> tuple[Label, list[PlannedEdit], dict[tuple[str, str], list[LabelChange]]] | str:
-    """`label` added to the controller's pod template and selector by its source kind's
-    own editor (any kind but Helm, whose template shapes controller_label_edits knows)."""
-    wanted = [
-        LabelChange(path, label.key, label.value)
-        for path in (controller.pod_labels_path(), controller.selector_path())
-        if path is not None and _labels_at(controller, path).get(label.key) != label.value
-    ]
-    edits = context.source.label_edits(controller, rendering, wanted)
-    if isinstance(edits, str):
-        return edits
-    return label, edits, {(controller.source.path, controller.kind): wanted}
+def _select_also(
+    context: RecipeContext,
+    consumer: K8sObject,
+    rendering: Rendering,
+    label: Label,
+    edits: list[PlannedEdit],
+    changes: dict[tuple[str, str], list[LabelChange]],
+    like: ObjectRef | None = None,
+) -> str | None:
+    """`consumer_edit`'s edits and changes added to `edits` and `changes`; else why not."""
+    planned = consumer_edit(context, consumer, rendering, label, like)
+    if isinstance(planned, str):
+        return planned
+    if planned is not None:
+        edits.extend(planned[0])
+        changes[(consumer.source.path, consumer.kind)].extend(planned[1])
+    return None
 
 
 def _job_unit(context: RecipeContext, obj: K8sObject, rendering: Rendering) -> FixUnit | None:
-    if context.sources is None:
-        return _source_job_unit(context, obj, rendering)
-    path = obj.pod_labels_path()
-    place = context.templates.place_for(obj, rendering.objects)
-    site = place.doc.sites.get(path) if place and path else None
-    if place is None or site is None or path is None or obj.source.path.startswith("charts/"):
-        return None
-    if place.shared:
-        return None
-    pods = obj.pod_labels or {}
-    key = component_key(pods, None, None)
-    if key in pods:
-        return None
-    value = role_of(context, obj, rendering)
-    newline = context.templates.outline(place.path).newline()
-    try:
-        edit = insert_entry(site, key, value, newline)
-    except NotEditable:
-        return None
-    return _labelled_job(obj, [PlannedEdit(place.path, edit, f"pod labels of {obj.ref}")],
-                         LabelChange(path, key, value))
-
-
-def _source_job_unit(
-    context: RecipeContext, obj: K8sObject, rendering: Rendering
-) -> FixUnit | None:
+    """`--label-jobs`: the Job, CronJob or test Pod gets a component label of its own,
+    where its source can add one (else it is left quietly: labelling it is optional)."""
     path = obj.pod_labels_path()
     pods = obj.pod_labels or {}
     key = component_key(pods, None, None)

@@ -98,13 +98,13 @@ from chartfix.model.changes import Unfixed
 from chartfix.model.findings import Finding
 from chartfix.model.objects import K8sObject, ObjectRef, Rendering
 from chartfix.model.selectors import LabelSelector
-from chartfix.recipes.attribution import controllers_selected
 from chartfix.recipes.base import (
     FixUnit,
     LabelChange,
     Plan,
     PlannedEdit,
     RecipeContext,
+    label_edits,
     unique_edits,
 )
 from chartfix.recipes.component_labels import (
@@ -113,7 +113,8 @@ from chartfix.recipes.component_labels import (
     consumer_edit,
     controller_label_edits,
 )
-from chartfix.recipes.explicit_selector import write_selector
+from chartfix.recipes.explicit_selector import unstable_removals
+from chartfix.rules.attribution import controllers_selected
 from chartfix.rules.volatile import MANAGER_KEYS, volatile_entries
 from chartfix.sources.helm.template.edit import Edit, NotEditable, remove_entry
 from chartfix.sources.helm.template.helpers import Helper, find_helpers, included_helper
@@ -143,12 +144,14 @@ class StableSelectors:
 
     def plan(self, context: RecipeContext) -> Plan:
         plan = Plan()
-        if context.sources is None:  # the volatile values live in Helm helpers
-            plan.refused += [
-                Unfixed(f, f"{self.name} edits Helm templates; fix {context.source.kind} "
-                        "sources by hand")
-                for f in context.findings if f.rule in self.rules
-            ]
+        if context.sources is None:  # no helpers to split: each source removes the entries
+            for finding in [f for f in context.findings if f.rule in self.rules]:
+                unit = _defaulted_unit(context, finding) or _removal_unit(context, finding)
+                if isinstance(unit, str):
+                    plan.refused.append(Unfixed(finding, unit))
+                else:
+                    plan.units.append(unit)
+            plan.units = _kept_apart(context, plan.units)
             return plan
         by_helper: dict[str, list[tuple[_Target, list[str]]]] = defaultdict(list)
         by_library_helper: dict[str, list[_Target]] = defaultdict(list)
@@ -238,7 +241,7 @@ def _defaulted_unit(context: RecipeContext, finding: Finding) -> FixUnit | str |
     obj = context.find(rendering, finding.obj)
     if obj is None or not obj.selector_defaulted or obj.source.path.startswith("charts/"):
         return None
-    written = write_selector(context, obj, rendering)
+    written = label_edits(context, obj, rendering, unstable_removals(context, obj))
     if isinstance(written, str):
         return written
     edits, changes = written
@@ -248,6 +251,29 @@ def _defaulted_unit(context: RecipeContext, finding: Finding) -> FixUnit | str |
         [finding],
         {(obj.source.path, obj.kind): changes},
         "unsafe",
+    )
+
+
+def _removal_unit(context: RecipeContext, finding: Finding) -> FixUnit | str:
+    """The volatile keys removed from the selector wherever the source writes them (any
+    source kind but Helm, whose helpers the units above split)."""
+    rendering = context.scenario_of(finding)
+    obj = context.find(rendering, finding.obj)
+    if obj is None:
+        return f"{finding.obj} not found in the rendered {context.source.kind} source"
+    keys = volatile_keys(obj, context.chart.version or "", context.chart.app_version)
+    path = obj.selector_path()
+    if not keys or path is None:
+        return f"{finding.obj}: the volatile entry is in matchExpressions; edit it by hand"
+    planned = label_edits(context, obj, rendering, _removals(path, keys))
+    if isinstance(planned, str):
+        return planned
+    return FixUnit(
+        f"{obj.ref}: remove {', '.join(keys)} from its selector",
+        planned[0],
+        [finding],
+        {(obj.source.path, obj.kind): planned[1]},
+        "unsafe" if obj.is_controller else "safe",
     )
 
 
@@ -508,17 +534,13 @@ def _kept_apart(context: RecipeContext, units: list[FixUnit]) -> list[FixUnit]:
             if len(owners) != 1:
                 continue
             label, owner_unit = labels[owners[0].ref]
-            planned = consumer_edit(context, obj, rendering, label)
+            planned = consumer_edit(context, obj, rendering, label, owners[0].ref)
             if isinstance(planned, str):
                 owner_unit.notes.append(planned)
                 continue
             target = merged.get(id(unit), unit)
             if planned is not None:
-                _extend(target, [planned], {
-                    (obj.source.path, obj.kind): [
-                        LabelChange(str(obj.selector_path()), label.key, label.value)
-                    ]
-                })
+                _extend(target, planned[0], {(obj.source.path, obj.kind): planned[1]})
             if target is not owner_unit:
                 _extend(owner_unit, target.edits, target.changes)
                 owner_unit.targets += [t for t in target.targets if t not in owner_unit.targets]

@@ -58,6 +58,7 @@ from collections.abc import Iterator, Sequence
 
 from chartfix.model.findings import Finding, Severity
 from chartfix.model.objects import BATCH_KINDS, K8sObject, Rendering
+from chartfix.rules.attribution import meant_for
 from chartfix.rules.context import (
     RuleContext,
     chart_of,
@@ -121,8 +122,6 @@ def _remediation(
 ) -> str:
     """The advice, naming `chartfix fix` only where it does the fix: the consumer's owner
     is told by the same attribution the recipe uses (ports, then names)."""
-    from chartfix.recipes.attribution import meant_for
-
     rendering = Rendering("", list(objects), context.release, context.namespace)
     owner = meant_for(consumer, rendering)
     subchart = subchart_dir(consumer)

@@ -13,6 +13,7 @@ this module's `SourceKind` and `Source`:
     Source.locate(obj, path, r)     -> file:line of a label map, for findings
     Source.origin(obj, r)           -> what writes `obj`: the same in every scenario
     Source.label_edits(obj, r, cs)  -> PlannedEdits (splices) making the LabelChanges, or why not
+    Source.writes_literally(...)    -> whether a label is written as it renders, under any values
     Source.apply(path, edits)       -> the file's new bytes
 
 Adding a source kind:
@@ -126,10 +127,18 @@ class Source(Protocol):
     def label_edits(
         self, obj: K8sObject, rendering: Rendering, changes: Sequence[LabelChange]
     ) -> list[PlannedEdit] | str:
-        """Edits of the target's files that make `changes` to `obj` (add or remove label
-        keys at `spec.selector.matchLabels`, `spec.template.metadata.labels`, a Service's
-        `spec.selector`...), or why they cannot be made. Must not change any other object
-        than the ones the same source writes (a shared helper is a reason, not an edit)."""
+        """Edits of the target's files that make `changes` to `obj` (add, replace or remove
+        label keys at `spec.selector.matchLabels`, `spec.template.metadata.labels`, a
+        Service's `spec.selector`...: see `LabelChange`), or why they cannot be made, in one
+        line naming the object. Must not change any other object than the ones the same
+        source writes (a shared helper is a reason, not an edit)."""
+        ...
+
+    def writes_literally(self, obj: K8sObject, rendering: Rendering, path: str, key: str) -> bool:
+        """Whether the source writes the label `key` at `path` of `obj` as the value it
+        renders to under any values or settings (not computed from values, not under a
+        condition): a selector asking for it then asks for what those pods always carry.
+        Kinds that write plain data answer whether the label is there."""
         ...
 
     def apply(self, path: str, edits: Iterable[Edit]) -> bytes:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 import libcst as cst
 
@@ -93,8 +94,18 @@ def _pass(call: cst.Call, edits: Sequence[LabelEdit], quote: str) -> cst.Call:
         )
     if not args:
         return call.with_changes(args=new)
-    separator = _plain(_arg_separator(call))
-    last = args[-1]
+    return call.with_changes(args=_appended(args, new, _plain(_arg_separator(call))))
+
+
+Item = TypeVar("Item", cst.Arg, cst.BaseDictElement)
+
+
+def _appended(items: Sequence[Item], new: Sequence[Item], separator: cst.Comma) -> list[Item]:
+    """`items` (at least one) then `new`, separated by `separator` (a call's arguments, a
+    dict's entries). Comments stay with the item they follow: the last item keeps its own
+    line end, the new items get the plain separator, the final one the list's closing
+    whitespace (and trailing comma, if it had one)."""
+    last = items[-1]
     closing = last.comma
     if isinstance(closing, cst.Comma):
         own_line_end = closing.with_changes(
@@ -103,10 +114,13 @@ def _pass(call: cst.Call, edits: Sequence[LabelEdit], quote: str) -> cst.Call:
         closing = closing.with_changes(whitespace_after=_plain_ws(closing.whitespace_after))
     else:
         own_line_end = separator
-    for i, arg in enumerate(new):
-        new[i] = arg.with_changes(comma=separator if i < len(new) - 1 else closing)
-    args[-1] = last.with_changes(comma=own_line_end)
-    return call.with_changes(args=[*args, *new])
+    out = list(items[:-1])
+    out.append(last.with_changes(comma=own_line_end))
+    out += [
+        item.with_changes(comma=separator if i < len(new) - 1 else closing)
+        for i, item in enumerate(new)
+    ]
+    return out
 
 
 _COMMA = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
@@ -198,23 +212,10 @@ def _insert(node: cst.Dict, entries: list[tuple[str, str]], quote: str) -> cst.D
     if not entries:
         return node
     elements = list(node.elements)
-    new = [_element(key, value, quote) for key, value in entries]
+    new: list[cst.BaseDictElement] = [_element(key, value, quote) for key, value in entries]
     if not elements:
         return node.with_changes(elements=new)
-    last = elements[-1]
-    separator = _plain(_separator(node))
-    closing = last.comma
-    if isinstance(closing, cst.Comma):
-        own_line_end = closing.with_changes(
-            whitespace_after=_continue_with(closing.whitespace_after, separator)
-        )
-        closing = closing.with_changes(whitespace_after=_plain_ws(closing.whitespace_after))
-    else:
-        own_line_end = separator
-    for i, element in enumerate(new):
-        new[i] = element.with_changes(comma=separator if i < len(new) - 1 else closing)
-    elements[-1] = last.with_changes(comma=own_line_end)
-    return node.with_changes(elements=[*elements, *new])
+    return node.with_changes(elements=_appended(elements, new, _plain(_separator(node))))
 
 
 def _insert_sorted(

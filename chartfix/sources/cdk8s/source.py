@@ -16,7 +16,7 @@ from pathlib import Path
 from chartfix.errors import ChartError
 from chartfix.model.edits import Edit, LabelChange, PlannedEdit
 from chartfix.model.findings import Location
-from chartfix.model.objects import K8sObject, ObjectRef, Rendering
+from chartfix.model.objects import K8sObject, ObjectRef, Rendering, mapping_at, string_map
 from chartfix.sources.base import Renderings, RenderSettings, minimal_edit, splice
 from chartfix.sources.cdk8s.app import CdkApp, load_app
 from chartfix.sources.cdk8s.edit import LabelEdit, apply_label_edits
@@ -99,6 +99,12 @@ class CdkSource:
         for change in changes:
             if change.removed or change.value is None:
                 return f"{obj.ref}: removing a label from Python sources is not supported"
+            current = string_map(mapping_at(obj.body, change.path)).get(change.key)
+            if current is not None and current != change.value:
+                return (
+                    f"{obj.ref}: changing the value of {change.key} ({current}) in Python "
+                    "sources is not supported; give it a value of its own by hand"
+                )
             try:
                 site = locate_labels(self.files, origin, change.path)
             except NotLocated as err:
@@ -114,6 +120,10 @@ class CdkSource:
             if edit is not None:
                 edits.append(PlannedEdit(site.path, edit, f"labels of {obj.ref}"))
         return edits
+
+    def writes_literally(self, obj: K8sObject, rendering: Rendering, path: str, key: str) -> bool:
+        """An app takes no values: what it synthesizes is what it always writes."""
+        return key in string_map(mapping_at(obj.body, path))
 
     def apply(self, path: str, edits: Iterable[Edit]) -> bytes:
         return splice(self.read(path).decode("utf-8"), edits).encode("utf-8")

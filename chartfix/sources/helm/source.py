@@ -2,10 +2,9 @@
 
 What a chart's objects remember (`Source`: template path, document index) leads back to the
 template document that wrote them (`ChartSources.place_for`); a label change becomes a line
-inserted into (or removed from) the mapping that document writes at the change's path.
-Shapes only templates have (a key written by a helper include, a `define` several includes
-render, a `range`) are reasons here, or handled by the component-labels recipe's Helm
-editing (see chartfix/recipes/helm_labels.py).
+inserted into (or removed from, or replaced in) the mapping that document writes at the
+change's path, in the shapes only templates have (templated entries copied as written,
+helper arguments, a defaulted selector written out): see chartfix/sources/helm/labels.py.
 """
 
 from __future__ import annotations
@@ -27,14 +26,10 @@ from chartfix.sources.helm.chart import (
     scenarios,
 )
 from chartfix.sources.helm.dependencies import stage
+from chartfix.sources.helm.labels import label_edits, writes_literally
 from chartfix.sources.helm.render import render
 from chartfix.sources.helm.synthesis import render_scenarios, synthesized_note, unrendered_note
-from chartfix.sources.helm.template.edit import (
-    NotEditable,
-    apply_edits,
-    insert_entry,
-    remove_entry,
-)
+from chartfix.sources.helm.template.edit import apply_edits
 from chartfix.sources.helm.template.locate import ChartSources, decode, encode
 from chartfix.sources.helm.template.outline import outline
 
@@ -143,29 +138,10 @@ class HelmSource:
     def label_edits(
         self, obj: K8sObject, rendering: Rendering, changes: Sequence[LabelChange]
     ) -> list[PlannedEdit] | str:
-        if obj.source.path.startswith("charts/"):
-            return f"{obj.ref} comes from a subchart; left as it is"
-        place = self.templates.place_for(obj, rendering.objects)
-        if place is None:
-            return f"no template document in {obj.source.path} renders {obj.ref}"
-        if place.shared:
-            return place.shared_reason(obj.ref)
-        newline = self.templates.outline(place.path).newline()
-        edits: list[PlannedEdit] = []
-        for change in changes:
-            site = self.templates.site(place.doc, change.path)
-            if site is None:
-                where = obj.source.path
-                return f"{where}: {change.path} of {obj.ref} is not written in the template"
-            try:
-                edit = (
-                    remove_entry(site, change.key) if change.removed
-                    else insert_entry(site, change.key, str(change.value), newline)
-                )
-            except NotEditable as err:
-                return f"{place.path}:{site.line}: {obj.ref} left as it is: {err}"
-            edits.append(PlannedEdit(place.path, edit, f"{change.path} of {obj.ref}"))
-        return edits
+        return label_edits(self.templates, obj, rendering, changes, self.written_name)
+
+    def writes_literally(self, obj: K8sObject, rendering: Rendering, path: str, key: str) -> bool:
+        return writes_literally(self.templates, obj, rendering, path, key)
 
     def apply(self, path: str, edits: Iterable[Edit]) -> bytes:
         return encode(apply_edits(decode(self.read(path)), edits))

@@ -114,6 +114,18 @@ def insert_written(site: MappingSite, written: tuple[str, str], newline: str) ->
     return insert_entry(site, key, value, newline)
 
 
+def literal_text(text: str, site: MappingSite, key: str) -> str | None:
+    """The value of the entry `key` as written, in a block mapping (one line, always
+    rendered) or a flow mapping (`{tier: backend}`)."""
+    if site.flow is not None:
+        for item in site.flow.items:
+            if item.key == key:
+                _, _, value = text[item.start : item.end].partition(":")
+                return value.strip() or None
+        return None
+    return value_text(text, site, key)
+
+
 def value_text(text: str, site: MappingSite, key: str) -> str | None:
     """The value of the one-line, unconditional entry `key` as written (`{{ $i | quote }}`)."""
     for entry in site.entries:

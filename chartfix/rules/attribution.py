@@ -4,6 +4,9 @@ A consumer that selects the pods of one controller was meant for it. One that se
 pods of several is told apart by its ports (a Service's targetPort names and numbers against
 the containers' ports), then by its name; when neither decides, nobody can say, and the
 consumer is left as it is.
+
+A rule (`stray`: which consumer `chartfix fix` narrows) and the recipes (which consumers
+follow a controller's new label) must decide it alike: it lives here, below both.
 """
 
 from __future__ import annotations

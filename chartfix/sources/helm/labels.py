@@ -1,0 +1,279 @@
+"""Label changes made in Helm templates, shaped the way the chart writes its labels.
+
+`HelmSource.label_edits` lands here. A `LabelChange` becomes a splice of the template
+document that renders the object (`ChartSources.place_for`), in the mapping that document
+writes at the change's path. What only templates have is handled here, not in the recipes
+that ask for the change:
+- an entry the pods write with a templated key or value is copied as written into a
+  selector (`LabelChange.like`), and refused where the mapping already writes that key under
+  a condition (adding it always would render the key twice when the condition holds);
+- a component label goes into a label helper's empty component argument (`"component" ""`)
+  where the mapping includes one, instead of a literal line beside the include;
+- a value the pods share with other pods is replaced where their template writes it: the
+  literal line, else the component argument of the helper they include, else that helper's
+  output with the key overridden (`mergeOverwrite`), the helper itself unchanged;
+- a selector the API server defaults is written out of the pod template's literal lines;
+- a `define` several includes render is refused, unless every added value is the name as
+  the define writes it (`LabelChange.named`: each object gets its own).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+
+from chartfix.model.edits import Edit, LabelChange, PlannedEdit
+from chartfix.model.objects import K8sObject, Rendering, mapping_at, string_map
+from chartfix.sources.helm.template.edit import (
+    NotEditable,
+    explicit_selector,
+    insert_entry,
+    override_included_key,
+    remove_entry,
+    replace_value,
+    selector_entry_insertion,
+)
+from chartfix.sources.helm.template.helpers import included_helper, writes_key
+from chartfix.sources.helm.template.labels import (
+    component_argument_edit,
+    conditional_twin,
+    insert_written,
+    literal_text,
+    written_as,
+)
+from chartfix.sources.helm.template.locate import ChartSources, Place
+from chartfix.sources.helm.template.outline import MappingSite
+
+SELECTOR = "spec.selector.matchLabels"
+
+WrittenName = Callable[[K8sObject, Rendering], "str | None"]
+
+
+def label_edits(
+    templates: ChartSources,
+    obj: K8sObject,
+    rendering: Rendering,
+    changes: Sequence[LabelChange],
+    written_name: WrittenName,
+) -> list[PlannedEdit] | str:
+    """The splices making `changes` to `obj`, or why they cannot be made (one line)."""
+    ref = obj.ref
+    if obj.source.path.startswith("charts/"):
+        return f"{ref} comes from a subchart; left as it is"
+    place = templates.place_for(obj, rendering.objects)
+    if place is None:
+        return f"no template document in {obj.source.path} renders {ref}"
+    written_out = [c for c in changes if obj.selector_defaulted and c.path == SELECTOR]
+    added = [c for c in changes if c not in written_out or not c.removed]
+    if place.shared and not all(c.named for c in added):
+        return place.shared_reason(ref)  # one edit would reach every include's objects
+    edits: list[PlannedEdit] = []
+    if written_out:
+        selector = _written_out(templates, place, obj, rendering, written_out, written_name)
+        if isinstance(selector, str):
+            return selector
+        edits += selector
+    for change in changes:
+        if change in written_out:
+            continue
+        site = templates.site(place.doc, change.path)
+        if site is None:
+            return f"{obj.source.path}: {change.path} of {ref} is not written in the template"
+        current = string_map(mapping_at(obj.body, change.path)).get(change.key)
+        try:
+            if change.removed:
+                edit: Edit | str = remove_entry(site, change.key)
+            elif current is not None and change.value is not None and current != change.value:
+                edit = _replaced(templates, place, site, obj, change, current)
+            else:
+                edit = _added(templates, place, site, obj, rendering, change, written_name)
+        except NotEditable as err:
+            return f"{place.path}:{site.line}: {ref} left as it is: {err}"
+        if isinstance(edit, str):
+            return edit
+        edits.append(PlannedEdit(place.path, edit, f"{change.path} of {ref}"))
+    return edits
+
+
+def writes_literally(
+    templates: ChartSources, obj: K8sObject, rendering: Rendering, path: str, key: str
+) -> bool:
+    """Whether the template writes `key` at `path` of `obj` as one literal, unconditional
+    entry (block or flow) whose value is the rendered one: the same under any values."""
+    value = string_map(mapping_at(obj.body, path)).get(key)
+    place = templates.place_for(obj, rendering.objects)
+    site = templates.site(place.doc, path) if place is not None else None
+    if value is None or place is None or site is None or place.shared:
+        return False
+    written = literal_text(templates.outline(place.path).text, site, key)
+    return written is not None and "{{" not in written and written.strip("'\"") == value
+
+
+# --- adding ------------------------------------------------------------------------------
+
+
+def _added(
+    templates: ChartSources,
+    place: Place,
+    site: MappingSite,
+    obj: K8sObject,
+    rendering: Rendering,
+    change: LabelChange,
+    written_name: WrittenName,
+) -> Edit | str:
+    """The entry inserted into `site`: copied as the pods of `change.like` write it, else a
+    helper's empty component argument filled in, else a new line."""
+    outline = templates.outline(place.path)
+    value = _value_text(obj, rendering, change, written_name)
+    copied = _as_written(templates, obj, rendering, change, value)
+    if isinstance(copied, str):
+        return copied
+    clash = conditional_twin(outline.text, site, change.key, copied)
+    if clash:
+        return f"{place.path}:{site.line}: {obj.ref} left as it is: {clash}"
+    if copied is not None:
+        return insert_written(site, copied, outline.newline())
+    if value is None:
+        return (
+            f"{place.path}:{site.line}: {obj.ref}: the pods' {change.key} is not written on "
+            "one line of the template, to copy"
+        )
+    argument = component_argument_edit(site, value) if _is_component(change.key) else None
+    return argument or insert_entry(site, change.key, value, outline.newline())
+
+
+def _value_text(
+    obj: K8sObject, rendering: Rendering, change: LabelChange, written_name: WrittenName
+) -> str | None:
+    """The value as the template is to write it: the name as written when `named`."""
+    if not change.named:
+        return change.value
+    named = rendering.find(change.like) if change.like is not None else obj
+    return written_name(named or obj, rendering)
+
+
+def _as_written(
+    templates: ChartSources,
+    obj: K8sObject,
+    rendering: Rendering,
+    change: LabelChange,
+    value: str | None,
+) -> tuple[str, str] | str | None:
+    """How the pod template of `change.like` writes the entry when its key or value is
+    templated (to copy); None when it writes it literally, by a helper or not at all; a
+    reason when it writes it under a condition, or which line writes it is unclear."""
+    pods = rendering.find(change.like) if change.like is not None else None
+    path = pods.pod_labels_path() if pods is not None else None
+    place = templates.place_for(pods, rendering.objects) if pods is not None else None
+    site = templates.site(place.doc, path) if place is not None and path else None
+    if place is None or site is None:
+        return None
+    text = templates.outline(place.path).text
+    copied = written_as(text, site, change.key, value or "")
+    if isinstance(copied, str):
+        return f"{place.path}:{site.line}: {obj.ref}: {copied}"
+    return copied
+
+
+def _is_component(key: str) -> bool:
+    """A component label's key (`component`, `app.kubernetes.io/component`): what a label
+    helper's component argument writes."""
+    return key == "component" or key.endswith("/component")
+
+
+def _written_out(
+    templates: ChartSources,
+    place: Place,
+    obj: K8sObject,
+    rendering: Rendering,
+    changes: Sequence[LabelChange],
+    written_name: WrittenName,
+) -> list[PlannedEdit] | str:
+    """A defaulted selector written before `template:`: copies of the pod template's literal
+    lines but the removed keys, then the added entries."""
+    outline = templates.outline(place.path)
+    newline = outline.newline()
+    removed = [c.key for c in changes if c.removed]
+    try:
+        edit, keys = explicit_selector(outline, place.doc, removed, newline)
+    except NotEditable as err:
+        return (
+            f"{place.path}: {obj.ref} has no spec.selector ({obj.api_version} fills it in from "
+            f"the pod labels) and it cannot be written out: {err}"
+        )
+    copies = tuple(LabelChange(SELECTOR, key, None) for key in keys)
+    edits = [PlannedEdit(place.path, edit, f"explicit selector of {obj.ref}", copies)]
+    for change in changes:
+        value = _value_text(obj, rendering, change, written_name)
+        if change.removed or value is None:
+            continue
+        insertion = selector_entry_insertion(place.doc, change.key, value, newline)
+        edits.append(PlannedEdit(place.path, insertion, f"selector of {obj.ref}"))
+    return edits
+
+
+# --- replacing ---------------------------------------------------------------------------
+
+
+def _replaced(
+    templates: ChartSources,
+    place: Place,
+    site: MappingSite,
+    obj: K8sObject,
+    change: LabelChange,
+    current: str,
+) -> Edit | str:
+    """`change.value` written where the template writes the value `current` the pods share
+    with the controller's: the literal line, else the helper they include."""
+    assert change.value is not None
+    key, value = change.key, change.value
+    if key not in site.literal_keys():
+        overridden = _helper_override(templates, site, key, current, value)
+        if isinstance(overridden, Edit):
+            return overridden
+        source = f"the helper {overridden}" if overridden else "a templated line"
+        return (
+            f"{obj.ref} gets {key}={current} from {source} ({place.path}:{site.line}), like "
+            "the controller's pods: give it a value of its own there by hand"
+        )
+    try:
+        return replace_value(templates.outline(place.path).text, site, key, value)
+    except NotEditable as err:
+        return (
+            f"{obj.ref} shares {key}={current} with the controller, and "
+            f"{place.path}:{site.line} cannot give it another: {err}"
+        )
+
+
+def _helper_override(
+    templates: ChartSources, site: MappingSite, key: str, current: str, value: str
+) -> Edit | str:
+    """An edit giving the pods `value` for `key` where the helper they share with the
+    controller writes it (a test Pod's `{{- include "x.labels" . | nindent 4 }}`), the helper
+    itself unchanged: the helper's own component argument when it takes one, else its output
+    with that one key overridden. Else the helpers that write the label, for the reason."""
+    lines = [e.line for e in site.entries if e.generated and not e.conditional]
+    if site.inline_generator:
+        lines.append(site.key_line)
+    includes = [
+        (action, name) for line in lines for action in line.output_actions
+        if (name := included_helper(action))
+    ]
+    helpers = templates.helpers()
+    writers = [(a, n) for a, n in includes if writes_key(helpers, n, key)]
+    if not writers and len(includes) == 1:
+        writers = includes  # the key may come from values the helper renders
+    names = ", ".join(dict.fromkeys(n for _, n in writers or includes))
+    if len(writers) != 1:
+        return names
+    action, _ = writers[0]
+    argument = re.search(
+        rf'"component"\s+("{re.escape(current)}"|`{re.escape(current)}`)', action.inner
+    )
+    if argument is not None:  # a helper that takes the component: give it another
+        start = action.inner_start + argument.start(1)
+        return Edit(start, start + len(argument.group(1)), f'"{value}"')
+    try:
+        return override_included_key(action, key, value)
+    except NotEditable:
+        return names
