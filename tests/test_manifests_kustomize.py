@@ -188,3 +188,48 @@ def test_the_same_bug_gets_the_same_fix_as_in_a_helm_chart(tmp_path: Path) -> No
         change = fix_chart(copy(tmp_path, name), FixRequest())
         assert decisions(change) == helm, name
         assert [f.path for f in change.files] == ["service.yaml", "web.yaml"], name
+
+
+SHARED_VALUE = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: shop-server}
+spec:
+  selector:
+    matchLabels: {app: shop, component: server}
+  template:
+    metadata:
+      labels: {app: shop, component: server}
+    spec: {containers: [{name: server, image: nginx}]}
+---
+apiVersion: batch/v1
+kind: Job
+metadata:
+  name: shop-migrate
+  annotations: {argocd.argoproj.io/hook: PreSync}
+spec:
+  template:
+    metadata:
+      labels:
+        app: shop
+        component: "server"   # copied from the Deployment: the bug
+    spec:
+      restartPolicy: Never
+      containers: [{name: migrate, image: busybox}]
+"""
+
+
+def test_a_job_sharing_the_controllers_component_gets_its_own_in_plain_yaml(
+    tmp_path: Path,
+) -> None:
+    """The recipe asks to replace the Job's value (not to add a second key): plain YAML
+    replaces it in place, quoting and comment kept, and the Deployment stays as it is."""
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "all.yaml").write_text(SHARED_VALUE)
+    change = fix_chart(app, FixRequest())
+    assert [str(f.obj) for f in change.fixed] == ["Deployment/shop-server"], change.unfixed
+    (after,) = [f.after.decode() for f in change.files]
+    assert after == SHARED_VALUE.replace(
+        'component: "server"   # copied', 'component: "migrate"   # copied'
+    )

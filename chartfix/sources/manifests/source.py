@@ -27,7 +27,7 @@ from pathlib import Path
 from chartfix.errors import ChartError
 from chartfix.model.edits import Edit, LabelChange, PlannedEdit
 from chartfix.model.findings import Location
-from chartfix.model.objects import ANALYZED_KINDS, K8sObject, Rendering
+from chartfix.model.objects import ANALYZED_KINDS, K8sObject, Rendering, mapping_at
 from chartfix.sources.base import Renderings, RenderSettings, splice
 from chartfix.sources.helm.template.edit import NotEditable
 from chartfix.sources.manifests.files import SUFFIXES, manifest_kind, objects_of
@@ -89,10 +89,22 @@ class YamlFiles:
                 )
         return None
 
+    def writes_literally(self, obj: K8sObject, rendering: Rendering, path: str, key: str) -> bool:
+        """Plain YAML computes nothing: a label is written as it reads when it is there."""
+        return key in (mapping_at(obj.body, path) or {})
+
     def yaml_edits(
         self, obj: K8sObject, rel: str, changes: Sequence[LabelChange], why: str
     ) -> list[PlannedEdit] | str:
         """The splices of `rel` making `changes` to the document `obj` was read from."""
+        if obj.selector_defaulted and any(c.path.startswith("spec.selector") for c in changes):
+            return (
+                f"{obj.ref} has no spec.selector in {rel} ({obj.api_version} defaults it from "
+                "the pod labels): write the selector out by hand"
+            )
+        templated = [c.key for c in changes if c.value is None and not c.removed]
+        if templated:
+            return f"{obj.ref}: plain YAML cannot carry a value per object for {templated[0]}"
         try:
             text = YamlText(decode(self.read(rel)), rel)
             doc = obj.source.doc_index
