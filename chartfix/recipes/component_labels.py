@@ -877,18 +877,17 @@ ANY_KIND = "*"
 
 
 def doc_key(context: RecipeContext, obj: K8sObject, rendering: Rendering) -> DocKey:
-    return context.source.origin(obj, rendering)  # type: ignore[return-value]
+    return context.origin(obj, rendering)  # type: ignore[return-value]
 
 
 def _instances(context: RecipeContext, key: DocKey) -> list[tuple[K8sObject, Rendering]]:
     """The objects the document `key` renders, in every scenario (first scenario first)."""
-    found = []
-    for rendering in context.renderings:
-        for obj in rendering.objects:
-            kinds = key[1].split("|")
-            if (obj.kind in kinds or ANY_KIND in kinds) and doc_key(context, obj, rendering) == key:
-                found.append((obj, rendering))
-    return found
+    kinds = key[1].split("|")
+    return [
+        (obj, rendering)
+        for obj, rendering in context.written_by(key)
+        if obj.kind in kinds or ANY_KIND in kinds
+    ]
 
 
 def _labels_at(obj: K8sObject, path: str) -> dict[str, str]:
