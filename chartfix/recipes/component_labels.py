@@ -6,9 +6,10 @@ test Pods or other controllers. `stray`: a Service, PodDisruptionBudget or Netwo
 selects such pods.
 
 ## What it does
-The FleetDM fix of DOMAIN.md §1, done by a tool: add `component: ROLE` to the controller's
-pod template labels and `spec.selector`, and the same entry to each Service, PDB and
-NetworkPolicy meant for that controller (decided by ports, then names). The key follows the
+The fix FleetDM made by hand in its chart 6.6.5 (docs/domain.md §1), done by a tool: add
+`component: ROLE` to the controller's pod template labels and `spec.selector`, and the same
+entry to each Service, PDB and NetworkPolicy meant for that controller (decided by ports,
+then names). The key follows the
 chart's convention: `app.kubernetes.io/component` when its selector uses
 `app.kubernetes.io/*` keys, `component` otherwise. The value is the workload's role: the
 part of its name after the release's fullname, else its container's name. Literal lines are
