@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from chartfix.sources.helm.template.edit import NotEditable, apply_edits
-from chartfix.sources.manifests.yamledit import (
+from chartfix.sources.yamledit import (
     LabelRequest,
     YamlText,
     label_edits,

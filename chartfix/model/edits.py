@@ -26,6 +26,10 @@ class Edit:
         return self.start == self.end
 
 
+class NotEditable(ValueError):
+    """The text cannot take this edit without risking the rest of the file (the reason)."""
+
+
 @dataclass(frozen=True)
 class LabelChange:
     """A change a plan may make to rendered objects at `path` (`spec.selector.matchLabels`...):
