@@ -70,3 +70,7 @@ class PlannedEdit:
     changes: tuple[LabelChange, ...] = field(default=(), compare=False)
     """What the edit changes in rendered objects besides the `LabelChange`s it was asked
     for: a defaulted selector written out holds copies of the pod labels (value None)."""
+    overridden: tuple[tuple[str, str], ...] = field(default=(), compare=False)
+    """(scenario, why): scenarios where the edit changes nothing because their own values
+    decide otherwise (a default in values.yaml that a ci/ file sets): the findings it fixes
+    stay there, for that reason."""

@@ -28,6 +28,7 @@ from ruamel.yaml.error import YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from chartfix.model.edits import Edit, NotEditable
+from chartfix.sources.base import splice
 
 MERGE_TAG = "tag:yaml.org,2002:merge"
 
@@ -234,15 +235,18 @@ def set_entry(yaml_text: YamlText, site: MapSite, key: str, value: str) -> Edit 
     return insert_entry(yaml_text, site, key, value)
 
 
-def insert_entry(yaml_text: YamlText, site: MapSite, key: str, value: str) -> Edit:
-    """A new `key: value` entry in the mapping at `site`, in its style.
+def insert_entry(
+    yaml_text: YamlText, site: MapSite, key: str, value: str, written: bool = False
+) -> Edit:
+    """A new `key: value` entry in the mapping at `site`, in its style (`value` a string,
+    quoted where YAML would read it as another type; `written`: YAML text written as is).
 
     Flow mappings get `, key: value` (or `key: value, ` in sorted place); block mappings a
     line at the entries' indentation, after the last entry or, where the written keys are in
     alphabetical order (two or more), in its sorted place.
     """
     text = yaml_text.text
-    entry_text = f"{yaml_scalar(key)}: {yaml_scalar(value)}"
+    entry_text = f"{yaml_scalar(key)}: {value if written else yaml_scalar(value)}"
     entries = site.entries
     index = _sorted_before([e.key for e in entries], key)
     if site.flow:
@@ -272,6 +276,43 @@ def insert_entry(yaml_text: YamlText, site: MapSite, key: str, value: str) -> Ed
     if end == len(text) and not text.endswith("\n"):
         return Edit(end, end, yaml_text.newline + " " * indent + entry_text)
     return Edit(end, end, " " * indent + entry_text + yaml_text.newline)
+
+
+def set_plain(yaml_text: YamlText, doc: int, path: str, value: str) -> Edit | None:
+    """The edit that makes the value at dotted `path` of document `doc` the plain scalar
+    `value`, YAML text as written (`true`): the old scalar's bytes replaced, ` true` after a
+    `key:` with no value, else a new entry in the parent mapping (which must exist). None
+    when it holds `value` already. NotEditable when the old value is no plain scalar, or
+    when the edited text would not read back with `value` there."""
+    parts = _parts(path)
+    parent = yaml_text.site(doc, ".".join(parts[:-1])) if len(parts) > 1 else _root_site(
+        yaml_text, doc
+    )
+    key = parts[-1]
+    where = f"{yaml_text.name}: {path}"
+    if parent is None:
+        raise NotEditable(f"{where}: {'.'.join(parts[:-1]) or 'the document'} is no mapping")
+    entry = parent.entry(key)
+    node = _child(parent.node, key)
+    if entry is None:
+        if key in parent.merged:
+            raise NotEditable(f"{where} comes from a `<<` merge; set it there")
+        edit = insert_entry(yaml_text, parent, key, value, written=True)
+    elif not isinstance(node, ScalarNode) or node.style:
+        raise NotEditable(f"{where} is not a plain value")
+    elif str(node.value) == value:
+        return None
+    elif entry.value_start == entry.value_end:  # `key:` and nothing: null
+        if not yaml_text.text[: entry.value_start].rstrip(" ").endswith(":"):
+            raise NotEditable(f"{where} has no value on its key's line")
+        edit = Edit(entry.value_start, entry.value_start, " " + value)
+    else:
+        edit = Edit(entry.value_start, entry.value_end, value)
+    after = YamlText(splice(yaml_text.text, [edit]), yaml_text.name)
+    reread = after.node_at(doc, path)
+    if not isinstance(reread, ScalarNode) or str(reread.value) != value:
+        raise NotEditable(f"{where} does not read back as {value} after the edit")
+    return edit
 
 
 def create_mapping(yaml_text: YamlText, request: LabelRequest) -> Edit:
