@@ -74,3 +74,6 @@ class PlannedEdit:
     """(scenario, why): scenarios where the edit changes nothing because their own values
     decide otherwise (a default in values.yaml that a ci/ file sets): the findings it fixes
     stay there, for that reason."""
+    instead: str = field(default="", compare=False)
+    """The reason the change is refused without this edit (a chart's toggle turned on
+    instead of a second entry): what the user is told when verification drops it."""

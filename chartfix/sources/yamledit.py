@@ -1,4 +1,7 @@
-"""Label edits to plain YAML: text splices at the positions ruamel.yaml's parser reports.
+"""Edits to plain YAML: text splices at the positions ruamel.yaml's parser reports.
+
+Shared by the source kinds that edit YAML as written: labels of plain manifests and
+kustomize overlays, a chart's values.yaml (`set_plain`: a toggle turned on).
 
 Re-dumping a round-tripped document changes formatting (indentation of sequences, line
 width, quoting ruamel cannot remember), so nothing here dumps. ruamel's composer gives
@@ -303,9 +306,14 @@ def set_plain(yaml_text: YamlText, doc: int, path: str, value: str) -> Edit | No
     elif str(node.value) == value:
         return None
     elif entry.value_start == entry.value_end:  # `key:` and nothing: null
-        if not yaml_text.text[: entry.value_start].rstrip(" ").endswith(":"):
-            raise NotEditable(f"{where} has no value on its key's line")
-        edit = Edit(entry.value_start, entry.value_start, " " + value)
+        key_end = max(
+            k.end_mark.index for k, _ in parent.node.value
+            if isinstance(k, ScalarNode) and str(k.value) == key
+        )
+        colon = len(yaml_text.text[key_end:]) - len(yaml_text.text[key_end:].lstrip(" "))
+        if yaml_text.text[key_end + colon : key_end + colon + 1] != ":":
+            raise NotEditable(f"{where}: no `:` follows the key")
+        edit = Edit(key_end + colon + 1, key_end + colon + 1, " " + value)
     else:
         edit = Edit(entry.value_start, entry.value_end, value)
     after = YamlText(splice(yaml_text.text, [edit]), yaml_text.name)

@@ -144,11 +144,11 @@ def _added(
         return copied
     twin = conditional_twin(outline.text, site, change.key, copied)
     if twin is not None:
-        why = f"{change.path} of {obj.ref}"
-        toggled = turn_on(templates, twin.condition, scenarios, why)
-        if toggled is not None:
-            return toggled
-        return f"{place.path}:{site.line}: {obj.ref} left as it is: {twin.reason()}"
+        refused = f"{place.path}:{site.line}: {obj.ref} left as it is: {twin.reason()}"
+        toggled = turn_on(
+            templates, twin.condition, scenarios, f"{change.path} of {obj.ref}", refused
+        )
+        return refused if toggled is None else toggled
     if copied is not None:
         return insert_written(site, copied, outline.newline())
     if value is None:

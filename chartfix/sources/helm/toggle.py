@@ -50,9 +50,11 @@ def turn_on(
     condition: str | None,
     scenarios: Mapping[str, Scenario],
     why: str,
+    instead: str,
 ) -> PlannedEdit | None:
     """The edit of values.yaml that turns the toggle `condition` on, with the scenarios
-    whose values keep it off; None when `condition` is no toggle values.yaml has off."""
+    whose values keep it off, and `instead`, the reason the change is refused if
+    verification drops it; None when `condition` is no toggle values.yaml has off."""
     path = toggle_path(condition)
     if path is None:
         return None
@@ -76,7 +78,7 @@ def turn_on(
         for name, scenario in scenarios.items()
         if (value := _value_at(_values(scenario), path)) is not _ABSENT and not value
     )
-    return PlannedEdit(VALUES, edit, f"{why}: turn on {path}", overridden=kept)
+    return PlannedEdit(VALUES, edit, f"{why}: turn on {path}", overridden=kept, instead=instead)
 
 
 _ABSENT = object()
