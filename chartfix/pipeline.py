@@ -295,6 +295,11 @@ def _reasons(
     for item in refused:
         reasons.setdefault((item.finding.rule, item.finding.obj), item.reason)
     for unit, why in failed:
+        instead = next((e.instead for e in unit.edits if e.instead), "")
+        reason = (
+            f"{instead} (the edit tried instead failed verification: {why})" if instead
+            else f"the fix failed verification: {why}"
+        )
         for target in unit.targets:
-            reasons.setdefault((target.rule, target.obj), f"the fix failed verification: {why}")
+            reasons.setdefault((target.rule, target.obj), reason)
     return reasons

@@ -17,7 +17,7 @@ from typing import Any
 
 from chartfix.errors import ChartError
 from chartfix.model.findings import Finding
-from chartfix.model.objects import K8sObject, Rendering, mapping_at
+from chartfix.model.objects import K8sObject, ObjectRef, Rendering, mapping_at
 from chartfix.model.selectors import valid_label_value
 from chartfix.recipes.base import FixUnit, LabelChange
 from chartfix.rules import analyze
@@ -104,10 +104,17 @@ class Verifier:
         }
 
     def _findings_problem(self, units: Sequence[FixUnit], after: Sequence[Finding]) -> str:
-        remaining = {(f.rule, f.obj) for f in after}
+        remaining: dict[tuple[str, ObjectRef], set[str]] = defaultdict(set)
+        for finding in after:
+            remaining[(finding.rule, finding.obj)].update(finding.scenarios)
         for unit in units:
             for target in unit.targets:
-                if (target.rule, target.obj) in remaining:
+                where = remaining.get((target.rule, target.obj))
+                # A target names the scenarios it is fixed in (a ci/ file may keep a toggle
+                # the fix turns on off: the finding stays there, on purpose).
+                if where is not None and (
+                    not (target.scenarios and where) or where & set(target.scenarios)
+                ):
                     return f"{target.rule} on {target.obj} is still there after the edit"
         known = {(f.rule, f.obj) for f in self.before_findings}
         for finding in after:

@@ -18,11 +18,9 @@ from chartfix.pipeline import FixRequest, fix_chart
 from chartfix.publish.apply import write_change
 from chartfix.publish.diff import file_diff
 
-LEFT_ON_PURPOSE = {"component-key-toggle"}
-"""Fixtures with a finding the fix must leave, with its reason (tests/test_component_keys.py)."""
 BUGGY = sorted(
     p.name for p in FIXTURES.iterdir()
-    if (p / "Chart.yaml").exists() and p.name not in {"clean", "migration-shop", *LEFT_ON_PURPOSE}
+    if (p / "Chart.yaml").exists() and p.name not in {"clean", "migration-shop"}
 )
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 
@@ -125,11 +123,14 @@ def test_fix_is_verified_written_and_idempotent(chart_copy, name: str) -> None:
     change = fix_chart(chart, FixRequest())
     assert change.files, "every buggy fixture gets a fix"
     assert not change.unfixed, [u.reason for u in change.unfixed]
-    replaces = ("component-helper", "shared-component", "test-pod-shared-helper")
+    replaces = (
+        "component-helper", "shared-component", "test-pod-shared-helper", "component-key-toggle"
+    )
     if not (name.startswith("volatile") or name in replaces):
         for file in change.files:  # volatile fixes remove entries; component-helper fills
             assert only_insertions(file.before, file.after), file.path  # an argument;
-            # shared-component and test-pod-shared-helper give test pods a value of their own
+            # shared-component and test-pod-shared-helper give test pods a value of their own;
+            # component-key-toggle turns the chart's toggle on (false -> true)
     write_change(change)
     again = fix_chart(chart, FixRequest())
     assert again.files == [] and again.fixed == [] and again.unfixed == []

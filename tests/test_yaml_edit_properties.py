@@ -20,11 +20,12 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from chartfix.sources.helm.template.edit import NotEditable, apply_edits
-from chartfix.sources.manifests.yamledit import (
+from chartfix.sources.yamledit import (
     LabelRequest,
     YamlText,
     label_edits,
     remove_entry,
+    set_plain,
 )
 
 NEW_KEY = "app.kubernetes.io/component"
@@ -261,3 +262,32 @@ def test_a_merged_key_is_refused_not_doubled() -> None:
         label_edits(YamlText(text), [LabelRequest(0, "labels", "app", "y")])
     edits = label_edits(YamlText(text), [LabelRequest(0, "labels", "c", "s")])
     assert apply_edits(text, edits) == "base: &b {app: x}\nlabels:\n  <<: *b\n  tier: web\n  c: s\n"
+
+
+# --- one value set (a chart's toggle turned on in values.yaml) ---------------------------------
+
+
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        ("a:\n  use: false  # off: selectors are immutable\n  b: 1\n",
+         "a:\n  use: true  # off: selectors are immutable\n  b: 1\n"),
+        ("a:\r\n  b: 1\r\n  use:\r\n", "a:\r\n  b: 1\r\n  use: true\r\n"),  # null, CRLF
+        ("a:\n  use: ~\n", "a:\n  use: true\n"),
+        ("a: {b: 1, use: false}", "a: {b: 1, use: true}"),  # flow, no final newline
+        ("a:\n  b: 1\n  c: 2\n", "a:\n  b: 1\n  c: 2\n  use: true\n"),  # absent
+    ],
+)
+def test_set_plain_changes_one_value_and_no_other_byte(before: str, after: str) -> None:
+    edit = set_plain(YamlText(before), 0, "a.use", "true")
+    assert edit is not None
+    assert apply_edits(before, [edit]) == after
+    assert yaml.safe_load(after)["a"]["use"] is True
+
+
+@pytest.mark.parametrize(
+    "before", ["a:\n  use: 'false'\n", "a:\n  use:\n    b: 1\n", "a: 1\n", "b:\n  c: 1\n"]
+)
+def test_set_plain_refuses_what_is_no_plain_value_under_a_mapping(before: str) -> None:
+    with pytest.raises(NotEditable):
+        set_plain(YamlText(before), 0, "a.use", "true")

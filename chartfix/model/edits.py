@@ -26,6 +26,10 @@ class Edit:
         return self.start == self.end
 
 
+class NotEditable(ValueError):
+    """The text cannot take this edit without risking the rest of the file (the reason)."""
+
+
 @dataclass(frozen=True)
 class LabelChange:
     """A change a plan may make to rendered objects at `path` (`spec.selector.matchLabels`...):
@@ -66,3 +70,10 @@ class PlannedEdit:
     changes: tuple[LabelChange, ...] = field(default=(), compare=False)
     """What the edit changes in rendered objects besides the `LabelChange`s it was asked
     for: a defaulted selector written out holds copies of the pod labels (value None)."""
+    overridden: tuple[tuple[str, str], ...] = field(default=(), compare=False)
+    """(scenario, why): scenarios where the edit changes nothing because their own values
+    decide otherwise (a default in values.yaml that a ci/ file sets): the findings it fixes
+    stay there, for that reason."""
+    instead: str = field(default="", compare=False)
+    """The reason the change is refused without this edit (a chart's toggle turned on
+    instead of a second entry): what the user is told when verification drops it."""

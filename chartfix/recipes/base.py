@@ -12,7 +12,7 @@ import collections.abc
 import inspect
 import sys
 from collections.abc import Callable, Hashable, Mapping, Sequence
-from dataclasses import MISSING, dataclass, field, fields
+from dataclasses import MISSING, dataclass, field, fields, replace
 from functools import cached_property
 from typing import (
     TYPE_CHECKING,
@@ -58,6 +58,35 @@ def label_edits(
     ]
     made += [c for planned in edits for c in planned.changes]
     return edits, made
+
+
+def overridden_targets(
+    findings: Sequence[Finding], edits: Sequence[PlannedEdit], ref: object
+) -> tuple[list[Finding], list[Unfixed]]:
+    """The findings as `edits` fix them, and those they leave: where some scenario's own
+    values override an edit (`PlannedEdit.overridden`: a ci/ file keeps the chart's toggle
+    off), the findings are targeted in the other scenarios only, and left there with the
+    reason (the scenario's choice). A finding seen only in such scenarios is not targeted."""
+    overridden = {s: why for planned in edits for s, why in planned.overridden}
+    if not overridden:
+        return list(findings), []
+    targets: list[Finding] = []
+    left: list[Unfixed] = []
+    for finding in findings:
+        kept = [s for s in finding.scenarios if s in overridden]
+        if not kept:
+            targets.append(finding)
+            continue
+        reasons = "; ".join(dict.fromkeys(overridden[s] for s in kept))
+        rest = tuple(s for s in finding.scenarios if s not in overridden)
+        how = (
+            "there; the fix changes the chart's default" if rest
+            else "(changing the chart's default would change nothing there)"
+        )
+        left.append(Unfixed(finding, f"{reasons}: {ref} is left as those values ask {how}"))
+        if rest:
+            targets.append(replace(finding, scenarios=rest))
+    return targets, left
 
 
 def unique_edits(edits: Sequence[PlannedEdit]) -> list[PlannedEdit]:

@@ -164,6 +164,7 @@ from chartfix.recipes.base import (
     RecipeOptions,
     label_edits,
     option,
+    overridden_targets,
     unique_edits,
 )
 from chartfix.recipes.explicit_selector import unstable_removals
@@ -330,6 +331,11 @@ class ComponentLabels:
         if isinstance(labelled, str):
             return labelled
         label, edits, own_changes = labelled
+        targets, overridden = overridden_targets(findings, edits, ref)
+        if not any(f.rule == "overlap" for f in targets) and overridden:
+            return overridden[0].reason  # its scenarios all keep the chart's toggle off
+        refused += overridden
+        findings[:] = targets
         changes: dict[tuple[str, str], list[LabelChange]] = defaultdict(list)
         for kind_key, more in own_changes.items():
             changes[kind_key].extend(more)

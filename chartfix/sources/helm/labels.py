@@ -5,8 +5,11 @@ document that renders the object (`ChartSources.place_for`), in the mapping that
 writes at the change's path. What only templates have is handled here, not in the recipes
 that ask for the change:
 - an entry the pods write with a templated key or value is copied as written into a
-  selector (`LabelChange.like`), and refused where the mapping already writes that key under
-  a condition (adding it always would render the key twice when the condition holds);
+  selector (`LabelChange.like`); where the mapping already writes that key under a
+  condition (adding it always would render the key twice when the condition holds), the
+  chart's own toggle is turned on in values.yaml when it is a plain boolean there, off
+  (toggle.py; verification tells whether it makes the change and nothing else), else the
+  change is refused;
 - a component label goes into a label helper's empty component argument (`"component" ""`)
   where the mapping includes one, instead of a literal line beside the include;
 - a value the pods share with other pods is replaced where their template writes it: the
@@ -20,10 +23,11 @@ that ask for the change:
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from chartfix.model.edits import Edit, LabelChange, PlannedEdit
 from chartfix.model.objects import K8sObject, Rendering, mapping_at, string_map
+from chartfix.sources.helm.chart import Scenario
 from chartfix.sources.helm.template.edit import (
     NotEditable,
     explicit_selector,
@@ -43,6 +47,7 @@ from chartfix.sources.helm.template.labels import (
 )
 from chartfix.sources.helm.template.locate import ChartSources, Place
 from chartfix.sources.helm.template.outline import MappingSite
+from chartfix.sources.helm.toggle import turn_on
 
 SELECTOR = "spec.selector.matchLabels"
 
@@ -55,8 +60,10 @@ def label_edits(
     rendering: Rendering,
     changes: Sequence[LabelChange],
     written_name: WrittenName,
+    scenarios: Mapping[str, Scenario],
 ) -> list[PlannedEdit] | str:
-    """The splices making `changes` to `obj`, or why they cannot be made (one line)."""
+    """The splices making `changes` to `obj`, or why they cannot be made (one line).
+    `scenarios`: every scenario rendered (whose values may keep a toggle off)."""
     ref = obj.ref
     if obj.source.path.startswith("charts/"):
         return f"{ref} comes from a subchart; left as it is"
@@ -82,15 +89,20 @@ def label_edits(
         current = string_map(mapping_at(obj.body, change.path)).get(change.key)
         try:
             if change.removed:
-                edit: Edit | str = remove_entry(site, change.key)
+                edit: Edit | PlannedEdit | str = remove_entry(site, change.key)
             elif current is not None and change.value is not None and current != change.value:
                 edit = _replaced(templates, place, site, obj, change, current)
             else:
-                edit = _added(templates, place, site, obj, rendering, change, written_name)
+                edit = _added(
+                    templates, place, site, obj, rendering, change, written_name, scenarios
+                )
         except NotEditable as err:
             return f"{place.path}:{site.line}: {ref} left as it is: {err}"
-        if isinstance(edit, str):
-            return edit
+        if isinstance(edit, (str, PlannedEdit)):
+            if isinstance(edit, str):
+                return edit
+            edits.append(edit)  # the chart's toggle, in values.yaml
+            continue
         edits.append(PlannedEdit(place.path, edit, f"{change.path} of {ref}"))
     return edits
 
@@ -120,17 +132,23 @@ def _added(
     rendering: Rendering,
     change: LabelChange,
     written_name: WrittenName,
-) -> Edit | str:
+    scenarios: Mapping[str, Scenario],
+) -> Edit | PlannedEdit | str:
     """The entry inserted into `site`: copied as the pods of `change.like` write it, else a
-    helper's empty component argument filled in, else a new line."""
+    helper's empty component argument filled in, else a new line. Where `site` writes the
+    key under a toggle already, the toggle turned on in values.yaml (see toggle.py)."""
     outline = templates.outline(place.path)
     value = _value_text(obj, rendering, change, written_name)
     copied = _as_written(templates, obj, rendering, change, value)
     if isinstance(copied, str):
         return copied
-    clash = conditional_twin(outline.text, site, change.key, copied)
-    if clash:
-        return f"{place.path}:{site.line}: {obj.ref} left as it is: {clash}"
+    twin = conditional_twin(outline.text, site, change.key, copied)
+    if twin is not None:
+        refused = f"{place.path}:{site.line}: {obj.ref} left as it is: {twin.reason()}"
+        toggled = turn_on(
+            templates, twin.condition, scenarios, f"{change.path} of {obj.ref}", refused
+        )
+        return refused if toggled is None else toggled
     if copied is not None:
         return insert_written(site, copied, outline.newline())
     if value is None:

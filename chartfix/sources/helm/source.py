@@ -138,7 +138,9 @@ class HelmSource:
     def label_edits(
         self, obj: K8sObject, rendering: Rendering, changes: Sequence[LabelChange]
     ) -> list[PlannedEdit] | str:
-        return label_edits(self.templates, obj, rendering, changes, self.written_name)
+        return label_edits(
+            self.templates, obj, rendering, changes, self.written_name, self.scenarios
+        )
 
     def writes_literally(self, obj: K8sObject, rendering: Rendering, path: str, key: str) -> bool:
         return writes_literally(self.templates, obj, rendering, path, key)

@@ -51,7 +51,7 @@ from chartfix.sources.kustomize.kustomization import (
 )
 from chartfix.sources.manifests.files import is_manifest, objects_of
 from chartfix.sources.manifests.source import YamlFiles, decode, own_part
-from chartfix.sources.manifests.yamledit import YamlText
+from chartfix.sources.yamledit import YamlText
 from chartfix.yamlfile import load_all
 
 ORIGIN = "config.kubernetes.io/origin"

@@ -3,7 +3,7 @@
 Rendering is parsing: each `.yaml`/`.yml` file of the directory that holds Kubernetes objects
 (see files.py) is read as it is, every object remembering its file, document and line. There
 is one scenario, `manifests`. Edits are splices computed from ruamel.yaml's positions
-(yamledit.py): a label lands in the very map the finding is about, nothing else moves.
+(sources/yamledit.py): a label lands in the very map the finding is about, nothing else moves.
 
 Which directories are targets (the discovery rules, also in the README):
 - a directory is a manifests target when one of its own `.yaml`/`.yml` files (not those of
@@ -31,7 +31,7 @@ from chartfix.model.objects import ANALYZED_KINDS, K8sObject, Rendering, mapping
 from chartfix.sources.base import Renderings, RenderSettings, splice
 from chartfix.sources.helm.template.edit import NotEditable
 from chartfix.sources.manifests.files import SUFFIXES, manifest_kind, objects_of
-from chartfix.sources.manifests.yamledit import LabelRequest, YamlText, label_edits, remove_entry
+from chartfix.sources.yamledit import LabelRequest, YamlText, label_edits, remove_entry
 
 SCENARIO = "manifests"
 OWNER_MARKERS = ("Chart.yaml", "cdk8s.yaml")

@@ -11,33 +11,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from chartfix.model.edits import Edit
+from chartfix.model.edits import Edit, NotEditable
 from chartfix.sources.base import splice
 from chartfix.sources.helm.template.lexer import Action
 from chartfix.sources.helm.template.outline import Document, Entry, MappingSite, Outline
-
-_PLAIN = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_./-]*$")
-_YAML11_SPECIAL = re.compile(
-    r"^(y|n|yes|no|true|false|on|off|null|~|[-+]?[0-9][0-9_]*(\.[0-9_]*)?([eE][-+]?[0-9]+)?"
-    r"|0x[0-9a-fA-F_]+|0o?[0-7_]+|0b[01_]+|\.inf|\.nan"
-    r"|[-+]?[0-9][0-9_]*(:[0-5]?[0-9])+(\.[0-9_]*)?"  # sexagesimal, 1:30
-    r"|[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}([Tt ].*)?)$",  # timestamps
-    re.IGNORECASE,
-)
-
-
-class NotEditable(ValueError):
-    """The mapping cannot take this edit without risking the rest of the file."""
-
-
-def yaml_scalar(value: str) -> str:
-    """`value` as YAML that reads back as that string (labels are strings).
-
-    A template expression (`{{ $name }}`) is written as is: it renders to the value.
-    """
-    if "{{" in value or (_PLAIN.match(value) and not _YAML11_SPECIAL.match(value)):
-        return value
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+from chartfix.sources.yamledit import yaml_scalar
 
 
 def insert_entry(site: MappingSite, key: str, value: str, newline: str = "\n") -> Edit:

@@ -9,6 +9,7 @@ key under an `if`; a helper's empty component argument to fill in.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from chartfix.model.edits import Edit
 from chartfix.sources.helm.template.edit import insert_entry
@@ -73,11 +74,34 @@ def written_as(
     return key, value
 
 
+@dataclass(frozen=True)
+class ConditionalTwin:
+    """An entry of a mapping written under a condition (`{{- if .Values.useComponentLabel }}`)
+    with the key of a label the pods always carry."""
+
+    site: str
+    """The mapping's path (`spec.selector.matchLabels`)."""
+    key: str
+    """The key as written (`{{ .Values.x | default "app.kubernetes.io/component" }}`)."""
+    condition: str | None
+    """The `if`/`with` condition last opened before it (`.Values.worker.useComponentLabel`)."""
+
+    def reason(self) -> str:
+        """Why the label cannot be added beside it."""
+        when = f"only when {self.condition}" if self.condition else "only under a condition"
+        return (
+            f"{self.site} writes {self.key} {when}, while the pods always carry it: turn "
+            "that on, or make the entry unconditional by hand (adding it again would "
+            "render the key twice)"
+        )
+
+
 def conditional_twin(
     text: str, site: MappingSite, label_key: str, written: tuple[str, str] | None
-) -> str | None:
-    """Why the label cannot be added to `site`: the mapping already writes the same key under
-    a condition, so adding it always would render the key twice when the condition holds."""
+) -> ConditionalTwin | None:
+    """The entry that keeps the label from being added to `site`: the mapping already writes
+    the same key under a condition, so adding it always would render the key twice when the
+    condition holds."""
     for entry in site.entries:
         if entry.generated or not entry.conditional:
             continue
@@ -85,13 +109,7 @@ def conditional_twin(
         if entry.key == label_key or (written is not None and key == written[0]) or (
             entry.templated_key and label_key in key
         ):
-            condition = condition_before(text, site, entry.line.start)
-            when = f"only when {condition}" if condition else "only under a condition"
-            return (
-                f"{site.path} writes {key} {when}, while the pods always carry it: turn "
-                "that on, or make the entry unconditional by hand (adding it again would "
-                "render the key twice)"
-            )
+            return ConditionalTwin(site.path, key, condition_before(text, site, entry.line.start))
     return None
 
 

@@ -1,4 +1,7 @@
-"""Label edits to plain YAML: text splices at the positions ruamel.yaml's parser reports.
+"""Edits to plain YAML: text splices at the positions ruamel.yaml's parser reports.
+
+Shared by the source kinds that edit YAML as written: labels of plain manifests and
+kustomize overlays, a chart's values.yaml (`set_plain`: a toggle turned on).
 
 Re-dumping a round-tripped document changes formatting (indentation of sequences, line
 width, quoting ruamel cannot remember), so nothing here dumps. ruamel's composer gives
@@ -16,6 +19,7 @@ otherwise.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -26,9 +30,29 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from chartfix.sources.helm.template.edit import Edit, NotEditable, yaml_scalar
+from chartfix.model.edits import Edit, NotEditable
+from chartfix.sources.base import splice
 
 MERGE_TAG = "tag:yaml.org,2002:merge"
+
+_PLAIN = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_./-]*$")
+_YAML11_SPECIAL = re.compile(
+    r"^(y|n|yes|no|true|false|on|off|null|~|[-+]?[0-9][0-9_]*(\.[0-9_]*)?([eE][-+]?[0-9]+)?"
+    r"|0x[0-9a-fA-F_]+|0o?[0-7_]+|0b[01_]+|\.inf|\.nan"
+    r"|[-+]?[0-9][0-9_]*(:[0-5]?[0-9])+(\.[0-9_]*)?"  # sexagesimal, 1:30
+    r"|[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}([Tt ].*)?)$",  # timestamps
+    re.IGNORECASE,
+)
+
+
+def yaml_scalar(value: str) -> str:
+    """`value` as YAML that reads back as that string (labels are strings).
+
+    A template expression (`{{ $name }}`) is written as is: it renders to the value.
+    """
+    if "{{" in value or (_PLAIN.match(value) and not _YAML11_SPECIAL.match(value)):
+        return value
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 @dataclass(frozen=True)
@@ -214,15 +238,18 @@ def set_entry(yaml_text: YamlText, site: MapSite, key: str, value: str) -> Edit 
     return insert_entry(yaml_text, site, key, value)
 
 
-def insert_entry(yaml_text: YamlText, site: MapSite, key: str, value: str) -> Edit:
-    """A new `key: value` entry in the mapping at `site`, in its style.
+def insert_entry(
+    yaml_text: YamlText, site: MapSite, key: str, value: str, written: bool = False
+) -> Edit:
+    """A new `key: value` entry in the mapping at `site`, in its style (`value` a string,
+    quoted where YAML would read it as another type; `written`: YAML text written as is).
 
     Flow mappings get `, key: value` (or `key: value, ` in sorted place); block mappings a
     line at the entries' indentation, after the last entry or, where the written keys are in
     alphabetical order (two or more), in its sorted place.
     """
     text = yaml_text.text
-    entry_text = f"{yaml_scalar(key)}: {yaml_scalar(value)}"
+    entry_text = f"{yaml_scalar(key)}: {value if written else yaml_scalar(value)}"
     entries = site.entries
     index = _sorted_before([e.key for e in entries], key)
     if site.flow:
@@ -252,6 +279,48 @@ def insert_entry(yaml_text: YamlText, site: MapSite, key: str, value: str) -> Ed
     if end == len(text) and not text.endswith("\n"):
         return Edit(end, end, yaml_text.newline + " " * indent + entry_text)
     return Edit(end, end, " " * indent + entry_text + yaml_text.newline)
+
+
+def set_plain(yaml_text: YamlText, doc: int, path: str, value: str) -> Edit | None:
+    """The edit that makes the value at dotted `path` of document `doc` the plain scalar
+    `value`, YAML text as written (`true`): the old scalar's bytes replaced, ` true` after a
+    `key:` with no value, else a new entry in the parent mapping (which must exist). None
+    when it holds `value` already. NotEditable when the old value is no plain scalar, or
+    when the edited text would not read back with `value` there."""
+    parts = _parts(path)
+    parent = yaml_text.site(doc, ".".join(parts[:-1])) if len(parts) > 1 else _root_site(
+        yaml_text, doc
+    )
+    key = parts[-1]
+    where = f"{yaml_text.name}: {path}"
+    if parent is None:
+        raise NotEditable(f"{where}: {'.'.join(parts[:-1]) or 'the document'} is no mapping")
+    entry = parent.entry(key)
+    node = _child(parent.node, key)
+    if entry is None:
+        if key in parent.merged:
+            raise NotEditable(f"{where} comes from a `<<` merge; set it there")
+        edit = insert_entry(yaml_text, parent, key, value, written=True)
+    elif not isinstance(node, ScalarNode) or node.style:
+        raise NotEditable(f"{where} is not a plain value")
+    elif str(node.value) == value:
+        return None
+    elif entry.value_start == entry.value_end:  # `key:` and nothing: null
+        key_end = max(
+            k.end_mark.index for k, _ in parent.node.value
+            if isinstance(k, ScalarNode) and str(k.value) == key
+        )
+        colon = len(yaml_text.text[key_end:]) - len(yaml_text.text[key_end:].lstrip(" "))
+        if yaml_text.text[key_end + colon : key_end + colon + 1] != ":":
+            raise NotEditable(f"{where}: no `:` follows the key")
+        edit = Edit(key_end + colon + 1, key_end + colon + 1, " " + value)
+    else:
+        edit = Edit(entry.value_start, entry.value_end, value)
+    after = YamlText(splice(yaml_text.text, [edit]), yaml_text.name)
+    reread = after.node_at(doc, path)
+    if not isinstance(reread, ScalarNode) or str(reread.value) != value:
+        raise NotEditable(f"{where} does not read back as {value} after the edit")
+    return edit
 
 
 def create_mapping(yaml_text: YamlText, request: LabelRequest) -> Edit:
