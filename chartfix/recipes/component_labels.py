@@ -19,9 +19,13 @@ other workloads are never changed. Jobs, CronJobs and test Pods are left alone u
 
 When the pods already carry a component label written with a templated key or value
 (`{{ .Values.x | default "app.kubernetes.io/component" }}: controller`), selectors get the
-same text, so that they ask for what the pods carry under any values; a selector that
-already writes that key under a condition (a `useComponentLabel` toggle) is left, with the
-reason: adding the key again would render it twice when the toggle is on.
+same text, so that they ask for what the pods carry under any values. A selector that
+already writes that key under a condition cannot get it again (it would render twice when
+the condition holds): where the condition is the chart's own toggle (`useComponentLabel`,
+a plain boolean off in values.yaml), the toggle is turned on by default instead, kept
+only when verification sees it make the planned label change and nothing else; a scenario
+whose own values keep it off keeps its finding, with that reason. Else it is left, with the
+reason.
 
 When the controller already selects on its component value and other pods carry that value
 too, the controller keeps its selector: the Job, CronJob or test Pod gets a value of its own
