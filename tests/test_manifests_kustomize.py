@@ -233,3 +233,26 @@ def test_a_job_sharing_the_controllers_component_gets_its_own_in_plain_yaml(
     assert after == SHARED_VALUE.replace(
         'component: "server"   # copied', 'component: "migrate"   # copied'
     )
+
+
+def test_a_lone_manifest_file_stands_for_its_folder(tmp_path: Path) -> None:
+    """What a pre-commit hook passes: the changed file. A file of plain manifests no chart,
+    app or kustomization holds makes its folder the target; a YAML file holding no
+    Kubernetes object (values, a CI workflow) makes nothing a target."""
+    folder = tmp_path / "deploy"
+    shutil.copytree(FIXTURES / "same-bug-manifests", folder)
+    (folder / "values.yaml").write_text("replicaCount: 1\n")
+    (folder / "nested").mkdir()
+    (folder / "nested" / "cm.yaml").write_text(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n"
+    )
+    assert find_targets([folder / "web.yaml"]) == [folder.resolve()]
+    assert find_targets([folder / "values.yaml"]) == []
+    done = run("check", str(folder / "service.yaml"))
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "error[stray] Service/http" in done.stdout
+    quiet = run("check", str(folder / "values.yaml"))
+    assert quiet.returncode == 0, quiet.stdout + quiet.stderr
+    # a manifest file a kustomization holds is the kustomization's, not a folder of its own
+    base = FIXTURES / "kustomize-overlays" / "base"
+    assert kind_of(find_targets([base / "deployment.yaml"])[0]).name == "kustomize"

@@ -18,10 +18,14 @@ from chartfix.sources.kustomize.source import KustomizeKind
 from chartfix.sources.manifests.source import ManifestsKind
 
 _KUSTOMIZE = KustomizeKind()
-KINDS: tuple[SourceKind, ...] = (
-    HelmKind(), Cdk8sKind(), _KUSTOMIZE, ManifestsKind(owned=_KUSTOMIZE.owned)
-)
+_MANIFESTS = ManifestsKind(owned=_KUSTOMIZE.owned)
+KINDS: tuple[SourceKind, ...] = (HelmKind(), Cdk8sKind(), _KUSTOMIZE, _MANIFESTS)
 """Every source kind, in priority order: a folder two kinds claim is the first's."""
+
+FILE_KINDS: tuple[SourceKind, ...] = (_MANIFESTS,)
+"""Kinds a lone file makes a target of: a file holding Kubernetes objects that no chart, app
+or kustomization holds stands for its folder (`chartfix check deploy.yaml`); a file holding
+none (values, CI workflows) makes nothing a target."""
 
 
 def kind_of(root: Path) -> SourceKind:
@@ -37,7 +41,8 @@ def find_targets(paths: Sequence[Path]) -> list[Path]:
     """Every chart and cdk8s app under `paths`, sorted, each once.
 
     A file (other than a Chart.yaml) stands for the chart or app that holds it, so that a
-    pre-commit hook can pass the files that changed; a file no chart holds is skipped. A
+    pre-commit hook can pass the files that changed; a file of plain manifests no chart,
+    app or kustomization holds stands for its folder (`FILE_KINDS`); other files are skipped. A
     packaged chart (`.tgz`) no chart holds is a usage error: it would be skipped silently.
     """
     given = [Path(p) for p in paths]
@@ -47,13 +52,18 @@ def find_targets(paths: Sequence[Path]) -> list[Path]:
                 f"{path}: a packaged chart (helm package); chartfix works on a chart's "
                 f"folder: extract it first (tar xzf {path}) and give the folder"
             )
-    holders = {h for p in given if _is_member_file(p) and (h := holder_of(p)) is not None}
-    dirs = [p for p in given if not _is_member_file(p)] + sorted(holders)
+    members = [p for p in given if _is_member_file(p)]
+    holders = {p: holder_of(p) for p in members}
+    dirs = [p for p in given if not _is_member_file(p)] + sorted(
+        {h for h in holders.values() if h is not None}
+    )
+    loose = [p for p, h in holders.items() if h is None]
     found: set[Path] = set()
     for index, kind in enumerate(KINDS):  # unreadable folders too: their errors
         earlier = KINDS[:index]
+        paths = dirs + loose if kind in FILE_KINDS else dirs
         found |= {
-            p.resolve() for p in kind.find(dirs) if not any(k.holds(p) for k in earlier)
+            p.resolve() for p in kind.find(paths) if not any(k.holds(p) for k in earlier)
         }
     return sorted(found)
 
