@@ -256,3 +256,43 @@ def test_a_lone_manifest_file_stands_for_its_folder(tmp_path: Path) -> None:
     # a manifest file a kustomization holds is the kustomization's, not a folder of its own
     base = FIXTURES / "kustomize-overlays" / "base"
     assert kind_of(find_targets([base / "deployment.yaml"])[0]).name == "kustomize"
+
+
+def test_notes_speak_of_applying_per_overlay_in_each_overlays_namespace() -> None:
+    """A GitOps user applies YAML (or lets Argo CD / Flux sync it): no release, no values, no
+    `helm upgrade --force`; each overlay's steps name its own objects in its own namespace
+    (the kustomization's `namespace:`), never the `--namespace` given."""
+    change = fix_chart((FIXTURES / "kustomize-overlays").resolve(), FixRequest(namespace="qa"))
+    note = migration_note(change, "shop", "qa")
+    for helm_word in ("release", "helm", "chart", "-n qa", "`qa`", "values"):
+        assert helm_word not in note, helm_word
+    assert "Argo CD" in note and "Flux" in note
+    sections = note.split("\n### Overlay ")[1:]
+    assert [s.split("\n", 1)[0] for s in sections] == [
+        "`overlays/production`", "`overlays/staging`"
+    ]
+    production, staging = sections
+    assert "kubectl -n production delete deployment api --cascade=orphan" in production
+    assert "kubectl apply -k 'kustomize-overlays/overlays/production'" in production
+    assert "-n staging" not in production and "-n production" not in staging
+    assert "kubectl -n staging delete deployment/staging-api\n" in staging
+    assert "kubectl -n staging delete rs NAME" in staging
+    assert "kubectl apply -k 'kustomize-overlays/overlays/staging'" in staging
+
+
+def test_a_manifests_note_applies_the_folder_in_the_namespace_objects_name(
+    tmp_path: Path,
+) -> None:
+    """Objects naming their namespace are applied without `-n` (kubectl refuses an object
+    whose namespace differs from `-n`); objects naming none land in the one given."""
+    root = tmp_path / "manifests-app"
+    shutil.copytree(FIXTURES / "manifests-app", root)
+    unnamed = migration_note(fix_chart(root, FixRequest()), "shop", "prod")
+    assert "kubectl -n prod apply -f 'manifests-app'" in unnamed
+    assert "land in `prod`" in unnamed and "Written for release" not in unnamed
+    for path in root.glob("*.yaml"):
+        text = path.read_text().replace("\nmetadata:\n", "\nmetadata:\n  namespace: shop\n")
+        path.write_text(text)
+    named = migration_note(fix_chart(root, FixRequest()), "shop", "prod")
+    assert "kubectl apply -f 'manifests-app'" in named and " -n prod" not in named
+    assert "kubectl -n shop delete deployment shop --cascade=orphan" in named
