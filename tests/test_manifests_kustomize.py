@@ -296,3 +296,31 @@ def test_a_manifests_note_applies_the_folder_in_the_namespace_objects_name(
     named = migration_note(fix_chart(root, FixRequest()), "shop", "prod")
     assert "kubectl apply -f 'manifests-app'" in named and " -n prod" not in named
     assert "kubectl -n shop delete deployment shop --cascade=orphan" in named
+
+
+def test_summaries_name_the_kind_of_target_not_a_chart(tmp_path: Path) -> None:
+    """Text a newcomer reads says what the target is (a kustomization, a manifests folder;
+    "targets" when kinds mix) and that its YAML is applied, not a release upgraded; JSON
+    keeps its field names."""
+    from chartfix.publish.prbody import pr_body, pr_title
+
+    fixed = run("fix", "fixtures/kustomize-overlays")
+    assert fixed.stderr.splitlines()[-1].startswith("1 kustomization: 2 files changed")
+    assert "release" not in fixed.stderr and "applying the new YAML" in fixed.stderr
+    checked = run("check", "fixtures/manifests-app", "fixtures/kustomize-overlays")
+    assert checked.stdout.splitlines()[-1].startswith("2 targets, 2 with findings")
+    assert run("check", "fixtures/manifests-app").stdout.splitlines()[-1].startswith(
+        "1 manifests folder, 1 with findings"
+    )
+    assert '"charts": [' in run("check", "fixtures/manifests-app", "--format", "json").stdout
+    bulk = run("bulk", "fixtures/kustomize-overlays")
+    assert "\nkustomization " in bulk.stderr  # the table's first column
+    assert "\n1 kustomization processed" in bulk.stderr
+    change = fix_chart((FIXTURES / "manifests-app").resolve(), FixRequest())
+    body = pr_body(change, "1 file changed", "shop", "prod")
+    for helm_word in ("helm", "release", "Helm's engine"):
+        assert helm_word not in body, helm_word
+    assert "apply needs migration" in pr_title(change)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert "kustomization or plain manifests under" in run("check", str(empty)).stderr

@@ -905,10 +905,11 @@ def summary_line(change: ChartChange) -> str:
     if rules:
         what += f" ({', '.join(rules)})"
     kind = upgrade_kind(change)
+    deploy = "apply" if change.source_kind in APPLIED_KINDS else "upgrade"
     if kind == "unsafe":
-        what += "; upgrade needs migration"
+        what += f"; {deploy} needs migration"
     elif kind == "step":
-        what += "; upgrade needs a step first"
+        what += f"; {deploy} needs a step first"
     return f"{change.chart_name}: {what}"
 
 
@@ -922,10 +923,11 @@ def change_summary(change: ChartChange) -> str:
     if shown:
         text += f" on {shown}"
     kind = upgrade_kind(change)
+    before = "applying" if change.source_kind in APPLIED_KINDS else "upgrading a release"
     if kind == "unsafe":
-        text += "; selectors change, see the upgrade notes before upgrading a release"
+        text += f"; selectors change, see the upgrade notes before {before}"
     elif kind == "step":
-        text += "; running pods need a label before upgrading a release, see the upgrade notes"
+        text += f"; running pods need a label before {before}, see the upgrade notes"
     return text + "."
 
 

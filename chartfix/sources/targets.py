@@ -93,3 +93,43 @@ def holder_of(path: Path) -> Path | None:
 def _is_member_file(path: Path) -> bool:
     return path.is_file() and path.name not in {kind.marker for kind in KINDS}
 
+
+
+NOUNS = {
+    "helm": ("chart", "charts"),
+    "cdk8s": ("cdk8s app", "cdk8s apps"),
+    "kustomize": ("kustomization", "kustomizations"),
+    "manifests": ("manifests folder", "manifests folders"),
+}
+"""What a newcomer calls a target of each kind, in text meant for people (JSON keeps its
+field names: `charts`, `chart`)."""
+
+
+def targets_noun(roots: Sequence[Path], count: int | None = None) -> str:
+    """`count` targets (default: as many as `roots`) named by what they are: "1 chart",
+    "2 kustomizations", and "3 targets" when the kinds differ (or there are none)."""
+    count = len(roots) if count is None else count
+    kinds = {kind_of(Path(root)).name for root in roots}
+    if not kinds:
+        one, many = NOUNS["helm"]
+    elif len(kinds) == 1:
+        one, many = NOUNS.get(kinds.pop(), ("target", "targets"))
+    else:
+        one, many = "target", "targets"
+    return f"{count} {one if count == 1 else many}"
+
+
+def upgrade_words(kind_name: str) -> tuple[str, str]:
+    """(what deploying a new version is, the command) for a kind: a Helm chart's release
+    is upgraded; an app's, kustomization's or manifests' YAML is applied."""
+    if kind_name == "helm":
+        return "upgrading a release", "`helm upgrade`"
+    return "applying the new YAML", "`kubectl apply` (or a GitOps sync)"
+
+
+def nothing_found(paths: Sequence[object]) -> str:
+    """The message when `paths` hold no target of any kind."""
+    return (
+        "no chart (Chart.yaml), cdk8s app (cdk8s.yaml), kustomization or plain manifests "
+        f"under {', '.join(map(str, paths))}"
+    )
