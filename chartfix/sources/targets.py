@@ -109,7 +109,7 @@ def targets_noun(roots: Sequence[Path], count: int | None = None) -> str:
     """`count` targets (default: as many as `roots`) named by what they are: "1 chart",
     "2 kustomizations", and "3 targets" when the kinds differ (or there are none)."""
     count = len(roots) if count is None else count
-    kinds = {kind_of(Path(root)).name for root in roots}
+    kinds = {_kind_name(Path(root)) for root in roots}
     if not kinds:
         one, many = NOUNS["helm"]
     elif len(kinds) == 1:
@@ -117,6 +117,14 @@ def targets_noun(roots: Sequence[Path], count: int | None = None) -> str:
     else:
         one, many = "target", "targets"
     return f"{count} {one if count == 1 else many}"
+
+
+def _kind_name(root: Path) -> str:
+    """The kind's name, or "" for a folder that cannot be read (its error says why)."""
+    try:
+        return kind_of(root).name
+    except OSError:
+        return ""
 
 
 def upgrade_words(kind_name: str) -> tuple[str, str]:
