@@ -233,3 +233,94 @@ def test_a_job_sharing_the_controllers_component_gets_its_own_in_plain_yaml(
     assert after == SHARED_VALUE.replace(
         'component: "server"   # copied', 'component: "migrate"   # copied'
     )
+
+
+def test_a_lone_manifest_file_stands_for_its_folder(tmp_path: Path) -> None:
+    """What a pre-commit hook passes: the changed file. A file of plain manifests no chart,
+    app or kustomization holds makes its folder the target; a YAML file holding no
+    Kubernetes object (values, a CI workflow) makes nothing a target."""
+    folder = tmp_path / "deploy"
+    shutil.copytree(FIXTURES / "same-bug-manifests", folder)
+    (folder / "values.yaml").write_text("replicaCount: 1\n")
+    (folder / "nested").mkdir()
+    (folder / "nested" / "cm.yaml").write_text(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n"
+    )
+    assert find_targets([folder / "web.yaml"]) == [folder.resolve()]
+    assert find_targets([folder / "values.yaml"]) == []
+    done = run("check", str(folder / "service.yaml"))
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "error[stray] Service/http" in done.stdout
+    quiet = run("check", str(folder / "values.yaml"))
+    assert quiet.returncode == 0, quiet.stdout + quiet.stderr
+    # a manifest file a kustomization holds is the kustomization's, not a folder of its own
+    base = FIXTURES / "kustomize-overlays" / "base"
+    assert kind_of(find_targets([base / "deployment.yaml"])[0]).name == "kustomize"
+
+
+def test_notes_speak_of_applying_per_overlay_in_each_overlays_namespace() -> None:
+    """A GitOps user applies YAML (or lets Argo CD / Flux sync it): no release, no values, no
+    `helm upgrade --force`; each overlay's steps name its own objects in its own namespace
+    (the kustomization's `namespace:`), never the `--namespace` given."""
+    change = fix_chart((FIXTURES / "kustomize-overlays").resolve(), FixRequest(namespace="qa"))
+    note = migration_note(change, "shop", "qa")
+    for helm_word in ("release", "helm", "chart", "-n qa", "`qa`", "values"):
+        assert helm_word not in note, helm_word
+    assert "Argo CD" in note and "Flux" in note
+    sections = note.split("\n### Overlay ")[1:]
+    assert [s.split("\n", 1)[0] for s in sections] == [
+        "`overlays/production`", "`overlays/staging`"
+    ]
+    production, staging = sections
+    assert "kubectl -n production delete deployment api --cascade=orphan" in production
+    assert "kubectl apply -k 'kustomize-overlays/overlays/production'" in production
+    assert "-n staging" not in production and "-n production" not in staging
+    assert "kubectl -n staging delete deployment/staging-api\n" in staging
+    assert "kubectl -n staging delete rs NAME" in staging
+    assert "kubectl apply -k 'kustomize-overlays/overlays/staging'" in staging
+
+
+def test_a_manifests_note_applies_the_folder_in_the_namespace_objects_name(
+    tmp_path: Path,
+) -> None:
+    """Objects naming their namespace are applied without `-n` (kubectl refuses an object
+    whose namespace differs from `-n`); objects naming none land in the one given."""
+    root = tmp_path / "manifests-app"
+    shutil.copytree(FIXTURES / "manifests-app", root)
+    unnamed = migration_note(fix_chart(root, FixRequest()), "shop", "prod")
+    assert "kubectl -n prod apply -f 'manifests-app'" in unnamed
+    assert "land in `prod`" in unnamed and "Written for release" not in unnamed
+    for path in root.glob("*.yaml"):
+        text = path.read_text().replace("\nmetadata:\n", "\nmetadata:\n  namespace: shop\n")
+        path.write_text(text)
+    named = migration_note(fix_chart(root, FixRequest()), "shop", "prod")
+    assert "kubectl apply -f 'manifests-app'" in named and " -n prod" not in named
+    assert "kubectl -n shop delete deployment shop --cascade=orphan" in named
+
+
+def test_summaries_name_the_kind_of_target_not_a_chart(tmp_path: Path) -> None:
+    """Text a newcomer reads says what the target is (a kustomization, a manifests folder;
+    "targets" when kinds mix) and that its YAML is applied, not a release upgraded; JSON
+    keeps its field names."""
+    from chartfix.publish.prbody import pr_body, pr_title
+
+    fixed = run("fix", "fixtures/kustomize-overlays")
+    assert fixed.stderr.splitlines()[-1].startswith("1 kustomization: 2 files changed")
+    assert "release" not in fixed.stderr and "applying the new YAML" in fixed.stderr
+    checked = run("check", "fixtures/manifests-app", "fixtures/kustomize-overlays")
+    assert checked.stdout.splitlines()[-1].startswith("2 targets, 2 with findings")
+    assert run("check", "fixtures/manifests-app").stdout.splitlines()[-1].startswith(
+        "1 manifests folder, 1 with findings"
+    )
+    assert '"charts": [' in run("check", "fixtures/manifests-app", "--format", "json").stdout
+    bulk = run("bulk", "fixtures/kustomize-overlays")
+    assert "\nkustomization " in bulk.stderr  # the table's first column
+    assert "\n1 kustomization processed" in bulk.stderr
+    change = fix_chart((FIXTURES / "manifests-app").resolve(), FixRequest())
+    body = pr_body(change, "1 file changed", "shop", "prod")
+    for helm_word in ("helm", "release", "Helm's engine"):
+        assert helm_word not in body, helm_word
+    assert "apply needs migration" in pr_title(change)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert "kustomization or plain manifests under" in run("check", str(empty)).stderr

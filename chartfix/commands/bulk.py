@@ -39,7 +39,6 @@ from chartfix.pipeline import FixRequest, organisation_request, select_recipes
 from chartfix.publish.apply import Outcome, RunSummary, print_pushes, write_outcome
 from chartfix.publish.diff import chart_diff, summarize
 from chartfix.publish.migration import migration_note, needs_note, upgrade_kind
-from chartfix.publish.output import plural
 from chartfix.publish.output.json import finding_entry
 from chartfix.publish.report.file import (
     ReportFile,
@@ -50,7 +49,7 @@ from chartfix.publish.report.file import (
 )
 from chartfix.publish.repos import RepoFailure, unique_names
 from chartfix.runner import abandon, run_parallel
-from chartfix.sources.targets import find_targets, nothing_under
+from chartfix.sources.targets import find_targets, nothing_found, targets_noun
 
 
 def chart_identity(chart: Path, roots: Sequence[Path]) -> str:
@@ -122,7 +121,9 @@ def run_bulk(args: argparse.Namespace) -> int:
     failed = [failure_entry(f) for f in repo_errors]  # in the report, as errors
     charts = find_targets(roots) if roots else []
     if not charts and not failed:
-        raise UsageError(nothing_under(roots))
+        raise UsageError(
+            nothing_found(roots)
+        )
     if shard is not None:
         charts = [c for c in charts if shard.holds(shard_key(chart_identity(c, roots), args))]
     options = options_hash(request)
@@ -261,7 +262,8 @@ def print_table(
     name, an error stays on one line there, and each error follows in full below it.
     """
     rows = [_row(o) for o in outcomes if o.error is not None or _status(o) != "clean"]
-    headers = ("chart", "findings", "would fix" if dry_run else "fixed", "left", "error")
+    noun = targets_noun([o.root for o in outcomes], 1).split(" ", 1)[1]
+    headers = (noun, "findings", "would fix" if dry_run else "fixed", "left", "error")
     if stream.isatty():
         _rich_table(headers, rows, stream)
         for outcome in outcomes:
@@ -282,7 +284,8 @@ def print_table(
     clean = sum(1 for o in outcomes if _status(o) == "clean")
     not_run = sum(1 for o in outcomes if o.skipped is not None)
     stream.write(
-        f"{plural(len(outcomes), 'chart')} processed ({clean} clean), {len(skipped)} skipped "
+        f"{targets_noun([o.root for o in outcomes])} processed ({clean} clean), "
+        f"{len(skipped)} skipped "
         f"as done{f', {not_run} not run' if not_run else ''}"
         f"{'; dry run: nothing written' if dry_run else ''}\n"
     )

@@ -18,6 +18,7 @@ from chartfix.model.changes import ChartChange
 from chartfix.publish.diff import chart_diff, colorize, summarize
 from chartfix.publish.migration import upgrade_kind
 from chartfix.publish.write import write_chart
+from chartfix.sources.targets import targets_noun, upgrade_words
 
 
 @dataclass
@@ -141,23 +142,24 @@ def report(
             f"migration note: {outcome.note}" if outcome.note
             else "--branch or --pr-body FILE writes a migration note"
         )
+        deploying, command = upgrade_words(change.source_kind)
         if kind == "unsafe":
             err.write(
                 "  unsafe: an immutable field changes (a controller's spec.selector or a "
-                f"Job's pod template): upgrading a release needs the migration steps ({where})\n"
+                f"Job's pod template): {deploying} needs the migration steps ({where})\n"
             )
         elif kind == "step":
             err.write(
-                "  needs a step before upgrade: no immutable field changes, but a Service (or "
-                "another selector) would leave running pods out until each is replaced: label "
-                f"them before `helm upgrade` ({where})\n"
+                f"  needs a step before {'upgrade' if change.source_kind == 'helm' else 'applying'}"
+                ": no immutable field changes, but a Service "
+                "(or another selector) would leave running pods out until each is replaced: "
+                f"label them before {command} ({where})\n"
             )
         if outcome.branch_commit:
             kept = " (already on the branch from an earlier run)" if outcome.branch_reused else ""
             local = f" on the local branch {outcome.branch}, not pushed" if outcome.error else ""
             err.write(f"  committed {outcome.branch_commit[:12]}{kept}{local}\n")
     print_pushes(outcomes, err)
-    charts = len(outcomes)
     failed = sum(1 for o in outcomes if o.error and o.branch_commit is None)
     unpushed = sum(1 for o in outcomes if o.error and o.branch_commit is not None)
     skipped = sum(1 for o in outcomes if o.skipped)
@@ -166,7 +168,7 @@ def report(
     left = sum(len(change.unfixed) for change in done)
     summary = summarize(diffs)
     err.write(
-        f"{charts} chart{'s' if charts != 1 else ''}: {summary}; "
+        f"{targets_noun([o.root for o in outcomes])}: {summary}; "
         f"{fixed} finding{'s' if fixed != 1 else ''} {verb}, {left} left"
         + (f"; {failed} could not be processed" if failed else "")
         + (f"; {unpushed} committed but not pushed" if unpushed else "")

@@ -43,6 +43,35 @@ _UPGRADING = re.compile(r"^(#{1,6})\s+Upgrad", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
+class Words:
+    """How a note names deploying the new version: a Helm release is upgraded, plain
+    manifests and kustomize overlays are applied (by kubectl, or an Argo CD / Flux sync)."""
+
+    deploy: str
+    """The command, in backticks."""
+    the: str
+    """The act, as a noun phrase (`the upgrade fails`)."""
+    ing: str
+    this: str
+    """What the note is about (`This version changes...`)."""
+    step: str
+    """The heading of the step that deploys."""
+    after: str
+    source: str
+    """What the objects are written in (`as the chart wants`)."""
+
+
+HELM_WORDS = Words(
+    "`helm upgrade`", "the upgrade", "upgrading", "This version", "Upgrade",
+    "After the upgrade", "chart",
+)
+APPLY_WORDS = Words(
+    "`kubectl apply`", "the apply", "applying", "The new YAML", "Apply", "After applying",
+    "YAML",
+)
+
+
+@dataclass(frozen=True)
 class ObjectChange:
     """One object as rendered before and after the fix."""
 
@@ -115,6 +144,8 @@ class Plan:
     unkept_back: list[str] = field(default_factory=list)
     """Consumers whose old selector misses pods the new chart starts: `helm rollback` drops
     them the same way (only when the fix took a label out of a pod template)."""
+    namespaces: dict[str, str] = field(default_factory=dict)
+    """`kind/name` of `recreate` -> the namespace the object lives in."""
 
 
 def change_plan(change: ChartChange, namespace: str) -> Plan:
@@ -123,7 +154,8 @@ def change_plan(change: ChartChange, namespace: str) -> Plan:
     chart rendering a Deployment or a DaemonSet by value has only one of them)."""
     before = change.before[0].objects if change.before else []
     after = change.after[0].objects if change.after else []
-    return plan(object_changes(change, first_only=True), namespace, before, after)
+    words = APPLY_WORDS if change.source_kind in APPLIED_KINDS else HELM_WORDS
+    return plan(object_changes(change, first_only=True), namespace, before, after, words)
 
 
 def upgrade_kind(change: ChartChange) -> UpgradeKind:
@@ -161,17 +193,17 @@ def other_scenarios(change: ChartChange) -> dict[str, list[str]]:
 
 def plan(
     changes: Sequence[ObjectChange], namespace: str, rendered: Sequence[K8sObject] = (),
-    rendered_after: Sequence[K8sObject] = (),
+    rendered_after: Sequence[K8sObject] = (), words: Words = HELM_WORDS,
 ) -> Plan:
     """Steps for `changes`; `rendered` (the objects as they were, and `rendered_after` as
     they become, for the rollback) tells which other controllers' pods carry the same
-    labels, so that a label step never reaches them."""
+    labels, so that a label step never reaches them. `words` name the deploy step."""
     steps = Plan([], [], [], [], [], [], [], [])
     for item in sorted(changes, key=lambda c: _kind_rank(c.before.kind)):
         obj, new = item.before, item.after
         ns = obj.namespace or namespace
         if obj.kind in IMMUTABLE_SELECTOR_KINDS and item.selector_changed:
-            _controller_steps(steps, item, ns, rendered, rendered_after)
+            _controller_steps(steps, item, ns, rendered, rendered_after, words)
         elif obj.kind == "Job" and item.template_changed:
             if obj.recreated_by_helm:
                 steps.safe.append(f"Job `{obj.name}`: a Helm hook recreated on each run.")
@@ -180,17 +212,19 @@ def plan(
                 steps.before.append((
                     f"Job `{obj.name}`",
                     ["Its pod template changes, which Kubernetes refuses for an existing "
-                     "Job: delete the Job before upgrading (the upgrade creates it again)."],
+                     f"Job: delete the Job before {words.ing} ({words.the} creates it "
+                     "again)."],
                     [delete],
                 ))
                 steps.recreate.append(f"job/{obj.name}")
+                steps.namespaces[f"job/{obj.name}"] = ns
                 steps.rollback.append(delete)
         elif obj.kind in ("Service", "PodDisruptionBudget", "NetworkPolicy") and (
             item.selector_changed
         ):
             steps.safe.append(
                 f"{obj.kind} `{obj.name}`: selector `{_sel(obj.selector)}` becomes "
-                f"`{_sel(new.selector)}` (updated in place by the upgrade)."
+                f"`{_sel(new.selector)}` (updated in place by {words.the})."
             )
         elif obj.is_controller and item.template_changed:
             steps.safe.append(
@@ -203,7 +237,7 @@ def plan(
                     f"StatefulSet `{obj.name}` runs kube-state-metrics with autosharding on "
                     f"`{image}` (older than v2.13.0). After its labels change the running "
                     "pods keep watching with the old selector and stop recomputing shards, "
-                    f"silently. Restart it after the upgrade: `kubectl -n {ns} rollout "
+                    f"silently. Restart it after {words.the}: `kubectl -n {ns} rollout "
                     f"restart statefulset/{obj.name}`"
                 )
                 restart = f"kubectl -n {ns} rollout restart statefulset/{obj.name}"
@@ -211,7 +245,7 @@ def plan(
                     steps.after.append(restart)
     for item in changes:
         if item.before.kind in CONSUMER_KINDS and item.selector_changed:
-            _keep_steps(steps, item, changes, namespace, rendered, rendered_after)
+            _keep_steps(steps, item, changes, namespace, rendered, rendered_after, words)
     return steps
 
 
@@ -222,6 +256,7 @@ CONSUMER_KINDS = ("Service", "PodDisruptionBudget", "NetworkPolicy")
 def _keep_steps(
     steps: Plan, item: ObjectChange, changes: Sequence[ObjectChange], namespace: str,
     rendered: Sequence[K8sObject], rendered_after: Sequence[K8sObject],
+    words: Words = HELM_WORDS,
 ) -> None:
     """A consumer whose new selector asks for a label the running pods of a controller it
     keeps selecting lack: `helm upgrade` changes the selector at once, the pods get the label
@@ -261,7 +296,7 @@ def _keep_steps(
     names = ", ".join(f"{m.kind} `{m.name}`" for m, _ in members)
     labels = sorted({f"{k}={v}" for _, missing in members for k, v in missing.items()})
     explain = [
-        f"selector `{_sel(old_sel)}` becomes `{_sel(new_sel)}`. `helm upgrade` changes it at "
+        f"selector `{_sel(old_sel)}` becomes `{_sel(new_sel)}`. {words.deploy} changes it at "
         f"once, while the running pods of {names} get `{', '.join(labels)}` only as the "
         f"rolling update replaces each: until then {obj.kind} `{obj.name}` leaves them out"
         + (" (for a headless Service, out of peer discovery: a cluster can lose its quorum)"
@@ -401,7 +436,7 @@ def _distinguishing(mine: Mapping[str, str], theirs: Mapping[str, str]) -> str |
 
 def _controller_steps(
     steps: Plan, item: ObjectChange, ns: str, rendered: Sequence[K8sObject],
-    rendered_after: Sequence[K8sObject],
+    rendered_after: Sequence[K8sObject], words: Words = HELM_WORDS,
 ) -> None:
     obj, new = item.before, item.after
     old_sel, new_sel = obj.selector or LabelSelector(), new.selector or LabelSelector()
@@ -419,9 +454,9 @@ def _controller_steps(
                 f"Give the running {what} the new label, so that the new {obj.kind} adopts "
                 "them; then delete the old object but not its pods. Its strategy is "
                 "`Recreate`: the new Deployment stops every old pod before it starts a new "
-                "one, so nothing serves from the upgrade until the new pods are ready (no "
-                "old and new pod ever run together, as the chart wants). Without the label "
-                "the old pods would keep running beside the new ones."
+                f"one, so nothing serves from {words.the} until the new pods are ready (no "
+                f"old and new pod ever run together, as the {words.source} wants). Without "
+                "the label the old pods would keep running beside the new ones."
             )
         else:
             explain.append(
@@ -449,6 +484,7 @@ def _controller_steps(
     commands.append(orphan)
     steps.before.append((f"{obj.kind} `{obj.name}`", explain, commands))
     steps.recreate.append(f"{kind}/{obj.name}")
+    steps.namespaces[f"{kind}/{obj.name}"] = ns
     if obj.kind == "StatefulSet":
         steps.after.append(f"kubectl -n {ns} rollout restart statefulset/{obj.name}")
     steps.checks.append(f"kubectl -n {ns} rollout status {kind}/{obj.name}")
@@ -513,35 +549,47 @@ def migration_note(
 
     `version` is the chart's new version (for `helm upgrade --version`; default: the version
     the default bump gives), `chart_ref` how the user installs the chart (default: `CHART`,
-    a placeholder to replace).
+    a placeholder to replace). Targets applied as YAML (plain manifests, kustomize) get a
+    note in their own words (`applied_note`): there is no release.
     """
     h = "#" * heading_level
     sub = "#" * min(heading_level + 1, 6)
+    if change.source_kind in APPLIED_KINDS:
+        return applied_note(change, namespace, heading_level=heading_level, title=title)
     version = version or default_version(change)
     target = version or change.chart_version
     steps = change_plan(change, namespace)
     ref = chart_ref or "CHART"
     upgrade = f"helm upgrade {release} {ref}" + (f" --version {version}" if version else "")
     upgrade += f" -n {namespace}  # plus your usual -f/--set values"
-    deploy = "`helm upgrade`"
-    if change.source_kind in APPLIED_KINDS:
-        upgrade, deploy = _apply_command(change, namespace), "`kubectl apply`"
-        title = title or "Applying this change"
-    elif target == change.chart_version:  # --bump none: both charts carry one version
+    if target == change.chart_version:  # --bump none: both charts carry one version
         title = title or f"Upgrading to this change (chart version {target} unchanged)"
     out = [f"{h} {title or f'Upgrading to {target}'}", ""]
     out += _written_for(change, release, namespace)
+    rollback = _rollback(change, steps, release, namespace, sub, version)
+    out += _steps_text(change, steps, upgrade, namespace, sub, HELM_WORDS, rollback)
+    return "\n".join(out).rstrip("\n") + "\n"
+
+
+def _steps_text(
+    change: ChartChange, steps: Plan, deploy_line: str, namespace: str, sub: str,
+    words: Words, back: list[str],
+) -> list[str]:
+    """The steps of a note, in `words`: before, deploy (`deploy_line`), after, the simple
+    variant, going back (`back`: the section for a breaking change) and what changes safely."""
+    deploy = words.deploy
+    out: list[str] = []
     breaking = bool(steps.before)
     if breaking:
         out += [
-            f"This version changes fields Kubernetes does not let {deploy} change: until "
-            "the steps below are done the upgrade fails with `field is immutable`. Run them "
+            f"{words.this} changes fields Kubernetes does not let {deploy} change: until "
+            f"the steps below are done {words.the} fails with `field is immutable`. Run them "
             "in this order.",
             "",
         ]
     elif steps.keep:
         out += [
-            f"This version changes no field Kubernetes keeps immutable, and {deploy} "
+            f"{words.this} changes no field Kubernetes keeps immutable, and {deploy} "
             "alone succeeds; but without the step below, running pods drop out of a Service "
             "(or another selector) until the rolling update replaces them. Run it first.",
             "",
@@ -554,8 +602,8 @@ def migration_note(
         out += [f"{sub} 1. Before {deploy}", ""]
         for heading, explain, commands in steps.before + steps.keep:
             out += [f"{heading}: " + " ".join(explain), "", "```sh", *commands, "```", ""]
-        out += [f"{sub} 2. Upgrade", "", "```sh", upgrade, "```", ""]
-        out += [f"{sub} 3. After the upgrade", ""]
+        out += [f"{sub} 2. {words.step}", "", "```sh", deploy_line, "```", ""]
+        out += [f"{sub} 3. {words.after}", ""]
         if steps.after:
             out += ["Restart the StatefulSets, so that every pod runs the new template:", "",
                     "```sh", *steps.after, "```", ""]
@@ -567,46 +615,114 @@ def migration_note(
                     "```sh", *steps.kept, "```", ""]
         if steps.cleanup:
             out += [_cleanup_text(steps, namespace), "", "```sh", *steps.cleanup, "```", ""]
+    applied = words is APPLY_WORDS
     if breaking:
-        out += _simple_variant(steps, upgrade, namespace, sub)
-        if change.source_kind in APPLIED_KINDS:
-            out += _revert(steps, upgrade, sub)
-        else:
-            out += _rollback(change, steps, release, namespace, sub, version)
+        out += _simple_variant(steps, deploy_line, namespace, sub, applied)
+        out += back
     elif steps.keep:
-        undo = (
-            "Reverting the commit and applying again" if change.source_kind in APPLIED_KINDS
-            else "`helm rollback`"
-        )
-        back = (
+        undo = "Reverting the commit and applying again" if applied else "`helm rollback`"
+        again = (
             f"{undo} needs no step: the old selectors ask for no label that the pods "
             "the new version started lack." if not steps.unkept_back else
             f"{undo} changes the selector of {', '.join(steps.unkept_back)} back at "
             "once as well, and the pods the new version started lack a label the old selector "
             "asks for until each is replaced: give them that label first, as above."
         )
-        out += [f"{sub} Rolling back", "", back, ""]
+        out += [f"{sub} Rolling back", "", again, ""]
     if steps.safe:
-        out += [f"{sub} Changed in place by the upgrade (safe)", ""]
+        out += [f"{sub} Changed in place by {words.the} (safe)", ""]
         out += [f"- {line}" for line in steps.safe] + [""]
-    return "\n".join(out).rstrip("\n") + "\n"
+    return out
 
 
 APPLIED_KINDS = frozenset({"manifests", "kustomize"})
 """Targets deployed by applying their YAML (kubectl, Argo CD, Flux), not by a Helm release."""
+_APPLY = "\0apply\0"
+"""Where a section's apply line goes, before sections of alike overlays are merged."""
 
 
-def _apply_command(change: ChartChange, namespace: str) -> str:
-    """How such a target is applied: `kubectl apply -k` per kustomize scenario (overlay),
-    `kubectl apply -f` of the folder of plain manifests; a GitOps tool's sync does the same."""
+def applied_note(
+    change: ChartChange, namespace: str, *, heading_level: int = 2, title: str | None = None
+) -> str:
+    """The note for a target whose YAML is applied (`kubectl apply -f DIR`, `kubectl apply
+    -k OVERLAY`, or an Argo CD / Flux sync of it): no release, no values. Each scenario (a
+    kustomize overlay) builds its own objects in its own namespace, so each gets its steps;
+    overlays whose steps read alike share one section. An object that names no namespace
+    lands in `namespace` (what `kubectl -n NAMESPACE apply` does)."""
+    h = "#" * heading_level
     root = change.chart_root.name
-    if change.source_kind == "kustomize":
-        dirs = [r.scenario for r in change.before]
-        paths = [root if d == "default" else f"{root}/{d}" for d in dirs]
-        return " && ".join(f"kubectl apply -k {_quote(p)}" for p in paths) + (
-            "  # or let Argo CD / Flux sync"
+    sections: dict[str, tuple[list[str], list[str]]] = {}
+    unnamed = False
+    for old, new in zip(change.before, change.after, strict=True):
+        changes = _changed(old.objects, new.objects)
+        if not changes:
+            continue
+        unnamed |= any(not c.before.namespace for c in changes)
+        steps = plan(changes, namespace, old.objects, new.objects, APPLY_WORDS)
+        sub = "#" * min(heading_level + (2 if len(change.before) > 1 else 1), 6)
+        body = _steps_text(
+            change, steps, _APPLY, namespace, sub, APPLY_WORDS, _revert(steps, _APPLY, sub)
         )
-    return f"kubectl -n {namespace} apply -f {_quote(root)}  # or let Argo CD / Flux sync"
+        scenarios, lines = sections.setdefault("\n".join(body), ([], []))
+        scenarios.append(old.scenario)
+        lines.append(_apply_line(change, old.objects, old.scenario, namespace))
+    kustomize = change.source_kind == "kustomize"
+    out = [f"{h} {title or 'Applying this change'}", ""]
+    if kustomize:
+        out.append(
+            f"For the overlays of `{root}`, each applied with `kubectl apply -k OVERLAY` or "
+            "synced by Argo CD or Flux: the steps name the objects each overlay builds, in the "
+            "namespace it puts them in. Run those of the overlays you deploy."
+        )
+    else:
+        out.append(
+            f"For the manifests of `{root}`, applied with `kubectl apply -f {root}` or synced "
+            "by Argo CD or Flux: the steps name the objects as written, in their namespace."
+        )
+    if unnamed:
+        out[-1] += (
+            f" Objects that name no namespace are taken to land in `{namespace}` (regenerate "
+            "with `--namespace NS` for another)."
+        )
+    out += [
+        "",
+        "With Argo CD or Flux, suspend automated sync first (Argo CD: turn off auto-sync and "
+        "self-heal; Flux: `flux suspend kustomization NAME`): a sync would put back an object "
+        "a step deletes from the YAML still in git. At the apply step, merge this change and "
+        "sync (or resume), instead of running `kubectl apply`.",
+        "",
+    ]
+    for text, (scenarios, lines) in sections.items():
+        if len(change.before) > 1:
+            names = ", ".join(f"`{name}`" for name in scenarios)
+            out += [f"{h}# {'Overlays' if len(scenarios) > 1 else 'Overlay'} {names}", ""]
+        out += text.replace(_APPLY, "\n".join(lines)).split("\n")
+    if not sections:
+        out += ["No manual step is needed: `kubectl apply` applies every change in place.", ""]
+    return "\n".join(out).rstrip("\n") + "\n"
+
+
+def _changed(before: Sequence[K8sObject], after: Sequence[K8sObject]) -> list[ObjectChange]:
+    """The objects of one scenario that the change makes differ."""
+    new = {obj.ref: obj for obj in after}
+    return [
+        ObjectChange(obj, twin) for obj in before
+        if (twin := new.get(obj.ref)) is not None and twin.body != obj.body
+    ]
+
+
+def _apply_line(
+    change: ChartChange, objects: Sequence[K8sObject], scenario: str, namespace: str
+) -> str:
+    """How one scenario is applied: `kubectl apply -k` of a kustomize overlay, `kubectl apply
+    -f` of the folder of plain manifests; `-n` only when some object names no namespace (an
+    object naming another one than `-n` is refused by kubectl)."""
+    root = change.chart_root.name
+    ns = f"-n {namespace} " if any(not o.namespace for o in objects) else ""
+    if change.source_kind == "kustomize":
+        path = root if scenario == "default" else f"{root}/{scenario}"
+        return f"kubectl {ns}apply -k {_quote(path)}  # or merge and let Argo CD / Flux sync"
+    return f"kubectl {ns}apply -f {_quote(root)}  # or merge and let Argo CD / Flux sync"
 
 
 def _revert(steps: Plan, apply: str, sub: str) -> list[str]:
@@ -690,22 +806,28 @@ def _same_object(note: str, said: str) -> bool:
 
 
 def _cleanup_text(steps: Plan, namespace: str) -> str:
+    """What the cleanup listings show and how to delete what is left, in the namespace the
+    listings name (the objects', which a kustomize overlay sets), else NS."""
     said, deletes = [], []
+    listed = {m.group(1) for line in steps.cleanup if (m := re.match(r"kubectl -n (\S+) ", line))}
+    ns = listed.pop() if len(listed) == 1 else "NS" if listed else namespace
     if any(" get rs " in line for line in steps.cleanup):
         said.append("Old ReplicaSets were adopted (OWNER set) and are scaled down by the rollout.")
-        deletes.append(f"`kubectl -n {namespace} delete rs NAME`")
+        deletes.append(f"`kubectl -n {ns} delete rs NAME`")
     if any(" get controllerrevisions " in line for line in steps.cleanup):
         said.append(
             "The old StatefulSets' and DaemonSets' ControllerRevisions (their rollout history) "
             "stay without OWNER."
         )
-        deletes.append(f"`kubectl -n {namespace} delete controllerrevision NAME`")
+        deletes.append(f"`kubectl -n {ns} delete controllerrevision NAME`")
     return " ".join(said) + (
         f" Once the new pods are ready, delete what is left without OWNER ({', '.join(deletes)}):"
     )
 
 
-def _simple_variant(steps: Plan, upgrade: str, namespace: str, sub: str) -> list[str]:
+def _simple_variant(
+    steps: Plan, upgrade: str, namespace: str, sub: str, applied: bool = False
+) -> list[str]:
     """Delete, then upgrade: the pods stop until the new ones are ready.
 
     Helm's own force does not replace this step: Helm 3's `--force` and Helm 4's
@@ -713,13 +835,24 @@ def _simple_variant(steps: Plan, upgrade: str, namespace: str, sub: str) -> list
     object by replacement, an HTTP PUT (`replaceResource` in helm/helm pkg/kube/client.go),
     which the API refuses for an immutable field just as it refuses a patch (helm/helm#7173).
     """
+    by_namespace: dict[str, list[str]] = {}
+    for name in steps.recreate:
+        by_namespace.setdefault(steps.namespaces.get(name, namespace), []).append(name)
+    deletes = [f"kubectl -n {ns} delete {' '.join(names)}" for ns, names in by_namespace.items()]
+    if applied:
+        said = (
+            "Delete the objects with their pods, then apply; nothing serves until the new pods "
+            "are ready (with Argo CD or Flux: delete, then sync)."
+        )
+    else:
+        said = (
+            "Delete the objects with their pods, then upgrade; nothing serves until the new "
+            "pods are ready. `helm upgrade --force` (Helm 3) or `--force-replace` (Helm 4) "
+            "does not do this: it replaces each object in place, which the API refuses for "
+            "immutable fields."
+        )
     return [
-        f"{sub} Simple variant, with downtime", "",
-        "Delete the objects with their pods, then upgrade; nothing serves until the new pods "
-        "are ready. `helm upgrade --force` (Helm 3) or `--force-replace` (Helm 4) does not "
-        "do this: it replaces each object in place, which the API refuses for immutable "
-        "fields.",
-        "", "```sh", f"kubectl -n {namespace} delete {' '.join(steps.recreate)}", upgrade,
+        f"{sub} Simple variant, with downtime", "", said, "", "```sh", *deletes, upgrade,
         "```", "",
     ]
 
@@ -772,10 +905,11 @@ def summary_line(change: ChartChange) -> str:
     if rules:
         what += f" ({', '.join(rules)})"
     kind = upgrade_kind(change)
+    deploy = "apply" if change.source_kind in APPLIED_KINDS else "upgrade"
     if kind == "unsafe":
-        what += "; upgrade needs migration"
+        what += f"; {deploy} needs migration"
     elif kind == "step":
-        what += "; upgrade needs a step first"
+        what += f"; {deploy} needs a step first"
     return f"{change.chart_name}: {what}"
 
 
@@ -789,10 +923,11 @@ def change_summary(change: ChartChange) -> str:
     if shown:
         text += f" on {shown}"
     kind = upgrade_kind(change)
+    before = "applying" if change.source_kind in APPLIED_KINDS else "upgrading a release"
     if kind == "unsafe":
-        text += "; selectors change, see the upgrade notes before upgrading a release"
+        text += f"; selectors change, see the upgrade notes before {before}"
     elif kind == "step":
-        text += "; running pods need a label before upgrading a release, see the upgrade notes"
+        text += f"; running pods need a label before {before}, see the upgrade notes"
     return text + "."
 
 

@@ -34,12 +34,15 @@ def pr_body(
         out += [f"Recipe file that ran: `{change.recipe_file.describe()}`", ""]
     out += [f"- `{f.path}`" for f in change.files if f.before != f.after] + [""]
     kind = upgrade_kind(change)
+    helm = change.source_kind == "helm"
     if kind == "unsafe":
         out += ["## Why this is a breaking change", "", *_breaking(change, namespace), ""]
     elif kind == "step":
-        out += ["## Why upgrading needs a step first", "", *_step(change, namespace), ""]
+        deploying = "upgrading" if helm else "applying"
+        out += [f"## Why {deploying} needs a step first", "", *_step(change, namespace), ""]
+    title = "Upgrading an existing release" if helm else "Applying over what runs"
     out += [migration_note(change, release, namespace, version=version, heading_level=2,
-                           title="Upgrading an existing release")]
+                           title=title)]
     out += ["## How it was verified", "", *_verification(change)]
     if change.unfixed:
         out += ["", "## Not fixed", ""]
@@ -66,6 +69,11 @@ def _breaking(change: ChartChange, namespace: str) -> list[str]:
         "upgrading a release installed from an older version fails with "
         "`field is immutable` until the steps below are done:",
         "",
+    ] if change.source_kind == "helm" else [
+        "Kubernetes does not let `kubectl apply` (or an Argo CD / Flux sync) change these "
+        "fields of existing objects; applying the new YAML over what runs fails with "
+        "`field is immutable` until the steps below are done:",
+        "",
     ]
     for heading, _, _ in steps.before:
         field = "`spec.template`" if heading.startswith("Job ") else "`spec.selector`"
@@ -80,8 +88,9 @@ def _step(change: ChartChange, namespace: str) -> list[str]:
     """Not breaking (no immutable field changes, `helm upgrade` succeeds), not safe either:
     say which selectors would leave running pods out."""
     steps = change_plan(change, namespace)
+    command = "`helm upgrade`" if change.source_kind == "helm" else "`kubectl apply`"
     lines = [
-        "No field Kubernetes keeps immutable changes, so `helm upgrade` succeeds; but these "
+        f"No field Kubernetes keeps immutable changes, so {command} succeeds; but these "
         "selectors start to ask for a label the running pods get only as the rolling update "
         "replaces each, and leave them out until then, unless they are labelled first:",
         "",
@@ -91,9 +100,19 @@ def _step(change: ChartChange, namespace: str) -> list[str]:
     return lines
 
 
+RENDERED_BY = {
+    "helm": "the chart with Helm's engine",
+    "cdk8s": "the cdk8s app (cdk8s synth)",
+    "kustomize": "every overlay with kustomize (kubectl kustomize)",
+    "manifests": "the manifests (parsed as written)",
+}
+"""How chartfix read each kind of target into objects, for the verification section."""
+
+
 def _verification(change: ChartChange) -> list[str]:
+    rendered = RENDERED_BY.get(change.source_kind, "the target")
     lines = [
-        "chartfix rendered the chart with Helm's engine before and after the change, in "
+        f"chartfix rendered {rendered} before and after the change, in "
         "every scenario below, and keeps a change only when its findings are gone, no new "
         "finding appears and objects differ by the planned labels alone.",
         "",

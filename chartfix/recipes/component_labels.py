@@ -692,7 +692,11 @@ def _members_edits(
                 f"{consumer.ref} selects the pods of {names} and of other workloads; no "
                 f"label tells them apart, and {MEMBER_KEY} is taken: add one by hand"
             )
-        suffix = name_suffix(consumer.ref.name, context.release, context.chart.name)
+        # the consumer's own name: past the release fullname (Helm), else as its author
+        # wrote it (a cdk8s construct id, a manifest's name), else the target's name
+        suffix = name_suffix(consumer.ref.name, context.release, context.chart.name) or (
+            context.source.author_name(consumer, first) or ""
+        )
         label = Label(MEMBER_KEY, label_value(suffix or context.chart.name))
         for obj, scenario in leaders:
             change = label.change(str(obj.pod_labels_path()))

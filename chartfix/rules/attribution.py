@@ -2,8 +2,12 @@
 
 A consumer that selects the pods of one controller was meant for it. One that selects the
 pods of several is told apart by its ports (a Service's targetPort names and numbers against
-the containers' ports), then by its name; when neither decides, nobody can say, and the
-consumer is left as it is.
+the containers' ports), then by its name being the controller's, then by the file each is
+written in (`minio-standalone-service.yaml` goes with `minio-standalone-deployment.yaml`,
+not `minio-distributed-statefulset.yaml`: a folder of alternatives, or a chart's
+`templates/server-service.yaml` beside `templates/server-deployment.yaml`), then by its
+name starting with the controller's; when none decides, nobody can say, and the consumer is
+left as it is.
 
 A rule (`stray`: which consumer `chartfix fix` narrows) and the recipes (which consumers
 follow a controller's new label) must decide it alike: it lives here, below both.
@@ -11,7 +15,19 @@ follow a controller's new label) must decide it alike: it lives here, below both
 
 from __future__ import annotations
 
+import re
+from pathlib import PurePosixPath
+
 from chartfix.model.objects import K8sObject, Rendering
+
+KIND_WORDS = frozenset({
+    "service", "services", "svc", "deployment", "deployments", "deploy", "statefulset",
+    "statefulsets", "sts", "daemonset", "daemonsets", "ds", "replicaset", "rs", "pod", "pods",
+    "job", "jobs", "cronjob", "cronjobs", "pdb", "poddisruptionbudget", "networkpolicy",
+    "netpol", "policy", "yaml", "yml", "tpl", "json", "py",
+})
+"""Words of a file name that say what kind of object it holds, not which component: they
+tell nothing about which controller a consumer goes with."""
 
 
 def namespace_of(obj: K8sObject, rendering: Rendering) -> str:
@@ -44,14 +60,36 @@ def meant_for(consumer: K8sObject, rendering: Rendering) -> K8sObject | None:
     if len(candidates) <= 1:
         return candidates[0] if candidates else None
     scored = sorted(
-        ((_port_score(consumer, c), _name_score(consumer.name, c.name), c) for c in candidates),
-        key=lambda t: (t[0], t[1]),
-        reverse=True,
+        ((_evidence(consumer, c), c) for c in candidates), key=lambda t: t[0], reverse=True
     )
     best, runner_up = scored[0], scored[1]
-    if (best[0], best[1]) > (runner_up[0], runner_up[1]):
-        return best[2]
+    if best[0] > runner_up[0]:
+        return best[1]
     return None
+
+
+def _evidence(consumer: K8sObject, controller: K8sObject) -> tuple[int, ...]:
+    """How strongly `consumer` points at `controller`, strongest evidence first."""
+    name = _name_score(consumer.name, controller.name)
+    return (
+        _port_score(consumer, controller),
+        name if name == 3 else 0,
+        _file_score(consumer.source.path, controller.source.path),
+        name,
+    )
+
+
+def _file_score(consumer_path: str, controller_path: str) -> int:
+    """Words the two objects' file names share, kind words left out: an author who writes
+    `minio-standalone-service.yaml` beside `minio-standalone-deployment.yaml` says which
+    goes with which. Objects written in one file share every word, which says as much."""
+    return len(file_words(consumer_path) & file_words(controller_path))
+
+
+def file_words(path: str) -> frozenset[str]:
+    """The words of a file's name (its folder left out) that may name a component."""
+    words = re.split(r"[^a-z0-9]+", PurePosixPath(path).name.lower())
+    return frozenset(w for w in words if w and w not in KIND_WORDS)
 
 
 def _port_score(consumer: K8sObject, controller: K8sObject) -> int:

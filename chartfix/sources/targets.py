@@ -18,10 +18,14 @@ from chartfix.sources.kustomize.source import KustomizeKind
 from chartfix.sources.manifests.source import ManifestsKind
 
 _KUSTOMIZE = KustomizeKind()
-KINDS: tuple[SourceKind, ...] = (
-    HelmKind(), Cdk8sKind(), _KUSTOMIZE, ManifestsKind(owned=_KUSTOMIZE.owned)
-)
+_MANIFESTS = ManifestsKind(owned=_KUSTOMIZE.owned)
+KINDS: tuple[SourceKind, ...] = (HelmKind(), Cdk8sKind(), _KUSTOMIZE, _MANIFESTS)
 """Every source kind, in priority order: a folder two kinds claim is the first's."""
+
+FILE_KINDS: tuple[SourceKind, ...] = (_MANIFESTS,)
+"""Kinds a lone file makes a target of: a file holding Kubernetes objects that no chart, app
+or kustomization holds stands for its folder (`chartfix check deploy.yaml`); a file holding
+none (values, CI workflows) makes nothing a target."""
 
 
 def kind_of(root: Path) -> SourceKind:
@@ -37,7 +41,8 @@ def find_targets(paths: Sequence[Path]) -> list[Path]:
     """Every chart and cdk8s app under `paths`, sorted, each once.
 
     A file (other than a Chart.yaml) stands for the chart or app that holds it, so that a
-    pre-commit hook can pass the files that changed; a file no chart holds is skipped. A
+    pre-commit hook can pass the files that changed; a file of plain manifests no chart,
+    app or kustomization holds stands for its folder (`FILE_KINDS`); other files are skipped. A
     packaged chart (`.tgz`) no chart holds is a usage error: it would be skipped silently.
     """
     given = [Path(p) for p in paths]
@@ -47,13 +52,18 @@ def find_targets(paths: Sequence[Path]) -> list[Path]:
                 f"{path}: a packaged chart (helm package); chartfix works on a chart's "
                 f"folder: extract it first (tar xzf {path}) and give the folder"
             )
-    holders = {h for p in given if _is_member_file(p) and (h := holder_of(p)) is not None}
-    dirs = [p for p in given if not _is_member_file(p)] + sorted(holders)
+    members = [p for p in given if _is_member_file(p)]
+    holders = {p: holder_of(p) for p in members}
+    dirs = [p for p in given if not _is_member_file(p)] + sorted(
+        {h for h in holders.values() if h is not None}
+    )
+    loose = [p for p, h in holders.items() if h is None]
     found: set[Path] = set()
     for index, kind in enumerate(KINDS):  # unreadable folders too: their errors
         earlier = KINDS[:index]
+        paths = dirs + loose if kind in FILE_KINDS else dirs
         found |= {
-            p.resolve() for p in kind.find(dirs) if not any(k.holds(p) for k in earlier)
+            p.resolve() for p in kind.find(paths) if not any(k.holds(p) for k in earlier)
         }
     return sorted(found)
 
@@ -84,7 +94,50 @@ def _is_member_file(path: Path) -> bool:
     return path.is_file() and path.name not in {kind.marker for kind in KINDS}
 
 
-def nothing_under(paths: Sequence[Path]) -> str:
-    """What check, fix and bulk say when the paths hold no target of any kind."""
-    kinds = "chart (Chart.yaml), cdk8s app, kustomization or folder of manifests"
-    return f"no {kinds} under {', '.join(map(str, paths))}"
+
+NOUNS = {
+    "helm": ("chart", "charts"),
+    "cdk8s": ("cdk8s app", "cdk8s apps"),
+    "kustomize": ("kustomization", "kustomizations"),
+    "manifests": ("manifests folder", "manifests folders"),
+}
+"""What a newcomer calls a target of each kind, in text meant for people (JSON keeps its
+field names: `charts`, `chart`)."""
+
+
+def targets_noun(roots: Sequence[Path], count: int | None = None) -> str:
+    """`count` targets (default: as many as `roots`) named by what they are: "1 chart",
+    "2 kustomizations", and "3 targets" when the kinds differ (or there are none)."""
+    count = len(roots) if count is None else count
+    kinds = {_kind_name(Path(root)) for root in roots}
+    if not kinds:
+        one, many = NOUNS["helm"]
+    elif len(kinds) == 1:
+        one, many = NOUNS.get(kinds.pop(), ("target", "targets"))
+    else:
+        one, many = "target", "targets"
+    return f"{count} {one if count == 1 else many}"
+
+
+def _kind_name(root: Path) -> str:
+    """The kind's name, or "" for a folder that cannot be read (its error says why)."""
+    try:
+        return kind_of(root).name
+    except OSError:
+        return ""
+
+
+def upgrade_words(kind_name: str) -> tuple[str, str]:
+    """(what deploying a new version is, the command) for a kind: a Helm chart's release
+    is upgraded; an app's, kustomization's or manifests' YAML is applied."""
+    if kind_name == "helm":
+        return "upgrading a release", "`helm upgrade`"
+    return "applying the new YAML", "`kubectl apply` (or a GitOps sync)"
+
+
+def nothing_found(paths: Sequence[object]) -> str:
+    """The message when `paths` hold no target of any kind."""
+    return (
+        "no chart (Chart.yaml), cdk8s app (cdk8s.yaml), kustomization or plain manifests "
+        f"under {', '.join(map(str, paths))}"
+    )

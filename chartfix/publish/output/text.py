@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from chartfix.publish.output import display_path, finding_path, plural, remediation
 from chartfix.sources.helm.synthesis import synthesized_note, unrendered_note
+from chartfix.sources.targets import targets_noun
 
 if TYPE_CHECKING:
     from chartfix.model.report import ChartReport
@@ -85,7 +86,7 @@ def summary_line(reports: Sequence[ChartReport]) -> str:
     failed = sum(1 for r in reports if r.error is not None)
     suppressed = sum(len(r.suppressed) for r in reports)
     unused = sum(len(r.unused_suppressions) for r in reports)
-    line = plural(len(reports), "chart")
+    line = targets_noun([r.root for r in reports])
     if with_findings:
         line += (
             f", {with_findings} with findings: {plural(errors, 'error')}, "
@@ -98,7 +99,8 @@ def summary_line(reports: Sequence[ChartReport]) -> str:
     if unused:
         line += f"; {plural(unused, 'unused suppression')}"
     if failed:
-        line += f"; {plural(failed, 'chart')} could not be processed"
+        broken = [r.root for r in reports if r.error is not None]
+        line += f"; {targets_noun(broken)} could not be processed"
     skipped = sum(1 for r in reports if r.skipped is not None)
     if skipped:
         line += f"; {plural(skipped, 'cdk8s app')} not run"
