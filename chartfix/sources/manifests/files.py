@@ -22,8 +22,17 @@ from chartfix.yamlfile import load_all
 
 SUFFIXES = (".yaml", ".yml")
 
-_LOOKS_LIKE = re.compile(r"^apiVersion:.*?^kind:|^kind:.*?^apiVersion:", re.M | re.S)
-"""Top-level `apiVersion:` and `kind:` lines: a file meant as a manifest, even when broken."""
+
+def _key(name: str) -> re.Pattern[str]:
+    """`name` written as a mapping key in any style: plain, quoted, in a flow mapping, as a
+    list item's first key or after `? `."""
+    plain = rf"{name}[ \t]*:(?=\s|$)"
+    quoted = rf"""(?:"{name}"|'{name}')[ \t]*:"""
+    return re.compile(rf"(?:^|[\s{{,\[?-])(?:{plain}|{quoted})", re.M)
+
+
+_MEANT = (_key("apiVersion"), _key("kind"))
+"""A file writing both keys was meant as a manifest, even when it does not parse."""
 
 
 @dataclass(frozen=True)
@@ -62,8 +71,8 @@ def is_manifest(body: Any) -> bool:
 
 
 def manifest_kind(path: Path) -> str | None:
-    """"manifest" when the file holds a Kubernetes object, "broken" when it is meant to (its
-    top-level lines say `apiVersion:` and `kind:`) but does not parse, None otherwise."""
+    """"manifest" when the file holds a Kubernetes object; "broken" when it is meant to but
+    cannot be read as one (`refusal` says why); None when it is no manifest at all."""
     try:
         data = path.read_bytes()
     except OSError:
@@ -72,8 +81,31 @@ def manifest_kind(path: Path) -> str | None:
         docs = documents(data, str(path))
     except ChartError:
         text = data.decode("utf-8", "replace")
-        return "broken" if "{{" not in text and _LOOKS_LIKE.search(text) else None
-    return "manifest" if any(is_manifest(d.body) for d in docs) else None
+        meant = "{{" not in text and all(key.search(text) for key in _MEANT)
+        return "broken" if meant else None
+    if any(is_manifest(d.body) for d in docs):
+        return "manifest"
+    return "broken" if any(_listed(d.body) for d in docs) else None
+
+
+def refusal(path: Path) -> ChartError:
+    """Why a "broken" file (see manifest_kind) cannot be read, naming it as given."""
+    try:
+        docs = documents(path.read_bytes(), str(path))
+    except OSError as err:
+        return ChartError(path, f"cannot read: {err.strerror or err}")
+    except ChartError as err:
+        return err
+    line = next((d.line for d in docs if _listed(d.body)), 1)
+    return ChartError(
+        path, f"line {line}: a top-level list of objects, which kubectl refuses: write one "
+        "object per document (separated by `---`), or a `kind: List` with `items:`"
+    )
+
+
+def _listed(body: Any) -> bool:
+    """A top-level list of Kubernetes objects (kubectl reads a mapping per document)."""
+    return isinstance(body, list) and any(is_manifest(item) for item in body)
 
 
 def objects_of(data: bytes, rel: str, chart: str = "") -> list[K8sObject]:

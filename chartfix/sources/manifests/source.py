@@ -30,7 +30,7 @@ from chartfix.model.findings import Location
 from chartfix.model.objects import ANALYZED_KINDS, K8sObject, Rendering, mapping_at
 from chartfix.sources.base import Renderings, RenderSettings, splice
 from chartfix.sources.helm.template.edit import NotEditable
-from chartfix.sources.manifests.files import SUFFIXES, manifest_kind, objects_of
+from chartfix.sources.manifests.files import SUFFIXES, manifest_kind, objects_of, refusal
 from chartfix.sources.manifests.yamledit import LabelRequest, YamlText, label_edits, remove_entry
 
 SCENARIO = "manifests"
@@ -283,9 +283,7 @@ class ManifestsKind:
         for path in _yaml_files(root):
             kind = manifest_kind(path)
             if kind == "broken":
-                from chartfix.sources.manifests.files import documents
-
-                documents(path.read_bytes(), path.name)  # raises the parse error, named
+                raise refusal(path)
             if kind is not None:
                 files.append(path.name)
         if not files:

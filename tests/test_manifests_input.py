@@ -1,0 +1,86 @@
+"""Plain manifests that are bad input, and YAML shapes the editor must not trip on.
+
+A file in a manifests folder that was meant as a manifest but cannot be read as one (does
+not parse, is a top-level list, writes a key twice, is not UTF-8, is a link out of the
+repository) is one clear line naming the file, exit 2 for that target, no file changed, the
+other targets going on. YAML that kubectl reads (a tab before a value or a comment, `<<`
+merges) is edited as written.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from conftest import CHARTFIX, FIXTURES, snapshot
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*CHARTFIX, *args], capture_output=True, text=True, check=False,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
+
+
+def app_with(tmp_path: Path, name: str, data: bytes) -> Path:
+    """A copy of the manifests-app fixture with one more file."""
+    app = tmp_path / "app"
+    shutil.copytree(FIXTURES / "manifests-app", app)
+    (app / name).write_bytes(data)
+    return app
+
+
+def refused(app: Path, file: str, reason: str) -> None:
+    """`check` and `fix --write` of `app` stop at `file` with `reason`, on one line naming
+    its full path, exit 2, and nothing is written; a clean target beside it goes on."""
+    other = app.parent / "clean"
+    shutil.copytree(FIXTURES / "manifests-app", other)
+    before = snapshot(app)
+    done = run("check", str(app), str(other))
+    assert done.returncode == 2, done.stdout + done.stderr
+    lines = [line for line in (done.stdout + done.stderr).splitlines() if file in line]
+    assert len(lines) == 1, done.stdout + done.stderr
+    assert str(app / file) in lines[0] and reason in lines[0], lines[0]
+    assert f"{other}/app.yaml:15: error[overlap]" in done.stdout  # the other target went on
+    done = run("fix", "--write", str(app))
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert snapshot(app) == before
+
+
+BROKEN = {
+    "quoted-keys": (
+        b'"apiVersion": apps/v1\n"kind": Deployment\nmetadata:\n  name: other\n'
+        b"  labels: {app.kubernetes.io/name: shop\nspec: {}\n",
+        "invalid YAML",
+    ),
+    "single-quoted-flow": (
+        b"{'apiVersion': v1, 'kind': ConfigMap, metadata: {name: c}\n", "invalid YAML"
+    ),
+    "list-broken": (
+        b"- apiVersion: v1\n  kind: ConfigMap\n  metadata: {name: c\n", "invalid YAML"
+    ),
+    "list-parsed": (
+        b"- apiVersion: v1\n  kind: ConfigMap\n  metadata: {name: c}\n", "top-level list"
+    ),
+}
+
+
+@pytest.mark.parametrize("shape", sorted(BROKEN))
+def test_a_file_meant_as_a_manifest_that_is_not_one_is_refused(
+    tmp_path: Path, shape: str
+) -> None:
+    data, reason = BROKEN[shape]
+    refused(app_with(tmp_path, "other.yaml", data), "other.yaml", reason)
+
+
+def test_yaml_that_is_no_manifest_stays_ignored(tmp_path: Path) -> None:
+    app = app_with(tmp_path, "values.yaml", b"replicaCount: 1\nimage: {tag: x}\n")
+    (app / "notes.yaml").write_bytes(b"todo: {fix this\n")  # broken, but no manifest
+    (app / "hosts.yaml").write_bytes(b"- name: a\n- name: b\n")  # a list, but no manifest
+    done = run("check", str(app))
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "values.yaml" not in done.stdout + done.stderr
+    assert "notes.yaml" not in done.stdout + done.stderr
+    assert "hosts.yaml" not in done.stdout + done.stderr
