@@ -84,3 +84,14 @@ def test_yaml_that_is_no_manifest_stays_ignored(tmp_path: Path) -> None:
     assert "values.yaml" not in done.stdout + done.stderr
     assert "notes.yaml" not in done.stdout + done.stderr
     assert "hosts.yaml" not in done.stdout + done.stderr
+
+
+def test_a_key_written_twice_is_refused_as_kubectl_refuses_it(tmp_path: Path) -> None:
+    service = (
+        b"apiVersion: v1\nkind: Service\nmetadata:\n  name: other\nspec:\n  selector:\n"
+        b"    app.kubernetes.io/name: shop\n    app.kubernetes.io/name: web\n"
+    )
+    refused(
+        app_with(tmp_path, "other.yaml", service), "other.yaml",
+        "line 8: app.kubernetes.io/name is written twice in spec.selector",
+    )

@@ -21,6 +21,7 @@ from chartfix.model.objects import K8sObject, Source
 from chartfix.yamlfile import load_all
 
 SUFFIXES = (".yaml", ".yml")
+MERGE_TAG = "tag:yaml.org,2002:merge"
 
 
 def _key(name: str) -> re.Pattern[str]:
@@ -52,6 +53,9 @@ def documents(data: bytes, rel: str) -> list[Document]:
 
     def note(node: yaml.Node) -> None:
         lines.append(node.start_mark.line + 1)
+        twice = written_twice(node)
+        if twice:
+            raise ChartError(rel, twice)
 
     text = data.decode("utf-8", "surrogateescape").lstrip("\ufeff")
     docs = list(load_all(text, rel, check=note))
@@ -60,6 +64,38 @@ def documents(data: bytes, rel: str) -> list[Document]:
         if body is not None:
             found.append(Document(len(found), line, body))
     return found
+
+
+def written_twice(root: yaml.Node) -> str:
+    """`line N: KEY is written twice in PATH ...` for the first mapping of a document that
+    writes a key twice, else "". PyYAML keeps the last; kubectl refuses the file (`mapping
+    key already defined`) and Helm's path refuses it too, so chartfix does not guess. A key
+    that a `<<` merge brings and the mapping writes again is an override, not a repeat."""
+    seen: set[int] = set()
+    stack: list[tuple[yaml.Node, str]] = [(root, "")]
+    while stack:
+        node, path = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            first: dict[str, int] = {}
+            for key, value in node.value:
+                if not isinstance(key, yaml.ScalarNode) or key.tag == MERGE_TAG:
+                    stack.append((value, path))
+                    continue
+                name = str(key.value)
+                if name in first:
+                    return (
+                        f"line {key.start_mark.line + 1}: {name} is written twice in "
+                        f"{path or 'the document'} (first at line {first[name]}); kubectl "
+                        "refuses a mapping key written twice"
+                    )
+                first[name] = key.start_mark.line + 1
+                stack.append((value, f"{path}.{name}" if path else name))
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend((item, f"{path}[{i}]") for i, item in enumerate(node.value))
+    return ""
 
 
 def is_manifest(body: Any) -> bool:
