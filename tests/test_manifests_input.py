@@ -95,3 +95,8 @@ def test_a_key_written_twice_is_refused_as_kubectl_refuses_it(tmp_path: Path) ->
         app_with(tmp_path, "other.yaml", service), "other.yaml",
         "line 8: app.kubernetes.io/name is written twice in spec.selector",
     )
+
+
+def test_a_manifest_not_in_utf8_is_one_clear_line(tmp_path: Path) -> None:
+    config = b'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  note: "caf\xe9"\n'
+    refused(app_with(tmp_path, "other.yaml", config), "other.yaml", "line 6: not UTF-8")

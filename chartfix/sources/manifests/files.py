@@ -57,7 +57,14 @@ def documents(data: bytes, rel: str) -> list[Document]:
         if twice:
             raise ChartError(rel, twice)
 
-    text = data.decode("utf-8", "surrogateescape").lstrip("\ufeff")
+    try:
+        text = data.decode("utf-8").lstrip("\ufeff")
+    except UnicodeDecodeError as err:
+        line = data.count(b"\n", 0, err.start) + 1
+        raise ChartError(
+            rel, f"line {line}: not UTF-8 (byte 0x{data[err.start]:02x}): kubectl reads "
+            "YAML as UTF-8; convert the file"
+        ) from err
     docs = list(load_all(text, rel, check=note))
     found: list[Document] = []
     for line, body in zip(lines, docs, strict=True):
