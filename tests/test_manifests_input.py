@@ -40,9 +40,9 @@ def refused(app: Path, file: str, reason: str) -> None:
     before = snapshot(app)
     done = run("check", str(app), str(other))
     assert done.returncode == 2, done.stdout + done.stderr
-    lines = [line for line in (done.stdout + done.stderr).splitlines() if file in line]
+    lines = [line for line in (done.stdout + done.stderr).splitlines() if str(app) in line]
     assert len(lines) == 1, done.stdout + done.stderr
-    assert str(app / file) in lines[0] and reason in lines[0], lines[0]
+    assert f"{app / file}: " in lines[0] and reason in lines[0], lines[0]
     assert f"{other}/app.yaml:15: error[overlap]" in done.stdout  # the other target went on
     done = run("fix", "--write", str(app))
     assert done.returncode == 2, done.stdout + done.stderr
@@ -100,3 +100,36 @@ def test_a_key_written_twice_is_refused_as_kubectl_refuses_it(tmp_path: Path) ->
 def test_a_manifest_not_in_utf8_is_one_clear_line(tmp_path: Path) -> None:
     config = b'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  note: "caf\xe9"\n'
     refused(app_with(tmp_path, "other.yaml", config), "other.yaml", "line 6: not UTF-8")
+
+
+def test_a_link_out_of_the_repository_is_refused_one_inside_is_read(tmp_path: Path) -> None:
+    """As for Helm charts (README, Symlinks): read through while inside the repository."""
+    repo = tmp_path / "repo"
+    app = app_with(repo, "other.yaml", b"replicaCount: 1\n")
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "app.yaml").write_bytes((app / "app.yaml").read_bytes())
+    (app / "app.yaml").unlink()
+    (app / "app.yaml").symlink_to("../../outside/app.yaml")
+    refused(app, "app.yaml", f"symlink points outside the repository, to {outside}/app.yaml")
+
+    (repo / "shared").mkdir()
+    (repo / "shared" / "app.yaml").write_bytes((outside / "app.yaml").read_bytes())
+    (app / "app.yaml").unlink()
+    (app / "app.yaml").symlink_to("../shared/app.yaml")
+    done = run("check", str(app))
+    assert done.returncode == 1 and f"{app}/app.yaml:15: error[overlap]" in done.stdout
+
+
+def test_a_kustomize_resource_linked_out_of_its_folder_is_refused(tmp_path: Path) -> None:
+    """kustomize reads the files its kustomizations name through the same kind of rule."""
+    group = tmp_path / "repo" / "kz"
+    shutil.copytree(FIXTURES / "kustomize-overlays", group)
+    (tmp_path / "outside").mkdir()
+    moved = tmp_path / "outside" / "deployment.yaml"
+    (group / "base" / "deployment.yaml").rename(moved)
+    (group / "base" / "deployment.yaml").symlink_to(moved)
+    done = run("check", str(group))
+    assert done.returncode == 2
+    assert f"{moved}: outside the kustomize group's folder {group}" in done.stdout + done.stderr

@@ -146,6 +146,21 @@ def refusal(path: Path) -> ChartError:
     )
 
 
+def outside_link(path: Path, bound: Path) -> ChartError | None:
+    """A ChartError when `path` is a symlink leaving `bound` (the repository): Helm charts'
+    rule (chartfix/sources/helm/chart.py): a link is read through while it stays inside the
+    repository, never out of it, where the files are not the organisation's."""
+    if not path.is_symlink():
+        return None
+    try:
+        target = path.resolve(strict=False)
+    except (RuntimeError, OSError):
+        return ChartError(path, "symlink loop")
+    if target.is_relative_to(bound):
+        return None
+    return ChartError(path, f"symlink points outside the repository, to {target}")
+
+
 def _listed(body: Any) -> bool:
     """A top-level list of Kubernetes objects (kubectl reads a mapping per document)."""
     return isinstance(body, list) and any(is_manifest(item) for item in body)

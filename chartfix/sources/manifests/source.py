@@ -29,8 +29,15 @@ from chartfix.model.edits import Edit, LabelChange, PlannedEdit
 from chartfix.model.findings import Location
 from chartfix.model.objects import ANALYZED_KINDS, K8sObject, Rendering, mapping_at
 from chartfix.sources.base import Renderings, RenderSettings, splice
+from chartfix.sources.helm.chart import repository_root
 from chartfix.sources.helm.template.edit import NotEditable
-from chartfix.sources.manifests.files import SUFFIXES, manifest_kind, objects_of, refusal
+from chartfix.sources.manifests.files import (
+    SUFFIXES,
+    manifest_kind,
+    objects_of,
+    outside_link,
+    refusal,
+)
 from chartfix.sources.manifests.yamledit import LabelRequest, YamlText, label_edits, remove_entry
 
 SCENARIO = "manifests"
@@ -280,7 +287,11 @@ class ManifestsKind:
     def load(self, root: Path) -> ManifestsSource:
         root = Path(root)
         files = []
+        bound = repository_root(root)
         for path in _yaml_files(root):
+            link = outside_link(path, bound)
+            if link is not None:
+                raise link
             kind = manifest_kind(path)
             if kind == "broken":
                 raise refusal(path)
