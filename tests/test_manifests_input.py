@@ -133,3 +133,54 @@ def test_a_kustomize_resource_linked_out_of_its_folder_is_refused(tmp_path: Path
     done = run("check", str(group))
     assert done.returncode == 2
     assert f"{moved}: outside the kustomize group's folder {group}" in done.stdout + done.stderr
+
+
+TABS = b"""apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: shop
+spec:
+  selector:
+    matchLabels:
+      app:\tshop\t# the selector
+  template:
+    metadata:
+      labels: {app: shop,\tteam: a}
+    spec:
+      containers: [{name: web, image: shop:1}]
+---
+apiVersion: batch/v1
+kind: Job
+metadata:
+  name: shop-migrate
+spec:
+  template:
+    metadata:
+      labels:
+        app:\tshop
+    spec:
+      restartPolicy: Never
+      containers: [{name: migrate, image: shop:1}]
+"""
+
+
+def fixed(tmp_path: Path, data: bytes) -> bytes:
+    """`fix --write` of a folder holding `data` as app.yaml: the new bytes, after checking
+    that everything was fixed and `check` is clean afterwards."""
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "app.yaml").write_bytes(data)
+    done = run("fix", "--write", str(app))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert run("check", str(app)).returncode == 0
+    return (app / "app.yaml").read_bytes()
+
+
+def test_tabs_kubectl_reads_do_not_stop_the_fix(tmp_path: Path) -> None:
+    """A tab between a key and its value, or before a comment: libyaml and kubectl read
+    it, ruamel.yaml does not; the splice lands in the original bytes, tabs and all."""
+    after = fixed(tmp_path, TABS)
+    assert after == TABS.replace(
+        b"      app:\tshop\t# the selector\n",
+        b"      app:\tshop\t# the selector\n      component: web\n",
+    ).replace(b"{app: shop,\tteam: a}", b"{app: shop,\tcomponent: web, team: a}")

@@ -16,6 +16,7 @@ otherwise.
 
 from __future__ import annotations
 
+import contextlib
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -89,7 +90,7 @@ class YamlText:
     @cached_property
     def documents(self) -> list[Node]:
         try:
-            nodes = list(YAML(typ="rt").compose_all(self.text))
+            nodes = _compose(self.text)
         except YAMLError as err:
             why = _first_line(err)
             raise NotEditable(f"{self.name}: not parsed by ruamel.yaml: {why}") from err
@@ -337,6 +338,23 @@ def remove_entry(yaml_text: YamlText, site: MapSite, key: str) -> Edit:
 
 
 # --- helpers ---------------------------------------------------------------------------------
+
+
+def _compose(text: str) -> list[Node]:
+    """ruamel's node trees of `text`'s documents.
+
+    ruamel.yaml refuses a tab where libyaml and kubectl accept one as a separator (`app:\tweb`,
+    `web\t# comment`); such a file is composed from a copy with each tab made a space. The
+    copy has the same length, so every position is the original's, and the edits splice
+    the original text; only a scalar holding a tab reads differently in the copy, and a
+    label key or value cannot hold one."""
+    try:
+        return list(YAML(typ="rt").compose_all(text))
+    except YAMLError:
+        if "\t" in text:
+            with contextlib.suppress(YAMLError):
+                return list(YAML(typ="rt").compose_all(text.replace("\t", " ")))
+        raise
 
 
 def _parts(path: str) -> list[str]:
