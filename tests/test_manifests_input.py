@@ -16,6 +16,8 @@ from pathlib import Path
 import pytest
 from conftest import CHARTFIX, FIXTURES, snapshot
 
+from chartfix.sources.manifests.source import YamlFiles
+
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
@@ -184,3 +186,49 @@ def test_tabs_kubectl_reads_do_not_stop_the_fix(tmp_path: Path) -> None:
         b"      app:\tshop\t# the selector\n",
         b"      app:\tshop\t# the selector\n      component: web\n",
     ).replace(b"{app: shop,\tteam: a}", b"{app: shop,\tcomponent: web, team: a}")
+
+
+MERGED = b"""apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: shop
+spec:
+  selector:
+    matchLabels: &sel {app: shop}
+  template:
+    metadata:
+      labels: {<<: *sel, tier: web}
+    spec:
+      containers: [{name: web, image: shop:1}]
+---
+apiVersion: batch/v1
+kind: Job
+metadata:
+  name: shop-migrate
+spec:
+  template:
+    metadata:
+      labels: {app: shop}
+    spec:
+      restartPolicy: Never
+      containers: [{name: migrate, image: shop:1}]
+"""
+
+
+def test_a_label_the_pods_get_through_a_merge_is_written_once(tmp_path: Path) -> None:
+    """The selector's anchor serves the pod labels through `<<`: one edit, there."""
+    after = fixed(tmp_path, MERGED)
+    assert after == MERGED.replace(b"&sel {app: shop}", b"&sel {app: shop, component: web}")
+
+
+def test_a_fix_may_not_write_a_key_a_merge_brings_too(tmp_path: Path) -> None:
+    """Which of the two counts is the reader's business: a fix leaves neither behind; a key
+    the author already overrides that way is theirs."""
+    files = YamlFiles(tmp_path)
+    before = "a: &x {app: shop}\nb: {<<: *x, app: web}\n"
+    (tmp_path / "m.yaml").write_text(before)
+    assert files.problem({"m.yaml": b"a: &x {app: shop}\nb: {<<: *x, app: web, t: 1}\n"}) == ""
+    edited = b"a: &x {app: shop, c: w}\nb: {<<: *x, app: web, c: w}\n"
+    assert files.problem({"m.yaml": edited}) == (
+        "m.yaml: c is written in b (line 2) and also comes from its `<<` merge"
+    )
