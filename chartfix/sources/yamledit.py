@@ -19,6 +19,7 @@ otherwise.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
@@ -76,6 +77,8 @@ class MapSite:
     entries: list[Entry]
     merged: frozenset[str] = frozenset()
     """Keys the mapping takes from `<<: *anchor` merges (present, but not written here)."""
+    sources: tuple[MappingNode, ...] = ()
+    """The mappings those merges name, in the order they count (the first one wins)."""
     places: tuple[str, ...] = ()
     """Every dotted path of the document where this very node appears (aliases)."""
 
@@ -113,7 +116,7 @@ class YamlText:
     @cached_property
     def documents(self) -> list[Node]:
         try:
-            nodes = list(YAML(typ="rt").compose_all(self.text))
+            nodes = _compose(self.text)
         except YAMLError as err:
             why = _first_line(err)
             raise NotEditable(f"{self.name}: not parsed by ruamel.yaml: {why}") from err
@@ -143,10 +146,9 @@ class YamlText:
         node = self.node_at(doc, path)
         if not isinstance(node, MappingNode):
             return None
-        entries, merged = [], set()
+        entries = []
         for key, value in node.value:
             if key.tag == MERGE_TAG:
-                merged |= _merged_keys(value)
                 continue
             if not isinstance(key, ScalarNode):
                 continue
@@ -162,7 +164,9 @@ class YamlText:
                 )
             )
         places = tuple(self._places(doc).get(id(node), [path]))
-        return MapSite(path, node, entries, frozenset(merged), places)
+        sources = _merge_sources(node)
+        merged = {k for source in sources for k in _keys(source)}
+        return MapSite(path, node, entries, frozenset(merged), tuple(sources), places)
 
     def _places(self, doc: int) -> dict[int, list[str]]:
         """Node id -> every dotted path where it appears (more than one: an alias)."""
@@ -179,9 +183,11 @@ def label_edits(yaml_text: YamlText, requests: Sequence[LabelRequest]) -> list[E
 
     A mapping reached through aliases is written once: its edit changes every place it
     appears, so every place must be requested with the same label, or NotEditable says
-    which place would change too. A label already there with the requested value needs no
-    edit; with another value it is replaced. A missing mapping is written in, in the shape
-    of its parent (block or flow).
+    which place would change too. A mapping that takes the label through a `<<` merge of a
+    mapping this same call gives it needs no edit of its own (the label would be written
+    twice). A label already there with the requested value needs no edit; with another
+    value it is replaced. A missing mapping is written in, in the shape of its parent (block
+    or flow).
     """
     by_node: dict[tuple[int, int, str], list[LabelRequest]] = defaultdict(list)
     missing: list[LabelRequest] = []
@@ -191,11 +197,18 @@ def label_edits(yaml_text: YamlText, requests: Sequence[LabelRequest]) -> list[E
             missing.append(request)
             continue
         by_node[(request.doc, id(site.node), request.key)].append(request)
+    given = {
+        (doc, node, key): {r.value for r in asked} for (doc, node, key), asked in by_node.items()
+    }
     edits: list[Edit] = []
     for (doc, _, key), asked in by_node.items():
         site = yaml_text.site(doc, asked[0].path)
         assert site is not None
         values = {r.value for r in asked}
+        if site.entry(key) is None and any(
+            given.get((doc, id(source), key)) == values for source in site.sources
+        ):
+            continue  # the merge brings it
         if len(values) > 1:
             raise NotEditable(
                 f"{yaml_text.name}: {key} is asked with different values at "
@@ -232,6 +245,9 @@ def set_entry(yaml_text: YamlText, site: MapSite, key: str, value: str) -> Edit 
             raise NotEditable(f"{yaml_text.name}: {key} in {site.path} is not a plain value")
         return Edit(entry.value_start, entry.value_end, _in_quotes(value, entry.quoted))
     if key in site.merged:
+        merged = _merged_child(site, key)
+        if isinstance(merged, ScalarNode) and str(merged.value) == value:
+            return None
         raise NotEditable(
             f"{yaml_text.name}: {key} in {site.path} comes from a `<<` merge; set it there"
         )
@@ -408,6 +424,23 @@ def remove_entry(yaml_text: YamlText, site: MapSite, key: str) -> Edit:
 # --- helpers ---------------------------------------------------------------------------------
 
 
+def _compose(text: str) -> list[Node]:
+    """ruamel's node trees of `text`'s documents.
+
+    ruamel.yaml refuses a tab where libyaml and kubectl accept one as a separator (`app:\tweb`,
+    `web\t# comment`); such a file is composed from a copy with each tab made a space. The
+    copy has the same length, so every position is the original's, and the edits splice
+    the original text; only a scalar holding a tab reads differently in the copy, and a
+    label key or value cannot hold one."""
+    try:
+        return list(YAML(typ="rt").compose_all(text))
+    except YAMLError:
+        if "\t" in text:
+            with contextlib.suppress(YAMLError):
+                return list(YAML(typ="rt").compose_all(text.replace("\t", " ")))
+        raise
+
+
 def _parts(path: str) -> list[str]:
     return [p for p in path.split(".") if p]
 
@@ -426,13 +459,63 @@ def _child(node: Node | None, key: str) -> Node | None:
     return found
 
 
-def _merged_keys(value: Node) -> set[str]:
-    sources = value.value if isinstance(value, SequenceNode) else [value]
-    keys: set[str] = set()
-    for source in sources:
-        if isinstance(source, MappingNode):
-            keys |= {str(k.value) for k, _ in source.value if isinstance(k, ScalarNode)}
-    return keys
+def _merge_sources(node: MappingNode, depth: int = 0) -> list[MappingNode]:
+    """The mappings `node`'s `<<` merges bring, in the order they count (`<<: [*a, *b]`: a
+    key of `a` wins over `b`'s), a merged mapping's own merges after it."""
+    found: list[MappingNode] = []
+    for key, value in node.value:
+        if key.tag != MERGE_TAG or depth > 16:
+            continue
+        for source in value.value if isinstance(value, SequenceNode) else [value]:
+            if isinstance(source, MappingNode):
+                found += [source, *_merge_sources(source, depth + 1)]
+    return found
+
+
+def _keys(node: MappingNode) -> set[str]:
+    return {
+        str(k.value) for k, _ in node.value if isinstance(k, ScalarNode) and k.tag != MERGE_TAG
+    }
+
+
+def _merged_child(site: MapSite, key: str) -> Node | None:
+    """The value `key` takes in `site` through its merges."""
+    for source in site.sources:
+        if key in _keys(source):
+            return _child(source, key)
+    return None
+
+
+def repeated_keys(text: YamlText) -> dict[tuple[int, str, str], str]:
+    """Every key a mapping holds twice, by (document, path, key), and what to say about it:
+    written twice (the reader keeps one, kubectl refuses the file), or written and also
+    brought by the mapping's `<<` merge (the written one counts; a fix that leaves such a
+    pair makes a reader guess)."""
+    found: dict[tuple[int, str, str], str] = {}
+    for doc, root in enumerate(text.documents):
+        for path, node in _walk(root, "", 0):
+            if not isinstance(node, MappingNode):
+                continue
+            where = path or "the document"
+            seen: set[str] = set()
+            merged = {k for source in _merge_sources(node) for k in _keys(source)}
+            for key, _ in node.value:
+                if not isinstance(key, ScalarNode) or key.tag == MERGE_TAG:
+                    continue
+                name, line = str(key.value), key.start_mark.line + 1
+                if name in seen:
+                    message = f"{name} written twice in {where} (line {line})"
+                elif name in merged:
+                    message = (
+                        f"{name} is written in {where} (line {line}) and also comes from its "
+                        "`<<` merge"
+                    )
+                else:
+                    seen.add(name)
+                    continue
+                found.setdefault((doc, path, name), message)
+                seen.add(name)
+    return found
 
 
 def _walk(node: Node, path: str, depth: int) -> Iterator[tuple[str, Node]]:

@@ -21,9 +21,19 @@ from chartfix.model.objects import K8sObject, Source
 from chartfix.yamlfile import load_all
 
 SUFFIXES = (".yaml", ".yml")
+MERGE_TAG = "tag:yaml.org,2002:merge"
 
-_LOOKS_LIKE = re.compile(r"^apiVersion:.*?^kind:|^kind:.*?^apiVersion:", re.M | re.S)
-"""Top-level `apiVersion:` and `kind:` lines: a file meant as a manifest, even when broken."""
+
+def _key(name: str) -> re.Pattern[str]:
+    """`name` written as a mapping key in any style: plain, quoted, in a flow mapping, as a
+    list item's first key or after `? `."""
+    plain = rf"{name}[ \t]*:(?=\s|$)"
+    quoted = rf"""(?:"{name}"|'{name}')[ \t]*:"""
+    return re.compile(rf"(?:^|[\s{{,\[?-])(?:{plain}|{quoted})", re.M)
+
+
+_MEANT = (_key("apiVersion"), _key("kind"))
+"""A file writing both keys was meant as a manifest, even when it does not parse."""
 
 
 @dataclass(frozen=True)
@@ -43,14 +53,56 @@ def documents(data: bytes, rel: str) -> list[Document]:
 
     def note(node: yaml.Node) -> None:
         lines.append(node.start_mark.line + 1)
+        twice = written_twice(node)
+        if twice:
+            raise ChartError(rel, twice)
 
-    text = data.decode("utf-8", "surrogateescape").lstrip("\ufeff")
+    try:
+        text = data.decode("utf-8").lstrip("\ufeff")
+    except UnicodeDecodeError as err:
+        line = data.count(b"\n", 0, err.start) + 1
+        raise ChartError(
+            rel, f"line {line}: not UTF-8 (byte 0x{data[err.start]:02x}): kubectl reads "
+            "YAML as UTF-8; convert the file"
+        ) from err
     docs = list(load_all(text, rel, check=note))
     found: list[Document] = []
     for line, body in zip(lines, docs, strict=True):
         if body is not None:
             found.append(Document(len(found), line, body))
     return found
+
+
+def written_twice(root: yaml.Node) -> str:
+    """`line N: KEY is written twice in PATH ...` for the first mapping of a document that
+    writes a key twice, else "". PyYAML keeps the last; kubectl refuses the file (`mapping
+    key already defined`) and Helm's path refuses it too, so chartfix does not guess. A key
+    that a `<<` merge brings and the mapping writes again is an override, not a repeat."""
+    seen: set[int] = set()
+    stack: list[tuple[yaml.Node, str]] = [(root, "")]
+    while stack:
+        node, path = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            first: dict[str, int] = {}
+            for key, value in node.value:
+                if not isinstance(key, yaml.ScalarNode) or key.tag == MERGE_TAG:
+                    stack.append((value, path))
+                    continue
+                name = str(key.value)
+                if name in first:
+                    return (
+                        f"line {key.start_mark.line + 1}: {name} is written twice in "
+                        f"{path or 'the document'} (first at line {first[name]}); kubectl "
+                        "refuses a mapping key written twice"
+                    )
+                first[name] = key.start_mark.line + 1
+                stack.append((value, f"{path}.{name}" if path else name))
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend((item, f"{path}[{i}]") for i, item in enumerate(node.value))
+    return ""
 
 
 def is_manifest(body: Any) -> bool:
@@ -62,8 +114,8 @@ def is_manifest(body: Any) -> bool:
 
 
 def manifest_kind(path: Path) -> str | None:
-    """"manifest" when the file holds a Kubernetes object, "broken" when it is meant to (its
-    top-level lines say `apiVersion:` and `kind:`) but does not parse, None otherwise."""
+    """"manifest" when the file holds a Kubernetes object; "broken" when it is meant to but
+    cannot be read as one (`refusal` says why); None when it is no manifest at all."""
     try:
         data = path.read_bytes()
     except OSError:
@@ -72,8 +124,46 @@ def manifest_kind(path: Path) -> str | None:
         docs = documents(data, str(path))
     except ChartError:
         text = data.decode("utf-8", "replace")
-        return "broken" if "{{" not in text and _LOOKS_LIKE.search(text) else None
-    return "manifest" if any(is_manifest(d.body) for d in docs) else None
+        meant = "{{" not in text and all(key.search(text) for key in _MEANT)
+        return "broken" if meant else None
+    if any(is_manifest(d.body) for d in docs):
+        return "manifest"
+    return "broken" if any(_listed(d.body) for d in docs) else None
+
+
+def refusal(path: Path) -> ChartError:
+    """Why a "broken" file (see manifest_kind) cannot be read, naming it as given."""
+    try:
+        docs = documents(path.read_bytes(), str(path))
+    except OSError as err:
+        return ChartError(path, f"cannot read: {err.strerror or err}")
+    except ChartError as err:
+        return err
+    line = next((d.line for d in docs if _listed(d.body)), 1)
+    return ChartError(
+        path, f"line {line}: a top-level list of objects, which kubectl refuses: write one "
+        "object per document (separated by `---`), or a `kind: List` with `items:`"
+    )
+
+
+def outside_link(path: Path, bound: Path) -> ChartError | None:
+    """A ChartError when `path` is a symlink leaving `bound` (the repository): Helm charts'
+    rule (chartfix/sources/helm/chart.py): a link is read through while it stays inside the
+    repository, never out of it, where the files are not the organisation's."""
+    if not path.is_symlink():
+        return None
+    try:
+        target = path.resolve(strict=False)
+    except (RuntimeError, OSError):
+        return ChartError(path, "symlink loop")
+    if target.is_relative_to(bound):
+        return None
+    return ChartError(path, f"symlink points outside the repository, to {target}")
+
+
+def _listed(body: Any) -> bool:
+    """A top-level list of Kubernetes objects (kubectl reads a mapping per document)."""
+    return isinstance(body, list) and any(is_manifest(item) for item in body)
 
 
 def objects_of(data: bytes, rel: str, chart: str = "") -> list[K8sObject]:

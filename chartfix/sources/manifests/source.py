@@ -29,9 +29,22 @@ from chartfix.model.edits import Edit, LabelChange, PlannedEdit
 from chartfix.model.findings import Location
 from chartfix.model.objects import ANALYZED_KINDS, K8sObject, Rendering, mapping_at
 from chartfix.sources.base import Renderings, RenderSettings, splice
+from chartfix.sources.helm.chart import repository_root
 from chartfix.sources.helm.template.edit import NotEditable
-from chartfix.sources.manifests.files import SUFFIXES, manifest_kind, objects_of
-from chartfix.sources.yamledit import LabelRequest, YamlText, label_edits, remove_entry
+from chartfix.sources.manifests.files import (
+    SUFFIXES,
+    manifest_kind,
+    objects_of,
+    outside_link,
+    refusal,
+)
+from chartfix.sources.yamledit import (
+    LabelRequest,
+    YamlText,
+    label_edits,
+    remove_entry,
+    repeated_keys,
+)
 
 SCENARIO = "manifests"
 OWNER_MARKERS = ("Chart.yaml", "cdk8s.yaml")
@@ -67,15 +80,20 @@ class YamlFiles:
         return encode(splice(decode(self.read(path)), edits))
 
     def problem(self, files: Mapping[str, bytes]) -> str:
-        """A label key written twice in one mapping of an edited file: which one counts is up
-        to the parser, so no fix may leave one behind."""
+        """A key an edit wrote twice in one mapping of a file, literally or beside a `<<`
+        merge that brings it (see yamledit.repeated_keys): no fix may leave one behind. A
+        pair the file held before the edit is the author's."""
         for path, data in files.items():
             try:
-                twice = duplicate_keys(YamlText(decode(data), path))
+                now = repeated_keys(YamlText(decode(data), path))
+                before = repeated_keys(YamlText(decode(self.read(path)), path)) if now else {}
             except NotEditable as err:
                 return str(err)
-            if twice:
-                return f"{path}: {twice}"
+            except ChartError:
+                before = {}
+            new = [message for key, message in now.items() if key not in before]
+            if new:
+                return f"{path}: {new[0]}"
         return ""
 
     def unwritable(self, path: str) -> str | None:
@@ -168,29 +186,6 @@ def _last_of_each(objects: list[K8sObject]) -> tuple[list[K8sObject], list[str]]
     return kept, warnings
 
 
-def duplicate_keys(text: YamlText) -> str:
-    """`KEY written twice in PATH (line N)` for the first mapping holding a key twice."""
-    from ruamel.yaml.nodes import MappingNode, ScalarNode
-
-    for doc in range(len(text.documents)):
-        stack = [(text.documents[doc], "")]
-        while stack:
-            node, path = stack.pop()
-            if isinstance(node, MappingNode):
-                keys = [str(k.value) for k, _ in node.value if isinstance(k, ScalarNode)]
-                twice = sorted({k for k in keys if keys.count(k) > 1 and k != "<<"})
-                if twice:
-                    line = node.start_mark.line + 1
-                    where = path or "the document"
-                    return f"{', '.join(twice)} written twice in {where} (line {line})"
-                for key, value in node.value:
-                    if isinstance(key, ScalarNode):
-                        stack.append((value, f"{path}.{key.value}" if path else str(key.value)))
-            elif hasattr(node, "value") and isinstance(node.value, list):
-                stack.extend((item, path) for item in node.value)
-    return ""
-
-
 @dataclass
 class ManifestsSource(YamlFiles):
     """One directory of plain manifests."""
@@ -280,12 +275,14 @@ class ManifestsKind:
     def load(self, root: Path) -> ManifestsSource:
         root = Path(root)
         files = []
+        bound = repository_root(root)
         for path in _yaml_files(root):
+            link = outside_link(path, bound)
+            if link is not None:
+                raise link
             kind = manifest_kind(path)
             if kind == "broken":
-                from chartfix.sources.manifests.files import documents
-
-                documents(path.read_bytes(), path.name)  # raises the parse error, named
+                raise refusal(path)
             if kind is not None:
                 files.append(path.name)
         if not files:
