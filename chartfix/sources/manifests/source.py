@@ -211,7 +211,10 @@ class ManifestsSource(YamlFiles):
         objects: list[K8sObject] = []
         for rel in self.files:
             data = files[rel] if files and rel in files else self.read(rel)
-            objects += objects_of(data, rel, chart=self.name)
+            try:
+                objects += objects_of(data, rel, chart=self.name)
+            except ChartError as err:  # named as every other kind names a file: with its path
+                raise ChartError(self.root / rel, err.reason) from err
         kept, warnings = _last_of_each(objects)
         return Rendering(
             SCENARIO, kept, release=self.release, namespace=self.namespace, warnings=warnings
@@ -285,7 +288,7 @@ class ManifestsKind:
             if kind == "broken":
                 from chartfix.sources.manifests.files import documents
 
-                documents(path.read_bytes(), path.name)  # raises the parse error, named
+                documents(path.read_bytes(), str(path))  # raises the parse error, named
             if kind is not None:
                 files.append(path.name)
         if not files:

@@ -1,0 +1,41 @@
+"""Plain manifests and kustomize targets as a new user meets them (issue #18's follow-up):
+files given alone, a broken overlay among good ones, kubectl's own error text, broken YAML,
+values given to a kind that has none. Small trees of our own, built by the real kubectl."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from conftest import CHARTFIX, FIXTURES
+
+MANIFEST = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec: {containers: [{name: web, image: nginx}]}
+"""
+
+
+def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*CHARTFIX, *args], capture_output=True, text=True, check=False,
+        cwd=cwd or Path(__file__).resolve().parent.parent,
+    )
+
+
+def test_broken_yaml_in_a_manifests_folder_names_the_file_with_its_folder(
+    tmp_path: Path,
+) -> None:
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "web.yaml").write_text(MANIFEST)
+    (app / "broken.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: [x\n")
+    done = run("check", str(app))
+    assert done.returncode == 2
+    (line,) = [ln for ln in done.stdout.splitlines() if ln.startswith("error:")]
+    assert line.startswith(f"error: {app / 'broken.yaml'}: invalid YAML: line 5"), line
