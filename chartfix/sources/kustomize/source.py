@@ -336,14 +336,29 @@ def build(
 
 
 def _kubectl_error(stderr: str, moved: tuple[Path, Path] | None) -> str:
-    """kubectl's reason without its log prefix (`E1202 08:43 run.go:72] "command failed"
-    err="..."`) and without the temporary copy's path."""
+    """kubectl's reason, without its log prefix and without the temporary copy's path.
+
+    kubectl logs the reason as `E1202 ... run.go:72] "command failed" err="REASON"`, or, when
+    the reason spans lines (git's output for a remote base), as `err=<` followed by the
+    reason's lines, tab-indented, and a closing ` >`; older releases print `error: REASON`
+    (kustomize itself `Error: REASON`). The reason is what counts, on one line (ChartError
+    joins its lines)."""
     lines = [line for line in stderr.strip().splitlines() if line.strip()]
     text = lines[-1] if lines else "failed"
-    match = re.search(r'err="(.*)"\s*$', text)
-    if match:
-        text = match.group(1).replace('\\"', '"')
-    text = re.sub(r"^error: ", "", text)
+    for index, line in enumerate(lines):
+        if re.search(r"\berr=<\s*$", line):
+            block = [ln.strip() for ln in lines[index + 1 :]]
+            end = block.index(">") if ">" in block else len(block)
+            text = " ".join(block[:end])
+            break
+        match = re.search(r'\berr="(.*)"\s*$', line)
+        if match:
+            text = match.group(1).replace('\\"', '"')
+            break
+        if re.match(r"(?i)error: ", line):
+            text = " ".join(ln.strip() for ln in lines[index:])
+            break
+    text = re.sub(r"(?i)^error: ", "", text) or "failed"
     return text if moved is None else text.replace(str(moved[0]), str(moved[1]))
 
 
