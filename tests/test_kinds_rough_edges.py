@@ -4,9 +4,12 @@ values given to a kind that has none. Small trees of our own, built by the real 
 
 from __future__ import annotations
 
+import json
+import shutil
 import subprocess
 from pathlib import Path
 
+import pytest
 from conftest import CHARTFIX, FIXTURES
 
 MANIFEST = """\
@@ -57,3 +60,44 @@ def test_a_failed_kustomize_build_says_kubectls_reason_on_one_line(tmp_path: Pat
     assert "example.invalid" in line and "exit status 128" in line, line
     assert "chartfix-kustomize-" not in line and f"{app}/git@example.invalid" in line, line
     assert not line.rstrip().endswith(">"), line
+
+
+def overlays_with_a_broken_one(tmp_path: Path, resources: str) -> Path:
+    """Our base-and-overlays fixture plus `overlays/broken`, whose kustomization names a
+    folder that does not exist."""
+    root = tmp_path / "app"
+    shutil.copytree(FIXTURES / "kustomize-overlays", root)
+    (root / "overlays" / "broken").mkdir()
+    (root / "overlays" / "broken" / "kustomization.yaml").write_text(resources)
+    return root
+
+
+@pytest.mark.parametrize("resources", [
+    "resources:\n- ../../nope\n",
+    "resources:\n- ../../base\n- ../../nope\n",
+])
+def test_a_broken_overlay_is_named_once_and_the_others_are_checked_and_fixed(
+    tmp_path: Path, resources: str
+) -> None:
+    root = overlays_with_a_broken_one(tmp_path, resources)
+    done = run("check", str(root))
+    assert done.returncode == 1, done.stdout + done.stderr  # findings, not a target error
+    said = done.stdout.splitlines()
+    broken = [ln for ln in said if "overlays/broken" in ln]
+    assert len(broken) == 1, said
+    assert broken[0].strip().startswith("note: scenario overlays/broken could not render")
+    assert "../../nope" in broken[0] and "kustomization.yaml" in broken[0], broken[0]
+    assert any("scenarios: overlays/staging" in ln for ln in said)
+    assert any("scenarios: overlays/production" in ln for ln in said)
+    assert said[-1].startswith("1 chart, 1 with findings: 4 errors"), said[-1]
+    assert "could not be processed" not in said[-1]
+    report = json.loads(run("check", str(root), "--format", "json").stdout)
+    (target,) = report["charts"]
+    assert list(target["unrendered"]) == ["overlays/broken"]
+
+    fixed = run("fix", str(root), "--write")
+    assert fixed.returncode == 0, fixed.stdout + fixed.stderr
+    assert "scenario overlays/broken could not render" in fixed.stderr
+    assert "could not be processed" not in fixed.stderr
+    again = run("check", str(root))
+    assert again.returncode == 0, again.stdout

@@ -78,6 +78,7 @@ def _check_source(
         if not rendered.renderings:
             raise rendered.unrendered[0][1]
         report.scenarios = [r.scenario for r in rendered.renderings]
+        report.unrendered = {name: err.reason for name, err in rendered.unrendered}
         per_scenario = located(
             source, analyze_each(source, rendered.renderings), rendered.renderings
         )

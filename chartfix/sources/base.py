@@ -48,6 +48,7 @@ __all__ = [
     "SourceKind",
     "minimal_edit",
     "splice",
+    "unrendered_note",
 ]
 
 
@@ -77,6 +78,12 @@ class Renderings:
     """sha256 of every file rendering read, by path: --write rechecks them before writing."""
     synthesized: dict[str, list[str]] = field(default_factory=dict)
     """Scenario -> values chartfix made up so that it renders at all."""
+
+
+def unrendered_note(scenario: str, reason: str) -> str:
+    """How every output names a scenario that could not render (the others were analysed):
+    a Helm scenario, a kustomize overlay."""
+    return f"scenario {scenario} could not render and was not analysed: {reason}"
 
 
 class Source(Protocol):

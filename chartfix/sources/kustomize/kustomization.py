@@ -46,21 +46,29 @@ class Kustomization:
     def local_refs(self) -> list[Path]:
         """Every local path it names (resources, components, patch files, generator files):
         resolved, remote URLs left out."""
-        refs: list[str] = []
+        return [(self.dir / ref).resolve() for _, ref in self._written_refs()]
+
+    def missing(self) -> list[tuple[str, str]]:
+        """(field, path as written) of the local paths it names that do not exist: kustomize
+        cannot build it, and says so with paths of chartfix's temporary copy."""
+        return [(key, ref) for key, ref in self._written_refs() if not (self.dir / ref).exists()]
+
+    def _written_refs(self) -> list[tuple[str, str]]:
+        refs: list[tuple[str, str]] = []
         for key in ("resources", "bases", "components", "crds", "configurations"):
-            refs += [r for r in _strings(self.data.get(key))]
+            refs += [(key, r) for r in _strings(self.data.get(key))]
         for key in ("patchesStrategicMerge",):
-            refs += [r for r in _strings(self.data.get(key)) if "\n" not in r]
+            refs += [(key, r) for r in _strings(self.data.get(key)) if "\n" not in r]
         for key in ("patches", "patchesJson6902", "replacements"):
             for item in self.data.get(key) or []:
                 if isinstance(item, dict) and isinstance(item.get("path"), str):
-                    refs.append(item["path"])
+                    refs.append((key, item["path"]))
         for key in ("configMapGenerator", "secretGenerator"):
             for item in self.data.get(key) or []:
                 if isinstance(item, dict):
                     for entry in _strings(item.get("files")) + _strings(item.get("envs")):
-                        refs.append(entry.split("=", 1)[-1])
-        return [(self.dir / r).resolve() for r in refs if not _remote(r)]
+                        refs.append((key, entry.split("=", 1)[-1]))
+        return [(key, ref) for key, ref in refs if not _remote(ref)]
 
     def bases(self) -> list[Path]:
         """The folders it builds on that hold a kustomization (resources, bases, components)."""
@@ -159,11 +167,26 @@ def groups(seeds: Sequence[Path]) -> list[Group]:
         root = Path(os.path.commonpath([str(m) for m in members]))
         group = by_root.setdefault(root, Group(root))
         group.members += members
+    _adopt_broken(by_root)
     referenced = {b for bases in built_on.values() for b in bases}
     for group in by_root.values():
         group.members.sort()
         group.tops = [m for m in group.members if m not in referenced and not _component(m)]
     return sorted((g for g in by_root.values() if g.tops), key=lambda g: g.root)
+
+
+def _adopt_broken(by_root: dict[Path, Group]) -> None:
+    """A lone kustomization naming a path that does not exist, inside another group's
+    folder (`overlays/broken` whose base was mistyped), is an overlay of that group that
+    cannot build: one of its scenarios (named with the reason while the others are
+    checked), not a target of its own failing beside it."""
+    for root, group in sorted(by_root.items(), reverse=True):
+        if group.members != [root] or not _names_missing(root):
+            continue
+        holders = [r for r in by_root if r != root and root.is_relative_to(r)]
+        if holders:
+            by_root[max(holders, key=lambda r: len(r.parts))].members.append(root)
+            del by_root[root]
 
 
 def claimed(group: Group) -> set[Path]:
@@ -182,6 +205,13 @@ def _is_file(path: Path) -> bool:
     try:
         return path.is_file()
     except OSError:
+        return False
+
+
+def _names_missing(directory: Path) -> bool:
+    try:
+        return bool(read(directory).missing())
+    except ChartError:
         return False
 
 

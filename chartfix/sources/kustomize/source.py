@@ -39,7 +39,7 @@ from chartfix.errors import ChartError
 from chartfix.model.edits import LabelChange, PlannedEdit
 from chartfix.model.findings import Location
 from chartfix.model.objects import K8sObject, Rendering, Source
-from chartfix.sources.base import Renderings, RenderSettings
+from chartfix.sources.base import Renderings, RenderSettings, unrendered_note
 from chartfix.sources.kustomize.kustomization import (
     Group,
     Kustomization,
@@ -79,14 +79,19 @@ class KustomizeSource(YamlFiles):
             scenario = self.group.scenario_name(top)
             try:
                 result.renderings.append(self.render(scenario))
-            except ChartError as err:
+            except ChartError as err:  # one overlay that cannot build: the others go on
                 result.unrendered.append((scenario, err))
         if not result.renderings and result.unrendered:
             raise result.unrendered[0][1]
+        result.notes += [unrendered_note(name, err.reason) for name, err in result.unrendered]
         return result
 
     def render(self, scenario: str, files: Mapping[str, bytes] | None = None) -> Rendering:
         top = self.root if scenario == "default" else self.root / scenario
+        for kustomization in self._chain(scenario):
+            for key, ref in kustomization.missing():
+                rel = kustomization.file.relative_to(self.root).as_posix()
+                raise ChartError(top, f"{rel} `{key}` names {ref}, which does not exist")
         with tempfile.TemporaryDirectory(prefix="chartfix-kustomize-") as tmp:
             copy = Path(tmp) / "t"
             self._copy(copy, files or {})
