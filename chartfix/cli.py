@@ -32,8 +32,8 @@ PATHS_HELP = (
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="chartfix",
-        description="Find label-selector bugs in Helm charts by rendering them; fix them "
-        "with minimal, verified template edits.",
+        description="Find label-selector bugs in Helm charts, cdk8s apps, kustomizations "
+        "and plain manifests by rendering them; fix them with minimal, verified source edits.",
     )
     parser.add_argument("--version", action="version", version=f"chartfix {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")

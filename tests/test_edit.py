@@ -1,6 +1,6 @@
 """Edits as before/after pairs: `assert apply(before) == after`, both written out in full.
 
-Every pair shows one shape of DOMAIN.md section 5. A reader sees the behaviour, byte for byte,
+Every pair shows one shape of docs/domain.md §5. A reader sees the behaviour, byte for byte,
 without reading the implementation; any change to a byte outside the edit fails the test.
 """
 

@@ -145,7 +145,7 @@ EXPECTED_VOLATILE: dict[str, dict[str, str]] = {
     "volatile-only-difference": {"Deployment/rel-web": "version", "Service/rel-web": "version"},
 }
 
-# Template shapes (DOMAIN.md section 5) each fixture exists to exercise: a regex that must
+# Template shapes (docs/domain.md §5) each fixture exists to exercise: a regex that must
 # match the named template file, so an edit that loses the shape fails here.
 SHAPES: list[tuple[str, str, str]] = [
     ("legacy-server", "templates/deployment.yaml",

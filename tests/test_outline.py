@@ -1,6 +1,6 @@
 """The outline of a template: documents, kinds and label-mapping sites, one test per shape.
 
-The shapes are those of DOMAIN.md section 5. Each test states, for its template, the kinds of
+The shapes are those of docs/domain.md §5. Each test states, for its template, the kinds of
 its documents, the paths and lines of the sites found, and for each entry its line, literal
 key and generated/conditional flags, written as `(line, key, flags)` tuples where flags are
 "g" (generated), "c" (conditional) and "t" (templated key).

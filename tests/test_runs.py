@@ -403,7 +403,8 @@ def test_a_folder_without_a_chart_is_a_usage_error(tmp_path, capsys, command) ->
     (tmp_path / "empty").mkdir()
     assert main([command, "empty"]) == 2
     assert capsys.readouterr().err == (
-        "chartfix: no chart (Chart.yaml) or cdk8s app under empty\n"
+        "chartfix: no chart (Chart.yaml), cdk8s app, kustomization or folder of manifests "
+        "under empty\n"
     )
 
 
@@ -414,7 +415,8 @@ def test_repos_that_hold_no_chart_are_a_usage_error(tmp_path, capsys) -> None:
     (tmp_path / "repos.txt").write_text(f"{repo}\n")
     code, err = bulk(capsys, "--repos", "repos.txt", "--workdir", "work")
     assert code == 2
-    assert err == f"chartfix: no chart (Chart.yaml) or cdk8s app under {repo}\n"
+    kinds = "chart (Chart.yaml), cdk8s app, kustomization or folder of manifests"
+    assert err == f"chartfix: no {kinds} under {repo}\n"
 
 
 @pytest.mark.parametrize("command", ["check", "fix", "bulk"])

@@ -1,6 +1,6 @@
 """Properties of the template model over generated templates.
 
-Templates are built from a grammar of the pieces real charts are made of (DOMAIN.md section 5):
+Templates are built from a grammar of the pieces real charts are made of (docs/domain.md §5):
 YAML key lines, label blocks of literal entries, include/nindent lines, `if`/`with`/`range`/
 `end` lines at odd indentation, comments holding arbitrary unicode, flow mappings, templated
 keys and values, block scalars, `---` separators, CRLF or LF, a BOM, a final newline or not.

@@ -1,6 +1,6 @@
 """Helm's own engine judges the edits: one inserted label, and nothing else changes.
 
-For every template shape of DOMAIN.md section 5 a small chart is written to disk and rendered
+For every template shape of docs/domain.md §5 a small chart is written to disk and rendered
 with helm-python-sdk. The label is inserted into a site the outline finds (by document kind and
 path), the chart is rendered again, and the objects must be equal to the first rendering once
 exactly that label is deleted from exactly the objects the edited document renders.

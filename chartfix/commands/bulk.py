@@ -50,7 +50,7 @@ from chartfix.publish.report.file import (
 )
 from chartfix.publish.repos import RepoFailure, unique_names
 from chartfix.runner import abandon, run_parallel
-from chartfix.sources.targets import find_targets
+from chartfix.sources.targets import find_targets, nothing_under
 
 
 def chart_identity(chart: Path, roots: Sequence[Path]) -> str:
@@ -122,9 +122,7 @@ def run_bulk(args: argparse.Namespace) -> int:
     failed = [failure_entry(f) for f in repo_errors]  # in the report, as errors
     charts = find_targets(roots) if roots else []
     if not charts and not failed:
-        raise UsageError(
-            f"no chart (Chart.yaml) or cdk8s app under {', '.join(map(str, roots))}"
-        )
+        raise UsageError(nothing_under(roots))
     if shard is not None:
         charts = [c for c in charts if shard.holds(shard_key(chart_identity(c, roots), args))]
     options = options_hash(request)

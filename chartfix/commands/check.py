@@ -24,7 +24,7 @@ from chartfix.runner import crash_reason, default_jobs, run_parallel
 from chartfix.sources.base import RenderSettings
 from chartfix.sources.helm.chart import Scenario, load_chart, scenarios_at, values_once
 from chartfix.sources.helm.synthesis import render_scenarios
-from chartfix.sources.targets import find_targets, kind_of, only_files
+from chartfix.sources.targets import find_targets, kind_of, nothing_under, only_files
 
 FORMATS = ("text", "json", "sarif")
 
@@ -305,9 +305,7 @@ def run_check(
     values_files = values_once(values_files)  # -f <(...): read once, here
     charts = find_targets(paths)
     if not charts and not only_files(paths):
-        raise UsageError(
-            f"no chart (Chart.yaml) or cdk8s app under {', '.join(map(str, paths))}"
-        )
+        raise UsageError(nothing_under(paths))
     # Files no chart holds (a hook's changed files): nothing to check, and that is a pass.
     reports = check_all(charts, values_files, set_values, jobs, release, namespace, policy,
                         run_apps)

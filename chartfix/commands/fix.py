@@ -21,7 +21,7 @@ from chartfix.recipes import registry
 from chartfix.recipes.files import RecipeFile, resolve
 from chartfix.runner import crash_reason, run_parallel
 from chartfix.sources.helm.chart import values_once
-from chartfix.sources.targets import find_targets, kind_of
+from chartfix.sources.targets import find_targets, kind_of, nothing_under
 
 
 def request_from(args: argparse.Namespace) -> FixRequest:
@@ -152,9 +152,7 @@ def run_fix(args: argparse.Namespace) -> int:
     select_recipes(request.recipes)
     charts = find_targets(args.paths)
     if not charts:
-        raise UsageError(
-            f"no chart (Chart.yaml) or cdk8s app under {', '.join(map(str, args.paths))}"
-        )
+        raise UsageError(nothing_under(args.paths))
     outcomes = fix_all(charts, request, args.jobs, args.timeout)
     check_components(request, outcomes)
     return finish(outcomes, args)

@@ -3,7 +3,7 @@
 Written from the rendered objects before and after the fix, never from templates: only the
 rendered objects hold the real names, selectors and hook annotations. Objects are matched by
 kind, name and namespace across all scenarios; the first scenario to render an object (the
-default one comes first) gives its names. Steps follow DOMAIN.md §2: label what is running,
+default one comes first) gives its names. Steps follow docs/domain.md §2: label what is running,
 orphan-delete the controller, upgrade, let the new controller adopt and roll, check, clean up.
 """
 
@@ -30,7 +30,7 @@ drop out of a Service; `unsafe`, an immutable field changes (the upgrade fails w
 steps)."""
 IMMUTABLE_SELECTOR_KINDS = ("Deployment", "StatefulSet", "DaemonSet")
 # A label only the controller's own pods carry, so that Job pods sharing the old selector are
-# never relabelled (DOMAIN.md §2).
+# never relabelled (docs/domain.md §2).
 OWN_POD_KEY = {
     "Deployment": "pod-template-hash",
     "StatefulSet": "statefulset.kubernetes.io/pod-name",

@@ -6,9 +6,10 @@ test Pods or other controllers. `stray`: a Service, PodDisruptionBudget or Netwo
 selects such pods.
 
 ## What it does
-The FleetDM fix of DOMAIN.md §1, done by a tool: add `component: ROLE` to the controller's
-pod template labels and `spec.selector`, and the same entry to each Service, PDB and
-NetworkPolicy meant for that controller (decided by ports, then names). The key follows the
+The fix FleetDM made by hand in its chart 6.6.5 (docs/domain.md §1), done by a tool: add
+`component: ROLE` to the controller's pod template labels and `spec.selector`, and the same
+entry to each Service, PDB and NetworkPolicy meant for that controller (decided by ports,
+then names). The key follows the
 chart's convention: `app.kubernetes.io/component` when its selector uses
 `app.kubernetes.io/*` keys, `component` otherwise. The value is the workload's role: the
 part of its name after the release's fullname, else its container's name. Literal lines are
@@ -877,18 +878,17 @@ ANY_KIND = "*"
 
 
 def doc_key(context: RecipeContext, obj: K8sObject, rendering: Rendering) -> DocKey:
-    return context.source.origin(obj, rendering)  # type: ignore[return-value]
+    return context.origin(obj, rendering)  # type: ignore[return-value]
 
 
 def _instances(context: RecipeContext, key: DocKey) -> list[tuple[K8sObject, Rendering]]:
     """The objects the document `key` renders, in every scenario (first scenario first)."""
-    found = []
-    for rendering in context.renderings:
-        for obj in rendering.objects:
-            kinds = key[1].split("|")
-            if (obj.kind in kinds or ANY_KIND in kinds) and doc_key(context, obj, rendering) == key:
-                found.append((obj, rendering))
-    return found
+    kinds = key[1].split("|")
+    return [
+        (obj, rendering)
+        for obj, rendering in context.written_by(key)
+        if obj.kind in kinds or ANY_KIND in kinds
+    ]
 
 
 def _labels_at(obj: K8sObject, path: str) -> dict[str, str]:

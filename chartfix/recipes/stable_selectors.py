@@ -4,7 +4,7 @@
 `volatile`: a selector entry holding the chart version (`helm.sh/chart`, `chart:
 NAME-VERSION`) or the app version (`app.kubernetes.io/version`, `version`). Every `helm
 upgrade` that bumps it then fails on an immutable selector, or (Services) silently stops
-matching pods that were not restarted (DOMAIN.md §3).
+matching pods that were not restarted (docs/domain.md §3).
 
 ## What it does
 Remove the entry from controller and consumer selectors; keep it in metadata and pod

@@ -1,4 +1,4 @@
-"""The kube-state-metrics lesson (DOMAIN.md §3), as a check on a change.
+"""The kube-state-metrics lesson (docs/domain.md §3), as a check on a change.
 
 kube-state-metrics before v2.13.0, sharded automatically (a StatefulSet run with `--pod` and
 `--pod-namespace`), found its own StatefulSet through a selector built from that

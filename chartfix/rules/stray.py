@@ -90,6 +90,7 @@ def selected(
 
 
 def check(objects: Sequence[K8sObject], context: RuleContext) -> Iterator[Finding]:
+    rendering = Rendering("", list(objects), context.release, context.namespace)  # indexed once
     for consumer in objects:
         matched = selected(consumer, objects, context)
         owners = [o for o in matched if o.is_controller]
@@ -104,7 +105,7 @@ def check(objects: Sequence[K8sObject], context: RuleContext) -> Iterator[Findin
             obj=consumer.ref,
             message=f"selector {consumer.selector} matches the pods of {meant} and also of "
             f"{described}",
-            remediation=_remediation(consumer, owners, strays, objects, context),
+            remediation=_remediation(consumer, owners, strays, rendering, context),
             location=context.location(consumer, consumer.selector_path(), objects),
             related=sorted_refs(strays),
             chart=chart_of(consumer, context),
@@ -117,12 +118,11 @@ def _remediation(
     consumer: K8sObject,
     owners: Sequence[K8sObject],
     strays: Sequence[K8sObject],
-    objects: Sequence[K8sObject],
+    rendering: Rendering,
     context: RuleContext,
 ) -> str:
     """The advice, naming `chartfix fix` only where it does the fix: the consumer's owner
     is told by the same attribution the recipe uses (ports, then names)."""
-    rendering = Rendering("", list(objects), context.release, context.namespace)
     owner = meant_for(consumer, rendering)
     subchart = subchart_dir(consumer)
     every = (
@@ -145,7 +145,7 @@ def _remediation(
             f"{owner.ref} alone, add {shared} to its selector, by hand."
         )
     if shared and not subchart and "=" in shared:
-        own = _own_value_remediation(consumer, owner, strays, objects, context, shared)
+        own = _own_value_remediation(consumer, owner, strays, rendering.objects, context, shared)
         if own is not None:
             return own
     if subchart or shared:

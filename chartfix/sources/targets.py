@@ -83,3 +83,8 @@ def holder_of(path: Path) -> Path | None:
 def _is_member_file(path: Path) -> bool:
     return path.is_file() and path.name not in {kind.marker for kind in KINDS}
 
+
+def nothing_under(paths: Sequence[Path]) -> str:
+    """What check, fix and bulk say when the paths hold no target of any kind."""
+    kinds = "chart (Chart.yaml), cdk8s app, kustomization or folder of manifests"
+    return f"no {kinds} under {', '.join(map(str, paths))}"
