@@ -101,3 +101,35 @@ def test_a_broken_overlay_is_named_once_and_the_others_are_checked_and_fixed(
     assert "could not be processed" not in fixed.stderr
     again = run("check", str(root))
     assert again.returncode == 0, again.stdout
+
+
+def gitops_repo(tmp_path: Path) -> Path:
+    """A repository (a pre-commit hook runs at its top) holding our base-and-overlays
+    fixture under apps/api and a plain-manifests app beside it."""
+    repo = tmp_path / "repo"
+    shutil.copytree(FIXTURES / "kustomize-overlays", repo / "apps" / "api")
+    shutil.copytree(FIXTURES / "manifests-app", repo / "apps" / "shop")
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    return repo
+
+
+def targets_checked(done: subprocess.CompletedProcess[str]) -> list[tuple[str, list[str]]]:
+    """(target, scenarios) of a JSON check."""
+    report = json.loads(done.stdout)
+    return [(t["path"], t["scenarios"]) for t in report["charts"]]
+
+
+def test_a_kustomization_file_given_alone_stands_for_its_target(tmp_path: Path) -> None:
+    """What a pre-commit hook passes: changed files, kustomization.yaml among them. It
+    stands for the base-and-overlays target that holds it, and the other paths go on."""
+    repo = gitops_repo(tmp_path)
+    done = run(
+        "check", "apps/api/overlays/staging/kustomization.yaml", "apps/shop",
+        "--format", "json", cwd=repo,
+    )
+    assert done.returncode == 1, done.stdout + done.stderr  # findings, no usage error
+    assert targets_checked(done) == [
+        ("apps/api", ["overlays/production", "overlays/staging"]),
+        ("apps/shop", ["manifests"]),
+    ]
+

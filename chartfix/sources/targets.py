@@ -81,7 +81,9 @@ def holder_of(path: Path) -> Path | None:
 
 
 def _is_member_file(path: Path) -> bool:
-    return path.is_file() and path.name not in {kind.marker for kind in KINDS}
+    """A file that stands for the target holding it. A Chart.yaml or cdk8s.yaml names its
+    folder; a kustomization.yaml is a file of its base-and-overlays target like any other."""
+    return path.is_file() and path.name not in {k.marker for k in KINDS if k is not _KUSTOMIZE}
 
 
 def nothing_under(paths: Sequence[Path]) -> str:
