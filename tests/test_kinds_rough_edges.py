@@ -133,3 +133,17 @@ def test_a_kustomization_file_given_alone_stands_for_its_target(tmp_path: Path) 
         ("apps/shop", ["manifests"]),
     ]
 
+
+def test_a_file_of_a_base_stands_for_the_base_with_its_overlays(tmp_path: Path) -> None:
+    """The same target as its folder's group, whichever of its files is given."""
+    repo = gitops_repo(tmp_path)
+    whole = targets_checked(run("check", "apps/api", "--format", "json", cwd=repo))
+    assert whole == [("apps/api", ["overlays/production", "overlays/staging"])]
+    for files in (
+        ["apps/api/base/service.yaml"],
+        ["apps/api/base/kustomization.yaml"],
+        ["apps/api/overlays/production/pod-labels.yaml"],
+        ["apps/api/base/service.yaml", "apps/api/overlays/staging/kustomization.yaml"],
+    ):
+        done = run("check", *files, "--format", "json", cwd=repo)
+        assert targets_checked(done) == whole, files

@@ -37,7 +37,8 @@ def find_targets(paths: Sequence[Path]) -> list[Path]:
     """Every chart and cdk8s app under `paths`, sorted, each once.
 
     A file (other than a Chart.yaml) stands for the chart or app that holds it, so that a
-    pre-commit hook can pass the files that changed; a file no chart holds is skipped. A
+    pre-commit hook can pass the files that changed (a kustomize file: its base with the
+    overlays, as its folder's parent does); a file no target holds is skipped. A
     packaged chart (`.tgz`) no chart holds is a usage error: it would be skipped silently.
     """
     given = [Path(p) for p in paths]
@@ -47,9 +48,13 @@ def find_targets(paths: Sequence[Path]) -> list[Path]:
                 f"{path}: a packaged chart (helm package); chartfix works on a chart's "
                 f"folder: extract it first (tar xzf {path}) and give the folder"
             )
-    holders = {h for p in given if _is_member_file(p) and (h := holder_of(p)) is not None}
+    grouped = _KUSTOMIZE.holders([p for p in given if _is_member_file(p)])
+    holders = {
+        h for p in given
+        if _is_member_file(p) and p.resolve() not in grouped and (h := holder_of(p)) is not None
+    }
     dirs = [p for p in given if not _is_member_file(p)] + sorted(holders)
-    found: set[Path] = set()
+    found: set[Path] = set().union(*grouped.values())
     for index, kind in enumerate(KINDS):  # unreadable folders too: their errors
         earlier = KINDS[:index]
         found |= {

@@ -201,6 +201,45 @@ def claimed(group: Group) -> set[Path]:
     return dirs
 
 
+def groups_holding(files: Sequence[Path]) -> dict[Path, set[Path]]:
+    """File -> the roots of the groups it belongs to, for files given alone (a pre-commit
+    hook's changed files): those in a folder a group uses (a member's, a resource's or a
+    patch's folder), or below a member. A base's file stands for the base with its
+    overlays, as the folder above them does; the overlays may be anywhere in the
+    repository, so the groups are those of the repository the file is in (its `.git`
+    folder's; without one, the working directory's, or the file's own folder). Files of
+    a Helm chart or cdk8s app are theirs, not a kustomization's."""
+    held: dict[Path, set[Path]] = {}
+    by_top: dict[Path, dict[Path, set[Path]]] = {}
+    for file in files:
+        file = Path(file).resolve()
+        top = _repository_of(file)
+        above = file.parents[: file.parents.index(top) + 1] if top in file.parents else ()
+        if any(_is_file(d / m) for d in above for m in OWNER_MARKERS):
+            continue  # a chart's or app's file: no need to read the repository's kustomizations
+        if top not in by_top:
+            by_top[top] = {}
+            for group in groups(find_dirs([top])):
+                for directory in claimed(group):
+                    by_top[top].setdefault(directory, set()).add(group.root)
+        uses = by_top[top]
+        for directory in file.parents:
+            if directory in uses and (directory == file.parent or kustomization_file(directory)):
+                held[file] = uses[directory]
+                break
+            if directory == top:
+                break
+    return held
+
+
+def _repository_of(file: Path) -> Path:
+    for directory in file.parents:
+        if (directory / ".git").exists():
+            return directory
+    cwd = Path.cwd().resolve()
+    return cwd if file.is_relative_to(cwd) else file.parent
+
+
 def _is_file(path: Path) -> bool:
     try:
         return path.is_file()

@@ -46,6 +46,7 @@ from chartfix.sources.kustomize.kustomization import (
     claimed,
     find_dirs,
     groups,
+    groups_holding,
     kustomization_file,
     read,
 )
@@ -406,6 +407,11 @@ class KustomizeKind:
         for group in groups(find_dirs(paths)):
             dirs |= claimed(group)
         return dirs
+
+    def holders(self, files: Sequence[Path]) -> dict[Path, set[Path]]:
+        """The target roots each of `files` stands for, when given alone (see
+        `groups_holding`): a kustomization.yaml, a base's resource, an overlay's patch."""
+        return groups_holding(files)
 
     def skip_reason(
         self, root: Path, run_apps: bool | None, untrusted: Sequence[Path]
