@@ -147,3 +147,27 @@ def test_a_file_of_a_base_stands_for_the_base_with_its_overlays(tmp_path: Path) 
     ):
         done = run("check", *files, "--format", "json", cwd=repo)
         assert targets_checked(done) == whole, files
+
+
+def test_values_given_to_kinds_without_values_are_said_to_be_ignored(tmp_path: Path) -> None:
+    """-f/--set mean something to Helm charts only: a plain-manifests folder or a
+    kustomization given them says so once (a note, not an error), and is checked as is."""
+    values = tmp_path / "values.yaml"
+    values.write_text("replicaCount: 2\n")
+    paths = ("fixtures/manifests-app", "fixtures/kustomize-overlays")
+    done = run("check", *paths, "-f", str(values), "--set", "image.tag=v2")
+    assert done.returncode == 1, done.stdout + done.stderr  # the findings, not an error
+    notes = [ln.strip() for ln in done.stdout.splitlines() if "do not apply" in ln]
+    assert notes == [
+        "note: -f/--set do not apply to a kustomization (it has no values): ignored",
+        "note: -f/--set do not apply to a folder of plain manifests (it has no values): "
+        "ignored",
+    ]
+    assert "do not apply" not in run("check", *paths).stdout
+    fixed = run("fix", *paths, "--set", "image.tag=v2")
+    assert fixed.returncode == 0, fixed.stdout + fixed.stderr
+    assert [ln for ln in fixed.stderr.splitlines() if "do not apply" in ln] == [
+        "  note: -f/--set do not apply to a kustomization (it has no values): ignored",
+        "  note: -f/--set do not apply to a folder of plain manifests (it has no values): "
+        "ignored",
+    ]

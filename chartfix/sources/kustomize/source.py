@@ -39,7 +39,7 @@ from chartfix.errors import ChartError
 from chartfix.model.edits import LabelChange, PlannedEdit
 from chartfix.model.findings import Location
 from chartfix.model.objects import K8sObject, Rendering, Source
-from chartfix.sources.base import Renderings, RenderSettings, unrendered_note
+from chartfix.sources.base import Renderings, RenderSettings, unrendered_note, values_ignored
 from chartfix.sources.kustomize.kustomization import (
     Group,
     Kustomization,
@@ -85,6 +85,8 @@ class KustomizeSource(YamlFiles):
         if not result.renderings and result.unrendered:
             raise result.unrendered[0][1]
         result.notes += [unrendered_note(name, err.reason) for name, err in result.unrendered]
+        for rendering in result.renderings:
+            rendering.warnings += values_ignored(settings, "a kustomization")
         return result
 
     def render(self, scenario: str, files: Mapping[str, bytes] | None = None) -> Rendering:

@@ -28,7 +28,7 @@ from chartfix.errors import ChartError
 from chartfix.model.edits import Edit, LabelChange, PlannedEdit
 from chartfix.model.findings import Location
 from chartfix.model.objects import ANALYZED_KINDS, K8sObject, Rendering, mapping_at
-from chartfix.sources.base import Renderings, RenderSettings, splice
+from chartfix.sources.base import Renderings, RenderSettings, splice, values_ignored
 from chartfix.sources.helm.template.edit import NotEditable
 from chartfix.sources.manifests.files import SUFFIXES, manifest_kind, objects_of
 from chartfix.sources.manifests.yamledit import LabelRequest, YamlText, label_edits, remove_entry
@@ -205,7 +205,9 @@ class ManifestsSource(YamlFiles):
 
     def render_all(self, settings: RenderSettings) -> Renderings:
         self.namespace, self.release = settings.namespace, settings.release
-        return Renderings([self.render(SCENARIO)])
+        rendering = self.render(SCENARIO)
+        rendering.warnings += values_ignored(settings, "a folder of plain manifests")
+        return Renderings([rendering])
 
     def render(self, scenario: str, files: Mapping[str, bytes] | None = None) -> Rendering:
         objects: list[K8sObject] = []
