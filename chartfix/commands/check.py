@@ -78,6 +78,9 @@ def _check_source(
         if not rendered.renderings:
             raise rendered.unrendered[0][1]
         report.scenarios = [r.scenario for r in rendered.renderings]
+        report.unrendered = {name: err.reason for name, err in rendered.unrendered}
+        for rendering in rendered.renderings:  # said once, however many scenarios say it
+            report.warnings += [w for w in rendering.warnings if w not in report.warnings]
         per_scenario = located(
             source, analyze_each(source, rendered.renderings), rendered.renderings
         )
@@ -190,9 +193,9 @@ def check_all(
         results[task.root].append((task, result))
     reports = {root: _report(root, parts) for root, parts in results.items()}
     app_work = partial(
-        check_chart, release=release, namespace=namespace, keep_renderings=False,
-        policy=policy, run_apps=run_apps,
-    )
+        check_chart, values_files=values, set_values=tuple(set_values), release=release,
+        namespace=namespace, keep_renderings=False, policy=policy, run_apps=run_apps,
+    )  # values too: a kind without them says they are ignored
     for root, report in zip(
         apps, run_parallel(app_work, apps, jobs, on_crash=crashed_report), strict=True
     ):

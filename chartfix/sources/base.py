@@ -48,6 +48,8 @@ __all__ = [
     "SourceKind",
     "minimal_edit",
     "splice",
+    "unrendered_note",
+    "values_ignored",
 ]
 
 
@@ -77,6 +79,21 @@ class Renderings:
     """sha256 of every file rendering read, by path: --write rechecks them before writing."""
     synthesized: dict[str, list[str]] = field(default_factory=dict)
     """Scenario -> values chartfix made up so that it renders at all."""
+
+
+def values_ignored(settings: RenderSettings, target: str) -> list[str]:
+    """What a kind without values says, once per target, when -f/--set were given: a note,
+    not an error (one run may hold charts they are meant for). `target`: what it is, as
+    in `a kustomization`."""
+    if not (settings.values_files or settings.set_values):
+        return []
+    return [f"-f/--set do not apply to {target} (it has no values): ignored"]
+
+
+def unrendered_note(scenario: str, reason: str) -> str:
+    """How every output names a scenario that could not render (the others were analysed):
+    a Helm scenario, a kustomize overlay."""
+    return f"scenario {scenario} could not render and was not analysed: {reason}"
 
 
 class Source(Protocol):

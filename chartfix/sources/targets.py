@@ -41,8 +41,9 @@ def find_targets(paths: Sequence[Path]) -> list[Path]:
     """Every chart and cdk8s app under `paths`, sorted, each once.
 
     A file (other than a Chart.yaml) stands for the chart or app that holds it, so that a
-    pre-commit hook can pass the files that changed; a file of plain manifests no chart,
-    app or kustomization holds stands for its folder (`FILE_KINDS`); other files are skipped. A
+    pre-commit hook can pass the files that changed (a kustomize file: its base with the
+    overlays, as its folder's parent does); a file of plain manifests no chart, app or
+    kustomization holds stands for its folder (`FILE_KINDS`); other files are skipped. A
     packaged chart (`.tgz`) no chart holds is a usage error: it would be skipped silently.
     """
     given = [Path(p) for p in paths]
@@ -53,12 +54,13 @@ def find_targets(paths: Sequence[Path]) -> list[Path]:
                 f"folder: extract it first (tar xzf {path}) and give the folder"
             )
     members = [p for p in given if _is_member_file(p)]
-    holders = {p: holder_of(p) for p in members}
+    grouped = _KUSTOMIZE.holders(members)
+    holders = {p: holder_of(p) for p in members if p.resolve() not in grouped}
     dirs = [p for p in given if not _is_member_file(p)] + sorted(
         {h for h in holders.values() if h is not None}
     )
     loose = [p for p, h in holders.items() if h is None]
-    found: set[Path] = set()
+    found: set[Path] = set().union(*grouped.values())
     for index, kind in enumerate(KINDS):  # unreadable folders too: their errors
         earlier = KINDS[:index]
         paths = dirs + loose if kind in FILE_KINDS else dirs
@@ -91,7 +93,9 @@ def holder_of(path: Path) -> Path | None:
 
 
 def _is_member_file(path: Path) -> bool:
-    return path.is_file() and path.name not in {kind.marker for kind in KINDS}
+    """A file that stands for the target holding it. A Chart.yaml or cdk8s.yaml names its
+    folder; a kustomization.yaml is a file of its base-and-overlays target like any other."""
+    return path.is_file() and path.name not in {k.marker for k in KINDS if k is not _KUSTOMIZE}
 
 
 

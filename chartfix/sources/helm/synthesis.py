@@ -32,6 +32,7 @@ from typing import Any, Literal
 
 from chartfix.errors import ChartError
 from chartfix.model.objects import Rendering
+from chartfix.sources.base import unrendered_note as unrendered_note  # outputs import it here
 from chartfix.sources.helm.chart import Chart, Scenario, read_default_values
 from chartfix.sources.helm.dependencies import stage
 from chartfix.sources.helm.render import Engine, deep_merge, render, scenario_values
@@ -237,11 +238,6 @@ def synthesized_note(scenario: str, values: Sequence[str]) -> str:
         f"scenario {scenario} rendered with synthesized values (placeholders chartfix made up "
         f"for values the chart needs at deploy time, not the chart's own): {', '.join(values)}"
     )
-
-
-def unrendered_note(scenario: str, reason: str) -> str:
-    """How every output names a scenario that could not render (the others were analysed)."""
-    return f"scenario {scenario} could not render and was not analysed: {reason}"
 
 
 def set_json(path: str, kind: Kind) -> str:

@@ -46,21 +46,29 @@ class Kustomization:
     def local_refs(self) -> list[Path]:
         """Every local path it names (resources, components, patch files, generator files):
         resolved, remote URLs left out."""
-        refs: list[str] = []
+        return [(self.dir / ref).resolve() for _, ref in self._written_refs()]
+
+    def missing(self) -> list[tuple[str, str]]:
+        """(field, path as written) of the local paths it names that do not exist: kustomize
+        cannot build it, and says so with paths of chartfix's temporary copy."""
+        return [(key, ref) for key, ref in self._written_refs() if not (self.dir / ref).exists()]
+
+    def _written_refs(self) -> list[tuple[str, str]]:
+        refs: list[tuple[str, str]] = []
         for key in ("resources", "bases", "components", "crds", "configurations"):
-            refs += [r for r in _strings(self.data.get(key))]
+            refs += [(key, r) for r in _strings(self.data.get(key))]
         for key in ("patchesStrategicMerge",):
-            refs += [r for r in _strings(self.data.get(key)) if "\n" not in r]
+            refs += [(key, r) for r in _strings(self.data.get(key)) if "\n" not in r]
         for key in ("patches", "patchesJson6902", "replacements"):
             for item in self.data.get(key) or []:
                 if isinstance(item, dict) and isinstance(item.get("path"), str):
-                    refs.append(item["path"])
+                    refs.append((key, item["path"]))
         for key in ("configMapGenerator", "secretGenerator"):
             for item in self.data.get(key) or []:
                 if isinstance(item, dict):
                     for entry in _strings(item.get("files")) + _strings(item.get("envs")):
-                        refs.append(entry.split("=", 1)[-1])
-        return [(self.dir / r).resolve() for r in refs if not _remote(r)]
+                        refs.append((key, entry.split("=", 1)[-1]))
+        return [(key, ref) for key, ref in refs if not _remote(ref)]
 
     def bases(self) -> list[Path]:
         """The folders it builds on that hold a kustomization (resources, bases, components)."""
@@ -159,11 +167,26 @@ def groups(seeds: Sequence[Path]) -> list[Group]:
         root = Path(os.path.commonpath([str(m) for m in members]))
         group = by_root.setdefault(root, Group(root))
         group.members += members
+    _adopt_broken(by_root)
     referenced = {b for bases in built_on.values() for b in bases}
     for group in by_root.values():
         group.members.sort()
         group.tops = [m for m in group.members if m not in referenced and not _component(m)]
     return sorted((g for g in by_root.values() if g.tops), key=lambda g: g.root)
+
+
+def _adopt_broken(by_root: dict[Path, Group]) -> None:
+    """A lone kustomization naming a path that does not exist, inside another group's
+    folder (`overlays/broken` whose base was mistyped), is an overlay of that group that
+    cannot build: one of its scenarios (named with the reason while the others are
+    checked), not a target of its own failing beside it."""
+    for root, group in sorted(by_root.items(), reverse=True):
+        if group.members != [root] or not _names_missing(root):
+            continue
+        holders = [r for r in by_root if r != root and root.is_relative_to(r)]
+        if holders:
+            by_root[max(holders, key=lambda r: len(r.parts))].members.append(root)
+            del by_root[root]
 
 
 def claimed(group: Group) -> set[Path]:
@@ -178,10 +201,56 @@ def claimed(group: Group) -> set[Path]:
     return dirs
 
 
+def groups_holding(files: Sequence[Path]) -> dict[Path, set[Path]]:
+    """File -> the roots of the groups it belongs to, for files given alone (a pre-commit
+    hook's changed files): those in a folder a group uses (a member's, a resource's or a
+    patch's folder), or below a member. A base's file stands for the base with its
+    overlays, as the folder above them does; the overlays may be anywhere in the
+    repository, so the groups are those of the repository the file is in (its `.git`
+    folder's; without one, the working directory's, or the file's own folder). Files of
+    a Helm chart or cdk8s app are theirs, not a kustomization's."""
+    held: dict[Path, set[Path]] = {}
+    by_top: dict[Path, dict[Path, set[Path]]] = {}
+    for file in files:
+        file = Path(file).resolve()
+        top = _repository_of(file)
+        above = file.parents[: file.parents.index(top) + 1] if top in file.parents else ()
+        if any(_is_file(d / m) for d in above for m in OWNER_MARKERS):
+            continue  # a chart's or app's file: no need to read the repository's kustomizations
+        if top not in by_top:
+            by_top[top] = {}
+            for group in groups(find_dirs([top])):
+                for directory in claimed(group):
+                    by_top[top].setdefault(directory, set()).add(group.root)
+        uses = by_top[top]
+        for directory in file.parents:
+            if directory in uses and (directory == file.parent or kustomization_file(directory)):
+                held[file] = uses[directory]
+                break
+            if directory == top:
+                break
+    return held
+
+
+def _repository_of(file: Path) -> Path:
+    for directory in file.parents:
+        if (directory / ".git").exists():
+            return directory
+    cwd = Path.cwd().resolve()
+    return cwd if file.is_relative_to(cwd) else file.parent
+
+
 def _is_file(path: Path) -> bool:
     try:
         return path.is_file()
     except OSError:
+        return False
+
+
+def _names_missing(directory: Path) -> bool:
+    try:
+        return bool(read(directory).missing())
+    except ChartError:
         return False
 
 

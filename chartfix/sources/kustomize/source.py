@@ -39,13 +39,14 @@ from chartfix.errors import ChartError
 from chartfix.model.edits import LabelChange, PlannedEdit
 from chartfix.model.findings import Location
 from chartfix.model.objects import K8sObject, Rendering, Source
-from chartfix.sources.base import Renderings, RenderSettings
+from chartfix.sources.base import Renderings, RenderSettings, unrendered_note, values_ignored
 from chartfix.sources.kustomize.kustomization import (
     Group,
     Kustomization,
     claimed,
     find_dirs,
     groups,
+    groups_holding,
     kustomization_file,
     read,
 )
@@ -79,14 +80,21 @@ class KustomizeSource(YamlFiles):
             scenario = self.group.scenario_name(top)
             try:
                 result.renderings.append(self.render(scenario))
-            except ChartError as err:
+            except ChartError as err:  # one overlay that cannot build: the others go on
                 result.unrendered.append((scenario, err))
         if not result.renderings and result.unrendered:
             raise result.unrendered[0][1]
+        result.notes += [unrendered_note(name, err.reason) for name, err in result.unrendered]
+        for rendering in result.renderings:
+            rendering.warnings += values_ignored(settings, "a kustomization")
         return result
 
     def render(self, scenario: str, files: Mapping[str, bytes] | None = None) -> Rendering:
         top = self.root if scenario == "default" else self.root / scenario
+        for kustomization in self._chain(scenario):
+            for key, ref in kustomization.missing():
+                rel = kustomization.file.relative_to(self.root).as_posix()
+                raise ChartError(top, f"{rel} `{key}` names {ref}, which does not exist")
         with tempfile.TemporaryDirectory(prefix="chartfix-kustomize-") as tmp:
             copy = Path(tmp) / "t"
             self._copy(copy, files or {})
@@ -336,14 +344,29 @@ def build(
 
 
 def _kubectl_error(stderr: str, moved: tuple[Path, Path] | None) -> str:
-    """kubectl's reason without its log prefix (`E1202 08:43 run.go:72] "command failed"
-    err="..."`) and without the temporary copy's path."""
+    """kubectl's reason, without its log prefix and without the temporary copy's path.
+
+    kubectl logs the reason as `E1202 ... run.go:72] "command failed" err="REASON"`, or, when
+    the reason spans lines (git's output for a remote base), as `err=<` followed by the
+    reason's lines, tab-indented, and a closing ` >`; older releases print `error: REASON`
+    (kustomize itself `Error: REASON`). The reason is what counts, on one line (ChartError
+    joins its lines)."""
     lines = [line for line in stderr.strip().splitlines() if line.strip()]
     text = lines[-1] if lines else "failed"
-    match = re.search(r'err="(.*)"\s*$', text)
-    if match:
-        text = match.group(1).replace('\\"', '"')
-    text = re.sub(r"^error: ", "", text)
+    for index, line in enumerate(lines):
+        if re.search(r"\berr=<\s*$", line):
+            block = [ln.strip() for ln in lines[index + 1 :]]
+            end = block.index(">") if ">" in block else len(block)
+            text = " ".join(block[:end])
+            break
+        match = re.search(r'\berr="(.*)"\s*$', line)
+        if match:
+            text = match.group(1).replace('\\"', '"')
+            break
+        if re.match(r"(?i)error: ", line):
+            text = " ".join(ln.strip() for ln in lines[index:])
+            break
+    text = re.sub(r"(?i)^error: ", "", text) or "failed"
     return text if moved is None else text.replace(str(moved[0]), str(moved[1]))
 
 
@@ -386,6 +409,11 @@ class KustomizeKind:
         for group in groups(find_dirs(paths)):
             dirs |= claimed(group)
         return dirs
+
+    def holders(self, files: Sequence[Path]) -> dict[Path, set[Path]]:
+        """The target roots each of `files` stands for, when given alone (see
+        `groups_holding`): a kustomization.yaml, a base's resource, an overlay's patch."""
+        return groups_holding(files)
 
     def skip_reason(
         self, root: Path, run_apps: bool | None, untrusted: Sequence[Path]

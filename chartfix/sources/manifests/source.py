@@ -28,7 +28,7 @@ from chartfix.errors import ChartError
 from chartfix.model.edits import Edit, LabelChange, PlannedEdit
 from chartfix.model.findings import Location
 from chartfix.model.objects import ANALYZED_KINDS, K8sObject, Rendering, mapping_at
-from chartfix.sources.base import Renderings, RenderSettings, splice
+from chartfix.sources.base import Renderings, RenderSettings, splice, values_ignored
 from chartfix.sources.helm.chart import repository_root
 from chartfix.sources.helm.template.edit import NotEditable
 from chartfix.sources.manifests.files import (
@@ -200,13 +200,18 @@ class ManifestsSource(YamlFiles):
 
     def render_all(self, settings: RenderSettings) -> Renderings:
         self.namespace, self.release = settings.namespace, settings.release
-        return Renderings([self.render(SCENARIO)])
+        rendering = self.render(SCENARIO)
+        rendering.warnings += values_ignored(settings, "a folder of plain manifests")
+        return Renderings([rendering])
 
     def render(self, scenario: str, files: Mapping[str, bytes] | None = None) -> Rendering:
         objects: list[K8sObject] = []
         for rel in self.files:
             data = files[rel] if files and rel in files else self.read(rel)
-            objects += objects_of(data, rel, chart=self.name)
+            try:
+                objects += objects_of(data, rel, chart=self.name)
+            except ChartError as err:  # named as every other kind names a file: with its path
+                raise ChartError(self.root / rel, err.reason) from err
         kept, warnings = _last_of_each(objects)
         return Rendering(
             SCENARIO, kept, release=self.release, namespace=self.namespace, warnings=warnings
