@@ -85,6 +85,7 @@ def _check_source(
         _keep(report, apply_policy(per_scenario, rendered.renderings, effective, report.root))
     except ChartError as err:
         report.error = err
+        report.warnings = list(err.notes)
     return report
 
 
@@ -251,6 +252,7 @@ def _report(root: Path, parts: list[tuple[ScenarioTask, ScenarioResult]]) -> Cha
     for _, part in parts:
         if part.error is not None and (not rendered or not part.unrendered):
             report.error = part.error  # a broken chart, or no scenario renders at all
+            report.warnings = list(part.error.notes)
             return report
     for _, part in parts:
         report.warnings += [w for w in part.warnings if w not in report.warnings]

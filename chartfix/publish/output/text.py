@@ -35,6 +35,8 @@ def write_text(reports: Sequence[ChartReport], stream: TextIO, color: bool | Non
     for report in reports:
         if report.error is not None:
             stream.write(f"{paint('error', 'error')}: {report.error}\n")
+            for note in report.error.notes:
+                stream.write(f"  {paint('warning', 'note')}: {note}\n")
             continue
         if report.skipped is not None:
             stream.write(f"skipped: {display_path(report.root)}: {report.skipped}\n")

@@ -348,11 +348,14 @@ def render(
             archive, values, release, namespace, log=log
         )
     except EngineError as err:
-        raise _render_error(chart, staged, str(err)) from err
+        raise _render_error(chart, staged, str(err), warnings) from err
     finally:
         _say_helm_log(chart, log)
     sources = ChartSources(chart.root, overrides, staged.files)
-    objects = stable_names(list(_objects(chart, staged, manifests)), sources)
+    try:
+        objects = stable_names(list(_objects(chart, staged, manifests)), sources)
+    except ChartError as err:  # the notes may explain a document that is not YAML
+        raise ChartError(err.path, err.reason, (*err.notes, *warnings)) from err
     return Rendering(
         scenario.name, objects, release, namespace, warnings,
         borrowed=dict(staged.borrowed), packed=dict(staged.packed),
@@ -365,12 +368,16 @@ def render(
 _TEMPLATE_IN_ERROR = re.compile(r"[\w.-]+((?:/charts/[\w.-]+)*/templates/[^\s:()\"]+)")
 
 
-def _render_error(chart: Chart, staged: StagedChart, message: str) -> ChartError:
+def _render_error(
+    chart: Chart, staged: StagedChart, message: str, notes: Sequence[str]
+) -> ChartError:
+    """Helm's refusal as the chart's error, naming the template file at fault; `notes` (a
+    dependency missing offline is the usual cause of an undefined template) go with it."""
     found = _TEMPLATE_IN_ERROR.search(message)
     if found is None:
-        return ChartError(chart.root, f"helm could not render: {message}")
+        return ChartError(chart.root, f"helm could not render: {message}", notes)
     rel = staged.disk_path(found.group(1).lstrip("/"))
-    return ChartError(chart.root / rel, f"helm could not render: {message}")
+    return ChartError(chart.root / rel, f"helm could not render: {message}", notes)
 
 
 def _objects(
