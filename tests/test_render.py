@@ -516,3 +516,29 @@ def test_a_chart_that_errors_carries_its_offline_notes(tmp_path: Path) -> None:
     assert len(caught.value.notes) == 1
     assert "dependency search 1.x" in caught.value.notes[0]
     assert "not available offline" in caught.value.notes[0]
+
+
+def test_a_dependency_missing_under_several_aliases_is_one_note_naming_them(
+    tmp_path: Path,
+) -> None:
+    cache = {"name": "cache", "version": "7.x.x", "repository": "oci://r/c"}
+    root = make_chart(
+        tmp_path / "mimir",
+        "mimir",
+        dependencies=[
+            {**cache, "alias": "cacheindex"},
+            {**cache, "alias": "cachechunks", "condition": "cachechunks.enabled"},
+            {**cache, "alias": "cachefrontend"},
+            {"name": "store", "version": "1.x", "repository": "oci://r/c"},
+        ],
+        values="greeting: hello\ncachechunks:\n  enabled: false\n",
+    )
+
+    warnings = render_default(root).warnings
+
+    assert len(warnings) == 2
+    assert warnings[0].startswith(
+        "dependency cache 7.x.x (oci://r/c) (as cacheindex, cachefrontend) of "
+    )
+    assert warnings[0].endswith("is not available offline; rendered without it")
+    assert warnings[1].startswith("dependency store 1.x (oci://r/c) of ")

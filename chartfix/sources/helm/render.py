@@ -39,6 +39,7 @@ from chartfix.sources.helm.chart import (
     read_default_values,
 )
 from chartfix.sources.helm.dependencies import (
+    MissingDependency,
     StagedChart,
     clear_staged,
     enabled,
@@ -333,14 +334,7 @@ def render(
     values = scenario_values(scenario)
     warnings = list(staged.notes)
     if staged.missing:
-        merged = deep_merge(_defaults(chart.root), values)
-        for miss in staged.missing:
-            if enabled(miss, merged):
-                dep = miss.dependency
-                warnings.append(
-                    f"dependency {dep.name} {dep.version} ({dep.repository or 'no repository'}) "
-                    f"of {miss.declared_in} is not available offline; rendered without it"
-                )
+        warnings += _missing_notes(staged.missing, deep_merge(_defaults(chart.root), values))
     archive = staged.archive_with(overrides)
     log: list[str] = []
     try:
@@ -363,6 +357,30 @@ def render(
         values=tuple([f"-f {Path(f).name}" for f in scenario.values_files]
                      + [f"--set {text}" for text in scenario.set_values]),
     )
+
+
+def _missing_notes(
+    missing: Sequence[MissingDependency], values: Mapping[str, Any]
+) -> list[str]:
+    """One note per dependency missing offline that `values` enable. A chart that declares
+    one dependency several times under aliases (memcached as memcachedindex, memcachedchunks...)
+    gets one note naming the aliases, not one per alias."""
+    aliases: dict[tuple[str, str, str, str], list[str]] = {}
+    for miss in missing:
+        if enabled(miss, values):
+            dep = miss.dependency
+            key = (dep.name, dep.version, dep.repository, miss.declared_in)
+            named = aliases.setdefault(key, [])
+            if dep.local_name not in named:
+                named.append(dep.local_name)
+    notes = []
+    for (name, version, repository, declared_in), named in aliases.items():
+        under = "" if named == [name] else f" (as {', '.join(named)})"
+        notes.append(
+            f"dependency {name} {version} ({repository or 'no repository'}){under} "
+            f"of {declared_in} is not available offline; rendered without it"
+        )
+    return notes
 
 
 _TEMPLATE_IN_ERROR = re.compile(r"[\w.-]+((?:/charts/[\w.-]+)*/templates/[^\s:()\"]+)")
