@@ -9,6 +9,7 @@ a chart it never checked). Suppressed findings count for nothing.
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
@@ -16,7 +17,7 @@ from pathlib import Path
 from typing import TextIO
 
 from chartfix.config import load_config, organisation_values
-from chartfix.errors import ChartError, UsageError
+from chartfix.errors import ChartError, UsageError, display_path
 from chartfix.model.objects import Rendering
 from chartfix.model.report import ChartReport
 from chartfix.rules import Analysis, Policy, analyze_each, apply_policy, merge_findings
@@ -78,6 +79,7 @@ def _check_source(
         if not rendered.renderings:
             raise rendered.unrendered[0][1]
         report.scenarios = [r.scenario for r in rendered.renderings]
+        report.engine_log = list(dict.fromkeys(n for r in rendered.renderings for n in r.engine_log))
         per_scenario = located(
             source, analyze_each(source, rendered.renderings), rendered.renderings
         )
@@ -119,6 +121,7 @@ class ScenarioResult:
     name: str
     analysis: Analysis = field(default_factory=Analysis)
     warnings: list[str] = field(default_factory=list)
+    engine_log: list[str] = field(default_factory=list)
     error: ChartError | None = None
     synthesized: dict[str, list[str]] = field(default_factory=dict)
     unrendered: dict[str, ChartError] = field(default_factory=dict)
@@ -149,6 +152,7 @@ def _check(task: ScenarioTask) -> tuple[ScenarioResult, list[Rendering]]:
         )
         for rendering in renderings:
             result.warnings += [w for w in rendering.warnings if w not in result.warnings]
+            result.engine_log += [n for n in rendering.engine_log if n not in result.engine_log]
             if rendering.synthesized:
                 result.synthesized[rendering.scenario] = list(rendering.synthesized)
     except ChartError as err:
@@ -256,6 +260,7 @@ def _report(root: Path, parts: list[tuple[ScenarioTask, ScenarioResult]]) -> Cha
             return report
     for _, part in parts:
         report.warnings += [w for w in part.warnings if w not in report.warnings]
+        report.engine_log += [n for n in part.engine_log if n not in report.engine_log]
         report.synthesized.update(part.synthesized)
         report.unrendered.update({n: e.reason for n, e in part.unrendered.items()})
     analyses = [part.analysis for _, part in parts if part.error is None]
@@ -287,6 +292,14 @@ def exit_status(reports: Sequence[ChartReport], strict: bool = False) -> int:
     return 0
 
 
+def _say_engine_log(reports: Sequence[ChartReport]) -> None:
+    """With JSON or SARIF on stdout, Helm's log lines go to stderr, each naming its chart
+    (text output shows them in the chart's section)."""
+    for report in reports:
+        for line in report.engine_log:
+            print(f"{display_path(report.root)}: {line}", file=sys.stderr)
+
+
 def run_check(
     paths: Sequence[Path],
     values_files: Sequence[Path],
@@ -312,6 +325,8 @@ def run_check(
     # Files no chart holds (a hook's changed files): nothing to check, and that is a pass.
     reports = check_all(charts, values_files, set_values, jobs, release, namespace, policy,
                         run_apps)
+    if fmt in ("json", "sarif"):
+        _say_engine_log(reports)
     if fmt == "json":
         from chartfix.publish.output.json import write_json
 

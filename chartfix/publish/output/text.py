@@ -48,6 +48,7 @@ def write_text(reports: Sequence[ChartReport], stream: TextIO, color: bool | Non
             or report.warnings
             or report.suppressed
             or report.unused_suppressions
+            or report.engine_log
             or notes
         ):
             continue
@@ -73,7 +74,7 @@ def write_text(reports: Sequence[ChartReport], stream: TextIO, color: bool | Non
             )
         for unused in report.unused_suppressions:
             stream.write(f"  {paint('warning', 'warning')}: {unused}\n")
-        for warning in [*notes, *report.warnings]:
+        for warning in [*notes, *report.warnings, *report.engine_log]:
             stream.write(f"  {paint('warning', 'note')}: {warning}\n")
     stream.write(summary_line(reports) + "\n")
 

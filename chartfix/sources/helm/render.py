@@ -30,7 +30,7 @@ from typing import Any, Protocol
 import yaml
 
 from chartfix import yamlfile
-from chartfix.errors import ChartError, display_path
+from chartfix.errors import ChartError
 from chartfix.model.objects import ANALYZED_KINDS, K8sObject, LazyBody, Rendering, Source
 from chartfix.sources.helm.chart import (
     Chart,
@@ -224,19 +224,13 @@ def _go_log(lines: list[str]) -> Iterator[None]:
 
 
 _GO_LOG_TIME = re.compile(r"^\d{4}/\d\d/\d\d \d\d:\d\d:\d\d(?:\.\d+)? ")
-_said: set[tuple[Path, str]] = set()
 
 
-def _say_helm_log(chart: Chart, lines: Sequence[str]) -> None:
-    """Helm's log lines on stderr, each naming its chart, once per chart and process (every
-    scenario and every verification render would repeat them)."""
-    for line in lines:
-        text = _GO_LOG_TIME.sub("", line.strip())
-        if (chart.root, text) in _said:
-            continue
-        _said.add((chart.root, text))
-        sys.stderr.write(f"{display_path(chart.root)}: helm: {text}\n")
-    sys.stderr.flush()
+def _helm_log(lines: Sequence[str]) -> list[str]:
+    """Helm's log lines as chartfix shows them, each once, with the chart they are about:
+    "helm: warning: ..." without Go's time stamp."""
+    said = (_GO_LOG_TIME.sub("", line.strip()) for line in lines)
+    return list(dict.fromkeys(f"helm: {text}" for text in said if text))
 
 
 def split_by_source(stream: str) -> dict[str, str]:
@@ -342,9 +336,8 @@ def render(
             archive, values, release, namespace, log=log
         )
     except EngineError as err:
-        raise _render_error(chart, staged, str(err), warnings) from err
-    finally:
-        _say_helm_log(chart, log)
+        notes = [*warnings, *_helm_log(log)]
+        raise _render_error(chart, staged, str(err), notes) from err
     sources = ChartSources(chart.root, overrides, staged.files)
     try:
         objects = stable_names(list(_objects(chart, staged, manifests)), sources)
@@ -354,6 +347,7 @@ def render(
         scenario.name, objects, release, namespace, warnings,
         borrowed=dict(staged.borrowed), packed=dict(staged.packed),
         synthesized=scenario.synthesized,
+        engine_log=tuple(_helm_log(log)),
         values=tuple([f"-f {Path(f).name}" for f in scenario.values_files]
                      + [f"--set {text}" for text in scenario.set_values]),
     )
