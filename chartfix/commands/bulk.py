@@ -131,7 +131,9 @@ def run_bulk(args: argparse.Namespace) -> int:
     todo, skipped = report.resume(charts, options) if report else (charts, [])
     shard_name = str(shard) if shard else None
 
-    progress = Progress(len(todo), fixing=bool(args.write or args.branch))
+    progress = Progress(
+        len(todo), fixing=bool(args.write or args.branch), committing=bool(args.branch)
+    )
     outcomes: list[Outcome] = []
     work = partial(fix_outcome, request=request)
     try:
@@ -200,9 +202,11 @@ def _uninterrupted() -> Iterator[None]:
 class Progress:
     """A live bar on a terminal (rich); one plain line per chart in CI logs."""
 
-    def __init__(self, total: int, fixing: bool = False) -> None:
-        """`fixing`: the run writes or commits (else a dry run: the bar says so)."""
+    def __init__(self, total: int, fixing: bool = False, committing: bool = False) -> None:
+        """`fixing`: the run writes or commits (else a dry run: the bar says so);
+        `committing`: it commits to a branch, once every chart is done."""
         self.total = total
+        self.committing = committing
         self.count = 0
         self.live = sys.stderr.isatty() and not os.environ.get("CI")
         self._bar: Any = None
@@ -221,7 +225,8 @@ class Progress:
 
     def advance(self, outcome: Outcome) -> None:
         self.count += 1
-        line = f"[{self.count}/{self.total}] {display_path(outcome.root)}: {progress_word(outcome)}"
+        line = f"[{self.count}/{self.total}] {display_path(outcome.root)}: "
+        line += progress_word(outcome, self.committing)
         if self._bar is not None:
             self._bar.update(self._task, advance=1, description=display_path(outcome.root))
         else:
@@ -244,11 +249,14 @@ def _status(outcome: Outcome) -> str:
     return "fixed" if not change.unfixed else ("partial" if change.fixed else "left")
 
 
-def progress_word(outcome: Outcome) -> str:
-    """The chart's status as far as the run has gone: "fixed" once written; until then (a dry
-    run, or a --branch commit still to come) "fixable"."""
+def progress_word(outcome: Outcome, committing: bool = False) -> str:
+    """The chart's status as far as the run has gone: "fixed" once written; "fixed, to
+    commit" in a --branch run (its verified change is committed once every chart is done);
+    "fixable" in a dry run, which changes nothing."""
     status = _status(outcome)
     if status in ("fixed", "partial") and not outcome.landed:
+        if committing:
+            return f"{status}, to commit"
         return "fixable" if status == "fixed" else "partly fixable"
     return status
 
