@@ -505,7 +505,9 @@ def test_a_chart_that_errors_carries_its_offline_notes(tmp_path: Path) -> None:
     root = make_chart(
         tmp_path / "stack",
         "stack",
-        templates={"uses.yaml": 'kind: ConfigMap\nmetadata: {name: {{ template "search.fullname" . }}}\n'},
+        templates={
+            "uses.yaml": 'kind: ConfigMap\nmetadata: {name: {{ template "search.fullname" . }}}\n'
+        },
         dependencies=[{"name": "search", "version": "1.x", "repository": "https://example.invalid"}],
     )
 

@@ -399,12 +399,14 @@ def failure_entry(failure: RepoFailure) -> dict[str, Any]:
 def finding_details(change: ChartChange) -> list[dict[str, Any]]:
     """Every finding of the chart as in `check --format json` (location relative to the
     chart), with `state` fixed or left and, when left, the `reason`."""
+    namespace = change.before[0].namespace if change.before else None
     fixed = [
-        {"state": "fixed", "reason": None, **finding_entry(f, f.location.path)}
+        {"state": "fixed", "reason": None, **finding_entry(f, f.location.path, namespace)}
         for f in change.fixed
     ]
     left = [
-        {"state": "left", "reason": u.reason, **finding_entry(u.finding, u.finding.location.path)}
+        {"state": "left", "reason": u.reason,
+         **finding_entry(u.finding, u.finding.location.path, namespace)}
         for u in change.unfixed
     ]
     return fixed + left

@@ -46,7 +46,8 @@ def check_chart(
     policy = policy or Policy()
     if kind_of(root).name != "helm":
         settings = RenderSettings(tuple(values_files), tuple(set_values), "", release, namespace)
-        return _check_source(ChartReport(root=root, name=root.name), policy, run_apps, settings)
+        report = ChartReport(root=root, name=root.name, namespace=namespace)
+        return _check_source(report, policy, run_apps, settings)
     cases = tuple(scenarios_at(root, values_files, set_values))
     task = ScenarioTask(root, cases, release, namespace, policy)
     result, renderings = _check(task)
@@ -79,7 +80,8 @@ def _check_source(
         if not rendered.renderings:
             raise rendered.unrendered[0][1]
         report.scenarios = [r.scenario for r in rendered.renderings]
-        report.engine_log = list(dict.fromkeys(n for r in rendered.renderings for n in r.engine_log))
+        logged = (line for r in rendered.renderings for line in r.engine_log)
+        report.engine_log = list(dict.fromkeys(logged))
         per_scenario = located(
             source, analyze_each(source, rendered.renderings), rendered.renderings
         )
@@ -251,6 +253,7 @@ def _report(root: Path, parts: list[tuple[ScenarioTask, ScenarioResult]]) -> Cha
     """One chart's report from its tasks' results, in scenario order (the first error
     wins, as a serial check would have stopped there)."""
     report = ChartReport(root=root, name=parts[0][1].name if parts else root.name)
+    report.namespace = parts[0][0].namespace if parts else report.namespace
     report.scenarios = [s.name for task, _ in parts for s in task.scenarios]
     rendered = [part for _, part in parts if part.error is None]
     for _, part in parts:

@@ -19,6 +19,8 @@ class ChartReport:
 
     root: Path
     name: str
+    namespace: str = "default"
+    """The release namespace it was rendered for: where its objects without one land."""
     findings: list[Finding] = field(default_factory=list)
     """The findings that count (not suppressed, of enabled rules, at their set severity)."""
     warnings: list[str] = field(default_factory=list)
