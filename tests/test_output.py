@@ -44,6 +44,9 @@ def test_summary_line(reports: list[ChartReport]) -> None:
         "4 charts, 2 with findings: 8 errors, 3 warnings; 1 chart could not be processed"
     )
     assert summary_line(reports[1:2]) == "1 chart, no findings"
+    # nothing checked is not "no findings": that reads as a pass
+    assert summary_line(reports[3:]) == "1 chart, none checked; 1 chart could not be processed"
+    assert summary_line([]) == "0 charts, no findings"
 
 
 def test_text_groups_by_chart_and_shows_everything(reports: list[ChartReport]) -> None:

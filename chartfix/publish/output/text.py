@@ -86,6 +86,7 @@ def summary_line(reports: Sequence[ChartReport]) -> str:
     warnings = sum(r.warning_findings for r in reports)
     with_findings = sum(1 for r in reports if r.findings)
     failed = sum(1 for r in reports if r.error is not None)
+    skipped = sum(1 for r in reports if r.skipped is not None)
     suppressed = sum(len(r.suppressed) for r in reports)
     unused = sum(len(r.unused_suppressions) for r in reports)
     line = plural(len(reports), "chart")
@@ -94,6 +95,8 @@ def summary_line(reports: Sequence[ChartReport]) -> str:
             f", {with_findings} with findings: {plural(errors, 'error')}, "
             f"{plural(warnings, 'warning')}"
         )
+    elif reports and failed + skipped == len(reports):
+        line += ", none checked"  # "no findings" would read as a pass
     else:
         line += ", no findings"
     if suppressed:
@@ -102,7 +105,6 @@ def summary_line(reports: Sequence[ChartReport]) -> str:
         line += f"; {plural(unused, 'unused suppression')}"
     if failed:
         line += f"; {plural(failed, 'chart')} could not be processed"
-    skipped = sum(1 for r in reports if r.skipped is not None)
     if skipped:
         line += f"; {plural(skipped, 'cdk8s app')} not run"
     return line
