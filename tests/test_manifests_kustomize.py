@@ -233,3 +233,25 @@ def test_a_job_sharing_the_controllers_component_gets_its_own_in_plain_yaml(
     assert after == SHARED_VALUE.replace(
         'component: "server"   # copied', 'component: "migrate"   # copied'
     )
+
+
+def test_check_says_an_object_written_twice_as_fix_does(tmp_path: Path) -> None:
+    web = (
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\n"
+        "spec:\n  selector: {matchLabels: {app: web}}\n"
+        "  template:\n    metadata: {labels: {app: web}}\n"
+        "    spec: {containers: [{name: web, image: nginx}]}\n"
+    )
+    (tmp_path / "all-in-one.yaml").write_text(web)
+    (tmp_path / "web.yaml").write_text(web)
+
+    done = run("check", str(tmp_path))
+
+    assert done.returncode == 0, done.stderr
+    notes = [line.strip() for line in done.stdout.splitlines() if "written twice" in line]
+    assert notes == [
+        "note: Deployment/web is written twice, in all-in-one.yaml and web.yaml: `kubectl "
+        "apply -f` keeps the latter, so chartfix reads and fixes that one only"
+    ], done.stdout
+    fixed = run("fix", str(tmp_path))
+    assert notes[0].removeprefix("note: ") in fixed.stderr

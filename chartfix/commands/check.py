@@ -80,6 +80,7 @@ def _check_source(
         if not rendered.renderings:
             raise rendered.unrendered[0][1]
         report.scenarios = [r.scenario for r in rendered.renderings]
+        report.warnings = list(dict.fromkeys(w for r in rendered.renderings for w in r.warnings))
         logged = (line for r in rendered.renderings for line in r.engine_log)
         report.engine_log = list(dict.fromkeys(logged))
         per_scenario = located(
