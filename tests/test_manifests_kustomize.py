@@ -255,3 +255,29 @@ def test_check_says_an_object_written_twice_as_fix_does(tmp_path: Path) -> None:
     ], done.stdout
     fixed = run("fix", str(tmp_path))
     assert notes[0].removeprefix("note: ") in fixed.stderr
+
+
+def test_a_kind_word_in_a_workloads_name_is_no_component_value(tmp_path: Path) -> None:
+    """`minio-deployment` (app `minio`) says it is a Deployment, not what it does: its
+    component value comes from its container, as for a workload named after its app."""
+    store = tmp_path / "store"
+    store.mkdir()
+
+    def workload(kind: str, name: str, container: str, selector: bool) -> str:
+        spec = "  selector: {matchLabels: {app: minio}}\n" if selector else ""
+        return (
+            f"apiVersion: {'apps/v1' if selector else 'batch/v1'}\nkind: {kind}\n"
+            f"metadata: {{name: {name}, labels: {{app: minio}}}}\nspec:\n{spec}"
+            f"  template:\n    metadata: {{labels: {{app: minio}}}}\n"
+            f"    spec: {{containers: [{{name: {container}, image: i}}]}}\n"
+        )
+
+    deployment = workload("Deployment", "minio-deployment", "minio", True)
+    (store / "minio-deployment.yaml").write_text(deployment)
+    (store / "minio-init-job.yaml").write_text(workload("Job", "minio-init", "init", False))
+
+    change = fix_chart(store, FixRequest())
+
+    after = {f.path: f.after.decode() for f in change.files}
+    assert "component: minio" in after["minio-deployment.yaml"], after
+    assert "component: deployment" not in after["minio-deployment.yaml"]
