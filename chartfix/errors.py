@@ -4,6 +4,7 @@ and how chartfix shows a path in any message."""
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 
@@ -12,16 +13,19 @@ class ChartError(Exception):
 
     `path` is the file (or chart directory) at fault; `reason` says what is wrong with it.
     The CLI prints `str(error)` as the single line for this chart and exits with status 2.
+    `notes` are what else the user must know to read that line (a dependency that could not
+    be had offline): printed after it, as notes.
     """
 
-    def __init__(self, path: str | Path, reason: str) -> None:
+    def __init__(self, path: str | Path, reason: str, notes: Sequence[str] = ()) -> None:
         self.path = str(path)
         self.reason = _one_line(str(reason))
+        self.notes = tuple(notes)
         super().__init__(f"{self.path}: {self.reason}")
 
-    def __reduce__(self) -> tuple[type[ChartError], tuple[str, str]]:
-        """Rebuild from (path, reason): reports carrying errors cross process pools."""
-        return (type(self), (self.path, self.reason))
+    def __reduce__(self) -> tuple[type[ChartError], tuple[str, str, tuple[str, ...]]]:
+        """Rebuild from (path, reason, notes): reports carrying errors cross process pools."""
+        return (type(self), (self.path, self.reason, self.notes))
 
 
 MAX_REASON = 500

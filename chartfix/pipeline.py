@@ -179,6 +179,7 @@ def fix_chart(root: Path, request: FixRequest) -> ChartChange:
     ]
     notes += restarts_needed(before, verified.after)
     notes += [w for r in before for w in r.warnings]
+    notes += [line for r in before for line in r.engine_log]
     notes += rendered.notes
     if source.version is None and request.mode == "--branch":
         notes.append(f"no version bump: a {source.kind} target has no version to raise")

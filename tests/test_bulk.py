@@ -35,7 +35,8 @@ BROKEN = {
     "evil-dir": ("templates/etc", "symlink points outside the chart, to /etc"),
 }
 PROGRESS = re.compile(
-    r"^\[(\d+)/(\d+)\] (\S+): (clean|fixed|fixable|partial|partly fixable|left|error)$"
+    r"^\[(\d+)/(\d+)\] (\S+): "
+    r"(clean|fixed|fixable|partial|partly fixable|(?:fixed|partial), to commit|left|error)$"
 )
 
 
@@ -641,6 +642,11 @@ def test_branch_commits_one_chart_per_commit_in_each_repo(tmp_path, capsys) -> N
     )
 
     assert code == 0, err
+    progress = {chart: word for *_, chart, word in progress_lines(err)}
+    assert progress == {
+        f"{name}/{chart}": "clean" if chart == "clean" else "fixed, to commit"
+        for name, charts in REPOS.items() for chart in charts
+    }, "committed at the end: never `fixable`, which is what a dry run says"
     entries = {c["id"]: c for c in read_report(report)["charts"]}
     for name, repo in checkouts.items():
         assert git(repo, "rev-parse", "HEAD") == heads[name]

@@ -216,6 +216,23 @@ def test_changelog_plain_headings_with_preamble_and_crlf() -> None:
     assert out == text.replace("## 0.14.0", "## 1.0.0\r\n\r\nOwn labels\r\n\r\n## 0.14.0")
 
 
+@pytest.mark.parametrize(
+    ("newest", "version", "heading"),
+    [
+        ("## v5.0.0", "6.0.0", "## v6.0.0"),
+        ("## v5.0.0", "v6.0.0", "## v6.0.0"),
+        ("## 5.0.0", "v6.0.0", "## 6.0.0"),
+        ("## 5.0.0", "6.0.0", "## 6.0.0"),
+    ],
+)
+def test_changelog_heading_takes_the_files_v_prefix_habit(
+    newest: str, version: str, heading: str
+) -> None:
+    text = f"# Changelog\n\n{newest}\n\n- Older fix\n"
+    out = changelog_with_entry(text, version, "Own labels", TODAY)
+    assert out == text.replace(newest, f"{heading}\n\n- Own labels\n\n{newest}")
+
+
 def test_changelog_without_version_headings_gets_one_after_the_title() -> None:
     out = changelog_with_entry("# Changes\n\nNothing yet.\n", "v2.0.0", "Fix", TODAY)
     assert out == "# Changes\n\n## v2.0.0\n\n- Fix\n\nNothing yet.\n"

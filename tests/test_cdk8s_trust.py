@@ -43,7 +43,7 @@ def test_check_fix_and_bulk_name_and_skip_an_app_without_leave(tmp_path, capsys)
     assert main(["check", str(app)]) == 0
     out = capsys.readouterr().out
     assert "skipped: " in out and "cdk8s app not run" in out and "--run-apps" in out
-    assert out.splitlines()[-1] == "1 cdk8s app, no findings; 1 cdk8s app not run"
+    assert out.splitlines()[-1] == "1 cdk8s app, none checked; 1 cdk8s app not run"
     assert main(["fix", str(app)]) == 0
     err = capsys.readouterr().err
     assert f"skipped: {app}: cdk8s app not run" in err

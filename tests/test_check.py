@@ -164,3 +164,27 @@ def test_runner_stops_a_worker_past_the_timeout_and_names_a_dead_one(jobs: int) 
     assert str(errors[2]).startswith("helm crashed while rendering (exit signal 6, SIGABRT)")
     assert crash_reason(errors[2]) == str(errors[2])
     assert list(run_parallel(square_or_die, [4], jobs)) == [16]  # the workers were replaced
+
+
+def test_a_chart_that_errors_is_one_error_line_then_its_offline_notes(tmp_path: Path) -> None:
+    root = tmp_path / "stack"
+    (root / "templates").mkdir(parents=True)
+    (root / "Chart.yaml").write_text(
+        "apiVersion: v2\nname: stack\nversion: 0.1.0\ndependencies:\n"
+        "  - {name: search, version: 1.x, repository: https://example.invalid}\n"
+    )
+    (root / "templates" / "uses.yaml").write_text(
+        'kind: ConfigMap\nmetadata: {name: {{ template "search.fullname" . }}}\n'
+    )
+    out = io.StringIO()
+
+    assert run_check([root], [], [], "text", 1, out) == 2
+
+    lines = out.getvalue().splitlines()
+    assert lines[0].startswith(f"error: {root}/templates/uses.yaml: helm could not render")
+    assert lines[1].startswith("  note: dependency search 1.x (https://example.invalid)")
+    assert lines[1].endswith("is not available offline; rendered without it")
+    assert len(lines) == 3  # and the summary
+    document = io.StringIO()
+    run_check([root], [], [], "json", 1, document)
+    assert "not available offline" in json.loads(document.getvalue())["charts"][0]["warnings"][0]

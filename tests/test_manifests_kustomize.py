@@ -327,3 +327,51 @@ def test_summaries_name_the_kind_of_target_not_a_chart(tmp_path: Path) -> None:
     empty = tmp_path / "empty"
     empty.mkdir()
     assert "kustomization or plain manifests under" in run("check", str(empty)).stderr
+
+
+def test_check_says_an_object_written_twice_as_fix_does(tmp_path: Path) -> None:
+    web = (
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\n"
+        "spec:\n  selector: {matchLabels: {app: web}}\n"
+        "  template:\n    metadata: {labels: {app: web}}\n"
+        "    spec: {containers: [{name: web, image: nginx}]}\n"
+    )
+    (tmp_path / "all-in-one.yaml").write_text(web)
+    (tmp_path / "web.yaml").write_text(web)
+
+    done = run("check", str(tmp_path))
+
+    assert done.returncode == 0, done.stderr
+    notes = [line.strip() for line in done.stdout.splitlines() if "written twice" in line]
+    assert notes == [
+        "note: Deployment/web is written twice, in all-in-one.yaml and web.yaml: `kubectl "
+        "apply -f` keeps the latter, so chartfix reads and fixes that one only"
+    ], done.stdout
+    fixed = run("fix", str(tmp_path))
+    assert notes[0].removeprefix("note: ") in fixed.stderr
+
+
+def test_a_kind_word_in_a_workloads_name_is_no_component_value(tmp_path: Path) -> None:
+    """`minio-deployment` (app `minio`) says it is a Deployment, not what it does: its
+    component value comes from its container, as for a workload named after its app."""
+    store = tmp_path / "store"
+    store.mkdir()
+
+    def workload(kind: str, name: str, container: str, selector: bool) -> str:
+        spec = "  selector: {matchLabels: {app: minio}}\n" if selector else ""
+        return (
+            f"apiVersion: {'apps/v1' if selector else 'batch/v1'}\nkind: {kind}\n"
+            f"metadata: {{name: {name}, labels: {{app: minio}}}}\nspec:\n{spec}"
+            f"  template:\n    metadata: {{labels: {{app: minio}}}}\n"
+            f"    spec: {{containers: [{{name: {container}, image: i}}]}}\n"
+        )
+
+    deployment = workload("Deployment", "minio-deployment", "minio", True)
+    (store / "minio-deployment.yaml").write_text(deployment)
+    (store / "minio-init-job.yaml").write_text(workload("Job", "minio-init", "init", False))
+
+    change = fix_chart(store, FixRequest())
+
+    after = {f.path: f.after.decode() for f in change.files}
+    assert "component: minio" in after["minio-deployment.yaml"], after
+    assert "component: deployment" not in after["minio-deployment.yaml"]

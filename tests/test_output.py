@@ -44,6 +44,9 @@ def test_summary_line(reports: list[ChartReport]) -> None:
         "4 charts, 2 with findings: 8 errors, 3 warnings; 1 chart could not be processed"
     )
     assert summary_line(reports[1:2]) == "1 chart, no findings"
+    # nothing checked is not "no findings": that reads as a pass
+    assert summary_line(reports[3:]) == "1 chart, none checked; 1 chart could not be processed"
+    assert summary_line([]) == "0 charts, no findings"
 
 
 def test_text_groups_by_chart_and_shows_everything(reports: list[ChartReport]) -> None:
@@ -262,3 +265,30 @@ def test_sarif_shape_rules_and_results(reports: list[ChartReport]) -> None:
     invocation = run["invocations"][0]
     assert invocation["executionSuccessful"] is False
     assert "no such file" in invocation["toolExecutionNotifications"][0]["message"]["text"]
+
+
+def test_json_namespaces_are_where_helm_puts_each_object(tmp_path: Path) -> None:
+    """An object whose manifest names its namespace and one that does not (it lands in the
+    release's) read alike: the namespace each is installed in, never null beside a name."""
+    chart = tmp_path / "shop"
+    (chart / "templates").mkdir(parents=True)
+    (chart / "Chart.yaml").write_text("apiVersion: v2\nname: shop\nversion: 1.0.0\n")
+    pods = (
+        "    metadata:\n      labels: {app: shop}\n"
+        "    spec:\n      containers: [{name: c, image: i}]\n"
+    )
+    (chart / "templates" / "all.yaml").write_text(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\n"
+        "spec:\n  selector:\n    matchLabels: {app: shop}\n  template:\n" + pods
+        + "---\napiVersion: batch/v1\nkind: Job\n"
+        "metadata:\n  name: migrate\n  namespace: {{ .Release.Namespace }}\n"
+        "  annotations: {helm.sh/hook: pre-upgrade}\n"
+        "spec:\n  template:\n" + pods
+    )
+    report = check_chart(chart, namespace="prod")
+    out = io.StringIO()
+    write_json([report], out)
+
+    [finding] = json.loads(out.getvalue())["charts"][0]["findings"]
+    assert finding["object"] == {"kind": "Deployment", "name": "web", "namespace": "prod"}
+    assert finding["related"] == [{"kind": "Job", "name": "migrate", "namespace": "prod"}]

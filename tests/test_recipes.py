@@ -14,9 +14,11 @@ from pathlib import Path
 import pytest
 from conftest import FIXTURES
 
+from chartfix.model.objects import K8sObject, Source
 from chartfix.pipeline import FixRequest, fix_chart
 from chartfix.publish.apply import write_change
 from chartfix.publish.diff import file_diff
+from chartfix.recipes.naming import component_value
 
 BUGGY = sorted(
     p.name for p in FIXTURES.iterdir()
@@ -328,3 +330,30 @@ def test_a_split_helper_keeps_no_conditional_the_removed_keys_emptied(chart_copy
         "{{- end }}\n"
     ), added
     assert "MIGRATION.md" not in added
+
+
+def _workload(kind: str, name: str, container: str) -> K8sObject:
+    pods = {"metadata": {"labels": {"app": "shop"}},
+            "spec": {"containers": [{"name": container, "image": "i"}]}}
+    body = {"apiVersion": "apps/v1", "kind": kind, "metadata": {"name": name},
+            "spec": {"selector": {"matchLabels": {"app": "shop"}}, "template": pods}}
+    return K8sObject(body, Source("templates/x.yaml", 0), "shop")
+
+
+@pytest.mark.parametrize(
+    ("kind", "name", "container", "value"),
+    [
+        ("Deployment", "rel-shop-api", "nginx", "api"),  # a role: kept
+        ("Deployment", "rel-shop-api-deploy", "nginx", "api"),
+        ("StatefulSet", "rel-shop-db-sts", "postgres", "db"),
+        ("Deployment", "rel-shop-deployment", "nginx", "nginx"),  # then the container
+        ("Deployment", "rel-shop-svc-deployment", "shop", "server"),  # then the kind's default
+        ("DaemonSet", "rel-shop-ds", "shop", "agent"),
+        ("Deployment", "rel-shop-apps", "nginx", "apps"),  # whole words only
+        ("Deployment", "rel-shop-web-app", "nginx", "web"),
+    ],
+)
+def test_kind_words_are_no_component_value(
+    kind: str, name: str, container: str, value: str
+) -> None:
+    assert component_value(_workload(kind, name, container), "shop", "rel", {}) == value

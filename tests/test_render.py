@@ -465,3 +465,82 @@ def test_of_two_charts_of_the_name_in_the_repository_the_fitting_version_is_stag
 
     assert "release-name-helpers" in names(rendering)
     assert rendering.warnings == []  # common/helpers 2.4.0, not archive/helpers 0.1.0
+
+
+NOTES_OF_MISSING = 'Visit {{ template "search.fullname" . }} to start.\n'
+
+
+def test_notes_naming_a_dependency_missing_offline_do_not_stop_the_chart(
+    tmp_path: Path,
+) -> None:
+    root = make_chart(
+        tmp_path / "stack",
+        "stack",
+        dependencies=[{"name": "search", "version": "1.x", "repository": "https://example.invalid"}],
+    )
+    (root / "templates" / "NOTES.txt").write_text(NOTES_OF_MISSING)
+    sub = make_chart(root / "charts" / "ui", "ui")
+    (sub / "templates" / "NOTES.txt").write_text(NOTES_OF_MISSING)
+
+    rendering = render_default(root)
+
+    assert names(rendering) == ["release-name-stack", "release-name-ui"]
+    assert "dependency search 1.x" in rendering.warnings[0]
+
+
+def test_a_packaged_subcharts_notes_are_left_out_too(tmp_path: Path) -> None:
+    root = make_chart(tmp_path / "stack", "stack")
+    sub = make_chart(tmp_path / "ui", "ui")
+    (sub / "templates" / "NOTES.txt").write_text(NOTES_OF_MISSING)
+    (root / "charts").mkdir()
+    subprocess.run(
+        ["tar", "czf", str(root / "charts" / "ui-1.0.0.tgz"), "-C", str(tmp_path), "ui"],
+        check=True,
+    )
+
+    assert names(render_default(root)) == ["release-name-stack", "release-name-ui"]
+
+
+def test_a_chart_that_errors_carries_its_offline_notes(tmp_path: Path) -> None:
+    root = make_chart(
+        tmp_path / "stack",
+        "stack",
+        templates={
+            "uses.yaml": 'kind: ConfigMap\nmetadata: {name: {{ template "search.fullname" . }}}\n'
+        },
+        dependencies=[{"name": "search", "version": "1.x", "repository": "https://example.invalid"}],
+    )
+
+    with pytest.raises(ChartError) as caught:
+        render_default(root)
+
+    assert 'template "search.fullname" not defined' in caught.value.reason
+    assert len(caught.value.notes) == 1
+    assert "dependency search 1.x" in caught.value.notes[0]
+    assert "not available offline" in caught.value.notes[0]
+
+
+def test_a_dependency_missing_under_several_aliases_is_one_note_naming_them(
+    tmp_path: Path,
+) -> None:
+    cache = {"name": "cache", "version": "7.x.x", "repository": "oci://r/c"}
+    root = make_chart(
+        tmp_path / "mimir",
+        "mimir",
+        dependencies=[
+            {**cache, "alias": "cacheindex"},
+            {**cache, "alias": "cachechunks", "condition": "cachechunks.enabled"},
+            {**cache, "alias": "cachefrontend"},
+            {"name": "store", "version": "1.x", "repository": "oci://r/c"},
+        ],
+        values="greeting: hello\ncachechunks:\n  enabled: false\n",
+    )
+
+    warnings = render_default(root).warnings
+
+    assert len(warnings) == 2
+    assert warnings[0].startswith(
+        "dependency cache 7.x.x (oci://r/c) (as cacheindex, cachefrontend) of "
+    )
+    assert warnings[0].endswith("is not available offline; rendered without it")
+    assert warnings[1].startswith("dependency store 1.x (oci://r/c) of ")

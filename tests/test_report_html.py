@@ -61,6 +61,32 @@ def bulk_page(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str,
     return page, json.loads(report.read_text())
 
 
+def merge_status(tmp_path: Path, *reports: Path) -> int:
+    return run("report", "merge", *reports, "-o", tmp_path / "merged.json")
+
+
+def test_report_html_exits_as_report_merge_on_the_same_reports(
+    bulk_page: tuple[Path, dict[str, Any]], tmp_path: Path
+) -> None:
+    """2 with a chart that could not be processed, 1 with a finding left, 0 when all is
+    fixed or clean: a CI step reads either command the same way (the page is written)."""
+    _, report = bulk_page
+    by_status = {c["status"]: c for c in report["charts"]}
+    cases = {
+        2: report["charts"],
+        1: [c for c in report["charts"] if c["status"] != "error"],
+        0: [c for c in report["charts"] if c["status"] in ("clean", "fixed")],
+    }
+    assert {"error", "left", "fixed", "clean"} <= by_status.keys()
+    for status, charts in cases.items():
+        path = tmp_path / f"r{status}.json"
+        path.write_text(json.dumps({**report, "charts": charts}))
+        page = tmp_path / f"p{status}.html"
+        assert merge_status(tmp_path, path) == status
+        assert run("report", "html", path, "-o", page) == status
+        assert page.is_file()
+
+
 def visible_ids(browser: Browser) -> list[str]:
     return list(browser.eval(
         "[...document.querySelectorAll('#charts tbody tr')].filter(r => !r.hidden)"
@@ -224,7 +250,7 @@ def test_merged_shard_reports_give_one_page(browser, bulk_page, tmp_path) -> Non
     for i, shard in enumerate(shards):
         run("bulk", *roots, "-j", "1", "--shard", f"{i}/3", "--report", shard)
     merged = tmp_path / "merged.html"
-    assert run("report", "html", *shards, "-o", merged) == 0
+    assert run("report", "html", *shards, "-o", merged) == 2, "a chart could not be processed"
     browser.open(merged)
     assert sorted(visible_ids(browser)) == sorted(c["id"] for c in report["charts"])
     sources = browser.eval("document.querySelector('.sources').textContent")
@@ -249,7 +275,7 @@ def test_a_page_from_shards_with_one_missing_says_so_and_exits_2(
     banner = browser.eval("document.getElementById('missing').textContent")
     assert banner.startswith("Incomplete: shard 1/3 of this run is missing")
     whole = tmp_path / "whole.html"
-    assert run("report", "html", *shards, "-o", whole) == 0
+    assert run("report", "html", *shards, "-o", whole) == merge_status(tmp_path, *shards)
     browser.open(whole)
     assert browser.eval("document.getElementById('missing')") is None
 
@@ -291,7 +317,7 @@ def test_markup_from_a_chart_shows_as_text_and_never_runs(browser, tmp_path) -> 
     data["coverage"] = {"note": EVIL_FIELD}
     report.write_text(json.dumps(data))
     page = tmp_path / "page.html"
-    assert run("report", "html", report, "-o", page) == 0
+    assert run("report", "html", report, "-o", page) == 2, "as `report merge`: one chart failed"
 
     browser.open(page)
     assert browser.eval("typeof window.pwned") == "undefined"
@@ -371,7 +397,7 @@ def test_a_report_from_before_the_detail_fields_still_makes_a_page(browser, bulk
     old_report = page.parent / "old.json"
     old_report.write_text(json.dumps(old))
     old_page = page.parent / "old.html"
-    assert run("report", "html", old_report, "-o", old_page) == 0
+    assert run("report", "html", old_report, "-o", old_page) == 2, "its broken chart"
     browser.open(old_page)
     assert "Dry run" in browser.eval("document.getElementById('mode').textContent")
     rules = browser.eval(

@@ -133,7 +133,8 @@ def test_the_terminal_table_keeps_long_names_and_errors_on_one_line(
 
 def test_helms_log_lines_name_their_chart(tmp_path, capfd, monkeypatch) -> None:
     """Helm's Go code logs some warnings to stderr itself (a values file giving a string
-    where the chart's defaults hold a map): each such line names the chart it is about."""
+    where the chart's defaults hold a map): text output shows each such line once in its
+    chart's section; with JSON on stdout it goes to stderr, naming the chart."""
     monkeypatch.chdir(tmp_path)
     runner.shutdown()  # a worker started by an earlier test writes to that test's capture
     chart = tmp_path / "maps"
@@ -142,16 +143,28 @@ def test_helms_log_lines_name_their_chart(tmp_path, capfd, monkeypatch) -> None:
     (chart / "values.yaml").write_text("config:\n  policy: {}\n")
     (chart / "ci").mkdir()
     (chart / "ci" / "string-values.yaml").write_text("config:\n  policy: deny\n")
+    (chart / "ci" / "more-values.yaml").write_text("config:\n  policy: allow\n")
     (chart / "templates" / "cm.yaml").write_text(
         "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata:\n  a: \"1\"\n"
     )
+    logged = (
+        "helm: warning: cannot overwrite table with non table for maps.config.policy (map[])"
+    )
+
     assert main(["check", str(chart), "-j", "1"]) == 0
-    err = capfd.readouterr().err
-    logged = [line for line in err.splitlines() if "cannot overwrite table" in line]
-    assert logged == [
-        "maps: helm: warning: cannot overwrite table with non table for maps.config.policy "
-        "(map[])"
-    ], err
+    captured = capfd.readouterr()
+    assert "cannot overwrite" not in captured.err
+    assert captured.out.splitlines() == [
+        "maps (maps)", f"  note: {logged}", "1 chart, no findings"
+    ]
+
+    assert main(["check", str(chart), "-j", "1", "--format", "json"]) == 0
+    captured = capfd.readouterr()
+    assert "cannot overwrite" not in captured.out
+    assert json.loads(captured.out)["charts"][0]["warnings"] == []
+    assert [line for line in captured.err.splitlines() if "cannot overwrite" in line] == [
+        f"maps: {logged}"
+    ]
 
 
 def test_errors_of_rules_outside_the_recipes_run_count_as_left(capsys) -> None:

@@ -130,7 +130,9 @@ def run_bulk(args: argparse.Namespace) -> int:
     todo, skipped = report.resume(charts, options) if report else (charts, [])
     shard_name = str(shard) if shard else None
 
-    progress = Progress(len(todo), fixing=bool(args.write or args.branch))
+    progress = Progress(
+        len(todo), fixing=bool(args.write or args.branch), committing=bool(args.branch)
+    )
     outcomes: list[Outcome] = []
     work = partial(fix_outcome, request=request)
     try:
@@ -199,9 +201,11 @@ def _uninterrupted() -> Iterator[None]:
 class Progress:
     """A live bar on a terminal (rich); one plain line per chart in CI logs."""
 
-    def __init__(self, total: int, fixing: bool = False) -> None:
-        """`fixing`: the run writes or commits (else a dry run: the bar says so)."""
+    def __init__(self, total: int, fixing: bool = False, committing: bool = False) -> None:
+        """`fixing`: the run writes or commits (else a dry run: the bar says so);
+        `committing`: it commits to a branch, once every chart is done."""
         self.total = total
+        self.committing = committing
         self.count = 0
         self.live = sys.stderr.isatty() and not os.environ.get("CI")
         self._bar: Any = None
@@ -220,7 +224,8 @@ class Progress:
 
     def advance(self, outcome: Outcome) -> None:
         self.count += 1
-        line = f"[{self.count}/{self.total}] {display_path(outcome.root)}: {progress_word(outcome)}"
+        line = f"[{self.count}/{self.total}] {display_path(outcome.root)}: "
+        line += progress_word(outcome, self.committing)
         if self._bar is not None:
             self._bar.update(self._task, advance=1, description=display_path(outcome.root))
         else:
@@ -243,11 +248,14 @@ def _status(outcome: Outcome) -> str:
     return "fixed" if not change.unfixed else ("partial" if change.fixed else "left")
 
 
-def progress_word(outcome: Outcome) -> str:
-    """The chart's status as far as the run has gone: "fixed" once written; until then (a dry
-    run, or a --branch commit still to come) "fixable"."""
+def progress_word(outcome: Outcome, committing: bool = False) -> str:
+    """The chart's status as far as the run has gone: "fixed" once written; "fixed, to
+    commit" in a --branch run (its verified change is committed once every chart is done);
+    "fixable" in a dry run, which changes nothing."""
     status = _status(outcome)
     if status in ("fixed", "partial") and not outcome.landed:
+        if committing:
+            return f"{status}, to commit"
         return "fixable" if status == "fixed" else "partly fixable"
     return status
 
@@ -392,12 +400,14 @@ def failure_entry(failure: RepoFailure) -> dict[str, Any]:
 def finding_details(change: ChartChange) -> list[dict[str, Any]]:
     """Every finding of the chart as in `check --format json` (location relative to the
     chart), with `state` fixed or left and, when left, the `reason`."""
+    namespace = change.before[0].namespace if change.before else None
     fixed = [
-        {"state": "fixed", "reason": None, **finding_entry(f, f.location.path)}
+        {"state": "fixed", "reason": None, **finding_entry(f, f.location.path, namespace)}
         for f in change.fixed
     ]
     left = [
-        {"state": "left", "reason": u.reason, **finding_entry(u.finding, u.finding.location.path)}
+        {"state": "left", "reason": u.reason,
+         **finding_entry(u.finding, u.finding.location.path, namespace)}
         for u in change.unfixed
     ]
     return fixed + left

@@ -9,6 +9,7 @@ a chart it never checked). Suppressed findings count for nothing.
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
@@ -16,7 +17,7 @@ from pathlib import Path
 from typing import TextIO
 
 from chartfix.config import load_config, organisation_values
-from chartfix.errors import ChartError, UsageError
+from chartfix.errors import ChartError, UsageError, display_path
 from chartfix.model.objects import Rendering
 from chartfix.model.report import ChartReport
 from chartfix.rules import Analysis, Policy, analyze_each, apply_policy, merge_findings
@@ -45,7 +46,8 @@ def check_chart(
     policy = policy or Policy()
     if kind_of(root).name != "helm":
         settings = RenderSettings(tuple(values_files), tuple(set_values), "", release, namespace)
-        return _check_source(ChartReport(root=root, name=root.name), policy, run_apps, settings)
+        report = ChartReport(root=root, name=root.name, namespace=namespace)
+        return _check_source(report, policy, run_apps, settings)
     cases = tuple(scenarios_at(root, values_files, set_values))
     task = ScenarioTask(root, cases, release, namespace, policy)
     result, renderings = _check(task)
@@ -79,8 +81,9 @@ def _check_source(
             raise rendered.unrendered[0][1]
         report.scenarios = [r.scenario for r in rendered.renderings]
         report.unrendered = {name: err.reason for name, err in rendered.unrendered}
-        for rendering in rendered.renderings:  # said once, however many scenarios say it
-            report.warnings += [w for w in rendering.warnings if w not in report.warnings]
+        report.warnings = list(dict.fromkeys(w for r in rendered.renderings for w in r.warnings))
+        logged = (line for r in rendered.renderings for line in r.engine_log)
+        report.engine_log = list(dict.fromkeys(logged))
         per_scenario = located(
             source, analyze_each(source, rendered.renderings), rendered.renderings
         )
@@ -88,6 +91,7 @@ def _check_source(
         _keep(report, apply_policy(per_scenario, rendered.renderings, effective, report.root))
     except ChartError as err:
         report.error = err
+        report.warnings = list(err.notes)
     return report
 
 
@@ -121,6 +125,7 @@ class ScenarioResult:
     name: str
     analysis: Analysis = field(default_factory=Analysis)
     warnings: list[str] = field(default_factory=list)
+    engine_log: list[str] = field(default_factory=list)
     error: ChartError | None = None
     synthesized: dict[str, list[str]] = field(default_factory=dict)
     unrendered: dict[str, ChartError] = field(default_factory=dict)
@@ -151,6 +156,7 @@ def _check(task: ScenarioTask) -> tuple[ScenarioResult, list[Rendering]]:
         )
         for rendering in renderings:
             result.warnings += [w for w in rendering.warnings if w not in result.warnings]
+            result.engine_log += [n for n in rendering.engine_log if n not in result.engine_log]
             if rendering.synthesized:
                 result.synthesized[rendering.scenario] = list(rendering.synthesized)
     except ChartError as err:
@@ -249,14 +255,17 @@ def _report(root: Path, parts: list[tuple[ScenarioTask, ScenarioResult]]) -> Cha
     """One chart's report from its tasks' results, in scenario order (the first error
     wins, as a serial check would have stopped there)."""
     report = ChartReport(root=root, name=parts[0][1].name if parts else root.name)
+    report.namespace = parts[0][0].namespace if parts else report.namespace
     report.scenarios = [s.name for task, _ in parts for s in task.scenarios]
     rendered = [part for _, part in parts if part.error is None]
     for _, part in parts:
         if part.error is not None and (not rendered or not part.unrendered):
             report.error = part.error  # a broken chart, or no scenario renders at all
+            report.warnings = list(part.error.notes)
             return report
     for _, part in parts:
         report.warnings += [w for w in part.warnings if w not in report.warnings]
+        report.engine_log += [n for n in part.engine_log if n not in report.engine_log]
         report.synthesized.update(part.synthesized)
         report.unrendered.update({n: e.reason for n, e in part.unrendered.items()})
     analyses = [part.analysis for _, part in parts if part.error is None]
@@ -288,6 +297,14 @@ def exit_status(reports: Sequence[ChartReport], strict: bool = False) -> int:
     return 0
 
 
+def _say_engine_log(reports: Sequence[ChartReport]) -> None:
+    """With JSON or SARIF on stdout, Helm's log lines go to stderr, each naming its chart
+    (text output shows them in the chart's section)."""
+    for report in reports:
+        for line in report.engine_log:
+            print(f"{display_path(report.root)}: {line}", file=sys.stderr)
+
+
 def run_check(
     paths: Sequence[Path],
     values_files: Sequence[Path],
@@ -313,6 +330,8 @@ def run_check(
     # Files no chart holds (a hook's changed files): nothing to check, and that is a pass.
     reports = check_all(charts, values_files, set_values, jobs, release, namespace, policy,
                         run_apps)
+    if fmt in ("json", "sarif"):
+        _say_engine_log(reports)
     if fmt == "json":
         from chartfix.publish.output.json import write_json
 

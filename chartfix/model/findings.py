@@ -65,10 +65,22 @@ class Finding:
     suppression: Suppression | None = field(default=None, compare=False, hash=False)
     """Set on an accepted finding: it is reported as suppressed and counts for no exit
     status."""
+    variants: tuple[tuple[str, tuple[str, ...]], ...] = field(
+        default=(), compare=False, hash=False
+    )
+    """A merged finding whose scenarios gave different messages (other objects matched):
+    each message with the scenarios that gave it, in scenario order; `message` then says
+    them all ("in default: ...; in ci/x.yaml: ..."). Empty when one message serves all."""
 
     @property
     def key(self) -> tuple[str, ObjectRef]:
         return (self.rule, self.obj)
+
+
+def scenario_messages(variants: Sequence[tuple[str, Sequence[str]]]) -> str:
+    """One message for a finding whose scenarios said different things, each part naming
+    its scenarios, so that the message names every object its `related` holds."""
+    return "; ".join(f"in {', '.join(scenarios)}: {message}" for message, scenarios in variants)
 
 
 @dataclass

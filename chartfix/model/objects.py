@@ -407,6 +407,9 @@ class Rendering:
     synthesized: tuple[str, ...] = ()
     """Placeholder values chartfix made up for this scenario to render (`a.b="placeholder"`),
     empty when the chart's own values sufficed."""
+    engine_log: tuple[str, ...] = ()
+    """What the engine logged while rendering (Helm's own warnings), each line naming its
+    engine ("helm: warning: ..."): shown with the chart it is about, never on its own."""
     values: tuple[str, ...] = ()
     """The scenario's values as a user gives them (`-f NAME`, file names only; `--set K=V`),
     for a migration note to say which values it was written for."""

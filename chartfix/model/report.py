@@ -19,9 +19,14 @@ class ChartReport:
 
     root: Path
     name: str
+    namespace: str = "default"
+    """The release namespace it was rendered for: where its objects without one land."""
     findings: list[Finding] = field(default_factory=list)
     """The findings that count (not suppressed, of enabled rules, at their set severity)."""
     warnings: list[str] = field(default_factory=list)
+    engine_log: list[str] = field(default_factory=list)
+    """What Helm's engine logged while rendering the chart (Rendering.engine_log): text
+    output shows it in the chart's section; JSON and SARIF keep stdout for their document."""
     error: ChartError | None = None
     skipped: str | None = None
     """Why the target was not checked (a cdk8s app the user did not allow to run)."""

@@ -121,6 +121,8 @@ def report(
         name = display_path(outcome.root)
         if outcome.error is not None:
             err.write(f"error: {outcome.error}\n")
+            for note in outcome.error.notes:
+                err.write(f"  note: {note}\n")
             if outcome.branch_commit is None:
                 continue
         if outcome.skipped is not None:

@@ -246,7 +246,8 @@ def changelog_with_entry(text: str, version: str, summary: str, today: datetime.
     old_heading = lines[model].rstrip("\r\n")
     found = _VERSION_IN_HEADING.search(old_heading)
     assert found is not None  # the model heading was chosen for holding a version
-    shown = version if found.group(0).startswith("v") else version.lstrip("v")
+    bare = version.lstrip("v")  # the file's own `v` habit, whichever way Chart.yaml writes it
+    shown = f"v{bare}" if found.group(0).startswith("v") else bare
     heading = old_heading[: found.start()] + shown + old_heading[found.end():]
     heading = heading[: found.start()] + _DATE.sub(
         today.isoformat(), heading[found.start():], count=1

@@ -12,7 +12,8 @@ entry to each Service, PDB and NetworkPolicy meant for that controller (decided 
 then names). The key follows the
 chart's convention: `app.kubernetes.io/component` when its selector uses
 `app.kubernetes.io/*` keys, `component` otherwise. The value is the workload's role: the
-part of its name after the release's fullname, else its container's name. Literal lines are
+part of its name after the release's fullname (kind words such as `deployment` dropped), else
+its container's name (see recipes/naming.py). Literal lines are
 inserted next to shared helper includes, in the workload's own template: helpers used by
 other workloads are never changed. Jobs, CronJobs and test Pods are left alone unless
 `label-jobs` is set (a non-hook Job's pod template is immutable).

@@ -5,8 +5,9 @@ The key follows the target's own convention: `app.kubernetes.io/component` besid
 the user may name it. The value is the user's choice for the workload, else the name its
 author gave it: the part of its rendered name after the release fullname (only as a whole
 word: `shoplike` under release `shop` keeps its name), or the name in the source when the
-rendered one is made up from it (a cdk8s construct id), else its first container's name,
-else a default for its kind.
+rendered one is made up from it (a cdk8s construct id), without the words that only repeat
+its kind (`deployment`, `sts`, `svc`...: `minio-deployment` is no `deployment` role), else
+its first container's name, else a default for its kind.
 """
 
 from __future__ import annotations
@@ -25,10 +26,19 @@ __all__ = [
     "component_value",
     "label_value",
     "unique",
+    "without_kind_words",
     "workload_names",
 ]
 
 _INVALID_VALUE_CHARS = re.compile(r"[^A-Za-z0-9_.-]+")
+_KIND_WORDS = (
+    "deployment", "deploy", "statefulset", "sts", "daemonset", "ds", "replicaset", "rs",
+    "app", "svc", "service",
+)
+"""Words of a workload's name that say what kind of object it is, not what it does."""
+_KIND_WORD = re.compile(
+    rf"(?:^|[-._])(?:{'|'.join(_KIND_WORDS)})(?=$|[-._])", re.IGNORECASE
+)
 _DEFAULT_ROLE = {"DaemonSet": "agent", "Job": "job", "CronJob": "cronjob", "Pod": "test"}
 
 T = TypeVar("T")
@@ -95,6 +105,7 @@ def component_value(
     if chosen is not None:
         return chosen
     own = names[-1] if len(names) > 1 else (author or "")  # a plain manifest's `web`
+    own = without_kind_words(own)
     if own:
         return label_value(own)
     containers = obj.containers()
@@ -102,6 +113,12 @@ def component_value(
     if first and first not in (chart_name, release, obj.name):
         return label_value(first)
     return _DEFAULT_ROLE.get(obj.kind, "server")
+
+
+def without_kind_words(name: str) -> str:
+    """`name` without its whole words that name a kind (`minio-deployment` -> `minio`,
+    `deploy` -> ''); the rest of it byte for byte."""
+    return _KIND_WORD.sub("", name).strip("-._")
 
 
 def label_value(text: str) -> str:

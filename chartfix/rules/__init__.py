@@ -19,7 +19,7 @@ from types import ModuleType
 from typing import Protocol
 
 from chartfix.errors import ChartError
-from chartfix.model.findings import Finding, Location, Severity
+from chartfix.model.findings import Finding, Location, Severity, scenario_messages
 from chartfix.model.objects import K8sObject, Rendering
 from chartfix.rules import mismatch, overlap, spans, stray, volatile
 from chartfix.rules.context import RuleContext, ref_order
@@ -188,8 +188,9 @@ def _own_findings(found: Sequence[Finding], rendering: Rendering) -> list[Findin
 
 def merge_findings(per_scenario: Sequence[Sequence[Finding]]) -> list[Finding]:
     """One finding per key (rule and object) across scenarios, given in rendering order:
-    the first scenario's message and location, the related objects of every scenario as a
-    sorted set, every scenario it appears in; sorted stably."""
+    the first scenario's location, the related objects of every scenario as a sorted set,
+    every scenario it appears in; its message the one they share, else each scenario's
+    (`Finding.variants`); sorted stably. Merging merged findings again gives the same."""
     merged: dict[tuple[object, ...], Finding] = {}
     for found in per_scenario:
         for finding in found:
@@ -202,12 +203,27 @@ def merge_findings(per_scenario: Sequence[Sequence[Finding]]) -> list[Finding]:
             new = [s for s in finding.scenarios if s not in earlier.scenarios]
             related = set(earlier.related) | set(finding.related)
             if new or len(related) > len(earlier.related):
+                variants = _variants(earlier, finding, new)
                 merged[finding.key] = replace(
                     earlier,
                     scenarios=(*earlier.scenarios, *new),
                     related=tuple(sorted(related, key=ref_order)),
+                    message=variants[0][0] if len(variants) == 1 else scenario_messages(variants),
+                    variants=variants if len(variants) > 1 else (),
                 )
     return sorted(merged.values(), key=finding_order)
+
+
+def _variants(
+    earlier: Finding, finding: Finding, new: Sequence[str]
+) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """(message, scenarios) of `earlier` with what `finding` adds in its `new` scenarios."""
+    out = dict(earlier.variants or [(earlier.message, earlier.scenarios)])
+    for message, scenarios in finding.variants or [(finding.message, finding.scenarios)]:
+        added = tuple(s for s in scenarios if s in new)
+        if added:
+            out[message] = (*out.get(message, ()), *added)
+    return tuple(out.items())
 
 
 def finding_order(finding: Finding) -> tuple[object, ...]:

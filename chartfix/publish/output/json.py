@@ -43,17 +43,18 @@ def chart_entry(report: ChartReport) -> dict[str, Any]:
 
 def _with_fingerprint(report: ChartReport, finding: Finding) -> dict[str, Any]:
     path = finding_path(report.root, finding)
-    return {**finding_entry(finding, path), "fingerprint": fingerprint(report.name, finding)}
+    entry = finding_entry(finding, path, report.namespace)
+    return {**entry, "fingerprint": fingerprint(report.name, finding)}
 
 
-def finding_entry(finding: Finding, path: str) -> dict[str, Any]:
+def finding_entry(finding: Finding, path: str, namespace: str | None) -> dict[str, Any]:
     """`path`: the finding's template file as shown (check: relative to the current directory;
-    bulk reports: relative to the chart)."""
+    bulk reports: relative to the chart); `namespace`: the release namespace."""
     return {
         "rule": finding.rule,
         "severity": finding.severity,
-        "object": ref_entry(finding.obj),
-        "related": [ref_entry(r) for r in finding.related],
+        "object": ref_entry(finding.obj, namespace),
+        "related": [ref_entry(r, namespace) for r in finding.related],
         "location": {
             "path": path,
             "line": finding.location.line,
@@ -71,8 +72,10 @@ def finding_entry(finding: Finding, path: str) -> dict[str, Any]:
     }
 
 
-def ref_entry(ref: ObjectRef) -> dict[str, Any]:
-    return {"kind": ref.kind, "name": ref.name, "namespace": ref.namespace}
+def ref_entry(ref: ObjectRef, namespace: str | None) -> dict[str, Any]:
+    """An object as Helm installs it: without a namespace of its own, it lands in the
+    release's (every object a finding names makes or selects pods: all are namespaced)."""
+    return {"kind": ref.kind, "name": ref.name, "namespace": ref.namespace or namespace}
 
 
 def write_json(reports: Sequence[ChartReport], stream: TextIO) -> None:

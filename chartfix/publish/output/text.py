@@ -36,6 +36,8 @@ def write_text(reports: Sequence[ChartReport], stream: TextIO, color: bool | Non
     for report in reports:
         if report.error is not None:
             stream.write(f"{paint('error', 'error')}: {report.error}\n")
+            for note in report.error.notes:
+                stream.write(f"  {paint('warning', 'note')}: {note}\n")
             continue
         if report.skipped is not None:
             stream.write(f"skipped: {display_path(report.root)}: {report.skipped}\n")
@@ -47,6 +49,7 @@ def write_text(reports: Sequence[ChartReport], stream: TextIO, color: bool | Non
             or report.warnings
             or report.suppressed
             or report.unused_suppressions
+            or report.engine_log
             or notes
         ):
             continue
@@ -72,7 +75,7 @@ def write_text(reports: Sequence[ChartReport], stream: TextIO, color: bool | Non
             )
         for unused in report.unused_suppressions:
             stream.write(f"  {paint('warning', 'warning')}: {unused}\n")
-        for warning in [*notes, *report.warnings]:
+        for warning in [*notes, *report.warnings, *report.engine_log]:
             stream.write(f"  {paint('warning', 'note')}: {warning}\n")
     stream.write(summary_line(reports) + "\n")
 
@@ -84,6 +87,7 @@ def summary_line(reports: Sequence[ChartReport]) -> str:
     warnings = sum(r.warning_findings for r in reports)
     with_findings = sum(1 for r in reports if r.findings)
     failed = sum(1 for r in reports if r.error is not None)
+    skipped = sum(1 for r in reports if r.skipped is not None)
     suppressed = sum(len(r.suppressed) for r in reports)
     unused = sum(len(r.unused_suppressions) for r in reports)
     line = targets_noun([r.root for r in reports])
@@ -92,6 +96,8 @@ def summary_line(reports: Sequence[ChartReport]) -> str:
             f", {with_findings} with findings: {plural(errors, 'error')}, "
             f"{plural(warnings, 'warning')}"
         )
+    elif reports and failed + skipped == len(reports):
+        line += ", none checked"  # "no findings" would read as a pass
     else:
         line += ", no findings"
     if suppressed:
@@ -101,7 +107,6 @@ def summary_line(reports: Sequence[ChartReport]) -> str:
     if failed:
         broken = [r.root for r in reports if r.error is not None]
         line += f"; {targets_noun(broken)} could not be processed"
-    skipped = sum(1 for r in reports if r.skipped is not None)
     if skipped:
         line += f"; {plural(skipped, 'cdk8s app')} not run"
     return line

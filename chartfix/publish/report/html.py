@@ -156,12 +156,13 @@ def _finding(detail: dict[str, Any]) -> FindingView:
 
 
 def html_command(paths: Sequence[Path], output: Path) -> int:
-    """`chartfix report html`: the reports (shards are merged) -> one page. Exit 0; 2 on a
-    report that cannot be read, a page that cannot be written, or a shard missing (as
-    `report merge`: the page is written, and says so)."""
+    """`chartfix report html`: the reports (shards are merged) -> one page, written whatever
+    they hold. Exit status as `report merge`'s (`reports_status`): 2 on a shard missing or a
+    chart that could not be processed, 1 on a finding left, else 0; 2 also on a report that
+    cannot be read or a page that cannot be written."""
     from chartfix.publish.paths import writable_file
     from chartfix.publish.report.file import read_report
-    from chartfix.publish.report.merge import missing_shards
+    from chartfix.publish.report.merge import merge_documents, missing_shards, reports_status
 
     writable_file(output, "-o")
     documents = [read_report(path) for path in paths]
@@ -170,7 +171,7 @@ def html_command(paths: Sequence[Path], output: Path) -> int:
     for shard in missing:
         print(f"error: shard {shard} is missing: its charts are not on the page", file=sys.stderr)
     print(f"wrote {output} ({plural(len(page_charts(documents)), 'chart')})")
-    return 2 if missing else 0
+    return reports_status(merge_documents(documents), missing)
 
 
 def page_charts(documents: Sequence[dict[str, Any]]) -> list[ChartView]:

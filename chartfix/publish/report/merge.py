@@ -67,6 +67,13 @@ def merge_reports(paths: Iterable[Path], output: Path | None, err: TextIO | None
         sys.stdout.write("\n")
 
     missing = _tell(documents, shards, merged, err)
+    return reports_status(merged, missing)
+
+
+def reports_status(merged: dict[str, Any], missing: Sequence[Shard]) -> int:
+    """The exit status of `report merge` and `report html` alike, as bulk's own: 2 when part
+    of the run is not there (a shard missing) or a chart could not be processed, else 1 when
+    a finding is left, else 0."""
     statuses = Counter(c["status"] for c in merged["charts"])
     if missing or statuses["error"]:
         return 2

@@ -75,17 +75,18 @@ class StagedChart:
         """The gzipped tar Helm loads, with `overrides` replacing (or adding) files.
 
         Tar members are built once per file and joined, so an override costs one member.
+        No NOTES.txt goes in (see `_is_notes`).
         """
         if not overrides and self.archive is not None:
             return self.archive
         members = dict(self.members)
         for rel in self.files.keys() - members.keys():
-            members[rel] = _tar_member(f"{self.name}/{rel}", self.files[rel])
+            members[rel] = _member(f"{self.name}/{rel}", self.files[rel])
         self.members = members
         if overrides:
             members = {**members}
             for rel, data in overrides.items():
-                members[rel] = _tar_member(f"{self.name}/{rel}", data)
+                members[rel] = _member(f"{self.name}/{rel}", data)
         tar = b"".join(members[rel] for rel in sorted(members)) + bytes(2 * tarfile.BLOCKSIZE)
         archive = gzip.compress(tar, compresslevel=0, mtime=0)  # speed over size
         if not overrides:
@@ -99,6 +100,43 @@ class StagedChart:
             if rendered.startswith(prefix + "/") and len(prefix) > len(best):
                 best = prefix
         return self.disk_dirs[best] + rendered[len(best) :] if best else rendered
+
+
+def _is_notes(name: str) -> bool:
+    """A chart's or subchart's `templates/NOTES.txt`: text for the person who installs, never
+    objects. It is left out of what Helm renders: it often names templates of dependencies
+    that cannot be had offline (`template "kibana.fullname" not defined`), and one failing
+    NOTES.txt would stop the whole chart from being analysed."""
+    parts = name.split("/")
+    return len(parts) >= 2 and parts[-1] == "NOTES.txt" and parts[-2] == "templates"
+
+
+def _member(name: str, data: bytes) -> bytes:
+    """The tar member of one staged file: none for a NOTES.txt, and a packaged subchart
+    without its NOTES.txt files."""
+    if _is_notes(name):
+        return b""
+    if name.endswith((".tgz", ".tar.gz")) and "/charts/" in name:
+        data = _archive_without_notes(data)
+    return _tar_member(name, data)
+
+
+def _archive_without_notes(data: bytes) -> bytes:
+    """A packaged chart with its NOTES.txt files (its own and its subcharts') left out; the
+    archive as it was when it has none or cannot be read (Helm will say what is wrong)."""
+    try:
+        with tarfile.open(fileobj=io.BytesIO(data), mode="r:*") as tar:
+            members = tar.getmembers()
+            if not any(_is_notes(m.name) for m in members):
+                return data
+            out = io.BytesIO()
+            with tarfile.open(fileobj=out, mode="w:gz", compresslevel=1) as kept:
+                for member in members:
+                    if not _is_notes(member.name):
+                        kept.addfile(member, tar.extractfile(member) if member.isfile() else None)
+            return out.getvalue()
+    except (tarfile.TarError, OSError, EOFError):
+        return data
 
 
 def _tar_member(name: str, data: bytes) -> bytes:

@@ -30,7 +30,7 @@ from typing import Any, Protocol
 import yaml
 
 from chartfix import yamlfile
-from chartfix.errors import ChartError, display_path
+from chartfix.errors import ChartError
 from chartfix.model.objects import ANALYZED_KINDS, K8sObject, LazyBody, Rendering, Source
 from chartfix.sources.helm.chart import (
     Chart,
@@ -39,6 +39,7 @@ from chartfix.sources.helm.chart import (
     read_default_values,
 )
 from chartfix.sources.helm.dependencies import (
+    MissingDependency,
     StagedChart,
     clear_staged,
     enabled,
@@ -223,19 +224,13 @@ def _go_log(lines: list[str]) -> Iterator[None]:
 
 
 _GO_LOG_TIME = re.compile(r"^\d{4}/\d\d/\d\d \d\d:\d\d:\d\d(?:\.\d+)? ")
-_said: set[tuple[Path, str]] = set()
 
 
-def _say_helm_log(chart: Chart, lines: Sequence[str]) -> None:
-    """Helm's log lines on stderr, each naming its chart, once per chart and process (every
-    scenario and every verification render would repeat them)."""
-    for line in lines:
-        text = _GO_LOG_TIME.sub("", line.strip())
-        if (chart.root, text) in _said:
-            continue
-        _said.add((chart.root, text))
-        sys.stderr.write(f"{display_path(chart.root)}: helm: {text}\n")
-    sys.stderr.flush()
+def _helm_log(lines: Sequence[str]) -> list[str]:
+    """Helm's log lines as chartfix shows them, each once, with the chart they are about:
+    "helm: warning: ..." without Go's time stamp."""
+    said = (_GO_LOG_TIME.sub("", line.strip()) for line in lines)
+    return list(dict.fromkeys(f"helm: {text}" for text in said if text))
 
 
 def split_by_source(stream: str) -> dict[str, str]:
@@ -333,14 +328,7 @@ def render(
     values = scenario_values(scenario)
     warnings = list(staged.notes)
     if staged.missing:
-        merged = deep_merge(_defaults(chart.root), values)
-        for miss in staged.missing:
-            if enabled(miss, merged):
-                dep = miss.dependency
-                warnings.append(
-                    f"dependency {dep.name} {dep.version} ({dep.repository or 'no repository'}) "
-                    f"of {miss.declared_in} is not available offline; rendered without it"
-                )
+        warnings += _missing_notes(staged.missing, deep_merge(_defaults(chart.root), values))
     archive = staged.archive_with(overrides)
     log: list[str] = []
     try:
@@ -348,29 +336,60 @@ def render(
             archive, values, release, namespace, log=log
         )
     except EngineError as err:
-        raise _render_error(chart, staged, str(err)) from err
-    finally:
-        _say_helm_log(chart, log)
+        notes = [*warnings, *_helm_log(log)]
+        raise _render_error(chart, staged, str(err), notes) from err
     sources = ChartSources(chart.root, overrides, staged.files)
-    objects = stable_names(list(_objects(chart, staged, manifests)), sources)
+    try:
+        objects = stable_names(list(_objects(chart, staged, manifests)), sources)
+    except ChartError as err:  # the notes may explain a document that is not YAML
+        raise ChartError(err.path, err.reason, (*err.notes, *warnings)) from err
     return Rendering(
         scenario.name, objects, release, namespace, warnings,
         borrowed=dict(staged.borrowed), packed=dict(staged.packed),
         synthesized=scenario.synthesized,
+        engine_log=tuple(_helm_log(log)),
         values=tuple([f"-f {Path(f).name}" for f in scenario.values_files]
                      + [f"--set {text}" for text in scenario.set_values]),
     )
 
 
+def _missing_notes(
+    missing: Sequence[MissingDependency], values: Mapping[str, Any]
+) -> list[str]:
+    """One note per dependency missing offline that `values` enable. A chart that declares
+    one dependency several times under aliases (memcached as memcachedindex, memcachedchunks...)
+    gets one note naming the aliases, not one per alias."""
+    aliases: dict[tuple[str, str, str, str], list[str]] = {}
+    for miss in missing:
+        if enabled(miss, values):
+            dep = miss.dependency
+            key = (dep.name, dep.version, dep.repository, miss.declared_in)
+            named = aliases.setdefault(key, [])
+            if dep.local_name not in named:
+                named.append(dep.local_name)
+    notes = []
+    for (name, version, repository, declared_in), named in aliases.items():
+        under = "" if named == [name] else f" (as {', '.join(named)})"
+        notes.append(
+            f"dependency {name} {version} ({repository or 'no repository'}){under} "
+            f"of {declared_in} is not available offline; rendered without it"
+        )
+    return notes
+
+
 _TEMPLATE_IN_ERROR = re.compile(r"[\w.-]+((?:/charts/[\w.-]+)*/templates/[^\s:()\"]+)")
 
 
-def _render_error(chart: Chart, staged: StagedChart, message: str) -> ChartError:
+def _render_error(
+    chart: Chart, staged: StagedChart, message: str, notes: Sequence[str]
+) -> ChartError:
+    """Helm's refusal as the chart's error, naming the template file at fault; `notes` (a
+    dependency missing offline is the usual cause of an undefined template) go with it."""
     found = _TEMPLATE_IN_ERROR.search(message)
     if found is None:
-        return ChartError(chart.root, f"helm could not render: {message}")
+        return ChartError(chart.root, f"helm could not render: {message}", notes)
     rel = staged.disk_path(found.group(1).lstrip("/"))
-    return ChartError(chart.root / rel, f"helm could not render: {message}")
+    return ChartError(chart.root / rel, f"helm could not render: {message}", notes)
 
 
 def _objects(

@@ -228,7 +228,8 @@ def _gave_up(err: ChartError, tried: dict[str, Kind]) -> ChartError:
     if not tried:
         return err
     return ChartError(
-        err.path, f"{err.reason} (after trying placeholder values for {', '.join(tried)})"
+        err.path, f"{err.reason} (after trying placeholder values for {', '.join(tried)})",
+        err.notes,
     )
 
 
