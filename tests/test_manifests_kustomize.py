@@ -128,7 +128,8 @@ def test_write_then_check_is_clean_and_only_lines_are_added(
 def test_every_kubectl_line_of_the_notes_is_valid(
     kubectl: Callable[[str], str], monkeypatch: pytest.MonkeyPatch  # noqa: F811
 ) -> None:
-    monkeypatch.chdir(FIXTURES)  # `kubectl apply -k DIR` builds DIR before it connects
+    monkeypatch.chdir(FIXTURES.parent)  # the notes' paths are from the repository's top;
+    # `kubectl apply -k DIR` builds DIR before it connects
     checked = 0
     for name in sorted(KINDS):
         change = fix_chart((FIXTURES / name).resolve(), FixRequest(namespace="prod"))
@@ -276,11 +277,12 @@ def test_notes_speak_of_applying_per_overlay_in_each_overlays_namespace() -> Non
     ]
     production, staging = sections
     assert "kubectl -n production delete deployment api --cascade=orphan" in production
-    assert "kubectl apply -k 'kustomize-overlays/overlays/production'" in production
+    assert "kubectl apply -k 'fixtures/kustomize-overlays/overlays/production'" in production
     assert "-n staging" not in production and "-n production" not in staging
     assert "kubectl -n staging delete deployment/staging-api\n" in staging
     assert "kubectl -n staging delete rs NAME" in staging
-    assert "kubectl apply -k 'kustomize-overlays/overlays/staging'" in staging
+    assert "kubectl apply -k 'fixtures/kustomize-overlays/overlays/staging'" in staging
+    assert "Paths are from the top of the repository." in note
 
 
 def test_a_manifests_note_applies_the_folder_in_the_namespace_objects_name(
@@ -288,16 +290,18 @@ def test_a_manifests_note_applies_the_folder_in_the_namespace_objects_name(
 ) -> None:
     """Objects naming their namespace are applied without `-n` (kubectl refuses an object
     whose namespace differs from `-n`); objects naming none land in the one given."""
-    root = tmp_path / "manifests-app"
+    repo = tmp_path / "gitops"
+    root = repo / "apps" / "shop"
     shutil.copytree(FIXTURES / "manifests-app", root)
+    (repo / ".git").mkdir()  # the paths are from the top of the repository
     unnamed = migration_note(fix_chart(root, FixRequest()), "shop", "prod")
-    assert "kubectl -n prod apply -f 'manifests-app'" in unnamed
+    assert "kubectl -n prod apply -f 'apps/shop'" in unnamed
     assert "land in `prod`" in unnamed and "Written for release" not in unnamed
     for path in root.glob("*.yaml"):
         text = path.read_text().replace("\nmetadata:\n", "\nmetadata:\n  namespace: shop\n")
         path.write_text(text)
     named = migration_note(fix_chart(root, FixRequest()), "shop", "prod")
-    assert "kubectl apply -f 'manifests-app'" in named and " -n prod" not in named
+    assert "kubectl apply -f 'apps/shop' " in named and " -n prod" not in named
     assert "kubectl -n shop delete deployment shop --cascade=orphan" in named
 
 

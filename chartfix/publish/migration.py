@@ -9,6 +9,7 @@ orphan-delete the controller, upgrade, let the new controller adopt and roll, ch
 
 from __future__ import annotations
 
+import posixpath
 import re
 import shlex
 from collections.abc import Mapping, Sequence
@@ -21,6 +22,7 @@ from chartfix.model.objects import K8sObject, ObjectRef, mapping_at
 from chartfix.model.selectors import LabelSelector
 from chartfix.publish.bump import bump_version, default_level
 from chartfix.rules.ksm import runs_autosharded_ksm
+from chartfix.sources.helm.chart import repository_root
 
 NoteTarget = Literal["auto", "migration", "readme"]
 UpgradeKind = Literal["safe", "step", "unsafe"]
@@ -676,9 +678,14 @@ def applied_note(
         )
     else:
         out.append(
-            f"For the manifests of `{root}`, applied with `kubectl apply -f {root}` or synced "
+            f"For the manifests of `{root}`, applied with `kubectl apply -f "
+            f"{_from_top(change.chart_root)}` or synced "
             "by Argo CD or Flux: the steps name the objects as written, in their namespace."
         )
+    out[-1] += (
+        " Paths are from the top of the repository." if _from_top(change.chart_root) != "."
+        else f" Paths are from `{root}` itself."
+    )
     if unnamed:
         out[-1] += (
             f" Objects that name no namespace are taken to land in `{namespace}` (regenerate "
@@ -717,12 +724,19 @@ def _apply_line(
     """How one scenario is applied: `kubectl apply -k` of a kustomize overlay, `kubectl apply
     -f` of the folder of plain manifests; `-n` only when some object names no namespace (an
     object naming another one than `-n` is refused by kubectl)."""
-    root = change.chart_root.name
+    root = _from_top(change.chart_root)
     ns = f"-n {namespace} " if any(not o.namespace for o in objects) else ""
     if change.source_kind == "kustomize":
-        path = root if scenario == "default" else f"{root}/{scenario}"
+        path = root if scenario == "default" else posixpath.normpath(f"{root}/{scenario}")
         return f"kubectl {ns}apply -k {_quote(path)}  # or merge and let Argo CD / Flux sync"
     return f"kubectl {ns}apply -f {_quote(root)}  # or merge and let Argo CD / Flux sync"
+
+
+def _from_top(root: Path) -> str:
+    """The target's folder as a path from the top of its git repository (where a note's
+    reader runs commands from), or `.` outside a repository (from the target itself)."""
+    top = repository_root(root)
+    return Path(root).resolve().relative_to(top).as_posix() or "."
 
 
 def _revert(steps: Plan, apply: str, sub: str) -> list[str]:
