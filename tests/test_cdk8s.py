@@ -509,3 +509,17 @@ def test_codemod_says_why_it_cannot_follow_a_helper_built_spec(tmp_path: Path) -
     before = 'KubeDeployment(self, "server", spec=make_spec("shop"))\n'
     with pytest.raises(NotLocated, match=r"main.py:1: cannot follow `selector`"):
         codemod(tmp_path, before, 1, "server", "spec.selector.matchLabels")
+
+
+def test_a_cdk8s_apps_migration_note_applies_its_synthesized_output(tmp_path: Path) -> None:
+    """A cdk8s app is deployed by synthesizing it and applying the output (or a GitOps
+    sync of it): its note says so, names no Helm release, values or `helm upgrade`, and
+    applies the output folder from the repository's top."""
+    from chartfix.publish.migration import migration_note
+
+    (tmp_path / ".git").mkdir()
+    app = copy_app(tmp_path / "apps", "cdk8s-shared-dict")
+    note = migration_note(fix_app(app), "shop", "default")
+    assert "helm" not in note.lower() and "release" not in note and "values" not in note
+    assert "`cdk8s synth` in its folder" in note
+    assert "kubectl -n default apply -f 'apps/cdk8s-shared-dict/dist'" in note

@@ -637,7 +637,8 @@ def _steps_text(
     return out
 
 
-APPLIED_KINDS = frozenset({"manifests", "kustomize"})
+APPLIED_KINDS = frozenset({"manifests", "kustomize", "cdk8s"})
+"""Kinds whose YAML is applied (a cdk8s app's synthesized output too), not a Helm release."""
 """Targets deployed by applying their YAML (kubectl, Argo CD, Flux), not by a Helm release."""
 _APPLY = "\0apply\0"
 """Where a section's apply line goes, before sections of alike overlays are merged."""
@@ -675,6 +676,13 @@ def applied_note(
             f"For the overlays of `{root}`, each applied with `kubectl apply -k OVERLAY` or "
             "synced by Argo CD or Flux: the steps name the objects each overlay builds, in the "
             "namespace it puts them in. Run those of the overlays you deploy."
+        )
+    elif change.source_kind == "cdk8s":
+        out.append(
+            f"For the cdk8s app `{root}`: synthesize it again (`cdk8s synth` in its folder), "
+            f"then apply its output with `kubectl apply -f {_from_top(change.chart_root)}/"
+            f"{CDK8S_OUTPUT}` or let Argo CD or Flux sync it: the steps name the objects the "
+            "app makes, in their namespace."
         )
     else:
         out.append(
@@ -729,7 +737,14 @@ def _apply_line(
     if change.source_kind == "kustomize":
         path = root if scenario == "default" else posixpath.normpath(f"{root}/{scenario}")
         return f"kubectl {ns}apply -k {_quote(path)}  # or merge and let Argo CD / Flux sync"
+    if change.source_kind == "cdk8s":
+        output = posixpath.normpath(f"{root}/{CDK8S_OUTPUT}")
+        return f"kubectl {ns}apply -f {_quote(output)}  # after cdk8s synth; or let a GitOps sync"
     return f"kubectl {ns}apply -f {_quote(root)}  # or merge and let Argo CD / Flux sync"
+
+
+CDK8S_OUTPUT = "dist"
+"""Where `cdk8s synth` writes an app's manifests unless its cdk8s.yaml says `output:`."""
 
 
 def _from_top(root: Path) -> str:
