@@ -118,3 +118,37 @@ def test_kubectls_message_names_a_real_path_only_for_a_file_of_the_copy(
     assert f"'(chartfix's temporary copy of {real})/plugins'" in said
     assert f"in {real}/base/kustomization.yaml" in said  # the copy's file is the same
     assert f"; {real}/nowhere.yaml not found" in said  # missing in both: true of the real
+
+
+CHART = "apiVersion: v2\nname: shop\nversion: 0.1.0\n"
+
+
+def test_a_folder_with_chart_yaml_and_a_kustomization_is_ambiguous(tmp_path: Path) -> None:
+    """kubectl kustomize builds it (and would find the bug) while Helm renders nothing of
+    it: not `no findings`, but one line naming both files, exit 2, the other targets on."""
+    both = base(tmp_path, "both")
+    (both / "Chart.yaml").write_text(CHART)
+    shutil.copytree(FIXTURES / "same-bug-kustomize", tmp_path / "plain")
+    done = run("check", ".", cwd=tmp_path)
+    assert done.returncode == 2, done.stdout
+    assert (
+        f"error: {both}: both Chart.yaml and kustomization.yaml, and no templates/ folder: "
+        "ambiguous (a Helm chart or a kustomization?); remove the one not in use, or move "
+        "the kustomization to a folder of its own\n"
+    ) in done.stdout
+    assert "error[stray] Service/shop-http" in done.stdout  # the other target went on
+
+
+def test_with_templates_it_is_a_chart_and_says_the_kustomization_was_not_built(
+    tmp_path: Path,
+) -> None:
+    both = base(tmp_path, "both")
+    (both / "Chart.yaml").write_text(CHART)
+    (both / "templates").mkdir()
+    shutil.copyfile(both / "web.yaml", both / "templates" / "web.yaml")
+    done = run("check", ".", cwd=tmp_path)
+    assert done.returncode == 0, done.stdout
+    assert (
+        "note: kustomization.yaml was not built: a folder with Chart.yaml and templates/ is "
+        "checked as a Helm chart" in done.stdout
+    )
