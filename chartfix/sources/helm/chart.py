@@ -21,7 +21,7 @@ from typing import Any
 
 from chartfix import yamlfile
 from chartfix.errors import ChartError, UsageError
-from chartfix.sources.kustomize.kustomization import kustomization_file
+from chartfix.sources.base import kustomization_file
 
 SKIPPED_DIRS = frozenset({"node_modules"})
 """Directories never searched for charts (besides hidden ones)."""

@@ -17,22 +17,12 @@ from pathlib import Path
 from typing import Any
 
 from chartfix.errors import ChartError
+from chartfix.sources.base import kustomization_file
 from chartfix.yamlfile import load
 
-NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 SKIPPED_DIRS = frozenset({"node_modules", "__pycache__"})
 OWNER_MARKERS = ("Chart.yaml", "cdk8s.yaml")
 """A Helm chart's or cdk8s app's folder is theirs, even when it holds a kustomization."""
-
-
-def kustomization_file(directory: Path) -> Path | None:
-    for name in NAMES:
-        try:
-            if (directory / name).is_file():
-                return directory / name
-        except OSError:  # unreadable: not ours to report
-            return None
-    return None
 
 
 @dataclass(frozen=True)

@@ -38,9 +38,14 @@ from chartfix.errors import ChartError
 from chartfix.model.edits import LabelChange, PlannedEdit
 from chartfix.model.findings import Location
 from chartfix.model.objects import K8sObject, Rendering, Source
-from chartfix.sources.base import Renderings, RenderSettings, unrendered_note, values_ignored
-from chartfix.sources.kustomize.kustomization import (
+from chartfix.sources.base import (
     NAMES,
+    Renderings,
+    RenderSettings,
+    unrendered_note,
+    values_ignored,
+)
+from chartfix.sources.kustomize.kustomization import (
     Group,
     Kustomization,
     claimed,
