@@ -23,7 +23,13 @@ from chartfix.model.report import ChartReport
 from chartfix.rules import Analysis, Policy, analyze_each, apply_policy, merge_findings
 from chartfix.runner import crash_reason, default_jobs, run_parallel
 from chartfix.sources.base import RenderSettings
-from chartfix.sources.helm.chart import Scenario, load_chart, scenarios_at, values_once
+from chartfix.sources.helm.chart import (
+    Scenario,
+    kustomization_not_built,
+    load_chart,
+    scenarios_at,
+    values_once,
+)
 from chartfix.sources.helm.synthesis import render_scenarios
 from chartfix.sources.targets import find_targets, kind_of, nothing_found, only_files
 
@@ -142,6 +148,7 @@ def _check(task: ScenarioTask) -> tuple[ScenarioResult, list[Rendering]]:
     try:
         chart = load_chart(task.root)
         result.name = chart.name
+        result.warnings += kustomization_not_built(chart.root)
         config = load_config(chart.root)
         policy = config.policy.overridden_by(task.policy)
         base = organisation_values(config.values)

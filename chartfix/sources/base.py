@@ -38,6 +38,20 @@ from chartfix.model.edits import Edit, LabelChange, PlannedEdit
 from chartfix.model.findings import Location
 from chartfix.model.objects import K8sObject, Rendering
 
+NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
+"""A kustomization's file names (here, not in sources/kustomize: Helm asks too, for a
+folder that is both a chart and a kustomization)."""
+
+
+def kustomization_file(directory: Path) -> Path | None:
+    for name in NAMES:
+        try:
+            if (directory / name).is_file():
+                return directory / name
+        except OSError:  # unreadable: not ours to report
+            return None
+    return None
+
 __all__ = [
     "Edit",
     "LabelChange",

@@ -21,6 +21,7 @@ from typing import Any
 
 from chartfix import yamlfile
 from chartfix.errors import ChartError, UsageError
+from chartfix.sources.base import kustomization_file
 
 SKIPPED_DIRS = frozenset({"node_modules"})
 """Directories never searched for charts (besides hidden ones)."""
@@ -107,7 +108,7 @@ def load_chart(root: Path) -> Chart:
 
     Raises ChartError naming the file for: a missing or unparsable Chart.yaml (with the YAML
     line), a Chart.yaml without name or version, an unparsable values.yaml, and any symlink
-    in the chart that points outside it.
+    in the chart that points outside it, and a folder that is as much a kustomization.
     """
     root = Path(root).resolve()
     meta_path = root / "Chart.yaml"
@@ -123,6 +124,7 @@ def load_chart(root: Path) -> Chart:
         # Helm's own check (Metadata.Validate): the name is the folder of the chart archive
         raise ChartError(meta_path, f"chart name {name!r} is invalid: it must not be a path")
     read_default_values(root)
+    refuse_ambiguous(root)
     return Chart(
         root=root,
         name=str(meta["name"]),
@@ -131,6 +133,32 @@ def load_chart(root: Path) -> Chart:
         api_version=str(meta.get("apiVersion") or "v1"),
         dependencies=tuple(declared_dependencies(root, meta)),
     )
+
+def refuse_ambiguous(root: Path) -> None:
+    """A folder with a Chart.yaml and a kustomization is a chart only with a templates/
+    folder (a chart whose output a kustomization post-renders): without one, Helm renders
+    nothing of its own while `kubectl kustomize` builds the kustomization, and deployers
+    disagree on which it is (Argo CD's releases have picked each), so chartfix says so
+    instead of checking one and calling the other clean."""
+    kustomization = kustomization_file(root)
+    if kustomization is not None and not (root / "templates").is_dir():
+        raise ChartError(
+            root, f"both Chart.yaml and {kustomization.name}, and no templates/ folder: "
+            "ambiguous (a Helm chart or a kustomization?); remove the one not in use, or "
+            "move the kustomization to a folder of its own"
+        )
+
+
+def kustomization_not_built(root: Path) -> list[str]:
+    """What a chart says of a kustomization beside its Chart.yaml (see refuse_ambiguous)."""
+    kustomization = kustomization_file(root)
+    if kustomization is None:
+        return []
+    return [
+        f"{kustomization.name} was not built: a folder with Chart.yaml and templates/ is "
+        "checked as a Helm chart"
+    ]
+
 
 
 def read_chart_meta(root: Path) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from chartfix.sources.helm.chart import (
     Chart,
     Scenario,
     find_charts,
+    kustomization_not_built,
     linked,
     load_chart,
     scenarios,
@@ -57,6 +58,7 @@ class HelmKind:
         return HelmSource(load_chart(root))
 
 
+
 class HelmSource:
     """One chart: its scenarios rendered by Helm, its templates outlined and edited."""
 
@@ -87,6 +89,7 @@ class HelmSource:
             synthesized_note(r.scenario, r.synthesized) for r in out.renderings if r.synthesized
         ]
         out.notes += [unrendered_note(name, err.reason) for name, err in out.unrendered]
+        out.notes += kustomization_not_built(self.root)
         out.synthesized = {r.scenario: list(r.synthesized) for r in out.renderings if r.synthesized}
         out.read = dict(stage(self.chart).read)
         return out

@@ -17,22 +17,12 @@ from pathlib import Path
 from typing import Any
 
 from chartfix.errors import ChartError
+from chartfix.sources.base import kustomization_file
 from chartfix.yamlfile import load
 
-NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 SKIPPED_DIRS = frozenset({"node_modules", "__pycache__"})
 OWNER_MARKERS = ("Chart.yaml", "cdk8s.yaml")
 """A Helm chart's or cdk8s app's folder is theirs, even when it holds a kustomization."""
-
-
-def kustomization_file(directory: Path) -> Path | None:
-    for name in NAMES:
-        try:
-            if (directory / name).is_file():
-                return directory / name
-        except OSError:  # unreadable: not ours to report
-            return None
-    return None
 
 
 @dataclass(frozen=True)
@@ -44,9 +34,19 @@ class Kustomization:
     data: dict[str, Any]
 
     def local_refs(self) -> list[Path]:
-        """Every local path it names (resources, components, patch files, generator files):
-        resolved, remote URLs left out."""
-        return [(self.dir / ref).resolve() for _, ref in self._written_refs()]
+        """Every local path it names (resources, components, transformers, patch files,
+        generator files...): resolved, remote URLs left out."""
+        return [path for _, path in self.local_paths()]
+
+    def local_paths(self) -> list[tuple[str, Path]]:
+        """(path as written, resolved) of every local path it names."""
+        return [(ref, (self.dir / ref).resolve()) for _, ref in self._written_refs()]
+
+    def kustomization_dirs(self) -> list[Path]:
+        """The folders holding a kustomization that it names anywhere: bases and components,
+        and the folders of transformers, generators and validators (kustomize builds those
+        too, so they belong to its group and are no scenario of their own)."""
+        return [p for p in self.local_refs() if p.is_dir() and kustomization_file(p)]
 
     def missing(self) -> list[tuple[str, str]]:
         """(field, path as written) of the local paths it names that do not exist: kustomize
@@ -57,17 +57,23 @@ class Kustomization:
         refs: list[tuple[str, str]] = []
         for key in ("resources", "bases", "components", "crds", "configurations"):
             refs += [(key, r) for r in _strings(self.data.get(key))]
-        for key in ("patchesStrategicMerge",):
+        for key in ("patchesStrategicMerge", "transformers", "generators", "validators"):
+            # an entry may be the YAML itself rather than a path
             refs += [(key, r) for r in _strings(self.data.get(key)) if "\n" not in r]
         for key in ("patches", "patchesJson6902", "replacements"):
-            for item in self.data.get(key) or []:
+            for item in _list(self.data.get(key)):
                 if isinstance(item, dict) and isinstance(item.get("path"), str):
                     refs.append((key, item["path"]))
+        openapi = self.data.get("openapi")
+        if isinstance(openapi, dict) and isinstance(openapi.get("path"), str):
+            refs.append(("openapi", openapi["path"]))
         for key in ("configMapGenerator", "secretGenerator"):
-            for item in self.data.get(key) or []:
+            for item in _list(self.data.get(key)):
                 if isinstance(item, dict):
-                    for entry in _strings(item.get("files")) + _strings(item.get("envs")):
-                        refs.append((key, entry.split("=", 1)[-1]))
+                    entries = _strings(item.get("files")) + _strings(item.get("envs"))
+                    if isinstance(item.get("env"), str):
+                        entries.append(item["env"])
+                    refs += [(key, entry.split("=", 1)[-1]) for entry in entries]
         return [(key, ref) for key, ref in refs if not _remote(ref)]
 
     def bases(self) -> list[Path]:
@@ -151,7 +157,7 @@ def groups(seeds: Sequence[Path]) -> list[Group]:
             continue
         parent.setdefault(directory, directory)
         try:
-            bases = read(directory).bases()
+            bases = read(directory).kustomization_dirs()
         except ChartError:
             bases = []  # its build will say what is wrong
         built_on[directory] = bases
@@ -213,7 +219,7 @@ def groups_holding(files: Sequence[Path]) -> dict[Path, set[Path]]:
     by_top: dict[Path, dict[Path, set[Path]]] = {}
     for file in files:
         file = Path(file).resolve()
-        top = _repository_of(file)
+        top = repository_of(file)
         above = file.parents[: file.parents.index(top) + 1] if top in file.parents else ()
         if any(_is_file(d / m) for d in above for m in OWNER_MARKERS):
             continue  # a chart's or app's file: no need to read the repository's kustomizations
@@ -232,7 +238,9 @@ def groups_holding(files: Sequence[Path]) -> dict[Path, set[Path]]:
     return held
 
 
-def _repository_of(file: Path) -> Path:
+def repository_of(file: Path) -> Path:
+    """The repository `file` is in: its `.git` folder's; without one, the working
+    directory when it holds the file, or else the file's own folder."""
     for directory in file.parents:
         if (directory / ".git").exists():
             return directory
@@ -261,6 +269,10 @@ def _component(directory: Path) -> bool:
         return read(directory).data.get("kind") == "Component"
     except ChartError:
         return False
+
+
+def _list(raw: Any) -> list[Any]:
+    return raw if isinstance(raw, list) else []
 
 
 def _strings(raw: Any) -> list[str]:

@@ -22,13 +22,12 @@ Editing: a label is written where kustomize takes it from:
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,7 +38,13 @@ from chartfix.errors import ChartError
 from chartfix.model.edits import LabelChange, PlannedEdit
 from chartfix.model.findings import Location
 from chartfix.model.objects import K8sObject, Rendering, Source
-from chartfix.sources.base import Renderings, RenderSettings, unrendered_note, values_ignored
+from chartfix.sources.base import (
+    NAMES,
+    Renderings,
+    RenderSettings,
+    unrendered_note,
+    values_ignored,
+)
 from chartfix.sources.kustomize.kustomization import (
     Group,
     Kustomization,
@@ -49,6 +54,7 @@ from chartfix.sources.kustomize.kustomization import (
     groups_holding,
     kustomization_file,
     read,
+    repository_of,
 )
 from chartfix.sources.manifests.files import is_manifest, objects_of
 from chartfix.sources.manifests.source import YamlFiles, decode, own_part
@@ -96,39 +102,69 @@ class KustomizeSource(YamlFiles):
                 rel = kustomization.file.relative_to(self.root).as_posix()
                 raise ChartError(top, f"{rel} `{key}` names {ref}, which does not exist")
         with tempfile.TemporaryDirectory(prefix="chartfix-kustomize-") as tmp:
-            copy = Path(tmp) / "t"
-            self._copy(copy, files or {})
-            built = build(copy / top.relative_to(self.root), top, (copy, self.root))
+            copy = Path(tmp).resolve() / "t"
+            above = self._copy(copy, files or {})
+            inner = copy / self.root.relative_to(above)
+            built = build(inner / top.relative_to(self.root), top, (copy, above))
             objects = [self._traced(body, top) for body in built]
         return Rendering(scenario, objects, release=self.release, namespace=self.namespace)
 
-    def _copy(self, copy: Path, files: Mapping[str, bytes]) -> None:
-        """The group's folders and the files they name, below `copy` as below the root, with
-        `files` in place of those on disk and origin annotations asked for."""
-        wanted = set(self.group.members)
-        for member in self.group.members:
-            with contextlib.suppress(ChartError):  # its build says what is wrong
-                wanted |= {r for r in read(member).local_refs() if r.exists()}
+    def _copy(self, copy: Path, files: Mapping[str, bytes]) -> Path:
+        """The group's folders and every local path their kustomizations name (following
+        the kustomization folders they name), below `copy` as below the folder holding them
+        all, which is returned; `files` in place of those on disk and origin annotations
+        asked for. Paths outside the group's folder are copied when they are inside the
+        repository; nothing outside it is, even through a symbolic link."""
+        boundary = repository_of(self.root / NAMES[0])
+        wanted = self._named(boundary)
+        above = Path(os.path.commonpath([str(p) for p in (self.root, *wanted)]))
+        ignore = _ignored(boundary)
         for path in sorted(wanted):
-            if not path.is_relative_to(self.root):
-                raise ChartError(path, f"outside the kustomize group's folder {self.root}")
-            target = copy / path.relative_to(self.root)
+            target = copy / path.relative_to(above)
             if path.is_dir():
-                shutil.copytree(
-                    path, target, dirs_exist_ok=True, symlinks=False,
-                    ignore=shutil.ignore_patterns(*SKIPPED_DIRS),
-                )
+                shutil.copytree(path, target, dirs_exist_ok=True, symlinks=False, ignore=ignore)
             elif path.is_file():
                 target.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(path, target)
+        inner = copy / self.root.relative_to(above)
         for rel, data in files.items():
-            target = copy / rel
+            target = inner / rel
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(data)
         for member in self.group.members:
-            file = kustomization_file(copy / member.relative_to(self.root))
+            file = kustomization_file(inner / member.relative_to(self.root))
             if file is not None:
                 _ask_for_origins(file)
+        return above
+
+    def _named(self, boundary: Path) -> set[Path]:
+        """The group's folders and the existing paths their kustomizations name, and those
+        the kustomizations in named folders name, and so on; ChartError for a path (or
+        the target of a link) outside `boundary`."""
+        wanted: set[Path] = set(self.group.members)
+        pending, seen = list(self.group.members), set()
+        while pending:
+            directory = pending.pop()
+            if directory in seen:
+                continue
+            seen.add(directory)
+            try:
+                kustomization = read(directory)
+            except ChartError:  # its build says what is wrong
+                continue
+            for written, path in kustomization.local_paths():
+                if not path.exists():
+                    continue
+                if not path.is_relative_to(boundary):
+                    rel = kustomization.file.relative_to(self.root).as_posix()
+                    raise ChartError(
+                        self.root, f"{rel} names {written}, which is outside {boundary} "
+                        "(the repository): chartfix copies nothing from outside it"
+                    )
+                wanted.add(path)
+                if path.is_dir() and kustomization_file(path):
+                    pending.append(path)
+        return wanted
 
     def _traced(self, body: dict[str, Any], top: Path) -> K8sObject:
         """An object built by kustomize, with its origin read and the annotation removed."""
@@ -367,7 +403,36 @@ def _kubectl_error(stderr: str, moved: tuple[Path, Path] | None) -> str:
             text = " ".join(ln.strip() for ln in lines[index:])
             break
     text = re.sub(r"(?i)^error: ", "", text) or "failed"
-    return text if moved is None else text.replace(str(moved[0]), str(moved[1]))
+    return text if moved is None else _unmoved(text, *moved)
+
+
+def _ignored(boundary: Path) -> Callable[[str, list[str]], set[str]]:
+    """What a copied folder leaves out: SKIPPED_DIRS and links to outside `boundary`."""
+
+    def ignore(directory: str, names: list[str]) -> set[str]:
+        skipped = {n for n in names if n in SKIPPED_DIRS}
+        for name in names:
+            path = Path(directory) / name
+            if path.is_symlink() and not path.resolve().is_relative_to(boundary):
+                skipped.add(name)
+        return skipped
+
+    return ignore
+
+
+def _unmoved(text: str, copy: Path, original: Path) -> str:
+    """`text` with each path of the temporary `copy` given as its `original` when the copy
+    holds it (the same file, or its edit) or neither does (kubectl would say the same of
+    the original), and as the copy's otherwise: the original there is a file kubectl never
+    saw, and a message saying it is missing would be false."""
+
+    def named(match: re.Match[str]) -> str:
+        rest = match.group(1)
+        if os.path.lexists(str(copy) + rest) or not os.path.lexists(str(original) + rest):
+            return str(original) + rest
+        return f"(chartfix's temporary copy of {original}){rest}"
+
+    return re.sub(re.escape(str(copy)) + r"((?:/[^\s'\":]*)?)", named, text)
 
 
 def _ask_for_origins(file: Path) -> None:

@@ -1,0 +1,154 @@
+"""Everything a kustomization names is built with it, and nothing outside the repository.
+
+chartfix builds each overlay with `kubectl kustomize` on a temporary copy; these check that
+the copy holds every local path a kustomization can name (a `transformers:` folder, a patch
+beside the group's folder), never what a link points to outside the repository, and that
+kubectl's messages never give a real path for a temporary one that is not its copy."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+from conftest import CHARTFIX, FIXTURES
+
+from chartfix.sources.kustomize.source import _kubectl_error
+from chartfix.sources.targets import find_targets
+
+PREFIX = """\
+apiVersion: builtin
+kind: PrefixSuffixTransformer
+metadata:
+  name: prefix
+prefix: prod-
+fieldSpecs:
+  - path: metadata/name
+"""
+
+
+def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    return subprocess.run(
+        [*CHARTFIX, *args], capture_output=True, text=True, check=False, cwd=cwd, env=env
+    )
+
+
+def base(repo: Path, folder: str = "base") -> Path:
+    """The same-bug kustomization (a Service selecting a Deployment's and a Job's pods)."""
+    here = repo / folder
+    here.mkdir(parents=True)
+    for name in ("web.yaml", "migrate.yaml", "service.yaml"):
+        shutil.copyfile(FIXTURES / "same-bug-kustomize" / name, here / name)
+    (here / "kustomization.yaml").write_text("resources: [web.yaml, migrate.yaml, service.yaml]\n")
+    return here
+
+
+def write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+
+
+def test_a_transformers_folder_is_built_with_the_overlay_and_no_target_of_its_own(
+    tmp_path: Path,
+) -> None:
+    base(tmp_path)
+    write(tmp_path / "overlay" / "kustomization.yaml",
+          "resources: [../base]\ntransformers: [../transformers]\n")
+    write(tmp_path / "transformers" / "kustomization.yaml", "resources: [prefix.yaml]\n")
+    write(tmp_path / "transformers" / "prefix.yaml", PREFIX)
+    done = run("check", ".", cwd=tmp_path)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "Service/prod-http: selector app=shop,tier=backend" in done.stdout
+    assert "1 chart, 1 with findings" in done.stdout
+    assert find_targets([tmp_path]) == [tmp_path.resolve()]
+
+
+def test_a_shared_transformer_beside_the_given_folder_is_copied(tmp_path: Path) -> None:
+    """`check apps` on an overlay using the repository's shared transformers folder: the
+    target grows to hold it (kustomize reads files only below a kustomization, so a
+    shared path is a kustomization folder) and the build sees the prefix."""
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    base(tmp_path / "apps")
+    write(tmp_path / "apps" / "prod" / "kustomization.yaml",
+          "resources: [../base]\ntransformers: [../../shared/prefix]\n")
+    write(tmp_path / "shared" / "prefix" / "kustomization.yaml", "resources: [prefix.yaml]\n")
+    write(tmp_path / "shared" / "prefix" / "prefix.yaml", PREFIX)
+    done = run("check", "apps", cwd=tmp_path)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "error[stray] Service/prod-http" in done.stdout
+    assert "scenarios: apps/prod" in done.stdout
+
+
+def test_nothing_outside_the_repository_is_copied_even_through_a_link(tmp_path: Path) -> None:
+    repo, outside = tmp_path / "repo", tmp_path / "outside"
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    here = base(repo)
+    write(outside / "secret.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: s}\n")
+    (here / "notes").symlink_to(outside)  # a link in a copied folder: left out, not named
+    done = run("check", ".", cwd=repo)
+    assert done.returncode == 1 and "error[stray]" in done.stdout, done.stdout + done.stderr
+    (here / "secret.yaml").symlink_to(outside / "secret.yaml")
+    (here / "kustomization.yaml").write_text("resources: [web.yaml, secret.yaml]\n")
+    done = run("check", ".", cwd=repo)
+    assert done.returncode == 2
+    assert (
+        f"error: {here.resolve()}: kustomization.yaml names secret.yaml, which is outside "
+        f"{repo.resolve()} (the repository): chartfix copies nothing from outside it"
+    ) in done.stdout
+
+
+def test_kubectls_message_names_a_real_path_only_for_a_file_of_the_copy(
+    tmp_path: Path,
+) -> None:
+    copy, real = tmp_path / "copy", tmp_path / "real"
+    write(copy / "base" / "kustomization.yaml", "")
+    write(real / "base" / "kustomization.yaml", "")
+    write(real / "plugins" / "kustomization.yaml", "")  # real, but not in the copy
+    stderr = (
+        "error: accumulating resources from '../plugins': evalsymlink failure on "
+        f"'{copy}/plugins' : lstat {copy}/plugins: no such file or directory; "
+        f"in {copy}/base/kustomization.yaml; {copy}/nowhere.yaml not found\n"
+    )
+    said = _kubectl_error(stderr, (copy, real))
+    assert f"{real}/plugins" not in said and f"{copy}" not in said.replace(
+        f"temporary copy of {real}", ""
+    )
+    assert f"'(chartfix's temporary copy of {real})/plugins'" in said
+    assert f"in {real}/base/kustomization.yaml" in said  # the copy's file is the same
+    assert f"; {real}/nowhere.yaml not found" in said  # missing in both: true of the real
+
+
+CHART = "apiVersion: v2\nname: shop\nversion: 0.1.0\n"
+
+
+def test_a_folder_with_chart_yaml_and_a_kustomization_is_ambiguous(tmp_path: Path) -> None:
+    """kubectl kustomize builds it (and would find the bug) while Helm renders nothing of
+    it: not `no findings`, but one line naming both files, exit 2, the other targets on."""
+    both = base(tmp_path, "both")
+    (both / "Chart.yaml").write_text(CHART)
+    shutil.copytree(FIXTURES / "same-bug-kustomize", tmp_path / "plain")
+    done = run("check", ".", cwd=tmp_path)
+    assert done.returncode == 2, done.stdout
+    assert (
+        f"error: {both}: both Chart.yaml and kustomization.yaml, and no templates/ folder: "
+        "ambiguous (a Helm chart or a kustomization?); remove the one not in use, or move "
+        "the kustomization to a folder of its own\n"
+    ) in done.stdout
+    assert "error[stray] Service/shop-http" in done.stdout  # the other target went on
+
+
+def test_with_templates_it_is_a_chart_and_says_the_kustomization_was_not_built(
+    tmp_path: Path,
+) -> None:
+    both = base(tmp_path, "both")
+    (both / "Chart.yaml").write_text(CHART)
+    (both / "templates").mkdir()
+    shutil.copyfile(both / "web.yaml", both / "templates" / "web.yaml")
+    done = run("check", ".", cwd=tmp_path)
+    assert done.returncode == 0, done.stdout
+    assert (
+        "note: kustomization.yaml was not built: a folder with Chart.yaml and templates/ is "
+        "checked as a Helm chart" in done.stdout
+    )
