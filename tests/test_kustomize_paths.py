@@ -61,7 +61,7 @@ def test_a_transformers_folder_is_built_with_the_overlay_and_no_target_of_its_ow
     done = run("check", ".", cwd=tmp_path)
     assert done.returncode == 1, done.stdout + done.stderr
     assert "Service/prod-http: selector app=shop,tier=backend" in done.stdout
-    assert "1 chart, 1 with findings" in done.stdout
+    assert "1 kustomization, 1 with findings" in done.stdout
     assert find_targets([tmp_path]) == [tmp_path.resolve()]
 
 

@@ -216,6 +216,20 @@ def read_default_values(root: Path) -> dict[str, Any]:
     return parse_values_file(path)
 
 
+ABSENT: Any = object()
+"""What `value_at` gives for a path the values do not hold (a value may be None)."""
+
+
+def value_at(values: Mapping[str, Any], dotted: str) -> Any:
+    """The value at the dotted path `a.b.c` of chart values, or ABSENT."""
+    node: Any = values
+    for part in dotted.split(".") if dotted else [""]:
+        if not isinstance(node, Mapping) or part not in node:
+            return ABSENT
+        node = node[part]
+    return node
+
+
 def parse_values_file(path: Path) -> dict[str, Any]:
     """A values file (-f, ci/*.yaml, values.yaml) as Helm reads it; ChartError when it can't."""
     import helm_python

@@ -35,6 +35,7 @@ from chartfix.sources.helm.chart import (
     read_chart_meta,
     repository_root,
     tree_signature,
+    value_at,
 )
 from chartfix.sources.helm.constraint import BadConstraint, satisfies
 
@@ -376,7 +377,7 @@ def enabled(missing: MissingDependency, values: Mapping[str, Any]) -> bool:
     scope = scope if isinstance(scope, Mapping) else {}
     dep = missing.dependency
     for path in (dep.condition or "").split(","):
-        found = _lookup(scope, path.strip())
+        found = value_at(scope, path.strip())
         if isinstance(found, bool):
             return found
     tags = scope.get("tags") if isinstance(scope.get("tags"), Mapping) else {}
@@ -385,16 +386,6 @@ def enabled(missing: MissingDependency, values: Mapping[str, Any]) -> bool:
         return any(states)
     return True
 
-
-def _lookup(values: Mapping[str, Any], dotted: str) -> Any:
-    if not dotted:
-        return None
-    node: Any = values
-    for part in dotted.split("."):
-        if not isinstance(node, Mapping) or part not in node:
-            return None
-        node = node[part]
-    return node
 
 
 def clear_staged() -> None:

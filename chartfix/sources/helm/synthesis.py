@@ -33,7 +33,7 @@ from typing import Any, Literal
 from chartfix.errors import ChartError
 from chartfix.model.objects import Rendering
 from chartfix.sources.base import unrendered_note as unrendered_note  # outputs import it here
-from chartfix.sources.helm.chart import Chart, Scenario, read_default_values
+from chartfix.sources.helm.chart import ABSENT, Chart, Scenario, read_default_values, value_at
 from chartfix.sources.helm.dependencies import stage
 from chartfix.sources.helm.render import Engine, deep_merge, render, scenario_values
 from chartfix.sources.helm.template.lexer import Action, TemplateSyntaxError, lex
@@ -319,12 +319,8 @@ class Use:
 
 
 def _is_set(values: Mapping[str, Any], path: str) -> bool:
-    node: Any = values
-    for part in path.split("."):
-        if not isinstance(node, Mapping) or part not in node:
-            return False
-        node = node[part]
-    return not (node is None or node == "" or node == [] or node == {})  # empty: unset
+    node = value_at(values, path)
+    return not (node is ABSENT or node is None or node == "" or node == [] or node == {})
 
 
 def _refs(text: str) -> list[str]:

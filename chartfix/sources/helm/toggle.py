@@ -27,7 +27,7 @@ from ruamel.yaml.nodes import ScalarNode
 
 from chartfix.errors import ChartError
 from chartfix.model.edits import NotEditable, PlannedEdit
-from chartfix.sources.helm.chart import Scenario
+from chartfix.sources.helm.chart import ABSENT, Scenario, value_at
 from chartfix.sources.helm.render import scenario_values
 from chartfix.sources.helm.template.lines import decode
 from chartfix.sources.helm.template.locate import ChartSources
@@ -76,12 +76,9 @@ def turn_on(
     kept = tuple(
         (name, f"{_whose(name)} {path} to {json.dumps(value, default=str)}")
         for name, scenario in scenarios.items()
-        if (value := _value_at(_values(scenario), path)) is not _ABSENT and not value
+        if (value := value_at(_values(scenario), path)) is not ABSENT and not value
     )
     return PlannedEdit(VALUES, edit, f"{why}: turn on {path}", overridden=kept, instead=instead)
-
-
-_ABSENT = object()
 
 
 def _values(scenario: Scenario) -> dict[str, Any]:
@@ -90,14 +87,6 @@ def _values(scenario: Scenario) -> dict[str, Any]:
     except ChartError:
         return {}
 
-
-def _value_at(values: Mapping[str, Any], path: str) -> Any:
-    node: Any = values
-    for part in path.split("."):
-        if not isinstance(node, Mapping) or part not in node:
-            return _ABSENT
-        node = node[part]
-    return node
 
 
 def _whose(scenario: str) -> str:
