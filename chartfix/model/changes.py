@@ -59,16 +59,22 @@ class ChartChange:
     synthesized: dict[str, list[str]] = field(default_factory=dict)
     """Scenario -> placeholder values chartfix made up so it renders; never written."""
     unrendered: dict[str, str] = field(default_factory=dict)
+    """Scenario -> why it could not render; the fix was planned and verified without it."""
     read: dict[Path, str] = field(default_factory=dict)
     """sha256 of every chart file the renders read (subcharts and borrowed siblings too):
     --write refuses the chart when one of them changed before the replace."""
-    """Scenario -> why it could not render; the fix was planned and verified without it."""
 
     source_kind: str = "helm"
     """The kind of target (`helm`, `cdk8s`, `kustomize`, `manifests`): how it is deployed,
     and whether it has a version to bump."""
     workloads: dict[str, str] = field(default_factory=dict)
     """Every name a `--component NAME=VALUE` may give a workload -> the name shown for it."""
+
+    @property
+    def released(self) -> bool:
+        """Deployed as a Helm release (upgraded, rolled back); False: its YAML is applied
+        (plain manifests, kustomize overlays, a cdk8s app's synthesized output)."""
+        return self.source_kind == "helm"
 
     @property
     def changed(self) -> bool:

@@ -18,7 +18,7 @@ from chartfix.model.changes import ChartChange
 from chartfix.publish.diff import chart_diff, colorize, summarize
 from chartfix.publish.migration import upgrade_kind
 from chartfix.publish.write import write_chart
-from chartfix.sources.targets import targets_noun, upgrade_words
+from chartfix.sources.targets import targets_noun
 
 
 @dataclass
@@ -144,7 +144,10 @@ def report(
             f"migration note: {outcome.note}" if outcome.note
             else "--branch or --pr-body FILE writes a migration note"
         )
-        deploying, command = upgrade_words(change.source_kind)
+        deploying, command = (
+            ("upgrading a release", "`helm upgrade`") if change.released
+            else ("applying the new YAML", "`kubectl apply` (or a GitOps sync)")
+        )
         if kind == "unsafe":
             err.write(
                 "  unsafe: an immutable field changes (a controller's spec.selector or a "
@@ -152,7 +155,7 @@ def report(
             )
         elif kind == "step":
             err.write(
-                f"  needs a step before {'upgrade' if change.source_kind == 'helm' else 'applying'}"
+                f"  needs a step before {'upgrade' if change.released else 'applying'}"
                 ": no immutable field changes, but a Service "
                 "(or another selector) would leave running pods out until each is replaced: "
                 f"label them before {command} ({where})\n"

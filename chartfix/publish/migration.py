@@ -156,7 +156,7 @@ def change_plan(change: ChartChange, namespace: str) -> Plan:
     chart rendering a Deployment or a DaemonSet by value has only one of them)."""
     before = change.before[0].objects if change.before else []
     after = change.after[0].objects if change.after else []
-    words = APPLY_WORDS if change.source_kind in APPLIED_KINDS else HELM_WORDS
+    words = APPLY_WORDS if not change.released else HELM_WORDS
     return plan(object_changes(change, first_only=True), namespace, before, after, words)
 
 
@@ -556,7 +556,7 @@ def migration_note(
     """
     h = "#" * heading_level
     sub = "#" * min(heading_level + 1, 6)
-    if change.source_kind in APPLIED_KINDS:
+    if not change.released:
         return applied_note(change, namespace, heading_level=heading_level, title=title)
     version = version or default_version(change)
     target = version or change.chart_version
@@ -637,9 +637,6 @@ def _steps_text(
     return out
 
 
-APPLIED_KINDS = frozenset({"manifests", "kustomize", "cdk8s"})
-"""Kinds whose YAML is applied (a cdk8s app's synthesized output too), not a Helm release."""
-"""Targets deployed by applying their YAML (kubectl, Argo CD, Flux), not by a Helm release."""
 _APPLY = "\0apply\0"
 """Where a section's apply line goes, before sections of alike overlays are merged."""
 
@@ -934,7 +931,7 @@ def summary_line(change: ChartChange) -> str:
     if rules:
         what += f" ({', '.join(rules)})"
     kind = upgrade_kind(change)
-    deploy = "apply" if change.source_kind in APPLIED_KINDS else "upgrade"
+    deploy = "apply" if not change.released else "upgrade"
     if kind == "unsafe":
         what += f"; {deploy} needs migration"
     elif kind == "step":
@@ -952,7 +949,7 @@ def change_summary(change: ChartChange) -> str:
     if shown:
         text += f" on {shown}"
     kind = upgrade_kind(change)
-    before = "applying" if change.source_kind in APPLIED_KINDS else "upgrading a release"
+    before = "applying" if not change.released else "upgrading a release"
     if kind == "unsafe":
         text += f"; selectors change, see the upgrade notes before {before}"
     elif kind == "step":

@@ -34,7 +34,7 @@ def pr_body(
         out += [f"Recipe file that ran: `{change.recipe_file.describe()}`", ""]
     out += [f"- `{f.path}`" for f in change.files if f.before != f.after] + [""]
     kind = upgrade_kind(change)
-    helm = change.source_kind == "helm"
+    helm = change.released
     if kind == "unsafe":
         out += ["## Why this is a breaking change", "", *_breaking(change, namespace), ""]
     elif kind == "step":
@@ -69,7 +69,7 @@ def _breaking(change: ChartChange, namespace: str) -> list[str]:
         "upgrading a release installed from an older version fails with "
         "`field is immutable` until the steps below are done:",
         "",
-    ] if change.source_kind == "helm" else [
+    ] if change.released else [
         "Kubernetes does not let `kubectl apply` (or an Argo CD / Flux sync) change these "
         "fields of existing objects; applying the new YAML over what runs fails with "
         "`field is immutable` until the steps below are done:",
@@ -88,7 +88,7 @@ def _step(change: ChartChange, namespace: str) -> list[str]:
     """Not breaking (no immutable field changes, `helm upgrade` succeeds), not safe either:
     say which selectors would leave running pods out."""
     steps = change_plan(change, namespace)
-    command = "`helm upgrade`" if change.source_kind == "helm" else "`kubectl apply`"
+    command = "`helm upgrade`" if change.released else "`kubectl apply`"
     lines = [
         f"No field Kubernetes keeps immutable changes, so {command} succeeds; but these "
         "selectors start to ask for a label the running pods get only as the rolling update "

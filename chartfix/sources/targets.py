@@ -131,14 +131,6 @@ def _kind_name(root: Path) -> str:
         return ""
 
 
-def upgrade_words(kind_name: str) -> tuple[str, str]:
-    """(what deploying a new version is, the command) for a kind: a Helm chart's release
-    is upgraded; an app's, kustomization's or manifests' YAML is applied."""
-    if kind_name == "helm":
-        return "upgrading a release", "`helm upgrade`"
-    return "applying the new YAML", "`kubectl apply` (or a GitOps sync)"
-
-
 def nothing_found(paths: Sequence[object]) -> str:
     """The message when `paths` hold no target of any kind."""
     return (
