@@ -1,9 +1,10 @@
 """Label entries as templates write them: copying a templated entry, conditions, helpers.
 
-What the component-labels recipe needs of a Helm template beyond inserting a line: how the
-pod template writes a label whose key or value is templated (`{{ .Values.k | default "a/b"
-}}: controller`), so that selectors copy it as written; whether a mapping already writes a
-key under an `if`; a helper's empty component argument to fill in.
+What the Helm source's label edits (sources/helm/labels.py) need of a template beyond
+inserting a line: how the pod template writes a label whose key or value is templated
+(`{{ .Values.k | default "a/b" }}: controller`), so that selectors copy it as written;
+whether a mapping already writes a key under an `if`; a helper's empty component argument
+to fill in.
 """
 
 from __future__ import annotations
