@@ -13,6 +13,7 @@ RUN apt-get update \
 
 COPY pyproject.toml README.md /src/
 COPY chartfix /src/chartfix
+COPY recipes /src/recipes
 RUN pip install --no-cache-dir /src && rm -rf /src
 
 RUN useradd --create-home --uid 10001 --user-group chartfix

@@ -12,7 +12,10 @@ case "${1:-}" in
         esac ;;
 esac
 if ! command -v chartfix >/dev/null 2>&1; then
-    echo "helm chartfix: no chartfix on PATH (install it: pip install chartfix)" >&2
+    # The plugin's folder is a clone of chartfix: install from it, never from a package
+    # index name (chartfix is not published under that name).
+    source=${HELM_PLUGIN_DIR:-${0%/scripts/*}}
+    echo "helm chartfix: no chartfix on PATH (install it from this plugin's clone: pip install '$source')" >&2
     exit 2
 fi
 exec chartfix "$@"

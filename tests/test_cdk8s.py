@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-pytest.importorskip("cdk8s", reason="cdk8s is not installed: pip install 'chartfix[cdk8s]'")
+pytest.importorskip("cdk8s", reason="cdk8s is not installed: pip install '.[cdk8s]'")
 
 from chartfix.commands.check import check_chart
 from chartfix.errors import ChartError

@@ -14,7 +14,7 @@ from conftest import FIXTURES, snapshot
 
 from chartfix.cli import main
 
-pytest.importorskip("cdk8s", reason="cdk8s is not installed: pip install 'chartfix[cdk8s]'")
+pytest.importorskip("cdk8s", reason="cdk8s is not installed: pip install '.[cdk8s]'")
 
 
 def copy_app(tmp_path: Path, name: str, as_name: str | None = None) -> Path:

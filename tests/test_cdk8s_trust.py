@@ -17,7 +17,7 @@ from conftest import FIXTURES, git
 from chartfix.cli import main
 from chartfix.errors import ChartError
 
-pytest.importorskip("cdk8s", reason="cdk8s is not installed: pip install 'chartfix[cdk8s]'")
+pytest.importorskip("cdk8s", reason="cdk8s is not installed: pip install '.[cdk8s]'")
 
 SPY = """\
 import json, os, pathlib

@@ -13,7 +13,9 @@ from __future__ import annotations
 import copy
 import re
 import shlex
+import shutil
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +23,7 @@ import dockerfile
 import kubernetes_validate
 import pytest
 import yaml
+from docker.utils.build import exclude_paths
 
 from chartfix.cli import build_parser
 from chartfix.publish.report.file import SHARD_COUNT_ENV, SHARD_INDEX_ENV, Shard
@@ -61,16 +64,100 @@ def test_the_image_is_slim_python_with_git_and_chartfix_as_a_non_root_user() -> 
     assert entry.json and entry.value == ("chartfix",)
 
 
-def test_the_build_context_holds_what_the_image_copies() -> None:
-    """.dockerignore excludes everything but what COPY takes (no .venv, no .git)."""
-    lines = [
-        line for line in (ROOT / ".dockerignore").read_text().splitlines()
-        if line and not line.startswith("#")
+def build_context(tmp: Path) -> Path:
+    """The build context Docker sends: the repository's files that `.dockerignore` lets
+    through, with Docker's own matching rules (the `docker` package's `exclude_paths`, which
+    `docker build` through docker-py uses)."""
+    patterns = [
+        line.strip() for line in (ROOT / ".dockerignore").read_text().splitlines()
+        if line.strip() and not line.lstrip().startswith("#")
     ]
-    assert lines[0] == "*"
-    allowed = {line[1:].rstrip("/") for line in lines if line.startswith("!")}
-    copied = {src for c in instructions() if c.cmd == "COPY" for src in c.value[:-1]}
-    assert copied <= allowed
+    context = tmp / "context"
+    for name in sorted(exclude_paths(str(ROOT), patterns, dockerfile="Dockerfile")):
+        source = ROOT / name
+        if source.is_file() and not source.is_symlink():
+            (context / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, context / name)
+    return context
+
+
+def copy_into_image(context: Path, image: Path) -> None:
+    """Every COPY of the Dockerfile, as Docker runs it: sources read from the context only
+    (a missing one fails the build), a directory's contents copied into the destination, a
+    destination ending in `/` (or several sources) a directory."""
+    for command in instructions():
+        if command.cmd != "COPY":
+            continue
+        assert not command.flags, f"COPY {command.flags}: not reproduced here"
+        *sources, destination = command.value
+        into_dir = destination.endswith("/") or len(sources) > 1
+        target = image / destination.lstrip("/")
+        for source in sources:
+            found = context / source
+            assert found.exists(), f"COPY {source}: not in the build context"
+            if found.is_dir():
+                shutil.copytree(found, target, dirs_exist_ok=True)
+            else:
+                place = target / found.name if into_dir else target
+                place.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(found, place)
+
+
+def pip_install_source(image: Path) -> Path:
+    """The directory the Dockerfile's `pip install` installs, inside the image."""
+    runs = [" ".join(c.value) for c in instructions() if c.cmd == "RUN"]
+    [install] = [r for r in runs if "pip install" in r]
+    words = shlex.split(install.split("&&")[0])
+    [spec] = [w for w in words[words.index("install") + 1:] if not w.startswith("-")]
+    return image / spec.lstrip("/")
+
+
+def test_chartfix_installs_and_runs_from_the_images_exact_build_context(tmp_path: Path) -> None:
+    """No Docker daemon runs here: the build context is rebuilt as Docker makes it, the COPY
+    lines are played into an image root, and chartfix is built and installed from what they
+    copied into a fresh virtualenv (its dependencies come from the test environment:
+    --no-deps, --no-build-isolation, no network), then run as the ENTRYPOINT runs it."""
+    image = tmp_path / "image"
+    copy_into_image(build_context(tmp_path), image)
+    source = pip_install_source(image)
+    wheels = tmp_path / "wheels"
+    built = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
+         "--no-cache-dir", "-w", str(wheels), str(source)],
+        capture_output=True, text=True, check=False, timeout=600,
+    )
+    assert built.returncode == 0, built.stderr[-2000:]
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    python = venv / "bin" / "python"
+    site = subprocess.run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        capture_output=True, text=True, check=True,
+    ).stdout.strip()
+    dependencies = [p for p in sys.path if p.endswith("site-packages")]
+    Path(site, "dependencies.pth").write_text("\n".join(dependencies) + "\n")
+    [wheel] = wheels.glob("chartfix-*.whl")
+    subprocess.run(
+        [sys.executable, "-m", "pip", "--python", str(python), "install", "-q", "--no-deps",
+         "--no-index", str(wheel)],
+        capture_output=True, text=True, check=True, timeout=600,
+    )
+    env = {"PATH": f"{venv / 'bin'}:/usr/bin:/bin", "HOME": str(tmp_path)}
+    where = subprocess.run(
+        [str(python), "-c", "import chartfix, chartfix_recipes; print(chartfix.__file__)"],
+        capture_output=True, text=True, check=True, env=env, cwd=tmp_path,
+    )
+    assert Path(where.stdout.strip()).is_relative_to(venv), "chartfix came from the image"
+    entry = next(c for c in instructions() if c.cmd == "ENTRYPOINT").value
+    for args in (["--version"], ["recipes"]):
+        ran = subprocess.run([*entry, *args], capture_output=True, text=True, check=False,
+                             env=env, cwd=tmp_path, timeout=300)
+        assert ran.returncode == 0, ran.stderr[-2000:]
+        assert ran.stdout.strip()
+    listed = subprocess.run([*entry, "recipes"], capture_output=True, text=True, env=env,
+                            cwd=tmp_path, check=True).stdout
+    shipped = [p.stem for p in (ROOT / "recipes").glob("*.yaml")]
+    assert shipped and all(name in listed for name in shipped), "the declarative recipes ship"
 
 
 def tomllib_dependencies() -> list[str]:

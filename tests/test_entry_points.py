@@ -223,7 +223,29 @@ def test_helm_chartfix_without_chartfix_says_how_to_install(tmp_path: Path) -> N
     result = subprocess.run([*command, "check", "."], env={"PATH": str(tmp_path)},
                             capture_output=True, text=True, check=False)
     assert result.returncode == 2
-    assert "pip install chartfix" in result.stderr
+    assert f"pip install '{ROOT}'" in result.stderr, "from the plugin's own clone"
+
+
+INDEX_NAME = re.compile(r"pip install\s+(-\S+\s+)*[\"']?chartfix\b")
+
+
+def test_nothing_tells_to_install_chartfix_by_a_package_index_name() -> None:
+    """chartfix is not published on a package index: `pip install chartfix` would install
+    whatever someone else put under that name, in a workflow that holds a push token."""
+    listed = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True,
+                            check=True).stdout.split()
+    said = []
+    for name in listed:
+        path = ROOT / name
+        if path.suffix in {".py", ".md", ".yaml", ".yml", ".sh", ".toml", ".txt"} or \
+                name == "Dockerfile":
+            text = path.read_text(encoding="utf-8", errors="replace")
+            said += [f"{name}: {m.group(0)}" for m in INDEX_NAME.finditer(text)]
+    said = [s for s in said if not s.startswith("tests/test_entry_points.py")]
+    assert not said
+    workflow = yaml.safe_load((ROOT / "deploy" / "github" / "chartfix-bulk.yaml").read_text())
+    assert workflow["env"]["CHARTFIX"].startswith("git+"), "a git URL pinned by the user"
+
 
 
 # --- helm-docs ----------------------------------------------------------------------------------

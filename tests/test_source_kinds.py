@@ -53,7 +53,7 @@ def _at(obj: K8sObject, path: str) -> dict[str, str]:
 def test_the_same_bug_gets_the_same_fix_as_a_helm_chart_and_as_a_cdk8s_app(
     tmp_path: Path,
 ) -> None:
-    pytest.importorskip("cdk8s", reason="cdk8s is not installed: pip install 'chartfix[cdk8s]'")
+    pytest.importorskip("cdk8s", reason="cdk8s is not installed: pip install '.[cdk8s]'")
     helm = fix_chart(copy(tmp_path, "same-bug-helm"), FixRequest())
     cdk8s = fix_chart(copy(tmp_path, "same-bug-cdk8s"), FixRequest(run_apps=True))
     expected = {
@@ -80,7 +80,7 @@ def test_the_same_bug_gets_the_same_fix_as_a_helm_chart_and_as_a_cdk8s_app(
 
 
 def test_component_and_label_jobs_reach_a_cdk8s_app(tmp_path: Path) -> None:
-    pytest.importorskip("cdk8s", reason="cdk8s is not installed: pip install 'chartfix[cdk8s]'")
+    pytest.importorskip("cdk8s", reason="cdk8s is not installed: pip install '.[cdk8s]'")
     for name, run_apps in (("same-bug-helm", None), ("same-bug-cdk8s", True)):
         request = FixRequest(components=(("web", "frontend"),), label_jobs=True, run_apps=run_apps)
         change = fix_chart(copy(tmp_path, name), request)

@@ -140,7 +140,7 @@ def _run(app: CdkApp, staging: Path, outdir: Path, sidecar: Path) -> None:
         if line.startswith(_ERROR_MARK):
             where, _, reason = line[len(_ERROR_MARK):].partition(": ")
             if "No module named 'cdk8s'" in reason or "No module named 'constructs'" in reason:
-                reason = "cdk8s is not installed (pip install 'chartfix[cdk8s]')"
+                reason = "cdk8s is not installed (pip install 'cdk8s>=2.68' beside chartfix)"
             raise ChartError(app.root / where, reason)
     raise ChartError(app.entry_path, f"synthesis failed: {_last_line(stderr)}")
 
