@@ -41,8 +41,7 @@ from chartfix.errors import ChartError, UsageError
 from chartfix.model.findings import SEVERITIES, Severity
 from chartfix.rules import RULES
 from chartfix.rules.policy import Policy, SuppressEntry
-from chartfix.sources.helm.chart import parse_values_file
-from chartfix.sources.helm.render import deep_merge
+from chartfix.values import deep_merge, parse_values_file
 
 CONFIG_NAME = ".chartfix.yaml"
 KEYS = ("components", "label-jobs", "rules", "suppress", "run-apps", "recipe", "values")

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from conftest import CHARTFIX, FIXTURES, snapshot
 
-from chartfix.sources.manifests.source import YamlFiles
+from chartfix.sources.yamlfiles import YamlFiles
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:

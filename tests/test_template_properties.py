@@ -20,6 +20,7 @@ import yaml
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from chartfix.files import decode, encode
 from chartfix.sources.helm.template.edit import (
     NotEditable,
     apply_edits,
@@ -28,7 +29,6 @@ from chartfix.sources.helm.template.edit import (
 )
 from chartfix.sources.helm.template.lexer import TemplateSyntaxError
 from chartfix.sources.helm.template.lines import split_lines
-from chartfix.sources.helm.template.locate import decode, encode
 from chartfix.sources.helm.template.outline import MappingSite, outline
 
 NEW_KEY = "app.kubernetes.io/component"

@@ -17,8 +17,8 @@ import helm_python
 import pytest
 import yaml
 
+from chartfix.files import decode, encode
 from chartfix.sources.helm.template.edit import apply_edits, insert_entry
-from chartfix.sources.helm.template.locate import decode, encode
 from chartfix.sources.helm.template.outline import outline
 
 KEY = "app.kubernetes.io/component"

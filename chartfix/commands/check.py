@@ -28,10 +28,10 @@ from chartfix.sources.helm.chart import (
     kustomization_not_built,
     load_chart,
     scenarios_at,
-    values_once,
 )
 from chartfix.sources.helm.synthesis import render_scenarios
 from chartfix.sources.targets import find_targets, kind_of, nothing_found, only_files
+from chartfix.values import values_once
 
 FORMATS = ("text", "json", "sarif")
 

@@ -20,8 +20,8 @@ from chartfix.publish.write import recover, refuse_pending
 from chartfix.recipes import registry
 from chartfix.recipes.files import RecipeFile, resolve
 from chartfix.runner import crash_reason, run_parallel
-from chartfix.sources.helm.chart import values_once
 from chartfix.sources.targets import find_targets, kind_of, nothing_found
+from chartfix.values import values_once
 
 
 def request_from(args: argparse.Namespace) -> FixRequest:

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from unidiff import PatchSet
 
 from chartfix.errors import display_path
+from chartfix.files import decode
 from chartfix.model.changes import ChartChange, FileChange
-from chartfix.sources.helm.template.locate import decode
 
 _NO_NEWLINE = "\\ No newline at end of file\n"
 

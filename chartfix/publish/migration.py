@@ -17,12 +17,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from chartfix.files import repository_root
 from chartfix.model.changes import ChartChange
 from chartfix.model.objects import K8sObject, ObjectRef, mapping_at
 from chartfix.model.selectors import LabelSelector
 from chartfix.publish.bump import bump_version, default_level
 from chartfix.rules.ksm import runs_autosharded_ksm
-from chartfix.sources.helm.chart import repository_root
 
 NoteTarget = Literal["auto", "migration", "readme"]
 UpgradeKind = Literal["safe", "step", "unsafe"]

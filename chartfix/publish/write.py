@@ -31,8 +31,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from chartfix.errors import ChartError
+from chartfix.files import inside, linked
 from chartfix.model.changes import FileChange
-from chartfix.sources.helm.chart import inside, linked
 
 JOURNAL = ".chartfix-write.json"
 TEMP_SUFFIX = ".chartfix.tmp"

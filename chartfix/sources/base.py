@@ -62,6 +62,7 @@ __all__ = [
     "SourceKind",
     "minimal_edit",
     "splice",
+    "synthesized_note",
     "unrendered_note",
     "values_ignored",
 ]
@@ -108,6 +109,14 @@ def unrendered_note(scenario: str, reason: str) -> str:
     """How every output names a scenario that could not render (the others were analysed):
     a Helm scenario, a kustomize overlay."""
     return f"scenario {scenario} could not render and was not analysed: {reason}"
+
+
+def synthesized_note(scenario: str, values: Sequence[str]) -> str:
+    """How every output says that a scenario rendered only with made-up values."""
+    return (
+        f"scenario {scenario} rendered with synthesized values (placeholders chartfix made up "
+        f"for values the chart needs at deploy time, not the chart's own): {', '.join(values)}"
+    )
 
 
 class Source(Protocol):
@@ -211,6 +220,12 @@ class SourceKind(Protocol):
 
     def load(self, root: Path) -> Source:
         """The target at `root`; raises ChartError when it cannot be read."""
+        ...
+
+    def depends_on(self, root: Path) -> list[Path]:
+        """Folders outside `root` whose files the target's renderings read too (a chart's
+        `file://` dependencies): a report's content hash covers them. Never raises: a
+        target that cannot be read has none here (the run says why)."""
         ...
 
 

@@ -20,7 +20,7 @@ from chartfix import __version__
 from chartfix.model.findings import Finding
 from chartfix.publish.output import display_path, finding_path, fingerprint, remediation
 from chartfix.rules import RULES, Rule
-from chartfix.sources.helm.synthesis import synthesized_note, unrendered_note
+from chartfix.sources.base import synthesized_note, unrendered_note
 
 if TYPE_CHECKING:
     from chartfix.model.report import ChartReport

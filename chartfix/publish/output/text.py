@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, TextIO
 
 from chartfix.publish.output import display_path, finding_path, plural, remediation
-from chartfix.sources.helm.synthesis import synthesized_note, unrendered_note
+from chartfix.sources.base import synthesized_note, unrendered_note
 from chartfix.sources.targets import targets_noun
 
 if TYPE_CHECKING:

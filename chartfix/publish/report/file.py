@@ -111,28 +111,12 @@ def _hash_tree(chart: Path, digest: Any, seen: set[Path]) -> None:
         if path.is_symlink():
             digest.update(b"link\0" + os.readlink(path).encode() + b"\0")
         digest.update(file_bytes(path))
-    for dependency in _file_dependencies(chart):
+    from chartfix.sources.targets import kind_of
+
+    for dependency in kind_of(chart).depends_on(chart):
         if dependency not in seen:
             digest.update(b"dependency\0" + str(dependency).encode() + b"\0")
             _hash_tree(dependency, digest, seen)
-
-
-def _file_dependencies(chart: Path) -> list[Path]:
-    """The directories of the chart's `file://` dependencies (a Chart.yaml that cannot be
-    read has none here: the run says why)."""
-    from chartfix.errors import ChartError
-    from chartfix.sources.helm.chart import declared_dependencies, read_chart_meta
-
-    try:
-        dependencies = list(declared_dependencies(chart, read_chart_meta(chart)))
-    except (ChartError, OSError, ValueError):
-        return []
-    return [
-        (chart / d.repository.removeprefix("file://")).resolve()
-        for d in dependencies
-        if d.repository.startswith("file://")
-        and (chart / d.repository.removeprefix("file://")).is_dir()
-    ]
 
 
 def file_bytes(path: Path) -> bytes:

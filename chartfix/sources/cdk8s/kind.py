@@ -30,6 +30,9 @@ class Cdk8sKind:
     ) -> str | None:
         return skip_reason(root, run_apps, untrusted)
 
+    def depends_on(self, root: Path) -> list[Path]:
+        return []
+
     def load(self, root: Path) -> CdkSource:
         from chartfix.sources.cdk8s.source import CdkSource
 

@@ -9,11 +9,8 @@ through a symlink at all (the file behind it belongs to another chart too).
 
 from __future__ import annotations
 
-import atexit
 import os
 import re
-import shutil
-import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +18,9 @@ from typing import Any
 
 from chartfix import yamlfile
 from chartfix.errors import ChartError, UsageError
+from chartfix.files import inside, repository_root, where
 from chartfix.sources.base import kustomization_file
+from chartfix.values import parse_values_file
 
 SKIPPED_DIRS = frozenset({"node_modules"})
 """Directories never searched for charts (besides hidden ones)."""
@@ -230,30 +229,7 @@ def value_at(values: Mapping[str, Any], dotted: str) -> Any:
     return node
 
 
-def parse_values_file(path: Path) -> dict[str, Any]:
-    """A values file (-f, ci/*.yaml, values.yaml) as Helm reads it; ChartError when it can't."""
-    import helm_python
-
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as err:
-        raise ChartError(path, f"cannot read values: {err}") from err
-    try:
-        return helm_python.values_from_yaml(text) or {}
-    except helm_python.HelmError as err:
-        raise ChartError(path, f"invalid values YAML: {err}") from err
-
-
 # --- symlinks ------------------------------------------------------------------------------
-
-
-def repository_root(chart_root: Path) -> Path:
-    """The repository holding a chart: the nearest directory with `.git`, else the chart."""
-    chart_root = Path(chart_root).resolve()
-    for directory in [chart_root, *chart_root.parents]:
-        if (directory / ".git").exists():
-            return directory
-    return chart_root
 
 
 def check_symlinks(root: Path) -> None:
@@ -275,41 +251,8 @@ def check_symlinks(root: Path) -> None:
                 except (RuntimeError, OSError) as err:
                     raise ChartError(link, "symlink loop") from err
                 if not target.is_relative_to(bound):
-                    where = _where(root, bound)
-                    raise ChartError(link, f"symlink points outside {where}, to {target}")
-
-
-def _where(root: Path, bound: Path) -> str:
-    return "the chart" if bound == root else "the repository"
-
-
-def inside(root: Path, rel: str) -> Path:
-    """The real path of chart-relative `rel`, refusing anything that escapes the chart, or
-    through a symlink, its repository."""
-    root = root.resolve()
-    if not rel or Path(rel).is_absolute():
-        raise ChartError(root / rel, "not a chart-relative path")
-    if not os.path.normpath(root / rel).startswith(str(root) + os.sep):
-        raise ChartError(root / rel, "path escapes the chart")
-    try:
-        target = (root / rel).resolve()
-    except (RuntimeError, OSError) as err:
-        raise ChartError(root / rel, "symlink loop") from err
-    bound = repository_root(root)
-    if not target.is_relative_to(bound):
-        raise ChartError(root / rel, f"path escapes {_where(root, bound)}")
-    return target
-
-
-def linked(root: Path, rel: str) -> Path | None:
-    """The symlink on the way to chart-relative `rel` (the file or a folder above it), if any:
-    chartfix never writes through one."""
-    path = Path(root).resolve()
-    for part in Path(rel).parts:
-        path = path / part
-        if path.is_symlink():
-            return path
-    return None
+                    outside = where(root, bound)
+                    raise ChartError(link, f"symlink points outside {outside}, to {target}")
 
 
 def read_file(chart: Chart, rel: str) -> bytes:
@@ -348,7 +291,7 @@ def chart_files(root: Path) -> dict[str, bytes]:
             if entry.name == ".git" or rules.ignored(rel, is_dir):
                 continue
             if entry.is_symlink() and not Path(entry.path).resolve().is_relative_to(bound):
-                raise ChartError(entry.path, f"symlink points outside {_where(root, bound)}")
+                raise ChartError(entry.path, f"symlink points outside {where(root, bound)}")
             if is_dir:
                 walk(Path(entry.path), rel + "/")
             elif entry.is_file():
@@ -519,38 +462,3 @@ def scenarios_at(
     )
     ci_files = sorted(p for p in (root / "ci").glob(CI_VALUES_GLOB) if p.is_file())
     return [first] + [Scenario(f"ci/{p.name}", (p,), base=base) for p in ci_files]
-
-
-def values_once(paths: Sequence[Path]) -> tuple[Path, ...]:
-    """The user's -f files, made safe to read many times and in worker processes.
-
-    A regular file stays as it is. A pipe (`-f <(sops -d secrets.yaml)`, `-f -` as
-    /dev/stdin) can be read only once and only by this process: its bytes are read now and
-    kept in a private file for the run. A missing file is a usage error before any work.
-    """
-    kept = []
-    for path in paths:
-        path = Path(path)
-        try:
-            if path.is_file():
-                kept.append(path)
-                continue
-            data = path.read_bytes()
-        except OSError as err:
-            raise UsageError(f"-f {path}: {err.strerror or err}") from err
-        kept.append(_private_copy(path, data))
-    return tuple(kept)
-
-
-def _private_copy(path: Path, data: bytes) -> Path:
-    global _values_dir
-    if _values_dir is None:
-        _values_dir = tempfile.mkdtemp(prefix="chartfix-values-")
-        atexit.register(shutil.rmtree, _values_dir, True)
-    fd, name = tempfile.mkstemp(dir=_values_dir, prefix=f"{path.name}-", suffix=".yaml")
-    with os.fdopen(fd, "wb") as out:
-        out.write(data)
-    return Path(name)
-
-
-_values_dir: str | None = None

@@ -26,6 +26,7 @@ from typing import Any
 
 from chartfix import yamlfile
 from chartfix.errors import ChartError
+from chartfix.files import repository_root
 from chartfix.sources.helm.chart import (
     Chart,
     Dependency,
@@ -33,7 +34,6 @@ from chartfix.sources.helm.chart import (
     declared_dependencies,
     find_charts,
     read_chart_meta,
-    repository_root,
     tree_signature,
     value_at,
 )

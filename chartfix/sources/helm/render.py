@@ -35,7 +35,6 @@ from chartfix.model.objects import ANALYZED_KINDS, K8sObject, LazyBody, Renderin
 from chartfix.sources.helm.chart import (
     Chart,
     Scenario,
-    parse_values_file,
     read_default_values,
 )
 from chartfix.sources.helm.dependencies import (
@@ -47,6 +46,7 @@ from chartfix.sources.helm.dependencies import (
 )
 from chartfix.sources.helm.template.locate import ChartSources
 from chartfix.sources.helm.template.names import stable_names
+from chartfix.values import deep_merge, parse_values_file
 
 
 def _no_duplicate_label_key(document: yaml.Node) -> None:
@@ -279,17 +279,6 @@ def scenario_values(scenario: Scenario) -> dict[str, Any]:
     for text in scenario.synthesized:
         merged = deep_merge(merged, helm_python.parse_set_json(text))
     return merged
-
-
-def deep_merge(base: Mapping[str, Any], top: Mapping[str, Any]) -> dict[str, Any]:
-    """Helm's merge of values files: maps merge key by key, anything else is replaced."""
-    out = dict(base)
-    for key, value in top.items():
-        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
-            out[key] = deep_merge(out[key], value)
-        else:
-            out[key] = value
-    return out
 
 
 _defaults_cache: dict[Path, tuple[int, dict[str, Any]]] = {}

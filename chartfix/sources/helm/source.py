@@ -13,25 +13,27 @@ from collections.abc import Hashable, Iterable, Mapping, Sequence
 from pathlib import Path
 
 from chartfix.errors import ChartError
+from chartfix.files import decode, encode, linked
 from chartfix.model.edits import Edit, LabelChange, PlannedEdit
 from chartfix.model.findings import Location
 from chartfix.model.objects import K8sObject, Rendering
-from chartfix.sources.base import Renderings, RenderSettings
+from chartfix.sources.base import Renderings, RenderSettings, synthesized_note, unrendered_note
 from chartfix.sources.helm.chart import (
     Chart,
     Scenario,
+    declared_dependencies,
     find_charts,
     kustomization_not_built,
-    linked,
     load_chart,
+    read_chart_meta,
     scenarios,
 )
 from chartfix.sources.helm.dependencies import stage
 from chartfix.sources.helm.labels import label_edits, writes_literally
 from chartfix.sources.helm.render import render
-from chartfix.sources.helm.synthesis import render_scenarios, synthesized_note, unrendered_note
+from chartfix.sources.helm.synthesis import render_scenarios
 from chartfix.sources.helm.template.edit import apply_edits
-from chartfix.sources.helm.template.locate import ChartSources, decode, encode
+from chartfix.sources.helm.template.locate import ChartSources
 from chartfix.sources.helm.template.outline import outline
 
 ANY_KIND = "*"
@@ -56,6 +58,19 @@ class HelmKind:
 
     def load(self, root: Path) -> HelmSource:
         return HelmSource(load_chart(root))
+
+    def depends_on(self, root: Path) -> list[Path]:
+        """The directories of the chart's `file://` dependencies."""
+        try:
+            dependencies = list(declared_dependencies(root, read_chart_meta(root)))
+        except (ChartError, OSError, ValueError):
+            return []
+        return [
+            (root / d.repository.removeprefix("file://")).resolve()
+            for d in dependencies
+            if d.repository.startswith("file://")
+            and (root / d.repository.removeprefix("file://")).is_dir()
+        ]
 
 
 

@@ -31,13 +31,13 @@ from pathlib import Path
 from typing import Any, Literal
 
 from chartfix.errors import ChartError
+from chartfix.files import decode
 from chartfix.model.objects import Rendering
-from chartfix.sources.base import unrendered_note as unrendered_note  # outputs import it here
 from chartfix.sources.helm.chart import ABSENT, Chart, Scenario, read_default_values, value_at
 from chartfix.sources.helm.dependencies import stage
-from chartfix.sources.helm.render import Engine, deep_merge, render, scenario_values
+from chartfix.sources.helm.render import Engine, render, scenario_values
 from chartfix.sources.helm.template.lexer import Action, TemplateSyntaxError, lex
-from chartfix.sources.helm.template.locate import decode
+from chartfix.values import deep_merge
 
 MAX_ATTEMPTS = 12
 """Renders per scenario beyond the first: each adds or retypes one value (or, for a
@@ -230,14 +230,6 @@ def _gave_up(err: ChartError, tried: dict[str, Kind]) -> ChartError:
     return ChartError(
         err.path, f"{err.reason} (after trying placeholder values for {', '.join(tried)})",
         err.notes,
-    )
-
-
-def synthesized_note(scenario: str, values: Sequence[str]) -> str:
-    """How every output says that a scenario rendered only with made-up values."""
-    return (
-        f"scenario {scenario} rendered with synthesized values (placeholders chartfix made up "
-        f"for values the chart needs at deploy time, not the chart's own): {', '.join(values)}"
     )
 
 

@@ -26,10 +26,10 @@ from typing import Any
 from ruamel.yaml.nodes import ScalarNode
 
 from chartfix.errors import ChartError
+from chartfix.files import decode
 from chartfix.model.edits import NotEditable, PlannedEdit
 from chartfix.sources.helm.chart import ABSENT, Scenario, value_at
 from chartfix.sources.helm.render import scenario_values
-from chartfix.sources.helm.template.lines import decode
 from chartfix.sources.helm.template.locate import ChartSources
 from chartfix.sources.yamledit import YamlText, set_plain
 

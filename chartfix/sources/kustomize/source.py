@@ -35,6 +35,7 @@ from typing import Any
 import yaml
 
 from chartfix.errors import ChartError
+from chartfix.files import decode
 from chartfix.model.edits import LabelChange, PlannedEdit
 from chartfix.model.findings import Location
 from chartfix.model.objects import K8sObject, Rendering, Source
@@ -56,9 +57,8 @@ from chartfix.sources.kustomize.kustomization import (
     read,
     repository_of,
 )
-from chartfix.sources.manifests.files import is_manifest, objects_of
-from chartfix.sources.manifests.source import YamlFiles, decode, own_part
 from chartfix.sources.yamledit import YamlText
+from chartfix.sources.yamlfiles import YamlFiles, is_manifest, objects_of, own_part
 from chartfix.yamlfile import load_all
 
 ORIGIN = "config.kubernetes.io/origin"
@@ -484,6 +484,9 @@ class KustomizeKind:
         self, root: Path, run_apps: bool | None, untrusted: Sequence[Path]
     ) -> str | None:
         return None
+
+    def depends_on(self, root: Path) -> list[Path]:
+        return []
 
     def load(self, root: Path) -> KustomizeSource:
         root = Path(root).resolve()

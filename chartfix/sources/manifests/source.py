@@ -1,7 +1,7 @@
 """A directory of plain Kubernetes manifests as a source kind: read as written, edited in place.
 
 Rendering is parsing: each `.yaml`/`.yml` file of the directory that holds Kubernetes objects
-(see files.py) is read as it is, every object remembering its file, document and line. There
+(see sources/yamlfiles.py) is read as it is, every object remembering its file, document and line. There
 is one scenario, `manifests`. Edits are splices computed from ruamel.yaml's positions
 (sources/yamledit.py): a label lands in the very map the finding is about, nothing else moves.
 
@@ -20,150 +20,33 @@ A file given on the command line stands for its folder when that folder is a tar
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from chartfix.errors import ChartError
-from chartfix.model.edits import Edit, LabelChange, PlannedEdit
+from chartfix.files import decode, repository_root
+from chartfix.model.edits import LabelChange, NotEditable, PlannedEdit
 from chartfix.model.findings import Location
-from chartfix.model.objects import ANALYZED_KINDS, K8sObject, Rendering, mapping_at
-from chartfix.sources.base import Renderings, RenderSettings, splice, values_ignored
-from chartfix.sources.helm.chart import repository_root
-from chartfix.sources.helm.template.edit import NotEditable
-from chartfix.sources.manifests.files import (
+from chartfix.model.objects import ANALYZED_KINDS, K8sObject, Rendering
+from chartfix.sources.base import Renderings, RenderSettings, values_ignored
+from chartfix.sources.yamledit import (
+    YamlText,
+)
+from chartfix.sources.yamlfiles import (
     SUFFIXES,
+    YamlFiles,
     manifest_kind,
     objects_of,
     outside_link,
+    own_part,
     refusal,
-)
-from chartfix.sources.yamledit import (
-    LabelRequest,
-    YamlText,
-    label_edits,
-    remove_entry,
-    repeated_keys,
 )
 
 SCENARIO = "manifests"
 OWNER_MARKERS = ("Chart.yaml", "cdk8s.yaml")
 KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 SKIPPED_DIRS = frozenset({"node_modules", "__pycache__"})
-
-
-def decode(data: bytes) -> str:
-    return data.decode("utf-8", "surrogateescape")
-
-
-def encode(text: str) -> bytes:
-    return text.encode("utf-8", "surrogateescape")
-
-
-@dataclass
-class YamlFiles:
-    """Editing support every source kind made of plain YAML files shares (manifests, and the
-    resources and patches of a kustomization): read, splice, check, refuse links."""
-
-    root: Path
-    _cache: dict[str, bytes] = field(default_factory=dict, repr=False)
-
-    def read(self, path: str) -> bytes:
-        if path not in self._cache:
-            try:
-                self._cache[path] = (self.root / path).read_bytes()
-            except OSError as err:
-                raise ChartError(self.root / path, f"cannot read: {err.strerror or err}") from err
-        return self._cache[path]
-
-    def apply(self, path: str, edits: Iterable[Edit]) -> bytes:
-        return encode(splice(decode(self.read(path)), edits))
-
-    def problem(self, files: Mapping[str, bytes]) -> str:
-        """A key an edit wrote twice in one mapping of a file, literally or beside a `<<`
-        merge that brings it (see yamledit.repeated_keys): no fix may leave one behind. A
-        pair the file held before the edit is the author's."""
-        for path, data in files.items():
-            try:
-                now = repeated_keys(YamlText(decode(data), path))
-                before = repeated_keys(YamlText(decode(self.read(path)), path)) if now else {}
-            except NotEditable as err:
-                return str(err)
-            except ChartError:
-                before = {}
-            new = [message for key, message in now.items() if key not in before]
-            if new:
-                return f"{path}: {new[0]}"
-        return ""
-
-    def unwritable(self, path: str) -> str | None:
-        current = self.root.resolve()
-        for part in Path(path).parts:
-            current = current / part
-            if current.is_symlink():
-                return (
-                    f"{path} is reached through the symlink {current} (to {current.resolve()}); "
-                    "chartfix does not write through links"
-                )
-        return None
-
-    def writes_literally(self, obj: K8sObject, rendering: Rendering, path: str, key: str) -> bool:
-        """Plain YAML computes nothing: a label is written as it reads when it is there."""
-        return key in (mapping_at(obj.body, path) or {})
-
-    def yaml_edits(
-        self, obj: K8sObject, rel: str, changes: Sequence[LabelChange], why: str
-    ) -> list[PlannedEdit] | str:
-        """The splices of `rel` making `changes` to the document `obj` was read from."""
-        if obj.selector_defaulted and any(c.path.startswith("spec.selector") for c in changes):
-            return (
-                f"{obj.ref} has no spec.selector in {rel} ({obj.api_version} defaults it from "
-                "the pod labels): write the selector out by hand"
-            )
-        templated = [c.key for c in changes if c.value is None and not c.removed]
-        if templated:
-            return f"{obj.ref}: plain YAML cannot carry a value per object for {templated[0]}"
-        try:
-            text = YamlText(decode(self.read(rel)), rel)
-            doc = obj.source.doc_index
-            if doc >= len(text.documents):
-                return f"{rel}: document {doc + 1} not found"
-            kind = text.node_at(doc, "kind")
-            if kind is not None and getattr(kind, "value", None) == "List":
-                return f"{obj.ref} is an item of a `kind: List` in {rel}; not edited"
-            added = [c for c in changes if not c.removed]
-            requests = [LabelRequest(doc, c.path, c.key, str(c.value)) for c in added]
-            edits = label_edits(text, requests)
-            for change in changes:
-                if change.removed:
-                    site = text.site(doc, change.path)
-                    if site is None or site.entry(change.key) is None:
-                        return f"{change.key} is not written at {change.path} in {rel}"
-                    edits.append(remove_entry(text, site, change.key))
-        except NotEditable as err:
-            return str(err)
-        except ChartError as err:
-            return str(err)
-        return [PlannedEdit(rel, edit, why) for edit in edits]
-
-
-APP_KEYS = ("app.kubernetes.io/name", "app", "k8s-app")
-
-
-def own_part(obj: K8sObject, name: str) -> str | None:
-    """The part of a written name that tells the workload apart: what follows the
-    application's name (its `app.kubernetes.io/name` or `app` label: `migrate` of
-    `shop-migrate`, `web` of `web`); None when the name is just the application's."""
-    labels = {**obj.labels, **(obj.pod_labels or {})}
-    for key in APP_KEYS:
-        app = labels.get(key)
-        if not app:
-            continue
-        if name == app:
-            return None
-        if name.startswith(app + "-"):
-            return name[len(app) + 1:] or None
-    return name or None
 
 
 def _last_of_each(objects: list[K8sObject]) -> tuple[list[K8sObject], list[str]]:
@@ -276,6 +159,9 @@ class ManifestsKind:
         self, root: Path, run_apps: bool | None, untrusted: Sequence[Path]
     ) -> str | None:
         return None
+
+    def depends_on(self, root: Path) -> list[Path]:
+        return []
 
     def load(self, root: Path) -> ManifestsSource:
         root = Path(root)

@@ -12,8 +12,8 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from chartfix.errors import ChartError
+from chartfix.files import decode
 from chartfix.sources.helm.template.lexer import Action, lex
-from chartfix.sources.helm.template.lines import decode
 
 if TYPE_CHECKING:
     from chartfix.sources.helm.template.locate import ChartSources

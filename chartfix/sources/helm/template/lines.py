@@ -59,15 +59,6 @@ class Line:
         return self.ends_in_action and self.actions[-1].trim_right
 
 
-def decode(data: bytes) -> str:
-    """Template bytes as text; undecodable bytes survive the round trip unchanged."""
-    return data.decode("utf-8", "surrogateescape")
-
-
-def encode(text: str) -> bytes:
-    return text.encode("utf-8", "surrogateescape")
-
-
 def split_lines(text: str) -> list[Line]:
     """Cut `text` into logical lines; joining their spans and newlines gives `text` back."""
     actions = lex(text)

@@ -15,11 +15,10 @@ from functools import lru_cache
 from pathlib import Path
 
 from chartfix.errors import ChartError
+from chartfix.files import decode, inside
 from chartfix.model.findings import Location
 from chartfix.model.objects import K8sObject
-from chartfix.sources.helm.chart import inside
 from chartfix.sources.helm.template.helpers import Helper, find_helpers, included_helper
-from chartfix.sources.helm.template.lines import decode, encode
 from chartfix.sources.helm.template.outline import Document, MappingSite, Outline, outline
 
 
@@ -300,4 +299,4 @@ def locate(
     return Location(place.path, place.doc.kind_line or place.doc.first_line)
 
 
-__all__ = ["ChartSources", "Place", "decode", "encode", "locate"]
+__all__ = ["ChartSources", "Place", "locate"]

@@ -14,10 +14,11 @@ import re
 from collections.abc import Sequence
 
 from chartfix.errors import ChartError
+from chartfix.files import decode
 from chartfix.model.objects import ANALYZED_KINDS, K8sObject
 from chartfix.sources.helm.template.helpers import Helper, included_helper, included_name
 from chartfix.sources.helm.template.lexer import lex
-from chartfix.sources.helm.template.locate import ChartSources, decode
+from chartfix.sources.helm.template.locate import ChartSources
 from chartfix.sources.helm.template.outline import PLACEHOLDER, Document
 
 RANDOM = re.compile(

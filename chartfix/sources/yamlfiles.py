@@ -1,4 +1,6 @@
-"""Plain manifest files: which YAML files are Kubernetes objects, and the objects they hold.
+"""Plain YAML files of Kubernetes objects, which every source kind made of them shares (plain
+manifests, the resources and patches of a kustomization): which files are manifests, the
+objects they hold, and editing them in place (`YamlFiles`).
 
 A manifest is a YAML document with a string `apiVersion` and a string `kind`; a file is a
 manifest file when it holds at least one. A `values.yaml`, a CI workflow, a kustomization's
@@ -9,15 +11,25 @@ manifest file when it holds at least one. A `values.yaml`, a CI workflow, a kust
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from chartfix.errors import ChartError
-from chartfix.model.objects import K8sObject, Source
+from chartfix.files import decode, encode
+from chartfix.model.edits import Edit, LabelChange, NotEditable, PlannedEdit
+from chartfix.model.objects import K8sObject, Rendering, Source, mapping_at
+from chartfix.sources.base import splice
+from chartfix.sources.yamledit import (
+    LabelRequest,
+    YamlText,
+    label_edits,
+    remove_entry,
+    repeated_keys,
+)
 from chartfix.yamlfile import load_all
 
 SUFFIXES = (".yaml", ".yml")
@@ -183,3 +195,109 @@ def objects_of(data: bytes, rel: str, chart: str = "") -> list[K8sObject]:
             continue
         found.append(K8sObject(doc.body, source, chart=chart))
     return found
+
+
+@dataclass
+class YamlFiles:
+    """Editing support every source kind made of plain YAML files shares (manifests, and the
+    resources and patches of a kustomization): read, splice, check, refuse links."""
+
+    root: Path
+    _cache: dict[str, bytes] = field(default_factory=dict, repr=False)
+
+    def read(self, path: str) -> bytes:
+        if path not in self._cache:
+            try:
+                self._cache[path] = (self.root / path).read_bytes()
+            except OSError as err:
+                raise ChartError(self.root / path, f"cannot read: {err.strerror or err}") from err
+        return self._cache[path]
+
+    def apply(self, path: str, edits: Iterable[Edit]) -> bytes:
+        return encode(splice(decode(self.read(path)), edits))
+
+    def problem(self, files: Mapping[str, bytes]) -> str:
+        """A key an edit wrote twice in one mapping of a file, literally or beside a `<<`
+        merge that brings it (see yamledit.repeated_keys): no fix may leave one behind. A
+        pair the file held before the edit is the author's."""
+        for path, data in files.items():
+            try:
+                now = repeated_keys(YamlText(decode(data), path))
+                before = repeated_keys(YamlText(decode(self.read(path)), path)) if now else {}
+            except NotEditable as err:
+                return str(err)
+            except ChartError:
+                before = {}
+            new = [message for key, message in now.items() if key not in before]
+            if new:
+                return f"{path}: {new[0]}"
+        return ""
+
+    def unwritable(self, path: str) -> str | None:
+        current = self.root.resolve()
+        for part in Path(path).parts:
+            current = current / part
+            if current.is_symlink():
+                return (
+                    f"{path} is reached through the symlink {current} (to {current.resolve()}); "
+                    "chartfix does not write through links"
+                )
+        return None
+
+    def writes_literally(self, obj: K8sObject, rendering: Rendering, path: str, key: str) -> bool:
+        """Plain YAML computes nothing: a label is written as it reads when it is there."""
+        return key in (mapping_at(obj.body, path) or {})
+
+    def yaml_edits(
+        self, obj: K8sObject, rel: str, changes: Sequence[LabelChange], why: str
+    ) -> list[PlannedEdit] | str:
+        """The splices of `rel` making `changes` to the document `obj` was read from."""
+        if obj.selector_defaulted and any(c.path.startswith("spec.selector") for c in changes):
+            return (
+                f"{obj.ref} has no spec.selector in {rel} ({obj.api_version} defaults it from "
+                "the pod labels): write the selector out by hand"
+            )
+        templated = [c.key for c in changes if c.value is None and not c.removed]
+        if templated:
+            return f"{obj.ref}: plain YAML cannot carry a value per object for {templated[0]}"
+        try:
+            text = YamlText(decode(self.read(rel)), rel)
+            doc = obj.source.doc_index
+            if doc >= len(text.documents):
+                return f"{rel}: document {doc + 1} not found"
+            kind = text.node_at(doc, "kind")
+            if kind is not None and getattr(kind, "value", None) == "List":
+                return f"{obj.ref} is an item of a `kind: List` in {rel}; not edited"
+            added = [c for c in changes if not c.removed]
+            requests = [LabelRequest(doc, c.path, c.key, str(c.value)) for c in added]
+            edits = label_edits(text, requests)
+            for change in changes:
+                if change.removed:
+                    site = text.site(doc, change.path)
+                    if site is None or site.entry(change.key) is None:
+                        return f"{change.key} is not written at {change.path} in {rel}"
+                    edits.append(remove_entry(text, site, change.key))
+        except NotEditable as err:
+            return str(err)
+        except ChartError as err:
+            return str(err)
+        return [PlannedEdit(rel, edit, why) for edit in edits]
+
+
+APP_KEYS = ("app.kubernetes.io/name", "app", "k8s-app")
+
+
+def own_part(obj: K8sObject, name: str) -> str | None:
+    """The part of a written name that tells the workload apart: what follows the
+    application's name (its `app.kubernetes.io/name` or `app` label: `migrate` of
+    `shop-migrate`, `web` of `web`); None when the name is just the application's."""
+    labels = {**obj.labels, **(obj.pod_labels or {})}
+    for key in APP_KEYS:
+        app = labels.get(key)
+        if not app:
+            continue
+        if name == app:
+            return None
+        if name.startswith(app + "-"):
+            return name[len(app) + 1:] or None
+    return name or None
