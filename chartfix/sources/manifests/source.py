@@ -1,8 +1,8 @@
 """A directory of plain Kubernetes manifests as a source kind: read as written, edited in place.
 
 Rendering is parsing: each `.yaml`/`.yml` file of the directory that holds Kubernetes objects
-(see sources/yamlfiles.py) is read as it is, every object remembering its file, document and line. There
-is one scenario, `manifests`. Edits are splices computed from ruamel.yaml's positions
+(see sources/yamlfiles.py) is read as it is, every object remembering its file, document and
+line. There is one scenario, `manifests`. Edits are splices computed from ruamel.yaml's positions
 (sources/yamledit.py): a label lands in the very map the finding is about, nothing else moves.
 
 Which directories are targets (the discovery rules, also in the README):
