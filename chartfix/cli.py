@@ -178,10 +178,15 @@ def _fix_options(parser: argparse.ArgumentParser) -> None:
     mode.add_argument("--write", action="store_true", help="write the fixed files in place")
     mode.add_argument(
         "--branch", metavar="NAME", nargs="?", const="",
-        help="commit the fix to a new git branch (NAME may be left out when the recipe file "
-        "sets `branch`)",
+        help="commit the fix to a git branch chartfix owns (NAME may hold {recipe} and "
+        "{chart}: one branch per chart; NAME may be left out when the recipe file sets "
+        "`branch`)",
     )
-    parser.add_argument("--push", metavar="REMOTE", help="push the branch (never forced)")
+    parser.add_argument(
+        "--push", metavar="REMOTE",
+        help="push the branch (forced only over chartfix's own branch, with a lease on the "
+        "tip it read)",
+    )
     parser.add_argument(
         "--component", action="append", default=[], metavar="WORKLOAD=VALUE",
         help="component value for a workload (rendered name or its role suffix)",

@@ -715,11 +715,9 @@ def test_branch_per_chart_with_push_and_pr_bodies(tmp_path, capsys) -> None:
 
 def test_a_rejected_push_names_each_charts_own_commit(tmp_path, capsys) -> None:
     repo = git_repo(tmp_path / "shop", ["legacy-server", "scaffold-helpers"], tmp_path / "o.git")
-    git(repo, "checkout", "-qb", "fix")  # someone else's `fix` on the remote
-    git(repo, "commit", "-q", "--allow-empty", "-m", "theirs")
-    git(repo, "push", "-q", "origin", "fix")
-    git(repo, "checkout", "-q", "main")
-    git(repo, "branch", "-qD", "fix")
+    hook = tmp_path / "o.git" / "hooks" / "pre-receive"  # the remote refuses every push
+    hook.write_text("#!/bin/sh\nexit 1\n")
+    hook.chmod(0o755)
 
     code, err = bulk(capsys, repo, "-j", "1", "--branch", "fix", "--push", "origin")
 

@@ -74,8 +74,13 @@ def test_branch_and_push_leave_the_checkout_alone(chart_copy, tmp_path, capsys) 
     note = git(repo, "show", "fix/selectors:legacy-server/MIGRATION.md")
     assert "kubectl -n prod delete deployment shop-legacy-server --cascade=orphan" in note
 
-    assert main(["fix", str(chart), "--branch", "fix/selectors"]) == 2
-    assert "fix/selectors" in capsys.readouterr().err
+    pushed = git(remote, "rev-parse", "fix/selectors")
+    # another release named: another note, so chartfix rebuilds its own branch (not pushed)
+    assert main(["fix", str(chart), "--branch", "fix/selectors"]) == 0
+    assert "chartfix's own branch, rebuilt" in capsys.readouterr().err
+    assert git(repo, "rev-parse", "fix/selectors") != pushed
+    assert git(remote, "rev-parse", "fix/selectors") == pushed
+    assert (git(repo, "rev-parse", "HEAD"), git(repo, "status", "--porcelain")) == (head, status)
 
 
 def test_branch_outside_a_repository_is_refused(chart_copy, capsys) -> None:

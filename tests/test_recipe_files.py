@@ -121,7 +121,8 @@ def test_recipe_runs_are_recorded_in_commit_pr_body_and_bulk_report(tmp_path: Pa
     body = tmp_path / "pr.md"
     assert main(["fix", "--recipe", "fleet", "--branch", "--pr-body", str(body),
                  str(chart)]) == 0
-    message = git(repo, "log", "-1", "--format=%B", "chartfix/fleet")
+    message = git(repo, "log", "-1", "--format=%B", "chartfix/fleet").rstrip()
+    message = message.rsplit("\n\nChartfix-Tree: ", 1)[0]  # chartfix's trailer comes last
     subject = message.splitlines()[0]
     assert subject == "legacy-server: fix 2 label-selector findings (overlap, stray); " \
         "upgrade needs migration [fleet]"

@@ -199,7 +199,7 @@ def test_path_outside_any_repository(tmp_path: Path) -> None:
         repo_for(lone)
 
 
-def someone_pushes_fix(checkout: Checkout, tmp_path: Path) -> Path:
+def someone_pushes_fix(checkout: Checkout, tmp_path: Path, force: bool = False) -> Path:
     """Another clone pushes a branch `fix` of its own to the remote: ours will be rejected."""
     other = tmp_path / "other"
     run(tmp_path, "clone", "-q", str(checkout.remote), str(other))
@@ -207,7 +207,7 @@ def someone_pushes_fix(checkout: Checkout, tmp_path: Path) -> Path:
     (other / "theirs.txt").write_text("theirs\n")
     run(other, "add", "theirs.txt")
     run(other, "-c", "user.name=O", "-c", "user.email=o@example.org", "commit", "-q", "-m", "x")
-    run(other, "push", "-q", "origin", "fix")
+    run(other, "push", "-q", *(["--force"] if force else []), "origin", "fix")
     return other
 
 
@@ -345,16 +345,24 @@ def test_a_signature_that_cannot_be_made_refuses_the_commit(
     assert "fix" not in [h.name for h in checkout.repo.heads]
 
 
+def refusing_pushes(checkout: Checkout) -> Path:
+    """The remote's pre-receive hook refuses every push (as a protected branch would)."""
+    hook = checkout.remote / "hooks" / "pre-receive"
+    hook.write_text("#!/bin/sh\necho 'pushes are closed today' >&2\nexit 1\n")
+    hook.chmod(0o755)
+    return hook
+
+
 def test_a_rejected_push_keeps_the_branch_and_a_rerun_pushes_it(
-    checkout: Checkout, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    checkout: Checkout, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    other = someone_pushes_fix(checkout, tmp_path)
+    hook = refusing_pushes(checkout)
     before = checkout.state()
 
     code, err = fix_cli(capsys, checkout.chart, "--branch", "fix", "--push", "origin")
     assert code == 2
     local = run(checkout.top, "rev-parse", "refs/heads/fix")
-    assert "push of fix to origin failed" in err
+    assert "push of fix to origin failed" in err and "pushes are closed today" in err
     assert f"the local branch fix stays (tip {local[:12]})" in err
     assert "`git push origin fix`" in err
     # the fix is committed on the local branch: the summary counts it, and says it stayed
@@ -364,7 +372,7 @@ def test_a_rejected_push_keeps_the_branch_and_a_rerun_pushes_it(
         "1 committed but not pushed"
     )
 
-    run(other, "push", "-q", "origin", "--delete", "fix")  # the cause is gone
+    hook.unlink()  # the cause is gone
     code, err = fix_cli(capsys, checkout.chart, "--branch", "fix", "--push", "origin")
     assert code == 0, err
     assert f"committed {local[:12]} (already on the branch from an earlier run)" in err
@@ -373,13 +381,144 @@ def test_a_rejected_push_keeps_the_branch_and_a_rerun_pushes_it(
     assert checkout.state() == before
 
 
+# --- re-runs own their branch ------------------------------------------------------------------
+
+
+def reflog(checkout: Checkout, where: Path, ref: str) -> list[str]:
+    return run(where, "reflog", "show", "--format=%H", ref).splitlines()
+
+
+def test_a_rerun_with_nothing_new_leaves_its_branch_and_the_remote_alone(
+    checkout: Checkout, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, err = fix_cli(capsys, checkout.chart, "--branch", "fix", "--push", "origin")
+    assert code == 0, err
+    tip = run(checkout.remote, "rev-parse", "refs/heads/fix")
+    assert run(checkout.top, "log", "-1", "--format=%cn <%ce>", tip) == (
+        "chartfix <chartfix@noreply.invalid>"
+    )
+    assert run(checkout.top, "log", "-1", "--format=%an", tip) == "Chart Dev"
+    pushed_line = f"pushed branch fix to origin (commit {tip[:12]})"
+    assert pushed_line in err
+    before = checkout.state(), reflog(checkout, checkout.top, "refs/heads/fix")
+
+    code, err = fix_cli(capsys, checkout.chart, "--branch", "fix", "--push", "origin")
+    assert code == 0, err
+    assert f"committed {tip[:12]} (already on the branch from an earlier run)" in err
+    assert "pushed branch" not in err, "nothing to push"
+    assert run(checkout.remote, "rev-parse", "refs/heads/fix") == tip
+    assert (checkout.state(), reflog(checkout, checkout.top, "refs/heads/fix")) == before
+
+
+def test_a_rerun_after_the_base_moved_rebuilds_its_branch_and_pushes_with_a_lease(
+    checkout: Checkout, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    assert fix_cli(capsys, checkout.chart, "--branch", "fix", "--push", "origin")[0] == 0
+    old = run(checkout.remote, "rev-parse", "refs/heads/fix")
+    run(checkout.top, "branch", "-D", "fix")  # a fresh clone's run: only the remote has it
+    (checkout.top / "NOTES.md").write_text("main moved on\n")
+    run(checkout.top, "commit", "-q", "-am", "main moves")
+    run(checkout.top, "push", "-q", "origin", "main")
+    main = run(checkout.top, "rev-parse", "HEAD")
+
+    code, err = fix_cli(capsys, checkout.chart, "--branch", "fix", "--push", "origin")
+    assert code == 0, err
+    new = run(checkout.remote, "rev-parse", "refs/heads/fix")
+    assert new != old
+    assert run(checkout.top, "rev-parse", f"{new}^") == main, "rebuilt on the new base"
+    assert f"committed {new[:12]} (chartfix's own branch, rebuilt" in err
+    assert run(checkout.top, "diff", old, new, "--", "charts") == "", "the same fix"
+
+
+def test_a_changed_fix_updates_the_branch(
+    checkout: Checkout, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert fix_cli(capsys, checkout.chart, "--branch", "fix", "--push", "origin")[0] == 0
+    old = run(checkout.remote, "rev-parse", "refs/heads/fix")
+    code, err = fix_cli(capsys, checkout.chart, "--branch", "fix", "--push", "origin",
+                        "--bump", "minor")
+    assert code == 0, err
+    new = run(checkout.remote, "rev-parse", "refs/heads/fix")
+    assert new != old and run(checkout.top, "rev-parse", f"{new}^") == run(
+        checkout.top, "rev-parse", "main")
+    versions = [
+        yaml.safe_load(run(checkout.top, "show", f"{sha}:charts/shop/Chart.yaml"))["version"]
+        for sha in (old, new)
+    ]
+    assert versions[0] != versions[1], "the new fix (a minor bump) replaced the old"
+    assert f"committed {new[:12]} (chartfix's own branch, rebuilt" in err
+
+
+def test_a_branch_with_someone_elses_commit_is_never_touched(
+    checkout: Checkout, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    assert fix_cli(capsys, checkout.chart, "--branch", "fix", "--push", "origin")[0] == 0
+    other = tmp_path / "other"
+    run(tmp_path, "clone", "-q", "-b", "fix", str(checkout.remote), str(other))
+    (other / "theirs.txt").write_text("a reviewer's change\n")
+    run(other, "add", "theirs.txt")
+    run(other, "-c", "user.name=Reviewer", "-c", "user.email=r@example.org", "commit", "-q",
+        "-m", "review")
+    run(other, "push", "-q", "origin", "fix")
+    theirs = run(other, "rev-parse", "HEAD")
+    local = run(checkout.top, "rev-parse", "refs/heads/fix")
+
+    code, err = fix_cli(capsys, checkout.chart, "--branch", "fix", "--push", "origin",
+                        "--bump", "minor")
+    assert code == 2
+    [line] = [line for line in err.splitlines() if line.startswith("error:")]
+    assert line.endswith(
+        f"branch fix on origin already exists and has a commit chartfix did not make "
+        f"({theirs[:12]}, by Reviewer): chartfix leaves it alone; choose another name or "
+        "delete it"
+    ), line
+    assert run(checkout.remote, "rev-parse", "refs/heads/fix") == theirs
+    assert run(checkout.top, "rev-parse", "refs/heads/fix") == local
+
+
+def test_a_commit_amended_under_chartfixs_name_is_not_chartfixs(
+    checkout: Checkout, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The committer alone proves nothing: the tree must be the one the trailer names."""
+    assert fix_cli(capsys, checkout.chart, "--branch", "fix")[0] == 0
+    run(checkout.top, "checkout", "-q", "fix")
+    (checkout.chart / "values.yaml").write_text("# mine now\n")
+    env = {**os.environ, "GIT_COMMITTER_NAME": "chartfix",
+           "GIT_COMMITTER_EMAIL": "chartfix@noreply.invalid"}
+    subprocess.run(["git", "commit", "-q", "-a", "--amend", "--no-edit"], cwd=checkout.top,
+                   env=env, check=True)
+    amended = run(checkout.top, "rev-parse", "HEAD")
+    run(checkout.top, "checkout", "-q", "main")
+    code, err = fix_cli(capsys, checkout.chart, "--branch", "fix", "--bump", "minor")
+    assert code == 2
+    assert f"has a commit changed after chartfix made it ({amended[:12]})" in err
+    assert run(checkout.top, "rev-parse", "refs/heads/fix") == amended
+
+
+def test_the_lease_refuses_a_remote_that_moved_after_it_was_read(
+    checkout: Checkout, tmp_path: Path
+) -> None:
+    """Between chartfix's read and its push, someone pushes: the forced push is refused."""
+    made = commit_charts(checkout.repo, "fix", [fixed(checkout)], release="shop",
+                         namespace="prod", remote="origin")
+    push(checkout.repo, "fix", "origin")
+    someone = someone_pushes_fix(checkout, tmp_path, force=True)
+    theirs = run(someone, "rev-parse", "HEAD")
+    with pytest.raises(UsageError, match=r"push of fix to origin failed: .*stale info"):
+        push(checkout.repo, "fix", "origin", lease=made.tip)
+    assert run(checkout.remote, "rev-parse", "refs/heads/fix") == theirs
+
+
 def test_an_existing_branch_that_differs_is_still_refused_with_push(
     checkout: Checkout, capsys: pytest.CaptureFixture[str]
 ) -> None:
     run(checkout.top, "branch", "fix")
     code, err = fix_cli(capsys, checkout.chart, "--branch", "fix", "--push", "origin")
     assert code == 2
-    assert "branch fix already exists; choose another name or delete it" in err
+    assert (
+        "branch fix already exists and has no commit of its own (chartfix did not make it): "
+        "chartfix leaves it alone; choose another name or delete it"
+    ) in err
     assert "0 findings fixed" in err.splitlines()[-1]
     assert run(checkout.top, "rev-parse", "fix") == run(checkout.top, "rev-parse", "main")
 
@@ -478,7 +617,7 @@ def test_a_password_in_a_push_url_is_not_printed(
     code, err = fix_cli(capsys, checkout.chart, "--release", "shop", "--branch", "fix",
                         "--push", SECRET_URL)
     assert code == 2
-    assert "push of fix to https://user:***@127.0.0.1:1/x.git failed" in err
+    assert "reading https://user:***@127.0.0.1:1/x.git failed" in err  # read before commit
     assert "s3cr3t" not in err
 
 
@@ -514,3 +653,47 @@ def test_a_committed_pending_write_is_left_alone_by_branch_and_dry_runs(
         assert f"`chartfix fix {checkout.chart} --write` completes it" in err
         assert checkout.state() == before
     assert "fix" not in [h.name for h in checkout.repo.heads]
+
+
+# --- --branch templates --------------------------------------------------------------------------
+
+
+def second_shop(checkout: Checkout) -> None:
+    second = checkout.top / "charts" / "shop2"
+    shutil.copytree(CHART, second)
+    meta = second / "Chart.yaml"
+    meta.write_text(meta.read_text().replace("name: shop", "name: shop2"))
+    run(checkout.top, "add", "-A")
+    run(checkout.top, "commit", "-q", "-m", "second shop")
+
+
+def test_a_chart_field_in_the_branch_name_makes_one_branch_per_chart(
+    checkout: Checkout, capsys: pytest.CaptureFixture[str]
+) -> None:
+    second_shop(checkout)
+    code, err = fix_cli(capsys, checkout.top / "charts", "--branch", "chartfix/{chart}", "-j",
+                        "1", "--recipe", "component-labels")
+    assert code == 0, err
+    for chart in ("shop", "shop2"):
+        [commit] = run(checkout.top, "rev-list", f"main..chartfix/{chart}").splitlines()
+        changed = run(checkout.top, "diff-tree", "--no-commit-id", "--name-only", "-r", commit)
+        assert {p.split("/")[1] for p in changed.splitlines()} == {chart}
+
+
+def test_a_recipe_field_in_the_branch_name_is_the_recipe(
+    checkout: Checkout, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, err = fix_cli(capsys, checkout.chart, "--branch", "chartfix/{recipe}", "--recipe",
+                        "component-labels")
+    assert code == 0, err
+    assert "chartfix/component-labels" in [h.name for h in checkout.repo.heads]
+
+
+@pytest.mark.parametrize("name", ["chartfix/{charts}", "chartfix/{0}", "chartfix/{chart"])
+def test_an_unknown_field_in_the_branch_name_is_a_usage_error(
+    checkout: Checkout, capsys: pytest.CaptureFixture[str], name: str
+) -> None:
+    code, err = fix_cli(capsys, checkout.chart, "--branch", name)
+    assert code == 2
+    assert f"--branch {name!r}: {{recipe}} and {{chart}} are the fields" in err
+    assert "chart:" not in err

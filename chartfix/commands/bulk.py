@@ -37,6 +37,7 @@ from chartfix.errors import UsageError, display_path
 from chartfix.model.changes import ChartChange
 from chartfix.pipeline import FixRequest, organisation_request, select_recipes
 from chartfix.publish.apply import Outcome, RunSummary, print_pushes, write_outcome
+from chartfix.publish.branch import per_chart_branches
 from chartfix.publish.diff import chart_diff, summarize
 from chartfix.publish.migration import migration_note, needs_note, upgrade_kind
 from chartfix.publish.output.json import finding_entry
@@ -66,7 +67,7 @@ def chart_identity(chart: Path, roots: Sequence[Path]) -> str:
 def shard_key(identity: str, args: argparse.Namespace) -> str:
     """What a shard is chosen by: the chart, or with --branch (one branch per repository)
     the chart's root, so that two shards never build the same branch of one repository."""
-    if args.branch and not getattr(args, "branch_per_chart", False):
+    if args.branch and not per_chart_branches(args):
         return identity.split("/", 1)[0]
     return identity
 

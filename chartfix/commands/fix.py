@@ -35,9 +35,10 @@ def request_from(args: argparse.Namespace) -> FixRequest:
             raise UsageError("--branch needs a NAME (or a --recipe whose file sets `branch`)")
         args.branch = recipe_file.branch.format(recipe=recipe_file.name)
     if args.branch:
-        from chartfix.publish.vcs import check_branch_name
+        from chartfix.publish.vcs import expand_branch
 
-        check_branch_name(args.branch)
+        topic = recipe_file.name if recipe_file else "+".join(args.recipe) or "selectors"
+        args.branch = expand_branch(args.branch, topic)
     components = []
     for item in args.component:
         name, sep, value = item.partition("=")

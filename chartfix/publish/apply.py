@@ -32,8 +32,9 @@ class Outcome:
     """This chart's own commit on the --branch branch."""
     skipped: str | None = None
     """Why the target was not processed (a cdk8s app the user did not allow to run)."""
-    branch_reused: bool = False
-    """The branch held this commit already (an earlier run's), and was kept."""
+    branch_state: str | None = None
+    """What --branch did to the branch: created; unchanged (it held this commit already, an
+    earlier run's, and was kept); updated (chartfix's own branch rebuilt on HEAD)."""
     branch: str | None = None
     """The branch `branch_commit` is on (--branch)."""
     committed_diff: str | None = None
@@ -112,6 +113,12 @@ def print_pushes(outcomes: Sequence[Outcome], err: TextIO) -> None:
         err.write(f"pushed branch {branch} to {remote} (commit {sha[:12]})\n")
 
 
+BRANCH_STATE_WORDS = {
+    "unchanged": " (already on the branch from an earlier run)",
+    "updated": " (chartfix's own branch, rebuilt: the fix or its base changed)",
+}
+
+
 def report(
     outcomes: Sequence[Outcome], err: TextIO, diffs: Sequence[str], written: bool
 ) -> None:
@@ -161,7 +168,7 @@ def report(
                 f"label them before {command} ({where})\n"
             )
         if outcome.branch_commit:
-            kept = " (already on the branch from an earlier run)" if outcome.branch_reused else ""
+            kept = BRANCH_STATE_WORDS.get(outcome.branch_state or "", "")
             local = f" on the local branch {outcome.branch}, not pushed" if outcome.error else ""
             err.write(f"  committed {outcome.branch_commit[:12]}{kept}{local}\n")
     print_pushes(outcomes, err)

@@ -25,7 +25,14 @@ from chartfix.publish.diff import chart_diff, summarize
 from chartfix.publish.migration import NoteTarget, needs_note, note_path
 from chartfix.publish.prbody import pr_body, pr_title
 from chartfix.publish.repos import redact, unique_names
-from chartfix.publish.vcs import BranchCommits, commit_charts, open_pr, push, repo_for
+from chartfix.publish.vcs import (
+    CHART_FIELD,
+    BranchCommits,
+    commit_charts,
+    open_pr,
+    push,
+    repo_for,
+)
 
 
 def publish(outcomes: Sequence[Outcome], args: argparse.Namespace) -> None:
@@ -37,18 +44,18 @@ def publish(outcomes: Sequence[Outcome], args: argparse.Namespace) -> None:
             repo = repo_for(repo_dir)
             made = commit_charts(
                 repo, branch, changes, release=args.release, namespace=args.namespace,
-                bump=args.bump, note_target=args.note_target, reuse=bool(args.push),
+                bump=args.bump, note_target=args.note_target, remote=args.push,
             )
             base = repo.head.commit.hexsha  # the branch's start: HEAD never moves
             for outcome, sha in zip(group, made.shas, strict=True):
                 outcome.branch_commit = sha
-                outcome.branch_reused = made.reused
+                outcome.branch_state = made.state
                 outcome.branch = branch
                 outcome.committed_diff = _committed_diff(repo, base, sha, outcome.root)
             body_file = _pr_body_file(args, branch, names[repo_dir.resolve()])
             for outcome in group:
                 _say_where_the_note_is(outcome, args.note_target, body_file)
-            if args.push:
+            if args.push and made.published != made.tip:
                 _push(repo, made, args.push)
                 for outcome in group:
                     outcome.pushed = (branch, redact(args.push), made.tip)
@@ -85,7 +92,7 @@ def _say_where_the_note_is(outcome: Outcome, target: NoteTarget, body: Path | No
 def _push(repo: git.Repo, made: BranchCommits, remote: str) -> None:
     """Push the branch; when git refuses, say that the branch stays and how to go on."""
     try:
-        push(repo, made.branch, remote)
+        push(repo, made.branch, remote, lease=made.published)
     except UsageError as err:
         raise UsageError(redact(
             f"{err}; the local branch {made.branch} stays (tip {made.tip[:12]}): once the "
@@ -110,17 +117,29 @@ def _branches(
         by_repo[repo_dir].append(outcome)
     branches = []
     for repo_dir, group in sorted(by_repo.items()):
-        if getattr(args, "branch_per_chart", False):
+        if per_chart_branches(args):
             names = Counter(o.change.chart_name for o in group if o.change is not None)
             for outcome in group:
                 assert outcome.change is not None
                 label = outcome.change.chart_name
                 if names[label] > 1:  # two charts of one name: tell them apart by path
                     label = os.path.relpath(outcome.root, repo_dir)
-                branches.append((f"{args.branch}-{_slug(label)}", repo_dir, [outcome]))
+                branches.append((_chart_branch(args.branch, _slug(label)), repo_dir, [outcome]))
         else:
             branches.append((args.branch, repo_dir, group))
     return branches
+
+
+def per_chart_branches(args: argparse.Namespace) -> bool:
+    """One branch per chart: --branch NAME holds `{chart}`, or bulk --branch-per-chart."""
+    return CHART_FIELD in (args.branch or "") or bool(getattr(args, "branch_per_chart", False))
+
+
+def _chart_branch(template: str, chart: str) -> str:
+    """The branch of one chart: `{chart}` replaced, else `NAME-chart` (--branch-per-chart)."""
+    if CHART_FIELD in template:
+        return template.replace(CHART_FIELD, chart)
+    return f"{template}-{chart}"
 
 
 def _pr_body_file(args: argparse.Namespace, branch: str, repo_name: str) -> Path | None:

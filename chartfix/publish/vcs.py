@@ -1,9 +1,15 @@
-"""Commit a verified fix to a new branch, push it, open a pull request.
+"""Commit a verified fix to a branch chartfix owns, push it, open a pull request.
 
 The user's checkout is never moved: commits are built with git plumbing in a temporary index
 (GIT_INDEX_FILE), so HEAD, the real index and the working tree stay byte-identical, and the
-branch is created with `update-ref` against an empty old value, so an existing branch is never
-overwritten. Nothing is forced: a push git rejects is reported, not retried with force.
+branch ref moves with `update-ref` against the exact old value read.
+
+A branch is chartfix's own when it has commits of its own (not on HEAD) and every one of them
+was committed by chartfix (`COMMITTER`) with a `Chartfix-Tree` trailer naming the tree it
+has: nobody amended it, nobody added a commit. A re-run leaves its own branch alone when it
+holds this fix on this base, and rebuilds it on HEAD when the fix or the base changed; the
+push that follows is the one forced push chartfix makes, `--force-with-lease` expecting the
+exact remote tip it read and checked. Any other existing branch is refused, never touched.
 """
 
 from __future__ import annotations
@@ -34,6 +40,12 @@ from chartfix.publish.migration import (
 from chartfix.publish.repos import redact
 
 REGULAR_FILE = "100644"
+COMMITTER = ("chartfix", "chartfix@noreply.invalid")
+"""The committer of every commit chartfix makes (the author stays the user's)."""
+TREE_TRAILER = "Chartfix-Tree"
+"""The trailer naming the tree chartfix wrote for its commit: a commit whose tree differs was
+changed by someone else."""
+BranchState = Literal["created", "unchanged", "updated"]
 _WRITABLE_MODES = ("100644", "100755")
 
 
@@ -112,12 +124,20 @@ class BranchCommits:
 
     branch: str
     shas: list[str]
-    reused: bool = False
-    """The branch existed already and held exactly these changes (an earlier run's)."""
+    state: BranchState = "created"
+    """created; unchanged (it held exactly these changes on this base: an earlier run's);
+    updated (chartfix's own branch, rebuilt on HEAD with the new fix)."""
+    published: str | None = None
+    """The remote's tip of the branch as read before committing (None: not there, or no
+    remote): what a push expects to replace."""
 
     @property
     def tip(self) -> str:
         return self.shas[-1]
+
+    @property
+    def reused(self) -> bool:
+        return self.state == "unchanged"
 
 
 def _some(paths: Sequence[str], shown: int) -> str:
@@ -131,9 +151,9 @@ def commit_to_branch(
     branch: str,
     commits: Sequence[tuple[str, Mapping[str, bytes]]],
     clean_paths: Iterable[str] | None = None,
-    reuse: bool = False,
+    remote: str | None = None,
 ) -> BranchCommits:
-    """Create `branch` from HEAD with one commit per (message, {repo path: bytes}).
+    """Make `branch` hold, on HEAD, one commit per (message, {repo path: bytes}).
 
     `clean_paths` (repo-relative files or directories, default: the committed files) must
     have no uncommitted changes. File modes of existing files are kept; new files are
@@ -141,48 +161,82 @@ def commit_to_branch(
     (eol, LFS) apply as they would on `git add`. Commits are signed when `commit.gpgsign`
     is set (`git commit-tree` alone ignores it); no commit hook runs.
 
-    An existing branch is refused, except with `reuse` when it holds exactly these changes
-    on top of HEAD (an earlier run that committed, then could not push): it is kept as is.
+    With `remote`, the branch there is read first (fetched, never merged). An existing
+    branch (local or on the remote) that is not chartfix's own is refused; one that holds
+    exactly these changes on HEAD is kept as is; else the commits are (re)built on HEAD.
     """
     _check_branch_name(repo, branch)
     base = _head_sha(repo)
     written = [path for _, files in commits for path in files]
     require_clean(repo, written if clean_paths is None else clean_paths)
-    with tempfile.TemporaryDirectory(prefix="chartfix-index-") as scratch:
-        env = {"GIT_INDEX_FILE": os.path.join(scratch, "index")}
-        _git(repo, ["read-tree", base], env)
-        trees = []
-        for _, files in commits:
-            for path, data in sorted(files.items()):
-                mode = _mode_for(repo, path, env)
-                sha = _write_blob(repo, path, data, scratch)
-                _git(repo, ["update-index", "--add", "--cacheinfo", f"{mode},{sha},{path}"], env)
-            trees.append(_git(repo, ["write-tree"], env))
-        existing = _branch_sha(repo, branch)
-        if existing is not None:
-            held = _chain_holding(repo, existing, base, trees)
-            if reuse and held is not None:
-                return BranchCommits(branch, held, reused=True)
-            raise UsageError(_existing_branch(branch, existing, held))
-        shas = []
-        parent = base
-        sign = ["-S"] if _signing(repo) else []
-        for (message, _), tree in zip(commits, trees, strict=True):
-            message_file = os.path.join(scratch, "message")
-            Path(message_file).write_text(message.rstrip("\n") + "\n", encoding="utf-8")
-            parent = _git(
-                repo, ["commit-tree", *sign, tree, "-p", parent, "-F", message_file], env,
-                refusal="commit.gpgsign is set but signing the commit failed" if sign else None,
+    local = _branch_sha(repo, branch)
+    published = remote_tip(repo, remote, branch) if remote else None
+    for tip, where in ((local, ""), (published, f" on {remote}")):
+        foreign = None if tip is None else _not_ours(repo, tip, base)
+        if foreign is not None:
+            raise UsageError(
+                f"branch {branch}{where} already exists and {foreign}: chartfix leaves it "
+                "alone; choose another name or delete it"
             )
-            shas.append(parent)
+    current = published or local
+    with tempfile.TemporaryDirectory(prefix="chartfix-index-") as scratch:
+        trees = _trees(repo, base, commits, scratch)
+        held = None if current is None else _chain_holding(repo, current, base, trees)
+        if held is not None:
+            _move_branch(repo, branch, held[-1], local, f"chartfix: kept {held[-1][:7]}")
+            return BranchCommits(branch, held, "unchanged", published)
+        shas = _commit_chain(repo, base, [m for m, _ in commits], trees, scratch)
+    _move_branch(repo, branch, shas[-1], local, f"chartfix: branch from {base[:7]}")
+    return BranchCommits(branch, shas, "created" if current is None else "updated", published)
+
+
+def _trees(
+    repo: git.Repo, base: str, commits: Sequence[tuple[str, Mapping[str, bytes]]],
+    scratch: str,
+) -> list[str]:
+    """The tree after each commit's files, built on `base` in a temporary index."""
+    env = {"GIT_INDEX_FILE": os.path.join(scratch, "index")}
+    _git(repo, ["read-tree", base], env)
+    trees = []
+    for _, files in commits:
+        for path, data in sorted(files.items()):
+            mode = _mode_for(repo, path, env)
+            sha = _write_blob(repo, path, data, scratch)
+            _git(repo, ["update-index", "--add", "--cacheinfo", f"{mode},{sha},{path}"], env)
+        trees.append(_git(repo, ["write-tree"], env))
+    return trees
+
+
+def _commit_chain(
+    repo: git.Repo, base: str, messages: Sequence[str], trees: Sequence[str], scratch: str
+) -> list[str]:
+    """One commit per tree on `base`, committed by chartfix, each naming its tree in a
+    trailer (what makes the branch recognisably chartfix's own on a re-run)."""
+    name, email = COMMITTER
+    env = {"GIT_COMMITTER_NAME": name, "GIT_COMMITTER_EMAIL": email}
+    sign = ["-S"] if _signing(repo) else []
+    shas = []
+    parent = base
+    for message, tree in zip(messages, trees, strict=True):
+        message_file = os.path.join(scratch, "message")
+        text = f"{message.rstrip()}\n\n{TREE_TRAILER}: {tree}\n"
+        Path(message_file).write_text(text, encoding="utf-8")
+        parent = _git(
+            repo, ["commit-tree", *sign, tree, "-p", parent, "-F", message_file], env,
+            refusal="commit.gpgsign is set but signing the commit failed" if sign else None,
+        )
+        shas.append(parent)
+    return shas
+
+
+def _move_branch(repo: git.Repo, branch: str, new: str, old: str | None, why: str) -> None:
+    """Point `branch` at `new`, only if it still is at `old` (absent: None)."""
+    if new == old:
+        return
     _git(
-        repo,
-        ["update-ref", "-m", f"chartfix: branch from {base[:7]}", f"refs/heads/{branch}",
-         parent, ""],
-        {},
-        refusal=f"branch {branch} could not be created (it appeared meanwhile?)",
+        repo, ["update-ref", "-m", why, f"refs/heads/{branch}", new, old or ""], {},
+        refusal=f"branch {branch} could not be set (it moved meanwhile?)",
     )
-    return BranchCommits(branch, shas)
 
 
 def _branch_sha(repo: git.Repo, branch: str) -> str | None:
@@ -190,6 +244,39 @@ def _branch_sha(repo: git.Repo, branch: str) -> str | None:
         return str(repo.git.rev_parse("--verify", "--quiet", f"refs/heads/{branch}^{{commit}}"))
     except git.GitCommandError:
         return None
+
+
+def remote_tip(repo: git.Repo, remote: str, branch: str) -> str | None:
+    """The commit `branch` is at on `remote` (None: no such branch there), fetched so that
+    its commits can be read; the branch's remote-tracking ref and FETCH_HEAD are left alone."""
+    ref = f"refs/heads/{branch}"
+    listed = _git(repo, ["ls-remote", remote, ref], {}, refusal=f"reading {remote} failed")
+    tips = [line.split()[0] for line in listed.splitlines() if line.endswith(f"\t{ref}")]
+    if not tips:
+        return None
+    _git(repo, ["fetch", "--quiet", "--no-tags", "--no-write-fetch-head", remote, ref], {},
+         refusal=f"fetching {branch} from {remote} failed")
+    try:
+        repo.git.cat_file("-e", f"{tips[0]}^{{commit}}")
+    except git.GitCommandError as err:
+        raise UsageError(f"branch {branch} on {remote} moved while it was read; run again") from err
+    return tips[0]
+
+
+def _not_ours(repo: git.Repo, tip: str, base: str) -> str | None:
+    """Why the branch at `tip` is not chartfix's own, or None: it must have commits of its
+    own (not on `base`), each committed by chartfix with a trailer naming its own tree."""
+    fields = "%x1f".join(("%H", "%T", "%cn", "%ce", f"%(trailers:key={TREE_TRAILER},valueonly)"))
+    out = _git(repo, ["log", f"--format={fields}%x1e", tip, "--not", base], {})
+    records = [r.strip("\n").split("\x1f") for r in out.split("\x1e") if r.strip()]
+    if not records:
+        return "has no commit of its own (chartfix did not make it)"
+    for sha, tree, name, email, trailer in records:
+        if (name, email) != COMMITTER:
+            return f"has a commit chartfix did not make ({sha[:12]}, by {name})"
+        if trailer.strip() != tree:
+            return f"has a commit changed after chartfix made it ({sha[:12]})"
+    return None
 
 
 def _chain_holding(
@@ -208,16 +295,6 @@ def _chain_holding(
     return list(reversed(chain)) if sha == base else None
 
 
-def _existing_branch(branch: str, tip: str, held: list[str] | None) -> str:
-    if held is not None:
-        return (
-            f"branch {branch} already exists and holds this fix ({tip[:12]}, from an earlier "
-            f"run); push it with `git push REMOTE {branch}` or add --push REMOTE, or delete "
-            "it to start over"
-        )
-    return f"branch {branch} already exists; choose another name or delete it"
-
-
 def _signing(repo: git.Repo) -> bool:
     """commit.gpgsign, as `git commit` reads it (`git commit-tree` does not)."""
     try:
@@ -226,10 +303,14 @@ def _signing(repo: git.Repo) -> bool:
         return False
 
 
-def push(repo: git.Repo, branch: str, remote: str) -> None:
-    """Push `branch` to the same name on `remote`, never forced."""
+def push(repo: git.Repo, branch: str, remote: str, lease: str | None = None) -> None:
+    """Push `branch` to the same name on `remote`. Forced only with `lease`, the remote tip
+    chartfix read and found its own: `--force-with-lease` then replaces exactly that commit,
+    and git refuses when anyone moved the branch since."""
     refspec = f"refs/heads/{branch}:refs/heads/{branch}"
-    _git(repo, ["push", remote, refspec], {}, refusal=f"push of {branch} to {remote} failed")
+    force = [f"--force-with-lease=refs/heads/{branch}:{lease}"] if lease else []
+    _git(repo, ["push", *force, remote, refspec], {},
+         refusal=f"push of {branch} to {remote} failed")
 
 
 def open_pr(body_file: str | Path, branch: str, title: str, cwd: str | Path | None = None) -> str:
@@ -260,6 +341,25 @@ def _head_sha(repo: git.Repo) -> str:
 
 def _check_branch_name(repo: git.Repo, branch: str) -> None:
     check_branch_name(branch)
+
+
+CHART_FIELD = "{chart}"
+"""In a --branch name: one branch per chart, named after it."""
+
+
+def expand_branch(template: str, recipe: str) -> str:
+    """--branch NAME with its fields: `{recipe}` (the recipe file's name, the --recipe names,
+    else `selectors`) filled in now; `{chart}` (one branch per chart) kept for each chart. A
+    name that is no valid branch, or another `{field}`, is a UsageError."""
+    try:
+        name = template.replace(CHART_FIELD, "\0").format(recipe=recipe).replace("\0", CHART_FIELD)
+    except (KeyError, IndexError, ValueError) as err:
+        raise UsageError(
+            f"--branch {template!r}: {{recipe}} and {{chart}} are the fields a branch name "
+            f"may hold ({err})"
+        ) from None
+    check_branch_name(name.replace(CHART_FIELD, "chart"))
+    return name
 
 
 def check_branch_name(branch: str) -> None:
@@ -360,10 +460,10 @@ def commit_charts(
     namespace: str,
     bump: Level | Literal["auto"] = "auto",
     note_target: NoteTarget = "auto",
-    reuse: bool = False,
+    remote: str | None = None,
 ) -> BranchCommits:
-    """Create `branch` with one commit per changed chart, in order; every chart dir must be
-    clean and tracked by git."""
+    """Make `branch` hold one commit per changed chart, in order (`commit_to_branch`); every
+    chart dir must be clean and tracked by git."""
     charts = [c for c in changes if c.changed]
     if not charts:
         raise UsageError("nothing to commit: no chart changed")
@@ -376,7 +476,7 @@ def commit_charts(
                      note_target=note_target)
         for c in charts
     ]
-    return commit_to_branch(repo, branch, commits, clean_paths=clean, reuse=reuse)
+    return commit_to_branch(repo, branch, commits, clean_paths=clean, remote=remote)
 
 
 def require_tracked(repo: git.Repo, change: ChartChange) -> None:
