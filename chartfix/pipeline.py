@@ -201,7 +201,7 @@ def fix_chart(root: Path, request: FixRequest) -> ChartChange:
         synthesized=rendered.synthesized,
         unrendered={name: err.reason for name, err in rendered.unrendered},
         workloads=workloads(source, before, request.release),
-        source_kind=source.kind,
+        kind=source.facts,
     )
 
 

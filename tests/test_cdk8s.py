@@ -523,3 +523,20 @@ def test_a_cdk8s_apps_migration_note_applies_its_synthesized_output(tmp_path: Pa
     assert "helm" not in note.lower() and "release" not in note and "values" not in note
     assert "`cdk8s synth` in its folder" in note
     assert "kubectl -n default apply -f 'apps/cdk8s-shared-dict/dist'" in note
+
+
+def test_a_cdk8s_apps_note_applies_the_output_folder_its_cdk8s_yaml_names(
+    tmp_path: Path,
+) -> None:
+    """`output:` of cdk8s.yaml is where `cdk8s synth` writes the manifests: the note applies
+    that folder, not `dist`."""
+    from chartfix.publish.migration import migration_note
+
+    (tmp_path / ".git").mkdir()
+    app = copy_app(tmp_path / "apps", "cdk8s-shared-dict")
+    config = app / "cdk8s.yaml"
+    config.write_text(config.read_text() + "output: manifests\n")
+    note = migration_note(fix_app(app), "shop", "default")
+    assert "kubectl -n default apply -f 'apps/cdk8s-shared-dict/manifests'" in note
+    assert "kubectl apply -f apps/cdk8s-shared-dict/manifests` or let Argo CD" in note
+    assert "/dist" not in note

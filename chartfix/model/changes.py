@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from chartfix.model.findings import Finding
+from chartfix.model.kinds import KindFacts
 from chartfix.model.objects import Rendering
 
 if TYPE_CHECKING:
@@ -64,17 +65,17 @@ class ChartChange:
     """sha256 of every chart file the renders read (subcharts and borrowed siblings too):
     --write refuses the chart when one of them changed before the replace."""
 
-    source_kind: str = "helm"
-    """The kind of target (`helm`, `cdk8s`, `kustomize`, `manifests`): how it is deployed,
-    and whether it has a version to bump."""
+    kind: KindFacts = field(default_factory=KindFacts)
+    """What the target's kind says of it (declared by its source kind): how it was rendered,
+    whether it is released or applied and with which commands."""
     workloads: dict[str, str] = field(default_factory=dict)
     """Every name a `--component NAME=VALUE` may give a workload -> the name shown for it."""
 
     @property
     def released(self) -> bool:
-        """Deployed as a Helm release (upgraded, rolled back); False: its YAML is applied
-        (plain manifests, kustomize overlays, a cdk8s app's synthesized output)."""
-        return self.source_kind == "helm"
+        """Deployed as a release (a Helm chart: upgraded, rolled back); False: its YAML is
+        applied (plain manifests, kustomize overlays, a cdk8s app's synthesized output)."""
+        return self.kind.released
 
     @property
     def changed(self) -> bool:

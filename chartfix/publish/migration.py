@@ -19,6 +19,7 @@ from typing import Literal
 
 from chartfix.files import repository_root
 from chartfix.model.changes import ChartChange
+from chartfix.model.kinds import RELEASE_WORDS, Words
 from chartfix.model.objects import K8sObject, ObjectRef, mapping_at
 from chartfix.model.selectors import LabelSelector
 from chartfix.publish.bump import bump_version, default_level
@@ -42,35 +43,6 @@ MIGRATION_FILE = "MIGRATION.md"
 README_FILE = "README.md"
 HELM_DOCS_TEMPLATE = "README.md.gotmpl"
 _UPGRADING = re.compile(r"^(#{1,6})\s+Upgrad", re.IGNORECASE)
-
-
-@dataclass(frozen=True)
-class Words:
-    """How a note names deploying the new version: a Helm release is upgraded, plain
-    manifests and kustomize overlays are applied (by kubectl, or an Argo CD / Flux sync)."""
-
-    deploy: str
-    """The command, in backticks."""
-    the: str
-    """The act, as a noun phrase (`the upgrade fails`)."""
-    ing: str
-    this: str
-    """What the note is about (`This version changes...`)."""
-    step: str
-    """The heading of the step that deploys."""
-    after: str
-    source: str
-    """What the objects are written in (`as the chart wants`)."""
-
-
-HELM_WORDS = Words(
-    "`helm upgrade`", "the upgrade", "upgrading", "This version", "Upgrade",
-    "After the upgrade", "chart",
-)
-APPLY_WORDS = Words(
-    "`kubectl apply`", "the apply", "applying", "The new YAML", "Apply", "After applying",
-    "YAML",
-)
 
 
 @dataclass(frozen=True)
@@ -156,7 +128,7 @@ def change_plan(change: ChartChange, namespace: str) -> Plan:
     chart rendering a Deployment or a DaemonSet by value has only one of them)."""
     before = change.before[0].objects if change.before else []
     after = change.after[0].objects if change.after else []
-    words = APPLY_WORDS if not change.released else HELM_WORDS
+    words = change.kind.words
     return plan(object_changes(change, first_only=True), namespace, before, after, words)
 
 
@@ -195,7 +167,7 @@ def other_scenarios(change: ChartChange) -> dict[str, list[str]]:
 
 def plan(
     changes: Sequence[ObjectChange], namespace: str, rendered: Sequence[K8sObject] = (),
-    rendered_after: Sequence[K8sObject] = (), words: Words = HELM_WORDS,
+    rendered_after: Sequence[K8sObject] = (), words: Words = RELEASE_WORDS,
 ) -> Plan:
     """Steps for `changes`; `rendered` (the objects as they were, and `rendered_after` as
     they become, for the rollback) tells which other controllers' pods carry the same
@@ -258,7 +230,7 @@ CONSUMER_KINDS = ("Service", "PodDisruptionBudget", "NetworkPolicy")
 def _keep_steps(
     steps: Plan, item: ObjectChange, changes: Sequence[ObjectChange], namespace: str,
     rendered: Sequence[K8sObject], rendered_after: Sequence[K8sObject],
-    words: Words = HELM_WORDS,
+    words: Words = RELEASE_WORDS,
 ) -> None:
     """A consumer whose new selector asks for a label the running pods of a controller it
     keeps selecting lack: `helm upgrade` changes the selector at once, the pods get the label
@@ -438,7 +410,7 @@ def _distinguishing(mine: Mapping[str, str], theirs: Mapping[str, str]) -> str |
 
 def _controller_steps(
     steps: Plan, item: ObjectChange, ns: str, rendered: Sequence[K8sObject],
-    rendered_after: Sequence[K8sObject], words: Words = HELM_WORDS,
+    rendered_after: Sequence[K8sObject], words: Words = RELEASE_WORDS,
 ) -> None:
     obj, new = item.before, item.after
     old_sel, new_sel = obj.selector or LabelSelector(), new.selector or LabelSelector()
@@ -569,7 +541,7 @@ def migration_note(
     out = [f"{h} {title or f'Upgrading to {target}'}", ""]
     out += _written_for(change, release, namespace)
     rollback = _rollback(change, steps, release, namespace, sub, version)
-    out += _steps_text(change, steps, upgrade, namespace, sub, HELM_WORDS, rollback)
+    out += _steps_text(change, steps, upgrade, namespace, sub, change.kind.words, rollback)
     return "\n".join(out).rstrip("\n") + "\n"
 
 
@@ -617,12 +589,11 @@ def _steps_text(
                     "```sh", *steps.kept, "```", ""]
         if steps.cleanup:
             out += [_cleanup_text(steps, namespace), "", "```sh", *steps.cleanup, "```", ""]
-    applied = words is APPLY_WORDS
     if breaking:
-        out += _simple_variant(steps, deploy_line, namespace, sub, applied)
+        out += _simple_variant(steps, deploy_line, namespace, sub, not change.released)
         out += back
     elif steps.keep:
-        undo = "Reverting the commit and applying again" if applied else "`helm rollback`"
+        undo = words.back
         again = (
             f"{undo} needs no step: the old selectors ask for no label that the pods "
             "the new version started lack." if not steps.unkept_back else
@@ -658,35 +629,18 @@ def applied_note(
         if not changes:
             continue
         unnamed |= any(not c.before.namespace for c in changes)
-        steps = plan(changes, namespace, old.objects, new.objects, APPLY_WORDS)
+        steps = plan(changes, namespace, old.objects, new.objects, change.kind.words)
         sub = "#" * min(heading_level + (2 if len(change.before) > 1 else 1), 6)
         body = _steps_text(
-            change, steps, _APPLY, namespace, sub, APPLY_WORDS, _revert(steps, _APPLY, sub)
+            change, steps, _APPLY, namespace, sub, change.kind.words, _revert(steps, _APPLY, sub)
         )
         scenarios, lines = sections.setdefault("\n".join(body), ([], []))
         scenarios.append(old.scenario)
         lines.append(_apply_line(change, old.objects, old.scenario, namespace))
-    kustomize = change.source_kind == "kustomize"
+    top = _from_top(change.chart_root)
+    output = f"{top}/{change.kind.output}" if change.kind.output else top
     out = [f"{h} {title or 'Applying this change'}", ""]
-    if kustomize:
-        out.append(
-            f"For the overlays of `{root}`, each applied with `kubectl apply -k OVERLAY` or "
-            "synced by Argo CD or Flux: the steps name the objects each overlay builds, in the "
-            "namespace it puts them in. Run those of the overlays you deploy."
-        )
-    elif change.source_kind == "cdk8s":
-        out.append(
-            f"For the cdk8s app `{root}`: synthesize it again (`cdk8s synth` in its folder), "
-            f"then apply its output with `kubectl apply -f {_from_top(change.chart_root)}/"
-            f"{CDK8S_OUTPUT}` or let Argo CD or Flux sync it: the steps name the objects the "
-            "app makes, in their namespace."
-        )
-    else:
-        out.append(
-            f"For the manifests of `{root}`, applied with `kubectl apply -f "
-            f"{_from_top(change.chart_root)}` or synced "
-            "by Argo CD or Flux: the steps name the objects as written, in their namespace."
-        )
+    out.append(change.kind.applied_as.format(root=root, path=output))
     out[-1] += (
         " Paths are from the top of the repository." if _from_top(change.chart_root) != "."
         else f" Paths are from `{root}` itself."
@@ -726,22 +680,18 @@ def _changed(before: Sequence[K8sObject], after: Sequence[K8sObject]) -> list[Ob
 def _apply_line(
     change: ChartChange, objects: Sequence[K8sObject], scenario: str, namespace: str
 ) -> str:
-    """How one scenario is applied: `kubectl apply -k` of a kustomize overlay, `kubectl apply
-    -f` of the folder of plain manifests; `-n` only when some object names no namespace (an
-    object naming another one than `-n` is refused by kubectl)."""
-    root = _from_top(change.chart_root)
+    """How one scenario is applied, in the kind's words (`KindFacts.apply`: `kubectl apply -k`
+    of a kustomize overlay, `kubectl apply -f` of the folder of plain manifests or of a cdk8s
+    app's output); `-n` only when some object names no namespace (an object naming another
+    one than `-n` is refused by kubectl)."""
+    kind = change.kind
+    path = _from_top(change.chart_root)
+    if kind.output:
+        path = posixpath.normpath(f"{path}/{kind.output}")
+    if kind.overlays and scenario != "default":
+        path = posixpath.normpath(f"{path}/{scenario}")
     ns = f"-n {namespace} " if any(not o.namespace for o in objects) else ""
-    if change.source_kind == "kustomize":
-        path = root if scenario == "default" else posixpath.normpath(f"{root}/{scenario}")
-        return f"kubectl {ns}apply -k {_quote(path)}  # or merge and let Argo CD / Flux sync"
-    if change.source_kind == "cdk8s":
-        output = posixpath.normpath(f"{root}/{CDK8S_OUTPUT}")
-        return f"kubectl {ns}apply -f {_quote(output)}  # after cdk8s synth; or let a GitOps sync"
-    return f"kubectl {ns}apply -f {_quote(root)}  # or merge and let Argo CD / Flux sync"
-
-
-CDK8S_OUTPUT = "dist"
-"""Where `cdk8s synth` writes an app's manifests unless its cdk8s.yaml says `output:`."""
+    return kind.apply.format(ns=ns, path=_quote(path))
 
 
 def _from_top(root: Path) -> str:

@@ -100,17 +100,8 @@ def _step(change: ChartChange, namespace: str) -> list[str]:
     return lines
 
 
-RENDERED_BY = {
-    "helm": "the chart with Helm's engine",
-    "cdk8s": "the cdk8s app (cdk8s synth)",
-    "kustomize": "every overlay with kustomize (kubectl kustomize)",
-    "manifests": "the manifests (parsed as written)",
-}
-"""How chartfix read each kind of target into objects, for the verification section."""
-
-
 def _verification(change: ChartChange) -> list[str]:
-    rendered = RENDERED_BY.get(change.source_kind, "the target")
+    rendered = change.kind.rendered_by
     lines = [
         f"chartfix rendered {rendered} before and after the change, in "
         "every scenario below, and keeps a change only when its findings are gone, no new "

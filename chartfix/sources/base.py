@@ -36,6 +36,7 @@ from typing import Protocol
 from chartfix.errors import ChartError
 from chartfix.model.edits import Edit, LabelChange, PlannedEdit
 from chartfix.model.findings import Location
+from chartfix.model.kinds import KindFacts
 from chartfix.model.objects import K8sObject, Rendering
 
 NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
@@ -54,6 +55,7 @@ def kustomization_file(directory: Path) -> Path | None:
 
 __all__ = [
     "Edit",
+    "KindFacts",
     "LabelChange",
     "PlannedEdit",
     "RenderSettings",
@@ -127,6 +129,8 @@ class Source(Protocol):
     root: Path
     name: str
     version: str | None
+    facts: KindFacts
+    """Its kind's facts, as this target has them (a cdk8s app's own `output:` folder)."""
     """What a release of the target is called, to bump; None when there is nothing to bump."""
     app_version: str | None
 
@@ -202,6 +206,9 @@ class SourceKind(Protocol):
     name: str
     marker: str
     """The file that makes a folder a target of this kind (`Chart.yaml`, `cdk8s.yaml`)."""
+    facts: KindFacts
+    """What the layers above say about its targets: noun, how rendered, released or
+    applied and with which commands (chartfix.model.kinds)."""
 
     def find(self, paths: Sequence[Path]) -> list[Path]:
         """Every target root at or under `paths` (unreadable ones too: their errors)."""

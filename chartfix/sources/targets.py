@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from chartfix.errors import UsageError
-from chartfix.sources.base import SourceKind
+from chartfix.sources.base import KindFacts, SourceKind
 from chartfix.sources.cdk8s.kind import Cdk8sKind
 from chartfix.sources.helm.source import HelmKind
 from chartfix.sources.kustomize.source import KustomizeKind
@@ -99,41 +99,30 @@ def _is_member_file(path: Path) -> bool:
 
 
 
-NOUNS = {
-    "helm": ("chart", "charts"),
-    "cdk8s": ("cdk8s app", "cdk8s apps"),
-    "kustomize": ("kustomization", "kustomizations"),
-    "manifests": ("manifests folder", "manifests folders"),
-}
-"""What a newcomer calls a target of each kind, in text meant for people (JSON keeps its
-field names: `charts`, `chart`)."""
-
-
 def targets_noun(roots: Sequence[Path], count: int | None = None) -> str:
     """`count` targets (default: as many as `roots`) named by what they are: "1 chart",
-    "2 kustomizations", and "3 targets" when the kinds differ (or there are none)."""
+    "2 kustomizations", and "3 targets" when the kinds differ ("0 charts" when none)."""
     count = len(roots) if count is None else count
-    kinds = {_kind_name(Path(root)) for root in roots}
+    kinds = {_kind_facts(Path(root)) for root in roots}
     if not kinds:
-        one, many = NOUNS["helm"]
+        facts = KINDS[0].facts
     elif len(kinds) == 1:
-        one, many = NOUNS.get(kinds.pop(), ("target", "targets"))
+        facts = kinds.pop()
     else:
-        one, many = "target", "targets"
-    return f"{count} {one if count == 1 else many}"
+        facts = KindFacts()
+    return f"{count} {facts.noun if count == 1 else facts.nouns}"
 
 
-def _kind_name(root: Path) -> str:
-    """The kind's name, or "" for a folder that cannot be read (its error says why)."""
+def _kind_facts(root: Path) -> KindFacts:
+    """The kind's facts (`SourceKind.facts`: what a newcomer calls a target of it), or a
+    plain `target` for a folder that cannot be read (its error says why)."""
     try:
-        return kind_of(root).name
+        return kind_of(root).facts
     except OSError:
-        return ""
+        return KindFacts()
 
 
 def nothing_found(paths: Sequence[object]) -> str:
     """The message when `paths` hold no target of any kind."""
-    return (
-        "no chart (Chart.yaml), cdk8s app (cdk8s.yaml), kustomization or plain manifests "
-        f"under {', '.join(map(str, paths))}"
-    )
+    *others, last = [kind.facts.looks_for for kind in KINDS]
+    return f"no {', '.join(others)} or {last} under {', '.join(map(str, paths))}"

@@ -17,6 +17,8 @@ from chartfix.config import CONFIG_NAME, load_config
 from chartfix.errors import ChartError
 
 CONFIG_FILE = "cdk8s.yaml"
+DEFAULT_OUTPUT = "dist"
+"""Where `cdk8s synth` writes an app's manifests unless its cdk8s.yaml says `output:`."""
 _SKIPPED_DIRS = frozenset({".git", "dist", "node_modules", "__pycache__", ".venv", "venv"})
 
 
@@ -28,6 +30,8 @@ class CdkApp:
     name: str
     version: str = "0.0.0"
     app_version: str | None = None
+    output: str = DEFAULT_OUTPUT
+    """The folder `cdk8s synth` writes the manifests to (`output:` of cdk8s.yaml)."""
 
     @property
     def entry_path(self) -> Path:
@@ -85,7 +89,11 @@ def load_app(root: Path) -> CdkApp:
         raise ChartError(config_path, f"entry {entry} lies outside the app")
     if not entry_path.is_file():
         raise ChartError(root / entry, "entry file does not exist")
-    return CdkApp(root=root, entry=entry_path.relative_to(root).as_posix(), name=root.name)
+    output = config.get("output")
+    return CdkApp(
+        root=root, entry=entry_path.relative_to(root).as_posix(), name=root.name,
+        output=output.strip() if isinstance(output, str) and output.strip() else DEFAULT_OUTPUT,
+    )
 
 
 def skip_reason(

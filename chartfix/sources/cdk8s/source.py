@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from chartfix.errors import ChartError
@@ -20,6 +21,7 @@ from chartfix.model.objects import K8sObject, ObjectRef, Rendering, mapping_at, 
 from chartfix.sources.base import Renderings, RenderSettings, minimal_edit, splice
 from chartfix.sources.cdk8s.app import CdkApp, load_app
 from chartfix.sources.cdk8s.edit import LabelEdit, apply_label_edits
+from chartfix.sources.cdk8s.kind import FACTS
 from chartfix.sources.cdk8s.locate import AppSources, LabelSite, NotLocated, locate_labels
 from chartfix.sources.cdk8s.synth import SCENARIO, Origin, synthesize
 
@@ -31,6 +33,7 @@ class CdkSource:
 
     def __init__(self, app: CdkApp) -> None:
         self.app = app
+        self.facts = replace(FACTS, output=app.output)
         self.root = app.root
         self.name = app.name
         self.version: str | None = None  # an app has no version of its own to bump

@@ -16,6 +16,7 @@ from chartfix.errors import ChartError
 from chartfix.files import decode, encode, linked
 from chartfix.model.edits import Edit, LabelChange, PlannedEdit
 from chartfix.model.findings import Location
+from chartfix.model.kinds import RELEASE_WORDS, KindFacts
 from chartfix.model.objects import K8sObject, Rendering
 from chartfix.sources.base import Renderings, RenderSettings, synthesized_note, unrendered_note
 from chartfix.sources.helm.chart import (
@@ -38,12 +39,23 @@ from chartfix.sources.helm.template.outline import outline
 
 ANY_KIND = "*"
 
+FACTS = KindFacts(
+    name="helm",
+    noun="chart",
+    nouns="charts",
+    looks_for="chart (Chart.yaml)",
+    rendered_by="the chart with Helm's engine",
+    released=True,
+    words=RELEASE_WORDS,
+)
+
 
 class HelmKind:
     """Helm charts: a folder with a Chart.yaml."""
 
     name = "helm"
     marker = "Chart.yaml"
+    facts = FACTS
 
     def find(self, paths: Sequence[Path]) -> list[Path]:
         return find_charts(paths)
@@ -78,6 +90,7 @@ class HelmSource:
     """One chart: its scenarios rendered by Helm, its templates outlined and edited."""
 
     kind = "helm"
+    facts = FACTS
 
     def __init__(self, chart: Chart) -> None:
         self.chart = chart

@@ -38,6 +38,7 @@ from chartfix.errors import ChartError
 from chartfix.files import decode
 from chartfix.model.edits import LabelChange, PlannedEdit
 from chartfix.model.findings import Location
+from chartfix.model.kinds import APPLY_WORDS, KindFacts
 from chartfix.model.objects import K8sObject, Rendering, Source
 from chartfix.sources.base import (
     NAMES,
@@ -67,12 +68,31 @@ TIMEOUT = 120
 SKIPPED_DIRS = frozenset({".git", "node_modules", "__pycache__"})
 
 
+FACTS = KindFacts(
+    name="kustomize",
+    noun="kustomization",
+    nouns="kustomizations",
+    looks_for="kustomization",
+    rendered_by="every overlay with kustomize (kubectl kustomize)",
+    released=False,
+    words=APPLY_WORDS,
+    applied_as=(
+        "For the overlays of `{root}`, each applied with `kubectl apply -k OVERLAY` or synced "
+        "by Argo CD or Flux: the steps name the objects each overlay builds, in the namespace "
+        "it puts them in. Run those of the overlays you deploy."
+    ),
+    apply="kubectl {ns}apply -k {path}  # or merge and let Argo CD / Flux sync",
+    overlays=True,
+)
+
+
 @dataclass
 class KustomizeSource(YamlFiles):
     """One group: a base and the overlays built on it (or one lone kustomization)."""
 
     group: Group = field(default_factory=lambda: Group(Path(".")))
     kind: str = "kustomize"
+    facts: KindFacts = FACTS
     name: str = ""
     version: str | None = None
     app_version: str | None = None
@@ -467,6 +487,7 @@ class KustomizeKind:
 
     def holds(self, root: Path) -> bool:
         return any(g.root == Path(root).resolve() for g in groups(find_dirs([root])))
+    facts = FACTS
 
     def owned(self, paths: Sequence[Path]) -> set[Path]:
         """Folders the kustomizations at or under `paths` use (not manifests targets)."""

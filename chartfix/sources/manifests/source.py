@@ -28,6 +28,7 @@ from chartfix.errors import ChartError
 from chartfix.files import decode, repository_root
 from chartfix.model.edits import LabelChange, NotEditable, PlannedEdit
 from chartfix.model.findings import Location
+from chartfix.model.kinds import APPLY_WORDS, KindFacts
 from chartfix.model.objects import ANALYZED_KINDS, K8sObject, Rendering
 from chartfix.sources.base import Renderings, RenderSettings, values_ignored
 from chartfix.sources.yamledit import (
@@ -69,11 +70,28 @@ def _last_of_each(objects: list[K8sObject]) -> tuple[list[K8sObject], list[str]]
     return kept, warnings
 
 
+FACTS = KindFacts(
+    name="manifests",
+    noun="manifests folder",
+    nouns="manifests folders",
+    looks_for="plain manifests",
+    rendered_by="the manifests (parsed as written)",
+    released=False,
+    words=APPLY_WORDS,
+    applied_as=(
+        "For the manifests of `{root}`, applied with `kubectl apply -f {path}` or synced by "
+        "Argo CD or Flux: the steps name the objects as written, in their namespace."
+    ),
+    apply="kubectl {ns}apply -f {path}  # or merge and let Argo CD / Flux sync",
+)
+
+
 @dataclass
 class ManifestsSource(YamlFiles):
     """One directory of plain manifests."""
 
     kind: str = "manifests"
+    facts: KindFacts = FACTS
     name: str = ""
     version: str | None = None
     app_version: str | None = None
@@ -135,6 +153,7 @@ class ManifestsKind:
     def __init__(self, owned: Callable[[Sequence[Path]], set[Path]] | None = None) -> None:
         self.owned = owned
         """Folders other kinds own under the searched paths (a kustomization's resources)."""
+    facts = FACTS
 
     def find(self, paths: Sequence[Path]) -> list[Path]:
         dirs: set[Path] = set()
