@@ -118,7 +118,8 @@ def fix_chart(root: Path, request: FixRequest) -> ChartChange:
     if not rendered.renderings:
         raise rendered.unrendered[0][1]
     before = rendered.renderings
-    per_scenario = located(source, analyze_each(source, before), before)
+    releases = source.releases(before[0])
+    per_scenario = located(source, analyze_each(source, before, releases), before)
     policy = config.policy.overridden_by(request.policy)
     if recipe_file is not None and recipe_file.rules is not None:
         policy = Policy(include=frozenset(recipe_file.rules)).overridden_by(policy)
@@ -147,7 +148,7 @@ def fix_chart(root: Path, request: FixRequest) -> ChartChange:
     units, through_links = _writable(source, units)
     refused.extend(through_links)
 
-    verifier = Verifier(source, before, merge_findings(per_scenario))
+    verifier = Verifier(source, before, merge_findings(per_scenario), releases)
     verified = verifier.run(units)
 
     in_scope = set().union(*(r.rules for r in recipes)) if explicit else set(RULES)

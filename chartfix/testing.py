@@ -121,7 +121,8 @@ def _run(
     rendered = source.render_all(RenderSettings(release=release, namespace=namespace))
     if not rendered.renderings:
         raise rendered.unrendered[0][1]
-    per_scenario = analyze_each(source, rendered.renderings)
+    releases = source.releases(rendered.renderings[0])
+    per_scenario = analyze_each(source, rendered.renderings, releases)
     findings = merge_findings(per_scenario)
     context = RecipeContext(
         source, getattr(source, "templates", None), rendered.renderings,
@@ -129,7 +130,7 @@ def _run(
         options=options, release=release, namespace=namespace,
     )
     plan = recipe.plan(context)
-    verifier = Verifier(source, rendered.renderings, findings)
+    verifier = Verifier(source, rendered.renderings, findings, releases)
     verified = verifier.run(plan.units)
     files = _files(root)
     files.update({path: data.decode("utf-8") for path, data in verified.files.items()})
@@ -211,4 +212,6 @@ def rule_example(rule: Rule) -> list[Finding]:
         _write(root, before)
         source = kind_of(root).load(root)
         rendered = source.render_all(RenderSettings())
-        return [f for f in analyze(source, rendered.renderings) if f.rule == rule.code]
+        releases = source.releases(rendered.renderings[0])
+        found = analyze(source, rendered.renderings, releases)
+        return [f for f in found if f.rule == rule.code]

@@ -18,6 +18,7 @@ from typing import Any
 from chartfix.errors import ChartError
 from chartfix.model.findings import Finding
 from chartfix.model.objects import K8sObject, ObjectRef, Rendering, mapping_at
+from chartfix.model.releases import ReleaseDiff
 from chartfix.model.selectors import valid_label_value
 from chartfix.recipes.base import FixUnit, LabelChange
 from chartfix.rules import analyze
@@ -43,6 +44,10 @@ class Verifier:
     """The target, whose source kind renders it again and splices the edits in."""
     before: Sequence[Rendering]
     before_findings: Sequence[Finding]
+    releases: ReleaseDiff = field(
+        default_factory=lambda: ReleaseDiff.by_keys("the next release was not rendered")
+    )
+    """How labels changed with the next release before the edit: rendered again after it."""
     _noise_cache: dict[int, set[tuple[str, str]]] = field(default_factory=dict)
 
     def run(self, units: Sequence[FixUnit]) -> Verified:
@@ -88,11 +93,21 @@ class Verifier:
                 after.append(self.source.render(old.scenario, files))
             except ChartError as err:
                 return f"scenario {old.scenario} no longer renders: {err}"
-        findings = analyze(self.source, after)
+        findings = analyze(self.source, after, self._releases(after, files))
         reason = self._findings_problem(units, findings) or self._objects_problem(units, after)
         if reason:
             return reason
         return Verified(list(units), [], files, after, findings)
+
+    def _releases(self, after: Sequence[Rendering], files: Mapping[str, bytes]) -> ReleaseDiff:
+        """The edited target's next release, rendered as the first was (a fix may change
+        what changes with a release: a pod annotation carrying labels)."""
+        if not self.releases.rendered:
+            return self.releases
+        rendering = next((r for r in after if r.scenario == self.releases.scenario), None)
+        if rendering is None:
+            return self.releases
+        return self.source.releases(rendering, files)
 
     def _apply(self, units: Sequence[FixUnit]) -> dict[str, bytes]:
         by_file = defaultdict(list)
@@ -259,7 +274,7 @@ def _expected_body(
     for change in changes:
         target = mapping_at(body, change.path)
         if target is None and not change.removed and mapping_at(after, change.path) is not None:
-            target = _new_selector(body, change.path)  # written where it was defaulted
+            target = _new_mapping(body, change.path)  # written where there was none
         if target is None:
             continue  # the change does not apply to this object (another doc of the file)
         if change.removed:
@@ -273,16 +288,28 @@ def _expected_body(
                 return f"{change.key} was not rendered at {change.path}"
         if rendered is not None and str(rendered.get(change.key)) != value:
             continue  # not this object's change (same file and kind, another document)
-        if not valid_label_value(str(value)):
+        if not change.path.endswith(ANNOTATIONS) and not valid_label_value(str(value)):
             return f"{change.key}={value!r} is not a valid label value"
         target[change.key] = rendered.get(change.key) if rendered is not None else value
     return body
 
 
 
-def _new_selector(body: dict[str, Any], path: str) -> dict[str, Any] | None:
-    """The empty `spec.selector.matchLabels` of a manifest that had no `spec.selector` (its
-    API version defaulted it), created in `body`; None for any other missing mapping."""
+ANNOTATIONS = ".metadata.annotations"
+"""Pod-template annotations: a change there may be any text (a checksum), not a label."""
+
+
+def _new_mapping(body: dict[str, Any], path: str) -> dict[str, Any] | None:
+    """The empty mapping at `path`, created in `body`: pod-template annotations a fix writes
+    where there were none, or the `spec.selector.matchLabels` of a manifest that had no
+    `spec.selector` (its API version defaulted it); None for any other missing mapping."""
+    if path.endswith(ANNOTATIONS):
+        parent = mapping_at(body, path.rsplit(".", 1)[0])
+        if parent is None:
+            return None
+        annotations: dict[str, Any] = {}
+        parent["annotations"] = annotations
+        return annotations
     spec = body.get("spec")
     if path != "spec.selector.matchLabels" or not isinstance(spec, dict) or "selector" in spec:
         return None

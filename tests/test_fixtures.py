@@ -24,6 +24,8 @@ RELEASE = "rel"
 NAMESPACE = "ns"
 
 EXPECTED_KINDS: dict[str, dict[str, int]] = {
+    "ksm-autosharding": {"StatefulSet": 1, "Service": 1},
+    "ksm-autosharding-new-image": {"StatefulSet": 1, "Service": 1},
     "legacy-server": {"Deployment": 1, "Service": 1, "Job": 1, "CronJob": 1},
     "scaffold-helpers": {"Deployment": 1, "Service": 1, "PodDisruptionBudget": 1, "Pod": 1},
     "include-key-line": {"Deployment": 1, "Service": 1, "Job": 1},

@@ -19,17 +19,20 @@ from typing import TextIO
 from chartfix.config import load_config, organisation_values
 from chartfix.errors import ChartError, UsageError, display_path
 from chartfix.model.objects import Rendering
+from chartfix.model.releases import ReleaseDiff
 from chartfix.model.report import ChartReport
 from chartfix.rules import Analysis, Policy, analyze_each, apply_policy, merge_findings
 from chartfix.runner import crash_reason, default_jobs, run_parallel
 from chartfix.sources.base import RenderSettings
 from chartfix.sources.helm.chart import (
+    Chart,
     Scenario,
     kustomization_not_built,
     load_chart,
     scenarios_at,
 )
-from chartfix.sources.helm.synthesis import render_scenarios
+from chartfix.sources.helm.releases import release_diff
+from chartfix.sources.helm.synthesis import Rendered, render_scenario, render_scenarios
 from chartfix.sources.targets import find_targets, kind_of, nothing_found, only_files
 from chartfix.values import values_once
 
@@ -55,7 +58,7 @@ def check_chart(
         report = ChartReport(root=root, name=root.name, namespace=namespace)
         return _check_source(report, policy, run_apps, settings)
     cases = tuple(scenarios_at(root, values_files, set_values))
-    task = ScenarioTask(root, cases, release, namespace, policy)
+    task = ScenarioTask(root, cases, release, namespace, policy, cases[0])
     result, renderings = _check(task)
     report = _report(root, [(task, result)])
     if keep_renderings and report.error is None:
@@ -90,8 +93,9 @@ def _check_source(
         report.warnings = list(dict.fromkeys(w for r in rendered.renderings for w in r.warnings))
         logged = (line for r in rendered.renderings for line in r.engine_log)
         report.engine_log = list(dict.fromkeys(logged))
+        releases = source.releases(rendered.renderings[0])
         per_scenario = located(
-            source, analyze_each(source, rendered.renderings), rendered.renderings
+            source, analyze_each(source, rendered.renderings, releases), rendered.renderings
         )
         effective = config.policy.overridden_by(policy)
         _keep(report, apply_policy(per_scenario, rendered.renderings, effective, report.root))
@@ -124,6 +128,10 @@ class ScenarioTask:
     release: str
     namespace: str
     policy: Policy = field(default_factory=Policy)
+    first: Scenario | None = None
+    """The chart's first scenario (default, or the user's values), which every task of the
+    chart renders again as the next release (chartfix.sources.helm.releases), so that its
+    findings do not depend on how the chart's scenarios were shared out."""
 
 
 @dataclass
@@ -158,8 +166,9 @@ def _check(task: ScenarioTask) -> tuple[ScenarioResult, list[Rendering]]:
         result.unrendered = dict(rendered.unrendered)
         if not renderings:
             raise rendered.unrendered[0][1]
+        releases = _releases(chart, task, base, rendered)
         result.analysis = apply_policy(
-            analyze_each(chart, renderings), renderings, policy, chart.root
+            analyze_each(chart, renderings, releases), renderings, policy, chart.root
         )
         for rendering in renderings:
             result.warnings += [w for w in rendering.warnings if w not in result.warnings]
@@ -169,6 +178,26 @@ def _check(task: ScenarioTask) -> tuple[ScenarioResult, list[Rendering]]:
     except ChartError as err:
         result.error = err
     return result, renderings
+
+
+def _releases(chart: Chart, task: ScenarioTask, base: str, rendered: Rendered) -> ReleaseDiff:
+    """How labels change with the chart's next release, from its first scenario: the one
+    this task rendered, or rendered here (a task holding other scenarios of the chart)."""
+    first = task.first or task.scenarios[0]
+    done = next(
+        (pair for pair in zip(rendered.scenarios, rendered.renderings, strict=True)
+         if pair[0].name == first.name),
+        None,
+    )
+    try:
+        if done is None:
+            done = render_scenario(
+                chart, replace(first, base=base) if base else first, task.release,
+                task.namespace,
+            )
+    except ChartError:
+        return ReleaseDiff.by_keys(f"scenario {first.name} does not render")
+    return release_diff(chart, done[0], done[1], None, task.release, task.namespace)
 
 
 def _crashed_scenario(task: ScenarioTask, error: BaseException) -> ScenarioResult:
@@ -254,7 +283,7 @@ def _tasks(
         size = -(-len(cases) // parts)
         for start in range(0, len(cases), size):
             chunk = tuple(cases[start : start + size])
-            tasks.append(ScenarioTask(root, chunk, release, namespace, policy))
+            tasks.append(ScenarioTask(root, chunk, release, namespace, policy, cases[0]))
     return tasks
 
 

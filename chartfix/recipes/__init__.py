@@ -1,6 +1,7 @@
 """Recipes: each decides, on rendered objects, which labels to change; and their registry.
 
-A recipe module holds one recipe class (`component_labels`, `stable_selectors`); `base` is
+A recipe module holds one recipe class (`component_labels`, `stable_selectors`,
+`restart_on_labels`); `base` is
 what a recipe is (options, plans, units), `files` the declarative recipe files that compose
 them. The registry below is the one list of recipes: the built-in ones, then those installed
 packages add under the `chartfix.recipes` entry point group.
@@ -13,10 +14,12 @@ from importlib.metadata import entry_points
 from chartfix.errors import UsageError
 from chartfix.recipes.base import Recipe
 from chartfix.recipes.component_labels import ComponentLabels
+from chartfix.recipes.restart_on_labels import RestartOnLabels
 from chartfix.recipes.stable_selectors import StableSelectors
 
-BUILT_IN: tuple[Recipe, ...] = (StableSelectors(), ComponentLabels())
-"""In the order they run: selectors lose their volatile labels before components are added."""
+BUILT_IN: tuple[Recipe, ...] = (StableSelectors(), ComponentLabels(), RestartOnLabels())
+"""In the order they run: selectors lose their volatile labels before components are added;
+pod annotations that follow labels come last (they touch no selector)."""
 
 ENTRY_POINT_GROUP = "chartfix.recipes"
 

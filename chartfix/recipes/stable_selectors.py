@@ -113,9 +113,9 @@ from chartfix.recipes.component_labels import (
     consumer_edit,
     controller_label_edits,
 )
-from chartfix.recipes.explicit_selector import unstable_removals
+from chartfix.recipes.explicit_selector import SELECTOR, unstable_removals
 from chartfix.rules.attribution import controllers_selected
-from chartfix.rules.volatile import MANAGER_KEYS, volatile_entries
+from chartfix.rules.volatile import MANAGER_KEYS
 from chartfix.sources.helm.template.edit import Edit, NotEditable, remove_entry
 from chartfix.sources.helm.template.helpers import Helper, find_helpers, included_helper
 from chartfix.sources.helm.template.lexer import Action
@@ -200,18 +200,20 @@ class StableSelectors:
         return plan
 
 
-def volatile_keys(obj: K8sObject, chart_version: str, app_version: str | None) -> list[str]:
+def volatile_keys(obj: K8sObject, finding: Finding) -> list[str]:
     """Selector keys of `obj` (matchLabels only: those are what templates write as lines)
-    that the `volatile` rule reports: values that change from one release version to the
-    next, and the release manager (`heritage`), which changed once already. The pipeline
-    hands the recipe a finding only when it is to be fixed (errors; warnings too when the
-    recipe was asked for by name), and fixing it means removing every key it names."""
+    that `finding` of the `volatile` rule names: values that change with the next release,
+    and the release manager (`heritage`), which changed once already. The pipeline hands the
+    recipe a finding only when it is to be fixed (errors; warnings too when the recipe was
+    asked for by name), and fixing it means removing every key it names."""
     selector = obj.selector
-    if selector is None:
-        return []
-    versions = [v for v in (chart_version, app_version) if v]
-    errors, warnings = volatile_entries(LabelSelector(selector.match_labels), versions)
-    return errors + warnings
+    named = [
+        k.strip()
+        for field in ("keys", "warning_keys")
+        for k in finding.detail.get(field, "").split(",")
+    ]
+    labels = selector.match_labels if selector is not None else {}
+    return [k for k in dict.fromkeys(named) if k in labels]
 
 
 def _target(context: RecipeContext, finding: Finding) -> _Target | str:
@@ -221,7 +223,7 @@ def _target(context: RecipeContext, finding: Finding) -> _Target | str:
         return f"{finding.obj} not found in the rendered chart"
     if obj.source.path.startswith("charts/"):
         return f"{finding.obj} comes from a subchart: fix it there"
-    keys = volatile_keys(obj, context.chart.version or "", context.chart.app_version)
+    keys = volatile_keys(obj, finding)
     if not keys:
         return f"{finding.obj}: the volatile entry is in matchExpressions; edit it by hand"
     path = obj.selector_path()
@@ -241,7 +243,11 @@ def _defaulted_unit(context: RecipeContext, finding: Finding) -> FixUnit | str |
     obj = context.find(rendering, finding.obj)
     if obj is None or not obj.selector_defaulted or obj.source.path.startswith("charts/"):
         return None
-    written = label_edits(context, obj, rendering, unstable_removals(context, obj))
+    removals = unstable_removals(context, obj)
+    removals += [
+        c for c in _removals(SELECTOR, volatile_keys(obj, finding)) if c not in removals
+    ]
+    written = label_edits(context, obj, rendering, removals)
     if isinstance(written, str):
         return written
     edits, changes = written
@@ -261,7 +267,7 @@ def _removal_unit(context: RecipeContext, finding: Finding) -> FixUnit | str:
     obj = context.find(rendering, finding.obj)
     if obj is None:
         return f"{finding.obj} not found in the rendered {context.source.kind} source"
-    keys = volatile_keys(obj, context.chart.version or "", context.chart.app_version)
+    keys = volatile_keys(obj, finding)
     path = obj.selector_path()
     if not keys or path is None:
         return f"{finding.obj}: the volatile entry is in matchExpressions; edit it by hand"

@@ -1,11 +1,11 @@
 """The analysis rules: label-selector bugs found in rendered objects.
 
-Each rule is one module (`overlap`, `stray`, `spans`, `volatile`, `mismatch`) with a stable
-`CODE`, a `SEVERITY`, a one-line `SUMMARY`, a docstring in fixed sections (What it does /
-Why it matters / Example / How to fix / Fix safety) and `check(objects, context)` over the
-objects of ONE scenario. `analyze` runs every rule over every scenario and merges what the
-scenarios agree on, so a bug present under default values and under `ci/x.yaml` is reported
-once, listing both.
+Each rule is one module (`overlap`, `stray`, `spans`, `volatile`, `mismatch`,
+`autosharding`) with a stable `CODE`, a `SEVERITY`, a one-line `SUMMARY`, a docstring in fixed
+sections (What it does / Why it matters / Example / How to fix / Fix safety) and
+`check(objects, context)` over the objects of ONE scenario. `analyze` runs every rule over
+every scenario and merges what the scenarios agree on, so a bug present under default values
+and under `ci/x.yaml` is reported once, listing both.
 """
 
 from __future__ import annotations
@@ -21,7 +21,8 @@ from typing import Protocol
 from chartfix.errors import ChartError
 from chartfix.model.findings import Finding, Location, Severity, scenario_messages
 from chartfix.model.objects import K8sObject, Rendering
-from chartfix.rules import mismatch, overlap, spans, stray, volatile
+from chartfix.model.releases import ReleaseDiff
+from chartfix.rules import autosharding, mismatch, overlap, spans, stray, volatile
 from chartfix.rules.context import RuleContext, ref_order
 from chartfix.rules.policy import Analysis, Policy, judge
 from chartfix.sources.helm.template.locate import ChartSources
@@ -56,7 +57,7 @@ def _rule(module: ModuleType) -> Rule:
 
 
 RULES: dict[str, Rule] = {
-    r.code: r for r in map(_rule, (overlap, stray, spans, volatile, mismatch))
+    r.code: r for r in map(_rule, (overlap, stray, spans, volatile, mismatch, autosharding))
 }
 """The registry: rule code -> rule, in the order rules run and are documented."""
 
@@ -90,18 +91,25 @@ def doc_sections(doc: str) -> dict[str, str]:
     return sections
 
 
-def analyze(chart: ChartInfo, renderings: Sequence[Rendering]) -> list[Finding]:
+def analyze(
+    chart: ChartInfo, renderings: Sequence[Rendering], releases: ReleaseDiff | None = None
+) -> list[Finding]:
     """Every rule over every scenario; findings with equal `key` merged, sorted stably.
 
     A merged finding keeps the first scenario's message and location and lists every
     scenario it appears in, in rendering order.
     """
-    return merge_findings(analyze_each(chart, renderings))
+    return merge_findings(analyze_each(chart, renderings, releases))
 
 
-def analyze_each(chart: ChartInfo, renderings: Sequence[Rendering]) -> list[list[Finding]]:
-    """Every rule over each scenario: one list of findings per rendering, unmerged."""
+def analyze_each(
+    chart: ChartInfo, renderings: Sequence[Rendering], releases: ReleaseDiff | None = None
+) -> list[list[Finding]]:
+    """Every rule over each scenario: one list of findings per rendering, unmerged.
+    `releases`: how labels change with the chart's next release (`Source.releases` of its
+    first scenario); without it the rules judge by their key lists."""
     sources = ChartSources(chart.root)
+    releases = releases or ReleaseDiff.by_keys("the next release was not rendered")
     per_scenario: list[list[Finding]] = []
     for rendering in renderings:
         context = RuleContext(
@@ -112,6 +120,7 @@ def analyze_each(chart: ChartInfo, renderings: Sequence[Rendering]) -> list[list
             namespace=rendering.namespace,
             chart_root=chart.root,
             sources=sources,
+            releases=releases,
         )
         found: list[Finding] = []
         for rule in RULES.values():

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from chartfix.model.findings import Location
 from chartfix.model.objects import COMPONENT_KEYS, K8sObject, ObjectRef, PodIndex
+from chartfix.model.releases import ReleaseDiff
 from chartfix.sources.helm.template.locate import ChartSources, locate
 
 
@@ -29,6 +30,12 @@ class RuleContext:
     chart_root: Path | None = None
     sources: ChartSources | None = field(default=None, repr=False)
     """A shared `ChartSources` (template files read and outlined once per chart)."""
+    releases: ReleaseDiff = field(
+        default_factory=lambda: ReleaseDiff.by_keys("the next release was not rendered"),
+        repr=False,
+    )
+    """How labels change with the chart's next release (the rules' key lists stand in where
+    it was not rendered)."""
     _pods: tuple[Sequence[K8sObject], PodIndex] | None = field(default=None, repr=False)
 
     def pods(self, objects: Sequence[K8sObject]) -> PodIndex:

@@ -2,9 +2,14 @@
 
 ## What it does
 Reports a controller, Service, PodDisruptionBudget or NetworkPolicy whose selector
-(`matchLabels` or `matchExpressions`) has an entry keyed `helm.sh/chart`,
-`app.kubernetes.io/version` or `version`, or whose value holds the chart version or the app
-version as a whole token (`chart: mychart-1.2.3`). Entries keyed `heritage` or
+(`matchLabels` or `matchExpressions`) holds an entry whose value changes with the chart's
+next release, whatever its key: chartfix renders the default scenario again as the next
+release would (the same release name and values, Chart.yaml's `version` and `appVersion`
+bumped) and once more unchanged, as a control (what differs there, a random value, is noise
+and ignored). Where the next release cannot be rendered (a target with no version, a chart
+whose bumped render fails), it falls back to a list of keys: `helm.sh/chart`,
+`app.kubernetes.io/version`, `version`, or a value holding the chart or app version as a whole
+token (`chart: mychart-1.2.3`); the finding says which was used. Entries keyed `heritage` or
 `app.kubernetes.io/managed-by` are reported as a warning: they changed once already (Tiller
 to Helm).
 
@@ -20,9 +25,9 @@ kind: Deployment
 metadata: {name: web}
 spec:
   selector:
-    matchLabels: {app: web, chart: example-0.1.0}    # the chart's name and version
+    matchLabels: {app: web, chart: "{{ .Chart.Name }}-{{ .Chart.Version }}"}
   template:
-    metadata: {labels: {app: web, chart: example-0.1.0}}
+    metadata: {labels: {app: web, chart: "{{ .Chart.Name }}-{{ .Chart.Version }}"}}
     spec: {containers: [{name: web, image: nginx}]}
 ```
 
@@ -43,14 +48,14 @@ from collections.abc import Iterator, Sequence
 
 from chartfix.model.findings import RECIPE_MARK, Finding, Severity
 from chartfix.model.objects import K8sObject
+from chartfix.model.releases import Drift, ReleaseDiff
 from chartfix.model.selectors import LabelSelector
 from chartfix.rules.context import RuleContext, chart_of
-from chartfix.rules.ksm import runs_autosharded_ksm
 
 CODE = "volatile"
 SEVERITY: Severity = "error"
 SEVERITY_NOTE = "warning for `heritage`/`managed-by`"
-SUMMARY = "A selector holds the chart or app version"
+SUMMARY = "A selector holds a label that changes with the next release"
 
 VERSION_KEYS = frozenset({"helm.sh/chart", "app.kubernetes.io/version", "version"})
 MANAGER_KEYS = frozenset({"heritage", "app.kubernetes.io/managed-by"})
@@ -69,7 +74,8 @@ def holds_version(value: str, version: str) -> bool:
 def volatile_entries(
     selector: LabelSelector, versions: Sequence[str]
 ) -> tuple[list[str], list[str]]:
-    """(keys that change with every version, keys that name the release manager)."""
+    """By the key list: (keys that change with every version, keys that name the release
+    manager)."""
     entries: list[tuple[str, list[str]]] = [(k, [v]) for k, v in selector.match_labels.items()]
     entries += [(r.key, sorted(r.values)) for r in selector.match_expressions]
     errors: list[str] = []
@@ -83,25 +89,52 @@ def volatile_entries(
     return errors, warnings
 
 
-def check(objects: Sequence[K8sObject], context: RuleContext) -> Iterator[Finding]:
+def selector_drift(obj: K8sObject, releases: ReleaseDiff) -> Drift:
+    """The selector entries of `obj` whose value changes with the next release, as rendered."""
+    path = obj.selector_path()
+    if path is None:
+        return {}
+    drift = releases.drift(obj, path)
+    if obj.selector is not None and obj.selector.match_expressions:
+        drift.update(releases.drift(obj, path.rsplit(".", 1)[0] + ".matchExpressions"))
+    return drift
+
+
+def _classified(
+    obj: K8sObject, selector: LabelSelector, context: RuleContext
+) -> tuple[list[str], list[str], Drift]:
+    """(volatile keys, release-manager keys, how the volatile ones change when rendered)."""
     versions = [v for v in (context.chart_version, context.app_version) if v]
+    by_key, managers = volatile_entries(selector, versions)
+    if not context.releases.rendered:
+        return by_key, managers, {}
+    drift = selector_drift(obj, context.releases)
+    keys = [*selector.match_labels, *(r.key for r in selector.match_expressions)]
+    errors = [k for k in dict.fromkeys(keys) if k in drift]
+    return errors, [k for k in managers if k not in drift], drift
+
+
+def check(objects: Sequence[K8sObject], context: RuleContext) -> Iterator[Finding]:
     for obj in objects:
         selector = obj.selector
         if not (obj.is_controller or obj.is_consumer) or selector is None:
             continue
-        errors, warnings = volatile_entries(selector, versions)
+        errors, warnings, drift = _classified(obj, selector, context)
         if not errors and not warnings:
             continue
         keys = errors + warnings
         detail = {"selector": str(selector)}
         if errors:
             detail["keys"] = ", ".join(errors)
+            detail["found_by"] = context.releases.describe()
+        if drift:
+            detail["changes"] = changes_text(drift, errors)
         if warnings:
             detail["warning_keys"] = ", ".join(warnings)
         severity: Severity = "error" if errors else "warning"
         parts = []
         if errors:
-            parts.append(f"{', '.join(errors)} (changes with the chart or app version)")
+            parts.append(f"{', '.join(errors)} ({_how(context.releases, drift, errors)})")
         if warnings:
             parts.append(
                 f"{', '.join(warnings)} (names the release manager, which changed once already:"
@@ -122,13 +155,6 @@ def check(objects: Sequence[K8sObject], context: RuleContext) -> Iterator[Findin
                 f"Write spec.selector.matchLabels of {obj.ref} with its pod labels but "
                 f"{', '.join(keys)}; " + _who_does_it(obj, keys, selector)
             )
-        affected, image = runs_autosharded_ksm(obj)
-        if affected:
-            message += (
-                f"; it runs kube-state-metrics with autosharding on {image} (older than "
-                "v2.13.0): when its labels change, shards stop updating until its pods are "
-                "restarted"
-            )
         yield Finding(
             rule=CODE,
             severity=severity,
@@ -140,6 +166,22 @@ def check(objects: Sequence[K8sObject], context: RuleContext) -> Iterator[Findin
             chart=chart_of(obj, context),
             detail=detail,
         )
+
+
+def _how(releases: ReleaseDiff, drift: Drift, keys: Sequence[str]) -> str:
+    """Why the keys are volatile: seen changing in the next release, or by their name."""
+    if releases.rendered:
+        return f"changes with the chart's next release, as rendered: {changes_text(drift, keys)}"
+    return f"changes with the chart or app version; by key: {releases.reason}"
+
+
+def changes_text(drift: Drift, keys: Sequence[str]) -> str:
+    """`key=this -> next, ...` for the keys of `drift` (`key=this` where the next release
+    did not render the object: it was matched by value)."""
+    return ", ".join(
+        f"{k}={drift[k][0]}" + (f" -> {drift[k][1]}" if drift[k][1] else "")
+        for k in keys if k in drift
+    )
 
 
 def _who_does_it(obj: K8sObject, keys: Sequence[str], selector: LabelSelector) -> str:

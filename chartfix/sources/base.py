@@ -10,10 +10,12 @@ this module's `SourceKind` and `Source`:
     Source.render_all(settings)     -> Renderings: objects that remember their `Source` file
     Source.render(scenario, files)  -> the objects again, with some files replaced (verify)
     Source.read(path)               -> a file's bytes, as the edits are spliced into
+    Source.releases(r, files)       -> how r's labels change with the next release
     Source.locate(obj, path, r)     -> file:line of a label map, for findings
     Source.origin(obj, r)           -> what writes `obj`: the same in every scenario
     Source.label_edits(obj, r, cs)  -> PlannedEdits (splices) making the LabelChanges, or why not
     Source.writes_literally(...)    -> whether a label is written as it renders, under any values
+    Source.restart_edits(obj, r, k) -> PlannedEdits: a pod annotation following obj's labels
     Source.apply(path, edits)       -> the file's new bytes
 
 Adding a source kind:
@@ -38,6 +40,7 @@ from chartfix.model.edits import Edit, LabelChange, PlannedEdit
 from chartfix.model.findings import Location
 from chartfix.model.kinds import KindFacts
 from chartfix.model.objects import K8sObject, Rendering
+from chartfix.model.releases import ReleaseDiff
 
 NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 """A kustomization's file names (here, not in sources/kustomize: Helm asks too, for a
@@ -147,6 +150,17 @@ class Source(Protocol):
         """The bytes of a target-relative file (as edits are planned against)."""
         ...
 
+    def releases(
+        self, rendering: Rendering, files: Mapping[str, bytes] | None = None
+    ) -> ReleaseDiff:
+        """How the labels of `rendering` (a scenario `render_all` rendered, with `files`
+        replacing the target's as in `render`) change with the target's next release: the
+        scenario rendered as the next release (the target's versions bumped) and once more
+        unchanged, the control (two named extra renders, chartfix.model.releases);
+        `ReleaseDiff.by_keys(why)` where a kind has no release to bump or it does not
+        render."""
+        ...
+
     def locate(self, obj: K8sObject, path: str, rendering: Rendering) -> Location | None:
         """Where the label map at `path` (`spec.selector.matchLabels`) of `obj` is written;
         None when the source cannot tell (findings then point at the object's file)."""
@@ -176,6 +190,15 @@ class Source(Protocol):
         Service's `spec.selector`...: see `LabelChange`), or why they cannot be made, in one
         line naming the object. Must not change any other object than the ones the same
         source writes (a shared helper is a reason, not an edit)."""
+        ...
+
+    def restart_edits(
+        self, obj: K8sObject, rendering: Rendering, key: str
+    ) -> list[PlannedEdit] | str:
+        """Edits giving `obj`'s pod template the annotation `key`, whose value changes
+        exactly when `obj`'s metadata labels do (Helm: a checksum of the label helper they
+        include), so that its pods restart with its labels; or why they cannot be made, in
+        one line naming the object."""
         ...
 
     def writes_literally(self, obj: K8sObject, rendering: Rendering, path: str, key: str) -> bool:

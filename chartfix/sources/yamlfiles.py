@@ -22,6 +22,7 @@ from chartfix.errors import ChartError
 from chartfix.files import decode, encode
 from chartfix.model.edits import Edit, LabelChange, NotEditable, PlannedEdit
 from chartfix.model.objects import K8sObject, Rendering, Source, mapping_at
+from chartfix.model.releases import ReleaseDiff
 from chartfix.sources.base import splice
 from chartfix.sources.yamledit import (
     LabelRequest,
@@ -204,6 +205,19 @@ class YamlFiles:
 
     root: Path
     _cache: dict[str, bytes] = field(default_factory=dict, repr=False)
+
+    def releases(
+        self, rendering: Rendering, files: Mapping[str, bytes] | None = None
+    ) -> ReleaseDiff:
+        return ReleaseDiff.by_keys("applied YAML has no release version to bump")
+
+    def restart_edits(
+        self, obj: K8sObject, rendering: Rendering, key: str
+    ) -> list[PlannedEdit] | str:
+        return (
+            f"{obj.ref}: applied YAML has no release that changes its labels; restart its "
+            "pods by hand after changing them"
+        )
 
     def read(self, path: str) -> bytes:
         if path not in self._cache:

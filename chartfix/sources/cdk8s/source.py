@@ -18,6 +18,7 @@ from chartfix.errors import ChartError
 from chartfix.model.edits import Edit, LabelChange, PlannedEdit
 from chartfix.model.findings import Location
 from chartfix.model.objects import K8sObject, ObjectRef, Rendering, mapping_at, string_map
+from chartfix.model.releases import ReleaseDiff
 from chartfix.sources.base import Renderings, RenderSettings, minimal_edit, splice
 from chartfix.sources.cdk8s.app import CdkApp, load_app
 from chartfix.sources.cdk8s.edit import LabelEdit, apply_label_edits
@@ -61,6 +62,19 @@ class CdkSource:
 
     def read(self, path: str) -> bytes:
         return self.files.file(path).data
+
+    def restart_edits(
+        self, obj: K8sObject, rendering: Rendering, key: str
+    ) -> list[PlannedEdit] | str:
+        return (
+            f"{obj.ref}: a cdk8s app has no release that changes its labels; restart its pods "
+            "by hand after changing them"
+        )
+
+    def releases(
+        self, rendering: Rendering, files: Mapping[str, bytes] | None = None
+    ) -> ReleaseDiff:
+        return ReleaseDiff.by_keys("a cdk8s app has no release version to bump")
 
     # --- locating -------------------------------------------------------------------------
 

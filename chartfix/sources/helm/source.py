@@ -18,6 +18,7 @@ from chartfix.model.edits import Edit, LabelChange, PlannedEdit
 from chartfix.model.findings import Location
 from chartfix.model.kinds import RELEASE_WORDS, KindFacts
 from chartfix.model.objects import K8sObject, Rendering
+from chartfix.model.releases import ReleaseDiff
 from chartfix.sources.base import Renderings, RenderSettings, synthesized_note, unrendered_note
 from chartfix.sources.helm.chart import (
     Chart,
@@ -31,7 +32,9 @@ from chartfix.sources.helm.chart import (
 )
 from chartfix.sources.helm.dependencies import stage
 from chartfix.sources.helm.labels import label_edits, writes_literally
+from chartfix.sources.helm.releases import release_diff
 from chartfix.sources.helm.render import render
+from chartfix.sources.helm.restart import restart_edits
 from chartfix.sources.helm.synthesis import render_scenarios
 from chartfix.sources.helm.template.edit import apply_edits
 from chartfix.sources.helm.template.locate import ChartSources
@@ -100,6 +103,9 @@ class HelmSource:
         self.app_version = chart.app_version
         self.templates = ChartSources(chart.root)
         self.scenarios: dict[str, Scenario] = {}
+        self.first = ""
+        """The first scenario asked for (default, or the user's values): the one rendered
+        again as the next release."""
         self.release = "release-name"
         self.namespace = "default"
 
@@ -110,6 +116,7 @@ class HelmSource:
         requested = scenarios(
             self.chart, settings.values_files, settings.set_values, settings.base_values
         )
+        self.first = requested[0].name
         rendered = render_scenarios(self.chart, requested, self.release, self.namespace)
         self.scenarios = {s.name: s for s in rendered.scenarios}
         out = Renderings(rendered.renderings, rendered.unrendered)
@@ -129,6 +136,16 @@ class HelmSource:
 
     def read(self, path: str) -> bytes:
         return self.templates.read(path)
+
+    def releases(
+        self, rendering: Rendering, files: Mapping[str, bytes] | None = None
+    ) -> ReleaseDiff:
+        scenario = self.scenarios.get(rendering.scenario)
+        if scenario is None or rendering.scenario != self.first:
+            return ReleaseDiff.by_keys(f"scenario {self.first} does not render")
+        return release_diff(
+            self.chart, scenario, rendering, files, self.release, self.namespace
+        )
 
     # --- locating -------------------------------------------------------------------------
 
@@ -172,6 +189,11 @@ class HelmSource:
         return label_edits(
             self.templates, obj, rendering, changes, self.written_name, self.scenarios
         )
+
+    def restart_edits(
+        self, obj: K8sObject, rendering: Rendering, key: str
+    ) -> list[PlannedEdit] | str:
+        return restart_edits(self.templates, obj, rendering, key)
 
     def writes_literally(self, obj: K8sObject, rendering: Rendering, path: str, key: str) -> bool:
         return writes_literally(self.templates, obj, rendering, path, key)

@@ -1,0 +1,91 @@
+"""A chart's next release, rendered: the same scenario with Chart.yaml's versions bumped.
+
+The chart's `version` and `appVersion` are raised in an in-memory Chart.yaml handed to Helm
+with the chart's other files (nothing on disk changes); whatever the templates derive from
+them (`helm.sh/chart`, `app.kubernetes.io/version`, an image tag defaulting to the app
+version) renders as the next release would. The same scenario rendered once more unchanged
+is the control (chartfix.model.releases). Two named extra renders per chart:
+`SCENARIO: next-release` and `SCENARIO: control`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import replace
+
+import yaml
+
+from chartfix.errors import ChartError
+from chartfix.model.objects import Rendering
+from chartfix.model.releases import CONTROL, NEXT_RELEASE, ReleaseDiff, ReleasePair
+from chartfix.sources.helm.chart import Chart, Scenario
+from chartfix.sources.helm.dependencies import stage
+from chartfix.sources.helm.render import render
+
+_LAST_NUMBER = re.compile(r"(\d+)(?!.*\d)")
+
+
+def bumped(version: str) -> str:
+    """The next release's version: its last number raised (`5.18.1` -> `5.18.2`,
+    `1.0.0-rc.1` -> `1.0.0-rc.2`, `v2.12.0` -> `v2.12.1`); `-next` added when it has none."""
+    found = _LAST_NUMBER.search(version)
+    if found is None:
+        return f"{version}-next"
+    number = str(int(found.group(1)) + 1).zfill(len(found.group(1)))
+    return version[: found.start()] + number + version[found.end() :]
+
+
+def next_chart_yaml(chart: Chart) -> bytes:
+    """Chart.yaml as the next release has it: `version` and `appVersion` bumped."""
+    meta = yaml.safe_load(stage(chart).files["Chart.yaml"]) or {}
+    meta["version"] = bumped(chart.version)
+    if chart.app_version is not None:
+        meta["appVersion"] = bumped(chart.app_version)
+    return yaml.safe_dump(meta, sort_keys=False, allow_unicode=True).encode("utf-8")
+
+
+def release_pair(
+    chart: Chart,
+    scenario: Scenario,
+    this: Rendering,
+    files: Mapping[str, bytes] | None = None,
+    release: str = "release-name",
+    namespace: str = "default",
+) -> ReleasePair | str:
+    """`this` (the scenario's rendering, with `files` replacing the chart's) with the next
+    release's rendering and the control, or why the next release cannot be rendered."""
+    if "Chart.yaml" in (files or {}):
+        return "the fix edits Chart.yaml"
+    try:
+        upcoming = {**(files or {}), "Chart.yaml": next_chart_yaml(chart)}
+        later = render(chart, scenario, upcoming, release, namespace)
+        again = render(chart, scenario, files, release, namespace)
+    except (ChartError, yaml.YAMLError, KeyError) as err:
+        reason = err.reason if isinstance(err, ChartError) else str(err)
+        return f"the next release of {chart.name} does not render: {reason}"
+    versions = (
+        f"{chart.version} -> {bumped(chart.version)}",
+        f"{chart.app_version} -> {bumped(chart.app_version)}" if chart.app_version else "",
+    )
+    return ReleasePair(
+        this,
+        replace(later, scenario=f"{this.scenario}: {NEXT_RELEASE}"),
+        replace(again, scenario=f"{this.scenario}: {CONTROL}"),
+        (f"version {versions[0]}", *([f"appVersion {versions[1]}"] if versions[1] else [])),
+    )
+
+
+def release_diff(
+    chart: Chart,
+    scenario: Scenario,
+    this: Rendering,
+    files: Mapping[str, bytes] | None = None,
+    release: str = "release-name",
+    namespace: str = "default",
+) -> ReleaseDiff:
+    """How `this` rendering's labels change with the chart's next release (see
+    chartfix.model.releases); the key list stands in, with the reason, where the next
+    release does not render."""
+    pair = release_pair(chart, scenario, this, files, release, namespace)
+    return ReleaseDiff.by_keys(pair) if isinstance(pair, str) else ReleaseDiff.of(pair)
