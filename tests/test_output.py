@@ -41,7 +41,7 @@ def at_repo_root(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_summary_line(reports: list[ChartReport]) -> None:
     assert summary_line(reports) == (
-        "4 charts, 2 with findings: 8 errors, 3 warnings; 1 chart could not be processed"
+        "4 charts, 2 with findings: 7 errors, 3 warnings; 1 chart could not be processed"
     )
     assert summary_line(reports[1:2]) == "1 chart, no findings"
     # nothing checked is not "no findings": that reads as a pass
@@ -251,7 +251,9 @@ def test_sarif_shape_rules_and_results(reports: list[ChartReport]) -> None:
     jsonschema.validate(document, SARIF_SCHEMA)
     run = document["runs"][0]
     rules = run["tool"]["driver"]["rules"]
-    assert [r["id"] for r in rules] == ["overlap", "stray", "spans", "volatile", "mismatch"]
+    assert [r["id"] for r in rules] == [
+        "overlap", "stray", "spans", "volatile", "mismatch", "autosharding",
+    ]
     assert "## Why it matters" in rules[0]["help"]["markdown"]
     results = run["results"]
     assert len(results) == sum(len(r.findings) for r in reports)
