@@ -279,3 +279,19 @@ def test_labels_written_without_a_helper_are_left_with_the_reason(tmp_path: Path
     assert change.files == []
     [left] = change.unfixed
     assert "include no label helper to take a checksum of" in left.reason
+
+
+def test_the_deployment_the_same_template_renders_gets_the_annotation_too(chart_copy) -> None:  # type: ignore[no-untyped-def]
+    """With autosharding off (a ci/ file) the template renders a Deployment: the one edit
+    gives it the annotation too, which verification must allow (its pods then restart with
+    its labels as well)."""
+    root = chart_copy("ksm-autosharding")
+    (root / "ci" / "plain-values.yaml").write_text("autosharding: {enabled: false}\n")
+    change = fix_chart(root, FixRequest(recipes=("restart-on-labels",)))
+    assert [str(f.obj) for f in change.fixed] == ["StatefulSet/release-name-ksm-autosharding"]
+    assert change.unfixed == []
+    [plain] = [r for r in change.after if r.scenario == "ci/plain-values.yaml"]
+    [deployment] = [o for o in plain.objects if o.kind == "Deployment"]
+    assert set(deployment.body["spec"]["template"]["metadata"]["annotations"]) == {
+        "checksum/labels"
+    }

@@ -89,6 +89,7 @@ from __future__ import annotations
 from chartfix.model.changes import Unfixed
 from chartfix.model.edits import LabelChange
 from chartfix.model.findings import Finding
+from chartfix.model.objects import K8sObject, Rendering
 from chartfix.recipes.base import FixUnit, Plan, RecipeContext
 from chartfix.rules.ksm import FIXED, UPSTREAM_FIX
 
@@ -122,13 +123,12 @@ def _unit(context: RecipeContext, finding: Finding) -> FixUnit | str:
     edits = context.source.restart_edits(obj, rendering, KEY)
     if isinstance(edits, str):
         return edits
-    path = (obj.pod_labels_path() or "spec.template.metadata.labels").rsplit(".", 1)[0]
     image = finding.detail.get("image", "its image")
     return FixUnit(
         f"{obj.ref}: restart its pods when its labels change ({KEY})",
         edits,
         [finding],
-        {(obj.source.path, obj.kind): [LabelChange(f"{path}.annotations", KEY, None)]},
+        _changes(context, obj, rendering),
         "safe",
         notes=[
             f"{obj.ref} runs kube-state-metrics with autosharding on {image}, which watches "
@@ -139,3 +139,20 @@ def _unit(context: RecipeContext, finding: Finding) -> FixUnit | str:
             f"{FIXED} on ({UPSTREAM_FIX} watches the StatefulSet by name)."
         ],
     )
+
+
+def _changes(
+    context: RecipeContext, obj: K8sObject, rendering: Rendering
+) -> dict[tuple[str, str], list[LabelChange]]:
+    """The annotation, on every object the StatefulSet's source writes in any scenario: a
+    template that renders a Deployment when autosharding is off gives it the annotation too
+    (its pods then also restart with its labels)."""
+    written = context.written_by(context.origin(obj, rendering)) or [(obj, rendering)]
+    changes: dict[tuple[str, str], list[LabelChange]] = {}
+    for other, _ in written:
+        path = (other.pod_labels_path() or "spec.template.metadata.labels").rsplit(".", 1)[0]
+        change = LabelChange(f"{path}.annotations", KEY, None)
+        kept = changes.setdefault((other.source.path, other.kind), [])
+        if change not in kept:
+            kept.append(change)
+    return changes
