@@ -295,3 +295,14 @@ def test_the_deployment_the_same_template_renders_gets_the_annotation_too(chart_
     assert set(deployment.body["spec"]["template"]["metadata"]["annotations"]) == {
         "checksum/labels"
     }
+
+
+def test_a_subchart_folder_is_released_too(tmp_path: Path) -> None:
+    """An umbrella's next release brings its dependencies' (those staged as folders)."""
+    root = chart(tmp_path, {})
+    sub = root / "charts" / "cache"
+    (sub / "templates").mkdir(parents=True)
+    (sub / "Chart.yaml").write_text("apiVersion: v2\nname: cache\nversion: 0.3.0\n")
+    (sub / "templates" / "web.yaml").write_text(deployment("rev: 'c{{ .Chart.Version }}'"))
+    [found] = findings(root, "volatile")
+    assert found.detail["changes"] == "rev=c0.3.0 -> c0.3.1"

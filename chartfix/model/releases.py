@@ -17,7 +17,14 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
-from chartfix.model.objects import K8sObject, ObjectRef, Rendering, mapping_at, string_map
+from chartfix.model.objects import (
+    ANALYZED_KINDS,
+    K8sObject,
+    ObjectRef,
+    Rendering,
+    mapping_at,
+    string_map,
+)
 
 Drift = dict[str, tuple[str, str]]
 """Label key -> (its value in this release, in the next)."""
@@ -60,7 +67,12 @@ def label_maps(obj: K8sObject) -> Iterator[tuple[str, dict[str, str]]]:
 
 
 def _maps(rendering: Rendering) -> dict[tuple[ObjectRef, str], dict[str, str]]:
-    return {(o.ref, path): entries for o in rendering.objects for path, entries in label_maps(o)}
+    """The label maps of the objects the rules read (others, parsed lazily, stay unparsed)."""
+    return {
+        (o.ref, path): entries
+        for o in rendering.objects if o.kind in ANALYZED_KINDS
+        for path, entries in label_maps(o)
+    }
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,8 @@
 """A chart's next release, rendered: the same scenario with Chart.yaml's versions bumped.
 
 The chart's `version` and `appVersion` are raised in an in-memory Chart.yaml handed to Helm
-with the chart's other files (nothing on disk changes); whatever the templates derive from
+with the chart's other files (nothing on disk changes), and so are those of the dependencies
+staged as folders (`charts/NAME/Chart.yaml`); whatever the templates derive from
 them (`helm.sh/chart`, `app.kubernetes.io/version`, an image tag defaulting to the app
 version) renders as the next release would. The same scenario rendered once more unchanged
 is the control (chartfix.model.releases). Two named extra renders per chart:
@@ -36,13 +37,24 @@ def bumped(version: str) -> str:
     return version[: found.start()] + number + version[found.end() :]
 
 
-def next_chart_yaml(chart: Chart) -> bytes:
-    """Chart.yaml as the next release has it: `version` and `appVersion` bumped."""
-    meta = yaml.safe_load(stage(chart).files["Chart.yaml"]) or {}
-    meta["version"] = bumped(chart.version)
-    if chart.app_version is not None:
-        meta["appVersion"] = bumped(chart.app_version)
+def next_chart_yaml(data: bytes) -> bytes:
+    """A Chart.yaml as the next release has it: `version` and `appVersion` bumped."""
+    meta = yaml.safe_load(data) or {}
+    for key in ("version", "appVersion"):
+        if meta.get(key) is not None:
+            meta[key] = bumped(str(meta[key]))
     return yaml.safe_dump(meta, sort_keys=False, allow_unicode=True).encode("utf-8")
+
+
+def next_release_files(chart: Chart) -> dict[str, bytes]:
+    """Every Chart.yaml of the staged chart bumped: the chart's own, and those of its
+    dependencies staged as folders (an umbrella's next release usually brings theirs; a
+    packaged dependency keeps its archive)."""
+    return {
+        path: next_chart_yaml(data)
+        for path, data in stage(chart).files.items()
+        if path == "Chart.yaml" or (path.startswith("charts/") and path.endswith("/Chart.yaml"))
+    }
 
 
 def release_pair(
@@ -58,7 +70,7 @@ def release_pair(
     if "Chart.yaml" in (files or {}):
         return "the fix edits Chart.yaml"
     try:
-        upcoming = {**(files or {}), "Chart.yaml": next_chart_yaml(chart)}
+        upcoming = {**(files or {}), **next_release_files(chart)}
         later = render(chart, scenario, upcoming, release, namespace)
         again = render(chart, scenario, files, release, namespace)
     except (ChartError, yaml.YAMLError, KeyError) as err:
