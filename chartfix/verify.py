@@ -93,16 +93,24 @@ class Verifier:
                 after.append(self.source.render(old.scenario, files))
             except ChartError as err:
                 return f"scenario {old.scenario} no longer renders: {err}"
-        findings = analyze(self.source, after, self._releases(after, files))
+        findings = analyze(self.source, after, self._releases(units, after, files))
         reason = self._findings_problem(units, findings) or self._objects_problem(units, after)
         if reason:
             return reason
         return Verified(list(units), [], files, after, findings)
 
-    def _releases(self, after: Sequence[Rendering], files: Mapping[str, bytes]) -> ReleaseDiff:
-        """The edited target's next release, rendered as the first was (a fix may change
-        what changes with a release: a pod annotation carrying labels)."""
-        if not self.releases.rendered:
+    def _releases(
+        self, units: Sequence[FixUnit], after: Sequence[Rendering], files: Mapping[str, bytes]
+    ) -> ReleaseDiff:
+        """The edited target's next release, rendered again as the first was when the units
+        change metadata labels or pod annotations (a pod annotation carrying the labels);
+        a selector or pod label edit leaves the first one true (keys it removes are gone,
+        keys it adds were not seen changing)."""
+        touched = any(
+            change.path == "metadata.labels" or change.path.endswith(ANNOTATIONS)
+            for unit in units for changes in unit.changes.values() for change in changes
+        )
+        if not self.releases.rendered or not touched:
             return self.releases
         rendering = next((r for r in after if r.scenario == self.releases.scenario), None)
         if rendering is None:
