@@ -15,6 +15,7 @@ from conftest import FIXTURES
 
 from chartfix.model.findings import Finding
 from chartfix.pipeline import FixRequest, fix_chart
+from chartfix.publish.migration import migration_note
 from chartfix.rules import analyze
 from chartfix.sources.base import RenderSettings
 from chartfix.sources.helm.releases import bumped
@@ -237,6 +238,10 @@ def test_the_fix_restarts_the_pods_with_every_label_change(chart_copy) -> None: 
     assert FIXED_TEMPLATE in after
     assert edited.before.decode().replace(BEFORE_TEMPLATE, FIXED_TEMPLATE) == after
     assert any("Not needed from kube-state-metrics v2.13.0 on" in n for n in change.notes)
+    note = migration_note(change, "release-name", "default")
+    assert "`release-name-ksm-autosharding`: pod annotations change; a normal rolling" in note
+    assert "No manual step is needed" in note
+    assert "its pod template now carries the annotation checksum/labels" in note
     (root / edited.path).write_bytes(edited.after)
     # Both releases rendered again: the labels that change come with a pod-template change.
     source = kind_of(root).load(root)

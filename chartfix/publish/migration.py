@@ -202,7 +202,7 @@ def plan(
             )
         elif obj.is_controller and item.template_changed:
             steps.safe.append(
-                f"{obj.kind} `{obj.name}`: pod labels change; a normal rolling update."
+                f"{obj.kind} `{obj.name}`: {_template_change(obj, new)}; a normal rolling update."
             )
         if obj.kind == "StatefulSet" and item.labels_changed:
             affected, image = runs_autosharded_ksm(obj)
@@ -309,6 +309,16 @@ def _keep_steps(
         check = f"kubectl -n {ns} rollout status {ctrl.kind.lower()}/{ctrl.name}"
         if check not in steps.checks:
             steps.checks.append(check)
+
+
+def _template_change(obj: K8sObject, new: K8sObject) -> str:
+    """What changes in a controller's pod template: its labels, else its annotations."""
+    if obj.pod_labels != new.pod_labels:
+        return "pod labels change"
+    annotations = "spec.template.metadata.annotations"
+    if mapping_at(obj.body, annotations) != mapping_at(new.body, annotations):
+        return "pod annotations change"
+    return "its pod template changes"
 
 
 def _headless(obj: K8sObject) -> bool:

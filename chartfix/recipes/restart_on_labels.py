@@ -135,8 +135,9 @@ def _unit(context: RecipeContext, finding: Finding) -> FixUnit | str:
             f"its StatefulSet by its labels ({finding.detail.get('labels', '')} change with "
             f"every release): its pod template now carries the annotation {KEY}, a checksum "
             "of those labels, so every upgrade that changes them restarts its pods (the "
-            "upgrade that brings it restarts them once). Not needed from kube-state-metrics "
-            f"{FIXED} on ({UPSTREAM_FIX} watches the StatefulSet by name)."
+            "upgrade that brings it restarts them once); verified by rendering this release "
+            "and the next (Chart.yaml versions bumped) after the edit. Not needed from "
+            f"kube-state-metrics {FIXED} on ({UPSTREAM_FIX} watches the StatefulSet by name)."
         ],
     )
 
