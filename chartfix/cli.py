@@ -20,7 +20,7 @@ from chartfix import __version__
 from chartfix.errors import ChartError, UsageError
 
 if TYPE_CHECKING:
-    from chartfix.rules.policy import Policy
+    pass
 
 
 PATHS_HELP = (
@@ -126,14 +126,6 @@ def _render_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def policy_from(args: argparse.Namespace) -> Policy:
-    """The command line's rule control (it wins over `.chartfix.yaml`)."""
-    from chartfix.rules import RULES
-    from chartfix.rules.policy import command_line_policy
-
-    return command_line_policy(args.include, args.exclude, args.severity, list(RULES))
-
-
 def _jobs(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "-j", "--jobs", type=_positive(int, MAX_JOBS), default=None, metavar="N",
@@ -220,6 +212,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.command == "check":
+            from chartfix.commands import policy_from
             from chartfix.commands.check import run_check
 
             return run_check(

@@ -1,12 +1,15 @@
-"""The fix pipeline for one chart: load, render, analyze, plan, verify -> a ChartChange.
+"""The pipeline for one target of any source kind: load, render, analyze (`analyze`, what
+`check` reports), then plan and verify (`fix_chart`) -> a ChartChange.
 
 Each step is a function of the last; nothing is written here. The caller decides what to do
-with the verified change (print a diff, write files, commit to a branch).
+with the analysis (print it) or the verified change (print a diff, write files, commit to a
+branch).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import posixpath
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -20,8 +23,9 @@ from chartfix.config import (
 )
 from chartfix.errors import ChartError, UsageError
 from chartfix.model.changes import ChartChange, FileChange, Unfixed
-from chartfix.model.findings import Finding
+from chartfix.model.findings import Finding, Location
 from chartfix.model.objects import ObjectRef, Rendering
+from chartfix.model.releases import ReleaseDiff
 from chartfix.recipes import registry
 from chartfix.recipes.base import (
     FixUnit,
@@ -33,8 +37,9 @@ from chartfix.recipes.base import (
 from chartfix.recipes.files import RecipeFile, resolve
 from chartfix.recipes.naming import workload_names
 from chartfix.rules import RULES, Policy, analyze_each, apply_policy, merge_findings
+from chartfix.rules import Analysis as Judged
 from chartfix.rules.ksm import restarts_needed
-from chartfix.sources.base import RenderSettings, Source
+from chartfix.sources.base import Renderings, RenderSettings, Source
 from chartfix.sources.targets import kind_of
 from chartfix.verify import Verifier
 
@@ -90,6 +95,128 @@ def select_recipes(names: Sequence[str]) -> list[Recipe]:
     return [r for n, r in available.items() if not names or n in names]
 
 
+class NothingRendered(ChartError):
+    """No scenario of the target rendered: the first one's error, with every scenario's
+    (`unrendered`: a check sharing a target's scenarios out reports the others')."""
+
+    def __init__(
+        self,
+        path: str | Path,
+        reason: str,
+        notes: Sequence[str] = (),
+        unrendered: Sequence[tuple[str, ChartError]] = (),
+    ) -> None:
+        super().__init__(path, reason, notes)
+        self.unrendered = list(unrendered)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.path, self.reason, self.notes, self.unrendered))
+
+
+@dataclass
+class Analysis:
+    """One target analysed: what rendered, each scenario's findings located in the source,
+    and the policy's verdict over them (what counts, what was accepted)."""
+
+    source: Source
+    rendered: Renderings
+    per_scenario: list[list[Finding]]
+    """Each rendering's findings, located, before the policy: what a fix is verified against."""
+    judged: Judged
+    releases: ReleaseDiff
+    """How labels change with the target's next release (`Source.releases` of its first
+    scenario): the rules judged by it, the verifier judges by it again."""
+
+    @property
+    def renderings(self) -> list[Rendering]:
+        return self.rendered.renderings
+
+
+def configured(
+    config: Config, settings: RenderSettings, policy: Policy
+) -> tuple[RenderSettings, Policy]:
+    """What the run asked for over the target's `.chartfix.yaml`: its organisation values
+    under the run's, its policy under the command line's."""
+    values = organisation_values(config.values, settings.base_values)
+    return replace(settings, base_values=values), config.policy.overridden_by(policy)
+
+
+def analyze(
+    source: Source,
+    settings: RenderSettings,
+    policy: Policy,
+    only: Sequence[str] | None = None,
+) -> Analysis:
+    """Render the target's scenarios (those of `only`: a share of a heavy target's), run the
+    rules, locate each finding where the source writes it, and judge them by `policy`.
+    `settings` and `policy` are the target's own (`configured`). Every share renders the
+    target's first scenario too, as its next release is judged from it (`Source.releases`):
+    findings do not depend on how scenarios were shared out. Raises ChartError when the
+    target cannot be read, NothingRendered when no scenario renders."""
+    first = source.scenarios(settings)[0]
+    extra = only is not None and first not in only
+    rendered = source.render_all(settings, None if only is None else [first, *only])
+    releases = (
+        source.releases(rendered.renderings[0]) if rendered.renderings
+        else ReleaseDiff.by_keys(f"scenario {first} does not render")
+    )
+    if extra:
+        _drop(rendered, first)
+    if not rendered.renderings:
+        error = rendered.unrendered[0][1]
+        raise NothingRendered(error.path, error.reason, error.notes, rendered.unrendered)
+    per_scenario = located_findings(source, rendered.renderings, releases)
+    judged = apply_policy(per_scenario, rendered.renderings, policy, source.root)
+    return Analysis(source, rendered, per_scenario, judged, releases)
+
+
+def _drop(rendered: Renderings, scenario: str) -> None:
+    """`scenario` out of `rendered`: rendered for the release pair of another share."""
+    rendered.renderings = [r for r in rendered.renderings if r.scenario != scenario]
+    rendered.unrendered = [(n, e) for n, e in rendered.unrendered if n != scenario]
+    rendered.synthesized.pop(scenario, None)
+
+
+def located_findings(
+    source: Source, renderings: Sequence[Rendering], releases: ReleaseDiff | None = None
+) -> list[list[Finding]]:
+    """Every rule over each scenario, each finding pointing where the source writes the
+    field it is about (`Source.locate`), in the file that exists."""
+    out = []
+    each = analyze_each(source, renderings, releases)
+    for found, rendering in zip(each, renderings, strict=True):
+        out.append([_located(source, finding, rendering) for finding in found])
+    return out
+
+
+def _located(source: Source, finding: Finding, rendering: Rendering) -> Finding:
+    """`finding` pointing at the line its source writes its field on (the field a rule named,
+    else the object's pod labels); its object's rendered file when the source cannot tell."""
+    obj = rendering.find(finding.obj)
+    path = finding.at or (obj.pod_labels_path() if obj else None)
+    where = source.locate(obj, path, rendering) if obj and path else None
+    return replace(finding, location=_real_file(where or finding.location, rendering))
+
+
+def _real_file(location: Location, rendering: Rendering) -> Location:
+    """A location in a dependency rendered from elsewhere, pointing at the file that exists:
+    the sibling chart's own (borrowed, a monorepo sibling or `file://` path), or the archive
+    of a packaged one."""
+    path = location.path
+    borrowed = _folder(path, rendering.borrowed)
+    if borrowed is not None:
+        real = posixpath.normpath(rendering.borrowed[borrowed] + path[len(borrowed):])
+        return Location(real, location.line)
+    packed = _folder(path, rendering.packed)
+    if packed is not None:
+        return Location(rendering.packed[packed])
+    return location
+
+
+def _folder(path: str, folders: Mapping[str, str]) -> str | None:
+    return next((f for f in folders if path.startswith(f + "/")), None)
+
+
 def fix_chart(root: Path, request: FixRequest) -> ChartChange:
     """Plan and verify every selected recipe's fixes for the target at `root` (a Helm chart,
     a cdk8s app: any source kind of chartfix.sources.targets).
@@ -109,21 +236,16 @@ def fix_chart(root: Path, request: FixRequest) -> ChartChange:
             raise ChartError(config.recipe[0] / CONFIG_NAME, f"`recipe`: {err}") from err
     names = recipe_file.recipe_names if recipe_file else request.recipes
     recipes = select_recipes(names)
-    settings = RenderSettings(
-        request.values_files, request.set_values,
-        organisation_values(config.values, request.base_values),
+    requested = RenderSettings(
+        request.values_files, request.set_values, request.base_values,
         request.release, request.namespace,
     )
-    rendered = source.render_all(settings)
-    if not rendered.renderings:
-        raise rendered.unrendered[0][1]
-    before = rendered.renderings
-    releases = source.releases(before[0])
-    per_scenario = located(source, analyze_each(source, before, releases), before)
-    policy = config.policy.overridden_by(request.policy)
+    settings, policy = configured(config, requested, request.policy)
     if recipe_file is not None and recipe_file.rules is not None:
         policy = Policy(include=frozenset(recipe_file.rules)).overridden_by(policy)
-    counted = apply_policy(per_scenario, before, policy, source.root).findings
+    analysis = analyze(source, settings, policy)
+    rendered, before = analysis.rendered, analysis.renderings
+    counted = analysis.judged.findings
     explicit = bool(names)
     findings = [f for f in counted if explicit or f.severity == "error"]
     templates = getattr(source, "templates", None)  # a Helm chart's, for Helm-only shapes
@@ -148,7 +270,7 @@ def fix_chart(root: Path, request: FixRequest) -> ChartChange:
     units, through_links = _writable(source, units)
     refused.extend(through_links)
 
-    verifier = Verifier(source, before, merge_findings(per_scenario), releases)
+    verifier = Verifier(source, before, merge_findings(analysis.per_scenario), analysis.releases)
     verified = verifier.run(units)
 
     in_scope = set().union(*(r.rules for r in recipes)) if explicit else set(RULES)
@@ -181,7 +303,7 @@ def fix_chart(root: Path, request: FixRequest) -> ChartChange:
     notes += restarts_needed(before, verified.after)
     notes += [w for r in before for w in r.warnings]
     notes += [line for r in before for line in r.engine_log]
-    notes += rendered.notes
+    notes += rendered.notes + rendered.warnings
     if source.version is None and request.mode == "--branch":
         notes.append(f"no version bump: a {source.kind} target has no version to raise")
     notes = list(dict.fromkeys(notes))
@@ -208,26 +330,6 @@ def fix_chart(root: Path, request: FixRequest) -> ChartChange:
 
 fix_target = fix_chart
 """Any target: a chart is the first kind, and the name the callers know."""
-
-
-def located(
-    source: Source, per_scenario: Sequence[Sequence[Finding]], renderings: Sequence[Rendering]
-) -> list[list[Finding]]:
-    """Findings pointing where their source kind writes the label map they are about (the
-    rules locate in Helm templates themselves; other kinds answer `Source.locate`)."""
-    if source.kind == "helm":
-        return [list(found) for found in per_scenario]
-    out = []
-    for found, rendering in zip(per_scenario, renderings, strict=True):
-        objects = {o.ref: o for o in rendering.objects}
-        placed = []
-        for finding in found:
-            obj = objects.get(finding.obj)
-            path = obj and (obj.selector_path() or obj.pod_labels_path())
-            where = source.locate(obj, path, rendering) if obj and path else None
-            placed.append(replace(finding, location=where) if where else finding)
-        out.append(placed)
-    return out
 
 
 def workloads(source: Source, renderings: Sequence[Rendering], release: str) -> dict[str, str]:

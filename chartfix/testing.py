@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from chartfix.model.findings import Finding
+from chartfix.pipeline import analyze, located_findings
 from chartfix.recipes.base import (
     RECIPE_SECTIONS,
     Recipe,
@@ -38,7 +39,7 @@ from chartfix.recipes.base import (
     options_class,
     recipe_doc,
 )
-from chartfix.rules import Rule, analyze, analyze_each, doc_sections, merge_findings
+from chartfix.rules import Policy, Rule, doc_sections, merge_findings
 from chartfix.sources.base import RenderSettings
 from chartfix.sources.targets import kind_of
 from chartfix.verify import Verified, Verifier
@@ -118,19 +119,16 @@ def _run(
     recipe: Recipe, root: Path, options: RecipeOptions, release: str, namespace: str
 ) -> RecipeRun:
     source = kind_of(root).load(root)
-    rendered = source.render_all(RenderSettings(release=release, namespace=namespace))
-    if not rendered.renderings:
-        raise rendered.unrendered[0][1]
-    releases = source.releases(rendered.renderings[0])
-    per_scenario = analyze_each(source, rendered.renderings, releases)
-    findings = merge_findings(per_scenario)
+    settings = RenderSettings(release=release, namespace=namespace)
+    analysis = analyze(source, settings, Policy())
+    findings = merge_findings(analysis.per_scenario)
     context = RecipeContext(
-        source, getattr(source, "templates", None), rendered.renderings,
+        source, getattr(source, "templates", None), analysis.renderings,
         [f for f in findings if f.rule in recipe.rules], source,
         options=options, release=release, namespace=namespace,
     )
     plan = recipe.plan(context)
-    verifier = Verifier(source, rendered.renderings, findings, releases)
+    verifier = Verifier(source, analysis.renderings, findings, analysis.releases)
     verified = verifier.run(plan.units)
     files = _files(root)
     files.update({path: data.decode("utf-8") for path, data in verified.files.items()})
@@ -213,5 +211,5 @@ def rule_example(rule: Rule) -> list[Finding]:
         source = kind_of(root).load(root)
         rendered = source.render_all(RenderSettings())
         releases = source.releases(rendered.renderings[0])
-        found = analyze(source, rendered.renderings, releases)
+        found = merge_findings(located_findings(source, rendered.renderings, releases))
         return [f for f in found if f.rule == rule.code]

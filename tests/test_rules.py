@@ -17,10 +17,12 @@ from hypothesis import strategies as st
 from chartfix.model.findings import Finding
 from chartfix.model.objects import K8sObject, Source
 from chartfix.model.selectors import LabelSelector, Requirement
-from chartfix.rules import RULE_SECTIONS, RULES, RuleContext, analyze, doc_sections
+from chartfix.pipeline import located_findings
+from chartfix.rules import RULE_SECTIONS, RULES, RuleContext, doc_sections, merge_findings
 from chartfix.rules.volatile import holds_version
 from chartfix.sources.helm.chart import load_chart, scenarios
 from chartfix.sources.helm.render import render
+from chartfix.sources.helm.source import HelmSource
 
 RULE_CHARTS = FIXTURES / "rules-charts"
 
@@ -28,9 +30,10 @@ RULE_CHARTS = FIXTURES / "rules-charts"
 def findings_of(
     name: str, values_files: Sequence[Path] = (), set_values: Sequence[str] = ()
 ) -> list[Finding]:
+    """The findings `check` reports, located in the chart's templates by the pipeline."""
     chart = load_chart(RULE_CHARTS / name)
     renderings = [render(chart, s) for s in scenarios(chart, values_files, set_values)]
-    return analyze(chart, renderings)
+    return merge_findings(located_findings(HelmSource(chart), renderings))
 
 
 def summary(findings: Sequence[Finding]) -> set[tuple[str, str, tuple[str, ...]]]:

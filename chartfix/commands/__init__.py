@@ -1,1 +1,15 @@
-"""chartfix.commands"""
+"""chartfix's commands (check, fix, bulk, recipes): arguments in, output and exit codes out.
+
+`chartfix.cli` parses the command line and calls them; they never import it back."""
+
+from __future__ import annotations
+
+import argparse
+
+from chartfix.rules import RULES
+from chartfix.rules.policy import Policy, command_line_policy
+
+
+def policy_from(args: argparse.Namespace) -> Policy:
+    """The command line's rule control (it wins over `.chartfix.yaml`)."""
+    return command_line_policy(args.include, args.exclude, args.severity, list(RULES))

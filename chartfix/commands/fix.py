@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from functools import partial
 from pathlib import Path
 
-from chartfix.cli import policy_from
+from chartfix.commands import policy_from
 from chartfix.errors import ChartError, UsageError
 from chartfix.model.selectors import LABEL_VALUE_RULE, valid_label_value
 from chartfix.pipeline import FixRequest, fix_chart, select_recipes

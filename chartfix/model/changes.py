@@ -8,14 +8,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from chartfix.model.findings import Finding
 from chartfix.model.kinds import KindFacts
 from chartfix.model.objects import Rendering
 
-if TYPE_CHECKING:
-    from chartfix.recipes.files import RecipeFile
+
+class RecipeRecord(Protocol):
+    """The declarative recipe that ran (`recipes.files.RecipeFile`), as a change records it."""
+
+    def describe(self) -> str:
+        """One line that re-runs it: the name and every step's options."""
+        ...
+
+    def subject(self, chart: str, summary: str) -> str:
+        """The commit subject its `commit-message` template gives (default: summary)."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -54,7 +63,7 @@ class ChartChange:
     template): upgrading a release then needs the migration note."""
     notes: list[str] = field(default_factory=list)
     """Warnings for the user that are not findings (kube-state-metrics restarts...)."""
-    recipe_file: RecipeFile | None = None
+    recipe_file: RecipeRecord | None = None
     """The declarative recipe that ran, with its options (reports, commits and PR bodies
     record it so a reviewer can re-run it)."""
     synthesized: dict[str, list[str]] = field(default_factory=dict)

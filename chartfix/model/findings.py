@@ -68,6 +68,10 @@ class Finding:
     variants: tuple[tuple[str, tuple[str, ...]], ...] = field(
         default=(), compare=False, hash=False
     )
+    at: str | None = field(default=None, compare=False, hash=False)
+    """The field of `obj` the finding is about (`spec.selector.matchLabels`; None: the object
+    itself). A rule reports it with `location` the object's rendered file; the pipeline
+    asks the source where that field is written (`Source.locate`)."""
     """A merged finding whose scenarios gave different messages (other objects matched):
     each message with the scenarios that gave it, in scenario order; `message` then says
     them all ("in default: ...; in ci/x.yaml: ..."). Empty when one message serves all."""

@@ -10,7 +10,6 @@ and under `ci/x.yaml` is reported once, listing both.
 
 from __future__ import annotations
 
-import posixpath
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -19,13 +18,12 @@ from types import ModuleType
 from typing import Protocol
 
 from chartfix.errors import ChartError
-from chartfix.model.findings import Finding, Location, Severity, scenario_messages
+from chartfix.model.findings import Finding, Severity, scenario_messages
 from chartfix.model.objects import K8sObject, Rendering
 from chartfix.model.releases import ReleaseDiff
 from chartfix.rules import autosharding, mismatch, overlap, spans, stray, volatile
 from chartfix.rules.context import RuleContext, ref_order
 from chartfix.rules.policy import Analysis, Policy, judge
-from chartfix.sources.helm.template.locate import ChartSources
 
 RULE_SECTIONS = ("What it does", "Why it matters", "Example", "How to fix", "Fix safety")
 """The `##` sections of every rule's doc, in order."""
@@ -63,7 +61,7 @@ RULES: dict[str, Rule] = {
 
 
 class ChartInfo(Protocol):
-    """What analysis needs of a chart (chartfix.sources.helm.chart.Chart, a cdk8s app...)."""
+    """What analysis needs of a target (any source kind's `Source`)."""
 
     @property
     def root(self) -> Path: ...
@@ -105,10 +103,10 @@ def analyze(
 def analyze_each(
     chart: ChartInfo, renderings: Sequence[Rendering], releases: ReleaseDiff | None = None
 ) -> list[list[Finding]]:
-    """Every rule over each scenario: one list of findings per rendering, unmerged.
+    """Every rule over each scenario: one list of findings per rendering, unmerged, each
+    pointing at its object's rendered file (the pipeline locates them in the source).
     `releases`: how labels change with the chart's next release (`Source.releases` of its
     first scenario); without it the rules judge by their key lists."""
-    sources = ChartSources(chart.root)
     releases = releases or ReleaseDiff.by_keys("the next release was not rendered")
     per_scenario: list[list[Finding]] = []
     for rendering in renderings:
@@ -118,8 +116,6 @@ def analyze_each(
             app_version=chart.app_version,
             release=rendering.release,
             namespace=rendering.namespace,
-            chart_root=chart.root,
-            sources=sources,
             releases=releases,
         )
         found: list[Finding] = []
@@ -156,15 +152,15 @@ def analyze_with_policy(
 
 
 def _own_findings(found: Sequence[Finding], rendering: Rendering) -> list[Finding]:
-    """The findings that are this chart's to report, each pointing at a file that exists.
+    """The findings that are this chart's to report.
 
     A finding among the objects of a dependency rendered from another chart on disk (a
     monorepo sibling, a `file://` path) is that chart's own: it reports it (the rendering's
-    warnings say so, for a user who checks the umbrella alone). A finding that
-    involves this chart too stays, pointing at the dependency's real file; one in a packaged
-    dependency points at its archive.
+    warnings say so, for a user who checks the umbrella alone). A finding that involves
+    this chart too stays (the pipeline points it at the dependency's real file, or at the
+    archive of a packaged one: `pipeline.located`).
     """
-    if not rendering.borrowed and not rendering.packed:
+    if not rendering.borrowed:
         return list(found)
     paths = {o.ref: o.source.path for o in rendering.objects}
 
@@ -183,14 +179,6 @@ def _own_findings(found: Sequence[Finding], rendering: Rendering) -> list[Findin
             if note not in rendering.warnings:
                 rendering.warnings.append(note)
             continue
-        path = finding.location.path
-        borrowed = folder(path, rendering.borrowed)
-        packed = folder(path, rendering.packed)
-        if borrowed is not None:
-            real = posixpath.normpath(rendering.borrowed[borrowed] + path[len(borrowed):])
-            finding = replace(finding, location=Location(real, finding.location.line))
-        elif packed is not None:
-            finding = replace(finding, location=Location(rendering.packed[packed]))
         kept.append(finding)
     return kept
 

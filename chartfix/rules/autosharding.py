@@ -60,7 +60,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 
-from chartfix.model.findings import RECIPE_MARK, Finding, Severity
+from chartfix.model.findings import RECIPE_MARK, Finding, Location, Severity
 from chartfix.model.objects import K8sObject, mapping_at, string_map
 from chartfix.model.releases import Drift, ReleaseDiff
 from chartfix.rules.context import RuleContext, chart_of
@@ -188,7 +188,8 @@ def _finding(
         obj=obj.ref,
         message=message,
         remediation=remediation,
-        location=context.location(obj, LABELS, objects),
+        location=Location(obj.source.path),
+        at=LABELS,
         chart=chart_of(obj, context),
         detail={
             "image": found.image,

@@ -1,20 +1,18 @@
-"""What a rule may know besides the objects: the chart, the release, and where sources are.
+"""What a rule may know besides the objects: the target and the release it was rendered for.
 
 Rules stay pure functions of (objects, context); the context answers the few questions that
-need more than one object: which namespace an object really lands in, and where in the
-chart's templates an object's selector is written.
+need more than one object: which namespace an object really lands in. Where a finding's
+field is written is not theirs to know: a finding names its object and field (`Finding.at`)
+and the pipeline asks the source (`Source.locate`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
-from chartfix.model.findings import Location
 from chartfix.model.objects import COMPONENT_KEYS, K8sObject, ObjectRef, PodIndex
 from chartfix.model.releases import ReleaseDiff
-from chartfix.sources.helm.template.locate import ChartSources, locate
 
 
 @dataclass
@@ -27,9 +25,6 @@ class RuleContext:
     release: str = "release-name"
     namespace: str = "default"
     """The release namespace: where objects without `metadata.namespace` go."""
-    chart_root: Path | None = None
-    sources: ChartSources | None = field(default=None, repr=False)
-    """A shared `ChartSources` (template files read and outlined once per chart)."""
     releases: ReleaseDiff = field(
         default_factory=lambda: ReleaseDiff.by_keys("the next release was not rendered"),
         repr=False,
@@ -50,19 +45,6 @@ class RuleContext:
     def same_scope(self, a: K8sObject, b: K8sObject) -> bool:
         """Selectors only ever see pods of their own namespace."""
         return self.namespace_of(a) == self.namespace_of(b)
-
-    def location(
-        self, obj: K8sObject, manifest_path: str | None, siblings: Sequence[K8sObject] = ()
-    ) -> Location:
-        """Template file and line that wrote `manifest_path` of `obj` (file alone if unknown)."""
-        if self.chart_root is None:
-            return Location(obj.source.path)
-        if self.sources is None:
-            self.sources = ChartSources(self.chart_root)
-        try:
-            return locate(self.chart_root, obj, manifest_path, siblings, self.sources)
-        except (OSError, ValueError):  # unreadable or escaping template: the file is enough
-            return Location(obj.source.path)
 
 
 def chart_of(obj: K8sObject, context: RuleContext) -> str:

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
-from chartfix.model.findings import Finding, Severity
+from chartfix.model.findings import Finding, Location, Severity
 from chartfix.model.objects import K8sObject
 from chartfix.rules.context import RuleContext, chart_of
 
@@ -64,7 +64,8 @@ def check(objects: Sequence[K8sObject], context: RuleContext) -> Iterator[Findin
             message=f"pod template labels do not satisfy the selector: unmet {'; '.join(unmet)}",
             remediation=f"Add the unmet selector entries to the pod template labels of "
             f"{controller.ref} (or drop them from the selector); Kubernetes rejects it as is.",
-            location=context.location(controller, controller.selector_path(), objects),
+            location=Location(controller.source.path),
+            at=controller.selector_path(),
             chart=chart_of(controller, context),
             detail={"selector": str(selector), "unmet": "; ".join(unmet)},
         )

@@ -45,7 +45,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
-from chartfix.model.findings import Finding, Severity
+from chartfix.model.findings import Finding, Location, Severity
 from chartfix.model.objects import K8sObject
 from chartfix.rules.context import (
     RuleContext,
@@ -88,7 +88,8 @@ def check(objects: Sequence[K8sObject], context: RuleContext) -> Iterator[Findin
             obj=controller.ref,
             message=f"selector {selector} also matches the pods of {described}",
             remediation=_remediation(controller, others),
-            location=context.location(controller, controller.selector_path(), objects),
+            location=Location(controller.source.path),
+            at=controller.selector_path(),
             related=related,
             chart=chart_of(controller, context),
             detail={"selector": str(selector), **special_detail(others)},

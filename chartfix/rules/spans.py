@@ -54,7 +54,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
-from chartfix.model.findings import Finding, Severity
+from chartfix.model.findings import Finding, Location, Severity
 from chartfix.model.objects import K8sObject
 from chartfix.rules.context import RuleContext, chart_of, sorted_refs
 from chartfix.rules.policy import IGNORE_PREFIX
@@ -82,7 +82,8 @@ def check(objects: Sequence[K8sObject], context: RuleContext) -> Iterator[Findin
             "component label to its selector; if it spans them on purpose, accept it with the "
             f"annotation `{IGNORE_PREFIX}{CODE}: \"<why>\"` on {consumer.ref} in "
             f"{consumer.source.path}.",
-            location=context.location(consumer, consumer.selector_path(), objects),
+            location=Location(consumer.source.path),
+            at=consumer.selector_path(),
             related=related,
             chart=chart_of(consumer, context),
             detail={"selector": str(consumer.selector)},

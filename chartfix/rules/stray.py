@@ -56,7 +56,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
-from chartfix.model.findings import Finding, Severity
+from chartfix.model.findings import Finding, Location, Severity
 from chartfix.model.objects import BATCH_KINDS, K8sObject, Rendering
 from chartfix.rules.attribution import meant_for
 from chartfix.rules.context import (
@@ -106,7 +106,8 @@ def check(objects: Sequence[K8sObject], context: RuleContext) -> Iterator[Findin
             message=f"selector {consumer.selector} matches the pods of {meant} and also of "
             f"{described}",
             remediation=_remediation(consumer, owners, strays, rendering, context),
-            location=context.location(consumer, consumer.selector_path(), objects),
+            location=Location(consumer.source.path),
+            at=consumer.selector_path(),
             related=sorted_refs(strays),
             chart=chart_of(consumer, context),
             detail={"selector": str(consumer.selector), "meant_for": meant,

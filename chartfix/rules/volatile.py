@@ -46,7 +46,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 
-from chartfix.model.findings import RECIPE_MARK, Finding, Severity
+from chartfix.model.findings import RECIPE_MARK, Finding, Location, Severity
 from chartfix.model.objects import K8sObject
 from chartfix.model.releases import Drift, ReleaseDiff
 from chartfix.model.selectors import LabelSelector
@@ -162,7 +162,8 @@ def check(objects: Sequence[K8sObject], context: RuleContext) -> Iterator[Findin
             message=message,
             remediation=remediation
             + (" (unsafe: the selector is immutable)." if obj.is_controller else "."),
-            location=context.location(obj, obj.selector_path(), objects),
+            location=Location(obj.source.path),
+            at=obj.selector_path(),
             chart=chart_of(obj, context),
             detail=detail,
         )

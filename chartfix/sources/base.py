@@ -5,13 +5,15 @@ plain manifests and kustomize. Everything that decides (rules, recipes, verifica
 write, commit, reports) works on rendered objects and talks to the source only through
 this module's `SourceKind` and `Source`:
 
+    SourceKind.facts                -> KindFacts: noun, how rendered, released or applied...
     SourceKind.find(paths)          -> target roots on disk
     SourceKind.load(root)           -> Source (root, name, version)
-    Source.render_all(settings)     -> Renderings: objects that remember their `Source` file
+    Source.scenarios(settings)      -> scenario names (a heavy target's are shared out)
+    Source.render_all(settings, o)  -> Renderings: objects that remember their `Source` file
     Source.render(scenario, files)  -> the objects again, with some files replaced (verify)
     Source.read(path)               -> a file's bytes, as the edits are spliced into
     Source.releases(r, files)       -> how r's labels change with the next release
-    Source.locate(obj, path, r)     -> file:line of a label map, for findings
+    Source.locate(obj, path, r)     -> file:line of a field, for findings (the pipeline asks)
     Source.origin(obj, r)           -> what writes `obj`: the same in every scenario
     Source.label_edits(obj, r, cs)  -> PlannedEdits (splices) making the LabelChanges, or why not
     Source.writes_literally(...)    -> whether a label is written as it renders, under any values
@@ -95,6 +97,9 @@ class Renderings:
     unrendered: list[tuple[str, ChartError]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     """Said with the fix: values chartfix had to make up, how long synthesis took..."""
+    warnings: list[str] = field(default_factory=list)
+    """About the target as a whole, said by check and fix alike (a folder that is both a
+    chart and a kustomization: the kustomization was not built)."""
     read: dict[Path, str] = field(default_factory=dict)
     """sha256 of every file rendering read, by path: --write rechecks them before writing."""
     synthesized: dict[str, list[str]] = field(default_factory=dict)
@@ -129,16 +134,24 @@ class Source(Protocol):
 
     kind: str
     """The source kind's name: `helm`, `cdk8s`..."""
+    facts: KindFacts
+    """Its kind's facts, as this target has them (a cdk8s app's own `output:` folder)."""
     root: Path
     name: str
     version: str | None
-    facts: KindFacts
-    """Its kind's facts, as this target has them (a cdk8s app's own `output:` folder)."""
     """What a release of the target is called, to bump; None when there is nothing to bump."""
     app_version: str | None
 
-    def render_all(self, settings: RenderSettings) -> Renderings:
-        """Render every scenario; raises ChartError when the target cannot be read at all."""
+    def scenarios(self, settings: RenderSettings) -> list[str]:
+        """The scenarios `render_all` renders, by name, without rendering them: a heavy
+        target's analysis is shared out among workers by them (`render_all(settings, only)`)."""
+        ...
+
+    def render_all(
+        self, settings: RenderSettings, only: Sequence[str] | None = None
+    ) -> Renderings:
+        """Render every scenario (or those of `only`, names `scenarios` gave); raises
+        ChartError when the target cannot be read at all."""
         ...
 
     def render(self, scenario: str, files: Mapping[str, bytes] | None = None) -> Rendering:
@@ -162,8 +175,9 @@ class Source(Protocol):
         ...
 
     def locate(self, obj: K8sObject, path: str, rendering: Rendering) -> Location | None:
-        """Where the label map at `path` (`spec.selector.matchLabels`) of `obj` is written;
-        None when the source cannot tell (findings then point at the object's file)."""
+        """Where the label map at `path` (`spec.selector.matchLabels`) of `obj` is written,
+        for a finding about it; None when the source cannot tell (the finding then points
+        at the object's file)."""
         ...
 
     def origin(self, obj: K8sObject, rendering: Rendering) -> Hashable:

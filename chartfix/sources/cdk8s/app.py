@@ -15,10 +15,28 @@ import yaml
 
 from chartfix.config import CONFIG_NAME, load_config
 from chartfix.errors import ChartError
+from chartfix.model.kinds import APPLY_WORDS, KindFacts
 
 CONFIG_FILE = "cdk8s.yaml"
 DEFAULT_OUTPUT = "dist"
 """Where `cdk8s synth` writes an app's manifests unless its cdk8s.yaml says `output:`."""
+
+FACTS = KindFacts(
+    name="cdk8s",
+    noun="cdk8s app",
+    nouns="cdk8s apps",
+    looks_for="cdk8s app (cdk8s.yaml)",
+    rendered_by="the cdk8s app (cdk8s synth)",
+    released=False,
+    words=APPLY_WORDS,
+    applied_as=(
+        "For the cdk8s app `{root}`: synthesize it again (`cdk8s synth` in its folder), then "
+        "apply its output with `kubectl apply -f {path}` or let Argo CD or Flux sync it: the "
+        "steps name the objects the app makes, in their namespace."
+    ),
+    apply="kubectl {ns}apply -f {path}  # after cdk8s synth; or let a GitOps sync",
+    output=DEFAULT_OUTPUT,
+)
 _SKIPPED_DIRS = frozenset({".git", "dist", "node_modules", "__pycache__", ".venv", "venv"})
 
 

@@ -7,29 +7,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from chartfix.model.kinds import APPLY_WORDS, KindFacts
-from chartfix.sources.cdk8s.app import CONFIG_FILE, DEFAULT_OUTPUT, find_apps, skip_reason
+from chartfix.sources.cdk8s.app import CONFIG_FILE, FACTS, find_apps, skip_reason
 
 if TYPE_CHECKING:
     from chartfix.sources.cdk8s.source import CdkSource
-
-
-FACTS = KindFacts(
-    name="cdk8s",
-    noun="cdk8s app",
-    nouns="cdk8s apps",
-    looks_for="cdk8s app (cdk8s.yaml)",
-    rendered_by="the cdk8s app (cdk8s synth)",
-    released=False,
-    words=APPLY_WORDS,
-    applied_as=(
-        "For the cdk8s app `{root}`: synthesize it again (`cdk8s synth` in its folder), then "
-        "apply its output with `kubectl apply -f {path}` or let Argo CD or Flux sync it: the "
-        "steps name the objects the app makes, in their namespace."
-    ),
-    apply="kubectl {ns}apply -f {path}  # after cdk8s synth; or let a GitOps sync",
-    output=DEFAULT_OUTPUT,
-)
 
 
 class Cdk8sKind:

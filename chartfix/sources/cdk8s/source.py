@@ -20,9 +20,8 @@ from chartfix.model.findings import Location
 from chartfix.model.objects import K8sObject, ObjectRef, Rendering, mapping_at, string_map
 from chartfix.model.releases import ReleaseDiff
 from chartfix.sources.base import Renderings, RenderSettings, minimal_edit, splice
-from chartfix.sources.cdk8s.app import CdkApp, load_app
+from chartfix.sources.cdk8s.app import FACTS, CdkApp, load_app
 from chartfix.sources.cdk8s.edit import LabelEdit, apply_label_edits
-from chartfix.sources.cdk8s.kind import FACTS
 from chartfix.sources.cdk8s.locate import AppSources, LabelSite, NotLocated, locate_labels
 from chartfix.sources.cdk8s.synth import SCENARIO, Origin, synthesize
 
@@ -48,7 +47,12 @@ class CdkSource:
 
     # --- rendering ------------------------------------------------------------------------
 
-    def render_all(self, settings: RenderSettings) -> Renderings:
+    def scenarios(self, settings: RenderSettings) -> list[str]:
+        return [SCENARIO]
+
+    def render_all(
+        self, settings: RenderSettings, only: Sequence[str] | None = None
+    ) -> Renderings:
         synthesis = synthesize(self.app)
         self.origins = synthesis.origins
         return Renderings(

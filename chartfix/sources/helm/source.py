@@ -37,7 +37,7 @@ from chartfix.sources.helm.render import render
 from chartfix.sources.helm.restart import restart_edits
 from chartfix.sources.helm.synthesis import render_scenarios
 from chartfix.sources.helm.template.edit import apply_edits
-from chartfix.sources.helm.template.locate import ChartSources
+from chartfix.sources.helm.template.locate import ChartSources, locate
 from chartfix.sources.helm.template.outline import outline
 
 ANY_KIND = "*"
@@ -102,37 +102,47 @@ class HelmSource:
         self.version: str | None = chart.version
         self.app_version = chart.app_version
         self.templates = ChartSources(chart.root)
-        self.scenarios: dict[str, Scenario] = {}
+        self.rendered: dict[str, Scenario] = {}
+        """The scenarios `render_all` rendered, by name (to render one again)."""
         self.first = ""
-        """The first scenario asked for (default, or the user's values): the one rendered
+        """The first scenario of the target (default, or the user's values): the one rendered
         again as the next release."""
         self.release = "release-name"
         self.namespace = "default"
 
     # --- rendering ------------------------------------------------------------------------
 
-    def render_all(self, settings: RenderSettings) -> Renderings:
-        self.release, self.namespace = settings.release, settings.namespace
-        requested = scenarios(
+    def scenarios(self, settings: RenderSettings) -> list[str]:
+        return [s.name for s in self._scenarios(settings)]
+
+    def _scenarios(self, settings: RenderSettings) -> list[Scenario]:
+        return scenarios(
             self.chart, settings.values_files, settings.set_values, settings.base_values
         )
-        self.first = requested[0].name
+
+    def render_all(
+        self, settings: RenderSettings, only: Sequence[str] | None = None
+    ) -> Renderings:
+        self.release, self.namespace = settings.release, settings.namespace
+        every = self._scenarios(settings)
+        self.first = every[0].name
+        requested = [s for s in every if only is None or s.name in only]
         rendered = render_scenarios(self.chart, requested, self.release, self.namespace)
-        self.scenarios = {s.name: s for s in rendered.scenarios}
+        self.rendered = {s.name: s for s in rendered.scenarios}
         out = Renderings(rendered.renderings, rendered.unrendered)
         out.notes += [
             synthesized_note(r.scenario, r.synthesized) for r in out.renderings if r.synthesized
         ]
         out.notes += [unrendered_note(name, err.reason) for name, err in out.unrendered]
-        out.notes += kustomization_not_built(self.root)
+        out.warnings += kustomization_not_built(self.root)
         out.synthesized = {r.scenario: list(r.synthesized) for r in out.renderings if r.synthesized}
         out.read = dict(stage(self.chart).read)
         return out
 
     def render(self, scenario: str, files: Mapping[str, bytes] | None = None) -> Rendering:
-        if scenario not in self.scenarios:
+        if scenario not in self.rendered:
             raise ChartError(self.root, f"no scenario {scenario!r} was rendered")
-        return render(self.chart, self.scenarios[scenario], files, self.release, self.namespace)
+        return render(self.chart, self.rendered[scenario], files, self.release, self.namespace)
 
     def read(self, path: str) -> bytes:
         return self.templates.read(path)
@@ -140,7 +150,7 @@ class HelmSource:
     def releases(
         self, rendering: Rendering, files: Mapping[str, bytes] | None = None
     ) -> ReleaseDiff:
-        scenario = self.scenarios.get(rendering.scenario)
+        scenario = self.rendered.get(rendering.scenario)
         if scenario is None or rendering.scenario != self.first:
             return ReleaseDiff.by_keys(f"scenario {self.first} does not render")
         return release_diff(
@@ -150,11 +160,12 @@ class HelmSource:
     # --- locating -------------------------------------------------------------------------
 
     def locate(self, obj: K8sObject, path: str, rendering: Rendering) -> Location | None:
-        site = self.templates.site_for(obj, path, rendering.objects)
-        place = self.templates.place_for(obj, rendering.objects)
-        if site is None or place is None:
+        """The template line writing `path` of `obj`, else its document's `kind:` line, in
+        the template or in the define it includes; else its file alone."""
+        try:
+            return locate(self.root, obj, path, rendering.objects, self.templates)
+        except (OSError, ValueError):  # unreadable or escaping template: the file is enough
             return None
-        return Location(place.path, site.line)
 
     def origin(self, obj: K8sObject, rendering: Rendering) -> Hashable:
         """(file, kinds, document index): one workload however its name renders, and
@@ -187,7 +198,7 @@ class HelmSource:
         self, obj: K8sObject, rendering: Rendering, changes: Sequence[LabelChange]
     ) -> list[PlannedEdit] | str:
         return label_edits(
-            self.templates, obj, rendering, changes, self.written_name, self.scenarios
+            self.templates, obj, rendering, changes, self.written_name, self.rendered
         )
 
     def restart_edits(

@@ -99,11 +99,17 @@ class KustomizeSource(YamlFiles):
     namespace: str = "default"
     release: str = "release-name"
 
-    def render_all(self, settings: RenderSettings) -> Renderings:
+    def scenarios(self, settings: RenderSettings) -> list[str]:
+        return [self.group.scenario_name(top) for top in self.group.tops]
+
+    def render_all(
+        self, settings: RenderSettings, only: Sequence[str] | None = None
+    ) -> Renderings:
         self.namespace, self.release = settings.namespace, settings.release
         result = Renderings()
-        for top in self.group.tops:
-            scenario = self.group.scenario_name(top)
+        for scenario in self.scenarios(settings):
+            if only is not None and scenario not in only:
+                continue
             try:
                 result.renderings.append(self.render(scenario))
             except ChartError as err:  # one overlay that cannot build: the others go on
@@ -481,13 +487,13 @@ class KustomizeKind:
 
     name = "kustomize"
     marker = "kustomization.yaml"
+    facts = FACTS
 
     def find(self, paths: Sequence[Path]) -> list[Path]:
         return sorted({g.root for g in groups(find_dirs(paths))})
 
     def holds(self, root: Path) -> bool:
         return any(g.root == Path(root).resolve() for g in groups(find_dirs([root])))
-    facts = FACTS
 
     def owned(self, paths: Sequence[Path]) -> set[Path]:
         """Folders the kustomizations at or under `paths` use (not manifests targets)."""

@@ -99,7 +99,12 @@ class ManifestsSource(YamlFiles):
     namespace: str = "default"
     release: str = "release-name"
 
-    def render_all(self, settings: RenderSettings) -> Renderings:
+    def scenarios(self, settings: RenderSettings) -> list[str]:
+        return [SCENARIO]
+
+    def render_all(
+        self, settings: RenderSettings, only: Sequence[str] | None = None
+    ) -> Renderings:
         self.namespace, self.release = settings.namespace, settings.release
         rendering = self.render(SCENARIO)
         rendering.warnings += values_ignored(settings, "a folder of plain manifests")
@@ -148,12 +153,12 @@ class ManifestsKind:
 
     name = "manifests"
     marker = "*.yaml"
+    facts = FACTS
     """No file makes a folder a manifests target: its YAML does (never matches a file)."""
 
     def __init__(self, owned: Callable[[Sequence[Path]], set[Path]] | None = None) -> None:
         self.owned = owned
         """Folders other kinds own under the searched paths (a kustomization's resources)."""
-    facts = FACTS
 
     def find(self, paths: Sequence[Path]) -> list[Path]:
         dirs: set[Path] = set()

@@ -9,14 +9,18 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from chartfix.errors import ChartError
 from chartfix.files import decode
 from chartfix.sources.helm.template.lexer import Action, lex
 
-if TYPE_CHECKING:
-    from chartfix.sources.helm.template.locate import ChartSources
+
+class TemplateFiles(Protocol):
+    """A chart's template files, as `locate.ChartSources` reads them."""
+
+    def template_files(self, under: str = "templates/") -> list[str]: ...
+    def read(self, rel: str) -> bytes: ...
 
 _NAME = re.compile(r'^(?:define|template|include)\s+"([^"]+)"')
 _INCLUDE = re.compile(r'(?:include|template)\s+"([^"]+)"')
@@ -50,7 +54,7 @@ class Helper:
         return _INCLUDE.findall(self.body)
 
 
-def find_helpers(sources: ChartSources) -> dict[str, Helper]:
+def find_helpers(sources: TemplateFiles) -> dict[str, Helper]:
     """Every helper the chart itself defines (its own templates/, not its subcharts')."""
     helpers: dict[str, Helper] = {}
     for rel in sources.template_files():
