@@ -207,11 +207,13 @@ def test_hostport_daemonset_and_autosharded_ksm_get_loud_warnings(note: str) -> 
 
 
 def test_commit_message_starts_with_a_subject_line(change: ChartChange) -> None:
-    message = commit_message(change, "shop", "prod")
-    subject, blank, rest = message.split("\n", 2)
-    assert subject == "shop: fix 1 label-selector finding (overlap); upgrade needs migration"
-    assert blank == ""
-    assert rest.startswith("## Upgrading to 2.0.0")  # the default bump: major
+    message = commit_message(change, version="2.0.0", note_file="charts/shop/MIGRATION.md")
+    assert message == (
+        "shop: fix 1 label-selector finding (overlap); upgrade needs migration\n\n"
+        "Fixes 1 label-selector finding (overlap) in shop.\n"
+        f"Chart version {change.chart_version} -> 2.0.0.\n"
+        "Upgrade steps: charts/shop/MIGRATION.md.\n"
+    ), "short: the note is in its file, named, not repeated"
 
 
 def test_names_follow_the_release_they_were_rendered_for() -> None:
@@ -283,7 +285,7 @@ def test_pr_body_answers_what_why_how(change: ChartChange) -> None:
     assert "- Job `shop-reindex`: `spec.template`\n" in body
     assert "kubectl -n prod delete deployment shop-web --cascade=orphan" in body
     assert "| default | 8 | 8 | 8 |" in body
-    assert pr_title(change) == commit_message(change, "shop", "prod").split("\n")[0]
+    assert pr_title(change) == commit_message(change).split("\n")[0]
 
 
 # --- every kubectl line, checked by kubectl itself ---------------------------------------------

@@ -111,8 +111,10 @@ def test_branch_holds_one_commit_with_fix_bump_and_note(checkout: Checkout) -> N
     message = run(checkout.top, "log", "-1", "--format=%B", tip)
     assert message.startswith(
         "shop: fix 1 label-selector finding (overlap); upgrade needs migration\n\n"
-        "## Upgrading to 2.0.0"
+        "Fixes 1 label-selector finding (overlap) in shop.\n"
     )
+    assert "Upgrade steps: charts/shop/README.md.\n" in message
+    assert len(message.splitlines()) <= 8, "the note is in the README, not in the message"
     modes = run(checkout.top, "ls-tree", "-r", tip, "charts/shop/templates")
     assert "100755 blob" in next(line for line in modes.splitlines() if "web.yaml" in line)
     assert "100644 blob" in next(line for line in modes.splitlines() if "db.yaml" in line)

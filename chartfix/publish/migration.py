@@ -868,18 +868,31 @@ def _rollback(
 
 
 def commit_message(
-    change: ChartChange, release: str, namespace: str, *, version: str | None = None
+    change: ChartChange, *, version: str | None = None, note_file: str | None = None
 ) -> str:
-    """Subject line, blank line, migration note: ready for `git commit -F`. A declarative
-    recipe's `commit-message` template makes the subject; the recipe, with its options, ends
-    the message so a reviewer can re-run it."""
+    """Subject line, blank line, a short body: what was fixed, the new chart version
+    (`version`), and the file holding the upgrade steps (`note_file`, repository-relative):
+    the note itself is in that file and in the pull request, not repeated here. A
+    declarative recipe's `commit-message` template makes the subject; the recipe, with its
+    options, ends the message so a reviewer can re-run it."""
     subject = summary_line(change)
     recipe = change.recipe_file
     if recipe is not None:
         subject = recipe.subject(change.chart_name, subject.split(": ", 1)[1])
-    message = subject + "\n\n" + migration_note(change, release, namespace, version=version)
+    count = len(change.fixed)
+    rules = sorted({finding.rule for finding in change.fixed})
+    body = [f"Fixes {count} label-selector finding{'s' if count != 1 else ''}"
+            + (f" ({', '.join(rules)})" if rules else "") + f" in {change.chart_name}."]
+    if version is not None:
+        body.append(f"Chart version {change.chart_version} -> {version}.")
+    if note_file is not None:
+        body.append(f"Upgrade steps: {note_file}.")
+    else:
+        body.append("No step is needed before " + (
+            "`helm upgrade`." if change.released else "applying."))
+    message = subject + "\n\n" + "\n".join(body) + "\n"
     if recipe is not None:
-        message = message.rstrip("\n") + f"\n\nchartfix recipe: {recipe.describe()}\n"
+        message += f"\nchartfix recipe: {recipe.describe()}\n"
     return message
 
 

@@ -36,6 +36,7 @@ from chartfix.publish.migration import (
     migration_note,
     needs_note,
     note_files,
+    note_path,
 )
 from chartfix.publish.repos import redact
 
@@ -433,7 +434,7 @@ def chart_commit(
 
     The note file is written only when upgrading needs more than `helm upgrade` (an
     immutable field changes, or a step must come first: `needs_note`); the commit message
-    carries the note either way.
+    names it.
     """
     level = default_level(change) if bump == "auto" else bump
     try:
@@ -441,14 +442,24 @@ def chart_commit(
     except ValueError as err:
         raise ChartError(change.chart_root / "Chart.yaml", str(err)) from err
     files = {f.path: f.after for f in change.files if f.before != f.after}
-    if (change.chart_root / "Chart.yaml").is_file():  # a cdk8s app has no chart version
+    versioned = (change.chart_root / "Chart.yaml").is_file()  # a cdk8s app has no version
+    if versioned:
         files.update(bump_chart(change.chart_root, level, change_summary(change)))
+    prefix = repo_path(repo, change.chart_root)
+    note_file = None
     if needs_note(change):
         note = migration_note(change, release, namespace, version=version)
         files.update(note_files(change.chart_root, note, note_target, version))
-    prefix = repo_path(repo, change.chart_root)
-    moved = {path if prefix == "." else f"{prefix}/{path}": data for path, data in files.items()}
-    return commit_message(change, release, namespace, version=version), moved
+        note_file = in_repo(prefix, note_path(change.chart_root, note_target))
+    moved = {in_repo(prefix, path): data for path, data in files.items()}
+    message = commit_message(change, version=version if versioned else None,
+                             note_file=note_file)
+    return message, moved
+
+
+def in_repo(prefix: str, path: str) -> str:
+    """A chart-relative path made repository-relative (`prefix`: the chart's folder)."""
+    return path if prefix == "." else f"{prefix}/{path}"
 
 
 def commit_charts(
