@@ -18,7 +18,7 @@ from chartfix.pipeline import FixRequest, fix_chart
 from chartfix.publish.migration import migration_note
 from chartfix.rules import analyze
 from chartfix.sources.base import RenderSettings
-from chartfix.sources.helm.releases import bumped
+from chartfix.sources.helm.releases import bumped, release_pair
 from chartfix.sources.targets import kind_of
 
 CHART_YAML = "apiVersion: v2\nname: demo\nversion: 1.4.2\nappVersion: 3.0.0\n"
@@ -311,3 +311,21 @@ def test_a_subchart_folder_is_released_too(tmp_path: Path) -> None:
     (sub / "templates" / "web.yaml").write_text(deployment("rev: 'c{{ .Chart.Version }}'"))
     [found] = findings(root, "volatile")
     assert found.detail["changes"] == "rev=c0.3.0 -> c0.3.1"
+
+
+def test_the_control_is_rendered_only_for_changes_the_bump_does_not_explain(
+    tmp_path: Path,
+) -> None:
+    versions = chart(tmp_path / "a", {"web.yaml": deployment("v: '{{ .Chart.AppVersion }}'")})
+    noisy = chart(tmp_path / "b", {
+        "web.yaml": deployment("v: '{{ .Chart.AppVersion }}'"),
+        "rnd.yaml": deployment("nonce: {{ randAlphaNum 8 | quote }}").replace("web", "rnd"),
+    })
+    controls = []
+    for root in (versions, noisy):
+        source = kind_of(root).load(root)
+        this = source.render_all(RenderSettings()).renderings[0]
+        pair = release_pair(source.chart, source.scenarios["default"], this)
+        assert not isinstance(pair, str)
+        controls.append(pair.control is not None)
+    assert controls == [False, True]

@@ -5,6 +5,8 @@ A label whose value differs between this release and the next is volatile whatev
 source renders one scenario three times: as it is, as its next release would render (the same
 release name and values, the target's version and app version bumped) and once more unchanged,
 the control: what differs in the control (random values, timestamps) is noise, not volatility.
+The control is rendered only when the next release changes a label otherwise than by the
+bumped version strings written in it (`unexplained`): the usual chart needs one extra render.
 `ReleaseDiff.of` compares the three; rules ask it about one entry of one label map.
 
 Where no second release can be rendered (a kind without versions, a chart whose bumped render
@@ -14,6 +16,7 @@ say so (`ReleaseDiff.method`).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
@@ -37,13 +40,36 @@ CONTROL = "control"
 
 @dataclass(frozen=True)
 class ReleasePair:
-    """One scenario rendered as this release, as the next one, and again as this one."""
+    """One scenario rendered as this release, as the next one, and again as this one (the
+    control; None when every change the next release makes is the version bump itself:
+    then there is no noise to tell apart, see `unexplained`)."""
 
     this: Rendering
     next: Rendering
-    control: Rendering
+    control: Rendering | None
     versions: tuple[str, ...] = ()
     """What was bumped (`version 1.0.0 -> 1.0.1`, `appVersion ...`), for messages."""
+
+
+def unexplained(this: Rendering, later: Rendering, bumps: Mapping[str, str]) -> bool:
+    """Whether some label of `later` differs from `this` otherwise than by the version
+    strings `bumps` (old -> new) written in it: a random value, a time, a checksum, which
+    only a control render can tell from a value that follows the release."""
+    old = sorted(bumps, key=len, reverse=True)
+    pattern = re.compile("|".join(re.escape(v) for v in old)) if old else None
+
+    def bumped(value: str) -> str:
+        return pattern.sub(lambda m: bumps[m.group(0)], value) if pattern else value
+
+    later_maps = _maps(later)
+    for place, entries in _maps(this).items():
+        after = later_maps.get(place)
+        if after is None:
+            continue
+        for key, value in entries.items():
+            if after.get(key) != value and after.get(key) != bumped(value):
+                return True
+    return False
 
 
 def label_maps(obj: K8sObject) -> Iterator[tuple[str, dict[str, str]]]:
@@ -103,7 +129,8 @@ class ReleaseDiff:
 
     @classmethod
     def of(cls, pair: ReleasePair) -> ReleaseDiff:
-        this, later, again = _maps(pair.this), _maps(pair.next), _maps(pair.control)
+        this, later = _maps(pair.this), _maps(pair.next)
+        again = this if pair.control is None else _maps(pair.control)
         changes: dict[tuple[ObjectRef, str], Drift] = {}
         for place, entries in this.items():
             if place not in later:

@@ -5,13 +5,15 @@ Reports a StatefulSet that runs kube-state-metrics with autosharding (its `--pod
 `--pod-namespace` arguments, as the kube-state-metrics chart's `autosharding.enabled` writes
 them) on an image older than v2.13.0, whose own metadata labels change with the chart's next
 release while its pods are not restarted with them. chartfix renders the default scenario
-again as the next release (Chart.yaml's `version` and `appVersion` bumped) and once more
-unchanged: a metadata label whose value differs only in the next release changes with every
-upgrade. The pods restart with such a label when their template carries its value (a pod
-label with it, an annotation holding it, a `checksum/` annotation that changes with it) and
-the StatefulSet's `updateStrategy` is not `OnDelete`. An image tag that cannot be compared
-with v2.13.0 (`latest`, a digest alone) is reported as a warning that says so; v2.13.0 or
-newer: no finding.
+again as the next release (Chart.yaml's `version` and `appVersion` bumped), and once more
+unchanged where noise must be told apart: a metadata label whose value differs only in the
+next release changes with every upgrade. The pods restart with such a label when their
+template carries its value (a pod label with it, an annotation holding it, a `checksum/`
+annotation that changes with it) and the StatefulSet's `updateStrategy` is not `OnDelete`;
+an image tag that follows the app version does not count (a release that bumps only the
+chart version changes `helm.sh/chart` and not the image). An image tag that cannot be
+compared with v2.13.0 (`latest`, a digest alone) is reported as a warning that says so;
+v2.13.0 or newer: no finding.
 
 ## Why it matters
 Before v2.13.0, kube-state-metrics with autosharding watched its StatefulSet through a label

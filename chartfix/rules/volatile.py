@@ -5,8 +5,9 @@ Reports a controller, Service, PodDisruptionBudget or NetworkPolicy whose select
 (`matchLabels` or `matchExpressions`) holds an entry whose value changes with the chart's
 next release, whatever its key: chartfix renders the default scenario again as the next
 release would (the same release name and values, Chart.yaml's `version` and `appVersion`
-bumped) and once more unchanged, as a control (what differs there, a random value, is noise
-and ignored). Where the next release cannot be rendered (a target with no version, a chart
+bumped) and, when some label changes otherwise than by the bumped version strings, once
+more unchanged, as a control (what differs there, a random value, is noise and ignored).
+Where the next release cannot be rendered (a target with no version, a chart
 whose bumped render fails), it falls back to a list of keys: `helm.sh/chart`,
 `app.kubernetes.io/version`, `version`, or a value holding the chart or app version as a whole
 token (`chart: mychart-1.2.3`); the finding says which was used. Entries keyed `heritage` or

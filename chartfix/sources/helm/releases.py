@@ -5,8 +5,9 @@ with the chart's other files (nothing on disk changes), and so are those of the 
 staged as folders (`charts/NAME/Chart.yaml`); whatever the templates derive from
 them (`helm.sh/chart`, `app.kubernetes.io/version`, an image tag defaulting to the app
 version) renders as the next release would. The same scenario rendered once more unchanged
-is the control (chartfix.model.releases). Two named extra renders per chart:
-`SCENARIO: next-release` and `SCENARIO: control`.
+is the control (chartfix.model.releases), rendered only when the next release changes a
+label otherwise than by the bumped version strings. Named extra renders per chart:
+`SCENARIO: next-release`, and where needed `SCENARIO: control`.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import yaml
 
 from chartfix.errors import ChartError
 from chartfix.model.objects import Rendering
-from chartfix.model.releases import CONTROL, NEXT_RELEASE, ReleaseDiff, ReleasePair
+from chartfix.model.releases import CONTROL, NEXT_RELEASE, ReleaseDiff, ReleasePair, unexplained
 from chartfix.sources.helm.chart import Chart, Scenario
 from chartfix.sources.helm.dependencies import stage
 from chartfix.sources.helm.render import render
@@ -57,6 +58,20 @@ def next_release_files(chart: Chart) -> dict[str, bytes]:
     }
 
 
+def version_bumps(chart: Chart) -> dict[str, str]:
+    """Every version string the next release changes (old -> new), also as Helm writes it in
+    a label (`+` as `_`): what a label may hold and still just follow the release."""
+    bumps: dict[str, str] = {}
+    for path in next_release_files(chart):
+        meta = yaml.safe_load(stage(chart).files[path]) or {}
+        for key in ("version", "appVersion"):
+            if meta.get(key) is not None:
+                old = str(meta[key])
+                bumps[old] = bumped(old)
+                bumps[old.replace("+", "_")] = bumped(old).replace("+", "_")
+    return bumps
+
+
 def release_pair(
     chart: Chart,
     scenario: Scenario,
@@ -72,7 +87,10 @@ def release_pair(
     try:
         upcoming = {**(files or {}), **next_release_files(chart)}
         later = render(chart, scenario, upcoming, release, namespace)
-        again = render(chart, scenario, files, release, namespace)
+        again = (
+            render(chart, scenario, files, release, namespace)
+            if unexplained(this, later, version_bumps(chart)) else None
+        )
     except (ChartError, yaml.YAMLError, KeyError) as err:
         reason = err.reason if isinstance(err, ChartError) else str(err)
         return f"the next release of {chart.name} does not render: {reason}"
@@ -83,7 +101,7 @@ def release_pair(
     return ReleasePair(
         this,
         replace(later, scenario=f"{this.scenario}: {NEXT_RELEASE}"),
-        replace(again, scenario=f"{this.scenario}: {CONTROL}"),
+        again and replace(again, scenario=f"{this.scenario}: {CONTROL}"),
         (f"version {versions[0]}", *([f"appVersion {versions[1]}"] if versions[1] else [])),
     )
 
