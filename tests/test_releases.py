@@ -325,7 +325,7 @@ def test_the_control_is_rendered_only_for_changes_the_bump_does_not_explain(
     for root in (versions, noisy):
         source = kind_of(root).load(root)
         this = source.render_all(RenderSettings()).renderings[0]
-        pair = release_pair(source.chart, source.scenarios["default"], this)
+        pair = release_pair(source.chart, source.rendered["default"], this)
         assert not isinstance(pair, str)
         controls.append(pair.control is not None)
     assert controls == [False, True]
