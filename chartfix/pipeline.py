@@ -35,7 +35,7 @@ from chartfix.recipes.base import (
     options_class,
 )
 from chartfix.recipes.files import RecipeFile, resolve
-from chartfix.recipes.naming import workload_names
+from chartfix.recipes.naming import name_suffix, workload_names
 from chartfix.rules import RULES, Policy, analyze_each, apply_policy, merge_findings
 from chartfix.rules import Analysis as Judged
 from chartfix.rules.ksm import restarts_needed
@@ -339,9 +339,10 @@ def workloads(source: Source, renderings: Sequence[Rendering], release: str) -> 
         for obj in rendering.objects:
             if obj.makes_pods:
                 names = workload_names(
-                    obj, source.name, release, source.author_name(obj, rendering)
+                    obj, source.name, release, source.role_names(obj, rendering)
                 )
-                known.update({n: names[-1] for n in names})
+                shown = name_suffix(obj.ref.name, release, source.name) or obj.name
+                known.update({n: shown for n in names})
     return known
 
 

@@ -335,28 +335,27 @@ def test_a_split_helper_keeps_no_conditional_the_removed_keys_emptied(chart_copy
     assert "MIGRATION.md" not in added
 
 
-def _workload(kind: str, name: str, container: str) -> K8sObject:
-    pods = {"metadata": {"labels": {"app": "shop"}},
-            "spec": {"containers": [{"name": container, "image": "i"}]}}
-    body = {"apiVersion": "apps/v1", "kind": kind, "metadata": {"name": name},
-            "spec": {"selector": {"matchLabels": {"app": "shop"}}, "template": pods}}
+def _workload(kind: str) -> K8sObject:
+    body = {"apiVersion": "apps/v1", "kind": kind, "metadata": {"name": "rel-x"}}
     return K8sObject(body, Source("templates/x.yaml", 0), "shop")
 
 
 @pytest.mark.parametrize(
-    ("kind", "name", "container", "value"),
+    ("kind", "roles", "value"),
     [
-        ("Deployment", "rel-shop-api", "nginx", "api"),  # a role: kept
-        ("Deployment", "rel-shop-api-deploy", "nginx", "api"),
-        ("StatefulSet", "rel-shop-db-sts", "postgres", "db"),
-        ("Deployment", "rel-shop-deployment", "nginx", "nginx"),  # then the container
-        ("Deployment", "rel-shop-svc-deployment", "shop", "server"),  # then the kind's default
-        ("DaemonSet", "rel-shop-ds", "shop", "agent"),
-        ("Deployment", "rel-shop-apps", "nginx", "apps"),  # whole words only
-        ("Deployment", "rel-shop-web-app", "nginx", "web"),
+        ("Deployment", ("api", "nginx"), "api"),  # a role: kept
+        ("Deployment", ("api-deploy", "nginx"), "api"),
+        ("StatefulSet", ("db-sts", "postgres"), "db"),
+        ("Deployment", ("deployment", "nginx"), "nginx"),  # then the next name written
+        ("Deployment", ("svc-deployment", "shop"), "server"),  # then the kind's default
+        ("DaemonSet", ("ds", "shop"), "agent"),
+        ("Deployment", ("apps", "nginx"), "apps"),  # whole words only
+        ("Deployment", ("web-app", "nginx"), "web"),
+        ("Deployment", ("shop-migrate",), "migrate"),  # the chart's name is no role word
+        ("Deployment", ("c", "main", "app"), "server"),  # nor a one-letter or generic one
     ],
 )
 def test_kind_words_are_no_component_value(
-    kind: str, name: str, container: str, value: str
+    kind: str, roles: tuple[str, ...], value: str
 ) -> None:
-    assert component_value(_workload(kind, name, container), "shop", "rel", {}) == value
+    assert component_value(_workload(kind), "shop", {}, roles) == value

@@ -104,11 +104,15 @@ def test_the_release_fullname_is_stripped_only_as_a_whole_word() -> None:
     def deployment(name: str) -> K8sObject:
         return K8sObject({"kind": "Deployment", "metadata": {"name": name}}, Source("t.yaml"))
 
-    assert component_value(deployment("shoplike"), "shop", "shop", {}) != "like"
-    assert component_value(deployment("shop-like"), "shop", "shop", {}) == "like"
     assert workload_names(deployment("shoplike"), "shop", "shop") == ("shoplike",)
-    # a source kind whose rendered names are made up (cdk8s) gives the author's name
-    assert component_value(deployment("shop-web-c8a1b2c3"), "x", "rel", {}, "web") == "web"
+    assert workload_names(deployment("shop-like"), "shop", "shop") == ("shop-like", "like")
+    # the value comes from the names the author wrote (a cdk8s construct id), never the
+    # rendered one: `--component` may still name the rendered one
+    assert component_value(deployment("shop-web-c8a1b2c3"), "x", {}, ("web",)) == "web"
+    assert component_value(deployment("shop-like"), "shop", {}, ()) == "server"
+    assert component_value(
+        deployment("shop-like"), "shop", {"shop-like": "x"}, (), ("shop-like",)
+    ) == "x"
 
 
 def test_targets_is_the_registry_of_source_kinds(tmp_path: Path) -> None:

@@ -11,9 +11,10 @@ The fix FleetDM made by hand in its chart 6.6.5 (docs/domain.md §1), done by a 
 entry to each Service, PDB and NetworkPolicy meant for that controller (decided by ports,
 then names). The key follows the
 chart's convention: `app.kubernetes.io/component` when its selector uses
-`app.kubernetes.io/*` keys, `component` otherwise. The value is the workload's role: the
-part of its name after the release's fullname (kind words such as `deployment` dropped), else
-its container's name (see recipes/naming.py). Literal lines are
+`app.kubernetes.io/*` keys, `component` otherwise. The value is the workload's role, as its
+author wrote it in the source (the literal part of its name template, its template file's
+stem, a literal container name; kind words such as `deployment` dropped), else `server`
+(see recipes/naming.py): the same for every release. Literal lines are
 inserted next to shared helper includes, in the workload's own template: helpers used by
 other workloads are never changed. Jobs, CronJobs and test Pods are left alone unless
 `label-jobs` is set (a non-hook Job's pod template is immutable).
@@ -179,7 +180,7 @@ from chartfix.recipes.naming import (
     component_key,
     component_value,
     label_value,
-    name_suffix,
+    role_word,
     workload_names,
 )
 from chartfix.rules.attribution import (
@@ -473,11 +474,7 @@ def _kept_value_note(
 ) -> str:
     """Why a `--component` value given for `controller` is not used: its pods already carry
     `key: value`, and the selector must ask for what the pods carry."""
-    names = workload_names(
-        controller, context.chart.name, context.release,
-        context.source.author_name(controller, rendering),
-    )
-    asked = component_for(context.options.components, names)
+    asked = component_for(context.options.components, _names(context, controller, rendering))
     if asked is None or asked == value:
         return ""
     return (
@@ -693,12 +690,11 @@ def _members_edits(
                 f"{consumer.ref} selects the pods of {names} and of other workloads; no "
                 f"label tells them apart, and {MEMBER_KEY} is taken: add one by hand"
             )
-        # the consumer's own name: past the release fullname (Helm), else as its author
-        # wrote it (a cdk8s construct id, a manifest's name), else the target's name
-        suffix = name_suffix(consumer.ref.name, context.release, context.chart.name) or (
-            context.source.author_name(consumer, first) or ""
-        )
-        label = Label(MEMBER_KEY, label_value(suffix or context.chart.name))
+        # the consumer's own name as its author wrote it (`headless` of a Helm Service
+        # named `{{ include "x.fullname" . }}-headless`, a cdk8s construct id), else the
+        # target's name
+        role = role_word(context.source.role_names(consumer, first), context.chart.name)
+        label = Label(MEMBER_KEY, label_value(role or context.chart.name))
         for obj, scenario in leaders:
             change = label.change(str(obj.pod_labels_path()))
             planned = context.source.label_edits(obj, scenario, [change])
@@ -804,8 +800,15 @@ def _first_component_key(objects: Sequence[K8sObject], namespace: str) -> str | 
 def role_of(context: RecipeContext, obj: K8sObject, rendering: Rendering) -> str:
     """The component value for a workload (see naming.component_value)."""
     return component_value(
-        obj, context.chart.name, context.release, context.options.components,
-        context.source.author_name(obj, rendering),
+        obj, context.chart.name, context.options.components,
+        context.source.role_names(obj, rendering), _names(context, obj, rendering),
+    )
+
+
+def _names(context: RecipeContext, obj: K8sObject, rendering: Rendering) -> tuple[str, ...]:
+    """The names `--component` may give `obj` (naming.workload_names)."""
+    return workload_names(
+        obj, context.chart.name, context.release, context.source.role_names(obj, rendering)
     )
 
 

@@ -2,12 +2,14 @@
 
 The key follows the target's own convention: `app.kubernetes.io/component` beside
 `app.kubernetes.io/*` keys (or where some pods already carry it), `component` otherwise;
-the user may name it. The value is the user's choice for the workload, else the name its
-author gave it: the part of its rendered name after the release fullname (only as a whole
-word: `shoplike` under release `shop` keeps its name), or the name in the source when the
-rendered one is made up from it (a cdk8s construct id), without the words that only repeat
-its kind (`deployment`, `sts`, `svc`...: `minio-deployment` is no `deployment` role), else
-its first container's name, else a default for its kind.
+the user may name it. The value is the user's choice for the workload, else the first name
+its author wrote for it that names a role (`Source.role_names`: the literal part of a Helm
+name template, its helper or define, its template file's stem; a cdk8s construct id; a
+manifest's name; then its containers' names), without the words that only repeat its kind
+(`deployment`, `sts`, `svc`...: `minio-deployment` is no `deployment` role), not a generic
+or one-letter word (`main`, `c`) nor the target's own name; else a default for its kind
+(`server`, `agent` for a DaemonSet). Never a word a render made up (the release name, a
+truncation, a synthesized value): the value is the same for every `--release`.
 """
 
 from __future__ import annotations
@@ -24,7 +26,9 @@ __all__ = [
     "component_for",
     "component_key",
     "component_value",
+    "default_role",
     "label_value",
+    "role_word",
     "unique",
     "without_kind_words",
     "workload_names",
@@ -39,6 +43,8 @@ _KIND_WORDS = (
 _KIND_WORD = re.compile(
     rf"(?:^|[-._])(?:{'|'.join(_KIND_WORDS)})(?=$|[-._])", re.IGNORECASE
 )
+_GENERIC = frozenset({"main", "app", "container", "default"})
+"""Container names that say nothing of what a workload does."""
 _DEFAULT_ROLE = {"DaemonSet": "agent", "Job": "job", "CronJob": "cronjob", "Pod": "test"}
 
 T = TypeVar("T")
@@ -57,13 +63,13 @@ def component_key(label_keys: Iterable[str], convention: str | None, asked: str 
 
 
 def workload_names(
-    obj: K8sObject, chart_name: str, release: str, author: str | None = None
+    obj: K8sObject, chart_name: str, release: str, roles: Sequence[str] = ()
 ) -> tuple[str, ...]:
-    """The names `--component NAME=VALUE` may give a workload, most specific last: its
-    rendered name, then the part its author chose (after the release fullname, or the
-    name in the source)."""
-    own = author or name_suffix(obj.ref.name, release, chart_name)  # x-test-* -> test-*
-    return (obj.name, own) if own and own != obj.name else (obj.name,)
+    """The names `--component NAME=VALUE` (or a pattern) may give a workload: its rendered
+    name, the part after the release fullname, and the names its author wrote
+    (`Source.role_names`: the same under every release)."""
+    own = name_suffix(obj.ref.name, release, chart_name)  # x-test-* -> test-*
+    return tuple(dict.fromkeys(n for n in (obj.name, own, *roles) if n))
 
 
 def name_suffix(name: str, release: str, chart_name: str) -> str:
@@ -94,25 +100,36 @@ def component_for(components: Mapping[str, str], names: Sequence[str]) -> str | 
 def component_value(
     obj: K8sObject,
     chart_name: str,
-    release: str,
     components: Mapping[str, str],
-    author: str | None = None,
+    roles: Sequence[str],
+    names: Sequence[str] = (),
 ) -> str:
-    """The component value for a workload: the user's choice, else the name its author gave
-    it, else its first container's name, else a default for its kind."""
-    names = workload_names(obj, chart_name, release, author)
-    chosen = component_for(components, names)
+    """The component value for a workload: the user's choice (for one of `names`, or of
+    `roles`), else the first of the names its author wrote (`roles`, most telling first)
+    that names a role, else a default for its kind. Never a word a render made up."""
+    chosen = component_for(components, [*names, *roles])
     if chosen is not None:
         return chosen
-    own = names[-1] if len(names) > 1 else (author or "")  # a plain manifest's `web`
-    own = without_kind_words(own)
-    if own:
-        return label_value(own)
-    containers = obj.containers()
-    first = str(containers[0].get("name", "")) if containers else ""
-    if first and first not in (chart_name, release, obj.name):
-        return label_value(first)
-    return _DEFAULT_ROLE.get(obj.kind, "server")
+    return role_word(roles, chart_name) or default_role(obj.kind)
+
+
+def role_word(roles: Sequence[str], chart_name: str) -> str | None:
+    """The first of `roles` that names a role, as a label value: without its kind words
+    and a leading target name (`shop-migrate` of chart `shop` -> `migrate`), not a
+    generic or one-letter word (`main`, `c`), not the target's own name."""
+    own = chart_name.lower()
+    for name in roles:
+        word = _as_value(without_kind_words(name))
+        if word.startswith(own + "-"):
+            word = word[len(own) + 1:]
+        if len(word) > 1 and word not in _GENERIC and word != own:
+            return word
+    return None
+
+
+def default_role(kind: str) -> str:
+    """The role a workload of `kind` gets when its author named none."""
+    return _DEFAULT_ROLE.get(kind, "server")
 
 
 def without_kind_words(name: str) -> str:
@@ -123,8 +140,12 @@ def without_kind_words(name: str) -> str:
 
 def label_value(text: str) -> str:
     """`text` as a label value: lower case, invalid characters as `-`, at most 63."""
+    return _as_value(text) or "server"
+
+
+def _as_value(text: str) -> str:
     value = _INVALID_VALUE_CHARS.sub("-", text.lower()).strip("-_.")
-    return value[:63].rstrip("-_.") or "server"
+    return value[:63].rstrip("-_.")
 
 
 def unique(items: Iterable[T], key: Callable[[T], Hashable] | None = None) -> list[T]:

@@ -15,6 +15,7 @@ this module's `SourceKind` and `Source`:
     Source.releases(r, files)       -> how r's labels change with the next release
     Source.locate(obj, path, r)     -> file:line of a field, for findings (the pipeline asks)
     Source.origin(obj, r)           -> what writes `obj`: the same in every scenario
+    Source.role_names(obj, r)       -> the names its author wrote for `obj` (component values)
     Source.label_edits(obj, r, cs)  -> PlannedEdits (splices) making the LabelChanges, or why not
     Source.writes_literally(...)    -> whether a label is written as it renders, under any values
     Source.restart_edits(obj, r, k) -> PlannedEdits: a pod annotation following obj's labels
@@ -67,6 +68,7 @@ __all__ = [
     "Renderings",
     "Source",
     "SourceKind",
+    "container_names",
     "minimal_edit",
     "splice",
     "synthesized_note",
@@ -185,10 +187,14 @@ class Source(Protocol):
         scenarios even when the object's name differs, so that a fix is planned once."""
         ...
 
-    def author_name(self, obj: K8sObject, rendering: Rendering) -> str | None:
-        """The name the author gave `obj` in the source when its rendered name is made up
-        from it (a cdk8s construct id: `web` of `app-web-c8a1b2c3`); None when the rendered
-        name is the author's (the recipes strip a release fullname themselves)."""
+    def role_names(self, obj: K8sObject, rendering: Rendering) -> tuple[str, ...]:
+        """The names the author wrote for `obj` in the source, most telling first, that may
+        say what it does (the recipes pick the first that names a role: not a kind word, a
+        generic word or the target's own name): the part of its name the author wrote (Helm:
+        the literal text around the name template's actions, the helper or define naming it,
+        the template file's stem; cdk8s: the construct id; manifests: the name), then its
+        containers' names as written. Never text a render makes up (a release name, a
+        truncation, a value): the same under every release and values."""
         ...
 
     def written_name(self, obj: K8sObject, rendering: Rendering) -> str | None:
@@ -271,6 +277,13 @@ class SourceKind(Protocol):
         `file://` dependencies): a report's content hash covers them. Never raises: a
         target that cannot be read has none here (the run says why)."""
         ...
+
+
+def container_names(obj: K8sObject, *own: str) -> tuple[str, ...]:
+    """The names of `obj`'s containers, as a kind that writes plain data writes them, but
+    those that only repeat the workload's or the app's own name `own` (`api` of `api`)."""
+    names = (str(c["name"]) for c in obj.containers() if c.get("name"))
+    return tuple(n for n in names if n not in own)
 
 
 def splice(text: str, edits: Iterable[Edit]) -> str:

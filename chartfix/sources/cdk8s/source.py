@@ -19,7 +19,13 @@ from chartfix.model.edits import Edit, LabelChange, PlannedEdit
 from chartfix.model.findings import Location
 from chartfix.model.objects import K8sObject, ObjectRef, Rendering, mapping_at, string_map
 from chartfix.model.releases import ReleaseDiff
-from chartfix.sources.base import Renderings, RenderSettings, minimal_edit, splice
+from chartfix.sources.base import (
+    Renderings,
+    RenderSettings,
+    container_names,
+    minimal_edit,
+    splice,
+)
 from chartfix.sources.cdk8s.app import FACTS, CdkApp, load_app
 from chartfix.sources.cdk8s.edit import LabelEdit, apply_label_edits
 from chartfix.sources.cdk8s.locate import AppSources, LabelSite, NotLocated, locate_labels
@@ -99,10 +105,16 @@ class CdkSource:
             return (obj.source.path, obj.kind, -1 - obj.source.doc_index)
         return (origin.construct_path, obj.kind, 0)
 
-    def author_name(self, obj: K8sObject, rendering: Rendering) -> str | None:
-        """The construct id: `server` of `shop-server-c8e5b3a1`."""
+    def role_names(self, obj: K8sObject, rendering: Rendering) -> tuple[str, ...]:
+        """The construct id (`server` of `shop-server-c8e5b3a1`), then the containers'
+        names, but those equal to the id of the cdk8s Chart holding it (the app's own
+        name, as a chart's name is a Helm chart's)."""
         origin = self.origins.get(obj.ref)
-        return origin.construct_id if origin is not None else None
+        if origin is None:
+            return container_names(obj)
+        chart_id = origin.construct_path.split("/")[0]
+        own = [origin.construct_id] if origin.construct_id != chart_id else []
+        return (*own, *container_names(obj, chart_id))
 
     def written_name(self, obj: K8sObject, rendering: Rendering) -> str | None:
         return None  # each construct call builds one object

@@ -39,6 +39,7 @@ from chartfix.sources.helm.synthesis import render_scenarios
 from chartfix.sources.helm.template.edit import apply_edits
 from chartfix.sources.helm.template.locate import ChartSources, locate
 from chartfix.sources.helm.template.outline import outline
+from chartfix.sources.helm.template.roles import role_names
 
 ANY_KIND = "*"
 
@@ -178,8 +179,11 @@ class HelmSource:
             kinds = ANY_KIND  # `kind: {{ .Values.kind }}`: whatever a scenario renders
         return (place.path, kinds, place.doc.index)
 
-    def author_name(self, obj: K8sObject, rendering: Rendering) -> str | None:
-        return None  # a template writes the name: the recipes strip the release fullname
+    def role_names(self, obj: K8sObject, rendering: Rendering) -> tuple[str, ...]:
+        place = self.templates.place_for(obj, rendering.objects)
+        if place is None:
+            return ()
+        return role_names(self.templates, place, obj)
 
     def written_name(self, obj: K8sObject, rendering: Rendering) -> str | None:
         doc = self.templates.document_for(obj, rendering.objects)

@@ -44,6 +44,7 @@ from chartfix.sources.base import (
     NAMES,
     Renderings,
     RenderSettings,
+    container_names,
     unrendered_note,
     values_ignored,
 )
@@ -249,10 +250,12 @@ class KustomizeSource(YamlFiles):
             return (f"{rendering.scenario}:{obj.source.path}:{obj.name}", obj.kind, -1)
         return (obj.source.path, obj.kind, obj.source.doc_index)
 
-    def author_name(self, obj: K8sObject, rendering: Rendering) -> str | None:
-        """The name written in the resource (`api` of `staging-api`, after `namePrefix`)."""
+    def role_names(self, obj: K8sObject, rendering: Rendering) -> tuple[str, ...]:
+        """The name written in the resource (`api` of `staging-api`, after `namePrefix`),
+        then the containers' names."""
         written = self._written_name(obj)
-        return own_part(obj, written) if written else None
+        own = own_part(obj, written) if written else None
+        return (*([own] if own else []), *container_names(obj, written or "", own or ""))
 
     def written_name(self, obj: K8sObject, rendering: Rendering) -> str | None:
         return None

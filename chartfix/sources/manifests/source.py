@@ -30,7 +30,12 @@ from chartfix.model.edits import LabelChange, NotEditable, PlannedEdit
 from chartfix.model.findings import Location
 from chartfix.model.kinds import APPLY_WORDS, KindFacts
 from chartfix.model.objects import ANALYZED_KINDS, K8sObject, Rendering
-from chartfix.sources.base import Renderings, RenderSettings, values_ignored
+from chartfix.sources.base import (
+    Renderings,
+    RenderSettings,
+    container_names,
+    values_ignored,
+)
 from chartfix.sources.yamledit import (
     YamlText,
 )
@@ -136,8 +141,9 @@ class ManifestsSource(YamlFiles):
         """(file, kind, document): the shape the recipes key workloads by."""
         return (obj.source.path, obj.kind, obj.source.doc_index)
 
-    def author_name(self, obj: K8sObject, rendering: Rendering) -> str | None:
-        return own_part(obj, obj.name)
+    def role_names(self, obj: K8sObject, rendering: Rendering) -> tuple[str, ...]:
+        own = own_part(obj, obj.name)
+        return (*([own] if own else []), *container_names(obj, obj.name))
 
     def written_name(self, obj: K8sObject, rendering: Rendering) -> str | None:
         return None

@@ -56,7 +56,7 @@ def stable_name(
     if doc.name_template is None:
         return None
     cache = {} if cache is None else cache
-    template, actions = _inlined(doc.name_template, doc.name_actions, sources)
+    template, actions = inlined(doc.name_template, doc.name_actions, sources)
     random = [_is_random(inner, sources, cache) for inner in actions]
     if not any(random):
         return None
@@ -74,7 +74,7 @@ def stable_name(
     return "".join(parts)
 
 
-def _inlined(
+def inlined(
     template: str, actions: tuple[str, ...], sources: ChartSources
 ) -> tuple[str, tuple[str, ...]]:
     """A name written as one include of a one-line helper is that helper's line:

@@ -1,0 +1,79 @@
+"""What fix writes into a target does not depend on the release it renders with.
+
+The component value, every edit and every fingerprint come from the source (the names its
+author wrote), never from a render: a fullname helper's `trunc 20`, a workload named by the
+release alone or a synthesized value would otherwise put a different word into the
+template for each `--release`. Only the migration note is per release, by design.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from chartfix.errors import ChartError
+from chartfix.model.changes import ChartChange
+from chartfix.pipeline import FixRequest, fix_chart
+from chartfix.sources.targets import find_targets
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+RELEASES = ("release-name", "r", "a-much-longer-release-name-for-prod")
+TARGETS = sorted(
+    str(p.relative_to(FIXTURES)) for p in find_targets([FIXTURES])
+    if "linked" not in p.parts  # a symlinked monorepo: its own tests
+)
+
+
+def _run(target: Path, release: str) -> ChartChange | str:
+    try:
+        return fix_chart(target, FixRequest(release=release, run_apps=True))
+    except ChartError as err:
+        return f"error: {err.reason}"
+
+
+def _patch(outcome: ChartChange | str) -> object:
+    """The raw bytes fix would write, by file (or the error, the same for every release)."""
+    if isinstance(outcome, str):
+        return outcome
+    return [(f.path, f.after) for f in outcome.files]
+
+
+@pytest.mark.parametrize("name", TARGETS)
+def test_the_patch_is_the_same_for_every_release(name: str) -> None:
+    outcomes = [_run(FIXTURES / name, release) for release in RELEASES]
+    patches = [_patch(o) for o in outcomes]
+    assert patches[1] == patches[0], f"--release {RELEASES[1]}"
+    assert patches[2] == patches[0], f"--release {RELEASES[2]}"
+
+
+@pytest.mark.parametrize(
+    "name", ["trunc-fullname", "release-named", "one-letter-container", "relay"]
+)
+def test_a_workload_the_author_gave_no_role_gets_its_kinds_default(name: str) -> None:
+    """A truncated fullname, the release name, a one-letter container, the chart's own
+    name: none of them is a role; the default for the kind is."""
+    change = fix_chart(FIXTURES / name, FixRequest(release="r"))
+    added = {
+        line.strip()
+        for f in change.files
+        for line in f.after.decode().splitlines()
+        if line not in f.before.decode().splitlines()
+    }
+    assert {a.split(":", 1)[1].strip() for a in added} == {"server"}, added
+
+
+def test_the_relay_chart_and_the_relay_app_get_the_same_label() -> None:
+    """One bug written twice (a Helm chart `relay`, a cdk8s app whose Chart id is `relay`)
+    gets one key and one value: the target's own name is no role."""
+    chart = fix_chart(FIXTURES / "relay", FixRequest())
+    app = fix_chart(FIXTURES / "relay-cdk8s", FixRequest(run_apps=True))
+
+    def controller_selector(change: ChartChange) -> dict[str, str]:
+        deployment = next(o for o in change.after[0].objects if o.kind == "Deployment")
+        assert deployment.selector is not None
+        return dict(deployment.selector.match_labels)
+
+    assert controller_selector(chart) == controller_selector(app) == {
+        "app": "relay", "component": "server",
+    }
