@@ -248,10 +248,8 @@ def fix_chart(root: Path, request: FixRequest) -> ChartChange:
     counted = analysis.judged.findings
     explicit = bool(names)
     findings = [f for f in counted if explicit or f.severity == "error"]
-    templates = getattr(source, "templates", None)  # a Helm chart's, for Helm-only shapes
     context = RecipeContext(
-        source, templates, before, findings, source,
-        release=request.release, namespace=request.namespace,
+        source, before, findings, release=request.release, namespace=request.namespace
     )
 
     units = []

@@ -123,8 +123,7 @@ def _run(
     analysis = analyze(source, settings, Policy())
     findings = merge_findings(analysis.per_scenario)
     context = RecipeContext(
-        source, getattr(source, "templates", None), analysis.renderings,
-        [f for f in findings if f.rule in recipe.rules], source,
+        source, analysis.renderings, [f for f in findings if f.rule in recipe.rules],
         options=options, release=release, namespace=namespace,
     )
     plan = recipe.plan(context)

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Literal, Protocol
 
+from chartfix.model.edits import LabelChange, PlannedEdit
 from chartfix.model.findings import Finding
 from chartfix.model.kinds import KindFacts
 from chartfix.model.objects import Rendering
@@ -42,6 +43,30 @@ class Unfixed:
 
     finding: Finding
     reason: str
+
+
+Applicability = Literal["safe", "unsafe"]
+"""Whether a fix may be applied without steps: `unsafe` when an immutable field changes."""
+
+
+@dataclass
+class FixUnit:
+    """Edits that only make sense together (a controller's selector and its pod labels), the
+    findings they fix and what they change in rendered objects. Verification keeps or drops
+    a unit as a whole. Recipes plan them; a source kind that edits several objects at once
+    (Helm's shared label helpers: `sources.base.SplitsHelpers`) plans some for them."""
+
+    title: str
+    edits: list[PlannedEdit]
+    targets: list[Finding]
+    changes: dict[tuple[str, str], list[LabelChange]]
+    """Allowed changes by (template path, kind) of the objects they apply to: one edit in a
+    `range` or `define` changes every object that source renders."""
+    applicability: Applicability
+    notes: list[str] = field(default_factory=list)
+    fallback: FixUnit | None = None
+    """A smaller unit to try when this one fails verification (the controller without the
+    consumers that were meant for it)."""
 
 
 @dataclass

@@ -8,6 +8,7 @@ renders again.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from chartfix.model.objects import ObjectRef
@@ -77,3 +78,15 @@ class PlannedEdit:
     instead: str = field(default="", compare=False)
     """The reason the change is refused without this edit (a chart's toggle turned on
     instead of a second entry): what the user is told when verification drops it."""
+
+
+def unique_edits(edits: Sequence[PlannedEdit]) -> list[PlannedEdit]:
+    """One edit per place, in the order first planned: the same consumer seen in several
+    scenarios, or an edit two units share, is applied once."""
+    seen: set[tuple[str, Edit]] = set()
+    out: list[PlannedEdit] = []
+    for planned in edits:
+        if (planned.path, planned.edit) not in seen:
+            seen.add((planned.path, planned.edit))
+            out.append(planned)
+    return out

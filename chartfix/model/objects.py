@@ -22,6 +22,9 @@ POD_MAKING_KINDS = CONTROLLER_KINDS | BATCH_KINDS | {"Pod"}
 SELECTING_KINDS = CONTROLLER_KINDS | CONSUMER_KINDS | {"Job"}
 ANALYZED_KINDS = POD_MAKING_KINDS | CONSUMER_KINDS
 COMPONENT_KEYS = ("app.kubernetes.io/component", "component")
+MANAGER_KEYS = frozenset({"heritage", "app.kubernetes.io/managed-by"})
+"""Labels naming the release manager (Tiller, then Helm): changed once already, so a
+selector holding one is fragile (`volatile` warns)."""
 """Label keys that say which part of an application a workload is."""
 DEFAULTED_SELECTORS = frozenset({
     ("extensions/v1beta1", "Deployment"),

@@ -17,7 +17,6 @@ from functools import cached_property
 from typing import (
     TYPE_CHECKING,
     Any,
-    Literal,
     Protocol,
     TypeVar,
     get_args,
@@ -25,18 +24,14 @@ from typing import (
     get_type_hints,
 )
 
-from chartfix.model.changes import Unfixed
+from chartfix.model.changes import FixUnit, Unfixed
 from chartfix.model.edits import LabelChange, PlannedEdit
 from chartfix.model.findings import Finding
 from chartfix.model.objects import K8sObject, ObjectRef, Rendering
-from chartfix.recipes.naming import unique
-from chartfix.sources.helm.template.locate import ChartSources
 
 if TYPE_CHECKING:
-    from chartfix.rules import ChartInfo
     from chartfix.sources.base import Source
 
-Applicability = Literal["safe", "unsafe"]
 
 RECIPE_SECTIONS = ("What it fixes", "What it does", "Example", "Fix safety")
 """The `##` sections of every recipe's doc, in order (a rule's are in chartfix.rules)."""
@@ -87,31 +82,6 @@ def overridden_targets(
         if rest:
             targets.append(replace(finding, scenarios=rest))
     return targets, left
-
-
-def unique_edits(edits: Sequence[PlannedEdit]) -> list[PlannedEdit]:
-    """One edit per place, in the order first planned: the same consumer seen in several
-    scenarios, or an edit two units share, is applied once."""
-    return unique(edits, key=lambda planned: (planned.path, planned.edit))
-
-
-@dataclass
-class FixUnit:
-    """Edits that only make sense together (a controller's selector and its pod labels), the
-    findings they fix and what they change in rendered objects. Verification keeps or drops
-    a unit as a whole."""
-
-    title: str
-    edits: list[PlannedEdit]
-    targets: list[Finding]
-    changes: dict[tuple[str, str], list[LabelChange]]
-    """Allowed changes by (template path, kind) of the objects they apply to: one edit in a
-    `range` or `define` changes every object that source renders."""
-    applicability: Applicability
-    notes: list[str] = field(default_factory=list)
-    fallback: FixUnit | None = None
-    """A smaller unit to try when this one fails verification (the controller without the
-    consumers that were meant for it)."""
 
 
 @dataclass
@@ -191,30 +161,18 @@ def _kind(hint: Any) -> type:
 
 @dataclass(frozen=True)
 class RecipeContext:
-    """What a recipe decides on: the target as rendered (and, for a Helm chart, as written),
-    the findings to fix, the recipe's own options, and the release the target was rendered
-    for (run context, not an option: it names what is rendered, not how to fix it)."""
+    """What a recipe decides on: the target (its `Source`: name and versions, where objects
+    are written and how to edit them, whatever its kind), its renderings, the findings to
+    fix and the recipe's own options; and the release the target was rendered for (run
+    context, not an option: it names what is rendered, not how to fix it)."""
 
-    chart: ChartInfo
-    sources: ChartSources | None
-    """A Helm chart's templates (None for other source kinds): for the Helm-only recipes
-    and template shapes; everything else asks `source`."""
+    source: Source
     renderings: Sequence[Rendering]
     findings: Sequence[Finding]
-    source: Source
-    """The target's source kind: where objects are written, and how to edit them."""
     options: Any = field(default_factory=RecipeOptions)
     """The running recipe's own options: an instance of its `Options`."""
     release: str = "release-name"
     namespace: str = "default"
-
-    @property
-    def templates(self) -> ChartSources:
-        """The chart's templates, for what only Helm recipes and template shapes need;
-        they check `sources` first for other kinds."""
-        if self.sources is None:
-            raise TypeError(f"{self.source.kind} sources have no Helm templates")
-        return self.sources
 
     def scenario_of(self, finding: Finding) -> Rendering:
         """The first rendering in which `finding` appears (its objects hold the evidence)."""

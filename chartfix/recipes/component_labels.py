@@ -149,17 +149,17 @@ migration note deletes it before the upgrade).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 from chartfix.model.changes import Unfixed
+from chartfix.model.edits import unique_edits
 from chartfix.model.findings import Finding
-from chartfix.model.objects import K8sObject, ObjectRef, Rendering, mapping_at, string_map
-from chartfix.model.selectors import (
-    LABEL_KEY_RULE,
-    LABEL_VALUE_RULE,
-    valid_label_key,
-    valid_label_value,
+from chartfix.model.objects import (
+    MANAGER_KEYS,
+    K8sObject,
+    ObjectRef,
+    Rendering,
 )
 from chartfix.recipes.base import (
     FixUnit,
@@ -167,21 +167,24 @@ from chartfix.recipes.base import (
     Plan,
     PlannedEdit,
     RecipeContext,
-    RecipeOptions,
-    label_edits,
     option,
     overridden_targets,
-    unique_edits,
 )
-from chartfix.recipes.explicit_selector import unstable_removals
+from chartfix.recipes.labels import (
+    ANY_KIND,
+    ComponentNaming,
+    DocKey,
+    Label,
+    consumer_edit,
+    controller_label_edits,
+    doc_key,
+    role_of,
+)
 from chartfix.recipes.naming import (
     COMPONENT_KEYS,
-    component_for,
     component_key,
-    component_value,
     label_value,
     role_word,
-    workload_names,
 )
 from chartfix.rules.attribution import (
     consumers_of,
@@ -191,53 +194,7 @@ from chartfix.rules.attribution import (
     unattributed,
 )
 from chartfix.rules.context import subchart_dir
-from chartfix.rules.volatile import MANAGER_KEYS, VERSION_KEYS
-
-
-@dataclass(frozen=True)
-class Label:
-    key: str
-    value: str
-    templated: bool = False
-    """`value` is the name as the source writes it (`Source.written_name`): one piece of
-    source writes several controllers, each gets its own."""
-    note: str = field(default="", compare=False)
-    """Said in the fix's notes: why the label is not the one the user asked for."""
-
-    def change(self, path: str, like: ObjectRef | None = None) -> LabelChange:
-        """The label added at `path`, written as the pods of `like` write it (a templated
-        key or value copied as written: see `LabelChange.like`)."""
-        value = None if self.templated else self.value
-        return LabelChange(path, self.key, value, like=like, named=self.templated)
-
-
-def _key_problem(key: str) -> str | None:
-    return None if valid_label_key(key) else f"{key!r} is no label key: {LABEL_KEY_RULE}"
-
-
-def _values_problem(components: Mapping[str, str]) -> str | None:
-    bad = [name for name, value in components.items() if not valid_label_value(value)]
-    if not bad:
-        return None
-    return f"the value for {bad[0]!r} is no label value: {LABEL_VALUE_RULE}"
-
-
-@dataclass(frozen=True)
-class ComponentNaming(RecipeOptions):
-    """How a component label is named: the options of every recipe that adds one."""
-
-    component_key: str | None = option(
-        "component-key",
-        "the component label's key (default: the chart's convention, else "
-        "app.kubernetes.io/component beside app.kubernetes.io/* keys, else component)",
-        "component", default=None, check=_key_problem,
-    )
-    components: Mapping[str, str] = option(
-        "components",
-        "component value per workload: rendered name, its role suffix, or a shell-style "
-        "pattern (exact names win, then patterns in the order written)",
-        "{'*-server': fleet-server}", default_factory=dict, check=_values_problem,
-    )
+from chartfix.rules.volatile import VERSION_KEYS
 
 
 @dataclass(frozen=True)
@@ -439,51 +396,6 @@ class ComponentLabels:
 # --- choosing the label ---------------------------------------------------------------------
 
 
-def _choose_label(
-    context: RecipeContext,
-    controller: K8sObject,
-    rendering: Rendering,
-    used: set[tuple[str, str]],
-) -> Label | str:
-    selector = controller.selector
-    assert selector is not None
-    pod = controller.pod_labels or {}
-    for key in COMPONENT_KEYS:
-        if key in pod and key not in selector.label_keys():
-            # The pods already say what they are; the selector just never asked.
-            note = _kept_value_note(context, controller, rendering, key, pod[key])
-            return Label(key, pod[key], note=note)
-    for key in COMPONENT_KEYS:
-        if key in selector.label_keys():
-            return f"{controller.ref} already selects on {key}; its value is shared with other pods"
-    key = component_key(
-        selector.label_keys(), _chart_component_key(rendering), context.options.component_key
-    )
-    written = context.source.written_name(controller, rendering)
-    if written is not None:
-        # One template renders several controllers: their names tell them apart.
-        return Label(key, written, templated=True)
-    value = role_of(context, controller, rendering)
-    if (key, value) in used:
-        value = f"{value}-{controller.kind.lower()}"
-    return Label(key, value)
-
-
-def _kept_value_note(
-    context: RecipeContext, controller: K8sObject, rendering: Rendering, key: str, value: str
-) -> str:
-    """Why a `--component` value given for `controller` is not used: its pods already carry
-    `key: value`, and the selector must ask for what the pods carry."""
-    asked = component_for(context.options.components, _names(context, controller, rendering))
-    if asked is None or asked == value:
-        return ""
-    return (
-        f"--component {asked} for {controller.ref} is not used: its pods already carry "
-        f"{key}={value}, so its selector asks for that; change the value in the pod "
-        "template first to use another"
-    )
-
-
 def _selected_component(controller: K8sObject) -> Label | None:
     """The component label the controller already selects on, if any."""
     selector = controller.selector
@@ -506,40 +418,6 @@ def _sharing_pods(
         and namespace_of(o, rendering) == namespace_of(controller, rendering)
         and o.pod_labels.get(label.key) == label.value and selector.matches(o.pod_labels)
     ]
-
-
-def controller_label_edits(
-    context: RecipeContext,
-    controller: K8sObject,
-    rendering: Rendering,
-    used: set[tuple[str, str]],
-    instances: Sequence[tuple[K8sObject, Rendering]] = (),
-) -> tuple[Label, list[PlannedEdit], dict[tuple[str, str], list[LabelChange]]] | str:
-    """The component label for `controller` and the edits adding it to its pod template and
-    selector (where they lack it), with the changes they make by (file, kind): every kind
-    the same source writes (a Deployment or a DaemonSet by values, `instances`: the objects
-    it writes in every scenario). Else why not."""
-    label = _choose_label(context, controller, rendering, used)
-    if isinstance(label, str):
-        return label
-    used.add((label.key, label.value))
-    wanted = [
-        label.change(path, like=controller.ref)
-        for path in (controller.pod_labels_path(), controller.selector_path())
-        if path is not None and _labels_at(controller, path).get(label.key) != label.value
-    ]
-    planned = label_edits(
-        context, controller, rendering, [*wanted, *unstable_removals(context, controller)]
-    )
-    if isinstance(planned, str):
-        return planned
-    edits, made = planned
-    key_of = (controller.source.path, controller.kind)
-    # One source may write another kind in another scenario (Deployment or DaemonSet).
-    kinds = doc_key(context, controller, rendering)[1].split("|")
-    also = [(controller.source.path, k) for k in kinds if k not in (controller.kind, ANY_KIND)]
-    also += sorted({(o.source.path, o.kind) for o, _ in instances} - {key_of, *also})
-    return label, edits, {k: list(made) for k in (key_of, *also)}
 
 
 def _own_values_unit(
@@ -693,8 +571,8 @@ def _members_edits(
         # the consumer's own name as its author wrote it (`headless` of a Helm Service
         # named `{{ include "x.fullname" . }}-headless`, a cdk8s construct id), else the
         # target's name
-        role = role_word(context.source.role_names(consumer, first), context.chart.name)
-        label = Label(MEMBER_KEY, label_value(role or context.chart.name))
+        role = role_word(context.source.role_names(consumer, first), context.source.name)
+        label = Label(MEMBER_KEY, label_value(role or context.source.name))
         for obj, scenario in leaders:
             change = label.change(str(obj.pod_labels_path()))
             planned = context.source.label_edits(obj, scenario, [change])
@@ -783,57 +661,7 @@ def _own_value_edit(
     return edits if isinstance(edits, str) else (edits, change)
 
 
-def _chart_component_key(rendering: Rendering) -> str | None:
-    """The component key the chart already puts on some pods, if any: its own convention."""
-    key: str | None = rendering.memo("component-key", _first_component_key)
-    return key
-
-
-def _first_component_key(objects: Sequence[K8sObject], namespace: str) -> str | None:
-    for obj in objects:
-        for key in COMPONENT_KEYS:
-            if key in (obj.pod_labels or {}):
-                return key
-    return None
-
-
-def role_of(context: RecipeContext, obj: K8sObject, rendering: Rendering) -> str:
-    """The component value for a workload (see naming.component_value)."""
-    return component_value(
-        obj, context.chart.name, context.options.components,
-        context.source.role_names(obj, rendering), _names(context, obj, rendering),
-    )
-
-
-def _names(context: RecipeContext, obj: K8sObject, rendering: Rendering) -> tuple[str, ...]:
-    """The names `--component` may give `obj` (naming.workload_names)."""
-    return workload_names(
-        obj, context.chart.name, context.release, context.source.role_names(obj, rendering)
-    )
-
-
 # --- consumers --------------------------------------------------------------------------------
-
-
-def consumer_edit(
-    context: RecipeContext,
-    consumer: K8sObject,
-    rendering: Rendering,
-    label: Label,
-    like: ObjectRef | None = None,
-) -> tuple[list[PlannedEdit], list[LabelChange]] | str | None:
-    """The edits adding `label` to a consumer's selector, written as the pods of `like`
-    write it, and the changes they make; None when it is there already, else why not."""
-    path = consumer.selector_path()
-    assert path is not None
-    if _labels_at(consumer, path).get(label.key) == label.value:
-        return None
-    planned = label_edits(context, consumer, rendering, [label.change(path, like)])
-    if isinstance(planned, str):
-        if str(consumer.ref) in planned:
-            return planned
-        return f"{consumer.ref} left as it is: {planned}"
-    return planned if planned[0] else None
 
 
 def _select_also(
@@ -890,15 +718,6 @@ def _labelled_job(obj: K8sObject, edits: list[PlannedEdit], change: LabelChange)
 # --- helpers ----------------------------------------------------------------------------------
 
 
-DocKey = tuple[str, str, int]
-"""What writes a workload (Source.origin): one workload however its name renders."""
-ANY_KIND = "*"
-
-
-def doc_key(context: RecipeContext, obj: K8sObject, rendering: Rendering) -> DocKey:
-    return context.origin(obj, rendering)  # type: ignore[return-value]
-
-
 def _instances(context: RecipeContext, key: DocKey) -> list[tuple[K8sObject, Rendering]]:
     """The objects the document `key` renders, in every scenario (first scenario first)."""
     kinds = key[1].split("|")
@@ -909,10 +728,4 @@ def _instances(context: RecipeContext, key: DocKey) -> list[tuple[K8sObject, Ren
     ]
 
 
-def _labels_at(obj: K8sObject, path: str) -> dict[str, str]:
-    return string_map(mapping_at(obj.body, path))
-
-
-__all__: Sequence[str] = (
-    "ComponentLabels", "Label", "consumer_edit", "controller_label_edits", "role_of"
-)
+__all__: Sequence[str] = ("ComponentLabels", "ComponentLabelsOptions")

@@ -24,6 +24,6 @@ def unstable_removals(context: RecipeContext, obj: K8sObject) -> list[LabelChang
     and the release manager (none when the selector is not defaulted)."""
     if not obj.selector_defaulted:
         return []
-    versions = [v for v in (context.chart.version, context.chart.app_version) if v]
+    versions = [v for v in (context.source.version, context.source.app_version) if v]
     errors, managers = volatile_entries(LabelSelector(obj.pod_labels or {}), versions)
     return [LabelChange(SELECTOR, key, None, removed=True) for key in [*errors, *managers]]

@@ -89,12 +89,8 @@ safe for Services, PodDisruptionBudgets and NetworkPolicies.
 
 from __future__ import annotations
 
-import itertools
-import re
-from collections import defaultdict
-from dataclasses import dataclass
-
 from chartfix.model.changes import Unfixed
+from chartfix.model.edits import unique_edits
 from chartfix.model.findings import Finding
 from chartfix.model.objects import K8sObject, ObjectRef, Rendering
 from chartfix.model.selectors import LabelSelector
@@ -105,33 +101,16 @@ from chartfix.recipes.base import (
     PlannedEdit,
     RecipeContext,
     label_edits,
-    unique_edits,
 )
-from chartfix.recipes.component_labels import (
+from chartfix.recipes.explicit_selector import SELECTOR, unstable_removals
+from chartfix.recipes.labels import (
     ComponentNaming,
     Label,
     consumer_edit,
     controller_label_edits,
 )
-from chartfix.recipes.explicit_selector import SELECTOR, unstable_removals
 from chartfix.rules.attribution import controllers_selected
-from chartfix.rules.volatile import MANAGER_KEYS
-from chartfix.sources.helm.template.edit import Edit, NotEditable, remove_entry
-from chartfix.sources.helm.template.helpers import Helper, find_helpers, included_helper
-from chartfix.sources.helm.template.lexer import Action
-from chartfix.sources.helm.template.outline import MappingSite
-
-SELECTOR_HELPER_NAMES = ("matchLabels", "selectorLabels")
-
-
-@dataclass
-class _Target:
-    finding: Finding
-    obj: K8sObject
-    site: MappingSite
-    keys: list[str]
-    path: str
-    """The file that writes the selector: the object's template, or the define it includes."""
+from chartfix.sources.base import Removal, SplitsHelpers
 
 
 class StableSelectors:
@@ -143,59 +122,30 @@ class StableSelectors:
     label in the same change, named as component-labels would name it."""
 
     def plan(self, context: RecipeContext) -> Plan:
+        """A defaulted selector is written out; a source that splits shared helpers
+        (`SplitsHelpers`: Helm) takes the other keys out itself; any other source removes
+        them from each object through `label_edits`."""
         plan = Plan()
-        if context.sources is None:  # no helpers to split: each source removes the entries
-            for finding in [f for f in context.findings if f.rule in self.rules]:
-                unit = _defaulted_unit(context, finding) or _removal_unit(context, finding)
-                if isinstance(unit, str):
-                    plan.refused.append(Unfixed(finding, unit))
-                else:
-                    plan.units.append(unit)
-            plan.units = _kept_apart(context, plan.units)
-            return plan
-        by_helper: dict[str, list[tuple[_Target, list[str]]]] = defaultdict(list)
-        by_library_helper: dict[str, list[_Target]] = defaultdict(list)
-        helpers = find_helpers(context.templates)
-        for finding in context.findings:
-            if finding.rule != "volatile":
-                continue
-            defaulted = _defaulted_unit(context, finding)
-            if defaulted is not None:
-                if isinstance(defaulted, str):
-                    plan.refused.append(Unfixed(finding, defaulted))
-                else:
-                    plan.units.append(defaulted)
-                continue
-            target = _target(context, finding)
-            if isinstance(target, str):
-                plan.refused.append(Unfixed(finding, target))
-                continue
-            literal = [k for k in target.keys if k in target.site.literal_keys()]
-            generated = [k for k in target.keys if k not in literal]
-            if not generated:
-                unit = _literal_unit(target, literal)
-                if isinstance(unit, str):
-                    plan.refused.append(Unfixed(finding, unit))
-                else:
-                    plan.units.append(unit)
-                continue
-            helper = _helper_writing(target.site, generated, helpers)
-            if isinstance(helper, str):
-                library = _library_helper(target.site, helpers)
-                if library is None or literal:
-                    plan.refused.append(Unfixed(finding, helper))
-                else:
-                    by_library_helper[library].append(target)
-                continue
-            by_helper[helper.name].append((target, literal))
-        for name, targets in sorted(by_helper.items()):
-            unit = _split_unit(context, helpers, name, targets)
+        splits = context.source if isinstance(context.source, SplitsHelpers) else None
+        removals: list[Removal] = []
+        for finding in [f for f in context.findings if f.rule in self.rules]:
+            unit = _defaulted_unit(context, finding)
+            if unit is None and splits is not None:
+                removal = _removal(context, finding)
+                if not isinstance(removal, str):
+                    removals.append(removal)
+                    continue
+                unit = removal
+            elif unit is None:
+                unit = _removal_unit(context, finding)
             if isinstance(unit, str):
-                plan.refused.extend(Unfixed(t.finding, unit) for t, _ in targets)
+                plan.refused.append(Unfixed(finding, unit))
             else:
                 plan.units.append(unit)
-        for name, library_targets in sorted(by_library_helper.items()):
-            plan.units.append(_switch_units(context, name, library_targets))
+        if splits is not None:
+            units, refused = splits.selector_removals(removals)
+            plan.units += units
+            plan.refused += refused
         plan.units = _kept_apart(context, plan.units)
         return plan
 
@@ -216,24 +166,13 @@ def volatile_keys(obj: K8sObject, finding: Finding) -> list[str]:
     return [k for k in dict.fromkeys(named) if k in labels]
 
 
-def _target(context: RecipeContext, finding: Finding) -> _Target | str:
-    rendering: Rendering = context.scenario_of(finding)
+def _removal(context: RecipeContext, finding: Finding) -> Removal | str:
+    """The keys `finding` names, to take out of its object's selector."""
+    rendering = context.scenario_of(finding)
     obj = context.find(rendering, finding.obj)
     if obj is None:
-        return f"{finding.obj} not found in the rendered chart"
-    if obj.source.path.startswith("charts/"):
-        return f"{finding.obj} comes from a subchart: fix it there"
-    keys = volatile_keys(obj, finding)
-    if not keys:
-        return f"{finding.obj}: the volatile entry is in matchExpressions; edit it by hand"
-    path = obj.selector_path()
-    place = context.templates.place_for(obj, rendering.objects)
-    site = place.doc.sites.get(path) if place and path else None
-    if place is None or site is None:
-        return f"{obj.source.path}: {path} of {obj.ref} is not written in the template"
-    if place.shared:
-        return f"{place.shared_reason(obj.ref)}; edit it by hand"
-    return _Target(finding, obj, site, keys, place.path)
+        return f"{finding.obj} not found in the rendered {context.source.facts.noun}"
+    return Removal(finding, obj, rendering, tuple(volatile_keys(obj, finding)))
 
 
 def _defaulted_unit(context: RecipeContext, finding: Finding) -> FixUnit | str | None:
@@ -281,218 +220,6 @@ def _removal_unit(context: RecipeContext, finding: Finding) -> FixUnit | str:
         {(obj.source.path, obj.kind): planned[1]},
         "unsafe" if obj.is_controller else "safe",
     )
-
-
-def _removal_edits(target: _Target, keys: list[str]) -> list[PlannedEdit] | str:
-    """Edits deleting the literal selector lines of `keys`; else why one cannot go."""
-    edits = []
-    for key in keys:
-        try:
-            edit = remove_entry(target.site, key)
-        except NotEditable as err:
-            return f"{target.path}:{target.site.line}: {err}"
-        edits.append(PlannedEdit(target.path, edit, f"selector of {target.obj.ref}"))
-    return edits
-
-
-def _literal_unit(target: _Target, keys: list[str]) -> FixUnit | str:
-    obj = target.obj
-    edits = _removal_edits(target, keys)
-    if isinstance(edits, str):
-        return edits
-    return FixUnit(
-        f"{obj.ref}: remove {', '.join(keys)} from its selector",
-        edits,
-        [target.finding],
-        {(obj.source.path, obj.kind): _removals(target.site.path, keys)},
-        "unsafe" if obj.is_controller else "safe",
-    )
-
-
-def _helper_writing(
-    site: MappingSite, keys: list[str], helpers: dict[str, Helper]
-) -> Helper | str:
-    """The chart's own helper, included in `site`, whose body writes `keys`; else why not."""
-    included = _included_helpers(site)
-    for name in included:
-        helper = helpers.get(name)
-        if helper is not None and all(_writes(helper, k) for k in keys):
-            return helper
-    if not included:
-        return f"{', '.join(keys)} in {site.path} is not written in the chart's own templates"
-    return (
-        f"{', '.join(keys)} comes from {', '.join(included)}, which the chart does not define "
-        "with literal lines (a subchart or nested helper): edit it by hand"
-    )
-
-
-def _included_helpers(site: MappingSite) -> list[str]:
-    """Helpers `site` always includes (on its unconditional entry lines or its key line)."""
-    lines = [e.line for e in site.entries if e.generated and not e.conditional]
-    if site.inline_generator:
-        lines.append(site.key_line)
-    return [n for line in lines for a in line.output_actions if (n := included_helper(a))]
-
-
-def _renamed_includes(
-    context: RecipeContext, target: _Target, name: str, new_name: str
-) -> list[PlannedEdit]:
-    """Edits pointing the includes of helper `name` in target's selector at `new_name`."""
-    obj = target.obj
-    text = context.templates.outline(target.path).text
-    edits = []
-    quoted = f'"{name}"'
-    for action in _include_actions(target.site, name):
-        start = action.start + text[action.start : action.end].index(quoted)
-        edits.append(
-            PlannedEdit(
-                target.path,
-                Edit(start, start + len(quoted), f'"{new_name}"'),
-                f"selector of {obj.ref} uses {new_name}",
-            )
-        )
-    return edits
-
-
-def _library_helper(site: MappingSite, helpers: dict[str, Helper]) -> str | None:
-    """The one helper `site` includes that the chart does not define (a library's, such as
-    `common.labels.standard`), if that is where the labels come from."""
-    foreign = sorted({n for n in _included_helpers(site) if n not in helpers and "." in n})
-    return foreign[0] if len(foreign) == 1 else None
-
-
-def _switch_units(context: RecipeContext, name: str, targets: list[_Target]) -> FixUnit:
-    """Selectors include the library's selector-only sibling of `name` instead (say
-    `common.labels.matchLabels` for `common.labels.standard`): tried in turn as fallbacks,
-    verification keeps the first that renders the same selectors less the volatile keys."""
-    prefix = name.rsplit(".", 1)[0]
-    candidates = [f"{prefix}.{suffix}" for suffix in SELECTOR_HELPER_NAMES]
-    units = [_switch_unit(context, name, new, targets) for new in candidates if new != name]
-    for unit, fallback in itertools.pairwise(units):
-        unit.fallback = fallback
-    return units[0]
-
-
-def _switch_unit(
-    context: RecipeContext, name: str, new_name: str, targets: list[_Target]
-) -> FixUnit:
-    edits = []
-    changes: dict[tuple[str, str], list[LabelChange]] = defaultdict(list)
-    for target in targets:
-        obj = target.obj
-        edits += _renamed_includes(context, target, name, new_name)
-        selector = obj.selector
-        keys = [k for k in (selector.match_labels if selector else {}) if k in MANAGER_KEYS]
-        changes[(obj.source.path, obj.kind)].extend(
-            _removals(target.site.path, [*target.keys, *keys])
-        )
-    unsafe = any(t.obj.is_controller for t in targets)
-    return FixUnit(
-        f"selectors use {new_name} instead of {name}",
-        unique_edits(edits),
-        [t.finding for t in targets],
-        dict(changes),
-        "unsafe" if unsafe else "safe",
-    )
-
-
-def _writes(helper: Helper, key: str) -> bool:
-    return _key_line(helper.body, key) is not None
-
-
-def _key_line(body: str, key: str) -> re.Match[str] | None:
-    quoted = rf"(?:{re.escape(key)}|\"{re.escape(key)}\"|'{re.escape(key)}')"
-    return re.search(rf"(?m)^[ \t]*{quoted}:[^\n]*(?:\n|$)", body)
-
-
-def _split_unit(
-    context: RecipeContext,
-    helpers: dict[str, Helper],
-    name: str,
-    targets: list[tuple[_Target, list[str]]],
-) -> FixUnit | str:
-    """Add a selector-only copy of helper `name` and point the selectors at it."""
-    helper = helpers[name]
-    keys = sorted({k for t, _ in targets for k in t.keys if k not in t.site.literal_keys()})
-    new_name = _new_helper_name(name, helpers)
-    body = helper.body
-    for key in keys:
-        while (match := _key_line(body, key)) is not None:
-            body = body[: match.start()] + body[match.end() :]
-    body = _drop_emptied_blocks(helper.body, body)
-    newline = context.templates.outline(helper.path).newline()
-    opening = helper.text[helper.open.start : helper.open.end].replace(
-        f'"{name}"', f'"{new_name}"', 1
-    )
-    closing = helper.text[helper.close.start : helper.close.end]
-    definition = (
-        f"{newline}{{{{/*{newline}Selector labels: {name} without the values that change "
-        f"between releases.{newline}Selectors are immutable: an existing release needs "
-        f"the migration steps that came with this change.{newline}"
-        f"*/}}}}{newline}"
-        f"{opening}{body}{closing}{newline}"
-    )
-    at = helper.end_of_definition
-    edits = [PlannedEdit(helper.path, Edit(at, at, definition), f"add helper {new_name}")]
-    changes: dict[tuple[str, str], list[LabelChange]] = defaultdict(list)
-    for target, literal in targets:
-        obj = target.obj
-        edits += _renamed_includes(context, target, name, new_name)
-        removals = _removal_edits(target, literal)
-        if isinstance(removals, str):
-            return removals
-        edits += removals
-        changes[(obj.source.path, obj.kind)].extend(
-            _removals(target.site.path, target.keys)
-        )
-    unsafe = any(t.obj.is_controller for t, _ in targets)
-    return FixUnit(
-        f"selectors use {new_name} ({name} without {', '.join(keys)})",
-        unique_edits(edits),
-        [t.finding for t, _ in targets],
-        dict(changes),
-        "unsafe" if unsafe else "safe",
-    )
-
-
-# An `if`/`with` block with nothing but `else` branches in it: it writes nothing.
-_EMPTY_BLOCK = re.compile(
-    r"(?m)^[ \t]*\{\{-?\s*(?:if|with)\b[^}]*\}\}"
-    r"(?:\s|\{\{-?\s*else\b[^}]*\}\})*"
-    r"\{\{-?\s*end\s*(?P<trim>-?)\}\}[ \t]*(?:\n|$)"
-)
-
-
-def _drop_emptied_blocks(original: str, body: str) -> str:
-    """`body` without the conditionals that removing keys emptied (all their branches held
-    only those keys), innermost first; a block that was empty in `original` stays, and so
-    does one whose `-}}` trims text that follows it."""
-    if _EMPTY_BLOCK.search(original):
-        return body
-    while True:
-        for match in _EMPTY_BLOCK.finditer(body):
-            rest = body[match.end():].lstrip()
-            if not match.group("trim") or not rest or rest.startswith("{{-"):
-                body = body[: match.start()] + body[match.end():]
-                break
-        else:
-            return body
-
-
-def _include_actions(site: MappingSite, name: str) -> list[Action]:
-    """The actions in `site` that include helper `name` (on entry lines or the key line)."""
-    lines = [e.line for e in site.entries if e.generated]
-    if site.inline_generator:
-        lines.append(site.key_line)
-    return [a for line in lines for a in line.output_actions if included_helper(a) == name]
-
-
-def _new_helper_name(name: str, helpers: dict[str, Helper]) -> str:
-    prefix = name.rsplit(".", 1)[0] if "." in name else name
-    for candidate in (f"{prefix}.selectorLabels", f"{prefix}.stableSelectorLabels"):
-        if candidate not in helpers and candidate != name:
-            return candidate
-    return f"{name}.stable"
 
 
 def _removals(path: str, keys: list[str]) -> list[LabelChange]:

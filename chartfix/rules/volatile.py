@@ -48,7 +48,7 @@ import re
 from collections.abc import Iterator, Sequence
 
 from chartfix.model.findings import RECIPE_MARK, Finding, Location, Severity
-from chartfix.model.objects import K8sObject
+from chartfix.model.objects import MANAGER_KEYS, K8sObject
 from chartfix.model.releases import Drift, ReleaseDiff
 from chartfix.model.selectors import LabelSelector
 from chartfix.rules.context import RuleContext, chart_of
@@ -59,7 +59,6 @@ SEVERITY_NOTE = "warning for `heritage`/`managed-by`"
 SUMMARY = "A selector holds a label that changes with the next release"
 
 VERSION_KEYS = frozenset({"helm.sh/chart", "app.kubernetes.io/version", "version"})
-MANAGER_KEYS = frozenset({"heritage", "app.kubernetes.io/managed-by"})
 
 
 def holds_version(value: str, version: str) -> bool:

@@ -36,11 +36,12 @@ import itertools
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from chartfix.errors import ChartError
+from chartfix.model.changes import FixUnit, Unfixed
 from chartfix.model.edits import Edit, LabelChange, PlannedEdit
-from chartfix.model.findings import Location
+from chartfix.model.findings import Finding, Location
 from chartfix.model.kinds import KindFacts
 from chartfix.model.objects import K8sObject, Rendering
 from chartfix.model.releases import ReleaseDiff
@@ -240,6 +241,32 @@ class Source(Protocol):
 
     def unwritable(self, path: str) -> str | None:
         """Why chartfix must not write `path` (reached through a symlink...); None: it may."""
+        ...
+
+
+@dataclass(frozen=True)
+class Removal:
+    """Keys to take out of one object's selector, for one finding (stable-selectors)."""
+
+    finding: Finding
+    obj: K8sObject
+    rendering: Rendering
+    keys: tuple[str, ...]
+
+
+@runtime_checkable
+class SplitsHelpers(Protocol):
+    """A source whose selectors share label helpers with other labels (a Helm chart's
+    `NAME.selectorLabels` inside `NAME.labels`): taking keys out of them is one edit of a
+    helper for several objects, which `label_edits` (one object at a time) cannot express.
+    A capability: stable-selectors asks it of a source that has it."""
+
+    def selector_removals(
+        self, removals: Sequence[Removal]
+    ) -> tuple[list[FixUnit], list[Unfixed]]:
+        """Units taking each removal's keys out of its object's selector where the source
+        writes them (literal lines deleted, shared helpers split), and the removals it
+        refuses, with the reason."""
         ...
 
 

@@ -14,12 +14,19 @@ from pathlib import Path
 
 from chartfix.errors import ChartError
 from chartfix.files import decode, encode, linked
+from chartfix.model.changes import FixUnit, Unfixed
 from chartfix.model.edits import Edit, LabelChange, PlannedEdit
 from chartfix.model.findings import Location
 from chartfix.model.kinds import RELEASE_WORDS, KindFacts
 from chartfix.model.objects import K8sObject, Rendering
 from chartfix.model.releases import ReleaseDiff
-from chartfix.sources.base import Renderings, RenderSettings, synthesized_note, unrendered_note
+from chartfix.sources.base import (
+    Removal,
+    Renderings,
+    RenderSettings,
+    synthesized_note,
+    unrendered_note,
+)
 from chartfix.sources.helm.chart import (
     Chart,
     Scenario,
@@ -35,6 +42,7 @@ from chartfix.sources.helm.labels import label_edits, writes_literally
 from chartfix.sources.helm.releases import release_diff
 from chartfix.sources.helm.render import render
 from chartfix.sources.helm.restart import restart_edits
+from chartfix.sources.helm.selectors import selector_removals
 from chartfix.sources.helm.synthesis import render_scenarios
 from chartfix.sources.helm.template.edit import apply_edits
 from chartfix.sources.helm.template.locate import ChartSources, locate
@@ -212,6 +220,13 @@ class HelmSource:
 
     def writes_literally(self, obj: K8sObject, rendering: Rendering, path: str, key: str) -> bool:
         return writes_literally(self.templates, obj, rendering, path, key)
+
+    def selector_removals(
+        self, removals: Sequence[Removal]
+    ) -> tuple[list[FixUnit], list[Unfixed]]:
+        """Literal selector lines deleted; a helper feeding selectors and metadata labels
+        split, or a library's switched for its selector-only sibling (selectors.py)."""
+        return selector_removals(self.templates, removals)
 
     def apply(self, path: str, edits: Iterable[Edit]) -> bytes:
         return encode(apply_edits(decode(self.read(path)), edits))
