@@ -120,6 +120,15 @@ def _render_options(parser: argparse.ArgumentParser) -> None:
         help="report RULE's findings as error or warning (repeatable)",
     )
     parser.add_argument(
+        "--no-features", action="store_true",
+        help="render only the defaults (or your values) and ci/ files, not the objects "
+        "behind off-by-default feature switches (podDisruptionBudget.enabled...)",
+    )
+    parser.add_argument(
+        "--feature-renders", type=_positive(int, MAX_FEATURE_RENDERS), default=None,
+        metavar="N", help="render at most N feature scenarios per chart (default: 8)",
+    )
+    parser.add_argument(
         "--run-apps", action=argparse.BooleanOptionalAction, default=None,
         help="run cdk8s apps (their Python is code; default: only where a .chartfix.yaml "
         "says run-apps: true)",
@@ -155,6 +164,7 @@ def _positive(kind: type[int] | type[float], most: float) -> Callable[[str], flo
 
 
 MAX_JOBS = 1024
+MAX_FEATURE_RENDERS = 256
 MAX_TIMEOUT = 7 * 24 * 3600.0
 """A week: past that a limit means none (and larger numbers overflow the timers)."""
 
@@ -188,6 +198,12 @@ def _fix_options(parser: argparse.ArgumentParser) -> None:
         help="also label the Jobs, CronJobs and test Pods that overlap",
     )
     parser.add_argument(
+        "--safe-only", action="store_true",
+        help="apply only fixes that change no immutable field (no selector of a "
+        "Deployment/StatefulSet/DaemonSet, no non-hook Job's pods): nothing to migrate; "
+        "the rest is left, with the command that fixes it",
+    )
+    parser.add_argument(
         "--bump", choices=("auto", "major", "minor", "patch", "none"), default=None,
         help="chart version bump with --branch (default: the recipe file's, else auto: "
         "major when a selector changes)",
@@ -212,13 +228,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.command == "check":
-            from chartfix.commands import policy_from
+            from chartfix.commands import features_from, policy_from
             from chartfix.commands.check import run_check
 
             return run_check(
                 args.paths, args.values, args.set, args.format, args.jobs, sys.stdout,
                 release=args.release, namespace=args.namespace, strict=args.strict,
-                policy=policy_from(args), run_apps=args.run_apps,
+                policy=policy_from(args), run_apps=args.run_apps, features=features_from(args),
             )
         if args.command == "fix":
             from chartfix.commands.fix import run_fix

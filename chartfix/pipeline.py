@@ -21,10 +21,17 @@ from chartfix.config import (
     organisation_values,
     values_json,
 )
-from chartfix.errors import ChartError, UsageError
+from chartfix.errors import ChartError, UsageError, display_path
 from chartfix.model.changes import ChartChange, FileChange, Unfixed
 from chartfix.model.findings import Finding, Location
-from chartfix.model.objects import ObjectRef, Rendering
+from chartfix.model.objects import (
+    ALL_FEATURES,
+    ObjectRef,
+    Rendering,
+    features_added,
+    is_feature,
+    object_ids,
+)
 from chartfix.model.releases import ReleaseDiff
 from chartfix.recipes import registry
 from chartfix.recipes.base import (
@@ -39,7 +46,7 @@ from chartfix.recipes.naming import name_suffix, workload_names
 from chartfix.rules import RULES, Policy, analyze_each, apply_policy, merge_findings
 from chartfix.rules import Analysis as Judged
 from chartfix.rules.ksm import restarts_needed
-from chartfix.sources.base import Renderings, RenderSettings, Source
+from chartfix.sources.base import DEFAULT_FEATURE_RENDERS, Renderings, RenderSettings, Source
 from chartfix.sources.targets import kind_of
 from chartfix.verify import Verifier
 
@@ -71,6 +78,12 @@ class FixRequest:
     recipe_file: RecipeFile | None = None
     """The declarative recipe asked for (`--recipe NAME|FILE`): its steps replace `recipes`;
     without one, a chart's `.chartfix.yaml` may name one."""
+    features: int = DEFAULT_FEATURE_RENDERS
+    """Feature scenarios rendered per chart (off-by-default switches on, one at a time;
+    0: none, `--no-features`)."""
+    safe_only: bool = False
+    """`--safe-only`: apply only the fixes that change no immutable field; the others are
+    left, with the command that makes them."""
 
 
 def organisation_request(request: FixRequest) -> FixRequest:
@@ -238,7 +251,7 @@ def fix_chart(root: Path, request: FixRequest) -> ChartChange:
     recipes = select_recipes(names)
     requested = RenderSettings(
         request.values_files, request.set_values, request.base_values,
-        request.release, request.namespace,
+        request.release, request.namespace, request.features,
     )
     settings, policy = configured(config, requested, request.policy)
     if recipe_file is not None and recipe_file.rules is not None:
@@ -248,8 +261,11 @@ def fix_chart(root: Path, request: FixRequest) -> ChartChange:
     counted = analysis.judged.findings
     explicit = bool(names)
     findings = [f for f in counted if explicit or f.severity == "error"]
+    findings, made_up = _not_made_up(findings, rendered.synthesized)
+    safe_only = request.safe_only or bool(recipe_file and recipe_file.safe_only)
     context = RecipeContext(
-        source, before, findings, release=request.release, namespace=request.namespace
+        source, before, findings, release=request.release, namespace=request.namespace,
+        safe_only=safe_only,
     )
 
     units = []
@@ -267,12 +283,21 @@ def fix_chart(root: Path, request: FixRequest) -> ChartChange:
                 step = step.fallback
     units, through_links = _writable(source, units)
     refused.extend(through_links)
+    if safe_only:
+        units, breaking = _safe_only(units, source.root)
+        refused.extend(breaking)
 
-    verifier = Verifier(source, before, merge_findings(analysis.per_scenario), analysis.releases)
+    also = source.verification(settings) if units else []  # nothing new may appear there
+    known = merge_findings([*analysis.per_scenario, *analyze_each(source, also)])
+    verifier = Verifier(source, [*before, *also], known, analysis.releases)
     verified = verifier.run(units)
+    after = verified.after[: len(before)]
 
     in_scope = set().union(*(r.rules for r in recipes)) if explicit else set(RULES)
-    remaining = {(f.rule, f.obj) for f in verified.after_findings}
+    remaining = {
+        (f.rule, f.obj) for f in verified.after_findings
+        if any(s != ALL_FEATURES for s in f.scenarios)
+    }
     fixed = [f for f in findings if f.rule in in_scope and (f.rule, f.obj) not in remaining]
     reasons = _reasons(refused, verified.failed)
     unfixed = [
@@ -280,6 +305,7 @@ def fix_chart(root: Path, request: FixRequest) -> ChartChange:
         for f in findings
         if f.rule in in_scope and (f.rule, f.obj) in remaining
     ]
+    unfixed += made_up
     # An error of a rule the chosen recipes do not fix stays what `check` says it is: an
     # error, left by this run (fix exits 1 where check does).
     ran = f"--recipe {recipe_file.name}" if recipe_file else f"--recipe {' --recipe '.join(names)}"
@@ -298,7 +324,7 @@ def fix_chart(root: Path, request: FixRequest) -> ChartChange:
         for unit, why in verified.failed
         if id(unit) not in kept and id(unit.fallback) not in kept
     ]
-    notes += restarts_needed(before, verified.after)
+    notes += restarts_needed(before, after)
     notes += [w for r in before for w in r.warnings]
     notes += [line for r in before for line in r.engine_log]
     notes += rendered.notes + rendered.warnings
@@ -313,7 +339,7 @@ def fix_chart(root: Path, request: FixRequest) -> ChartChange:
         fixed=fixed,
         unfixed=unfixed,
         before=before,
-        after=verified.after,
+        after=after,
         recipes=[r.name for r in recipes if r.name in {made_by[id(u)] for u in verified.kept}],
         unsafe=any(u.applicability == "unsafe" for u in verified.kept),
         notes=notes,
@@ -323,6 +349,7 @@ def fix_chart(root: Path, request: FixRequest) -> ChartChange:
         unrendered={name: err.reason for name, err in rendered.unrendered},
         workloads=workloads(source, before, request.release),
         kind=source.facts,
+        features=features_added({r.scenario: object_ids(r) for r in before}),
     )
 
 
@@ -364,6 +391,59 @@ def recipe_options(
         return options_class(recipe).of(*steps, *user)
     except ValueError as err:
         raise ChartError(root, f"{CONFIG_NAME}: {err}") from err
+
+
+def _safe_only(units: Sequence[FixUnit], root: Path) -> tuple[list[FixUnit], list[Unfixed]]:
+    """`--safe-only`: the units (or their fallbacks) that change no immutable field; the
+    targets of the others are left, with the command that fixes them."""
+    kept: list[FixUnit] = []
+    left: list[Unfixed] = []
+    for unit in units:
+        step = _safe_steps(unit)
+        if step is not None:
+            kept.append(step)
+            continue
+        left += [
+            Unfixed(target, (
+                f"its fix changes an immutable field ({unit.title}), left by --safe-only: "
+                f"`chartfix fix {display_path(root)}` makes it, and the upgrade then needs "
+                "the migration note"
+            ))
+            for target in unit.targets
+        ]
+    return kept, left
+
+
+def _safe_steps(unit: FixUnit | None) -> FixUnit | None:
+    """`unit` with its fallbacks, keeping only the steps that change no immutable field."""
+    while unit is not None and unit.applicability != "safe":
+        unit = unit.fallback
+    if unit is not None:
+        unit.fallback = _safe_steps(unit.fallback)
+    return unit
+
+
+def _not_made_up(
+    findings: Sequence[Finding], synthesized: Mapping[str, Sequence[str]]
+) -> tuple[list[Finding], list[Unfixed]]:
+    """The findings to fix, and those left because only feature scenarios that rendered
+    with values chartfix made up show them (what the made-up values decide is not the
+    chart's: a fix planned from it could be wrong)."""
+    kept: list[Finding] = []
+    left: list[Unfixed] = []
+    for finding in findings:
+        features = [s for s in finding.scenarios if is_feature(s)]
+        if features and len(features) == len(finding.scenarios) and all(
+            synthesized.get(s) for s in features
+        ):
+            values = ", ".join(dict.fromkeys(v for s in features for v in synthesized[s]))
+            left.append(Unfixed(finding, (
+                f"found only with {features[0]}, which renders only with values chartfix "
+                f"made up ({values}): not fixed"
+            )))
+            continue
+        kept.append(finding)
+    return kept, left
 
 
 def _writable(source: Source, units: Sequence[FixUnit]) -> tuple[list[FixUnit], list[Unfixed]]:

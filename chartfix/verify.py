@@ -17,7 +17,7 @@ from typing import Any
 
 from chartfix.errors import ChartError
 from chartfix.model.findings import Finding
-from chartfix.model.objects import K8sObject, ObjectRef, Rendering, mapping_at
+from chartfix.model.objects import K8sObject, ObjectRef, Rendering, is_feature, mapping_at
 from chartfix.model.releases import ReleaseDiff
 from chartfix.model.selectors import valid_label_value
 from chartfix.recipes.base import FixUnit, LabelChange
@@ -131,14 +131,13 @@ class Verifier:
         for finding in after:
             remaining[(finding.rule, finding.obj)].update(finding.scenarios)
         for unit in units:
-            for target in unit.targets:
-                where = remaining.get((target.rule, target.obj))
-                # A target names the scenarios it is fixed in (a ci/ file may keep a toggle
-                # the fix turns on off: the finding stays there, on purpose).
-                if where is not None and (
-                    not (target.scenarios and where) or where & set(target.scenarios)
-                ):
-                    return f"{target.rule} on {target.obj} is still there after the edit"
+            stuck = [t for t in unit.targets if _still_there(t, remaining)]
+            # A target seen only with a feature switch on that stays is left (counted so),
+            # not held against the unit's other fixes; a unit fixing none of them fails.
+            held = [t for t in stuck if not all(is_feature(s) for s in t.scenarios)]
+            if held or (stuck and len(stuck) == len(unit.targets)):
+                target = (held or stuck)[0]
+                return f"{target.rule} on {target.obj} is still there after the edit"
         known = {(f.rule, f.obj) for f in self.before_findings}
         for finding in after:
             if (finding.rule, finding.obj) not in known:
@@ -171,6 +170,15 @@ class Verifier:
                 again = self.before[index]
             self._noise_cache[index] = unplanned_differences(self.before[index], again, {})
         return self._noise_cache[index]
+
+
+def _still_there(target: Finding, remaining: Mapping[tuple[str, ObjectRef], set[str]]) -> bool:
+    """Whether `target` is found after the edit, in the scenarios it was to be fixed in (a
+    ci/ file may keep a toggle the fix turns on off: the finding stays there, on purpose)."""
+    where = remaining.get((target.rule, target.obj))
+    return where is not None and (
+        not (target.scenarios and where) or bool(where & set(target.scenarios))
+    )
 
 
 Difference = tuple[str, str]

@@ -751,16 +751,16 @@ def test_progress_is_one_line_per_chart_then_the_table(tmp_path, capsys) -> None
         for i, name in enumerate(names, 1)
     ]
     table = lines[len(names):]
-    assert table[0].split() == ["chart", "findings", "would", "fix", "left", "error"]
+    assert table[0].split() == ["chart", "findings", "would", "fix", "left", "migration", "error"]
     rows_end = next(i for i, line in enumerate(table) if line.startswith("coverage:"))
-    rows = {line.split()[0]: line.split()[1:4] for line in table[1:rows_end]}
+    rows = {line.split()[0]: line.split()[1:5] for line in table[1:rows_end]}
     assert rows == {
-        "tree/bad-values": ["-", "-", "-"],
-        "tree/flow-mapping": ["2", "2", "0"],
-        "tree/leftover": ["2", "0", "2"],
-        "tree/legacy-server": ["2", "2", "0"],
-        "tree/scaffold-helpers": ["3", "3", "0"],
-    }, "clean charts are left out of the table"
+        "tree/bad-values": ["-", "-", "-", "-"],
+        "tree/flow-mapping": ["2", "2", "0", "needed"],
+        "tree/leftover": ["2", "0", "2", "-"],
+        "tree/legacy-server": ["2", "2", "0", "needed"],
+        "tree/scaffold-helpers": ["3", "3", "0", "-"],
+    }, "clean charts are left out of the table; only the test Pod changes in scaffold-helpers"
     end = next(i for i, line in enumerate(table) if line.startswith("coverage:"))
     assert table[end:] == [
         "coverage: 6 charts found, 5 analyzed (83%), 0 of them with synthesized values; "

@@ -11,7 +11,8 @@ import yaml
 
 from chartfix.errors import ChartError
 from chartfix.model.changes import ChartChange
-from chartfix.publish.bump import bump_chart, bump_version, changelog_with_entry, default_level
+from chartfix.publish.bump import bump_chart, bump_version, changelog_with_entry
+from chartfix.publish.migration import default_level
 
 TODAY = datetime.date(2026, 3, 1)
 
@@ -41,7 +42,7 @@ def test_bump_version_refuses_what_is_not_semver() -> None:
 
 def test_default_level_is_major_only_for_unsafe_changes() -> None:
     change = ChartChange(Path("."), "c", "1.0.0")
-    assert default_level(change) == "minor"
+    assert default_level(change) == "patch", "nothing to do on upgrade: a bug fix"
     change.unsafe = True
     assert default_level(change) == "major"
 

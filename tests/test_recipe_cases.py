@@ -174,8 +174,23 @@ def test_component_labels_follow_the_chart_key_convention_beside_helpers() -> No
             '    {{- include "scaffold-helpers.selectorLabels" . | nindent 4 }}\n'
             "    app.kubernetes.io/component: server\n",
         ),
-    })
+    }, options={"prefer": "component"})  # unset, only its test Pod would be relabelled
     assert all(u.applicability == "unsafe" for u in run.verified.kept if "Deployment/" in u.title)
+
+
+def test_a_controller_whose_other_pods_are_only_a_test_pod_keeps_its_selector() -> None:
+    """By default a helm test Pod under a controller's selector gets a value of its own
+    (over the labels helper's output): no selector, no immutable field changes."""
+    chart = FIXTURES / "scaffold-helpers"
+    test = (chart / "templates/tests/test-connection.yaml").read_text()
+    run = assert_recipe(ComponentLabels(), chart, {
+        "templates/tests/test-connection.yaml": test.replace(
+            '{{- include "scaffold-helpers.labels" . | nindent 4 }}',
+            '{{- mergeOverwrite (include "scaffold-helpers.labels" . | fromYaml) (dict '
+            '"app.kubernetes.io/name" "scaffold-helpers-test-connection") | toYaml | nindent 4 }}',
+        ),
+    })
+    assert [u.applicability for u in run.verified.kept] == ["safe"]
 
 
 def test_a_component_value_that_is_no_label_value_is_refused_before_any_work() -> None:

@@ -92,14 +92,14 @@ def test_a_bulk_dry_run_says_would_fix_and_nothing_written(tmp_path, capsys) -> 
     assert main(["bulk", str(top), "-j", "1"]) == 0
     err = capsys.readouterr().err
     header = next(line for line in err.splitlines() if line.startswith("chart "))
-    assert header.split() == ["chart", "findings", "would", "fix", "left", "error"]
+    assert header.split() == ["chart", "findings", "would", "fix", "left", "migration", "error"]
     assert err.splitlines()[-1] == (
         "1 chart processed (0 clean), 0 skipped as done; dry run: nothing written"
     )
     assert main(["bulk", str(top), "-j", "1", "--write"]) == 0
     err = capsys.readouterr().err
     header = next(line for line in err.splitlines() if line.startswith("chart "))
-    assert header.split() == ["chart", "findings", "fixed", "left", "error"]
+    assert header.split() == ["chart", "findings", "fixed", "left", "migration", "error"]
     assert err.splitlines()[-1] == "1 chart processed (0 clean), 0 skipped as done"
 
 

@@ -93,6 +93,8 @@ def options_hash(request: FixRequest) -> str:
         "severity": [[rule, str(level)] for rule, level in policy.severity],
         "suppress": repr(policy.suppress),
         "run_apps": request.run_apps,
+        "features": request.features,
+        "safe_only": request.safe_only,
     }
     return hashlib.sha256(json.dumps(options, sort_keys=True).encode()).hexdigest()
 
@@ -272,7 +274,8 @@ def print_table(
     """
     rows = [_row(o) for o in outcomes if o.error is not None or _status(o) != "clean"]
     noun = targets_noun([o.root for o in outcomes], 1).split(" ", 1)[1]
-    headers = (noun, "findings", "would fix" if dry_run else "fixed", "left", "error")
+    headers = (noun, "findings", "would fix" if dry_run else "fixed", "left", "migration",
+               "error")
     if stream.isatty():
         _rich_table(headers, rows, stream)
         for outcome in outcomes:
@@ -288,7 +291,10 @@ def print_table(
     for o in outcomes:
         change = o.change
         error = str(o.error) if o.error else (f"not run: {o.skipped}" if o.skipped else None)
-        coverage.add(error, bool(change and change.synthesized), bool(change and change.unrendered))
+        coverage.add(
+            error, bool(change and change.synthesized), bool(change and change.unrendered),
+            change.features if change else None,
+        )
     stream.write("".join(line + "\n" for line in coverage.lines()))
     clean = sum(1 for o in outcomes if _status(o) == "clean")
     not_run = sum(1 for o in outcomes if o.skipped is not None)
@@ -300,14 +306,17 @@ def print_table(
     )
 
 
-def _row(outcome: Outcome) -> tuple[str, str, str, str, str]:
+def _row(outcome: Outcome) -> tuple[str, str, str, str, str, str]:
+    """chart, findings, fixed, left, migration ("needed" when the fix changes an immutable
+    field), error."""
     change = outcome.change
     findings = str(len(change.fixed) + len(change.unfixed)) if change else "-"
     if outcome.error is not None or change is None:
-        return (display_path(outcome.root), findings, "-", "-",
+        return (display_path(outcome.root), findings, "-", "-", "-",
                 outcome.skipped or str(outcome.error))
+    migration = "needed" if change.needs_migration and change.fixed else "-"
     return (display_path(outcome.root), findings, str(len(change.fixed)),
-            str(len(change.unfixed)), "")
+            str(len(change.unfixed)), migration, "")
 
 
 def _rich_table(headers: Sequence[str], rows: Sequence[Sequence[str]], stream: Any) -> None:
@@ -369,6 +378,8 @@ def report_entry(
         "synthesized": change.synthesized if change else {},
         "unrendered": change.unrendered if change else {},
         "unsafe": bool(change and change.unsafe),
+        "needs_migration": bool(change and change.needs_migration),
+        "features": dict(change.features) if change else {},
         "upgrade": upgrade_kind(change) if change else None,
         "files": [f.path for f in change.files] if change else [],
         "lines_added": summary.added if summary else 0,

@@ -18,7 +18,7 @@ from typing import TextIO
 from chartfix.config import load_config
 from chartfix.errors import ChartError, UsageError, display_path
 from chartfix.model.findings import Analysis as Judged
-from chartfix.model.objects import Rendering
+from chartfix.model.objects import Rendering, features_added, object_ids
 from chartfix.model.report import ChartReport
 from chartfix.pipeline import NothingRendered, analyze, configured
 from chartfix.rules import Policy, merge_findings
@@ -39,11 +39,14 @@ def check_chart(
     keep_renderings: bool = True,
     policy: Policy | None = None,
     run_apps: bool | None = None,
+    features: int = 0,
 ) -> ChartReport:
     """Render the target at `root` under each scenario and analyze it (`pipeline.analyze`).
     Never raises for a bad target: its ChartError travels in the report. `policy`: the
     command line's rule control, on top of the target's `.chartfix.yaml`."""
-    settings = RenderSettings(tuple(values_files), tuple(set_values), "", release, namespace)
+    settings = RenderSettings(
+        tuple(values_files), tuple(set_values), "", release, namespace, features
+    )
     task = ScenarioTask(root, None, settings, policy or Policy(), run_apps)
     result, renderings = _check(task)
     report = _report(root, [(task, result)])
@@ -90,6 +93,9 @@ class ScenarioResult:
     skipped: str | None = None
     synthesized: dict[str, list[str]] = field(default_factory=dict)
     unrendered: dict[str, ChartError] = field(default_factory=dict)
+    objects: dict[str, frozenset[str]] = field(default_factory=dict)
+    """Scenario -> its objects (`object_ids`): what feature scenarios add is counted from
+    them, the first scenario being in another task maybe."""
 
 
 def check_scenarios(task: ScenarioTask) -> ScenarioResult:
@@ -125,6 +131,7 @@ def _check(task: ScenarioTask) -> tuple[ScenarioResult, list[Rendering]]:
     for rendering in rendered.renderings:
         result.warnings += [w for w in rendering.warnings if w not in result.warnings]
         result.engine_log += [n for n in rendering.engine_log if n not in result.engine_log]
+        result.objects[rendering.scenario] = object_ids(rendering)
     result.synthesized = dict(rendered.synthesized)
     return result, analysis.renderings
 
@@ -142,6 +149,7 @@ def check_all(
     namespace: str = "default",
     policy: Policy | None = None,
     run_apps: bool | None = None,
+    features: int = 0,
 ) -> list[ChartReport]:
     """Reports for `charts` (targets of any kind), in their order, with
     `settle_suppressions` done.
@@ -151,7 +159,7 @@ def check_all(
     `analyze` merges them.
     """
     values = tuple(Path(v).resolve() for v in values_files)
-    settings = RenderSettings(values, tuple(set_values), "", release, namespace)
+    settings = RenderSettings(values, tuple(set_values), "", release, namespace, features)
     tasks = _tasks(charts, settings, jobs or default_jobs(), policy or Policy(), run_apps)
     results: dict[Path, list[tuple[ScenarioTask, ScenarioResult]]] = {c: [] for c in charts}
     for task, result in zip(
@@ -239,6 +247,7 @@ def _report(root: Path, parts: list[tuple[ScenarioTask, ScenarioResult]]) -> Cha
         report.unrendered.update({n: e.reason for n, e in part.unrendered.items()})
     analyses = [part.analysis for _, part in parts if part.error is None]
     _keep(report, Judged.combine(analyses, merge_findings))
+    report.features = features_added({k: v for _, p in parts for k, v in p.objects.items()})
     return report
 
 
@@ -286,6 +295,7 @@ def run_check(
     strict: bool = False,
     policy: Policy | None = None,
     run_apps: bool | None = None,
+    features: int = 0,
 ) -> int:
     """The `check` command: find charts, check them in parallel, print, return the status."""
     if fmt not in FORMATS:
@@ -298,7 +308,7 @@ def run_check(
         )
     # Files no chart holds (a hook's changed files): nothing to check, and that is a pass.
     reports = check_all(charts, values_files, set_values, jobs, release, namespace, policy,
-                        run_apps)
+                        run_apps, features)
     if fmt in ("json", "sarif"):
         _say_engine_log(reports)
     if fmt == "json":

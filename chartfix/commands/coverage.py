@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from chartfix.publish.output import plural
+from chartfix.publish.output import features_said, plural
 
 ERROR_KINDS = (
     # (kind, pattern over the error line with paths left out), first match wins
@@ -27,6 +27,13 @@ ERROR_KINDS = (
     ("unreadable chart files", r"invalid (?:values )?YAML|cannot read|Chart\.yaml"),
     ("chartfix failed", r"chartfix failed"),
 )
+
+
+def _counts(value: object) -> dict[str, int]:
+    """A report entry's `features` (older reports lack it)."""
+    if not isinstance(value, dict):
+        return {}
+    return {str(k): v for k, v in value.items() if isinstance(v, int)}
 
 
 def error_kind(error: str) -> str:
@@ -49,8 +56,15 @@ class Coverage:
     errors: Counter[str] = field(default_factory=Counter)
     earlier: int = 0
     """Charts a resumed bulk run skipped as done: analysed by an earlier run."""
+    switches: int = 0
+    """Feature scenarios rendered (off-by-default switches turned on)."""
+    feature_objects: int = 0
+    """Objects those scenarios rendered beyond the first scenario's."""
 
-    def add(self, error: str | None, synthesized: bool = False, partial: bool = False) -> None:
+    def add(
+        self, error: str | None, synthesized: bool = False, partial: bool = False,
+        features: Mapping[str, int] | None = None,
+    ) -> None:
         self.found += 1
         if error:
             self.errors[error_kind(error)] += 1
@@ -58,6 +72,8 @@ class Coverage:
         self.analyzed += 1
         self.synthesized += synthesized
         self.partial += partial
+        self.switches += len(features or {})
+        self.feature_objects += sum((features or {}).values())
 
     @classmethod
     def of_report(cls, charts: Iterable[dict[str, object]]) -> Coverage:
@@ -69,6 +85,7 @@ class Coverage:
                 str(error) if error else None,
                 bool(chart.get("synthesized")),
                 bool(chart.get("unrendered")),
+                _counts(chart.get("features")),
             )
         return out
 
@@ -89,6 +106,8 @@ class Coverage:
         )
         if self.partial:
             first += f", {self.partial} with a scenario that could not render"
+        if self.switches:
+            first += f", {features_said(self.switches, self.feature_objects)}"
         errors = sum(self.errors.values())
         out = [first + f"; {plural(errors, 'error')}" + (":" if errors else "")]
         out += [f"  {n} x {kind}" for kind, n in self.errors.most_common()]

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from functools import partial
 from pathlib import Path
 
-from chartfix.commands import policy_from
+from chartfix.commands import features_from, policy_from
 from chartfix.errors import ChartError, UsageError
 from chartfix.model.selectors import LABEL_VALUE_RULE, valid_label_value
 from chartfix.pipeline import FixRequest, fix_chart, select_recipes
@@ -58,6 +58,8 @@ def request_from(args: argparse.Namespace) -> FixRequest:
         namespace=args.namespace,
         policy=policy_from(args),
         run_apps=args.run_apps,
+        features=features_from(args),
+        safe_only=args.safe_only,
         mode="--branch" if args.branch else "--write" if args.write else "a dry run",
     )
 

@@ -105,6 +105,16 @@ class ChartChange:
     workloads: dict[str, str] = field(default_factory=dict)
     """Every name a `--component NAME=VALUE` may give a workload -> the name shown for it."""
 
+    features: dict[str, int] = field(default_factory=dict)
+    """Feature scenario -> how many objects it rendered beyond the first scenario's."""
+
+    @property
+    def needs_migration(self) -> bool:
+        """Upgrading needs the migration steps: an immutable field changes (a controller's
+        selector, a non-hook Job's pod template). A fix that changes none needs no major
+        version and no migration section."""
+        return self.unsafe
+
     @property
     def released(self) -> bool:
         """Deployed as a release (a Helm chart: upgraded, rolled back); False: its YAML is

@@ -390,6 +390,34 @@ def _mapping(raw: Any) -> Mapping[str, Any]:
     return raw if isinstance(raw, Mapping) else {}
 
 
+FEATURE_PREFIX = "feature: "
+"""How a feature scenario's name starts: `feature: podDisruptionBudget.enabled=true` (the
+defaults with an off-by-default switch on; see sources/helm/features.py)."""
+ALL_FEATURES = "features: every switch on"
+"""The scenario with every chosen switch on together: rendered only to verify a fix."""
+
+
+def is_feature(scenario: str) -> bool:
+    """Whether a scenario was rendered only because of a feature switch (or all of them)."""
+    return scenario.startswith(FEATURE_PREFIX) or scenario == ALL_FEATURES
+
+
+def object_ids(rendering: Rendering) -> frozenset[str]:
+    """Every object of a rendering as `Kind/namespace/name`: what a feature scenario adds
+    is what its ids hold beyond the first scenario's."""
+    return frozenset(f"{o.kind}/{o.namespace or ''}/{o.ref.name}" for o in rendering.objects)
+
+
+def features_added(ids: Mapping[str, frozenset[str]]) -> dict[str, int]:
+    """Feature scenario -> how many objects it renders that the first scenario (the
+    defaults, or the user's values) does not; `ids` in scenario order (see object_ids)."""
+    first = next((v for k, v in ids.items() if not is_feature(k)), frozenset())
+    return {
+        name: len(found - first) for name, found in ids.items()
+        if name.startswith(FEATURE_PREFIX)
+    }
+
+
 @dataclass
 class Rendering:
     """All objects one chart rendered to under one scenario."""

@@ -36,6 +36,9 @@ class ChartReport:
     findings under it come from values that are not the chart's own."""
     unrendered: dict[str, str] = field(default_factory=dict)
     """Scenario -> why it could not render even so; the others were analysed."""
+    features: dict[str, int] = field(default_factory=dict)
+    """Feature scenario (`feature: pdb.enabled=true`) -> how many objects it rendered that
+    the first scenario does not: what the off-by-default switches add."""
     renderings: list[Rendering] = field(default_factory=list, repr=False)
     """The evidence (not serialized; dropped when the report crosses processes)."""
     suppressed: list[Finding] = field(default_factory=list)

@@ -20,6 +20,9 @@ from chartfix.publish.migration import upgrade_kind
 from chartfix.publish.write import write_chart
 from chartfix.sources.targets import targets_noun
 
+NEEDS_MIGRATION = "needs migration"
+"""The mark of a chart whose fix changes an immutable field (text, bulk table, HTML)."""
+
 
 @dataclass
 class Outcome:
@@ -139,7 +142,8 @@ def report(
         assert change is not None
         if not (change.fixed or change.unfixed or change.files or change.notes):
             continue
-        err.write(f"{name}: {len(change.fixed)} {verb}, {len(change.unfixed)} left\n")
+        mark = f" ({NEEDS_MIGRATION})" if change.needs_migration else ""
+        err.write(f"{name}: {len(change.fixed)} {verb}, {len(change.unfixed)} left{mark}\n")
         for finding in change.fixed:
             err.write(f"  {verb}: {finding.rule} {finding.obj}\n")
         for item in change.unfixed:

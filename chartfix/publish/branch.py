@@ -20,9 +20,9 @@ import git
 from chartfix.errors import ChartError, UsageError
 from chartfix.model.changes import ChartChange
 from chartfix.publish.apply import Outcome
-from chartfix.publish.bump import bump_version, default_level
+from chartfix.publish.bump import bump_version
 from chartfix.publish.diff import chart_diff, summarize
-from chartfix.publish.migration import NoteTarget, needs_note, note_path
+from chartfix.publish.migration import NoteTarget, default_level, needs_note, note_path
 from chartfix.publish.prbody import pr_body, pr_title
 from chartfix.publish.repos import redact, unique_names
 from chartfix.publish.vcs import (

@@ -1,8 +1,10 @@
 """The chart version bump that goes with a fix: Chart.yaml, its Artifact Hub changes, CHANGELOG.md.
 
 A selector fix breaks `helm upgrade` of existing releases, so it deserves a major version;
-a safe fix a minor one. The edits are text splices at places ruamel.yaml found: every byte
-outside the edited lines (comments, key order, quoting, CRLF) stays as it was.
+a fix that changes no immutable field a minor one when running pods need a step (a Service
+narrowed to a label they get when replaced), else a patch (see migration.default_level).
+The edits are text splices at places ruamel.yaml found: every byte outside the edited lines
+(comments, key order, quoting, CRLF) stays as it was.
 
 SemVer rule used here: a bump increments the number and drops any pre-release and build
 metadata (`1.4.0-rc.1+abc` -> patch -> `1.4.1`); a leading `v` is kept.
@@ -21,7 +23,6 @@ from ruamel.yaml.comments import CommentedMap
 from ruamel.yaml.error import YAMLError
 
 from chartfix.errors import ChartError
-from chartfix.model.changes import ChartChange
 
 Level = Literal["major", "minor", "patch", "none"]
 LEVELS: tuple[Level, ...] = ("major", "minor", "patch", "none")
@@ -34,11 +35,6 @@ _SEMVER = re.compile(
 _VERSION_IN_HEADING = re.compile(r"v?\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _HEADING = re.compile(r"^(#{1,6})\s")
-
-
-def default_level(change: ChartChange) -> Level:
-    """Major when an immutable field changes (upgrades need the migration), else minor."""
-    return "major" if change.unsafe else "minor"
 
 
 def bump_version(version: str, level: Level) -> str:

@@ -22,7 +22,7 @@ from chartfix.model.changes import ChartChange
 from chartfix.model.kinds import RELEASE_WORDS, Words
 from chartfix.model.objects import K8sObject, ObjectRef, mapping_at
 from chartfix.model.selectors import LabelSelector
-from chartfix.publish.bump import bump_version, default_level
+from chartfix.publish.bump import Level, bump_version
 from chartfix.rules.ksm import runs_autosharded_ksm
 
 NoteTarget = Literal["auto", "migration", "readme"]
@@ -139,6 +139,16 @@ def upgrade_kind(change: ChartChange) -> UpgradeKind:
     if change.unsafe:
         return "unsafe"
     return "step" if change.changed and change_plan(change, "default").keep else "safe"
+
+
+def default_level(change: ChartChange) -> Level:
+    """Major when an immutable field changes (upgrades need the migration); minor when no
+    immutable field changes but running pods need a step (a consumer's selector asks for a
+    label they get only when replaced); else patch: a bug fix with nothing to do on upgrade
+    (a test Pod, a hook Job or a CronJob got labels of their own)."""
+    if change.needs_migration:
+        return "major"
+    return "minor" if upgrade_kind(change) == "step" else "patch"
 
 
 def needs_note(change: ChartChange) -> bool:
@@ -865,6 +875,13 @@ def _rollback(
         f"helm rollback {release} REVISION -n {namespace}  # REVISION: {last}",
         *steps.after, *steps.checks, "```", "",
     ]
+
+
+NOTHING_TO_MIGRATE = (
+    "Nothing to migrate: no immutable field changes and no running pod is left out, so "
+    "`helm upgrade` applies it in place."
+)
+"""What a commit or PR says instead of a migration note when upgrading asks for nothing."""
 
 
 def commit_message(

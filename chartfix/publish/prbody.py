@@ -9,7 +9,13 @@ from __future__ import annotations
 
 from chartfix.model.changes import ChartChange
 from chartfix.model.findings import Finding
-from chartfix.publish.migration import change_plan, migration_note, summary_line, upgrade_kind
+from chartfix.publish.migration import (
+    NOTHING_TO_MIGRATE,
+    change_plan,
+    migration_note,
+    summary_line,
+    upgrade_kind,
+)
 
 
 def pr_title(change: ChartChange) -> str:
@@ -41,8 +47,11 @@ def pr_body(
         deploying = "upgrading" if helm else "applying"
         out += [f"## Why {deploying} needs a step first", "", *_step(change, namespace), ""]
     title = "Upgrading an existing release" if helm else "Applying over what runs"
-    out += [migration_note(change, release, namespace, version=version, heading_level=2,
-                           title=title)]
+    if kind == "safe" and helm:
+        out += [f"{NOTHING_TO_MIGRATE}", ""]
+    else:
+        out += [migration_note(change, release, namespace, version=version, heading_level=2,
+                               title=title)]
     out += ["## How it was verified", "", *_verification(change)]
     if change.unfixed:
         out += ["", "## Not fixed", ""]

@@ -28,11 +28,12 @@ import git
 
 from chartfix.errors import ChartError, UsageError
 from chartfix.model.changes import ChartChange
-from chartfix.publish.bump import Level, bump_chart, bump_version, default_level
+from chartfix.publish.bump import Level, bump_chart, bump_version
 from chartfix.publish.migration import (
     NoteTarget,
     change_summary,
     commit_message,
+    default_level,
     migration_note,
     needs_note,
     note_files,

@@ -173,6 +173,9 @@ class RecipeContext:
     """The running recipe's own options: an instance of its `Options`."""
     release: str = "release-name"
     namespace: str = "default"
+    safe_only: bool = False
+    """`fix --safe-only` (or a recipe file's `safe-only`): plan the fixes that change no
+    immutable field wherever there are some; the others are dropped before verification."""
 
     def scenario_of(self, finding: Finding) -> Rendering:
         """The first rendering in which `finding` appears (its objects hold the evidence)."""

@@ -38,6 +38,19 @@ consumers meant for the controller alone select on its value. StatefulSets made 
 `range` that share every selector label select also on the pod label that tells them apart
 (`shard: {{ $i | quote }}`).
 
+The route, per controller (its overlap and the strays of its consumers): the component
+route above (always, with `prefer: component`), except where the other pods are only helm
+test Pods, which then get a value of their own for a key the selector holds instead
+(`app.kubernetes.io/name: web-test-connection` over the helper's output,
+`app: {{ template "x.name" . }}-cleanup` after a templated value; never the release's key,
+never a key added alone). With `prefer: safe`, every controller whose
+other pods are all recreated freely (helm test Pods, hook Jobs Helm deletes before creating
+again, CronJobs' job templates) takes that route; the component route stays for the others
+and is tried when the safe edit fails verification. With `--safe-only`, a controller whose
+other pods are not all recreated freely keeps its selector: its pod template gets the
+component label and the consumers meant for it select on it (the strays go, the overlap is
+left, with the command that fixes it).
+
 A consumer meant for several controllers (a headless Service over every StatefulSet of a
 cluster, or one whose ports and name tie) is not narrowed to one: it selects also on a label
 their pods share and the other pods lack, one they already carry, written alike in every
@@ -139,8 +152,10 @@ spec:
 ```
 
 ## Fix safety
-Unsafe for the controller: `spec.selector` is immutable, so upgrading a release needs the
-migration note. Safe for Services, PDBs and NetworkPolicies, and for a label added to pod
+Safe on the safe route (only pods recreated freely change) and under `--safe-only` (the
+controller's pod template and its consumers change: a rolling update). Unsafe for the
+controller on the component route: `spec.selector` is immutable, so upgrading a release needs
+the migration note. Safe for Services, PDBs and NetworkPolicies, and for a label added to pod
 templates only (a rolling update). A new component value is safe for test Pods, CronJobs and
 hook Jobs Helm recreates; unsafe for any other Job (its pod template is immutable: the
 migration note deletes it before the upgrade).
@@ -149,9 +164,10 @@ migration note deletes it before the upgrade).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from chartfix.errors import display_path
 from chartfix.model.changes import Unfixed
 from chartfix.model.edits import unique_edits
 from chartfix.model.findings import Finding
@@ -161,6 +177,7 @@ from chartfix.model.objects import (
     ObjectRef,
     Rendering,
 )
+from chartfix.model.selectors import valid_label_value
 from chartfix.recipes.base import (
     FixUnit,
     LabelChange,
@@ -196,12 +213,26 @@ from chartfix.rules.attribution import (
 from chartfix.rules.context import subchart_dir
 from chartfix.rules.volatile import VERSION_KEYS
 
+ROUTES = ("component", "safe")
+
+
+def _route_problem(value: str) -> str | None:
+    return None if value in ROUTES else f"must be one of {', '.join(ROUTES)}"
+
 
 @dataclass(frozen=True)
 class ComponentLabelsOptions(ComponentNaming):
     label_jobs: bool = option(
         "label-jobs", "also label the Jobs, CronJobs and test Pods that overlap", "true",
         default=False,
+    )
+    prefer: str | None = option(
+        "prefer",
+        "the route per controller: safe (wherever it fixes every finding, only pods Helm or "
+        "a CronJob recreates get values of their own: no immutable field changes) or "
+        "component (always its pod template, selector and consumers); unset: component, "
+        "but a controller whose other pods are only helm test Pods has those relabelled",
+        "safe", default=None, check=_route_problem,
     )
 
 
@@ -245,9 +276,7 @@ class ComponentLabels:
         used: set[tuple[str, str]] = set()
         for key in sorted(groups):
             findings = groups[key]
-            unit_or_reason = self._controller_unit(
-                context, key, findings, claimed, used, plan.refused
-            )
+            unit_or_reason = self._route(context, key, findings, claimed, used, plan.refused)
             if isinstance(unit_or_reason, str):
                 plan.refused.extend(Unfixed(f, unit_or_reason) for f in findings)
             else:
@@ -266,6 +295,41 @@ class ComponentLabels:
             plan.units.extend(self._job_units(context))
         return plan
 
+    # --- the route ---------------------------------------------------------------------------
+
+    def _route(
+        self,
+        context: RecipeContext,
+        key: DocKey,
+        findings: list[Finding],
+        claimed: dict[DocKey, DocKey],
+        used: set[tuple[str, str]],
+        refused: list[Unfixed],
+    ) -> FixUnit | str:
+        """The least-breaking complete fix asked for (see `Fix safety`): the other pods get
+        values of their own where they are all recreated freely and the route asks for it
+        (`prefer: safe`, `--safe-only`, or only helm test Pods), with the component route
+        as the fallback verification tries; under `--safe-only` a controller whose other
+        pods are not all recreated freely keeps its selector and its consumers are narrowed
+        (the overlap stays, with the command that fixes it)."""
+        others = other_pods(context, findings)
+        prefer = context.options.prefer
+        wanted = context.safe_only or prefer == "safe" or (
+            prefer is None and bool(others) and all(o.is_test for o, _ in others)
+        )
+        safe: FixUnit | str | None = None
+        if wanted and others and all(recreated_freely(o) for o, _ in others):
+            safe = _relabel_unit(context, key, findings, others, used)
+        if not isinstance(safe, FixUnit):
+            return self._controller_unit(
+                context, key, findings, claimed, used, refused, narrow=context.safe_only
+            )
+        instead = self._controller_unit(  # tried when the safe route fails verification
+            context, key, list(findings), claimed, set(used), [], narrow=context.safe_only
+        )
+        safe.fallback = instead if isinstance(instead, FixUnit) else None
+        return safe
+
     # --- one controller ---------------------------------------------------------------------
 
     def _controller_unit(
@@ -276,7 +340,11 @@ class ComponentLabels:
         claimed: dict[DocKey, DocKey],
         used: set[tuple[str, str]],
         refused: list[Unfixed],
+        narrow: bool = False,
     ) -> FixUnit | str:
+        """The component route; `narrow`: the label goes on the pod template only (a
+        rolling update) and on the consumers, the selector stays: the strays go, the
+        overlaps are left (refused with the command that fixes them)."""
         instances = list(_instances(context, key))
         if not instances:
             return f"{findings[0].obj} not found in the rendered chart"
@@ -290,7 +358,15 @@ class ComponentLabels:
         own = _selected_component(controller)
         if own is not None:
             return _own_values_unit(context, findings, instances, own, used)
-        labelled = controller_label_edits(context, controller, rendering, used, instances)
+        if narrow:
+            overlaps = [f for f in findings if f.rule == "overlap"]
+            if len(overlaps) == len(findings):
+                return _selector_needed(context, ref)
+            refused += [Unfixed(f, _selector_needed(context, ref)) for f in overlaps]
+            findings[:] = [f for f in findings if f.rule != "overlap"]
+        labelled = controller_label_edits(
+            context, controller, rendering, used, instances, selector=not narrow
+        )
         if isinstance(labelled, str):
             return labelled
         label, edits, own_changes = labelled
@@ -328,6 +404,13 @@ class ComponentLabels:
                 finding.obj, f"{finding.obj} could not be matched to {ref}'s pods"
             )
             refused.append(Unfixed(finding, reason))
+        if narrow:
+            title = f"{ref}: pods get {label.key}={label.value}, its consumers select on it"
+            notes.append(
+                f"{ref} keeps its selector: its pods get {label.key}={label.value} (a rolling "
+                "update) and the Services, PDBs and NetworkPolicies meant for it select on it"
+            )
+            return FixUnit(title, unique_edits(edits), findings, dict(changes), "safe", notes)
         title = f"{ref}: add {label.key}={label.value}"
         fallback = FixUnit(
             title,
@@ -503,6 +586,142 @@ def _own_values_unit(
         dict(changes),
         "unsafe" if unsafe else "safe",
         notes,
+    )
+
+
+# --- the safe route: pods recreated freely get values of their own ---------------------------
+
+NAME_KEYS = ("app.kubernetes.io/name", "app", "name", "k8s-app")
+"""Selector keys that name the application: after the component keys, the ones a relabelled
+test Pod or Job takes a value of its own for (`app.kubernetes.io/name: web-test-connection`)."""
+RELEASE_KEYS = frozenset({"app.kubernetes.io/instance", "release"})
+"""Never relabelled: the release a pod belongs to is what Helm and its users select on."""
+
+
+def recreated_freely(obj: K8sObject) -> bool:
+    """Pods whose labels may change with no immutable field changing: helm test Pods, hook
+    Jobs Helm deletes before creating again, a CronJob's job template (the next Jobs use
+    it). A controller's or a non-hook Job's pods are not."""
+    if obj.is_controller:
+        return False
+    if obj.kind == "Job":
+        return obj.recreated_by_helm
+    return obj.kind == "CronJob" or obj.is_test or (obj.kind == "Pod" and obj.is_hook)
+
+
+def other_pods(
+    context: RecipeContext, findings: Sequence[Finding]
+) -> list[tuple[K8sObject, Rendering]]:
+    """The objects whose pods the controller's findings are about besides its own (the
+    overlap's other workloads, the strays its consumers select), one per source piece."""
+    out: list[tuple[K8sObject, Rendering]] = []
+    seen: set[DocKey] = set()
+    for finding in findings:
+        for rendering in context.renderings:
+            if rendering.scenario not in finding.scenarios:
+                continue
+            for ref in finding.related:
+                obj = rendering.find(ref)
+                if obj is None or obj.pod_labels is None:
+                    continue
+                key = doc_key(context, obj, rendering)
+                if key not in seen:
+                    seen.add(key)
+                    out.append((obj, rendering))
+    return out
+
+
+def _relabel_unit(
+    context: RecipeContext,
+    key: DocKey,
+    findings: list[Finding],
+    others: Sequence[tuple[K8sObject, Rendering]],
+    used: set[tuple[str, str]],
+) -> FixUnit | str:
+    """The safe route: each of `others` (pods recreated freely) gets a value of its own for
+    a key the controller's selector holds, so no selector, and no immutable field, changes.
+    Never a key added alone: the selector would still match a superset."""
+    instances = _instances(context, key)
+    if not instances:
+        return f"{findings[0].obj} not found in the rendered chart"
+    controller, _ = instances[0]
+    selector = controller.selector
+    if selector is None or not selector.match_labels:
+        return f"{controller.ref} selects by expressions only; no value to change"
+    consumers = [
+        obj.selector.match_labels for f in findings if f.rule == "stray"
+        for r in context.renderings if r.scenario in f.scenarios
+        if (obj := r.find(f.obj)) is not None and obj.selector is not None
+    ]
+    edits: list[PlannedEdit] = []
+    changes: dict[tuple[str, str], list[LabelChange]] = defaultdict(list)
+    names: list[str] = []
+    for obj, rendering in others:
+        subchart = subchart_dir(obj)
+        if subchart:
+            return f"{obj.ref} comes from the subchart in {subchart}: fix it there"
+        label_key = _leaving_key(selector.match_labels, consumers, obj.pod_labels or {})
+        if label_key is None:
+            return (
+                f"{obj.ref} carries no label of {controller.ref}'s selector that may take "
+                "a value of its own (the release's is not changed)"
+            )
+        value = _own_value(context, obj, rendering, label_key, used)
+        path = obj.pod_labels_path()
+        assert path is not None
+        change = LabelChange(path, label_key, value)
+        planned = context.source.label_edits(obj, rendering, [change])
+        if isinstance(planned, str):
+            return planned
+        edits.extend(planned)
+        changes[(obj.source.path, obj.kind)].append(change)
+        names.append(f"{obj.ref} gets {label_key}={value}")
+    note = (
+        f"{controller.ref} keeps its selector: {'; '.join(names)} (recreated by Helm or "
+        "its CronJob: no immutable field changes, nothing to migrate)"
+    )
+    return FixUnit(
+        f"{controller.ref}: the other pods get values of their own",
+        unique_edits(edits), findings, dict(changes), "safe", [note],
+    )
+
+
+def _leaving_key(
+    selector: Mapping[str, str], consumers: Sequence[Mapping[str, str]], pods: Mapping[str, str]
+) -> str | None:
+    """The selector key whose value the pods take their own for: one every stray consumer
+    selects on too where there is one, a component key first, then the application's
+    name; never the release's."""
+    shared = [k for k, v in selector.items() if pods.get(k) == v and k not in RELEASE_KEYS]
+    rank = {k: i for i, k in enumerate((*COMPONENT_KEYS, *NAME_KEYS))}
+    shared.sort(key=lambda k: (not all(k in c for c in consumers), rank.get(k, len(rank))))
+    return shared[0] if shared else None
+
+
+def _own_value(
+    context: RecipeContext, obj: K8sObject, rendering: Rendering, key: str,
+    used: set[tuple[str, str]],
+) -> str:
+    """The pods' own value for `key`: their role for a component key, else the shared
+    value with their role after it (`web-test-connection`), shortened to the role when too
+    long for a label value."""
+    role = role_of(context, obj, rendering)
+    shared = (obj.pod_labels or {}).get(key, "")
+    value = role if key in COMPONENT_KEYS or not shared else f"{shared}-{role}"
+    if not valid_label_value(value):
+        value = role
+    if value == shared or (key, value) in used:
+        value = f"{value}-{obj.kind.lower()}"
+    used.add((key, value))
+    return value
+
+
+def _selector_needed(context: RecipeContext, ref: ObjectRef) -> str:
+    """Why --safe-only leaves an overlap, and the command that fixes it."""
+    return (
+        f"fixing it changes {ref}'s selector, an immutable field (left by --safe-only): "
+        f"`chartfix fix {display_path(context.source.root)}` does it, and the upgrade then "
+        "needs the migration note"
     )
 
 

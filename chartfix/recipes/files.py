@@ -14,6 +14,7 @@ here on load, and every error names the file, the line and the key.
     rules: [overlap, stray, volatile]   # which rules count (default: every rule)
     bump: auto                          # chart version bump with --branch
     note-target: auto                   # where the migration note goes with --branch
+    safe-only: false                    # apply only fixes that change no immutable field
     commit-message: "{chart}: {summary}"
     branch: chartfix/{recipe}
 
@@ -43,7 +44,7 @@ from chartfix.rules import RULES
 TYPE = "chartfix/v1/recipe"
 KEYS = (
     "type", "name", "description", "recipeList", "rules", "bump", "note-target",
-    "commit-message", "branch",
+    "commit-message", "branch", "safe-only",
 )
 REQUIRED = ("type", "name", "description", "recipeList")
 BUMPS = ("auto", "major", "minor", "patch", "none")
@@ -73,6 +74,8 @@ class RecipeFile:
     note_target: str | None = None
     commit_message: str | None = None
     branch: str | None = None
+    safe_only: bool = False
+    """Apply only the fixes that change no immutable field (as `fix --safe-only`)."""
 
     @property
     def recipe_names(self) -> tuple[str, ...]:
@@ -94,6 +97,7 @@ class RecipeFile:
             for key, value in (
                 ("rules", list(self.rules) if self.rules is not None else None),
                 ("bump", self.bump), ("note-target", self.note_target),
+                ("safe-only", True if self.safe_only else None),
             )
             if value is not None
         ]
@@ -224,6 +228,7 @@ def _recipe(node: yaml.Node | None, origin: str) -> RecipeFile:
         note_target=_choice(top, "note-target", NOTE_TARGETS),
         commit_message=_template(top, "commit-message"),
         branch=_template(top, "branch"),
+        safe_only=_flag(top, "safe-only"),
     )
 
 
@@ -271,6 +276,16 @@ def _choice(top: dict[str, Pair], key: str, choices: Sequence[str]) -> str | Non
     if value not in choices:
         raise _Error(top[key][1], key, f"{value!r} is not one of {', '.join(choices)}")
     return value
+
+
+def _flag(top: dict[str, Pair], key: str) -> bool:
+    if key not in top:
+        return False
+    node = top[key][1]
+    value = node.value if isinstance(node, yaml.ScalarNode) else None
+    if value not in ("true", "false") or node.tag != "tag:yaml.org,2002:bool":
+        raise _Error(node, key, "must be true or false")
+    return value == "true"
 
 
 def _template(top: dict[str, Pair], key: str) -> str | None:

@@ -136,23 +136,25 @@ def controller_label_edits(
     rendering: Rendering,
     used: set[tuple[str, str]],
     instances: Sequence[tuple[K8sObject, Rendering]] = (),
+    selector: bool = True,
 ) -> tuple[Label, list[PlannedEdit], dict[tuple[str, str], list[LabelChange]]] | str:
     """The component label for `controller` and the edits adding it to its pod template and
-    selector (where they lack it), with the changes they make by (file, kind): every kind
-    the same source writes (a Deployment or a DaemonSet by values, `instances`: the objects
-    it writes in every scenario). Else why not."""
+    selector (where they lack it; with `selector` False, to its pod template only), with the
+    changes they make by (file, kind): every kind the same source writes (a Deployment or a
+    DaemonSet by values, `instances`: the objects it writes in every scenario). Else why
+    not."""
     label = _choose_label(context, controller, rendering, used)
     if isinstance(label, str):
         return label
     used.add((label.key, label.value))
+    paths = (controller.pod_labels_path(), controller.selector_path() if selector else None)
     wanted = [
         label.change(path, like=controller.ref)
-        for path in (controller.pod_labels_path(), controller.selector_path())
+        for path in paths
         if path is not None and _labels_at(controller, path).get(label.key) != label.value
     ]
-    planned = label_edits(
-        context, controller, rendering, [*wanted, *unstable_removals(context, controller)]
-    )
+    removals = unstable_removals(context, controller) if selector else []
+    planned = label_edits(context, controller, rendering, [*wanted, *removals])
     if isinstance(planned, str):
         return planned
     edits, made = planned

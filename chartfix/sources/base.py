@@ -78,6 +78,10 @@ __all__ = [
 ]
 
 
+DEFAULT_FEATURE_RENDERS = 8
+"""Scenarios with a feature switch on, per target, unless asked otherwise (--feature-renders)."""
+
+
 @dataclass(frozen=True)
 class RenderSettings:
     """What the user asked for besides the target: values, release and namespace.
@@ -90,6 +94,9 @@ class RenderSettings:
     """Organisation values as JSON (bulk -f/--set, `.chartfix.yaml` `values`)."""
     release: str = "release-name"
     namespace: str = "default"
+    features: int = 0
+    """Scenarios per target with an off-by-default feature switch on (kinds whose values
+    have such switches: Helm); 0: none."""
 
 
 @dataclass
@@ -155,6 +162,12 @@ class Source(Protocol):
     ) -> Renderings:
         """Render every scenario (or those of `only`, names `scenarios` gave); raises
         ChartError when the target cannot be read at all."""
+        ...
+
+    def verification(self, settings: RenderSettings) -> list[Rendering]:
+        """Renderings a fix is verified against but not planned from, after `render_all`
+        (Helm: every feature switch on together); nothing new may appear there. A kind
+        without feature switches gives none."""
         ...
 
     def render(self, scenario: str, files: Mapping[str, bytes] | None = None) -> Rendering:

@@ -46,4 +46,10 @@ def plural(count: int, word: str) -> str:
     return f"{count} {word}" if count == 1 else f"{count} {word}s"
 
 
-__all__ = ["display_path", "finding_path", "fingerprint", "plural"]
+def features_said(switches: int, added: int) -> str:
+    """What feature scenarios covered: "3 feature switches explored, 5 objects added"."""
+    noun = "feature switch" if switches == 1 else "feature switches"
+    return f"{switches} {noun} explored, {plural(added, 'object')} added"
+
+
+__all__ = ["display_path", "features_said", "finding_path", "fingerprint", "plural"]

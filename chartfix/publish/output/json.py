@@ -35,6 +35,7 @@ def chart_entry(report: ChartReport) -> dict[str, Any]:
         "scenarios": list(report.scenarios),
         "synthesized": {name: list(values) for name, values in report.synthesized.items()},
         "unrendered": dict(report.unrendered),
+        "features": dict(report.features),
         "findings": [_with_fingerprint(report, f) for f in report.findings],
         "suppressed": [_with_fingerprint(report, f) for f in report.suppressed],
         "unused_suppressions": list(report.unused_suppressions),

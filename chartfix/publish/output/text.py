@@ -11,7 +11,15 @@ import os
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, TextIO
 
-from chartfix.publish.output import display_path, finding_path, plural, remediation
+from chartfix.model.findings import Finding
+from chartfix.model.objects import is_feature
+from chartfix.publish.output import (
+    display_path,
+    features_said,
+    finding_path,
+    plural,
+    remediation,
+)
 from chartfix.sources.base import synthesized_note, unrendered_note
 from chartfix.sources.targets import targets_noun
 
@@ -60,7 +68,7 @@ def write_text(reports: Sequence[ChartReport], stream: TextIO, color: bool | Non
                 where += f":{finding.location.line}"
             label = paint(finding.severity, f"{finding.severity}[{finding.rule}]")
             stream.write(f"  {where}: {label} {finding.obj}: {finding.message}\n")
-            stream.write(paint("dim", f"    scenarios: {', '.join(finding.scenarios)}") + "\n")
+            stream.write(paint("dim", f"    scenarios: {scenarios_said(finding)}") + "\n")
             stream.write(f"    fix: {remediation(finding)}\n")
         for finding in report.suppressed:
             assert finding.suppression is not None
@@ -109,4 +117,16 @@ def summary_line(reports: Sequence[ChartReport]) -> str:
         line += f"; {targets_noun(broken)} could not be processed"
     if skipped:
         line += f"; {plural(skipped, 'cdk8s app')} not run"
+    switches = sum(len(r.features) for r in reports)
+    if switches:
+        added = sum(sum(r.features.values()) for r in reports)
+        line += f"; {features_said(switches, added)}"
     return line
+
+
+def scenarios_said(finding: Finding) -> str:
+    """The scenarios a finding is seen in, saying when only feature switches show it."""
+    said = ", ".join(finding.scenarios)
+    if finding.scenarios and all(is_feature(s) for s in finding.scenarios):
+        said += " (only with a feature switch on)"
+    return said

@@ -334,6 +334,11 @@ _ENTRY_FIELDS: dict[str, tuple[Any, str]] = {
     "recipe": (_is_text, "a string or null"),
     "applied": (lambda v: isinstance(v, bool), "true or false"),
     "unsafe": (lambda v: isinstance(v, bool), "true or false"),
+    "needs_migration": (lambda v: isinstance(v, bool), "true or false"),
+    "features": (
+        lambda v: isinstance(v, dict) and all(isinstance(n, int) for n in v.values()),
+        "an object of counts",
+    ),
     "upgrade": (lambda v: v in (None, "safe", "step", "unsafe"), "safe, step, unsafe or null"),
     "synthesized": (lambda v: isinstance(v, dict), "an object"),
     "unrendered": (lambda v: isinstance(v, dict), "an object"),

@@ -419,7 +419,9 @@ def _table(charts: Sequence[ChartView], anchors: dict[int, str], fixed_word: str
             f"<td>{escape(chart.repository)}</td>"
             f'<td data-sort="{order.get(chart.status, 9)}">'
             f'<span class="st s-{escape(chart.status)}">'
-            f"{escape(chart.status_label)}</span></td>"
+            f"{escape(chart.status_label)}</span>"
+            + (' <span class="unsafe">needs migration</span>' if chart.unsafe else "")
+            + "</td>"
             f"<td>{len(chart.findings)}</td><td>{chart.count('fixed')}</td>"
             f"<td>{chart.count('left')}</td><td>{escape(', '.join(chart.rules))}</td>"
             f'<td data-sort="{chart.added + chart.removed}">'
@@ -464,8 +466,8 @@ def _chart_section(anchor: str, chart: ChartView) -> str:
         out.append("</ul>")
     if chart.unsafe:
         out.append(
-            '<p class="unsafe">Breaking for existing releases: a controller’s selector '
-            "changes (immutable), so upgrading needs the migration steps.</p>"
+            '<p class="unsafe">Needs migration: a controller’s selector (an immutable '
+            "field) changes, so upgrading existing releases needs the migration steps.</p>"
         )
     elif chart.step:
         out.append(

@@ -65,6 +65,9 @@ class CdkSource:
             [synthesis.rendering], notes=[f"synthesis: {synthesis.seconds:.2f}s"]
         )
 
+    def verification(self, settings: RenderSettings) -> list[Rendering]:
+        return []  # no feature switches
+
     def render(self, scenario: str, files: Mapping[str, bytes] | None = None) -> Rendering:
         if scenario != SCENARIO:
             raise ChartError(self.root, f"a cdk8s app has one scenario, not {scenario!r}")

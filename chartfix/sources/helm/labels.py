@@ -30,6 +30,7 @@ from chartfix.model.objects import K8sObject, Rendering, mapping_at, string_map
 from chartfix.sources.helm.chart import Scenario
 from chartfix.sources.helm.template.edit import (
     NotEditable,
+    append_to_value,
     explicit_selector,
     insert_entry,
     override_included_key,
@@ -254,9 +255,15 @@ def _replaced(
             f"{obj.ref} gets {key}={current} from {source} ({place.path}:{site.line}), like "
             "the controller's pods: give it a value of its own there by hand"
         )
+    text = templates.outline(place.path).text
     try:
-        return replace_value(templates.outline(place.path).text, site, key, value)
+        return replace_value(text, site, key, value)
     except NotEditable as err:
+        if value.startswith(f"{current}-"):  # the chart's own value, the pods' role after it
+            try:
+                return append_to_value(text, site, key, value[len(current):])
+            except NotEditable:
+                pass
         return (
             f"{obj.ref} shares {key}={current} with the controller, and "
             f"{place.path}:{site.line} cannot give it another: {err}"

@@ -10,6 +10,7 @@ helper arguments, a defaulted selector written out): see chartfix/sources/helm/l
 from __future__ import annotations
 
 from collections.abc import Hashable, Iterable, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from chartfix.errors import ChartError
@@ -35,9 +36,9 @@ from chartfix.sources.helm.chart import (
     kustomization_not_built,
     load_chart,
     read_chart_meta,
-    scenarios,
 )
 from chartfix.sources.helm.dependencies import stage
+from chartfix.sources.helm.features import all_features_scenario, scenarios_with_features
 from chartfix.sources.helm.labels import label_edits, writes_literally
 from chartfix.sources.helm.releases import release_diff
 from chartfix.sources.helm.render import render
@@ -125,8 +126,9 @@ class HelmSource:
         return [s.name for s in self._scenarios(settings)]
 
     def _scenarios(self, settings: RenderSettings) -> list[Scenario]:
-        return scenarios(
-            self.chart, settings.values_files, settings.set_values, settings.base_values
+        return scenarios_with_features(
+            self.root, settings.values_files, settings.set_values, settings.base_values,
+            settings.features,
         )
 
     def render_all(
@@ -147,6 +149,23 @@ class HelmSource:
         out.synthesized = {r.scenario: list(r.synthesized) for r in out.renderings if r.synthesized}
         out.read = dict(stage(self.chart).read)
         return out
+
+    def verification(self, settings: RenderSettings) -> list[Rendering]:
+        """Every chosen feature switch on together over the first scenario (with the values
+        it had to make up), rendered once to verify a fix against: nothing new may appear
+        there. None with fewer than two switches, or when it does not render."""
+        first = self._scenarios(settings)[0]
+        together = all_features_scenario(self.root, first, settings.features)
+        if together is None:
+            return []
+        made_up = self.rendered[first.name].synthesized if first.name in self.rendered else ()
+        together = replace(together, synthesized=made_up)
+        try:
+            rendering = render(self.chart, together, None, self.release, self.namespace)
+        except ChartError:
+            return []  # the single switches were verified; their sum is no scenario of its own
+        self.rendered[together.name] = together
+        return [rendering]
 
     def render(self, scenario: str, files: Mapping[str, bytes] | None = None) -> Rendering:
         if scenario not in self.rendered:

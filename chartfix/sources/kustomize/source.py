@@ -122,6 +122,9 @@ class KustomizeSource(YamlFiles):
             rendering.warnings += values_ignored(settings, "a kustomization")
         return result
 
+    def verification(self, settings: RenderSettings) -> list[Rendering]:
+        return []  # no feature switches
+
     def render(self, scenario: str, files: Mapping[str, bytes] | None = None) -> Rendering:
         top = self.root if scenario == "default" else self.root / scenario
         for kustomization in self._chain(scenario):

@@ -115,6 +115,9 @@ class ManifestsSource(YamlFiles):
         rendering.warnings += values_ignored(settings, "a folder of plain manifests")
         return Renderings([rendering])
 
+    def verification(self, settings: RenderSettings) -> list[Rendering]:
+        return []  # no feature switches
+
     def render(self, scenario: str, files: Mapping[str, bytes] | None = None) -> Rendering:
         objects: list[K8sObject] = []
         for rel in self.files:

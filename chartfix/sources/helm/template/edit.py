@@ -101,6 +101,29 @@ def replace_value(text: str, site: MappingSite, key: str, value: str) -> Edit:
     return Edit(line.start + match.start("value"), line.start + match.end("value"), new)
 
 
+_ACTION_VALUE = re.compile(
+    r"^[ \t]*(?P<key>\"[^\"]*\"|'[^']*'|[^\s:'\"#][^:#]*?)[ \t]*:[ \t]+"
+    r"(?P<quote>[\"']?)(?P<value>\{\{[^{}]*\}\})(?P=quote)[ \t]*(#.*)?$"
+)
+
+
+def append_to_value(text: str, site: MappingSite, key: str, suffix: str) -> Edit:
+    """An edit appending `suffix` to the one action that writes the value of `key`
+    (`app: {{ template "x.name" . }}` -> `app: {{ template "x.name" . }}-cleanup`): the
+    value stays whatever the chart names it, with the pods' role after it."""
+    if site.problem or site.flow is not None:
+        raise NotEditable(site.problem or f"{key} is in a flow mapping at {site.path}")
+    matches = [e for e in site.entries if e.key == key]
+    if len(matches) != 1 or matches[0].conditional or matches[0].line is not matches[0].last:
+        raise NotEditable(f"{key} is not written once in {site.path}")
+    line = matches[0].line
+    match = _ACTION_VALUE.match(text[line.start : line.end])
+    if match is None or len(line.actions) != 1 or not re.fullmatch(r"[-A-Za-z0-9_.]+", suffix):
+        raise NotEditable(f"the value of {key} in {site.path} is not one action")
+    end = line.start + match.end("value")
+    return Edit(end, end, suffix)
+
+
 _FLOW_KEY = re.compile(r"^(?:\"[^\"\\]*\"|'[^']*')[ \t]*:[ \t]*|^[^\s'\"][^:]*?[ \t]*:[ \t]+")
 """The key of one flow item and the `:` after it: a quoted key may be followed by the value
 without a space (`{"a":"b"}`), a plain key may not."""

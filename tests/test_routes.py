@@ -1,0 +1,143 @@
+"""The least-breaking complete fix: which route each finding takes, and what the version bump,
+commit and report then say (issue #27).
+
+Pods recreated freely (helm test Pods, hook Jobs Helm recreates, a CronJob's job template)
+get values of their own for a key the controller's selector holds: no immutable field
+changes. The component route stays for the rest, and `--safe-only` never takes it.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import git
+
+from chartfix.cli import main
+
+
+def _repo(chart: Path) -> Path:
+    repo = chart.parent
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "add", "-A")
+    git(repo, "-c", "user.name=t", "-c", "user.email=t@example.org", "commit", "-qm", "init")
+    return repo
+
+
+def _recipe(tmp_path: Path, **top: object) -> Path:
+    """A recipe file running component-labels with `prefer` (and top-level keys)."""
+    prefer = top.pop("prefer", None)
+    step: object = {"component-labels": {"prefer": prefer}} if prefer else "component-labels"
+    document = {
+        "type": "chartfix/v1/recipe", "name": "routes", "description": "routes under test",
+        "recipeList": [step], **top,
+    }
+    path = tmp_path / "routes.yaml"
+    path.write_text(yaml.safe_dump(document), encoding="utf-8")
+    return path
+
+
+def _selectors_untouched(diff: str) -> bool:
+    return "matchLabels" not in diff and "selector:" not in diff
+
+
+def test_a_test_pod_under_a_numeric_target_port_is_relabelled_with_a_patch_bump(
+    chart_copy, capsys
+) -> None:
+    chart = chart_copy("test-pod-numeric-port")
+    repo = _repo(chart)
+    assert main(["fix", str(chart), "--branch", "fix/test-pod"]) == 0
+    err = capsys.readouterr().err
+    assert "needs migration" not in err
+    changed = git(repo, "diff", "--name-only", "main", "fix/test-pod").splitlines()
+    assert changed == [
+        "test-pod-numeric-port/Chart.yaml",
+        "test-pod-numeric-port/templates/tests/test-connection.yaml",
+    ], "only the test Pod changes (and the version): no selector, no migration note file"
+    diff = git(repo, "diff", "main", "fix/test-pod", "--", "test-pod-numeric-port/templates")
+    assert '(dict "app.kubernetes.io/name" "test-pod-numeric-port-test-connection")' in diff
+    chart_yaml = git(repo, "show", "fix/test-pod:test-pod-numeric-port/Chart.yaml")
+    assert "version: 1.4.3" in chart_yaml, "a patch: nothing to do on upgrade"
+    message = git(repo, "log", "-1", "--format=%B", "fix/test-pod")
+    assert "Upgrading" not in message and "migration" not in message.lower()
+    assert "Nothing to migrate" in message
+    git(repo, "checkout", "-q", "fix/test-pod")
+    assert main(["check", str(chart)]) == 0, "no finding is left"
+
+
+def test_the_seed_case_keeps_the_component_route_and_needs_migration(chart_copy, capsys) -> None:
+    chart = chart_copy("legacy-server")
+    assert main(["fix", str(chart)]) == 0
+    out, err = capsys.readouterr()
+    assert "+      component: server" in out, "the Deployment's selector gets the component"
+    assert "2 fixable, 0 left (needs migration)" in err
+
+
+def test_safe_only_gives_a_hook_job_and_a_cronjob_their_own_templated_value(
+    chart_copy, capsys
+) -> None:
+    chart = chart_copy("legacy-server")
+    assert main(["fix", str(chart), "--safe-only", "--write"]) == 0
+    err = capsys.readouterr().err
+    assert "needs migration" not in err
+    cronjob = (chart / "templates" / "cronjob.yaml").read_text()
+    job = (chart / "templates" / "migration-job.yaml").read_text()
+    assert '            app: {{ template "legacy-server.name" . }}-cleanup\n' in cronjob
+    assert '        app: {{ template "legacy-server.name" . }}-migration\n' in job
+    deployment = (chart / "templates" / "deployment.yaml").read_text()
+    assert "component" not in deployment
+    assert main(["check", str(chart)]) == 0
+
+
+@pytest.mark.parametrize(
+    ("how", "fixed", "left", "migration"),
+    [
+        ("default", 4, 0, True),
+        ("prefer: safe", 4, 0, True),
+        ("--safe-only", 3, 1, False),
+        ("safe-only: true", 3, 1, False),
+    ],
+)
+def test_routes_on_a_chart_with_a_hook_job_a_cronjob_and_a_test_pod(
+    chart_copy, tmp_path, capsys, how: str, fixed: int, left: int, migration: bool
+) -> None:
+    chart = chart_copy("safe-routes")
+    argv = ["fix", str(chart)]
+    if how == "prefer: safe":
+        argv += ["--recipe", str(_recipe(tmp_path, prefer="safe"))]
+    elif how == "--safe-only":
+        argv += ["--safe-only"]
+    elif how == "safe-only: true":
+        argv += ["--recipe", str(_recipe(tmp_path, **{"safe-only": True}))]
+    assert main(argv) == (1 if left else 0)
+    out, err = capsys.readouterr()
+    summary = f"{fixed} fixable, {left} left" + (" (needs migration)" if migration else "")
+    assert f"safe-routes: {summary}\n" in err
+    web_relabelled = "+            app: shop-cleanup" in out and "+    app: shop-test-web" in out
+    assert web_relabelled == (how != "default"), "the web's other pods get values of their own"
+    worker_selector = "+      component: worker" in out
+    assert worker_selector == migration, "only the component route changes the selector"
+    if left:
+        assert "left: overlap Deployment/release-name-worker: fixing it changes" in err
+        assert "`chartfix fix " in err, "with the command that fixes it"
+
+
+def test_a_bulk_report_marks_the_charts_that_need_migration(chart_copy, tmp_path) -> None:
+    safe = chart_copy("test-pod-numeric-port")
+    breaking = chart_copy("legacy-server")
+    report = tmp_path / "report.json"
+    html = tmp_path / "report.html"
+    main(["bulk", str(safe.parent), "--report", str(report), "--html", str(html), "-j", "1"])
+    entries = {e["name"]: e for e in json.loads(report.read_text())["charts"]}
+    assert entries["legacy-server"]["needs_migration"] is True
+    assert entries["test-pod-numeric-port"]["needs_migration"] is False
+    assert breaking.name in html.read_text() and "needs migration" in html.read_text()
+
+
+def test_prefer_is_component_or_safe(tmp_path, chart_copy, capsys) -> None:
+    chart = chart_copy("safe-routes")
+    assert main(["fix", str(chart), "--recipe", str(_recipe(tmp_path, prefer="fast"))]) == 2
+    err = capsys.readouterr().err
+    assert "routes.yaml:5: `recipeList[0].component-labels.prefer`: must be one of" in err
