@@ -61,8 +61,9 @@ def test_a_test_pod_under_a_numeric_target_port_is_relabelled_with_a_patch_bump(
     chart_yaml = git(repo, "show", "fix/test-pod:test-pod-numeric-port/Chart.yaml")
     assert "version: 1.4.3" in chart_yaml, "a patch: nothing to do on upgrade"
     message = git(repo, "log", "-1", "--format=%B", "fix/test-pod")
-    assert "Upgrading" not in message and "migration" not in message.lower()
-    assert "Nothing to migrate" in message
+    assert "Upgrade steps" not in message and "migration" not in message.lower()
+    assert "Chart version 1.4.2 -> 1.4.3." in message
+    assert "No step is needed before `helm upgrade`." in message
     git(repo, "checkout", "-q", "fix/test-pod")
     assert main(["check", str(chart)]) == 0, "no finding is left"
 
