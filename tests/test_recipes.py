@@ -18,6 +18,7 @@ from chartfix.model.objects import K8sObject, Source
 from chartfix.pipeline import FixRequest, fix_chart
 from chartfix.publish.apply import write_change
 from chartfix.publish.diff import file_diff
+from chartfix.recipes.files import RecipeFile, Step
 from chartfix.recipes.naming import component_value
 
 BUGGY = sorted(
@@ -60,16 +61,25 @@ def test_legacy_server_gets_the_fleetdm_fix(chart_copy) -> None:
     assert change.unsafe and not change.unfixed
 
 
+COMPONENT_ROUTE = FixRequest(recipe_file=RecipeFile(
+    "component-route", "always the component route", (
+        Step("stable-selectors"), Step("component-labels", (("prefer", "component"),)),
+    ), "tests/test_recipes.py",
+))
+"""The component route even where a controller's other pods are only helm test Pods (by
+default those get a value of their own: scaffold-helpers' test Pod)."""
+
+
 def test_scaffold_chart_labels_next_to_the_helper_never_in_it(chart_copy) -> None:
     chart = chart_copy("scaffold-helpers")
-    change = fix_chart(chart, FixRequest())
+    change = fix_chart(chart, COMPONENT_ROUTE)
     assert "templates/_helpers.tpl" not in {f.path for f in change.files}
-    deployment = fixed_text(chart, "templates/deployment.yaml")
+    deployment = fixed_text(chart, "templates/deployment.yaml", COMPONENT_ROUTE)
     assert (
         '      {{- include "scaffold-helpers.selectorLabels" . | nindent 6 }}\n'
         "      app.kubernetes.io/component: server\n"
     ) in deployment
-    pdb = fixed_text(chart, "templates/pdb.yaml")
+    pdb = fixed_text(chart, "templates/pdb.yaml", COMPONENT_ROUTE)
     assert pdb.endswith("      app.kubernetes.io/component: server\n")
     fixed = sorted((f.rule, f.obj.kind) for f in change.fixed)
     assert fixed == [
@@ -128,12 +138,13 @@ def test_fix_is_verified_written_and_idempotent(chart_copy, name: str) -> None:
     assert not change.unfixed, [u.reason for u in change.unfixed]
     replaces = (
         "component-helper", "shared-component", "test-pod-shared-helper", "component-key-toggle",
-        "ksm-autosharding",
+        "ksm-autosharding", "scaffold-helpers", "test-pod-numeric-port",
     )
     if not (name.startswith("volatile") or name in replaces):
         for file in change.files:  # volatile fixes remove entries; component-helper fills
             assert only_insertions(file.before, file.after), file.path  # an argument;
-            # shared-component and test-pod-shared-helper give test pods a value of their own;
+            # shared-component, test-pod-shared-helper, scaffold-helpers and
+            # test-pod-numeric-port give test pods a value of their own;
             # component-key-toggle turns the chart's toggle on (false -> true); ksm-autosharding
             # moves the pod annotations' key out of its `with` block
     write_change(change)
@@ -190,7 +201,7 @@ def test_a_workload_renamed_in_one_scenario_is_fixed_once(chart_copy) -> None:
     chart = chart_copy("scaffold-helpers")
     (chart / "ci").mkdir()
     (chart / "ci" / "renamed-values.yaml").write_text("fullnameOverride: shop\n")
-    change = fix_chart(chart, FixRequest())
+    change = fix_chart(chart, COMPONENT_ROUTE)
     assert not change.unfixed, [u.reason for u in change.unfixed]
     deployment = next(f for f in change.files if f.path == "templates/deployment.yaml")
     assert deployment.after.decode().count("app.kubernetes.io/component") == 2
