@@ -131,7 +131,12 @@ def _render_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--run-apps", action=argparse.BooleanOptionalAction, default=None,
         help="run cdk8s apps (their Python is code; default: only where a .chartfix.yaml "
-        "says run-apps: true)",
+        "says run-apps: true; an app not run is checked from its committed output, dist/)",
+    )
+    parser.add_argument(
+        "--allow-source-builds", action="store_true",
+        help="with --run-apps, let pip build an app's declared dependencies from source "
+        "distributions (that runs their code; default: wheels only)",
     )
 
 
@@ -235,6 +240,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 args.paths, args.values, args.set, args.format, args.jobs, sys.stdout,
                 release=args.release, namespace=args.namespace, strict=args.strict,
                 policy=policy_from(args), run_apps=args.run_apps, features=features_from(args),
+                source_builds=args.allow_source_builds,
             )
         if args.command == "fix":
             from chartfix.commands.fix import run_fix

@@ -40,6 +40,15 @@ def _one_line(reason: str) -> str:
     return f"{text[: MAX_REASON // 2]} … {text[-MAX_REASON // 2 :]}"
 
 
+class Skipped(Exception):
+    """A target chartfix must not process and has nothing else of to read (a cdk8s app the
+    user did not let run, with no committed output): `reason` says why, on one line."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = _one_line(reason)
+        super().__init__(self.reason)
+
+
 class UsageError(Exception):
     """The command was misused (bad flag combination, unknown recipe...): exit status 2."""
 

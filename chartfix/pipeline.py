@@ -47,7 +47,7 @@ from chartfix.rules import RULES, Policy, analyze_each, apply_policy, merge_find
 from chartfix.rules import Analysis as Judged
 from chartfix.rules.ksm import restarts_needed
 from chartfix.sources.base import DEFAULT_FEATURE_RENDERS, Renderings, RenderSettings, Source
-from chartfix.sources.targets import kind_of
+from chartfix.sources.targets import load_target
 from chartfix.verify import Verifier
 
 
@@ -72,6 +72,8 @@ class FixRequest:
     """--run-apps / --no-run-apps; None: as a .chartfix.yaml says (see cdk8s.app.skip_reason)."""
     untrusted: tuple[Path, ...] = ()
     """Roots whose own `run-apps` setting does not count (bulk --repos clones)."""
+    source_builds: bool = False
+    """--allow-source-builds: an app's dependencies may be built from source (RenderSettings)."""
     mode: str = "a dry run"
     """How the change lands: "--write" (which also finishes an interrupted write), "--branch"
     or "a dry run" (these two refuse a chart with a pending write: they change no file)."""
@@ -237,9 +239,10 @@ def fix_chart(root: Path, request: FixRequest) -> ChartChange:
     The findings are `check`'s: the same rules, severities and suppressions. A default run
     fixes the errors and counts every error left, whichever rule it is; recipes asked for by
     name fix the warnings of their rules too, and count what is left of their rules.
-    Raises ChartError when the target cannot be read or rendered as it is.
+    Raises ChartError when the target cannot be read or rendered as it is, Skipped when it
+    must not be (a cdk8s app not allowed to run, with no committed output to read instead).
     """
-    source = kind_of(root).load(root)
+    source = load_target(root, request.run_apps, request.untrusted)
     config = load_config(source.root)
     recipe_file = request.recipe_file
     if recipe_file is None and config.recipe is not None:
@@ -251,7 +254,7 @@ def fix_chart(root: Path, request: FixRequest) -> ChartChange:
     recipes = select_recipes(names)
     requested = RenderSettings(
         request.values_files, request.set_values, request.base_values,
-        request.release, request.namespace, request.features,
+        request.release, request.namespace, request.features, request.source_builds,
     )
     settings, policy = configured(config, requested, request.policy)
     if recipe_file is not None and recipe_file.rules is not None:

@@ -299,7 +299,7 @@ def test_a_bad_config_is_a_chart_error(tmp_path: Path) -> None:
     app = tmp_path / "noentry"
     app.mkdir()
     (app / "cdk8s.yaml").write_text("app: node main.js\n")
-    with pytest.raises(ChartError, match=r"cdk8s.yaml: `app: node main.js` names no Python file"):
+    with pytest.raises(ChartError, match=r"cdk8s.yaml: `app: node main.js` runs no Python file"):
         synth(app)
 
 

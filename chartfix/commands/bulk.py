@@ -75,7 +75,7 @@ def shard_key(identity: str, args: argparse.Namespace) -> str:
 def options_hash(request: FixRequest) -> str:
     """Hash of the run's options that change a chart's results: recipes, rule control,
     organisation values (the values files' bytes and --set), components, label-jobs,
-    release, namespace, run-apps."""
+    release, namespace, run-apps, source builds."""
     policy = request.policy
     options = {
         "recipes": list(request.recipes),
@@ -95,6 +95,7 @@ def options_hash(request: FixRequest) -> str:
         "run_apps": request.run_apps,
         "features": request.features,
         "safe_only": request.safe_only,
+        **({"source_builds": True} if request.source_builds else {}),  # older reports resume
     }
     return hashlib.sha256(json.dumps(options, sort_keys=True).encode()).hexdigest()
 

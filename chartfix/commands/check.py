@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TextIO
 
 from chartfix.config import load_config
-from chartfix.errors import ChartError, UsageError, display_path
+from chartfix.errors import ChartError, Skipped, UsageError, display_path
 from chartfix.model.findings import Analysis as Judged
 from chartfix.model.objects import Rendering, features_added, object_ids
 from chartfix.model.report import ChartReport
@@ -24,7 +24,13 @@ from chartfix.pipeline import NothingRendered, analyze, configured
 from chartfix.rules import Policy, merge_findings
 from chartfix.runner import crash_reason, default_jobs, run_parallel
 from chartfix.sources.base import RenderSettings
-from chartfix.sources.targets import find_targets, kind_of, nothing_found, only_files
+from chartfix.sources.targets import (
+    find_targets,
+    kind_of,
+    load_target,
+    nothing_found,
+    only_files,
+)
 from chartfix.values import values_once
 
 FORMATS = ("text", "json", "sarif")
@@ -40,12 +46,14 @@ def check_chart(
     policy: Policy | None = None,
     run_apps: bool | None = None,
     features: int = 0,
+    source_builds: bool = False,
 ) -> ChartReport:
     """Render the target at `root` under each scenario and analyze it (`pipeline.analyze`).
     Never raises for a bad target: its ChartError travels in the report. `policy`: the
     command line's rule control, on top of the target's `.chartfix.yaml`."""
     settings = RenderSettings(
-        tuple(values_files), tuple(set_values), "", release, namespace, features
+        tuple(values_files), tuple(set_values), "", release, namespace, features,
+        source_builds=source_builds,
     )
     task = ScenarioTask(root, None, settings, policy or Policy(), run_apps)
     result, renderings = _check(task)
@@ -91,6 +99,7 @@ class ScenarioResult:
     engine_log: list[str] = field(default_factory=list)
     error: ChartError | None = None
     skipped: str | None = None
+    stand_in: str | None = None
     synthesized: dict[str, list[str]] = field(default_factory=dict)
     unrendered: dict[str, ChartError] = field(default_factory=dict)
     objects: dict[str, frozenset[str]] = field(default_factory=dict)
@@ -106,11 +115,7 @@ def check_scenarios(task: ScenarioTask) -> ScenarioResult:
 def _check(task: ScenarioTask) -> tuple[ScenarioResult, list[Rendering]]:
     result = ScenarioResult(task.root.name)
     try:
-        kind = kind_of(task.root)
-        result.skipped = kind.skip_reason(task.root, task.run_apps, ())
-        if result.skipped is not None:
-            return result, []
-        source = kind.load(task.root)
+        source = load_target(task.root, task.run_apps)
         result.name = source.name
         settings, policy = configured(load_config(source.root), task.settings, task.policy)
         result.scenarios = [
@@ -121,10 +126,14 @@ def _check(task: ScenarioTask) -> tuple[ScenarioResult, list[Rendering]]:
         result.unrendered = dict(err.unrendered)
         result.error = err.unrendered[0][1] if err.unrendered else err
         return result, []
+    except Skipped as skipped:
+        result.skipped = skipped.reason
+        return result, []
     except ChartError as err:
         result.error = err
         return result, []
     rendered = analysis.rendered
+    result.stand_in = rendered.stand_in
     result.analysis = analysis.judged
     result.unrendered = dict(rendered.unrendered)
     result.warnings = list(dict.fromkeys(rendered.warnings))
@@ -150,6 +159,7 @@ def check_all(
     policy: Policy | None = None,
     run_apps: bool | None = None,
     features: int = 0,
+    source_builds: bool = False,
 ) -> list[ChartReport]:
     """Reports for `charts` (targets of any kind), in their order, with
     `settle_suppressions` done.
@@ -159,7 +169,9 @@ def check_all(
     `analyze` merges them.
     """
     values = tuple(Path(v).resolve() for v in values_files)
-    settings = RenderSettings(values, tuple(set_values), "", release, namespace, features)
+    settings = RenderSettings(
+        values, tuple(set_values), "", release, namespace, features, source_builds=source_builds
+    )
     tasks = _tasks(charts, settings, jobs or default_jobs(), policy or Policy(), run_apps)
     results: dict[Path, list[tuple[ScenarioTask, ScenarioResult]]] = {c: [] for c in charts}
     for task, result in zip(
@@ -234,6 +246,7 @@ def _report(root: Path, parts: list[tuple[ScenarioTask, ScenarioResult]]) -> Cha
     if report.skipped is not None:
         return report
     report.scenarios = [name for _, part in parts for name in part.scenarios]
+    report.stand_in = next((part.stand_in for _, part in parts if part.stand_in), None)
     rendered = [part for _, part in parts if part.error is None]
     for _, part in parts:
         if part.error is not None and (not rendered or not part.unrendered):
@@ -265,12 +278,15 @@ def _size(root: Path) -> int:
 
 def exit_status(reports: Sequence[ChartReport], strict: bool = False) -> int:
     """2 when a chart could not be processed; else 1 on an error finding, or with `strict` on
-    a warning finding or an unused suppression; else 0."""
+    a warning finding, an unused suppression or a skipped target (a cdk8s app neither run
+    nor checked from committed output: a gate must not pass over it); else 0."""
     if any(r.error is not None for r in reports):
         return 2
     if any(r.errors for r in reports):
         return 1
-    if strict and any(r.warning_findings or r.unused_suppressions for r in reports):
+    if strict and any(
+        r.warning_findings or r.unused_suppressions or r.skipped is not None for r in reports
+    ):
         return 1
     return 0
 
@@ -296,6 +312,7 @@ def run_check(
     policy: Policy | None = None,
     run_apps: bool | None = None,
     features: int = 0,
+    source_builds: bool = False,
 ) -> int:
     """The `check` command: find charts, check them in parallel, print, return the status."""
     if fmt not in FORMATS:
@@ -308,7 +325,7 @@ def run_check(
         )
     # Files no chart holds (a hook's changed files): nothing to check, and that is a pass.
     reports = check_all(charts, values_files, set_values, jobs, release, namespace, policy,
-                        run_apps, features)
+                        run_apps, features, source_builds)
     if fmt in ("json", "sarif"):
         _say_engine_log(reports)
     if fmt == "json":

@@ -10,7 +10,7 @@ from functools import partial
 from pathlib import Path
 
 from chartfix.commands import features_from, policy_from
-from chartfix.errors import ChartError, UsageError
+from chartfix.errors import ChartError, Skipped, UsageError
 from chartfix.model.selectors import LABEL_VALUE_RULE, valid_label_value
 from chartfix.pipeline import FixRequest, fix_chart, select_recipes
 from chartfix.publish.apply import Outcome, RunSummary, print_dry_run, report, write_outcome
@@ -20,7 +20,7 @@ from chartfix.publish.write import recover, refuse_pending
 from chartfix.recipes import registry
 from chartfix.recipes.files import RecipeFile, resolve
 from chartfix.runner import crash_reason, run_parallel
-from chartfix.sources.targets import find_targets, kind_of, nothing_found
+from chartfix.sources.targets import find_targets, nothing_found
 from chartfix.values import values_once
 
 
@@ -60,6 +60,7 @@ def request_from(args: argparse.Namespace) -> FixRequest:
         run_apps=args.run_apps,
         features=features_from(args),
         safe_only=args.safe_only,
+        source_builds=args.allow_source_builds,
         mode="--branch" if args.branch else "--write" if args.write else "a dry run",
     )
 
@@ -116,13 +117,12 @@ def fix_outcome(root: Path, request: FixRequest) -> Outcome:
             recovered = recover(root)
         else:
             refuse_pending(root, request.mode)
-        reason = kind_of(root).skip_reason(root, request.run_apps, request.untrusted)
-        if reason is not None:
-            return Outcome(root, skipped=reason)
         change = fix_chart(root, request)
         if recovered:
             change.notes.insert(0, recovered)
         return Outcome(root, change=change)
+    except Skipped as skipped:
+        return Outcome(root, skipped=skipped.reason)
     except ChartError as err:
         return Outcome(root, error=err)
 

@@ -30,6 +30,9 @@ class ChartReport:
     error: ChartError | None = None
     skipped: str | None = None
     """Why the target was not checked (a cdk8s app the user did not allow to run)."""
+    stand_in: str | None = None
+    """What was checked instead of the target's source (a cdk8s app not run: its committed
+    output folder, `dist/`); None: the source itself."""
     scenarios: list[str] = field(default_factory=list)
     synthesized: dict[str, list[str]] = field(default_factory=dict)
     """Scenario -> the placeholder values chartfix made up so it renders (`a.b="placeholder"`):

@@ -8,6 +8,7 @@ this module's `SourceKind` and `Source`:
     SourceKind.facts                -> KindFacts: noun, how rendered, released or applied...
     SourceKind.find(paths)          -> target roots on disk
     SourceKind.load(root)           -> Source (root, name, version)
+    SourceKind.load_unrun(root, why)-> Source read without running the target's code (cdk8s)
     Source.scenarios(settings)      -> scenario names (a heavy target's are shared out)
     Source.render_all(settings, o)  -> Renderings: objects that remember their `Source` file
     Source.render(scenario, files)  -> the objects again, with some files replaced (verify)
@@ -97,6 +98,9 @@ class RenderSettings:
     features: int = 0
     """Scenarios per target with an off-by-default feature switch on (kinds whose values
     have such switches: Helm); 0: none."""
+    source_builds: bool = False
+    """--allow-source-builds: a program's declared dependencies (a cdk8s app's) may be built
+    from source distributions, which runs their code; else wheels only."""
 
 
 @dataclass
@@ -114,6 +118,9 @@ class Renderings:
     """sha256 of every file rendering read, by path: --write rechecks them before writing."""
     synthesized: dict[str, list[str]] = field(default_factory=dict)
     """Scenario -> values chartfix made up so that it renders at all."""
+    stand_in: str | None = None
+    """What was read instead of the target's source (a cdk8s app not run: its committed
+    output folder, `dist/`); None: the source itself."""
 
 
 def values_ignored(settings: RenderSettings, target: str) -> list[str]:
@@ -316,6 +323,12 @@ class SourceKind(Protocol):
         """Folders outside `root` whose files the target's renderings read too (a chart's
         `file://` dependencies): a report's content hash covers them. Never raises: a
         target that cannot be read has none here (the run says why)."""
+        ...
+
+    def load_unrun(self, root: Path, reason: str) -> Source:
+        """What of the target at `root` can be read without running its code, when
+        `skip_reason` gave `reason` (a cdk8s app's committed synthesized output: a
+        check-only source); raises Skipped(reason...) when nothing can."""
         ...
 
 

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from chartfix.errors import UsageError
-from chartfix.sources.base import KindFacts, SourceKind
+from chartfix.sources.base import KindFacts, Source, SourceKind
 from chartfix.sources.cdk8s.kind import Cdk8sKind
 from chartfix.sources.helm.source import HelmKind
 from chartfix.sources.kustomize.source import KustomizeKind
@@ -32,6 +32,16 @@ def kind_of(root: Path) -> SourceKind:
     """The source kind of the target at `root` (Helm when none claims it: its load says
     what is missing)."""
     return next((k for k in KINDS if k.holds(root)), KINDS[0])
+
+def load_target(root: Path, run_apps: bool | None, untrusted: Sequence[Path] = ()) -> Source:
+    """The target at `root` as the user lets chartfix read it: loaded by its kind, or, when
+    its code must not run (`skip_reason`: a cdk8s app without --run-apps), what can be read
+    without running it (a check-only source). Raises Skipped when nothing can, ChartError
+    when it cannot be read."""
+    kind = kind_of(root)
+    reason = kind.skip_reason(root, run_apps, untrusted)
+    return kind.load(root) if reason is None else kind.load_unrun(root, reason)
+
 
 PACKAGED = (".tgz", ".tar.gz")
 """What `helm package` makes: a chart in a tarball."""

@@ -1,6 +1,7 @@
 """Plain YAML files of Kubernetes objects, which every source kind made of them shares (plain
 manifests, the resources and patches of a kustomization): which files are manifests, the
-objects they hold, and editing them in place (`YamlFiles`).
+objects they hold, reading a set of them as written (`ManifestFiles`: a folder of plain
+manifests, a cdk8s app's committed output) and editing them in place (`YamlFiles`).
 
 A manifest is a YAML document with a string `apiVersion` and a string `kind`; a file is a
 manifest file when it holds at least one. A `values.yaml`, a CI workflow, a kustomization's
@@ -14,16 +15,17 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import yaml
 
 from chartfix.errors import ChartError
 from chartfix.files import decode, encode
 from chartfix.model.edits import Edit, LabelChange, NotEditable, PlannedEdit
-from chartfix.model.objects import K8sObject, Rendering, Source, mapping_at
+from chartfix.model.findings import Location
+from chartfix.model.objects import ANALYZED_KINDS, K8sObject, Rendering, Source, mapping_at
 from chartfix.model.releases import ReleaseDiff
-from chartfix.sources.base import splice
+from chartfix.sources.base import RenderSettings, container_names, splice
 from chartfix.sources.yamledit import (
     LabelRequest,
     YamlText,
@@ -299,6 +301,77 @@ class YamlFiles:
 
 
 APP_KEYS = ("app.kubernetes.io/name", "app", "k8s-app")
+
+
+def _last_of_each(objects: list[K8sObject]) -> tuple[list[K8sObject], list[str]]:
+    """One object per kind, namespace and name, as `kubectl apply -f DIR` leaves it: the
+    last file (in name order) wins. A folder holding an all-in-one file beside the same
+    objects one per file is told so, instead of each copy overlapping the other."""
+    last: dict[tuple[str, str, str], K8sObject] = {}
+    for obj in objects:
+        last[(obj.kind, obj.namespace or "", obj.name)] = obj
+    kept = [o for o in objects if last[(o.kind, o.namespace or "", o.name)] is o]
+    warnings = []
+    for obj in objects:
+        winner = last[(obj.kind, obj.namespace or "", obj.name)]
+        if winner is not obj and obj.kind in ANALYZED_KINDS:  # the ones findings are about
+            warnings.append(
+                f"{obj.ref} is written twice, in {obj.source.path} and "
+                f"{winner.source.path}: `kubectl apply -f` keeps the latter, so chartfix "
+                "reads and fixes that one only"
+            )
+    return kept, warnings
+
+
+@dataclass
+class ManifestFiles(YamlFiles):
+    """Files of plain manifests read as written, as `kubectl apply -f` reads them (one
+    scenario): a folder of plain manifests, and a cdk8s app's committed output. Each object
+    remembers its file, document and line; findings are located at the label map there."""
+
+    scenario: ClassVar[str] = "manifests"
+    name: str = ""
+    files: tuple[str, ...] = ()
+    """The manifest files, relative to `root`."""
+    namespace: str = "default"
+    release: str = "release-name"
+
+    def verification(self, settings: RenderSettings) -> list[Rendering]:
+        return []  # no feature switches
+
+    def render(self, scenario: str, files: Mapping[str, bytes] | None = None) -> Rendering:
+        objects: list[K8sObject] = []
+        for rel in self.files:
+            data = files[rel] if files and rel in files else self.read(rel)
+            try:
+                objects += objects_of(data, rel, chart=self.name)
+            except ChartError as err:  # named as every other kind names a file: with its path
+                raise ChartError(self.root / rel, err.reason) from err
+        kept, warnings = _last_of_each(objects)
+        return Rendering(
+            self.scenario, kept, release=self.release, namespace=self.namespace,
+            warnings=warnings,
+        )
+
+    def locate(self, obj: K8sObject, path: str, rendering: Rendering) -> Location | None:
+        try:
+            text = YamlText(decode(self.read(obj.source.path)), obj.source.path)
+            node = text.node_at(obj.source.doc_index, path)
+        except (NotEditable, ChartError, IndexError):
+            return Location(obj.source.path, obj.source.line)
+        line = obj.source.line if node is None else node.start_mark.line + 1
+        return Location(obj.source.path, line)
+
+    def origin(self, obj: K8sObject, rendering: Rendering) -> tuple[str, str, int]:
+        """(file, kind, document): the shape the recipes key workloads by."""
+        return (obj.source.path, obj.kind, obj.source.doc_index)
+
+    def role_names(self, obj: K8sObject, rendering: Rendering) -> tuple[str, ...]:
+        own = own_part(obj, obj.name)
+        return (*([own] if own else []), *container_names(obj, obj.name))
+
+    def written_name(self, obj: K8sObject, rendering: Rendering) -> str | None:
+        return None
 
 
 def own_part(obj: K8sObject, name: str) -> str | None:

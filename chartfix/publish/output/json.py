@@ -31,6 +31,7 @@ def chart_entry(report: ChartReport) -> dict[str, Any]:
         "name": report.name,
         "error": None if report.error is None else str(report.error),
         "skipped": report.skipped,
+        "stand_in": report.stand_in,
         "warnings": list(report.warnings),
         "scenarios": list(report.scenarios),
         "synthesized": {name: list(values) for name, values in report.synthesized.items()},

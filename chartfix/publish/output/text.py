@@ -115,6 +115,9 @@ def summary_line(reports: Sequence[ChartReport]) -> str:
     if failed:
         broken = [r.root for r in reports if r.error is not None]
         line += f"; {targets_noun(broken)} could not be processed"
+    stand_ins = sum(1 for r in reports if r.stand_in is not None and r.error is None)
+    if stand_ins:
+        line += f"; {plural(stand_ins, 'cdk8s app')} not run, checked from committed output"
     if skipped:
         line += f"; {plural(skipped, 'cdk8s app')} not run"
     switches = sum(len(r.features) for r in reports)

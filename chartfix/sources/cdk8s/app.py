@@ -1,13 +1,19 @@
 """A cdk8s app on disk: a directory with `cdk8s.yaml` whose `app:` command runs a Python file.
 
+`cdk8s.yaml` says how the app is run (`app: pipenv install && pipenv run python ./main.py`)
+and where `cdk8s synth` writes its manifests (`output:`, `dist` by default). chartfix never
+runs the `app:` line as a shell command: it reads the script given to `python` from it and
+runs that file through its own runner (synth.py), which records where each object comes from.
+
 The app object is "chart-like" (name, version, app_version, root) so that the Helm rules of
 chartfix.rules run on its objects unchanged.
 """
 
 from __future__ import annotations
 
+import re
 import shlex
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,7 +55,9 @@ class CdkApp:
     version: str = "0.0.0"
     app_version: str | None = None
     output: str = DEFAULT_OUTPUT
-    """The folder `cdk8s synth` writes the manifests to (`output:` of cdk8s.yaml)."""
+    """The folder `cdk8s synth` writes to, relative to `root` (`output:` of cdk8s.yaml)."""
+    imports: tuple[str, ...] = ()
+    """What `cdk8s import` generates bindings from (`imports:` of cdk8s.yaml)."""
 
     @property
     def entry_path(self) -> Path:
@@ -81,9 +89,41 @@ def find_apps(paths: Iterable[Path]) -> list[Path]:
 
 
 def load_app(root: Path) -> CdkApp:
-    """Read `cdk8s.yaml`; the entry is the `.py` argument of its `app:` command."""
+    """Read `cdk8s.yaml`: the entry is the script its `app:` command gives to `python`."""
     root = Path(root).resolve()
     config_path = root / CONFIG_FILE
+    config = read_config(root)
+    command = config.get("app")
+    if not isinstance(command, str) or not command.strip():
+        raise ChartError(config_path, "no `app:` command")
+    language = str(config.get("language") or "python")
+    if language != "python":
+        raise ChartError(config_path, f"language {language!r}: only Python apps are supported")
+    entry = entry_of(command)
+    if entry is None:
+        raise ChartError(
+            config_path,
+            f"`app: {command}` runs no Python file (chartfix runs the script it gives to "
+            "python: `python main.py`, `pipenv run python ./main.py`)",
+        )
+    entry_path = (root / entry).resolve()
+    if not entry_path.is_relative_to(root):
+        raise ChartError(config_path, f"entry {entry} lies outside the app")
+    if not entry_path.is_file():
+        raise ChartError(root / entry, "entry file does not exist")
+    imports = config.get("imports") or []
+    return CdkApp(
+        root=root,
+        entry=entry_path.relative_to(root).as_posix(),
+        name=root.name,
+        output=output_folder(root, config),
+        imports=tuple(str(i) for i in imports) if isinstance(imports, list) else (),
+    )
+
+
+def read_config(root: Path) -> dict[str, object]:
+    """The mapping in `root`'s cdk8s.yaml; ChartError naming it when it is not one."""
+    config_path = Path(root) / CONFIG_FILE
     try:
         config = yaml.safe_load(config_path.read_text(encoding="utf-8")) or {}
     except OSError as err:
@@ -92,26 +132,58 @@ def load_app(root: Path) -> CdkApp:
         raise ChartError(config_path, f"invalid YAML: {err}") from err
     if not isinstance(config, dict):
         raise ChartError(config_path, "expected a mapping")
-    command = config.get("app")
-    if not isinstance(command, str) or not command.strip():
-        raise ChartError(config_path, "no `app:` command")
-    language = str(config.get("language") or "python")
-    if language != "python":
-        raise ChartError(config_path, f"language {language!r}: only Python apps are supported")
-    entries = [word for word in shlex.split(command) if word.endswith(".py")]
-    if not entries:
-        raise ChartError(config_path, f"`app: {command}` names no Python file")
-    entry = entries[-1]
-    entry_path = (root / entry).resolve()
-    if not entry_path.is_relative_to(root):
-        raise ChartError(config_path, f"entry {entry} lies outside the app")
-    if not entry_path.is_file():
-        raise ChartError(root / entry, "entry file does not exist")
-    output = config.get("output")
-    return CdkApp(
-        root=root, entry=entry_path.relative_to(root).as_posix(), name=root.name,
-        output=output.strip() if isinstance(output, str) and output.strip() else DEFAULT_OUTPUT,
-    )
+    return config
+
+
+def output_folder(root: Path, config: dict[str, object]) -> str:
+    """Where `cdk8s synth` writes (`output:`, `dist` by default), relative to `root`; a
+    folder outside the app is refused."""
+    output = config.get("output") or DEFAULT_OUTPUT
+    if not isinstance(output, str):
+        raise ChartError(Path(root) / CONFIG_FILE, f"`output: {output}` is no folder name")
+    full = (Path(root) / output).resolve()
+    if full == Path(root).resolve() or not full.is_relative_to(Path(root).resolve()):
+        raise ChartError(Path(root) / CONFIG_FILE, f"`output: {output}` lies outside the app")
+    return full.relative_to(Path(root).resolve()).as_posix()
+
+
+_OPERATOR = re.compile(r"[;&|()<>]+")
+_PYTHON = re.compile(r"python(\d+(\.\d+)?)?")
+_TAKES_ARGUMENT = frozenset({"-W", "-X", "-Q"})
+
+
+def entry_of(command: str) -> str | None:
+    """The script the `app:` command runs: the file given to the last `python` in it
+    (`pipenv install && pipenv run python ./main.py` -> `./main.py`, `python3 -u main.py`
+    -> `main.py`), or a command that is a `.py` file itself; None when it runs none
+    (`python -m app`)."""
+    lexer = shlex.shlex(command, posix=True, punctuation_chars=";&|()<>")
+    lexer.whitespace_split = True
+    try:
+        words = list(lexer)
+    except ValueError:  # an unclosed quote
+        return None
+    commands: list[list[str]] = [[]]
+    for word in words:
+        if _OPERATOR.fullmatch(word):
+            commands.append([])
+        else:
+            commands[-1].append(word)
+    scripts = [s for s in map(_script, commands) if s is not None]
+    return scripts[-1] if scripts else None
+
+
+def _script(words: Sequence[str]) -> str | None:
+    """The file one simple command runs with Python (`env X=1 pipenv run python a.py`)."""
+    for at, word in enumerate(words):
+        if _PYTHON.fullmatch(Path(word).name):
+            rest = list(words[at + 1 :])
+            while rest and rest[0].startswith("-"):
+                if rest[0] in ("-m", "-c", "-"):
+                    return None
+                del rest[: 2 if rest[0] in _TAKES_ARGUMENT else 1]
+            return rest[0] if rest else None
+    return words[0] if words and words[0].endswith(".py") else None
 
 
 def skip_reason(

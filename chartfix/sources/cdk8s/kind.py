@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from chartfix.sources.cdk8s.app import CONFIG_FILE, FACTS, find_apps, skip_reason
 
 if TYPE_CHECKING:
+    from chartfix.sources.cdk8s.output import CommittedOutput
     from chartfix.sources.cdk8s.source import CdkSource
 
 
@@ -38,3 +39,9 @@ class Cdk8sKind:
         from chartfix.sources.cdk8s.source import CdkSource
 
         return CdkSource.at(root)
+
+    def load_unrun(self, root: Path, reason: str) -> CommittedOutput:
+        """The app's committed synthesized output (`dist/`), check-only."""
+        from chartfix.sources.cdk8s.output import committed_output
+
+        return committed_output(root, reason)

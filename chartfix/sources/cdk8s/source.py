@@ -28,6 +28,7 @@ from chartfix.sources.base import (
 )
 from chartfix.sources.cdk8s.app import FACTS, CdkApp, load_app
 from chartfix.sources.cdk8s.edit import LabelEdit, apply_label_edits
+from chartfix.sources.cdk8s.environment import app_python
 from chartfix.sources.cdk8s.locate import AppSources, LabelSite, NotLocated, locate_labels
 from chartfix.sources.cdk8s.synth import SCENARIO, Origin, synthesize
 
@@ -46,6 +47,8 @@ class CdkSource:
         self.app_version = app.app_version
         self.files = AppSources(app.root)
         self.origins: dict[ObjectRef, Origin] = {}
+        self.python: Path | None = None
+        """The Python of the app's own environment (render_all finds it, render reuses it)."""
 
     @classmethod
     def at(cls, root: Path) -> CdkSource:
@@ -59,19 +62,23 @@ class CdkSource:
     def render_all(
         self, settings: RenderSettings, only: Sequence[str] | None = None
     ) -> Renderings:
-        synthesis = synthesize(self.app)
+        environment = app_python(self.root, settings.source_builds)
+        self.python = environment.python
+        synthesis = synthesize(self.app, python=self.python)
         self.origins = synthesis.origins
+        notes = [environment.note] if environment.note else []
         return Renderings(
-            [synthesis.rendering], notes=[f"synthesis: {synthesis.seconds:.2f}s"]
+            [synthesis.rendering], notes=[*notes, f"synthesis: {synthesis.seconds:.2f}s"]
         )
 
     def verification(self, settings: RenderSettings) -> list[Rendering]:
         return []  # no feature switches
 
     def render(self, scenario: str, files: Mapping[str, bytes] | None = None) -> Rendering:
+        """Synthesize again (verification), in the environment `render_all` ran the app in."""
         if scenario != SCENARIO:
             raise ChartError(self.root, f"a cdk8s app has one scenario, not {scenario!r}")
-        return synthesize(self.app, files).rendering
+        return synthesize(self.app, files, self.python).rendering
 
     def read(self, path: str) -> bytes:
         return self.files.file(path).data

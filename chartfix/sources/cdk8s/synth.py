@@ -1,8 +1,10 @@
 """Synthesis: run a cdk8s app (user code) in a child process, read back its manifests.
 
 The app runs on a staged copy of its directory, so edited sources (`overrides`) can be
-synthesized for verification without touching the user's files. Each object is traced to the
-Python file and line that constructed it (see `_runner.py`).
+synthesized for verification without touching the user's files, with the Python of its own
+environment (environment.py) or chartfix's. Each object is traced to the Python file and
+line that constructed it (see `_runner.py`); the manifests are read from the output folder
+its cdk8s.yaml declares, as `cdk8s synth` would write them.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -73,14 +76,21 @@ def synth(app_dir: Path, overrides: Mapping[str, bytes] | None = None) -> Render
     return synthesize(load_app(app_dir), overrides).rendering
 
 
-def synthesize(app: CdkApp, overrides: Mapping[str, bytes] | None = None) -> Synthesis:
+def synthesize(
+    app: CdkApp, overrides: Mapping[str, bytes] | None = None, python: Path | None = None
+) -> Synthesis:
+    """Run the app (with `overrides` replacing its files) with `python` (default:
+    chartfix's own) and read what it synthesized."""
     started = time.perf_counter()
+    missing = missing_bundle(app)
+    if missing is not None:
+        raise missing
     with tempfile.TemporaryDirectory(prefix="chartfix-cdk8s-") as tmp:
         staging = Path(tmp) / "app"
-        outdir = Path(tmp) / "out"
+        outdir = staging / app.output
         sidecar = Path(tmp) / "origins.json"
-        _stage(app.root, staging, overrides or {})
-        _run(app, staging, outdir, sidecar)
+        _stage(app, staging, overrides or {})
+        _run(app, staging, outdir, sidecar, python or Path(sys.executable))
         documents = _read_manifests(app, outdir)
         records = _read_sidecar(app, sidecar)
     synthesis = _objects(app, documents, records)
@@ -88,11 +98,16 @@ def synthesize(app: CdkApp, overrides: Mapping[str, bytes] | None = None) -> Syn
     return synthesis
 
 
-def _stage(root: Path, staging: Path, overrides: Mapping[str, bytes]) -> None:
-    """Copy the app without following symlinks out of it, then apply `overrides`."""
+def _stage(app: CdkApp, staging: Path, overrides: Mapping[str, bytes]) -> None:
+    """Copy the app without following symlinks out of it, nor its committed output (the
+    run writes it anew), then apply `overrides`."""
+    root = app.root
+    output = root / app.output
     for dirpath, dirnames, filenames in os.walk(root):
         here = Path(dirpath)
-        dirnames[:] = [d for d in dirnames if d not in _SKIPPED_DIRS]
+        dirnames[:] = [
+            d for d in dirnames if d not in _SKIPPED_DIRS and here / d != output
+        ]
         target_dir = staging / here.relative_to(root)
         target_dir.mkdir(parents=True, exist_ok=True)
         for name in list(dirnames):
@@ -116,12 +131,12 @@ def _inside(root: Path, link: Path) -> None:
         raise ChartError(link, "symlink points outside the app")
 
 
-def _run(app: CdkApp, staging: Path, outdir: Path, sidecar: Path) -> None:
-    """Run the app's entry on the staged copy, in its folder, with a scrubbed environment,
-    in a process group of its own that is killed at the time limit (and at the end, so a
-    process the app left behind does not outlive it)."""
+def _run(app: CdkApp, staging: Path, outdir: Path, sidecar: Path, python: Path) -> None:
+    """Run the app's entry on the staged copy with `python`, in its folder, with a scrubbed
+    environment, in a process group of its own that is killed at the time limit (and at the
+    end, so a process the app left behind does not outlive it)."""
     env = {**app_environment(os.environ, staging.parent / "home"), "CDK8S_OUTDIR": str(outdir)}
-    command = [sys.executable, str(_RUNNER), str(staging), str(staging / app.entry), str(sidecar)]
+    command = [str(python), str(_RUNNER), str(staging), str(staging / app.entry), str(sidecar)]
     with subprocess.Popen(
         command, cwd=staging, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
         stderr=subprocess.PIPE, text=True, start_new_session=True,
@@ -139,10 +154,50 @@ def _run(app: CdkApp, staging: Path, outdir: Path, sidecar: Path) -> None:
     for line in stderr.splitlines():
         if line.startswith(_ERROR_MARK):
             where, _, reason = line[len(_ERROR_MARK):].partition(": ")
-            if "No module named 'cdk8s'" in reason or "No module named 'constructs'" in reason:
-                reason = "cdk8s is not installed (pip install 'cdk8s>=2.68' beside chartfix)"
-            raise ChartError(app.root / where, reason)
+            raise ChartError(app.root / where, _missing_module(reason, python) or reason)
     raise ChartError(app.entry_path, f"synthesis failed: {_last_line(stderr)}")
+
+
+def _missing_module(reason: str, python: Path) -> str | None:
+    """What to do about a module the app imports that its Python lacks."""
+    missing = re.search(r"No module named '([^'.]+)", reason)
+    if missing is None:
+        return None
+    own = Path(python) != Path(sys.executable)
+    if missing[1] in ("cdk8s", "constructs") and not own:
+        return "cdk8s is not installed (pip install 'cdk8s>=2.68' beside chartfix)"
+    where = "its declared dependencies" if own else (
+        "chartfix's environment, and the app declares no dependencies (Pipfile, "
+        "requirements.txt or pyproject.toml beside cdk8s.yaml)"
+    )
+    return f"{reason}: the module is not in {where}"
+
+
+_BUNDLE = re.compile(r"""["']([^"']+\.jsii\.tgz)["']""")
+
+
+def missing_bundle(app: CdkApp) -> ChartError | None:
+    """Generated bindings (`imports/k8s/`) whose jsii bundle is not there: `cdk8s import`
+    writes it, and repositories often ignore it. The error says which import to run."""
+    imports = app.root / "imports"
+    if not imports.is_dir():
+        return None
+    for loader in sorted(imports.rglob("_jsii/__init__.py")):
+        try:
+            named = _BUNDLE.findall(loader.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError):
+            continue
+        for bundle in named:
+            if not (loader.parent / bundle).is_file():
+                module = loader.parent.parent.relative_to(imports).as_posix()
+                specs = [s for s in app.imports if re.split(r"[@:]", s)[0] == module]
+                run = f"cdk8s import {specs[0]}" if specs else "cdk8s import"
+                return ChartError(
+                    loader.parent / bundle,
+                    f"missing: the generated bindings imports/{module} need the jsii bundle "
+                    f"`cdk8s import` writes; run `{run}` in {app.root} first",
+                )
+    return None
 
 
 def _kill_group(pgid: int) -> None:
@@ -177,7 +232,11 @@ def _last_line(text: str) -> str:
 def _read_manifests(app: CdkApp, outdir: Path) -> list[dict[str, Any]]:
     files = sorted(outdir.glob("*.yaml")) if outdir.is_dir() else []
     if not files:
-        raise ChartError(app.entry_path, "the app wrote no manifests (does it call app.synth()?)")
+        raise ChartError(
+            app.entry_path,
+            f"the app wrote no manifests to {app.output}/, the output folder of its "
+            "cdk8s.yaml (does it call app.synth()?)",
+        )
     documents: list[dict[str, Any]] = []
     for path in files:
         # As Helm's rendered output: any size, but aliases bounded (the app is user code).

@@ -12,8 +12,9 @@ from __future__ import annotations
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import NoReturn
 
-from chartfix.errors import ChartError
+from chartfix.errors import ChartError, Skipped
 from chartfix.files import decode, encode, linked
 from chartfix.model.changes import FixUnit, Unfixed
 from chartfix.model.edits import Edit, LabelChange, PlannedEdit
@@ -80,6 +81,9 @@ class HelmKind:
         self, root: Path, run_apps: bool | None, untrusted: Sequence[Path]
     ) -> str | None:
         return None  # templates are data, not programs: always rendered
+
+    def load_unrun(self, root: Path, reason: str) -> NoReturn:
+        raise Skipped(reason)  # never asked: skip_reason is always None
 
     def load(self, root: Path) -> HelmSource:
         return HelmSource(load_chart(root))

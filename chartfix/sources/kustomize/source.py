@@ -30,11 +30,11 @@ import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import yaml
 
-from chartfix.errors import ChartError
+from chartfix.errors import ChartError, Skipped
 from chartfix.files import decode
 from chartfix.model.edits import LabelChange, PlannedEdit
 from chartfix.model.findings import Location
@@ -520,6 +520,9 @@ class KustomizeKind:
 
     def depends_on(self, root: Path) -> list[Path]:
         return []
+
+    def load_unrun(self, root: Path, reason: str) -> NoReturn:
+        raise Skipped(reason)  # never asked: skip_reason is always None
 
     def load(self, root: Path) -> KustomizeSource:
         root = Path(root).resolve()

@@ -20,59 +20,29 @@ A file given on the command line stands for its folder when that folder is a tar
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NoReturn
 
-from chartfix.errors import ChartError
-from chartfix.files import decode, repository_root
-from chartfix.model.edits import LabelChange, NotEditable, PlannedEdit
-from chartfix.model.findings import Location
+from chartfix.errors import ChartError, Skipped
+from chartfix.files import repository_root
+from chartfix.model.edits import LabelChange, PlannedEdit
 from chartfix.model.kinds import APPLY_WORDS, KindFacts
-from chartfix.model.objects import ANALYZED_KINDS, K8sObject, Rendering
-from chartfix.sources.base import (
-    Renderings,
-    RenderSettings,
-    container_names,
-    values_ignored,
-)
-from chartfix.sources.yamledit import (
-    YamlText,
-)
+from chartfix.model.objects import K8sObject, Rendering
+from chartfix.sources.base import Renderings, RenderSettings, values_ignored
 from chartfix.sources.yamlfiles import (
     SUFFIXES,
-    YamlFiles,
+    ManifestFiles,
     manifest_kind,
-    objects_of,
     outside_link,
-    own_part,
     refusal,
 )
 
-SCENARIO = "manifests"
+SCENARIO = ManifestFiles.scenario
 OWNER_MARKERS = ("Chart.yaml", "cdk8s.yaml")
 KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 SKIPPED_DIRS = frozenset({"node_modules", "__pycache__"})
-
-
-def _last_of_each(objects: list[K8sObject]) -> tuple[list[K8sObject], list[str]]:
-    """One object per kind, namespace and name, as `kubectl apply -f DIR` leaves it: the
-    last file (in name order) wins. A folder holding an all-in-one file beside the same
-    objects one per file is told so, instead of each copy overlapping the other."""
-    last: dict[tuple[str, str, str], K8sObject] = {}
-    for obj in objects:
-        last[(obj.kind, obj.namespace or "", obj.name)] = obj
-    kept = [o for o in objects if last[(o.kind, o.namespace or "", o.name)] is o]
-    warnings = []
-    for obj in objects:
-        winner = last[(obj.kind, obj.namespace or "", obj.name)]
-        if winner is not obj and obj.kind in ANALYZED_KINDS:  # the ones findings are about
-            warnings.append(
-                f"{obj.ref} is written twice, in {obj.source.path} and "
-                f"{winner.source.path}: `kubectl apply -f` keeps the latter, so chartfix "
-                "reads and fixes that one only"
-            )
-    return kept, warnings
 
 
 FACTS = KindFacts(
@@ -92,64 +62,24 @@ FACTS = KindFacts(
 
 
 @dataclass
-class ManifestsSource(YamlFiles):
+class ManifestsSource(ManifestFiles):
     """One directory of plain manifests."""
 
     kind: str = "manifests"
     facts: KindFacts = FACTS
-    name: str = ""
     version: str | None = None
     app_version: str | None = None
-    files: tuple[str, ...] = ()
-    namespace: str = "default"
-    release: str = "release-name"
 
     def scenarios(self, settings: RenderSettings) -> list[str]:
-        return [SCENARIO]
+        return [self.scenario]
 
     def render_all(
         self, settings: RenderSettings, only: Sequence[str] | None = None
     ) -> Renderings:
         self.namespace, self.release = settings.namespace, settings.release
-        rendering = self.render(SCENARIO)
+        rendering = self.render(self.scenario)
         rendering.warnings += values_ignored(settings, "a folder of plain manifests")
         return Renderings([rendering])
-
-    def verification(self, settings: RenderSettings) -> list[Rendering]:
-        return []  # no feature switches
-
-    def render(self, scenario: str, files: Mapping[str, bytes] | None = None) -> Rendering:
-        objects: list[K8sObject] = []
-        for rel in self.files:
-            data = files[rel] if files and rel in files else self.read(rel)
-            try:
-                objects += objects_of(data, rel, chart=self.name)
-            except ChartError as err:  # named as every other kind names a file: with its path
-                raise ChartError(self.root / rel, err.reason) from err
-        kept, warnings = _last_of_each(objects)
-        return Rendering(
-            SCENARIO, kept, release=self.release, namespace=self.namespace, warnings=warnings
-        )
-
-    def locate(self, obj: K8sObject, path: str, rendering: Rendering) -> Location | None:
-        try:
-            text = YamlText(decode(self.read(obj.source.path)), obj.source.path)
-            node = text.node_at(obj.source.doc_index, path)
-        except (NotEditable, ChartError, IndexError):
-            return Location(obj.source.path, obj.source.line)
-        line = obj.source.line if node is None else node.start_mark.line + 1
-        return Location(obj.source.path, line)
-
-    def origin(self, obj: K8sObject, rendering: Rendering) -> tuple[str, str, int]:
-        """(file, kind, document): the shape the recipes key workloads by."""
-        return (obj.source.path, obj.kind, obj.source.doc_index)
-
-    def role_names(self, obj: K8sObject, rendering: Rendering) -> tuple[str, ...]:
-        own = own_part(obj, obj.name)
-        return (*([own] if own else []), *container_names(obj, obj.name))
-
-    def written_name(self, obj: K8sObject, rendering: Rendering) -> str | None:
-        return None
 
     def label_edits(
         self, obj: K8sObject, rendering: Rendering, changes: Sequence[LabelChange]
@@ -195,6 +125,9 @@ class ManifestsKind:
 
     def depends_on(self, root: Path) -> list[Path]:
         return []
+
+    def load_unrun(self, root: Path, reason: str) -> NoReturn:
+        raise Skipped(reason)  # never asked: skip_reason is always None
 
     def load(self, root: Path) -> ManifestsSource:
         root = Path(root)
