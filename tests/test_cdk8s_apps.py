@@ -352,3 +352,22 @@ def test_a_skipped_app_is_counted_and_fails_a_strict_gate(
     assert "it commits no synthesized output (dist/) to check instead" in out
     assert out.splitlines()[-1] == "1 cdk8s app, none checked; 1 cdk8s app not run"
     assert main(["check", str(app), "--strict"]) == 1
+
+
+def test_an_app_that_includes_a_url_says_it_needs_the_network(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    app = tmp_path / "remote"
+    app.mkdir()
+    (app / "cdk8s.yaml").write_text("language: python\napp: python main.py\n")
+    (app / "main.py").write_text(
+        "from cdk8s import App, Chart, Include\n\napp = App()\nchart = Chart(app, 'remote')\n"
+        "Include(chart, 'dashboard', url='http://127.0.0.1:9/recommended.yaml')\napp.synth()\n"
+    )
+    assert main(["check", str(app), "--run-apps"]) == 2
+    line = capsys.readouterr().out.splitlines()[0]
+    assert line.startswith(f"error: {app}/main.py:5: RuntimeError: Command failed: ")
+    assert line.endswith(
+        "http://127.0.0.1:9/recommended.yaml: the app includes a URL, and fetching it failed "
+        "(it needs the network)"
+    )

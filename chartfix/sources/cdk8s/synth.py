@@ -154,8 +154,15 @@ def _run(app: CdkApp, staging: Path, outdir: Path, sidecar: Path, python: Path) 
     for line in stderr.splitlines():
         if line.startswith(_ERROR_MARK):
             where, _, reason = line[len(_ERROR_MARK):].partition(": ")
-            raise ChartError(app.root / where, _missing_module(reason, python) or reason)
+            raise ChartError(app.root / where, _explained(reason, python))
     raise ChartError(app.entry_path, f"synthesis failed: {_last_line(stderr)}")
+
+
+def _explained(reason: str, python: Path) -> str:
+    """The app's own error, with what it means where cdk8s' words do not say it."""
+    if "/_loadurl." in reason:  # cdk8s' Include of a URL, fetched by Node
+        return f"{reason}: the app includes a URL, and fetching it failed (it needs the network)"
+    return _missing_module(reason, python) or reason
 
 
 def _missing_module(reason: str, python: Path) -> str | None:
