@@ -371,3 +371,15 @@ def test_an_app_that_includes_a_url_says_it_needs_the_network(
         "http://127.0.0.1:9/recommended.yaml: the app includes a URL, and fetching it failed "
         "(it needs the network)"
     )
+
+
+def test_an_app_that_fails_to_run_points_at_its_committed_output(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    app = app_copy(tmp_path, "cdk8s-committed-dist")
+    (app / "main.py").write_text("raise RuntimeError('no cluster here')\n")
+    assert main(["check", str(app), "--run-apps"]) == 2
+    assert capsys.readouterr().out.splitlines()[:2] == [
+        f"error: {app}/main.py:1: RuntimeError: no cluster here",
+        "  note: without --run-apps, chartfix checks the app's committed output dist/",
+    ]

@@ -62,14 +62,25 @@ class CdkSource:
     def render_all(
         self, settings: RenderSettings, only: Sequence[str] | None = None
     ) -> Renderings:
-        environment = app_python(self.root, settings.source_builds)
-        self.python = environment.python
-        synthesis = synthesize(self.app, python=self.python)
+        try:
+            environment = app_python(self.root, settings.source_builds)
+            self.python = environment.python
+            synthesis = synthesize(self.app, python=self.python)
+        except ChartError as err:
+            raise self._with_output(err) from err
         self.origins = synthesis.origins
         notes = [environment.note] if environment.note else []
         return Renderings(
             [synthesis.rendering], notes=[*notes, f"synthesis: {synthesis.seconds:.2f}s"]
         )
+
+    def _with_output(self, err: ChartError) -> ChartError:
+        """`err`, with a note when the app commits output that can be checked instead."""
+        output = self.root / self.app.output
+        if not any(output.glob("*.y*ml")):
+            return err
+        note = f"without --run-apps, chartfix checks the app's committed output {self.app.output}/"
+        return ChartError(err.path, err.reason, (*err.notes, note))
 
     def verification(self, settings: RenderSettings) -> list[Rendering]:
         return []  # no feature switches
