@@ -266,6 +266,10 @@ def test_an_app_not_run_is_checked_from_its_committed_output(
     assert f"{app}/dist/shop.k8s.yaml:9: error[overlap] Deployment/shop-web-c80b2a96" in out
     assert f"{app}/dist/shop.k8s.yaml:47: error[stray] Service/shop-http-c8f99359" in out
     assert "checked its committed synthesized output dist/" in out
+    assert out.count(
+        "dist/ is the app's synthesized output, not its source: the Python source is fixed by "
+        "running the app (chartfix fix --run-apps)."
+    ) == 2, "each finding says where its fix belongs"
     assert "the Python source is fixed by running the app (--run-apps)" in out
     assert out.splitlines()[-1] == (
         "1 cdk8s app, 1 with findings: 2 errors, 0 warnings; "

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TextIO
 
@@ -135,6 +135,11 @@ def _check(task: ScenarioTask) -> tuple[ScenarioResult, list[Rendering]]:
     rendered = analysis.rendered
     result.stand_in = rendered.stand_in
     result.analysis = analysis.judged
+    if rendered.stand_in is not None:
+        result.analysis.findings = [
+            replace(f, remediation=stand_in_remedy(f.remediation, rendered.stand_in))
+            for f in result.analysis.findings
+        ]
     result.unrendered = dict(rendered.unrendered)
     result.warnings = list(dict.fromkeys(rendered.warnings))
     for rendering in rendered.renderings:
@@ -143,6 +148,15 @@ def _check(task: ScenarioTask) -> tuple[ScenarioResult, list[Rendering]]:
         result.objects[rendering.scenario] = object_ids(rendering)
     result.synthesized = dict(rendered.synthesized)
     return result, analysis.renderings
+
+
+def stand_in_remedy(remediation: str, stand_in: str) -> str:
+    """A finding's fix when it was read from what stands in for the source (a cdk8s app's
+    committed output): the source is fixed, by running the program that writes it."""
+    return (
+        f"{remediation} {stand_in} is the app's synthesized output, not its source: the "
+        "Python source is fixed by running the app (chartfix fix --run-apps)."
+    )
 
 
 def _crashed_scenario(task: ScenarioTask, error: BaseException) -> ScenarioResult:
