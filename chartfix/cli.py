@@ -220,7 +220,28 @@ def _fix_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--pr-body", type=Path, metavar="FILE", help="write a PR description")
     parser.add_argument(
-        "--open-pr", action="store_true", help="run `gh pr create` after pushing"
+        "--open-pr", action="store_true",
+        help="open (or update) the pull request of each pushed branch on the forge of the "
+        "--push remote (GitHub, GitLab, Gitea/Forgejo, Bitbucket Cloud: token from "
+        "GITHUB_TOKEN/GH_TOKEN, GITLAB_TOKEN, GITEA_TOKEN/FORGEJO_TOKEN, BITBUCKET_TOKEN)",
+    )
+    parser.add_argument(
+        "--forge", choices=("github", "gitlab", "gitea", "bitbucket", "gh"),
+        help="the forge of the --push remote when its host does not say (self-hosted); gh: "
+        "run `gh pr create` with --pr-body FILE",
+    )
+    parser.add_argument("--forge-api", metavar="URL",
+                        help="the forge's API address (default: the remote host's usual one)")
+    parser.add_argument("--pr-base", metavar="BRANCH",
+                        help="the branch pull requests go to (default: the checked-out one)")
+    parser.add_argument("--draft", action="store_true", help="open pull requests as drafts")
+    parser.add_argument("--label", action="append", default=[], metavar="LABEL",
+                        help="label for new pull requests (repeatable)")
+    parser.add_argument("--reviewer", action="append", default=[], metavar="USER",
+                        help="reviewer asked on new pull requests (repeatable)")
+    parser.add_argument(
+        "--charts-per-pr", type=_positive(int, 100000), metavar="N",
+        help="at most N charts per branch and pull request (more branches, NAME-1, NAME-2...)",
     )
     parser.add_argument(
         "--timeout", type=_positive(float, MAX_TIMEOUT), metavar="SECONDS",

@@ -250,7 +250,7 @@ class GitHubStandIn(StandIn):
 
     def list_pulls(self, query: dict[str, str], body: Any, owner: str, repo: str) -> Reply:
         found = [p for p in self.pulls.values()
-                 if p["state"] == query.get("state", "open")
+                 if p["repo"] == f"{owner}/{repo}" and p["state"] == query.get("state", "open")
                  and query.get("head") in (None, p["head"]["label"])
                  and query.get("base") in (None, p["base"]["ref"])]
         return 200, found, {}
@@ -260,11 +260,13 @@ class GitHubStandIn(StandIn):
             return self._failed("body", f"body is too long (maximum is {GITHUB_BODY_LIMIT} "
                                         "characters)")
         label = f"{owner}:{body['head']}"
-        if any(p["head"]["label"] == label and p["state"] == "open" for p in self.pulls.values()):
+        if any(p["head"]["label"] == label and p["state"] == "open"
+               and p["repo"] == f"{owner}/{repo}" for p in self.pulls.values()):
             return self._failed("head", f"A pull request already exists for {label}.")
         number = len(self.pulls) + 1
         self.pulls[number] = {
-            "number": number, "state": "open", "title": body.get("title", ""),
+            "number": number, "repo": f"{owner}/{repo}", "state": "open",
+            "title": body.get("title", ""),
             "body": body.get("body"), "draft": body.get("draft", False),
             "html_url": f"https://github.example/{owner}/{repo}/pull/{number}",
             "head": {"ref": body["head"], "label": label}, "base": {"ref": body["base"]},
@@ -364,7 +366,8 @@ class GitLabStandIn(StandIn):
             return 400, {"message": {"description": [
                 f"is too long (maximum is {GITLAB_DESCRIPTION_LIMIT} characters)"]}}, {}
         for mr in self.pulls.values():
-            if mr["source_branch"] == body["source_branch"] and mr["state"] == "opened":
+            if (mr["project"], mr["source_branch"], mr["state"]) == (
+                    project, body["source_branch"], "opened"):
                 return 409, {"message": [
                     "Another open merge request already exists for this source branch: "
                     f"!{mr['iid']}"]}, {}
@@ -454,14 +457,15 @@ class GiteaStandIn(StandIn):
                      {"Retry-After": str(wait)})
 
     def list_pulls(self, query: dict[str, str], body: Any, owner: str, repo: str) -> Reply:
-        found = [p for p in self.pulls.values() if p["state"] == query.get("state", "open")]
+        found = [p for p in self.pulls.values()
+                 if p["repo"] == f"{owner}/{repo}" and p["state"] == query.get("state", "open")]
         limit, page = int(query.get("limit", "30")), int(query.get("page", "1"))
         return 200, found[(page - 1) * limit: page * limit], {}
 
     def create(self, query: dict[str, str], body: Any, owner: str, repo: str) -> Reply:
         for pull in self.pulls.values():
-            if (pull["head"]["ref"], pull["base"]["ref"], pull["state"]) == (
-                    body["head"], body["base"], "open"):
+            if (pull["repo"], pull["head"]["ref"], pull["base"]["ref"], pull["state"]) == (
+                    f"{owner}/{repo}", body["head"], body["base"], "open"):
                 return self._error(409, "pull request already exists for these targets "
                                         f"[id: {pull['number']}, head_branch: {body['head']}, "
                                         f"base_branch: {body['base']}]")
@@ -470,7 +474,8 @@ class GiteaStandIn(StandIn):
             return self._error(422, f"label does not exist [label_id: {unknown[0]}]")
         number = len(self.pulls) + 1
         self.pulls[number] = {
-            "number": number, "state": "open", "title": body["title"],
+            "number": number, "repo": f"{owner}/{repo}", "state": "open",
+            "title": body["title"],
             "body": body.get("body", ""), "draft": body["title"].startswith("WIP:"),
             "html_url": f"https://gitea.example/{owner}/{repo}/pulls/{number}",
             "head": {"ref": body["head"]}, "base": {"ref": body["base"]},
@@ -548,7 +553,8 @@ class BitbucketStandIn(StandIn):
     def list_pulls(self, query: dict[str, str], body: Any, workspace: str, slug: str) -> Reply:
         terms = dict(re.findall(r'([\w.]+)="([^"]*)"', query.get("q", "")))
         found = [p for p in self.pulls.values()
-                 if terms.get("source.branch.name") in (None, p["source"]["branch"]["name"])
+                 if p["repo"] == f"{workspace}/{slug}"
+                 and terms.get("source.branch.name") in (None, p["source"]["branch"]["name"])
                  and terms.get("destination.branch.name") in (
                      None, p["destination"]["branch"]["name"])
                  and terms.get("state", "OPEN") == p["state"]]
@@ -557,12 +563,14 @@ class BitbucketStandIn(StandIn):
     def create(self, query: dict[str, str], body: Any, workspace: str, slug: str) -> Reply:
         source = body["source"]["branch"]["name"]
         for pull in self.pulls.values():
-            if pull["source"]["branch"]["name"] == source and pull["state"] == "OPEN":
+            if (pull["repo"], pull["source"]["branch"]["name"], pull["state"]) == (
+                    f"{workspace}/{slug}", source, "OPEN"):
                 return self._error(400, "Bad request", fields={"source": [
                     f"There is already an open pull request from {source}"]})
         number = len(self.pulls) + 1
         self.pulls[number] = {
-            "id": number, "type": "pullrequest", "state": "OPEN", "title": body["title"],
+            "id": number, "repo": f"{workspace}/{slug}", "type": "pullrequest",
+            "state": "OPEN", "title": body["title"],
             "description": body.get("description", ""), "draft": body.get("draft", False),
             "source": body["source"],
             "destination": body.get("destination", {"branch": {"name": "main"}}),

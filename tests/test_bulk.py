@@ -723,7 +723,8 @@ def test_a_rejected_push_names_each_charts_own_commit(tmp_path, capsys) -> None:
 
     assert code == 2
     commits = git(repo, "rev-list", "--reverse", "main..fix").splitlines()
-    errors = [line for line in err.splitlines() if "push of fix to origin failed" in line]
+    charts = err.split("\nbranches:\n")[1].split("\nchart ")[1]  # the table after the branches
+    errors = [line for line in charts.splitlines() if "push of fix to origin failed" in line]
     assert len(commits) == len(errors) == 2, err
     for line, commit in zip(errors, commits, strict=True):
         assert line.endswith(f"; this chart's commit on it: {commit[:12]}"), line

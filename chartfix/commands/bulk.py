@@ -36,7 +36,14 @@ from chartfix.commands.fix import (
 from chartfix.errors import UsageError, display_path
 from chartfix.model.changes import ChartChange
 from chartfix.pipeline import FixRequest, organisation_request, select_recipes
-from chartfix.publish.apply import Outcome, RunSummary, print_pushes, write_outcome
+from chartfix.publish.apply import (
+    Outcome,
+    RunSummary,
+    branch_result,
+    print_branches,
+    print_pushes,
+    write_outcome,
+)
 from chartfix.publish.branch import per_chart_branches
 from chartfix.publish.diff import chart_diff, summarize
 from chartfix.publish.migration import migration_note, needs_note, upgrade_kind
@@ -170,8 +177,9 @@ def run_bulk(args: argparse.Namespace) -> int:
     check_components(request, outcomes)
 
     applied = apply_outcomes(outcomes, args)
-    print_table(outcomes, skipped, sys.stderr, dry_run=not applied)
     print_pushes(outcomes, sys.stderr)
+    print_branches(outcomes, sys.stderr)
+    print_table(outcomes, skipped, sys.stderr, dry_run=not applied)  # its summary ends the run
     entries = [*failed, *(report_entry(o, roots, args, options) for o in outcomes)]
     document = report_document(entries, shard_name, dry_run=not applied)
     if report:
@@ -393,6 +401,8 @@ def report_entry(
         and (outcome.written or outcome.branch_commit is not None),
         "commit": outcome.branch_commit,
         "branch": outcome.branch,
+        "pull_request": outcome.pull_request[0] if outcome.pull_request else None,
+        "publish": branch_result([outcome]) if outcome.branch else None,
         "finding_details": finding_details(change) if change else [],
         "notes": list(change.notes) if change else [],
         "migration": migration_for(change, args) if change else None,

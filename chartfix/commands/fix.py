@@ -95,8 +95,8 @@ def check_mode(args: argparse.Namespace) -> None:
         raise UsageError("--note-target needs --branch")
     if args.open_pr and not args.push:
         raise UsageError("--open-pr needs --push")
-    if args.open_pr and not (args.pr_body or getattr(args, "pr_body_dir", None)):
-        raise UsageError("--open-pr needs the description to open it with: --pr-body FILE")
+    if args.forge == "gh" and not (args.pr_body or getattr(args, "pr_body_dir", None)):
+        raise UsageError("--forge gh needs --pr-body FILE (gh reads the description there)")
     if args.pr_body:
         writable_file(args.pr_body, "--pr-body")
         if args.pr_body.is_symlink():  # replaced, never written through

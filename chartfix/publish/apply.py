@@ -48,6 +48,12 @@ class Outcome:
     """(branch, remote, commit) of the push that carried this chart's commit."""
     written: bool = False
     """--write put the change into the chart's files."""
+    repository: str | None = None
+    """The repository of the --branch branch, by its short name in the run."""
+    branch_error: str | None = None
+    """Why the branch could not be made, pushed or proposed (the same for its charts)."""
+    pull_request: tuple[str, str] | None = None
+    """(URL, opened|updated|unchanged) of the branch's pull request (--open-pr)."""
 
     @property
     def landed(self) -> bool:
@@ -105,6 +111,51 @@ def print_dry_run(
         diffs.append(diff)
         out.write(colorize(diff) if color else diff)
     report(outcomes, err, diffs, written=False)
+
+
+BRANCH_HEADERS = ("repository", "branch", "commit", "pull request or reason")
+
+
+def branch_rows(outcomes: Sequence[Outcome]) -> list[tuple[str, str, str, str]]:
+    """One row per branch a --branch run made or meant to make: repository, branch, its tip,
+    and the pull request (URL and what was done to it) or why there is none."""
+    groups: dict[tuple[str, str], list[Outcome]] = {}
+    for outcome in outcomes:
+        if outcome.branch is not None:
+            groups.setdefault((outcome.repository or "", outcome.branch), []).append(outcome)
+    rows = []
+    for (repository, branch), group in groups.items():
+        commits = [o.branch_commit for o in group if o.branch_commit]
+        rows.append((repository, branch, commits[-1][:12] if commits else "-",
+                     branch_result(group)))
+    return rows
+
+
+def branch_result(group: Sequence[Outcome]) -> str:
+    failed = next((o.branch_error or o.error.reason for o in group if o.error), None)
+    if failed is not None:
+        return " ".join(failed.split())
+    first = group[0]
+    if first.pull_request is not None:
+        url, state = first.pull_request
+        return f"{url} ({state})"
+    if first.pushed is not None:
+        return "pushed; no pull request asked (--open-pr)"
+    if first.branch_state == "unchanged":
+        return "unchanged: it holds this fix already"
+    return "local branch, not pushed (--push)"
+
+
+def print_branches(outcomes: Sequence[Outcome], err: TextIO) -> None:
+    """The end of every --branch run: the branches, their commits, pull requests, or why."""
+    rows = branch_rows(outcomes)
+    if not rows:
+        return
+    widths = [max(len(r[i]) for r in [BRANCH_HEADERS, *rows]) for i in range(3)]
+    err.write("branches:\n")
+    for row in [BRANCH_HEADERS, *rows]:
+        cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
+        err.write("  " + "  ".join([*cells, row[3]]) + "\n")
 
 
 def print_pushes(outcomes: Sequence[Outcome], err: TextIO) -> None:
@@ -176,8 +227,10 @@ def report(
             local = f" on the local branch {outcome.branch}, not pushed" if outcome.error else ""
             err.write(f"  committed {outcome.branch_commit[:12]}{kept}{local}\n")
     print_pushes(outcomes, err)
+    print_branches(outcomes, err)
     failed = sum(1 for o in outcomes if o.error and o.branch_commit is None)
-    unpushed = sum(1 for o in outcomes if o.error and o.branch_commit is not None)
+    unpushed = sum(1 for o in outcomes if o.error and o.branch_commit and o.pushed is None)
+    no_pr = sum(1 for o in outcomes if o.error and o.pushed is not None)
     skipped = sum(1 for o in outcomes if o.skipped)
     done = [o.change for o in outcomes if o.change and (o.error is None or o.landed)]
     fixed = sum(len(change.fixed) for change in done)
@@ -188,6 +241,7 @@ def report(
         f"{fixed} finding{'s' if fixed != 1 else ''} {verb}, {left} left"
         + (f"; {failed} could not be processed" if failed else "")
         + (f"; {unpushed} committed but not pushed" if unpushed else "")
+        + (f"; {no_pr} pushed, pull request failed" if no_pr else "")
         + (f"; {skipped} skipped" if skipped else "")
         + "\n"
     )

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import sys
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from pathlib import Path
@@ -20,17 +21,22 @@ import git
 from chartfix.errors import ChartError, UsageError
 from chartfix.model.changes import ChartChange
 from chartfix.publish.apply import Outcome
-from chartfix.publish.bump import bump_version
 from chartfix.publish.diff import chart_diff, summarize
-from chartfix.publish.migration import NoteTarget, default_level, needs_note, note_path
-from chartfix.publish.prbody import pr_body, pr_title
+from chartfix.publish.forge import ForgeError, Proposal, ensure, forge_for
+from chartfix.publish.migration import NoteTarget, needs_note, note_path
+from chartfix.publish.prbody import ChartEntry, branch_body, branch_title
 from chartfix.publish.repos import redact, unique_names
 from chartfix.publish.vcs import (
     CHART_FIELD,
     BranchCommits,
     commit_charts,
+    current_branch,
+    describe_head,
+    next_version,
+    note_file_in_repo,
     open_pr,
     push,
+    remote_url,
     repo_for,
 )
 
@@ -39,36 +45,86 @@ def publish(outcomes: Sequence[Outcome], args: argparse.Namespace) -> None:
     branches = _branches(outcomes, args)
     names = unique_names(repo_dir for _, repo_dir, _ in branches)
     for branch, repo_dir, group in branches:
-        changes = [o.change for o in group if o.change is not None]
         try:
-            repo = repo_for(repo_dir)
-            made = commit_charts(
-                repo, branch, changes, release=args.release, namespace=args.namespace,
-                bump=args.bump, note_target=args.note_target, remote=args.push,
-            )
-            base = repo.head.commit.hexsha  # the branch's start: HEAD never moves
-            for outcome, sha in zip(group, made.shas, strict=True):
-                outcome.branch_commit = sha
-                outcome.branch_state = made.state
-                outcome.branch = branch
-                outcome.committed_diff = _committed_diff(repo, base, sha, outcome.root)
-            body_file = _pr_body_file(args, branch, names[repo_dir.resolve()])
-            for outcome in group:
-                _say_where_the_note_is(outcome, args.note_target, body_file)
-            if args.push and made.published != made.tip:
-                _push(repo, made, args.push)
-                for outcome in group:
-                    outcome.pushed = (branch, redact(args.push), made.tip)
-            if body_file is not None:
-                _write_body(body_file, changes, args)
-            if args.open_pr and body_file is not None:
-                print(open_pr(body_file, branch, _title(changes), cwd=repo_dir))
-        except (UsageError, ChartError) as err:
+            _publish_branch(branch, repo_dir, group, names[repo_dir.resolve()], args)
+        except (UsageError, ChartError, ForgeError) as err:
             reason = err.reason if isinstance(err, ChartError) else str(err)
+            if isinstance(err, ForgeError):
+                reason = f"pull request: {reason}"
             for outcome in group:
+                outcome.branch_error = redact(reason)
                 own = outcome.branch_commit  # committed before the push failed: name it
                 mine = f"; this chart's commit on it: {own[:12]}" if own else ""
-                outcome.error = ChartError(outcome.root, reason + mine)
+                outcome.error = ChartError(outcome.root, redact(reason) + mine)
+
+
+def _publish_branch(
+    branch: str, repo_dir: Path, group: Sequence[Outcome], repo_name: str,
+    args: argparse.Namespace,
+) -> None:
+    """Commit, push, describe and propose one branch of one repository."""
+    changes = [o.change for o in group if o.change is not None]
+    for outcome in group:
+        outcome.branch = branch
+        outcome.repository = repo_name
+    repo = repo_for(repo_dir)
+    made = commit_charts(
+        repo, branch, changes, release=args.release, namespace=args.namespace,
+        bump=args.bump, note_target=args.note_target, remote=args.push,
+    )
+    base = repo.head.commit.hexsha  # the branch's start: HEAD never moves
+    for outcome, sha in zip(group, made.shas, strict=True):
+        outcome.branch_commit = sha
+        outcome.branch_state = made.state
+        outcome.committed_diff = _committed_diff(repo, base, sha, outcome.root)
+    body_file = _pr_body_file(args, branch, repo_name)
+    for outcome in group:
+        _say_where_the_note_is(outcome, args.note_target, body_file)
+    if args.push and made.published != made.tip:
+        _push(repo, made, args.push)
+        for outcome in group:
+            outcome.pushed = (branch, redact(args.push), made.tip)
+    entries = [_entry(c, args, repo) for c in changes]
+    built_on = f"`{describe_head(repo)}`"
+    if body_file is not None:
+        _replace(body_file, branch_body(entries, args.release, args.namespace, built_on=built_on))
+    if args.open_pr:
+        url, state = _propose(repo, branch, entries, args, built_on, body_file)
+        for outcome in group:
+            outcome.pull_request = (url, state)
+
+
+def _propose(
+    repo: git.Repo, branch: str, entries: Sequence[ChartEntry], args: argparse.Namespace,
+    built_on: str, body_file: Path | None,
+) -> tuple[str, str]:
+    """(pull request URL, opened|updated|unchanged) on the forge of the --push remote; with
+    --forge gh, what `gh pr create` said."""
+    title = branch_title(entries)
+    if args.forge == "gh":
+        if body_file is None:
+            raise UsageError("--forge gh needs --pr-body FILE (gh reads the description there)")
+        return open_pr(body_file, branch, title, cwd=str(repo.working_tree_dir)), "opened"
+    forge = forge_for(remote_url(repo, args.push), args.forge, args.forge_api)
+    body = branch_body(entries, args.release, args.namespace, built_on=built_on,
+                       limit=forge.body_limit, forge=forge.title)
+    proposal = Proposal(branch, args.pr_base or current_branch(repo), title, body,
+                        draft=args.draft, labels=tuple(args.label),
+                        reviewers=tuple(args.reviewer))
+    done = ensure(forge, proposal)
+    for note in done.notes:
+        print(f"note: {branch}: {note}", file=sys.stderr)
+    return done.pull.url, done.state
+
+
+def _entry(change: ChartChange, args: argparse.Namespace, repo: git.Repo | None) -> ChartEntry:
+    """A chart as the description shows it (`repo`: on a branch, its note file named)."""
+    versioned = (change.chart_root / "Chart.yaml").is_file()
+    return ChartEntry(
+        change, str(summarize([chart_diff(change)])),
+        version=next_version(change, args.bump) if versioned else None,
+        note_file=None if repo is None else note_file_in_repo(repo, change, args.note_target),
+    )
 
 
 def _committed_diff(repo: git.Repo, base: str, tip: str, chart: Path) -> str:
@@ -126,8 +182,20 @@ def _branches(
                     label = os.path.relpath(outcome.root, repo_dir)
                 branches.append((_chart_branch(args.branch, _slug(label)), repo_dir, [outcome]))
         else:
-            branches.append((args.branch, repo_dir, group))
+            branches += _split(args.branch, repo_dir, group, getattr(args, "charts_per_pr", None))
     return branches
+
+
+def _split(
+    branch: str, repo_dir: Path, group: list[Outcome], most: int | None
+) -> list[tuple[str, Path, list[Outcome]]]:
+    """--charts-per-pr N: a repository's charts in branches of N (in path order), named
+    BRANCH-1, BRANCH-2...; one branch named BRANCH when they fit."""
+    if most is None or len(group) <= most:
+        return [(branch, repo_dir, group)]
+    ordered = sorted(group, key=lambda o: o.root)
+    parts = [ordered[i:i + most] for i in range(0, len(ordered), most)]
+    return [(f"{branch}-{n}", repo_dir, part) for n, part in enumerate(parts, 1)]
 
 
 def per_chart_branches(args: argparse.Namespace) -> bool:
@@ -157,29 +225,17 @@ def write_pr_body(outcomes: Sequence[Outcome], args: argparse.Namespace) -> None
     """--pr-body in a dry run: the description the branch would get."""
     changes = [o.change for o in outcomes if o.change is not None and o.change.changed]
     if changes and args.pr_body:
-        _write_body(args.pr_body, changes, args)
+        entries = [_entry(c, args, None) for c in changes]
+        _replace(args.pr_body, branch_body(entries, args.release, args.namespace))
         for outcome in outcomes:
             if outcome.change is not None and needs_note(outcome.change):
                 outcome.note = f"the PR description {args.pr_body}"
 
 
-def _write_body(path: Path, changes: Sequence[ChartChange], args: argparse.Namespace) -> None:
-    parts = []
-    for change in changes:
-        summary = str(summarize([chart_diff(change)]))
-        level = default_level(change) if args.bump == "auto" else args.bump
-        version = bump_version(change.chart_version, level)
-        body = pr_body(change, summary, args.release, args.namespace, version=version)
-        parts.append(body if len(changes) == 1 else f"# {change.chart_name}\n\n{body}")
+def _replace(path: Path, text: str) -> None:
     from chartfix.publish.report.file import replace_text  # a fresh temp file renamed over the path
 
-    replace_text(path, "\n".join(parts))
-
-
-def _title(changes: Sequence[ChartChange]) -> str:
-    if len(changes) == 1:
-        return pr_title(changes[0])
-    return f"Fix label selectors in {len(changes)} charts"
+    replace_text(path, text)
 
 
 def _slug(text: str) -> str:

@@ -7,6 +7,10 @@ nothing is claimed that the renderings did not show.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from chartfix.errors import UsageError
 from chartfix.model.changes import ChartChange
 from chartfix.model.findings import Finding
 from chartfix.publish.migration import (
@@ -29,8 +33,10 @@ def pr_body(
     namespace: str,
     *,
     version: str | None = None,
+    note_file: str | None = None,
 ) -> str:
-    """Markdown for `gh pr create --body-file`."""
+    """Markdown for one chart: what was wrong, what changed, why it breaks, the upgrade
+    steps (the note itself, or with `note_file` where the branch holds it), verification."""
     out = ["## What was wrong", ""]
     out += [_finding_line(f) for f in change.fixed] or ["- (no finding fixed)"]
     out += ["", "## What changed", "", diff_summary.strip() or "(no file changed)", ""]
@@ -47,7 +53,9 @@ def pr_body(
         deploying = "upgrading" if helm else "applying"
         out += [f"## Why {deploying} needs a step first", "", *_step(change, namespace), ""]
     title = "Upgrading an existing release" if helm else "Applying over what runs"
-    if kind == "safe" and helm:
+    if note_file is not None:
+        out += [f"## {title}", "", f"The steps are in `{note_file}` on this branch.", ""]
+    elif kind == "safe" and helm:
         out += [f"{NOTHING_TO_MIGRATE}", ""]
     else:
         out += [migration_note(change, release, namespace, version=version, heading_level=2,
@@ -124,3 +132,96 @@ def _verification(change: ChartChange) -> list[str]:
         changed = sum(1 for o in old.objects if o.ref in after and after[o.ref] != o.body)
         lines.append(f"| {old.scenario} | {len(old.objects)} | {len(new.objects)} | {changed} |")
     return lines
+
+
+@dataclass(frozen=True)
+class ChartEntry:
+    """One chart of a pull request: its change, diff summary, new version, note file."""
+
+    change: ChartChange
+    diff_summary: str
+    version: str | None = None
+    """The chart version the branch sets (None: a target without one)."""
+    note_file: str | None = None
+    """The repository-relative file holding the upgrade steps on the branch (None: no note
+    file, or no branch yet: the note goes into the description)."""
+
+
+BREAKING = {"unsafe": "**yes**", "step": "no, a step first", "safe": "no"}
+
+
+def branch_title(entries: Sequence[ChartEntry]) -> str:
+    if len(entries) == 1:
+        return pr_title(entries[0].change)
+    return f"Fix label selectors in {len(entries)} charts"
+
+
+def branch_body(
+    entries: Sequence[ChartEntry],
+    release: str,
+    namespace: str,
+    *,
+    built_on: str | None = None,
+    limit: int | None = None,
+    forge: str = "the forge",
+) -> str:
+    """The description of a pull request over `entries`: a summary table first (charts,
+    findings fixed, breaking or not, the steps upgrading needs), then each chart's details
+    folded. Under `limit` characters: the details are shortened, then left out (each
+    chart's commit and note file keep them); a table alone over it is a UsageError."""
+    head = _summary(entries, built_on)
+    shapes = (
+        [_details(e, release, namespace, full=True) for e in entries],
+        [_details(e, release, namespace, full=False) for e in entries],
+        ["Each chart's details are in its commit and its upgrade note: the full description "
+         f"would be over {forge}'s limit.\n"],
+    )
+    for details in shapes:
+        body = head + "\n" + "\n".join(details)
+        if limit is None or len(body) <= limit:
+            return body
+    raise UsageError(
+        f"the description of {len(entries)} charts has {len(body)} characters, over {forge}'s "
+        f"{limit}: give --charts-per-pr N to split them into more pull requests"
+    )
+
+
+def _summary(entries: Sequence[ChartEntry], built_on: str | None) -> str:
+    fixed = sum(len(e.change.fixed) for e in entries)
+    breaking = sum(1 for e in entries if upgrade_kind(e.change) == "unsafe")
+    charts = f"{len(entries)} chart{'s' if len(entries) != 1 else ''}"
+    lines = [
+        "## Summary", "",
+        f"chartfix fixed {fixed} label-selector finding{'s' if fixed != 1 else ''} in "
+        f"{charts}; {breaking} {'is' if breaking == 1 else 'are'} breaking (an immutable "
+        "field changes: the release needs the steps of its upgrade note).", "",
+        "| chart | findings fixed | left | breaking | before upgrading | version |",
+        "| --- | ---: | ---: | --- | --- | --- |",
+    ]
+    for entry in entries:
+        change = entry.change
+        kind = upgrade_kind(change)
+        steps = "nothing" if kind == "safe" else (
+            f"the steps in `{entry.note_file}`" if entry.note_file else "the steps below")
+        version = f"{change.chart_version} → {entry.version}" if entry.version else "-"
+        lines.append(f"| {change.chart_name} | {len(change.fixed)} | {len(change.unfixed)} | "
+                     f"{BREAKING[kind]} | {steps} | {version} |")
+    if built_on:
+        lines += ["", f"Built on {built_on} by chartfix. A re-run rebuilds this branch and "
+                  "updates this description; a commit of anyone else's on the branch stops it."]
+    return "\n".join(lines) + "\n"
+
+
+def _details(entry: ChartEntry, release: str, namespace: str, *, full: bool) -> str:
+    change = entry.change
+    kind = upgrade_kind(change)
+    summary = (f"<b>{change.chart_name}</b>: {len(change.fixed)} fixed"
+               + (", breaking" if kind == "unsafe" else ""))
+    if full:
+        inner = pr_body(change, entry.diff_summary, release, namespace, version=entry.version,
+                        note_file=entry.note_file)
+    else:
+        inner = "\n".join([_finding_line(f) for f in change.fixed] or ["- (no finding fixed)"])
+        if entry.note_file:
+            inner += f"\n\nUpgrade steps: `{entry.note_file}`."
+    return f"<details><summary>{summary}</summary>\n\n{inner.strip()}\n\n</details>\n"

@@ -438,10 +438,7 @@ def chart_commit(
     names it.
     """
     level = default_level(change) if bump == "auto" else bump
-    try:
-        version = bump_version(change.chart_version, level)
-    except ValueError as err:
-        raise ChartError(change.chart_root / "Chart.yaml", str(err)) from err
+    version = next_version(change, bump)
     files = {f.path: f.after for f in change.files if f.before != f.after}
     versioned = (change.chart_root / "Chart.yaml").is_file()  # a cdk8s app has no version
     if versioned:
@@ -456,6 +453,36 @@ def chart_commit(
     message = commit_message(change, version=version if versioned else None,
                              note_file=note_file)
     return message, moved
+
+
+def next_version(change: ChartChange, bump: Level | Literal["auto"] = "auto") -> str:
+    """The chart version the branch sets (`auto`: the change's default level)."""
+    level = default_level(change) if bump == "auto" else bump
+    try:
+        return bump_version(change.chart_version, level)
+    except ValueError as err:
+        raise ChartError(change.chart_root / "Chart.yaml", str(err)) from err
+
+
+def note_file_in_repo(repo: git.Repo, change: ChartChange, target: NoteTarget) -> str | None:
+    """The repository-relative file the branch writes the change's note to, if any."""
+    if not needs_note(change):
+        return None
+    return in_repo(repo_path(repo, change.chart_root), note_path(change.chart_root, target))
+
+
+def remote_url(repo: git.Repo, remote: str) -> str:
+    """The URL `git push REMOTE` pushes to: a remote's push URL, or REMOTE itself."""
+    if remote in [r.name for r in repo.remotes]:
+        return _git(repo, ["remote", "get-url", "--push", remote], {})
+    return remote
+
+
+def current_branch(repo: git.Repo) -> str:
+    """The branch HEAD is on: where a pull request goes unless --pr-base says."""
+    if repo.head.is_detached:
+        raise UsageError("HEAD is detached: give --pr-base BRANCH for the pull request")
+    return repo.active_branch.name
 
 
 def in_repo(prefix: str, path: str) -> str:

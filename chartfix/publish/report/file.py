@@ -330,6 +330,8 @@ _ENTRY_FIELDS: dict[str, tuple[Any, str]] = {
     "options": (_is_text, "a string or null"),
     "commit": (_is_text, "a string or null"),
     "branch": (_is_text, "a string or null"),
+    "pull_request": (_is_text, "a string or null"),
+    "publish": (_is_text, "a string or null"),
     "migration": (_is_text, "a string or null"),
     "recipe": (_is_text, "a string or null"),
     "applied": (lambda v: isinstance(v, bool), "true or false"),

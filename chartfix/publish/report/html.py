@@ -37,7 +37,7 @@ STATUSES = ("fixed", "partial", "left", "error", "skipped", "clean")
 _KNOWN = {
     "path", "id", "name", "status", "findings", "fixed", "left", "error", "unsafe", "files",
     "lines_added", "lines_removed", "diff", "content_hash", "options", "applied", "commit",
-    "branch", "finding_details", "notes", "migration", "upgrade",
+    "branch", "finding_details", "notes", "migration", "upgrade", "pull_request", "publish",
 }
 
 
@@ -73,6 +73,9 @@ class ChartView:
     diff: str
     commit: str
     branch: str
+    pull_request: str
+    publish: str
+    """What became of the branch: the pull request and what was done to it, or why none."""
     notes: list[str]
     migration: str
     more: dict[str, Any] = field(default_factory=dict)
@@ -114,6 +117,8 @@ def chart_view(entry: dict[str, Any]) -> ChartView:
         diff=str(entry.get("diff") or ""),
         commit=str(entry.get("commit") or ""),
         branch=str(entry.get("branch") or ""),
+        pull_request=str(entry.get("pull_request") or ""),
+        publish=str(entry.get("publish") or ""),
         notes=[str(n) for n in entry.get("notes") or []],
         migration=str(entry.get("migration") or ""),
         more={k: v for k, v in entry.items() if k not in _KNOWN and v not in (None, "", [], {})},
@@ -215,6 +220,7 @@ def render_page(documents: Sequence[dict[str, Any]], sources: Sequence[str] = ()
         _summary(charts, dry_run),
         _run_fields(documents, sources),
         _table(charts, anchors, fixed_word="fixable" if dry_run else "fixed"),
+        _branch_table(charts),
         '<section id="details"><h2>Charts</h2>',
         *(_chart_section(anchor, chart) for anchor, chart in details),
         "</section></main>",
@@ -495,6 +501,28 @@ def _chart_section(anchor: str, chart: ChartView) -> str:
         out.append("</dl>")
     out.append("</article>")
     return "\n".join(out)
+
+
+def _branch_table(charts: Sequence[ChartView]) -> str:
+    """Repository, branch, commit, pull request or reason: one row per branch of the run."""
+    rows: dict[tuple[str, str], ChartView] = {}
+    for chart in charts:
+        if chart.branch:
+            rows[(chart.repository, chart.branch)] = chart  # the last chart's commit: the tip
+    if not rows:
+        return ""
+    out = ['<section id="branches"><h2>Branches</h2><table><thead><tr><th>repository</th>'
+           "<th>branch</th><th>commit</th><th>pull request or reason</th></tr></thead><tbody>"]
+    for (repository, branch), chart in rows.items():
+        result = escape(chart.publish)
+        if chart.pull_request.startswith(("https://", "http://")):
+            link = escape(chart.pull_request)
+            result = f'<a href="{link}">{link}</a>' + escape(
+                chart.publish.removeprefix(chart.pull_request))
+        out.append(f"<tr><td>{escape(repository)}</td><td>{escape(branch)}</td>"
+                   f"<td><code>{escape(chart.commit[:12])}</code></td><td>{result}</td></tr>")
+    out.append("</tbody></table></section>")
+    return "".join(out)
 
 
 def _applied_line(chart: ChartView) -> str:
