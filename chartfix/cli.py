@@ -209,6 +209,11 @@ def _fix_options(parser: argparse.ArgumentParser) -> None:
         "the rest is left, with the command that fixes it",
     )
     parser.add_argument(
+        "--fix-latent", action="store_true",
+        help="also fix latent matches: warnings nothing acts on yet (no traffic, no adoption); "
+        "default: errors only",
+    )
+    parser.add_argument(
         "--bump", choices=("auto", "major", "minor", "patch", "none"), default=None,
         help="chart version bump with --branch (default: the recipe file's, else auto: "
         "major when a selector changes)",

@@ -45,6 +45,7 @@ from chartfix.recipes.files import RecipeFile, resolve
 from chartfix.recipes.naming import name_suffix, workload_names
 from chartfix.rules import RULES, Policy, analyze_each, apply_policy, merge_findings
 from chartfix.rules import Analysis as Judged
+from chartfix.rules import latent as is_latent
 from chartfix.rules.ksm import restarts_needed
 from chartfix.sources.base import DEFAULT_FEATURE_RENDERS, Renderings, RenderSettings, Source
 from chartfix.sources.targets import load_target
@@ -61,6 +62,8 @@ class FixRequest:
     set_values: tuple[str, ...] = ()
     components: tuple[tuple[str, str], ...] = ()
     label_jobs: bool = False
+    fix_latent: bool = False
+    """Also fix latent matches (`--fix-latent`, a recipe file's `latent: true`)."""
     release: str = "release-name"
     namespace: str = "default"
     base_values: str = ""
@@ -238,7 +241,8 @@ def fix_chart(root: Path, request: FixRequest) -> ChartChange:
 
     The findings are `check`'s: the same rules, severities and suppressions. A default run
     fixes the errors and counts every error left, whichever rule it is; recipes asked for by
-    name fix the warnings of their rules too, and count what is left of their rules.
+    name fix the warnings of their rules too, and count what is left of their rules, but
+    for latent matches (warnings nothing acts on yet): those only with `fix_latent`.
     Raises ChartError when the target cannot be read or rendered as it is, Skipped when it
     must not be (a cdk8s app not allowed to run, with no committed output to read instead).
     """
@@ -263,7 +267,8 @@ def fix_chart(root: Path, request: FixRequest) -> ChartChange:
     rendered, before = analysis.rendered, analysis.renderings
     counted = analysis.judged.findings
     explicit = bool(names)
-    findings = [f for f in counted if explicit or f.severity == "error"]
+    latent = request.fix_latent or bool(recipe_file and recipe_file.latent)
+    findings = [f for f in counted if takes_on(f, explicit, latent)]
     findings, made_up = _not_made_up(findings, rendered.synthesized)
     safe_only = request.safe_only or bool(recipe_file and recipe_file.safe_only)
     context = RecipeContext(
@@ -310,12 +315,13 @@ def fix_chart(root: Path, request: FixRequest) -> ChartChange:
     ]
     unfixed += made_up
     # An error of a rule the chosen recipes do not fix stays what `check` says it is: an
-    # error, left by this run (fix exits 1 where check does).
+    # error, left by this run (fix exits 1 where check does); so does a latent match asked
+    # for (--fix-latent).
     ran = f"--recipe {recipe_file.name}" if recipe_file else f"--recipe {' --recipe '.join(names)}"
     unfixed += [
         Unfixed(f, _out_of_scope(f.rule, ran))
-        for f in counted
-        if f.severity == "error" and f.rule not in in_scope
+        for f in findings
+        if f.rule not in in_scope and (f.severity == "error" or is_latent(f))
     ]
     files = [
         FileChange(path, source.read(path), data) for path, data in verified.files.items()
@@ -327,6 +333,7 @@ def fix_chart(root: Path, request: FixRequest) -> ChartChange:
         for unit, why in verified.failed
         if id(unit) not in kept and id(unit.fallback) not in kept
     ]
+    notes += _latent_note(counted, latent)
     notes += restarts_needed(before, after)
     notes += [w for r in before for w in r.warnings]
     notes += [line for r in before for line in r.engine_log]
@@ -354,6 +361,14 @@ def fix_chart(root: Path, request: FixRequest) -> ChartChange:
         kind=source.facts,
         features=features_added({r.scenario: object_ids(r) for r in before}),
     )
+
+
+def takes_on(finding: Finding, named: bool, latent: bool) -> bool:
+    """Whether a fix run takes `finding` on: every error; a latent match only when asked
+    (`--fix-latent`); another warning when its recipe was named."""
+    if finding.severity == "error":
+        return True
+    return latent if is_latent(finding) else named
 
 
 fix_target = fix_chart
@@ -447,6 +462,17 @@ def _not_made_up(
             continue
         kept.append(finding)
     return kept, left
+
+
+def _latent_note(counted: Sequence[Finding], latent: bool) -> list[str]:
+    """The latent matches a run left alone because it was not asked to take them on."""
+    left = [f for f in counted if is_latent(f)]
+    if latent or not left:
+        return []
+    return [
+        f"{len(left)} latent match{'es' if len(left) > 1 else ''} (warnings nothing acts on "
+        "yet) left as they are: --fix-latent, or `latent: true` in a recipe file, fixes them"
+    ]
 
 
 def _writable(source: Source, units: Sequence[FixUnit]) -> tuple[list[FixUnit], list[Unfixed]]:

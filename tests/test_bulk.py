@@ -126,7 +126,7 @@ def git_repo(path: Path, fixtures: Iterable[str], remote: Path | None = None) ->
 
 def bulk(capsys: pytest.CaptureFixture[str], *argv: object) -> tuple[int, str]:
     """`chartfix bulk ARGV` in-process -> (exit status, stderr)."""
-    code = main(["bulk", *map(str, argv)])
+    code = main(["bulk", "--fix-latent", *map(str, argv)])
     return code, capsys.readouterr().err
 
 
@@ -243,7 +243,7 @@ def test_shard_choice_is_the_same_in_a_fresh_process(tmp_path, capsys) -> None:
     here = shard_ids(capsys, tree, "1/3", tmp_path / "here.json")
     env = {**os.environ, "CI": "1", "PYTHONHASHSEED": "123"}
     result = subprocess.run(
-        [*CHARTFIX, "bulk", "tree", "-j", "1", "--shard", "1/3",
+        [*CHARTFIX, "bulk", "--fix-latent", "tree", "-j", "1", "--shard", "1/3",
          "--report", "there.json"],
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,
     )
@@ -282,7 +282,7 @@ def test_report_has_one_entry_per_chart(tmp_path, capsys) -> None:
     assert legacy["left"] == [] and legacy["error"] is None
     assert legacy["files"] == ["templates/deployment.yaml", "templates/service.yaml"]
     patch = subprocess.run(
-        [*CHARTFIX, "fix", "tree/legacy-server"], cwd=tmp_path,
+        [*CHARTFIX, "fix", "--fix-latent", "tree/legacy-server"], cwd=tmp_path,
         capture_output=True, text=True, check=True, timeout=120,
     ).stdout
     assert legacy["diff"] == patch, "the report holds the patch `chartfix fix` prints"
@@ -864,7 +864,8 @@ def test_no_color_on_a_terminal_prints_the_table_without_any_style(tmp_path) -> 
     reader.start()
     env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "200"}
     env.pop("CI", None)
-    done = subprocess.run([*CHARTFIX, "bulk", "tree", "-j", "1"], cwd=tmp_path, env=env,
+    done = subprocess.run([*CHARTFIX, "bulk", "--fix-latent", "tree", "-j", "1"], cwd=tmp_path,
+                          env=env,
                           stdout=subprocess.DEVNULL, stderr=tty_end)
     os.close(tty_end)
     reader.join()

@@ -182,7 +182,7 @@ app.synth()
 
 def fix_app(app: Path, request: FixRequest | None = None) -> ChartChange:
     """The one pipeline's fix of a cdk8s app (any source kind goes through fix_chart)."""
-    return fix_chart(app, request or FixRequest(run_apps=True))
+    return fix_chart(app, request or FixRequest(fix_latent=True, run_apps=True))
 
 
 def check_app(app: Path) -> list[Finding]:

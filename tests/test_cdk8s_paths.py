@@ -28,7 +28,8 @@ def test_a_job_sharing_the_component_value_is_refused_in_one_line(
 ) -> None:
     app = copy_app(tmp_path, "cdk8s-own-value")
     before = snapshot(app)
-    assert main(["fix", str(app), "--run-apps", "--write"]) == 1, "a finding is left"
+    assert main(["fix", "--fix-latent", str(app), "--run-apps",
+                 "--write"]) == 1, "a finding is left"
     err = capsys.readouterr().err
     left = [line for line in err.splitlines() if line.strip().startswith("left:")]
     assert len(left) == 1
@@ -42,8 +43,8 @@ def test_a_headless_service_over_several_statefulsets_selects_on_a_member_label(
 ) -> None:
     app = copy_app(tmp_path, "cdk8s-peer-service", as_name="checkout")
     before = snapshot(app)
-    assert main(["check", str(app), "--run-apps"]) == 1
-    assert main(["fix", str(app), "--run-apps", "--write"]) == 0
+    assert main(["check", str(app), "--run-apps", "--strict"]) == 1
+    assert main(["fix", "--fix-latent", str(app), "--run-apps", "--write"]) == 0
     said = capsys.readouterr()
     assert "no longer Job/db-bootstrap" in said.err
     text = (app / "main.py").read_text()

@@ -91,9 +91,10 @@ def test_each_shape_is_fixed_through_the_cli_and_checks_clean(
 ) -> None:
     app = copy_app(tmp_path, name)
     before = snapshot(app)
-    assert main(["check", str(app), "--run-apps"]) == 1
+    assert main(["check", str(app), "--run-apps", "--strict"]) == 1
 
-    assert main(["fix", str(app), "--run-apps"]) == 0, "dry run: every finding fixable"
+    assert main(["fix", "--fix-latent", str(app),
+                 "--run-apps"]) == 0, "dry run: every finding fixable"
     out = capsys.readouterr().out.splitlines()
     added = [line for line in out if line.startswith("+") and not line.startswith("+++")]
     assert len(added) == len(FIXED[name])
@@ -101,11 +102,11 @@ def test_each_shape_is_fixed_through_the_cli_and_checks_clean(
         assert any(new.split("\n")[0] in line for line in added), new
     assert snapshot(app) == before, "a dry run writes nothing"
 
-    assert main(["fix", str(app), "--run-apps", "--write"]) == 0
+    assert main(["fix", "--fix-latent", str(app), "--run-apps", "--write"]) == 0
     assert snapshot(app) == fixed(before, name), "every byte outside the edits unchanged"
     capsys.readouterr()
     assert main(["check", str(app), "--run-apps"]) == 0, "no overlap left"
-    assert main(["fix", str(app), "--run-apps"]) == 0
+    assert main(["fix", "--fix-latent", str(app), "--run-apps"]) == 0
     assert snapshot(app) == fixed(before, name)
 
 

@@ -102,7 +102,7 @@ def test_usage_errors() -> None:
 
 
 def test_cli_check_exit_code(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["check", str(RULE_CHARTS / "overlap"), "-j", "1", "--format", "json"]) == 1
+    assert main(["check", str(FIXTURES / "legacy-server"), "-j", "1", "--format", "json"]) == 1
     assert json.loads(capsys.readouterr().out)["version"] == 1
 
 

@@ -19,7 +19,7 @@ TOGGLE = "  useComponentLabel: false\n"
 
 def _fixed(chart_copy, capsys: pytest.CaptureFixture[str]) -> Path:  # type: ignore[no-untyped-def]
     chart = chart_copy("component-key-toggle")
-    assert main(["fix", str(chart), "--write"]) == 0
+    assert main(["fix", "--fix-latent", str(chart), "--write"]) == 0
     err = capsys.readouterr().err
     assert "fixed: overlap Deployment/release-name-server" in err
     assert "fixed: overlap Deployment/release-name-worker" in err
@@ -75,12 +75,12 @@ def test_a_ci_file_that_keeps_the_toggle_off_keeps_its_finding(chart_copy, capsy
     chart = chart_copy("component-key-toggle")
     (chart / "ci").mkdir()
     (chart / "ci/off-values.yaml").write_text("worker:\n  useComponentLabel: false\n")
-    assert main(["fix", str(chart), "--write"]) == 1
+    assert main(["fix", "--fix-latent", str(chart), "--write"]) == 1
     reason = _reason(capsys.readouterr().err)
     assert "ci/off-values.yaml sets worker.useComponentLabel to false" in reason
     assert "left as those values ask there; the fix changes the chart's default" in reason
     assert "useComponentLabel: true\n" in (chart / "values.yaml").read_text()
-    assert main(["check", str(chart)]) == 1
+    assert main(["check", "--strict", str(chart)]) == 1  # a latent match: a warning
     out = capsys.readouterr().out
     assert "] Deployment/release-name-worker" in out
     assert "    scenarios: ci/off-values.yaml\n" in out  # not the default any more
@@ -89,7 +89,8 @@ def test_a_ci_file_that_keeps_the_toggle_off_keeps_its_finding(chart_copy, capsy
 def test_values_that_keep_the_toggle_off_change_nothing(chart_copy, capsys) -> None:  # type: ignore[no-untyped-def]
     chart = chart_copy("component-key-toggle")
     before = (chart / "values.yaml").read_bytes()
-    assert main(["fix", str(chart), "--write", "--set", "worker.useComponentLabel=false"]) == 1
+    assert main(["fix", "--fix-latent", str(chart), "--write", "--set",
+                 "worker.useComponentLabel=false"]) == 1
     reason = _reason(capsys.readouterr().err)
     assert "the -f/--set values set worker.useComponentLabel to false" in reason
     assert "changing the chart's default would change nothing there" in reason
@@ -107,7 +108,7 @@ def test_a_toggle_that_changes_more_is_not_turned_on(chart_copy, capsys) -> None
         "      {{- end }}\n      containers:\n",
     ))
     before = (chart / "values.yaml").read_bytes()
-    assert main(["fix", str(chart), "--write"]) == 1
+    assert main(["fix", "--fix-latent", str(chart), "--write"]) == 1
     reason = _reason(capsys.readouterr().err)
     assert "writes {{ .Values.worker.componentLabelKeyOverride" in reason
     assert "only when .Values.worker.useComponentLabel" in reason
@@ -122,7 +123,7 @@ def test_a_toggle_that_is_no_plain_boolean_is_left(chart_copy, capsys) -> None: 
     values = chart / "values.yaml"
     values.write_text(values.read_text().replace(TOGGLE, "  useComponentLabel: \"\"\n"))
     before = values.read_bytes()
-    assert main(["fix", str(chart), "--write"]) == 1
+    assert main(["fix", "--fix-latent", str(chart), "--write"]) == 1
     reason = _reason(capsys.readouterr().err)
     assert "turn that on, or make the entry unconditional by hand" in reason
     assert values.read_bytes() == before
@@ -137,7 +138,7 @@ def test_a_key_rendered_twice_in_a_selector_is_an_error(chart_copy, capsys) -> N
         "      release: {{ .Release.Name }}\n    {{- if",
         "      release: {{ .Release.Name }}\n      app.kubernetes.io/component: worker\n    {{- if",
     ))
-    assert main(["check", str(chart)]) == 1  # off: the selector renders the key once
+    assert main(["check", "--strict", str(chart)]) == 1  # off: the selector renders the key once
     capsys.readouterr()
     assert main(["check", str(chart), "--set", "worker.useComponentLabel=true"]) == 2
     captured = capsys.readouterr()
@@ -149,7 +150,7 @@ def test_a_key_rendered_twice_in_a_selector_is_an_error(chart_copy, capsys) -> N
 
 def test_component_value_not_used_is_said(chart_copy, capsys) -> None:  # type: ignore[no-untyped-def]
     chart = chart_copy("component-key-toggle")
-    main(["fix", str(chart), "--component", "server=web"])
+    main(["fix", "--fix-latent", str(chart), "--component", "server=web"])
     err = capsys.readouterr().err
     assert "note: --component web for Deployment/release-name-server is not used" in err
     assert "carry app.kubernetes.io/component=server" in err

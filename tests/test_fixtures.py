@@ -27,6 +27,7 @@ EXPECTED_KINDS: dict[str, dict[str, int]] = {
     "ksm-autosharding": {"StatefulSet": 1, "Service": 1},
     "ksm-autosharding-new-image": {"StatefulSet": 1, "Service": 1},
     "legacy-server": {"Deployment": 1, "Service": 1, "Job": 1, "CronJob": 1},
+    "legacy-named-port": {"Deployment": 1, "Service": 1, "Job": 1, "CronJob": 1},
     "scaffold-helpers": {"Deployment": 1, "Service": 1, "PodDisruptionBudget": 1, "Pod": 1},
     "include-key-line": {"Deployment": 1, "Service": 1, "Job": 1},
     "flow-mapping": {"Deployment": 1, "Service": 1, "CronJob": 1},
@@ -57,6 +58,10 @@ EXPECTED_OVERLAPS: dict[str, set[tuple[str, str]]] = {
     "legacy-server": {
         ("Deployment/rel-legacy-server", "Job/rel-legacy-server-migration"),
         ("Deployment/rel-legacy-server", "CronJob/rel-legacy-server-cleanup"),
+    },
+    "legacy-named-port": {
+        ("Deployment/rel-legacy-named-port", "Job/rel-legacy-named-port-migration"),
+        ("Deployment/rel-legacy-named-port", "CronJob/rel-legacy-named-port-cleanup"),
     },
     "scaffold-helpers": {
         ("Deployment/rel-scaffold-helpers", "Pod/rel-scaffold-helpers-test-connection"),

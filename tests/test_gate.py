@@ -56,7 +56,9 @@ def test_warnings_pass_unless_strict_errors_fail(capsys: pytest.CaptureFixture[s
     status, out = check(capsys, str(RING))
     assert status == 0 and "warning[spans]" in out
     assert check(capsys, str(RING), "--strict")[0] == 1
-    assert check(capsys, str(FIXTURES / "rules-charts" / "overlap"))[0] == 1
+    assert check(capsys, str(FIXTURES / "legacy-server"))[0] == 1
+    # matches nothing acts on (no adoption, no consumer) are warnings: the gate passes
+    assert check(capsys, str(FIXTURES / "rules-charts" / "overlap"))[0] == 0
 
 
 def test_a_chart_not_processed_is_two_even_with_strict(
@@ -154,7 +156,8 @@ def test_a_suppression_that_matches_nothing_is_a_warning(
         f"warning: templates/memberlist.yaml: annotation ignore-check.chartfix.io/overlap on "
         f"{MEMBERLIST} matches no overlap finding",
         f"warning: templates/memberlist.yaml: annotation ignore-check.chartfix.io/span on "
-        f"{MEMBERLIST} names no rule; rules: overlap, stray, spans, volatile, mismatch",
+        f"{MEMBERLIST} names no rule; rules: overlap, stray, spans, volatile, mismatch, "
+        "autosharding",
         f"warning: {chart / '.chartfix.yaml'}: suppress[0] (rule stray, object *-memberlist) "
         "matches no finding",
     ]

@@ -29,7 +29,7 @@ def test_label_jobs_fills_the_cronjobs_empty_helper_argument_and_verifies(
     worker does: with --label-jobs both arguments are filled (worker, digest), the fix is
     verified (rendered again) and written, and `check` is clean after."""
     chart = chart_copy("component-helper")
-    change = fix_chart(chart, FixRequest(label_jobs=True))
+    change = fix_chart(chart, FixRequest(fix_latent=True, label_jobs=True))
     after = {f.path: f.after.decode() for f in change.files}
     cronjob = after["templates/digest-cronjob.yaml"]
     assert '(dict "ctx" . "component" "digest") | nindent 12' in cronjob
@@ -38,7 +38,7 @@ def test_label_jobs_fills_the_cronjobs_empty_helper_argument_and_verifies(
     rendered = {o.ref.kind: o for o in change.after[0].objects if o.kind in ("CronJob",)}
     assert (rendered["CronJob"].pod_labels or {}).get("app.kubernetes.io/component") == "digest"
     assert not change.unfixed
-    written = run("fix", str(chart), "--label-jobs", "--write")
+    written = run("fix", "--fix-latent", str(chart), "--label-jobs", "--write")
     assert written.returncode == 0, written.stdout + written.stderr
     assert run("check", str(chart)).returncode == 0
     assert (chart / "templates/digest-cronjob.yaml").read_text() == cronjob

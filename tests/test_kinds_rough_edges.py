@@ -80,7 +80,7 @@ def test_a_broken_overlay_is_named_once_and_the_others_are_checked_and_fixed(
     tmp_path: Path, resources: str
 ) -> None:
     root = overlays_with_a_broken_one(tmp_path, resources)
-    done = run("check", str(root))
+    done = run("check", "--strict", str(root))
     assert done.returncode == 1, done.stdout + done.stderr  # findings, not a target error
     said = done.stdout.splitlines()
     broken = [ln for ln in said if "overlays/broken" in ln]
@@ -95,7 +95,7 @@ def test_a_broken_overlay_is_named_once_and_the_others_are_checked_and_fixed(
     (target,) = report["charts"]
     assert list(target["unrendered"]) == ["overlays/broken"]
 
-    fixed = run("fix", str(root), "--write")
+    fixed = run("fix", "--fix-latent", str(root), "--write")
     assert fixed.returncode == 0, fixed.stdout + fixed.stderr
     assert "scenario overlays/broken could not render" in fixed.stderr
     assert "could not be processed" not in fixed.stderr
@@ -125,7 +125,7 @@ def test_a_kustomization_file_given_alone_stands_for_its_target(tmp_path: Path) 
     repo = gitops_repo(tmp_path)
     done = run(
         "check", "apps/api/overlays/staging/kustomization.yaml", "apps/shop",
-        "--format", "json", cwd=repo,
+        "--format", "json", "--strict", cwd=repo,
     )
     assert done.returncode == 1, done.stdout + done.stderr  # findings, no usage error
     assert targets_checked(done) == [
@@ -155,7 +155,7 @@ def test_values_given_to_kinds_without_values_are_said_to_be_ignored(tmp_path: P
     values = tmp_path / "values.yaml"
     values.write_text("replicaCount: 2\n")
     paths = ("fixtures/manifests-app", "fixtures/kustomize-overlays")
-    done = run("check", *paths, "-f", str(values), "--set", "image.tag=v2")
+    done = run("check", *paths, "-f", str(values), "--set", "image.tag=v2", "--strict")
     assert done.returncode == 1, done.stdout + done.stderr  # the findings, not an error
     notes = [ln.strip() for ln in done.stdout.splitlines() if "do not apply" in ln]
     assert notes == [
@@ -164,7 +164,7 @@ def test_values_given_to_kinds_without_values_are_said_to_be_ignored(tmp_path: P
         "ignored",
     ]
     assert "do not apply" not in run("check", *paths).stdout
-    fixed = run("fix", *paths, "--set", "image.tag=v2")
+    fixed = run("fix", "--fix-latent", *paths, "--set", "image.tag=v2")
     assert fixed.returncode == 0, fixed.stdout + fixed.stderr
     assert [ln for ln in fixed.stderr.splitlines() if "do not apply" in ln] == [
         "  note: -f/--set do not apply to a kustomization (it has no values): ignored",

@@ -349,7 +349,7 @@ def fixture_notes() -> Iterator[tuple[str, str]]:
     yield "migration-shop", migration_note(shop_change(), "shop", "prod", version="2.0.0")
     for chart in sorted(FIXTURES.iterdir()):
         if (chart / "Chart.yaml").is_file() and chart.name != "migration-shop":
-            change = fix_chart(chart, FixRequest(release="shop", namespace="prod"))
+            change = fix_chart(chart, FixRequest(fix_latent=True, release="shop", namespace="prod"))
             if upgrade_kind(change) != "safe":
                 yield chart.name, migration_note(change, "shop", "prod")
 
@@ -516,7 +516,8 @@ def test_rollback_gives_back_a_label_the_fix_took_out_of_the_selector(tmp_path: 
     """volatile-legacy drops `chart=NAME-VERSION` from the selector; after the upgrade the
     pods carry the new version there, so rolling back gives the old value back first, and
     the old selector then matches what the new chart runs."""
-    change = fix_chart(FIXTURES / "volatile-legacy", FixRequest(release="shop", namespace="prod"))
+    change = fix_chart(FIXTURES / "volatile-legacy", FixRequest(fix_latent=True, release="shop",
+                                                                namespace="prod"))
     text = migration_note(change, "shop", "prod", version="3.0.0")
     back = kubectl_lines(text[text.index("### Rolling back"):])
     steps = [line for line in back if " label " in line]
@@ -542,7 +543,8 @@ def test_rollback_gives_back_a_label_the_fix_took_out_of_the_selector(tmp_path: 
 def test_pods_that_already_carry_the_new_labels_need_no_label_step() -> None:
     """templated-keys: the default backend's pods carry their component label already; only
     its selector lacked it. The new selector matches what runs as it is: orphan, upgrade."""
-    change = fix_chart(FIXTURES / "templated-keys", FixRequest(release="shop", namespace="prod"))
+    change = fix_chart(FIXTURES / "templated-keys", FixRequest(fix_latent=True, release="shop",
+                                                               namespace="prod"))
     text = migration_note(change, "shop", "prod")
     assert commands(text[text.index("### 1."):text.index("### 2.")]) == [
         "kubectl -n prod delete deployment shop-default-backend --cascade=orphan"
@@ -579,11 +581,13 @@ def test_controllers_with_the_same_labels_are_told_apart(notes: dict[str, str]) 
 
 
 def test_pr_body_names_each_object_once_and_only_recipes_that_changed_something() -> None:
-    change = fix_chart(FIXTURES / "legacy-server", FixRequest(release="fleet", namespace="fleet"))
+    change = fix_chart(FIXTURES / "legacy-server", FixRequest(fix_latent=True, release="fleet",
+                                                              namespace="fleet"))
     assert change.recipes == ["component-labels"]
     body = pr_body(change, "2 files changed", "fleet", "fleet")
     wrong = body[: body.index("## What changed")]
-    assert wrong.count("Job/fleet-legacy-server-migration") == 2  # one per finding
+    # twice per finding: what the selector matches, and what the Service does to it
+    assert wrong.count("Job/fleet-legacy-server-migration") == 4
     assert "(with " not in wrong
     assert "Recipes: `component-labels`." in body
 
@@ -606,12 +610,13 @@ def test_a_branch_run_reports_the_commit_it_made(tmp_path: Path, capsys) -> None
     git(repo, "commit", "-qm", "charts")
     git(repo, "remote", "add", "origin", str(remote))
 
-    assert main(["fix", str(repo / "legacy-server"), "--pr-body", str(tmp_path / "pr.md")]) == 0
+    assert main(["fix", "--fix-latent", str(repo / "legacy-server"), "--pr-body",
+                 str(tmp_path / "pr.md")]) == 0
     err = capsys.readouterr().err
     assert f"(migration note: the PR description {tmp_path / 'pr.md'})" in err
     assert "2 files changed" in err  # a dry run commits nothing: the templates alone
 
-    code = main(["fix", str(repo / "legacy-server"), "--branch", "fix/selectors",
+    code = main(["fix", "--fix-latent", str(repo / "legacy-server"), "--branch", "fix/selectors",
                  "--push", "origin", "--release", "fleet", "--namespace", "fleet"])
     err = capsys.readouterr().err
     assert code == 0, err
@@ -631,7 +636,7 @@ def test_note_target_help_says_what_auto_does(capsys) -> None:  # type: ignore[n
     from chartfix.cli import main
 
     with pytest.raises(SystemExit):
-        main(["fix", "--help"])
+        main(["fix", "--fix-latent", "--help"])
     text = " ".join(capsys.readouterr().out.split())
     assert "README.md when the chart has one, under its 'Upgrading' heading or a new one" in text
     assert "else MIGRATION.md" in text
@@ -649,7 +654,8 @@ def test_a_note_names_only_the_objects_its_values_render(
     it assumed and names what other values render; with those values it is the other way
     round. A listing shared by controllers with one old selector comes once."""
     chart = FIXTURES / "two-kinds"
-    default = migration_note(fix_chart(chart, FixRequest(release="shop", namespace="prod")),
+    default = migration_note(fix_chart(chart, FixRequest(fix_latent=True, release="shop",
+                                                         namespace="prod")),
                              "shop", "prod")
     lines = kubectl_lines(default)
     assert "kubectl -n prod delete deployment shop-cache --cascade=orphan" in lines
@@ -662,7 +668,8 @@ def test_a_note_names_only_the_objects_its_values_render(
 
     ci = chart / "ci" / "node-local-values.yaml"
     other = migration_note(
-        fix_chart(chart, FixRequest(release="shop", namespace="prod", values_files=(ci,))),
+        fix_chart(chart, FixRequest(fix_latent=True, release="shop", namespace="prod",
+                                    values_files=(ci,))),
         "shop", "prod",
     )
     lines_ci = kubectl_lines(other)
@@ -719,7 +726,8 @@ def test_an_unchanged_version_is_not_called_an_upgrade_to_itself(
 
 @pytest.fixture(scope="module")
 def peers() -> ChartChange:
-    return fix_chart(FIXTURES / "peer-service", FixRequest(release="shop", namespace="prod"))
+    return fix_chart(FIXTURES / "peer-service", FixRequest(fix_latent=True, release="shop",
+                                                           namespace="prod"))
 
 
 HEADLESS = ObjectRef("Service", "shop-peer-service-headless")
@@ -809,13 +817,13 @@ def test_a_branch_and_a_bulk_report_carry_the_step(tmp_path: Path, capsys) -> No
     git(repo, "commit", "-qm", "charts")
 
     report = tmp_path / "report.json"
-    assert main(["bulk", str(repo), "-j", "1", "--report", str(report)]) == 0
+    assert main(["bulk", "--fix-latent", str(repo), "-j", "1", "--report", str(report)]) == 0
     capsys.readouterr()
     entry = json.loads(report.read_text())["charts"][0]
     assert entry["unsafe"] is False and entry["upgrade"] == "step"
     assert "kubectl -n default label pods -l " in entry["migration"]
 
-    code = main(["fix", str(repo / "peer-service"), "--branch", "fix/peers",
+    code = main(["fix", "--fix-latent", str(repo / "peer-service"), "--branch", "fix/peers",
                  "--release", "shop", "--namespace", "prod"])
     err = capsys.readouterr().err
     assert code == 0, err

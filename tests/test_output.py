@@ -41,7 +41,7 @@ def at_repo_root(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_summary_line(reports: list[ChartReport]) -> None:
     assert summary_line(reports) == (
-        "4 charts, 2 with findings: 7 errors, 3 warnings; 1 chart could not be processed"
+        "4 charts, 2 with findings: 6 errors, 4 warnings; 1 chart could not be processed"
     )
     assert summary_line(reports[1:2]) == "1 chart, no findings"
     # nothing checked is not "no findings": that reads as a pass

@@ -36,7 +36,7 @@ def only_insertions(before: bytes, after: bytes) -> bool:
 
 
 def fixed_text(chart: Path, rel: str, request: FixRequest | None = None) -> str:
-    change = fix_chart(chart, request or FixRequest())
+    change = fix_chart(chart, request or FixRequest(fix_latent=True))
     files = {f.path: f.after for f in change.files}
     return files.get(rel, (chart / rel).read_bytes()).decode()
 
@@ -54,14 +54,14 @@ def test_legacy_server_gets_the_fleetdm_fix(chart_copy) -> None:
     )
     service = fixed_text(chart, "templates/service.yaml")
     assert service.endswith("    component: server\n    release: {{ .Release.Name }}\n")
-    change = fix_chart(chart, FixRequest())
+    change = fix_chart(chart, FixRequest(fix_latent=True))
     assert sorted(f.path for f in change.files) == [
         "templates/deployment.yaml", "templates/service.yaml"
     ], "the hook Job and the CronJob are left alone by default"
     assert change.unsafe and not change.unfixed
 
 
-COMPONENT_ROUTE = FixRequest(recipe_file=RecipeFile(
+COMPONENT_ROUTE = FixRequest(fix_latent=True, recipe_file=RecipeFile(
     "component-route", "always the component route", (
         Step("stable-selectors"), Step("component-labels", (("prefer", "component"),)),
     ), "tests/test_recipes.py",
@@ -95,7 +95,7 @@ def test_shared_selector_services_are_attributed_by_port(chart_copy) -> None:
     assert web.rstrip().endswith("component: web")
     assert worker.rstrip().endswith("component: worker")
     assert cache.rstrip().endswith("component: cache")
-    change = fix_chart(chart, FixRequest())
+    change = fix_chart(chart, FixRequest(fix_latent=True))
     assert {f.obj.name.rsplit("-", 1)[-1] for f in change.fixed} >= {"web", "worker", "cache"}
 
 
@@ -110,7 +110,8 @@ def test_a_helper_that_takes_a_component_gets_it_as_argument(chart_copy) -> None
 
 def test_component_override_from_the_command_line(chart_copy) -> None:
     chart = chart_copy("legacy-server")
-    request = FixRequest(components=(("release-name-legacy-server", "fleet-server"),))
+    request = FixRequest(fix_latent=True, components=(("release-name-legacy-server",
+                                                       "fleet-server"),))
     assert "component: fleet-server" in fixed_text(chart, "templates/deployment.yaml", request)
 
 
@@ -123,7 +124,7 @@ def test_component_override_from_chartfix_yaml(chart_copy) -> None:
 
 def test_label_jobs_option_labels_the_job_and_says_it_is_a_hook(chart_copy) -> None:
     chart = chart_copy("legacy-server")
-    change = fix_chart(chart, FixRequest(label_jobs=True))
+    change = fix_chart(chart, FixRequest(fix_latent=True, label_jobs=True))
     paths = {f.path for f in change.files}
     assert {"templates/migration-job.yaml", "templates/cronjob.yaml"} <= paths
     assert "Job/release-name-legacy-server-migration is a hook Job" in change.notes
@@ -133,7 +134,7 @@ def test_label_jobs_option_labels_the_job_and_says_it_is_a_hook(chart_copy) -> N
 @pytest.mark.parametrize("name", BUGGY)
 def test_fix_is_verified_written_and_idempotent(chart_copy, name: str) -> None:
     chart = chart_copy(name)
-    change = fix_chart(chart, FixRequest())
+    change = fix_chart(chart, FixRequest(fix_latent=True))
     assert change.files, "every buggy fixture gets a fix"
     assert not change.unfixed, [u.reason for u in change.unfixed]
     replaces = (
@@ -148,14 +149,14 @@ def test_fix_is_verified_written_and_idempotent(chart_copy, name: str) -> None:
             # component-key-toggle turns the chart's toggle on (false -> true); ksm-autosharding
             # moves the pod annotations' key out of its `with` block
     write_change(change)
-    again = fix_chart(chart, FixRequest())
+    again = fix_chart(chart, FixRequest(fix_latent=True))
     assert again.files == [] and again.fixed == [] and again.unfixed == []
 
 
 @pytest.mark.parametrize("name", BUGGY)
 def test_patch_snapshot(chart_copy, name: str) -> None:
     chart = chart_copy(name)
-    patch = "".join(file_diff(name, f) for f in fix_chart(chart, FixRequest()).files)
+    patch = "".join(file_diff(name, f) for f in fix_chart(chart, FixRequest(fix_latent=True)).files)
     snapshot = SNAPSHOTS / f"{name}.patch"
     if os.environ.get("CHARTFIX_UPDATE_SNAPSHOTS"):
         snapshot.write_bytes(patch.encode())
@@ -163,13 +164,13 @@ def test_patch_snapshot(chart_copy, name: str) -> None:
 
 
 def test_clean_chart_is_left_alone(chart_copy) -> None:
-    change = fix_chart(chart_copy("clean"), FixRequest())
+    change = fix_chart(chart_copy("clean"), FixRequest(fix_latent=True))
     assert change.files == [] and change.fixed == [] and change.unfixed == []
 
 
 def test_only_the_selected_recipe_runs(chart_copy) -> None:
     chart = chart_copy("volatile-legacy")
-    change = fix_chart(chart, FixRequest(recipes=("component-labels",)))
+    change = fix_chart(chart, FixRequest(fix_latent=True, recipes=("component-labels",)))
     assert change.files == [] and change.fixed == []
 
 
@@ -190,7 +191,7 @@ def test_random_secrets_do_not_fail_verification(chart_copy) -> None:
         '{{ include (print $.Template.BasePath "/secret.yaml") . | sha256sum }}\n',
         1,
     ))
-    change = fix_chart(chart, FixRequest())
+    change = fix_chart(chart, FixRequest(fix_latent=True))
     assert not change.unfixed, [u.reason for u in change.unfixed]
     assert {f.obj.kind for f in change.fixed} == {"Deployment", "Service"}
 
@@ -244,7 +245,7 @@ def test_a_library_helper_is_swapped_for_its_selector_only_sibling(tmp_path: Pat
         "  policyTypes: [Ingress]\n"
     )
     (chart / "templates" / "networkpolicy.yaml").write_text(policy)
-    change = fix_chart(chart, FixRequest())
+    change = fix_chart(chart, FixRequest(fix_latent=True))
     assert [f.rule for f in change.fixed] == ["volatile"] and not change.unfixed
     (file,) = change.files
     assert file.after.decode() == policy.replace("kit.labels.standard", "kit.labels.matchLabels")
@@ -283,7 +284,7 @@ def test_autosharded_kube_state_metrics_gets_the_restart(tmp_path: Path) -> None
     (chart / "templates").mkdir(parents=True)
     (chart / "Chart.yaml").write_text("apiVersion: v2\nname: metrics\nversion: 1.0.0\n")
     (chart / "templates" / "ksm.yaml").write_text(KSM_STATEFULSET)
-    change = fix_chart(chart, FixRequest())
+    change = fix_chart(chart, FixRequest(fix_latent=True))
     (finding,) = change.fixed
     assert finding.rule == "volatile"
     assert any("kubectl rollout restart statefulset/release-name-ksm" in n for n in change.notes)
@@ -299,14 +300,15 @@ def test_a_volatile_selector_that_also_names_the_manager_loses_both(chart_copy) 
     text = service.read_text()
     assert text.endswith("    release: {{ .Release.Name }}\n")
     service.write_text(text + "    heritage: {{ .Release.Service }}\n")
-    change = fix_chart(chart, FixRequest(recipes=("stable-selectors",)))
+    change = fix_chart(chart, FixRequest(fix_latent=True, recipes=("stable-selectors",)))
     assert not change.unfixed, [u.reason for u in change.unfixed]
     selector = fixed_text(chart, "templates/service.yaml").split("  selector:\n")[1]
     assert selector == (
         '    app: {{ template "volatile-legacy.name" . }}\n    release: {{ .Release.Name }}\n'
     )
     write_change(change)
-    assert fix_chart(chart, FixRequest()).fixed == [], "no volatile finding is left at all"
+    assert fix_chart(chart,
+                     FixRequest(fix_latent=True)).fixed == [], "no volatile finding is left at all"
 
 
 def test_a_split_helper_keeps_no_conditional_the_removed_keys_emptied(chart_copy) -> None:
@@ -330,9 +332,10 @@ def test_a_split_helper_keeps_no_conditional_the_removed_keys_emptied(chart_copy
         "{{- end }}\n"
         "{{- end }}\n"
     ))
-    change = fix_chart(chart, FixRequest(recipes=("stable-selectors",)))
+    change = fix_chart(chart, FixRequest(fix_latent=True, recipes=("stable-selectors",)))
     assert not change.unfixed, [u.reason for u in change.unfixed]
-    new = fixed_text(chart, "templates/_helpers.tpl", FixRequest(recipes=("stable-selectors",)))
+    new = fixed_text(chart, "templates/_helpers.tpl", FixRequest(fix_latent=True,
+                                                                 recipes=("stable-selectors",)))
     added = new[len(helpers.read_text()):]
     assert added.endswith(
         '{{- define "volatile-helper.stableSelectorLabels" -}}\n'

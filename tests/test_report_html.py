@@ -57,7 +57,8 @@ def bulk_page(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str,
     broken = add_chart(repo_b, "clean", "bad-values")
     (broken / "values.yaml").write_text("replicaCount: [2\n")
     page, report = base / "page.html", base / "report.json"
-    assert run("bulk", repo_a, repo_b, "-j", "1", "--report", report, "--html", page) == 2
+    assert run("bulk", "--fix-latent", repo_a, repo_b, "-j", "1", "--report", report, "--html",
+               page) == 2
     return page, json.loads(report.read_text())
 
 
@@ -248,7 +249,7 @@ def test_merged_shard_reports_give_one_page(browser, bulk_page, tmp_path) -> Non
     roots = [page.parent / "repo-a", page.parent / "repo-b"]
     shards = [tmp_path / f"s{i}.json" for i in range(3)]
     for i, shard in enumerate(shards):
-        run("bulk", *roots, "-j", "1", "--shard", f"{i}/3", "--report", shard)
+        run("bulk", "--fix-latent", *roots, "-j", "1", "--shard", f"{i}/3", "--report", shard)
     merged = tmp_path / "merged.html"
     assert run("report", "html", *shards, "-o", merged) == 2, "a chart could not be processed"
     browser.open(merged)
@@ -266,7 +267,7 @@ def test_a_page_from_shards_with_one_missing_says_so_and_exits_2(
     roots = [page.parent / "repo-a", page.parent / "repo-b"]
     shards = [tmp_path / f"s{i}.json" for i in range(3)]
     for i, shard in enumerate(shards):
-        run("bulk", *roots, "-j", "1", "--shard", f"{i}/3", "--report", shard)
+        run("bulk", "--fix-latent", *roots, "-j", "1", "--shard", f"{i}/3", "--report", shard)
     capsys.readouterr()
     partial = tmp_path / "partial.html"
     assert run("report", "html", shards[0], shards[2], "-o", partial) == 2
@@ -311,7 +312,7 @@ def test_markup_from_a_chart_shows_as_text_and_never_runs(browser, tmp_path) -> 
     broken = add_chart(tree, "clean", EVIL_BROKEN)
     (broken / "values.yaml").write_text("a: [1\n")
     report = tmp_path / "r.json"
-    assert run("bulk", tree, "-j", "1", "--report", report) == 2
+    assert run("bulk", "--fix-latent", tree, "-j", "1", "--report", report) == 2
     data = json.loads(report.read_text())
     data["charts"][0]["coverage_note"] = EVIL_FIELD  # fields this page does not know
     data["coverage"] = {"note": EVIL_FIELD}
@@ -363,7 +364,8 @@ def test_a_branch_run_shows_each_commit_and_branch(browser, tmp_path) -> None:
     git(repo, "add", "-A")
     git(repo, "commit", "-qm", "charts")
     page = tmp_path / "page.html"
-    assert run("bulk", repo, "-j", "1", "--branch", "fix/selectors", "--html", page) == 0
+    assert run("bulk", "--fix-latent", repo, "-j", "1", "--branch", "fix/selectors", "--html",
+               page) == 0
     sha = git(repo, "rev-parse", "fix/selectors")
     browser.open(page)
     assert browser.eval("document.getElementById('mode').textContent") == (
@@ -378,7 +380,8 @@ def test_a_branch_run_shows_each_commit_and_branch(browser, tmp_path) -> None:
 def test_bulk_checks_the_html_path_before_any_work(tmp_path, capsys) -> None:
     tree = tmp_path / "tree"
     add_chart(tree, "legacy-server")
-    assert run("bulk", tree, "-j", "1", "--write", "--html", tmp_path / "no" / "p.html") == 2
+    assert run("bulk", "--fix-latent", tree, "-j", "1", "--write", "--html",
+               tmp_path / "no" / "p.html") == 2
     assert capsys.readouterr().err.startswith("chartfix: --html ")
     assert (tree / "legacy-server" / "templates" / "deployment.yaml").read_bytes() == (
         FIXTURES / "legacy-server" / "templates" / "deployment.yaml"

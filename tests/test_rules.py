@@ -64,7 +64,8 @@ def test_overlap_reports_hook_job_cronjob_and_test_pod_but_not_other_namespaces(
         )
     }
     (finding,) = found
-    assert finding.severity == "error"
+    # a Deployment adopts none of them and nothing else reads its selector: latent
+    assert (finding.severity, finding.impact) == ("warning", "latent")
     assert finding.detail["hooks"] == "Job/release-name-migrate (pre-install,pre-upgrade)"
     assert finding.detail["tests"] == "Pod/release-name-test"
     assert "Job/release-name-remote" not in finding.message  # other namespace
@@ -104,8 +105,15 @@ def test_consumers_stray_and_spans() -> None:
         ("spans", "Service/backends", ("Deployment/server", "Deployment/worker")),
         ("stray", "NetworkPolicy/non-server", ("Job/seed",)),
     }
-    severities = {(f.rule, f.severity) for f in found}
-    assert severities == {("overlap", "error"), ("stray", "error"), ("spans", "warning")}
+    severities = {(f.rule, str(f.obj), f.severity, f.impact) for f in found}
+    assert severities == {
+        ("overlap", "Deployment/server", "error", "effect"),  # its Service routes to the test
+        ("stray", "Service/server", "error", "effect"),  # numeric port 80: reaches the test Pod
+        ("stray", "PodDisruptionBudget/board", "error", "effect"),  # maxUnavailable over a Job
+        ("spans", "PodDisruptionBudget/board", "warning", "effect"),
+        ("spans", "Service/backends", "warning", "effect"),
+        ("stray", "NetworkPolicy/non-server", "warning", "latent"),  # ingress-only, Job serves
+    }
 
 
 def test_consumer_locations_are_their_selector_lines() -> None:

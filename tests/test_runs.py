@@ -33,7 +33,7 @@ def many_charts(tree: Path, count: int = 10) -> Path:
 def start_bulk(tmp_path: Path, *argv: object) -> subprocess.Popen[str]:
     """`chartfix bulk` in its own process group, as a terminal runs it."""
     return subprocess.Popen(
-        [*CHARTFIX, "bulk", *map(str, argv)], cwd=tmp_path, text=True,
+        [*CHARTFIX, "bulk", "--fix-latent", *map(str, argv)], cwd=tmp_path, text=True,
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
     )
 
@@ -85,7 +85,7 @@ def test_an_interrupted_bulk_run_keeps_its_report_and_the_next_run_resumes(
 def test_ctrl_c_in_fix_ends_quietly_with_130(tmp_path) -> None:
     tree = many_charts(tmp_path / "tree", 40)
     run = subprocess.Popen(
-        [*CHARTFIX, "fix", str(tree), "-j", "2"], cwd=tmp_path, text=True,
+        [*CHARTFIX, "fix", "--fix-latent", str(tree), "-j", "2"], cwd=tmp_path, text=True,
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
     )
     children = Path(f"/proc/{run.pid}/task/{run.pid}/children")
@@ -234,7 +234,7 @@ def test_flags_that_would_do_nothing_are_usage_errors(
     chart = chart_copy("legacy-server")
     before = snapshot(chart)
     try:
-        code = main(["fix", str(chart), *argv])
+        code = main(["fix", "--fix-latent", str(chart), *argv])
     except SystemExit as exit:  # argparse's own usage error
         code = exit.code
     assert code == 2
@@ -245,7 +245,7 @@ def test_flags_that_would_do_nothing_are_usage_errors(
 def test_write_with_pr_body_writes_the_description_too(chart_copy, tmp_path, capsys) -> None:
     chart = chart_copy("legacy-server")
     body = tmp_path / "body.md"
-    assert main(["fix", str(chart), "--write", "--pr-body", str(body)]) == 0
+    assert main(["fix", "--fix-latent", str(chart), "--write", "--pr-body", str(body)]) == 0
     assert "overlap" in body.read_text()
     assert main(["check", str(chart)]) == 0
 

@@ -28,7 +28,7 @@ from chartfix.verify import unplanned_differences
 
 
 def fixed_files(chart: Path, request: FixRequest | None = None) -> dict[str, str]:
-    change = fix_chart(chart, request or FixRequest())
+    change = fix_chart(chart, request or FixRequest(fix_latent=True))
     assert not change.unfixed, [u.reason for u in change.unfixed]
     return {f.path: f.after.decode() for f in change.files}
 
@@ -60,7 +60,7 @@ def test_random_names_give_the_same_output_every_run(fmt: str) -> None:
     runs = []
     for _ in range(2):
         out = io.StringIO()
-        assert run_check([FIXTURES / "random-names"], [], [], fmt, 1, out) == 1
+        assert run_check([FIXTURES / "random-names"], [], [], fmt, 1, out, strict=True) == 1
         runs.append(out.getvalue())
     assert runs[0] == runs[1]
     document = json.loads(runs[0])
@@ -88,7 +88,7 @@ def test_random_names_fix_verifies_and_roles_come_from_the_stable_name(chart_cop
     assert files["templates/service.yaml"].endswith(
         "    component: inventory\n    release: {{ .Release.Name }}\n"
     )
-    with_jobs = fixed_files(chart, FixRequest(label_jobs=True))
+    with_jobs = fixed_files(chart, FixRequest(fix_latent=True, label_jobs=True))
     assert "    component: test\n    release: {{ .Release.Name }}\n  annotations:" in (
         with_jobs["templates/tests/test-stock.yaml"]
     )
@@ -119,7 +119,7 @@ def test_every_kind_a_document_may_render(text: str, kinds: tuple[str, ...]) -> 
 
 def test_two_kinds_one_label_per_document_on_every_kind(chart_copy) -> None:
     chart = chart_copy("two-kinds")
-    change = fix_chart(chart, FixRequest())
+    change = fix_chart(chart, FixRequest(fix_latent=True))
     assert not change.unfixed, [u.reason for u in change.unfixed]
     fixed = {(f.rule, str(f.obj)) for f in change.fixed}
     assert {
@@ -193,7 +193,7 @@ def test_defaulted_selectors_are_written_out_of_the_stable_labels(chart_copy) ->
 
 def test_stable_selectors_alone_writes_the_selector_without_a_component(chart_copy) -> None:
     chart = chart_copy("defaulted-selector")
-    change = fix_chart(chart, FixRequest(recipes=("stable-selectors",)))
+    change = fix_chart(chart, FixRequest(fix_latent=True, recipes=("stable-selectors",)))
     assert {(f.rule, str(f.obj)) for f in change.fixed} == {
         ("volatile", "Deployment/release-name-ledger"),
         ("volatile", "StatefulSet/release-name-journal"),
@@ -239,7 +239,7 @@ def test_a_define_other_includes_render_is_left_with_the_reason(chart_copy) -> N
     (chart / "templates" / "canary.yaml").write_text(
         '{{- if .Values.canary }}\n{{ include "define-objects.deployment.web" . }}\n{{- end }}\n'
     )
-    change = fix_chart(chart, FixRequest())
+    change = fix_chart(chart, FixRequest(fix_latent=True))
     (helper,) = change.files
     web_define = helper.before.split(b'{{- define "define-objects.deployment.worker"')[0]
     assert helper.after.startswith(web_define)

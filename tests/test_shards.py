@@ -86,7 +86,7 @@ def test_n_shard_processes_then_merge_equal_one_run(tmp_path, capsys) -> None:
     count = 3
     processes = [
         subprocess.Popen(
-            [*CHARTFIX, "bulk", "tree", "-j", "1", "--shard", "auto",
+            [*CHARTFIX, "bulk", "--fix-latent", "tree", "-j", "1", "--shard", "auto",
              "--report", f"shard-{index}.json"],
             cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
             env={**os.environ, "CI": "1", SHARD_INDEX_ENV: str(index),

@@ -61,7 +61,7 @@ def test_each_shape_is_fixed_and_verified_without_writing_the_overlay(
     tmp_path: Path, name: str
 ) -> None:
     chart = shutil.copytree(DEPLOY_TIME / name, tmp_path / name)
-    change = fix_chart(chart, FixRequest())
+    change = fix_chart(chart, FixRequest(fix_latent=True))
 
     assert [f.rule for f in change.fixed] == ["overlap"] and not change.unfixed
     assert change.synthesized == {"default": SYNTHESIZED[name]}
@@ -69,7 +69,7 @@ def test_each_shape_is_fixed_and_verified_without_writing_the_overlay(
     assert all(f.path.startswith("templates/") for f in change.files)
     assert not any(b"placeholder" in f.after for f in change.files)
 
-    assert main(["fix", str(chart), "--write"]) == 0
+    assert main(["fix", "--fix-latent", str(chart), "--write"]) == 0
     again = check_chart(chart)  # verified independently: synthesized again, no finding left
     assert again.synthesized == {"default": SYNTHESIZED[name]} and again.findings == []
     assert not any(b"placeholder" in p.read_bytes() for p in chart.rglob("*") if p.is_file())
@@ -79,13 +79,13 @@ def test_a_scenario_that_cannot_render_is_named_once_and_the_others_are_fixed() 
     """ci/sideways-values.yaml sets a mode the chart refuses: no placeholder may override a
     value the scenario gives, so it stays unrendered; default and ci/ha are fixed."""
     out = io.StringIO()
-    assert run_check([DEPLOY_TIME / "needs-fail"], [], [], "text", 1, out) == 1
+    assert run_check([DEPLOY_TIME / "needs-fail"], [], [], "text", 1, out, strict=True) == 1
     text = out.getvalue()
     assert text.count("ci/sideways-values.yaml") == 1
     assert "scenario ci/sideways-values.yaml could not render and was not analysed" in text
     assert "mode sideways is neither single nor ha" in text
 
-    change = fix_chart(DEPLOY_TIME / "needs-fail", FixRequest())
+    change = fix_chart(DEPLOY_TIME / "needs-fail", FixRequest(fix_latent=True))
     assert not change.unfixed
     assert [r.scenario for r in change.after] == ["default", "ci/ha-values.yaml"]
     assert change.after[1].synthesized == ()  # ci/ha gives the password itself
@@ -122,7 +122,7 @@ def test_machine_outputs_mark_synthesized_scenarios() -> None:
     assert result["properties"]["synthesized"] == {"default": SYNTHESIZED["needs-global"]}
     assert "synthesized values" in result["message"]["text"]
 
-    change = fix_chart(DEPLOY_TIME / "needs-global", FixRequest())
+    change = fix_chart(DEPLOY_TIME / "needs-global", FixRequest(fix_latent=True))
     body = pr_body(change, "", "release-name", "default")
     assert 'global.registry.host="placeholder"' in body.split("## Notes", 1)[1]
 
@@ -137,7 +137,7 @@ def test_bulk_report_and_table_show_synthesized_values_and_coverage(
     git(tree, "init", "-q")  # linked/web reads its values through a link inside the repository
     report = tmp_path / "r.json"
 
-    assert main(["bulk", str(tree), "--report", str(report)]) == 2
+    assert main(["bulk", "--fix-latent", str(tree), "--report", str(report)]) == 2
     err = capsys.readouterr().err
 
     assert (
@@ -183,7 +183,8 @@ def test_bulk_values_apply_to_every_scenario_of_every_chart(tmp_path: Path) -> N
     report = tmp_path / "r.json"
 
     done = subprocess.run(
-        [*CHARTFIX, "bulk", str(tree), "--values", str(org), "--report", str(report)],
+        [*CHARTFIX, "bulk", "--fix-latent", str(tree), "--values", str(org), "--report",
+         str(report)],
         capture_output=True, text=True, check=False,
     )  # fmt: skip
 
@@ -210,7 +211,7 @@ def test_a_values_file_linked_to_a_sibling_chart_is_read_and_never_written(
     assert report.error is None and report.synthesized == {}
     assert [f.rule for f in report.findings] == ["overlap"]
 
-    assert main(["fix", str(web), "--write"]) == 0
+    assert main(["fix", "--fix-latent", str(web), "--write"]) == 0
     assert (web / "values.yaml").is_symlink() and shared.read_bytes() == before
     assert check_chart(web).findings == []
 
@@ -222,7 +223,7 @@ def test_a_template_reached_through_a_link_is_left_with_its_reason(tmp_path: Pat
     (web / "templates" / "deployment.yaml").rename(shared)
     (web / "templates" / "deployment.yaml").symlink_to("../../../shared-deployment.yaml")
 
-    change = fix_chart(web, FixRequest())
+    change = fix_chart(web, FixRequest(fix_latent=True))
 
     assert change.files == [] and not change.fixed
     assert "reached through the symlink templates/deployment.yaml" in change.unfixed[0].reason

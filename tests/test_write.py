@@ -39,7 +39,7 @@ def change_of(root: Path, files: dict[str, tuple[bytes, bytes]]) -> ChartChange:
 
 
 def planned(chart: Path) -> ChartChange:
-    change = fix_chart(chart, FixRequest(release="rel"))
+    change = fix_chart(chart, FixRequest(fix_latent=True, release="rel"))
     assert len(change.files) >= 2
     return change
 
@@ -142,7 +142,7 @@ KILLER = textwrap.dedent("""
     from chartfix.publish.apply import write_change
     from chartfix.pipeline import FixRequest, fix_chart
     chart, step, n = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3])
-    change = fix_chart(chart, FixRequest(release="rel"))
+    change = fix_chart(chart, FixRequest(fix_latent=True, release="rel"))
     real = getattr(os, step)
     calls = []
     def dying(*args, **kwargs):
@@ -177,11 +177,12 @@ def test_a_kill_during_write_is_finished_by_the_next_run(
 
     killed_state = snapshot(chart)
     capsys.readouterr()
-    assert main(["fix", str(chart), "--release", "rel"]) == 2  # a dry run changes nothing
+    assert main(["fix", "--fix-latent", str(chart), "--release",
+                 "rel"]) == 2  # a dry run changes nothing
     assert snapshot(chart) == killed_state
     assert "an interrupted --write is pending" in capsys.readouterr().err
 
-    assert main(["fix", str(chart), "--release", "rel", "--write"]) in (0, 1)
+    assert main(["fix", "--fix-latent", str(chart), "--release", "rel", "--write"]) in (0, 1)
     assert "an interrupted --write" in capsys.readouterr().err
     # the chart as the kill left it was completed or rolled back, then fixed: the new chart
     assert {k: v for k, v in snapshot(chart).items() if k in new} == new
@@ -207,7 +208,7 @@ def test_recovery_never_overwrites_an_edit_made_after_the_kill(chart_copy, capsy
     left = snapshot(chart)
 
     for mode in ([], ["--write"]):
-        assert main(["fix", str(chart), "--release", "rel", *mode]) == 2
+        assert main(["fix", "--fix-latent", str(chart), "--release", "rel", *mode]) == 2
         assert snapshot(chart) == left
     err = capsys.readouterr().err
     assert f"{chart / path}: changed since an interrupted --write staged it" in err
@@ -217,7 +218,7 @@ def test_a_branch_run_never_touches_a_pending_write(chart_copy, capsys) -> None:
     chart = chart_copy(FIXTURE)
     killed_while_replacing(chart)
     left = snapshot(chart)
-    assert main(["fix", str(chart), "--release", "rel", "--branch", "fix-it"]) == 2
+    assert main(["fix", "--fix-latent", str(chart), "--release", "rel", "--branch", "fix-it"]) == 2
     assert snapshot(chart) == left
     err = capsys.readouterr().err
     assert f"{chart / JOURNAL}: an interrupted --write is pending (replacing)" in err
@@ -229,7 +230,8 @@ def test_a_killed_write_does_not_block_a_branch_run_with_temp_files(chart_copy) 
     subprocess.run([sys.executable, "-c", KILLER, str(chart), "fsync", "4"])
     assert any(p.name.endswith(".tmp") for p in chart.rglob("*"))
 
-    done = subprocess.run([*CHARTFIX, "fix", str(chart), "--release", "rel", "--write"])
+    done = subprocess.run([*CHARTFIX, "fix", "--fix-latent", str(chart), "--release", "rel",
+                           "--write"])
 
     assert done.returncode == 0
     assert not any(p.name.endswith(".tmp") or p.name == JOURNAL for p in chart.rglob("*"))
@@ -239,7 +241,7 @@ def test_a_killed_write_does_not_block_a_branch_run_with_temp_files(chart_copy) 
 def test_a_values_file_edited_after_planning_refuses_the_chart_naming_it(chart_copy) -> None:
     """Not only the files a fix edits: every file the renders read was the plan's input."""
     chart = chart_copy("legacy-server")
-    change = fix_chart(chart, FixRequest())
+    change = fix_chart(chart, FixRequest(fix_latent=True))
     assert change.files and "values.yaml" not in {f.path for f in change.files}
     values = chart / "values.yaml"
     values.write_bytes(values.read_bytes() + b"migration: {enabled: false}\n")

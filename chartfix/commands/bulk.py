@@ -92,6 +92,7 @@ def options_hash(request: FixRequest) -> str:
         "set": list(request.set_values),
         "components": [list(c) for c in request.components],
         "label_jobs": request.label_jobs,
+        "fix_latent": request.fix_latent,
         "release": request.release,
         "namespace": request.namespace,
         "extra": sorted(request.extra.items()),

@@ -54,6 +54,7 @@ def request_from(args: argparse.Namespace) -> FixRequest:
         set_values=tuple(args.set),
         components=tuple(components),
         label_jobs=args.label_jobs,
+        fix_latent=args.fix_latent,
         release=args.release,
         namespace=args.namespace,
         policy=policy_from(args),

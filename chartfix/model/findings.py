@@ -9,6 +9,10 @@ from typing import Literal
 from chartfix.model.objects import ObjectRef
 
 Severity = Literal["error", "warning"]
+Impact = Literal["effect", "latent"]
+"""What a match does in a cluster: `effect` (traffic, evictions, policies, adoption,
+autoscaling act on the wrong pods today: an error), or `latent` (nothing acts on it yet: a
+warning). See chartfix/rules/impact.py."""
 SEVERITIES: tuple[Severity, ...] = ("error", "warning")
 SuppressionKind = Literal["inSource", "external"]
 
@@ -65,6 +69,12 @@ class Finding:
     suppression: Suppression | None = field(default=None, compare=False, hash=False)
     """Set on an accepted finding: it is reported as suppressed and counts for no exit
     status."""
+    impact: Impact | None = field(default=None, compare=False, hash=False)
+    """Graded findings (overlap, stray, spans): whether the match acts on pods today; None
+    for rules about the selector itself (volatile, mismatch)."""
+    effects: tuple[str, ...] = field(default=(), compare=False, hash=False)
+    """The sentences behind `impact`: what acts on which pods, or why nothing does yet and
+    what would make it real."""
     variants: tuple[tuple[str, tuple[str, ...]], ...] = field(
         default=(), compare=False, hash=False
     )

@@ -12,6 +12,7 @@ here on load, and every error names the file, the line and the key.
           component-key: component
           components: {"*-server": fleet-server}
     rules: [overlap, stray, volatile]   # which rules count (default: every rule)
+    latent: false                       # also fix latent matches (warnings nothing acts on)
     bump: auto                          # chart version bump with --branch
     note-target: auto                   # where the migration note goes with --branch
     safe-only: false                    # apply only fixes that change no immutable field
@@ -43,7 +44,7 @@ from chartfix.rules import RULES
 
 TYPE = "chartfix/v1/recipe"
 KEYS = (
-    "type", "name", "description", "recipeList", "rules", "bump", "note-target",
+    "type", "name", "description", "recipeList", "rules", "latent", "bump", "note-target",
     "commit-message", "branch", "safe-only",
 )
 REQUIRED = ("type", "name", "description", "recipeList")
@@ -70,6 +71,9 @@ class RecipeFile:
     origin: str
     """Where it comes from: `shipped (…/legacy-component.yaml)`, or the file's path."""
     rules: tuple[str, ...] | None = None
+    latent: bool = False
+    """Also fix latent matches (warnings whose match nothing acts on yet); naming the recipe
+    alone does not."""
     bump: str | None = None
     note_target: str | None = None
     commit_message: str | None = None
@@ -96,6 +100,7 @@ class RecipeFile:
             f"{key}={_show(value)}"
             for key, value in (
                 ("rules", list(self.rules) if self.rules is not None else None),
+                ("latent", True if self.latent else None),
                 ("bump", self.bump), ("note-target", self.note_target),
                 ("safe-only", True if self.safe_only else None),
             )
@@ -224,6 +229,7 @@ def _recipe(node: yaml.Node | None, origin: str) -> RecipeFile:
         steps=steps,
         origin=origin,
         rules=_rules(top["rules"]) if "rules" in top else None,
+        latent=_flag(top, "latent"),
         bump=_choice(top, "bump", BUMPS),
         note_target=_choice(top, "note-target", NOTE_TARGETS),
         commit_message=_template(top, "commit-message"),

@@ -89,6 +89,17 @@ def doc_sections(doc: str) -> dict[str, str]:
     return sections
 
 
+def latent(finding: Finding) -> bool:
+    """A warning only because nothing acts on its match yet: a finding of a rule whose usual
+    severity is error (overlap, stray), graded latent. `fix` takes it on only when asked
+    (`--fix-latent`, `latent: true` in a recipe file); `spans` is a warning by nature."""
+    rule = RULES.get(finding.rule)
+    return (
+        finding.impact == "latent" and finding.severity == "warning"
+        and rule is not None and rule.severity == "error"
+    )
+
+
 def analyze(
     chart: ChartInfo, renderings: Sequence[Rendering], releases: ReleaseDiff | None = None
 ) -> list[Finding]:
@@ -199,6 +210,8 @@ def merge_findings(per_scenario: Sequence[Sequence[Finding]]) -> list[Finding]:
                 continue
             new = [s for s in finding.scenarios if s not in earlier.scenarios]
             related = set(earlier.related) | set(finding.related)
+            earlier = _graver(earlier, finding)
+            merged[finding.key] = earlier
             if new or len(related) > len(earlier.related):
                 variants = _variants(earlier, finding, new)
                 merged[finding.key] = replace(
@@ -209,6 +222,25 @@ def merge_findings(per_scenario: Sequence[Sequence[Finding]]) -> list[Finding]:
                     variants=variants if len(variants) > 1 else (),
                 )
     return sorted(merged.values(), key=finding_order)
+
+
+def _graver(earlier: Finding, finding: Finding) -> Finding:
+    """`earlier` as grave as the gravest of the two scenarios' findings: an error (an effect)
+    in either is the merged finding's severity, impact and sentences; equals share theirs."""
+    def rank(f: Finding) -> tuple[bool, bool]:
+        return f.severity == "error", f.impact == "effect"
+
+    if rank(finding) > rank(earlier):
+        return replace(
+            earlier, severity=finding.severity, impact=finding.impact, effects=finding.effects
+        )
+    if rank(finding) == rank(earlier):
+        return replace(earlier, effects=_union(earlier.effects, finding.effects))
+    return earlier
+
+
+def _union(a: Sequence[str], b: Sequence[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys((*a, *b)))
 
 
 def _variants(
@@ -237,5 +269,5 @@ def finding_order(finding: Finding) -> tuple[object, ...]:
 
 __all__ = [
     "RULES", "RULE_SECTIONS", "Analysis", "ChartInfo", "Policy", "Rule", "RuleContext", "analyze",
-    "analyze_with_policy", "apply_policy", "doc_sections", "merge_findings",
+    "analyze_with_policy", "apply_policy", "doc_sections", "latent", "merge_findings",
 ]

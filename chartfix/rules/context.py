@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from chartfix.model.objects import COMPONENT_KEYS, K8sObject, ObjectRef, PodIndex
+from chartfix.model.objects import COMPONENT_KEYS, K8sObject, ObjectRef, PodIndex, Rendering
 from chartfix.model.releases import ReleaseDiff
 
 
@@ -32,12 +32,21 @@ class RuleContext:
     """How labels change with the chart's next release (the rules' key lists stand in where
     it was not rendered)."""
     _pods: tuple[Sequence[K8sObject], PodIndex] | None = field(default=None, repr=False)
+    _rendering: tuple[Sequence[K8sObject], Rendering] | None = field(default=None, repr=False)
 
     def pods(self, objects: Sequence[K8sObject]) -> PodIndex:
         """The pod index of this scenario's objects, built once and shared by the rules."""
         if self._pods is None or self._pods[0] is not objects:
             self._pods = (objects, PodIndex(objects, self.namespace))
         return self._pods[1]
+
+    def rendering(self, objects: Sequence[K8sObject]) -> Rendering:
+        """This scenario's objects as a `Rendering` (its indexes built once, shared by the
+        rules): what attribution (`meant_for`) reads."""
+        if self._rendering is None or self._rendering[0] is not objects:
+            made = Rendering("", list(objects), self.release, self.namespace)
+            self._rendering = (objects, made)
+        return self._rendering[1]
 
     def namespace_of(self, obj: K8sObject) -> str:
         return obj.namespace or self.namespace

@@ -6,10 +6,16 @@ pod labels of another object that makes pods in the same namespace: a Job, a Cro
 template, a Pod (helm test and hook pods included) or another controller.
 
 ## Why it matters
-Kubernetes does not stop two workloads from sharing labels, but a controller believes every
-pod its selector matches is its own. Charts that reuse one set of "selector labels" for the
-server Deployment, a migration Job and a test Pod get Deployments that count, adopt or fight
-over pods they never created, and two Deployments confuse each other's rollouts.
+Kubernetes does not stop two workloads from sharing labels. Whether the match does harm
+depends on who acts on it (docs/domain.md §6): a DaemonSet or a bare ReplicaSet adopts a
+matching bare Pod (a `helm test` Pod) and may delete it; a StatefulSet claims pods named
+after its ordinals; an autoscaler on the controller scales it on every matched pod's
+metrics; a Service, PDB or NetworkPolicy meant for the controller reaches the other pods
+too. Those are errors, named in the message. A Deployment never adopts a Job's or a test
+Pod's pods (its ReplicaSets also select on `pod-template-hash`, and Job pods have their
+Job as controller): with nothing else reading the selector the match is latent, a warning
+saying what would make it real. It still mixes the workloads in `kubectl get -l`,
+dashboards and whatever lists by the selector.
 
 ## Example
 ```yaml
@@ -46,7 +52,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 
 from chartfix.model.findings import Finding, Location, Severity
-from chartfix.model.objects import K8sObject
+from chartfix.model.objects import K8sObject, Rendering
+from chartfix.rules.attribution import consumers_of, meant_for
 from chartfix.rules.context import (
     RuleContext,
     chart_of,
@@ -57,9 +64,20 @@ from chartfix.rules.context import (
     special_detail,
     subchart_dir,
 )
+from chartfix.rules.impact import (
+    LATENT_OVERLAP,
+    Effect,
+    adoption,
+    advice,
+    autoscaler_effect,
+    consumer_effect,
+    grade,
+    scales,
+)
 
 CODE = "overlap"
 SEVERITY: Severity = "error"
+SEVERITY_NOTE = "warning when latent: no adoption, autoscaler or consumer acts on the pods"
 SUMMARY = "A controller's selector matches the pods of another workload"
 
 POD_MAKER_KINDS = frozenset(
@@ -69,6 +87,7 @@ POD_MAKER_KINDS = frozenset(
 
 def check(objects: Sequence[K8sObject], context: RuleContext) -> Iterator[Finding]:
     pods = context.pods(objects)
+    rendering = context.rendering(objects)
     for controller in objects:
         selector = controller.selector
         if not controller.is_controller or selector is None or selector.is_empty:
@@ -82,18 +101,56 @@ def check(objects: Sequence[K8sObject], context: RuleContext) -> Iterator[Findin
             continue
         related = sorted_refs(others)
         described = ", ".join(sorted(describe(o) for o in others))
+        severity, impact, effects = grade(_effects(controller, others, rendering, context))
         yield Finding(
             rule=CODE,
-            severity=SEVERITY,
+            severity=severity,
             obj=controller.ref,
-            message=f"selector {selector} also matches the pods of {described}",
-            remediation=_remediation(controller, others),
+            message=f"selector {selector} also matches the pods of {described}: "
+            + _said(impact, effects),
+            remediation=advice(_remediation(controller, others), impact),
             location=Location(controller.source.path),
             at=controller.selector_path(),
             related=related,
             chart=chart_of(controller, context),
             detail={"selector": str(selector), **special_detail(others)},
+            impact=impact,
+            effects=effects,
         )
+
+
+def _effects(
+    controller: K8sObject,
+    others: Sequence[K8sObject],
+    rendering: Rendering,
+    context: RuleContext,
+) -> list[Effect]:
+    """What acts on each matched workload's pods through this controller: its adoption of
+    them, an autoscaler reading its selector, a consumer meant for it that reaches them."""
+    scalers = [
+        o for o in rendering.objects if scales(o, controller) and context.same_scope(o, controller)
+    ]
+    readers = [
+        c for c in consumers_of(controller, rendering) if meant_for(c, rendering) is controller
+    ]
+    found = []
+    for other in others:
+        found.append(adoption(controller, other))
+        found += [autoscaler_effect(h, controller, other) for h in scalers]
+        for consumer in readers:
+            if consumer.selector is not None and consumer.selector.matches(other.pod_labels or {}):
+                effect = consumer_effect(consumer, other)
+                if effect.real:
+                    meant = f" ({consumer.ref} is meant for {controller.ref})"
+                    found.append(Effect(True, effect.text + meant, effect.pods))
+    return found
+
+
+def _said(impact: str, effects: Sequence[str]) -> str:
+    """The effects, or why the match is latent and what would make it real."""
+    if impact == "effect":
+        return "; ".join(effects)
+    return f"latent: {'; '.join(effects)}; {LATENT_OVERLAP}"
 
 
 def _remediation(controller: K8sObject, others: Sequence[K8sObject]) -> str:

@@ -54,9 +54,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
-from chartfix.model.findings import Finding, Location, Severity
+from chartfix.model.findings import Finding, Impact, Location, Severity
 from chartfix.model.objects import K8sObject
 from chartfix.rules.context import RuleContext, chart_of, sorted_refs
+from chartfix.rules.impact import consumer_effect, sentences
 from chartfix.rules.policy import IGNORE_PREFIX
 from chartfix.rules.stray import selected
 
@@ -72,12 +73,14 @@ def check(objects: Sequence[K8sObject], context: RuleContext) -> Iterator[Findin
             continue
         related = sorted_refs(controllers)
         names = ", ".join(map(str, related))
+        impact, effects = _impact(consumer, controllers)
+        said = "; ".join(effects) if impact == "effect" else f"latent: {'; '.join(effects)}"
         yield Finding(
             rule=CODE,
             severity=SEVERITY,
             obj=consumer.ref,
             message=f"selector {consumer.selector} matches the pods of {len(related)} controllers: "
-            f"{names}",
+            f"{names}: {said}",
             remediation=f"If {consumer.ref} is meant for one of them, add that workload's "
             "component label to its selector; if it spans them on purpose, accept it with the "
             f"annotation `{IGNORE_PREFIX}{CODE}: \"<why>\"` on {consumer.ref} in "
@@ -87,4 +90,18 @@ def check(objects: Sequence[K8sObject], context: RuleContext) -> Iterator[Findin
             related=related,
             chart=chart_of(consumer, context),
             detail={"selector": str(consumer.selector)},
+            impact=impact,
+            effects=effects,
         )
+
+
+def _impact(
+    consumer: K8sObject, controllers: Sequence[K8sObject]
+) -> tuple[Impact, tuple[str, ...]]:
+    """An effect when the consumer acts on the pods of two controllers or more (a Service
+    routing to both); latent when it acts on one alone (the others lack its target port).
+    The severity stays a warning either way: spanning is often deliberate."""
+    effects = [consumer_effect(consumer, c) for c in controllers]
+    if sum(e.real for e in effects) >= 2:
+        return "effect", sentences([e for e in effects if e.real])
+    return "latent", sentences([e for e in effects if not e.real])

@@ -6,9 +6,15 @@ controller and also the pods of a Job, a CronJob, or a bare Pod (helm test and h
 included) in the same namespace.
 
 ## Why it matters
-A Service routes traffic to every ready pod it selects: a migration Job or a test Pod
-without a readiness probe counts as ready and receives requests. A PodDisruptionBudget
-counts the wrong pods, and a NetworkPolicy admits traffic to pods it was not written for.
+What the consumer does to those pods decides the severity (docs/domain.md §6), and the
+message says it. A Service routes a numeric `targetPort` to every Ready pod it selects (a
+Job or test Pod without a readiness probe is Ready while it runs), a named one only to pods
+declaring a container port of that name: a `targetPort: http` over a test Pod with no ports
+sends it nothing (a warning: latent, a numeric port would make it real). A
+PodDisruptionBudget counts the Job's pods as healthy, and with `maxUnavailable` or a
+percentage refuses every eviction while they exist (a Job has no scale). A NetworkPolicy
+with egress rules cuts what the Job may reach; an ingress-only one changes nothing for pods
+that serve nothing (a warning).
 
 ## Example
 ```yaml
@@ -69,9 +75,14 @@ from chartfix.rules.context import (
     special_detail,
     subchart_dir,
 )
+from chartfix.rules.impact import advice, consumer_effect, grade
 
 CODE = "stray"
 SEVERITY: Severity = "error"
+SEVERITY_NOTE = (
+    "warning when latent: a named targetPort those pods lack, an ingress-only policy over "
+    "pods serving nothing"
+)
 SUMMARY = "A Service, PDB or NetworkPolicy also selects Job, CronJob or test pods"
 
 
@@ -90,7 +101,7 @@ def selected(
 
 
 def check(objects: Sequence[K8sObject], context: RuleContext) -> Iterator[Finding]:
-    rendering = Rendering("", list(objects), context.release, context.namespace)  # indexed once
+    rendering = context.rendering(objects)
     for consumer in objects:
         matched = selected(consumer, objects, context)
         owners = [o for o in matched if o.is_controller]
@@ -99,19 +110,25 @@ def check(objects: Sequence[K8sObject], context: RuleContext) -> Iterator[Findin
             continue
         described = ", ".join(sorted(describe(o) for o in strays))
         meant = ", ".join(sorted(str(o.ref) for o in owners))
+        severity, impact, effects = grade([consumer_effect(consumer, o) for o in strays])
+        said = "; ".join(effects) if impact == "effect" else f"latent: {'; '.join(effects)}"
         yield Finding(
             rule=CODE,
-            severity=SEVERITY,
+            severity=severity,
             obj=consumer.ref,
             message=f"selector {consumer.selector} matches the pods of {meant} and also of "
-            f"{described}",
-            remediation=_remediation(consumer, owners, strays, rendering, context),
+            f"{described}: {said}",
+            remediation=advice(
+                _remediation(consumer, owners, strays, rendering, context), impact
+            ),
             location=Location(consumer.source.path),
             at=consumer.selector_path(),
             related=sorted_refs(strays),
             chart=chart_of(consumer, context),
             detail={"selector": str(consumer.selector), "meant_for": meant,
                     **special_detail(strays)},
+            impact=impact,
+            effects=effects,
         )
 
 

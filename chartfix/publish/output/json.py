@@ -55,6 +55,8 @@ def finding_entry(finding: Finding, path: str, namespace: str | None) -> dict[st
     return {
         "rule": finding.rule,
         "severity": finding.severity,
+        "impact": finding.impact,
+        "effects": list(finding.effects),
         "object": ref_entry(finding.obj, namespace),
         "related": [ref_entry(r, namespace) for r in finding.related],
         "location": {

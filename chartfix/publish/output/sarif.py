@@ -72,6 +72,9 @@ def result(report: ChartReport, finding: Finding, rule_index: int) -> dict[str, 
             "scenarios": list(finding.scenarios),
         },
     }
+    if finding.impact is not None:
+        entry["properties"]["impact"] = finding.impact
+        entry["properties"]["effects"] = list(finding.effects)
     synthesized = {s: report.synthesized[s] for s in finding.scenarios if s in report.synthesized}
     if synthesized:
         entry["properties"]["synthesized"] = synthesized
