@@ -42,7 +42,7 @@ def next_chart_yaml(data: bytes) -> bytes:
     """A Chart.yaml as the next release has it: `version` and `appVersion` bumped."""
     meta = yaml.safe_load(data) or {}
     for key in ("version", "appVersion"):
-        if meta.get(key) is not None:
+        if meta.get(key) not in (None, ""):
             meta[key] = bumped(str(meta[key]))
     return yaml.safe_dump(meta, sort_keys=False, allow_unicode=True).encode("utf-8")
 
@@ -65,7 +65,7 @@ def version_bumps(chart: Chart) -> dict[str, str]:
     for path in next_release_files(chart):
         meta = yaml.safe_load(stage(chart).files[path]) or {}
         for key in ("version", "appVersion"):
-            if meta.get(key) is not None:
+            if meta.get(key) not in (None, ""):
                 old = str(meta[key])
                 bumps[old] = bumped(old)
                 bumps[old.replace("+", "_")] = bumped(old).replace("+", "_")
