@@ -381,7 +381,7 @@ def test_readme_recipe_examples_load_and_the_shipped_ones_are_shown_as_shipped(
          "says which recipes run)"),
         (["--branch"], "--branch needs a NAME (or a --recipe whose file sets `branch`)"),
         (["--recipe", "nothere"], "unknown recipe nothere; available: stable-selectors, "
-         "component-labels, legacy-component, selector-hygiene"),
+         "component-labels, restart-on-labels, legacy-component, selector-hygiene"),
     ],
 )
 def test_recipe_misuse_is_a_usage_error(chart_copy, capsys, argv: list[str], says: str) -> None:
