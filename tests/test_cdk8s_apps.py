@@ -387,3 +387,16 @@ def test_an_app_that_fails_to_run_points_at_its_committed_output(
         f"error: {app}/main.py:1: RuntimeError: no cluster here",
         "  note: without --run-apps, chartfix checks the app's committed output dist/",
     ]
+
+
+def test_a_cache_folder_that_cannot_be_written_is_one_line(
+    tmp_path: Path, own_pip: OwnPip
+) -> None:
+    app = app_copy(tmp_path, "cdk8s-plus-pipfile")
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("")
+    checked = OwnPip(blocked).run("check", str(app), "--run-apps")
+    assert checked.returncode == 2
+    assert checked.stdout.splitlines()[0].startswith(
+        f"error: {app}/Pipfile: cannot prepare its environment in {blocked}/chartfix/app-envs: "
+    )

@@ -257,13 +257,19 @@ def app_python(root: Path, source_builds: bool = False) -> AppPython:
     key = environment_key(wanted.requirements, source_builds)
     cache = Path(user_cache_dir("chartfix")) / "app-envs"
     place = cache / key
-    cache.mkdir(parents=True, exist_ok=True)
-    with _locked(cache / f"{key}.lock"):
-        if (place / _DONE).is_file():
-            how = "cached"
-        else:
-            _install(place, wanted, Path(root) / wanted.file, source_builds)
-            how = "installed now"
+    try:
+        cache.mkdir(parents=True, exist_ok=True)
+        with _locked(cache / f"{key}.lock"):
+            if (place / _DONE).is_file():
+                how = "cached"
+            else:
+                _install(place, wanted, Path(root) / wanted.file, source_builds)
+                how = "installed now"
+    except OSError as err:  # the cache folder cannot be written, the venv not made
+        raise ChartError(
+            Path(root) / wanted.file,
+            f"cannot prepare its environment in {cache}: {err.strerror or err}",
+        ) from err
     count = len(wanted.requirements)
     note = (
         f"the app ran in its own environment: {count} requirement{'s' if count != 1 else ''} "
