@@ -8,6 +8,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -53,12 +54,25 @@ class OwnPip:
         )
 
 
-@pytest.fixture
-def own_pip(env_cache: Path) -> OwnPip:
+@pytest.fixture(scope="session")
+def wheelhouse() -> Path:
+    """The wheels the fixture apps declare: `.ci/run` downloads them first; a checkout
+    without them gets them here once, as .ci/run does (then every run is offline)."""
     if not any(WHEELS.glob("cdk8s_plus_30-*.whl")):
-        pytest.skip("no wheelhouse: .ci/run downloads it (pip download -d .wheels "
-                    "-r tests/app-wheels.txt)")
-    return OwnPip(env_cache)
+        fetched = subprocess.run(
+            [sys.executable, "-m", "pip", "download", "-q", "--only-binary", ":all:",
+             "-d", str(WHEELS), "-r", str(WHEELS.parent / "tests" / "app-wheels.txt")],
+            capture_output=True, text=True, check=False,
+        )
+        if fetched.returncode != 0:
+            pytest.fail(f"no wheelhouse in {WHEELS}, and pip download failed (.ci/run "
+                        f"fetches it): {fetched.stderr.strip()[-500:]}")
+    return WHEELS
+
+
+@pytest.fixture
+def own_pip(env_cache: Path, wheelhouse: Path) -> OwnPip:
+    return OwnPip(env_cache, (wheelhouse,))
 
 
 def app_copy(tmp_path: Path, name: str) -> Path:
