@@ -22,13 +22,16 @@ this module's `SourceKind` and `Source`:
     Source.restart_edits(obj, r, k) -> PlannedEdits: a pod annotation following obj's labels
     Source.apply(path, edits)       -> the file's new bytes
 
-Adding a source kind:
+Adding a source kind (every place is under chartfix/sources/, docs/architecture.md):
 1. a package `chartfix/sources/NAME/` with a class implementing `SourceKind` (finding and
-   loading its targets) and one implementing `Source` (rendering and editing one target);
+   loading its targets, its `KindFacts`) and one implementing `Source` (rendering and
+   editing one target); never another kind's package;
 2. its instance added to `chartfix.sources.targets.KINDS` (the registry, in priority order:
    a folder two kinds claim is the first's);
-3. nothing else: no recipe, rule, verifier or command changes. Tests: a fixture under
-   `fixtures/`, and the kind in the same-bug test (tests/test_source_kinds.py).
+3. its marker file, if any, in `sources/manifests/source.py` OWNER_MARKERS;
+4. nothing else: no recipe, rule, pipeline, verifier, publishing or command changes. Tests:
+   a fixture under `fixtures/`, and the kind in the same-bug test
+   (tests/test_source_kinds.py).
 """
 
 from __future__ import annotations

@@ -41,6 +41,8 @@ from chartfix.sources.yamlfiles import (
 
 SCENARIO = ManifestFiles.scenario
 OWNER_MARKERS = ("Chart.yaml", "cdk8s.yaml")
+"""The files that make a folder another kind's target (`SourceKind.marker`): folders at or
+under one are that target's, never plain manifests. A new kind with a marker adds it here."""
 KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 SKIPPED_DIRS = frozenset({"node_modules", "__pycache__"})
 
@@ -92,8 +94,8 @@ class ManifestsKind:
 
     name = "manifests"
     marker = "*.yaml"
-    facts = FACTS
     """No file makes a folder a manifests target: its YAML does (never matches a file)."""
+    facts = FACTS
 
     def __init__(self, owned: Callable[[Sequence[Path]], set[Path]] | None = None) -> None:
         self.owned = owned
