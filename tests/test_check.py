@@ -188,3 +188,25 @@ def test_a_chart_that_errors_is_one_error_line_then_its_offline_notes(tmp_path: 
     document = io.StringIO()
     run_check([root], [], [], "json", 1, document)
     assert "not available offline" in json.loads(document.getvalue())["charts"][0]["warnings"][0]
+
+
+def test_a_heavy_targets_scenarios_are_shared_out_whatever_its_kind() -> None:
+    """Sharding is every kind's (`Source.scenarios`): a Helm chart's scenarios and a
+    kustomization's overlays are split among the workers when they cost more than half a
+    worker's share, and the merged report is the one checking each target whole gives."""
+    from chartfix.commands.check import _tasks, check_all
+    from chartfix.rules.policy import Policy
+    from chartfix.sources.base import RenderSettings
+
+    chart, overlays = RULE_CHARTS / "scenarios", FIXTURES / "kustomize-overlays"
+    tasks = _tasks([chart, overlays], RenderSettings(), 2, Policy(), None)
+    shares = {root: [t.scenarios for t in tasks if t.root == root] for root in (chart, overlays)}
+    assert len(shares[chart]) == 2 and len(shares[overlays]) == 2, shares
+    assert sorted(n for share in shares[overlays] for n in share or ()) == [
+        "overlays/production", "overlays/staging",
+    ]
+    shared = check_all([chart, overlays], jobs=2)
+    for whole, report in zip((check_chart(chart), check_chart(overlays)), shared, strict=True):
+        assert report.error is None and whole.error is None
+        assert report.scenarios == whole.scenarios
+        assert report.findings == whole.findings and report.findings
