@@ -105,7 +105,11 @@ def _render_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--set", action="append", default=[], metavar="K=V", help="value, as for helm"
     )
-    parser.add_argument("--release", default="release-name", help="release name to render")
+    parser.add_argument(
+        "--release", action="append", dest="releases", metavar="NAME",
+        help="release name to render (default: release-name); repeated with fix and bulk, "
+        "the migration note has one block of steps per release (rendering uses the first)",
+    )
     parser.add_argument("--namespace", default="default", help="namespace to render into")
     parser.add_argument(
         "--include", action="append", default=[], metavar="RULE",
@@ -176,6 +180,11 @@ MAX_TIMEOUT = 7 * 24 * 3600.0
 
 def _fix_options(parser: argparse.ArgumentParser) -> None:
     _render_options(parser)
+    parser.add_argument(
+        "--releases", type=Path, metavar="FILE", dest="releases_file",
+        help="the releases the chart runs as, one a line: RELEASE NAMESPACE [argocd:APP | "
+        "flux:HELMRELEASE | helmfile] (rendering uses the first; one block of steps each)",
+    )
     parser.add_argument(
         "--recipe", action="append", default=[], metavar="NAME|FILE",
         help="run only this recipe (repeatable; default: all), or a recipe file / a "
@@ -254,10 +263,22 @@ def _fix_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _releases(args: argparse.Namespace) -> None:
+    """`args.release_list` (every release, first rendered), `args.release` and
+    `args.namespace` (the first's) from --release NAME... or --releases FILE."""
+    from chartfix.publish.releases import releases_from
+
+    listed = releases_from(args.releases, args.namespace, getattr(args, "releases_file", None))
+    args.release_list = listed
+    args.release, args.namespace = listed[0].name, listed[0].namespace
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        if hasattr(args, "releases"):
+            _releases(args)
         if args.command == "check":
             from chartfix.commands import features_from, policy_from
             from chartfix.commands.check import run_check

@@ -66,6 +66,9 @@ class FixRequest:
     """Also fix latent matches (`--fix-latent`, a recipe file's `latent: true`)."""
     release: str = "release-name"
     namespace: str = "default"
+    more_releases: tuple[tuple[str, str], ...] = ()
+    """Other (release, namespace) pairs the chart runs as: each gets its own change, for its
+    block of the migration note (the patch is the first release's)."""
     base_values: str = ""
     """Organisation values (bulk -f/--set) as JSON, layered under every scenario."""
     extra: dict[str, str] = field(default_factory=dict)

@@ -6,11 +6,13 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 
 from chartfix.commands import features_from, policy_from
 from chartfix.errors import ChartError, Skipped, UsageError
+from chartfix.model.changes import ChartChange
 from chartfix.model.selectors import LABEL_VALUE_RULE, valid_label_value
 from chartfix.pipeline import FixRequest, fix_chart, select_recipes
 from chartfix.publish.apply import Outcome, RunSummary, print_dry_run, report, write_outcome
@@ -57,6 +59,9 @@ def request_from(args: argparse.Namespace) -> FixRequest:
         fix_latent=args.fix_latent,
         release=args.release,
         namespace=args.namespace,
+        more_releases=tuple(
+            (r.name, r.namespace) for r in getattr(args, "release_list", [])[1:]
+        ),
         policy=policy_from(args),
         run_apps=args.run_apps,
         features=features_from(args),
@@ -121,11 +126,29 @@ def fix_outcome(root: Path, request: FixRequest) -> Outcome:
         change = fix_chart(root, request)
         if recovered:
             change.notes.insert(0, recovered)
-        return Outcome(root, change=change)
+        return Outcome(root, change=change, release_changes=other_releases(root, request, change))
     except Skipped as skipped:
         return Outcome(root, skipped=skipped.reason)
     except ChartError as err:
         return Outcome(root, error=err)
+
+
+def other_releases(
+    root: Path, request: FixRequest, change: ChartChange
+) -> dict[tuple[str, str], ChartChange]:
+    """The change rendered for each other release, for its block of the note; a release
+    whose patch differs from the first's is said in a note (the first's is the one made)."""
+    out = {}
+    for name, namespace in request.more_releases:
+        other = fix_chart(root, replace(request, release=name, namespace=namespace,
+                                        more_releases=()))
+        if [(f.path, f.after) for f in other.files] != [(f.path, f.after) for f in change.files]:
+            change.notes.append(
+                f"release {name}: the fix rendered for it differs from the first release's; "
+                "the patch is the first release's, its block of steps names its own objects"
+            )
+        out[(name, namespace)] = other
+    return out
 
 
 def readable(root: Path) -> None:

@@ -52,6 +52,8 @@ class Outcome:
     """The repository of the --branch branch, by its short name in the run."""
     branch_error: str | None = None
     """Why the branch could not be made, pushed or proposed (the same for its charts)."""
+    release_changes: dict[tuple[str, str], ChartChange] = field(default_factory=dict)
+    """The change rendered for each other release (--release repeated, --releases FILE)."""
     pull_request: tuple[str, str] | None = None
     """(URL, opened|updated|unchanged) of the branch's pull request (--open-pr)."""
 

@@ -25,6 +25,7 @@ from chartfix.publish.diff import chart_diff, summarize
 from chartfix.publish.forge import ForgeError, Proposal, ensure, forge_for
 from chartfix.publish.migration import NoteTarget, needs_note, note_path
 from chartfix.publish.prbody import ChartEntry, branch_body, branch_title
+from chartfix.publish.releases import Release
 from chartfix.publish.repos import redact, unique_names
 from chartfix.publish.vcs import (
     CHART_FIELD,
@@ -71,6 +72,7 @@ def _publish_branch(
     made = commit_charts(
         repo, branch, changes, release=args.release, namespace=args.namespace,
         bump=args.bump, note_target=args.note_target, remote=args.push,
+        releases={o.change.chart_root: run_as(o, args) for o in group if o.change is not None},
     )
     base = repo.head.commit.hexsha  # the branch's start: HEAD never moves
     for outcome, sha in zip(group, made.shas, strict=True):
@@ -92,6 +94,17 @@ def _publish_branch(
         url, state = _propose(repo, branch, entries, args, built_on, body_file)
         for outcome in group:
             outcome.pull_request = (url, state)
+
+
+def run_as(outcome: Outcome, args: argparse.Namespace) -> list[tuple[Release, ChartChange]]:
+    """Each release the chart runs as with the change rendered for it; empty for the one
+    default Helm release (the note is written as before)."""
+    listed = getattr(args, "release_list", [])
+    if outcome.change is None or not listed or (len(listed) == 1 and listed[0].manager == "helm"):
+        return []
+    own = outcome.release_changes
+    return [(listed[0], outcome.change),
+            *((r, own.get((r.name, r.namespace), outcome.change)) for r in listed[1:])]
 
 
 def _propose(

@@ -23,6 +23,7 @@ from chartfix.model.kinds import RELEASE_WORDS, Words
 from chartfix.model.objects import K8sObject, ObjectRef, mapping_at
 from chartfix.model.selectors import LabelSelector
 from chartfix.publish.bump import Level, bump_version
+from chartfix.publish.releases import Release
 from chartfix.rules.ksm import runs_autosharded_ksm
 
 NoteTarget = Literal["auto", "migration", "readme"]
@@ -538,8 +539,10 @@ def migration_note(
     chart_ref: str | None = None,
     heading_level: int = 2,
     title: str | None = None,
+    manager: Release | None = None,
 ) -> str:
-    """The Markdown note for upgrading release `release` in `namespace` over this change.
+    """The Markdown note for upgrading release `release` in `namespace` over this change
+    (`manager`: what deploys it, when not the Helm CLI: Argo CD, Flux, helmfile).
 
     `version` is the chart's new version (for `helm upgrade --version`; default: the version
     the default bump gives), `chart_ref` how the user installs the chart (default: `CHART`,
@@ -560,6 +563,9 @@ def migration_note(
         title = title or f"Upgrading to this change (chart version {target} unchanged)"
     out = [f"{h} {title or f'Upgrading to {target}'}", ""]
     out += _written_for(change, release, namespace)
+    if manager is not None and manager.manager != "helm":
+        first, upgrade = _managed_by(manager, upgrade)
+        out += first
     rollback = _rollback(change, steps, release, namespace, sub, version)
     out += _steps_text(change, steps, upgrade, namespace, sub, change.kind.words, rollback)
     return "\n".join(out).rstrip("\n") + "\n"
@@ -747,6 +753,72 @@ def default_version(change: ChartChange) -> str | None:
         return bump_version(change.chart_version, default_level(change))
     except ValueError:
         return None
+
+
+ARGO_SUSPEND = '{"spec":{"syncPolicy":{"automated":null}}}'
+ARGO_RESUME = '{"spec":{"syncPolicy":{"automated":{}}}}'
+FLUX_SUSPEND = '{"spec":{"suspend":true}}'
+FLUX_RESUME = '{"spec":{"suspend":false}}'
+
+
+def _managed_by(release: Release, upgrade: str) -> tuple[list[str], str]:
+    """(what to do first, the line that deploys the new chart) for a release Argo CD, Flux or
+    helmfile deploys. A GitOps controller would apply the merged change before the steps
+    below: its sync is suspended first (`kubectl patch`, as their CLIs do), and resuming it
+    is the upgrade."""
+    if release.manager == "helmfile":
+        return [
+            "helmfile deploys this release: run the steps below, with `helmfile apply "
+            f"--selector name={release.name}` where the note says `helm upgrade` (helmfile "
+            "runs that upgrade with your helmfile's values).", "",
+        ], upgrade
+    if release.manager == "argocd":
+        patch = _patch(release, "application")
+        return [
+            f"The Argo CD Application `{release.owner}` deploys this release: before this "
+            "change is merged, stop its automated sync, or Argo CD applies the new chart "
+            "before the steps below (and fails on the immutable fields):", "",
+            "```sh", f"{patch} '{ARGO_SUSPEND}'", "```", "",
+            "Then merge, and run the steps; turning the automated sync on again is the "
+            "upgrade (put back `prune`/`selfHeal` if the Application had them).", "",
+        ], f"{patch} '{ARGO_RESUME}'"
+    patch = _patch(release, "helmrelease")
+    return [
+        f"The Flux HelmRelease `{release.owner}` deploys this release: before this change "
+        "is merged, suspend it, or Flux upgrades the release before the steps below:", "",
+        "```sh", f"{patch} '{FLUX_SUSPEND}'", "```", "",
+        "Then merge, and run the steps; resuming the HelmRelease is the upgrade.", "",
+    ], f"{patch} '{FLUX_RESUME}'"
+
+
+def _patch(release: Release, kind: str) -> str:
+    return f"kubectl -n {release.owner_namespace} patch {kind} {release.owner} --type merge -p"
+
+
+def releases_note(
+    changes: Sequence[tuple[Release, ChartChange]],
+    *,
+    version: str | None = None,
+    heading_level: int = 2,
+    title: str | None = None,
+) -> str:
+    """The note for a chart run as several releases (or one a GitOps controller deploys):
+    one block of steps per release, each from the change rendered for that release."""
+    (first, change), *_ = changes
+    if len(changes) == 1 and first.manager == "helm":
+        return migration_note(change, first.name, first.namespace, version=version,
+                              heading_level=heading_level, title=title)
+    h = "#" * heading_level
+    target = version or default_version(change) or change.chart_version
+    out = [f"{h} {title or f'Upgrading to {target}'}", "",
+           f"This chart runs as {len(changes)} release{'s' if len(changes) != 1 else ''}: "
+           "one block of steps for each, with the names that release renders (the change to "
+           "the chart is the same for all).", ""]
+    for release, own in changes:
+        out.append(migration_note(own, release.name, release.namespace, version=version,
+                                  heading_level=min(heading_level + 1, 6),
+                                  title=release.describe(), manager=release))
+    return "\n".join(out).rstrip("\n") + "\n"
 
 
 def _written_for(change: ChartChange, release: str, namespace: str) -> list[str]:

@@ -38,7 +38,9 @@ from chartfix.publish.migration import (
     needs_note,
     note_files,
     note_path,
+    releases_note,
 )
+from chartfix.publish.releases import Release
 from chartfix.publish.repos import redact
 
 REGULAR_FILE = "100644"
@@ -430,6 +432,7 @@ def chart_commit(
     namespace: str,
     bump: Level | Literal["auto"] = "auto",
     note_target: NoteTarget = "auto",
+    releases: Sequence[tuple[Release, ChartChange]] = (),
 ) -> tuple[str, dict[str, bytes]]:
     """(message, {repo path: bytes}) for one chart: the fix, the version bump, the note.
 
@@ -446,7 +449,8 @@ def chart_commit(
     prefix = repo_path(repo, change.chart_root)
     note_file = None
     if needs_note(change):
-        note = migration_note(change, release, namespace, version=version)
+        note = (releases_note(releases, version=version) if releases
+                else migration_note(change, release, namespace, version=version))
         files.update(note_files(change.chart_root, note, note_target, version))
         note_file = in_repo(prefix, note_path(change.chart_root, note_target))
     moved = {in_repo(prefix, path): data for path, data in files.items()}
@@ -500,6 +504,7 @@ def commit_charts(
     bump: Level | Literal["auto"] = "auto",
     note_target: NoteTarget = "auto",
     remote: str | None = None,
+    releases: Mapping[Path, Sequence[tuple[Release, ChartChange]]] | None = None,
 ) -> BranchCommits:
     """Make `branch` hold one commit per changed chart, in order (`commit_to_branch`); every
     chart dir must be clean and tracked by git."""
@@ -512,7 +517,7 @@ def commit_charts(
     require_clean(repo, clean)
     commits = [
         chart_commit(repo, c, release=release, namespace=namespace, bump=bump,
-                     note_target=note_target)
+                     note_target=note_target, releases=(releases or {}).get(c.chart_root, ()))
         for c in charts
     ]
     return commit_to_branch(repo, branch, commits, clean_paths=clean, remote=remote)
