@@ -13,7 +13,7 @@ import posixpath
 import re
 import shlex
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
@@ -567,7 +567,12 @@ def migration_note(
         first, upgrade = _managed_by(manager, upgrade)
         out += first
     rollback = _rollback(change, steps, release, namespace, sub, version)
-    out += _steps_text(change, steps, upgrade, namespace, sub, change.kind.words, rollback)
+    words = change.kind.words
+    if manager is not None and manager.manager in GITOPS:
+        tool = GITOPS[manager.manager]
+        words = replace(words, deploy=f"the {tool} sync", step=f"Turn the {tool} sync on "
+                        "again: it upgrades the release")
+    out += _steps_text(change, steps, upgrade, namespace, sub, words, rollback)
     return "\n".join(out).rstrip("\n") + "\n"
 
 
@@ -755,6 +760,7 @@ def default_version(change: ChartChange) -> str | None:
         return None
 
 
+GITOPS = {"argocd": "Argo CD", "flux": "Flux"}
 ARGO_SUSPEND = '{"spec":{"syncPolicy":{"automated":null}}}'
 ARGO_RESUME = '{"spec":{"syncPolicy":{"automated":{}}}}'
 FLUX_SUSPEND = '{"spec":{"suspend":true}}'
