@@ -205,7 +205,8 @@ def _fix_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--component", action="append", default=[], metavar="WORKLOAD=VALUE",
-        help="component value for a workload (rendered name or its role suffix)",
+        help="component value for a workload: a name or shell-style pattern (rendered name, "
+        "name without the release, or role)",
     )
     parser.add_argument(
         "--label-jobs", action="store_true",

@@ -9,7 +9,7 @@ branch).
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -23,9 +23,10 @@ from chartfix.config import (
 )
 from chartfix.errors import ChartError, UsageError, display_path
 from chartfix.model.changes import ChartChange, FileChange, Unfixed
-from chartfix.model.findings import Finding, Location
+from chartfix.model.findings import FIX_PROMISE, Finding, Location, by_hand
 from chartfix.model.objects import (
     ALL_FEATURES,
+    K8sObject,
     ObjectRef,
     Rendering,
     features_added,
@@ -42,11 +43,12 @@ from chartfix.recipes.base import (
     options_class,
 )
 from chartfix.recipes.files import RecipeFile, resolve
-from chartfix.recipes.naming import name_suffix, workload_names
+from chartfix.recipes.naming import name_suffix, unmatched, unmatched_line, workload_names
 from chartfix.rules import RULES, Policy, analyze_each, apply_policy, merge_findings
 from chartfix.rules import Analysis as Judged
 from chartfix.rules import latent as is_latent
 from chartfix.rules.ksm import restarts_needed
+from chartfix.rules.synthesized import placeholders
 from chartfix.sources.base import DEFAULT_FEATURE_RENDERS, Renderings, RenderSettings, Source
 from chartfix.sources.targets import load_target
 from chartfix.verify import Verifier
@@ -216,7 +218,34 @@ def _located(source: Source, finding: Finding, rendering: Rendering) -> Finding:
     obj = rendering.find(finding.obj)
     path = finding.at or (obj.pod_labels_path() if obj else None)
     where = source.locate(obj, path, rendering) if obj and path else None
-    return replace(finding, location=_real_file(where or finding.location, rendering))
+    identities = {
+        ref: _identity(source, found, rendering)
+        for ref in (finding.obj, *finding.related)
+        if (found := rendering.find(ref)) is not None
+    }
+    return replace(
+        finding, location=_real_file(where or finding.location, rendering),
+        identities=identities,
+    )
+
+
+def _identity(source: Source, obj: K8sObject, rendering: Rendering) -> str:
+    """`obj` known by what writes it (`Source.origin`), not by a name a release makes: its
+    kind and origin, and its name with the release masked only where one origin writes
+    several objects of its kind (a `range`)."""
+    origin = source.origin(obj, rendering)
+    parts = origin if isinstance(origin, tuple) else (origin,)
+    text = f"{obj.kind}@{':'.join(map(str, parts))}"
+    siblings = [
+        o for o in rendering.in_file(obj.source.path)
+        if o is not obj and o.kind == obj.kind and source.origin(o, rendering) == origin
+    ]
+    if siblings:
+        name, release = obj.ref.name, rendering.release
+        text += "/" + (
+            "{release}" + name[len(release):] if release and name.startswith(release) else name
+        )
+    return text
 
 
 def _real_file(location: Location, rendering: Rendering) -> Location:
@@ -273,30 +302,15 @@ def fix_chart(root: Path, request: FixRequest) -> ChartChange:
     latent = request.fix_latent or bool(recipe_file and recipe_file.latent)
     findings = [f for f in counted if takes_on(f, explicit, latent)]
     findings, made_up = _not_made_up(findings, rendered.synthesized)
+    made_up += [Unfixed(f, _MADE_UP) for f in findings if f.synthesized]
+    findings = [f for f in findings if not f.synthesized]
     safe_only = request.safe_only or bool(recipe_file and recipe_file.safe_only)
-    context = RecipeContext(
-        source, before, findings, release=request.release, namespace=request.namespace,
-        safe_only=safe_only,
+    planned = plan_fixes(
+        source, before, findings, recipes,
+        lambda recipe: recipe_options(recipe, recipe_file, config, request, source.root),
+        request.release, request.namespace, safe_only,
     )
-
-    units = []
-    refused: list[Unfixed] = []
-    made_by: dict[int, str] = {}
-    for recipe in recipes:
-        options = recipe_options(recipe, recipe_file, config, request, source.root)
-        plan = recipe.plan(replace(context, options=options))
-        units.extend(plan.units)
-        refused.extend(plan.refused)
-        for unit in plan.units:  # and the smaller fallbacks verification may keep instead
-            step: FixUnit | None = unit
-            while step is not None:
-                made_by[id(step)] = recipe.name
-                step = step.fallback
-    units, through_links = _writable(source, units)
-    refused.extend(through_links)
-    if safe_only:
-        units, breaking = _safe_only(units, source.root)
-        refused.extend(breaking)
+    units, refused, made_by = planned.units, planned.refused, planned.made_by
 
     also = source.verification(settings) if units else []  # nothing new may appear there
     known = merge_findings([*analysis.per_scenario, *analyze_each(source, also)])
@@ -341,6 +355,9 @@ def fix_chart(root: Path, request: FixRequest) -> ChartChange:
     notes += [w for r in before for w in r.warnings]
     notes += [line for r in before for line in r.engine_log]
     notes += rendered.notes + rendered.warnings
+    named = workloads(source, before, request.release)
+    from_config = recipe_file if request.recipe_file is None else None
+    notes += _unmatched_notes(config, from_config, named)
     if source.version is None and request.mode == "--branch":
         notes.append(f"no version bump: a {source.kind} target has no version to raise")
     notes = list(dict.fromkeys(notes))
@@ -360,7 +377,7 @@ def fix_chart(root: Path, request: FixRequest) -> ChartChange:
         read=rendered.read,
         synthesized=rendered.synthesized,
         unrendered={name: err.reason for name, err in rendered.unrendered},
-        workloads=workloads(source, before, request.release),
+        workloads=named,
         kind=source.facts,
         features=features_added({r.scenario: object_ids(r) for r in before}),
     )
@@ -372,6 +389,94 @@ def takes_on(finding: Finding, named: bool, latent: bool) -> bool:
     if finding.severity == "error":
         return True
     return latent if is_latent(finding) else named
+
+
+def advised(source: Source, analysis: Analysis, config: Config) -> Judged:
+    """`analysis`'s judged findings with advice that is what `fix` does: a finding whose
+    advice names `chartfix fix` keeps it only where fix's planner (every built-in recipe,
+    the target's own options) plans an edit for it; else the advice says it is a hand
+    edit, with the planner's reason. A target whose options are wrong keeps the advice
+    (its `fix` run says what is wrong)."""
+    judged = analysis.judged
+    promising = [f for f in judged.findings if FIX_PROMISE in f.remediation]
+    if not promising:
+        return judged
+    try:
+        planned = plan_fixes(
+            source, analysis.renderings, promising, select_recipes(()),
+            lambda recipe: recipe_options(recipe, None, config, FixRequest(), source.root),
+            analysis.renderings[0].release, analysis.renderings[0].namespace,
+        )
+    except ChartError:
+        return judged
+    targeted = planned.targeted()
+    reasons = _reasons(planned.refused, [])
+    findings = [
+        f if f.key in targeted or FIX_PROMISE not in f.remediation
+        else replace(f, remediation=by_hand(f.remediation, _hand_reason(reasons.get(f.key))))
+        for f in judged.findings
+    ]
+    return replace(judged, findings=findings)
+
+
+def _hand_reason(reason: str | None) -> str:
+    return reason or "no recipe plans an edit for it"
+
+
+@dataclass
+class Planned:
+    """What the recipes plan for some findings: the units to verify (each by the recipe
+    that made it, fallbacks too), and the findings they refused, each with the reason."""
+
+    units: list[FixUnit] = field(default_factory=list)
+    refused: list[Unfixed] = field(default_factory=list)
+    made_by: dict[int, str] = field(default_factory=dict)
+
+    def targeted(self) -> set[tuple[str, ObjectRef]]:
+        """(rule, object) of every finding some unit (or its fallback) means to fix."""
+        out: set[tuple[str, ObjectRef]] = set()
+        for unit in self.units:
+            step: FixUnit | None = unit
+            while step is not None:
+                out |= {(f.rule, f.obj) for f in step.targets}
+                step = step.fallback
+        return out
+
+
+def plan_fixes(
+    source: Source,
+    renderings: Sequence[Rendering],
+    findings: Sequence[Finding],
+    recipes: Sequence[Recipe],
+    options: Callable[[Recipe], RecipeOptions],
+    release: str = "release-name",
+    namespace: str = "default",
+    safe_only: bool = False,
+) -> Planned:
+    """Every recipe's plan for `findings` (fix's planner, and check's, for its advice),
+    without the units that would write through a symlink, write a value chartfix made up
+    or (`safe_only`) break a release: those are refused with the reason."""
+    context = RecipeContext(
+        source, renderings, findings, release=release, namespace=namespace,
+        safe_only=safe_only,
+    )
+    out = Planned()
+    for recipe in recipes:
+        plan = recipe.plan(replace(context, options=options(recipe)))
+        out.units.extend(plan.units)
+        out.refused.extend(plan.refused)
+        for unit in plan.units:  # and the smaller fallbacks verification may keep instead
+            step: FixUnit | None = unit
+            while step is not None:
+                out.made_by[id(step)] = recipe.name
+                step = step.fallback
+    out.units, through_links = _writable(source, out.units)
+    out.units, made_up = _without_placeholders(out.units, renderings)
+    out.refused += through_links + made_up
+    if safe_only:
+        out.units, breaking = _safe_only(out.units, source.root)
+        out.refused += breaking
+    return out
 
 
 fix_target = fix_chart
@@ -390,6 +495,30 @@ def workloads(source: Source, renderings: Sequence[Rendering], release: str) -> 
                 shown = name_suffix(obj.ref.name, release, source.name) or obj.name
                 known.update({n: shown for n in names})
     return known
+
+
+def recipe_components(recipe_file: RecipeFile) -> list[str]:
+    """The workload names and patterns the steps of `recipe_file` give `components` for."""
+    return list(dict.fromkeys(
+        name for step in recipe_file.steps for key, value in step.options
+        if key == "components" and isinstance(value, Mapping) for name in value
+    ))
+
+
+def _unmatched_notes(
+    config: Config, config_recipe: RecipeFile | None, known: Mapping[str, str]
+) -> list[str]:
+    """The target's own component names and patterns (its `.chartfix.yaml`, the recipe file
+    it names) that match none of its workloads, each with those it could have meant."""
+    asked = [(f"{CONFIG_NAME} components:", name) for name in config.components]
+    if config_recipe is not None:
+        origin = f"recipe file {config_recipe.name} ({CONFIG_NAME}): components"
+        asked += [(origin, name) for name in recipe_components(config_recipe)]
+    return [
+        unmatched_line(origin, pattern, meant)
+        for origin, name in asked
+        for pattern, meant in unmatched([name], known).items()
+    ]
 
 
 def recipe_options(
@@ -488,6 +617,30 @@ def _writable(source: Source, units: Sequence[FixUnit]) -> tuple[list[FixUnit], 
         if why is None:
             kept.append(unit)
             continue
+        refused += [Unfixed(target, why) for target in unit.targets]
+    return kept, refused
+
+
+_MADE_UP = (
+    "only values chartfix synthesized make this finding: not fixed (check it with the "
+    "chart's real values, -f VALUES)"
+)
+
+
+def _without_placeholders(
+    units: Sequence[FixUnit], renderings: Sequence[Rendering]
+) -> tuple[list[FixUnit], list[Unfixed]]:
+    """Units that write no value chartfix made up (a placeholder, or a name made of one);
+    the others are refused: what a maintainer merges holds the chart's own values only."""
+    made_up = {p for r in renderings for p in placeholders(r)}
+    kept: list[FixUnit] = []
+    refused: list[Unfixed] = []
+    for unit in units:
+        found = sorted({p for e in unit.edits for p in made_up if p in e.edit.text})
+        if not found:
+            kept.append(unit)
+            continue
+        why = f"the fix would write {found[0]}, a value chartfix synthesized: not written"
         refused += [Unfixed(target, why) for target in unit.targets]
     return kept, refused
 

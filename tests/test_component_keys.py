@@ -2,7 +2,7 @@
 that selects on it: the selector the fix writes agrees with the pod labels under the override
 and the toggle; where the selector writes the key under the chart's own toggle, the toggle is
 turned on in values.yaml (one value, every other byte kept), and only where it makes the
-planned change alone; a key rendered twice in a selector is refused, not hidden."""
+planned change alone; a key rendered twice in a selector is said, not hidden."""
 
 from __future__ import annotations
 
@@ -129,8 +129,12 @@ def test_a_toggle_that_is_no_plain_boolean_is_left(chart_copy, capsys) -> None: 
     assert values.read_bytes() == before
 
 
-def test_a_key_rendered_twice_in_a_selector_is_an_error(chart_copy, capsys) -> None:  # type: ignore[no-untyped-def]
-    """The fix main shipped for this shape: a literal key beside the toggled templated one."""
+def test_a_key_rendered_twice_in_a_selector_is_said_where_it_is_written(
+    chart_copy, capsys  # type: ignore[no-untyped-def]
+) -> None:
+    """The fix main shipped for this shape: a literal key beside the toggled templated one.
+    With the toggle on the selector renders the key twice; with one value (both `worker`)
+    it is a warning naming the literal line, and the chart is analysed."""
     chart = chart_copy("component-key-toggle")
     worker = chart / "templates/worker.yaml"
     text = worker.read_text()
@@ -140,12 +144,14 @@ def test_a_key_rendered_twice_in_a_selector_is_an_error(chart_copy, capsys) -> N
     ))
     assert main(["check", "--strict", str(chart)]) == 1  # off: the selector renders the key once
     capsys.readouterr()
-    assert main(["check", str(chart), "--set", "worker.useComponentLabel=true"]) == 2
+    assert main(["check", str(chart), "--set", "worker.useComponentLabel=true"]) == 1
     captured = capsys.readouterr()
-    err = captured.out + captured.err
-    assert "templates/worker.yaml" in err
-    assert "renders the key 'app.kubernetes.io/component' twice in matchLabels" in err
-    assert "synthesized" not in err  # no made-up value renders past it
+    said = captured.out + captured.err
+    assert (
+        "templates/worker.yaml:10: app.kubernetes.io/component is written twice in "
+        "spec.selector.matchLabels of Deployment/release-name-worker, with the same value"
+    ) in said
+    assert "synthesized" not in said  # no made-up value renders past it
 
 
 def test_component_value_not_used_is_said(chart_copy, capsys) -> None:  # type: ignore[no-untyped-def]

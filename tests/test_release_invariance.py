@@ -1,4 +1,5 @@
-"""What fix writes into a target does not depend on the release it renders with.
+"""What fix writes into a target, and the fingerprints of its findings, do not depend on the
+release it renders with.
 
 The component value, every edit and every fingerprint come from the source (the names its
 author wrote), never from a render: a fullname helper's `trunc 20`, a workload named by the
@@ -15,6 +16,7 @@ import pytest
 from chartfix.errors import ChartError
 from chartfix.model.changes import ChartChange
 from chartfix.pipeline import FixRequest, fix_chart
+from chartfix.publish.output import fingerprint
 from chartfix.sources.targets import find_targets
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
@@ -27,7 +29,7 @@ TARGETS = sorted(
 
 def _run(target: Path, release: str) -> ChartChange | str:
     try:
-        return fix_chart(target, FixRequest(release=release, run_apps=True))
+        return fix_chart(target, FixRequest(release=release, run_apps=True, fix_latent=True))
     except ChartError as err:
         return f"error: {err.reason}"
 
@@ -39,12 +41,23 @@ def _patch(outcome: ChartChange | str) -> object:
     return [(f.path, f.after) for f in outcome.files]
 
 
+def _fingerprints(outcome: ChartChange | str) -> object:
+    """The fingerprints JSON and SARIF give the findings fix saw (fixed or left)."""
+    if isinstance(outcome, str):
+        return outcome
+    found = [*outcome.fixed, *(u.finding for u in outcome.unfixed)]
+    return sorted(fingerprint(outcome.chart_name, f) for f in found)
+
+
 @pytest.mark.parametrize("name", TARGETS)
-def test_the_patch_is_the_same_for_every_release(name: str) -> None:
+def test_the_patch_and_the_fingerprints_are_the_same_for_every_release(name: str) -> None:
     outcomes = [_run(FIXTURES / name, release) for release in RELEASES]
     patches = [_patch(o) for o in outcomes]
     assert patches[1] == patches[0], f"--release {RELEASES[1]}"
     assert patches[2] == patches[0], f"--release {RELEASES[2]}"
+    prints = [_fingerprints(o) for o in outcomes]
+    assert prints[1] == prints[0], f"--release {RELEASES[1]}"
+    assert prints[2] == prints[0], f"--release {RELEASES[2]}"
 
 
 @pytest.mark.parametrize(
@@ -53,7 +66,7 @@ def test_the_patch_is_the_same_for_every_release(name: str) -> None:
 def test_a_workload_the_author_gave_no_role_gets_its_kinds_default(name: str) -> None:
     """A truncated fullname, the release name, a one-letter container, the chart's own
     name: none of them is a role; the default for the kind is."""
-    change = fix_chart(FIXTURES / name, FixRequest(release="r"))
+    change = fix_chart(FIXTURES / name, FixRequest(release="r", fix_latent=True))
     added = {
         line.strip()
         for f in change.files
@@ -66,8 +79,8 @@ def test_a_workload_the_author_gave_no_role_gets_its_kinds_default(name: str) ->
 def test_the_relay_chart_and_the_relay_app_get_the_same_label() -> None:
     """One bug written twice (a Helm chart `relay`, a cdk8s app whose Chart id is `relay`)
     gets one key and one value: the target's own name is no role."""
-    chart = fix_chart(FIXTURES / "relay", FixRequest())
-    app = fix_chart(FIXTURES / "relay-cdk8s", FixRequest(run_apps=True))
+    chart = fix_chart(FIXTURES / "relay", FixRequest(fix_latent=True))
+    app = fix_chart(FIXTURES / "relay-cdk8s", FixRequest(run_apps=True, fix_latent=True))
 
     def controller_selector(change: ChartChange) -> dict[str, str]:
         deployment = next(o for o in change.after[0].objects if o.kind == "Deployment")

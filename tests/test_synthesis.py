@@ -21,6 +21,7 @@ from chartfix.cli import main
 from chartfix.commands.check import check_chart, run_check
 from chartfix.errors import ChartError
 from chartfix.pipeline import FixRequest, fix_chart
+from chartfix.publish.migration import migration_note
 from chartfix.publish.prbody import pr_body
 from chartfix.sources.helm.chart import load_chart, scenarios
 from chartfix.sources.helm.synthesis import render_scenario
@@ -28,12 +29,13 @@ from chartfix.sources.helm.synthesis import render_scenario
 DEPLOY_TIME = FIXTURES / "deploy-time"
 
 SYNTHESIZED = {
-    "needs-required": ['image.registry="placeholder"'],
-    "needs-fail": ['cluster.password="placeholder"'],
-    "needs-global": ['global.registry.host="placeholder"'],
+    "needs-required": ['image.registry="placeholder-1"'],
+    "needs-fail": ['cluster.password="placeholder-1"'],
+    "needs-global": ['global.registry.host="placeholder-1"'],
     # a list under `range` (first guessed a string from `if not`, then retyped once Helm
     # said it cannot range over it), a map under `toYaml`, a number compared with `lt`
-    "needs-list-map": ['brokers=[{}]', 'tls={"placeholder": "placeholder"}', "shards=1"],
+    # each value distinct: two never compare equal by accident
+    "needs-list-map": ['brokers=[{}]', 'tls={"placeholder": "placeholder-2"}', "shards=3"],
 }
 
 
@@ -124,7 +126,7 @@ def test_machine_outputs_mark_synthesized_scenarios() -> None:
 
     change = fix_chart(DEPLOY_TIME / "needs-global", FixRequest(fix_latent=True))
     body = pr_body(change, "", "release-name", "default")
-    assert 'global.registry.host="placeholder"' in body.split("## Notes", 1)[1]
+    assert 'global.registry.host="placeholder-1"' in body.split("## Notes", 1)[1]
 
 
 def test_bulk_report_and_table_show_synthesized_values_and_coverage(
@@ -256,7 +258,7 @@ def test_values_named_by_haskey_or_only_in_the_message_are_synthesized(tmp_path:
 
     assert report.error is None
     assert report.synthesized == {
-        "default": ['global.mesh="placeholder"', 'topology.zone="placeholder"']
+        "default": ['global.mesh="placeholder-1"', 'topology.zone="placeholder-2"']
     }
 
 
@@ -286,7 +288,7 @@ def test_a_fail_inside_an_included_helper_is_traced_to_its_condition(tmp_path: P
 
     assert report.error is None
     # `endpoints=[{}]` was tried first, then made unneeded by the item with its field
-    assert report.synthesized == {"default": ['endpoints[0].url="placeholder"']}
+    assert report.synthesized == {"default": ['endpoints[0].url="placeholder-2"']}
 
 
 def test_coverage_of_a_resumed_run_counts_the_charts_done_before() -> None:
@@ -320,5 +322,54 @@ def test_a_template_rendering_invalid_yaml_for_want_of_values_gets_them(tmp_path
 
     assert report.error is None
     assert report.synthesized == {
-        "default": ['service.annotations={"placeholder": "placeholder"}']
+        "default": ['service.annotations={"placeholder": "placeholder-1"}']
     }
+
+
+PLACEHOLDERS = FIXTURES / "placeholders"
+
+
+def test_a_name_made_of_required_values_gives_no_component_value(tmp_path: Path) -> None:
+    """The Deployment's name and its container's come from required values: the fix writes
+    the kind's default, never a placeholder, and the migration note names the value to
+    put in, not a made-up name."""
+    chart = shutil.copytree(PLACEHOLDERS / "required-role", tmp_path / "required-role")
+    change = fix_chart(chart, FixRequest(fix_latent=True))  # a Job's pods: a latent match
+
+    assert change.synthesized == {
+        "default": ['role="placeholder-1"', 'containerName="placeholder-2"']
+    }
+    assert [f.rule for f in change.fixed] == ["overlap"] and not change.unfixed
+    assert change.files and not any(b"placeholder" in f.after for f in change.files)
+    assert b"component: server" in change.files[0].after
+    note = migration_note(change, "release-name", "default")
+    assert "placeholder" not in note
+    assert "kubectl -n default delete deployment release-name-ROLE --cascade=orphan" in note
+    assert "ROLE (`role`): the value your release gives" in note
+
+
+def test_an_overlap_only_equal_placeholders_make_is_marked_and_not_fixed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Two required values (web tier, job tier) get distinct placeholders: the Deployment
+    no longer "overlaps" the Job by accident; the overlap equal values would make is a
+    warning naming them, and fix leaves the immutable selector alone."""
+    chart = shutil.copytree(PLACEHOLDERS / "required-tiers", tmp_path / "required-tiers")
+    report = check_chart(chart)
+    assert report.synthesized == {
+        "default": ['webTier="placeholder-1"', 'jobTier="placeholder-2"']
+    }
+    [finding] = report.findings
+    assert (finding.rule, finding.severity, finding.synthesized) == (
+        "overlap", "warning", ("jobTier", "webTier")
+    )
+    assert finding.message.startswith("only if the values chartfix synthesized (jobTier, webTier)")
+
+    assert main(["check", str(chart), "--format", "json"]) == 0
+    entry = json.loads(capsys.readouterr().out)["charts"][0]["findings"][0]
+    assert entry["synthesized"] == ["jobTier", "webTier"]
+
+    asked = fix_chart(chart, FixRequest(recipes=("component-labels",), fix_latent=True))
+    assert asked.files == [] and asked.fixed == []
+    [left] = asked.unfixed
+    assert "only values chartfix synthesized make this finding: not fixed" in left.reason

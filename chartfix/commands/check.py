@@ -20,7 +20,7 @@ from chartfix.errors import ChartError, Skipped, UsageError, display_path
 from chartfix.model.findings import Analysis as Judged
 from chartfix.model.objects import Rendering, features_added, object_ids
 from chartfix.model.report import ChartReport
-from chartfix.pipeline import NothingRendered, analyze, configured
+from chartfix.pipeline import NothingRendered, advised, analyze, configured
 from chartfix.rules import Policy, merge_findings
 from chartfix.runner import crash_reason, default_jobs, run_parallel
 from chartfix.sources.base import RenderSettings
@@ -117,7 +117,8 @@ def _check(task: ScenarioTask) -> tuple[ScenarioResult, list[Rendering]]:
     try:
         source = load_target(task.root, task.run_apps)
         result.name = source.name
-        settings, policy = configured(load_config(source.root), task.settings, task.policy)
+        config = load_config(source.root)
+        settings, policy = configured(config, task.settings, task.policy)
         result.scenarios = [
             n for n in source.scenarios(settings) if task.scenarios is None or n in task.scenarios
         ]
@@ -134,7 +135,11 @@ def _check(task: ScenarioTask) -> tuple[ScenarioResult, list[Rendering]]:
         return result, []
     rendered = analysis.rendered
     result.stand_in = rendered.stand_in
-    result.analysis = analysis.judged
+    # fix's planner judges the advice; read from a stand-in (an app's committed output),
+    # the source is fixed by running the app, as the advice says
+    result.analysis = (
+        advised(source, analysis, config) if rendered.stand_in is None else analysis.judged
+    )
     if rendered.stand_in is not None:
         result.analysis.findings = [
             replace(f, remediation=stand_in_remedy(f.remediation, rendered.stand_in))

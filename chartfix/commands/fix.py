@@ -14,13 +14,14 @@ from chartfix.commands import features_from, policy_from
 from chartfix.errors import ChartError, Skipped, UsageError
 from chartfix.model.changes import ChartChange
 from chartfix.model.selectors import LABEL_VALUE_RULE, valid_label_value
-from chartfix.pipeline import FixRequest, fix_chart, select_recipes
+from chartfix.pipeline import FixRequest, fix_chart, recipe_components, select_recipes
 from chartfix.publish.apply import Outcome, RunSummary, print_dry_run, report, write_outcome
 from chartfix.publish.diff import chart_diff
 from chartfix.publish.paths import writable_dir, writable_file
 from chartfix.publish.write import recover, refuse_pending
 from chartfix.recipes import registry
 from chartfix.recipes.files import RecipeFile, resolve
+from chartfix.recipes.naming import unmatched, unmatched_line
 from chartfix.runner import crash_reason, run_parallel
 from chartfix.sources.targets import find_targets, nothing_found
 from chartfix.values import values_once
@@ -188,21 +189,23 @@ def run_fix(args: argparse.Namespace) -> int:
 
 
 def check_components(request: FixRequest, outcomes: Sequence[Outcome]) -> None:
-    """A `--component NAME=VALUE` whose NAME is no workload in any scenario of any chart is a
-    usage error naming the workloads (a typo must not pass silently); checked before anything
-    is written. Not decidable when a chart could not be rendered: that chart's error says so."""
-    if not request.components or any(o.error is not None for o in outcomes):
+    """A `--component NAME=VALUE` (or a pattern), or a `components` entry of the recipe file
+    given, that no workload of any chart matches (by its name, its name without the release,
+    or its role) is a warning naming the workloads it could have meant: a typo must not
+    pass silently, and a pattern meant for other charts is no error. Not decidable when a
+    chart could not be rendered: that chart's error says so."""
+    if any(o.error is not None for o in outcomes):
         return
     known: dict[str, str] = {}
     for change in [o.change for o in outcomes if o.change is not None]:
         known.update(change.workloads)
-    unknown = sorted({name for name, _ in request.components if name not in known})
-    if unknown:
-        choices = ", ".join(sorted(set(known.values()))) or "none"
-        raise UsageError(
-            f"--component {', '.join(unknown)}: no workload of that name in any scenario; "
-            f"workloads: {choices}"
-        )
+    asked = [("--component", name) for name, _ in request.components]
+    if request.recipe_file is not None:
+        origin = f"recipe file {request.recipe_file.name}: components"
+        asked += [(origin, name) for name in recipe_components(request.recipe_file)]
+    for origin, name in asked:
+        for pattern, meant in unmatched([name], known).items():
+            print(f"warning: {unmatched_line(origin, pattern, meant)}", file=sys.stderr)
 
 
 def apply_outcomes(outcomes: list[Outcome], args: argparse.Namespace) -> bool:

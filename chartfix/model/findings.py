@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -39,6 +39,31 @@ class Suppression:
     kind: SuppressionKind
     justification: str
     origin: str
+
+
+FIX_PROMISE = "`chartfix fix"
+"""How a rule's advice names the fix command where it expects it to do the fix: `check`
+keeps that clause only where fix's planner plans a fix for the finding (`by_hand`)."""
+
+
+def by_hand(remediation: str, reason: str) -> str:
+    """`remediation` with its clause promising `chartfix fix` (up to the next `;` or
+    sentence end outside parentheses) saying instead that it is a hand edit, and why."""
+    start = remediation.find(FIX_PROMISE)
+    if start < 0:
+        return remediation
+    begin = max(remediation.rfind(sep, 0, start) for sep in ("; ", ": ", ". ", ", "))
+    begin = 0 if begin < 0 else begin + 2
+    end, depth = start, 0
+    while end < len(remediation):
+        char = remediation[end]
+        depth += char == "("
+        depth -= char == ")"
+        if depth <= 0 and char in ";." and remediation[end + 1 : end + 2] in ("", " "):
+            break
+        end += 1
+    said = f"by hand: `chartfix fix` does not do it here ({reason.rstrip('.')})"
+    return remediation[:begin] + said + remediation[end:]
 
 
 RECIPE_MARK = "<recipe>"
@@ -78,6 +103,13 @@ class Finding:
     variants: tuple[tuple[str, tuple[str, ...]], ...] = field(
         default=(), compare=False, hash=False
     )
+    identities: Mapping[ObjectRef, str] = field(default_factory=dict, compare=False, hash=False)
+    """What writes the finding's object and related objects, by reference, as the source
+    tells it (`Source.origin`: a template document, a construct): the same under every
+    release name, for fingerprints. Empty where not known (the rendered names stand in)."""
+    synthesized: tuple[str, ...] = field(default=(), compare=False, hash=False)
+    """Set on a finding only values chartfix made up make (rules/synthesized.py): the value
+    paths whose placeholders, taken as equal, make it. Reported as such; never fixed."""
     at: str | None = field(default=None, compare=False, hash=False)
     """The field of `obj` the finding is about (`spec.selector.matchLabels`; None: the object
     itself). A rule reports it with `location` the object's rendered file; the pipeline

@@ -25,6 +25,7 @@ from chartfix.model.selectors import LabelSelector
 from chartfix.publish.bump import Level, bump_version
 from chartfix.publish.releases import Release
 from chartfix.rules.ksm import runs_autosharded_ksm
+from chartfix.rules.synthesized import placeholders
 
 NoteTarget = Literal["auto", "migration", "readme"]
 UpgradeKind = Literal["safe", "step", "unsafe"]
@@ -573,7 +574,28 @@ def migration_note(
         words = replace(words, deploy=f"the {tool} sync", step=f"Turn the {tool} sync on "
                         "again: it upgrades the release")
     out += _steps_text(change, steps, upgrade, namespace, sub, words, rollback)
-    return "\n".join(out).rstrip("\n") + "\n"
+    return _without_placeholders("\n".join(out).rstrip("\n") + "\n", change)
+
+
+def _without_placeholders(note: str, change: ChartChange) -> str:
+    """`note` with each value chartfix synthesized shown as a word to replace, named after
+    the value it stands for (`release-name-ROLE`, not `release-name-placeholder-1`; as
+    `CHART` in `helm upgrade`), and a line saying so: a made-up name in a kubectl line
+    would be a wrong one."""
+    made_up: dict[str, str] = {}
+    for rendering in change.before:
+        made_up.update(placeholders(rendering))
+    used = [p for p in sorted(made_up, key=len, reverse=True) if p in note]
+    if not used:
+        return note
+    words = {p: re.sub(r"[^A-Za-z0-9]+", "_", made_up[p]).strip("_").upper() for p in used}
+    for value in used:
+        note = note.replace(value, words[value])
+    named = ", ".join(f"{words[v]} (`{made_up[v]}`)" for v in sorted(used))
+    return note + (
+        f"\n{named}: the value your release gives; chartfix rendered without it. Put it "
+        "in the names above before running these lines.\n"
+    )
 
 
 def _steps_text(

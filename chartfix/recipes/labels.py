@@ -79,8 +79,9 @@ class ComponentNaming(RecipeOptions):
     )
     components: Mapping[str, str] = option(
         "components",
-        "component value per workload: rendered name, its role suffix, or a shell-style "
-        "pattern (exact names win, then patterns in the order written)",
+        "component value per workload: a name or shell-style pattern, matched against the "
+        "rendered name, the name without the release and the role (exact names win, then "
+        "patterns in the order written; one matching no workload is a warning)",
         "{'*-server': fleet-server}", default_factory=dict, check=_values_problem,
     )
 

@@ -14,6 +14,7 @@ truncation, a synthesized value): the value is the same for every `--release`.
 
 from __future__ import annotations
 
+import difflib
 import fnmatch
 import re
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
@@ -30,6 +31,8 @@ __all__ = [
     "label_value",
     "role_word",
     "unique",
+    "unmatched",
+    "unmatched_line",
     "without_kind_words",
     "workload_names",
 ]
@@ -95,6 +98,30 @@ def component_for(components: Mapping[str, str], names: Sequence[str]) -> str | 
         if any(fnmatch.fnmatchcase(name, pattern) for name in names):
             return str(value)
     return None
+
+
+def unmatched(patterns: Iterable[str], known: Mapping[str, str]) -> dict[str, list[str]]:
+    """Each of `patterns` (names or shell-style patterns, as `--component`, a recipe file
+    or `.chartfix.yaml` give them) that no workload name in `known` (every name a workload
+    may be given -> the name shown for it) matches -> the workloads it could have meant:
+    the closest names, else them all."""
+    out: dict[str, list[str]] = {}
+    shown = sorted(set(known.values()))
+    for pattern in patterns:
+        if any(fnmatch.fnmatchcase(name, pattern) for name in known):
+            continue
+        close = difflib.get_close_matches(pattern.strip("*?"), list(known), n=3, cutoff=0.5)
+        out[pattern] = sorted({known[n] for n in close}) or shown
+    return out
+
+
+def unmatched_line(origin: str, pattern: str, meant: Sequence[str]) -> str:
+    """How every output says a component name or pattern matches no workload."""
+    could = f"did you mean {', '.join(meant)}?" if meant else "there is no workload"
+    return (
+        f"{origin} {pattern!r} matches no workload (by name, name without the release, or "
+        f"role); its value is not used: {could}"
+    )
 
 
 def component_value(

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 from types import ModuleType
 from typing import Protocol
@@ -24,6 +25,7 @@ from chartfix.model.releases import ReleaseDiff
 from chartfix.rules import autosharding, mismatch, overlap, spans, stray, volatile
 from chartfix.rules.context import RuleContext, ref_order
 from chartfix.rules.policy import Analysis, Policy, judge
+from chartfix.rules.synthesized import only_with_placeholders
 
 RULE_SECTIONS = ("What it does", "Why it matters", "Example", "How to fix", "Fix safety")
 """The `##` sections of every rule's doc, in order."""
@@ -129,17 +131,25 @@ def analyze_each(
             namespace=rendering.namespace,
             releases=releases,
         )
-        found: list[Finding] = []
-        for rule in RULES.values():
-            try:
-                found.extend(
-                    replace(f, scenarios=(rendering.scenario,))
-                    for f in rule.check(rendering.objects, context)
-                )
-            except ValueError as err:  # an unknown selector operator: the API would refuse it
-                raise ChartError(chart.root, f"rule {rule.code}: {err}") from err
+        found = _every_rule(chart, rendering.objects, context, rendering.scenario)
+        check = partial(_every_rule, chart, context=context, scenario=rendering.scenario)
+        found += only_with_placeholders(rendering, found, check)
         per_scenario.append(_own_findings(found, rendering))
     return per_scenario
+
+
+def _every_rule(
+    chart: ChartInfo, objects: Sequence[K8sObject], context: RuleContext, scenario: str
+) -> list[Finding]:
+    found: list[Finding] = []
+    for rule in RULES.values():
+        try:
+            found.extend(
+                replace(f, scenarios=(scenario,)) for f in rule.check(objects, context)
+            )
+        except ValueError as err:  # an unknown selector operator: the API would refuse it
+            raise ChartError(chart.root, f"rule {rule.code}: {err}") from err
+    return found
 
 
 def apply_policy(
@@ -216,6 +226,7 @@ def merge_findings(per_scenario: Sequence[Sequence[Finding]]) -> list[Finding]:
                 variants = _variants(earlier, finding, new)
                 merged[finding.key] = replace(
                     earlier,
+                    identities={**finding.identities, **earlier.identities},
                     scenarios=(*earlier.scenarios, *new),
                     related=tuple(sorted(related, key=ref_order)),
                     message=variants[0][0] if len(variants) == 1 else scenario_messages(variants),

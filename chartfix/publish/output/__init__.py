@@ -12,6 +12,7 @@ from pathlib import Path
 
 from chartfix.errors import display_path
 from chartfix.model.findings import RECIPE_MARK, Finding
+from chartfix.model.objects import ObjectRef
 
 
 def finding_path(chart_root: Path, finding: Finding) -> str:
@@ -37,9 +38,15 @@ def _fixer(rule: str) -> str:
 
 
 def fingerprint(chart_name: str, finding: Finding) -> str:
-    """What identifies a finding from run to run: chart, rule, object and related objects
-    (random names in their stable form, `x-test-*`), never a line number or a message."""
-    return "|".join([chart_name, finding.rule, str(finding.obj), *map(str, finding.related)])
+    """What identifies a finding from run to run and from release to release: chart, rule,
+    and what writes its object and related objects in the source (`Finding.identities`;
+    else their names, random parts in their stable form, `x-test-*`), never a line number,
+    a message or a release name."""
+    def known(ref: ObjectRef) -> str:
+        return finding.identities.get(ref, str(ref))
+
+    related = sorted(set(map(known, finding.related)))
+    return "|".join([chart_name, finding.rule, known(finding.obj), *related])
 
 
 def plural(count: int, word: str) -> str:

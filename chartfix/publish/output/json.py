@@ -68,6 +68,7 @@ def finding_entry(finding: Finding, path: str, namespace: str | None) -> dict[st
         "scenarios": list(finding.scenarios),
         "chart": finding.chart,
         "detail": dict(sorted(finding.detail.items())),
+        "synthesized": list(finding.synthesized),
         "suppression": None if finding.suppression is None else {
             "kind": finding.suppression.kind,
             "justification": finding.suppression.justification,

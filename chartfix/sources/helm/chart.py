@@ -408,7 +408,7 @@ class Scenario:
     `base` (organisation values: bulk -f/--set and the `values` key of .chartfix.yaml, as
     JSON), then `values_files`, then `set_values`, then `synthesized`: placeholders chartfix
     made up so that a chart that needs deploy-time values renders at all (`--set-json`
-    strings, `global.region="placeholder"`; see synthesis.py). A synthesized scenario is
+    strings, `global.region="placeholder-1"`; see synthesis.py). A synthesized scenario is
     marked as such wherever it is reported.
     """
 

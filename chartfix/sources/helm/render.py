@@ -49,36 +49,89 @@ from chartfix.sources.helm.template.names import stable_names
 from chartfix.values import deep_merge, parse_values_file
 
 
-def _no_duplicate_label_key(document: yaml.Node) -> None:
-    _duplicate_label_key(document, "")
+def _no_duplicate_label_key(text: str, document: yaml.Node) -> None:
+    repeats = _duplicate_label_key(document, "", "")
+    if repeats:
+        _repeated.setdefault(text, []).extend(repeats)
 
 
 class _DuplicateKey(Exception):
-    """A label map or selector renders a key twice. Not `invalid YAML`: no missing value
-    causes it, so value synthesis must not try to render past it."""
+    """A label map or selector renders a key twice with different values. Not `invalid
+    YAML`: no missing value causes it, so value synthesis must not try to render past it."""
 
 
 _LABEL_MAPS = frozenset({"labels", "matchLabels", "selector"})
 """Mappings where a key written twice changes what a selector or pod label means."""
 
+_repeated: dict[str, list[tuple[str, str, int]]] = {}
+"""Rendered document text -> (label map path, key, rendered line) of each key it writes
+twice with the same value (kept as long as the parsed documents are)."""
 
-def _duplicate_label_key(node: yaml.Node, parent: str) -> None:
-    """Refuse a label map or selector that renders a key twice: PyYAML would keep the last
-    one silently, hiding from the rules the entry the API server may read."""
+
+def _duplicate_label_key(node: yaml.Node, parent: str, path: str) -> list[tuple[str, str, int]]:
+    """Refuse a label map or selector that renders a key twice with different values:
+    PyYAML would keep the last one silently, hiding from the rules the entry the API server
+    may read (what a cluster keeps is then a guess). The same value twice (a template
+    repeating `app:` after a selector-labels include) agrees whichever is kept: those are
+    returned, (map path, key, rendered line), for a warning."""
     if isinstance(node, yaml.SequenceNode):
-        for item in node.value:
-            _duplicate_label_key(item, parent)
-        return
+        return [r for item in node.value for r in _duplicate_label_key(item, parent, path)]
     if not isinstance(node, yaml.MappingNode):
-        return
+        return []
+    repeats: list[tuple[str, str, int]] = []
     seen: dict[str, yaml.Node] = {}
     for key_node, value_node in node.value:
         key = str(key_node.value) if isinstance(key_node, yaml.ScalarNode) else ""
         if parent in _LABEL_MAPS and key in seen:
             line = key_node.start_mark.line + 1
-            raise _DuplicateKey(f"renders the key {key!r} twice in {parent} (rendered line {line})")
-        seen[key] = key_node
-        _duplicate_label_key(value_node, key)
+            if not _same_scalar(seen[key], value_node):
+                raise _DuplicateKey(
+                    f"renders the key {key!r} twice in {parent}, with different values "
+                    f"(rendered line {line})"
+                )
+            repeats.append((path, key, line))
+        seen[key] = value_node
+        repeats += _duplicate_label_key(value_node, key, f"{path}.{key}" if path else key)
+    return repeats
+
+
+def _same_scalar(one: yaml.Node, other: yaml.Node) -> bool:
+    return (
+        isinstance(one, yaml.ScalarNode) and isinstance(other, yaml.ScalarNode)
+        and one.value == other.value
+    )
+
+
+def _repeat_warnings(
+    objects: Sequence[K8sObject], sources: ChartSources
+) -> list[str]:
+    """One warning per label key an object's document renders twice with the same value,
+    naming the template line that writes it literally (else the template file)."""
+    out: list[str] = []
+    for obj in objects:
+        for path, key, line in _repeated.get(obj.text or "", ()):
+            out.append(
+                f"{_written_at(sources, obj, path, key, objects, line)}: {key} is written "
+                f"twice in {path} of {obj.ref}, with the same value: Helm renders it and the "
+                "entries agree, so the chart was analysed; remove the repeated one (a "
+                "stricter YAML reader refuses a key written twice)"
+            )
+    return list(dict.fromkeys(out))
+
+
+def _written_at(
+    sources: ChartSources, obj: K8sObject, path: str, key: str,
+    objects: Sequence[K8sObject], line: int,
+) -> str:
+    try:
+        place = sources.place_for(obj, objects)
+        site = sources.site(place.doc, path) if place is not None else None
+    except (OSError, ValueError, ChartError):
+        place, site = None, None
+    if place is None or site is None:
+        return f"{obj.source.path} (rendered line {line})"
+    entries = [e for e in site.entries if e.key == key]
+    return f"{place.path}:{(entries[-1].line if entries else site.key_line).number}"
 
 
 # --- engines ---------------------------------------------------------------------------------
@@ -332,6 +385,8 @@ def render(
         objects = stable_names(list(_objects(chart, staged, manifests)), sources)
     except ChartError as err:  # the notes may explain a document that is not YAML
         raise ChartError(err.path, err.reason, (*err.notes, *warnings)) from err
+    _one_of_each(chart, objects, namespace)
+    warnings += _repeat_warnings(objects, sources)
     return Rendering(
         scenario.name, objects, release, namespace, warnings,
         borrowed=dict(staged.borrowed), packed=dict(staged.packed),
@@ -340,6 +395,30 @@ def render(
         values=tuple([f"-f {Path(f).name}" for f in scenario.values_files]
                      + [f"--set {text}" for text in scenario.set_values]),
     )
+
+
+def _one_of_each(chart: Chart, objects: Sequence[K8sObject], namespace: str) -> None:
+    """Raises ChartError when two documents render one object (same kind, name and
+    namespace), naming both files: Helm refuses to install such a release, and neither
+    findings nor fixes about it would be true."""
+    seen: dict[tuple[str, str, str], K8sObject] = {}
+    for obj in objects:
+        if not obj.name or not obj.kind:
+            continue
+        key = (obj.kind, obj.name, obj.namespace or namespace)
+        first = seen.setdefault(key, obj)
+        if first is obj:
+            continue
+        files = (
+            f"{first.source.path} and {obj.source.path}"
+            if first.source.path != obj.source.path else f"{obj.source.path} (twice)"
+        )
+        raise ChartError(
+            chart.root / obj.source.path,
+            f"{files} both render {obj.kind}/{obj.name} in namespace {key[2]}: one release "
+            "cannot hold two objects of one kind and name (Helm refuses to install it); "
+            "rename or remove one",
+        )
 
 
 def _missing_notes(
@@ -460,14 +539,16 @@ def _parse_all(chart: Chart, rel: str, text: str) -> list[Any]:
     docs = _parse_uncached(chart, rel, text)
     if len(_parsed) >= _PARSED_MAX:
         _parsed.clear()
+        _repeated.clear()
     _parsed[text] = docs
     return docs
 
 
 def _parse_uncached(chart: Chart, rel: str, text: str) -> list[Any]:
+    _repeated.pop(text, None)
     try:
         docs = list(yamlfile.load_all(
-            text, chart.root / rel, max_bytes=None, check=_no_duplicate_label_key
+            text, chart.root / rel, max_bytes=None, check=partial(_no_duplicate_label_key, text)
         ))
     except _DuplicateKey as err:
         raise ChartError(chart.root / rel, str(err)) from err

@@ -46,12 +46,9 @@ MAX_BATCH = 24
 
 Kind = Literal["string", "number", "list", "map"]
 
-PLACEHOLDERS: dict[Kind, object] = {
-    "string": "placeholder",
-    "number": 1,
-    "list": [{}],  # one item, so `if not .Values.x` passes; a map, so `$item.url` renders
-    "map": {"placeholder": "placeholder"},  # `toYaml` of it is a valid block mapping
-}
+PLACEHOLDER = "placeholder"
+"""What every synthesized string starts with (`placeholder-2`): a made-up value is told
+apart from the chart's own in rendered objects (see model.objects.Rendering.placeholders)."""
 
 _RENDER_FAILED = "helm could not render: "
 _BAD_YAML = "rendered invalid YAML"
@@ -150,7 +147,7 @@ def render_scenario(
             for shorter in [p for p in tried if path.startswith(p + ".")]:
                 del tried[shorter]  # a placeholder that turned out to need fields
             tried[path] = kind
-        synthesized = tuple(set_json(p, k) for p, k in tried.items())
+        synthesized = tuple(set_json(p, k, n) for n, (p, k) in enumerate(tried.items(), 1))
         current = replace(scenario, synthesized=synthesized)
     try:
         rendering = render(chart, current, None, release, namespace, engine)
@@ -233,9 +230,23 @@ def _gave_up(err: ChartError, tried: dict[str, Kind]) -> ChartError:
     )
 
 
-def set_json(path: str, kind: Kind) -> str:
-    """The `--set-json` string giving `path` its placeholder (also how it is reported)."""
-    return f"{path}={json.dumps(PLACEHOLDERS[kind])}"
+def set_json(path: str, kind: Kind, number: int = 1) -> str:
+    """The `--set-json` string giving `path` its placeholder (also how it is reported): the
+    `number`th value synthesized for a scenario, distinct from every other (two required
+    values never compare equal by accident: `placeholder-1`, `placeholder-2`, 1, 2...)."""
+    return f"{path}={json.dumps(placeholder(kind, number))}"
+
+
+def placeholder(kind: Kind, number: int) -> object:
+    """The `number`th synthesized value, of `kind`."""
+    text = f"{PLACEHOLDER}-{number}"
+    if kind == "number":
+        return number
+    if kind == "list":
+        return [{}]  # one item, so `if not .Values.x` passes; a map, so `$item.url` renders
+    if kind == "map":
+        return {PLACEHOLDER: text}  # `toYaml` of it is a valid block mapping
+    return text
 
 
 # --- reading the error ------------------------------------------------------------------

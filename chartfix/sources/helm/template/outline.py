@@ -429,6 +429,27 @@ class _Scanner:
             self.doc.in_range = self.doc.in_range or "range" in self.control
         if path in LABEL_PATHS:
             self._open_site(line, path, indent, value, depth_before)
+        if value.startswith("{") and _leads_to_labels(path):
+            outer = _flow_mapping(self.text, line)
+            if outer is not None:
+                self._flow_sites(line, path, indent, outer)
+
+    def _flow_sites(self, line: Line, path: str, indent: int, flow: FlowMapping) -> None:
+        """Label maps written inside a flow mapping (`metadata: {labels: {app: demo}}`,
+        `selector: {matchLabels: {...}}`): each a site edited like any flow mapping."""
+        for item in flow.items:
+            inner_path = f"{path}.{item.key}"
+            if item.key is None or not (
+                inner_path in LABEL_PATHS or _leads_to_labels(inner_path)
+            ):
+                continue
+            inner = _flow_mapping(self.text, line, item.start)
+            if inner is None or inner.close >= item.end:
+                continue
+            if inner_path in LABEL_PATHS:
+                site = MappingSite(inner_path, line, indent, (), inner)
+                self.doc.sites.setdefault(inner_path, site)
+            self._flow_sites(line, inner_path, indent, inner)
 
     def _open_site(self, line: Line, path: str, indent: int, value: str, depth: int) -> None:
         flow = None
@@ -551,9 +572,14 @@ def _unquote(value: str) -> str:
     return value
 
 
-def _flow_mapping(text: str, line: Line) -> FlowMapping | None:
-    """Find `{...}` after the key on `line`, skipping actions; None when not closed there."""
-    chars = list(_literal_chars(text, line))
+def _leads_to_labels(path: str) -> bool:
+    return any(p.startswith(path + ".") for p in LABEL_PATHS)
+
+
+def _flow_mapping(text: str, line: Line, after: int | None = None) -> FlowMapping | None:
+    """Find `{...}` after the key on `line` (the first key at or after position `after`),
+    skipping actions; None when not closed there."""
+    chars = [c for c in _literal_chars(text, line) if after is None or c[0] >= after]
     colon = next(
         (i for i, (_, ch) in enumerate(chars) if ch == ":" and i + 1 < len(chars)
          and chars[i + 1][1] in " {"),
@@ -584,7 +610,8 @@ def _flow_mapping(text: str, line: Line) -> FlowMapping | None:
         elif ch in "}]" or (ch == "," and depth == 1):
             if depth == 1 and item_start is not None:
                 items.append(_flow_item(line, chars, item_start, i))
-            item_start = None
+            if depth == 1:
+                item_start = None  # a nested mapping's end is inside the item
             if ch != ",":
                 depth -= 1
                 if depth == 0:
