@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -141,6 +142,16 @@ def _render_options(parser: argparse.ArgumentParser) -> None:
         "--allow-source-builds", action="store_true",
         help="with --run-apps, let pip build an app's declared dependencies from source "
         "distributions (that runs their code; default: wheels only)",
+    )
+    parser.add_argument(
+        "--cache-dir", type=Path, metavar="DIR",
+        help="where renders and analyses are cached (default: $CHARTFIX_CACHE_DIR, else "
+        "$XDG_CACHE_HOME/chartfix, else ~/.cache/chartfix)",
+    )
+    parser.add_argument(
+        "--no-cache", action="store_true",
+        help="render and analyse everything again, reading and writing no cache "
+        "(as CHARTFIX_NO_CACHE=1)",
     )
 
 
@@ -274,9 +285,18 @@ def _releases(args: argparse.Namespace) -> None:
     args.release, args.namespace = listed[0].name, listed[0].namespace
 
 
+def _cache_options(args: argparse.Namespace) -> None:
+    """--cache-dir and --no-cache as the environment chartfix.cache and the workers read."""
+    if getattr(args, "cache_dir", None) is not None:
+        os.environ["CHARTFIX_CACHE_DIR"] = str(args.cache_dir.resolve())
+    if getattr(args, "no_cache", False):
+        os.environ["CHARTFIX_NO_CACHE"] = "1"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    _cache_options(args)
     try:
         if hasattr(args, "releases"):
             _releases(args)

@@ -232,6 +232,12 @@ class _NoAliases(yaml.SafeLoader):
         return super().compose_node(parent, index)
 
 
+def config_files(chart_root: Path) -> list[Path]:
+    """Every `.chartfix.yaml` that may apply to the chart at `chart_root`, there or not (what
+    a cached analysis depends on)."""
+    return [directory / CONFIG_NAME for directory in _config_dirs(chart_root)]
+
+
 def _config_dirs(chart_root: Path) -> list[Path]:
     """The chart directory and its parents up to the repository root, nearest first."""
     dirs = []

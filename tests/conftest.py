@@ -24,6 +24,18 @@ FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 CHARTFIX = [sys.executable, "-m", "chartfix"]
 
 
+@pytest.fixture(autouse=True)
+def private_cache(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """Every test its own render cache, never the user's (`~/.cache/chartfix`): a test sees
+    only the entries it wrote, and parallel tests never share one."""
+    folder = tmp_path_factory.mktemp("chartfix-cache")
+    monkeypatch.setenv("CHARTFIX_CACHE_DIR", str(folder))
+    monkeypatch.delenv("CHARTFIX_NO_CACHE", raising=False)
+    return folder
+
+
 @pytest.fixture
 def chart_copy(tmp_path: Path):  # type: ignore[no-untyped-def]
     """`chart_copy("legacy-server")` -> a private copy of that fixture chart."""

@@ -15,7 +15,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TextIO
 
-from chartfix.config import load_config
+from chartfix import cache
+from chartfix.config import config_files, load_config
 from chartfix.errors import ChartError, Skipped, UsageError, display_path
 from chartfix.model.findings import Analysis as Judged
 from chartfix.model.objects import Rendering, features_added, object_ids
@@ -105,6 +106,12 @@ class ScenarioResult:
     objects: dict[str, frozenset[str]] = field(default_factory=dict)
     """Scenario -> its objects (`object_ids`): what feature scenarios add is counted from
     them, the first scenario being in another task maybe."""
+    read: dict[Path, str] = field(default_factory=dict)
+    """sha256 of every file rendering read, "" for those whose absence counts
+    (`Renderings.inputs`): a cached result is trusted only while they are unchanged."""
+    cacheable: bool = False
+    """Whether the result may be cached (`Renderings.cacheable`: rendered, and read all it
+    depends on)."""
 
 
 def check_scenarios(task: ScenarioTask) -> ScenarioResult:
@@ -152,6 +159,8 @@ def _check(task: ScenarioTask) -> tuple[ScenarioResult, list[Rendering]]:
         result.engine_log += [n for n in rendering.engine_log if n not in result.engine_log]
         result.objects[rendering.scenario] = object_ids(rendering)
     result.synthesized = dict(rendered.synthesized)
+    result.read = rendered.inputs()
+    result.cacheable = rendered.cacheable
     return result, analysis.renderings
 
 
@@ -193,14 +202,44 @@ def check_all(
     )
     tasks = _tasks(charts, settings, jobs or default_jobs(), policy or Policy(), run_apps)
     results: dict[Path, list[tuple[ScenarioTask, ScenarioResult]]] = {c: [] for c in charts}
-    for task, result in zip(
-        tasks, run_parallel(check_scenarios, tasks, jobs, on_crash=_crashed_scenario),
-        strict=True,
-    ):
+    for task, result in zip(tasks, _results(tasks, jobs), strict=True):
         results[task.root].append((task, result))
     ordered = [_report(root, results[root]) for root in charts]
     settle_suppressions(ordered)
     return ordered
+
+
+def _results(tasks: Sequence[ScenarioTask], jobs: int | None) -> list[ScenarioResult]:
+    """Each task's result, in order: from the cache when its inputs are unchanged, else
+    checked by the workers (started only for what the cache does not hold) and stored."""
+    keys = [_task_key(task) for task in tasks]
+    cached = [
+        cache.get("check", key, task.root) if key else None
+        for key, task in zip(keys, tasks, strict=True)
+    ]
+    todo = [t for t, hit in zip(tasks, cached, strict=True) if hit is None]
+    fresh = iter(run_parallel(check_scenarios, todo, jobs, on_crash=_crashed_scenario))
+    out = []
+    for key, hit in zip(keys, cached, strict=True):
+        result = hit if hit is not None else next(fresh)
+        if hit is None and key and result.cacheable and result.error is None:
+            cache.put("check", key, result, result.read)
+        out.append(result)
+    return out
+
+
+def _task_key(task: ScenarioTask) -> str:
+    """The cache key of a task's result: the target's files, its `.chartfix.yaml`s, the
+    values files' bytes, the settings and policy; "" when the cache is off."""
+    if cache.directory() is None:
+        return ""
+    values = task.settings.values_files
+    settings = replace(task.settings, values_files=())
+    return cache.key(
+        "check", task.root, [*config_files(task.root), *values],
+        settings, [cache.file_digest(v) for v in values], task.policy, task.run_apps,
+        task.scenarios,
+    )
 
 
 def settle_suppressions(reports: Sequence[ChartReport]) -> None:

@@ -124,6 +124,18 @@ class Renderings:
     stand_in: str | None = None
     """What was read instead of the target's source (a cdk8s app not run: its committed
     output folder, `dist/`); None: the source itself."""
+    absent: list[Path] = field(default_factory=list)
+    """Files whose absence the renders depend on (where a dependency not found offline would
+    be): one appearing changes them."""
+    cacheable: bool = False
+    """Whether what rendered depends only on the target's folder, the settings, the files in
+    `read` and those `absent` (chartfix.cache keys and checks them): not a program run (a
+    cdk8s app)."""
+
+    def inputs(self) -> dict[Path, str]:
+        """What a cached result depends on outside the key: each file read (sha256) and each
+        absent one ("")."""
+        return {**self.read, **{path: "" for path in self.absent}}
 
 
 def values_ignored(settings: RenderSettings, target: str) -> list[str]:

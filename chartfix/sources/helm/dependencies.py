@@ -60,6 +60,9 @@ class StagedChart:
     read: dict[Path, str] = field(default_factory=dict)
     """sha256 of every file taken from disk, by its path: --write rechecks them all."""
     missing: list[MissingDependency] = field(default_factory=list)
+    absent: list[Path] = field(default_factory=list)
+    """Where a missing dependency was looked for first (its `file://` folder's or its
+    sibling's Chart.yaml): the render changes when one appears (chartfix.cache checks)."""
     notes: list[str] = field(default_factory=list)
     disk_dirs: dict[str, str] = field(default_factory=dict)
     """Rendered subchart prefix ("charts/<alias>") -> its folder in `files` ("charts/<dir>")."""
@@ -211,6 +214,7 @@ def _add_chart(
         here = str(root / "Chart.yaml")
         if found is None:
             staged.missing.append(MissingDependency(dep, here, values_path))
+            staged.absent.append(_first_place(dep, root) / "Chart.yaml")
             continue
         if found in chain:
             raise ChartError(here, f"dependency cycle through {found}")
@@ -280,6 +284,13 @@ def _locate(dep: Dependency, root: Path) -> Path | None:
     ]
     fitting = [path for path in found if _fits(dep, path)]
     return next(iter(fitting or found), None)
+
+
+def _first_place(dep: Dependency, root: Path) -> Path:
+    """The folder `_locate` looks in first for `dep`: its `file://` path, else its sibling."""
+    if dep.repository.startswith("file://"):
+        return (root / dep.repository.removeprefix("file://")).resolve()
+    return (root.parent / dep.name).resolve()
 
 
 def _fits(dep: Dependency, path: Path) -> bool:

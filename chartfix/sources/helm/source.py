@@ -151,7 +151,10 @@ class HelmSource:
         out.notes += [unrendered_note(name, err.reason) for name, err in out.unrendered]
         out.warnings += kustomization_not_built(self.root)
         out.synthesized = {r.scenario: list(r.synthesized) for r in out.renderings if r.synthesized}
-        out.read = dict(stage(self.chart).read)
+        staged = stage(self.chart)
+        out.read = dict(staged.read)
+        out.absent = list(staged.absent)
+        out.cacheable = True
         return out
 
     def verification(self, settings: RenderSettings) -> list[Rendering]:

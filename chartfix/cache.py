@@ -1,0 +1,222 @@
+"""A cache of what rendering and analysing a target gave, keyed by everything it depends on.
+
+Most runs (a pre-commit hook, a pull request's check, a nightly bulk run) see targets that did
+not change since the last run: their renders and analyses are read back instead of redone.
+
+A key is the sha256 of a canonical description of the inputs (`key`): the target's files
+(`folder_digest`: every file under its root, bytes and names), the values files, the
+settings and flags, the `.chartfix.yaml` files that apply, the chartfix code (its version and
+its source files' bytes) and the Helm engine's version. What a render read outside the
+target's folder (a sibling chart staged as a dependency) is only known after rendering: an
+entry keeps those files' digests (`read`), and a hit whose files changed is a miss.
+
+Entries live under `$CHARTFIX_CACHE_DIR`, else `$XDG_CACHE_HOME/chartfix`, else
+`~/.cache/chartfix` (`--cache-dir`); `CHARTFIX_NO_CACHE=1` (`--no-cache`) turns it off. An
+entry is a header (format and the payload's sha256) and a pickle: one whose header, checksum
+or key does not match is ignored, counted as corrupt, and rewritten by the run. Entries are
+written to a temporary file renamed into place, so concurrent runs share a folder safely
+(the last writer of equal content wins). Pickles are code: the folder must be the user's
+own, as `~/.cache` is.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import pickle
+import tempfile
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import chartfix
+
+FORMAT = b"chartfix-cache 1\n"
+"""First line of every entry; a new layout gets a new number (older entries then miss)."""
+
+
+@dataclass
+class Stats:
+    """What the cache did in this process: the counters tests assert on."""
+
+    hits: int = 0
+    misses: int = 0
+    corrupt: int = 0
+    """Entries ignored because their header, checksum or key did not match."""
+    stale: int = 0
+    """Entries whose outside files (`read`) changed since they were written."""
+    writes: int = 0
+
+
+stats = Stats()
+
+
+def directory() -> Path | None:
+    """The cache folder, or None when the cache is off."""
+    if os.environ.get("CHARTFIX_NO_CACHE", "") not in ("", "0"):
+        return None
+    chosen = os.environ.get("CHARTFIX_CACHE_DIR")
+    if chosen:
+        return Path(chosen)
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    base = Path(xdg) if xdg else Path.home() / ".cache"
+    return base / "chartfix"
+
+
+@lru_cache(maxsize=1)
+def chartfix_version() -> str:
+    """chartfix's version and a digest of its code: a changed module changes every key."""
+    return f"{chartfix.__version__}+{folder_digest(Path(chartfix.__file__).parent)}"
+
+
+@lru_cache(maxsize=1)
+def engine_version() -> str:
+    """The Helm engine's version (helm-python-sdk, which bundles Helm's library)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("helm-python-sdk")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def folder_digest(root: Path) -> str:
+    """sha256 over every file under `root` (names and bytes; a symlink by its target, never
+    followed), `.git` and `__pycache__` left out. Unreadable files count by name only: the
+    render says what is wrong with them."""
+    digest = hashlib.sha256()
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if d not in (".git", "__pycache__"))
+        for name in sorted(filenames):
+            path = os.path.join(dirpath, name)
+            digest.update(os.path.relpath(path, root).encode("utf-8", "surrogateescape") + b"\0")
+            digest.update(_file_token(path) + b"\0")
+    return digest.hexdigest()
+
+
+def _file_token(path: str) -> bytes:
+    try:
+        if os.path.islink(path):
+            return b"link:" + os.readlink(path).encode("utf-8", "surrogateescape")
+        with open(path, "rb") as handle:
+            return hashlib.sha256(handle.read()).digest()
+    except OSError:
+        return b"unreadable"
+
+
+def file_digest(path: Path) -> str:
+    """A file's sha256 as `Renderings.read` keeps it; "" when it cannot be read."""
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return ""
+
+
+def key(kind: str, root: Path, files: Iterable[Path], *parts: Any) -> str:
+    """The key of `kind` of work (`check`, `render`...) on the target at `root`: its folder,
+    the bytes of `files` (values files, `.chartfix.yaml`s: absent ones count as absent),
+    `parts` (settings, flags: dataclasses, sets and paths in a canonical form), and the
+    chartfix and engine versions."""
+    described = {
+        "kind": kind,
+        "root": str(root),
+        "folder": folder_digest(root),
+        "files": {str(p): file_digest(p) if p.is_file() else None for p in files},
+        "parts": _canonical(parts),
+        "chartfix": chartfix_version(),
+        "engine": engine_version(),
+    }
+    text = json.dumps(described, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _canonical(value: Any) -> Any:
+    """`value` as JSON-able data whose text does not depend on hashing order."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        fields = {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
+        return {"@": type(value).__name__, **_canonical(fields)}
+    if isinstance(value, Mapping):
+        return {str(k): _canonical(v) for k, v in sorted(value.items(), key=lambda i: str(i[0]))}
+    if isinstance(value, (set, frozenset)):
+        return sorted((_canonical(v) for v in value), key=lambda v: json.dumps(v, default=str))
+    if isinstance(value, (list, tuple)):
+        return [_canonical(v) for v in value]
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+def _entry_path(folder: Path, kind: str, name: str) -> Path:
+    return folder / kind / name[:2] / f"{name}.pickle"
+
+
+def get(kind: str, name: str, root: Path) -> Any | None:
+    """The value stored under `name`, or None: no cache, no entry, a corrupt or foreign one,
+    or one whose files outside `root` changed since it was written."""
+    folder = directory()
+    if folder is None:
+        return None
+    try:
+        data = _entry_path(folder, kind, name).read_bytes()
+    except OSError:
+        stats.misses += 1
+        return None
+    entry = _decoded(data, name)
+    if entry is None:
+        stats.corrupt += 1
+        stats.misses += 1
+        return None
+    value, read = entry
+    if any(file_digest(path) != sha for path, sha in read.items() if not _under(path, root)):
+        stats.stale += 1
+        stats.misses += 1
+        return None
+    stats.hits += 1
+    return value
+
+
+def _decoded(data: bytes, name: str) -> tuple[Any, dict[Path, str]] | None:
+    """(value, read) from an entry's bytes, or None when anything about it is wrong."""
+    header, _, rest = data.partition(b"\n")
+    checksum, _, payload = rest.partition(b"\n")
+    if header + b"\n" != FORMAT or hashlib.sha256(payload).hexdigest().encode() != checksum:
+        return None
+    try:
+        stored, value, read = pickle.loads(payload)
+    except Exception:
+        return None
+    if stored != name or not isinstance(read, dict):
+        return None
+    return value, read
+
+
+def put(kind: str, name: str, value: Any, read: Mapping[Path, str] | None = None) -> None:
+    """Store `value` under `name`, with `read` (path -> sha256 of the files rendering read):
+    a temporary file renamed into place. A cache that cannot be written is no error."""
+    folder = directory()
+    if folder is None:
+        return
+    payload = pickle.dumps((name, value, dict(read or {})), protocol=pickle.HIGHEST_PROTOCOL)
+    data = FORMAT + hashlib.sha256(payload).hexdigest().encode() + b"\n" + payload
+    path = _entry_path(folder, kind, name)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+        try:
+            with os.fdopen(handle, "wb") as out:
+                out.write(data)
+            os.replace(temporary, path)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+    except OSError:
+        return
+    stats.writes += 1
+
+
+def _under(path: Path, root: Path) -> bool:
+    return path == root or root in path.parents

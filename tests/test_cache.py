@@ -1,0 +1,159 @@
+"""The render cache: a re-run of an unchanged chart renders nothing, any input that changes
+misses, and an entry that is corrupt or not ours is ignored and rewritten.
+
+Counted, never timed: `chartfix.cache.stats` says what the cache did in this process (a miss
+is a task the workers rendered and analysed; a hit, one they never saw)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from conftest import CHARTFIX, FIXTURES
+
+from chartfix import cache
+from chartfix.commands.check import check_all
+
+SUB_CHART = "apiVersion: v2\nname: lib\nversion: 0.1.0\n"
+SUB_TEMPLATE = """apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: {{ .Release.Name }}-lib
+data:
+  key: one
+"""
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> Path:
+    """legacy-server (a selector bug) with a ci/ values file and a `file://` subchart."""
+    app = tmp_path / "app"
+    shutil.copytree(FIXTURES / "legacy-server", app)
+    (app / "ci").mkdir()
+    (app / "ci" / "small-values.yaml").write_text("replicaCount: 2\n")
+    with (app / "Chart.yaml").open("a") as chart:
+        chart.write("dependencies:\n  - name: lib\n    version: 0.1.0\n"
+                    "    repository: file://../lib\n")
+    lib = tmp_path / "lib"
+    (lib / "templates").mkdir(parents=True)
+    (lib / "Chart.yaml").write_text(SUB_CHART)
+    (lib / "templates" / "configmap.yaml").write_text(SUB_TEMPLATE)
+    return app
+
+
+def counted(charts: list[Path], **options: object) -> tuple[cache.Stats, list[object]]:
+    """What the cache did for one check of `charts`, and the findings it reported."""
+    before = cache.Stats(**vars(cache.stats))
+    reports = check_all(charts, jobs=1, **options)  # type: ignore[arg-type]
+    after = cache.stats
+    delta = cache.Stats(**{k: getattr(after, k) - getattr(before, k) for k in vars(after)})
+    return delta, [sorted(f.key for f in r.findings) for r in reports]
+
+
+def test_a_warm_run_renders_nothing_and_reports_the_same(tree: Path) -> None:
+    cold, found = counted([tree])
+    assert cold.misses == 1 and cold.writes == 1 and cold.hits == 0
+    warm, again = counted([tree])
+    assert warm.misses == 0 and warm.hits == 1 and warm.writes == 0
+    assert again == found and found[0], "legacy-server's findings, cached"
+
+
+def _template_byte(app: Path) -> None:
+    service = app / "templates" / "service.yaml"
+    service.write_bytes(service.read_bytes() + b"\n")
+
+
+def _values_file(app: Path) -> None:
+    (app / "ci" / "small-values.yaml").write_text("replicaCount: 3\n")
+
+
+def _subchart(app: Path) -> None:
+    template = app.parent / "lib" / "templates" / "configmap.yaml"
+    template.write_text(SUB_TEMPLATE.replace("one", "two"))
+
+
+def _config(app: Path) -> None:
+    (app / ".chartfix.yaml").write_text("rules:\n  exclude: []\n")
+
+
+CHANGES: dict[str, Callable[[Path], None]] = {
+    "a template byte": _template_byte,
+    "a ci/ values file": _values_file,
+    "a subchart outside the chart": _subchart,
+    ".chartfix.yaml": _config,
+}
+
+
+@pytest.mark.parametrize("change", list(CHANGES), ids=list(CHANGES))
+def test_each_changed_input_misses(tree: Path, change: str) -> None:
+    counted([tree])
+    CHANGES[change](tree)
+    after, _ = counted([tree])
+    assert after.misses == 1 and after.hits == 0
+    assert counted([tree])[0].hits == 1, "the new result is cached in turn"
+
+
+def test_a_values_file_given_with_f_is_keyed_by_its_bytes(tree: Path, tmp_path: Path) -> None:
+    values = tmp_path / "mine.yaml"
+    values.write_text("replicaCount: 4\n")
+    counted([tree], values_files=[values])
+    assert counted([tree], values_files=[values])[0].hits == 1
+    values.write_text("replicaCount: 5\n")
+    assert counted([tree], values_files=[values])[0].misses == 1
+    assert counted([tree])[0].misses == 1, "without -f: another key"
+
+
+@pytest.mark.parametrize("version", ["chartfix_version", "engine_version"])
+def test_another_chartfix_or_engine_version_misses(
+    tree: Path, version: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    counted([tree])
+    monkeypatch.setattr(cache, version, lambda: "9.9.9-other")
+    assert counted([tree])[0].misses == 1
+
+
+def _entries(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.rglob("*.pickle"))
+
+
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "foreign"])
+def test_a_corrupt_or_foreign_entry_is_ignored_and_rewritten(
+    tree: Path, private_cache: Path, damage: str
+) -> None:
+    _, found = counted([tree])
+    [entry] = _entries(private_cache)
+    good = entry.read_bytes()
+    if damage == "garbage":
+        entry.write_bytes(b"not a cache entry at all")
+    elif damage == "truncated":
+        entry.write_bytes(good[: len(good) // 2])
+    else:  # a well-formed entry written for another key: its checksum holds, its key not
+        other = tree.parent / "other"
+        shutil.copytree(tree, other)
+        (other / "values.yaml").write_text((other / "values.yaml").read_text() + "\n")
+        counted([other])
+        foreign = next(p for p in _entries(private_cache) if p != entry)
+        entry.write_bytes(foreign.read_bytes())
+    after, again = counted([tree])
+    assert after.corrupt == 1 and after.misses == 1 and after.writes == 1
+    assert again == found
+    assert entry.read_bytes() == good, "rewritten as it was"
+
+
+def test_no_cache_and_cache_dir_from_the_command_line(tree: Path, tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "CHARTFIX_CACHE_DIR"}
+    env["XDG_CACHE_HOME"] = str(tmp_path / "xdg")
+    moved = tmp_path / "moved"
+    run = subprocess.run([*CHARTFIX, "check", str(tree), "--no-cache"], env=env,
+                         capture_output=True, text=True)
+    assert run.returncode == 1, run.stderr
+    assert not (tmp_path / "xdg").exists(), "--no-cache writes nothing"
+    subprocess.run([*CHARTFIX, "check", str(tree), "--cache-dir", str(moved)], env=env,
+                   capture_output=True, text=True)
+    assert _entries(moved) and not (tmp_path / "xdg").exists()
+    subprocess.run([*CHARTFIX, "check", str(tree)], env=env, capture_output=True, text=True)
+    assert _entries(tmp_path / "xdg" / "chartfix"), "XDG_CACHE_HOME/chartfix by default"
