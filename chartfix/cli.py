@@ -136,7 +136,8 @@ def _render_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--run-apps", action=argparse.BooleanOptionalAction, default=None,
         help="run cdk8s apps (their Python is code; default: only where a .chartfix.yaml "
-        "says run-apps: true; an app not run is checked from its committed output, dist/)",
+        "says run-apps: true and --trusted is given; an app not run is checked from its "
+        "committed output, dist/)",
     )
     parser.add_argument(
         "--allow-source-builds", action="store_true",
@@ -152,6 +153,16 @@ def _render_options(parser: argparse.ArgumentParser) -> None:
         "--no-cache", action="store_true",
         help="render and analyse everything again, reading and writing no cache "
         "(as CHARTFIX_NO_CACHE=1)",
+    )
+    parser.add_argument(
+        "--trusted", action="store_true",
+        help="the trees given are your own: a .chartfix.yaml's `run-apps: true` in them "
+        "counts (never in bulk --repos clones)",
+    )
+    parser.add_argument(
+        "--allow-remote", action="store_true",
+        help="let kustomizations fetch their remote resources and bases (http, git, ssh); "
+        "default: refused, a repository's files reach no network",
     )
 
 
@@ -294,6 +305,20 @@ def _cache_options(args: argparse.Namespace) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run a command with stdout and stderr guarded: a control character from a repository
+    (an escape sequence, a carriage return, a bidirectional override) is shown escaped,
+    never obeyed by the terminal or CI log (see chartfix.terminal)."""
+    from chartfix.terminal import for_terminal
+
+    out, err = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = for_terminal(out), for_terminal(err)
+    try:
+        return _command(argv)
+    finally:
+        sys.stdout, sys.stderr = out, err
+
+
+def _command(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     _cache_options(args)
@@ -308,7 +333,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 args.paths, args.values, args.set, args.format, args.jobs, sys.stdout,
                 release=args.release, namespace=args.namespace, strict=args.strict,
                 policy=policy_from(args), run_apps=args.run_apps, features=features_from(args),
-                source_builds=args.allow_source_builds,
+                source_builds=args.allow_source_builds, trusted=args.trusted,
+                allow_remote=args.allow_remote,
             )
         if args.command == "fix":
             from chartfix.commands.fix import run_fix

@@ -4,6 +4,7 @@
       worker: background
     label-jobs: false    # also label Jobs, CronJobs and test Pods
     recipe: legacy-component  # the declarative recipe `fix`/`bulk` run without --recipe
+                         # (or a recipe file, relative to this file, inside the repository)
     rules:               # rule control (the command line's --include/--exclude/--severity win)
       exclude: [spans]   # or include: [overlap, stray]: only these
       severity: {volatile: warning}
@@ -11,10 +12,11 @@
       - rule: spans
         object: "*-memberlist"       # name, or Kind/name; * and ? as in shell patterns
         reason: gossip ring, one Service over every member on purpose
-    run-apps: true       # run the cdk8s apps here (their Python is code)
+    run-apps: true       # run the cdk8s apps here (their Python is code; counts only with
+                         # --trusted on the command line)
     values:              # organisation values, layered under every scenario of every chart
-      global:            # (or a list of values files, relative to this file)
-        region: eu-west-1
+      global:            # (or a list of values files, relative to this file, inside the
+        region: eu-west-1  # repository)
 
 The file in the chart directory wins over one in a parent directory, up to the repository
 root (the first directory holding `.git`); `suppress` entries of every file apply; `values`
@@ -38,10 +40,11 @@ import yaml
 
 from chartfix import yamlfile
 from chartfix.errors import ChartError, UsageError
+from chartfix.files import git_repository, named_path
 from chartfix.model.findings import SEVERITIES, Severity
 from chartfix.rules import RULES
 from chartfix.rules.policy import Policy, SuppressEntry
-from chartfix.values import deep_merge, parse_values_file
+from chartfix.values import MAX_VALUES_DEPTH, deep_merge, depth, parse_values_file, too_deep
 
 CONFIG_NAME = ".chartfix.yaml"
 KEYS = ("components", "label-jobs", "rules", "suppress", "run-apps", "recipe", "values")
@@ -78,6 +81,10 @@ def load_config(chart_root: Path) -> Config:
             data = yaml.load(text, Loader=_NoAliases) or {}
         except (OSError, UnicodeDecodeError, yaml.YAMLError) as err:
             raise ChartError(path, f"cannot read chartfix config: {err}") from err
+        except RecursionError as err:
+            raise too_deep(path) from err
+        if depth(data) > MAX_VALUES_DEPTH:
+            raise too_deep(path)
         if not isinstance(data, dict):
             raise ChartError(path, "chartfix config must be a mapping")
         _known(path, "", data, KEYS)
@@ -186,8 +193,9 @@ def _values_key(path: Path, raw: Any) -> dict[str, Any]:
         return raw
     if isinstance(raw, list) and all(isinstance(f, str) for f in raw):
         merged: dict[str, Any] = {}
+        bound = git_repository(path) or path.parent
         for name in raw:
-            merged = deep_merge(merged, parse_values_file(path.parent / name))
+            merged = deep_merge(merged, parse_values_file(named_path(path, name, bound, "values")))
         return merged
     raise ChartError(path, "`values` must be a mapping of values or a list of values files")
 

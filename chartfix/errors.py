@@ -7,6 +7,8 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
+from chartfix.terminal import shown
+
 
 class ChartError(Exception):
     """A chart that cannot be read, parsed or rendered.
@@ -21,7 +23,7 @@ class ChartError(Exception):
         self.path = str(path)
         self.reason = _one_line(str(reason))
         self.notes = tuple(notes)
-        super().__init__(f"{self.path}: {self.reason}")
+        super().__init__(f"{shown(self.path)}: {self.reason}")
 
     def __reduce__(self) -> tuple[type[ChartError], tuple[str, str, tuple[str, ...]]]:
         """Rebuild from (path, reason, notes): reports carrying errors cross process pools."""
@@ -32,9 +34,10 @@ MAX_REASON = 500
 
 
 def _one_line(reason: str) -> str:
-    """One line, whatever the engine said, and short enough to read (a template that
-    includes itself makes Helm repeat 'error calling include' thousands of times)."""
-    text = " ".join(reason.split())
+    """One line, whatever the engine said (its line breaks joined, other control characters
+    shown as escapes), and short enough to read (a template that includes itself makes
+    Helm repeat 'error calling include' thousands of times)."""
+    text = shown(" ".join(reason.split()))
     if len(text) <= MAX_REASON:
         return text
     return f"{text[: MAX_REASON // 2]} … {text[-MAX_REASON // 2 :]}"

@@ -4,7 +4,10 @@ text and written back byte for byte, and which paths chartfix may read or write.
 A symlink is read through while it stays inside the repository (a monorepo shares a
 values.yaml between charts that way); reads refuse paths that escape the target or, through
 a symlink, its repository; writes never go through a symlink at all (`linked`): the file
-behind it belongs to another target too.
+behind it belongs to another target too. A path a repository's own file names (`recipe:`,
+`values:`, a dependency's `file://` path) is refused when it leaves the repository
+(`named_path`, `within`); what the user gives on the command line may point anywhere
+(docs/security.md).
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import os
 from pathlib import Path
 
 from chartfix.errors import ChartError
+from chartfix.terminal import shown
 
 
 def decode(data: bytes) -> str:
@@ -24,13 +28,43 @@ def encode(text: str) -> bytes:
     return text.encode("utf-8", "surrogateescape")
 
 
-def repository_root(chart_root: Path) -> Path:
-    """The repository holding a chart: the nearest directory with `.git`, else the chart."""
-    chart_root = Path(chart_root).resolve()
-    for directory in [chart_root, *chart_root.parents]:
+def git_repository(path: Path) -> Path | None:
+    """The git repository holding `path`: the nearest folder at or above it with `.git`;
+    None outside any (a tree of the user's own, not a checkout)."""
+    start = Path(path).resolve()
+    for directory in [start, *start.parents]:
         if (directory / ".git").exists():
             return directory
-    return chart_root
+    return None
+
+
+def repository_root(chart_root: Path) -> Path:
+    """The repository holding a chart: the nearest directory with `.git`, else the chart."""
+    return git_repository(chart_root) or Path(chart_root).resolve()
+
+
+def within(path: Path, bound: Path | None) -> bool:
+    """`path`, resolved (through every symlink), lies inside `bound` (None: no bound)."""
+    if bound is None:
+        return True
+    try:
+        return Path(path).resolve().is_relative_to(bound)
+    except (OSError, RuntimeError):  # a symlink loop leads nowhere inside
+        return False
+
+
+def named_path(file: Path, written: str, bound: Path, key: str) -> Path:
+    """The real path that `written` (a path in `file`, under `key`) names: relative to the
+    file's folder, absolute as written. ChartError naming `file` when it leaves `bound`
+    (by `..`, an absolute path or a symlink): a repository's files name only its own
+    files, and the content of another file is never read, so never shown."""
+    path = Path(file).parent / written
+    if not within(path, bound):
+        raise ChartError(
+            file, f"`{key}`: {shown(written)} is outside the repository ({bound}); "
+            "a repository's files may name only its own files"
+        )
+    return path.resolve()
 
 
 def where(root: Path, bound: Path) -> str:

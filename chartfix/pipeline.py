@@ -22,6 +22,7 @@ from chartfix.config import (
     values_json,
 )
 from chartfix.errors import ChartError, UsageError, display_path
+from chartfix.files import git_repository
 from chartfix.model.changes import ChartChange, FileChange, Unfixed
 from chartfix.model.findings import FIX_PROMISE, Finding, Location, by_hand
 from chartfix.model.objects import (
@@ -79,7 +80,12 @@ class FixRequest:
     run_apps: bool | None = None
     """--run-apps / --no-run-apps; None: as a .chartfix.yaml says (see cdk8s.app.skip_reason)."""
     untrusted: tuple[Path, ...] = ()
-    """Roots whose own `run-apps` setting does not count (bulk --repos clones)."""
+    """Roots whose own `run-apps` setting does not count even with --trusted (bulk --repos
+    clones)."""
+    trusted: bool = False
+    """--trusted: a `.chartfix.yaml`'s `run-apps: true` counts (outside `untrusted`)."""
+    allow_remote: bool = False
+    """--allow-remote: kustomizations may fetch remote resources."""
     source_builds: bool = False
     """--allow-source-builds: an app's dependencies may be built from source (RenderSettings)."""
     mode: str = "a dry run"
@@ -278,12 +284,15 @@ def fix_chart(root: Path, request: FixRequest) -> ChartChange:
     Raises ChartError when the target cannot be read or rendered as it is, Skipped when it
     must not be (a cdk8s app not allowed to run, with no committed output to read instead).
     """
-    source = load_target(root, request.run_apps, request.untrusted)
+    untrusted = request.untrusted if request.trusted else (root,)
+    source = load_target(root, request.run_apps, untrusted)
     config = load_config(source.root)
     recipe_file = request.recipe_file
     if recipe_file is None and config.recipe is not None:
         try:
-            recipe_file = resolve(config.recipe[1], [source.root], base=config.recipe[0])
+            directory, ref = config.recipe
+            bound = git_repository(directory) or directory
+            recipe_file = resolve(ref, [source.root], base=directory, bound=bound)
         except UsageError as err:  # this chart's config is wrong: other charts go on
             raise ChartError(config.recipe[0] / CONFIG_NAME, f"`recipe`: {err}") from err
     names = recipe_file.recipe_names if recipe_file else request.recipes
@@ -291,6 +300,7 @@ def fix_chart(root: Path, request: FixRequest) -> ChartChange:
     requested = RenderSettings(
         request.values_files, request.set_values, request.base_values,
         request.release, request.namespace, request.features, request.source_builds,
+        allow_remote=request.allow_remote,
     )
     settings, policy = configured(config, requested, request.policy)
     if recipe_file is not None and recipe_file.rules is not None:

@@ -24,9 +24,41 @@ def parse_values_file(path: Path) -> dict[str, Any]:
     except (OSError, UnicodeDecodeError) as err:
         raise ChartError(path, f"cannot read values: {err}") from err
     try:
-        return helm_python.values_from_yaml(text) or {}
+        values = helm_python.values_from_yaml(text) or {}
     except helm_python.HelmError as err:
         raise ChartError(path, f"invalid values YAML: {err}") from err
+    except RecursionError as err:
+        raise too_deep(path) from err
+    if depth(values) > MAX_VALUES_DEPTH:
+        raise too_deep(path)
+    return values
+
+
+MAX_VALUES_DEPTH = 100
+"""How deeply values may nest (real charts stay below 15 levels): chartfix merges and walks
+them recursively, and a deeper file would fail somewhere inside the run instead."""
+
+
+def too_deep(path: Path) -> ChartError:
+    return ChartError(
+        path, f"values nested more than {MAX_VALUES_DEPTH} levels deep; chartfix reads "
+        f"values up to {MAX_VALUES_DEPTH} levels"
+    )
+
+
+def depth(data: Any) -> int:
+    """How many mappings and lists deep `data` nests (counted without recursion)."""
+    deepest, pending = 0, [(data, 1)]
+    while pending:
+        node, level = pending.pop()
+        children = node.values() if isinstance(node, dict) else node if isinstance(
+            node, list) else None
+        if children is None:
+            continue
+        deepest = max(deepest, level)
+        if level <= MAX_VALUES_DEPTH:
+            pending += [(child, level + 1) for child in children]
+    return deepest
 
 
 def deep_merge(base: Mapping[str, Any], top: Mapping[str, Any]) -> dict[str, Any]:

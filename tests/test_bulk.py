@@ -443,6 +443,8 @@ def test_a_done_chart_runs_again_when_what_it_reads_changes(tmp_path, capsys) ->
     (chart / "notes.txt").symlink_to("files/b.txt")  # the same names, another target
     rerun()
 
+    shutil.rmtree(repo / ".git")  # the repository holds the bulk root and `shared` (a
+    git(tmp_path, "init", "-q")  # file:// path out of the repository is refused)
     lib = add_chart(tmp_path / "shared", "clean", "lib")  # outside the bulk root
     (lib / "Chart.yaml").write_text((lib / "Chart.yaml").read_text() + "type: library\n")
     shutil.rmtree(lib / "templates")

@@ -61,7 +61,12 @@ def test_no_run_apps_wins_over_the_config_file(tmp_path, capsys) -> None:
     assert not seen.exists()
 
 
-def test_a_cloned_repositorys_own_setting_does_not_count(tmp_path, capsys) -> None:
+def test_a_repositorys_own_setting_counts_only_when_the_command_line_trusts_it(
+    tmp_path, capsys
+) -> None:
+    """`run-apps: true` in a repository's .chartfix.yaml is the repository's author speaking
+    (a pull request's, in a gate): ignored, and said so, unless the command line says the
+    tree is the user's own (--trusted); a bulk --repos clone's never counts."""
     repo = tmp_path / "theirs"
     repo.mkdir()
     _, seen = spy_app(repo)
@@ -69,10 +74,14 @@ def test_a_cloned_repositorys_own_setting_does_not_count(tmp_path, capsys) -> No
     git(repo, "init", "-q", "-b", "main")
     repos = tmp_path / "repos.txt"
     repos.write_text(f"{repo}\n")
-    assert main(["bulk", "--repos", str(repos), "-j", "1"]) == 0
-    assert "a cloned repository's own setting does not count" in capsys.readouterr().err
+    assert main(["bulk", "--repos", str(repos), "-j", "1", "--trusted"]) == 0
+    assert "never a bulk --repos clone" in capsys.readouterr().err
+    assert main(["check", str(repo)]) == 0
+    assert "`run-apps: true` in its .chartfix.yaml was ignored" in capsys.readouterr().out
+    assert main(["bulk", str(repo), "-j", "1"]) == 0
+    capsys.readouterr()
     assert not seen.exists()
-    assert main(["bulk", str(repo), "-j", "1"]) == 0, "its own repository: the file counts"
+    assert main(["bulk", str(repo), "-j", "1", "--trusted"]) == 0, "trusted: the file counts"
     capsys.readouterr()
     assert seen.exists()
 

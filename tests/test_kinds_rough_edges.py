@@ -46,14 +46,15 @@ def test_broken_yaml_in_a_manifests_folder_names_the_file_with_its_folder(
 
 def test_a_failed_kustomize_build_says_kubectls_reason_on_one_line(tmp_path: Path) -> None:
     """kubectl logs a multi-line error as `err=<` ... ` >` (here: git cannot reach a remote
-    base; `.invalid` never resolves, with or without a network): the reason is kept, on one
-    line, naming the folder on disk and not chartfix's temporary copy."""
+    base, allowed by --allow-remote; `.invalid` never resolves, with or without a network):
+    the reason is kept, on one line, naming the folder on disk and not chartfix's temporary
+    copy."""
     app = tmp_path / "app"
     app.mkdir()
     (app / "kustomization.yaml").write_text(
         "resources:\n- git@example.invalid:org/repo.git//base\n"
     )
-    done = run("check", str(app))
+    done = run("check", str(app), "--allow-remote")
     assert done.returncode == 2
     (line,) = [ln for ln in done.stdout.splitlines() if ln.startswith("error:")]
     assert line.startswith(f"error: {app}: kubectl kustomize: accumulating resources"), line

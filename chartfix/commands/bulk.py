@@ -58,6 +58,7 @@ from chartfix.publish.report.file import (
 from chartfix.publish.repos import RepoFailure, unique_names
 from chartfix.runner import abandon, run_parallel
 from chartfix.sources.targets import find_targets, nothing_found, targets_noun
+from chartfix.terminal import shown, unfiltered
 
 
 def chart_identity(chart: Path, roots: Sequence[Path]) -> str:
@@ -82,7 +83,7 @@ def shard_key(identity: str, args: argparse.Namespace) -> str:
 def options_hash(request: FixRequest) -> str:
     """Hash of the run's options that change a chart's results: recipes, rule control,
     organisation values (the values files' bytes and --set), components, label-jobs,
-    release, namespace, run-apps, source builds."""
+    release, namespace, run-apps, source builds, --trusted, --allow-remote."""
     policy = request.policy
     options = {
         "recipes": list(request.recipes),
@@ -104,6 +105,8 @@ def options_hash(request: FixRequest) -> str:
         "features": request.features,
         "safe_only": request.safe_only,
         **({"source_builds": True} if request.source_builds else {}),  # older reports resume
+        "trusted": request.trusted,
+        "allow_remote": request.allow_remote,
     }
     return hashlib.sha256(json.dumps(options, sort_keys=True).encode()).hexdigest()
 
@@ -237,10 +240,10 @@ class Progress:
 
     def advance(self, outcome: Outcome) -> None:
         self.count += 1
-        line = f"[{self.count}/{self.total}] {display_path(outcome.root)}: "
+        line = f"[{self.count}/{self.total}] {shown(display_path(outcome.root))}: "
         line += progress_word(outcome, self.committing)
         if self._bar is not None:
-            self._bar.update(self._task, advance=1, description=display_path(outcome.root))
+            self._bar.update(self._task, advance=1, description=shown(display_path(outcome.root)))
         else:
             print(line, file=sys.stderr, flush=True)
 
@@ -322,10 +325,10 @@ def _row(outcome: Outcome) -> tuple[str, str, str, str, str, str]:
     change = outcome.change
     findings = str(len(change.fixed) + len(change.unfixed)) if change else "-"
     if outcome.error is not None or change is None:
-        return (display_path(outcome.root), findings, "-", "-", "-",
-                outcome.skipped or str(outcome.error))
+        return (shown(display_path(outcome.root)), findings, "-", "-", "-",
+                shown(outcome.skipped or str(outcome.error)))
     migration = "needed" if change.needs_migration and change.fixed else "-"
-    return (display_path(outcome.root), findings, str(len(change.fixed)),
+    return (shown(display_path(outcome.root)), findings, str(len(change.fixed)),
             str(len(change.unfixed)), migration, "")
 
 
@@ -354,7 +357,7 @@ def _console(stream: Any, width: int | None = None) -> Any:
 
     plain = bool(os.environ.get("NO_COLOR"))
     return Console(
-        file=stream, width=width, highlight=False, no_color=plain,
+        file=unfiltered(stream), width=width, highlight=False, no_color=plain,
         color_system=None if plain else "auto",
     )
 

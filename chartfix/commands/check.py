@@ -22,6 +22,7 @@ from chartfix.model.findings import Analysis as Judged
 from chartfix.model.objects import Rendering, features_added, object_ids
 from chartfix.model.report import ChartReport
 from chartfix.pipeline import NothingRendered, advised, analyze, configured
+from chartfix.publish.write import refuse_pending
 from chartfix.rules import Policy, merge_findings
 from chartfix.runner import crash_reason, default_jobs, run_parallel
 from chartfix.sources.base import RenderSettings
@@ -48,13 +49,16 @@ def check_chart(
     run_apps: bool | None = None,
     features: int = 0,
     source_builds: bool = False,
+    trusted: bool = False,
+    allow_remote: bool = False,
 ) -> ChartReport:
     """Render the target at `root` under each scenario and analyze it (`pipeline.analyze`).
     Never raises for a bad target: its ChartError travels in the report. `policy`: the
-    command line's rule control, on top of the target's `.chartfix.yaml`."""
+    command line's rule control, on top of the target's `.chartfix.yaml`; `trusted`: its
+    `run-apps: true` counts; `allow_remote`: its kustomizations may fetch."""
     settings = RenderSettings(
         tuple(values_files), tuple(set_values), "", release, namespace, features,
-        source_builds=source_builds,
+        source_builds=source_builds, allow_remote=allow_remote, trusted=trusted,
     )
     task = ScenarioTask(root, None, settings, policy or Policy(), run_apps)
     result, renderings = _check(task)
@@ -122,7 +126,8 @@ def check_scenarios(task: ScenarioTask) -> ScenarioResult:
 def _check(task: ScenarioTask) -> tuple[ScenarioResult, list[Rendering]]:
     result = ScenarioResult(task.root.name)
     try:
-        source = load_target(task.root, task.run_apps)
+        untrusted = _untrusted(task.root, task.settings)
+        source = load_target(task.root, task.run_apps, untrusted)
         result.name = source.name
         config = load_config(source.root)
         settings, policy = configured(config, task.settings, task.policy)
@@ -188,6 +193,8 @@ def check_all(
     run_apps: bool | None = None,
     features: int = 0,
     source_builds: bool = False,
+    trusted: bool = False,
+    allow_remote: bool = False,
 ) -> list[ChartReport]:
     """Reports for `charts` (targets of any kind), in their order, with
     `settle_suppressions` done.
@@ -198,13 +205,17 @@ def check_all(
     """
     values = tuple(Path(v).resolve() for v in values_files)
     settings = RenderSettings(
-        values, tuple(set_values), "", release, namespace, features, source_builds=source_builds
+        values, tuple(set_values), "", release, namespace, features,
+        source_builds=source_builds, allow_remote=allow_remote, trusted=trusted,
     )
-    tasks = _tasks(charts, settings, jobs or default_jobs(), policy or Policy(), run_apps)
-    results: dict[Path, list[tuple[ScenarioTask, ScenarioResult]]] = {c: [] for c in charts}
+    unfinished = {c: ChartReport(root=c, name=c.name, error=e) for c in charts
+                  if (e := _unfinished_write(c)) is not None}
+    ready = [c for c in charts if c not in unfinished]
+    tasks = _tasks(ready, settings, jobs or default_jobs(), policy or Policy(), run_apps)
+    results: dict[Path, list[tuple[ScenarioTask, ScenarioResult]]] = {c: [] for c in ready}
     for task, result in zip(tasks, _results(tasks, jobs), strict=True):
         results[task.root].append((task, result))
-    ordered = [_report(root, results[root]) for root in charts]
+    ordered = [unfinished.get(root) or _report(root, results[root]) for root in charts]
     settle_suppressions(ordered)
     return ordered
 
@@ -288,11 +299,29 @@ def _scenario_names(root: Path, settings: RenderSettings, run_apps: bool | None)
     read (one task then says why)."""
     try:
         kind = kind_of(root)
-        if kind.skip_reason(root, run_apps, ()) is not None:
+        if kind.skip_reason(root, run_apps, _untrusted(root, settings)) is not None:
             return []
         return kind.load(root).scenarios(settings)
     except (ChartError, OSError):
         return []
+
+
+def _untrusted(root: Path, settings: RenderSettings) -> tuple[Path, ...]:
+    """The roots whose own `run-apps` setting does not count: every target, but with
+    --trusted (then none: check never clones)."""
+    return () if settings.trusted else (root,)
+
+
+def _unfinished_write(root: Path) -> ChartError | None:
+    """Why a chart a killed `fix --write` left half written is not checked: its files are
+    neither the old chart nor the new one (and a `git add -A` would commit the staged ones)."""
+    try:
+        refuse_pending(root, "check")
+    except ChartError as err:
+        return err
+    except OSError:  # an unreadable folder: its check says why
+        return None
+    return None
 
 
 def _report(root: Path, parts: list[tuple[ScenarioTask, ScenarioResult]]) -> ChartReport:
@@ -371,6 +400,8 @@ def run_check(
     run_apps: bool | None = None,
     features: int = 0,
     source_builds: bool = False,
+    trusted: bool = False,
+    allow_remote: bool = False,
 ) -> int:
     """The `check` command: find charts, check them in parallel, print, return the status."""
     if fmt not in FORMATS:
@@ -383,7 +414,7 @@ def run_check(
         )
     # Files no chart holds (a hook's changed files): nothing to check, and that is a pass.
     reports = check_all(charts, values_files, set_values, jobs, release, namespace, policy,
-                        run_apps, features, source_builds)
+                        run_apps, features, source_builds, trusted, allow_remote)
     if fmt in ("json", "sarif"):
         _say_engine_log(reports)
     if fmt == "json":

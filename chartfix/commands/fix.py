@@ -68,6 +68,8 @@ def request_from(args: argparse.Namespace) -> FixRequest:
         features=features_from(args),
         safe_only=args.safe_only,
         source_builds=args.allow_source_builds,
+        trusted=args.trusted,
+        allow_remote=args.allow_remote,
         mode="--branch" if args.branch else "--write" if args.write else "a dry run",
     )
 

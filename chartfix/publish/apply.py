@@ -19,6 +19,7 @@ from chartfix.publish.diff import chart_diff, colorize, summarize
 from chartfix.publish.migration import upgrade_kind
 from chartfix.publish.write import write_chart
 from chartfix.sources.targets import targets_noun
+from chartfix.terminal import shown, unfiltered
 
 NEEDS_MIGRATION = "needs migration"
 """The mark of a chart whose fix changes an immutable field (text, bulk table, HTML)."""
@@ -111,7 +112,9 @@ def print_dry_run(
             continue
         diff = chart_diff(outcome.change)
         diffs.append(diff)
-        out.write(colorize(diff) if color else diff)
+        # a patch is the files' bytes (`chartfix fix > fix.patch` must apply); a terminal
+        # still shows their control characters escaped
+        (out if out.isatty() else unfiltered(out)).write(colorize(diff) if color else diff)
     report(outcomes, err, diffs, written=False)
 
 
@@ -181,15 +184,15 @@ def report(
     """Per chart: errors, fixed and unfixed findings, notes; then one summary line."""
     verb = "fixed" if written else "fixable"
     for outcome in outcomes:
-        name = display_path(outcome.root)
+        name = shown(display_path(outcome.root))
         if outcome.error is not None:
             err.write(f"error: {outcome.error}\n")
             for note in outcome.error.notes:
-                err.write(f"  note: {note}\n")
+                err.write(f"  note: {shown(note)}\n")
             if outcome.branch_commit is None:
                 continue
         if outcome.skipped is not None:
-            err.write(f"skipped: {name}: {outcome.skipped}\n")
+            err.write(f"skipped: {name}: {shown(outcome.skipped)}\n")
             continue
         change = outcome.change
         assert change is not None
@@ -198,11 +201,12 @@ def report(
         mark = f" ({NEEDS_MIGRATION})" if change.needs_migration else ""
         err.write(f"{name}: {len(change.fixed)} {verb}, {len(change.unfixed)} left{mark}\n")
         for finding in change.fixed:
-            err.write(f"  {verb}: {finding.rule} {finding.obj}\n")
+            err.write(f"  {verb}: {finding.rule} {shown(finding.obj)}\n")
         for item in change.unfixed:
-            err.write(f"  left: {item.finding.rule} {item.finding.obj}: {item.reason}\n")
+            why = shown(f"{item.finding.obj}: {item.reason}")
+            err.write(f"  left: {item.finding.rule} {why}\n")
         for note in change.notes:
-            err.write(f"  note: {note}\n")
+            err.write(f"  note: {shown(note)}\n")
         kind = upgrade_kind(change)
         where = (
             f"migration note: {outcome.note}" if outcome.note

@@ -13,7 +13,10 @@ file's sha256 before and after: recovery moves a staged file into place only whi
 target still holds the recorded before (or already the after), so an edit the user made
 after the kill is never overwritten; the chart is refused instead. A dry run or --branch run
 never finishes a write (they change no file): the pending journal refuses the chart, saying
-how to finish it. Each step is fsynced, the journal is replaced atomically,
+how to finish it, and so does `check` (it would read a half-written chart as real). Staged
+files left without their journal (deleted by hand) refuse the chart, all named at once, with
+the one command that removes them (`leftover_command`). Each step is fsynced, the journal is
+replaced atomically,
 and the chart directory is locked (flock) while a write or a recovery runs, so two runs never
 interleave. Before the replace step every target must still hold the bytes the fix was
 planned against: a file edited meanwhile refuses the chart, nothing written.
@@ -25,6 +28,7 @@ import fcntl
 import hashlib
 import json
 import os
+import shlex
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -63,6 +67,7 @@ def write_chart(
             raise ChartError(link, "is a symlink; chartfix does not write through links")
     with _locked(root):
         _recover_locked(root)
+        refuse_leftovers(root)
         _check_unchanged(wanted, read or {})
         staged = [
             _Staged(target, _temp_for(target), _sha(change.before), _sha(change.after))
@@ -94,10 +99,12 @@ def recover(root: Path) -> str | None:
 
 
 def refuse_pending(root: Path, command: str) -> None:
-    """For a run that must not write (dry run, --branch): a ChartError when an interrupted
-    --write is pending, saying what would finish it; nothing is changed."""
+    """For a run that must not write (dry run, --branch, check): a ChartError when an
+    interrupted --write is pending, saying what would finish it, or when its staged files
+    are left without a journal; nothing is changed."""
     root = Path(root).resolve()
     if not os.path.lexists(root / JOURNAL):
+        refuse_leftovers(root)
         return
     state, staged = _read_journal(root)
     pending = sum(1 for item in staged if os.path.lexists(item.tmp))
@@ -111,6 +118,36 @@ def refuse_pending(root: Path, command: str) -> None:
         root / JOURNAL,
         f"an interrupted --write is pending ({state}); {command} does not finish it: "
         f"{finish}, or delete the journal and its {TEMP_SUFFIX} files",
+    )
+
+
+def leftovers(root: Path) -> list[Path]:
+    """Staged files of an interrupted --write (`.NAME.chartfix.tmp`) anywhere in the chart."""
+    found = []
+    for directory, dirs, files in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if d != ".git")
+        found += [Path(directory, f) for f in sorted(files) if f.endswith(TEMP_SUFFIX)]
+    return found
+
+
+def leftover_command(root: Path) -> str:
+    """The one command that removes every staged file of an interrupted --write whose journal
+    is gone (docs/security.md): nothing else in a chart ends in .chartfix.tmp."""
+    return f"find {shlex.quote(str(root))} -name '.*{TEMP_SUFFIX}' -type f -delete"
+
+
+def refuse_leftovers(root: Path) -> None:
+    """ChartError naming every staged file left without its journal (deleted by hand): which
+    of them were whole is unknown, so none is moved into place; one command removes them."""
+    found = leftovers(root)
+    if not found:
+        return
+    names = ", ".join(p.relative_to(root).as_posix() for p in found[:5])
+    more = f" and {len(found) - 5} more" if len(found) > 5 else ""
+    raise ChartError(
+        root, f"{len(found)} staged file(s) of an interrupted --write are left without its "
+        f"journal ({names}{more}): `{leftover_command(root)}` removes them all, then run "
+        "chartfix again"
     )
 
 

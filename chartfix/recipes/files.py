@@ -38,9 +38,11 @@ import yaml
 
 from chartfix import yamlfile
 from chartfix.errors import ChartError, UsageError
+from chartfix.files import within
 from chartfix.recipes import registry
 from chartfix.recipes.base import Recipe, options_of
 from chartfix.rules import RULES
+from chartfix.terminal import shown
 
 TYPE = "chartfix/v1/recipe"
 KEYS = (
@@ -159,11 +161,21 @@ def repo_recipe_dirs(roots: Sequence[Path]) -> list[Path]:
     return dirs
 
 
-def resolve(ref: str, roots: Sequence[Path] = (), base: Path | None = None) -> RecipeFile:
+def resolve(
+    ref: str, roots: Sequence[Path] = (), base: Path | None = None, bound: Path | None = None
+) -> RecipeFile:
     """The declarative recipe `ref` names: a file (relative to `base` when given), or a name
-    found in the repositories' `recipes/` or among the shipped ones. Usage error otherwise."""
+    found in the repositories' `recipes/` or among the shipped ones. Usage error otherwise.
+
+    `bound`: the repository a file named by a repository's own file must stay in (its
+    content is never read, so never shown, when it does not)."""
     if is_file_reference(ref):
         path = (base / ref) if base is not None and not Path(ref).is_absolute() else Path(ref)
+        if not within(path, bound):
+            raise UsageError(
+                f"recipe file {shown(ref)} is outside the repository ({bound}); a "
+                "repository's files may name only its own files"
+            )
         if not path.is_file():
             raise UsageError(f"recipe file {path} does not exist")
         return load_recipe_file(path)

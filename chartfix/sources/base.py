@@ -104,6 +104,10 @@ class RenderSettings:
     source_builds: bool = False
     """--allow-source-builds: a program's declared dependencies (a cdk8s app's) may be built
     from source distributions, which runs their code; else wheels only."""
+    allow_remote: bool = False
+    """--allow-remote: a kustomization may fetch remote resources (else refused)."""
+    trusted: bool = False
+    """--trusted: a `.chartfix.yaml`'s `run-apps: true` counts (see cdk8s.app.skip_reason)."""
 
 
 @dataclass

@@ -22,6 +22,7 @@ from chartfix.publish.output import (
 )
 from chartfix.sources.base import synthesized_note, unrendered_note
 from chartfix.sources.targets import targets_noun
+from chartfix.terminal import shown
 
 if TYPE_CHECKING:
     from chartfix.model.report import ChartReport
@@ -45,10 +46,10 @@ def write_text(reports: Sequence[ChartReport], stream: TextIO, color: bool | Non
         if report.error is not None:
             stream.write(f"{paint('error', 'error')}: {report.error}\n")
             for note in report.error.notes:
-                stream.write(f"  {paint('warning', 'note')}: {note}\n")
+                stream.write(f"  {paint('warning', 'note')}: {shown(note)}\n")
             continue
         if report.skipped is not None:
-            stream.write(f"skipped: {display_path(report.root)}: {report.skipped}\n")
+            stream.write(f"skipped: {shown(display_path(report.root))}: {shown(report.skipped)}\n")
             continue
         notes = [synthesized_note(n, v) for n, v in report.synthesized.items()]
         notes += [unrendered_note(n, why) for n, why in report.unrendered.items()]
@@ -61,30 +62,34 @@ def write_text(reports: Sequence[ChartReport], stream: TextIO, color: bool | Non
             or notes
         ):
             continue
-        stream.write(paint("bold", f"{display_path(report.root)} ({report.name})") + "\n")
+        heading = f"{display_path(report.root)} ({report.name})"
+        stream.write(paint("bold", shown(heading)) + "\n")
         for finding in report.findings:
             where = finding_path(report.root, finding)
             if finding.location.line is not None:
                 where += f":{finding.location.line}"
             label = paint(finding.severity, f"{finding.severity}[{finding.rule}]")
-            stream.write(f"  {where}: {label} {finding.obj}: {finding.message}\n")
-            stream.write(paint("dim", f"    scenarios: {scenarios_said(finding)}") + "\n")
-            stream.write(f"    fix: {remediation(finding)}\n")
+            said = shown(f"{finding.obj}: {finding.message}")
+            stream.write(f"  {shown(where)}: {label} {said}\n")
+            scenarios = shown(scenarios_said(finding))
+            stream.write(paint("dim", f"    scenarios: {scenarios}") + "\n")
+            stream.write(f"    fix: {shown(remediation(finding))}\n")
         for finding in report.suppressed:
             assert finding.suppression is not None
             accepted = finding.suppression
             stream.write(
                 paint(
                     "dim",
-                    f"  suppressed[{finding.rule}] {finding.obj}: {accepted.justification or '-'}"
-                    f" ({accepted.origin})",
+                    f"  suppressed[{finding.rule}] " + shown(
+                        f"{finding.obj}: {accepted.justification or '-'} ({accepted.origin})"
+                    ),
                 )
                 + "\n"
             )
         for unused in report.unused_suppressions:
-            stream.write(f"  {paint('warning', 'warning')}: {unused}\n")
+            stream.write(f"  {paint('warning', 'warning')}: {shown(unused)}\n")
         for warning in [*notes, *report.warnings, *report.engine_log]:
-            stream.write(f"  {paint('warning', 'note')}: {warning}\n")
+            stream.write(f"  {paint('warning', 'note')}: {shown(warning)}\n")
     stream.write(summary_line(reports) + "\n")
 
 

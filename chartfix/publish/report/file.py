@@ -8,11 +8,14 @@ that bulk's resume, `report merge` and `report html` use.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import hashlib
 import json
 import os
+import stat
 import sys
 import tempfile
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -138,11 +141,20 @@ class ReportFile:
     Ctrl-C, writes FILE whole (a fresh temp file, never one through a link, replaced
     atomically) and removes FILE.partial. Readers take FILE plus FILE.partial, so a re-run
     resumes where a killed one stopped.
+
+    Before any work: FILE.partial must be a file chartfix can append to (a symlink there
+    would stop the run after its first chart's fix had landed, recorded nowhere), and the
+    run takes an exclusive lock on FILE.lock until the report is whole, so a second run on
+    the same report is refused in one line instead of overwriting the first one's entries.
     """
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self.partial = partial_of(path)
+        _check_appendable(self.partial)
+        self._lock = _lock(path)
+        self.close = weakref.finalize(self, os.close, self._lock)
+        """Release the lock: at `finish`, or when the run drops this object."""
         self.previous = {c["path"]: c for c in read_report(path)["charts"]} if (
             path.exists() or self.partial.exists()
         ) else {}
@@ -217,7 +229,42 @@ class ReportFile:
         document = report_document([*kept, *entries], shard, dry_run)
         write_json(self.path, document)
         self.partial.unlink(missing_ok=True)
+        self.close()
         return document
+
+
+def _check_appendable(partial: Path) -> None:
+    """A usage error when FILE.partial is there but not a regular file chartfix may append
+    to: a symlink (never written through), a folder, a file it cannot write."""
+    try:
+        st = os.lstat(partial)
+    except FileNotFoundError:
+        return
+    if stat.S_ISLNK(st.st_mode):
+        raise UsageError(f"--report {partial}: is a symlink; chartfix writes no report "
+                         "through one: remove it")
+    if not stat.S_ISREG(st.st_mode) or not os.access(partial, os.W_OK):
+        raise UsageError(f"--report {partial}: not a file chartfix can append to: remove it")
+
+
+def _lock(path: Path) -> int:
+    """An exclusive lock on FILE.lock (its descriptor); a usage error when another run
+    holds it. FILE.lock stays: removing it would let two runs lock two files."""
+    lock = path.with_name(path.name + ".lock")
+    flags = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
+    try:
+        fd = os.open(lock, flags, 0o644)
+    except OSError as err:
+        raise UsageError(f"--report {lock}: {err.strerror}") from err
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise UsageError(
+            f"--report {path}: another chartfix run is using this report (it holds {lock}); "
+            "wait for it to end, or give this run a report of its own"
+        ) from None
+    return fd
 
 
 def report_document(

@@ -20,7 +20,7 @@ import sys
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from html import escape
+from html import escape as _html_escape
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +30,7 @@ from pygments.lexers import DiffLexer
 
 from chartfix import __version__
 from chartfix.publish.output import plural
+from chartfix.terminal import visible
 
 STATUSES = ("fixed", "partial", "left", "error", "skipped", "clean")
 """Table order: what needs a look first (`skipped`: a cdk8s app not run, no --run-apps)."""
@@ -39,6 +40,12 @@ _KNOWN = {
     "lines_added", "lines_removed", "diff", "content_hash", "options", "applied", "commit",
     "branch", "finding_details", "notes", "migration", "upgrade", "pull_request", "publish",
 }
+
+
+def escape(text: str, quote: bool = True) -> str:
+    """HTML-escaped, and a control character or bidirectional override written as its escape
+    (`\\u202e`): a name cannot read backwards (`gnp.exe` shown as `exe.png`) or hide."""
+    return _html_escape(visible(text), quote)
 
 
 @dataclass(frozen=True)
@@ -559,7 +566,7 @@ def _state_label(state: str, chart: ChartView) -> str:
 
 def _highlight(diff: str) -> str:
     """The patch through pygments' diff lexer (it escapes the text); colours from our CSS."""
-    return str(highlight(diff, DiffLexer(), HtmlFormatter(cssclass="diff")))
+    return str(highlight(visible(diff), DiffLexer(), HtmlFormatter(cssclass="diff")))
 
 
 def _diff_style() -> str:

@@ -191,18 +191,25 @@ def skip_reason(
 ) -> str | None:
     """Why the app at `root` must not run (None: it may).
 
-    A cdk8s app is a program, unlike a Helm template: it runs only when the user asks, with
-    --run-apps or `run-apps: true` in a `.chartfix.yaml`; --no-run-apps (False) wins over
-    the file. Under `untrusted` roots (repositories cloned by `bulk --repos`) a file's
-    `run-apps` does not count: it is the repository's author speaking, not the user.
+    A cdk8s app is a program, unlike a Helm template: only the command line switches its
+    running on: --run-apps, or --trusted for a tree whose `.chartfix.yaml` says `run-apps:
+    true`; --no-run-apps (False) wins over the file. Under `untrusted` roots (every target
+    without --trusted, and repositories cloned by `bulk --repos` always) a file's
+    `run-apps` does not count: it is the repository's author speaking, not the user (a
+    pull request's author, in a gate), and the line says it was ignored.
     """
     if run_apps is not None:
         return None if run_apps else "not run (--no-run-apps)"
-    cloned = any(Path(root).resolve().is_relative_to(Path(r).resolve()) for r in untrusted)
-    if not cloned and load_config(Path(root)).run_apps:
+    ignored = any(Path(root).resolve().is_relative_to(Path(r).resolve()) for r in untrusted)
+    setting = load_config(Path(root)).run_apps
+    if setting and not ignored:
         return None
-    where = " (a cloned repository's own setting does not count)" if cloned else ""
+    why = (
+        f" (`run-apps: true` in its {CONFIG_NAME} was ignored: a repository cannot switch "
+        "on running its own code; --trusted says the tree is yours, never a bulk --repos "
+        "clone)" if setting else ""
+    )
     return (
-        "cdk8s app not run: its Python is code from the repository; run it with --run-apps "
-        f"or `run-apps: true` in {CONFIG_NAME}{where}"
+        "cdk8s app not run: its Python is code from the repository; run it with "
+        f"--run-apps{why}"
     )

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from chartfix import yamlfile
+from chartfix.environment import child_environment
 from chartfix.errors import ChartError
 from chartfix.model.objects import K8sObject, ObjectRef, Rendering, Source
 from chartfix.sources.cdk8s.app import _SKIPPED_DIRS, CdkApp, load_app
@@ -32,6 +33,9 @@ from chartfix.sources.cdk8s.app import _SKIPPED_DIRS, CdkApp, load_app
 SCENARIO = "synth"
 TIMEOUT_SECONDS = 120
 _RUNNER = Path(__file__).with_name("_runner.py")
+_REAPER = Path(__file__).with_name("_reaper.py")
+STOP_SECONDS = 5
+"""How long the reaper has to end what the app started once told to stop."""
 _ERROR_MARK = "CHARTFIX-APP-ERROR "
 # jsii prints a large banner on Node versions it no longer supports; the app still works.
 _QUIET_JSII = {
@@ -133,10 +137,14 @@ def _inside(root: Path, link: Path) -> None:
 
 def _run(app: CdkApp, staging: Path, outdir: Path, sidecar: Path, python: Path) -> None:
     """Run the app's entry on the staged copy with `python`, in its folder, with a scrubbed
-    environment, in a process group of its own that is killed at the time limit (and at the
-    end, so a process the app left behind does not outlive it)."""
+    environment, under the reaper (`_reaper.py`, run by chartfix's own Python): every
+    process the app starts, one that double-forks and leaves its session too, ends when it
+    does or at the time limit; the process group is killed after, as a last resort."""
     env = {**app_environment(os.environ, staging.parent / "home"), "CDK8S_OUTDIR": str(outdir)}
-    command = [str(python), str(_RUNNER), str(staging), str(staging / app.entry), str(sidecar)]
+    command = [
+        sys.executable, str(_REAPER),
+        str(python), str(_RUNNER), str(staging), str(staging / app.entry), str(sidecar),
+    ]
     with subprocess.Popen(
         command, cwd=staging, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
         stderr=subprocess.PIPE, text=True, start_new_session=True,
@@ -144,7 +152,7 @@ def _run(app: CdkApp, staging: Path, outdir: Path, sidecar: Path, python: Path) 
         try:
             _, stderr = child.communicate(timeout=TIMEOUT_SECONDS)
         except subprocess.TimeoutExpired as err:
-            _kill_group(child.pid)
+            _stop(child)
             child.communicate()
             raise ChartError(app.entry_path, f"synthesis took over {TIMEOUT_SECONDS}s") from err
         finally:
@@ -207,28 +215,27 @@ def missing_bundle(app: CdkApp) -> ChartError | None:
     return None
 
 
+def _stop(child: subprocess.Popen[str]) -> None:
+    """Ask the reaper to end the app and all it started, then kill its group."""
+    with contextlib.suppress(ProcessLookupError):
+        child.terminate()
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        child.wait(STOP_SECONDS)
+    _kill_group(child.pid)
+
+
 def _kill_group(pgid: int) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):  # the group is gone
         os.killpg(pgid, signal.SIGKILL)
 
 
-_KEPT = frozenset({
-    "PATH", "LANG", "LANGUAGE", "TZ", "TMPDIR", "TEMP", "TMP", "SYSTEMROOT", "TERM",
-    "NO_COLOR", "PYTHONPATH", "VIRTUAL_ENV", "NODE_PATH", "NODE_OPTIONS",
-})
-_KEPT_PREFIXES = ("LC_", "JSII_")
-
-
 def app_environment(environ: Mapping[str, str], home: Path) -> dict[str, str]:
-    """What an app sees of chartfix's environment: an allowlist (PATH, locale, temp dirs,
-    Python and Node search paths, JSII_*), with HOME an empty folder of its own. Everything
-    else, tokens and cloud keys above all (GITHUB_TOKEN, AWS_*, ...), stays out."""
-    home.mkdir(parents=True, exist_ok=True)
-    kept = {
-        key: value for key, value in environ.items()
-        if key in _KEPT or key.startswith(_KEPT_PREFIXES)
-    }
-    return {**kept, **_QUIET_JSII, "HOME": str(home), "PYTHONDONTWRITEBYTECODE": "1"}
+    """What an app sees of chartfix's environment: the allowlist of chartfix.environment (PATH,
+    locale, temp dirs, Python and Node search paths) and JSII_*, with HOME an empty folder
+    of its own. Everything else, tokens and cloud keys above all (GITHUB_TOKEN, AWS_*,
+    SSH_AUTH_SOCK, KUBECONFIG...), stays out."""
+    kept = child_environment(environ, home, prefixes=("JSII_",))
+    return {**kept, **_QUIET_JSII, "PYTHONDONTWRITEBYTECODE": "1"}
 
 
 def _last_line(text: str) -> str:

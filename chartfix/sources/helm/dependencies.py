@@ -26,7 +26,7 @@ from typing import Any
 
 from chartfix import yamlfile
 from chartfix.errors import ChartError
-from chartfix.files import repository_root
+from chartfix.files import git_repository, within
 from chartfix.sources.helm.chart import (
     Chart,
     Dependency,
@@ -38,6 +38,7 @@ from chartfix.sources.helm.chart import (
     value_at,
 )
 from chartfix.sources.helm.constraint import BadConstraint, satisfies
+from chartfix.terminal import shown
 
 # --- dependencies and the staged file tree ---------------------------------------------------
 
@@ -262,24 +263,34 @@ def _locate(dep: Dependency, root: Path) -> Path | None:
     charts in a folder of their own, `common/`, and publish them to their registry).
 
     Never the chart itself: a wrapper chart often depends on the upstream chart of its own
-    name, which is not available offline.
+    name, which is not available offline. Never outside the chart's git repository: a
+    `file://` path leaving it is refused (ChartError), and the folders beside a chart at
+    the repository's top (other clones, in bulk) are not searched.
     """
     here = root.resolve()
+    bound = git_repository(here)
     if dep.repository.startswith("file://"):
-        target = (root / dep.repository.removeprefix("file://")).resolve()
+        written = dep.repository.removeprefix("file://")
+        target = (root / written).resolve()
+        if not within(target, bound):
+            raise ChartError(
+                root / "Chart.yaml", f"dependency {dep.name}: {shown(dep.repository)} is "
+                f"outside the repository ({bound}); chartfix reads no chart outside it"
+            )
         return target if _chart_named(target, dep.name) else None
+    if not within(root.parent, bound):
+        return None
     sibling = (root.parent / dep.name).resolve()
-    if sibling != here and _chart_named(sibling, dep.name):
+    if sibling != here and within(sibling, bound) and _chart_named(sibling, dep.name):
         return sibling
     for path, name in _sibling_charts(root.parent.resolve()):
-        if name == dep.name and path != here:
+        if name == dep.name and path != here and within(path, bound):
             return path
-    repo = repository_root(here)
-    if repo == here:
+    if bound is None or bound == here:
         return None
     found = [
         path
-        for path, name in _repository_charts(repo)
+        for path, name in _repository_charts(bound)
         if name == dep.name and path != here and not here.is_relative_to(path)
     ]
     fitting = [path for path in found if _fits(dep, path)]

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from chartfix.errors import ChartError, Skipped
-from chartfix.files import decode, encode, linked
+from chartfix.files import decode, encode, git_repository, linked, within
 from chartfix.model.changes import FixUnit, Unfixed
 from chartfix.model.edits import Edit, LabelChange, PlannedEdit
 from chartfix.model.findings import Location
@@ -89,16 +89,19 @@ class HelmKind:
         return HelmSource(load_chart(root))
 
     def depends_on(self, root: Path) -> list[Path]:
-        """The directories of the chart's `file://` dependencies."""
+        """The directories of the chart's `file://` dependencies, inside its repository (one
+        outside is never read: the run refuses the chart)."""
         try:
             dependencies = list(declared_dependencies(root, read_chart_meta(root)))
         except (ChartError, OSError, ValueError):
             return []
+        bound = git_repository(root)
         return [
             (root / d.repository.removeprefix("file://")).resolve()
             for d in dependencies
             if d.repository.startswith("file://")
             and (root / d.repository.removeprefix("file://")).is_dir()
+            and within(root / d.repository.removeprefix("file://"), bound)
         ]
 
 

@@ -53,7 +53,16 @@ class Kustomization:
         cannot build it, and says so with paths of chartfix's temporary copy."""
         return [(key, ref) for key, ref in self._written_refs() if not (self.dir / ref).exists()]
 
+    def remote_refs(self) -> list[tuple[str, str]]:
+        """(field, URL) of the remote resources and bases it names (`https://...`,
+        `github.com/org/repo//path?ref=v1`, `ssh://git@host/repo`): kustomize fetches
+        them, with git for a repository."""
+        return [(key, ref) for key, ref in self._refs() if _remote(ref)]
+
     def _written_refs(self) -> list[tuple[str, str]]:
+        return [(key, ref) for key, ref in self._refs() if not _remote(ref)]
+
+    def _refs(self) -> list[tuple[str, str]]:
         refs: list[tuple[str, str]] = []
         for key in ("resources", "bases", "components", "crds", "configurations"):
             refs += [(key, r) for r in _strings(self.data.get(key))]
@@ -74,7 +83,7 @@ class Kustomization:
                     if isinstance(item.get("env"), str):
                         entries.append(item["env"])
                     refs += [(key, entry.split("=", 1)[-1]) for entry in entries]
-        return [(key, ref) for key, ref in refs if not _remote(ref)]
+        return refs
 
     def bases(self) -> list[Path]:
         """The folders it builds on that hold a kustomization (resources, bases, components)."""
@@ -280,4 +289,9 @@ def _strings(raw: Any) -> list[str]:
 
 
 def _remote(ref: str) -> bool:
-    return "://" in ref or ref.startswith(("github.com/", "git@", "gitlab.com/", "bitbucket.org/"))
+    """A URL kustomize fetches; another path that does not exist is refused as missing
+    (`Kustomization.missing`), so nothing a kustomization names reaches kubectl as a URL
+    unseen."""
+    return "://" in ref or "::" in ref or ref.startswith(
+        ("github.com/", "git@", "gitlab.com/", "bitbucket.org/")
+    )

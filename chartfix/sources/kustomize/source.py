@@ -34,6 +34,7 @@ from typing import Any, NoReturn
 
 import yaml
 
+from chartfix.environment import PROXIES, child_environment
 from chartfix.errors import ChartError, Skipped
 from chartfix.files import decode
 from chartfix.model.edits import LabelChange, PlannedEdit
@@ -99,6 +100,8 @@ class KustomizeSource(YamlFiles):
     app_version: str | None = None
     namespace: str = "default"
     release: str = "release-name"
+    allow_remote: bool = False
+    """--allow-remote: its kustomizations may fetch remote resources (else refused)."""
 
     def scenarios(self, settings: RenderSettings) -> list[str]:
         return [self.group.scenario_name(top) for top in self.group.tops]
@@ -107,6 +110,7 @@ class KustomizeSource(YamlFiles):
         self, settings: RenderSettings, only: Sequence[str] | None = None
     ) -> Renderings:
         self.namespace, self.release = settings.namespace, settings.release
+        self.allow_remote = settings.allow_remote
         result = Renderings()
         for scenario in self.scenarios(settings):
             if only is not None and scenario not in only:
@@ -135,7 +139,10 @@ class KustomizeSource(YamlFiles):
             copy = Path(tmp).resolve() / "t"
             above = self._copy(copy, files or {})
             inner = copy / self.root.relative_to(above)
-            built = build(inner / top.relative_to(self.root), top, (copy, above))
+            built = build(
+                inner / top.relative_to(self.root), top, (copy, above),
+                Path(tmp) / "home", self.allow_remote,
+            )
             objects = [self._traced(body, top) for body in built]
         return Rendering(scenario, objects, release=self.release, namespace=self.namespace)
 
@@ -182,6 +189,7 @@ class KustomizeSource(YamlFiles):
                 kustomization = read(directory)
             except ChartError:  # its build says what is wrong
                 continue
+            self._refuse_remote(kustomization)
             for written, path in kustomization.local_paths():
                 if not path.exists():
                     continue
@@ -195,6 +203,18 @@ class KustomizeSource(YamlFiles):
                 if path.is_dir() and kustomization_file(path):
                     pending.append(path)
         return wanted
+
+    def _refuse_remote(self, kustomization: Kustomization) -> None:
+        """ChartError naming the file and the URL of its first remote resource, unless the
+        user allowed them (--allow-remote): a repository's files reach no network."""
+        remote = kustomization.remote_refs()
+        if remote and not self.allow_remote:
+            key, url = remote[0]
+            raise ChartError(
+                kustomization.file, f"`{key}` names {url}, a remote resource: chartfix "
+                "fetches nothing a repository's files name (--allow-remote lets a "
+                "trusted tree's kustomizations fetch theirs)"
+            )
 
     def _traced(self, body: dict[str, Any], top: Path) -> K8sObject:
         """An object built by kustomize, with its origin read and the annotation removed."""
@@ -386,11 +406,19 @@ class KustomizeSource(YamlFiles):
 
 
 def build(
-    directory: Path, shown: Path, moved: tuple[Path, Path] | None = None
+    directory: Path,
+    shown: Path,
+    moved: tuple[Path, Path] | None,
+    home: Path,
+    allow_remote: bool = False,
 ) -> list[dict[str, Any]]:
     """`kubectl kustomize DIRECTORY`'s objects; ChartError naming `shown` (the folder on
     disk) when kubectl is missing or the build fails. `moved`: (copy, original) folders, so
-    that kubectl's messages name the original."""
+    that kubectl's messages name the original.
+
+    kubectl (and the git it starts for a remote base) runs with an environment built from
+    an allowlist and HOME the empty folder `home`: no token, agent socket, cloud key or
+    kubeconfig of the job reaches it; with `allow_remote`, the proxy settings too."""
     kubectl = shutil.which(KUBECTL)
     if kubectl is None:
         raise ChartError(
@@ -401,7 +429,7 @@ def build(
         done = subprocess.run(
             [kubectl, "kustomize", str(directory)],
             capture_output=True, text=True, timeout=TIMEOUT, check=False,
-            stdin=subprocess.DEVNULL,
+            stdin=subprocess.DEVNULL, env=_kubectl_environment(home, allow_remote),
         )
     except subprocess.TimeoutExpired as err:
         raise ChartError(shown, f"kubectl kustomize took longer than {TIMEOUT}s") from err
@@ -409,6 +437,13 @@ def build(
         raise ChartError(shown, f"kubectl kustomize: {_kubectl_error(done.stderr, moved)}")
     docs = list(load_all(done.stdout, shown, max_bytes=None))
     return [d for d in docs if is_manifest(d)]
+
+
+def _kubectl_environment(home: Path, allow_remote: bool) -> dict[str, str]:
+    """What `kubectl kustomize` and its git see: the allowlist (chartfix.trust), and git
+    told never to prompt nor read a system configuration."""
+    env = child_environment(os.environ, home, also=PROXIES if allow_remote else ())
+    return {**env, "GIT_TERMINAL_PROMPT": "0", "GIT_CONFIG_NOSYSTEM": "1"}
 
 
 def _kubectl_error(stderr: str, moved: tuple[Path, Path] | None) -> str:
