@@ -380,6 +380,6 @@ def test_cdk8s_apps_take_the_same_policy(
     status, doc = check_json(capsys, str(app), "--run-apps")
     assert status == 1 and doc["charts"][0]["findings"]
     (app / ".chartfix.yaml").write_text("rules: {include: [spans]}\nrun-apps: true\n")
-    assert check(capsys, str(app), "--strict")[0] == 0
-    assert main(["fix", "-j", "1", str(app)]) == 0
+    assert check(capsys, str(app), "--strict", "--trusted")[0] == 0  # the file runs it
+    assert main(["fix", "-j", "1", str(app), "--trusted"]) == 0
     assert "0 findings fixable, 0 left" in capsys.readouterr().err
