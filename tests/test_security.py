@@ -49,19 +49,18 @@ spec:
     spec:
       containers: [{{name: c, image: x}}]
 """
-JOB = """\
-apiVersion: batch/v1
-kind: Job
+WORKER = DEPLOY.format(name="worker")
+SERVICE = """\
+apiVersion: v1
+kind: Service
 metadata:
-  name: seed
+  name: web
 spec:
-  template:
-    metadata:
-      labels: {app: web}
-    spec:
-      restartPolicy: Never
-      containers: [{name: c, image: x}]
+  selector: {app: web}
+  ports: [{port: 80}]
 """
+"""A second Deployment on the web Deployment's selector, and a Service over both: an
+overlap error, which chartfix fixes."""
 
 
 # --- canaries -----------------------------------------------------------------------------
@@ -142,7 +141,8 @@ def chart(path: Path, name: str = "app", deploy: str = "web") -> Path:
     (path / "templates").mkdir(parents=True, exist_ok=True)
     (path / "Chart.yaml").write_text(CHART.format(name=name))
     (path / "templates" / "deploy.yaml").write_text(DEPLOY.format(name=deploy))
-    (path / "templates" / "job.yaml").write_text(JOB)
+    (path / "templates" / "worker.yaml").write_text(WORKER)
+    (path / "templates" / "service.yaml").write_text(SERVICE)
     return path
 
 
@@ -646,7 +646,7 @@ def half_written(app: Path) -> None:
          "import os, sys\nimport chartfix.publish.write as w\nreal = w._stage\n"
          "def stage(item, data):\n    real(item, data)\n    os._exit(9)\n"
          "w._stage = stage\nfrom chartfix.cli import main\n"
-         "main(['fix', sys.argv[1], '--write', '--label-jobs', '-j', '1'])\n", str(app)],
+         "main(['fix', sys.argv[1], '--write', '-j', '1'])\n", str(app)],
         env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)},
         check=False, capture_output=True,
     )
@@ -675,10 +675,10 @@ def test_staged_files_without_their_journal_go_with_one_command(tmp_path, capsys
     assert "1 staged file(s) of an interrupted --write are left without its journal" in out
     command = out.split("`")[1]
     assert command == f"find {app} -name '.*.chartfix.tmp' -type f -delete"
-    assert main(["fix", str(app), "--write", "--label-jobs"]) == 2
+    assert main(["fix", str(app), "--write"]) == 2
     assert command in capsys.readouterr().err
     subprocess.run(command, shell=True, check=True)
-    assert main(["fix", str(app), "--write", "--label-jobs"]) == 0
+    assert main(["fix", str(app), "--write"]) == 0
     assert main(["check", str(app)]) == 0
 
 
