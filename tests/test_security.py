@@ -286,7 +286,9 @@ def test_the_sibling_search_stops_at_the_repository_root(tmp_path, capsys) -> No
 
 def test_siblings_inside_the_repository_are_still_found(tmp_path, capsys) -> None:
     repo = repository(tmp_path / "repo")
-    chart(repo / "charts" / "common", name="common", deploy="from-common")
+    common = chart(repo / "charts" / "common", name="common", deploy="from-common")
+    for name in ("worker.yaml", "service.yaml"):  # the app's own: no object twice
+        (common / "templates" / name).unlink()
     app = chart(repo / "charts" / "app")
     (app / "Chart.yaml").write_text(CHART.format(name="app") + (
         "dependencies:\n  - name: common\n    version: 1.0.0\n    repository: oci://x/y\n"
