@@ -83,7 +83,8 @@ def shard_key(identity: str, args: argparse.Namespace) -> str:
 def options_hash(request: FixRequest) -> str:
     """Hash of the run's options that change a chart's results: recipes, rule control,
     organisation values (the values files' bytes and --set), components, label-jobs,
-    release, namespace, run-apps, source builds, --trusted, --allow-remote."""
+    release, namespace, run-apps, source builds, --trusted, --allow-remote, feature renders,
+    safe-only."""
     policy = request.policy
     options = {
         "recipes": list(request.recipes),
