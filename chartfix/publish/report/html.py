@@ -39,6 +39,7 @@ _KNOWN = {
     "path", "id", "name", "status", "findings", "fixed", "left", "error", "unsafe", "files",
     "lines_added", "lines_removed", "diff", "content_hash", "options", "applied", "commit",
     "branch", "finding_details", "notes", "migration", "upgrade", "pull_request", "publish",
+    "needs_migration",
 }
 
 
@@ -116,7 +117,7 @@ def chart_view(entry: dict[str, Any]) -> ChartView:
         applied=bool(entry.get("applied")),
         findings=_findings(entry),
         error=str(entry.get("error") or ""),
-        unsafe=bool(entry.get("unsafe")),
+        unsafe=bool(entry.get("needs_migration", entry.get("unsafe"))),
         step=entry.get("upgrade") == "step",
         files=[str(f) for f in entry.get("files") or []],
         added=int(entry.get("lines_added") or 0),
@@ -411,6 +412,7 @@ def _table(charts: Sequence[ChartView], anchors: dict[int, str], fixed_word: str
     heads = [
         ("chart", "text"), ("repository", "text"), ("status", "text"), ("findings", "num"),
         (fixed_word, "num"), ("left", "num"), ("rules", "text"), ("lines", "num"),
+        ("migration", "text"),
     ]
     head = "".join(
         f'<th scope="col" data-type="{kind}"><button type="button">{name}</button></th>'
@@ -432,14 +434,14 @@ def _table(charts: Sequence[ChartView], anchors: dict[int, str], fixed_word: str
             f"<td>{escape(chart.repository)}</td>"
             f'<td data-sort="{order.get(chart.status, 9)}">'
             f'<span class="st s-{escape(chart.status)}">'
-            f"{escape(chart.status_label)}</span>"
-            + (' <span class="unsafe">needs migration</span>' if chart.unsafe else "")
-            + "</td>"
+            f"{escape(chart.status_label)}</span></td>"
             f"<td>{len(chart.findings)}</td><td>{chart.count('fixed')}</td>"
             f"<td>{chart.count('left')}</td><td>{escape(', '.join(chart.rules))}</td>"
             f'<td data-sort="{chart.added + chart.removed}">'
             + (f'<span class="add">+{chart.added}</span> <span class="del">−{chart.removed}</span>'
                if chart.added or chart.removed else "")
+            + "</td><td>"
+            + ('<span class="unsafe">needs migration</span>' if chart.unsafe else "")
             + "</td></tr>"
         )
     return (
