@@ -125,7 +125,7 @@ def test_a_corrupt_or_foreign_entry_is_ignored_and_rewritten(
     tree: Path, private_cache: Path, damage: str
 ) -> None:
     _, found = counted([tree])
-    [entry] = _entries(private_cache)
+    [entry] = _entries(private_cache / "check")
     good = entry.read_bytes()
     if damage == "garbage":
         entry.write_bytes(b"not a cache entry at all")
@@ -136,12 +136,14 @@ def test_a_corrupt_or_foreign_entry_is_ignored_and_rewritten(
         shutil.copytree(tree, other)
         (other / "values.yaml").write_text((other / "values.yaml").read_text() + "\n")
         counted([other])
-        foreign = next(p for p in _entries(private_cache) if p != entry)
+        foreign = next(p for p in _entries(private_cache / "check") if p != entry)
         entry.write_bytes(foreign.read_bytes())
+    damaged = entry.read_bytes()
     after, again = counted([tree])
     assert after.corrupt == 1 and after.misses == 1 and after.writes == 1
     assert again == found
-    assert entry.read_bytes() == good, "rewritten as it was"
+    assert entry.read_bytes() != damaged
+    assert counted([tree])[0].hits == 1, "rewritten: trusted again"
 
 
 def test_no_cache_and_cache_dir_from_the_command_line(tree: Path, tmp_path: Path) -> None:
@@ -157,3 +159,44 @@ def test_no_cache_and_cache_dir_from_the_command_line(tree: Path, tmp_path: Path
     assert _entries(moved) and not (tmp_path / "xdg").exists()
     subprocess.run([*CHARTFIX, "check", str(tree)], env=env, capture_output=True, text=True)
     assert _entries(tmp_path / "xdg" / "chartfix"), "XDG_CACHE_HOME/chartfix by default"
+
+
+def test_fix_reads_its_renders_before_the_edit_from_the_cache(
+    tree: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A second fix renders nothing before its edit (the scenarios and the next-release pair
+    come from the cache) and plans the same patch; its verification renders still run."""
+    from chartfix.pipeline import FixRequest, fix_chart
+    from chartfix.sources.helm import source
+
+    first = fix_chart(tree, FixRequest())
+    assert first.files, "legacy-server has a fix"
+
+    def must_not_render(*args: object, **kwargs: object) -> object:
+        raise AssertionError("rendered before the edit on a warm run")
+
+    verified = []
+    real_render = source.render
+
+    def counting_render(*args: object, **kwargs: object) -> object:
+        verified.append(args)
+        return real_render(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(source, "render_scenarios", must_not_render)
+    monkeypatch.setattr(source, "release_diff", must_not_render)
+    monkeypatch.setattr(source, "render", counting_render)
+    second = fix_chart(tree, FixRequest())
+    assert [(f.path, f.after) for f in second.files] == [(f.path, f.after) for f in first.files]
+    assert verified, "the edited files were rendered to verify them"
+
+
+def test_fix_renders_again_when_a_template_changed(
+    tree: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from chartfix.pipeline import FixRequest, fix_chart
+
+    fix_chart(tree, FixRequest())
+    _template_byte(tree)
+    before = cache.stats.misses
+    fix_chart(tree, FixRequest())
+    assert cache.stats.misses > before

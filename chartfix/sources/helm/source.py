@@ -14,6 +14,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import NoReturn
 
+from chartfix import cache
 from chartfix.errors import ChartError, Skipped
 from chartfix.files import decode, encode, git_repository, linked, within
 from chartfix.model.changes import FixUnit, Unfixed
@@ -45,7 +46,7 @@ from chartfix.sources.helm.releases import release_diff
 from chartfix.sources.helm.render import render
 from chartfix.sources.helm.restart import restart_edits
 from chartfix.sources.helm.selectors import selector_removals
-from chartfix.sources.helm.synthesis import render_scenarios
+from chartfix.sources.helm.synthesis import Rendered, render_scenarios
 from chartfix.sources.helm.template.edit import apply_edits
 from chartfix.sources.helm.template.locate import ChartSources, locate
 from chartfix.sources.helm.template.outline import outline
@@ -106,6 +107,18 @@ class HelmKind:
 
 
 
+def _render_key(root: Path, settings: RenderSettings, scenarios: Sequence[str]) -> str:
+    """The cache key of `scenarios` rendered with `settings` (the values files by their
+    bytes); "" when the cache is off."""
+    if cache.directory() is None:
+        return ""
+    values = settings.values_files
+    return cache.key(
+        "render", root, values, replace(settings, values_files=()),
+        [cache.file_digest(v) for v in values], list(scenarios),
+    )
+
+
 class HelmSource:
     """One chart: its scenarios rendered by Helm, its templates outlined and edited."""
 
@@ -126,6 +139,10 @@ class HelmSource:
         again as the next release."""
         self.release = "release-name"
         self.namespace = "default"
+        self.key = ""
+        """The cache key of what `render_all` rendered ("": the cache is off)."""
+        self.inputs: dict[Path, str] = {}
+        """What it depends on besides the key (`Renderings.inputs`)."""
 
     # --- rendering ------------------------------------------------------------------------
 
@@ -141,12 +158,26 @@ class HelmSource:
     def render_all(
         self, settings: RenderSettings, only: Sequence[str] | None = None
     ) -> Renderings:
+        """The scenarios rendered, or read from the cache when nothing they depend on
+        changed (chartfix.cache): fix's renders before the edit, check's on a miss."""
         self.release, self.namespace = settings.release, settings.namespace
         every = self._scenarios(settings)
         self.first = every[0].name
         requested = [s for s in every if only is None or s.name in only]
-        rendered = render_scenarios(self.chart, requested, self.release, self.namespace)
+        self.key = _render_key(self.root, settings, [s.name for s in requested])
+        hit = cache.get("render", self.key, self.root) if self.key else None
+        if hit is not None:
+            rendered, out = hit
+        else:
+            rendered = render_scenarios(self.chart, requested, self.release, self.namespace)
+            out = self._renderings(rendered)
+            if self.key:
+                cache.put("render", self.key, (rendered, out), out.inputs())
         self.rendered = {s.name: s for s in rendered.scenarios}
+        self.inputs = out.inputs()
+        return out
+
+    def _renderings(self, rendered: Rendered) -> Renderings:
         out = Renderings(rendered.renderings, rendered.unrendered)
         out.notes += [
             synthesized_note(r.scenario, r.synthesized) for r in out.renderings if r.synthesized
@@ -191,9 +222,17 @@ class HelmSource:
         scenario = self.rendered.get(rendering.scenario)
         if scenario is None or rendering.scenario != self.first:
             return ReleaseDiff.by_keys(f"scenario {self.first} does not render")
-        return release_diff(
-            self.chart, scenario, rendering, files, self.release, self.namespace
-        )
+        if files is not None or not self.key:  # a verification: always rendered
+            return release_diff(
+                self.chart, scenario, rendering, files, self.release, self.namespace
+            )
+        hit = cache.get("releases", self.key, self.root)
+        if hit is None:
+            hit = release_diff(self.chart, scenario, rendering, None, self.release,
+                               self.namespace)
+            cache.put("releases", self.key, hit, self.inputs)
+        diff: ReleaseDiff = hit
+        return diff
 
     # --- locating -------------------------------------------------------------------------
 
