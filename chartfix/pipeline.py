@@ -22,8 +22,8 @@ from chartfix.config import (
     values_json,
 )
 from chartfix.errors import ChartError, UsageError, display_path
-from chartfix.files import git_repository
-from chartfix.model.changes import ChartChange, FileChange, Unfixed
+from chartfix.files import decode, git_repository
+from chartfix.model.changes import ChartChange, EditRecord, FileChange, Unfixed
 from chartfix.model.findings import FIX_PROMISE, Finding, Location, by_hand
 from chartfix.model.objects import (
     ALL_FEATURES,
@@ -390,7 +390,17 @@ def fix_chart(root: Path, request: FixRequest) -> ChartChange:
         workloads=named,
         kind=source.facts,
         features=features_added({r.scenario: object_ids(r) for r in before}),
+        edits=[edit_record(source, unit) for unit in verified.kept],
     )
+
+
+def edit_record(source: Source, unit: FixUnit) -> EditRecord:
+    """Where `unit` edits the source (file, line before the fix) and what it was planned for."""
+    texts = {path: decode(source.read(path)) for path in {e.path for e in unit.edits}}
+    sites = tuple(
+        (e.path, texts[e.path].count("\n", 0, e.edit.start) + 1) for e in unit.edits
+    )
+    return EditRecord(tuple(unit.targets), sites)
 
 
 def takes_on(finding: Finding, named: bool, latent: bool) -> bool:

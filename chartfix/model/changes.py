@@ -45,6 +45,16 @@ class Unfixed:
     reason: str
 
 
+@dataclass(frozen=True)
+class EditRecord:
+    """Where a kept fix unit edited the source, and the findings it was planned for: what
+    `fix` says each hunk of its patch fixes (`publish.story`)."""
+
+    targets: tuple[Finding, ...]
+    sites: tuple[tuple[str, int], ...]
+    """(target-relative path, 1-based line of the file before the fix) of each edit."""
+
+
 Applicability = Literal["safe", "unsafe"]
 """Whether a fix may be applied without steps: `unsafe` when an immutable field changes."""
 
@@ -107,6 +117,9 @@ class ChartChange:
 
     features: dict[str, int] = field(default_factory=dict)
     """Feature scenario -> how many objects it rendered beyond the first scenario's."""
+
+    edits: list[EditRecord] = field(default_factory=list)
+    """The kept units' edits and the findings each was planned for."""
 
     @property
     def needs_migration(self) -> bool:

@@ -17,6 +17,7 @@ from chartfix.errors import ChartError, display_path
 from chartfix.model.changes import ChartChange
 from chartfix.publish.diff import chart_diff, colorize, summarize
 from chartfix.publish.migration import upgrade_kind
+from chartfix.publish.story import hunks_fixing
 from chartfix.publish.write import write_chart
 from chartfix.sources.targets import targets_noun
 from chartfix.terminal import shown, unfiltered
@@ -200,8 +201,11 @@ def report(
             continue
         mark = f" ({NEEDS_MIGRATION})" if change.needs_migration else ""
         err.write(f"{name}: {len(change.fixed)} {verb}, {len(change.unfixed)} left{mark}\n")
+        hunks = hunks_fixing(change)
         for finding in change.fixed:
-            err.write(f"  {verb}: {finding.rule} {shown(finding.obj)}\n")
+            err.write(f"  {verb}: {finding.rule} {shown(f'{finding.obj}: {finding.message}')}\n")
+            for where in hunks.get((finding.rule, str(finding.obj)), []):
+                err.write(f"    in {shown(where)}\n")
         for item in change.unfixed:
             why = shown(f"{item.finding.obj}: {item.reason}")
             err.write(f"  left: {item.finding.rule} {why}\n")
