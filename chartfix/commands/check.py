@@ -21,7 +21,6 @@ from chartfix.errors import ChartError, Skipped, UsageError, display_path
 from chartfix.model.findings import Analysis as Judged
 from chartfix.model.objects import Rendering, features_added, object_ids
 from chartfix.model.report import ChartReport
-from chartfix.pipeline import NothingRendered, advised, analyze, configured
 from chartfix.publish.write import refuse_pending
 from chartfix.rules import Policy, merge_findings
 from chartfix.runner import crash_reason, default_jobs, run_parallel
@@ -124,6 +123,9 @@ def check_scenarios(task: ScenarioTask) -> ScenarioResult:
 
 
 def _check(task: ScenarioTask) -> tuple[ScenarioResult, list[Rendering]]:
+    # here, not at the top: a run the cache answers never loads the rules and recipes
+    from chartfix.pipeline import NothingRendered, advised, analyze, configured
+
     result = ScenarioResult(task.root.name)
     try:
         untrusted = _untrusted(task.root, task.settings)
@@ -211,46 +213,58 @@ def check_all(
     unfinished = {c: ChartReport(root=c, name=c.name, error=e) for c in charts
                   if (e := _unfinished_write(c)) is not None}
     ready = [c for c in charts if c not in unfinished]
-    tasks = _tasks(ready, settings, jobs or default_jobs(), policy or Policy(), run_apps)
-    results: dict[Path, list[tuple[ScenarioTask, ScenarioResult]]] = {c: [] for c in ready}
-    for task, result in zip(tasks, _results(tasks, jobs), strict=True):
-        results[task.root].append((task, result))
-    ordered = [unfinished.get(root) or _report(root, results[root]) for root in charts]
+    policy = policy or Policy()
+    keys = {root: _target_key(root, settings, policy, run_apps) for root in ready}
+    results = {root: _cached(root, keys[root]) for root in ready}
+    todo = [root for root in ready if results[root] is None]
+    tasks = _tasks(todo, settings, jobs or default_jobs(), policy, run_apps)
+    fresh: dict[Path, Parts] = {c: [] for c in todo}
+    for task, result in zip(
+        tasks, run_parallel(check_scenarios, tasks, jobs, on_crash=_crashed_scenario),
+        strict=True,
+    ):
+        fresh[task.root].append((task, result))
+    for root, parts in fresh.items():
+        _store(keys[root], parts)
+    ordered = [
+        unfinished.get(root) or _report(root, results.get(root) or fresh[root])
+        for root in charts
+    ]
     settle_suppressions(ordered)
     return ordered
 
 
-def _results(tasks: Sequence[ScenarioTask], jobs: int | None) -> list[ScenarioResult]:
-    """Each task's result, in order: from the cache when its inputs are unchanged, else
-    checked by the workers (started only for what the cache does not hold) and stored."""
-    keys = [_task_key(task) for task in tasks]
-    cached = [
-        cache.get("check", key, task.root) if key else None
-        for key, task in zip(keys, tasks, strict=True)
-    ]
-    todo = [t for t, hit in zip(tasks, cached, strict=True) if hit is None]
-    fresh = iter(run_parallel(check_scenarios, todo, jobs, on_crash=_crashed_scenario))
-    out = []
-    for key, hit in zip(keys, cached, strict=True):
-        result = hit if hit is not None else next(fresh)
-        if hit is None and key and result.cacheable and result.error is None:
-            cache.put("check", key, result, result.read)
-        out.append(result)
-    return out
+Parts = list[tuple[ScenarioTask, ScenarioResult]]
+"""A target's tasks and their results (one task, or a heavy target's shares)."""
 
 
-def _task_key(task: ScenarioTask) -> str:
-    """The cache key of a task's result: the target's files, its `.chartfix.yaml`s, the
-    values files' bytes, the settings and policy; "" when the cache is off."""
+def _target_key(
+    root: Path, settings: RenderSettings, policy: Policy, run_apps: bool | None
+) -> str:
+    """The cache key of a target's check: its files, its `.chartfix.yaml`s, the values
+    files' bytes, the settings and policy (chartfix.cache); "" when the cache is off."""
     if cache.directory() is None:
         return ""
-    values = task.settings.values_files
-    settings = replace(task.settings, values_files=())
+    values = settings.values_files
     return cache.key(
-        "check", task.root, [*config_files(task.root), *values],
-        settings, [cache.file_digest(v) for v in values], task.policy, task.run_apps,
-        task.scenarios,
+        "check", root, config_files(root), replace(settings, values_files=()),
+        [cache.file_digest(v) for v in values], policy, run_apps,
     )
+
+
+def _cached(root: Path, key: str) -> Parts | None:
+    """A target's results from the cache: a hit loads no target, starts no worker and
+    renders nothing."""
+    hit: Parts | None = cache.get("check", key, root) if key else None
+    return hit
+
+
+def _store(key: str, parts: Parts) -> None:
+    """Cache a target's results when every task analysed it without an error, from files
+    alone (`Renderings.cacheable`); the files they read are checked on the next hit."""
+    if key and parts and all(r.cacheable and r.error is None for _, r in parts):
+        read = {path: sha for _, r in parts for path, sha in r.read.items()}
+        cache.put("check", key, parts, read)
 
 
 def settle_suppressions(reports: Sequence[ChartReport]) -> None:
