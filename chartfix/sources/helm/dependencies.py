@@ -335,7 +335,8 @@ def _skip_candidate(meta_path: Path, err: Exception) -> None:
         if line in _skipped:
             return
         _skipped.add(line)
-    print(f"{line} (skipped as a candidate dependency)", file=sys.stderr)
+    # shown: a worker process prints here, past the stream cli.main guards
+    print(f"{shown(line)} (skipped as a candidate dependency)", file=sys.stderr)
 
 
 @lru_cache(maxsize=256)
