@@ -244,3 +244,17 @@ def test_overlap_on_objects_alone() -> None:
     objects = [controller("DaemonSet", "agent"), pod("agent-test")]
     (finding,) = overlap(objects, RuleContext(chart_name="x"))
     assert (finding.severity, finding.impact) == ("error", "effect")
+
+
+def test_a_policy_that_allows_every_egress_restricts_nothing() -> None:
+    """bitnami's `allowExternalEgress: true` renders `egress: [{}]`: every destination and port."""
+    spec = {"podSelector": {"matchLabels": {"app": "db"}}, "policyTypes": ["Ingress", "Egress"],
+            "ingress": [{"ports": [{"port": 5432}]}], "egress": [{}]}
+    policy = obj({"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+                  "metadata": {"name": "db"}, "spec": spec})
+    job = obj({"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "seed"},
+               "spec": {"template": {"metadata": {"labels": {"app": "db"}}}}})
+    effect = consumer_effect(policy, job)
+    assert not effect.real and "allows every egress" in effect.text
+    closed = obj({**policy.body, "spec": {**spec, "egress": [{"ports": [{"port": 53}]}]}})
+    assert consumer_effect(closed, job).real

@@ -134,17 +134,31 @@ def _budget_effect(budget: K8sObject, pods: K8sObject) -> Effect:
 def _policy_effect(policy: K8sObject, pods: K8sObject) -> Effect:
     spec = _spec(policy)
     types = spec.get("policyTypes") or ["Ingress", *(["Egress"] if "egress" in spec else [])]
-    if "Egress" in types:
+    if "Egress" in types and not _allows_all(spec.get("egress")):
         return Effect(True, f"{policy.ref} restricts the egress of the pods of {{pods}}: they "
                       "reach only what its rules allow (a database, the API server)",
                       str(pods.ref))
     served = sorted(_declared_ports(pods))
-    if served:
+    if served and "Ingress" in types and not _allows_all(spec.get("ingress")):
         return Effect(True, f"{policy.ref} restricts ingress to the pods of {{pods}}, which serve "
                       f"{_ports(served)}", str(pods.ref))
-    return Effect(False, f"{policy.ref} governs ingress only, and the pods of {{pods}} serve "
-                  "nothing (no container port): egress rules would cut what they reach",
-                  str(pods.ref))
+    egress = "allows every egress" if "Egress" in types else "governs ingress only"
+    ingress = (
+        "admits every ingress to the pods of {pods}" if served
+        else "the pods of {pods} serve nothing (no container port)"
+    )
+    return Effect(False, f"{policy.ref} {egress}, and {ingress}: egress rules that restrict "
+                  "would cut what they reach", str(pods.ref))
+
+
+def _allows_all(rules: Any) -> bool:
+    """A rule list holding a rule with no peers and no ports (`- {}`) allows everything in
+    its direction (NetworkPolicy API: an empty rule matches all sources or destinations and
+    all ports)."""
+    return isinstance(rules, list) and any(
+        isinstance(r, Mapping) and not any(r.get(k) for k in ("to", "from", "ports"))
+        for r in rules
+    )
 
 
 def adoption(controller: K8sObject, other: K8sObject) -> Effect:
