@@ -90,7 +90,8 @@ def test_a_broken_overlay_is_named_once_and_the_others_are_checked_and_fixed(
     assert "../../nope" in broken[0] and "kustomization.yaml" in broken[0], broken[0]
     assert any("scenarios: overlays/staging" in ln for ln in said)
     assert any("scenarios: overlays/production" in ln for ln in said)
-    assert said[-1].startswith("1 kustomization, 1 with findings: 4 errors"), said[-1]
+    # latent matches (targetPort: http over a Job without ports): warnings
+    assert said[-1].startswith("1 kustomization, 1 with findings: 0 errors, 4 warnings"), said[-1]
     assert "could not be processed" not in said[-1]
     report = json.loads(run("check", str(root), "--format", "json").stdout)
     (target,) = report["charts"]
