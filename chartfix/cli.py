@@ -42,24 +42,35 @@ def build_parser() -> argparse.ArgumentParser:
     check = commands.add_parser("check", help="report selector bugs (no changes)")
     _paths(check, "PATH", PATHS_HELP)
     _render_options(check)
-    check.add_argument("--format", choices=("text", "json", "sarif"), default="text")
+    check.add_argument(
+        "--format", choices=("text", "json", "sarif", "github"), default="text",
+        help="text for people (default); json for scripts; sarif for code scanning (paths "
+        "relative to the repository's top); github: workflow annotations on each finding's "
+        "line (::error file=...,line=...::)",
+    )
     check.add_argument(
         "--strict", action="store_true",
         help="fail on warnings too (warning findings, suppressions that match nothing)",
     )
     _jobs(check)
+    _output_options(check)
 
     fix = commands.add_parser("fix", help="fix selector bugs (dry run by default)")
     _paths(fix, "PATH", PATHS_HELP)
     _fix_options(fix)
     _jobs(fix)
+    _output_options(fix)
 
     bulk = commands.add_parser("bulk", help="fix every chart under roots or in many repos")
-    bulk.add_argument("roots", nargs="*", type=Path, metavar="ROOT")
+    bulk.add_argument(
+        "roots", nargs="*", type=Path, metavar="ROOT",
+        help="a folder searched for targets (a monorepo, a folder of checkouts); or --repos",
+    )
     bulk.add_argument("--repos", type=Path, help="file listing git repositories (paths or URLs)")
     bulk.add_argument("--workdir", type=Path, help="where --repos clones go (reused on re-runs)")
     _fix_options(bulk)
     _jobs(bulk)
+    _output_options(bulk)
     bulk.add_argument(
         "--shard", metavar="I/N|auto",
         help="process only the I-th (0-based) of N deterministic shares; auto: I from "
@@ -171,6 +182,29 @@ def _jobs(parser: argparse.ArgumentParser) -> None:
         "-j", "--jobs", type=_positive(int, MAX_JOBS), default=None, metavar="N",
         help="charts processed in parallel (default: all cores)",
     )
+
+
+def _output_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "-q", "--quiet", action="store_true",
+        help="print only findings and errors (fix: the patch, errors and findings left): no "
+        "notes, progress or summary",
+    )
+    parser.add_argument(
+        "--color", choices=("auto", "always", "never"), default="auto",
+        help="colour the output: auto (default) on a terminal unless NO_COLOR is set",
+    )
+
+
+def _color(args: argparse.Namespace) -> None:
+    """--color as the environment every writer (and rich) reads: NO_COLOR or FORCE_COLOR."""
+    choice = getattr(args, "color", "auto")
+    if choice == "never":
+        os.environ["NO_COLOR"] = "1"
+        os.environ.pop("FORCE_COLOR", None)
+    elif choice == "always":
+        os.environ.pop("NO_COLOR", None)
+        os.environ["FORCE_COLOR"] = "1"
 
 
 def _positive(kind: type[int] | type[float], most: float) -> Callable[[str], float]:
@@ -322,6 +356,7 @@ def _command(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     _cache_options(args)
+    _color(args)
     try:
         if hasattr(args, "releases"):
             _releases(args)
@@ -334,7 +369,7 @@ def _command(argv: Sequence[str] | None) -> int:
                 release=args.release, namespace=args.namespace, strict=args.strict,
                 policy=policy_from(args), run_apps=args.run_apps, features=features_from(args),
                 source_builds=args.allow_source_builds, trusted=args.trusted,
-                allow_remote=args.allow_remote,
+                allow_remote=args.allow_remote, quiet=args.quiet,
             )
         if args.command == "fix":
             from chartfix.commands.fix import run_fix

@@ -5,6 +5,7 @@ on one line; `visible` is for pages (the HTML report) and multi-line text."""
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterable
 from typing import Any, TextIO
@@ -56,10 +57,12 @@ class TerminalStream:
     def __init__(self, raw: TextIO) -> None:
         self.raw = raw
         isatty = getattr(raw, "isatty", None)
-        self._pattern = _IN_COLOURED if isatty is not None and isatty() else _IN_TEXT
+        self._tty = bool(isatty is not None and isatty())
 
     def write(self, text: str) -> int:
-        self.raw.write(self._pattern.sub(_escape, text))
+        # colours pass on a terminal, and anywhere with `--color always` (FORCE_COLOR)
+        coloured = self._tty or bool(os.environ.get("FORCE_COLOR"))
+        self.raw.write((_IN_COLOURED if coloured else _IN_TEXT).sub(_escape, text))
         return len(text)
 
     def writelines(self, lines: Iterable[str]) -> None:

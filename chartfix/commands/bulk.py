@@ -147,7 +147,8 @@ def run_bulk(args: argparse.Namespace) -> int:
     shard_name = str(shard) if shard else None
 
     progress = Progress(
-        len(todo), fixing=bool(args.write or args.branch), committing=bool(args.branch)
+        len(todo), fixing=bool(args.write or args.branch), committing=bool(args.branch),
+        quiet=args.quiet,
     )
     outcomes: list[Outcome] = []
     work = partial(fix_outcome, request=request)
@@ -182,9 +183,11 @@ def run_bulk(args: argparse.Namespace) -> int:
     check_components(request, outcomes)
 
     applied = apply_outcomes(outcomes, args)
-    print_pushes(outcomes, sys.stderr)
-    print_branches(outcomes, sys.stderr)
-    print_table(outcomes, skipped, sys.stderr, dry_run=not applied)  # its summary ends the run
+    if not args.quiet:
+        print_pushes(outcomes, sys.stderr)
+        print_branches(outcomes, sys.stderr)
+    print_table(outcomes, skipped, sys.stderr, dry_run=not applied,  # its summary ends the run
+                quiet=args.quiet)
     entries = [*failed, *(report_entry(o, roots, args, options) for o in outcomes)]
     document = report_document(entries, shard_name, dry_run=not applied)
     if report:
@@ -218,13 +221,16 @@ def _uninterrupted() -> Iterator[None]:
 class Progress:
     """A live bar on a terminal (rich); one plain line per chart in CI logs."""
 
-    def __init__(self, total: int, fixing: bool = False, committing: bool = False) -> None:
+    def __init__(
+        self, total: int, fixing: bool = False, committing: bool = False, quiet: bool = False
+    ) -> None:
         """`fixing`: the run writes or commits (else a dry run: the bar says so);
-        `committing`: it commits to a branch, once every chart is done."""
+        `committing`: it commits to a branch, once every chart is done; `quiet`: nothing."""
         self.total = total
         self.committing = committing
+        self.quiet = quiet
         self.count = 0
-        self.live = sys.stderr.isatty() and not os.environ.get("CI")
+        self.live = sys.stderr.isatty() and not os.environ.get("CI") and not quiet
         self._bar: Any = None
         if self.live and total:
             from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
@@ -245,7 +251,7 @@ class Progress:
         line += progress_word(outcome, self.committing)
         if self._bar is not None:
             self._bar.update(self._task, advance=1, description=shown(display_path(outcome.root)))
-        else:
+        elif not self.quiet:
             print(line, file=sys.stderr, flush=True)
 
     def close(self) -> None:
@@ -278,7 +284,8 @@ def progress_word(outcome: Outcome, committing: bool = False) -> str:
 
 
 def print_table(
-    outcomes: Sequence[Outcome], skipped: Sequence[Path], stream: Any, dry_run: bool = False
+    outcomes: Sequence[Outcome], skipped: Sequence[Path], stream: Any, dry_run: bool = False,
+    quiet: bool = False,
 ) -> None:
     """The final table: charts with findings or an error (the error column holds the reason).
 
@@ -300,6 +307,8 @@ def print_table(
         for row in [headers, *rows]:
             stream.write("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
             stream.write("\n")
+    if quiet:  # -q: the charts with findings or errors, no coverage or summary line
+        return
     coverage = Coverage()
     coverage.skipped_as_done(len(skipped))
     for o in outcomes:

@@ -34,7 +34,7 @@ from chartfix.sources.targets import (
 )
 from chartfix.values import values_once
 
-FORMATS = ("text", "json", "sarif")
+FORMATS = ("text", "json", "sarif", "github")
 
 
 def check_chart(
@@ -416,8 +416,10 @@ def run_check(
     source_builds: bool = False,
     trusted: bool = False,
     allow_remote: bool = False,
+    quiet: bool = False,
 ) -> int:
-    """The `check` command: find charts, check them in parallel, print, return the status."""
+    """The `check` command: find charts, check them in parallel, print, return the status.
+    `quiet`: findings and errors only (no scenarios, advice, notes or summary line)."""
     if fmt not in FORMATS:
         raise UsageError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
     values_files = values_once(values_files)  # -f <(...): read once, here
@@ -429,7 +431,7 @@ def run_check(
     # Files no chart holds (a hook's changed files): nothing to check, and that is a pass.
     reports = check_all(charts, values_files, set_values, jobs, release, namespace, policy,
                         run_apps, features, source_builds, trusted, allow_remote)
-    if fmt in ("json", "sarif"):
+    if fmt != "text" and not quiet:
         _say_engine_log(reports)
     if fmt == "json":
         from chartfix.publish.output.json import write_json
@@ -439,8 +441,12 @@ def run_check(
         from chartfix.publish.output.sarif import write_sarif
 
         write_sarif(reports, stream)
+    elif fmt == "github":
+        from chartfix.publish.output.github import write_github
+
+        write_github(reports, stream)
     else:
         from chartfix.publish.output.text import write_text
 
-        write_text(reports, stream)
+        write_text(reports, stream, quiet=quiet)
     return exit_status(reports, strict)

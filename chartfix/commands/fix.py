@@ -235,7 +235,7 @@ def finish(outcomes: list[Outcome], args: argparse.Namespace) -> int:
             o.committed_diff if o.committed_diff is not None else chart_diff(o.change)
             for o in outcomes if o.change and o.landed
         ]
-        report(outcomes, sys.stderr, diffs, True)
+        report(outcomes, sys.stderr, diffs, True, quiet=args.quiet)
     else:
-        print_dry_run(outcomes)
+        print_dry_run(outcomes, quiet=args.quiet)
     return RunSummary(outcomes).exit_status

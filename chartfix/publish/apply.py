@@ -6,7 +6,6 @@ printed as a patch or written atomically.
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -17,6 +16,7 @@ from chartfix.errors import ChartError, display_path
 from chartfix.model.changes import ChartChange
 from chartfix.publish.diff import chart_diff, colorize, summarize
 from chartfix.publish.migration import upgrade_kind
+from chartfix.publish.output.text import use_color
 from chartfix.publish.story import hunks_fixing
 from chartfix.publish.write import write_chart
 from chartfix.sources.targets import targets_noun
@@ -100,13 +100,14 @@ def write_outcome(outcome: Outcome) -> None:
 
 
 def print_dry_run(
-    outcomes: Sequence[Outcome], out: TextIO | None = None, err: TextIO | None = None
+    outcomes: Sequence[Outcome], out: TextIO | None = None, err: TextIO | None = None,
+    quiet: bool = False,
 ) -> None:
     """The patch on stdout (so `chartfix fix > fix.patch` is a clean patch); findings, notes
     and the summary on stderr."""
     out = out or sys.stdout
     err = err or sys.stderr
-    color = out.isatty() and not os.environ.get("NO_COLOR")
+    color = use_color(out)
     diffs = []
     for outcome in outcomes:
         if outcome.change is None or outcome.error is not None:
@@ -116,7 +117,18 @@ def print_dry_run(
         # a patch is the files' bytes (`chartfix fix > fix.patch` must apply); a terminal
         # still shows their control characters escaped
         (out if out.isatty() else unfiltered(out)).write(colorize(diff) if color else diff)
-    report(outcomes, err, diffs, written=False)
+    report(outcomes, err, diffs, written=False, quiet=quiet)
+
+
+def report_quiet(outcomes: Sequence[Outcome], err: TextIO) -> None:
+    """What needs a person: each error, and each finding left unfixed with its chart."""
+    for outcome in outcomes:
+        if outcome.error is not None:
+            err.write(f"error: {outcome.error}\n")
+        for item in outcome.change.unfixed if outcome.change else ():
+            where = shown(display_path(outcome.root))
+            why = shown(f"{item.finding.obj}: {item.reason}")
+            err.write(f"{where}: left: {item.finding.rule} {why}\n")
 
 
 BRANCH_HEADERS = ("repository", "branch", "commit", "pull request or reason")
@@ -180,9 +192,14 @@ BRANCH_STATE_WORDS = {
 
 
 def report(
-    outcomes: Sequence[Outcome], err: TextIO, diffs: Sequence[str], written: bool
+    outcomes: Sequence[Outcome], err: TextIO, diffs: Sequence[str], written: bool,
+    quiet: bool = False,
 ) -> None:
-    """Per chart: errors, fixed and unfixed findings, notes; then one summary line."""
+    """Per chart: errors, fixed and unfixed findings, notes; then one summary line.
+    `quiet` (`-q`): the errors and the findings left, nothing else."""
+    if quiet:
+        report_quiet(outcomes, err)
+        return
     verb = "fixed" if written else "fixable"
     for outcome in outcomes:
         name = shown(display_path(outcome.root))

@@ -11,6 +11,7 @@ from functools import cache
 from pathlib import Path
 
 from chartfix.errors import display_path
+from chartfix.files import git_repository
 from chartfix.model.findings import RECIPE_MARK, Finding
 from chartfix.model.objects import ObjectRef
 
@@ -18,6 +19,26 @@ from chartfix.model.objects import ObjectRef
 def finding_path(chart_root: Path, finding: Finding) -> str:
     """The finding's template file as the user should see it (relative to cwd when below)."""
     return display_path(Path(os.path.normpath(chart_root / finding.location.path)))
+
+
+def in_repository(path: Path) -> tuple[Path, str] | None:
+    """The git repository holding `path` and the path's POSIX form relative to its top, as
+    code scanning and GitHub's annotations name files (whatever the current folder); None
+    outside any repository."""
+    absolute = Path(os.path.abspath(path))
+    top = git_repository(absolute)
+    if top is None:
+        return None
+    try:
+        return top, absolute.resolve().relative_to(top).as_posix()
+    except ValueError:  # a link out of the repository: not a file of it
+        return None
+
+
+def repository_path(chart_root: Path, finding: Finding) -> str:
+    """The finding's file relative to its repository's top (else as `finding_path`)."""
+    found = in_repository(chart_root / finding.location.path)
+    return found[1] if found else finding_path(chart_root, finding)
 
 
 def remediation(finding: Finding) -> str:

@@ -32,11 +32,21 @@ _RESET = "\033[0m"
 
 
 def use_color(stream: TextIO) -> bool:
+    """`--color always` (FORCE_COLOR) paints anywhere; `--color never` or NO_COLOR nowhere;
+    else a terminal only."""
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
     isatty = getattr(stream, "isatty", None)
-    return bool(isatty and isatty()) and not os.environ.get("NO_COLOR")
+    return bool(isatty and isatty())
 
 
-def write_text(reports: Sequence[ChartReport], stream: TextIO, color: bool | None = None) -> None:
+def write_text(
+    reports: Sequence[ChartReport], stream: TextIO, color: bool | None = None,
+    quiet: bool = False,
+) -> None:
+    """`quiet` (`-q`): each chart's heading, finding lines and errors, nothing else."""
     color = use_color(stream) if color is None else color
 
     def paint(style: str, text: str) -> str:
@@ -53,6 +63,8 @@ def write_text(reports: Sequence[ChartReport], stream: TextIO, color: bool | Non
             continue
         notes = [synthesized_note(n, v) for n, v in report.synthesized.items()]
         notes += [unrendered_note(n, why) for n, why in report.unrendered.items()]
+        if quiet:
+            notes = []
         if not (
             report.findings
             or report.warnings
@@ -63,6 +75,8 @@ def write_text(reports: Sequence[ChartReport], stream: TextIO, color: bool | Non
         ):
             continue
         heading = f"{display_path(report.root)} ({report.name})"
+        if quiet and not report.findings:
+            continue
         stream.write(paint("bold", shown(heading)) + "\n")
         for finding in report.findings:
             where = finding_path(report.root, finding)
@@ -71,9 +85,13 @@ def write_text(reports: Sequence[ChartReport], stream: TextIO, color: bool | Non
             label = paint(finding.severity, f"{finding.severity}[{finding.rule}]")
             said = shown(f"{finding.obj}: {finding.message}")
             stream.write(f"  {shown(where)}: {label} {said}\n")
+            if quiet:
+                continue
             scenarios = shown(scenarios_said(finding))
             stream.write(paint("dim", f"    scenarios: {scenarios}") + "\n")
             stream.write(f"    fix: {shown(remediation(finding))}\n")
+        if quiet:
+            continue
         for finding in report.suppressed:
             assert finding.suppression is not None
             accepted = finding.suppression
@@ -90,7 +108,8 @@ def write_text(reports: Sequence[ChartReport], stream: TextIO, color: bool | Non
             stream.write(f"  {paint('warning', 'warning')}: {shown(unused)}\n")
         for warning in [*notes, *report.warnings, *report.engine_log]:
             stream.write(f"  {paint('warning', 'note')}: {shown(warning)}\n")
-    stream.write(summary_line(reports) + "\n")
+    if not quiet:
+        stream.write(summary_line(reports) + "\n")
 
 
 def summary_line(reports: Sequence[ChartReport]) -> str:

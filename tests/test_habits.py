@@ -1,0 +1,89 @@
+"""The habits linters taught: `-q` prints findings and errors only, `--format github`
+annotates each finding's line the way GitHub's runner reads it (escaped, named from the
+repository's top whatever folder the step runs in), `--color` beside NO_COLOR, help texts."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from conftest import CHARTFIX, FIXTURES, git
+
+from chartfix.publish.output.github import command
+
+
+def run(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([*CHARTFIX, *args], cwd=cwd, capture_output=True, text=True, env=env)
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    """A git repository with the legacy chart in deploy/charts/ under an awkward name."""
+    root = tmp_path / "repo"
+    shutil.copytree(FIXTURES / "legacy-server", root / "deploy" / "charts" / "web,api:v1")
+    git(root, "init", "-q")
+    return root
+
+
+def test_github_annotations_name_files_from_the_repository_top_escaped(repo: Path) -> None:
+    done = run("check", "--format", "github", "charts", cwd=repo / "deploy")
+    assert done.returncode == 1, done.stderr
+    lines = done.stdout.splitlines()
+    assert len(lines) == 2  # one a finding, nothing else on stdout
+    chart = "deploy/charts/web%2Capi%3Av1/templates"
+    assert lines[0].startswith(
+        f"::error file={chart}/deployment.yaml,line=13,title=chartfix (overlap)::"
+        "Deployment/release-name-legacy-server: selector"
+    )
+    stray = f"::error file={chart}/service.yaml,line=17,title=chartfix (stray)::"
+    assert lines[1].startswith(stray)
+    assert "Job/release-name-legacy-server-migration" in lines[0]
+    assert "%0AAdd a distinguishing label" in lines[0]  # the advice on the annotation's 2nd line
+
+
+def test_workflow_command_escaping_is_githubs() -> None:
+    line = command("warning", "100% done\r\nnext: a,b", file="a:b,c%.yaml", title="x")
+    assert line == "::warning file=a%3Ab%2Cc%25.yaml,title=x::100%25 done%0D%0Anext: a,b"
+
+
+def test_quiet_prints_findings_and_errors_only(repo: Path, tmp_path: Path) -> None:
+    charts = repo / "deploy" / "charts"
+    shutil.copytree(FIXTURES / "clean", charts / "clean")
+    done = run("check", "-q", "charts", cwd=repo / "deploy")
+    assert done.returncode == 1
+    lines = done.stdout.splitlines()
+    assert lines[0] == "charts/web,api:v1 (legacy-server)"
+    assert [line.split(": ")[1] for line in lines[1:]] == [
+        "error[overlap] Deployment/release-name-legacy-server",
+        "error[stray] Service/release-name-legacy-server",
+    ]
+    assert done.stderr == ""
+    assert run("check", "--quiet", "charts/clean", cwd=repo / "deploy").stdout == ""
+
+    fixed = run("fix", "-q", "charts", cwd=repo / "deploy")
+    assert fixed.returncode == 0
+    assert fixed.stdout.startswith("--- a/charts/web,api:v1/templates/deployment.yaml")
+    assert fixed.stderr == ""
+
+    bulk = run("bulk", "-q", "-j", "1", "charts", cwd=repo / "deploy")
+    assert bulk.returncode == 0, bulk.stderr
+    assert "[1/2]" not in bulk.stderr and "processed" not in bulk.stderr
+    assert "web,api:v1" in bulk.stderr  # its row of the table
+
+
+@pytest.mark.parametrize(
+    ("flag", "coloured"), [("always", True), ("never", False), ("auto", False)]
+)
+def test_color_flag(repo: Path, flag: str, coloured: bool) -> None:
+    done = run("check", "--color", flag, "charts", cwd=repo / "deploy")
+    assert ("\x1b[1;31merror[overlap]" in done.stdout) is coloured
+    assert "\\u001b" not in done.stdout  # a colour passes whole or not at all
+
+
+def test_help_says_what_format_and_root_are(tmp_path: Path) -> None:
+    check = run("check", "--help", cwd=tmp_path).stdout
+    assert "github: workflow annotations" in " ".join(check.split())
+    bulk = run("bulk", "--help", cwd=tmp_path).stdout
+    assert "a folder searched for targets" in " ".join(bulk.split())
