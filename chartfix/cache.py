@@ -171,7 +171,9 @@ def get(kind: str, name: str, root: Path) -> Any | None:
         stats.misses += 1
         return None
     value, read = entry
-    if any(file_digest(path) != sha for path, sha in read.items() if not _under(path, root)):
+    inside = os.path.join(str(root), "")  # the folder's own files are in the key already
+    outside = {path: sha for path, sha in read.items() if not str(path).startswith(inside)}
+    if any(file_digest(path) != sha for path, sha in outside.items()):
         stats.stale += 1
         stats.misses += 1
         return None
@@ -216,7 +218,3 @@ def put(kind: str, name: str, value: Any, read: Mapping[Path, str] | None = None
     except OSError:
         return
     stats.writes += 1
-
-
-def _under(path: Path, root: Path) -> bool:
-    return path == root or root in path.parents
