@@ -36,6 +36,8 @@ CheckFn = Callable[[Sequence[K8sObject], RuleContext], Iterator[Finding]]
 @dataclass(frozen=True)
 class Rule:
     code: str
+    name: str
+    """PascalCase, for people (SARIF's `name`, which must differ from the id)."""
     severity: Severity
     """The usual severity; a rule may lower it for some findings (volatile: heritage)."""
     summary: str
@@ -51,8 +53,8 @@ class Rule:
 
 def _rule(module: ModuleType) -> Rule:
     return Rule(
-        module.CODE, module.SEVERITY, module.SUMMARY, module.__doc__ or "", module.check,
-        getattr(module, "SEVERITY_NOTE", ""),
+        module.CODE, module.NAME, module.SEVERITY, module.SUMMARY, module.__doc__ or "",
+        module.check, getattr(module, "SEVERITY_NOTE", ""),
     )
 
 

@@ -72,6 +72,8 @@ from chartfix.rules.volatile import VERSION_KEYS, holds_version
 CODE = "autosharding"
 SEVERITY: Severity = "error"
 SEVERITY_NOTE = "warning when the image tag cannot be compared with v2.13.0"
+NAME = "KsmAutoshardingLabelChange"
+"""The rule's name for people and SARIF (its `name`; the code is the stable id)."""
 SUMMARY = "kube-state-metrics watches its StatefulSet by labels that change with every release"
 
 LABELS = "metadata.labels"

@@ -40,6 +40,8 @@ from chartfix.rules.context import RuleContext, chart_of
 
 CODE = "mismatch"
 SEVERITY: Severity = "error"
+NAME = "SelectorPodLabelMismatch"
+"""The rule's name for people and SARIF (its `name`; the code is the stable id)."""
 SUMMARY = "A controller's pod template labels do not satisfy its own selector"
 
 

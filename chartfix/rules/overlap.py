@@ -78,6 +78,8 @@ from chartfix.rules.impact import (
 CODE = "overlap"
 SEVERITY: Severity = "error"
 SEVERITY_NOTE = "warning when latent: no adoption, autoscaler or consumer acts on the pods"
+NAME = "ControllerSelectorOverlap"
+"""The rule's name for people and SARIF (its `name`; the code is the stable id)."""
 SUMMARY = "A controller's selector matches the pods of another workload"
 
 POD_MAKER_KINDS = frozenset(

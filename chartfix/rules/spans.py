@@ -63,6 +63,8 @@ from chartfix.rules.stray import selected
 
 CODE = "spans"
 SEVERITY: Severity = "warning"
+NAME = "SelectorSpansControllers"
+"""The rule's name for people and SARIF (its `name`; the code is the stable id)."""
 SUMMARY = "A Service, PDB or NetworkPolicy selects pods of several controllers"
 
 

@@ -83,6 +83,8 @@ SEVERITY_NOTE = (
     "warning when latent: a named targetPort those pods lack, an ingress-only policy over "
     "pods serving nothing"
 )
+NAME = "StrayConsumerSelector"
+"""The rule's name for people and SARIF (its `name`; the code is the stable id)."""
 SUMMARY = "A Service, PDB or NetworkPolicy also selects Job, CronJob or test pods"
 
 

@@ -56,6 +56,8 @@ from chartfix.rules.context import RuleContext, chart_of
 CODE = "volatile"
 SEVERITY: Severity = "error"
 SEVERITY_NOTE = "warning for `heritage`/`managed-by`"
+NAME = "VolatileSelectorLabel"
+"""The rule's name for people and SARIF (its `name`; the code is the stable id)."""
 SUMMARY = "A selector holds a label that changes with the next release"
 
 VERSION_KEYS = frozenset({"helm.sh/chart", "app.kubernetes.io/version", "version"})

@@ -1,7 +1,9 @@
 """SARIF 2.1.0 for code-scanning services (GitHub, GitLab, Azure DevOps).
 
 One run, tool `chartfix`, one reporting descriptor per rule (its help text is the rule's
-docstring), one result per finding located at the template file and line. Charts that could
+docstring; its `name` PascalCase, its `helpUri` the docs), one result per finding located at
+the template file and line: relative to `%SRCROOT%`, the git repository the run is in, so
+code scanning finds the file from whichever folder the step ran. Charts that could
 not be processed become error notifications of the run's invocation, which is then marked
 unsuccessful: a scanner must not read "no results" as "clean". Suppressed findings are
 results with `suppressions` (kind `inSource` for an annotation, `external` for a
@@ -12,13 +14,16 @@ are warning-level tool configuration notifications.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
+from urllib.parse import quote
 
-from chartfix import __version__
+from chartfix import DOCS_URL, __version__
+from chartfix.files import git_repository
 from chartfix.model.findings import Finding
-from chartfix.publish.output import display_path, finding_path, fingerprint, remediation
+from chartfix.publish.output import display_path, fingerprint, remediation
 from chartfix.rules import RULES, Rule
 from chartfix.sources.base import synthesized_note, unrendered_note
 
@@ -27,12 +32,25 @@ if TYPE_CHECKING:
 
 SARIF_VERSION = "2.1.0"
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+SRCROOT = "%SRCROOT%"
 
 
-def uri(shown: str) -> str:
-    """A relative path stays a relative URI reference; an absolute one becomes file://."""
-    path = Path(shown)
-    return path.as_uri() if path.is_absolute() else path.as_posix()
+def source_root() -> Path:
+    """What `%SRCROOT%` stands for: the git repository the run is in (code scanning names
+    files from the repository's top, whatever folder the step ran in), else the current
+    folder."""
+    return git_repository(Path.cwd()) or Path.cwd().resolve()
+
+
+def location(path: Path) -> dict[str, Any]:
+    """An artifactLocation: relative to `%SRCROOT%` for a file below it, else an absolute
+    file:// URI."""
+    absolute = Path(os.path.abspath(path))
+    root = source_root()
+    for candidate in (absolute, absolute.resolve()):
+        if candidate.is_relative_to(root):
+            return {"uri": quote(candidate.relative_to(root).as_posix()), "uriBaseId": SRCROOT}
+    return {"uri": absolute.as_uri()}
 
 
 def rule_descriptor(rule: Rule) -> dict[str, Any]:
@@ -44,7 +62,8 @@ def rule_descriptor(rule: Rule) -> dict[str, Any]:
     )
     return {
         "id": rule.code,
-        "name": rule.code,
+        "name": rule.name,
+        "helpUri": f"{DOCS_URL}output.md#rules",
         "shortDescription": {"text": rule.summary},
         "fullDescription": {"text": " ".join(what.split())},
         "help": {"text": " ".join(rule.section("How to fix").split()), "markdown": help_md},
@@ -55,7 +74,7 @@ def rule_descriptor(rule: Rule) -> dict[str, Any]:
 def result(report: ChartReport, finding: Finding, rule_index: int) -> dict[str, Any]:
     region = {"startLine": finding.location.line} if finding.location.line else None
     physical: dict[str, Any] = {
-        "artifactLocation": {"uri": uri(finding_path(report.root, finding))}
+        "artifactLocation": location(report.root / finding.location.path)
     }
     if region:
         physical["region"] = region
@@ -105,7 +124,7 @@ def sarif_document(reports: Sequence[ChartReport]) -> dict[str, Any]:
             "level": "error",
             "message": {"text": str(report.error)},
             "locations": [
-                {"physicalLocation": {"artifactLocation": {"uri": uri(display_path(report.root))}}}
+                {"physicalLocation": {"artifactLocation": location(report.root)}}
             ],
         }
         for report in reports
@@ -115,7 +134,7 @@ def sarif_document(reports: Sequence[ChartReport]) -> dict[str, Any]:
             "level": "warning",
             "message": {"text": unrendered_note(name, why)},
             "locations": [
-                {"physicalLocation": {"artifactLocation": {"uri": uri(display_path(report.root))}}}
+                {"physicalLocation": {"artifactLocation": location(report.root)}}
             ],
         }
         for report in reports
@@ -126,7 +145,7 @@ def sarif_document(reports: Sequence[ChartReport]) -> dict[str, Any]:
             "level": "warning",
             "message": {"text": unused},
             "locations": [
-                {"physicalLocation": {"artifactLocation": {"uri": uri(display_path(report.root))}}}
+                {"physicalLocation": {"artifactLocation": location(report.root)}}
             ],
         }
         for report in reports
@@ -141,6 +160,7 @@ def sarif_document(reports: Sequence[ChartReport]) -> dict[str, Any]:
                     "driver": {
                         "name": "chartfix",
                         "version": __version__,
+                        "informationUri": DOCS_URL,
                         "rules": [rule_descriptor(RULES[c]) for c in codes],
                     }
                 },
@@ -153,6 +173,7 @@ def sarif_document(reports: Sequence[ChartReport]) -> dict[str, Any]:
                         "toolConfigurationNotifications": configuration,
                     }
                 ],
+                "originalUriBaseIds": {SRCROOT: {"uri": source_root().as_uri() + "/"}},
                 "results": results,
             }
         ],
