@@ -30,8 +30,8 @@ TARGETS = sorted(
 def _run(target: Path, release: str) -> ChartChange | str:
     try:
         return fix_chart(target, FixRequest(release=release, run_apps=True, fix_latent=True))
-    except ChartError as err:
-        return f"error: {err.reason}"
+    except ChartError as err:  # the same error for every release (it may name the object)
+        return f"error: {err.reason.replace(f'/{release}-', '/{release}-')}"
 
 
 def _patch(outcome: ChartChange | str) -> object:
