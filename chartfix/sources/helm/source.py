@@ -143,6 +143,8 @@ class HelmSource:
         """The cache key of what `render_all` rendered ("": the cache is off)."""
         self.inputs: dict[Path, str] = {}
         """What it depends on besides the key (`Renderings.inputs`)."""
+        self.found: dict[RenderSettings, list[Scenario]] = {}
+        """Scenarios by the settings they were found for (`_scenarios`)."""
 
     # --- rendering ------------------------------------------------------------------------
 
@@ -150,10 +152,14 @@ class HelmSource:
         return [s.name for s in self._scenarios(settings)]
 
     def _scenarios(self, settings: RenderSettings) -> list[Scenario]:
-        return scenarios_with_features(
-            self.root, settings.values_files, settings.set_values, settings.base_values,
-            settings.features,
-        )
+        """The scenarios for `settings`, found once per source: finding the feature switches
+        reads every template, and render_all, analyze and verification each ask."""
+        if settings not in self.found:
+            self.found[settings] = scenarios_with_features(
+                self.root, settings.values_files, settings.set_values, settings.base_values,
+                settings.features,
+            )
+        return list(self.found[settings])
 
     def render_all(
         self, settings: RenderSettings, only: Sequence[str] | None = None
