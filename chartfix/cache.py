@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 import chartfix
+from chartfix.files import repository_root
 
 FORMAT = b"chartfix-cache 1\n"
 """First line of every entry; a new layout gets a new number (older entries then miss)."""
@@ -85,23 +86,50 @@ def engine_version() -> str:
 
 
 def folder_digest(root: Path) -> str:
-    """sha256 over every file under `root` (names and bytes; a symlink by its target, never
-    followed), `.git` and `__pycache__` left out. Unreadable files count by name only: the
-    render says what is wrong with them."""
+    """sha256 over every file under `root` (names and bytes), `.git` and `__pycache__` left
+    out. A symlink that stays inside the repository counts by what it resolves to (the
+    renderer reads through it: a linked values.yaml's bytes, a linked folder's files); one
+    that leaves it counts by its target string (the render refuses it). Unreadable files
+    count by name only: the render says what is wrong with them."""
     digest = hashlib.sha256()
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if d not in (".git", "__pycache__"))
-        for name in sorted(filenames):
-            path = os.path.join(dirpath, name)
-            digest.update(os.path.relpath(path, root).encode("utf-8", "surrogateescape") + b"\0")
-            digest.update(_file_token(path) + b"\0")
+    _digest_folder(digest, str(root), "", str(repository_root(root)), frozenset())
     return digest.hexdigest()
+
+
+def _digest_folder(
+    digest: Any, folder: str, prefix: str, bound: str, ancestors: frozenset[str]
+) -> None:
+    """Feed `folder`'s entries, by name under `prefix`, into `digest`; `ancestors` (real
+    paths of the folders above) stop a symlink loop."""
+    real = os.path.realpath(folder)
+    if real in ancestors:
+        digest.update(b"loop\0")
+        return
+    try:
+        entries = sorted(os.scandir(folder), key=lambda e: e.name)
+    except OSError:
+        digest.update(b"unreadable\0")
+        return
+    for entry in entries:
+        if entry.name in (".git", "__pycache__"):
+            continue
+        rel = prefix + entry.name
+        digest.update(rel.encode("utf-8", "surrogateescape") + b"\0")
+        if entry.is_symlink() and not _inside(os.path.realpath(entry.path), bound):
+            digest.update(b"link:" + os.fsencode(os.readlink(entry.path)) + b"\0")
+        elif entry.is_dir():
+            digest.update(b"folder\0")
+            _digest_folder(digest, entry.path, rel + "/", bound, ancestors | {real})
+        else:
+            digest.update(_file_token(entry.path) + b"\0")
+
+
+def _inside(path: str, bound: str) -> bool:
+    return path == bound or path.startswith(os.path.join(bound, ""))
 
 
 def _file_token(path: str) -> bytes:
     try:
-        if os.path.islink(path):
-            return b"link:" + os.readlink(path).encode("utf-8", "surrogateescape")
         with open(path, "rb") as handle:
             return hashlib.sha256(handle.read()).digest()
     except OSError:

@@ -200,3 +200,22 @@ def test_fix_renders_again_when_a_template_changed(
     before = cache.stats.misses
     fix_chart(tree, FixRequest())
     assert cache.stats.misses > before
+
+
+def test_a_values_file_linked_from_elsewhere_in_the_repository_is_keyed_by_its_bytes(
+    tree: Path,
+) -> None:
+    """`app/values.yaml -> ../shared/values.yaml`: the renderer reads through the link, so
+    the linked file's bytes are in the key; a broken shared file is not a cached pass."""
+    subprocess.run(["git", "init", "-q", str(tree.parent)], check=True)
+    shared = tree.parent / "shared"
+    shared.mkdir()
+    (tree / "values.yaml").rename(shared / "values.yaml")
+    (tree / "values.yaml").symlink_to(Path("..", "shared", "values.yaml"))
+    cold = check_all([tree], jobs=1)
+    assert cold[0].error is None and cold[0].findings
+    (shared / "values.yaml").write_text("service: [unclosed\n")
+    before = cache.Stats(**vars(cache.stats))
+    [after] = check_all([tree], jobs=1)
+    assert cache.stats.hits == before.hits and cache.stats.misses == before.misses + 1
+    assert after.error is not None and "values.yaml" in str(after.error)
