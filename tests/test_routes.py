@@ -142,3 +142,18 @@ def test_prefer_is_component_or_safe(tmp_path, chart_copy, capsys) -> None:
     assert main(["fix", str(chart), "--recipe", str(_recipe(tmp_path, prefer="fast"))]) == 2
     err = capsys.readouterr().err
     assert "routes.yaml:5: `recipeList[0].component-labels.prefer`: must be one of" in err
+
+
+def test_a_test_pod_named_by_the_fullname_gets_a_value_valid_for_every_release(
+    chart_copy, capsys
+) -> None:
+    """The test Pod's own value must not embed the fullname (63 characters with a long
+    release name): the role alone, valid whatever the release is called."""
+    chart = chart_copy("test-pod-fullname-label")
+    assert main(["fix", str(chart), "--write"]) == 0
+    test_pod = (chart / "templates/tests/test-connection.yaml").read_text()
+    assert "    app.kubernetes.io/name: test-connection\n" in test_pod
+    capsys.readouterr()
+    release = "druid-monitoring-production-eu-west-1-with-a-long-nm"  # 53: Helm's longest
+    assert main(["check", str(chart), "--release", release]) == 0
+    assert "no findings" in capsys.readouterr().out

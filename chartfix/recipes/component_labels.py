@@ -42,7 +42,10 @@ The route, per controller (its overlap and the strays of its consumers): the com
 route above (always, with `prefer: component`), except where the other pods are only helm
 test Pods, which then get a value of their own for a key the selector holds instead
 (`app.kubernetes.io/name: web-test-connection` over the helper's output,
-`app: {{ template "x.name" . }}-cleanup` after a templated value; never the release's key,
+`app: {{ template "x.name" . }}-cleanup` after a templated value; the role alone,
+`app.kubernetes.io/name: test-connection`, where the shared value embeds the release name (a
+fullname: with the role after it, a long release name makes it too long for a label value);
+never the release's key,
 never a key added alone). With `prefer: safe`, every controller whose
 other pods are all recreated freely (helm test Pods, hook Jobs Helm deletes before creating
 again, CronJobs' job templates) takes that route; the component route stays for the others
@@ -704,10 +707,14 @@ def _own_value(
 ) -> str:
     """The pods' own value for `key`: their role for a component key, else the shared
     value with their role after it (`web-test-connection`), shortened to the role when too
-    long for a label value."""
+    long for a label value. A shared value that embeds the release name (a fullname) grows
+    with it, up to 63 characters: the role alone then, so that every release name gives a
+    valid label value."""
     role = role_of(context, obj, rendering)
     shared = (obj.pod_labels or {}).get(key, "")
-    value = role if key in COMPONENT_KEYS or not shared else f"{shared}-{role}"
+    embeds_release = context.release in shared
+    plain = key in COMPONENT_KEYS or not shared or embeds_release
+    value = role if plain else f"{shared}-{role}"
     if not valid_label_value(value):
         value = role
     if value == shared or (key, value) in used:

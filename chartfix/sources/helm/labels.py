@@ -35,6 +35,7 @@ from chartfix.sources.helm.template.edit import (
     insert_entry,
     override_included_key,
     remove_entry,
+    replace_action,
     replace_value,
     selector_entry_insertion,
 )
@@ -262,6 +263,11 @@ def _replaced(
         if value.startswith(f"{current}-"):  # the chart's own value, the pods' role after it
             try:
                 return append_to_value(text, site, key, value[len(current):])
+            except NotEditable:
+                pass
+        else:  # a value of its own, not the chart's (the role alone)
+            try:
+                return replace_action(text, site, key, value)
             except NotEditable:
                 pass
         return (

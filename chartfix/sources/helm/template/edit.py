@@ -124,6 +124,27 @@ def append_to_value(text: str, site: MappingSite, key: str, suffix: str) -> Edit
     return Edit(end, end, suffix)
 
 
+def replace_action(text: str, site: MappingSite, key: str, value: str) -> Edit:
+    """An edit writing the literal `value` over the one action that writes the value of
+    `key` (`app.kubernetes.io/name: {{ include "x.fullname" . }}` -> `... : test-connection`):
+    a value that must not grow with what the action renders (a fullname, up to 63
+    characters with the release name in it)."""
+    if site.problem or site.flow is not None:
+        raise NotEditable(site.problem or f"{key} is in a flow mapping at {site.path}")
+    matches = [e for e in site.entries if e.key == key]
+    if len(matches) != 1 or matches[0].conditional or matches[0].line is not matches[0].last:
+        raise NotEditable(f"{key} is not written once in {site.path}")
+    line = matches[0].line
+    match = _ACTION_VALUE.match(text[line.start : line.end])
+    if match is None or len(line.actions) != 1:
+        raise NotEditable(f"the value of {key} in {site.path} is not one action")
+    new = yaml_scalar(value)
+    if match.group("quote") and new[0] not in "\"'":
+        new = match.group("quote") + new + match.group("quote")  # the chart's quoting style
+    end = match.end("value") + len(match.group("quote"))
+    return Edit(line.start + match.start("quote"), line.start + end, new)
+
+
 _FLOW_KEY = re.compile(r"^(?:\"[^\"\\]*\"|'[^']*')[ \t]*:[ \t]*|^[^\s'\"][^:]*?[ \t]*:[ \t]+")
 """The key of one flow item and the `:` after it: a quoted key may be followed by the value
 without a space (`{"a":"b"}`), a plain key may not."""
