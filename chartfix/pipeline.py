@@ -390,6 +390,7 @@ def fix_chart(root: Path, request: FixRequest) -> ChartChange:
         workloads=named,
         kind=source.facts,
         features=features_added({r.scenario: object_ids(r) for r in before}),
+        warnings=[f for f in counted if not takes_on(f, explicit, latent)],
         edits=[edit_record(source, unit) for unit in verified.kept],
     )
 

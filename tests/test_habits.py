@@ -4,6 +4,7 @@ repository's top whatever folder the step runs in), `--color` beside NO_COLOR, h
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 from pathlib import Path
@@ -87,3 +88,26 @@ def test_help_says_what_format_and_root_are(tmp_path: Path) -> None:
     assert "github: workflow annotations" in " ".join(check.split())
     bulk = run("bulk", "--help", cwd=tmp_path).stdout
     assert "a folder searched for targets" in " ".join(bulk.split())
+
+
+def test_bulk_keeps_warnings(tmp_path: Path) -> None:
+    """A chart with only warnings no fix takes on (a latent overlap) is "warnings N" in bulk's
+    lines, table, report and page, as `check` lists them, never "clean"."""
+    root = tmp_path / "charts"
+    shutil.copytree(FIXTURES / "rules-charts" / "controllers", root / "controllers")
+    shutil.copytree(FIXTURES / "clean", root / "clean")
+    done = run("bulk", "-j", "1", "charts", "--report", "r.json", "--html", "r.html",
+               cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "charts/controllers: warnings 1" in done.stderr
+    assert "controllers  warnings 1  0" in done.stderr
+    assert "(1 clean, 1 with warnings only)" in done.stderr
+    charts = {Path(c["path"]).name: c for c in json.loads((tmp_path / "r.json").read_text())[
+        "charts"]}
+    assert (charts["controllers"]["status"], charts["controllers"]["warnings"]) == ("warnings", 1)
+    assert [d["state"] for d in charts["controllers"]["finding_details"]] == ["warning"]
+    assert charts["clean"]["status"] == "clean"
+    page = (tmp_path / "r.html").read_text()
+    assert '<span class="st s-warnings">warnings 1</span>' in page
+    merged = run("report", "merge", "r.json", cwd=tmp_path)
+    assert merged.returncode == 0 and "warnings  1" in merged.stderr

@@ -267,7 +267,7 @@ def _status(outcome: Outcome) -> str:
     change = outcome.change
     assert change is not None
     if not change.fixed and not change.unfixed:
-        return "clean"
+        return "warnings" if change.warnings else "clean"
     return "fixed" if not change.unfixed else ("partial" if change.fixed else "left")
 
 
@@ -276,6 +276,9 @@ def progress_word(outcome: Outcome, committing: bool = False) -> str:
     commit" in a --branch run (its verified change is committed once every chart is done);
     "fixable" in a dry run, which changes nothing."""
     status = _status(outcome)
+    if status == "warnings":
+        assert outcome.change is not None
+        return f"warnings {len(outcome.change.warnings)}"
     if status in ("fixed", "partial") and not outcome.landed:
         if committing:
             return f"{status}, to commit"
@@ -320,9 +323,11 @@ def print_table(
         )
     stream.write("".join(line + "\n" for line in coverage.lines()))
     clean = sum(1 for o in outcomes if _status(o) == "clean")
+    warned = sum(1 for o in outcomes if _status(o) == "warnings")
     not_run = sum(1 for o in outcomes if o.skipped is not None)
     stream.write(
-        f"{targets_noun([o.root for o in outcomes])} processed ({clean} clean), "
+        f"{targets_noun([o.root for o in outcomes])} processed ({clean} clean"
+        f"{f', {warned} with warnings only' if warned else ''}), "
         f"{len(skipped)} skipped "
         f"as done{f', {not_run} not run' if not_run else ''}"
         f"{'; dry run: nothing written' if dry_run else ''}\n"
@@ -334,6 +339,9 @@ def _row(outcome: Outcome) -> tuple[str, str, str, str, str, str]:
     field), error."""
     change = outcome.change
     findings = str(len(change.fixed) + len(change.unfixed)) if change else "-"
+    if change and change.warnings:  # warnings no fix took on: "warnings 2", "3, warnings 2"
+        said = f"warnings {len(change.warnings)}"
+        findings = said if findings == "0" else f"{findings}, {said}"
     if outcome.error is not None or change is None:
         return (shown(display_path(outcome.root)), findings, "-", "-", "-",
                 shown(outcome.skipped or str(outcome.error)))
@@ -393,6 +401,7 @@ def report_entry(
         "name": change.chart_name if change else outcome.root.name,
         "status": _status(outcome),
         "findings": len(change.fixed) + len(change.unfixed) if change else 0,
+        "warnings": len(change.warnings) if change else 0,
         "fixed": [f"{f.rule} {f.obj}" for f in change.fixed] if change and not outcome.error
         else [],
         "left": [f"{u.finding.rule} {u.finding.obj}: {u.reason}" for u in change.unfixed]
@@ -447,7 +456,11 @@ def finding_details(change: ChartChange) -> list[dict[str, Any]]:
          **finding_entry(u.finding, u.finding.location.path, namespace)}
         for u in change.unfixed
     ]
-    return fixed + left
+    warned = [
+        {"state": "warning", "reason": None, **finding_entry(f, f.location.path, namespace)}
+        for f in change.warnings
+    ]
+    return fixed + left + warned
 
 
 def migration_for(change: ChartChange, args: argparse.Namespace | None) -> str | None:

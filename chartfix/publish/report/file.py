@@ -130,7 +130,8 @@ def file_bytes(path: Path) -> bytes:
         return b"?"
 
 
-STATUSES = ("clean", "fixed", "partial", "left", "error")
+STATUSES = ("clean", "warnings", "fixed", "partial", "left", "error")
+"""warnings: only warnings no fix took on (a `spans`, a latent match), none fixed or left."""
 
 
 class ReportFile:
@@ -168,7 +169,8 @@ class ReportFile:
         """
         finished = {
             path: c for path, c in self.previous.items()
-            if c["status"] == "clean" or (c["status"] == "fixed" and c.get("applied"))
+            if c["status"] in ("clean", "warnings")
+            or (c["status"] == "fixed" and c.get("applied"))
         }
         todo, done, other_options, changed = [], [], 0, 0
         for chart in charts:
@@ -365,6 +367,7 @@ _ENTRY_FIELDS: dict[str, tuple[Any, str]] = {
     "id": (lambda v: isinstance(v, str), "a string"),
     "name": (lambda v: isinstance(v, str), "a string"),
     "findings": (_is_count, "a count"),
+    "warnings": (_is_count, "a count"),
     "lines_added": (_is_count, "a count"),
     "lines_removed": (_is_count, "a count"),
     "fixed": (_is_strings, "a list of strings"),
@@ -426,7 +429,7 @@ def _detail_problem(detail: object) -> str | None:
     for key in _DETAIL_TEXT:
         if not _is_text(detail.get(key)):
             return f"`{key}` is not a string or null"
-    if detail.get("state") not in (None, "fixed", "left"):
+    if detail.get("state") not in (None, "fixed", "left", "warning"):
         return f"has an unknown state {detail['state']!r}"
     if not isinstance(detail.get("object"), dict | str | None):
         return "`object` is not an object or a string"

@@ -32,7 +32,7 @@ from chartfix import __version__
 from chartfix.publish.output import plural
 from chartfix.terminal import visible
 
-STATUSES = ("fixed", "partial", "left", "error", "skipped", "clean")
+STATUSES = ("fixed", "partial", "left", "error", "warnings", "skipped", "clean")
 """Table order: what needs a look first (`skipped`: a cdk8s app not run, no --run-apps)."""
 
 _KNOWN = {
@@ -102,6 +102,8 @@ class ChartView:
             return "fixed" if self.applied else "fixable"
         if self.status == "partial":
             return "partly fixed" if self.applied else "partly fixable"
+        if self.status == "warnings":
+            return f"warnings {self.count('warning')}"
         return self.status
 
 
@@ -317,6 +319,7 @@ def _summary(charts: Sequence[ChartView], dry_run: bool | None) -> str:
         ("found", "charts found", len(charts), ""),
         ("analyzed", "analyzed", analyzed, share),
         ("clean", "clean", by_status["clean"], ""),
+        ("warnings", "warnings only", by_status["warnings"], ""),
         ("fixed", fixed_word, by_status["fixed"], ""),
         ("partial", f"partly {fixed_word}", by_status["partial"], ""),
         ("left", "left", by_status["left"], ""),
@@ -342,6 +345,8 @@ def _rule_chart(charts: Sequence[ChartView], fixed_word: str) -> str:
     left: Counter[str] = Counter()
     for chart in charts:
         for finding in chart.findings:
+            if finding.state == "warning":  # no fix took it on: neither fixed nor left
+                continue
             (fixed if finding.state == "fixed" else left)[finding.rule] += 1
     rules = sorted(set(fixed) | set(left), key=lambda r: (-(fixed[r] + left[r]), r))
     if not rules:
@@ -617,7 +622,7 @@ border:1px solid var(--line);border-radius:4px;padding:.15rem .3rem}
 #shown{color:var(--muted)}
 .st{display:inline-block;border-radius:1rem;padding:0 .55rem;font-size:.85rem;
 border:1px solid currentColor;white-space:nowrap}
-.st.s-fixed{color:var(--ok)}.st.s-partial,.st.s-left{color:var(--warn)}
+.st.s-fixed{color:var(--ok)}.st.s-partial,.st.s-left,.st.s-warnings{color:var(--warn)}
 .st.s-error{color:var(--bad)}.st.s-clean{color:var(--muted)}
 .add{color:var(--add)}.del{color:var(--del)}
 article.chart{border:1px solid var(--line);border-radius:8px;padding:.6rem 1rem;margin:1rem 0}

@@ -20,7 +20,7 @@ from chartfix.errors import UsageError
 from chartfix.publish.output import plural
 from chartfix.publish.report.file import REPORT_VERSION, Shard, read_report, write_json
 
-STATUS_LABELS = ("clean", "fixed", "fixable", "partial", "left", "error")
+STATUS_LABELS = ("clean", "warnings", "fixed", "fixable", "partial", "left", "error")
 
 
 def status_label(chart: dict[str, Any]) -> str:
