@@ -111,3 +111,15 @@ def test_bulk_keeps_warnings(tmp_path: Path) -> None:
     assert '<span class="st s-warnings">warnings 1</span>' in page
     merged = run("report", "merge", "r.json", cwd=tmp_path)
     assert merged.returncode == 0 and "warnings  1" in merged.stderr
+
+
+@pytest.mark.parametrize(
+    ("fixture", "key"), [("legacy-server", "component"),
+                         ("include-key-line", "app.kubernetes.io/component")]
+)
+def test_the_fix_hint_names_the_key_fix_adds(tmp_path: Path, fixture: str, key: str) -> None:
+    chart = FIXTURES / fixture
+    hint = run("check", str(chart), cwd=tmp_path).stdout
+    assert f"(e.g. {key}: <role>)" in hint
+    patch = run("fix", "--fix-latent", str(chart), cwd=tmp_path).stdout
+    assert f"+      {key}: " in patch or f"+        {key}: " in patch

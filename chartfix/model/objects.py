@@ -22,6 +22,20 @@ POD_MAKING_KINDS = CONTROLLER_KINDS | BATCH_KINDS | {"Pod"}
 SELECTING_KINDS = CONTROLLER_KINDS | CONSUMER_KINDS | {"Job"}
 ANALYZED_KINDS = POD_MAKING_KINDS | CONSUMER_KINDS
 COMPONENT_KEYS = ("app.kubernetes.io/component", "component")
+
+
+def component_key(label_keys: Iterable[str], convention: str | None, asked: str | None) -> str:
+    """The component key: the one asked for, else the target's convention (the key some
+    pods already carry), else `app.kubernetes.io/component` beside `app.kubernetes.io/*`
+    keys, else `component`."""
+    if asked:
+        return asked
+    if convention:
+        return convention
+    recommended = any(k.startswith("app.kubernetes.io/") for k in label_keys)
+    return "app.kubernetes.io/component" if recommended else "component"
+
+
 MANAGER_KEYS = frozenset({"heritage", "app.kubernetes.io/managed-by"})
 """Labels naming the release manager (Tiller, then Helm): changed once already, so a
 selector holding one is fragile (`volatile` warns)."""

@@ -20,7 +20,7 @@ import re
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from typing import TypeVar
 
-from chartfix.model.objects import COMPONENT_KEYS, K8sObject
+from chartfix.model.objects import COMPONENT_KEYS, K8sObject, component_key
 
 __all__ = [
     "COMPONENT_KEYS",
@@ -51,18 +51,6 @@ _GENERIC = frozenset({"main", "app", "container", "default"})
 _DEFAULT_ROLE = {"DaemonSet": "agent", "Job": "job", "CronJob": "cronjob", "Pod": "test"}
 
 T = TypeVar("T")
-
-
-def component_key(label_keys: Iterable[str], convention: str | None, asked: str | None) -> str:
-    """The component key: the one asked for, else the target's convention (the key some
-    pods already carry), else `app.kubernetes.io/component` beside `app.kubernetes.io/*`
-    keys, else `component`."""
-    if asked:
-        return asked
-    if convention:
-        return convention
-    recommended = any(k.startswith("app.kubernetes.io/") for k in label_keys)
-    return "app.kubernetes.io/component" if recommended else "component"
 
 
 def workload_names(

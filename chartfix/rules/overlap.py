@@ -52,7 +52,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 
 from chartfix.model.findings import Finding, Location, Severity
-from chartfix.model.objects import K8sObject, Rendering
+from chartfix.model.objects import COMPONENT_KEYS, K8sObject, Rendering, component_key
 from chartfix.rules.attribution import consumers_of, meant_for
 from chartfix.rules.context import (
     RuleContext,
@@ -110,7 +110,7 @@ def check(objects: Sequence[K8sObject], context: RuleContext) -> Iterator[Findin
             obj=controller.ref,
             message=f"selector {selector} also matches the pods of {described}: "
             + _said(impact, effects),
-            remediation=advice(_remediation(controller, others), impact),
+            remediation=advice(_remediation(controller, others, rendering), impact),
             location=Location(controller.source.path),
             at=controller.selector_path(),
             related=related,
@@ -148,6 +148,19 @@ def _effects(
     return found
 
 
+def _fix_key(controller: K8sObject, rendering: Rendering) -> str:
+    """The component key `fix` adds: the one the pods carry already, else the chart's
+    convention (a key other pods carry), else by the selector's keys (`component_key`)."""
+    pods = controller.pod_labels or {}
+    own = next((k for k in COMPONENT_KEYS if k in pods), None)
+    convention = next(
+        (k for o in rendering.objects for k in COMPONENT_KEYS if k in (o.pod_labels or {})),
+        None,
+    )
+    keys = controller.selector.label_keys() if controller.selector else set()
+    return own or component_key(keys, convention, None)
+
+
 def _said(impact: str, effects: Sequence[str]) -> str:
     """The effects, or why the match is latent and what would make it real."""
     if impact == "effect":
@@ -155,7 +168,9 @@ def _said(impact: str, effects: Sequence[str]) -> str:
     return f"latent: {'; '.join(effects)}; {LATENT_OVERLAP}"
 
 
-def _remediation(controller: K8sObject, others: Sequence[K8sObject]) -> str:
+def _remediation(
+    controller: K8sObject, others: Sequence[K8sObject], rendering: Rendering
+) -> str:
     """The advice, naming `chartfix fix` only where it does the fix."""
     subchart = subchart_dir(controller)
     if subchart:
@@ -172,7 +187,7 @@ def _remediation(controller: K8sObject, others: Sequence[K8sObject]) -> str:
             + (f"; {done}." if done else ", by hand.")
         )
     return (
-        "Add a distinguishing label (e.g. app.kubernetes.io/component: <role>) to the pod "
+        f"Add a distinguishing label (e.g. {_fix_key(controller, rendering)}: <role>) to the pod "
         f"template and selector of {controller.ref}, and a different one to the other "
         "workloads' pods; `chartfix fix` does it (unsafe: the selector is immutable, follow "
         "the migration note to upgrade)."
