@@ -39,7 +39,7 @@ _KNOWN = {
     "path", "id", "name", "status", "findings", "fixed", "left", "error", "unsafe", "files",
     "lines_added", "lines_removed", "diff", "content_hash", "options", "applied", "commit",
     "branch", "finding_details", "notes", "migration", "upgrade", "pull_request", "publish",
-    "needs_migration",
+    "needs_migration", "warnings",
 }
 
 
@@ -319,12 +319,13 @@ def _summary(charts: Sequence[ChartView], dry_run: bool | None) -> str:
         ("found", "charts found", len(charts), ""),
         ("analyzed", "analyzed", analyzed, share),
         ("clean", "clean", by_status["clean"], ""),
-        ("warnings", "warnings only", by_status["warnings"], ""),
         ("fixed", fixed_word, by_status["fixed"], ""),
         ("partial", f"partly {fixed_word}", by_status["partial"], ""),
         ("left", "left", by_status["left"], ""),
         ("error", "errors", by_status["error"], "could not be processed"),
     ]
+    if by_status["warnings"]:  # charts whose only findings are warnings no fix took on
+        cards.insert(3, ("warnings", "warnings only", by_status["warnings"], ""))
     items = "".join(
         f'<div class="card s-{key}{" zero" if not n else ""}" data-count="{key}">'
         f'<span class="n">{n}</span>'

@@ -140,7 +140,8 @@ def _tell(
     statuses = Counter(status_label(c) for c in merged["charts"])
     shown = [  # a dry run's fixes are fixable, an applied run's fixed; a mixed merge has both
         s for s in STATUS_LABELS
-        if not (s == "fixed" and merged["dry_run"]) and not (s == "fixable" and
+        if (s != "warnings" or statuses[s])
+        and not (s == "fixed" and merged["dry_run"]) and not (s == "fixable" and
                                                            merged["dry_run"] is False)
     ]
     width = max(len(s) for s in shown)
