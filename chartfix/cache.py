@@ -12,20 +12,26 @@ entry keeps those files' digests (`read`), and a hit whose files changed is a mi
 
 Entries live under `$CHARTFIX_CACHE_DIR`, else `$XDG_CACHE_HOME/chartfix`, else
 `~/.cache/chartfix` (`--cache-dir`); `CHARTFIX_NO_CACHE=1` (`--no-cache`) turns it off. An
-entry is a header (format and the payload's sha256) and a pickle: one whose header, checksum
-or key does not match is ignored, counted as corrupt, and rewritten by the run. Entries are
-written to a temporary file renamed into place, so concurrent runs share a folder safely
-(the last writer of equal content wins). Pickles are code: the folder must be the user's
-own, as `~/.cache` is.
+entry is a header (format and the payload's sha256) and a pickle read back by an unpickler
+that knows only chartfix's data classes (`ALLOWED`): one whose header, checksum, key or
+classes do not match, or that is not the user's own file, is ignored, counted as corrupt,
+and rewritten by the run. A folder that is not the user's, or that group or others can
+write, is not used (one warning line). Entries are written to a temporary file renamed into
+place, so concurrent runs share a folder safely (the last writer of equal content wins).
+The checksum is no signature: a process running as the user can still forge a verdict
+(docs/security.md).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import hashlib
+import io
 import json
 import os
 import pickle
+import stat
+import sys
 import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -35,6 +41,7 @@ from typing import Any
 
 import chartfix
 from chartfix.files import repository_root
+from chartfix.terminal import shown
 
 FORMAT = b"chartfix-cache 1\n"
 """First line of every entry; a new layout gets a new number (older entries then miss)."""
@@ -62,10 +69,37 @@ def directory() -> Path | None:
         return None
     chosen = os.environ.get("CHARTFIX_CACHE_DIR")
     if chosen:
-        return Path(chosen)
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    base = Path(xdg) if xdg else Path.home() / ".cache"
-    return base / "chartfix"
+        folder = Path(chosen)
+    else:
+        xdg = os.environ.get("XDG_CACHE_HOME")
+        folder = (Path(xdg) if xdg else Path.home() / ".cache") / "chartfix"
+    return folder if _trusted(str(folder)) else None
+
+
+@lru_cache(maxsize=16)
+def _trusted(folder: str) -> bool:
+    """The folder may hold entries: absent (the run creates it, the user's), or the user's
+    own and writable by nobody else. Otherwise one warning line, and the run goes on without
+    the cache: another user could plant entries there."""
+    try:
+        problem = _foreign(os.stat(folder))
+    except OSError:
+        return True
+    if problem:
+        print(f"warning: cache folder {shown(folder)} is {problem}: running without the cache",
+              file=sys.stderr)
+    return not problem
+
+
+def _foreign(info: os.stat_result) -> str:
+    """What makes a file or folder another user's to write ("" when nothing does)."""
+    if not hasattr(os, "getuid"):  # Windows: no owner and mode bits to go by
+        return ""
+    if info.st_uid != os.getuid():
+        return "not owned by you"
+    if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        return "writable by group or others"
+    return ""
 
 
 @lru_cache(maxsize=1)
@@ -189,11 +223,13 @@ def get(kind: str, name: str, root: Path) -> Any | None:
     if folder is None:
         return None
     try:
-        data = _entry_path(folder, kind, name).read_bytes()
+        with open(_entry_path(folder, kind, name), "rb") as handle:
+            mine = not _foreign(os.fstat(handle.fileno()))
+            data = handle.read()
     except OSError:
         stats.misses += 1
         return None
-    entry = _decoded(data, name)
+    entry = _decoded(data, name) if mine else None
     if entry is None:
         stats.corrupt += 1
         stats.misses += 1
@@ -209,6 +245,38 @@ def get(kind: str, name: str, root: Path) -> Any | None:
     return value
 
 
+ALLOWED: dict[str, frozenset[str]] = {
+    "chartfix.commands.check": frozenset({"ScenarioResult", "ScenarioTask"}),
+    "chartfix.errors": frozenset({"ChartError"}),
+    "chartfix.model.findings": frozenset({"Analysis", "Finding", "Location"}),
+    "chartfix.model.objects": frozenset(
+        {"K8sObject", "LazyBody", "ObjectRef", "Rendering", "Source"}
+    ),
+    "chartfix.model.releases": frozenset({"ReleaseDiff"}),
+    "chartfix.pipeline": frozenset({"NothingRendered"}),
+    "chartfix.rules.policy": frozenset({"Policy"}),
+    "chartfix.sources.base": frozenset({"RenderSettings", "Renderings"}),
+    "chartfix.sources.helm.chart": frozenset({"Chart", "Dependency", "Scenario"}),
+    "chartfix.sources.helm.render": frozenset({"_parse_one"}),
+    "chartfix.sources.helm.synthesis": frozenset({"Rendered"}),
+    "functools": frozenset({"partial"}),
+    "pathlib": frozenset({"PosixPath", "WindowsPath"}),
+}
+"""The only classes an entry may name: the data classes the cached values are made of (and
+the errors they carry), and paths. Lists, dicts, sets, tuples, strings and numbers need no
+class. One function: a LazyBody not parsed yet keeps its parser, `partial(_parse_one,
+chart, file)` (safe YAML). Anything else (`os.system`, a class whose construction does
+something) makes the entry corrupt: pickles are code, and this is what keeps a planted
+entry from running."""
+
+
+class _Unpickler(pickle.Unpickler):
+    def find_class(self, module: str, name: str) -> Any:
+        if name not in ALLOWED.get(module, ()):
+            raise pickle.UnpicklingError(f"{module}.{name} is not a cached class")
+        return super().find_class(module, name)
+
+
 def _decoded(data: bytes, name: str) -> tuple[Any, dict[Path, str]] | None:
     """(value, read) from an entry's bytes, or None when anything about it is wrong."""
     header, _, rest = data.partition(b"\n")
@@ -216,7 +284,7 @@ def _decoded(data: bytes, name: str) -> tuple[Any, dict[Path, str]] | None:
     if header + b"\n" != FORMAT or hashlib.sha256(payload).hexdigest().encode() != checksum:
         return None
     try:
-        stored, value, read = pickle.loads(payload)
+        stored, value, read = _Unpickler(io.BytesIO(payload)).load()
     except Exception:
         return None
     if stored != name or not isinstance(read, dict):

@@ -6,7 +6,12 @@ is a task the workers rendered and analysed; a hit, one they never saw)."""
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import importlib
 import os
+import pickle
+import shlex
 import shutil
 import subprocess
 from collections.abc import Callable
@@ -219,3 +224,69 @@ def test_a_values_file_linked_from_elsewhere_in_the_repository_is_keyed_by_its_b
     [after] = check_all([tree], jobs=1)
     assert cache.stats.hits == before.hits and cache.stats.misses == before.misses + 1
     assert after.error is not None and "values.yaml" in str(after.error)
+
+
+class _Planted:
+    """A pickle that runs a shell command when loaded: what a hostile entry holds."""
+
+    def __init__(self, command: str) -> None:
+        self.command = command
+
+    def __reduce__(self) -> tuple[object, tuple[str]]:
+        return (os.system, (self.command,))
+
+
+def test_a_forged_entry_that_runs_code_is_a_miss_and_runs_nothing(
+    tree: Path, private_cache: Path
+) -> None:
+    """A well-formed entry (header, checksum, key) whose pickle calls `os.system`, as a
+    `--run-apps` app or a shared CI cache could plant: loaded, it would run."""
+    _, found = counted([tree])
+    [entry] = _entries(private_cache / "check")
+    canary = tree.parent / "canary"
+    payload = pickle.dumps(_Planted(f"touch {shlex.quote(str(canary))}"))
+    entry.write_bytes(cache.FORMAT + hashlib.sha256(payload).hexdigest().encode() + b"\n"
+                      + payload)
+    after, again = counted([tree])
+    assert not canary.exists(), "the planted pickle ran"
+    assert after.corrupt == 1 and after.misses == 1 and after.hits == 0 and after.writes == 1
+    assert again == found
+    assert counted([tree])[0].hits == 1, "rewritten: trusted again"
+
+
+def test_every_allowed_name_is_a_data_class_a_path_or_the_lazy_parser() -> None:
+    for module, names in cache.ALLOWED.items():
+        for name in names:
+            found = getattr(importlib.import_module(module), name)
+            if (module, name) != ("chartfix.sources.helm.render", "_parse_one"):
+                assert isinstance(found, type), f"{module}.{name} is not a class"
+
+
+def test_a_document_not_parsed_yet_is_read_back_and_parses(
+    tmp_path: Path, private_cache: Path
+) -> None:
+    from chartfix.model.objects import LazyBody
+    from chartfix.sources.helm.chart import Chart, Dependency
+    from chartfix.sources.helm.render import _parse_one
+
+    chart = Chart(tmp_path, "app", "0.1.0", None, "v2", (Dependency("lib"),))
+    text = "kind: ConfigMap\ndata:\n  key: one\n"
+    body = LazyBody(text, "ConfigMap", functools.partial(_parse_one, chart, "templates/c.yaml"))
+    cache.put("render", "0" * 64, body)
+    back = cache.get("render", "0" * 64, tmp_path)
+    assert isinstance(back, LazyBody) and back["data"] == {"key": "one"}
+
+
+def test_a_cache_folder_others_can_write_is_not_used(
+    tree: Path, private_cache: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    private_cache.chmod(0o777)
+    cache._trusted.cache_clear()
+    try:
+        run, _ = counted([tree])
+    finally:
+        private_cache.chmod(0o700)
+        cache._trusted.cache_clear()
+    assert run.writes == 0 and run.hits == 0 and not _entries(private_cache)
+    [line] = [t for t in capfd.readouterr().err.splitlines() if "cache folder" in t]
+    assert "writable by group or others" in line and "without the cache" in line
