@@ -152,3 +152,68 @@ def test_with_templates_it_is_a_chart_and_says_the_kustomization_was_not_built(
         "note: kustomization.yaml was not built: a folder with Chart.yaml and templates/ is "
         "checked as a Helm chart" in done.stdout
     )
+
+
+CANARY = "canary-victim-7f3a"
+
+
+def victim_repo(path: Path) -> Path:
+    """A neighbouring repository whose kustomization holds the same bug and a canary."""
+    subprocess.run(["git", "init", "-q", str(path)], check=True)
+    here = base(path, "deploy")
+    (here / "dep.yaml").write_text(
+        f"apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: {CANARY}}}\n"
+    )
+    (here / "kustomization.yaml").write_text(
+        "resources: [web.yaml, migrate.yaml, service.yaml, dep.yaml]\n"
+    )
+    return here
+
+
+def test_a_kustomization_naming_a_neighbouring_repository_is_refused(tmp_path: Path) -> None:
+    """The repository boundary: `../../victim/deploy` (a sibling clone) is neither built nor
+    written, and the kustomization naming it is one error line."""
+    victim = victim_repo(tmp_path / "victim")
+    before = {p.name: p.read_bytes() for p in victim.iterdir()}
+    evil = tmp_path / "evil"
+    subprocess.run(["git", "init", "-q", str(evil)], check=True)
+    app = base(evil, "app")
+    (app / "kustomization.yaml").write_text(
+        "resources: [web.yaml, service.yaml, migrate.yaml, ../../victim/deploy]\n"
+    )
+    for args in (("check", "."), ("fix", ".", "--write", "--fix-latent")):
+        done = run(*args, cwd=evil)
+        assert done.returncode == 2, done.stdout + done.stderr
+        assert f"{app.resolve()}: kustomization.yaml names ../../victim/deploy, which is " \
+            f"outside {evil.resolve()} (the repository)" in done.stdout + done.stderr
+        assert CANARY not in done.stdout + done.stderr
+    assert {p.name: p.read_bytes() for p in victim.iterdir()} == before
+
+
+def test_an_absolute_path_out_of_the_repository_is_refused(tmp_path: Path) -> None:
+    victim = victim_repo(tmp_path / "victim")
+    evil = tmp_path / "evil"
+    subprocess.run(["git", "init", "-q", str(evil)], check=True)
+    app = base(evil, "app")
+    (app / "kustomization.yaml").write_text(f"resources: [web.yaml, {victim.resolve()}]\n")
+    done = run("check", ".", cwd=evil)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert f"{app.resolve()}: kustomization.yaml names {victim.resolve()}, which is outside" in (
+        done.stdout
+    ), done.stdout + done.stderr
+    assert CANARY not in done.stdout + done.stderr
+
+
+def test_a_kustomization_chartfix_cannot_read_is_refused_not_built(tmp_path: Path) -> None:
+    """A second document after a remote resource hid it from the refusal and kubectl
+    fetched it: what chartfix cannot read is one line naming the repository's file."""
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    here = base(tmp_path, "app")
+    (here / "kustomization.yaml").write_text(
+        "resources: [web.yaml, http://127.0.0.1:9/x.yaml]\n---\n{}\n"
+    )
+    done = run("check", ".", cwd=tmp_path)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert f"error: {(here / 'kustomization.yaml').resolve()}: " in done.stdout
+    assert "chartfix-kustomize-" not in done.stdout + done.stderr
+    assert "kubectl" not in done.stdout + done.stderr

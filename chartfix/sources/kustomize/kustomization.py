@@ -145,11 +145,14 @@ def find_dirs(paths: Iterable[Path]) -> list[Path]:
     return sorted(set(found))
 
 
-def groups(seeds: Sequence[Path]) -> list[Group]:
-    """The groups the kustomizations `seeds` belong to, following what they build on.
+def groups(seeds: Sequence[Path], boundary: Path) -> list[Group]:
+    """The groups the kustomizations `seeds` belong to, following what they build on inside
+    `boundary` (see `boundary_of`): a base outside it is no member, and building the
+    kustomization that names it is refused (KustomizeSource._named).
 
     Groups whose common folder is the same are one target (two apps whose bases and
     overlays interleave in one tree)."""
+    boundary = boundary.resolve()
     parent: dict[Path, Path] = {}
 
     def find(x: Path) -> Path:
@@ -166,7 +169,9 @@ def groups(seeds: Sequence[Path]) -> list[Group]:
             continue
         parent.setdefault(directory, directory)
         try:
-            bases = read(directory).kustomization_dirs()
+            bases = [
+                b for b in read(directory).kustomization_dirs() if b.is_relative_to(boundary)
+            ]
         except ChartError:
             bases = []  # its build will say what is wrong
         built_on[directory] = bases
@@ -234,7 +239,7 @@ def groups_holding(files: Sequence[Path]) -> dict[Path, set[Path]]:
             continue  # a chart's or app's file: no need to read the repository's kustomizations
         if top not in by_top:
             by_top[top] = {}
-            for group in groups(find_dirs([top])):
+            for group in groups(find_dirs([top]), top):
                 for directory in claimed(group):
                     by_top[top].setdefault(directory, set()).add(group.root)
         uses = by_top[top]
@@ -245,6 +250,17 @@ def groups_holding(files: Sequence[Path]) -> dict[Path, set[Path]]:
             if directory == top:
                 break
     return held
+
+
+def boundary_of(target: Path) -> Path:
+    """What a target given on the command line may use: its repository (the folder holding
+    `.git`, at or above it), or the target folder itself when it is in none."""
+    target = Path(target).resolve()
+    folder = target.parent if target.is_file() else target
+    for directory in (folder, *folder.parents):
+        if (directory / ".git").exists():
+            return directory
+    return folder
 
 
 def repository_of(file: Path) -> Path:

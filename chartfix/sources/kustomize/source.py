@@ -42,7 +42,6 @@ from chartfix.model.findings import Location
 from chartfix.model.kinds import APPLY_WORDS, KindFacts
 from chartfix.model.objects import K8sObject, Rendering, Source
 from chartfix.sources.base import (
-    NAMES,
     Renderings,
     RenderSettings,
     container_names,
@@ -52,13 +51,13 @@ from chartfix.sources.base import (
 from chartfix.sources.kustomize.kustomization import (
     Group,
     Kustomization,
+    boundary_of,
     claimed,
     find_dirs,
     groups,
     groups_holding,
     kustomization_file,
     read,
-    repository_of,
 )
 from chartfix.sources.yamledit import YamlText
 from chartfix.sources.yamlfiles import YamlFiles, is_manifest, objects_of, own_part
@@ -152,7 +151,7 @@ class KustomizeSource(YamlFiles):
         all, which is returned; `files` in place of those on disk and origin annotations
         asked for. Paths outside the group's folder are copied when they are inside the
         repository; nothing outside it is, even through a symbolic link."""
-        boundary = repository_of(self.root / NAMES[0])
+        boundary = boundary_of(self.root)
         wanted = self._named(boundary)
         above = Path(os.path.commonpath([str(p) for p in (self.root, *wanted)]))
         ignore = _ignored(boundary)
@@ -177,7 +176,8 @@ class KustomizeSource(YamlFiles):
     def _named(self, boundary: Path) -> set[Path]:
         """The group's folders and the existing paths their kustomizations name, and those
         the kustomizations in named folders name, and so on; ChartError for a path (or
-        the target of a link) outside `boundary`."""
+        the target of a link) outside `boundary`, or for a kustomization it cannot read
+        (never handed to kubectl unchecked)."""
         wanted: set[Path] = set(self.group.members)
         pending, seen = list(self.group.members), set()
         while pending:
@@ -185,10 +185,7 @@ class KustomizeSource(YamlFiles):
             if directory in seen:
                 continue
             seen.add(directory)
-            try:
-                kustomization = read(directory)
-            except ChartError:  # its build says what is wrong
-                continue
+            kustomization = read(directory)
             self._refuse_remote(kustomization)
             for written, path in kustomization.local_paths():
                 if not path.exists():
@@ -531,16 +528,19 @@ class KustomizeKind:
     facts = FACTS
 
     def find(self, paths: Sequence[Path]) -> list[Path]:
-        return sorted({g.root for g in groups(find_dirs(paths))})
+        return sorted({g.root for p in paths for g in groups(find_dirs([p]), boundary_of(p))})
 
     def holds(self, root: Path) -> bool:
-        return any(g.root == Path(root).resolve() for g in groups(find_dirs([root])))
+        return any(
+            g.root == Path(root).resolve() for g in groups(find_dirs([root]), boundary_of(root))
+        )
 
     def owned(self, paths: Sequence[Path]) -> set[Path]:
         """Folders the kustomizations at or under `paths` use (not manifests targets)."""
         dirs: set[Path] = set()
-        for group in groups(find_dirs(paths)):
-            dirs |= claimed(group)
+        for path in paths:
+            for group in groups(find_dirs([path]), boundary_of(path)):
+                dirs |= claimed(group)
         return dirs
 
     def holders(self, files: Sequence[Path]) -> dict[Path, set[Path]]:
@@ -561,7 +561,7 @@ class KustomizeKind:
 
     def load(self, root: Path) -> KustomizeSource:
         root = Path(root).resolve()
-        mine = [g for g in groups(find_dirs([root])) if g.root == root]
+        mine = [g for g in groups(find_dirs([root]), boundary_of(root)) if g.root == root]
         if not mine:
             raise ChartError(root, "no kustomize base or overlay has this folder as its own")
         return KustomizeSource(root=root, group=mine[0], name=root.name)
