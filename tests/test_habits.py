@@ -123,3 +123,18 @@ def test_the_fix_hint_names_the_key_fix_adds(tmp_path: Path, fixture: str, key: 
     assert f"(e.g. {key}: <role>)" in hint
     patch = run("fix", "--fix-latent", str(chart), cwd=tmp_path).stdout
     assert f"+      {key}: " in patch or f"+        {key}: " in patch
+
+
+def test_helm2_release_time_is_not_called_a_nil_pointer_off_values(tmp_path: Path) -> None:
+    """A chart written for Helm 2 (`.Release.Time.Seconds`) fails Helm 3's render; bulk's
+    coverage says so, not "nil pointer off values"."""
+    chart = tmp_path / "old" / "helm2"
+    (chart / "templates").mkdir(parents=True)
+    (chart / "Chart.yaml").write_text("apiVersion: v1\nname: helm2\nversion: 1.0.0\n")
+    (chart / "templates" / "cm.yaml").write_text(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n"
+        "data:\n  at: {{ .Release.Time.Seconds | quote }}\n"
+    )
+    done = run("bulk", "-j", "1", "old", cwd=tmp_path)
+    assert "a Helm 2 built-in Helm 3 lacks (.Release.Time)" in done.stderr, done.stderr
+    assert "nil pointer off values" not in done.stderr

@@ -19,6 +19,7 @@ ERROR_KINDS = (
     ("a cdk8s app not run (see --run-apps)", r"^not run: "),
     ("a required/fail check no placeholder satisfies", r"execution error at"),
     ("values schema", r"schema"),
+    ("a Helm 2 built-in Helm 3 lacks (.Release.Time)", r"\.Release\.Time\b"),
     ("nil pointer off values", r"nil pointer"),
     ("a dependency is missing or unusable", r"[Dd]ependenc|missing in charts/|no template"),
     ("a template function failed", r"error calling|executing|template:"),
