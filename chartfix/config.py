@@ -71,10 +71,12 @@ def load_config(chart_root: Path) -> Config:
     run_apps: bool | None = None
     recipe: tuple[Path, str] | None = None
     values: dict[str, Any] = {}
-    for directory in reversed(_config_dirs(chart_root)):
+    dirs = _config_dirs(chart_root)
+    for directory in reversed(dirs):
         path = directory / CONFIG_NAME
         if not path.is_file():
             continue
+        _refuse_outside_link(path, dirs[-1])
         try:
             text = path.read_text(encoding="utf-8")
             yamlfile.check_size(text, path)
@@ -238,6 +240,14 @@ class _NoAliases(yaml.SafeLoader):
                 None, None, "aliases (*name) are not allowed in a chartfix config", mark
             )
         return super().compose_node(parent, index)
+
+
+def _refuse_outside_link(path: Path, top: Path) -> None:
+    """ChartError, before reading, for a config file that is a link out of `top` (the
+    repository, or the chart's folder outside one): the values files' rule."""
+    target = path.resolve()
+    if not target.is_relative_to(top.resolve()):
+        raise ChartError(path, f"symlink points outside the repository, to {target}")
 
 
 def config_files(chart_root: Path) -> list[Path]:

@@ -699,3 +699,17 @@ def test_deep_values_are_one_line_naming_the_file(tmp_path, capsys, where) -> No
         f"error: {app / where}: values nested more than 100 levels deep; chartfix reads "
         "values up to 100 levels"
     )
+
+
+def test_a_config_file_linked_out_of_the_repository_is_refused_unread(
+    tmp_path, outside, capsys
+) -> None:
+    """`.chartfix.yaml` itself a link out of the repository: its content (here an unknown
+    key, which the config error would quote) is never read."""
+    repo = repository(tmp_path / "repo")
+    app = chart(repo / "app")
+    (repo / ".chartfix.yaml").symlink_to(outside / "secret.txt")
+    assert main(["check", str(app)]) == 2
+    out = capsys.readouterr().out
+    assert_no_secret(out)
+    assert f"{repo / '.chartfix.yaml'}: symlink points outside the repository" in out
