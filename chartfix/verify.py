@@ -3,8 +3,10 @@ accept only the changes that were promised.
 
 A set of fix units passes when every scenario that rendered before still renders, the findings
 the units target are gone, no new finding appears, and the rendered objects differ from the
-old ones only by the label changes the units declared. Units that fail are dropped (or
-replaced by their smaller fallback), so one bad edit never sinks the fixes around it.
+old ones only by the label changes the units declared, and every label they write is one
+Kubernetes accepts, also when rendered with the longest release name Helm allows. Units that
+fail are dropped (or replaced by their smaller fallback), so one bad edit never sinks the
+fixes around it.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from chartfix.errors import ChartError
 from chartfix.model.findings import Finding
 from chartfix.model.objects import K8sObject, ObjectRef, Rendering, is_feature, mapping_at
 from chartfix.model.releases import ReleaseDiff
-from chartfix.model.selectors import valid_label_value
+from chartfix.model.selectors import valid_label_key, valid_label_value
 from chartfix.recipes.base import FixUnit, LabelChange
 from chartfix.rules import analyze
 from chartfix.sources.base import Source
@@ -49,6 +51,8 @@ class Verifier:
     )
     """How labels changed with the next release before the edit: rendered again after it."""
     _noise_cache: dict[int, set[tuple[str, str]]] = field(default_factory=dict)
+    _long_cache: list[Rendering | None] = field(default_factory=list)
+    """The unedited chart rendered with LONG_RELEASE, once tried (None: it did not render)."""
 
     def run(self, units: Sequence[FixUnit]) -> Verified:
         unchanged = Verified(after=list(self.before), after_findings=list(self.before_findings))
@@ -94,7 +98,10 @@ class Verifier:
             except ChartError as err:
                 return f"scenario {old.scenario} no longer renders: {err}"
         findings = analyze(self.source, after, self._releases(units, after, files))
-        reason = self._findings_problem(units, findings) or self._objects_problem(units, after)
+        reason = (
+            self._findings_problem(units, findings) or self._objects_problem(units, after)
+            or self._labels_problem(units, after, files)
+        )
         if reason:
             return reason
         return Verified(list(units), [], files, after, findings)
@@ -160,6 +167,43 @@ class Verifier:
                 return f"scenario {old.scenario}: {_describe(sorted(problems))}"
         return ""
 
+    def _labels_problem(
+        self, units: Sequence[FixUnit], after: Sequence[Rendering], files: Mapping[str, bytes]
+    ) -> str:
+        """A label the units write that Kubernetes would refuse, in any scenario or with the
+        longest release name Helm allows (a value templated from the release name grows
+        with it); labels refused before the edit too are not the units' doing."""
+        changes = _label_changes(units)
+        if not any(changes.values()):
+            return ""
+        bad = _bad_labels(after, changes)
+        if bad:
+            return _bad_label_reason(bad)
+        scenario = self.before[0].scenario
+        try:
+            long = self.source.render(scenario, files, LONG_RELEASE)
+        except ChartError:
+            return ""  # the edited chart refuses such a name: `helm install` says so itself
+        bad = _bad_labels([long], changes) - self._long_before(changes)
+        if not bad:
+            return ""
+        return f"with the release name {LONG_RELEASE} (53 characters): {_bad_label_reason(bad)}"
+
+    def _long_before(
+        self, changes: Mapping[tuple[str, str], Sequence[LabelChange]]
+    ) -> set[BadLabel]:
+        """The refused labels at the changed keys of the unedited chart rendered with the
+        long release name (rendered once)."""
+        if not self._long_cache:
+            try:
+                self._long_cache.append(
+                    self.source.render(self.before[0].scenario, None, LONG_RELEASE)
+                )
+            except ChartError:
+                self._long_cache.append(None)
+        rendering = self._long_cache[0]
+        return _bad_labels([rendering], changes) if rendering is not None else set()
+
     def _noise(self, index: int) -> set[Difference]:
         """What differs between two renders of the unedited chart (generated certificates,
         random passwords, checksums of them): not the fix's doing."""
@@ -170,6 +214,52 @@ class Verifier:
                 again = self.before[index]
             self._noise_cache[index] = unplanned_differences(self.before[index], again, {})
         return self._noise_cache[index]
+
+
+LONG_RELEASE = "chartfix-checks-label-values-with-a-long-release-name"
+"""53 characters, the longest release name Helm allows: a label value the template derives
+from the release name (a fullname, cut at 63) is checked with it too."""
+
+BadLabel = tuple[str, str, str, str]
+"""A label Kubernetes refuses: (template path, kind, key, value)."""
+
+
+def _label_changes(units: Sequence[FixUnit]) -> dict[tuple[str, str], list[LabelChange]]:
+    """The labels the units write (not removed, not pod annotations), by (file, kind)."""
+    out: dict[tuple[str, str], list[LabelChange]] = defaultdict(list)
+    for unit in units:
+        for where, changes in unit.changes.items():
+            out[where].extend(
+                c for c in changes if not c.removed and not c.path.endswith(ANNOTATIONS)
+            )
+    return out
+
+
+def _bad_labels(
+    renderings: Sequence[Rendering], changes: Mapping[tuple[str, str], Sequence[LabelChange]]
+) -> set[BadLabel]:
+    """The labels at the changed keys that Kubernetes refuses: a key not `[prefix/]name`, a
+    value over 63 characters or not `(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?`."""
+    bad: set[BadLabel] = set()
+    for rendering in renderings:
+        for obj in rendering.objects:
+            for change in changes.get((obj.source.path, obj.kind), ()):
+                labels = mapping_at(obj.body, change.path) or {}
+                if change.key not in labels:
+                    continue
+                value = str(labels[change.key])
+                if not (valid_label_key(change.key) and valid_label_value(value)):
+                    bad.add((obj.source.path, obj.kind, change.key, value))
+    return bad
+
+
+def _bad_label_reason(bad: set[BadLabel]) -> str:
+    path, kind, key, value = min(bad)
+    return (
+        f"{kind} in {path}: {key}={value!r} is not a valid label "
+        f"({len(value)} characters; a value is at most 63, of [-A-Za-z0-9_.], alphanumeric "
+        "at both ends)"
+    )
 
 
 def _still_there(target: Finding, remaining: Mapping[tuple[str, ObjectRef], set[str]]) -> bool:

@@ -157,3 +157,26 @@ def test_a_test_pod_named_by_the_fullname_gets_a_value_valid_for_every_release(
     release = "druid-monitoring-production-eu-west-1-with-a-long-nm"  # 53: Helm's longest
     assert main(["check", str(chart), "--release", release]) == 0
     assert "no findings" in capsys.readouterr().out
+
+
+def test_verification_refuses_a_label_value_too_long_for_a_long_release_name(
+    chart_copy, capsys, monkeypatch
+) -> None:
+    """The value the relabel route wrote before (the fullname, the role after it) renders
+    valid for `release-name` but 78 characters long for a 53-character release name:
+    verification renders the edit with such a name too and refuses it."""
+    from chartfix.recipes import component_labels
+
+    def fullname_and_role(context, obj, rendering, key, used):  # the route's old value
+        return f"{(obj.pod_labels or {})[key]}-test-connection"
+
+    monkeypatch.setattr(component_labels, "_own_value", fullname_and_role)
+    monkeypatch.setenv("CHARTFIX_INLINE", "1")  # planned in this process, as patched
+    chart = chart_copy("test-pod-fullname-label")
+    main(["fix", str(chart), "--write", "--safe-only", "-j", "1", "--no-cache"])
+    captured = capsys.readouterr()
+    out = captured.out + captured.err
+    test_pod = (chart / "templates/tests/test-connection.yaml").read_text()
+    assert '{{ include "exporter.fullname" . }}-test-connection\n' not in test_pod
+    assert "with the release name chartfix-checks-label-values-with-a-long-release-name" in out
+    assert "is not a valid label (78 characters" in out

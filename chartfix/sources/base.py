@@ -196,9 +196,12 @@ class Source(Protocol):
         without feature switches gives none."""
         ...
 
-    def render(self, scenario: str, files: Mapping[str, bytes] | None = None) -> Rendering:
+    def render(
+        self, scenario: str, files: Mapping[str, bytes] | None = None, release: str | None = None
+    ) -> Rendering:
         """Render scenario `scenario` (one `render_all` rendered) again, with `files`
-        (target-relative path -> bytes) replacing those on disk. Raises ChartError."""
+        (target-relative path -> bytes) replacing those on disk, as the release `release`
+        when given (kinds without release names ignore it). Raises ChartError."""
         ...
 
     def read(self, path: str) -> bytes:

@@ -339,7 +339,9 @@ class ManifestFiles(YamlFiles):
     def verification(self, settings: RenderSettings) -> list[Rendering]:
         return []  # no feature switches
 
-    def render(self, scenario: str, files: Mapping[str, bytes] | None = None) -> Rendering:
+    def render(
+        self, scenario: str, files: Mapping[str, bytes] | None = None, release: str | None = None
+    ) -> Rendering:
         objects: list[K8sObject] = []
         for rel in self.files:
             data = files[rel] if files and rel in files else self.read(rel)

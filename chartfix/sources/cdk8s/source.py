@@ -85,7 +85,9 @@ class CdkSource:
     def verification(self, settings: RenderSettings) -> list[Rendering]:
         return []  # no feature switches
 
-    def render(self, scenario: str, files: Mapping[str, bytes] | None = None) -> Rendering:
+    def render(
+        self, scenario: str, files: Mapping[str, bytes] | None = None, release: str | None = None
+    ) -> Rendering:
         """Synthesize again (verification), in the environment `render_all` ran the app in."""
         if scenario != SCENARIO:
             raise ChartError(self.root, f"a cdk8s app has one scenario, not {scenario!r}")

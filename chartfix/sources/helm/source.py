@@ -214,10 +214,13 @@ class HelmSource:
         self.rendered[together.name] = together
         return [rendering]
 
-    def render(self, scenario: str, files: Mapping[str, bytes] | None = None) -> Rendering:
+    def render(
+        self, scenario: str, files: Mapping[str, bytes] | None = None, release: str | None = None
+    ) -> Rendering:
         if scenario not in self.rendered:
             raise ChartError(self.root, f"no scenario {scenario!r} was rendered")
-        return render(self.chart, self.rendered[scenario], files, self.release, self.namespace)
+        named = release or self.release
+        return render(self.chart, self.rendered[scenario], files, named, self.namespace)
 
     def read(self, path: str) -> bytes:
         return self.templates.read(path)

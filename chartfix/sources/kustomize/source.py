@@ -128,7 +128,9 @@ class KustomizeSource(YamlFiles):
     def verification(self, settings: RenderSettings) -> list[Rendering]:
         return []  # no feature switches
 
-    def render(self, scenario: str, files: Mapping[str, bytes] | None = None) -> Rendering:
+    def render(
+        self, scenario: str, files: Mapping[str, bytes] | None = None, release: str | None = None
+    ) -> Rendering:
         top = self.root if scenario == "default" else self.root / scenario
         for kustomization in self._chain(scenario):
             for key, ref in kustomization.missing():
