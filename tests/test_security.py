@@ -713,3 +713,25 @@ def test_a_config_file_linked_out_of_the_repository_is_refused_unread(
     out = capsys.readouterr().out
     assert_no_secret(out)
     assert f"{repo / '.chartfix.yaml'}: symlink points outside the repository" in out
+
+
+def test_a_repository_recipe_linked_out_of_the_repository_is_refused_unread(
+    tmp_path, outside, capsys
+) -> None:
+    """`--recipe leak` finds `recipes/leak.yaml` in the chart's repository: when that file,
+    or the `recipes/` folder, is a link out of the repository, it is never read."""
+    repo = repository(tmp_path / "repo")
+    app = chart(repo / "app")
+    (repo / "recipes").mkdir()
+    (repo / "recipes" / "leak.yaml").symlink_to(outside / "secret.txt")
+    assert main(["fix", str(app), "--recipe", "leak"]) == 2
+    said = capsys.readouterr()
+    assert_no_secret(said.out, said.err)
+    assert f"recipe file {repo / 'recipes' / 'leak.yaml'}: symlink points outside" in said.err
+    shutil.rmtree(repo / "recipes")
+    (outside / "leak.yaml").symlink_to(outside / "secret.txt")
+    (repo / "recipes").symlink_to(outside)
+    assert main(["fix", str(app), "--recipe", "leak"]) == 2
+    said = capsys.readouterr()
+    assert_no_secret(said.out, said.err)
+    assert f"recipe file {repo / 'recipes' / 'leak.yaml'}: symlink points outside" in said.err

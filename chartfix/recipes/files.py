@@ -185,7 +185,21 @@ def resolve(
         close = difflib.get_close_matches(ref, choices, n=1)
         hint = f" (did you mean {close[0]}?)" if close else ""
         raise UsageError(f"unknown recipe {ref}{hint}; available: {', '.join(choices)}")
-    return load_recipe_file(known[ref], shipped=known[ref].parent == shipped_dir())
+    shipped = known[ref].parent == shipped_dir()
+    if not shipped:
+        _refuse_outside_link(known[ref])
+    return load_recipe_file(known[ref], shipped=shipped)
+
+
+def _refuse_outside_link(path: Path) -> None:
+    """A usage error, before reading, for a repository's `recipes/NAME.yaml` that is (or is
+    in a `recipes/` folder that is) a link out of the repository holding `recipes/`."""
+    top = path.parent.parent.resolve()
+    target = path.resolve()
+    if not target.is_relative_to(top):
+        raise UsageError(
+            f"recipe file {path}: symlink points outside the repository ({top}), to {target}"
+        )
 
 
 # --- loading and checking one file ----------------------------------------------------------
