@@ -380,6 +380,7 @@ def fix_chart(root: Path, request: FixRequest) -> ChartChange:
         unfixed=unfixed,
         before=before,
         after=after,
+        noise=_noise(verifier, before, after) if verified.kept else {},
         recipes=[r.name for r in recipes if r.name in {made_by[id(u)] for u in verified.kept}],
         unsafe=any(u.applicability == "unsafe" for u in verified.kept),
         notes=notes,
@@ -438,6 +439,18 @@ def advised(source: Source, analysis: Analysis, config: Config) -> Judged:
         for f in judged.findings
     ]
     return replace(judged, findings=findings)
+
+
+def _noise(
+    verifier: Verifier, before: Sequence[Rendering], after: Sequence[Rendering]
+) -> dict[str, list[tuple[str, str]]]:
+    """Per scenario the change touches, what a control render of the unchanged chart
+    differs by (ChartChange.noise): the migration note does not blame the fix for it."""
+    return {
+        old.scenario: sorted(verifier.noise(index))
+        for index, (old, new) in enumerate(zip(before, after, strict=True))
+        if old is not new
+    }
 
 
 def _hand_reason(reason: str | None) -> str:

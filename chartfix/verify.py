@@ -162,7 +162,7 @@ class Verifier:
         for index, (old, new) in enumerate(zip(self.before, after, strict=True)):
             problems = unplanned_differences(old, new, allowed)
             if problems:
-                problems -= self._noise(index)
+                problems -= self.noise(index)
             if problems:
                 return f"scenario {old.scenario}: {_describe(sorted(problems))}"
         return ""
@@ -204,9 +204,10 @@ class Verifier:
         rendering = self._long_cache[0]
         return _bad_labels([rendering], changes) if rendering is not None else set()
 
-    def _noise(self, index: int) -> set[Difference]:
+    def noise(self, index: int) -> set[Difference]:
         """What differs between two renders of the unedited chart (generated certificates,
-        random passwords, checksums of them): not the fix's doing."""
+        random passwords, checksums of them) in scenario `index` of `before`: not the fix's
+        doing (the control render; the migration note leaves it out too)."""
         if index not in self._noise_cache:
             try:
                 again = self.source.render(self.before[index].scenario)
@@ -340,10 +341,11 @@ def _pair_differences(
     if before.name != after.name and before.ref == after.ref:
         # A name made up anew on every render (a helm test Pod's random suffix).
         expected["metadata"] = {**expected.get("metadata", {}), "name": after.name}
-    return {(name, path) for path in _paths_differing(expected, after.body, "")}
+    return {(name, path) for path in paths_differing(expected, after.body, "")}
 
 
-def _paths_differing(a: Any, b: Any, prefix: str) -> list[str]:
+def paths_differing(a: Any, b: Any, prefix: str = "") -> list[str]:
+    """The dotted paths where two manifests (or parts of them) differ."""
     if isinstance(a, Mapping) and isinstance(b, Mapping):
         paths = []
         for key in a.keys() | b.keys():
@@ -351,13 +353,13 @@ def _paths_differing(a: Any, b: Any, prefix: str) -> list[str]:
             if key not in a or key not in b:
                 paths.append(sub)
             else:
-                paths.extend(_paths_differing(a[key], b[key], sub))
+                paths.extend(paths_differing(a[key], b[key], sub))
         return paths
     if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
         return [
             path
             for i, (x, y) in enumerate(zip(a, b, strict=True))
-            for path in _paths_differing(x, y, f"{prefix}[{i}]")
+            for path in paths_differing(x, y, f"{prefix}[{i}]")
         ]
     return [] if a == b else [prefix]
 

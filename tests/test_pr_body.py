@@ -55,3 +55,19 @@ def test_charts_per_pr_splits_a_repositorys_charts_into_branches(tmp_path, capsy
     counts = {b: git(repo, "rev-list", "--count", f"main..{b}")
               for b in ("chartfix/selectors-1", "chartfix/selectors-2")}
     assert counts == {"chartfix/selectors-1": "2", "chartfix/selectors-2": "1"}
+
+
+def test_the_note_does_not_blame_the_fix_for_a_random_values_checksum(
+    chart_copy, tmp_path, capsys
+) -> None:
+    """The cache Deployment's pod annotation checksums a password made anew on every
+    render: a control render of the unchanged chart differs there too, so the note's list
+    of changed objects leaves it out and names only what the fix changes."""
+    from chartfix.cli import main
+
+    chart = chart_copy("random-checksum-note")
+    body = tmp_path / "body.md"
+    main(["fix", str(chart), "-j", "1", "--pr-body", str(body)])
+    note = body.read_text()
+    assert "release-name-server" in note
+    assert "release-name-cache" not in note

@@ -91,6 +91,9 @@ class ChartChange:
     """Renderings of the chart as it was, one per scenario."""
     after: list[Rendering] = field(default_factory=list)
     """Renderings of the verified new chart, same scenarios in the same order."""
+    noise: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    """Scenario -> (object, dotted path) where a control render (the unchanged chart rendered
+    again) differs from `before`: random values and checksums of them, not the change's."""
     recipes: list[str] = field(default_factory=list)
     """The recipes whose edits the change holds (not every recipe that ran)."""
     unsafe: bool = False

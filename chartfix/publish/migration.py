@@ -26,6 +26,7 @@ from chartfix.publish.bump import Level, bump_version
 from chartfix.publish.releases import Release
 from chartfix.rules.ksm import runs_autosharded_ksm
 from chartfix.rules.synthesized import placeholders
+from chartfix.verify import paths_differing
 
 NoteTarget = Literal["auto", "migration", "readme"]
 UpgradeKind = Literal["safe", "step", "unsafe"]
@@ -86,13 +87,23 @@ def object_changes(change: ChartChange, *, first_only: bool = False) -> list[Obj
     found: list[ObjectChange] = []
     for old, new in pairs:
         after = {obj.ref: obj for obj in new.objects}
+        noise = set(change.noise.get(old.scenario, ()))
         for obj in old.objects:
             twin = after.get(obj.ref)
-            if obj.ref in seen or twin is None or twin.body == obj.body:
+            if obj.ref in seen or twin is None or not _differs(obj, twin, noise):
                 continue
             seen.add(obj.ref)
             found.append(ObjectChange(obj, twin))
     return found
+
+
+def _differs(obj: K8sObject, twin: K8sObject, noise: set[tuple[str, str]]) -> bool:
+    """Whether `twin` differs from `obj` other than where a control render of the unchanged
+    chart differs too (a checksum of a random password): that is no change of the fix's."""
+    if twin.body == obj.body:
+        return False
+    name = str(obj.ref)
+    return any((name, path) not in noise for path in paths_differing(obj.body, twin.body))
 
 
 @dataclass
@@ -166,9 +177,10 @@ def other_scenarios(change: ChartChange) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
     for old, new in list(zip(change.before, change.after, strict=True))[1:]:
         after = {obj.ref: obj for obj in new.objects}
+        noise = set(change.noise.get(old.scenario, ()))
         for obj in old.objects:
             twin = after.get(obj.ref)
-            if obj.ref in covered or twin is None or twin.body == obj.body:
+            if obj.ref in covered or twin is None or not _differs(obj, twin, noise):
                 continue
             if twin.selector != obj.selector or twin.pod_template != obj.pod_template:
                 names = out.setdefault(str(obj.ref), [])
