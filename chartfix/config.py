@@ -40,7 +40,7 @@ import yaml
 
 from chartfix import yamlfile
 from chartfix.errors import ChartError, UsageError
-from chartfix.files import git_repository, named_path
+from chartfix.files import git_repository, is_repository_top, named_path
 from chartfix.model.findings import SEVERITIES, Severity
 from chartfix.rules import RULES
 from chartfix.rules.policy import Policy, SuppressEntry
@@ -261,7 +261,7 @@ def _config_dirs(chart_root: Path) -> list[Path]:
     dirs = []
     for directory in [chart_root, *chart_root.parents]:
         dirs.append(directory)
-        if (directory / ".git").exists():
+        if is_repository_top(directory):
             break
     else:
         return [chart_root]

@@ -28,12 +28,21 @@ def encode(text: str) -> bytes:
     return text.encode("utf-8", "surrogateescape")
 
 
+def is_repository_top(directory: Path) -> bool:
+    """`directory` holds `.git`. False when it cannot be looked into (an unreadable folder
+    is not a repository top; what reads the folder reports it as that target's error)."""
+    try:
+        return (Path(directory) / ".git").exists()
+    except OSError:
+        return False
+
+
 def git_repository(path: Path) -> Path | None:
     """The git repository holding `path`: the nearest folder at or above it with `.git`;
     None outside any (a tree of the user's own, not a checkout)."""
     start = Path(path).resolve()
     for directory in [start, *start.parents]:
-        if (directory / ".git").exists():
+        if is_repository_top(directory):
             return directory
     return None
 

@@ -38,7 +38,7 @@ import yaml
 
 from chartfix import yamlfile
 from chartfix.errors import ChartError, UsageError
-from chartfix.files import within
+from chartfix.files import is_repository_top, within
 from chartfix.recipes import registry
 from chartfix.recipes.base import Recipe, options_of
 from chartfix.rules import RULES
@@ -153,7 +153,7 @@ def repo_recipe_dirs(roots: Sequence[Path]) -> list[Path]:
     for root in roots:
         start = root.resolve()
         for directory in [start, *start.parents]:
-            if (directory / ".git").exists():
+            if is_repository_top(directory):
                 candidate = directory / "recipes"
                 if candidate.is_dir() and candidate not in dirs:
                     dirs.append(candidate)

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from chartfix.errors import UsageError
+from chartfix.files import is_repository_top
 from chartfix.sources.base import KindFacts, Source, SourceKind
 from chartfix.sources.cdk8s.kind import Cdk8sKind
 from chartfix.sources.helm.source import HelmKind
@@ -97,7 +98,7 @@ def holder_of(path: Path) -> Path | None:
                 break
             found = directory
             continue
-        if (directory / ".git").exists():
+        if is_repository_top(directory):
             break
     return found
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from chartfix.errors import ChartError
+from chartfix.files import is_repository_top
 from chartfix.sources.base import kustomization_file
 from chartfix.yamlfile import load
 
@@ -258,7 +259,7 @@ def boundary_of(target: Path) -> Path:
     target = Path(target).resolve()
     folder = target.parent if target.is_file() else target
     for directory in (folder, *folder.parents):
-        if (directory / ".git").exists():
+        if is_repository_top(directory):
             return directory
     return folder
 
@@ -267,7 +268,7 @@ def repository_of(file: Path) -> Path:
     """The repository `file` is in: its `.git` folder's; without one, the working
     directory when it holds the file, or else the file's own folder."""
     for directory in file.parents:
-        if (directory / ".git").exists():
+        if is_repository_top(directory):
             return directory
     cwd = Path.cwd().resolve()
     return cwd if file.is_relative_to(cwd) else file.parent

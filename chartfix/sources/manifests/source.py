@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from chartfix.errors import ChartError, Skipped
-from chartfix.files import repository_root
+from chartfix.files import is_repository_top, repository_root
 from chartfix.model.edits import LabelChange, PlannedEdit
 from chartfix.model.kinds import APPLY_WORDS, KindFacts
 from chartfix.model.objects import K8sObject, Rendering
@@ -201,6 +201,6 @@ def _owned_by_marker(directory: Path) -> bool:
     for current in [directory.resolve(), *directory.resolve().parents]:
         if any(_is_file(current / m) for m in OWNER_MARKERS):
             return True
-        if (current / ".git").exists():
+        if is_repository_top(current):
             break
     return False
