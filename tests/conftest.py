@@ -64,11 +64,16 @@ def git(cwd: Path, *args: str) -> str:
 
 
 def make_leftover(chart: Path) -> Path:
-    """Turn a copy of the `clean` fixture into a chart whose findings cannot be fixed: the
-    hook Job shares the server's component, and takes it from a value, which chartfix cannot
-    give another value in the template."""
-    job = chart / "templates" / "migration-job.yaml"
-    job.write_text(job.read_text().replace(
-        "component: migration", 'component: {{ .Values.jobComponent | default "server" }}'
+    """Turn a copy of the `clean` fixture into a chart with an error no recipe fixes: the
+    Deployment's pod template takes its component from a value whose default is not the
+    selector's (a mismatch). A shared component alone no longer serves: since #25 a match
+    with no effect is a latent warning, and one with an effect is fixable."""
+    deployment = chart / "templates" / "deployment.yaml"
+    text = deployment.read_text()
+    pod_component = "        app.kubernetes.io/component: server\n"
+    assert text.count(pod_component) == 1, "the fixture's pod template label moved"
+    deployment.write_text(text.replace(
+        pod_component,
+        '        app.kubernetes.io/component: {{ .Values.podComponent | default "web" }}\n',
     ))
     return chart

@@ -289,7 +289,7 @@ def test_report_has_one_entry_per_chart(tmp_path, capsys) -> None:
 
     leftover = charts["tree/leftover"]
     assert leftover["status"] == "left"
-    assert leftover["findings"] == 2 == len(leftover["left"])
+    assert leftover["findings"] == 1 == len(leftover["left"])
     assert leftover["fixed"] == [] and leftover["files"] == [] and leftover["diff"] == ""
 
     assert charts["tree/clean"]["status"] == "clean"
@@ -760,7 +760,7 @@ def test_progress_is_one_line_per_chart_then_the_table(tmp_path, capsys) -> None
     assert rows == {
         "tree/bad-values": ["-", "-", "-", "-"],
         "tree/flow-mapping": ["2", "2", "0", "needed"],
-        "tree/leftover": ["2", "0", "2", "-"],
+        "tree/leftover": ["1", "0", "1", "-"],
         "tree/legacy-server": ["2", "2", "0", "needed"],
         "tree/scaffold-helpers": ["3", "3", "0", "-"],
     }, "clean charts are left out of the table; only the test Pod changes in scaffold-helpers"
