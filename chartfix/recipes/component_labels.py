@@ -709,10 +709,12 @@ def _own_value(
     value with their role after it (`web-test-connection`), shortened to the role when too
     long for a label value. A shared value that embeds the release name (a fullname) grows
     with it, up to 63 characters: the role alone then, so that every release name gives a
-    valid label value."""
+    valid label value. Embedding means starting with the release name as a whole word (a
+    fullname's prefix), not containing its letters: `r` is in `scaffold-helpers`, and the
+    choice must not change with `--release`."""
     role = role_of(context, obj, rendering)
     shared = (obj.pod_labels or {}).get(key, "")
-    embeds_release = context.release in shared
+    embeds_release = shared == context.release or shared.startswith(f"{context.release}-")
     plain = key in COMPONENT_KEYS or not shared or embeds_release
     value = role if plain else f"{shared}-{role}"
     if not valid_label_value(value):
