@@ -139,7 +139,7 @@ def test_fix_is_verified_written_and_idempotent(chart_copy, name: str) -> None:
     assert not change.unfixed, [u.reason for u in change.unfixed]
     replaces = (
         "component-helper", "shared-component", "test-pod-shared-helper", "component-key-toggle",
-        "ksm-autosharding", "scaffold-helpers", "test-pod-numeric-port",
+        "ksm-autosharding", "scaffold-helpers", "test-pod-numeric-port", "test-pod-fullname-label",
     )
     if not (name.startswith("volatile") or name in replaces):
         for file in change.files:  # volatile fixes remove entries; component-helper fills
@@ -147,7 +147,8 @@ def test_fix_is_verified_written_and_idempotent(chart_copy, name: str) -> None:
             # shared-component, test-pod-shared-helper, scaffold-helpers and
             # test-pod-numeric-port give test pods a value of their own;
             # component-key-toggle turns the chart's toggle on (false -> true); ksm-autosharding
-            # moves the pod annotations' key out of its `with` block
+            # moves the pod annotations' key out of its `with` block; test-pod-fullname-label
+            # writes the test Pod's role over its fullname action
     write_change(change)
     again = fix_chart(chart, FixRequest(fix_latent=True))
     assert again.files == [] and again.fixed == [] and again.unfixed == []
