@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from chartfix.model.edits import Edit, NotEditable
 from chartfix.sources.base import splice
 from chartfix.sources.helm.template.lexer import Action
+from chartfix.sources.helm.template.lines import Line
 from chartfix.sources.helm.template.outline import Document, Entry, MappingSite, Outline
 from chartfix.sources.yamledit import yaml_scalar
 
@@ -111,14 +112,8 @@ def append_to_value(text: str, site: MappingSite, key: str, suffix: str) -> Edit
     """An edit appending `suffix` to the one action that writes the value of `key`
     (`app: {{ template "x.name" . }}` -> `app: {{ template "x.name" . }}-cleanup`): the
     value stays whatever the chart names it, with the pods' role after it."""
-    if site.problem or site.flow is not None:
-        raise NotEditable(site.problem or f"{key} is in a flow mapping at {site.path}")
-    matches = [e for e in site.entries if e.key == key]
-    if len(matches) != 1 or matches[0].conditional or matches[0].line is not matches[0].last:
-        raise NotEditable(f"{key} is not written once in {site.path}")
-    line = matches[0].line
-    match = _ACTION_VALUE.match(text[line.start : line.end])
-    if match is None or len(line.actions) != 1 or not re.fullmatch(r"[-A-Za-z0-9_.]+", suffix):
+    line, match = _one_action_value(text, site, key)
+    if not re.fullmatch(r"[-A-Za-z0-9_.]+", suffix):
         raise NotEditable(f"the value of {key} in {site.path} is not one action")
     end = line.start + match.end("value")
     return Edit(end, end, suffix)
@@ -129,6 +124,17 @@ def replace_action(text: str, site: MappingSite, key: str, value: str) -> Edit:
     `key` (`app.kubernetes.io/name: {{ include "x.fullname" . }}` -> `... : test-connection`):
     a value that must not grow with what the action renders (a fullname, up to 63
     characters with the release name in it)."""
+    line, match = _one_action_value(text, site, key)
+    new = yaml_scalar(value)
+    if match.group("quote") and new[0] not in "\"'":
+        new = match.group("quote") + new + match.group("quote")  # the chart's quoting style
+    end = match.end("value") + len(match.group("quote"))
+    return Edit(line.start + match.start("quote"), line.start + end, new)
+
+
+def _one_action_value(text: str, site: MappingSite, key: str) -> tuple[Line, re.Match[str]]:
+    """The line where `key` is written once, unconditionally, in a block mapping, with its
+    value one template action, and that value's match; NotEditable otherwise."""
     if site.problem or site.flow is not None:
         raise NotEditable(site.problem or f"{key} is in a flow mapping at {site.path}")
     matches = [e for e in site.entries if e.key == key]
@@ -138,11 +144,7 @@ def replace_action(text: str, site: MappingSite, key: str, value: str) -> Edit:
     match = _ACTION_VALUE.match(text[line.start : line.end])
     if match is None or len(line.actions) != 1:
         raise NotEditable(f"the value of {key} in {site.path} is not one action")
-    new = yaml_scalar(value)
-    if match.group("quote") and new[0] not in "\"'":
-        new = match.group("quote") + new + match.group("quote")  # the chart's quoting style
-    end = match.end("value") + len(match.group("quote"))
-    return Edit(line.start + match.start("quote"), line.start + end, new)
+    return line, match
 
 
 _FLOW_KEY = re.compile(r"^(?:\"[^\"\\]*\"|'[^']*')[ \t]*:[ \t]*|^[^\s'\"][^:]*?[ \t]*:[ \t]+")
