@@ -513,10 +513,6 @@ def plan_fixes(
     return out
 
 
-fix_target = fix_chart
-"""Any target: a chart is the first kind, and the name the callers know."""
-
-
 def workloads(source: Source, renderings: Sequence[Rendering], release: str) -> dict[str, str]:
     """Every name a `--component NAME=VALUE` may give a workload -> the name shown for it."""
     known: dict[str, str] = {}

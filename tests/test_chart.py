@@ -13,7 +13,6 @@ from chartfix.sources.helm.chart import (
     chart_files,
     find_charts,
     load_chart,
-    read_file,
     scenarios,
 )
 
@@ -165,19 +164,6 @@ def test_user_values_replace_the_default_scenario_and_keep_ci(tmp_path: Path) ->
 
 
 # --- reading files -----------------------------------------------------------------------------
-
-
-def test_read_file_refuses_paths_out_of_the_chart(tmp_path: Path) -> None:
-    root = chart_dir(tmp_path / "app")
-    chart = load_chart(root)
-    (tmp_path / "outside.txt").write_text("no")
-
-    assert read_file(chart, "templates/cm.yaml") == b"kind: ConfigMap\n"
-    with pytest.raises(ChartError, match="escapes the chart"):
-        read_file(chart, "../outside.txt")
-    (root / "templates" / "out.yaml").symlink_to(tmp_path / "outside.txt")
-    with pytest.raises(ChartError, match="escapes the chart"):
-        read_file(chart, "templates/out.yaml")
 
 
 def test_helmignore_rules_follow_helm(tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from chartfix.publish.output import features_said, plural
@@ -75,20 +75,6 @@ class Coverage:
         self.partial += partial
         self.switches += len(features or {})
         self.feature_objects += sum((features or {}).values())
-
-    @classmethod
-    def of_report(cls, charts: Iterable[dict[str, object]]) -> Coverage:
-        """Coverage of a bulk report's chart entries."""
-        out = cls()
-        for chart in charts:
-            error = chart.get("error")
-            out.add(
-                str(error) if error else None,
-                bool(chart.get("synthesized")),
-                bool(chart.get("unrendered")),
-                _counts(chart.get("features")),
-            )
-        return out
 
     def skipped_as_done(self, count: int) -> None:
         self.found += count

@@ -129,10 +129,6 @@ class YamlText:
         at = self.text.find("\n")
         return "\r\n" if at > 0 and self.text[at - 1] == "\r" else "\n"
 
-    def line_of(self, doc: int) -> int:
-        """The 1-based line where document `doc` starts."""
-        return int(self.documents[doc].start_mark.line) + 1
-
     def node_at(self, doc: int, path: str) -> Node | None:
         node: Node | None = self.documents[doc]
         for part in _parts(path):

@@ -18,7 +18,7 @@ from typing import Any
 
 from chartfix import yamlfile
 from chartfix.errors import ChartError, UsageError
-from chartfix.files import inside, repository_root, where
+from chartfix.files import repository_root, where
 from chartfix.sources.base import kustomization_file
 from chartfix.values import parse_values_file
 
@@ -253,15 +253,6 @@ def check_symlinks(root: Path) -> None:
                 if not target.is_relative_to(bound):
                     outside = where(root, bound)
                     raise ChartError(link, f"symlink points outside {outside}, to {target}")
-
-
-def read_file(chart: Chart, rel: str) -> bytes:
-    """Bytes of a chart file; paths that leave the chart (by `..` or a symlink) are refused."""
-    path = inside(chart.root, rel)
-    try:
-        return path.read_bytes()
-    except OSError as err:
-        raise ChartError(chart.root / rel, f"cannot read: {err.strerror or err}") from err
 
 
 # --- the files Helm loads ------------------------------------------------------------------

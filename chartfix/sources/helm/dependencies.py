@@ -408,13 +408,3 @@ def enabled(missing: MissingDependency, values: Mapping[str, Any]) -> bool:
     if states:
         return any(states)
     return True
-
-
-
-def clear_staged() -> None:
-    """Forget staged charts and the charts found beside them."""
-    with _stage_lock:
-        _stage_cache.clear()
-        _staged_for.clear()
-    _sibling_charts.cache_clear()
-    _repository_charts.cache_clear()

@@ -40,7 +40,6 @@ from chartfix.sources.helm.chart import (
 from chartfix.sources.helm.dependencies import (
     MissingDependency,
     StagedChart,
-    clear_staged,
     enabled,
     stage,
 )
@@ -555,10 +554,3 @@ def _parse_uncached(chart: Chart, rel: str, text: str) -> list[Any]:
     except ChartError as err:
         raise ChartError(chart.root / rel, f"rendered {err.reason}") from err
     return [d for d in docs if d is not None]
-
-
-
-def clear_caches() -> None:
-    """Forget staged charts (tests; long-lived processes that rewrite charts on purpose)."""
-    clear_staged()
-    _defaults_cache.clear()

@@ -91,12 +91,6 @@ class ChartSources:
             self._cache[rel] = inside(self.root, rel).read_bytes()
         return self._cache[rel]
 
-    def site_for(
-        self, obj: K8sObject, path: str, siblings: Sequence[K8sObject] = ()
-    ) -> MappingSite | None:
-        doc = self.document_for(obj, siblings)
-        return None if doc is None else self.site(doc, path)
-
     def site(self, doc: Document, path: str) -> MappingSite | None:
         """The mapping at `path` in `doc`. `matchLabels` rendered, key and entries, by a
         helper included under `selector:` (a vendored `base.meta.selector`) is a site whose
