@@ -343,11 +343,14 @@ def test_an_unknown_name_is_a_usage_error_listing_the_known_ones(capsys, argv, k
 
 
 def test_readme_tables_are_what_the_code_says() -> None:
-    """README.md's rule and recipe tables are generated: run scripts/readme_tables.py."""
+    """The rule, recipe and flag tables of README.md and docs/ are generated: run
+    scripts/readme_tables.py."""
     import runpy
 
     script = runpy.run_path(str(Path(__file__).parent.parent / "scripts" / "readme_tables.py"))
-    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
-    assert script["render"](readme) == readme, "README.md is out of date: run " \
-        "python scripts/readme_tables.py"
-    assert "| `volatile` | error (warning for `heritage`/`managed-by`) |" in readme
+    for page in script["PAGES"]:
+        text = page.read_text(encoding="utf-8")
+        assert script["render"](text) == text, f"{page.name} is out of date: run " \
+            "python scripts/readme_tables.py"
+    rules = (Path(__file__).parent.parent / "docs" / "rules.md").read_text(encoding="utf-8")
+    assert "| `volatile` | error (warning for `heritage`/`managed-by`) |" in rules

@@ -356,11 +356,11 @@ def test_without_the_package_the_recipe_is_unknown(chart_copy, capsys) -> None:
     assert "unknown recipe team-component" in capsys.readouterr().err
 
 
-def test_readme_recipe_examples_load_and_the_shipped_ones_are_shown_as_shipped(
+def test_documented_recipe_examples_load_and_the_shipped_ones_are_shown_as_shipped(
     tmp_path: Path,
 ) -> None:
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    blocks = [b.split("```", 1)[0] for b in readme.split("```yaml\n")[1:]]
+    page = (ROOT / "docs" / "recipes.md").read_text(encoding="utf-8")
+    blocks = [b.split("```", 1)[0] for b in page.split("```yaml\n")[1:]]
     recipes = [b for b in blocks if "type: chartfix/v1/recipe" in b]
     assert len(recipes) >= 3
     for index, block in enumerate(recipes):
