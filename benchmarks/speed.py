@@ -9,8 +9,9 @@ object's selector. Measured against it, each as its own `python -m chartfix` pro
 included, as users run it):
 
 - check cold (a fresh cache folder) and warm (the same folder again, nothing changed), with
-  only the scenarios the user wrote (`--no-features`) and with chartfix's extra ones (feature
-  switches on; the next-release pair is rendered in both);
+  only the scenarios the user wrote (`--user-scenarios`: the defaults and ci/ files); then,
+  separately, with chartfix's extra scenarios on: the next-release pair alone
+  (`--no-features`) and with the feature switches too (check's default);
 - one chart (--chart, default the bundled legacy-server): a process rendering it and parsing
   the objects against `chartfix check CHART` cold and warm;
 - bulk: the serial render + fix + re-render loop (chartfix's own fix of each chart in turn in
@@ -147,16 +148,18 @@ def main() -> int:
     ratios: dict[str, list[float]] = {}
     with tempfile.TemporaryDirectory(prefix="chartfix-speed-") as scratch:
         for round_ in range(args.rounds):
-            caches = {n: Path(scratch) / f"{n}-{round_}" for n in ("u", "f", "one", "bulk")}
+            caches = {n: Path(scratch) / f"{n}-{round_}" for n in ("u", "r", "f", "one", "bulk")}
             base = timed(lambda: baseline(charts))
             row = {
-                "check cold, user scenarios (--no-features)":
-                    chartfix("check", tree, "-j", jobs, "--no-features", cache=caches["u"]),
-                "check warm, user scenarios (--no-features)":
-                    chartfix("check", tree, "-j", jobs, "--no-features", cache=caches["u"]),
-                "check cold, with feature scenarios":
+                "check cold, user scenarios (--user-scenarios)":
+                    chartfix("check", tree, "-j", jobs, "--user-scenarios", cache=caches["u"]),
+                "check warm, user scenarios (--user-scenarios)":
+                    chartfix("check", tree, "-j", jobs, "--user-scenarios", cache=caches["u"]),
+                "check cold, extra: next release (--no-features)":
+                    chartfix("check", tree, "-j", jobs, "--no-features", cache=caches["r"]),
+                "check cold, extra: next release and feature switches (default)":
                     chartfix("check", tree, "-j", jobs, cache=caches["f"]),
-                "check warm, with feature scenarios":
+                "check warm, extra: next release and feature switches (default)":
                     chartfix("check", tree, "-j", jobs, cache=caches["f"]),
             }
             for name, work in row.items():

@@ -52,6 +52,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--strict", action="store_true",
         help="fail on warnings too (warning findings, suppressions that match nothing)",
     )
+    check.add_argument(
+        "--user-scenarios", action="store_true",
+        help="render only the scenarios you wrote (the defaults or your values, ci/ files): "
+        "no feature switches and no next-release render (volatile selector labels are then "
+        "found by their keys); the fastest check",
+    )
     _jobs(check)
     _output_options(check)
 
@@ -370,6 +376,7 @@ def _command(argv: Sequence[str] | None) -> int:
                 policy=policy_from(args), run_apps=args.run_apps, features=features_from(args),
                 source_builds=args.allow_source_builds, trusted=args.trusted,
                 allow_remote=args.allow_remote, quiet=args.quiet,
+                user_scenarios=args.user_scenarios,
             )
         if args.command == "fix":
             from chartfix.commands.fix import run_fix

@@ -180,15 +180,15 @@ def analyze(
     rules, locate each finding where the source writes it, and judge them by `policy`.
     `settings` and `policy` are the target's own (`configured`). Every share renders the
     target's first scenario too, as its next release is judged from it (`Source.releases`):
-    findings do not depend on how scenarios were shared out. Raises ChartError when the
-    target cannot be read, NothingRendered when no scenario renders."""
+    findings do not depend on how scenarios were shared out (with `settings.next_release`
+    off no next release is rendered, and a share renders only its own scenarios). Raises
+    ChartError when the target cannot be read, NothingRendered when no scenario renders."""
     first = source.scenarios(settings)[0]
-    extra = only is not None and first not in only
-    rendered = source.render_all(settings, None if only is None else [first, *only])
-    releases = (
-        source.releases(rendered.renderings[0]) if rendered.renderings
-        else ReleaseDiff.by_keys(f"scenario {first} does not render")
+    extra = settings.next_release and only is not None and first not in only
+    rendered = source.render_all(
+        settings, None if only is None else [first, *only] if extra else only
     )
+    releases = _releases(source, rendered, settings, first)
     if extra:
         _drop(rendered, first)
     if not rendered.renderings:
@@ -197,6 +197,21 @@ def analyze(
     per_scenario = located_findings(source, rendered.renderings, releases)
     judged = apply_policy(per_scenario, rendered.renderings, policy, source.root)
     return Analysis(source, rendered, per_scenario, judged, releases)
+
+
+NEXT_RELEASE_OFF = "--user-scenarios: the next release was not rendered"
+
+
+def _releases(
+    source: Source, rendered: Renderings, settings: RenderSettings, first: str
+) -> ReleaseDiff:
+    """How labels change with the target's next release, judged from its first scenario;
+    the key lists stand in when the run asked for no such render or nothing rendered."""
+    if not settings.next_release:
+        return ReleaseDiff.by_keys(NEXT_RELEASE_OFF)
+    if not rendered.renderings:
+        return ReleaseDiff.by_keys(f"scenario {first} does not render")
+    return source.releases(rendered.renderings[0])
 
 
 def _drop(rendered: Renderings, scenario: str) -> None:

@@ -36,6 +36,14 @@ from chartfix.values import values_once
 
 FORMATS = ("text", "json", "sarif", "github")
 
+USER_SCENARIOS_NOTE = (
+    "note: --user-scenarios: only the scenarios you wrote are rendered (the defaults or your "
+    "values, ci/ files); not checked: objects only an off-by-default feature switch renders, "
+    "and selector labels that change with the next release in ways their key or value does "
+    "not show (volatile labels are found by key and by the chart's version in their value, "
+    "not by rendering the next release)"
+)
+
 
 def check_chart(
     root: Path,
@@ -50,14 +58,17 @@ def check_chart(
     source_builds: bool = False,
     trusted: bool = False,
     allow_remote: bool = False,
+    next_release: bool = True,
 ) -> ChartReport:
     """Render the target at `root` under each scenario and analyze it (`pipeline.analyze`).
     Never raises for a bad target: its ChartError travels in the report. `policy`: the
     command line's rule control, on top of the target's `.chartfix.yaml`; `trusted`: its
-    `run-apps: true` counts; `allow_remote`: its kustomizations may fetch."""
+    `run-apps: true` counts; `allow_remote`: its kustomizations may fetch; `next_release`:
+    render its next release (`RenderSettings.next_release`)."""
     settings = RenderSettings(
         tuple(values_files), tuple(set_values), "", release, namespace, features,
         source_builds=source_builds, allow_remote=allow_remote, trusted=trusted,
+        next_release=next_release,
     )
     task = ScenarioTask(root, None, settings, policy or Policy(), run_apps)
     result, renderings = _check(task)
@@ -197,6 +208,7 @@ def check_all(
     source_builds: bool = False,
     trusted: bool = False,
     allow_remote: bool = False,
+    next_release: bool = True,
 ) -> list[ChartReport]:
     """Reports for `charts` (targets of any kind), in their order, with
     `settle_suppressions` done.
@@ -209,6 +221,7 @@ def check_all(
     settings = RenderSettings(
         values, tuple(set_values), "", release, namespace, features,
         source_builds=source_builds, allow_remote=allow_remote, trusted=trusted,
+        next_release=next_release,
     )
     unfinished = {c: ChartReport(root=c, name=c.name, error=e) for c in charts
                   if (e := _unfinished_write(c)) is not None}
@@ -417,9 +430,12 @@ def run_check(
     trusted: bool = False,
     allow_remote: bool = False,
     quiet: bool = False,
+    user_scenarios: bool = False,
 ) -> int:
     """The `check` command: find charts, check them in parallel, print, return the status.
-    `quiet`: findings and errors only (no scenarios, advice, notes or summary line)."""
+    `quiet`: findings and errors only (no scenarios, advice, notes or summary line);
+    `user_scenarios`: only the scenarios the user wrote, no feature switch and no next
+    release rendered (said once, on stderr, with what that leaves unchecked)."""
     if fmt not in FORMATS:
         raise UsageError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
     values_files = values_once(values_files)  # -f <(...): read once, here
@@ -429,8 +445,13 @@ def run_check(
             nothing_found(paths)
         )
     # Files no chart holds (a hook's changed files): nothing to check, and that is a pass.
-    reports = check_all(charts, values_files, set_values, jobs, release, namespace, policy,
-                        run_apps, features, source_builds, trusted, allow_remote)
+    if user_scenarios and not quiet:
+        print(USER_SCENARIOS_NOTE, file=sys.stderr)
+    reports = check_all(
+        charts, values_files, set_values, jobs, release, namespace, policy, run_apps,
+        0 if user_scenarios else features, source_builds, trusted, allow_remote,
+        next_release=not user_scenarios,
+    )
     if fmt != "text" and not quiet:
         _say_engine_log(reports)
     if fmt == "json":

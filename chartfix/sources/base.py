@@ -108,6 +108,9 @@ class RenderSettings:
     """--allow-remote: a kustomization may fetch remote resources (else refused)."""
     trusted: bool = False
     """--trusted: a `.chartfix.yaml`'s `run-apps: true` counts (see cdk8s.app.skip_reason)."""
+    next_release: bool = True
+    """Render the target's next release (`Source.releases`) to find the labels that change
+    with it; False (`check --user-scenarios`): the rules go by their key lists."""
 
 
 @dataclass

@@ -23,6 +23,7 @@ import tempfile
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any, Protocol
@@ -349,6 +350,16 @@ def _defaults(root: Path) -> dict[str, Any]:
 # --- render ----------------------------------------------------------------------------------
 
 
+@dataclass
+class Stats:
+    """What Helm's engine did in this process: the counters tests assert on (never times)."""
+
+    renders: int = 0
+
+
+stats = Stats()
+
+
 def render(
     chart: Chart,
     scenario: Scenario,
@@ -372,6 +383,7 @@ def render(
         warnings += _missing_notes(staged.missing, deep_merge(_defaults(chart.root), values))
     archive = staged.archive_with(overrides)
     log: list[str] = []
+    stats.renders += 1
     try:
         manifests = (engine or default_engine()).render(
             archive, values, release, namespace, log=log
