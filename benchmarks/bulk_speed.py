@@ -30,7 +30,7 @@ import time
 from functools import partial
 from pathlib import Path
 
-from chartfix.commands.fix import fix_outcome
+from chartfix.commands.fixing import fix_outcome
 from chartfix.pipeline import FixRequest
 from chartfix.runner import run_parallel
 from chartfix.sources.helm.chart import find_charts

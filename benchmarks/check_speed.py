@@ -30,7 +30,7 @@ from pathlib import Path
 import helm_python
 
 from chartfix import runner
-from chartfix.commands.check import run_check
+from chartfix.commands.checking import run_check
 from chartfix.errors import ChartError
 from chartfix.sources.helm.chart import find_charts, load_chart, scenarios
 from chartfix.sources.helm.dependencies import stage

@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from chartfix.commands.check import check_all
+from chartfix.commands.checking import check_all
 from chartfix.errors import ChartError
 from chartfix.model.objects import is_feature
 from chartfix.pipeline import FixRequest, fix_chart

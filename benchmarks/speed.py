@@ -107,7 +107,7 @@ def _selector(doc: object) -> object:
 
 def serial_fix(charts: list[Path]) -> None:
     """The serial render + fix + re-render loop: chartfix's fix of each chart in turn."""
-    from chartfix.commands.fix import fix_outcome
+    from chartfix.commands.fixing import fix_outcome
     from chartfix.pipeline import FixRequest
 
     os.environ["CHARTFIX_NO_CACHE"] = "1"

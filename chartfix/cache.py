@@ -246,7 +246,7 @@ def get(kind: str, name: str, root: Path) -> Any | None:
 
 
 ALLOWED: dict[str, frozenset[str]] = {
-    "chartfix.commands.check": frozenset({"ScenarioResult", "ScenarioTask"}),
+    "chartfix.commands.checking": frozenset({"ScenarioResult", "ScenarioTask"}),
     "chartfix.errors": frozenset({"ChartError"}),
     "chartfix.model.findings": frozenset({"Analysis", "Finding", "Location"}),
     "chartfix.model.objects": frozenset(

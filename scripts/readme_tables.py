@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from chartfix.cli import build_parser
-from chartfix.commands.recipes import fixers
+from chartfix.commands.explain import fixers
 from chartfix.recipes import BUILT_IN
 from chartfix.recipes.base import options_of, recipe_doc
 from chartfix.rules import RULES, doc_sections

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from chartfix.cli import main
-from chartfix.commands.check import check_chart
+from chartfix.commands.checking import check_chart
 from chartfix.model.findings import by_hand
 from chartfix.pipeline import FixRequest, fix_chart
 

@@ -21,7 +21,7 @@ import pytest
 from conftest import CHARTFIX, FIXTURES
 
 from chartfix import cache
-from chartfix.commands.check import check_all
+from chartfix.commands.checking import check_all
 
 SUB_CHART = "apiVersion: v2\nname: lib\nversion: 0.1.0\n"
 SUB_TEMPLATE = """apiVersion: v1

@@ -13,7 +13,7 @@ import pytest
 
 pytest.importorskip("cdk8s", reason="cdk8s is not installed: pip install '.[cdk8s]'")
 
-from chartfix.commands.check import check_chart
+from chartfix.commands.checking import check_chart
 from chartfix.errors import ChartError
 from chartfix.model.changes import ChartChange
 from chartfix.model.findings import Finding

@@ -14,7 +14,7 @@ import pytest
 from conftest import FIXTURES
 
 from chartfix.cli import main
-from chartfix.commands.check import check_chart, exit_status, run_check
+from chartfix.commands.checking import check_chart, exit_status, run_check
 from chartfix.errors import ChartError, UsageError
 from chartfix.runner import TimedOut, WorkerDied, crash_reason, run_parallel
 
@@ -194,7 +194,7 @@ def test_a_heavy_targets_scenarios_are_shared_out_whatever_its_kind() -> None:
     """Sharding is every kind's (`Source.scenarios`): a Helm chart's scenarios and a
     kustomization's overlays are split among the workers when they cost more than half a
     worker's share, and the merged report is the one checking each target whole gives."""
-    from chartfix.commands.check import _tasks, check_all
+    from chartfix.commands.checking import _tasks, check_all
     from chartfix.rules.policy import Policy
     from chartfix.sources.base import RenderSettings
 

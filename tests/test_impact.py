@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from conftest import FIXTURES
 
-from chartfix.commands.check import check_chart, run_check
+from chartfix.commands.checking import check_chart, run_check
 from chartfix.model.objects import K8sObject, Source
 from chartfix.rules import RuleContext
 from chartfix.rules.impact import adoption, consumer_effect

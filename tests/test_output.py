@@ -10,7 +10,7 @@ import jsonschema
 import pytest
 from conftest import FIXTURES
 
-from chartfix.commands.check import ChartReport, check_chart
+from chartfix.commands.checking import ChartReport, check_chart
 from chartfix.errors import ChartError
 from chartfix.publish.output.json import write_json
 from chartfix.publish.output.sarif import write_sarif

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from chartfix.commands.check import check_chart
+from chartfix.commands.checking import check_chart
 from chartfix.pipeline import FixRequest, fix_chart
 from chartfix.publish.apply import write_change
 from chartfix.publish.migration import migration_note

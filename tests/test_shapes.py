@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from conftest import FIXTURES
 
-from chartfix.commands.check import check_chart, run_check
+from chartfix.commands.checking import check_chart, run_check
 from chartfix.model.objects import K8sObject, Source
 from chartfix.pipeline import FixRequest, fix_chart
 from chartfix.sources.helm.chart import load_chart, scenarios

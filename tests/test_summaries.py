@@ -13,7 +13,7 @@ from conftest import FIXTURES, git
 
 from chartfix import runner
 from chartfix.cli import main
-from chartfix.commands.bulk import print_table
+from chartfix.commands.bulking import print_table
 from chartfix.errors import ChartError
 from chartfix.publish.apply import Outcome
 

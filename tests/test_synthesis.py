@@ -18,7 +18,7 @@ import pytest
 from conftest import CHARTFIX, FIXTURES, git
 
 from chartfix.cli import main
-from chartfix.commands.check import check_chart, run_check
+from chartfix.commands.checking import check_chart, run_check
 from chartfix.errors import ChartError
 from chartfix.pipeline import FixRequest, fix_chart
 from chartfix.publish.migration import migration_note

@@ -1,23 +1,36 @@
-"""chartfix's commands (check, fix, bulk, recipes): arguments in, output and exit codes out.
+"""chartfix's commands: one module each, owning its arguments and its run (as LibCST's
+codemod commands declare `add_args`):
 
-`chartfix.cli` parses the command line and calls them; they never import it back."""
+    HELP: str                                        the line `chartfix --help` shows
+    add_args(parser: argparse.ArgumentParser) -> None
+    run(args: argparse.Namespace) -> int             the exit status
+
+`chartfix.cli` builds the top parser from `COMMANDS` and calls `run`; the commands never
+import it back. A command module imports only argparse and light modules at its top (the
+parser of every command is built on each start); its `run` imports the work
+(`checking`, `fixing`, `bulking`, `explain`), which turns the command line into frozen
+options once (`fixing.FixOptions`, `publish.options.PublishOptions`)."""
 
 from __future__ import annotations
 
 import argparse
+import importlib
+from types import ModuleType
+from typing import Protocol, cast
 
-from chartfix.rules import RULES
-from chartfix.rules.policy import Policy, command_line_policy
-from chartfix.sources.base import DEFAULT_FEATURE_RENDERS
-
-
-def policy_from(args: argparse.Namespace) -> Policy:
-    """The command line's rule control (it wins over `.chartfix.yaml`)."""
-    return command_line_policy(args.include, args.exclude, args.severity, list(RULES))
+COMMANDS = ("check", "fix", "bulk", "recipes", "rule", "report")
+"""The command modules of this package, in the order `chartfix --help` lists them."""
 
 
-def features_from(args: argparse.Namespace) -> int:
-    """Feature scenarios per chart the command line asks for (0: none)."""
-    if args.no_features:
-        return 0
-    return int(args.feature_renders or DEFAULT_FEATURE_RENDERS)
+class Command(Protocol):
+    HELP: str
+
+    def add_args(self, parser: argparse.ArgumentParser) -> None: ...
+
+    def run(self, args: argparse.Namespace) -> int: ...
+
+
+def command(name: str) -> Command:
+    """The module of command `name` (one of COMMANDS)."""
+    module: ModuleType = importlib.import_module(f"{__name__}.{name}")
+    return cast(Command, module)

@@ -4,477 +4,51 @@ Charts are processed in parallel; one chart's failure never stops the others. `-
 picks charts by a hash of their identity, so N machines (a CI matrix, an indexed Kubernetes
 Job's completion index) split the work without talking to each other, and `chartfix report
 merge` joins their reports. A re-run with the same `--report` skips charts recorded as done
-whose files have not changed since, and retries the rest.
+whose files have not changed since, and retries the rest. Exit status as `fix`'s.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
-import hashlib
-import json
-import os
-import signal
-import sys
-import threading
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import replace
-from functools import partial
 from pathlib import Path
-from typing import Any
 
-from chartfix.commands.coverage import Coverage
-from chartfix.commands.fix import (
-    apply_outcomes,
-    check_components,
-    check_mode,
-    crashed,
-    fix_outcome,
-    request_from,
-)
-from chartfix.errors import UsageError, display_path
-from chartfix.model.changes import ChartChange
-from chartfix.pipeline import FixRequest, organisation_request, select_recipes
-from chartfix.publish.apply import (
-    Outcome,
-    RunSummary,
-    branch_result,
-    print_branches,
-    print_pushes,
-    write_outcome,
-)
-from chartfix.publish.branch import per_chart_branches
-from chartfix.publish.diff import chart_diff, summarize
-from chartfix.publish.migration import migration_note, needs_note, upgrade_kind
-from chartfix.publish.output.json import finding_entry
-from chartfix.publish.report.file import (
-    ReportFile,
-    Shard,
-    content_hash,
-    file_bytes,
-    report_document,
-)
-from chartfix.publish.repos import RepoFailure, unique_names
-from chartfix.runner import abandon, run_parallel
-from chartfix.sources.targets import find_targets, nothing_found, targets_noun
-from chartfix.terminal import shown, unfiltered
+from chartfix.commands import options
+
+HELP = "fix every chart under roots or in many repos"
 
 
-def chart_identity(chart: Path, roots: Sequence[Path]) -> str:
-    """A name for a chart that is the same on every machine: its root's name (unique among
-    the roots: `repos.unique_names`), then its path below the root."""
-    labels = unique_names(roots)
-    for root in reversed((chart, *chart.parents)):  # the outermost root holding the chart
-        if root in labels:
-            below = chart.relative_to(root).as_posix()
-            return labels[root] if below == "." else f"{labels[root]}/{below}"
-    return chart.name
-
-
-def shard_key(identity: str, args: argparse.Namespace) -> str:
-    """What a shard is chosen by: the chart, or with --branch (one branch per repository)
-    the chart's root, so that two shards never build the same branch of one repository."""
-    if args.branch and not per_chart_branches(args):
-        return identity.split("/", 1)[0]
-    return identity
-
-
-def options_hash(request: FixRequest) -> str:
-    """Hash of the run's options that change a chart's results: recipes, rule control,
-    organisation values (the values files' bytes and --set), components, label-jobs,
-    release, namespace, run-apps, source builds, --trusted, --allow-remote, feature renders,
-    safe-only."""
-    policy = request.policy
-    options = {
-        "recipes": list(request.recipes),
-        "recipe_file": repr(request.recipe_file),
-        "base_values": request.base_values,
-        "values_files": [file_bytes(p).hex() for p in request.values_files],
-        "set": list(request.set_values),
-        "components": [list(c) for c in request.components],
-        "label_jobs": request.label_jobs,
-        "fix_latent": request.fix_latent,
-        "release": request.release,
-        "namespace": request.namespace,
-        "extra": sorted(request.extra.items()),
-        "include": sorted(policy.include) if policy.include is not None else None,
-        "exclude": sorted(policy.exclude),
-        "severity": [[rule, str(level)] for rule, level in policy.severity],
-        "suppress": repr(policy.suppress),
-        "run_apps": request.run_apps,
-        "features": request.features,
-        "safe_only": request.safe_only,
-        **({"source_builds": True} if request.source_builds else {}),  # older reports resume
-        "trusted": request.trusted,
-        "allow_remote": request.allow_remote,
-    }
-    return hashlib.sha256(json.dumps(options, sort_keys=True).encode()).hexdigest()
-
-
-def run_bulk(args: argparse.Namespace) -> int:
-    check_mode(args)
-    shard = Shard.parse(args.shard) if args.shard else None
-    if args.html:
-        from chartfix.publish.paths import writable_file
-
-        writable_file(args.html, "--html")
-    request = organisation_request(request_from(args))
-    select_recipes(request.recipes)
-    report = ReportFile(args.report) if args.report else None  # a bad one stops us here
-    roots = list(args.roots)
-    repo_errors: list[RepoFailure] = []
-    if args.repos:
-        from chartfix.publish.repos import checkout_repos
-
-        cloned, repo_errors = checkout_repos(args.repos, args.workdir or Path(".chartfix-repos"))
-        roots += cloned
-        request = replace(request, untrusted=tuple(cloned))
-        for error in repo_errors:
-            print(f"error: {error}", file=sys.stderr)
-    elif not roots:
-        raise UsageError("bulk needs ROOT directories or --repos FILE")
-    failed = [failure_entry(f) for f in repo_errors]  # in the report, as errors
-    charts = find_targets(roots) if roots else []
-    if not charts and not failed:
-        raise UsageError(
-            nothing_found(roots)
-        )
-    if shard is not None:
-        charts = [c for c in charts if shard.holds(shard_key(chart_identity(c, roots), args))]
-    options = options_hash(request)
-    todo, skipped = report.resume(charts, options) if report else (charts, [])
-    shard_name = str(shard) if shard else None
-
-    progress = Progress(
-        len(todo), fixing=bool(args.write or args.branch), committing=bool(args.branch),
-        quiet=args.quiet,
+def add_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "roots", nargs="*", type=Path, metavar="ROOT",
+        help="a folder searched for targets (a monorepo, a folder of checkouts); or --repos",
     )
-    outcomes: list[Outcome] = []
-    work = partial(fix_outcome, request=request)
-    try:
-        for outcome in run_parallel(
-            work, todo, args.jobs, on_crash=crashed, timeout=args.timeout
-        ):
-            with _uninterrupted():  # a chart's files and its report line land together
-                # as each chart finishes, so a stopped run keeps them; --component names are
-                # first checked against every chart's workloads (check_components, below)
-                if args.write and not request.components:
-                    write_outcome(outcome)
-                outcomes.append(outcome)
-                if report:
-                    report.add(report_entry(outcome, roots, args, options))
-            progress.advance(outcome)
-    except KeyboardInterrupt:
-        abandon()
-        progress.close()
-        if report:
-            entries = [*failed, *(report_entry(o, roots, args, options) for o in outcomes)]
-            report.finish(entries, keep=None, shard=shard_name, dry_run=not args.write)
-        print(
-            f"interrupted: {len(outcomes)} of {len(todo)} charts done"
-            + (f"; {args.report} has them: run again with the same --report to resume"
-               if report else ""),
-            file=sys.stderr,
-        )
-        return 130
-    progress.close()
-    outcomes.sort(key=lambda o: str(o.root))
-    check_components(request, outcomes)
-
-    applied = apply_outcomes(outcomes, args)
-    if not args.quiet:
-        print_pushes(outcomes, sys.stderr)
-        print_branches(outcomes, sys.stderr)
-    print_table(outcomes, skipped, sys.stderr, dry_run=not applied,  # its summary ends the run
-                quiet=args.quiet)
-    entries = [*failed, *(report_entry(o, roots, args, options) for o in outcomes)]
-    document = report_document(entries, shard_name, dry_run=not applied)
-    if report:
-        document = report.finish(entries, keep=skipped, shard=shard_name, dry_run=not applied)
-    if args.html:
-        from chartfix.publish.report.html import write_html
-
-        write_html(args.html, [document])
-    return 2 if repo_errors else RunSummary(outcomes).exit_status
-
-
-@contextmanager
-def _uninterrupted() -> Iterator[None]:
-    """Ctrl-C during the block takes effect when it ends (main thread only)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    caught: list[int] = []
-    previous = signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
-    if caught:
-        raise KeyboardInterrupt
-
-
-# --- progress and the final table -------------------------------------------------------------
-
-
-class Progress:
-    """A live bar on a terminal (rich); one plain line per chart in CI logs."""
-
-    def __init__(
-        self, total: int, fixing: bool = False, committing: bool = False, quiet: bool = False
-    ) -> None:
-        """`fixing`: the run writes or commits (else a dry run: the bar says so);
-        `committing`: it commits to a branch, once every chart is done; `quiet`: nothing."""
-        self.total = total
-        self.committing = committing
-        self.quiet = quiet
-        self.count = 0
-        self.live = sys.stderr.isatty() and not os.environ.get("CI") and not quiet
-        self._bar: Any = None
-        if self.live and total:
-            from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
-            from rich.progress import Progress as RichProgress
-
-            self._bar = RichProgress(
-                TextColumn("fixing charts" if fixing else "checking charts (dry run)"),
-                BarColumn(), MofNCompleteColumn(),
-                TimeElapsedColumn(), TextColumn("{task.description}"), transient=True,
-                console=_console(sys.stderr),
-            )
-            self._bar.start()
-            self._task = self._bar.add_task("", total=total)
-
-    def advance(self, outcome: Outcome) -> None:
-        self.count += 1
-        line = f"[{self.count}/{self.total}] {shown(display_path(outcome.root))}: "
-        line += progress_word(outcome, self.committing)
-        if self._bar is not None:
-            self._bar.update(self._task, advance=1, description=shown(display_path(outcome.root)))
-        elif not self.quiet:
-            print(line, file=sys.stderr, flush=True)
-
-    def close(self) -> None:
-        if self._bar is not None:
-            self._bar.stop()
-
-
-def _status(outcome: Outcome) -> str:
-    if outcome.error is not None:
-        return "error"
-    if outcome.skipped is not None:
-        return "skipped"
-    change = outcome.change
-    assert change is not None
-    if not change.fixed and not change.unfixed:
-        return "warnings" if change.warnings else "clean"
-    return "fixed" if not change.unfixed else ("partial" if change.fixed else "left")
-
-
-def progress_word(outcome: Outcome, committing: bool = False) -> str:
-    """The chart's status as far as the run has gone: "fixed" once written; "fixed, to
-    commit" in a --branch run (its verified change is committed once every chart is done);
-    "fixable" in a dry run, which changes nothing."""
-    status = _status(outcome)
-    if status == "warnings":
-        assert outcome.change is not None
-        return f"warnings {len(outcome.change.warnings)}"
-    if status in ("fixed", "partial") and not outcome.landed:
-        if committing:
-            return f"{status}, to commit"
-        return "fixable" if status == "fixed" else "partly fixable"
-    return status
-
-
-def print_table(
-    outcomes: Sequence[Outcome], skipped: Sequence[Path], stream: Any, dry_run: bool = False,
-    quiet: bool = False,
-) -> None:
-    """The final table: charts with findings or an error (the error column holds the reason).
-
-    A chart that failed (or was refused) counts no fix; in a dry run the column says "would
-    fix". On a terminal the table grows wider than the screen rather than cut a chart's
-    name, an error stays on one line there, and each error follows in full below it.
-    """
-    rows = [_row(o) for o in outcomes if o.error is not None or _status(o) != "clean"]
-    noun = targets_noun([o.root for o in outcomes], 1).split(" ", 1)[1]
-    headers = (noun, "findings", "would fix" if dry_run else "fixed", "left", "migration",
-               "error")
-    if stream.isatty():
-        _rich_table(headers, rows, stream)
-        for outcome in outcomes:
-            if outcome.error is not None:
-                stream.write(f"error: {outcome.error}\n")
-    else:
-        widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(headers)]
-        for row in [headers, *rows]:
-            stream.write("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
-            stream.write("\n")
-    if quiet:  # -q: the charts with findings or errors, no coverage or summary line
-        return
-    coverage = Coverage()
-    coverage.skipped_as_done(len(skipped))
-    for o in outcomes:
-        change = o.change
-        error = str(o.error) if o.error else (f"not run: {o.skipped}" if o.skipped else None)
-        coverage.add(
-            error, bool(change and change.synthesized), bool(change and change.unrendered),
-            change.features if change else None,
-        )
-    stream.write("".join(line + "\n" for line in coverage.lines()))
-    clean = sum(1 for o in outcomes if _status(o) == "clean")
-    warned = sum(1 for o in outcomes if _status(o) == "warnings")
-    not_run = sum(1 for o in outcomes if o.skipped is not None)
-    stream.write(
-        f"{targets_noun([o.root for o in outcomes])} processed ({clean} clean"
-        f"{f', {warned} with warnings only' if warned else ''}), "
-        f"{len(skipped)} skipped "
-        f"as done{f', {not_run} not run' if not_run else ''}"
-        f"{'; dry run: nothing written' if dry_run else ''}\n"
+    parser.add_argument("--repos", type=Path, help="file listing git repositories (paths or URLs)")
+    parser.add_argument("--workdir", type=Path, help="where --repos clones go (reused on re-runs)")
+    options.add_fix_args(parser)
+    options.add_jobs(parser)
+    options.add_output_args(parser)
+    parser.add_argument(
+        "--shard", metavar="I/N|auto",
+        help="process only the I-th (0-based) of N deterministic shares; auto: I from "
+        "JOB_COMPLETION_INDEX (a Kubernetes Indexed Job), N from CHARTFIX_SHARDS",
     )
-
-
-def _row(outcome: Outcome) -> tuple[str, str, str, str, str, str]:
-    """chart, findings, fixed, left, migration ("needed" when the fix changes an immutable
-    field), error."""
-    change = outcome.change
-    findings = str(len(change.fixed) + len(change.unfixed)) if change else "-"
-    if change and change.warnings:  # warnings no fix took on: "warnings 2", "3, warnings 2"
-        said = f"warnings {len(change.warnings)}"
-        findings = said if findings == "0" else f"{findings}, {said}"
-    if outcome.error is not None or change is None:
-        return (shown(display_path(outcome.root)), findings, "-", "-", "-",
-                shown(outcome.skipped or str(outcome.error)))
-    migration = "needed" if change.needs_migration and change.fixed else "-"
-    return (shown(display_path(outcome.root)), findings, str(len(change.fixed)),
-            str(len(change.unfixed)), migration, "")
-
-
-def _rich_table(headers: Sequence[str], rows: Sequence[Sequence[str]], stream: Any) -> None:
-    """Every column but the last as wide as its widest cell (wider than the screen if need
-    be); the error column takes what is left, its cells cut with an ellipsis."""
-    from rich.table import Table
-
-    borders = 3 * len(headers) + 1
-    widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(headers)]
-    room = max(_console(stream).width - sum(widths[:-1]) - borders, len(headers[-1]))
-    cut = [(*r[:-1], r[-1] if len(r[-1]) <= room else r[-1][: room - 1] + "…") for r in rows]
-    widths[-1] = max([len(headers[-1])] + [len(r[-1]) for r in cut])
-    table = Table()
-    for header in headers:
-        table.add_column(header, no_wrap=True)
-    for row in cut:
-        table.add_row(*row)
-    _console(stream, width=sum(widths) + borders).print(table)
-
-
-def _console(stream: Any, width: int | None = None) -> Any:
-    """A rich console on `stream`; NO_COLOR (no-color.org) turns off every style, bold too
-    (rich's own NO_COLOR support drops colours only), and nothing is highlighted."""
-    from rich.console import Console
-
-    plain = bool(os.environ.get("NO_COLOR"))
-    return Console(
-        file=unfiltered(stream), width=width, highlight=False, no_color=plain,
-        color_system=None if plain else "auto",
+    parser.add_argument("--report", type=Path, help="write a JSON report to FILE")
+    parser.add_argument(
+        "--html", type=Path, metavar="FILE", help="write the report as one HTML page to FILE"
     )
+    parser.add_argument(
+        "--branch-per-chart", action="store_true", help="one branch per chart, not per repo"
+    )
+    parser.add_argument("--pr-body-dir", type=Path, help="write one PR description per branch")
 
 
-# --- reports -------------------------------------------------------------------------------
+def run(args: argparse.Namespace) -> int:
+    from chartfix.commands.bulking import BulkOptions, run_bulk
+    from chartfix.commands.fixing import fix_options
 
-
-def report_entry(
-    outcome: Outcome,
-    roots: Sequence[Path],
-    args: argparse.Namespace | None = None,
-    options: str | None = None,
-) -> dict[str, Any]:
-    """`applied`: the change was written or committed (a dry run's "fixed" means fixable);
-    `args`: the run's options (release, namespace, bump) the migration note is written for;
-    `options`: their `options_hash`, which a resumed run compares with its own."""
-    change = outcome.change
-    diff = chart_diff(change) if change else ""
-    summary = summarize([diff]) if diff else None
-    return {
-        "path": str(outcome.root),
-        "id": chart_identity(outcome.root, roots),
-        "name": change.chart_name if change else outcome.root.name,
-        "status": _status(outcome),
-        "findings": len(change.fixed) + len(change.unfixed) if change else 0,
-        "warnings": len(change.warnings) if change else 0,
-        "fixed": [f"{f.rule} {f.obj}" for f in change.fixed] if change and not outcome.error
-        else [],
-        "left": [f"{u.finding.rule} {u.finding.obj}: {u.reason}" for u in change.unfixed]
-        if change else [],
-        "error": str(outcome.error) if outcome.error else None,
-        "synthesized": change.synthesized if change else {},
-        "unrendered": change.unrendered if change else {},
-        "unsafe": bool(change and change.unsafe),
-        "needs_migration": bool(change and change.needs_migration),
-        "features": dict(change.features) if change else {},
-        "upgrade": upgrade_kind(change) if change else None,
-        "files": [f.path for f in change.files] if change else [],
-        "lines_added": summary.added if summary else 0,
-        "lines_removed": summary.removed if summary else 0,
-        "diff": diff,
-        "content_hash": content_hash(outcome.root) if change else None,
-        "options": options,
-        "applied": outcome.error is None
-        and bool(change and change.files)
-        and (outcome.written or outcome.branch_commit is not None),
-        "commit": outcome.branch_commit,
-        "branch": outcome.branch,
-        "pull_request": outcome.pull_request[0] if outcome.pull_request else None,
-        "publish": branch_result([outcome]) if outcome.branch else None,
-        "finding_details": finding_details(change) if change else [],
-        "notes": list(change.notes) if change else [],
-        "migration": migration_for(change, args) if change else None,
-        "recipe": change.recipe_file.describe() if change and change.recipe_file else None,
-    }
-
-
-def failure_entry(failure: RepoFailure) -> dict[str, Any]:
-    """A repository of --repos that could not be had, as an error entry of the report."""
-    return {
-        "path": failure.url, "id": failure.url, "name": failure.url.rstrip("/").rsplit("/")[-1],
-        "status": "error", "findings": 0, "fixed": [], "left": [], "error": failure.reason,
-        "files": [], "lines_added": 0, "lines_removed": 0, "diff": "", "content_hash": None,
-        "applied": False, "finding_details": [], "notes": [],
-    }
-
-
-def finding_details(change: ChartChange) -> list[dict[str, Any]]:
-    """Every finding of the chart as in `check --format json` (location relative to the
-    chart), with `state` fixed or left and, when left, the `reason`."""
-    namespace = change.before[0].namespace if change.before else None
-    fixed = [
-        {"state": "fixed", "reason": None, **finding_entry(f, f.location.path, namespace)}
-        for f in change.fixed
-    ]
-    left = [
-        {"state": "left", "reason": u.reason,
-         **finding_entry(u.finding, u.finding.location.path, namespace)}
-        for u in change.unfixed
-    ]
-    warned = [
-        {"state": "warning", "reason": None, **finding_entry(f, f.location.path, namespace)}
-        for f in change.warnings
-    ]
-    return fixed + left + warned
-
-
-def migration_for(change: ChartChange, args: argparse.Namespace | None) -> str | None:
-    """The migration note the branch commit carries (when upgrading needs more than `helm
-    upgrade`: `needs_note`), for the run's release and namespace."""
-    if not change.changed or not needs_note(change):
-        return None
-    from chartfix.publish.bump import LEVELS, bump_version
-
-    release = getattr(args, "release", "release-name")
-    namespace = getattr(args, "namespace", "default")
-    bump = getattr(args, "bump", "auto")
-    version = None  # the default bump's version, as the branch commit gets
-    if bump in LEVELS:
-        with contextlib.suppress(ValueError):  # not SemVer: the note names no version
-            version = bump_version(change.chart_version, bump)
-    return migration_note(change, release, namespace, version=version)
+    chosen = fix_options(
+        args, args.roots, pr_body_dir=args.pr_body_dir, branch_per_chart=args.branch_per_chart
+    )
+    return run_bulk(BulkOptions(
+        chosen, tuple(args.roots), args.repos, args.workdir, args.shard, args.report, args.html,
+    ))

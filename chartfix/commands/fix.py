@@ -1,241 +1,61 @@
-"""`chartfix fix`: fix the charts under PATH..., then print, write or commit the result."""
+"""`chartfix fix`: fix the charts under PATH..., then print, write or commit the result.
+
+Exit status: 0 when every finding was fixed (in a dry run: is fixable), 1 when some finding is
+left, 2 when a chart could not be processed or the command was misused.
+"""
 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-from collections.abc import Sequence
-from dataclasses import replace
-from functools import partial
-from pathlib import Path
+from typing import TYPE_CHECKING
 
-from chartfix.commands import features_from, policy_from
-from chartfix.errors import ChartError, Skipped, UsageError
-from chartfix.model.changes import ChartChange
-from chartfix.model.selectors import LABEL_VALUE_RULE, valid_label_value
-from chartfix.pipeline import FixRequest, fix_chart, recipe_components, select_recipes
-from chartfix.publish.apply import Outcome, RunSummary, print_dry_run, report, write_outcome
-from chartfix.publish.diff import chart_diff
-from chartfix.publish.paths import writable_dir, writable_file
-from chartfix.publish.write import recover, refuse_pending
-from chartfix.recipes import registry
-from chartfix.recipes.files import RecipeFile, resolve
-from chartfix.recipes.naming import unmatched, unmatched_line
-from chartfix.runner import crash_reason, run_parallel
-from chartfix.sources.targets import find_targets, nothing_found
-from chartfix.values import values_once
+from chartfix.commands import options
+
+if TYPE_CHECKING:
+    from chartfix.commands.fixing import FixOptions
+    from chartfix.publish.apply import Outcome
+
+HELP = "fix selector bugs (dry run by default)"
 
 
-def request_from(args: argparse.Namespace) -> FixRequest:
-    """The fix request the command line asks for. A declarative recipe (`--recipe NAME|FILE`)
-    also fills the run settings the user left unset (--bump, --note-target, the branch)."""
-    recipe_file = declarative_recipe(args)
-    args.bump = args.bump or (recipe_file and recipe_file.bump) or "auto"
-    args.note_target = args.note_target or (recipe_file and recipe_file.note_target) or "auto"
-    if args.branch == "":  # --branch without NAME: the recipe's branch template
-        if recipe_file is None or recipe_file.branch is None:
-            raise UsageError("--branch needs a NAME (or a --recipe whose file sets `branch`)")
-        args.branch = recipe_file.branch.format(recipe=recipe_file.name)
-    if args.branch:
-        from chartfix.publish.vcs import expand_branch
-
-        topic = recipe_file.name if recipe_file else "+".join(args.recipe) or "selectors"
-        args.branch = expand_branch(args.branch, topic)
-    components = []
-    for item in args.component:
-        name, sep, value = item.partition("=")
-        if not sep or not name or not value:
-            raise UsageError(f"--component takes WORKLOAD=VALUE, not {item!r}")
-        if not valid_label_value(value):
-            raise UsageError(f"--component {item}: {value!r} is no label value; {LABEL_VALUE_RULE}")
-        components.append((name, value))
-    return FixRequest(
-        recipes=() if recipe_file else tuple(args.recipe),
-        recipe_file=recipe_file,
-        values_files=values_once(args.values),
-        set_values=tuple(args.set),
-        components=tuple(components),
-        label_jobs=args.label_jobs,
-        fix_latent=args.fix_latent,
-        release=args.release,
-        namespace=args.namespace,
-        more_releases=tuple(
-            (r.name, r.namespace) for r in getattr(args, "release_list", [])[1:]
-        ),
-        policy=policy_from(args),
-        run_apps=args.run_apps,
-        features=features_from(args),
-        safe_only=args.safe_only,
-        source_builds=args.allow_source_builds,
-        trusted=args.trusted,
-        allow_remote=args.allow_remote,
-        mode="--branch" if args.branch else "--write" if args.write else "a dry run",
-    )
+def add_args(parser: argparse.ArgumentParser) -> None:
+    options.add_paths(parser)
+    options.add_fix_args(parser)
+    options.add_jobs(parser)
+    options.add_output_args(parser)
 
 
-def declarative_recipe(args: argparse.Namespace) -> RecipeFile | None:
-    """The recipe file `--recipe` names, if any: one per run, not mixed with Python recipes
-    (its recipeList says which run)."""
-    python = registry()
-    declarative = [ref for ref in args.recipe if ref not in python]
-    if not declarative:
-        return None
-    if len(args.recipe) > 1:
-        raise UsageError(
-            f"--recipe {declarative[0]} is a declarative recipe: give it alone (its "
-            "recipeList says which recipes run)"
-        )
-    roots = getattr(args, "paths", None) or getattr(args, "roots", None) or []
-    return resolve(declarative[0], [*roots, Path.cwd()])
+def run(args: argparse.Namespace) -> int:
+    from chartfix.commands.fixing import check_components, fix_all, fix_options
+    from chartfix.errors import UsageError
+    from chartfix.pipeline import select_recipes
+    from chartfix.sources.targets import find_targets, nothing_found
 
-
-def check_mode(args: argparse.Namespace) -> None:
-    """Flag combinations that make no sense, and output paths that cannot be written, are
-    usage errors (exit 2), before any work. `--branch` without NAME (or empty) takes the
-    recipe file's branch template: request_from resolves it, or refuses."""
-    if args.branch and not args.branch.strip():
-        raise UsageError("--branch needs a branch name")
-    if args.push and args.branch is None:
-        raise UsageError("--push needs --branch")
-    if args.bump and args.branch is None and not args.pr_body:
-        raise UsageError("--bump needs --branch (or --pr-body FILE, whose version it names)")
-    if args.note_target and args.branch is None:
-        raise UsageError("--note-target needs --branch")
-    if args.open_pr and not args.push:
-        raise UsageError("--open-pr needs --push")
-    if args.forge == "gh" and not (args.pr_body or getattr(args, "pr_body_dir", None)):
-        raise UsageError("--forge gh needs --pr-body FILE (gh reads the description there)")
-    if args.pr_body:
-        writable_file(args.pr_body, "--pr-body")
-        if args.pr_body.is_symlink():  # replaced, never written through
-            raise UsageError(f"--pr-body {args.pr_body}: is a symlink; give the file itself")
-    if getattr(args, "pr_body_dir", None):
-        writable_dir(args.pr_body_dir, "--pr-body-dir")
-    if getattr(args, "report", None):
-        writable_file(args.report, "--report")
-
-
-def fix_outcome(root: Path, request: FixRequest) -> Outcome:
-    """One chart (or cdk8s app), never raising for a bad one: the error travels in the
-    outcome (--timeout is the runner's: `run_parallel(..., timeout=)`)."""
-    try:
-        readable(root)
-        recovered = None
-        if request.mode == "--write":  # a --write that a kill interrupted: finish it first
-            recovered = recover(root)
-        else:
-            refuse_pending(root, request.mode)
-        change = fix_chart(root, request)
-        if recovered:
-            change.notes.insert(0, recovered)
-        return Outcome(root, change=change, release_changes=other_releases(root, request, change))
-    except Skipped as skipped:
-        return Outcome(root, skipped=skipped.reason)
-    except ChartError as err:
-        return Outcome(root, error=err)
-
-
-def other_releases(
-    root: Path, request: FixRequest, change: ChartChange
-) -> dict[tuple[str, str], ChartChange]:
-    """The change rendered for each other release, for its block of the note; a release
-    whose patch differs from the first's is said in a note (the first's is the one made)."""
-    out = {}
-    for name, namespace in request.more_releases:
-        other = fix_chart(root, replace(request, release=name, namespace=namespace,
-                                        more_releases=()))
-        if [(f.path, f.after) for f in other.files] != [(f.path, f.after) for f in change.files]:
-            change.notes.append(
-                f"release {name}: the fix rendered for it differs from the first release's; "
-                "the patch is the first release's, its block of steps names its own objects"
-            )
-        out[(name, namespace)] = other
-    return out
-
-
-def readable(root: Path) -> None:
-    """A chart folder chartfix may not list is that chart's error line, not a traceback."""
-    try:
-        with os.scandir(root):
-            pass
-    except OSError as err:
-        raise ChartError(root, f"cannot read the folder: {err.strerror}") from err
-
-
-def crashed(root: Path, error: BaseException) -> Outcome:
-    """A chart whose worker was stopped or died, or on which chartfix itself failed (a
-    bug): its error line."""
-    return Outcome(root, error=ChartError(root, crash_reason(error)))
-
-
-def fix_all(
-    charts: Sequence[Path], request: FixRequest, jobs: int | None, timeout: float | None = None
-) -> list[Outcome]:
-    work = partial(fix_outcome, request=request)
-    return list(run_parallel(work, charts, jobs, on_crash=crashed, timeout=timeout))
-
-
-def run_fix(args: argparse.Namespace) -> int:
-    check_mode(args)
-    request = request_from(args)
-    select_recipes(request.recipes)
+    chosen = fix_options(args, args.paths)
+    select_recipes(chosen.request.recipes)
     charts = find_targets(args.paths)
     if not charts:
-        raise UsageError(
-            nothing_found(args.paths)
-        )
-    outcomes = fix_all(charts, request, args.jobs, args.timeout)
-    check_components(request, outcomes)
-    return finish(outcomes, args)
+        raise UsageError(nothing_found(args.paths))
+    outcomes = fix_all(charts, chosen)
+    check_components(chosen.request, outcomes)
+    return finish(outcomes, chosen)
 
 
-def check_components(request: FixRequest, outcomes: Sequence[Outcome]) -> None:
-    """A `--component NAME=VALUE` (or a pattern), or a `components` entry of the recipe file
-    given, that no workload of any chart matches (by its name, its name without the release,
-    or its role) is a warning naming the workloads it could have meant: a typo must not
-    pass silently, and a pattern meant for other charts is no error. Not decidable when a
-    chart could not be rendered: that chart's error says so."""
-    if any(o.error is not None for o in outcomes):
-        return
-    known: dict[str, str] = {}
-    for change in [o.change for o in outcomes if o.change is not None]:
-        known.update(change.workloads)
-    asked = [("--component", name) for name, _ in request.components]
-    if request.recipe_file is not None:
-        origin = f"recipe file {request.recipe_file.name}: components"
-        asked += [(origin, name) for name in recipe_components(request.recipe_file)]
-    for origin, name in asked:
-        for pattern, meant in unmatched([name], known).items():
-            print(f"warning: {unmatched_line(origin, pattern, meant)}", file=sys.stderr)
-
-
-def apply_outcomes(outcomes: list[Outcome], args: argparse.Namespace) -> bool:
-    """Write or commit the verified changes as asked; True when something was written."""
-    if args.branch:
-        from chartfix.publish.branch import publish
-
-        publish(outcomes, args)
-        return True
-    if args.write:
-        for outcome in outcomes:
-            write_outcome(outcome)
-    if args.pr_body:  # a dry run's or a --write's change, described for a pull request
-        from chartfix.publish.branch import write_pr_body
-
-        write_pr_body([o for o in outcomes if o.error is None], args)
-    return bool(args.write)
-
-
-def finish(outcomes: list[Outcome], args: argparse.Namespace) -> int:
+def finish(outcomes: list[Outcome], chosen: FixOptions) -> int:
     """Apply the changes, print what happened, return the exit status."""
-    written = apply_outcomes(outcomes, args)
+    from chartfix.commands.fixing import apply_outcomes
+    from chartfix.publish.apply import RunSummary, print_dry_run, report
+    from chartfix.publish.diff import chart_diff
+
+    written = apply_outcomes(outcomes, chosen.publish)
     if written:  # what was written or committed: with --branch, the note and bump too
         diffs = [
             o.committed_diff if o.committed_diff is not None else chart_diff(o.change)
             for o in outcomes if o.change and o.landed
         ]
-        report(outcomes, sys.stderr, diffs, True, quiet=args.quiet)
+        report(outcomes, sys.stderr, diffs, True, quiet=chosen.quiet)
     else:
-        print_dry_run(outcomes, quiet=args.quiet)
+        print_dry_run(outcomes, quiet=chosen.quiet)
     return RunSummary(outcomes).exit_status
+

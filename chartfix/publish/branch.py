@@ -8,7 +8,6 @@ other repositories.
 
 from __future__ import annotations
 
-import argparse
 import os
 import re
 import sys
@@ -24,6 +23,7 @@ from chartfix.publish.apply import Outcome
 from chartfix.publish.diff import chart_diff, summarize
 from chartfix.publish.forge import ForgeError, Proposal, ensure, forge_for
 from chartfix.publish.migration import NoteTarget, needs_note, note_path
+from chartfix.publish.options import PublishOptions
 from chartfix.publish.prbody import ChartEntry, branch_body, branch_title
 from chartfix.publish.releases import Release
 from chartfix.publish.repos import redact, unique_names
@@ -42,12 +42,12 @@ from chartfix.publish.vcs import (
 )
 
 
-def publish(outcomes: Sequence[Outcome], args: argparse.Namespace) -> None:
-    branches = _branches(outcomes, args)
+def publish(outcomes: Sequence[Outcome], options: PublishOptions) -> None:
+    branches = _branches(outcomes, options)
     names = unique_names(repo_dir for _, repo_dir, _ in branches)
     for branch, repo_dir, group in branches:
         try:
-            _publish_branch(branch, repo_dir, group, names[repo_dir.resolve()], args)
+            _publish_branch(branch, repo_dir, group, names[repo_dir.resolve()], options)
         except (UsageError, ChartError, ForgeError) as err:
             reason = err.reason if isinstance(err, ChartError) else str(err)
             if isinstance(err, ForgeError):
@@ -61,7 +61,7 @@ def publish(outcomes: Sequence[Outcome], args: argparse.Namespace) -> None:
 
 def _publish_branch(
     branch: str, repo_dir: Path, group: Sequence[Outcome], repo_name: str,
-    args: argparse.Namespace,
+    options: PublishOptions,
 ) -> None:
     """Commit, push, describe and propose one branch of one repository."""
     changes = [o.change for o in group if o.change is not None]
@@ -70,37 +70,38 @@ def _publish_branch(
         outcome.repository = repo_name
     repo = repo_for(repo_dir)
     made = commit_charts(
-        repo, branch, changes, release=args.release, namespace=args.namespace,
-        bump=args.bump, note_target=args.note_target, remote=args.push,
-        releases={o.change.chart_root: run_as(o, args) for o in group if o.change is not None},
+        repo, branch, changes, release=options.release, namespace=options.namespace,
+        bump=options.bump, note_target=options.note_target, remote=options.push,
+        releases={o.change.chart_root: run_as(o, options) for o in group if o.change is not None},
     )
     base = repo.head.commit.hexsha  # the branch's start: HEAD never moves
     for outcome, sha in zip(group, made.shas, strict=True):
         outcome.branch_commit = sha
         outcome.branch_state = made.state
         outcome.committed_diff = _committed_diff(repo, base, sha, outcome.root)
-    body_file = _pr_body_file(args, branch, repo_name)
+    body_file = _pr_body_file(options, branch, repo_name)
     for outcome in group:
-        _say_where_the_note_is(outcome, args.note_target, body_file)
-    if args.push and made.published != made.tip:
-        _push(repo, made, args.push)
+        _say_where_the_note_is(outcome, options.note_target, body_file)
+    if options.push and made.published != made.tip:
+        _push(repo, made, options.push)
         for outcome in group:
-            outcome.pushed = (branch, redact(args.push), made.tip)
-    entries = [_entry(c, args, repo) for c in changes]
+            outcome.pushed = (branch, redact(options.push), made.tip)
+    entries = [_entry(c, options, repo) for c in changes]
     built_on = f"`{describe_head(repo)}`"
     if body_file is not None:
-        _replace(body_file, branch_body(entries, args.release, args.namespace, built_on=built_on))
-    if args.open_pr:
-        url, state = _propose(repo, branch, entries, args, built_on, body_file)
+        body = branch_body(entries, options.release, options.namespace, built_on=built_on)
+        _replace(body_file, body)
+    if options.open_pr:
+        url, state = _propose(repo, branch, entries, options, built_on, body_file)
         for outcome in group:
             outcome.pull_request = (url, state)
 
 
-def run_as(outcome: Outcome, args: argparse.Namespace) -> list[tuple[Release, ChartChange]]:
+def run_as(outcome: Outcome, options: PublishOptions) -> list[tuple[Release, ChartChange]]:
     """Each release the chart runs as with the change rendered for it; empty for the one
     default Helm release (the note is written as before)."""
-    listed = getattr(args, "release_list", [])
-    if outcome.change is None or not listed or (len(listed) == 1 and listed[0].manager == "helm"):
+    listed = options.releases
+    if outcome.change is None or (len(listed) == 1 and listed[0].manager == "helm"):
         return []
     own = outcome.release_changes
     return [(listed[0], outcome.change),
@@ -108,35 +109,36 @@ def run_as(outcome: Outcome, args: argparse.Namespace) -> list[tuple[Release, Ch
 
 
 def _propose(
-    repo: git.Repo, branch: str, entries: Sequence[ChartEntry], args: argparse.Namespace,
+    repo: git.Repo, branch: str, entries: Sequence[ChartEntry], options: PublishOptions,
     built_on: str, body_file: Path | None,
 ) -> tuple[str, str]:
     """(pull request URL, opened|updated|unchanged) on the forge of the --push remote; with
     --forge gh, what `gh pr create` said."""
     title = branch_title(entries)
-    if args.forge == "gh":
+    if options.forge == "gh":
         if body_file is None:
             raise UsageError("--forge gh needs --pr-body FILE (gh reads the description there)")
         return open_pr(body_file, branch, title, cwd=str(repo.working_tree_dir)), "opened"
-    forge = forge_for(remote_url(repo, args.push), args.forge, args.forge_api)
-    body = branch_body(entries, args.release, args.namespace, built_on=built_on,
+    assert options.push is not None, "--open-pr needs --push"
+    forge = forge_for(remote_url(repo, options.push), options.forge, options.forge_api)
+    body = branch_body(entries, options.release, options.namespace, built_on=built_on,
                        limit=forge.body_limit, forge=forge.title)
-    proposal = Proposal(branch, args.pr_base or current_branch(repo), title, body,
-                        draft=args.draft, labels=tuple(args.label),
-                        reviewers=tuple(args.reviewer))
+    proposal = Proposal(branch, options.pr_base or current_branch(repo), title, body,
+                        draft=options.draft, labels=options.labels,
+                        reviewers=options.reviewers)
     done = ensure(forge, proposal)
     for note in done.notes:
         print(f"note: {branch}: {note}", file=sys.stderr)
     return done.pull.url, done.state
 
 
-def _entry(change: ChartChange, args: argparse.Namespace, repo: git.Repo | None) -> ChartEntry:
+def _entry(change: ChartChange, options: PublishOptions, repo: git.Repo | None) -> ChartEntry:
     """A chart as the description shows it (`repo`: on a branch, its note file named)."""
     versioned = (change.chart_root / "Chart.yaml").is_file()
     return ChartEntry(
         change, str(summarize([chart_diff(change)])),
-        version=next_version(change, args.bump) if versioned else None,
-        note_file=None if repo is None else note_file_in_repo(repo, change, args.note_target),
+        version=next_version(change, options.bump) if versioned else None,
+        note_file=None if repo is None else note_file_in_repo(repo, change, options.note_target),
     )
 
 
@@ -171,9 +173,11 @@ def _push(repo: git.Repo, made: BranchCommits, remote: str) -> None:
 
 
 def _branches(
-    outcomes: Sequence[Outcome], args: argparse.Namespace
+    outcomes: Sequence[Outcome], options: PublishOptions
 ) -> list[tuple[str, Path, list[Outcome]]]:
     """(branch name, repository directory, charts) for every branch to create."""
+    template = options.branch
+    assert template, "branches are made for --branch NAME"
     by_repo: dict[Path, list[Outcome]] = defaultdict(list)
     for outcome in outcomes:
         if outcome.change is None or not outcome.change.changed:
@@ -186,16 +190,16 @@ def _branches(
         by_repo[repo_dir].append(outcome)
     branches = []
     for repo_dir, group in sorted(by_repo.items()):
-        if per_chart_branches(args):
+        if per_chart_branches(options):
             names = Counter(o.change.chart_name for o in group if o.change is not None)
             for outcome in group:
                 assert outcome.change is not None
                 label = outcome.change.chart_name
                 if names[label] > 1:  # two charts of one name: tell them apart by path
                     label = os.path.relpath(outcome.root, repo_dir)
-                branches.append((_chart_branch(args.branch, _slug(label)), repo_dir, [outcome]))
+                branches.append((_chart_branch(template, _slug(label)), repo_dir, [outcome]))
         else:
-            branches += _split(args.branch, repo_dir, group, getattr(args, "charts_per_pr", None))
+            branches += _split(template, repo_dir, group, options.charts_per_pr)
     return branches
 
 
@@ -211,9 +215,9 @@ def _split(
     return [(f"{branch}-{n}", repo_dir, part) for n, part in enumerate(parts, 1)]
 
 
-def per_chart_branches(args: argparse.Namespace) -> bool:
+def per_chart_branches(options: PublishOptions) -> bool:
     """One branch per chart: --branch NAME holds `{chart}`, or bulk --branch-per-chart."""
-    return CHART_FIELD in (args.branch or "") or bool(getattr(args, "branch_per_chart", False))
+    return CHART_FIELD in (options.branch or "") or options.branch_per_chart
 
 
 def _chart_branch(template: str, chart: str) -> str:
@@ -223,26 +227,26 @@ def _chart_branch(template: str, chart: str) -> str:
     return f"{template}-{chart}"
 
 
-def _pr_body_file(args: argparse.Namespace, branch: str, repo_name: str) -> Path | None:
+def _pr_body_file(options: PublishOptions, branch: str, repo_name: str) -> Path | None:
     """--pr-body-dir: one file per repository and branch (two repositories may share a
     branch name, two owners a repository name: `repo_name` is unique in the run);
     --pr-body: the one file given."""
-    directory = getattr(args, "pr_body_dir", None)
+    directory = options.pr_body_dir
     if directory is not None:
         directory.mkdir(parents=True, exist_ok=True)
         return Path(directory) / f"{_slug(repo_name)}-{_slug(branch)}.md"
-    return args.pr_body
+    return options.pr_body
 
 
-def write_pr_body(outcomes: Sequence[Outcome], args: argparse.Namespace) -> None:
+def write_pr_body(outcomes: Sequence[Outcome], options: PublishOptions) -> None:
     """--pr-body in a dry run: the description the branch would get."""
     changes = [o.change for o in outcomes if o.change is not None and o.change.changed]
-    if changes and args.pr_body:
-        entries = [_entry(c, args, None) for c in changes]
-        _replace(args.pr_body, branch_body(entries, args.release, args.namespace))
+    if changes and options.pr_body:
+        entries = [_entry(c, options, None) for c in changes]
+        _replace(options.pr_body, branch_body(entries, options.release, options.namespace))
         for outcome in outcomes:
             if outcome.change is not None and needs_note(outcome.change):
-                outcome.note = f"the PR description {args.pr_body}"
+                outcome.note = f"the PR description {options.pr_body}"
 
 
 def _replace(path: Path, text: str) -> None:

@@ -1,0 +1,468 @@
+"""What `chartfix check` does: render every target under every scenario in parallel (a
+heavy target's scenarios shared out among the workers), run the rules, answer from the cache
+when nothing changed, report (the exit status: `exit_status`)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TextIO
+
+from chartfix import cache
+from chartfix.commands.options import CHECK_FORMATS as FORMATS
+from chartfix.config import config_files, load_config
+from chartfix.errors import ChartError, Skipped, UsageError, display_path
+from chartfix.model.findings import Analysis as Judged
+from chartfix.model.objects import Rendering, features_added, object_ids
+from chartfix.model.report import ChartReport
+from chartfix.publish.write import refuse_pending
+from chartfix.rules import Policy, merge_findings
+from chartfix.runner import crash_reason, default_jobs, run_parallel
+from chartfix.sources.base import RenderSettings
+from chartfix.sources.targets import (
+    find_targets,
+    kind_of,
+    load_target,
+    nothing_found,
+    only_files,
+)
+from chartfix.values import values_once
+
+USER_SCENARIOS_NOTE = (
+    "note: --user-scenarios: only the scenarios you wrote are rendered (the defaults or your "
+    "values, ci/ files); not checked: objects only an off-by-default feature switch renders, "
+    "and selector labels that change with the next release in ways their key or value does "
+    "not show (volatile labels are found by key and by the chart's version in their value, "
+    "not by rendering the next release)"
+)
+
+
+def check_chart(
+    root: Path,
+    values_files: Sequence[Path] = (),
+    set_values: Sequence[str] = (),
+    release: str = "release-name",
+    namespace: str = "default",
+    keep_renderings: bool = True,
+    policy: Policy | None = None,
+    run_apps: bool | None = None,
+    features: int = 0,
+    source_builds: bool = False,
+    trusted: bool = False,
+    allow_remote: bool = False,
+    next_release: bool = True,
+) -> ChartReport:
+    """Render the target at `root` under each scenario and analyze it (`pipeline.analyze`).
+    Never raises for a bad target: its ChartError travels in the report. `policy`: the
+    command line's rule control, on top of the target's `.chartfix.yaml`; `trusted`: its
+    `run-apps: true` counts; `allow_remote`: its kustomizations may fetch; `next_release`:
+    render its next release (`RenderSettings.next_release`)."""
+    settings = RenderSettings(
+        tuple(values_files), tuple(set_values), "", release, namespace, features,
+        source_builds=source_builds, allow_remote=allow_remote, trusted=trusted,
+        next_release=next_release,
+    )
+    task = ScenarioTask(root, None, settings, policy or Policy(), run_apps)
+    result, renderings = _check(task)
+    report = _report(root, [(task, result)])
+    if keep_renderings and report.error is None:
+        report.renderings = renderings
+    return report
+
+
+def _keep(report: ChartReport, analysis: Judged) -> None:
+    report.findings = analysis.findings
+    report.suppressed = analysis.suppressed
+    report.suppressions = Judged(declared=analysis.declared, used=analysis.used)
+
+
+def crashed_report(root: Path, error: BaseException) -> ChartReport:
+    """A chart whose check raised something other than ChartError (a bug, a dead worker)."""
+    return ChartReport(root=root, name=root.name, error=ChartError(root, crash_reason(error)))
+
+
+@dataclass(frozen=True)
+class ScenarioTask:
+    """Some scenarios of one target: the unit of parallel work. Targets differ a lot in cost
+    (one big chart can take a third of a tree's time), so a heavy target's scenarios are
+    shared out among the workers, whatever its kind (`Source.scenarios`); a light target
+    stays one task (it is loaded and staged once)."""
+
+    root: Path
+    scenarios: tuple[str, ...] | None
+    """Scenario names (`Source.scenarios`); None: every one."""
+    settings: RenderSettings
+    policy: Policy = field(default_factory=Policy)
+    run_apps: bool | None = None
+
+
+@dataclass
+class ScenarioResult:
+    name: str
+    analysis: Judged = field(default_factory=Judged)
+    scenarios: list[str] = field(default_factory=list)
+    """The scenarios the task was to check, rendered or not, in order."""
+    warnings: list[str] = field(default_factory=list)
+    engine_log: list[str] = field(default_factory=list)
+    error: ChartError | None = None
+    skipped: str | None = None
+    stand_in: str | None = None
+    synthesized: dict[str, list[str]] = field(default_factory=dict)
+    unrendered: dict[str, ChartError] = field(default_factory=dict)
+    objects: dict[str, frozenset[str]] = field(default_factory=dict)
+    """Scenario -> its objects (`object_ids`): what feature scenarios add is counted from
+    them, the first scenario being in another task maybe."""
+    read: dict[Path, str] = field(default_factory=dict)
+    """sha256 of every file rendering read, "" for those whose absence counts
+    (`Renderings.inputs`): a cached result is trusted only while they are unchanged."""
+    cacheable: bool = False
+    """Whether the result may be cached (`Renderings.cacheable`: rendered, and read all it
+    depends on)."""
+
+
+def check_scenarios(task: ScenarioTask) -> ScenarioResult:
+    """Analyze some scenarios of one target; never raises ChartError."""
+    return _check(task)[0]
+
+
+def _check(task: ScenarioTask) -> tuple[ScenarioResult, list[Rendering]]:
+    # here, not at the top: a run the cache answers never loads the rules and recipes
+    from chartfix.pipeline import NothingRendered, advised, analyze, configured
+
+    result = ScenarioResult(task.root.name)
+    try:
+        untrusted = _untrusted(task.root, task.settings)
+        source = load_target(task.root, task.run_apps, untrusted)
+        result.name = source.name
+        config = load_config(source.root)
+        settings, policy = configured(config, task.settings, task.policy)
+        result.scenarios = [
+            n for n in source.scenarios(settings) if task.scenarios is None or n in task.scenarios
+        ]
+        analysis = analyze(source, settings, policy, task.scenarios)
+    except NothingRendered as err:
+        result.unrendered = dict(err.unrendered)
+        result.error = err.unrendered[0][1] if err.unrendered else err
+        return result, []
+    except Skipped as skipped:
+        result.skipped = skipped.reason
+        return result, []
+    except ChartError as err:
+        result.error = err
+        return result, []
+    rendered = analysis.rendered
+    result.stand_in = rendered.stand_in
+    # fix's planner judges the advice; read from a stand-in (an app's committed output),
+    # the source is fixed by running the app, as the advice says
+    result.analysis = (
+        advised(source, analysis, config) if rendered.stand_in is None else analysis.judged
+    )
+    if rendered.stand_in is not None:
+        result.analysis.findings = [
+            replace(f, remediation=stand_in_remedy(f.remediation, rendered.stand_in))
+            for f in result.analysis.findings
+        ]
+    result.unrendered = dict(rendered.unrendered)
+    result.warnings = list(dict.fromkeys(rendered.warnings))
+    for rendering in rendered.renderings:
+        result.warnings += [w for w in rendering.warnings if w not in result.warnings]
+        result.engine_log += [n for n in rendering.engine_log if n not in result.engine_log]
+        result.objects[rendering.scenario] = object_ids(rendering)
+    result.synthesized = dict(rendered.synthesized)
+    result.read = rendered.inputs()
+    result.cacheable = rendered.cacheable
+    return result, analysis.renderings
+
+
+def stand_in_remedy(remediation: str, stand_in: str) -> str:
+    """A finding's fix when it was read from what stands in for the source (a cdk8s app's
+    committed output): the source is fixed, by running the program that writes it."""
+    return (
+        f"{remediation} {stand_in} is the app's synthesized output, not its source: the "
+        "Python source is fixed by running the app (chartfix fix --run-apps)."
+    )
+
+
+def _crashed_scenario(task: ScenarioTask, error: BaseException) -> ScenarioResult:
+    return ScenarioResult(task.root.name, error=crashed_report(task.root, error).error)
+
+
+def check_all(
+    charts: Sequence[Path],
+    values_files: Sequence[Path] = (),
+    set_values: Sequence[str] = (),
+    jobs: int | None = None,
+    release: str = "release-name",
+    namespace: str = "default",
+    policy: Policy | None = None,
+    run_apps: bool | None = None,
+    features: int = 0,
+    source_builds: bool = False,
+    trusted: bool = False,
+    allow_remote: bool = False,
+    next_release: bool = True,
+) -> list[ChartReport]:
+    """Reports for `charts` (targets of any kind), in their order, with
+    `settle_suppressions` done.
+
+    A heavy target's scenarios are split into tasks, biggest targets first, so that two
+    workers stay busy until the end. Findings of a target's scenarios are merged as
+    `analyze` merges them.
+    """
+    values = tuple(Path(v).resolve() for v in values_files)
+    settings = RenderSettings(
+        values, tuple(set_values), "", release, namespace, features,
+        source_builds=source_builds, allow_remote=allow_remote, trusted=trusted,
+        next_release=next_release,
+    )
+    unfinished = {c: ChartReport(root=c, name=c.name, error=e) for c in charts
+                  if (e := _unfinished_write(c)) is not None}
+    ready = [c for c in charts if c not in unfinished]
+    policy = policy or Policy()
+    keys = {root: _target_key(root, settings, policy, run_apps) for root in ready}
+    results = {root: _cached(root, keys[root]) for root in ready}
+    todo = [root for root in ready if results[root] is None]
+    tasks = _tasks(todo, settings, jobs or default_jobs(), policy, run_apps)
+    fresh: dict[Path, Parts] = {c: [] for c in todo}
+    for task, result in zip(
+        tasks, run_parallel(check_scenarios, tasks, jobs, on_crash=_crashed_scenario),
+        strict=True,
+    ):
+        fresh[task.root].append((task, result))
+    for root, parts in fresh.items():
+        _store(keys[root], parts)
+    ordered = [
+        unfinished.get(root) or _report(root, results.get(root) or fresh[root])
+        for root in charts
+    ]
+    settle_suppressions(ordered)
+    return ordered
+
+
+Parts = list[tuple[ScenarioTask, ScenarioResult]]
+"""A target's tasks and their results (one task, or a heavy target's shares)."""
+
+
+def _target_key(
+    root: Path, settings: RenderSettings, policy: Policy, run_apps: bool | None
+) -> str:
+    """The cache key of a target's check: its files, its `.chartfix.yaml`s, the values
+    files' bytes, the settings and policy (chartfix.cache); "" when the cache is off."""
+    if cache.directory() is None:
+        return ""
+    values = settings.values_files
+    return cache.key(
+        "check", root, config_files(root), replace(settings, values_files=()),
+        [cache.file_digest(v) for v in values], policy, run_apps,
+    )
+
+
+def _cached(root: Path, key: str) -> Parts | None:
+    """A target's results from the cache: a hit loads no target, starts no worker and
+    renders nothing."""
+    hit: Parts | None = cache.get("check", key, root) if key else None
+    return hit
+
+
+def _store(key: str, parts: Parts) -> None:
+    """Cache a target's results when every task analysed it without an error, from files
+    alone (`Renderings.cacheable`); the files they read are checked on the next hit."""
+    if key and parts and all(r.cacheable and r.error is None for _, r in parts):
+        read = {path: sha for _, r in parts for path, sha in r.read.items()}
+        cache.put("check", key, parts, read)
+
+
+def settle_suppressions(reports: Sequence[ChartReport]) -> None:
+    """Warn about suppressions that matched nothing in the whole run, each once, in the
+    first chart that declared it (an entry of a shared `.chartfix.yaml` may be meant for
+    another chart)."""
+    used: set[str] = set()
+    for report in reports:
+        used |= report.suppressions.used
+    warned: set[str] = set()
+    for report in reports:
+        report.unused_suppressions = []
+        for ident, message in report.suppressions.declared.items():
+            if ident not in used and ident not in warned:
+                warned.add(ident)
+                report.unused_suppressions.append(message)
+
+
+def _tasks(
+    targets: Sequence[Path],
+    settings: RenderSettings,
+    jobs: int,
+    policy: Policy,
+    run_apps: bool | None,
+) -> list[ScenarioTask]:
+    """Tasks biggest first; a target costing more than half a worker's fair share is split
+    into `jobs` tasks of consecutive scenarios."""
+    names = {root: _scenario_names(root, settings, run_apps) for root in targets}
+    cost = {root: _size(root) * max(len(names[root]), 1) for root in targets}
+    share = sum(cost.values()) / (2 * jobs) if targets else 0
+    tasks = []
+    for root in sorted(targets, key=cost.__getitem__, reverse=True):
+        cases = names[root]
+        if cost[root] <= share or len(cases) <= 1:
+            tasks.append(ScenarioTask(root, None, settings, policy, run_apps))
+            continue
+        size = -(-len(cases) // jobs)
+        for start in range(0, len(cases), size):
+            chunk = tuple(cases[start : start + size])
+            tasks.append(ScenarioTask(root, chunk, settings, policy, run_apps))
+    return tasks
+
+
+def _scenario_names(root: Path, settings: RenderSettings, run_apps: bool | None) -> list[str]:
+    """The target's scenarios, to share them out; none when it is not to run or cannot be
+    read (one task then says why)."""
+    try:
+        kind = kind_of(root)
+        if kind.skip_reason(root, run_apps, _untrusted(root, settings)) is not None:
+            return []
+        return kind.load(root).scenarios(settings)
+    except (ChartError, OSError):
+        return []
+
+
+def _untrusted(root: Path, settings: RenderSettings) -> tuple[Path, ...]:
+    """The roots whose own `run-apps` setting does not count: every target, but with
+    --trusted (then none: check never clones)."""
+    return () if settings.trusted else (root,)
+
+
+def _unfinished_write(root: Path) -> ChartError | None:
+    """Why a chart a killed `fix --write` left half written is not checked: its files are
+    neither the old chart nor the new one (and a `git add -A` would commit the staged ones)."""
+    try:
+        refuse_pending(root, "check")
+    except ChartError as err:
+        return err
+    except OSError:  # an unreadable folder: its check says why
+        return None
+    return None
+
+
+def _report(root: Path, parts: list[tuple[ScenarioTask, ScenarioResult]]) -> ChartReport:
+    """One target's report from its tasks' results, in scenario order (the first error
+    wins, as a serial check would have stopped there)."""
+    report = ChartReport(root=root, name=parts[0][1].name if parts else root.name)
+    report.namespace = parts[0][0].settings.namespace if parts else report.namespace
+    report.skipped = next((part.skipped for _, part in parts if part.skipped), None)
+    if report.skipped is not None:
+        return report
+    report.scenarios = [name for _, part in parts for name in part.scenarios]
+    report.stand_in = next((part.stand_in for _, part in parts if part.stand_in), None)
+    rendered = [part for _, part in parts if part.error is None]
+    for _, part in parts:
+        if part.error is not None and (not rendered or not part.unrendered):
+            report.error = part.error  # a broken target, or no scenario renders at all
+            report.warnings = list(part.error.notes)
+            return report
+    for _, part in parts:
+        report.warnings += [w for w in part.warnings if w not in report.warnings]
+        report.engine_log += [n for n in part.engine_log if n not in report.engine_log]
+        report.synthesized.update(part.synthesized)
+        report.unrendered.update({n: e.reason for n, e in part.unrendered.items()})
+    analyses = [part.analysis for _, part in parts if part.error is None]
+    _keep(report, Judged.combine(analyses, merge_findings))
+    report.features = features_added({k: v for _, p in parts for k, v in p.objects.items()})
+    return report
+
+
+def _size(root: Path) -> int:
+    """A chart's bytes on disk, as an estimate of how long it takes to render."""
+    total = 0
+    for dirpath, _, files in os.walk(root):
+        for name in files:
+            try:
+                total += os.lstat(os.path.join(dirpath, name)).st_size
+            except OSError:
+                continue  # vanished or unreadable: the render will say so
+    return total
+
+
+def exit_status(reports: Sequence[ChartReport], strict: bool = False) -> int:
+    """2 when a chart could not be processed; else 1 on an error finding, or with `strict` on
+    a warning finding, an unused suppression or a skipped target (a cdk8s app neither run
+    nor checked from committed output: a gate must not pass over it); else 0."""
+    if any(r.error is not None for r in reports):
+        return 2
+    if any(r.errors for r in reports):
+        return 1
+    if strict and any(
+        r.warning_findings or r.unused_suppressions or r.skipped is not None for r in reports
+    ):
+        return 1
+    return 0
+
+
+def _say_engine_log(reports: Sequence[ChartReport]) -> None:
+    """With JSON or SARIF on stdout, Helm's log lines go to stderr, each naming its chart
+    (text output shows them in the chart's section)."""
+    for report in reports:
+        for line in report.engine_log:
+            print(f"{display_path(report.root)}: {line}", file=sys.stderr)
+
+
+def run_check(
+    paths: Sequence[Path],
+    values_files: Sequence[Path],
+    set_values: Sequence[str],
+    fmt: str,
+    jobs: int | None,
+    stream: TextIO,
+    release: str = "release-name",
+    namespace: str = "default",
+    strict: bool = False,
+    policy: Policy | None = None,
+    run_apps: bool | None = None,
+    features: int = 0,
+    source_builds: bool = False,
+    trusted: bool = False,
+    allow_remote: bool = False,
+    quiet: bool = False,
+    user_scenarios: bool = False,
+) -> int:
+    """The `check` command: find charts, check them in parallel, print, return the status.
+    `quiet`: findings and errors only (no scenarios, advice, notes or summary line);
+    `user_scenarios`: only the scenarios the user wrote, no feature switch and no next
+    release rendered (said once, on stderr, with what that leaves unchecked)."""
+    if fmt not in FORMATS:
+        raise UsageError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    values_files = values_once(values_files)  # -f <(...): read once, here
+    charts = find_targets(paths)
+    if not charts and not only_files(paths):
+        raise UsageError(
+            nothing_found(paths)
+        )
+    # Files no chart holds (a hook's changed files): nothing to check, and that is a pass.
+    if user_scenarios and not quiet:
+        print(USER_SCENARIOS_NOTE, file=sys.stderr)
+    reports = check_all(
+        charts, values_files, set_values, jobs, release, namespace, policy, run_apps,
+        0 if user_scenarios else features, source_builds, trusted, allow_remote,
+        next_release=not user_scenarios,
+    )
+    if fmt != "text" and not quiet:
+        _say_engine_log(reports)
+    if fmt == "json":
+        from chartfix.publish.output.json import write_json
+
+        write_json(reports, stream)
+    elif fmt == "sarif":
+        from chartfix.publish.output.sarif import write_sarif
+
+        write_sarif(reports, stream)
+    elif fmt == "github":
+        from chartfix.publish.output.github import write_github
+
+        write_github(reports, stream)
+    else:
+        from chartfix.publish.output.text import write_text
+
+        write_text(reports, stream, quiet=quiet)
+    return exit_status(reports, strict)
