@@ -29,15 +29,24 @@ TODAY = datetime.date(2026, 3, 1)
         ("2.0.0+meta", "major", "3.0.0"),
         ("1.2", "patch", "1.2.1"),
         ("0.1.0-alpha", "none", "0.1.0-alpha"),
+        ("1", "minor", "1.1.0"),
+        ("2024.01.5", "patch", "2024.1.6"),  # Helm coerces leading zeros of the numbers
+        ("v01.2.3", "major", "v2.0.0"),
     ],
 )
 def test_bump_version(version: str, level: str, expected: str) -> None:
     assert bump_version(version, level) == expected  # type: ignore[arg-type]
 
 
-def test_bump_version_refuses_what_is_not_semver() -> None:
+@pytest.mark.parametrize(
+    "version",
+    ["latest", "1.2.3.4", "1.2.3-rc..1", "1.2.3-01", "1.2.3-", "1.2.3+", "V1.2.3", "1.x"],
+)
+def test_bump_version_refuses_what_helm_does_not_read_as_a_version(version: str) -> None:
+    """What Masterminds/semver's NewVersion (Helm's parser) refuses: an empty or
+    leading-zero prerelease identifier among them, which SemVer 2 forbids too."""
     with pytest.raises(ValueError, match="not a SemVer"):
-        bump_version("latest", "minor")
+        bump_version(version, "minor")
 
 
 def test_default_level_is_major_only_for_unsafe_changes() -> None:

@@ -6,8 +6,9 @@ narrowed to a label they get when replaced), else a patch (see migration.default
 The edits are text splices at places ruamel.yaml found: every byte outside the edited lines
 (comments, key order, quoting, CRLF) stays as it was.
 
-SemVer rule used here: a bump increments the number and drops any pre-release and build
-metadata (`1.4.0-rc.1+abc` -> patch -> `1.4.1`); a leading `v` is kept.
+Versions are read as Helm reads them (`chartfix.versions`: the `semver` library, plus the `v`
+and short forms Helm accepts); a bump drops any pre-release and build metadata
+(`1.4.0-rc.1+abc` -> patch -> `1.4.1`), keeps a leading `v` and writes `1.2` out in full.
 """
 
 from __future__ import annotations
@@ -23,40 +24,33 @@ from ruamel.yaml.comments import CommentedMap
 from ruamel.yaml.error import YAMLError
 
 from chartfix.errors import ChartError
+from chartfix.publish.markdown import Heading, headings, split_lines
+from chartfix.versions import helm_version
 
 Level = Literal["major", "minor", "patch", "none"]
 LEVELS: tuple[Level, ...] = ("major", "minor", "patch", "none")
 CHANGES_KEY = "artifacthub.io/changes"
 
-_SEMVER = re.compile(
-    r"^(?P<v>v?)(?P<major>0|[1-9]\d*)(?:\.(?P<minor>\d+))?(?:\.(?P<patch>\d+))?"
-    r"(?:-(?P<pre>[0-9A-Za-z.-]+))?(?:\+(?P<build>[0-9A-Za-z.-]+))?$"
-)
 _VERSION_IN_HEADING = re.compile(r"v?\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?")
+"""Where in a CHANGELOG heading's line its version is written (a place in free text, which no
+version parser finds; the heading itself is found by the Markdown parser)."""
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-_HEADING = re.compile(r"^(#{1,6})\s")
 
 
 def bump_version(version: str, level: Level) -> str:
-    """`version` raised by one `level` (SemVer; `none` returns it unchanged).
-
-    Helm accepts `1.2` as `1.2.0`; the bumped version is written out in full.
-    """
+    """`version` raised by one `level` (`none` returns it unchanged), as `semver` bumps: the
+    prerelease and build metadata go; ValueError when Helm would not read it either."""
     if level == "none" or not version:
         return version  # "": a target without a version (plain manifests, kustomize)
-    match = _SEMVER.match(version.strip())
-    if not match:
-        raise ValueError(f"chart version {version!r} is not a SemVer version")
-    major, minor, patch = (int(match.group(k) or 0) for k in ("major", "minor", "patch"))
-    if level == "major":
-        major, minor, patch = major + 1, 0, 0
-    elif level == "minor":
-        minor, patch = minor + 1, 0
-    elif level == "patch":
-        patch += 1
-    else:
+    if level not in LEVELS:
         raise ValueError(f"unknown bump level {level!r}; use one of {', '.join(LEVELS)}")
-    return f"{match.group('v')}{major}.{minor}.{patch}"
+    try:
+        prefix, parsed = helm_version(version)
+    except ValueError as err:
+        raise ValueError(f"chart version {err}") from None
+    if level == "major":
+        return prefix + str(parsed.bump_major())
+    return prefix + str(parsed.bump_minor() if level == "minor" else parsed.bump_patch())
 
 
 def bump_chart(
@@ -222,42 +216,46 @@ def changelog_with_entry(text: str, version: str, summary: str, today: datetime.
 
     The newest existing version heading is the model: same heading level, same decoration
     (`<small>`, a date in parentheses), same bullet marker and `[chart]` prefix on entries.
+    Headings are the Markdown parser's: a `## 1.0.0` in a fenced example is none, a setext
+    title (`Changelog` underlined with `=`) is one.
     """
-    lines = text.splitlines(keepends=True)
+    lines = split_lines(text)
     nl = _newline(lines)
-    model = next(
-        (i for i, line in enumerate(lines)
-         if _HEADING.match(line) and _VERSION_IN_HEADING.search(line)),
-        None,
-    )
     entry_text = " ".join(summary.split())
+    found = headings(text)
+    model = next((h for h in found if _VERSION_IN_HEADING.search(lines[h.start])), None)
     if model is None:
-        heading = f"## {version}{nl}"
-        section = [heading, nl, f"- {entry_text}{nl}", nl]
-        at = _after_title(lines)
-        if at == len(lines) and lines and not lines[-1].endswith("\n"):
+        at = _after_title(lines, found)
+        if at == len(lines) and lines and not lines[-1].endswith(("\n", "\r")):
             lines[-1] += nl
-        lines[at:at] = section
+        lines[at:at] = [f"## {version}{nl}", nl, f"- {entry_text}{nl}", nl]
         return "".join(lines)
-    old_heading = lines[model].rstrip("\r\n")
-    found = _VERSION_IN_HEADING.search(old_heading)
+    heading = _new_heading(lines[model.start:model.end], version, today, nl)
+    section_end = next((h.start for h in found if h.start > model.start), len(lines))
+    bullet = _entry_model(lines[model.end:section_end])
+    lines[model.start:model.start] = [*heading, nl, bullet.format(entry_text) + nl, nl]
+    return "".join(lines)
+
+
+def _new_heading(rows: list[str], version: str, today: datetime.date, nl: str) -> list[str]:
+    """The model heading's rows (a setext heading's underline too) for `version`: its version
+    and its first date after it replaced, the rest as written."""
+    old = rows[0].rstrip("\r\n")
+    found = _VERSION_IN_HEADING.search(old)
     assert found is not None  # the model heading was chosen for holding a version
     bare = version.lstrip("v")  # the file's own `v` habit, whichever way Chart.yaml writes it
     shown = f"v{bare}" if found.group(0).startswith("v") else bare
-    heading = old_heading[: found.start()] + shown + old_heading[found.end():]
+    heading = old[: found.start()] + shown + old[found.end():]
     heading = heading[: found.start()] + _DATE.sub(
         today.isoformat(), heading[found.start():], count=1
     )
-    bullet = _entry_model(lines[model + 1:])
-    lines[model:model] = [heading + nl, nl, bullet.format(entry_text) + nl, nl]
-    return "".join(lines)
+    underline = [row if row.endswith(("\n", "\r")) else row + nl for row in rows[1:]]
+    return [heading + nl, *underline]
 
 
 def _entry_model(section: list[str]) -> str:
     """A format string for one entry, modelled on the first entry of the newest section."""
     for line in section:
-        if _HEADING.match(line):
-            break
         stripped = line.strip()
         if not stripped:
             continue
@@ -269,11 +267,13 @@ def _entry_model(section: list[str]) -> str:
     return "- {}"
 
 
-def _after_title(lines: list[str]) -> int:
-    """Row after a leading `# Title` line and the blank lines that follow it (else row 0)."""
-    if not lines or not lines[0].startswith("# "):
+def _after_title(lines: list[str], found: list[Heading]) -> int:
+    """Row after a leading title (a level-1 heading before any text) and the blank lines that
+    follow it, else row 0."""
+    title = found[0] if found else None
+    if title is None or title.level != 1 or any(row.strip() for row in lines[: title.start]):
         return 0
-    row = 1
+    row = title.end
     while row < len(lines) and not lines[row].strip():
         row += 1
     return row

@@ -23,6 +23,7 @@ from chartfix.model.kinds import RELEASE_WORDS, Words
 from chartfix.model.objects import K8sObject, ObjectRef, mapping_at
 from chartfix.model.selectors import LabelSelector
 from chartfix.publish.bump import Level, bump_version
+from chartfix.publish.markdown import headings, split_lines
 from chartfix.publish.releases import Release
 from chartfix.rules.ksm import runs_autosharded_ksm
 from chartfix.rules.synthesized import placeholders
@@ -45,7 +46,6 @@ OWN_POD_KEY = {
 MIGRATION_FILE = "MIGRATION.md"
 README_FILE = "README.md"
 HELM_DOCS_TEMPLATE = "README.md.gotmpl"
-_UPGRADING = re.compile(r"^(#{1,6})\s+Upgrad", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -1093,29 +1093,30 @@ def note_path(chart_root: str | Path, target: NoteTarget) -> str:
 
 
 def _into_readme(raw: bytes, note: str, version: str) -> bytes:
+    """The README with the note under its "Upgrading" heading (the first top-level heading
+    whose words start so, as the Markdown parser reads headings), newest first, or in a new
+    "## Upgrading" section at its end; every other byte as it was (a BOM, CRLF)."""
     text = raw.decode("utf-8-sig" if raw.startswith(b"\xef\xbb\xbf") else "utf-8")
     bom = "\ufeff" if raw.startswith(b"\xef\xbb\xbf") else ""
     text = text.removeprefix("\ufeff")
     nl = "\r\n" if "\r\n" in text.split("\n", 1)[0] + "\n" else "\n"
-    lines = text.splitlines(keepends=True)
-    heading = next((i for i, line in enumerate(lines) if _UPGRADING.match(line)), None)
+    lines = split_lines(text)
+    heading = next((h for h in headings(text) if h.text.lower().startswith("upgrad")), None)
     if heading is None:
         section = _retitle(note, 3, _readme_title(note, version))
         body = f"## Upgrading{nl}{nl}" + _with_newlines(section, nl)
-        if lines and not lines[-1].endswith("\n"):
+        if lines and not lines[-1].endswith(("\n", "\r")):
             lines[-1] += nl
         sep = nl if lines and lines[-1].strip() else ""
         return (bom + "".join(lines) + sep + body).encode("utf-8")
-    match = _UPGRADING.match(lines[heading])
-    assert match is not None
-    level = len(match.group(1)) + 1
-    at = heading + 1
+    at = heading.end
     while at < len(lines) and not lines[at].strip():
         at += 1
-    block = _with_newlines(_retitle(note, level, _readme_title(note, version)), nl) + nl
+    block = _with_newlines(_retitle(note, heading.level + 1, _readme_title(note, version)), nl)
+    block += nl
     if at == len(lines):
         block = nl + block
-    lines[at:at] = [block] if at > heading + 1 else [nl + block]
+    lines[at:at] = [block] if at > heading.end else [nl + block]
     return (bom + "".join(lines)).encode("utf-8")
 
 
@@ -1139,23 +1140,18 @@ def _into_migration(old: bytes, note: str) -> bytes:
 
 def _retitle(note: str, level: int, title: str | None = None) -> str:
     """The note with its headings moved to start at `level` and its first heading renamed
-    (when `title` is given)."""
-    lines = note.split("\n")
-    first = len(lines[0]) - len(lines[0].lstrip("#"))
-    shift = level - first
-    out: list[str] = []
-    for index, line in enumerate(lines):
+    (when `title` is given). The note is chartfix's own: ATX headings, the first on top."""
+    lines = split_lines(note)
+    found = headings(note)
+    shift = level - found[0].level if found else 0
+    for heading in found:
+        line = lines[heading.start]
         hashes = len(line) - len(line.lstrip("#"))
-        if hashes and line[hashes:hashes + 1] == " " and not _in_code(lines, index):
-            line = "#" * max(1, min(6, hashes + shift)) + line[hashes:]
-        out.append(line)
-    if title is not None:
-        out[0] = "#" * level + " " + title
-    return "\n".join(out)
-
-
-def _in_code(lines: Sequence[str], index: int) -> bool:
-    return sum(1 for line in lines[:index] if line.startswith("```")) % 2 == 1
+        lines[heading.start] = "#" * max(1, min(6, heading.level + shift)) + line[hashes:]
+    if title is not None and lines:
+        ending = lines[0][len(lines[0].rstrip("\r\n")):]
+        lines[0] = "#" * level + " " + title + ending
+    return "".join(lines)
 
 
 def _with_newlines(text: str, nl: str) -> str:
