@@ -255,8 +255,7 @@ def _identity(source: Source, obj: K8sObject, rendering: Rendering) -> str:
     kind and origin, and its name with the release masked only where one origin writes
     several objects of its kind (a `range`)."""
     origin = source.origin(obj, rendering)
-    parts = origin if isinstance(origin, tuple) else (origin,)
-    text = f"{obj.kind}@{':'.join(map(str, parts))}"
+    text = f"{obj.kind}@{origin}"
     siblings = [
         o for o in rendering.in_file(obj.source.path)
         if o is not obj and o.kind == obj.kind and source.origin(o, rendering) == origin

@@ -23,7 +23,7 @@ from chartfix.pipeline import FixRequest, fix_chart
 from chartfix.sources.cdk8s import find_apps, synth
 from chartfix.sources.cdk8s.edit import LabelEdit, apply_label_edits
 from chartfix.sources.cdk8s.locate import AppSources, NotLocated, locate_labels
-from chartfix.sources.cdk8s.synth import Frame, Origin
+from chartfix.sources.cdk8s.synth import Construction, Frame
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
@@ -411,7 +411,7 @@ def codemod(tmp_path: Path, before: str, line: int, construct_id: str, path: str
     """Locate `path` of the object built on `line`, add component=server, return the source."""
     (tmp_path / "main.py").write_text(before)
     sources = AppSources(tmp_path)
-    origin = Origin(construct_id, f"c/{construct_id}", (Frame("main.py", line, "<module>"),))
+    origin = Construction(construct_id, f"c/{construct_id}", (Frame("main.py", line, "<module>"),))
     site = locate_labels(sources, origin, path)
     edit = LabelEdit(site, "component", "server")
     return apply_label_edits(sources.file("main.py"), [edit]).decode()

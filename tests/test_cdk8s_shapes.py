@@ -26,7 +26,7 @@ from chartfix.cli import main
 from chartfix.errors import ChartError
 from chartfix.sources.cdk8s.edit import LabelEdit, apply_label_edits
 from chartfix.sources.cdk8s.locate import AppSources, LabelSite, NotLocated, locate_labels
-from chartfix.sources.cdk8s.synth import Frame, Origin
+from chartfix.sources.cdk8s.synth import Construction, Frame
 
 # (file, old text, new text): the whole fix of each fixture; everything else stays.
 FIXED = {
@@ -120,7 +120,7 @@ def locate(
     for name, text in files.items():
         (tmp_path / name).write_text(text)
     sources = AppSources(tmp_path)
-    origin = Origin(construct_id, f"c/{construct_id}", (Frame("main.py", line, "<module>"),))
+    origin = Construction(construct_id, f"c/{construct_id}", (Frame("main.py", line, "<module>"),))
     return sources, locate_labels(sources, origin, path)
 
 
@@ -227,7 +227,7 @@ def test_a_default_the_call_cannot_name_is_refused(tmp_path: Path) -> None:
         (tmp_path / name).write_text(text)
     stack = (Frame("lib.py", 3, "deployment"), Frame("main.py", 2, "<module>"))
     with pytest.raises(NotLocated) as caught:
-        locate_labels(AppSources(tmp_path), Origin("server", "c/server", stack),
+        locate_labels(AppSources(tmp_path), Construction("server", "c/server", stack),
                       "spec.selector.matchLabels")
     assert str(caught.value) == (
         "main.py:2: cannot edit `matchLabels` of c/server: `labels` takes its default `BASE`, "
@@ -247,7 +247,8 @@ deployment(
     (tmp_path / "main.py").write_text(main_py)
     sources = AppSources(tmp_path)
     stack = (Frame("main.py", 2, "deployment"), Frame("main.py", 3, "<module>"))
-    site = locate_labels(sources, Origin("server", "c/server", stack), "spec.selector.matchLabels")
+    construction = Construction("server", "c/server", stack)
+    site = locate_labels(sources, construction, "spec.selector.matchLabels")
     assert site.how == "pass"
     assert edited(sources, site) == main_py.replace(
         "    'server',  # the front\n",
@@ -341,7 +342,7 @@ def test_an_edit_keeps_every_byte_outside_the_edited_expression(
     sources = AppSources(tmp_path)
     line = len(comments) + 2
     site = locate_labels(
-        sources, Origin("web", "c/web", (Frame("main.py", line, "build"),)), "spec.selector"
+        sources, Construction("web", "c/web", (Frame("main.py", line, "build"),)), "spec.selector"
     )
     after = apply_label_edits(sources.file("main.py"), [LabelEdit(site, "component", "server")])
 

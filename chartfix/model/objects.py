@@ -114,6 +114,30 @@ class Source:
     (plain manifests, kustomize resources); not part of equality: an edit above moves it."""
 
 
+@dataclass(frozen=True, order=True)
+class Origin:
+    """What writes an object (`Source.origin`): a template document, a resource file's
+    document, a construct. Equal across scenarios even where the object's name differs (a
+    release name, `fullnameOverride`), so that recipes plan one fix per origin."""
+
+    path: str
+    """The file that writes it (a template, a resource file), or the construct's path in
+    a cdk8s app's tree."""
+    kinds: tuple[str, ...]
+    """The kinds it renders: one, or every kind a template document chooses between by
+    values (`Deployment`, `DaemonSet`); empty: any kind (`kind: {{ .Values.kind }}`)."""
+    index: int = 0
+    """The document in `path` (negative: an object placed by its rendered file only)."""
+
+    def writes(self, kind: str) -> bool:
+        """Whether objects of `kind` may come from this origin in some scenario."""
+        return not self.kinds or kind in self.kinds
+
+    def __str__(self) -> str:
+        """`path:kinds:index`, `*` for any kind: stable text for a finding's identity."""
+        return f"{self.path}:{'|'.join(self.kinds) or '*'}:{self.index}"
+
+
 @dataclass(frozen=True)
 class ObjectRef:
     """A short, hashable handle on an object, for findings, reports and migration notes."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 import collections.abc
 import inspect
 import sys
-from collections.abc import Callable, Hashable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import MISSING, dataclass, field, fields, replace
 from functools import cached_property
 from typing import (
@@ -27,7 +27,7 @@ from typing import (
 from chartfix.model.changes import FixUnit, Unfixed
 from chartfix.model.edits import LabelChange, PlannedEdit
 from chartfix.model.findings import Finding
-from chartfix.model.objects import K8sObject, ObjectRef, Rendering
+from chartfix.model.objects import K8sObject, ObjectRef, Origin, Rendering
 
 if TYPE_CHECKING:
     from chartfix.sources.base import Source
@@ -187,23 +187,23 @@ class RecipeContext:
     def find(self, rendering: Rendering, ref: ObjectRef) -> K8sObject | None:
         return rendering.find(ref)
 
-    def origin(self, obj: K8sObject, rendering: Rendering) -> Hashable:
+    def origin(self, obj: K8sObject, rendering: Rendering) -> Origin:
         """`Source.origin` of `obj`, asked of the source once per object of the run."""
         known = self._origins[0].get((id(rendering), id(obj)))
         return known if known is not None else self.source.origin(obj, rendering)
 
-    def written_by(self, origin: Hashable) -> list[tuple[K8sObject, Rendering]]:
+    def written_by(self, origin: Origin) -> list[tuple[K8sObject, Rendering]]:
         """Every object the source piece `origin` writes, in every scenario (first first)."""
         return self._origins[1].get(origin, [])
 
     @cached_property
     def _origins(
         self,
-    ) -> tuple[dict[tuple[int, int], Hashable], dict[Hashable, list[tuple[K8sObject, Rendering]]]]:
+    ) -> tuple[dict[tuple[int, int], Origin], dict[Origin, list[tuple[K8sObject, Rendering]]]]:
         """One pass over every rendered object: a recipe asking, for each of N workloads,
         which objects its source piece writes would otherwise ask N x N times."""
-        by_object: dict[tuple[int, int], Hashable] = {}
-        by_origin: dict[Hashable, list[tuple[K8sObject, Rendering]]] = {}
+        by_object: dict[tuple[int, int], Origin] = {}
+        by_origin: dict[Origin, list[tuple[K8sObject, Rendering]]] = {}
         for rendering in self.renderings:
             for obj in rendering.objects:
                 key = self.source.origin(obj, rendering)

@@ -178,6 +178,7 @@ from chartfix.model.objects import (
     MANAGER_KEYS,
     K8sObject,
     ObjectRef,
+    Origin,
     Rendering,
 )
 from chartfix.model.selectors import valid_label_value
@@ -191,13 +192,10 @@ from chartfix.recipes.base import (
     overridden_targets,
 )
 from chartfix.recipes.labels import (
-    ANY_KIND,
     ComponentNaming,
-    DocKey,
     Label,
     consumer_edit,
     controller_label_edits,
-    doc_key,
     role_of,
 )
 from chartfix.recipes.naming import (
@@ -249,9 +247,9 @@ class ComponentLabels:
         plan = Plan()
         # Findings grouped by the template document that writes the controller: one
         # Deployment may carry different names in different scenarios (fullnameOverride).
-        groups: dict[DocKey, list[Finding]] = defaultdict(list)
-        claimed: dict[DocKey, DocKey] = {}  # consumer -> controller it was meant for
-        spanning: dict[DocKey, list[Finding]] = defaultdict(list)
+        groups: dict[Origin, list[Finding]] = defaultdict(list)
+        claimed: dict[Origin, Origin] = {}  # consumer -> controller it was meant for
+        spanning: dict[Origin, list[Finding]] = defaultdict(list)
         for finding in context.findings:
             if finding.rule not in self.rules:
                 continue
@@ -265,16 +263,16 @@ class ComponentLabels:
                 if owner is None and len(controllers_selected(obj, rendering)) > 1:
                     # Meant for several controllers, as far as anyone can tell: it keeps
                     # them all (its own unit); the controllers' units leave it alone.
-                    consumer_key = doc_key(context, obj, rendering)
+                    consumer_key = context.origin(obj, rendering)
                     spanning[consumer_key].append(finding)
                     claimed[consumer_key] = consumer_key
                     continue
                 if owner is None:
                     plan.refused.append(Unfixed(finding, unattributed(obj, rendering)))
                     continue
-                claimed[doc_key(context, obj, rendering)] = doc_key(context, owner, rendering)
+                claimed[context.origin(obj, rendering)] = context.origin(owner, rendering)
                 obj = owner
-            groups[doc_key(context, obj, rendering)].append(finding)
+            groups[context.origin(obj, rendering)].append(finding)
 
         used: set[tuple[str, str]] = set()
         for key in sorted(groups):
@@ -303,9 +301,9 @@ class ComponentLabels:
     def _route(
         self,
         context: RecipeContext,
-        key: DocKey,
+        key: Origin,
         findings: list[Finding],
-        claimed: dict[DocKey, DocKey],
+        claimed: dict[Origin, Origin],
         used: set[tuple[str, str]],
         refused: list[Unfixed],
     ) -> FixUnit | str:
@@ -338,9 +336,9 @@ class ComponentLabels:
     def _controller_unit(
         self,
         context: RecipeContext,
-        key: DocKey,
+        key: Origin,
         findings: list[Finding],
-        claimed: dict[DocKey, DocKey],
+        claimed: dict[Origin, Origin],
         used: set[tuple[str, str]],
         refused: list[Unfixed],
         narrow: bool = False,
@@ -384,12 +382,12 @@ class ComponentLabels:
 
         own_edits = list(edits)
         notes: list[str] = [label.note] if label.note else []
-        outcome: dict[DocKey, str | None] = {}  # consumer -> None (labelled) or why not
+        outcome: dict[Origin, str | None] = {}  # consumer -> None (labelled) or why not
         edited: set[ObjectRef] = set()
         left: dict[ObjectRef, str] = {}
         for instance, scenario in instances:  # consumers may exist in some scenarios only
             for consumer in consumers_of(instance, scenario):
-                consumer_key = doc_key(context, consumer, scenario)
+                consumer_key = context.origin(consumer, scenario)
                 if consumer_key not in outcome:
                     outcome[consumer_key] = self._consumer(
                         context, key, consumer, scenario, claimed, label, edits, changes,
@@ -430,10 +428,10 @@ class ComponentLabels:
     def _consumer(
         self,
         context: RecipeContext,
-        key: DocKey,
+        key: Origin,
         consumer: K8sObject,
         scenario: Rendering,
-        claimed: dict[DocKey, DocKey],
+        claimed: dict[Origin, Origin],
         label: Label,
         edits: list[PlannedEdit],
         changes: dict[tuple[str, str], list[LabelChange]],
@@ -442,7 +440,7 @@ class ComponentLabels:
         """Label one consumer of the controller `key` (`controller` in `scenario`) as its
         pods write the label: None when done (or nothing to do), '' when it belongs to
         another controller, else why it is left as it is."""
-        consumer_key = doc_key(context, consumer, scenario)
+        consumer_key = context.origin(consumer, scenario)
         if claimed.get(consumer_key, key) != key:
             return ""  # meant for another controller: its own unit labels it
         owner = meant_for(consumer, scenario)
@@ -451,7 +449,7 @@ class ComponentLabels:
                 f"{consumer.ref} selects pods of several workloads and neither ports nor "
                 "names tell which it is meant for; left as it is"
             )
-        if doc_key(context, owner, scenario) != key:
+        if context.origin(owner, scenario) != key:
             return ""
         return _select_also(context, consumer, scenario, label, edits, changes, controller)
 
@@ -460,7 +458,7 @@ class ComponentLabels:
     def _job_units(self, context: RecipeContext) -> list[FixUnit]:
         """Opt-in: label the Jobs, CronJobs and test Pods that controllers' selectors catch."""
         units: list[FixUnit] = []
-        seen: set[DocKey] = set()
+        seen: set[Origin] = set()
         for finding in context.findings:
             if finding.rule != "overlap":
                 continue
@@ -469,7 +467,7 @@ class ComponentLabels:
                 obj = context.find(rendering, ref)
                 if obj is None or obj.is_controller:
                     continue
-                key = doc_key(context, obj, rendering)
+                key = context.origin(obj, rendering)
                 if key in seen:
                     continue
                 seen.add(key)
@@ -529,10 +527,10 @@ def _own_values_unit(
     changes: dict[tuple[str, str], list[LabelChange]] = defaultdict(list)
     notes: list[str] = []
     unsafe = False
-    done: set[DocKey] = set()
+    done: set[Origin] = set()
     for instance, scenario in instances:
         for other in _sharing_pods(instance, scenario, label):
-            other_key = doc_key(context, other, scenario)
+            other_key = context.origin(other, scenario)
             if other_key in done:
                 continue
             done.add(other_key)
@@ -557,7 +555,7 @@ def _own_values_unit(
     strays = {f.obj for f in findings if f.rule == "stray"}
     for instance, scenario in instances:
         for consumer in consumers_of(instance, scenario):
-            consumer_key = doc_key(context, consumer, scenario)
+            consumer_key = context.origin(consumer, scenario)
             if consumer.ref not in strays or consumer_key in done:
                 continue
             done.add(consumer_key)
@@ -618,7 +616,7 @@ def other_pods(
     """The objects whose pods the controller's findings are about besides its own (the
     overlap's other workloads, the strays its consumers select), one per source piece."""
     out: list[tuple[K8sObject, Rendering]] = []
-    seen: set[DocKey] = set()
+    seen: set[Origin] = set()
     for finding in findings:
         for rendering in context.renderings:
             if rendering.scenario not in finding.scenarios:
@@ -627,7 +625,7 @@ def other_pods(
                 obj = rendering.find(ref)
                 if obj is None or obj.pod_labels is None:
                     continue
-                key = doc_key(context, obj, rendering)
+                key = context.origin(obj, rendering)
                 if key not in seen:
                     seen.add(key)
                     out.append((obj, rendering))
@@ -636,7 +634,7 @@ def other_pods(
 
 def _relabel_unit(
     context: RecipeContext,
-    key: DocKey,
+    key: Origin,
     findings: list[Finding],
     others: Sequence[tuple[K8sObject, Rendering]],
     used: set[tuple[str, str]],
@@ -740,7 +738,7 @@ it selects, when no label they carry does: `member-of: headless` for `NAME-headl
 
 
 def _members_edits(
-    context: RecipeContext, consumer_key: DocKey
+    context: RecipeContext, consumer_key: Origin
 ) -> tuple[list[PlannedEdit], dict[tuple[str, str], list[LabelChange]], str] | str:
     """Edits making the consumer `consumer_key` (a headless Service over the StatefulSets of
     one cluster) select the pods of every controller it selects now, and no other pods: it
@@ -749,7 +747,7 @@ def _members_edits(
     `member-of: ROLE` (ROLE from the consumer's name). Their selectors stay as they are. The
     edits, the changes they make by (file, kind), and a note; else why not."""
     instances = _instances(context, consumer_key)
-    members: dict[DocKey, list[tuple[K8sObject, Rendering]]] = defaultdict(list)
+    members: dict[Origin, list[tuple[K8sObject, Rendering]]] = defaultdict(list)
     others: dict[ObjectRef, K8sObject] = {}
     selector_keys: set[str] = set()
     for consumer, scenario in instances:
@@ -759,7 +757,7 @@ def _members_edits(
         selector_keys |= selector.label_keys()
         for obj in scenario.pod_index().matching(selector, namespace_of(consumer, scenario)):
             if obj.is_controller:
-                members[doc_key(context, obj, scenario)].append((obj, scenario))
+                members[context.origin(obj, scenario)].append((obj, scenario))
             else:
                 others.setdefault(obj.ref, obj)
     consumer, first = instances[0]
@@ -946,14 +944,9 @@ def _labelled_job(obj: K8sObject, edits: list[PlannedEdit], change: LabelChange)
 # --- helpers ----------------------------------------------------------------------------------
 
 
-def _instances(context: RecipeContext, key: DocKey) -> list[tuple[K8sObject, Rendering]]:
+def _instances(context: RecipeContext, key: Origin) -> list[tuple[K8sObject, Rendering]]:
     """The objects the document `key` renders, in every scenario (first scenario first)."""
-    kinds = key[1].split("|")
-    return [
-        (obj, rendering)
-        for obj, rendering in context.written_by(key)
-        if obj.kind in kinds or ANY_KIND in kinds
-    ]
+    return [(obj, rendering) for obj, rendering in context.written_by(key) if key.writes(obj.kind)]
 
 
 __all__: Sequence[str] = ("ComponentLabels", "ComponentLabelsOptions")

@@ -161,8 +161,8 @@ def controller_label_edits(
     edits, made = planned
     key_of = (controller.source.path, controller.kind)
     # One source may write another kind in another scenario (Deployment or DaemonSet).
-    kinds = doc_key(context, controller, rendering)[1].split("|")
-    also = [(controller.source.path, k) for k in kinds if k not in (controller.kind, ANY_KIND)]
+    kinds = context.origin(controller, rendering).kinds
+    also = [(controller.source.path, k) for k in kinds if k != controller.kind]
     also += sorted({(o.source.path, o.kind) for o, _ in instances} - {key_of, *also})
     return label, edits, {k: list(made) for k in (key_of, *also)}
 
@@ -215,15 +215,6 @@ def consumer_edit(
             return planned
         return f"{consumer.ref} left as it is: {planned}"
     return planned if planned[0] else None
-
-
-DocKey = tuple[str, str, int]
-"""What writes a workload (Source.origin): one workload however its name renders."""
-ANY_KIND = "*"
-
-
-def doc_key(context: RecipeContext, obj: K8sObject, rendering: Rendering) -> DocKey:
-    return context.origin(obj, rendering)  # type: ignore[return-value]
 
 
 def _labels_at(obj: K8sObject, path: str) -> dict[str, str]:

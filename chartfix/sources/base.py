@@ -15,7 +15,7 @@ this module's `SourceKind` and `Source`:
     Source.read(path)               -> a file's bytes, as the edits are spliced into
     Source.releases(r, files)       -> how r's labels change with the next release
     Source.locate(obj, path, r)     -> file:line of a field, for findings (the pipeline asks)
-    Source.origin(obj, r)           -> what writes `obj`: the same in every scenario
+    Source.origin(obj, r)           -> Origin: what writes `obj`, the same in every scenario
     Source.role_names(obj, r)       -> the names its author wrote for `obj` (component values)
     Source.label_edits(obj, r, cs)  -> PlannedEdits (splices) making the LabelChanges, or why not
     Source.writes_literally(...)    -> whether a label is written as it renders, under any values
@@ -37,7 +37,7 @@ Adding a source kind (every place is under chartfix/sources/, docs/architecture.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Hashable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol, runtime_checkable
@@ -47,7 +47,7 @@ from chartfix.model.changes import FixUnit, Unfixed
 from chartfix.model.edits import Edit, LabelChange, PlannedEdit
 from chartfix.model.findings import Finding, Location
 from chartfix.model.kinds import KindFacts
-from chartfix.model.objects import K8sObject, Rendering
+from chartfix.model.objects import K8sObject, Origin, Rendering
 from chartfix.model.releases import ReleaseDiff
 
 NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
@@ -228,7 +228,7 @@ class Source(Protocol):
         at the object's file)."""
         ...
 
-    def origin(self, obj: K8sObject, rendering: Rendering) -> Hashable:
+    def origin(self, obj: K8sObject, rendering: Rendering) -> Origin:
         """What writes `obj` (a template document, a constructor call): equal across
         scenarios even when the object's name differs, so that a fix is planned once."""
         ...

@@ -23,7 +23,14 @@ from chartfix.errors import ChartError
 from chartfix.files import decode, encode
 from chartfix.model.edits import Edit, LabelChange, NotEditable, PlannedEdit
 from chartfix.model.findings import Location
-from chartfix.model.objects import ANALYZED_KINDS, K8sObject, Rendering, Source, mapping_at
+from chartfix.model.objects import (
+    ANALYZED_KINDS,
+    K8sObject,
+    Origin,
+    Rendering,
+    Source,
+    mapping_at,
+)
 from chartfix.model.releases import ReleaseDiff
 from chartfix.sources.base import RenderSettings, container_names, splice
 from chartfix.sources.yamledit import (
@@ -364,9 +371,9 @@ class ManifestFiles(YamlFiles):
         line = obj.source.line if node is None else node.start_mark.line + 1
         return Location(obj.source.path, line)
 
-    def origin(self, obj: K8sObject, rendering: Rendering) -> tuple[str, str, int]:
-        """(file, kind, document): the shape the recipes key workloads by."""
-        return (obj.source.path, obj.kind, obj.source.doc_index)
+    def origin(self, obj: K8sObject, rendering: Rendering) -> Origin:
+        """The file's document."""
+        return Origin(obj.source.path, (obj.kind,), obj.source.doc_index)
 
     def role_names(self, obj: K8sObject, rendering: Rendering) -> tuple[str, ...]:
         own = own_part(obj, obj.name)

@@ -42,7 +42,7 @@ from libcst.metadata import (
 
 from chartfix.errors import ChartError
 from chartfix.sources.cdk8s.app import _SKIPPED_DIRS
-from chartfix.sources.cdk8s.synth import Frame, Origin
+from chartfix.sources.cdk8s.synth import Construction, Frame
 
 How = Literal["insert", "wrap", "pass"]
 
@@ -220,7 +220,7 @@ class _Unfollowable(Exception):
 
 
 def locate_labels(
-    sources: AppSources, origin: Origin, manifest_path: str
+    sources: AppSources, origin: Construction, manifest_path: str
 ) -> LabelSite:
     """The use site of the label map at `manifest_path` of the object built at `origin`."""
     frame = origin.frame

@@ -1,6 +1,6 @@
 """A cdk8s app as a source: synthesized by its own Python, edited with libcst.
 
-Each synthesized object remembers the construct call that built it (`Origin`); a label map
+Each synthesized object remembers the construct call that built it (`Construction`); a label map
 of it is followed from there through the app's Python (`locate_labels`), and a label added
 there is a libcst edit of that expression (`apply_label_edits`), expressed as the one splice
 of the file's text it makes (`minimal_edit`), so that the verifier, the diff and the writer
@@ -17,7 +17,14 @@ from pathlib import Path
 from chartfix.errors import ChartError
 from chartfix.model.edits import Edit, LabelChange, PlannedEdit
 from chartfix.model.findings import Location
-from chartfix.model.objects import K8sObject, ObjectRef, Rendering, mapping_at, string_map
+from chartfix.model.objects import (
+    K8sObject,
+    ObjectRef,
+    Origin,
+    Rendering,
+    mapping_at,
+    string_map,
+)
 from chartfix.model.releases import ReleaseDiff
 from chartfix.sources.base import (
     Renderings,
@@ -30,7 +37,7 @@ from chartfix.sources.cdk8s.app import FACTS, CdkApp, load_app
 from chartfix.sources.cdk8s.edit import LabelEdit, apply_label_edits
 from chartfix.sources.cdk8s.environment import app_python
 from chartfix.sources.cdk8s.locate import AppSources, LabelSite, NotLocated, locate_labels
-from chartfix.sources.cdk8s.synth import SCENARIO, Origin, synthesize
+from chartfix.sources.cdk8s.synth import SCENARIO, Construction, synthesize
 
 
 class CdkSource:
@@ -46,7 +53,7 @@ class CdkSource:
         self.version: str | None = None  # an app has no version of its own to bump
         self.app_version = app.app_version
         self.files = AppSources(app.root)
-        self.origins: dict[ObjectRef, Origin] = {}
+        self.origins: dict[ObjectRef, Construction] = {}
         self.python: Path | None = None
         """The Python of the app's own environment (render_all finds it, render reuses it)."""
 
@@ -121,12 +128,12 @@ class CdkSource:
         except (NotLocated, ChartError):
             return Location(origin.frame.path, origin.frame.line)
 
-    def origin(self, obj: K8sObject, rendering: Rendering) -> tuple[str, str, int]:
+    def origin(self, obj: K8sObject, rendering: Rendering) -> Origin:
         """The construct (its path in the app's tree) that built `obj`."""
         origin = self.origins.get(obj.ref)
         if origin is None:
-            return (obj.source.path, obj.kind, -1 - obj.source.doc_index)
-        return (origin.construct_path, obj.kind, 0)
+            return Origin(obj.source.path, (obj.kind,), -1 - obj.source.doc_index)
+        return Origin(origin.construct_path, (obj.kind,), 0)
 
     def role_names(self, obj: K8sObject, rendering: Rendering) -> tuple[str, ...]:
         """The construct id (`server` of `shop-server-c8e5b3a1`), then the containers'

@@ -54,7 +54,7 @@ class Frame:
 
 
 @dataclass(frozen=True)
-class Origin:
+class Construction:
     """Where in the app's Python an object was constructed."""
 
     construct_id: str
@@ -71,7 +71,7 @@ class Origin:
 class Synthesis:
     app: CdkApp
     rendering: Rendering
-    origins: dict[ObjectRef, Origin] = field(default_factory=dict)
+    origins: dict[ObjectRef, Construction] = field(default_factory=dict)
     seconds: float = 0.0
 
 
@@ -273,14 +273,14 @@ def _read_sidecar(app: CdkApp, sidecar: Path) -> list[dict[str, Any]]:
 def _objects(
     app: CdkApp, documents: list[dict[str, Any]], records: list[dict[str, Any]]
 ) -> Synthesis:
-    by_ref: dict[ObjectRef, Origin] = {}
+    by_ref: dict[ObjectRef, Construction] = {}
     for record in records:
         ref = ObjectRef(str(record["kind"]), str(record["name"]), record.get("namespace"))
         frames = tuple(Frame(str(p), int(n), str(f)) for p, n, f in record.get("stack") or [])
-        by_ref.setdefault(ref, Origin(str(record["id"]), str(record["path"]), frames))
+        by_ref.setdefault(ref, Construction(str(record["id"]), str(record["path"]), frames))
     rendering = Rendering(scenario=SCENARIO)
     per_file: dict[str, int] = {}
-    origins: dict[ObjectRef, Origin] = {}
+    origins: dict[ObjectRef, Construction] = {}
     for body in documents:
         obj = K8sObject(body, Source(""), chart=app.name)
         origin = by_ref.get(obj.ref)

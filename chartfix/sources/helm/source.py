@@ -9,7 +9,7 @@ helper arguments, a defaulted selector written out): see chartfix/sources/helm/l
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import NoReturn
@@ -21,7 +21,7 @@ from chartfix.model.changes import FixUnit, Unfixed
 from chartfix.model.edits import Edit, LabelChange, PlannedEdit
 from chartfix.model.findings import Location
 from chartfix.model.kinds import RELEASE_WORDS, KindFacts
-from chartfix.model.objects import K8sObject, Rendering
+from chartfix.model.objects import K8sObject, Origin, Rendering
 from chartfix.model.releases import ReleaseDiff
 from chartfix.sources.base import (
     Removal,
@@ -51,8 +51,6 @@ from chartfix.sources.helm.template.edit import apply_edits
 from chartfix.sources.helm.template.locate import ChartSources, locate
 from chartfix.sources.helm.template.outline import outline
 from chartfix.sources.helm.template.roles import role_names
-
-ANY_KIND = "*"
 
 FACTS = KindFacts(
     name="helm",
@@ -253,16 +251,16 @@ class HelmSource:
         except (OSError, ValueError):  # unreadable or escaping template: the file is enough
             return None
 
-    def origin(self, obj: K8sObject, rendering: Rendering) -> Hashable:
-        """(file, kinds, document index): one workload however its name renders, and
-        whichever of its document's kinds (`Deployment|DaemonSet`) a scenario gives it."""
+    def origin(self, obj: K8sObject, rendering: Rendering) -> Origin:
+        """The template document: one workload however its name renders, and whichever of
+        its document's kinds (`Deployment` or `DaemonSet`) a scenario gives it."""
         place = self.templates.place_for(obj, rendering.objects)
         if place is None:
-            return (obj.source.path, obj.kind, -1 - obj.source.doc_index)
-        kinds = "|".join(place.doc.kinds) if obj.kind in place.doc.kinds else obj.kind
+            return Origin(obj.source.path, (obj.kind,), -1 - obj.source.doc_index)
+        kinds = tuple(place.doc.kinds) if obj.kind in place.doc.kinds else (obj.kind,)
         if not place.doc.kinds and place.doc.name_template is not None:
-            kinds = ANY_KIND  # `kind: {{ .Values.kind }}`: whatever a scenario renders
-        return (place.path, kinds, place.doc.index)
+            kinds = ()  # `kind: {{ .Values.kind }}`: whatever a scenario renders
+        return Origin(place.path, kinds, place.doc.index)
 
     def role_names(self, obj: K8sObject, rendering: Rendering) -> tuple[str, ...]:
         place = self.templates.place_for(obj, rendering.objects)

@@ -40,7 +40,7 @@ from chartfix.files import decode
 from chartfix.model.edits import LabelChange, PlannedEdit
 from chartfix.model.findings import Location
 from chartfix.model.kinds import APPLY_WORDS, KindFacts
-from chartfix.model.objects import K8sObject, Rendering, Source
+from chartfix.model.objects import K8sObject, Origin, Rendering, Source
 from chartfix.sources.base import (
     Renderings,
     RenderSettings,
@@ -265,12 +265,12 @@ class KustomizeSource(YamlFiles):
         writer = self._label_writer(rendering.scenario, path)
         return writer or Location(obj.source.path, obj.source.line)
 
-    def origin(self, obj: K8sObject, rendering: Rendering) -> tuple[str, str, int]:
+    def origin(self, obj: K8sObject, rendering: Rendering) -> Origin:
         """(resource file, kind, document): the same in every overlay, whatever name or
         namespace the overlay gives the object; a generated object is its own."""
         if obj.source.doc_index < 0:
-            return (f"{rendering.scenario}:{obj.source.path}:{obj.name}", obj.kind, -1)
-        return (obj.source.path, obj.kind, obj.source.doc_index)
+            return Origin(f"{rendering.scenario}:{obj.source.path}:{obj.name}", (obj.kind,), -1)
+        return Origin(obj.source.path, (obj.kind,), obj.source.doc_index)
 
     def role_names(self, obj: K8sObject, rendering: Rendering) -> tuple[str, ...]:
         """The name written in the resource (`api` of `staging-api`, after `namePrefix`),
