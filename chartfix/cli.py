@@ -9,29 +9,12 @@ misused.
 
 from __future__ import annotations
 
-import argparse
 import sys
 from collections.abc import Sequence
 
-from chartfix import __version__
-from chartfix.commands import COMMANDS, command
+from chartfix.commands import build_parser, command
 from chartfix.commands.options import set_environment
 from chartfix.errors import ChartError, UsageError
-
-
-def build_parser() -> argparse.ArgumentParser:
-    """The top parser, each command's from its module (`commands.COMMANDS`)."""
-    parser = argparse.ArgumentParser(
-        prog="chartfix",
-        description="Find label-selector bugs in Helm charts, cdk8s apps, kustomizations "
-        "and plain manifests by rendering them; fix them with minimal, verified source edits.",
-    )
-    parser.add_argument("--version", action="version", version=f"chartfix {__version__}")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for name in COMMANDS:
-        module = command(name)
-        module.add_args(commands.add_parser(name, help=module.HELP))
-    return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:

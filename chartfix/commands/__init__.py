@@ -5,11 +5,12 @@ codemod commands declare `add_args`):
     add_args(parser: argparse.ArgumentParser) -> None
     run(args: argparse.Namespace) -> int             the exit status
 
-`chartfix.cli` builds the top parser from `COMMANDS` and calls `run`; the commands never
-import it back. A command module imports only argparse and light modules at its top (the
-parser of every command is built on each start); its `run` imports the work
-(`checking`, `fixing`, `bulking`, `explain`), which turns the command line into frozen
-options once (`fixing.FixOptions`, `publish.options.PublishOptions`)."""
+`build_parser` makes the top parser from `COMMANDS` (`completion` prints it as a shell
+script); `chartfix.cli` parses with it and calls `run`, and the commands never import it
+back. A command module imports only argparse and light modules at its top (the parser of
+every command is built on each start); its `run` imports the work (`checking`, `fixing`,
+`bulking`, `explain`), which turns the command line into frozen options once
+(`fixing.FixOptions`, `publish.options.PublishOptions`)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,9 @@ import importlib
 from types import ModuleType
 from typing import Protocol, cast
 
-COMMANDS = ("check", "fix", "bulk", "recipes", "rule", "report")
+from chartfix import __version__
+
+COMMANDS = ("check", "fix", "bulk", "recipes", "rule", "report", "completion")
 """The command modules of this package, in the order `chartfix --help` lists them."""
 
 
@@ -34,3 +37,18 @@ def command(name: str) -> Command:
     """The module of command `name` (one of COMMANDS)."""
     module: ModuleType = importlib.import_module(f"{__name__}.{name}")
     return cast(Command, module)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The top parser, each command's from its module."""
+    parser = argparse.ArgumentParser(
+        prog="chartfix",
+        description="Find label-selector bugs in Helm charts, cdk8s apps, kustomizations "
+        "and plain manifests by rendering them; fix them with minimal, verified source edits.",
+    )
+    parser.add_argument("--version", action="version", version=f"chartfix {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name in COMMANDS:
+        module = command(name)
+        module.add_args(commands.add_parser(name, help=module.HELP))
+    return parser
