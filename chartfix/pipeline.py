@@ -406,17 +406,22 @@ def fix_chart(root: Path, request: FixRequest) -> ChartChange:
         kind=source.facts,
         features=features_added({r.scenario: object_ids(r) for r in before}),
         warnings=[f for f in counted if not takes_on(f, explicit, latent)],
-        edits=[edit_record(source, unit) for unit in verified.kept],
+        edits=[edit_record(source, unit, made_by[id(unit)]) for unit in verified.kept],
     )
 
 
-def edit_record(source: Source, unit: FixUnit) -> EditRecord:
-    """Where `unit` edits the source (file, line before the fix) and what it was planned for."""
+def edit_record(source: Source, unit: FixUnit, recipe: str) -> EditRecord:
+    """Where `unit` (planned by `recipe`) edits the source (file, line before the fix), what
+    it was planned for and what it changes."""
     texts = {path: decode(source.read(path)) for path in {e.path for e in unit.edits}}
     sites = tuple(
         (e.path, texts[e.path].count("\n", 0, e.edit.start) + 1) for e in unit.edits
     )
-    return EditRecord(tuple(unit.targets), sites)
+    changes = tuple(
+        (path, kind, change) for (path, kind), made in unit.changes.items() for change in made
+    )
+    return EditRecord(tuple(unit.targets), sites, unit.title, recipe, unit.applicability,
+                      changes)
 
 
 def takes_on(finding: Finding, named: bool, latent: bool) -> bool:

@@ -277,23 +277,11 @@ class Progress:
             self._bar.stop()
 
 
-def _status(outcome: Outcome) -> str:
-    if outcome.error is not None:
-        return "error"
-    if outcome.skipped is not None:
-        return "skipped"
-    change = outcome.change
-    assert change is not None
-    if not change.fixed and not change.unfixed:
-        return "warnings" if change.warnings else "clean"
-    return "fixed" if not change.unfixed else ("partial" if change.fixed else "left")
-
-
 def progress_word(outcome: Outcome, committing: bool = False) -> str:
     """The chart's status as far as the run has gone: "fixed" once written; "fixed, to
     commit" in a --branch run (its verified change is committed once every chart is done);
     "fixable" in a dry run, which changes nothing."""
-    status = _status(outcome)
+    status = outcome.status
     if status == "warnings":
         assert outcome.change is not None
         return f"warnings {len(outcome.change.warnings)}"
@@ -314,7 +302,7 @@ def print_table(
     fix". On a terminal the table grows wider than the screen rather than cut a chart's
     name, an error stays on one line there, and each error follows in full below it.
     """
-    rows = [_row(o) for o in outcomes if o.error is not None or _status(o) != "clean"]
+    rows = [_row(o) for o in outcomes if o.error is not None or o.status != "clean"]
     noun = targets_noun([o.root for o in outcomes], 1).split(" ", 1)[1]
     headers = (noun, "findings", "would fix" if dry_run else "fixed", "left", "migration",
                "error")
@@ -340,8 +328,8 @@ def print_table(
             change.features if change else None,
         )
     stream.write("".join(line + "\n" for line in coverage.lines()))
-    clean = sum(1 for o in outcomes if _status(o) == "clean")
-    warned = sum(1 for o in outcomes if _status(o) == "warnings")
+    clean = sum(1 for o in outcomes if o.status == "clean")
+    warned = sum(1 for o in outcomes if o.status == "warnings")
     not_run = sum(1 for o in outcomes if o.skipped is not None)
     stream.write(
         f"{targets_noun([o.root for o in outcomes])} processed ({clean} clean"
@@ -417,7 +405,7 @@ def report_entry(
         "path": str(outcome.root),
         "id": chart_identity(outcome.root, roots),
         "name": change.chart_name if change else outcome.root.name,
-        "status": _status(outcome),
+        "status": outcome.status,
         "findings": len(change.fixed) + len(change.unfixed) if change else 0,
         "warnings": len(change.warnings) if change else 0,
         "fixed": [f"{f.rule} {f.obj}" for f in change.fixed] if change and not outcome.error

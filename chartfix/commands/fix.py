@@ -17,11 +17,18 @@ if TYPE_CHECKING:
     from chartfix.publish.apply import Outcome
 
 HELP = "fix selector bugs (dry run by default)"
+FORMATS = ("text", "json")
 
 
 def add_args(parser: argparse.ArgumentParser) -> None:
     options.add_paths(parser)
     options.add_fix_args(parser)
+    parser.add_argument(
+        "--format", choices=FORMATS, default="text",
+        help="text: the patch on stdout, what it fixes on stderr (default); json: one JSON "
+        "document on stdout, per target the patch, its fix units (what each changes, its "
+        "applicability, the findings it fixes), the findings left and why (docs/output.md)",
+    )
     options.add_jobs(parser)
     options.add_output_args(parser)
 
@@ -39,23 +46,31 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(nothing_found(args.paths))
     outcomes = fix_all(charts, chosen)
     check_components(chosen.request, outcomes)
-    return finish(outcomes, chosen)
+    return finish(outcomes, chosen, args.format)
 
 
-def finish(outcomes: list[Outcome], chosen: FixOptions) -> int:
-    """Apply the changes, print what happened, return the exit status."""
+def finish(outcomes: list[Outcome], chosen: FixOptions, fmt: str = "text") -> int:
+    """Apply the changes, print what happened, return the exit status. `fmt` json: the JSON
+    document on stdout; what happened still on stderr."""
     from chartfix.commands.fixing import apply_outcomes
     from chartfix.publish.apply import RunSummary, print_dry_run, report
     from chartfix.publish.diff import chart_diff
 
     written = apply_outcomes(outcomes, chosen.publish)
+    if not written and fmt == "text":
+        print_dry_run(outcomes, quiet=chosen.quiet)  # the patch on stdout, the rest on stderr
+        return RunSummary(outcomes).exit_status
     if written:  # what was written or committed: with --branch, the note and bump too
         diffs = [
             o.committed_diff if o.committed_diff is not None else chart_diff(o.change)
             for o in outcomes if o.change and o.landed
         ]
-        report(outcomes, sys.stderr, diffs, True, quiet=chosen.quiet)
     else:
-        print_dry_run(outcomes, quiet=chosen.quiet)
+        diffs = [chart_diff(o.change) for o in outcomes if o.change and o.error is None]
+    report(outcomes, sys.stderr, diffs, written, quiet=chosen.quiet)
+    if fmt == "json":
+        from chartfix.publish.output.fix_json import write_fix_json
+
+        write_fix_json(outcomes, chosen.request.mode, sys.stdout)
     return RunSummary(outcomes).exit_status
 

@@ -45,18 +45,26 @@ class Unfixed:
     reason: str
 
 
+Applicability = Literal["safe", "unsafe"]
+"""Whether a fix may be applied without steps: `unsafe` when an immutable field changes."""
+
+
 @dataclass(frozen=True)
 class EditRecord:
-    """Where a kept fix unit edited the source, and the findings it was planned for: what
-    `fix` says each hunk of its patch fixes (`publish.story`)."""
+    """A kept fix unit: where it edited the source and the findings it was planned for (what
+    `fix` says each hunk of its patch fixes: `publish.story`), and what it is (`fix --format
+    json` lists it)."""
 
     targets: tuple[Finding, ...]
     sites: tuple[tuple[str, int], ...]
     """(target-relative path, 1-based line of the file before the fix) of each edit."""
-
-
-Applicability = Literal["safe", "unsafe"]
-"""Whether a fix may be applied without steps: `unsafe` when an immutable field changes."""
+    title: str = ""
+    recipe: str = ""
+    """The recipe that planned it."""
+    applicability: Applicability = "safe"
+    changes: tuple[tuple[str, str, LabelChange], ...] = ()
+    """(the source path writing the objects, their kind, the change) of each label change
+    the unit makes (`FixUnit.changes`)."""
 
 
 @dataclass

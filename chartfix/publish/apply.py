@@ -69,6 +69,20 @@ class Outcome:
     def unfixed(self) -> int:
         return len(self.change.unfixed) if self.change else 0
 
+    @property
+    def status(self) -> str:
+        """error, skipped, clean, warnings (only warnings no fix takes on), fixed (every
+        finding), partial or left (none fixed); in a dry run "fixed" means fixable."""
+        if self.error is not None:
+            return "error"
+        if self.skipped is not None:
+            return "skipped"
+        change = self.change
+        assert change is not None
+        if not change.fixed and not change.unfixed:
+            return "warnings" if change.warnings else "clean"
+        return "fixed" if not change.unfixed else ("partial" if change.fixed else "left")
+
 
 @dataclass
 class RunSummary:
