@@ -9,6 +9,8 @@ misused.
 
 from __future__ import annotations
 
+import os
+import select
 import sys
 from collections.abc import Sequence
 
@@ -47,6 +49,49 @@ def _command(argv: Sequence[str] | None) -> int:
 
         abandon()
         return 130
+    except BrokenPipeError:
+        if not _reader_gone():
+            raise  # a pipe of our own work (a subprocess's input), not our output: a bug
+        from chartfix.runner import abandon
+
+        abandon()
+        return _stop_writing()
+
+
+SIGPIPE_STATUS = 128 + 13
+"""What a shell reports for a process SIGPIPE ended (`git log | head -1`, `yes | head`)."""
+
+
+def _reader_gone() -> bool:
+    """Whether the reader of stdout or stderr went away (`chartfix check | head -1`): the
+    write end of a pipe whose read end is closed polls as an error."""
+    for stream in (sys.__stdout__, sys.__stderr__):
+        if stream is None:
+            continue
+        try:
+            poll = select.poll()
+            poll.register(stream.fileno(), 0)
+            if any(events & select.POLLERR for _, events in poll.poll(0)):
+                return True
+        except (AttributeError, OSError, ValueError):  # no poll here, or no such stream
+            continue
+    return False
+
+
+def _stop_writing() -> int:
+    """Stop quietly, as other command-line tools do when their reader has gone: no
+    traceback, and no "Exception ignored" when Python flushes the streams at exit (what is
+    still buffered for a closed pipe goes to the null device)."""
+    for stream in (sys.__stdout__, sys.__stderr__):
+        if stream is None:
+            continue
+        try:
+            stream.flush()
+        except (BrokenPipeError, ValueError):
+            null = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(null, stream.fileno())
+            os.close(null)
+    return SIGPIPE_STATUS
 
 
 if __name__ == "__main__":

@@ -81,6 +81,24 @@ def test_color_flag(repo: Path, flag: str, coloured: bool) -> None:
     done = run("check", "--color", flag, "charts", cwd=repo / "deploy")
     assert ("\x1b[1;31merror[overlap]" in done.stdout) is coloured
     assert "\\u001b" not in done.stdout  # a colour passes whole or not at all
+    fixed = run("fix", "--color", flag, "charts", cwd=repo / "deploy")
+    assert ("\x1b[" in fixed.stdout) is coloured  # the patch, coloured or plain
+    assert fixed.returncode == 0
+
+
+@pytest.mark.parametrize("command", ["check", "fix"])
+def test_a_reader_that_stops_early_ends_the_run_quietly(repo: Path, command: str) -> None:
+    """`chartfix check | head -1`: the reader closes the pipe before chartfix writes; chartfix
+    stops without a traceback and with the status a shell reports for SIGPIPE, as other
+    command-line tools do."""
+    process = subprocess.Popen([*CHARTFIX, command, "charts"], cwd=repo / "deploy",
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.close()  # the reader is gone before the first line
+    err = process.stderr.read()
+    assert process.wait() == 141
+    for noise in ("Traceback", "BrokenPipeError", "Exception ignored"):
+        assert noise not in err
 
 
 def test_help_says_what_format_and_root_are(tmp_path: Path) -> None:
