@@ -97,6 +97,58 @@ def test_documents_become_objects_with_their_source(tmp_path: Path) -> None:
     assert (rendering.scenario, rendering.release, rendering.warnings) == ("default", "rel", [])
 
 
+def test_objects_no_rule_reads_stay_unparsed_yet_two_of_one_name_are_refused(
+    tmp_path: Path,
+) -> None:
+    """A ConfigMap is kept as text (model.objects.LazyBody): refusing two objects of one
+    kind and name reads its name from the text, without parsing it."""
+    root = make_chart(tmp_path / "app", "app", {"a.yaml": CONFIGMAP % "one"})
+    rendering = render_default(root)
+    (configmap,) = rendering.objects
+    assert configmap.name == "release-name-one" and configmap.namespace == "default"
+    assert not configmap.body.parsed, "a render parses no document the rules do not read"
+
+    (root / "templates" / "b.yaml").write_text(CONFIGMAP % "one")
+    with pytest.raises(ChartError, match="both render ConfigMap/release-name-one"):
+        render_default(root)
+
+
+PLAIN_OR_NOT = [
+    "metadata:\n  name: a\n  namespace: b\n",
+    "metadata:\n  labels:\n    name: x\n  annotations: {a: b}\n  name: 'a b'  # c\n",
+    'metadata:\n    name: "system:a:b"\nspec:\n  name: c\n',
+    "metadata:\n  labels:\n    name: x\n",
+    "metadata:\n  name: true\n",
+    "metadata:\n  name: 0x1F\n",
+    "metadata:\n  name: .inf\n",
+    "metadata:\n  name: ~\n",
+    "metadata:\n  name: a\n    b\n",
+    "metadata:\n  name: a#b\n",
+    "metadata:\n  <<: {name: a}\n",
+    "metadata: {name: a}\n",
+    "metadata:\n  name: a\n  name: b\n",
+    "metadata:\n  namespace:\n  name: a\n",
+    "metadata:\n  name: &n a\n",
+    "metadata:\n  name: !!str 1\n",
+    "metadata:\n  name: >-\n    a\n",
+]
+
+
+@pytest.mark.parametrize("text", PLAIN_OR_NOT)
+def test_a_name_read_from_the_text_is_the_name_yaml_reads(text: str) -> None:
+    """`plain_identity` answers only when sure: what it reads is what PyYAML reads, and it
+    answers every plain document (those lines the first four)."""
+    from chartfix.sources.helm.render import plain_identity
+
+    document = "apiVersion: v1\nkind: ConfigMap\n" + text + "data:\n  k: v\n"
+    meta = yaml.safe_load(document)["metadata"]
+    namespace = meta.get("namespace")
+    parsed = (str(meta.get("name") or ""), None if namespace is None else str(namespace))
+    read = plain_identity(document)
+    assert read in (None, parsed)
+    assert (read is not None) == (PLAIN_OR_NOT.index(text) < 4)
+
+
 def test_values_layer_defaults_then_files_then_set(tmp_path: Path) -> None:
     template = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm}\ndata:\n" + "".join(
         f"  {k}: {{{{ .Values.m.{k} | quote }}}}\n" for k in "abcd"

@@ -61,11 +61,25 @@ class LazyBody(Mapping[str, Any]):
     parser), so a worker sending a rendering back does not parse it on the way.
     """
 
-    def __init__(self, text: str, kind: str, parse: Callable[[str], Mapping[str, Any]]) -> None:
+    def __init__(
+        self,
+        text: str,
+        kind: str,
+        parse: Callable[[str], Mapping[str, Any]],
+        identity: tuple[str, str | None] | None = None,
+    ) -> None:
         self.text = text
         self._kind = kind
         self._parse: Callable[[str], Mapping[str, Any]] | None = parse
         self._data: Mapping[str, Any] | None = None
+        self.identity = identity
+        """(metadata.name, metadata.namespace) as the text writes them plainly, read without
+        parsing it (an object's name is asked of every object, to refuse two of one name);
+        None: parse to know."""
+
+    @property
+    def parsed(self) -> bool:
+        return self._data is not None
 
     @property
     def data(self) -> Mapping[str, Any]:
@@ -179,12 +193,23 @@ class K8sObject:
 
     @property
     def name(self) -> str:
+        known = self._identity()
+        if known is not None:
+            return known[0]
         return str(self.metadata.get("name") or "")
 
     @property
     def namespace(self) -> str | None:
+        known = self._identity()
+        if known is not None:
+            return known[1]
         ns = self.metadata.get("namespace")
         return None if ns is None else str(ns)
+
+    def _identity(self) -> tuple[str, str | None] | None:
+        """Name and namespace of a document not parsed yet, when its text says them plainly."""
+        body = self.body
+        return body.identity if isinstance(body, LazyBody) and not body.parsed else None
 
     @cached_property
     def ref(self) -> ObjectRef:

@@ -36,6 +36,8 @@ IGNORE_PREFIX = "ignore-check.chartfix.io/"
 """kube-linter's convention (`ignore-check.kube-linter.io/<check>: reason`)."""
 SKIP_KEY = re.compile(r"^chartfix\.io/skip\d*$")
 """Checkov's convention for Kubernetes (`checkov.io/skip1: CHECK=reason`)."""
+_MARK = "chartfix.io/"
+"""In every suppression key above."""
 
 
 @dataclass(frozen=True)
@@ -171,8 +173,12 @@ def judge(
 
 
 def annotation_suppressions(obj: K8sObject) -> dict[str, tuple[str, str]]:
-    """Annotation key -> (rule, reason) for the suppressions written on `obj`."""
+    """Annotation key -> (rule, reason) for the suppressions written on `obj`. An object
+    whose rendered text never says `chartfix.io/` has none: it is not parsed to know (most
+    objects no rule reads are kept unparsed, model.objects.LazyBody)."""
     found: dict[str, tuple[str, str]] = {}
+    if obj.text is not None and _MARK not in obj.text:
+        return found
     for key, value in obj.annotations.items():
         if key.startswith(IGNORE_PREFIX):
             found[key] = (key[len(IGNORE_PREFIX):], value.strip())

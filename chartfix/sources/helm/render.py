@@ -391,7 +391,7 @@ def render(
     except EngineError as err:
         notes = [*warnings, *_helm_log(log)]
         raise _render_error(chart, staged, str(err), notes) from err
-    sources = ChartSources(chart.root, overrides, staged.files)
+    sources = _chart_sources(chart, staged, overrides)
     try:
         objects = stable_names(list(_objects(chart, staged, manifests)), sources)
     except ChartError as err:  # the notes may explain a document that is not YAML
@@ -406,6 +406,25 @@ def render(
         values=tuple([f"-f {Path(f).name}" for f in scenario.values_files]
                      + [f"--set {text}" for text in scenario.set_values]),
     )
+
+
+_plain_sources: dict[int, tuple[StagedChart, ChartSources]] = {}
+
+
+def _chart_sources(
+    chart: Chart, staged: StagedChart, overrides: Mapping[str, bytes] | None
+) -> ChartSources:
+    """The templates a render read: one ChartSources per staged chart for its renders without
+    overrides (its helpers, outlines and randomness looked at once for every scenario), a
+    fresh one for a fix's edited files."""
+    if overrides:
+        return ChartSources(chart.root, overrides, staged.files)
+    kept = _plain_sources.get(id(staged))
+    if kept is None or kept[0] is not staged:
+        if len(_plain_sources) > 64:
+            _plain_sources.clear()
+        kept = _plain_sources[id(staged)] = (staged, ChartSources(chart.root, None, staged.files))
+    return kept[1]
 
 
 def _one_of_each(chart: Chart, objects: Sequence[K8sObject], namespace: str) -> None:
@@ -527,10 +546,70 @@ def _documents(chart: Chart, rel: str, text: str) -> list[tuple[str | None, Any]
         kinds = _KIND.findall(piece)
         if len(kinds) == 1 and kinds[0] not in ANALYZED_KINDS and kinds[0] != "List":
             parse = partial(_parse_one, chart, rel)
-            out.append((piece, LazyBody(piece, kinds[0], parse)))
+            out.append((piece, LazyBody(piece, kinds[0], parse, plain_identity(piece))))
             continue
         out.extend((piece, d) for d in _parse_all(chart, rel, piece))
     return out
+
+
+_METADATA = re.compile(r"^metadata:[ \t]*(?:#[^\n]*)?$", re.MULTILINE)
+_TOP = re.compile(r"^[^\s#]", re.MULTILINE)
+_ENTRY = re.compile(r"(?P<key>[A-Za-z0-9_./-]+):(?:[ \t]+(?P<value>.*))?")
+_VALUE = re.compile(
+    r"(?P<text>\"[^\"\\\n]*\"|'[^'\n]*'|[A-Za-z0-9_./][A-Za-z0-9_./:@+=~-]*(?<!:))"
+    r"[ \t]*(?:[ \t]#.*)?"
+)
+_RESOLVER = yaml.resolver.Resolver()
+_STR = "tag:yaml.org,2002:str"
+
+
+@lru_cache(maxsize=4096)
+def plain_identity(text: str) -> tuple[str, str | None] | None:
+    """(metadata.name, metadata.namespace) of one rendered document, read from its text
+    without parsing it when the text writes them plainly: one top-level block `metadata:`
+    whose entries are simple `key: value` lines, each value a plain or quoted string on its
+    line. None when anything is less plain (a flow mapping, a merge key, an alias, a tag, a
+    value YAML reads as another type, a value continued on the next line): then the
+    document is parsed to know."""
+    found = _METADATA.findall(text)
+    if len(found) != 1:
+        return None
+    start = _METADATA.search(text)
+    assert start is not None
+    rest = text[start.end() + 1 :]
+    end = _TOP.search(rest)
+    lines = [
+        line for line in (rest[: end.start()] if end else rest).split("\n")
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
+    if not lines:
+        return None
+    indent = len(lines[0]) - len(lines[0].lstrip(" "))
+    values: dict[str, str | None] = {}
+    for index, line in enumerate(lines):
+        depth = len(line) - len(line.lstrip(" "))
+        if depth > indent:
+            continue
+        entry = _ENTRY.fullmatch(line, indent)
+        if depth < indent or line[depth] == "\t" or entry is None or entry["key"] == "<<":
+            return None
+        key = entry["key"]
+        if key in ("name", "namespace"):
+            value = _VALUE.fullmatch(entry["value"] or "")
+            follows = lines[index + 1] if index + 1 < len(lines) else ""
+            if value is None or key in values or len(follows) - len(follows.lstrip(" ")) > indent:
+                return None  # empty (a block below it, or null), not plain, twice, continued
+            values[key] = _plain_string(value["text"])
+            if values[key] is None:
+                return None
+    return values.get("name") or "", values.get("namespace")
+
+
+def _plain_string(value: str) -> str | None:
+    """A scalar as YAML reads it, when it is surely a string."""
+    if value[0] in "\"'":
+        return value[1:-1]
+    return value if _RESOLVER.resolve(yaml.ScalarNode, value, (True, False)) == _STR else None
 
 
 def _parse_one(chart: Chart, rel: str, text: str) -> Mapping[str, Any]:

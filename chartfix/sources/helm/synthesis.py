@@ -128,12 +128,14 @@ def render_scenario(
     """The scenario as it rendered (its synthesized values added) and its rendering."""
     tried: dict[str, Kind] = {}
     current = scenario
-    given = deep_merge(_all_defaults(chart), scenario_values(scenario))
+    given: dict[str, Any] | None = None  # what is set: read when a render first fails
     for _ in range(MAX_ATTEMPTS):
         try:
             rendering = render(chart, current, None, release, namespace, engine)
             return _smallest(chart, current, rendering, release, namespace, engine)
         except ChartError as err:
+            if given is None:
+                given = deep_merge(_all_defaults(chart), scenario_values(scenario))
             if err.reason.startswith(_RENDER_FAILED):
                 found = next_value(chart, err.reason.removeprefix(_RENDER_FAILED), tried, given)
                 steps = [found] if found else []

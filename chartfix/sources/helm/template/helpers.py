@@ -70,6 +70,8 @@ def find_helpers(sources: TemplateFiles) -> dict[str, Helper]:
 @lru_cache(maxsize=1024)
 def _definitions(rel: str, text: str) -> tuple[Helper, ...]:
     """The defines of one file (cached: every render of a chart asks again)."""
+    if "define" not in text:
+        return ()  # not lexed: most template files define nothing
     found: list[Helper] = []
     stack: list[tuple[Action, str | None]] = []
     for action in lex(text):

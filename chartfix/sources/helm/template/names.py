@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Sequence
+from weakref import WeakKeyDictionary
 
 from chartfix.errors import ChartError
 from chartfix.files import decode
@@ -127,9 +128,20 @@ def _helper_random(
     return found
 
 
+_random_charts: WeakKeyDictionary[ChartSources, bool] = WeakKeyDictionary()
+
+
 def _chart_uses_randomness(sources: ChartSources) -> bool:
     """Cheap first look: does any template file of the chart (or of a subchart directory)
-    call a random function?"""
+    call a random function? Looked at once per ChartSources (a render shares one for every
+    scenario of a chart)."""
+    known = _random_charts.get(sources)
+    if known is None:
+        known = _random_charts[sources] = _uses_randomness(sources)
+    return known
+
+
+def _uses_randomness(sources: ChartSources) -> bool:
     for rel in sources.template_files(under=""):
         if "templates/" not in rel:
             continue
