@@ -11,8 +11,7 @@ import yaml
 
 from chartfix.errors import ChartError
 from chartfix.model.changes import ChartChange
-from chartfix.publish.bump import bump_chart, bump_version, changelog_with_entry
-from chartfix.publish.migration import default_level
+from chartfix.publish.bump import bump_chart, bump_version, changelog_with_entry, default_level
 
 TODAY = datetime.date(2026, 3, 1)
 

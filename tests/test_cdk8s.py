@@ -515,7 +515,7 @@ def test_a_cdk8s_apps_migration_note_applies_its_synthesized_output(tmp_path: Pa
     """A cdk8s app is deployed by synthesizing it and applying the output (or a GitOps
     sync of it): its note says so, names no Helm release, values or `helm upgrade`, and
     applies the output folder from the repository's top."""
-    from chartfix.publish.migration import migration_note
+    from chartfix.publish.migration.text import migration_note
 
     (tmp_path / ".git").mkdir()
     app = copy_app(tmp_path / "apps", "cdk8s-shared-dict")
@@ -530,7 +530,7 @@ def test_a_cdk8s_apps_note_applies_the_output_folder_its_cdk8s_yaml_names(
 ) -> None:
     """`output:` of cdk8s.yaml is where `cdk8s synth` writes the manifests: the note applies
     that folder, not `dist`."""
-    from chartfix.publish.migration import migration_note
+    from chartfix.publish.migration.text import migration_note
 
     (tmp_path / ".git").mkdir()
     app = copy_app(tmp_path / "apps", "cdk8s-shared-dict")

@@ -252,7 +252,7 @@ def test_nothing_tells_to_install_chartfix_by_a_package_index_name() -> None:
 
 
 def test_a_helm_docs_readme_gets_the_note_in_its_template(tmp_path: Path) -> None:
-    from chartfix.publish.migration import note_files
+    from chartfix.publish.migration.placement import note_files
 
     template = "# {{ template \"chart.name\" . }}\n\n## Upgrading\n\n### To 1.0.0\n\nNothing.\n"
     (tmp_path / "README.md.gotmpl").write_text(template)

@@ -20,7 +20,7 @@ from conftest import CHARTFIX, FIXTURES, snapshot
 from test_migration import kubectl, kubectl_lines  # noqa: F401 - the kubectl fixture
 
 from chartfix.pipeline import FixRequest, fix_chart
-from chartfix.publish.migration import migration_note
+from chartfix.publish.migration.text import migration_note
 from chartfix.sources.kustomize.source import KustomizeKind
 from chartfix.sources.targets import find_targets, kind_of
 

@@ -14,7 +14,7 @@ import pytest
 
 from chartfix.publish.bump import changelog_with_entry
 from chartfix.publish.markdown import headings, split_lines
-from chartfix.publish.migration import note_files
+from chartfix.publish.migration.placement import note_files
 
 NOTE = "## Upgrading to 2.0.0\n\nRun first:\n\n```sh\nkubectl get pods\n```\n"
 INSERTED = "### To 2.0.0\n\nRun first:\n\n```sh\nkubectl get pods\n```\n\n"

@@ -24,15 +24,10 @@ from chartfix.model.findings import Finding, Location
 from chartfix.model.objects import K8sObject, ObjectRef
 from chartfix.model.selectors import LabelSelector, Requirement
 from chartfix.pipeline import FixRequest, fix_chart
-from chartfix.publish.migration import (
-    changed_refs,
-    commit_message,
-    migration_note,
-    note_files,
-    object_changes,
-    summary_line,
-    upgrade_kind,
-)
+from chartfix.publish.messages import commit_message, summary_line
+from chartfix.publish.migration.placement import note_files
+from chartfix.publish.migration.steps import changed_refs, object_changes, upgrade_kind
+from chartfix.publish.migration.text import migration_note
 from chartfix.publish.prbody import pr_body, pr_title
 from chartfix.sources.helm.chart import Scenario, load_chart
 from chartfix.sources.helm.render import render

@@ -279,7 +279,7 @@ spec:
 def test_autosharded_kube_state_metrics_gets_the_restart(tmp_path: Path) -> None:
     """docs/domain.md §3: relabelling an autosharded kube-state-metrics older than v2.13.0 stops
     its shards until the pods restart; the finding and the migration note both say so."""
-    from chartfix.publish.migration import migration_note
+    from chartfix.publish.migration.text import migration_note
 
     chart = tmp_path / "metrics"
     (chart / "templates").mkdir(parents=True)

@@ -18,7 +18,7 @@ import pytest
 from chartfix.commands.checking import check_chart
 from chartfix.pipeline import FixRequest, fix_chart
 from chartfix.publish.apply import write_change
-from chartfix.publish.migration import migration_note
+from chartfix.publish.migration.text import migration_note
 from chartfix.sources.helm.chart import Scenario, load_chart
 from chartfix.sources.helm.render import render
 from chartfix.sources.helm.template.edit import NotEditable, apply_edits, replace_value

@@ -21,7 +21,7 @@ from chartfix.cli import main
 from chartfix.commands.checking import check_chart, run_check
 from chartfix.errors import ChartError
 from chartfix.pipeline import FixRequest, fix_chart
-from chartfix.publish.migration import migration_note
+from chartfix.publish.migration.text import migration_note
 from chartfix.publish.prbody import pr_body
 from chartfix.sources.helm.chart import load_chart, scenarios
 from chartfix.sources.helm.synthesis import render_scenario

@@ -45,7 +45,8 @@ from chartfix.publish.apply import (
 )
 from chartfix.publish.branch import per_chart_branches
 from chartfix.publish.diff import chart_diff, summarize
-from chartfix.publish.migration import migration_note, needs_note, upgrade_kind
+from chartfix.publish.migration.steps import needs_note, upgrade_kind
+from chartfix.publish.migration.text import migration_note
 from chartfix.publish.options import PublishOptions
 from chartfix.publish.output.json import finding_entry
 from chartfix.publish.paths import writable_file

@@ -30,7 +30,7 @@ from chartfix.values import values_once
 
 if TYPE_CHECKING:
     from chartfix.publish.bump import Level
-    from chartfix.publish.migration import NoteTarget
+    from chartfix.publish.migration.placement import NoteTarget
 
 
 @dataclass(frozen=True)

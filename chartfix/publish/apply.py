@@ -15,7 +15,7 @@ from typing import TextIO
 from chartfix.errors import ChartError, display_path
 from chartfix.model.changes import ChartChange
 from chartfix.publish.diff import chart_diff, colorize, summarize
-from chartfix.publish.migration import upgrade_kind
+from chartfix.publish.migration.steps import upgrade_kind
 from chartfix.publish.output.text import use_color
 from chartfix.publish.story import hunks_fixing
 from chartfix.publish.write import write_chart

@@ -22,7 +22,8 @@ from chartfix.model.changes import ChartChange
 from chartfix.publish.apply import Outcome
 from chartfix.publish.diff import chart_diff, summarize
 from chartfix.publish.forge import ForgeError, Proposal, ensure, forge_for
-from chartfix.publish.migration import NoteTarget, needs_note, note_path
+from chartfix.publish.migration.placement import NoteTarget, note_path
+from chartfix.publish.migration.steps import needs_note
 from chartfix.publish.options import PublishOptions
 from chartfix.publish.prbody import ChartEntry, branch_body, branch_title
 from chartfix.publish.releases import Release

@@ -2,7 +2,7 @@
 
 A selector fix breaks `helm upgrade` of existing releases, so it deserves a major version;
 a fix that changes no immutable field a minor one when running pods need a step (a Service
-narrowed to a label they get when replaced), else a patch (see migration.default_level).
+narrowed to a label they get when replaced), else a patch (`default_level`).
 The edits are text splices at places ruamel.yaml found: every byte outside the edited lines
 (comments, key order, quoting, CRLF) stays as it was.
 
@@ -24,7 +24,9 @@ from ruamel.yaml.comments import CommentedMap
 from ruamel.yaml.error import YAMLError
 
 from chartfix.errors import ChartError
+from chartfix.model.changes import ChartChange
 from chartfix.publish.markdown import Heading, headings, split_lines
+from chartfix.publish.migration.steps import upgrade_kind
 from chartfix.versions import helm_version
 
 Level = Literal["major", "minor", "patch", "none"]
@@ -277,3 +279,21 @@ def _after_title(lines: list[str], found: list[Heading]) -> int:
     while row < len(lines) and not lines[row].strip():
         row += 1
     return row
+
+
+def default_level(change: ChartChange) -> Level:
+    """Major when an immutable field changes (upgrades need the migration); minor when no
+    immutable field changes but running pods need a step (a consumer's selector asks for a
+    label they get only when replaced); else patch: a bug fix with nothing to do on upgrade
+    (a test Pod, a hook Job or a CronJob got labels of their own)."""
+    if change.needs_migration:
+        return "major"
+    return "minor" if upgrade_kind(change) == "step" else "patch"
+
+
+def default_version(change: ChartChange) -> str | None:
+    """The chart version after the default bump, or None when the version is not SemVer."""
+    try:
+        return bump_version(change.chart_version, default_level(change))
+    except ValueError:
+        return None

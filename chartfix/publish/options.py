@@ -13,7 +13,7 @@ from chartfix.publish.releases import Release
 
 if TYPE_CHECKING:
     from chartfix.publish.bump import Level
-    from chartfix.publish.migration import NoteTarget
+    from chartfix.publish.migration.placement import NoteTarget
 
 DEFAULT_RELEASES = (Release("release-name", "default"),)
 

@@ -13,13 +13,9 @@ from dataclasses import dataclass
 from chartfix.errors import UsageError
 from chartfix.model.changes import ChartChange
 from chartfix.model.findings import Finding
-from chartfix.publish.migration import (
-    NOTHING_TO_MIGRATE,
-    change_plan,
-    migration_note,
-    summary_line,
-    upgrade_kind,
-)
+from chartfix.publish.messages import NOTHING_TO_MIGRATE, summary_line
+from chartfix.publish.migration.steps import release_steps, upgrade_kind
+from chartfix.publish.migration.text import migration_note
 
 
 def pr_title(change: ChartChange) -> str:
@@ -80,7 +76,7 @@ def _finding_line(finding: Finding) -> str:
 
 
 def _breaking(change: ChartChange, namespace: str) -> list[str]:
-    steps = change_plan(change, namespace)
+    steps = release_steps(change, namespace)
     lines = [
         "Kubernetes does not let `helm upgrade` change these fields of existing objects; "
         "upgrading a release installed from an older version fails with "
@@ -104,7 +100,7 @@ def _breaking(change: ChartChange, namespace: str) -> list[str]:
 def _step(change: ChartChange, namespace: str) -> list[str]:
     """Not breaking (no immutable field changes, `helm upgrade` succeeds), not safe either:
     say which selectors would leave running pods out."""
-    steps = change_plan(change, namespace)
+    steps = release_steps(change, namespace)
     command = "`helm upgrade`" if change.released else "`kubectl apply`"
     lines = [
         f"No field Kubernetes keeps immutable changes, so {command} succeeds; but these "

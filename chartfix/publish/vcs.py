@@ -28,18 +28,11 @@ import git
 
 from chartfix.errors import ChartError, UsageError
 from chartfix.model.changes import ChartChange
-from chartfix.publish.bump import Level, bump_chart, bump_version
-from chartfix.publish.migration import (
-    NoteTarget,
-    change_summary,
-    commit_message,
-    default_level,
-    migration_note,
-    needs_note,
-    note_files,
-    note_path,
-    releases_note,
-)
+from chartfix.publish.bump import Level, bump_chart, bump_version, default_level
+from chartfix.publish.messages import change_summary, commit_message
+from chartfix.publish.migration.placement import NoteTarget, note_files, note_path
+from chartfix.publish.migration.steps import needs_note
+from chartfix.publish.migration.text import migration_note, releases_note
 from chartfix.publish.releases import Release
 from chartfix.publish.repos import redact
 

@@ -18,7 +18,7 @@ from chartfix.model.changes import ChartChange, EditRecord, Unfixed
 from chartfix.model.findings import Finding
 from chartfix.publish.apply import Outcome
 from chartfix.publish.diff import chart_diff
-from chartfix.publish.migration import upgrade_kind
+from chartfix.publish.migration.steps import upgrade_kind
 from chartfix.publish.output import finding_path
 from chartfix.publish.output.json import SCHEMA_VERSION, finding_entry, ref_entry
 

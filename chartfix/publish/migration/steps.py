@@ -1,0 +1,435 @@
+"""What upgrading a release over a fix asks, object by object, as data (`MigrationSteps`).
+
+Read from the rendered objects before and after the fix, never from templates: only the
+rendered objects hold the real names, selectors and hook annotations. Objects are matched by
+kind, name and namespace across all scenarios; the first scenario to render an object (the
+default one comes first) gives its names. Steps follow docs/domain.md §2: label what is
+running, orphan-delete the controller, upgrade, let the new controller adopt and roll,
+check, clean up; `text` writes them as Markdown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+from chartfix.model.changes import ChartChange
+from chartfix.model.kinds import RELEASE_WORDS, Words
+from chartfix.model.objects import K8sObject, ObjectRef, mapping_at
+from chartfix.model.selectors import LabelSelector
+from chartfix.publish.migration.kubectl import OWN_POD_KEY, label_commands, quote, selector_text
+from chartfix.rules.ksm import runs_autosharded_ksm
+from chartfix.verify import paths_differing
+
+UpgradeKind = Literal["safe", "step", "unsafe"]
+"""What upgrading a release over a change asks: `safe`, `helm upgrade` alone; `step`, no
+immutable field changes (the upgrade succeeds) but a step must come first or running pods
+drop out of a Service; `unsafe`, an immutable field changes (the upgrade fails without the
+steps)."""
+IMMUTABLE_SELECTOR_KINDS = ("Deployment", "StatefulSet", "DaemonSet")
+
+
+@dataclass(frozen=True)
+class ObjectChange:
+    """One object as rendered before and after the fix."""
+
+    before: K8sObject
+    after: K8sObject
+
+    @property
+    def ref(self) -> ObjectRef:
+        return self.before.ref
+
+    @property
+    def selector_changed(self) -> bool:
+        return self.before.selector != self.after.selector
+
+    @property
+    def template_changed(self) -> bool:
+        return self.before.pod_template != self.after.pod_template
+
+    @property
+    def labels_changed(self) -> bool:
+        return (
+            self.before.labels != self.after.labels
+            or self.before.pod_labels != self.after.pod_labels
+            or self.selector_changed
+        )
+
+
+def object_changes(change: ChartChange, *, first_only: bool = False) -> list[ObjectChange]:
+    """Objects that differ between the renderings, once each, default scenario first;
+    `first_only`: those of the first scenario alone (the release a note is written for)."""
+    pairs = list(zip(change.before, change.after, strict=True))
+    if first_only:
+        pairs = pairs[:1]
+    pairs.sort(key=lambda pair: pair[0].scenario != "default")
+    seen: set[ObjectRef] = set()
+    found: list[ObjectChange] = []
+    for old, new in pairs:
+        after = {obj.ref: obj for obj in new.objects}
+        noise = set(change.noise.get(old.scenario, ()))
+        for obj in old.objects:
+            twin = after.get(obj.ref)
+            if obj.ref in seen or twin is None or not _differs(obj, twin, noise):
+                continue
+            seen.add(obj.ref)
+            found.append(ObjectChange(obj, twin))
+    return found
+
+
+def _differs(obj: K8sObject, twin: K8sObject, noise: set[tuple[str, str]]) -> bool:
+    """Whether `twin` differs from `obj` other than where a control render of the unchanged
+    chart differs too (a checksum of a random password): that is no change of the fix's."""
+    if twin.body == obj.body:
+        return False
+    name = str(obj.ref)
+    return any((name, path) not in noise for path in paths_differing(obj.body, twin.body))
+
+
+def changed_refs(change: ChartChange) -> list[str]:
+    """`Kind/name` of every object the fix changes (for reports and PR bodies)."""
+    return [str(item.ref) for item in object_changes(change)]
+
+
+@dataclass
+class MigrationSteps:
+    """The note's steps, gathered per phase so that there is a single `helm upgrade`."""
+
+    before: list[tuple[str, list[str], list[str]]]
+    """(heading, explanation lines, commands) to run before the upgrade."""
+    after: list[str]
+    checks: list[str]
+    cleanup: list[str]
+    safe: list[str]
+    warnings: list[str]
+    recreate: list[str]
+    """`kind/name` of every object that must go before `helm upgrade` or `helm rollback`."""
+    rollback: list[str]
+    """Commands that let `helm rollback` to the old chart through the same immutable fields."""
+    keep: list[tuple[str, list[str], list[str]]] = field(default_factory=list)
+    """(heading, explanation lines, commands) to run before the upgrade although no
+    immutable field asks for them: a consumer (a Service) starts to select on a label the
+    running pods of its controllers get only as each is replaced; labelled first, they stay
+    selected through the rolling update."""
+    kept: list[str] = field(default_factory=list)
+    """Commands showing, after the upgrade, that those consumers still select every pod."""
+    unkept_back: list[str] = field(default_factory=list)
+    """Consumers whose old selector misses pods the new chart starts: `helm rollback` drops
+    them the same way (only when the fix took a label out of a pod template)."""
+    namespaces: dict[str, str] = field(default_factory=dict)
+    """`kind/name` of `recreate` -> the namespace the object lives in."""
+
+
+def release_steps(change: ChartChange, namespace: str) -> MigrationSteps:
+    """The plan for the release the note is written for: the objects of the first scenario
+    (the default values, or the user's -f/--set), never those other values render instead (a
+    chart rendering a Deployment or a DaemonSet by value has only one of them)."""
+    before = change.before[0].objects if change.before else []
+    after = change.after[0].objects if change.after else []
+    words = change.kind.words
+    return migration_steps(object_changes(change, first_only=True), namespace, before, after, words)
+
+
+def upgrade_kind(change: ChartChange) -> UpgradeKind:
+    """What upgrading a release over `change` asks (UpgradeKind). `unsafe` stays the
+    recipes' word (an immutable field changes); `step` is read from the renderings: a
+    consumer's selector asks for a label running pods get only when replaced."""
+    if change.unsafe:
+        return "unsafe"
+    return "step" if change.changed and release_steps(change, "default").keep else "safe"
+
+
+def needs_note(change: ChartChange) -> bool:
+    """The change needs its migration note written down (a file in the commit, a report's
+    `migration`): upgrading a release asks for more than `helm upgrade`."""
+    return upgrade_kind(change) != "safe"
+
+
+def other_scenarios(change: ChartChange) -> dict[str, list[str]]:
+    """`Kind/name` -> the scenarios whose values change that object, for objects the first
+    scenario does not render changed: what the note does not cover."""
+    covered = {item.ref for item in object_changes(change, first_only=True)}
+    out: dict[str, list[str]] = {}
+    for old, new in list(zip(change.before, change.after, strict=True))[1:]:
+        after = {obj.ref: obj for obj in new.objects}
+        noise = set(change.noise.get(old.scenario, ()))
+        for obj in old.objects:
+            twin = after.get(obj.ref)
+            if obj.ref in covered or twin is None or not _differs(obj, twin, noise):
+                continue
+            if twin.selector != obj.selector or twin.pod_template != obj.pod_template:
+                names = out.setdefault(str(obj.ref), [])
+                if old.scenario not in names:
+                    names.append(old.scenario)
+    return out
+
+
+def migration_steps(
+    changes: Sequence[ObjectChange], namespace: str, rendered: Sequence[K8sObject] = (),
+    rendered_after: Sequence[K8sObject] = (), words: Words = RELEASE_WORDS,
+) -> MigrationSteps:
+    """Steps for `changes`; `rendered` (the objects as they were, and `rendered_after` as
+    they become, for the rollback) tells which other controllers' pods carry the same
+    labels, so that a label step never reaches them. `words` name the deploy step."""
+    steps = MigrationSteps([], [], [], [], [], [], [], [])
+    for item in sorted(changes, key=lambda c: _kind_rank(c.before.kind)):
+        obj, new = item.before, item.after
+        ns = obj.namespace or namespace
+        if obj.kind in IMMUTABLE_SELECTOR_KINDS and item.selector_changed:
+            _controller_steps(steps, item, ns, rendered, rendered_after, words)
+        elif obj.kind == "Job" and item.template_changed:
+            if obj.recreated_by_helm:
+                steps.safe.append(f"Job `{obj.name}`: a Helm hook recreated on each run.")
+            elif not obj.is_hook:
+                delete = f"kubectl -n {ns} delete job {obj.name} --ignore-not-found"
+                steps.before.append((
+                    f"Job `{obj.name}`",
+                    ["Its pod template changes, which Kubernetes refuses for an existing "
+                     f"Job: delete the Job before {words.ing} ({words.the} creates it "
+                     "again)."],
+                    [delete],
+                ))
+                steps.recreate.append(f"job/{obj.name}")
+                steps.namespaces[f"job/{obj.name}"] = ns
+                steps.rollback.append(delete)
+        elif obj.kind in ("Service", "PodDisruptionBudget", "NetworkPolicy") and (
+            item.selector_changed
+        ):
+            steps.safe.append(
+                f"{obj.kind} `{obj.name}`: selector `{selector_text(obj.selector)}` becomes "
+                f"`{selector_text(new.selector)}` (updated in place by {words.the})."
+            )
+        elif obj.is_controller and item.template_changed:
+            steps.safe.append(
+                f"{obj.kind} `{obj.name}`: {_template_change(obj, new)}; a normal rolling update."
+            )
+        if obj.kind == "StatefulSet" and item.labels_changed:
+            affected, image = runs_autosharded_ksm(obj)
+            if affected:
+                steps.warnings.append(
+                    f"StatefulSet `{obj.name}` runs kube-state-metrics with autosharding on "
+                    f"`{image}` (older than v2.13.0). After its labels change the running "
+                    "pods keep watching with the old selector and stop recomputing shards, "
+                    f"silently. Restart it after {words.the}: `kubectl -n {ns} rollout "
+                    f"restart statefulset/{obj.name}`"
+                )
+                restart = f"kubectl -n {ns} rollout restart statefulset/{obj.name}"
+                if restart not in steps.after:
+                    steps.after.append(restart)
+    for item in changes:
+        if item.before.kind in CONSUMER_KINDS and item.selector_changed:
+            _keep_steps(steps, item, changes, namespace, rendered, rendered_after, words)
+    return steps
+
+
+_KIND_ORDER = ("Deployment", "StatefulSet", "DaemonSet", "Job")
+
+
+def _kind_rank(kind: str) -> int:
+    """Deployments first, Jobs last: the order in which a reader meets the risk."""
+    return _KIND_ORDER.index(kind) if kind in _KIND_ORDER else len(_KIND_ORDER)
+
+
+CONSUMER_KINDS = ("Service", "PodDisruptionBudget", "NetworkPolicy")
+"""Objects that select pods and whose selector `helm upgrade` changes in place."""
+
+
+def _keep_steps(
+    steps: MigrationSteps, item: ObjectChange, changes: Sequence[ObjectChange], namespace: str,
+    rendered: Sequence[K8sObject], rendered_after: Sequence[K8sObject],
+    words: Words = RELEASE_WORDS,
+) -> None:
+    """A consumer whose new selector asks for a label the running pods of a controller it
+    keeps selecting lack: `helm upgrade` changes the selector at once, the pods get the label
+    only as the rolling update replaces each (a StatefulSet from its last ordinal, one at a
+    time). Until then the consumer leaves them out: a headless Service drops them from peer
+    discovery, which can cost a clustered database its quorum. The step labels them before
+    the upgrade, per controller by its own selector (plus the key only its own pods carry, so
+    that a Job's pods are never labelled). A controller whose selector changes is labelled by
+    its own step already: only a label that step does not give is given here."""
+    obj, new = item.before, item.after
+    ns = obj.namespace or namespace
+    old_sel, new_sel = obj.selector, new.selector
+    if old_sel is None or new_sel is None or new_sel.is_empty:
+        return
+    after = {o.ref: o for o in rendered_after}
+    by_ref = {c.ref: c for c in changes}
+    members: list[tuple[K8sObject, dict[str, str]]] = []
+    for ctrl in rendered:
+        later = after.get(ctrl.ref)
+        if (
+            ctrl.kind not in OWN_POD_KEY or (ctrl.namespace or namespace) != ns
+            or ctrl.pod_labels is None or later is None or later.pod_labels is None
+            or ctrl.selector is None or ctrl.selector.is_empty
+            or not old_sel.matches(ctrl.pod_labels) or not new_sel.matches(later.pod_labels)
+        ):
+            continue
+        running = ctrl.pod_labels
+        missing = {k: v for k, v in new_sel.match_labels.items() if running.get(k) != v}
+        own = by_ref.get(ctrl.ref)
+        if own is not None and own.selector_changed:  # its own step labels its pods
+            given = (own.after.selector or LabelSelector()).match_labels
+            missing = {k: v for k, v in missing.items() if given.get(k) != v}
+        if missing:
+            members.append((ctrl, missing))
+    if not members:
+        return
+    names = ", ".join(f"{m.kind} `{m.name}`" for m, _ in members)
+    labels = sorted({f"{k}={v}" for _, missing in members for k, v in missing.items()})
+    explain = [
+        f"selector `{selector_text(old_sel)}` becomes `{selector_text(new_sel)}`. "
+        f"{words.deploy} changes it at once, while the running pods of {names} get "
+        f"`{', '.join(labels)}` only as the rolling update replaces each: until then "
+        f"{obj.kind} `{obj.name}` leaves them out"
+        + (" (for a headless Service, out of peer discovery: a cluster can lose its quorum)"
+           if obj.kind == "Service" and _headless(obj) else "")
+        + ". Label them first (each pod the update starts writes the label itself), then "
+        "check that the new selector finds every one of them.",
+    ]
+    commands: list[str] = []
+    for ctrl, missing in members:
+        assert ctrl.selector is not None
+        labelling, why = label_commands(
+            ctrl, ctrl.selector, missing, ns, rendered, targets=("pods",)
+        )
+        commands += labelling
+        if why:
+            explain.append(why)
+    commands.append(
+        f"kubectl -n {ns} get pods -l {quote(selector_text(new_sel))} -o "
+        + quote("custom-columns=NAME:.metadata.name,OWNER:.metadata.ownerReferences[0].name")
+        + f"  # every pod of {', '.join(m.name for m, _ in members)}"
+    )
+    steps.keep.append((f"{obj.kind} `{obj.name}`", explain, commands))
+    steps.safe = [line for line in steps.safe if not line.startswith(f"{obj.kind} `{obj.name}`:")]
+    if obj.kind == "Service":
+        steps.kept.append(
+            f"kubectl -n {ns} get endpointslices -l "
+            f"{quote('kubernetes.io/service-name=' + obj.name)} -o "
+            + quote("custom-columns=NAME:.metadata.name,PODS:.endpoints[*].targetRef.name")
+        )
+    if not all(
+        (later := after.get(m.ref)) is not None and old_sel.matches(later.pod_labels or {})
+        for m, _ in members
+    ):
+        steps.unkept_back.append(f"{obj.kind} `{obj.name}`")
+    for ctrl, _ in members:
+        check = f"kubectl -n {ns} rollout status {ctrl.kind.lower()}/{ctrl.name}"
+        if check not in steps.checks:
+            steps.checks.append(check)
+
+
+def _template_change(obj: K8sObject, new: K8sObject) -> str:
+    """What changes in a controller's pod template: its labels, else its annotations."""
+    if obj.pod_labels != new.pod_labels:
+        return "pod labels change"
+    annotations = "spec.template.metadata.annotations"
+    if mapping_at(obj.body, annotations) != mapping_at(new.body, annotations):
+        return "pod annotations change"
+    return "its pod template changes"
+
+
+def _headless(obj: K8sObject) -> bool:
+    return (mapping_at(obj.body, "spec") or {}).get("clusterIP") == "None"
+
+
+def _controller_steps(
+    steps: MigrationSteps, item: ObjectChange, ns: str, rendered: Sequence[K8sObject],
+    rendered_after: Sequence[K8sObject], words: Words = RELEASE_WORDS,
+) -> None:
+    obj, new = item.before, item.after
+    old_sel, new_sel = obj.selector or LabelSelector(), new.selector or LabelSelector()
+    running = obj.pod_labels or {}
+    added = {k: v for k, v in new_sel.match_labels.items() if running.get(k) != v}
+    kind = obj.kind.lower()
+    explain = [f"selector `{selector_text(old_sel)}` becomes `{selector_text(new_sel)}`."]
+    commands: list[str] = []
+    if added:
+        labelling, why = label_commands(obj, old_sel, added, ns, rendered)
+        commands += labelling
+        what = "ReplicaSet(s) and their pods" if obj.kind == "Deployment" else "pods"
+        if _recreates(obj):
+            explain.append(
+                f"Give the running {what} the new label, so that the new {obj.kind} adopts "
+                "them; then delete the old object but not its pods. Its strategy is "
+                "`Recreate`: the new Deployment stops every old pod before it starts a new "
+                f"one, so nothing serves from {words.the} until the new pods are ready (no "
+                f"old and new pod ever run together, as the {words.source} wants). Without "
+                "the label the old pods would keep running beside the new ones."
+            )
+        else:
+            explain.append(
+                f"Give the running {what} the new label, so that the new {obj.kind} adopts "
+                "them and replaces them without downtime; then delete the old object but not "
+                "its pods."
+            )
+        if why:
+            explain.append(why)
+    else:
+        explain.append(
+            "The running pods already match the new selector; delete the old object but not "
+            "its pods, and the new one adopts them."
+        )
+    if obj.kind == "DaemonSet" and _host_ports(obj):
+        ports = ", ".join(str(p) for p in _host_ports(obj))
+        steps.warnings.append(
+            f"DaemonSet `{obj.name}` uses hostPort {ports}: old and new pods cannot run on "
+            "one node together. Make sure the label step below found the old pods (they "
+            "must be adopted); an old pod left unadopted holds the port and its node's new "
+            f"pod stays Pending until you delete the old one (`kubectl -n {ns} get pods -l "
+            f"{quote(selector_text(old_sel))}`)."
+        )
+    orphan = f"kubectl -n {ns} delete {kind} {obj.name} --cascade=orphan"
+    commands.append(orphan)
+    steps.before.append((f"{obj.kind} `{obj.name}`", explain, commands))
+    steps.recreate.append(f"{kind}/{obj.name}")
+    steps.namespaces[f"{kind}/{obj.name}"] = ns
+    if obj.kind == "StatefulSet":
+        steps.after.append(f"kubectl -n {ns} rollout restart statefulset/{obj.name}")
+    steps.checks.append(f"kubectl -n {ns} rollout status {kind}/{obj.name}")
+    if obj.kind == "Deployment":
+        listing = (
+            f"kubectl -n {ns} get rs -l {quote(selector_text(old_sel))} -o custom-columns="
+            "NAME:.metadata.name,READY:.status.readyReplicas,OWNER:.metadata.ownerReferences[0].name"
+        )
+    else:  # its revision history, orphaned with it and never matched by the new selector
+        listing = (
+            f"kubectl -n {ns} get controllerrevisions -l {quote(selector_text(old_sel))} -o "
+            "custom-columns=NAME:.metadata.name,OWNER:.metadata.ownerReferences[0].name"
+        )
+    if listing not in steps.cleanup:  # controllers sharing one old selector list it once
+        steps.cleanup.append(listing)
+    # Back to the old chart: what runs then must match the old selector again. A label the
+    # fix took out of the selector may have another value on the new pods (a chart version
+    # in it changes with the bump), so every such label is given back; the new selector
+    # does not hold it, so the new object keeps its pods until it is deleted.
+    back = {k: v for k, v in old_sel.match_labels.items() if new_sel.match_labels.get(k) != v}
+    if back:
+        steps.rollback += label_commands(new, new_sel, back, ns, rendered_after)[0]
+    steps.rollback.append(orphan)
+
+
+def _recreates(obj: K8sObject) -> bool:
+    """A Deployment whose strategy is Recreate: its rollouts stop every old pod first."""
+    strategy = mapping_at(obj.body, "spec.strategy") or {}
+    return obj.kind == "Deployment" and strategy.get("type") == "Recreate"
+
+
+def _host_ports(obj: K8sObject) -> list[int]:
+    ports: list[int] = []
+    for container in obj.containers():
+        for port in container.get("ports") or []:
+            if isinstance(port, Mapping) and port.get("hostPort"):
+                ports.append(int(port["hostPort"]))
+    return ports
+
+
+def scenario_changes(before: Sequence[K8sObject], after: Sequence[K8sObject]) -> list[ObjectChange]:
+    """The objects of one scenario that the change makes differ."""
+    new = {obj.ref: obj for obj in after}
+    return [
+        ObjectChange(obj, twin) for obj in before
+        if (twin := new.get(obj.ref)) is not None and twin.body != obj.body
+    ]

@@ -1,0 +1,459 @@
+"""The migration note in Markdown: the steps (`steps.MigrationSteps`) in the order a reader
+runs them, in the words of the target's kind (`KindFacts.words`), with the kubectl lines.
+
+A released target (a Helm chart) gets a note per release (`migration_note`; several releases
+or a GitOps controller: `releases_note`); a target applied as YAML gets `applied_note`.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+
+from chartfix.files import repository_root
+from chartfix.model.changes import ChartChange
+from chartfix.model.kinds import Words
+from chartfix.model.objects import K8sObject
+from chartfix.publish.bump import default_version
+from chartfix.publish.migration.kubectl import quote
+from chartfix.publish.migration.steps import (
+    MigrationSteps,
+    migration_steps,
+    other_scenarios,
+    release_steps,
+    scenario_changes,
+)
+from chartfix.publish.releases import Release
+from chartfix.rules.synthesized import placeholders
+
+
+def migration_note(
+    change: ChartChange,
+    release: str,
+    namespace: str,
+    *,
+    version: str | None = None,
+    chart_ref: str | None = None,
+    heading_level: int = 2,
+    title: str | None = None,
+    manager: Release | None = None,
+) -> str:
+    """The Markdown note for upgrading release `release` in `namespace` over this change
+    (`manager`: what deploys it, when not the Helm CLI: Argo CD, Flux, helmfile).
+
+    `version` is the chart's new version (for `helm upgrade --version`; default: the version
+    the default bump gives), `chart_ref` how the user installs the chart (default: `CHART`,
+    a placeholder to replace). Targets applied as YAML (plain manifests, kustomize) get a
+    note in their own words (`applied_note`): there is no release.
+    """
+    h = "#" * heading_level
+    sub = "#" * min(heading_level + 1, 6)
+    if not change.released:
+        return applied_note(change, namespace, heading_level=heading_level, title=title)
+    version = version or default_version(change)
+    target = version or change.chart_version
+    steps = release_steps(change, namespace)
+    ref = chart_ref or "CHART"
+    upgrade = f"helm upgrade {release} {ref}" + (f" --version {version}" if version else "")
+    upgrade += f" -n {namespace}  # plus your usual -f/--set values"
+    if target == change.chart_version:  # --bump none: both charts carry one version
+        title = title or f"Upgrading to this change (chart version {target} unchanged)"
+    out = [f"{h} {title or f'Upgrading to {target}'}", ""]
+    out += _written_for(change, release, namespace)
+    if manager is not None and manager.manager != "helm":
+        first, upgrade = _managed_by(manager, upgrade)
+        out += first
+    rollback = _rollback(change, steps, release, namespace, sub, version)
+    words = change.kind.words
+    if manager is not None and manager.manager in GITOPS:
+        tool = GITOPS[manager.manager]
+        words = replace(words, deploy=f"the {tool} sync", step=f"Turn the {tool} sync on "
+                        "again: it upgrades the release")
+    out += _steps_text(change, steps, upgrade, namespace, sub, words, rollback)
+    return _without_placeholders("\n".join(out).rstrip("\n") + "\n", change)
+
+
+def _without_placeholders(note: str, change: ChartChange) -> str:
+    """`note` with each value chartfix synthesized shown as a word to replace, named after
+    the value it stands for (`release-name-ROLE`, not `release-name-placeholder-1`; as
+    `CHART` in `helm upgrade`), and a line saying so: a made-up name in a kubectl line
+    would be a wrong one."""
+    made_up: dict[str, str] = {}
+    for rendering in change.before:
+        made_up.update(placeholders(rendering))
+    used = [p for p in sorted(made_up, key=len, reverse=True) if p in note]
+    if not used:
+        return note
+    words = {p: re.sub(r"[^A-Za-z0-9]+", "_", made_up[p]).strip("_").upper() for p in used}
+    for value in used:
+        note = note.replace(value, words[value])
+    named = ", ".join(f"{words[v]} (`{made_up[v]}`)" for v in sorted(used))
+    return note + (
+        f"\n{named}: the value your release gives; chartfix rendered without it. Put it "
+        "in the names above before running these lines.\n"
+    )
+
+
+def _steps_text(
+    change: ChartChange, steps: MigrationSteps, deploy_line: str, namespace: str, sub: str,
+    words: Words, back: list[str],
+) -> list[str]:
+    """The steps of a note, in `words`: before, deploy (`deploy_line`), after, the simple
+    variant, going back (`back`: the section for a breaking change) and what changes safely."""
+    deploy = words.deploy
+    out: list[str] = []
+    breaking = bool(steps.before)
+    if breaking:
+        out += [
+            f"{words.this} changes fields Kubernetes does not let {deploy} change: until "
+            f"the steps below are done {words.the} fails with `field is immutable`. Run them "
+            "in this order.",
+            "",
+        ]
+    elif steps.keep:
+        out += [
+            f"{words.this} changes no field Kubernetes keeps immutable, and {deploy} "
+            "alone succeeds; but without the step below, running pods drop out of a Service "
+            "(or another selector) until the rolling update replaces them. Run it first.",
+            "",
+        ]
+    else:
+        out += [f"No manual step is needed: {deploy} applies every change in place.", ""]
+    for warning in steps.warnings + _ksm_notes(change, steps):
+        out += [f"> **Warning:** {warning}", ""]
+    if breaking or steps.keep:
+        out += [f"{sub} 1. Before {deploy}", ""]
+        for heading, explain, commands in steps.before + steps.keep:
+            out += [f"{heading}: " + " ".join(explain), "", "```sh", *commands, "```", ""]
+        out += [f"{sub} 2. {words.step}", "", "```sh", deploy_line, "```", ""]
+        out += [f"{sub} 3. {words.after}", ""]
+        if steps.after:
+            out += ["Restart the StatefulSets, so that every pod runs the new template:", "",
+                    "```sh", *steps.after, "```", ""]
+        if steps.checks:
+            out += ["Wait until the new pods are ready:", "", "```sh", *steps.checks, "```", ""]
+        if steps.kept:
+            out += ["Check, while the pods roll and after, that each Service still has every "
+                    "pod as an endpoint (PODS lists them by name):", "",
+                    "```sh", *steps.kept, "```", ""]
+        if steps.cleanup:
+            out += [_cleanup_text(steps, namespace), "", "```sh", *steps.cleanup, "```", ""]
+    if breaking:
+        out += _simple_variant(steps, deploy_line, namespace, sub, not change.released)
+        out += back
+    elif steps.keep:
+        undo = words.back
+        again = (
+            f"{undo} needs no step: the old selectors ask for no label that the pods "
+            "the new version started lack." if not steps.unkept_back else
+            f"{undo} changes the selector of {', '.join(steps.unkept_back)} back at "
+            "once as well, and the pods the new version started lack a label the old selector "
+            "asks for until each is replaced: give them that label first, as above."
+        )
+        out += [f"{sub} Rolling back", "", again, ""]
+    if steps.safe:
+        out += [f"{sub} Changed in place by {words.the} (safe)", ""]
+        out += [f"- {line}" for line in steps.safe] + [""]
+    return out
+
+
+def releases_note(
+    changes: Sequence[tuple[Release, ChartChange]],
+    *,
+    version: str | None = None,
+    heading_level: int = 2,
+    title: str | None = None,
+) -> str:
+    """The note for a chart run as several releases (or one a GitOps controller deploys):
+    one block of steps per release, each from the change rendered for that release."""
+    (first, change), *_ = changes
+    if len(changes) == 1 and first.manager == "helm":
+        return migration_note(change, first.name, first.namespace, version=version,
+                              heading_level=heading_level, title=title)
+    h = "#" * heading_level
+    target = version or default_version(change) or change.chart_version
+    out = [f"{h} {title or f'Upgrading to {target}'}", "",
+           f"This chart runs as {len(changes)} release{'s' if len(changes) != 1 else ''}: "
+           "one block of steps for each, with the names that release renders (the change to "
+           "the chart is the same for all).", ""]
+    for release, own in changes:
+        out.append(migration_note(own, release.name, release.namespace, version=version,
+                                  heading_level=min(heading_level + 1, 6),
+                                  title=release.describe(), manager=release))
+    return "\n".join(out).rstrip("\n") + "\n"
+
+
+def _written_for(change: ChartChange, release: str, namespace: str) -> list[str]:
+    first = change.before[0] if change.before else None
+    values = (
+        "the chart's default values (values.yaml)" if first is None or first.scenario == "default"
+        else f"the values `{' '.join(first.values)}`" if first.values
+        else f"the values of `{first.scenario}`"
+    )
+    lines = [
+        f"Written for release `{release}` in namespace `{namespace}`, installed with {values}: "
+        "the steps name the objects those values render. For another release, regenerate "
+        "it with `chartfix fix CHART --release NAME --namespace NS [-f VALUES] --pr-body "
+        "FILE` or replace the names below.",
+        "",
+    ]
+    others = other_scenarios(change)
+    if others:
+        lines += [
+            "> **Note:** other values render other objects, which these steps do not cover: "
+            + "; ".join(f"{ref} (with {_some(names)})" for ref, names in others.items())
+            + ". For a release installed with such values, regenerate the note with them "
+            "(`-f VALUES`).",
+            "",
+        ]
+    rendered = {r.release for r in change.before}
+    if rendered and rendered != {release}:
+        lines += [
+            f"> **Warning:** object names below were rendered for release "
+            f"`{', '.join(sorted(rendered))}`, not `{release}`: check them before running.",
+            "",
+        ]
+    return lines
+
+
+def _some(names: Sequence[str], shown: int = 3) -> str:
+    listed = ", ".join(f"`{name}`" for name in names[:shown])
+    return listed + (f" and {len(names) - shown} more" if len(names) > shown else "")
+
+
+def _ksm_notes(change: ChartChange, steps: MigrationSteps) -> list[str]:
+    """kube-state-metrics warnings the fix pipeline raised and this note did not repeat."""
+    said = " ".join(steps.warnings)
+    return [
+        note for note in change.notes
+        if "kube-state-metrics" in note and not _same_object(note, said)
+    ]
+
+
+def _same_object(note: str, said: str) -> bool:
+    names = re.findall(r"statefulset/([\w.-]+)", note)
+    return bool(names) and all(f"statefulset/{name}" in said for name in names)
+
+
+def _cleanup_text(steps: MigrationSteps, namespace: str) -> str:
+    """What the cleanup listings show and how to delete what is left, in the namespace the
+    listings name (the objects', which a kustomize overlay sets), else NS."""
+    said, deletes = [], []
+    listed = {m.group(1) for line in steps.cleanup if (m := re.match(r"kubectl -n (\S+) ", line))}
+    ns = listed.pop() if len(listed) == 1 else "NS" if listed else namespace
+    if any(" get rs " in line for line in steps.cleanup):
+        said.append("Old ReplicaSets were adopted (OWNER set) and are scaled down by the rollout.")
+        deletes.append(f"`kubectl -n {ns} delete rs NAME`")
+    if any(" get controllerrevisions " in line for line in steps.cleanup):
+        said.append(
+            "The old StatefulSets' and DaemonSets' ControllerRevisions (their rollout history) "
+            "stay without OWNER."
+        )
+        deletes.append(f"`kubectl -n {ns} delete controllerrevision NAME`")
+    return " ".join(said) + (
+        f" Once the new pods are ready, delete what is left without OWNER ({', '.join(deletes)}):"
+    )
+
+
+def _simple_variant(
+    steps: MigrationSteps, upgrade: str, namespace: str, sub: str, applied: bool = False
+) -> list[str]:
+    """Delete, then upgrade: the pods stop until the new ones are ready.
+
+    Helm's own force does not replace this step: Helm 3's `--force` and Helm 4's
+    `--force-replace` (its new name; `--force` stays as a deprecated alias) update each
+    object by replacement, an HTTP PUT (`replaceResource` in helm/helm pkg/kube/client.go),
+    which the API refuses for an immutable field just as it refuses a patch (helm/helm#7173).
+    """
+    by_namespace: dict[str, list[str]] = {}
+    for name in steps.recreate:
+        by_namespace.setdefault(steps.namespaces.get(name, namespace), []).append(name)
+    deletes = [f"kubectl -n {ns} delete {' '.join(names)}" for ns, names in by_namespace.items()]
+    if applied:
+        said = (
+            "Delete the objects with their pods, then apply; nothing serves until the new pods "
+            "are ready (with Argo CD or Flux: delete, then sync)."
+        )
+    else:
+        said = (
+            "Delete the objects with their pods, then upgrade; nothing serves until the new "
+            "pods are ready. `helm upgrade --force` (Helm 3) or `--force-replace` (Helm 4) "
+            "does not do this: it replaces each object in place, which the API refuses for "
+            "immutable fields."
+        )
+    return [
+        f"{sub} Simple variant, with downtime", "", said, "", "```sh", *deletes, upgrade,
+        "```", "",
+    ]
+
+
+def _rollback(
+    change: ChartChange, steps: MigrationSteps, release: str, namespace: str, sub: str,
+    version: str | None,
+) -> list[str]:
+    """Back to the old chart: `helm rollback` meets the same immutable fields, in reverse."""
+    old = f"{change.chart_name}-{change.chart_version}"
+    heading, last = f"Rolling back to {change.chart_version}", f"the last one of chart {old}"
+    if (version or default_version(change) or change.chart_version) == change.chart_version:
+        heading = "Rolling back to the chart before this change"
+        last = (f"the last one before this change (both are chart {old}: tell them apart by "
+                "their date)")
+    return [
+        f"{sub} {heading}", "",
+        "`helm rollback` to the old chart changes the same immutable fields back and fails "
+        "the same way. The steps mirror the upgrade: give the running pods the labels the old "
+        "selectors need (when the fix removed or changed one), delete the new objects but not "
+        "their pods, then roll back; the old objects adopt the pods and roll them.",
+        "", "```sh", *steps.rollback,
+        f"helm history {release} -n {namespace}",
+        f"helm rollback {release} REVISION -n {namespace}  # REVISION: {last}",
+        *steps.after, *steps.checks, "```", "",
+    ]
+
+
+GITOPS = {"argocd": "Argo CD", "flux": "Flux"}
+
+
+ARGO_SUSPEND = '{"spec":{"syncPolicy":{"automated":null}}}'
+
+
+ARGO_RESUME = '{"spec":{"syncPolicy":{"automated":{}}}}'
+
+
+FLUX_SUSPEND = '{"spec":{"suspend":true}}'
+
+
+FLUX_RESUME = '{"spec":{"suspend":false}}'
+
+
+def _managed_by(release: Release, upgrade: str) -> tuple[list[str], str]:
+    """(what to do first, the line that deploys the new chart) for a release Argo CD, Flux or
+    helmfile deploys. A GitOps controller would apply the merged change before the steps
+    below: its sync is suspended first (`kubectl patch`, as their CLIs do), and resuming it
+    is the upgrade."""
+    if release.manager == "helmfile":
+        return [
+            "helmfile deploys this release: run the steps below, with `helmfile apply "
+            f"--selector name={release.name}` where the note says `helm upgrade` (helmfile "
+            "runs that upgrade with your helmfile's values).", "",
+        ], upgrade
+    if release.manager == "argocd":
+        patch = _patch(release, "application")
+        return [
+            f"The Argo CD Application `{release.owner}` deploys this release: before this "
+            "change is merged, stop its automated sync, or Argo CD applies the new chart "
+            "before the steps below (and fails on the immutable fields):", "",
+            "```sh", f"{patch} '{ARGO_SUSPEND}'", "```", "",
+            "Then merge, and run the steps; turning the automated sync on again is the "
+            "upgrade (put back `prune`/`selfHeal` if the Application had them).", "",
+        ], f"{patch} '{ARGO_RESUME}'"
+    patch = _patch(release, "helmrelease")
+    return [
+        f"The Flux HelmRelease `{release.owner}` deploys this release: before this change "
+        "is merged, suspend it, or Flux upgrades the release before the steps below:", "",
+        "```sh", f"{patch} '{FLUX_SUSPEND}'", "```", "",
+        "Then merge, and run the steps; resuming the HelmRelease is the upgrade.", "",
+    ], f"{patch} '{FLUX_RESUME}'"
+
+
+def _patch(release: Release, kind: str) -> str:
+    return f"kubectl -n {release.owner_namespace} patch {kind} {release.owner} --type merge -p"
+
+
+_APPLY = "\0apply\0"
+"""Where a section's apply line goes, before sections of alike overlays are merged."""
+
+
+def applied_note(
+    change: ChartChange, namespace: str, *, heading_level: int = 2, title: str | None = None
+) -> str:
+    """The note for a target whose YAML is applied (`kubectl apply -f DIR`, `kubectl apply
+    -k OVERLAY`, or an Argo CD / Flux sync of it): no release, no values. Each scenario (a
+    kustomize overlay) builds its own objects in its own namespace, so each gets its steps;
+    overlays whose steps read alike share one section. An object that names no namespace
+    lands in `namespace` (what `kubectl -n NAMESPACE apply` does)."""
+    h = "#" * heading_level
+    root = change.chart_root.name
+    sections: dict[str, tuple[list[str], list[str]]] = {}
+    unnamed = False
+    for old, new in zip(change.before, change.after, strict=True):
+        changes = scenario_changes(old.objects, new.objects)
+        if not changes:
+            continue
+        unnamed |= any(not c.before.namespace for c in changes)
+        steps = migration_steps(changes, namespace, old.objects, new.objects, change.kind.words)
+        sub = "#" * min(heading_level + (2 if len(change.before) > 1 else 1), 6)
+        body = _steps_text(
+            change, steps, _APPLY, namespace, sub, change.kind.words, _revert(steps, _APPLY, sub)
+        )
+        scenarios, lines = sections.setdefault("\n".join(body), ([], []))
+        scenarios.append(old.scenario)
+        lines.append(_apply_line(change, old.objects, old.scenario, namespace))
+    top = _from_top(change.chart_root)
+    output = f"{top}/{change.kind.output}" if change.kind.output else top
+    out = [f"{h} {title or 'Applying this change'}", ""]
+    out.append(change.kind.applied_as.format(root=root, path=output))
+    out[-1] += (
+        " Paths are from the top of the repository." if _from_top(change.chart_root) != "."
+        else f" Paths are from `{root}` itself."
+    )
+    if unnamed:
+        out[-1] += (
+            f" Objects that name no namespace are taken to land in `{namespace}` (regenerate "
+            "with `--namespace NS` for another)."
+        )
+    out += [
+        "",
+        "With Argo CD or Flux, suspend automated sync first (Argo CD: turn off auto-sync and "
+        "self-heal; Flux: `flux suspend kustomization NAME`): a sync would put back an object "
+        "a step deletes from the YAML still in git. At the apply step, merge this change and "
+        "sync (or resume), instead of running `kubectl apply`.",
+        "",
+    ]
+    for text, (scenarios, lines) in sections.items():
+        if len(change.before) > 1:
+            names = ", ".join(f"`{name}`" for name in scenarios)
+            out += [f"{h}# {'Overlays' if len(scenarios) > 1 else 'Overlay'} {names}", ""]
+        out += text.replace(_APPLY, "\n".join(lines)).split("\n")
+    if not sections:
+        out += ["No manual step is needed: `kubectl apply` applies every change in place.", ""]
+    return "\n".join(out).rstrip("\n") + "\n"
+
+
+def _apply_line(
+    change: ChartChange, objects: Sequence[K8sObject], scenario: str, namespace: str
+) -> str:
+    """How one scenario is applied, in the kind's words (`KindFacts.apply`: `kubectl apply -k`
+    of a kustomize overlay, `kubectl apply -f` of the folder of plain manifests or of a cdk8s
+    app's output); `-n` only when some object names no namespace (an object naming another
+    one than `-n` is refused by kubectl)."""
+    kind = change.kind
+    path = _from_top(change.chart_root)
+    if kind.output:
+        path = posixpath.normpath(f"{path}/{kind.output}")
+    if kind.overlays and scenario != "default":
+        path = posixpath.normpath(f"{path}/{scenario}")
+    ns = f"-n {namespace} " if any(not o.namespace for o in objects) else ""
+    return kind.apply.format(ns=ns, path=quote(path))
+
+
+def _from_top(root: Path) -> str:
+    """The target's folder as a path from the top of its git repository (where a note's
+    reader runs commands from), or `.` outside a repository (from the target itself)."""
+    top = repository_root(root)
+    return Path(root).resolve().relative_to(top).as_posix() or "."
+
+
+def _revert(steps: MigrationSteps, apply: str, sub: str) -> list[str]:
+    """Back to the YAML before this change: applying it meets the same immutable fields."""
+    return [
+        f"{sub} Going back to the YAML before this change", "",
+        "Applying the old YAML changes the same immutable fields back and fails the same "
+        "way. The steps mirror the apply: give the running pods the labels the old selectors "
+        "need, delete the new objects but not their pods, then revert this commit and apply.",
+        "", "```sh", *steps.rollback, "git revert --no-edit COMMIT  # COMMIT: this change",
+        apply, *steps.after, *steps.checks, "```", "",
+    ]
