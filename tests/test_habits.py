@@ -86,12 +86,12 @@ def test_color_flag(repo: Path, flag: str, coloured: bool) -> None:
     assert fixed.returncode == 0
 
 
-@pytest.mark.parametrize("command", ["check", "fix"])
-def test_a_reader_that_stops_early_ends_the_run_quietly(repo: Path, command: str) -> None:
+@pytest.mark.parametrize("verb", ["check", "fix"])
+def test_a_reader_that_stops_early_ends_the_run_quietly(repo: Path, verb: str) -> None:
     """`chartfix check | head -1`: the reader closes the pipe before chartfix writes; chartfix
     stops without a traceback and with the status a shell reports for SIGPIPE, as other
     command-line tools do."""
-    process = subprocess.Popen([*CHARTFIX, command, "charts"], cwd=repo / "deploy",
+    process = subprocess.Popen([*CHARTFIX, verb, "charts"], cwd=repo / "deploy",
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     assert process.stdout is not None and process.stderr is not None
     process.stdout.close()  # the reader is gone before the first line
@@ -156,3 +156,19 @@ def test_helm2_release_time_is_not_called_a_nil_pointer_off_values(tmp_path: Pat
     done = run("bulk", "-j", "1", "old", cwd=tmp_path)
     assert "a Helm 2 built-in Helm 3 lacks (.Release.Time)" in done.stderr, done.stderr
     assert "nil pointer off values" not in done.stderr
+
+
+def test_a_note_several_charts_share_is_said_once(tmp_path: Path) -> None:
+    """Two charts of a monorepo stage its `common` chart, of another version than they pin:
+    the note is said once in the run, naming both (each chart's JSON keeps its own)."""
+    shutil.copytree(FIXTURES / "sibling-version", tmp_path / "charts")
+    for verb in ("check", "fix"):
+        done = run(verb, "charts", cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+        said = done.stdout + done.stderr
+        assert said.count("which does not satisfy 2.x.x") == 1, said
+        assert "rendered with it instead (also for charts/web)" in said
+    report = json.loads(run("check", "--format", "json", "charts", cwd=tmp_path).stdout)
+    noted = {c["name"]: [w for w in c["warnings"] if "does not satisfy" in w]
+             for c in report["charts"]}
+    assert [len(noted[name]) for name in ("app", "web", "common")] == [1, 1, 0]

@@ -16,6 +16,7 @@ from chartfix.errors import ChartError, display_path
 from chartfix.model.changes import ChartChange
 from chartfix.publish.diff import chart_diff, colorize, summarize
 from chartfix.publish.migration.steps import upgrade_kind
+from chartfix.publish.output import said_once
 from chartfix.publish.output.text import use_color
 from chartfix.publish.story import hunks_fixing
 from chartfix.publish.write import write_chart
@@ -215,7 +216,9 @@ def report(
         report_quiet(outcomes, err)
         return
     verb = "fixed" if written else "fixable"
-    for outcome in outcomes:
+    run_notes = said_once([o.change.notes if o.change else [] for o in outcomes],
+                          [display_path(o.root) for o in outcomes])
+    for outcome, notes in zip(outcomes, run_notes, strict=True):
         name = shown(display_path(outcome.root))
         if outcome.error is not None:
             err.write(f"error: {outcome.error}\n")
@@ -228,7 +231,7 @@ def report(
             continue
         change = outcome.change
         assert change is not None
-        if not (change.fixed or change.unfixed or change.files or change.notes):
+        if not (change.fixed or change.unfixed or change.files or notes):
             continue
         mark = f" ({NEEDS_MIGRATION})" if change.needs_migration else ""
         err.write(f"{name}: {len(change.fixed)} {verb}, {len(change.unfixed)} left{mark}\n")
@@ -240,7 +243,7 @@ def report(
         for item in change.unfixed:
             why = shown(f"{item.finding.obj}: {item.reason}")
             err.write(f"  left: {item.finding.rule} {why}\n")
-        for note in change.notes:
+        for note in notes:
             err.write(f"  note: {shown(note)}\n")
         kind = upgrade_kind(change)
         where = (

@@ -7,6 +7,7 @@ directory is shown relative to it, anything else absolute.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
 
@@ -70,6 +71,26 @@ def fingerprint(chart_name: str, finding: Finding) -> str:
     return "|".join([chart_name, finding.rule, known(finding.obj), *related])
 
 
+def said_once(notes: Sequence[Sequence[str]], names: Sequence[str]) -> list[list[str]]:
+    """Each target's notes for a person to read, a note several targets share (a sibling
+    dependency of the wrong version that every chart of a monorepo stages) said once, at
+    the first of them, naming the others: `notes[i]` and `names[i]` are target i's."""
+    holders: dict[str, list[int]] = {}
+    for index, own in enumerate(notes):
+        for note in dict.fromkeys(own):
+            holders.setdefault(note, []).append(index)
+    said = []
+    for index, own in enumerate(notes):
+        lines = []
+        for note in dict.fromkeys(own):
+            first, *others = holders[note]
+            if first == index:
+                also = ", ".join(names[o] for o in others)
+                lines.append(f"{note} (also for {also})" if others else note)
+        said.append(lines)
+    return said
+
+
 def plural(count: int, word: str) -> str:
     return f"{count} {word}" if count == 1 else f"{count} {word}s"
 
@@ -80,4 +101,4 @@ def features_said(switches: int, added: int) -> str:
     return f"{switches} {noun} explored, {plural(added, 'object')} added"
 
 
-__all__ = ["display_path", "features_said", "finding_path", "fingerprint", "plural"]
+__all__ = ["display_path", "features_said", "finding_path", "fingerprint", "plural", "said_once"]

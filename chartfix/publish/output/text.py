@@ -19,6 +19,7 @@ from chartfix.publish.output import (
     finding_path,
     plural,
     remediation,
+    said_once,
 )
 from chartfix.sources.base import synthesized_note, unrendered_note
 from chartfix.sources.targets import targets_noun
@@ -52,7 +53,11 @@ def write_text(
     def paint(style: str, text: str) -> str:
         return f"{_STYLES[style]}{text}{_RESET}" if color else text
 
-    for report in reports:
+    run_notes = said_once(
+        [[*_notes(r), *r.warnings, *r.engine_log] for r in reports],
+        [display_path(r.root) for r in reports],
+    )
+    for report, warnings in zip(reports, run_notes, strict=True):
         if report.error is not None:
             stream.write(f"{paint('error', 'error')}: {report.error}\n")
             for note in report.error.notes:
@@ -61,17 +66,13 @@ def write_text(
         if report.skipped is not None:
             stream.write(f"skipped: {shown(display_path(report.root))}: {shown(report.skipped)}\n")
             continue
-        notes = [synthesized_note(n, v) for n, v in report.synthesized.items()]
-        notes += [unrendered_note(n, why) for n, why in report.unrendered.items()]
         if quiet:
-            notes = []
+            warnings = []
         if not (
             report.findings
-            or report.warnings
             or report.suppressed
             or report.unused_suppressions
-            or report.engine_log
-            or notes
+            or warnings
         ):
             continue
         heading = f"{display_path(report.root)} ({report.name})"
@@ -106,10 +107,18 @@ def write_text(
             )
         for unused in report.unused_suppressions:
             stream.write(f"  {paint('warning', 'warning')}: {shown(unused)}\n")
-        for warning in [*notes, *report.warnings, *report.engine_log]:
+        for warning in warnings:
             stream.write(f"  {paint('warning', 'note')}: {shown(warning)}\n")
     if not quiet:
         stream.write(summary_line(reports) + "\n")
+
+
+def _notes(report: ChartReport) -> list[str]:
+    """The scenarios a chart's check made values up for, or could not render."""
+    return [
+        *(synthesized_note(n, v) for n, v in report.synthesized.items()),
+        *(unrendered_note(n, why) for n, why in report.unrendered.items()),
+    ]
 
 
 def summary_line(reports: Sequence[ChartReport]) -> str:
