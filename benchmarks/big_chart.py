@@ -4,8 +4,10 @@
 
 Each workload is a template file `templates/wNNNN.yaml` holding a Deployment, its Service and
 a pre-install migration Job whose pods carry the Deployment's selector labels (literal
-legacy lines): one overlap and one stray finding per workload, which `chartfix fix` fixes
-by editing every one of those files. Helpers sit in `templates/zz-helpers.tpl`, sorted last.
+legacy lines) and serve the port the Service targets by name: one overlap and one stray
+finding per workload, both errors (the Service routes traffic to the Job's pods; without the
+port they would be latent warnings, which `fix` leaves), which `chartfix fix` fixes by
+editing every one of those files. Helpers sit in `templates/zz-helpers.tpl`, sorted last.
 """
 
 from __future__ import annotations
@@ -65,6 +67,9 @@ spec:
       containers:
         - name: migrate
           image: example.org/app:1.0
+          ports:
+            - name: http
+              containerPort: 8080
 """
 
 HELPERS = """\

@@ -6,7 +6,8 @@ For each size N, a chart of N workloads (big_chart.py: N Deployments, N Services
 Jobs, one overlap and one stray finding per workload) is written to a scratch folder, then
 (a) a plain serial render of it (`helm template` when helm is on PATH, else Helm's engine
     through helm-python-sdk, as check_speed.py does), and
-(b) `chartfix fix` on it, dry run, one process (`fix_chart`: render, analyse, plan, verify)
+(b) `chartfix fix` on it, dry run, one process (`fix_chart`: render, analyse, plan, verify;
+    the cache off, so that every size does all of its work)
 are timed in the same run. Prints both, the ratio b/a, and how much (b) grew from the
 previous size: ~2x per doubling is linear, ~4x quadratic.
 """
@@ -14,6 +15,7 @@ previous size: ~2x per doubling is linear, ~4x quadratic.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 import time
@@ -31,6 +33,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="200,400,800")
     args = parser.parse_args()
+    os.environ["CHARTFIX_NO_CACHE"] = "1"
     previous: float | None = None
     with tempfile.TemporaryDirectory(prefix="chartfix-scaling-") as scratch:
         for size in (int(s) for s in args.sizes.split(",")):

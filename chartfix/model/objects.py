@@ -424,6 +424,21 @@ def _by_file(objects: Sequence[K8sObject], namespace: str) -> dict[str, list[K8s
     return found
 
 
+def _by_kind(objects: Sequence[K8sObject], namespace: str) -> dict[str, list[K8sObject]]:
+    found: dict[str, list[K8sObject]] = defaultdict(list)
+    for obj in objects:
+        found[obj.kind].append(obj)
+    return found
+
+
+def _first_component_key(objects: Sequence[K8sObject], namespace: str) -> str | None:
+    for obj in objects:
+        for key in COMPONENT_KEYS:
+            if key in (obj.pod_labels or {}):
+                return key
+    return None
+
+
 def mapping_at(body: Mapping[str, Any], path: str) -> dict[str, Any] | None:
     """The mapping at dotted `path` in a manifest (`spec.selector.matchLabels`), if any."""
     node: Any = body
@@ -530,6 +545,18 @@ class Rendering:
         """The first object with this reference (looked up, not searched)."""
         index: dict[ObjectRef, K8sObject] = self.memo("refs", _first_by_ref)
         return index.get(ref)
+
+    def of_kind(self, kind: str) -> list[K8sObject]:
+        """Its objects of one kind, in order (looked up, not searched: a rule asking for
+        each of N workloads would otherwise scan N x N objects)."""
+        index: dict[str, list[K8sObject]] = self.memo("kinds", _by_kind)
+        return index.get(kind, [])
+
+    def component_key(self) -> str | None:
+        """The component key the chart already puts on some pods, if any: its own
+        convention (the first object whose pods carry one decides)."""
+        key: str | None = self.memo("component-key", _first_component_key)
+        return key
 
     def memo(self, name: str, make: Callable[[list[K8sObject], str], Any]) -> Any:
         """`make(objects, namespace)`, computed once per rendering (until objects change)."""

@@ -104,7 +104,7 @@ def _choose_label(
         if key in selector.label_keys():
             return f"{controller.ref} already selects on {key}; its value is shared with other pods"
     key = component_key(
-        selector.label_keys(), _chart_component_key(rendering), context.options.component_key
+        selector.label_keys(), rendering.component_key(), context.options.component_key
     )
     written = context.source.written_name(controller, rendering)
     if written is not None:
@@ -165,20 +165,6 @@ def controller_label_edits(
     also = [(controller.source.path, k) for k in kinds if k != controller.kind]
     also += sorted({(o.source.path, o.kind) for o, _ in instances} - {key_of, *also})
     return label, edits, {k: list(made) for k in (key_of, *also)}
-
-
-def _chart_component_key(rendering: Rendering) -> str | None:
-    """The component key the chart already puts on some pods, if any: its own convention."""
-    key: str | None = rendering.memo("component-key", _first_component_key)
-    return key
-
-
-def _first_component_key(objects: Sequence[K8sObject], namespace: str) -> str | None:
-    for obj in objects:
-        for key in COMPONENT_KEYS:
-            if key in (obj.pod_labels or {}):
-                return key
-    return None
 
 
 def role_of(context: RecipeContext, obj: K8sObject, rendering: Rendering) -> str:

@@ -65,6 +65,7 @@ from chartfix.rules.context import (
     subchart_dir,
 )
 from chartfix.rules.impact import (
+    AUTOSCALER,
     LATENT_OVERLAP,
     Effect,
     adoption,
@@ -130,7 +131,8 @@ def _effects(
     """What acts on each matched workload's pods through this controller: its adoption of
     them, an autoscaler reading its selector, a consumer meant for it that reaches them."""
     scalers = [
-        o for o in rendering.objects if scales(o, controller) and context.same_scope(o, controller)
+        o for o in rendering.of_kind(AUTOSCALER)
+        if scales(o, controller) and context.same_scope(o, controller)
     ]
     readers = [
         c for c in consumers_of(controller, rendering) if meant_for(c, rendering) is controller
@@ -153,12 +155,8 @@ def _fix_key(controller: K8sObject, rendering: Rendering) -> str:
     convention (a key other pods carry), else by the selector's keys (`component_key`)."""
     pods = controller.pod_labels or {}
     own = next((k for k in COMPONENT_KEYS if k in pods), None)
-    convention = next(
-        (k for o in rendering.objects for k in COMPONENT_KEYS if k in (o.pod_labels or {})),
-        None,
-    )
     keys = controller.selector.label_keys() if controller.selector else set()
-    return own or component_key(keys, convention, None)
+    return own or component_key(keys, rendering.component_key(), None)
 
 
 def _said(impact: str, effects: Sequence[str]) -> str:
