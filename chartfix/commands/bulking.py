@@ -207,14 +207,16 @@ def run_bulk(bulk: BulkOptions) -> int:
         print_branches(outcomes, sys.stderr)
     print_table(outcomes, skipped, sys.stderr, dry_run=not applied,  # its summary ends the run
                 quiet=chosen.quiet)
-    entries = [*failed, *(report_entry(o, roots, publish, options) for o in outcomes)]
-    document = report_document(entries, shard_name, dry_run=not applied)
-    if report:
-        document = report.finish(entries, keep=skipped, shard=shard_name, dry_run=not applied)
-    if bulk.html:
-        from chartfix.publish.report.html import write_html
+    if report or bulk.html:  # an entry costs the chart's diff, migration note, files' hash
+        entries = [*failed, *(report_entry(o, roots, publish, options) for o in outcomes)]
+        document = (
+            report.finish(entries, keep=skipped, shard=shard_name, dry_run=not applied)
+            if report else report_document(entries, shard_name, dry_run=not applied)
+        )
+        if bulk.html:
+            from chartfix.publish.report.html import write_html
 
-        write_html(bulk.html, [document])
+            write_html(bulk.html, [document])
     return 2 if repo_errors else RunSummary(outcomes).exit_status
 
 
