@@ -66,10 +66,7 @@ class Browser:
         ]
         for domain in ("Page", "Runtime", "Log"):
             self.call(f"{domain}.enable", session=True)
-        self.call(
-            "Emulation.setDeviceMetricsOverride", session=True,
-            width=width, height=height, deviceScaleFactor=1, mobile=False,
-        )
+        self.resize(width, height)
 
     # --- the protocol ---
 
@@ -116,9 +113,7 @@ class Browser:
     # --- what tests do ---
 
     def open(self, path: Path) -> None:
-        self.events.clear()
-        self.call("Page.navigate", session=True, url=path.resolve().as_uri())
-        self.wait_for("Page.loadEventFired")
+        self.open_url(path.resolve().as_uri())
 
     def eval(self, expression: str) -> Any:
         """The value of a JavaScript expression in the page (JSON-able values)."""
@@ -129,6 +124,24 @@ class Browser:
         if "exceptionDetails" in result:
             raise ChromiumError(f"{expression}: {result['exceptionDetails']}")
         return result["result"].get("value")
+
+    def resize(self, width: int, height: int) -> None:
+        """The viewport, in CSS pixels (a phone: 390 x 844): media queries and `innerWidth`
+        follow it, so a page wider than it scrolls sideways (`scrollWidth > innerWidth`)."""
+        self.call(
+            "Emulation.setDeviceMetricsOverride", session=True,
+            width=width, height=height, deviceScaleFactor=1, mobile=False,
+        )
+
+    def open_at(self, path: Path, fragment: str) -> None:
+        """Open `path#fragment` as a link to it does: a fresh load, the fragment in the URL."""
+        self.open_url("about:blank")  # not a same-document jump from the page open now
+        self.open_url(f"{path.resolve().as_uri()}#{fragment}")
+
+    def open_url(self, url: str) -> None:
+        self.events.clear()
+        self.call("Page.navigate", session=True, url=url)
+        self.wait_for("Page.loadEventFired")
 
     def color_scheme(self, scheme: str) -> None:
         self.call(

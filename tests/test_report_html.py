@@ -91,7 +91,7 @@ def test_report_html_exits_as_report_merge_on_the_same_reports(
 def visible_ids(browser: Browser) -> list[str]:
     return list(browser.eval(
         "[...document.querySelectorAll('#charts tbody tr')].filter(r => !r.hidden)"
-        ".map(r => r.querySelector('.id').textContent)"
+        ".map(r => r.dataset.id)"
     ))
 
 
@@ -106,8 +106,8 @@ def test_every_chart_is_a_row_with_its_status(browser, bulk_page) -> None:
     page, report = bulk_page
     browser.open(page)
     rows = browser.eval(
-        "[...document.querySelectorAll('#charts tbody tr')].map(r => [r.querySelector('.id')"
-        ".textContent, r.dataset.status, r.cells[2].textContent, r.cells[1].textContent])"
+        "[...document.querySelectorAll('#charts tbody tr')].map(r => [r.dataset.id,"
+        " r.dataset.status, r.cells[2].textContent, r.cells[1].textContent])"
     )
     expected = {c["id"]: c["status"] for c in report["charts"]}
     assert len(rows) == len(expected) == 7
@@ -140,7 +140,7 @@ def test_filters_change_the_visible_rows_and_sections(browser, bulk_page) -> Non
     assert visible_ids(browser) == ["repo-b/bad-values"]
     sections = browser.eval(
         "[...document.querySelectorAll('article.chart')].filter(a => !a.hidden)"
-        ".map(a => a.querySelector('code').textContent)"
+        ".map(a => a.dataset.id)"
     )
     assert sections == ["repo-b/bad-values"], "a chart's section follows its row"
     choose(browser, "f-status", "fixed")
@@ -183,7 +183,7 @@ def test_a_fixed_chart_shows_findings_migration_and_its_patch(browser, bulk_page
     legacy = next(c for c in report["charts"] if c["id"] == "repo-a/legacy-server")
     anchor = browser.eval(
         "[...document.querySelectorAll('#charts tbody tr')].find(r => "
-        "r.querySelector('.id').textContent === 'repo-a/legacy-server').dataset.section"
+        "r.dataset.id === 'repo-a/legacy-server').dataset.section"
     )
     assert anchor
     section = f"document.getElementById({json.dumps(anchor)})"
@@ -205,13 +205,28 @@ def test_a_fixed_chart_shows_findings_migration_and_its_patch(browser, bulk_page
     locations = {r[1]: r[4] for r in rows}
     assert locations["overlap"] == "templates/deployment.yaml:13"
     assert locations["stray"] == "templates/service.yaml:17"
-    note = browser.eval(f"{section}.querySelector('.migration pre').textContent")
-    assert note == legacy["migration"] and "--cascade=orphan" in note
-    assert "was not applied" in browser.eval(f"{section}.querySelector('.commit').textContent")
+    note = browser.eval(
+        f"(() => {{ const d = {section}.querySelector('details.migration');"
+        " const patch = d.parentElement.querySelector('details.patch');"
+        " return {open: d.open, afterPatch: !!(patch.compareDocumentPosition(d)"
+        " & Node.DOCUMENT_POSITION_FOLLOWING), text: d.querySelector('.note').textContent,"
+        " headings: [...d.querySelectorAll('h2, h3')].map(h => h.textContent),"
+        " code: [...d.querySelectorAll('pre code')].map(c => c.textContent).join('')}; })()"
+    )
+    assert not note["open"] and note["afterPatch"], "folded, after the patch"
+    assert note["headings"][0] == "Upgrading to 2.0.0", "its ## heading is a heading"
+    assert "##" not in note["text"] and "```" not in note["text"], "Markdown, rendered"
+    assert "--cascade=orphan" in note["code"], "the commands are a code block"
+    assert browser.eval(f"{section}.querySelector('.patch summary').textContent") == (
+        "Patch, not applied (dry run): 2 files, +3 −0"
+    )
+    assert browser.eval(f"{section}.querySelector('.line').textContent") == (
+        "2 findings: 2 fixable, 0 left · +3 −0 in 2 files · needs migration"
+    ), "the chart at a glance"
 
     left = browser.eval(
         "[...document.querySelectorAll('article.chart')].find(a => "
-        "a.querySelector('code').textContent === 'repo-b/leftover')"
+        "a.dataset.id === 'repo-b/leftover')"
         ".querySelector('ul.left').textContent"
     )
     reasons = [f["reason"] for f in next(
@@ -237,11 +252,14 @@ def test_light_and_dark_schemes_and_print(browser, bulk_page) -> None:
     browser.call("Emulation.setEmulatedMedia", session=True, media="print")
     try:
         hidden = browser.eval("getComputedStyle(document.getElementById('filters')).display")
-        details = browser.eval("[...document.querySelectorAll('details')].every(d => d.open)")
+        folded = browser.eval(
+            "[...document.querySelectorAll('details:not([open]) > :not(summary)')]"
+            ".map(e => e.getBoundingClientRect().height)"
+        )
     finally:
         browser.call("Emulation.setEmulatedMedia", session=True, media="")
     assert hidden == "none", "the filter form is not printed"
-    assert details, "patches and notes are open, so they print"
+    assert folded and all(height > 0 for height in folded), "folded notes print open"
 
 
 def test_merged_shard_reports_give_one_page(browser, bulk_page, tmp_path) -> None:
@@ -327,7 +345,7 @@ def test_markup_from_a_chart_shows_as_text_and_never_runs(browser, tmp_path) -> 
     assert browser.eval("document.querySelectorAll('[onerror], [onload]').length") == 0
     assert browser.problems() == [], "nothing was refused by the CSP: nothing tried to run"
 
-    ids = browser.eval("[...document.querySelectorAll('#charts .id')].map(e => e.textContent)")
+    ids = browser.eval("[...document.querySelectorAll('#charts tbody tr')].map(r => r.dataset.id)")
     assert sorted(ids) == sorted(f"evil/{d}" for d in (EVIL_DIR, EVIL_BROKEN))
     body = browser.eval("document.body.innerText")
     for shown in (EVIL_COMMENT, f"release-name-{EVIL_NAME}", EVIL_FIELD, EVIL_BROKEN):
@@ -405,9 +423,212 @@ def test_a_report_from_before_the_detail_fields_still_makes_a_page(browser, bulk
     assert "Dry run" in browser.eval("document.getElementById('mode').textContent")
     rules = browser.eval(
         "Object.fromEntries([...document.querySelectorAll('#charts tbody tr')].map(r => "
-        "[r.querySelector('.id').textContent, JSON.parse(r.dataset.rules)]))"
+        "[r.dataset.id, JSON.parse(r.dataset.rules)]))"
     )
     assert rules["repo-a/legacy-server"] == ["overlap", "stray"]
     leftover = next(c for c in report["charts"] if c["id"] == "repo-b/leftover")
     text = browser.eval("document.body.innerText")
     assert all(line.split(": ", 1)[1] in text for line in leftover["left"])
+
+
+# --- as a person reads it: anchors, a phone, the repository ---------------------------------
+
+
+def section_in_view(browser: Browser, anchor: str) -> bool:
+    """The section `anchor` is shown and its top is inside the viewport."""
+    return bool(browser.eval(
+        f"(() => {{ const a = document.getElementById({json.dumps(anchor)});"
+        " const box = a.getBoundingClientRect();"
+        " return !a.hidden && box.height > 0 && box.top >= 0 && box.top < innerHeight; })()"
+    ))
+
+
+def last_anchor(browser: Browser) -> str:
+    return str(browser.eval("[...document.querySelectorAll('article.chart')].at(-1).id"))
+
+
+@pytest.mark.parametrize("size", [(1280, 900), (390, 844)], ids=["desktop", "phone"])
+def test_a_link_to_a_charts_anchor_opens_on_its_section(browser, bulk_page, size) -> None:
+    """`report.html#cN` from a chat or an issue: the page opens on that chart, also when
+    the filters hide it (they are cleared), at a desktop's and a phone's width."""
+    page, _ = bulk_page
+    browser.resize(*size)
+    try:
+        browser.open(page)
+        anchor = last_anchor(browser)
+        links = browser.eval(
+            "[...document.querySelectorAll('#charts a[href^=\"#\"]')].map(a => a.hash.slice(1))"
+        )
+        assert anchor in links and all(browser.eval(
+            f"!!document.getElementById({json.dumps(link)})") for link in links)
+        assert not section_in_view(browser, anchor), "the page is longer than the viewport"
+        status = browser.eval(f"document.getElementById({json.dumps(anchor)}).dataset.status")
+        choose(browser, "f-status", "clean" if status != "clean" else "error")
+        assert browser.eval(f"document.getElementById({json.dumps(anchor)}).hidden")
+        browser.eval(f"location.hash = {json.dumps('#' + anchor)}")
+        assert section_in_view(browser, anchor), "a filtered-out chart is shown for its link"
+        assert browser.eval("document.getElementById('f-status').value") == ""
+
+        browser.open_at(page, anchor)
+        assert browser.eval("scrollY") > 0 and section_in_view(browser, anchor)
+        assert browser.problems() == []
+    finally:
+        browser.resize(1280, 900)
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_nothing_overflows_sideways_on_a_phone(browser, bulk_page, scheme) -> None:
+    """At 390 px the page fits its width: the tables become cards, the bar chart shrinks,
+    and a patch's long lines scroll inside its own code block."""
+    page, _ = bulk_page
+    browser.resize(390, 844)
+    browser.color_scheme(scheme)
+    try:
+        browser.open(page)
+        assert browser.eval("document.documentElement.scrollWidth") <= 390
+        assert browser.eval("innerWidth") == 390
+        blocks = browser.eval(
+            "[...document.querySelectorAll('.patch pre, .note pre')].map(p => "
+            "[getComputedStyle(p).overflowX, p.getBoundingClientRect().right])"
+        )
+        assert blocks and all(o == "auto" and right <= 390 for o, right in blocks)
+        assert browser.eval(
+            "[...document.querySelectorAll('.patch pre')].some(p => p.scrollWidth > p.clientWidth)"
+        ), "a long patch line scrolls inside its block, not the page"
+    finally:
+        browser.resize(1280, 900)
+        browser.color_scheme("light")
+
+
+EVIL_NOTE = """## Upgrading <script>window.pwned=6</script>
+
+<img src=x onerror="window.pwned=7"> and <b>bold</b>
+
+[a link](javascript:window.pwned=8) ![an image](https://example.com/t.png)
+
+```sh
+kubectl delete deployment web --cascade=orphan  # <script>window.pwned=9</script>
+```
+"""
+
+
+def test_markup_in_a_migration_note_shows_as_text(browser, bulk_page, tmp_path) -> None:
+    """The note is Markdown with raw HTML off: tags a repository's text carries into it
+    are text, a `javascript:` link is no link, and no image is loaded."""
+    _, report = bulk_page
+    entries = [
+        {**c, "migration": EVIL_NOTE} if c["id"] == "repo-a/legacy-server" else c
+        for c in report["charts"]
+    ]
+    path = tmp_path / "r.json"
+    path.write_text(json.dumps({**report, "charts": entries}))
+    evil = tmp_path / "page.html"
+    assert run("report", "html", path, "-o", evil) == 2
+    browser.open(evil)
+    assert browser.eval("typeof window.pwned") == "undefined"
+    assert browser.eval("document.scripts.length") == 1
+    assert browser.eval("document.querySelectorAll('img, [onerror], .note b').length") == 0
+    assert browser.eval("document.querySelectorAll('a[href^=\"javascript\"]').length") == 0
+    note = browser.eval("document.querySelector('.migration .note').textContent")
+    for shown in ("<script>window.pwned=6</script>", '<img src=x onerror="window.pwned=7">',
+                  "<b>bold</b>", "[a link](javascript:window.pwned=8)", "an image",
+                  "# <script>window.pwned=9</script>"):
+        assert shown in note
+    assert browser.eval("document.querySelector('.migration h2').textContent") == (
+        "Upgrading <script>window.pwned=6</script>"
+    )
+    assert browser.problems() == []
+
+
+def test_the_repository_column_names_the_repository_and_the_path_in_it(
+    browser, tmp_path, monkeypatch
+) -> None:
+    """`bulk charts` run inside a checkout: the repository is the checkout, named by its
+    remote (`owner/name`, never its token), and each chart's path is from its top."""
+    repo = tmp_path / "checkout"
+    add_chart(repo / "charts", "legacy-server", "web")
+    add_chart(repo / "charts", "clean", "db")
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "remote", "add", "origin", "https://bot:s3cret@git.example.com/acme/shop.git")
+    plain = add_chart(tmp_path / "plain", "clean", "api").parent
+    monkeypatch.chdir(repo)
+    page, report = tmp_path / "page.html", tmp_path / "r.json"
+    assert run("bulk", "charts", plain, "-j", "1", "--report", report, "--html", page) == 0
+    places = sorted((c["repository"], c["in_repository"])
+                    for c in json.loads(report.read_text())["charts"])
+    assert places == [("acme/shop", "charts/db"), ("acme/shop", "charts/web"), ("plain", "api")]
+    browser.open(page)
+    rows = browser.eval(
+        "[...document.querySelectorAll('#charts tbody tr')].map(r => "
+        "[r.cells[1].textContent, r.querySelector('.in').textContent])"
+    )
+    assert sorted(rows) == [["acme/shop", "charts/db"], ["acme/shop", "charts/web"],
+                            ["plain", "api"]]
+    options = browser.eval("[...document.querySelectorAll('#f-repo option')].map(o => o.value)")
+    assert options == ["", "acme/shop", "plain"]
+    assert "s3cret" not in page.read_text() and "s3cret" not in report.read_text()
+
+
+def test_a_report_with_an_app_not_run_makes_a_page(browser, tmp_path) -> None:
+    """A cdk8s app skipped (no --run-apps) is `skipped` in the report; `report html` and a
+    resumed run read it, and the page counts it as not run."""
+    tree = tmp_path / "tree"
+    add_chart(tree, "cdk8s-arguments")
+    add_chart(tree, "clean")
+    report, page = tmp_path / "r.json", tmp_path / "page.html"
+    assert run("bulk", tree, "-j", "1", "--report", report) == 0
+    assert "skipped" in {c["status"] for c in json.loads(report.read_text())["charts"]}
+    assert run("report", "html", report, "-o", page) == 0
+    browser.open(page)
+    cards = browser.eval(
+        "Object.fromEntries([...document.querySelectorAll('.card')].map(c => "
+        "[c.dataset.count, Number(c.querySelector('.n').textContent)]))"
+    )
+    assert (cards["found"], cards["analyzed"], cards["skipped"]) == (2, 1, 1)
+
+
+CONTRAST_TEXT = (
+    "body", "h2", ".card .k", ".card.s-fixed .n", ".card.s-left .n", ".card.s-error .n",
+    "#charts a", "#charts .in", "#charts td.zero", ".st.s-fixed", ".st.s-left", ".st.s-error",
+    ".unsafe", ".add", ".del", ".patch .gi", ".patch .gd", ".patch .gu", ".mode",
+)
+"""Text a reader must make out: every element these select, in both colour schemes."""
+
+
+def luminance(rgb: list[float]) -> float:
+    def channel(c: float) -> float:
+        c /= 255
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (channel(c) for c in rgb[:3])
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast(fg: list[float], bg: list[float]) -> float:
+    light, dark = sorted((luminance(fg), luminance(bg)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_text_contrast_meets_wcag_aa_in_both_schemes(browser, bulk_page, scheme) -> None:
+    """4.5:1 between each text colour and the background it is drawn on (the nearest
+    ancestor's that is not transparent), as WCAG AA asks for body text."""
+    page, _ = bulk_page
+    browser.color_scheme(scheme)
+    try:
+        browser.open(page)
+        pairs = browser.eval(
+            "(() => { const rgb = c => c.match(/[\\d.]+/g).map(Number);"
+            " const behind = e => { for (; e; e = e.parentElement) {"
+            "  const c = rgb(getComputedStyle(e).backgroundColor);"
+            "  if (c.length < 4 || c[3] > 0) { return c; } } return [255, 255, 255]; };"
+            f" return {json.dumps(CONTRAST_TEXT)}.flatMap(s =>"
+            " [...document.querySelectorAll(s)].map(e =>"
+            "  [s, rgb(getComputedStyle(e).color), behind(e)])); })()"
+        )
+    finally:
+        browser.color_scheme("light")
+    assert {p[0] for p in pairs} == set(CONTRAST_TEXT), "every kind of text is on the page"
+    low = sorted({(s, round(contrast(fg, bg), 2)) for s, fg, bg in pairs
+                  if contrast(fg, bg) < 4.5})
+    assert low == []

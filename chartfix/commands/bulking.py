@@ -57,7 +57,7 @@ from chartfix.publish.report.file import (
     file_bytes,
     report_document,
 )
-from chartfix.publish.repos import RepoFailure, unique_names
+from chartfix.publish.repos import RepoFailure, chart_place, unique_names
 from chartfix.runner import abandon, run_parallel
 from chartfix.sources.targets import find_targets, nothing_found, targets_noun
 from chartfix.terminal import shown, unfiltered
@@ -404,9 +404,12 @@ def report_entry(
     change = outcome.change
     diff = chart_diff(change) if change else ""
     summary = summarize([diff]) if diff else None
+    place = chart_place(outcome.root, roots)
     return {
         "path": str(outcome.root),
         "id": chart_identity(outcome.root, roots),
+        "repository": place.repository,
+        "in_repository": place.path,
         "name": change.chart_name if change else outcome.root.name,
         "status": outcome.status,
         "findings": len(change.fixed) + len(change.unfixed) if change else 0,
@@ -446,6 +449,7 @@ def failure_entry(failure: RepoFailure) -> dict[str, Any]:
     """A repository of --repos that could not be had, as an error entry of the report."""
     return {
         "path": failure.url, "id": failure.url, "name": failure.url.rstrip("/").rsplit("/")[-1],
+        "repository": failure.url, "in_repository": ".",
         "status": "error", "findings": 0, "fixed": [], "left": [], "error": failure.reason,
         "files": [], "lines_added": 0, "lines_removed": 0, "diff": "", "content_hash": None,
         "applied": False, "finding_details": [], "notes": [],

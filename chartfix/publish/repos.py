@@ -17,6 +17,7 @@ from pathlib import Path
 import git
 
 from chartfix.errors import UsageError
+from chartfix.files import git_repository
 
 ALLOWED_SCHEMES = ("https", "ssh", "git", "file")
 """Transports --repos may clone with; git's others (`ext::` runs a command, `fd::`, plain
@@ -160,3 +161,39 @@ def _unique_names(resolved: tuple[Path, ...]) -> tuple[tuple[Path, str], ...]:
         (d, label if clash[label] == 1 else d.as_posix().strip("/").replace("/", "+"))
         for d, label in first.items()
     )
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where a chart lives, as a person names it: the repository and the path inside it."""
+
+    repository: str
+    path: str
+    """The chart's folder below the repository's top (`.`: the chart is the repository)."""
+
+
+def chart_place(chart: Path, roots: Iterable[Path]) -> Place:
+    """The git repository holding `chart` (named by its `origin` remote's project, e.g.
+    `bitnami/charts`, else its top folder's name) and the chart's path inside it; outside
+    any repository, the ROOT argument holding it stands for one (its folder's name)."""
+    chart = chart.resolve()
+    top = git_repository(chart)
+    if top is None:
+        holding = [r.resolve() for r in roots if chart.is_relative_to(r.resolve())]
+        top = min(holding, key=lambda r: len(r.parts)) if holding else chart.parent
+        name = top.name
+    else:
+        name = _repository_name(top)
+    return Place(name, chart.relative_to(top).as_posix())
+
+
+@lru_cache(maxsize=256)
+def _repository_name(top: Path) -> str:
+    """The project path of an `origin` remote on a host (`owner/name`: never its user or
+    password, `split_remote` keeps the path alone), else (no remote, a local one) the top
+    folder's name."""
+    from chartfix.publish.forge import split_remote
+
+    url = _origin_url(top)
+    host, project = split_remote(url) if url else (None, "")
+    return project if host and project else top.name

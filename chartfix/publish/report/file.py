@@ -130,8 +130,9 @@ def file_bytes(path: Path) -> bytes:
         return b"?"
 
 
-STATUSES = ("clean", "warnings", "fixed", "partial", "left", "error")
-"""warnings: only warnings no fix took on (a `spans`, a latent match), none fixed or left."""
+STATUSES = ("clean", "warnings", "fixed", "partial", "left", "error", "skipped")
+"""warnings: only warnings no fix took on (a `spans`, a latent match), none fixed or left;
+skipped: a target whose code was not run (a cdk8s app without --run-apps)."""
 
 
 class ReportFile:
@@ -366,6 +367,8 @@ def _is_text(value: object) -> bool:
 _ENTRY_FIELDS: dict[str, tuple[Any, str]] = {
     "id": (lambda v: isinstance(v, str), "a string"),
     "name": (lambda v: isinstance(v, str), "a string"),
+    "repository": (lambda v: isinstance(v, str), "a string"),
+    "in_repository": (lambda v: isinstance(v, str), "a string"),
     "findings": (_is_count, "a count"),
     "warnings": (_is_count, "a count"),
     "lines_added": (_is_count, "a count"),

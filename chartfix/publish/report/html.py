@@ -39,7 +39,7 @@ _KNOWN = {
     "path", "id", "name", "status", "findings", "fixed", "left", "error", "unsafe", "files",
     "lines_added", "lines_removed", "diff", "content_hash", "options", "applied", "commit",
     "branch", "finding_details", "notes", "migration", "upgrade", "pull_request", "publish",
-    "needs_migration", "warnings",
+    "needs_migration", "warnings", "repository", "in_repository",
 }
 
 
@@ -68,6 +68,9 @@ class ChartView:
     id: str
     path: str
     repository: str
+    """The repository's name (its remote's `owner/name` or its top folder's name)."""
+    in_repository: str
+    """The chart's folder inside the repository (`.`: the chart is the repository)."""
     status: str
     applied: bool
     findings: list[FindingView]
@@ -114,7 +117,8 @@ def chart_view(entry: dict[str, Any]) -> ChartView:
         name=str(entry.get("name") or ident),
         id=ident,
         path=str(entry.get("path") or ""),
-        repository=ident.split("/", 1)[0] if "/" in ident else ident,
+        repository=str(entry.get("repository") or ident.split("/", 1)[0]),
+        in_repository=str(entry.get("in_repository") or _below_root(ident)),
         status=str(entry.get("status") or "error"),
         applied=bool(entry.get("applied")),
         findings=_findings(entry),
@@ -133,6 +137,11 @@ def chart_view(entry: dict[str, Any]) -> ChartView:
         migration=str(entry.get("migration") or ""),
         more={k: v for k, v in entry.items() if k not in _KNOWN and v not in (None, "", [], {})},
     )
+
+
+def _below_root(ident: str) -> str:
+    """A report from before `in_repository`: the chart's path below its bulk ROOT."""
+    return ident.split("/", 1)[1] if "/" in ident else "."
 
 
 def _findings(entry: dict[str, Any]) -> list[FindingView]:
@@ -220,6 +229,7 @@ def render_page(documents: Sequence[dict[str, Any]], sources: Sequence[str] = ()
         f"style-src '{_sha256(style)}'; script-src '{_sha256(script)}'"
     )
     title = "chartfix bulk report"
+    fixed_word = "fixable" if dry_run else "fixed"
     body = [
         f"<header><h1>{title}</h1>",
         _mode_banner(dry_run, len(documents)),
@@ -229,7 +239,7 @@ def render_page(documents: Sequence[dict[str, Any]], sources: Sequence[str] = ()
         "<main>",
         _summary(charts, dry_run),
         _run_fields(documents, sources),
-        _table(charts, anchors, fixed_word="fixable" if dry_run else "fixed"),
+        _table(charts, anchors, fixed_word),
         _branch_table(charts),
         '<section id="details"><h2>Charts</h2>',
         *(_chart_section(anchor, chart) for anchor, chart in details),
@@ -326,6 +336,8 @@ def _summary(charts: Sequence[ChartView], dry_run: bool | None) -> str:
     ]
     if by_status["warnings"]:  # charts whose only findings are warnings no fix took on
         cards.insert(3, ("warnings", "warnings only", by_status["warnings"], ""))
+    if by_status["skipped"]:  # their code was not run (a cdk8s app without --run-apps)
+        cards.append(("skipped", "not run", by_status["skipped"], "their code was not run"))
     items = "".join(
         f'<div class="card s-{key}{" zero" if not n else ""}" data-count="{key}">'
         f'<span class="n">{n}</span>'
@@ -417,39 +429,18 @@ def _table(charts: Sequence[ChartView], anchors: dict[int, str], fixed_word: str
     )
     heads = [
         ("chart", "text"), ("repository", "text"), ("status", "text"), ("findings", "num"),
-        (fixed_word, "num"), ("left", "num"), ("rules", "text"), ("lines", "num"),
-        ("migration", "text"),
+        (fixed_word, "num"), ("left", "num"), ("warnings", "num"), ("rules", "text"),
+        ("lines", "num"), ("upgrade", "text"),
     ]
     head = "".join(
         f'<th scope="col" data-type="{kind}"><button type="button">{name}</button></th>'
         for name, kind in heads
     )
     order = {s: i for i, s in enumerate(STATUSES)}
-    rows = []
-    for chart in sorted(charts, key=lambda c: (order.get(c.status, 9), c.id)):
-        anchor = anchors.get(id(chart))
-        name = escape(chart.name)
-        link = f'<a href="#{anchor}">{name}</a>' if anchor else name
-        rows.append(
-            f'<tr data-status="{escape(chart.status)}" data-repo="{escape(chart.repository)}" '
-            f'data-rules="{escape(json.dumps(chart.rules))}" '
-            f'data-text="{escape((chart.name + " " + chart.id).lower())}"'
-            + (f' data-section="{anchor}"' if anchor else "")
-            + f'><td data-sort="{escape(chart.id)}">{link}'
-            f'<span class="id">{escape(chart.id)}</span></td>'
-            f"<td>{escape(chart.repository)}</td>"
-            f'<td data-sort="{order.get(chart.status, 9)}">'
-            f'<span class="st s-{escape(chart.status)}">'
-            f"{escape(chart.status_label)}</span></td>"
-            f"<td>{len(chart.findings)}</td><td>{chart.count('fixed')}</td>"
-            f"<td>{chart.count('left')}</td><td>{escape(', '.join(chart.rules))}</td>"
-            f'<td data-sort="{chart.added + chart.removed}">'
-            + (f'<span class="add">+{chart.added}</span> <span class="del">−{chart.removed}</span>'
-               if chart.added or chart.removed else "")
-            + "</td><td>"
-            + ('<span class="unsafe">needs migration</span>' if chart.unsafe else "")
-            + "</td></tr>"
-        )
+    rows = [
+        _chart_row(chart, anchors.get(id(chart)), order.get(chart.status, 9), fixed_word)
+        for chart in sorted(charts, key=lambda c: (order.get(c.status, 9), c.id))
+    ]
     return (
         f'<section id="table"><h2>Charts by status</h2>{filters}'
         f'<table id="charts"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody>'
@@ -457,15 +448,51 @@ def _table(charts: Sequence[ChartView], anchors: dict[int, str], fixed_word: str
     )
 
 
+def _chart_row(chart: ChartView, anchor: str | None, rank: int, fixed_word: str) -> str:
+    """One row of the charts table; on a phone each row is a card (the CSS), its counts
+    labelled by `data-label`."""
+    name = escape(chart.name)
+    link = f'<a href="#{anchor}">{name}</a>' if anchor else name
+    where = "" if chart.in_repository == "." else escape(chart.in_repository)
+
+    def count(label: str, n: int) -> str:
+        return f'<td class="n{" zero" if not n else ""}" data-label="{label}">{n}</td>'
+
+    return (
+        f'<tr data-id="{escape(chart.id)}" data-status="{escape(chart.status)}" '
+        f'data-repo="{escape(chart.repository)}" data-rules="{escape(json.dumps(chart.rules))}" '
+        f'data-text="{escape((chart.name + " " + chart.id).lower())}"'
+        + (f' data-section="{anchor}"' if anchor else "")
+        + f'><td data-sort="{escape(chart.id)}">{link}<span class="in">{where}</span></td>'
+        f'<td class="repo">{escape(chart.repository)}</td>'
+        f'<td data-sort="{rank}"><span class="st s-{escape(chart.status)}">'
+        f"{escape(chart.status_label)}</span></td>"
+        + count("findings", chart.count("fixed") + chart.count("left"))
+        + count(escape(fixed_word), chart.count("fixed"))
+        + count("left", chart.count("left"))
+        + count("warnings", chart.count("warning"))
+        + f'<td class="rule-list">{escape(", ".join(chart.rules))}</td>'
+        f'<td data-sort="{chart.added + chart.removed}">'
+        + (_lines(chart) if chart.added or chart.removed else "")
+        + "</td><td>"
+        + ('<span class="unsafe">needs migration</span>' if chart.unsafe
+           else '<span class="unsafe">needs a step</span>' if chart.step else "")
+        + "</td></tr>"
+    )
+
+
+def _lines(chart: ChartView) -> str:
+    return f'<span class="add">+{chart.added}</span> <span class="del">−{chart.removed}</span>'
+
+
 def _chart_section(anchor: str, chart: ChartView) -> str:
     out = [
         f'<article id="{anchor}" class="chart s-{escape(chart.status)}" '
-        f'data-status="{escape(chart.status)}">',
+        f'data-id="{escape(chart.id)}" data-status="{escape(chart.status)}">',
         f'<h3><span class="name">{escape(chart.name)}</span> '
         f'<span class="st s-{escape(chart.status)}">{escape(chart.status_label)}</span></h3>',
-        f'<p class="where"><code>{escape(chart.id)}</code>'
-        + (f" · {escape(chart.path)}" if chart.path and chart.path != chart.id else "")
-        + "</p>",
+        _where(chart),
+        _chart_line(chart),
         _applied_line(chart),
     ]
     if chart.error:
@@ -496,17 +523,17 @@ def _chart_section(anchor: str, chart: ChartView) -> str:
             "field changes, but a selector would leave running pods out until each is "
             "replaced; the migration note labels them first.</p>"
         )
-    if chart.migration:
-        out.append(
-            '<details class="migration" open><summary>Migration note</summary>'
-            f"<pre>{escape(chart.migration)}</pre></details>"
-        )
     if chart.diff:
         files = plural(len(chart.files), "file") if chart.files else "patch"
         out.append(
-            f'<details class="patch" open><summary>Patch: {escape(files)}, '
-            f'<span class="add">+{chart.added}</span> <span class="del">−{chart.removed}'
-            f"</span></summary>{_highlight(chart.diff)}</details>"
+            f'<details class="patch" open><summary>{_patch_title(chart)}: {escape(files)}, '
+            f"{_lines(chart)}"
+            f"</summary>{_highlight(chart.diff)}</details>"
+        )
+    if chart.migration:
+        out.append(
+            '<details class="migration"><summary>Migration note</summary>'
+            f'<div class="note">{render_markdown(chart.migration)}</div></details>'
         )
     if chart.more:
         out.append('<h4>More</h4><dl class="more">')
@@ -516,6 +543,40 @@ def _chart_section(anchor: str, chart: ChartView) -> str:
         out.append("</dl>")
     out.append("</article>")
     return "\n".join(out)
+
+
+def _where(chart: ChartView) -> str:
+    """The repository and the chart's folder inside it."""
+    inside = "" if chart.in_repository == "." else (
+        f' · <code class="in">{escape(chart.in_repository)}</code>'
+    )
+    return f'<p class="where"><span class="repo">{escape(chart.repository)}</span>{inside}</p>'
+
+
+def _chart_line(chart: ChartView) -> str:
+    """The chart at a glance: `3 findings: 2 fixable, 1 left · 1 warning · +8 −0 in 2 files
+    · needs migration`."""
+    fixed, left, warned = chart.count("fixed"), chart.count("left"), chart.count("warning")
+    parts = []
+    if fixed or left:
+        parts.append(
+            f"{plural(fixed + left, 'finding')}: "
+            f'<span class="ok">{fixed} {_state_label("fixed", chart)}</span>, '
+            f'<span class="{"warn" if left else "ok"}">{left} left</span>'
+        )
+    elif chart.status not in ("error", "skipped"):
+        parts.append("no findings to fix")
+    if warned:
+        parts.append(f'<span class="warn">{plural(warned, "warning")}</span>')
+    if chart.diff:
+        parts.append(f"{_lines(chart)} in {plural(len(chart.files), 'file')}")
+    if chart.unsafe:
+        parts.append('<span class="unsafe">needs migration</span>')
+    elif chart.step:
+        parts.append('<span class="unsafe">needs a step</span>')
+    if chart.error:
+        parts.append('<span class="bad">could not be processed</span>')
+    return f'<p class="line">{" · ".join(parts)}</p>' if parts else ""
 
 
 def _branch_table(charts: Sequence[ChartView]) -> str:
@@ -546,18 +607,22 @@ def _applied_line(chart: ChartView) -> str:
         if chart.branch:
             text += f" on branch {chart.branch}"
         return f'<p class="commit">{escape(text)}</p>'
-    if chart.status in ("fixed", "partial"):
-        text = "Written to the chart." if chart.applied else "Dry run: this patch was not applied."
-        return f'<p class="commit">{escape(text)}</p>'
+    if chart.status in ("fixed", "partial") and chart.applied:
+        return '<p class="commit">Written to the chart.</p>'
     return ""
+
+
+def _patch_title(chart: ChartView) -> str:
+    """A dry run's patch says it was not applied where the patch is."""
+    return "Patch" if chart.applied else "Patch, not applied (dry run)"
 
 
 def _findings_table(chart: ChartView) -> str:
     rows = "".join(
         f'<tr class="{escape(f.state)}"><td>{escape(_state_label(f.state, chart))}</td>'
         f"<td>{escape(f.rule)}</td>"
-        f"<td>{escape(f.severity)}</td><td>{escape(f.obj)}</td>"
-        f"<td><code>{escape(f.location)}</code></td><td>{escape(f.message)}</td></tr>"
+        f"<td>{escape(f.severity)}</td><td>{_breakable(f.obj)}</td>"
+        f"<td><code>{_breakable(f.location)}</code></td><td>{escape(f.message)}</td></tr>"
         for f in chart.findings
     )
     return (
@@ -567,9 +632,24 @@ def _findings_table(chart: ChartView) -> str:
     )
 
 
+def _breakable(text: str) -> str:
+    """Escaped, with a line-break opportunity after each `/` (`Deployment/<wbr>api`)."""
+    return "/<wbr>".join(escape(part) for part in text.split("/"))
+
+
 def _state_label(state: str, chart: ChartView) -> str:
     """A finding's state as the run left it: a fix not applied is "fixable"."""
     return "fixable" if state == "fixed" and not chart.applied else state
+
+
+def render_markdown(text: str) -> str:
+    """A migration note (Markdown) as HTML, by markdown-it-py's CommonMark: raw HTML in the
+    text is shown as text (`html: False`), images are not made (the page loads nothing),
+    and links only of the schemes markdown-it allows (never `javascript:`)."""
+    from markdown_it import MarkdownIt
+
+    parser = MarkdownIt("commonmark", {"html": False}).disable("image")
+    return str(parser.render(visible(text)))
 
 
 def _highlight(diff: str) -> str:
@@ -616,7 +696,9 @@ caption{text-align:left;font-weight:600;padding-bottom:.3rem}
 #charts{width:100%}#charts th button{all:unset;cursor:pointer;font-weight:600}
 #charts th[aria-sort=ascending] button::after{content:" ▲"}
 #charts th[aria-sort=descending] button::after{content:" ▼"}
-#charts .id{display:block;color:var(--muted);font-size:.8rem;word-break:break-all}
+#charts .in{display:block;color:var(--muted);font-size:.8rem;word-break:break-all}
+#charts td.zero{color:var(--muted)}#charts .rule-list{min-width:7rem}
+svg#rule-chart{max-width:100%;height:auto}
 .filters{display:flex;flex-wrap:wrap;gap:1rem;align-items:center;margin:.5rem 0}
 .filters select,.filters input{font:inherit;color:var(--fg);background:var(--bg);
 border:1px solid var(--line);border-radius:4px;padding:.15rem .3rem}
@@ -626,22 +708,50 @@ border:1px solid currentColor;white-space:nowrap}
 .st.s-fixed{color:var(--ok)}.st.s-partial,.st.s-left,.st.s-warnings{color:var(--warn)}
 .st.s-error{color:var(--bad)}.st.s-clean{color:var(--muted)}
 .add{color:var(--add)}.del{color:var(--del)}
-article.chart{border:1px solid var(--line);border-radius:8px;padding:.6rem 1rem;margin:1rem 0}
+article.chart{border:1px solid var(--line);border-radius:8px;padding:.6rem 1rem;margin:1rem 0;
+scroll-margin-top:.5rem}
+article.chart:target{outline:2px solid var(--info);outline-offset:2px}
 article.chart .where{color:var(--muted);margin:.2rem 0;word-break:break-all}
+article.chart .where .repo{font-weight:600}
+article.chart .line{margin:.3rem 0}
+.ok{color:var(--ok)}.warn{color:var(--warn)}.bad{color:var(--bad)}
 .findings{width:100%}.findings td:nth-child(-n+3){white-space:nowrap}
-.findings td:nth-child(4),.findings td:nth-child(6){overflow-wrap:anywhere}
+.findings td:nth-child(4){min-width:9rem}.findings td:nth-child(2){font-weight:600}
+.findings td:nth-child(6){overflow-wrap:anywhere}
 .findings tr.left td:first-child{color:var(--warn)}
 .findings tr.fixed td:first-child{color:var(--ok)}
 pre{background:var(--panel);border:1px solid var(--line);border-radius:6px;padding:.6rem;
 overflow-x:auto}
-pre.error{color:var(--bad);white-space:pre-wrap}.migration pre{white-space:pre-wrap}
+pre.error{color:var(--bad);white-space:pre-wrap}
+.note{border-left:3px solid var(--line);padding-left:.8rem}
+.note h1,.note h2,.note h3,.note h4{font-size:1rem;margin:.8rem 0 .3rem}
+.note code{background:var(--panel);border-radius:4px;padding:0 .2rem}
+.note pre code{background:none;padding:0}
 .unsafe{color:var(--warn)}
 details summary{cursor:pointer;font-weight:600;margin:.6rem 0 .3rem}
+details{min-width:0}
+@media (max-width:40rem){body{padding:.6rem .8rem}article.chart{padding:.5rem .6rem}
+#charts,#charts tbody,#charts thead{display:block}
+#charts thead tr{display:flex;flex-wrap:wrap;gap:.2rem .8rem}
+#charts thead tr::before{content:"Sort by";color:var(--muted);font-size:.85rem}
+#charts thead th{border:0;padding:.1rem 0;font-size:.85rem}
+#charts tbody tr{display:flex;flex-wrap:wrap;gap:.1rem .8rem;border-bottom:1px solid var(--line);
+padding:.4rem 0}#charts tbody td{border:0;padding:0}
+#charts tbody td:first-child{flex-basis:100%}
+#charts td.n::before{content:attr(data-label) " ";color:var(--muted)}
+#charts td.zero,#charts td:empty{display:none}
+.findings,.findings tbody,.findings tr{display:block}.findings thead{display:none}
+.findings tr{border-bottom:1px solid var(--line);padding:.3rem 0}
+.findings td{display:inline;border:0;padding:0 .4rem 0 0}
+.findings td:nth-child(n+4){display:block}
+.rules{gap:.5rem}.card{min-width:6rem;padding:.3rem .6rem}.card .n{font-size:1.3rem}
+#charts .rule-list{min-width:0}.findings td:nth-child(6){font-size:.9rem}}
 dl.more dt{font-weight:600}dl.more dd{margin:0 0 .3rem 1rem;word-break:break-all}
 footer{color:var(--muted);font-size:.8rem;margin:2rem 0 1rem}
 @media print{body{max-width:none;padding:0;font-size:11px;background:#fff;color:#000}
 :root{--bg:#fff;--fg:#000;--panel:#fff;--muted:#444}.filters{display:none!important}
 pre{white-space:pre-wrap;word-break:break-all;overflow:visible}
+details::details-content{content-visibility:visible;display:block}
 article.chart{break-inside:avoid-page}h2{break-after:avoid}
 #charts th button::after{content:""!important}a{color:inherit;text-decoration:none}}
 """
@@ -697,5 +807,21 @@ _SCRIPT = """
   });
   form.hidden = false;
   apply();
+  function reveal() {
+    var target = document.getElementById(decodeURIComponent(location.hash.slice(1)));
+    if (!target || !target.matches("article.chart")) { return; }
+    if (target.hidden) {
+      status.value = rule.value = repo.value = text.value = "";
+      apply();
+    }
+    target.scrollIntoView();
+  }
+  window.addEventListener("hashchange", reveal);
+  reveal();
+  window.addEventListener("beforeprint", function () {
+    Array.prototype.forEach.call(document.querySelectorAll("details"), function (d) {
+      d.open = true;
+    });
+  });
 })();
 """
