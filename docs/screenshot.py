@@ -15,6 +15,7 @@ Copies a few of our fixtures into two scratch git repositories (remotes on a mad
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import subprocess
 import sys
@@ -58,8 +59,9 @@ def make(out: Path) -> list[Path]:
     written = []
     with tempfile.TemporaryDirectory() as scratch:
         page = Path(scratch) / "report.html"
-        main(["bulk", *map(str, scratch_repositories(Path(scratch))), "-j", "1",
-              "--html", str(page)])
+        roots = [root.name for root in scratch_repositories(Path(scratch))]
+        with contextlib.chdir(scratch):  # the patches' paths: shop/charts/..., not /tmp/...
+            main(["bulk", *roots, "-j", "1", "--html", str(page)])
         for device, (width, height) in SIZES.items():
             with Browser(width=width, height=height) as browser:
                 for scheme in ("light", "dark"):

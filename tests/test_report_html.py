@@ -632,3 +632,28 @@ def test_text_contrast_meets_wcag_aa_in_both_schemes(browser, bulk_page, scheme)
     low = sorted({(s, round(contrast(fg, bg), 2)) for s, fg, bg in pairs
                   if contrast(fg, bg) < 4.5})
     assert low == []
+
+
+def test_the_docs_screenshots_are_made_by_docs_screenshot_py(tmp_path) -> None:
+    """docs/screenshot.py makes the four PNGs the README and docs/bulk.md show (each the
+    size it says), and every one they name is in docs/."""
+    import importlib.util
+    import struct
+
+    docs = FIXTURES.parent / "docs"
+    spec = importlib.util.spec_from_file_location("screenshot", docs / "screenshot.py")
+    assert spec and spec.loader
+    screenshot = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(screenshot)
+    made = {path.name: path for path in screenshot.make(tmp_path)}
+    assert sorted(made) == sorted(
+        f"report-{device}-{scheme}.png" for device in ("desktop", "phone")
+        for scheme in ("light", "dark")
+    )
+    for name, path in made.items():
+        width, height = struct.unpack(">II", path.read_bytes()[16:24])  # the PNG's IHDR
+        assert (width, height) == screenshot.SIZES[name.split("-")[1]]
+    for page in (FIXTURES.parent / "README.md", docs / "bulk.md"):
+        named = set(re.findall(r"report-\w+-\w+\.png", page.read_text()))
+        assert named == set(made), f"{page.name} shows every screenshot"
+    assert all((docs / name).is_file() for name in made)
