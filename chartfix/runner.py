@@ -349,7 +349,7 @@ def _serve(conn: Connection, parent: int) -> None:
             cwd, fn, item = conn.recv()
         except (EOFError, OSError):
             return
-        if os.getcwd() != cwd:  # workers outlive a call; the caller may have moved since
+        if _folder() != cwd:  # workers outlive a call; the caller may have moved since
             os.chdir(cwd)
         conn.send((None, None))  # started: --timeout counts from here, not the spawn
         try:
@@ -360,6 +360,14 @@ def _serve(conn: Connection, parent: int) -> None:
             conn.send(answer)
         except Exception as err:  # an unpicklable result or exception
             conn.send((False, RuntimeError(f"{type(err).__name__}: {err}")))
+
+
+def _folder() -> str | None:
+    """The worker's current folder; None when it is gone (removed since the last call)."""
+    try:
+        return os.getcwd()
+    except FileNotFoundError:
+        return None
 
 
 def _worker_start() -> None:

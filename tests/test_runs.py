@@ -250,6 +250,21 @@ def test_write_with_pr_body_writes_the_description_too(chart_copy, tmp_path, cap
     assert main(["check", str(chart)]) == 0
 
 
+def test_a_run_after_the_last_runs_folder_was_removed_still_renders(
+    chart_copy, tmp_path, monkeypatch
+) -> None:
+    """Workers outlive a call and follow the caller's folder: the folder an earlier run
+    was started from may be gone by the next (a script's temporary directory)."""
+    chart = chart_copy("legacy-server")
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    monkeypatch.chdir(gone)
+    assert main(["fix", "--fix-latent", str(chart)]) == 0
+    monkeypatch.chdir(tmp_path)
+    gone.rmdir()
+    assert main(["fix", "--fix-latent", str(chart)]) == 0, "the workers' old folder is not needed"
+
+
 def test_timeout_turns_a_slow_chart_into_its_error_line(tmp_path, capsys) -> None:
     tree = good_tree(tmp_path / "tree", ["clean"])
     slow = add_chart(tree, "legacy-server", "slow")

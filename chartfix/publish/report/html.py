@@ -461,7 +461,7 @@ def _chart_row(chart: ChartView, anchor: str | None, rank: int, fixed_word: str)
     return (
         f'<tr data-id="{escape(chart.id)}" data-status="{escape(chart.status)}" '
         f'data-repo="{escape(chart.repository)}" data-rules="{escape(json.dumps(chart.rules))}" '
-        f'data-text="{escape((chart.name + " " + chart.id).lower())}"'
+        f'data-text="{escape(_searched(chart))}"'
         + (f' data-section="{anchor}"' if anchor else "")
         + f'><td data-sort="{escape(chart.id)}">{link}<span class="in">{where}</span></td>'
         f'<td class="repo">{escape(chart.repository)}</td>'
@@ -479,6 +479,11 @@ def _chart_row(chart: ChartView, anchor: str | None, rank: int, fixed_word: str)
            else '<span class="unsafe">needs a step</span>' if chart.step else "")
         + "</td></tr>"
     )
+
+
+def _searched(chart: ChartView) -> str:
+    """What the Chart box matches: the name, the id, the repository and the path in it."""
+    return " ".join((chart.name, chart.id, f"{chart.repository}/{chart.in_repository}")).lower()
 
 
 def _lines(chart: ChartView) -> str:
