@@ -18,6 +18,8 @@ import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import yaml
+
 from chartfix.cli import build_parser
 from chartfix.commands.explain import fixers
 from chartfix.recipes import BUILT_IN
@@ -130,9 +132,22 @@ def synopsis() -> str:
     return "```text\n" + "\n".join(f"{call:<{width}}  # {what}" for call, what in lines) + "\n```"
 
 
+def action_inputs() -> str:
+    """The GitHub Action's inputs and outputs, from action.yml."""
+    action = yaml.safe_load((ROOT / "action.yml").read_text(encoding="utf-8"))
+    rows = ["| input | what it sets | default |", "|---|---|---|"]
+    for name, spec in action["inputs"].items():
+        default = f"`{spec['default']}`" if spec.get("default") else ""
+        rows.append(f"| `{name}` | {_cell(spec['description'])} | {_cell(default)} |")
+    rows += ["", "| output | what it is |", "|---|---|"]
+    rows += [f"| `{name}` | {_cell(spec['description'])} |"
+             for name, spec in action.get("outputs", {}).items()]
+    return "\n".join(rows)
+
+
 TABLES: dict[str, Callable[[], str]] = {
     "rules": rules_table, "recipes": recipes_table, "commands": commands_reference,
-    "synopsis": synopsis,
+    "synopsis": synopsis, "action": action_inputs,
 }
 
 

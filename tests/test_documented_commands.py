@@ -94,6 +94,27 @@ NOT_RUNNABLE: dict[str, tuple[str, str | None]] = {
         " && chartfix bulk --repos repos.txt --workdir ../clones --branch fix/selectors"
         " --push origin",
     ),
+    'pip install "git+URL@TAG"': (
+        "URL stands for this repository on its forge (no network here)",
+        "{python} -m pip install -q --no-deps --no-build-isolation --target site"
+        " \"git+file://{root}@$(git -C {root} rev-parse HEAD)\""
+        " && test -f site/chartfix/__init__.py",
+    ),
+    "helm plugin install URL": (
+        "no helm binary here, and URL needs the network (tests/test_entry_points.py checks "
+        "plugin.yaml as Helm reads it)",
+        None,
+    ),
+    "helm chartfix check charts/": (
+        "no helm binary here: the plugin's command is run as Helm runs it",
+        "HELM_PLUGIN_DIR={root} HELM_PLUGIN_NAME=chartfix {root}/scripts/helm-chartfix.sh"
+        " check charts/",
+    ),
+    "docker build -t chartfix .": (
+        "no Docker daemon here (tests/test_deploy.py installs and runs chartfix from the "
+        "image's exact build context)",
+        None,
+    ),
     "kubectl create secret generic chartfix-git "
     "--from-file=git-credentials=$HOME/.git-credentials": (
         "needs a Kubernetes cluster (and your git credentials)",
