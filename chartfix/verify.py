@@ -14,10 +14,12 @@ from __future__ import annotations
 import copy
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
+from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any
 
 from chartfix.errors import ChartError
+from chartfix.model.changes import Refused
 from chartfix.model.findings import Finding
 from chartfix.model.objects import K8sObject, ObjectRef, Rendering, is_feature, mapping_at
 from chartfix.model.releases import ReleaseDiff
@@ -58,9 +60,8 @@ class Verifier:
         unchanged = Verified(after=list(self.before), after_findings=list(self.before_findings))
         if not units:
             return unchanged
-        together = self.attempt(units)
-        if isinstance(together, Verified):
-            return together
+        with suppress(Refused):
+            return self.attempt(units)
         # Something failed: add units one at a time, each falling back to its smaller self.
         best = unchanged
         failed: list[tuple[FixUnit, str]] = []
@@ -69,41 +70,42 @@ class Verifier:
             candidate: FixUnit | None = unit
             reason = ""
             while candidate is not None:
-                outcome = self.attempt([*best.kept, candidate])
-                if isinstance(outcome, Verified):
-                    if candidate is not unit:
-                        shrunk.append((unit, reason))
-                    best = outcome
-                    break
-                reason = reason or outcome
-                candidate = candidate.fallback
+                try:
+                    best = self.attempt([*best.kept, candidate])
+                except Refused as why:
+                    reason = reason or why.reason
+                    candidate = candidate.fallback
+                    continue
+                if candidate is not unit:
+                    shrunk.append((unit, reason))
+                break
             else:
                 failed.append((unit, reason))
         best.failed = failed + shrunk
         return best
 
-    def attempt(self, units: Sequence[FixUnit]) -> Verified | str:
-        """Verify these units together: a Verified on success, else the reason they fail."""
+    def attempt(self, units: Sequence[FixUnit]) -> Verified:
+        """Verify these units together: a Verified on success; Refused: why they fail."""
         try:
             files = self._apply(units)
         except ValueError as err:  # NotEditable: two edits overlap
-            return f"edits collide: {err}"
+            raise Refused(f"edits collide: {err}") from err
         problem = self.source.problem(files)
         if problem:
-            return problem
+            raise Refused(problem)
         after: list[Rendering] = []
         for old in self.before:
             try:
                 after.append(self.source.render(old.scenario, files))
             except ChartError as err:
-                return f"scenario {old.scenario} no longer renders: {err}"
+                raise Refused(f"scenario {old.scenario} no longer renders: {err}") from err
         findings = analyze(self.source, after, self._releases(units, after, files))
         reason = (
             self._findings_problem(units, findings) or self._objects_problem(units, after)
             or self._labels_problem(units, after, files)
         )
         if reason:
-            return reason
+            raise Refused(reason)
         return Verified(list(units), [], files, after, findings)
 
     def _releases(
@@ -333,11 +335,12 @@ def _pair_differences(
     before: K8sObject, after: K8sObject, allowed: Mapping[tuple[str, str], Sequence[LabelChange]]
 ) -> set[Difference]:
     name = str(before.ref)
-    expected = _expected_body(
-        before.body, after.body, allowed.get((before.source.path, before.kind), ())
-    )
-    if isinstance(expected, str):
-        return {(name, expected)}
+    try:
+        expected = _expected_body(
+            before.body, after.body, allowed.get((before.source.path, before.kind), ())
+        )
+    except Refused as why:
+        return {(name, why.reason)}
     if before.name != after.name and before.ref == after.ref:
         # A name made up anew on every render (a helm test Pod's random suffix).
         expected["metadata"] = {**expected.get("metadata", {}), "name": after.name}
@@ -376,8 +379,10 @@ def _by_identity(objects: Sequence[K8sObject]) -> dict[tuple[str, str, str], K8s
 
 def _expected_body(
     before: Mapping[str, Any], after: Mapping[str, Any], changes: Sequence[LabelChange]
-) -> dict[str, Any] | str:
-    """`before` with the planned changes applied (templated values taken from `after`)."""
+) -> dict[str, Any]:
+    """`before` with the planned changes applied (templated values taken from `after`);
+    Refused: a change that cannot be what the edit made (its value not rendered, or no
+    label value)."""
     body = copy.deepcopy(dict(before))
     for change in changes:
         target = mapping_at(body, change.path)
@@ -393,11 +398,11 @@ def _expected_body(
         if value is None:
             value = None if rendered is None else rendered.get(change.key)
             if value is None:
-                return f"{change.key} was not rendered at {change.path}"
+                raise Refused(f"{change.key} was not rendered at {change.path}")
         if rendered is not None and str(rendered.get(change.key)) != value:
             continue  # not this object's change (same file and kind, another document)
         if not change.path.endswith(ANNOTATIONS) and not valid_label_value(str(value)):
-            return f"{change.key}={value!r} is not a valid label value"
+            raise Refused(f"{change.key}={value!r} is not a valid label value")
         target[change.key] = rendered.get(change.key) if rendered is not None else value
     return body
 

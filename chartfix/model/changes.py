@@ -45,6 +45,16 @@ class Unfixed:
     reason: str
 
 
+class Refused(Exception):
+    """Why a fix cannot be planned, in one line naming the object. Source kinds and recipe
+    helpers raise it (as LibCST's codemods raise `SkipFile`); the recipe planning the fix
+    records it as `Unfixed` for the findings the fix was for, or tries another way."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
 Applicability = Literal["safe", "unsafe"]
 """Whether a fix may be applied without steps: `unsafe` when an immutable field changes."""
 

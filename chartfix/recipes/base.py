@@ -17,6 +17,7 @@ from functools import cached_property
 from typing import (
     TYPE_CHECKING,
     Any,
+    ParamSpec,
     Protocol,
     TypeVar,
     get_args,
@@ -24,7 +25,7 @@ from typing import (
     get_type_hints,
 )
 
-from chartfix.model.changes import FixUnit, Unfixed
+from chartfix.model.changes import FixUnit, Refused, Unfixed
 from chartfix.model.edits import LabelChange, PlannedEdit
 from chartfix.model.findings import Finding
 from chartfix.model.objects import K8sObject, ObjectRef, Origin, Rendering
@@ -39,14 +40,12 @@ RECIPE_SECTIONS = ("What it fixes", "What it does", "Example", "Fix safety")
 
 def label_edits(
     context: RecipeContext, obj: K8sObject, rendering: Rendering, changes: Sequence[LabelChange]
-) -> tuple[list[PlannedEdit], list[LabelChange]] | str:
+) -> tuple[list[PlannedEdit], list[LabelChange]]:
     """The source's edits making `changes` to `obj`, and what they change in rendered objects
     (for verification): the changes asked for, but removals from a selector the API server
     defaults (there was none to remove from), plus what the edits report besides (a
-    defaulted selector written out copies the pod labels); else the source's reason."""
+    defaulted selector written out copies the pod labels). Refused: the source's reason."""
     edits = context.source.label_edits(obj, rendering, changes)
-    if isinstance(edits, str):
-        return edits
     made = [
         c for c in changes
         if not (c.removed and obj.selector_defaulted and c.path == obj.selector_path())
@@ -84,10 +83,36 @@ def overridden_targets(
     return targets, left
 
 
+P = ParamSpec("P")
+
+
 @dataclass
 class Plan:
+    """What a recipe plans: the units to verify, and the findings it refused, with why."""
+
     units: list[FixUnit] = field(default_factory=list)
     refused: list[Unfixed] = field(default_factory=list)
+
+    def attempt(
+        self,
+        findings: Sequence[Finding],
+        make: Callable[P, FixUnit | Plan],
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> None:
+        """What `make(*args, **kwargs)` plans for `findings` added: a unit, or a plan of its
+        own (units, and findings it refuses); when it raises `Refused`, `findings` are
+        refused with its reason (as LibCST's runner records a codemod's `SkipFile`)."""
+        try:
+            made = make(*args, **kwargs)
+        except Refused as why:
+            self.refused.extend(Unfixed(f, why.reason) for f in findings)
+            return
+        if isinstance(made, Plan):
+            self.units += made.units
+            self.refused += made.refused
+        else:
+            self.units.append(made)
 
 
 @dataclass(frozen=True)

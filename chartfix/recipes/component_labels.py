@@ -168,10 +168,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from contextlib import suppress
+from dataclasses import dataclass, field
 
 from chartfix.errors import display_path
-from chartfix.model.changes import Unfixed
+from chartfix.model.changes import Refused, Unfixed
 from chartfix.model.edits import unique_edits
 from chartfix.model.findings import Finding
 from chartfix.model.objects import (
@@ -277,21 +278,9 @@ class ComponentLabels:
         used: set[tuple[str, str]] = set()
         for key in sorted(groups):
             findings = groups[key]
-            unit_or_reason = self._route(context, key, findings, claimed, used, plan.refused)
-            if isinstance(unit_or_reason, str):
-                plan.refused.extend(Unfixed(f, unit_or_reason) for f in findings)
-            else:
-                plan.units.append(unit_or_reason)
+            plan.attempt(findings, self._route, context, key, findings, claimed, used)
         for key in sorted(spanning):
-            spanned = _members_edits(context, key)
-            if isinstance(spanned, str):
-                plan.refused.extend(Unfixed(f, spanned) for f in spanning[key])
-                continue
-            edits, changes, note = spanned
-            plan.units.append(FixUnit(
-                f"{spanning[key][0].obj}: select the controllers it spans on a label of theirs",
-                unique_edits(edits), spanning[key], changes, "safe", [note],
-            ))
+            plan.attempt(spanning[key], _spanning_unit, context, key, spanning[key])
         if context.options.label_jobs:
             plan.units.extend(self._job_units(context))
         return plan
@@ -305,8 +294,7 @@ class ComponentLabels:
         findings: list[Finding],
         claimed: dict[Origin, Origin],
         used: set[tuple[str, str]],
-        refused: list[Unfixed],
-    ) -> FixUnit | str:
+    ) -> Plan:
         """The least-breaking complete fix asked for (see `Fix safety`): the other pods get
         values of their own where they are all recreated freely and the route asks for it
         (`prefer: safe`, `--safe-only`, or only helm test Pods), with the component route
@@ -318,112 +306,147 @@ class ComponentLabels:
         wanted = context.safe_only or prefer == "safe" or (
             prefer is None and bool(others) and all(o.is_test for o, _ in others)
         )
-        safe: FixUnit | str | None = None
+        safe: FixUnit | None = None
         if wanted and others and all(recreated_freely(o) for o, _ in others):
-            safe = _relabel_unit(context, key, findings, others, used)
-        if not isinstance(safe, FixUnit):
-            return self._controller_unit(
-                context, key, findings, claimed, used, refused, narrow=context.safe_only
-            )
-        instead = self._controller_unit(  # tried when the safe route fails verification
-            context, key, list(findings), claimed, set(used), [], narrow=context.safe_only
-        )
-        safe.fallback = instead if isinstance(instead, FixUnit) else None
-        return safe
+            with suppress(Refused):
+                safe = _relabel_unit(context, key, findings, others, used)
+        if safe is None:
+            return self._controller_plan(context, key, findings, claimed, used)
+        with suppress(Refused):  # tried when the safe route fails verification
+            instead = self._controller_plan(context, key, findings, claimed, set(used))
+            safe.fallback = instead.units[0] if instead.units else None
+        return Plan([safe])
 
     # --- one controller ---------------------------------------------------------------------
 
-    def _controller_unit(
+    def _controller_plan(
         self,
         context: RecipeContext,
         key: Origin,
         findings: list[Finding],
         claimed: dict[Origin, Origin],
         used: set[tuple[str, str]],
-        refused: list[Unfixed],
-        narrow: bool = False,
-    ) -> FixUnit | str:
-        """The component route; `narrow`: the label goes on the pod template only (a
-        rolling update) and on the consumers, the selector stays: the strays go, the
+    ) -> Plan:
+        """The component route. Under `--safe-only` the label goes on the pod template only
+        (a rolling update) and on the consumers, the selector stays: the strays go, the
         overlaps are left (refused with the command that fixes them)."""
         instances = list(_instances(context, key))
         if not instances:
-            return f"{findings[0].obj} not found in the rendered chart"
-        controller, rendering = instances[0]
+            raise Refused(f"{findings[0].obj} not found in the rendered chart")
+        controller, _ = instances[0]
         ref = controller.ref
         if controller.selector is None:
-            return f"{ref} has no selector in the rendered chart"
+            raise Refused(f"{ref} has no selector in the rendered chart")
         subchart = subchart_dir(controller)
         if subchart:
-            return f"{ref} comes from the subchart in {subchart}: fix it there"
+            raise Refused(f"{ref} comes from the subchart in {subchart}: fix it there")
         own = _selected_component(controller)
         if own is not None:
-            return _own_values_unit(context, findings, instances, own, used)
-        if narrow:
-            overlaps = [f for f in findings if f.rule == "overlap"]
-            if len(overlaps) == len(findings):
-                return _selector_needed(context, ref)
-            refused += [Unfixed(f, _selector_needed(context, ref)) for f in overlaps]
-            findings[:] = [f for f in findings if f.rule != "overlap"]
-        labelled = controller_label_edits(
+            return Plan([_own_values_unit(context, findings, instances, own, used)])
+        if not context.safe_only:
+            return self._labelled(context, key, instances, findings, claimed, used)
+        overlaps = [f for f in findings if f.rule == "overlap"]
+        if len(overlaps) == len(findings):
+            raise Refused(_selector_needed(context, ref))
+        plan = Plan(refused=[Unfixed(f, _selector_needed(context, ref)) for f in overlaps])
+        strays = [f for f in findings if f.rule != "overlap"]
+        plan.attempt(strays, self._labelled, context, key, instances, strays, claimed, used)
+        return plan
+
+    def _labelled(
+        self,
+        context: RecipeContext,
+        key: Origin,
+        instances: list[tuple[K8sObject, Rendering]],
+        findings: list[Finding],
+        claimed: dict[Origin, Origin],
+        used: set[tuple[str, str]],
+    ) -> Plan:
+        """The controller's unit: its component label, and its consumers' selectors asking
+        for it (under `--safe-only`, `narrow`: its pod template only, not its selector); the
+        findings it leaves, with why."""
+        narrow = context.safe_only
+        controller, rendering = instances[0]
+        ref = controller.ref
+        label, own_edits, own_changes = controller_label_edits(
             context, controller, rendering, used, instances, selector=not narrow
         )
-        if isinstance(labelled, str):
-            return labelled
-        label, edits, own_changes = labelled
-        targets, overridden = overridden_targets(findings, edits, ref)
+        targets, overridden = overridden_targets(findings, own_edits, ref)
         if not any(f.rule == "overlap" for f in targets) and overridden:
-            return overridden[0].reason  # its scenarios all keep the chart's toggle off
-        refused += overridden
-        findings[:] = targets
+            raise Refused(overridden[0].reason)  # its scenarios all keep the chart's toggle off
+        consumers = self._consumers(context, key, instances, claimed, label)
+        edits = [*own_edits, *consumers.edits]
         changes: dict[tuple[str, str], list[LabelChange]] = defaultdict(list)
-        for kind_key, more in own_changes.items():
+        for kind_key, more in [*own_changes.items(), *consumers.changes.items()]:
             changes[kind_key].extend(more)
-
-        own_edits = list(edits)
-        notes: list[str] = [label.note] if label.note else []
-        outcome: dict[Origin, str | None] = {}  # consumer -> None (labelled) or why not
-        edited: set[ObjectRef] = set()
-        left: dict[ObjectRef, str] = {}
-        for instance, scenario in instances:  # consumers may exist in some scenarios only
-            for consumer in consumers_of(instance, scenario):
-                consumer_key = context.origin(consumer, scenario)
-                if consumer_key not in outcome:
-                    outcome[consumer_key] = self._consumer(
-                        context, key, consumer, scenario, claimed, label, edits, changes,
-                        instance.ref,
-                    )
-                result = outcome[consumer_key]
-                if result is None:
-                    edited.add(consumer.ref)
-                elif result:
-                    left[consumer.ref] = result
-        notes += sorted(set(left.values()))
-        for finding in [f for f in findings if f.rule == "stray" and f.obj not in edited]:
-            findings.remove(finding)
-            reason = left.get(
-                finding.obj, f"{finding.obj} could not be matched to {ref}'s pods"
-            )
-            refused.append(Unfixed(finding, reason))
+        notes = [label.note] if label.note else []
+        notes += sorted(set(consumers.left.values()))
+        unmatched = [
+            Unfixed(f, consumers.left.get(f.obj, f"{f.obj} could not be matched to {ref}'s pods"))
+            for f in targets if f.rule == "stray" and f.obj not in consumers.edited
+        ]
+        targets = [f for f in targets if f.rule != "stray" or f.obj in consumers.edited]
+        plan = Plan(refused=[*overridden, *unmatched])
         if narrow:
             title = f"{ref}: pods get {label.key}={label.value}, its consumers select on it"
             notes.append(
                 f"{ref} keeps its selector: its pods get {label.key}={label.value} (a rolling "
                 "update) and the Services, PDBs and NetworkPolicies meant for it select on it"
             )
-            return FixUnit(title, unique_edits(edits), findings, dict(changes), "safe", notes)
+            plan.units.append(
+                FixUnit(title, unique_edits(edits), targets, dict(changes), "safe", notes)
+            )
+            return plan
         title = f"{ref}: add {label.key}={label.value}"
         fallback = FixUnit(
             title,
             own_edits,
-            [f for f in findings if f.rule == "overlap"],
+            [f for f in targets if f.rule == "overlap"],
             {k: list(v) for k, v in own_changes.items()},
             "unsafe",
             [*notes, "the Services, PDBs and NetworkPolicies meant for it failed verification"],
         )
-        unit = FixUnit(title, unique_edits(edits), findings, dict(changes), "unsafe", notes)
+        unit = FixUnit(title, unique_edits(edits), targets, dict(changes), "unsafe", notes)
         unit.fallback = fallback if len(own_edits) < len(unit.edits) else None
-        return unit
+        plan.units.append(unit)
+        return plan
+
+    def _consumers(
+        self,
+        context: RecipeContext,
+        key: Origin,
+        instances: list[tuple[K8sObject, Rendering]],
+        claimed: dict[Origin, Origin],
+        label: Label,
+    ) -> _Consumers:
+        """The consumers of the controller `key` in any scenario (consumers may exist in some
+        scenarios only) meant for it, labelled as its pods write `label` (each origin once),
+        and why those that cannot be are left."""
+        out = _Consumers()
+        asked: set[Origin] = set()
+        theirs: set[Origin] = set()  # meant for it
+        left: dict[Origin, str] = {}
+        for instance, scenario in instances:
+            for consumer in consumers_of(instance, scenario):
+                consumer_key = context.origin(consumer, scenario)
+                if consumer_key not in asked:
+                    asked.add(consumer_key)
+                    try:
+                        planned = self._consumer(
+                            context, key, consumer, scenario, claimed, label, instance.ref
+                        )
+                    except Refused as why:
+                        left[consumer_key] = why.reason
+                        planned = None
+                    if planned is not None:
+                        theirs.add(consumer_key)
+                        out.edits.extend(planned[0])
+                        out.changes[(consumer.source.path, consumer.kind)].extend(planned[1])
+                if consumer_key in theirs:
+                    out.edited.add(consumer.ref)
+                elif consumer_key in left:
+                    out.left[consumer.ref] = left[consumer_key]
+        return out
 
     def _consumer(
         self,
@@ -433,25 +456,24 @@ class ComponentLabels:
         scenario: Rendering,
         claimed: dict[Origin, Origin],
         label: Label,
-        edits: list[PlannedEdit],
-        changes: dict[tuple[str, str], list[LabelChange]],
         controller: ObjectRef,
-    ) -> str | None:
-        """Label one consumer of the controller `key` (`controller` in `scenario`) as its
-        pods write the label: None when done (or nothing to do), '' when it belongs to
-        another controller, else why it is left as it is."""
+    ) -> tuple[list[PlannedEdit], list[LabelChange]] | None:
+        """The edits labelling one consumer of the controller `key` (`controller` in
+        `scenario`) as its pods write the label, and the changes they make (none when it
+        has it); None when it belongs to another controller (its own unit labels it).
+        Refused: why it is left as it is."""
         consumer_key = context.origin(consumer, scenario)
         if claimed.get(consumer_key, key) != key:
-            return ""  # meant for another controller: its own unit labels it
+            return None
         owner = meant_for(consumer, scenario)
         if owner is None:
-            return (
+            raise Refused(
                 f"{consumer.ref} selects pods of several workloads and neither ports nor "
                 "names tell which it is meant for; left as it is"
             )
         if context.origin(owner, scenario) != key:
-            return ""
-        return _select_also(context, consumer, scenario, label, edits, changes, controller)
+            return None
+        return consumer_edit(context, consumer, scenario, label, controller) or ([], [])
 
     # --- Jobs, CronJobs and test Pods (opt-in) ------------------------------------------------
 
@@ -475,6 +497,20 @@ class ComponentLabels:
                 if unit is not None:
                     units.append(unit)
         return units
+
+
+@dataclass
+class _Consumers:
+    """What labelling a controller's consumers plans: their edits and the changes they make,
+    the consumers labelled (or selecting on the label already), and why the others meant
+    for it are left as they are."""
+
+    edits: list[PlannedEdit] = field(default_factory=list)
+    changes: dict[tuple[str, str], list[LabelChange]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+    edited: set[ObjectRef] = field(default_factory=set)
+    left: dict[ObjectRef, str] = field(default_factory=dict)
 
 
 # --- choosing the label ---------------------------------------------------------------------
@@ -510,7 +546,7 @@ def _own_values_unit(
     instances: list[tuple[K8sObject, Rendering]],
     label: Label,
     used: set[tuple[str, str]],
-) -> FixUnit | str:
+) -> FixUnit:
     """The controller already selects on its component value, and other pods share it
     (class 5 of issue #11): give those pods a value of their own, and add the value to
     the consumers meant for the controller that do not select on it yet. The controller
@@ -535,15 +571,13 @@ def _own_values_unit(
                 continue
             done.add(other_key)
             if other.is_controller:
-                return (
+                raise Refused(
                     f"{controller.ref} and {other.ref} share every selector label, "
                     f"{label.key}={label.value} included"
                 )
-            planned = _own_value_edit(context, other, scenario, label, used)
-            if isinstance(planned, str):
-                return planned
-            edits.extend(planned[0])
-            changes[(other.source.path, other.kind)].append(planned[1])
+            own_edits, change = _own_value_edit(context, other, scenario, label, used)
+            edits.extend(own_edits)
+            changes[(other.source.path, other.kind)].append(change)
             if other.kind == "Job" and not other.recreated_by_helm:
                 unsafe = True
                 notes.append(
@@ -564,19 +598,18 @@ def _own_values_unit(
                 # Narrowing it to this controller would drop the others (a headless
                 # Service over every member of a cluster): it selects them all on a label
                 # they share and the other pods lack.
-                spanned = _members_edits(context, consumer_key)
-                if isinstance(spanned, str):
-                    return spanned
-                edits.extend(spanned[0])
-                for kind_key, more in spanned[1].items():
+                member_edits, member_changes, note = _members_edits(context, consumer_key)
+                edits.extend(member_edits)
+                for kind_key, more in member_changes.items():
                     changes[kind_key].extend(more)
-                notes.append(spanned[2])
+                notes.append(note)
                 continue
-            left = _select_also(context, consumer, scenario, label, edits, changes)
-            if left is not None:
-                return left
+            planned = consumer_edit(context, consumer, scenario, label)
+            if planned is not None:
+                edits.extend(planned[0])
+                changes[(consumer.source.path, consumer.kind)].extend(planned[1])
     if not edits:
-        return (
+        raise Refused(
             f"{controller.ref} already selects on {label.key}={label.value}; "
             "no pod or selector to change was found"
         )
@@ -638,17 +671,17 @@ def _relabel_unit(
     findings: list[Finding],
     others: Sequence[tuple[K8sObject, Rendering]],
     used: set[tuple[str, str]],
-) -> FixUnit | str:
+) -> FixUnit:
     """The safe route: each of `others` (pods recreated freely) gets a value of its own for
     a key the controller's selector holds, so no selector, and no immutable field, changes.
     Never a key added alone: the selector would still match a superset."""
     instances = _instances(context, key)
     if not instances:
-        return f"{findings[0].obj} not found in the rendered chart"
+        raise Refused(f"{findings[0].obj} not found in the rendered chart")
     controller, _ = instances[0]
     selector = controller.selector
     if selector is None or not selector.match_labels:
-        return f"{controller.ref} selects by expressions only; no value to change"
+        raise Refused(f"{controller.ref} selects by expressions only; no value to change")
     consumers = [
         obj.selector.match_labels for f in findings if f.rule == "stray"
         for r in context.renderings if r.scenario in f.scenarios
@@ -660,10 +693,10 @@ def _relabel_unit(
     for obj, rendering in others:
         subchart = subchart_dir(obj)
         if subchart:
-            return f"{obj.ref} comes from the subchart in {subchart}: fix it there"
+            raise Refused(f"{obj.ref} comes from the subchart in {subchart}: fix it there")
         label_key = _leaving_key(selector.match_labels, consumers, obj.pod_labels or {})
         if label_key is None:
-            return (
+            raise Refused(
                 f"{obj.ref} carries no label of {controller.ref}'s selector that may take "
                 "a value of its own (the release's is not changed)"
             )
@@ -671,10 +704,7 @@ def _relabel_unit(
         path = obj.pod_labels_path()
         assert path is not None
         change = LabelChange(path, label_key, value)
-        planned = context.source.label_edits(obj, rendering, [change])
-        if isinstance(planned, str):
-            return planned
-        edits.extend(planned)
+        edits.extend(context.source.label_edits(obj, rendering, [change]))
         changes[(obj.source.path, obj.kind)].append(change)
         names.append(f"{obj.ref} gets {label_key}={value}")
     note = (
@@ -739,7 +769,7 @@ it selects, when no label they carry does: `member-of: headless` for `NAME-headl
 
 def _members_edits(
     context: RecipeContext, consumer_key: Origin
-) -> tuple[list[PlannedEdit], dict[tuple[str, str], list[LabelChange]], str] | str:
+) -> tuple[list[PlannedEdit], dict[tuple[str, str], list[LabelChange]], str]:
     """Edits making the consumer `consumer_key` (a headless Service over the StatefulSets of
     one cluster) select the pods of every controller it selects now, and no other pods: it
     selects also on a label those pods share and the others lack. A label the controllers'
@@ -763,12 +793,12 @@ def _members_edits(
     consumer, first = instances[0]
     flat = [pair for group in members.values() for pair in group]
     if not flat or not others:
-        return f"{consumer.ref} does not select controllers' pods and other pods together"
+        raise Refused(f"{consumer.ref} does not select controllers' pods and other pods together")
     names = ", ".join(sorted({str(o.ref) for o, _ in flat}))
     for obj, _ in flat:
         subchart = subchart_dir(obj)
         if subchart:
-            return f"{obj.ref} comes from the subchart in {subchart}: fix it there"
+            raise Refused(f"{obj.ref} comes from the subchart in {subchart}: fix it there")
     leaders = [group[0] for group in members.values()]  # one per piece of source
     pods = [o.pod_labels or {} for o, _ in flat]
     taken = VERSION_KEYS | MANAGER_KEYS | selector_keys
@@ -790,7 +820,7 @@ def _members_edits(
     relabelled = label is None
     if label is None:
         if any(MEMBER_KEY in p for p in [*pods, *(o.pod_labels or {} for o in others.values())]):
-            return (
+            raise Refused(
                 f"{consumer.ref} selects the pods of {names} and of other workloads; no "
                 f"label tells them apart, and {MEMBER_KEY} is taken: add one by hand"
             )
@@ -801,19 +831,17 @@ def _members_edits(
         label = Label(MEMBER_KEY, label_value(role or context.source.name))
         for obj, scenario in leaders:
             change = label.change(str(obj.pod_labels_path()))
-            planned = context.source.label_edits(obj, scenario, [change])
-            if isinstance(planned, str):
-                return planned
-            edits.extend(planned)
+            edits.extend(context.source.label_edits(obj, scenario, [change]))
         for obj, _ in flat:
             pod_path = obj.pod_labels_path()
             assert pod_path is not None
             change = LabelChange(pod_path, label.key, label.value)
             if change not in changes[(obj.source.path, obj.kind)]:
                 changes[(obj.source.path, obj.kind)].append(change)
-    left = _select_also(context, consumer, first, label, edits, changes)
-    if left is not None:
-        return left
+    planned = consumer_edit(context, consumer, first, label)
+    if planned is not None:
+        edits.extend(planned[0])
+        changes[(consumer.source.path, consumer.kind)].extend(planned[1])
     stray = ", ".join(sorted(str(r) for r in others))
     how = (
         f"their pods get {label.key}={label.value} (a rolling update; until a pod is "
@@ -827,12 +855,22 @@ def _members_edits(
     return edits, dict(changes), note
 
 
+def _spanning_unit(context: RecipeContext, key: Origin, findings: list[Finding]) -> FixUnit:
+    """The consumer `key`, meant for several controllers, selects them all on a label of
+    theirs (`_members_edits`)."""
+    edits, changes, note = _members_edits(context, key)
+    return FixUnit(
+        f"{findings[0].obj}: select the controllers it spans on a label of theirs",
+        unique_edits(edits), findings, changes, "safe", [note],
+    )
+
+
 def _range_unit(
     context: RecipeContext,
     findings: list[Finding],
     siblings: list[K8sObject],
     rendering: Rendering,
-) -> FixUnit | str:
+) -> FixUnit:
     """Controllers one piece of source renders (a `range`) share every selector label:
     their selector asks also for a pod label that tells them apart, written as their pod
     template writes it (`shard: {{ $i | quote }}`), the first such label that is."""
@@ -848,8 +886,9 @@ def _range_unit(
     ]
     for key in keys:
         change = LabelChange(path, key, None, like=controller.ref)
-        edits = context.source.label_edits(controller, rendering, [change])
-        if isinstance(edits, str):
+        try:
+            edits = context.source.label_edits(controller, rendering, [change])
+        except Refused:
             continue
         return FixUnit(
             f"{controller.source.path}: the {controller.kind}s it renders select on {key}",
@@ -859,7 +898,7 @@ def _range_unit(
             "unsafe",
         )
     names = ", ".join(str(o.ref) for o in siblings)
-    return (
+    raise Refused(
         f"{names} are rendered by one template and share every selector label; no pod "
         "label written in the template tells them apart: add one by hand"
     )
@@ -871,42 +910,23 @@ def _own_value_edit(
     rendering: Rendering,
     label: Label,
     used: set[tuple[str, str]],
-) -> tuple[list[PlannedEdit], LabelChange] | str:
+) -> tuple[list[PlannedEdit], LabelChange]:
     """Edits giving the pods of `obj` (a Job, CronJob or test Pod) their own value for
-    `label.key` where their source writes the shared one, and the change; else why not."""
+    `label.key` where their source writes the shared one, and the change. Refused: why
+    not."""
     subchart = subchart_dir(obj)
     if subchart:
-        return f"{obj.ref} comes from the subchart in {subchart}: fix it there"
+        raise Refused(f"{obj.ref} comes from the subchart in {subchart}: fix it there")
     value = role_of(context, obj, rendering)
     if value == label.value or (label.key, value) in used:
         value = f"{value}-{obj.kind.lower()}"
     path = obj.pod_labels_path()
     assert path is not None  # its pods share the controller's label
     change = LabelChange(path, label.key, value)
-    edits = context.source.label_edits(obj, rendering, [change])
-    return edits if isinstance(edits, str) else (edits, change)
+    return context.source.label_edits(obj, rendering, [change]), change
 
 
 # --- consumers --------------------------------------------------------------------------------
-
-
-def _select_also(
-    context: RecipeContext,
-    consumer: K8sObject,
-    rendering: Rendering,
-    label: Label,
-    edits: list[PlannedEdit],
-    changes: dict[tuple[str, str], list[LabelChange]],
-    like: ObjectRef | None = None,
-) -> str | None:
-    """`consumer_edit`'s edits and changes added to `edits` and `changes`; else why not."""
-    planned = consumer_edit(context, consumer, rendering, label, like)
-    if isinstance(planned, str):
-        return planned
-    if planned is not None:
-        edits.extend(planned[0])
-        changes[(consumer.source.path, consumer.kind)].extend(planned[1])
-    return None
 
 
 def _job_unit(context: RecipeContext, obj: K8sObject, rendering: Rendering) -> FixUnit | None:
@@ -918,8 +938,10 @@ def _job_unit(context: RecipeContext, obj: K8sObject, rendering: Rendering) -> F
     if path is None or key in pods:
         return None
     change = LabelChange(path, key, role_of(context, obj, rendering))
-    edits = context.source.label_edits(obj, rendering, [change])
-    return None if isinstance(edits, str) else _labelled_job(obj, edits, change)
+    try:
+        return _labelled_job(obj, context.source.label_edits(obj, rendering, [change]), change)
+    except Refused:
+        return None
 
 
 def _labelled_job(obj: K8sObject, edits: list[PlannedEdit], change: LabelChange) -> FixUnit:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from chartfix.model.changes import Refused
 from chartfix.model.objects import (
     K8sObject,
     ObjectRef,
@@ -91,7 +92,7 @@ def _choose_label(
     controller: K8sObject,
     rendering: Rendering,
     used: set[tuple[str, str]],
-) -> Label | str:
+) -> Label:
     selector = controller.selector
     assert selector is not None
     pod = controller.pod_labels or {}
@@ -102,7 +103,9 @@ def _choose_label(
             return Label(key, pod[key], note=note)
     for key in COMPONENT_KEYS:
         if key in selector.label_keys():
-            return f"{controller.ref} already selects on {key}; its value is shared with other pods"
+            raise Refused(
+                f"{controller.ref} already selects on {key}; its value is shared with other pods"
+            )
     key = component_key(
         selector.label_keys(), rendering.component_key(), context.options.component_key
     )
@@ -138,15 +141,13 @@ def controller_label_edits(
     used: set[tuple[str, str]],
     instances: Sequence[tuple[K8sObject, Rendering]] = (),
     selector: bool = True,
-) -> tuple[Label, list[PlannedEdit], dict[tuple[str, str], list[LabelChange]]] | str:
+) -> tuple[Label, list[PlannedEdit], dict[tuple[str, str], list[LabelChange]]]:
     """The component label for `controller` and the edits adding it to its pod template and
     selector (where they lack it; with `selector` False, to its pod template only), with the
     changes they make by (file, kind): every kind the same source writes (a Deployment or a
-    DaemonSet by values, `instances`: the objects it writes in every scenario). Else why
-    not."""
+    DaemonSet by values, `instances`: the objects it writes in every scenario). Refused:
+    why not."""
     label = _choose_label(context, controller, rendering, used)
-    if isinstance(label, str):
-        return label
     used.add((label.key, label.value))
     paths = (controller.pod_labels_path(), controller.selector_path() if selector else None)
     wanted = [
@@ -155,10 +156,7 @@ def controller_label_edits(
         if path is not None and _labels_at(controller, path).get(label.key) != label.value
     ]
     removals = unstable_removals(context, controller) if selector else []
-    planned = label_edits(context, controller, rendering, [*wanted, *removals])
-    if isinstance(planned, str):
-        return planned
-    edits, made = planned
+    edits, made = label_edits(context, controller, rendering, [*wanted, *removals])
     key_of = (controller.source.path, controller.kind)
     # One source may write another kind in another scenario (Deployment or DaemonSet).
     kinds = context.origin(controller, rendering).kinds
@@ -188,18 +186,20 @@ def consumer_edit(
     rendering: Rendering,
     label: Label,
     like: ObjectRef | None = None,
-) -> tuple[list[PlannedEdit], list[LabelChange]] | str | None:
+) -> tuple[list[PlannedEdit], list[LabelChange]] | None:
     """The edits adding `label` to a consumer's selector, written as the pods of `like`
-    write it, and the changes they make; None when it is there already, else why not."""
+    write it, and the changes they make; None when it is there already. Refused: why not,
+    naming the consumer."""
     path = consumer.selector_path()
     assert path is not None
     if _labels_at(consumer, path).get(label.key) == label.value:
         return None
-    planned = label_edits(context, consumer, rendering, [label.change(path, like)])
-    if isinstance(planned, str):
-        if str(consumer.ref) in planned:
-            return planned
-        return f"{consumer.ref} left as it is: {planned}"
+    try:
+        planned = label_edits(context, consumer, rendering, [label.change(path, like)])
+    except Refused as why:
+        if str(consumer.ref) in why.reason:
+            raise
+        raise Refused(f"{consumer.ref} left as it is: {why.reason}") from why
     return planned if planned[0] else None
 
 

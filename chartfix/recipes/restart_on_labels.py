@@ -86,7 +86,7 @@ changes its labels.
 
 from __future__ import annotations
 
-from chartfix.model.changes import Unfixed
+from chartfix.model.changes import Refused
 from chartfix.model.edits import LabelChange
 from chartfix.model.findings import Finding
 from chartfix.model.objects import K8sObject, Rendering
@@ -107,22 +107,16 @@ class RestartOnLabels:
         for finding in context.findings:
             if finding.rule not in self.rules:
                 continue
-            unit = _unit(context, finding)
-            if isinstance(unit, str):
-                plan.refused.append(Unfixed(finding, unit))
-            else:
-                plan.units.append(unit)
+            plan.attempt([finding], _unit, context, finding)
         return plan
 
 
-def _unit(context: RecipeContext, finding: Finding) -> FixUnit | str:
+def _unit(context: RecipeContext, finding: Finding) -> FixUnit:
     rendering = context.scenario_of(finding)
     obj = context.find(rendering, finding.obj)
     if obj is None:
-        return f"{finding.obj} not found in the rendered chart"
+        raise Refused(f"{finding.obj} not found in the rendered chart")
     edits = context.source.restart_edits(obj, rendering, KEY)
-    if isinstance(edits, str):
-        return edits
     image = finding.detail.get("image", "its image")
     return FixUnit(
         f"{obj.ref}: restart its pods when its labels change ({KEY})",

@@ -89,7 +89,7 @@ safe for Services, PodDisruptionBudgets and NetworkPolicies.
 
 from __future__ import annotations
 
-from chartfix.model.changes import Unfixed
+from chartfix.model.changes import Refused, Unfixed
 from chartfix.model.edits import unique_edits
 from chartfix.model.findings import Finding
 from chartfix.model.objects import K8sObject, ObjectRef, Rendering
@@ -129,19 +129,14 @@ class StableSelectors:
         splits = context.source if isinstance(context.source, SplitsHelpers) else None
         removals: list[Removal] = []
         for finding in [f for f in context.findings if f.rule in self.rules]:
-            unit = _defaulted_unit(context, finding)
-            if unit is None and splits is not None:
-                removal = _removal(context, finding)
-                if not isinstance(removal, str):
-                    removals.append(removal)
+            try:
+                unit = _defaulted_unit(context, finding)
+                if unit is None and splits is not None:
+                    removals.append(_removal(context, finding))
                     continue
-                unit = removal
-            elif unit is None:
-                unit = _removal_unit(context, finding)
-            if isinstance(unit, str):
-                plan.refused.append(Unfixed(finding, unit))
-            else:
-                plan.units.append(unit)
+                plan.units.append(unit or _removal_unit(context, finding))
+            except Refused as why:
+                plan.refused.append(Unfixed(finding, why.reason))
         if splits is not None:
             units, refused = splits.selector_removals(removals)
             plan.units += units
@@ -166,16 +161,16 @@ def volatile_keys(obj: K8sObject, finding: Finding) -> list[str]:
     return [k for k in dict.fromkeys(named) if k in labels]
 
 
-def _removal(context: RecipeContext, finding: Finding) -> Removal | str:
+def _removal(context: RecipeContext, finding: Finding) -> Removal:
     """The keys `finding` names, to take out of its object's selector."""
     rendering = context.scenario_of(finding)
     obj = context.find(rendering, finding.obj)
     if obj is None:
-        return f"{finding.obj} not found in the rendered {context.source.facts.noun}"
+        raise Refused(f"{finding.obj} not found in the rendered {context.source.facts.noun}")
     return Removal(finding, obj, rendering, tuple(volatile_keys(obj, finding)))
 
 
-def _defaulted_unit(context: RecipeContext, finding: Finding) -> FixUnit | str | None:
+def _defaulted_unit(context: RecipeContext, finding: Finding) -> FixUnit | None:
     """A selector the API server fills in from the pod labels, written out of the stable
     ones; None when the finding's object writes its own selector."""
     rendering = context.scenario_of(finding)
@@ -186,10 +181,7 @@ def _defaulted_unit(context: RecipeContext, finding: Finding) -> FixUnit | str |
     removals += [
         c for c in _removals(SELECTOR, volatile_keys(obj, finding)) if c not in removals
     ]
-    written = label_edits(context, obj, rendering, removals)
-    if isinstance(written, str):
-        return written
-    edits, changes = written
+    edits, changes = label_edits(context, obj, rendering, removals)
     return FixUnit(
         f"{obj.ref}: write its defaulted selector out, without {finding.detail.get('keys')}",
         edits,
@@ -199,25 +191,23 @@ def _defaulted_unit(context: RecipeContext, finding: Finding) -> FixUnit | str |
     )
 
 
-def _removal_unit(context: RecipeContext, finding: Finding) -> FixUnit | str:
+def _removal_unit(context: RecipeContext, finding: Finding) -> FixUnit:
     """The volatile keys removed from the selector wherever the source writes them (any
     source kind but Helm, whose helpers the units above split)."""
     rendering = context.scenario_of(finding)
     obj = context.find(rendering, finding.obj)
     if obj is None:
-        return f"{finding.obj} not found in the rendered {context.source.kind} source"
+        raise Refused(f"{finding.obj} not found in the rendered {context.source.kind} source")
     keys = volatile_keys(obj, finding)
     path = obj.selector_path()
     if not keys or path is None:
-        return f"{finding.obj}: the volatile entry is in matchExpressions; edit it by hand"
-    planned = label_edits(context, obj, rendering, _removals(path, keys))
-    if isinstance(planned, str):
-        return planned
+        raise Refused(f"{finding.obj}: the volatile entry is in matchExpressions; edit it by hand")
+    edits, changes = label_edits(context, obj, rendering, _removals(path, keys))
     return FixUnit(
         f"{obj.ref}: remove {', '.join(keys)} from its selector",
-        planned[0],
+        edits,
         [finding],
-        {(obj.source.path, obj.kind): planned[1]},
+        {(obj.source.path, obj.kind): changes},
         "unsafe" if obj.is_controller else "safe",
     )
 
@@ -245,11 +235,11 @@ def _kept_apart(context: RecipeContext, units: list[FixUnit]) -> list[FixUnit]:
             reduced = _without_removed(obj, unit)
             if reduced is None or not _catches_others(obj, reduced, rendering):
                 continue
-            labelled = controller_label_edits(context, obj, rendering, used)
-            if isinstance(labelled, str):
-                unit.notes.append(f"{obj.ref} needs a label of its own: {labelled}")
+            try:
+                label, edits, changes = controller_label_edits(context, obj, rendering, used)
+            except Refused as why:
+                unit.notes.append(f"{obj.ref} needs a label of its own: {why.reason}")
                 continue
-            label, edits, changes = labelled
             _extend(unit, edits, changes)
             unit.title += f"; add {label.key}={label.value}"
             unit.fallback = None
@@ -267,9 +257,10 @@ def _kept_apart(context: RecipeContext, units: list[FixUnit]) -> list[FixUnit]:
             if len(owners) != 1:
                 continue
             label, owner_unit = labels[owners[0].ref]
-            planned = consumer_edit(context, obj, rendering, label, owners[0].ref)
-            if isinstance(planned, str):
-                owner_unit.notes.append(planned)
+            try:
+                planned = consumer_edit(context, obj, rendering, label, owners[0].ref)
+            except Refused as why:
+                owner_unit.notes.append(why.reason)
                 continue
             target = merged.get(id(unit), unit)
             if planned is not None:

@@ -17,7 +17,7 @@ this module's `SourceKind` and `Source`:
     Source.locate(obj, path, r)     -> file:line of a field, for findings (the pipeline asks)
     Source.origin(obj, r)           -> Origin: what writes `obj`, the same in every scenario
     Source.role_names(obj, r)       -> the names its author wrote for `obj` (component values)
-    Source.label_edits(obj, r, cs)  -> PlannedEdits (splices) making the LabelChanges, or why not
+    Source.label_edits(obj, r, cs)  -> PlannedEdits (splices) making the LabelChanges; Refused(why)
     Source.writes_literally(...)    -> whether a label is written as it renders, under any values
     Source.restart_edits(obj, r, k) -> PlannedEdits: a pod annotation following obj's labels
     Source.apply(path, edits)       -> the file's new bytes
@@ -250,21 +250,21 @@ class Source(Protocol):
 
     def label_edits(
         self, obj: K8sObject, rendering: Rendering, changes: Sequence[LabelChange]
-    ) -> list[PlannedEdit] | str:
+    ) -> list[PlannedEdit]:
         """Edits of the target's files that make `changes` to `obj` (add, replace or remove
         label keys at `spec.selector.matchLabels`, `spec.template.metadata.labels`, a
-        Service's `spec.selector`...: see `LabelChange`), or why they cannot be made, in one
-        line naming the object. Must not change any other object than the ones the same
+        Service's `spec.selector`...: see `LabelChange`); Refused: why they cannot be made, in
+        one line naming the object. Must not change any other object than the ones the same
         source writes (a shared helper is a reason, not an edit)."""
         ...
 
     def restart_edits(
         self, obj: K8sObject, rendering: Rendering, key: str
-    ) -> list[PlannedEdit] | str:
+    ) -> list[PlannedEdit]:
         """Edits giving `obj`'s pod template the annotation `key`, whose value changes
         exactly when `obj`'s metadata labels do (Helm: a checksum of the label helper they
-        include), so that its pods restart with its labels; or why they cannot be made, in
-        one line naming the object."""
+        include), so that its pods restart with its labels; Refused: why they cannot be made,
+        in one line naming the object."""
         ...
 
     def writes_literally(self, obj: K8sObject, rendering: Rendering, path: str, key: str) -> bool:

@@ -21,6 +21,7 @@ import yaml
 
 from chartfix.errors import ChartError
 from chartfix.files import decode, encode
+from chartfix.model.changes import Refused
 from chartfix.model.edits import Edit, LabelChange, NotEditable, PlannedEdit
 from chartfix.model.findings import Location
 from chartfix.model.objects import (
@@ -222,8 +223,8 @@ class YamlFiles:
 
     def restart_edits(
         self, obj: K8sObject, rendering: Rendering, key: str
-    ) -> list[PlannedEdit] | str:
-        return (
+    ) -> list[PlannedEdit]:
+        raise Refused(
             f"{obj.ref}: applied YAML has no release that changes its labels; restart its "
             "pods by hand after changing them"
         )
@@ -273,24 +274,26 @@ class YamlFiles:
 
     def yaml_edits(
         self, obj: K8sObject, rel: str, changes: Sequence[LabelChange], why: str
-    ) -> list[PlannedEdit] | str:
+    ) -> list[PlannedEdit]:
         """The splices of `rel` making `changes` to the document `obj` was read from."""
         if obj.selector_defaulted and any(c.path.startswith("spec.selector") for c in changes):
-            return (
+            raise Refused(
                 f"{obj.ref} has no spec.selector in {rel} ({obj.api_version} defaults it from "
                 "the pod labels): write the selector out by hand"
             )
         templated = [c.key for c in changes if c.value is None and not c.removed]
         if templated:
-            return f"{obj.ref}: plain YAML cannot carry a value per object for {templated[0]}"
+            raise Refused(
+                f"{obj.ref}: plain YAML cannot carry a value per object for {templated[0]}"
+            )
         try:
             text = YamlText(decode(self.read(rel)), rel)
             doc = obj.source.doc_index
             if doc >= len(text.documents):
-                return f"{rel}: document {doc + 1} not found"
+                raise Refused(f"{rel}: document {doc + 1} not found")
             kind = text.node_at(doc, "kind")
             if kind is not None and getattr(kind, "value", None) == "List":
-                return f"{obj.ref} is an item of a `kind: List` in {rel}; not edited"
+                raise Refused(f"{obj.ref} is an item of a `kind: List` in {rel}; not edited")
             added = [c for c in changes if not c.removed]
             requests = [LabelRequest(doc, c.path, c.key, str(c.value)) for c in added]
             edits = label_edits(text, requests)
@@ -298,12 +301,12 @@ class YamlFiles:
                 if change.removed:
                     site = text.site(doc, change.path)
                     if site is None or site.entry(change.key) is None:
-                        return f"{change.key} is not written at {change.path} in {rel}"
+                        raise Refused(f"{change.key} is not written at {change.path} in {rel}")
                     edits.append(remove_entry(text, site, change.key))
         except NotEditable as err:
-            return str(err)
+            raise Refused(str(err)) from err
         except ChartError as err:
-            return str(err)
+            raise Refused(str(err)) from err
         return [PlannedEdit(rel, edit, why) for edit in edits]
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from chartfix.errors import Skipped
+from chartfix.model.changes import Refused
 from chartfix.model.edits import LabelChange, PlannedEdit
 from chartfix.model.kinds import KindFacts
 from chartfix.model.objects import K8sObject, Rendering
@@ -62,8 +63,8 @@ class CommittedOutput(ManifestFiles):
 
     def label_edits(
         self, obj: K8sObject, rendering: Rendering, changes: Sequence[LabelChange]
-    ) -> list[PlannedEdit] | str:
-        return (
+    ) -> list[PlannedEdit]:
+        raise Refused(
             f"{obj.ref} is read from {obj.source.path}, what `cdk8s synth` wrote (the next "
             f"synth overwrites an edit there): {RUN_TO_FIX}"
         )

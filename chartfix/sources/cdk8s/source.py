@@ -15,6 +15,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from chartfix.errors import ChartError
+from chartfix.model.changes import Refused
 from chartfix.model.edits import Edit, LabelChange, PlannedEdit
 from chartfix.model.findings import Location
 from chartfix.model.objects import (
@@ -105,8 +106,8 @@ class CdkSource:
 
     def restart_edits(
         self, obj: K8sObject, rendering: Rendering, key: str
-    ) -> list[PlannedEdit] | str:
-        return (
+    ) -> list[PlannedEdit]:
+        raise Refused(
             f"{obj.ref}: a cdk8s app has no release that changes its labels; restart its pods "
             "by hand after changing them"
         )
@@ -153,25 +154,25 @@ class CdkSource:
 
     def label_edits(
         self, obj: K8sObject, rendering: Rendering, changes: Sequence[LabelChange]
-    ) -> list[PlannedEdit] | str:
+    ) -> list[PlannedEdit]:
         origin = self.origins.get(obj.ref)
         if origin is None:
-            return f"{obj.ref}: not traced to a line of the app's Python"
+            raise Refused(f"{obj.ref}: not traced to a line of the app's Python")
         sites: dict[int, LabelSite] = {}
         wanted: dict[int, list[LabelEdit]] = defaultdict(list)
         for change in changes:
             if change.removed or change.value is None:
-                return f"{obj.ref}: removing a label from Python sources is not supported"
+                raise Refused(f"{obj.ref}: removing a label from Python sources is not supported")
             current = string_map(mapping_at(obj.body, change.path)).get(change.key)
             if current is not None and current != change.value:
-                return (
+                raise Refused(
                     f"{obj.ref}: changing the value of {change.key} ({current}) in Python "
                     "sources is not supported; give it a value of its own by hand"
                 )
             try:
                 site = locate_labels(self.files, origin, change.path)
             except NotLocated as err:
-                return str(err)
+                raise Refused(str(err)) from err
             sites.setdefault(id(site.node), site)
             wanted[id(site.node)].append(LabelEdit(sites[id(site.node)], change.key, change.value))
         edits: list[PlannedEdit] = []

@@ -25,6 +25,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping, Sequence
 
+from chartfix.model.changes import Refused
 from chartfix.model.edits import Edit, LabelChange, PlannedEdit
 from chartfix.model.objects import K8sObject, Rendering, mapping_at, string_map
 from chartfix.sources.helm.chart import Scenario
@@ -63,35 +64,34 @@ def label_edits(
     changes: Sequence[LabelChange],
     written_name: WrittenName,
     scenarios: Mapping[str, Scenario],
-) -> list[PlannedEdit] | str:
-    """The splices making `changes` to `obj`, or why they cannot be made (one line).
+) -> list[PlannedEdit]:
+    """The splices making `changes` to `obj`; Refused: why they cannot be made (one line).
     `scenarios`: every scenario rendered (whose values may keep a toggle off)."""
     ref = obj.ref
     if obj.source.path.startswith("charts/"):
-        return f"{ref} comes from a subchart; left as it is"
+        raise Refused(f"{ref} comes from a subchart; left as it is")
     place = templates.place_for(obj, rendering.objects)
     if place is None:
-        return f"no template document in {obj.source.path} renders {ref}"
+        raise Refused(f"no template document in {obj.source.path} renders {ref}")
     written_out = [c for c in changes if obj.selector_defaulted and c.path == SELECTOR]
     added = [c for c in changes if c not in written_out or not c.removed]
     if place.shared and not all(c.named for c in added):
-        return place.shared_reason(ref)  # one edit would reach every include's objects
+        raise Refused(place.shared_reason(ref))  # one edit would reach every include's objects
     edits: list[PlannedEdit] = []
     if written_out:
-        selector = _written_out(templates, place, obj, rendering, written_out, written_name)
-        if isinstance(selector, str):
-            return selector
-        edits += selector
+        edits += _written_out(templates, place, obj, rendering, written_out, written_name)
     for change in changes:
         if change in written_out:
             continue
         site = templates.site(place.doc, change.path)
         if site is None:
-            return f"{obj.source.path}: {change.path} of {ref} is not written in the template"
+            raise Refused(
+                f"{obj.source.path}: {change.path} of {ref} is not written in the template"
+            )
         current = string_map(mapping_at(obj.body, change.path)).get(change.key)
         try:
             if change.removed:
-                edit: Edit | PlannedEdit | str = remove_entry(site, change.key)
+                edit: Edit | PlannedEdit = remove_entry(site, change.key)
             elif current is not None and change.value is not None and current != change.value:
                 edit = _replaced(templates, place, site, obj, change, current)
             else:
@@ -99,10 +99,8 @@ def label_edits(
                     templates, place, site, obj, rendering, change, written_name, scenarios
                 )
         except NotEditable as err:
-            return f"{place.path}:{site.line}: {ref} left as it is: {err}"
-        if isinstance(edit, (str, PlannedEdit)):
-            if isinstance(edit, str):
-                return edit
+            raise Refused(f"{place.path}:{site.line}: {ref} left as it is: {err}") from err
+        if isinstance(edit, PlannedEdit):
             edits.append(edit)  # the chart's toggle, in values.yaml
             continue
         edits.append(PlannedEdit(place.path, edit, f"{change.path} of {ref}"))
@@ -135,26 +133,26 @@ def _added(
     change: LabelChange,
     written_name: WrittenName,
     scenarios: Mapping[str, Scenario],
-) -> Edit | PlannedEdit | str:
+) -> Edit | PlannedEdit:
     """The entry inserted into `site`: copied as the pods of `change.like` write it, else a
     helper's empty component argument filled in, else a new line. Where `site` writes the
     key under a toggle already, the toggle turned on in values.yaml (see toggle.py)."""
     outline = templates.outline(place.path)
     value = _value_text(obj, rendering, change, written_name)
     copied = _as_written(templates, obj, rendering, change, value)
-    if isinstance(copied, str):
-        return copied
     twin = conditional_twin(outline.text, site, change.key, copied)
     if twin is not None:
         refused = f"{place.path}:{site.line}: {obj.ref} left as it is: {twin.reason()}"
         toggled = turn_on(
             templates, twin.condition, scenarios, f"{change.path} of {obj.ref}", refused
         )
-        return refused if toggled is None else toggled
+        if toggled is None:
+            raise Refused(refused)
+        return toggled
     if copied is not None:
         return insert_written(site, copied, outline.newline())
     if value is None:
-        return (
+        raise Refused(
             f"{place.path}:{site.line}: {obj.ref}: the pods' {change.key} is not written on "
             "one line of the template, to copy"
         )
@@ -178,10 +176,10 @@ def _as_written(
     rendering: Rendering,
     change: LabelChange,
     value: str | None,
-) -> tuple[str, str] | str | None:
+) -> tuple[str, str] | None:
     """How the pod template of `change.like` writes the entry when its key or value is
-    templated (to copy); None when it writes it literally, by a helper or not at all; a
-    reason when it writes it under a condition, or which line writes it is unclear."""
+    templated (to copy); None when it writes it literally, by a helper or not at all;
+    Refused when it writes it under a condition, or which line writes it is unclear."""
     pods = rendering.find(change.like) if change.like is not None else None
     path = pods.pod_labels_path() if pods is not None else None
     place = templates.place_for(pods, rendering.objects) if pods is not None else None
@@ -189,10 +187,10 @@ def _as_written(
     if place is None or site is None:
         return None
     text = templates.outline(place.path).text
-    copied = written_as(text, site, change.key, value or "")
-    if isinstance(copied, str):
-        return f"{place.path}:{site.line}: {obj.ref}: {copied}"
-    return copied
+    try:
+        return written_as(text, site, change.key, value or "")
+    except NotEditable as err:
+        raise Refused(f"{place.path}:{site.line}: {obj.ref}: {err}") from err
 
 
 def _is_component(key: str) -> bool:
@@ -208,7 +206,7 @@ def _written_out(
     rendering: Rendering,
     changes: Sequence[LabelChange],
     written_name: WrittenName,
-) -> list[PlannedEdit] | str:
+) -> list[PlannedEdit]:
     """A defaulted selector written before `template:`: copies of the pod template's literal
     lines but the removed keys, then the added entries."""
     outline = templates.outline(place.path)
@@ -217,10 +215,10 @@ def _written_out(
     try:
         edit, keys = explicit_selector(outline, place.doc, removed, newline)
     except NotEditable as err:
-        return (
+        raise Refused(
             f"{place.path}: {obj.ref} has no spec.selector ({obj.api_version} fills it in from "
             f"the pod labels) and it cannot be written out: {err}"
-        )
+        ) from err
     copies = tuple(LabelChange(SELECTOR, key, None) for key in keys)
     edits = [PlannedEdit(place.path, edit, f"explicit selector of {obj.ref}", copies)]
     for change in changes:
@@ -242,17 +240,17 @@ def _replaced(
     obj: K8sObject,
     change: LabelChange,
     current: str,
-) -> Edit | str:
+) -> Edit:
     """`change.value` written where the template writes the value `current` the pods share
     with the controller's: the literal line, else the helper they include."""
     assert change.value is not None
     key, value = change.key, change.value
     if key not in site.literal_keys():
-        overridden = _helper_override(templates, site, key, current, value)
-        if isinstance(overridden, Edit):
+        overridden, helpers = _helper_override(templates, site, key, current, value)
+        if overridden is not None:
             return overridden
-        source = f"the helper {overridden}" if overridden else "a templated line"
-        return (
+        source = f"the helper {helpers}" if helpers else "a templated line"
+        raise Refused(
             f"{obj.ref} gets {key}={current} from {source} ({place.path}:{site.line}), like "
             "the controller's pods: give it a value of its own there by hand"
         )
@@ -270,19 +268,20 @@ def _replaced(
                 return replace_action(text, site, key, value)
             except NotEditable:
                 pass
-        return (
+        raise Refused(
             f"{obj.ref} shares {key}={current} with the controller, and "
             f"{place.path}:{site.line} cannot give it another: {err}"
-        )
+        ) from err
 
 
 def _helper_override(
     templates: ChartSources, site: MappingSite, key: str, current: str, value: str
-) -> Edit | str:
+) -> tuple[Edit | None, str]:
     """An edit giving the pods `value` for `key` where the helper they share with the
     controller writes it (a test Pod's `{{- include "x.labels" . | nindent 4 }}`), the helper
     itself unchanged: the helper's own component argument when it takes one, else its output
-    with that one key overridden. Else the helpers that write the label, for the reason."""
+    with that one key overridden (None: neither), and the helpers that write the label, for
+    the reason."""
     lines = [e.line for e in site.entries if e.generated and not e.conditional]
     if site.inline_generator:
         lines.append(site.key_line)
@@ -296,15 +295,15 @@ def _helper_override(
         writers = includes  # the key may come from values the helper renders
     names = ", ".join(dict.fromkeys(n for _, n in writers or includes))
     if len(writers) != 1:
-        return names
+        return None, names
     action, _ = writers[0]
     argument = re.search(
         rf'"component"\s+("{re.escape(current)}"|`{re.escape(current)}`)', action.inner
     )
     if argument is not None:  # a helper that takes the component: give it another
         start = action.inner_start + argument.start(1)
-        return Edit(start, start + len(argument.group(1)), f'"{value}"')
+        return Edit(start, start + len(argument.group(1)), f'"{value}"'), names
     try:
-        return override_included_key(action, key, value)
+        return override_included_key(action, key, value), names
     except NotEditable:
-        return names
+        return None, names

@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from chartfix.model.changes import Refused
 from chartfix.model.edits import Edit, PlannedEdit
 from chartfix.model.objects import K8sObject, Rendering
 from chartfix.sources.helm.template.lines import Line
@@ -35,34 +36,35 @@ _OPENS = re.compile(r"^\s*\{\{-?\s*(?:if|with)\b")
 
 def restart_edits(
     templates: ChartSources, obj: K8sObject, rendering: Rendering, key: str
-) -> list[PlannedEdit] | str:
+) -> list[PlannedEdit]:
     """The splices giving `obj`'s pod template the annotation `key`: a checksum of the label
-    helper its `metadata.labels` include; or why they cannot be made (one line)."""
+    helper its `metadata.labels` include; Refused: why they cannot be made (one line)."""
     ref = obj.ref
     if obj.source.path.startswith("charts/"):
-        return f"{ref} comes from a subchart; left as it is"
+        raise Refused(f"{ref} comes from a subchart; left as it is")
     place = templates.place_for(obj, rendering.objects)
     if place is None:
-        return f"no template document in {obj.source.path} renders {ref}"
+        raise Refused(f"no template document in {obj.source.path} renders {ref}")
     if place.shared or place.doc.renders_many:
-        return (
+        raise Refused(
             f"{place.path}: {ref} is written in a `range` or `define`; add the annotation "
             "by hand"
         )
     labels = place.doc.sites.get("metadata.labels")
     call = _helper_call(templates, place, labels) if labels is not None else None
     if call is None:
-        return (
+        raise Refused(
             f"{place.path}: the metadata labels of {ref} include no label helper to take a "
             "checksum of; add the annotation by hand"
         )
     pods = place.doc.sites.get(obj.pod_labels_path() or "")
     if pods is None or pods.flow is not None or pods.problem or pods.inline_generator:
-        return f"{place.path}: the pod labels of {ref} are not written as a block mapping"
+        raise Refused(f"{place.path}: the pod labels of {ref} are not written as a block mapping")
     entry = f"{key}: {{{{ {call} | sha256sum }}}}"
-    edit = _annotation_edit(templates, place, pods, entry)
-    if isinstance(edit, str):
-        return f"{place.path}: {ref}: {edit}"
+    try:
+        edit = _annotation_edit(templates, place, pods, entry)
+    except Refused as why:
+        raise Refused(f"{place.path}: {ref}: {why.reason}") from why
     return [PlannedEdit(place.path, edit, f"pod template annotations of {ref}")]
 
 
@@ -84,7 +86,7 @@ def _helper_call(templates: ChartSources, place: Place, labels: MappingSite) -> 
 
 def _annotation_edit(
     templates: ChartSources, place: Place, pods: MappingSite, entry: str
-) -> Edit | str:
+) -> Edit:
     outline = templates.outline(place.path)
     newline = outline.newline()
     indent = pods.key_indent
@@ -107,7 +109,7 @@ def _annotation_edit(
         rest = written.group("rest")
         moved = f"{pad}annotations:{newline}{pad}  {entry}{newline}"
         if rest and not rest.lstrip().startswith("{{"):
-            return "its pod annotations are written on the key's line"
+            raise Refused("its pod annotations are written on the key's line")
         # The key line leaves its condition: what follows it on the line stays there.
         return _joined(
             Edit(above.start, above.start, moved),
@@ -115,9 +117,9 @@ def _annotation_edit(
             outline.text,
         )
     if _inside_condition(block, found):
-        return "its pod annotations are written under a condition chartfix cannot move"
+        raise Refused("its pod annotations are written under a condition chartfix cannot move")
     if written.group("rest"):
-        return "its pod annotations are not written as a block mapping"
+        raise Refused("its pod annotations are not written as a block mapping")
     return Edit(line.next_start, line.next_start, f"{pad}  {entry}{newline}")
 
 

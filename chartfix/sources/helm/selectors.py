@@ -16,7 +16,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from chartfix.model.changes import FixUnit, Unfixed
+from chartfix.model.changes import FixUnit, Refused, Unfixed
 from chartfix.model.edits import Edit, LabelChange, NotEditable, PlannedEdit, unique_edits
 from chartfix.model.findings import Finding
 from chartfix.model.objects import MANAGER_KEYS, K8sObject
@@ -52,73 +52,68 @@ def selector_removals(
     helpers = find_helpers(templates)
     for removal in removals:
         finding = removal.finding
-        target = _target(templates, removal)
-        if isinstance(target, str):
-            refused.append(Unfixed(finding, target))
+        try:
+            target = _target(templates, removal)
+            literal = [k for k in target.keys if k in target.site.literal_keys()]
+            generated = [k for k in target.keys if k not in literal]
+            if not generated:
+                units.append(_literal_unit(target, literal))
+                continue
+        except Refused as why:
+            refused.append(Unfixed(finding, why.reason))
             continue
-        literal = [k for k in target.keys if k in target.site.literal_keys()]
-        generated = [k for k in target.keys if k not in literal]
-        if not generated:
-            unit = _literal_unit(target, literal)
-            if isinstance(unit, str):
-                refused.append(Unfixed(finding, unit))
-            else:
-                units.append(unit)
-            continue
-        helper = _helper_writing(target.site, generated, helpers)
-        if isinstance(helper, str):
+        try:
+            helper = _helper_writing(target.site, generated, helpers)
+        except Refused as why:
             library = _library_helper(target.site, helpers)
             if library is None or literal:
-                refused.append(Unfixed(finding, helper))
+                refused.append(Unfixed(finding, why.reason))
             else:
                 by_library_helper[library].append(target)
             continue
         by_helper[helper.name].append((target, literal))
     for name, targets in sorted(by_helper.items()):
-        unit = _split_unit(templates, helpers, name, targets)
-        if isinstance(unit, str):
-            refused.extend(Unfixed(t.finding, unit) for t, _ in targets)
-        else:
-            units.append(unit)
+        try:
+            units.append(_split_unit(templates, helpers, name, targets))
+        except Refused as why:
+            refused.extend(Unfixed(t.finding, why.reason) for t, _ in targets)
     for name, library_targets in sorted(by_library_helper.items()):
         units.append(_switch_units(templates, name, library_targets))
     return units, refused
 
 
-def _target(templates: ChartSources, removal: Removal) -> _Target | str:
+def _target(templates: ChartSources, removal: Removal) -> _Target:
     finding, obj, rendering = removal.finding, removal.obj, removal.rendering
     if obj.source.path.startswith("charts/"):
-        return f"{finding.obj} comes from a subchart: fix it there"
+        raise Refused(f"{finding.obj} comes from a subchart: fix it there")
     keys = list(removal.keys)
     if not keys:
-        return f"{finding.obj}: the volatile entry is in matchExpressions; edit it by hand"
+        raise Refused(f"{finding.obj}: the volatile entry is in matchExpressions; edit it by hand")
     path = obj.selector_path()
     place = templates.place_for(obj, rendering.objects)
     site = place.doc.sites.get(path) if place and path else None
     if place is None or site is None:
-        return f"{obj.source.path}: {path} of {obj.ref} is not written in the template"
+        raise Refused(f"{obj.source.path}: {path} of {obj.ref} is not written in the template")
     if place.shared:
-        return f"{place.shared_reason(obj.ref)}; edit it by hand"
+        raise Refused(f"{place.shared_reason(obj.ref)}; edit it by hand")
     return _Target(finding, obj, site, keys, place.path)
 
 
-def _removal_edits(target: _Target, keys: list[str]) -> list[PlannedEdit] | str:
-    """Edits deleting the literal selector lines of `keys`; else why one cannot go."""
+def _removal_edits(target: _Target, keys: list[str]) -> list[PlannedEdit]:
+    """Edits deleting the literal selector lines of `keys`; Refused: why one cannot go."""
     edits = []
     for key in keys:
         try:
             edit = remove_entry(target.site, key)
         except NotEditable as err:
-            return f"{target.path}:{target.site.line}: {err}"
+            raise Refused(f"{target.path}:{target.site.line}: {err}") from err
         edits.append(PlannedEdit(target.path, edit, f"selector of {target.obj.ref}"))
     return edits
 
 
-def _literal_unit(target: _Target, keys: list[str]) -> FixUnit | str:
+def _literal_unit(target: _Target, keys: list[str]) -> FixUnit:
     obj = target.obj
     edits = _removal_edits(target, keys)
-    if isinstance(edits, str):
-        return edits
     return FixUnit(
         f"{obj.ref}: remove {', '.join(keys)} from its selector",
         edits,
@@ -130,16 +125,19 @@ def _literal_unit(target: _Target, keys: list[str]) -> FixUnit | str:
 
 def _helper_writing(
     site: MappingSite, keys: list[str], helpers: dict[str, Helper]
-) -> Helper | str:
-    """The chart's own helper, included in `site`, whose body writes `keys`; else why not."""
+) -> Helper:
+    """The chart's own helper, included in `site`, whose body writes `keys`; Refused: why
+    there is none."""
     included = _included_helpers(site)
     for name in included:
         helper = helpers.get(name)
         if helper is not None and all(_writes(helper, k) for k in keys):
             return helper
     if not included:
-        return f"{', '.join(keys)} in {site.path} is not written in the chart's own templates"
-    return (
+        raise Refused(
+            f"{', '.join(keys)} in {site.path} is not written in the chart's own templates"
+        )
+    raise Refused(
         f"{', '.join(keys)} comes from {', '.join(included)}, which the chart does not define "
         "with literal lines (a subchart or nested helper): edit it by hand"
     )
@@ -229,7 +227,7 @@ def _split_unit(
     helpers: dict[str, Helper],
     name: str,
     targets: list[tuple[_Target, list[str]]],
-) -> FixUnit | str:
+) -> FixUnit:
     """Add a selector-only copy of helper `name` and point the selectors at it."""
     helper = helpers[name]
     keys = sorted({k for t, _ in targets for k in t.keys if k not in t.site.literal_keys()})
@@ -257,10 +255,7 @@ def _split_unit(
     for target, literal in targets:
         obj = target.obj
         edits += _renamed_includes(templates, target, name, new_name)
-        removals = _removal_edits(target, literal)
-        if isinstance(removals, str):
-            return removals
-        edits += removals
+        edits += _removal_edits(target, literal)
         changes[(obj.source.path, obj.kind)].extend(
             _removals(target.site.path, target.keys)
         )

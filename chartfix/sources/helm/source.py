@@ -283,14 +283,14 @@ class HelmSource:
 
     def label_edits(
         self, obj: K8sObject, rendering: Rendering, changes: Sequence[LabelChange]
-    ) -> list[PlannedEdit] | str:
+    ) -> list[PlannedEdit]:
         return label_edits(
             self.templates, obj, rendering, changes, self.written_name, self.rendered
         )
 
     def restart_edits(
         self, obj: K8sObject, rendering: Rendering, key: str
-    ) -> list[PlannedEdit] | str:
+    ) -> list[PlannedEdit]:
         return restart_edits(self.templates, obj, rendering, key)
 
     def writes_literally(self, obj: K8sObject, rendering: Rendering, path: str, key: str) -> bool:

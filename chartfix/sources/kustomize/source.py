@@ -37,6 +37,7 @@ import yaml
 from chartfix.environment import PROXIES, child_environment
 from chartfix.errors import ChartError, Skipped
 from chartfix.files import decode
+from chartfix.model.changes import Refused
 from chartfix.model.edits import LabelChange, PlannedEdit
 from chartfix.model.findings import Location
 from chartfix.model.kinds import APPLY_WORDS, KindFacts
@@ -284,10 +285,12 @@ class KustomizeSource(YamlFiles):
 
     def label_edits(
         self, obj: K8sObject, rendering: Rendering, changes: Sequence[LabelChange]
-    ) -> list[PlannedEdit] | str:
+    ) -> list[PlannedEdit]:
         if obj.source.doc_index < 0:
             where = obj.source.path or "a remote base"
-            return f"{obj.ref} is generated or remote ({where}); chartfix edits no generated file"
+            raise Refused(
+                f"{obj.ref} is generated or remote ({where}); chartfix edits no generated file"
+            )
         rel = obj.source.path
         planned: list[PlannedEdit] = []
         resource = YamlText(decode(self.read(rel)), rel)
@@ -298,28 +301,22 @@ class KustomizeSource(YamlFiles):
             if site is None or site.entry(change.key) is None:
                 writer = self._label_writer(rendering.scenario, change.path, change.key)
                 where = f" ({writer})" if writer else ""
-                return (
+                raise Refused(
                     f"{change.key} at {change.path} of {obj.ref} is not written in {rel} but "
                     f"by the kustomization{where}, which labels every object: change it there "
                     "by hand"
                 )
-        planned_or_why = self.yaml_edits(obj, rel, changes, f"labels of {obj.ref}")
-        if isinstance(planned_or_why, str):
-            return planned_or_why
-        planned += planned_or_why
+        planned += self.yaml_edits(obj, rel, changes, f"labels of {obj.ref}")
         for patch_rel, doc in self._patches_for(obj):
             removed = [c for c in changes if c.removed]
             text = YamlText(decode(self.read(patch_rel)), patch_rel)
             for change in removed:
                 site = text.site(doc, change.path)
                 if site is not None and site.entry(change.key) is not None:
-                    more = self.yaml_edits(
+                    planned += self.yaml_edits(
                         K8sObject(obj.body, Source(patch_rel, doc)), patch_rel, [change],
                         f"the patch of {obj.ref}",
                     )
-                    if isinstance(more, str):
-                        return more
-                    planned += more
         return planned
 
     # --- where kustomize writes labels --------------------------------------------------------

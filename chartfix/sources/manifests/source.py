@@ -85,7 +85,7 @@ class ManifestsSource(ManifestFiles):
 
     def label_edits(
         self, obj: K8sObject, rendering: Rendering, changes: Sequence[LabelChange]
-    ) -> list[PlannedEdit] | str:
+    ) -> list[PlannedEdit]:
         return self.yaml_edits(obj, obj.source.path, changes, f"labels of {obj.ref}")
 
 

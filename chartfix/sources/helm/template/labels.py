@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from chartfix.model.edits import Edit
+from chartfix.model.edits import Edit, NotEditable
 from chartfix.sources.helm.template.edit import insert_entry
 from chartfix.sources.helm.template.outline import MappingSite
 
@@ -39,21 +39,24 @@ def split_entry(text: str, entry_line_start: int, entry_line_end: int) -> tuple[
 
 def written_as(
     text: str, site: MappingSite, label_key: str, label_value: str
-) -> tuple[str, str] | str | None:
+) -> tuple[str, str] | None:
     """How the pod template writes the label `label_key` when its key or value is templated:
     the key and value texts to copy into selectors, so that they render what the pods carry
-    under any values. None when it is written literally or by a helper (the rendered text is right);
-    a reason when it is written under a condition, or which line writes it is unclear."""
+    under any values. None when it is written literally or by a helper (the rendered text is
+    right). NotEditable when it is written under a condition, or which line writes it is
+    unclear."""
     found = []
     for entry in site.entries:
         if entry.generated or entry.line is not entry.last:
             continue
         key, value = split_entry(text, entry.line.start, entry.line.end)
         if entry.key == label_key and "{{" not in value:
-            return None if not entry.conditional else (
-                f"its pods carry {label_key} only under a condition; add it to the selector "
-                "by hand under the same condition"
-            )
+            if entry.conditional:
+                raise NotEditable(
+                    f"its pods carry {label_key} only under a condition; add it to the "
+                    "selector by hand under the same condition"
+                )
+            return None
         if entry.key == label_key or (
             entry.templated_key
             and (label_key in key or value.strip("'\"") == label_value)
@@ -62,13 +65,13 @@ def written_as(
     if not found:
         return None
     if len(found) > 1:
-        return (
+        raise NotEditable(
             f"{len(found)} templated lines may write its pods' {label_key}; "
             "add it to the selector by hand"
         )
     entry, key, value = found[0]
     if entry.conditional:
-        return (
+        raise NotEditable(
             f"its pods carry {key}: {value} only under a condition; add it to the selector "
             "by hand under the same condition"
         )
