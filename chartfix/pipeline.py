@@ -368,11 +368,11 @@ def fix_chart(root: Path, request: FixRequest) -> ChartChange:
         FileChange(path, source.read(path), data) for path, data in verified.files.items()
     ]
     notes = [note for unit in verified.kept for note in unit.notes]
-    kept = {id(u) for u in verified.kept}
+    kept = set(verified.kept)
     notes += [
         f"not applied: {unit.title}: {why}"
         for unit, why in verified.failed
-        if id(unit) not in kept and id(unit.fallback) not in kept
+        if unit not in kept and unit.fallback not in kept
     ]
     notes += _latent_note(counted, latent)
     notes += restarts_needed(before, after)
@@ -395,7 +395,7 @@ def fix_chart(root: Path, request: FixRequest) -> ChartChange:
         before=before,
         after=after,
         noise=_noise(verifier, before, after) if verified.kept else {},
-        recipes=[r.name for r in recipes if r.name in {made_by[id(u)] for u in verified.kept}],
+        recipes=[r.name for r in recipes if r.name in {made_by[u] for u in verified.kept}],
         unsafe=any(u.applicability == "unsafe" for u in verified.kept),
         notes=notes,
         recipe_file=recipe_file,
@@ -406,7 +406,7 @@ def fix_chart(root: Path, request: FixRequest) -> ChartChange:
         kind=source.facts,
         features=features_added({r.scenario: object_ids(r) for r in before}),
         warnings=[f for f in counted if not takes_on(f, explicit, latent)],
-        edits=[edit_record(source, unit, made_by[id(unit)]) for unit in verified.kept],
+        edits=[edit_record(source, unit, made_by[unit]) for unit in verified.kept],
     )
 
 
@@ -483,7 +483,7 @@ class Planned:
 
     units: list[FixUnit] = field(default_factory=list)
     refused: list[Unfixed] = field(default_factory=list)
-    made_by: dict[int, str] = field(default_factory=dict)
+    made_by: dict[FixUnit, str] = field(default_factory=dict)
 
     def targeted(self) -> set[tuple[str, ObjectRef]]:
         """(rule, object) of every finding some unit (or its fallback) means to fix."""
@@ -521,7 +521,7 @@ def plan_fixes(
         for unit in plan.units:  # and the smaller fallbacks verification may keep instead
             step: FixUnit | None = unit
             while step is not None:
-                out.made_by[id(step)] = recipe.name
+                out.made_by[step] = recipe.name
                 step = step.fallback
     out.units, through_links = _writable(source, out.units)
     out.units, made_up = _without_placeholders(out.units, renderings)

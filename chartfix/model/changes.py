@@ -77,12 +77,15 @@ class EditRecord:
     the unit makes (`FixUnit.changes`)."""
 
 
-@dataclass
+@dataclass(eq=False)
 class FixUnit:
     """Edits that only make sense together (a controller's selector and its pod labels), the
     findings they fix and what they change in rendered objects. Verification keeps or drops
     a unit as a whole. Recipes plan them; a source kind that edits several objects at once
-    (Helm's shared label helpers: `sources.base.SplitsHelpers`) plans some for them."""
+    (Helm's shared label helpers: `sources.base.SplitsHelpers`) plans some for them.
+
+    A unit is one planned fix, compared and hashed as itself (two with the same edits are
+    two): the planner keys the recipe that made it, and the verifier what it kept, by it."""
 
     title: str
     edits: list[PlannedEdit]

@@ -223,7 +223,8 @@ def _kept_apart(context: RecipeContext, units: list[FixUnit]) -> list[FixUnit]:
     """Units whose removal would make a controller's selector catch other workloads' pods
     (the volatile entry was all that told them apart) also give that controller a component
     label, and the consumers meant for it select on it too: in one unit, since none of these
-    edits is right without the others (class 6 of issue #11)."""
+    edits is right without the others: removing the entry alone would make the controller
+    adopt the other workload's pods."""
     used: set[tuple[str, str]] = set()
     labels: dict[ObjectRef, tuple[Label, FixUnit]] = {}
     for unit in units:
@@ -246,7 +247,7 @@ def _kept_apart(context: RecipeContext, units: list[FixUnit]) -> list[FixUnit]:
             labels[obj.ref] = (label, unit)
     if not labels:
         return units
-    merged: dict[int, FixUnit] = {}  # id of a consumer's unit -> the unit it went into
+    merged: dict[FixUnit, FixUnit] = {}  # a consumer's unit -> the unit it went into
     for unit in units:
         for finding in unit.targets:
             rendering = context.scenario_of(finding)
@@ -262,7 +263,7 @@ def _kept_apart(context: RecipeContext, units: list[FixUnit]) -> list[FixUnit]:
             except Refused as why:
                 owner_unit.notes.append(why.reason)
                 continue
-            target = merged.get(id(unit), unit)
+            target = merged.get(unit, unit)
             if planned is not None:
                 _extend(target, planned[0], {(obj.source.path, obj.kind): planned[1]})
             if target is not owner_unit:
@@ -271,8 +272,8 @@ def _kept_apart(context: RecipeContext, units: list[FixUnit]) -> list[FixUnit]:
                 owner_unit.notes += target.notes
                 if target.applicability == "unsafe":
                     owner_unit.applicability = "unsafe"
-                merged[id(unit)] = owner_unit
-    return [u for u in units if id(u) not in merged]
+                merged[unit] = owner_unit
+    return [u for u in units if u not in merged]
 
 
 def _without_removed(obj: K8sObject, unit: FixUnit) -> LabelSelector | None:
