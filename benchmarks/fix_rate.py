@@ -61,7 +61,7 @@ class ChartResult:
     scenarios: int = 0
     rendered: int = 0
     synthesized: bool = False
-    """Some scenario rendered only with synthesized values (issue #19)."""
+    """Some scenario rendered only with synthesized values."""
     not_rendered: list[str] = field(default_factory=list)
     """Why each scenario that did not render failed (one reason each), before any fix."""
     errors_before: int = 0
@@ -250,7 +250,7 @@ def table(title: str, results: list[ChartResult]) -> str:
         f"broken renders              {len(broken)}",
         f"not idempotent              {len(unstable)}",
     ]
-    # Coverage (issue #19): how much of the tree chartfix could look at at all, as bulk says
+    # Coverage: how much of the tree chartfix could look at at all, as bulk says
     coverage = Coverage()
     for r in results:
         error = r.not_rendered[0] if r.status == "unanalyzed" and r.not_rendered else None

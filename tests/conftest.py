@@ -66,8 +66,8 @@ def git(cwd: Path, *args: str) -> str:
 def make_leftover(chart: Path) -> Path:
     """Turn a copy of the `clean` fixture into a chart with an error no recipe fixes: the
     Deployment's pod template takes its component from a value whose default is not the
-    selector's (a mismatch). A shared component alone no longer serves: since #25 a match
-    with no effect is a latent warning, and one with an effect is fixable."""
+    selector's (a mismatch). A shared component alone would not do: a match with no effect
+    is a latent warning, and one with an effect is fixable."""
     deployment = chart / "templates" / "deployment.yaml"
     text = deployment.read_text()
     pod_component = "        app.kubernetes.io/component: server\n"

@@ -1,4 +1,4 @@
-"""cdk8s apps as their owners keep them (#31): checked from their committed output when
+"""cdk8s apps as their owners keep them: checked from their committed output when
 they are not run, and synthesized in an environment of their own declared dependencies
 when they are (--run-apps), installed from the wheels `.ci/run` downloads (offline)."""
 

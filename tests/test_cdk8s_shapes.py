@@ -1,6 +1,6 @@
 """Where plain Python carries a cdk8s app's labels, and how chartfix follows them.
 
-One fixture per shape (issue #17): module-level constants, also imported from another module
+One fixture per shape: module-level constants, also imported from another module
 of the app (`cdk8s-module-constants`); pod templates and specs built by helper functions three
 calls deep (`cdk8s-helper-depth`); bare `ApiObject`s labelled by JSON patches at `/spec`,
 `/spec/selector/matchLabels` and `/spec/selector` (`cdk8s-json-patch`); labels passed by

@@ -1,4 +1,4 @@
-"""Objects behind feature switches (issue #27): besides the defaults and ci/ files, a chart
+"""Objects behind feature switches: besides the defaults and ci/ files, a chart
 is rendered with each off-by-default boolean whose `if` wraps whole objects turned on, and
 `check` and `fix` see what only those renders show."""
 

@@ -1,4 +1,4 @@
-"""Plain manifests and kustomize targets as a new user meets them (issue #18's follow-up):
+"""Plain manifests and kustomize targets as a new user meets them:
 files given alone, a broken overlay among good ones, kubectl's own error text, broken YAML,
 values given to a kind that has none. Small trees of our own, built by the real kubectl."""
 

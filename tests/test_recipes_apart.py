@@ -1,9 +1,9 @@
-"""Workloads that only a shared or a volatile label told apart (issue #11, classes 5 and 6).
+"""Workloads that only a shared or a volatile label told apart.
 
-Class 5: the controller already selects on its component value, and a Job, CronJob or test
-Pod carries that value too, or StatefulSets made by one `range` share every selector label.
-Class 6: a workload's selector differs from its siblings' only by a volatile entry, so
-removing that entry alone would make it catch their pods.
+A shared component value: the controller already selects on its component value, and a Job,
+CronJob or test Pod carries that value too, or StatefulSets made by one `range` share every
+selector label. A volatile entry: a workload's selector differs from its siblings' only by a
+volatile entry, so removing that entry alone would make it catch their pods.
 
 Every fix here is rendered again with Helm's engine by the pipeline's verifier; the tests
 also re-check the written chart from scratch (`check_chart`), as a user's next run would.
@@ -35,7 +35,7 @@ def errors_left(chart: Path) -> list[str]:
     return [f"{f.rule} {f.obj}" for f in report.findings if f.severity == "error"]
 
 
-# --- class 5: a shared component value ---------------------------------------------------------
+# --- a shared component value -----------------------------------------------------------------
 
 
 def test_jobs_and_test_pod_get_their_own_component_value(chart_copy) -> None:
@@ -372,7 +372,7 @@ def test_range_made_statefulsets_select_on_the_pod_label_that_tells_them_apart(
     assert selectors["rel-range-shards-shard1"]["shard"] == "1"
 
 
-# --- class 6: the only difference was volatile -------------------------------------------------
+# --- the only difference was volatile ---------------------------------------------------------
 
 
 @pytest.mark.parametrize("recipes", [(), ("stable-selectors",)])

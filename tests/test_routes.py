@@ -1,5 +1,5 @@
 """The least-breaking complete fix: which route each finding takes, and what the version bump,
-commit and report then say (issue #27).
+commit and report then say.
 
 Pods recreated freely (helm test Pods, hook Jobs Helm recreates, a CronJob's job template)
 get values of their own for a key the controller's selector holds: no immutable field

@@ -1,4 +1,4 @@
-"""Shapes real charts throw at chartfix (issue 11), before and after, with Helm's real engine.
+"""Shapes real charts throw at chartfix, before and after, with Helm's real engine.
 
 1. random names (helm test Pods, Jobs named with randAlphaNum/randNumeric): one finding per
    object across scenarios, the same fingerprints every run, a fix that verifies;

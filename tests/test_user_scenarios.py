@@ -1,4 +1,4 @@
-"""`check --user-scenarios` (issue #32): only the scenarios the user wrote are rendered (the
+"""`check --user-scenarios`: only the scenarios the user wrote are rendered (the
 defaults or their values, ci/ files), neither feature switches nor the next release; the run
 says once what that leaves unchecked. Counted, never timed: `render.stats` counts Helm renders
 in this process (the check runs inline, one chart, no worker)."""

@@ -62,7 +62,7 @@ def test_write_keeps_mode(tmp_path: Path) -> None:
 
 def test_write_never_goes_through_a_link_even_inside_the_chart(tmp_path: Path) -> None:
     """The file behind a link is shared (another chart's values, a common template): editing
-    it through this chart would change the other one too (issue #19)."""
+    it through this chart would change the other one too."""
     root = chart_dir(tmp_path / "app")
     (root / "templates" / "link.yaml").symlink_to("cm.yaml")
     (root / "shared").mkdir()

@@ -547,10 +547,11 @@ def _own_values_unit(
     label: Label,
     used: set[tuple[str, str]],
 ) -> FixUnit:
-    """The controller already selects on its component value, and other pods share it
-    (class 5 of issue #11): give those pods a value of their own, and add the value to
-    the consumers meant for the controller that do not select on it yet. The controller
-    itself keeps its selector."""
+    """The controller already selects on its component value, and other pods share it (a
+    migration Job labelled by the controller's helper): give those pods a value of their
+    own, and add the value to the consumers meant for the controller that do not select on
+    it yet. The controller keeps its selector: adding a label to it would not tell the pods
+    apart, since they would carry it too."""
     controller, first = instances[0]
     siblings = [o for o, r in instances if r is first]
     if any(
