@@ -52,7 +52,7 @@ from chartfix.rules.ksm import restarts_needed
 from chartfix.rules.synthesized import placeholders
 from chartfix.sources.base import DEFAULT_FEATURE_RENDERS, Renderings, RenderSettings, Source
 from chartfix.sources.targets import load_target
-from chartfix.verify import Verifier
+from chartfix.verify import Verified, Verifier
 
 
 @dataclass(frozen=True)
@@ -301,14 +301,7 @@ def fix_chart(root: Path, request: FixRequest) -> ChartChange:
     untrusted = request.untrusted if request.trusted else (root,)
     source = load_target(root, request.run_apps, untrusted)
     config = load_config(source.root)
-    recipe_file = request.recipe_file
-    if recipe_file is None and config.recipe is not None:
-        try:
-            directory, ref = config.recipe
-            bound = git_repository(directory) or directory
-            recipe_file = resolve(ref, [source.root], base=directory, bound=bound)
-        except UsageError as err:  # this chart's config is wrong: other charts go on
-            raise ChartError(config.recipe[0] / CONFIG_NAME, f"`recipe`: {err}") from err
+    recipe_file = request.recipe_file or _configured_recipe(config, source.root)
     names = recipe_file.recipe_names if recipe_file else request.recipes
     recipes = select_recipes(names)
     requested = RenderSettings(
@@ -343,43 +336,18 @@ def fix_chart(root: Path, request: FixRequest) -> ChartChange:
     after = verified.after[: len(before)]
 
     in_scope = set().union(*(r.rules for r in recipes)) if explicit else set(RULES)
-    remaining = {
-        (f.rule, f.obj) for f in verified.after_findings
-        if any(s != ALL_FEATURES for s in f.scenarios)
-    }
-    fixed = [f for f in findings if f.rule in in_scope and (f.rule, f.obj) not in remaining]
-    reasons = _reasons(refused, verified.failed)
-    unfixed = [
-        Unfixed(f, reasons.get((f.rule, f.obj), f"no recipe fixes this {f.rule} finding"))
-        for f in findings
-        if f.rule in in_scope and (f.rule, f.obj) in remaining
-    ]
-    unfixed += made_up
-    # An error of a rule the chosen recipes do not fix stays what `check` says it is: an
-    # error, left by this run (fix exits 1 where check does); so does a latent match asked
-    # for (--fix-latent).
     ran = f"--recipe {recipe_file.name}" if recipe_file else f"--recipe {' --recipe '.join(names)}"
-    unfixed += [
-        Unfixed(f, _out_of_scope(f.rule, ran))
-        for f in findings
-        if f.rule not in in_scope and (f.severity == "error" or is_latent(f))
-    ]
+    fixed, unfixed = _outcome(findings, in_scope, verified, refused, made_up, ran)
     files = [
         FileChange(path, source.read(path), data) for path, data in verified.files.items()
     ]
-    notes = [note for unit in verified.kept for note in unit.notes]
-    kept = set(verified.kept)
-    notes += [
-        f"not applied: {unit.title}: {why}"
-        for unit, why in verified.failed
-        if unit not in kept and unit.fallback not in kept
-    ]
+    named = workloads(source, before, request.release)
+    notes = _unit_notes(verified)
     notes += _latent_note(counted, latent)
     notes += restarts_needed(before, after)
     notes += [w for r in before for w in r.warnings]
     notes += [line for r in before for line in r.engine_log]
     notes += rendered.notes + rendered.warnings
-    named = workloads(source, before, request.release)
     from_config = recipe_file if request.recipe_file is None else None
     notes += _unmatched_notes(config, from_config, named)
     if source.version is None and request.mode == "--branch":
@@ -408,6 +376,61 @@ def fix_chart(root: Path, request: FixRequest) -> ChartChange:
         warnings=[f for f in counted if not takes_on(f, explicit, latent)],
         edits=[edit_record(source, unit, made_by[unit]) for unit in verified.kept],
     )
+
+
+def _configured_recipe(config: Config, root: Path) -> RecipeFile | None:
+    """The recipe file the target's `.chartfix.yaml` names (`recipe:`), if any; a name that
+    resolves to none is this target's error (other targets go on)."""
+    if config.recipe is None:
+        return None
+    directory, ref = config.recipe
+    try:
+        return resolve(ref, [root], base=directory, bound=git_repository(directory) or directory)
+    except UsageError as err:
+        raise ChartError(directory / CONFIG_NAME, f"`recipe`: {err}") from err
+
+
+def _outcome(
+    findings: Sequence[Finding],
+    in_scope: set[str],
+    verified: Verified,
+    refused: Sequence[Unfixed],
+    made_up: Sequence[Unfixed],
+    ran: str,
+) -> tuple[list[Finding], list[Unfixed]]:
+    """The findings the verified change fixes, and those it leaves with why: a recipe's
+    refusal, a failed verification, values chartfix made up (`made_up`), or (an error, or
+    a latent match asked for, of a rule the recipes run do not fix) what `check` says it
+    is, left by this run: fix exits 1 where check does."""
+    remaining = {
+        (f.rule, f.obj) for f in verified.after_findings
+        if any(s != ALL_FEATURES for s in f.scenarios)
+    }
+    fixed = [f for f in findings if f.rule in in_scope and (f.rule, f.obj) not in remaining]
+    reasons = _reasons(refused, verified.failed)
+    unfixed = [
+        Unfixed(f, reasons.get((f.rule, f.obj), f"no recipe fixes this {f.rule} finding"))
+        for f in findings
+        if f.rule in in_scope and (f.rule, f.obj) in remaining
+    ]
+    unfixed += made_up
+    unfixed += [
+        Unfixed(f, _out_of_scope(f.rule, ran))
+        for f in findings
+        if f.rule not in in_scope and (f.severity == "error" or is_latent(f))
+    ]
+    return fixed, unfixed
+
+
+def _unit_notes(verified: Verified) -> list[str]:
+    """The kept units' notes, and each unit that failed verification (neither it nor its
+    fallback kept), with why."""
+    kept = set(verified.kept)
+    return [note for unit in verified.kept for note in unit.notes] + [
+        f"not applied: {unit.title}: {why}"
+        for unit, why in verified.failed
+        if unit not in kept and unit.fallback not in kept
+    ]
 
 
 def edit_record(source: Source, unit: FixUnit, recipe: str) -> EditRecord:
