@@ -502,8 +502,8 @@ class ComponentLabels:
 @dataclass
 class _Consumers:
     """What labelling a controller's consumers plans: their edits and the changes they make,
-    the consumers labelled (or selecting on the label already), and why the others meant
-    for it are left as they are."""
+    the consumers labelled (or selecting on the label already), why the others meant for it
+    are left as they are, and notes for the user."""
 
     edits: list[PlannedEdit] = field(default_factory=list)
     changes: dict[tuple[str, str], list[LabelChange]] = field(
@@ -511,6 +511,7 @@ class _Consumers:
     )
     edited: set[ObjectRef] = field(default_factory=set)
     left: dict[ObjectRef, str] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
 
 
 # --- choosing the label ---------------------------------------------------------------------
@@ -585,30 +586,11 @@ def _own_values_unit(
                     f"{other.ref} is a Job; its pod template is immutable: delete it "
                     "before upgrading"
                 )
-    # Only the consumers found selecting other pods change, and only when they select
-    # this controller alone: narrowing one that spans several would drop the others.
-    strays = {f.obj for f in findings if f.rule == "stray"}
-    for instance, scenario in instances:
-        for consumer in consumers_of(instance, scenario):
-            consumer_key = context.origin(consumer, scenario)
-            if consumer.ref not in strays or consumer_key in done:
-                continue
-            done.add(consumer_key)
-            owners = controllers_selected(consumer, scenario)
-            if len(owners) > 1:
-                # Narrowing it to this controller would drop the others (a headless
-                # Service over every member of a cluster): it selects them all on a label
-                # they share and the other pods lack.
-                member_edits, member_changes, note = _members_edits(context, consumer_key)
-                edits.extend(member_edits)
-                for kind_key, more in member_changes.items():
-                    changes[kind_key].extend(more)
-                notes.append(note)
-                continue
-            planned = consumer_edit(context, consumer, scenario, label)
-            if planned is not None:
-                edits.extend(planned[0])
-                changes[(consumer.source.path, consumer.kind)].extend(planned[1])
+    consumers = _stray_consumers(context, instances, findings, label, done)
+    edits += consumers.edits
+    for kind_key, more in consumers.changes.items():
+        changes[kind_key].extend(more)
+    notes += consumers.notes
     if not edits:
         raise Refused(
             f"{controller.ref} already selects on {label.key}={label.value}; "
@@ -622,6 +604,41 @@ def _own_values_unit(
         "unsafe" if unsafe else "safe",
         notes,
     )
+
+
+def _stray_consumers(
+    context: RecipeContext,
+    instances: Sequence[tuple[K8sObject, Rendering]],
+    findings: Sequence[Finding],
+    label: Label,
+    done: set[Origin],
+) -> _Consumers:
+    """The controller's consumers found selecting other pods (its `stray` findings), not
+    among the origins `done`, made to select on `label` too, and notes. Only when they
+    select this controller alone: one that spans several (a headless Service over every
+    member of a cluster) selects them all on a label they share and the other pods lack,
+    as narrowing it to this controller would drop the others."""
+    out = _Consumers()
+    seen = set(done)
+    strays = {f.obj for f in findings if f.rule == "stray"}
+    for instance, scenario in instances:
+        for consumer in consumers_of(instance, scenario):
+            consumer_key = context.origin(consumer, scenario)
+            if consumer.ref not in strays or consumer_key in seen:
+                continue
+            seen.add(consumer_key)
+            if len(controllers_selected(consumer, scenario)) > 1:
+                member_edits, member_changes, note = _members_edits(context, consumer_key)
+                out.edits += member_edits
+                for kind_key, more in member_changes.items():
+                    out.changes[kind_key].extend(more)
+                out.notes.append(note)
+                continue
+            planned = consumer_edit(context, consumer, scenario, label)
+            if planned is not None:
+                out.edits += planned[0]
+                out.changes[(consumer.source.path, consumer.kind)].extend(planned[1])
+    return out
 
 
 # --- the safe route: pods recreated freely get values of their own ---------------------------
@@ -776,21 +793,9 @@ def _members_edits(
     selects also on a label those pods share and the others lack. A label the controllers'
     pod templates already write that way is used as it is; else they all get
     `member-of: ROLE` (ROLE from the consumer's name). Their selectors stay as they are. The
-    edits, the changes they make by (file, kind), and a note; else why not."""
+    edits, the changes they make by (file, kind), and a note. Refused: why not."""
     instances = _instances(context, consumer_key)
-    members: dict[Origin, list[tuple[K8sObject, Rendering]]] = defaultdict(list)
-    others: dict[ObjectRef, K8sObject] = {}
-    selector_keys: set[str] = set()
-    for consumer, scenario in instances:
-        selector = consumer.selector
-        if selector is None or selector.is_empty:
-            continue
-        selector_keys |= selector.label_keys()
-        for obj in scenario.pod_index().matching(selector, namespace_of(consumer, scenario)):
-            if obj.is_controller:
-                members[context.origin(obj, scenario)].append((obj, scenario))
-            else:
-                others.setdefault(obj.ref, obj)
+    members, others, selector_keys = _selected(context, instances)
     consumer, first = instances[0]
     flat = [pair for group in members.values() for pair in group]
     if not flat or not others:
@@ -802,20 +807,7 @@ def _members_edits(
             raise Refused(f"{obj.ref} comes from the subchart in {subchart}: fix it there")
     leaders = [group[0] for group in members.values()]  # one per piece of source
     pods = [o.pod_labels or {} for o, _ in flat]
-    taken = VERSION_KEYS | MANAGER_KEYS | selector_keys
-    shared = [
-        (k, v) for k, v in sorted(pods[0].items())
-        if k not in taken and all(p.get(k) == v for p in pods)
-        and not any((o.pod_labels or {}).get(k) == v for o in others.values())
-    ]
-    label: Label | None = None
-    for key, value in shared:
-        if all(
-            context.source.writes_literally(obj, scenario, str(obj.pod_labels_path()), key)
-            for obj, scenario in leaders
-        ):
-            label = Label(key, value)  # written alike in every template: ask for it as is
-            break
+    label = _shared_label(context, pods, leaders, others, selector_keys)
     edits: list[PlannedEdit] = []
     changes: dict[tuple[str, str], list[LabelChange]] = defaultdict(list)
     relabelled = label is None
@@ -854,6 +846,52 @@ def _members_edits(
         f"{label.key}={label.value}; {how}"
     )
     return edits, dict(changes), note
+
+
+def _selected(
+    context: RecipeContext, instances: Sequence[tuple[K8sObject, Rendering]]
+) -> tuple[dict[Origin, list[tuple[K8sObject, Rendering]]], dict[ObjectRef, K8sObject], set[str]]:
+    """What a consumer (its `instances`, in every scenario) selects: the controllers whose
+    pods it selects, by origin; the other pod-making objects it selects; its selector keys."""
+    members: dict[Origin, list[tuple[K8sObject, Rendering]]] = defaultdict(list)
+    others: dict[ObjectRef, K8sObject] = {}
+    selector_keys: set[str] = set()
+    for consumer, scenario in instances:
+        selector = consumer.selector
+        if selector is None or selector.is_empty:
+            continue
+        selector_keys |= selector.label_keys()
+        for obj in scenario.pod_index().matching(selector, namespace_of(consumer, scenario)):
+            if obj.is_controller:
+                members[context.origin(obj, scenario)].append((obj, scenario))
+            else:
+                others.setdefault(obj.ref, obj)
+    return members, others, selector_keys
+
+
+def _shared_label(
+    context: RecipeContext,
+    pods: Sequence[Mapping[str, str]],
+    leaders: Sequence[tuple[K8sObject, Rendering]],
+    others: Mapping[ObjectRef, K8sObject],
+    selector_keys: set[str],
+) -> Label | None:
+    """A label every member's pods (`pods`) carry, the other pods lack, and each member's
+    template (`leaders`: one object per origin) writes literally: a selector may ask for it
+    as it is. Never a version, the release manager's, or a key the selector has."""
+    taken = VERSION_KEYS | MANAGER_KEYS | selector_keys
+    shared = [
+        (k, v) for k, v in sorted(pods[0].items())
+        if k not in taken and all(p.get(k) == v for p in pods)
+        and not any((o.pod_labels or {}).get(k) == v for o in others.values())
+    ]
+    for key, value in shared:
+        if all(
+            context.source.writes_literally(obj, scenario, str(obj.pod_labels_path()), key)
+            for obj, scenario in leaders
+        ):
+            return Label(key, value)
+    return None
 
 
 def _spanning_unit(context: RecipeContext, key: Origin, findings: list[Finding]) -> FixUnit:
