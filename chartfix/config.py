@@ -36,9 +36,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from chartfix import yamlfile
 from chartfix.errors import ChartError, UsageError
 from chartfix.files import git_repository, is_repository_top, named_path
 from chartfix.model.findings import SEVERITIES, Severity
@@ -77,16 +74,7 @@ def load_config(chart_root: Path) -> Config:
         if not path.is_file():
             continue
         _refuse_outside_link(path, dirs[-1])
-        try:
-            text = path.read_text(encoding="utf-8")
-            yamlfile.check_size(text, path)
-            data = yaml.load(text, Loader=_NoAliases) or {}
-        except (OSError, UnicodeDecodeError, yaml.YAMLError) as err:
-            raise ChartError(path, f"cannot read chartfix config: {err}") from err
-        except RecursionError as err:
-            raise too_deep(path) from err
-        if depth(data) > MAX_VALUES_DEPTH:
-            raise too_deep(path)
+        data = _read(path)
         if not isinstance(data, dict):
             raise ChartError(path, "chartfix config must be a mapping")
         _known(path, "", data, KEYS)
@@ -229,17 +217,24 @@ def values_json(files: Sequence[Path], set_values: Sequence[str]) -> str:
     return json.dumps(merged) if merged else ""
 
 
-class _NoAliases(yaml.SafeLoader):
-    """Safe YAML without aliases: a config never needs them, and a few nested aliases
-    (a "billion laughs") expand to gigabytes."""
+def _read(path: Path) -> Any:
+    """A config file's data: safe YAML without aliases (a config never needs them, and a few
+    nested aliases, a "billion laughs", expand to gigabytes), bounded in size and depth."""
+    import yaml  # here: a run the cache answers reads no config
 
-    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
-        if self.check_event(yaml.AliasEvent):
-            mark = self.peek_event().start_mark
-            raise yaml.composer.ComposerError(
-                None, None, "aliases (*name) are not allowed in a chartfix config", mark
-            )
-        return super().compose_node(parent, index)
+    from chartfix import yamlfile
+
+    try:
+        text = path.read_text(encoding="utf-8")
+        yamlfile.check_size(text, path)
+        data = yaml.load(text, Loader=yamlfile.NoAliases) or {}
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as err:
+        raise ChartError(path, f"cannot read chartfix config: {err}") from err
+    except RecursionError as err:
+        raise too_deep(path) from err
+    if depth(data) > MAX_VALUES_DEPTH:
+        raise too_deep(path)
+    return data
 
 
 def _refuse_outside_link(path: Path, top: Path) -> None:

@@ -52,6 +52,18 @@ Loader.add_constructor("tag:yaml.org,2002:timestamp", _plain)
 Loader.add_multi_constructor("!", _untagged)
 
 
+class NoAliases(yaml.SafeLoader):
+    """Safe YAML without aliases, for chartfix's own config (it never needs them)."""
+
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+        if self.check_event(yaml.AliasEvent):
+            mark = self.peek_event().start_mark
+            raise yaml.composer.ComposerError(
+                None, None, "aliases (*name) are not allowed in a chartfix config", mark
+            )
+        return super().compose_node(parent, index)
+
+
 class TooLarge(yaml.YAMLError):
     """The file or its alias expansion is past the bounds above."""
 

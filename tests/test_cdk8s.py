@@ -20,10 +20,10 @@ from chartfix.model.findings import Finding
 from chartfix.model.objects import K8sObject, Rendering
 from chartfix.model.selectors import LabelSelector
 from chartfix.pipeline import FixRequest, fix_chart
-from chartfix.sources.cdk8s import find_apps, synth
+from chartfix.sources.cdk8s.app import find_apps
 from chartfix.sources.cdk8s.edit import LabelEdit, apply_label_edits
 from chartfix.sources.cdk8s.locate import AppSources, NotLocated, locate_labels
-from chartfix.sources.cdk8s.synth import Construction, Frame
+from chartfix.sources.cdk8s.synth import Construction, Frame, synth
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 

@@ -259,7 +259,7 @@ deployment(
 
 def test_synthesized_yaml_is_read_with_the_bounded_loader(tmp_path: Path) -> None:
     """An app is user code: what it writes is read like rendered Helm output, aliases bounded."""
-    from chartfix.sources.cdk8s import synth
+    from chartfix.sources.cdk8s.synth import synth
 
     app = copy_app(tmp_path, "cdk8s-json-patch")
     bomb = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(

@@ -124,7 +124,7 @@ def alive(pid: int) -> bool:
 def test_the_time_limit_ends_the_app_and_what_it_started(
     tmp_path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from chartfix.sources.cdk8s import synth
+    from chartfix.sources.cdk8s.synth import synth
 
     synth_module = importlib.import_module("chartfix.sources.cdk8s.synth")
     monkeypatch.setattr(synth_module, "TIMEOUT_SECONDS", 5)

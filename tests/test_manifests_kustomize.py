@@ -21,7 +21,7 @@ from test_migration import kubectl, kubectl_lines  # noqa: F401 - the kubectl fi
 
 from chartfix.pipeline import FixRequest, fix_chart
 from chartfix.publish.migration.text import migration_note
-from chartfix.sources.kustomize.source import KustomizeKind
+from chartfix.sources.kustomize.kind import KustomizeKind
 from chartfix.sources.targets import find_targets, kind_of
 
 DEPRECATED = (

@@ -20,7 +20,6 @@ from chartfix.model.objects import Rendering, features_added, object_ids
 from chartfix.model.report import ChartReport
 from chartfix.publish.write import refuse_pending
 from chartfix.rules import Policy, merge_findings
-from chartfix.runner import crash_reason, default_jobs, run_parallel
 from chartfix.sources.base import RenderSettings
 from chartfix.sources.targets import (
     find_targets,
@@ -81,6 +80,8 @@ def _keep(report: ChartReport, analysis: Judged) -> None:
 
 def crashed_report(root: Path, error: BaseException) -> ChartReport:
     """A chart whose check raised something other than ChartError (a bug, a dead worker)."""
+    from chartfix.runner import crash_reason
+
     return ChartReport(root=root, name=root.name, error=ChartError(root, crash_reason(error)))
 
 
@@ -225,13 +226,7 @@ def check_all(
     keys = {root: _target_key(root, settings, policy, run_apps) for root in ready}
     results = {root: _cached(root, keys[root]) for root in ready}
     todo = [root for root in ready if results[root] is None]
-    tasks = _tasks(todo, settings, jobs or default_jobs(), policy, run_apps)
-    fresh: dict[Path, Parts] = {c: [] for c in todo}
-    for task, result in zip(
-        tasks, run_parallel(check_scenarios, tasks, jobs, on_crash=_crashed_scenario),
-        strict=True,
-    ):
-        fresh[task.root].append((task, result))
+    fresh = _checked(todo, settings, jobs, policy, run_apps) if todo else {}
     for root, parts in fresh.items():
         _store(keys[root], parts)
     ordered = [
@@ -244,6 +239,27 @@ def check_all(
 
 Parts = list[tuple[ScenarioTask, ScenarioResult]]
 """A target's tasks and their results (one task, or a heavy target's shares)."""
+
+
+def _checked(
+    targets: Sequence[Path],
+    settings: RenderSettings,
+    jobs: int | None,
+    policy: Policy,
+    run_apps: bool | None,
+) -> dict[Path, Parts]:
+    """Each target's tasks and results, run in worker processes (chartfix.runner, imported
+    here: a run the cache answers starts none)."""
+    from chartfix.runner import default_jobs, run_parallel
+
+    tasks = _tasks(targets, settings, jobs or default_jobs(), policy, run_apps)
+    fresh: dict[Path, Parts] = {c: [] for c in targets}
+    for task, result in zip(
+        tasks, run_parallel(check_scenarios, tasks, jobs, on_crash=_crashed_scenario),
+        strict=True,
+    ):
+        fresh[task.root].append((task, result))
+    return fresh
 
 
 def _target_key(

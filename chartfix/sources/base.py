@@ -28,7 +28,7 @@ Adding a source kind (every place is under chartfix/sources/, docs/architecture.
    editing one target); never another kind's package;
 2. its instance added to `chartfix.sources.targets.KINDS` (the registry, in priority order:
    a folder two kinds claim is the first's);
-3. its marker file, if any, in `sources/manifests/source.py` OWNER_MARKERS;
+3. its marker file, if any, in `sources/manifests/folders.py` OWNER_MARKERS;
 4. nothing else: no recipe, rule, pipeline, verifier, publishing or command changes. Tests:
    a fixture under `fixtures/`, and the kind in the same-bug test
    (tests/test_source_kinds.py).
@@ -49,6 +49,9 @@ from chartfix.model.findings import Finding, Location
 from chartfix.model.kinds import KindFacts
 from chartfix.model.objects import K8sObject, Origin, Rendering
 from chartfix.model.releases import ReleaseDiff
+
+SUFFIXES = (".yaml", ".yml")
+"""The names of YAML files (manifests, kustomizations' resources, committed output)."""
 
 NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 """A kustomization's file names (here, not in sources/kustomize: Helm asks too, for a

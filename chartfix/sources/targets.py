@@ -3,7 +3,11 @@
 Helm charts (a `Chart.yaml`), cdk8s apps written in Python (a `cdk8s.yaml`), kustomize
 bases with their overlays (`kustomization.yaml`) and folders of plain manifests. Every
 kind goes through the same rules, recipes and verifier (chartfix.sources.base); adding one
-is adding it to `KINDS`."""
+is adding it to `KINDS`.
+
+The registry imports each kind's `kind` module only: what finds its targets and names it
+(markers, `KindFacts`), cheap to import. A kind's rendering and editing is imported when a
+target is loaded, so that a run the cache answers loads no engine, YAML library or editor."""
 
 from __future__ import annotations
 
@@ -14,9 +18,9 @@ from chartfix.errors import UsageError
 from chartfix.files import is_repository_top
 from chartfix.sources.base import KindFacts, Source, SourceKind
 from chartfix.sources.cdk8s.kind import Cdk8sKind
-from chartfix.sources.helm.source import HelmKind
-from chartfix.sources.kustomize.source import KustomizeKind
-from chartfix.sources.manifests.source import ManifestsKind
+from chartfix.sources.helm.kind import HelmKind
+from chartfix.sources.kustomize.kind import KustomizeKind
+from chartfix.sources.manifests.kind import ManifestsKind
 
 _KUSTOMIZE = KustomizeKind()
 _MANIFESTS = ManifestsKind(owned=_KUSTOMIZE.owned)

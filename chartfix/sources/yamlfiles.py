@@ -43,7 +43,6 @@ from chartfix.sources.yamledit import (
 )
 from chartfix.yamlfile import load_all
 
-SUFFIXES = (".yaml", ".yml")
 MERGE_TAG = "tag:yaml.org,2002:merge"
 
 

@@ -4,20 +4,6 @@ Needs the optional `cdk8s` extra (`pip install '.[cdk8s]'` in a checkout of char
 Node.js, because the cdk8s library runs on jsii. Apps are user code: they run only when the
 user asks (`skip_reason`), in a child process with a scrubbed environment and a time limit
 (`synth`). The source kind (`kind.Cdk8sKind`, `source.CdkSource`) is what the pipeline talks
-to; its libcst editing is imported on first use (a Helm-only run must not pay for libcst).
+to; its libcst editing is imported on first use (a Helm-only run must not pay for libcst), and
+the package imports nothing: finding apps (`kind`, `app`) is cheap.
 """
-
-from __future__ import annotations
-
-from chartfix.sources.cdk8s.app import CdkApp, find_apps, load_app, skip_reason
-from chartfix.sources.cdk8s.synth import Synthesis, synth, synthesize
-
-__all__ = [
-    "CdkApp",
-    "Synthesis",
-    "find_apps",
-    "load_app",
-    "skip_reason",
-    "synth",
-    "synthesize",
-]

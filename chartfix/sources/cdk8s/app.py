@@ -17,9 +17,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
-from chartfix.config import CONFIG_NAME, load_config
 from chartfix.errors import ChartError
 from chartfix.model.kinds import APPLY_WORDS, KindFacts
 
@@ -123,6 +120,8 @@ def load_app(root: Path) -> CdkApp:
 
 def read_config(root: Path) -> dict[str, object]:
     """The mapping in `root`'s cdk8s.yaml; ChartError naming it when it is not one."""
+    import yaml  # here: finding apps needs no YAML library
+
     config_path = Path(root) / CONFIG_FILE
     try:
         config = yaml.safe_load(config_path.read_text(encoding="utf-8")) or {}
@@ -198,6 +197,8 @@ def skip_reason(
     `run-apps` does not count: it is the repository's author speaking, not the user (a
     pull request's author, in a gate), and the line says it was ignored.
     """
+    from chartfix.config import CONFIG_NAME, load_config  # here: finding apps reads none
+
     if run_apps is not None:
         return None if run_apps else "not run (--no-run-apps)"
     ignored = any(Path(root).resolve().is_relative_to(Path(r).resolve()) for r in untrusted)

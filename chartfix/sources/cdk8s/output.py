@@ -23,10 +23,10 @@ from chartfix.model.changes import Refused
 from chartfix.model.edits import LabelChange, PlannedEdit
 from chartfix.model.kinds import KindFacts
 from chartfix.model.objects import K8sObject, Rendering
-from chartfix.sources.base import Renderings, RenderSettings, values_ignored
+from chartfix.sources.base import SUFFIXES, Renderings, RenderSettings, values_ignored
 from chartfix.sources.cdk8s.app import DEFAULT_OUTPUT, FACTS, output_folder, read_config
 from chartfix.sources.cdk8s.environment import DECLARATIONS
-from chartfix.sources.yamlfiles import SUFFIXES, ManifestFiles, manifest_kind, refusal
+from chartfix.sources.yamlfiles import ManifestFiles, manifest_kind, refusal
 
 RUN_TO_FIX = "the Python source is fixed by running the app (--run-apps)"
 SCENARIO = "committed-output"

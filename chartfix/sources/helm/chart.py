@@ -16,11 +16,22 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from chartfix import yamlfile
 from chartfix.errors import ChartError, UsageError
 from chartfix.files import repository_root, where
+from chartfix.model.kinds import RELEASE_WORDS, KindFacts
 from chartfix.sources.base import kustomization_file
 from chartfix.values import parse_values_file
+
+FACTS = KindFacts(
+    name="helm",
+    noun="chart",
+    nouns="charts",
+    looks_for="chart (Chart.yaml)",
+    rendered_by="the chart with Helm's engine",
+    released=True,
+    words=RELEASE_WORDS,
+)
+"""What the Helm kind is called and how its charts are released (`SourceKind.facts`)."""
 
 SKIPPED_DIRS = frozenset({"node_modules"})
 """Directories never searched for charts (besides hidden ones)."""
@@ -166,6 +177,8 @@ def read_chart_meta(root: Path) -> dict[str, Any]:
 
 
 def _yaml_mapping(path: Path) -> dict[str, Any]:
+    from chartfix import yamlfile  # here: finding charts needs no YAML library
+
     try:
         text = path.read_bytes()
     except OSError as err:

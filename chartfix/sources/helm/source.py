@@ -12,15 +12,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import NoReturn
 
 from chartfix import cache
-from chartfix.errors import ChartError, Skipped
-from chartfix.files import decode, encode, git_repository, linked, within
+from chartfix.errors import ChartError
+from chartfix.files import decode, encode, linked
 from chartfix.model.changes import FixUnit, Unfixed
 from chartfix.model.edits import Edit, LabelChange, PlannedEdit
 from chartfix.model.findings import Location
-from chartfix.model.kinds import RELEASE_WORDS, KindFacts
 from chartfix.model.objects import K8sObject, Origin, Rendering
 from chartfix.model.releases import ReleaseDiff
 from chartfix.sources.base import (
@@ -31,13 +29,10 @@ from chartfix.sources.base import (
     unrendered_note,
 )
 from chartfix.sources.helm.chart import (
+    FACTS,
     Chart,
     Scenario,
-    declared_dependencies,
-    find_charts,
     kustomization_not_built,
-    load_chart,
-    read_chart_meta,
 )
 from chartfix.sources.helm.dependencies import stage
 from chartfix.sources.helm.features import all_features_scenario, scenarios_with_features
@@ -51,58 +46,6 @@ from chartfix.sources.helm.template.edit import apply_edits
 from chartfix.sources.helm.template.locate import ChartSources, locate
 from chartfix.sources.helm.template.outline import outline
 from chartfix.sources.helm.template.roles import role_names
-
-FACTS = KindFacts(
-    name="helm",
-    noun="chart",
-    nouns="charts",
-    looks_for="chart (Chart.yaml)",
-    rendered_by="the chart with Helm's engine",
-    released=True,
-    words=RELEASE_WORDS,
-)
-
-
-class HelmKind:
-    """Helm charts: a folder with a Chart.yaml."""
-
-    name = "helm"
-    marker = "Chart.yaml"
-    facts = FACTS
-
-    def find(self, paths: Sequence[Path]) -> list[Path]:
-        return find_charts(paths)
-
-    def holds(self, root: Path) -> bool:
-        return (Path(root) / self.marker).is_file()
-
-    def skip_reason(
-        self, root: Path, run_apps: bool | None, untrusted: Sequence[Path]
-    ) -> str | None:
-        return None  # templates are data, not programs: always rendered
-
-    def load_unrun(self, root: Path, reason: str) -> NoReturn:
-        raise Skipped(reason)  # never asked: skip_reason is always None
-
-    def load(self, root: Path) -> HelmSource:
-        return HelmSource(load_chart(root))
-
-    def depends_on(self, root: Path) -> list[Path]:
-        """The directories of the chart's `file://` dependencies, inside its repository (one
-        outside is never read: the run refuses the chart)."""
-        try:
-            dependencies = list(declared_dependencies(root, read_chart_meta(root)))
-        except (ChartError, OSError, ValueError):
-            return []
-        bound = git_repository(root)
-        return [
-            (root / d.repository.removeprefix("file://")).resolve()
-            for d in dependencies
-            if d.repository.startswith("file://")
-            and (root / d.repository.removeprefix("file://")).is_dir()
-            and within(root / d.repository.removeprefix("file://"), bound)
-        ]
-
 
 
 def _render_key(root: Path, settings: RenderSettings, scenarios: Sequence[str]) -> str:

@@ -18,10 +18,28 @@ from typing import Any
 
 from chartfix.errors import ChartError
 from chartfix.files import is_repository_top
+from chartfix.model.kinds import APPLY_WORDS, KindFacts
 from chartfix.sources.base import kustomization_file
-from chartfix.yamlfile import load
 
 SKIPPED_DIRS = frozenset({"node_modules", "__pycache__"})
+
+FACTS = KindFacts(
+    name="kustomize",
+    noun="kustomization",
+    nouns="kustomizations",
+    looks_for="kustomization",
+    rendered_by="every overlay with kustomize (kubectl kustomize)",
+    released=False,
+    words=APPLY_WORDS,
+    applied_as=(
+        "For the overlays of `{root}`, each applied with `kubectl apply -k OVERLAY` or synced "
+        "by Argo CD or Flux: the steps name the objects each overlay builds, in the namespace "
+        "it puts them in. Run those of the overlays you deploy."
+    ),
+    apply="kubectl {ns}apply -k {path}  # or merge and let Argo CD / Flux sync",
+    overlays=True,
+)
+"""What the kustomize kind is called and how its overlays are applied (`SourceKind.facts`)."""
 OWNER_MARKERS = ("Chart.yaml", "cdk8s.yaml")
 """A Helm chart's or cdk8s app's folder is theirs, even when it holds a kustomization."""
 
@@ -101,6 +119,8 @@ def read(directory: Path) -> Kustomization:
     file = kustomization_file(directory)
     if file is None:
         raise ChartError(directory, "no kustomization.yaml here")
+    from chartfix.yamlfile import load  # here: a folder without a kustomization reads no YAML
+
     try:
         data = load(file.read_bytes(), file)
     except OSError as err:

@@ -30,17 +30,17 @@ import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import yaml
 
 from chartfix.environment import PROXIES, child_environment
-from chartfix.errors import ChartError, Skipped
+from chartfix.errors import ChartError
 from chartfix.files import decode
 from chartfix.model.changes import Refused
 from chartfix.model.edits import LabelChange, PlannedEdit
 from chartfix.model.findings import Location
-from chartfix.model.kinds import APPLY_WORDS, KindFacts
+from chartfix.model.kinds import KindFacts
 from chartfix.model.objects import K8sObject, Origin, Rendering, Source
 from chartfix.sources.base import (
     Renderings,
@@ -50,13 +50,10 @@ from chartfix.sources.base import (
     values_ignored,
 )
 from chartfix.sources.kustomize.kustomization import (
+    FACTS,
     Group,
     Kustomization,
     boundary_of,
-    claimed,
-    find_dirs,
-    groups,
-    groups_holding,
     kustomization_file,
     read,
 )
@@ -68,24 +65,6 @@ ORIGIN = "config.kubernetes.io/origin"
 KUBECTL = "kubectl"
 TIMEOUT = 120
 SKIPPED_DIRS = frozenset({".git", "node_modules", "__pycache__"})
-
-
-FACTS = KindFacts(
-    name="kustomize",
-    noun="kustomization",
-    nouns="kustomizations",
-    looks_for="kustomization",
-    rendered_by="every overlay with kustomize (kubectl kustomize)",
-    released=False,
-    words=APPLY_WORDS,
-    applied_as=(
-        "For the overlays of `{root}`, each applied with `kubectl apply -k OVERLAY` or synced "
-        "by Argo CD or Flux: the steps name the objects each overlay builds, in the namespace "
-        "it puts them in. Run those of the overlays you deploy."
-    ),
-    apply="kubectl {ns}apply -k {path}  # or merge and let Argo CD / Flux sync",
-    overlays=True,
-)
 
 
 @dataclass
@@ -517,50 +496,3 @@ def _line_of(file: Path, key: str) -> int | None:
     except OSError:
         return None
     return None
-
-
-class KustomizeKind:
-    """kustomize bases and overlays (see kustomization.py for how they group)."""
-
-    name = "kustomize"
-    marker = "kustomization.yaml"
-    facts = FACTS
-
-    def find(self, paths: Sequence[Path]) -> list[Path]:
-        return sorted({g.root for p in paths for g in groups(find_dirs([p]), boundary_of(p))})
-
-    def holds(self, root: Path) -> bool:
-        return any(
-            g.root == Path(root).resolve() for g in groups(find_dirs([root]), boundary_of(root))
-        )
-
-    def owned(self, paths: Sequence[Path]) -> set[Path]:
-        """Folders the kustomizations at or under `paths` use (not manifests targets)."""
-        dirs: set[Path] = set()
-        for path in paths:
-            for group in groups(find_dirs([path]), boundary_of(path)):
-                dirs |= claimed(group)
-        return dirs
-
-    def holders(self, files: Sequence[Path]) -> dict[Path, set[Path]]:
-        """The target roots each of `files` stands for, when given alone (see
-        `groups_holding`): a kustomization.yaml, a base's resource, an overlay's patch."""
-        return groups_holding(files)
-
-    def skip_reason(
-        self, root: Path, run_apps: bool | None, untrusted: Sequence[Path]
-    ) -> str | None:
-        return None
-
-    def depends_on(self, root: Path) -> list[Path]:
-        return []
-
-    def load_unrun(self, root: Path, reason: str) -> NoReturn:
-        raise Skipped(reason)  # never asked: skip_reason is always None
-
-    def load(self, root: Path) -> KustomizeSource:
-        root = Path(root).resolve()
-        mine = [g for g in groups(find_dirs([root]), boundary_of(root)) if g.root == root]
-        if not mine:
-            raise ChartError(root, "no kustomize base or overlay has this folder as its own")
-        return KustomizeSource(root=root, group=mine[0], name=root.name)

@@ -1,0 +1,70 @@
+"""kustomize bases and overlays as a source kind: finding them reads kustomization files
+only; loading one imports the builder and YAML editing (chartfix.sources.kustomize.source)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, NoReturn
+
+from chartfix.errors import ChartError, Skipped
+from chartfix.sources.kustomize.kustomization import (
+    FACTS,
+    boundary_of,
+    claimed,
+    find_dirs,
+    groups,
+    groups_holding,
+)
+
+if TYPE_CHECKING:
+    from chartfix.sources.kustomize.source import KustomizeSource
+
+
+class KustomizeKind:
+    """kustomize bases and overlays (see kustomization.py for how they group)."""
+
+    name = "kustomize"
+    marker = "kustomization.yaml"
+    facts = FACTS
+
+    def find(self, paths: Sequence[Path]) -> list[Path]:
+        return sorted({g.root for p in paths for g in groups(find_dirs([p]), boundary_of(p))})
+
+    def holds(self, root: Path) -> bool:
+        return any(
+            g.root == Path(root).resolve() for g in groups(find_dirs([root]), boundary_of(root))
+        )
+
+    def owned(self, paths: Sequence[Path]) -> set[Path]:
+        """Folders the kustomizations at or under `paths` use (not manifests targets)."""
+        dirs: set[Path] = set()
+        for path in paths:
+            for group in groups(find_dirs([path]), boundary_of(path)):
+                dirs |= claimed(group)
+        return dirs
+
+    def holders(self, files: Sequence[Path]) -> dict[Path, set[Path]]:
+        """The target roots each of `files` stands for, when given alone (see
+        `groups_holding`): a kustomization.yaml, a base's resource, an overlay's patch."""
+        return groups_holding(files)
+
+    def skip_reason(
+        self, root: Path, run_apps: bool | None, untrusted: Sequence[Path]
+    ) -> str | None:
+        return None
+
+    def depends_on(self, root: Path) -> list[Path]:
+        return []
+
+    def load_unrun(self, root: Path, reason: str) -> NoReturn:
+        raise Skipped(reason)  # never asked: skip_reason is always None
+
+    def load(self, root: Path) -> KustomizeSource:
+        from chartfix.sources.kustomize.source import KustomizeSource
+
+        root = Path(root).resolve()
+        mine = [g for g in groups(find_dirs([root]), boundary_of(root)) if g.root == root]
+        if not mine:
+            raise ChartError(root, "no kustomize base or overlay has this folder as its own")
+        return KustomizeSource(root=root, group=mine[0], name=root.name)

@@ -1,0 +1,85 @@
+"""What a run loads and starts: the pre-commit hook and the Action check one chart per change,
+and most of those charts did not change since the last run.
+
+A run the cache answers loads no engine, YAML library, editor or process pool (start-up is
+most of its cost)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import CHARTFIX
+
+from chartfix import __version__
+
+ENGINE_AND_POOL = (
+    "helm_python", "ruamel.yaml", "libcst", "multiprocessing", "chartfix.runner",
+    "chartfix.pipeline", "chartfix.sources.helm.source", "chartfix.sources.kustomize.source",
+    "chartfix.sources.manifests.source", "chartfix.sources.cdk8s.synth",
+)
+"""What only rendering and fixing need: Helm's engine (and Go), the YAML editor, libcst,
+the worker pool, the pipeline, every kind's rendering and editing."""
+
+HEAVY = (*ENGINE_AND_POOL, "yaml", "importlib.metadata", "concurrent.futures", "chartfix.recipes")
+"""What a warm check does without, besides: any YAML library, the recipes, the scan of the
+installed distributions."""
+
+
+LOADED = """
+import json, sys
+from chartfix.cli import main
+try:
+    code = main(sys.argv[1:])
+except SystemExit as exit:  # --version
+    code = exit.code
+print(json.dumps({"code": code, "modules": sorted(sys.modules)}))
+"""
+"""Runs chartfix's command line and prints its exit status and every module it loaded."""
+
+
+def loaded(*argv: str, cwd: Path) -> tuple[int, str, list[str]]:
+    """A fresh `python -c` process running chartfix: (exit status, output, modules loaded)."""
+    run = subprocess.run(
+        [sys.executable, "-c", LOADED, *argv], cwd=cwd, capture_output=True, text=True,
+        check=False,
+    )
+    *output, last = run.stdout.splitlines()
+    result = json.loads(last)
+    return result["code"], "\n".join(output), result["modules"]
+
+
+def among(modules: list[str], names: tuple[str, ...]) -> list[str]:
+    return [m for m in modules if m in names]
+
+
+def test_a_warm_check_loads_no_engine_yaml_library_or_pool(chart_copy, tmp_path) -> None:
+    chart = chart_copy("legacy-server")
+    cold = subprocess.run(
+        [*CHARTFIX, "check", str(chart)], cwd=tmp_path, capture_output=True, text=True,
+        check=False,
+    )
+    assert cold.returncode == 1, cold.stderr
+
+    code, output, modules = loaded("check", str(chart), cwd=tmp_path)
+
+    assert (code, output) == (1, cold.stdout.rstrip("\n"))
+    assert among(modules, HEAVY) == []
+
+
+def test_version_loads_no_command_s_work(tmp_path) -> None:
+    code, output, modules = loaded("--version", cwd=tmp_path)
+    assert (code, output) == (0, f"chartfix {__version__}")
+    work = ("checking", "fixing", "bulking", "explain")
+    assert among(modules, tuple(f"chartfix.commands.{m}" for m in work)) == []
+    assert among(modules, HEAVY) == []
+
+
+@pytest.mark.parametrize("argv", [["recipes"], ["rule", "overlap"]])
+def test_commands_that_render_nothing_load_no_engine_or_pool(argv, tmp_path) -> None:
+    code, output, modules = loaded(*argv, cwd=tmp_path)
+    assert code == 0 and output
+    assert among(modules, ENGINE_AND_POOL) == []
