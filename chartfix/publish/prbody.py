@@ -88,9 +88,9 @@ def _breaking(change: ChartChange, namespace: str) -> list[str]:
         "`field is immutable` until the steps below are done:",
         "",
     ]
-    for heading, _, _ in steps.before:
-        field = "`spec.template`" if heading.startswith("Job ") else "`spec.selector`"
-        lines.append(f"- {heading}: {field}")
+    for step in steps.before:
+        field = "`spec.template`" if step.heading.startswith("Job ") else "`spec.selector`"
+        lines.append(f"- {step.heading}: {field}")
     if not steps.before:
         lines += ["- (none in the rendered scenarios; the change was marked unsafe by a recipe)"]
     lines += ["", "New installations are not affected."]
@@ -108,7 +108,7 @@ def _step(change: ChartChange, namespace: str) -> list[str]:
         "replaces each, and leave them out until then, unless they are labelled first:",
         "",
     ]
-    lines += [f"- {heading}: `spec.selector`" for heading, _, _ in steps.keep]
+    lines += [f"- {step.heading}: `spec.selector`" for step in steps.keep]
     lines += ["", "New installations are not affected."]
     return lines
 

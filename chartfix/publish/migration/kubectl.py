@@ -1,4 +1,5 @@
-"""The kubectl lines that label running pods: selected with `-l`, quoted alike everywhere.
+"""The kubectl lines of the steps: labels for running pods, deletes, rollouts and listings,
+with selectors quoted alike everywhere.
 
 A label step must reach the pods (and a Deployment's ReplicaSets) of one controller only: its
 selector plus the key only its own pods carry (`OWN_POD_KEY`), plus a requirement that sets
@@ -49,7 +50,28 @@ def label_commands(
     what to label (default: a Deployment's ReplicaSets and pods, another's pods).
     """
     label_args = " ".join(shlex.quote(f"{k}={v}") for k, v in sorted(labels.items()))
-    own_key = OWN_POD_KEY[obj.kind]
+    extra, tangled = _apart_from_others(obj, selector, rendered)
+    base = ",".join([str(selector), *extra])
+    if tangled:
+        why = (
+            f"The pods of {', '.join(tangled)} carry the same labels, so no label selects only "
+            f"those of {obj.kind} `{obj.name}`: list them with their owner and label those it "
+            "owns."
+        )
+        return _by_owner(obj, base, label_args, ns), why
+    own = quote(f"{base},{OWN_POD_KEY[obj.kind]}")
+    targets = targets or (["rs", "pods"] if obj.kind == "Deployment" else ["pods"])
+    return [
+        f"kubectl -n {ns} label {target} -l {own} --overwrite {label_args}"
+        for target in targets
+    ], ""
+
+
+def _apart_from_others(
+    obj: K8sObject, selector: LabelSelector, rendered: Sequence[K8sObject]
+) -> tuple[list[str], list[str]]:
+    """(requirements that set `obj`'s pods apart from the other controllers' pods `selector`
+    matches, `Kind/name` of the controllers no requirement sets apart)."""
     mine = obj.pod_labels or {}
     extra: list[str] = []
     tangled: list[str] = []
@@ -67,39 +89,26 @@ def label_commands(
             tangled.append(str(other.ref))
         elif requirement not in extra:
             extra.append(requirement)
-    base = ",".join([str(selector), *extra])
-    if tangled:
-        who = ", ".join(tangled)
-        if obj.kind == "Deployment":
-            listing = (
-                f"kubectl -n {ns} get rs -l {quote(base)} -o custom-columns="
-                "NAME:.metadata.name,HASH:.metadata.labels.pod-template-hash,"
-                "OWNER:.metadata.ownerReferences[0].name"
-            )
-            step = (
-                f"kubectl -n {ns} label rs,pods -l {quote(base + ',pod-template-hash=HASH')}"
-                f" --overwrite {label_args}  # once per HASH whose OWNER is {obj.name}"
-            )
-        else:
-            listing = (
-                f"kubectl -n {ns} get pods -l {quote(base + ',' + own_key)} -o custom-columns="
-                "NAME:.metadata.name,OWNER:.metadata.ownerReferences[0].name"
-            )
-            step = (
-                f"kubectl -n {ns} label pods POD --overwrite {label_args}"
-                f"  # once per POD whose OWNER is {obj.name}"
-            )
-        why = (
-            f"The pods of {who} carry the same labels, so no label selects only those of "
-            f"{obj.kind} `{obj.name}`: list them with their owner and label those it owns."
-        )
-        return [listing, step], why
-    own = quote(f"{base},{own_key}")
-    targets = targets or (["rs", "pods"] if obj.kind == "Deployment" else ["pods"])
+    return extra, tangled
+
+
+def _by_owner(obj: K8sObject, base: str, label_args: str, ns: str) -> list[str]:
+    """A listing of what `base` selects with its owner, and the line to run for each one
+    `obj` owns: a Deployment's ReplicaSets by their pod-template-hash, else pod by pod."""
+    if obj.kind == "Deployment":
+        return [
+            f"kubectl -n {ns} get rs -l {quote(base)} -o custom-columns="
+            "NAME:.metadata.name,HASH:.metadata.labels.pod-template-hash,"
+            "OWNER:.metadata.ownerReferences[0].name",
+            f"kubectl -n {ns} label rs,pods -l {quote(base + ',pod-template-hash=HASH')}"
+            f" --overwrite {label_args}  # once per HASH whose OWNER is {obj.name}",
+        ]
     return [
-        f"kubectl -n {ns} label {target} -l {own} --overwrite {label_args}"
-        for target in targets
-    ], ""
+        f"kubectl -n {ns} get pods -l {quote(base + ',' + OWN_POD_KEY[obj.kind])} -o "
+        "custom-columns=NAME:.metadata.name,OWNER:.metadata.ownerReferences[0].name",
+        f"kubectl -n {ns} label pods POD --overwrite {label_args}"
+        f"  # once per POD whose OWNER is {obj.name}",
+    ]
 
 
 def _distinguishing(mine: Mapping[str, str], theirs: Mapping[str, str]) -> str | None:
@@ -126,3 +135,54 @@ def quote(text: str) -> str:
 
 def selector_text(selector: LabelSelector | None) -> str:
     return str(selector) if selector is not None else "<none>"
+
+
+def delete_job(ns: str, name: str) -> str:
+    return f"kubectl -n {ns} delete job {name} --ignore-not-found"
+
+
+def orphan_delete(ns: str, kind: str, name: str) -> str:
+    """Delete a controller but not its pods (they wait for the new one to adopt them)."""
+    return f"kubectl -n {ns} delete {kind} {name} --cascade=orphan"
+
+
+def rollout_restart(ns: str, kind: str, name: str) -> str:
+    return f"kubectl -n {ns} rollout restart {kind}/{name}"
+
+
+def rollout_status(ns: str, kind: str, name: str) -> str:
+    return f"kubectl -n {ns} rollout status {kind}/{name}"
+
+
+def orphans_listing(ns: str, kind: str, old_selector: LabelSelector) -> str:
+    """What an orphaned controller leaves that the new one does not adopt: a Deployment's old
+    ReplicaSets (with their OWNER once adopted), else its revision history, which the new
+    selector never matches."""
+    selected = quote(selector_text(old_selector))
+    if kind == "Deployment":
+        return (
+            f"kubectl -n {ns} get rs -l {selected} -o custom-columns="
+            "NAME:.metadata.name,READY:.status.readyReplicas,OWNER:.metadata.ownerReferences[0].name"
+        )
+    return (
+        f"kubectl -n {ns} get controllerrevisions -l {selected} -o "
+        "custom-columns=NAME:.metadata.name,OWNER:.metadata.ownerReferences[0].name"
+    )
+
+
+def members_listing(ns: str, selector: LabelSelector, names: Sequence[str]) -> str:
+    """The pods `selector` finds, with their owner: every pod of the controllers `names`."""
+    return (
+        f"kubectl -n {ns} get pods -l {quote(selector_text(selector))} -o "
+        + quote("custom-columns=NAME:.metadata.name,OWNER:.metadata.ownerReferences[0].name")
+        + f"  # every pod of {', '.join(names)}"
+    )
+
+
+def endpoints_listing(ns: str, service: str) -> str:
+    """The pods a Service has as endpoints, by name."""
+    return (
+        f"kubectl -n {ns} get endpointslices -l "
+        f"{quote('kubernetes.io/service-name=' + service)} -o "
+        + quote("custom-columns=NAME:.metadata.name,PODS:.endpoints[*].targetRef.name")
+    )

@@ -18,6 +18,7 @@ from chartfix.model.changes import ChartChange
 from chartfix.model.kinds import RELEASE_WORDS, Words
 from chartfix.model.objects import K8sObject, ObjectRef, mapping_at
 from chartfix.model.selectors import LabelSelector
+from chartfix.publish.migration import kubectl
 from chartfix.publish.migration.kubectl import OWN_POD_KEY, label_commands, quote, selector_text
 from chartfix.rules.ksm import runs_autosharded_ksm
 from chartfix.verify import paths_differing
@@ -93,26 +94,35 @@ def changed_refs(change: ChartChange) -> list[str]:
     return [str(item.ref) for item in object_changes(change)]
 
 
+@dataclass(frozen=True)
+class ObjectStep:
+    """What to run for one object before the deploy: its heading (`Kind `name``), why, and
+    the commands in order."""
+
+    heading: str
+    explain: list[str]
+    commands: list[str]
+
+
 @dataclass
 class MigrationSteps:
     """The note's steps, gathered per phase so that there is a single `helm upgrade`."""
 
-    before: list[tuple[str, list[str], list[str]]]
-    """(heading, explanation lines, commands) to run before the upgrade."""
-    after: list[str]
-    checks: list[str]
-    cleanup: list[str]
-    safe: list[str]
-    warnings: list[str]
-    recreate: list[str]
+    before: list[ObjectStep] = field(default_factory=list)
+    """What an immutable field asks before the upgrade (labels, orphaning deletes)."""
+    after: list[str] = field(default_factory=list)
+    checks: list[str] = field(default_factory=list)
+    cleanup: list[str] = field(default_factory=list)
+    safe: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    recreate: list[str] = field(default_factory=list)
     """`kind/name` of every object that must go before `helm upgrade` or `helm rollback`."""
-    rollback: list[str]
+    rollback: list[str] = field(default_factory=list)
     """Commands that let `helm rollback` to the old chart through the same immutable fields."""
-    keep: list[tuple[str, list[str], list[str]]] = field(default_factory=list)
-    """(heading, explanation lines, commands) to run before the upgrade although no
-    immutable field asks for them: a consumer (a Service) starts to select on a label the
-    running pods of its controllers get only as each is replaced; labelled first, they stay
-    selected through the rolling update."""
+    keep: list[ObjectStep] = field(default_factory=list)
+    """What to run before the upgrade although no immutable field asks for it: a consumer (a
+    Service) starts to select on a label the running pods of its controllers get only as
+    each is replaced; labelled first, they stay selected through the rolling update."""
     kept: list[str] = field(default_factory=list)
     """Commands showing, after the upgrade, that those consumers still select every pod."""
     unkept_back: list[str] = field(default_factory=list)
@@ -120,6 +130,11 @@ class MigrationSteps:
     them the same way (only when the fix took a label out of a pod template)."""
     namespaces: dict[str, str] = field(default_factory=dict)
     """`kind/name` of `recreate` -> the namespace the object lives in."""
+
+    def recreated(self, kind: str, name: str, namespace: str) -> None:
+        """`kind/name` must go before the deploy and before going back."""
+        self.recreate.append(f"{kind}/{name}")
+        self.namespaces[f"{kind}/{name}"] = namespace
 
 
 def release_steps(change: ChartChange, namespace: str) -> MigrationSteps:
@@ -173,51 +188,11 @@ def migration_steps(
     """Steps for `changes`; `rendered` (the objects as they were, and `rendered_after` as
     they become, for the rollback) tells which other controllers' pods carry the same
     labels, so that a label step never reaches them. `words` name the deploy step."""
-    steps = MigrationSteps([], [], [], [], [], [], [], [])
+    steps = MigrationSteps()
     for item in sorted(changes, key=lambda c: _kind_rank(c.before.kind)):
-        obj, new = item.before, item.after
-        ns = obj.namespace or namespace
-        if obj.kind in IMMUTABLE_SELECTOR_KINDS and item.selector_changed:
-            _controller_steps(steps, item, ns, rendered, rendered_after, words)
-        elif obj.kind == "Job" and item.template_changed:
-            if obj.recreated_by_helm:
-                steps.safe.append(f"Job `{obj.name}`: a Helm hook recreated on each run.")
-            elif not obj.is_hook:
-                delete = f"kubectl -n {ns} delete job {obj.name} --ignore-not-found"
-                steps.before.append((
-                    f"Job `{obj.name}`",
-                    ["Its pod template changes, which Kubernetes refuses for an existing "
-                     f"Job: delete the Job before {words.ing} ({words.the} creates it "
-                     "again)."],
-                    [delete],
-                ))
-                steps.recreate.append(f"job/{obj.name}")
-                steps.namespaces[f"job/{obj.name}"] = ns
-                steps.rollback.append(delete)
-        elif obj.kind in ("Service", "PodDisruptionBudget", "NetworkPolicy") and (
-            item.selector_changed
-        ):
-            steps.safe.append(
-                f"{obj.kind} `{obj.name}`: selector `{selector_text(obj.selector)}` becomes "
-                f"`{selector_text(new.selector)}` (updated in place by {words.the})."
-            )
-        elif obj.is_controller and item.template_changed:
-            steps.safe.append(
-                f"{obj.kind} `{obj.name}`: {_template_change(obj, new)}; a normal rolling update."
-            )
-        if obj.kind == "StatefulSet" and item.labels_changed:
-            affected, image = runs_autosharded_ksm(obj)
-            if affected:
-                steps.warnings.append(
-                    f"StatefulSet `{obj.name}` runs kube-state-metrics with autosharding on "
-                    f"`{image}` (older than v2.13.0). After its labels change the running "
-                    "pods keep watching with the old selector and stop recomputing shards, "
-                    f"silently. Restart it after {words.the}: `kubectl -n {ns} rollout "
-                    f"restart statefulset/{obj.name}`"
-                )
-                restart = f"kubectl -n {ns} rollout restart statefulset/{obj.name}"
-                if restart not in steps.after:
-                    steps.after.append(restart)
+        ns = item.before.namespace or namespace
+        _object_steps(steps, item, ns, rendered, rendered_after, words)
+        _ksm_restart(steps, item, ns, words)
     for item in changes:
         if item.before.kind in CONSUMER_KINDS and item.selector_changed:
             _keep_steps(steps, item, changes, namespace, rendered, rendered_after, words)
@@ -234,6 +209,149 @@ def _kind_rank(kind: str) -> int:
 
 CONSUMER_KINDS = ("Service", "PodDisruptionBudget", "NetworkPolicy")
 """Objects that select pods and whose selector `helm upgrade` changes in place."""
+
+
+def _object_steps(
+    steps: MigrationSteps, item: ObjectChange, ns: str, rendered: Sequence[K8sObject],
+    rendered_after: Sequence[K8sObject], words: Words,
+) -> None:
+    """What one changed object asks: a controller's new selector and a Job's new pod
+    template cannot be applied to the running object; the rest changes in place."""
+    obj, new = item.before, item.after
+    if obj.kind in IMMUTABLE_SELECTOR_KINDS and item.selector_changed:
+        _controller_steps(steps, item, ns, rendered, rendered_after, words)
+    elif obj.kind == "Job" and item.template_changed:
+        _job_steps(steps, obj, ns, words)
+    elif obj.kind in CONSUMER_KINDS and item.selector_changed:
+        steps.safe.append(
+            f"{obj.kind} `{obj.name}`: selector `{selector_text(obj.selector)}` becomes "
+            f"`{selector_text(new.selector)}` (updated in place by {words.the})."
+        )
+    elif obj.is_controller and item.template_changed:
+        steps.safe.append(
+            f"{obj.kind} `{obj.name}`: {_template_change(obj, new)}; a normal rolling update."
+        )
+
+
+def _job_steps(steps: MigrationSteps, obj: K8sObject, ns: str, words: Words) -> None:
+    """A Job's pod template is immutable: a Helm hook is recreated anyway, another Job is
+    deleted before the deploy creates it again."""
+    if obj.recreated_by_helm:
+        steps.safe.append(f"Job `{obj.name}`: a Helm hook recreated on each run.")
+        return
+    if obj.is_hook:
+        return
+    delete = kubectl.delete_job(ns, obj.name)
+    steps.before.append(ObjectStep(
+        f"Job `{obj.name}`",
+        ["Its pod template changes, which Kubernetes refuses for an existing Job: delete the "
+         f"Job before {words.ing} ({words.the} creates it again)."],
+        [delete],
+    ))
+    steps.recreated("job", obj.name, ns)
+    steps.rollback.append(delete)
+
+
+def _ksm_restart(steps: MigrationSteps, item: ObjectChange, ns: str, words: Words) -> None:
+    """An autosharded kube-state-metrics whose labels change must be restarted after."""
+    obj = item.before
+    if obj.kind != "StatefulSet" or not item.labels_changed:
+        return
+    affected, image = runs_autosharded_ksm(obj)
+    if not affected:
+        return
+    restart = kubectl.rollout_restart(ns, "statefulset", obj.name)
+    steps.warnings.append(
+        f"StatefulSet `{obj.name}` runs kube-state-metrics with autosharding on `{image}` "
+        "(older than v2.13.0). After its labels change the running pods keep watching with "
+        "the old selector and stop recomputing shards, silently. Restart it after "
+        f"{words.the}: `{restart}`"
+    )
+    if restart not in steps.after:
+        steps.after.append(restart)
+
+
+def _controller_steps(
+    steps: MigrationSteps, item: ObjectChange, ns: str, rendered: Sequence[K8sObject],
+    rendered_after: Sequence[K8sObject], words: Words = RELEASE_WORDS,
+) -> None:
+    """A controller whose selector changes (immutable): its running pods labelled for the new
+    selector and the old object deleted without them before the deploy; restarted, checked
+    and cleaned up after; and the mirror of it for going back."""
+    obj, new = item.before, item.after
+    old_sel, new_sel = obj.selector or LabelSelector(), new.selector or LabelSelector()
+    kind = obj.kind.lower()
+    explain, commands = _adoption(obj, old_sel, new_sel, ns, rendered, words)
+    if obj.kind == "DaemonSet" and _host_ports(obj):
+        steps.warnings.append(_host_port_warning(obj, old_sel, ns))
+    orphan = kubectl.orphan_delete(ns, kind, obj.name)
+    steps.before.append(ObjectStep(f"{obj.kind} `{obj.name}`", explain, [*commands, orphan]))
+    steps.recreated(kind, obj.name, ns)
+    if obj.kind == "StatefulSet":
+        steps.after.append(kubectl.rollout_restart(ns, "statefulset", obj.name))
+    steps.checks.append(kubectl.rollout_status(ns, kind, obj.name))
+    listing = kubectl.orphans_listing(ns, obj.kind, old_sel)
+    if listing not in steps.cleanup:  # controllers sharing one old selector list it once
+        steps.cleanup.append(listing)
+    # Back to the old chart: what runs then must match the old selector again. A label the
+    # fix took out of the selector may have another value on the new pods (a chart version
+    # in it changes with the bump), so every such label is given back; the new selector
+    # does not hold it, so the new object keeps its pods until it is deleted.
+    back = {k: v for k, v in old_sel.match_labels.items() if new_sel.match_labels.get(k) != v}
+    if back:
+        steps.rollback += label_commands(new, new_sel, back, ns, rendered_after)[0]
+    steps.rollback.append(orphan)
+
+
+def _adoption(
+    obj: K8sObject, old_sel: LabelSelector, new_sel: LabelSelector, ns: str,
+    rendered: Sequence[K8sObject], words: Words,
+) -> tuple[list[str], list[str]]:
+    """(why, the label commands) for the new controller to adopt the running pods."""
+    running = obj.pod_labels or {}
+    added = {k: v for k, v in new_sel.match_labels.items() if running.get(k) != v}
+    explain = [f"selector `{selector_text(old_sel)}` becomes `{selector_text(new_sel)}`."]
+    if not added:
+        explain.append(
+            "The running pods already match the new selector; delete the old object but not "
+            "its pods, and the new one adopts them."
+        )
+        return explain, []
+    labelling, why = label_commands(obj, old_sel, added, ns, rendered)
+    what = "ReplicaSet(s) and their pods" if obj.kind == "Deployment" else "pods"
+    if _recreates(obj):
+        explain.append(
+            f"Give the running {what} the new label, so that the new {obj.kind} adopts "
+            "them; then delete the old object but not its pods. Its strategy is "
+            "`Recreate`: the new Deployment stops every old pod before it starts a new "
+            f"one, so nothing serves from {words.the} until the new pods are ready (no "
+            f"old and new pod ever run together, as the {words.source} wants). Without "
+            "the label the old pods would keep running beside the new ones."
+        )
+    else:
+        explain.append(
+            f"Give the running {what} the new label, so that the new {obj.kind} adopts "
+            "them and replaces them without downtime; then delete the old object but not "
+            "its pods."
+        )
+    if why:
+        explain.append(why)
+    return explain, labelling
+
+
+def _host_port_warning(obj: K8sObject, old_sel: LabelSelector, ns: str) -> str:
+    ports = ", ".join(str(p) for p in _host_ports(obj))
+    return (
+        f"DaemonSet `{obj.name}` uses hostPort {ports}: old and new pods cannot run on "
+        "one node together. Make sure the label step below found the old pods (they "
+        "must be adopted); an old pod left unadopted holds the port and its node's new "
+        f"pod stays Pending until you delete the old one (`kubectl -n {ns} get pods -l "
+        f"{quote(selector_text(old_sel))}`)."
+    )
+
+
+Member = tuple[K8sObject, dict[str, str]]
+"""A controller a consumer keeps selecting, and the labels its running pods lack."""
 
 
 def _keep_steps(
@@ -255,8 +373,33 @@ def _keep_steps(
     if old_sel is None or new_sel is None or new_sel.is_empty:
         return
     after = {o.ref: o for o in rendered_after}
+    members = _left_out(old_sel, new_sel, ns, namespace, changes, rendered, after)
+    if not members:
+        return
+    steps.keep.append(_keep_step(obj, old_sel, new_sel, members, ns, rendered, words))
+    steps.safe = [line for line in steps.safe if not line.startswith(f"{obj.kind} `{obj.name}`:")]
+    if obj.kind == "Service":
+        steps.kept.append(kubectl.endpoints_listing(ns, obj.name))
+    if not all(
+        (later := after.get(m.ref)) is not None and old_sel.matches(later.pod_labels or {})
+        for m, _ in members
+    ):
+        steps.unkept_back.append(f"{obj.kind} `{obj.name}`")
+    for ctrl, _ in members:
+        check = kubectl.rollout_status(ns, ctrl.kind.lower(), ctrl.name)
+        if check not in steps.checks:
+            steps.checks.append(check)
+
+
+def _left_out(
+    old_sel: LabelSelector, new_sel: LabelSelector, ns: str, namespace: str,
+    changes: Sequence[ObjectChange], rendered: Sequence[K8sObject],
+    after: Mapping[ObjectRef, K8sObject],
+) -> list[Member]:
+    """The controllers in `ns` both selectors select (before and after the fix) whose running
+    pods lack a label of the new one that their own step, if any, does not give."""
     by_ref = {c.ref: c for c in changes}
-    members: list[tuple[K8sObject, dict[str, str]]] = []
+    members: list[Member] = []
     for ctrl in rendered:
         later = after.get(ctrl.ref)
         if (
@@ -274,8 +417,15 @@ def _keep_steps(
             missing = {k: v for k, v in missing.items() if given.get(k) != v}
         if missing:
             members.append((ctrl, missing))
-    if not members:
-        return
+    return members
+
+
+def _keep_step(
+    obj: K8sObject, old_sel: LabelSelector, new_sel: LabelSelector, members: list[Member],
+    ns: str, rendered: Sequence[K8sObject], words: Words,
+) -> ObjectStep:
+    """The consumer's step: label each member's running pods, then list what the new
+    selector finds."""
     names = ", ".join(f"{m.kind} `{m.name}`" for m, _ in members)
     labels = sorted({f"{k}={v}" for _, missing in members for k, v in missing.items()})
     explain = [
@@ -297,28 +447,8 @@ def _keep_steps(
         commands += labelling
         if why:
             explain.append(why)
-    commands.append(
-        f"kubectl -n {ns} get pods -l {quote(selector_text(new_sel))} -o "
-        + quote("custom-columns=NAME:.metadata.name,OWNER:.metadata.ownerReferences[0].name")
-        + f"  # every pod of {', '.join(m.name for m, _ in members)}"
-    )
-    steps.keep.append((f"{obj.kind} `{obj.name}`", explain, commands))
-    steps.safe = [line for line in steps.safe if not line.startswith(f"{obj.kind} `{obj.name}`:")]
-    if obj.kind == "Service":
-        steps.kept.append(
-            f"kubectl -n {ns} get endpointslices -l "
-            f"{quote('kubernetes.io/service-name=' + obj.name)} -o "
-            + quote("custom-columns=NAME:.metadata.name,PODS:.endpoints[*].targetRef.name")
-        )
-    if not all(
-        (later := after.get(m.ref)) is not None and old_sel.matches(later.pod_labels or {})
-        for m, _ in members
-    ):
-        steps.unkept_back.append(f"{obj.kind} `{obj.name}`")
-    for ctrl, _ in members:
-        check = f"kubectl -n {ns} rollout status {ctrl.kind.lower()}/{ctrl.name}"
-        if check not in steps.checks:
-            steps.checks.append(check)
+    commands.append(kubectl.members_listing(ns, new_sel, [m.name for m, _ in members]))
+    return ObjectStep(f"{obj.kind} `{obj.name}`", explain, commands)
 
 
 def _template_change(obj: K8sObject, new: K8sObject) -> str:
@@ -333,82 +463,6 @@ def _template_change(obj: K8sObject, new: K8sObject) -> str:
 
 def _headless(obj: K8sObject) -> bool:
     return (mapping_at(obj.body, "spec") or {}).get("clusterIP") == "None"
-
-
-def _controller_steps(
-    steps: MigrationSteps, item: ObjectChange, ns: str, rendered: Sequence[K8sObject],
-    rendered_after: Sequence[K8sObject], words: Words = RELEASE_WORDS,
-) -> None:
-    obj, new = item.before, item.after
-    old_sel, new_sel = obj.selector or LabelSelector(), new.selector or LabelSelector()
-    running = obj.pod_labels or {}
-    added = {k: v for k, v in new_sel.match_labels.items() if running.get(k) != v}
-    kind = obj.kind.lower()
-    explain = [f"selector `{selector_text(old_sel)}` becomes `{selector_text(new_sel)}`."]
-    commands: list[str] = []
-    if added:
-        labelling, why = label_commands(obj, old_sel, added, ns, rendered)
-        commands += labelling
-        what = "ReplicaSet(s) and their pods" if obj.kind == "Deployment" else "pods"
-        if _recreates(obj):
-            explain.append(
-                f"Give the running {what} the new label, so that the new {obj.kind} adopts "
-                "them; then delete the old object but not its pods. Its strategy is "
-                "`Recreate`: the new Deployment stops every old pod before it starts a new "
-                f"one, so nothing serves from {words.the} until the new pods are ready (no "
-                f"old and new pod ever run together, as the {words.source} wants). Without "
-                "the label the old pods would keep running beside the new ones."
-            )
-        else:
-            explain.append(
-                f"Give the running {what} the new label, so that the new {obj.kind} adopts "
-                "them and replaces them without downtime; then delete the old object but not "
-                "its pods."
-            )
-        if why:
-            explain.append(why)
-    else:
-        explain.append(
-            "The running pods already match the new selector; delete the old object but not "
-            "its pods, and the new one adopts them."
-        )
-    if obj.kind == "DaemonSet" and _host_ports(obj):
-        ports = ", ".join(str(p) for p in _host_ports(obj))
-        steps.warnings.append(
-            f"DaemonSet `{obj.name}` uses hostPort {ports}: old and new pods cannot run on "
-            "one node together. Make sure the label step below found the old pods (they "
-            "must be adopted); an old pod left unadopted holds the port and its node's new "
-            f"pod stays Pending until you delete the old one (`kubectl -n {ns} get pods -l "
-            f"{quote(selector_text(old_sel))}`)."
-        )
-    orphan = f"kubectl -n {ns} delete {kind} {obj.name} --cascade=orphan"
-    commands.append(orphan)
-    steps.before.append((f"{obj.kind} `{obj.name}`", explain, commands))
-    steps.recreate.append(f"{kind}/{obj.name}")
-    steps.namespaces[f"{kind}/{obj.name}"] = ns
-    if obj.kind == "StatefulSet":
-        steps.after.append(f"kubectl -n {ns} rollout restart statefulset/{obj.name}")
-    steps.checks.append(f"kubectl -n {ns} rollout status {kind}/{obj.name}")
-    if obj.kind == "Deployment":
-        listing = (
-            f"kubectl -n {ns} get rs -l {quote(selector_text(old_sel))} -o custom-columns="
-            "NAME:.metadata.name,READY:.status.readyReplicas,OWNER:.metadata.ownerReferences[0].name"
-        )
-    else:  # its revision history, orphaned with it and never matched by the new selector
-        listing = (
-            f"kubectl -n {ns} get controllerrevisions -l {quote(selector_text(old_sel))} -o "
-            "custom-columns=NAME:.metadata.name,OWNER:.metadata.ownerReferences[0].name"
-        )
-    if listing not in steps.cleanup:  # controllers sharing one old selector list it once
-        steps.cleanup.append(listing)
-    # Back to the old chart: what runs then must match the old selector again. A label the
-    # fix took out of the selector may have another value on the new pods (a chart version
-    # in it changes with the bump), so every such label is given back; the new selector
-    # does not hold it, so the new object keeps its pods until it is deleted.
-    back = {k: v for k, v in old_sel.match_labels.items() if new_sel.match_labels.get(k) != v}
-    if back:
-        steps.rollback += label_commands(new, new_sel, back, ns, rendered_after)[0]
-    steps.rollback.append(orphan)
 
 
 def _recreates(obj: K8sObject) -> bool:

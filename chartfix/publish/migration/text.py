@@ -103,61 +103,77 @@ def _steps_text(
 ) -> list[str]:
     """The steps of a note, in `words`: before, deploy (`deploy_line`), after, the simple
     variant, going back (`back`: the section for a breaking change) and what changes safely."""
+    out = _opening(steps, words)
+    for warning in steps.warnings + _ksm_notes(change, steps):
+        out += [f"> **Warning:** {warning}", ""]
+    if steps.before or steps.keep:
+        out += _phases(steps, deploy_line, namespace, sub, words)
+    if steps.before:
+        out += _simple_variant(steps, deploy_line, namespace, sub, not change.released)
+        out += back
+    elif steps.keep:
+        out += [f"{sub} Rolling back", "", _back_after_keep(steps, words), ""]
+    if steps.safe:
+        out += [f"{sub} Changed in place by {words.the} (safe)", ""]
+        out += [f"- {line}" for line in steps.safe] + [""]
+    return out
+
+
+def _opening(steps: MigrationSteps, words: Words) -> list[str]:
+    """What the deploy meets: immutable fields, pods a selector leaves out, or nothing."""
     deploy = words.deploy
-    out: list[str] = []
-    breaking = bool(steps.before)
-    if breaking:
-        out += [
+    if steps.before:
+        return [
             f"{words.this} changes fields Kubernetes does not let {deploy} change: until "
             f"the steps below are done {words.the} fails with `field is immutable`. Run them "
             "in this order.",
             "",
         ]
-    elif steps.keep:
-        out += [
+    if steps.keep:
+        return [
             f"{words.this} changes no field Kubernetes keeps immutable, and {deploy} "
             "alone succeeds; but without the step below, running pods drop out of a Service "
             "(or another selector) until the rolling update replaces them. Run it first.",
             "",
         ]
-    else:
-        out += [f"No manual step is needed: {deploy} applies every change in place.", ""]
-    for warning in steps.warnings + _ksm_notes(change, steps):
-        out += [f"> **Warning:** {warning}", ""]
-    if breaking or steps.keep:
-        out += [f"{sub} 1. Before {deploy}", ""]
-        for heading, explain, commands in steps.before + steps.keep:
-            out += [f"{heading}: " + " ".join(explain), "", "```sh", *commands, "```", ""]
-        out += [f"{sub} 2. {words.step}", "", "```sh", deploy_line, "```", ""]
-        out += [f"{sub} 3. {words.after}", ""]
-        if steps.after:
-            out += ["Restart the StatefulSets, so that every pod runs the new template:", "",
-                    "```sh", *steps.after, "```", ""]
-        if steps.checks:
-            out += ["Wait until the new pods are ready:", "", "```sh", *steps.checks, "```", ""]
-        if steps.kept:
-            out += ["Check, while the pods roll and after, that each Service still has every "
-                    "pod as an endpoint (PODS lists them by name):", "",
-                    "```sh", *steps.kept, "```", ""]
-        if steps.cleanup:
-            out += [_cleanup_text(steps, namespace), "", "```sh", *steps.cleanup, "```", ""]
-    if breaking:
-        out += _simple_variant(steps, deploy_line, namespace, sub, not change.released)
-        out += back
-    elif steps.keep:
-        undo = words.back
-        again = (
-            f"{undo} needs no step: the old selectors ask for no label that the pods "
-            "the new version started lack." if not steps.unkept_back else
-            f"{undo} changes the selector of {', '.join(steps.unkept_back)} back at "
-            "once as well, and the pods the new version started lack a label the old selector "
-            "asks for until each is replaced: give them that label first, as above."
-        )
-        out += [f"{sub} Rolling back", "", again, ""]
-    if steps.safe:
-        out += [f"{sub} Changed in place by {words.the} (safe)", ""]
-        out += [f"- {line}" for line in steps.safe] + [""]
+    return [f"No manual step is needed: {deploy} applies every change in place.", ""]
+
+
+def _phases(
+    steps: MigrationSteps, deploy_line: str, namespace: str, sub: str, words: Words
+) -> list[str]:
+    """1. before the deploy, object by object; 2. the deploy; 3. after: restart, wait,
+    check the endpoints, clean up."""
+    out = [f"{sub} 1. Before {words.deploy}", ""]
+    for step in steps.before + steps.keep:
+        out += [f"{step.heading}: " + " ".join(step.explain), "",
+                "```sh", *step.commands, "```", ""]
+    out += [f"{sub} 2. {words.step}", "", "```sh", deploy_line, "```", ""]
+    out += [f"{sub} 3. {words.after}", ""]
+    if steps.after:
+        out += ["Restart the StatefulSets, so that every pod runs the new template:", "",
+                "```sh", *steps.after, "```", ""]
+    if steps.checks:
+        out += ["Wait until the new pods are ready:", "", "```sh", *steps.checks, "```", ""]
+    if steps.kept:
+        out += ["Check, while the pods roll and after, that each Service still has every "
+                "pod as an endpoint (PODS lists them by name):", "",
+                "```sh", *steps.kept, "```", ""]
+    if steps.cleanup:
+        out += [_cleanup_text(steps, namespace), "", "```sh", *steps.cleanup, "```", ""]
     return out
+
+
+def _back_after_keep(steps: MigrationSteps, words: Words) -> str:
+    """Going back over a change that needed a step first (no immutable field)."""
+    if not steps.unkept_back:
+        return (f"{words.back} needs no step: the old selectors ask for no label that the pods "
+                "the new version started lack.")
+    return (
+        f"{words.back} changes the selector of {', '.join(steps.unkept_back)} back at "
+        "once as well, and the pods the new version started lack a label the old selector "
+        "asks for until each is replaced: give them that label first, as above."
+    )
 
 
 def releases_note(
