@@ -355,3 +355,9 @@ def test_every_chartfix_yaml_key_is_documented() -> None:
     table = (ROOT / "docs" / "config.md").read_text(encoding="utf-8")
     for key in KEYS:
         assert f"\n| `{key}` |" in table, f"docs/config.md has no row for `{key}`"
+
+
+def test_the_readme_links_every_page_of_docs() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for page in PAGES[1:]:
+        assert f"](docs/{page.name})" in readme, f"README.md does not link docs/{page.name}"
