@@ -345,10 +345,29 @@ def test_the_pages_were_read() -> None:
 
 def test_relative_links_lead_to_files() -> None:
     for page in PAGES:
-        for target in re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", page.read_text("utf-8")):
+        text = page.read_text("utf-8")
+        links = re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", text)
+        images = re.findall(r"\b(?:src|srcset)=\"([^\"]+)\"", text)
+        for target in links + images:
             if "://" in target or target.startswith("mailto:"):
                 continue
             assert (page.parent / target).exists(), f"{page.name}: link to {target}"
+
+
+def _anchors(page: Path) -> set[str]:
+    """The anchors GitHub gives a page's headings: lower case, punctuation dropped, spaces
+    as hyphens."""
+    headings = re.findall(r"^#+ (.+)$", re.sub(r"(?ms)^ *```.*?^ *```", "",
+                                               page.read_text("utf-8")), re.MULTILINE)
+    return {re.sub(r"[^\w\- ]", "", h.strip().lower()).replace(" ", "-") for h in headings}
+
+
+def test_links_to_a_heading_find_it() -> None:
+    for page in PAGES:
+        for target, anchor in re.findall(r"\]\(([^)#\s]*)#([^)\s]+)\)",
+                                         page.read_text("utf-8")):
+            linked = page.parent / target if target else page
+            assert anchor in _anchors(linked), f"{page.name}: no heading #{anchor} in {linked}"
 
 
 def test_every_chartfix_yaml_key_is_documented() -> None:
