@@ -1,6 +1,6 @@
 """`chartfix completion SHELL`: the bash script, sourced in a real bash, completes what the
-parser knows (commands, flags, choices, paths), as a TAB would (COMP_WORDS through the
-completion function `complete -F` registered)."""
+parser knows (commands, flags, choices, paths, rule codes and recipe names), as a TAB would
+(COMP_WORDS through the completion function `complete -F` registered)."""
 
 from __future__ import annotations
 
@@ -59,6 +59,9 @@ def test_bash_completes_commands_flags_choices_and_paths(
     assert complete(bash_script, "chartfix fix --col") == ["--color"]
     assert complete(bash_script, "chartfix bulk --shard 0/2 --pr-body-") == ["--pr-body-dir"]
     assert complete(bash_script, "chartfix report m") == ["merge"]
+    assert complete(bash_script, "chartfix rule ov") == ["overlap"]
+    assert sorted(complete(bash_script, "chartfix check --exclude s")) == ["spans", "stray"]
+    assert "component-labels" in complete(bash_script, "chartfix fix --recipe ")
     (tmp_path / "charts").mkdir()
     (tmp_path / "chart.yaml.txt").write_text("")
     found = complete(bash_script, "chartfix check char", cwd=tmp_path)

@@ -33,12 +33,28 @@ def run(args: argparse.Namespace) -> int:
     from chartfix.commands import build_parser
 
     parser = build_parser()
+    names = _names()
     for action in _actions(parser):
         if action.type is Path:  # a path argument completes paths
             folder = any(flag in FOLDER_FLAGS for flag in action.option_strings)
             action.complete = shtab.DIRECTORY if folder else shtab.FILE  # type: ignore[attr-defined]
+        elif action.metavar in names:  # rule codes, recipe names: as this chartfix has them
+            words = " ".join(names[str(action.metavar)])
+            action.complete = shtab.cmd(f"echo {words}")  # type: ignore[attr-defined]
     sys.stdout.write(shtab.complete(parser, shell=args.shell))
     return 0
+
+
+def _names() -> dict[str, list[str]]:
+    """What an argument of each metavar names: rule codes (`rule CODE`, `--include RULE`,
+    `--exclude RULE`) and recipes (`recipes NAME`, `--recipe NAME|FILE`: the Python recipes
+    and the shipped recipe files; a repository's own come from where the shell is)."""
+    from chartfix.recipes import registry
+    from chartfix.recipes.files import declarative_recipes
+    from chartfix.rules import RULES
+
+    recipes = [*registry(), *declarative_recipes()]
+    return {"CODE": list(RULES), "RULE": list(RULES), "NAME": recipes, "NAME|FILE": recipes}
 
 
 def _actions(parser: argparse.ArgumentParser) -> list[argparse.Action]:
