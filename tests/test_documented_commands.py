@@ -380,3 +380,11 @@ def test_the_readme_links_every_page_of_docs() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     for page in PAGES[1:]:
         assert f"](docs/{page.name})" in readme, f"README.md does not link docs/{page.name}"
+
+
+def test_every_chartfix_environment_variable_is_documented() -> None:
+    names = {name for path in (ROOT / "chartfix").rglob("*.py")
+             for name in re.findall(r"\bCHARTFIX_[A-Z_]+\b", path.read_text("utf-8"))}
+    page = (ROOT / "docs" / "commands.md").read_text(encoding="utf-8")
+    missing = {name for name in names if f"`{name}" not in page}
+    assert names and not missing, f"docs/commands.md does not name {sorted(missing)}"
