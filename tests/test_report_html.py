@@ -585,6 +585,9 @@ def test_a_report_with_an_app_not_run_makes_a_page(browser, tmp_path) -> None:
         "[c.dataset.count, Number(c.querySelector('.n').textContent)]))"
     )
     assert (cards["found"], cards["analyzed"], cards["skipped"]) == (2, 1, 1)
+    said = browser.eval("document.querySelector('article[data-status=skipped] .not-run')"
+                        ".textContent")
+    assert said.startswith("Not run: ") and "--run-apps" in said, "and says why"
 
 
 CONTRAST_TEXT = (

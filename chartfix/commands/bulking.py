@@ -419,6 +419,7 @@ def report_entry(
         "left": [f"{u.finding.rule} {u.finding.obj}: {u.reason}" for u in change.unfixed]
         if change else [],
         "error": str(outcome.error) if outcome.error else None,
+        "not_run": outcome.skipped,
         "synthesized": change.synthesized if change else {},
         "unrendered": change.unrendered if change else {},
         "unsafe": bool(change and change.unsafe),

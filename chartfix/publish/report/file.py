@@ -386,6 +386,7 @@ _ENTRY_FIELDS: dict[str, tuple[Any, str]] = {
     "pull_request": (_is_text, "a string or null"),
     "publish": (_is_text, "a string or null"),
     "migration": (_is_text, "a string or null"),
+    "not_run": (_is_text, "a string or null"),
     "recipe": (_is_text, "a string or null"),
     "applied": (lambda v: isinstance(v, bool), "true or false"),
     "unsafe": (lambda v: isinstance(v, bool), "true or false"),

@@ -39,7 +39,7 @@ _KNOWN = {
     "path", "id", "name", "status", "findings", "fixed", "left", "error", "unsafe", "files",
     "lines_added", "lines_removed", "diff", "content_hash", "options", "applied", "commit",
     "branch", "finding_details", "notes", "migration", "upgrade", "pull_request", "publish",
-    "needs_migration", "warnings", "repository", "in_repository",
+    "needs_migration", "warnings", "repository", "in_repository", "not_run",
 }
 
 
@@ -75,6 +75,8 @@ class ChartView:
     applied: bool
     findings: list[FindingView]
     error: str
+    not_run: str
+    """Why the target's code was not run (status `skipped`: a cdk8s app without --run-apps)."""
     unsafe: bool
     step: bool
     """Upgrading needs a step first though no immutable field changes (`upgrade: step`)."""
@@ -123,6 +125,7 @@ def chart_view(entry: dict[str, Any]) -> ChartView:
         applied=bool(entry.get("applied")),
         findings=_findings(entry),
         error=str(entry.get("error") or ""),
+        not_run=str(entry.get("not_run") or ""),
         unsafe=bool(entry.get("needs_migration", entry.get("unsafe"))),
         step=entry.get("upgrade") == "step",
         files=[str(f) for f in entry.get("files") or []],
@@ -502,6 +505,8 @@ def _chart_section(anchor: str, chart: ChartView) -> str:
     ]
     if chart.error:
         out.append(f'<pre class="error">{escape(chart.error)}</pre>')
+    if chart.not_run:
+        out.append(f'<p class="not-run">Not run: {escape(chart.not_run)}</p>')
     if chart.findings:
         out.append(_findings_table(chart))
     left = [f for f in chart.findings if f.state == "left"]
@@ -711,7 +716,7 @@ border:1px solid var(--line);border-radius:4px;padding:.15rem .3rem}
 .st{display:inline-block;border-radius:1rem;padding:0 .55rem;font-size:.85rem;
 border:1px solid currentColor;white-space:nowrap}
 .st.s-fixed{color:var(--ok)}.st.s-partial,.st.s-left,.st.s-warnings{color:var(--warn)}
-.st.s-error{color:var(--bad)}.st.s-clean{color:var(--muted)}
+.st.s-error{color:var(--bad)}.st.s-clean,.st.s-skipped{color:var(--muted)}
 .add{color:var(--add)}.del{color:var(--del)}
 article.chart{border:1px solid var(--line);border-radius:8px;padding:.6rem 1rem;margin:1rem 0;
 scroll-margin-top:.5rem}
