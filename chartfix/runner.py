@@ -6,10 +6,14 @@ is a ctypes call that releases the GIL, but YAML parsing (libyaml scans, Python 
 objects), archive staging and the rules hold it. Each worker's Go runtime gets GOMAXPROCS=1
 (N workers on N cores; CHARTFIX_WORKER_GOMAXPROCS=inherit keeps Go's default).
 
-Processes are started with `spawn`, never `fork`: a child forked from a parent whose Go
-runtime is running (any render done before the pool started) deadlocks in its first render.
-Spawning costs a fresh interpreter and imports per worker (~0.3 s), so the pool is kept for
-the life of the process and reused by every call (bulk runs, benchmarks, tests).
+Processes are started with `spawn`: a child forked from a parent whose Go runtime is
+running (any render done before the pool started, any values file Helm's library read)
+deadlocks in its first render. Spawning costs a fresh interpreter and imports per worker
+(~0.3 s), so the pool is kept for the life of the process and reused by every call (bulk
+runs, benchmarks, tests). One item (`check` of one chart: what the pre-commit hook and the
+Action run per change) starts no pool: its one worker is forked when that is safe (Linux,
+Helm's library not loaded in this process, no other thread), which costs next to nothing
+(the parent's imports are shared); else spawned like the others.
 
 Results come back in INPUT order (deterministic output; callers that sort need not care).
 Each worker process runs one item at a time, sent down its own pipe, so the parent always
@@ -20,11 +24,11 @@ fresh worker takes the next one; when an item runs past `timeout` the parent kil
 `on_crash(item, TimedOut)`. Workers die with the parent (PR_SET_PDEATHSIG on Linux), and a
 run that stops early (Ctrl-C, an exception) kills the workers that were busy for it.
 
-`jobs=1` runs in one such worker too, so that a chart that crashes Helm's engine or never
-finishes costs one error line, not the whole run (the pre-commit hook and the Action check
-one chart). CHARTFIX_INLINE=1 runs it in this process instead (debugging, tests that capture
-what the work prints); the limit is then a SIGALRM timer, which strikes only between calls
-into Go.
+`jobs=1` and a single item run in one such worker too, so that a chart that crashes Helm's
+engine or never finishes costs one error line, not the whole run (the pre-commit hook and the
+Action check one chart). CHARTFIX_INLINE=1 runs it in this process instead (debugging, tests
+that capture what the work prints); the limit is then a SIGALRM timer, which strikes only
+between calls into Go.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ import math
 import multiprocessing
 import os
 import signal
+import sys
 import threading
 import time
 from collections import deque
@@ -223,13 +228,17 @@ def _threaded(
 
 
 class _Worker:
-    """One spawned process serving one item at a time over its pipe."""
+    """One process serving one item at a time over its pipe: spawned, or forked from this
+    one when `fork_safe` (a single item)."""
 
-    def __init__(self) -> None:
-        context = multiprocessing.get_context("spawn")
+    def __init__(self, forked: bool = False) -> None:
+        context = (
+            multiprocessing.get_context("fork") if forked else multiprocessing.get_context("spawn")
+        )
         ours, theirs = context.Pipe()
+        target, args = (_serve_forked, (theirs, ours)) if forked else (_serve, (theirs,))
         self.process = context.Process(
-            target=_serve, args=(theirs, os.getpid()), daemon=True, name="chartfix-worker"
+            target=target, args=(*args, os.getpid()), daemon=True, name="chartfix-worker"
         )
         with _sigint_ignored():  # inherited: a Ctrl-C while it imports prints nothing
             self.process.start()
@@ -271,7 +280,7 @@ def _processes(
     on_crash: Callable[[T, BaseException], R] | None,
     timeout: float | None,
 ) -> Iterator[R]:
-    crew = _hire(workers)
+    crew = _hire(workers, fork=len(todo) == 1 and fork_safe())
     queue = deque(range(len(todo)))
     busy: dict[_Worker, int] = {}
     done: dict[int, R] = {}
@@ -340,6 +349,32 @@ def _result(worker: _Worker) -> tuple[bool | None, Any]:
     return False, WorkerDied(exitcode)
 
 
+def fork_safe() -> bool:
+    """Whether a worker may be forked from this process: on Linux (elsewhere libraries may
+    not survive a fork), before Helm's library is loaded (Go's runtime does not survive
+    one: the child deadlocks in its first render), with no other thread running (its locks
+    would be copied held)."""
+    return (
+        sys.platform == "linux"
+        and ENGINE_MODULE not in sys.modules
+        and threading.active_count() == 1
+    )
+
+
+ENGINE_MODULE = "helm_python._native"
+"""The module whose import loads Helm's Go library (helm-python-sdk) into the process."""
+
+
+def _serve_forked(conn: Connection, ours: Connection, parent: int) -> None:
+    """A forked worker's life: first close the parent's pipe ends it was born holding (its
+    own, and those of the pool's workers), so that each of them still ends when the parent
+    closes its end."""
+    ours.close()
+    for worker in [*_idle, *_hired]:
+        worker.conn.close()
+    _serve(conn, parent)
+
+
 def _serve(conn: Connection, parent: int) -> None:
     """A worker's life: items in, results out, until the pipe closes or the parent dies."""
     _worker_start()
@@ -392,11 +427,12 @@ def _die_with_parent(parent: int) -> None:
         os._exit(1)
 
 
-def _hire(count: int) -> list[_Worker]:
+def _hire(count: int, fork: bool = False) -> list[_Worker]:
+    """`count` workers: idle ones first, then new ones (forked when `fork`)."""
     with _lock:
         crew = [_idle.pop() for _ in range(min(count, len(_idle)))]
         while len(crew) < count:
-            crew.append(_Worker())
+            crew.append(_Worker(forked=fork))
         _hired.update(crew)
         return crew
 

@@ -2,7 +2,8 @@
 and most of those charts did not change since the last run.
 
 A run the cache answers loads no engine, YAML library, editor or process pool (start-up is
-most of its cost)."""
+most of its cost); one chart is checked in one worker forked for it (no pool), and a chart
+that crashes Helm's engine in it still costs one error line."""
 
 from __future__ import annotations
 
@@ -83,3 +84,58 @@ def test_commands_that_render_nothing_load_no_engine_or_pool(argv, tmp_path) -> 
     code, output, modules = loaded(*argv, cwd=tmp_path)
     assert code == 0 and output
     assert among(modules, ENGINE_AND_POOL) == []
+
+
+def test_one_chart_is_checked_in_a_forked_worker_and_a_crash_is_its_error_line(
+    chart_copy, tmp_path
+) -> None:
+    # Go's runtime aborts the process at its 1 GB stack limit, after some seconds
+    chart = chart_copy("legacy-server")
+    (chart / "templates" / "r.yaml").write_text(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: r\n"
+        "data:\n  x: {{ tpl .Values.rec . | quote }}\n"
+    )
+    with (chart / "values.yaml").open("a") as values:
+        values.write('rec: "{{ tpl .Values.rec . }}"\n')
+
+    code, output, modules = loaded("check", str(chart), cwd=tmp_path)
+
+    assert code == 2
+    assert output.splitlines()[0] == (
+        f"error: {chart}: helm crashed while rendering (exit signal 6, SIGABRT): likely "
+        "endless recursion in a template (a `tpl` or `include` that calls itself)"
+    )
+    assert "helm_python" not in modules, "the chart was rendered in this process"
+
+
+FORKED = """
+import os, sys, time
+from chartfix import runner
+
+def work(n):
+    if n == 1:
+        time.sleep(600)  # as a Go render that never returns: only a kill ends it
+    if n == 2:
+        os.abort()  # as Go's runtime does on an endless template recursion
+    return n * n
+
+print(runner.fork_safe())
+for n in (1, 2, 3):
+    # `work` lives in this -c script's __main__: only a worker forked from it can run it
+    print(*runner.run_parallel(work, [n], 2, lambda item, error: str(error), timeout=2))
+"""
+
+
+def test_a_single_item_runs_in_a_forked_worker_stopped_at_its_timeout_or_death(
+    tmp_path,
+) -> None:
+    run = subprocess.run(
+        [sys.executable, "-c", FORKED], cwd=tmp_path, capture_output=True, text=True,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr
+    safe, timed_out, died, squared = run.stdout.splitlines()
+    assert safe == "True"
+    assert timed_out == "took longer than --timeout 2s; skipped"
+    assert died.startswith("helm crashed while rendering (exit signal 6, SIGABRT)")
+    assert squared == "9"

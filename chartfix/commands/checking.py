@@ -315,9 +315,11 @@ def _tasks(
     run_apps: bool | None,
 ) -> list[ScenarioTask]:
     """Tasks biggest first; a target costing more than half a worker's fair share is split
-    into `jobs` tasks of consecutive scenarios. One worker: one task per target, in their
-    order (nothing to balance: no target is loaded here to count its scenarios)."""
-    if jobs == 1:
+    into `jobs` tasks of consecutive scenarios. One worker, or one target: one task per
+    target, in their order (nothing to balance: no target is loaded here to count its
+    scenarios, which would load Helm's library in this process; one target's worker is then
+    forked, chartfix.runner, and starts no pool)."""
+    if jobs == 1 or len(targets) == 1:
         return [ScenarioTask(root, None, settings, policy, run_apps) for root in targets]
     names = {root: _scenario_names(root, settings, run_apps) for root in targets}
     cost = {root: _size(root) * max(len(names[root]), 1) for root in targets}
