@@ -4,7 +4,8 @@ Processes, not threads (measured on 2 cores over the 44 prometheus-community cha
 check 3.2 s of CPU; 2 threads 2.2-2.4 s wall; 2 processes 1.7-1.85 s wall). Helm's Go render
 is a ctypes call that releases the GIL, but YAML parsing (libyaml scans, Python builds the
 objects), archive staging and the rules hold it. Each worker's Go runtime gets GOMAXPROCS=1
-(N workers on N cores; CHARTFIX_WORKER_GOMAXPROCS=inherit keeps Go's default).
+(N workers on N cores; CHARTFIX_WORKER_GOMAXPROCS=inherit keeps Go's default) and a lazier
+garbage collector (`WORKER_GOGC`).
 
 Processes are started with `spawn`: a child forked from a parent whose Go runtime is
 running (any render done before the pool started, any values file Helm's library read)
@@ -101,6 +102,12 @@ def _death(exitcode: int | None) -> str:
     return f"the process rendering it exited unexpectedly (exit status {exitcode})"
 
 
+WORKER_GOGC = "400"
+"""Go's garbage collector in a worker runs when its heap has grown 400% since the last
+collection, not Go's default 100%: measured over the prometheus-community charts, a fifth
+less CPU in Helm's renders for about 60 MB more memory per worker (a GOGC in the
+environment wins)."""
+
 _SLICE = 0.2
 """Seconds the parent waits for its workers before it looks at signals again."""
 
@@ -143,6 +150,18 @@ def run_parallel(
         yield from _threaded(fn, todo, workers, on_crash)
     else:
         yield from _processes(fn, todo, workers, on_crash, timeout)
+
+
+def prestart(jobs: int | None, items: int) -> None:
+    """Start the process workers a `run_parallel(..., jobs)` over `items` items will use, now:
+    a worker's start-up (a fresh interpreter and its imports) then overlaps what the caller
+    does before that call. They wait idle, kept for it (and any later call)."""
+    workers = max(1, min(jobs or default_jobs(), items))
+    if items == 0 or (_env_kind() or DEFAULT_KIND) == "thread":
+        return
+    if workers == 1 and os.environ.get("CHARTFIX_INLINE") == "1":
+        return
+    _release(_hire(workers))
 
 
 def _env_kind() -> PoolKind | None:
@@ -413,6 +432,7 @@ def _worker_start() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     if os.environ.get("CHARTFIX_WORKER_GOMAXPROCS", "1") != "inherit":
         os.environ.setdefault("GOMAXPROCS", os.environ.get("CHARTFIX_WORKER_GOMAXPROCS", "1"))
+    os.environ.setdefault("GOGC", WORKER_GOGC)
 
 
 def _die_with_parent(parent: int) -> None:

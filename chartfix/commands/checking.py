@@ -250,8 +250,9 @@ def _checked(
 ) -> dict[Path, Parts]:
     """Each target's tasks and results, run in worker processes (chartfix.runner, imported
     here: a run the cache answers starts none)."""
-    from chartfix.runner import default_jobs, run_parallel
+    from chartfix.runner import default_jobs, prestart, run_parallel
 
+    prestart(jobs, len(targets))  # the workers start while the tasks are planned
     tasks = _tasks(targets, settings, jobs or default_jobs(), policy, run_apps)
     fresh: dict[Path, Parts] = {c: [] for c in targets}
     for task, result in zip(

@@ -6,7 +6,8 @@ source renders one scenario three times: as it is, as its next release would ren
 release name and values, the target's version and app version bumped) and once more unchanged,
 the control: what differs in the control (random values, timestamps) is noise, not volatility.
 The control is rendered only when the next release changes a label otherwise than by the
-bumped version strings written in it (`unexplained`): the usual chart needs one extra render.
+bumped version strings written in it (`unexplained`) and the source may render differently
+twice (a random function): the usual chart needs one extra render.
 `ReleaseDiff.of` compares the three; rules ask it about one entry of one label map.
 
 Where no second release can be rendered (a kind without versions, a chart whose bumped render

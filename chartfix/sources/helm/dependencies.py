@@ -75,6 +75,10 @@ class StagedChart:
     """Rendered folder of a packaged dependency -> its archive (see Rendering.packed)."""
     archive: bytes | None = None
     members: dict[str, bytes] = field(default_factory=dict)
+    derived: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    """What is worked out from `files` once for every render of the chart (render.py's
+    template sources, releases.py's next-release files): gone with the staged chart when
+    one of its files changes."""
 
     def archive_with(self, overrides: Mapping[str, bytes] | None) -> bytes:
         """The gzipped tar Helm loads, with `overrides` replacing (or adding) files.

@@ -408,9 +408,6 @@ def render(
     )
 
 
-_plain_sources: dict[int, tuple[StagedChart, ChartSources]] = {}
-
-
 def _chart_sources(
     chart: Chart, staged: StagedChart, overrides: Mapping[str, bytes] | None
 ) -> ChartSources:
@@ -419,12 +416,11 @@ def _chart_sources(
     fresh one for a fix's edited files."""
     if overrides:
         return ChartSources(chart.root, overrides, staged.files)
-    kept = _plain_sources.get(id(staged))
-    if kept is None or kept[0] is not staged:
-        if len(_plain_sources) > 64:
-            _plain_sources.clear()
-        kept = _plain_sources[id(staged)] = (staged, ChartSources(chart.root, None, staged.files))
-    return kept[1]
+    kept = staged.derived.get("sources")
+    if kept is None:
+        kept = staged.derived["sources"] = ChartSources(chart.root, None, staged.files)
+    sources: ChartSources = kept
+    return sources
 
 
 def _one_of_each(chart: Chart, objects: Sequence[K8sObject], namespace: str) -> None:
