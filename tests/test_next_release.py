@@ -11,7 +11,7 @@ import pytest
 from chartfix.model.objects import ObjectRef
 from chartfix.sources.base import RenderSettings
 from chartfix.sources.helm import render
-from chartfix.sources.helm.source import HelmKind
+from chartfix.sources.helm.kind import HelmKind
 
 CONFIG = """\
 apiVersion: v1
