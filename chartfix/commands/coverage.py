@@ -30,13 +30,6 @@ ERROR_KINDS = (
 )
 
 
-def _counts(value: object) -> dict[str, int]:
-    """A report entry's `features` (older reports lack it)."""
-    if not isinstance(value, dict):
-        return {}
-    return {str(k): v for k, v in value.items() if isinstance(v, int)}
-
-
 def error_kind(error: str) -> str:
     """A short kind for a chart's (or scenario's) error line, for counting."""
     text = re.sub(r"\S*/\S*\.(?:yaml|yml|tpl|txt)\b", "…", error)

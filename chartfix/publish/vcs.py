@@ -132,10 +132,6 @@ class BranchCommits:
     def tip(self) -> str:
         return self.shas[-1]
 
-    @property
-    def reused(self) -> bool:
-        return self.state == "unchanged"
-
 
 def _some(paths: Sequence[str], shown: int) -> str:
     """`a, b and 3 more`: the first paths of a list, for a one-line message."""
