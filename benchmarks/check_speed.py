@@ -31,7 +31,7 @@ import helm_python
 
 from chartfix import runner
 from chartfix.commands.checking import run_check
-from chartfix.errors import ChartError
+from chartfix.errors import TargetError
 from chartfix.sources.helm.chart import find_charts, load_chart, scenarios
 from chartfix.sources.helm.dependencies import stage
 from chartfix.sources.helm.render import scenario_values
@@ -46,7 +46,7 @@ def serial_render(charts: list[Path]) -> tuple[float, int, int]:
         try:
             chart = load_chart(root)
             cases = scenarios(chart)
-        except ChartError:
+        except TargetError:
             failed += 1
             continue
         for scenario in cases:

@@ -9,7 +9,7 @@ For each TREE, in one run:
 2. per chart: feature scenarios rendered (renders spent; a scenario that needed values made
    up costs more renders, counted apart), objects they added beyond the first scenario, and
    the findings seen only there (new findings);
-3. `fix_chart` (a dry run, the default route) on each chart with such findings: how many
+3. `fix_target` (a dry run, the default route) on each chart with such findings: how many
    of them the fix covers.
 
 Not a test: nothing here asserts a figure.
@@ -27,9 +27,9 @@ from pathlib import Path
 from typing import Any
 
 from chartfix.commands.checking import check_all
-from chartfix.errors import ChartError
+from chartfix.errors import TargetError
 from chartfix.model.objects import is_feature
-from chartfix.pipeline import FixRequest, fix_chart
+from chartfix.pipeline import FixRequest, fix_target
 from chartfix.sources.base import DEFAULT_FEATURE_RENDERS
 from chartfix.sources.targets import find_targets
 
@@ -78,8 +78,8 @@ def measure(tree: Path, rounds: int = 1) -> dict[str, Any]:
         if not entry["new_errors"]:
             continue
         try:
-            change = fix_chart(report.root, FixRequest())
-        except ChartError as err:
+            change = fix_target(report.root, FixRequest())
+        except TargetError as err:
             entry["fix_error"] = str(err)
             continue
         keys = {(f.rule, f.obj) for f in _feature_only(report.findings)}

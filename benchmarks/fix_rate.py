@@ -40,7 +40,7 @@ from functools import partial
 from pathlib import Path
 
 from chartfix.commands.coverage import Coverage, error_kind
-from chartfix.errors import ChartError
+from chartfix.errors import TargetError
 from chartfix.model.objects import Rendering
 from chartfix.rules import analyze
 from chartfix.runner import run_parallel
@@ -85,7 +85,7 @@ def measure(root: Path, tree: Path, scratch: Path) -> ChartResult:
     try:
         chart = load_chart(root)
         cases = scenarios(chart)
-    except ChartError as err:
+    except TargetError as err:
         result.not_rendered.append(err.reason)
         result.status = "unanalyzed"
         return result
@@ -99,7 +99,7 @@ def measure(root: Path, tree: Path, scratch: Path) -> ChartResult:
         return result
     try:
         result.errors_before = _errors(chart, before)
-    except ChartError as err:
+    except TargetError as err:
         result.not_rendered.append(err.reason)
         result.status = "unanalyzed"
         return result
@@ -121,7 +121,7 @@ def measure(root: Path, tree: Path, scratch: Path) -> ChartResult:
         snapshot = _snapshot(work)
         _run_fix([copy, *deps] if result.with_dependencies else [copy])
         result.idempotent = _snapshot(work) == snapshot
-    except (ChartError, OSError, subprocess.SubprocessError) as err:
+    except (TargetError, OSError, subprocess.SubprocessError) as err:
         result.reasons.append(f"fix_rate could not finish: {err}")
         result.errors_after = result.errors_before
     finally:

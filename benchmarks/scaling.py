@@ -6,7 +6,7 @@ For each size N, a chart of N workloads (big_chart.py: N Deployments, N Services
 Jobs, one overlap and one stray finding per workload) is written to a scratch folder, then
 (a) a plain serial render of it (`helm template` when helm is on PATH, else Helm's engine
     through helm-python-sdk, as check_speed.py does), and
-(b) `chartfix fix` on it, dry run, one process (`fix_chart`: render, analyse, plan, verify;
+(b) `chartfix fix` on it, dry run, one process (`fix_target`: render, analyse, plan, verify;
     the cache off, so that every size does all of its work)
 are timed in the same run. Prints both, the ratio b/a, and how much (b) grew from the
 previous size: ~2x per doubling is linear, ~4x quadratic.
@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from big_chart import make_chart
 from check_speed import serial_render
 
-from chartfix.pipeline import FixRequest, fix_chart
+from chartfix.pipeline import FixRequest, fix_target
 
 
 def main() -> int:
@@ -40,7 +40,7 @@ def main() -> int:
             chart = make_chart(Path(scratch) / f"big{size}", size)
             a, _, failed = serial_render([chart])
             start = time.perf_counter()
-            change = fix_chart(chart, FixRequest())
+            change = fix_target(chart, FixRequest())
             b = time.perf_counter() - start
             growth = f", x{b / previous:.2f} over the previous size" if previous else ""
             print(

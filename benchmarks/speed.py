@@ -59,7 +59,7 @@ def baseline(charts: list[Path]) -> tuple[int, int]:
     import helm_python
     import yaml
 
-    from chartfix.errors import ChartError
+    from chartfix.errors import TargetError
     from chartfix.sources.helm.chart import load_chart, scenarios
     from chartfix.sources.helm.dependencies import stage
     from chartfix.sources.helm.render import scenario_values
@@ -69,7 +69,7 @@ def baseline(charts: list[Path]) -> tuple[int, int]:
         try:
             chart = load_chart(root)
             cases = scenarios(chart)
-        except ChartError:
+        except TargetError:
             continue
         for scenario in cases:
             renders += 1

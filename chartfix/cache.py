@@ -262,7 +262,7 @@ def get(kind: str, name: str, root: Path) -> Any | None:
 
 ALLOWED: dict[str, frozenset[str]] = {
     "chartfix.commands.checking": frozenset({"ScenarioResult", "ScenarioTask"}),
-    "chartfix.errors": frozenset({"ChartError"}),
+    "chartfix.errors": frozenset({"TargetError"}),
     "chartfix.model.findings": frozenset({"Analysis", "Finding", "Location"}),
     "chartfix.model.objects": frozenset(
         {"K8sObject", "LazyBody", "ObjectRef", "Rendering", "Source"}

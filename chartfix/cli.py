@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 from chartfix.commands import build_parser, command
 from chartfix.commands.options import set_environment
-from chartfix.errors import ChartError, UsageError
+from chartfix.errors import TargetError, UsageError
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -41,7 +41,7 @@ def _command(argv: Sequence[str] | None) -> int:
     except UsageError as err:
         print(f"chartfix: {err}", file=sys.stderr)
         return 2
-    except ChartError as err:
+    except TargetError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:  # quietly: no traceback, no worker left running

@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from chartfix.errors import ChartError, UsageError
+from chartfix.errors import TargetError, UsageError
 from chartfix.files import git_repository, is_repository_top, named_path
 from chartfix.model.findings import SEVERITIES, Severity
 from chartfix.rules import RULES
@@ -61,14 +61,14 @@ class Config:
     values: dict[str, Any] = field(default_factory=dict)
 
 
-def load_config(chart_root: Path) -> Config:
+def load_config(target_root: Path) -> Config:
     components: dict[str, str] = {}
     label_jobs = False
     policy = Policy()
     run_apps: bool | None = None
     recipe: tuple[Path, str] | None = None
     values: dict[str, Any] = {}
-    dirs = _config_dirs(chart_root)
+    dirs = _config_dirs(target_root)
     for directory in reversed(dirs):
         path = directory / CONFIG_NAME
         if not path.is_file():
@@ -76,21 +76,21 @@ def load_config(chart_root: Path) -> Config:
         _refuse_outside_link(path, dirs[-1])
         data = _read(path)
         if not isinstance(data, dict):
-            raise ChartError(path, "chartfix config must be a mapping")
+            raise TargetError(path, "chartfix config must be a mapping")
         _known(path, "", data, KEYS)
         raw = data.get("components") or {}
         if not isinstance(raw, dict):
-            raise ChartError(path, "`components` must map workload names to values")
+            raise TargetError(path, "`components` must map workload names to values")
         components.update({str(k): str(v) for k, v in raw.items()})
         label_jobs = bool(data.get("label-jobs", label_jobs))
         if "recipe" in data:
             if not isinstance(data["recipe"], str) or not data["recipe"].strip():
-                raise ChartError(path, "`recipe` must name a recipe or a recipe file")
+                raise TargetError(path, "`recipe` must name a recipe or a recipe file")
             recipe = (directory, data["recipe"].strip())
         policy = policy.overridden_by(_policy(path, data))
         if "run-apps" in data:
             if not isinstance(data["run-apps"], bool):
-                raise ChartError(path, "`run-apps` must be true or false")
+                raise TargetError(path, "`run-apps` must be true or false")
             run_apps = data["run-apps"]
         values = deep_merge(values, _values_key(path, data.get("values")))
     return Config(components, label_jobs, policy, run_apps, recipe, values)
@@ -99,19 +99,19 @@ def load_config(chart_root: Path) -> Config:
 def _policy(path: Path, data: Mapping[str, Any]) -> Policy:
     rules = data.get("rules") or {}
     if not isinstance(rules, dict):
-        raise ChartError(path, "`rules` must be a mapping with include, exclude, severity")
+        raise TargetError(path, "`rules` must be a mapping with include, exclude, severity")
     _known(path, "rules.", rules, RULE_KEYS)
     include = _rule_list(path, "rules.include", rules.get("include"))
     exclude = _rule_list(path, "rules.exclude", rules.get("exclude")) or []
     severity = rules.get("severity") or {}
     if not isinstance(severity, dict):
-        raise ChartError(path, "`rules.severity` must map rules to error or warning")
+        raise TargetError(path, "`rules.severity` must map rules to error or warning")
     overrides: list[tuple[str, Severity]] = []
     for rule, level in severity.items():
         overrides.append((_rule(path, "rules.severity", rule), _severity(path, rule, level)))
     entries = data.get("suppress") or []
     if not isinstance(entries, list):
-        raise ChartError(path, "`suppress` must be a list of {rule, object, reason}")
+        raise TargetError(path, "`suppress` must be a list of {rule, object, reason}")
     suppress = [_suppress_entry(path, index, entry) for index, entry in enumerate(entries)]
     return Policy(
         None if include is None else frozenset(include),
@@ -124,11 +124,11 @@ def _policy(path: Path, data: Mapping[str, Any]) -> Policy:
 def _suppress_entry(path: Path, index: int, entry: Any) -> SuppressEntry:
     where = f"suppress[{index}]"
     if not isinstance(entry, dict):
-        raise ChartError(path, f"`{where}` must be a mapping with rule, object, reason")
+        raise TargetError(path, f"`{where}` must be a mapping with rule, object, reason")
     _known(path, f"{where}.", entry, SUPPRESS_KEYS)
     missing = [k for k in SUPPRESS_KEYS if not str(entry.get(k) or "").strip()]
     if missing:
-        raise ChartError(path, f"`{where}` needs {', '.join(missing)}")
+        raise TargetError(path, f"`{where}` needs {', '.join(missing)}")
     rule = _rule(path, f"{where}.rule", entry["rule"])
     return SuppressEntry(
         rule, str(entry["object"]).strip(), str(entry["reason"]).strip(), f"{path}: {where}"
@@ -141,13 +141,13 @@ def _rule_list(path: Path, where: str, raw: Any) -> list[str] | None:
     if isinstance(raw, str):
         raw = [raw]
     if not isinstance(raw, list):
-        raise ChartError(path, f"`{where}` must be a list of rules")
+        raise TargetError(path, f"`{where}` must be a list of rules")
     return [_rule(path, where, r) for r in raw]
 
 
 def _rule(path: Path, where: str, name: Any) -> str:
     if str(name) not in RULES:
-        raise ChartError(
+        raise TargetError(
             path, f"`{where}`: unknown rule {name!r}; rules: {', '.join(RULES)}"
         )
     return str(name)
@@ -157,7 +157,7 @@ def _severity(path: Path, rule: str, level: Any) -> Severity:
     for severity in SEVERITIES:
         if str(level) == severity:
             return severity
-    raise ChartError(
+    raise TargetError(
         path, f"`rules.severity.{rule}`: {level!r} is no severity; use {' or '.join(SEVERITIES)}"
     )
 
@@ -169,7 +169,7 @@ def _known(path: Path, prefix: str, data: Mapping[str, Any], known: Sequence[str
             continue
         close = difflib.get_close_matches(str(key), known, n=1)
         hint = f" (did you mean `{prefix}{close[0]}`?)" if close else ""
-        raise ChartError(
+        raise TargetError(
             path,
             f"unknown key `{prefix}{key}`{hint}; known keys: "
             + ", ".join(f"{prefix}{k}" for k in known),
@@ -187,7 +187,7 @@ def _values_key(path: Path, raw: Any) -> dict[str, Any]:
         for name in raw:
             merged = deep_merge(merged, parse_values_file(named_path(path, name, bound, "values")))
         return merged
-    raise ChartError(path, "`values` must be a mapping of values or a list of values files")
+    raise TargetError(path, "`values` must be a mapping of values or a list of values files")
 
 
 def organisation_values(config: Mapping[str, Any], given: str = "") -> str:
@@ -207,7 +207,7 @@ def values_json(files: Sequence[Path], set_values: Sequence[str]) -> str:
     try:
         for name in files:
             merged = deep_merge(merged, parse_values_file(Path(name)))
-    except ChartError as err:
+    except TargetError as err:
         raise UsageError(str(err)) from err
     for text in set_values:
         try:
@@ -229,7 +229,7 @@ def _read(path: Path) -> Any:
         yamlfile.check_size(text, path)
         data = yaml.load(text, Loader=yamlfile.NoAliases) or {}
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as err:
-        raise ChartError(path, f"cannot read chartfix config: {err}") from err
+        raise TargetError(path, f"cannot read chartfix config: {err}") from err
     except RecursionError as err:
         raise too_deep(path) from err
     if depth(data) > MAX_VALUES_DEPTH:
@@ -238,26 +238,26 @@ def _read(path: Path) -> Any:
 
 
 def _refuse_outside_link(path: Path, top: Path) -> None:
-    """ChartError, before reading, for a config file that is a link out of `top` (the
+    """TargetError, before reading, for a config file that is a link out of `top` (the
     repository, or the chart's folder outside one): the values files' rule."""
     target = path.resolve()
     if not target.is_relative_to(top.resolve()):
-        raise ChartError(path, f"symlink points outside the repository, to {target}")
+        raise TargetError(path, f"symlink points outside the repository, to {target}")
 
 
-def config_files(chart_root: Path) -> list[Path]:
-    """Every `.chartfix.yaml` that may apply to the chart at `chart_root`, there or not (what
+def config_files(target_root: Path) -> list[Path]:
+    """Every `.chartfix.yaml` that may apply to the chart at `target_root`, there or not (what
     a cached analysis depends on)."""
-    return [directory / CONFIG_NAME for directory in _config_dirs(chart_root)]
+    return [directory / CONFIG_NAME for directory in _config_dirs(target_root)]
 
 
-def _config_dirs(chart_root: Path) -> list[Path]:
+def _config_dirs(target_root: Path) -> list[Path]:
     """The chart directory and its parents up to the repository root, nearest first."""
     dirs = []
-    for directory in [chart_root, *chart_root.parents]:
+    for directory in [target_root, *target_root.parents]:
         dirs.append(directory)
         if is_repository_top(directory):
             break
     else:
-        return [chart_root]
+        return [target_root]
     return dirs

@@ -10,7 +10,7 @@ from pathlib import Path
 from chartfix.terminal import shown
 
 
-class ChartError(Exception):
+class TargetError(Exception):
     """A chart that cannot be read, parsed or rendered.
 
     `path` is the file (or chart directory) at fault; `reason` says what is wrong with it.
@@ -25,7 +25,7 @@ class ChartError(Exception):
         self.notes = tuple(notes)
         super().__init__(f"{shown(self.path)}: {self.reason}")
 
-    def __reduce__(self) -> tuple[type[ChartError], tuple[str, str, tuple[str, ...]]]:
+    def __reduce__(self) -> tuple[type[TargetError], tuple[str, str, tuple[str, ...]]]:
         """Rebuild from (path, reason, notes): reports carrying errors cross process pools."""
         return (type(self), (self.path, self.reason, self.notes))
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from chartfix.errors import ChartError
+from chartfix.errors import TargetError
 from chartfix.terminal import shown
 
 
@@ -47,9 +47,9 @@ def git_repository(path: Path) -> Path | None:
     return None
 
 
-def repository_root(chart_root: Path) -> Path:
+def repository_root(target_root: Path) -> Path:
     """The repository holding a chart: the nearest directory with `.git`, else the chart."""
-    return git_repository(chart_root) or Path(chart_root).resolve()
+    return git_repository(target_root) or Path(target_root).resolve()
 
 
 def within(path: Path, bound: Path | None) -> bool:
@@ -64,12 +64,12 @@ def within(path: Path, bound: Path | None) -> bool:
 
 def named_path(file: Path, written: str, bound: Path, key: str) -> Path:
     """The real path that `written` (a path in `file`, under `key`) names: relative to the
-    file's folder, absolute as written. ChartError naming `file` when it leaves `bound`
+    file's folder, absolute as written. TargetError naming `file` when it leaves `bound`
     (by `..`, an absolute path or a symlink): a repository's files name only its own
     files, and the content of another file is never read, so never shown."""
     path = Path(file).parent / written
     if not within(path, bound):
-        raise ChartError(
+        raise TargetError(
             file, f"`{key}`: {shown(written)} is outside the repository ({bound}); "
             "a repository's files may name only its own files"
         )
@@ -86,16 +86,16 @@ def inside(root: Path, rel: str) -> Path:
     through a symlink, its repository."""
     root = root.resolve()
     if not rel or Path(rel).is_absolute():
-        raise ChartError(root / rel, "not a chart-relative path")
+        raise TargetError(root / rel, "not a chart-relative path")
     if not os.path.normpath(root / rel).startswith(str(root) + os.sep):
-        raise ChartError(root / rel, "path escapes the chart")
+        raise TargetError(root / rel, "path escapes the chart")
     try:
         target = (root / rel).resolve()
     except (RuntimeError, OSError) as err:
-        raise ChartError(root / rel, "symlink loop") from err
+        raise TargetError(root / rel, "symlink loop") from err
     bound = repository_root(root)
     if not target.is_relative_to(bound):
-        raise ChartError(root / rel, f"path escapes {where(root, bound)}")
+        raise TargetError(root / rel, f"path escapes {where(root, bound)}")
     return target
 
 

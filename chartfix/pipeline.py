@@ -1,5 +1,5 @@
 """The pipeline for one target of any source kind: load, render, analyze (`analyze`, what
-`check` reports), then plan and verify (`fix_chart`) -> a ChartChange.
+`check` reports), then plan and verify (`fix_target`) -> a TargetChange.
 
 Each step is a function of the last; nothing is written here. The caller decides what to do
 with the analysis (print it) or the verified change (print a diff, write files, commit to a
@@ -21,9 +21,9 @@ from chartfix.config import (
     organisation_values,
     values_json,
 )
-from chartfix.errors import ChartError, UsageError, display_path
+from chartfix.errors import TargetError, UsageError, display_path
 from chartfix.files import decode, git_repository
-from chartfix.model.changes import ChartChange, EditRecord, FileChange, Unfixed
+from chartfix.model.changes import EditRecord, FileChange, TargetChange, Unfixed
 from chartfix.model.findings import FIX_PROMISE, Finding, Location, by_hand
 from chartfix.model.objects import (
     ALL_FEATURES,
@@ -124,7 +124,7 @@ def select_recipes(names: Sequence[str]) -> list[Recipe]:
     return [r for n, r in available.items() if not names or n in names]
 
 
-class NothingRendered(ChartError):
+class NothingRendered(TargetError):
     """No scenario of the target rendered: the first one's error, with every scenario's
     (`unrendered`: a check sharing a target's scenarios out reports the others')."""
 
@@ -133,7 +133,7 @@ class NothingRendered(ChartError):
         path: str | Path,
         reason: str,
         notes: Sequence[str] = (),
-        unrendered: Sequence[tuple[str, ChartError]] = (),
+        unrendered: Sequence[tuple[str, TargetError]] = (),
     ) -> None:
         super().__init__(path, reason, notes)
         self.unrendered = list(unrendered)
@@ -182,7 +182,7 @@ def analyze(
     target's first scenario too, as its next release is judged from it (`Source.releases`):
     findings do not depend on how scenarios were shared out (with `settings.next_release`
     off no next release is rendered, and a share renders only its own scenarios). Raises
-    ChartError when the target cannot be read, NothingRendered when no scenario renders."""
+    TargetError when the target cannot be read, NothingRendered when no scenario renders."""
     first = source.scenarios(settings)[0]
     extra = settings.next_release and only is not None and first not in only
     rendered = source.render_all(
@@ -287,7 +287,7 @@ def _folder(path: str, folders: Mapping[str, str]) -> str | None:
     return next((f for f in folders if path.startswith(f + "/")), None)
 
 
-def fix_chart(root: Path, request: FixRequest) -> ChartChange:
+def fix_target(root: Path, request: FixRequest) -> TargetChange:
     """Plan and verify every selected recipe's fixes for the target at `root` (a Helm chart,
     a cdk8s app: any source kind of chartfix.sources.targets).
 
@@ -295,7 +295,7 @@ def fix_chart(root: Path, request: FixRequest) -> ChartChange:
     fixes the errors and counts every error left, whichever rule it is; recipes asked for by
     name fix the warnings of their rules too, and count what is left of their rules, but
     for latent matches (warnings nothing acts on yet): those only with `fix_latent`.
-    Raises ChartError when the target cannot be read or rendered as it is, Skipped when it
+    Raises TargetError when the target cannot be read or rendered as it is, Skipped when it
     must not be (a cdk8s app not allowed to run, with no committed output to read instead).
     """
     untrusted = request.untrusted if request.trusted else (root,)
@@ -353,10 +353,10 @@ def fix_chart(root: Path, request: FixRequest) -> ChartChange:
     if source.version is None and request.mode == "--branch":
         notes.append(f"no version bump: a {source.kind} target has no version to raise")
     notes = list(dict.fromkeys(notes))
-    return ChartChange(
-        chart_root=source.root,
-        chart_name=source.name,
-        chart_version=source.version or "",
+    return TargetChange(
+        target_root=source.root,
+        target_name=source.name,
+        target_version=source.version or "",
         files=[f for f in files if f.before != f.after],
         fixed=fixed,
         unfixed=unfixed,
@@ -387,7 +387,7 @@ def _configured_recipe(config: Config, root: Path) -> RecipeFile | None:
     try:
         return resolve(ref, [root], base=directory, bound=git_repository(directory) or directory)
     except UsageError as err:
-        raise ChartError(directory / CONFIG_NAME, f"`recipe`: {err}") from err
+        raise TargetError(directory / CONFIG_NAME, f"`recipe`: {err}") from err
 
 
 def _outcome(
@@ -471,7 +471,7 @@ def advised(source: Source, analysis: Analysis, config: Config) -> Judged:
             lambda recipe: recipe_options(recipe, None, config, FixRequest(), source.root),
             analysis.renderings[0].release, analysis.renderings[0].namespace,
         )
-    except ChartError:
+    except TargetError:
         return judged
     targeted = planned.targeted()
     reasons = _reasons(planned.refused, [])
@@ -487,7 +487,7 @@ def _noise(
     verifier: Verifier, before: Sequence[Rendering], after: Sequence[Rendering]
 ) -> dict[str, list[tuple[str, str]]]:
     """Per scenario the change touches, what a control render of the unchanged chart
-    differs by (ChartChange.noise): the migration note does not blame the fix for it."""
+    differs by (TargetChange.noise): the migration note does not blame the fix for it."""
     return {
         old.scenario: sorted(verifier.noise(index))
         for index, (old, new) in enumerate(zip(before, after, strict=True))
@@ -612,7 +612,7 @@ def recipe_options(
     try:
         return options_class(recipe).of(*steps, *user)
     except ValueError as err:
-        raise ChartError(root, f"{CONFIG_NAME}: {err}") from err
+        raise TargetError(root, f"{CONFIG_NAME}: {err}") from err
 
 
 def _safe_only(units: Sequence[FixUnit], root: Path) -> tuple[list[FixUnit], list[Unfixed]]:

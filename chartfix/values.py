@@ -12,21 +12,21 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from chartfix.errors import ChartError, UsageError
+from chartfix.errors import TargetError, UsageError
 
 
 def parse_values_file(path: Path) -> dict[str, Any]:
-    """A values file (-f, ci/*.yaml, values.yaml) as Helm reads it; ChartError when it can't."""
+    """A values file (-f, ci/*.yaml, values.yaml) as Helm reads it; TargetError when it can't."""
     import helm_python
 
     try:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as err:
-        raise ChartError(path, f"cannot read values: {err}") from err
+        raise TargetError(path, f"cannot read values: {err}") from err
     try:
         values = helm_python.values_from_yaml(text) or {}
     except helm_python.HelmError as err:
-        raise ChartError(path, f"invalid values YAML: {err}") from err
+        raise TargetError(path, f"invalid values YAML: {err}") from err
     except RecursionError as err:
         raise too_deep(path) from err
     if depth(values) > MAX_VALUES_DEPTH:
@@ -39,8 +39,8 @@ MAX_VALUES_DEPTH = 100
 them recursively, and a deeper file would fail somewhere inside the run instead."""
 
 
-def too_deep(path: Path) -> ChartError:
-    return ChartError(
+def too_deep(path: Path) -> TargetError:
+    return TargetError(
         path, f"values nested more than {MAX_VALUES_DEPTH} levels deep; chartfix reads "
         f"values up to {MAX_VALUES_DEPTH} levels"
     )

@@ -18,7 +18,7 @@ from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any
 
-from chartfix.errors import ChartError
+from chartfix.errors import TargetError
 from chartfix.model.changes import Refused
 from chartfix.model.findings import Finding
 from chartfix.model.objects import K8sObject, ObjectRef, Rendering, is_feature, mapping_at
@@ -97,7 +97,7 @@ class Verifier:
         for old in self.before:
             try:
                 after.append(self.source.render(old.scenario, files))
-            except ChartError as err:
+            except TargetError as err:
                 raise Refused(f"scenario {old.scenario} no longer renders: {err}") from err
         findings = analyze(self.source, after, self._releases(units, after, files))
         reason = (
@@ -184,7 +184,7 @@ class Verifier:
         scenario = self.before[0].scenario
         try:
             long = self.source.render(scenario, files, LONG_RELEASE)
-        except ChartError:
+        except TargetError:
             return ""  # the edited chart refuses such a name: `helm install` says so itself
         bad = _bad_labels([long], changes) - self._long_before(changes)
         if not bad:
@@ -201,7 +201,7 @@ class Verifier:
                 self._long_cache.append(
                     self.source.render(self.before[0].scenario, None, LONG_RELEASE)
                 )
-            except ChartError:
+            except TargetError:
                 self._long_cache.append(None)
         rendering = self._long_cache[0]
         return _bad_labels([rendering], changes) if rendering is not None else set()
@@ -213,7 +213,7 @@ class Verifier:
         if index not in self._noise_cache:
             try:
                 again = self.source.render(self.before[index].scenario)
-            except ChartError:
+            except TargetError:
                 again = self.before[index]
             self._noise_cache[index] = unplanned_differences(self.before[index], again, {})
         return self._noise_cache[index]

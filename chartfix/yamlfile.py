@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from chartfix.errors import ChartError
+from chartfix.errors import TargetError
 
 MAX_BYTES = 5 * 1024 * 1024
 """Helm's own default limit for one file of a chart (`helm template --max-file-size`)."""
@@ -69,7 +69,7 @@ class TooLarge(yaml.YAMLError):
 
 
 def load(data: bytes | str, path: str | Path) -> Any:
-    """The one document of `data` (read from `path`); ChartError naming `path` when it is not
+    """The one document of `data` (read from `path`); TargetError naming `path` when it is not
     valid YAML or is too large."""
     docs = list(load_all(data, path, single=True))
     return docs[0] if docs else None
@@ -103,7 +103,7 @@ def load_all(
                     check(node)
             docs = [loader.construct_document(node) for node in nodes]
         except yaml.YAMLError as err:
-            raise ChartError(path, _problem(err)) from err
+            raise TargetError(path, _problem(err)) from err
     finally:
         loader.dispose()
     yield from docs
@@ -120,9 +120,9 @@ def _may_alias(data: bytes | str) -> bool:
 
 
 def check_size(data: bytes | str, path: str | Path) -> None:
-    """Refuse (ChartError) a file larger than Helm reads."""
+    """Refuse (TargetError) a file larger than Helm reads."""
     if len(data) > MAX_BYTES:
-        raise ChartError(path, f"{len(data)} bytes, larger than Helm's limit of {MAX_BYTES}")
+        raise TargetError(path, f"{len(data)} bytes, larger than Helm's limit of {MAX_BYTES}")
 
 
 def _problem(err: yaml.YAMLError) -> str:

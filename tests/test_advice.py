@@ -11,7 +11,7 @@ import pytest
 from chartfix.cli import main
 from chartfix.commands.checking import check_chart
 from chartfix.model.findings import by_hand
-from chartfix.pipeline import FixRequest, fix_chart
+from chartfix.pipeline import FixRequest, fix_target
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
@@ -23,7 +23,7 @@ def test_a_selector_fix_cannot_edit_is_advised_as_a_hand_edit_with_fixs_reason(
     labels the Deployment and leaves the NetworkPolicy; check says the same beforehand."""
     chart = shutil.copytree(FIXTURES / "advice" / "library-netpol", tmp_path / "chart")
     advice = {f.rule: f.remediation for f in check_chart(chart).findings}
-    change = fix_chart(chart, FixRequest(fix_latent=True))
+    change = fix_target(chart, FixRequest(fix_latent=True))
 
     assert [f.rule for f in change.fixed] == ["overlap"]
     [left] = change.unfixed

@@ -12,18 +12,18 @@ from pathlib import Path
 
 from conftest import FIXTURES
 
-from chartfix.model.changes import ChartChange
-from chartfix.pipeline import FixRequest, fix_chart
+from chartfix.model.changes import TargetChange
+from chartfix.pipeline import FixRequest, fix_target
 from chartfix.rules.attribution import file_words, meant_for
 
 
-def _selector_after(change: ChartChange, kind: str) -> dict[str, str]:
+def _selector_after(change: TargetChange, kind: str) -> dict[str, str]:
     obj = next(o for o in change.after[0].objects if o.kind == kind)
     assert obj.selector is not None
     return dict(obj.selector.match_labels)
 
 
-def _pods_after(change: ChartChange, kind: str) -> dict[str, str]:
+def _pods_after(change: TargetChange, kind: str) -> dict[str, str]:
     obj = next(o for o in change.after[0].objects if o.kind == kind)
     return dict(obj.pod_labels or {})
 
@@ -41,7 +41,7 @@ def test_a_service_of_a_folder_of_alternatives_follows_its_own_files_controller(
     port 6379; its file `cache-single-service.yaml` shares `single` with the Deployment's."""
     root = tmp_path / "alternative-files"
     shutil.copytree(FIXTURES / "alternative-files", root)
-    change = fix_chart(root, FixRequest(fix_latent=True))
+    change = fix_target(root, FixRequest(fix_latent=True))
     service = next(o for o in change.before[0].objects if o.kind == "Service")
     owner = meant_for(service, change.before[0])
     assert owner is not None and owner.ref.name == "cache-deployment"
@@ -118,7 +118,7 @@ def test_a_helm_templates_file_name_breaks_the_tie(tmp_path: Path) -> None:
     for rel, text in CHART.items():
         (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / rel).write_text(text)
-    change = fix_chart(tmp_path, FixRequest(fix_latent=True))
+    change = fix_target(tmp_path, FixRequest(fix_latent=True))
     service = next(o for o in change.before[0].objects if o.kind == "Service")
     owner = meant_for(service, change.before[0])
     assert owner is not None and owner.kind == "Deployment"

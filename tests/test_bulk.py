@@ -88,7 +88,7 @@ def add_broken(tree: Path) -> None:
 
 
 def add_symlink_loop(tree: Path) -> Path:
-    """A chart on which chartfix itself fails (not a ChartError): links that point at each
+    """A chart on which chartfix itself fails (not a TargetError): links that point at each
     other make Path.resolve() raise RuntimeError."""
     chart = add_chart(tree, "clean", "loop")
     (chart / "templates" / "loop1.yaml").symlink_to("loop2.yaml")
@@ -800,7 +800,7 @@ def test_process_pool_gives_the_same_results_as_one_process(tmp_path, capsys, po
 def test_a_failure_of_chartfix_on_one_chart_does_not_stop_the_others(
     tmp_path, capsys, pool, jobs: str
 ) -> None:
-    """However chartfix fails on a chart (here an exception that is no ChartError, raised in
+    """However chartfix fails on a chart (here an exception that is no TargetError, raised in
     this process or in a worker), that chart gets one error line; the rest are fixed."""
     tree = good_tree(tmp_path / "tree")
     add_broken(tree)
@@ -820,7 +820,7 @@ def test_a_failure_of_chartfix_on_one_chart_does_not_stop_the_others(
 
 
 def test_process_pool_reports_the_same_reasons_for_broken_charts(tmp_path, capsys, pool) -> None:
-    """A ChartError must survive the trip back from a worker process (pickling)."""
+    """A TargetError must survive the trip back from a worker process (pickling)."""
     tree = tmp_path / "tree"
     add_broken(tree)
     bulk(capsys, tree, "-j", "2", "--report", tmp_path / "two.json")

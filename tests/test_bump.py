@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from chartfix.errors import ChartError
-from chartfix.model.changes import ChartChange
+from chartfix.errors import TargetError
+from chartfix.model.changes import TargetChange
 from chartfix.publish.bump import bump_chart, bump_version, changelog_with_entry, default_level
 
 TODAY = datetime.date(2026, 3, 1)
@@ -49,7 +49,7 @@ def test_bump_version_refuses_what_helm_does_not_read_as_a_version(version: str)
 
 
 def test_default_level_is_major_only_for_unsafe_changes() -> None:
-    change = ChartChange(Path("."), "c", "1.0.0")
+    change = TargetChange(Path("."), "c", "1.0.0")
     assert default_level(change) == "patch", "nothing to do on upgrade: a bug fix"
     change.unsafe = True
     assert default_level(change) == "major"
@@ -185,9 +185,9 @@ def test_artifacthub_list_of_strings_gets_a_string(tmp_path: Path) -> None:
 
 
 def test_unreadable_chart_yaml_is_a_chart_error(tmp_path: Path) -> None:
-    with pytest.raises(ChartError, match=r"Chart\.yaml"):
+    with pytest.raises(TargetError, match=r"Chart\.yaml"):
         bump_chart(write_chart(tmp_path, b"name: [unclosed\n"), "minor", "x")
-    with pytest.raises(ChartError, match="not a SemVer"):
+    with pytest.raises(TargetError, match="not a SemVer"):
         bump_chart(write_chart(tmp_path, b"name: x\nversion: latest\n"), "minor", "x")
 
 

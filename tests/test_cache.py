@@ -171,10 +171,10 @@ def test_fix_reads_its_renders_before_the_edit_from_the_cache(
 ) -> None:
     """A second fix renders nothing before its edit (the scenarios and the next-release pair
     come from the cache) and plans the same patch; its verification renders still run."""
-    from chartfix.pipeline import FixRequest, fix_chart
+    from chartfix.pipeline import FixRequest, fix_target
     from chartfix.sources.helm import source
 
-    first = fix_chart(tree, FixRequest())
+    first = fix_target(tree, FixRequest())
     assert first.files, "legacy-server has a fix"
 
     def must_not_render(*args: object, **kwargs: object) -> object:
@@ -190,7 +190,7 @@ def test_fix_reads_its_renders_before_the_edit_from_the_cache(
     monkeypatch.setattr(source, "render_scenarios", must_not_render)
     monkeypatch.setattr(source, "release_diff", must_not_render)
     monkeypatch.setattr(source, "render", counting_render)
-    second = fix_chart(tree, FixRequest())
+    second = fix_target(tree, FixRequest())
     assert [(f.path, f.after) for f in second.files] == [(f.path, f.after) for f in first.files]
     assert verified, "the edited files were rendered to verify them"
 
@@ -198,12 +198,12 @@ def test_fix_reads_its_renders_before_the_edit_from_the_cache(
 def test_fix_renders_again_when_a_template_changed(
     tree: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from chartfix.pipeline import FixRequest, fix_chart
+    from chartfix.pipeline import FixRequest, fix_target
 
-    fix_chart(tree, FixRequest())
+    fix_target(tree, FixRequest())
     _template_byte(tree)
     before = cache.stats.misses
-    fix_chart(tree, FixRequest())
+    fix_target(tree, FixRequest())
     assert cache.stats.misses > before
 
 

@@ -14,15 +14,15 @@ import pytest
 pytest.importorskip("cdk8s", reason="cdk8s is not installed: pip install '.[cdk8s]'")
 
 from chartfix.commands.checking import check_chart
-from chartfix.errors import ChartError
-from chartfix.model.changes import ChartChange
+from chartfix.errors import TargetError
+from chartfix.model.changes import TargetChange
 from chartfix.model.findings import Finding
 from chartfix.model.objects import K8sObject, Rendering
 from chartfix.model.selectors import LabelSelector
-from chartfix.pipeline import FixRequest, fix_chart
+from chartfix.pipeline import FixRequest, fix_target
 from chartfix.sources.cdk8s.app import find_apps
 from chartfix.sources.cdk8s.edit import LabelEdit, apply_label_edits
-from chartfix.sources.cdk8s.locate import AppSources, NotLocated, locate_labels
+from chartfix.sources.cdk8s.locate import AppFiles, NotLocated, locate_labels
 from chartfix.sources.cdk8s.synth import Construction, Frame, synth
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
@@ -180,9 +180,9 @@ app.synth()
 '''
 
 
-def fix_app(app: Path, request: FixRequest | None = None) -> ChartChange:
-    """The one pipeline's fix of a cdk8s app (any source kind goes through fix_chart)."""
-    return fix_chart(app, request or FixRequest(fix_latent=True, run_apps=True))
+def fix_app(app: Path, request: FixRequest | None = None) -> TargetChange:
+    """The one pipeline's fix of a cdk8s app (any source kind goes through fix_target)."""
+    return fix_target(app, request or FixRequest(fix_latent=True, run_apps=True))
 
 
 def check_app(app: Path) -> list[Finding]:
@@ -274,7 +274,7 @@ def test_an_app_that_raises_is_a_chart_error_naming_file_and_line(tmp_path: Path
         tmp_path / "broken",
         "from cdk8s import App\n\napp = App()\nraise RuntimeError('no database URL')\n",
     )
-    with pytest.raises(ChartError) as caught:
+    with pytest.raises(TargetError) as caught:
         synth(app)
     message = str(caught.value)
     assert message.endswith("main.py:4: RuntimeError: no database URL")
@@ -283,7 +283,7 @@ def test_an_app_that_raises_is_a_chart_error_naming_file_and_line(tmp_path: Path
 
 def test_an_app_that_never_synthesizes_is_a_chart_error(tmp_path: Path) -> None:
     app = write_app(tmp_path / "lazy", "from cdk8s import App\n\napp = App()\n")
-    with pytest.raises(ChartError, match=r"main.py: the app wrote no manifests"):
+    with pytest.raises(TargetError, match=r"main.py: the app wrote no manifests"):
         synth(app)
 
 
@@ -291,7 +291,7 @@ def test_a_symlink_out_of_the_app_is_refused(tmp_path: Path) -> None:
     app = copy_app(tmp_path, "cdk8s-shared-dict")
     (tmp_path / "secret.py").write_text("TOKEN = 1\n")
     (app / "secret.py").symlink_to(tmp_path / "secret.py")
-    with pytest.raises(ChartError, match="symlink points outside the app"):
+    with pytest.raises(TargetError, match="symlink points outside the app"):
         synth(app)
 
 
@@ -299,7 +299,7 @@ def test_a_bad_config_is_a_chart_error(tmp_path: Path) -> None:
     app = tmp_path / "noentry"
     app.mkdir()
     (app / "cdk8s.yaml").write_text("app: node main.js\n")
-    with pytest.raises(ChartError, match=r"cdk8s.yaml: `app: node main.js` runs no Python file"):
+    with pytest.raises(TargetError, match=r"cdk8s.yaml: `app: node main.js` runs no Python file"):
         synth(app)
 
 
@@ -410,7 +410,7 @@ app.synth()
 def codemod(tmp_path: Path, before: str, line: int, construct_id: str, path: str) -> str:
     """Locate `path` of the object built on `line`, add component=server, return the source."""
     (tmp_path / "main.py").write_text(before)
-    sources = AppSources(tmp_path)
+    sources = AppFiles(tmp_path)
     origin = Construction(construct_id, f"c/{construct_id}", (Frame("main.py", line, "<module>"),))
     site = locate_labels(sources, origin, path)
     edit = LabelEdit(site, "component", "server")

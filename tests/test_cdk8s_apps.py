@@ -16,7 +16,7 @@ import pytest
 from conftest import CHARTFIX, FIXTURES, git, snapshot
 
 from chartfix.cli import main
-from chartfix.errors import ChartError
+from chartfix.errors import TargetError
 from chartfix.sources.cdk8s.app import entry_of
 from chartfix.sources.cdk8s.environment import declared, index_options
 
@@ -127,7 +127,7 @@ def test_what_the_repository_would_choose_is_refused(
     tmp_path: Path, name: str, text: str, said: str
 ) -> None:
     (tmp_path / name).write_text(text)
-    with pytest.raises(ChartError) as refused:
+    with pytest.raises(TargetError) as refused:
         declared(tmp_path)
     assert refused.value.path == str(tmp_path / name)
     assert said in refused.value.reason and "\n" not in str(refused.value)

@@ -23,9 +23,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from chartfix.cli import main
-from chartfix.errors import ChartError
+from chartfix.errors import TargetError
 from chartfix.sources.cdk8s.edit import LabelEdit, apply_label_edits
-from chartfix.sources.cdk8s.locate import AppSources, LabelSite, NotLocated, locate_labels
+from chartfix.sources.cdk8s.locate import AppFiles, LabelSite, NotLocated, locate_labels
 from chartfix.sources.cdk8s.synth import Construction, Frame
 
 # (file, old text, new text): the whole fix of each fixture; everything else stays.
@@ -115,16 +115,16 @@ def test_each_shape_is_fixed_through_the_cli_and_checks_clean(
 
 def locate(
     tmp_path: Path, files: dict[str, str], line: int, construct_id: str, path: str
-) -> tuple[AppSources, LabelSite]:
+) -> tuple[AppFiles, LabelSite]:
     """The label site of `path` of the object built on `line` of main.py (one frame)."""
     for name, text in files.items():
         (tmp_path / name).write_text(text)
-    sources = AppSources(tmp_path)
+    sources = AppFiles(tmp_path)
     origin = Construction(construct_id, f"c/{construct_id}", (Frame("main.py", line, "<module>"),))
     return sources, locate_labels(sources, origin, path)
 
 
-def edited(sources: AppSources, site: LabelSite) -> str:
+def edited(sources: AppFiles, site: LabelSite) -> str:
     edit = LabelEdit(site, "component", "server")
     return apply_label_edits(sources.file(site.path), [edit]).decode()
 
@@ -227,7 +227,7 @@ def test_a_default_the_call_cannot_name_is_refused(tmp_path: Path) -> None:
         (tmp_path / name).write_text(text)
     stack = (Frame("lib.py", 3, "deployment"), Frame("main.py", 2, "<module>"))
     with pytest.raises(NotLocated) as caught:
-        locate_labels(AppSources(tmp_path), Construction("server", "c/server", stack),
+        locate_labels(AppFiles(tmp_path), Construction("server", "c/server", stack),
                       "spec.selector.matchLabels")
     assert str(caught.value) == (
         "main.py:2: cannot edit `matchLabels` of c/server: `labels` takes its default `BASE`, "
@@ -245,7 +245,7 @@ deployment(
 )
 """
     (tmp_path / "main.py").write_text(main_py)
-    sources = AppSources(tmp_path)
+    sources = AppFiles(tmp_path)
     stack = (Frame("main.py", 2, "deployment"), Frame("main.py", 3, "<module>"))
     construction = Construction("server", "c/server", stack)
     site = locate_labels(sources, construction, "spec.selector.matchLabels")
@@ -272,7 +272,7 @@ def test_synthesized_yaml_is_read_with_the_bounded_loader(tmp_path: Path) -> Non
         + f"import os, pathlib\npathlib.Path(os.environ['CDK8S_OUTDIR'], 'z.yaml')"
         f".write_text({bomb!r})\n"
     )
-    with pytest.raises(ChartError) as caught:
+    with pytest.raises(TargetError) as caught:
         synth(app)
     assert re.search(r"main.py: synthesized z.yaml: .*alias", str(caught.value)), caught.value
 
@@ -339,7 +339,7 @@ def test_an_edit_keeps_every_byte_outside_the_edited_expression(
         source = source[:-1]
     data = source.replace("\n", newline).encode()
     (tmp_path / "main.py").write_bytes(data)
-    sources = AppSources(tmp_path)
+    sources = AppFiles(tmp_path)
     line = len(comments) + 2
     site = locate_labels(
         sources, Construction("web", "c/web", (Frame("main.py", line, "build"),)), "spec.selector"

@@ -15,7 +15,7 @@ import pytest
 from conftest import FIXTURES, git
 
 from chartfix.cli import main
-from chartfix.errors import ChartError
+from chartfix.errors import TargetError
 
 pytest.importorskip("cdk8s", reason="cdk8s is not installed: pip install '.[cdk8s]'")
 
@@ -138,7 +138,7 @@ def test_the_time_limit_ends_the_app_and_what_it_started(
         f"pathlib.Path({str(pid_file)!r}).write_text(str(child.pid))\n"
         "time.sleep(300)\n"
     )
-    with pytest.raises(ChartError, match=r"main.py: synthesis took over 5s"):
+    with pytest.raises(TargetError, match=r"main.py: synthesis took over 5s"):
         synth(app)
     pid = int(pid_file.read_text())
     for _ in range(50):  # init reaps the orphan soon after the kill

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from chartfix.errors import ChartError, UsageError
+from chartfix.errors import TargetError, UsageError
 from chartfix.sources.helm.chart import (
     IgnoreRules,
     Scenario,
@@ -82,7 +82,7 @@ def test_load_chart_reads_metadata_and_dependencies(tmp_path: Path) -> None:
 
 
 def test_missing_chart_yaml_names_the_file(tmp_path: Path) -> None:
-    with pytest.raises(ChartError, match=r"Chart\.yaml: missing Chart\.yaml"):
+    with pytest.raises(TargetError, match=r"Chart\.yaml: missing Chart\.yaml"):
         load_chart(tmp_path)
 
 
@@ -90,7 +90,7 @@ def test_unparsable_chart_yaml_names_file_and_line(tmp_path: Path) -> None:
     root = chart_dir(tmp_path / "app")
     (root / "Chart.yaml").write_text("apiVersion: v2\nname: app\nversion: [1.0\n")
 
-    with pytest.raises(ChartError) as caught:
+    with pytest.raises(TargetError) as caught:
         load_chart(root)
     assert caught.value.path.endswith("Chart.yaml")
     assert "line 4" in caught.value.reason
@@ -100,7 +100,7 @@ def test_chart_without_version_is_refused(tmp_path: Path) -> None:
     root = chart_dir(tmp_path / "app")
     (root / "Chart.yaml").write_text("apiVersion: v2\nname: app\n")
 
-    with pytest.raises(ChartError, match="has no version"):
+    with pytest.raises(TargetError, match="has no version"):
         load_chart(root)
 
 
@@ -108,7 +108,7 @@ def test_unparsable_values_names_values_yaml(tmp_path: Path) -> None:
     root = chart_dir(tmp_path / "app")
     (root / "values.yaml").write_text("a: [1\n")
 
-    with pytest.raises(ChartError) as caught:
+    with pytest.raises(TargetError) as caught:
         load_chart(root)
     assert caught.value.path.endswith("values.yaml")
     assert "\n" not in str(caught.value)
@@ -120,7 +120,7 @@ def test_symlink_out_of_the_chart_is_named_with_its_target(tmp_path: Path) -> No
     secret.write_text("password: x\n")
     (root / "templates" / "leak.yaml").symlink_to(secret)
 
-    with pytest.raises(ChartError) as caught:
+    with pytest.raises(TargetError) as caught:
         load_chart(root)
     assert caught.value.path.endswith("templates/leak.yaml")
     assert str(secret) in caught.value.reason

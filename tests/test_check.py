@@ -15,7 +15,7 @@ from conftest import FIXTURES
 
 from chartfix.cli import main
 from chartfix.commands.checking import check_chart, exit_status, run_check
-from chartfix.errors import ChartError, UsageError
+from chartfix.errors import TargetError, UsageError
 from chartfix.runner import TimedOut, WorkerDied, crash_reason, run_parallel
 
 RULE_CHARTS = FIXTURES / "rules-charts"
@@ -44,7 +44,7 @@ def test_check_chart_reports_findings_scenarios_and_keeps_renderings() -> None:
 
 def test_a_broken_chart_is_captured_not_raised(tmp_path: Path) -> None:
     report = check_chart(broken_chart(tmp_path))
-    assert isinstance(report.error, ChartError)
+    assert isinstance(report.error, TargetError)
     assert "templates/bad.yaml" in str(report.error)
     assert "\n" not in str(report.error)
     assert report.findings == []

@@ -17,7 +17,7 @@ import helm_python
 import pytest
 import yaml
 
-from chartfix.model.objects import K8sObject, Source
+from chartfix.model.objects import FileDocument, K8sObject
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 RELEASE = "rel"
@@ -280,7 +280,7 @@ def render(chart_dir: Path, values: dict[str, object] | None = None) -> list[K8s
         path = key.split("/", 1)[1]
         docs = [doc for doc in yaml.safe_load_all(text) if doc]
         objects.extend(
-            K8sObject(doc, Source(path, i), chart_dir.name) for i, doc in enumerate(docs)
+            K8sObject(doc, FileDocument(path, i), chart_dir.name) for i, doc in enumerate(docs)
         )
     return objects
 

@@ -355,7 +355,7 @@ def test_a_finding_fix_does_is_not_left_to_the_hand(name: str) -> None:
     """The other way round: every finding `chartfix fix` fixes with its defaults names it in
     its fix: line (a test Pod or Job sharing the controller's component value, in a block
     or a flow mapping or through a helper, among them), instead of "by hand"."""
-    from chartfix.pipeline import FixRequest, fix_chart
+    from chartfix.pipeline import FixRequest, fix_target
 
     chart = FIXTURES / name
     found = json.loads(
@@ -364,7 +364,7 @@ def test_a_finding_fix_does_is_not_left_to_the_hand(name: str) -> None:
     )["charts"][0]["findings"]
     advice = {(f["rule"], f"{f['object']['kind']}/{f['object']['name']}"): f["remediation"]
               for f in found}
-    fixed = {(f.rule, str(f.obj)) for f in fix_chart(chart, FixRequest()).fixed}
+    fixed = {(f.rule, str(f.obj)) for f in fix_target(chart, FixRequest()).fixed}
     assert fixed <= set(advice)
     for key in sorted(fixed):
         assert "`chartfix fix" in advice[key], f"{key}: {advice[key]}"

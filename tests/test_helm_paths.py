@@ -10,7 +10,7 @@ from pathlib import Path
 
 from conftest import CHARTFIX
 
-from chartfix.pipeline import FixRequest, fix_chart
+from chartfix.pipeline import FixRequest, fix_target
 from chartfix.sources.base import RenderSettings
 from chartfix.sources.targets import kind_of
 
@@ -29,7 +29,7 @@ def test_label_jobs_fills_the_cronjobs_empty_helper_argument_and_verifies(
     worker does: with --label-jobs both arguments are filled (worker, digest), the fix is
     verified (rendered again) and written, and `check` is clean after."""
     chart = chart_copy("component-helper")
-    change = fix_chart(chart, FixRequest(fix_latent=True, label_jobs=True))
+    change = fix_target(chart, FixRequest(fix_latent=True, label_jobs=True))
     after = {f.path: f.after.decode() for f in change.files}
     cronjob = after["templates/digest-cronjob.yaml"]
     assert '(dict "ctx" . "component" "digest") | nindent 12' in cronjob

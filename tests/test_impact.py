@@ -17,7 +17,7 @@ import pytest
 from conftest import FIXTURES
 
 from chartfix.commands.checking import check_chart, run_check
-from chartfix.model.objects import K8sObject, Source
+from chartfix.model.objects import FileDocument, K8sObject
 from chartfix.rules import RuleContext
 from chartfix.rules.impact import adoption, consumer_effect
 from chartfix.rules.overlap import check as overlap
@@ -181,7 +181,7 @@ def test_the_readme_main_job_is_a_real_bug() -> None:
 
 
 def obj(body: dict[str, object]) -> K8sObject:
-    return K8sObject(body, Source("templates/x.yaml"))
+    return K8sObject(body, FileDocument("templates/x.yaml"))
 
 
 def pod(name: str, ports: list[dict[str, object]] | None = None) -> K8sObject:
@@ -242,7 +242,7 @@ def test_a_service_without_target_port_targets_its_port_number() -> None:
 def test_overlap_on_objects_alone() -> None:
     """A rule over objects with no chart: the impact needs nothing but the objects."""
     objects = [controller("DaemonSet", "agent"), pod("agent-test")]
-    (finding,) = overlap(objects, RuleContext(chart_name="x"))
+    (finding,) = overlap(objects, RuleContext(target_name="x"))
     assert (finding.severity, finding.impact) == ("error", "effect")
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from chartfix.model.objects import K8sObject, PodIndex, Rendering, SelectorIndex, Source
+from chartfix.model.objects import FileDocument, K8sObject, PodIndex, Rendering, SelectorIndex
 from chartfix.model.selectors import LabelSelector, Requirement
 
 KEYS = st.sampled_from(["app", "release", "component", "tier"])
@@ -26,7 +26,7 @@ def workload(i: int, kind: str, labels: dict[str, str], namespace: str | None) -
     body = {"kind": kind, "metadata": meta,
             "spec": {"selector": {"matchLabels": labels},
                      "template": {"metadata": {"labels": labels}}}}
-    return K8sObject(body, Source("templates/x.yaml", i))
+    return K8sObject(body, FileDocument("templates/x.yaml", i))
 
 
 OBJECTS = st.lists(

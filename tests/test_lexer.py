@@ -153,7 +153,7 @@ def test_unterminated_action_names_its_line(text: str, line: int) -> None:
 
 
 def test_syntax_error_is_a_value_error() -> None:
-    """Callers catch ValueError to turn a bad template into a ChartError."""
+    """Callers catch ValueError to turn a bad template into a TargetError."""
     with pytest.raises(ValueError):
         lex("{{")
 

@@ -19,7 +19,7 @@ import pytest
 from conftest import CHARTFIX, FIXTURES, snapshot
 from test_migration import kubectl, kubectl_lines  # noqa: F401 - the kubectl fixture
 
-from chartfix.pipeline import FixRequest, fix_chart
+from chartfix.pipeline import FixRequest, fix_target
 from chartfix.publish.migration.text import migration_note
 from chartfix.sources.kustomize.kind import KustomizeKind
 from chartfix.sources.targets import find_targets, kind_of
@@ -86,7 +86,7 @@ def test_dry_run_shows_the_exact_patch_for_plain_manifests() -> None:
 
 
 def test_an_overlay_patch_and_every_overlay_are_verified_with_one_base_edit() -> None:
-    change = fix_chart((FIXTURES / "kustomize-overlays").resolve(), FixRequest(fix_latent=True))
+    change = fix_target((FIXTURES / "kustomize-overlays").resolve(), FixRequest(fix_latent=True))
     assert sorted(f.path for f in change.files) == ["base/deployment.yaml", "base/service.yaml"]
     assert [r.scenario for r in change.after] == ["overlays/production", "overlays/staging"]
     for rendering in change.after:
@@ -100,7 +100,7 @@ def test_an_overlay_patch_and_every_overlay_are_verified_with_one_base_edit() ->
 
 
 def test_common_labels_are_left_alone_and_the_resources_get_selectors() -> None:
-    change = fix_chart((FIXTURES / "kustomize-common-labels").resolve(),
+    change = fix_target((FIXTURES / "kustomize-common-labels").resolve(),
                        FixRequest(fix_latent=True))
     assert "kustomization.yaml" not in {f.path for f in change.files}
     after = {f.path: f.after.decode() for f in change.files}
@@ -136,7 +136,7 @@ def test_every_kubectl_line_of_the_notes_is_valid(
     # `kubectl apply -k DIR` builds DIR before it connects
     checked = 0
     for name in sorted(KINDS):
-        change = fix_chart((FIXTURES / name).resolve(), FixRequest(fix_latent=True,
+        change = fix_target((FIXTURES / name).resolve(), FixRequest(fix_latent=True,
                                                                    namespace="prod"))
         assert change.unsafe
         note = migration_note(change, "shop", "prod")
@@ -192,9 +192,9 @@ def test_the_same_bug_gets_the_same_fix_as_in_a_helm_chart(tmp_path: Path) -> No
     kustomization: the same decisions as for the Helm chart."""
     from test_source_kinds import copy, decisions
 
-    helm = decisions(fix_chart(copy(tmp_path, "same-bug-helm"), FixRequest(fix_latent=True)))
+    helm = decisions(fix_target(copy(tmp_path, "same-bug-helm"), FixRequest(fix_latent=True)))
     for name in ("same-bug-manifests", "same-bug-kustomize"):
-        change = fix_chart(copy(tmp_path, name), FixRequest(fix_latent=True))
+        change = fix_target(copy(tmp_path, name), FixRequest(fix_latent=True))
         assert decisions(change) == helm, name
         assert [f.path for f in change.files] == ["service.yaml", "web.yaml"], name
 
@@ -236,7 +236,7 @@ def test_a_job_sharing_the_controllers_component_gets_its_own_in_plain_yaml(
     app = tmp_path / "app"
     app.mkdir()
     (app / "all.yaml").write_text(SHARED_VALUE)
-    change = fix_chart(app, FixRequest(fix_latent=True))
+    change = fix_target(app, FixRequest(fix_latent=True))
     assert [str(f.obj) for f in change.fixed] == ["Deployment/shop-server"], change.unfixed
     (after,) = [f.after.decode() for f in change.files]
     assert after == SHARED_VALUE.replace(
@@ -271,7 +271,7 @@ def test_notes_speak_of_applying_per_overlay_in_each_overlays_namespace() -> Non
     """A GitOps user applies YAML (or lets Argo CD / Flux sync it): no release, no values, no
     `helm upgrade --force`; each overlay's steps name its own objects in its own namespace
     (the kustomization's `namespace:`), never the `--namespace` given."""
-    change = fix_chart((FIXTURES / "kustomize-overlays").resolve(), FixRequest(fix_latent=True,
+    change = fix_target((FIXTURES / "kustomize-overlays").resolve(), FixRequest(fix_latent=True,
                                                                                namespace="qa"))
     note = migration_note(change, "shop", "qa")
     for helm_word in ("release", "helm", "chart", "-n qa", "`qa`", "values"):
@@ -300,13 +300,13 @@ def test_a_manifests_note_applies_the_folder_in_the_namespace_objects_name(
     root = repo / "apps" / "shop"
     shutil.copytree(FIXTURES / "manifests-app", root)
     (repo / ".git").mkdir()  # the paths are from the top of the repository
-    unnamed = migration_note(fix_chart(root, FixRequest(fix_latent=True)), "shop", "prod")
+    unnamed = migration_note(fix_target(root, FixRequest(fix_latent=True)), "shop", "prod")
     assert "kubectl -n prod apply -f 'apps/shop'" in unnamed
     assert "land in `prod`" in unnamed and "Written for release" not in unnamed
     for path in root.glob("*.yaml"):
         text = path.read_text().replace("\nmetadata:\n", "\nmetadata:\n  namespace: shop\n")
         path.write_text(text)
-    named = migration_note(fix_chart(root, FixRequest(fix_latent=True)), "shop", "prod")
+    named = migration_note(fix_target(root, FixRequest(fix_latent=True)), "shop", "prod")
     assert "kubectl apply -f 'apps/shop' " in named and " -n prod" not in named
     assert "kubectl -n shop delete deployment shop --cascade=orphan" in named
 
@@ -329,7 +329,7 @@ def test_summaries_name_the_kind_of_target_not_a_chart(tmp_path: Path) -> None:
     bulk = run("bulk", "--fix-latent", "fixtures/kustomize-overlays")
     assert "\nkustomization " in bulk.stderr  # the table's first column
     assert "\n1 kustomization processed" in bulk.stderr
-    change = fix_chart((FIXTURES / "manifests-app").resolve(), FixRequest(fix_latent=True))
+    change = fix_target((FIXTURES / "manifests-app").resolve(), FixRequest(fix_latent=True))
     body = pr_body(change, "1 file changed", "shop", "prod")
     for helm_word in ("helm", "release", "Helm's engine"):
         assert helm_word not in body, helm_word
@@ -380,7 +380,7 @@ def test_a_kind_word_in_a_workloads_name_is_no_component_value(tmp_path: Path) -
     (store / "minio-deployment.yaml").write_text(deployment)
     (store / "minio-init-job.yaml").write_text(workload("Job", "minio-init", "init", False))
 
-    change = fix_chart(store, FixRequest(fix_latent=True))
+    change = fix_target(store, FixRequest(fix_latent=True))
 
     after = {f.path: f.after.decode() for f in change.files}
     assert "component: minio" in after["minio-deployment.yaml"], after

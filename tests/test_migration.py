@@ -19,11 +19,11 @@ from typing import Any
 import pytest
 import yaml
 
-from chartfix.model.changes import ChartChange, FileChange
+from chartfix.model.changes import FileChange, TargetChange
 from chartfix.model.findings import Finding, Location
 from chartfix.model.objects import K8sObject, ObjectRef
 from chartfix.model.selectors import LabelSelector, Requirement
-from chartfix.pipeline import FixRequest, fix_chart
+from chartfix.pipeline import FixRequest, fix_target
 from chartfix.publish.messages import commit_message, summary_line
 from chartfix.publish.migration.placement import note_files
 from chartfix.publish.migration.steps import changed_refs, object_changes, upgrade_kind
@@ -53,7 +53,7 @@ def with_component(text: str, anchor: str, label: str) -> str:
 
 def shop_change(
     release: str = "shop", namespace: str = "prod", root: Path = CHART
-) -> ChartChange:
+) -> TargetChange:
     """The fixture (or a copy of it at `root`) fixed with component labels, as the pipeline
     would report it: file changes plus renderings before and after."""
     chart = load_chart(root)
@@ -70,8 +70,8 @@ def shop_change(
         "selector matches the pods of Job/reindex", "add a component label",
         Location("templates/web.yaml", 11),
     )
-    return ChartChange(
-        chart_root=chart.root, chart_name="shop", chart_version="1.3.0", files=files,
+    return TargetChange(
+        target_root=chart.root, target_name="shop", target_version="1.3.0", files=files,
         fixed=[finding],
         before=[render(chart, scenario, release=release, namespace=namespace)],
         after=[render(chart, scenario, overrides, release=release, namespace=namespace)],
@@ -80,12 +80,12 @@ def shop_change(
 
 
 @pytest.fixture(scope="module")
-def change() -> ChartChange:
+def change() -> TargetChange:
     return shop_change()
 
 
 @pytest.fixture(scope="module")
-def note(change: ChartChange) -> str:
+def note(change: TargetChange) -> str:
     return migration_note(change, "shop", "prod", version="2.0.0")
 
 
@@ -100,7 +100,7 @@ def commands(note: str) -> list[str]:
     return out
 
 
-def test_every_changed_object_is_found_once(change: ChartChange) -> None:
+def test_every_changed_object_is_found_once(change: TargetChange) -> None:
     assert sorted(changed_refs(change)) == sorted([
         "Deployment/shop-web", "Service/shop-web", "PodDisruptionBudget/shop-web",
         "StatefulSet/shop-db", "DaemonSet/shop-agent", "Job/shop-reindex", "Job/shop-migrate",
@@ -201,12 +201,12 @@ def test_hostport_daemonset_and_autosharded_ksm_get_loud_warnings(note: str) -> 
     assert "kubectl -n prod rollout restart statefulset/shop-ksm" in commands(note)
 
 
-def test_commit_message_starts_with_a_subject_line(change: ChartChange) -> None:
+def test_commit_message_starts_with_a_subject_line(change: TargetChange) -> None:
     message = commit_message(change, version="2.0.0", note_file="charts/shop/MIGRATION.md")
     assert message == (
         "shop: fix 1 label-selector finding (overlap); upgrade needs migration\n\n"
         "Fixes 1 label-selector finding (overlap) in shop.\n"
-        f"Chart version {change.chart_version} -> 2.0.0.\n"
+        f"Chart version {change.target_version} -> 2.0.0.\n"
         "Upgrade steps: charts/shop/MIGRATION.md.\n"
     ), "short: the note is in its file, named, not repeated"
 
@@ -220,8 +220,8 @@ def test_names_follow_the_release_they_were_rendered_for() -> None:
     assert "rendered for release `blue`, not `shop`" in mismatch
 
 
-def test_a_safe_change_needs_no_step(change: ChartChange) -> None:
-    only_service = ChartChange(
+def test_a_safe_change_needs_no_step(change: TargetChange) -> None:
+    only_service = TargetChange(
         CHART, "shop", "1.3.0",
         before=[type(r)(r.scenario, [o for o in r.objects if o.kind == "Service"], r.release,
                         r.namespace) for r in change.before],
@@ -265,7 +265,7 @@ def test_note_target_migration_and_readme_without_section(tmp_path: Path, note: 
     ]
 
 
-def test_pr_body_answers_what_why_how(change: ChartChange) -> None:
+def test_pr_body_answers_what_why_how(change: TargetChange) -> None:
     body = pr_body(change, "5 files changed, 14 lines added, 0 removed", "shop", "prod",
                    version="2.0.0")
     sections = [line for line in body.splitlines() if line.startswith("## ")]
@@ -344,7 +344,8 @@ def fixture_notes() -> Iterator[tuple[str, str]]:
     yield "migration-shop", migration_note(shop_change(), "shop", "prod", version="2.0.0")
     for chart in sorted(FIXTURES.iterdir()):
         if (chart / "Chart.yaml").is_file() and chart.name != "migration-shop":
-            change = fix_chart(chart, FixRequest(fix_latent=True, release="shop", namespace="prod"))
+            request = FixRequest(fix_latent=True, release="shop", namespace="prod")
+            change = fix_target(chart, request)
             if upgrade_kind(change) != "safe":
                 yield chart.name, migration_note(change, "shop", "prod")
 
@@ -478,7 +479,7 @@ def label_with_kubectl(
 
 
 def test_labelled_objects_match_the_new_selectors(
-    change: ChartChange, note: str, tmp_path: Path
+    change: TargetChange, note: str, tmp_path: Path
 ) -> None:
     """Each label step selects exactly its controller's ReplicaSet and pods (never a Job's),
     and once kubectl has labelled them, the new controller's selector matches them: it
@@ -511,7 +512,7 @@ def test_rollback_gives_back_a_label_the_fix_took_out_of_the_selector(tmp_path: 
     """volatile-legacy drops `chart=NAME-VERSION` from the selector; after the upgrade the
     pods carry the new version there, so rolling back gives the old value back first, and
     the old selector then matches what the new chart runs."""
-    change = fix_chart(FIXTURES / "volatile-legacy", FixRequest(fix_latent=True, release="shop",
+    change = fix_target(FIXTURES / "volatile-legacy", FixRequest(fix_latent=True, release="shop",
                                                                 namespace="prod"))
     text = migration_note(change, "shop", "prod", version="3.0.0")
     back = kubectl_lines(text[text.index("### Rolling back"):])
@@ -520,7 +521,7 @@ def test_rollback_gives_back_a_label_the_fix_took_out_of_the_selector(tmp_path: 
         "kubectl -n prod delete deployment shop-volatile-legacy --cascade=orphan"
     )
     assert not any(" label " in line for line in commands(text[: text.index("### 2.")]))
-    old = change.chart_version
+    old = change.target_version
     world = [  # as the upgraded release runs: the chart label holds the new version
         (yaml.safe_load(yaml.safe_dump(body).replace(f"-{old}", "-3.0.0")), owner)
         for body, owner in running(change.after[0].objects)
@@ -538,7 +539,7 @@ def test_rollback_gives_back_a_label_the_fix_took_out_of_the_selector(tmp_path: 
 def test_pods_that_already_carry_the_new_labels_need_no_label_step() -> None:
     """templated-keys: the default backend's pods carry their component label already; only
     its selector lacked it. The new selector matches what runs as it is: orphan, upgrade."""
-    change = fix_chart(FIXTURES / "templated-keys", FixRequest(fix_latent=True, release="shop",
+    change = fix_target(FIXTURES / "templated-keys", FixRequest(fix_latent=True, release="shop",
                                                                namespace="prod"))
     text = migration_note(change, "shop", "prod")
     assert commands(text[text.index("### 1."):text.index("### 2.")]) == [
@@ -576,7 +577,7 @@ def test_controllers_with_the_same_labels_are_told_apart(notes: dict[str, str]) 
 
 
 def test_pr_body_names_each_object_once_and_only_recipes_that_changed_something() -> None:
-    change = fix_chart(FIXTURES / "legacy-server", FixRequest(fix_latent=True, release="fleet",
+    change = fix_target(FIXTURES / "legacy-server", FixRequest(fix_latent=True, release="fleet",
                                                               namespace="fleet"))
     assert change.recipes == ["component-labels"]
     body = pr_body(change, "2 files changed", "fleet", "fleet")
@@ -649,7 +650,7 @@ def test_a_note_names_only_the_objects_its_values_render(
     it assumed and names what other values render; with those values it is the other way
     round. A listing shared by controllers with one old selector comes once."""
     chart = FIXTURES / "two-kinds"
-    default = migration_note(fix_chart(chart, FixRequest(fix_latent=True, release="shop",
+    default = migration_note(fix_target(chart, FixRequest(fix_latent=True, release="shop",
                                                          namespace="prod")),
                              "shop", "prod")
     lines = kubectl_lines(default)
@@ -663,7 +664,7 @@ def test_a_note_names_only_the_objects_its_values_render(
 
     ci = chart / "ci" / "node-local-values.yaml"
     other = migration_note(
-        fix_chart(chart, FixRequest(fix_latent=True, release="shop", namespace="prod",
+        fix_target(chart, FixRequest(fix_latent=True, release="shop", namespace="prod",
                                     values_files=(ci,))),
         "shop", "prod",
     )
@@ -701,17 +702,17 @@ def test_a_recreate_deployment_is_not_promised_zero_downtime(
 
 
 def test_an_unchanged_version_is_not_called_an_upgrade_to_itself(
-    change: ChartChange, tmp_path: Path
+    change: TargetChange, tmp_path: Path
 ) -> None:
     """--bump none: the chart keeps its version, so neither the title, the README section
     nor the rollback names that version as where one goes."""
-    text = migration_note(change, "shop", "prod", version=change.chart_version)
-    assert f"to {change.chart_version}" not in text.lower()
+    text = migration_note(change, "shop", "prod", version=change.target_version)
+    assert f"to {change.target_version}" not in text.lower()
     assert "## Upgrading to this change (chart version 1.3.0 unchanged)" in text
     assert "### Rolling back to the chart before this change" in text
     assert "REVISION: the last one before this change" in text
     (tmp_path / "README.md").write_text("# shop\n")
-    readme = note_files(tmp_path, text, "readme", change.chart_version)["README.md"].decode()
+    readme = note_files(tmp_path, text, "readme", change.target_version)["README.md"].decode()
     assert "### Upgrading to this change (chart version 1.3.0 unchanged)" in readme
     assert "To 1.3.0" not in readme
 
@@ -720,8 +721,8 @@ def test_an_unchanged_version_is_not_called_an_upgrade_to_itself(
 
 
 @pytest.fixture(scope="module")
-def peers() -> ChartChange:
-    return fix_chart(FIXTURES / "peer-service", FixRequest(fix_latent=True, release="shop",
+def peers() -> TargetChange:
+    return fix_target(FIXTURES / "peer-service", FixRequest(fix_latent=True, release="shop",
                                                            namespace="prod"))
 
 
@@ -732,7 +733,7 @@ MEMBERS = {
 }
 
 
-def test_a_service_that_would_drop_running_pods_needs_a_step_first(peers: ChartChange) -> None:
+def test_a_service_that_would_drop_running_pods_needs_a_step_first(peers: TargetChange) -> None:
     """peer-service: the headless Service selects on member-of, which the StatefulSets' pods
     get only when the rolling update replaces them. No selector of a controller changes, so
     the upgrade succeeds: not "unsafe", not "no manual step" either."""
@@ -763,7 +764,7 @@ def test_a_service_that_would_drop_running_pods_needs_a_step_first(peers: ChartC
 
 
 def test_the_step_labels_every_member_pod_and_the_new_service_selector_finds_them(
-    peers: ChartChange, tmp_path: Path, kubectl: Callable[[str], str]
+    peers: TargetChange, tmp_path: Path, kubectl: Callable[[str], str]
 ) -> None:
     """Each label line is one member's own selector (plus the key only StatefulSet pods
     carry): kubectl labels that member's pods and nothing else, never the bootstrap Job's or

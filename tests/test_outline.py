@@ -620,19 +620,19 @@ def test_a_printf_name_keeps_document_for_from_guessing(tmp_path: Path) -> None:
     """A file whose one literal Service is named by printf "%s-metrics", while the Service
     Helm rendered from it came from an include elsewhere: no document, rather than the
     wrong one (an edit there would miss the object)."""
-    from chartfix.model.objects import K8sObject, Source
-    from chartfix.sources.helm.template.locate import ChartSources
+    from chartfix.model.objects import FileDocument, K8sObject
+    from chartfix.sources.helm.template.locate import Templates
 
     (tmp_path / "templates").mkdir()
     (tmp_path / "templates" / "svc.yaml").write_text(
         '{{ include "other.service" . }}\n---\nkind: Service\nmetadata:\n'
         '  name: {{ printf "%s-metrics" .Release.Name }}\nspec:\n  selector:\n    app: x\n'
     )
-    sources = ChartSources(tmp_path)
+    sources = Templates(tmp_path)
     included = K8sObject({"kind": "Service", "metadata": {"name": "rel-web"}},
-                         Source("templates/svc.yaml", 0))
+                         FileDocument("templates/svc.yaml", 0))
     literal = K8sObject({"kind": "Service", "metadata": {"name": "rel-metrics"}},
-                        Source("templates/svc.yaml", 1))
+                        FileDocument("templates/svc.yaml", 1))
     assert sources.document_for(included) is None
     doc = sources.document_for(literal)
     assert doc is not None and doc.name_fragments == ("-metrics",)

@@ -11,7 +11,7 @@ import pytest
 from conftest import FIXTURES
 
 from chartfix.commands.checking import ChartReport, check_chart
-from chartfix.errors import ChartError
+from chartfix.errors import TargetError
 from chartfix.publish.output.json import write_json
 from chartfix.publish.output.sarif import write_sarif
 from chartfix.publish.output.text import summary_line, write_text
@@ -24,7 +24,7 @@ def reports() -> list[ChartReport]:
     failed = ChartReport(
         root=RULE_CHARTS / "missing",
         name="missing",
-        error=ChartError(RULE_CHARTS / "missing" / "Chart.yaml", "no such file"),
+        error=TargetError(RULE_CHARTS / "missing" / "Chart.yaml", "no such file"),
     )
     return [
         check_chart(RULE_CHARTS / "consumers"),

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from conftest import FIXTURES
 
-from chartfix.model.objects import K8sObject, Source
-from chartfix.pipeline import FixRequest, fix_chart
+from chartfix.model.objects import FileDocument, K8sObject
+from chartfix.pipeline import FixRequest, fix_target
 from chartfix.publish.apply import write_change
 from chartfix.publish.diff import file_diff
 from chartfix.recipes.files import RecipeFile, Step
@@ -36,7 +36,7 @@ def only_insertions(before: bytes, after: bytes) -> bool:
 
 
 def fixed_text(chart: Path, rel: str, request: FixRequest | None = None) -> str:
-    change = fix_chart(chart, request or FixRequest(fix_latent=True))
+    change = fix_target(chart, request or FixRequest(fix_latent=True))
     files = {f.path: f.after for f in change.files}
     return files.get(rel, (chart / rel).read_bytes()).decode()
 
@@ -54,7 +54,7 @@ def test_legacy_server_gets_the_fleetdm_fix(chart_copy) -> None:
     )
     service = fixed_text(chart, "templates/service.yaml")
     assert service.endswith("    component: server\n    release: {{ .Release.Name }}\n")
-    change = fix_chart(chart, FixRequest(fix_latent=True))
+    change = fix_target(chart, FixRequest(fix_latent=True))
     assert sorted(f.path for f in change.files) == [
         "templates/deployment.yaml", "templates/service.yaml"
     ], "the hook Job and the CronJob are left alone by default"
@@ -72,7 +72,7 @@ default those get a value of their own: scaffold-helpers' test Pod)."""
 
 def test_scaffold_chart_labels_next_to_the_helper_never_in_it(chart_copy) -> None:
     chart = chart_copy("scaffold-helpers")
-    change = fix_chart(chart, COMPONENT_ROUTE)
+    change = fix_target(chart, COMPONENT_ROUTE)
     assert "templates/_helpers.tpl" not in {f.path for f in change.files}
     deployment = fixed_text(chart, "templates/deployment.yaml", COMPONENT_ROUTE)
     assert (
@@ -95,7 +95,7 @@ def test_shared_selector_services_are_attributed_by_port(chart_copy) -> None:
     assert web.rstrip().endswith("component: web")
     assert worker.rstrip().endswith("component: worker")
     assert cache.rstrip().endswith("component: cache")
-    change = fix_chart(chart, FixRequest(fix_latent=True))
+    change = fix_target(chart, FixRequest(fix_latent=True))
     assert {f.obj.name.rsplit("-", 1)[-1] for f in change.fixed} >= {"web", "worker", "cache"}
 
 
@@ -124,7 +124,7 @@ def test_component_override_from_chartfix_yaml(chart_copy) -> None:
 
 def test_label_jobs_option_labels_the_job_and_says_it_is_a_hook(chart_copy) -> None:
     chart = chart_copy("legacy-server")
-    change = fix_chart(chart, FixRequest(fix_latent=True, label_jobs=True))
+    change = fix_target(chart, FixRequest(fix_latent=True, label_jobs=True))
     paths = {f.path for f in change.files}
     assert {"templates/migration-job.yaml", "templates/cronjob.yaml"} <= paths
     assert "Job/release-name-legacy-server-migration is a hook Job" in change.notes
@@ -134,7 +134,7 @@ def test_label_jobs_option_labels_the_job_and_says_it_is_a_hook(chart_copy) -> N
 @pytest.mark.parametrize("name", BUGGY)
 def test_fix_is_verified_written_and_idempotent(chart_copy, name: str) -> None:
     chart = chart_copy(name)
-    change = fix_chart(chart, FixRequest(fix_latent=True))
+    change = fix_target(chart, FixRequest(fix_latent=True))
     assert change.files, "every buggy fixture gets a fix"
     assert not change.unfixed, [u.reason for u in change.unfixed]
     replaces = (
@@ -150,14 +150,15 @@ def test_fix_is_verified_written_and_idempotent(chart_copy, name: str) -> None:
             # moves the pod annotations' key out of its `with` block; test-pod-fullname-label
             # writes the test Pod's role over its fullname action
     write_change(change)
-    again = fix_chart(chart, FixRequest(fix_latent=True))
+    again = fix_target(chart, FixRequest(fix_latent=True))
     assert again.files == [] and again.fixed == [] and again.unfixed == []
 
 
 @pytest.mark.parametrize("name", BUGGY)
 def test_patch_snapshot(chart_copy, name: str) -> None:
     chart = chart_copy(name)
-    patch = "".join(file_diff(name, f) for f in fix_chart(chart, FixRequest(fix_latent=True)).files)
+    change = fix_target(chart, FixRequest(fix_latent=True))
+    patch = "".join(file_diff(name, f) for f in change.files)
     snapshot = SNAPSHOTS / f"{name}.patch"
     if os.environ.get("CHARTFIX_UPDATE_SNAPSHOTS"):
         snapshot.write_bytes(patch.encode())
@@ -165,13 +166,13 @@ def test_patch_snapshot(chart_copy, name: str) -> None:
 
 
 def test_clean_chart_is_left_alone(chart_copy) -> None:
-    change = fix_chart(chart_copy("clean"), FixRequest(fix_latent=True))
+    change = fix_target(chart_copy("clean"), FixRequest(fix_latent=True))
     assert change.files == [] and change.fixed == [] and change.unfixed == []
 
 
 def test_only_the_selected_recipe_runs(chart_copy) -> None:
     chart = chart_copy("volatile-legacy")
-    change = fix_chart(chart, FixRequest(fix_latent=True, recipes=("component-labels",)))
+    change = fix_target(chart, FixRequest(fix_latent=True, recipes=("component-labels",)))
     assert change.files == [] and change.fixed == []
 
 
@@ -192,7 +193,7 @@ def test_random_secrets_do_not_fail_verification(chart_copy) -> None:
         '{{ include (print $.Template.BasePath "/secret.yaml") . | sha256sum }}\n',
         1,
     ))
-    change = fix_chart(chart, FixRequest(fix_latent=True))
+    change = fix_target(chart, FixRequest(fix_latent=True))
     assert not change.unfixed, [u.reason for u in change.unfixed]
     assert {f.obj.kind for f in change.fixed} == {"Deployment", "Service"}
 
@@ -203,7 +204,7 @@ def test_a_workload_renamed_in_one_scenario_is_fixed_once(chart_copy) -> None:
     chart = chart_copy("scaffold-helpers")
     (chart / "ci").mkdir()
     (chart / "ci" / "renamed-values.yaml").write_text("fullnameOverride: shop\n")
-    change = fix_chart(chart, COMPONENT_ROUTE)
+    change = fix_target(chart, COMPONENT_ROUTE)
     assert not change.unfixed, [u.reason for u in change.unfixed]
     deployment = next(f for f in change.files if f.path == "templates/deployment.yaml")
     assert deployment.after.decode().count("app.kubernetes.io/component") == 2
@@ -246,7 +247,7 @@ def test_a_library_helper_is_swapped_for_its_selector_only_sibling(tmp_path: Pat
         "  policyTypes: [Ingress]\n"
     )
     (chart / "templates" / "networkpolicy.yaml").write_text(policy)
-    change = fix_chart(chart, FixRequest(fix_latent=True))
+    change = fix_target(chart, FixRequest(fix_latent=True))
     assert [f.rule for f in change.fixed] == ["volatile"] and not change.unfixed
     (file,) = change.files
     assert file.after.decode() == policy.replace("kit.labels.standard", "kit.labels.matchLabels")
@@ -285,7 +286,7 @@ def test_autosharded_kube_state_metrics_gets_the_restart(tmp_path: Path) -> None
     (chart / "templates").mkdir(parents=True)
     (chart / "Chart.yaml").write_text("apiVersion: v2\nname: metrics\nversion: 1.0.0\n")
     (chart / "templates" / "ksm.yaml").write_text(KSM_STATEFULSET)
-    change = fix_chart(chart, FixRequest(fix_latent=True))
+    change = fix_target(chart, FixRequest(fix_latent=True))
     (finding,) = change.fixed
     assert finding.rule == "volatile"
     assert any("kubectl rollout restart statefulset/release-name-ksm" in n for n in change.notes)
@@ -301,14 +302,14 @@ def test_a_volatile_selector_that_also_names_the_manager_loses_both(chart_copy) 
     text = service.read_text()
     assert text.endswith("    release: {{ .Release.Name }}\n")
     service.write_text(text + "    heritage: {{ .Release.Service }}\n")
-    change = fix_chart(chart, FixRequest(fix_latent=True, recipes=("stable-selectors",)))
+    change = fix_target(chart, FixRequest(fix_latent=True, recipes=("stable-selectors",)))
     assert not change.unfixed, [u.reason for u in change.unfixed]
     selector = fixed_text(chart, "templates/service.yaml").split("  selector:\n")[1]
     assert selector == (
         '    app: {{ template "volatile-legacy.name" . }}\n    release: {{ .Release.Name }}\n'
     )
     write_change(change)
-    assert fix_chart(chart,
+    assert fix_target(chart,
                      FixRequest(fix_latent=True)).fixed == [], "no volatile finding is left at all"
 
 
@@ -333,7 +334,7 @@ def test_a_split_helper_keeps_no_conditional_the_removed_keys_emptied(chart_copy
         "{{- end }}\n"
         "{{- end }}\n"
     ))
-    change = fix_chart(chart, FixRequest(fix_latent=True, recipes=("stable-selectors",)))
+    change = fix_target(chart, FixRequest(fix_latent=True, recipes=("stable-selectors",)))
     assert not change.unfixed, [u.reason for u in change.unfixed]
     new = fixed_text(chart, "templates/_helpers.tpl", FixRequest(fix_latent=True,
                                                                  recipes=("stable-selectors",)))
@@ -352,7 +353,7 @@ def test_a_split_helper_keeps_no_conditional_the_removed_keys_emptied(chart_copy
 
 def _workload(kind: str) -> K8sObject:
     body = {"apiVersion": "apps/v1", "kind": kind, "metadata": {"name": "rel-x"}}
-    return K8sObject(body, Source("templates/x.yaml", 0), "shop")
+    return K8sObject(body, FileDocument("templates/x.yaml", 0), "shop")
 
 
 @pytest.mark.parametrize(

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from chartfix.commands.checking import check_chart
-from chartfix.pipeline import FixRequest, fix_chart
+from chartfix.pipeline import FixRequest, fix_target
 from chartfix.publish.apply import write_change
 from chartfix.publish.migration.text import migration_note
 from chartfix.sources.helm.chart import Scenario, load_chart
@@ -40,7 +40,7 @@ def errors_left(chart: Path) -> list[str]:
 
 def test_jobs_and_test_pod_get_their_own_component_value(chart_copy) -> None:
     chart = chart_copy("shared-component")
-    change = fix_chart(chart, FixRequest(fix_latent=True))
+    change = fix_target(chart, FixRequest(fix_latent=True))
     assert not change.unfixed, [u.reason for u in change.unfixed]
     files = files_after(change)
     assert "templates/deployment.yaml" not in files, "the controller's selector stays"
@@ -56,14 +56,14 @@ def test_jobs_and_test_pod_get_their_own_component_value(chart_copy) -> None:
     ), "the Service meant for the server selects on its value, the key in its sorted place"
     write_change(change)
     assert errors_left(chart) == []
-    again = fix_chart(chart, FixRequest(fix_latent=True))
+    again = fix_target(chart, FixRequest(fix_latent=True))
     assert again.files == [] and again.unfixed == []
 
 
 def test_a_non_hook_job_is_the_unsafe_part_and_the_migration_note_deletes_it(
     chart_copy,
 ) -> None:
-    change = fix_chart(chart_copy("shared-component"), FixRequest(fix_latent=True))
+    change = fix_target(chart_copy("shared-component"), FixRequest(fix_latent=True))
     assert change.unsafe, "the reindex Job's pod template is immutable"
     assert (
         "Job/release-name-shared-component-reindex is a Job; its pod template is immutable: "
@@ -101,7 +101,7 @@ def test_a_value_from_a_shared_helper_is_overridden_after_the_include(chart_copy
     labels_from_helper(
         chart, '    {{- include "shared-component.podLabels" . | nindent 4 }}\n'
     )
-    change = fix_chart(chart, FixRequest(fix_latent=True))
+    change = fix_target(chart, FixRequest(fix_latent=True))
     assert not change.unfixed, [u.reason for u in change.unfixed]
     files = files_after(change)
     assert "templates/_helpers.tpl" not in files
@@ -132,7 +132,7 @@ def test_a_helper_taking_the_component_gets_the_test_pods_own_value(chart_copy) 
         "app: {{ .ctx.Chart.Name }}\nrelease: {{ .ctx.Release.Name }}\n"
         "component: {{ .component }}\n{{- end }}\n"
     )
-    change = fix_chart(chart, FixRequest(fix_latent=True))
+    change = fix_target(chart, FixRequest(fix_latent=True))
     assert not change.unfixed, [u.reason for u in change.unfixed]
     assert (
         '    {{- include "shared-component.labelsFor" (dict "ctx" . "component" '
@@ -147,7 +147,7 @@ def test_a_helper_output_reworked_by_its_pipeline_is_left_with_the_helper_named(
     labels_from_helper(
         chart, '    {{- tpl (include "shared-component.podLabels" .) . | nindent 4 }}\n'
     )
-    change = fix_chart(chart, FixRequest(fix_latent=True))
+    change = fix_target(chart, FixRequest(fix_latent=True))
     reasons = {u.reason for u in change.unfixed}
     assert reasons == {
         "Pod/release-name-shared-component-test-connection gets component=server from the "
@@ -162,7 +162,7 @@ def test_test_pods_sharing_the_statefulsets_helper_get_their_own_value(chart_cop
     helper that writes the server's component through its selector-labels helper, once on
     a line of its own and once on the key's line."""
     chart = chart_copy("test-pod-shared-helper")
-    change = fix_chart(chart, FixRequest(fix_latent=True))
+    change = fix_target(chart, FixRequest(fix_latent=True))
     assert not change.unfixed, [u.reason for u in change.unfixed]
     assert not change.unsafe, "test Pods are recreated by helm test"
     files = files_after(change)
@@ -190,7 +190,7 @@ def test_test_pods_sharing_the_statefulsets_helper_get_their_own_value(chart_cop
             pods["rel-test-pod-shared-helper-test-metrics"]["app.kubernetes.io/component"]
             == "test-metrics"
         )
-    again = fix_chart(chart, FixRequest(fix_latent=True))
+    again = fix_target(chart, FixRequest(fix_latent=True))
     assert again.files == [] and again.unfixed == []
 
 
@@ -204,7 +204,7 @@ def test_a_consumer_spanning_several_controllers_keeps_them_all(chart_copy) -> N
     (chart / "templates" / "deployment-b.yaml").write_text(
         second.replace("component: server", "component: replica")
     )
-    change = fix_chart(chart, FixRequest(fix_latent=True))
+    change = fix_target(chart, FixRequest(fix_latent=True))
     assert not change.unfixed, [u.reason for u in change.unfixed]
     files = files_after(change)
     assert files["templates/service.yaml"].endswith(
@@ -248,7 +248,7 @@ def test_a_headless_service_over_a_cluster_keeps_every_member(chart_copy) -> Non
     assert selected_by(chart, "rel-peer-service-headless") == PEERS | {
         "Job/rel-peer-service-bootstrap", "Pod/rel-peer-service-test-peers"
     }
-    change = fix_chart(chart, FixRequest(fix_latent=True))
+    change = fix_target(chart, FixRequest(fix_latent=True))
     assert not change.unfixed, [u.reason for u in change.unfixed]
     assert not change.unsafe, "pod labels and a Service selector change in place"
     files = files_after(change)
@@ -277,7 +277,7 @@ def test_a_headless_service_over_a_cluster_keeps_every_member(chart_copy) -> Non
     assert selected_by(chart, "rel-peer-service-headless") == PEERS
     assert errors_left(chart) == []
     assert [f.rule for f in check_chart(chart).findings] == ["spans"], "spans on purpose"
-    again = fix_chart(chart, FixRequest(fix_latent=True))
+    again = fix_target(chart, FixRequest(fix_latent=True))
     assert again.files == [] and again.unfixed == []
 
 
@@ -303,7 +303,7 @@ def test_a_headless_service_a_port_ties_to_one_member_still_keeps_them_all(chart
     assert "`chartfix fix` makes it select them on a label their pods share" in (
         stray.remediation
     )
-    change = fix_chart(chart, FixRequest(fix_latent=True))
+    change = fix_target(chart, FixRequest(fix_latent=True))
     assert not change.unfixed, [u.reason for u in change.unfixed]
     assert files_after(change)["templates/headless-service.yaml"].endswith(
         "    member-of: headless\n"
@@ -323,7 +323,7 @@ def test_a_label_the_members_already_share_is_selected_on_as_it_is(chart_copy) -
             "        app.kubernetes.io/part-of: peer-service\n",
             "        app.kubernetes.io/part-of: peer-service\n        tier: 'cluster'\n",
         ))
-    change = fix_chart(chart, FixRequest(fix_latent=True))
+    change = fix_target(chart, FixRequest(fix_latent=True))
     assert not change.unfixed, [u.reason for u in change.unfixed]
     assert sorted(files_after(change)) == ["templates/headless-service.yaml"]
     assert files_after(change)["templates/headless-service.yaml"].endswith(
@@ -340,7 +340,7 @@ def test_a_member_label_already_taken_is_left_with_the_reason(chart_copy) -> Non
         "        app.kubernetes.io/component: bootstrap\n",
         "        app.kubernetes.io/component: bootstrap\n        member-of: setup\n",
     ))
-    change = fix_chart(chart, FixRequest(fix_latent=True))
+    change = fix_target(chart, FixRequest(fix_latent=True))
     (left,) = change.unfixed
     assert left.reason.endswith(
         "no label tells them apart, and member-of is taken: add one by hand"
@@ -352,7 +352,7 @@ def test_range_made_statefulsets_select_on_the_pod_label_that_tells_them_apart(
     chart_copy,
 ) -> None:
     chart = chart_copy("range-shards")
-    change = fix_chart(chart, FixRequest(fix_latent=True))
+    change = fix_target(chart, FixRequest(fix_latent=True))
     assert not change.unfixed, [u.reason for u in change.unfixed]
     shards = files_after(change)["templates/shards.yaml"]
     assert (
@@ -380,7 +380,7 @@ def test_removing_the_only_difference_comes_with_a_component(
     chart_copy, recipes: tuple[str, ...]
 ) -> None:
     chart = chart_copy("volatile-only-difference")
-    change = fix_chart(chart, FixRequest(fix_latent=True, recipes=recipes))
+    change = fix_target(chart, FixRequest(fix_latent=True, recipes=recipes))
     assert not change.unfixed, [u.reason for u in change.unfixed]
     assert sorted(str(f.obj) for f in change.fixed) == [
         "Deployment/release-name-web", "Service/release-name-web"

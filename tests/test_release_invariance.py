@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from chartfix.errors import ChartError
-from chartfix.model.changes import ChartChange
-from chartfix.pipeline import FixRequest, fix_chart
+from chartfix.errors import TargetError
+from chartfix.model.changes import TargetChange
+from chartfix.pipeline import FixRequest, fix_target
 from chartfix.publish.output import fingerprint
 from chartfix.sources.targets import find_targets
 
@@ -27,26 +27,26 @@ TARGETS = sorted(
 )
 
 
-def _run(target: Path, release: str) -> ChartChange | str:
+def _run(target: Path, release: str) -> TargetChange | str:
     try:
-        return fix_chart(target, FixRequest(release=release, run_apps=True, fix_latent=True))
-    except ChartError as err:  # the same error for every release (it may name the object)
+        return fix_target(target, FixRequest(release=release, run_apps=True, fix_latent=True))
+    except TargetError as err:  # the same error for every release (it may name the object)
         return f"error: {err.reason.replace(f'/{release}-', '/{release}-')}"
 
 
-def _patch(outcome: ChartChange | str) -> object:
+def _patch(outcome: TargetChange | str) -> object:
     """The raw bytes fix would write, by file (or the error, the same for every release)."""
     if isinstance(outcome, str):
         return outcome
     return [(f.path, f.after) for f in outcome.files]
 
 
-def _fingerprints(outcome: ChartChange | str) -> object:
+def _fingerprints(outcome: TargetChange | str) -> object:
     """The fingerprints JSON and SARIF give the findings fix saw (fixed or left)."""
     if isinstance(outcome, str):
         return outcome
     found = [*outcome.fixed, *(u.finding for u in outcome.unfixed)]
-    return sorted(fingerprint(outcome.chart_name, f) for f in found)
+    return sorted(fingerprint(outcome.target_name, f) for f in found)
 
 
 @pytest.mark.parametrize("name", TARGETS)
@@ -66,7 +66,7 @@ def test_the_patch_and_the_fingerprints_are_the_same_for_every_release(name: str
 def test_a_workload_the_author_gave_no_role_gets_its_kinds_default(name: str) -> None:
     """A truncated fullname, the release name, a one-letter container, the chart's own
     name: none of them is a role; the default for the kind is."""
-    change = fix_chart(FIXTURES / name, FixRequest(release="r", fix_latent=True))
+    change = fix_target(FIXTURES / name, FixRequest(release="r", fix_latent=True))
     added = {
         line.strip()
         for f in change.files
@@ -79,10 +79,10 @@ def test_a_workload_the_author_gave_no_role_gets_its_kinds_default(name: str) ->
 def test_the_relay_chart_and_the_relay_app_get_the_same_label() -> None:
     """One bug written twice (a Helm chart `relay`, a cdk8s app whose Chart id is `relay`)
     gets one key and one value: the target's own name is no role."""
-    chart = fix_chart(FIXTURES / "relay", FixRequest(fix_latent=True))
-    app = fix_chart(FIXTURES / "relay-cdk8s", FixRequest(run_apps=True, fix_latent=True))
+    chart = fix_target(FIXTURES / "relay", FixRequest(fix_latent=True))
+    app = fix_target(FIXTURES / "relay-cdk8s", FixRequest(run_apps=True, fix_latent=True))
 
-    def controller_selector(change: ChartChange) -> dict[str, str]:
+    def controller_selector(change: TargetChange) -> dict[str, str]:
         deployment = next(o for o in change.after[0].objects if o.kind == "Deployment")
         assert deployment.selector is not None
         return dict(deployment.selector.match_labels)

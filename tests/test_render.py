@@ -13,7 +13,7 @@ import helm_python
 import pytest
 import yaml
 
-from chartfix.errors import ChartError
+from chartfix.errors import TargetError
 from chartfix.sources.helm.chart import Scenario, load_chart, scenarios
 from chartfix.sources.helm.render import SdkEngine, render, split_by_source
 
@@ -109,7 +109,7 @@ def test_objects_no_rule_reads_stay_unparsed_yet_two_of_one_name_are_refused(
     assert not configmap.body.parsed, "a render parses no document the rules do not read"
 
     (root / "templates" / "b.yaml").write_text(CONFIGMAP % "one")
-    with pytest.raises(ChartError, match="both render ConfigMap/release-name-one"):
+    with pytest.raises(TargetError, match="both render ConfigMap/release-name-one"):
         render_default(root)
 
 
@@ -446,7 +446,7 @@ def test_render_failure_names_the_template_in_one_line(tmp_path: Path) -> None:
         {"ok.yaml": CONFIGMAP % "ok", "broken.yaml": "a: {{ .Values.missing.deeper }}\n"},
     )
 
-    with pytest.raises(ChartError) as caught:
+    with pytest.raises(TargetError) as caught:
         render_default(root)
 
     assert caught.value.path == str(root / "templates" / "broken.yaml")
@@ -458,7 +458,7 @@ def test_failure_in_a_subchart_names_its_folder(tmp_path: Path) -> None:
     root = make_chart(tmp_path / "app", "app", dependencies=[{"name": "db", "version": "1.x"}])
     make_chart(root / "charts" / "db-folder", "db", {"bad.yaml": '{{ fail "no db password" }}\n'})
 
-    with pytest.raises(ChartError) as caught:
+    with pytest.raises(TargetError) as caught:
         render_default(root)
 
     assert caught.value.path == str(root / "charts" / "db-folder" / "templates" / "bad.yaml")
@@ -468,7 +468,7 @@ def test_failure_in_a_subchart_names_its_folder(tmp_path: Path) -> None:
 def test_invalid_rendered_yaml_names_the_template(tmp_path: Path) -> None:
     root = make_chart(tmp_path / "app", "app", {"bad.yaml": "a: b\n  c: d: e\n"})
 
-    with pytest.raises(ChartError) as caught:
+    with pytest.raises(TargetError) as caught:
         render_default(root)
 
     assert caught.value.path == str(root / "templates" / "bad.yaml")
@@ -480,7 +480,7 @@ def test_bad_set_string_and_values_file_are_chart_errors(tmp_path: Path) -> None
     broken = tmp_path / "broken.yaml"
     broken.write_text("a: [1\n")
 
-    with pytest.raises(ChartError) as caught:
+    with pytest.raises(TargetError) as caught:
         render(chart, Scenario("user", (broken,)), engine=SDK)
     assert caught.value.path == str(broken)
 
@@ -563,7 +563,7 @@ def test_a_chart_that_errors_carries_its_offline_notes(tmp_path: Path) -> None:
         dependencies=[{"name": "search", "version": "1.x", "repository": "https://example.invalid"}],
     )
 
-    with pytest.raises(ChartError) as caught:
+    with pytest.raises(TargetError) as caught:
         render_default(root)
 
     assert 'template "search.fullname" not defined' in caught.value.reason

@@ -15,7 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from chartfix.model.findings import Finding
-from chartfix.model.objects import K8sObject, Source
+from chartfix.model.objects import FileDocument, K8sObject
 from chartfix.model.selectors import LabelSelector, Requirement
 from chartfix.pipeline import located_findings
 from chartfix.rules import RULE_SECTIONS, RULES, RuleContext, doc_sections, merge_findings
@@ -219,7 +219,8 @@ def test_findings_are_sorted_and_deterministic() -> None:
 def obj(kind: str, name: str, body: dict, namespace: str | None = None) -> K8sObject:
     meta: dict = {"name": name, **({"namespace": namespace} if namespace else {})}
     meta.update(body.pop("metadata", {}))
-    return K8sObject({"kind": kind, "metadata": meta, **body}, Source(f"templates/{name}.yaml"))
+    document = FileDocument(f"templates/{name}.yaml")
+    return K8sObject({"kind": kind, "metadata": meta, **body}, document)
 
 
 def deployment(name: str, selector: dict, pods: dict, namespace: str | None = None) -> K8sObject:
@@ -228,7 +229,7 @@ def deployment(name: str, selector: dict, pods: dict, namespace: str | None = No
 
 
 def run(objects: list[K8sObject], rule: str, **context: str) -> list[Finding]:
-    return list(RULES[rule].check(objects, RuleContext(chart_name="unit", **context)))
+    return list(RULES[rule].check(objects, RuleContext(target_name="unit", **context)))
 
 
 def test_release_namespace_stands_in_for_a_missing_namespace() -> None:

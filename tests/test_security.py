@@ -488,14 +488,14 @@ def test_a_daemon_the_app_starts_ends_with_it(tmp_path, capsys) -> None:
 
 @needs_cdk8s
 def test_the_time_limit_ends_a_daemon_too(tmp_path, monkeypatch) -> None:
-    from chartfix.errors import ChartError
+    from chartfix.errors import TargetError
 
     synth = importlib.import_module("chartfix.sources.cdk8s.synth")
     monkeypatch.setattr(synth, "TIMEOUT_SECONDS", 4)
     pid, mark = tmp_path / "daemon.pid", tmp_path / "daemon.mark"
     prelude = DAEMON.format(pid=str(pid), mark=str(mark), delay=6) + "time.sleep(30)\n"
     app = cdk8s_app(repository(tmp_path / "repo"), prelude)
-    with pytest.raises(ChartError, match="synthesis took over 4s"):
+    with pytest.raises(TargetError, match="synthesis took over 4s"):
         synth.synth(app)
     assert not alive(int(pid.read_text())), "the app's daemon outlived the time limit"
     time.sleep(3)

@@ -19,8 +19,8 @@ import pytest
 from conftest import FIXTURES
 
 from chartfix.commands.checking import check_chart, run_check
-from chartfix.model.objects import K8sObject, Source
-from chartfix.pipeline import FixRequest, fix_chart
+from chartfix.model.objects import FileDocument, K8sObject
+from chartfix.pipeline import FixRequest, fix_target
 from chartfix.sources.helm.chart import load_chart, scenarios
 from chartfix.sources.helm.render import render
 from chartfix.sources.helm.template.outline import outline
@@ -28,7 +28,7 @@ from chartfix.verify import unplanned_differences
 
 
 def fixed_files(chart: Path, request: FixRequest | None = None) -> dict[str, str]:
-    change = fix_chart(chart, request or FixRequest(fix_latent=True))
+    change = fix_target(chart, request or FixRequest(fix_latent=True))
     assert not change.unfixed, [u.reason for u in change.unfixed]
     return {f.path: f.after.decode() for f in change.files}
 
@@ -120,7 +120,7 @@ def test_every_kind_a_document_may_render(text: str, kinds: tuple[str, ...]) -> 
 
 def test_two_kinds_one_label_per_document_on_every_kind(chart_copy) -> None:
     chart = chart_copy("two-kinds")
-    change = fix_chart(chart, FixRequest(fix_latent=True))
+    change = fix_target(chart, FixRequest(fix_latent=True))
     assert not change.unfixed, [u.reason for u in change.unfixed]
     fixed = {(f.rule, str(f.obj)) for f in change.fixed}
     assert {
@@ -168,7 +168,7 @@ def test_which_api_versions_default_the_selector(
         "apiVersion": api_version, "kind": kind, "metadata": {"name": "x"},
         "spec": {"template": {"metadata": {"labels": pods}}},
     }
-    obj = K8sObject(body, Source("templates/x.yaml"))
+    obj = K8sObject(body, FileDocument("templates/x.yaml"))
     assert obj.selector_defaulted is defaulted
     assert (obj.selector is not None and obj.selector.match_labels == pods) is defaulted
 
@@ -194,7 +194,7 @@ def test_defaulted_selectors_are_written_out_of_the_stable_labels(chart_copy) ->
 
 def test_stable_selectors_alone_writes_the_selector_without_a_component(chart_copy) -> None:
     chart = chart_copy("defaulted-selector")
-    change = fix_chart(chart, FixRequest(fix_latent=True, recipes=("stable-selectors",)))
+    change = fix_target(chart, FixRequest(fix_latent=True, recipes=("stable-selectors",)))
     assert {(f.rule, str(f.obj)) for f in change.fixed} == {
         ("volatile", "Deployment/release-name-ledger"),
         ("volatile", "StatefulSet/release-name-journal"),
@@ -240,7 +240,7 @@ def test_a_define_other_includes_render_is_left_with_the_reason(chart_copy) -> N
     (chart / "templates" / "canary.yaml").write_text(
         '{{- if .Values.canary }}\n{{ include "define-objects.deployment.web" . }}\n{{- end }}\n'
     )
-    change = fix_chart(chart, FixRequest(fix_latent=True))
+    change = fix_target(chart, FixRequest(fix_latent=True))
     (helper,) = change.files
     web_define = helper.before.split(b'{{- define "define-objects.deployment.worker"')[0]
     assert helper.after.startswith(web_define)
@@ -267,7 +267,7 @@ def test_a_test_pod_renamed_by_an_unreadable_template_is_noise_not_new() -> None
     from chartfix.model.objects import Rendering
 
     def obj(kind: str, name: str) -> K8sObject:
-        return K8sObject({"kind": kind, "metadata": {"name": name}}, Source("t.yaml"))
+        return K8sObject({"kind": kind, "metadata": {"name": name}}, FileDocument("t.yaml"))
 
     before = Rendering("default", [obj("Deployment", "web"), obj("Pod", "web-test-abcde")])
     after = Rendering("default", [obj("Deployment", "web"), obj("Pod", "web-test-fghij")])

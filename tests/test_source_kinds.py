@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from chartfix.model.changes import ChartChange
-from chartfix.model.objects import K8sObject, Source
-from chartfix.pipeline import FixRequest, fix_chart
+from chartfix.model.changes import TargetChange
+from chartfix.model.objects import FileDocument, K8sObject
+from chartfix.pipeline import FixRequest, fix_target
 from chartfix.recipes.naming import component_value, name_suffix, workload_names
 from chartfix.sources.targets import KINDS, find_targets, kind_of
 
@@ -23,7 +23,7 @@ def copy(tmp_path: Path, name: str) -> Path:
     return target
 
 
-def decisions(change: ChartChange) -> dict[str, object]:
+def decisions(change: TargetChange) -> dict[str, object]:
     """What the recipes decided, in terms every source kind shares: the label each kind of
     object gained in the rendered result, the findings fixed, the findings left."""
     before = {o.ref: o for o in change.before[0].objects}
@@ -54,8 +54,8 @@ def test_the_same_bug_gets_the_same_fix_as_a_helm_chart_and_as_a_cdk8s_app(
     tmp_path: Path,
 ) -> None:
     pytest.importorskip("cdk8s", reason="cdk8s is not installed: pip install '.[cdk8s]'")
-    helm = fix_chart(copy(tmp_path, "same-bug-helm"), FixRequest())
-    cdk8s = fix_chart(copy(tmp_path, "same-bug-cdk8s"), FixRequest(run_apps=True))
+    helm = fix_target(copy(tmp_path, "same-bug-helm"), FixRequest())
+    cdk8s = fix_target(copy(tmp_path, "same-bug-cdk8s"), FixRequest(run_apps=True))
     expected = {
         "gained": {
             "Deployment": {
@@ -83,13 +83,13 @@ def test_component_and_label_jobs_reach_a_cdk8s_app(tmp_path: Path) -> None:
     pytest.importorskip("cdk8s", reason="cdk8s is not installed: pip install '.[cdk8s]'")
     for name, run_apps in (("same-bug-helm", None), ("same-bug-cdk8s", True)):
         request = FixRequest(components=(("web", "frontend"),), label_jobs=True, run_apps=run_apps)
-        change = fix_chart(copy(tmp_path, name), request)
+        change = fix_target(copy(tmp_path, name), request)
         gained = decisions(change)["gained"]
         assert isinstance(gained, dict)
         assert gained["Deployment"]["spec.selector.matchLabels"] == {"component": "frontend"}
         assert gained["Job"] == {"spec.template.metadata.labels": {"component": "migrate"}}, name
         # --recipe reaches it too: a recipe that fixes nothing here leaves the overlap
-    only = fix_chart(
+    only = fix_target(
         copy(tmp_path / "again", "same-bug-cdk8s"),
         FixRequest(recipes=("stable-selectors",), run_apps=True),
     )
@@ -102,7 +102,7 @@ def test_the_release_fullname_is_stripped_only_as_a_whole_word() -> None:
     assert name_suffix("rel-chart-worker", "rel", "chart") == "worker"
 
     def deployment(name: str) -> K8sObject:
-        return K8sObject({"kind": "Deployment", "metadata": {"name": name}}, Source("t.yaml"))
+        return K8sObject({"kind": "Deployment", "metadata": {"name": name}}, FileDocument("t.yaml"))
 
     assert workload_names(deployment("shoplike"), "shop", "shop") == ("shoplike",)
     assert workload_names(deployment("shop-like"), "shop", "shop") == ("shop-like", "like")

@@ -14,7 +14,7 @@ from conftest import FIXTURES, git
 from chartfix import runner
 from chartfix.cli import main
 from chartfix.commands.bulking import print_table
-from chartfix.errors import ChartError
+from chartfix.errors import TargetError
 from chartfix.publish.apply import Outcome
 
 
@@ -116,7 +116,7 @@ def test_the_terminal_table_keeps_long_names_and_errors_on_one_line(
     names = [f"{'deeply-nested-' * 6}chart-{i}" for i in range(2)]
     reason = "helm could not render: " + "a very long reason " * 20
     outcomes = [
-        Outcome(tmp_path / name, error=ChartError(tmp_path / name / "values.yaml", reason))
+        Outcome(tmp_path / name, error=TargetError(tmp_path / name / "values.yaml", reason))
         for name in names
     ]
     stream = Terminal()

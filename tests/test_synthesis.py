@@ -19,8 +19,8 @@ from conftest import CHARTFIX, FIXTURES, git
 
 from chartfix.cli import main
 from chartfix.commands.checking import check_chart, run_check
-from chartfix.errors import ChartError
-from chartfix.pipeline import FixRequest, fix_chart
+from chartfix.errors import TargetError
+from chartfix.pipeline import FixRequest, fix_target
 from chartfix.publish.migration.text import migration_note
 from chartfix.publish.prbody import pr_body
 from chartfix.sources.helm.chart import load_chart, scenarios
@@ -63,7 +63,7 @@ def test_each_shape_is_fixed_and_verified_without_writing_the_overlay(
     tmp_path: Path, name: str
 ) -> None:
     chart = shutil.copytree(DEPLOY_TIME / name, tmp_path / name)
-    change = fix_chart(chart, FixRequest(fix_latent=True))
+    change = fix_target(chart, FixRequest(fix_latent=True))
 
     assert [f.rule for f in change.fixed] == ["overlap"] and not change.unfixed
     assert change.synthesized == {"default": SYNTHESIZED[name]}
@@ -87,7 +87,7 @@ def test_a_scenario_that_cannot_render_is_named_once_and_the_others_are_fixed() 
     assert "scenario ci/sideways-values.yaml could not render and was not analysed" in text
     assert "mode sideways is neither single nor ha" in text
 
-    change = fix_chart(DEPLOY_TIME / "needs-fail", FixRequest(fix_latent=True))
+    change = fix_target(DEPLOY_TIME / "needs-fail", FixRequest(fix_latent=True))
     assert not change.unfixed
     assert [r.scenario for r in change.after] == ["default", "ci/ha-values.yaml"]
     assert change.after[1].synthesized == ()  # ci/ha gives the password itself
@@ -102,7 +102,7 @@ def test_a_chart_that_still_does_not_render_names_what_was_tried(tmp_path: Path)
     )
     loaded = load_chart(chart)
 
-    with pytest.raises(ChartError) as caught:
+    with pytest.raises(TargetError) as caught:
         render_scenario(loaded, scenarios(loaded)[0])
 
     assert "only blue-green is supported" in caught.value.reason
@@ -124,7 +124,7 @@ def test_machine_outputs_mark_synthesized_scenarios() -> None:
     assert result["properties"]["synthesized"] == {"default": SYNTHESIZED["needs-global"]}
     assert "synthesized values" in result["message"]["text"]
 
-    change = fix_chart(DEPLOY_TIME / "needs-global", FixRequest(fix_latent=True))
+    change = fix_target(DEPLOY_TIME / "needs-global", FixRequest(fix_latent=True))
     body = pr_body(change, "", "release-name", "default")
     assert 'global.registry.host="placeholder-1"' in body.split("## Notes", 1)[1]
 
@@ -225,7 +225,7 @@ def test_a_template_reached_through_a_link_is_left_with_its_reason(tmp_path: Pat
     (web / "templates" / "deployment.yaml").rename(shared)
     (web / "templates" / "deployment.yaml").symlink_to("../../../shared-deployment.yaml")
 
-    change = fix_chart(web, FixRequest(fix_latent=True))
+    change = fix_target(web, FixRequest(fix_latent=True))
 
     assert change.files == [] and not change.fixed
     assert "reached through the symlink templates/deployment.yaml" in change.unfixed[0].reason
@@ -334,7 +334,7 @@ def test_a_name_made_of_required_values_gives_no_component_value(tmp_path: Path)
     the kind's default, never a placeholder, and the migration note names the value to
     put in, not a made-up name."""
     chart = shutil.copytree(PLACEHOLDERS / "required-role", tmp_path / "required-role")
-    change = fix_chart(chart, FixRequest(fix_latent=True))  # a Job's pods: a latent match
+    change = fix_target(chart, FixRequest(fix_latent=True))  # a Job's pods: a latent match
 
     assert change.synthesized == {
         "default": ['role="placeholder-1"', 'containerName="placeholder-2"']
@@ -369,7 +369,7 @@ def test_an_overlap_only_equal_placeholders_make_is_marked_and_not_fixed(
     entry = json.loads(capsys.readouterr().out)["charts"][0]["findings"][0]
     assert entry["synthesized"] == ["jobTier", "webTier"]
 
-    asked = fix_chart(chart, FixRequest(recipes=("component-labels",), fix_latent=True))
+    asked = fix_target(chart, FixRequest(recipes=("component-labels",), fix_latent=True))
     assert asked.files == [] and asked.fixed == []
     [left] = asked.unfixed
     assert "only values chartfix synthesized make this finding: not fixed" in left.reason

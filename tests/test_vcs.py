@@ -20,7 +20,7 @@ import yaml
 from test_migration import CHART, shop_change
 
 from chartfix.errors import UsageError
-from chartfix.model.changes import ChartChange
+from chartfix.model.changes import TargetChange
 from chartfix.publish.vcs import (
     commit_charts,
     commit_to_branch,
@@ -81,7 +81,7 @@ def checkout(tmp_path: Path) -> Iterator[Checkout]:
     yield Checkout(top, remote)
 
 
-def fixed(checkout: Checkout) -> ChartChange:
+def fixed(checkout: Checkout) -> TargetChange:
     return shop_change("shop", "prod", checkout.chart)
 
 

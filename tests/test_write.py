@@ -14,9 +14,9 @@ import pytest
 from conftest import CHARTFIX, snapshot
 
 from chartfix.cli import main
-from chartfix.errors import ChartError
-from chartfix.model.changes import ChartChange, FileChange
-from chartfix.pipeline import FixRequest, fix_chart
+from chartfix.errors import TargetError
+from chartfix.model.changes import FileChange, TargetChange
+from chartfix.pipeline import FixRequest, fix_target
 from chartfix.publish.apply import write_change
 from chartfix.publish.write import JOURNAL
 
@@ -31,15 +31,15 @@ def chart_dir(root: Path) -> Path:
     return root
 
 
-def change_of(root: Path, files: dict[str, tuple[bytes, bytes]]) -> ChartChange:
-    return ChartChange(
-        chart_root=root, chart_name="app", chart_version="1.2.3",
+def change_of(root: Path, files: dict[str, tuple[bytes, bytes]]) -> TargetChange:
+    return TargetChange(
+        target_root=root, target_name="app", target_version="1.2.3",
         files=[FileChange(rel, before, after) for rel, (before, after) in files.items()],
     )
 
 
-def planned(chart: Path) -> ChartChange:
-    change = fix_chart(chart, FixRequest(fix_latent=True, release="rel"))
+def planned(chart: Path) -> TargetChange:
+    change = fix_target(chart, FixRequest(fix_latent=True, release="rel"))
     assert len(change.files) >= 2
     return change
 
@@ -70,7 +70,7 @@ def test_write_never_goes_through_a_link_even_inside_the_chart(tmp_path: Path) -
 
     linked = (("templates/link.yaml", b"kind: ConfigMap\n"), ("templates/dir/x.yaml", b""))
     for rel, before in linked:
-        with pytest.raises(ChartError, match="does not write through links"):
+        with pytest.raises(TargetError, match="does not write through links"):
             write_change(change_of(root, {
                 "templates/fresh.yaml": (b"", b"f"), rel: (before, b"new\n"),
             }))
@@ -84,7 +84,7 @@ def test_write_refuses_escapes_before_writing_anything(tmp_path: Path) -> None:
     (root / "templates" / "out.yaml").symlink_to(tmp_path / "victim.yaml")
 
     for bad in ("../victim.yaml", "templates/out.yaml", str(tmp_path / "abs.yaml")):
-        with pytest.raises(ChartError):
+        with pytest.raises(TargetError):
             write_change(change_of(root, {
                 "templates/cm.yaml": (b"kind: ConfigMap\n", b"changed"), bad: (b"", b"x"),
             }))
@@ -97,7 +97,7 @@ def test_a_failure_midway_leaves_every_file_whole(tmp_path: Path) -> None:
     (root / "blocker").write_text("a file where a folder is needed")
     before = snapshot(root)
 
-    with pytest.raises(ChartError):
+    with pytest.raises(TargetError):
         write_change(change_of(root, {
             "templates/cm.yaml": (b"kind: ConfigMap\n", b"changed"), "blocker/x.yaml": (b"", b"x"),
         }))
@@ -112,7 +112,7 @@ def test_a_file_edited_after_planning_refuses_the_whole_chart(chart_copy) -> Non
     edited.write_bytes(edited.read_bytes() + b"# the user's edit\n")
     before = snapshot(chart)
 
-    with pytest.raises(ChartError, match="changed since chartfix read it"):
+    with pytest.raises(TargetError, match="changed since chartfix read it"):
         write_change(change)
 
     assert snapshot(chart) == before
@@ -140,9 +140,9 @@ KILLER = textwrap.dedent("""
     import os, sys
     from pathlib import Path
     from chartfix.publish.apply import write_change
-    from chartfix.pipeline import FixRequest, fix_chart
+    from chartfix.pipeline import FixRequest, fix_target
     chart, step, n = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3])
-    change = fix_chart(chart, FixRequest(fix_latent=True, release="rel"))
+    change = fix_target(chart, FixRequest(fix_latent=True, release="rel"))
     real = getattr(os, step)
     calls = []
     def dying(*args, **kwargs):
@@ -241,13 +241,13 @@ def test_a_killed_write_does_not_block_a_branch_run_with_temp_files(chart_copy) 
 def test_a_values_file_edited_after_planning_refuses_the_chart_naming_it(chart_copy) -> None:
     """Not only the files a fix edits: every file the renders read was the plan's input."""
     chart = chart_copy("legacy-server")
-    change = fix_chart(chart, FixRequest(fix_latent=True))
+    change = fix_target(chart, FixRequest(fix_latent=True))
     assert change.files and "values.yaml" not in {f.path for f in change.files}
     values = chart / "values.yaml"
     values.write_bytes(values.read_bytes() + b"migration: {enabled: false}\n")
     before = snapshot(chart)
 
-    with pytest.raises(ChartError) as refused:
+    with pytest.raises(TargetError) as refused:
         write_change(change)
 
     assert str(refused.value) == f"{values}: changed since chartfix read it; nothing written " \

@@ -33,7 +33,7 @@ from chartfix.commands.fixing import (
     fix_outcome,
 )
 from chartfix.errors import UsageError, display_path
-from chartfix.model.changes import ChartChange
+from chartfix.model.changes import TargetChange
 from chartfix.pipeline import FixRequest, organisation_request, select_recipes
 from chartfix.publish.apply import (
     Outcome,
@@ -410,7 +410,7 @@ def report_entry(
         "id": chart_identity(outcome.root, roots),
         "repository": place.repository,
         "in_repository": place.path,
-        "name": change.chart_name if change else outcome.root.name,
+        "name": change.target_name if change else outcome.root.name,
         "status": outcome.status,
         "findings": len(change.fixed) + len(change.unfixed) if change else 0,
         "warnings": len(change.warnings) if change else 0,
@@ -457,7 +457,7 @@ def failure_entry(failure: RepoFailure) -> dict[str, Any]:
     }
 
 
-def finding_details(change: ChartChange) -> list[dict[str, Any]]:
+def finding_details(change: TargetChange) -> list[dict[str, Any]]:
     """Every finding of the chart as in `check --format json` (location relative to the
     chart), with `state` fixed or left and, when left, the `reason`."""
     namespace = change.before[0].namespace if change.before else None
@@ -477,7 +477,7 @@ def finding_details(change: ChartChange) -> list[dict[str, Any]]:
     return fixed + left + warned
 
 
-def migration_for(change: ChartChange, publish: PublishOptions) -> str | None:
+def migration_for(change: TargetChange, publish: PublishOptions) -> str | None:
     """The migration note the branch commit carries (when upgrading needs more than `helm
     upgrade`: `needs_note`), for the run's release and namespace."""
     if not change.changed or not needs_note(change):
@@ -488,5 +488,5 @@ def migration_for(change: ChartChange, publish: PublishOptions) -> str | None:
     version = None  # the default bump's version, as the branch commit gets
     if bump in LEVELS:
         with contextlib.suppress(ValueError):  # not SemVer: the note names no version
-            version = bump_version(change.chart_version, bump)
+            version = bump_version(change.target_version, bump)
     return migration_note(change, publish.release, publish.namespace, version=version)

@@ -14,7 +14,7 @@ from typing import TextIO
 from chartfix import cache
 from chartfix.commands.options import CHECK_FORMATS as FORMATS
 from chartfix.config import config_files, load_config
-from chartfix.errors import ChartError, Skipped, UsageError, display_path
+from chartfix.errors import Skipped, TargetError, UsageError, display_path
 from chartfix.model.findings import Analysis as Judged
 from chartfix.model.objects import Rendering, features_added, object_ids
 from chartfix.model.report import ChartReport
@@ -55,7 +55,7 @@ def check_chart(
     next_release: bool = True,
 ) -> ChartReport:
     """Render the target at `root` under each scenario and analyze it (`pipeline.analyze`).
-    Never raises for a bad target: its ChartError travels in the report. `policy`: the
+    Never raises for a bad target: its TargetError travels in the report. `policy`: the
     command line's rule control, on top of the target's `.chartfix.yaml`; `trusted`: its
     `run-apps: true` counts; `allow_remote`: its kustomizations may fetch; `next_release`:
     render its next release (`RenderSettings.next_release`)."""
@@ -79,10 +79,10 @@ def _keep(report: ChartReport, analysis: Judged) -> None:
 
 
 def crashed_report(root: Path, error: BaseException) -> ChartReport:
-    """A chart whose check raised something other than ChartError (a bug, a dead worker)."""
+    """A chart whose check raised something other than TargetError (a bug, a dead worker)."""
     from chartfix.runner import crash_reason
 
-    return ChartReport(root=root, name=root.name, error=ChartError(root, crash_reason(error)))
+    return ChartReport(root=root, name=root.name, error=TargetError(root, crash_reason(error)))
 
 
 @dataclass(frozen=True)
@@ -108,11 +108,11 @@ class ScenarioResult:
     """The scenarios the task was to check, rendered or not, in order."""
     warnings: list[str] = field(default_factory=list)
     engine_log: list[str] = field(default_factory=list)
-    error: ChartError | None = None
+    error: TargetError | None = None
     skipped: str | None = None
     stand_in: str | None = None
     synthesized: dict[str, list[str]] = field(default_factory=dict)
-    unrendered: dict[str, ChartError] = field(default_factory=dict)
+    unrendered: dict[str, TargetError] = field(default_factory=dict)
     objects: dict[str, frozenset[str]] = field(default_factory=dict)
     """Scenario -> its objects (`object_ids`): what feature scenarios add is counted from
     them, the first scenario being in another task maybe."""
@@ -125,7 +125,7 @@ class ScenarioResult:
 
 
 def check_scenarios(task: ScenarioTask) -> ScenarioResult:
-    """Analyze some scenarios of one target; never raises ChartError."""
+    """Analyze some scenarios of one target; never raises TargetError."""
     return _check(task)[0]
 
 
@@ -151,7 +151,7 @@ def _check(task: ScenarioTask) -> tuple[ScenarioResult, list[Rendering]]:
     except Skipped as skipped:
         result.skipped = skipped.reason
         return result, []
-    except ChartError as err:
+    except TargetError as err:
         result.error = err
         return result, []
     rendered = analysis.rendered
@@ -346,7 +346,7 @@ def _scenario_names(root: Path, settings: RenderSettings, run_apps: bool | None)
         if kind.skip_reason(root, run_apps, _untrusted(root, settings)) is not None:
             return []
         return kind.load(root).scenarios(settings)
-    except (ChartError, OSError):
+    except (TargetError, OSError):
         return []
 
 
@@ -356,12 +356,12 @@ def _untrusted(root: Path, settings: RenderSettings) -> tuple[Path, ...]:
     return () if settings.trusted else (root,)
 
 
-def _unfinished_write(root: Path) -> ChartError | None:
+def _unfinished_write(root: Path) -> TargetError | None:
     """Why a chart a killed `fix --write` left half written is not checked: its files are
     neither the old chart nor the new one (and a `git add -A` would commit the staged ones)."""
     try:
         refuse_pending(root, "check")
-    except ChartError as err:
+    except TargetError as err:
         return err
     except OSError:  # an unreadable folder: its check says why
         return None

@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
 from chartfix.commands.options import features_from, policy_from
-from chartfix.errors import ChartError, Skipped, UsageError
-from chartfix.model.changes import ChartChange
+from chartfix.errors import Skipped, TargetError, UsageError
+from chartfix.model.changes import TargetChange
 from chartfix.model.selectors import LABEL_VALUE_RULE, valid_label_value
-from chartfix.pipeline import FixRequest, fix_chart, recipe_components
+from chartfix.pipeline import FixRequest, fix_target, recipe_components
 from chartfix.publish.apply import Outcome, write_outcome
 from chartfix.publish.options import PublishOptions
 from chartfix.publish.paths import writable_dir, writable_file
@@ -181,24 +181,24 @@ def fix_outcome(root: Path, request: FixRequest) -> Outcome:
             recovered = recover(root)
         else:
             refuse_pending(root, request.mode)
-        change = fix_chart(root, request)
+        change = fix_target(root, request)
         if recovered:
             change.notes.insert(0, recovered)
         return Outcome(root, change=change, release_changes=other_releases(root, request, change))
     except Skipped as skipped:
         return Outcome(root, skipped=skipped.reason)
-    except ChartError as err:
+    except TargetError as err:
         return Outcome(root, error=err)
 
 
 def other_releases(
-    root: Path, request: FixRequest, change: ChartChange
-) -> dict[tuple[str, str], ChartChange]:
+    root: Path, request: FixRequest, change: TargetChange
+) -> dict[tuple[str, str], TargetChange]:
     """The change rendered for each other release, for its block of the note; a release
     whose patch differs from the first's is said in a note (the first's is the one made)."""
     out = {}
     for name, namespace in request.more_releases:
-        other = fix_chart(root, replace(request, release=name, namespace=namespace,
+        other = fix_target(root, replace(request, release=name, namespace=namespace,
                                         more_releases=()))
         if [(f.path, f.after) for f in other.files] != [(f.path, f.after) for f in change.files]:
             change.notes.append(
@@ -215,13 +215,13 @@ def readable(root: Path) -> None:
         with os.scandir(root):
             pass
     except OSError as err:
-        raise ChartError(root, f"cannot read the folder: {err.strerror}") from err
+        raise TargetError(root, f"cannot read the folder: {err.strerror}") from err
 
 
 def crashed(root: Path, error: BaseException) -> Outcome:
     """A chart whose worker was stopped or died, or on which chartfix itself failed (a
     bug): its error line."""
-    return Outcome(root, error=ChartError(root, crash_reason(error)))
+    return Outcome(root, error=TargetError(root, crash_reason(error)))
 
 
 def fix_all(charts: Sequence[Path], options: FixOptions) -> list[Outcome]:

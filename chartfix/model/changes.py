@@ -1,7 +1,7 @@
 """The outcome of fixing one chart: the verified file changes and the evidence behind them.
 
 Everything after verification (dry-run diff, --write, --branch commits, migration notes,
-PR bodies, bulk reports) is a function of a `ChartChange`.
+PR bodies, bulk reports) is a function of a `TargetChange`.
 """
 
 from __future__ import annotations
@@ -101,10 +101,10 @@ class FixUnit:
 
 
 @dataclass
-class ChartChange:
-    chart_root: Path
-    chart_name: str
-    chart_version: str
+class TargetChange:
+    target_root: Path
+    target_name: str
+    target_version: str
     files: list[FileChange] = field(default_factory=list)
     fixed: list[Finding] = field(default_factory=list)
     unfixed: list[Unfixed] = field(default_factory=list)

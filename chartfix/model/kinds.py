@@ -1,6 +1,6 @@
 """What the layers above the sources say about a kind of target (a chart, a cdk8s app, a
 kustomization, a folder of manifests): declared by its `SourceKind` (`facts`) and carried by
-the `ChartChange`, so that no command, note or PR body switches on a kind's name."""
+the `TargetChange`, so that no command, note or PR body switches on a kind's name."""
 
 from __future__ import annotations
 
@@ -41,7 +41,7 @@ APPLY_WORDS = Words(
 @dataclass(frozen=True)
 class KindFacts:
     """One kind's facts, in the words people read (the defaults: an unnamed target deployed
-    as a release, as a `ChartChange` made by hand in a test is)."""
+    as a release, as a `TargetChange` made by hand in a test is)."""
 
     name: str = ""
     """The kind's name: `helm`, `cdk8s`, `kustomize`, `manifests`."""

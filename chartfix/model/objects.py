@@ -112,7 +112,7 @@ class LazyBody(Mapping[str, Any]):
 
 
 @dataclass(frozen=True)
-class Source:
+class FileDocument:
     """Where a rendered object came from.
 
     `path` is relative to the chart root (`templates/deployment.yaml`, or
@@ -169,7 +169,7 @@ class K8sObject:
     """One rendered manifest document."""
 
     body: Mapping[str, Any]
-    source: Source
+    source: FileDocument
     chart: str = ""
     """Name of the (sub)chart whose template rendered this object."""
     text: str | None = field(default=None, compare=False, repr=False)

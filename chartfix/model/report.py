@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from chartfix.errors import ChartError
+from chartfix.errors import TargetError
 from chartfix.model.findings import Analysis, Finding
 from chartfix.model.objects import Rendering
 
@@ -27,7 +27,7 @@ class ChartReport:
     engine_log: list[str] = field(default_factory=list)
     """What Helm's engine logged while rendering the chart (Rendering.engine_log): text
     output shows it in the chart's section; JSON and SARIF keep stdout for their document."""
-    error: ChartError | None = None
+    error: TargetError | None = None
     skipped: str | None = None
     """Why the target was not checked (a cdk8s app the user did not allow to run)."""
     stand_in: str | None = None

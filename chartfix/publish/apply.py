@@ -1,6 +1,6 @@
 """The last step: what a verified change becomes — a dry-run diff, files, or a git commit.
 
-Dry run and --write share one path up to the end: the same verified `ChartChange` is either
+Dry run and --write share one path up to the end: the same verified `TargetChange` is either
 printed as a patch or written atomically.
 """
 
@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
-from chartfix.errors import ChartError, display_path
-from chartfix.model.changes import ChartChange
+from chartfix.errors import TargetError, display_path
+from chartfix.model.changes import TargetChange
 from chartfix.publish.diff import chart_diff, colorize, summarize
 from chartfix.publish.migration.steps import upgrade_kind
 from chartfix.publish.output import said_once
@@ -32,8 +32,8 @@ class Outcome:
     """One chart's result in a fix or bulk run."""
 
     root: Path
-    change: ChartChange | None = None
-    error: ChartError | None = None
+    change: TargetChange | None = None
+    error: TargetError | None = None
     branch_commit: str | None = None
     """This chart's own commit on the --branch branch."""
     skipped: str | None = None
@@ -55,7 +55,7 @@ class Outcome:
     """The repository of the --branch branch, by its short name in the run."""
     branch_error: str | None = None
     """Why the branch could not be made, pushed or proposed (the same for its charts)."""
-    release_changes: dict[tuple[str, str], ChartChange] = field(default_factory=dict)
+    release_changes: dict[tuple[str, str], TargetChange] = field(default_factory=dict)
     """The change rendered for each other release (--release repeated, --releases FILE)."""
     pull_request: tuple[str, str] | None = None
     """(URL, opened|updated|unchanged) of the branch's pull request (--open-pr)."""
@@ -97,9 +97,9 @@ class RunSummary:
         return 1 if any(o.unfixed for o in self.outcomes) else 0
 
 
-def write_change(change: ChartChange) -> None:
+def write_change(change: TargetChange) -> None:
     """Write the verified files of `change` into the chart, all or none (chartfix.publish.write)."""
-    write_chart(change.chart_root, change.files, change.read)
+    write_chart(change.target_root, change.files, change.read)
 
 
 def write_outcome(outcome: Outcome) -> None:
@@ -110,7 +110,7 @@ def write_outcome(outcome: Outcome) -> None:
     try:
         write_change(change)
         outcome.written = True
-    except ChartError as err:
+    except TargetError as err:
         outcome.error = err
 
 

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import git
 
-from chartfix.errors import ChartError, UsageError
-from chartfix.model.changes import ChartChange
+from chartfix.errors import TargetError, UsageError
+from chartfix.model.changes import TargetChange
 from chartfix.publish.apply import Outcome
 from chartfix.publish.diff import chart_diff, summarize
 from chartfix.publish.forge import ForgeError, Proposal, ensure, forge_for
@@ -49,15 +49,15 @@ def publish(outcomes: Sequence[Outcome], options: PublishOptions) -> None:
     for branch, repo_dir, group in branches:
         try:
             _publish_branch(branch, repo_dir, group, names[repo_dir.resolve()], options)
-        except (UsageError, ChartError, ForgeError) as err:
-            reason = err.reason if isinstance(err, ChartError) else str(err)
+        except (UsageError, TargetError, ForgeError) as err:
+            reason = err.reason if isinstance(err, TargetError) else str(err)
             if isinstance(err, ForgeError):
                 reason = f"pull request: {reason}"
             for outcome in group:
                 outcome.branch_error = redact(reason)
                 own = outcome.branch_commit  # committed before the push failed: name it
                 mine = f"; this chart's commit on it: {own[:12]}" if own else ""
-                outcome.error = ChartError(outcome.root, redact(reason) + mine)
+                outcome.error = TargetError(outcome.root, redact(reason) + mine)
 
 
 def _publish_branch(
@@ -73,7 +73,7 @@ def _publish_branch(
     made = commit_charts(
         repo, branch, changes, release=options.release, namespace=options.namespace,
         bump=options.bump, note_target=options.note_target, remote=options.push,
-        releases={o.change.chart_root: run_as(o, options) for o in group if o.change is not None},
+        releases={o.change.target_root: run_as(o, options) for o in group if o.change is not None},
     )
     base = repo.head.commit.hexsha  # the branch's start: HEAD never moves
     for outcome, sha in zip(group, made.shas, strict=True):
@@ -98,7 +98,7 @@ def _publish_branch(
             outcome.pull_request = (url, state)
 
 
-def run_as(outcome: Outcome, options: PublishOptions) -> list[tuple[Release, ChartChange]]:
+def run_as(outcome: Outcome, options: PublishOptions) -> list[tuple[Release, TargetChange]]:
     """Each release the chart runs as with the change rendered for it; empty for the one
     default Helm release (the note is written as before)."""
     listed = options.releases
@@ -133,9 +133,9 @@ def _propose(
     return done.pull.url, done.state
 
 
-def _entry(change: ChartChange, options: PublishOptions, repo: git.Repo | None) -> ChartEntry:
+def _entry(change: TargetChange, options: PublishOptions, repo: git.Repo | None) -> ChartEntry:
     """A chart as the description shows it (`repo`: on a branch, its note file named)."""
-    versioned = (change.chart_root / "Chart.yaml").is_file()
+    versioned = (change.target_root / "Chart.yaml").is_file()
     return ChartEntry(
         change, str(summarize([chart_diff(change)])),
         version=next_version(change, options.bump) if versioned else None,
@@ -155,7 +155,7 @@ def _committed_diff(repo: git.Repo, base: str, tip: str, chart: Path) -> str:
 def _say_where_the_note_is(outcome: Outcome, target: NoteTarget, body: Path | None) -> None:
     if outcome.change is None or not needs_note(outcome.change):
         return
-    where = [f"{note_path(outcome.change.chart_root, target)} in the commit"]
+    where = [f"{note_path(outcome.change.target_root, target)} in the commit"]
     if body is not None:
         where.append(f"the PR description {body}")
     outcome.note = ", ".join(where)
@@ -186,16 +186,16 @@ def _branches(
         try:
             repo_dir = Path(str(repo_for(outcome.root).working_tree_dir))
         except UsageError as err:
-            outcome.error = ChartError(outcome.root, str(err))
+            outcome.error = TargetError(outcome.root, str(err))
             continue
         by_repo[repo_dir].append(outcome)
     branches = []
     for repo_dir, group in sorted(by_repo.items()):
         if per_chart_branches(options):
-            names = Counter(o.change.chart_name for o in group if o.change is not None)
+            names = Counter(o.change.target_name for o in group if o.change is not None)
             for outcome in group:
                 assert outcome.change is not None
-                label = outcome.change.chart_name
+                label = outcome.change.target_name
                 if names[label] > 1:  # two charts of one name: tell them apart by path
                     label = os.path.relpath(outcome.root, repo_dir)
                 branches.append((_chart_branch(template, _slug(label)), repo_dir, [outcome]))

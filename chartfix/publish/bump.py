@@ -23,8 +23,8 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap
 from ruamel.yaml.error import YAMLError
 
-from chartfix.errors import ChartError
-from chartfix.model.changes import ChartChange
+from chartfix.errors import TargetError
+from chartfix.model.changes import TargetChange
 from chartfix.publish.markdown import Heading, headings, split_lines
 from chartfix.publish.migration.steps import upgrade_kind
 from chartfix.versions import helm_version
@@ -56,7 +56,7 @@ def bump_version(version: str, level: Level) -> str:
 
 
 def bump_chart(
-    chart_root: str | Path, level: Level, change_summary: str, today: datetime.date | None = None
+    target_root: str | Path, level: Level, change_summary: str, today: datetime.date | None = None
 ) -> dict[str, bytes]:
     """New bytes of Chart.yaml (and CHANGELOG.md when the chart has one), chart-relative.
 
@@ -64,19 +64,19 @@ def bump_chart(
     current version's list; otherwise the list describes the new version only (Artifact Hub
     shows it as "changes in this version"), so it is replaced by the new entry.
     """
-    root = Path(chart_root)
+    root = Path(target_root)
     chart_file = root / "Chart.yaml"
     try:
         text = chart_file.read_bytes().decode("utf-8")
     except (OSError, UnicodeDecodeError) as err:
-        raise ChartError(chart_file, f"cannot read: {err}") from err
+        raise TargetError(chart_file, f"cannot read: {err}") from err
     lines = text.splitlines(keepends=True)
     document = _load(chart_file, text)
     old_version = str(document.get("version", ""))
     try:
         new_version = bump_version(old_version, level)
     except ValueError as err:
-        raise ChartError(chart_file, str(err)) from err
+        raise TargetError(chart_file, str(err)) from err
     if new_version != old_version:
         _set_version(chart_file, lines, document, old_version, new_version)
     _record_change(lines, document, change_summary, replace=level != "none")
@@ -86,7 +86,7 @@ def bump_chart(
         try:
             old_log = changelog.read_bytes().decode("utf-8")
         except (OSError, UnicodeDecodeError) as err:
-            raise ChartError(changelog, f"cannot read: {err}") from err
+            raise TargetError(changelog, f"cannot read: {err}") from err
         out["CHANGELOG.md"] = changelog_with_entry(
             old_log, new_version, change_summary, today or datetime.date.today()
         ).encode("utf-8")
@@ -97,9 +97,9 @@ def _load(path: Path, text: str) -> CommentedMap:
     try:
         document = YAML(typ="rt").load(text)
     except YAMLError as err:
-        raise ChartError(path, f"invalid YAML: {err}") from err
+        raise TargetError(path, f"invalid YAML: {err}") from err
     if not isinstance(document, CommentedMap):
-        raise ChartError(path, "Chart.yaml is not a mapping")
+        raise TargetError(path, "Chart.yaml is not a mapping")
     return document
 
 
@@ -115,7 +115,7 @@ def _set_version(
     line = lines[row]
     at = line.find(old, col)
     if at < 0:
-        raise ChartError(path, f"cannot find version {old!r} on line {row + 1}")
+        raise TargetError(path, f"cannot find version {old!r} on line {row + 1}")
     lines[row] = line[:at] + new + line[at + len(old):]
 
 
@@ -281,7 +281,7 @@ def _after_title(lines: list[str], found: list[Heading]) -> int:
     return row
 
 
-def default_level(change: ChartChange) -> Level:
+def default_level(change: TargetChange) -> Level:
     """Major when an immutable field changes (upgrades need the migration); minor when no
     immutable field changes but running pods need a step (a consumer's selector asks for a
     label they get only when replaced); else patch: a bug fix with nothing to do on upgrade
@@ -291,9 +291,9 @@ def default_level(change: ChartChange) -> Level:
     return "minor" if upgrade_kind(change) == "step" else "patch"
 
 
-def default_version(change: ChartChange) -> str | None:
+def default_version(change: TargetChange) -> str | None:
     """The chart version after the default bump, or None when the version is not SemVer."""
     try:
-        return bump_version(change.chart_version, default_level(change))
+        return bump_version(change.target_version, default_level(change))
     except ValueError:
         return None

@@ -14,7 +14,7 @@ from unidiff import PatchSet
 
 from chartfix.errors import display_path
 from chartfix.files import decode
-from chartfix.model.changes import ChartChange, FileChange
+from chartfix.model.changes import FileChange, TargetChange
 
 _NO_NEWLINE = "\\ No newline at end of file\n"
 
@@ -48,8 +48,8 @@ def quote_path(name: str) -> str:
     return f'"{out}"'
 
 
-def chart_diff(change: ChartChange) -> str:
-    chart_dir = display_path(change.chart_root)
+def chart_diff(change: TargetChange) -> str:
+    chart_dir = display_path(change.target_root)
     return "".join(file_diff(chart_dir, f) for f in change.files)
 
 

@@ -4,7 +4,7 @@ its subject (the PR title), and the sentence for CHANGELOG.md and Artifact Hub.
 
 from __future__ import annotations
 
-from chartfix.model.changes import ChartChange
+from chartfix.model.changes import TargetChange
 from chartfix.publish.migration.steps import upgrade_kind
 
 NOTHING_TO_MIGRATE = (
@@ -15,7 +15,7 @@ NOTHING_TO_MIGRATE = (
 
 
 def commit_message(
-    change: ChartChange, *, version: str | None = None, note_file: str | None = None
+    change: TargetChange, *, version: str | None = None, note_file: str | None = None
 ) -> str:
     """Subject line, blank line, a short body: what was fixed, the new chart version
     (`version`), and the file holding the upgrade steps (`note_file`, repository-relative):
@@ -25,13 +25,13 @@ def commit_message(
     subject = summary_line(change)
     recipe = change.recipe_file
     if recipe is not None:
-        subject = recipe.subject(change.chart_name, subject.split(": ", 1)[1])
+        subject = recipe.subject(change.target_name, subject.split(": ", 1)[1])
     count = len(change.fixed)
     rules = sorted({finding.rule for finding in change.fixed})
     body = [f"Fixes {count} label-selector finding{'s' if count != 1 else ''}"
-            + (f" ({', '.join(rules)})" if rules else "") + f" in {change.chart_name}."]
+            + (f" ({', '.join(rules)})" if rules else "") + f" in {change.target_name}."]
     if version is not None:
-        body.append(f"Chart version {change.chart_version} -> {version}.")
+        body.append(f"Chart version {change.target_version} -> {version}.")
     if note_file is not None:
         body.append(f"Upgrade steps: {note_file}.")
     else:
@@ -43,7 +43,7 @@ def commit_message(
     return message
 
 
-def summary_line(change: ChartChange) -> str:
+def summary_line(change: TargetChange) -> str:
     """One line saying what the fix does to this chart (a commit subject)."""
     count = len(change.fixed)
     rules = sorted({finding.rule for finding in change.fixed})
@@ -56,10 +56,10 @@ def summary_line(change: ChartChange) -> str:
         what += f"; {deploy} needs migration"
     elif kind == "step":
         what += f"; {deploy} needs a step first"
-    return f"{change.chart_name}: {what}"
+    return f"{change.target_name}: {what}"
 
 
-def change_summary(change: ChartChange) -> str:
+def change_summary(change: TargetChange) -> str:
     """One sentence for CHANGELOG.md and Artifact Hub: what was fixed, on which objects."""
     objects = sorted({str(finding.obj) for finding in change.fixed})
     shown = ", ".join(objects[:3]) + (f" and {len(objects) - 3} more" if len(objects) > 3 else "")

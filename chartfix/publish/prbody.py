@@ -1,7 +1,7 @@
 """The pull request description for one chart's fix: what, why, how to upgrade, how verified.
 
 A reviewer of a chart PR asks four questions in this order: what was wrong, what changed,
-what will it break, and how do I know it works. Every answer comes from the `ChartChange`;
+what will it break, and how do I know it works. Every answer comes from the `TargetChange`;
 nothing is claimed that the renderings did not show.
 """
 
@@ -11,19 +11,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from chartfix.errors import UsageError
-from chartfix.model.changes import ChartChange
+from chartfix.model.changes import TargetChange
 from chartfix.model.findings import Finding
 from chartfix.publish.messages import NOTHING_TO_MIGRATE, summary_line
 from chartfix.publish.migration.steps import release_steps, upgrade_kind
 from chartfix.publish.migration.text import migration_note
 
 
-def pr_title(change: ChartChange) -> str:
+def pr_title(change: TargetChange) -> str:
     return summary_line(change)
 
 
 def pr_body(
-    change: ChartChange,
+    change: TargetChange,
     diff_summary: str,
     release: str,
     namespace: str,
@@ -75,7 +75,7 @@ def _finding_line(finding: Finding) -> str:
     return line
 
 
-def _breaking(change: ChartChange, namespace: str) -> list[str]:
+def _breaking(change: TargetChange, namespace: str) -> list[str]:
     steps = release_steps(change, namespace)
     lines = [
         "Kubernetes does not let `helm upgrade` change these fields of existing objects; "
@@ -97,7 +97,7 @@ def _breaking(change: ChartChange, namespace: str) -> list[str]:
     return lines
 
 
-def _step(change: ChartChange, namespace: str) -> list[str]:
+def _step(change: TargetChange, namespace: str) -> list[str]:
     """Not breaking (no immutable field changes, `helm upgrade` succeeds), not safe either:
     say which selectors would leave running pods out."""
     steps = release_steps(change, namespace)
@@ -113,7 +113,7 @@ def _step(change: ChartChange, namespace: str) -> list[str]:
     return lines
 
 
-def _verification(change: ChartChange) -> list[str]:
+def _verification(change: TargetChange) -> list[str]:
     rendered = change.kind.rendered_by
     lines = [
         f"chartfix rendered {rendered} before and after the change, in "
@@ -134,7 +134,7 @@ def _verification(change: ChartChange) -> list[str]:
 class ChartEntry:
     """One chart of a pull request: its change, diff summary, new version, note file."""
 
-    change: ChartChange
+    change: TargetChange
     diff_summary: str
     version: str | None = None
     """The chart version the branch sets (None: a target without one)."""
@@ -199,8 +199,8 @@ def _summary(entries: Sequence[ChartEntry], built_on: str | None) -> str:
         kind = upgrade_kind(change)
         steps = "nothing" if kind == "safe" else (
             f"the steps in `{entry.note_file}`" if entry.note_file else "the steps below")
-        version = f"{change.chart_version} → {entry.version}" if entry.version else "-"
-        lines.append(f"| {change.chart_name} | {len(change.fixed)} | {len(change.unfixed)} | "
+        version = f"{change.target_version} → {entry.version}" if entry.version else "-"
+        lines.append(f"| {change.target_name} | {len(change.fixed)} | {len(change.unfixed)} | "
                      f"{BREAKING[kind]} | {steps} | {version} |")
     if built_on:
         lines += ["", f"Built on {built_on} by chartfix. A re-run rebuilds this branch and "
@@ -211,7 +211,7 @@ def _summary(entries: Sequence[ChartEntry], built_on: str | None) -> str:
 def _details(entry: ChartEntry, release: str, namespace: str, *, full: bool) -> str:
     change = entry.change
     kind = upgrade_kind(change)
-    summary = (f"<b>{change.chart_name}</b>: {len(change.fixed)} fixed"
+    summary = (f"<b>{change.target_name}</b>: {len(change.fixed)} fixed"
                + (", breaking" if kind == "unsafe" else ""))
     if full:
         inner = pr_body(change, entry.diff_summary, release, namespace, version=entry.version,

@@ -10,7 +10,7 @@ from __future__ import annotations
 from unidiff import PatchSet
 
 from chartfix.errors import display_path
-from chartfix.model.changes import ChartChange
+from chartfix.model.changes import TargetChange
 from chartfix.model.findings import Finding
 from chartfix.publish.diff import file_diff
 
@@ -18,9 +18,9 @@ Hunk = tuple[int, int, str]
 """(first line, last line) of the file before the fix that a hunk shows, and its header."""
 
 
-def file_hunks(change: ChartChange) -> dict[str, tuple[str, list[Hunk]]]:
+def file_hunks(change: TargetChange) -> dict[str, tuple[str, list[Hunk]]]:
     """Per changed file (target-relative path): its name in the patch and its hunks."""
-    chart_dir = display_path(change.chart_root)
+    chart_dir = display_path(change.target_root)
     out: dict[str, tuple[str, list[Hunk]]] = {}
     for file in change.files:
         patch = PatchSet(file_diff(chart_dir, file))
@@ -36,7 +36,7 @@ def file_hunks(change: ChartChange) -> dict[str, tuple[str, list[Hunk]]]:
     return out
 
 
-def hunks_fixing(change: ChartChange) -> dict[tuple[str, str], list[str]]:
+def hunks_fixing(change: TargetChange) -> dict[tuple[str, str], list[str]]:
     """(rule, object) of each fixed finding -> the hunks its edits are in, as
     `path @@ -12,6 +12,7 @@ @@ ...` (one entry per file, in patch order). An edit of a unit
     planned for several findings goes to those reported in the file it edits (the Service's

@@ -26,8 +26,8 @@ from typing import Literal
 
 import git
 
-from chartfix.errors import ChartError, UsageError
-from chartfix.model.changes import ChartChange
+from chartfix.errors import TargetError, UsageError
+from chartfix.model.changes import TargetChange
 from chartfix.publish.bump import Level, bump_chart, bump_version, default_level
 from chartfix.publish.messages import change_summary, commit_message
 from chartfix.publish.migration.placement import NoteTarget, note_files, note_path
@@ -415,13 +415,13 @@ def _git(
 
 def chart_commit(
     repo: git.Repo,
-    change: ChartChange,
+    change: TargetChange,
     *,
     release: str,
     namespace: str,
     bump: Level | Literal["auto"] = "auto",
     note_target: NoteTarget = "auto",
-    releases: Sequence[tuple[Release, ChartChange]] = (),
+    releases: Sequence[tuple[Release, TargetChange]] = (),
 ) -> tuple[str, dict[str, bytes]]:
     """(message, {repo path: bytes}) for one chart: the fix, the version bump, the note.
 
@@ -432,36 +432,36 @@ def chart_commit(
     level = default_level(change) if bump == "auto" else bump
     version = next_version(change, bump)
     files = {f.path: f.after for f in change.files if f.before != f.after}
-    versioned = (change.chart_root / "Chart.yaml").is_file()  # a cdk8s app has no version
+    versioned = (change.target_root / "Chart.yaml").is_file()  # a cdk8s app has no version
     if versioned:
-        files.update(bump_chart(change.chart_root, level, change_summary(change)))
-    prefix = repo_path(repo, change.chart_root)
+        files.update(bump_chart(change.target_root, level, change_summary(change)))
+    prefix = repo_path(repo, change.target_root)
     note_file = None
     if needs_note(change):
         note = (releases_note(releases, version=version) if releases
                 else migration_note(change, release, namespace, version=version))
-        files.update(note_files(change.chart_root, note, note_target, version))
-        note_file = in_repo(prefix, note_path(change.chart_root, note_target))
+        files.update(note_files(change.target_root, note, note_target, version))
+        note_file = in_repo(prefix, note_path(change.target_root, note_target))
     moved = {in_repo(prefix, path): data for path, data in files.items()}
     message = commit_message(change, version=version if versioned else None,
                              note_file=note_file)
     return message, moved
 
 
-def next_version(change: ChartChange, bump: Level | Literal["auto"] = "auto") -> str:
+def next_version(change: TargetChange, bump: Level | Literal["auto"] = "auto") -> str:
     """The chart version the branch sets (`auto`: the change's default level)."""
     level = default_level(change) if bump == "auto" else bump
     try:
-        return bump_version(change.chart_version, level)
+        return bump_version(change.target_version, level)
     except ValueError as err:
-        raise ChartError(change.chart_root / "Chart.yaml", str(err)) from err
+        raise TargetError(change.target_root / "Chart.yaml", str(err)) from err
 
 
-def note_file_in_repo(repo: git.Repo, change: ChartChange, target: NoteTarget) -> str | None:
+def note_file_in_repo(repo: git.Repo, change: TargetChange, target: NoteTarget) -> str | None:
     """The repository-relative file the branch writes the change's note to, if any."""
     if not needs_note(change):
         return None
-    return in_repo(repo_path(repo, change.chart_root), note_path(change.chart_root, target))
+    return in_repo(repo_path(repo, change.target_root), note_path(change.target_root, target))
 
 
 def remote_url(repo: git.Repo, remote: str) -> str:
@@ -486,38 +486,38 @@ def in_repo(prefix: str, path: str) -> str:
 def commit_charts(
     repo: git.Repo,
     branch: str,
-    changes: Sequence[ChartChange],
+    changes: Sequence[TargetChange],
     *,
     release: str,
     namespace: str,
     bump: Level | Literal["auto"] = "auto",
     note_target: NoteTarget = "auto",
     remote: str | None = None,
-    releases: Mapping[Path, Sequence[tuple[Release, ChartChange]]] | None = None,
+    releases: Mapping[Path, Sequence[tuple[Release, TargetChange]]] | None = None,
 ) -> BranchCommits:
     """Make `branch` hold one commit per changed chart, in order (`commit_to_branch`); every
     chart dir must be clean and tracked by git."""
     charts = [c for c in changes if c.changed]
     if not charts:
         raise UsageError("nothing to commit: no chart changed")
-    clean = [repo_path(repo, c.chart_root) for c in charts]
+    clean = [repo_path(repo, c.target_root) for c in charts]
     for change in charts:
         require_tracked(repo, change)
     require_clean(repo, clean)
     commits = [
         chart_commit(repo, c, release=release, namespace=namespace, bump=bump,
-                     note_target=note_target, releases=(releases or {}).get(c.chart_root, ()))
+                     note_target=note_target, releases=(releases or {}).get(c.target_root, ()))
         for c in charts
     ]
     return commit_to_branch(repo, branch, commits, clean_paths=clean, remote=remote)
 
 
-def require_tracked(repo: git.Repo, change: ChartChange) -> None:
+def require_tracked(repo: git.Repo, change: TargetChange) -> None:
     """Refuse a chart whose files git does not track (ignored, or never added): a commit
     would add them whole, with whatever else lies on disk."""
-    meta = [m for m in ("Chart.yaml", "cdk8s.yaml") if (change.chart_root / m).is_file()]
-    relative = [*meta, *(f.path for f in change.files if (change.chart_root / f.path).exists())]
-    prefix = repo_path(repo, change.chart_root)
+    meta = [m for m in ("Chart.yaml", "cdk8s.yaml") if (change.target_root / m).is_file()]
+    relative = [*meta, *(f.path for f in change.files if (change.target_root / f.path).exists())]
+    prefix = repo_path(repo, change.target_root)
     paths = [p if prefix == "." else f"{prefix}/{p}" for p in relative]
     tracked = set(
         _git(repo, ["ls-tree", "-r", "-z", "--name-only", "--full-tree", _head_sha(repo), "--",

@@ -34,7 +34,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
-from chartfix.errors import ChartError
+from chartfix.errors import TargetError
 from chartfix.files import inside, linked
 from chartfix.model.changes import FileChange
 
@@ -56,7 +56,7 @@ class _Staged:
 def write_chart(
     root: Path, files: Sequence[FileChange], read: Mapping[Path, str] | None = None
 ) -> None:
-    """Replace the chart's files by `files[i].after`, all or none; refuse (ChartError) when a
+    """Replace the chart's files by `files[i].after`, all or none; refuse (TargetError) when a
     file no longer holds `files[i].before`, or a file the fix was planned from (`read`: its
     sha256 by path) changed."""
     root = Path(root).resolve()
@@ -64,7 +64,7 @@ def write_chart(
     for change in files:  # the file behind a link is shared: never written through it
         link = linked(root, change.path)
         if link is not None:
-            raise ChartError(link, "is a symlink; chartfix does not write through links")
+            raise TargetError(link, "is a symlink; chartfix does not write through links")
     with _locked(root):
         _recover_locked(root)
         refuse_leftovers(root)
@@ -75,7 +75,7 @@ def write_chart(
         ]
         for item in staged:
             if os.path.lexists(item.tmp):
-                raise ChartError(item.tmp, "exists and is not chartfix's: remove it first")
+                raise TargetError(item.tmp, "exists and is not chartfix's: remove it first")
         _write_journal(root, "staging", staged)
         try:
             for (change, _), item in zip(wanted, staged, strict=True):
@@ -90,7 +90,7 @@ def write_chart(
 
 def recover(root: Path) -> str | None:
     """Finish a write that a kill interrupted; a note saying what was done, or None. A
-    target edited since the kill refuses the chart (ChartError), nothing changed."""
+    target edited since the kill refuses the chart (TargetError), nothing changed."""
     root = Path(root).resolve()
     if not (root / JOURNAL).exists() and not (root / (JOURNAL + ".tmp")).exists():
         return None
@@ -99,7 +99,7 @@ def recover(root: Path) -> str | None:
 
 
 def refuse_pending(root: Path, command: str) -> None:
-    """For a run that must not write (dry run, --branch, check): a ChartError when an
+    """For a run that must not write (dry run, --branch, check): a TargetError when an
     interrupted --write is pending, saying what would finish it, or when its staged files
     are left without a journal; nothing is changed."""
     root = Path(root).resolve()
@@ -114,7 +114,7 @@ def refuse_pending(root: Path, command: str) -> None:
     else:
         finish = (f"`chartfix fix {root} --write` rolls it back (deletes {pending} staged "
                   f"{TEMP_SUFFIX} files)")
-    raise ChartError(
+    raise TargetError(
         root / JOURNAL,
         f"an interrupted --write is pending ({state}); {command} does not finish it: "
         f"{finish}, or delete the journal and its {TEMP_SUFFIX} files",
@@ -137,14 +137,14 @@ def leftover_command(root: Path) -> str:
 
 
 def refuse_leftovers(root: Path) -> None:
-    """ChartError naming every staged file left without its journal (deleted by hand): which
+    """TargetError naming every staged file left without its journal (deleted by hand): which
     of them were whole is unknown, so none is moved into place; one command removes them."""
     found = leftovers(root)
     if not found:
         return
     names = ", ".join(p.relative_to(root).as_posix() for p in found[:5])
     more = f" and {len(found) - 5} more" if len(found) > 5 else ""
-    raise ChartError(
+    raise TargetError(
         root, f"{len(found)} staged file(s) of an interrupted --write are left without its "
         f"journal ({names}{more}): `{leftover_command(root)}` removes them all, then run "
         "chartfix again"
@@ -182,16 +182,16 @@ def _check_unchanged(
         except OSError:
             same = False
         if not same:
-            raise ChartError(path, _CHANGED)
+            raise TargetError(path, _CHANGED)
     for change, target in wanted:
         try:
             now = target.read_bytes()
         except FileNotFoundError:
             now = b""
         except OSError as err:
-            raise ChartError(target, f"cannot read: {err.strerror or err}") from err
+            raise TargetError(target, f"cannot read: {err.strerror or err}") from err
         if now != change.before:
-            raise ChartError(target, _CHANGED)
+            raise TargetError(target, _CHANGED)
 
 
 def _check_recoverable(staged: Sequence[_Staged]) -> None:
@@ -201,14 +201,14 @@ def _check_recoverable(staged: Sequence[_Staged]) -> None:
         if not (item.tmp.is_file() and not item.tmp.is_symlink()):
             continue  # moved into place before the kill
         if _sha(item.tmp.read_bytes()) != item.after:
-            raise ChartError(item.tmp, "does not hold what an interrupted --write staged; "
+            raise TargetError(item.tmp, "does not hold what an interrupted --write staged; "
                              "nothing written (delete it and the journal to start over)")
         try:
             now = _sha(item.target.read_bytes())
         except FileNotFoundError:
             now = _sha(b"")
         if now not in (item.before, item.after):
-            raise ChartError(
+            raise TargetError(
                 item.target,
                 f"changed since an interrupted --write staged it; nothing written (keep your "
                 f"edit: delete {JOURNAL} and the {TEMP_SUFFIX} files, then run chartfix again)",
@@ -243,7 +243,7 @@ def _stage(item: _Staged, data: bytes) -> None:
             os.fchmod(out.fileno(), mode)
             os.fsync(out.fileno())
     except OSError as err:
-        raise ChartError(err.filename or item.target, f"cannot write: {err.strerror}") from err
+        raise TargetError(err.filename or item.target, f"cannot write: {err.strerror}") from err
 
 
 def _replace_all(root: Path, staged: Sequence[_Staged]) -> int:
@@ -304,7 +304,7 @@ def _read_journal(root: Path) -> tuple[str, list[_Staged]]:
                 _Staged(target, _temp_for(target), str(entry["before"]), str(entry["after"]))
             )
     except (OSError, ValueError, KeyError, TypeError) as err:
-        raise ChartError(path, f"not a chartfix write journal ({err}); remove it") from err
+        raise TargetError(path, f"not a chartfix write journal ({err}); remove it") from err
     return state, staged
 
 
@@ -323,7 +323,7 @@ def _locked(root: Path) -> Iterator[None]:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError as err:
-            raise ChartError(root, "another chartfix run is writing this chart") from err
+            raise TargetError(root, "another chartfix run is writing this chart") from err
         yield
     finally:
         os.close(fd)

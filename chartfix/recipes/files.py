@@ -37,7 +37,7 @@ from typing import Any
 import yaml
 
 from chartfix import yamlfile
-from chartfix.errors import ChartError, UsageError
+from chartfix.errors import TargetError, UsageError
 from chartfix.files import is_repository_top, within
 from chartfix.recipes import registry
 from chartfix.recipes.base import Recipe, options_of
@@ -226,7 +226,7 @@ def load_recipe_file(path: Path, shipped: bool = False) -> RecipeFile:
         raise UsageError(f"{path}:{line}: not valid YAML: {err.problem}") from err
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as err:
         raise UsageError(f"{path}: cannot read recipe file: {err}") from err
-    except ChartError as err:
+    except TargetError as err:
         raise UsageError(str(err)) from err
     origin = f"shipped with chartfix ({path})" if shipped else str(path)
     try:

@@ -54,20 +54,20 @@ T = TypeVar("T")
 
 
 def workload_names(
-    obj: K8sObject, chart_name: str, release: str, roles: Sequence[str] = ()
+    obj: K8sObject, target_name: str, release: str, roles: Sequence[str] = ()
 ) -> tuple[str, ...]:
     """The names `--component NAME=VALUE` (or a pattern) may give a workload: its rendered
     name, the part after the release fullname, and the names its author wrote
     (`Source.role_names`: the same under every release)."""
-    own = name_suffix(obj.ref.name, release, chart_name)  # x-test-* -> test-*
+    own = name_suffix(obj.ref.name, release, target_name)  # x-test-* -> test-*
     return tuple(dict.fromkeys(n for n in (obj.name, own, *roles) if n))
 
 
-def name_suffix(name: str, release: str, chart_name: str) -> str:
+def name_suffix(name: str, release: str, target_name: str) -> str:
     """The part of `name` after the release fullname (or the release, or the chart name),
     when that prefix is a whole word of it: `shop-web` -> `web`, `shoplike` -> ''."""
-    fullname = release if chart_name in release else f"{release}-{chart_name}"
-    for prefix in (fullname, release, chart_name):
+    fullname = release if target_name in release else f"{release}-{target_name}"
+    for prefix in (fullname, release, target_name):
         if prefix and name.startswith(prefix):
             rest = name[len(prefix):]
             if rest and not rest.startswith(("-", ".", "_")):
@@ -114,7 +114,7 @@ def unmatched_line(origin: str, pattern: str, meant: Sequence[str]) -> str:
 
 def component_value(
     obj: K8sObject,
-    chart_name: str,
+    target_name: str,
     components: Mapping[str, str],
     roles: Sequence[str],
     names: Sequence[str] = (),
@@ -125,14 +125,14 @@ def component_value(
     chosen = component_for(components, [*names, *roles])
     if chosen is not None:
         return chosen
-    return role_word(roles, chart_name) or default_role(obj.kind)
+    return role_word(roles, target_name) or default_role(obj.kind)
 
 
-def role_word(roles: Sequence[str], chart_name: str) -> str | None:
+def role_word(roles: Sequence[str], target_name: str) -> str | None:
     """The first of `roles` that names a role, as a label value: without its kind words
     and a leading target name (`shop-migrate` of chart `shop` -> `migrate`), not a
     generic or one-letter word (`main`, `c`), not the target's own name."""
-    own = chart_name.lower()
+    own = target_name.lower()
     for name in roles:
         word = _as_value(without_kind_words(name))
         if word.startswith(own + "-"):

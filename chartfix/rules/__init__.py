@@ -18,7 +18,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Protocol
 
-from chartfix.errors import ChartError
+from chartfix.errors import TargetError
 from chartfix.model.findings import Finding, Severity, scenario_messages
 from chartfix.model.objects import K8sObject, Rendering
 from chartfix.model.releases import ReleaseDiff
@@ -126,8 +126,8 @@ def analyze_each(
     per_scenario: list[list[Finding]] = []
     for rendering in renderings:
         context = RuleContext(
-            chart_name=chart.name,
-            chart_version=chart.version or "",
+            target_name=chart.name,
+            target_version=chart.version or "",
             app_version=chart.app_version,
             release=rendering.release,
             namespace=rendering.namespace,
@@ -150,7 +150,7 @@ def _every_rule(
                 replace(f, scenarios=(scenario,)) for f in rule.check(objects, context)
             )
         except ValueError as err:  # an unknown selector operator: the API would refuse it
-            raise ChartError(chart.root, f"rule {rule.code}: {err}") from err
+            raise TargetError(chart.root, f"rule {rule.code}: {err}") from err
     return found
 
 
@@ -158,11 +158,11 @@ def apply_policy(
     per_scenario: Sequence[Sequence[Finding]],
     renderings: Sequence[Rendering],
     policy: Policy,
-    chart_root: Path,
+    target_root: Path,
 ) -> Analysis:
     """Each scenario's findings judged against the objects it rendered, then merged."""
     parts = [
-        judge(found, rendering.objects, policy, list(RULES), str(chart_root))
+        judge(found, rendering.objects, policy, list(RULES), str(target_root))
         for found, rendering in zip(per_scenario, renderings, strict=True)
     ]
     return Analysis.combine(parts, merge_findings)

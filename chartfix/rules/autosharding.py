@@ -98,7 +98,7 @@ def volatile_labels(obj: K8sObject, context: RuleContext) -> Drift:
     by the key list: version keys and values holding the chart or app version."""
     if context.releases.rendered:
         return context.releases.drift(obj, LABELS)
-    versions = [v for v in (context.chart_version, context.app_version) if v]
+    versions = [v for v in (context.target_version, context.app_version) if v]
     return {
         k: (v, "")
         for k, v in obj.labels.items()

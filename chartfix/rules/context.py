@@ -19,8 +19,8 @@ from chartfix.model.releases import ReleaseDiff
 class RuleContext:
     """The chart and release one scenario was rendered for."""
 
-    chart_name: str
-    chart_version: str = ""
+    target_name: str
+    target_version: str = ""
     app_version: str | None = None
     release: str = "release-name"
     namespace: str = "default"
@@ -58,7 +58,7 @@ class RuleContext:
 
 def chart_of(obj: K8sObject, context: RuleContext) -> str:
     """The (sub)chart whose template rendered `obj`."""
-    return obj.chart or context.chart_name
+    return obj.chart or context.target_name
 
 
 def shared_component(controller: K8sObject) -> str | None:

@@ -106,7 +106,7 @@ def _classified(
     obj: K8sObject, selector: LabelSelector, context: RuleContext
 ) -> tuple[list[str], list[str], Drift]:
     """(volatile keys, release-manager keys, how the volatile ones change when rendered)."""
-    versions = [v for v in (context.chart_version, context.app_version) if v]
+    versions = [v for v in (context.target_version, context.app_version) if v]
     by_key, managers = volatile_entries(selector, versions)
     if not context.releases.rendered:
         return by_key, managers, {}

@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
-from chartfix.errors import ChartError
+from chartfix.errors import TargetError
 from chartfix.model.changes import FixUnit, Unfixed
 from chartfix.model.edits import Edit, LabelChange, PlannedEdit
 from chartfix.model.findings import Finding, Location
@@ -121,7 +121,7 @@ class Renderings:
     """Every scenario of a target that rendered, and those that did not (with the reason)."""
 
     renderings: list[Rendering] = field(default_factory=list)
-    unrendered: list[tuple[str, ChartError]] = field(default_factory=list)
+    unrendered: list[tuple[str, TargetError]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     """Said with the fix: values chartfix had to make up, how long synthesis took..."""
     warnings: list[str] = field(default_factory=list)
@@ -193,7 +193,7 @@ class Source(Protocol):
         self, settings: RenderSettings, only: Sequence[str] | None = None
     ) -> Renderings:
         """Render every scenario (or those of `only`, names `scenarios` gave); raises
-        ChartError when the target cannot be read at all."""
+        TargetError when the target cannot be read at all."""
         ...
 
     def verification(self, settings: RenderSettings) -> list[Rendering]:
@@ -207,7 +207,7 @@ class Source(Protocol):
     ) -> Rendering:
         """Render scenario `scenario` (one `render_all` rendered) again, with `files`
         (target-relative path -> bytes) replacing those on disk, as the release `release`
-        when given (kinds without release names ignore it). Raises ChartError."""
+        when given (kinds without release names ignore it). Raises TargetError."""
         ...
 
     def read(self, path: str) -> bytes:
@@ -344,7 +344,7 @@ class SourceKind(Protocol):
         ...
 
     def load(self, root: Path) -> Source:
-        """The target at `root`; raises ChartError when it cannot be read."""
+        """The target at `root`; raises TargetError when it cannot be read."""
         ...
 
     def depends_on(self, root: Path) -> list[Path]:

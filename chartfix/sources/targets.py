@@ -41,7 +41,7 @@ def kind_of(root: Path) -> SourceKind:
 def load_target(root: Path, run_apps: bool | None, untrusted: Sequence[Path] = ()) -> Source:
     """The target at `root` as the user lets chartfix read it: loaded by its kind, or, when
     its code must not run (`skip_reason`: a cdk8s app without --run-apps), what can be read
-    without running it (a check-only source). Raises Skipped when nothing can, ChartError
+    without running it (a check-only source). Raises Skipped when nothing can, TargetError
     when it cannot be read."""
     kind = kind_of(root)
     reason = kind.skip_reason(root, run_apps, untrusted)

@@ -19,17 +19,17 @@ from typing import Any, ClassVar
 
 import yaml
 
-from chartfix.errors import ChartError
+from chartfix.errors import TargetError
 from chartfix.files import decode, encode
 from chartfix.model.changes import Refused
 from chartfix.model.edits import Edit, LabelChange, NotEditable, PlannedEdit
 from chartfix.model.findings import Location
 from chartfix.model.objects import (
     ANALYZED_KINDS,
+    FileDocument,
     K8sObject,
     Origin,
     Rendering,
-    Source,
     mapping_at,
 )
 from chartfix.model.releases import ReleaseDiff
@@ -63,13 +63,13 @@ class Document:
     """One non-empty document of a manifest file."""
 
     index: int
-    """Its position among the file's non-empty documents (what `Source.doc_index` counts)."""
+    """Its position among the file's non-empty documents (what `FileDocument.doc_index` counts)."""
     line: int
     body: Any
 
 
 def documents(data: bytes, rel: str) -> list[Document]:
-    """The non-empty documents of a YAML file; ChartError naming `rel` when it does not parse
+    """The non-empty documents of a YAML file; TargetError naming `rel` when it does not parse
     (or is past the loader's bounds)."""
     lines: list[int] = []
 
@@ -77,13 +77,13 @@ def documents(data: bytes, rel: str) -> list[Document]:
         lines.append(node.start_mark.line + 1)
         twice = written_twice(node)
         if twice:
-            raise ChartError(rel, twice)
+            raise TargetError(rel, twice)
 
     try:
         text = data.decode("utf-8").lstrip("\ufeff")
     except UnicodeDecodeError as err:
         line = data.count(b"\n", 0, err.start) + 1
-        raise ChartError(
+        raise TargetError(
             rel, f"line {line}: not UTF-8 (byte 0x{data[err.start]:02x}): kubectl reads "
             "YAML as UTF-8; convert the file"
         ) from err
@@ -144,7 +144,7 @@ def manifest_kind(path: Path) -> str | None:
         return None
     try:
         docs = documents(data, str(path))
-    except ChartError:
+    except TargetError:
         text = data.decode("utf-8", "replace")
         meant = "{{" not in text and all(key.search(text) for key in _MEANT)
         return "broken" if meant else None
@@ -153,23 +153,23 @@ def manifest_kind(path: Path) -> str | None:
     return "broken" if any(_listed(d.body) for d in docs) else None
 
 
-def refusal(path: Path) -> ChartError:
+def refusal(path: Path) -> TargetError:
     """Why a "broken" file (see manifest_kind) cannot be read, naming it as given."""
     try:
         docs = documents(path.read_bytes(), str(path))
     except OSError as err:
-        return ChartError(path, f"cannot read: {err.strerror or err}")
-    except ChartError as err:
+        return TargetError(path, f"cannot read: {err.strerror or err}")
+    except TargetError as err:
         return err
     line = next((d.line for d in docs if _listed(d.body)), 1)
-    return ChartError(
+    return TargetError(
         path, f"line {line}: a top-level list of objects, which kubectl refuses: write one "
         "object per document (separated by `---`), or a `kind: List` with `items:`"
     )
 
 
-def outside_link(path: Path, bound: Path) -> ChartError | None:
-    """A ChartError when `path` is a symlink leaving `bound` (the repository): Helm charts'
+def outside_link(path: Path, bound: Path) -> TargetError | None:
+    """A TargetError when `path` is a symlink leaving `bound` (the repository): Helm charts'
     rule (chartfix/sources/helm/chart.py): a link is read through while it stays inside the
     repository, never out of it, where the files are not the organisation's."""
     if not path.is_symlink():
@@ -177,10 +177,10 @@ def outside_link(path: Path, bound: Path) -> ChartError | None:
     try:
         target = path.resolve(strict=False)
     except (RuntimeError, OSError):
-        return ChartError(path, "symlink loop")
+        return TargetError(path, "symlink loop")
     if target.is_relative_to(bound):
         return None
-    return ChartError(path, f"symlink points outside the repository, to {target}")
+    return TargetError(path, f"symlink points outside the repository, to {target}")
 
 
 def _listed(body: Any) -> bool:
@@ -193,7 +193,7 @@ def objects_of(data: bytes, rel: str, chart: str = "") -> list[K8sObject]:
     A `kind: List` is read as its items (as kubectl applies it), all at the list's place."""
     found: list[K8sObject] = []
     for doc in documents(data, rel):
-        source = Source(rel, doc.index, doc.line)
+        source = FileDocument(rel, doc.index, doc.line)
         if not is_manifest(doc.body):
             continue
         if doc.body["kind"] == "List" and isinstance(doc.body.get("items"), list):
@@ -233,7 +233,7 @@ class YamlFiles:
             try:
                 self._cache[path] = (self.root / path).read_bytes()
             except OSError as err:
-                raise ChartError(self.root / path, f"cannot read: {err.strerror or err}") from err
+                raise TargetError(self.root / path, f"cannot read: {err.strerror or err}") from err
         return self._cache[path]
 
     def apply(self, path: str, edits: Iterable[Edit]) -> bytes:
@@ -249,7 +249,7 @@ class YamlFiles:
                 before = repeated_keys(YamlText(decode(self.read(path)), path)) if now else {}
             except NotEditable as err:
                 return str(err)
-            except ChartError:
+            except TargetError:
                 before = {}
             new = [message for key, message in now.items() if key not in before]
             if new:
@@ -304,7 +304,7 @@ class YamlFiles:
                     edits.append(remove_entry(text, site, change.key))
         except NotEditable as err:
             raise Refused(str(err)) from err
-        except ChartError as err:
+        except TargetError as err:
             raise Refused(str(err)) from err
         return [PlannedEdit(rel, edit, why) for edit in edits]
 
@@ -356,8 +356,8 @@ class ManifestFiles(YamlFiles):
             data = files[rel] if files and rel in files else self.read(rel)
             try:
                 objects += objects_of(data, rel, chart=self.name)
-            except ChartError as err:  # named as every other kind names a file: with its path
-                raise ChartError(self.root / rel, err.reason) from err
+            except TargetError as err:  # named as every other kind names a file: with its path
+                raise TargetError(self.root / rel, err.reason) from err
         kept, warnings = _last_of_each(objects)
         return Rendering(
             self.scenario, kept, release=self.release, namespace=self.namespace,
@@ -368,7 +368,7 @@ class ManifestFiles(YamlFiles):
         try:
             text = YamlText(decode(self.read(obj.source.path)), obj.source.path)
             node = text.node_at(obj.source.doc_index, path)
-        except (NotEditable, ChartError, IndexError):
+        except (NotEditable, TargetError, IndexError):
             return Location(obj.source.path, obj.source.line)
         line = obj.source.line if node is None else node.start_mark.line + 1
         return Location(obj.source.path, line)

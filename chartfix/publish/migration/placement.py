@@ -23,7 +23,7 @@ HELM_DOCS_TEMPLATE = "README.md.gotmpl"
 
 
 def note_files(
-    chart_root: str | Path, note: str, target: NoteTarget, version: str
+    target_root: str | Path, note: str, target: NoteTarget, version: str
 ) -> dict[str, bytes]:
     """Where the note goes, as {chart-relative path: new bytes}.
 
@@ -32,7 +32,7 @@ def note_files(
     chart without README): on top of MIGRATION.md under a top-level heading of its own,
     newest first; the file is created when missing.
     """
-    root = Path(chart_root)
+    root = Path(target_root)
     path = note_path(root, target)
     if path == HELM_DOCS_TEMPLATE:  # a Go template: `{{` must come out as text
         note = note.replace("{{", '{{ "{{" }}')
@@ -43,13 +43,13 @@ def note_files(
     return {MIGRATION_FILE: _into_migration(old, note)}
 
 
-def note_path(chart_root: str | Path, target: NoteTarget) -> str:
+def note_path(target_root: str | Path, target: NoteTarget) -> str:
     """The chart-relative file the note goes to: for `readme`, and for `auto` when the chart
     has one, the README; MIGRATION.md otherwise. A README that helm-docs generates from
     README.md.gotmpl gets the note in the template: the next helm-docs run would drop it
     from the generated file."""
     for name in (HELM_DOCS_TEMPLATE, README_FILE):
-        candidate = Path(chart_root) / name
+        candidate = Path(target_root) / name
         if target != "migration" and candidate.is_file() and not candidate.is_symlink():
             return name
     return MIGRATION_FILE

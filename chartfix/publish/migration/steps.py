@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from chartfix.model.changes import ChartChange
+from chartfix.model.changes import TargetChange
 from chartfix.model.kinds import RELEASE_WORDS, Words
 from chartfix.model.objects import K8sObject, ObjectRef, mapping_at
 from chartfix.model.selectors import LabelSelector
@@ -59,7 +59,7 @@ class ObjectChange:
         )
 
 
-def object_changes(change: ChartChange, *, first_only: bool = False) -> list[ObjectChange]:
+def object_changes(change: TargetChange, *, first_only: bool = False) -> list[ObjectChange]:
     """Objects that differ between the renderings, once each, default scenario first;
     `first_only`: those of the first scenario alone (the release a note is written for)."""
     pairs = list(zip(change.before, change.after, strict=True))
@@ -89,7 +89,7 @@ def _differs(obj: K8sObject, twin: K8sObject, noise: set[tuple[str, str]]) -> bo
     return any((name, path) not in noise for path in paths_differing(obj.body, twin.body))
 
 
-def changed_refs(change: ChartChange) -> list[str]:
+def changed_refs(change: TargetChange) -> list[str]:
     """`Kind/name` of every object the fix changes (for reports and PR bodies)."""
     return [str(item.ref) for item in object_changes(change)]
 
@@ -137,7 +137,7 @@ class MigrationSteps:
         self.namespaces[f"{kind}/{name}"] = namespace
 
 
-def release_steps(change: ChartChange, namespace: str) -> MigrationSteps:
+def release_steps(change: TargetChange, namespace: str) -> MigrationSteps:
     """The plan for the release the note is written for: the objects of the first scenario
     (the default values, or the user's -f/--set), never those other values render instead (a
     chart rendering a Deployment or a DaemonSet by value has only one of them)."""
@@ -147,7 +147,7 @@ def release_steps(change: ChartChange, namespace: str) -> MigrationSteps:
     return migration_steps(object_changes(change, first_only=True), namespace, before, after, words)
 
 
-def upgrade_kind(change: ChartChange) -> UpgradeKind:
+def upgrade_kind(change: TargetChange) -> UpgradeKind:
     """What upgrading a release over `change` asks (UpgradeKind). `unsafe` stays the
     recipes' word (an immutable field changes); `step` is read from the renderings: a
     consumer's selector asks for a label running pods get only when replaced."""
@@ -156,13 +156,13 @@ def upgrade_kind(change: ChartChange) -> UpgradeKind:
     return "step" if change.changed and release_steps(change, "default").keep else "safe"
 
 
-def needs_note(change: ChartChange) -> bool:
+def needs_note(change: TargetChange) -> bool:
     """The change needs its migration note written down (a file in the commit, a report's
     `migration`): upgrading a release asks for more than `helm upgrade`."""
     return upgrade_kind(change) != "safe"
 
 
-def other_scenarios(change: ChartChange) -> dict[str, list[str]]:
+def other_scenarios(change: TargetChange) -> dict[str, list[str]]:
     """`Kind/name` -> the scenarios whose values change that object, for objects the first
     scenario does not render changed: what the note does not cover."""
     covered = {item.ref for item in object_changes(change, first_only=True)}

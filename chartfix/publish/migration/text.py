@@ -14,7 +14,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from chartfix.files import repository_root
-from chartfix.model.changes import ChartChange
+from chartfix.model.changes import TargetChange
 from chartfix.model.kinds import Words
 from chartfix.model.objects import K8sObject
 from chartfix.publish.bump import default_version
@@ -31,7 +31,7 @@ from chartfix.rules.synthesized import placeholders
 
 
 def migration_note(
-    change: ChartChange,
+    change: TargetChange,
     release: str,
     namespace: str,
     *,
@@ -54,12 +54,12 @@ def migration_note(
     if not change.released:
         return applied_note(change, namespace, heading_level=heading_level, title=title)
     version = version or default_version(change)
-    target = version or change.chart_version
+    target = version or change.target_version
     steps = release_steps(change, namespace)
     ref = chart_ref or "CHART"
     upgrade = f"helm upgrade {release} {ref}" + (f" --version {version}" if version else "")
     upgrade += f" -n {namespace}  # plus your usual -f/--set values"
-    if target == change.chart_version:  # --bump none: both charts carry one version
+    if target == change.target_version:  # --bump none: both charts carry one version
         title = title or f"Upgrading to this change (chart version {target} unchanged)"
     out = [f"{h} {title or f'Upgrading to {target}'}", ""]
     out += _written_for(change, release, namespace)
@@ -76,7 +76,7 @@ def migration_note(
     return _without_placeholders("\n".join(out).rstrip("\n") + "\n", change)
 
 
-def _without_placeholders(note: str, change: ChartChange) -> str:
+def _without_placeholders(note: str, change: TargetChange) -> str:
     """`note` with each value chartfix synthesized shown as a word to replace, named after
     the value it stands for (`release-name-ROLE`, not `release-name-placeholder-1`; as
     `CHART` in `helm upgrade`), and a line saying so: a made-up name in a kubectl line
@@ -98,7 +98,7 @@ def _without_placeholders(note: str, change: ChartChange) -> str:
 
 
 def _steps_text(
-    change: ChartChange, steps: MigrationSteps, deploy_line: str, namespace: str, sub: str,
+    change: TargetChange, steps: MigrationSteps, deploy_line: str, namespace: str, sub: str,
     words: Words, back: list[str],
 ) -> list[str]:
     """The steps of a note, in `words`: before, deploy (`deploy_line`), after, the simple
@@ -177,7 +177,7 @@ def _back_after_keep(steps: MigrationSteps, words: Words) -> str:
 
 
 def releases_note(
-    changes: Sequence[tuple[Release, ChartChange]],
+    changes: Sequence[tuple[Release, TargetChange]],
     *,
     version: str | None = None,
     heading_level: int = 2,
@@ -190,7 +190,7 @@ def releases_note(
         return migration_note(change, first.name, first.namespace, version=version,
                               heading_level=heading_level, title=title)
     h = "#" * heading_level
-    target = version or default_version(change) or change.chart_version
+    target = version or default_version(change) or change.target_version
     out = [f"{h} {title or f'Upgrading to {target}'}", "",
            f"This chart runs as {len(changes)} release{'s' if len(changes) != 1 else ''}: "
            "one block of steps for each, with the names that release renders (the change to "
@@ -202,7 +202,7 @@ def releases_note(
     return "\n".join(out).rstrip("\n") + "\n"
 
 
-def _written_for(change: ChartChange, release: str, namespace: str) -> list[str]:
+def _written_for(change: TargetChange, release: str, namespace: str) -> list[str]:
     first = change.before[0] if change.before else None
     values = (
         "the chart's default values (values.yaml)" if first is None or first.scenario == "default"
@@ -240,7 +240,7 @@ def _some(names: Sequence[str], shown: int = 3) -> str:
     return listed + (f" and {len(names) - shown} more" if len(names) > shown else "")
 
 
-def _ksm_notes(change: ChartChange, steps: MigrationSteps) -> list[str]:
+def _ksm_notes(change: TargetChange, steps: MigrationSteps) -> list[str]:
     """kube-state-metrics warnings the fix pipeline raised and this note did not repeat."""
     said = " ".join(steps.warnings)
     return [
@@ -307,13 +307,13 @@ def _simple_variant(
 
 
 def _rollback(
-    change: ChartChange, steps: MigrationSteps, release: str, namespace: str, sub: str,
+    change: TargetChange, steps: MigrationSteps, release: str, namespace: str, sub: str,
     version: str | None,
 ) -> list[str]:
     """Back to the old chart: `helm rollback` meets the same immutable fields, in reverse."""
-    old = f"{change.chart_name}-{change.chart_version}"
-    heading, last = f"Rolling back to {change.chart_version}", f"the last one of chart {old}"
-    if (version or default_version(change) or change.chart_version) == change.chart_version:
+    old = f"{change.target_name}-{change.target_version}"
+    heading, last = f"Rolling back to {change.target_version}", f"the last one of chart {old}"
+    if (version or default_version(change) or change.target_version) == change.target_version:
         heading = "Rolling back to the chart before this change"
         last = (f"the last one before this change (both are chart {old}: tell them apart by "
                 "their date)")
@@ -384,7 +384,7 @@ _APPLY = "\0apply\0"
 
 
 def applied_note(
-    change: ChartChange, namespace: str, *, heading_level: int = 2, title: str | None = None
+    change: TargetChange, namespace: str, *, heading_level: int = 2, title: str | None = None
 ) -> str:
     """The note for a target whose YAML is applied (`kubectl apply -f DIR`, `kubectl apply
     -k OVERLAY`, or an Argo CD / Flux sync of it): no release, no values. Each scenario (a
@@ -392,7 +392,7 @@ def applied_note(
     overlays whose steps read alike share one section. An object that names no namespace
     lands in `namespace` (what `kubectl -n NAMESPACE apply` does)."""
     h = "#" * heading_level
-    root = change.chart_root.name
+    root = change.target_root.name
     sections: dict[str, tuple[list[str], list[str]]] = {}
     unnamed = False
     for old, new in zip(change.before, change.after, strict=True):
@@ -408,12 +408,12 @@ def applied_note(
         scenarios, lines = sections.setdefault("\n".join(body), ([], []))
         scenarios.append(old.scenario)
         lines.append(_apply_line(change, old.objects, old.scenario, namespace))
-    top = _from_top(change.chart_root)
+    top = _from_top(change.target_root)
     output = f"{top}/{change.kind.output}" if change.kind.output else top
     out = [f"{h} {title or 'Applying this change'}", ""]
     out.append(change.kind.applied_as.format(root=root, path=output))
     out[-1] += (
-        " Paths are from the top of the repository." if _from_top(change.chart_root) != "."
+        " Paths are from the top of the repository." if _from_top(change.target_root) != "."
         else f" Paths are from `{root}` itself."
     )
     if unnamed:
@@ -440,14 +440,14 @@ def applied_note(
 
 
 def _apply_line(
-    change: ChartChange, objects: Sequence[K8sObject], scenario: str, namespace: str
+    change: TargetChange, objects: Sequence[K8sObject], scenario: str, namespace: str
 ) -> str:
     """How one scenario is applied, in the kind's words (`KindFacts.apply`: `kubectl apply -k`
     of a kustomize overlay, `kubectl apply -f` of the folder of plain manifests or of a cdk8s
     app's output); `-n` only when some object names no namespace (an object naming another
     one than `-n` is refused by kubectl)."""
     kind = change.kind
-    path = _from_top(change.chart_root)
+    path = _from_top(change.target_root)
     if kind.output:
         path = posixpath.normpath(f"{path}/{kind.output}")
     if kind.overlays and scenario != "default":

@@ -17,9 +17,9 @@ from chartfix.model.findings import RECIPE_MARK, Finding
 from chartfix.model.objects import ObjectRef
 
 
-def finding_path(chart_root: Path, finding: Finding) -> str:
+def finding_path(target_root: Path, finding: Finding) -> str:
     """The finding's template file as the user should see it (relative to cwd when below)."""
-    return display_path(Path(os.path.normpath(chart_root / finding.location.path)))
+    return display_path(Path(os.path.normpath(target_root / finding.location.path)))
 
 
 def in_repository(path: Path) -> tuple[Path, str] | None:
@@ -36,10 +36,10 @@ def in_repository(path: Path) -> tuple[Path, str] | None:
         return None
 
 
-def repository_path(chart_root: Path, finding: Finding) -> str:
+def repository_path(target_root: Path, finding: Finding) -> str:
     """The finding's file relative to its repository's top (else as `finding_path`)."""
-    found = in_repository(chart_root / finding.location.path)
-    return found[1] if found else finding_path(chart_root, finding)
+    found = in_repository(target_root / finding.location.path)
+    return found[1] if found else finding_path(target_root, finding)
 
 
 def remediation(finding: Finding) -> str:
@@ -59,7 +59,7 @@ def _fixer(rule: str) -> str:
     return names[0] if names else RECIPE_MARK
 
 
-def fingerprint(chart_name: str, finding: Finding) -> str:
+def fingerprint(target_name: str, finding: Finding) -> str:
     """What identifies a finding from run to run and from release to release: chart, rule,
     and what writes its object and related objects in the source (`Finding.identities`;
     else their names, random parts in their stable form, `x-test-*`), never a line number,
@@ -68,7 +68,7 @@ def fingerprint(chart_name: str, finding: Finding) -> str:
         return finding.identities.get(ref, str(ref))
 
     related = sorted(set(map(known, finding.related)))
-    return "|".join([chart_name, finding.rule, known(finding.obj), *related])
+    return "|".join([target_name, finding.rule, known(finding.obj), *related])
 
 
 def said_once(notes: Sequence[Sequence[str]], names: Sequence[str]) -> list[list[str]]:

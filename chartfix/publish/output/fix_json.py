@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, TextIO
 
 from chartfix.errors import display_path
-from chartfix.model.changes import ChartChange, EditRecord, Unfixed
+from chartfix.model.changes import EditRecord, TargetChange, Unfixed
 from chartfix.model.findings import Finding
 from chartfix.publish.apply import Outcome
 from chartfix.publish.diff import chart_diff
@@ -45,7 +45,7 @@ def target_entry(outcome: Outcome) -> dict[str, Any]:
     usable = change is not None and outcome.error is None
     return {
         "path": display_path(outcome.root),
-        "name": change.chart_name if change else outcome.root.name,
+        "name": change.target_name if change else outcome.root.name,
         "status": outcome.status,
         "error": None if outcome.error is None else str(outcome.error),
         "skipped": outcome.skipped,
@@ -70,7 +70,7 @@ def _patch(outcome: Outcome) -> str:
     return chart_diff(outcome.change)
 
 
-def units(change: ChartChange, landed: bool) -> list[dict[str, Any]]:
+def units(change: TargetChange, landed: bool) -> list[dict[str, Any]]:
     """The kept units (`fixed` when written or committed, else `fixable`), then each finding
     left (`left`, with the reason no unit fixes it)."""
     where = _where(change)
@@ -80,7 +80,7 @@ def units(change: ChartChange, landed: bool) -> list[dict[str, Any]]:
 
 
 def _unit(
-    record: EditRecord, state: str, where: Callable[[Finding], str], change: ChartChange
+    record: EditRecord, state: str, where: Callable[[Finding], str], change: TargetChange
 ) -> dict[str, Any]:
     return {
         "state": state,
@@ -98,7 +98,7 @@ def _unit(
     }
 
 
-def _left(item: Unfixed, where: Callable[[Finding], str], change: ChartChange) -> dict[str, Any]:
+def _left(item: Unfixed, where: Callable[[Finding], str], change: TargetChange) -> dict[str, Any]:
     return {
         "state": "left", "reason": item.reason, "recipe": None, "title": None,
         "applicability": None, "fixes": [_ref(item.finding, where, change)], "edits": [],
@@ -106,7 +106,7 @@ def _left(item: Unfixed, where: Callable[[Finding], str], change: ChartChange) -
     }
 
 
-def findings(change: ChartChange, landed: bool) -> list[dict[str, Any]]:
+def findings(change: TargetChange, landed: bool) -> list[dict[str, Any]]:
     """Every finding of the target as in check's JSON, with its `state` (fixed or fixable,
     left, warning: one no fix takes on) and, when left, the `reason`."""
     where, namespace = _where(change), _namespace(change)
@@ -121,7 +121,7 @@ def findings(change: ChartChange, landed: bool) -> list[dict[str, Any]]:
     )
 
 
-def _ref(finding: Finding, where: Callable[[Finding], str], change: ChartChange) -> dict[str, Any]:
+def _ref(finding: Finding, where: Callable[[Finding], str], change: TargetChange) -> dict[str, Any]:
     """A finding named briefly: rule, object, where."""
     return {
         "rule": finding.rule,
@@ -130,11 +130,11 @@ def _ref(finding: Finding, where: Callable[[Finding], str], change: ChartChange)
     }
 
 
-def _where(change: ChartChange) -> Callable[[Finding], str]:
-    return lambda finding: finding_path(change.chart_root, finding)
+def _where(change: TargetChange) -> Callable[[Finding], str]:
+    return lambda finding: finding_path(change.target_root, finding)
 
 
-def _namespace(change: ChartChange) -> str | None:
+def _namespace(change: TargetChange) -> str | None:
     return change.before[0].namespace if change.before else None
 
 

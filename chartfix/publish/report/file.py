@@ -95,12 +95,12 @@ def content_hash(chart: Path) -> str:
     digest = hashlib.sha256()
     _hash_tree(chart, digest, seen=set())
     from chartfix.config import CONFIG_NAME, _config_dirs, load_config
-    from chartfix.errors import ChartError
+    from chartfix.errors import TargetError
 
     for directory in _config_dirs(chart)[1:]:  # the chart's own is among its files
         config = directory / CONFIG_NAME
         digest.update(b"config\0" + str(config).encode() + b"\0" + file_bytes(config))
-    with contextlib.suppress(ChartError):  # a config's values files (a bad config: the run
+    with contextlib.suppress(TargetError):  # a config's values files (a bad config: the run
         values = load_config(chart).values  # says why)
         digest.update(b"values\0" + json.dumps(values, sort_keys=True, default=str).encode())
     return digest.hexdigest()

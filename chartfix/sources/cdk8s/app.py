@@ -17,7 +17,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from chartfix.errors import ChartError
+from chartfix.errors import TargetError
 from chartfix.model.kinds import APPLY_WORDS, KindFacts
 
 CONFIG_FILE = "cdk8s.yaml"
@@ -92,22 +92,22 @@ def load_app(root: Path) -> CdkApp:
     config = read_config(root)
     command = config.get("app")
     if not isinstance(command, str) or not command.strip():
-        raise ChartError(config_path, "no `app:` command")
+        raise TargetError(config_path, "no `app:` command")
     language = str(config.get("language") or "python")
     if language != "python":
-        raise ChartError(config_path, f"language {language!r}: only Python apps are supported")
+        raise TargetError(config_path, f"language {language!r}: only Python apps are supported")
     entry = entry_of(command)
     if entry is None:
-        raise ChartError(
+        raise TargetError(
             config_path,
             f"`app: {command}` runs no Python file (chartfix runs the script it gives to "
             "python: `python main.py`, `pipenv run python ./main.py`)",
         )
     entry_path = (root / entry).resolve()
     if not entry_path.is_relative_to(root):
-        raise ChartError(config_path, f"entry {entry} lies outside the app")
+        raise TargetError(config_path, f"entry {entry} lies outside the app")
     if not entry_path.is_file():
-        raise ChartError(root / entry, "entry file does not exist")
+        raise TargetError(root / entry, "entry file does not exist")
     imports = config.get("imports") or []
     return CdkApp(
         root=root,
@@ -119,18 +119,18 @@ def load_app(root: Path) -> CdkApp:
 
 
 def read_config(root: Path) -> dict[str, object]:
-    """The mapping in `root`'s cdk8s.yaml; ChartError naming it when it is not one."""
+    """The mapping in `root`'s cdk8s.yaml; TargetError naming it when it is not one."""
     import yaml  # here: finding apps needs no YAML library
 
     config_path = Path(root) / CONFIG_FILE
     try:
         config = yaml.safe_load(config_path.read_text(encoding="utf-8")) or {}
     except OSError as err:
-        raise ChartError(config_path, f"cannot read: {err.strerror or err}") from err
+        raise TargetError(config_path, f"cannot read: {err.strerror or err}") from err
     except yaml.YAMLError as err:
-        raise ChartError(config_path, f"invalid YAML: {err}") from err
+        raise TargetError(config_path, f"invalid YAML: {err}") from err
     if not isinstance(config, dict):
-        raise ChartError(config_path, "expected a mapping")
+        raise TargetError(config_path, "expected a mapping")
     return config
 
 
@@ -139,10 +139,10 @@ def output_folder(root: Path, config: dict[str, object]) -> str:
     folder outside the app is refused."""
     output = config.get("output") or DEFAULT_OUTPUT
     if not isinstance(output, str):
-        raise ChartError(Path(root) / CONFIG_FILE, f"`output: {output}` is no folder name")
+        raise TargetError(Path(root) / CONFIG_FILE, f"`output: {output}` is no folder name")
     full = (Path(root) / output).resolve()
     if full == Path(root).resolve() or not full.is_relative_to(Path(root).resolve()):
-        raise ChartError(Path(root) / CONFIG_FILE, f"`output: {output}` lies outside the app")
+        raise TargetError(Path(root) / CONFIG_FILE, f"`output: {output}` lies outside the app")
     return full.relative_to(Path(root).resolve()).as_posix()
 
 

@@ -37,7 +37,7 @@ from pathlib import Path
 from packaging.requirements import InvalidRequirement, Requirement
 from platformdirs import user_cache_dir
 
-from chartfix.errors import ChartError
+from chartfix.errors import TargetError
 from chartfix.sources.cdk8s.synth import app_environment
 
 if sys.version_info >= (3, 11):
@@ -72,7 +72,7 @@ class AppPython:
 
 
 def declared(root: Path) -> Declared | None:
-    """The app's declared dependencies (None: it declares none). ChartError naming the file
+    """The app's declared dependencies (None: it declares none). TargetError naming the file
     when one is not a plain requirement."""
     for name in DECLARATIONS:
         path = Path(root) / name
@@ -96,7 +96,7 @@ def _toml(path: Path) -> dict[str, object]:
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as err:
-        raise ChartError(path, f"cannot read: {err}") from err
+        raise TargetError(path, f"cannot read: {err}") from err
 
 
 _PIPFILE_KEYS = frozenset({"version", "extras", "markers"})
@@ -109,10 +109,10 @@ def _pipfile(path: Path) -> list[str]:
     for source in _list(data.get("source")):
         url = str(source.get("url", "")) if isinstance(source, dict) else ""
         if not any(f"//{host}/" in url for host in _PYPI_HOSTS):
-            raise ChartError(path, refused_index(f"[[source]] {url}"))
+            raise TargetError(path, refused_index(f"[[source]] {url}"))
     packages = data.get("packages") or {}
     if not isinstance(packages, dict):
-        raise ChartError(path, "[packages] is not a table")
+        raise TargetError(path, "[packages] is not a table")
     requirements = []
     for name, spec in packages.items():
         if isinstance(spec, str):
@@ -125,7 +125,7 @@ def _pipfile(path: Path) -> list[str]:
             written = f"{name}{extras}{'' if version in ('', '*') else version}{markers}"
         else:
             other = sorted(set(spec) - _PIPFILE_KEYS) if isinstance(spec, dict) else [spec]
-            raise ChartError(path, refused_entry(name, f"{', '.join(map(str, other))}"))
+            raise TargetError(path, refused_entry(name, f"{', '.join(map(str, other))}"))
         requirements.append(plain(written, path))
     return requirements
 
@@ -144,7 +144,7 @@ def _requirements_txt(path: Path) -> list[str]:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as err:
-        raise ChartError(path, f"cannot read: {err}") from err
+        raise TargetError(path, f"cannot read: {err}") from err
     requirements = []
     for line in text.replace("\\\n", " ").splitlines():
         line = re.sub(r"(^|\s)#.*", "", line).strip()
@@ -152,9 +152,9 @@ def _requirements_txt(path: Path) -> list[str]:
         if not line:
             continue
         if line.startswith(_INDEX_OPTIONS):
-            raise ChartError(path, refused_index(line))
+            raise TargetError(path, refused_index(line))
         if line.startswith("-"):
-            raise ChartError(
+            raise TargetError(
                 path, f"`{line}`: only plain requirements are installed for an app "
                 "(no editable, no other requirements file)"
             )
@@ -169,21 +169,21 @@ def _pyproject(path: Path) -> list[str] | None:
     if dependencies is None:
         return None
     if not isinstance(dependencies, list):
-        raise ChartError(path, "[project] dependencies is not a list")
+        raise TargetError(path, "[project] dependencies is not a list")
     return [plain(str(d), path) for d in dependencies]
 
 
 def plain(written: str, where: Path) -> str:
-    """`written` as a requirement pip installs by name from the user's index, or ChartError:
+    """`written` as a requirement pip installs by name from the user's index, or TargetError:
     a direct URL (`name @ https://...`), a VCS link or a path is the repository choosing."""
     try:
         requirement = Requirement(written)
     except InvalidRequirement as err:
-        raise ChartError(
+        raise TargetError(
             where, f"`{written}` is no plain requirement (a name and a version): {err}"
         ) from err
     if requirement.url:
-        raise ChartError(where, refused_entry(requirement.name, requirement.url))
+        raise TargetError(where, refused_entry(requirement.name, requirement.url))
     return str(requirement)
 
 
@@ -250,7 +250,7 @@ def _user_pip_options(python: Path) -> list[str]:
 def app_python(root: Path, source_builds: bool = False) -> AppPython:
     """The Python the app at `root` runs with: its own cached environment holding what it
     declares (installed now when missing), or chartfix's own when it declares nothing.
-    ChartError naming the declaration when it is refused or does not install."""
+    TargetError naming the declaration when it is refused or does not install."""
     wanted = declared(root)
     if wanted is None:
         return AppPython(Path(sys.executable))
@@ -266,7 +266,7 @@ def app_python(root: Path, source_builds: bool = False) -> AppPython:
                 _install(place, wanted, Path(root) / wanted.file, source_builds)
                 how = "installed now"
     except OSError as err:  # the cache folder cannot be written, the venv not made
-        raise ChartError(
+        raise TargetError(
             Path(root) / wanted.file,
             f"cannot prepare its environment in {cache}: {err.strerror or err}",
         ) from err
@@ -326,14 +326,14 @@ def _install(place: Path, wanted: Declared, declaration: Path, source_builds: bo
                 text=True, stdin=subprocess.DEVNULL, timeout=INSTALL_TIMEOUT, check=False,
             )
     except subprocess.TimeoutExpired as err:
-        raise ChartError(
+        raise TargetError(
             declaration, f"installing its dependencies took over {INSTALL_TIMEOUT}s"
         ) from err
     if done.returncode != 0:
         hint = "" if source_builds else (
             " (wheels only: --allow-source-builds lets pip build source distributions)"
         )
-        raise ChartError(declaration, f"its dependencies do not install: {_pip_error(done)}{hint}")
+        raise TargetError(declaration, f"its dependencies do not install: {_pip_error(done)}{hint}")
     (place / _DONE).write_text("\n".join(wanted.requirements) + "\n", encoding="utf-8")
 
 

@@ -40,7 +40,7 @@ from libcst.metadata import (
     ScopeProvider,
 )
 
-from chartfix.errors import ChartError
+from chartfix.errors import TargetError
 from chartfix.sources.cdk8s.app import _SKIPPED_DIRS
 from chartfix.sources.cdk8s.synth import Construction, Frame
 
@@ -74,7 +74,7 @@ class ParsedFile:
         try:
             wrapper = MetadataWrapper(cst.parse_module(data))
         except cst.ParserSyntaxError as err:
-            raise ChartError(path, f"cannot parse: {err.message} (line {err.raw_line})") from err
+            raise TargetError(path, f"cannot parse: {err.message} (line {err.raw_line})") from err
         self.module = wrapper.module
         self.positions = wrapper.resolve(PositionProvider)
         self.parents = wrapper.resolve(ParentNodeProvider)
@@ -122,7 +122,7 @@ class ParsedFile:
         return current
 
 
-class AppSources:
+class AppFiles:
     """The app's Python files, read and parsed on demand, never outside the app root."""
 
     def __init__(self, root: Path) -> None:
@@ -133,11 +133,11 @@ class AppSources:
         if path not in self._files:
             full = (self.root / path).resolve()
             if not full.is_relative_to(self.root):
-                raise ChartError(self.root / path, "lies outside the app")
+                raise TargetError(self.root / path, "lies outside the app")
             try:
                 data = full.read_bytes()
             except OSError as err:
-                raise ChartError(full, f"cannot read: {err.strerror or err}") from err
+                raise TargetError(full, f"cannot read: {err.strerror or err}") from err
             self._files[path] = ParsedFile(path, data)
         return self._files[path]
 
@@ -173,7 +173,7 @@ class AppSources:
                 continue
             try:
                 found.append(self.file(relative.as_posix()))
-            except ChartError:  # a stray script the app never imports: it reads nothing
+            except TargetError:  # a stray script the app never imports: it reads nothing
                 continue
         return found
 
@@ -220,7 +220,7 @@ class _Unfollowable(Exception):
 
 
 def locate_labels(
-    sources: AppSources, origin: Construction, manifest_path: str
+    sources: AppFiles, origin: Construction, manifest_path: str
 ) -> LabelSite:
     """The use site of the label map at `manifest_path` of the object built at `origin`."""
     frame = origin.frame
@@ -352,7 +352,7 @@ class _Walker:
     the argument at the call (a runtime frame, or a helper call whose result is used), and
     calls of the app's own functions to what they return."""
 
-    def __init__(self, sources: AppSources, stack: tuple[Frame, ...]) -> None:
+    def __init__(self, sources: AppFiles, stack: tuple[Frame, ...]) -> None:
         self.sources = sources
         self.stack = stack
 

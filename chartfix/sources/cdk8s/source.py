@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from chartfix.errors import ChartError
+from chartfix.errors import TargetError
 from chartfix.model.changes import Refused
 from chartfix.model.edits import Edit, LabelChange, PlannedEdit
 from chartfix.model.findings import Location
@@ -37,7 +37,7 @@ from chartfix.sources.base import (
 from chartfix.sources.cdk8s.app import FACTS, CdkApp, load_app
 from chartfix.sources.cdk8s.edit import LabelEdit, apply_label_edits
 from chartfix.sources.cdk8s.environment import app_python
-from chartfix.sources.cdk8s.locate import AppSources, LabelSite, NotLocated, locate_labels
+from chartfix.sources.cdk8s.locate import AppFiles, LabelSite, NotLocated, locate_labels
 from chartfix.sources.cdk8s.synth import SCENARIO, Construction, synthesize
 
 
@@ -53,7 +53,7 @@ class CdkSource:
         self.name = app.name
         self.version: str | None = None  # an app has no version of its own to bump
         self.app_version = app.app_version
-        self.files = AppSources(app.root)
+        self.files = AppFiles(app.root)
         self.origins: dict[ObjectRef, Construction] = {}
         self.python: Path | None = None
         """The Python of the app's own environment (render_all finds it, render reuses it)."""
@@ -74,7 +74,7 @@ class CdkSource:
             environment = app_python(self.root, settings.source_builds)
             self.python = environment.python
             synthesis = synthesize(self.app, python=self.python)
-        except ChartError as err:
+        except TargetError as err:
             raise self._with_output(err) from err
         self.origins = synthesis.origins
         notes = [environment.note] if environment.note else []
@@ -82,13 +82,13 @@ class CdkSource:
             [synthesis.rendering], notes=[*notes, f"synthesis: {synthesis.seconds:.2f}s"]
         )
 
-    def _with_output(self, err: ChartError) -> ChartError:
+    def _with_output(self, err: TargetError) -> TargetError:
         """`err`, with a note when the app commits output that can be checked instead."""
         output = self.root / self.app.output
         if not any(output.glob("*.y*ml")):
             return err
         note = f"without --run-apps, chartfix checks the app's committed output {self.app.output}/"
-        return ChartError(err.path, err.reason, (*err.notes, note))
+        return TargetError(err.path, err.reason, (*err.notes, note))
 
     def verification(self, settings: RenderSettings) -> list[Rendering]:
         return []  # no feature switches
@@ -98,7 +98,7 @@ class CdkSource:
     ) -> Rendering:
         """Synthesize again (verification), in the environment `render_all` ran the app in."""
         if scenario != SCENARIO:
-            raise ChartError(self.root, f"a cdk8s app has one scenario, not {scenario!r}")
+            raise TargetError(self.root, f"a cdk8s app has one scenario, not {scenario!r}")
         return synthesize(self.app, files, self.python).rendering
 
     def read(self, path: str) -> bytes:
@@ -126,7 +126,7 @@ class CdkSource:
         try:
             site = locate_labels(self.files, origin, path)
             return Location(site.path, site.line)
-        except (NotLocated, ChartError):
+        except (NotLocated, TargetError):
             return Location(origin.frame.path, origin.frame.line)
 
     def origin(self, obj: K8sObject, rendering: Rendering) -> Origin:

@@ -26,8 +26,8 @@ from typing import Any
 
 from chartfix import yamlfile
 from chartfix.environment import child_environment
-from chartfix.errors import ChartError
-from chartfix.model.objects import K8sObject, ObjectRef, Rendering, Source
+from chartfix.errors import TargetError
+from chartfix.model.objects import FileDocument, K8sObject, ObjectRef, Rendering
 from chartfix.sources.cdk8s.app import _SKIPPED_DIRS, CdkApp, load_app
 
 SCENARIO = "synth"
@@ -125,14 +125,14 @@ def _stage(app: CdkApp, staging: Path, overrides: Mapping[str, bytes]) -> None:
     for relative, data in overrides.items():
         target = (staging / relative).resolve()
         if not target.is_relative_to(staging.resolve()):
-            raise ChartError(root / relative, "override lies outside the app")
+            raise TargetError(root / relative, "override lies outside the app")
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data)
 
 
 def _inside(root: Path, link: Path) -> None:
     if not link.resolve().is_relative_to(root.resolve()):
-        raise ChartError(link, "symlink points outside the app")
+        raise TargetError(link, "symlink points outside the app")
 
 
 def _run(app: CdkApp, staging: Path, outdir: Path, sidecar: Path, python: Path) -> None:
@@ -154,7 +154,7 @@ def _run(app: CdkApp, staging: Path, outdir: Path, sidecar: Path, python: Path) 
         except subprocess.TimeoutExpired as err:
             _stop(child)
             child.communicate()
-            raise ChartError(app.entry_path, f"synthesis took over {TIMEOUT_SECONDS}s") from err
+            raise TargetError(app.entry_path, f"synthesis took over {TIMEOUT_SECONDS}s") from err
         finally:
             _kill_group(child.pid)
     if child.returncode == 0:
@@ -162,8 +162,8 @@ def _run(app: CdkApp, staging: Path, outdir: Path, sidecar: Path, python: Path) 
     for line in stderr.splitlines():
         if line.startswith(_ERROR_MARK):
             where, _, reason = line[len(_ERROR_MARK):].partition(": ")
-            raise ChartError(app.root / where, _explained(reason, python))
-    raise ChartError(app.entry_path, f"synthesis failed: {_last_line(stderr)}")
+            raise TargetError(app.root / where, _explained(reason, python))
+    raise TargetError(app.entry_path, f"synthesis failed: {_last_line(stderr)}")
 
 
 def _explained(reason: str, python: Path) -> str:
@@ -191,7 +191,7 @@ def _missing_module(reason: str, python: Path) -> str | None:
 _BUNDLE = re.compile(r"""["']([^"']+\.jsii\.tgz)["']""")
 
 
-def missing_bundle(app: CdkApp) -> ChartError | None:
+def missing_bundle(app: CdkApp) -> TargetError | None:
     """Generated bindings (`imports/k8s/`) whose jsii bundle is not there: `cdk8s import`
     writes it, and repositories often ignore it. The error says which import to run."""
     imports = app.root / "imports"
@@ -207,7 +207,7 @@ def missing_bundle(app: CdkApp) -> ChartError | None:
                 module = loader.parent.parent.relative_to(imports).as_posix()
                 specs = [s for s in app.imports if re.split(r"[@:]", s)[0] == module]
                 run = f"cdk8s import {specs[0]}" if specs else "cdk8s import"
-                return ChartError(
+                return TargetError(
                     loader.parent / bundle,
                     f"missing: the generated bindings imports/{module} need the jsii bundle "
                     f"`cdk8s import` writes; run `{run}` in {app.root} first",
@@ -246,7 +246,7 @@ def _last_line(text: str) -> str:
 def _read_manifests(app: CdkApp, outdir: Path) -> list[dict[str, Any]]:
     files = sorted(outdir.glob("*.yaml")) if outdir.is_dir() else []
     if not files:
-        raise ChartError(
+        raise TargetError(
             app.entry_path,
             f"the app wrote no manifests to {app.output}/, the output folder of its "
             "cdk8s.yaml (does it call app.synth()?)",
@@ -256,8 +256,8 @@ def _read_manifests(app: CdkApp, outdir: Path) -> list[dict[str, Any]]:
         # As Helm's rendered output: any size, but aliases bounded (the app is user code).
         try:
             loaded = list(yamlfile.load_all(path.read_bytes(), path.name, max_bytes=None))
-        except ChartError as err:
-            raise ChartError(app.entry_path, f"synthesized {err}") from err
+        except TargetError as err:
+            raise TargetError(app.entry_path, f"synthesized {err}") from err
         documents.extend(doc for doc in loaded if isinstance(doc, dict))
     return documents
 
@@ -282,12 +282,12 @@ def _objects(
     per_file: dict[str, int] = {}
     origins: dict[ObjectRef, Construction] = {}
     for body in documents:
-        obj = K8sObject(body, Source(""), chart=app.name)
+        obj = K8sObject(body, FileDocument(""), chart=app.name)
         origin = by_ref.get(obj.ref)
         path = origin.frame.path if origin and origin.frame else app.entry
         index = per_file.get(path, 0)
         per_file[path] = index + 1
-        obj = K8sObject(body, Source(path, index), chart=app.name)
+        obj = K8sObject(body, FileDocument(path, index), chart=app.name)
         rendering.objects.append(obj)
         if origin is not None:
             origins[obj.ref] = origin

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from chartfix.errors import ChartError, UsageError
+from chartfix.errors import TargetError, UsageError
 from chartfix.files import repository_root, where
 from chartfix.model.kinds import RELEASE_WORDS, KindFacts
 from chartfix.sources.base import kustomization_file
@@ -116,23 +116,23 @@ class Chart:
 def load_chart(root: Path) -> Chart:
     """Read the chart at `root`, checking what would make every later step unsafe or moot.
 
-    Raises ChartError naming the file for: a missing or unparsable Chart.yaml (with the YAML
+    Raises TargetError naming the file for: a missing or unparsable Chart.yaml (with the YAML
     line), a Chart.yaml without name or version, an unparsable values.yaml, and any symlink
     in the chart that points outside it, and a folder that is as much a kustomization.
     """
     root = Path(root).resolve()
     meta_path = root / "Chart.yaml"
     if not meta_path.is_file():
-        raise ChartError(meta_path, "missing Chart.yaml")
+        raise TargetError(meta_path, "missing Chart.yaml")
     check_symlinks(root)
     meta = _yaml_mapping(meta_path)
     for key in ("name", "version"):
         if not meta.get(key):
-            raise ChartError(meta_path, f"Chart.yaml has no {key}")
+            raise TargetError(meta_path, f"Chart.yaml has no {key}")
     name = str(meta["name"])
     if name != os.path.basename(name):
         # Helm's own check (Metadata.Validate): the name is the folder of the chart archive
-        raise ChartError(meta_path, f"chart name {name!r} is invalid: it must not be a path")
+        raise TargetError(meta_path, f"chart name {name!r} is invalid: it must not be a path")
     read_default_values(root)
     refuse_ambiguous(root)
     return Chart(
@@ -152,7 +152,7 @@ def refuse_ambiguous(root: Path) -> None:
     instead of checking one and calling the other clean."""
     kustomization = kustomization_file(root)
     if kustomization is not None and not (root / "templates").is_dir():
-        raise ChartError(
+        raise TargetError(
             root, f"both Chart.yaml and {kustomization.name}, and no templates/ folder: "
             "ambiguous (a Helm chart or a kustomization?); remove the one not in use, or "
             "move the kustomization to a folder of its own"
@@ -182,12 +182,12 @@ def _yaml_mapping(path: Path) -> dict[str, Any]:
     try:
         text = path.read_bytes()
     except OSError as err:
-        raise ChartError(path, f"cannot read: {err.strerror or err}") from err
+        raise TargetError(path, f"cannot read: {err.strerror or err}") from err
     data = yamlfile.load(text, path)
     if data is None:
         return {}
     if not isinstance(data, dict):
-        raise ChartError(path, "expected a YAML mapping")
+        raise TargetError(path, "expected a YAML mapping")
     return data
 
 
@@ -202,10 +202,10 @@ def declared_dependencies(root: Path, meta: Mapping[str, Any]) -> Iterator[Depen
     if raw is None:
         return
     if not isinstance(raw, list):
-        raise ChartError(meta_path, "dependencies must be a list")
+        raise TargetError(meta_path, "dependencies must be a list")
     for entry in raw:
         if not isinstance(entry, dict) or not entry.get("name"):
-            raise ChartError(meta_path, "a dependency has no name")
+            raise TargetError(meta_path, "a dependency has no name")
         tags = entry.get("tags") or ()
         yield Dependency(
             name=str(entry["name"]),
@@ -220,7 +220,7 @@ def declared_dependencies(root: Path, meta: Mapping[str, Any]) -> Iterator[Depen
 def read_default_values(root: Path) -> dict[str, Any]:
     """The chart's values.yaml, parsed by Helm's own parser (so types match Helm's).
 
-    A chart without values.yaml has no defaults. Raises ChartError naming values.yaml.
+    A chart without values.yaml has no defaults. Raises TargetError naming values.yaml.
     """
     path = Path(root) / "values.yaml"
     if not path.is_file():
@@ -246,7 +246,7 @@ def value_at(values: Mapping[str, Any], dotted: str) -> Any:
 
 
 def check_symlinks(root: Path) -> None:
-    """Raise ChartError for the first symlink in the chart that resolves outside its repository.
+    """Raise TargetError for the first symlink in the chart that resolves outside its repository.
 
     Helm follows symlinks when it loads a chart directory, so a link out of the repository
     would let rendering reach files that are not the organisation's. Links that stay inside
@@ -262,10 +262,10 @@ def check_symlinks(root: Path) -> None:
                 try:
                     target = link.resolve(strict=False)
                 except (RuntimeError, OSError) as err:
-                    raise ChartError(link, "symlink loop") from err
+                    raise TargetError(link, "symlink loop") from err
                 if not target.is_relative_to(bound):
                     outside = where(root, bound)
-                    raise ChartError(link, f"symlink points outside {outside}, to {target}")
+                    raise TargetError(link, f"symlink points outside {outside}, to {target}")
 
 
 # --- the files Helm loads ------------------------------------------------------------------
@@ -295,7 +295,7 @@ def chart_files(root: Path) -> dict[str, bytes]:
             if entry.name == ".git" or rules.ignored(rel, is_dir):
                 continue
             if entry.is_symlink() and not Path(entry.path).resolve().is_relative_to(bound):
-                raise ChartError(entry.path, f"symlink points outside {where(root, bound)}")
+                raise TargetError(entry.path, f"symlink points outside {where(root, bound)}")
             if is_dir:
                 walk(Path(entry.path), rel + "/")
             elif entry.is_file():

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from chartfix import yamlfile
-from chartfix.errors import ChartError
+from chartfix.errors import TargetError
 from chartfix.files import git_repository, within
 from chartfix.sources.helm.chart import (
     Chart,
@@ -222,7 +222,7 @@ def _add_chart(
             staged.absent.append(_first_place(dep, root) / "Chart.yaml")
             continue
         if found in chain:
-            raise ChartError(here, f"dependency cycle through {found}")
+            raise TargetError(here, f"dependency cycle through {found}")
         sub_meta = read_chart_meta(found)
         note = _version_note(dep, str(sub_meta.get("version") or ""), found)
         if note and note not in staged.notes:
@@ -268,7 +268,7 @@ def _locate(dep: Dependency, root: Path) -> Path | None:
 
     Never the chart itself: a wrapper chart often depends on the upstream chart of its own
     name, which is not available offline. Never outside the chart's git repository: a
-    `file://` path leaving it is refused (ChartError), and the folders beside a chart at
+    `file://` path leaving it is refused (TargetError), and the folders beside a chart at
     the repository's top (other clones, in bulk) are not searched.
     """
     here = root.resolve()
@@ -277,7 +277,7 @@ def _locate(dep: Dependency, root: Path) -> Path | None:
         written = dep.repository.removeprefix("file://")
         target = (root / written).resolve()
         if not within(target, bound):
-            raise ChartError(
+            raise TargetError(
                 root / "Chart.yaml", f"dependency {dep.name}: {shown(dep.repository)} is "
                 f"outside the repository ({bound}); chartfix reads no chart outside it"
             )
@@ -313,7 +313,7 @@ def _fits(dep: Dependency, path: Path) -> bool:
     version = str(read_chart_meta(path).get("version") or "")
     try:
         return not dep.version.strip() or satisfies(version, dep.version.strip())
-    except (BadConstraint, ChartError):
+    except (BadConstraint, TargetError):
         return False
 
 
@@ -323,7 +323,7 @@ def _chart_named(path: Path, name: str) -> bool:
         return False
     try:
         meta = yamlfile.load(meta_path.read_bytes(), meta_path)
-    except (OSError, ChartError) as err:
+    except (OSError, TargetError) as err:
         _skip_candidate(meta_path, err)
         return False
     return isinstance(meta, dict) and str(meta.get("name")) == name
@@ -334,7 +334,7 @@ _skipped: set[str] = set()
 
 def _skip_candidate(meta_path: Path, err: Exception) -> None:
     """A chart looked at only as a candidate dependency is unreadable: warn once, go on."""
-    line = f"warning: {err if isinstance(err, ChartError) else f'{meta_path}: {err}'}"
+    line = f"warning: {err if isinstance(err, TargetError) else f'{meta_path}: {err}'}"
     with _stage_lock:
         if line in _skipped:
             return
@@ -352,7 +352,7 @@ def _sibling_charts(parent: Path) -> tuple[tuple[Path, str], ...]:
         if entry.is_dir() and meta_path.is_file():
             try:
                 meta = yamlfile.load(meta_path.read_bytes(), meta_path)
-            except (OSError, ChartError) as err:
+            except (OSError, TargetError) as err:
                 _skip_candidate(meta_path, err)
                 continue
             if isinstance(meta, dict) and meta.get("name"):
@@ -367,7 +367,7 @@ def _repository_charts(repo: Path) -> tuple[tuple[Path, str], ...]:
     for chart in find_charts([repo]):
         try:
             meta = yamlfile.load((chart / "Chart.yaml").read_bytes(), chart / "Chart.yaml")
-        except (OSError, ChartError) as err:
+        except (OSError, TargetError) as err:
             _skip_candidate(chart / "Chart.yaml", err)
             continue
         if isinstance(meta, dict) and meta.get("name"):

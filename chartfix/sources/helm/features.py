@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from chartfix.errors import ChartError
+from chartfix.errors import TargetError
 from chartfix.files import decode
 from chartfix.model.objects import ALL_FEATURES, ANALYZED_KINDS, FEATURE_PREFIX
 from chartfix.sources.base import DEFAULT_FEATURE_RENDERS
@@ -130,7 +130,7 @@ def switches(root: Path) -> list[Switch]:
     template order; a group contained in a larger one is rendered by it."""
     try:
         defaults = read_default_values(root)
-    except ChartError:
+    except TargetError:
         return []  # an unreadable values.yaml is the default scenario's error
     found: dict[tuple[str, ...], set[str]] = {}
     modes: set[str] = set()

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
-from chartfix.errors import ChartError, Skipped
+from chartfix.errors import Skipped, TargetError
 from chartfix.files import git_repository, within
 from chartfix.sources.helm.chart import (
     FACTS,
@@ -52,7 +52,7 @@ class HelmKind:
         outside is never read: the run refuses the chart)."""
         try:
             dependencies = list(declared_dependencies(root, read_chart_meta(root)))
-        except (ChartError, OSError, ValueError):
+        except (TargetError, OSError, ValueError):
             return []
         bound = git_repository(root)
         return [

@@ -1,7 +1,7 @@
 """Label changes made in Helm templates, shaped the way the chart writes its labels.
 
 `HelmSource.label_edits` lands here. A `LabelChange` becomes a splice of the template
-document that renders the object (`ChartSources.place_for`), in the mapping that document
+document that renders the object (`Templates.place_for`), in the mapping that document
 writes at the change's path. What only templates have is handled here, not in the recipes
 that ask for the change:
 - an entry the pods write with a templated key or value is copied as written into a
@@ -48,7 +48,7 @@ from chartfix.sources.helm.template.labels import (
     literal_text,
     written_as,
 )
-from chartfix.sources.helm.template.locate import ChartSources, Place
+from chartfix.sources.helm.template.locate import Place, Templates
 from chartfix.sources.helm.template.outline import MappingSite
 from chartfix.sources.helm.toggle import turn_on
 
@@ -58,7 +58,7 @@ WrittenName = Callable[[K8sObject, Rendering], "str | None"]
 
 
 def label_edits(
-    templates: ChartSources,
+    templates: Templates,
     obj: K8sObject,
     rendering: Rendering,
     changes: Sequence[LabelChange],
@@ -108,7 +108,7 @@ def label_edits(
 
 
 def writes_literally(
-    templates: ChartSources, obj: K8sObject, rendering: Rendering, path: str, key: str
+    templates: Templates, obj: K8sObject, rendering: Rendering, path: str, key: str
 ) -> bool:
     """Whether the template writes `key` at `path` of `obj` as one literal, unconditional
     entry (block or flow) whose value is the rendered one: the same under any values."""
@@ -125,7 +125,7 @@ def writes_literally(
 
 
 def _added(
-    templates: ChartSources,
+    templates: Templates,
     place: Place,
     site: MappingSite,
     obj: K8sObject,
@@ -171,7 +171,7 @@ def _value_text(
 
 
 def _as_written(
-    templates: ChartSources,
+    templates: Templates,
     obj: K8sObject,
     rendering: Rendering,
     change: LabelChange,
@@ -200,7 +200,7 @@ def _is_component(key: str) -> bool:
 
 
 def _written_out(
-    templates: ChartSources,
+    templates: Templates,
     place: Place,
     obj: K8sObject,
     rendering: Rendering,
@@ -234,7 +234,7 @@ def _written_out(
 
 
 def _replaced(
-    templates: ChartSources,
+    templates: Templates,
     place: Place,
     site: MappingSite,
     obj: K8sObject,
@@ -275,7 +275,7 @@ def _replaced(
 
 
 def _helper_override(
-    templates: ChartSources, site: MappingSite, key: str, current: str, value: str
+    templates: Templates, site: MappingSite, key: str, current: str, value: str
 ) -> tuple[Edit | None, str]:
     """An edit giving the pods `value` for `key` where the helper they share with the
     controller writes it (a test Pod's `{{- include "x.labels" . | nindent 4 }}`), the helper

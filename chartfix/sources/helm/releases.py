@@ -24,7 +24,7 @@ from typing import Any
 import yaml
 
 from chartfix import yamlfile
-from chartfix.errors import ChartError
+from chartfix.errors import TargetError
 from chartfix.model.objects import Rendering
 from chartfix.model.releases import CONTROL, NEXT_RELEASE, ReleaseDiff, ReleasePair, unexplained
 from chartfix.sources.helm.chart import Chart, Scenario
@@ -151,8 +151,8 @@ def release_pair(
             and not deterministic(chart, scenario, files)
             else None
         )
-    except (ChartError, yaml.YAMLError, KeyError) as err:
-        reason = err.reason if isinstance(err, ChartError) else str(err)
+    except (TargetError, yaml.YAMLError, KeyError) as err:
+        reason = err.reason if isinstance(err, TargetError) else str(err)
         return f"the next release of {chart.name} does not render: {reason}"
     versions = (
         f"{chart.version} -> {bumped(chart.version)}",

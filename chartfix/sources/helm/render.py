@@ -31,8 +31,8 @@ from typing import Any, Protocol
 import yaml
 
 from chartfix import yamlfile
-from chartfix.errors import ChartError
-from chartfix.model.objects import ANALYZED_KINDS, K8sObject, LazyBody, Rendering, Source
+from chartfix.errors import TargetError
+from chartfix.model.objects import ANALYZED_KINDS, FileDocument, K8sObject, LazyBody, Rendering
 from chartfix.sources.helm.chart import (
     Chart,
     Scenario,
@@ -44,7 +44,7 @@ from chartfix.sources.helm.dependencies import (
     enabled,
     stage,
 )
-from chartfix.sources.helm.template.locate import ChartSources
+from chartfix.sources.helm.template.locate import Templates
 from chartfix.sources.helm.template.names import stable_names
 from chartfix.values import deep_merge, parse_values_file
 
@@ -103,7 +103,7 @@ def _same_scalar(one: yaml.Node, other: yaml.Node) -> bool:
 
 
 def _repeat_warnings(
-    objects: Sequence[K8sObject], sources: ChartSources
+    objects: Sequence[K8sObject], sources: Templates
 ) -> list[str]:
     """One warning per label key an object's document renders twice with the same value,
     naming the template line that writes it literally (else the template file)."""
@@ -120,13 +120,13 @@ def _repeat_warnings(
 
 
 def _written_at(
-    sources: ChartSources, obj: K8sObject, path: str, key: str,
+    sources: Templates, obj: K8sObject, path: str, key: str,
     objects: Sequence[K8sObject], line: int,
 ) -> str:
     try:
         place = sources.place_for(obj, objects)
         site = sources.site(place.doc, path) if place is not None else None
-    except (OSError, ValueError, ChartError):
+    except (OSError, ValueError, TargetError):
         place, site = None, None
     if place is None or site is None:
         return f"{obj.source.path} (rendered line {line})"
@@ -328,7 +328,7 @@ def scenario_values(scenario: Scenario) -> dict[str, Any]:
         try:
             merged = deep_merge(merged, helm_python.parse_set_string(text))
         except helm_python.HelmError as err:
-            raise ChartError(f"--set {text}", str(err)) from err
+            raise TargetError(f"--set {text}", str(err)) from err
     for text in scenario.synthesized:
         merged = deep_merge(merged, helm_python.parse_set_json(text))
     return merged
@@ -373,7 +373,7 @@ def render(
     `overrides` maps chart-relative paths to new contents; the chart on disk is not touched.
     Dependencies absent from charts/ are taken from `file://` paths or monorepo siblings;
     one that cannot be had offline is named in `Rendering.warnings` (when the scenario
-    enables it) and the chart renders without it. Raises ChartError naming the template
+    enables it) and the chart renders without it. Raises TargetError naming the template
     file when Helm fails or a rendered document is not YAML.
     """
     staged = stage(chart)
@@ -394,8 +394,8 @@ def render(
     sources = _chart_sources(chart, staged, overrides)
     try:
         objects = stable_names(list(_objects(chart, staged, manifests)), sources)
-    except ChartError as err:  # the notes may explain a document that is not YAML
-        raise ChartError(err.path, err.reason, (*err.notes, *warnings)) from err
+    except TargetError as err:  # the notes may explain a document that is not YAML
+        raise TargetError(err.path, err.reason, (*err.notes, *warnings)) from err
     _one_of_each(chart, objects, namespace)
     warnings += _repeat_warnings(objects, sources)
     return Rendering(
@@ -410,21 +410,21 @@ def render(
 
 def _chart_sources(
     chart: Chart, staged: StagedChart, overrides: Mapping[str, bytes] | None
-) -> ChartSources:
-    """The templates a render read: one ChartSources per staged chart for its renders without
+) -> Templates:
+    """The templates a render read: one Templates per staged chart for its renders without
     overrides (its helpers, outlines and randomness looked at once for every scenario), a
     fresh one for a fix's edited files."""
     if overrides:
-        return ChartSources(chart.root, overrides, staged.files)
+        return Templates(chart.root, overrides, staged.files)
     kept = staged.derived.get("sources")
     if kept is None:
-        kept = staged.derived["sources"] = ChartSources(chart.root, None, staged.files)
-    sources: ChartSources = kept
+        kept = staged.derived["sources"] = Templates(chart.root, None, staged.files)
+    sources: Templates = kept
     return sources
 
 
 def _one_of_each(chart: Chart, objects: Sequence[K8sObject], namespace: str) -> None:
-    """Raises ChartError when two documents render one object (same kind, name and
+    """Raises TargetError when two documents render one object (same kind, name and
     namespace), naming both files: Helm refuses to install such a release, and neither
     findings nor fixes about it would be true."""
     seen: dict[tuple[str, str, str], K8sObject] = {}
@@ -439,7 +439,7 @@ def _one_of_each(chart: Chart, objects: Sequence[K8sObject], namespace: str) -> 
             f"{first.source.path} and {obj.source.path}"
             if first.source.path != obj.source.path else f"{obj.source.path} (twice)"
         )
-        raise ChartError(
+        raise TargetError(
             chart.root / obj.source.path,
             f"{files} both render {obj.kind}/{obj.name} in namespace {key[2]}: one release "
             "cannot hold two objects of one kind and name (Helm refuses to install it); "
@@ -476,14 +476,14 @@ _TEMPLATE_IN_ERROR = re.compile(r"[\w.-]+((?:/charts/[\w.-]+)*/templates/[^\s:()
 
 def _render_error(
     chart: Chart, staged: StagedChart, message: str, notes: Sequence[str]
-) -> ChartError:
+) -> TargetError:
     """Helm's refusal as the chart's error, naming the template file at fault; `notes` (a
     dependency missing offline is the usual cause of an undefined template) go with it."""
     found = _TEMPLATE_IN_ERROR.search(message)
     if found is None:
-        return ChartError(chart.root, f"helm could not render: {message}", notes)
+        return TargetError(chart.root, f"helm could not render: {message}", notes)
     rel = staged.disk_path(found.group(1).lstrip("/"))
-    return ChartError(chart.root / rel, f"helm could not render: {message}", notes)
+    return TargetError(chart.root / rel, f"helm could not render: {message}", notes)
 
 
 def _objects(
@@ -499,7 +499,7 @@ def _objects(
         for index, (text, body) in enumerate(_documents(chart, rel, manifests[key])):
             if not isinstance(body, Mapping):
                 continue
-            source = Source(rel, index)
+            source = FileDocument(rel, index)
             if body.get("kind") == "List" and isinstance(body.get("items"), list):
                 for item in body["items"]:
                     if isinstance(item, dict):
@@ -664,7 +664,7 @@ def _parse_uncached(chart: Chart, rel: str, text: str) -> list[Any]:
             text, chart.root / rel, max_bytes=None, check=partial(_no_duplicate_label_key, text)
         ))
     except _DuplicateKey as err:
-        raise ChartError(chart.root / rel, str(err)) from err
-    except ChartError as err:
-        raise ChartError(chart.root / rel, f"rendered {err.reason}") from err
+        raise TargetError(chart.root / rel, str(err)) from err
+    except TargetError as err:
+        raise TargetError(chart.root / rel, f"rendered {err.reason}") from err
     return [d for d in docs if d is not None]

@@ -25,7 +25,7 @@ from chartfix.model.changes import Refused
 from chartfix.model.edits import Edit, PlannedEdit
 from chartfix.model.objects import K8sObject, Rendering
 from chartfix.sources.helm.template.lines import Line
-from chartfix.sources.helm.template.locate import ChartSources, Place
+from chartfix.sources.helm.template.locate import Place, Templates
 from chartfix.sources.helm.template.outline import MappingSite
 
 _INCLUDE = re.compile(r"^\s*-?\s*(?:include|template)\s+(\"[^\"]+\")\s+(\S+?)\s*(?:\||-?$)")
@@ -35,7 +35,7 @@ _OPENS = re.compile(r"^\s*\{\{-?\s*(?:if|with)\b")
 
 
 def restart_edits(
-    templates: ChartSources, obj: K8sObject, rendering: Rendering, key: str
+    templates: Templates, obj: K8sObject, rendering: Rendering, key: str
 ) -> list[PlannedEdit]:
     """The splices giving `obj`'s pod template the annotation `key`: a checksum of the label
     helper its `metadata.labels` include; Refused: why they cannot be made (one line)."""
@@ -68,7 +68,7 @@ def restart_edits(
     return [PlannedEdit(place.path, edit, f"pod template annotations of {ref}")]
 
 
-def _helper_call(templates: ChartSources, place: Place, labels: MappingSite) -> str | None:
+def _helper_call(templates: Templates, place: Place, labels: MappingSite) -> str | None:
     """`include "x.labels" .`: the helper call a generated line of the labels writes."""
     for entry in labels.entries:
         if not entry.generated:
@@ -85,7 +85,7 @@ def _helper_call(templates: ChartSources, place: Place, labels: MappingSite) -> 
 
 
 def _annotation_edit(
-    templates: ChartSources, place: Place, pods: MappingSite, entry: str
+    templates: Templates, place: Place, pods: MappingSite, entry: str
 ) -> Edit:
     outline = templates.outline(place.path)
     newline = outline.newline()

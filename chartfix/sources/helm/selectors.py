@@ -24,7 +24,7 @@ from chartfix.sources.base import Removal
 from chartfix.sources.helm.template.edit import remove_entry
 from chartfix.sources.helm.template.helpers import Helper, find_helpers, included_helper
 from chartfix.sources.helm.template.lexer import Action
-from chartfix.sources.helm.template.locate import ChartSources
+from chartfix.sources.helm.template.locate import Templates
 from chartfix.sources.helm.template.outline import MappingSite
 
 SELECTOR_HELPER_NAMES = ("matchLabels", "selectorLabels")
@@ -41,7 +41,7 @@ class _Target:
 
 
 def selector_removals(
-    templates: ChartSources, removals: Sequence[Removal]
+    templates: Templates, removals: Sequence[Removal]
 ) -> tuple[list[FixUnit], list[Unfixed]]:
     """Units taking each removal's keys out of its object's selector in the chart's
     templates, and the removals refused, with the reason."""
@@ -82,7 +82,7 @@ def selector_removals(
     return units, refused
 
 
-def _target(templates: ChartSources, removal: Removal) -> _Target:
+def _target(templates: Templates, removal: Removal) -> _Target:
     finding, obj, rendering = removal.finding, removal.obj, removal.rendering
     if obj.source.path.startswith("charts/"):
         raise Refused(f"{finding.obj} comes from a subchart: fix it there")
@@ -152,7 +152,7 @@ def _included_helpers(site: MappingSite) -> list[str]:
 
 
 def _renamed_includes(
-    templates: ChartSources, target: _Target, name: str, new_name: str
+    templates: Templates, target: _Target, name: str, new_name: str
 ) -> list[PlannedEdit]:
     """Edits pointing the includes of helper `name` in target's selector at `new_name`."""
     obj = target.obj
@@ -178,7 +178,7 @@ def _library_helper(site: MappingSite, helpers: dict[str, Helper]) -> str | None
     return foreign[0] if len(foreign) == 1 else None
 
 
-def _switch_units(templates: ChartSources, name: str, targets: list[_Target]) -> FixUnit:
+def _switch_units(templates: Templates, name: str, targets: list[_Target]) -> FixUnit:
     """Selectors include the library's selector-only sibling of `name` instead (say
     `common.labels.matchLabels` for `common.labels.standard`): tried in turn as fallbacks,
     verification keeps the first that renders the same selectors less the volatile keys."""
@@ -191,7 +191,7 @@ def _switch_units(templates: ChartSources, name: str, targets: list[_Target]) ->
 
 
 def _switch_unit(
-    templates: ChartSources, name: str, new_name: str, targets: list[_Target]
+    templates: Templates, name: str, new_name: str, targets: list[_Target]
 ) -> FixUnit:
     edits = []
     changes: dict[tuple[str, str], list[LabelChange]] = defaultdict(list)
@@ -223,7 +223,7 @@ def _key_line(body: str, key: str) -> re.Match[str] | None:
 
 
 def _split_unit(
-    templates: ChartSources,
+    templates: Templates,
     helpers: dict[str, Helper],
     name: str,
     targets: list[tuple[_Target, list[str]]],

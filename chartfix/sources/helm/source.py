@@ -1,7 +1,7 @@
 """Helm charts as a source kind: scenarios rendered by Helm, edits spliced into templates.
 
 What a chart's objects remember (`Source`: template path, document index) leads back to the
-template document that wrote them (`ChartSources.place_for`); a label change becomes a line
+template document that wrote them (`Templates.place_for`); a label change becomes a line
 inserted into (or removed from, or replaced in) the mapping that document writes at the
 change's path, in the shapes only templates have (templated entries copied as written,
 helper arguments, a defaulted selector written out): see chartfix/sources/helm/labels.py.
@@ -14,7 +14,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from chartfix import cache
-from chartfix.errors import ChartError
+from chartfix.errors import TargetError
 from chartfix.files import decode, encode, linked
 from chartfix.model.changes import FixUnit, Unfixed
 from chartfix.model.edits import Edit, LabelChange, PlannedEdit
@@ -43,7 +43,7 @@ from chartfix.sources.helm.restart import restart_edits
 from chartfix.sources.helm.selectors import selector_removals
 from chartfix.sources.helm.synthesis import Rendered, render_scenarios
 from chartfix.sources.helm.template.edit import apply_edits
-from chartfix.sources.helm.template.locate import ChartSources, locate
+from chartfix.sources.helm.template.locate import Templates, locate
 from chartfix.sources.helm.template.outline import outline
 from chartfix.sources.helm.template.roles import role_names
 
@@ -72,7 +72,7 @@ class HelmSource:
         self.name = chart.name
         self.version: str | None = chart.version
         self.app_version = chart.app_version
-        self.templates = ChartSources(chart.root)
+        self.templates = Templates(chart.root)
         self.rendered: dict[str, Scenario] = {}
         """The scenarios `render_all` rendered, by name (to render one again)."""
         self.first = ""
@@ -150,7 +150,7 @@ class HelmSource:
         together = replace(together, synthesized=made_up)
         try:
             rendering = render(self.chart, together, None, self.release, self.namespace)
-        except ChartError:
+        except TargetError:
             return []  # the single switches were verified; their sum is no scenario of its own
         self.rendered[together.name] = together
         return [rendering]
@@ -159,7 +159,7 @@ class HelmSource:
         self, scenario: str, files: Mapping[str, bytes] | None = None, release: str | None = None
     ) -> Rendering:
         if scenario not in self.rendered:
-            raise ChartError(self.root, f"no scenario {scenario!r} was rendered")
+            raise TargetError(self.root, f"no scenario {scenario!r} was rendered")
         named = release or self.release
         return render(self.chart, self.rendered[scenario], files, named, self.namespace)
 

@@ -30,7 +30,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
-from chartfix.errors import ChartError
+from chartfix.errors import TargetError
 from chartfix.files import decode
 from chartfix.model.objects import Rendering
 from chartfix.sources.helm.chart import ABSENT, Chart, Scenario, read_default_values, value_at
@@ -93,7 +93,7 @@ class Rendered:
 
     scenarios: list[Scenario] = field(default_factory=list)
     renderings: list[Rendering] = field(default_factory=list)
-    unrendered: list[tuple[str, ChartError]] = field(default_factory=list)
+    unrendered: list[tuple[str, TargetError]] = field(default_factory=list)
 
 
 def render_scenarios(
@@ -110,7 +110,7 @@ def render_scenarios(
     for scenario in cases:
         try:
             done, rendering = render_scenario(chart, scenario, release, namespace, engine)
-        except ChartError as err:
+        except TargetError as err:
             out.unrendered.append((scenario.name, err))
             continue
         out.scenarios.append(done)
@@ -133,7 +133,7 @@ def render_scenario(
         try:
             rendering = render(chart, current, None, release, namespace, engine)
             return _smallest(chart, current, rendering, release, namespace, engine)
-        except ChartError as err:
+        except TargetError as err:
             if given is None:
                 given = deep_merge(_all_defaults(chart), scenario_values(scenario))
             if err.reason.startswith(_RENDER_FAILED):
@@ -153,7 +153,7 @@ def render_scenario(
         current = replace(scenario, synthesized=synthesized)
     try:
         rendering = render(chart, current, None, release, namespace, engine)
-    except ChartError as err:
+    except TargetError as err:
         raise _gave_up(err, tried) from err
     return _smallest(chart, current, rendering, release, namespace, engine)
 
@@ -174,7 +174,7 @@ def _smallest(
         fewer = replace(scenario, synthesized=tuple(v for v in scenario.synthesized if v != value))
         try:
             rendering = render(chart, fewer, None, release, namespace, engine)
-        except ChartError:
+        except TargetError:
             continue
         scenario = fewer
     return scenario, rendering
@@ -223,10 +223,10 @@ def _all_defaults(chart: Chart) -> dict[str, Any]:
     return deep_merge(merged, read_default_values(chart.root))
 
 
-def _gave_up(err: ChartError, tried: dict[str, Kind]) -> ChartError:
+def _gave_up(err: TargetError, tried: dict[str, Kind]) -> TargetError:
     if not tried:
         return err
-    return ChartError(
+    return TargetError(
         err.path, f"{err.reason} (after trying placeholder values for {', '.join(tried)})",
         err.notes,
     )

@@ -25,12 +25,12 @@ from typing import Any
 
 from ruamel.yaml.nodes import ScalarNode
 
-from chartfix.errors import ChartError
+from chartfix.errors import TargetError
 from chartfix.files import decode
 from chartfix.model.edits import NotEditable, PlannedEdit
 from chartfix.sources.helm.chart import ABSENT, Scenario, value_at
 from chartfix.sources.helm.render import scenario_values
-from chartfix.sources.helm.template.locate import ChartSources
+from chartfix.sources.helm.template.locate import Templates
 from chartfix.sources.yamledit import YamlText, set_plain
 
 VALUES = "values.yaml"
@@ -46,7 +46,7 @@ def toggle_path(condition: str | None) -> str | None:
 
 
 def turn_on(
-    templates: ChartSources,
+    templates: Templates,
     condition: str | None,
     scenarios: Mapping[str, Scenario],
     why: str,
@@ -84,7 +84,7 @@ def turn_on(
 def _values(scenario: Scenario) -> dict[str, Any]:
     try:
         return scenario_values(scenario)
-    except ChartError:
+    except TargetError:
         return {}
 
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
-from chartfix.errors import ChartError, Skipped
+from chartfix.errors import Skipped, TargetError
 from chartfix.sources.kustomize.kustomization import (
     FACTS,
     boundary_of,
@@ -66,5 +66,5 @@ class KustomizeKind:
         root = Path(root).resolve()
         mine = [g for g in groups(find_dirs([root]), boundary_of(root)) if g.root == root]
         if not mine:
-            raise ChartError(root, "no kustomize base or overlay has this folder as its own")
+            raise TargetError(root, "no kustomize base or overlay has this folder as its own")
         return KustomizeSource(root=root, group=mine[0], name=root.name)

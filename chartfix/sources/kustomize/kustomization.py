@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from chartfix.errors import ChartError
+from chartfix.errors import TargetError
 from chartfix.files import is_repository_top
 from chartfix.model.kinds import APPLY_WORDS, KindFacts
 from chartfix.sources.base import kustomization_file
@@ -118,17 +118,17 @@ class Kustomization:
 def read(directory: Path) -> Kustomization:
     file = kustomization_file(directory)
     if file is None:
-        raise ChartError(directory, "no kustomization.yaml here")
+        raise TargetError(directory, "no kustomization.yaml here")
     from chartfix.yamlfile import load  # here: a folder without a kustomization reads no YAML
 
     try:
         data = load(file.read_bytes(), file)
     except OSError as err:
-        raise ChartError(file, f"cannot read: {err.strerror or err}") from err
+        raise TargetError(file, f"cannot read: {err.strerror or err}") from err
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise ChartError(file, "not a kustomization: the file is not a mapping")
+        raise TargetError(file, "not a kustomization: the file is not a mapping")
     return Kustomization(directory.resolve(), file, data)
 
 
@@ -193,7 +193,7 @@ def groups(seeds: Sequence[Path], boundary: Path) -> list[Group]:
             bases = [
                 b for b in read(directory).kustomization_dirs() if b.is_relative_to(boundary)
             ]
-        except ChartError:
+        except TargetError:
             bases = []  # its build will say what is wrong
         built_on[directory] = bases
         for base in bases:
@@ -236,7 +236,7 @@ def claimed(group: Group) -> set[Path]:
     for member in group.members:
         try:
             refs = read(member).local_refs()
-        except ChartError:
+        except TargetError:
             continue
         dirs |= {r if r.is_dir() else r.parent for r in refs}
     return dirs
@@ -304,7 +304,7 @@ def _is_file(path: Path) -> bool:
 def _names_missing(directory: Path) -> bool:
     try:
         return bool(read(directory).missing())
-    except ChartError:
+    except TargetError:
         return False
 
 
@@ -313,7 +313,7 @@ def _component(directory: Path) -> bool:
     (so never a scenario, and no target when nothing uses it)."""
     try:
         return read(directory).data.get("kind") == "Component"
-    except ChartError:
+    except TargetError:
         return False
 
 

@@ -35,13 +35,13 @@ from typing import Any
 import yaml
 
 from chartfix.environment import PROXIES, child_environment
-from chartfix.errors import ChartError
+from chartfix.errors import TargetError
 from chartfix.files import decode
 from chartfix.model.changes import Refused
 from chartfix.model.edits import LabelChange, PlannedEdit
 from chartfix.model.findings import Location
 from chartfix.model.kinds import KindFacts
-from chartfix.model.objects import K8sObject, Origin, Rendering, Source
+from chartfix.model.objects import FileDocument, K8sObject, Origin, Rendering
 from chartfix.sources.base import (
     Renderings,
     RenderSettings,
@@ -96,7 +96,7 @@ class KustomizeSource(YamlFiles):
                 continue
             try:
                 result.renderings.append(self.render(scenario))
-            except ChartError as err:  # one overlay that cannot build: the others go on
+            except TargetError as err:  # one overlay that cannot build: the others go on
                 result.unrendered.append((scenario, err))
         if not result.renderings and result.unrendered:
             raise result.unrendered[0][1]
@@ -115,7 +115,7 @@ class KustomizeSource(YamlFiles):
         for kustomization in self._chain(scenario):
             for key, ref in kustomization.missing():
                 rel = kustomization.file.relative_to(self.root).as_posix()
-                raise ChartError(top, f"{rel} `{key}` names {ref}, which does not exist")
+                raise TargetError(top, f"{rel} `{key}` names {ref}, which does not exist")
         with tempfile.TemporaryDirectory(prefix="chartfix-kustomize-") as tmp:
             copy = Path(tmp).resolve() / "t"
             above = self._copy(copy, files or {})
@@ -157,7 +157,7 @@ class KustomizeSource(YamlFiles):
 
     def _named(self, boundary: Path) -> set[Path]:
         """The group's folders and the existing paths their kustomizations name, and those
-        the kustomizations in named folders name, and so on; ChartError for a path (or
+        the kustomizations in named folders name, and so on; TargetError for a path (or
         the target of a link) outside `boundary`, or for a kustomization it cannot read
         (never handed to kubectl unchecked)."""
         wanted: set[Path] = set(self.group.members)
@@ -174,7 +174,7 @@ class KustomizeSource(YamlFiles):
                     continue
                 if not path.is_relative_to(boundary):
                     rel = kustomization.file.relative_to(self.root).as_posix()
-                    raise ChartError(
+                    raise TargetError(
                         self.root, f"{rel} names {written}, which is outside {boundary} "
                         "(the repository): chartfix copies nothing from outside it"
                     )
@@ -184,12 +184,12 @@ class KustomizeSource(YamlFiles):
         return wanted
 
     def _refuse_remote(self, kustomization: Kustomization) -> None:
-        """ChartError naming the file and the URL of its first remote resource, unless the
+        """TargetError naming the file and the URL of its first remote resource, unless the
         user allowed them (--allow-remote): a repository's files reach no network."""
         remote = kustomization.remote_refs()
         if remote and not self.allow_remote:
             key, url = remote[0]
-            raise ChartError(
+            raise TargetError(
                 kustomization.file, f"`{key}` names {url}, a remote resource: chartfix "
                 "fetches nothing a repository's files name (--allow-remote lets a "
                 "trusted tree's kustomizations fetch theirs)"
@@ -204,7 +204,7 @@ class KustomizeSource(YamlFiles):
             origin = yaml.safe_load(str(annotations.pop(ORIGIN)))
             if not annotations and isinstance(metadata, dict):
                 del metadata["annotations"]
-        source = Source("", -1)
+        source = FileDocument("", -1)
         if isinstance(origin, dict) and isinstance(origin.get("path"), str) and not origin.get(
             "repo"
         ) and not origin.get("configuredBy"):
@@ -212,21 +212,21 @@ class KustomizeSource(YamlFiles):
             if path.is_relative_to(self.root):
                 source = self._document(path.relative_to(self.root).as_posix(), body)
         elif isinstance(origin, dict) and origin.get("configuredIn"):
-            source = Source(str(origin["configuredIn"]), -1)  # generated: never edited
+            source = FileDocument(str(origin["configuredIn"]), -1)  # generated: never edited
         return K8sObject(body, source, chart=self.name)
 
-    def _document(self, rel: str, body: Mapping[str, Any]) -> Source:
+    def _document(self, rel: str, body: Mapping[str, Any]) -> FileDocument:
         """The document of resource file `rel` that kustomize built `body` from: the one of
         its kind whose written name the built name contains (prefixes, suffixes)."""
         try:
             written = objects_of(self.read(rel), rel)
-        except ChartError:
-            return Source(rel, -1)
+        except TargetError:
+            return FileDocument(rel, -1)
         kind = body.get("kind")
         name = str((body.get("metadata") or {}).get("name") or "")
         candidates = [o for o in written if o.kind == kind and o.name and o.name in name]
         if not candidates:
-            return Source(rel, -1)
+            return FileDocument(rel, -1)
         best = max(candidates, key=lambda o: len(o.name))
         return best.source
 
@@ -293,7 +293,7 @@ class KustomizeSource(YamlFiles):
                 site = text.site(doc, change.path)
                 if site is not None and site.entry(change.key) is not None:
                     planned += self.yaml_edits(
-                        K8sObject(obj.body, Source(patch_rel, doc)), patch_rel, [change],
+                        K8sObject(obj.body, FileDocument(patch_rel, doc)), patch_rel, [change],
                         f"the patch of {obj.ref}",
                     )
         return planned
@@ -311,7 +311,7 @@ class KustomizeSource(YamlFiles):
                 continue
             try:
                 kustomization = read(directory)
-            except ChartError:
+            except TargetError:
                 continue
             seen.append(kustomization)
             pending += kustomization.bases()
@@ -346,7 +346,7 @@ class KustomizeSource(YamlFiles):
         for member in self.group.members:
             try:
                 kustomization = read(member)
-            except ChartError:
+            except TargetError:
                 continue
             paths = [p for p in kustomization.data.get("patchesStrategicMerge") or []
                      if isinstance(p, str) and "\n" not in p]
@@ -359,7 +359,7 @@ class KustomizeSource(YamlFiles):
                 rel = file.relative_to(self.root).as_posix()
                 try:
                     docs = objects_of(self.read(rel), rel)
-                except ChartError:
+                except TargetError:
                     continue
                 found += [
                     (rel, d.source.doc_index) for d in docs
@@ -372,7 +372,7 @@ class KustomizeSource(YamlFiles):
             return None
         try:
             written = objects_of(self.read(obj.source.path), obj.source.path)
-        except ChartError:
+        except TargetError:
             return None
         for other in written:
             if other.source.doc_index == obj.source.doc_index and other.kind == obj.kind:
@@ -387,7 +387,7 @@ def build(
     home: Path,
     allow_remote: bool = False,
 ) -> list[dict[str, Any]]:
-    """`kubectl kustomize DIRECTORY`'s objects; ChartError naming `shown` (the folder on
+    """`kubectl kustomize DIRECTORY`'s objects; TargetError naming `shown` (the folder on
     disk) when kubectl is missing or the build fails. `moved`: (copy, original) folders, so
     that kubectl's messages name the original.
 
@@ -396,7 +396,7 @@ def build(
     kubeconfig of the job reaches it; with `allow_remote`, the proxy settings too."""
     kubectl = shutil.which(KUBECTL)
     if kubectl is None:
-        raise ChartError(
+        raise TargetError(
             shown, "kubectl not found on PATH: kustomize targets are built with "
             "`kubectl kustomize` (install kubectl, e.g. Debian's `kubectl` package)"
         )
@@ -407,9 +407,9 @@ def build(
             stdin=subprocess.DEVNULL, env=_kubectl_environment(home, allow_remote),
         )
     except subprocess.TimeoutExpired as err:
-        raise ChartError(shown, f"kubectl kustomize took longer than {TIMEOUT}s") from err
+        raise TargetError(shown, f"kubectl kustomize took longer than {TIMEOUT}s") from err
     if done.returncode != 0:
-        raise ChartError(shown, f"kubectl kustomize: {_kubectl_error(done.stderr, moved)}")
+        raise TargetError(shown, f"kubectl kustomize: {_kubectl_error(done.stderr, moved)}")
     docs = list(load_all(done.stdout, shown, max_bytes=None))
     return [d for d in docs if is_manifest(d)]
 
@@ -427,7 +427,7 @@ def _kubectl_error(stderr: str, moved: tuple[Path, Path] | None) -> str:
     kubectl logs the reason as `E1202 ... run.go:72] "command failed" err="REASON"`, or, when
     the reason spans lines (git's output for a remote base), as `err=<` followed by the
     reason's lines, tab-indented, and a closing ` >`; older releases print `error: REASON`
-    (kustomize itself `Error: REASON`). The reason is what counts, on one line (ChartError
+    (kustomize itself `Error: REASON`). The reason is what counts, on one line (TargetError
     joins its lines)."""
     lines = [line for line in stderr.strip().splitlines() if line.strip()]
     text = lines[-1] if lines else "failed"

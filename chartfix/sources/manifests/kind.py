@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
-from chartfix.errors import ChartError, Skipped
+from chartfix.errors import Skipped, TargetError
 from chartfix.files import repository_root
 from chartfix.sources.manifests.folders import (
     FACTS,
@@ -81,7 +81,7 @@ class ManifestsKind:
             if kind is not None:
                 files.append(path.name)
         if not files:
-            raise ChartError(root, "no Kubernetes manifest (apiVersion and kind) in this folder")
+            raise TargetError(root, "no Kubernetes manifest (apiVersion and kind) in this folder")
         return ManifestsSource(root=root, name=root.resolve().name, files=tuple(files))
 
     def _free(self, directory: Path) -> bool:

@@ -11,13 +11,13 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Protocol
 
-from chartfix.errors import ChartError
+from chartfix.errors import TargetError
 from chartfix.files import decode
 from chartfix.sources.helm.template.lexer import Action, lex
 
 
 class TemplateFiles(Protocol):
-    """A chart's template files, as `locate.ChartSources` reads them."""
+    """A chart's template files, as `locate.Templates` reads them."""
 
     def template_files(self, under: str = "templates/") -> list[str]: ...
     def read(self, rel: str) -> bytes: ...
@@ -60,7 +60,7 @@ def find_helpers(sources: TemplateFiles) -> dict[str, Helper]:
     for rel in sources.template_files():
         try:
             text = decode(sources.read(rel))
-        except (OSError, ValueError, ChartError):
+        except (OSError, ValueError, TargetError):
             continue
         for helper in _definitions(rel, text):
             helpers.setdefault(helper.name, helper)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from chartfix.errors import ChartError
+from chartfix.errors import TargetError
 from chartfix.files import decode, inside
 from chartfix.model.findings import Location
 from chartfix.model.objects import K8sObject
@@ -55,7 +55,7 @@ class Place:
         )
 
 
-class ChartSources:
+class Templates:
     """The template files of one chart, read once and outlined on demand.
 
     `overrides` holds files as a fix has rewritten them (chart-relative path -> bytes), so the
@@ -151,7 +151,7 @@ class ChartSources:
         """
         try:
             docs = self.outline(obj.source.path).documents
-        except (OSError, ValueError, ChartError):
+        except (OSError, ValueError, TargetError):
             return None
         if not any(obj.kind in d.kinds for d in docs):
             through = self._through_include(obj, obj.source.path, docs)
@@ -272,18 +272,18 @@ def _name_matches(fragments: tuple[str, ...], name: str) -> bool:
 
 
 def locate(
-    chart_root: Path,
+    target_root: Path,
     obj: K8sObject,
     manifest_path: str | None,
     siblings: Sequence[K8sObject] = (),
-    sources: ChartSources | None = None,
+    sources: Templates | None = None,
 ) -> Location:
     """The template file and line of `manifest_path` (say `spec.selector.matchLabels`) of obj.
 
     Falls back to the document's `kind:` line, then to the file alone. An object written in
     a define is located in the define's file.
     """
-    sources = sources or ChartSources(chart_root)
+    sources = sources or Templates(target_root)
     place = sources.place_for(obj, siblings)
     if place is None:
         return Location(obj.source.path)
@@ -293,4 +293,4 @@ def locate(
     return Location(place.path, place.doc.kind_line or place.doc.first_line)
 
 
-__all__ = ["ChartSources", "Place", "locate"]
+__all__ = ["Place", "Templates", "locate"]

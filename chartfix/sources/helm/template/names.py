@@ -14,12 +14,12 @@ import re
 from collections.abc import Sequence
 from weakref import WeakKeyDictionary
 
-from chartfix.errors import ChartError
+from chartfix.errors import TargetError
 from chartfix.files import decode
 from chartfix.model.objects import ANALYZED_KINDS, K8sObject
 from chartfix.sources.helm.template.helpers import Helper, included_helper, included_name
 from chartfix.sources.helm.template.lexer import lex
-from chartfix.sources.helm.template.locate import ChartSources
+from chartfix.sources.helm.template.locate import Templates
 from chartfix.sources.helm.template.outline import PLACEHOLDER, Document
 
 RANDOM = re.compile(
@@ -30,7 +30,7 @@ RANDOM = re.compile(
 MASK = "*"
 
 
-def stable_names(objects: Sequence[K8sObject], sources: ChartSources) -> list[K8sObject]:
+def stable_names(objects: Sequence[K8sObject], sources: Templates) -> list[K8sObject]:
     """`objects` with `stable_name` set on those whose template names them randomly."""
     if not _chart_uses_randomness(sources):
         return list(objects)
@@ -41,7 +41,7 @@ def stable_names(objects: Sequence[K8sObject], sources: ChartSources) -> list[K8
         if obj.kind in ANALYZED_KINDS:
             try:
                 place = sources.place_for(obj, objects)
-            except (OSError, ValueError, ChartError):
+            except (OSError, ValueError, TargetError):
                 place = None
             if place is not None:
                 stable = stable_name(obj.name, place.doc, sources, random_helpers)
@@ -50,7 +50,7 @@ def stable_names(objects: Sequence[K8sObject], sources: ChartSources) -> list[K8
 
 
 def stable_name(
-    name: str, doc: Document, sources: ChartSources, cache: dict[str, bool] | None = None
+    name: str, doc: Document, sources: Templates, cache: dict[str, bool] | None = None
 ) -> str | None:
     """`name` with the parts random actions of `doc`'s `metadata.name` wrote masked; None
     when no action there is random."""
@@ -76,7 +76,7 @@ def stable_name(
 
 
 def inlined(
-    template: str, actions: tuple[str, ...], sources: ChartSources
+    template: str, actions: tuple[str, ...], sources: Templates
 ) -> tuple[str, tuple[str, ...]]:
     """A name written as one include of a one-line helper is that helper's line:
     `{{ include "x.jobName" . }}` with `{{ include "x.fullname" . }}-seed-{{ randNumeric 6 }}`
@@ -99,7 +99,7 @@ def inlined(
     return "".join(pieces).strip(), tuple(a.inner for a in found)
 
 
-def _is_random(inner: str, sources: ChartSources, cache: dict[str, bool]) -> bool:
+def _is_random(inner: str, sources: Templates, cache: dict[str, bool]) -> bool:
     if RANDOM.search(inner):
         return True
     name = included_name(inner)
@@ -128,12 +128,12 @@ def _helper_random(
     return found
 
 
-_random_charts: WeakKeyDictionary[ChartSources, bool] = WeakKeyDictionary()
+_random_charts: WeakKeyDictionary[Templates, bool] = WeakKeyDictionary()
 
 
-def _chart_uses_randomness(sources: ChartSources) -> bool:
+def _chart_uses_randomness(sources: Templates) -> bool:
     """Cheap first look: does any template file of the chart (or of a subchart directory)
-    call a random function? Looked at once per ChartSources (a render shares one for every
+    call a random function? Looked at once per Templates (a render shares one for every
     scenario of a chart)."""
     known = _random_charts.get(sources)
     if known is None:
@@ -141,13 +141,13 @@ def _chart_uses_randomness(sources: ChartSources) -> bool:
     return known
 
 
-def _uses_randomness(sources: ChartSources) -> bool:
+def _uses_randomness(sources: Templates) -> bool:
     for rel in sources.template_files(under=""):
         if "templates/" not in rel:
             continue
         try:
             if RANDOM.search(decode(sources.read(rel))):
                 return True
-        except (OSError, ChartError):
+        except (OSError, TargetError):
             continue
     return False

@@ -18,7 +18,7 @@ from pathlib import PurePosixPath
 
 from chartfix.model.objects import K8sObject
 from chartfix.sources.helm.template.helpers import included_name
-from chartfix.sources.helm.template.locate import ChartSources, Place
+from chartfix.sources.helm.template.locate import Place, Templates
 from chartfix.sources.helm.template.names import inlined
 from chartfix.sources.helm.template.outline import PLACEHOLDER
 
@@ -31,7 +31,7 @@ _NAME_WORDS = frozenset({"fullname", "fullName", "full-name", "name", "names", "
 _SEPARATORS = "-._ "
 
 
-def role_names(sources: ChartSources, place: Place, obj: K8sObject) -> tuple[str, ...]:
+def role_names(sources: Templates, place: Place, obj: K8sObject) -> tuple[str, ...]:
     """What the author wrote for `obj` (written by `place`), most telling first: the literal
     part of its name, the helper naming it, its define, its file's stem and folder, then
     its containers' names written as literals."""
