@@ -153,15 +153,14 @@ def run_parallel(
 
 
 def prestart(jobs: int | None, items: int) -> None:
-    """Start the process workers a `run_parallel(..., jobs)` over `items` items will use, now:
-    a worker's start-up (a fresh interpreter and its imports) then overlaps what the caller
-    does before that call. They wait idle, kept for it (and any later call)."""
-    workers = max(1, min(jobs or default_jobs(), items))
-    if items == 0 or (_env_kind() or DEFAULT_KIND) == "thread":
+    """Start the process workers a `run_parallel(..., jobs)` over `items` items will use, now,
+    forked when `fork_safe` (the caller has not loaded Helm's library yet; it may later): they
+    then share this process's imports, and their start-up overlaps what the caller does
+    before that call. They wait idle, kept for it (and any later call). A single item's
+    worker is left to `run_parallel` (forked for it then)."""
+    if items <= 1 or (_env_kind() or DEFAULT_KIND) == "thread":
         return
-    if workers == 1 and os.environ.get("CHARTFIX_INLINE") == "1":
-        return
-    _release(_hire(workers))
+    _release(_hire(max(1, min(jobs or default_jobs(), items)), fork=fork_safe()))
 
 
 def _env_kind() -> PoolKind | None:
@@ -248,7 +247,7 @@ def _threaded(
 
 class _Worker:
     """One process serving one item at a time over its pipe: spawned, or forked from this
-    one when `fork_safe` (a single item)."""
+    one when `fork_safe` (a single item, or `prestart`)."""
 
     def __init__(self, forked: bool = False) -> None:
         context = (
@@ -448,12 +447,15 @@ def _die_with_parent(parent: int) -> None:
 
 
 def _hire(count: int, fork: bool = False) -> list[_Worker]:
-    """`count` workers: idle ones first, then new ones (forked when `fork`)."""
+    """`count` workers: idle ones first, then new ones (forked when `fork`). Each is among
+    the hired before the next is forked: a forked one closes their pipe ends."""
     with _lock:
         crew = [_idle.pop() for _ in range(min(count, len(_idle)))]
-        while len(crew) < count:
-            crew.append(_Worker(forked=fork))
         _hired.update(crew)
+        while len(crew) < count:
+            worker = _Worker(forked=fork)
+            _hired.add(worker)
+            crew.append(worker)
         return crew
 
 

@@ -139,3 +139,29 @@ def test_a_single_item_runs_in_a_forked_worker_stopped_at_its_timeout_or_death(
     assert timed_out == "took longer than --timeout 2s; skipped"
     assert died.startswith("helm crashed while rendering (exit signal 6, SIGABRT)")
     assert squared == "9"
+
+
+PRESTARTED = """
+from chartfix import runner
+
+def work(n):
+    return n * n
+
+runner.prestart(2, 3)  # before Helm's library is loaded: forked, sharing these imports
+import helm_python._native  # the parent loads Go after: its forked workers do not have it
+# `work` lives in this -c script's __main__: only workers forked from it can run it
+print(*runner.run_parallel(work, [1, 2, 3], 2, lambda item, error: repr(error)))
+runner.shutdown()  # each idle worker ends at its closed pipe (none holds another's)
+print("done")
+"""
+
+
+def test_a_trees_workers_are_forked_before_helm_is_loaded_and_end_with_their_pipes(
+    tmp_path,
+) -> None:
+    run = subprocess.run(
+        [sys.executable, "-c", PRESTARTED], cwd=tmp_path, capture_output=True, text=True,
+        check=False, timeout=120,
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.splitlines() == ["1 4 9", "done"]

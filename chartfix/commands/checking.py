@@ -315,20 +315,20 @@ def _tasks(
     policy: Policy,
     run_apps: bool | None,
 ) -> list[ScenarioTask]:
-    """Tasks biggest first; a target costing more than half a worker's fair share is split
-    into `jobs` tasks of consecutive scenarios. One worker, or one target: one task per
-    target, in their order (nothing to balance: no target is loaded here to count its
-    scenarios, which would load Helm's library in this process; one target's worker is then
-    forked, chartfix.runner, and starts no pool)."""
+    """Tasks biggest first (by bytes on disk); a target larger than half a worker's fair
+    share is split into `jobs` tasks of consecutive scenarios. Only those are loaded here,
+    to count their scenarios: the others are left to the workers, which have started
+    already (`runner.prestart`). One worker, or one target: one task per target, in their
+    order (nothing to balance: no target is loaded here, which would load Helm's library in
+    this process; one target's worker is then forked, chartfix.runner, and starts no pool)."""
     if jobs == 1 or len(targets) == 1:
         return [ScenarioTask(root, None, settings, policy, run_apps) for root in targets]
-    names = {root: _scenario_names(root, settings, run_apps) for root in targets}
-    cost = {root: _size(root) * max(len(names[root]), 1) for root in targets}
-    share = sum(cost.values()) / (2 * jobs) if targets else 0
+    weight = {root: _size(root) for root in targets}
+    share = sum(weight.values()) / (2 * jobs)
     tasks = []
-    for root in sorted(targets, key=cost.__getitem__, reverse=True):
-        cases = names[root]
-        if cost[root] <= share or len(cases) <= 1:
+    for root in sorted(targets, key=weight.__getitem__, reverse=True):
+        cases = _scenario_names(root, settings, run_apps) if weight[root] > share else []
+        if len(cases) <= 1:
             tasks.append(ScenarioTask(root, None, settings, policy, run_apps))
             continue
         size = -(-len(cases) // jobs)
