@@ -392,35 +392,8 @@ def applied_note(
     overlays whose steps read alike share one section. An object that names no namespace
     lands in `namespace` (what `kubectl -n NAMESPACE apply` does)."""
     h = "#" * heading_level
-    root = change.target_root.name
-    sections: dict[str, tuple[list[str], list[str]]] = {}
-    unnamed = False
-    for old, new in zip(change.before, change.after, strict=True):
-        changes = scenario_changes(old.objects, new.objects)
-        if not changes:
-            continue
-        unnamed |= any(not c.before.namespace for c in changes)
-        steps = migration_steps(changes, namespace, old.objects, new.objects, change.kind.words)
-        sub = "#" * min(heading_level + (2 if len(change.before) > 1 else 1), 6)
-        body = _steps_text(
-            change, steps, _APPLY, namespace, sub, change.kind.words, _revert(steps, _APPLY, sub)
-        )
-        scenarios, lines = sections.setdefault("\n".join(body), ([], []))
-        scenarios.append(old.scenario)
-        lines.append(_apply_line(change, old.objects, old.scenario, namespace))
-    top = _from_top(change.target_root)
-    output = f"{top}/{change.kind.output}" if change.kind.output else top
-    out = [f"{h} {title or 'Applying this change'}", ""]
-    out.append(change.kind.applied_as.format(root=root, path=output))
-    out[-1] += (
-        " Paths are from the top of the repository." if _from_top(change.target_root) != "."
-        else f" Paths are from `{root}` itself."
-    )
-    if unnamed:
-        out[-1] += (
-            f" Objects that name no namespace are taken to land in `{namespace}` (regenerate "
-            "with `--namespace NS` for another)."
-        )
+    sections, unnamed = _overlay_sections(change, namespace, heading_level)
+    out = [f"{h} {title or 'Applying this change'}", "", _how_applied(change, namespace, unnamed)]
     out += [
         "",
         "With Argo CD or Flux, suspend automated sync first (Argo CD: turn off auto-sync and "
@@ -437,6 +410,47 @@ def applied_note(
     if not sections:
         out += ["No manual step is needed: `kubectl apply` applies every change in place.", ""]
     return "\n".join(out).rstrip("\n") + "\n"
+
+
+def _overlay_sections(
+    change: TargetChange, namespace: str, heading_level: int
+) -> tuple[dict[str, tuple[list[str], list[str]]], bool]:
+    """({steps text: (the scenarios it is for, their apply lines)}, whether an object names
+    no namespace): scenarios whose steps read alike share one text."""
+    sections: dict[str, tuple[list[str], list[str]]] = {}
+    unnamed = False
+    for old, new in zip(change.before, change.after, strict=True):
+        changes = scenario_changes(old.objects, new.objects)
+        if not changes:
+            continue
+        unnamed |= any(not c.before.namespace for c in changes)
+        steps = migration_steps(changes, namespace, old.objects, new.objects, change.kind.words)
+        sub = "#" * min(heading_level + (2 if len(change.before) > 1 else 1), 6)
+        body = _steps_text(
+            change, steps, _APPLY, namespace, sub, change.kind.words, _revert(steps, _APPLY, sub)
+        )
+        scenarios, lines = sections.setdefault("\n".join(body), ([], []))
+        scenarios.append(old.scenario)
+        lines.append(_apply_line(change, old.objects, old.scenario, namespace))
+    return sections, unnamed
+
+
+def _how_applied(change: TargetChange, namespace: str, unnamed: bool) -> str:
+    """How the target is applied, in its kind's words, and where paths start."""
+    root = change.target_root.name
+    top = _from_top(change.target_root)
+    output = f"{top}/{change.kind.output}" if change.kind.output else top
+    text = change.kind.applied_as.format(root=root, path=output)
+    text += (
+        " Paths are from the top of the repository." if top != "."
+        else f" Paths are from `{root}` itself."
+    )
+    if unnamed:
+        text += (
+            f" Objects that name no namespace are taken to land in `{namespace}` (regenerate "
+            "with `--namespace NS` for another)."
+        )
+    return text
 
 
 def _apply_line(
