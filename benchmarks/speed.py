@@ -1,6 +1,6 @@
 """chartfix against the floor of a render-based linter, in one run on one tree: ratios.
 
-    python benchmarks/speed.py TREE [--chart CHART] [-j 2] [--rounds 1] [--no-bulk]
+    python benchmarks/speed.py TREE [--chart CHART] [-j 2] [--rounds 1] [--no-bulk | --bulk-only]
 
 The baseline is what any render-based linter pays: a serial loop over the same charts that
 renders the default values and each ci/*-values.yaml with helm-python-sdk (dependencies
@@ -140,6 +140,7 @@ def main() -> int:
     parser.add_argument("-j", "--jobs", default="2")
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--no-bulk", action="store_true")
+    parser.add_argument("--bulk-only", action="store_true", help="only the bulk lines")
     args = parser.parse_args()
     from chartfix.sources.helm.chart import find_charts
 
@@ -149,8 +150,8 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="chartfix-speed-") as scratch:
         for round_ in range(args.rounds):
             caches = {n: Path(scratch) / f"{n}-{round_}" for n in ("u", "r", "f", "one", "bulk")}
-            base = timed(lambda: baseline(charts))
-            row = {
+            base = 0.0 if args.bulk_only else timed(lambda: baseline(charts))
+            row = {} if args.bulk_only else {
                 "check cold, user scenarios (--user-scenarios)":
                     chartfix("check", tree, "-j", jobs, "--user-scenarios", cache=caches["u"]),
                 "check warm, user scenarios (--user-scenarios)":
@@ -166,10 +167,10 @@ def main() -> int:
                 took = timed(work)
                 ratios.setdefault(name, []).append(took / base)
                 print(f"round {round_}: {name}: {took:.2f} s (baseline {base:.2f} s)")
-            one = timed(lambda: subprocess.run(
+            one = 0.0 if args.bulk_only else timed(lambda: subprocess.run(
                 [sys.executable, "-c", ONE_CHART_RENDER, chart], check=True,
             ))
-            for name in ("one chart cold", "one chart warm"):
+            for name in () if args.bulk_only else ("one chart cold", "one chart warm"):
                 took = timed(chartfix("check", chart, cache=caches["one"]))
                 ratios.setdefault(name, []).append(took / one)
                 print(f"round {round_}: {name}: {took:.2f} s (render process {one:.2f} s)")
