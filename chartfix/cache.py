@@ -265,7 +265,7 @@ ALLOWED: dict[str, frozenset[str]] = {
     "chartfix.errors": frozenset({"TargetError"}),
     "chartfix.model.findings": frozenset({"Analysis", "Finding", "Location"}),
     "chartfix.model.objects": frozenset(
-        {"K8sObject", "LazyBody", "ObjectRef", "Rendering", "Source"}
+        {"FileDocument", "K8sObject", "LazyBody", "ObjectRef", "Origin", "Rendering"}
     ),
     "chartfix.model.releases": frozenset({"ReleaseDiff"}),
     "chartfix.pipeline": frozenset({"NothingRendered"}),

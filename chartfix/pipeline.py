@@ -126,7 +126,9 @@ def select_recipes(names: Sequence[str]) -> list[Recipe]:
 
 class NothingRendered(TargetError):
     """No scenario of the target rendered: the first one's error, with every scenario's
-    (`unrendered`: a check sharing a target's scenarios out reports the others')."""
+    (`unrendered`: a check sharing a target's scenarios out reports the others'). `inputs`:
+    the files the failed renders read (`Renderings.inputs`) when they depend on files alone
+    (`Renderings.cacheable`), so that the failure is cached as a result is; else None."""
 
     def __init__(
         self,
@@ -134,12 +136,14 @@ class NothingRendered(TargetError):
         reason: str,
         notes: Sequence[str] = (),
         unrendered: Sequence[tuple[str, TargetError]] = (),
+        inputs: Mapping[Path, str] | None = None,
     ) -> None:
         super().__init__(path, reason, notes)
         self.unrendered = list(unrendered)
+        self.inputs = None if inputs is None else dict(inputs)
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (type(self), (self.path, self.reason, self.notes, self.unrendered))
+        return (type(self), (self.path, self.reason, self.notes, self.unrendered, self.inputs))
 
 
 @dataclass
@@ -193,7 +197,10 @@ def analyze(
         _drop(rendered, first)
     if not rendered.renderings:
         error = rendered.unrendered[0][1]
-        raise NothingRendered(error.path, error.reason, error.notes, rendered.unrendered)
+        raise NothingRendered(
+            error.path, error.reason, error.notes, rendered.unrendered,
+            rendered.inputs() if rendered.cacheable else None,
+        )
     per_scenario = located_findings(source, rendered.renderings, releases)
     judged = apply_policy(per_scenario, rendered.renderings, policy, source.root)
     return Analysis(source, rendered, per_scenario, judged, releases)

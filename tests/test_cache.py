@@ -121,6 +121,22 @@ def test_another_chartfix_or_engine_version_misses(
     assert counted([tree])[0].misses == 1
 
 
+def test_a_chart_helm_refuses_is_cached_until_it_changes(tree: Path) -> None:
+    """A chart whose every scenario Helm's engine refuses is refused the same way again
+    while its files stay: a warm run reports the same error and renders nothing."""
+    fail = tree / "templates" / "fail.yaml"
+    fail.write_text('{{ fail "replicaCount must be set" }}\n')
+    cold = check_all([tree], jobs=1)
+    assert cold[0].error is not None and "replicaCount must be set" in cold[0].error.reason
+    warm, _ = counted([tree])
+    again = check_all([tree], jobs=1)
+    assert warm.misses == 0 and warm.hits == 1
+    assert again[0].error is not None and again[0].error.reason == cold[0].error.reason
+    fail.write_text("")
+    after, found = counted([tree])
+    assert after.misses == 1 and found[0], "fixed: rendered again, legacy-server's findings"
+
+
 def _entries(folder: Path) -> list[Path]:
     return sorted(p for p in folder.rglob("*.pickle"))
 

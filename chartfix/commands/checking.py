@@ -147,6 +147,8 @@ def _check(task: ScenarioTask) -> tuple[ScenarioResult, list[Rendering]]:
     except NothingRendered as err:
         result.unrendered = dict(err.unrendered)
         result.error = err.unrendered[0][1] if err.unrendered else err
+        if err.inputs is not None:  # Helm's engine refuses these files the same way again
+            result.read, result.cacheable = err.inputs, True
         return result, []
     except Skipped as skipped:
         result.skipped = skipped.reason
@@ -285,9 +287,10 @@ def _cached(root: Path, key: str) -> Parts | None:
 
 
 def _store(key: str, parts: Parts) -> None:
-    """Cache a target's results when every task analysed it without an error, from files
-    alone (`Renderings.cacheable`); the files they read are checked on the next hit."""
-    if key and parts and all(r.cacheable and r.error is None for _, r in parts):
+    """Cache a target's results when every task's depends on files alone (analysed, or no
+    scenario rendered: `Renderings.cacheable`), never a crash, a timeout or a target that
+    could not be read; the files they read are checked on the next hit."""
+    if key and parts and all(r.cacheable for _, r in parts):
         read = {path: sha for _, r in parts for path, sha in r.read.items()}
         cache.put("check", key, parts, read)
 
