@@ -142,6 +142,9 @@ def main() -> int:
     parser.add_argument("--no-bulk", action="store_true")
     parser.add_argument("--bulk-only", action="store_true", help="only the bulk lines")
     args = parser.parse_args()
+    # as pip leaves an install: compiled, so that no run pays for compiling chartfix
+    # (PYTHONDONTWRITEBYTECODE would make every process compile it again)
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(REPO / "chartfix")], check=True)
     from chartfix.sources.helm.chart import find_charts
 
     charts = find_charts([args.tree])
