@@ -5,10 +5,19 @@ The component value, every edit and every fingerprint come from the source (the 
 author wrote), never from a render: a fullname helper's `trunc 20`, a workload named by the
 release alone or a synthesized value would otherwise put a different word into the
 template for each `--release`. Only the migration note is per release, by design.
+
+A cdk8s app is synthesized once per input in this module and its output reused for the
+three releases: `synthesize` takes no release (the app's output cannot depend on it), and
+each run gets its own deep copy, so a run that changed what it was given changes nothing
+for the next. Helm charts, kustomize and manifests are rendered anew for every release.
 """
 
 from __future__ import annotations
 
+import copy
+import inspect
+from collections.abc import Iterator, Mapping
+from dataclasses import astuple
 from pathlib import Path
 
 import pytest
@@ -17,6 +26,9 @@ from chartfix.errors import TargetError
 from chartfix.model.changes import TargetChange
 from chartfix.pipeline import FixRequest, fix_target
 from chartfix.publish.output import fingerprint
+from chartfix.sources.cdk8s import source as cdk8s_source
+from chartfix.sources.cdk8s.app import CdkApp
+from chartfix.sources.cdk8s.synth import Synthesis, synthesize
 from chartfix.sources.targets import find_targets
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
@@ -25,6 +37,29 @@ TARGETS = sorted(
     str(p.relative_to(FIXTURES)) for p in find_targets([FIXTURES])
     if "linked" not in p.parts  # a symlinked monorepo: its own tests
 )
+
+
+_SYNTHESIZED: dict[tuple[object, ...], Synthesis] = {}
+
+
+@pytest.fixture(autouse=True)
+def _one_synthesis_per_input(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Synthesize each (app, edited files, Python) once for the module (see the docstring)."""
+    assert list(inspect.signature(synthesize).parameters) == ["app", "overrides", "python"], (
+        "synthesize takes a new input: add it to the key below (or drop this reuse if it "
+        "is the release)"
+    )
+
+    def once(
+        app: CdkApp, overrides: Mapping[str, bytes] | None = None, python: Path | None = None
+    ) -> Synthesis:
+        key = (astuple(app), tuple(sorted((overrides or {}).items())), python)
+        if key not in _SYNTHESIZED:
+            _SYNTHESIZED[key] = synthesize(app, overrides, python)
+        return copy.deepcopy(_SYNTHESIZED[key])
+
+    monkeypatch.setattr(cdk8s_source, "synthesize", once)
+    yield
 
 
 def _run(target: Path, release: str) -> TargetChange | str:
