@@ -4,11 +4,13 @@ works. Real charts rendered by Helm's engine, the real command line."""
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 import shlex
 import shutil
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -319,14 +321,35 @@ ADVISED = [
 ]
 
 
+Checked = Callable[[str], tuple[Path, list[dict]]]  # type: ignore[type-arg]
+
+
+@pytest.fixture(scope="module")
+def advised_check(tmp_path_factory: pytest.TempPathFactory) -> Checked:
+    """`advised_check(name)` -> a copy of the fixture and the findings `chartfix check
+    --format json` prints for it, run once per fixture for the two tests below."""
+    done: dict[str, tuple[Path, list[dict]]] = {}  # type: ignore[type-arg]
+
+    def run(name: str) -> tuple[Path, list[dict]]:  # type: ignore[type-arg]
+        if name not in done:
+            chart = tmp_path_factory.mktemp("advised") / "chart"
+            shutil.copytree(FIXTURES / name, chart)
+            found = json.loads(
+                subprocess.run([*CHARTFIX, "check", str(chart), "--format", "json"],
+                               capture_output=True, text=True, check=False).stdout
+            )["charts"][0]["findings"]
+            done[name] = (chart, found)
+        chart, found = done[name]
+        return chart, copy.deepcopy(found)
+
+    return run
+
+
 @pytest.mark.parametrize("name", ADVISED)
-def test_every_command_a_fix_line_names_does_it(tmp_path: Path, name: str) -> None:
-    chart = tmp_path / "chart"
-    shutil.copytree(FIXTURES / name, chart)
-    before = json.loads(
-        subprocess.run([*CHARTFIX, "check", str(chart), "--format", "json"],
-                       capture_output=True, text=True, check=False).stdout
-    )["charts"][0]["findings"]
+def test_every_command_a_fix_line_names_does_it(
+    tmp_path: Path, name: str, advised_check: Checked
+) -> None:
+    chart, before = advised_check(name)
     commands: dict[str, list[tuple[str, str]]] = {}
     for finding in before:
         for command in re.findall(r"`(chartfix fix[^`]*)`", finding["remediation"]):
@@ -351,20 +374,16 @@ def test_every_command_a_fix_line_names_does_it(tmp_path: Path, name: str) -> No
 
 
 @pytest.mark.parametrize("name", ADVISED)
-def test_a_finding_fix_does_is_not_left_to_the_hand(name: str) -> None:
+def test_a_finding_fix_does_is_not_left_to_the_hand(name: str, advised_check: Checked) -> None:
     """The other way round: every finding `chartfix fix` fixes with its defaults names it in
     its fix: line (a test Pod or Job sharing the controller's component value, in a block
     or a flow mapping or through a helper, among them), instead of "by hand"."""
     from chartfix.pipeline import FixRequest, fix_target
 
-    chart = FIXTURES / name
-    found = json.loads(
-        subprocess.run([*CHARTFIX, "check", str(chart), "--format", "json"],
-                       capture_output=True, text=True, check=False).stdout
-    )["charts"][0]["findings"]
+    _, found = advised_check(name)
     advice = {(f["rule"], f"{f['object']['kind']}/{f['object']['name']}"): f["remediation"]
               for f in found}
-    fixed = {(f.rule, str(f.obj)) for f in fix_target(chart, FixRequest()).fixed}
+    fixed = {(f.rule, str(f.obj)) for f in fix_target(FIXTURES / name, FixRequest()).fixed}
     assert fixed <= set(advice)
     for key in sorted(fixed):
         assert "`chartfix fix" in advice[key], f"{key}: {advice[key]}"
