@@ -245,3 +245,67 @@ def test_changelog_heading_takes_the_files_v_prefix_habit(
 def test_changelog_without_version_headings_gets_one_after_the_title() -> None:
     out = changelog_with_entry("# Changes\n\nNothing yet.\n", "v2.0.0", "Fix", TODAY)
     assert out == "# Changes\n\n## v2.0.0\n\n- Fix\n\nNothing yet.\n"
+
+
+KEEP_A_CHANGELOG = """# Changelog
+
+## [Unreleased]
+
+### Added
+
+- A values key for the probe port
+
+### Fixed
+
+- Service port name
+
+## [v2.1.0] - 2024-03-01
+
+### Fixed
+
+- Ingress path type
+
+[v2.1.0]: https://example.com/acme/charts/compare/widget-2.0.0...widget-2.1.0
+"""
+
+
+@pytest.mark.parametrize("heading", ["[Unreleased]", "[UNRELEASED]", "Unreleased"])
+def test_changelog_entry_goes_to_the_unreleased_fixed_subsection(heading: str) -> None:
+    text = KEEP_A_CHANGELOG.replace("[Unreleased]", heading).replace("\n", "\r\n")
+    out = changelog_with_entry(text, "v2.1.1", "Own labels", TODAY)
+    assert out == text.replace("- Service port name\r\n", "- Service port name\r\n- Own labels\r\n")
+
+
+def test_changelog_unreleased_without_fixed_gets_one_when_the_file_uses_subsections() -> None:
+    text = KEEP_A_CHANGELOG.replace("### Fixed\n\n- Service port name\n\n", "")
+    out = changelog_with_entry(text, "v2.1.1", "Own labels", TODAY)
+    assert out == text.replace(
+        "- A values key for the probe port\n",
+        "- A values key for the probe port\n\n### Fixed\n\n- Own labels\n",
+    )
+
+
+def test_changelog_unreleased_without_subsections_gets_the_entry_itself() -> None:
+    text = "# Changelog\n\n## Unreleased\n\n* Faster probes\n\n## 1.0.0\n\n* First\n"
+    out = changelog_with_entry(text, "1.0.1", "Own labels", TODAY)
+    assert out == text.replace("* Faster probes\n", "* Faster probes\n* Own labels\n")
+
+
+def test_changelog_new_version_gets_a_link_definition_derived_from_the_previous() -> None:
+    text = KEEP_A_CHANGELOG.replace("## [Unreleased]\n\n### Added\n\n- A values key for the "
+                                    "probe port\n\n### Fixed\n\n- Service port name\n\n", "")
+    out = changelog_with_entry(text, "v2.1.1", "Own labels", TODAY)
+    assert out == text.replace(
+        "## [v2.1.0]",
+        f"## [v2.1.1] - {TODAY.isoformat()}\n\n### Fixed\n\n- Own labels\n\n## [v2.1.0]",
+    ).replace(
+        "[v2.1.0]: ",
+        "[v2.1.1]: https://example.com/acme/charts/compare/widget-2.1.0...widget-2.1.1\n"
+        "[v2.1.0]: ",
+    )
+
+
+def test_changelog_link_definition_is_not_invented() -> None:
+    text = "# Changelog\n\n## [1.0.0]\n\n- First\n\n[1.0.0]: https://example.com/notes\n"
+    out = changelog_with_entry(text, "1.0.1", "Own labels", TODAY)
+    assert out == text.replace("## [1.0.0]", "## [1.0.1]\n\n- Own labels\n\n## [1.0.0]")

@@ -37,6 +37,8 @@ _VERSION_IN_HEADING = re.compile(r"v?\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A
 """Where in a CHANGELOG heading's line its version is written (a place in free text, which no
 version parser finds; the heading itself is found by the Markdown parser)."""
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_UNRELEASED = re.compile(r"\[?unreleased\b", re.IGNORECASE)
+"""A heading collecting entries for the next release (Keep a Changelog's `[Unreleased]`)."""
 
 
 def bump_version(version: str, level: Level) -> str:
@@ -219,12 +221,18 @@ def changelog_with_entry(text: str, version: str, summary: str, today: datetime.
     The newest existing version heading is the model: same heading level, same decoration
     (`<small>`, a date in parentheses), same bullet marker and `[chart]` prefix on entries.
     Headings are the Markdown parser's: a `## 1.0.0` in a fenced example is none, a setext
-    title (`Changelog` underlined with `=`) is one.
+    title (`Changelog` underlined with `=`) is one. A file collecting entries under an
+    Unreleased heading (Keep a Changelog) gets the entry there instead; a version heading
+    that is a link reference (`## [v1.2.3]`) gets its definition when the model's can be
+    carried over; a model section sorted into `### Added/Fixed` subsections gets `### Fixed`.
     """
     lines = split_lines(text)
     nl = _newline(lines)
     entry_text = " ".join(summary.split())
     found = headings(text)
+    unreleased = next((h for h in found if _UNRELEASED.match(h.text)), None)
+    if unreleased is not None:
+        return "".join(_under_unreleased(lines, found, unreleased, entry_text, nl))
     model = next((h for h in found if _VERSION_IN_HEADING.search(lines[h.start])), None)
     if model is None:
         at = _after_title(lines, found)
@@ -233,10 +241,100 @@ def changelog_with_entry(text: str, version: str, summary: str, today: datetime.
         lines[at:at] = [f"## {version}{nl}", nl, f"- {entry_text}{nl}", nl]
         return "".join(lines)
     heading = _new_heading(lines[model.start:model.end], version, today, nl)
-    section_end = next((h.start for h in found if h.start > model.start), len(lines))
+    section_end = next((h.start for h in found if h.start > model.start
+                        and h.level <= model.level), len(lines))
     bullet = _entry_model(lines[model.end:section_end])
-    lines[model.start:model.start] = [*heading, nl, bullet.format(entry_text) + nl, nl]
+    definition = _link_definition(lines, lines[model.start], version, nl)
+    section = [*heading, nl, bullet.format(entry_text) + nl, nl]
+    if any(model.start < h.start < section_end and h.level == model.level + 1 for h in found):
+        section[len(heading) + 1:len(heading) + 1] = ["#" * (model.level + 1) + " Fixed" + nl, nl]
+    if definition is not None and definition[0] > model.start:
+        row, new_row = definition
+        lines.insert(row, new_row)  # newest first, as Keep a Changelog lists them
+    lines[model.start:model.start] = section
     return "".join(lines)
+
+
+def _under_unreleased(
+    lines: list[str], found: list[Heading], unreleased: Heading, entry: str, nl: str
+) -> list[str]:
+    """`lines` with `entry` in the Unreleased section: at the end of its `Fixed` subsection,
+    in a new `Fixed` subsection when the file sorts entries into subsections, else at the end
+    of the section's own entries."""
+    end = next((h.start for h in found if h.start > unreleased.start
+                and h.level <= unreleased.level), len(lines))
+    sub_level = unreleased.level + 1
+    fixed = next((h for h in found if unreleased.start < h.start < end
+                  and h.level == sub_level and h.text.strip().lower() == "fixed"), None)
+    if fixed is not None:
+        fixed_end = next((h.start for h in found if h.start > fixed.start), end)
+        bullet = _entry_model(lines[fixed.end:fixed_end])
+        return _insert_after_text(lines, fixed.start, min(fixed_end, end),
+                                  [bullet.format(entry) + nl], nl)
+    bullet = _entry_model(lines[unreleased.end:end])
+    if any(h.level == sub_level and h.start > unreleased.start for h in found):
+        security = next((h.start for h in found if unreleased.start < h.start < end
+                         and h.level == sub_level and h.text.strip().lower() == "security"), None)
+        if security is not None:
+            rows = ["#" * sub_level + " Fixed" + nl, nl, bullet.format(entry) + nl, nl]
+            return lines[:security] + rows + lines[security:]
+        rows = [nl, "#" * sub_level + " Fixed" + nl, nl, bullet.format(entry) + nl]
+        return _insert_after_text(lines, unreleased.start, end, rows, nl)
+    return _insert_after_text(lines, unreleased.start, end, [bullet.format(entry) + nl], nl)
+
+
+def _insert_after_text(
+    lines: list[str], start: int, end: int, rows: list[str], nl: str
+) -> list[str]:
+    """`lines` with `rows` after the last non-blank row of `lines[start:end]` (a heading's
+    section): the blank lines that end the section stay after it."""
+    last = max(row for row in range(start, end) if lines[row].strip())
+    out = list(lines)
+    if not out[last].endswith(("\n", "\r")):
+        out[last] += nl
+    if rows[0] != nl and last == start:
+        rows = [nl, *rows]  # an entry under a heading is a paragraph of its own
+    out[last + 1:last + 1] = rows
+    if last + 1 + len(rows) < len(out) and out[last + 1 + len(rows)].strip():
+        out.insert(last + 1 + len(rows), nl)
+    return out
+
+
+def _link_definition(
+    lines: list[str], heading: str, version: str, nl: str
+) -> tuple[int, str] | None:
+    """Where the new version's link reference definition goes (the row of the model
+    heading's own definition) and its row, when the model heading's version is a link
+    reference (`## [v1.2.3]`) defined in the file by a URL it can be derived from: the model's
+    version becomes the new one and the version before it becomes the model's (a compare
+    URL), or the only version in it becomes the new one. None: nothing to derive."""
+    label = re.search(r"\[(" + _VERSION_IN_HEADING.pattern + r")\]", heading)
+    if label is None:
+        return None
+    old = label.group(1)
+    definition = re.compile(r"^ {0,3}\[" + re.escape(old) + r"\]:[ \t]*(\S+)")
+    defined = next(((i, m) for i, line in enumerate(lines) if (m := definition.match(line))),
+                   None)
+    if defined is None:
+        return None
+    row, url = defined[0], defined[1].group(1)
+    old_bare = old.lstrip("v")
+    new_bare = version.lstrip("v")
+    versions = {m.group(0).lstrip("v") for m in _VERSION_IN_HEADING.finditer(url)}
+    if old_bare not in versions or len(versions) > 2:
+        return None
+    previous = next((v for v in versions if v != old_bare), None)
+    parts = re.split(f"({_VERSION_IN_HEADING.pattern})", url)
+    swap = {old_bare: new_bare, **({previous: old_bare} if previous else {})}
+    new_url = "".join(
+        (part[:1] if part.startswith("v") else "") + swap[part.lstrip("v")]
+        if i % 2 and part.lstrip("v") in swap else part
+        for i, part in enumerate(parts)
+    )
+    shown = f"v{new_bare}" if old.startswith("v") else new_bare
+    line = lines[row]
+    new_line = line.replace(f"[{old}]", f"[{shown}]", 1).replace(url, new_url, 1)
+    return row, new_line if new_line.endswith(("\n", "\r")) else new_line + nl
 
 
 def _new_heading(rows: list[str], version: str, today: datetime.date, nl: str) -> list[str]:
@@ -259,8 +357,8 @@ def _entry_model(section: list[str]) -> str:
     """A format string for one entry, modelled on the first entry of the newest section."""
     for line in section:
         stripped = line.strip()
-        if not stripped:
-            continue
+        if not stripped or stripped.startswith("#"):
+            continue  # a subsection's heading (`### Fixed`): its entries are the model
         marker = stripped[:2] if stripped[:2] in ("* ", "- ", "+ ") else ""
         rest = stripped[len(marker):]
         prefix = re.match(r"\[[^\]]+\] ", rest)
