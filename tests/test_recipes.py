@@ -251,6 +251,10 @@ def test_a_library_helper_is_swapped_for_its_selector_only_sibling(tmp_path: Pat
     assert [f.rule for f in change.fixed] == ["volatile"] and not change.unfixed
     (file,) = change.files
     assert file.after.decode() == policy.replace("kit.labels.standard", "kit.labels.matchLabels")
+    (unit,) = change.edits
+    assert [c.key for _, _, c in unit.changes] == [
+        "app.kubernetes.io/version", "app.kubernetes.io/managed-by",
+    ], "each label the unit removes is listed once (fix --format json's units[].changes)"
 
 
 KSM_STATEFULSET = """\

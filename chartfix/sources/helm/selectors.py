@@ -200,9 +200,8 @@ def _switch_unit(
         edits += _renamed_includes(templates, target, name, new_name)
         selector = obj.selector
         keys = [k for k in (selector.match_labels if selector else {}) if k in MANAGER_KEYS]
-        changes[(obj.source.path, obj.kind)].extend(
-            _removals(target.site.path, [*target.keys, *keys])
-        )
+        _add(changes[(obj.source.path, obj.kind)],
+             _removals(target.site.path, [*target.keys, *keys]))
     unsafe = any(t.obj.is_controller for t in targets)
     return FixUnit(
         f"selectors use {new_name} instead of {name}",
@@ -256,9 +255,7 @@ def _split_unit(
         obj = target.obj
         edits += _renamed_includes(templates, target, name, new_name)
         edits += _removal_edits(target, literal)
-        changes[(obj.source.path, obj.kind)].extend(
-            _removals(target.site.path, target.keys)
-        )
+        _add(changes[(obj.source.path, obj.kind)], _removals(target.site.path, target.keys))
     unsafe = any(t.obj.is_controller for t, _ in targets)
     return FixUnit(
         f"selectors use {new_name} ({name} without {', '.join(keys)})",
@@ -311,3 +308,9 @@ def _new_helper_name(name: str, helpers: dict[str, Helper]) -> str:
 
 def _removals(path: str, keys: list[str]) -> list[LabelChange]:
     return [LabelChange(path, key, None, removed=True) for key in keys]
+
+
+def _add(changes: list[LabelChange], more: list[LabelChange]) -> None:
+    """`more` appended to `changes`, each change once: a volatile finding's keys may name a
+    manager key the selector holds anyway, and objects of one template share their entry."""
+    changes.extend(c for c in dict.fromkeys(more) if c not in changes)
