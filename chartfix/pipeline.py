@@ -350,7 +350,6 @@ def fix_target(root: Path, request: FixRequest) -> TargetChange:
     ]
     named = workloads(source, before, request.release)
     notes = _unit_notes(verified)
-    notes += _latent_note(counted, latent)
     notes += restarts_needed(before, after)
     notes += [w for r in before for w in r.warnings]
     notes += [line for r in before for line in r.engine_log]
@@ -380,7 +379,9 @@ def fix_target(root: Path, request: FixRequest) -> TargetChange:
         workloads=named,
         kind=source.facts,
         features=features_added({r.scenario: object_ids(r) for r in before}),
-        warnings=[f for f in counted if not takes_on(f, explicit, latent)],
+        warnings=[
+            Unfixed(f, warning_reason(f)) for f in counted if not takes_on(f, explicit, latent)
+        ],
         edits=[edit_record(source, unit, made_by[unit]) for unit in verified.kept],
     )
 
@@ -460,6 +461,19 @@ def takes_on(finding: Finding, named: bool, latent: bool) -> bool:
     if finding.severity == "error":
         return True
     return latent if is_latent(finding) else named
+
+
+def warning_reason(finding: Finding) -> str:
+    """Why a fix run leaves a warning it did not take on, and what would take it on."""
+    if is_latent(finding):
+        return "latent, nothing acts on it yet: --fix-latent fixes it"
+    fixing = [name for name, recipe in registry().items() if finding.rule in recipe.rules]
+    if fixing:
+        return f"a warning: fixed only when asked, with --recipe {fixing[0]}"
+    return (
+        f"no recipe changes a {finding.rule} finding, often deliberate: accept it in "
+        ".chartfix.yaml `suppress` or with an ignore-check annotation, or edit by hand"
+    )
 
 
 def advised(source: Source, analysis: Analysis, config: Config) -> Judged:
@@ -673,17 +687,6 @@ def _not_made_up(
             continue
         kept.append(finding)
     return kept, left
-
-
-def _latent_note(counted: Sequence[Finding], latent: bool) -> list[str]:
-    """The latent matches a run left alone because it was not asked to take them on."""
-    left = [f for f in counted if is_latent(f)]
-    if latent or not left:
-        return []
-    return [
-        f"{len(left)} latent match{'es' if len(left) > 1 else ''} (warnings nothing acts on "
-        "yet) left as they are: --fix-latent, or `latent: true` in a recipe file, fixes them"
-    ]
 
 
 def _writable(source: Source, units: Sequence[FixUnit]) -> tuple[list[FixUnit], list[Unfixed]]:

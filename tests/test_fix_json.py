@@ -29,7 +29,9 @@ def test_a_dry_run_lists_the_patch_units_and_findings(chart_copy: Any, capsys: A
     assert status == 0 and snapshot(chart) == before
     assert "2 findings fixable, 0 left" in err  # what happened, still on stderr
     assert (document["version"], document["mode"]) == (1, "a dry run")
-    assert document["summary"] == {"targets": 1, "fixed": 2, "left": 0, "errors": 0}
+    assert document["summary"] == {
+        "targets": 1, "fixed": 2, "left": 0, "warnings": 0, "errors": 0,
+    }
     [target] = document["targets"]
     assert (target["status"], target["landed"], target["error"]) == ("fixed", False, None)
     assert target["patch"] == patch

@@ -143,8 +143,8 @@ def test_fix_takes_on_latent_matches_only_when_asked(tmp_path: Path) -> None:
     default = fix(chart)
     assert default.returncode == 0, default.stderr
     assert "+" not in default.stdout  # no patch: nothing acts on these matches
-    assert "2 latent matches (warnings nothing acts on yet) left as they are" in default.stdout \
-        + default.stderr
+    left = "2 warnings left (overlap, stray: latent, nothing acts on it yet: --fix-latent fixes it)"
+    assert left in default.stderr
     named = fix(chart, "--recipe", "component-labels")  # naming a recipe is not asking
     assert "component: server" not in named.stdout
     asked = fix(chart, "--fix-latent")
@@ -258,3 +258,19 @@ def test_a_policy_that_allows_every_egress_restricts_nothing() -> None:
     assert not effect.real and "allows every egress" in effect.text
     closed = obj({**policy.body, "spec": {**spec, "egress": [{"ports": [{"port": 53}]}]}})
     assert consumer_effect(closed, job).real
+
+
+def test_fix_says_which_warnings_it_left_and_why() -> None:
+    """A chart with only a deliberate `spans` warning: fix exits 0 and says it left it, why,
+    and how to accept it, in text and in --format json."""
+    chart = str(FIXTURES / "rules-charts" / "gossip-ring")
+    text = fix(chart)
+    assert text.returncode == 0, text.stderr
+    assert "  1 warning left (spans: no recipe changes a spans finding" in text.stderr
+    assert ".chartfix.yaml `suppress`" in text.stderr
+    assert text.stderr.rstrip().endswith("0 findings fixable, 0 left (1 warning left)")
+    document = json.loads(fix(chart, "--format", "json").stdout)
+    target = document["targets"][0]
+    assert target["warnings_left"] == 1 and document["summary"]["warnings"] == 1
+    [warning] = [f for f in target["findings"] if f["state"] == "warning"]
+    assert warning["rule"] == "spans" and "no recipe changes" in warning["reason"]

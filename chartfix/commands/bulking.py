@@ -471,8 +471,9 @@ def finding_details(change: TargetChange) -> list[dict[str, Any]]:
         for u in change.unfixed
     ]
     warned = [
-        {"state": "warning", "reason": None, **finding_entry(f, f.location.path, namespace)}
-        for f in change.warnings
+        {"state": "warning", "reason": u.reason,
+         **finding_entry(u.finding, u.finding.location.path, namespace)}
+        for u in change.warnings
     ]
     return fixed + left + warned
 

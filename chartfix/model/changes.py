@@ -142,9 +142,10 @@ class TargetChange:
     features: dict[str, int] = field(default_factory=dict)
     """Feature scenario -> how many objects it rendered beyond the first scenario's."""
 
-    warnings: list[Finding] = field(default_factory=list)
+    warnings: list[Unfixed] = field(default_factory=list)
     """The warnings the run did not take on (a `spans`, a `volatile` heritage, a latent
-    match): neither fixed nor left, yet findings (bulk shows the chart as "warnings N")."""
+    match), each with why: neither fixed nor left (they do not fail the run), yet findings
+    (fix says how many it left and why; bulk shows the chart as "warnings N")."""
     edits: list[EditRecord] = field(default_factory=list)
     """The kept units' edits and the findings each was planned for."""
 

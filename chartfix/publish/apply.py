@@ -135,6 +135,17 @@ def print_dry_run(
     report(outcomes, err, diffs, written=False, quiet=quiet)
 
 
+def warnings_left(change: TargetChange) -> str:
+    """`3 warnings left (spans: why)`: the warnings the run did not take on, by rule and
+    reason (they do not fail the run)."""
+    rules: dict[str, dict[str, None]] = {}  # reason -> its rules, in order
+    for item in change.warnings:
+        rules.setdefault(item.reason, {})[item.finding.rule] = None
+    said = "; ".join(f"{', '.join(names)}: {reason}" for reason, names in rules.items())
+    count = len(change.warnings)
+    return shown(f"{count} warning{'s' if count != 1 else ''} left ({said})")
+
+
 def report_quiet(outcomes: Sequence[Outcome], err: TextIO) -> None:
     """What needs a person: each error, and each finding left unfixed with its chart."""
     for outcome in outcomes:
@@ -231,7 +242,7 @@ def report(
             continue
         change = outcome.change
         assert change is not None
-        if not (change.fixed or change.unfixed or change.files or notes):
+        if not (change.fixed or change.unfixed or change.files or notes or change.warnings):
             continue
         mark = f" ({NEEDS_MIGRATION})" if change.needs_migration else ""
         err.write(f"{name}: {len(change.fixed)} {verb}, {len(change.unfixed)} left{mark}\n")
@@ -243,6 +254,8 @@ def report(
         for item in change.unfixed:
             why = shown(f"{item.finding.obj}: {item.reason}")
             err.write(f"  left: {item.finding.rule} {why}\n")
+        if change.warnings:
+            err.write(f"  {warnings_left(change)}\n")
         for note in notes:
             err.write(f"  note: {shown(note)}\n")
         kind = upgrade_kind(change)
@@ -279,10 +292,12 @@ def report(
     done = [o.change for o in outcomes if o.change and (o.error is None or o.landed)]
     fixed = sum(len(change.fixed) for change in done)
     left = sum(len(change.unfixed) for change in done)
+    warned = sum(len(change.warnings) for change in done)
     summary = summarize(diffs)
     err.write(
         f"{targets_noun([o.root for o in outcomes])}: {summary}; "
         f"{fixed} finding{'s' if fixed != 1 else ''} {verb}, {left} left"
+        + (f" ({warned} warning{'s' if warned != 1 else ''} left)" if warned else "")
         + (f"; {failed} could not be processed" if failed else "")
         + (f"; {unpushed} committed but not pushed" if unpushed else "")
         + (f"; {no_pr} pushed, pull request failed" if no_pr else "")

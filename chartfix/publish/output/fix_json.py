@@ -33,6 +33,7 @@ def fix_document(outcomes: Sequence[Outcome], mode: str) -> dict[str, Any]:
             "targets": len(outcomes),
             "fixed": sum(len(o.change.fixed) for o in outcomes if o.change and not o.error),
             "left": sum(o.unfixed for o in outcomes),
+            "warnings": sum(len(o.change.warnings) for o in outcomes if o.change and not o.error),
             "errors": sum(1 for o in outcomes if o.error is not None),
         },
     }
@@ -57,6 +58,7 @@ def target_entry(outcome: Outcome) -> dict[str, Any]:
         "branch": outcome.branch,
         "commit": outcome.branch_commit,
         "units": units(change, outcome.landed) if usable and change else [],
+        "warnings_left": len(change.warnings) if change else 0,
         "findings": findings(change, outcome.landed) if change else [],
         "notes": list(change.notes) if change else [],
     }
@@ -108,7 +110,7 @@ def _left(item: Unfixed, where: Callable[[Finding], str], change: TargetChange) 
 
 def findings(change: TargetChange, landed: bool) -> list[dict[str, Any]]:
     """Every finding of the target as in check's JSON, with its `state` (fixed or fixable,
-    left, warning: one no fix takes on) and, when left, the `reason`."""
+    left, warning: one no fix takes on) and, when left or a warning, the `reason`."""
     where, namespace = _where(change), _namespace(change)
     fixed = "fixed" if landed else "fixable"
     return (
@@ -116,8 +118,8 @@ def findings(change: TargetChange, landed: bool) -> list[dict[str, Any]]:
          for f in change.fixed]
         + [{"state": "left", "reason": u.reason,
             **finding_entry(u.finding, where(u.finding), namespace)} for u in change.unfixed]
-        + [{"state": "warning", "reason": None, **finding_entry(f, where(f), namespace)}
-           for f in change.warnings]
+        + [{"state": "warning", "reason": u.reason,
+            **finding_entry(u.finding, where(u.finding), namespace)} for u in change.warnings]
     )
 
 
