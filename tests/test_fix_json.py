@@ -87,4 +87,7 @@ def test_quiet_keeps_stdout_one_document(chart_copy: Any, capsys: Any) -> None:
 
     status, document, err = fix_json(capsys, str(chart), "-q")
 
-    assert status == 0 and err == "" and len(document["targets"]) == 1
+    assert status == 0 and len(document["targets"]) == 1
+    assert err == f"{chart}: unsafe: an immutable field changes (a controller's spec.selector " \
+        "or a Job's pod template): upgrading a release needs the migration steps (--branch " \
+        "or --pr-body FILE writes a migration note)\n"  # quiet keeps only what needs a person

@@ -66,12 +66,20 @@ def test_quiet_prints_findings_and_errors_only(repo: Path, tmp_path: Path) -> No
     fixed = run("fix", "-q", "charts", cwd=repo / "deploy")
     assert fixed.returncode == 0
     assert fixed.stdout.startswith("--- a/charts/web,api:v1/templates/deployment.yaml")
-    assert fixed.stderr == ""
+    unsafe = (  # what a plain `helm upgrade` of the fix would fail on: quiet keeps it
+        "charts/web,api:v1: unsafe: an immutable field changes (a controller's spec.selector "
+        "or a Job's pod template): upgrading a release needs the migration steps (--branch "
+        "or --pr-body FILE writes a migration note)\n"
+    )
+    assert fixed.stderr == unsafe
 
     bulk = run("bulk", "-q", "-j", "1", "charts", cwd=repo / "deploy")
     assert bulk.returncode == 0, bulk.stderr
     assert "[1/2]" not in bulk.stderr and "processed" not in bulk.stderr
     assert "web,api:v1" in bulk.stderr  # its row of the table
+
+    written = run("fix", "--write", "-q", "charts", cwd=repo / "deploy")
+    assert (written.returncode, written.stdout, written.stderr) == (0, "", unsafe)
 
 
 @pytest.mark.parametrize(

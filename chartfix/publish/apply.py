@@ -147,14 +147,45 @@ def warnings_left(change: TargetChange) -> str:
 
 
 def report_quiet(outcomes: Sequence[Outcome], err: TextIO) -> None:
-    """What needs a person: each error, and each finding left unfixed with its chart."""
+    """What needs a person: each error, each finding left unfixed, and what deploying the
+    fix needs first (an unsafe change: a plain `helm upgrade` would fail), with its chart."""
     for outcome in outcomes:
         if outcome.error is not None:
             err.write(f"error: {outcome.error}\n")
+        where = shown(display_path(outcome.root))
         for item in outcome.change.unfixed if outcome.change else ():
-            where = shown(display_path(outcome.root))
             why = shown(f"{item.finding.obj}: {item.reason}")
             err.write(f"{where}: left: {item.finding.rule} {why}\n")
+        if outcome.change and (outcome.error is None or outcome.branch_commit):
+            for line in upgrade_warnings(outcome, outcome.change):
+                err.write(f"{where}: {line}\n")
+
+
+def upgrade_warnings(outcome: Outcome, change: TargetChange) -> list[str]:
+    """What deploying the change needs first, if anything: the migration steps (an immutable
+    field changes), or a labelling step (a Service would leave running pods out)."""
+    kind = upgrade_kind(change)
+    where = (
+        f"migration note: {outcome.note}" if outcome.note
+        else "--branch or --pr-body FILE writes a migration note"
+    )
+    deploying, command = (
+        ("upgrading a release", "`helm upgrade`") if change.released
+        else ("applying the new YAML", "`kubectl apply` (or a GitOps sync)")
+    )
+    if kind == "unsafe":
+        return [
+            "unsafe: an immutable field changes (a controller's spec.selector or a "
+            f"Job's pod template): {deploying} needs the migration steps ({where})"
+        ]
+    if kind == "step":
+        return [
+            f"needs a step before {'upgrade' if change.released else 'applying'}"
+            ": no immutable field changes, but a Service "
+            "(or another selector) would leave running pods out until each is replaced: "
+            f"label them before {command} ({where})"
+        ]
+    return []
 
 
 BRANCH_HEADERS = ("repository", "branch", "commit", "pull request or reason")
@@ -258,27 +289,8 @@ def report(
             err.write(f"  {warnings_left(change)}\n")
         for note in notes:
             err.write(f"  note: {shown(note)}\n")
-        kind = upgrade_kind(change)
-        where = (
-            f"migration note: {outcome.note}" if outcome.note
-            else "--branch or --pr-body FILE writes a migration note"
-        )
-        deploying, command = (
-            ("upgrading a release", "`helm upgrade`") if change.released
-            else ("applying the new YAML", "`kubectl apply` (or a GitOps sync)")
-        )
-        if kind == "unsafe":
-            err.write(
-                "  unsafe: an immutable field changes (a controller's spec.selector or a "
-                f"Job's pod template): {deploying} needs the migration steps ({where})\n"
-            )
-        elif kind == "step":
-            err.write(
-                f"  needs a step before {'upgrade' if change.released else 'applying'}"
-                ": no immutable field changes, but a Service "
-                "(or another selector) would leave running pods out until each is replaced: "
-                f"label them before {command} ({where})\n"
-            )
+        for line in upgrade_warnings(outcome, change):
+            err.write(f"  {line}\n")
         if outcome.branch_commit:
             kept = BRANCH_STATE_WORDS.get(outcome.branch_state or "", "")
             local = f" on the local branch {outcome.branch}, not pushed" if outcome.error else ""
