@@ -262,6 +262,9 @@ def _environment(tmp_path: Path) -> dict[str, str]:
     env = dict(os.environ, PATH=f"{bin_dir}{os.pathsep}{os.environ['PATH']}", NO_COLOR="1")
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     env.pop("CI", None)
+    for role in ("AUTHOR", "COMMITTER"):  # the reader's git identity, as their machine has
+        env.setdefault(f"GIT_{role}_NAME", "Reader")
+        env.setdefault(f"GIT_{role}_EMAIL", "reader@example.org")
     return env
 
 
@@ -314,6 +317,24 @@ def test_every_command_of_the_page_runs_and_prints_what_it_shows(
             (cwd / step.path).write_text(step.body, encoding="utf-8")
         else:
             _run(step, cwd, env)
+
+
+def test_the_readme_sets_up_the_repository_its_walk_through_runs_in(tmp_path: Path) -> None:
+    """The README's set-up lines (those that make `../shop`) make the repository the
+    `yours` blocks run in: the same charts, committed."""
+    env = _environment(tmp_path)
+    clone = _sandbox_chartfix(tmp_path / "chartfix")
+    setup = [s for s in STEPS["README.md"] if isinstance(s, Command) and "../shop" in s.text]
+    assert setup
+    for command in setup:
+        _run(command, clone, env)
+    made, expected = tmp_path / "shop", _sandbox_yours(tmp_path / "yours" / "shop")
+
+    def charts(repository: Path) -> list[str]:
+        return subprocess.run(["git", "ls-files"], cwd=repository, capture_output=True,
+                              text=True, check=True).stdout.splitlines()
+
+    assert charts(made) == charts(expected) and charts(made)
 
 
 def test_every_command_listed_as_not_runnable_is_on_a_page() -> None:
