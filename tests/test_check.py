@@ -204,7 +204,8 @@ def test_a_chart_that_errors_is_one_error_line_then_its_offline_notes(tmp_path: 
     lines = out.getvalue().splitlines()
     assert lines[0].startswith(f"error: {root}/templates/uses.yaml: helm could not render")
     assert lines[1].startswith("  note: dependency search 1.x (https://example.invalid)")
-    assert lines[1].endswith("is not available offline; rendered without it")
+    assert "is not available offline; rendered without it (to render with it: put it in " \
+        "the chart's charts/ as a folder or .tgz" in lines[1]
     assert len(lines) == 3  # and the summary
     document = io.StringIO()
     run_check([root], [], [], "json", 1, document)

@@ -594,5 +594,7 @@ def test_a_dependency_missing_under_several_aliases_is_one_note_naming_them(
     assert warnings[0].startswith(
         "dependency cache 7.x.x (oci://r/c) (as cacheindex, cachefrontend) of "
     )
-    assert warnings[0].endswith("is not available offline; rendered without it")
+    assert "is not available offline; rendered without it (to render with it: put it in " \
+        "the chart's charts/ as a folder or .tgz (`helm dependency build`), or keep chart " \
+        "cache as a folder in the same git repository" in warnings[0]
     assert warnings[1].startswith("dependency store 1.x (oci://r/c) of ")

@@ -466,9 +466,21 @@ def _missing_notes(
         under = "" if named == [name] else f" (as {', '.join(named)})"
         notes.append(
             f"dependency {name} {version} ({repository or 'no repository'}){under} "
-            f"of {declared_in} is not available offline; rendered without it"
+            f"of {declared_in} is not available offline; rendered without it "
+            f"({_missing_hint(name, repository)})"
         )
     return notes
+
+
+def _missing_hint(name: str, repository: str) -> str:
+    """How to give chartfix a missing dependency: the places `dependencies.py` looks in."""
+    vendored = "put it in the chart's charts/ as a folder or .tgz (`helm dependency build`)"
+    if repository.startswith("file://"):
+        return f"to render with it: a chart named {name} at that path, or {vendored}"
+    return (
+        f"to render with it: {vendored}, or keep chart {name} as a folder in the same git "
+        "repository (beside this chart, or anywhere in it)"
+    )
 
 
 _TEMPLATE_IN_ERROR = re.compile(r"[\w.-]+((?:/charts/[\w.-]+)*/templates/[^\s:()\"]+)")
