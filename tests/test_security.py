@@ -28,6 +28,8 @@ import pytest
 from conftest import CHARTFIX, FIXTURES, git
 
 from chartfix.cli import main
+from chartfix.errors import UsageError
+from chartfix.publish.report import file as report_file
 
 SECRET = "CANARY-d41d8cd9-OUTSIDE"
 SECRET_ENV = {
@@ -639,6 +641,32 @@ def test_a_second_run_on_one_report_is_refused(tmp_path) -> None:
     assert not report.exists()
     status, _ = chartfix("bulk", str(repo), "-j", "1", "--report", str(report), cwd=tmp_path)
     assert status == 0 and len(json.loads(report.read_text())["charts"]) == 3
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r.json", "repo"]  # no lock left
+
+
+def test_a_run_that_opened_the_lock_as_the_last_run_removed_it_locks_the_new_one(
+    tmp_path, monkeypatch,
+) -> None:
+    """The run that ends removes FILE.lock while holding it. A run that had opened that
+    file just before gets the removed file's lock: it must see that and lock the new
+    FILE.lock, or two runs would hold locks on two files at once."""
+    report = tmp_path / "r.json"
+    real_flock, calls = report_file.fcntl.flock, []
+
+    def flock_after_removal(fd: int, operation: int) -> None:
+        if not calls:  # the previous run ends between this run's open and its flock
+            (tmp_path / "r.json.lock").unlink()
+        calls.append(fd)
+        real_flock(fd, operation)
+
+    monkeypatch.setattr(report_file.fcntl, "flock", flock_after_removal)
+    starting = report_file.ReportFile(report)
+    monkeypatch.setattr(report_file.fcntl, "flock", real_flock)
+    assert len(calls) == 2  # the removed file, then the new one
+    with pytest.raises(UsageError, match="another chartfix run is using this report"):
+        report_file.ReportFile(report)  # a third run sees the lock the second holds
+    starting.close()
+    assert not (tmp_path / "r.json.lock").exists()
 
 
 def half_written(app: Path) -> None:

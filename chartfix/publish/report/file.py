@@ -147,7 +147,8 @@ class ReportFile:
     Before any work: FILE.partial must be a file chartfix can append to (a symlink there
     would stop the run after its first chart's fix had landed, recorded nowhere), and the
     run takes an exclusive lock on FILE.lock until the report is whole, so a second run on
-    the same report is refused in one line instead of overwriting the first one's entries.
+    the same report is refused in one line instead of overwriting the first one's entries;
+    FILE.lock is removed when the lock is released (a killed run leaves it: harmless).
     """
 
     def __init__(self, path: Path) -> None:
@@ -155,8 +156,9 @@ class ReportFile:
         self.partial = partial_of(path)
         _check_appendable(self.partial)
         self._lock = _lock(path)
-        self.close = weakref.finalize(self, os.close, self._lock)
-        """Release the lock: at `finish`, or when the run drops this object."""
+        self.close = weakref.finalize(self, _unlock, self._lock, _lock_path(path))
+        """Release the lock and remove FILE.lock: at `finish`, or when the run drops this
+        object."""
         self.previous = {c["path"]: c for c in read_report(path)["charts"]} if (
             path.exists() or self.partial.exists()
         ) else {}
@@ -250,24 +252,53 @@ def _check_appendable(partial: Path) -> None:
         raise UsageError(f"--report {partial}: not a file chartfix can append to: remove it")
 
 
+def _lock_path(path: Path) -> Path:
+    return path.with_name(path.name + ".lock")
+
+
 def _lock(path: Path) -> int:
     """An exclusive lock on FILE.lock (its descriptor); a usage error when another run
-    holds it. FILE.lock stays: removing it would let two runs lock two files."""
-    lock = path.with_name(path.name + ".lock")
+    holds it. The run that holds it removes FILE.lock before releasing it (`_unlock`), so a
+    run that opened the file just before may lock a removed one: it checks that the lock it
+    got is on the file the path names now, and else tries again on the new one."""
+    lock = _lock_path(path)
     flags = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
+    while True:
+        try:
+            fd = os.open(lock, flags, 0o644)
+        except OSError as err:
+            raise UsageError(f"--report {lock}: {err.strerror}") from err
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise UsageError(
+                f"--report {path}: another chartfix run is using this report (it holds "
+                f"{lock}); wait for it to end, or give this run a report of its own"
+            ) from None
+        if _names(lock, fd):
+            return fd
+        os.close(fd)  # the run before removed it after we opened it: lock the new one
+
+
+def _names(lock: Path, fd: int) -> bool:
+    """Whether the path `lock` still names the file open as `fd`."""
     try:
-        fd = os.open(lock, flags, 0o644)
-    except OSError as err:
-        raise UsageError(f"--report {lock}: {err.strerror}") from err
+        now = os.stat(lock, follow_symlinks=False)
+    except FileNotFoundError:
+        return False
+    held = os.fstat(fd)
+    return (now.st_dev, now.st_ino) == (held.st_dev, held.st_ino)
+
+
+def _unlock(fd: int, lock: Path) -> None:
+    """Remove FILE.lock while still holding it (only the file this run locked: no other run
+    can have replaced it meanwhile), then release it."""
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
+        if _names(lock, fd):
+            lock.unlink()
+    finally:
         os.close(fd)
-        raise UsageError(
-            f"--report {path}: another chartfix run is using this report (it holds {lock}); "
-            "wait for it to end, or give this run a report of its own"
-        ) from None
-    return fd
 
 
 def report_document(
