@@ -131,7 +131,7 @@ def _suppress_entry(path: Path, index: int, entry: Any) -> SuppressEntry:
         raise TargetError(path, f"`{where}` needs {', '.join(missing)}")
     rule = _rule(path, f"{where}.rule", entry["rule"])
     return SuppressEntry(
-        rule, str(entry["object"]).strip(), str(entry["reason"]).strip(), f"{path}: {where}"
+        rule, str(entry["object"]).strip(), str(entry["reason"]).strip(), path, where
     )
 
 

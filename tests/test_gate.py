@@ -138,6 +138,20 @@ def test_config_entry_by_rule_and_object_pattern(
     assert json.loads(out)["runs"][0]["results"][0]["suppressions"][0]["kind"] == "external"
 
 
+def test_a_suppression_names_its_file_as_findings_name_theirs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    chart = ring_copy(tmp_path)
+    (chart / ".chartfix.yaml").write_text(
+        "suppress:\n  - {rule: spans, object: '*-memberlist', reason: gossip ring}\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    out = check(capsys, "ring")[1]
+    assert "  ring/templates/memberlist.yaml:13: " not in out  # suppressed: no finding line
+    assert f"  suppressed[spans] {MEMBERLIST}: gossip ring (ring/.chartfix.yaml: suppress[0])" \
+        in out.splitlines()
+
+
 def test_a_suppression_that_matches_nothing_is_a_warning(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -27,8 +27,9 @@ import fnmatch
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from pathlib import Path
 
-from chartfix.errors import UsageError
+from chartfix.errors import UsageError, display_path
 from chartfix.model.findings import SEVERITIES, Analysis, Finding, Severity, Suppression
 from chartfix.model.objects import K8sObject, ObjectRef
 
@@ -47,8 +48,16 @@ class SuppressEntry:
     rule: str
     pattern: str
     reason: str
-    origin: str
-    """`path/.chartfix.yaml: suppress[0]`: names the entry in messages and reports."""
+    path: Path
+    """The `.chartfix.yaml` it is in."""
+    where: str
+    """`suppress[0]`: the entry in that file."""
+
+    @property
+    def origin(self) -> str:
+        """`path/.chartfix.yaml: suppress[0]`: names the entry in messages and reports, the
+        path shown as findings' paths are (relative to the current folder when below it)."""
+        return f"{display_path(self.path)}: {self.where}"
 
     def matches(self, finding: Finding) -> bool:
         if finding.rule != self.rule:
