@@ -382,6 +382,7 @@ def fix_target(root: Path, request: FixRequest) -> TargetChange:
         warnings=[
             Unfixed(f, warning_reason(f)) for f in counted if not takes_on(f, explicit, latent)
         ],
+        suppressed=list(analysis.judged.suppressed),
         edits=[edit_record(source, unit, made_by[unit]) for unit in verified.kept],
     )
 

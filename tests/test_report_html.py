@@ -660,3 +660,24 @@ def test_the_docs_screenshots_are_made_by_docs_screenshot_py(tmp_path) -> None:
         named = set(re.findall(r"report-\w+-\w+\.png", page.read_text()))
         assert named == set(made), f"{page.name} shows every screenshot"
     assert all((docs / name).is_file() for name in made)
+
+
+def test_a_suppressed_finding_shows_in_its_charts_section(tmp_path) -> None:
+    """A chart whose only finding was accepted is clean, yet the page says so and shows the
+    finding with its reason, as check does."""
+    tree = tmp_path / "tree"
+    shutil.copytree(FIXTURES / "rules-charts" / "gossip-ring", tree / "ring")
+    (tree / "ring" / ".chartfix.yaml").write_text(
+        "suppress:\n  - {rule: spans, object: '*-memberlist', reason: gossip ring on purpose}\n"
+    )
+    page, report = tmp_path / "page.html", tmp_path / "report.json"
+    assert run("bulk", tree, "-j", "1", "--report", report, "--html", page) == 0
+    [chart] = json.loads(report.read_text())["charts"]
+    assert chart["status"] == "clean"
+    [detail] = chart["finding_details"]
+    assert (detail["state"], detail["rule"]) == ("suppressed", "spans")
+    assert detail["reason"].startswith("gossip ring on purpose (")
+    html = page.read_text()
+    assert ">clean, 1 suppressed</span>" in html
+    assert "1 suppressed (accepted, with the reason below)" in html
+    assert '<tr class="suppressed">' in html and "gossip ring on purpose" in html

@@ -34,6 +34,7 @@ from chartfix.commands.fixing import (
 )
 from chartfix.errors import UsageError, display_path
 from chartfix.model.changes import TargetChange
+from chartfix.model.findings import Finding
 from chartfix.pipeline import FixRequest, organisation_request, select_recipes
 from chartfix.publish.apply import (
     Outcome,
@@ -459,7 +460,8 @@ def failure_entry(failure: RepoFailure) -> dict[str, Any]:
 
 def finding_details(change: TargetChange) -> list[dict[str, Any]]:
     """Every finding of the chart as in `check --format json` (location relative to the
-    chart), with `state` fixed or left and, when left, the `reason`."""
+    chart), with `state` fixed, left, warning or suppressed and, when left or suppressed, the
+    `reason`."""
     namespace = change.before[0].namespace if change.before else None
     fixed = [
         {"state": "fixed", "reason": None, **finding_entry(f, f.location.path, namespace)}
@@ -475,7 +477,18 @@ def finding_details(change: TargetChange) -> list[dict[str, Any]]:
          **finding_entry(u.finding, u.finding.location.path, namespace)}
         for u in change.warnings
     ]
-    return fixed + left + warned
+    accepted = [
+        {"state": "suppressed", "reason": _accepted(f),
+         **finding_entry(f, f.location.path, namespace)}
+        for f in change.suppressed
+    ]
+    return fixed + left + warned + accepted
+
+
+def _accepted(finding: Finding) -> str:
+    """`reason (where it was accepted)`, as check's text says it."""
+    assert finding.suppression is not None
+    return f"{finding.suppression.justification or '-'} ({finding.suppression.origin})"
 
 
 def migration_for(change: TargetChange, publish: PublishOptions) -> str | None:

@@ -146,6 +146,9 @@ class TargetChange:
     """The warnings the run did not take on (a `spans`, a `volatile` heritage, a latent
     match), each with why: neither fixed nor left (they do not fail the run), yet findings
     (fix says how many it left and why; bulk shows the chart as "warnings N")."""
+    suppressed: list[Finding] = field(default_factory=list)
+    """The findings accepted (an annotation, a `.chartfix.yaml` entry): nothing to fix,
+    still reported with their reason (bulk's report lists them)."""
     edits: list[EditRecord] = field(default_factory=list)
     """The kept units' edits and the findings each was planned for."""
 

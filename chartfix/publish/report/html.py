@@ -51,7 +51,7 @@ def escape(text: str, quote: bool = True) -> str:
 
 @dataclass(frozen=True)
 class FindingView:
-    state: str  # fixed | left
+    state: str  # fixed | left | warning | suppressed
     rule: str
     severity: str
     obj: str
@@ -109,6 +109,8 @@ class ChartView:
             return "partly fixed" if self.applied else "partly fixable"
         if self.status == "warnings":
             return f"warnings {self.count('warning')}"
+        if self.status == "clean" and self.count("suppressed"):
+            return f"clean, {self.count('suppressed')} suppressed"
         return self.status
 
 
@@ -224,7 +226,10 @@ def render_page(documents: Sequence[dict[str, Any]], sources: Sequence[str] = ()
     merged = merge_documents(documents)
     charts = [chart_view(c) for c in merged["charts"]]
     dry_run = merged["dry_run"]
-    details = [(f"c{i}", c) for i, c in enumerate(charts) if c.status != "clean" or c.more]
+    details = [
+        (f"c{i}", c) for i, c in enumerate(charts)
+        if c.status != "clean" or c.more or c.count("suppressed")
+    ]
     anchors = {id(c): anchor for anchor, c in details}
     script, style = _SCRIPT, _STYLE + _diff_style()
     csp = (
@@ -361,7 +366,7 @@ def _rule_chart(charts: Sequence[ChartView], fixed_word: str) -> str:
     left: Counter[str] = Counter()
     for chart in charts:
         for finding in chart.findings:
-            if finding.state == "warning":  # no fix took it on: neither fixed nor left
+            if finding.state in ("warning", "suppressed"):  # neither fixed nor left
                 continue
             (fixed if finding.state == "fixed" else left)[finding.rule] += 1
     rules = sorted(set(fixed) | set(left), key=lambda r: (-(fixed[r] + left[r]), r))
@@ -509,15 +514,8 @@ def _chart_section(anchor: str, chart: ChartView) -> str:
         out.append(f'<p class="not-run">Not run: {escape(chart.not_run)}</p>')
     if chart.findings:
         out.append(_findings_table(chart))
-    left = [f for f in chart.findings if f.state == "left"]
-    if left:
-        out.append('<h4>Left, and why</h4><ul class="left">')
-        out += [
-            f"<li><b>{escape(f.rule)}</b> {escape(f.obj)}: {escape(f.reason or 'no reason given')}"
-            "</li>"
-            for f in left
-        ]
-        out.append("</ul>")
+    for state, heading in (("left", "Left, and why"), ("suppressed", "Suppressed, and why")):
+        out += _reasons(heading, state, [f for f in chart.findings if f.state == state])
     if chart.notes:
         out.append('<h4>Notes</h4><ul class="notes">')
         out += [f"<li>{escape(note)}</li>" for note in chart.notes]
@@ -578,6 +576,8 @@ def _chart_line(chart: ChartView) -> str:
         parts.append("no findings to fix")
     if warned:
         parts.append(f'<span class="warn">{plural(warned, "warning")}</span>')
+    if chart.count("suppressed"):
+        parts.append(f'{chart.count("suppressed")} suppressed (accepted, with the reason below)')
     if chart.diff:
         parts.append(f"{_lines(chart)} in {plural(len(chart.files), 'file')}")
     if chart.unsafe:
@@ -625,6 +625,18 @@ def _applied_line(chart: ChartView) -> str:
 def _patch_title(chart: ChartView) -> str:
     """A dry run's patch says it was not applied where the patch is."""
     return "Patch" if chart.applied else "Patch, not applied (dry run)"
+
+
+def _reasons(heading: str, state: str, findings: Sequence[FindingView]) -> list[str]:
+    """The findings left (or accepted), each with why."""
+    if not findings:
+        return []
+    return [
+        f'<h4>{heading}</h4><ul class="{state}">',
+        *(f"<li><b>{escape(f.rule)}</b> {escape(f.obj)}: "
+          f"{escape(f.reason or 'no reason given')}</li>" for f in findings),
+        "</ul>",
+    ]
 
 
 def _findings_table(chart: ChartView) -> str:
