@@ -185,6 +185,21 @@ def _file_token(path: str) -> bytes:
         return b"unreadable"
 
 
+FOLDER = "folder:"
+"""How an entry's `read` marks a folder read whole (`folder_token`), not one file."""
+
+
+def folder_token(folder: Path) -> str:
+    """A folder read whole as an entry's `read` keeps it: any file added, removed or changed
+    under it makes the entry stale."""
+    return FOLDER + folder_digest(folder)
+
+
+def _current(path: Path, recorded: str) -> str:
+    """What `recorded` (a file's sha256, a `folder_token`, "" for absent) is now."""
+    return folder_token(path) if recorded.startswith(FOLDER) else file_digest(path)
+
+
 def file_digest(path: Path) -> str:
     """A file's sha256 as `Renderings.read` keeps it; "" when it cannot be read."""
     try:
@@ -252,7 +267,7 @@ def get(kind: str, name: str, root: Path) -> Any | None:
     value, read = entry
     inside = os.path.join(str(root), "")  # the folder's own files are in the key already
     outside = {path: sha for path, sha in read.items() if not str(path).startswith(inside)}
-    if any(file_digest(path) != sha for path, sha in outside.items()):
+    if any(_current(path, sha) != sha for path, sha in outside.items()):
         stats.stale += 1
         stats.misses += 1
         return None
@@ -317,7 +332,9 @@ def put(kind: str, name: str, value: Any, read: Mapping[Path, str] | None = None
     data = FORMAT + hashlib.sha256(payload).hexdigest().encode() + b"\n" + payload
     path = _entry_path(folder, kind, name)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        for made in reversed([path.parent, *path.parent.parents]):  # the user's alone,
+            if not made.exists():  # whatever the umask (_trusted refuses a group-writable one)
+                made.mkdir(mode=0o700, exist_ok=True)
         handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
         try:
             with os.fdopen(handle, "wb") as out:

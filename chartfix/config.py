@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from chartfix.cache import file_digest
 from chartfix.errors import TargetError, UsageError
 from chartfix.files import git_repository, is_repository_top, named_path
 from chartfix.model.findings import SEVERITIES, Severity
@@ -59,6 +60,10 @@ class Config:
     recipe: tuple[Path, str] | None = None
     """(directory of the file that names it, recipe name or file relative to it)."""
     values: dict[str, Any] = field(default_factory=dict)
+    read: dict[Path, str] = field(default_factory=dict)
+    """sha256 of each values file `values:` names, by path: a cached check of the target is
+    trusted only while they are unchanged (they may lie outside it, where its key cannot
+    see them)."""
 
 
 def load_config(target_root: Path) -> Config:
@@ -68,6 +73,7 @@ def load_config(target_root: Path) -> Config:
     run_apps: bool | None = None
     recipe: tuple[Path, str] | None = None
     values: dict[str, Any] = {}
+    read: dict[Path, str] = {}
     dirs = _config_dirs(target_root)
     for directory in reversed(dirs):
         path = directory / CONFIG_NAME
@@ -92,8 +98,8 @@ def load_config(target_root: Path) -> Config:
             if not isinstance(data["run-apps"], bool):
                 raise TargetError(path, "`run-apps` must be true or false")
             run_apps = data["run-apps"]
-        values = deep_merge(values, _values_key(path, data.get("values")))
-    return Config(components, label_jobs, policy, run_apps, recipe, values)
+        values = deep_merge(values, _values_key(path, data.get("values"), read))
+    return Config(components, label_jobs, policy, run_apps, recipe, values, read)
 
 
 def _policy(path: Path, data: Mapping[str, Any]) -> Policy:
@@ -176,7 +182,9 @@ def _known(path: Path, prefix: str, data: Mapping[str, Any], known: Sequence[str
         )
 
 
-def _values_key(path: Path, raw: Any) -> dict[str, Any]:
+def _values_key(path: Path, raw: Any, read: dict[Path, str]) -> dict[str, Any]:
+    """The values `values:` of the config file at `path` gives; each file it names is added
+    to `read` with its sha256."""
     if raw is None:
         return {}
     if isinstance(raw, dict):
@@ -185,7 +193,9 @@ def _values_key(path: Path, raw: Any) -> dict[str, Any]:
         merged: dict[str, Any] = {}
         bound = git_repository(path) or path.parent
         for name in raw:
-            merged = deep_merge(merged, parse_values_file(named_path(path, name, bound, "values")))
+            named = named_path(path, name, bound, "values")
+            merged = deep_merge(merged, parse_values_file(named))
+            read[named] = file_digest(named)
         return merged
     raise TargetError(path, "`values` must be a mapping of values or a list of values files")
 

@@ -85,10 +85,17 @@ def _config(app: Path) -> None:
     (app / ".chartfix.yaml").write_text("rules:\n  exclude: []\n")
 
 
+def _subchart_new_file(app: Path) -> None:
+    (app.parent / "lib" / "templates" / "more.yaml").write_text(
+        SUB_TEMPLATE.replace("-lib", "-more")
+    )
+
+
 CHANGES: dict[str, Callable[[Path], None]] = {
     "a template byte": _template_byte,
     "a ci/ values file": _values_file,
     "a subchart outside the chart": _subchart,
+    "a file added to a subchart outside the chart": _subchart_new_file,
     ".chartfix.yaml": _config,
 }
 
@@ -100,6 +107,39 @@ def test_each_changed_input_misses(tree: Path, change: str) -> None:
     after, _ = counted([tree])
     assert after.misses == 1 and after.hits == 0
     assert counted([tree])[0].hits == 1, "the new result is cached in turn"
+
+
+def test_organisation_values_files_outside_the_chart_are_checked_on_a_hit(tree: Path) -> None:
+    """`values:` of a `.chartfix.yaml` at the repository's top names files outside the chart
+    (where its key cannot see them): a change to one misses."""
+    repo = tree.parent
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    (repo / "shared").mkdir()
+    org = repo / "shared" / "org.yaml"
+    org.write_text("replicaCount: 2\n")
+    (repo / ".chartfix.yaml").write_text("values:\n  - shared/org.yaml\n")
+    counted([tree])
+    assert counted([tree])[0].hits == 1
+    org.write_text("replicaCount: 3\n")
+    after, _ = counted([tree])
+    assert after.misses == 1 and after.stale == 1
+
+
+def test_a_cache_folder_made_under_a_permissive_umask_is_used_again(
+    tree: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Debian's default umask 002 would leave the folders group-writable, which the next
+    run refuses: chartfix makes them the user's alone."""
+    folder = tmp_path / "fresh-cache"
+    monkeypatch.setenv("CHARTFIX_CACHE_DIR", str(folder))
+    old = os.umask(0o002)
+    try:
+        counted([tree])
+    finally:
+        os.umask(old)
+    assert all(not p.stat().st_mode & 0o077 for p in [folder, *folder.rglob("*")] if p.is_dir())
+    cache._trusted.cache_clear()
+    assert counted([tree])[0].hits == 1
 
 
 def test_a_values_file_given_with_f_is_keyed_by_its_bytes(tree: Path, tmp_path: Path) -> None:

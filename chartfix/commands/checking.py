@@ -148,7 +148,7 @@ def _check(task: ScenarioTask) -> tuple[ScenarioResult, list[Rendering]]:
         result.unrendered = dict(err.unrendered)
         result.error = err.unrendered[0][1] if err.unrendered else err
         if err.inputs is not None:  # Helm's engine refuses these files the same way again
-            result.read, result.cacheable = err.inputs, True
+            result.read, result.cacheable = {**err.inputs, **config.read}, True
         return result, []
     except Skipped as skipped:
         result.skipped = skipped.reason
@@ -175,7 +175,7 @@ def _check(task: ScenarioTask) -> tuple[ScenarioResult, list[Rendering]]:
         result.engine_log += [n for n in rendering.engine_log if n not in result.engine_log]
         result.objects[rendering.scenario] = object_ids(rendering)
     result.synthesized = dict(rendered.synthesized)
-    result.read = rendered.inputs()
+    result.read = {**rendered.inputs(), **config.read}
     result.cacheable = rendered.cacheable
     return result, analysis.renderings
 

@@ -137,15 +137,18 @@ class Renderings:
     absent: list[Path] = field(default_factory=list)
     """Files whose absence the renders depend on (where a dependency not found offline would
     be): one appearing changes them."""
+    folders: dict[Path, str] = field(default_factory=dict)
+    """Folders outside the target read whole (a sibling chart staged as a dependency), by
+    `cache.folder_token`: a file added to one changes the renders, which `read` cannot see."""
     cacheable: bool = False
     """Whether what rendered depends only on the target's folder, the settings, the files in
-    `read` and those `absent` (chartfix.cache keys and checks them): not a program run (a
-    cdk8s app)."""
+    `read`, `folders` and those `absent` (chartfix.cache keys and checks them): not a
+    program run (a cdk8s app)."""
 
     def inputs(self) -> dict[Path, str]:
-        """What a cached result depends on outside the key: each file read (sha256) and each
-        absent one ("")."""
-        return {**self.read, **{path: "" for path in self.absent}}
+        """What a cached result depends on outside the key: each file read (sha256), each
+        folder read whole (`cache.folder_token`) and each absent file ("")."""
+        return {**self.read, **self.folders, **{path: "" for path in self.absent}}
 
 
 def values_ignored(settings: RenderSettings, target: str) -> list[str]:

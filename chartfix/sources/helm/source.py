@@ -135,6 +135,10 @@ class HelmSource:
         staged = stage(self.chart)
         out.read = dict(staged.read)
         out.absent = list(staged.absent)
+        out.folders = {
+            folder: cache.folder_token(folder) for folder in staged.watched
+            if not folder.resolve().is_relative_to(self.root.resolve())  # in the key already
+        }
         out.cacheable = True
         return out
 
