@@ -31,11 +31,18 @@ def many_charts(tree: Path, count: int = 10) -> Path:
 
 
 def start_bulk(tmp_path: Path, *argv: object) -> subprocess.Popen[str]:
-    """`chartfix bulk` in its own process group, as a terminal runs it."""
+    """`chartfix bulk` in its own process group, as a terminal runs it: Ctrl-C interrupts
+    it, also when pytest itself runs where SIGINT is ignored (a shell's `&` without job
+    control): Python turns an ignored SIGINT into no KeyboardInterrupt at all."""
     return subprocess.Popen(
         [*CHARTFIX, "bulk", "--fix-latent", *map(str, argv)], cwd=tmp_path, text=True,
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
+        preexec_fn=_interruptible,
     )
+
+
+def _interruptible() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def wait_for_lines(path: Path, count: int, process: subprocess.Popen[str]) -> None:
@@ -87,6 +94,7 @@ def test_ctrl_c_in_fix_ends_quietly_with_130(tmp_path) -> None:
     run = subprocess.Popen(
         [*CHARTFIX, "fix", "--fix-latent", str(tree), "-j", "2"], cwd=tmp_path, text=True,
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
+        preexec_fn=_interruptible,
     )
     children = Path(f"/proc/{run.pid}/task/{run.pid}/children")
     while run.poll() is None and len(children.read_text().split()) < 2:
