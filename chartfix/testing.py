@@ -3,8 +3,10 @@
     assert_recipe(ComponentLabels(), {"templates/app.yaml": BEFORE},
                   {"templates/app.yaml": AFTER}, options={"component-key": "component"})
 
-The chart is written to a scratch directory (a `Chart.yaml` is added when the files have
-none), rendered with Helm's engine in every scenario, analysed by every rule, and planned by
+The files are written to a scratch directory: a chart's (they hold `templates/`; a
+`Chart.yaml` is added when they have none), a kustomization, a cdk8s app (`cdk8s.yaml`) or
+plain manifests, each found as `chartfix` finds it. The target is rendered in every scenario
+(a chart with Helm's engine), analysed by every rule, and planned by
 `recipe` alone, with the options given as a recipe file writes them. Its units go through
 the verifier, as in a real run: they render again, and a unit that fails verification fails
 the assertion (a recipe whose edit the verifier drops does not do what its test says). The
@@ -135,17 +137,23 @@ def _run(
 
 
 def _write(root: Path, files: Files) -> None:
-    if "Chart.yaml" not in files:
-        files = {"Chart.yaml": DEFAULT_CHART_YAML, **files}
+    files = _with_chart_yaml(files)
     for path, text in files.items():
         target = root / path
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(text.encode("utf-8"))
 
 
+def _with_chart_yaml(files: Files) -> dict[str, str]:
+    """`files`, with the default `Chart.yaml` when they are a chart's (they hold templates/)
+    and have none; a kustomization, a cdk8s app or plain manifests as they are."""
+    chart = any(path.startswith("templates/") for path in files)
+    return {"Chart.yaml": DEFAULT_CHART_YAML, **files} if chart else dict(files)
+
+
 def _files(chart: Files | Path) -> dict[str, str]:
     if not isinstance(chart, Path):
-        return {"Chart.yaml": DEFAULT_CHART_YAML, **chart}
+        return _with_chart_yaml(chart)
     return {
         p.relative_to(chart).as_posix(): p.read_text(encoding="utf-8")
         for p in sorted(chart.rglob("*"))

@@ -354,3 +354,274 @@ def test_readme_tables_are_what_the_code_says() -> None:
             "python scripts/readme_tables.py"
     rules = (Path(__file__).parent.parent / "docs" / "rules.md").read_text(encoding="utf-8")
     assert "| `volatile` | error (warning for `heritage`/`managed-by`) |" in rules
+
+
+# --- the same bug in every source kind -----------------------------------------------------------
+# One bug (web's selector also matches the migration Job's pods, and the Service meant for web
+# selects them too) written as plain manifests, a kustomization and a cdk8s app: the recipe
+# decides once, and each kind writes the same label changes in its own source.
+
+SHOP_WEB = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  replicas: 2
+  selector:
+    matchLabels:
+      app: shop
+      tier: backend
+  template:
+    metadata:
+      labels:
+        app: shop
+        tier: backend
+    spec:
+      containers:
+        - name: web
+          image: shop:1.0
+          ports:
+            - containerPort: 8080
+"""
+
+SHOP_WEB_AFTER = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  replicas: 2
+  selector:
+    matchLabels:
+      app: shop
+      component: web
+      tier: backend
+  template:
+    metadata:
+      labels:
+        app: shop
+        component: web
+        tier: backend
+    spec:
+      containers:
+        - name: web
+          image: shop:1.0
+          ports:
+            - containerPort: 8080
+"""
+
+SHOP_MIGRATE = """\
+apiVersion: batch/v1
+kind: Job
+metadata:
+  name: migrate
+  annotations:
+    argocd.argoproj.io/hook: PreSync
+spec:
+  template:
+    metadata:
+      labels:
+        app: shop
+        tier: backend
+    spec:
+      restartPolicy: Never
+      containers:
+        - name: migrate
+          image: shop:1.0
+"""
+
+SHOP_SERVICE = """\
+apiVersion: v1
+kind: Service
+metadata:
+  name: http
+spec:
+  selector:
+    app: shop
+    tier: backend
+  ports:
+    - port: 80
+      targetPort: 8080
+"""
+
+SHOP_SERVICE_AFTER = """\
+apiVersion: v1
+kind: Service
+metadata:
+  name: http
+spec:
+  selector:
+    app: shop
+    component: web
+    tier: backend
+  ports:
+    - port: 80
+      targetPort: 8080
+"""
+
+SHOP_KUSTOMIZATION = """\
+namePrefix: shop-
+resources:
+  - web.yaml
+  - migrate.yaml
+  - service.yaml
+"""
+
+
+def test_component_labels_on_plain_manifests() -> None:
+    assert_recipe(
+        ComponentLabels(),
+        {"web.yaml": SHOP_WEB, "migrate.yaml": SHOP_MIGRATE, "service.yaml": SHOP_SERVICE},
+        {"web.yaml": SHOP_WEB_AFTER, "service.yaml": SHOP_SERVICE_AFTER},
+    )
+
+
+def test_component_labels_on_a_kustomization() -> None:
+    assert_recipe(
+        ComponentLabels(),
+        {"kustomization.yaml": SHOP_KUSTOMIZATION, "web.yaml": SHOP_WEB, "migrate.yaml": SHOP_MIGRATE,
+         "service.yaml": SHOP_SERVICE},
+        {"web.yaml": SHOP_WEB_AFTER, "service.yaml": SHOP_SERVICE_AFTER},
+    )
+
+
+CDK8S_YAML = "language: python\napp: python main.py\nimports:\n  - k8s\n"
+
+SHOP_APP = '''\
+"""One bug written as a cdk8s app (its twin: same-bug-helm): the web Deployment's selector
+also matches the pods of the migration Job, and the Service meant for web selects them too."""
+
+from cdk8s import App, Chart
+from constructs import Construct
+from imports import k8s
+
+
+class Shop(Chart):
+    def __init__(self, scope: Construct, id: str) -> None:
+        super().__init__(scope, id)
+
+        k8s.KubeDeployment(
+            self,
+            "web",
+            spec=k8s.DeploymentSpec(
+                replicas=2,
+                selector=k8s.LabelSelector(match_labels={"app": "shop", "tier": "backend"}),
+                template=k8s.PodTemplateSpec(
+                    metadata=k8s.ObjectMeta(labels={"app": "shop", "tier": "backend"}),
+                    spec=k8s.PodSpec(
+                        containers=[
+                            k8s.Container(
+                                name="web",
+                                image="shop:1.0",
+                                ports=[k8s.ContainerPort(container_port=8080)],
+                            )
+                        ]
+                    ),
+                ),
+            ),
+        )
+
+        k8s.KubeJob(
+            self,
+            "migrate",
+            metadata=k8s.ObjectMeta(annotations={"helm.sh/hook": "pre-upgrade"}),
+            spec=k8s.JobSpec(
+                template=k8s.PodTemplateSpec(
+                    metadata=k8s.ObjectMeta(labels={"app": "shop", "tier": "backend"}),
+                    spec=k8s.PodSpec(
+                        restart_policy="Never",
+                        containers=[k8s.Container(name="migrate", image="shop:1.0")],
+                    ),
+                )
+            ),
+        )
+
+        k8s.KubeService(
+            self,
+            "http",
+            spec=k8s.ServiceSpec(
+                selector={"app": "shop", "tier": "backend"},
+                ports=[k8s.ServicePort(port=80, target_port=8080)],
+            ),
+        )
+
+
+app = App()
+Shop(app, "shop")
+app.synth()
+'''
+
+SHOP_APP_AFTER = '''\
+"""One bug written as a cdk8s app (its twin: same-bug-helm): the web Deployment's selector
+also matches the pods of the migration Job, and the Service meant for web selects them too."""
+
+from cdk8s import App, Chart
+from constructs import Construct
+from imports import k8s
+
+
+class Shop(Chart):
+    def __init__(self, scope: Construct, id: str) -> None:
+        super().__init__(scope, id)
+
+        k8s.KubeDeployment(
+            self,
+            "web",
+            spec=k8s.DeploymentSpec(
+                replicas=2,
+                selector=k8s.LabelSelector(match_labels={"app": "shop", "component": "web", "tier": "backend"}),
+                template=k8s.PodTemplateSpec(
+                    metadata=k8s.ObjectMeta(labels={"app": "shop", "component": "web", "tier": "backend"}),
+                    spec=k8s.PodSpec(
+                        containers=[
+                            k8s.Container(
+                                name="web",
+                                image="shop:1.0",
+                                ports=[k8s.ContainerPort(container_port=8080)],
+                            )
+                        ]
+                    ),
+                ),
+            ),
+        )
+
+        k8s.KubeJob(
+            self,
+            "migrate",
+            metadata=k8s.ObjectMeta(annotations={"helm.sh/hook": "pre-upgrade"}),
+            spec=k8s.JobSpec(
+                template=k8s.PodTemplateSpec(
+                    metadata=k8s.ObjectMeta(labels={"app": "shop", "tier": "backend"}),
+                    spec=k8s.PodSpec(
+                        restart_policy="Never",
+                        containers=[k8s.Container(name="migrate", image="shop:1.0")],
+                    ),
+                )
+            ),
+        )
+
+        k8s.KubeService(
+            self,
+            "http",
+            spec=k8s.ServiceSpec(
+                selector={"app": "shop", "component": "web", "tier": "backend"},
+                ports=[k8s.ServicePort(port=80, target_port=8080)],
+            ),
+        )
+
+
+app = App()
+Shop(app, "shop")
+app.synth()
+'''
+
+
+def test_component_labels_on_a_cdk8s_app() -> None:
+    imports = FIXTURES / "same-bug-cdk8s" / "imports"  # the generated k8s bindings, not the case
+    bindings = {f"imports/{p.name}": p.read_text() for p in sorted(imports.glob("*.py"))}
+    assert_recipe(
+        ComponentLabels(),
+        {"cdk8s.yaml": CDK8S_YAML, "main.py": SHOP_APP, **bindings},
+        {"main.py": SHOP_APP_AFTER},
+    )
