@@ -48,6 +48,18 @@ def chart_copy(tmp_path: Path):  # type: ignore[no-untyped-def]
     return copy
 
 
+def recursing_chart(chart: Path) -> Path:
+    """`chart` with a template whose `tpl` calls itself forever: Go's runtime aborts the
+    process at its 1 GB stack limit (helm-python-sdk sets no smaller one), after some seconds."""
+    (chart / "templates" / "r.yaml").write_text(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: r\n"
+        "data:\n  x: {{ tpl .Values.rec . | quote }}\n"
+    )
+    with (chart / "values.yaml").open("a") as values:
+        values.write('rec: "{{ tpl .Values.rec . }}"\n')
+    return chart
+
+
 def snapshot(root: Path) -> dict[str, bytes]:
     """Every file below `root` (outside .git) and its bytes: to prove nothing changed."""
     return {

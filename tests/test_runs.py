@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import CHARTFIX, git, snapshot
+from conftest import CHARTFIX, git, recursing_chart, snapshot
 from test_bulk import add_chart, bulk, git_repo, good_tree, read_report
 
 from chartfix.cli import main
@@ -356,15 +356,7 @@ def test_workers_die_with_a_killed_parent(tmp_path) -> None:
 def test_a_template_that_recurses_forever_is_one_error_line_even_alone(
     chart_copy, capsys
 ) -> None:
-    # Go's runtime aborts the process at its 1 GB stack limit (helm-python-sdk sets no
-    # smaller one), after some seconds: the single-chart check of a pre-commit hook too
-    chart = chart_copy("legacy-server")
-    (chart / "templates" / "r.yaml").write_text(
-        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: r\n"
-        "data:\n  x: {{ tpl .Values.rec . | quote }}\n"
-    )
-    with (chart / "values.yaml").open("a") as values:
-        values.write('rec: "{{ tpl .Values.rec . }}"\n')
+    chart = recursing_chart(chart_copy("legacy-server"))
     assert main(["check", str(chart)]) == 2
     out = capsys.readouterr().out
     assert f"{chart}: helm crashed while rendering (exit signal 6, SIGABRT)" in out

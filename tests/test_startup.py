@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import CHARTFIX
+from conftest import CHARTFIX, recursing_chart
 
 from chartfix import __version__
 
@@ -89,14 +89,7 @@ def test_commands_that_render_nothing_load_no_engine_or_pool(argv, tmp_path) -> 
 def test_one_chart_is_checked_in_a_forked_worker_and_a_crash_is_its_error_line(
     chart_copy, tmp_path
 ) -> None:
-    # Go's runtime aborts the process at its 1 GB stack limit, after some seconds
-    chart = chart_copy("legacy-server")
-    (chart / "templates" / "r.yaml").write_text(
-        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: r\n"
-        "data:\n  x: {{ tpl .Values.rec . | quote }}\n"
-    )
-    with (chart / "values.yaml").open("a") as values:
-        values.write('rec: "{{ tpl .Values.rec . }}"\n')
+    chart = recursing_chart(chart_copy("legacy-server"))
 
     code, output, modules = loaded("check", str(chart), cwd=tmp_path)
 
