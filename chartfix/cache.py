@@ -322,6 +322,17 @@ def _decoded(data: bytes, name: str) -> tuple[Any, dict[Path, str]] | None:
     return value, read
 
 
+def _private_folder(folder: Path) -> None:
+    """Make `folder` and its missing parents the user's alone (0700 whatever the umask:
+    `_trusted` refuses a folder group or others can write). One stat when it exists."""
+    missing = []
+    while not folder.exists():
+        missing.append(folder)
+        folder = folder.parent
+    for made in reversed(missing):
+        made.mkdir(mode=0o700, exist_ok=True)
+
+
 def put(kind: str, name: str, value: Any, read: Mapping[Path, str] | None = None) -> None:
     """Store `value` under `name`, with `read` (path -> sha256 of the files rendering read):
     a temporary file renamed into place. A cache that cannot be written is no error."""
@@ -332,9 +343,7 @@ def put(kind: str, name: str, value: Any, read: Mapping[Path, str] | None = None
     data = FORMAT + hashlib.sha256(payload).hexdigest().encode() + b"\n" + payload
     path = _entry_path(folder, kind, name)
     try:
-        for made in reversed([path.parent, *path.parent.parents]):  # the user's alone,
-            if not made.exists():  # whatever the umask (_trusted refuses a group-writable one)
-                made.mkdir(mode=0o700, exist_ok=True)
+        _private_folder(path.parent)
         handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
         try:
             with os.fdopen(handle, "wb") as out:
