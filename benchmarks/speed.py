@@ -1,6 +1,7 @@
 """chartfix against the floor of a render-based linter, in one run on one tree: ratios.
 
-    python benchmarks/speed.py TREE [--chart CHART] [-j 2] [--rounds 1] [--no-bulk | --bulk-only]
+    python benchmarks/speed.py TREE [--chart CHART] [-j 2] [--rounds 1]
+                                    [--no-bulk | --bulk-only | --one-only]
 
 The baseline is what any render-based linter pays: a serial loop over the same charts that
 renders the default values and each ci/*-values.yaml with helm-python-sdk (dependencies
@@ -13,7 +14,9 @@ included, as users run it):
   separately, with chartfix's extra scenarios on: the next-release pair alone
   (`--no-features`) and with the feature switches too (check's default);
 - one chart (--chart, default the bundled legacy-server): a process rendering it and parsing
-  the objects against `chartfix check CHART` cold and warm;
+  the objects against `chartfix check CHART` cold and warm, in wall time and in CPU (of the
+  process and its workers); `--one-only` measures these alone (many rounds of them are
+  cheap: a loaded machine needs them);
 - bulk: the serial render + fix + re-render loop (chartfix's own fix of each chart in turn in
   one process, cache off) against `chartfix bulk -j N` (a dry run) cold and warm.
 
@@ -26,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -133,6 +137,15 @@ def timed(work: Callable[[], object]) -> float:
     return time.perf_counter() - start
 
 
+def cpu_timed(work: Callable[[], object]) -> tuple[float, float]:
+    """(wall, CPU) seconds of `work`'s processes: user and system time of the children
+    waited for meanwhile (a chartfix process counts its workers, which it waits for)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    took = timed(work)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return took, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("tree", type=Path)
@@ -141,20 +154,22 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--no-bulk", action="store_true")
     parser.add_argument("--bulk-only", action="store_true", help="only the bulk lines")
+    parser.add_argument("--one-only", action="store_true", help="only the one-chart lines")
     args = parser.parse_args()
     # as pip leaves an install: compiled, so that no run pays for compiling chartfix
     # (PYTHONDONTWRITEBYTECODE would make every process compile it again)
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(REPO / "chartfix")], check=True)
     from chartfix.sources.helm.chart import find_charts
 
-    charts = find_charts([args.tree])
+    charts = [] if args.one_only else find_charts([args.tree])
+    tree_lines = not (args.bulk_only or args.one_only)
     tree, chart, jobs = str(args.tree), str(args.chart), args.jobs
     ratios: dict[str, list[float]] = {}
     with tempfile.TemporaryDirectory(prefix="chartfix-speed-") as scratch:
         for round_ in range(args.rounds):
             caches = {n: Path(scratch) / f"{n}-{round_}" for n in ("u", "r", "f", "one", "bulk")}
-            base = 0.0 if args.bulk_only else timed(lambda: baseline(charts))
-            row = {} if args.bulk_only else {
+            base = timed(lambda: baseline(charts)) if tree_lines else 0.0
+            row = {} if not tree_lines else {
                 "check cold, user scenarios (--user-scenarios)":
                     chartfix("check", tree, "-j", jobs, "--user-scenarios", cache=caches["u"]),
                 "check warm, user scenarios (--user-scenarios)":
@@ -170,22 +185,24 @@ def main() -> int:
                 took = timed(work)
                 ratios.setdefault(name, []).append(took / base)
                 print(f"round {round_}: {name}: {took:.2f} s (baseline {base:.2f} s)")
-            one = 0.0 if args.bulk_only else timed(lambda: subprocess.run(
+            one, one_cpu = (0.0, 0.0) if args.bulk_only else cpu_timed(lambda: subprocess.run(
                 [sys.executable, "-c", ONE_CHART_RENDER, chart], check=True,
             ))
             for name in () if args.bulk_only else ("one chart cold", "one chart warm"):
-                took = timed(chartfix("check", chart, cache=caches["one"]))
+                took, cpu = cpu_timed(chartfix("check", chart, cache=caches["one"]))
                 ratios.setdefault(name, []).append(took / one)
-                print(f"round {round_}: {name}: {took:.2f} s (render process {one:.2f} s)")
-            if args.no_bulk:
+                ratios.setdefault(f"{name}, CPU", []).append(cpu / one_cpu)
+                print(f"round {round_}: {name}: {took:.3f} s, {cpu:.3f} s CPU "
+                      f"(render process {one:.3f} s, {one_cpu:.3f} s CPU)")
+            if args.no_bulk or args.one_only:
                 continue
             loop = timed(lambda: serial_fix(charts))
             for name in ("bulk -j N cold", "bulk -j N warm"):
                 took = timed(chartfix("bulk", tree, "-j", jobs, cache=caches["bulk"]))
                 ratios.setdefault(name, []).append(took / loop)
                 print(f"round {round_}: {name}: {took:.2f} s (serial fix loop {loop:.2f} s)")
-    print(f"\n{len(charts)} charts under {tree}, -j {jobs}, {args.rounds} round(s), "
-          f"load {os.getloadavg()[0]:.1f}; median ratios:")
+    measured = chart if args.one_only else f"{len(charts)} charts under {tree}, -j {jobs}"
+    print(f"\n{measured}, {args.rounds} round(s), load {os.getloadavg()[0]:.1f}; median ratios:")
     for name, values in ratios.items():
         against = (
             "a one-chart render process" if name.startswith("one") else
