@@ -155,7 +155,7 @@ def _files(chart: Files | Path) -> dict[str, str]:
     if not isinstance(chart, Path):
         return _with_chart_yaml(chart)
     return {
-        p.relative_to(chart).as_posix(): p.read_text(encoding="utf-8")
+        p.relative_to(chart).as_posix(): p.read_bytes().decode("utf-8")
         for p in sorted(chart.rglob("*"))
         if p.is_file()
     }

@@ -3,8 +3,8 @@
 A file in a manifests folder that was meant as a manifest but cannot be read as one (does
 not parse, is a top-level list, writes a key twice, is not UTF-8, is a link out of the
 repository) is one clear line naming the file, exit 2 for that target, no file changed, the
-other targets going on. YAML that kubectl reads (a tab before a value or a comment, `<<`
-merges) is edited as written.
+other targets going on. A `<<` merge may not bring a key a fix writes too. (YAML that kubectl
+reads, tabs and `<<` merges among it, edited as written: test_manifests_edit.py.)
 """
 
 from __future__ import annotations
@@ -137,90 +137,6 @@ def test_a_kustomize_resource_linked_out_of_its_folder_is_refused(tmp_path: Path
     said = done.stdout + done.stderr
     assert "base/kustomization.yaml names deployment.yaml, which is outside" in said
     assert "chartfix copies nothing from outside it" in said
-
-
-TABS = b"""apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: shop
-spec:
-  selector:
-    matchLabels:
-      app:\tshop\t# the selector
-  template:
-    metadata:
-      labels: {app: shop,\tteam: a}
-    spec:
-      containers: [{name: web, image: shop:1}]
----
-apiVersion: batch/v1
-kind: Job
-metadata:
-  name: shop-migrate
-spec:
-  template:
-    metadata:
-      labels:
-        app:\tshop
-    spec:
-      restartPolicy: Never
-      containers: [{name: migrate, image: shop:1}]
-"""
-
-
-def fixed(tmp_path: Path, data: bytes) -> bytes:
-    """`fix --write` of a folder holding `data` as app.yaml: the new bytes, after checking
-    that everything was fixed and `check` is clean afterwards."""
-    app = tmp_path / "app"
-    app.mkdir()
-    (app / "app.yaml").write_bytes(data)
-    done = run("fix", "--fix-latent", "--write", str(app))
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert run("check", str(app)).returncode == 0
-    return (app / "app.yaml").read_bytes()
-
-
-def test_tabs_kubectl_reads_do_not_stop_the_fix(tmp_path: Path) -> None:
-    """A tab between a key and its value, or before a comment: libyaml and kubectl read
-    it, ruamel.yaml does not; the splice lands in the original bytes, tabs and all."""
-    after = fixed(tmp_path, TABS)
-    assert after == TABS.replace(
-        b"      app:\tshop\t# the selector\n",
-        b"      app:\tshop\t# the selector\n      component: web\n",
-    ).replace(b"{app: shop,\tteam: a}", b"{app: shop,\tcomponent: web, team: a}")
-
-
-MERGED = b"""apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: shop
-spec:
-  selector:
-    matchLabels: &sel {app: shop}
-  template:
-    metadata:
-      labels: {<<: *sel, tier: web}
-    spec:
-      containers: [{name: web, image: shop:1}]
----
-apiVersion: batch/v1
-kind: Job
-metadata:
-  name: shop-migrate
-spec:
-  template:
-    metadata:
-      labels: {app: shop}
-    spec:
-      restartPolicy: Never
-      containers: [{name: migrate, image: shop:1}]
-"""
-
-
-def test_a_label_the_pods_get_through_a_merge_is_written_once(tmp_path: Path) -> None:
-    """The selector's anchor serves the pod labels through `<<`: one edit, there."""
-    after = fixed(tmp_path, MERGED)
-    assert after == MERGED.replace(b"&sel {app: shop}", b"&sel {app: shop, component: web}")
 
 
 def test_a_fix_may_not_write_a_key_a_merge_brings_too(tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ kustomize is built by the real engine (`kubectl kustomize`).
 
 from __future__ import annotations
 
+import difflib
 import os
 import shutil
 import subprocess
@@ -72,17 +73,27 @@ def test_check_finds_the_shared_label(name: str) -> None:
     assert '"stray"' in done.stdout
 
 
-def test_dry_run_shows_the_exact_patch_for_plain_manifests() -> None:
-    done = run("fix", "--fix-latent", "fixtures/manifests-app")
+def test_dry_run_shows_the_fix_as_a_diff_and_writes_nothing(
+    chart_copy: Callable[[str], Path],
+) -> None:
+    """The fix itself is test_manifests_edit.py's first pair (the same files): a dry run
+    prints it as a unified diff of app.yaml, and leaves the files as they are."""
+    from test_manifests_edit import APP, APP_AFTER, MIGRATE_JOB
+
+    root = chart_copy("manifests-app")
+    assert (root / "app.yaml").read_text() == APP, "the fixture and the pair are one case"
+    assert (root / "migrate-job.yaml").read_text() == MIGRATE_JOB
+    before = snapshot(root)
+    done = run("fix", "--fix-latent", str(root))
     assert done.returncode == 0, done.stdout + done.stderr
-    added = [line for line in done.stdout.splitlines() if line.startswith(("+ ", "- ", "+  "))]
-    assert added == [
-        "+      app.kubernetes.io/component: web",
-        "+        app.kubernetes.io/component: web",
-        "-  selector: {\"app.kubernetes.io/name\": shop}   # flow style, kept as it is",
-        "+  selector: {\"app.kubernetes.io/name\": shop, app.kubernetes.io/component: web}"
-        "   # flow style, kept as it is",
+    changed = [line for line in done.stdout.splitlines() if line.startswith(("+ ", "- "))]
+    expected = [
+        line.rstrip("\n") for line in difflib.unified_diff(
+            APP.splitlines(keepends=True), APP_AFTER.splitlines(keepends=True)
+        ) if line.startswith(("+ ", "- "))
     ]
+    assert changed == expected and len(expected) == 4
+    assert snapshot(root) == before
 
 
 def test_an_overlay_patch_and_every_overlay_are_verified_with_one_base_edit() -> None:
@@ -197,51 +208,6 @@ def test_the_same_bug_gets_the_same_fix_as_in_a_helm_chart(tmp_path: Path) -> No
         change = fix_target(copy(tmp_path, name), FixRequest(fix_latent=True))
         assert decisions(change) == helm, name
         assert [f.path for f in change.files] == ["service.yaml", "web.yaml"], name
-
-
-SHARED_VALUE = """\
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: shop-server}
-spec:
-  selector:
-    matchLabels: {app: shop, component: server}
-  template:
-    metadata:
-      labels: {app: shop, component: server}
-    spec: {containers: [{name: server, image: nginx}]}
----
-apiVersion: batch/v1
-kind: Job
-metadata:
-  name: shop-migrate
-  annotations: {argocd.argoproj.io/hook: PreSync}
-spec:
-  template:
-    metadata:
-      labels:
-        app: shop
-        component: "server"   # copied from the Deployment: the bug
-    spec:
-      restartPolicy: Never
-      containers: [{name: migrate, image: busybox}]
-"""
-
-
-def test_a_job_sharing_the_controllers_component_gets_its_own_in_plain_yaml(
-    tmp_path: Path,
-) -> None:
-    """The recipe asks to replace the Job's value (not to add a second key): plain YAML
-    replaces it in place, quoting and comment kept, and the Deployment stays as it is."""
-    app = tmp_path / "app"
-    app.mkdir()
-    (app / "all.yaml").write_text(SHARED_VALUE)
-    change = fix_target(app, FixRequest(fix_latent=True))
-    assert [str(f.obj) for f in change.fixed] == ["Deployment/shop-server"], change.unfixed
-    (after,) = [f.after.decode() for f in change.files]
-    assert after == SHARED_VALUE.replace(
-        'component: "server"   # copied', 'component: "migrate"   # copied'
-    )
 
 
 def test_a_lone_manifest_file_stands_for_its_folder(tmp_path: Path) -> None:
@@ -359,29 +325,3 @@ def test_check_says_an_object_written_twice_as_fix_does(tmp_path: Path) -> None:
     ], done.stdout
     fixed = run("fix", "--fix-latent", str(tmp_path))
     assert notes[0].removeprefix("note: ") in fixed.stderr
-
-
-def test_a_kind_word_in_a_workloads_name_is_no_component_value(tmp_path: Path) -> None:
-    """`minio-deployment` (app `minio`) says it is a Deployment, not what it does: its
-    component value comes from its container, as for a workload named after its app."""
-    store = tmp_path / "store"
-    store.mkdir()
-
-    def workload(kind: str, name: str, container: str, selector: bool) -> str:
-        spec = "  selector: {matchLabels: {app: minio}}\n" if selector else ""
-        return (
-            f"apiVersion: {'apps/v1' if selector else 'batch/v1'}\nkind: {kind}\n"
-            f"metadata: {{name: {name}, labels: {{app: minio}}}}\nspec:\n{spec}"
-            f"  template:\n    metadata: {{labels: {{app: minio}}}}\n"
-            f"    spec: {{containers: [{{name: {container}, image: i}}]}}\n"
-        )
-
-    deployment = workload("Deployment", "minio-deployment", "minio", True)
-    (store / "minio-deployment.yaml").write_text(deployment)
-    (store / "minio-init-job.yaml").write_text(workload("Job", "minio-init", "init", False))
-
-    change = fix_target(store, FixRequest(fix_latent=True))
-
-    after = {f.path: f.after.decode() for f in change.files}
-    assert "component: minio" in after["minio-deployment.yaml"], after
-    assert "component: deployment" not in after["minio-deployment.yaml"]
