@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 from conftest import CHARTFIX, git
-from test_bulk import (
+from test_cli_bulk import (
     add_broken,
     add_leftover,
     bulk,

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 from forge_standins import STANDINS, TOKEN, StandIn, serving
-from test_bulk import bulk, git, git_repo
-from test_vcs import Checkout, checkout, fix_cli, run
+from test_cli_bulk import bulk, git, git_repo
+from test_publish_vcs import Checkout, checkout, fix_cli, run
 
 from chartfix.publish.forge import FORGES
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from conftest import CHARTFIX, git, recursing_chart, snapshot
-from test_bulk import add_chart, bulk, git_repo, good_tree, read_report
+from test_cli_bulk import add_chart, bulk, git_repo, good_tree, read_report
 
 from chartfix.cli import main
 
@@ -366,7 +366,7 @@ def test_a_template_that_recurses_forever_is_one_error_line_even_alone(
 
 
 def test_repos_refuses_transports_that_run_commands_one_line_each(tmp_path, capsys) -> None:
-    from test_bulk import git_repo
+    from test_cli_bulk import git_repo
 
     git_repo(tmp_path / "good", ["legacy-server"])
     remote = git_repo(tmp_path / "remote", ["clean"])

@@ -83,7 +83,7 @@ NOT_RUNNABLE: dict[str, tuple[str, str | None]] = {
     ),
     "chartfix fix charts/ --branch 'chartfix/{chart}' --push origin --open-pr --label "
     "chartfix": (
-        "opens pull requests on GitHub with a token (tests/test_forges.py runs --open-pr "
+        "opens pull requests on GitHub with a token (tests/test_publish_forge.py runs --open-pr "
         "against local stand-ins of each forge's API)",
         "chartfix fix charts/ --branch 'chartfix/{{chart}}' --push origin",
     ),

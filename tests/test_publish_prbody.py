@@ -5,7 +5,7 @@ else a usage error that says how to split)."""
 from __future__ import annotations
 
 import pytest
-from test_bulk import bulk, git, git_repo
+from test_cli_bulk import bulk, git, git_repo
 from test_migration import shop_change
 
 from chartfix.errors import UsageError

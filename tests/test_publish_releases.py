@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from test_bulk import git, git_repo
+from test_cli_bulk import git, git_repo
 from test_migration import commands, kubectl, kubectl_lines
 
 from chartfix.cli import main
