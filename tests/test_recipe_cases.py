@@ -2,7 +2,8 @@
 docs: every recipe's and rule's `##` sections, their examples rendered with Helm's engine.
 
 The pipeline's tests (test_recipes.py) run every recipe together on the fixture charts; here
-one recipe runs at a time, so a case says what that recipe does, with which options.
+one recipe runs at a time, so a case says what that recipe does, with which options. The Helm
+cases of each recipe: test_recipes_component_labels.py, test_recipes_stable_selectors.py.
 """
 
 from __future__ import annotations
@@ -11,9 +12,11 @@ from pathlib import Path
 
 import pytest
 from conftest import FIXTURES
+from test_recipes_component_labels import SHOP
+from test_recipes_stable_selectors import VERSIONED
 
 from chartfix.recipes import registry
-from chartfix.recipes.component_labels import ComponentLabels, ComponentLabelsOptions
+from chartfix.recipes.component_labels import ComponentLabels
 from chartfix.recipes.stable_selectors import StableSelectors
 from chartfix.rules import RULE_SECTIONS, RULES, doc_sections
 from chartfix.testing import assert_documented, assert_recipe, rule_example, run_recipe
@@ -33,242 +36,6 @@ def test_rule_doc_has_its_sections_and_its_example_is_reported(code: str) -> Non
     missing = [title for title in RULE_SECTIONS if not sections.get(title)]
     assert not missing, f"{code}: doc sections missing: {missing}"
     assert rule_example(rule), f"the {code} example, rendered, gets no {code} finding"
-
-
-# --- component-labels --------------------------------------------------------------------------
-
-DEPLOYMENT = """\
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: {{ .Release.Name }}-server
-spec:
-  selector:
-    matchLabels:
-      app: shop
-  template:
-    metadata:
-      labels:
-        app: shop
-    spec:
-      containers:
-        - name: server
-          image: nginx
-"""
-
-HOOK_JOB = """\
-apiVersion: batch/v1
-kind: Job
-metadata:
-  name: {{ .Release.Name }}-migrate
-  annotations:
-    helm.sh/hook: pre-upgrade
-    helm.sh/hook-delete-policy: before-hook-creation
-spec:
-  template:
-    metadata:
-      labels:
-        app: shop
-    spec:
-      restartPolicy: Never
-      containers:
-        - name: migrate
-          image: busybox
-"""
-
-SERVICE = """\
-apiVersion: v1
-kind: Service
-metadata:
-  name: {{ .Release.Name }}-server
-spec:
-  selector:
-    app: shop
-  ports:
-    - port: 80
-"""
-
-SHOP = {
-    "templates/deployment.yaml": DEPLOYMENT,
-    "templates/job.yaml": HOOK_JOB,
-    "templates/service.yaml": SERVICE,
-}
-
-
-def with_line(text: str, after: str, line: str, count: int = 1) -> str:
-    """`text` with `line` inserted after the first `count` lines equal to `after`."""
-    out, seen = [], 0
-    for current in text.splitlines(keepends=True):
-        out.append(current)
-        if current.rstrip("\n") == after and seen < count:
-            out.append(line + "\n")
-            seen += 1
-    assert seen == count, f"{after!r} found {seen} times"
-    return "".join(out)
-
-
-def test_component_labels_names_the_role_after_the_release() -> None:
-    assert_recipe(ComponentLabels(), SHOP, {
-        "templates/deployment.yaml": with_line(
-            DEPLOYMENT, "        app: shop", "        component: server"
-        ).replace("      app: shop\n  template", "      app: shop\n      component: server\n"
-                  "  template"),
-        "templates/service.yaml": SERVICE.replace(
-            "    app: shop\n", "    app: shop\n    component: server\n"
-        ),
-    })
-
-
-def test_component_labels_options_set_the_key_and_the_value() -> None:
-    key, value = "team.example.com/component", "storefront"
-    assert_recipe(
-        ComponentLabels(), SHOP, {
-            "templates/deployment.yaml": DEPLOYMENT.replace(
-                "      app: shop\n  template",
-                f"      app: shop\n      {key}: {value}\n  template",
-            ).replace("        app: shop\n", f"        app: shop\n        {key}: {value}\n"),
-            "templates/service.yaml": SERVICE.replace(
-                "    app: shop\n", f"    app: shop\n    {key}: {value}\n"
-            ),
-        },
-        options={"component-key": key, "components": {"*-server": value}},
-    )
-
-
-def test_component_labels_label_jobs_labels_the_hook_job_too() -> None:
-    run = assert_recipe(
-        ComponentLabels(), SHOP, {
-            "templates/deployment.yaml": DEPLOYMENT.replace(
-                "      app: shop\n  template", "      app: shop\n      component: server\n"
-                "  template",
-            ).replace("        app: shop\n", "        app: shop\n        component: server\n"),
-            "templates/service.yaml": SERVICE.replace(
-                "    app: shop\n", "    app: shop\n    component: server\n"
-            ),
-            "templates/job.yaml": HOOK_JOB.replace(
-                "        app: shop\n", "        app: shop\n        component: migrate\n"
-            ),
-        },
-        options=ComponentLabelsOptions(label_jobs=True),
-    )
-    job_unit = next(u for u in run.verified.kept if "Job/" in u.title)
-    assert job_unit.applicability == "safe", "Helm recreates this hook Job: its new label is safe"
-
-
-def test_component_labels_follow_the_chart_key_convention_beside_helpers() -> None:
-    """The scaffold chart's selectors come from a helper shared by every workload: the
-    label goes next to the include, in each workload's own template, never in the helper."""
-    chart = FIXTURES / "scaffold-helpers"
-    include = '      {{- include "scaffold-helpers.selectorLabels" . | nindent 6 }}'
-    deployment = (chart / "templates/deployment.yaml").read_text()
-    pdb = (chart / "templates/pdb.yaml").read_text()
-    service = (chart / "templates/service.yaml").read_text()
-    run = assert_recipe(ComponentLabels(), chart, {
-        "templates/deployment.yaml": with_line(with_line(
-            deployment, include, "      app.kubernetes.io/component: server"
-        ), "        app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}",
-            "        app.kubernetes.io/component: server"),
-        "templates/pdb.yaml": with_line(pdb, include, "      app.kubernetes.io/component: server"),
-        "templates/service.yaml": service.replace(
-            '    {{- include "scaffold-helpers.selectorLabels" . | nindent 4 }}\n',
-            '    {{- include "scaffold-helpers.selectorLabels" . | nindent 4 }}\n'
-            "    app.kubernetes.io/component: server\n",
-        ),
-    }, options={"prefer": "component"})  # unset, only its test Pod would be relabelled
-    assert all(u.applicability == "unsafe" for u in run.verified.kept if "Deployment/" in u.title)
-
-
-def test_a_controller_whose_other_pods_are_only_a_test_pod_keeps_its_selector() -> None:
-    """By default a helm test Pod under a controller's selector gets a value of its own
-    (over the labels helper's output): no selector, no immutable field changes."""
-    chart = FIXTURES / "scaffold-helpers"
-    test = (chart / "templates/tests/test-connection.yaml").read_text()
-    run = assert_recipe(ComponentLabels(), chart, {
-        "templates/tests/test-connection.yaml": test.replace(
-            '{{- include "scaffold-helpers.labels" . | nindent 4 }}',
-            '{{- mergeOverwrite (include "scaffold-helpers.labels" . | fromYaml) (dict '
-            '"app.kubernetes.io/name" "scaffold-helpers-test-connection") | toYaml | nindent 4 }}',
-        ),
-    })
-    assert [u.applicability for u in run.verified.kept] == ["safe"]
-
-
-def test_a_component_value_that_is_no_label_value_is_refused_before_any_work() -> None:
-    with pytest.raises(ValueError, match="no label value"):
-        run_recipe(ComponentLabels(), SHOP, options={"components": {"server": "not a value"}})
-    with pytest.raises(ValueError, match="declares no option label-job"):
-        run_recipe(ComponentLabels(), SHOP, options={"label-job": True})
-
-
-# --- stable-selectors --------------------------------------------------------------------------
-
-VERSIONED = """\
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: {{ .Release.Name }}-web
-spec:
-  selector:
-    matchLabels:
-      app: web
-      app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
-  template:
-    metadata:
-      labels:
-        app: web
-        app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
-    spec:
-      containers:
-        - name: web
-          image: nginx
-"""
-
-
-def test_stable_selectors_drop_the_app_version_from_the_selector_only() -> None:
-    assert_recipe(StableSelectors(), {"templates/web.yaml": VERSIONED}, {
-        "templates/web.yaml": VERSIONED.replace(
-            '      app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}\n  template',
-            "  template",
-        ),
-    })
-
-
-def test_stable_selectors_split_a_shared_helper() -> None:
-    """The volatile entry comes from a helper that also writes metadata labels: a
-    selector-only helper is added beside it, and the selectors include that one."""
-    chart = FIXTURES / "volatile-helper"
-    old = '{{- include "volatile-helper.selectorLabels" . | nindent '
-    new = '{{- include "volatile-helper.stableSelectorLabels" . | nindent '
-    after = {
-        path: (chart / path).read_text().replace(old + "6", new + "6").replace(
-            old + "4", new + "4")
-        for path in ("templates/deployment.yaml", "templates/pdb.yaml", "templates/service.yaml")
-    }
-    after["templates/_helpers.tpl"] = (chart / "templates/_helpers.tpl").read_text() + """
-{{/*
-Selector labels: volatile-helper.selectorLabels without the values that change between releases.
-Selectors are immutable: an existing release needs the migration steps that came with this change.
-*/}}
-{{- define "volatile-helper.stableSelectorLabels" -}}
-app.kubernetes.io/name: {{ include "volatile-helper.name" . }}
-app.kubernetes.io/instance: {{ .Release.Name }}
-{{- end }}
-"""
-    assert_recipe(StableSelectors(), chart, after)
-
-
-def test_stable_selectors_name_the_component_with_their_own_options() -> None:
-    """When the version was all that told two Deployments apart, removing it gives the
-    controller a component label in the same unit, named by this recipe's options."""
-    chart = FIXTURES / "volatile-only-difference"
-    default = run_recipe(StableSelectors(), chart)
-    custom = run_recipe(
-        StableSelectors(), chart, options={"component-key": "tier", "components": {"*": "x"}}
-    )
-    assert not default.verified.failed and not custom.verified.failed
-    added = "".join(custom.files[p] for p in custom.files if p.startswith("templates/"))
-    assert "tier: x" in added
-    assert "tier: x" not in "".join(default.files.values())
 
 
 # --- the harness itself ------------------------------------------------------------------------

@@ -372,34 +372,6 @@ def test_range_made_statefulsets_select_on_the_pod_label_that_tells_them_apart(
     assert selectors["rel-range-shards-shard1"]["shard"] == "1"
 
 
-# --- the only difference was volatile ---------------------------------------------------------
-
-
-@pytest.mark.parametrize("recipes", [(), ("stable-selectors",)])
-def test_removing_the_only_difference_comes_with_a_component(
-    chart_copy, recipes: tuple[str, ...]
-) -> None:
-    chart = chart_copy("volatile-only-difference")
-    change = fix_target(chart, FixRequest(fix_latent=True, recipes=recipes))
-    assert not change.unfixed, [u.reason for u in change.unfixed]
-    assert sorted(str(f.obj) for f in change.fixed) == [
-        "Deployment/release-name-web", "Service/release-name-web"
-    ]
-    web = files_after(change)["templates/web.yaml"]
-    assert web.count("version: {{ .Chart.Version }}") == 1, "kept in the pod labels only"
-    # the keys are in alphabetical order: the new one takes its sorted place
-    assert "      app: shop\n      component: web\n      release: {{ .Release.Name }}\n" \
-        "  template:" in web
-    assert "        app: shop\n        component: web\n        release: {{ .Release.Name }}\n" \
-        "        version: {{ .Chart.Version }}\n    spec:" in web
-    assert web.endswith("    app: shop\n    component: web\n    release: {{ .Release.Name }}\n")
-    assert "templates/worker.yaml" not in files_after(change)
-    write_change(change)
-    assert errors_left(chart) == []
-    report = check_chart(chart)
-    assert [f.rule for f in report.findings] == [], "no overlap, no spans either"
-
-
 # --- the edit: a literal value replaced in place ---------------------------------------------
 
 

@@ -192,17 +192,6 @@ def test_defaulted_selectors_are_written_out_of_the_stable_labels(chart_copy) ->
     }
 
 
-def test_stable_selectors_alone_writes_the_selector_without_a_component(chart_copy) -> None:
-    chart = chart_copy("defaulted-selector")
-    change = fix_target(chart, FixRequest(fix_latent=True, recipes=("stable-selectors",)))
-    assert {(f.rule, str(f.obj)) for f in change.fixed} == {
-        ("volatile", "Deployment/release-name-ledger"),
-        ("volatile", "StatefulSet/release-name-journal"),
-    }
-    deployment = next(f for f in change.files if f.path == "templates/deployment.yaml")
-    assert "component" not in deployment.after.decode()
-
-
 # --- 8. objects written in a define ---------------------------------------------------------
 
 
