@@ -35,7 +35,7 @@ from chartfix.model.objects import (
     object_ids,
 )
 from chartfix.model.releases import ReleaseDiff
-from chartfix.recipes import registry
+from chartfix.recipes import BUILT_IN, registry
 from chartfix.recipes.base import (
     FixUnit,
     Recipe,
@@ -487,12 +487,22 @@ def advised(source: Source, analysis: Analysis, config: Config) -> Judged:
     promising = [f for f in judged.findings if FIX_PROMISE in f.remediation]
     if not promising:
         return judged
-    try:
-        planned = plan_fixes(
-            source, analysis.renderings, promising, select_recipes(()),
+
+    def plan(recipes: Sequence[Recipe]) -> Planned:
+        return plan_fixes(
+            source, analysis.renderings, promising, recipes,
             lambda recipe: recipe_options(recipe, None, config, FixRequest(), source.root),
             analysis.renderings[0].release, analysis.renderings[0].namespace,
         )
+
+    try:
+        # the built-in recipes first: installed packages' recipes (a scan of every installed
+        # distribution) can only change the advice of a finding these plan nothing for
+        planned = plan(BUILT_IN)
+        if not {f.key for f in promising} <= planned.targeted():
+            everything = select_recipes(())
+            if len(everything) > len(BUILT_IN):
+                planned = plan(everything)
     except TargetError:
         return judged
     targeted = planned.targeted()

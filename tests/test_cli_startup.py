@@ -8,6 +8,7 @@ that crashes Helm's engine in it still costs one error line."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -29,6 +30,11 @@ HEAVY = (*ENGINE_AND_POOL, "yaml", "importlib.metadata", "concurrent.futures", "
 """What a warm check does without, besides: any YAML library, the recipes, the scan of the
 installed distributions."""
 
+EDITING = ("ruamel.yaml", "libcst", "unidiff", "markdown_it", "importlib.metadata")
+"""What only fixing needs: the YAML editor (a chart's toggle in values.yaml, plain manifests),
+libcst, diffs, Markdown, and the scan of the installed distributions for their recipes (the
+built-in ones plan every fix a check of legacy-server advises)."""
+
 
 LOADED = """
 import json, sys
@@ -42,11 +48,15 @@ print(json.dumps({"code": code, "modules": sorted(sys.modules)}))
 """Runs chartfix's command line and prints its exit status and every module it loaded."""
 
 
-def loaded(*argv: str, cwd: Path) -> tuple[int, str, list[str]]:
-    """A fresh `python -c` process running chartfix: (exit status, output, modules loaded)."""
+def loaded(
+    *argv: str, cwd: Path, env: dict[str, str] | None = None
+) -> tuple[int, str, list[str]]:
+    """A fresh `python -c` process running chartfix: (exit status, output, modules loaded).
+    `env`: variables set for it (CHARTFIX_INLINE=1: its work done in that process, its
+    modules among those listed)."""
     run = subprocess.run(
         [sys.executable, "-c", LOADED, *argv], cwd=cwd, capture_output=True, text=True,
-        check=False,
+        check=False, env={**os.environ, **(env or {})},
     )
     *output, last = run.stdout.splitlines()
     result = json.loads(last)
@@ -69,6 +79,19 @@ def test_a_warm_check_loads_no_engine_yaml_library_or_pool(chart_copy, tmp_path)
 
     assert (code, output) == (1, cold.stdout.rstrip("\n"))
     assert among(modules, HEAVY) == []
+
+
+def test_a_cold_check_plans_its_advice_without_the_editors(chart_copy, tmp_path) -> None:
+    chart = chart_copy("legacy-server")
+
+    code, output, modules = loaded(
+        "check", str(chart), "--no-cache", cwd=tmp_path, env={"CHARTFIX_INLINE": "1"}
+    )
+
+    assert code == 1
+    assert output.count("`chartfix fix` does it") == 2, output  # both findings planned
+    assert "helm_python" in modules  # rendered in this process: what it loaded is listed
+    assert among(modules, EDITING) == []
 
 
 def test_version_loads_no_command_s_work(tmp_path) -> None:

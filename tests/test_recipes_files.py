@@ -307,19 +307,23 @@ class TeamComponent:
 '''
 
 
-def plugin_env(tmp_path: Path) -> dict[str, str]:
+def plugin_env(
+    tmp_path: Path,
+    plugin: str = PLUGIN,
+    entry: str = "team-component = chartfix_team:TeamComponent",
+) -> dict[str, str]:
     """A package installed as pip installs one (module + dist-info with entry_points.txt),
     on a directory importlib.metadata searches: PYTHONPATH."""
     site = tmp_path / "site"
     site.mkdir()
-    (site / "chartfix_team.py").write_text(PLUGIN, encoding="utf-8")
+    (site / "chartfix_team.py").write_text(plugin, encoding="utf-8")
     info = site / "chartfix_team-0.1.dist-info"
     info.mkdir()
     (info / "METADATA").write_text(
         "Metadata-Version: 2.1\nName: chartfix-team\nVersion: 0.1\n", encoding="utf-8"
     )
     (info / "entry_points.txt").write_text(
-        "[chartfix.recipes]\nteam-component = chartfix_team:TeamComponent\n", encoding="utf-8"
+        f"[chartfix.recipes]\n{entry}\n", encoding="utf-8"
     )
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join([str(site), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
@@ -349,6 +353,44 @@ def test_entry_point_recipe_is_listed_and_runs(tmp_path: Path) -> None:
         assert run.returncode == 0, run.stderr
         assert "+    team.example.com/component: server\n" in run.stdout
         assert "2 findings fixable, 0 left" in run.stderr
+
+
+NETPOL_PLUGIN = '''
+from chartfix.model.changes import FixUnit
+from chartfix.model.edits import Edit, PlannedEdit
+from chartfix.recipes.base import Plan
+
+
+class NetpolReviewed:
+    name = "netpol-reviewed"
+    summary = "A NetworkPolicy's stray selector marked as reviewed"
+    rules = frozenset({"stray"})
+
+    def plan(self, context):
+        strays = [f for f in context.findings if f.rule == "stray"]
+        mark = PlannedEdit("templates/networkpolicy.yaml", Edit(0, 0, "# reviewed\\n"), "mark")
+        return Plan(units=[FixUnit("mark", [mark], strays, {}, "safe")] if strays else [])
+'''
+
+
+def test_check_advises_an_installed_recipe_for_what_the_built_in_ones_leave(
+    tmp_path: Path,
+) -> None:
+    """The built-in recipes cannot edit the NetworkPolicy's selector (a library's helper
+    writes it whole): check says "by hand", unless an installed recipe plans that fix."""
+    chart = shutil.copytree(FIXTURES / "advice" / "library-netpol", tmp_path / "chart")
+    env = plugin_env(tmp_path, NETPOL_PLUGIN, "netpol-reviewed = chartfix_team:NetpolReviewed")
+
+    def stray_advice(env: dict[str, str] | None) -> str:
+        run = subprocess.run(
+            [*CHARTFIX, "check", "--no-cache", str(chart)], env=env, capture_output=True,
+            text=True, check=False,
+        )
+        [advice] = [line for line in run.stdout.splitlines()[-3:] if "fix:" in line]
+        return advice
+
+    assert "by hand: `chartfix fix` does not do it here" in stray_advice(None)
+    assert stray_advice(env).endswith("`chartfix fix --fix-latent` does it (safe).")
 
 
 def test_without_the_package_the_recipe_is_unknown(chart_copy, capsys) -> None:

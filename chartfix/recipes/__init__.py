@@ -9,8 +9,6 @@ packages add under the `chartfix.recipes` entry point group.
 
 from __future__ import annotations
 
-from importlib.metadata import entry_points
-
 from chartfix.errors import UsageError
 from chartfix.recipes.base import Recipe
 from chartfix.recipes.component_labels import ComponentLabels
@@ -33,6 +31,10 @@ def registry() -> dict[str, Recipe]:
 def registry_with_origins() -> dict[str, tuple[Recipe, str]]:
     """(recipe, where it comes from) by name. An entry point that does not load, or that
     reuses a taken name, is an error naming its package: a recipe must not vanish silently."""
+    # here, not at the top: importlib.metadata (and the scan of every installed
+    # distribution) only for a run that asks for the installed recipes
+    from importlib.metadata import entry_points
+
     found: dict[str, tuple[Recipe, str]] = {}
     for builtin in BUILT_IN:
         if builtin.name in found:

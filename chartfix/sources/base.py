@@ -37,6 +37,7 @@ Adding a source kind (every place is under chartfix/sources/, docs/architecture.
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -368,6 +369,26 @@ def container_names(obj: K8sObject, *own: str) -> tuple[str, ...]:
     those that only repeat the workload's or the app's own name `own` (`api` of `api`)."""
     names = (str(c["name"]) for c in obj.containers() if c.get("name"))
     return tuple(n for n in names if n not in own)
+
+
+_PLAIN = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_./-]*$")
+_YAML11_SPECIAL = re.compile(
+    r"^(y|n|yes|no|true|false|on|off|null|~|[-+]?[0-9][0-9_]*(\.[0-9_]*)?([eE][-+]?[0-9]+)?"
+    r"|0x[0-9a-fA-F_]+|0o?[0-7_]+|0b[01_]+|\.inf|\.nan"
+    r"|[-+]?[0-9][0-9_]*(:[0-5]?[0-9])+(\.[0-9_]*)?"  # sexagesimal, 1:30
+    r"|[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}([Tt ].*)?)$",  # timestamps
+    re.IGNORECASE,
+)
+
+
+def yaml_scalar(value: str) -> str:
+    """`value` as YAML that reads back as that string (labels are strings).
+
+    A template expression (`{{ $name }}`) is written as is: it renders to the value.
+    """
+    if "{{" in value or (_PLAIN.match(value) and not _YAML11_SPECIAL.match(value)):
+        return value
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def splice(text: str, edits: Iterable[Edit]) -> str:

@@ -20,7 +20,6 @@ otherwise.
 from __future__ import annotations
 
 import contextlib
-import re
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -32,29 +31,9 @@ from ruamel.yaml.error import YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from chartfix.model.edits import Edit, NotEditable
-from chartfix.sources.base import splice
+from chartfix.sources.base import splice, yaml_scalar
 
 MERGE_TAG = "tag:yaml.org,2002:merge"
-
-_PLAIN = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_./-]*$")
-_YAML11_SPECIAL = re.compile(
-    r"^(y|n|yes|no|true|false|on|off|null|~|[-+]?[0-9][0-9_]*(\.[0-9_]*)?([eE][-+]?[0-9]+)?"
-    r"|0x[0-9a-fA-F_]+|0o?[0-7_]+|0b[01_]+|\.inf|\.nan"
-    r"|[-+]?[0-9][0-9_]*(:[0-5]?[0-9])+(\.[0-9_]*)?"  # sexagesimal, 1:30
-    r"|[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}([Tt ].*)?)$",  # timestamps
-    re.IGNORECASE,
-)
-
-
-def yaml_scalar(value: str) -> str:
-    """`value` as YAML that reads back as that string (labels are strings).
-
-    A template expression (`{{ $name }}`) is written as is: it renders to the value.
-    """
-    if "{{" in value or (_PLAIN.match(value) and not _YAML11_SPECIAL.match(value)):
-        return value
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
 
 @dataclass(frozen=True)
 class Entry:

@@ -23,15 +23,12 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from ruamel.yaml.nodes import ScalarNode
-
 from chartfix.errors import TargetError
 from chartfix.files import decode
-from chartfix.model.edits import NotEditable, PlannedEdit
+from chartfix.model.edits import Edit, NotEditable, PlannedEdit
 from chartfix.sources.helm.chart import ABSENT, Scenario, value_at
 from chartfix.sources.helm.render import scenario_values
 from chartfix.sources.helm.template.locate import Templates
-from chartfix.sources.yamledit import YamlText, set_plain
 
 VALUES = "values.yaml"
 _TOGGLE = re.compile(r"^\$?\.Values((?:\.[A-Za-z_][A-Za-z0-9_]*)+)$")
@@ -58,6 +55,26 @@ def turn_on(
     path = toggle_path(condition)
     if path is None:
         return None
+    edit = _switched_on(templates, path)
+    if edit is None:
+        return None
+    kept = tuple(
+        (name, f"{_whose(name)} {path} to {json.dumps(value, default=str)}")
+        for name, scenario in scenarios.items()
+        if (value := value_at(_values(scenario), path)) is not ABSENT and not value
+    )
+    return PlannedEdit(VALUES, edit, f"{why}: turn on {path}", overridden=kept, instead=instead)
+
+
+def _switched_on(templates: Templates, path: str) -> Edit | None:
+    """The edit of values.yaml setting `path` to true, when it is a plain boolean off there
+    (false, null, or absent under an existing mapping)."""
+    # here, not at the top: ruamel.yaml is loaded only for a chart with such a toggle (a
+    # check plans fixes for its advice, and most charts have none)
+    from ruamel.yaml.nodes import ScalarNode
+
+    from chartfix.sources.yamledit import YamlText, set_plain
+
     try:
         text = YamlText(decode(templates.read(VALUES)), VALUES)
         if len(text.documents) != 1:
@@ -68,17 +85,9 @@ def turn_on(
             and str(node.value).lower() in ("", "null", "~", "false")
         ):
             return None  # a string, a number, a map: not a plain boolean switched off
-        edit = set_plain(text, 0, path, "true")
+        return set_plain(text, 0, path, "true")
     except (NotEditable, OSError):
         return None
-    if edit is None:
-        return None
-    kept = tuple(
-        (name, f"{_whose(name)} {path} to {json.dumps(value, default=str)}")
-        for name, scenario in scenarios.items()
-        if (value := value_at(_values(scenario), path)) is not ABSENT and not value
-    )
-    return PlannedEdit(VALUES, edit, f"{why}: turn on {path}", overridden=kept, instead=instead)
 
 
 def _values(scenario: Scenario) -> dict[str, Any]:

@@ -12,11 +12,10 @@ import re
 from collections.abc import Iterable
 
 from chartfix.model.edits import Edit, NotEditable
-from chartfix.sources.base import splice
+from chartfix.sources.base import splice, yaml_scalar
 from chartfix.sources.helm.template.lexer import Action
 from chartfix.sources.helm.template.lines import Line
 from chartfix.sources.helm.template.outline import Document, Entry, MappingSite, Outline
-from chartfix.sources.yamledit import yaml_scalar
 
 
 def insert_entry(site: MappingSite, key: str, value: str, newline: str = "\n") -> Edit:
