@@ -1,4 +1,5 @@
-"""Shapes real charts throw at chartfix, before and after, with Helm's real engine.
+"""Shapes real charts throw at chartfix, with Helm's real engine (what component-labels
+writes for each, before and after: test_recipes_component_labels.py).
 
 1. random names (helm test Pods, Jobs named with randAlphaNum/randNumeric): one finding per
    object across scenarios, the same fingerprints every run, a fix that verifies;
@@ -13,7 +14,6 @@ from __future__ import annotations
 
 import io
 import json
-from pathlib import Path
 
 import pytest
 from conftest import FIXTURES
@@ -25,21 +25,6 @@ from chartfix.sources.helm.chart import load_chart, scenarios
 from chartfix.sources.helm.render import render
 from chartfix.sources.helm.template.outline import outline
 from chartfix.verify import unplanned_differences
-
-
-def fixed_files(chart: Path, request: FixRequest | None = None) -> dict[str, str]:
-    change = fix_target(chart, request or FixRequest(fix_latent=True))
-    assert not change.unfixed, [u.reason for u in change.unfixed]
-    return {f.path: f.after.decode() for f in change.files}
-
-
-def objects_after(chart: Path, files: dict[str, str], scenario: str) -> dict[str, K8sObject]:
-    """The chart rendered as the fix would leave it, by `Kind/name`."""
-    loaded = load_chart(chart)
-    case = next(s for s in scenarios(loaded, (), ()) if s.name == scenario)
-    rendering = render(loaded, case, {p: t.encode() for p, t in files.items()})
-    return {str(o.ref): o for o in rendering.objects}
-
 
 # --- 1. random names ------------------------------------------------------------------------
 
@@ -82,20 +67,6 @@ def test_two_renders_of_random_names_differ_only_in_noise() -> None:
     assert unplanned_differences(first, second, {}) == set()
 
 
-def test_random_names_fix_verifies_and_roles_come_from_the_stable_name(chart_copy) -> None:
-    chart = chart_copy("random-names")
-    files = fixed_files(chart)
-    assert sorted(files) == ["templates/deployment.yaml", "templates/service.yaml"]
-    assert files["templates/service.yaml"].endswith(
-        "    component: inventory\n    release: {{ .Release.Name }}\n"
-    )
-    with_jobs = fixed_files(chart, FixRequest(fix_latent=True, label_jobs=True))
-    assert "    component: test\n    release: {{ .Release.Name }}\n  annotations:" in (
-        with_jobs["templates/tests/test-stock.yaml"]
-    )
-    assert "        component: seed\n" in with_jobs["templates/seed-job.yaml"]
-
-
 # --- 2. one document, two kinds -------------------------------------------------------------
 
 
@@ -116,35 +87,6 @@ def test_every_kind_a_document_may_render(text: str, kinds: tuple[str, ...]) -> 
     doc = outline("apiVersion: apps/v1\n" + text + "metadata:\n  name: x\n").documents[0]
     assert doc.kinds == kinds
     assert doc.kind == (kinds[0] if len(kinds) == 1 else None)
-
-
-def test_two_kinds_one_label_per_document_on_every_kind(chart_copy) -> None:
-    chart = chart_copy("two-kinds")
-    change = fix_target(chart, FixRequest(fix_latent=True))
-    assert not change.unfixed, [u.reason for u in change.unfixed]
-    fixed = {(f.rule, str(f.obj)) for f in change.fixed}
-    assert {
-        ("overlap", "DaemonSet/release-name-proxy"),
-        ("overlap", "Deployment/release-name-proxy"),
-        ("overlap", "StatefulSet/release-name-store"),
-        ("overlap", "Deployment/release-name-store"),
-        ("overlap", "DaemonSet/release-name-cache"),
-        ("overlap", "Deployment/release-name-cache"),
-    } <= fixed
-    files = {f.path: f.after.decode() for f in change.files}
-    assert files["templates/proxy.yaml"].count("app.kubernetes.io/component: proxy") == 2
-    assert files["templates/store.yaml"].count("app.kubernetes.io/component: store") == 2
-    assert files["templates/cache.yaml"].count("app.kubernetes.io/component: cache") == 2
-    for scenario, kinds in (
-        ("default", ("Deployment", "Deployment", "Deployment")),
-        ("ci/node-local-values.yaml", ("DaemonSet", "StatefulSet", "DaemonSet")),
-    ):
-        after = objects_after(chart, files, scenario)
-        for kind, role in zip(kinds, ("proxy", "store", "cache"), strict=True):
-            ref = f"{kind}/release-name-{role}"
-            selector = after[ref].selector
-            assert selector is not None
-            assert selector.match_labels["app.kubernetes.io/component"] == role, (scenario, ref)
 
 
 # --- 7. defaulted selectors -----------------------------------------------------------------
@@ -173,67 +115,26 @@ def test_which_api_versions_default_the_selector(
     assert (obj.selector is not None and obj.selector.match_labels == pods) is defaulted
 
 
-def test_defaulted_selectors_are_written_out_of_the_stable_labels(chart_copy) -> None:
-    chart = chart_copy("defaulted-selector")
-    files = fixed_files(chart)
-    assert (
-        "  replicas: 1\n  selector:\n    matchLabels:\n      app: ledger\n"
-        "      release: {{ .Release.Name }}\n      component: ledger\n  template:\n"
-    ) in files["templates/deployment.yaml"]
-    assert (
-        "  replicas: 1\n  selector:\n    matchLabels:\n      app: journal\n"
-        "      release: {{ .Release.Name | quote }}\n  template:\n"
-    ) in files["templates/statefulset.yaml"]
-    after = objects_after(chart, files, "default")
-    ledger = after["Deployment/release-name-ledger"]
-    assert not ledger.selector_defaulted
-    assert ledger.body["spec"]["selector"] == {
-        "matchLabels": {"app": "ledger", "release": "release-name", "component": "ledger"}
-    }
-
-
 # --- 8. objects written in a define ---------------------------------------------------------
 
 
-def test_objects_in_a_define_are_fixed_in_the_define(chart_copy) -> None:
-    chart = chart_copy("define-objects")
-    report = check_chart(chart)
+def test_check_finds_objects_of_a_define_in_the_define() -> None:
+    report = check_chart(FIXTURES / "define-objects")
     assert {f.location.path for f in report.findings if f.rule == "overlap"} == {
         "templates/_deployments.yaml.tpl"
     }
-    files = fixed_files(chart)
-    assert sorted(files) == ["templates/_deployments.yaml.tpl"], "the includes and the library"
-    helper = files["templates/_deployments.yaml.tpl"]
-    assert (  # the helper writes `matchLabels:` itself: the entry goes after the include
-        '  selector:\n  {{- include "lib.selector" . | indent 4 }}\n'
-        "      app.kubernetes.io/component: worker\n  template:\n"
-    ) in helper
-    after = objects_after(chart, files, "default")
-    selector = after["Deployment/release-name-define-objects-worker"].selector
-    assert selector is not None and selector.match_labels == {
-        "app.kubernetes.io/name": "define-objects",
-        "app.kubernetes.io/instance": "release-name",
-        "app.kubernetes.io/component": "worker",
-    }
-    assert (
-        '    {{- include "lib.selectorLabels" . | nindent 4 }}\n'
-        "    app.kubernetes.io/component: web\n{{- end }}"
-    ) in helper
 
 
 def test_a_define_other_includes_render_is_left_with_the_reason(chart_copy) -> None:
     """A canary include of the web define, off by default: a label written in the define
     would reach it too, so the web define stays as it is and the reason names it (the worker
-    define, included once, is still fixed)."""
+    define, included once, is still fixed: the edit is in test_recipes_component_labels.py)."""
     chart = chart_copy("define-objects")
     (chart / "templates" / "canary.yaml").write_text(
         '{{- if .Values.canary }}\n{{ include "define-objects.deployment.web" . }}\n{{- end }}\n'
     )
     change = fix_target(chart, FixRequest(fix_latent=True))
-    (helper,) = change.files
-    web_define = helper.before.split(b'{{- define "define-objects.deployment.worker"')[0]
-    assert helper.after.startswith(web_define)
-    assert b"app.kubernetes.io/component: worker" in helper.after
+    assert [f.path for f in change.files] == ["templates/_deployments.yaml.tpl"]
     reasons = {u.reason for u in change.unfixed if u.finding.obj.name.endswith("-web")}
     assert reasons == {
         'Deployment/release-name-define-objects-web is written in define '
