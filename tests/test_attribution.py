@@ -14,7 +14,11 @@ from conftest import FIXTURES
 
 from chartfix.model.changes import TargetChange
 from chartfix.pipeline import FixRequest, fix_target
+from chartfix.recipes.component_labels import ComponentLabels
 from chartfix.rules.attribution import file_words, meant_for
+from chartfix.sources.helm.chart import Scenario, load_chart
+from chartfix.sources.helm.render import render
+from chartfix.testing import assert_recipe
 
 
 def _selector_after(change: TargetChange, kind: str) -> dict[str, str]:
@@ -111,6 +115,68 @@ spec:
 }
 
 
+SERVICE_AFTER = """\
+apiVersion: v1
+kind: Service
+metadata:
+  name: {{ .Release.Name }}-store
+spec:
+  ports:
+    - port: 80
+      targetPort: 8080
+  selector:
+    app: store
+    component: standalone
+"""
+
+DEPLOYMENT_AFTER = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {{ .Release.Name }}-store-standalone
+spec:
+  selector:
+    matchLabels:
+      app: store
+      component: standalone
+  template:
+    metadata:
+      labels:
+        app: store
+        component: standalone
+    spec:
+      containers:
+        - name: store
+          image: store:1
+          ports:
+            - containerPort: 8080
+"""
+
+STATEFULSET_AFTER = """\
+apiVersion: apps/v1
+kind: StatefulSet
+metadata:
+  name: {{ .Release.Name }}-store-distributed
+spec:
+  serviceName: {{ .Release.Name }}-store
+  selector:
+    matchLabels:
+      app: store
+      component: distributed
+  template:
+    metadata:
+      labels:
+        app: store
+        component: distributed
+    spec:
+      containers:
+        - name: store
+          image: store:1
+          ports:
+            - containerPort: 8080
+"""
+
+
 def test_a_helm_templates_file_name_breaks_the_tie(tmp_path: Path) -> None:
     """Same ports, and the Service's name is the start of both controllers' names: only
     `templates/standalone-service.yaml` against `templates/standalone-deployment.yaml`
@@ -118,10 +184,12 @@ def test_a_helm_templates_file_name_breaks_the_tie(tmp_path: Path) -> None:
     for rel, text in CHART.items():
         (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / rel).write_text(text)
-    change = fix_target(tmp_path, FixRequest(fix_latent=True))
-    service = next(o for o in change.before[0].objects if o.kind == "Service")
-    owner = meant_for(service, change.before[0])
+    rendered = render(load_chart(tmp_path), Scenario("default"))
+    service = next(o for o in rendered.objects if o.kind == "Service")
+    owner = meant_for(service, rendered)
     assert owner is not None and owner.kind == "Deployment"
-    assert _selector_after(change, "Service")["component"] == _pods_after(
-        change, "Deployment")["component"]
-    assert not change.unfixed
+    assert_recipe(ComponentLabels(), CHART, {
+        "templates/standalone-service.yaml": SERVICE_AFTER,
+        "templates/standalone-deployment.yaml": DEPLOYMENT_AFTER,
+        "templates/distributed-statefulset.yaml": STATEFULSET_AFTER,
+    })

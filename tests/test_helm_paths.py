@@ -9,8 +9,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from conftest import CHARTFIX
+from test_recipes_component_labels import HELPER_DIGEST_CRONJOB_AFTER
 
-from chartfix.pipeline import FixRequest, fix_target
 from chartfix.sources.base import RenderSettings
 from chartfix.sources.targets import kind_of
 
@@ -22,26 +22,17 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
                           check=False)
 
 
-def test_label_jobs_fills_the_cronjobs_empty_helper_argument_and_verifies(
+def test_fix_label_jobs_writes_the_cronjobs_helper_argument_and_check_is_clean(
     chart_copy: Callable[[str], Path],
 ) -> None:
-    """component-helper's CronJob passes `"component" ""` to the labels helper, as the
-    worker does: with --label-jobs both arguments are filled (worker, digest), the fix is
-    verified (rendered again) and written, and `check` is clean after."""
+    """component-helper's CronJob passes `"component" ""` to the labels helper: `fix
+    --label-jobs --write` writes what the recipe's pair says (test_recipes_component_labels.py)
+    and `check` is clean after."""
     chart = chart_copy("component-helper")
-    change = fix_target(chart, FixRequest(fix_latent=True, label_jobs=True))
-    after = {f.path: f.after.decode() for f in change.files}
-    cronjob = after["templates/digest-cronjob.yaml"]
-    assert '(dict "ctx" . "component" "digest") | nindent 12' in cronjob
-    assert cronjob.count('"component" ""') == 1  # the CronJob's own metadata.labels
-    assert '(dict "ctx" . "component" "worker")' in after["templates/worker-deployment.yaml"]
-    rendered = {o.ref.kind: o for o in change.after[0].objects if o.kind in ("CronJob",)}
-    assert (rendered["CronJob"].pod_labels or {}).get("app.kubernetes.io/component") == "digest"
-    assert not change.unfixed
     written = run("fix", "--fix-latent", str(chart), "--label-jobs", "--write")
     assert written.returncode == 0, written.stdout + written.stderr
     assert run("check", str(chart)).returncode == 0
-    assert (chart / "templates/digest-cronjob.yaml").read_text() == cronjob
+    assert (chart / "templates/digest-cronjob.yaml").read_text() == HELPER_DIGEST_CRONJOB_AFTER
 
 
 CHART = {

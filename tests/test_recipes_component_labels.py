@@ -2132,6 +2132,65 @@ def test_range_made_statefulsets_select_on_the_pod_label_that_tells_them_apart(
     assert selectors["rel-range-shards-shard1"]["shard"] == "1"
 
 
+HELPER_DIGEST_CRONJOB = """\
+apiVersion: batch/v1
+kind: CronJob
+metadata:
+  name: {{ include "component-helper.fullname" . }}-digest
+  labels:
+    {{- include "component-helper.labels" (dict "ctx" . "component" "") | nindent 4 }}
+spec:
+  schedule: {{ .Values.digest.schedule | quote }}
+  jobTemplate:
+    spec:
+      template:
+        metadata:
+          labels:
+            {{- include "component-helper.labels" (dict "ctx" . "component" "") | nindent 12 }}
+        spec:
+          restartPolicy: OnFailure
+          containers:
+            - name: digest
+              image: {{ include "component-helper.image" . }}
+              args: ["send-digest"]
+"""
+
+HELPER_DIGEST_CRONJOB_AFTER = """\
+apiVersion: batch/v1
+kind: CronJob
+metadata:
+  name: {{ include "component-helper.fullname" . }}-digest
+  labels:
+    {{- include "component-helper.labels" (dict "ctx" . "component" "") | nindent 4 }}
+spec:
+  schedule: {{ .Values.digest.schedule | quote }}
+  jobTemplate:
+    spec:
+      template:
+        metadata:
+          labels:
+            {{- include "component-helper.labels" (dict "ctx" . "component" "digest") | nindent 12 }}
+        spec:
+          restartPolicy: OnFailure
+          containers:
+            - name: digest
+              image: {{ include "component-helper.image" . }}
+              args: ["send-digest"]
+"""
+
+
+def test_label_jobs_fills_the_cronjobs_empty_helper_argument_too() -> None:
+    """The CronJob passes `"component" ""` to the labels helper, as the worker does: with
+    label-jobs both are filled (worker, digest); the CronJob's own metadata labels stay."""
+    run = assert_recipe(ComponentLabels(), fixture("component-helper", {
+        "templates/worker-deployment.yaml": HELPER_WORKER_DEPLOYMENT,
+        "templates/digest-cronjob.yaml": HELPER_DIGEST_CRONJOB,
+    }), {
+        "templates/worker-deployment.yaml": HELPER_WORKER_DEPLOYMENT_AFTER,
+        "templates/digest-cronjob.yaml": HELPER_DIGEST_CRONJOB_AFTER,
+    }, options=ComponentLabelsOptions(label_jobs=True))
+    assert applicability(run)["CronJob/release-name-component-helper-digest"] == "safe"
+
 # --- shapes real charts throw (test_shapes.py: what check makes of them) ---------------------
 
 
@@ -2907,3 +2966,273 @@ def test_a_define_other_includes_render_is_left_and_the_others_fixed() -> None:
         "templates/canary.yaml": canary,
     }), {"templates/_deployments.yaml.tpl": DEFINED_WORKER_ONLY_AFTER},
         left=["overlap Deployment/release-name-define-objects-web"])
+
+
+# --- charts that render only with synthesized values (test_synthesis.py) ---------------------
+# Each fixtures/deploy-time chart fails to render with its own defaults; analysed with
+# placeholder values, its fix writes none of them.
+
+NEEDS_REQUIRED_DEPLOYMENT = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {{ .Release.Name }}-api
+  labels:
+    app: needs-required
+    release: {{ .Release.Name }}
+spec:
+  selector:
+    matchLabels:
+      app: needs-required
+      release: {{ .Release.Name }}
+  template:
+    metadata:
+      labels:
+        app: needs-required
+        release: {{ .Release.Name }}
+    spec:
+      containers:
+        - name: api
+          image: {{ required "set the registry your cluster pulls from" .Values.image.registry }}/{{ .Values.image.repository }}:{{ .Values.image.tag }}
+"""
+
+NEEDS_REQUIRED_DEPLOYMENT_AFTER = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {{ .Release.Name }}-api
+  labels:
+    app: needs-required
+    release: {{ .Release.Name }}
+spec:
+  selector:
+    matchLabels:
+      app: needs-required
+      component: api
+      release: {{ .Release.Name }}
+  template:
+    metadata:
+      labels:
+        app: needs-required
+        component: api
+        release: {{ .Release.Name }}
+    spec:
+      containers:
+        - name: api
+          image: {{ required "set the registry your cluster pulls from" .Values.image.registry }}/{{ .Values.image.repository }}:{{ .Values.image.tag }}
+"""
+
+NEEDS_FAIL_DEPLOYMENT = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {{ .Release.Name }}-api
+  labels:
+    app: needs-fail
+    release: {{ .Release.Name }}
+spec:
+  selector:
+    matchLabels:
+      app: needs-fail
+      release: {{ .Release.Name }}
+  template:
+    metadata:
+      labels:
+        app: needs-fail
+        release: {{ .Release.Name }}
+    spec:
+      containers:
+        - name: api
+          image: {{ .Values.image }}
+"""
+
+NEEDS_FAIL_DEPLOYMENT_AFTER = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {{ .Release.Name }}-api
+  labels:
+    app: needs-fail
+    release: {{ .Release.Name }}
+spec:
+  selector:
+    matchLabels:
+      app: needs-fail
+      component: api
+      release: {{ .Release.Name }}
+  template:
+    metadata:
+      labels:
+        app: needs-fail
+        component: api
+        release: {{ .Release.Name }}
+    spec:
+      containers:
+        - name: api
+          image: {{ .Values.image }}
+"""
+
+NEEDS_GLOBAL_DEPLOYMENT = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {{ .Release.Name }}-api
+  labels:
+    app: needs-global
+    release: {{ .Release.Name }}
+spec:
+  selector:
+    matchLabels:
+      app: needs-global
+      release: {{ .Release.Name }}
+  template:
+    metadata:
+      labels:
+        app: needs-global
+        release: {{ .Release.Name }}
+    spec:
+      containers:
+        - name: api
+          image: {{ .Values.global.registry.host }}/{{ .Values.image }}
+"""
+
+NEEDS_GLOBAL_DEPLOYMENT_AFTER = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {{ .Release.Name }}-api
+  labels:
+    app: needs-global
+    release: {{ .Release.Name }}
+spec:
+  selector:
+    matchLabels:
+      app: needs-global
+      component: api
+      release: {{ .Release.Name }}
+  template:
+    metadata:
+      labels:
+        app: needs-global
+        component: api
+        release: {{ .Release.Name }}
+    spec:
+      containers:
+        - name: api
+          image: {{ .Values.global.registry.host }}/{{ .Values.image }}
+"""
+
+NEEDS_LIST_MAP_DEPLOYMENT = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {{ .Release.Name }}-api
+  labels:
+    app: needs-list-map
+    release: {{ .Release.Name }}
+spec:
+  selector:
+    matchLabels:
+      app: needs-list-map
+      release: {{ .Release.Name }}
+  template:
+    metadata:
+      labels:
+        app: needs-list-map
+        release: {{ .Release.Name }}
+    spec:
+      containers:
+        - name: api
+          image: {{ .Values.image }}
+"""
+
+NEEDS_LIST_MAP_DEPLOYMENT_AFTER = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {{ .Release.Name }}-api
+  labels:
+    app: needs-list-map
+    release: {{ .Release.Name }}
+spec:
+  selector:
+    matchLabels:
+      app: needs-list-map
+      component: api
+      release: {{ .Release.Name }}
+  template:
+    metadata:
+      labels:
+        app: needs-list-map
+        component: api
+        release: {{ .Release.Name }}
+    spec:
+      containers:
+        - name: api
+          image: {{ .Values.image }}
+"""
+
+
+@pytest.mark.parametrize(("name", "before", "after"), [
+    ("needs-required", NEEDS_REQUIRED_DEPLOYMENT, NEEDS_REQUIRED_DEPLOYMENT_AFTER),
+    ("needs-fail", NEEDS_FAIL_DEPLOYMENT, NEEDS_FAIL_DEPLOYMENT_AFTER),
+    ("needs-global", NEEDS_GLOBAL_DEPLOYMENT, NEEDS_GLOBAL_DEPLOYMENT_AFTER),
+    ("needs-list-map", NEEDS_LIST_MAP_DEPLOYMENT, NEEDS_LIST_MAP_DEPLOYMENT_AFTER),
+])
+def test_a_chart_that_needs_deploy_time_values_is_fixed_without_them(
+    name: str, before: str, after: str
+) -> None:
+    assert_recipe(
+        ComponentLabels(), fixture(f"deploy-time/{name}", {"templates/deployment.yaml": before}),
+        {"templates/deployment.yaml": after},
+    )
+
+
+REQUIRED_ROLE_DEPLOYMENT = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {{ .Release.Name }}-{{ required "role" .Values.role }}
+spec:
+  selector:
+    matchLabels:
+      app: shop
+  template:
+    metadata:
+      labels:
+        app: shop
+    spec:
+      containers:
+        - name: {{ required "container name" .Values.containerName }}
+          image: shop:1.0
+"""
+
+REQUIRED_ROLE_DEPLOYMENT_AFTER = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {{ .Release.Name }}-{{ required "role" .Values.role }}
+spec:
+  selector:
+    matchLabels:
+      app: shop
+      component: server
+  template:
+    metadata:
+      labels:
+        app: shop
+        component: server
+    spec:
+      containers:
+        - name: {{ required "container name" .Values.containerName }}
+          image: shop:1.0
+"""
+
+
+def test_a_name_made_of_required_values_gives_the_kinds_default_component() -> None:
+    """fixtures/placeholders/required-role: the Deployment's name and its container's come
+    from required values: the component is the kind's default, never a placeholder (the
+    migration note: test_synthesis.py)."""
+    assert_recipe(ComponentLabels(), fixture("placeholders/required-role", {
+        "templates/deployment.yaml": REQUIRED_ROLE_DEPLOYMENT,
+    }), {"templates/deployment.yaml": REQUIRED_ROLE_DEPLOYMENT_AFTER})
