@@ -1,9 +1,13 @@
-"""Everything a kustomization names is built with it, and nothing outside the repository.
+"""A kustomization as a Source (`sources/kustomize/source.py`): what it is built from, and
+how its fixes are written.
 
+Everything a kustomization names is built with it, and nothing outside the repository.
 chartfix builds each overlay with `kubectl kustomize` on a temporary copy; these check that
 the copy holds every local path a kustomization can name (a `transformers:` folder, a patch
 beside the group's folder), never what a link points to outside the repository, and that
-kubectl's messages never give a real path for a temporary one that is not its copy."""
+kubectl's messages never give a real path for a temporary one that is not its copy.
+
+Its edits are literal before/after pairs (`assert_recipe`), at the end."""
 
 from __future__ import annotations
 
@@ -14,8 +18,11 @@ from pathlib import Path
 
 from conftest import CHARTFIX, FIXTURES
 
+from chartfix.recipes.component_labels import ComponentLabels
+from chartfix.recipes.stable_selectors import StableSelectors
 from chartfix.sources.kustomize.source import _kubectl_error
 from chartfix.sources.targets import find_targets
+from chartfix.testing import assert_recipe
 
 PREFIX = """\
 apiVersion: builtin
@@ -217,3 +224,447 @@ def test_a_kustomization_chartfix_cannot_read_is_refused_not_built(tmp_path: Pat
     assert f"error: {(here / 'kustomization.yaml').resolve()}: " in done.stdout
     assert "chartfix-kustomize-" not in done.stdout + done.stderr
     assert "kubectl" not in done.stdout + done.stderr
+
+
+# --- its edits: literal before/after pairs (`assert_recipe`) ----------------------------------
+# A kustomization's label changes are written into the resource files it names (and into the
+# patches that write the same entries), never into the kustomization itself; every overlay is
+# rendered again with `kubectl kustomize` to verify them.
+
+API_DEPLOYMENT = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: api
+spec:
+  selector:
+    matchLabels:
+      app: api   # shared with the migration Job: the bug
+  template:
+    metadata:
+      labels:
+        app: api
+    spec:
+      containers:
+      - name: api
+        image: registry.example.com/api:2.0.1
+        ports:
+        - containerPort: 8080
+          name: http
+"""
+
+API_DEPLOYMENT_AFTER = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: api
+spec:
+  selector:
+    matchLabels:
+      app: api   # shared with the migration Job: the bug
+      component: server
+  template:
+    metadata:
+      labels:
+        app: api
+        component: server
+    spec:
+      containers:
+      - name: api
+        image: registry.example.com/api:2.0.1
+        ports:
+        - containerPort: 8080
+          name: http
+"""
+
+API_MIGRATE = """\
+apiVersion: batch/v1
+kind: Job
+metadata:
+  name: api-migrate
+  annotations:
+    argocd.argoproj.io/hook: PreSync
+spec:
+  template:
+    metadata:
+      labels: {app: api}
+    spec:
+      restartPolicy: OnFailure
+      containers:
+      - name: migrate
+        image: registry.example.com/api:2.0.1
+        command: [/api, migrate]
+"""
+
+API_SERVICE = """\
+apiVersion: v1
+kind: Service
+metadata:
+  name: api
+spec:
+  selector:
+    app: api
+  ports:
+  - port: 80
+    targetPort: http
+"""
+
+API_SERVICE_AFTER = """\
+apiVersion: v1
+kind: Service
+metadata:
+  name: api
+spec:
+  selector:
+    app: api
+    component: server
+  ports:
+  - port: 80
+    targetPort: http
+"""
+
+OVERLAYS = {
+    "base/kustomization.yaml": """\
+apiVersion: kustomize.config.k8s.io/v1beta1
+kind: Kustomization
+resources:
+  - deployment.yaml
+  - migrate-job.yaml
+  - service.yaml
+""",
+    "base/deployment.yaml": API_DEPLOYMENT,
+    "base/migrate-job.yaml": API_MIGRATE,
+    "base/service.yaml": API_SERVICE,
+    "overlays/production/kustomization.yaml": """\
+apiVersion: kustomize.config.k8s.io/v1beta1
+kind: Kustomization
+namespace: production
+resources:
+  - ../../base
+patches:
+  # production pods carry a tier label for the network policies
+  - path: pod-labels.yaml
+""",
+    "overlays/production/pod-labels.yaml": """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: api
+spec:
+  template:
+    metadata:
+      labels:
+        tier: backend
+""",
+    "overlays/staging/kustomization.yaml": """\
+apiVersion: kustomize.config.k8s.io/v1beta1
+kind: Kustomization
+namespace: staging
+namePrefix: staging-
+resources:
+  - ../../base
+""",
+}
+
+
+def test_the_base_is_edited_once_for_every_overlay() -> None:
+    """The kustomize-overlays fixture: staging renames (`staging-api`), production patches
+    the pod labels; one edit of the base fixes both, the overlays stay as they are."""
+    assert_recipe(
+        ComponentLabels(), OVERLAYS,
+        {"base/deployment.yaml": API_DEPLOYMENT_AFTER, "base/service.yaml": API_SERVICE_AFTER},
+    )
+
+
+COMMON_LABELS = {
+    "kustomization.yaml": """\
+# commonLabels writes app: shop into every object's labels, every selector and every pod
+# template: the Deployment, the CronJob and the Service below carry no labels of their own.
+commonLabels:
+  app: shop
+resources:
+- deployment.yaml
+- cronjob.yaml
+- service.yaml
+""",
+    "deployment.yaml": """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: shop-web
+spec:
+  replicas: 2
+  template:
+    spec:
+      containers:
+      - name: web
+        image: registry.example.com/shop:3.1.0
+""",
+    "cronjob.yaml": """\
+apiVersion: batch/v1
+kind: CronJob
+metadata:
+  name: shop-report
+spec:
+  schedule: "0 3 * * *"
+  jobTemplate:
+    spec:
+      template:
+        spec:
+          restartPolicy: OnFailure
+          containers:
+          - name: report
+            image: registry.example.com/shop:3.1.0
+""",
+    "service.yaml": """\
+apiVersion: v1
+kind: Service
+metadata:
+  name: shop-web
+spec:
+  ports:
+  - port: 80
+    targetPort: 8080
+""",
+}
+
+COMMON_LABELS_AFTER = {
+    "deployment.yaml": """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: shop-web
+spec:
+  selector:
+    matchLabels:
+      component: web
+  replicas: 2
+  template:
+    metadata:
+      labels:
+        component: web
+    spec:
+      containers:
+      - name: web
+        image: registry.example.com/shop:3.1.0
+""",
+    "service.yaml": """\
+apiVersion: v1
+kind: Service
+metadata:
+  name: shop-web
+spec:
+  selector:
+    component: web
+  ports:
+  - port: 80
+    targetPort: 8080
+""",
+}
+
+
+def test_common_labels_are_left_alone_and_the_resources_get_label_maps_of_their_own() -> None:
+    """The kustomize-common-labels fixture: the resources write no label map, kustomize's
+    `commonLabels` writes them all; the maps are created in the resources (kustomize merges
+    `app: shop` into them), never in the kustomization, which would label every object."""
+    assert_recipe(ComponentLabels(), COMMON_LABELS, COMMON_LABELS_AFTER)
+
+
+TWO_DEPLOYMENTS = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  selector:
+    matchLabels: {app: shop}
+  template:
+    metadata:
+      labels: {app: shop}
+    spec:
+      containers: [{name: web, image: "shop:1"}]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: worker
+spec:
+  selector:
+    matchLabels: {app: shop}
+  template:
+    metadata:
+      labels: {app: shop}
+    spec:
+      containers: [{name: worker, image: "shop:1"}]
+"""
+
+TWO_DEPLOYMENTS_AFTER = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  selector:
+    matchLabels: {app: shop, component: web}
+  template:
+    metadata:
+      labels: {app: shop, component: web}
+    spec:
+      containers: [{name: web, image: "shop:1"}]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: worker
+spec:
+  selector:
+    matchLabels: {app: shop, component: worker}
+  template:
+    metadata:
+      labels: {app: shop, component: worker}
+    spec:
+      containers: [{name: worker, image: "shop:1"}]
+"""
+
+PREFIXED = """\
+namePrefix: shop-
+labels:
+  - pairs:
+      team: payments
+    includeSelectors: false
+    includeTemplates: true
+resources:
+  - all.yaml
+"""
+
+
+def test_each_document_gets_the_name_written_in_it_not_the_prefixed_one() -> None:
+    """Two Deployments in one resource file, renamed `shop-web` and `shop-worker` by the
+    kustomization and labelled by its `labels:` (not in selectors): each component value
+    is the name as written."""
+    assert_recipe(
+        ComponentLabels(),
+        {"kustomization.yaml": PREFIXED, "all.yaml": TWO_DEPLOYMENTS},
+        {"all.yaml": TWO_DEPLOYMENTS_AFTER},
+    )
+
+
+VERSIONED = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: api
+spec:
+  selector:
+    matchLabels:
+      app: api
+      version: "2.0"
+  template:
+    metadata:
+      labels:
+        app: api
+        version: "2.0"
+    spec:
+      containers:
+      - name: api
+        image: api:2.0
+"""
+
+VERSIONED_AFTER = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: api
+spec:
+  selector:
+    matchLabels:
+      app: api
+  template:
+    metadata:
+      labels:
+        app: api
+        version: "2.0"
+    spec:
+      containers:
+      - name: api
+        image: api:2.0
+"""
+
+VERSION_PATCH = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: api
+spec:
+  selector:
+    matchLabels:
+      app: api
+      version: "2.1"   # the release this overlay runs
+  template:
+    metadata:
+      labels:
+        version: "2.1"
+"""
+
+VERSION_PATCH_AFTER = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: api
+spec:
+  selector:
+    matchLabels:
+      app: api
+  template:
+    metadata:
+      labels:
+        version: "2.1"
+"""
+
+
+def test_stable_selectors_take_the_version_out_of_the_base_and_the_overlays_patch() -> None:
+    """The overlay's strategic-merge patch writes the selector's version too: left there,
+    it would put it back; both go, the pods keep theirs."""
+    assert_recipe(
+        StableSelectors(),
+        {
+            "base/kustomization.yaml": "resources:\n  - deployment.yaml\n",
+            "base/deployment.yaml": VERSIONED,
+            "overlays/prod/kustomization.yaml": (
+                "resources:\n  - ../../base\npatches:\n  - path: version.yaml\n"
+            ),
+            "overlays/prod/version.yaml": VERSION_PATCH,
+        },
+        {
+            "base/deployment.yaml": VERSIONED_AFTER,
+            "overlays/prod/version.yaml": VERSION_PATCH_AFTER,
+        },
+    )
+
+
+def test_a_version_common_labels_write_is_left_to_the_kustomization_by_hand() -> None:
+    """`commonLabels` label every object and every selector: the version is not taken out
+    there (the fix would reach every object); nothing is edited, the finding is left."""
+    assert_recipe(
+        StableSelectors(),
+        {
+            "kustomization.yaml": (
+                'commonLabels:\n  app: api\n  app.kubernetes.io/version: "2.0"\n'
+                "resources:\n  - deployment.yaml\n"
+            ),
+            "deployment.yaml": """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: api
+spec:
+  template:
+    spec:
+      containers:
+      - name: api
+        image: api:2.0
+""",
+        },
+        {},
+        left=["volatile Deployment/api"],
+    )

@@ -110,17 +110,6 @@ def test_an_overlay_patch_and_every_overlay_are_verified_with_one_base_edit() ->
     assert not change.unfixed
 
 
-def test_common_labels_are_left_alone_and_the_resources_get_selectors() -> None:
-    change = fix_target((FIXTURES / "kustomize-common-labels").resolve(),
-                       FixRequest(fix_latent=True))
-    assert "kustomization.yaml" not in {f.path for f in change.files}
-    after = {f.path: f.after.decode() for f in change.files}
-    assert "  selector:\n    matchLabels:\n      component: web\n  replicas: 2\n" in after[
-        "deployment.yaml"
-    ]
-    assert "spec:\n  selector:\n    component: web\n  ports:" in after["service.yaml"]
-
-
 @pytest.mark.parametrize("name", sorted(KINDS))
 def test_write_then_check_is_clean_and_only_lines_are_added(
     name: str, chart_copy: Callable[[str], Path]
