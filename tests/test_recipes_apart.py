@@ -4,11 +4,11 @@ A shared component value: the controller already selects on its component value,
 CronJob or test Pod carries that value too, or StatefulSets made by one `range` share every
 selector label, or a headless Service spans a cluster's members.
 
-The edits themselves are literal before/after pairs in test_recipes_component_labels.py (and,
-for a volatile entry that was all that told two workloads apart,
-test_recipes_stable_selectors.py); here is what the pipeline says about them (notes,
-migration notes, check's advice, reasons left), and the template edit that replaces a literal
-value in place.
+The edits themselves are literal before/after pairs in
+test_recipes_component_labels_shared_values.py (and, for a volatile entry that was all that
+told two workloads apart, test_recipes_stable_selectors.py); here is what the pipeline says
+about them (notes, migration notes, check's advice, reasons left), and the template edit that
+replaces a literal value in place.
 """
 
 from __future__ import annotations
@@ -101,8 +101,9 @@ PEERS = {
 def test_a_headless_service_over_a_cluster_says_what_it_keeps_selecting(chart_copy) -> None:
     """fixtures/peer-service (bitnami/dremio's shape): the headless Service selects the
     StatefulSets on purpose, and also the bootstrap Job and the test Pod. The fix (its edits:
-    test_recipes_component_labels.py) says which it keeps selecting and which no longer, and
-    that the running pods are labelled first; no selector of a StatefulSet changes."""
+    test_recipes_component_labels_shared_values.py) says which it keeps selecting and which
+    no longer, and that the running pods are labelled first; no selector of a StatefulSet
+    changes."""
     chart = chart_copy("peer-service")
     assert selected_by(chart, "rel-peer-service-headless") == PEERS | {
         "Job/rel-peer-service-bootstrap", "Pod/rel-peer-service-test-peers"
@@ -125,7 +126,7 @@ def test_a_headless_service_over_a_cluster_says_what_it_keeps_selecting(chart_co
 def test_check_advises_a_service_a_port_ties_to_one_member_to_keep_them_all(chart_copy) -> None:
     """A port only the master has makes the Service look meant for the master, which already
     selects on its component: check's advice is fix's shared label (the fix: in
-    test_recipes_component_labels.py), narrowing it to the master a hand edit."""
+    test_recipes_component_labels_shared_values.py), narrowing it to the master a hand edit."""
     chart = chart_copy("peer-service")
     master = chart / "templates" / "master.yaml"
     master.write_text(master.read_text().replace(

@@ -6,7 +6,7 @@ templates the recipe edits; its helpers, values and other templates come from th
 
 from __future__ import annotations
 
-from test_recipes_component_labels import applicability, fixture
+from test_recipes_component_labels import applicability, fixture_files
 
 from chartfix.recipes.stable_selectors import StableSelectors
 from chartfix.testing import assert_recipe
@@ -172,7 +172,7 @@ spec:
 def test_a_volatile_selector_that_also_names_the_manager_loses_both() -> None:
     """The Service's volatile finding lists the chart version and `heritage`; removing the
     version alone would leave the same finding (as a warning), so both go in one edit."""
-    run = assert_recipe(StableSelectors(), fixture("volatile-legacy", {
+    run = assert_recipe(StableSelectors(), fixture_files("volatile-legacy", {
         "templates/deployment.yaml": LEGACY_DEPLOYMENT,
         "templates/service.yaml": LEGACY_SERVICE_WITH_HERITAGE,
     }), {
@@ -387,7 +387,7 @@ def test_a_shared_helper_gets_a_selector_only_sibling() -> None:
     selector-only helper is added beside it, and the selectors include that one."""
     assert_recipe(
         StableSelectors(),
-        fixture("volatile-helper", {"templates/_helpers.tpl": HELPERS, **HELPER_TEMPLATES}),
+        fixture_files("volatile-helper", {"templates/_helpers.tpl": HELPERS, **HELPER_TEMPLATES}),
         {"templates/_helpers.tpl": HELPERS_AFTER, **HELPER_TEMPLATES_AFTER},
     )
 
@@ -490,7 +490,7 @@ def test_a_split_helper_keeps_no_conditional_the_removed_keys_emptied() -> None:
     The comment names no file the note may not be in (--branch writes README.md)."""
     assert_recipe(
         StableSelectors(),
-        fixture("volatile-helper", {"templates/_helpers.tpl": CONDITIONAL_HELPERS,
+        fixture_files("volatile-helper", {"templates/_helpers.tpl": CONDITIONAL_HELPERS,
                                     **HELPER_TEMPLATES}),
         {"templates/_helpers.tpl": CONDITIONAL_HELPERS_AFTER, **HELPER_TEMPLATES_AFTER},
     )
@@ -672,7 +672,7 @@ def test_a_defaulted_selector_is_written_out_without_the_volatile_labels() -> No
     """extensions/v1beta1 and apps/v1beta1 default the selector to every pod label, `chart:
     NAME-VERSION` included: written out without it (and without `heritage`), and without a
     component, which is component-labels' (the Deployment's hook Job overlap is left)."""
-    run = assert_recipe(StableSelectors(), fixture("defaulted-selector", {
+    run = assert_recipe(StableSelectors(), fixture_files("defaulted-selector", {
         "templates/deployment.yaml": DEFAULTED_DEPLOYMENT,
         "templates/statefulset.yaml": DEFAULTED_STATEFULSET,
     }), {
@@ -815,7 +815,7 @@ def test_removing_the_only_difference_comes_with_a_component() -> None:
     web Deployment gets a component in the same unit (keys in alphabetical order: the new
     one takes its sorted place), and its Service follows; the worker stays."""
     run = assert_recipe(
-        StableSelectors(), fixture("volatile-only-difference", {"templates/web.yaml": ONLY_WEB}),
+        StableSelectors(), fixture_files("volatile-only-difference", {"templates/web.yaml": ONLY_WEB}),
         {"templates/web.yaml": ONLY_WEB_AFTER},
     )
     assert applicability(run) == {"Deployment/release-name-web": "unsafe"}
@@ -824,7 +824,7 @@ def test_removing_the_only_difference_comes_with_a_component() -> None:
 
 def test_the_component_it_adds_is_named_by_its_own_options() -> None:
     assert_recipe(
-        StableSelectors(), fixture("volatile-only-difference", {"templates/web.yaml": ONLY_WEB}),
+        StableSelectors(), fixture_files("volatile-only-difference", {"templates/web.yaml": ONLY_WEB}),
         {"templates/web.yaml": ONLY_WEB_TIER_AFTER},
         options={"component-key": "tier", "components": {"*": "x"}},
     )

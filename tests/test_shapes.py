@@ -1,5 +1,5 @@
 """Shapes real charts throw at chartfix, with Helm's real engine (what component-labels
-writes for each, before and after: test_recipes_component_labels.py).
+writes for each, before and after: test_recipes_component_labels_shapes.py).
 
 1. random names (helm test Pods, Jobs named with randAlphaNum/randNumeric): one finding per
    object across scenarios, the same fingerprints every run, a fix that verifies;
@@ -128,7 +128,8 @@ def test_check_finds_objects_of_a_define_in_the_define() -> None:
 def test_a_define_other_includes_render_is_left_with_the_reason(chart_copy) -> None:
     """A canary include of the web define, off by default: a label written in the define
     would reach it too, so the web define stays as it is and the reason names it (the worker
-    define, included once, is still fixed: the edit is in test_recipes_component_labels.py)."""
+    define, included once, is still fixed: the edit is in
+    test_recipes_component_labels_shapes.py)."""
     chart = chart_copy("define-objects")
     (chart / "templates" / "canary.yaml").write_text(
         '{{- if .Values.canary }}\n{{ include "define-objects.deployment.web" . }}\n{{- end }}\n'

@@ -68,7 +68,7 @@ def test_each_shape_is_fixed_and_verified_without_writing_the_overlay(
     assert [f.rule for f in change.fixed] == ["overlap"] and not change.unfixed
     assert change.synthesized == {"default": SYNTHESIZED[name]}
     assert [f.path for f in change.files] == ["templates/deployment.yaml"], (
-        "no values file: what the edit is, test_recipes_component_labels.py"
+        "no values file: what the edit is, test_recipes_component_labels_shapes.py"
     )
 
     assert main(["fix", "--fix-latent", str(chart), "--write"]) == 0
@@ -339,7 +339,7 @@ def test_a_name_made_of_required_values_is_the_value_to_put_in_the_note(tmp_path
         "default": ['role="placeholder-1"', 'containerName="placeholder-2"']
     }
     assert [f.rule for f in change.fixed] == ["overlap"] and not change.unfixed
-    # what the edit is (component: server): test_recipes_component_labels.py
+    # what the edit is (component: server): test_recipes_component_labels_shapes.py
     note = migration_note(change, "release-name", "default")
     assert "placeholder" not in note
     assert "kubectl -n default delete deployment release-name-ROLE --cascade=orphan" in note
