@@ -996,7 +996,8 @@ def test_a_chart_that_needs_deploy_time_values_is_fixed_without_them(
     name: str, before: str, after: str
 ) -> None:
     assert_recipe(
-        ComponentLabels(), fixture_files(f"deploy-time/{name}", {"templates/deployment.yaml": before}),
+        ComponentLabels(),
+        fixture_files(f"deploy-time/{name}", {"templates/deployment.yaml": before}),
         {"templates/deployment.yaml": after},
     )
 

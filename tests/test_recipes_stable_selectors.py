@@ -815,7 +815,8 @@ def test_removing_the_only_difference_comes_with_a_component() -> None:
     web Deployment gets a component in the same unit (keys in alphabetical order: the new
     one takes its sorted place), and its Service follows; the worker stays."""
     run = assert_recipe(
-        StableSelectors(), fixture_files("volatile-only-difference", {"templates/web.yaml": ONLY_WEB}),
+        StableSelectors(),
+        fixture_files("volatile-only-difference", {"templates/web.yaml": ONLY_WEB}),
         {"templates/web.yaml": ONLY_WEB_AFTER},
     )
     assert applicability(run) == {"Deployment/release-name-web": "unsafe"}
@@ -824,7 +825,8 @@ def test_removing_the_only_difference_comes_with_a_component() -> None:
 
 def test_the_component_it_adds_is_named_by_its_own_options() -> None:
     assert_recipe(
-        StableSelectors(), fixture_files("volatile-only-difference", {"templates/web.yaml": ONLY_WEB}),
+        StableSelectors(),
+        fixture_files("volatile-only-difference", {"templates/web.yaml": ONLY_WEB}),
         {"templates/web.yaml": ONLY_WEB_TIER_AFTER},
         options={"component-key": "tier", "components": {"*": "x"}},
     )
