@@ -194,7 +194,7 @@ def analyze(
     )
     releases = _releases(source, rendered, settings, first)
     if extra:
-        _drop(rendered, first)
+        rendered = _without(rendered, first)
     if not rendered.renderings:
         error = rendered.unrendered[0][1]
         raise NothingRendered(
@@ -221,11 +221,15 @@ def _releases(
     return source.releases(rendered.renderings[0])
 
 
-def _drop(rendered: Renderings, scenario: str) -> None:
-    """`scenario` out of `rendered`: rendered for the release pair of another share."""
-    rendered.renderings = [r for r in rendered.renderings if r.scenario != scenario]
-    rendered.unrendered = [(n, e) for n, e in rendered.unrendered if n != scenario]
-    rendered.synthesized.pop(scenario, None)
+def _without(rendered: Renderings, scenario: str) -> Renderings:
+    """`rendered` without `scenario` (rendered for the release pair of another share); the
+    source's `Renderings` stay as they are."""
+    return replace(
+        rendered,
+        renderings=[r for r in rendered.renderings if r.scenario != scenario],
+        unrendered=[(n, e) for n, e in rendered.unrendered if n != scenario],
+        synthesized={n: v for n, v in rendered.synthesized.items() if n != scenario},
+    )
 
 
 def located_findings(

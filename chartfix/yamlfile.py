@@ -135,27 +135,28 @@ def _problem(err: yaml.YAMLError) -> str:
 
 def check_expansion(root: yaml.Node) -> None:
     """Refuse a document whose aliases expand it past MAX_EXPANSION times its own size."""
-    sizes: dict[int, int] = {}
+    # each node's expanded size, by the node itself (an alias is the node it names), -1
+    # while its children are being counted
+    sizes: dict[yaml.Node, int] = {}
     distinct = 0
     stack: list[tuple[yaml.Node, bool]] = [(root, False)]
     while stack:
         node, done = stack.pop()
-        key = id(node)
         if done:
             children = _children(node)
-            sizes[key] = 1 + sum(sizes[id(c)] for c in children)
+            sizes[node] = 1 + sum(sizes[c] for c in children)
             continue
-        if key in sizes:
-            if sizes[key] < 0:
+        if node in sizes:
+            if sizes[node] < 0:
                 raise TooLarge(f"line {node.start_mark.line + 1}: an alias refers to itself")
             continue
         distinct += 1
-        sizes[key] = -1
+        sizes[node] = -1
         stack.append((node, True))
         stack.extend((c, False) for c in _children(node))
-    if sizes[id(root)] > MAX_EXPANSION * distinct + _ALLOWANCE:
+    if sizes[root] > MAX_EXPANSION * distinct + _ALLOWANCE:
         raise TooLarge(
-            f"aliases expand {distinct} YAML nodes to {sizes[id(root)]}: refused as an alias bomb"
+            f"aliases expand {distinct} YAML nodes to {sizes[root]}: refused as an alias bomb"
         )
 
 

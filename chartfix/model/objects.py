@@ -522,7 +522,7 @@ class Rendering:
     values: tuple[str, ...] = ()
     """The scenario's values as a user gives them (`-f NAME`, file names only; `--set K=V`),
     for a migration note to say which values it was written for."""
-    _indexes: dict[tuple[str, int, int], Any] = field(
+    _indexes: dict[str, tuple[int, Any]] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
 
@@ -559,11 +559,12 @@ class Rendering:
         return key
 
     def memo(self, name: str, make: Callable[[list[K8sObject], str], Any]) -> Any:
-        """`make(objects, namespace)`, computed once per rendering (until objects change)."""
-        key = (name, id(self.objects), len(self.objects))
-        if key not in self._indexes:
-            self._indexes[key] = make(self.objects, self.namespace)
-        return self._indexes[key]
+        """`make(objects, namespace)`, computed once per rendering (again when objects were
+        added since: a rendering's objects are only ever appended to, while it is made)."""
+        held = self._indexes.get(name)
+        if held is None or held[0] != len(self.objects):
+            held = self._indexes[name] = (len(self.objects), make(self.objects, self.namespace))
+        return held[1]
 
     def __getstate__(self) -> dict[str, Any]:
         """Indexes stay behind when a rendering crosses to another process."""

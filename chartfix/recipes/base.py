@@ -28,7 +28,7 @@ from typing import (
 from chartfix.model.changes import FixUnit, Refused, Unfixed
 from chartfix.model.edits import LabelChange, PlannedEdit
 from chartfix.model.findings import Finding
-from chartfix.model.objects import K8sObject, ObjectRef, Origin, Rendering
+from chartfix.model.objects import FileDocument, K8sObject, ObjectRef, Origin, Rendering
 
 if TYPE_CHECKING:
     from chartfix.sources.base import Source
@@ -184,6 +184,15 @@ def _kind(hint: Any) -> type:
     raise TypeError(f"recipe options are str, bool or Mapping[str, str], not {hint}")
 
 
+_Rendered = tuple[str, FileDocument, ObjectRef]
+"""An object of a run by what tells it apart: the scenario that rendered it, the document it
+was read from and its kind, namespace and name."""
+
+
+def _rendered(obj: K8sObject, rendering: Rendering) -> _Rendered:
+    return (rendering.scenario, obj.source, obj.ref)
+
+
 @dataclass(frozen=True)
 class RecipeContext:
     """What a recipe decides on: the target (its `Source`: name and versions, where objects
@@ -214,7 +223,7 @@ class RecipeContext:
 
     def origin(self, obj: K8sObject, rendering: Rendering) -> Origin:
         """`Source.origin` of `obj`, asked of the source once per object of the run."""
-        known = self._origins[0].get((id(rendering), id(obj)))
+        known = self._origins[0].get(_rendered(obj, rendering))
         return known if known is not None else self.source.origin(obj, rendering)
 
     def written_by(self, origin: Origin) -> list[tuple[K8sObject, Rendering]]:
@@ -224,15 +233,15 @@ class RecipeContext:
     @cached_property
     def _origins(
         self,
-    ) -> tuple[dict[tuple[int, int], Origin], dict[Origin, list[tuple[K8sObject, Rendering]]]]:
+    ) -> tuple[dict[_Rendered, Origin], dict[Origin, list[tuple[K8sObject, Rendering]]]]:
         """One pass over every rendered object: a recipe asking, for each of N workloads,
         which objects its source piece writes would otherwise ask N x N times."""
-        by_object: dict[tuple[int, int], Origin] = {}
+        by_object: dict[_Rendered, Origin] = {}
         by_origin: dict[Origin, list[tuple[K8sObject, Rendering]]] = {}
         for rendering in self.renderings:
             for obj in rendering.objects:
                 key = self.source.origin(obj, rendering)
-                by_object[(id(rendering), id(obj))] = key
+                by_object[_rendered(obj, rendering)] = key
                 by_origin.setdefault(key, []).append((obj, rendering))
         return by_object, by_origin
 

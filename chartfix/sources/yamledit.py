@@ -90,7 +90,7 @@ class YamlText:
 
     text: str
     name: str = "<yaml>"
-    _paths: dict[int, dict[int, list[str]]] = field(default_factory=dict, repr=False)
+    _paths: dict[int, dict[Node, list[str]]] = field(default_factory=dict, repr=False)
 
     @cached_property
     def documents(self) -> list[Node]:
@@ -138,17 +138,18 @@ class YamlText:
                     quoted or "",
                 )
             )
-        places = tuple(self._places(doc).get(id(node), [path]))
+        places = tuple(self._places(doc).get(node, [path]))
         sources = _merge_sources(node)
         merged = {k for source in sources for k in _keys(source)}
         return MapSite(path, node, entries, frozenset(merged), tuple(sources), places)
 
-    def _places(self, doc: int) -> dict[int, list[str]]:
-        """Node id -> every dotted path where it appears (more than one: an alias)."""
+    def _places(self, doc: int) -> dict[Node, list[str]]:
+        """Each node of document `doc` -> every dotted path where it appears (more than one:
+        an alias)."""
         if doc not in self._paths:
-            found: dict[int, list[str]] = defaultdict(list)
+            found: dict[Node, list[str]] = defaultdict(list)
             for path, node in _walk(self.documents[doc], "", 0):
-                found[id(node)].append(path)
+                found[node].append(path)
             self._paths[doc] = found
         return self._paths[doc]
 
@@ -164,14 +165,14 @@ def label_edits(yaml_text: YamlText, requests: Sequence[LabelRequest]) -> list[E
     value it is replaced. A missing mapping is written in, in the shape of its parent (block
     or flow).
     """
-    by_node: dict[tuple[int, int, str], list[LabelRequest]] = defaultdict(list)
+    by_node: dict[tuple[int, MappingNode, str], list[LabelRequest]] = defaultdict(list)
     missing: list[LabelRequest] = []
     for request in requests:
         site = yaml_text.site(request.doc, request.path)
         if site is None:
             missing.append(request)
             continue
-        by_node[(request.doc, id(site.node), request.key)].append(request)
+        by_node[(request.doc, site.node, request.key)].append(request)
     given = {
         (doc, node, key): {r.value for r in asked} for (doc, node, key), asked in by_node.items()
     }
@@ -181,7 +182,7 @@ def label_edits(yaml_text: YamlText, requests: Sequence[LabelRequest]) -> list[E
         assert site is not None
         values = {r.value for r in asked}
         if site.entry(key) is None and any(
-            given.get((doc, id(source), key)) == values for source in site.sources
+            given.get((doc, source, key)) == values for source in site.sources
         ):
             continue  # the merge brings it
         if len(values) > 1:

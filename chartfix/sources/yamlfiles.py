@@ -100,13 +100,13 @@ def written_twice(root: yaml.Node) -> str:
     writes a key twice, else "". PyYAML keeps the last; kubectl refuses the file (`mapping
     key already defined`) and Helm's path refuses it too, so chartfix does not guess. A key
     that a `<<` merge brings and the mapping writes again is an override, not a repeat."""
-    seen: set[int] = set()
+    seen: set[yaml.Node] = set()
     stack: list[tuple[yaml.Node, str]] = [(root, "")]
     while stack:
         node, path = stack.pop()
-        if id(node) in seen:
+        if node in seen:
             continue
-        seen.add(id(node))
+        seen.add(node)
         if isinstance(node, yaml.MappingNode):
             first: dict[str, int] = {}
             for key, value in node.value:

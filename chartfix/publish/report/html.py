@@ -230,7 +230,7 @@ def render_page(documents: Sequence[dict[str, Any]], sources: Sequence[str] = ()
         (f"c{i}", c) for i, c in enumerate(charts)
         if c.status != "clean" or c.more or c.count("suppressed")
     ]
-    anchors = {id(c): anchor for anchor, c in details}
+    anchors = {c.id: anchor for anchor, c in details}
     script, style = _SCRIPT, _STYLE + _diff_style()
     csp = (
         "default-src 'none'; img-src data:; "
@@ -420,7 +420,7 @@ def _options(values: Sequence[tuple[str, str]]) -> str:
     return "".join(f'<option value="{escape(v)}">{escape(label)}</option>' for v, label in values)
 
 
-def _table(charts: Sequence[ChartView], anchors: dict[int, str], fixed_word: str) -> str:
+def _table(charts: Sequence[ChartView], anchors: dict[str, str], fixed_word: str) -> str:
     statuses = [s for s in STATUSES if any(c.status == s for c in charts)]
     rules = sorted({r for c in charts for r in c.rules})
     repos = sorted({c.repository for c in charts})
@@ -446,7 +446,7 @@ def _table(charts: Sequence[ChartView], anchors: dict[int, str], fixed_word: str
     )
     order = {s: i for i, s in enumerate(STATUSES)}
     rows = [
-        _chart_row(chart, anchors.get(id(chart)), order.get(chart.status, 9), fixed_word)
+        _chart_row(chart, anchors.get(chart.id), order.get(chart.status, 9), fixed_word)
         for chart in sorted(charts, key=lambda c: (order.get(c.status, 9), c.id))
     ]
     return (

@@ -32,20 +32,20 @@ class LabelEdit:
 def apply_label_edits(file: ParsedFile, edits: Sequence[LabelEdit]) -> bytes:
     """The file's bytes with every edit applied (edits at one site are applied together)."""
     quote = _quote_style(file)
-    by_node: dict[int, list[LabelEdit]] = {}
+    by_node: dict[cst.CSTNode, list[LabelEdit]] = {}
     for edit in edits:
-        by_node.setdefault(id(edit.site.node), []).append(edit)
-    sites = {id(e.site.node): e.site for e in edits}
+        by_node.setdefault(edit.site.node, []).append(edit)
+    sites: dict[cst.CSTNode, LabelSite] = {e.site.node: e.site for e in edits}
 
     class Replace(cst.CSTTransformer):
         def on_leave(  # type: ignore[override]
             self, original_node: cst.CSTNode, updated_node: cst.CSTNode
         ) -> cst.CSTNode:
-            wanted = by_node.get(id(original_node))
-            if wanted is None or sites[id(original_node)].node is not original_node:
+            wanted = by_node.get(original_node)
+            if wanted is None:
                 return updated_node
             assert isinstance(updated_node, cst.BaseExpression)
-            site = sites[id(original_node)]
+            site = sites[original_node]
             if site.how == "pass":
                 assert isinstance(updated_node, cst.Call)
                 return _pass(updated_node, wanted, quote)

@@ -14,6 +14,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 
+import libcst as cst
+
 from chartfix.errors import TargetError
 from chartfix.model.changes import Refused
 from chartfix.model.edits import Edit, LabelChange, PlannedEdit
@@ -158,8 +160,8 @@ class CdkSource:
         origin = self.origins.get(obj.ref)
         if origin is None:
             raise Refused(f"{obj.ref}: not traced to a line of the app's Python")
-        sites: dict[int, LabelSite] = {}
-        wanted: dict[int, list[LabelEdit]] = defaultdict(list)
+        sites: dict[cst.BaseExpression, LabelSite] = {}
+        wanted: dict[cst.BaseExpression, list[LabelEdit]] = defaultdict(list)
         for change in changes:
             if change.removed or change.value is None:
                 raise Refused(f"{obj.ref}: removing a label from Python sources is not supported")
@@ -173,8 +175,8 @@ class CdkSource:
                 site = locate_labels(self.files, origin, change.path)
             except NotLocated as err:
                 raise Refused(str(err)) from err
-            sites.setdefault(id(site.node), site)
-            wanted[id(site.node)].append(LabelEdit(sites[id(site.node)], change.key, change.value))
+            site = sites.setdefault(site.node, site)
+            wanted[site.node].append(LabelEdit(site, change.key, change.value))
         edits: list[PlannedEdit] = []
         for node, site in sites.items():
             file = self.files.file(site.path)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -111,6 +111,11 @@ class Chart:
     app_version: str | None
     api_version: str
     dependencies: tuple[Dependency, ...] = ()
+    snapshot: str = field(
+        default_factory=lambda: os.urandom(8).hex(), init=False, compare=False, repr=False
+    )
+    """This load's own name: one `load_chart` is one snapshot of the chart, and what is
+    staged from it is kept under this name (a chart loaded again is staged again)."""
 
 
 def load_chart(root: Path) -> Chart:

@@ -160,16 +160,16 @@ def _tar_member(name: str, data: bytes) -> bytes:
 
 _stage_lock = threading.Lock()
 _stage_cache: dict[Path, tuple[tuple[Any, ...], StagedChart]] = {}
-_staged_for: dict[int, tuple[Chart, StagedChart]] = {}
-"""The staged tree per loaded Chart object: one `load_chart` is one snapshot of the chart,
-so its scenarios need not look at the disk again."""
+_staged_for: dict[str, StagedChart] = {}
+"""The staged tree per `Chart.snapshot`: one `load_chart` is one snapshot of the chart, so
+its scenarios need not look at the disk again."""
 
 
 def stage(chart: Chart) -> StagedChart:
     """The staged tree of `chart`, cached per process until a file of it (or a dep) changes."""
-    same_load = _staged_for.get(id(chart))
-    if same_load is not None and same_load[0] is chart:
-        return same_load[1]
+    same_load = _staged_for.get(chart.snapshot)
+    if same_load is not None:
+        return same_load
     cached = _stage_cache.get(chart.root)
     if cached is not None and cached[0] == _signature(cached[1].watched):
         staged = cached[1]
@@ -181,7 +181,7 @@ def stage(chart: Chart) -> StagedChart:
     with _stage_lock:
         if len(_staged_for) > 64:
             _staged_for.clear()
-        _staged_for[id(chart)] = (chart, staged)
+        _staged_for[chart.snapshot] = staged
     return staged
 
 

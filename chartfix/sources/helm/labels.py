@@ -48,7 +48,7 @@ from chartfix.sources.helm.template.labels import (
     literal_text,
     written_as,
 )
-from chartfix.sources.helm.template.locate import Place, Templates
+from chartfix.sources.helm.template.locate import Place, Templates, peers_of
 from chartfix.sources.helm.template.outline import MappingSite
 from chartfix.sources.helm.toggle import turn_on
 
@@ -70,7 +70,7 @@ def label_edits(
     ref = obj.ref
     if obj.source.path.startswith("charts/"):
         raise Refused(f"{ref} comes from a subchart; left as it is")
-    place = templates.place_for(obj, rendering.objects)
+    place = templates.place_for(obj, peers_of(rendering))
     if place is None:
         raise Refused(f"no template document in {obj.source.path} renders {ref}")
     written_out = [c for c in changes if obj.selector_defaulted and c.path == SELECTOR]
@@ -113,7 +113,7 @@ def writes_literally(
     """Whether the template writes `key` at `path` of `obj` as one literal, unconditional
     entry (block or flow) whose value is the rendered one: the same under any values."""
     value = string_map(mapping_at(obj.body, path)).get(key)
-    place = templates.place_for(obj, rendering.objects)
+    place = templates.place_for(obj, peers_of(rendering))
     site = templates.site(place.doc, path) if place is not None else None
     if value is None or place is None or site is None or place.shared:
         return False
@@ -182,7 +182,7 @@ def _as_written(
     Refused when it writes it under a condition, or which line writes it is unclear."""
     pods = rendering.find(change.like) if change.like is not None else None
     path = pods.pod_labels_path() if pods is not None else None
-    place = templates.place_for(pods, rendering.objects) if pods is not None else None
+    place = templates.place_for(pods, peers_of(rendering)) if pods is not None else None
     site = templates.site(place.doc, path) if place is not None and path else None
     if place is None or site is None:
         return None

@@ -44,7 +44,7 @@ from chartfix.sources.helm.dependencies import (
     enabled,
     stage,
 )
-from chartfix.sources.helm.template.locate import Templates
+from chartfix.sources.helm.template.locate import Peers, Templates
 from chartfix.sources.helm.template.names import stable_names
 from chartfix.values import deep_merge, parse_values_file
 
@@ -108,10 +108,11 @@ def _repeat_warnings(
     """One warning per label key an object's document renders twice with the same value,
     naming the template line that writes it literally (else the template file)."""
     out: list[str] = []
+    peers = Peers(objects)
     for obj in objects:
         for path, key, line in _repeated.get(obj.text or "", ()):
             out.append(
-                f"{_written_at(sources, obj, path, key, objects, line)}: {key} is written "
+                f"{_written_at(sources, obj, path, key, peers, line)}: {key} is written "
                 f"twice in {path} of {obj.ref}, with the same value: Helm renders it and the "
                 "entries agree, so the chart was analysed; remove the repeated one (a "
                 "stricter YAML reader refuses a key written twice)"
@@ -121,10 +122,10 @@ def _repeat_warnings(
 
 def _written_at(
     sources: Templates, obj: K8sObject, path: str, key: str,
-    objects: Sequence[K8sObject], line: int,
+    peers: Peers, line: int,
 ) -> str:
     try:
-        place = sources.place_for(obj, objects)
+        place = sources.place_for(obj, peers)
         site = sources.site(place.doc, path) if place is not None else None
     except (OSError, ValueError, TargetError):
         place, site = None, None

@@ -25,7 +25,7 @@ from chartfix.model.changes import Refused
 from chartfix.model.edits import Edit, PlannedEdit
 from chartfix.model.objects import K8sObject, Rendering
 from chartfix.sources.helm.template.lines import Line
-from chartfix.sources.helm.template.locate import Place, Templates
+from chartfix.sources.helm.template.locate import Place, Templates, peers_of
 from chartfix.sources.helm.template.outline import MappingSite
 
 _INCLUDE = re.compile(r"^\s*-?\s*(?:include|template)\s+(\"[^\"]+\")\s+(\S+?)\s*(?:\||-?$)")
@@ -42,7 +42,7 @@ def restart_edits(
     ref = obj.ref
     if obj.source.path.startswith("charts/"):
         raise Refused(f"{ref} comes from a subchart; left as it is")
-    place = templates.place_for(obj, rendering.objects)
+    place = templates.place_for(obj, peers_of(rendering))
     if place is None:
         raise Refused(f"no template document in {obj.source.path} renders {ref}")
     if place.shared or place.doc.renders_many:

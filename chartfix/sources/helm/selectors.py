@@ -24,7 +24,7 @@ from chartfix.sources.base import Removal
 from chartfix.sources.helm.template.edit import remove_entry
 from chartfix.sources.helm.template.helpers import Helper, find_helpers, included_helper
 from chartfix.sources.helm.template.lexer import Action
-from chartfix.sources.helm.template.locate import Templates
+from chartfix.sources.helm.template.locate import Templates, peers_of
 from chartfix.sources.helm.template.outline import MappingSite
 
 SELECTOR_HELPER_NAMES = ("matchLabels", "selectorLabels")
@@ -90,7 +90,7 @@ def _target(templates: Templates, removal: Removal) -> _Target:
     if not keys:
         raise Refused(f"{finding.obj}: the volatile entry is in matchExpressions; edit it by hand")
     path = obj.selector_path()
-    place = templates.place_for(obj, rendering.objects)
+    place = templates.place_for(obj, peers_of(rendering))
     site = place.doc.sites.get(path) if place and path else None
     if place is None or site is None:
         raise Refused(f"{obj.source.path}: {path} of {obj.ref} is not written in the template")

@@ -43,7 +43,7 @@ from chartfix.sources.helm.restart import restart_edits
 from chartfix.sources.helm.selectors import selector_removals
 from chartfix.sources.helm.synthesis import Rendered, render_scenarios
 from chartfix.sources.helm.template.edit import apply_edits
-from chartfix.sources.helm.template.locate import Templates, locate
+from chartfix.sources.helm.template.locate import Templates, locate, peers_of
 from chartfix.sources.helm.template.outline import outline
 from chartfix.sources.helm.template.roles import role_names
 
@@ -194,14 +194,14 @@ class HelmSource:
         """The template line writing `path` of `obj`, else its document's `kind:` line, in
         the template or in the define it includes; else its file alone."""
         try:
-            return locate(self.root, obj, path, rendering.objects, self.templates)
+            return locate(self.root, obj, path, peers_of(rendering), self.templates)
         except (OSError, ValueError):  # unreadable or escaping template: the file is enough
             return None
 
     def origin(self, obj: K8sObject, rendering: Rendering) -> Origin:
         """The template document: one workload however its name renders, and whichever of
         its document's kinds (`Deployment` or `DaemonSet`) a scenario gives it."""
-        place = self.templates.place_for(obj, rendering.objects)
+        place = self.templates.place_for(obj, peers_of(rendering))
         if place is None:
             return Origin(obj.source.path, (obj.kind,), -1 - obj.source.doc_index)
         kinds = tuple(place.doc.kinds) if obj.kind in place.doc.kinds else (obj.kind,)
@@ -210,19 +210,19 @@ class HelmSource:
         return Origin(place.path, kinds, place.doc.index)
 
     def role_names(self, obj: K8sObject, rendering: Rendering) -> tuple[str, ...]:
-        place = self.templates.place_for(obj, rendering.objects)
+        place = self.templates.place_for(obj, peers_of(rendering))
         if place is None:
             return ()
         return role_names(self.templates, place, obj)
 
     def written_name(self, obj: K8sObject, rendering: Rendering) -> str | None:
-        doc = self.templates.document_for(obj, rendering.objects)
+        doc = self.templates.document_for(obj, peers_of(rendering))
         if doc is None or not doc.renders_many or not doc.name_value:
             return None
         siblings = [
             o for o in rendering.objects
             if o.kind == obj.kind  # a define's objects may come from several files
-            and self.templates.document_for(o, rendering.objects) is doc
+            and self.templates.document_for(o, peers_of(rendering)) is doc
         ]
         return doc.name_value if len(siblings) > 1 else None
 

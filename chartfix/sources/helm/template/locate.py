@@ -9,7 +9,7 @@ the define that writes it, in whichever file that is.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -17,7 +17,7 @@ from pathlib import Path
 from chartfix.errors import TargetError
 from chartfix.files import decode, inside
 from chartfix.model.findings import Location
-from chartfix.model.objects import K8sObject
+from chartfix.model.objects import K8sObject, Rendering
 from chartfix.sources.helm.template.helpers import Helper, find_helpers, included_helper
 from chartfix.sources.helm.template.outline import Document, MappingSite, Outline, outline
 
@@ -27,7 +27,29 @@ def _outline_bytes(data: bytes) -> Outline:
     return outline(decode(data))
 
 
-_PeerIndex = dict[tuple[str, str], list[K8sObject]]
+class Peers:
+    """The objects one scenario rendered, by template file and kind: which of a file's
+    documents of one kind rendered an object is told by its place among them when names do
+    not. Made once per rendering (`peers_of`), so that placing each of its objects is linear,
+    not quadratic."""
+
+    def __init__(self, objects: Iterable[K8sObject] = ()) -> None:
+        self._by_file_and_kind: dict[tuple[str, str], list[K8sObject]] = {}
+        for obj in objects:
+            self._by_file_and_kind.setdefault((obj.source.path, obj.kind), []).append(obj)
+
+    def of(self, obj: K8sObject) -> list[K8sObject]:
+        """The objects `obj`'s template file rendered with its kind, in order."""
+        return self._by_file_and_kind.get((obj.source.path, obj.kind), [])
+
+
+NO_PEERS = Peers()
+
+
+def peers_of(rendering: Rendering) -> Peers:
+    """`rendering`'s objects as `Peers`, made once per rendering."""
+    made: Peers = rendering.memo("template peers", lambda objects, _namespace: Peers(objects))
+    return made
 
 
 @dataclass(frozen=True)
@@ -77,10 +99,6 @@ class Templates:
         self._helpers: dict[str, Helper] | None = None
         self._includes: dict[str, int] = {}
         self._outlines: dict[bytes, Outline] = {}
-        self._peers: dict[int, tuple[Sequence[K8sObject], int, _PeerIndex]] = {}
-        """Per `siblings` sequence (held, so its id stays its own; with its length, in case
-        it grew): its objects by file and kind, so that placing every object of a rendering
-        is linear, not quadratic."""
 
     def read(self, rel: str) -> bytes:
         if rel in self.overrides:
@@ -136,17 +154,17 @@ class Templates:
         return found
 
     def document_for(
-        self, obj: K8sObject, siblings: Sequence[K8sObject] = ()
+        self, obj: K8sObject, peers: Peers = NO_PEERS
     ) -> Document | None:
         """The document that rendered `obj` (see `place_for`)."""
-        place = self.place_for(obj, siblings)
+        place = self.place_for(obj, peers)
         return None if place is None else place.doc
 
-    def place_for(self, obj: K8sObject, siblings: Sequence[K8sObject] = ()) -> Place | None:
+    def place_for(self, obj: K8sObject, peers: Peers = NO_PEERS) -> Place | None:
         """Where `obj` is written: a document of `obj.source.path`, or of the define that a
         document made only of include lines renders.
 
-        `siblings` are the other objects rendered in the same scenario; they settle which of
+        `peers` are the objects rendered in the same scenario; they settle which of
         several same-kind documents is meant when names do not.
         """
         try:
@@ -157,20 +175,8 @@ class Templates:
             through = self._through_include(obj, obj.source.path, docs)
             if through is not None:
                 return through
-        doc = _pick(obj, docs, self._same_file_and_kind(obj, siblings))
+        doc = _pick(obj, docs, peers.of(obj))
         return None if doc is None else Place(obj.source.path, doc)
-
-    def _same_file_and_kind(
-        self, obj: K8sObject, siblings: Sequence[K8sObject]
-    ) -> list[K8sObject]:
-        """The siblings `obj`'s template file rendered with its kind, looked up."""
-        held = self._peers.get(id(siblings))
-        if held is None or held[0] is not siblings or held[1] != len(siblings):
-            index: _PeerIndex = {}
-            for other in siblings:
-                index.setdefault((other.source.path, other.kind), []).append(other)
-            held = self._peers[id(siblings)] = (siblings, len(siblings), index)
-        return held[2].get((obj.source.path, obj.kind), [])
 
     def helpers(self) -> dict[str, Helper]:
         if self._helpers is None:
@@ -275,7 +281,7 @@ def locate(
     target_root: Path,
     obj: K8sObject,
     manifest_path: str | None,
-    siblings: Sequence[K8sObject] = (),
+    peers: Peers = NO_PEERS,
     sources: Templates | None = None,
 ) -> Location:
     """The template file and line of `manifest_path` (say `spec.selector.matchLabels`) of obj.
@@ -284,7 +290,7 @@ def locate(
     a define is located in the define's file.
     """
     sources = sources or Templates(target_root)
-    place = sources.place_for(obj, siblings)
+    place = sources.place_for(obj, peers)
     if place is None:
         return Location(obj.source.path)
     site = place.doc.sites.get(manifest_path) if manifest_path else None

@@ -19,7 +19,7 @@ from chartfix.files import decode
 from chartfix.model.objects import ANALYZED_KINDS, K8sObject
 from chartfix.sources.helm.template.helpers import Helper, included_helper, included_name
 from chartfix.sources.helm.template.lexer import lex
-from chartfix.sources.helm.template.locate import Templates
+from chartfix.sources.helm.template.locate import Peers, Templates
 from chartfix.sources.helm.template.outline import PLACEHOLDER, Document
 
 RANDOM = re.compile(
@@ -35,12 +35,13 @@ def stable_names(objects: Sequence[K8sObject], sources: Templates) -> list[K8sOb
     if not _chart_uses_randomness(sources):
         return list(objects)
     random_helpers: dict[str, bool] = {}
+    peers = Peers(objects)
     out = []
     for obj in objects:
         stable = None
         if obj.kind in ANALYZED_KINDS:
             try:
-                place = sources.place_for(obj, objects)
+                place = sources.place_for(obj, peers)
             except (OSError, ValueError, TargetError):
                 place = None
             if place is not None:
