@@ -268,7 +268,7 @@ def _identity(source: Source, obj: K8sObject, rendering: Rendering) -> str:
     origin = source.origin(obj, rendering)
     text = f"{obj.kind}@{origin}"
     siblings = [
-        o for o in rendering.in_file(obj.source.path)
+        o for o in rendering.in_file(obj.document.path)
         if o is not obj and o.kind == obj.kind and source.origin(o, rendering) == origin
     ]
     if siblings:

@@ -246,13 +246,13 @@ def _bad_labels(
     bad: set[BadLabel] = set()
     for rendering in renderings:
         for obj in rendering.objects:
-            for change in changes.get((obj.source.path, obj.kind), ()):
+            for change in changes.get((obj.document.path, obj.kind), ()):
                 labels = mapping_at(obj.body, change.path) or {}
                 if change.key not in labels:
                     continue
                 value = str(labels[change.key])
                 if not (valid_label_key(change.key) and valid_label_value(value)):
-                    bad.add((obj.source.path, obj.kind, change.key, value))
+                    bad.add((obj.document.path, obj.kind, change.key, value))
     return bad
 
 
@@ -301,7 +301,7 @@ def _pairs_by_position(old: Rendering, new: Rendering) -> list[tuple[K8sObject, 
         return None
     pairs = []
     for before, after in zip(old.objects, new.objects, strict=True):
-        if before.source != after.source or before.kind != after.kind:
+        if before.document != after.document or before.kind != after.kind:
             return None
         if before.text is not None and before.text == after.text:
             continue
@@ -337,7 +337,7 @@ def _pair_differences(
     name = str(before.ref)
     try:
         expected = _expected_body(
-            before.body, after.body, allowed.get((before.source.path, before.kind), ())
+            before.body, after.body, allowed.get((before.document.path, before.kind), ())
         )
     except Refused as why:
         return {(name, why.reason)}

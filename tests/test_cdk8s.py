@@ -249,7 +249,7 @@ def test_find_apps_skips_build_output_and_symlinks(tmp_path: Path) -> None:
 
 def test_synth_traces_each_object_to_its_python_file(tmp_path: Path) -> None:
     rendering = synth(copy_app(tmp_path, "cdk8s-shared-dict"))
-    assert [(o.kind, o.source.path, o.source.doc_index) for o in rendering.objects] == [
+    assert [(o.kind, o.document.path, o.document.doc_index) for o in rendering.objects] == [
         ("Deployment", "main.py", 0),
         ("Job", "main.py", 1),
         ("Service", "main.py", 2),

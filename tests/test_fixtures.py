@@ -368,16 +368,16 @@ def test_legacy_server_uses_literal_legacy_keys_everywhere() -> None:
 
 def test_multi_doc_range_and_whole_file_if() -> None:
     objects = render(FIXTURES / "multi-doc")
-    api = [o for o in objects if o.source.path == "templates/api.yaml"]
-    assert [(o.kind, o.source.doc_index) for o in api] == [
+    api = [o for o in objects if o.document.path == "templates/api.yaml"]
+    assert [(o.kind, o.document.doc_index) for o in api] == [
         ("Deployment", 0), ("Service", 1), ("Job", 2)
     ]
-    workers = [o for o in objects if o.source.path == "templates/workers.yaml"]
+    workers = [o for o in objects if o.document.path == "templates/workers.yaml"]
     assert sorted(o.name for o in workers) == [
         "rel-multi-doc-worker-email", "rel-multi-doc-worker-thumbnails"
     ]
     disabled = render(FIXTURES / "multi-doc", {"enabled": False})
-    assert not [o for o in disabled if o.source.path == "templates/workers.yaml"]
+    assert not [o for o in disabled if o.document.path == "templates/workers.yaml"]
 
 
 def test_if_blocks_follow_their_values() -> None:

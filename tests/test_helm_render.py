@@ -86,7 +86,10 @@ def test_documents_become_objects_with_their_source(tmp_path: Path) -> None:
 
     rendering = render_default(root, release="rel", namespace="ns")
 
-    got = [(o.kind, o.name, o.source.path, o.source.doc_index, o.chart) for o in rendering.objects]
+    got = [
+        (o.kind, o.name, o.document.path, o.document.doc_index, o.chart)
+        for o in rendering.objects
+    ]
     assert got == [
         ("Secret", "s1", "templates/list.yaml", 0, "app"),
         ("Secret", "s2", "templates/list.yaml", 0, "app"),
@@ -234,7 +237,7 @@ def test_subchart_folder_renders_under_its_folder_path(tmp_path: Path) -> None:
 
     db = next(o for o in rendering.objects if o.chart == "db")
     assert db.name == "release-name-db"
-    assert db.source.path == "charts/db-folder/templates/configmap.yaml"
+    assert db.document.path == "charts/db-folder/templates/configmap.yaml"
     assert rendering.warnings == []
 
 
@@ -248,7 +251,7 @@ def test_packaged_subchart_renders(tmp_path: Path) -> None:
 
     assert names(rendering) == ["release-name-app", "release-name-db"]
     db = next(o for o in rendering.objects if o.chart == "db")
-    assert db.source.path == "charts/db/templates/configmap.yaml"
+    assert db.document.path == "charts/db/templates/configmap.yaml"
 
 
 def test_file_repository_dependency_is_staged(tmp_path: Path) -> None:

@@ -1,8 +1,8 @@
-"""Rendered Kubernetes objects: what Helm produced, and where in the chart it came from.
+"""Rendered Kubernetes objects: what a target renders to, and where in it each came from.
 
 Analysis runs on these, never on templates: only the rendered object says which labels a pod
-really gets. Each object keeps its `source` (template path and document position) so that a
-finding can be traced back to the file a fix must edit.
+really gets. Each object keeps its `document` (the `FileDocument`: file path and document
+position) so that a finding can be traced back to the file a fix must edit.
 """
 
 from __future__ import annotations
@@ -169,7 +169,8 @@ class K8sObject:
     """One rendered manifest document."""
 
     body: Mapping[str, Any]
-    source: FileDocument
+    document: FileDocument
+    """The file and document it was rendered from (or read from, as written)."""
     chart: str = ""
     """Name of the (sub)chart whose template rendered this object."""
     text: str | None = field(default=None, compare=False, repr=False)
@@ -420,7 +421,7 @@ def _first_by_ref(objects: Sequence[K8sObject], namespace: str) -> dict[ObjectRe
 def _by_file(objects: Sequence[K8sObject], namespace: str) -> dict[str, list[K8sObject]]:
     found: dict[str, list[K8sObject]] = defaultdict(list)
     for obj in objects:
-        found[obj.source.path].append(obj)
+        found[obj.document.path].append(obj)
     return found
 
 

@@ -190,7 +190,7 @@ was read from and its kind, namespace and name."""
 
 
 def _rendered(obj: K8sObject, rendering: Rendering) -> _Rendered:
-    return (rendering.scenario, obj.source, obj.ref)
+    return (rendering.scenario, obj.document, obj.ref)
 
 
 @dataclass(frozen=True)

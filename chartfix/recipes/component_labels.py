@@ -441,7 +441,7 @@ class ComponentLabels:
                     if planned is not None:
                         theirs.add(consumer_key)
                         out.edits.extend(planned[0])
-                        out.changes[(consumer.source.path, consumer.kind)].extend(planned[1])
+                        out.changes[(consumer.document.path, consumer.kind)].extend(planned[1])
                 if consumer_key in theirs:
                     out.edited.add(consumer.ref)
                 elif consumer_key in left:
@@ -579,7 +579,7 @@ def _own_values_unit(
                 )
             own_edits, change = _own_value_edit(context, other, scenario, label, used)
             edits.extend(own_edits)
-            changes[(other.source.path, other.kind)].append(change)
+            changes[(other.document.path, other.kind)].append(change)
             if other.kind == "Job" and not other.recreated_by_helm:
                 unsafe = True
                 notes.append(
@@ -637,7 +637,7 @@ def _stray_consumers(
             planned = consumer_edit(context, consumer, scenario, label)
             if planned is not None:
                 out.edits += planned[0]
-                out.changes[(consumer.source.path, consumer.kind)].extend(planned[1])
+                out.changes[(consumer.document.path, consumer.kind)].extend(planned[1])
     return out
 
 
@@ -723,7 +723,7 @@ def _relabel_unit(
         assert path is not None
         change = LabelChange(path, label_key, value)
         edits.extend(context.source.label_edits(obj, rendering, [change]))
-        changes[(obj.source.path, obj.kind)].append(change)
+        changes[(obj.document.path, obj.kind)].append(change)
         names.append(f"{obj.ref} gets {label_key}={value}")
     note = (
         f"{controller.ref} keeps its selector: {'; '.join(names)} (recreated by Helm or "
@@ -829,12 +829,12 @@ def _members_edits(
             pod_path = obj.pod_labels_path()
             assert pod_path is not None
             change = LabelChange(pod_path, label.key, label.value)
-            if change not in changes[(obj.source.path, obj.kind)]:
-                changes[(obj.source.path, obj.kind)].append(change)
+            if change not in changes[(obj.document.path, obj.kind)]:
+                changes[(obj.document.path, obj.kind)].append(change)
     planned = consumer_edit(context, consumer, first, label)
     if planned is not None:
         edits.extend(planned[0])
-        changes[(consumer.source.path, consumer.kind)].extend(planned[1])
+        changes[(consumer.document.path, consumer.kind)].extend(planned[1])
     stray = ", ".join(sorted(str(r) for r in others))
     how = (
         f"their pods get {label.key}={label.value} (a rolling update; until a pod is "
@@ -930,10 +930,10 @@ def _range_unit(
         except Refused:
             continue
         return FixUnit(
-            f"{controller.source.path}: the {controller.kind}s it renders select on {key}",
+            f"{controller.document.path}: the {controller.kind}s it renders select on {key}",
             edits,
             [f for f in findings if f.rule == "overlap"],
-            {(controller.source.path, controller.kind): [change]},
+            {(controller.document.path, controller.kind): [change]},
             "unsafe",
         )
     names = ", ".join(str(o.ref) for o in siblings)
@@ -996,7 +996,7 @@ def _labelled_job(obj: K8sObject, edits: list[PlannedEdit], change: LabelChange)
         f"{obj.ref}: add {change.key}={change.value}",
         edits,
         [],
-        {(obj.source.path, obj.kind): [change]},
+        {(obj.document.path, obj.kind): [change]},
         "safe" if safe else "unsafe",
         [note],
     )

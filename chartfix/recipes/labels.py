@@ -157,11 +157,11 @@ def controller_label_edits(
     ]
     removals = unstable_removals(context, controller) if selector else []
     edits, made = label_edits(context, controller, rendering, [*wanted, *removals])
-    key_of = (controller.source.path, controller.kind)
+    key_of = (controller.document.path, controller.kind)
     # One source may write another kind in another scenario (Deployment or DaemonSet).
     kinds = context.origin(controller, rendering).kinds
-    also = [(controller.source.path, k) for k in kinds if k != controller.kind]
-    also += sorted({(o.source.path, o.kind) for o, _ in instances} - {key_of, *also})
+    also = [(controller.document.path, k) for k in kinds if k != controller.kind]
+    also += sorted({(o.document.path, o.kind) for o, _ in instances} - {key_of, *also})
     return label, edits, {k: list(made) for k in (key_of, *also)}
 
 

@@ -147,7 +147,7 @@ def _changes(
     for other, _ in written:
         path = (other.pod_labels_path() or "spec.template.metadata.labels").rsplit(".", 1)[0]
         change = LabelChange(f"{path}.annotations", KEY, None)
-        kept = changes.setdefault((other.source.path, other.kind), [])
+        kept = changes.setdefault((other.document.path, other.kind), [])
         if change not in kept:
             kept.append(change)
     return changes

@@ -175,7 +175,7 @@ def _defaulted_unit(context: RecipeContext, finding: Finding) -> FixUnit | None:
     ones; None when the finding's object writes its own selector."""
     rendering = context.scenario_of(finding)
     obj = context.find(rendering, finding.obj)
-    if obj is None or not obj.selector_defaulted or obj.source.path.startswith("charts/"):
+    if obj is None or not obj.selector_defaulted or obj.document.path.startswith("charts/"):
         return None
     removals = unstable_removals(context, obj)
     removals += [
@@ -186,7 +186,7 @@ def _defaulted_unit(context: RecipeContext, finding: Finding) -> FixUnit | None:
         f"{obj.ref}: write its defaulted selector out, without {finding.detail.get('keys')}",
         edits,
         [finding],
-        {(obj.source.path, obj.kind): changes},
+        {(obj.document.path, obj.kind): changes},
         "unsafe",
     )
 
@@ -207,7 +207,7 @@ def _removal_unit(context: RecipeContext, finding: Finding) -> FixUnit:
         f"{obj.ref}: remove {', '.join(keys)} from its selector",
         edits,
         [finding],
-        {(obj.source.path, obj.kind): changes},
+        {(obj.document.path, obj.kind): changes},
         "unsafe" if obj.is_controller else "safe",
     )
 
@@ -265,7 +265,7 @@ def _kept_apart(context: RecipeContext, units: list[FixUnit]) -> list[FixUnit]:
                 continue
             target = merged.get(unit, unit)
             if planned is not None:
-                _extend(target, planned[0], {(obj.source.path, obj.kind): planned[1]})
+                _extend(target, planned[0], {(obj.document.path, obj.kind): planned[1]})
             if target is not owner_unit:
                 _extend(owner_unit, target.edits, target.changes)
                 owner_unit.targets += [t for t in target.targets if t not in owner_unit.targets]
@@ -280,7 +280,7 @@ def _without_removed(obj: K8sObject, unit: FixUnit) -> LabelSelector | None:
     """The controller's selector as the unit leaves it, when the unit removes entries."""
     selector = obj.selector
     removed = {
-        c.key for c in unit.changes.get((obj.source.path, obj.kind), ())
+        c.key for c in unit.changes.get((obj.document.path, obj.kind), ())
         if c.removed and c.path == obj.selector_path()
     }
     if selector is None or not removed:

@@ -185,7 +185,7 @@ def _own_findings(found: Sequence[Finding], rendering: Rendering) -> list[Findin
     """
     if not rendering.borrowed:
         return list(found)
-    paths = {o.ref: o.source.path for o in rendering.objects}
+    paths = {o.ref: o.document.path for o in rendering.objects}
 
     def folder(path: str, folders: Mapping[str, str]) -> str | None:
         return next((f for f in folders if path.startswith(f + "/")), None)

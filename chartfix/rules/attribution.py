@@ -74,7 +74,7 @@ def _evidence(consumer: K8sObject, controller: K8sObject) -> tuple[int, ...]:
     return (
         _port_score(consumer, controller),
         name if name == 3 else 0,
-        _file_score(consumer.source.path, controller.source.path),
+        _file_score(consumer.document.path, controller.document.path),
         name,
     )
 

@@ -192,7 +192,7 @@ def _finding(
         obj=obj.ref,
         message=message,
         remediation=remediation,
-        location=Location(obj.source.path),
+        location=Location(obj.document.path),
         at=LABELS,
         chart=chart_of(obj, context),
         detail={

@@ -84,7 +84,7 @@ def own_value_advice(controller: K8sObject, sharing: Sequence[K8sObject]) -> str
     controllers = [o for o in sharing if o.is_controller]
     if controllers:
         if len(controllers) < len(sharing) or any(
-            o.kind != controller.kind or o.source.path != controller.source.path
+            o.kind != controller.kind or o.document.path != controller.document.path
             for o in controllers
         ):
             return None
@@ -112,7 +112,7 @@ def own_value_advice(controller: K8sObject, sharing: Sequence[K8sObject]) -> str
 
 def subchart_dir(obj: K8sObject) -> str | None:
     """`charts/NAME` when a subchart's template rendered `obj` (fixed there, not here)."""
-    parts = obj.source.path.split("/")
+    parts = obj.document.path.split("/")
     return "/".join(parts[:2]) if parts[0] == "charts" and len(parts) > 2 else None
 
 

@@ -66,7 +66,7 @@ def check(objects: Sequence[K8sObject], context: RuleContext) -> Iterator[Findin
             message=f"pod template labels do not satisfy the selector: unmet {'; '.join(unmet)}",
             remediation=f"Add the unmet selector entries to the pod template labels of "
             f"{controller.ref} (or drop them from the selector); Kubernetes rejects it as is.",
-            location=Location(controller.source.path),
+            location=Location(controller.document.path),
             at=controller.selector_path(),
             chart=chart_of(controller, context),
             detail={"selector": str(selector), "unmet": "; ".join(unmet)},

@@ -112,7 +112,7 @@ def check(objects: Sequence[K8sObject], context: RuleContext) -> Iterator[Findin
             message=f"selector {selector} also matches the pods of {described}: "
             + _said(impact, effects),
             remediation=advice(_remediation(controller, others, rendering), impact),
-            location=Location(controller.source.path),
+            location=Location(controller.document.path),
             at=controller.selector_path(),
             related=related,
             chart=chart_of(controller, context),

@@ -139,17 +139,17 @@ def judge(
     annotated: dict[tuple[ObjectRef, str], tuple[str, str, str]] = {}
     for obj in objects:
         for key, (rule, reason) in annotation_suppressions(obj).items():
-            ident = f"{chart_key}: {obj.source.path}: {obj.ref}: {key}"
+            ident = f"{chart_key}: {obj.document.path}: {obj.ref}: {key}"
             if rule not in rules:
                 result.declared[ident] = (
-                    f"{obj.source.path}: annotation {key} on {obj.ref} names no rule; rules: "
+                    f"{obj.document.path}: annotation {key} on {obj.ref} names no rule; rules: "
                     f"{', '.join(rules)}"
                 )
                 continue
             if not policy.enabled(rule):
                 continue
             result.declared[ident] = (
-                f"{obj.source.path}: annotation {key} on {obj.ref} matches no {rule} finding"
+                f"{obj.document.path}: annotation {key} on {obj.ref} matches no {rule} finding"
             )
             annotated.setdefault((obj.ref, rule), (ident, key, reason))
     for entry in policy.suppress:

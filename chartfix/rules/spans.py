@@ -86,8 +86,8 @@ def check(objects: Sequence[K8sObject], context: RuleContext) -> Iterator[Findin
             remediation=f"If {consumer.ref} is meant for one of them, add that workload's "
             "component label to its selector; if it spans them on purpose, accept it with the "
             f"annotation `{IGNORE_PREFIX}{CODE}: \"<why>\"` on {consumer.ref} in "
-            f"{consumer.source.path}.",
-            location=Location(consumer.source.path),
+            f"{consumer.document.path}.",
+            location=Location(consumer.document.path),
             at=consumer.selector_path(),
             related=related,
             chart=chart_of(consumer, context),

@@ -123,7 +123,7 @@ def check(objects: Sequence[K8sObject], context: RuleContext) -> Iterator[Findin
             remediation=advice(
                 _remediation(consumer, owners, strays, rendering, context), impact
             ),
-            location=Location(consumer.source.path),
+            location=Location(consumer.document.path),
             at=consumer.selector_path(),
             related=sorted_refs(strays),
             chart=chart_of(consumer, context),

@@ -164,7 +164,7 @@ def check(objects: Sequence[K8sObject], context: RuleContext) -> Iterator[Findin
             message=message,
             remediation=remediation
             + (" (unsafe: the selector is immutable)." if obj.is_controller else "."),
-            location=Location(obj.source.path),
+            location=Location(obj.document.path),
             at=obj.selector_path(),
             chart=chart_of(obj, context),
             detail=detail,
@@ -191,8 +191,8 @@ def _who_does_it(obj: K8sObject, keys: Sequence[str], selector: LabelSelector) -
     """The command that removes `keys`, or why it is a hand edit: the advice must work. The
     recipe is named by its mark (a default run fixes errors only; warnings need the recipe
     asked for by name), filled in where the finding is printed."""
-    if obj.source.path.startswith("charts/"):
-        return f"edit the subchart that renders it ({obj.source.path}) by hand"
+    if obj.document.path.startswith("charts/"):
+        return f"edit the subchart that renders it ({obj.document.path}) by hand"
     in_expressions = [k for k in keys if k not in selector.match_labels]
     if in_expressions:
         return f"edit the matchExpressions entry of {', '.join(in_expressions)} by hand"

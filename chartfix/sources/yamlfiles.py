@@ -287,7 +287,7 @@ class YamlFiles:
             )
         try:
             text = YamlText(decode(self.read(rel)), rel)
-            doc = obj.source.doc_index
+            doc = obj.document.doc_index
             if doc >= len(text.documents):
                 raise Refused(f"{rel}: document {doc + 1} not found")
             kind = text.node_at(doc, "kind")
@@ -325,8 +325,8 @@ def _last_of_each(objects: list[K8sObject]) -> tuple[list[K8sObject], list[str]]
         winner = last[(obj.kind, obj.namespace or "", obj.name)]
         if winner is not obj and obj.kind in ANALYZED_KINDS:  # the ones findings are about
             warnings.append(
-                f"{obj.ref} is written twice, in {obj.source.path} and "
-                f"{winner.source.path}: `kubectl apply -f` keeps the latter, so chartfix "
+                f"{obj.ref} is written twice, in {obj.document.path} and "
+                f"{winner.document.path}: `kubectl apply -f` keeps the latter, so chartfix "
                 "reads and fixes that one only"
             )
     return kept, warnings
@@ -366,16 +366,16 @@ class ManifestFiles(YamlFiles):
 
     def locate(self, obj: K8sObject, path: str, rendering: Rendering) -> Location | None:
         try:
-            text = YamlText(decode(self.read(obj.source.path)), obj.source.path)
-            node = text.node_at(obj.source.doc_index, path)
+            text = YamlText(decode(self.read(obj.document.path)), obj.document.path)
+            node = text.node_at(obj.document.doc_index, path)
         except (NotEditable, TargetError, IndexError):
-            return Location(obj.source.path, obj.source.line)
-        line = obj.source.line if node is None else node.start_mark.line + 1
-        return Location(obj.source.path, line)
+            return Location(obj.document.path, obj.document.line)
+        line = obj.document.line if node is None else node.start_mark.line + 1
+        return Location(obj.document.path, line)
 
     def origin(self, obj: K8sObject, rendering: Rendering) -> Origin:
         """The file's document."""
-        return Origin(obj.source.path, (obj.kind,), obj.source.doc_index)
+        return Origin(obj.document.path, (obj.kind,), obj.document.doc_index)
 
     def role_names(self, obj: K8sObject, rendering: Rendering) -> tuple[str, ...]:
         own = own_part(obj, obj.name)

@@ -65,7 +65,7 @@ class CommittedOutput(ManifestFiles):
         self, obj: K8sObject, rendering: Rendering, changes: Sequence[LabelChange]
     ) -> list[PlannedEdit]:
         raise Refused(
-            f"{obj.ref} is read from {obj.source.path}, what `cdk8s synth` wrote (the next "
+            f"{obj.ref} is read from {obj.document.path}, what `cdk8s synth` wrote (the next "
             f"synth overwrites an edit there): {RUN_TO_FIX}"
         )
 

@@ -135,7 +135,7 @@ class CdkSource:
         """The construct (its path in the app's tree) that built `obj`."""
         origin = self.origins.get(obj.ref)
         if origin is None:
-            return Origin(obj.source.path, (obj.kind,), -1 - obj.source.doc_index)
+            return Origin(obj.document.path, (obj.kind,), -1 - obj.document.doc_index)
         return Origin(origin.construct_path, (obj.kind,), 0)
 
     def role_names(self, obj: K8sObject, rendering: Rendering) -> tuple[str, ...]:

@@ -68,11 +68,11 @@ def label_edits(
     """The splices making `changes` to `obj`; Refused: why they cannot be made (one line).
     `scenarios`: every scenario rendered (whose values may keep a toggle off)."""
     ref = obj.ref
-    if obj.source.path.startswith("charts/"):
+    if obj.document.path.startswith("charts/"):
         raise Refused(f"{ref} comes from a subchart; left as it is")
     place = templates.place_for(obj, peers_of(rendering))
     if place is None:
-        raise Refused(f"no template document in {obj.source.path} renders {ref}")
+        raise Refused(f"no template document in {obj.document.path} renders {ref}")
     written_out = [c for c in changes if obj.selector_defaulted and c.path == SELECTOR]
     added = [c for c in changes if c not in written_out or not c.removed]
     if place.shared and not all(c.named for c in added):
@@ -86,7 +86,7 @@ def label_edits(
         site = templates.site(place.doc, change.path)
         if site is None:
             raise Refused(
-                f"{obj.source.path}: {change.path} of {ref} is not written in the template"
+                f"{obj.document.path}: {change.path} of {ref} is not written in the template"
             )
         current = string_map(mapping_at(obj.body, change.path)).get(change.key)
         try:

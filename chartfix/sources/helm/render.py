@@ -130,7 +130,7 @@ def _written_at(
     except (OSError, ValueError, TargetError):
         place, site = None, None
     if place is None or site is None:
-        return f"{obj.source.path} (rendered line {line})"
+        return f"{obj.document.path} (rendered line {line})"
     entries = [e for e in site.entries if e.key == key]
     return f"{place.path}:{(entries[-1].line if entries else site.key_line).number}"
 
@@ -437,11 +437,11 @@ def _one_of_each(chart: Chart, objects: Sequence[K8sObject], namespace: str) -> 
         if first is obj:
             continue
         files = (
-            f"{first.source.path} and {obj.source.path}"
-            if first.source.path != obj.source.path else f"{obj.source.path} (twice)"
+            f"{first.document.path} and {obj.document.path}"
+            if first.document.path != obj.document.path else f"{obj.document.path} (twice)"
         )
         raise TargetError(
-            chart.root / obj.source.path,
+            chart.root / obj.document.path,
             f"{files} both render {obj.kind}/{obj.name} in namespace {key[2]}: one release "
             "cannot hold two objects of one kind and name (Helm refuses to install it); "
             "rename or remove one",

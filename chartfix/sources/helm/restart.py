@@ -40,11 +40,11 @@ def restart_edits(
     """The splices giving `obj`'s pod template the annotation `key`: a checksum of the label
     helper its `metadata.labels` include; Refused: why they cannot be made (one line)."""
     ref = obj.ref
-    if obj.source.path.startswith("charts/"):
+    if obj.document.path.startswith("charts/"):
         raise Refused(f"{ref} comes from a subchart; left as it is")
     place = templates.place_for(obj, peers_of(rendering))
     if place is None:
-        raise Refused(f"no template document in {obj.source.path} renders {ref}")
+        raise Refused(f"no template document in {obj.document.path} renders {ref}")
     if place.shared or place.doc.renders_many:
         raise Refused(
             f"{place.path}: {ref} is written in a `range` or `define`; add the annotation "

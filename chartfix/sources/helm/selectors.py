@@ -84,7 +84,7 @@ def selector_removals(
 
 def _target(templates: Templates, removal: Removal) -> _Target:
     finding, obj, rendering = removal.finding, removal.obj, removal.rendering
-    if obj.source.path.startswith("charts/"):
+    if obj.document.path.startswith("charts/"):
         raise Refused(f"{finding.obj} comes from a subchart: fix it there")
     keys = list(removal.keys)
     if not keys:
@@ -93,7 +93,7 @@ def _target(templates: Templates, removal: Removal) -> _Target:
     place = templates.place_for(obj, peers_of(rendering))
     site = place.doc.sites.get(path) if place and path else None
     if place is None or site is None:
-        raise Refused(f"{obj.source.path}: {path} of {obj.ref} is not written in the template")
+        raise Refused(f"{obj.document.path}: {path} of {obj.ref} is not written in the template")
     if place.shared:
         raise Refused(f"{place.shared_reason(obj.ref)}; edit it by hand")
     return _Target(finding, obj, site, keys, place.path)
@@ -118,7 +118,7 @@ def _literal_unit(target: _Target, keys: list[str]) -> FixUnit:
         f"{obj.ref}: remove {', '.join(keys)} from its selector",
         edits,
         [target.finding],
-        {(obj.source.path, obj.kind): _removals(target.site.path, keys)},
+        {(obj.document.path, obj.kind): _removals(target.site.path, keys)},
         "unsafe" if obj.is_controller else "safe",
     )
 
@@ -200,7 +200,7 @@ def _switch_unit(
         edits += _renamed_includes(templates, target, name, new_name)
         selector = obj.selector
         keys = [k for k in (selector.match_labels if selector else {}) if k in MANAGER_KEYS]
-        _add(changes[(obj.source.path, obj.kind)],
+        _add(changes[(obj.document.path, obj.kind)],
              _removals(target.site.path, [*target.keys, *keys]))
     unsafe = any(t.obj.is_controller for t in targets)
     return FixUnit(
@@ -255,7 +255,7 @@ def _split_unit(
         obj = target.obj
         edits += _renamed_includes(templates, target, name, new_name)
         edits += _removal_edits(target, literal)
-        _add(changes[(obj.source.path, obj.kind)], _removals(target.site.path, target.keys))
+        _add(changes[(obj.document.path, obj.kind)], _removals(target.site.path, target.keys))
     unsafe = any(t.obj.is_controller for t, _ in targets)
     return FixUnit(
         f"selectors use {new_name} ({name} without {', '.join(keys)})",

@@ -203,7 +203,7 @@ class HelmSource:
         its document's kinds (`Deployment` or `DaemonSet`) a scenario gives it."""
         place = self.templates.place_for(obj, peers_of(rendering))
         if place is None:
-            return Origin(obj.source.path, (obj.kind,), -1 - obj.source.doc_index)
+            return Origin(obj.document.path, (obj.kind,), -1 - obj.document.doc_index)
         kinds = tuple(place.doc.kinds) if obj.kind in place.doc.kinds else (obj.kind,)
         if not place.doc.kinds and place.doc.name_template is not None:
             kinds = ()  # `kind: {{ .Values.kind }}`: whatever a scenario renders

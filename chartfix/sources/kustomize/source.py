@@ -228,29 +228,29 @@ class KustomizeSource(YamlFiles):
         if not candidates:
             return FileDocument(rel, -1)
         best = max(candidates, key=lambda o: len(o.name))
-        return best.source
+        return best.document
 
     # --- what the recipes and the verifier ask --------------------------------------------
 
     def locate(self, obj: K8sObject, path: str, rendering: Rendering) -> Location | None:
-        if obj.source.doc_index < 0:
-            return Location(obj.source.path) if obj.source.path else None
+        if obj.document.doc_index < 0:
+            return Location(obj.document.path) if obj.document.path else None
         try:
-            text = YamlText(decode(self.read(obj.source.path)), obj.source.path)
-            node = text.node_at(obj.source.doc_index, path)
+            text = YamlText(decode(self.read(obj.document.path)), obj.document.path)
+            node = text.node_at(obj.document.doc_index, path)
         except Exception:
             node = None
         if node is not None:
-            return Location(obj.source.path, node.start_mark.line + 1)
+            return Location(obj.document.path, node.start_mark.line + 1)
         writer = self._label_writer(rendering.scenario, path)
-        return writer or Location(obj.source.path, obj.source.line)
+        return writer or Location(obj.document.path, obj.document.line)
 
     def origin(self, obj: K8sObject, rendering: Rendering) -> Origin:
         """(resource file, kind, document): the same in every overlay, whatever name or
         namespace the overlay gives the object; a generated object is its own."""
-        if obj.source.doc_index < 0:
-            return Origin(f"{rendering.scenario}:{obj.source.path}:{obj.name}", (obj.kind,), -1)
-        return Origin(obj.source.path, (obj.kind,), obj.source.doc_index)
+        if obj.document.doc_index < 0:
+            return Origin(f"{rendering.scenario}:{obj.document.path}:{obj.name}", (obj.kind,), -1)
+        return Origin(obj.document.path, (obj.kind,), obj.document.doc_index)
 
     def role_names(self, obj: K8sObject, rendering: Rendering) -> tuple[str, ...]:
         """The name written in the resource (`api` of `staging-api`, after `namePrefix`),
@@ -265,18 +265,18 @@ class KustomizeSource(YamlFiles):
     def label_edits(
         self, obj: K8sObject, rendering: Rendering, changes: Sequence[LabelChange]
     ) -> list[PlannedEdit]:
-        if obj.source.doc_index < 0:
-            where = obj.source.path or "a remote base"
+        if obj.document.doc_index < 0:
+            where = obj.document.path or "a remote base"
             raise Refused(
                 f"{obj.ref} is generated or remote ({where}); chartfix edits no generated file"
             )
-        rel = obj.source.path
+        rel = obj.document.path
         planned: list[PlannedEdit] = []
         resource = YamlText(decode(self.read(rel)), rel)
         for change in changes:
             if not change.removed:
                 continue
-            site = resource.site(obj.source.doc_index, change.path)
+            site = resource.site(obj.document.doc_index, change.path)
             if site is None or site.entry(change.key) is None:
                 writer = self._label_writer(rendering.scenario, change.path, change.key)
                 where = f" ({writer})" if writer else ""
@@ -362,20 +362,20 @@ class KustomizeSource(YamlFiles):
                 except TargetError:
                     continue
                 found += [
-                    (rel, d.source.doc_index) for d in docs
+                    (rel, d.document.doc_index) for d in docs
                     if d.kind == obj.kind and d.name == written
                 ]
         return found
 
     def _written_name(self, obj: K8sObject) -> str | None:
-        if obj.source.doc_index < 0:
+        if obj.document.doc_index < 0:
             return None
         try:
-            written = objects_of(self.read(obj.source.path), obj.source.path)
+            written = objects_of(self.read(obj.document.path), obj.document.path)
         except TargetError:
             return None
         for other in written:
-            if other.source.doc_index == obj.source.doc_index and other.kind == obj.kind:
+            if other.document.doc_index == obj.document.doc_index and other.kind == obj.kind:
                 return other.name
         return None
 

@@ -49,4 +49,4 @@ class ManifestsSource(ManifestFiles):
     def label_edits(
         self, obj: K8sObject, rendering: Rendering, changes: Sequence[LabelChange]
     ) -> list[PlannedEdit]:
-        return self.yaml_edits(obj, obj.source.path, changes, f"labels of {obj.ref}")
+        return self.yaml_edits(obj, obj.document.path, changes, f"labels of {obj.ref}")

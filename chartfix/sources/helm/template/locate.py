@@ -36,11 +36,11 @@ class Peers:
     def __init__(self, objects: Iterable[K8sObject] = ()) -> None:
         self._by_file_and_kind: dict[tuple[str, str], list[K8sObject]] = {}
         for obj in objects:
-            self._by_file_and_kind.setdefault((obj.source.path, obj.kind), []).append(obj)
+            self._by_file_and_kind.setdefault((obj.document.path, obj.kind), []).append(obj)
 
     def of(self, obj: K8sObject) -> list[K8sObject]:
         """The objects `obj`'s template file rendered with its kind, in order."""
-        return self._by_file_and_kind.get((obj.source.path, obj.kind), [])
+        return self._by_file_and_kind.get((obj.document.path, obj.kind), [])
 
 
 NO_PEERS = Peers()
@@ -161,22 +161,22 @@ class Templates:
         return None if place is None else place.doc
 
     def place_for(self, obj: K8sObject, peers: Peers = NO_PEERS) -> Place | None:
-        """Where `obj` is written: a document of `obj.source.path`, or of the define that a
+        """Where `obj` is written: a document of `obj.document.path`, or of the define that a
         document made only of include lines renders.
 
         `peers` are the objects rendered in the same scenario; they settle which of
         several same-kind documents is meant when names do not.
         """
         try:
-            docs = self.outline(obj.source.path).documents
+            docs = self.outline(obj.document.path).documents
         except (OSError, ValueError, TargetError):
             return None
         if not any(obj.kind in d.kinds for d in docs):
-            through = self._through_include(obj, obj.source.path, docs)
+            through = self._through_include(obj, obj.document.path, docs)
             if through is not None:
                 return through
         doc = _pick(obj, docs, peers.of(obj))
-        return None if doc is None else Place(obj.source.path, doc)
+        return None if doc is None else Place(obj.document.path, doc)
 
     def helpers(self) -> dict[str, Helper]:
         if self._helpers is None:
@@ -292,7 +292,7 @@ def locate(
     sources = sources or Templates(target_root)
     place = sources.place_for(obj, peers)
     if place is None:
-        return Location(obj.source.path)
+        return Location(obj.document.path)
     site = place.doc.sites.get(manifest_path) if manifest_path else None
     if site is not None:
         return Location(place.path, site.line)
