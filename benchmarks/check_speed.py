@@ -30,7 +30,7 @@ from pathlib import Path
 import helm_python
 
 from chartfix import runner
-from chartfix.commands.checking import run_check
+from chartfix.commands.checking import CheckOptions, run_check
 from chartfix.errors import TargetError
 from chartfix.sources.helm.chart import find_charts, load_chart, scenarios
 from chartfix.sources.helm.dependencies import stage
@@ -86,7 +86,7 @@ def main() -> int:
 
     out = io.StringIO()
     start = time.perf_counter()
-    status = run_check([args.tree], [], [], "json", args.jobs, out)
+    status = run_check([args.tree], CheckOptions(fmt="json", jobs=args.jobs), out)
     b = time.perf_counter() - start
     runner.shutdown()
     report = json.loads(out.getvalue())

@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from chartfix.commands.checking import check_all
+from chartfix.commands.checking import CheckOptions, check_all
 from chartfix.errors import TargetError
 from chartfix.model.objects import is_feature
 from chartfix.pipeline import FixRequest, fix_target
@@ -55,8 +55,8 @@ def measure(tree: Path, rounds: int = 1) -> dict[str, Any]:
     for _ in range(rounds):  # alternating, the best of each: the machine's load varies
         plain_time = min(plain_time, timed_check(tree, "--no-features"))
         feature_time = min(feature_time, timed_check(tree))
-    plain = check_all(charts, jobs=1, features=0)
-    reports = check_all(charts, jobs=1, features=DEFAULT_FEATURE_RENDERS)
+    plain = check_all(charts, CheckOptions(jobs=1, features=0))
+    reports = check_all(charts, CheckOptions(jobs=1, features=DEFAULT_FEATURE_RENDERS))
     per_chart = []
     for report in reports:
         if report.error is not None:

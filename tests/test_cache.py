@@ -21,7 +21,7 @@ import pytest
 from conftest import CHARTFIX, FIXTURES
 
 from chartfix import cache
-from chartfix.commands.checking import check_all
+from chartfix.commands.checking import CheckOptions, check_all
 
 SUB_CHART = "apiVersion: v2\nname: lib\nversion: 0.1.0\n"
 SUB_TEMPLATE = """apiVersion: v1
@@ -53,7 +53,7 @@ def tree(tmp_path: Path) -> Path:
 def counted(charts: list[Path], **options: object) -> tuple[cache.Stats, list[object]]:
     """What the cache did for one check of `charts`, and the findings it reported."""
     before = cache.Stats(**vars(cache.stats))
-    reports = check_all(charts, jobs=1, **options)  # type: ignore[arg-type]
+    reports = check_all(charts, CheckOptions(jobs=1, **options))  # type: ignore[arg-type]
     after = cache.stats
     delta = cache.Stats(**{k: getattr(after, k) - getattr(before, k) for k in vars(after)})
     return delta, [sorted(f.key for f in r.findings) for r in reports]
@@ -166,10 +166,10 @@ def test_a_chart_helm_refuses_is_cached_until_it_changes(tree: Path) -> None:
     while its files stay: a warm run reports the same error and renders nothing."""
     fail = tree / "templates" / "fail.yaml"
     fail.write_text('{{ fail "replicaCount must be set" }}\n')
-    cold = check_all([tree], jobs=1)
+    cold = check_all([tree], CheckOptions(jobs=1))
     assert cold[0].error is not None and "replicaCount must be set" in cold[0].error.reason
     warm, _ = counted([tree])
-    again = check_all([tree], jobs=1)
+    again = check_all([tree], CheckOptions(jobs=1))
     assert warm.misses == 0 and warm.hits == 1
     assert again[0].error is not None and again[0].error.reason == cold[0].error.reason
     fail.write_text("")
@@ -273,11 +273,11 @@ def test_a_values_file_linked_from_elsewhere_in_the_repository_is_keyed_by_its_b
     shared.mkdir()
     (tree / "values.yaml").rename(shared / "values.yaml")
     (tree / "values.yaml").symlink_to(Path("..", "shared", "values.yaml"))
-    cold = check_all([tree], jobs=1)
+    cold = check_all([tree], CheckOptions(jobs=1))
     assert cold[0].error is None and cold[0].findings
     (shared / "values.yaml").write_text("service: [unclosed\n")
     before = cache.Stats(**vars(cache.stats))
-    [after] = check_all([tree], jobs=1)
+    [after] = check_all([tree], CheckOptions(jobs=1))
     assert cache.stats.hits == before.hits and cache.stats.misses == before.misses + 1
     assert after.error is not None and "values.yaml" in str(after.error)
 

@@ -13,7 +13,7 @@ import pytest
 
 pytest.importorskip("cdk8s", reason="cdk8s is not installed: pip install '.[cdk8s]'")
 
-from chartfix.commands.checking import check_chart
+from chartfix.commands.checking import CheckOptions, check_chart
 from chartfix.errors import TargetError
 from chartfix.model.changes import TargetChange
 from chartfix.model.findings import Finding
@@ -186,7 +186,7 @@ def fix_app(app: Path, request: FixRequest | None = None) -> TargetChange:
 
 
 def check_app(app: Path) -> list[Finding]:
-    report = check_chart(app, run_apps=True)
+    report = check_chart(app, CheckOptions(run_apps=True))
     assert report.error is None, report.error
     return report.findings
 

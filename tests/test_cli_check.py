@@ -14,7 +14,7 @@ import pytest
 from conftest import FIXTURES
 
 from chartfix.cli import main
-from chartfix.commands.checking import check_chart, exit_status, run_check
+from chartfix.commands.checking import CheckOptions, check_chart, exit_status, run_check
 from chartfix.errors import TargetError, UsageError
 from chartfix.runner import TimedOut, WorkerDied, crash_reason, run_parallel
 
@@ -62,15 +62,15 @@ def test_exit_status_two_wins_over_findings(tmp_path: Path, jobs: int) -> None:
     shutil.copytree(RULE_CHARTS / "overlap", tmp_path / "overlap")
     broken_chart(tmp_path)
     out = io.StringIO()
-    assert run_check([tmp_path], [], [], "json", jobs, out) == 2
+    assert run_check([tmp_path], CheckOptions(fmt="json", jobs=jobs), out) == 2
     charts = json.loads(out.getvalue())["charts"]
     assert [c["name"] for c in charts] == ["broken", "rules-overlap"]  # input (path) order
     assert charts[0]["error"] and charts[1]["findings"]
 
 
 def test_exit_status_zero_one() -> None:
-    assert run_check([FIXTURES / "clean"], [], [], "text", 1, io.StringIO()) == 0
-    assert run_check([RULE_CHARTS / "consumers"], [], [], "text", 1, io.StringIO()) == 1
+    assert run_check([FIXTURES / "clean"], CheckOptions(jobs=1), io.StringIO()) == 0
+    assert run_check([RULE_CHARTS / "consumers"], CheckOptions(jobs=1), io.StringIO()) == 1
     assert exit_status([]) == 0
 
 
@@ -87,7 +87,10 @@ def test_values_file_and_set_reach_the_render(tmp_path: Path) -> None:
     values = tmp_path / "v.yaml"
     values.write_text("cronjob: {enabled: true}\n")
     out = io.StringIO()
-    run_check([RULE_CHARTS / "scenarios"], [values], ["tests.enabled=true"], "json", 1, out)
+    options = CheckOptions(
+        values_files=(values,), set_values=("tests.enabled=true",), fmt="json", jobs=1
+    )
+    run_check([RULE_CHARTS / "scenarios"], options, out)
     (chart,) = json.loads(out.getvalue())["charts"]
     assert chart["scenarios"][0] == "user"
     related = {r["name"] for f in chart["findings"] for r in f["related"]}
@@ -96,9 +99,10 @@ def test_values_file_and_set_reach_the_render(tmp_path: Path) -> None:
 
 def test_usage_errors() -> None:
     with pytest.raises(UsageError):
-        run_check([FIXTURES / "clean"], [], [], "xml", 1, io.StringIO())
+        run_check([FIXTURES / "clean"], CheckOptions(fmt="xml", jobs=1), io.StringIO())
     with pytest.raises(UsageError):
-        run_check([FIXTURES / "clean"], [Path("/nonexistent.yaml")], [], "text", 1, io.StringIO())
+        missing = CheckOptions(values_files=(Path("/nonexistent.yaml"),), jobs=1)
+        run_check([FIXTURES / "clean"], missing, io.StringIO())
 
 
 def test_cli_check_exit_code(capsys: pytest.CaptureFixture[str]) -> None:
@@ -199,7 +203,7 @@ def test_a_chart_that_errors_is_one_error_line_then_its_offline_notes(tmp_path: 
     )
     out = io.StringIO()
 
-    assert run_check([root], [], [], "text", 1, out) == 2
+    assert run_check([root], CheckOptions(jobs=1), out) == 2
 
     lines = out.getvalue().splitlines()
     assert lines[0].startswith(f"error: {root}/templates/uses.yaml: helm could not render")
@@ -208,7 +212,7 @@ def test_a_chart_that_errors_is_one_error_line_then_its_offline_notes(tmp_path: 
         "the chart's charts/ as a folder or .tgz" in lines[1]
     assert len(lines) == 3  # and the summary
     document = io.StringIO()
-    run_check([root], [], [], "json", 1, document)
+    run_check([root], CheckOptions(fmt="json", jobs=1), document)
     assert "not available offline" in json.loads(document.getvalue())["charts"][0]["warnings"][0]
 
 
@@ -216,7 +220,7 @@ def test_a_heavy_targets_scenarios_are_shared_out_whatever_its_kind() -> None:
     """Sharding is every kind's (`Source.scenarios`): a Helm chart's scenarios and a
     kustomization's overlays are split among the workers when they cost more than half a
     worker's share, and the merged report is the one checking each target whole gives."""
-    from chartfix.commands.checking import _tasks, check_all
+    from chartfix.commands.checking import CheckOptions, _tasks, check_all
     from chartfix.rules.policy import Policy
     from chartfix.sources.base import RenderSettings
 
@@ -227,7 +231,7 @@ def test_a_heavy_targets_scenarios_are_shared_out_whatever_its_kind() -> None:
     assert sorted(n for share in shares[overlays] for n in share or ()) == [
         "overlays/production", "overlays/staging",
     ]
-    shared = check_all([chart, overlays], jobs=2)
+    shared = check_all([chart, overlays], CheckOptions(jobs=2))
     for whole, report in zip((check_chart(chart), check_chart(overlays)), shared, strict=True):
         assert report.error is None and whole.error is None
         assert report.scenarios == whole.scenarios

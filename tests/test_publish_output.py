@@ -10,7 +10,7 @@ import jsonschema
 import pytest
 from conftest import FIXTURES
 
-from chartfix.commands.checking import ChartReport, check_chart
+from chartfix.commands.checking import ChartReport, CheckOptions, check_chart
 from chartfix.errors import TargetError
 from chartfix.publish.output.json import write_json
 from chartfix.publish.output.sarif import write_sarif
@@ -287,7 +287,7 @@ def test_json_namespaces_are_where_helm_puts_each_object(tmp_path: Path) -> None
         "  annotations: {helm.sh/hook: pre-upgrade}\n"
         "spec:\n  template:\n" + pods
     )
-    report = check_chart(chart, namespace="prod")
+    report = check_chart(chart, CheckOptions(namespace="prod"))
     out = io.StringIO()
     write_json([report], out)
 

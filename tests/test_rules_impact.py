@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from conftest import FIXTURES
 
-from chartfix.commands.checking import check_chart, run_check
+from chartfix.commands.checking import CheckOptions, check_chart, run_check
 from chartfix.model.objects import FileDocument, K8sObject
 from chartfix.rules import RuleContext
 from chartfix.rules.impact import adoption, consumer_effect
@@ -29,14 +29,14 @@ CHARTFIX = [sys.executable, "-m", "chartfix"]
 def verdicts(chart: Path, mutant: str | None = None) -> dict[tuple[str, str], str]:
     """(rule, object) -> severity, as `check` reports them."""
     values = [chart / mutant] if mutant else []
-    report = check_chart(chart, values, release="rel")
+    report = check_chart(chart, CheckOptions(values_files=tuple(values), release="rel"))
     assert report.error is None, report.error
     return {(f.rule, str(f.obj)): f.severity for f in report.findings}
 
 
 def messages(chart: Path, mutant: str | None = None) -> dict[tuple[str, str], str]:
     values = [chart / mutant] if mutant else []
-    report = check_chart(chart, values, release="rel")
+    report = check_chart(chart, CheckOptions(values_files=tuple(values), release="rel"))
     return {(f.rule, str(f.obj)): f.message for f in report.findings}
 
 
@@ -106,14 +106,15 @@ def test_every_fact_has_a_mutant_that_flips_the_verdict() -> None:
 def test_check_exit_status_follows_the_impact() -> None:
     """A chart whose matches do nothing passes a CI gate; --strict still shows them."""
     out = io.StringIO()
-    assert run_check([FIXTURES / "legacy-named-port"], [], [], "text", 1, out) == 0
-    assert run_check([FIXTURES / "legacy-named-port"], [], [], "text", 1, out, strict=True) == 1
-    assert run_check([FIXTURES / "legacy-server"], [], [], "text", 1, out) == 1
+    assert run_check([FIXTURES / "legacy-named-port"], CheckOptions(jobs=1), out) == 0
+    assert run_check([FIXTURES / "legacy-named-port"], CheckOptions(jobs=1, strict=True), out) == 1
+    assert run_check([FIXTURES / "legacy-server"], CheckOptions(jobs=1), out) == 1
 
 
 def test_json_and_sarif_carry_the_impact() -> None:
     out = io.StringIO()
-    run_check([FIXTURES / "legacy-named-port"], [], [], "json", 1, out, release="rel")
+    options = CheckOptions(fmt="json", jobs=1, release="rel")
+    run_check([FIXTURES / "legacy-named-port"], options, out)
     (chart,) = json.loads(out.getvalue())["charts"]
     stray = next(f for f in chart["findings"] if f["rule"] == "stray")
     assert (stray["severity"], stray["impact"]) == ("warning", "latent")
@@ -123,7 +124,7 @@ def test_json_and_sarif_carry_the_impact() -> None:
         "http (a numeric targetPort, or such a port on them, would route to them)"
     ]
     out = io.StringIO()
-    run_check([FIXTURES / "legacy-server"], [], [], "sarif", 1, out, release="rel")
+    run_check([FIXTURES / "legacy-server"], CheckOptions(fmt="sarif", jobs=1, release="rel"), out)
     results = json.loads(out.getvalue())["runs"][0]["results"]
     stray = next(r for r in results if r["ruleId"] == "stray")
     assert stray["level"] == "error"

@@ -18,7 +18,7 @@ import json
 import pytest
 from conftest import FIXTURES
 
-from chartfix.commands.checking import check_chart, run_check
+from chartfix.commands.checking import CheckOptions, check_chart, run_check
 from chartfix.model.objects import FileDocument, K8sObject
 from chartfix.pipeline import FixRequest, fix_target
 from chartfix.sources.helm.chart import load_chart, scenarios
@@ -45,7 +45,8 @@ def test_random_names_give_the_same_output_every_run(fmt: str) -> None:
     runs = []
     for _ in range(2):
         out = io.StringIO()
-        assert run_check([FIXTURES / "random-names"], [], [], fmt, 1, out, strict=True) == 1
+        options = CheckOptions(fmt=fmt, jobs=1, strict=True)
+        assert run_check([FIXTURES / "random-names"], options, out) == 1
         runs.append(out.getvalue())
     assert runs[0] == runs[1]
     document = json.loads(runs[0])

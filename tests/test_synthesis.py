@@ -18,7 +18,7 @@ import pytest
 from conftest import CHARTFIX, FIXTURES, git
 
 from chartfix.cli import main
-from chartfix.commands.checking import check_chart, run_check
+from chartfix.commands.checking import CheckOptions, check_chart, run_check
 from chartfix.errors import TargetError
 from chartfix.pipeline import FixRequest, fix_target
 from chartfix.publish.migration.text import migration_note
@@ -81,7 +81,7 @@ def test_a_scenario_that_cannot_render_is_named_once_and_the_others_are_fixed() 
     """ci/sideways-values.yaml sets a mode the chart refuses: no placeholder may override a
     value the scenario gives, so it stays unrendered; default and ci/ha are fixed."""
     out = io.StringIO()
-    assert run_check([DEPLOY_TIME / "needs-fail"], [], [], "text", 1, out, strict=True) == 1
+    assert run_check([DEPLOY_TIME / "needs-fail"], CheckOptions(jobs=1, strict=True), out) == 1
     text = out.getvalue()
     assert text.count("ci/sideways-values.yaml") == 1
     assert "scenario ci/sideways-values.yaml could not render and was not analysed" in text
@@ -114,12 +114,12 @@ def test_a_chart_that_still_does_not_render_names_what_was_tried(tmp_path: Path)
 
 def test_machine_outputs_mark_synthesized_scenarios() -> None:
     out = io.StringIO()
-    run_check([DEPLOY_TIME / "needs-global"], [], [], "json", 1, out)
+    run_check([DEPLOY_TIME / "needs-global"], CheckOptions(fmt="json", jobs=1), out)
     entry = json.loads(out.getvalue())["charts"][0]
     assert entry["synthesized"] == {"default": SYNTHESIZED["needs-global"]}
 
     out = io.StringIO()
-    run_check([DEPLOY_TIME / "needs-global"], [], [], "sarif", 1, out)
+    run_check([DEPLOY_TIME / "needs-global"], CheckOptions(fmt="sarif", jobs=1), out)
     result = json.loads(out.getvalue())["runs"][0]["results"][0]
     assert result["properties"]["synthesized"] == {"default": SYNTHESIZED["needs-global"]}
     assert "synthesized values" in result["message"]["text"]

@@ -40,15 +40,6 @@ def add_args(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from chartfix.commands.checking import run_check
-    from chartfix.publish.releases import releases_from
+    from chartfix.commands.checking import check_options, run_check
 
-    [first, *_] = releases_from(args.releases, args.namespace, None)
-    return run_check(
-        args.paths, args.values, args.set, args.format, args.jobs, sys.stdout,
-        release=first.name, namespace=first.namespace, strict=args.strict,
-        policy=options.policy_from(args), run_apps=args.run_apps,
-        features=options.features_from(args), source_builds=args.allow_source_builds,
-        trusted=args.trusted, allow_remote=args.allow_remote, quiet=args.quiet,
-        user_scenarios=args.user_scenarios,
-    )
+    return run_check(args.paths, check_options(args), sys.stdout)

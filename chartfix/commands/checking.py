@@ -4,6 +4,7 @@ when nothing changed, report (the exit status: `exit_status`)."""
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 from collections.abc import Sequence
@@ -13,11 +14,13 @@ from typing import TextIO
 
 from chartfix import cache
 from chartfix.commands.options import CHECK_FORMATS as FORMATS
+from chartfix.commands.options import features_from, policy_from
 from chartfix.config import config_files, load_config
 from chartfix.errors import Skipped, TargetError, UsageError, display_path
 from chartfix.model.findings import Analysis as Judged
 from chartfix.model.objects import Rendering, features_added, object_ids
 from chartfix.model.report import ChartReport
+from chartfix.publish.releases import releases_from
 from chartfix.publish.write import refuse_pending
 from chartfix.rules import Policy, merge_findings
 from chartfix.sources.base import RenderSettings
@@ -39,32 +42,64 @@ USER_SCENARIOS_NOTE = (
 )
 
 
+@dataclass(frozen=True)
+class CheckOptions:
+    """A check as its command line asks for it (`check_options`): what each target's check
+    needs (`check_chart`, `check_all`) and how the run reports (`run_check`)."""
+
+    values_files: tuple[Path, ...] = ()
+    set_values: tuple[str, ...] = ()
+    release: str = "release-name"
+    namespace: str = "default"
+    policy: Policy = field(default_factory=Policy)
+    """The command line's rule control, on top of each target's `.chartfix.yaml`."""
+    run_apps: bool | None = None
+    features: int = 0
+    """Feature-switch scenarios rendered per chart at most."""
+    source_builds: bool = False
+    trusted: bool = False
+    """A target's own `run-apps: true` counts."""
+    allow_remote: bool = False
+    """Kustomizations may fetch remote resources."""
+    user_scenarios: bool = False
+    """Only the scenarios the user wrote: no feature switch and no next release rendered
+    (`run_check` says once, on stderr, what that leaves unchecked)."""
+    jobs: int | None = None
+    fmt: str = "text"
+    strict: bool = False
+    """Warnings fail the run too."""
+    quiet: bool = False
+    """Findings and errors only: no scenarios, advice, notes or summary line."""
+
+    def settings(self) -> RenderSettings:
+        """What every target is rendered with."""
+        return RenderSettings(
+            tuple(Path(v).resolve() for v in self.values_files), tuple(self.set_values), "",
+            self.release, self.namespace, 0 if self.user_scenarios else self.features,
+            source_builds=self.source_builds, allow_remote=self.allow_remote,
+            trusted=self.trusted, next_release=not self.user_scenarios,
+        )
+
+
+def check_options(args: argparse.Namespace) -> CheckOptions:
+    """The options of check's flags, built once."""
+    [first, *_] = releases_from(args.releases, args.namespace, None)
+    return CheckOptions(
+        values_files=tuple(args.values), set_values=tuple(args.set),
+        release=first.name, namespace=first.namespace, policy=policy_from(args),
+        run_apps=args.run_apps, features=features_from(args),
+        source_builds=args.allow_source_builds, trusted=args.trusted,
+        allow_remote=args.allow_remote, user_scenarios=args.user_scenarios,
+        jobs=args.jobs, fmt=args.format, strict=args.strict, quiet=args.quiet,
+    )
+
+
 def check_chart(
-    root: Path,
-    values_files: Sequence[Path] = (),
-    set_values: Sequence[str] = (),
-    release: str = "release-name",
-    namespace: str = "default",
-    keep_renderings: bool = True,
-    policy: Policy | None = None,
-    run_apps: bool | None = None,
-    features: int = 0,
-    source_builds: bool = False,
-    trusted: bool = False,
-    allow_remote: bool = False,
-    next_release: bool = True,
+    root: Path, options: CheckOptions = CheckOptions(), keep_renderings: bool = True
 ) -> ChartReport:
     """Render the target at `root` under each scenario and analyze it (`pipeline.analyze`).
-    Never raises for a bad target: its TargetError travels in the report. `policy`: the
-    command line's rule control, on top of the target's `.chartfix.yaml`; `trusted`: its
-    `run-apps: true` counts; `allow_remote`: its kustomizations may fetch; `next_release`:
-    render its next release (`RenderSettings.next_release`)."""
-    settings = RenderSettings(
-        tuple(values_files), tuple(set_values), "", release, namespace, features,
-        source_builds=source_builds, allow_remote=allow_remote, trusted=trusted,
-        next_release=next_release,
-    )
-    task = ScenarioTask(root, None, settings, policy or Policy(), run_apps)
+    Never raises for a bad target: its TargetError travels in the report."""
+    task = ScenarioTask(root, None, options.settings(), options.policy, options.run_apps)
     result, renderings = _check(task)
     report = _report(root, [(task, result)])
     if keep_renderings and report.error is None:
@@ -194,19 +229,7 @@ def _crashed_scenario(task: ScenarioTask, error: BaseException) -> ScenarioResul
 
 
 def check_all(
-    charts: Sequence[Path],
-    values_files: Sequence[Path] = (),
-    set_values: Sequence[str] = (),
-    jobs: int | None = None,
-    release: str = "release-name",
-    namespace: str = "default",
-    policy: Policy | None = None,
-    run_apps: bool | None = None,
-    features: int = 0,
-    source_builds: bool = False,
-    trusted: bool = False,
-    allow_remote: bool = False,
-    next_release: bool = True,
+    charts: Sequence[Path], options: CheckOptions = CheckOptions()
 ) -> list[ChartReport]:
     """Reports for `charts` (targets of any kind), in their order, with
     `settle_suppressions` done.
@@ -215,20 +238,15 @@ def check_all(
     workers stay busy until the end. Findings of a target's scenarios are merged as
     `analyze` merges them.
     """
-    values = tuple(Path(v).resolve() for v in values_files)
-    settings = RenderSettings(
-        values, tuple(set_values), "", release, namespace, features,
-        source_builds=source_builds, allow_remote=allow_remote, trusted=trusted,
-        next_release=next_release,
-    )
+    settings = options.settings()
+    policy, run_apps = options.policy, options.run_apps
     unfinished = {c: ChartReport(root=c, name=c.name, error=e) for c in charts
                   if (e := _unfinished_write(c)) is not None}
     ready = [c for c in charts if c not in unfinished]
-    policy = policy or Policy()
     keys = {root: _target_key(root, settings, policy, run_apps) for root in ready}
     results = {root: _cached(root, keys[root]) for root in ready}
     todo = [root for root in ready if results[root] is None]
-    fresh = _checked(todo, settings, jobs, policy, run_apps) if todo else {}
+    fresh = _checked(todo, settings, options.jobs, policy, run_apps) if todo else {}
     for root, parts in fresh.items():
         _store(keys[root], parts)
     ordered = [
@@ -433,45 +451,21 @@ def _say_engine_log(reports: Sequence[ChartReport]) -> None:
             print(f"{display_path(report.root)}: {line}", file=sys.stderr)
 
 
-def run_check(
-    paths: Sequence[Path],
-    values_files: Sequence[Path],
-    set_values: Sequence[str],
-    fmt: str,
-    jobs: int | None,
-    stream: TextIO,
-    release: str = "release-name",
-    namespace: str = "default",
-    strict: bool = False,
-    policy: Policy | None = None,
-    run_apps: bool | None = None,
-    features: int = 0,
-    source_builds: bool = False,
-    trusted: bool = False,
-    allow_remote: bool = False,
-    quiet: bool = False,
-    user_scenarios: bool = False,
-) -> int:
-    """The `check` command: find charts, check them in parallel, print, return the status.
-    `quiet`: findings and errors only (no scenarios, advice, notes or summary line);
-    `user_scenarios`: only the scenarios the user wrote, no feature switch and no next
-    release rendered (said once, on stderr, with what that leaves unchecked)."""
-    if fmt not in FORMATS:
-        raise UsageError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
-    values_files = values_once(values_files)  # -f <(...): read once, here
+def run_check(paths: Sequence[Path], options: CheckOptions, stream: TextIO) -> int:
+    """The `check` command: find targets, check them in parallel, print, return the status."""
+    if options.fmt not in FORMATS:
+        raise UsageError(
+            f"unknown format {options.fmt!r}; choose one of {', '.join(FORMATS)}"
+        )
+    options = replace(options, values_files=values_once(options.values_files))  # -f <(...)
     charts = find_targets(paths)
     if not charts and not only_files(paths):
-        raise UsageError(
-            nothing_found(paths)
-        )
+        raise UsageError(nothing_found(paths))
     # Files no chart holds (a hook's changed files): nothing to check, and that is a pass.
-    if user_scenarios and not quiet:
+    if options.user_scenarios and not options.quiet:
         print(USER_SCENARIOS_NOTE, file=sys.stderr)
-    reports = check_all(
-        charts, values_files, set_values, jobs, release, namespace, policy, run_apps,
-        0 if user_scenarios else features, source_builds, trusted, allow_remote,
-        next_release=not user_scenarios,
-    )
+    reports = check_all(charts, options)
+    fmt, quiet = options.fmt, options.quiet
     if fmt != "text" and not quiet:
         _say_engine_log(reports)
     if fmt == "json":
@@ -490,4 +484,4 @@ def run_check(
         from chartfix.publish.output.text import write_text
 
         write_text(reports, stream, quiet=quiet)
-    return exit_status(reports, strict)
+    return exit_status(reports, options.strict)
