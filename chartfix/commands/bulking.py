@@ -142,6 +142,47 @@ def run_bulk(bulk: BulkOptions) -> int:
     request = organisation_request(chosen.request)
     select_recipes(request.recipes)
     report = ReportFile(bulk.report) if bulk.report else None  # a bad one stops us here
+    found = _targets(bulk, request, shard)
+    entries = _Entries(found, publish, options_hash(found.request), str(shard) if shard else None)
+    todo, skipped = report.resume(found.charts, entries.options) if report else (found.charts, [])
+    outcomes = _fix_each(todo, found.request, chosen, report, entries)
+    if outcomes is None:
+        return 130
+    check_components(found.request, outcomes)
+    applied = apply_outcomes(outcomes, publish)
+    if not chosen.quiet:
+        print_pushes(outcomes, sys.stderr)
+        print_branches(outcomes, sys.stderr)
+    print_table(outcomes, skipped, sys.stderr, dry_run=not applied,  # its summary ends the run
+                quiet=chosen.quiet)
+    if report or bulk.html:  # an entry costs the chart's diff, migration note, files' hash
+        document = (
+            report.finish(entries.of(outcomes), keep=skipped, shard=entries.shard,
+                          dry_run=not applied)
+            if report else report_document(entries.of(outcomes), entries.shard, not applied)
+        )
+        if bulk.html:
+            from chartfix.publish.report.html import write_html
+
+            write_html(bulk.html, [document])
+    return 2 if found.repo_errors else RunSummary(outcomes).exit_status
+
+
+@dataclass(frozen=True)
+class _Targets:
+    """What a bulk run works on: its roots (given and cloned), the targets found in them
+    (this shard's), the request (cloned repositories' settings untrusted) and the
+    repositories that could not be cloned."""
+
+    roots: list[Path]
+    charts: list[Path]
+    request: FixRequest
+    repo_errors: list[RepoFailure]
+
+
+def _targets(bulk: BulkOptions, request: FixRequest, shard: Shard | None) -> _Targets:
+    """The roots given or cloned (--repos; each that fails, one error line), the targets in
+    them and this shard's share of them. Nothing to work on is a usage error."""
     roots = list(bulk.roots)
     repo_errors: list[RepoFailure] = []
     if bulk.repos:
@@ -154,18 +195,44 @@ def run_bulk(bulk: BulkOptions) -> int:
             print(f"error: {error}", file=sys.stderr)
     elif not roots:
         raise UsageError("bulk needs ROOT directories or --repos FILE")
-    failed = [failure_entry(f) for f in repo_errors]  # in the report, as errors
     charts = find_targets(roots) if roots else []
-    if not charts and not failed:
-        raise UsageError(
-            nothing_found(roots)
-        )
+    if not charts and not repo_errors:
+        raise UsageError(nothing_found(roots))
     if shard is not None:
+        publish = bulk.fix.publish
         charts = [c for c in charts if shard.holds(shard_key(chart_identity(c, roots), publish))]
-    options = options_hash(request)
-    todo, skipped = report.resume(charts, options) if report else (charts, [])
-    shard_name = str(shard) if shard else None
+    return _Targets(roots, charts, request, repo_errors)
 
+
+@dataclass(frozen=True)
+class _Entries:
+    """The report's entries of a run: the repositories that failed (as errors), then one
+    per target fixed."""
+
+    found: _Targets
+    publish: PublishOptions
+    options: str
+    """`options_hash` of the request: a re-run with other options does every target again."""
+    shard: str | None
+
+    def of(self, outcomes: Sequence[Outcome]) -> list[dict[str, Any]]:
+        return [
+            *(failure_entry(f) for f in self.found.repo_errors),
+            *(self.entry(o) for o in outcomes),
+        ]
+
+    def entry(self, outcome: Outcome) -> dict[str, Any]:
+        return report_entry(outcome, self.found.roots, self.publish, self.options)
+
+
+def _fix_each(
+    todo: Sequence[Path], request: FixRequest, chosen: FixOptions, report: ReportFile | None,
+    entries: _Entries,
+) -> list[Outcome] | None:
+    """Each target fixed in the workers, in the order of their roots. As each finishes, its
+    files (--write) and its report line land together, so a stopped run keeps them. None:
+    Ctrl-C stopped the run (what finished is in the report, and said)."""
+    publish = chosen.publish
     progress = Progress(
         len(todo), fixing=bool(publish.write or publish.branch),
         committing=bool(publish.branch), quiet=chosen.quiet,
@@ -176,49 +243,31 @@ def run_bulk(bulk: BulkOptions) -> int:
         for outcome in run_parallel(
             work, todo, chosen.jobs, on_crash=crashed, timeout=chosen.timeout
         ):
-            with _uninterrupted():  # a chart's files and its report line land together
-                # as each chart finishes, so a stopped run keeps them; --component names are
-                # first checked against every chart's workloads (check_components, below)
+            with _uninterrupted():
+                # --component names are first checked against every target's workloads
+                # (check_components, after the run)
                 if publish.write and not request.components:
                     write_outcome(outcome)
                 outcomes.append(outcome)
                 if report:
-                    report.add(report_entry(outcome, roots, publish, options))
+                    report.add(entries.entry(outcome))
             progress.advance(outcome)
     except KeyboardInterrupt:
         abandon()
         progress.close()
         if report:
-            entries = [*failed, *(report_entry(o, roots, publish, options) for o in outcomes)]
-            report.finish(entries, keep=None, shard=shard_name, dry_run=not publish.write)
+            report.finish(
+                entries.of(outcomes), keep=None, shard=entries.shard, dry_run=not publish.write
+            )
         print(
             f"interrupted: {len(outcomes)} of {len(todo)} charts done"
-            + (f"; {bulk.report} has them: run again with the same --report to resume"
+            + (f"; {report.path} has them: run again with the same --report to resume"
                if report else ""),
             file=sys.stderr,
         )
-        return 130
+        return None
     progress.close()
-    outcomes.sort(key=lambda o: str(o.root))
-    check_components(request, outcomes)
-
-    applied = apply_outcomes(outcomes, publish)
-    if not chosen.quiet:
-        print_pushes(outcomes, sys.stderr)
-        print_branches(outcomes, sys.stderr)
-    print_table(outcomes, skipped, sys.stderr, dry_run=not applied,  # its summary ends the run
-                quiet=chosen.quiet)
-    if report or bulk.html:  # an entry costs the chart's diff, migration note, files' hash
-        entries = [*failed, *(report_entry(o, roots, publish, options) for o in outcomes)]
-        document = (
-            report.finish(entries, keep=skipped, shard=shard_name, dry_run=not applied)
-            if report else report_document(entries, shard_name, dry_run=not applied)
-        )
-        if bulk.html:
-            from chartfix.publish.report.html import write_html
-
-            write_html(bulk.html, [document])
-    return 2 if repo_errors else RunSummary(outcomes).exit_status
+    return sorted(outcomes, key=lambda o: str(o.root))
 
 
 @contextmanager
