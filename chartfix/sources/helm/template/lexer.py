@@ -17,6 +17,11 @@ ActionKind = Literal["output", "open", "else", "end", "comment", "assign", "othe
 _OPENERS = ("if", "range", "with", "define", "block")
 _ASSIGN = re.compile(r"^\$[A-Za-z0-9_]*\s*:?=")
 _INDENT = re.compile(r"\|\s*(n?indent)\s+(\d+)\s*$")
+_ACTION_STOP = re.compile(r"[\"'`]|\}\}")
+"""What ends or changes a scan through an action: a string's or raw string's opening quote,
+or the closing braces (found by the regex engine, not a loop over every character)."""
+_STRING_STOP = {q: re.compile(rf"[\\{q}\n]") for q in "\"'"}
+"""What a scan through a quoted string stops at: an escape, the closing quote, a newline."""
 
 
 class TemplateSyntaxError(ValueError):
@@ -91,7 +96,8 @@ def _read_action(text: str, start: int) -> Action:
         return Action(start, end, inner, "comment", "", trim_left, trim_right, stripped_start)
 
     i = body
-    while i < len(text):
+    while (found := _ACTION_STOP.search(text, i)) is not None:
+        i = found.start()
         ch = text[i]
         if ch in "\"'":
             i = _skip_quoted(text, i, ch, start)
@@ -102,16 +108,14 @@ def _read_action(text: str, start: int) -> Action:
                 raise TemplateSyntaxError("unterminated raw string", _line_of(text, start))
             i = close + 1
             continue
-        if text.startswith("}}", i):
-            # Go's right trim marker is exactly " -}}": a space, a dash, the braces.
-            trim_right = i - 2 >= body and text[i - 1] == "-" and text[i - 2] in " \t\r\n"
-            inner_end = i - 1 if trim_right else i
-            raw = text[body:inner_end]
-            inner = raw.strip()
-            inner_start = body + len(raw) - len(raw.lstrip())
-            kind, keyword = _classify(inner)
-            return Action(start, i + 2, inner, kind, keyword, trim_left, trim_right, inner_start)
-        i += 1
+        # Go's right trim marker is exactly " -}}": a space, a dash, the braces.
+        trim_right = i - 2 >= body and text[i - 1] == "-" and text[i - 2] in " \t\r\n"
+        inner_end = i - 1 if trim_right else i
+        raw = text[body:inner_end]
+        inner = raw.strip()
+        inner_start = body + len(raw) - len(raw.lstrip())
+        kind, keyword = _classify(inner)
+        return Action(start, i + 2, inner, kind, keyword, trim_left, trim_right, inner_start)
     raise TemplateSyntaxError("unterminated action '{{'", _line_of(text, start))
 
 
@@ -128,16 +132,14 @@ def _close_delimiter(text: str, pos: int, start: int) -> tuple[int, bool]:
 
 def _skip_quoted(text: str, i: int, quote: str, start: int) -> int:
     j = i + 1
-    while j < len(text):
-        ch = text[j]
-        if ch == "\\":
+    while (found := _STRING_STOP[quote].search(text, j)) is not None:
+        j = found.start()
+        if text[j] == "\\":
             j += 2
             continue
-        if ch == quote:
+        if text[j] == quote:
             return j + 1
-        if ch == "\n":
-            break
-        j += 1
+        break  # a newline
     raise TemplateSyntaxError("unterminated string in action", _line_of(text, start))
 
 
