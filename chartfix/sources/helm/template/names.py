@@ -32,14 +32,15 @@ MASK = "*"
 
 def stable_names(objects: Sequence[K8sObject], sources: Templates) -> list[K8sObject]:
     """`objects` with `stable_name` set on those whose template names them randomly."""
-    if not _chart_uses_randomness(sources):
+    randomness = _randomness(sources)
+    if not randomness.chart:
         return list(objects)
     random_helpers: dict[str, bool] = {}
     peers = Peers(objects)
     out = []
     for obj in objects:
         stable = None
-        if obj.kind in ANALYZED_KINDS:
+        if obj.kind in ANALYZED_KINDS and randomness.may_name_randomly(obj.source.path):
             try:
                 place = sources.place_for(obj, peers)
             except (OSError, ValueError, TargetError):
@@ -129,16 +130,60 @@ def _helper_random(
     return found
 
 
-_random_charts: WeakKeyDictionary[Templates, bool] = WeakKeyDictionary()
+class _Randomness:
+    """Where a chart's templates may call a random function, looked at once per Templates (a
+    render shares one for every scenario of a chart): outlining a template to find the
+    document naming an object costs far more than reading its text, and a chart whose
+    library calls `randAlphaNum` for its passwords (bitnami's common) names almost nothing
+    randomly."""
+
+    def __init__(self, sources: Templates) -> None:
+        self.sources = sources
+        self.chart = _uses_randomness(sources)
+        """Any template file of the chart (or of a subchart directory) calls one."""
+        self.random_helpers: frozenset[str] | None = None
+        self.files: dict[str, bool] = {}
+
+    def may_name_randomly(self, path: str) -> bool:
+        """Whether a document of the template file `path` may write a name a random action
+        makes: its text calls a random function or names a helper of the chart that may
+        (the only ways `stable_name` finds one, directly or through the define it includes).
+        Looked at by text, so it may say yes where no name is random, never the reverse."""
+        if path not in self.files:
+            try:
+                text = decode(self.sources.read(path))
+            except (OSError, ValueError, TargetError):
+                return True  # placing it fails too: stable_names keeps its name
+            self.files[path] = bool(RANDOM.search(text)) or any(
+                f'"{name}"' in text for name in self._random_helpers()
+            )
+        return self.files[path]
+
+    def _random_helpers(self) -> frozenset[str]:
+        """The chart's own helpers whose body, or that of a helper it includes (however
+        deep), calls a random function anywhere in its text."""
+        if self.random_helpers is None:
+            helpers = self.sources.helpers()
+            found = {name for name, helper in helpers.items() if RANDOM.search(helper.body)}
+            grew = True
+            while grew:
+                more = {
+                    name for name, helper in helpers.items()
+                    if name not in found and not found.isdisjoint(helper.includes())
+                }
+                found |= more
+                grew = bool(more)
+            self.random_helpers = frozenset(found)
+        return self.random_helpers
 
 
-def _chart_uses_randomness(sources: Templates) -> bool:
-    """Cheap first look: does any template file of the chart (or of a subchart directory)
-    call a random function? Looked at once per Templates (a render shares one for every
-    scenario of a chart)."""
+_random_charts: WeakKeyDictionary[Templates, _Randomness] = WeakKeyDictionary()
+
+
+def _randomness(sources: Templates) -> _Randomness:
     known = _random_charts.get(sources)
     if known is None:
-        known = _random_charts[sources] = _uses_randomness(sources)
+        known = _random_charts[sources] = _Randomness(sources)
     return known
 
 
