@@ -40,7 +40,7 @@ def stable_names(objects: Sequence[K8sObject], sources: Templates) -> list[K8sOb
     out = []
     for obj in objects:
         stable = None
-        if obj.kind in ANALYZED_KINDS and randomness.may_name_randomly(obj.source.path):
+        if obj.kind in ANALYZED_KINDS and randomness.may_name_randomly(obj.document.path):
             try:
                 place = sources.place_for(obj, peers)
             except (OSError, ValueError, TargetError):
