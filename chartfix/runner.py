@@ -411,8 +411,9 @@ def _serve(conn: Connection, parent: int) -> None:
             answer = (False, err)
         try:
             conn.send(answer)
-        except Exception as err:  # an unpicklable result or exception
-            conn.send((False, RuntimeError(f"{type(err).__name__}: {err}")))
+        except Exception as err:  # an unpicklable result or exception: said as text
+            failed = answer[1] if not answer[0] else err
+            conn.send((False, RuntimeError(f"{type(failed).__name__}: {failed}")))
 
 
 def _folder() -> str | None:

@@ -124,6 +124,31 @@ def test_one_chart_is_checked_in_a_forked_worker_and_a_crash_is_its_error_line(
     assert "helm_python" not in modules, "the chart was rendered in this process"
 
 
+def test_an_engine_that_does_not_load_is_the_chart_s_one_error_line(
+    chart_copy, tmp_path
+) -> None:
+    """Helm's library that does not load is said once, in the chart's error line: what the
+    worker could not send back as it was (its exception's class is in the engine's package,
+    which does not import) is sent as text."""
+    chart = chart_copy("legacy-server")
+    broken = tmp_path / "libhelm_c.so"
+    broken.write_text("not a library\n", encoding="utf-8")
+
+    run = subprocess.run(
+        [*CHARTFIX, "check", "--no-cache", str(chart)], cwd=tmp_path, capture_output=True,
+        text=True, check=False, env={**os.environ, "HELM_C_LIB": str(broken)},
+    )
+
+    assert run.returncode == 2
+    [error, summary] = run.stdout.splitlines()
+    assert error.startswith(
+        f"error: {chart}: chartfix failed (RuntimeError: HelmLibraryError: found the helm-c "
+        f"library at {broken} but could not load it: "
+    )
+    assert summary == "1 chart, none checked; 1 chart could not be processed"
+    assert run.stderr == ""
+
+
 FORKED = """
 import os, sys, time
 from chartfix import runner
