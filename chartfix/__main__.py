@@ -1,3 +1,3 @@
-from chartfix.cli import main
+from chartfix.cli import program
 
-raise SystemExit(main())
+raise SystemExit(program())

@@ -18,6 +18,13 @@ from conftest import CHARTFIX, recursing_chart
 
 from chartfix import __version__
 
+if sys.version_info >= (3, 11):
+    import tomllib
+else:
+    import tomli as tomllib
+
+ROOT = Path(__file__).resolve().parent.parent
+
 ENGINE_AND_POOL = (
     "helm_python", "ruamel.yaml", "libcst", "multiprocessing", "chartfix.runner",
     "chartfix.pipeline", "chartfix.sources.helm.source", "chartfix.sources.kustomize.source",
@@ -107,6 +114,30 @@ def test_commands_that_render_nothing_load_no_engine_or_pool(argv, tmp_path) -> 
     code, output, modules = loaded(*argv, cwd=tmp_path)
     assert code == 0 and output
     assert among(modules, ENGINE_AND_POOL) == []
+
+
+PROGRAM = """
+import gc, sys
+from chartfix.cli import program
+sys.argv = ["chartfix", *sys.argv[1:]]
+status = program()
+print(status, gc.get_freeze_count() > 0)
+"""
+
+
+def test_the_program_leaves_what_it_made_to_the_exit(tmp_path) -> None:
+    """`chartfix` (the console script and `python -m chartfix`) freezes what its run made out
+    of the garbage collector's sight before the process exits: Python's collections at
+    exit walked all of it; `main`, which tests and scripts call, freezes nothing."""
+    run = subprocess.run(
+        [sys.executable, "-c", PROGRAM, "rule", "overlap"], cwd=tmp_path, capture_output=True,
+        text=True, check=False,
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.splitlines()[-1] == "0 True"
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    assert project["scripts"] == {"chartfix": "chartfix.cli:program"}
+    assert "program()" in (ROOT / "chartfix" / "__main__.py").read_text(encoding="utf-8")
 
 
 def test_one_chart_is_checked_in_a_forked_worker_and_a_crash_is_its_error_line(
