@@ -4,7 +4,7 @@ the `TargetChange`, so that no command, note or PR body switches on a kind's nam
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
@@ -47,14 +47,12 @@ class KindFacts:
     """The kind's name: `helm`, `cdk8s`, `kustomize`, `manifests`."""
     noun: str = "target"
     """What a newcomer calls one target of the kind (`chart`), in text meant for people."""
-    nouns: str = "targets"
     looks_for: str = ""
     """How the message for a path holding no target names the kind (`chart (Chart.yaml)`)."""
     rendered_by: str = "the target"
     """How chartfix read the target into objects (`the chart with Helm's engine`)."""
     released: bool = True
     """Deployed as a release (upgraded, rolled back: Helm); False: its YAML is applied."""
-    words: Words = field(default=RELEASE_WORDS)
     applied_as: str = ""
     """An applied target's note, first sentence: `{root}` the target's folder name, `{path}`
     the folder its YAML is applied from, from the top of the repository."""
@@ -66,3 +64,12 @@ class KindFacts:
     output: str = ""
     """The folder under the target its applied YAML is written to (cdk8s: `output:` of the
     app's cdk8s.yaml); "": the target's own folder."""
+
+    @property
+    def nouns(self) -> str:
+        return f"{self.noun}s"
+
+    @property
+    def words(self) -> Words:
+        """How its notes name deploying: a release's words, or applying YAML's."""
+        return RELEASE_WORDS if self.released else APPLY_WORDS

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from chartfix.errors import TargetError
-from chartfix.model.kinds import APPLY_WORDS, KindFacts
+from chartfix.model.kinds import KindFacts
 
 CONFIG_FILE = "cdk8s.yaml"
 DEFAULT_OUTPUT = "dist"
@@ -27,11 +27,9 @@ DEFAULT_OUTPUT = "dist"
 FACTS = KindFacts(
     name="cdk8s",
     noun="cdk8s app",
-    nouns="cdk8s apps",
     looks_for="cdk8s app (cdk8s.yaml)",
     rendered_by="the cdk8s app (cdk8s synth)",
     released=False,
-    words=APPLY_WORDS,
     applied_as=(
         "For the cdk8s app `{root}`: synthesize it again (`cdk8s synth` in its folder), then "
         "apply its output with `kubectl apply -f {path}` or let Argo CD or Flux sync it: the "

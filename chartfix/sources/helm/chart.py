@@ -18,18 +18,16 @@ from typing import Any
 
 from chartfix.errors import TargetError, UsageError
 from chartfix.files import repository_root, where
-from chartfix.model.kinds import RELEASE_WORDS, KindFacts
+from chartfix.model.kinds import KindFacts
 from chartfix.sources.base import kustomization_file
 from chartfix.values import parse_values_file
 
 FACTS = KindFacts(
     name="helm",
     noun="chart",
-    nouns="charts",
     looks_for="chart (Chart.yaml)",
     rendered_by="the chart with Helm's engine",
     released=True,
-    words=RELEASE_WORDS,
 )
 """What the Helm kind is called and how its charts are released (`SourceKind.facts`)."""
 

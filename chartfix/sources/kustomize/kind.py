@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING
 
-from chartfix.errors import Skipped, TargetError
+from chartfix.errors import TargetError
 from chartfix.sources.kustomize.kustomization import (
     FACTS,
     boundary_of,
@@ -16,12 +16,13 @@ from chartfix.sources.kustomize.kustomization import (
     groups,
     groups_holding,
 )
+from chartfix.sources.static import StaticKind
 
 if TYPE_CHECKING:
     from chartfix.sources.kustomize.source import KustomizeSource
 
 
-class KustomizeKind:
+class KustomizeKind(StaticKind):
     """kustomize bases and overlays (see kustomization.py for how they group)."""
 
     name = "kustomize"
@@ -48,17 +49,6 @@ class KustomizeKind:
         """The target roots each of `files` stands for, when given alone (see
         `groups_holding`): a kustomization.yaml, a base's resource, an overlay's patch."""
         return groups_holding(files)
-
-    def skip_reason(
-        self, root: Path, run_apps: bool | None, untrusted: Sequence[Path]
-    ) -> str | None:
-        return None
-
-    def depends_on(self, root: Path) -> list[Path]:
-        return []
-
-    def load_unrun(self, root: Path, reason: str) -> NoReturn:
-        raise Skipped(reason)  # never asked: skip_reason is always None
 
     def load(self, root: Path) -> KustomizeSource:
         from chartfix.sources.kustomize.source import KustomizeSource

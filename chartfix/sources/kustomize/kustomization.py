@@ -18,7 +18,7 @@ from typing import Any
 
 from chartfix.errors import TargetError
 from chartfix.files import is_repository_top
-from chartfix.model.kinds import APPLY_WORDS, KindFacts
+from chartfix.model.kinds import KindFacts
 from chartfix.sources.base import kustomization_file
 
 SKIPPED_DIRS = frozenset({"node_modules", "__pycache__"})
@@ -26,11 +26,9 @@ SKIPPED_DIRS = frozenset({"node_modules", "__pycache__"})
 FACTS = KindFacts(
     name="kustomize",
     noun="kustomization",
-    nouns="kustomizations",
     looks_for="kustomization",
     rendered_by="every overlay with kustomize (kubectl kustomize)",
     released=False,
-    words=APPLY_WORDS,
     applied_as=(
         "For the overlays of `{root}`, each applied with `kubectl apply -k OVERLAY` or synced "
         "by Argo CD or Flux: the steps name the objects each overlay builds, in the namespace "

@@ -20,7 +20,7 @@ import os
 from pathlib import Path
 
 from chartfix.files import is_repository_top
-from chartfix.model.kinds import APPLY_WORDS, KindFacts
+from chartfix.model.kinds import KindFacts
 from chartfix.sources.base import SUFFIXES
 
 OWNER_MARKERS = ("Chart.yaml", "cdk8s.yaml")
@@ -32,11 +32,9 @@ SKIPPED_DIRS = frozenset({"node_modules", "__pycache__"})
 FACTS = KindFacts(
     name="manifests",
     noun="manifests folder",
-    nouns="manifests folders",
     looks_for="plain manifests",
     rendered_by="the manifests (parsed as written)",
     released=False,
-    words=APPLY_WORDS,
     applied_as=(
         "For the manifests of `{root}`, applied with `kubectl apply -f {path}` or synced by "
         "Argo CD or Flux: the steps name the objects as written, in their namespace."

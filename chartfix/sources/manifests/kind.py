@@ -6,9 +6,9 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING
 
-from chartfix.errors import Skipped, TargetError
+from chartfix.errors import TargetError
 from chartfix.files import repository_root
 from chartfix.sources.manifests.folders import (
     FACTS,
@@ -19,12 +19,13 @@ from chartfix.sources.manifests.folders import (
     owned_by_marker,
     yaml_files,
 )
+from chartfix.sources.static import StaticKind
 
 if TYPE_CHECKING:
     from chartfix.sources.manifests.source import ManifestsSource
 
 
-class ManifestsKind:
+class ManifestsKind(StaticKind):
     """Directories of plain manifests (see the module docstring for the rules)."""
 
     name = "manifests"
@@ -52,17 +53,6 @@ class ManifestsKind:
 
     def holds(self, root: Path) -> bool:
         return self._free(root) and holds_manifests(root)
-
-    def skip_reason(
-        self, root: Path, run_apps: bool | None, untrusted: Sequence[Path]
-    ) -> str | None:
-        return None
-
-    def depends_on(self, root: Path) -> list[Path]:
-        return []
-
-    def load_unrun(self, root: Path, reason: str) -> NoReturn:
-        raise Skipped(reason)  # never asked: skip_reason is always None
 
     def load(self, root: Path) -> ManifestsSource:
         from chartfix.sources.manifests.source import ManifestsSource
