@@ -309,60 +309,29 @@ def fix_target(root: Path, request: FixRequest) -> TargetChange:
     Raises TargetError when the target cannot be read or rendered as it is, Skipped when it
     must not be (a cdk8s app not allowed to run, with no committed output to read instead).
     """
-    untrusted = request.untrusted if request.trusted else (root,)
-    source = load_target(root, request.run_apps, untrusted)
-    config = load_config(source.root)
-    recipe_file = request.recipe_file or _configured_recipe(config, source.root)
-    names = recipe_file.recipe_names if recipe_file else request.recipes
-    recipes = select_recipes(names)
-    requested = RenderSettings(
-        request.values_files, request.set_values, request.base_values,
-        request.release, request.namespace, request.features, request.source_builds,
-        allow_remote=request.allow_remote,
-    )
-    settings, policy = configured(config, requested, request.policy)
-    if recipe_file is not None and recipe_file.rules is not None:
-        policy = Policy(include=frozenset(recipe_file.rules)).overridden_by(policy)
-    analysis = analyze(source, settings, policy)
+    run = _fix_run(root, request)
+    source, recipe_file, recipes = run.source, run.recipe_file, run.recipes
+    analysis = analyze(source, run.settings, run.policy)
     rendered, before = analysis.rendered, analysis.renderings
     counted = analysis.judged.findings
-    explicit = bool(names)
-    latent = request.fix_latent or bool(recipe_file and recipe_file.latent)
-    findings = [f for f in counted if takes_on(f, explicit, latent)]
-    findings, made_up = _not_made_up(findings, rendered.synthesized)
-    made_up += [Unfixed(f, _MADE_UP) for f in findings if f.synthesized]
-    findings = [f for f in findings if not f.synthesized]
-    safe_only = request.safe_only or bool(recipe_file and recipe_file.safe_only)
+    findings, made_up = _to_fix(
+        [f for f in counted if run.takes_on(f)], rendered.synthesized
+    )
     planned = plan_fixes(
         source, before, findings, recipes,
-        lambda recipe: recipe_options(recipe, recipe_file, config, request, source.root),
-        request.release, request.namespace, safe_only,
+        lambda recipe: recipe_options(recipe, recipe_file, run.config, request, source.root),
+        request.release, request.namespace, run.safe_only,
     )
-    units, refused, made_by = planned.units, planned.refused, planned.made_by
-
-    also = source.verification(settings) if units else []  # nothing new may appear there
-    known = merge_findings([*analysis.per_scenario, *analyze_each(source, also)])
-    verifier = Verifier(source, [*before, *also], known, analysis.releases)
-    verified = verifier.run(units)
+    refused, made_by = planned.refused, planned.made_by
+    verifier, verified = _verified(analysis, run.settings, planned.units)
     after = verified.after[: len(before)]
 
-    in_scope = set().union(*(r.rules for r in recipes)) if explicit else set(RULES)
-    ran = f"--recipe {recipe_file.name}" if recipe_file else f"--recipe {' --recipe '.join(names)}"
-    fixed, unfixed = _outcome(findings, in_scope, verified, refused, made_up, ran)
+    in_scope = set().union(*(r.rules for r in recipes)) if run.explicit else set(RULES)
+    fixed, unfixed = _outcome(findings, in_scope, verified, refused, made_up, run.ran)
     files = [
         FileChange(path, source.read(path), data) for path, data in verified.files.items()
     ]
     named = workloads(source, before, request.release)
-    notes = _unit_notes(verified)
-    notes += restarts_needed(before, after)
-    notes += [w for r in before for w in r.warnings]
-    notes += [line for r in before for line in r.engine_log]
-    notes += rendered.notes + rendered.warnings
-    from_config = recipe_file if request.recipe_file is None else None
-    notes += _unmatched_notes(config, from_config, named)
-    if source.version is None and request.mode == "--branch":
-        notes.append(f"no version bump: a {source.kind} target has no version to raise")
-    notes = list(dict.fromkeys(notes))
     return TargetChange(
         target_root=source.root,
         target_name=source.name,
@@ -375,7 +344,7 @@ def fix_target(root: Path, request: FixRequest) -> TargetChange:
         noise=_noise(verifier, before, after) if verified.kept else {},
         recipes=[r.name for r in recipes if r.name in {made_by[u] for u in verified.kept}],
         unsafe=any(u.applicability == "unsafe" for u in verified.kept),
-        notes=notes,
+        notes=_fix_notes(run, request, verified, rendered, after, named),
         recipe_file=recipe_file,
         read=rendered.read,
         synthesized=rendered.synthesized,
@@ -383,12 +352,108 @@ def fix_target(root: Path, request: FixRequest) -> TargetChange:
         workloads=named,
         kind=source.facts,
         features=features_added({r.scenario: object_ids(r) for r in before}),
-        warnings=[
-            Unfixed(f, warning_reason(f)) for f in counted if not takes_on(f, explicit, latent)
-        ],
+        warnings=[Unfixed(f, warning_reason(f)) for f in counted if not run.takes_on(f)],
         suppressed=list(analysis.judged.suppressed),
         edits=[edit_record(source, unit, made_by[unit]) for unit in verified.kept],
     )
+
+
+@dataclass(frozen=True)
+class _FixRun:
+    """One target's fix as its request and its own `.chartfix.yaml` decide it: the loaded
+    source, the recipes (asked for by name, or a recipe file's), what is rendered and how
+    findings are judged."""
+
+    source: Source
+    config: Config
+    recipe_file: RecipeFile | None
+    names: tuple[str, ...]
+    """The recipes asked for by name (or the recipe file's); none: every built-in one."""
+    recipes: list[Recipe]
+    settings: RenderSettings
+    policy: Policy
+    latent: bool
+    safe_only: bool
+
+    @property
+    def explicit(self) -> bool:
+        return bool(self.names)
+
+    @property
+    def ran(self) -> str:
+        """How the run named its recipes, for the findings it leaves (`--recipe NAME`)."""
+        if self.recipe_file:
+            return f"--recipe {self.recipe_file.name}"
+        return f"--recipe {' --recipe '.join(self.names)}"
+
+    def takes_on(self, finding: Finding) -> bool:
+        return takes_on(finding, self.explicit, self.latent)
+
+
+def _fix_run(root: Path, request: FixRequest) -> _FixRun:
+    """The target at `root` loaded, and its fix decided by the request over its own
+    `.chartfix.yaml` (and the recipe file either names)."""
+    untrusted = request.untrusted if request.trusted else (root,)
+    source = load_target(root, request.run_apps, untrusted)
+    config = load_config(source.root)
+    recipe_file = request.recipe_file or _configured_recipe(config, source.root)
+    names = tuple(recipe_file.recipe_names if recipe_file else request.recipes)
+    recipes = select_recipes(names)
+    requested = RenderSettings(
+        request.values_files, request.set_values, request.base_values,
+        request.release, request.namespace, request.features, request.source_builds,
+        allow_remote=request.allow_remote,
+    )
+    settings, policy = configured(config, requested, request.policy)
+    if recipe_file is not None and recipe_file.rules is not None:
+        policy = Policy(include=frozenset(recipe_file.rules)).overridden_by(policy)
+    return _FixRun(
+        source, config, recipe_file, names, recipes, settings, policy,
+        latent=request.fix_latent or bool(recipe_file and recipe_file.latent),
+        safe_only=request.safe_only or bool(recipe_file and recipe_file.safe_only),
+    )
+
+
+def _verified(
+    analysis: Analysis, settings: RenderSettings, units: Sequence[FixUnit]
+) -> tuple[Verifier, Verified]:
+    """The planned units rendered again, over the analysed scenarios and the source's
+    verification renders (nothing new may appear there either): what is kept."""
+    source, before = analysis.source, analysis.renderings
+    also = source.verification(settings) if units else []
+    known = merge_findings([*analysis.per_scenario, *analyze_each(source, also)])
+    verifier = Verifier(source, [*before, *also], known, analysis.releases)
+    return verifier, verifier.run(units)
+
+
+def _to_fix(
+    findings: Sequence[Finding], synthesized: Mapping[str, Sequence[str]]
+) -> tuple[list[Finding], list[Unfixed]]:
+    """The findings a fix plans for, and those it leaves because values chartfix made up
+    decide them (`_not_made_up`; a finding on a synthesized value)."""
+    findings, made_up = _not_made_up(findings, synthesized)
+    made_up += [Unfixed(f, _MADE_UP) for f in findings if f.synthesized]
+    return [f for f in findings if not f.synthesized], made_up
+
+
+def _fix_notes(
+    run: _FixRun, request: FixRequest, verified: Verified, rendered: Renderings,
+    after: Sequence[Rendering], named: Mapping[str, str],
+) -> list[str]:
+    """What the fix says besides its findings, each once: the units' notes, restarts
+    needed, the renders' warnings and engine log, component names that matched nothing,
+    a version that cannot be bumped."""
+    before = rendered.renderings
+    notes = _unit_notes(verified)
+    notes += restarts_needed(before, after)
+    notes += [w for r in before for w in r.warnings]
+    notes += [line for r in before for line in r.engine_log]
+    notes += rendered.notes + rendered.warnings
+    from_config = run.recipe_file if request.recipe_file is None else None
+    notes += _unmatched_notes(run.config, from_config, named)
+    if run.source.version is None and request.mode == "--branch":
+        notes.append(f"no version bump: a {run.source.kind} target has no version to raise")
+    return list(dict.fromkeys(notes))
 
 
 def _configured_recipe(config: Config, root: Path) -> RecipeFile | None:
