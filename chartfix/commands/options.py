@@ -31,6 +31,17 @@ def add_paths(parser: argparse.ArgumentParser) -> None:
 
 
 def add_render_args(parser: argparse.ArgumentParser) -> None:
+    """How targets are rendered and judged: check's, fix's and bulk's flags."""
+    _add_values_args(parser)
+    _add_rule_args(parser)
+    _add_scenario_args(parser)
+    _add_app_args(parser)
+    _add_cache_args(parser)
+    _add_trust_args(parser)
+
+
+def _add_values_args(parser: argparse.ArgumentParser) -> None:
+    """Values, release and namespace, as for helm."""
     parser.add_argument(
         "-f", "--values", action="append", type=Path, default=[], metavar="VALUES",
         help="values file, as for helm (repeatable)",
@@ -44,6 +55,10 @@ def add_render_args(parser: argparse.ArgumentParser) -> None:
         "the migration note has one block of steps per release (rendering uses the first)",
     )
     parser.add_argument("--namespace", default="default", help="namespace to render into")
+
+
+def _add_rule_args(parser: argparse.ArgumentParser) -> None:
+    """Which rules run, and how severe their findings are."""
     parser.add_argument(
         "--include", action="append", default=[], metavar="RULE",
         help="run only these rules (repeatable, or RULE,RULE; default: all)",
@@ -56,6 +71,10 @@ def add_render_args(parser: argparse.ArgumentParser) -> None:
         "--severity", action="append", default=[], metavar="RULE=LEVEL",
         help="report RULE's findings as error or warning (repeatable)",
     )
+
+
+def _add_scenario_args(parser: argparse.ArgumentParser) -> None:
+    """The feature-switch scenarios rendered besides the user's."""
     parser.add_argument(
         "--no-features", action="store_true",
         help="render only the defaults (or your values) and ci/ files, not the objects "
@@ -65,6 +84,10 @@ def add_render_args(parser: argparse.ArgumentParser) -> None:
         "--feature-renders", type=positive(int, MAX_FEATURE_RENDERS), default=None,
         metavar="N", help="render at most N feature scenarios per chart (default: 8)",
     )
+
+
+def _add_app_args(parser: argparse.ArgumentParser) -> None:
+    """Whether cdk8s apps run, and what pip may build for them."""
     parser.add_argument(
         "--run-apps", action=argparse.BooleanOptionalAction, default=None,
         help="run cdk8s apps (their Python is code; default: only where a .chartfix.yaml "
@@ -76,6 +99,10 @@ def add_render_args(parser: argparse.ArgumentParser) -> None:
         help="with --run-apps, let pip build an app's declared dependencies from source "
         "distributions (that runs their code; default: wheels only)",
     )
+
+
+def _add_cache_args(parser: argparse.ArgumentParser) -> None:
+    """Where results are cached, or no cache."""
     parser.add_argument(
         "--cache-dir", type=Path, metavar="DIR",
         help="where renders and analyses are cached (default: $CHARTFIX_CACHE_DIR, else "
@@ -86,6 +113,10 @@ def add_render_args(parser: argparse.ArgumentParser) -> None:
         help="render and analyse everything again, reading and writing no cache "
         "(as CHARTFIX_NO_CACHE=1)",
     )
+
+
+def _add_trust_args(parser: argparse.ArgumentParser) -> None:
+    """What a repository's own files may make chartfix do."""
     parser.add_argument(
         "--trusted", action="store_true",
         help="the trees given are your own: a .chartfix.yaml's `run-apps: true` in them "
@@ -145,7 +176,21 @@ MAX_TIMEOUT = 7 * 24 * 3600.0
 
 
 def add_fix_args(parser: argparse.ArgumentParser) -> None:
+    """fix's flags (bulk's too): what is rendered, which recipes run, how the fix lands."""
     add_render_args(parser)
+    _add_recipe_args(parser)
+    _add_landing_args(parser)
+    _add_choice_args(parser)
+    _add_branch_args(parser)
+    _add_pull_request_args(parser)
+    parser.add_argument(
+        "--timeout", type=positive(float, MAX_TIMEOUT), metavar="SECONDS",
+        help="give up on a chart after this long (it gets an error line; the others go on)",
+    )
+
+
+def _add_recipe_args(parser: argparse.ArgumentParser) -> None:
+    """The releases the target runs as, and the recipes that run."""
     parser.add_argument(
         "--releases", type=Path, metavar="FILE", dest="releases_file",
         help="the releases the chart runs as, one a line: RELEASE NAMESPACE [argocd:APP | "
@@ -156,6 +201,10 @@ def add_fix_args(parser: argparse.ArgumentParser) -> None:
         help="run only this recipe (repeatable; default: all), or a recipe file / a "
         "declarative recipe's name (alone; see `chartfix recipes`)",
     )
+
+
+def _add_landing_args(parser: argparse.ArgumentParser) -> None:
+    """How a fix lands: a dry run, --write, or a --branch (pushed)."""
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--write", action="store_true", help="write the fixed files in place")
     mode.add_argument(
@@ -169,6 +218,10 @@ def add_fix_args(parser: argparse.ArgumentParser) -> None:
         help="push the branch (forced only over chartfix's own branch, with a lease on the "
         "tip it read)",
     )
+
+
+def _add_choice_args(parser: argparse.ArgumentParser) -> None:
+    """What the fix does: component values, Jobs too, safe fixes only, latent matches."""
     parser.add_argument(
         "--component", action="append", default=[], metavar="WORKLOAD=VALUE",
         help="component value for a workload: a name or shell-style pattern (rendered name, "
@@ -189,6 +242,11 @@ def add_fix_args(parser: argparse.ArgumentParser) -> None:
         help="also fix latent matches: warnings nothing acts on yet (no traffic, no adoption); "
         "default: errors only",
     )
+
+
+def _add_branch_args(parser: argparse.ArgumentParser) -> None:
+    """What a --branch commit holds besides the fix: the bump, the migration note; a PR
+    description."""
     parser.add_argument(
         "--bump", choices=("auto", "major", "minor", "patch", "none"), default=None,
         help="chart version bump with --branch (default: the recipe file's, else auto: "
@@ -200,6 +258,10 @@ def add_fix_args(parser: argparse.ArgumentParser) -> None:
         "has one, under its 'Upgrading' heading or a new one at its end; else MIGRATION.md)",
     )
     parser.add_argument("--pr-body", type=Path, metavar="FILE", help="write a PR description")
+
+
+def _add_pull_request_args(parser: argparse.ArgumentParser) -> None:
+    """--open-pr and the pull requests it opens."""
     parser.add_argument(
         "--open-pr", action="store_true",
         help="open (or update) the pull request of each pushed branch on the forge of the "
@@ -223,10 +285,6 @@ def add_fix_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--charts-per-pr", type=positive(int, 100000), metavar="N",
         help="at most N charts per branch and pull request (more branches, NAME-1, NAME-2...)",
-    )
-    parser.add_argument(
-        "--timeout", type=positive(float, MAX_TIMEOUT), metavar="SECONDS",
-        help="give up on a chart after this long (it gets an error line; the others go on)",
     )
 
 
