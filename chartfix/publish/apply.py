@@ -261,42 +261,54 @@ def report(
     run_notes = said_once([o.change.notes if o.change else [] for o in outcomes],
                           [display_path(o.root) for o in outcomes])
     for outcome, notes in zip(outcomes, run_notes, strict=True):
-        name = shown(display_path(outcome.root))
-        if outcome.error is not None:
-            err.write(f"error: {outcome.error}\n")
-            for note in outcome.error.notes:
-                err.write(f"  note: {shown(note)}\n")
-            if outcome.branch_commit is None:
-                continue
-        if outcome.skipped is not None:
-            err.write(f"skipped: {name}: {shown(outcome.skipped)}\n")
-            continue
-        change = outcome.change
-        assert change is not None
-        if not (change.fixed or change.unfixed or change.files or notes or change.warnings):
-            continue
-        mark = f" ({NEEDS_MIGRATION})" if change.needs_migration else ""
-        err.write(f"{name}: {len(change.fixed)} {verb}, {len(change.unfixed)} left{mark}\n")
-        hunks = hunks_fixing(change)
-        for finding in change.fixed:
-            err.write(f"  {verb}: {finding.rule} {shown(f'{finding.obj}: {finding.message}')}\n")
-            for where in hunks.get((finding.rule, str(finding.obj)), []):
-                err.write(f"    in {shown(where)}\n")
-        for item in change.unfixed:
-            why = shown(f"{item.finding.obj}: {item.reason}")
-            err.write(f"  left: {item.finding.rule} {why}\n")
-        if change.warnings:
-            err.write(f"  {warnings_left(change)}\n")
-        for note in notes:
-            err.write(f"  note: {shown(note)}\n")
-        for line in upgrade_warnings(outcome, change):
-            err.write(f"  {line}\n")
-        if outcome.branch_commit:
-            kept = BRANCH_STATE_WORDS.get(outcome.branch_state or "", "")
-            local = f" on the local branch {outcome.branch}, not pushed" if outcome.error else ""
-            err.write(f"  committed {outcome.branch_commit[:12]}{kept}{local}\n")
+        _report_outcome(outcome, notes, err, verb)
     print_pushes(outcomes, err)
     print_branches(outcomes, err)
+    err.write(_summary_line(outcomes, diffs, verb) + "\n")
+
+
+def _report_outcome(outcome: Outcome, notes: Sequence[str], err: TextIO, verb: str) -> None:
+    """One chart's lines: its error or why it was skipped; what was fixed (and in which
+    hunks), what was left and why, its notes and upgrade warnings, the commit made."""
+    name = shown(display_path(outcome.root))
+    if outcome.error is not None:
+        err.write(f"error: {outcome.error}\n")
+        for note in outcome.error.notes:
+            err.write(f"  note: {shown(note)}\n")
+        if outcome.branch_commit is None:
+            return
+    if outcome.skipped is not None:
+        err.write(f"skipped: {name}: {shown(outcome.skipped)}\n")
+        return
+    change = outcome.change
+    assert change is not None
+    if not (change.fixed or change.unfixed or change.files or notes or change.warnings):
+        return
+    mark = f" ({NEEDS_MIGRATION})" if change.needs_migration else ""
+    err.write(f"{name}: {len(change.fixed)} {verb}, {len(change.unfixed)} left{mark}\n")
+    hunks = hunks_fixing(change)
+    for finding in change.fixed:
+        err.write(f"  {verb}: {finding.rule} {shown(f'{finding.obj}: {finding.message}')}\n")
+        for where in hunks.get((finding.rule, str(finding.obj)), []):
+            err.write(f"    in {shown(where)}\n")
+    for item in change.unfixed:
+        why = shown(f"{item.finding.obj}: {item.reason}")
+        err.write(f"  left: {item.finding.rule} {why}\n")
+    if change.warnings:
+        err.write(f"  {warnings_left(change)}\n")
+    for note in notes:
+        err.write(f"  note: {shown(note)}\n")
+    for line in upgrade_warnings(outcome, change):
+        err.write(f"  {line}\n")
+    if outcome.branch_commit:
+        kept = BRANCH_STATE_WORDS.get(outcome.branch_state or "", "")
+        local = f" on the local branch {outcome.branch}, not pushed" if outcome.error else ""
+        err.write(f"  committed {outcome.branch_commit[:12]}{kept}{local}\n")
+
+
+def _summary_line(outcomes: Sequence[Outcome], diffs: Sequence[str], verb: str) -> str:
+    """What the run did: the files changed, findings fixed and left, and the charts that
+    failed, were committed but not pushed, got no pull request or were skipped."""
     failed = sum(1 for o in outcomes if o.error and o.branch_commit is None)
     unpushed = sum(1 for o in outcomes if o.error and o.branch_commit and o.pushed is None)
     no_pr = sum(1 for o in outcomes if o.error and o.pushed is not None)
@@ -305,14 +317,12 @@ def report(
     fixed = sum(len(change.fixed) for change in done)
     left = sum(len(change.unfixed) for change in done)
     warned = sum(len(change.warnings) for change in done)
-    summary = summarize(diffs)
-    err.write(
-        f"{targets_noun([o.root for o in outcomes])}: {summary}; "
+    return (
+        f"{targets_noun([o.root for o in outcomes])}: {summarize(diffs)}; "
         f"{fixed} finding{'s' if fixed != 1 else ''} {verb}, {left} left"
         + (f" ({warned} warning{'s' if warned != 1 else ''} left)" if warned else "")
         + (f"; {failed} could not be processed" if failed else "")
         + (f"; {unpushed} committed but not pushed" if unpushed else "")
         + (f"; {no_pr} pushed, pull request failed" if no_pr else "")
         + (f"; {skipped} skipped" if skipped else "")
-        + "\n"
     )

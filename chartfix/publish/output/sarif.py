@@ -120,36 +120,17 @@ def sarif_document(reports: Sequence[ChartReport]) -> dict[str, Any]:
         for f in [*report.findings, *report.suppressed]
     ]
     notifications = [
-        {
-            "level": "error",
-            "message": {"text": str(report.error)},
-            "locations": [
-                {"physicalLocation": {"artifactLocation": location(report.root)}}
-            ],
-        }
-        for report in reports
-        if report.error is not None
-    ] + [
-        {
-            "level": "warning",
-            "message": {"text": unrendered_note(name, why)},
-            "locations": [
-                {"physicalLocation": {"artifactLocation": location(report.root)}}
-            ],
-        }
-        for report in reports
-        for name, why in report.unrendered.items()
+        *(_notification("error", str(r.error), r.root) for r in reports if r.error is not None),
+        *(
+            _notification("warning", unrendered_note(name, why), r.root)
+            for r in reports
+            for name, why in r.unrendered.items()
+        ),
     ]
     configuration = [
-        {
-            "level": "warning",
-            "message": {"text": unused},
-            "locations": [
-                {"physicalLocation": {"artifactLocation": location(report.root)}}
-            ],
-        }
-        for report in reports
-        for unused in report.unused_suppressions
+        _notification("warning", unused, r.root)
+        for r in reports
+        for unused in r.unused_suppressions
     ]
     return {
         "$schema": SARIF_SCHEMA,
@@ -177,6 +158,16 @@ def sarif_document(reports: Sequence[ChartReport]) -> dict[str, Any]:
                 "results": results,
             }
         ],
+    }
+
+
+def _notification(level: str, text: str, root: Path) -> dict[str, Any]:
+    """A tool notification about a whole target (`root`): an error, a scenario that did not
+    render, a suppression nothing used."""
+    return {
+        "level": level,
+        "message": {"text": text},
+        "locations": [{"physicalLocation": {"artifactLocation": location(root)}}],
     }
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, TextIO
 
 from chartfix.model.findings import Finding
@@ -48,69 +49,84 @@ def write_text(
     quiet: bool = False,
 ) -> None:
     """`quiet` (`-q`): each chart's heading, finding lines and errors, nothing else."""
-    color = use_color(stream) if color is None else color
-
-    def paint(style: str, text: str) -> str:
-        return f"{_STYLES[style]}{text}{_RESET}" if color else text
-
+    paint = _Paint(use_color(stream) if color is None else color)
     run_notes = said_once(
         [[*_notes(r), *r.warnings, *r.engine_log] for r in reports],
         [display_path(r.root) for r in reports],
     )
     for report, warnings in zip(reports, run_notes, strict=True):
-        if report.error is not None:
-            stream.write(f"{paint('error', 'error')}: {report.error}\n")
-            for note in report.error.notes:
-                stream.write(f"  {paint('warning', 'note')}: {shown(note)}\n")
-            continue
-        if report.skipped is not None:
-            stream.write(f"skipped: {shown(display_path(report.root))}: {shown(report.skipped)}\n")
-            continue
-        if quiet:
-            warnings = []
-        if not (
-            report.findings
-            or report.suppressed
-            or report.unused_suppressions
-            or warnings
-        ):
-            continue
-        heading = f"{display_path(report.root)} ({report.name})"
-        if quiet and not report.findings:
-            continue
-        stream.write(paint("bold", shown(heading)) + "\n")
-        for finding in report.findings:
-            where = finding_path(report.root, finding)
-            if finding.location.line is not None:
-                where += f":{finding.location.line}"
-            label = paint(finding.severity, f"{finding.severity}[{finding.rule}]")
-            said = shown(f"{finding.obj}: {finding.message}")
-            stream.write(f"  {shown(where)}: {label} {said}\n")
-            if quiet:
-                continue
-            scenarios = shown(scenarios_said(finding))
-            stream.write(paint("dim", f"    scenarios: {scenarios}") + "\n")
-            stream.write(f"    fix: {shown(remediation(finding))}\n")
-        if quiet:
-            continue
-        for finding in report.suppressed:
-            assert finding.suppression is not None
-            accepted = finding.suppression
-            stream.write(
-                paint(
-                    "dim",
-                    f"  suppressed[{finding.rule}] " + shown(
-                        f"{finding.obj}: {accepted.justification or '-'} ({accepted.origin})"
-                    ),
-                )
-                + "\n"
-            )
-        for unused in report.unused_suppressions:
-            stream.write(f"  {paint('warning', 'warning')}: {shown(unused)}\n")
-        for warning in warnings:
-            stream.write(f"  {paint('warning', 'note')}: {shown(warning)}\n")
+        _write_report(report, [] if quiet else warnings, stream, paint, quiet)
     if not quiet:
         stream.write(summary_line(reports) + "\n")
+
+
+@dataclass(frozen=True)
+class _Paint:
+    """Text in a style (`_STYLES`), when the stream shows colour."""
+
+    color: bool
+
+    def __call__(self, style: str, text: str) -> str:
+        return f"{_STYLES[style]}{text}{_RESET}" if self.color else text
+
+
+def _write_report(
+    report: ChartReport, warnings: Sequence[str], stream: TextIO, paint: _Paint, quiet: bool
+) -> None:
+    """One target's lines: its error or why it was skipped, else (when it has something to
+    say) its heading, findings, suppressed findings, unused suppressions and notes."""
+    if report.error is not None:
+        stream.write(f"{paint('error', 'error')}: {report.error}\n")
+        for note in report.error.notes:
+            stream.write(f"  {paint('warning', 'note')}: {shown(note)}\n")
+        return
+    if report.skipped is not None:
+        stream.write(f"skipped: {shown(display_path(report.root))}: {shown(report.skipped)}\n")
+        return
+    if not (report.findings or report.suppressed or report.unused_suppressions or warnings):
+        return
+    if quiet and not report.findings:
+        return
+    heading = f"{display_path(report.root)} ({report.name})"
+    stream.write(paint("bold", shown(heading)) + "\n")
+    for finding in report.findings:
+        _write_finding(report, finding, stream, paint, quiet)
+    if quiet:
+        return
+    for finding in report.suppressed:
+        assert finding.suppression is not None
+        accepted = finding.suppression
+        stream.write(
+            paint(
+                "dim",
+                f"  suppressed[{finding.rule}] " + shown(
+                    f"{finding.obj}: {accepted.justification or '-'} ({accepted.origin})"
+                ),
+            )
+            + "\n"
+        )
+    for unused in report.unused_suppressions:
+        stream.write(f"  {paint('warning', 'warning')}: {shown(unused)}\n")
+    for warning in warnings:
+        stream.write(f"  {paint('warning', 'note')}: {shown(warning)}\n")
+
+
+def _write_finding(
+    report: ChartReport, finding: Finding, stream: TextIO, paint: _Paint, quiet: bool
+) -> None:
+    """A finding's line (file:line, severity and rule, object and message), then, unless
+    `quiet`, its scenarios and how to fix it."""
+    where = finding_path(report.root, finding)
+    if finding.location.line is not None:
+        where += f":{finding.location.line}"
+    label = paint(finding.severity, f"{finding.severity}[{finding.rule}]")
+    said = shown(f"{finding.obj}: {finding.message}")
+    stream.write(f"  {shown(where)}: {label} {said}\n")
+    if quiet:
+        return
+    scenarios = shown(scenarios_said(finding))
+    stream.write(paint("dim", f"    scenarios: {scenarios}") + "\n")
+    stream.write(f"    fix: {shown(remediation(finding))}\n")
 
 
 def _notes(report: ChartReport) -> list[str]:
