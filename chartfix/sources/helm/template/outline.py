@@ -356,27 +356,9 @@ class _Scanner:
         body = line.masked[indent:]
         while self.open_sites and indent <= self.open_sites[-1].key_indent:
             self._close_site()
-        if self.open_sites:
-            self._extend_entries(line, innermost=False)
-            site = self.open_sites[-1]
-            if site.entry_level is None:
-                site.entry_level = indent
-            if indent > site.entry_level and site.entries:
-                self._extend_entries(line, innermost=True)  # continues the previous entry
-                return
-            key, _ = _split_key(body)
-            site.entries.append(
-                Entry(
-                    line,
-                    line,
-                    None if key is None or PLACEHOLDER in key else key,
-                    generated=False,
-                    conditional=depth_before > site.base_depth or opens_before_output,
-                    templated_key=key is not None and PLACEHOLDER in key,
-                )
-            )
-            # Fall through: the entry may itself open a nested mapping (selector.matchLabels).
-
+        if self.open_sites and self._site_entry(line, body, depth_before, opens_before_output):
+            return
+        # An entry of a site may itself open a nested mapping (selector.matchLabels).
         is_item = body == "-" or body.startswith("- ")
         if is_item:
             while self.keys and (
@@ -404,35 +386,68 @@ class _Scanner:
             self.scalar_indent = indent
         path = ".".join(k.name for k in self.keys)
         if path == "kind" and len(self.keys) == 1:
-            templated = bool(line.actions)  # `kind: {{ if .x }}StatefulSet{{ else }}...`
-            kinds = _kind_choices(self.text, line) if templated else [_unquote(value)]
-            self.doc.kinds += [k for k in kinds if k not in self.doc.kinds]
-            self.doc.kind = self.doc.kinds[0] if len(self.doc.kinds) == 1 else None
-            if not kinds:  # `kind: {{ .Values.kind }}`: nothing literal to go by
-                self.doc.kind = None
-            self.doc.kind_line = self.doc.kind_line or line.number
-            self.doc.in_range = self.doc.in_range or "range" in self.control
+            self._kind(line, value)
         elif path == "spec.template":
             self.doc.pod_template_line = self.doc.pod_template_line or line
         elif path == "metadata.name":
-            unquoted = _unquote(value)
-            self.doc.name_fragments = tuple(
-                f for f in (p.strip() for p in unquoted.split(PLACEHOLDER)) if f
-            )
-            outputs = line.output_actions
-            self.doc.name_template = unquoted
-            self.doc.name_actions = tuple(a.inner for a in outputs)
-            if outputs:
-                self.doc.name_value = self.text[outputs[-1].start : outputs[-1].end]
-            if not self.doc.name_fragments and len(outputs) == 1:
-                self.doc.name_fragments = _printf_fragments(outputs[0].inner)
-            self.doc.in_range = self.doc.in_range or "range" in self.control
+            self._name(line, value)
         if path in LABEL_PATHS:
             self._open_site(line, path, indent, value, depth_before)
         if value.startswith("{") and _leads_to_labels(path):
             outer = _flow_mapping(self.text, line)
             if outer is not None:
                 self._flow_sites(line, path, indent, outer)
+
+    def _site_entry(
+        self, line: Line, body: str, depth_before: int, opens_before_output: bool
+    ) -> bool:
+        """`line` as an entry of the innermost open site (or a continuation of its last
+        entry: True, nothing more to read on the line)."""
+        self._extend_entries(line, innermost=False)
+        site = self.open_sites[-1]
+        if site.entry_level is None:
+            site.entry_level = line.indent
+        if line.indent > site.entry_level and site.entries:
+            self._extend_entries(line, innermost=True)  # continues the previous entry
+            return True
+        key, _ = _split_key(body)
+        site.entries.append(
+            Entry(
+                line,
+                line,
+                None if key is None or PLACEHOLDER in key else key,
+                generated=False,
+                conditional=depth_before > site.base_depth or opens_before_output,
+                templated_key=key is not None and PLACEHOLDER in key,
+            )
+        )
+        return False
+
+    def _kind(self, line: Line, value: str) -> None:
+        """The document's top-level `kind:`: the kinds it may render."""
+        templated = bool(line.actions)  # `kind: {{ if .x }}StatefulSet{{ else }}...`
+        kinds = _kind_choices(self.text, line) if templated else [_unquote(value)]
+        self.doc.kinds += [k for k in kinds if k not in self.doc.kinds]
+        self.doc.kind = self.doc.kinds[0] if len(self.doc.kinds) == 1 else None
+        if not kinds:  # `kind: {{ .Values.kind }}`: nothing literal to go by
+            self.doc.kind = None
+        self.doc.kind_line = self.doc.kind_line or line.number
+        self.doc.in_range = self.doc.in_range or "range" in self.control
+
+    def _name(self, line: Line, value: str) -> None:
+        """The document's `metadata.name`: its literal fragments and the actions naming it."""
+        unquoted = _unquote(value)
+        self.doc.name_fragments = tuple(
+            f for f in (p.strip() for p in unquoted.split(PLACEHOLDER)) if f
+        )
+        outputs = line.output_actions
+        self.doc.name_template = unquoted
+        self.doc.name_actions = tuple(a.inner for a in outputs)
+        if outputs:
+            self.doc.name_value = self.text[outputs[-1].start : outputs[-1].end]
+        if not self.doc.name_fragments and len(outputs) == 1:
+            self.doc.name_fragments = _printf_fragments(outputs[0].inner)
+        self.doc.in_range = self.doc.in_range or "range" in self.control
 
     def _flow_sites(self, line: Line, path: str, indent: int, flow: FlowMapping) -> None:
         """Label maps written inside a flow mapping (`metadata: {labels: {app: demo}}`,
