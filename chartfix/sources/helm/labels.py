@@ -48,7 +48,7 @@ from chartfix.sources.helm.template.labels import (
     literal_text,
     written_as,
 )
-from chartfix.sources.helm.template.locate import Place, Templates, peers_of
+from chartfix.sources.helm.template.locate import Place, Templates, editable_place, peers_of
 from chartfix.sources.helm.template.outline import MappingSite
 from chartfix.sources.helm.toggle import turn_on
 
@@ -68,11 +68,7 @@ def label_edits(
     """The splices making `changes` to `obj`; Refused: why they cannot be made (one line).
     `scenarios`: every scenario rendered (whose values may keep a toggle off)."""
     ref = obj.ref
-    if obj.document.path.startswith("charts/"):
-        raise Refused(f"{ref} comes from a subchart; left as it is")
-    place = templates.place_for(obj, peers_of(rendering))
-    if place is None:
-        raise Refused(f"no template document in {obj.document.path} renders {ref}")
+    place = editable_place(templates, obj, rendering)
     written_out = [c for c in changes if obj.selector_defaulted and c.path == SELECTOR]
     added = [c for c in changes if c not in written_out or not c.removed]
     if place.shared and not all(c.named for c in added):

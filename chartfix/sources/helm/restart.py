@@ -25,7 +25,7 @@ from chartfix.model.changes import Refused
 from chartfix.model.edits import Edit, PlannedEdit
 from chartfix.model.objects import K8sObject, Rendering
 from chartfix.sources.helm.template.lines import Line
-from chartfix.sources.helm.template.locate import Place, Templates, peers_of
+from chartfix.sources.helm.template.locate import Place, Templates, editable_place
 from chartfix.sources.helm.template.outline import MappingSite
 
 _INCLUDE = re.compile(r"^\s*-?\s*(?:include|template)\s+(\"[^\"]+\")\s+(\S+?)\s*(?:\||-?$)")
@@ -40,11 +40,7 @@ def restart_edits(
     """The splices giving `obj`'s pod template the annotation `key`: a checksum of the label
     helper its `metadata.labels` include; Refused: why they cannot be made (one line)."""
     ref = obj.ref
-    if obj.document.path.startswith("charts/"):
-        raise Refused(f"{ref} comes from a subchart; left as it is")
-    place = templates.place_for(obj, peers_of(rendering))
-    if place is None:
-        raise Refused(f"no template document in {obj.document.path} renders {ref}")
+    place = editable_place(templates, obj, rendering)
     if place.shared or place.doc.renders_many:
         raise Refused(
             f"{place.path}: {ref} is written in a `range` or `define`; add the annotation "

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from chartfix.errors import TargetError
 from chartfix.files import decode, inside
+from chartfix.model.changes import Refused
 from chartfix.model.findings import Location
 from chartfix.model.objects import K8sObject, Rendering
 from chartfix.sources.helm.template.helpers import Helper, find_helpers, included_helper
@@ -275,6 +276,17 @@ def _name_matches(fragments: tuple[str, ...], name: str) -> bool:
             return False
         pos = found + len(fragment)
     return True
+
+
+def editable_place(templates: Templates, obj: K8sObject, rendering: Rendering) -> Place:
+    """Where `obj` is written, for an edit of it; Refused (one line): a subchart writes it
+    (left as it is), or no template document renders it."""
+    if obj.document.path.startswith("charts/"):
+        raise Refused(f"{obj.ref} comes from a subchart; left as it is")
+    place = templates.place_for(obj, peers_of(rendering))
+    if place is None:
+        raise Refused(f"no template document in {obj.document.path} renders {obj.ref}")
+    return place
 
 
 def locate(
