@@ -9,6 +9,7 @@ treat it like any template edit.
 
 from __future__ import annotations
 
+import copy
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
@@ -59,6 +60,9 @@ class CdkSource:
         self.origins: dict[ObjectRef, Construction] = {}
         self.python: Path | None = None
         """The Python of the app's own environment (render_all finds it, render reuses it)."""
+        self._synthesized: dict[tuple[tuple[str, bytes], ...], Rendering] = {}
+        """Each synthesis, by the files it replaced: a render asked for with a release name
+        (the verifier's longest one) is the same app's output, not a synthesis more."""
 
     @classmethod
     def at(cls, root: Path) -> CdkSource:
@@ -79,6 +83,7 @@ class CdkSource:
         except TargetError as err:
             raise self._with_output(err) from err
         self.origins = synthesis.origins
+        self._synthesized[()] = copy.deepcopy(synthesis.rendering)
         notes = [environment.note] if environment.note else []
         return Renderings(
             [synthesis.rendering], notes=[*notes, f"synthesis: {synthesis.seconds:.2f}s"]
@@ -98,10 +103,17 @@ class CdkSource:
     def render(
         self, scenario: str, files: Mapping[str, bytes] | None = None, release: str | None = None
     ) -> Rendering:
-        """Synthesize again (verification), in the environment `render_all` ran the app in."""
+        """Synthesize again (verification), in the environment `render_all` ran the app in.
+        An app takes no release: with one, the synthesis of the same files made already is
+        the answer (a render without one synthesizes anew: the verifier's control render)."""
         if scenario != SCENARIO:
             raise TargetError(self.root, f"a cdk8s app has one scenario, not {scenario!r}")
-        return synthesize(self.app, files, self.python).rendering
+        key = tuple(sorted((files or {}).items()))
+        if release is not None and key in self._synthesized:
+            return copy.deepcopy(self._synthesized[key])
+        rendering = synthesize(self.app, files, self.python).rendering
+        self._synthesized[key] = copy.deepcopy(rendering)
+        return rendering
 
     def read(self, path: str) -> bytes:
         return self.files.file(path).data
