@@ -1,4 +1,5 @@
-"""cdk8s apps in Python: synthesis with the real cdk8s library, findings, libcst fixes.
+"""cdk8s apps in Python: synthesis with the real cdk8s library, findings, libcst fixes (each
+fixture's fix as a literal before/after pair: test_cdk8s_edit.py).
 
 Every app here runs for real (a child Python with cdk8s on Node.js); fixtures are copied to a
 temporary directory first so that no test can change them.
@@ -26,159 +27,6 @@ from chartfix.sources.cdk8s.locate import AppFiles, NotLocated, locate_labels
 from chartfix.sources.cdk8s.synth import Construction, Frame, synth
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
-
-SHARED_DICT_FIXED = '''\
-#!/usr/bin/env python
-"""A web shop: the server, its database migration and the Service in front of it."""
-
-from cdk8s import App, Chart
-from constructs import Construct
-from imports import k8s
-
-
-class Shop(Chart):
-    def __init__(self, scope: Construct, id: str) -> None:
-        super().__init__(scope, id)
-
-        # one label set for everything (the bug)
-        label = {"app": "shop"}
-
-        k8s.KubeDeployment(
-            self,
-            "server",
-            spec=k8s.DeploymentSpec(
-                replicas=2,
-                selector=k8s.LabelSelector(match_labels={**label, "component": "server"}),
-                template=k8s.PodTemplateSpec(
-                    metadata=k8s.ObjectMeta(labels={**label, "component": "server"}),
-                    spec=k8s.PodSpec(
-                        containers=[
-                            k8s.Container(
-                                name="web",
-                                image="shop:1.0",
-                                ports=[k8s.ContainerPort(container_port=8080)],
-                            )
-                        ]
-                    ),
-                ),
-            ),
-        )
-
-        k8s.KubeJob(
-            self,
-            "migrate",
-            spec=k8s.JobSpec(
-                template=k8s.PodTemplateSpec(
-                    metadata=k8s.ObjectMeta(labels=label),
-                    spec=k8s.PodSpec(
-                        restart_policy="Never",
-                        containers=[k8s.Container(name="migrate", image="shop:1.0")],
-                    ),
-                )
-            ),
-        )
-
-        k8s.KubeService(
-            self,
-            "web",
-            spec=k8s.ServiceSpec(
-                selector={**label, "component": "server"},
-                ports=[k8s.ServicePort(port=80, target_port=8080)],
-            ),
-        )
-
-
-app = App()
-Shop(app, "shop")
-app.synth()
-'''
-
-HELPER_FN_FIXED = '''\
-"""A job queue built from plain ApiObjects: an API, a worker, a cleanup Job and a Service.
-
-Labels come from a helper function; both Deployments come from one factory function.
-"""
-
-from cdk8s import ApiObject, App, Chart, JsonPatch
-from constructs import Construct
-
-
-def selector_labels(name: str) -> dict[str, str]:
-    """The labels every object of `name` is selected by."""
-    return {
-        "app.kubernetes.io/name": name,
-        "app.kubernetes.io/instance": "queue",
-    }
-
-
-def deployment(scope: Construct, id: str, labels: dict, image: str, port: int = 0) -> ApiObject:
-    ports = [{"containerPort": port}] if port else []
-    obj = ApiObject(scope, id, api_version="apps/v1", kind="Deployment")
-    obj.add_json_patch(
-        JsonPatch.add(
-            "/spec",
-            {
-                "selector": {"matchLabels": labels},
-                "template": {
-                    "metadata": {"labels": labels},
-                    "spec": {"containers": [{"name": id, "image": image, "ports": ports}]},
-                },
-            },
-        )
-    )
-    return obj
-
-
-class Queue(Chart):
-    def __init__(self, scope: Construct, id: str) -> None:
-        super().__init__(scope, id)
-        deployment(
-            self,
-            "api",
-            {**selector_labels("queue"), "app.kubernetes.io/component": "api"},
-            "queue:2.1",
-            port=8080,
-        )
-        deployment(
-            self,
-            "worker",
-            {**selector_labels("queue"), "app.kubernetes.io/component": "worker"},  # the bug
-            "queue:2.1",
-        )
-
-        cleanup = ApiObject(self, "cleanup", api_version="batch/v1", kind="Job")
-        cleanup.add_json_patch(
-            JsonPatch.add(
-                "/spec",
-                {
-                    "template": {
-                        "metadata": {"labels": selector_labels("queue")},
-                        "spec": {
-                            "restartPolicy": "OnFailure",
-                            "containers": [{"name": "cleanup", "image": "queue:2.1"}],
-                        },
-                    }
-                },
-            )
-        )
-
-        http = ApiObject(self, "http", api_version="v1", kind="Service")
-        http.add_json_patch(
-            JsonPatch.add(
-                "/spec",
-                {
-                    "selector": {**selector_labels("queue"), "app.kubernetes.io/component": "api"},
-                    "ports": [{"port": 80, "targetPort": 8080}],
-                },
-            )
-        )
-
-
-app = App()
-Queue(app, "queue")
-app.synth()
-'''
-
 
 def fix_app(app: Path, request: FixRequest | None = None) -> TargetChange:
     """The one pipeline's fix of a cdk8s app (any source kind goes through fix_target)."""
@@ -316,28 +164,6 @@ def test_check_reports_the_shared_dict_at_its_python_lines(tmp_path: Path) -> No
 
 
 # --- fixing -----------------------------------------------------------------------------------
-
-
-def test_fix_shared_dict_wraps_each_use_of_the_shared_dict(tmp_path: Path) -> None:
-    app = copy_app(tmp_path, "cdk8s-shared-dict")
-    change = fix_app(app)
-    assert [f.path for f in change.files] == ["main.py"]
-    assert change.files[0].after.decode() == SHARED_DICT_FIXED
-    assert sorted(f.rule for f in change.fixed) == ["overlap", "stray"]
-    assert change.unfixed == []
-    assert change.unsafe
-    assert (app / "main.py").read_bytes() == change.files[0].before  # nothing written
-
-
-def test_fix_helper_fn_wraps_at_the_factory_call_sites(tmp_path: Path) -> None:
-    change = fix_app(copy_app(tmp_path, "cdk8s-helper-fn"))
-    assert [f.path for f in change.files] == ["main.py"]
-    assert change.files[0].after.decode() == HELPER_FN_FIXED
-    assert sorted((f.rule, f.obj.name.split("-")[1]) for f in change.fixed) == [
-        ("overlap", "api"),
-        ("overlap", "worker"),
-        ("stray", "http"),
-    ]
 
 
 @pytest.mark.parametrize("name", ["cdk8s-shared-dict", "cdk8s-helper-fn"])

@@ -1,13 +1,10 @@
 """Where plain Python carries a cdk8s app's labels, and how chartfix follows them.
 
-One fixture per shape: module-level constants, also imported from another module
-of the app (`cdk8s-module-constants`); pod templates and specs built by helper functions three
-calls deep (`cdk8s-helper-depth`); bare `ApiObject`s labelled by JSON patches at `/spec`,
-`/spec/selector/matchLabels` and `/spec/selector` (`cdk8s-json-patch`); labels passed by
-keyword, by position or left to the parameter's default (`cdk8s-arguments`). Each is fixed
-through the command line, with every byte outside the edits unchanged, and checked again.
-Then the shapes that cannot be followed, each refused in one line that names the construct,
-and a property: an edit changes nothing outside the expression it edits.
+The whole apps (module constants, helpers three calls deep, JSON patches, arguments), each
+fixed by a recipe, are literal before/after pairs in test_cdk8s_edit.py. Here: smaller shapes
+located without running an app, the shapes that cannot be followed, each refused in one line
+that names the construct, and a property: an edit changes nothing outside the expression it
+edits.
 """
 
 from __future__ import annotations
@@ -18,96 +15,20 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURES, snapshot
+from conftest import FIXTURES
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from chartfix.cli import main
 from chartfix.errors import TargetError
 from chartfix.sources.cdk8s.edit import LabelEdit, apply_label_edits
 from chartfix.sources.cdk8s.locate import AppFiles, LabelSite, NotLocated, locate_labels
 from chartfix.sources.cdk8s.synth import Construction, Frame
-
-# (file, old text, new text): the whole fix of each fixture; everything else stays.
-FIXED = {
-    "cdk8s-module-constants": [
-        ("common.py", "WORKER_SELECTOR = k8s.LabelSelector(match_labels=LABELS)",
-         'WORKER_SELECTOR = k8s.LabelSelector(match_labels={**LABELS, "component": "worker"})'),
-        ("main.py", "selector=k8s.LabelSelector(match_labels=LABELS)",
-         'selector=k8s.LabelSelector(match_labels={**LABELS, "component": "server"})'),
-        ("main.py", "metadata=k8s.ObjectMeta(labels=LABELS),\n        spec",
-         'metadata=k8s.ObjectMeta(labels={**LABELS, "component": "server"}),\n        spec'),
-        ("main.py", "metadata=k8s.ObjectMeta(labels=common.LABELS)",
-         'metadata=k8s.ObjectMeta(labels={**common.LABELS, "component": "worker"})'),
-        ("main.py", "selector=LABELS,", 'selector={**LABELS, "component": "server"},'),
-    ],
-    "cdk8s-helper-depth": [
-        ("main.py", 'make_deployment(self, "api", {"app": "queue"}',
-         'make_deployment(self, "api", {"app": "queue", "component": "api"}'),
-        ("main.py", 'make_deployment(self, "worker", {"app": "queue"}',
-         'make_deployment(self, "worker", {"app": "queue", "component": "worker"}'),
-    ],
-    "cdk8s-json-patch": [
-        ("main.py", '"selector": {"matchLabels": {"app": "relay"}},',
-         '"selector": {"matchLabels": {"app": "relay", "component": "server"}},'),
-        ("main.py", '"metadata": {"labels": {"app": "relay"}},',
-         '"metadata": {"labels": {"app": "relay", "component": "server"}},'),
-        ("main.py", '"/spec/selector/matchLabels", {"app": "relay"}',
-         '"/spec/selector/matchLabels", {"app": "relay", "component": "worker"}'),
-        ("main.py", '"/spec/template/metadata", {"labels": {"app": "relay"}}',
-         '"/spec/template/metadata", {"labels": {"app": "relay", "component": "worker"}}'),
-        ("main.py", '"/spec/selector", {"app": "relay"}',
-         '"/spec/selector", {"app": "relay", "component": "server"}'),
-    ],
-    "cdk8s-arguments": [
-        ("main.py", 'labels={"app": "mail"})', 'labels={"app": "mail", "component": "server"})'),
-        ("main.py", '"mail:5", {"app": "mail"})',
-         '"mail:5", {"app": "mail", "component": "worker"})'),
-        ("main.py", 'image="mail:5")',
-         'image="mail:5", labels={**DEFAULT_LABELS, "component": "sender"})'),
-    ],
-}
 
 
 def copy_app(tmp_path: Path, name: str) -> Path:
     target = tmp_path / name
     shutil.copytree(FIXTURES / name, target, ignore=shutil.ignore_patterns("__pycache__"))
     return target
-
-
-def fixed(before: dict[str, bytes], name: str) -> dict[str, bytes]:
-    """`before` with the fixture's edits made, and nothing else."""
-    files = dict(before)
-    for path, old, new in FIXED[name]:
-        text = files[path].decode()
-        assert text.count(old) == 1, (path, old)
-        files[path] = text.replace(old, new).encode()
-    return files
-
-
-@pytest.mark.parametrize("name", sorted(FIXED))
-def test_each_shape_is_fixed_through_the_cli_and_checks_clean(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str
-) -> None:
-    app = copy_app(tmp_path, name)
-    before = snapshot(app)
-    assert main(["check", str(app), "--run-apps", "--strict"]) == 1
-
-    assert main(["fix", "--fix-latent", str(app),
-                 "--run-apps"]) == 0, "dry run: every finding fixable"
-    out = capsys.readouterr().out.splitlines()
-    added = [line for line in out if line.startswith("+") and not line.startswith("+++")]
-    assert len(added) == len(FIXED[name])
-    for _, _, new in FIXED[name]:
-        assert any(new.split("\n")[0] in line for line in added), new
-    assert snapshot(app) == before, "a dry run writes nothing"
-
-    assert main(["fix", "--fix-latent", str(app), "--run-apps", "--write"]) == 0
-    assert snapshot(app) == fixed(before, name), "every byte outside the edits unchanged"
-    capsys.readouterr()
-    assert main(["check", str(app), "--run-apps"]) == 0, "no overlap left"
-    assert main(["fix", "--fix-latent", str(app), "--run-apps"]) == 0
-    assert snapshot(app) == fixed(before, name)
 
 
 # --- locating without running the app: refusals and smaller shapes ------------------------------
