@@ -50,11 +50,16 @@ EXPECTED_KINDS: dict[str, dict[str, int]] = {
     "volatile-only-difference": {"Deployment": 2, "Service": 1},
     "test-pod-shared-helper": {"StatefulSet": 1, "Service": 1, "Pod": 2},
     "peer-service": {"StatefulSet": 4, "Service": 1, "Job": 1, "Pod": 1},
+    "hook-jobs-helper": {"Deployment": 1, "Service": 1, "PodDisruptionBudget": 1, "Job": 2},
 }
 
 # (controller, pod-making object) pairs where the controller's selector matches the other
 # object's pod labels, as "Kind/name" with release "rel".
 EXPECTED_OVERLAPS: dict[str, set[tuple[str, str]]] = {
+    "hook-jobs-helper": {
+        ("Deployment/rel-hook-jobs-helper", "Job/rel-hook-jobs-helper-create"),
+        ("Deployment/rel-hook-jobs-helper", "Job/rel-hook-jobs-helper-patch"),
+    },
     "legacy-server": {
         ("Deployment/rel-legacy-server", "Job/rel-legacy-server-migration"),
         ("Deployment/rel-legacy-server", "CronJob/rel-legacy-server-cleanup"),

@@ -157,11 +157,39 @@ spec:
 """
 
 
+HOOK_JOB_RELABELLED = """\
+apiVersion: batch/v1
+kind: Job
+metadata:
+  name: {{ .Release.Name }}-migrate
+  annotations:
+    helm.sh/hook: pre-upgrade
+    helm.sh/hook-delete-policy: before-hook-creation
+spec:
+  template:
+    metadata:
+      labels:
+        app: shop-migrate
+    spec:
+      restartPolicy: Never
+      containers:
+        - name: migrate
+          image: busybox
+"""
+
+
+def test_by_default_the_hook_job_helm_recreates_gets_a_value_of_its_own() -> None:
+    """The Deployment's selector is immutable; the hook Job's pods, which Helm deletes before
+    creating again, take their own `app` instead (the role after the shared value)."""
+    run = assert_recipe(ComponentLabels(), SHOP, {"templates/job.yaml": HOOK_JOB_RELABELLED})
+    assert applicability(run) == {"Deployment/release-name-server": "safe"}
+
+
 def test_the_server_gets_a_component_and_its_service_follows() -> None:
     run = assert_recipe(ComponentLabels(), SHOP, {
         "templates/deployment.yaml": DEPLOYMENT_AFTER,
         "templates/service.yaml": SERVICE_AFTER,
-    })
+    }, options={"prefer": "component"})  # unset, the hook Job would be relabelled
     assert applicability(run) == {"Deployment/release-name-server": "unsafe"}
 
 
@@ -206,6 +234,7 @@ def test_options_set_the_key_and_the_value() -> None:
         "templates/service.yaml": TEAM_SERVICE_AFTER,
     }, options={
         "component-key": "team.example.com/component", "components": {"*-server": "storefront"},
+        "prefer": "component",
     })
 
 
@@ -236,7 +265,7 @@ def test_label_jobs_labels_the_hook_job_too_and_that_is_safe() -> None:
         "templates/deployment.yaml": DEPLOYMENT_AFTER,
         "templates/service.yaml": SERVICE_AFTER,
         "templates/job.yaml": HOOK_JOB_AFTER,
-    }, options=ComponentLabelsOptions(label_jobs=True))
+    }, options=ComponentLabelsOptions(label_jobs=True, prefer="component"))
     assert applicability(run) == {
         "Deployment/release-name-server": "unsafe",
         "Job/release-name-migrate": "safe",  # Helm recreates this hook Job
@@ -1073,5 +1102,5 @@ def test_label_jobs_fills_the_cronjobs_empty_helper_argument_too() -> None:
     }), {
         "templates/worker-deployment.yaml": HELPER_WORKER_DEPLOYMENT_AFTER,
         "templates/digest-cronjob.yaml": HELPER_DIGEST_CRONJOB_AFTER,
-    }, options=ComponentLabelsOptions(label_jobs=True))
+    }, options=ComponentLabelsOptions(label_jobs=True, prefer="component"))
     assert applicability(run)["CronJob/release-name-component-helper-digest"] == "safe"

@@ -9,6 +9,7 @@ changes. The component route stays for the rest, and `--safe-only` never takes i
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -66,6 +67,35 @@ def test_a_test_pod_under_a_numeric_target_port_is_relabelled_with_a_patch_bump(
     assert "No step is needed before `helm upgrade`." in message
     git(repo, "checkout", "-q", "fix/test-pod")
     assert main(["check", str(chart)]) == 0, "no finding is left"
+
+
+def test_hook_jobs_sharing_the_selector_helper_are_relabelled_by_default(
+    chart_copy, capsys
+) -> None:
+    """An admission webhook's certificate Jobs (helm hooks Helm deletes before creating
+    again) carry the Deployment's selector labels: by default they get a name of their own,
+    and the Deployment's immutable selector stays (no migration)."""
+    chart = chart_copy("hook-jobs-helper")
+    assert main(["fix", str(chart)]) == 0
+    out, err = capsys.readouterr()
+    changed = re.findall(r"^\+\+\+ b/.*?/(templates/\S+)$", out, re.MULTILINE)
+    assert changed == ["templates/hooks/job-create.yaml", "templates/hooks/job-patch.yaml"]
+    assert "hook-jobs-helper: 2 fixable, 0 left\n" in err, "no migration needed"
+
+
+def test_prefer_component_changes_the_selector_even_for_hook_jobs(
+    chart_copy, tmp_path, capsys
+) -> None:
+    chart = chart_copy("hook-jobs-helper")
+    recipe = _recipe(tmp_path, prefer="component")
+    assert main(["fix", str(chart), "--recipe", str(recipe)]) == 0
+    out, err = capsys.readouterr()
+    changed = re.findall(r"^\+\+\+ b/.*?/(templates/\S+)$", out, re.MULTILINE)
+    assert changed == [
+        "templates/deployment.yaml", "templates/pdb.yaml", "templates/service.yaml"
+    ]
+    assert "+      app.kubernetes.io/component: webhook" in out
+    assert "hook-jobs-helper: 2 fixable, 0 left (needs migration)\n" in err
 
 
 def test_the_seed_case_keeps_the_component_route_and_needs_migration(chart_copy, capsys) -> None:

@@ -551,7 +551,7 @@ def test_a_defaulted_selector_is_written_out_of_the_stable_labels(tmp_path: Path
     }), {
         "templates/deployment.yaml": DEFAULTED_DEPLOYMENT_AFTER,
         "templates/service.yaml": DEFAULTED_SERVICE_AFTER,
-    })
+    }, options={"prefer": "component"})  # unset, its hook Job would be relabelled
     ledger = objects(written(run, tmp_path))["Deployment/release-name-ledger"]
     assert not ledger.selector_defaulted
     assert ledger.body["spec"]["selector"] == {

@@ -38,21 +38,24 @@ consumers meant for the controller alone select on its value. StatefulSets made 
 `range` that share every selector label select also on the pod label that tells them apart
 (`shard: {{ $i | quote }}`).
 
-The route, per controller (its overlap and the strays of its consumers): the component
-route above (always, with `prefer: component`), except where the other pods are only helm
-test Pods, which then get a value of their own for a key the selector holds instead
-(`app.kubernetes.io/name: web-test-connection` over the helper's output,
-`app: {{ template "x.name" . }}-cleanup` after a templated value; the role alone,
+The route, per controller (its overlap and the strays of its consumers): where the
+component route would change an immutable field and Helm replaces all the other pods itself
+(helm test Pods, hook Jobs Helm deletes before creating again), the safe route: they get a
+value of their own for a key the selector holds instead, and nothing immutable changes
+(`app.kubernetes.io/name: web-test-connection` over the helper's output, `app: {{ template
+"x.name" . }}-cleanup` after a templated value; the role alone,
 `app.kubernetes.io/name: test-connection`, where the shared value embeds the release name (a
 fullname: with the role after it, a long release name makes it too long for a label value);
-never the release's key,
-never a key added alone). With `prefer: safe`, every controller whose
-other pods are all recreated freely (helm test Pods, hook Jobs Helm deletes before creating
-again, CronJobs' job templates) takes that route; the component route stays for the others
-and is tried when the safe edit fails verification. With `--safe-only`, a controller whose
-other pods are not all recreated freely keeps its selector: its pod template gets the
-component label and the consumers meant for it select on it (the strays go, the overlap is
-left, with the command that fixes it).
+never the release's key, never a key added alone). The component route above is taken for
+the others (a second controller, a non-hook Job, a CronJob), where it changes nothing
+immutable either (the controller selects on its component already), when the safe edit
+fails verification, and always with `prefer: component`. With `prefer: safe`, a controller
+whose other pods include CronJobs takes the safe route too: their job template changes
+freely, but a Job the CronJob started before the upgrade keeps running with the old labels
+until it ends. With `--safe-only`, a controller whose other pods are not all recreated
+freely keeps its selector: its pod template gets the component label and the consumers
+meant for it select on it (the strays go, the overlap is left, with the command that fixes
+it).
 
 A consumer meant for several controllers (a headless Service over every StatefulSet of a
 cluster, or one whose ports and name tie) is not narrowed to one: it selects also on a label
@@ -167,7 +170,7 @@ migration note deletes it before the upgrade).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
 
@@ -232,8 +235,8 @@ class ComponentLabelsOptions(ComponentNaming):
         "prefer",
         "the route per controller: safe (wherever it fixes every finding, only pods Helm or "
         "a CronJob recreates get values of their own: no immutable field changes) or "
-        "component (always its pod template, selector and consumers); unset: component, "
-        "but a controller whose other pods are only helm test Pods has those relabelled",
+        "component (always its pod template, selector and consumers); unset: safe where the "
+        "other pods are all helm test Pods and hook Jobs Helm recreates, else component",
         "safe", default=None, check=_route_problem,
     )
 
@@ -295,22 +298,27 @@ class ComponentLabels:
         claimed: dict[Origin, Origin],
         used: set[tuple[str, str]],
     ) -> Plan:
-        """The least-breaking complete fix asked for (see `Fix safety`): the other pods get
-        values of their own where they are all recreated freely and the route asks for it
-        (`prefer: safe`, `--safe-only`, or only helm test Pods), with the component route
-        as the fallback verification tries; under `--safe-only` a controller whose other
-        pods are not all recreated freely keeps its selector and its consumers are narrowed
-        (the overlap stays, with the command that fixes it)."""
+        """The least-breaking complete fix asked for (see `Fix safety`). Where the other
+        pods are all replaced by Helm (test Pods, hook Jobs: by default) or all recreated
+        freely (CronJobs too: `prefer: safe`, `--safe-only`), and the component route would
+        change an immutable field, they get values of their own instead, with the component
+        route as the fallback verification tries. Under `--safe-only` a controller whose
+        other pods are not all recreated freely keeps its selector and its consumers are
+        narrowed (the overlap stays, with the command that fixes it)."""
         others = other_pods(context, findings)
-        prefer = context.options.prefer
-        wanted = context.safe_only or prefer == "safe" or (
-            prefer is None and bool(others) and all(o.is_test for o, _ in others)
-        )
-        safe: FixUnit | None = None
-        if wanted and others and all(recreated_freely(o) for o, _ in others):
+        freely = _relabelled(context)
+        if freely is None or not others or not all(freely(o) for o, _ in others):
+            return self._controller_plan(context, key, findings, claimed, used)
+        if not context.safe_only:  # the component route, where it breaks nothing either
+            taken = set(used)
             with suppress(Refused):
-                safe = _relabel_unit(context, key, findings, others, used)
-        if safe is None:
+                component = self._controller_plan(context, key, findings, claimed, taken)
+                if _changes_nothing_immutable(component):
+                    used |= taken
+                    return component
+        try:
+            safe = _relabel_unit(context, key, findings, others, used)
+        except Refused:
             return self._controller_plan(context, key, findings, claimed, used)
         with suppress(Refused):  # tried when the safe route fails verification
             instead = self._controller_plan(context, key, findings, claimed, set(used))
@@ -650,15 +658,40 @@ RELEASE_KEYS = frozenset({"app.kubernetes.io/instance", "release"})
 """Never relabelled: the release a pod belongs to is what Helm and its users select on."""
 
 
-def recreated_freely(obj: K8sObject) -> bool:
-    """Pods whose labels may change with no immutable field changing: helm test Pods, hook
-    Jobs Helm deletes before creating again, a CronJob's job template (the next Jobs use
-    it). A controller's or a non-hook Job's pods are not."""
-    if obj.is_controller:
+def _relabelled(context: RecipeContext) -> Callable[[K8sObject], bool] | None:
+    """Which other pods the route may give values of their own: those recreated freely
+    (`prefer: safe`, `--safe-only`), those Helm replaces (unset), none (`prefer:
+    component`)."""
+    prefer = context.options.prefer
+    if context.safe_only or prefer == "safe":
+        return recreated_freely
+    return replaced_by_helm if prefer is None else None
+
+
+def _changes_nothing_immutable(plan: Plan) -> bool:
+    """Whether the plan fixes every finding it was made for and every unit of it is safe."""
+    return bool(plan.units) and not plan.refused and all(
+        unit.applicability == "safe" for unit in plan.units
+    )
+
+
+def replaced_by_helm(obj: K8sObject) -> bool:
+    """Pods Helm itself replaces: helm test Pods, hook Pods, and hook Jobs Helm deletes
+    before creating again. Their labels may change with no immutable field changing, and
+    once `helm upgrade` (or the next `helm test`) has run, none of their pods runs with the
+    old ones: the safe route's default."""
+    if obj.is_controller or not obj.is_hook:
         return False
-    if obj.kind == "Job":
-        return obj.recreated_by_helm
-    return obj.kind == "CronJob" or obj.is_test or (obj.kind == "Pod" and obj.is_hook)
+    return obj.kind == "Pod" or (obj.kind == "Job" and obj.recreated_by_helm)
+
+
+def recreated_freely(obj: K8sObject) -> bool:
+    """Pods whose labels may change with no immutable field changing: those Helm replaces
+    (`replaced_by_helm`) and a CronJob's (the next Jobs use its job template). A Job the
+    CronJob started before the upgrade keeps running with the old labels until it ends, so
+    CronJobs take the safe route only when asked (`prefer: safe`, `--safe-only`). A
+    controller's or a non-hook Job's pods are not recreated freely."""
+    return obj.kind == "CronJob" or replaced_by_helm(obj)
 
 
 def other_pods(
@@ -726,8 +759,9 @@ def _relabel_unit(
         changes[(obj.document.path, obj.kind)].append(change)
         names.append(f"{obj.ref} gets {label_key}={value}")
     note = (
-        f"{controller.ref} keeps its selector: {'; '.join(names)} (recreated by Helm or "
-        "its CronJob: no immutable field changes, nothing to migrate)"
+        f"the other pods {controller.ref}'s selector matches get values of their own: "
+        f"{'; '.join(names)} (recreated by Helm or its CronJob: no immutable field of theirs "
+        "changes)"
     )
     return FixUnit(
         f"{controller.ref}: the other pods get values of their own",
