@@ -312,7 +312,12 @@ base = {"replicas": 1}
 spec = {**base, "selector": LabelSelector(match_labels=label)}
 KubeDeployment(self, "server", spec=spec)
 """
-    after = before.replace("match_labels=label", 'match_labels={**label, "component": "server"}')
+    after = """\
+label = {"app": "shop"}
+base = {"replicas": 1}
+spec = {**base, "selector": LabelSelector(match_labels={**label, "component": "server"})}
+KubeDeployment(self, "server", spec=spec)
+"""
     assert codemod(tmp_path, before, 4, "server", "spec.selector.matchLabels") == after
 
 

@@ -880,6 +880,87 @@ def test_labels_by_keyword_by_position_or_by_default_are_written_in_the_call() -
     )
 
 
+# --- options: the component named, the Job labelled ---------------------------------------------
+# The same-bug app of test_recipe_cases.py (SHOP_APP), with the options a recipe file gives.
+
+SHOP_APP_NAMED_AFTER = '''\
+"""One bug written as a cdk8s app (its twin: same-bug-helm): the web Deployment's selector
+also matches the pods of the migration Job, and the Service meant for web selects them too."""
+
+from cdk8s import App, Chart
+from constructs import Construct
+from imports import k8s
+
+
+class Shop(Chart):
+    def __init__(self, scope: Construct, id: str) -> None:
+        super().__init__(scope, id)
+
+        k8s.KubeDeployment(
+            self,
+            "web",
+            spec=k8s.DeploymentSpec(
+                replicas=2,
+                selector=k8s.LabelSelector(match_labels={"app": "shop", "component": "frontend", "tier": "backend"}),
+                template=k8s.PodTemplateSpec(
+                    metadata=k8s.ObjectMeta(labels={"app": "shop", "component": "frontend", "tier": "backend"}),
+                    spec=k8s.PodSpec(
+                        containers=[
+                            k8s.Container(
+                                name="web",
+                                image="shop:1.0",
+                                ports=[k8s.ContainerPort(container_port=8080)],
+                            )
+                        ]
+                    ),
+                ),
+            ),
+        )
+
+        k8s.KubeJob(
+            self,
+            "migrate",
+            metadata=k8s.ObjectMeta(annotations={"helm.sh/hook": "pre-upgrade"}),
+            spec=k8s.JobSpec(
+                template=k8s.PodTemplateSpec(
+                    metadata=k8s.ObjectMeta(labels={"app": "shop", "component": "migrate", "tier": "backend"}),
+                    spec=k8s.PodSpec(
+                        restart_policy="Never",
+                        containers=[k8s.Container(name="migrate", image="shop:1.0")],
+                    ),
+                )
+            ),
+        )
+
+        k8s.KubeService(
+            self,
+            "http",
+            spec=k8s.ServiceSpec(
+                selector={"app": "shop", "component": "frontend", "tier": "backend"},
+                ports=[k8s.ServicePort(port=80, target_port=8080)],
+            ),
+        )
+
+
+app = App()
+Shop(app, "shop")
+app.synth()
+'''
+
+
+def test_options_name_the_component_and_label_the_job_in_the_apps_dicts() -> None:
+    """`components: {web: frontend}` names web's value; `label-jobs` gives the migration
+    Job's pods a value of their own, in its literal too."""
+    from test_recipe_cases import CDK8S_YAML, SHOP_APP
+
+    assert_recipe(
+        ComponentLabels(),
+        {"cdk8s.yaml": CDK8S_YAML, "main.py": SHOP_APP, **bindings("same-bug-cdk8s")},
+        {"main.py": SHOP_APP_NAMED_AFTER},
+        options={"components": {"web": "frontend"}, "label-jobs": True},
+    )
+
+
 # --- the member-label path, and the own-value path ---------------------------------------------
 
 PEERS = '''\

@@ -85,9 +85,10 @@ pod.add_json_patch(JsonPatch.add("/metadata/labels", {"app": "relay"}))
 """
     sources, site = locate(tmp_path, {"main.py": main_py}, 1, "smoke", "metadata.labels")
     assert site.how == "insert" and site.line == 2
-    assert edited(sources, site) == main_py.replace(
-        '{"app": "relay"}', '{"app": "relay", "component": "server"}'
-    )
+    assert edited(sources, site) == """\
+pod = ApiObject(chart, "smoke", api_version="v1", kind="Pod")
+pod.add_json_patch(JsonPatch.add("/metadata/labels", {"app": "relay", "component": "server"}))
+"""
 
 
 def test_a_method_building_the_spec_is_followed_to_its_argument(tmp_path: Path) -> None:
@@ -97,12 +98,21 @@ class Shop(Chart):
         return DeploymentSpec(replicas=replicas, selector=LabelSelector(match_labels=labels))
 
     def build(self):
-        KubeDeployment(self, "server", spec=self.spec_for({'app': 'shop'}, replicas=2))
+        KubeDeployment(
+            self, "server", spec=self.spec_for({'app': 'shop'}, replicas=2)
+        )
 """
     sources, site = locate(tmp_path, {"main.py": main_py}, 6, "server", "spec.selector.matchLabels")
-    assert edited(sources, site) == main_py.replace(
-        "{'app': 'shop'}", "{'app': 'shop', 'component': 'server'}"
-    )
+    assert edited(sources, site) == """\
+class Shop(Chart):
+    def spec_for(self, labels, *, replicas=1):
+        return DeploymentSpec(replicas=replicas, selector=LabelSelector(match_labels=labels))
+
+    def build(self):
+        KubeDeployment(
+            self, "server", spec=self.spec_for({'app': 'shop', 'component': 'server'}, replicas=2)
+        )
+"""
 
 
 @pytest.mark.parametrize(
@@ -171,11 +181,15 @@ deployment(
     construction = Construction("server", "c/server", stack)
     site = locate_labels(sources, construction, "spec.selector.matchLabels")
     assert site.how == "pass"
-    assert edited(sources, site) == main_py.replace(
-        "    'server',  # the front\n",
-        "    'server',  # the front\n"
-        "    labels={'app': 'mail', 'component': 'server', 'tier': 'web'},\n",
-    )
+    assert edited(sources, site) == """\
+def deployment(scope, id, labels={'app': 'mail', 'tier': 'web'}):
+    ApiObject(scope, id, spec={'selector': {'matchLabels': labels}})
+deployment(
+    chart,
+    'server',  # the front
+    labels={'app': 'mail', 'component': 'server', 'tier': 'web'},
+)
+"""
 
 
 def test_synthesized_yaml_is_read_with_the_bounded_loader(tmp_path: Path) -> None:
@@ -291,6 +305,8 @@ KubeService(chart, "web", spec=SPEC)
 """
     (tmp_path / "old_script.py").write_text("print 'python 2'\n")
     sources, site = locate(tmp_path, {"main.py": main_py}, 3, "web", "spec.selector")
-    assert edited(sources, site) == main_py.replace(
-        '"selector": LABELS', '"selector": {**LABELS, "component": "server"}'
-    )
+    assert edited(sources, site) == """\
+LABELS = {"app": "shop"}
+SPEC = {"selector": {**LABELS, "component": "server"}}
+KubeService(chart, "web", spec=SPEC)
+"""
