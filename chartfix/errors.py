@@ -23,7 +23,7 @@ class TargetError(Exception):
         self.path = str(path)
         self.reason = _one_line(str(reason))
         self.notes = tuple(notes)
-        super().__init__(f"{shown(self.path)}: {self.reason}")
+        super().__init__(f"{shown(display_path(Path(self.path)))}: {self.reason}")
 
     def __reduce__(self) -> tuple[type[TargetError], tuple[str, str, tuple[str, ...]]]:
         """Rebuild from (path, reason, notes): reports carrying errors cross process pools."""
@@ -57,8 +57,12 @@ class UsageError(Exception):
 
 
 def display_path(path: Path) -> str:
-    """`path` relative to the working directory when it lies below it (as git would show it)."""
+    """`path` relative to the working directory when it lies below it, as git would show it
+    (a symlink in it is not followed to decide: a link out of the chart is named where it is)."""
+    here = Path.cwd()
     try:
-        return os.path.relpath(path) if path.resolve().is_relative_to(Path.cwd()) else str(path)
-    except ValueError:
+        below = Path(os.path.abspath(path)).is_relative_to(here)
+        below = below or path.resolve().is_relative_to(here)
+        return os.path.relpath(path) if below else str(path)
+    except (ValueError, OSError):
         return str(path)

@@ -156,7 +156,7 @@ def test_write_fixes_the_good_charts_and_names_each_broken_one(tmp_path, capsys)
 
     assert code == 2, err
     for name, (file, reason) in BROKEN.items():
-        path = tree / name / file
+        path = Path("tree", name, file)  # as the user sees it: below the working directory
         lines = [line for line in err.splitlines() if f"{path}:" in line]
         assert len(lines) == 1, f"{name} must get exactly one error line:\n{err}"
         assert lines[0].startswith(f"tree/{name} "), lines[0]
@@ -297,7 +297,7 @@ def test_report_has_one_entry_per_chart(tmp_path, capsys) -> None:
     for name, (file, reason) in BROKEN.items():
         entry = charts[f"tree/{name}"]
         assert entry["status"] == "error"
-        assert entry["error"].startswith(f"{tree / name / file}: ")
+        assert entry["error"].startswith(f"{Path('tree', name, file)}: ")
         assert reason in entry["error"]
         assert entry["files"] == [] and entry["diff"] == ""
 

@@ -71,7 +71,7 @@ def test_an_unreadable_chart_folder_is_one_error_line_and_exit_2(tmp_path, comma
     assert "Traceback" not in done.stderr
     lines = [line for line in done.stderr.splitlines() if "cannot read the folder" in line]
     assert len(lines) == 1
-    assert f"{tree / 'locked'}: cannot read the folder: Permission denied" in lines[0]
+    assert "tree/locked: cannot read the folder: Permission denied" in lines[0]
 
 
 def test_yaml_aliases_in_a_config_file_are_refused(chart_copy, capsys) -> None:
@@ -85,7 +85,7 @@ def test_yaml_aliases_in_a_config_file_are_refused(chart_copy, capsys) -> None:
     assert main(["fix", str(chart), "--write"]) == 2
 
     err = capsys.readouterr().err
-    assert f"{chart / '.chartfix.yaml'}: cannot read chartfix config:" in err
+    assert "legacy-server/.chartfix.yaml: cannot read chartfix config:" in err
     assert "aliases (*name) are not allowed" in err
     assert snapshot(chart) == before
 
@@ -150,7 +150,7 @@ def test_an_alias_bomb_in_a_sibling_chart_is_skipped_with_a_warning(tmp_path) ->
 
     assert "Traceback" not in done.stderr, done.stderr[-2000:]
     assert done.returncode == 1, done.stderr  # the chart's own findings, as without zz
-    warning = f"warning: {tmp_path / 'mono' / 'zz' / 'Chart.yaml'}: aliases expand"
+    warning = "warning: mono/zz/Chart.yaml: aliases expand"
     assert warning in done.stderr
     assert "skipped as a candidate dependency" in done.stderr
 
@@ -166,7 +166,7 @@ def test_an_alias_bomb_in_a_subchart_is_one_error_line_naming_it(tmp_path) -> No
     assert "Traceback" not in done.stderr, done.stderr[-2000:]
     assert done.returncode == 2, done.stderr
     sub = chart / "charts" / "sub" / "Chart.yaml"
-    lines = [line for line in done.stderr.splitlines() if str(sub) in line]
+    lines = [line for line in done.stderr.splitlines() if f"{sub.relative_to(tmp_path)}:" in line]
     assert len(lines) == 1, done.stderr
     assert "refused as an alias bomb" in lines[0]
     assert snapshot(chart) == before
@@ -205,7 +205,8 @@ def test_a_chart_name_with_a_slash_is_refused_with_the_real_reason(chart_copy, c
     assert main(["check", str(chart)]) == 2
 
     out, err = capsys.readouterr()
-    assert f"{meta}: chart name 'legacy/server' is invalid: it must not be a path" in out + err
+    said = "legacy-server/Chart.yaml: chart name 'legacy/server' is invalid: it must not be a path"
+    assert said in out + err
     assert "missing" not in out + err
 
 

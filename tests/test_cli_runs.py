@@ -284,7 +284,7 @@ def test_timeout_turns_a_slow_chart_into_its_error_line(tmp_path, capsys) -> Non
     code, err = bulk(capsys, tree, "-j", "1", "--timeout", "1.5")
 
     assert code == 2
-    assert f"{slow}: took longer than --timeout 1.5s; skipped" in err
+    assert f"{slow.relative_to(tmp_path)}: took longer than --timeout 1.5s; skipped" in err
     assert "[1/2] tree/clean: clean" in err
 
 
@@ -308,10 +308,11 @@ def test_timeout_stops_a_render_that_never_returns_and_the_others_go_on(
     tree, hung = hung_tree(tmp_path)
     code, err = bulk(capsys, tree, "-j", jobs, "--timeout", "3", "--report", "r.json")
     assert code == 2
-    assert f"{hung}: took longer than --timeout 3s; skipped" in err
+    assert f"{hung.relative_to(tmp_path)}: took longer than --timeout 3s; skipped" in err
     charts = {c["id"]: c for c in read_report(tmp_path / "r.json")["charts"]}
     assert charts["tree/a"]["status"] == "fixed"
-    assert charts["tree/b"]["error"] == f"{hung}: took longer than --timeout 3s; skipped"
+    said = f"{hung.relative_to(tmp_path)}: took longer than --timeout 3s; skipped"
+    assert charts["tree/b"]["error"] == said
 
 
 def workers_of(pid: int) -> list[int]:
@@ -359,7 +360,7 @@ def test_a_template_that_recurses_forever_is_one_error_line_even_alone(
     chart = recursing_chart(chart_copy("legacy-server"))
     assert main(["check", str(chart)]) == 2
     out = capsys.readouterr().out
-    assert f"{chart}: helm crashed while rendering (exit signal 6, SIGABRT)" in out
+    assert f"{chart.name}: helm crashed while rendering (exit signal 6, SIGABRT)" in out
 
 
 # --- --repos ----------------------------------------------------------------------------------

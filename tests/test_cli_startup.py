@@ -149,7 +149,7 @@ def test_one_chart_is_checked_in_a_forked_worker_and_a_crash_is_its_error_line(
 
     assert code == 2
     assert output.splitlines()[0] == (
-        f"error: {chart}: helm crashed while rendering (exit signal 6, SIGABRT): likely "
+        "error: legacy-server: helm crashed while rendering (exit signal 6, SIGABRT): likely "
         "endless recursion in a template (a `tpl` or `include` that calls itself)"
     )
     assert "helm_python" not in modules, "the chart was rendered in this process"

@@ -125,7 +125,7 @@ def test_the_terminal_table_keeps_long_names_and_errors_on_one_line(
     for name in names:
         assert sum(1 for line in lines if name in line) == 2, "its row and its error line"
         [full] = [line for line in lines if line.startswith("error: ") and name in line]
-        assert full == f"error: {tmp_path / name}/values.yaml: {' '.join(reason.split())}"
+        assert full == f"error: {name}/values.yaml: {' '.join(reason.split())}"
     rows = [line for line in lines if "deeply-nested" in line and not line.startswith("error")]
     assert len(rows) == 2, "one line per row: no wrapped cells"
     assert lines[-1] == "2 charts processed (0 clean), 0 skipped as done"
