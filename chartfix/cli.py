@@ -15,7 +15,7 @@ import select
 import sys
 from collections.abc import Sequence
 
-from chartfix.commands import build_parser, command
+from chartfix.commands import build_parser, command, named
 from chartfix.commands.options import set_environment
 from chartfix.errors import TargetError, UsageError
 
@@ -47,7 +47,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _command(argv: Sequence[str] | None) -> int:
-    args = build_parser().parse_args(argv)
+    words = sys.argv[1:] if argv is None else argv
+    args = build_parser(only=named(words)).parse_args(words)
     set_environment(args)
     try:
         return command(args.command).run(args)

@@ -12,7 +12,7 @@ import posixpath
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chartfix.config import (
     CONFIG_NAME,
@@ -52,7 +52,9 @@ from chartfix.rules.ksm import restarts_needed
 from chartfix.rules.synthesized import placeholders
 from chartfix.sources.base import DEFAULT_FEATURE_RENDERS, Renderings, RenderSettings, Source
 from chartfix.sources.targets import load_target
-from chartfix.verify import Verified, Verifier
+
+if TYPE_CHECKING:
+    from chartfix.verify import Verified, Verifier
 
 
 @dataclass(frozen=True)
@@ -419,6 +421,8 @@ def _verified(
 ) -> tuple[Verifier, Verified]:
     """The planned units rendered again, over the analysed scenarios and the source's
     verification renders (nothing new may appear there either): what is kept."""
+    from chartfix.verify import Verifier  # here: a check never verifies
+
     source, before = analysis.source, analysis.renderings
     also = source.verification(settings) if units else []
     known = merge_findings([*analysis.per_scenario, *analyze_each(source, also)])

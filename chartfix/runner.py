@@ -44,11 +44,13 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Generator, Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from multiprocessing.connection import Connection
 from multiprocessing.connection import wait as wait_any
-from typing import Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future, ThreadPoolExecutor
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -218,6 +220,9 @@ def _threaded(
     workers: int,
     on_crash: Callable[[T, BaseException], R] | None,
 ) -> Iterator[R]:
+    # here, not at the top: thread pools are for benchmarks and debugging (CHARTFIX_POOL)
+    from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+
     window = workers + 1  # one queued item per pool keeps every worker busy
     done: dict[int, R] = {}
     next_index = 0  # next item to submit

@@ -37,10 +37,14 @@ HEAVY = (*ENGINE_AND_POOL, "yaml", "importlib.metadata", "concurrent.futures", "
 """What a warm check does without, besides: any YAML library, the recipes, the scan of the
 installed distributions."""
 
-EDITING = ("ruamel.yaml", "libcst", "unidiff", "markdown_it", "importlib.metadata")
+EDITING = (
+    "ruamel.yaml", "libcst", "unidiff", "markdown_it", "importlib.metadata", "chartfix.verify",
+    "importlib.resources", "concurrent.futures",
+)
 """What only fixing needs: the YAML editor (a chart's toggle in values.yaml, plain manifests),
-libcst, diffs, Markdown, and the scan of the installed distributions for their recipes (the
-built-in ones plan every fix a check of legacy-server advises)."""
+libcst, diffs, Markdown, the verifier, the scan of the installed distributions for their
+recipes (the built-in ones plan every fix a check of legacy-server advises) and the shipped
+recipe files; and thread pools (CHARTFIX_POOL=thread)."""
 
 
 LOADED = """

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from chartfix.cli import build_parser
-from chartfix.commands import COMMANDS, command
+from chartfix.commands import COMMANDS, command, named
 
 PACKAGE = Path(__file__).resolve().parent.parent / "chartfix"
 HEAVY = ("ruamel.yaml", "git", "rich", "helm_python", "chartfix.pipeline", "chartfix.rules",
@@ -46,6 +46,23 @@ def test_building_the_parser_imports_nothing_heavy() -> None:
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
                           check=True)
     assert done.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("argv", [
+    ["check", "c", "-f", "v.yaml", "--set", "a=1", "--format", "json", "--strict", "-j", "2"],
+    ["fix", "c", "--branch", "fix/{recipe}", "--release", "web", "--label", "x"],
+    ["bulk", "a", "b", "-j", "1", "--report", "r.json"],
+    ["rule", "overlap"],
+    ["recipes"],
+])
+def test_a_run_parses_with_its_own_command_s_arguments_alone(argv: list[str]) -> None:
+    """A run builds only the arguments of the command it names (the others are listed by
+    name, as `chartfix --help` shows them): parsed the same as with every command's."""
+    alone = build_parser(only=named(argv))
+    assert alone.parse_args(argv) == build_parser().parse_args(argv)
+    others = {n: p for n, p in subparsers(alone).items() if n != argv[0]}
+    assert list(subparsers(alone)) == list(COMMANDS)
+    assert all([a.dest for a in p._actions] == ["help"] for p in others.values())
 
 
 def test_publish_never_sees_the_argparse_namespace() -> None:

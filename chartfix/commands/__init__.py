@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+from collections.abc import Sequence
 from types import ModuleType
 from typing import Protocol, cast
 
@@ -39,8 +40,10 @@ def command(name: str) -> Command:
     return cast(Command, module)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The top parser, each command's from its module."""
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The top parser, each command's from its module. `only`: the command a run names,
+    whose arguments alone are added (the others listed by name and HELP, as `chartfix
+    --help` shows them): what parsing that run needs."""
     parser = argparse.ArgumentParser(
         prog="chartfix",
         description="Find label-selector bugs in Helm charts, cdk8s apps, kustomizations "
@@ -50,5 +53,12 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in COMMANDS:
         module = command(name)
-        module.add_args(commands.add_parser(name, help=module.HELP))
+        subparser = commands.add_parser(name, help=module.HELP)
+        if only is None or name == only:
+            module.add_args(subparser)
     return parser
+
+
+def named(argv: Sequence[str]) -> str | None:
+    """The command `argv` names (its first word), if it is one of COMMANDS."""
+    return argv[0] if argv and argv[0] in COMMANDS else None

@@ -30,7 +30,6 @@ import difflib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
@@ -130,6 +129,8 @@ def _show(value: Any) -> str:
 
 def shipped_dir() -> Path:
     """The declarative recipes shipped with chartfix (the top-level `recipes/` folder)."""
+    from importlib.resources import files  # here: only a run that names a recipe file
+
     return Path(str(files("chartfix_recipes")))
 
 
