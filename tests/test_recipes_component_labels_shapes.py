@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from test_recipes_component_labels import fixture_files, objects, written
+from test_recipes_component_labels import applicability, fixture_files, objects, written
 
 from chartfix.recipes.component_labels import ComponentLabels, ComponentLabelsOptions
 from chartfix.testing import assert_recipe
@@ -538,6 +538,65 @@ spec:
     component: ledger
     release: {{ .Release.Name }}
 """
+
+
+DEFAULTED_BACKUP_JOB = """\
+apiVersion: batch/v1
+kind: Job
+metadata:
+  name: {{ .Release.Name }}-backup
+  annotations:
+    "helm.sh/hook": pre-upgrade
+    "helm.sh/hook-delete-policy": before-hook-creation
+spec:
+  template:
+    metadata:
+      labels:
+        app: ledger
+        chart: {{ .Chart.Name }}-{{ .Chart.Version }}
+        release: {{ .Release.Name }}
+        heritage: {{ .Release.Service }}
+    spec:
+      restartPolicy: Never
+      containers:
+        - name: backup
+          image: {{ .Values.image }}
+          args: ["backup"]
+"""
+
+DEFAULTED_BACKUP_JOB_AFTER = """\
+apiVersion: batch/v1
+kind: Job
+metadata:
+  name: {{ .Release.Name }}-backup
+  annotations:
+    "helm.sh/hook": pre-upgrade
+    "helm.sh/hook-delete-policy": before-hook-creation
+spec:
+  template:
+    metadata:
+      labels:
+        app: ledger-backup
+        chart: {{ .Chart.Name }}-{{ .Chart.Version }}
+        release: {{ .Release.Name }}
+        heritage: {{ .Release.Service }}
+    spec:
+      restartPolicy: Never
+      containers:
+        - name: backup
+          image: {{ .Values.image }}
+          args: ["backup"]
+"""
+
+
+def test_by_default_a_defaulted_selector_stays_and_the_hook_job_is_relabelled() -> None:
+    """The Deployment's only other pods are a hook Job Helm recreates: they get their own
+    `app`, and the selector the API server defaults is left as it is (stable-selectors
+    writes it out: test_recipes_stable_selectors.py)."""
+    run = assert_recipe(ComponentLabels(), fixture_files("defaulted-selector", {
+        "templates/backup-job.yaml": DEFAULTED_BACKUP_JOB,
+    }), {"templates/backup-job.yaml": DEFAULTED_BACKUP_JOB_AFTER})
+    assert list(applicability(run).values()) == ["safe"]
 
 
 def test_a_defaulted_selector_is_written_out_of_the_stable_labels(tmp_path: Path) -> None:
