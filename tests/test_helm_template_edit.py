@@ -13,12 +13,14 @@ from chartfix.sources.helm.template.edit import (
     Edit,
     NotEditable,
     apply_edits,
+    entry_after,
     insert_entry,
-    override_included_key,
+    omit_included_key,
     remove_entry,
     yaml_scalar,
 )
 from chartfix.sources.helm.template.lexer import lex
+from chartfix.sources.helm.template.lines import split_lines
 from chartfix.sources.helm.template.outline import MappingSite, outline
 
 COMPONENT = "app.kubernetes.io/component"
@@ -670,13 +672,13 @@ def test_remove_only_literal_entry_next_to_inline_include() -> None:
     assert remove(before, "spec.selector", "version") == after
 
 
-# --- override_included_key: one key of a helper's output given another value ----------------
+# --- omit_included_key, entry_after: one key of a helper's output written apart -------------
 
 
-def override(line: str, key: str = COMPONENT, value: str = "test") -> str:
-    """`line` with its (first) action's include overridden at `key`."""
+def omit(line: str, key: str = COMPONENT) -> str:
+    """`line` with its (first) action's include leaving `key` out."""
     (action, *_) = lex(line)
-    return apply_edits(line, [override_included_key(action, key, value)])
+    return apply_edits(line, [omit_included_key(action, key)])
 
 
 @pytest.mark.parametrize(
@@ -684,24 +686,24 @@ def override(line: str, key: str = COMPONENT, value: str = "test") -> str:
     [
         (
             '    {{- include "x.labels" . | nindent 4 }}\n',
-            '    {{- mergeOverwrite (include "x.labels" . | fromYaml) '
-            '(dict "app.kubernetes.io/component" "test") | toYaml | nindent 4 }}\n',
+            '    {{- omit (include "x.labels" . | fromYaml) "app.kubernetes.io/component" '
+            "| toYaml | nindent 4 }}\n",
         ),
         (
             '  labels: {{- include "x.labels" . | nindent 4 }}\r\n',
-            '  labels: {{- mergeOverwrite (include "x.labels" . | fromYaml) '
-            '(dict "app.kubernetes.io/component" "test") | toYaml | nindent 4 }}\r\n',
+            '  labels: {{- omit (include "x.labels" . | fromYaml) "app.kubernetes.io/component" '
+            "| toYaml | nindent 4 }}\r\n",
         ),
         (
             '{{ include "x.labels" (dict "ctx" $ "pipe" "a|b") |trim| indent 4 }}',
-            '{{ mergeOverwrite (include "x.labels" (dict "ctx" $ "pipe" "a|b") | fromYaml) '
-            '(dict "app.kubernetes.io/component" "test") | toYaml |trim| indent 4 }}',
+            '{{ omit (include "x.labels" (dict "ctx" $ "pipe" "a|b") | fromYaml) '
+            '"app.kubernetes.io/component" | toYaml |trim| indent 4 }}',
         ),
     ],
     ids=["own-line", "key-line-crlf", "arguments-with-a-pipe"],
 )
-def test_override_included_key_wraps_only_the_include(before: str, after: str) -> None:
-    assert override(before) == after
+def test_omit_included_key_wraps_only_the_include(before: str, after: str) -> None:
+    assert omit(before) == after
 
 
 @pytest.mark.parametrize(
@@ -712,14 +714,47 @@ def test_override_included_key_wraps_only_the_include(before: str, after: str) -
         ('    {{- include "x.labels" . | upper | nindent 4 }}\n', "more than indent"),
     ],
 )
-def test_override_included_key_refusals(line: str, reason: str) -> None:
+def test_omit_included_key_refusals(line: str, reason: str) -> None:
     with pytest.raises(NotEditable, match=reason):
-        override(line)
+        omit(line)
 
 
-def test_override_refuses_a_value_that_is_no_template_string() -> None:
+def test_omit_refuses_a_key_that_is_no_template_string() -> None:
     with pytest.raises(NotEditable, match="template string"):
-        override('{{ include "x.labels" . }}', value='a"b')
+        omit('{{ include "x.labels" . }}', key='a"b')
+
+
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        (
+            '  labels:\n    {{- include "x.labels" . | nindent 4 }}\n  annotations: {}\n',
+            '  labels:\n    {{- include "x.labels" . | nindent 4 }}\n'
+            '    app.kubernetes.io/name: {{ include "x.name" . }}-test\n  annotations: {}\n',
+        ),
+        (
+            '  labels: {{- include "x.labels" . | nindent 4 }}\r\n',
+            '  labels: {{- include "x.labels" . | nindent 4 }}\r\n'
+            '    app.kubernetes.io/name: {{ include "x.name" . }}-test\r\n',
+        ),
+        (
+            '  labels: {{- include "x.labels" . | nindent 4 }}',
+            '  labels: {{- include "x.labels" . | nindent 4 }}\n'
+            '    app.kubernetes.io/name: {{ include "x.name" . }}-test',
+        ),
+    ],
+    ids=["own-line", "key-line-crlf", "no-final-newline"],
+)
+def test_entry_after_writes_the_line_after_the_include(before: str, after: str) -> None:
+    line = next(ln for ln in split_lines(before) if "include" in before[ln.start:ln.end])
+    edit = entry_after(line, 4, "app.kubernetes.io/name", '{{ include "x.name" . }}-test')
+    assert apply_edits(before, [edit]) == after
+
+
+def test_entry_after_refuses_a_line_that_trims_what_follows() -> None:
+    (line, *_) = split_lines('    {{- include "x.labels" . | nindent 4 -}}\n')
+    with pytest.raises(NotEditable, match="join"):
+        entry_after(line, 4, "app", "x")
 
 
 # --- apply_edits ----------------------------------------------------------------------------

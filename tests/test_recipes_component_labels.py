@@ -676,7 +676,8 @@ kind: Pod
 metadata:
   name: "{{ include "scaffold-helpers.fullname" . }}-test-connection"
   labels:
-    {{- mergeOverwrite (include "scaffold-helpers.labels" . | fromYaml) (dict "app.kubernetes.io/name" "scaffold-helpers-test-connection") | toYaml | nindent 4 }}
+    {{- omit (include "scaffold-helpers.labels" . | fromYaml) "app.kubernetes.io/name" | toYaml | nindent 4 }}
+    app.kubernetes.io/name: {{ include "scaffold-helpers.name" . }}-test-connection
   annotations:
     "helm.sh/hook": test
 spec:

@@ -17,6 +17,8 @@ import yaml
 from conftest import git
 
 from chartfix.cli import main
+from chartfix.sources.helm.chart import Scenario, load_chart
+from chartfix.sources.helm.render import render
 
 
 def _repo(chart: Path) -> Path:
@@ -58,7 +60,7 @@ def test_a_test_pod_under_a_numeric_target_port_is_relabelled_with_a_patch_bump(
         "test-pod-numeric-port/templates/tests/test-connection.yaml",
     ], "only the test Pod changes (and the version): no selector, no migration note file"
     diff = git(repo, "diff", "main", "fix/test-pod", "--", "test-pod-numeric-port/templates")
-    assert '(dict "app.kubernetes.io/name" "test-pod-numeric-port-test-connection")' in diff
+    assert "+    app.kubernetes.io/name: {{ .Chart.Name }}-test-connection\n" in diff
     chart_yaml = git(repo, "show", "fix/test-pod:test-pod-numeric-port/Chart.yaml")
     assert "version: 1.4.3" in chart_yaml, "a patch: nothing to do on upgrade"
     message = git(repo, "log", "-1", "--format=%B", "fix/test-pod")
@@ -81,6 +83,33 @@ def test_hook_jobs_sharing_the_selector_helper_are_relabelled_by_default(
     changed = re.findall(r"^\+\+\+ b/.*?/(templates/\S+)$", out, re.MULTILINE)
     assert changed == ["templates/hooks/job-create.yaml", "templates/hooks/job-patch.yaml"]
     assert "hook-jobs-helper: 2 fixable, 0 left\n" in err, "no migration needed"
+
+
+def test_the_hook_jobs_own_name_follows_name_override_and_long_release_names(
+    chart_copy, capsys
+) -> None:
+    """The Jobs' new `app.kubernetes.io/name` is written with the chart's own name helper, as
+    the shared value is, not as the literal it renders to: it follows `nameOverride`, and
+    holds no release name (valid for Helm's longest)."""
+    chart = chart_copy("hook-jobs-helper")
+    assert main(["fix", str(chart), "--write"]) == 0
+    job = (chart / "templates/hooks/job-create.yaml").read_text()
+    assert (
+        '        {{- omit (include "gatekeep.labels" . | fromYaml) "app.kubernetes.io/name" '
+        "| toYaml | nindent 8 }}\n"
+        '        app.kubernetes.io/name: {{ include "gatekeep.name" . }}-create\n'
+    ) in job
+    rendered = render(load_chart(chart), Scenario("default", set_values=("nameOverride=gk",)))
+    names = {
+        o.name: o.pod_labels.get("app.kubernetes.io/name")
+        for o in rendered.objects if o.pod_labels is not None
+    }
+    assert names["release-name-gk"] == "gk"
+    assert names["release-name-gk-create"] == "gk-create"
+    capsys.readouterr()
+    release = "druid-monitoring-production-eu-west-1-with-a-long-nm"  # 53: Helm's longest
+    assert main(["check", str(chart), "--release", release]) == 0
+    assert "no findings" in capsys.readouterr().out
 
 
 def test_prefer_component_changes_the_selector_even_for_hook_jobs(

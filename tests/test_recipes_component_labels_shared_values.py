@@ -237,7 +237,8 @@ kind: Pod
 metadata:
   name: "{{ .Release.Name }}-shared-component-test-connection"
   labels:
-    {{- mergeOverwrite (include "shared-component.podLabels" . | fromYaml) (dict "component" "test-connection") | toYaml | nindent 4 }}
+    {{- omit (include "shared-component.podLabels" . | fromYaml) "component" | toYaml | nindent 4 }}
+    component: test-connection
   annotations:
     "helm.sh/hook": test
 spec:
@@ -515,7 +516,8 @@ kind: Pod
 metadata:
   name: "{{ include "test-pod-shared-helper.fullname" . }}-test-connection"
   labels:
-    {{- mergeOverwrite (include "test-pod-shared-helper.labels" . | fromYaml) (dict "app.kubernetes.io/component" "test-connection") | toYaml | nindent 4 }}
+    {{- omit (include "test-pod-shared-helper.labels" . | fromYaml) "app.kubernetes.io/component" | toYaml | nindent 4 }}
+    app.kubernetes.io/component: test-connection
     test-resource: "true"
   annotations:
     "helm.sh/hook": test
@@ -549,7 +551,8 @@ apiVersion: v1
 kind: Pod
 metadata:
   name: "{{ include "test-pod-shared-helper.fullname" . }}-test-metrics"
-  labels: {{- mergeOverwrite (include "test-pod-shared-helper.labels" . | fromYaml) (dict "app.kubernetes.io/component" "test-metrics") | toYaml | nindent 4 }}
+  labels: {{- omit (include "test-pod-shared-helper.labels" . | fromYaml) "app.kubernetes.io/component" | toYaml | nindent 4 }}
+    app.kubernetes.io/component: test-metrics
   annotations:
     "helm.sh/hook": test
 spec:

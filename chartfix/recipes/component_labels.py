@@ -32,8 +32,8 @@ reason.
 When the controller already selects on its component value and other pods carry that value
 too, the controller keeps its selector: the Job, CronJob or test Pod gets a value of its own
 (its role) where its template writes the shared one (from a helper it shares with the
-controller: the helper's component argument, else the helper's output with that key
-overridden, `mergeOverwrite (include ... | fromYaml) (dict KEY ROLE) | toYaml`), and the
+controller: the helper's component argument, else the helper's output without that key,
+`omit (include ... | fromYaml) KEY | toYaml`, and the key on the line after it), and the
 consumers meant for the controller alone select on its value. StatefulSets made by one
 `range` that share every selector label select also on the pod label that tells them apart
 (`shard: {{ $i | quote }}`).
@@ -42,8 +42,9 @@ The route, per controller (its overlap and the strays of its consumers): where t
 component route would change an immutable field and Helm replaces all the other pods itself
 (helm test Pods, hook Jobs Helm deletes before creating again), the safe route: they get a
 value of their own for a key the selector holds instead, and nothing immutable changes
-(`app.kubernetes.io/name: web-test-connection` over the helper's output, `app: {{ template
-"x.name" . }}-cleanup` after a templated value; the role alone,
+(`app.kubernetes.io/name: {{ include "web.name" . }}-test-connection` after the helper's
+output without it, written as the helper writes the shared value; `app: {{ template "x.name"
+. }}-cleanup` after a templated value; the role alone,
 `app.kubernetes.io/name: test-connection`, where the shared value embeds the release name (a
 fullname: with the role after it, a long release name makes it too long for a label value);
 never the release's key, never a key added alone). The component route above is taken for

@@ -14,7 +14,10 @@ that ask for the change:
   where the mapping includes one, instead of a literal line beside the include;
 - a value the pods share with other pods is replaced where their template writes it: the
   literal line, else the component argument of the helper they include, else that helper's
-  output with the key overridden (`mergeOverwrite`), the helper itself unchanged;
+  output without the key (`omit`) and the key on the line after it, the helper itself
+  unchanged; a value that is the shared one with the pods' role after it is written as the
+  helper writes the shared one (`{{ include "x.name" . }}-test-connection`: it follows
+  `nameOverride`);
 - a selector the API server defaults is written out of the pod template's literal lines;
 - a `define` several includes render is refused, unless every added value is the name as
   the define writes it (`LabelChange.named`: each object gets its own).
@@ -32,15 +35,22 @@ from chartfix.sources.helm.chart import Scenario
 from chartfix.sources.helm.template.edit import (
     NotEditable,
     append_to_value,
+    entry_after,
     explicit_selector,
+    include_argument,
     insert_entry,
-    override_included_key,
+    omit_included_key,
     remove_entry,
     replace_action,
     replace_value,
     selector_entry_insertion,
 )
-from chartfix.sources.helm.template.helpers import included_helper, writes_key
+from chartfix.sources.helm.template.helpers import (
+    Helper,
+    included_helper,
+    writes_key,
+    written_value,
+)
 from chartfix.sources.helm.template.labels import (
     component_argument_edit,
     conditional_twin,
@@ -87,7 +97,7 @@ def label_edits(
         current = string_map(mapping_at(obj.body, change.path)).get(change.key)
         try:
             if change.removed:
-                edit: Edit | PlannedEdit = remove_entry(site, change.key)
+                edit: Edit | tuple[Edit, ...] | PlannedEdit = remove_entry(site, change.key)
             elif current is not None and change.value is not None and current != change.value:
                 edit = _replaced(templates, place, site, obj, change, current)
             else:
@@ -99,7 +109,8 @@ def label_edits(
         if isinstance(edit, PlannedEdit):
             edits.append(edit)  # the chart's toggle, in values.yaml
             continue
-        edits.append(PlannedEdit(place.path, edit, f"{change.path} of {ref}"))
+        for splice in edit if isinstance(edit, tuple) else (edit,):
+            edits.append(PlannedEdit(place.path, splice, f"{change.path} of {ref}"))
     return edits
 
 
@@ -236,13 +247,13 @@ def _replaced(
     obj: K8sObject,
     change: LabelChange,
     current: str,
-) -> Edit:
+) -> Edit | tuple[Edit, ...]:
     """`change.value` written where the template writes the value `current` the pods share
     with the controller's: the literal line, else the helper they include."""
     assert change.value is not None
     key, value = change.key, change.value
     if key not in site.literal_keys():
-        overridden, helpers = _helper_override(templates, site, key, current, value)
+        overridden, helpers = _helper_override(templates, place, site, key, current, value)
         if overridden is not None:
             return overridden
         source = f"the helper {helpers}" if helpers else "a templated line"
@@ -271,35 +282,71 @@ def _replaced(
 
 
 def _helper_override(
-    templates: Templates, site: MappingSite, key: str, current: str, value: str
-) -> tuple[Edit | None, str]:
-    """An edit giving the pods `value` for `key` where the helper they share with the
+    templates: Templates, place: Place, site: MappingSite, key: str, current: str, value: str
+) -> tuple[Edit | tuple[Edit, ...] | None, str]:
+    """Edits giving the pods `value` for `key` where the helper they share with the
     controller writes it (a test Pod's `{{- include "x.labels" . | nindent 4 }}`), the helper
     itself unchanged: the helper's own component argument when it takes one, else its output
-    with that one key overridden (None: neither), and the helpers that write the label, for
-    the reason."""
+    without that key and the key written on the line after it (None: neither), and the
+    helpers that write the label, for the reason."""
     lines = [e.line for e in site.entries if e.generated and not e.conditional]
     if site.inline_generator:
         lines.append(site.key_line)
     includes = [
-        (action, name) for line in lines for action in line.output_actions
+        (line, action, name) for line in lines for action in line.output_actions
         if (name := included_helper(action))
     ]
     helpers = templates.helpers()
-    writers = [(a, n) for a, n in includes if writes_key(helpers, n, key)]
+    writers = [(ln, a, n) for ln, a, n in includes if writes_key(helpers, n, key)]
     if not writers and len(includes) == 1:
         writers = includes  # the key may come from values the helper renders
-    names = ", ".join(dict.fromkeys(n for _, n in writers or includes))
+    names = ", ".join(dict.fromkeys(n for _, _, n in writers or includes))
     if len(writers) != 1:
         return None, names
-    action, _ = writers[0]
+    line, action, name = writers[0]
     argument = re.search(
         rf'"component"\s+("{re.escape(current)}"|`{re.escape(current)}`)', action.inner
     )
     if argument is not None:  # a helper that takes the component: give it another
         start = action.inner_start + argument.start(1)
         return Edit(start, start + len(argument.group(1)), f'"{value}"'), names
+    text = _value_as_the_helper_writes_it(
+        helpers, name, include_argument(action), key, current, value
+    )
     try:
-        return override_included_key(action, key, value), names
+        omitted = omit_included_key(action, key)
+        entry = entry_after(
+            line, site.entry_indent, key, text, templates.outline(place.path).newline()
+        )
     except NotEditable:
         return None, names
+    return (omitted, entry), names
+
+
+_ONE_ACTION = re.compile(
+    r'^\{\{-?\s*(?:(?P<how>include|template)\s+"(?P<name>[^"]+)"\s+\.|(?P<field>(?:\.\w+)+))'
+    r"\s*-?\}\}$"
+)
+"""A value written as one include of a helper with `.` (`{{ include "x.name" . }}`) or one
+field of `.` (`{{ .Chart.Name }}`)."""
+
+
+def _value_as_the_helper_writes_it(
+    helpers: dict[str, Helper], name: str, argument: str | None, key: str, current: str,
+    value: str,
+) -> str:
+    """`value` as the template is to write it: where it is the shared value `current` with
+    the pods' role after it and the helper `name` writes `current` with one include or field
+    of the chart's own (`{{ include "x.name" . }}`), that action with the role after it, so
+    that the value follows `nameOverride` as the shared one does; else `value` itself.
+    `argument`: what the pods' template passes the helper (`.` or `$`), which the action
+    is written with."""
+    written = written_value(helpers, name, key)
+    one = _ONE_ACTION.match(written) if written is not None else None
+    if one is None or argument not in (".", "$") or not value.startswith(f"{current}-"):
+        return value
+    suffix = value[len(current):]
+    if one["field"]:
+        field = one["field"] if argument == "." else f"$.{one['field'][1:]}"
+        return f"{{{{ {field} }}}}{suffix}"
+    return f'{{{{ {one["how"]} "{one["name"]}" {argument} }}}}{suffix}'

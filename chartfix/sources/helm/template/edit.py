@@ -177,34 +177,48 @@ def _replace_in_flow(text: str, site: MappingSite, key: str, value: str) -> Edit
     return Edit(item.start + head.end(), item.end, new)
 
 
-_INCLUDE_COMMAND = re.compile(r'^include\s+"[^"]+"')
+_INCLUDE_COMMAND = re.compile(r'^include\s+"[^"]+"\s+(?P<argument>\S.*?)\s*$')
 
 
-def override_included_key(action: Action, key: str, value: str) -> Edit:
-    """An edit making the `include` action give `key` the value `value`, whatever the helper
-    writes there: `include "x.labels" . | nindent 4` becomes `mergeOverwrite (include
-    "x.labels" . | fromYaml) (dict "KEY" "VALUE") | toYaml | nindent 4`.
+def include_argument(action: Action) -> str | None:
+    """What the `include` starting the action's pipeline passes its helper (`.` of
+    `include "x.labels" . | nindent 4`); None when the pipeline starts otherwise."""
+    match = _INCLUDE_COMMAND.match(_pipeline_steps(action.inner)[0].strip())
+    return match.group("argument") if match else None
 
-    The helper stays as it is for every other template that includes it; the map is written
-    once, so the key cannot render twice. Only a pipeline that starts with the include
-    qualifies (`template` cannot be piped; a pipeline that does more to the helper's text
-    than indent it is left to whoever wrote it).
+
+def omit_included_key(action: Action, key: str) -> Edit:
+    """An edit making the `include` action leave `key` out of what the helper writes:
+    `include "x.labels" . | nindent 4` becomes `omit (include "x.labels" . | fromYaml) "KEY" |
+    toYaml | nindent 4`, so that a line after it may write the key (`entry_after`).
+
+    The helper stays as it is for every other template that includes it. Only a pipeline
+    that starts with the include qualifies (`template` cannot be piped; a pipeline that does
+    more to the helper's text than indent it is left to whoever wrote it).
     """
     steps = _pipeline_steps(action.inner)
     command = steps[0].rstrip()
     rest = action.inner[len(command):]  # ` | nindent 4`, as written
-    if not _INCLUDE_COMMAND.match(command):
+    if include_argument(action) is None:
         raise NotEditable(f"{{{{ {action.inner} }}}} does not start with an include")
     if any(not _INDENT_ONLY.match(step.strip()) for step in steps[1:]):
         raise NotEditable(f"{{{{ {action.inner} }}}} does more than indent the helper's text")
-    for text in (key, value):
-        if '"' in text or "\\" in text:
-            raise NotEditable(f"{text!r} cannot be written as a template string")
-    inner = (
-        f'mergeOverwrite ({command} | fromYaml) (dict "{key}" "{value}") | toYaml{rest}'
-    )
+    if '"' in key or "\\" in key:
+        raise NotEditable(f"{key!r} cannot be written as a template string")
+    inner = f'omit ({command} | fromYaml) "{key}" | toYaml{rest}'
     start = action.inner_start
     return Edit(start, start + len(action.inner), inner)
+
+
+def entry_after(line: Line, indent: int, key: str, value: str, newline: str = "\n") -> Edit:
+    """`key: value` as a line of its own at column `indent`, right after `line` (a template
+    action in `value` is written as is)."""
+    if line.trims_following:
+        raise NotEditable("the line ends with '-}}', which would join the new entry to it")
+    entry = " " * indent + f"{yaml_scalar(key)}: {yaml_scalar(value)}"
+    if not line.newline:  # the file's last line, which has no newline
+        return Edit(line.end, line.end, newline + entry)
+    return Edit(line.next_start, line.next_start, entry + line.newline)
 
 
 _INDENT_ONLY = re.compile(r"^(n?indent\s+\d+|trim)$")

@@ -99,7 +99,15 @@ def included_name(inner: str) -> str | None:
 def writes_key(helpers: dict[str, Helper], name: str, key: str) -> bool:
     """The helper `name`, or one it includes, writes the mapping key `key` literally
     (`app.kubernetes.io/component: server` on a line of its own)."""
-    pattern = re.compile(rf"^[ \t]*([\"']?){re.escape(key)}\1[ \t]*:", re.MULTILINE)
+    return written_value(helpers, name, key) is not None
+
+
+def written_value(helpers: dict[str, Helper], name: str, key: str) -> str | None:
+    """The value of the entry `key` as the helper `name`, or the first one it includes that
+    writes the key on a line of its own, writes it (`{{ include "x.name" . }}`)."""
+    pattern = re.compile(
+        rf"^[ \t]*([\"']?){re.escape(key)}\1[ \t]*:[ \t]*(?P<value>.*?)[ \t]*\r?$", re.MULTILINE
+    )
     seen: set[str] = set()
     todo = [name]
     while todo:
@@ -108,7 +116,8 @@ def writes_key(helpers: dict[str, Helper], name: str, key: str) -> bool:
         if helper is None or current in seen:
             continue
         seen.add(current)
-        if pattern.search(helper.body):
-            return True
-        todo.extend(helper.includes())
-    return False
+        match = pattern.search(helper.body)
+        if match is not None:
+            return match.group("value")
+        todo.extend(reversed(helper.includes()))
+    return None
