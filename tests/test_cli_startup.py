@@ -170,14 +170,14 @@ def test_an_engine_that_does_not_load_is_the_chart_s_one_error_line(
     broken.write_text("not a library\n", encoding="utf-8")
 
     run = subprocess.run(
-        [*CHARTFIX, "check", "--no-cache", str(chart)], cwd=tmp_path, capture_output=True,
+        [*CHARTFIX, "check", "--no-cache", chart.name], cwd=chart.parent, capture_output=True,
         text=True, check=False, env={**os.environ, "HELM_C_LIB": str(broken)},
     )
 
     assert run.returncode == 2
     [error, summary] = run.stdout.splitlines()
     assert error.startswith(
-        f"error: {chart}: chartfix failed (RuntimeError: HelmLibraryError: found the helm-c "
+        f"error: {chart.name}: chartfix failed (RuntimeError: HelmLibraryError: found the helm-c "
         f"library at {broken} but could not load it: "
     )
     assert summary == "1 chart, none checked; 1 chart could not be processed"
