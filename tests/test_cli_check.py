@@ -50,6 +50,22 @@ def test_a_broken_chart_is_captured_not_raised(tmp_path: Path) -> None:
     assert report.findings == []
 
 
+def test_a_name_clash_of_the_default_release_name_is_a_note_and_the_chart_is_checked(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """bitnami's cloudnative-pg and flux shape: two ClusterRoles whose names, cut to 63
+    characters, are one under `release-name` only. That is said of that release name, and
+    the chart's selector bugs are still found (they stopped the analysis before)."""
+    assert main(["check", str(FIXTURES / "release-name-clash"), "--no-cache"]) == 1
+    out = capsys.readouterr().out
+    assert "error[overlap] Deployment/release-name-release-name-clash: " in out
+    assert (
+        "  note: templates/clusterroles.yaml (twice) both render ClusterRole/"
+        "release-name-release-name-clash-cluster-monitoring-exporter-met in namespace default "
+        "with the release name release-name: Helm refuses to install the chart under that name"
+    ) in out
+
+
 def test_reports_survive_pickling(tmp_path: Path) -> None:
     for report in (check_chart(RULE_CHARTS / "consumers"), check_chart(broken_chart(tmp_path))):
         again = pickle.loads(pickle.dumps(report))

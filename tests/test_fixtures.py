@@ -51,6 +51,7 @@ EXPECTED_KINDS: dict[str, dict[str, int]] = {
     "test-pod-shared-helper": {"StatefulSet": 1, "Service": 1, "Pod": 2},
     "peer-service": {"StatefulSet": 4, "Service": 1, "Job": 1, "Pod": 1},
     "hook-jobs-helper": {"Deployment": 1, "Service": 1, "PodDisruptionBudget": 1, "Job": 2},
+    "release-name-clash": {"Deployment": 1, "Service": 1, "CronJob": 1, "ClusterRole": 2},
 }
 
 # (controller, pod-making object) pairs where the controller's selector matches the other

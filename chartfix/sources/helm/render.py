@@ -397,7 +397,13 @@ def render(
         objects = stable_names(list(_objects(chart, staged, manifests)), sources)
     except TargetError as err:  # the notes may explain a document that is not YAML
         raise TargetError(err.path, err.reason, (*err.notes, *warnings)) from err
-    _one_of_each(chart, objects, namespace)
+    clashes = _clashes(objects, namespace)
+    if clashes:
+        if release == SHORT_RELEASE or _clash_lasts(chart, scenario, overrides, namespace, engine):
+            raise _clash_error(chart, clashes[0], namespace)
+        warnings += [_clash_warning(pair, release, namespace) for pair in clashes]
+        left_out = [second for _, second in clashes]
+        objects = [o for o in objects if not any(o is other for other in left_out)]
     warnings += _repeat_warnings(objects, sources)
     return Rendering(
         scenario.name, objects, release, namespace, warnings,
@@ -424,28 +430,74 @@ def _chart_sources(
     return sources
 
 
-def _one_of_each(chart: Chart, objects: Sequence[K8sObject], namespace: str) -> None:
-    """Raises TargetError when two documents render one object (same kind, name and
-    namespace), naming both files: Helm refuses to install such a release, and neither
-    findings nor fixes about it would be true."""
+SHORT_RELEASE = "r"
+"""The release name a chart is rendered again with when two of its objects share a kind and
+name: a clash it renders apart comes from names cut to a fixed length with a long release
+name in them."""
+
+
+def _clashes(
+    objects: Sequence[K8sObject], namespace: str
+) -> list[tuple[K8sObject, K8sObject]]:
+    """Each object rendered with the kind, name and namespace of an earlier one, with that
+    one: one release cannot hold both (Helm refuses to install it)."""
     seen: dict[tuple[str, str, str], K8sObject] = {}
+    clashes: list[tuple[K8sObject, K8sObject]] = []
     for obj in objects:
         if not obj.name or not obj.kind:
             continue
-        key = (obj.kind, obj.name, obj.namespace or namespace)
-        first = seen.setdefault(key, obj)
-        if first is obj:
-            continue
-        files = (
-            f"{first.document.path} and {obj.document.path}"
-            if first.document.path != obj.document.path else f"{obj.document.path} (twice)"
-        )
-        raise TargetError(
-            chart.root / obj.document.path,
-            f"{files} both render {obj.kind}/{obj.name} in namespace {key[2]}: one release "
-            "cannot hold two objects of one kind and name (Helm refuses to install it); "
-            "rename or remove one",
-        )
+        first = seen.setdefault((obj.kind, obj.name, obj.namespace or namespace), obj)
+        if first is not obj:
+            clashes.append((first, obj))
+    return clashes
+
+
+def _clash_lasts(
+    chart: Chart, scenario: Scenario, overrides: Mapping[str, bytes] | None, namespace: str,
+    engine: Engine | None,
+) -> bool:
+    """Whether the chart renders two objects of one kind and name under a one-letter release
+    name too (else the clash comes from the release name's length)."""
+    try:
+        render(chart, scenario, overrides, SHORT_RELEASE, namespace, engine)
+    except TargetError:
+        return True
+    return False
+
+
+def _files(pair: tuple[K8sObject, K8sObject]) -> str:
+    first, second = pair
+    if first.document.path == second.document.path:
+        return f"{second.document.path} (twice)"
+    return f"{first.document.path} and {second.document.path}"
+
+
+def _clash_error(
+    chart: Chart, pair: tuple[K8sObject, K8sObject], namespace: str
+) -> TargetError:
+    """Two documents render one object whatever the release is called: neither findings
+    nor fixes about it would be true."""
+    obj = pair[1]
+    return TargetError(
+        chart.root / obj.document.path,
+        f"{_files(pair)} both render {obj.kind}/{obj.name} in namespace "
+        f"{obj.namespace or namespace}: one release cannot hold two objects of one kind and "
+        "name (Helm refuses to install it); rename or remove one",
+    )
+
+
+def _clash_warning(pair: tuple[K8sObject, K8sObject], release: str, namespace: str) -> str:
+    """Two documents render one object under this release name only (names cut to a fixed
+    length): true of the release, not of the chart's labels, which are analysed without the
+    second."""
+    obj = pair[1]
+    return (
+        f"{_files(pair)} both render {obj.kind}/{obj.name} in namespace "
+        f"{obj.namespace or namespace} with the release name {release}: Helm refuses to "
+        f"install the chart under that name (under a short one, `{SHORT_RELEASE}`, their "
+        "names differ: they are cut to a fixed length); the second is left out of the "
+        "analysis"
+    )
 
 
 def _missing_notes(
