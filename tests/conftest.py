@@ -50,14 +50,21 @@ def chart_copy(tmp_path: Path):  # type: ignore[no-untyped-def]
 
 def recursing_chart(chart: Path) -> Path:
     """`chart` with a template whose `tpl` calls itself forever: Go's runtime aborts the
-    process at its 1 GB stack limit (helm-python-sdk sets no smaller one), after some seconds."""
+    process at its 1 GB stack limit (helm-python-sdk sets no smaller one). Each call sits in
+    500 nested `if`s, so that every level takes more of the stack: the limit comes after
+    about a second of work (with a bare `tpl`, after ten, and four times the memory)."""
     (chart / "templates" / "r.yaml").write_text(
         "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: r\n"
         "data:\n  x: {{ tpl .Values.rec . | quote }}\n"
     )
+    nested = "{{ if 1 }}" * RECURSION_NESTING + "{{ tpl $.Values.rec $ }}" \
+        + "{{ end }}" * RECURSION_NESTING
     with (chart / "values.yaml").open("a") as values:
-        values.write('rec: "{{ tpl .Values.rec . }}"\n')
+        values.write(f'rec: "{nested}"\n')
     return chart
+
+
+RECURSION_NESTING = 500
 
 
 def snapshot(root: Path) -> dict[str, bytes]:
