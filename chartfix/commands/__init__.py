@@ -6,9 +6,10 @@ codemod commands declare `add_args`):
     run(args: argparse.Namespace) -> int             the exit status
 
 `build_parser` makes the top parser from `COMMANDS` (`completion` prints it as a shell
-script); `chartfix.cli` parses with it and calls `run`, and the commands never import it
-back. A command module imports only argparse and light modules at its top (the parser of
-every command is built on each start); its `run` imports the work (`checking`, `fixing`,
+script); `chartfix.cli` parses with it (with the arguments of the command the run names
+alone: `named`) and calls `run`, and the commands never import it back. A command module
+imports only argparse and light modules at its top (every one is imported on each start,
+for its HELP); its `run` imports the work (`checking`, `fixing`,
 `bulking`, `explain`), which turns the command line into frozen options once
 (`fixing.FixOptions`, `publish.options.PublishOptions`)."""
 
