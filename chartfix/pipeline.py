@@ -354,7 +354,7 @@ def fix_target(root: Path, request: FixRequest) -> TargetChange:
         workloads=named,
         kind=source.facts,
         features=features_added({r.scenario: object_ids(r) for r in before}),
-        warnings=[Unfixed(f, warning_reason(f)) for f in counted if not run.takes_on(f)],
+        warnings=_warnings_left(counted, run, verified),
         suppressed=list(analysis.judged.suppressed),
         edits=[edit_record(source, unit, made_by[unit]) for unit in verified.kept],
     )
@@ -484,10 +484,7 @@ def _outcome(
     refusal, a failed verification, values chartfix made up (`made_up`), or (an error, or
     a latent match asked for, of a rule the recipes run do not fix) what `check` says it
     is, left by this run: fix exits 1 where check does."""
-    remaining = {
-        (f.rule, f.obj) for f in verified.after_findings
-        if any(s != ALL_FEATURES for s in f.scenarios)
-    }
+    remaining = _remaining(verified)
     fixed = [f for f in findings if f.rule in in_scope and (f.rule, f.obj) not in remaining]
     reasons = _reasons(refused, verified.failed)
     unfixed = [
@@ -502,6 +499,27 @@ def _outcome(
         if f.rule not in in_scope and (f.severity == "error" or is_latent(f))
     ]
     return fixed, unfixed
+
+
+def _remaining(verified: Verified) -> set[tuple[str, ObjectRef]]:
+    """(rule, object) of each finding the verified change still has, in a scenario other
+    than every feature switch at once."""
+    return {
+        (f.rule, f.obj) for f in verified.after_findings
+        if any(s != ALL_FEATURES for s in f.scenarios)
+    }
+
+
+def _warnings_left(counted: Sequence[Finding], run: _FixRun, verified: Verified) -> list[Unfixed]:
+    """The warnings this run did not take on that its change leaves: one the edit made
+    go away (a test Pod relabelled no longer matches a Service that routes it nothing) is
+    not left."""
+    remaining = _remaining(verified)
+    return [
+        Unfixed(f, warning_reason(f))
+        for f in counted
+        if not run.takes_on(f) and (f.rule, f.obj) in remaining
+    ]
 
 
 def _unit_notes(verified: Verified) -> list[str]:

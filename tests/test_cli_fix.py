@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 from pathlib import Path
 
@@ -158,3 +159,22 @@ def test_the_pr_body_replaces_the_file_through_a_fresh_temp_file(
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         "hard-link-to-old.md", "legacy-server", "pr.md"
     ]
+
+
+@pytest.mark.parametrize("name", ["scaffold-helpers", "hook-jobs-helper", "defaulted-selector"])
+def test_the_warnings_fix_says_are_left_are_those_check_finds_after_it(
+    name, chart_copy, capsys
+) -> None:
+    """A safe route that relabels a test Pod also ends the latent match of a Service that
+    routed it nothing: fix must not call that warning left (scaffold-helpers,
+    hook-jobs-helper); where the edit leaves warnings, it counts them (defaulted-selector)."""
+    chart = chart_copy(name)
+    main(["fix", str(chart), "--format", "json"])
+    [target] = json.loads(capsys.readouterr().out)["targets"]
+    assert main(["fix", str(chart), "--write"]) == 0
+    capsys.readouterr()
+    main(["check", str(chart), "--format", "json"])
+    [checked] = json.loads(capsys.readouterr().out)["charts"]
+    warnings = [f for f in checked["findings"] if f["severity"] == "warning"]
+    assert [f for f in checked["findings"] if f["severity"] == "error"] == []
+    assert target["warnings_left"] == len(warnings)
