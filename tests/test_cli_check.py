@@ -236,19 +236,45 @@ def test_a_heavy_targets_scenarios_are_shared_out_whatever_its_kind() -> None:
     """Sharding is every kind's (`Source.scenarios`): a Helm chart's scenarios and a
     kustomization's overlays are split among the workers when they cost more than half a
     worker's share, and the merged report is the one checking each target whole gives."""
-    from chartfix.commands.checking import CheckOptions, _tasks, check_all
+    from chartfix.commands.checking import CheckOptions, _tasks, check_all, share_of
     from chartfix.rules.policy import Policy
     from chartfix.sources.base import RenderSettings
 
     chart, overlays = RULE_CHARTS / "scenarios", FIXTURES / "kustomize-overlays"
     tasks = _tasks([chart, overlays], RenderSettings(), 2, Policy(), None)
-    shares = {root: [t.scenarios for t in tasks if t.root == root] for root in (chart, overlays)}
-    assert len(shares[chart]) == 2 and len(shares[overlays]) == 2, shares
-    assert sorted(n for share in shares[overlays] for n in share or ()) == [
-        "overlays/production", "overlays/staging",
-    ]
+    shares = {root: [(t.share, t.shares) for t in tasks if t.root == root]
+              for root in (chart, overlays)}
+    assert shares == {chart: [(0, 2), (1, 2)], overlays: [(0, 2), (1, 2)]}, shares
+    overlay_names = ["overlays/production", "overlays/staging"]
+    assert [share_of(overlay_names, i, 2) for i in range(2)] == [[n] for n in overlay_names]
     shared = check_all([chart, overlays], CheckOptions(jobs=2))
     for whole, report in zip((check_chart(chart), check_chart(overlays)), shared, strict=True):
         assert report.error is None and whole.error is None
         assert report.scenarios == whole.scenarios
         assert report.findings == whole.findings and report.findings
+
+
+def test_a_heavy_target_with_fewer_scenarios_than_shares_is_checked_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A target heavy enough to be shared out, with one scenario: its worker takes it, the
+    other share finds none left and adds nothing; the report is checking it whole, an
+    error included. (No cache: a cached target is not shared out again.)"""
+    monkeypatch.setenv("CHARTFIX_NO_CACHE", "1")
+    from chartfix.commands.checking import CheckOptions, _tasks, check_all
+    from chartfix.rules.policy import Policy
+    from chartfix.sources.base import RenderSettings
+
+    heavy, broken = (tmp_path / case / "scaffold-helpers" for case in ("heavy", "broken"))
+    for root in (heavy, broken):
+        shutil.copytree(FIXTURES / "scaffold-helpers", root)
+    (broken / "templates" / "broken.yaml").write_text('{{ fail "not today" }}\n')
+    light = FIXTURES / "random-names"
+    tasks = _tasks([heavy, light], RenderSettings(), 2, Policy(), None)
+    assert (heavy, 1, 2) in [(t.root, t.share, t.shares) for t in tasks]
+    for root in (heavy, broken):
+        report, whole = check_all([root, light], CheckOptions(jobs=2))[0], check_chart(root)
+        assert report.scenarios == whole.scenarios == ["default"]
+        assert report.findings == whole.findings and report.warnings == whole.warnings
+        assert str(report.error) == str(whole.error)
+    assert "not today" in str(report.error)

@@ -26,7 +26,6 @@ from chartfix.rules import Policy, merge_findings
 from chartfix.sources.base import RenderSettings
 from chartfix.sources.targets import (
     find_targets,
-    kind_of,
     load_target,
     nothing_found,
     only_files,
@@ -99,7 +98,7 @@ def check_chart(
 ) -> ChartReport:
     """Render the target at `root` under each scenario and analyze it (`pipeline.analyze`).
     Never raises for a bad target: its TargetError travels in the report."""
-    task = ScenarioTask(root, None, options.settings(), options.policy, options.run_apps)
+    task = ScenarioTask(root, options.settings(), options.policy, options.run_apps)
     result, renderings = _check(task)
     report = _report(root, [(task, result)])
     if keep_renderings and report.error is None:
@@ -125,14 +124,28 @@ class ScenarioTask:
     """Some scenarios of one target: the unit of parallel work. Targets differ a lot in cost
     (one big chart can take a third of a tree's time), so a heavy target's scenarios are
     shared out among the workers, whatever its kind (`Source.scenarios`); a light target
-    stays one task (it is loaded and staged once)."""
+    stays one task (it is loaded and staged once). The worker works out which scenarios
+    its share holds (`share_of`): the parent never loads a target."""
 
     root: Path
-    scenarios: tuple[str, ...] | None
-    """Scenario names (`Source.scenarios`); None: every one."""
     settings: RenderSettings
     policy: Policy = field(default_factory=Policy)
     run_apps: bool | None = None
+    share: int = 0
+    """Which of the `shares` consecutive runs of the target's scenarios is this task's."""
+    shares: int = 1
+    """1: the whole target."""
+
+    @property
+    def whole(self) -> bool:
+        return self.shares == 1
+
+
+def share_of(scenarios: Sequence[str], share: int, shares: int) -> list[str]:
+    """The `share`th of `shares` runs of consecutive scenarios, as even as they come (the
+    last ones may be shorter, or empty when there are fewer scenarios than shares)."""
+    size = -(-len(scenarios) // shares)
+    return list(scenarios[share * size : (share + 1) * size])
 
 
 @dataclass
@@ -175,10 +188,10 @@ def _check(task: ScenarioTask) -> tuple[ScenarioResult, list[Rendering]]:
         result.name = source.name
         config = load_config(source.root)
         settings, policy = configured(config, task.settings, task.policy)
-        result.scenarios = [
-            n for n in source.scenarios(settings) if task.scenarios is None or n in task.scenarios
-        ]
-        analysis = analyze(source, settings, policy, task.scenarios)
+        result.scenarios = share_of(source.scenarios(settings), task.share, task.shares)
+        if not result.scenarios:  # fewer scenarios than shares: the others have them all
+            return result, []
+        analysis = analyze(source, settings, policy, None if task.whole else result.scenarios)
     except NothingRendered as err:
         result.unrendered = dict(err.unrendered)
         result.error = err.unrendered[0][1] if err.unrendered else err
@@ -279,8 +292,16 @@ def _checked(
         tasks, run_parallel(check_scenarios, tasks, jobs, on_crash=_crashed_scenario),
         strict=True,
     ):
-        fresh[task.root].append((task, result))
+        if not _idle(task, result):
+            fresh[task.root].append((task, result))
     return fresh
+
+
+def _idle(task: ScenarioTask, result: ScenarioResult) -> bool:
+    """A share left without scenarios (the target has fewer than shares): it rendered
+    nothing and says nothing the other shares do not."""
+    return not task.whole and not result.scenarios and result.error is None \
+        and result.skipped is None
 
 
 def _target_key(
@@ -337,38 +358,21 @@ def _tasks(
     run_apps: bool | None,
 ) -> list[ScenarioTask]:
     """Tasks biggest first (by bytes on disk); a target larger than half a worker's fair
-    share is split into `jobs` tasks of consecutive scenarios. Only those are loaded here,
-    to count their scenarios: the others are left to the workers, which have started
-    already (`runner.prestart`). One worker, or one target: one task per target, in their
-    order (nothing to balance: no target is loaded here, which would load Helm's library in
-    this process; one target's worker is then forked, chartfix.runner, and starts no pool)."""
+    share is split into `jobs` tasks, each of a share of its scenarios that its worker works
+    out (`share_of`). No target is loaded here: that would hold up every worker, which have
+    started already (`runner.prestart`), and load Helm's library in this process. One
+    worker, or one target: one task per target, in their order (nothing to balance; one
+    target's worker is then forked, chartfix.runner, and starts no pool)."""
     if jobs == 1 or len(targets) == 1:
-        return [ScenarioTask(root, None, settings, policy, run_apps) for root in targets]
+        return [ScenarioTask(root, settings, policy, run_apps) for root in targets]
     weight = {root: _size(root) for root in targets}
-    share = sum(weight.values()) / (2 * jobs)
-    tasks = []
-    for root in sorted(targets, key=weight.__getitem__, reverse=True):
-        cases = _scenario_names(root, settings, run_apps) if weight[root] > share else []
-        if len(cases) <= 1:
-            tasks.append(ScenarioTask(root, None, settings, policy, run_apps))
-            continue
-        size = -(-len(cases) // jobs)
-        for start in range(0, len(cases), size):
-            chunk = tuple(cases[start : start + size])
-            tasks.append(ScenarioTask(root, chunk, settings, policy, run_apps))
-    return tasks
-
-
-def _scenario_names(root: Path, settings: RenderSettings, run_apps: bool | None) -> list[str]:
-    """The target's scenarios, to share them out; none when it is not to run or cannot be
-    read (one task then says why)."""
-    try:
-        kind = kind_of(root)
-        if kind.skip_reason(root, run_apps, _untrusted(root, settings)) is not None:
-            return []
-        return kind.load(root).scenarios(settings)
-    except (TargetError, OSError):
-        return []
+    fair = sum(weight.values()) / (2 * jobs)
+    return [
+        ScenarioTask(root, settings, policy, run_apps, share, shares)
+        for root in sorted(targets, key=weight.__getitem__, reverse=True)
+        for shares in [jobs if weight[root] > fair else 1]
+        for share in range(shares)
+    ]
 
 
 def _untrusted(root: Path, settings: RenderSettings) -> tuple[Path, ...]:
