@@ -44,7 +44,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Generator, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from multiprocessing.connection import Connection
 from multiprocessing.connection import wait as wait_any
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
@@ -154,15 +154,16 @@ def run_parallel(
         yield from _processes(fn, todo, workers, on_crash, timeout)
 
 
-def prestart(jobs: int | None, items: int) -> None:
+def prestart(jobs: int | None, items: int, warm: Callable[[], object] | None = None) -> None:
     """Start the process workers a `run_parallel(..., jobs)` over `items` items will use, now,
     forked when `fork_safe` (the caller has not loaded Helm's library yet; it may later): they
     then share this process's imports, and their start-up overlaps what the caller does
-    before that call. They wait idle, kept for it (and any later call). A single item's
-    worker is left to `run_parallel` (forked for it then)."""
+    before that call. Each new one calls `warm()` first (what every item will need: imports,
+    an engine's library loaded; picklable when spawned), then waits idle, kept for it (and
+    any later call). A single item's worker is left to `run_parallel` (forked for it then)."""
     if items <= 1 or (_env_kind() or DEFAULT_KIND) == "thread":
         return
-    _release(_hire(max(1, min(jobs or default_jobs(), items)), fork=fork_safe()))
+    _release(_hire(max(1, min(jobs or default_jobs(), items)), fork=fork_safe(), warm=warm))
 
 
 def _env_kind() -> PoolKind | None:
@@ -254,14 +255,14 @@ class _Worker:
     """One process serving one item at a time over its pipe: spawned, or forked from this
     one when `fork_safe` (a single item, or `prestart`)."""
 
-    def __init__(self, forked: bool = False) -> None:
+    def __init__(self, forked: bool = False, warm: Callable[[], object] | None = None) -> None:
         context = (
             multiprocessing.get_context("fork") if forked else multiprocessing.get_context("spawn")
         )
         ours, theirs = context.Pipe()
         target, args = (_serve_forked, (theirs, ours)) if forked else (_serve, (theirs,))
         self.process = context.Process(
-            target=target, args=(*args, os.getpid()), daemon=True, name="chartfix-worker"
+            target=target, args=(*args, os.getpid(), warm), daemon=True, name="chartfix-worker"
         )
         with _sigint_ignored():  # inherited: a Ctrl-C while it imports prints nothing
             self.process.start()
@@ -388,20 +389,26 @@ ENGINE_MODULE = "helm_python._native"
 """The module whose import loads Helm's Go library (helm-python-sdk) into the process."""
 
 
-def _serve_forked(conn: Connection, ours: Connection, parent: int) -> None:
+def _serve_forked(
+    conn: Connection, ours: Connection, parent: int, warm: Callable[[], object] | None = None
+) -> None:
     """A forked worker's life: first close the parent's pipe ends it was born holding (its
     own, and those of the pool's workers), so that each of them still ends when the parent
     closes its end."""
     ours.close()
     for worker in [*_idle, *_hired]:
         worker.conn.close()
-    _serve(conn, parent)
+    _serve(conn, parent, warm)
 
 
-def _serve(conn: Connection, parent: int) -> None:
-    """A worker's life: items in, results out, until the pipe closes or the parent dies."""
+def _serve(conn: Connection, parent: int, warm: Callable[[], object] | None = None) -> None:
+    """A worker's life: `warm()` (see `prestart`), then items in, results out, until the pipe
+    closes or the parent dies."""
     _worker_start()
     _die_with_parent(parent)
+    if warm is not None:
+        with suppress(Exception):  # the items that need what failed say why
+            warm()
     while True:
         try:
             cwd, fn, item = conn.recv()
@@ -452,14 +459,17 @@ def _die_with_parent(parent: int) -> None:
         os._exit(1)
 
 
-def _hire(count: int, fork: bool = False) -> list[_Worker]:
-    """`count` workers: idle ones first, then new ones (forked when `fork`). Each is among
-    the hired before the next is forked: a forked one closes their pipe ends."""
+def _hire(
+    count: int, fork: bool = False, warm: Callable[[], object] | None = None
+) -> list[_Worker]:
+    """`count` workers: idle ones first, then new ones (forked when `fork`, calling `warm`
+    first). Each is among the hired before the next is forked: a forked one closes their
+    pipe ends."""
     with _lock:
         crew = [_idle.pop() for _ in range(min(count, len(_idle)))]
         _hired.update(crew)
         while len(crew) < count:
-            worker = _Worker(forked=fork)
+            worker = _Worker(forked=fork, warm=warm)
             _hired.add(worker)
             crew.append(worker)
         return crew

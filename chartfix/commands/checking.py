@@ -256,8 +256,13 @@ def check_all(
     unfinished = {c: ChartReport(root=c, name=c.name, error=e) for c in charts
                   if (e := _unfinished_write(c)) is not None}
     ready = [c for c in charts if c not in unfinished]
-    keys = {root: _target_key(root, settings, policy, run_apps) for root in ready}
-    results = {root: _cached(root, keys[root]) for root in ready}
+    keys: dict[Path, str] = {}
+    results: dict[Path, Parts | None] = {}
+    for root in ready:
+        keys[root] = _target_key(root, settings, policy, run_apps)
+        results[root] = _cached(root, keys[root])
+        if results[root] is None and len(results) == 1:
+            _prestart(options.jobs, len(ready))  # a cold run: the workers start meanwhile
     todo = [root for root in ready if results[root] is None]
     fresh = _checked(todo, settings, options.jobs, policy, run_apps) if todo else {}
     for root, parts in fresh.items():
@@ -283,9 +288,9 @@ def _checked(
 ) -> dict[Path, Parts]:
     """Each target's tasks and results, run in worker processes (chartfix.runner, imported
     here: a run the cache answers starts none)."""
-    from chartfix.runner import default_jobs, prestart, run_parallel
+    from chartfix.runner import default_jobs, run_parallel
 
-    prestart(jobs, len(targets))  # the workers start while the tasks are planned
+    _prestart(jobs, len(targets))  # unless started already: while the tasks are planned
     tasks = _tasks(targets, settings, jobs or default_jobs(), policy, run_apps)
     fresh: dict[Path, Parts] = {c: [] for c in targets}
     for task, result in zip(
@@ -295,6 +300,25 @@ def _checked(
         if not _idle(task, result):
             fresh[task.root].append((task, result))
     return fresh
+
+
+def _prestart(jobs: int | None, targets: int) -> None:
+    """The worker processes started now (`runner.prestart`), before Helm's library is
+    loaded here (then forked), each warming up (`_warm_up`) while this process plans."""
+    from chartfix.runner import prestart
+
+    prestart(jobs, targets, _warm_up)
+
+
+def _warm_up() -> None:
+    """What a worker's first task would load: the pipeline's modules and the engine's
+    library (Helm's Go runtime), loaded as the worker starts."""
+    import importlib
+
+    from chartfix.runner import ENGINE_MODULE
+
+    importlib.import_module("chartfix.pipeline")
+    importlib.import_module(ENGINE_MODULE)
 
 
 def _idle(task: ScenarioTask, result: ScenarioResult) -> bool:
