@@ -230,6 +230,11 @@ class RecipeContext:
         """Every object the source piece `origin` writes, in every scenario (first first)."""
         return self._origins[1].get(origin, [])
 
+    def instances(self, origin: Origin) -> list[tuple[K8sObject, Rendering]]:
+        """The objects `origin` writes of a kind it may render, in every scenario (first
+        first)."""
+        return [(obj, r) for obj, r in self.written_by(origin) if origin.writes(obj.kind)]
+
     @cached_property
     def _origins(
         self,
