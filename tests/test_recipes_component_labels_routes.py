@@ -224,12 +224,12 @@ def test_verification_refuses_a_label_value_too_long_for_a_long_release_name(
     """The value the relabel route wrote before (the fullname, the role after it) renders
     valid for `release-name` but 78 characters long for a 53-character release name:
     verification renders the edit with such a name too and refuses it."""
-    from chartfix.recipes import component_labels
+    from chartfix.recipes.component_labels import safe_route
 
     def fullname_and_role(context, obj, rendering, key, used):  # the route's old value
         return f"{(obj.pod_labels or {})[key]}-test-connection"
 
-    monkeypatch.setattr(component_labels, "_own_value", fullname_and_role)
+    monkeypatch.setattr(safe_route, "_own_value", fullname_and_role)
     monkeypatch.setenv("CHARTFIX_INLINE", "1")  # planned in this process, as patched
     chart = chart_copy("test-pod-fullname-label")
     main(["fix", str(chart), "--write", "--safe-only", "-j", "1", "--no-cache"])
