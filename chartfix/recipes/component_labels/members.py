@@ -74,17 +74,25 @@ def members_edits(
     if planned is not None:
         edits.extend(planned[0])
         changes[(consumer.document.path, consumer.kind)].extend(planned[1])
+    return edits, dict(changes), _members_note(consumer.ref, names, others, label, relabelled)
+
+
+def _members_note(
+    consumer: ObjectRef, names: str, others: Mapping[ObjectRef, K8sObject], label: Label,
+    relabelled: bool,
+) -> str:
+    """What the consumer selects now, and whether its members' pods carried the label
+    already or get it (a rolling update)."""
     stray = ", ".join(sorted(str(r) for r in others))
     how = (
         f"their pods get {label.key}={label.value} (a rolling update; until a pod is "
-        f"replaced, {consumer.ref} leaves it out: label the running pods first to keep them)"
+        f"replaced, {consumer} leaves it out: label the running pods first to keep them)"
         if relabelled else f"their pods already carry {label.key}={label.value}"
     )
-    note = (
-        f"{consumer.ref} keeps selecting {names}, no longer {stray}: it selects on "
+    return (
+        f"{consumer} keeps selecting {names}, no longer {stray}: it selects on "
         f"{label.key}={label.value}; {how}"
     )
-    return edits, dict(changes), note
 
 
 def _selected(

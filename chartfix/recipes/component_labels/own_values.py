@@ -77,10 +77,7 @@ def own_values_unit(
     apart, since they would carry it too."""
     controller, first = instances[0]
     siblings = [o for o, r in instances if r is first]
-    if any(
-        a is not b and a.selector is not None and a.selector.matches(b.pod_labels or {})
-        for a in siblings for b in siblings
-    ):
+    if _select_each_other(siblings):
         return _range_unit(context, findings, siblings, first)
     used.add((label.key, label.value))
     edits: list[PlannedEdit] = []
@@ -125,6 +122,15 @@ def own_values_unit(
         dict(changes),
         "unsafe" if unsafe else "safe",
         notes,
+    )
+
+
+def _select_each_other(objects: Sequence[K8sObject]) -> bool:
+    """Whether one of `objects` selects another's pods: StatefulSets one `range` makes that
+    share every selector label."""
+    return any(
+        a is not b and a.selector is not None and a.selector.matches(b.pod_labels or {})
+        for a in objects for b in objects
     )
 
 
