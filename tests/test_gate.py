@@ -4,7 +4,9 @@ works. Real charts rendered by Helm's engine, the real command line."""
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import io
 import json
 import re
 import shlex
@@ -335,6 +337,15 @@ ADVISED = [
 ]
 
 
+def printed(*argv: str) -> str:
+    """What `chartfix ARGV` prints on stdout, run in this process: the advice tests run dozens
+    of commands, and the command line's own start-up is tested in test_cli_startup.py."""
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
+        main(list(argv))
+    return out.getvalue()
+
+
 Checked = Callable[[str], tuple[Path, list[dict]]]  # type: ignore[type-arg]
 
 
@@ -348,10 +359,8 @@ def advised_check(tmp_path_factory: pytest.TempPathFactory) -> Checked:
         if name not in done:
             chart = tmp_path_factory.mktemp("advised") / "chart"
             shutil.copytree(FIXTURES / name, chart)
-            found = json.loads(
-                subprocess.run([*CHARTFIX, "check", str(chart), "--format", "json"],
-                               capture_output=True, text=True, check=False).stdout
-            )["charts"][0]["findings"]
+            found = json.loads(printed("check", str(chart), "--format", "json"))[
+                "charts"][0]["findings"]
             done[name] = (chart, found)
         chart, found = done[name]
         return chart, copy.deepcopy(found)
@@ -377,12 +386,9 @@ def test_every_command_a_fix_line_names_does_it(
         shutil.rmtree(work, ignore_errors=True)
         shutil.copytree(chart, work)
         args = shlex.split(command)[2:]
-        subprocess.run([*CHARTFIX, "fix", str(work), *args, "--write"],
-                       capture_output=True, text=True, check=False)
-        after = json.loads(
-            subprocess.run([*CHARTFIX, "check", str(work), "--format", "json"],
-                           capture_output=True, text=True, check=False).stdout
-        )["charts"][0]["findings"]
+        printed("fix", str(work), *args, "--write")
+        after = json.loads(printed("check", str(work), "--format", "json"))[
+            "charts"][0]["findings"]
         left = {(f["rule"], f"{f['object']['kind']}/{f['object']['name']}") for f in after}
         assert not left & set(targets), f"`{command}` left {sorted(left & set(targets))}"
 
