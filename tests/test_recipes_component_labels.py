@@ -185,6 +185,37 @@ def test_by_default_the_hook_job_helm_recreates_gets_a_value_of_its_own() -> Non
     assert applicability(run) == {"Deployment/release-name-server": "safe"}
 
 
+JOB_POLICY = """\
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: {{ .Release.Name }}-migrate
+spec:
+  podSelector:
+    matchLabels:
+      app: shop
+      task: migrate
+  policyTypes:
+    - Egress
+  egress:
+    - ports:
+        - port: 5432
+"""
+
+
+def test_a_hook_job_whose_own_policy_selects_the_shared_label_is_not_relabelled() -> None:
+    """The hook Job's pods (`task: migrate`) have a NetworkPolicy of their own that selects
+    `app: shop` too: a value of their own would leave them out of it, so the Deployment
+    takes the component route instead."""
+    job = HOOK_JOB.replace("        app: shop\n", "        app: shop\n        task: migrate\n")
+    chart = {**SHOP, "templates/job.yaml": job, "templates/policy.yaml": JOB_POLICY}
+    run = assert_recipe(ComponentLabels(), chart, {
+        "templates/deployment.yaml": DEPLOYMENT_AFTER,
+        "templates/service.yaml": SERVICE_AFTER,
+    })
+    assert applicability(run) == {"Deployment/release-name-server": "unsafe"}
+
+
 def test_the_server_gets_a_component_and_its_service_follows() -> None:
     run = assert_recipe(ComponentLabels(), SHOP, {
         "templates/deployment.yaml": DEPLOYMENT_AFTER,

@@ -38,25 +38,25 @@ consumers meant for the controller alone select on its value. StatefulSets made 
 `range` that share every selector label select also on the pod label that tells them apart
 (`shard: {{ $i | quote }}`).
 
-The route, per controller (its overlap and the strays of its consumers): where the
-component route would change an immutable field and Helm replaces all the other pods itself
-(helm test Pods, hook Jobs Helm deletes before creating again), the safe route: they get a
-value of their own for a key the selector holds instead, and nothing immutable changes
+The route, per controller (its overlap and the strays of its consumers): where the component
+route would change an immutable field and Helm replaces all the other pods itself (helm test
+Pods, hook Jobs Helm deletes before creating again), the safe route: they get a value of
+their own for a key the selector holds instead, and nothing immutable changes
 (`app.kubernetes.io/name: {{ include "web.name" . }}-test-connection` after the helper's
 output without it, written as the helper writes the shared value; `app: {{ template "x.name"
-. }}-cleanup` after a templated value; the role alone,
-`app.kubernetes.io/name: test-connection`, where the shared value embeds the release name (a
-fullname: with the role after it, a long release name makes it too long for a label value);
-never the release's key, never a key added alone). The component route above is taken for
-the others (a second controller, a non-hook Job, a CronJob), where it changes nothing
-immutable either (the controller selects on its component already), when the safe edit
-fails verification, and always with `prefer: component`. With `prefer: safe`, a controller
-whose other pods include CronJobs takes the safe route too: their job template changes
-freely, but a Job the CronJob started before the upgrade keeps running with the old labels
-until it ends. With `--safe-only`, a controller whose other pods are not all recreated
-freely keeps its selector: its pod template gets the component label and the consumers
-meant for it select on it (the strays go, the overlap is left, with the command that fixes
-it).
+. }}-cleanup` after a templated value; the role alone, `app.kubernetes.io/name:
+test-connection`, where the shared value embeds the release name (a fullname: with the role
+after it, a long release name makes it too long for a label value); never the release's key,
+never a key added alone, never a key that a Service, PDB or NetworkPolicy of those pods
+alone selects them on: it would lose them). The component route above is taken for the
+others (a second controller, a non-hook Job, a CronJob), where it changes nothing immutable
+either (the controller selects on its component already), when the safe edit fails
+verification, and always with `prefer: component`. With `prefer: safe`, a controller whose
+other pods include CronJobs takes the safe route too: their job template changes freely, but
+a Job the CronJob started before the upgrade keeps running with the old labels until it
+ends. With `--safe-only`, a controller whose other pods are not all recreated freely keeps
+its selector: its pod template gets the component label and the consumers meant for it
+select on it (the strays go, the overlap is left, with the command that fixes it).
 
 A consumer meant for several controllers (a headless Service over every StatefulSet of a
 cluster, or one whose ports and name tie) is not narrowed to one: it selects also on a label

@@ -16,6 +16,7 @@ from chartfix.model.selectors import valid_label_value
 from chartfix.recipes.base import FixUnit, LabelChange, PlannedEdit, RecipeContext
 from chartfix.recipes.labels import role_of
 from chartfix.recipes.naming import COMPONENT_KEYS
+from chartfix.rules.attribution import controllers_selected, namespace_of
 from chartfix.rules.context import subchart_dir
 
 NAME_KEYS = ("app.kubernetes.io/name", "app", "name", "k8s-app")
@@ -112,6 +113,12 @@ def relabel_unit(
                 "a value of its own (the release's is not changed)"
             )
         value = _own_value(context, obj, rendering, label_key, used)
+        left = _left_behind(obj, rendering, label_key, value)
+        if left is not None:
+            raise Refused(
+                f"{left.ref} selects the pods of {obj.ref} alone on {label_key}: another "
+                "value would leave them out of it"
+            )
         path = obj.pod_labels_path()
         assert path is not None
         change = LabelChange(path, label_key, value)
@@ -127,6 +134,21 @@ def relabel_unit(
         f"{controller.ref}: the other pods get values of their own",
         unique_edits(edits), findings, dict(changes), "safe", [note],
     )
+
+
+def _left_behind(obj: K8sObject, rendering: Rendering, key: str, value: str) -> K8sObject | None:
+    """A Service, PDB or NetworkPolicy of the pods of `obj` alone (it selects no
+    controller's pods: a hook Job's own NetworkPolicy) that would no longer select them once
+    they carry `key=value`."""
+    pods = obj.pod_labels or {}
+    after = {**pods, key: value}
+    for consumer in rendering.selector_index().selecting(pods, namespace_of(obj, rendering)):
+        selector = consumer.selector
+        if not consumer.is_consumer or selector is None or selector.matches(after):
+            continue
+        if not controllers_selected(consumer, rendering):
+            return consumer
+    return None
 
 
 def _leaving_key(
