@@ -37,6 +37,7 @@ EXPECTED_KINDS: dict[str, dict[str, int]] = {
     "crlf-bom": {"Deployment": 1, "Service": 1, "Job": 1},
     "component-helper": {"Deployment": 2, "Service": 1, "CronJob": 1},
     "shared-selector": {"Deployment": 2, "StatefulSet": 1, "Service": 3},
+    "overlap-latent": {"Deployment": 2},
     "volatile-legacy": {"Deployment": 1, "Service": 1},
     "volatile-helper": {"Deployment": 1, "Service": 1, "PodDisruptionBudget": 1},
     "volatile-one": {"Deployment": 2},
@@ -104,6 +105,10 @@ EXPECTED_OVERLAPS: dict[str, set[tuple[str, str]]] = {
             "StatefulSet/rel-shared-selector-cache",
         )
         if a != b
+    },
+    "overlap-latent": {
+        ("Deployment/rel-overlap-latent-collector", "Deployment/rel-overlap-latent-query"),
+        ("Deployment/rel-overlap-latent-query", "Deployment/rel-overlap-latent-collector"),
     },
     "volatile-legacy": set(),
     "volatile-helper": set(),

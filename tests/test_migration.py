@@ -564,14 +564,14 @@ def test_controllers_with_the_same_labels_are_told_apart(notes: dict[str, str]) 
     shared = commands(notes["shared-selector"])
     assert (
         "kubectl -n prod label rs,pods -l 'app=shared-selector,release=shop,"
-        "pod-template-hash=HASH' --overwrite component=web"
-        "  # once per HASH whose OWNER is shop-shared-selector-web"
+        "pod-template-hash=HASH' --overwrite component=worker"
+        "  # once per HASH whose OWNER is shop-shared-selector-worker"
     ) in shared
     assert not any(
         line.startswith("kubectl -n prod label") and "pod-template-hash'" in line
         for line in shared
     )
-    assert "The pods of Deployment/shop-shared-selector-worker carry the same labels" in (
+    assert "The pods of Deployment/shop-shared-selector-web carry the same labels" in (
         notes["shared-selector"]
     )
 
@@ -654,7 +654,10 @@ def test_a_note_names_only_the_objects_its_values_render(
                                                          namespace="prod")),
                              "shop", "prod")
     lines = kubectl_lines(default)
-    assert "kubectl -n prod delete deployment shop-cache --cascade=orphan" in lines
+    # three Deployments on one old selector: two go with their pods (each would be adopted
+    # by another still there), the last one without (test_migration_adoption)
+    assert "kubectl -n prod delete deployment shop-cache" in lines
+    assert "kubectl -n prod delete deployment shop-store --cascade=orphan" in lines
     assert not any("daemonset" in line or "statefulset" in line for line in lines)
     assert "installed with the chart's default values (values.yaml)" in default
     assert ("DaemonSet/shop-cache (with `ci/node-local-values.yaml`); DaemonSet/shop-proxy "
@@ -669,7 +672,8 @@ def test_a_note_names_only_the_objects_its_values_render(
         "shop", "prod",
     )
     lines_ci = kubectl_lines(other)
-    assert "kubectl -n prod delete daemonset shop-cache --cascade=orphan" in lines_ci
+    assert "kubectl -n prod delete daemonset shop-cache" in lines_ci
+    assert "kubectl -n prod delete daemonset shop-proxy --cascade=orphan" in lines_ci
     assert "kubectl -n prod rollout status statefulset/shop-store" in lines_ci
     assert not any(" deployment" in line for line in lines_ci)
     assert "installed with the values `-f node-local-values.yaml`" in other

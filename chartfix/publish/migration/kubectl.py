@@ -146,6 +146,12 @@ def orphan_delete(ns: str, kind: str, name: str) -> str:
     return f"kubectl -n {ns} delete {kind} {name} --cascade=orphan"
 
 
+def delete_with_pods(ns: str, kind: str, name: str) -> str:
+    """Delete a controller and, in the background, what it owns: left with an owner that is
+    gone, its ReplicaSets and pods are never adopted by another controller."""
+    return f"kubectl -n {ns} delete {kind} {name}"
+
+
 def rollout_restart(ns: str, kind: str, name: str) -> str:
     return f"kubectl -n {ns} rollout restart {kind}/{name}"
 

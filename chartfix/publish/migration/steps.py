@@ -130,6 +130,15 @@ class MigrationSteps:
     them the same way (only when the fix took a label out of a pod template)."""
     namespaces: dict[str, str] = field(default_factory=dict)
     """`kind/name` of `recreate` -> the namespace the object lives in."""
+    rolled: list[str] = field(default_factory=list)
+    """Deployments deleted without their pods whose pod template changes: the new object
+    adopts the old ReplicaSets and scales them down as it rolls."""
+    unrolled: list[str] = field(default_factory=list)
+    """Deployments deleted without their pods whose pod template does not change: the new
+    object adopts the old ReplicaSet as its current one, and no rollout happens."""
+    back_with_pods: list[str] = field(default_factory=list)
+    """`Kind `name`` of the new objects that going back deletes with their pods: an old
+    object going back creates would adopt what they leave without owner (`_adopters`)."""
 
     def recreated(self, kind: str, name: str, namespace: str) -> None:
         """`kind/name` must go before the deploy and before going back."""
@@ -189,9 +198,12 @@ def migration_steps(
     they become, for the rollback) tells which other controllers' pods carry the same
     labels, so that a label step never reaches them. `words` name the deploy step."""
     steps = MigrationSteps()
-    for item in sorted(changes, key=lambda c: _kind_rank(c.before.kind)):
+    ranked = sorted(changes, key=lambda c: _kind_rank(c.before.kind))
+    with_pods = _upgrade_order(ranked, rendered, rendered_after)
+    order = list(with_pods)
+    for item in sorted(ranked, key=lambda c: (_kind_rank(c.before.kind), _at(order, c.ref))):
         ns = item.before.namespace or namespace
-        _object_steps(steps, item, ns, rendered, rendered_after, words)
+        _object_steps(steps, item, ns, rendered, rendered_after, words, with_pods.get(item.ref))
         _ksm_restart(steps, item, ns, words)
     for item in changes:
         if item.before.kind in CONSUMER_KINDS and item.selector_changed:
@@ -200,6 +212,10 @@ def migration_steps(
 
 
 _KIND_ORDER = ("Deployment", "StatefulSet", "DaemonSet", "Job")
+
+
+def _at(order: Sequence[ObjectRef], ref: ObjectRef) -> int:
+    return order.index(ref) if ref in order else len(order)
 
 
 def _kind_rank(kind: str) -> int:
@@ -213,13 +229,15 @@ CONSUMER_KINDS = ("Service", "PodDisruptionBudget", "NetworkPolicy")
 
 def _object_steps(
     steps: MigrationSteps, item: ObjectChange, ns: str, rendered: Sequence[K8sObject],
-    rendered_after: Sequence[K8sObject], words: Words,
+    rendered_after: Sequence[K8sObject], words: Words, adopters: list[K8sObject] | None = None,
 ) -> None:
     """What one changed object asks: a controller's new selector and a Job's new pod
-    template cannot be applied to the running object; the rest changes in place."""
+    template cannot be applied to the running object; the rest changes in place.
+    `adopters`: for a controller whose selector changes, the old controllers that would
+    adopt what it leaves without owner (it goes with its pods then)."""
     obj, new = item.before, item.after
     if obj.kind in IMMUTABLE_SELECTOR_KINDS and item.selector_changed:
-        _controller_steps(steps, item, ns, rendered, rendered_after, words)
+        _controller_steps(steps, item, ns, rendered, rendered_after, words, adopters or [])
     elif obj.kind == "Job" and item.template_changed:
         _job_steps(steps, obj, ns, words)
     elif obj.kind in CONSUMER_KINDS and item.selector_changed:
@@ -274,47 +292,155 @@ def _ksm_restart(steps: MigrationSteps, item: ObjectChange, ns: str, words: Word
 def _controller_steps(
     steps: MigrationSteps, item: ObjectChange, ns: str, rendered: Sequence[K8sObject],
     rendered_after: Sequence[K8sObject], words: Words = RELEASE_WORDS,
+    adopters: Sequence[K8sObject] = (),
 ) -> None:
     """A controller whose selector changes (immutable): its running pods labelled for the new
-    selector and the old object deleted without them before the deploy; restarted, checked
-    and cleaned up after; and the mirror of it for going back."""
+    selector and the old object deleted without them before the deploy (with them when
+    `adopters` would take them over); restarted, checked and cleaned up after; and the
+    mirror of it for going back."""
     obj, new = item.before, item.after
     old_sel, new_sel = obj.selector or LabelSelector(), new.selector or LabelSelector()
     kind = obj.kind.lower()
-    explain, commands = _adoption(obj, old_sel, new_sel, ns, rendered, words)
-    if obj.kind == "DaemonSet" and _host_ports(obj):
-        steps.warnings.append(_host_port_warning(obj, old_sel, ns))
-    orphan = kubectl.orphan_delete(ns, kind, obj.name)
-    steps.before.append(ObjectStep(f"{obj.kind} `{obj.name}`", explain, [*commands, orphan]))
+    heading = f"{obj.kind} `{obj.name}`"
+    if adopters:
+        steps.before.append(ObjectStep(
+            heading, _with_pods_why(obj, old_sel, new_sel, adopters, words),
+            [kubectl.delete_with_pods(ns, kind, obj.name)],
+        ))
+    else:
+        explain, commands = _adoption(item, old_sel, new_sel, ns, rendered, words)
+        if obj.kind == "DaemonSet" and _host_ports(obj):
+            steps.warnings.append(_host_port_warning(obj, old_sel, ns))
+        orphan = kubectl.orphan_delete(ns, kind, obj.name)
+        steps.before.append(ObjectStep(heading, explain, [*commands, orphan]))
+        listing = kubectl.orphans_listing(ns, obj.kind, old_sel)
+        if listing not in steps.cleanup:  # controllers sharing one old selector list it once
+            steps.cleanup.append(listing)
+        if obj.kind == "Deployment":
+            (steps.rolled if item.template_changed else steps.unrolled).append(obj.name)
     steps.recreated(kind, obj.name, ns)
     if obj.kind == "StatefulSet":
         steps.after.append(kubectl.rollout_restart(ns, "statefulset", obj.name))
     steps.checks.append(kubectl.rollout_status(ns, kind, obj.name))
-    listing = kubectl.orphans_listing(ns, obj.kind, old_sel)
-    if listing not in steps.cleanup:  # controllers sharing one old selector list it once
-        steps.cleanup.append(listing)
-    # Back to the old chart: what runs then must match the old selector again. A label the
-    # fix took out of the selector may have another value on the new pods (a chart version
-    # in it changes with the bump), so every such label is given back; the new selector
-    # does not hold it, so the new object keeps its pods until it is deleted.
+    _back_steps(steps, item, ns, rendered, rendered_after)
+
+
+def _back_steps(
+    steps: MigrationSteps, item: ObjectChange, ns: str, rendered: Sequence[K8sObject],
+    rendered_after: Sequence[K8sObject],
+) -> None:
+    """Back to the old chart: what runs then must match the old selector again. A label the
+    fix took out of the selector may have another value on the new pods (a chart version in
+    it changes with the bump), so every such label is given back; the new selector does not
+    hold it, so the new object keeps its pods until it is deleted. When an old controller
+    `helm rollback` creates would adopt what the new one leaves (their old selectors
+    overlap, as they do whenever the fix was for that overlap), the new one goes with its
+    pods instead: `helm rollback` creates every old object at once, so no order helps."""
+    obj, new = item.before, item.after
+    old_sel, new_sel = obj.selector or LabelSelector(), new.selector or LabelSelector()
+    kind = obj.kind.lower()
     back = {k: v for k, v in old_sel.match_labels.items() if new_sel.match_labels.get(k) != v}
+    labels = {**(new.pod_labels or {}), **back}
+    others = [o for o in rendered_after if o.ref != new.ref]
+    if _adopters(new, labels, [*rendered, *others]):
+        steps.back_with_pods.append(f"{obj.kind} `{obj.name}`")
+        steps.rollback.append(kubectl.delete_with_pods(ns, kind, obj.name))
+        return
     if back:
         steps.rollback += label_commands(new, new_sel, back, ns, rendered_after)[0]
-    steps.rollback.append(orphan)
+    steps.rollback.append(kubectl.orphan_delete(ns, kind, obj.name))
+
+
+ADOPTED_BY = {"Deployment": "Deployment", "DaemonSet": "DaemonSet"}
+"""A controller kind -> the kind that adopts what it leaves without owner: a Deployment's
+ReplicaSets are adopted by any Deployment whose selector matches them (and scaled to 0 when
+its pod template differs), a DaemonSet's pods by any DaemonSet (and deleted as surplus). A
+StatefulSet adopts only pods named after it."""
+
+
+def _adopters(
+    obj: K8sObject, labels: Mapping[str, str], candidates: Sequence[K8sObject]
+) -> list[K8sObject]:
+    """The controllers among `candidates`, other than `obj`, that would adopt what `obj`
+    leaves without owner (its ReplicaSets or pods, carrying `labels`)."""
+    kind = ADOPTED_BY.get(obj.kind)
+    found: list[K8sObject] = []
+    for other in candidates:
+        if (
+            other.kind == kind and other.ref != obj.ref and other.namespace == obj.namespace
+            and other.selector is not None and not other.selector.is_empty
+            and other.selector.matches(labels) and other.ref not in {f.ref for f in found}
+        ):
+            found.append(other)
+    return found
+
+
+def _upgrade_order(
+    ranked: Sequence[ObjectChange], rendered: Sequence[K8sObject],
+    rendered_after: Sequence[K8sObject],
+) -> dict[ObjectRef, list[K8sObject]]:
+    """The controllers whose selector changes, in the order their old objects go, each with
+    the controllers that would adopt what it leaves without owner if it went without its
+    pods (empty: it can). While it waits for the deploy, an orphaned ReplicaSet is adopted
+    by any other old Deployment still there whose selector matches it, or by a new one the
+    deploy creates: when the old selectors overlap, the first to go is deleted with its
+    pods, and the others, no longer matched by anything left, go without theirs."""
+    waiting = [
+        c for c in ranked if c.before.kind in IMMUTABLE_SELECTOR_KINDS and c.selector_changed
+    ]
+    order: dict[ObjectRef, list[K8sObject]] = {}
+    while waiting:
+        free = next((c for c in waiting if not _threats(c, order, rendered, rendered_after)), None)
+        chosen = free or waiting[0]
+        order[chosen.ref] = _threats(chosen, order, rendered, rendered_after)
+        waiting.remove(chosen)
+    return order
+
+
+def _threats(
+    item: ObjectChange, gone: Mapping[ObjectRef, object], rendered: Sequence[K8sObject],
+    rendered_after: Sequence[K8sObject],
+) -> list[K8sObject]:
+    """What would adopt `item`'s ReplicaSets or pods left without owner while it waits for
+    the deploy: the old controllers not `gone` yet, and the new ones the deploy creates."""
+    staying = [o for o in rendered if o.ref not in gone]
+    created = [o for o in rendered_after if o.ref != item.ref]
+    return _adopters(item.before, item.before.pod_labels or {}, [*staying, *created])
+
+
+def _with_pods_why(
+    obj: K8sObject, old_sel: LabelSelector, new_sel: LabelSelector,
+    adopters: Sequence[K8sObject], words: Words,
+) -> list[str]:
+    names = ", ".join(f"{o.kind} `{o.name}`" for o in adopters)
+    what = ("this one's ReplicaSet as soon as it is left without owner, and scale it to 0"
+            if obj.kind == "Deployment"
+            else "this one's pods as soon as they are left without owner, and delete them")
+    return [
+        f"selector `{selector_text(old_sel)}` becomes `{selector_text(new_sel)}`.",
+        f"The selector of {names} matches this one's pods too (the overlap this change "
+        f"fixes): it would adopt {what}. Delete it with its pods instead: it serves nothing "
+        f"until {words.the} starts its new pods, so run the next steps and {words.deploy} "
+        "without a pause.",
+    ]
 
 
 def _adoption(
-    obj: K8sObject, old_sel: LabelSelector, new_sel: LabelSelector, ns: str,
+    item: ObjectChange, old_sel: LabelSelector, new_sel: LabelSelector, ns: str,
     rendered: Sequence[K8sObject], words: Words,
 ) -> tuple[list[str], list[str]]:
     """(why, the label commands) for the new controller to adopt the running pods."""
+    obj = item.before
     running = obj.pod_labels or {}
     added = {k: v for k, v in new_sel.match_labels.items() if running.get(k) != v}
     explain = [f"selector `{selector_text(old_sel)}` becomes `{selector_text(new_sel)}`."]
     if not added:
         explain.append(
             "The running pods already match the new selector; delete the old object but not "
-            "its pods, and the new one adopts them."
+            "its pods, and the new one adopts them"
+            + ("" if item.template_changed else
+               " (its pod template is unchanged: they keep running, no rollout)")
+            + "."
         )
         return explain, []
     labelling, why = label_commands(obj, old_sel, added, ns, rendered)

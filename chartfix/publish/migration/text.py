@@ -261,7 +261,7 @@ def _cleanup_text(steps: MigrationSteps, namespace: str) -> str:
     listed = {m.group(1) for line in steps.cleanup if (m := re.match(r"kubectl -n (\S+) ", line))}
     ns = listed.pop() if len(listed) == 1 else "NS" if listed else namespace
     if any(" get rs " in line for line in steps.cleanup):
-        said.append("Old ReplicaSets were adopted (OWNER set) and are scaled down by the rollout.")
+        said.append(_replicasets_said(steps))
         deletes.append(f"`kubectl -n {ns} delete rs NAME`")
     if any(" get controllerrevisions " in line for line in steps.cleanup):
         said.append(
@@ -272,6 +272,22 @@ def _cleanup_text(steps: MigrationSteps, namespace: str) -> str:
     return " ".join(said) + (
         f" Once the new pods are ready, delete what is left without OWNER ({', '.join(deletes)}):"
     )
+
+
+def _replicasets_said(steps: MigrationSteps) -> str:
+    """What became of the old ReplicaSets: adopted, and scaled down by the rollout the new
+    pod template starts; or, where the template is unchanged, kept in use (no rollout)."""
+    rolled = "Old ReplicaSets were adopted (OWNER set) and are scaled down by the rollout."
+    if not steps.unrolled:
+        return rolled
+    kept = (
+        f"The pod template of {_listed([f'`{name}`' for name in steps.unrolled])} is "
+        "unchanged: its new Deployment adopts the old ReplicaSet (OWNER set) as its current "
+        "one, and no rollout happens."
+    )
+    if not steps.rolled:
+        return kept
+    return kept + " The other old ReplicaSets were adopted and are scaled down by the rollout."
 
 
 def _simple_variant(
@@ -320,14 +336,48 @@ def _rollback(
     return [
         f"{sub} {heading}", "",
         "`helm rollback` to the old chart changes the same immutable fields back and fails "
-        "the same way. The steps mirror the upgrade: give the running pods the labels the old "
-        "selectors need (when the fix removed or changed one), delete the new objects but not "
-        "their pods, then roll back; the old objects adopt the pods and roll them.",
+        "the same way. " + _rollback_way(steps),
         "", "```sh", *steps.rollback,
         f"helm history {release} -n {namespace}",
         f"helm rollback {release} REVISION -n {namespace}  # REVISION: {last}",
         *steps.after, *steps.checks, "```", "",
     ]
+
+
+def _rollback_way(steps: MigrationSteps) -> str:
+    """How going back deletes the new objects: without their pods, which the old objects
+    adopt, except those an old object would adopt from another (`back_with_pods`)."""
+    kept = [name for name in steps.recreate if _heading(name) not in steps.back_with_pods]
+    mirror = (
+        "give the running pods the labels the old selectors need (when the fix removed or "
+        "changed one), delete the new objects but not their pods, then roll back; the old "
+        "objects adopt the pods (and replace them where the old pod template differs)."
+    )
+    if not steps.back_with_pods:
+        return "The steps mirror the upgrade: " + mirror
+    overlap = (
+        f"The old selectors of {_listed(steps.back_with_pods)} overlap (the bug this change "
+        "fixes): `helm rollback` creates every old object at once, and the first to see a "
+        "ReplicaSet (or pod) left without owner that its selector matches adopts it, and "
+        "scales to 0 (or deletes) another's. So delete "
+        + ("these" if kept else "them") + " with their pods: they serve nothing until the "
+        "pods the rollback starts are ready."
+    )
+    if not kept:
+        return overlap
+    return f"For the other objects the steps mirror the upgrade: {mirror} {overlap}"
+
+
+def _heading(name: str) -> str:
+    """`deployment/web` as a step names it: Deployment `web`."""
+    kind, _, rest = name.partition("/")
+    kinds = {"deployment": "Deployment", "statefulset": "StatefulSet",
+             "daemonset": "DaemonSet", "job": "Job"}
+    return f"{kinds.get(kind, kind)} `{rest}`"
+
+
+def _listed(names: Sequence[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
 GITOPS = {"argocd": "Argo CD", "flux": "Flux"}
