@@ -3,7 +3,7 @@
 Each fixture holds the same bug (a Deployment and a Job sharing a pod label, a Service
 selecting both): `check` finds it, a dry run shows the exact patch, `--write` fixes it so
 that `check` is clean, every byte outside the new lines stays, and every kubectl line of the
-migration note is one kubectl accepts (checked by kubectl itself, as test_migration does).
+migration note is one kubectl accepts (checked by kubectl itself, as test_publish_migration does).
 kustomize is built by the real engine (`kubectl kustomize`).
 """
 
@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 from conftest import CHARTFIX, FIXTURES, snapshot
-from test_migration import kubectl, kubectl_lines  # noqa: F401 - the kubectl fixture
+from test_publish_migration import kubectl, kubectl_lines  # noqa: F401 - the kubectl fixture
 
 from chartfix.pipeline import FixRequest, fix_target
 from chartfix.publish.migration.text import migration_note
@@ -188,9 +188,9 @@ def test_a_broken_kustomization_names_its_file(tmp_path: Path) -> None:
 
 
 def test_the_same_bug_gets_the_same_fix_as_in_a_helm_chart(tmp_path: Path) -> None:
-    """The same-bug fixture of tests/test_source_kinds.py, as plain manifests and as a
+    """The same-bug fixture of tests/test_pipeline_kinds.py, as plain manifests and as a
     kustomization: the same decisions as for the Helm chart."""
-    from test_source_kinds import copy, decisions
+    from test_pipeline_kinds import copy, decisions
 
     helm = decisions(fix_target(copy(tmp_path, "same-bug-helm"), FixRequest(fix_latent=True)))
     for name in ("same-bug-manifests", "same-bug-kustomize"):

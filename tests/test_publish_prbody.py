@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 from test_cli_bulk import bulk, git, git_repo
-from test_migration import shop_change
+from test_publish_migration import shop_change
 
 from chartfix.errors import UsageError
 from chartfix.publish.prbody import ChartEntry, branch_body, branch_title

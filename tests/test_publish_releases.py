@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from test_cli_bulk import git, git_repo
-from test_migration import commands, kubectl, kubectl_lines
+from test_publish_migration import commands, kubectl, kubectl_lines
 
 from chartfix.cli import main
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import git
 import pytest
 import yaml
-from test_migration import CHART, shop_change
+from test_publish_migration import CHART, shop_change
 
 from chartfix.errors import UsageError
 from chartfix.model.changes import TargetChange

@@ -1,7 +1,7 @@
 """Each recipe alone on small charts written before and after (`assert_recipe`), and the
 docs: every recipe's and rule's `##` sections, their examples rendered with Helm's engine.
 
-The pipeline's tests (test_recipes.py) run every recipe together on the fixture charts; here
+The pipeline's tests (test_pipeline_fixtures.py) run every recipe together on the fixture charts; here
 one recipe runs at a time, so a case says what that recipe does, with which options. The Helm
 cases of each recipe: test_recipes_component_labels.py, test_recipes_stable_selectors.py.
 """

@@ -3,7 +3,7 @@ full, before and after, compared byte for byte (`chartfix.testing.assert_recipe`
 libcst's `assertCodemod`). A case on a fixture chart (fixtures/README.md) writes out the
 templates the recipe edits; its helpers, values and other templates come from the fixture.
 
-The pipeline's tests (test_recipes.py) run every recipe together on the fixtures.
+The pipeline's tests (test_pipeline_fixtures.py) run every recipe together on the fixtures.
 """
 
 from __future__ import annotations

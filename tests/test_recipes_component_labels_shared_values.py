@@ -1,7 +1,7 @@
 """component-labels alone where a component value is already shared, before and after (as
 test_recipes_component_labels.py): a Job or a test Pod carrying the controller's value, a
 Service spanning several controllers, StatefulSets made by one `range`. What the pipeline
-says about these fixes (notes, migration notes): test_recipes_apart.py.
+says about these fixes (notes, migration notes): test_pipeline_shared_values.py.
 """
 
 from __future__ import annotations

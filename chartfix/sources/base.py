@@ -31,7 +31,7 @@ Adding a source kind (every place is under chartfix/sources/, docs/architecture.
 3. its marker file, if any, in `sources/manifests/folders.py` OWNER_MARKERS;
 4. nothing else: no recipe, rule, pipeline, verifier, publishing or command changes. Tests:
    a fixture under `fixtures/`, and the kind in the same-bug test
-   (tests/test_source_kinds.py).
+   (tests/test_pipeline_kinds.py).
 """
 
 from __future__ import annotations
