@@ -38,6 +38,7 @@ EXPECTED_KINDS: dict[str, dict[str, int]] = {
     "component-helper": {"Deployment": 2, "Service": 1, "CronJob": 1},
     "shared-selector": {"Deployment": 2, "StatefulSet": 1, "Service": 3},
     "overlap-latent": {"Deployment": 2},
+    "hook-jobs-scenario": {"Deployment": 1},
     "volatile-legacy": {"Deployment": 1, "Service": 1},
     "volatile-helper": {"Deployment": 1, "Service": 1, "PodDisruptionBudget": 1},
     "volatile-one": {"Deployment": 2},

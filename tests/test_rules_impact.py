@@ -54,7 +54,7 @@ CASES = [
     ("pdb-job", None,
      {("overlap", "Deployment/rel-api"): "error",
       ("stray", "PodDisruptionBudget/rel-api"): "error"},
-     "blocks evictions while pods of Job/rel-migrate exist: its maxUnavailable 1"),
+     "refuses evictions while pods of Job/rel-migrate exist: its maxUnavailable 1"),
     ("pdb-job", "mutant.yaml", {("overlap", "Deployment/rel-api"): "warning"},
      "have their Job as controller: no adoption"),
     ("netpol-job", None,
@@ -231,7 +231,7 @@ def test_pdb_integer_min_available_counts_job_pods_as_healthy() -> None:
     effect = consumer_effect(budget, job)
     assert effect.real and "as healthy replicas" in effect.text
     budget = obj({**budget.body, "spec": {"minAvailable": "50%"}})  # type: ignore[dict-item]
-    assert "blocks evictions" in consumer_effect(budget, job).text
+    assert "refuses evictions" in consumer_effect(budget, job).text
 
 
 def test_a_service_without_target_port_targets_its_port_number() -> None:

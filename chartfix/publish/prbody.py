@@ -182,6 +182,13 @@ def branch_body(
     )
 
 
+def _breaking_said(breaking: int) -> str:
+    if not breaking:
+        return "none is breaking (no immutable field changes)."
+    return (f"{breaking} {'is' if breaking == 1 else 'are'} breaking (an immutable field "
+            "changes: the release needs the steps of its upgrade note).")
+
+
 def _summary(entries: Sequence[ChartEntry], built_on: str | None) -> str:
     fixed = sum(len(e.change.fixed) for e in entries)
     breaking = sum(1 for e in entries if upgrade_kind(e.change) == "unsafe")
@@ -189,8 +196,7 @@ def _summary(entries: Sequence[ChartEntry], built_on: str | None) -> str:
     lines = [
         "## Summary", "",
         f"chartfix fixed {fixed} label-selector finding{'s' if fixed != 1 else ''} in "
-        f"{charts}; {breaking} {'is' if breaking == 1 else 'are'} breaking (an immutable "
-        "field changes: the release needs the steps of its upgrade note).", "",
+        f"{charts}; " + _breaking_said(breaking), "",
         "| chart | findings fixed | left | breaking | before upgrading | version |",
         "| --- | ---: | ---: | --- | --- | --- |",
     ]

@@ -120,15 +120,25 @@ def _budget_effect(budget: K8sObject, pods: K8sObject) -> Effect:
         None,
     )
     if scaled and pods.kind in BATCH_KINDS:
-        return Effect(True, f"{budget.ref} blocks evictions while pods of {{pods}} exist: its "
-                      f"{scaled} needs each pod's controller's scale, and a Job has none (node "
-                      "drains hang)", str(pods.ref))
+        return Effect(True, f"{budget.ref} refuses evictions while pods of {{pods}} exist: its "
+                      f"{scaled} needs each pod's controller's scale, and a Job has none "
+                      f"({_while_they_exist(pods)})", str(pods.ref))
     if pods.is_controller:
         return Effect(True, f"{budget.ref} counts the pods of {{pods}} in one budget",
                       str(pods.ref))
     return Effect(True, f"{budget.ref} counts the pods of {{pods}} as healthy replicas while "
                   "they run: evictions may take the pods it protects below its budget",
                   str(pods.ref))
+
+
+def _while_they_exist(pods: K8sObject) -> str:
+    """How long the refused evictions last, graded by what the pods are."""
+    if pods.is_hook:
+        return ("a Helm hook's pods, short-lived: node drains are delayed while they exist, "
+                "not hung")
+    if pods.kind == "CronJob":
+        return "node drains are delayed while a run's pods exist, not hung"
+    return "node drains are delayed until the Job's pods are gone"
 
 
 def _policy_effect(policy: K8sObject, pods: K8sObject) -> Effect:

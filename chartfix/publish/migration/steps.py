@@ -247,7 +247,7 @@ def _object_steps(
         )
     elif obj.is_controller and item.template_changed:
         steps.safe.append(
-            f"{obj.kind} `{obj.name}`: {_template_change(obj, new)}; a normal rolling update."
+            f"{obj.kind} `{obj.name}`: {_template_change(obj, new)}; {_rolling(new)}."
         )
 
 
@@ -585,6 +585,18 @@ def _template_change(obj: K8sObject, new: K8sObject) -> str:
     if mapping_at(obj.body, annotations) != mapping_at(new.body, annotations):
         return "pod annotations change"
     return "its pod template changes"
+
+
+def _rolling(obj: K8sObject) -> str:
+    """What the rollout of a new pod template costs: nothing, but for a single-replica
+    StatefulSet (its one pod is stopped before it starts again) or a Recreate Deployment."""
+    replicas = (mapping_at(obj.body, "spec") or {}).get("replicas", 1)
+    if obj.kind == "StatefulSet" and replicas == 1:
+        return ("a rolling update, with downtime: its single replica is stopped before the new "
+                "one starts")
+    if _recreates(obj):
+        return "a rollout with downtime (strategy `Recreate`: every old pod stops first)"
+    return "a normal rolling update"
 
 
 def _headless(obj: K8sObject) -> bool:

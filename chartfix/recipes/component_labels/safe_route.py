@@ -90,7 +90,7 @@ def relabel_unit(
     instances = context.instances(key)
     if not instances:
         raise Refused(f"{findings[0].obj} not found in the rendered chart")
-    controller, _ = instances[0]
+    controller, home = instances[0]
     selector = controller.selector
     if selector is None or not selector.match_labels:
         raise Refused(f"{controller.ref} selects by expressions only; no value to change")
@@ -124,16 +124,42 @@ def relabel_unit(
         change = LabelChange(path, label_key, value)
         edits.extend(context.source.label_edits(obj, rendering, [change]))
         changes[(obj.document.path, obj.kind)].append(change)
-        names.append(f"{obj.ref} gets {label_key}={value}")
+        names.append(f"{obj.ref}{_as_rendered(rendering, home)} gets {label_key}={value}")
+    mixed = any(r.scenario != home.scenario for _, r in others)
     note = (
-        f"the other pods {controller.ref}'s selector matches get values of their own: "
-        f"{'; '.join(names)} (recreated by Helm or its CronJob: no immutable field of theirs "
-        "changes)"
+        f"the other pods the selector of {controller.ref}"
+        + (f" (as {_values(home.scenario)} render it)" if mixed else "")
+        + f" matches get values of their own: {'; '.join(names)} ("
+        + _made_anew({obj.kind for obj, _ in others}) + ": no immutable field of theirs changes)"
     )
     return FixUnit(
         f"{controller.ref}: the other pods get values of their own",
         unique_edits(edits), findings, dict(changes), "safe", [note],
     )
+
+
+def _as_rendered(rendering: Rendering, home: Rendering) -> str:
+    """Which values an object's name comes from, when not the controller's: names differ
+    between scenarios (a fullnameOverride in ci/ values)."""
+    if rendering.scenario == home.scenario:
+        return ""
+    return f" (as {_values(rendering.scenario)} render it)"
+
+
+def _values(scenario: str) -> str:
+    return "the default values" if scenario == "default" else f"the values of `{scenario}`"
+
+
+def _made_anew(kinds: set[str]) -> str:
+    """How the relabelled pods' objects come back with their new labels, per kind: a Job is
+    a Helm hook recreated by Helm, a CronJob's Jobs are created by it anew on each run, a
+    test Pod is created anew by each `helm test`."""
+    said = {
+        "Job": "Helm recreates its hook Jobs",
+        "CronJob": "a CronJob creates its Jobs anew on each run",
+        "Pod": "each `helm test` creates its test Pods anew",
+    }
+    return "; ".join(said[kind] for kind in sorted(kinds) if kind in said) or "recreated"
 
 
 def _left_behind(obj: K8sObject, rendering: Rendering, key: str, value: str) -> K8sObject | None:
