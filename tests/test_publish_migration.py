@@ -655,7 +655,7 @@ def test_a_note_names_only_the_objects_its_values_render(
                              "shop", "prod")
     lines = kubectl_lines(default)
     # three Deployments on one old selector: two go with their pods (each would be adopted
-    # by another still there), the last one without (test_migration_adoption)
+    # by another still there), the last one without (test_publish_migration_adoption)
     assert "kubectl -n prod delete deployment shop-cache" in lines
     assert "kubectl -n prod delete deployment shop-store --cascade=orphan" in lines
     assert not any("daemonset" in line or "statefulset" in line for line in lines)
