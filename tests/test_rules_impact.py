@@ -73,6 +73,16 @@ CASES = [
      "DaemonSet/rel-agent adopts Pod/rel-agent-test, a bare Pod"),
     ("daemonset-test-pod", "mutant.yaml", {("overlap", "Deployment/rel-agent"): "warning"},
      "a Deployment adopts no bare Pod such as Pod/rel-agent-test"),
+    ("headless-per-pod", None,
+     {("overlap", "StatefulSet/rel-ring"): "warning",
+      ("stray", "Service/rel-ring-peers"): "warning"},
+     "latent: Service/rel-ring-peers is headless: it gives the pods of StatefulSet/rel-ring their "
+     "DNS names (rel-ring-0.rel-ring-peers), one pod each; its own name also resolves to the pods "
+     "of Pod/rel-ring-test while they run, and nothing in the chart resolves it"),
+    ("headless-per-pod", "mutant.yaml",
+     {("overlap", "StatefulSet/rel-ring"): "error", ("stray", "Service/rel-ring-peers"): "error"},
+     "Service/rel-ring-peers is headless: its DNS name resolves to the pods of Pod/rel-ring-test "
+     "too while they run"),
     ("hpa-overlap", None, {("overlap", "Deployment/rel-web"): "error"},
      "HorizontalPodAutoscaler/rel-web scales Deployment/rel-web on the metrics of every pod its "
      "selector matches, those of Deployment/rel-worker too"),

@@ -8,7 +8,11 @@ docs/domain.md ("What a match does").
 
 - A Service routes a port to a pod only if the pod has the target port: a numeric
   `targetPort` reaches every selected Ready pod, a named one only pods declaring a container
-  port of that name.
+  port of that name. A headless Service's own DNS name resolves to every selected pod; the
+  per-pod names it gives a StatefulSet (`web-0.SERVICE`) only to that pod: a Job's or test
+  Pod's pods in it matter when something resolves the Service's own name (a rendered object
+  naming it: a seed-hosts list, an Ingress backend), not when it only names a StatefulSet's
+  pods.
 - A PodDisruptionBudget counts every selected pod; with `maxUnavailable` or a percentage it
   needs each pod's controller's scale, which a Job lacks: evictions are refused.
 - A NetworkPolicy cuts egress of every pod it selects when it governs egress; an
@@ -21,6 +25,7 @@ docs/domain.md ("What a match does").
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -70,22 +75,23 @@ def advice(remediation: str, impact: Impact) -> str:
     return re.sub(r"`chartfix fix(?=[ `])", "`chartfix fix --fix-latent", remediation)
 
 
-def consumer_effect(consumer: K8sObject, pods: K8sObject) -> Effect:
+def consumer_effect(
+    consumer: K8sObject, pods: K8sObject, objects: Sequence[K8sObject] = ()
+) -> Effect:
     """What a Service, PodDisruptionBudget or NetworkPolicy does to the pods of `pods`,
-    which its selector matches."""
+    which its selector matches (`objects`: the rendering's, which may name a Service)."""
     if consumer.kind == "Service":
-        return _service_effect(consumer, pods)
+        return _service_effect(consumer, pods, objects)
     if consumer.kind == "PodDisruptionBudget":
         return _budget_effect(consumer, pods)
     return _policy_effect(consumer, pods)
 
 
-def _service_effect(service: K8sObject, pods: K8sObject) -> Effect:
+def _service_effect(service: K8sObject, pods: K8sObject, objects: Sequence[K8sObject]) -> Effect:
     ports = [p for p in _spec(service).get("ports") or [] if isinstance(p, Mapping)]
     subject = str(pods.ref)
     if _spec(service).get("clusterIP") == "None":  # ports or not, every Ready pod is a record
-        return Effect(True, f"{service.ref} is headless: its DNS name resolves to the pods of "
-                      "{pods} too" + ("" if pods.is_controller else " while they run"), subject)
+        return _headless_effect(service, pods, objects)
     if not ports:
         return Effect(True, f"{service.ref} has no ports: its DNS name resolves to the pods of "
                       "{pods} too", subject)
@@ -105,6 +111,44 @@ def _service_effect(service: K8sObject, pods: K8sObject) -> Effect:
     return Effect(False, f"{service.ref} sends the pods of {{pods}} no traffic: they declare no "
                   f"container port named {names} (a numeric targetPort, or such a port on them, "
                   "would route to them)", subject)
+
+
+def _headless_effect(service: K8sObject, pods: K8sObject, objects: Sequence[K8sObject]) -> Effect:
+    """A headless Service's own name resolves to `pods` too. For the short-lived pods of a
+    Job or test Pod in the Service of a StatefulSet, that acts only if something resolves that
+    name: the StatefulSet's per-pod names do not return them."""
+    subject = str(pods.ref)
+    said = f"{service.ref} is headless: its DNS name resolves to the pods of {{pods}} too"
+    if pods.is_controller:
+        return Effect(True, said, subject)
+    governed = [
+        o for o in objects
+        if o.kind == "StatefulSet" and _spec(o).get("serviceName") == service.name
+        and o.namespace == service.namespace
+    ]
+    if not governed or _named_elsewhere(service, objects):
+        return Effect(True, said + " while they run", subject)
+    named = ", ".join(sorted(str(o.ref) for o in governed))
+    return Effect(False, f"{service.ref} is headless: it gives the pods of {named} their DNS "
+                  f"names ({governed[0].name}-0.{service.name}), one pod each; its own name "
+                  "also resolves to the pods of {pods} while they run, and nothing in the chart "
+                  "resolves it (a client that did would reach them)", subject)
+
+
+def _named_elsewhere(service: K8sObject, objects: Sequence[K8sObject]) -> bool:
+    """Whether a rendered object other than `service` names it as a host (`svc`,
+    `svc.ns.svc`, `http://svc:80`; not `web-0.svc`, a per-pod name) or by name (an Ingress
+    backend), a StatefulSet's `serviceName` apart."""
+    name = re.escape(service.name)
+    bare = re.compile(rf"(?<![\w.-]){name}(?![\w-])")
+    governs = re.compile(rf"""["']?serviceName["']?\s*:\s*["']?{name}(?![\w-])""")
+    for other in objects:
+        if other is service:
+            continue
+        text = other.text if other.text is not None else json.dumps(other.body)
+        if service.name in text and bare.search(governs.sub("", text)):
+            return True
+    return False
 
 
 def _ports(targets: Sequence[str]) -> str:
