@@ -451,6 +451,24 @@ def test_a_changed_fix_updates_the_branch(
     assert f"committed {new[:12]} (chartfix's own branch, rebuilt" in err
 
 
+def test_a_branch_checked_out_in_another_worktree_is_never_moved(
+    checkout: Checkout, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    assert fix_cli(capsys, checkout.chart, "--branch", "fix")[0] == 0
+    review = tmp_path / "review"
+    run(checkout.top, "worktree", "add", "-q", str(review), "fix")
+    (checkout.top / "charts" / "shop" / "values.yaml").open("a").write("# more\n")
+    run(checkout.top, "commit", "-q", "-am", "more")
+    tip = run(checkout.top, "rev-parse", "fix")
+    before = checkout.state(), run(review, "status", "--porcelain")
+
+    code, err = fix_cli(capsys, checkout.chart, "--branch", "fix")
+    assert code == 2, err
+    assert f"branch fix is checked out in the worktree {review}" in err
+    assert run(checkout.top, "rev-parse", "fix") == tip
+    assert (checkout.state(), run(review, "status", "--porcelain")) == before
+
+
 def test_a_branch_with_someone_elses_commit_is_never_touched(
     checkout: Checkout, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:

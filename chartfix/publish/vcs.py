@@ -226,10 +226,29 @@ def _move_branch(repo: git.Repo, branch: str, new: str, old: str | None, why: st
     """Point `branch` at `new`, only if it still is at `old` (absent: None)."""
     if new == old:
         return
+    checked_out = _worktree_on(repo, branch)
+    if checked_out is not None:
+        raise UsageError(
+            f"branch {branch} is checked out in the worktree {checked_out}: chartfix never "
+            "moves a checkout; switch that worktree off it, or choose another branch name"
+        )
     _git(
         repo, ["update-ref", "-m", why, f"refs/heads/{branch}", new, old or ""], {},
         refusal=f"branch {branch} could not be set (it moved meanwhile?)",
     )
+
+
+def _worktree_on(repo: git.Repo, branch: str) -> str | None:
+    """The path of a worktree of the repository that has `branch` checked out (None: none
+    has), as `git branch -f` reads it before refusing to move such a branch."""
+    listed = _git(repo, ["worktree", "list", "--porcelain"], {})
+    path = None
+    for line in listed.splitlines():
+        if line.startswith("worktree "):
+            path = line.removeprefix("worktree ")
+        elif line == f"branch refs/heads/{branch}":
+            return path
+    return None
 
 
 def _branch_sha(repo: git.Repo, branch: str) -> str | None:
