@@ -73,11 +73,16 @@ def test_branch_and_push_leave_the_checkout_alone(chart_copy, tmp_path, capsys) 
     assert "legacy-server/templates/deployment.yaml" in changed
     assert "legacy-server/Chart.yaml" in changed
     note = git(repo, "show", "fix/selectors:legacy-server/MIGRATION.md")
-    assert "kubectl -n prod delete deployment shop-legacy-server --cascade=orphan" in note
+    assert ('kubectl -n "$NAMESPACE" delete deployment "$RELEASE"-legacy-server --cascade=orphan'
+            in note), "the note the chart carries names no rendered release"
 
     pushed = git(remote, "rev-parse", "fix/selectors")
-    # another release named: another note, so chartfix rebuilds its own branch (not pushed)
+    # another release named: the note the chart carries names none, the branch holds it
     assert main(["fix", str(chart), "--branch", "fix/selectors"]) == 0
+    assert "unchanged: it holds this fix already" in capsys.readouterr().err
+    assert git(repo, "rev-parse", "fix/selectors") == pushed
+    # another bump: another version, so chartfix rebuilds its own branch (not pushed)
+    assert main(["fix", str(chart), "--branch", "fix/selectors", "--bump", "minor"]) == 0
     assert "chartfix's own branch, rebuilt" in capsys.readouterr().err
     assert git(repo, "rev-parse", "fix/selectors") != pushed
     assert git(remote, "rev-parse", "fix/selectors") == pushed

@@ -833,6 +833,6 @@ def test_a_branch_and_a_bulk_report_carry_the_step(tmp_path: Path, capsys) -> No
     assert "peer-service/MIGRATION.md" in files
     note = git(repo, "show", "fix/peers:peer-service/MIGRATION.md")
     assert note.startswith("# Upgrading to 0.2.0\n")
-    assert "kubectl -n prod label pods -l " in note
+    assert 'kubectl -n "$NAMESPACE" label pods -l ' in note
     subject = git(repo, "log", "-1", "--format=%s", "fix/peers")
     assert subject.endswith("; upgrade needs a step first")

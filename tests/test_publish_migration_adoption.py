@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from test_publish_migration import kubectl  # noqa: F401  (the kubectl checker, a fixture)
 
 from chartfix.model.changes import TargetChange
 from chartfix.model.objects import K8sObject
@@ -126,3 +127,39 @@ def test_the_player_catches_the_orphan_the_other_deployment_adopts(change: Targe
     assert play(old, list(before), list(after)) == [
         "shop-overlap-latent-collector -> shop-overlap-latent-query"
     ]
+
+
+# --- the note a chart carries (README.md, MIGRATION.md): $RELEASE and $NAMESPACE ---------------
+
+
+def test_the_note_in_the_chart_names_no_rendered_release_and_every_line_runs(
+    chart_copy, kubectl  # type: ignore[no-untyped-def]  # noqa: F811
+) -> None:
+    """The note committed into a public chart is read by every user: no `release-name` or
+    `default` from this run's render, the variables set once at the top, and every kubectl
+    line, with them set, still accepted by kubectl."""
+    from conftest import git
+
+    from chartfix.cli import main
+
+    chart = chart_copy("overlap-latent")
+    git(chart, "init", "-q", "-b", "main")
+    git(chart, "add", "-A")
+    git(chart, "-c", "user.name=t", "-c", "user.email=t@example.org", "commit", "-qm", "init")
+    assert main(["fix", "--fix-latent", str(chart), "--branch", "fix/selectors"]) in (0, 1)
+    names = git(chart, "diff", "--name-only", "main", "fix/selectors").split()
+    (note_file,) = [n for n in names if n.endswith(".md") and "CHANGELOG" not in n]
+    text = git(chart, "show", f"fix/selectors:{note_file}")
+    lines = commands(text)
+    assert lines[:2] == ["RELEASE=my-release  # your release's name",
+                         "NAMESPACE=my-namespace  # the namespace it runs in"]
+    assert "release-name" not in text and "-n default" not in text
+    assert "`default`" not in text
+    assert 'kubectl -n "$NAMESPACE" delete deployment "$RELEASE"-overlap-latent-collector' in lines
+    assert ("kubectl -n \"$NAMESPACE\" get rs -l 'app.kubernetes.io/instance='\"$RELEASE\"',"
+            "app.kubernetes.io/name=overlap-latent' -o ") in text
+    setting = "\n".join(lines[:2]) + "\n"
+    checked = [line for line in lines if line.startswith("kubectl ")]
+    assert len(checked) >= 6
+    for line in checked:
+        assert kubectl(setting + line) == "", line

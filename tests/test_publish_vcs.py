@@ -370,7 +370,7 @@ def test_a_rejected_push_keeps_the_branch_and_a_rerun_pushes_it(
     # the fix is committed on the local branch: the summary counts it, and says it stayed
     assert f"  committed {local[:12]} on the local branch fix, not pushed" in err
     assert err.splitlines()[-1] == (
-        "1 chart: 3 files changed, 66 lines added, 1 removed; 3 findings fixed, 0 left; "
+        "1 chart: 3 files changed, 73 lines added, 1 removed; 3 findings fixed, 0 left; "
         "1 committed but not pushed"
     )
 

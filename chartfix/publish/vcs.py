@@ -458,7 +458,7 @@ def chart_commit(
     note_file = None
     if needs_note(change):
         note = (releases_note(releases, version=version) if releases
-                else migration_note(change, release, namespace, version=version))
+                else migration_note(change, release, namespace, version=version, portable=True))
         files.update(note_files(change.target_root, note, note_target, version))
         note_file = in_repo(prefix, note_path(change.target_root, note_target))
     moved = {in_repo(prefix, path): data for path, data in files.items()}

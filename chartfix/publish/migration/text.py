@@ -40,9 +40,15 @@ def migration_note(
     heading_level: int = 2,
     title: str | None = None,
     manager: Release | None = None,
+    portable: bool = False,
 ) -> str:
     """The Markdown note for upgrading release `release` in `namespace` over this change
     (`manager`: what deploys it, when not the Helm CLI: Argo CD, Flux, helmfile).
+    `portable`: for a file the chart carries (README.md, MIGRATION.md), read by every user:
+    the release and namespace are `$RELEASE` and `$NAMESPACE`, set once at the top, and
+    `release` and `namespace` only what the objects were rendered with (unless the release's
+    name and the chart's hold one another: then no word tells them apart, and the note names
+    the rendered release as a note for one release does).
 
     `version` is the chart's new version (for `helm upgrade --version`; default: the version
     the default bump gives), `chart_ref` how the user installs the chart (default: `CHART`,
@@ -51,6 +57,7 @@ def migration_note(
     """
     h = "#" * heading_level
     sub = "#" * min(heading_level + 1, 6)
+    portable = portable and release not in change.target_name and change.target_name not in release
     if not change.released:
         return applied_note(change, namespace, heading_level=heading_level, title=title)
     version = version or default_version(change)
@@ -62,7 +69,7 @@ def migration_note(
     if target == change.target_version:  # --bump none: both charts carry one version
         title = title or f"Upgrading to this change (chart version {target} unchanged)"
     out = [f"{h} {title or f'Upgrading to {target}'}", ""]
-    out += _written_for(change, release, namespace)
+    out += _variables_first(change) if portable else _written_for(change, release, namespace)
     if manager is not None and manager.manager != "helm":
         first, upgrade = _managed_by(manager, upgrade)
         out += first
@@ -73,7 +80,65 @@ def migration_note(
         words = replace(words, deploy=f"the {tool} sync", step=f"Turn the {tool} sync on "
                         "again: it upgrades the release")
     out += _steps_text(change, steps, upgrade, namespace, sub, words, rollback)
-    return _without_placeholders("\n".join(out).rstrip("\n") + "\n", change)
+    text = _without_placeholders("\n".join(out).rstrip("\n") + "\n", change)
+    return _with_variables(text, release, namespace) if portable else text
+
+
+def _variables_first(change: TargetChange) -> list[str]:
+    """The top of a portable note: the two shell variables every line below uses, and what
+    the names below assume."""
+    lines = [
+        "Set your release's name and namespace first (`helm list -A` shows them); every "
+        "line below uses them:",
+        "",
+        "```sh",
+        "RELEASE=my-release  # your release's name",
+        "NAMESPACE=my-namespace  # the namespace it runs in",
+        "```",
+        "",
+        "Object names below are those the chart's default values give release `$RELEASE`. "
+        "With `nameOverride` or `fullnameOverride` set, or a release name that holds the "
+        "chart's name, the chart names them otherwise: compare with "
+        '`helm get manifest "$RELEASE" -n "$NAMESPACE"` before running a line, or generate '
+        "the note for your release with `chartfix fix CHART --release NAME --namespace NS "
+        "[-f VALUES] --pr-body FILE`.",
+        "",
+    ]
+    others = other_scenarios(change)
+    if others:
+        lines += [
+            "> **Note:** other values render other objects, which these steps do not cover: "
+            + "; ".join(f"{ref} (with {_some(names)})" for ref, names in others.items()) + ".",
+            "",
+        ]
+    return lines
+
+
+_QUOTED = re.compile(r"'[^']*'")
+
+
+def _with_variables(note: str, release: str, namespace: str) -> str:
+    """`note` with the release and namespace it was rendered for as `$RELEASE` and
+    `$NAMESPACE`: quoted for the shell in code blocks (a single-quoted selector is closed
+    around the variable), as words in the text."""
+    name = re.compile(rf"(?<![A-Za-z0-9]){re.escape(release)}(?![A-Za-z0-9])")
+    ns = re.compile(rf"-n {re.escape(namespace)}(?![A-Za-z0-9-])")
+    out, inside = [], False
+    for line in note.split("\n"):
+        if line.startswith("```"):
+            inside = not inside
+        elif inside and not line.startswith(("RELEASE=", "NAMESPACE=")):
+            line = ns.sub('-n "$NAMESPACE"', line)
+            pieces, last = [], 0
+            for quoted in _QUOTED.finditer(line):
+                pieces.append(name.sub('"$RELEASE"', line[last:quoted.start()]))
+                pieces.append(name.sub("'\"$RELEASE\"'", quoted.group()))
+                last = quoted.end()
+            line = "".join(pieces) + name.sub('"$RELEASE"', line[last:])
+        else:
+            line = name.sub("$RELEASE", ns.sub('-n "$NAMESPACE"', line))
+        out.append(line)
+    return "\n".join(out)
 
 
 def _without_placeholders(note: str, change: TargetChange) -> str:
