@@ -112,6 +112,17 @@ def test_insert_sorted_place_keeps_crlf() -> None:
     assert insert(before, "spec.selector", key="component") == after
 
 
+def test_insert_sorted_before_the_last_line_of_a_file_without_final_newline() -> None:
+    """The entry the new key sorts before is the file's last line, which has no newline: the
+    new line ends with the file's newline, and the file still ends without one."""
+    before = "spec:\n  selector:\n    app: web\n    release: r"
+    after = "spec:\n  selector:\n    app: web\n    component: server\n    release: r"
+    assert insert(before, "spec.selector", key="component") == after
+    crlf_before = before.replace("\n", "\r\n")
+    crlf_after = after.replace("\n", "\r\n")
+    assert insert(crlf_before, "spec.selector", key="component") == crlf_after
+
+
 def test_single_key_or_generated_entries_give_no_order_to_follow() -> None:
     """One literal key says nothing about order; an include may render any keys: append."""
     one = "spec:\n  selector:\n    zone: a\n"

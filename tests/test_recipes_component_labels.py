@@ -483,6 +483,39 @@ def test_legacy_server_gets_the_fleetdm_fix() -> None:
     assert applicability(run) == {"Deployment/release-name-legacy-server": "unsafe"}
 
 
+def _without_final_newline(text: str, newline: str) -> str:
+    return text.removesuffix("\n").replace("\n", newline)
+
+
+def _selector_written_unsorted(text: str) -> str:
+    """The Service's selector with `release` first: no order to follow, the key goes last."""
+    app = '    app: {{ template "legacy-server.name" . }}\n'
+    release = "    release: {{ .Release.Name }}\n"
+    return text.replace(app + release, release + app)
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n"], ids=["lf", "crlf"])
+def test_a_service_without_final_newline_is_edited_at_its_last_line(newline: str) -> None:
+    """The selector's last entry is the file's last line, with no newline after it. Sorted
+    (app, component, release), the new line goes before that line; written in no order, after
+    it, with a line break between. Either way the file still ends without a final newline,
+    and its lines keep their own line breaks (CRLF stays CRLF)."""
+    sorted_after = _without_final_newline(LEGACY_SERVICE_AFTER, newline)
+    unsorted = _selector_written_unsorted(LEGACY_SERVICE)
+    unsorted_after = unsorted.removesuffix("\n") + "\n    component: server"
+    for service, service_after in [
+        (_without_final_newline(LEGACY_SERVICE, newline), sorted_after),
+        (_without_final_newline(unsorted, newline), unsorted_after.replace("\n", newline)),
+    ]:
+        assert_recipe(ComponentLabels(), fixture_files("legacy-server", {
+            "templates/deployment.yaml": LEGACY_DEPLOYMENT,
+            "templates/service.yaml": service,
+        }), {
+            "templates/deployment.yaml": LEGACY_DEPLOYMENT_AFTER,
+            "templates/service.yaml": service_after,
+        })
+
+
 # --- fixtures/scaffold-helpers: `helm create`'s helpers ---------------------------------------
 
 SCAFFOLD_DEPLOYMENT = """\

@@ -33,7 +33,7 @@ def insert_entry(site: MappingSite, key: str, value: str, newline: str = "\n") -
     entry_text = f"{yaml_scalar(key)}: {yaml_scalar(value)}"
     if site.flow is not None:
         return _insert_into_flow(site, key, entry_text)
-    sorted_edit = _insert_sorted(site, key, entry_text)
+    sorted_edit = _insert_sorted(site, key, entry_text, newline)
     if sorted_edit is not None:
         return sorted_edit
     anchor_end, anchor_newline, trims = _anchor(site)
@@ -277,9 +277,13 @@ def _sorted_before(keys: list[str | None], key: str) -> int | None:
     return next((i for i, k in enumerate(literal) if k > key), None)
 
 
-def _insert_sorted(site: MappingSite, key: str, entry_text: str) -> Edit | None:
+def _insert_sorted(
+    site: MappingSite, key: str, entry_text: str, newline: str
+) -> Edit | None:
     """`key: value` as a line of its own before the first entry sorting after it, when the
-    mapping's entries are plain literal lines in alphabetical order."""
+    mapping's entries are plain literal lines in alphabetical order. The new line ends with
+    the newline of the line before it: the line it goes before may be the file's last, which
+    has none."""
     entries = site.entries
     if site.inline_generator or any(e.generated or e.conditional for e in entries):
         return None
@@ -290,7 +294,8 @@ def _insert_sorted(site: MappingSite, key: str, entry_text: str) -> Edit | None:
     if before.trims_following:
         return None
     line = entries[index].line
-    return Edit(line.start, line.start, " " * line.indent + entry_text + line.newline)
+    ending = before.newline or newline
+    return Edit(line.start, line.start, " " * line.indent + entry_text + ending)
 
 
 def _insert_into_flow(site: MappingSite, key: str, entry_text: str) -> Edit:
