@@ -190,6 +190,18 @@ INVALID = [
      "bump: huge\n", 5, "`bump`: 'huge' is not one of auto, major, minor, patch, none"),
     ("type: chartfix/v1/recipe\nname: x\ndescription: d\nrecipeList: [component-labels]\n"
      "branch: chartfix/{team}\n", 5, "`branch`: bad placeholder 'team'; use {recipe}"),
+    ("type: chartfix/v1/recipe\nname: x\ndescription: d\nrecipeList: [component-labels]\n"
+     "commit-message: '{chart.foo}'\n", 5,
+     "`commit-message`: bad placeholder 'chart.foo'; use {chart}, {summary}, {recipe}"),
+    ("type: chartfix/v1/recipe\nname: x\ndescription: d\nrecipeList: [component-labels]\n"
+     "commit-message: '{chart[0]}'\n", 5,
+     "`commit-message`: bad placeholder 'chart[0]'; use {chart}, {summary}, {recipe}"),
+    ("type: chartfix/v1/recipe\nname: x\ndescription: d\nrecipeList: [component-labels]\n"
+     "commit-message: '{chart:>99999999999}'\n", 5,
+     "`commit-message`: bad placeholder {chart:>99999999999} (no conversion or format spec)"),
+    ("type: chartfix/v1/recipe\nname: x\ndescription: d\nrecipeList: [component-labels]\n"
+     "commit-message: '{summary!r}'\n", 5,
+     "`commit-message`: bad placeholder {summary!r} (no conversion or format spec)"),
     ("type: chartfix/v1/recipe\nname: x\ndescription: d\nrecipeList: []\n", 4,
      "`recipeList`: must be a list of recipes"),
 ]

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import string
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -322,15 +323,27 @@ def _flag(top: dict[str, Pair], key: str) -> bool:
 
 
 def _template(top: dict[str, Pair], key: str) -> str | None:
+    """A template of plain `{name}` fields, each one of the documented placeholders: an
+    attribute, an index, a conversion or a format spec is refused here, when the file is
+    read (formatted later, it could raise anything or ask for any amount of memory)."""
     if key not in top:
         return None
     value = _string(top[key], key)
     allowed = PLACEHOLDERS[key]
+    names = ", ".join("{" + n + "}" for n in allowed)
     try:
-        value.format(**{name: "x" for name in allowed})
-    except (KeyError, IndexError, ValueError) as err:
-        names = ", ".join("{" + n + "}" for n in allowed)
-        raise _Error(top[key][1], key, f"bad placeholder {err}; use {names}") from None
+        fields = [(f, spec, conv) for _, f, spec, conv in string.Formatter().parse(value)
+                  if f is not None]
+    except ValueError as err:
+        raise _Error(top[key][1], key, f"bad placeholder: {err}; use {names}") from None
+    for field, spec, conversion in fields:
+        if field not in allowed:
+            raise _Error(top[key][1], key, f"bad placeholder {field!r}; use {names}")
+        if spec or conversion:
+            shown = "{" + field + f"!{conversion}" * bool(conversion) + f":{spec}" * bool(spec)
+            shown += "}"
+            raise _Error(top[key][1], key, f"bad placeholder {shown} (no conversion or format "
+                         f"spec); use {names}")
     return value
 
 
