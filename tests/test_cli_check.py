@@ -66,6 +66,41 @@ def test_a_name_clash_of_the_default_release_name_is_a_note_and_the_chart_is_che
     ) in out
 
 
+CLASHING_WORKER = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {{ printf "%s-%s-worker" .Release.Name (repeat 53 "z") | trunc 63 }}
+spec:
+  selector: {matchLabels: {app: worker}}
+  template:
+    metadata: {labels: {app: worker}}
+    spec: {containers: [{name: w, image: busybox}]}
+"""
+
+
+def test_a_name_clash_hides_no_finding_of_either_object(
+    chart_copy, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The hostile tester's shape: a clean Deployment, rendered first, whose name cut to 63
+    characters is the buggy one's under `release-name` only. Both are analysed: check
+    finds the buggy one's overlap and fails, as it does under any other release name."""
+    chart = chart_copy("legacy-server")
+    deployment = chart / "templates" / "deployment.yaml"
+    deployment.write_text(deployment.read_text().replace(
+        'name: {{ template "legacy-server.fullname" . }}\n',
+        'name: {{ printf "%s-%s-server" .Release.Name (repeat 53 "z") | trunc 63 }}\n', 1,
+    ))
+    (chart / "templates" / "a-clean.yaml").write_text(CLASHING_WORKER)
+
+    assert main(["check", str(chart), "--no-cache"]) == 1
+    out = capsys.readouterr().out
+    assert "both render Deployment/release-name-zzzz" in out
+    assert "error[overlap] Deployment/release-name-zzzz" in out
+    assert main(["check", str(chart), "--no-cache", "--release", "r"]) == 1
+    assert "error[overlap] Deployment/r-zzzz" in capsys.readouterr().out
+
+
 def test_reports_survive_pickling(tmp_path: Path) -> None:
     for report in (check_chart(RULE_CHARTS / "consumers"), check_chart(broken_chart(tmp_path))):
         again = pickle.loads(pickle.dumps(report))

@@ -120,7 +120,7 @@ def test_objects_no_rule_reads_stay_unparsed_yet_two_of_one_name_are_refused(
 def test_a_clash_only_a_long_release_name_makes_is_a_warning_and_the_rest_renders() -> None:
     """fixtures/release-name-clash: its two ClusterRoles' names, cut to 63 characters, are one
     under `release-name` (Helm refuses to install the chart so) and two under `r`: the render
-    says so and goes on without the second, so the chart's labels are still analysed."""
+    says so and keeps both, so the chart's labels are still analysed, every object's."""
     chart = load_chart(FIXTURES / "release-name-clash")
     rendering = render(chart, scenarios(chart)[0], engine=SDK)
     (warning,) = rendering.warnings
@@ -128,11 +128,11 @@ def test_a_clash_only_a_long_release_name_makes_is_a_warning_and_the_rest_render
         "templates/clusterroles.yaml (twice) both render ClusterRole/"
         "release-name-release-name-clash-cluster-monitoring-exporter-met in namespace default "
         "with the release name release-name: Helm refuses to install the chart under that name "
-        "(under a short one, `r`, their names differ: they are cut to a fixed length); the "
-        "second is left out of the analysis"
+        "(under a short one, `r`, their names differ: they are cut to a fixed length); both "
+        "are analysed"
     )
     kinds = sorted(o.kind for o in rendering.objects)
-    assert kinds == ["ClusterRole", "CronJob", "Deployment", "Service"]
+    assert kinds == ["ClusterRole", "ClusterRole", "CronJob", "Deployment", "Service"]
     short = render(chart, scenarios(chart)[0], release="r", engine=SDK)
     assert short.warnings == []
     assert sorted(o.kind for o in short.objects).count("ClusterRole") == 2

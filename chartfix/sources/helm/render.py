@@ -402,8 +402,6 @@ def render(
         if release == SHORT_RELEASE or _clash_lasts(chart, scenario, overrides, namespace, engine):
             raise _clash_error(chart, clashes[0], namespace)
         warnings += [_clash_warning(pair, release, namespace) for pair in clashes]
-        left_out = [second for _, second in clashes]
-        objects = [o for o in objects if not any(o is other for other in left_out)]
     warnings += _repeat_warnings(objects, sources)
     return Rendering(
         scenario.name, objects, release, namespace, warnings,
@@ -488,15 +486,14 @@ def _clash_error(
 
 def _clash_warning(pair: tuple[K8sObject, K8sObject], release: str, namespace: str) -> str:
     """Two documents render one object under this release name only (names cut to a fixed
-    length): true of the release, not of the chart's labels, which are analysed without the
-    second."""
+    length): true of the release, not of the chart's labels, which are analysed with both
+    (leaving one out would hide its findings)."""
     obj = pair[1]
     return (
         f"{_files(pair)} both render {obj.kind}/{obj.name} in namespace "
         f"{obj.namespace or namespace} with the release name {release}: Helm refuses to "
         f"install the chart under that name (under a short one, `{SHORT_RELEASE}`, their "
-        "names differ: they are cut to a fixed length); the second is left out of the "
-        "analysis"
+        "names differ: they are cut to a fixed length); both are analysed"
     )
 
 
