@@ -178,6 +178,21 @@ def test_artifacthub_plain_style_and_crlf(tmp_path: Path) -> None:
     assert changes_of(out)[-1]["description"] == "Own labels per workload"
 
 
+@pytest.mark.parametrize("nl", [b"\n", b"\r\n"], ids=["lf", "crlf"])
+def test_artifacthub_changes_ending_the_file_without_final_newline(
+    tmp_path: Path, nl: bytes
+) -> None:
+    """The changes list is the file's last line, with no newline after it: the new entry
+    follows it on lines of their own, and the file still ends without a final newline."""
+    text = b"name: x\nversion: 1.0.0\nannotations:\n  artifacthub.io/changes: |\n    - Old"
+    out = bump_chart(write_chart(tmp_path, text.replace(b"\n", nl)), "none", "New")["Chart.yaml"]
+    assert out == (text + b"\n    - New").replace(b"\n", nl)
+    replaced = bump_chart(write_chart(tmp_path, text.replace(b"\n", nl)), "patch", "New")
+    new = b"- kind: fixed\n      description: New"
+    after = text.replace(b"1.0.0", b"1.0.1").replace(b"- Old", new)
+    assert replaced["Chart.yaml"] == after.replace(b"\n", nl)
+
+
 def test_artifacthub_list_of_strings_gets_a_string(tmp_path: Path) -> None:
     text = b"name: x\nversion: 1.0.0\nannotations:\n  artifacthub.io/changes: |\n    - Old\n"
     out = bump_chart(write_chart(tmp_path, text), "none", "New thing")["Chart.yaml"]
@@ -245,6 +260,19 @@ def test_changelog_heading_takes_the_files_v_prefix_habit(
 def test_changelog_without_version_headings_gets_one_after_the_title() -> None:
     out = changelog_with_entry("# Changes\n\nNothing yet.\n", "v2.0.0", "Fix", TODAY)
     assert out == "# Changes\n\n## v2.0.0\n\n- Fix\n\nNothing yet.\n"
+
+
+@pytest.mark.parametrize("nl", ["\n", "\r\n"], ids=["lf", "crlf"])
+def test_changelog_without_final_newline_keeps_having_none(nl: str) -> None:
+    """The new section goes at the end of a file whose last line has no newline (after the
+    title only, or at the end of the Unreleased section): the file still ends without one."""
+    title = changelog_with_entry(f"# Changes{nl}{nl}Nothing yet.", "v2.0.0", "Fix", TODAY)
+    assert title == f"# Changes{nl}{nl}## v2.0.0{nl}{nl}- Fix{nl}{nl}Nothing yet."
+    only = changelog_with_entry("# Changes", "v2.0.0", "Fix", TODAY)
+    assert only == "# Changes\n## v2.0.0\n\n- Fix"
+    text = f"# Changelog{nl}{nl}## Unreleased{nl}{nl}* Faster probes"
+    out = changelog_with_entry(text, "1.0.1", "Own labels", TODAY)
+    assert out == f"{text}{nl}* Own labels"
 
 
 KEEP_A_CHANGELOG = """# Changelog

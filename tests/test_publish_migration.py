@@ -265,6 +265,21 @@ def test_note_target_migration_and_readme_without_section(tmp_path: Path, note: 
     ]
 
 
+@pytest.mark.parametrize("nl", ["\n", "\r\n"], ids=["lf", "crlf"])
+def test_readme_without_final_newline_keeps_having_none(tmp_path: Path, nl: str) -> None:
+    """A README whose last line has no newline: the note follows that line (a new Upgrading
+    section, or under the Upgrading heading that ends the file), in the file's line breaks,
+    and the file still ends without a final newline."""
+    short = "# Upgrading to 2.0.0\n\nNothing to do.\n"
+    (tmp_path / "README.md").write_bytes(f"# x{nl}{nl}Text".encode())
+    readme = note_files(tmp_path, short, "readme", "2.0.0")["README.md"].decode()
+    section = f"## Upgrading{nl}{nl}### To 2.0.0{nl}{nl}Nothing to do."
+    assert readme == f"# x{nl}{nl}Text{nl}{nl}{section}"
+    (tmp_path / "README.md").write_bytes(f"# x{nl}{nl}## Upgrading".encode())
+    readme = note_files(tmp_path, short, "readme", "2.0.0")["README.md"].decode()
+    assert readme == f"# x{nl}{nl}{section}"
+
+
 def test_pr_body_answers_what_why_how(change: TargetChange) -> None:
     body = pr_body(change, "5 files changed, 14 lines added, 0 removed", "shop", "prod",
                    version="2.0.0")

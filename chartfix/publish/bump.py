@@ -25,7 +25,7 @@ from ruamel.yaml.error import YAMLError
 
 from chartfix.errors import TargetError
 from chartfix.model.changes import TargetChange
-from chartfix.publish.markdown import Heading, headings, split_lines
+from chartfix.publish.markdown import Heading, ending_as, headings, split_lines
 from chartfix.publish.migration.steps import upgrade_kind
 from chartfix.versions import helm_version
 
@@ -82,7 +82,7 @@ def bump_chart(
     if new_version != old_version:
         _set_version(chart_file, lines, document, old_version, new_version)
     _record_change(lines, document, change_summary, replace=level != "none")
-    out = {"Chart.yaml": "".join(lines).encode("utf-8")}
+    out = {"Chart.yaml": ending_as(text, "".join(lines)).encode("utf-8")}
     changelog = root / "CHANGELOG.md"
     if changelog.is_file() and not changelog.is_symlink():
         try:
@@ -216,6 +216,14 @@ def _scalar(text: str, style: str) -> str:
 
 
 def changelog_with_entry(text: str, version: str, summary: str, today: datetime.date) -> str:
+    """CHANGELOG text with a new section for `version` on top, in the file's heading style;
+    a file without a final newline still ends without one (`_changelog_with_entry`)."""
+    return ending_as(text, _changelog_with_entry(text, version, summary, today))
+
+
+def _changelog_with_entry(
+    text: str, version: str, summary: str, today: datetime.date
+) -> str:
     """CHANGELOG text with a new section for `version` on top, in the file's heading style.
 
     The newest existing version heading is the model: same heading level, same decoration

@@ -32,6 +32,14 @@ def split_lines(text: str) -> list[str]:
     return io.StringIO(text, newline="").readlines()
 
 
+def ending_as(old: str, new: str) -> str:
+    """`new` ending as `old` does: without a final line break when `old` has none (text added
+    after its last line is joined to it by a line break, and none follows the addition)."""
+    if old and not old.endswith(("\n", "\r")):
+        return new.rstrip("\r\n")
+    return new
+
+
 def headings(text: str) -> list[Heading]:
     """The headings of `text` outside any container (a heading quoted in a `>` block or
     inside a list item is part of that block), in order."""

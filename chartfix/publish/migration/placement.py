@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from chartfix.publish.markdown import headings, split_lines
+from chartfix.publish.markdown import ending_as, headings, split_lines
 
 NoteTarget = Literal["auto", "migration", "readme"]
 
@@ -58,7 +58,8 @@ def note_path(target_root: str | Path, target: NoteTarget) -> str:
 def _into_readme(raw: bytes, note: str, version: str) -> bytes:
     """The README with the note under its "Upgrading" heading (the first top-level heading
     whose words start so, as the Markdown parser reads headings), newest first, or in a new
-    "## Upgrading" section at its end; every other byte as it was (a BOM, CRLF)."""
+    "## Upgrading" section at its end; every other byte as it was (a BOM, CRLF, a missing
+    final newline)."""
     text = raw.decode("utf-8-sig" if raw.startswith(b"\xef\xbb\xbf") else "utf-8")
     bom = "\ufeff" if raw.startswith(b"\xef\xbb\xbf") else ""
     text = text.removeprefix("\ufeff")
@@ -71,7 +72,7 @@ def _into_readme(raw: bytes, note: str, version: str) -> bytes:
         if lines and not lines[-1].endswith(("\n", "\r")):
             lines[-1] += nl
         sep = nl if lines and lines[-1].strip() else ""
-        return (bom + "".join(lines) + sep + body).encode("utf-8")
+        return (bom + ending_as(text, "".join(lines) + sep + body)).encode("utf-8")
     at = heading.end
     while at < len(lines) and not lines[at].strip():
         at += 1
@@ -80,7 +81,7 @@ def _into_readme(raw: bytes, note: str, version: str) -> bytes:
     if at == len(lines):
         block = nl + block
     lines[at:at] = [block] if at > heading.end else [nl + block]
-    return (bom + "".join(lines)).encode("utf-8")
+    return (bom + ending_as(text, "".join(lines))).encode("utf-8")
 
 
 def _readme_title(note: str, version: str) -> str | None:
