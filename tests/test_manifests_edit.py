@@ -8,6 +8,8 @@ documents in a file, CRLF line endings, no final newline, a byte order mark, tab
 
 from __future__ import annotations
 
+import pytest
+
 from chartfix.recipes.component_labels import ComponentLabels
 from chartfix.recipes.stable_selectors import StableSelectors
 from chartfix.testing import assert_recipe
@@ -282,6 +284,61 @@ def test_a_file_without_a_final_newline_gets_none() -> None:
     assert_recipe(
         ComponentLabels(), {"shop.yaml": NO_FINAL_NEWLINE}, {"shop.yaml": NO_FINAL_NEWLINE_AFTER}
     )
+
+
+SERVICE_LAST = SHOP.replace("""\
+---
+# the Service in front of it
+apiVersion: v1
+kind: Service
+metadata:
+  name: shop
+spec:
+  selector:
+    app: shop
+  ports:
+    - port: 80
+      targetPort: 8080
+""", "").replace("...\n", """\
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: shop
+spec:
+  ports:
+    - port: 80
+      targetPort: 8080
+  selector:
+    app: shop
+""").removesuffix("\n")
+"""SHOP with its Service last, its selector the file's last line, with no newline after it."""
+
+SERVICE_LAST_AFTER = (
+    SERVICE_LAST.replace("      tier: web\n  template:", "      component: web\n      tier: web\n"
+                         "  template:")
+    .replace("        app: shop\n        tier: web\n    spec:\n      containers:\n        - name: web",
+             "        app: shop\n        component: web\n        tier: web\n    spec:\n"
+             "      containers:\n        - name: web")
+    + "\n    component: web"
+)
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n"], ids=["lf", "crlf"])
+def test_an_edit_at_the_last_line_of_a_file_without_final_newline(newline: str) -> None:
+    """The Service's selector ends the file, with no newline: the new entry follows the last
+    line after a line break (appended, or in its sorted place before that line), in the
+    file's line breaks, and the file still ends without one."""
+    sorted_before = SERVICE_LAST + "\n    tier: web"
+    sorted_after = SERVICE_LAST_AFTER.removesuffix("\n    component: web") + (
+        "\n    component: web\n    tier: web"
+    )
+    for before, after in [(SERVICE_LAST, SERVICE_LAST_AFTER), (sorted_before, sorted_after)]:
+        assert_recipe(
+            ComponentLabels(),
+            {"shop.yaml": before.replace("\n", newline)},
+            {"shop.yaml": after.replace("\n", newline)},
+        )
 
 
 def test_a_byte_order_mark_stays_first() -> None:
