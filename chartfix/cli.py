@@ -9,6 +9,7 @@ misused.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import os
 import select
@@ -18,6 +19,7 @@ from collections.abc import Sequence
 from chartfix.commands import build_parser, command, named
 from chartfix.commands.options import set_environment
 from chartfix.errors import TargetError, UsageError
+from chartfix.terminal import OutputError
 
 
 def program() -> int:
@@ -51,7 +53,11 @@ def _command(argv: Sequence[str] | None) -> int:
     args = build_parser(only=named(words)).parse_args(words)
     set_environment(args)
     try:
-        return command(args.command).run(args)
+        status = command(args.command).run(args)
+        sys.stdout.flush()  # a full disk under `> FILE` is said here, not at exit
+        return status
+    except OutputError as err:
+        return _output_failed(err)
     except UsageError as err:
         print(f"chartfix: {err}", file=sys.stderr)
         return 2
@@ -70,6 +76,26 @@ def _command(argv: Sequence[str] | None) -> int:
 
         abandon()
         return _stop_writing()
+
+
+def _output_failed(err: OutputError) -> int:
+    """One line on stderr (when it can still take one), exit 2; what is left buffered for
+    the failed stream goes to the null device, so that Python's flush at exit says nothing."""
+    from chartfix.runner import abandon
+
+    abandon()
+    for stream in (sys.__stdout__, sys.__stderr__):
+        if stream is None:
+            continue
+        try:
+            stream.flush()
+        except OSError:
+            null = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(null, stream.fileno())
+            os.close(null)
+    with contextlib.suppress(OSError):
+        print(f"chartfix: {err}", file=sys.__stderr__, flush=True)
+    return 2
 
 
 SIGPIPE_STATUS = 128 + 13

@@ -5,9 +5,10 @@ on one line; `visible` is for pages (the HTML report) and multi-line text."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any, TextIO
 
 _MARKS = "\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069"
@@ -47,6 +48,16 @@ def visible(text: str) -> str:
     return _IN_PAGE.sub(lambda m: _code(m.group()), text)
 
 
+class OutputError(Exception):
+    """Writing to stdout or stderr failed (a full disk, `> /dev/full`): the environment's
+    fault, said in one line. A closed pipe (`| head -1`) stays a BrokenPipeError: not an
+    error to report."""
+
+    def __init__(self, stream: str, err: OSError) -> None:
+        names = {"<stdout>": "standard output", "<stderr>": "standard error"}
+        super().__init__(f"cannot write to {names.get(stream, stream)}: {err.strerror or err}")
+
+
 class TerminalStream:
     """A text stream that escapes every control and bidirectional character written to it
     but newlines, tabs and, on a terminal, colours (SGR sequences such as `ESC[1;31m`,
@@ -62,8 +73,22 @@ class TerminalStream:
     def write(self, text: str) -> int:
         # colours pass on a terminal, and anywhere with `--color always` (FORCE_COLOR)
         coloured = self._tty or bool(os.environ.get("FORCE_COLOR"))
-        self.raw.write((_IN_COLOURED if coloured else _IN_TEXT).sub(_escape, text))
+        with self._failing_as_output_error():
+            self.raw.write((_IN_COLOURED if coloured else _IN_TEXT).sub(_escape, text))
         return len(text)
+
+    def flush(self) -> None:
+        with self._failing_as_output_error():
+            self.raw.flush()
+
+    @contextlib.contextmanager
+    def _failing_as_output_error(self) -> Iterator[None]:
+        try:
+            yield
+        except BrokenPipeError:
+            raise
+        except OSError as err:
+            raise OutputError(str(getattr(self.raw, "name", "output")), err) from err
 
     def writelines(self, lines: Iterable[str]) -> None:
         for line in lines:

@@ -180,3 +180,37 @@ def test_a_note_several_charts_share_is_said_once(tmp_path: Path) -> None:
     noted = {c["name"]: [w for w in c["warnings"] if "does not satisfy" in w]
              for c in report["charts"]}
     assert [len(noted[name]) for name in ("app", "web", "common")] == [1, 1, 0]
+
+
+def small_files(limit: int):  # type: ignore[no-untyped-def]
+    """For a child process: files larger than `limit` bytes cannot be written (EFBIG; Python
+    ignores SIGXFSZ), a disk that fills up after chartfix checked the output paths."""
+    import resource
+
+    return lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (limit, resource.RLIM_INFINITY))
+
+
+def test_an_output_file_that_cannot_be_written_is_one_line_exit_2(tmp_path: Path) -> None:
+    shutil.copytree(FIXTURES / "legacy-server", tmp_path / "ch")
+    # the report (about 10 kB) fits, the page (about 20 kB) does not
+    process = subprocess.run(
+        [*CHARTFIX, "bulk", "ch", "--report", "r.json", "--html", "r.html"], cwd=tmp_path,
+        capture_output=True, text=True, preexec_fn=small_files(15_000),
+    )
+    assert process.returncode == 2, process.stderr
+    assert process.stderr.splitlines()[-1] == "chartfix: r.html: cannot write: File too large"
+    assert "Traceback" not in process.stderr
+    assert json.loads((tmp_path / "r.json").read_text())["charts"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ch", "r.json"], "no temp file left"
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="no /dev/full")
+def test_a_full_standard_output_is_one_line_exit_2(repo: Path) -> None:
+    with open("/dev/full", "w") as full:
+        process = subprocess.run([*CHARTFIX, "check", "charts", "--format", "json"],
+                                 cwd=repo / "deploy", stdout=full, stderr=subprocess.PIPE,
+                                 text=True)
+    assert process.returncode == 2
+    assert process.stderr == (
+        "chartfix: cannot write to standard output: No space left on device\n"
+    )

@@ -213,6 +213,8 @@ class ReportFile:
         try:
             os.write(fd, line)
             os.fsync(fd)
+        except OSError as err:
+            raise UsageError(f"--report {self.partial}: {err.strerror or err}") from err
         finally:
             os.close(fd)
 
@@ -320,15 +322,21 @@ def write_json(path: Path, data: dict[str, Any]) -> None:
 
 def replace_text(path: Path, text: str) -> None:
     """Replace `path` atomically; the temp file is new (O_EXCL), so a link planted under a
-    predictable name is never followed."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    predictable name is never followed. A failure (permission, full disk) is a UsageError
+    naming the file and the reason."""
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as err:
+        raise UsageError(f"{path}: cannot write: {err.strerror or err}") from err
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as out:
             out.write(text)
         os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as err:
         Path(tmp).unlink(missing_ok=True)
+        if isinstance(err, OSError):
+            raise UsageError(f"{path}: cannot write: {err.strerror or err}") from err
         raise
 
 
