@@ -377,7 +377,7 @@ def test_a_rejected_push_keeps_the_branch_and_a_rerun_pushes_it(
     hook.unlink()  # the cause is gone
     code, err = fix_cli(capsys, checkout.chart, "--branch", "fix", "--push", "origin")
     assert code == 0, err
-    assert f"committed {local[:12]} (already on the branch from an earlier run)" in err
+    assert f"nothing committed: fix already holds this fix (commit {local[:12]}" in err
     assert run(checkout.remote, "rev-parse", "refs/heads/fix") == local
     assert run(checkout.top, "rev-parse", "refs/heads/fix") == local
     assert checkout.state() == before
@@ -406,7 +406,12 @@ def test_a_rerun_with_nothing_new_leaves_its_branch_and_the_remote_alone(
 
     code, err = fix_cli(capsys, checkout.chart, "--branch", "fix", "--push", "origin")
     assert code == 0, err
-    assert f"committed {tip[:12]} (already on the branch from an earlier run)" in err
+    assert f"nothing committed: fix already holds this fix (commit {tip[:12]}" in err
+    assert "committed " + tip[:12] not in err, "this run made no commit"
+    assert err.splitlines()[-1] == (
+        "1 chart: 0 files changed, 0 lines added, 0 removed; 0 findings fixed, 0 left; "
+        "3 findings already fixed on fix"
+    )
     assert "pushed branch" not in err, "nothing to push"
     assert run(checkout.remote, "rev-parse", "refs/heads/fix") == tip
     assert (checkout.state(), reflog(checkout, checkout.top, "refs/heads/fix")) == before

@@ -63,8 +63,8 @@ def finish(outcomes: list[Outcome], chosen: FixOptions, fmt: str = "text") -> in
     if written:  # what was written or committed: with --branch, the note and bump too
         diffs = [
             o.committed_diff if o.committed_diff is not None else chart_diff(o.change)
-            for o in outcomes if o.change and o.landed
-        ]
+            for o in outcomes if o.change and o.landed and o.branch_state != "unchanged"
+        ]  # a branch that held this fix already: nothing changed by this run
     else:
         diffs = [chart_diff(o.change) for o in outcomes if o.change and o.error is None]
     report(outcomes, sys.stderr, diffs, written, quiet=chosen.quiet)

@@ -243,7 +243,6 @@ def print_pushes(outcomes: Sequence[Outcome], err: TextIO) -> None:
 
 
 BRANCH_STATE_WORDS = {
-    "unchanged": " (already on the branch from an earlier run)",
     "updated": " (chartfix's own branch, rebuilt: the fix or its base changed)",
 }
 
@@ -300,10 +299,23 @@ def _report_outcome(outcome: Outcome, notes: Sequence[str], err: TextIO, verb: s
         err.write(f"  note: {shown(note)}\n")
     for line in upgrade_warnings(outcome, change):
         err.write(f"  {line}\n")
-    if outcome.branch_commit:
+    if outcome.branch_commit and outcome.branch_state == "unchanged":
+        err.write(f"  nothing committed: {outcome.branch} already holds this fix (commit "
+                  f"{outcome.branch_commit[:12]}, from an earlier run)\n")
+    elif outcome.branch_commit:
         kept = BRANCH_STATE_WORDS.get(outcome.branch_state or "", "")
         local = f" on the local branch {outcome.branch}, not pushed" if outcome.error else ""
         err.write(f"  committed {outcome.branch_commit[:12]}{kept}{local}\n")
+
+
+def _already_fixed(held: Sequence[Outcome]) -> str:
+    """`; 2 findings already fixed on fix/sel`: the charts whose branch held this fix from an
+    earlier run (this run changed and committed nothing for them)."""
+    if not held:
+        return ""
+    count = sum(len(o.change.fixed) for o in held if o.change)
+    branches = ", ".join(sorted({o.branch for o in held if o.branch}))
+    return f"; {count} finding{'s' if count != 1 else ''} already fixed on {branches}"
 
 
 def _summary_line(outcomes: Sequence[Outcome], diffs: Sequence[str], verb: str) -> str:
@@ -313,7 +325,9 @@ def _summary_line(outcomes: Sequence[Outcome], diffs: Sequence[str], verb: str) 
     unpushed = sum(1 for o in outcomes if o.error and o.branch_commit and o.pushed is None)
     no_pr = sum(1 for o in outcomes if o.error and o.pushed is not None)
     skipped = sum(1 for o in outcomes if o.skipped)
-    done = [o.change for o in outcomes if o.change and (o.error is None or o.landed)]
+    finished = [o for o in outcomes if o.change and (o.error is None or o.landed)]
+    done = [o.change for o in finished if o.change and o.branch_state != "unchanged"]
+    held = [o for o in finished if o.branch_state == "unchanged"]
     fixed = sum(len(change.fixed) for change in done)
     left = sum(len(change.unfixed) for change in done)
     warned = sum(len(change.warnings) for change in done)
@@ -321,6 +335,7 @@ def _summary_line(outcomes: Sequence[Outcome], diffs: Sequence[str], verb: str) 
         f"{targets_noun([o.root for o in outcomes])}: {summarize(diffs)}; "
         f"{fixed} finding{'s' if fixed != 1 else ''} {verb}, {left} left"
         + (f" ({warned} warning{'s' if warned != 1 else ''} left)" if warned else "")
+        + _already_fixed(held)
         + (f"; {failed} could not be processed" if failed else "")
         + (f"; {unpushed} committed but not pushed" if unpushed else "")
         + (f"; {no_pr} pushed, pull request failed" if no_pr else "")
