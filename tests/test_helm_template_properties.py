@@ -258,6 +258,39 @@ def test_insertion_changes_only_the_inserted_line(template: Template, data: st.D
     assert len(again.entries) == len(site.entries) + 1
 
 
+@st.composite
+def selector_last(draw: st.DrawFn) -> Template:
+    """A Service whose selector of literal entries ends the file, with or without a final
+    newline: the new key goes after the last line or, keys sorted, before any of them."""
+    keys = draw(st.lists(st.from_regex(r"[a-z][a-z0-9.]{0,6}", fullmatch=True), min_size=1,
+                         max_size=4, unique=True))
+    if draw(st.booleans()):
+        keys.sort()
+    lines = ["kind: Service", "spec:", "  ports:", "  - port: 80", "  selector:"]
+    lines += [f"    {key}: {draw(values())}" for key in keys]
+    newline = draw(st.sampled_from(["\n", "\r\n"]))
+    return Template(newline.join(lines) + (newline if draw(st.booleans()) else ""), newline)
+
+
+@MAIN
+@given(selector_last())
+def test_an_insertion_at_the_end_of_the_file_keeps_its_ending(template: Template) -> None:
+    """Every line of the result ends with the file's newline but the last, which ends as the
+    file did: the new line is never joined to a neighbour, a missing final newline stays
+    missing."""
+    text = template.text
+    site = next(s for s in sites_of(text) if s.path == "spec.selector")
+    result = insertion_into(text, site, template.newline)
+    assume(result is not None)
+    assert result is not None
+    new_text, at, inserted = result
+    assert new_text[:at] + new_text[at + len(inserted):] == text
+    lines = new_text.split(template.newline)
+    assert f"    {NEW_KEY}: server" in lines
+    assert new_text.endswith(template.newline) == text.endswith(template.newline)
+    assert len(lines) == len(text.split(template.newline)) + 1
+
+
 # --- (c) bytes survive decoding -------------------------------------------------------------------
 
 
