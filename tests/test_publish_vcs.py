@@ -627,13 +627,15 @@ def test_a_password_in_a_repos_url_is_not_printed(
     from chartfix.cli import main
 
     repos = tmp_path / "repos.txt"
-    repos.write_text(f"{SECRET_URL}\nhttps://ghp_T0KEN@127.0.0.1:1/y.git\n")
+    repos.write_text(f"{SECRET_URL}\nhttps://ghp_T0KEN@127.0.0.1:1/y.git\n"
+                     "https://user:p@ss@127.0.0.1:1/z.git\n")  # a raw @ in the password
     code = main(["bulk", "--repos", str(repos), "--workdir", str(tmp_path / "work")])
     err = capsys.readouterr().err
     assert code == 2
     assert "error: https://user:***@127.0.0.1:1/x.git: cannot clone" in err
     assert "error: https://***@127.0.0.1:1/y.git: cannot clone" in err
-    assert "s3cr3t" not in err and "T0KEN" not in err
+    assert "error: https://user:***@127.0.0.1:1/z.git: cannot clone" in err
+    assert "s3cr3t" not in err and "T0KEN" not in err and "ss@" not in err
 
 
 def test_a_password_in_a_push_url_is_not_printed(

@@ -24,7 +24,9 @@ ALLOWED_SCHEMES = ("https", "ssh", "git", "file")
 http) are refused, here and, through GIT_ALLOW_PROTOCOL, in submodules and redirects."""
 
 
-_USERINFO = re.compile(r"\b([A-Za-z][A-Za-z0-9+.-]*://)([^/\s@'\"]+)@")
+_USERINFO = re.compile(r"\b([A-Za-z][A-Za-z0-9+.-]*://)([^/?#\s'\"]+)@")
+"""A URL's userinfo: everything up to the last `@` before the host (a password may hold a
+raw `@`)."""
 
 
 def redact(text: str) -> str:
