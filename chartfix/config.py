@@ -78,6 +78,8 @@ def load_config(target_root: Path) -> Config:
     for directory in reversed(dirs):
         path = directory / CONFIG_NAME
         if not path.is_file():
+            if path.exists():  # a directory of that name: said, not silently ignored
+                raise TargetError(path, "is not a file: chartfix reads its config from a file")
             continue
         _refuse_outside_link(path, dirs[-1])
         data = _read(path)

@@ -90,6 +90,19 @@ def test_yaml_aliases_in_a_config_file_are_refused(chart_copy, capsys) -> None:
     assert snapshot(chart) == before
 
 
+def test_a_config_that_is_a_directory_is_one_error_line(chart_copy, capsys) -> None:
+    chart = chart_copy("legacy-server")
+    (chart / ".chartfix.yaml").mkdir()
+    before = snapshot(chart)
+
+    assert main(["fix", str(chart), "--write"]) == 2
+
+    err = capsys.readouterr().err
+    assert "legacy-server/.chartfix.yaml: is not a file" in err
+    assert "Traceback" not in err
+    assert snapshot(chart) == before
+
+
 def test_piped_values_are_read_once_and_reach_every_worker(tmp_path) -> None:
     copy("legacy-server", tmp_path / "tree" / "a")
     copy("scaffold-helpers", tmp_path / "tree" / "b")
