@@ -195,8 +195,29 @@ def folder_token(folder: Path) -> str:
     return FOLDER + folder_digest(folder)
 
 
+CHARTS = "charts:"
+"""How an entry's `read` marks a repository searched for a chart by name (`charts_token`)."""
+
+
+def charts_token(repository: Path) -> str:
+    """The Chart.yaml files of a repository searched for a dependency not found offline, by
+    path and bytes: a chart added anywhere in it (where chartfix's note says to keep one)
+    makes the entry stale."""
+    digest = hashlib.sha256()
+    for folder, dirs, files in os.walk(repository):
+        dirs[:] = sorted(d for d in dirs if d not in (".git", "__pycache__"))
+        if "Chart.yaml" in files:
+            path = os.path.join(folder, "Chart.yaml")
+            rel = os.path.relpath(path, repository)
+            digest.update(rel.encode("utf-8", "surrogateescape") + b"\0" + _file_token(path))
+    return CHARTS + digest.hexdigest()
+
+
 def _current(path: Path, recorded: str) -> str:
-    """What `recorded` (a file's sha256, a `folder_token`, "" for absent) is now."""
+    """What `recorded` (a file's sha256, a `folder_token`, a `charts_token`, "" for absent)
+    is now."""
+    if recorded.startswith(CHARTS):
+        return charts_token(path)
     return folder_token(path) if recorded.startswith(FOLDER) else file_digest(path)
 
 

@@ -177,6 +177,31 @@ def test_a_chart_helm_refuses_is_cached_until_it_changes(tree: Path) -> None:
     assert after.misses == 1 and found[0], "fixed: rendered again, legacy-server's findings"
 
 
+def test_a_dependency_added_anywhere_in_the_repository_misses(tmp_path: Path) -> None:
+    """The new user's path: a chart whose dependency is not available offline renders
+    without it, and the note says to keep that chart anywhere in the repository. Once one
+    is added there (not beside the chart), the cached verdict is stale: the run renders
+    again and uses it."""
+    repo = tmp_path / "repo"
+    app = repo / "charts" / "app"
+    shutil.copytree(FIXTURES / "legacy-server", app)
+    with (app / "Chart.yaml").open("a") as chart:
+        chart.write("dependencies:\n  - name: lib\n    version: 0.1.0\n"
+                    "    repository: https://charts.example.com\n")
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    cold = check_all([app], CheckOptions(jobs=1))
+    assert any("dependency lib 0.1.0" in note for note in cold[0].warnings), cold[0].warnings
+    assert counted([app])[0].hits == 1
+    lib = repo / "deps" / "lib"
+    (lib / "templates").mkdir(parents=True)
+    (lib / "Chart.yaml").write_text(SUB_CHART)
+    (lib / "templates" / "configmap.yaml").write_text(SUB_TEMPLATE)
+    after, _ = counted([app])
+    assert after.misses == 1 and after.hits == 0
+    again = check_all([app], CheckOptions(jobs=1))
+    assert not any("dependency lib" in note for note in again[0].warnings), again[0].warnings
+
+
 def _entries(folder: Path) -> list[Path]:
     return sorted(p for p in folder.rglob("*.pickle"))
 

@@ -140,7 +140,8 @@ class Renderings:
     be): one appearing changes them."""
     folders: dict[Path, str] = field(default_factory=dict)
     """Folders outside the target read whole (a sibling chart staged as a dependency), by
-    `cache.folder_token`: a file added to one changes the renders, which `read` cannot see."""
+    `cache.folder_token`: a file added to one changes the renders, which `read` cannot see;
+    and repositories searched for a dependency not found, by `cache.charts_token`."""
     cacheable: bool = False
     """Whether what rendered depends only on the target's folder, the settings, the files in
     `read`, `folders` and those `absent` (chartfix.cache keys and checks them): not a

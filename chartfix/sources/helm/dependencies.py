@@ -18,13 +18,14 @@ import re
 import sys
 import tarfile
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from chartfix import yamlfile
+from chartfix.cache import charts_token
 from chartfix.errors import TargetError
 from chartfix.files import git_repository, within
 from chartfix.sources.helm.chart import (
@@ -68,6 +69,9 @@ class StagedChart:
     disk_dirs: dict[str, str] = field(default_factory=dict)
     """Rendered subchart prefix ("charts/<alias>") -> its folder in `files` ("charts/<dir>")."""
     watched: list[Path] = field(default_factory=list)
+    searched: list[Path] = field(default_factory=list)
+    """Repositories searched whole for a dependency not found offline (chartfix.cache keeps
+    their charts' `charts_token`: one added anywhere in them changes the render)."""
     borrowed: dict[str, str] = field(default_factory=dict)
     """Staged folder of a dependency found elsewhere on disk -> that folder, relative to
     the chart's root (see Rendering.borrowed)."""
@@ -171,13 +175,13 @@ def stage(chart: Chart) -> StagedChart:
     if same_load is not None:
         return same_load
     cached = _stage_cache.get(chart.root)
-    if cached is not None and cached[0] == _signature(cached[1].watched):
+    if cached is not None and cached[0] == _signature(cached[1]):
         staged = cached[1]
     else:
         staged = StagedChart(name=chart.name, files={})
         _add_chart(staged, chart.root, "", (), (chart.root,))
         with _stage_lock:
-            _stage_cache[chart.root] = (_signature(staged.watched), staged)
+            _stage_cache[chart.root] = (_signature(staged), staged)
     with _stage_lock:
         if len(_staged_for) > 64:
             _staged_for.clear()
@@ -185,8 +189,13 @@ def stage(chart: Chart) -> StagedChart:
     return staged
 
 
-def _signature(dirs: Sequence[Path]) -> tuple[Any, ...]:
-    return tuple(tree_signature(d) for d in dirs)
+def _signature(staged: StagedChart) -> tuple[Any, ...]:
+    """What a staged chart depends on: its folders, and the charts of the repositories it
+    searched for a missing dependency (one added there is staged on the next load)."""
+    return (
+        *(tree_signature(d) for d in staged.watched),
+        *(charts_token(repo) for repo in staged.searched),
+    )
 
 
 def _add_chart(
@@ -220,6 +229,9 @@ def _add_chart(
         if found is None:
             staged.missing.append(MissingDependency(dep, here, values_path))
             staged.absent.append(_first_place(dep, root) / "Chart.yaml")
+            searched = _searched_repository(dep, root)
+            if searched is not None and searched not in staged.searched:
+                staged.searched.append(searched)
             continue
         if found in chain:
             raise TargetError(here, f"dependency cycle through {found}")
@@ -294,11 +306,21 @@ def _locate(dep: Dependency, root: Path) -> Path | None:
         return None
     found = [
         path
-        for path, name in _repository_charts(bound)
+        for path, name in _repository_charts(bound, charts_token(bound))
         if name == dep.name and path != here and not here.is_relative_to(path)
     ]
     fitting = [path for path in found if _fits(dep, path)]
     return next(iter(fitting or found), None)
+
+
+def _searched_repository(dep: Dependency, root: Path) -> Path | None:
+    """The repository `_locate` searched whole for `dep` (none for a `file://` path, or a
+    chart alone in its repository or outside one)."""
+    if dep.repository.startswith("file://"):
+        return None
+    here = root.resolve()
+    bound = git_repository(here)
+    return None if bound is None or bound == here else bound
 
 
 def _first_place(dep: Dependency, root: Path) -> Path:
@@ -361,8 +383,9 @@ def _sibling_charts(parent: Path) -> tuple[tuple[Path, str], ...]:
 
 
 @lru_cache(maxsize=16)
-def _repository_charts(repo: Path) -> tuple[tuple[Path, str], ...]:
-    """Every chart of a repository (not the vendored ones under a chart's charts/), by path."""
+def _repository_charts(repo: Path, token: str) -> tuple[tuple[Path, str], ...]:
+    """Every chart of a repository (not the vendored ones under a chart's charts/), by path,
+    while its Chart.yaml files are those `token` (`charts_token`) was made of."""
     out = []
     for chart in find_charts([repo]):
         try:
