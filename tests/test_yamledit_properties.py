@@ -96,12 +96,15 @@ def manifest(draw: st.DrawFn) -> tuple[str, int, str, bool]:
     lab, _ = draw(label_map(3 * step, "sel" if share else None))
     pad1, pad2, pad3 = " " * step, " " * 2 * step, " " * 3 * step
     pod_labels = (" *sel\n" if share else draw(label_map(4 * step, None))[0])
-    deployment = (
-        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n"
-        f"{pad1}name: web\nspec:\n{pad1}selector:\n{pad2}matchLabels:{lab}"
+    selector = f"{pad1}selector:\n{pad2}matchLabels:{lab}"
+    template = (
         f"{pad1}template:\n{pad2}metadata:\n{pad3}labels:{pod_labels}"
         f"{pad2}spec:\n{pad3}containers:\n{pad3}- name: c\n{pad3}  image: \"nginx:1\"\n"
     )
+    # the selector last (its anchor must come before the alias): its labels may end the file,
+    # which may have no final newline
+    spec = template + selector if not share and draw(st.booleans()) else selector + template
+    deployment = f"apiVersion: apps/v1\nkind: Deployment\nmetadata:\n{pad1}name: web\nspec:\n{spec}"
     index = len(docs)
     docs.append(deployment)
     if draw(st.booleans()):
