@@ -6,6 +6,7 @@ templates the recipe edits; its helpers, values and other templates come from th
 
 from __future__ import annotations
 
+import pytest
 from test_recipes_component_labels import applicability, fixture_files
 
 from chartfix.recipes.stable_selectors import StableSelectors
@@ -389,6 +390,21 @@ def test_a_shared_helper_gets_a_selector_only_sibling() -> None:
         StableSelectors(),
         fixture_files("volatile-helper", {"templates/_helpers.tpl": HELPERS, **HELPER_TEMPLATES}),
         {"templates/_helpers.tpl": HELPERS_AFTER, **HELPER_TEMPLATES_AFTER},
+    )
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n"], ids=["lf", "crlf"])
+def test_a_helpers_file_without_final_newline_gets_the_sibling_after_its_last_line(
+    newline: str,
+) -> None:
+    """The shared helper's `{{- end }}` ends the file, with no newline: the sibling follows
+    it after a blank line, in the file's line breaks, and the file still ends without one."""
+    helpers = HELPERS.removesuffix("\n").replace("\n", newline)
+    after = HELPERS_AFTER.removesuffix("\n").replace("\n", newline)
+    assert_recipe(
+        StableSelectors(),
+        fixture_files("volatile-helper", {"templates/_helpers.tpl": helpers, **HELPER_TEMPLATES}),
+        {"templates/_helpers.tpl": after, **HELPER_TEMPLATES_AFTER},
     )
 
 

@@ -249,6 +249,9 @@ def _split_unit(
         f"{opening}{body}{closing}{newline}"
     )
     at = helper.end_of_definition
+    if at == len(helper.text) and not helper.text.endswith("\n"):
+        # the file ends with the helper's `{{ end }}` and no newline: it still ends without one
+        definition = newline + definition.removesuffix(newline)
     edits = [PlannedEdit(helper.path, Edit(at, at, definition), f"add helper {new_name}")]
     changes: dict[tuple[str, str], list[LabelChange]] = defaultdict(list)
     for target, literal in targets:
