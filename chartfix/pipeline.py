@@ -48,6 +48,7 @@ from chartfix.recipes.naming import name_suffix, unmatched, unmatched_line, work
 from chartfix.rules import RULES, Policy, analyze_each, apply_policy, merge_findings
 from chartfix.rules import Analysis as Judged
 from chartfix.rules import latent as is_latent
+from chartfix.rules.impact import advice
 from chartfix.rules.ksm import restarts_needed
 from chartfix.rules.synthesized import placeholders
 from chartfix.sources.base import DEFAULT_FEATURE_RENDERS, Renderings, RenderSettings, Source
@@ -598,12 +599,34 @@ def advised(source: Source, analysis: Analysis, config: Config) -> Judged:
         return judged
     targeted = planned.targeted()
     reasons = _reasons(planned.refused, [])
+    safe = planned.safe_units()
     findings = [
-        f if f.key in targeted or FIX_PROMISE not in f.remediation
+        _safe_advice(f, safe[f.key]) if f.key in safe and _generic(f.remediation)
+        else f if f.key in targeted or FIX_PROMISE not in f.remediation
         else replace(f, remediation=by_hand(f.remediation, _hand_reason(reasons.get(f.key))))
         for f in judged.findings
     ]
     return replace(judged, findings=findings)
+
+
+GENERIC_ADVICE = (
+    "`chartfix fix` does it (unsafe: the selector is immutable",  # overlap's selector change
+    "Add the component label of the workload ",  # stray's consumer narrowed
+)
+"""The rules' advice that names the component route's edit, whatever fix's planner does."""
+
+
+def _generic(remediation: str) -> bool:
+    return any(text in remediation for text in GENERIC_ADVICE) and FIX_PROMISE in remediation
+
+
+def _safe_advice(finding: Finding, unit: FixUnit) -> Finding:
+    """The advice of a finding fix's planner answers with a safe unit: what that unit does
+    (the other pods get values of their own, a consumer narrowed), not the rule's generic
+    edit (a selector change that would need a migration step)."""
+    said = (f"{unit.title}; `chartfix fix` does it (safe: no immutable field changes, no "
+            "migration step).")
+    return replace(finding, remediation=advice(said, finding.impact or "effect"))
 
 
 def _noise(
@@ -630,6 +653,14 @@ class Planned:
     units: list[FixUnit] = field(default_factory=list)
     refused: list[Unfixed] = field(default_factory=list)
     made_by: dict[FixUnit, str] = field(default_factory=dict)
+
+    def safe_units(self) -> dict[tuple[str, ObjectRef], FixUnit]:
+        """(rule, object) of each finding a safe unit means to fix first, with that unit."""
+        return {
+            (f.rule, f.obj): unit
+            for unit in self.units if unit.applicability == "safe"
+            for f in unit.targets
+        }
 
     def targeted(self) -> set[tuple[str, ObjectRef]]:
         """(rule, object) of every finding some unit (or its fallback) means to fix."""

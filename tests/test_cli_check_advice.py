@@ -88,3 +88,20 @@ def test_a_label_key_repeated_with_its_value_is_a_warning_and_the_chart_is_analy
     assert main(["check", str(FIXTURES / "repeated-key" / "different")]) == 2
     said = "".join(capsys.readouterr())
     assert "renders the key 'app' twice in labels, with different values" in said
+
+
+@pytest.mark.parametrize("name", ["scaffold-helpers", "test-pod-numeric-port"])
+def test_a_finding_fix_answers_with_the_safe_route_is_advised_as_it(name: str) -> None:
+    """Only a helm test Pod shares the Deployment's labels: fix gives the Pod a value of its
+    own and changes no selector. check's advice says that, not the overlap rule's selector
+    change with a migration step (the new user's prometheus-druid-exporter)."""
+    report = check_chart(FIXTURES / name)
+    change = fix_target(FIXTURES / name, FixRequest())
+
+    assert change.files and not change.unsafe
+    assert report.findings
+    for finding in report.findings:
+        assert "immutable, follow the migration" not in finding.remediation
+        assert ": the other pods get values of their own; `chartfix fix" in finding.remediation
+        assert finding.remediation.endswith(
+            "does it (safe: no immutable field changes, no migration step).")
