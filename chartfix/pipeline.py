@@ -655,10 +655,13 @@ class Planned:
     made_by: dict[FixUnit, str] = field(default_factory=dict)
 
     def safe_units(self) -> dict[tuple[str, ObjectRef], FixUnit]:
-        """(rule, object) of each finding a safe unit means to fix first, with that unit."""
+        """(rule, object) of each finding a built-in recipe's safe unit means to fix first,
+        with that unit (an installed recipe's unit title is its own, not advice)."""
+        built_in = {recipe.name for recipe in BUILT_IN}
         return {
             (f.rule, f.obj): unit
-            for unit in self.units if unit.applicability == "safe"
+            for unit in self.units
+            if unit.applicability == "safe" and self.made_by.get(unit) in built_in
             for f in unit.targets
         }
 
