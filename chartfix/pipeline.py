@@ -50,6 +50,8 @@ from chartfix.rules import Analysis as Judged
 from chartfix.rules import latent as is_latent
 from chartfix.rules.impact import advice
 from chartfix.rules.ksm import restarts_needed
+from chartfix.rules.overlap import SELECTOR_CHANGE
+from chartfix.rules.stray import NARROWED
 from chartfix.rules.synthesized import placeholders
 from chartfix.sources.base import DEFAULT_FEATURE_RENDERS, Renderings, RenderSettings, Source
 from chartfix.sources.targets import load_target
@@ -609,10 +611,7 @@ def advised(source: Source, analysis: Analysis, config: Config) -> Judged:
     return replace(judged, findings=findings)
 
 
-GENERIC_ADVICE = (
-    "`chartfix fix` does it (unsafe: the selector is immutable",  # overlap's selector change
-    "Add the component label of the workload ",  # stray's consumer narrowed
-)
+GENERIC_ADVICE = (SELECTOR_CHANGE, NARROWED)
 """The rules' advice that names the component route's edit, whatever fix's planner does."""
 
 

@@ -187,6 +187,13 @@ def _remediation(
     return (
         f"Add a distinguishing label (e.g. {_fix_key(controller, rendering)}: <role>) to the pod "
         f"template and selector of {controller.ref}, and a different one to the other "
-        "workloads' pods; `chartfix fix` does it (unsafe: the selector is immutable, follow "
-        "the migration note to upgrade)."
+        f"workloads' pods; {SELECTOR_CHANGE}"
     )
+
+
+SELECTOR_CHANGE = (
+    "`chartfix fix` does it (unsafe: the selector is immutable, follow the migration note to "
+    "upgrade)."
+)
+"""How the overlap advice promises the component route's selector change (check's advice
+says what fix does instead where fix's planner takes a safe route)."""

@@ -178,9 +178,14 @@ def _remediation(
             f"{consumer.ref}, by hand: {why}."
         )
     return (
-        f"Add the component label of the workload {consumer.ref} is meant for ({owner.ref}) "
-        "to its selector so that it matches only those pods; `chartfix fix` does it (safe)."
+        f"{NARROWED}{consumer.ref} is meant for ({owner.ref}) to its selector so that it "
+        "matches only those pods; `chartfix fix` does it (safe)."
     )
+
+
+NARROWED = "Add the component label of the workload "
+"""How the stray advice for a consumer narrowed to its workload begins (check's advice says
+what fix does instead where fix's planner takes a safe route)."""
 
 
 def _own_value_remediation(
