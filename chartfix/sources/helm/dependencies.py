@@ -18,7 +18,7 @@ import re
 import sys
 import tarfile
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -69,9 +69,9 @@ class StagedChart:
     disk_dirs: dict[str, str] = field(default_factory=dict)
     """Rendered subchart prefix ("charts/<alias>") -> its folder in `files` ("charts/<dir>")."""
     watched: list[Path] = field(default_factory=list)
-    searched: list[Path] = field(default_factory=list)
-    """Repositories searched whole for a dependency not found offline (chartfix.cache keeps
-    their charts' `charts_token`: one added anywhere in them changes the render)."""
+    searched: dict[Path, str] = field(default_factory=dict)
+    """Repositories searched whole for a dependency not found offline, with the
+    `charts_token` of their charts then: one added anywhere in them changes the render."""
     borrowed: dict[str, str] = field(default_factory=dict)
     """Staged folder of a dependency found elsewhere on disk -> that folder, relative to
     the chart's root (see Rendering.borrowed)."""
@@ -181,7 +181,7 @@ def stage(chart: Chart) -> StagedChart:
         staged = StagedChart(name=chart.name, files={})
         _add_chart(staged, chart.root, "", (), (chart.root,))
         with _stage_lock:
-            _stage_cache[chart.root] = (_signature(staged), staged)
+            _stage_cache[chart.root] = (_signature(staged, staged.searched.values()), staged)
     with _stage_lock:
         if len(_staged_for) > 64:
             _staged_for.clear()
@@ -189,13 +189,13 @@ def stage(chart: Chart) -> StagedChart:
     return staged
 
 
-def _signature(staged: StagedChart) -> tuple[Any, ...]:
+def _signature(staged: StagedChart, tokens: Iterable[str] | None = None) -> tuple[Any, ...]:
     """What a staged chart depends on: its folders, and the charts of the repositories it
-    searched for a missing dependency (one added there is staged on the next load)."""
-    return (
-        *(tree_signature(d) for d in staged.watched),
-        *(charts_token(repo) for repo in staged.searched),
-    )
+    searched for a missing dependency (one added there is staged on the next load); `tokens`:
+    those charts' `charts_token` as the staging just took them, else taken now."""
+    if tokens is None:
+        tokens = [charts_token(repo) for repo in staged.searched]
+    return (*(tree_signature(d) for d in staged.watched), *tokens)
 
 
 def _add_chart(
@@ -231,7 +231,7 @@ def _add_chart(
             staged.absent.append(_first_place(dep, root) / "Chart.yaml")
             searched = _searched_repository(dep, root)
             if searched is not None and searched not in staged.searched:
-                staged.searched.append(searched)
+                staged.searched[searched] = charts_token(searched)
             continue
         if found in chain:
             raise TargetError(here, f"dependency cycle through {found}")

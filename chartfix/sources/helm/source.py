@@ -139,7 +139,7 @@ class HelmSource:
             folder: cache.folder_token(folder) for folder in staged.watched
             if not folder.resolve().is_relative_to(self.root.resolve())  # in the key already
         }
-        out.folders |= {repo: cache.charts_token(repo) for repo in staged.searched}
+        out.folders |= staged.searched  # each repository's charts when it was searched
         out.cacheable = True
         return out
 
