@@ -15,6 +15,7 @@ import yaml
 from conftest import FIXTURES
 
 from chartfix.errors import TargetError
+from chartfix.sources.helm import render as render_module
 from chartfix.sources.helm.chart import Scenario, load_chart, scenarios
 from chartfix.sources.helm.render import SdkEngine, render, split_by_source
 
@@ -459,6 +460,85 @@ def test_a_disabled_subchart_does_not_render_and_later_scenarios_still_get_it(
     assert rendered("db.enabled=false") == ["release-name-app", "release-name-extra"]
     assert rendered("tags.optional=false") == ["release-name-app", "release-name-db"]
     assert rendered() == everything  # Helm prunes its loaded chart: we must not reuse it
+
+
+def test_a_loaded_chart_renders_again_each_scenario_that_switches_on_the_same_subcharts(
+    tmp_path: Path,
+) -> None:
+    """Helm drops a switched-off subchart from the loaded chart and folds the defaults of
+    those left into the chart's values: a kept chart renders only scenarios with the same
+    subcharts on, every other scenario renders from a fresh load (and gives what it gives)."""
+    root = make_chart(
+        tmp_path / "app", "app", values="greeting: hi\ndb:\n  enabled: true\nextra: {}\n",
+        templates={"seen.yaml": SEEN, "configmap.yaml": CONFIGMAP % "app"},
+        dependencies=[
+            {"name": "common", "version": "1.x"},
+            {"name": "db", "version": "1.x", "condition": "db.enabled"},
+            {"name": "extra", "version": "1.x", "tags": ["optional"]},
+        ],
+    )
+    make_chart(root / "charts" / "common", "common")
+    make_chart(root / "charts" / "db", "db", values="greeting: hi\nport: 5432\n")
+    make_chart(root / "charts" / "extra", "extra", values="greeting: hello\nport: 80\n")
+    chart = load_chart(root)
+    engine = SdkEngine()
+
+    def loads(*sets: str) -> tuple[int, list[str], dict[str, str]]:
+        before = render_module.stats.loads
+        rendering = render(chart, Scenario("user", (), sets), engine=engine)
+        (seen,) = [o.body["data"] for o in rendering.objects if o.name.endswith("seen")]
+        return render_module.stats.loads - before, names(rendering), seen
+
+    every = ["release-name-app", "release-name-common", "release-name-db",
+             "release-name-extra", "release-name-seen"]
+    no_db = [n for n in every if n != "release-name-db"]
+    no_extra = [n for n in every if n != "release-name-extra"]
+    both = {"db": "5432", "extra": "80"}
+    assert loads() == (1, every, both)
+    assert loads("greeting=hey") == (0, every, both), "the loaded chart again"
+    assert loads("db.enabled=false") == (1, no_db, {**both, "db": "none"}), "db's defaults too"
+    assert loads("db.enabled=false,greeting=x") == (0, no_db, {**both, "db": "none"})
+    assert loads("greeting=hey") == (0, every, both), "the first one, still kept"
+    # a switch the values do not show (a tag): seen as Helm renders, and rendered again
+    assert loads("tags.optional=false") == (1, no_extra, {**both, "extra": "none"})
+    assert loads() == (1, every, both)
+
+
+SEEN = """\
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: {{ .Release.Name }}-seen
+data:
+  db: {{ .Values.db.port | default "none" | quote }}
+  extra: {{ .Values.extra.port | default "none" | quote }}
+"""
+
+
+def test_a_subchart_switching_off_its_own_subchart_gets_the_chart_loaded_afresh(
+    tmp_path: Path,
+) -> None:
+    """Helm drops a subchart's own switched-off subchart from the loaded chart without a
+    trace in what it reports, so such a chart is loaded for every render."""
+    root = make_chart(
+        tmp_path / "app", "app",
+        dependencies=[{"name": "db", "version": "1.x"}],
+    )
+    db = make_chart(
+        root / "charts" / "db", "db", values="greeting: hi\nmetrics:\n  enabled: true\n",
+        dependencies=[{"name": "metrics", "version": "1.x", "condition": "metrics.enabled"}],
+    )
+    make_chart(db / "charts" / "metrics", "metrics")
+    chart = load_chart(root)
+    engine = SdkEngine()
+
+    def rendered(*sets: str) -> list[str]:
+        return names(render(chart, Scenario("user", (), sets), engine=engine))
+
+    everything = ["release-name-app", "release-name-db", "release-name-metrics"]
+    assert rendered() == everything
+    assert rendered("db.metrics.enabled=false") == everything[:2]
+    assert rendered() == everything
 
 
 # --- errors --------------------------------------------------------------------------------------

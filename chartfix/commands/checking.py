@@ -5,7 +5,6 @@ when nothing changed, report (the exit status: `exit_status`)."""
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -29,6 +28,7 @@ from chartfix.sources.targets import (
     load_target,
     nothing_found,
     only_files,
+    target_weight,
 )
 from chartfix.values import values_once
 
@@ -262,7 +262,7 @@ def check_all(
         keys[root] = _target_key(root, settings, policy, run_apps)
         results[root] = _cached(root, keys[root])
         if results[root] is None and len(results) == 1:
-            _prestart(options.jobs, len(ready))  # a cold run: the workers start meanwhile
+            prestart_workers(options.jobs, len(ready))  # a cold run: the workers start meanwhile
     todo = [root for root in ready if results[root] is None]
     fresh = _checked(todo, settings, options.jobs, policy, run_apps) if todo else {}
     for root, parts in fresh.items():
@@ -290,7 +290,7 @@ def _checked(
     here: a run the cache answers starts none)."""
     from chartfix.runner import default_jobs, run_parallel
 
-    _prestart(jobs, len(targets))  # unless started already: while the tasks are planned
+    prestart_workers(jobs, len(targets))  # unless started already: while the tasks are planned
     tasks = _tasks(targets, settings, jobs or default_jobs(), policy, run_apps)
     fresh: dict[Path, Parts] = {c: [] for c in targets}
     for task, result in zip(
@@ -302,7 +302,7 @@ def _checked(
     return fresh
 
 
-def _prestart(jobs: int | None, targets: int) -> None:
+def prestart_workers(jobs: int | None, targets: int) -> None:
     """The worker processes started now (`runner.prestart`), before Helm's library is
     loaded here (then forked), each warming up (`_warm_up`) while this process plans."""
     from chartfix.runner import prestart
@@ -389,7 +389,7 @@ def _tasks(
     target's worker is then forked, chartfix.runner, and starts no pool)."""
     if jobs == 1 or len(targets) == 1:
         return [ScenarioTask(root, settings, policy, run_apps) for root in targets]
-    weight = {root: _size(root) for root in targets}
+    weight = {root: target_weight(root) for root in targets}
     fair = sum(weight.values()) / (2 * jobs)
     return [
         ScenarioTask(root, settings, policy, run_apps, share, shares)
@@ -442,18 +442,6 @@ def _report(root: Path, parts: list[tuple[ScenarioTask, ScenarioResult]]) -> Cha
     _keep(report, Judged.combine(analyses, merge_findings))
     report.features = features_added({k: v for _, p in parts for k, v in p.objects.items()})
     return report
-
-
-def _size(root: Path) -> int:
-    """A chart's bytes on disk, as an estimate of how long it takes to render."""
-    total = 0
-    for dirpath, _, files in os.walk(root):
-        for name in files:
-            try:
-                total += os.lstat(os.path.join(dirpath, name)).st_size
-            except OSError:
-                continue  # vanished or unreadable: the render will say so
-    return total
 
 
 def exit_status(reports: Sequence[ChartReport], strict: bool = False) -> int:

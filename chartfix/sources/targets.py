@@ -11,6 +11,7 @@ target is loaded, so that a run the cache answers loads no engine, YAML library 
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -83,6 +84,19 @@ def find_targets(paths: Sequence[Path]) -> list[Path]:
             p.resolve() for p in kind.find(paths) if not any(k.holds(p) for k in earlier)
         }
     return sorted(found)
+
+
+def target_weight(root: Path) -> int:
+    """A target's bytes on disk: the estimate of its cost by which parallel runs hand out
+    work, the heaviest first (so that the longest target does not start last)."""
+    total = 0
+    for dirpath, _, files in os.walk(root):
+        for name in files:
+            try:
+                total += os.lstat(os.path.join(dirpath, name)).st_size
+            except OSError:
+                continue  # vanished or unreadable: the render will say so
+    return total
 
 
 def only_files(paths: Sequence[Path]) -> bool:

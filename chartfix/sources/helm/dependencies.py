@@ -106,6 +106,29 @@ class StagedChart:
             self.archive = archive
         return archive
 
+    @property
+    def settled_below(self) -> bool:
+        """Whether no subchart, at any depth, declares a dependency that values can switch
+        off (a `condition` or `tags`). Then a render removes nothing from the loaded chart
+        below its top subcharts, whose removal Helm shows (render.SdkEngine)."""
+        settled = self.derived.get("settled below")
+        if settled is None:
+            settled = self.derived["settled below"] = not any(
+                _switches(rel, data) for rel, data in self.files.items()
+                if rel.startswith("charts/")
+            )
+        return bool(settled)
+
+    def switched_off(self, values: Mapping[str, Any]) -> frozenset[str]:
+        """The chart's own subcharts (by the name they render under) that `values` (its
+        defaults and the scenario's) surely switch off: the first path of their `condition`
+        holds false. Helm would take the same path first, and find the same value there:
+        the values a subchart's own defaults add never override these."""
+        switches = self.derived.get("switches")
+        if switches is None:
+            switches = self.derived["switches"] = _switches_of(self.files)
+        return frozenset(name for name, path in switches if value_at(values, path) is False)
+
     def disk_path(self, rendered: str) -> str:
         """Map a rendered template path to the path of its file in the staged tree."""
         best = ""
@@ -113,6 +136,50 @@ class StagedChart:
             if rendered.startswith(prefix + "/") and len(prefix) > len(best):
                 best = prefix
         return self.disk_dirs[best] + rendered[len(best) :] if best else rendered
+
+
+def _switches_of(files: Mapping[str, bytes]) -> list[tuple[str, str]]:
+    """(name rendered under, first `condition` path) of each dependency the staged chart
+    itself declares with a condition (Chart.yaml, else requirements.yaml)."""
+    for name in ("Chart.yaml", "requirements.yaml"):
+        try:
+            meta = yamlfile.load(files.get(name, b""), name)
+        except TargetError:
+            return []
+        deps = meta.get("dependencies") if isinstance(meta, dict) else None
+        if isinstance(deps, list):
+            return [
+                (str(d.get("alias") or d.get("name")), str(d["condition"]).split(",")[0].strip())
+                for d in deps if isinstance(d, dict) and d.get("condition")
+            ]
+    return []
+
+
+def _switches(name: str, data: bytes) -> bool:
+    """Whether a staged file is a subchart's declaration of a dependency that values can
+    switch off, or a packaged subchart holding one (or that cannot be read: it may)."""
+    base = name.rsplit("/", 1)[-1]
+    if base in ("Chart.yaml", "requirements.yaml"):
+        try:
+            meta = yamlfile.load(data, name)
+        except TargetError:
+            return True
+        deps = meta.get("dependencies") if isinstance(meta, dict) else None
+        return isinstance(deps, list) and any(
+            not isinstance(d, dict) or d.get("condition") or d.get("tags") for d in deps
+        )
+    if not name.endswith((".tgz", ".tar.gz")):
+        return False
+    try:
+        with tarfile.open(fileobj=io.BytesIO(data), mode="r:*") as tar:
+            return any(
+                _switches(m.name, reader.read())
+                for m in tar.getmembers()
+                if m.isfile() and m.name.endswith(("/Chart.yaml", "/requirements.yaml", "gz"))
+                and (reader := tar.extractfile(m)) is not None
+            )
+    except (tarfile.TarError, OSError, EOFError):
+        return True
 
 
 def _is_notes(name: str) -> bool:

@@ -21,7 +21,7 @@ import subprocess
 import sys
 import tempfile
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache, partial
@@ -150,47 +150,95 @@ class Engine(Protocol):
 
     def render(
         self, archive: bytes, values: Mapping[str, Any], release: str, namespace: str,
-        log: list[str] | None = None,
+        log: list[str] | None = None, settled_below: bool = False,
+        switched_off: Callable[[], Collection[str]] = frozenset,
     ) -> dict[str, str]:
-        """`log` receives the lines Helm logged while rendering (its warnings)."""
+        """`log` receives the lines Helm logged while rendering (its warnings).
+        `settled_below`: no subchart can switch off one of its own (`StagedChart`);
+        `switched_off()`: top subcharts the values surely switch off (`StagedChart`)."""
         ...
 
 
 class SdkEngine:
     """Helm's Go engine in-process through helm-python-sdk (ctypes; releases the GIL).
 
-    A chart without subcharts is loaded once and rendered for each scenario from the same
-    handle (loading is a fifth of a render). A chart with subcharts is loaded afresh every
-    time: rendering a scenario that disables a subchart removes it from the handle.
+    Loaded charts are kept (the last `KEEP` of each thread) and rendered again for the
+    next scenario of the same archive: loading costs a fifth to a half of a render, more
+    for a chart with big subcharts. A render changes a loaded chart that has subcharts: Helm
+    drops each subchart the scenario's values switch off (a `condition`, `tags`), then folds
+    the defaults of those left into the chart's own values. A kept chart renders a scenario
+    as a fresh one would only when the scenario switches on exactly the subcharts it still
+    holds: none it dropped (each is one the values surely switch off: `switched_off`) and
+    none it holds (Helm says which it holds: `dependencies`; a render that dropped one more
+    is done again from a fresh load). Subcharts that switch their own subcharts off are
+    dropped without a trace in what Helm says: such a chart is never kept (`settled_below`).
     """
+
+    KEEP = 3
+    """Loaded charts kept per thread: a chart's scenarios alternate between its own archive
+    and another (its next release's), and between sets of subcharts switched on."""
 
     def __init__(self) -> None:
         self._local = threading.local()
 
     def render(
         self, archive: bytes, values: Mapping[str, Any], release: str, namespace: str,
-        log: list[str] | None = None,
+        log: list[str] | None = None, settled_below: bool = False,
+        switched_off: Callable[[], Collection[str]] = frozenset,
     ) -> dict[str, str]:
         with _go_log(log if log is not None else []):
-            return self._render_archive(archive, values, release, namespace)
+            try:
+                return self._render_archive(
+                    archive, values, release, namespace, settled_below, switched_off
+                )
+            except _Dropped:  # the kept chart held a subchart the values switch off
+                return self._render_archive(
+                    archive, values, release, namespace, settled_below, switched_off, fresh=True
+                )
 
     def _render_archive(
-        self, archive: bytes, values: Mapping[str, Any], release: str, namespace: str
+        self, archive: bytes, values: Mapping[str, Any], release: str, namespace: str,
+        settled_below: bool, switched_off: Callable[[], Collection[str]], fresh: bool = False,
     ) -> dict[str, str]:
         import helm_python
 
+        kept = self._kept()
+        off = lru_cache(maxsize=None)(lambda: frozenset(switched_off()))
+        held = None if fresh else next(
+            (k for k in reversed(kept) if k.archive is archive and k.renders(off)), None
+        )
         try:
-            loaded = self._reusable(archive)
-            if loaded is not None:
-                return self._render(loaded, values, release, namespace)
-            loaded = helm_python.Chart.load_archive(archive)
-            if loaded.dependencies:
-                with loaded:
-                    return self._render(loaded, values, release, namespace)
-            self._keep(archive, loaded)
-            return self._render(loaded, values, release, namespace)
-        except helm_python.HelmError as err:
-            raise EngineError(str(err)) from err
+            if held is not None:
+                kept.remove(held)
+            else:
+                loaded = helm_python.Chart.load_archive(archive)
+                stats.loads += 1
+                held = _Loaded(archive, loaded, _subcharts(loaded))
+                if held.subcharts and not settled_below:
+                    with loaded:
+                        return self._render(loaded, values, release, namespace)
+            rendered = self._render(held.loaded, values, release, namespace)
+            if held.subcharts:
+                now, held.now = held.now, _subcharts(held.loaded)
+                if held.rendered and held.now != now:
+                    raise _Dropped
+        except BaseException as err:
+            if held is not None:
+                held.loaded.close()
+            if isinstance(err, helm_python.HelmError):
+                raise EngineError(str(err)) from err
+            raise
+        held.rendered = True
+        kept.append(held)  # the most recently used last
+        if len(kept) > self.KEEP:
+            kept.pop(0).loaded.close()
+        return rendered
+
+    def _kept(self) -> list[_Loaded]:
+        kept: list[_Loaded] | None = getattr(self._local, "kept", None)
+        if kept is None:
+            kept = self._local.kept = []
+        return kept
 
     @staticmethod
     def _render(
@@ -201,15 +249,37 @@ class SdkEngine:
         )
         return rendered
 
-    def _reusable(self, archive: bytes) -> Any:
-        kept = getattr(self._local, "kept", None)
-        return kept[1] if kept is not None and kept[0] is archive else None
 
-    def _keep(self, archive: bytes, loaded: Any) -> None:
-        kept = getattr(self._local, "kept", None)
-        if kept is not None:
-            kept[1].close()
-        self._local.kept = (archive, loaded)
+class _Dropped(Exception):
+    """A kept chart's render dropped a subchart: what it rendered is not a fresh load's."""
+
+
+@dataclass
+class _Loaded:
+    """A chart Helm's library holds: the top subcharts it held when loaded, and holds now."""
+
+    archive: bytes
+    loaded: Any
+    subcharts: tuple[str, ...]
+    now: tuple[str, ...] = ()
+    rendered: bool = False
+
+    def __post_init__(self) -> None:
+        self.now = self.subcharts
+
+    def renders(self, switched_off: Callable[[], frozenset[str]]) -> bool:
+        """Whether it renders a scenario as a fresh load would, as far as can be told before
+        the render: every subchart it dropped is one the scenario switches off, and none it
+        holds is."""
+        if not self.subcharts:
+            return True
+        off = switched_off()
+        return set(self.subcharts) - set(self.now) <= off and not off & set(self.now)
+
+
+def _subcharts(loaded: Any) -> tuple[str, ...]:
+    """The top subcharts in a loaded chart, as Helm holds them now."""
+    return tuple(sorted(str(d.get("name")) for d in loaded.dependencies))
 
 
 _SOURCE = re.compile(r"^# Source: (\S.*?)\s*$", re.MULTILINE)
@@ -223,7 +293,8 @@ class HelmBinaryEngine:
 
     def render(
         self, archive: bytes, values: Mapping[str, Any], release: str, namespace: str,
-        log: list[str] | None = None,
+        log: list[str] | None = None, settled_below: bool = False,
+        switched_off: Callable[[], Collection[str]] = frozenset,
     ) -> dict[str, str]:
         import json
 
@@ -356,6 +427,9 @@ class Stats:
     """What Helm's engine did in this process: the counters tests assert on (never times)."""
 
     renders: int = 0
+    loads: int = 0
+    """Charts Helm's library loaded (SdkEngine): fewer than renders when a loaded chart is
+    rendered again."""
 
 
 stats = Stats()
@@ -387,7 +461,9 @@ def render(
     stats.renders += 1
     try:
         manifests = (engine or default_engine()).render(
-            archive, values, release, namespace, log=log
+            archive, values, release, namespace, log=log,
+            settled_below=not overrides and staged.settled_below,
+            switched_off=lambda: staged.switched_off(deep_merge(_defaults(chart.root), values)),
         )
     except EngineError as err:
         notes = [*warnings, *_helm_log(log)]
