@@ -213,6 +213,8 @@ def values_json(files: Sequence[Path], set_values: Sequence[str]) -> str:
 
     Raises UsageError naming the file or string Helm cannot read.
     """
+    if not files and not set_values:
+        return ""  # and Helm's library stays unloaded: bulk's workers are forked after this
     import helm_python
 
     merged: dict[str, Any] = {}

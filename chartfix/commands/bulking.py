@@ -24,6 +24,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from chartfix.commands.checking import prestart_workers
 from chartfix.commands.coverage import Coverage
 from chartfix.commands.fixing import (
     FixOptions,
@@ -239,6 +240,7 @@ def _fix_each(
     )
     outcomes: list[Outcome] = []
     work = partial(fix_outcome, request=request)
+    prestart_workers(chosen.jobs, len(todo))
     try:
         for outcome in run_parallel(
             work, todo, chosen.jobs, on_crash=crashed, timeout=chosen.timeout
