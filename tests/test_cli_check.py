@@ -269,24 +269,26 @@ def test_a_chart_that_errors_is_one_error_line_then_its_offline_notes(tmp_path: 
 
 def test_a_heavy_targets_scenarios_are_shared_out_whatever_its_kind() -> None:
     """Sharding is every kind's (`Source.scenarios`): a Helm chart's scenarios and a
-    kustomization's overlays are split among the workers when they cost more than half a
-    worker's share, and the merged report is the one checking each target whole gives."""
+    kustomization's overlays are split among the workers when the target outweighs a
+    worker's share of the run (`target_weight`), a lighter one beside it is not, and the
+    merged report is the one checking the target whole gives."""
     from chartfix.commands.checking import CheckOptions, _tasks, check_all, share_of
     from chartfix.rules.policy import Policy
     from chartfix.sources.base import RenderSettings
 
-    chart, overlays = RULE_CHARTS / "scenarios", FIXTURES / "kustomize-overlays"
-    tasks = _tasks([chart, overlays], RenderSettings(), 2, Policy(), None)
-    shares = {root: [(t.share, t.shares) for t in tasks if t.root == root]
-              for root in (chart, overlays)}
-    assert shares == {chart: [(0, 2), (1, 2)], overlays: [(0, 2), (1, 2)]}, shares
-    overlay_names = ["overlays/production", "overlays/staging"]
-    assert [share_of(overlay_names, i, 2) for i in range(2)] == [[n] for n in overlay_names]
-    shared = check_all([chart, overlays], CheckOptions(jobs=2))
-    for whole, report in zip((check_chart(chart), check_chart(overlays)), shared, strict=True):
+    light = FIXTURES / "one-letter-container"
+    for heavy in (RULE_CHARTS / "scenarios", FIXTURES / "kustomize-overlays"):
+        tasks = _tasks([heavy, light], RenderSettings(), 2, Policy(), None)
+        assert [(t.root, t.share, t.shares) for t in tasks] == [
+            (heavy, 0, 2), (heavy, 1, 2), (light, 0, 1)
+        ]
+        report = check_all([heavy, light], CheckOptions(jobs=2))[0]
+        whole = check_chart(heavy)
         assert report.error is None and whole.error is None
         assert report.scenarios == whole.scenarios
         assert report.findings == whole.findings and report.findings
+    overlay_names = ["overlays/production", "overlays/staging"]
+    assert [share_of(overlay_names, i, 2) for i in range(2)] == [[n] for n in overlay_names]
 
 
 def test_a_heavy_target_with_fewer_scenarios_than_shares_is_checked_once(
@@ -304,7 +306,7 @@ def test_a_heavy_target_with_fewer_scenarios_than_shares_is_checked_once(
     for root in (heavy, broken):
         shutil.copytree(FIXTURES / "scaffold-helpers", root)
     (broken / "templates" / "broken.yaml").write_text('{{ fail "not today" }}\n')
-    light = FIXTURES / "random-names"
+    light = FIXTURES / "one-letter-container"
     tasks = _tasks([heavy, light], RenderSettings(), 2, Policy(), None)
     assert (heavy, 1, 2) in [(t.root, t.share, t.shares) for t in tasks]
     for root in (heavy, broken):

@@ -24,7 +24,6 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from chartfix.commands.checking import prestart_workers
 from chartfix.commands.coverage import Coverage
 from chartfix.commands.fixing import (
     FixOptions,
@@ -33,6 +32,7 @@ from chartfix.commands.fixing import (
     crashed,
     fix_outcome,
 )
+from chartfix.commands.workers import start as start_workers
 from chartfix.errors import UsageError, display_path
 from chartfix.model.changes import TargetChange
 from chartfix.model.findings import Finding
@@ -240,7 +240,7 @@ def _fix_each(
     )
     outcomes: list[Outcome] = []
     work = partial(fix_outcome, request=request)
-    prestart_workers(chosen.jobs, len(todo))
+    start_workers(chosen.jobs, len(todo))
     try:
         for outcome in run_parallel(
             work, todo, chosen.jobs, on_crash=crashed, timeout=chosen.timeout

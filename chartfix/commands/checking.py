@@ -14,6 +14,7 @@ from typing import TextIO
 from chartfix import cache
 from chartfix.commands.options import CHECK_FORMATS as FORMATS
 from chartfix.commands.options import features_from, policy_from
+from chartfix.commands.workers import start as start_workers
 from chartfix.config import config_files, load_config
 from chartfix.errors import Skipped, TargetError, UsageError, display_path
 from chartfix.model.findings import Analysis as Judged
@@ -262,7 +263,7 @@ def check_all(
         keys[root] = _target_key(root, settings, policy, run_apps)
         results[root] = _cached(root, keys[root])
         if results[root] is None and len(results) == 1:
-            prestart_workers(options.jobs, len(ready))  # a cold run: the workers start meanwhile
+            start_workers(options.jobs, len(ready))  # a cold run: the workers start meanwhile
     todo = [root for root in ready if results[root] is None]
     fresh = _checked(todo, settings, options.jobs, policy, run_apps) if todo else {}
     for root, parts in fresh.items():
@@ -290,7 +291,7 @@ def _checked(
     here: a run the cache answers starts none)."""
     from chartfix.runner import default_jobs, run_parallel
 
-    prestart_workers(jobs, len(targets))  # unless started already: while the tasks are planned
+    start_workers(jobs, len(targets))  # unless started already: while the tasks are planned
     tasks = _tasks(targets, settings, jobs or default_jobs(), policy, run_apps)
     fresh: dict[Path, Parts] = {c: [] for c in targets}
     for task, result in zip(
@@ -300,25 +301,6 @@ def _checked(
         if not _idle(task, result):
             fresh[task.root].append((task, result))
     return fresh
-
-
-def prestart_workers(jobs: int | None, targets: int) -> None:
-    """The worker processes started now (`runner.prestart`), before Helm's library is
-    loaded here (then forked), each warming up (`_warm_up`) while this process plans."""
-    from chartfix.runner import prestart
-
-    prestart(jobs, targets, _warm_up)
-
-
-def _warm_up() -> None:
-    """What a worker's first task would load: the pipeline's modules and the engine's
-    library (Helm's Go runtime), loaded as the worker starts."""
-    import importlib
-
-    from chartfix.runner import ENGINE_MODULE
-
-    importlib.import_module("chartfix.pipeline")
-    importlib.import_module(ENGINE_MODULE)
 
 
 def _idle(task: ScenarioTask, result: ScenarioResult) -> bool:
@@ -381,16 +363,17 @@ def _tasks(
     policy: Policy,
     run_apps: bool | None,
 ) -> list[ScenarioTask]:
-    """Tasks biggest first (by bytes on disk); a target larger than half a worker's fair
-    share is split into `jobs` tasks, each of a share of its scenarios that its worker works
-    out (`share_of`). No target is loaded here: that would hold up every worker, which have
+    """Tasks heaviest first (`target_weight`); a target heavier than a worker's fair share
+    (the whole over the workers), which would end last however the rest were handed out, is
+    split into `jobs` tasks, each of a share of its scenarios that its worker works out
+    (`share_of`): a lighter one is not, as each share loads and stages it again. No target is loaded here: that would hold up every worker, which have
     started already (`runner.prestart`), and load Helm's library in this process. One
     worker, or one target: one task per target, in their order (nothing to balance; one
     target's worker is then forked, chartfix.runner, and starts no pool)."""
     if jobs == 1 or len(targets) == 1:
         return [ScenarioTask(root, settings, policy, run_apps) for root in targets]
     weight = {root: target_weight(root) for root in targets}
-    fair = sum(weight.values()) / (2 * jobs)
+    fair = sum(weight.values()) / jobs
     return [
         ScenarioTask(root, settings, policy, run_apps, share, shares)
         for root in sorted(targets, key=weight.__getitem__, reverse=True)
