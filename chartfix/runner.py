@@ -42,12 +42,11 @@ import signal
 import sys
 import threading
 import time
-from collections import deque
 from collections.abc import Callable, Generator, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from multiprocessing.connection import Connection
 from multiprocessing.connection import wait as wait_any
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
 if TYPE_CHECKING:
     from concurrent.futures import Future, ThreadPoolExecutor
@@ -139,19 +138,43 @@ def run_parallel(
     module-level function or a `functools.partial` of one). An exception raised by `fn`,
     the death of the worker running it, or `timeout` seconds passing becomes
     `on_crash(item, error)` when given (a `Stopped` for the last two); without `on_crash`
-    it is raised.
+    it is raised. `items` is read as the work goes (`_Feed`): an iterator may work out its
+    next item while the workers are busy with the ones before.
     """
-    todo = list(items)
-    workers = max(1, min(jobs or default_jobs(), len(todo)))
+    feed = _Feed(items)
+    workers = sum(feed.has(index) for index in range(jobs or default_jobs()))
     chosen: PoolKind = kind or _env_kind() or DEFAULT_KIND
-    if not todo:
+    if not workers:
         return
     if workers == 1 and (chosen == "thread" or os.environ.get("CHARTFIX_INLINE") == "1"):
-        yield from _inline(fn, todo, on_crash, timeout)
+        yield from _inline(fn, feed, on_crash, timeout)
     elif chosen == "thread":
-        yield from _threaded(fn, todo, workers, on_crash)
+        yield from _threaded(fn, feed, workers, on_crash)
     else:
-        yield from _processes(fn, todo, workers, on_crash, timeout)
+        yield from _processes(fn, feed, workers, on_crash, timeout)
+
+
+class _Feed(Generic[T]):
+    """The items of a run, taken from their iterable only when the run needs the next one."""
+
+    def __init__(self, items: Iterable[T]) -> None:
+        self._source = iter(items)
+        self.items: list[T] = []
+
+    def has(self, index: int) -> bool:
+        """Whether there is an item at `index` (taking those up to it from the iterable)."""
+        while len(self.items) <= index:
+            try:
+                self.items.append(next(self._source))
+            except StopIteration:
+                return False
+        return True
+
+    def __iter__(self) -> Iterator[T]:
+        index = 0
+        while self.has(index):
+            yield self.items[index]
+            index += 1
 
 
 def prestart(jobs: int | None, items: int, warm: Callable[[], object] | None = None) -> None:
@@ -173,11 +196,11 @@ def _env_kind() -> PoolKind | None:
 
 def _inline(
     fn: Callable[[T], R],
-    todo: list[T],
+    feed: _Feed[T],
     on_crash: Callable[[T, BaseException], R] | None,
     timeout: float | None,
 ) -> Iterator[R]:
-    for item in todo:
+    for item in feed:
         try:
             with time_limit(timeout):
                 result = fn(item)
@@ -217,7 +240,7 @@ def time_limit(seconds: float | None) -> Iterator[None]:
 
 def _threaded(
     fn: Callable[[T], R],
-    todo: list[T],
+    feed: _Feed[T],
     workers: int,
     on_crash: Callable[[T, BaseException], R] | None,
 ) -> Iterator[R]:
@@ -233,16 +256,16 @@ def _threaded(
         pool = _threads.get(workers)
         if pool is None:
             pool = _threads[workers] = ThreadPoolExecutor(workers, thread_name_prefix="chartfix")
-    while emit < len(todo):
-        while next_index < len(todo) and len(running) < window:
-            running[pool.submit(fn, todo[next_index])] = next_index
+    while running or feed.has(next_index):
+        while len(running) < window and feed.has(next_index):
+            running[pool.submit(fn, feed.items[next_index])] = next_index
             next_index += 1
         finished, _ = wait(running, return_when=FIRST_COMPLETED)
         for future in finished:
             index = running.pop(future)
             error = future.exception()
             if error is not None:
-                done[index] = _crashed(todo[index], error, on_crash)
+                done[index] = _crashed(feed.items[index], error, on_crash)
             else:
                 done[index] = future.result()
         emit += yield from _ready(done, emit)
@@ -299,23 +322,24 @@ def _sigint_ignored() -> Iterator[None]:
 
 def _processes(
     fn: Callable[[T], R],
-    todo: list[T],
+    feed: _Feed[T],
     workers: int,
     on_crash: Callable[[T, BaseException], R] | None,
     timeout: float | None,
 ) -> Iterator[R]:
-    crew = _hire(workers, fork=len(todo) == 1 and fork_safe())
-    queue = deque(range(len(todo)))
+    crew = _hire(workers, fork=not feed.has(1) and fork_safe())
+    next_index = 0  # next item to give
     busy: dict[_Worker, int] = {}
     done: dict[int, R] = {}
     emit = 0
     try:
-        while emit < len(todo):
+        while busy or feed.has(next_index):
             for slot, worker in enumerate(crew):
-                if worker not in busy and queue:
-                    worker = crew[slot] = _assigned(worker, fn, todo[queue[0]])
+                if worker not in busy and feed.has(next_index):
+                    worker = crew[slot] = _assigned(worker, fn, feed.items[next_index])
                     worker.deadline = math.inf  # the clock starts when the work does
-                    busy[worker] = queue.popleft()
+                    busy[worker] = next_index
+                    next_index += 1
             left = max(0.0, min(w.deadline for w in busy) - time.monotonic())
             # in slices: a Ctrl-C caught by one of Go's threads (the parent may have loaded
             # the engine) is only acted on when this thread returns to Python
@@ -334,7 +358,7 @@ def _processes(
                 else:
                     continue
                 del busy[worker]
-                done[index] = value if ok else _crashed(todo[index], value, on_crash)
+                done[index] = value if ok else _crashed(feed.items[index], value, on_crash)
             emit += yield from _ready(done, emit)
     finally:  # a run stopped early: what its busy workers hold is of no use to anyone
         for worker in busy:

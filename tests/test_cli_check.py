@@ -8,6 +8,7 @@ import os
 import pickle
 import shutil
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -190,6 +191,29 @@ def test_runner_one_job_and_errors_without_on_crash(
         list(run_parallel(square_or_die, [5], 1))
 
 
+def mark_done(item: tuple[Path, int]) -> int:
+    """Module-level so spawned workers can import it: leaves a file saying it ran."""
+    folder, n = item
+    (folder / f"done-{n}").touch()
+    return n
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_runner_takes_items_as_the_work_goes(tmp_path: Path, jobs: int) -> None:
+    """An iterator of items is read as the workers need them, so that a caller can work out
+    the next item (check looks targets up in the cache) while the first ones are worked on:
+    by the time the fourth item is asked for, some item has been done."""
+    seen: list[int] = []
+
+    def items() -> Iterator[tuple[Path, int]]:
+        for n in range(6):
+            seen.append(len(list(tmp_path.glob("done-*"))))
+            yield tmp_path, n
+
+    assert list(run_parallel(mark_done, items(), jobs)) == list(range(6))
+    assert seen[:jobs] == [0] * jobs and seen[3] >= 1, seen
+
+
 def environment(name: str) -> str | None:
     return os.environ.get(name)
 
@@ -278,7 +302,7 @@ def test_a_heavy_targets_scenarios_are_shared_out_whatever_its_kind() -> None:
 
     light = FIXTURES / "one-letter-container"
     for heavy in (RULE_CHARTS / "scenarios", FIXTURES / "kustomize-overlays"):
-        tasks = _tasks([heavy, light], RenderSettings(), 2, Policy(), None)
+        tasks = list(_tasks([heavy, light], RenderSettings(), 2, Policy(), None))
         assert [(t.root, t.share, t.shares) for t in tasks] == [
             (heavy, 0, 2), (heavy, 1, 2), (light, 0, 1)
         ]
@@ -307,7 +331,7 @@ def test_a_heavy_target_with_fewer_scenarios_than_shares_is_checked_once(
         shutil.copytree(FIXTURES / "scaffold-helpers", root)
     (broken / "templates" / "broken.yaml").write_text('{{ fail "not today" }}\n')
     light = FIXTURES / "one-letter-container"
-    tasks = _tasks([heavy, light], RenderSettings(), 2, Policy(), None)
+    tasks = list(_tasks([heavy, light], RenderSettings(), 2, Policy(), None))
     assert (heavy, 1, 2) in [(t.root, t.share, t.shares) for t in tasks]
     for root in (heavy, broken):
         report, whole = check_all([root, light], CheckOptions(jobs=2))[0], check_chart(root)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TextIO
@@ -257,19 +257,12 @@ def check_all(
     unfinished = {c: ChartReport(root=c, name=c.name, error=e) for c in charts
                   if (e := _unfinished_write(c)) is not None}
     ready = [c for c in charts if c not in unfinished]
-    keys: dict[Path, str] = {}
-    results: dict[Path, Parts | None] = {}
-    for root in ready:
-        keys[root] = _target_key(root, settings, policy, run_apps)
-        results[root] = _cached(root, keys[root])
-        if results[root] is None and len(results) == 1:
-            start_workers(options.jobs, len(ready))  # a cold run: the workers start meanwhile
-    todo = [root for root in ready if results[root] is None]
-    fresh = _checked(todo, settings, options.jobs, policy, run_apps) if todo else {}
+    lookup = _Lookup(settings, policy, run_apps, options.jobs, len(ready))
+    fresh = _checked(ready, lookup, settings, options.jobs, policy, run_apps)
     for root, parts in fresh.items():
-        _store(keys[root], parts)
+        _store(lookup.keys[root], parts)
     ordered = [
-        unfinished.get(root) or _report(root, results.get(root) or fresh[root])
+        unfinished.get(root) or _report(root, lookup.hits.get(root) or fresh[root])
         for root in charts
     ]
     settle_suppressions(ordered)
@@ -280,26 +273,64 @@ Parts = list[tuple[ScenarioTask, ScenarioResult]]
 """A target's tasks and their results (one task, or a heavy target's shares)."""
 
 
+@dataclass
+class _Lookup:
+    """Targets looked up in the cache one at a time, as `_tasks` comes to them: their keys
+    and the cache's answers kept. The first the cache does not answer starts the workers."""
+
+    settings: RenderSettings
+    policy: Policy
+    run_apps: bool | None
+    jobs: int | None
+    targets: int
+    keys: dict[Path, str] = field(default_factory=dict)
+    hits: dict[Path, Parts] = field(default_factory=dict)
+
+    def missed(self, root: Path) -> bool:
+        """Whether `root` must be checked (the cache does not answer for it)."""
+        self.keys[root] = _target_key(root, self.settings, self.policy, self.run_apps)
+        hit = _cached(root, self.keys[root])
+        if hit is not None:
+            self.hits[root] = hit
+            return False
+        if len(self.keys) == len(self.hits) + 1:  # the first: a cold run, work to do
+            start_workers(self.jobs, self.targets)
+        return True
+
+
 def _checked(
     targets: Sequence[Path],
+    lookup: _Lookup,
     settings: RenderSettings,
     jobs: int | None,
     policy: Policy,
     run_apps: bool | None,
 ) -> dict[Path, Parts]:
-    """Each target's tasks and results, run in worker processes (chartfix.runner, imported
-    here: a run the cache answers starts none)."""
-    from chartfix.runner import default_jobs, run_parallel
+    """Each target the cache does not answer (`lookup`), its tasks and their results, run
+    in worker processes (chartfix.runner, imported here: a run the cache answers starts
+    none). The workers start on the first task while the parent still looks up the rest:
+    the runner takes the tasks as they come."""
+    tasks = _tasks(targets, settings, jobs, policy, run_apps, lookup.missed)
+    first = next(tasks, None)
+    if first is None:
+        return {}
+    from chartfix.runner import run_parallel
 
-    start_workers(jobs, len(targets))  # unless started already: while the tasks are planned
-    tasks = _tasks(targets, settings, jobs or default_jobs(), policy, run_apps)
-    fresh: dict[Path, Parts] = {c: [] for c in targets}
-    for task, result in zip(
-        tasks, run_parallel(check_scenarios, tasks, jobs, on_crash=_crashed_scenario),
-        strict=True,
-    ):
+    planned = [first]
+
+    def planning() -> Iterator[ScenarioTask]:
+        yield first
+        for task in tasks:
+            planned.append(task)
+            yield task
+
+    fresh: dict[Path, Parts] = {}
+    results = run_parallel(check_scenarios, planning(), jobs, on_crash=_crashed_scenario)
+    for index, result in enumerate(results):
+        task = planned[index]
+        parts = fresh.setdefault(task.root, [])
         if not _idle(task, result):
-            fresh[task.root].append((task, result))
+            parts.append((task, result))
     return fresh
 
 
@@ -359,27 +390,38 @@ def settle_suppressions(reports: Sequence[ChartReport]) -> None:
 def _tasks(
     targets: Sequence[Path],
     settings: RenderSettings,
-    jobs: int,
+    jobs: int | None,
     policy: Policy,
     run_apps: bool | None,
-) -> list[ScenarioTask]:
-    """Tasks heaviest first (`target_weight`); a target heavier than a worker's fair share
-    (the whole over the workers), which would end last however the rest were handed out, is
-    split into `jobs` tasks, each of a share of its scenarios that its worker works out
-    (`share_of`): a lighter one is not, as each share loads and stages it again. No target is loaded here: that would hold up every worker, which have
-    started already (`runner.prestart`), and load Helm's library in this process. One
-    worker, or one target: one task per target, in their order (nothing to balance; one
-    target's worker is then forked, chartfix.runner, and starts no pool)."""
-    if jobs == 1 or len(targets) == 1:
-        return [ScenarioTask(root, settings, policy, run_apps) for root in targets]
-    weight = {root: target_weight(root) for root in targets}
+    missed: Callable[[Path], bool] = lambda root: True,
+) -> Iterator[ScenarioTask]:
+    """The tasks of the targets to check (`missed`, asked of each in turn), heaviest first
+    (`target_weight`). Targets are asked in their order until one is missed (a run the
+    cache answers whole weighs nothing), then the rest in the order of their weight, each
+    as its turn comes: the workers start on the first while the rest are asked. A target
+    heavier than a worker's fair share (the whole over the workers), which would end last
+    however the rest were handed out, is split into `jobs` tasks, each of a share of its
+    scenarios that its worker works out (`share_of`): a lighter one is not, as each share
+    loads and stages it again. No target is loaded here: that would hold up every worker
+    and load Helm's library in this process. One worker, or one target: one task per
+    target, in their order (nothing to balance; one target's worker is then forked,
+    chartfix.runner, and starts no pool)."""
+    pending = list(targets)
+    while pending and not missed(pending[0]):
+        del pending[0]
+    if not pending:
+        return
+    from chartfix.runner import default_jobs
+
+    jobs = jobs or default_jobs()
+    first, weighed = pending[0], jobs > 1 and len(targets) > 1
+    weight = {root: target_weight(root) for root in pending} if weighed else {}
     fair = sum(weight.values()) / jobs
-    return [
-        ScenarioTask(root, settings, policy, run_apps, share, shares)
-        for root in sorted(targets, key=weight.__getitem__, reverse=True)
-        for shares in [jobs if weight[root] > fair else 1]
-        for share in range(shares)
-    ]
+    for root in sorted(pending, key=weight.__getitem__, reverse=True) if weighed else pending:
+        if root is first or missed(root):
+            shares = jobs if weighed and weight[root] > fair else 1
+            for share in range(shares):
+                yield ScenarioTask(root, settings, policy, run_apps, share, shares)
 
 
 def _untrusted(root: Path, settings: RenderSettings) -> tuple[Path, ...]:
