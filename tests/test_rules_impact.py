@@ -250,6 +250,21 @@ def test_a_service_without_target_port_targets_its_port_number() -> None:
     assert consumer_effect(service, pod("db-test")).real
 
 
+def test_a_statefulset_writing_the_release_namespace_is_governed_by_a_service_writing_none(
+) -> None:
+    """Objects that write no namespace land in the release's: a StatefulSet that writes it
+    (`namespace: {{ .Release.Namespace }}`) and its headless Service that does not are in
+    one namespace, and a test Pod behind the Service's per-pod names stays latent."""
+    service = obj({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "db-peers"},
+                   "spec": {"clusterIP": "None", "selector": {"app": "db"}}})
+    sts = controller("StatefulSet")
+    sts.body["metadata"]["namespace"] = "team"  # type: ignore[index]
+    sts.body["spec"]["serviceName"] = "db-peers"  # type: ignore[index]
+    test = pod("db-test")
+    assert not consumer_effect(service, test, [service, sts, test], "team").real
+    assert consumer_effect(service, test, [service, sts, test], "other").real
+
+
 def test_overlap_on_objects_alone() -> None:
     """A rule over objects with no chart: the impact needs nothing but the objects."""
     objects = [controller("DaemonSet", "agent"), pod("agent-test")]

@@ -76,22 +76,26 @@ def advice(remediation: str, impact: Impact) -> str:
 
 
 def consumer_effect(
-    consumer: K8sObject, pods: K8sObject, objects: Sequence[K8sObject] = ()
+    consumer: K8sObject, pods: K8sObject, objects: Sequence[K8sObject] = (),
+    namespace: str = "",
 ) -> Effect:
     """What a Service, PodDisruptionBudget or NetworkPolicy does to the pods of `pods`,
-    which its selector matches (`objects`: the rendering's, which may name a Service)."""
+    which its selector matches (`objects`: the rendering's, which may name a Service;
+    `namespace`: the release's, where those of them that write none land)."""
     if consumer.kind == "Service":
-        return _service_effect(consumer, pods, objects)
+        return _service_effect(consumer, pods, objects, namespace)
     if consumer.kind == "PodDisruptionBudget":
         return _budget_effect(consumer, pods)
     return _policy_effect(consumer, pods)
 
 
-def _service_effect(service: K8sObject, pods: K8sObject, objects: Sequence[K8sObject]) -> Effect:
+def _service_effect(
+    service: K8sObject, pods: K8sObject, objects: Sequence[K8sObject], namespace: str
+) -> Effect:
     ports = [p for p in _spec(service).get("ports") or [] if isinstance(p, Mapping)]
     subject = str(pods.ref)
     if _spec(service).get("clusterIP") == "None":  # ports or not, every Ready pod is a record
-        return _headless_effect(service, pods, objects)
+        return _headless_effect(service, pods, objects, namespace)
     if not ports:
         return Effect(True, f"{service.ref} has no ports: its DNS name resolves to the pods of "
                       "{pods} too", subject)
@@ -113,7 +117,9 @@ def _service_effect(service: K8sObject, pods: K8sObject, objects: Sequence[K8sOb
                   "would route to them)", subject)
 
 
-def _headless_effect(service: K8sObject, pods: K8sObject, objects: Sequence[K8sObject]) -> Effect:
+def _headless_effect(
+    service: K8sObject, pods: K8sObject, objects: Sequence[K8sObject], namespace: str
+) -> Effect:
     """A headless Service's own name resolves to `pods` too. For the short-lived pods of a
     Job or test Pod in the Service of a StatefulSet, that acts only if something resolves that
     name: the StatefulSet's per-pod names do not return them."""
@@ -124,7 +130,7 @@ def _headless_effect(service: K8sObject, pods: K8sObject, objects: Sequence[K8sO
     governed = [
         o for o in objects
         if o.kind == "StatefulSet" and _spec(o).get("serviceName") == service.name
-        and o.namespace == service.namespace
+        and (o.namespace or namespace) == (service.namespace or namespace)
     ]
     if not governed or _named_elsewhere(service, objects):
         return Effect(True, said + " while they run", subject)

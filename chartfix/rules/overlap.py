@@ -143,7 +143,7 @@ def _effects(
         found += [autoscaler_effect(h, controller, other) for h in scalers]
         for consumer in readers:
             if consumer.selector is not None and consumer.selector.matches(other.pod_labels or {}):
-                effect = consumer_effect(consumer, other, rendering.objects)
+                effect = consumer_effect(consumer, other, rendering.objects, rendering.namespace)
                 if effect.real:
                     meant = f" ({consumer.ref} is meant for {controller.ref})"
                     found.append(Effect(True, effect.text + meant, effect.pods))

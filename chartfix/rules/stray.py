@@ -112,7 +112,9 @@ def check(objects: Sequence[K8sObject], context: RuleContext) -> Iterator[Findin
             continue
         described = ", ".join(sorted(describe(o) for o in strays))
         meant = ", ".join(sorted(str(o.ref) for o in owners))
-        severity, impact, effects = grade([consumer_effect(consumer, o, objects) for o in strays])
+        severity, impact, effects = grade([
+            consumer_effect(consumer, o, objects, rendering.namespace) for o in strays
+        ])
         said = "; ".join(effects) if impact == "effect" else f"latent: {'; '.join(effects)}"
         yield Finding(
             rule=CODE,
