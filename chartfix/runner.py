@@ -55,7 +55,6 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 PoolKind = Literal["process", "thread"]
-OnCrash = Callable[[T, BaseException], R]
 
 DEFAULT_KIND: PoolKind = "process"
 """Override with CHARTFIX_POOL=thread|process (benchmarks, debugging)."""
