@@ -541,6 +541,180 @@ def test_a_subchart_switching_off_its_own_subchart_gets_the_chart_loaded_afresh(
     assert rendered() == everything
 
 
+# --- a kept chart renders as a fresh load --------------------------------------------------------
+
+
+def kept_and_fresh(chart: Any, *runs: tuple[str, ...]) -> list[tuple[Any, Any]]:
+    """Each scenario (its --set strings) rendered in turn by one engine that keeps loaded
+    charts, and by a fresh engine: (kept, fresh) per scenario, as object names or the error."""
+
+    def outcome(sets: tuple[str, ...], engine: SdkEngine) -> Any:
+        try:
+            rendering = render(chart, Scenario("user", (), sets), engine=engine)
+        except TargetError as err:
+            return err.reason
+        return sorted((o.name, str(dict(o.body).get("data"))) for o in rendering.objects)
+
+    kept = SdkEngine()
+    return [(outcome(sets, kept), outcome(sets, SdkEngine())) for sets in runs]
+
+
+def test_a_kept_chart_does_not_choose_subcharts_by_the_values_it_imported(
+    tmp_path: Path,
+) -> None:
+    """Helm folds `import-values` into the loaded chart's values after choosing its
+    subcharts, so a kept chart would choose by values a fresh load does not have yet: a
+    subchart the user switched off (its condition's second path, a tag) rendered anyway,
+    and what `.Chart.Dependencies` says of the imports changed."""
+    root = make_chart(
+        tmp_path / "app", "app",
+        templates={"deps.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: deps\n"
+                                "data:\n  d: {{ toJson .Chart.Dependencies | quote }}\n"},
+        dependencies=[
+            {"name": "exp", "version": "1.x", "import-values": ["data"]},
+            {"name": "x", "version": "1.x", "condition": "feat.use,x.enabled"},
+            {"name": "y", "version": "1.x", "tags": ["t1", "t2"]},
+        ],
+    )
+    make_chart(root / "charts" / "exp", "exp",
+               values="exports:\n  data:\n    feat:\n      use: true\n    tags:\n      t2: true\n")
+    make_chart(root / "charts" / "x", "x")
+    make_chart(root / "charts" / "y", "y")
+
+    runs = kept_and_fresh(
+        load_chart(root), ("x.enabled=true",), ("x.enabled=false", "tags.t1=false")
+    )
+
+    assert [kept == fresh for kept, fresh in runs] == [True, True]
+    assert "release-name-x" not in {name for name, _ in runs[1][1]}
+
+
+def test_a_kept_chart_that_dropped_a_subchart_does_not_choose_by_that_subchart_s_defaults(
+    tmp_path: Path,
+) -> None:
+    """A condition may read another subchart's values: a fresh load reads that subchart's
+    defaults, a kept chart that dropped it no longer holds them. y (condition
+    `x.feature`, false in x's defaults) must not render when x is switched off."""
+    root = make_chart(
+        tmp_path / "app", "app",
+        dependencies=[
+            {"name": "x", "version": "1.x", "condition": "x.enabled"},
+            {"name": "y", "version": "1.x", "condition": "x.feature"},
+        ],
+    )
+    make_chart(root / "charts" / "x", "x", values="greeting: hi\nfeature: false\n")
+    make_chart(root / "charts" / "y", "y")
+
+    runs = kept_and_fresh(
+        load_chart(root), ("x.enabled=false", "x.feature=true"), ("x.enabled=false",)
+    )
+
+    assert [kept == fresh for kept, fresh in runs] == [True, True]
+    assert [name for name, _ in runs[1][0]] == ["release-name-app"]
+
+
+def test_a_render_failing_on_a_kept_chart_is_done_again_from_a_fresh_load(
+    tmp_path: Path,
+) -> None:
+    """A kept chart holds the defaults of a subchart Helm drops during the render (a tag):
+    a template reading them fails on the kept chart where a fresh load renders. The user
+    must see the fresh load's outcome, not a failure of chartfix's making."""
+    root = make_chart(
+        tmp_path / "app", "app",
+        templates={
+            "configmap.yaml": CONFIGMAP % "app",
+            "port.yaml": '{{- if .Values.x.port }}{{ include "x.port" . }}{{ end }}\n',
+        },
+        values="greeting: hi\nx: {}\n",
+        dependencies=[{"name": "x", "version": "1.x", "tags": ["t"]}],
+    )
+    make_chart(
+        root / "charts" / "x", "x", values="greeting: hi\nport: 80\n",
+        templates={
+            "_port.tpl": '{{ define "x.port" }}{{ end }}', "configmap.yaml": CONFIGMAP % "x"
+        },
+    )
+
+    runs = kept_and_fresh(load_chart(root), (), ("tags.t=false",))
+
+    assert [kept == fresh for kept, fresh in runs] == [True, True]
+    assert [name for name, _ in runs[1][0]] == ["release-name-app"]
+
+
+def test_a_null_for_a_subchart_s_values_fails_on_a_kept_chart_as_on_a_fresh_load(
+    tmp_path: Path,
+) -> None:
+    """`--set x=null` (or `x.s=null` for x's own subchart s) makes Helm refuse the chart
+    ("type mismatch on x"); a kept chart holds x's defaults in its values and rendered it,
+    so the user saw a rendering `helm template` refuses."""
+    root = make_chart(
+        tmp_path / "app", "app",
+        dependencies=[{"name": "x", "version": "1.x", "condition": "x.enabled"}],
+    )
+    x = make_chart(root / "charts" / "x", "x", dependencies=[{"name": "s", "version": "1.x"}])
+    make_chart(x / "charts" / "s", "s")
+
+    runs = kept_and_fresh(load_chart(root), (), ("x=null",), ("x.s=null",), ())
+
+    assert [kept == fresh for kept, fresh in runs] == [True] * 4
+    assert "type mismatch on x" in runs[1][0]
+    assert "type mismatch on s" in runs[2][0]
+
+
+def test_a_kept_chart_reads_a_condition_as_helm_does(tmp_path: Path) -> None:
+    """Helm trims a condition as a whole, not each path (`x.enabled ,y.use` reads `y.use`
+    only), and takes a v2 chart's dependencies from requirements.yaml when it has them: a
+    kept chart that dropped x must not render a scenario that switches x on that way."""
+    spaced = make_chart(
+        tmp_path / "spaced", "spaced",
+        dependencies=[{"name": "x", "version": "1.x", "condition": "x.enabled ,y.use"}],
+    )
+    make_chart(spaced / "charts" / "x", "x")
+    required = make_chart(
+        tmp_path / "required", "required",
+        dependencies=[{"name": "x", "version": "1.x", "condition": "x.enabled"}],
+    )
+    (required / "requirements.yaml").write_text(
+        "dependencies:\n- name: x\n  version: 1.x\n  condition: y.use\n"
+    )
+    make_chart(required / "charts" / "x", "x")
+
+    for root in (spaced, required):
+        runs = kept_and_fresh(
+            load_chart(root), ("y.use=false",), ("x.enabled=false", "y.use=true")
+        )
+
+        assert [kept == fresh for kept, fresh in runs] == [True, True]
+        assert "release-name-x" in {name for name, _ in runs[1][0]}
+
+
+def test_a_kept_chart_renders_aliased_subcharts_it_dropped_when_switched_on_again(
+    tmp_path: Path,
+) -> None:
+    """Helm names an aliased subchart by its alias only when it renders, so the subcharts a
+    loaded chart holds before its first render do not show which aliased one it dropped: a
+    chart using `common` as a, as b and as itself lost `a` for every later scenario."""
+    root = make_chart(
+        tmp_path / "app", "app", values="greeting: hi\na:\n  enabled: true\n",
+        dependencies=[
+            {"name": "common", "version": "1.x", "alias": "a", "condition": "a.enabled"},
+            {"name": "common", "version": "1.x", "alias": "b"},
+            {"name": "common", "version": "1.x"},
+        ],
+    )
+    make_chart(
+        root / "charts" / "common", "common",
+        templates={"configmap.yaml": CONFIGMAP.replace("%s", "{{ .Chart.Name }}")},
+    )
+
+    runs = kept_and_fresh(load_chart(root), (), ("a.enabled=false",), ())
+
+    assert [kept == fresh for kept, fresh in runs] == [True] * 3
+    assert [name for name, _ in runs[2][0]] == [
+        "release-name-a", "release-name-app", "release-name-b", "release-name-common"
+    ]
+
+
 # --- errors --------------------------------------------------------------------------------------
 
 

@@ -107,17 +107,27 @@ class StagedChart:
         return archive
 
     @property
-    def settled_below(self) -> bool:
-        """Whether no subchart, at any depth, declares a dependency that values can switch
-        off (a `condition` or `tags`). Then a render removes nothing from the loaded chart
-        below its top subcharts, whose removal Helm shows (render.SdkEngine)."""
-        settled = self.derived.get("settled below")
-        if settled is None:
-            settled = self.derived["settled below"] = not any(
+    def reusable(self) -> bool:
+        """Whether a loaded chart that Helm rendered once renders a later scenario as a fresh
+        load would, as long as that scenario switches on the same top subcharts
+        (render.SdkEngine). It would not, a render changing the loaded chart in ways Helm
+        does not show, when:
+        - a subchart, at any depth, declares a dependency that values can switch off (a
+          `condition` or `tags`): Helm drops it without a trace in the top subcharts;
+        - a chart, at any depth, imports values (`import-values`): Helm folds them into its
+          values after choosing the subcharts, so a kept chart would choose by them (and
+          `.Chart.Dependencies` no longer lists the imports);
+        - a top dependency has an alias: Helm names the subchart by it only when it
+          renders, so the subcharts a chart held when loaded do not show which it dropped;
+        - a top dependency's condition reads another subchart's values: a fresh load reads
+          them in that subchart's defaults, a kept chart that dropped it does not."""
+        reusable = self.derived.get("reusable")
+        if reusable is None:
+            reusable = self.derived["reusable"] = not any(
                 _switches(rel, data) for rel, data in self.files.items()
                 if rel.startswith("charts/")
-            )
-        return bool(settled)
+            ) and _plain_top(self.files)
+        return bool(reusable)
 
     def switched_off(self, values: Mapping[str, Any]) -> frozenset[str]:
         """The chart's own subcharts (by the name they render under) that `values` (its
@@ -126,7 +136,9 @@ class StagedChart:
         the values a subchart's own defaults add never override these."""
         switches = self.derived.get("switches")
         if switches is None:
-            switches = self.derived["switches"] = _switches_of(self.files)
+            switches = self.derived["switches"] = [
+                (name, paths[0]) for name, paths in _conditions(_top_dependencies(self.files))
+            ]
         return frozenset(name for name, path in switches if value_at(values, path) is False)
 
     def disk_path(self, rendered: str) -> str:
@@ -138,26 +150,61 @@ class StagedChart:
         return self.disk_dirs[best] + rendered[len(best) :] if best else rendered
 
 
-def _switches_of(files: Mapping[str, bytes]) -> list[tuple[str, str]]:
-    """(name rendered under, first `condition` path) of each dependency the staged chart
-    itself declares with a condition (Chart.yaml, else requirements.yaml)."""
+def _top_dependencies(files: Mapping[str, bytes]) -> list[Any]:
+    """The dependencies the staged chart itself declares, as Helm reads them: Chart.yaml's,
+    replaced by requirements.yaml's when that file lists any (Helm reads it after
+    Chart.yaml, whatever the apiVersion). None when a file cannot be read."""
+    declared: list[Any] = []
     for name in ("Chart.yaml", "requirements.yaml"):
         try:
             meta = yamlfile.load(files.get(name, b""), name)
         except TargetError:
-            return []
+            return [None]
+        if isinstance(meta, dict) and "dependencies" in meta:
+            deps = meta["dependencies"]
+            declared = deps if isinstance(deps, list) else []
+    return declared
+
+
+def _conditions(deps: Iterable[Any]) -> list[tuple[str, list[str]]]:
+    """(name rendered under, paths of its `condition` in Helm's order) of each dependency
+    with a condition. Helm trims the condition as a whole, not each path: `a.on ,b.on`
+    reads `a.on ` (found nowhere) and then `b.on`."""
+    return [
+        (str(d.get("alias") or d.get("name")), str(d["condition"]).strip().split(","))
+        for d in deps if isinstance(d, dict) and d.get("condition")
+    ]
+
+
+def _plain_top(files: Mapping[str, bytes]) -> bool:
+    """Whether the staged chart's own dependencies (in Chart.yaml and in requirements.yaml)
+    import no values, have no alias and no condition reading another one's values (nor
+    tags, when a subchart is named `tags`: its defaults would be read as tags)."""
+    for name in ("Chart.yaml", "requirements.yaml"):
+        try:
+            meta = yamlfile.load(files.get(name, b""), name)
+        except TargetError:
+            return False
         deps = meta.get("dependencies") if isinstance(meta, dict) else None
-        if isinstance(deps, list):
-            return [
-                (str(d.get("alias") or d.get("name")), str(d["condition"]).split(",")[0].strip())
-                for d in deps if isinstance(d, dict) and d.get("condition")
-            ]
-    return []
+        if deps is None:
+            continue
+        if not isinstance(deps, list) or not all(isinstance(d, dict) for d in deps):
+            return False
+        if any(d.get("import-values") or d.get("alias") for d in deps):
+            return False
+        names = {str(d.get("name")) for d in deps}
+        if any(
+            path.split(".")[0] in names - {own}
+            for own, paths in _conditions(deps) for path in paths
+        ) or ("tags" in names and any(d.get("tags") for d in deps)):
+            return False
+    return True
 
 
 def _switches(name: str, data: bytes) -> bool:
     """Whether a staged file is a subchart's declaration of a dependency that values can
-    switch off, or a packaged subchart holding one (or that cannot be read: it may)."""
+    switch off or that imports values, or a packaged subchart holding one (or that cannot
+    be read: it may)."""
     base = name.rsplit("/", 1)[-1]
     if base in ("Chart.yaml", "requirements.yaml"):
         try:
@@ -166,7 +213,8 @@ def _switches(name: str, data: bytes) -> bool:
             return True
         deps = meta.get("dependencies") if isinstance(meta, dict) else None
         return isinstance(deps, list) and any(
-            not isinstance(d, dict) or d.get("condition") or d.get("tags") for d in deps
+            not isinstance(d, dict) or d.get("condition") or d.get("tags")
+            or d.get("import-values") for d in deps
         )
     if not name.endswith((".tgz", ".tar.gz")):
         return False

@@ -8,8 +8,9 @@ overrides, and hand Helm one in-memory archive. That one path serves every case:
 - a dependency that lives beside the chart (monorepo sibling, `file://`) renders as if
   `helm dependency build` had vendored it;
 - Helm never follows a symlink, and says nothing on stderr about staging links.
-A loaded chart is not reused between renders: Helm drops disabled subcharts from the loaded
-chart while rendering, so a reused handle would render the next scenario without them.
+A loaded chart is rendered again only as far as that gives what a fresh load would (Helm
+drops disabled subcharts from the loaded chart while rendering, and folds values into it):
+see SdkEngine and StagedChart.reusable.
 """
 
 from __future__ import annotations
@@ -150,11 +151,12 @@ class Engine(Protocol):
 
     def render(
         self, archive: bytes, values: Mapping[str, Any], release: str, namespace: str,
-        log: list[str] | None = None, settled_below: bool = False,
+        log: list[str] | None = None, reusable: bool = False,
         switched_off: Callable[[], Collection[str]] = frozenset,
     ) -> dict[str, str]:
         """`log` receives the lines Helm logged while rendering (its warnings).
-        `settled_below`: no subchart can switch off one of its own (`StagedChart`);
+        `reusable`: a loaded chart with subcharts may be kept and rendered again for these
+        values (`StagedChart.reusable`, and no null in the values);
         `switched_off()`: top subcharts the values surely switch off (`StagedChart`)."""
         ...
 
@@ -169,9 +171,9 @@ class SdkEngine:
     the defaults of those left into the chart's own values. A kept chart renders a scenario
     as a fresh one would only when the scenario switches on exactly the subcharts it still
     holds: none it dropped (each is one the values surely switch off: `switched_off`) and
-    none it holds (Helm says which it holds: `dependencies`; a render that dropped one more
-    is done again from a fresh load). Subcharts that switch their own subcharts off are
-    dropped without a trace in what Helm says: such a chart is never kept (`settled_below`).
+    none it holds (Helm says which it holds: `dependencies`; a render that dropped one more,
+    or failed, is done again from a fresh load). A chart with subcharts is kept and rendered
+    again only when `reusable` says a render changes nothing else Helm does not show.
     """
 
     KEEP = 3
@@ -183,30 +185,35 @@ class SdkEngine:
 
     def render(
         self, archive: bytes, values: Mapping[str, Any], release: str, namespace: str,
-        log: list[str] | None = None, settled_below: bool = False,
+        log: list[str] | None = None, reusable: bool = False,
         switched_off: Callable[[], Collection[str]] = frozenset,
     ) -> dict[str, str]:
         with _go_log(log if log is not None else []):
             try:
                 return self._render_archive(
-                    archive, values, release, namespace, settled_below, switched_off
+                    archive, values, release, namespace, reusable, switched_off
                 )
-            except _Dropped:  # the kept chart held a subchart the values switch off
+            except _Dropped:  # the kept chart held a subchart the values switch off, or failed
                 return self._render_archive(
-                    archive, values, release, namespace, settled_below, switched_off, fresh=True
+                    archive, values, release, namespace, reusable, switched_off, fresh=True
                 )
 
     def _render_archive(
         self, archive: bytes, values: Mapping[str, Any], release: str, namespace: str,
-        settled_below: bool, switched_off: Callable[[], Collection[str]], fresh: bool = False,
+        reusable: bool, switched_off: Callable[[], Collection[str]], fresh: bool = False,
     ) -> dict[str, str]:
         import helm_python
 
         kept = self._kept()
         off = lru_cache(maxsize=None)(lambda: frozenset(switched_off()))
         held = None if fresh else next(
-            (k for k in reversed(kept) if k.archive is archive and k.renders(off)), None
+            (
+                k for k in reversed(kept)
+                if k.archive is archive and (reusable or not k.subcharts) and k.renders(off)
+            ),
+            None,
         )
+        again = held is not None and bool(held.subcharts)
         try:
             if held is not None:
                 kept.remove(held)
@@ -214,7 +221,7 @@ class SdkEngine:
                 loaded = helm_python.Chart.load_archive(archive)
                 stats.loads += 1
                 held = _Loaded(archive, loaded, _subcharts(loaded))
-                if held.subcharts and not settled_below:
+                if held.subcharts and not reusable:
                     with loaded:
                         return self._render(loaded, values, release, namespace)
             rendered = self._render(held.loaded, values, release, namespace)
@@ -225,6 +232,9 @@ class SdkEngine:
         except BaseException as err:
             if held is not None:
                 held.loaded.close()
+            if again and isinstance(err, helm_python.HelmError):
+                # it may hold the defaults of a subchart Helm dropped during this render
+                raise _Dropped from err
             if isinstance(err, helm_python.HelmError):
                 raise EngineError(str(err)) from err
             raise
@@ -251,7 +261,8 @@ class SdkEngine:
 
 
 class _Dropped(Exception):
-    """A kept chart's render dropped a subchart: what it rendered is not a fresh load's."""
+    """A kept chart's render dropped a subchart, or failed: what it rendered is not
+    (surely) a fresh load's."""
 
 
 @dataclass
@@ -277,6 +288,16 @@ class _Loaded:
         return set(self.subcharts) - set(self.now) <= off and not off & set(self.now)
 
 
+def _holds_null(values: Mapping[str, Any]) -> bool:
+    """Whether a value is null: Helm then deletes the key from the chart's values, and a
+    kept chart holds its subcharts' defaults in those (`x: null` renders on a kept chart,
+    Helm refuses it on a fresh load: "type mismatch on x")."""
+    return any(
+        value is None or (isinstance(value, Mapping) and _holds_null(value))
+        for value in values.values()
+    )
+
+
 def _subcharts(loaded: Any) -> tuple[str, ...]:
     """The top subcharts in a loaded chart, as Helm holds them now."""
     return tuple(sorted(str(d.get("name")) for d in loaded.dependencies))
@@ -293,7 +314,7 @@ class HelmBinaryEngine:
 
     def render(
         self, archive: bytes, values: Mapping[str, Any], release: str, namespace: str,
-        log: list[str] | None = None, settled_below: bool = False,
+        log: list[str] | None = None, reusable: bool = False,
         switched_off: Callable[[], Collection[str]] = frozenset,
     ) -> dict[str, str]:
         import json
@@ -462,7 +483,7 @@ def render(
     try:
         manifests = (engine or default_engine()).render(
             archive, values, release, namespace, log=log,
-            settled_below=not overrides and staged.settled_below,
+            reusable=not overrides and staged.reusable and not _holds_null(values),
             switched_off=lambda: staged.switched_off(deep_merge(_defaults(chart.root), values)),
         )
     except EngineError as err:
