@@ -688,6 +688,34 @@ def test_a_kept_chart_reads_a_condition_as_helm_does(tmp_path: Path) -> None:
         assert "release-name-x" in {name for name, _ in runs[1][0]}
 
 
+def test_a_kept_chart_takes_a_subchart_as_switched_off_only_by_values_helm_reads(
+    tmp_path: Path,
+) -> None:
+    """Helm reads `x.global.use` after copying the chart's globals over x's (the chart's
+    `global.use` wins), and never reads a values.yaml that .helmignore leaves out: x is not
+    switched off by `x.global.use=false`, nor by that values.yaml, and must render."""
+    globals_ = make_chart(
+        tmp_path / "globals", "globals", values="global:\n  use: true\n",
+        dependencies=[{"name": "x", "version": "1.x", "condition": "x.global.use"}],
+    )
+    make_chart(globals_ / "charts" / "x", "x")
+    ignored = make_chart(
+        tmp_path / "ignored", "ignored", values="x:\n  enabled: false\n",
+        dependencies=[{"name": "x", "version": "1.x", "condition": "x.enabled"}],
+    )
+    (ignored / ".helmignore").write_text("values.yaml\n")
+    make_chart(ignored / "charts" / "x", "x")
+
+    for root, first, then in (
+        (globals_, ("global.use=false",), ("x.global.use=false",)),
+        (ignored, ("x.enabled=false",), ()),
+    ):
+        runs = kept_and_fresh(load_chart(root), first, then)
+
+        assert [kept == fresh for kept, fresh in runs] == [True, True]
+        assert "release-name-x" in {name for name, _ in runs[1][0]}
+
+
 def test_a_kept_chart_renders_aliased_subcharts_it_dropped_when_switched_on_again(
     tmp_path: Path,
 ) -> None:

@@ -133,11 +133,14 @@ class StagedChart:
         """The chart's own subcharts (by the name they render under) that `values` (its
         defaults and the scenario's) surely switch off: the first path of their `condition`
         holds false. Helm would take the same path first, and find the same value there:
-        the values a subchart's own defaults add never override these."""
+        the values a subchart's own defaults add never override these. A path into a
+        subchart's `global` is never taken as false: Helm copies the chart's globals over it.
+        `values` must hold the defaults Helm reads (none when .helmignore leaves them out)."""
         switches = self.derived.get("switches")
         if switches is None:
             switches = self.derived["switches"] = [
                 (name, paths[0]) for name, paths in _conditions(_top_dependencies(self.files))
+                if "global" not in paths[0].split(".")[1:]  # Helm copies the chart's over it
             ]
         return frozenset(name for name, path in switches if value_at(values, path) is False)
 

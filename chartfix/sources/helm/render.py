@@ -484,7 +484,9 @@ def render(
         manifests = (engine or default_engine()).render(
             archive, values, release, namespace, log=log,
             reusable=not overrides and staged.reusable and not _holds_null(values),
-            switched_off=lambda: staged.switched_off(deep_merge(_defaults(chart.root), values)),
+            switched_off=lambda: staged.switched_off(
+                deep_merge(_defaults(chart.root) if "values.yaml" in staged.files else {}, values)
+            ),
         )
     except EngineError as err:
         notes = [*warnings, *_helm_log(log)]
