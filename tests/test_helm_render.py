@@ -661,6 +661,28 @@ def test_a_null_for_a_subchart_s_values_fails_on_a_kept_chart_as_on_a_fresh_load
     assert "type mismatch on s" in runs[2][0]
 
 
+def test_a_value_that_is_no_map_for_a_switched_off_subchart_fails_on_a_kept_chart_too(
+    tmp_path: Path,
+) -> None:
+    """Helm checks the values of every subchart before dropping those switched off:
+    `x: 5` (or `x.s: 5`, s being x's subchart) with x switched off is refused ("type
+    mismatch on x"); a kept chart that had already dropped x rendered it."""
+    root = make_chart(
+        tmp_path / "app", "app",
+        dependencies=[{"name": "x", "version": "1.x", "condition": "use.x"}],
+    )
+    x = make_chart(root / "charts" / "x", "x", dependencies=[{"name": "s", "version": "1.x"}])
+    make_chart(x / "charts" / "s", "s")
+
+    runs = kept_and_fresh(
+        load_chart(root), ("use.x=false",), ("use.x=false", "x=5"), ("use.x=false", "x.s=5")
+    )
+
+    assert [kept == fresh for kept, fresh in runs] == [True] * 3
+    assert "type mismatch on x" in runs[1][0]
+    assert "type mismatch on s" in runs[2][0]
+
+
 def test_a_kept_chart_reads_a_condition_as_helm_does(tmp_path: Path) -> None:
     """Helm trims a condition as a whole, not each path (`x.enabled ,y.use` reads `y.use`
     only), and takes a v2 chart's dependencies from requirements.yaml when it has them: a

@@ -129,6 +129,18 @@ class StagedChart:
             ) and _plain_top(self.files)
         return bool(reusable)
 
+    @property
+    def subchart_names(self) -> frozenset[str]:
+        """Every name a subchart, at any depth, may have its values under: the names of the
+        charts below this one, and the names and aliases their parents give them."""
+        names = self.derived.get("subchart names")
+        if names is None:
+            names = self.derived["subchart names"] = frozenset().union(
+                *(_names(rel, data) for rel, data in self.files.items()
+                  if rel.startswith("charts/") or rel in ("Chart.yaml", "requirements.yaml"))
+            ) | {str(d.get("name")) for d in _top_dependencies(self.files) if isinstance(d, dict)}
+        return frozenset(names)
+
     def switched_off(self, values: Mapping[str, Any]) -> frozenset[str]:
         """The chart's own subcharts (by the name they render under) that `values` (its
         defaults and the scenario's) surely switch off: the first path of their `condition`
@@ -231,6 +243,38 @@ def _switches(name: str, data: bytes) -> bool:
             )
     except (tarfile.TarError, OSError, EOFError):
         return True
+
+
+def _names(name: str, data: bytes) -> set[str]:
+    """The chart names a staged file gives (see StagedChart.subchart_names): a Chart.yaml's
+    name, the names and aliases of the dependencies it (or requirements.yaml) declares, and
+    those in a packaged subchart."""
+    base = name.rsplit("/", 1)[-1]
+    if base in ("Chart.yaml", "requirements.yaml"):
+        try:
+            meta = yamlfile.load(data, name)
+        except TargetError:
+            return set()  # not reusable anyway (`_switches`)
+        if not isinstance(meta, dict):
+            return set()
+        out = {str(meta["name"])} if name != "Chart.yaml" and meta.get("name") else set()
+        deps = meta.get("dependencies")
+        for d in deps if isinstance(deps, list) else ():
+            if isinstance(d, dict):
+                out |= {str(d[key]) for key in ("name", "alias") if d.get(key)}
+        return out
+    if not name.endswith((".tgz", ".tar.gz")):
+        return set()
+    try:
+        with tarfile.open(fileobj=io.BytesIO(data), mode="r:*") as tar:
+            return set().union(*(
+                _names("charts/" + m.name, reader.read())
+                for m in tar.getmembers()
+                if m.isfile() and m.name.endswith(("/Chart.yaml", "/requirements.yaml", "gz"))
+                and (reader := tar.extractfile(m)) is not None
+            ))
+    except (tarfile.TarError, OSError, EOFError):
+        return set()
 
 
 def _is_notes(name: str) -> bool:

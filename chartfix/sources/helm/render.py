@@ -156,7 +156,7 @@ class Engine(Protocol):
     ) -> dict[str, str]:
         """`log` receives the lines Helm logged while rendering (its warnings).
         `reusable`: a loaded chart with subcharts may be kept and rendered again for these
-        values (`StagedChart.reusable`, and no null in the values);
+        values (`StagedChart.reusable`, and `_plain_values`);
         `switched_off()`: top subcharts the values surely switch off (`StagedChart`)."""
         ...
 
@@ -288,13 +288,17 @@ class _Loaded:
         return set(self.subcharts) - set(self.now) <= off and not off & set(self.now)
 
 
-def _holds_null(values: Mapping[str, Any]) -> bool:
-    """Whether a value is null: Helm then deletes the key from the chart's values, and a
-    kept chart holds its subcharts' defaults in those (`x: null` renders on a kept chart,
-    Helm refuses it on a fresh load: "type mismatch on x")."""
-    return any(
-        value is None or (isinstance(value, Mapping) and _holds_null(value))
-        for value in values.values()
+def _plain_values(values: Mapping[str, Any], subcharts: Collection[str]) -> bool:
+    """Whether no value is null, and none under a subchart's name (at any depth) is other
+    than a map. Helm checks and coalesces the values of every subchart before it drops
+    those switched off, which a kept chart no longer holds: `x: 5` or `x.s: 5` fails on a
+    fresh load even with x switched off ("type mismatch on x"), and rendered on a kept
+    chart without x; `x: null` deletes the key, and a kept chart holds x's defaults there."""
+    return all(
+        value is not None
+        and (isinstance(value, Mapping) or key not in subcharts)
+        and (not isinstance(value, Mapping) or _plain_values(value, subcharts))
+        for key, value in values.items()
     )
 
 
@@ -483,7 +487,10 @@ def render(
     try:
         manifests = (engine or default_engine()).render(
             archive, values, release, namespace, log=log,
-            reusable=not overrides and staged.reusable and not _holds_null(values),
+            reusable=(
+                not overrides and staged.reusable
+                and _plain_values(values, staged.subchart_names)
+            ),
             switched_off=lambda: staged.switched_off(
                 deep_merge(_defaults(chart.root) if "values.yaml" in staged.files else {}, values)
             ),
