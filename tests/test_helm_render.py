@@ -683,6 +683,31 @@ def test_a_value_that_is_no_map_for_a_switched_off_subchart_fails_on_a_kept_char
     assert "type mismatch on s" in runs[2][0]
 
 
+def test_a_kept_chart_shows_helm_s_warnings_about_a_switched_off_subchart_s_values(
+    tmp_path: Path,
+) -> None:
+    """Helm checks the values given for a subchart against its defaults before dropping it
+    switched off, and warns of a conflict ("skipped value for app.x.p: Not a table."); a
+    kept chart that had already dropped x did not, and the user lost the warning."""
+    root = make_chart(
+        tmp_path / "app", "app",
+        dependencies=[{"name": "x", "version": "1.x", "condition": "x.enabled"}],
+    )
+    make_chart(root / "charts" / "x", "x", values="p: 5\nglobal:\n  q: 5\n")
+    chart = load_chart(root)
+    engine = SdkEngine()
+
+    def logged(sets: tuple[str, ...], engine: SdkEngine) -> tuple[str, ...]:
+        return render(chart, Scenario("user", (), sets), engine=engine).engine_log
+
+    for sets in [("x.enabled=false",), ("x.enabled=false", "x.p.a=1"),
+                 ("x.enabled=false", "global.q.a=1")]:
+        assert logged(sets, engine) == logged(sets, SdkEngine()), sets
+    assert logged(("x.enabled=false", "x.p.a=1"), engine) == (
+        "helm: warning: skipped value for app.x.p: Not a table.",
+    )
+
+
 def test_a_kept_chart_reads_a_condition_as_helm_does(tmp_path: Path) -> None:
     """Helm trims a condition as a whole, not each path (`x.enabled ,y.use` reads `y.use`
     only), and takes a v2 chart's dependencies from requirements.yaml when it has them: a

@@ -209,7 +209,8 @@ class SdkEngine:
         held = None if fresh else next(
             (
                 k for k in reversed(kept)
-                if k.archive is archive and (reusable or not k.subcharts) and k.renders(off)
+                if k.archive is archive and (reusable or not k.subcharts)
+                and k.renders(off, values)
             ),
             None,
         )
@@ -278,14 +279,26 @@ class _Loaded:
     def __post_init__(self) -> None:
         self.now = self.subcharts
 
-    def renders(self, switched_off: Callable[[], frozenset[str]]) -> bool:
+    def renders(
+        self, switched_off: Callable[[], frozenset[str]], values: Mapping[str, Any]
+    ) -> bool:
         """Whether it renders a scenario as a fresh load would, as far as can be told before
         the render: every subchart it dropped is one the scenario switches off, and none it
-        holds is."""
+        holds is. A fresh load also checks the values against the defaults of the subcharts
+        it drops, and warns of a map given for a value that is none (or of either way in
+        `global`): a kept chart that dropped one renders only values that give it no map
+        and give no `global`."""
         if not self.subcharts:
             return True
         off = switched_off()
-        return set(self.subcharts) - set(self.now) <= off and not off & set(self.now)
+        dropped = set(self.subcharts) - set(self.now)
+        if dropped and (values.get("global") or any(
+            isinstance(value, Mapping)
+            for name in dropped if isinstance(values.get(name), Mapping)
+            for value in values[name].values()
+        )):
+            return False
+        return dropped <= off and not off & set(self.now)
 
 
 def _plain_values(values: Mapping[str, Any], subcharts: Collection[str]) -> bool:
