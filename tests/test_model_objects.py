@@ -63,3 +63,26 @@ def test_a_rendering_rebuilds_its_index_when_its_objects_change() -> None:
     assert len(rendering.pod_index().matching(selector, "default")) == 1
     rendering.objects.append(workload(1, "Job", {"app": "a"}, None))
     assert len(rendering.pod_index().matching(selector, "default")) == 2
+
+
+def _job(annotations: dict[str, object]) -> K8sObject:
+    body = {"kind": "Job", "metadata": {"name": "migrate", "annotations": annotations}}
+    return K8sObject(body, FileDocument("templates/job.yaml"))
+
+
+def test_a_hook_is_recreated_by_helm_as_helms_delete_policies_say() -> None:
+    """Helm applies before-hook-creation to a hook with no helm.sh/hook-delete-policy (its
+    Chart Hooks documentation; `hookSetDeletePolicy` when the hook has no policy). A policy
+    that is present counts as written, each comma-separated entry trimmed and lowercased;
+    an empty one is one empty entry to Helm, not none, so the default does not apply."""
+    hook = {"helm.sh/hook": "pre-install,pre-upgrade"}
+    policy = "helm.sh/hook-delete-policy"
+    assert _job(hook).recreated_by_helm
+    assert _job({**hook, policy: "before-hook-creation"}).recreated_by_helm
+    assert _job({**hook, policy: "hook-succeeded, Before-Hook-Creation"}).recreated_by_helm
+    assert not _job({**hook, policy: "hook-succeeded"}).recreated_by_helm
+    assert not _job({**hook, policy: "hook-succeeded,hook-failed"}).recreated_by_helm
+    assert not _job({**hook, policy: ""}).recreated_by_helm
+    assert not _job({**hook, policy: None}).recreated_by_helm
+    assert not _job({}).recreated_by_helm
+    assert not _job({policy: "before-hook-creation"}).recreated_by_helm  # not a hook

@@ -26,6 +26,7 @@ from chartfix.errors import TargetError
 from chartfix.model.changes import TargetChange
 from chartfix.pipeline import FixRequest, fix_target
 from chartfix.publish.output import fingerprint
+from chartfix.recipes.files import RecipeFile, Step
 from chartfix.sources.cdk8s import source as cdk8s_source
 from chartfix.sources.cdk8s.app import CdkApp
 from chartfix.sources.cdk8s.synth import Synthesis, synthesize
@@ -100,8 +101,16 @@ def test_the_patch_and_the_fingerprints_are_the_same_for_every_release(name: str
 )
 def test_a_workload_the_author_gave_no_role_gets_its_kinds_default(name: str) -> None:
     """A truncated fullname, the release name, a one-letter container, the chart's own
-    name: none of them is a role; the default for the kind is."""
-    change = fix_target(FIXTURES / name, FixRequest(release="r", fix_latent=True))
+    name: none of them is a role; the default for the kind is. On the component route:
+    trunc-fullname's and release-named's other pods are hook Jobs Helm recreates, which by
+    default get values of their own instead (their snapshots)."""
+    component = RecipeFile(
+        "component", "the component route", (Step("component-labels", (("prefer", "component"),)),),
+        "test", latent=True,
+    )
+    change = fix_target(
+        FIXTURES / name, FixRequest(release="r", fix_latent=True, recipe_file=component)
+    )
     added = {
         line.strip()
         for f in change.files

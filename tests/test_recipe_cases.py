@@ -292,7 +292,12 @@ class Shop(Chart):
         k8s.KubeJob(
             self,
             "migrate",
-            metadata=k8s.ObjectMeta(annotations={"helm.sh/hook": "pre-upgrade"}),
+            metadata=k8s.ObjectMeta(
+                annotations={
+                    "helm.sh/hook": "pre-upgrade",
+                    "helm.sh/hook-delete-policy": "hook-succeeded",
+                }
+            ),
             spec=k8s.JobSpec(
                 template=k8s.PodTemplateSpec(
                     metadata=k8s.ObjectMeta(labels={"app": "shop", "tier": "backend"}),
@@ -356,7 +361,12 @@ class Shop(Chart):
         k8s.KubeJob(
             self,
             "migrate",
-            metadata=k8s.ObjectMeta(annotations={"helm.sh/hook": "pre-upgrade"}),
+            metadata=k8s.ObjectMeta(
+                annotations={
+                    "helm.sh/hook": "pre-upgrade",
+                    "helm.sh/hook-delete-policy": "hook-succeeded",
+                }
+            ),
             spec=k8s.JobSpec(
                 template=k8s.PodTemplateSpec(
                     metadata=k8s.ObjectMeta(labels={"app": "shop", "tier": "backend"}),

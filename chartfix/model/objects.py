@@ -241,9 +241,18 @@ class K8sObject:
 
     @property
     def recreated_by_helm(self) -> bool:
-        """A hook Helm deletes before creating again: its immutable fields may change freely."""
-        policy = self.annotations.get("helm.sh/hook-delete-policy", "")
-        return self.is_hook and "before-hook-creation" in policy
+        """A hook Helm deletes before creating again: its immutable fields may change freely.
+
+        Helm applies `before-hook-creation` to a hook that has no `helm.sh/hook-delete-policy`
+        annotation (its chart hooks documentation; `hookSetDeletePolicy` in its source). An
+        annotation that is present names the policies alone, even when empty: Helm then sees
+        one empty policy, not none, and the default does not apply."""
+        if not self.is_hook:
+            return False
+        policy = self.annotations.get("helm.sh/hook-delete-policy")
+        if policy is None:
+            return True
+        return "before-hook-creation" in (p.strip().lower() for p in policy.split(","))
 
     @property
     def is_controller(self) -> bool:

@@ -252,10 +252,12 @@ def _object_steps(
 
 
 def _job_steps(steps: MigrationSteps, obj: K8sObject, ns: str, words: Words) -> None:
-    """A Job's pod template is immutable: a Helm hook is recreated anyway, another Job is
-    deleted before the deploy creates it again."""
+    """A Job's pod template is immutable: a Helm hook is recreated anyway (one that names no
+    `helm.sh/hook-delete-policy` too: Helm's default is `before-hook-creation`), another
+    Job is deleted before the deploy creates it again. A hook named anew by every render is
+    shown by its stable pattern (`x-seed-*`), not by one render's random name."""
     if obj.recreated_by_helm:
-        steps.safe.append(f"Job `{obj.name}`: a Helm hook recreated on each run.")
+        steps.safe.append(f"Job `{obj.ref.name}`: a Helm hook recreated on each run.")
         return
     if obj.is_hook:
         return

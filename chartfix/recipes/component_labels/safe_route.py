@@ -38,9 +38,10 @@ def relabelled(context: RecipeContext) -> Callable[[K8sObject], bool] | None:
 
 def replaced_by_helm(obj: K8sObject) -> bool:
     """Pods Helm itself replaces: helm test Pods, hook Pods, and hook Jobs Helm deletes
-    before creating again. Their labels may change with no immutable field changing, and
-    once `helm upgrade` (or the next `helm test`) has run, none of their pods runs with the
-    old ones: the safe route's default."""
+    before creating again (`recreated_by_helm`: those naming no delete policy too, Helm's
+    default being `before-hook-creation`). Their labels may change with no immutable field
+    changing, and once `helm upgrade` (or the next `helm test`) has run, none of their pods
+    runs with the old ones: the safe route's default."""
     if obj.is_controller or not obj.is_hook:
         return False
     return obj.kind == "Pod" or (obj.kind == "Job" and obj.recreated_by_helm)
