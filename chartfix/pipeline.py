@@ -616,7 +616,11 @@ GENERIC_ADVICE = (SELECTOR_CHANGE, NARROWED)
 
 
 def _generic(remediation: str) -> bool:
-    return any(text in remediation for text in GENERIC_ADVICE) and FIX_PROMISE in remediation
+    """Whether a finding's advice is a rule's generic one, as written for an effect or for
+    a latent match (`advice`: `chartfix fix --fix-latent`)."""
+    return FIX_PROMISE in remediation and any(
+        text in remediation or advice(text, "latent") in remediation for text in GENERIC_ADVICE
+    )
 
 
 def _safe_advice(finding: Finding, unit: FixUnit) -> Finding:
