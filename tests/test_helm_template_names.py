@@ -11,6 +11,7 @@ import pytest
 from chartfix.sources.helm.chart import load_chart, scenarios
 from chartfix.sources.helm.render import render
 from chartfix.sources.helm.template.locate import Templates
+from chartfix.sources.helm.template.names import calls_random
 
 HELPERS = """\
 {{- define "t.fullname" -}}
@@ -111,3 +112,17 @@ def test_templates_that_lead_to_no_random_function_are_not_outlined_for_names(
     loaded = load_chart(chart)
     render(loaded, scenarios(loaded)[0])
     assert set(outlined) == {"templates/job.yaml"}
+
+
+@pytest.mark.parametrize(("text", "random"), [
+    ("name: {{ .Release.Name }}-{{ randAlphaNum 5 }}", True),
+    ('{{ printf "}}" | randAlpha 5 }}', True),  # a `}}` in a string does not end the action
+    ("{{ `}}` | now }}", True),
+    ("description: from now on the field {{ .Values.x }} is ignored", False),  # prose
+    ("{{/* now */}}\nname: {{ .Release.Name }}", True),  # a comment may say yes, never no
+])
+def test_a_random_call_is_looked_for_in_the_actions_alone(text: str, random: bool) -> None:
+    """A CRD's descriptions are rendered as written: "now" in them names no function, so a
+    chart of CRDs is not taken for one that names objects randomly (which costs outlining
+    its templates)."""
+    assert calls_random(text) is random
