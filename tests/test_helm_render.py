@@ -641,18 +641,24 @@ def test_a_render_failing_on_a_kept_chart_is_done_again_from_a_fresh_load(
     assert [name for name, _ in runs[1][0]] == ["release-name-app"]
 
 
+def app_x_s(tmp_path: Path, condition: str) -> Path:
+    """Chart app with a subchart x switched by `condition`, x with a subchart s of its own."""
+    root = make_chart(
+        tmp_path / "app", "app",
+        dependencies=[{"name": "x", "version": "1.x", "condition": condition}],
+    )
+    x = make_chart(root / "charts" / "x", "x", dependencies=[{"name": "s", "version": "1.x"}])
+    make_chart(x / "charts" / "s", "s")
+    return root
+
+
 def test_a_null_for_a_subchart_s_values_fails_on_a_kept_chart_as_on_a_fresh_load(
     tmp_path: Path,
 ) -> None:
     """`--set x=null` (or `x.s=null` for x's own subchart s) makes Helm refuse the chart
     ("type mismatch on x"); a kept chart holds x's defaults in its values and rendered it,
     so the user saw a rendering `helm template` refuses."""
-    root = make_chart(
-        tmp_path / "app", "app",
-        dependencies=[{"name": "x", "version": "1.x", "condition": "x.enabled"}],
-    )
-    x = make_chart(root / "charts" / "x", "x", dependencies=[{"name": "s", "version": "1.x"}])
-    make_chart(x / "charts" / "s", "s")
+    root = app_x_s(tmp_path, "x.enabled")
 
     runs = kept_and_fresh(load_chart(root), (), ("x=null",), ("x.s=null",), ())
 
@@ -667,12 +673,7 @@ def test_a_value_that_is_no_map_for_a_switched_off_subchart_fails_on_a_kept_char
     """Helm checks the values of every subchart before dropping those switched off:
     `x: 5` (or `x.s: 5`, s being x's subchart) with x switched off is refused ("type
     mismatch on x"); a kept chart that had already dropped x rendered it."""
-    root = make_chart(
-        tmp_path / "app", "app",
-        dependencies=[{"name": "x", "version": "1.x", "condition": "use.x"}],
-    )
-    x = make_chart(root / "charts" / "x", "x", dependencies=[{"name": "s", "version": "1.x"}])
-    make_chart(x / "charts" / "s", "s")
+    root = app_x_s(tmp_path, "use.x")
 
     runs = kept_and_fresh(
         load_chart(root), ("use.x=false",), ("use.x=false", "x=5"), ("use.x=false", "x.s=5")
