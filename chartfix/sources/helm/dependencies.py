@@ -18,7 +18,7 @@ import re
 import sys
 import tarfile
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -124,8 +124,7 @@ class StagedChart:
         reusable = self.derived.get("reusable")
         if reusable is None:
             reusable = self.derived["reusable"] = not any(
-                _switches(rel, data) for rel, data in self.files.items()
-                if rel.startswith("charts/")
+                meta is _UNREADABLE or _switches(meta) for _, meta in _below(self.files)
             ) and _plain_top(self.files)
         return bool(reusable)
 
@@ -135,10 +134,10 @@ class StagedChart:
         charts below this one, and the names and aliases their parents give them."""
         names = self.derived.get("subchart names")
         if names is None:
+            top = [(name, _read(self.files.get(name, b""), name)) for name in _DECLARING]
             names = self.derived["subchart names"] = frozenset().union(
-                *(_names(rel, data) for rel, data in self.files.items()
-                  if rel.startswith("charts/") or rel in ("Chart.yaml", "requirements.yaml"))
-            ) | {str(d.get("name")) for d in _top_dependencies(self.files) if isinstance(d, dict)}
+                *(_names(path, meta) for path, meta in [*top, *_below(self.files)])
+            )
         return frozenset(names)
 
     def switched_off(self, values: Mapping[str, Any]) -> frozenset[str]:
@@ -165,15 +164,58 @@ class StagedChart:
         return self.disk_dirs[best] + rendered[len(best) :] if best else rendered
 
 
+_DECLARING = ("Chart.yaml", "requirements.yaml")
+"""The files a chart declares its dependencies in (Helm reads requirements.yaml after
+Chart.yaml, whatever the apiVersion)."""
+
+_UNREADABLE = object()
+"""What `_read` gives for a declaration that is no YAML (or a packaged chart that cannot be
+opened, in `_below`)."""
+
+
+def _read(data: bytes, name: str) -> Any:
+    """A declaration file's data, or `_UNREADABLE`."""
+    try:
+        return yamlfile.load(data, name)
+    except TargetError:
+        return _UNREADABLE
+
+
+def _below(files: Mapping[str, bytes]) -> Iterator[tuple[str, Any]]:
+    """(path, data as `_read` gives it) of the declaration files of every chart below the
+    staged one, in folders and in packaged subcharts alike (`charts/x.tgz/x/Chart.yaml`),
+    however deep."""
+    for rel, data in files.items():
+        if rel.startswith("charts/"):
+            yield from _declarations(rel, data)
+
+
+def _declarations(name: str, data: bytes) -> Iterator[tuple[str, Any]]:
+    if name.rsplit("/", 1)[-1] in _DECLARING:
+        yield name, _read(data, name)
+    elif name.endswith((".tgz", ".tar.gz")):
+        try:
+            with tarfile.open(fileobj=io.BytesIO(data), mode="r:*") as tar:
+                members = [
+                    (f"{name}/{m.name}", reader.read()) for m in tar.getmembers()
+                    if m.isfile() and m.name.endswith(("/Chart.yaml", "/requirements.yaml", "gz"))
+                    and (reader := tar.extractfile(m)) is not None
+                ]
+        except (tarfile.TarError, OSError, EOFError):
+            yield name, _UNREADABLE
+            return
+        for member, inner in members:
+            yield from _declarations(member, inner)
+
+
 def _top_dependencies(files: Mapping[str, bytes]) -> list[Any]:
     """The dependencies the staged chart itself declares, as Helm reads them: Chart.yaml's,
-    replaced by requirements.yaml's when that file lists any (Helm reads it after
-    Chart.yaml, whatever the apiVersion). None when a file cannot be read."""
+    replaced by requirements.yaml's when that file lists any. None when a file cannot be
+    read."""
     declared: list[Any] = []
-    for name in ("Chart.yaml", "requirements.yaml"):
-        try:
-            meta = yamlfile.load(files.get(name, b""), name)
-        except TargetError:
+    for name in _DECLARING:
+        meta = _read(files.get(name, b""), name)
+        if meta is _UNREADABLE:
             return [None]
         if isinstance(meta, dict) and "dependencies" in meta:
             deps = meta["dependencies"]
@@ -195,10 +237,9 @@ def _plain_top(files: Mapping[str, bytes]) -> bool:
     """Whether the staged chart's own dependencies (in Chart.yaml and in requirements.yaml)
     import no values, have no alias and no condition reading another one's values (nor
     tags, when a subchart is named `tags`: its defaults would be read as tags)."""
-    for name in ("Chart.yaml", "requirements.yaml"):
-        try:
-            meta = yamlfile.load(files.get(name, b""), name)
-        except TargetError:
+    for name in _DECLARING:
+        meta = _read(files.get(name, b""), name)
+        if meta is _UNREADABLE:
             return False
         deps = meta.get("dependencies") if isinstance(meta, dict) else None
         if deps is None:
@@ -216,65 +257,28 @@ def _plain_top(files: Mapping[str, bytes]) -> bool:
     return True
 
 
-def _switches(name: str, data: bytes) -> bool:
-    """Whether a staged file is a subchart's declaration of a dependency that values can
-    switch off or that imports values, or a packaged subchart holding one (or that cannot
-    be read: it may)."""
-    base = name.rsplit("/", 1)[-1]
-    if base in ("Chart.yaml", "requirements.yaml"):
-        try:
-            meta = yamlfile.load(data, name)
-        except TargetError:
-            return True
-        deps = meta.get("dependencies") if isinstance(meta, dict) else None
-        return isinstance(deps, list) and any(
-            not isinstance(d, dict) or d.get("condition") or d.get("tags")
-            or d.get("import-values") for d in deps
-        )
-    if not name.endswith((".tgz", ".tar.gz")):
-        return False
-    try:
-        with tarfile.open(fileobj=io.BytesIO(data), mode="r:*") as tar:
-            return any(
-                _switches(m.name, reader.read())
-                for m in tar.getmembers()
-                if m.isfile() and m.name.endswith(("/Chart.yaml", "/requirements.yaml", "gz"))
-                and (reader := tar.extractfile(m)) is not None
-            )
-    except (tarfile.TarError, OSError, EOFError):
-        return True
+def _switches(meta: Any) -> bool:
+    """Whether a subchart's declaration (`_below`) names a dependency that values can switch
+    off or that imports values."""
+    deps = meta.get("dependencies") if isinstance(meta, dict) else None
+    return isinstance(deps, list) and any(
+        not isinstance(d, dict) or d.get("condition") or d.get("tags") or d.get("import-values")
+        for d in deps
+    )
 
 
-def _names(name: str, data: bytes) -> set[str]:
-    """The chart names a staged file gives (see StagedChart.subchart_names): a Chart.yaml's
-    name, the names and aliases of the dependencies it (or requirements.yaml) declares, and
-    those in a packaged subchart."""
-    base = name.rsplit("/", 1)[-1]
-    if base in ("Chart.yaml", "requirements.yaml"):
-        try:
-            meta = yamlfile.load(data, name)
-        except TargetError:
-            return set()  # not reusable anyway (`_switches`)
-        if not isinstance(meta, dict):
-            return set()
-        out = {str(meta["name"])} if name != "Chart.yaml" and meta.get("name") else set()
-        deps = meta.get("dependencies")
-        for d in deps if isinstance(deps, list) else ():
-            if isinstance(d, dict):
-                out |= {str(d[key]) for key in ("name", "alias") if d.get(key)}
-        return out
-    if not name.endswith((".tgz", ".tar.gz")):
-        return set()
-    try:
-        with tarfile.open(fileobj=io.BytesIO(data), mode="r:*") as tar:
-            return set().union(*(
-                _names("charts/" + m.name, reader.read())
-                for m in tar.getmembers()
-                if m.isfile() and m.name.endswith(("/Chart.yaml", "/requirements.yaml", "gz"))
-                and (reader := tar.extractfile(m)) is not None
-            ))
-    except (tarfile.TarError, OSError, EOFError):
-        return set()
+def _names(path: str, meta: Any) -> set[str]:
+    """The chart names a declaration gives (see StagedChart.subchart_names): a subchart's
+    own name (not the staged chart's), and the names and aliases of the dependencies it
+    declares."""
+    if not isinstance(meta, dict):
+        return set()  # unreadable: not reusable anyway (`_switches`)
+    out = {str(meta["name"])} if path != "Chart.yaml" and meta.get("name") else set()
+    deps = meta.get("dependencies")
+    for d in deps if isinstance(deps, list) else ():
+        if isinstance(d, dict):
+            out |= {str(d[key]) for key in ("name", "alias") if d.get(key)}
+    return out
 
 
 def _is_notes(name: str) -> bool:
