@@ -214,7 +214,7 @@ class SdkEngine:
             ),
             None,
         )
-        again = held is not None and bool(held.subcharts)
+        again = held is not None and bool(held.subcharts)  # rendered once already
         try:
             if held is not None:
                 kept.remove(held)
@@ -228,7 +228,7 @@ class SdkEngine:
             rendered = self._render(held.loaded, values, release, namespace)
             if held.subcharts:
                 now, held.now = held.now, _subcharts(held.loaded)
-                if held.rendered and held.now != now:
+                if again and held.now != now:
                     raise _Dropped
         except BaseException as err:
             if held is not None:
@@ -239,7 +239,6 @@ class SdkEngine:
             if isinstance(err, helm_python.HelmError):
                 raise EngineError(str(err)) from err
             raise
-        held.rendered = True
         kept.append(held)  # the most recently used last
         if len(kept) > self.KEEP:
             kept.pop(0).loaded.close()
@@ -274,7 +273,6 @@ class _Loaded:
     loaded: Any
     subcharts: tuple[str, ...]
     now: tuple[str, ...] = ()
-    rendered: bool = False
 
     def __post_init__(self) -> None:
         self.now = self.subcharts
