@@ -8,6 +8,7 @@ import argparse
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
+from itertools import chain
 from pathlib import Path
 from typing import TextIO
 
@@ -258,7 +259,7 @@ def check_all(
                   if (e := _unfinished_write(c)) is not None}
     ready = [c for c in charts if c not in unfinished]
     lookup = _Lookup(settings, policy, run_apps, options.jobs, len(ready))
-    fresh = _checked(ready, lookup, settings, options.jobs, policy, run_apps)
+    fresh = _checked(ready, lookup)
     for root, parts in fresh.items():
         _store(lookup.keys[root], parts)
     ordered = [
@@ -298,34 +299,30 @@ class _Lookup:
         return True
 
 
-def _checked(
-    targets: Sequence[Path],
-    lookup: _Lookup,
-    settings: RenderSettings,
-    jobs: int | None,
-    policy: Policy,
-    run_apps: bool | None,
-) -> dict[Path, Parts]:
+def _checked(targets: Sequence[Path], lookup: _Lookup) -> dict[Path, Parts]:
     """Each target the cache does not answer (`lookup`), its tasks and their results, run
     in worker processes (chartfix.runner, imported here: a run the cache answers starts
     none). The workers start on the first task while the parent still looks up the rest:
     the runner takes the tasks as they come."""
-    tasks = _tasks(targets, settings, jobs, policy, run_apps, lookup.missed)
+    tasks = _tasks(
+        targets, lookup.settings, lookup.jobs, lookup.policy, lookup.run_apps, lookup.missed
+    )
     first = next(tasks, None)
     if first is None:
         return {}
     from chartfix.runner import run_parallel
 
-    planned = [first]
+    planned: list[ScenarioTask] = []
 
     def planning() -> Iterator[ScenarioTask]:
-        yield first
-        for task in tasks:
+        for task in chain([first], tasks):
             planned.append(task)
             yield task
 
     fresh: dict[Path, Parts] = {}
-    results = run_parallel(check_scenarios, planning(), jobs, on_crash=_crashed_scenario)
+    results = run_parallel(
+        check_scenarios, planning(), lookup.jobs, on_crash=_crashed_scenario
+    )
     for index, result in enumerate(results):
         task = planned[index]
         parts = fresh.setdefault(task.root, [])
