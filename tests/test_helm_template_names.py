@@ -120,6 +120,8 @@ def test_templates_that_lead_to_no_random_function_are_not_outlined_for_names(
     ("{{ `}}` | now }}", True),
     ("description: from now on the field {{ .Values.x }} is ignored", False),  # prose
     ("{{/* now */}}\nname: {{ .Release.Name }}", True),  # a comment may say yes, never no
+    ("{{ '\"' | now }}", True),  # a rune of a quote opens no string
+    ("{{ now " + "a b " * 40, True),  # unterminated: Helm refuses it; no answer is 'no'
 ])
 def test_a_random_call_is_looked_for_in_the_actions_alone(text: str, random: bool) -> None:
     """A CRD's descriptions are rendered as written: "now" in them names no function, so a

@@ -18,7 +18,7 @@ from chartfix.errors import TargetError
 from chartfix.files import decode
 from chartfix.model.objects import ANALYZED_KINDS, K8sObject
 from chartfix.sources.helm.template.helpers import Helper, included_helper, included_name
-from chartfix.sources.helm.template.lexer import lex
+from chartfix.sources.helm.template.lexer import TemplateSyntaxError, lex
 from chartfix.sources.helm.template.locate import Peers, Templates
 from chartfix.sources.helm.template.outline import PLACEHOLDER, Document
 
@@ -27,18 +27,19 @@ RANDOM = re.compile(
 )
 """Template functions whose result differs from one render to the next."""
 
-_ACTION = re.compile(
-    r'\{\{(?:"(?:\\.|[^"\\])*"|`[^`]*`|/\*.*?\*/|[^"`/}]+|/(?!\*)|\}(?!\}))*\}\}', re.DOTALL
-)
-"""An action of a template's text, its strings and comments read whole (a `}}` in one does
-not end it): over the 4,000 templates of the trial trees, it finds the random calls the
-lexer does (`lex`), in less than half the time."""
-
 
 def calls_random(text: str) -> bool:
-    """Whether an action of a template's text calls a random function. Only its actions:
-    the text around them (a CRD's descriptions say "now") is rendered as it is written."""
-    return any(RANDOM.search(action) for action in _ACTION.findall(text))
+    """Whether an action of a template's text calls a random function (`lex` finds them,
+    strings and comments read whole). Only its actions: the text around them (a CRD's
+    descriptions say "now") is rendered as it is written. A text the lexer cannot read
+    may (Helm refuses it anyway)."""
+    if RANDOM.search(text) is None:  # the word nowhere, so in no action
+        return False
+    try:
+        return any(RANDOM.search(action.inner) for action in lex(text))
+    except TemplateSyntaxError:
+        return True
+
 
 MASK = "*"
 
